@@ -1,0 +1,114 @@
+//! One error type for the whole crate.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use rdkafka_sys as rdsys;
+
+/// librdkafka's error codes, by name (e.g. `ErrorCode::NotLeaderForPartition`).
+pub use rdsys::types::RDKafkaErrorCode as ErrorCode;
+
+/// Everything that can go wrong, with enough context to act on.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum KafkaError {
+    /// librdkafka rejected a configuration property.
+    Config { property: String, message: String },
+    /// An argument or option that is not valid; `argument` names it.
+    InvalidArgument { argument: String, message: String },
+    /// librdkafka could not create a client.
+    ClientCreation { message: String },
+    /// librdkafka reported an error code.
+    Kafka {
+        code: ErrorCode,
+        name: String,
+        context: String,
+        message: String,
+    },
+    /// `stop()` ran out of time with messages still undelivered.
+    StopTimedOut { undelivered: usize },
+    /// A file or directory could not be read or written.
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// An offset file that does not hold a decimal offset.
+    CorruptOffsetFile { path: PathBuf, content: String },
+    /// The client was already stopped.
+    Stopped,
+}
+
+impl KafkaError {
+    pub(crate) fn kafka(code: rdsys::rd_kafka_resp_err_t, context: &str, message: String) -> Self {
+        let message = if message.is_empty() {
+            crate::native::error_description(code)
+        } else {
+            message
+        };
+        KafkaError::Kafka {
+            code: code.into(),
+            name: crate::native::error_name(code),
+            context: context.to_string(),
+            message,
+        }
+    }
+
+    pub(crate) fn invalid(argument: &str, message: impl Into<String>) -> Self {
+        KafkaError::InvalidArgument {
+            argument: argument.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// librdkafka's error code, when the error came from librdkafka.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            KafkaError::Kafka { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for KafkaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KafkaError::Config { property, message } => {
+                write!(f, "invalid configuration property {property:?}: {message}")
+            }
+            KafkaError::InvalidArgument { argument, message } => write!(f, "{argument} {message}"),
+            KafkaError::ClientCreation { message } => {
+                write!(f, "could not create client: {message}")
+            }
+            KafkaError::Kafka {
+                name,
+                context,
+                message,
+                ..
+            } => write!(f, "{context}: {message} ({name})"),
+            KafkaError::StopTimedOut { undelivered } => {
+                write!(
+                    f,
+                    "stop timed out with {undelivered} message(s) still undelivered"
+                )
+            }
+            KafkaError::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            KafkaError::CorruptOffsetFile { path, content } => {
+                write!(
+                    f,
+                    "offset file {} does not hold an offset: {content:?}",
+                    path.display()
+                )
+            }
+            KafkaError::Stopped => write!(f, "the client has been stopped"),
+        }
+    }
+}
+
+impl std::error::Error for KafkaError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            KafkaError::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}

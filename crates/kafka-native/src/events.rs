@@ -1,0 +1,155 @@
+//! The `kn-events` thread: serves a client's main queue (delivery reports, stats, logs, errors)
+//! and hands what it finds to a sink.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::error::ErrorCode;
+use crate::native::{error_name, Event, MessageView, NativeQueue};
+
+/// How long the events thread waits for an event before checking whether it should stop.
+const POLL_INTERVAL: Duration = Duration::from_millis(100);
+/// Events handled back to back before the sink is told a burst ended.
+const MAX_EVENTS_PER_BURST: usize = 1000;
+
+/// Syslog severity of a log line (librdkafka's levels: 0 emergency … 7 debug).
+pub type LogLevel = i32;
+
+/// One line of librdkafka's log, or a client error (facility `ERROR`).
+#[derive(Clone, Debug)]
+pub struct LogRecord {
+    pub level: LogLevel,
+    pub facility: String,
+    pub message: String,
+    /// For client errors: librdkafka's error code.
+    pub error: Option<ErrorCode>,
+}
+
+/// Receives a log record or client error.
+pub type LogHandler = Arc<dyn Fn(&LogRecord) + Send + Sync>;
+
+/// Where log records go when no handler is given: warnings and worse to stderr.
+pub(crate) fn default_log(record: &LogRecord) {
+    if record.level <= 4 {
+        eprintln!(
+            "kafka-native {} [{}]: {}",
+            level_name(record.level),
+            record.facility,
+            record.message
+        );
+    }
+}
+
+pub(crate) fn level_name(level: LogLevel) -> &'static str {
+    match level {
+        0..=3 => "error",
+        4 => "warn",
+        5 | 6 => "info",
+        _ => "debug",
+    }
+}
+
+/// What the events thread hands events to. Runs on the events thread.
+pub(crate) trait EventSink: Send + 'static {
+    fn delivery_report(&mut self, _messages: &[MessageView<'_>]) {}
+    fn stats(&mut self, _json: &str) {}
+    fn log(&mut self, record: LogRecord);
+    /// The queue is empty (or a burst ended): a good moment to emit aggregates.
+    fn burst_done(&mut self) {}
+}
+
+/// A running `kn-events` thread; stopping drains what is left in the queue first.
+pub(crate) struct EventsThread {
+    stop: Arc<AtomicBool>,
+    queue: Arc<NativeQueue>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl EventsThread {
+    pub(crate) fn spawn(queue: NativeQueue, mut sink: impl EventSink) -> std::io::Result<Self> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let queue = Arc::new(queue);
+        let handle = std::thread::Builder::new()
+            .name("kn-events".into())
+            .spawn({
+                let stop = stop.clone();
+                let queue = queue.clone();
+                move || {
+                    while !stop.load(Ordering::Acquire) {
+                        serve_burst(&queue, &mut sink, POLL_INTERVAL);
+                    }
+                    // Drain: events already queued (e.g. the last delivery reports) still reach the sink.
+                    while serve_burst(&queue, &mut sink, Duration::ZERO) > 0 {}
+                }
+            })?;
+        Ok(EventsThread {
+            stop,
+            queue,
+            handle: Some(handle),
+        })
+    }
+
+    /// Stops the thread after it has drained the queue; idempotent.
+    pub(crate) fn stop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        self.queue.wake();
+        if let Some(handle) = self.handle.take() {
+            let _ = handle.join();
+        }
+    }
+}
+
+impl Drop for EventsThread {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Handles events until the queue is empty or a burst is long enough; returns how many.
+fn serve_burst(queue: &NativeQueue, sink: &mut impl EventSink, first_wait: Duration) -> usize {
+    let mut handled = 0;
+    let mut wait = first_wait;
+    while handled < MAX_EVENTS_PER_BURST {
+        let Some(event) = queue.poll(wait) else { break };
+        wait = Duration::ZERO;
+        handled += 1;
+        match event.kind() {
+            Event::DeliveryReport(messages) => sink.delivery_report(&messages),
+            Event::Stats(json) => sink.stats(json),
+            Event::Log {
+                level,
+                facility,
+                message,
+            } => sink.log(LogRecord {
+                level,
+                facility,
+                message,
+                error: None,
+            }),
+            Event::Error {
+                code,
+                message,
+                fatal,
+            } => {
+                let message = if fatal {
+                    format!("fatal: {message}")
+                } else {
+                    message
+                };
+                sink.log(LogRecord {
+                    level: 3,
+                    facility: format!("ERROR {}", error_name(code)),
+                    message,
+                    error: Some(code.into()),
+                })
+            }
+            Event::Other => {}
+        }
+    }
+    if handled > 0 {
+        sink.burst_done();
+    }
+    handled
+}

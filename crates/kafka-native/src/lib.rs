@@ -1,0 +1,27 @@
+//! kafka-native: a fast, safe Kafka client over librdkafka.
+//!
+//! - [`Producer`]: batch sends with one librdkafka call per batch, aggregated delivery reports,
+//!   stats, and a `stop()` that waits until everything is delivered.
+//! - [`MockCluster`]: librdkafka's embedded broker, for tests and development.
+//!
+//! All `unsafe` code lives in the private `native` module.
+
+mod config;
+mod error;
+mod events;
+mod mock_cluster;
+mod native;
+mod producer;
+
+pub use config::{validate_topic_name, ClientConfig};
+pub use error::{ErrorCode, KafkaError};
+pub use events::{LogHandler, LogLevel, LogRecord};
+pub use mock_cluster::{api_key, MockCluster};
+pub use native::librdkafka_version;
+pub use producer::{
+    DeliveryErrorCount, DeliveryReport, MessageDelivery, Producer, ProducerConfig, ProducerStats,
+    Record, SendResult, DEFAULT_STOP_TIMEOUT,
+};
+
+#[doc(hidden)]
+pub mod testing;

@@ -1,0 +1,440 @@
+//! Owned `rd_kafka_t`, topic handles, queues and partition lists.
+
+use std::os::raw::{c_char, c_int, c_void};
+use std::ptr;
+use std::time::Duration;
+
+use rdkafka_sys as rdsys;
+use rdsys::rd_kafka_resp_err_t::{self as resp, RD_KAFKA_RESP_ERR_NO_ERROR};
+use rdsys::rd_kafka_vtype_t as vtype;
+
+use super::{
+    check, from_cstr, take_error, to_cstring, KafkaDrop, NativeConf, NativeEvent, NativePtr,
+    OwnedBatch,
+};
+use crate::error::KafkaError;
+
+/// Milliseconds for a librdkafka timeout argument, saturating at `i32::MAX`.
+pub(crate) fn timeout_ms(timeout: Duration) -> c_int {
+    timeout.as_millis().min(c_int::MAX as u128) as c_int
+}
+
+/// A client handle (`rd_kafka_t`), producer or consumer.
+pub(crate) struct NativeClient(NativePtr<rdsys::rd_kafka_t>);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ClientKind {
+    Producer,
+    Consumer,
+}
+
+/// What one `produce_batch` call achieved.
+pub(crate) struct BatchOutcome {
+    pub(crate) enqueued: usize,
+    /// The error of the first message that was not enqueued.
+    pub(crate) first_error: Option<resp>,
+}
+
+impl NativeClient {
+    pub(crate) fn new(kind: ClientKind, conf: NativeConf) -> Result<Self, KafkaError> {
+        let rd_kind = match kind {
+            ClientKind::Producer => rdsys::rd_kafka_type_t::RD_KAFKA_PRODUCER,
+            ClientKind::Consumer => rdsys::rd_kafka_type_t::RD_KAFKA_CONSUMER,
+        };
+        let mut errstr = [0 as c_char; 512];
+        let raw_conf = conf.into_raw();
+        // SAFETY: rd_kafka_new takes ownership of conf on success only; errstr is writable.
+        let rk =
+            unsafe { rdsys::rd_kafka_new(rd_kind, raw_conf, errstr.as_mut_ptr(), errstr.len()) };
+        // SAFETY: a non-null rk is a fresh handle that we now own.
+        match unsafe { NativePtr::from_ptr(rk) } {
+            Some(rk) => Ok(NativeClient(rk)),
+            None => {
+                // SAFETY: on failure the conf is still ours to free; errstr is NUL-terminated.
+                let message = unsafe {
+                    rdsys::rd_kafka_conf_destroy(raw_conf);
+                    from_cstr(errstr.as_ptr())
+                };
+                Err(KafkaError::ClientCreation { message })
+            }
+        }
+    }
+
+    pub(crate) fn ptr(&self) -> *mut rdsys::rd_kafka_t {
+        self.0.ptr()
+    }
+
+    /// The main queue: delivery reports, stats, logs (once routed) and errors.
+    pub(crate) fn main_queue(&self) -> NativeQueue {
+        // SAFETY: the handle is live; the returned queue reference is ours to destroy.
+        NativeQueue(
+            unsafe { NativePtr::from_ptr(rdsys::rd_kafka_queue_get_main(self.ptr())) }
+                .expect("main queue"),
+        )
+    }
+
+    /// The consumer queue that assigned partitions' messages are fetched into.
+    pub(crate) fn consumer_queue(&self) -> Option<NativeQueue> {
+        // SAFETY: the handle is live; a non-null queue reference is ours to destroy.
+        unsafe { NativePtr::from_ptr(rdsys::rd_kafka_queue_get_consumer(self.ptr())) }
+            .map(NativeQueue)
+    }
+
+    /// Sends librdkafka's log lines to the main queue as events (needs `log.queue=true`).
+    pub(crate) fn route_logs_to_main_queue(&self) -> Result<(), KafkaError> {
+        // SAFETY: the handle is live; a null queue means "the main queue".
+        let err = unsafe { rdsys::rd_kafka_set_log_queue(self.ptr(), ptr::null_mut()) };
+        check(err, "route logs to the main queue")
+    }
+
+    pub(crate) fn topic(&self, name: &str) -> Result<NativeTopic, KafkaError> {
+        let c_name = to_cstring("topic", name)?;
+        // SAFETY: the handle is live; a null conf means the default topic conf.
+        let rkt =
+            unsafe { rdsys::rd_kafka_topic_new(self.ptr(), c_name.as_ptr(), ptr::null_mut()) };
+        // SAFETY: a non-null rkt is a new topic reference that we own.
+        match unsafe { NativePtr::from_ptr(rkt) } {
+            Some(rkt) => Ok(NativeTopic(rkt)),
+            None => {
+                // SAFETY: rd_kafka_last_error is thread-local and always valid to read.
+                let code = unsafe { rdsys::rd_kafka_last_error() };
+                Err(KafkaError::kafka(
+                    code,
+                    &format!("topic {name:?}"),
+                    String::new(),
+                ))
+            }
+        }
+    }
+
+    /// Messages and events not yet fully handled (librdkafka's `rd_kafka_outq_len`).
+    pub(crate) fn out_queue_len(&self) -> usize {
+        // SAFETY: the handle is live.
+        unsafe { rdsys::rd_kafka_outq_len(self.ptr()) }.max(0) as usize
+    }
+
+    /// Waits for outstanding messages; in event mode it only waits (our events thread serves the queue).
+    pub(crate) fn flush(&self, timeout: Duration) -> resp {
+        // SAFETY: the handle is live.
+        unsafe { rdsys::rd_kafka_flush(self.ptr(), timeout_ms(timeout)) }
+    }
+
+    /// Fails every message still queued or in flight with `_PURGE_QUEUE` / `_PURGE_INFLIGHT`.
+    pub(crate) fn purge(&self) {
+        let flags = (rdsys::RD_KAFKA_PURGE_F_QUEUE | rdsys::RD_KAFKA_PURGE_F_INFLIGHT) as c_int;
+        // SAFETY: the handle is live (a consumer handle just answers NOT_IMPLEMENTED).
+        unsafe { rdsys::rd_kafka_purge(self.ptr(), flags) };
+    }
+
+    /// One metadata request for `topic`: its partition count, or the topic-level error code.
+    pub(crate) fn topic_partition_count(
+        &self,
+        topic: &NativeTopic,
+        timeout: Duration,
+    ) -> Result<Result<usize, resp>, KafkaError> {
+        let mut md: *const rdsys::rd_kafka_metadata_t = ptr::null();
+        // SAFETY: the handle and topic are live; md receives an owned metadata object on success.
+        let err = unsafe {
+            rdsys::rd_kafka_metadata(self.ptr(), 0, topic.ptr(), &mut md, timeout_ms(timeout))
+        };
+        check(err, "metadata request")?;
+        // SAFETY: on success md is an owned metadata object.
+        let md = unsafe { NativePtr::from_ptr(md as *mut rdsys::rd_kafka_metadata_t) }
+            .expect("metadata");
+        // SAFETY: md is live; topics points at topic_cnt entries.
+        let topics = unsafe {
+            let md = &*md.ptr();
+            if md.topic_cnt <= 0 {
+                return Ok(Err(resp::RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART));
+            }
+            std::slice::from_raw_parts(md.topics, md.topic_cnt as usize)
+        };
+        let t = &topics[0];
+        if t.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            return Ok(Err(t.err));
+        }
+        Ok(Ok(t.partition_cnt.max(0) as usize))
+    }
+
+    /// Low and high watermark of a partition, asking the leader.
+    #[allow(dead_code)] // used by the Consumer
+    pub(crate) fn query_watermarks(
+        &self,
+        topic: &str,
+        partition: i32,
+        timeout: Duration,
+    ) -> Result<(i64, i64), KafkaError> {
+        let c_topic = to_cstring("topic", topic)?;
+        let (mut low, mut high) = (-1i64, -1i64);
+        // SAFETY: the handle is live; low/high are writable.
+        let err = unsafe {
+            rdsys::rd_kafka_query_watermark_offsets(
+                self.ptr(),
+                c_topic.as_ptr(),
+                partition,
+                &mut low,
+                &mut high,
+                timeout_ms(timeout),
+            )
+        };
+        check(err, "query watermarks")?;
+        Ok((low, high))
+    }
+
+    /// Sets the consumer's partitions and where each starts.
+    pub(crate) fn assign(&self, partitions: &PartitionList) -> Result<(), KafkaError> {
+        // SAFETY: the handle and list are live; librdkafka copies the list.
+        check(
+            unsafe { rdsys::rd_kafka_assign(self.ptr(), partitions.ptr()) },
+            "assign partitions",
+        )
+    }
+
+    #[allow(dead_code)] // used by the Consumer
+    pub(crate) fn pause(&self, partitions: &PartitionList) -> Result<(), KafkaError> {
+        // SAFETY: the handle and list are live.
+        check(
+            unsafe { rdsys::rd_kafka_pause_partitions(self.ptr(), partitions.ptr()) },
+            "pause partitions",
+        )
+    }
+
+    #[allow(dead_code)] // used by the Consumer
+    pub(crate) fn resume(&self, partitions: &PartitionList) -> Result<(), KafkaError> {
+        // SAFETY: the handle and list are live.
+        check(
+            unsafe { rdsys::rd_kafka_resume_partitions(self.ptr(), partitions.ptr()) },
+            "resume partitions",
+        )
+    }
+
+    /// Leaves the group (if any) and stops fetching; the handle stays valid until dropped.
+    pub(crate) fn consumer_close(&self) {
+        // SAFETY: the handle is live; called once, after our fetch thread has stopped.
+        unsafe { rdsys::rd_kafka_consumer_close(self.ptr()) };
+    }
+}
+
+/// A topic handle (`rd_kafka_topic_t`), used to produce.
+pub(crate) struct NativeTopic(NativePtr<rdsys::rd_kafka_topic_t>);
+
+impl NativeTopic {
+    pub(crate) fn ptr(&self) -> *mut rdsys::rd_kafka_topic_t {
+        self.0.ptr()
+    }
+
+    /// Enqueues key/payload pairs with one `rd_kafka_produce_batch` call; librdkafka copies the bytes.
+    pub(crate) fn produce_batch<'a>(
+        &self,
+        partition: i32,
+        messages: impl ExactSizeIterator<Item = (Option<&'a [u8]>, Option<&'a [u8]>)>,
+    ) -> BatchOutcome {
+        let mut batch: Vec<rdsys::rd_kafka_message_t> = messages
+            .map(|(key, payload)| {
+                let (payload, len) = slice_parts(payload);
+                let (key, key_len) = slice_parts(key);
+                rdsys::rd_kafka_message_t {
+                    err: RD_KAFKA_RESP_ERR_NO_ERROR,
+                    rkt: ptr::null_mut(),
+                    partition,
+                    payload,
+                    len,
+                    key,
+                    key_len,
+                    offset: 0,
+                    _private: ptr::null_mut(),
+                }
+            })
+            .collect();
+        if batch.is_empty() {
+            return BatchOutcome {
+                enqueued: 0,
+                first_error: None,
+            };
+        }
+        let count = c_int::try_from(batch.len()).unwrap_or(c_int::MAX);
+        // SAFETY: the topic is live; `batch` holds `count` initialised messages whose payload and key
+        // pointers borrow slices that outlive the call; F_COPY makes librdkafka copy them, and it only
+        // writes each message's `err` field.
+        let enqueued = unsafe {
+            rdsys::rd_kafka_produce_batch(
+                self.ptr(),
+                partition,
+                rdsys::RD_KAFKA_MSG_F_COPY as c_int,
+                batch.as_mut_ptr(),
+                count,
+            )
+        };
+        let first_error = batch
+            .iter()
+            .map(|m| m.err)
+            .find(|e| *e != RD_KAFKA_RESP_ERR_NO_ERROR);
+        BatchOutcome {
+            enqueued: enqueued.max(0) as usize,
+            first_error,
+        }
+    }
+
+    /// Enqueues one message with headers (`rd_kafka_produce_batch` cannot carry headers).
+    pub(crate) fn produce_with_headers(
+        &self,
+        client: &NativeClient,
+        partition: i32,
+        key: Option<&[u8]>,
+        payload: Option<&[u8]>,
+        headers: &[(&str, &[u8])],
+    ) -> Result<(), KafkaError> {
+        // SAFETY: rd_kafka_headers_new never returns null; we own the list until produce succeeds.
+        let list = unsafe { NativePtr::from_ptr(rdsys::rd_kafka_headers_new(headers.len())) }
+            .expect("headers");
+        for (name, value) in headers {
+            // SAFETY: the list is live; name/value are valid for their given lengths and are copied.
+            unsafe {
+                rdsys::rd_kafka_header_add(
+                    list.ptr(),
+                    name.as_ptr() as *const c_char,
+                    name.len() as isize,
+                    value.as_ptr() as *const c_void,
+                    value.len() as isize,
+                )
+            };
+        }
+        let (payload_ptr, payload_len) = slice_parts(payload);
+        let (key_ptr, key_len) = slice_parts(key);
+        let vus = [
+            vu(
+                vtype::RD_KAFKA_VTYPE_RKT,
+                rdsys::rd_kafka_vu_s__bindgen_ty_1 { rkt: self.ptr() },
+            ),
+            vu(
+                vtype::RD_KAFKA_VTYPE_PARTITION,
+                rdsys::rd_kafka_vu_s__bindgen_ty_1 { i32_: partition },
+            ),
+            vu(
+                vtype::RD_KAFKA_VTYPE_MSGFLAGS,
+                rdsys::rd_kafka_vu_s__bindgen_ty_1 {
+                    i: rdsys::RD_KAFKA_MSG_F_COPY as c_int,
+                },
+            ),
+            vu(vtype::RD_KAFKA_VTYPE_VALUE, mem(payload_ptr, payload_len)),
+            vu(vtype::RD_KAFKA_VTYPE_KEY, mem(key_ptr, key_len)),
+            vu(
+                vtype::RD_KAFKA_VTYPE_HEADERS,
+                rdsys::rd_kafka_vu_s__bindgen_ty_1 {
+                    headers: list.ptr(),
+                },
+            ),
+        ];
+        // SAFETY: the client, topic and header list are live; key/payload outlive the call and are
+        // copied (F_COPY).
+        let error = unsafe { rdsys::rd_kafka_produceva(client.ptr(), vus.as_ptr(), vus.len()) };
+        // SAFETY: produceva returns null or an owned error object.
+        let result = unsafe { take_error("produce", error) };
+        if result.is_ok() {
+            // librdkafka owns the header list now.
+            let _ = list.into_raw();
+        }
+        result
+    }
+}
+
+fn vu(vtype: vtype, u: rdsys::rd_kafka_vu_s__bindgen_ty_1) -> rdsys::rd_kafka_vu_t {
+    rdsys::rd_kafka_vu_t { vtype, u }
+}
+
+fn mem(ptr: *mut c_void, size: usize) -> rdsys::rd_kafka_vu_s__bindgen_ty_1 {
+    rdsys::rd_kafka_vu_s__bindgen_ty_1 {
+        mem: rdsys::rd_kafka_vu_s__bindgen_ty_1__bindgen_ty_1 { ptr, size },
+    }
+}
+
+/// Pointer and length for librdkafka; `None` is a null (absent) key or payload.
+fn slice_parts(bytes: Option<&[u8]>) -> (*mut c_void, usize) {
+    match bytes {
+        Some(b) => (b.as_ptr() as *mut c_void, b.len()),
+        None => (ptr::null_mut(), 0),
+    }
+}
+
+// SAFETY: rd_kafka_headers_destroy frees a header list we still own.
+unsafe impl KafkaDrop for rdsys::rd_kafka_headers_t {
+    unsafe fn drop_native(ptr: *mut Self) {
+        // SAFETY: the caller owns `ptr`.
+        unsafe { rdsys::rd_kafka_headers_destroy(ptr) }
+    }
+}
+
+/// A queue reference (`rd_kafka_queue_t`).
+pub(crate) struct NativeQueue(NativePtr<rdsys::rd_kafka_queue_t>);
+
+impl NativeQueue {
+    /// The next event, waiting up to `timeout`.
+    pub(crate) fn poll(&self, timeout: Duration) -> Option<NativeEvent> {
+        // SAFETY: the queue is live; a non-null event is ours to destroy.
+        let ev = unsafe { rdsys::rd_kafka_queue_poll(self.0.ptr(), timeout_ms(timeout)) };
+        // SAFETY: as above.
+        unsafe { NativePtr::from_ptr(ev) }.map(NativeEvent)
+    }
+
+    /// Up to `max` fetched messages, waiting up to `timeout` for the first.
+    pub(crate) fn consume_batch(&self, timeout: Duration, max: usize) -> OwnedBatch {
+        let mut raw: Vec<*mut rdsys::rd_kafka_message_t> = Vec::with_capacity(max);
+        // SAFETY: the queue is live; `raw` has room for `max` pointers.
+        let n = unsafe {
+            rdsys::rd_kafka_consume_batch_queue(
+                self.0.ptr(),
+                timeout_ms(timeout),
+                raw.as_mut_ptr(),
+                max,
+            )
+        };
+        // SAFETY: librdkafka wrote `n` message pointers (n <= max); each is ours to destroy.
+        unsafe { raw.set_len(n.max(0) as usize) };
+        OwnedBatch::from_raw(raw)
+    }
+
+    /// Ops (fetched messages and events) waiting in the queue.
+    #[allow(dead_code)] // used by the Consumer
+    pub(crate) fn len(&self) -> usize {
+        // SAFETY: the queue is live.
+        unsafe { rdsys::rd_kafka_queue_length(self.0.ptr()) }
+    }
+
+    /// Wakes a thread blocked in `poll` or `consume_batch` on this queue.
+    pub(crate) fn wake(&self) {
+        // SAFETY: the queue is live.
+        unsafe { rdsys::rd_kafka_queue_yield(self.0.ptr()) }
+    }
+}
+
+/// A topic-partition list (`rd_kafka_topic_partition_list_t`).
+pub(crate) struct PartitionList(NativePtr<rdsys::rd_kafka_topic_partition_list_t>);
+
+impl PartitionList {
+    pub(crate) fn new(topic: &str, partitions: &[(i32, i64)]) -> Result<Self, KafkaError> {
+        let c_topic = to_cstring("topic", topic)?;
+        // SAFETY: never returns null.
+        let list = unsafe {
+            NativePtr::from_ptr(rdsys::rd_kafka_topic_partition_list_new(
+                partitions.len() as c_int
+            ))
+        }
+        .expect("partition list");
+        for &(partition, offset) in partitions {
+            // SAFETY: the list is live; add copies the topic name and returns the new element.
+            unsafe {
+                let elem = rdsys::rd_kafka_topic_partition_list_add(
+                    list.ptr(),
+                    c_topic.as_ptr(),
+                    partition,
+                );
+                (*elem).offset = offset;
+            }
+        }
+        Ok(PartitionList(list))
+    }
+
+    fn ptr(&self) -> *mut rdsys::rd_kafka_topic_partition_list_t {
+        self.0.ptr()
+    }
+}

@@ -1,0 +1,97 @@
+//! Owned `rd_kafka_conf_t` and `rd_kafka_topic_conf_t`.
+
+use std::os::raw::c_char;
+
+use rdkafka_sys as rdsys;
+use rdsys::rd_kafka_conf_res_t::RD_KAFKA_CONF_OK;
+
+use super::{from_cstr, to_cstring, NativePtr};
+use crate::error::KafkaError;
+
+const ERRSTR_SIZE: usize = 512;
+
+/// Runs a librdkafka `*_set(conf, name, value, errstr, size)` call and maps failure to
+/// `KafkaError::Config` carrying librdkafka's own text and the property name.
+fn set_property(
+    key: &str,
+    value: &str,
+    set: impl FnOnce(*const c_char, *const c_char, *mut c_char, usize) -> rdsys::rd_kafka_conf_res_t,
+) -> Result<(), KafkaError> {
+    let c_key = to_cstring("property name", key)?;
+    let c_value = to_cstring(key, value)?;
+    let mut errstr = [0 as c_char; ERRSTR_SIZE];
+    if set(
+        c_key.as_ptr(),
+        c_value.as_ptr(),
+        errstr.as_mut_ptr(),
+        ERRSTR_SIZE,
+    ) == RD_KAFKA_CONF_OK
+    {
+        return Ok(());
+    }
+    // SAFETY: librdkafka NUL-terminates errstr within its size.
+    let message = unsafe { from_cstr(errstr.as_ptr()) };
+    Err(KafkaError::Config {
+        property: key.to_string(),
+        message,
+    })
+}
+
+/// Global (client) configuration.
+pub(crate) struct NativeConf(NativePtr<rdsys::rd_kafka_conf_t>);
+
+impl NativeConf {
+    pub(crate) fn new() -> Self {
+        // SAFETY: rd_kafka_conf_new never returns null (it aborts on OOM).
+        NativeConf(
+            unsafe { NativePtr::from_ptr(rdsys::rd_kafka_conf_new()) }.expect("rd_kafka_conf_new"),
+        )
+    }
+
+    pub(crate) fn set(&mut self, key: &str, value: &str) -> Result<(), KafkaError> {
+        let conf = self.0.ptr();
+        // SAFETY: conf is live and owned by us; key/value/errstr are valid for the call.
+        set_property(key, value, |k, v, e, n| unsafe {
+            rdsys::rd_kafka_conf_set(conf, k, v, e, n)
+        })
+    }
+
+    /// Which events librdkafka puts on the main queue (`RD_KAFKA_EVENT_*` bits).
+    pub(crate) fn enable_events(&mut self, events: i32) {
+        // SAFETY: conf is live and owned by us.
+        unsafe { rdsys::rd_kafka_conf_set_events(self.0.ptr(), events) }
+    }
+
+    /// Makes `topic_conf` the default for every topic this client uses.
+    pub(crate) fn set_default_topic_conf(&mut self, topic_conf: NativeTopicConf) {
+        // SAFETY: rd_kafka_conf_set_default_topic_conf takes ownership of the topic conf.
+        unsafe {
+            rdsys::rd_kafka_conf_set_default_topic_conf(self.0.ptr(), topic_conf.0.into_raw())
+        }
+    }
+
+    pub(crate) fn into_raw(self) -> *mut rdsys::rd_kafka_conf_t {
+        self.0.into_raw()
+    }
+}
+
+/// Topic configuration.
+pub(crate) struct NativeTopicConf(NativePtr<rdsys::rd_kafka_topic_conf_t>);
+
+impl NativeTopicConf {
+    pub(crate) fn new() -> Self {
+        // SAFETY: rd_kafka_topic_conf_new never returns null.
+        NativeTopicConf(
+            unsafe { NativePtr::from_ptr(rdsys::rd_kafka_topic_conf_new()) }
+                .expect("rd_kafka_topic_conf_new"),
+        )
+    }
+
+    pub(crate) fn set(&mut self, key: &str, value: &str) -> Result<(), KafkaError> {
+        let conf = self.0.ptr();
+        // SAFETY: conf is live and owned by us; key/value/errstr are valid for the call.
+        set_property(key, value, |k, v, e, n| unsafe {
+            rdsys::rd_kafka_topic_conf_set(conf, k, v, e, n)
+        })
+    }
+}

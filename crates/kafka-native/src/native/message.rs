@@ -1,0 +1,142 @@
+//! Messages: borrowed views, and owned fetched messages.
+
+use std::marker::PhantomData;
+use std::os::raw::{c_char, c_void};
+use std::ptr;
+
+use rdkafka_sys as rdsys;
+use rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR;
+
+use super::NativePtr;
+
+/// A message borrowed from librdkafka (a fetched message or a delivery report).
+#[derive(Clone, Copy)]
+pub(crate) struct MessageView<'a> {
+    raw: *const rdsys::rd_kafka_message_t,
+    _owner: PhantomData<&'a rdsys::rd_kafka_message_t>,
+}
+
+impl<'a> MessageView<'a> {
+    pub(crate) fn from_raw(raw: &'a rdsys::rd_kafka_message_t) -> Self {
+        MessageView {
+            raw,
+            _owner: PhantomData,
+        }
+    }
+
+    fn raw(&self) -> &'a rdsys::rd_kafka_message_t {
+        // SAFETY: `raw` came from a reference with lifetime 'a.
+        unsafe { &*self.raw }
+    }
+
+    pub(crate) fn error(&self) -> Option<rdsys::rd_kafka_resp_err_t> {
+        let err = self.raw().err;
+        (err != RD_KAFKA_RESP_ERR_NO_ERROR).then_some(err)
+    }
+
+    pub(crate) fn partition(&self) -> i32 {
+        self.raw().partition
+    }
+
+    pub(crate) fn offset(&self) -> i64 {
+        self.raw().offset
+    }
+
+    pub(crate) fn payload(&self) -> Option<&'a [u8]> {
+        let m = self.raw();
+        // SAFETY: payload points at `len` bytes owned by the message, which lives for 'a.
+        unsafe { bytes(m.payload, m.len) }
+    }
+
+    pub(crate) fn key(&self) -> Option<&'a [u8]> {
+        let m = self.raw();
+        // SAFETY: key points at `key_len` bytes owned by the message, which lives for 'a.
+        unsafe { bytes(m.key, m.key_len) }
+    }
+
+    /// The topic name (allocates; used off the hot path).
+    pub(crate) fn topic_name(&self) -> String {
+        let rkt = self.raw().rkt;
+        if rkt.is_null() {
+            return String::new();
+        }
+        // SAFETY: the message holds a reference on its topic; the name lives as long as the topic.
+        unsafe { super::from_cstr(rdsys::rd_kafka_topic_name(rkt)) }
+    }
+
+    /// Headers in order; a name that is not UTF-8 is replaced lossily.
+    pub(crate) fn headers(&self) -> Vec<(String, &'a [u8])> {
+        let mut hdrs: *mut rdsys::rd_kafka_headers_t = ptr::null_mut();
+        // SAFETY: the message is live; librdkafka parses headers lazily and keeps them with the message.
+        if unsafe { rdsys::rd_kafka_message_headers(self.raw, &mut hdrs) }
+            != RD_KAFKA_RESP_ERR_NO_ERROR
+        {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for idx in 0.. {
+            let (mut name, mut value, mut size): (*const c_char, *const c_void, usize) =
+                (ptr::null(), ptr::null(), 0);
+            // SAFETY: hdrs belongs to the message; name/value stay valid while the message lives ('a).
+            let err = unsafe {
+                rdsys::rd_kafka_header_get_all(hdrs, idx, &mut name, &mut value, &mut size)
+            };
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                break;
+            }
+            // SAFETY: as above; value may be null for a null header value.
+            let (name, value) = unsafe {
+                (
+                    super::from_cstr(name),
+                    bytes(value as *mut c_void, size).unwrap_or(&[]),
+                )
+            };
+            out.push((name, value));
+        }
+        out
+    }
+}
+
+/// # Safety
+/// `ptr` is null or points at `len` readable bytes that live for `'a`.
+unsafe fn bytes<'a>(ptr: *mut c_void, len: usize) -> Option<&'a [u8]> {
+    if ptr.is_null() {
+        None
+    } else {
+        // SAFETY: per the contract above.
+        Some(unsafe { std::slice::from_raw_parts(ptr as *const u8, len) })
+    }
+}
+
+/// A message fetched from a queue; freed on drop.
+pub(crate) struct NativeMessage(NativePtr<rdsys::rd_kafka_message_t>);
+
+impl NativeMessage {
+    pub(crate) fn view(&self) -> MessageView<'_> {
+        // SAFETY: the message is live for the lifetime of &self.
+        MessageView::from_raw(unsafe { &*self.0.ptr() })
+    }
+}
+
+/// A batch of fetched messages, each freed on drop.
+pub(crate) struct OwnedBatch(Vec<NativeMessage>);
+
+impl OwnedBatch {
+    pub(crate) fn from_raw(raw: Vec<*mut rdsys::rd_kafka_message_t>) -> Self {
+        OwnedBatch(
+            raw.into_iter()
+                // SAFETY: each pointer is an owned message handed out by rd_kafka_consume_batch_queue.
+                .filter_map(|m| unsafe { NativePtr::from_ptr(m) }.map(NativeMessage))
+                .collect(),
+        )
+    }
+
+    pub(crate) fn messages(&self) -> &[NativeMessage] {
+        &self.0
+    }
+
+    #[allow(dead_code)] // used by the Consumer
+    pub(crate) fn into_messages(self) -> Vec<NativeMessage> {
+        self.0
+    }
+}

@@ -1,0 +1,126 @@
+//! librdkafka's embedded mock cluster (`rd_kafka_mock_cluster_t`).
+
+use std::os::raw::c_int;
+
+use rdkafka_sys as rdsys;
+
+use super::client::ClientKind;
+use super::{check, from_cstr, to_cstring, NativeClient, NativeConf, NativePtr};
+use crate::error::{ErrorCode, KafkaError};
+
+/// A mock cluster and the client handle it lives on. Field order matters: the cluster is
+/// destroyed before the handle that owns its thread.
+pub(crate) struct NativeMockCluster {
+    cluster: NativePtr<rdsys::rd_kafka_mock_cluster_t>,
+    _client: NativeClient,
+}
+
+impl NativeMockCluster {
+    pub(crate) fn new(brokers: i32) -> Result<Self, KafkaError> {
+        let mut conf = NativeConf::new();
+        // The host handle only carries the cluster; keep its own logging to warnings.
+        conf.set("log_level", "4")?;
+        let client = NativeClient::new(ClientKind::Producer, conf)?;
+        // SAFETY: the client handle is live and outlives the cluster (field order).
+        let raw = unsafe { rdsys::rd_kafka_mock_cluster_new(client.ptr(), brokers as c_int) };
+        // SAFETY: a non-null cluster is ours to destroy.
+        let cluster =
+            unsafe { NativePtr::from_ptr(raw) }.ok_or_else(|| KafkaError::ClientCreation {
+                message: format!("could not start a mock cluster with {brokers} brokers"),
+            })?;
+        Ok(NativeMockCluster {
+            cluster,
+            _client: client,
+        })
+    }
+
+    fn ptr(&self) -> *mut rdsys::rd_kafka_mock_cluster_t {
+        self.cluster.ptr()
+    }
+
+    pub(crate) fn bootstraps(&self) -> String {
+        // SAFETY: the cluster is live; the string lives as long as the cluster and is copied.
+        unsafe { from_cstr(rdsys::rd_kafka_mock_cluster_bootstraps(self.ptr())) }
+    }
+
+    pub(crate) fn topic_create(
+        &self,
+        topic: &str,
+        partitions: i32,
+        replication_factor: i32,
+    ) -> Result<(), KafkaError> {
+        let c_topic = to_cstring("topic", topic)?;
+        // SAFETY: the cluster is live; the name is copied.
+        let err = unsafe {
+            rdsys::rd_kafka_mock_topic_create(
+                self.ptr(),
+                c_topic.as_ptr(),
+                partitions,
+                replication_factor,
+            )
+        };
+        check(err, &format!("create mock topic {topic:?}"))
+    }
+
+    pub(crate) fn broker_set_down(&self, broker_id: i32) -> Result<(), KafkaError> {
+        // SAFETY: the cluster is live.
+        check(
+            unsafe { rdsys::rd_kafka_mock_broker_set_down(self.ptr(), broker_id) },
+            "set broker down",
+        )
+    }
+
+    pub(crate) fn broker_set_up(&self, broker_id: i32) -> Result<(), KafkaError> {
+        // SAFETY: the cluster is live.
+        check(
+            unsafe { rdsys::rd_kafka_mock_broker_set_up(self.ptr(), broker_id) },
+            "set broker up",
+        )
+    }
+
+    pub(crate) fn broker_set_rtt(&self, broker_id: i32, rtt_ms: i32) -> Result<(), KafkaError> {
+        // SAFETY: the cluster is live.
+        check(
+            unsafe { rdsys::rd_kafka_mock_broker_set_rtt(self.ptr(), broker_id, rtt_ms) },
+            "set broker rtt",
+        )
+    }
+
+    pub(crate) fn partition_set_leader(
+        &self,
+        topic: &str,
+        partition: i32,
+        broker_id: i32,
+    ) -> Result<(), KafkaError> {
+        let c_topic = to_cstring("topic", topic)?;
+        // SAFETY: the cluster is live; the name is copied.
+        let err = unsafe {
+            rdsys::rd_kafka_mock_partition_set_leader(
+                self.ptr(),
+                c_topic.as_ptr(),
+                partition,
+                broker_id,
+            )
+        };
+        check(err, "set partition leader")
+    }
+
+    pub(crate) fn push_request_errors(&self, api_key: i16, errors: &[ErrorCode]) {
+        let codes: Vec<i32> = errors.iter().map(|e| *e as i32).collect();
+        // SAFETY: the cluster is live; rd_kafka_resp_err_t is a C int enum, so an array of i32 codes
+        // has the layout C expects (Rust never reads these values back as the enum); they are copied.
+        unsafe {
+            rdsys::rd_kafka_mock_push_request_errors_array(
+                self.ptr(),
+                api_key,
+                codes.len(),
+                codes.as_ptr() as *const rdsys::rd_kafka_resp_err_t,
+            )
+        }
+    }
+
+    pub(crate) fn group_initial_rebalance_delay(&self, delay_ms: i32) {
+        // SAFETY: the cluster is live.
+        unsafe { rdsys::rd_kafka_mock_group_initial_rebalance_delay_ms(self.ptr(), delay_ms) }
+    }
+}

@@ -1,0 +1,179 @@
+//! The native layer: the only place that calls `rdkafka-sys`.
+//!
+//! Every librdkafka object is held by a [`NativePtr`], which frees it on drop through the
+//! [`KafkaDrop`] impl of its C type. Everything above this module speaks Rust types.
+
+pub(crate) mod client;
+mod conf;
+mod event;
+mod message;
+mod mock;
+
+pub(crate) use client::{NativeClient, NativeQueue, NativeTopic, PartitionList};
+pub(crate) use conf::{NativeConf, NativeTopicConf};
+pub(crate) use event::{Event, NativeEvent};
+pub(crate) use message::{MessageView, OwnedBatch};
+pub(crate) use mock::NativeMockCluster;
+
+use std::ffi::{CStr, CString};
+use std::os::raw::c_char;
+use std::ptr::NonNull;
+
+use rdkafka_sys as rdsys;
+
+use crate::error::KafkaError;
+
+/// A C type with a destroy function.
+///
+/// # Safety
+/// `drop_native` must be the destroy function that matches how `T` was created.
+pub(crate) unsafe trait KafkaDrop {
+    /// # Safety
+    /// `ptr` is valid and owned; it is not used after this call.
+    unsafe fn drop_native(ptr: *mut Self);
+}
+
+/// Sole owner of one librdkafka object; frees it on drop.
+pub(crate) struct NativePtr<T: KafkaDrop> {
+    ptr: NonNull<T>,
+}
+
+// SAFETY: librdkafka's handles (client, queues, topics, mock cluster) are documented as thread-safe,
+// and the value objects (conf, lists, metadata, messages, events) are owned by exactly one
+// NativePtr, so moving them between threads is sound. Shared (&) access to value objects only
+// happens through methods that librdkafka documents as read-only.
+unsafe impl<T: KafkaDrop> Send for NativePtr<T> {}
+// SAFETY: as above; `&NativePtr<T>` only calls thread-safe or read-only librdkafka functions.
+unsafe impl<T: KafkaDrop> Sync for NativePtr<T> {}
+
+impl<T: KafkaDrop> NativePtr<T> {
+    /// Takes ownership of `ptr`; `None` when it is null.
+    ///
+    /// # Safety
+    /// `ptr` must be a live object of type `T` that nobody else frees.
+    pub(crate) unsafe fn from_ptr(ptr: *mut T) -> Option<Self> {
+        NonNull::new(ptr).map(|ptr| NativePtr { ptr })
+    }
+
+    pub(crate) fn ptr(&self) -> *mut T {
+        self.ptr.as_ptr()
+    }
+
+    /// Gives up ownership without freeing (for C calls that take ownership).
+    pub(crate) fn into_raw(self) -> *mut T {
+        let ptr = self.ptr.as_ptr();
+        std::mem::forget(self);
+        ptr
+    }
+}
+
+impl<T: KafkaDrop> Drop for NativePtr<T> {
+    fn drop(&mut self) {
+        // SAFETY: we own the pointer and it is never used again.
+        unsafe { T::drop_native(self.ptr.as_ptr()) }
+    }
+}
+
+macro_rules! kafka_drop {
+    ($($t:ty => $destroy:path),* $(,)?) => {$(
+        // SAFETY: `$destroy` is librdkafka's destroy function for `$t`.
+        unsafe impl KafkaDrop for $t {
+            unsafe fn drop_native(ptr: *mut Self) {
+                // SAFETY: the caller owns `ptr` (see KafkaDrop::drop_native).
+                unsafe { $destroy(ptr) }
+            }
+        }
+    )*};
+}
+
+kafka_drop! {
+    rdsys::rd_kafka_t => rdsys::rd_kafka_destroy,
+    rdsys::rd_kafka_conf_t => rdsys::rd_kafka_conf_destroy,
+    rdsys::rd_kafka_topic_conf_t => rdsys::rd_kafka_topic_conf_destroy,
+    rdsys::rd_kafka_topic_t => rdsys::rd_kafka_topic_destroy,
+    rdsys::rd_kafka_queue_t => rdsys::rd_kafka_queue_destroy,
+    rdsys::rd_kafka_event_t => rdsys::rd_kafka_event_destroy,
+    rdsys::rd_kafka_topic_partition_list_t => rdsys::rd_kafka_topic_partition_list_destroy,
+    rdsys::rd_kafka_message_t => rdsys::rd_kafka_message_destroy,
+    rdsys::rd_kafka_mock_cluster_t => rdsys::rd_kafka_mock_cluster_destroy,
+    rdsys::rd_kafka_error_t => rdsys::rd_kafka_error_destroy,
+}
+
+// SAFETY: rd_kafka_metadata() hands out a const pointer that rd_kafka_metadata_destroy frees.
+unsafe impl KafkaDrop for rdsys::rd_kafka_metadata_t {
+    unsafe fn drop_native(ptr: *mut Self) {
+        // SAFETY: the caller owns `ptr`.
+        unsafe { rdsys::rd_kafka_metadata_destroy(ptr) }
+    }
+}
+
+/// A C string for librdkafka; an interior NUL is reported as an invalid argument naming `what`.
+pub(crate) fn to_cstring(what: &str, value: &str) -> Result<CString, KafkaError> {
+    CString::new(value).map_err(|_| KafkaError::InvalidArgument {
+        argument: what.to_string(),
+        message: "must not contain a NUL character".to_string(),
+    })
+}
+
+/// Copies a C string owned by librdkafka; null gives "".
+///
+/// # Safety
+/// `ptr` is null or a NUL-terminated string valid for the duration of the call.
+pub(crate) unsafe fn from_cstr(ptr: *const c_char) -> String {
+    if ptr.is_null() {
+        return String::new();
+    }
+    // SAFETY: per the contract above.
+    unsafe { CStr::from_ptr(ptr) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// librdkafka's text for an error code.
+pub(crate) fn error_description(code: rdsys::rd_kafka_resp_err_t) -> String {
+    // SAFETY: rd_kafka_err2str returns a static string for any code.
+    unsafe { from_cstr(rdsys::rd_kafka_err2str(code)) }
+}
+
+/// librdkafka's symbolic name for an error code (e.g. `NOT_LEADER_FOR_PARTITION`).
+pub(crate) fn error_name(code: rdsys::rd_kafka_resp_err_t) -> String {
+    // SAFETY: rd_kafka_err2name returns a static string for any code.
+    unsafe { from_cstr(rdsys::rd_kafka_err2name(code)) }
+}
+
+/// The librdkafka version string, e.g. "2.12.1".
+pub fn librdkafka_version() -> String {
+    // SAFETY: rd_kafka_version_str returns a static string.
+    unsafe { from_cstr(rdsys::rd_kafka_version_str()) }
+}
+
+/// Turns a `rd_kafka_error_t*` into a `KafkaError` and frees it; null means success.
+///
+/// # Safety
+/// `error` is null or an owned error object.
+pub(crate) unsafe fn take_error(
+    context: &str,
+    error: *mut rdsys::rd_kafka_error_t,
+) -> Result<(), KafkaError> {
+    // SAFETY: per the contract above.
+    let Some(error) = (unsafe { NativePtr::from_ptr(error) }) else {
+        return Ok(());
+    };
+    // SAFETY: `error` is live until the NativePtr drops at the end of this scope.
+    let (code, message) = unsafe {
+        (
+            rdsys::rd_kafka_error_code(error.ptr()),
+            from_cstr(rdsys::rd_kafka_error_string(error.ptr())),
+        )
+    };
+    Err(KafkaError::kafka(code, context, message))
+}
+
+/// `Ok` for NO_ERROR, else a `KafkaError` with librdkafka's text for the code.
+pub(crate) fn check(err: rdsys::rd_kafka_resp_err_t, context: &str) -> Result<(), KafkaError> {
+    if err == rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+        Ok(())
+    } else {
+        Err(KafkaError::kafka(err, context, String::new()))
+    }
+}

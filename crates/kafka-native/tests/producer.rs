@@ -1,0 +1,478 @@
+//! Producer behaviour against librdkafka's mock cluster (a real Kafka-protocol broker over TCP).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kafka_native::testing::read_partition;
+use kafka_native::{
+    api_key, DeliveryReport, ErrorCode, KafkaError, MockCluster, Producer, ProducerConfig, Record,
+};
+use parking_lot::Mutex;
+
+/// Delivery reports, summed, so a test can assert what was delivered and what failed.
+#[derive(Clone, Default)]
+struct Deliveries {
+    delivered: Arc<AtomicU64>,
+    failed: Arc<AtomicU64>,
+    failures: Arc<Mutex<Vec<ErrorCode>>>,
+}
+
+impl Deliveries {
+    fn record(&self, report: DeliveryReport) {
+        self.delivered.fetch_add(report.delivered, Ordering::SeqCst);
+        self.failed.fetch_add(report.errors, Ordering::SeqCst);
+        self.failures
+            .lock()
+            .extend(report.error_counts.iter().map(|c| c.code));
+    }
+    fn delivered(&self) -> u64 {
+        self.delivered.load(Ordering::SeqCst)
+    }
+    fn failed(&self) -> u64 {
+        self.failed.load(Ordering::SeqCst)
+    }
+}
+
+fn producer_with_reports(config: ProducerConfig) -> (Producer, Deliveries) {
+    let deliveries = Deliveries::default();
+    let sink = deliveries.clone();
+    let producer =
+        Producer::new(config.on_delivery_report(move |r| sink.record(r))).expect("producer");
+    (producer, deliveries)
+}
+
+#[test]
+fn hundred_thousand_messages_per_partition_arrive_in_order_with_keys_and_headers() {
+    const PER_PARTITION: usize = 100_000;
+    const BATCH: usize = 10_000;
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("orders", 4, 1).unwrap();
+    let (producer, deliveries) =
+        producer_with_reports(ProducerConfig::new(cluster.bootstrap_servers()));
+
+    for partition in 0..4 {
+        for start in (0..PER_PARTITION).step_by(BATCH) {
+            let keys: Vec<String> = (start..start + BATCH).map(|i| format!("key-{i}")).collect();
+            let payloads: Vec<String> = (start..start + BATCH)
+                .map(|i| format!("p{partition}-{i}"))
+                .collect();
+            let indexes: Vec<[u8; 4]> = (start..start + BATCH)
+                .map(|i| (i as u32).to_be_bytes())
+                .collect();
+            let headers: Vec<[(&str, &[u8]); 2]> = indexes
+                .iter()
+                .map(|idx| [("index", &idx[..]), ("origin", &b"test"[..])])
+                .collect();
+            // Odd batches carry headers (one librdkafka call each); even batches go as one batch call.
+            let with_headers = (start / BATCH) % 2 == 1;
+            let records: Vec<Record> = (0..BATCH)
+                .map(|j| Record {
+                    key: Some(keys[j].as_bytes()),
+                    payload: Some(payloads[j].as_bytes()),
+                    headers: if with_headers { &headers[j][..] } else { &[] },
+                })
+                .collect();
+            let mut sent = 0;
+            while sent < BATCH {
+                let result = producer
+                    .send_records("orders", partition, &records[sent..])
+                    .unwrap();
+                sent += result.enqueued;
+                if result.enqueued == 0 {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            }
+        }
+    }
+    producer.stop(Duration::from_secs(60)).unwrap();
+    assert_eq!(deliveries.delivered(), 4 * PER_PARTITION as u64);
+    assert_eq!(deliveries.failed(), 0);
+
+    for partition in 0..4 {
+        let messages = read_partition(
+            &cluster.bootstrap_servers(),
+            "orders",
+            partition,
+            PER_PARTITION,
+            Duration::from_secs(60),
+        )
+        .unwrap();
+        assert_eq!(messages.len(), PER_PARTITION, "partition {partition}");
+        for (i, m) in messages.iter().enumerate() {
+            assert_eq!(m.offset, i as i64);
+            assert_eq!(
+                m.payload.as_deref(),
+                Some(format!("p{partition}-{i}").as_bytes())
+            );
+            assert_eq!(m.key.as_deref(), Some(format!("key-{i}").as_bytes()));
+            if (i / BATCH) % 2 == 1 {
+                assert_eq!(
+                    m.headers,
+                    vec![
+                        ("index".to_string(), (i as u32).to_be_bytes().to_vec()),
+                        ("origin".to_string(), b"test".to_vec())
+                    ]
+                );
+            } else {
+                assert!(m.headers.is_empty(), "message {i} should have no headers");
+            }
+        }
+    }
+}
+
+#[test]
+fn binary_payloads_and_null_values_round_trip() {
+    let cluster = MockCluster::new(1).unwrap();
+    let producer = Producer::new(ProducerConfig::new(cluster.bootstrap_servers())).unwrap();
+    let binary: Vec<u8> = (0..=255).collect();
+    let records = [
+        Record {
+            key: None,
+            payload: Some(&binary),
+            headers: &[],
+        },
+        Record {
+            key: Some(b"tombstone"),
+            payload: None,
+            headers: &[],
+        },
+        Record {
+            key: Some(b""),
+            payload: Some(b""),
+            headers: &[],
+        },
+    ];
+    assert_eq!(
+        producer
+            .send_records("binary", 0, &records)
+            .unwrap()
+            .enqueued,
+        3
+    );
+    producer.stop(Duration::from_secs(10)).unwrap();
+    let got = read_partition(
+        &cluster.bootstrap_servers(),
+        "binary",
+        0,
+        3,
+        Duration::from_secs(10),
+    )
+    .unwrap();
+    assert_eq!(got[0].payload.as_deref(), Some(&binary[..]));
+    assert_eq!(got[0].key, None);
+    assert_eq!(got[1].payload, None);
+    assert_eq!(got[1].key.as_deref(), Some(&b"tombstone"[..]));
+    assert_eq!(got[2].payload.as_deref(), Some(&b""[..]));
+}
+
+#[test]
+fn partition_count_of_auto_created_and_created_topics() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("seven", 7, 1).unwrap();
+    let producer = Producer::new(ProducerConfig::new(cluster.bootstrap_servers())).unwrap();
+    assert_eq!(
+        producer
+            .partition_count("seven", Duration::from_secs(10))
+            .unwrap(),
+        7
+    );
+    assert_eq!(
+        producer
+            .partition_count("auto-created", Duration::from_secs(10))
+            .unwrap(),
+        4
+    );
+    producer.stop(Duration::from_secs(5)).unwrap();
+}
+
+#[test]
+fn partition_count_of_a_bad_topic_name_names_the_argument() {
+    let cluster = MockCluster::new(1).unwrap();
+    let producer = Producer::new(ProducerConfig::new(cluster.bootstrap_servers())).unwrap();
+    let err = producer
+        .partition_count("../etc", Duration::from_secs(1))
+        .unwrap_err();
+    assert!(
+        matches!(&err, KafkaError::InvalidArgument { argument, .. } if argument == "topic"),
+        "{err}"
+    );
+    let err = producer.send("bad/name", 0, &["x"]).unwrap_err();
+    assert!(err.to_string().contains("topic"), "{err}");
+}
+
+#[test]
+fn sending_to_a_missing_partition_is_an_error_or_a_counted_failure_never_a_success() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("four", 4, 1).unwrap();
+    let (producer, deliveries) =
+        producer_with_reports(ProducerConfig::new(cluster.bootstrap_servers()));
+
+    // Metadata known: refused at once.
+    producer
+        .partition_count("four", Duration::from_secs(10))
+        .unwrap();
+    let err = producer.send("four", 99, &["lost?"]).unwrap_err();
+    assert_eq!(err.code(), Some(ErrorCode::UnknownPartition), "{err}");
+
+    // Metadata not known yet: enqueued, then reported as a failed delivery.
+    cluster.create_topic("fresh", 4, 1).unwrap();
+    match producer.send("fresh", 42, &["lost?"]) {
+        Ok(result) => assert_eq!(result.enqueued, 1),
+        Err(err) => assert_eq!(err.code(), Some(ErrorCode::UnknownPartition)),
+    }
+    let _ = producer.stop(Duration::from_secs(10));
+    assert_eq!(deliveries.delivered(), 0);
+    assert!(deliveries.failed() <= 1);
+    if deliveries.failed() == 1 {
+        assert_eq!(
+            *deliveries.failures.lock(),
+            vec![ErrorCode::UnknownPartition]
+        );
+    }
+}
+
+#[test]
+fn a_full_local_queue_gives_a_partial_enqueue_count() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.broker_down(1).unwrap(); // nothing drains while we fill the queue
+    let producer = Producer::new(
+        ProducerConfig::new(cluster.bootstrap_servers()).queue_buffering_max_messages(1000),
+    )
+    .unwrap();
+    let payloads = vec!["x"; 5000];
+    let result = producer.send("full", 0, &payloads).unwrap();
+    assert_eq!(result.enqueued, 1000);
+    // librdkafka's out-queue length also counts queued events (here: connection errors).
+    assert!(
+        result.send_queue_length >= 1000,
+        "{}",
+        result.send_queue_length
+    );
+    assert_eq!(
+        result.not_enqueued.and_then(|e| e.code()),
+        Some(ErrorCode::QueueFull)
+    );
+    // Still full: nothing more fits, and that is a count of zero, not an error.
+    assert_eq!(producer.send("full", 0, &["y"]).unwrap().enqueued, 0);
+}
+
+#[test]
+fn a_broker_down_during_sends_loses_nothing_once_it_is_back() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("flaky", 2, 1).unwrap();
+    let (producer, deliveries) = producer_with_reports(
+        ProducerConfig::new(cluster.bootstrap_servers())
+            .driver_option("enable.idempotence", "true"),
+    );
+    let mut sent = 0u64;
+    for round in 0..20 {
+        if round == 5 {
+            cluster.broker_down(1).unwrap();
+        }
+        if round == 15 {
+            cluster.broker_up(1).unwrap();
+        }
+        let payloads: Vec<String> = (0..500).map(|i| format!("r{round}-{i}")).collect();
+        sent += producer
+            .send("flaky", round % 2, &payloads)
+            .unwrap()
+            .enqueued as u64;
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(sent, 10_000);
+    producer.stop(Duration::from_secs(30)).unwrap();
+    assert_eq!(deliveries.delivered(), sent);
+    assert_eq!(deliveries.failed(), 0);
+    let p0 = read_partition(
+        &cluster.bootstrap_servers(),
+        "flaky",
+        0,
+        5000,
+        Duration::from_secs(20),
+    )
+    .unwrap();
+    let p1 = read_partition(
+        &cluster.bootstrap_servers(),
+        "flaky",
+        1,
+        5000,
+        Duration::from_secs(20),
+    )
+    .unwrap();
+    assert_eq!(p0.len() + p1.len(), 10_000);
+}
+
+#[test]
+fn injected_not_leader_errors_are_retried_and_delivered() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("retry", 1, 1).unwrap();
+    let (producer, deliveries) =
+        producer_with_reports(ProducerConfig::new(cluster.bootstrap_servers()));
+    producer
+        .partition_count("retry", Duration::from_secs(10))
+        .unwrap();
+    cluster.push_request_errors(
+        api_key::PRODUCE,
+        &[
+            ErrorCode::NotLeaderForPartition,
+            ErrorCode::NotLeaderForPartition,
+        ],
+    );
+    let payloads: Vec<String> = (0..100).map(|i| i.to_string()).collect();
+    assert_eq!(producer.send("retry", 0, &payloads).unwrap().enqueued, 100);
+    producer.stop(Duration::from_secs(20)).unwrap();
+    assert_eq!(deliveries.delivered(), 100);
+    assert_eq!(deliveries.failed(), 0);
+    let got = read_partition(
+        &cluster.bootstrap_servers(),
+        "retry",
+        0,
+        100,
+        Duration::from_secs(10),
+    )
+    .unwrap();
+    let got: Vec<String> = got
+        .into_iter()
+        .map(|m| String::from_utf8(m.payload.unwrap()).unwrap())
+        .collect();
+    assert_eq!(got, payloads);
+}
+
+#[test]
+fn stop_with_every_broker_down_times_out_and_reports_the_undelivered_count() {
+    let cluster = MockCluster::new(2).unwrap();
+    cluster.create_topic("down", 2, 1).unwrap();
+    let (producer, deliveries) =
+        producer_with_reports(ProducerConfig::new(cluster.bootstrap_servers()));
+    producer
+        .partition_count("down", Duration::from_secs(10))
+        .unwrap();
+    cluster.broker_down(1).unwrap();
+    cluster.broker_down(2).unwrap();
+    let payloads = vec!["stuck"; 100];
+    assert_eq!(producer.send("down", 0, &payloads).unwrap().enqueued, 100);
+    let started = Instant::now();
+    let err = producer.stop(Duration::from_secs(2)).unwrap_err();
+    assert!(
+        matches!(err, KafkaError::StopTimedOut { undelivered: 100 }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("100"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    // The messages left are failed and reported, not silently dropped.
+    assert_eq!(deliveries.failed(), 100);
+    assert_eq!(deliveries.delivered(), 0);
+    // A second stop is harmless.
+    producer.stop(Duration::from_secs(1)).unwrap();
+    assert!(matches!(
+        producer.send("down", 0, &["late"]),
+        Err(KafkaError::Stopped)
+    ));
+}
+
+#[test]
+fn a_bad_config_key_or_value_names_the_key() {
+    let err =
+        Producer::new(ProducerConfig::new("127.0.0.1:1").driver_option("no.such.property", "1"))
+            .err()
+            .unwrap();
+    match &err {
+        KafkaError::Config { property, message } => {
+            assert_eq!(property, "no.such.property");
+            assert!(
+                message.contains("No such configuration property"),
+                "{message}"
+            );
+        }
+        other => panic!("unexpected {other}"),
+    }
+    let err = Producer::new(ProducerConfig::new("127.0.0.1:1").driver_option("linger.ms", "soon"))
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&err, KafkaError::Config { property, .. } if property == "linger.ms"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("linger.ms"));
+    let err = Producer::new(ProducerConfig::new("127.0.0.1:1").topic_option("acks", "some"))
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&err, KafkaError::Config { property, .. } if property == "acks"),
+        "{err}"
+    );
+}
+
+#[test]
+fn stats_arrive_at_the_configured_interval_as_parsed_json() {
+    let cluster = MockCluster::new(1).unwrap();
+    let stats = Arc::new(Mutex::new(Vec::new()));
+    let sink = stats.clone();
+    let producer = Producer::new(
+        ProducerConfig::new(cluster.bootstrap_servers())
+            .statistics_interval(Duration::from_millis(200))
+            .on_stats(move |s| sink.lock().push((Instant::now(), s))),
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(1300));
+    producer.stop(Duration::from_secs(5)).unwrap();
+    let stats = stats.lock();
+    assert!(
+        (4..=8).contains(&stats.len()),
+        "{} stats in 1.3 s at 200 ms",
+        stats.len()
+    );
+    for pair in stats.windows(2) {
+        let gap = pair[1].0 - pair[0].0;
+        assert!(
+            gap >= Duration::from_millis(100) && gap <= Duration::from_millis(400),
+            "gap {gap:?}"
+        );
+    }
+    let (_, last) = &stats[stats.len() - 1];
+    assert_eq!(last.rdkafka_stats["type"], "producer");
+    assert_eq!(last.rdkafka_stats["client_id"], "kafka-native");
+}
+
+#[test]
+fn librdkafka_logs_and_errors_reach_the_log_handler() {
+    let records = Arc::new(Mutex::new(Vec::new()));
+    let sink = records.clone();
+    // Nothing listens on port 1: librdkafka reports the connection failure as an error.
+    let producer = Producer::new(
+        ProducerConfig::new("127.0.0.1:1").on_log(move |r| sink.lock().push(r.clone())),
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while records.lock().iter().all(|r| r.error.is_none()) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(producer);
+    let records = records.lock();
+    let error = records
+        .iter()
+        .find(|r| r.error.is_some())
+        .expect("an error record");
+    assert!(error.level <= 3);
+    assert!(error.message.contains("127.0.0.1:1"), "{error:?}");
+}
+
+#[test]
+fn a_producer_dropped_without_stop_does_not_hang() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.broker_down(1).unwrap();
+    let started = Instant::now();
+    let producer = Producer::new(ProducerConfig::new(cluster.bootstrap_servers())).unwrap();
+    let payloads = vec!["pending"; 1000];
+    assert_eq!(
+        producer.send("dropped", 0, &payloads).unwrap().enqueued,
+        1000
+    );
+    drop(producer);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "drop took {:?}",
+        started.elapsed()
+    );
+}
