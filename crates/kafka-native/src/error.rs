@@ -27,6 +27,8 @@ pub enum KafkaError {
     },
     /// `stop()` ran out of time with messages still undelivered.
     StopTimedOut { undelivered: usize },
+    /// `stop()` ran out of time waiting for the handler to settle the batch in flight.
+    SettleTimedOut { waited: std::time::Duration },
     /// A file or directory could not be read or written.
     Io {
         path: PathBuf,
@@ -91,6 +93,10 @@ impl fmt::Display for KafkaError {
                     "stop timed out with {undelivered} message(s) still undelivered"
                 )
             }
+            KafkaError::SettleTimedOut { waited } => write!(
+                f,
+                "stop timed out after {waited:?} waiting for the batch in flight to settle; its offsets are not recorded yet"
+            ),
             KafkaError::Io { path, source } => write!(f, "{}: {source}", path.display()),
             KafkaError::CorruptOffsetFile { path, content } => {
                 write!(

@@ -2,18 +2,25 @@
 //!
 //! - [`Producer`]: batch sends with one librdkafka call per batch, aggregated delivery reports,
 //!   stats, and a `stop()` that waits until everything is delivered.
+//! - [`Consumer`]: kafka-native's consumer, with backpressure and per-partition offset files.
 //! - [`MockCluster`]: librdkafka's embedded broker, for tests and development.
 //!
 //! All `unsafe` code lives in the private `native` module.
 
 mod config;
+mod consumer;
 mod error;
 mod events;
+mod metadata;
 mod mock_cluster;
 mod native;
 mod producer;
 
 pub use config::{validate_topic_name, ClientConfig};
+pub use consumer::{
+    BatchHandler, Consumer, ConsumerConfig, ConsumerStats, ConsumerStatsHandler, Message,
+    OffsetDirectory, OffsetStore, ReceivedBatch, StartOffset,
+};
 pub use error::{ErrorCode, KafkaError};
 pub use events::{LogHandler, LogLevel, LogRecord};
 pub use mock_cluster::{api_key, MockCluster};

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use parking_lot::{Mutex, RwLock};
 use rdkafka_sys as rdsys;
@@ -351,37 +351,12 @@ impl Producer {
     /// auto-created or has no leader yet, until `timeout`.
     pub fn partition_count(&self, topic: &str, timeout: Duration) -> Result<usize, KafkaError> {
         validate_topic_name(topic)?;
-        let deadline = Instant::now() + timeout;
         let (client, rkt) = {
             let guard = self.inner.read();
             let inner = guard.as_ref().ok_or(KafkaError::Stopped)?;
             (inner.client.clone(), topic_handle(inner, topic)?)
         };
-        loop {
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            let last = match client
-                .topic_partition_count(&rkt, remaining.max(Duration::from_millis(1)))?
-            {
-                Ok(count) if count > 0 => return Ok(count),
-                Ok(_) => resp::RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE,
-                Err(code) if is_transient_topic_error(code) => code,
-                Err(code) => {
-                    return Err(KafkaError::kafka(
-                        code,
-                        &format!("partition count of topic {topic:?}"),
-                        String::new(),
-                    ))
-                }
-            };
-            if Instant::now() + Duration::from_millis(100) >= deadline {
-                return Err(KafkaError::kafka(
-                    last,
-                    &format!("partition count of topic {topic:?} (timed out)"),
-                    String::new(),
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        crate::metadata::partition_count(&client, &rkt, topic, timeout, true)
     }
 
     /// Waits until every enqueued message is delivered or has failed (at most `timeout`), then
@@ -439,17 +414,6 @@ fn topic_handle(inner: &ProducerInner, topic: &str) -> Result<Arc<NativeTopic>, 
     let rkt = Arc::new(inner.client.topic(topic)?);
     topics.insert(topic.to_string(), rkt.clone());
     Ok(rkt)
-}
-
-fn is_transient_topic_error(code: resp) -> bool {
-    matches!(
-        code,
-        resp::RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART
-            | resp::RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE
-            | resp::RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC
-            | resp::RD_KAFKA_RESP_ERR__TIMED_OUT
-            | resp::RD_KAFKA_RESP_ERR__TRANSPORT
-    )
 }
 
 fn finish_send(

@@ -157,7 +157,6 @@ impl NativeClient {
     }
 
     /// Low and high watermark of a partition, asking the leader.
-    #[allow(dead_code)] // used by the Consumer
     pub(crate) fn query_watermarks(
         &self,
         topic: &str,
@@ -190,7 +189,6 @@ impl NativeClient {
         )
     }
 
-    #[allow(dead_code)] // used by the Consumer
     pub(crate) fn pause(&self, partitions: &PartitionList) -> Result<(), KafkaError> {
         // SAFETY: the handle and list are live.
         check(
@@ -199,7 +197,6 @@ impl NativeClient {
         )
     }
 
-    #[allow(dead_code)] // used by the Consumer
     pub(crate) fn resume(&self, partitions: &PartitionList) -> Result<(), KafkaError> {
         // SAFETY: the handle and list are live.
         check(
@@ -394,7 +391,6 @@ impl NativeQueue {
     }
 
     /// Ops (fetched messages and events) waiting in the queue.
-    #[allow(dead_code)] // used by the Consumer
     pub(crate) fn len(&self) -> usize {
         // SAFETY: the queue is live.
         unsafe { rdsys::rd_kafka_queue_length(self.0.ptr()) }

@@ -135,7 +135,6 @@ impl OwnedBatch {
         &self.0
     }
 
-    #[allow(dead_code)] // used by the Consumer
     pub(crate) fn into_messages(self) -> Vec<NativeMessage> {
         self.0
     }

@@ -12,7 +12,7 @@ mod mock;
 pub(crate) use client::{NativeClient, NativeQueue, NativeTopic, PartitionList};
 pub(crate) use conf::{NativeConf, NativeTopicConf};
 pub(crate) use event::{Event, NativeEvent};
-pub(crate) use message::{MessageView, OwnedBatch};
+pub(crate) use message::{MessageView, NativeMessage, OwnedBatch};
 pub(crate) use mock::NativeMockCluster;
 
 use std::ffi::{CStr, CString};

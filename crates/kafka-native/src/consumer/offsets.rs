@@ -1,0 +1,180 @@
+//! Offset files: `<offset_directory>/<topic>-<partition>.offset`, holding the last processed
+//! offset in decimal and a newline (kafka-native's exact format), and the `kn-offsets` writer.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+
+use crossbeam_channel::{Receiver, Sender};
+
+use crate::error::KafkaError;
+
+/// Where a consumer keeps its progress. The offset directory is one; a later consumer-group mode
+/// can commit to the broker instead.
+pub trait OffsetStore: Send + 'static {
+    /// The last processed offset of a partition, if any was recorded.
+    fn load(&self, partition: i32) -> Result<Option<i64>, KafkaError>;
+    /// Records `offset` as the last processed offset of `partition`, durably.
+    fn store(&mut self, partition: i32, offset: i64) -> Result<(), KafkaError>;
+}
+
+/// kafka-native's offset directory: one file per topic-partition.
+pub struct OffsetDirectory {
+    dir: PathBuf,
+    topic: String,
+}
+
+impl OffsetDirectory {
+    /// Creates the directory if needed and checks it can be written. `topic` must already be a
+    /// legal Kafka topic name, so file names stay inside the directory.
+    pub fn open(dir: impl Into<PathBuf>, topic: &str) -> Result<Self, KafkaError> {
+        let dir = dir.into();
+        fs::create_dir_all(&dir).map_err(|source| KafkaError::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        tempfile::NamedTempFile::new_in(&dir).map_err(|source| KafkaError::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        Ok(OffsetDirectory {
+            dir,
+            topic: topic.to_string(),
+        })
+    }
+
+    pub fn path(&self, partition: i32) -> PathBuf {
+        self.dir
+            .join(format!("{}-{}.offset", self.topic, partition))
+    }
+}
+
+impl OffsetStore for OffsetDirectory {
+    fn load(&self, partition: i32) -> Result<Option<i64>, KafkaError> {
+        let path = self.path(partition);
+        let content = match fs::read_to_string(&path) {
+            Ok(content) => content,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => return Err(KafkaError::Io { path, source }),
+        };
+        match content.trim().parse::<i64>() {
+            Ok(offset) if offset >= -1 => Ok(Some(offset)),
+            _ => Err(KafkaError::CorruptOffsetFile { path, content }),
+        }
+    }
+
+    fn store(&mut self, partition: i32, offset: i64) -> Result<(), KafkaError> {
+        let path = self.path(partition);
+        write_atomically(&self.dir, &path, format!("{offset}\n").as_bytes())
+    }
+}
+
+/// Temp file in the same directory, fsync, rename over `path`, fsync the directory: a reader
+/// (or a crash) sees the old content or the new one, never a torn write.
+fn write_atomically(dir: &Path, path: &Path, content: &[u8]) -> Result<(), KafkaError> {
+    let io = |source| KafkaError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    tmp.write_all(content).map_err(io)?;
+    tmp.as_file().sync_all().map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|source| KafkaError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })
+}
+
+enum Command {
+    Record {
+        partition: i32,
+        offset: i64,
+    },
+    /// Reply once everything received before this is on disk.
+    Flush(Sender<Result<(), String>>),
+}
+
+/// The `kn-offsets` thread: keeps only the newest offset per partition and writes them one at a
+/// time, so at most one write per partition is in flight and later offsets coalesce.
+pub(crate) struct OffsetWriter {
+    tx: Option<Sender<Command>>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl OffsetWriter {
+    pub(crate) fn spawn(
+        mut store: Box<dyn OffsetStore>,
+        on_error: impl Fn(KafkaError) + Send + 'static,
+    ) -> std::io::Result<Self> {
+        let (tx, rx) = crossbeam_channel::unbounded::<Command>();
+        let handle = std::thread::Builder::new()
+            .name("kn-offsets".into())
+            .spawn(move || {
+                let mut last_error: Option<String> = None;
+                while let Ok(first) = rx.recv() {
+                    let mut pending = BTreeMap::new();
+                    let mut flushes = Vec::new();
+                    for command in std::iter::once(first).chain(drain(&rx)) {
+                        match command {
+                            Command::Record { partition, offset } => {
+                                let newest = pending.entry(partition).or_insert(offset);
+                                *newest = (*newest).max(offset);
+                            }
+                            Command::Flush(reply) => flushes.push(reply),
+                        }
+                    }
+                    for (partition, offset) in pending {
+                        if let Err(e) = store.store(partition, offset) {
+                            last_error = Some(e.to_string());
+                            on_error(e);
+                        }
+                    }
+                    for reply in flushes {
+                        let _ = reply.send(last_error.take().map_or(Ok(()), Err));
+                    }
+                }
+            })?;
+        Ok(OffsetWriter {
+            tx: Some(tx),
+            handle: Some(handle),
+        })
+    }
+
+    pub(crate) fn record(&self, partition: i32, offset: i64) {
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(Command::Record { partition, offset });
+        }
+    }
+
+    /// Writes everything recorded so far, ends the thread, and reports a failed write.
+    pub(crate) fn finish(&mut self) -> Result<(), String> {
+        let Some(tx) = self.tx.take() else {
+            return Ok(());
+        };
+        let (reply_tx, reply_rx) = crossbeam_channel::bounded(1);
+        let result = match tx.send(Command::Flush(reply_tx)) {
+            Ok(()) => reply_rx.recv().unwrap_or(Ok(())),
+            Err(_) => Ok(()),
+        };
+        drop(tx);
+        if let Some(handle) = self.handle.take() {
+            let _ = handle.join();
+        }
+        result
+    }
+}
+
+impl Drop for OffsetWriter {
+    fn drop(&mut self) {
+        let _ = self.finish();
+    }
+}
+
+fn drain(rx: &Receiver<Command>) -> impl Iterator<Item = Command> + '_ {
+    std::iter::from_fn(|| rx.try_recv().ok())
+}

@@ -1,0 +1,525 @@
+//! Consumer behaviour against librdkafka's mock cluster, with real offset files on disk.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kafka_native::{
+    Consumer, ConsumerConfig, ConsumerStats, KafkaError, MockCluster, Producer, ProducerConfig,
+};
+use parking_lot::Mutex;
+
+/// (partition, offset, payload) of every message a consumer was handed.
+type Seen = Arc<Mutex<Vec<(i32, i64, String)>>>;
+
+fn produce(cluster: &MockCluster, topic: &str, partition: i32, payloads: &[String]) {
+    let producer = Producer::new(ProducerConfig::new(cluster.bootstrap_servers())).unwrap();
+    assert_eq!(
+        producer.send(topic, partition, payloads).unwrap().enqueued,
+        payloads.len()
+    );
+    producer.stop(Duration::from_secs(20)).unwrap();
+}
+
+fn recording_consumer(config: ConsumerConfig) -> (Consumer, Seen) {
+    let seen: Seen = Arc::default();
+    let sink = seen.clone();
+    let consumer = Consumer::new(config, move |batch| {
+        let mut seen = sink.lock();
+        for m in batch.iter() {
+            seen.push((
+                m.partition(),
+                m.offset(),
+                String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned(),
+            ));
+        }
+        Ok(())
+    })
+    .unwrap();
+    (consumer, seen)
+}
+
+fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn offset_file(dir: &Path, topic: &str, partition: i32) -> Option<String> {
+    std::fs::read_to_string(dir.join(format!("{topic}-{partition}.offset"))).ok()
+}
+
+#[test]
+fn records_offsets_processed_in_offset_directory() {
+    // Port of kafka-native's specs/api.js "should record offsets processed in offset directory".
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("api", 4, 1).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for p in 0..4 {
+        produce(&cluster, "api", p, &[format!("first-{p}")]);
+    }
+    let (consumer, seen) = recording_consumer(
+        ConsumerConfig::new(cluster.bootstrap_servers(), "api").offset_directory(dir.path()),
+    );
+    assert_eq!(consumer.start().unwrap(), vec![0, 1, 2, 3]);
+    wait_for("4 messages", Duration::from_secs(20), || {
+        seen.lock().len() == 4
+    });
+    consumer.stop().unwrap();
+    let mut got = seen.lock().clone();
+    got.sort();
+    assert_eq!(
+        got,
+        (0..4)
+            .map(|p| (p, 0, format!("first-{p}")))
+            .collect::<Vec<_>>()
+    );
+    for p in 0..4 {
+        assert_eq!(offset_file(dir.path(), "api", p).as_deref(), Some("0\n"));
+    }
+
+    for p in 0..4 {
+        produce(&cluster, "api", p, &[format!("second-{p}")]);
+    }
+    let (consumer, seen) = recording_consumer(
+        ConsumerConfig::new(cluster.bootstrap_servers(), "api").offset_directory(dir.path()),
+    );
+    consumer.start().unwrap();
+    wait_for("4 more messages", Duration::from_secs(20), || {
+        seen.lock().len() >= 4
+    });
+    std::thread::sleep(Duration::from_millis(300)); // nothing else should arrive
+    consumer.stop().unwrap();
+    let mut got = seen.lock().clone();
+    got.sort();
+    assert_eq!(
+        got,
+        (0..4)
+            .map(|p| (p, 1, format!("second-{p}")))
+            .collect::<Vec<_>>()
+    );
+    for p in 0..4 {
+        assert_eq!(offset_file(dir.path(), "api", p).as_deref(), Some("1\n"));
+    }
+}
+
+#[test]
+fn existing_kafka_native_offset_files_are_honoured() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("legacy", 1, 1).unwrap();
+    produce(
+        &cluster,
+        "legacy",
+        0,
+        &(0..10).map(|i| i.to_string()).collect::<Vec<_>>(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("legacy-0.offset"), "4\n").unwrap();
+    let (consumer, seen) = recording_consumer(
+        ConsumerConfig::new(cluster.bootstrap_servers(), "legacy").offset_directory(dir.path()),
+    );
+    consumer.start().unwrap();
+    wait_for("offsets 5..9", Duration::from_secs(20), || {
+        seen.lock().len() == 5
+    });
+    consumer.stop().unwrap();
+    let offsets: Vec<i64> = seen.lock().iter().map(|m| m.1).collect();
+    assert_eq!(offsets, vec![5, 6, 7, 8, 9]);
+    assert_eq!(offset_file(dir.path(), "legacy", 0).as_deref(), Some("9\n"));
+}
+
+#[test]
+fn two_workers_split_partitions_and_consume_each_message_exactly_once() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("split", 4, 1).unwrap();
+    for p in 0..4 {
+        produce(
+            &cluster,
+            "split",
+            p,
+            &(0..250).map(|i| format!("{p}-{i}")).collect::<Vec<_>>(),
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = |slot| {
+        ConsumerConfig::new(cluster.bootstrap_servers(), "split")
+            .offset_directory(dir.path())
+            .workers(2, slot)
+    };
+    let (w0, seen0) = recording_consumer(config(0));
+    let (w1, seen1) = recording_consumer(config(1));
+    assert_eq!(w0.start().unwrap(), vec![0, 2]);
+    assert_eq!(w1.start().unwrap(), vec![1, 3]);
+    wait_for("1000 messages", Duration::from_secs(30), || {
+        seen0.lock().len() + seen1.lock().len() >= 1000
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    w0.stop().unwrap();
+    w1.stop().unwrap();
+    let all: Vec<(i32, i64)> = seen0
+        .lock()
+        .iter()
+        .chain(seen1.lock().iter())
+        .map(|m| (m.0, m.1))
+        .collect();
+    let unique: BTreeSet<(i32, i64)> = all.iter().copied().collect();
+    assert_eq!(all.len(), 1000, "no duplicates");
+    assert_eq!(
+        unique,
+        (0..4).flat_map(|p| (0..250).map(move |o| (p, o))).collect()
+    );
+    assert!(seen0.lock().iter().all(|m| m.0 % 2 == 0));
+    assert!(seen1.lock().iter().all(|m| m.0 % 2 == 1));
+    for p in 0..4 {
+        assert_eq!(
+            offset_file(dir.path(), "split", p).as_deref(),
+            Some("249\n")
+        );
+    }
+}
+
+#[test]
+fn an_unsettled_handler_holds_back_the_next_batch_and_the_offset_file() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("slow", 1, 1).unwrap();
+    produce(&cluster, "slow", 0, &["a".into(), "b".into()]);
+    let dir = tempfile::tempdir().unwrap();
+    let calls: Arc<Mutex<Vec<(Instant, Instant, i64)>>> = Arc::default();
+    let entered = Arc::new(Mutex::new(0));
+    let sink = calls.clone();
+    let entered_sink = entered.clone();
+    let consumer = Consumer::new(
+        ConsumerConfig::new(cluster.bootstrap_servers(), "slow")
+            .offset_directory(dir.path())
+            .max_messages_per_callback(1),
+        move |batch| {
+            *entered_sink.lock() += 1;
+            let began = Instant::now();
+            let offset = batch.iter().next().unwrap().offset();
+            std::thread::sleep(Duration::from_millis(500));
+            sink.lock().push((began, Instant::now(), offset));
+            Ok(())
+        },
+    )
+    .unwrap();
+    consumer.start().unwrap();
+    wait_for("the first batch to begin", Duration::from_secs(20), || {
+        *entered.lock() == 1
+    });
+    // While the first batch is unsettled: no second batch, no offset file.
+    let deadline = Instant::now() + Duration::from_millis(300);
+    while Instant::now() < deadline {
+        assert_eq!(offset_file(dir.path(), "slow", 0), None);
+        assert_eq!(*entered.lock(), 1);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    wait_for("both batches", Duration::from_secs(20), || {
+        calls.lock().len() == 2
+    });
+    consumer.stop().unwrap();
+    let calls = calls.lock();
+    assert_eq!((calls[0].2, calls[1].2), (0, 1));
+    assert!(
+        calls[1].0 >= calls[0].1,
+        "the second batch began before the first settled"
+    );
+    assert_eq!(offset_file(dir.path(), "slow", 0).as_deref(), Some("1\n"));
+}
+
+#[test]
+fn a_failing_handler_still_records_its_offsets() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("failing", 1, 1).unwrap();
+    produce(
+        &cluster,
+        "failing",
+        0,
+        &["x".into(), "y".into(), "z".into()],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let logs: Arc<Mutex<Vec<String>>> = Arc::default();
+    let log_sink = logs.clone();
+    let consumer = Consumer::new(
+        ConsumerConfig::new(cluster.bootstrap_servers(), "failing")
+            .offset_directory(dir.path())
+            .on_log(move |r| log_sink.lock().push(r.message.clone())),
+        |_| Err("handler failed on purpose".into()),
+    )
+    .unwrap();
+    consumer.start().unwrap();
+    wait_for("the offset file", Duration::from_secs(20), || {
+        offset_file(dir.path(), "failing", 0).as_deref() == Some("2\n")
+    });
+    consumer.stop().unwrap();
+    assert!(logs
+        .lock()
+        .iter()
+        .any(|l| l.contains("handler failed on purpose")));
+}
+
+#[test]
+fn pause_stops_deliveries_and_resume_carries_on() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("paused", 2, 1).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (consumer, seen) = recording_consumer(
+        ConsumerConfig::new(cluster.bootstrap_servers(), "paused").offset_directory(dir.path()),
+    );
+    consumer.pause().unwrap(); // before start: starts paused
+    consumer.start().unwrap();
+    produce(
+        &cluster,
+        "paused",
+        0,
+        &(0..50).map(|i| i.to_string()).collect::<Vec<_>>(),
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    consumer.resume().unwrap();
+    wait_for("the first 50", Duration::from_secs(20), || {
+        seen.lock().len() == 50
+    });
+    consumer.pause().unwrap();
+    produce(
+        &cluster,
+        "paused",
+        1,
+        &(0..50).map(|i| i.to_string()).collect::<Vec<_>>(),
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(seen.lock().len(), 50, "delivered while paused");
+    consumer.resume().unwrap();
+    wait_for("the next 50", Duration::from_secs(20), || {
+        seen.lock().len() == 100
+    });
+    consumer.stop().unwrap();
+    let offsets_p1: Vec<i64> = seen
+        .lock()
+        .iter()
+        .filter(|m| m.0 == 1)
+        .map(|m| m.1)
+        .collect();
+    assert_eq!(offsets_p1, (0..50).collect::<Vec<_>>());
+}
+
+#[test]
+fn stats_after_consuming_everything() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("stats", 2, 1).unwrap();
+    produce(
+        &cluster,
+        "stats",
+        0,
+        &(0..300).map(|i| i.to_string()).collect::<Vec<_>>(),
+    );
+    produce(
+        &cluster,
+        "stats",
+        1,
+        &(0..200).map(|i| i.to_string()).collect::<Vec<_>>(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let stats: Arc<Mutex<Vec<ConsumerStats>>> = Arc::default();
+    let sink = stats.clone();
+    let (consumer, seen) = recording_consumer(
+        ConsumerConfig::new(cluster.bootstrap_servers(), "stats")
+            .offset_directory(dir.path())
+            .statistics_interval(Duration::from_millis(200))
+            .on_stats(move |s| sink.lock().push(s)),
+    );
+    consumer.start().unwrap();
+    wait_for("500 messages", Duration::from_secs(20), || {
+        seen.lock().len() == 500
+    });
+    let after = stats.lock().len();
+    wait_for("two more stats", Duration::from_secs(10), || {
+        stats.lock().len() >= after + 2
+    });
+    consumer.stop().unwrap();
+    let last = stats.lock().last().cloned().unwrap();
+    assert_eq!(last.waiting_kafka, 0);
+    assert_eq!(last.waiting_local, 0);
+    assert!(last.kafka_log_size >= 500, "{}", last.kafka_log_size);
+    assert_eq!(last.rdkafka_stats["type"], "consumer");
+}
+
+#[test]
+fn misses_count_offsets_deleted_by_retention() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("retained", 1, 1).unwrap();
+    // ~8 MiB into one mock partition, which keeps only about 5 MiB: the oldest message sets go.
+    let payloads: Vec<String> = (0..800)
+        .map(|i| format!("{i:010}{}", "x".repeat(10_230)))
+        .collect();
+    let producer = Producer::new(
+        ProducerConfig::new(cluster.bootstrap_servers()).driver_option("linger.ms", "0"),
+    )
+    .unwrap();
+    for chunk in payloads.chunks(20) {
+        producer.send("retained", 0, chunk).unwrap();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    producer.stop(Duration::from_secs(30)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("retained-0.offset"), "9\n").unwrap(); // next expected: 10
+
+    let batches: Arc<Mutex<Vec<(i64, u64)>>> = Arc::default();
+    let sink = batches.clone();
+    let consumer = Consumer::new(
+        ConsumerConfig::new(cluster.bootstrap_servers(), "retained").offset_directory(dir.path()),
+        move |b| {
+            sink.lock()
+                .push((b.iter().next().unwrap().offset(), b.misses));
+            Ok(())
+        },
+    )
+    .unwrap();
+    consumer.start().unwrap();
+    wait_for("a batch", Duration::from_secs(20), || {
+        !batches.lock().is_empty()
+    });
+    consumer.stop().unwrap();
+    let (first_offset, misses) = batches.lock()[0];
+    assert!(
+        first_offset > 10,
+        "the log start should have moved past 10, first offset {first_offset}"
+    );
+    assert_eq!(misses, (first_offset - 10) as u64);
+    assert!(batches.lock()[1..].iter().all(|b| b.1 == 0));
+}
+
+#[test]
+fn start_errors_name_what_is_wrong() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("three", 3, 1).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ok = |_| Ok(());
+    let base =
+        || ConsumerConfig::new(cluster.bootstrap_servers(), "three").offset_directory(dir.path());
+
+    let err = Consumer::new(base().workers(2, 2), ok).err().unwrap();
+    assert!(
+        matches!(&err, KafkaError::InvalidArgument { argument, .. } if argument == "worker_slot"),
+        "{err}"
+    );
+    let err = Consumer::new(base().workers(-1, 0), ok).err().unwrap();
+    assert!(err.to_string().contains("num_workers"), "{err}");
+    let err = Consumer::new(base().workers(2, -1), ok).err().unwrap();
+    assert!(err.to_string().contains("worker_slot"), "{err}");
+    let err = Consumer::new(
+        ConsumerConfig::new(cluster.bootstrap_servers(), "../escape"),
+        ok,
+    )
+    .err()
+    .unwrap();
+    assert!(err.to_string().contains("topic"), "{err}");
+    let err = Consumer::new(base().driver_option("fetch.wait.max.ms", "never"), ok)
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("fetch.wait.max.ms"), "{err}");
+
+    // Fewer partitions than workers.
+    let err = Consumer::new(base().workers(4, 0), ok)
+        .unwrap()
+        .start()
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("num_workers") && err.to_string().contains("3 partition"),
+        "{err}"
+    );
+
+    // An offset directory that cannot be created.
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let bad_dir = file.join("offsets");
+    let err = Consumer::new(base().offset_directory(&bad_dir), ok)
+        .unwrap()
+        .start()
+        .unwrap_err();
+    assert!(
+        err.to_string().contains(&bad_dir.display().to_string()),
+        "{err}"
+    );
+
+    // A corrupt offset file: named, with its content.
+    std::fs::write(dir.path().join("three-1.offset"), "garbage\n").unwrap();
+    let err = Consumer::new(base(), ok).unwrap().start().unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("three-1.offset") && text.contains("garbage"),
+        "{text}"
+    );
+    std::fs::remove_file(dir.path().join("three-1.offset")).unwrap();
+
+    // A missing topic, auto-create off: named, and quick.
+    let started = Instant::now();
+    let err = Consumer::new(
+        ConsumerConfig::new(cluster.bootstrap_servers(), "nowhere").offset_directory(dir.path()),
+        ok,
+    )
+    .unwrap()
+    .start()
+    .unwrap_err();
+    assert!(err.to_string().contains("\"nowhere\""), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+
+    // After a failed start, a corrected environment can start the same consumer.
+    let consumer = Consumer::new(base(), ok).unwrap();
+    assert_eq!(consumer.start().unwrap(), vec![0, 1, 2]);
+    consumer.stop().unwrap();
+}
+
+#[test]
+fn stop_waits_for_the_batch_in_flight_and_writes_its_offsets() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("inflight", 1, 1).unwrap();
+    produce(&cluster, "inflight", 0, &["only".into()]);
+    let dir = tempfile::tempdir().unwrap();
+    let entered = Arc::new(Mutex::new(false));
+    let flag = entered.clone();
+    let consumer = Consumer::new(
+        ConsumerConfig::new(cluster.bootstrap_servers(), "inflight").offset_directory(dir.path()),
+        move |_| {
+            *flag.lock() = true;
+            std::thread::sleep(Duration::from_millis(700));
+            Ok(())
+        },
+    )
+    .unwrap();
+    consumer.start().unwrap();
+    wait_for("the handler", Duration::from_secs(20), || *entered.lock());
+    consumer.stop().unwrap();
+    // stop() returned only after the settled batch's offset was on disk.
+    assert_eq!(
+        offset_file(dir.path(), "inflight", 0).as_deref(),
+        Some("0\n")
+    );
+    consumer.stop().unwrap(); // twice is fine
+    assert!(matches!(consumer.start(), Err(KafkaError::Stopped)));
+}
+
+#[test]
+fn a_consumer_dropped_without_stop_is_safe() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("dropped", 2, 1).unwrap();
+    produce(&cluster, "dropped", 0, &["a".into()]);
+    let dir = tempfile::tempdir().unwrap();
+    let (consumer, seen) = recording_consumer(
+        ConsumerConfig::new(cluster.bootstrap_servers(), "dropped").offset_directory(dir.path()),
+    );
+    consumer.start().unwrap();
+    wait_for("a message", Duration::from_secs(20), || {
+        seen.lock().len() == 1
+    });
+    let started = Instant::now();
+    drop(consumer);
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(
+        offset_file(dir.path(), "dropped", 0).as_deref(),
+        Some("0\n")
+    );
+    // Never started: dropping is a no-op.
+    drop(recording_consumer(ConsumerConfig::new(cluster.bootstrap_servers(), "dropped")).0);
+}
