@@ -1,0 +1,53 @@
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::js_error;
+
+/// librdkafka's embedded mock cluster: real Kafka-protocol brokers on loopback.
+#[napi]
+pub struct MockCluster {
+    inner: kafka_native::MockCluster,
+}
+
+#[napi]
+impl MockCluster {
+    #[napi(constructor)]
+    pub fn new(brokers: Option<i32>) -> Result<Self> {
+        Ok(MockCluster {
+            inner: kafka_native::MockCluster::new(brokers.unwrap_or(1)).map_err(js_error)?,
+        })
+    }
+
+    #[napi(getter)]
+    pub fn broker_count(&self) -> i32 {
+        self.inner.broker_count()
+    }
+
+    /// `host:port,...` for the `broker` option.
+    #[napi(getter)]
+    pub fn bootstrap_servers(&self) -> String {
+        self.inner.bootstrap_servers()
+    }
+
+    #[napi]
+    pub fn create_topic(
+        &self,
+        topic: String,
+        partitions: i32,
+        replication_factor: Option<i32>,
+    ) -> Result<()> {
+        self.inner
+            .create_topic(&topic, partitions, replication_factor.unwrap_or(1))
+            .map_err(js_error)
+    }
+
+    #[napi]
+    pub fn broker_down(&self, broker_id: i32) -> Result<()> {
+        self.inner.broker_down(broker_id).map_err(js_error)
+    }
+
+    #[napi]
+    pub fn broker_up(&self, broker_id: i32) -> Result<()> {
+        self.inner.broker_up(broker_id).map_err(js_error)
+    }
+}

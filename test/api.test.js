@@ -1,0 +1,154 @@
+'use strict';
+// Port of kafka-native's specs/api.js, plus the rest of the API's promises.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { kafka, tempDir, readOffset, produce, waitFor, sleep, quietLogger } = require('./helpers');
+
+const cluster = new kafka.MockCluster(1);
+const broker = cluster.bootstrapServers;
+
+test('MockCluster: broker count, bootstrap servers, topics, broker down and up', () => {
+  const c = new kafka.MockCluster(3);
+  assert.equal(c.brokerCount, 3);
+  assert.equal(c.bootstrapServers.split(',').length, 3);
+  c.createTopic('mock-topic', 6, 2);
+  c.brokerDown(2);
+  c.brokerUp(2);
+  assert.throws(() => c.brokerDown(9), /broker_id/);
+  assert.throws(() => c.createTopic('bad/name', 1), /topic/);
+});
+
+test('partition_count of an auto-created topic and a created one', async () => {
+  cluster.createTopic('seven', 7, 1);
+  const producer = new kafka.Producer({ broker, logger: quietLogger() });
+  assert.equal(await producer.partition_count('seven'), 7);
+  assert.equal(await producer.partition_count('auto-created'), 4);
+  await producer.stop();
+});
+
+test('should record offsets processed in offset directory', async () => {
+  const topic = 'api-offsets';
+  cluster.createTopic(topic, 4, 1);
+  const dir = tempDir();
+  for (let p = 0; p < 4; p++) await produce(broker, topic, p, [`first-${p}`]);
+
+  const run = async (expectedOffset) => {
+    const seen = [];
+    const consumer = new kafka.Consumer({
+      broker, topic, offset_directory: dir, logger: quietLogger(),
+      receive_callback: (data) => { seen.push(...data.messages); return Promise.resolve(); },
+    });
+    assert.deepEqual(await consumer.start(), [0, 1, 2, 3]);
+    await waitFor('4 messages', () => seen.length >= 4);
+    await sleep(200);
+    await consumer.stop();
+    assert.equal(seen.length, 4);
+    for (const m of seen) {
+      assert.equal(m.topic, topic);
+      assert.equal(m.offset, expectedOffset);
+      assert.equal(typeof m.payload, 'string');
+      assert.equal(m.key, undefined);
+    }
+    for (let p = 0; p < 4; p++) assert.equal(readOffset(dir, topic, p), `${expectedOffset}\n`);
+  };
+  await run(0);
+  for (let p = 0; p < 4; p++) await produce(broker, topic, p, [`second-${p}`]);
+  await run(1);
+});
+
+test('existing kafka-native offset files are honoured', async () => {
+  const topic = 'api-legacy';
+  cluster.createTopic(topic, 1, 1);
+  await produce(broker, topic, 0, Array.from({ length: 10 }, (_, i) => `m${i}`));
+  const dir = tempDir();
+  require('node:fs').writeFileSync(`${dir}/${topic}-0.offset`, '4\n');
+  const offsets = [];
+  const consumer = new kafka.Consumer({
+    broker, topic, offset_directory: dir, logger: quietLogger(),
+    receive_callback: (d) => { offsets.push(...d.messages.map((m) => m.offset)); return Promise.resolve(); },
+  });
+  await consumer.start();
+  await waitFor('5 messages', () => offsets.length === 5);
+  await consumer.stop();
+  assert.deepEqual(offsets, [5, 6, 7, 8, 9]);
+});
+
+test('send takes strings and Buffers; payload_encoding "buffer" gives Buffers back byte for byte', async () => {
+  const topic = 'api-binary';
+  cluster.createTopic(topic, 1, 1);
+  const binary = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+  const producer = new kafka.Producer({ broker, logger: quietLogger() });
+  const result = producer.send(topic, 0, ['héllo ☃', binary]);
+  assert.equal(result.enqueued, 2);
+  assert.equal(typeof result.send_queue_length, 'number');
+  await producer.stop();
+  const got = [];
+  const consumer = new kafka.Consumer({
+    broker, topic, offset_directory: tempDir(), payload_encoding: 'buffer', logger: quietLogger(),
+    receive_callback: (d) => { got.push(...d.messages); return Promise.resolve(); },
+  });
+  await consumer.start();
+  await waitFor('2 messages', () => got.length === 2);
+  await consumer.stop();
+  assert.ok(Buffer.isBuffer(got[0].payload));
+  assert.equal(got[0].payload.toString('utf8'), 'héllo ☃');
+  assert.deepEqual(got[1].payload, binary);
+});
+
+test('delivery reports and stats reach their callbacks; logs reach the logger', async () => {
+  const reports = [];
+  const stats = [];
+  const logger = quietLogger();
+  const producer = new kafka.Producer({
+    broker, logger, statistics_interval_ms: 100,
+    delivery_report_callback: (r) => reports.push(r),
+    stats_callback: (s) => stats.push(s),
+  });
+  producer.send('api-reports', 0, ['a', 'b', 'c']);
+  await waitFor('reports and stats', () => reports.reduce((n, r) => n + r.delivered, 0) === 3 && stats.length >= 2);
+  await producer.stop();
+  assert.ok(reports.every((r) => r.errors === 0 && Array.isArray(r.rdkafka_errinfo)));
+  assert.equal(stats.at(-1).rdkafka_stats.type, 'producer');
+  assert.equal(typeof stats.at(-1).send_queue_length, 'number');
+
+  const badLogger = quietLogger();
+  const lonely = new kafka.Producer({ broker: '127.0.0.1:1', logger: badLogger });
+  await waitFor('an error logged', () => badLogger.lines.some((l) => l.level === 'error'));
+  await lonely.stop();
+});
+
+test('stop() rejects with the undelivered count when the queue cannot drain', async () => {
+  const c = new kafka.MockCluster(1);
+  c.createTopic('stuck', 1, 1);
+  const reports = [];
+  const producer = new kafka.Producer({ broker: c.bootstrapServers, logger: quietLogger(), delivery_report_callback: (r) => reports.push(r) });
+  await producer.partition_count('stuck');
+  c.brokerDown(1);
+  assert.equal(producer.send('stuck', 0, new Array(25).fill('x')).enqueued, 25);
+  await assert.rejects(producer.stop({ timeout: 1000 }), /25 message\(s\) still undelivered/);
+  await waitFor('failure reports', () => reports.reduce((n, r) => n + r.errors, 0) === 25);
+});
+
+test('consumer stats: nothing waiting after everything is consumed', async () => {
+  const topic = 'api-stats';
+  cluster.createTopic(topic, 2, 1);
+  await produce(broker, topic, 0, Array.from({ length: 30 }, String));
+  await produce(broker, topic, 1, Array.from({ length: 20 }, String));
+  const stats = [];
+  let n = 0;
+  const consumer = new kafka.Consumer({
+    broker, topic, offset_directory: tempDir(), statistics_interval_ms: 100, logger: quietLogger(),
+    stats_callback: (s) => stats.push(s),
+    receive_callback: (d) => { n += d.messages.length; return Promise.resolve(); },
+  });
+  await consumer.start();
+  await waitFor('50 messages', () => n === 50);
+  const seen = stats.length;
+  await waitFor('2 more stats', () => stats.length >= seen + 2);
+  await consumer.stop();
+  const last = stats.at(-1);
+  assert.equal(last.waiting_kafka, 0);
+  assert.equal(last.waiting_local, 0);
+  assert.ok(last.kafka_log_size >= 50);
+  assert.equal(last.rdkafka_stats.type, 'consumer');
+});

@@ -1,0 +1,43 @@
+'use strict';
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const kafka = require('../js/index.js');
+
+function tempDir() {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'kn-test-'));
+}
+
+function readOffset(dir, topic, partition) {
+  try {
+    return fs.readFileSync(path.join(dir, `${topic}-${partition}.offset`), 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+async function produce(broker, topic, partition, payloads) {
+  const producer = new kafka.Producer({ broker, logger: quietLogger() });
+  const { enqueued } = producer.send(topic, partition, payloads);
+  if (enqueued !== payloads.length) throw new Error(`enqueued ${enqueued} of ${payloads.length}`);
+  await producer.stop();
+}
+
+async function waitFor(what, predicate, timeoutMs = 20000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// A logger that keeps lines for assertions instead of printing them.
+function quietLogger() {
+  const lines = [];
+  const keep = (level) => (line) => lines.push({ level, line });
+  return { lines, error: keep('error'), warn: keep('warn'), info: keep('info'), debug: keep('debug') };
+}
+
+module.exports = { kafka, tempDir, readOffset, produce, waitFor, sleep, quietLogger };
