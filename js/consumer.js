@@ -44,10 +44,27 @@ class Consumer {
     );
   }
 
-  start() { return this._native.start(); }
+  // A running consumer keeps the process alive (like a server socket) until stop().
+  start() {
+    const started = this._native.start();
+    if (!this._keepAlive) this._keepAlive = setInterval(() => {}, 2 ** 30);
+    return started.catch((err) => {
+      this._release();
+      throw err;
+    });
+  }
+
   pause() { this._native.pause(); }
   resume() { this._native.resume(); }
-  stop() { return this._native.stop(); }
+
+  stop() {
+    return this._native.stop().finally(() => this._release());
+  }
+
+  _release() {
+    clearInterval(this._keepAlive);
+    this._keepAlive = undefined;
+  }
 }
 
 module.exports = { Consumer };

@@ -120,11 +120,12 @@ impl NativeConsumer {
             });
         }
         let as_buffer = options.payload_as_buffer;
-        // Referenced: a running consumer keeps the process alive; the function is dropped with the
-        // fetch thread when the consumer stops.
+        // Weak: a consumer that is never started must not keep the process alive; the JS side
+        // holds the process alive from start() to stop() instead.
         let deliver = on_batch
             .build_threadsafe_function::<kafka_native::ReceivedBatch>()
             .callee_handled::<false>()
+            .weak::<true>()
             .build_callback(move |ctx| Ok(batch_to_js(&ctx.value, as_buffer)))?;
         let (settled, settled_rx): (Sender<()>, Receiver<()>) = crossbeam_channel::bounded(1);
         let handler = move |batch: kafka_native::ReceivedBatch| {

@@ -1,0 +1,122 @@
+// Types for kafka-native's JavaScript API (the addon's own generated types are in native/index.d.ts).
+/// <reference types="node" />
+
+export interface Logger {
+  error(message: string): void;
+  warn(message: string): void;
+  info(message: string): void;
+  debug?(message: string): void;
+}
+
+/** librdkafka properties; values are passed on as strings. */
+export type LibrdkafkaProperties = Record<string, string | number | boolean>;
+
+export interface ProducerOptions {
+  broker: string;
+  stats_callback?: (info: ProducerStats) => void;
+  delivery_report_callback?: (info: DeliveryReport) => void;
+  /** Default 5000. */
+  statistics_interval_ms?: number;
+  /** Default 500000. */
+  queue_buffering_max_messages?: number;
+  /** Default 250. */
+  queue_buffering_max_ms?: number;
+  driver_options?: LibrdkafkaProperties;
+  topic_options?: LibrdkafkaProperties;
+  /** Default console. */
+  logger?: Logger;
+}
+
+export interface ProducerStats {
+  send_queue_length: number;
+  rdkafka_stats: Record<string, any>;
+}
+
+export interface DeliveryErrorInfo {
+  code: number;
+  name: string;
+  message: string;
+  count: number;
+}
+
+export interface DeliveryReport {
+  /** Failed deliveries since the last report. */
+  errors: number;
+  /** Successful deliveries since the last report. */
+  delivered: number;
+  rdkafka_errinfo: DeliveryErrorInfo[];
+}
+
+export interface SendResult {
+  enqueued: number;
+  send_queue_length: number;
+}
+
+export declare class Producer {
+  constructor(options: ProducerOptions);
+  send(topic: string, partition: number, payloads: Array<string | Buffer>): SendResult;
+  partition_count(topic: string): Promise<number>;
+  /** Resolves once the queue is drained; `timeout` in ms, default 15000. */
+  stop(options?: { timeout?: number }): Promise<void>;
+}
+
+export interface Message<P = string | Buffer> {
+  topic: string;
+  partition: number;
+  offset: number;
+  payload: P;
+  key?: P;
+}
+
+export interface ReceivedBatch<P = string | Buffer> {
+  messages: Array<Message<P>>;
+  repeats: number;
+  misses: number;
+}
+
+export interface ConsumerOptions {
+  broker: string;
+  topic: string;
+  /** Offsets are recorded when the returned Promise settles; the next batch waits for it. */
+  receive_callback: (info: ReceivedBatch) => Promise<unknown> | unknown;
+  /** Default './kafka-offsets'. */
+  offset_directory?: string;
+  stats_callback?: (info: ConsumerStats) => void;
+  /** Default 10000. */
+  max_messages_per_callback?: number;
+  /** Default 5000. */
+  statistics_interval_ms?: number;
+  /** Default 1000000. */
+  queued_max_messages_kbytes?: number;
+  /** Default 1. */
+  num_workers?: number;
+  /** Default 0. */
+  worker_slot?: number;
+  /** 'utf8' (default) gives string payloads and keys; 'buffer' gives Buffers. */
+  payload_encoding?: 'utf8' | 'buffer';
+  driver_options?: LibrdkafkaProperties;
+  topic_options?: LibrdkafkaProperties;
+  /** Default console. */
+  logger?: Logger;
+}
+
+export interface ConsumerStats {
+  waiting_kafka: number;
+  waiting_local: number;
+  kafka_log_size: number;
+  rdkafka_stats: Record<string, any>;
+}
+
+export declare class Consumer {
+  constructor(options: ConsumerOptions);
+  start(): Promise<number[]>;
+  pause(): void;
+  resume(): void;
+  /** Resolves after the pending offsets are on disk. */
+  stop(): Promise<void>;
+}
+
+export { MockCluster, librdkafkaVersion } from './native/index.js';
+
+export declare const PRODUCER_DEFAULTS: Readonly<Required<Pick<ProducerOptions, 'statistics_interval_ms' | 'queue_buffering_max_messages' | 'queue_buffering_max_ms'>>>;
+export declare const CONSUMER_DEFAULTS: Readonly<Record<string, string | number>>;

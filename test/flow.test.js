@@ -1,0 +1,91 @@
+'use strict';
+// Backpressure and how receive_callback's result settles a batch.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { kafka, tempDir, readOffset, produce, waitFor, sleep, quietLogger } = require('./helpers');
+
+const cluster = new kafka.MockCluster(1);
+const broker = cluster.bootstrapServers;
+
+test('an unsettled Promise holds back the next batch and the offset file', async () => {
+  const topic = 'flow-slow';
+  cluster.createTopic(topic, 1, 1);
+  await produce(broker, topic, 0, ['a', 'b']);
+  const dir = tempDir();
+  const calls = [];
+  let release;
+  const consumer = new kafka.Consumer({
+    broker, topic, offset_directory: dir, max_messages_per_callback: 1, logger: quietLogger(),
+    receive_callback: (d) => {
+      calls.push(d.messages[0].offset);
+      if (calls.length === 1) return new Promise((r) => { release = r; });
+      return Promise.resolve();
+    },
+  });
+  await consumer.start();
+  await waitFor('the first batch', () => calls.length === 1);
+  await sleep(500);
+  assert.deepEqual(calls, [0], 'a second batch arrived before the first settled');
+  assert.equal(readOffset(dir, topic, 0), undefined, 'offset recorded before the batch settled');
+  release();
+  await waitFor('the second batch', () => calls.length === 2);
+  await consumer.stop();
+  assert.deepEqual(calls, [0, 1]);
+  assert.equal(readOffset(dir, topic, 0), '1\n');
+});
+
+for (const [name, callback, expectLog] of [
+  ['rejects', () => Promise.reject(new Error('boom')), /rejected.*boom/s],
+  ['throws', () => { throw new Error('thrown'); }, /threw.*thrown/s],
+  ['returns no Promise', () => undefined, /did not return a Promise/],
+]) {
+  test(`a receive_callback that ${name} still settles, is logged, and records offsets`, async () => {
+    const topic = `flow-${name.replace(/ /g, '-').toLowerCase()}`;
+    cluster.createTopic(topic, 1, 1);
+    await produce(broker, topic, 0, ['x', 'y', 'z']);
+    const dir = tempDir();
+    const logger = quietLogger();
+    let batches = 0;
+    const consumer = new kafka.Consumer({
+      broker, topic, offset_directory: dir, max_messages_per_callback: 1, logger,
+      receive_callback: (d) => { batches++; return callback(d); },
+    });
+    await consumer.start();
+    await waitFor('all three batches', () => batches === 3);
+    await consumer.stop();
+    assert.equal(readOffset(dir, topic, 0), '2\n');
+    assert.ok(logger.lines.some((l) => expectLog.test(l.line)), JSON.stringify(logger.lines));
+  });
+}
+
+test('pause() stops deliveries; resume() carries on', async () => {
+  const topic = 'flow-pause';
+  cluster.createTopic(topic, 1, 1);
+  let seen = 0;
+  const consumer = new kafka.Consumer({
+    broker, topic, offset_directory: tempDir(), logger: quietLogger(),
+    receive_callback: (d) => { seen += d.messages.length; return Promise.resolve(); },
+  });
+  await consumer.start();
+  consumer.pause();
+  await produce(broker, topic, 0, Array.from({ length: 20 }, String));
+  await sleep(2000);
+  assert.equal(seen, 0);
+  consumer.resume();
+  await waitFor('20 messages', () => seen === 20);
+  await consumer.stop();
+});
+
+test('many consumers in one process do not starve each other (no libuv pool)', async () => {
+  const topic = 'flow-many';
+  cluster.createTopic(topic, 8, 1);
+  for (let p = 0; p < 8; p++) await produce(broker, topic, p, [`m${p}`]);
+  const seen = new Set();
+  const consumers = Array.from({ length: 8 }, (_, slot) => new kafka.Consumer({
+    broker, topic, offset_directory: tempDir(), num_workers: 8, worker_slot: slot, logger: quietLogger(),
+    receive_callback: (d) => { for (const m of d.messages) seen.add(m.partition); return Promise.resolve(); },
+  }));
+  await Promise.all(consumers.map((c) => c.start()));
+  await waitFor('all 8 partitions', () => seen.size === 8);
+  await Promise.all(consumers.map((c) => c.stop()));
+});

@@ -1,0 +1,76 @@
+'use strict';
+// Whole-process properties: cluster workers, worker_threads, exit after stop(), GC without stop().
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { spawnSync } = require('node:child_process');
+const path = require('node:path');
+
+const root = path.join(__dirname, '..');
+function run(args, env = {}) {
+  const r = spawnSync(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60000 });
+  return { ...r, output: `${r.stdout}\n${r.stderr}` };
+}
+
+test('node:cluster workers split a topic and consume each message exactly once', () => {
+  const r = run(['examples/node-cluster.js'], { WORKERS: '2', PER_PARTITION: '300' });
+  assert.equal(r.status, 0, r.output);
+  assert.match(r.stdout, /consumed 1200 unique of 1200 messages with 2 workers, 0 duplicates/);
+  assert.match(r.stdout, /worker 0 reads partitions 0, 2/);
+  assert.match(r.stdout, /worker 1 reads partitions 1, 3/);
+});
+
+test('two worker_threads load the addon and split a topic', () => {
+  const r = run(['examples/worker-threads.js']);
+  assert.equal(r.status, 0, r.output);
+  assert.match(r.stdout, /consumed 400 unique of 400 messages in 2 threads, 0 duplicates/);
+});
+
+test('the process exits by itself after stop()', () => {
+  const script = `
+    const { Producer, Consumer, MockCluster } = require('./js/index.js');
+    const fs = require('node:fs'), os = require('node:os'), path = require('node:path');
+    (async () => {
+      const c = new MockCluster(1);
+      const broker = c.bootstrapServers;
+      const quiet = { error() {}, warn() {}, info() {} };
+      const producer = new Producer({ broker, logger: quiet, statistics_interval_ms: 100, stats_callback() {}, delivery_report_callback() {} });
+      producer.send('exit', 0, ['a']);
+      await producer.stop();
+      let n = 0;
+      const consumer = new Consumer({ broker, topic: 'exit', logger: quiet, statistics_interval_ms: 100, stats_callback() {},
+        offset_directory: fs.mkdtempSync(path.join(os.tmpdir(), 'kn-exit-')),
+        receive_callback: (d) => { n += d.messages.length; return Promise.resolve(); } });
+      await consumer.start();
+      while (n < 1) await new Promise((r) => setTimeout(r, 20));
+      await consumer.stop();
+      console.log('stopped');
+    })();`;
+  const started = Date.now();
+  const r = run(['-e', script]);
+  assert.equal(r.status, 0, r.output);
+  assert.match(r.stdout, /stopped/);
+  assert.ok(Date.now() - started < 30000, 'took too long to exit');
+});
+
+test('garbage collection of objects never stopped does not crash', () => {
+  const script = `
+    const { Producer, Consumer, MockCluster } = require('./js/index.js');
+    (async () => {
+      const c = new MockCluster(1);
+      const quiet = { error() {}, warn() {}, info() {} };
+      for (let i = 0; i < 5; i++) {
+        let p = new Producer({ broker: c.bootstrapServers, logger: quiet, stats_callback() {} });
+        p.send('gc', 0, ['pending']);
+        let k = new Consumer({ broker: c.bootstrapServers, topic: 'gc', logger: quiet, receive_callback: () => Promise.resolve() });
+        p = k = null;
+        global.gc();
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      global.gc();
+      console.log('survived');
+    })();`;
+  const r = run(['--expose-gc', '-e', script]);
+  assert.equal(r.signal, null, r.output);
+  assert.equal(r.status, 0, r.output);
+  assert.match(r.stdout, /survived/);
+});

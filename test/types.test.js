@@ -1,0 +1,33 @@
+'use strict';
+// The shipped TypeScript definitions type-check real usage, and the generated addon types are
+// the ones checked in (napi-rs regenerates js/native/index.d.ts on every build).
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.join(__dirname, '..');
+
+test('js/index.d.ts type-checks test/types/usage.ts', () => {
+  const tsc = require.resolve('typescript/bin/tsc');
+  const r = spawnSync(process.execPath, [tsc, '--noEmit', '--strict', '--module', 'commonjs', '--esModuleInterop', '--types', 'node',
+    path.join(root, 'test/types/usage.ts')], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+});
+
+test('the generated addon types declare the classes the JS layer uses', () => {
+  const dts = fs.readFileSync(path.join(root, 'js/native/index.d.ts'), 'utf8');
+  for (const declaration of [
+    'export declare class MockCluster',
+    'export declare class NativeProducer',
+    'export declare class NativeConsumer',
+    'send(topic: string, partition: number, payloads: Array<string | Buffer>): SendResult',
+    'partitionCount(topic: string, timeoutMs: number): Promise<number>',
+    'start(): Promise<number[]>',
+    'settle(): void',
+    'export declare function librdkafkaVersion(): string',
+  ]) {
+    assert.ok(dts.includes(declaration), `missing: ${declaration}`);
+  }
+});

@@ -1,0 +1,28 @@
+// Compiled with tsc --noEmit by test/types.test.js: the shipped types must accept real usage
+// and reject misuse (the @ts-expect-error lines).
+import { Producer, Consumer, MockCluster, ReceivedBatch } from '../../js/index.js';
+
+const cluster = new MockCluster(1);
+cluster.createTopic('typed', 4, 1);
+const producer = new Producer({ broker: cluster.bootstrapServers, driver_options: { 'linger.ms': 5 } });
+const result: { enqueued: number; send_queue_length: number } = producer.send('typed', 0, ['a', Buffer.from('b')]);
+const count: Promise<number> = producer.partition_count('typed');
+const consumer = new Consumer({
+  broker: cluster.bootstrapServers,
+  topic: 'typed',
+  receive_callback: async (batch: ReceivedBatch) => {
+    for (const m of batch.messages) console.log(m.partition, m.offset, m.payload, m.key);
+  },
+  stats_callback: (s) => console.log(s.waiting_kafka, s.waiting_local, s.kafka_log_size),
+});
+const partitions: Promise<number[]> = consumer.start();
+void producer.stop({ timeout: 1000 });
+void consumer.stop();
+void result; void count; void partitions;
+
+// @ts-expect-error broker is required
+new Producer({});
+// @ts-expect-error payloads must be strings or Buffers
+producer.send('typed', 0, [1, 2]);
+// @ts-expect-error receive_callback is required
+new Consumer({ broker: 'x', topic: 'y' });
