@@ -376,10 +376,7 @@ impl Consumer {
     pub fn pause(&self) -> Result<(), KafkaError> {
         *self.control.paused.lock() = true;
         if let State::Running(r) = &*self.state.lock() {
-            r.client.pause(&PartitionList::new(
-                &r.topic,
-                &r.partitions.iter().map(|p| (*p, 0)).collect::<Vec<_>>(),
-            )?)?;
+            r.client.pause(&r.partition_list()?)?;
         }
         Ok(())
     }
@@ -387,10 +384,7 @@ impl Consumer {
     /// Carries on exactly where [`Consumer::pause`] stopped.
     pub fn resume(&self) -> Result<(), KafkaError> {
         if let State::Running(r) = &*self.state.lock() {
-            r.client.resume(&PartitionList::new(
-                &r.topic,
-                &r.partitions.iter().map(|p| (*p, 0)).collect::<Vec<_>>(),
-            )?)?;
+            r.client.resume(&r.partition_list()?)?;
         }
         *self.control.paused.lock() = false;
         self.control.resumed.notify_all();
@@ -418,6 +412,12 @@ impl Drop for Consumer {
 }
 
 impl Running {
+    /// This consumer's partitions, for pause and resume (offsets unused).
+    fn partition_list(&self) -> Result<PartitionList, KafkaError> {
+        let partitions: Vec<(i32, i64)> = self.partitions.iter().map(|p| (*p, 0)).collect();
+        PartitionList::new(&self.topic, &partitions)
+    }
+
     fn finish(mut self) -> Result<(), KafkaError> {
         let settled = self.fetch_done.recv_timeout(self.stop_timeout).is_ok();
         let mut result = Ok(());
