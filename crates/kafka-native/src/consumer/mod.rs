@@ -457,13 +457,14 @@ fn start(
         message: format!("could not start the {what}: {e}"),
     };
     let store = OffsetDirectory::open(&config.offset_directory, &config.topic)?;
-    let mut conf = config.client_config().to_native()?;
+    let client_config = config.client_config();
+    let auto_create = client_config.get("allow.auto.create.topics") == Some("true");
+    let mut conf = client_config.to_native()?;
     conf.enable_events(
         rdsys::RD_KAFKA_EVENT_STATS | rdsys::RD_KAFKA_EVENT_ERROR | rdsys::RD_KAFKA_EVENT_LOG,
     );
     let client = Arc::new(NativeClient::new(ClientKind::Consumer, conf)?);
     client.route_logs_to_main_queue()?;
-    let auto_create = config.client_config().get("allow.auto.create.topics") == Some("true");
     let rkt = client.topic(&config.topic)?;
     let count = crate::metadata::partition_count(
         &client,
