@@ -2,17 +2,55 @@
 const { NativeConsumer } = require('./native/index.js');
 const { consumerOptions, logTo } = require('./options');
 
+// The addon hands a batch over in columns (see ReceivedColumns in crates/kafka-native-node):
+// payloads and keys are slices of a few large strings or Buffers. Building the message objects
+// here is far cheaper than building them one napi call at a time.
+function unpack(columns, topic) {
+  const { texts, buffers, chunkEnds, bounds, partitions, offsets } = columns;
+  const chunks = texts.length > 0 ? texts : buffers;
+  const messages = new Array(offsets.length);
+  let i = 0;
+  for (let c = 0; c < chunks.length; c++) {
+    const chunk = chunks[c];
+    for (const end = chunkEnds[c]; i < end; i++) {
+      const b = 4 * i;
+      const payload = bounds[b] < 0 ? null : slice(chunk, bounds[b], bounds[b + 1]);
+      const keyStart = bounds[b + 2];
+      messages[i] = keyStart < 0
+        ? { topic, partition: partitions[i], offset: offsets[i], payload }
+        : { topic, partition: partitions[i], offset: offsets[i], payload, key: slice(chunk, keyStart, bounds[b + 3]) };
+    }
+  }
+  for (const { index, names, values } of columns.headers) messages[index].headers = headersObject(names, values);
+  return { messages, repeats: columns.repeats, misses: columns.misses };
+}
+
+// Header values are Buffers; a name that repeats gets an array of its values, in order (as KafkaJS).
+function headersObject(names, values) {
+  const headers = {};
+  for (let j = 0; j < names.length; j++) {
+    const name = names[j];
+    if (!Object.hasOwn(headers, name)) headers[name] = values[j];
+    else if (Array.isArray(headers[name])) headers[name].push(values[j]);
+    else headers[name] = [headers[name], values[j]];
+  }
+  return headers;
+}
+
+// Strings slice without copying (V8 keeps a reference to the chunk); Buffers are views.
+const slice = (chunk, start, end) => (typeof chunk === 'string' ? chunk.slice(start, end) : chunk.subarray(start, end));
+
 class Consumer {
   constructor(options) {
     const opts = consumerOptions(options);
     const { receive_callback, stats_callback, logger } = opts;
     let warnedNotPromise = false;
     // Hands one batch to receive_callback; the native side waits for settle() before the next.
-    const onBatch = (batch) => {
+    const onBatch = (columns) => {
       const settle = () => this._native.settle();
       let result;
       try {
-        result = receive_callback(batch);
+        result = receive_callback(unpack(columns, opts.native.topic));
       } catch (err) {
         logger.error(`kafka-native: receive_callback threw; offsets are recorded anyway: ${err && err.stack ? err.stack : err}`);
         settle();

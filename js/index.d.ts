@@ -52,9 +52,17 @@ export interface SendResult {
   send_queue_length: number;
 }
 
+/** A message with a key or headers. A null or missing payload is a tombstone. */
+export interface ProducerRecord {
+  payload?: string | Uint8Array | null;
+  key?: string | Uint8Array | null;
+  headers?: Record<string, string | Uint8Array>;
+}
+
 export declare class Producer {
   constructor(options: ProducerOptions);
-  send(topic: string, partition: number, payloads: Array<string | Buffer>): SendResult;
+  /** Strings are sent as UTF-8; Buffers and Uint8Arrays byte for byte. One native call per batch. */
+  send(topic: string, partition: number, payloads: Array<string | Uint8Array | ProducerRecord>): SendResult;
   partition_count(topic: string): Promise<number>;
   /** Resolves once the queue is drained; `timeout` in ms, default 15000. */
   stop(options?: { timeout?: number }): Promise<void>;
@@ -64,8 +72,12 @@ export interface Message<P = string | Buffer> {
   topic: string;
   partition: number;
   offset: number;
-  payload: P;
+  /** null for a tombstone (a message without a payload). */
+  payload: P | null;
+  /** Present when the message has a key. */
   key?: P;
+  /** Present when the message has headers; a name that repeats gets an array of its values. */
+  headers?: Record<string, Buffer | Buffer[]>;
 }
 
 export interface ReceivedBatch<P = string | Buffer> {

@@ -152,3 +152,60 @@ test('consumer stats: nothing waiting after everything is consumed', async () =>
   assert.ok(last.kafka_log_size >= 50);
   assert.equal(last.rdkafka_stats.type, 'consumer');
 });
+
+// Sends `payloads` to a fresh one-partition topic and reads them back in the given encoding.
+async function roundTrip(topic, payloads, payload_encoding) {
+  cluster.createTopic(topic, 1, 1);
+  const producer = new kafka.Producer({ broker, logger: quietLogger() });
+  assert.equal(producer.send(topic, 0, payloads).enqueued, payloads.length);
+  await producer.stop();
+  const got = [];
+  const consumer = new kafka.Consumer({
+    broker, topic, offset_directory: tempDir(), payload_encoding, logger: quietLogger(),
+    receive_callback: (d) => { got.push(...d.messages); return Promise.resolve(); },
+  });
+  await consumer.start();
+  await waitFor(`${payloads.length} messages`, () => got.length >= payloads.length);
+  await consumer.stop();
+  return got;
+}
+
+const widths = ['plain ascii', 'héllo ☃', '😀 beyond the BMP 𝄞', '', 'ü'.repeat(3000)];
+// Over 1 MiB in one batch, so a batch spans several chunks.
+const large = Array.from({ length: 400 }, (_, i) => `${i}:${widths[i % widths.length]}${'☃x'.repeat(1500)}`);
+
+test('strings of every UTF-8 width round-trip exactly, in one batch of several chunks', async () => {
+  const payloads = [...widths, ...large];
+  const got = await roundTrip('api-widths', payloads, 'utf8');
+  assert.deepEqual(got.map((m) => m.payload), payloads);
+  assert.deepEqual(got.map((m) => m.offset), payloads.map((_, i) => i));
+  const bytes = await roundTrip('api-widths-buffer', payloads, 'buffer');
+  assert.deepEqual(bytes.map((m) => m.payload.toString('utf8')), payloads);
+});
+
+test('lone surrogates at payload edges stay within their own payload', async () => {
+  // Joined, these two would form one character; each must arrive as its own payload.
+  const got = await roundTrip('api-surrogates', ['a\uD83D', '\uDE00b', 'c'], 'utf8');
+  assert.deepEqual(got.map((m) => m.payload), ['a\uFFFD', '\uFFFDb', 'c']);
+});
+
+test('records carry keys, headers and null payloads; mixed arrays of strings and Buffers work', async () => {
+  const binary = Buffer.from([0, 255, 1, 254]);
+  const payloads = [
+    { payload: 'with key', key: 'k1' },
+    { payload: binary, key: binary, headers: { trace: 'abc', raw: binary } },
+    { payload: null, key: 'tombstone' },
+    'plain',
+    new Uint8Array([104, 105]),
+  ];
+  const got = await roundTrip('api-records', payloads, 'utf8');
+  assert.deepEqual(got.map((m) => m.payload), ['with key', binary.toString('utf8'), null, 'plain', 'hi']);
+  assert.deepEqual(got.map((m) => m.key), ['k1', binary.toString('utf8'), 'tombstone', undefined, undefined]);
+  assert.deepEqual(got[1].headers, { trace: Buffer.from('abc'), raw: binary });
+  assert.equal(got[0].headers, undefined);
+  const raw = await roundTrip('api-records-buffer', payloads, 'buffer');
+  assert.deepEqual(raw[1].key, binary);
+  assert.deepEqual(raw[1].payload, binary);
+  const mixed = await roundTrip('api-mixed', ['str ☃', binary, 'end'], 'buffer');
+  assert.deepEqual(mixed.map((m) => m.payload), [Buffer.from('str ☃'), binary, Buffer.from('end')]);
+});

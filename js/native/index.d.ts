@@ -25,7 +25,7 @@ export declare class NativeConsumer {
    * `on_batch` is called with each batch; the JS side calls `settle()` once the batch's
    * Promise settles, and only then is the next batch handed over.
    */
-  constructor(options: ConsumerOptions, onBatch: (arg: ReceivedBatch) => void, onStats?: ((arg: ConsumerStatsInfo) => void) | undefined | null, onLog?: ((arg: LogEntry) => void) | undefined | null)
+  constructor(options: ConsumerOptions, onBatch: (arg: ReceivedColumns) => void, onStats?: ((arg: ConsumerStatsInfo) => void) | undefined | null, onLog?: ((arg: LogEntry) => void) | undefined | null)
   /** The batch handed to `on_batch` has settled. */
   settle(): void
   start(): Promise<number[]>
@@ -37,8 +37,18 @@ export declare class NativeConsumer {
 
 export declare class NativeProducer {
   constructor(options: ProducerOptions, onStats?: ((arg: ProducerStatsInfo) => void) | undefined | null, onDeliveryReport?: ((arg: DeliveryReportInfo) => void) | undefined | null, onLog?: ((arg: LogEntry) => void) | undefined | null)
-  /** One librdkafka call for the whole batch; strings are sent as UTF-8. */
-  send(topic: string, partition: number, payloads: Array<string | Buffer>): SendResult
+  /**
+   * Strings, joined in JS: `text` is every payload in order and `lengths` their lengths in
+   * UTF-16 code units. One string crossing instead of thousands, and one librdkafka call.
+   * Returns null when a payload boundary splits a character (a lone surrogate at the end of
+   * one payload meeting one at the start of the next); the caller then sends the payloads
+   * as Buffers.
+   */
+  sendText(topic: string, partition: number, text: string, lengths: Uint32Array): SendResult | null
+  /** Byte payloads, concatenated in JS: `bytes` holds them in order and `lengths` their sizes. */
+  sendBytes(topic: string, partition: number, bytes: Buffer, lengths: Uint32Array): SendResult
+  /** Messages with keys or headers (each its own librdkafka call when it has headers). */
+  sendRecords(topic: string, partition: number, records: Array<RecordInput>): SendResult
   partitionCount(topic: string, timeoutMs: number): Promise<number>
   /** Resolves once every message is delivered; rejects with the undelivered count on timeout. */
   stop(timeoutMs: number): Promise<void>
@@ -91,6 +101,13 @@ export interface LogEntry {
   message: string
 }
 
+export interface MessageHeaders {
+  /** The message's index in the batch. */
+  index: number
+  names: Array<string>
+  values: Array<Buffer>
+}
+
 export interface ProducerOptions {
   brokers: string
   statisticsIntervalMs: number
@@ -106,18 +123,38 @@ export interface ProducerStatsInfo {
   rdkafkaStats: string
 }
 
-export interface ReceivedBatch {
-  messages: Array<ReceivedMessage>
+/**
+ * A received batch in columns; `js/consumer.js` turns it into kafka-native's
+ * `{messages: [{topic, partition, offset, payload, key}], repeats, misses}`.
+ *
+ * Building one JS object per message through napi costs microseconds each; building them in JS
+ * from a few large values costs tens of nanoseconds. Payloads and keys are packed into chunks
+ * (one JS string, or one Buffer, per chunk of about `CHUNK_BYTES`), and each message's payload
+ * and key are slices of its chunk. A kept slice keeps its chunk alive, so chunks stay small.
+ */
+export interface ReceivedColumns {
+  /** UTF-8 mode: the chunks as strings; positions are UTF-16 code units. */
+  texts: Array<string>
+  /** Buffer mode: the chunks as Buffers; positions are bytes. */
+  buffers: Array<Buffer>
+  /** The index one past the last message of each chunk. */
+  chunkEnds: Array<number>
+  /** Per message: payload start (-1: null payload), payload end, key start (-1: no key), key end. */
+  bounds: Int32Array
+  partitions: Int32Array
+  offsets: Float64Array
+  /** Headers of the messages that have any (most have none). */
+  headers: Array<MessageHeaders>
   repeats: number
   misses: number
 }
 
-export interface ReceivedMessage {
-  topic: string
-  partition: number
-  offset: number
-  payload: string | Buffer
-  key?: string | Buffer
+/** One message with a key or headers; JS has already turned strings into Buffers. */
+export interface RecordInput {
+  payload?: Buffer
+  key?: Buffer
+  headerNames: Array<string>
+  headerValues: Array<Buffer>
 }
 
 export interface SendResult {

@@ -6,12 +6,13 @@ const cluster = new MockCluster(1);
 cluster.createTopic('typed', 4, 1);
 const producer = new Producer({ broker: cluster.bootstrapServers, driver_options: { 'linger.ms': 5 } });
 const result: { enqueued: number; send_queue_length: number } = producer.send('typed', 0, ['a', Buffer.from('b')]);
+producer.send('typed', 1, [{ payload: 'v', key: 'k', headers: { trace: Buffer.from('t') } }, { key: 'gone', payload: null }]);
 const count: Promise<number> = producer.partition_count('typed');
 const consumer = new Consumer({
   broker: cluster.bootstrapServers,
   topic: 'typed',
   receive_callback: async (batch: ReceivedBatch) => {
-    for (const m of batch.messages) console.log(m.partition, m.offset, m.payload, m.key);
+    for (const m of batch.messages) console.log(m.partition, m.offset, m.payload, m.key, m.headers?.trace);
   },
   stats_callback: (s) => console.log(s.waiting_kafka, s.waiting_local, s.kafka_log_size),
 });
@@ -22,7 +23,9 @@ void result; void count; void partitions;
 
 // @ts-expect-error broker is required
 new Producer({});
-// @ts-expect-error payloads must be strings or Buffers
+// @ts-expect-error payloads must be strings, Buffers or records
 producer.send('typed', 0, [1, 2]);
+// @ts-expect-error a record's headers hold strings or Buffers
+producer.send('typed', 0, [{ payload: 'v', headers: { n: 1 } }]);
 // @ts-expect-error receive_callback is required
 new Consumer({ broker: 'x', topic: 'y' });

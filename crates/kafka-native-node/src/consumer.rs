@@ -34,45 +34,145 @@ pub struct ConsumerStatsInfo {
     pub rdkafka_stats: String,
 }
 
+/// A received batch in columns; `js/consumer.js` turns it into kafka-native's
+/// `{messages: [{topic, partition, offset, payload, key}], repeats, misses}`.
+///
+/// Building one JS object per message through napi costs microseconds each; building them in JS
+/// from a few large values costs tens of nanoseconds. Payloads and keys are packed into chunks
+/// (one JS string, or one Buffer, per chunk of about `CHUNK_BYTES`), and each message's payload
+/// and key are slices of its chunk. A kept slice keeps its chunk alive, so chunks stay small.
 #[napi(object)]
-pub struct ReceivedMessage {
-    pub topic: String,
-    pub partition: i32,
-    pub offset: i64,
-    pub payload: Either<String, Buffer>,
-    pub key: Option<Either<String, Buffer>>,
-}
-
-#[napi(object)]
-pub struct ReceivedBatch {
-    pub messages: Vec<ReceivedMessage>,
+pub struct ReceivedColumns {
+    /// UTF-8 mode: the chunks as strings; positions are UTF-16 code units.
+    pub texts: Vec<String>,
+    /// Buffer mode: the chunks as Buffers; positions are bytes.
+    pub buffers: Vec<Buffer>,
+    /// The index one past the last message of each chunk.
+    pub chunk_ends: Vec<u32>,
+    /// Per message: payload start (-1: null payload), payload end, key start (-1: no key), key end.
+    pub bounds: Int32Array,
+    pub partitions: Int32Array,
+    pub offsets: Float64Array,
+    /// Headers of the messages that have any (most have none).
+    pub headers: Vec<MessageHeaders>,
     pub repeats: f64,
     pub misses: f64,
 }
 
-fn bytes_to_js(bytes: &[u8], as_buffer: bool) -> Either<String, Buffer> {
-    if as_buffer {
-        Either::B(bytes.to_vec().into())
-    } else {
-        Either::A(String::from_utf8_lossy(bytes).into_owned())
+#[napi(object)]
+pub struct MessageHeaders {
+    /// The message's index in the batch.
+    pub index: u32,
+    pub names: Vec<String>,
+    pub values: Vec<Buffer>,
+}
+
+/// Chunks close once they reach this size, which bounds what one kept payload slice holds on to.
+const CHUNK_BYTES: usize = 1 << 20;
+
+/// Appends bytes to a chunk and returns their position in the chunk's JS form.
+trait Chunk: Default {
+    fn push(&mut self, bytes: &[u8]) -> (i32, i32);
+    fn byte_len(&self) -> usize;
+}
+
+/// A chunk that becomes a JS string: invalid UTF-8 is replaced lossily, as `Buffer#toString` does.
+#[derive(Default)]
+struct TextChunk {
+    text: String,
+    utf16_len: usize,
+}
+
+impl Chunk for TextChunk {
+    fn push(&mut self, bytes: &[u8]) -> (i32, i32) {
+        let start = self.utf16_len;
+        let text = String::from_utf8_lossy(bytes);
+        self.text.push_str(&text);
+        self.utf16_len += utf16_len(text.as_bytes());
+        (start as i32, self.utf16_len as i32)
+    }
+    fn byte_len(&self) -> usize {
+        self.text.len()
     }
 }
 
-fn batch_to_js(batch: &kafka_native::ReceivedBatch, as_buffer: bool) -> ReceivedBatch {
-    let messages = batch
-        .iter()
-        .map(|m| ReceivedMessage {
-            topic: m.topic().to_string(),
-            partition: m.partition(),
-            offset: m.offset(),
-            payload: bytes_to_js(m.payload().unwrap_or_default(), as_buffer),
-            key: m.key().map(|k| bytes_to_js(k, as_buffer)),
-        })
-        .collect();
-    ReceivedBatch {
-        messages,
+#[derive(Default)]
+struct BufferChunk(Vec<u8>);
+
+impl Chunk for BufferChunk {
+    fn push(&mut self, bytes: &[u8]) -> (i32, i32) {
+        let start = self.0.len();
+        self.0.extend_from_slice(bytes);
+        (start as i32, self.0.len() as i32)
+    }
+    fn byte_len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// UTF-16 code units in valid UTF-8: one per character, two for characters beyond the BMP.
+fn utf16_len(utf8: &[u8]) -> usize {
+    utf8.iter()
+        .map(|&b| usize::from((b & 0xC0) != 0x80) + usize::from(b >= 0xF0))
+        .sum()
+}
+
+fn pack<C: Chunk>(batch: &kafka_native::ReceivedBatch) -> (Vec<C>, ReceivedColumns) {
+    let n = batch.len();
+    let mut chunks = vec![C::default()];
+    let mut chunk_ends = Vec::new();
+    let mut bounds = Vec::with_capacity(n * 4);
+    let mut partitions = Vec::with_capacity(n);
+    let mut offsets = Vec::with_capacity(n);
+    let mut headers = Vec::new();
+    for (i, m) in batch.iter().enumerate() {
+        let message_headers = m.headers();
+        if !message_headers.is_empty() {
+            let (names, values) = message_headers
+                .into_iter()
+                .map(|(name, value)| (name, Buffer::from(value)))
+                .unzip();
+            headers.push(MessageHeaders {
+                index: i as u32,
+                names,
+                values,
+            });
+        }
+        let chunk = chunks.last_mut().expect("at least one chunk");
+        let (start, end) = m.payload().map_or((-1, -1), |p| chunk.push(p));
+        let (key_start, key_end) = m.key().map_or((-1, -1), |k| chunk.push(k));
+        bounds.extend_from_slice(&[start, end, key_start, key_end]);
+        partitions.push(m.partition());
+        offsets.push(m.offset() as f64);
+        if chunk.byte_len() >= CHUNK_BYTES && i + 1 < n {
+            chunk_ends.push(i as u32 + 1);
+            chunks.push(C::default());
+        }
+    }
+    chunk_ends.push(n as u32);
+    let columns = ReceivedColumns {
+        texts: Vec::new(),
+        buffers: Vec::new(),
+        chunk_ends,
+        bounds: Int32Array::new(bounds),
+        partitions: Int32Array::new(partitions),
+        offsets: Float64Array::new(offsets),
+        headers,
         repeats: batch.repeats as f64,
         misses: batch.misses as f64,
+    };
+    (chunks, columns)
+}
+
+fn batch_to_js(batch: &kafka_native::ReceivedBatch, as_buffer: bool) -> ReceivedColumns {
+    if as_buffer {
+        let (chunks, mut columns) = pack::<BufferChunk>(batch);
+        columns.buffers = chunks.into_iter().map(|c| c.0.into()).collect();
+        columns
+    } else {
+        let (chunks, mut columns) = pack::<TextChunk>(batch);
+        columns.texts = chunks.into_iter().map(|c| c.text).collect();
+        columns
     }
 }
 
@@ -89,7 +189,7 @@ impl NativeConsumer {
     #[napi(constructor)]
     pub fn new(
         options: ConsumerOptions,
-        on_batch: Function<'_, ReceivedBatch, ()>,
+        on_batch: Function<'_, ReceivedColumns, ()>,
         on_stats: Option<Function<'_, ConsumerStatsInfo, ()>>,
         on_log: Option<Function<'_, LogEntry, ()>>,
     ) -> Result<Self> {

@@ -46,6 +46,94 @@ pub struct SendResult {
     pub send_queue_length: u32,
 }
 
+impl From<kafka_native::SendResult> for SendResult {
+    fn from(r: kafka_native::SendResult) -> Self {
+        SendResult {
+            enqueued: r.enqueued as u32,
+            send_queue_length: r.send_queue_length as u32,
+        }
+    }
+}
+
+/// One message with a key or headers; JS has already turned strings into Buffers.
+#[napi(object)]
+pub struct RecordInput {
+    pub payload: Option<Buffer>,
+    pub key: Option<Buffer>,
+    pub header_names: Vec<String>,
+    pub header_values: Vec<Buffer>,
+}
+
+/// Splits UTF-8 `text` into payloads whose lengths are given in UTF-16 code units; `None` if a
+/// boundary falls inside a character.
+fn split_utf16<'a>(text: &'a str, lengths: &[u32]) -> Option<Vec<&'a [u8]>> {
+    let bytes = text.as_bytes();
+    let total: usize = lengths.iter().map(|&n| n as usize).sum();
+    let mut payloads = Vec::with_capacity(lengths.len());
+    let mut start = 0;
+    if bytes.len() == total {
+        // Only ASCII has one byte per code unit.
+        for &len in lengths {
+            payloads.push(&bytes[start..start + len as usize]);
+            start += len as usize;
+        }
+        return Some(payloads);
+    }
+    for &len in lengths {
+        let mut end = start;
+        let mut units = 0;
+        while units < len as usize {
+            let (width, unit_count) = match *bytes.get(end)? {
+                b if b < 0x80 => (1, 1),
+                b if b < 0xE0 => (2, 1),
+                b if b < 0xF0 => (3, 1),
+                _ => (4, 2),
+            };
+            end += width;
+            units += unit_count;
+        }
+        if units != len as usize {
+            return None;
+        }
+        payloads.push(&bytes[start..end]);
+        start = end;
+    }
+    (start == bytes.len()).then_some(payloads)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_utf16;
+
+    fn split(text: &str, lengths: &[u32]) -> Option<Vec<String>> {
+        split_utf16(text, lengths).map(|parts| {
+            parts
+                .iter()
+                .map(|p| String::from_utf8(p.to_vec()).unwrap())
+                .collect()
+        })
+    }
+
+    #[test]
+    fn splits_ascii_text_by_length() {
+        assert_eq!(split("abcde", &[2, 0, 3]).unwrap(), ["ab", "", "cde"]);
+    }
+
+    #[test]
+    fn splits_multibyte_text_by_utf16_length() {
+        let parts = split("abcdé☃😀x", &[3, 2, 1, 2, 1]).unwrap();
+        assert_eq!(parts, ["abc", "dé", "☃", "😀", "x"]);
+    }
+
+    #[test]
+    fn refuses_a_boundary_inside_a_character() {
+        // Two lone surrogates joined in JS become one character of four bytes.
+        assert_eq!(split("😀", &[1, 1]), None);
+        assert_eq!(split("ab", &[1]), None);
+        assert_eq!(split("ab", &[3]), None);
+    }
+}
+
 #[napi]
 pub struct NativeProducer {
     inner: Arc<kafka_native::Producer>,
@@ -111,29 +199,89 @@ impl NativeProducer {
         })
     }
 
-    /// One librdkafka call for the whole batch; strings are sent as UTF-8.
+    /// Strings, joined in JS: `text` is every payload in order and `lengths` their lengths in
+    /// UTF-16 code units. One string crossing instead of thousands, and one librdkafka call.
+    /// Returns null when a payload boundary splits a character (a lone surrogate at the end of
+    /// one payload meeting one at the start of the next); the caller then sends the payloads
+    /// as Buffers.
     #[napi]
-    pub fn send(
+    pub fn send_text(
         &self,
         topic: String,
         partition: i32,
-        payloads: Vec<Either<String, Buffer>>,
+        text: String,
+        lengths: Uint32Array,
+    ) -> Result<Option<SendResult>> {
+        let Some(payloads) = split_utf16(&text, &lengths) else {
+            return Ok(None);
+        };
+        self.send_slices(&topic, partition, &payloads).map(Some)
+    }
+
+    /// Byte payloads, concatenated in JS: `bytes` holds them in order and `lengths` their sizes.
+    #[napi]
+    pub fn send_bytes(
+        &self,
+        topic: String,
+        partition: i32,
+        bytes: BufferSlice,
+        lengths: Uint32Array,
     ) -> Result<SendResult> {
-        let slices: Vec<&[u8]> = payloads
+        let mut payloads = Vec::with_capacity(lengths.len());
+        let mut rest: &[u8] = &bytes;
+        for &len in lengths.iter() {
+            let Some((payload, tail)) = rest.split_at_checked(len as usize) else {
+                return Err(Error::new(
+                    Status::InvalidArg,
+                    "payload lengths exceed the bytes given",
+                ));
+            };
+            payloads.push(payload);
+            rest = tail;
+        }
+        self.send_slices(&topic, partition, &payloads)
+    }
+
+    /// Messages with keys or headers (each its own librdkafka call when it has headers).
+    #[napi]
+    pub fn send_records(
+        &self,
+        topic: String,
+        partition: i32,
+        records: Vec<RecordInput>,
+    ) -> Result<SendResult> {
+        let headers: Vec<Vec<(&str, &[u8])>> = records
             .iter()
-            .map(|p| match p {
-                Either::A(s) => s.as_bytes(),
-                Either::B(b) => &b[..],
+            .map(|r| {
+                r.header_names
+                    .iter()
+                    .zip(&r.header_values)
+                    .map(|(name, value)| (name.as_str(), &value[..]))
+                    .collect()
+            })
+            .collect();
+        let records: Vec<kafka_native::Record<'_>> = records
+            .iter()
+            .zip(&headers)
+            .map(|(r, headers)| kafka_native::Record {
+                key: r.key.as_deref(),
+                payload: r.payload.as_deref(),
+                headers,
             })
             .collect();
         let result = self
             .inner
-            .send(&topic, partition, &slices)
+            .send_records(&topic, partition, &records)
             .map_err(js_error)?;
-        Ok(SendResult {
-            enqueued: result.enqueued as u32,
-            send_queue_length: result.send_queue_length as u32,
-        })
+        Ok(SendResult::from(result))
+    }
+
+    fn send_slices(&self, topic: &str, partition: i32, payloads: &[&[u8]]) -> Result<SendResult> {
+        let result = self
+            .inner
+            .send(topic, partition, payloads)
+            .map_err(js_error)?;
+        Ok(SendResult::from(result))
     }
 
     #[napi(ts_return_type = "Promise<number>")]

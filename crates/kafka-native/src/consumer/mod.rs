@@ -213,6 +213,10 @@ impl ConsumerConfig {
                 "queued.max.messages.kbytes",
                 self.queued_max_messages_kbytes.to_string(),
             )
+            // librdkafka counts queued.min.messages against the shared consumer queue, and a full
+            // queue pauses fetching for fetch.queue.backoff.ms (1 s by default). A handler slower
+            // than the broker then sees seconds-long gaps; 10 ms refills the queue as it drains.
+            .set("fetch.queue.backoff.ms", "10")
             .set("log.queue", "true")
             // A stored offset that is gone (retention) restarts at the oldest message; misses count the gap.
             .set_topic("auto.offset.reset", "earliest");
