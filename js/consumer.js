@@ -47,7 +47,10 @@ class Consumer {
     let warnedNotPromise = false;
     // Hands one batch to receive_callback; the native side waits for settle() before the next.
     const onBatch = (columns) => {
-      const settle = () => this._native.settle();
+      // Settled on the next turn of the event loop, not at once: napi may deliver a call queued
+      // while it is still delivering, so a next batch ready at once could arrive in the same
+      // turn, and the next, starving timers and I/O for as long as the consumer has data.
+      const settle = () => setImmediate(() => this._native.settle());
       let result;
       try {
         result = receive_callback(unpack(columns, opts.native.topic));

@@ -2,9 +2,9 @@
 // Backpressure and how receive_callback's result settles a batch.
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { kafka, tempDir, readOffset, produce, waitFor, sleep, quietLogger } = require('./helpers');
+const { kafka, testCluster, tempDir, readOffset, produce, waitFor, sleep, quietLogger } = require('./helpers');
 
-const cluster = new kafka.MockCluster(1);
+const cluster = testCluster(); // MockCluster, or tansu with KAFKA_TEST_BROKER=tansu
 const broker = cluster.bootstrapServers;
 
 test('an unsettled Promise holds back the next batch and the offset file', async () => {
@@ -88,4 +88,32 @@ test('many consumers in one process do not starve each other (no libuv pool)', a
   await Promise.all(consumers.map((c) => c.start()));
   await waitFor('all 8 partitions', () => seen.size === 8);
   await Promise.all(consumers.map((c) => c.stop()));
+});
+
+test('a consumer with data always waiting still lets the event loop turn between batches', async () => {
+  const topic = 'flow-turns';
+  cluster.createTopic(topic, 1, 1);
+  await produce(broker, topic, 0, Array.from({ length: 20000 }, (_, i) => `m${i}`));
+  let batches = 0;
+  let starved = 0;
+  let turned = true;
+  let received = 0;
+  const consumer = new kafka.Consumer({
+    broker, topic, offset_directory: tempDir(), max_messages_per_callback: 100, logger: quietLogger(),
+    receive_callback: (d) => {
+      // Each batch must come in a later turn than the one before: the setImmediate queued by the
+      // last batch has run.
+      if (!turned) starved++;
+      turned = false;
+      setImmediate(() => { turned = true; });
+      batches++;
+      received += d.messages.length;
+      return Promise.resolve();
+    },
+  });
+  await consumer.start();
+  await waitFor('20000 messages', () => received === 20000);
+  await consumer.stop();
+  assert.ok(batches >= 200);
+  assert.equal(starved, 0, `${starved} of ${batches} batches arrived without the event loop turning`);
 });

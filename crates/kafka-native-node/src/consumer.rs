@@ -71,24 +71,45 @@ pub struct MessageHeaders {
 const CHUNK_BYTES: usize = 1 << 20;
 
 /// Appends bytes to a chunk and returns their position in the chunk's JS form.
-trait Chunk: Default {
+trait Chunk {
+    /// An empty chunk with room for `bytes`, allocated once: growing a chunk of a megabyte by
+    /// doubling copies it again and page-faults in fresh mappings at every step.
+    fn with_capacity(bytes: usize) -> Self;
     fn push(&mut self, bytes: &[u8]) -> (i32, i32);
     fn byte_len(&self) -> usize;
 }
 
 /// A chunk that becomes a JS string: invalid UTF-8 is replaced lossily, as `Buffer#toString` does.
-#[derive(Default)]
 struct TextChunk {
     text: String,
     utf16_len: usize,
 }
 
 impl Chunk for TextChunk {
+    fn with_capacity(bytes: usize) -> Self {
+        TextChunk {
+            text: String::with_capacity(bytes),
+            utf16_len: 0,
+        }
+    }
     fn push(&mut self, bytes: &[u8]) -> (i32, i32) {
         let start = self.utf16_len;
-        let text = String::from_utf8_lossy(bytes);
-        self.text.push_str(&text);
-        self.utf16_len += utf16_len(text.as_bytes());
+        match std::str::from_utf8(bytes) {
+            // ASCII, the common case: one code unit per byte, checked a word at a time.
+            Ok(text) if text.is_ascii() => {
+                self.text.push_str(text);
+                self.utf16_len += text.len();
+            }
+            Ok(text) => {
+                self.text.push_str(text);
+                self.utf16_len += utf16_len(text.as_bytes());
+            }
+            Err(_) => {
+                let text = String::from_utf8_lossy(bytes);
+                self.text.push_str(&text);
+                self.utf16_len += utf16_len(text.as_bytes());
+            }
+        }
         (start as i32, self.utf16_len as i32)
     }
     fn byte_len(&self) -> usize {
@@ -96,10 +117,12 @@ impl Chunk for TextChunk {
     }
 }
 
-#[derive(Default)]
 struct BufferChunk(Vec<u8>);
 
 impl Chunk for BufferChunk {
+    fn with_capacity(bytes: usize) -> Self {
+        BufferChunk(Vec::with_capacity(bytes))
+    }
     fn push(&mut self, bytes: &[u8]) -> (i32, i32) {
         let start = self.0.len();
         self.0.extend_from_slice(bytes);
@@ -119,7 +142,23 @@ fn utf16_len(utf8: &[u8]) -> usize {
 
 fn pack<C: Chunk>(batch: &kafka_native::ReceivedBatch) -> (Vec<C>, ReceivedColumns) {
     let n = batch.len();
-    let mut chunks = vec![C::default()];
+    let sizes: Vec<usize> = batch
+        .iter()
+        .map(|m| m.payload().map_or(0, <[u8]>::len) + m.key().map_or(0, <[u8]>::len))
+        .collect();
+    // Room for the messages from `first` until the chunk closes (invalid UTF-8 may still grow
+    // a text chunk a little: each bad byte becomes a 3-byte U+FFFD).
+    let capacity_from = |first: usize| {
+        let mut bytes = 0;
+        for size in &sizes[first..] {
+            bytes += size;
+            if bytes >= CHUNK_BYTES {
+                break;
+            }
+        }
+        bytes
+    };
+    let mut chunks = vec![C::with_capacity(capacity_from(0))];
     let mut chunk_ends = Vec::new();
     let mut bounds = Vec::with_capacity(n * 4);
     let mut partitions = Vec::with_capacity(n);
@@ -146,7 +185,7 @@ fn pack<C: Chunk>(batch: &kafka_native::ReceivedBatch) -> (Vec<C>, ReceivedColum
         offsets.push(m.offset() as f64);
         if chunk.byte_len() >= CHUNK_BYTES && i + 1 < n {
             chunk_ends.push(i as u32 + 1);
-            chunks.push(C::default());
+            chunks.push(C::with_capacity(capacity_from(i + 1)));
         }
     }
     chunk_ends.push(n as u32);
