@@ -2,9 +2,9 @@
 // Port of kafka-native's specs/api.js, plus the rest of the API's promises.
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { kafka, tempDir, readOffset, produce, waitFor, sleep, quietLogger } = require('./helpers');
+const { kafka, testCluster, tempDir, readOffset, produce, waitFor, sleep, quietLogger } = require('./helpers');
 
-const cluster = new kafka.MockCluster(1);
+const cluster = testCluster(); // MockCluster, or tansu with KAFKA_TEST_BROKER=tansu
 const broker = cluster.bootstrapServers;
 
 test('MockCluster: broker count, bootstrap servers, topics, broker down and up', () => {
@@ -149,7 +149,9 @@ test('consumer stats: nothing waiting after everything is consumed', async () =>
   const last = stats.at(-1);
   assert.equal(last.waiting_kafka, 0);
   assert.equal(last.waiting_local, 0);
-  assert.ok(last.kafka_log_size >= 50);
+  // tansu 0.6 answers ListOffsets for the earliest and the latest offset alike (kcat -Q shows the
+  // same), so the log size it implies is 0 there.
+  if (process.env.KAFKA_TEST_BROKER !== 'tansu') assert.ok(last.kafka_log_size >= 50);
   assert.equal(last.rdkafka_stats.type, 'consumer');
 });
 

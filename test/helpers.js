@@ -2,7 +2,27 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { spawnSync } = require('node:child_process');
 const kafka = require('../js/index.js');
+
+// The broker under test: KAFKA_TEST_BROKER=mock (default: an embedded MockCluster) or tansu (a
+// separate broker process at KAFKA_BROKERS, topics created with the tansu binary at TANSU).
+// Both offer bootstrapServers and createTopic(name, partitions).
+function testCluster() {
+  const kind = process.env.KAFKA_TEST_BROKER || 'mock';
+  if (kind === 'mock') return new kafka.MockCluster(1);
+  if (kind !== 'tansu') throw new Error(`KAFKA_TEST_BROKER=${kind}: expected mock or tansu`);
+  const servers = process.env.KAFKA_BROKERS;
+  const tansu = process.env.TANSU;
+  if (!servers || !tansu) throw new Error('KAFKA_TEST_BROKER=tansu needs KAFKA_BROKERS and TANSU');
+  return {
+    bootstrapServers: servers,
+    createTopic(name, partitions) {
+      const r = spawnSync(tansu, ['topic', 'create', '--broker', `tcp://${servers}`, '--partitions', String(partitions), name], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`tansu topic create ${name}: ${r.stderr}`);
+    },
+  };
+}
 
 function tempDir() {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'kn-test-'));
@@ -40,4 +60,4 @@ function quietLogger() {
   return { lines, error: keep('error'), warn: keep('warn'), info: keep('info'), debug: keep('debug') };
 }
 
-module.exports = { kafka, tempDir, readOffset, produce, waitFor, sleep, quietLogger };
+module.exports = { kafka, testCluster, tempDir, readOffset, produce, waitFor, sleep, quietLogger };

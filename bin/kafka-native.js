@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+'use strict';
+// kafka-native's command line. One command for now:
+//   kafka-native mock-cluster [--brokers N] [--topic NAME:PARTITIONS[:REPLICATION]]... [--port-file F]
+// starts librdkafka's mock cluster in this process, prints its bootstrap servers and serves until
+// Ctrl-C (or SIGTERM). It replaces docker-compose for development and tests.
+const fs = require('node:fs');
+const { MockCluster } = require('../js/index.js');
+
+const USAGE = `usage: kafka-native mock-cluster [--brokers N] [--topic NAME:PARTITIONS[:REPLICATION]]... [--port-file FILE]
+
+  --brokers N      number of brokers (default 1)
+  --topic SPEC     create a topic, e.g. game:4:2 (4 partitions, replication factor 2); repeatable.
+                   Topics also auto-create with 4 partitions on first use.
+  --port-file F    write the bootstrap servers to F once the cluster is up (removed on exit)`;
+
+function usage(problem) {
+  process.stderr.write(`kafka-native: ${problem}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function parseTopic(spec) {
+  const m = /^([a-zA-Z0-9._-]+):(\d+)(?::(\d+))?$/.exec(spec);
+  if (!m) usage(`--topic ${JSON.stringify(spec)} is not NAME:PARTITIONS[:REPLICATION]`);
+  return { name: m[1], partitions: Number(m[2]), replication: Number(m[3] ?? 1) };
+}
+
+function parseArgs(args) {
+  const options = { brokers: 1, topics: [], portFile: undefined };
+  for (let i = 0; i < args.length; i++) {
+    const value = () => {
+      if (i + 1 >= args.length) usage(`${args[i]} needs a value`);
+      return args[++i];
+    };
+    switch (args[i]) {
+      case '--brokers': {
+        const n = Number(value());
+        if (!Number.isInteger(n) || n < 1) usage('--brokers must be a positive integer');
+        options.brokers = n;
+        break;
+      }
+      case '--topic': options.topics.push(parseTopic(value())); break;
+      case '--port-file': options.portFile = value(); break;
+      case '-h': case '--help': process.stdout.write(`${USAGE}\n`); process.exit(0); break;
+      default: usage(`unknown option ${JSON.stringify(args[i])}`);
+    }
+  }
+  for (const t of options.topics) {
+    if (t.partitions < 1) usage(`--topic ${t.name}: partitions must be at least 1`);
+    if (t.replication < 1 || t.replication > options.brokers) usage(`--topic ${t.name}: replication must be between 1 and --brokers (${options.brokers})`);
+  }
+  return options;
+}
+
+function mockCluster(args) {
+  const options = parseArgs(args);
+  const cluster = new MockCluster(options.brokers);
+  for (const t of options.topics) cluster.createTopic(t.name, t.partitions, t.replication);
+  const servers = cluster.bootstrapServers;
+  process.stdout.write(`${servers}\n`);
+  if (options.portFile) {
+    // Written whole, then renamed, so a reader never sees a partial file.
+    fs.writeFileSync(`${options.portFile}.tmp`, `${servers}\n`);
+    fs.renameSync(`${options.portFile}.tmp`, options.portFile);
+  }
+
+  const started = Date.now();
+  const topics = options.topics.map((t) => `${t.name} (${t.partitions}×${t.replication})`).join(', ') || 'none (auto-create: 4 partitions)';
+  const tty = process.stderr.isTTY;
+  const status = () => {
+    const up = Math.round((Date.now() - started) / 1000);
+    process.stderr.write(`\r\x1b[2Kmock cluster: ${options.brokers} broker(s) at ${servers} · topics: ${topics} · up ${up}s · Ctrl-C to stop`);
+  };
+  const timer = tty ? setInterval(status, 1000) : setInterval(() => {}, 2 ** 30);
+  if (tty) status();
+
+  const shutdown = (signal) => {
+    clearInterval(timer);
+    if (tty) process.stderr.write('\n');
+    if (options.portFile) fs.rmSync(options.portFile, { force: true });
+    process.stderr.write(`mock cluster stopped (${signal})\n`);
+    process.exit(0);
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  void cluster;
+}
+
+const [command, ...rest] = process.argv.slice(2);
+if (command === 'mock-cluster') mockCluster(rest);
+else if (command === '-h' || command === '--help') process.stdout.write(`${USAGE}\n`);
+else usage(command ? `unknown command ${JSON.stringify(command)}` : 'missing command');

@@ -1,0 +1,186 @@
+//! The core's main promises against whichever broker `KAFKA_TEST_BROKER` names: `mock` (default,
+//! an embedded MockCluster) or `tansu` (a separate broker process at `KAFKA_BROKERS`, topics
+//! created with the `tansu` binary at `TANSU`). `npm test` runs this file against both; the
+//! other test files use mock-only powers (brokers down, injected errors, retention).
+
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kafka_native::testing::read_partition;
+use kafka_native::{Consumer, ConsumerConfig, MockCluster, Producer, ProducerConfig, Record};
+use parking_lot::Mutex;
+
+enum TestCluster {
+    Mock(MockCluster),
+    Tansu { servers: String, tansu: String },
+}
+
+impl TestCluster {
+    fn new() -> Self {
+        match std::env::var("KAFKA_TEST_BROKER").as_deref() {
+            Ok("tansu") => TestCluster::Tansu {
+                servers: std::env::var("KAFKA_BROKERS").expect("KAFKA_BROKERS for tansu"),
+                tansu: std::env::var("TANSU").expect("TANSU: the tansu binary"),
+            },
+            Ok("mock") | Err(_) => TestCluster::Mock(MockCluster::new(1).unwrap()),
+            Ok(other) => panic!("KAFKA_TEST_BROKER={other}: expected mock or tansu"),
+        }
+    }
+
+    fn bootstrap_servers(&self) -> String {
+        match self {
+            TestCluster::Mock(c) => c.bootstrap_servers(),
+            TestCluster::Tansu { servers, .. } => servers.clone(),
+        }
+    }
+
+    /// Creates a topic with a name no other test run on this broker uses, and returns the name.
+    fn create_topic(&self, base: &str, partitions: i32) -> String {
+        let name = format!("{base}-{}", std::process::id());
+        match self {
+            TestCluster::Mock(c) => c.create_topic(&name, partitions, 1).unwrap(),
+            TestCluster::Tansu { servers, tansu } => {
+                let status = Command::new(tansu)
+                    .args(["topic", "create", "--broker"])
+                    .arg(format!("tcp://{servers}"))
+                    .args(["--partitions", &partitions.to_string(), &name])
+                    .status()
+                    .expect("run tansu topic create");
+                assert!(status.success(), "tansu topic create {name}: {status}");
+            }
+        }
+        name
+    }
+}
+
+fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn keys_headers_and_binary_payloads_arrive_in_order() {
+    let cluster = TestCluster::new();
+    let topic = cluster.create_topic("records", 2);
+    let producer = Producer::new(ProducerConfig::new(cluster.bootstrap_servers())).unwrap();
+    let binary: Vec<u8> = (0..=255).collect();
+    let keys: Vec<String> = (0..1000).map(|i| format!("key-{i}")).collect();
+    let records: Vec<Record> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, key)| Record {
+            key: Some(key.as_bytes()),
+            payload: Some(if i % 2 == 0 {
+                &binary[..]
+            } else {
+                key.as_bytes()
+            }),
+            headers: if i % 3 == 0 { &[("trace", b"t")] } else { &[] },
+        })
+        .collect();
+    for partition in 0..2 {
+        assert_eq!(
+            producer
+                .send_records(&topic, partition, &records)
+                .unwrap()
+                .enqueued,
+            1000
+        );
+    }
+    producer.stop(Duration::from_secs(30)).unwrap();
+    for partition in 0..2 {
+        let messages = read_partition(
+            &cluster.bootstrap_servers(),
+            &topic,
+            partition,
+            1000,
+            Duration::from_secs(30),
+        )
+        .unwrap();
+        assert_eq!(messages.len(), 1000);
+        for (i, m) in messages.iter().enumerate() {
+            assert_eq!(m.offset, i as i64);
+            assert_eq!(m.key.as_deref(), Some(keys[i].as_bytes()));
+            let payload: &[u8] = if i % 2 == 0 {
+                &binary
+            } else {
+                keys[i].as_bytes()
+            };
+            assert_eq!(m.payload.as_deref(), Some(payload));
+            let headers = if i % 3 == 0 {
+                vec![("trace".to_string(), b"t".to_vec())]
+            } else {
+                vec![]
+            };
+            assert_eq!(m.headers, headers);
+        }
+    }
+}
+
+#[test]
+fn two_workers_consume_everything_once_and_record_the_last_offsets() {
+    let cluster = TestCluster::new();
+    let topic = cluster.create_topic("workers", 4);
+    let producer = Producer::new(ProducerConfig::new(cluster.bootstrap_servers())).unwrap();
+    let payloads: Vec<String> = (0..250).map(|i| format!("m{i}")).collect();
+    for partition in 0..4 {
+        producer.send(&topic, partition, &payloads).unwrap();
+    }
+    producer.stop(Duration::from_secs(30)).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let seen: Arc<Mutex<BTreeMap<(i32, i64), usize>>> = Arc::default();
+    let consumers: Vec<Consumer> = (0..2)
+        .map(|slot| {
+            let sink = seen.clone();
+            Consumer::new(
+                ConsumerConfig::new(cluster.bootstrap_servers(), &topic)
+                    .offset_directory(dir.path())
+                    .workers(2, slot),
+                move |batch| {
+                    let mut seen = sink.lock();
+                    for m in batch.iter() {
+                        *seen.entry((m.partition(), m.offset())).or_default() += 1;
+                    }
+                    Ok(())
+                },
+            )
+            .unwrap()
+        })
+        .collect();
+    let assigned: Vec<Vec<i32>> = consumers.iter().map(|c| c.start().unwrap()).collect();
+    assert_eq!(assigned, vec![vec![0, 2], vec![1, 3]]);
+    wait_for("1000 messages", Duration::from_secs(30), || {
+        seen.lock().len() == 1000
+    });
+    for c in &consumers {
+        c.stop().unwrap();
+    }
+    assert!(
+        seen.lock().values().all(|&n| n == 1),
+        "a message came twice"
+    );
+    for partition in 0..4 {
+        let file = dir.path().join(format!("{topic}-{partition}.offset"));
+        assert_eq!(std::fs::read_to_string(file).unwrap(), "249\n");
+    }
+}
+
+#[test]
+fn partition_count_of_a_created_topic() {
+    let cluster = TestCluster::new();
+    let topic = cluster.create_topic("counted", 3);
+    let producer = Producer::new(ProducerConfig::new(cluster.bootstrap_servers())).unwrap();
+    assert_eq!(
+        producer
+            .partition_count(&topic, Duration::from_secs(10))
+            .unwrap(),
+        3
+    );
+    producer.stop(Duration::from_secs(5)).unwrap();
+}

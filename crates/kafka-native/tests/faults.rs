@@ -1,0 +1,187 @@
+//! Faults on a 3-broker MockCluster with a 4-partition topic of replication factor 2: a broker
+//! down mid-run, and injected request errors. Producer and consumer run at the same time; the
+//! consumer's record of what it saw, and its offset files, must show no gap and no duplicate.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kafka_native::{
+    api_key, Consumer, ConsumerConfig, DeliveryReport, ErrorCode, MockCluster, Producer,
+    ProducerConfig,
+};
+use parking_lot::Mutex;
+
+const PARTITIONS: i32 = 4;
+
+/// Per partition, the payloads the consumer was handed, in order, with their offsets.
+type Seen = Arc<Mutex<BTreeMap<i32, Vec<(i64, String)>>>>;
+
+fn cluster() -> MockCluster {
+    let cluster = MockCluster::new(3).unwrap();
+    cluster.create_topic("faults", PARTITIONS, 2).unwrap();
+    cluster
+}
+
+fn producer(cluster: &MockCluster) -> (Producer, Arc<Mutex<DeliveryReport>>) {
+    let totals: Arc<Mutex<DeliveryReport>> = Arc::default();
+    let sink = totals.clone();
+    let producer = Producer::new(
+        ProducerConfig::new(cluster.bootstrap_servers())
+            .driver_option("enable.idempotence", "true")
+            .on_delivery_report(move |r| {
+                let mut t = sink.lock();
+                t.delivered += r.delivered;
+                t.errors += r.errors;
+            }),
+    )
+    .unwrap();
+    (producer, totals)
+}
+
+fn consumer(cluster: &MockCluster, dir: &std::path::Path) -> (Consumer, Seen) {
+    let seen: Seen = Arc::default();
+    let sink = seen.clone();
+    let consumer = Consumer::new(
+        ConsumerConfig::new(cluster.bootstrap_servers(), "faults").offset_directory(dir),
+        move |batch| {
+            let mut seen = sink.lock();
+            for m in batch.iter() {
+                let payload = String::from_utf8(m.payload().unwrap().to_vec()).unwrap();
+                seen.entry(m.partition())
+                    .or_default()
+                    .push((m.offset(), payload));
+            }
+            Ok(())
+        },
+    )
+    .unwrap();
+    (consumer, seen)
+}
+
+/// Sends `per_partition` messages to each partition in rounds of `batch`, calling `between`
+/// before each round; returns once every message is delivered.
+fn produce_all(
+    producer: &Producer,
+    per_partition: usize,
+    batch: usize,
+    mut between: impl FnMut(usize),
+) {
+    for (round, start) in (0..per_partition).step_by(batch).enumerate() {
+        between(round);
+        for partition in 0..PARTITIONS {
+            let payloads: Vec<String> = (start..start + batch)
+                .map(|i| format!("p{partition}-{i}"))
+                .collect();
+            let mut sent = 0;
+            while sent < payloads.len() {
+                sent += producer
+                    .send("faults", partition, &payloads[sent..])
+                    .unwrap()
+                    .enqueued;
+                if sent < payloads.len() {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    producer.stop(Duration::from_secs(60)).unwrap();
+}
+
+/// Waits until the consumer has seen `per_partition` messages per partition, then stops it.
+fn stop_when_all_seen(consumer: &Consumer, seen: &Seen, per_partition: usize) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while seen.lock().values().map(Vec::len).sum::<usize>() < PARTITIONS as usize * per_partition {
+        assert!(Instant::now() < deadline, "timed out waiting for messages");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    consumer.stop().unwrap();
+}
+
+/// After `stop()`: every partition was seen as exactly p{partition}-0 .. p{partition}-{n-1} at
+/// offsets 0..n, once each, and its offset file records n-1.
+fn assert_complete(seen: &Seen, dir: &std::path::Path, per_partition: usize) {
+    for partition in 0..PARTITIONS {
+        let seen = seen.lock();
+        let got = &seen[&partition];
+        assert_eq!(got.len(), per_partition, "partition {partition}: count");
+        for (i, (offset, payload)) in got.iter().enumerate() {
+            assert_eq!(
+                *offset, i as i64,
+                "partition {partition}: a gap or a repeat"
+            );
+            assert_eq!(
+                payload,
+                &format!("p{partition}-{i}"),
+                "partition {partition}"
+            );
+        }
+        let file = dir.join(format!("faults-{partition}.offset"));
+        assert_eq!(
+            std::fs::read_to_string(file).unwrap(),
+            format!("{}\n", per_partition - 1)
+        );
+    }
+}
+
+#[test]
+fn a_broker_down_mid_run_loses_nothing_and_the_consumer_has_no_gap() {
+    let cluster = cluster();
+    let dir = tempfile::tempdir().unwrap();
+    let (consumer, seen) = consumer(&cluster, dir.path());
+    consumer.start().unwrap();
+    let (producer, delivered) = producer(&cluster);
+    const PER_PARTITION: usize = 10_000;
+    produce_all(&producer, PER_PARTITION, 500, |round| {
+        if round == 5 {
+            cluster.broker_down(2).unwrap();
+        }
+        if round == 12 {
+            cluster.broker_up(2).unwrap();
+        }
+    });
+    assert_eq!(
+        delivered.lock().delivered,
+        PARTITIONS as u64 * PER_PARTITION as u64
+    );
+    assert_eq!(delivered.lock().errors, 0);
+    stop_when_all_seen(&consumer, &seen, PER_PARTITION);
+    assert_complete(&seen, dir.path(), PER_PARTITION);
+}
+
+#[test]
+fn injected_request_errors_lose_and_duplicate_nothing() {
+    let cluster = cluster();
+    let dir = tempfile::tempdir().unwrap();
+    let (consumer, seen) = consumer(&cluster, dir.path());
+    consumer.start().unwrap();
+    let (producer, delivered) = producer(&cluster);
+    const PER_PARTITION: usize = 25_000; // 100k in all
+    produce_all(&producer, PER_PARTITION, 2500, |round| {
+        if round % 3 == 1 {
+            cluster.push_request_errors(
+                api_key::PRODUCE,
+                &[
+                    ErrorCode::NotLeaderForPartition,
+                    ErrorCode::RequestTimedOut,
+                    ErrorCode::NotEnoughReplicas,
+                ],
+            );
+            cluster.push_request_errors(
+                api_key::FETCH,
+                &[
+                    ErrorCode::NotLeaderForPartition,
+                    ErrorCode::UnknownTopicOrPartition,
+                ],
+            );
+        }
+    });
+    assert_eq!(
+        delivered.lock().delivered,
+        PARTITIONS as u64 * PER_PARTITION as u64
+    );
+    assert_eq!(delivered.lock().errors, 0);
+    stop_when_all_seen(&consumer, &seen, PER_PARTITION);
+    assert_complete(&seen, dir.path(), PER_PARTITION);
+}

@@ -1,0 +1,48 @@
+'use strict';
+// `npx kafka-native mock-cluster`: the Docker-free dev cluster.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const { kafka, tempDir, waitFor, quietLogger } = require('./helpers');
+
+const cli = path.join(__dirname, '..', 'bin', 'kafka-native.js');
+
+test('mock-cluster serves a 3-broker cluster with the topics asked for, and stops on Ctrl-C', async () => {
+  const portFile = path.join(tempDir(), 'servers');
+  const child = spawn(process.execPath, [cli, 'mock-cluster', '--brokers', '3', '--topic', 'game:4:2', '--topic', 'chat:2', '--port-file', portFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.on('data', (d) => { stdout += d; });
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  try {
+    await waitFor('the port file', () => fs.existsSync(portFile));
+    const servers = fs.readFileSync(portFile, 'utf8').trim();
+    assert.equal(servers.split(',').length, 3);
+    assert.equal(stdout.trim(), servers);
+    const producer = new kafka.Producer({ broker: servers, logger: quietLogger() });
+    assert.equal(await producer.partition_count('game'), 4);
+    assert.equal(await producer.partition_count('chat'), 2);
+    assert.equal(producer.send('game', 3, ['hello']).enqueued, 1);
+    await producer.stop();
+  } finally {
+    child.kill('SIGINT');
+  }
+  assert.deepEqual(await exited, { code: 0, signal: null });
+  assert.equal(fs.existsSync(portFile), false, 'the port file is removed on exit');
+});
+
+for (const [args, message] of [
+  [['mock-cluster', '--brokers', '0'], /--brokers must be a positive integer/],
+  [['mock-cluster', '--topic', 'game'], /--topic "game" is not NAME:PARTITIONS/],
+  [['mock-cluster', '--topic', 'game:4:3'], /--topic game: replication must be between 1 and --brokers \(1\)/],
+  [['mock-cluster', '--port'], /unknown option "--port"/],
+  [['serve'], /unknown command "serve"/],
+]) {
+  test(`kafka-native ${args.join(' ')} exits 2 and names the problem`, () => {
+    const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, message);
+    assert.match(r.stderr, /usage: kafka-native mock-cluster/);
+  });
+}
