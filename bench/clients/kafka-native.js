@@ -1,0 +1,52 @@
+'use strict';
+// This package as a benchmark client. Produce: send() batches of 10,000 round the partitions,
+// timed until stop() has everything delivered; each send()'s duration is the event loop blocked.
+// Consume: timed from constructing the Consumer to the last message.
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { Producer, Consumer } = require('../../js/index.js');
+const { run, payloads, report, eventLoopDelay, counter, ms } = require('./common');
+
+const quiet = { error: console.error, warn() {}, info() {} };
+
+async function produce() {
+  const producer = new Producer({ broker: run.broker, logger: quiet, queue_buffering_max_messages: 1_000_000, statistics_interval_ms: 0 });
+  const batch = payloads();
+  const sendTimes = [];
+  const delay = eventLoopDelay();
+  const started = process.hrtime.bigint();
+  let sent = 0;
+  for (let partition = 0; sent < run.messages; partition++) {
+    const slice = run.messages - sent < batch.length ? batch.slice(0, run.messages - sent) : batch;
+    const before = process.hrtime.bigint();
+    const { enqueued } = producer.send(run.topic, partition % run.partitions, slice);
+    sendTimes.push(ms(process.hrtime.bigint() - before));
+    sent += enqueued;
+    if (enqueued < slice.length) await new Promise((r) => setTimeout(r, 1));
+  }
+  await producer.stop({ timeout: 120000 });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  sendTimes.sort((a, b) => a - b);
+  report({ seconds, send_ms_median: sendTimes[sendTimes.length >> 1], send_ms_max: sendTimes[sendTimes.length - 1] }, delay);
+}
+
+async function consume() {
+  const count = counter();
+  count.start(); // from construction: metadata, assignment and fetch all count
+  const consumer = new Consumer({
+    broker: run.broker, topic: run.topic, logger: quiet, statistics_interval_ms: 0,
+    offset_directory: fs.mkdtempSync(path.join(os.tmpdir(), 'kn-bench-')),
+    receive_callback(data) {
+      count.add(data.messages.length);
+      return Promise.resolve();
+    },
+  });
+  const delay = eventLoopDelay();
+  await consumer.start();
+  const result = await count.result();
+  await consumer.stop();
+  report(result, delay);
+}
+
+(run.op === 'produce' ? produce : consume)().catch((e) => { console.error(e); process.exit(1); });

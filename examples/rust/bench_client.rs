@@ -1,0 +1,133 @@
+//! The Rust core as a benchmark client: produce or consume N × S-byte messages over P partitions.
+//!
+//! `cargo run --release -p kafka-native --example bench_client -- produce|consume [messages] [size] [partitions]`
+//!
+//! With `KAFKA_BROKERS` set it uses that cluster and the topic `KAFKA_TOPIC` (default `bench`;
+//! consume expects it filled). Without, it starts an embedded MockCluster (and fills it first to
+//! consume). Produce is timed from the first `send` until `stop` returns (everything delivered);
+//! consume from constructing the consumer to the last message. The last line is the result as JSON.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kafka_native::{Consumer, ConsumerConfig, MockCluster, Producer, ProducerConfig};
+use parking_lot::Mutex;
+
+struct Run {
+    brokers: String,
+    topic: String,
+    messages: usize,
+    size: usize,
+    partitions: i32,
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let op = args.first().map(String::as_str).unwrap_or("produce");
+    let number = |i: usize, default: usize| {
+        args.get(i)
+            .map_or(default, |a| a.parse().expect("a number"))
+    };
+    let topic = std::env::var("KAFKA_TOPIC").unwrap_or_else(|_| "bench".into());
+    let partitions = number(3, 32) as i32;
+    let (_cluster, brokers) = match std::env::var("KAFKA_BROKERS") {
+        Ok(brokers) => (None, brokers),
+        Err(_) => {
+            let cluster = MockCluster::new(1)?;
+            cluster.create_topic(&topic, partitions, 1)?;
+            let brokers = cluster.bootstrap_servers();
+            (Some(cluster), brokers)
+        }
+    };
+    let run = Run {
+        brokers,
+        topic,
+        messages: number(1, 1_000_000),
+        size: number(2, 100),
+        partitions,
+    };
+    let (seconds, counted) = match op {
+        "produce" => (produce(&run)?, run.messages),
+        "consume" => {
+            if _cluster.is_some() {
+                produce(&run)?;
+            }
+            consume(&run)?
+        }
+        other => return Err(format!("unknown operation {other:?}: produce or consume").into()),
+    };
+    let rate = counted as f64 / seconds;
+    println!(
+        "{op} {} x {} B: {rate:.0} msgs/s, {:.1} MB/s",
+        run.messages,
+        run.size,
+        rate * run.size as f64 / 1e6
+    );
+    println!(
+        r#"{{"messages":{},"counted":{counted},"seconds":{seconds}}}"#,
+        run.messages
+    );
+    Ok(())
+}
+
+/// Sends batches to the partitions in turn; seconds until all are delivered.
+fn produce(run: &Run) -> Result<f64, Box<dyn std::error::Error>> {
+    let producer = Producer::new(
+        ProducerConfig::new(&run.brokers)
+            .queue_buffering_max_messages(1_000_000)
+            .statistics_interval(Duration::ZERO),
+    )?;
+    let payload = vec![b'x'; run.size];
+    // Batches of up to 10,000, small enough that every partition gets its share (a mock
+    // partition keeps only ~5 MiB).
+    let per_partition = run.messages.div_ceil(run.partitions as usize);
+    let batch = vec![&payload[..]; per_partition.clamp(1, 10_000)];
+    let started = Instant::now();
+    let (mut sent, mut partition) = (0, 0);
+    while sent < run.messages {
+        let n = batch.len().min(run.messages - sent);
+        let result = producer.send(&run.topic, partition % run.partitions, &batch[..n])?;
+        sent += result.enqueued;
+        if result.enqueued < n {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        partition += 1;
+    }
+    producer.stop(Duration::from_secs(120))?;
+    Ok(started.elapsed().as_secs_f64())
+}
+
+/// Seconds from constructing the consumer to the last message, and the messages counted.
+fn consume(run: &Run) -> Result<(f64, usize), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let received = Arc::new(AtomicUsize::new(0));
+    let first: Arc<Mutex<Option<(Instant, usize)>>> = Arc::default();
+    let last: Arc<Mutex<Option<Instant>>> = Arc::default();
+    let (counter, last_seen, wanted) = (received.clone(), last.clone(), run.messages);
+    let first_seen_at = first.clone();
+    let consumer = Consumer::new(
+        ConsumerConfig::new(&run.brokers, &run.topic)
+            .offset_directory(dir.path())
+            .statistics_interval(Duration::ZERO),
+        move |b| {
+            let bytes: usize = b.iter().map(|m| m.payload().map_or(0, <[u8]>::len)).sum();
+            std::hint::black_box(bytes);
+            if counter.fetch_add(b.len(), Ordering::Relaxed) + b.len() >= wanted {
+                last_seen.lock().get_or_insert_with(Instant::now);
+            }
+            Ok(())
+        },
+    )?;
+    *first_seen_at.lock() = Some((Instant::now(), 0));
+    consumer.start()?;
+    while last.lock().is_none() {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    consumer.stop()?;
+    let ((first, first_batch), last) = (first.lock().unwrap(), last.lock().unwrap());
+    Ok((
+        last.duration_since(first).as_secs_f64(),
+        received.load(Ordering::Relaxed) - first_batch,
+    ))
+}
