@@ -364,10 +364,12 @@ impl Producer {
     /// failed, reported to the delivery report handler, and counted in `StopTimedOut`.
     /// A second call returns `Ok`.
     pub fn stop(&self, timeout: Duration) -> Result<(), KafkaError> {
-        let remaining = match self.inner.read().as_ref() {
+        // Judged by flush's answer, not by the out-queue length: that also counts events (logs,
+        // errors) our events thread has not served yet, which are not undelivered messages.
+        let (delivered, remaining) = match self.inner.read().as_ref() {
             Some(inner) => {
-                inner.client.flush(timeout);
-                inner.client.out_queue_len()
+                let delivered = inner.client.flush(timeout) == resp::RD_KAFKA_RESP_ERR_NO_ERROR;
+                (delivered, inner.client.out_queue_len())
             }
             None => return Ok(()),
         };
@@ -376,12 +378,12 @@ impl Producer {
             .as_ref()
             .map_or(remaining, |i| i.client.out_queue_len());
         drop(inner);
-        if remaining > 0 {
-            Err(KafkaError::StopTimedOut {
-                undelivered: remaining,
-            })
-        } else {
+        if delivered {
             Ok(())
+        } else {
+            Err(KafkaError::StopTimedOut {
+                undelivered: remaining.max(1),
+            })
         }
     }
 

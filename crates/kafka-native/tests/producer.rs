@@ -476,3 +476,18 @@ fn a_producer_dropped_without_stop_does_not_hang() {
         started.elapsed()
     );
 }
+
+#[test]
+fn stop_counts_messages_not_log_events_waiting_to_be_served() {
+    // A log handler that holds the events thread leaves librdkafka's connection errors queued.
+    // They are not messages: stop() with nothing sent must succeed.
+    let producer = Producer::new(
+        ProducerConfig::new("127.0.0.1:1")
+            .driver_option("reconnect.backoff.ms", "10")
+            .driver_option("reconnect.backoff.max.ms", "10")
+            .on_log(|_| std::thread::sleep(Duration::from_millis(300))),
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    producer.stop(Duration::from_secs(5)).unwrap();
+}
