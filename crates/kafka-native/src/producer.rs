@@ -1,6 +1,7 @@
 //! [`Producer`]: batch sends, delivery reports, stats, and a draining `stop()`.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -231,6 +232,9 @@ pub struct Producer {
 /// go before the client handle is destroyed.
 struct ProducerInner {
     events: EventsThread,
+    /// Messages enqueued and not yet reported delivered or failed (may dip below zero for a
+    /// moment: a report can be counted before its send is).
+    in_flight: Arc<AtomicI64>,
     topics: Mutex<HashMap<String, Arc<NativeTopic>>>,
     client: Arc<NativeClient>,
 }
@@ -254,8 +258,10 @@ impl Producer {
         );
         let client = Arc::new(NativeClient::new(ClientKind::Producer, conf)?);
         client.route_logs_to_main_queue()?;
+        let in_flight = Arc::new(AtomicI64::new(0));
         let sink = ProducerEvents {
             client: client.clone(),
+            in_flight: in_flight.clone(),
             report: DeliveryReport::default(),
             config,
         };
@@ -267,6 +273,7 @@ impl Producer {
         Ok(Producer {
             inner: RwLock::new(Some(ProducerInner {
                 events,
+                in_flight,
                 topics: Mutex::new(HashMap::new()),
                 client,
             })),
@@ -364,35 +371,31 @@ impl Producer {
     /// failed, reported to the delivery report handler, and counted in `StopTimedOut`.
     /// A second call returns `Ok`.
     pub fn stop(&self, timeout: Duration) -> Result<(), KafkaError> {
-        // Judged by flush's answer, not by the out-queue length: that also counts events (logs,
-        // errors) our events thread has not served yet, which are not undelivered messages.
-        let (delivered, remaining) = match self.inner.read().as_ref() {
-            Some(inner) => {
-                let delivered = inner.client.flush(timeout) == resp::RD_KAFKA_RESP_ERR_NO_ERROR;
-                (delivered, inner.client.out_queue_len())
-            }
+        // Counted from our own tally of sends and delivery reports, not the out-queue length:
+        // that also counts events (logs, errors) the events thread has not served yet.
+        let delivered = match self.inner.read().as_ref() {
+            Some(inner) => inner.client.flush(timeout) == resp::RD_KAFKA_RESP_ERR_NO_ERROR,
             None => return Ok(()),
         };
-        let inner = self.inner.write().take();
-        let remaining = inner
-            .as_ref()
-            .map_or(remaining, |i| i.client.out_queue_len());
+        let Some(inner) = self.inner.write().take() else {
+            return Ok(());
+        };
+        let undelivered = inner.in_flight.load(Ordering::Acquire).max(1) as usize;
         drop(inner);
         if delivered {
             Ok(())
         } else {
-            Err(KafkaError::StopTimedOut {
-                undelivered: remaining.max(1),
-            })
+            Err(KafkaError::StopTimedOut { undelivered })
         }
     }
 
-    fn with_topic<R>(
+    /// Runs one send on the topic's handle and counts what it enqueued as in flight.
+    fn with_topic(
         &self,
         topic: &str,
         partition: i32,
-        send: impl FnOnce(&ProducerInner, &NativeTopic) -> Result<R, KafkaError>,
-    ) -> Result<R, KafkaError> {
+        send: impl FnOnce(&ProducerInner, &NativeTopic) -> Result<SendResult, KafkaError>,
+    ) -> Result<SendResult, KafkaError> {
         if partition < -1 {
             return Err(KafkaError::invalid(
                 "partition",
@@ -402,7 +405,11 @@ impl Producer {
         let guard = self.inner.read();
         let inner = guard.as_ref().ok_or(KafkaError::Stopped)?;
         let rkt = topic_handle(inner, topic)?;
-        send(inner, &rkt)
+        let result = send(inner, &rkt)?;
+        inner
+            .in_flight
+            .fetch_add(result.enqueued as i64, Ordering::AcqRel);
+        Ok(result)
     }
 }
 
@@ -459,12 +466,15 @@ fn refuse_if_nothing_enqueued(
 /// Runs on `kn-events`: aggregates delivery reports, parses stats, forwards logs.
 struct ProducerEvents {
     client: Arc<NativeClient>,
+    in_flight: Arc<AtomicI64>,
     report: DeliveryReport,
     config: ProducerConfig,
 }
 
 impl EventSink for ProducerEvents {
     fn delivery_report(&mut self, messages: &[MessageView<'_>]) {
+        self.in_flight
+            .fetch_sub(messages.len() as i64, Ordering::AcqRel);
         for m in messages {
             match m.error() {
                 None => self.report.delivered += 1,
