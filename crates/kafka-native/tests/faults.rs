@@ -125,15 +125,29 @@ fn assert_complete(seen: &Seen, dir: &std::path::Path, per_partition: usize) {
     }
 }
 
-#[test]
-fn a_broker_down_mid_run_loses_nothing_and_the_consumer_has_no_gap() {
+/// Runs a consumer and an idempotent producer at once over a fresh cluster, calling `fault`
+/// before each round of sends; then checks that nothing was lost or duplicated.
+fn run_with_faults(per_partition: usize, batch: usize, mut fault: impl FnMut(&MockCluster, usize)) {
     let cluster = cluster();
     let dir = tempfile::tempdir().unwrap();
     let (consumer, seen) = consumer(&cluster, dir.path());
     consumer.start().unwrap();
     let (producer, delivered) = producer(&cluster);
-    const PER_PARTITION: usize = 10_000;
-    produce_all(&producer, PER_PARTITION, 500, |round| {
+    produce_all(&producer, per_partition, batch, |round| {
+        fault(&cluster, round)
+    });
+    assert_eq!(
+        delivered.lock().delivered,
+        PARTITIONS as u64 * per_partition as u64
+    );
+    assert_eq!(delivered.lock().errors, 0);
+    stop_when_all_seen(&consumer, &seen, per_partition);
+    assert_complete(&seen, dir.path(), per_partition);
+}
+
+#[test]
+fn a_broker_down_mid_run_loses_nothing_and_the_consumer_has_no_gap() {
+    run_with_faults(10_000, 500, |cluster, round| {
         if round == 5 {
             cluster.broker_down(2).unwrap();
         }
@@ -141,24 +155,12 @@ fn a_broker_down_mid_run_loses_nothing_and_the_consumer_has_no_gap() {
             cluster.broker_up(2).unwrap();
         }
     });
-    assert_eq!(
-        delivered.lock().delivered,
-        PARTITIONS as u64 * PER_PARTITION as u64
-    );
-    assert_eq!(delivered.lock().errors, 0);
-    stop_when_all_seen(&consumer, &seen, PER_PARTITION);
-    assert_complete(&seen, dir.path(), PER_PARTITION);
 }
 
 #[test]
 fn injected_request_errors_lose_and_duplicate_nothing() {
-    let cluster = cluster();
-    let dir = tempfile::tempdir().unwrap();
-    let (consumer, seen) = consumer(&cluster, dir.path());
-    consumer.start().unwrap();
-    let (producer, delivered) = producer(&cluster);
-    const PER_PARTITION: usize = 25_000; // 100k in all
-    produce_all(&producer, PER_PARTITION, 2500, |round| {
+    // 4 × 25,000: 100k messages, with errors pushed every third round.
+    run_with_faults(25_000, 2500, |cluster, round| {
         if round % 3 == 1 {
             cluster.push_request_errors(
                 api_key::PRODUCE,
@@ -177,11 +179,4 @@ fn injected_request_errors_lose_and_duplicate_nothing() {
             );
         }
     });
-    assert_eq!(
-        delivered.lock().delivered,
-        PARTITIONS as u64 * PER_PARTITION as u64
-    );
-    assert_eq!(delivered.lock().errors, 0);
-    stop_when_all_seen(&consumer, &seen, PER_PARTITION);
-    assert_complete(&seen, dir.path(), PER_PARTITION);
 }
