@@ -102,10 +102,9 @@ fn produce(run: &Run) -> Result<f64, Box<dyn std::error::Error>> {
 fn consume(run: &Run) -> Result<(f64, usize), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let received = Arc::new(AtomicUsize::new(0));
-    let first: Arc<Mutex<Option<(Instant, usize)>>> = Arc::default();
     let last: Arc<Mutex<Option<Instant>>> = Arc::default();
     let (counter, last_seen, wanted) = (received.clone(), last.clone(), run.messages);
-    let first_seen_at = first.clone();
+    let started = Instant::now();
     let consumer = Consumer::new(
         ConsumerConfig::new(&run.brokers, &run.topic)
             .offset_directory(dir.path())
@@ -119,15 +118,14 @@ fn consume(run: &Run) -> Result<(f64, usize), Box<dyn std::error::Error>> {
             Ok(())
         },
     )?;
-    *first_seen_at.lock() = Some((Instant::now(), 0));
     consumer.start()?;
     while last.lock().is_none() {
         std::thread::sleep(Duration::from_millis(1));
     }
     consumer.stop()?;
-    let ((first, first_batch), last) = (first.lock().unwrap(), last.lock().unwrap());
+    let last = last.lock().expect("set before the loop ended");
     Ok((
-        last.duration_since(first).as_secs_f64(),
-        received.load(Ordering::Relaxed) - first_batch,
+        last.duration_since(started).as_secs_f64(),
+        received.load(Ordering::Relaxed),
     ))
 }
