@@ -64,21 +64,30 @@ pub struct RecordInput {
     pub header_values: Vec<Buffer>,
 }
 
+/// Consecutive payloads of the given byte lengths from the front of `bytes`; `None` if the
+/// lengths add up to more than there is.
+fn split_by_lengths<'a>(bytes: &'a [u8], lengths: &[u32]) -> Option<Vec<&'a [u8]>> {
+    let mut payloads = Vec::with_capacity(lengths.len());
+    let mut rest = bytes;
+    for &len in lengths {
+        let (payload, tail) = rest.split_at_checked(len as usize)?;
+        payloads.push(payload);
+        rest = tail;
+    }
+    Some(payloads)
+}
+
 /// Splits UTF-8 `text` into payloads whose lengths are given in UTF-16 code units; `None` if a
 /// boundary falls inside a character.
 fn split_utf16<'a>(text: &'a str, lengths: &[u32]) -> Option<Vec<&'a [u8]>> {
     let bytes = text.as_bytes();
     let total: usize = lengths.iter().map(|&n| n as usize).sum();
-    let mut payloads = Vec::with_capacity(lengths.len());
-    let mut start = 0;
     if bytes.len() == total {
         // Only ASCII has one byte per code unit.
-        for &len in lengths {
-            payloads.push(&bytes[start..start + len as usize]);
-            start += len as usize;
-        }
-        return Some(payloads);
+        return split_by_lengths(bytes, lengths);
     }
+    let mut payloads = Vec::with_capacity(lengths.len());
+    let mut start = 0;
     for &len in lengths {
         let mut end = start;
         let mut units = 0;
@@ -227,18 +236,9 @@ impl NativeProducer {
         bytes: BufferSlice,
         lengths: Uint32Array,
     ) -> Result<SendResult> {
-        let mut payloads = Vec::with_capacity(lengths.len());
-        let mut rest: &[u8] = &bytes;
-        for &len in lengths.iter() {
-            let Some((payload, tail)) = rest.split_at_checked(len as usize) else {
-                return Err(Error::new(
-                    Status::InvalidArg,
-                    "payload lengths exceed the bytes given",
-                ));
-            };
-            payloads.push(payload);
-            rest = tail;
-        }
+        let payloads = split_by_lengths(&bytes, &lengths).ok_or_else(|| {
+            Error::new(Status::InvalidArg, "payload lengths exceed the bytes given")
+        })?;
         self.send_slices(&topic, partition, &payloads)
     }
 
