@@ -17,6 +17,9 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
+const { tansuPath, startTansu, createTopic } = require('../deps/tansu/broker.js');
+const { librdkafkaDir } = require('../deps/librdkafka/shared-library.js');
+
 const root = path.join(__dirname, '..');
 const RUNS = Number(process.env.RUNS || 3);
 const SIZES = [
@@ -28,7 +31,6 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kn-bench-'));
 
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const resolvable = (mod) => { try { require.resolve(mod, { paths: [root] }); return true; } catch { return false; } };
-const tansuPath = process.env.TANSU || path.join(root, 'deps/tansu/bin/tansu');
 
 // --- brokers, each started fresh for one measurement -------------------------------------------
 const BROKERS = [
@@ -47,11 +49,9 @@ const BROKERS = [
     name: 'tansu',
     available: fs.existsSync(tansuPath),
     async start(topic, partitions) {
-      const port = 19000 + Math.floor(Math.random() * 1000);
-      const url = `tcp://127.0.0.1:${port}`;
-      const child = spawn(tansuPath, ['broker', '--listener-url', url, '--advertised-listener-url', url, '--storage-engine', 'memory://tansu/'], { stdio: 'ignore', env: { ...process.env, RUST_LOG: 'error' } });
-      await until(() => spawnSync(tansuPath, ['topic', 'create', '--broker', url, '--partitions', String(partitions), topic], { stdio: 'ignore' }).status === 0);
-      return { child, servers: `127.0.0.1:${port}` };
+      const { child, servers, url } = await startTansu();
+      createTopic(url, topic, partitions);
+      return { child, servers };
     },
   },
 ];
@@ -107,15 +107,6 @@ const CLIENTS = [
     command: node('node-rdkafka.js'),
   },
 ];
-
-function librdkafkaDir() {
-  const build = path.join(root, 'target/release/build');
-  for (const dir of fs.readdirSync(build).filter((d) => d.startsWith('rdkafka-sys-'))) {
-    const src = path.join(build, dir, 'out/src');
-    if (fs.existsSync(path.join(src, 'librdkafka.so.1'))) return src;
-  }
-  return '';
-}
 
 // --- one measurement -------------------------------------------------------------------------
 async function measure(broker, client, op, spec, runIndex) {

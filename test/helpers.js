@@ -2,7 +2,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { spawnSync } = require('node:child_process');
+const { createTopic } = require('../deps/tansu/broker.js');
 const kafka = require('../js/index.js');
 
 // The broker under test: KAFKA_TEST_BROKER=mock (default: an embedded MockCluster) or tansu (a
@@ -18,8 +18,7 @@ function testCluster() {
   return {
     bootstrapServers: servers,
     createTopic(name, partitions) {
-      const r = spawnSync(tansu, ['topic', 'create', '--broker', `tcp://${servers}`, '--partitions', String(partitions), name], { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`tansu topic create ${name}: ${r.stderr}`);
+      createTopic(`tcp://${servers}`, name, partitions);
     },
   };
 }

@@ -5,25 +5,11 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
-const fs = require('node:fs');
-const path = require('node:path');
+const { librdkafkaDir } = require('../deps/librdkafka/shared-library.js');
 const { kafka, testCluster, tempDir, waitFor, quietLogger } = require('./helpers');
 
 const cluster = testCluster();
 const broker = cluster.bootstrapServers;
-const root = path.join(__dirname, '..');
-
-function librdkafkaDir() {
-  for (const profile of ['release', 'debug']) {
-    const build = path.join(root, 'target', profile, 'build');
-    if (!fs.existsSync(build)) continue;
-    for (const dir of fs.readdirSync(build).filter((d) => d.startsWith('rdkafka-sys-'))) {
-      const src = path.join(build, dir, 'out/src');
-      if (fs.existsSync(path.join(src, 'librdkafka.so.1'))) return src;
-    }
-  }
-  throw new Error('no librdkafka.so.1 under target/*/build/rdkafka-sys-*/out/src (run cargo build)');
-}
 
 function kcat(args, input) {
   const env = { ...process.env };

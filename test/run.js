@@ -4,13 +4,12 @@
 //   2. the broker-independent suites against tansu, a separate broker process this script
 //      installs (deps/tansu/install), starts on a free port, and stops afterwards, even when a
 //      test fails.
-const { spawnSync, spawn } = require('node:child_process');
+const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
 const path = require('node:path');
+const { tansuPath, startTansu } = require('../deps/tansu/broker.js');
 
 const root = path.join(__dirname, '..');
-const tansu = path.join(root, 'deps/tansu/bin/tansu');
 const running = new Set();
 
 function step(title, cmd, args, env = {}) {
@@ -19,28 +18,12 @@ function step(title, cmd, args, env = {}) {
   if (r.status !== 0) throw new Error(`${title} failed (${r.status ?? r.signal})`);
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    }).on('error', reject);
-  });
-}
-
 // A fresh in-memory tansu per suite, so topic names never meet.
 async function withTansu(run) {
-  const port = await freePort();
-  const url = `tcp://127.0.0.1:${port}`;
-  const child = spawn(tansu, ['broker', '--listener-url', url, '--advertised-listener-url', url, '--storage-engine', 'memory://tansu/'], { stdio: 'ignore' });
+  const { child, servers } = await startTansu();
   running.add(child);
   try {
-    const deadline = Date.now() + 15000;
-    while (spawnSync(tansu, ['topic', 'list', '--broker', url], { stdio: 'ignore' }).status !== 0) {
-      if (Date.now() > deadline) throw new Error('tansu did not start');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    run({ KAFKA_TEST_BROKER: 'tansu', KAFKA_BROKERS: `127.0.0.1:${port}`, TANSU: tansu });
+    run({ KAFKA_TEST_BROKER: 'tansu', KAFKA_BROKERS: servers, TANSU: tansuPath });
   } finally {
     child.kill('SIGTERM');
     running.delete(child);

@@ -1,0 +1,41 @@
+'use strict';
+// Starts tansu (installed by deps/tansu/install) as a fresh in-memory broker on a free loopback
+// port, for the test runner and the benchmark. Resolves once it answers requests.
+const { spawn, spawnSync } = require('node:child_process');
+const net = require('node:net');
+const path = require('node:path');
+
+const tansuPath = process.env.TANSU || path.join(__dirname, 'bin', 'tansu');
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    }).on('error', reject);
+  });
+}
+
+// Returns {child, servers ("127.0.0.1:PORT"), url ("tcp://127.0.0.1:PORT")}; the caller stops
+// the child. Its default listener is 0.0.0.0:9092, so the listeners are always given.
+async function startTansu(timeoutMs = 15000) {
+  const port = await freePort();
+  const url = `tcp://127.0.0.1:${port}`;
+  const child = spawn(tansuPath, ['broker', '--listener-url', url, '--advertised-listener-url', url, '--storage-engine', 'memory://tansu/'], { stdio: 'ignore' });
+  const deadline = Date.now() + timeoutMs;
+  while (spawnSync(tansuPath, ['topic', 'list', '--broker', url], { stdio: 'ignore' }).status !== 0) {
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error('tansu did not start');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, servers: `127.0.0.1:${port}`, url };
+}
+
+function createTopic(url, name, partitions) {
+  const r = spawnSync(tansuPath, ['topic', 'create', '--broker', url, '--partitions', String(partitions), name], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`tansu topic create ${name}: ${r.stderr}`);
+}
+
+module.exports = { tansuPath, startTansu, createTopic };
