@@ -58,51 +58,36 @@ fn records_offsets_processed_in_offset_directory() {
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic("api", 4, 1).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    for p in 0..4 {
-        produce(&cluster, "api", p, &[format!("first-{p}")]);
-    }
-    let (consumer, seen) = recording_consumer(
-        ConsumerConfig::new(cluster.bootstrap_servers(), "api").offset_directory(dir.path()),
-    );
-    assert_eq!(consumer.start().unwrap(), vec![0, 1, 2, 3]);
-    wait_for("4 messages", Duration::from_secs(20), || {
-        seen.lock().len() == 4
-    });
-    consumer.stop().unwrap();
-    let mut got = seen.lock().clone();
-    got.sort();
-    assert_eq!(
-        got,
-        (0..4)
-            .map(|p| (p, 0, format!("first-{p}")))
-            .collect::<Vec<_>>()
-    );
-    for p in 0..4 {
-        assert_eq!(offset_file(dir.path(), "api", p).as_deref(), Some("0\n"));
-    }
-
-    for p in 0..4 {
-        produce(&cluster, "api", p, &[format!("second-{p}")]);
-    }
-    let (consumer, seen) = recording_consumer(
-        ConsumerConfig::new(cluster.bootstrap_servers(), "api").offset_directory(dir.path()),
-    );
-    consumer.start().unwrap();
-    wait_for("4 more messages", Duration::from_secs(20), || {
-        seen.lock().len() >= 4
-    });
-    std::thread::sleep(Duration::from_millis(300)); // nothing else should arrive
-    consumer.stop().unwrap();
-    let mut got = seen.lock().clone();
-    got.sort();
-    assert_eq!(
-        got,
-        (0..4)
-            .map(|p| (p, 1, format!("second-{p}")))
-            .collect::<Vec<_>>()
-    );
-    for p in 0..4 {
-        assert_eq!(offset_file(dir.path(), "api", p).as_deref(), Some("1\n"));
+    // Each round: one message per partition, read by a fresh consumer that starts after the
+    // offsets the last round recorded, and nothing else.
+    for (round, label) in ["first", "second"].into_iter().enumerate() {
+        for p in 0..4 {
+            produce(&cluster, "api", p, &[format!("{label}-{p}")]);
+        }
+        let (consumer, seen) = recording_consumer(
+            ConsumerConfig::new(cluster.bootstrap_servers(), "api").offset_directory(dir.path()),
+        );
+        assert_eq!(consumer.start().unwrap(), vec![0, 1, 2, 3]);
+        wait_for("4 messages", Duration::from_secs(20), || {
+            seen.lock().len() >= 4
+        });
+        std::thread::sleep(Duration::from_millis(300)); // nothing else should arrive
+        consumer.stop().unwrap();
+        let mut got = seen.lock().clone();
+        got.sort();
+        let offset = round as i64;
+        assert_eq!(
+            got,
+            (0..4)
+                .map(|p| (p, offset, format!("{label}-{p}")))
+                .collect::<Vec<_>>()
+        );
+        for p in 0..4 {
+            assert_eq!(
+                offset_file(dir.path(), "api", p),
+                Some(format!("{offset}\n"))
+            );
+        }
     }
 }
 
