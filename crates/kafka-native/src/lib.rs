@@ -19,7 +19,7 @@ mod producer;
 pub use config::{validate_topic_name, ClientConfig};
 pub use consumer::{
     BatchHandler, Consumer, ConsumerConfig, ConsumerStats, ConsumerStatsHandler, Message,
-    OffsetDirectory, OffsetStore, ReceivedBatch, StartOffset,
+    OffsetDirectory, OffsetStore, ReceivedBatch, StartOffset, DEFAULT_FETCH_WAIT_MAX,
 };
 pub use error::{ErrorCode, KafkaError};
 pub use events::{LogHandler, LogLevel, LogRecord};

@@ -22,7 +22,9 @@ pub mod api_key {
 ///
 /// Limits worth knowing: each partition keeps only about 5 MiB or 100k message sets and silently
 /// drops older data; there is no CreateTopics API (use [`MockCluster::create_topic`], or
-/// auto-create, which makes 4 partitions).
+/// auto-create, which makes 4 partitions); and it answers a fetch that finds no data only after
+/// the fetch's whole wait, so a consumer's [`crate::ConsumerConfig::fetch_wait_max`] is the
+/// latency on it (5 ms gives a p99 of about 6 ms, 1 ms about 3 ms).
 ///
 /// ```
 /// let cluster = kafka_native::MockCluster::new(1).unwrap();

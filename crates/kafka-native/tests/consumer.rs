@@ -2,11 +2,13 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kafka_native::{
-    Consumer, ConsumerConfig, ConsumerStats, KafkaError, MockCluster, Producer, ProducerConfig,
+    api_key, Consumer, ConsumerConfig, ConsumerStats, ErrorCode, KafkaError, MockCluster, Producer,
+    ProducerConfig, StartOffset,
 };
 use parking_lot::Mutex;
 
@@ -507,4 +509,172 @@ fn a_consumer_dropped_without_stop_is_safe() {
     );
     // Never started: dropping is a no-op.
     drop(recording_consumer(ConsumerConfig::new(cluster.bootstrap_servers(), "dropped")).0);
+}
+
+#[test]
+fn one_message_reaches_an_idle_consumer_whose_batch_is_far_from_full() {
+    // The fetch thread may block up to 30 s for a first message. A lone message must be handed
+    // over as soon as it is fetched, not when 10,000 have gathered or the wait ends.
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("lone", 1, 1).unwrap();
+    let (consumer, seen) = recording_consumer(
+        ConsumerConfig::new(cluster.bootstrap_servers(), "lone")
+            .without_offset_directory()
+            .max_messages_per_callback(10_000),
+    );
+    consumer.start().unwrap();
+    produce(&cluster, "lone", 0, &["alone".into()]);
+    wait_for("the lone message", Duration::from_secs(10), || {
+        seen.lock().len() == 1
+    });
+    consumer.stop().unwrap();
+    assert_eq!(seen.lock()[0], (0, 0, "alone".to_string()));
+}
+
+/// Offsets seen per partition, once `count` messages have arrived.
+fn offsets_by_partition(seen: &Seen, partitions: i32) -> Vec<Vec<i64>> {
+    let seen = seen.lock();
+    (0..partitions)
+        .map(|p| seen.iter().filter(|m| m.0 == p).map(|m| m.1).collect())
+        .collect()
+}
+
+fn numbered(prefix: &str, range: std::ops::Range<i32>) -> Vec<String> {
+    range.map(|i| format!("{prefix}{i}")).collect()
+}
+
+#[test]
+fn start_offset_latest_skips_what_was_there_and_gets_what_comes_after() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("latest", 2, 1).unwrap();
+    for p in 0..2 {
+        produce(&cluster, "latest", p, &numbered("old", 0..5));
+    }
+    let (consumer, seen) = recording_consumer(
+        ConsumerConfig::new(cluster.bootstrap_servers(), "latest")
+            .without_offset_directory()
+            .start_offset(StartOffset::Latest),
+    );
+    // Connected and with the topic's metadata before start(), so that its messages go out the
+    // moment start() returns: start() must already know where 'latest' was.
+    let producer = Producer::new(
+        ProducerConfig::new(cluster.bootstrap_servers())
+            .queue_buffering_max(Duration::ZERO)
+            .on_log(|_| {}),
+    )
+    .unwrap();
+    producer
+        .partition_count("latest", Duration::from_secs(10))
+        .unwrap();
+    // Retriable errors on the first offset lookups (about 100 ms each): resolved after assign()
+    // (librdkafka's own 'latest'), the answer would come after these sends and skip them.
+    cluster.push_request_errors(
+        api_key::LIST_OFFSETS,
+        &[ErrorCode::NotLeaderForPartition; 5],
+    );
+    consumer.start().unwrap();
+    for p in 0..2 {
+        producer.send("latest", p, &numbered("new", 0..3)).unwrap();
+    }
+    producer.stop(Duration::from_secs(10)).unwrap();
+    wait_for("the 6 new messages", Duration::from_secs(20), || {
+        seen.lock().len() >= 6
+    });
+    consumer.stop().unwrap();
+    // Per partition in order: had an old message come, it would have come before these.
+    assert_eq!(offsets_by_partition(&seen, 2), vec![vec![5, 6, 7]; 2]);
+    assert!(seen.lock().iter().all(|m| m.2.starts_with("new")));
+}
+
+#[test]
+fn start_offset_earliest_and_a_number_and_an_offset_file_wins_over_either() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("starts", 2, 1).unwrap();
+    for p in 0..2 {
+        produce(&cluster, "starts", p, &numbered("m", 0..6));
+    }
+    let rounds = std::sync::atomic::AtomicUsize::new(0);
+    let read = |config: ConsumerConfig, expected: usize| {
+        let (consumer, seen) = recording_consumer(config);
+        consumer.start().unwrap();
+        wait_for("the messages", Duration::from_secs(20), || {
+            seen.lock().len() >= expected
+        });
+        // A marker after the expected messages: once it is in, nothing earlier is still coming.
+        let marker = format!("marker{}", rounds.fetch_add(1, Ordering::Relaxed));
+        produce(&cluster, "starts", 0, std::slice::from_ref(&marker));
+        wait_for("the marker", Duration::from_secs(20), || {
+            seen.lock().iter().any(|m| m.2 == marker)
+        });
+        consumer.stop().unwrap();
+        let mut offsets = offsets_by_partition(&seen, 2);
+        offsets[0].pop(); // the marker
+        offsets
+    };
+    let base = || ConsumerConfig::new(cluster.bootstrap_servers(), "starts");
+
+    let earliest = read(base().without_offset_directory(), 12);
+    assert_eq!(earliest, vec![(0..6).collect::<Vec<i64>>(); 2]);
+
+    let from_four = read(
+        base()
+            .without_offset_directory()
+            .start_offset(StartOffset::Offset(4)),
+        4,
+    );
+    // Partition 0 now also holds the first marker (offset 6).
+    assert_eq!(from_four, vec![vec![4, 5, 6], vec![4, 5]]);
+
+    // A recorded offset wins over start_offset: partition 1 has a file, partition 0 does not.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("starts-1.offset"), "1\n").unwrap();
+    let mixed = read(
+        base()
+            .offset_directory(dir.path())
+            .start_offset(StartOffset::Latest),
+        4,
+    );
+    assert_eq!(mixed, vec![vec![], vec![2, 3, 4, 5]]);
+}
+
+#[test]
+fn without_an_offset_directory_each_start_reads_from_start_offset_again() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("forgetful", 1, 1).unwrap();
+    produce(&cluster, "forgetful", 0, &numbered("m", 0..5));
+    for _ in 0..2 {
+        let (consumer, seen) = recording_consumer(
+            ConsumerConfig::new(cluster.bootstrap_servers(), "forgetful")
+                .without_offset_directory(),
+        );
+        consumer.start().unwrap();
+        wait_for("5 messages", Duration::from_secs(20), || {
+            seen.lock().len() >= 5
+        });
+        consumer.stop().unwrap();
+        assert_eq!(offsets_by_partition(&seen, 1), vec![vec![0, 1, 2, 3, 4]]);
+    }
+}
+
+#[test]
+fn start_offset_parses_from_text_and_names_the_option_when_bad() {
+    assert_eq!(
+        "earliest".parse::<StartOffset>().unwrap(),
+        StartOffset::Earliest
+    );
+    assert_eq!(
+        "latest".parse::<StartOffset>().unwrap(),
+        StartOffset::Latest
+    );
+    assert_eq!(
+        "42".parse::<StartOffset>().unwrap(),
+        StartOffset::Offset(42)
+    );
+    for bad in ["-1", "middle", ""] {
+        let err = bad.parse::<StartOffset>().unwrap_err();
+        assert!(
+            matches!(&err, KafkaError::InvalidArgument { argument, .. } if argument == "start_offset"),
+            "{bad:?}: {err}"
+        );
+    }
 }

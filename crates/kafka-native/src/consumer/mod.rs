@@ -24,10 +24,15 @@ use crate::native::client::ClientKind;
 use crate::native::{
     error_name, MessageView, NativeClient, NativeMessage, NativeQueue, PartitionList,
 };
-use offsets::OffsetWriter;
+use offsets::{NoOffsetStore, OffsetWriter};
 
-/// How long the fetch thread waits for messages before checking for stop or pause.
-const FETCH_WAIT: Duration = Duration::from_millis(100);
+/// The longest the fetch thread blocks waiting for a first message. A message ends the wait at
+/// once, and `stop()` and `pause()` wake the thread (`NativeQueue::wake`), so this is only a
+/// safety net: nothing else needs the thread while no message arrives.
+const FETCH_WAIT: Duration = Duration::from_secs(30);
+
+/// The default of [`ConsumerConfig::fetch_wait_max`].
+pub const DEFAULT_FETCH_WAIT_MAX: Duration = Duration::from_millis(100);
 
 /// Where a partition without an offset file starts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -39,6 +44,25 @@ pub enum StartOffset {
     Latest,
     /// A given offset.
     Offset(i64),
+}
+
+impl std::str::FromStr for StartOffset {
+    type Err = KafkaError;
+
+    /// `earliest`, `latest`, or a non-negative offset.
+    fn from_str(text: &str) -> Result<Self, KafkaError> {
+        match text {
+            "earliest" => Ok(StartOffset::Earliest),
+            "latest" => Ok(StartOffset::Latest),
+            _ => match text.parse::<i64>() {
+                Ok(offset) if offset >= 0 => Ok(StartOffset::Offset(offset)),
+                _ => Err(KafkaError::invalid(
+                    "start_offset",
+                    format!("must be \"earliest\", \"latest\" or an offset >= 0, got {text:?}"),
+                )),
+            },
+        }
+    }
 }
 
 /// Receives [`ConsumerStats`] every `statistics_interval`.
@@ -63,14 +87,21 @@ pub struct ConsumerStats {
 pub struct ConsumerConfig {
     pub brokers: String,
     pub topic: String,
-    /// Default `./kafka-offsets`.
-    pub offset_directory: PathBuf,
+    /// Where each partition's last processed offset is kept; default `./kafka-offsets`. `None`
+    /// records nothing: every start reads from `start_offset` (a server that only wants live
+    /// traffic, say).
+    pub offset_directory: Option<PathBuf>,
     /// Most messages per handler call. Default 10,000.
     pub max_messages_per_callback: usize,
     /// `statistics.interval.ms`; zero turns stats off. Default 5 s.
     pub statistics_interval: Duration,
     /// `queued.max.messages.kbytes`: bounds librdkafka's prefetch. Default 1,000,000.
     pub queued_max_messages_kbytes: u32,
+    /// `fetch.wait.max.ms`: how long a broker may hold a fetch that finds no data. Default
+    /// [`DEFAULT_FETCH_WAIT_MAX`]. Apache Kafka answers as soon as data arrives, so there it only
+    /// sets how often an idle consumer asks; the MockCluster and tansu answer an empty fetch only
+    /// after this wait, so there it is also the latency of a message that arrives meanwhile.
+    pub fetch_wait_max: Duration,
     /// Partition p is read by the worker whose `worker_slot` is `p % num_workers`. Default 1 and 0.
     pub num_workers: i32,
     pub worker_slot: i32,
@@ -93,10 +124,11 @@ impl ConsumerConfig {
         ConsumerConfig {
             brokers: brokers.into(),
             topic: topic.into(),
-            offset_directory: PathBuf::from("./kafka-offsets"),
+            offset_directory: Some(PathBuf::from("./kafka-offsets")),
             max_messages_per_callback: 10_000,
             statistics_interval: Duration::from_millis(5000),
             queued_max_messages_kbytes: 1_000_000,
+            fetch_wait_max: DEFAULT_FETCH_WAIT_MAX,
             num_workers: 1,
             worker_slot: 0,
             start_offset: StartOffset::Earliest,
@@ -110,7 +142,18 @@ impl ConsumerConfig {
     }
 
     pub fn offset_directory(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.offset_directory = dir.into();
+        self.offset_directory = Some(dir.into());
+        self
+    }
+
+    /// Records no offsets: each start reads from [`ConsumerConfig::start_offset`].
+    pub fn without_offset_directory(mut self) -> Self {
+        self.offset_directory = None;
+        self
+    }
+
+    pub fn fetch_wait_max(mut self, wait: Duration) -> Self {
+        self.fetch_wait_max = wait;
         self
     }
 
@@ -212,6 +255,10 @@ impl ConsumerConfig {
             .set(
                 "queued.max.messages.kbytes",
                 self.queued_max_messages_kbytes.to_string(),
+            )
+            .set(
+                "fetch.wait.max.ms",
+                self.fetch_wait_max.as_millis().to_string(),
             )
             // librdkafka counts queued.min.messages against the shared consumer queue, and a full
             // queue pauses fetching for fetch.queue.backoff.ms (1 s by default). A handler slower
@@ -381,6 +428,7 @@ impl Consumer {
         *self.control.paused.lock() = true;
         if let State::Running(r) = &*self.state.lock() {
             r.client.pause(&r.partition_list()?)?;
+            r.queue.wake(); // the fetch thread goes on to wait for resume()
         }
         Ok(())
     }
@@ -460,7 +508,10 @@ fn start(
     let thread_error = |what: &str, e: std::io::Error| KafkaError::ClientCreation {
         message: format!("could not start the {what}: {e}"),
     };
-    let store = OffsetDirectory::open(&config.offset_directory, &config.topic)?;
+    let store: Box<dyn OffsetStore> = match &config.offset_directory {
+        Some(dir) => Box::new(OffsetDirectory::open(dir, &config.topic)?),
+        None => Box::new(NoOffsetStore),
+    };
     let client_config = config.client_config();
     let auto_create = client_config.get("allow.auto.create.topics") == Some("true");
     let mut conf = client_config.to_native()?;
@@ -492,17 +543,35 @@ fn start(
         .filter(|p| p % config.num_workers == config.worker_slot)
         .collect();
 
-    // Where each partition starts, and the offset the handler should see next.
+    // Where each partition starts, and the offset the handler should see next: after its
+    // recorded offset, else at `start_offset`. 'latest' is resolved here rather than by
+    // librdkafka after assign(), so that every message produced after start() returns is
+    // delivered.
+    let recorded: Vec<(i32, Option<i64>)> = partitions
+        .iter()
+        .map(|&p| store.load(p).map(|last| (p, last)))
+        .collect::<Result<_, _>>()?;
+    let mut latest = HashMap::new();
+    if config.start_offset == StartOffset::Latest {
+        let unrecorded: Vec<(i32, i64)> = recorded
+            .iter()
+            .filter(|(_, last)| last.is_none())
+            .map(|&(p, _)| (p, 0))
+            .collect();
+        let mut list = PartitionList::new(&config.topic, &unrecorded)?;
+        crate::metadata::retry_while_transient(config.metadata_timeout, |remaining| {
+            client.latest_offsets(&mut list, remaining)
+        })?;
+        latest.extend(list.entries().into_iter().map(|e| (e.partition, e.offset)));
+    }
     let mut assignment = Vec::with_capacity(partitions.len());
     let mut next_expected = HashMap::new();
-    for &p in &partitions {
-        let start = match store.load(p)? {
-            Some(last) => last + 1,
-            None => match config.start_offset {
-                StartOffset::Earliest => rdsys::RD_KAFKA_OFFSET_BEGINNING as i64,
-                StartOffset::Latest => rdsys::RD_KAFKA_OFFSET_END as i64,
-                StartOffset::Offset(o) => o,
-            },
+    for (p, last) in recorded {
+        let start = match (last, config.start_offset) {
+            (Some(last), _) => last + 1,
+            (None, StartOffset::Earliest) => rdsys::RD_KAFKA_OFFSET_BEGINNING as i64,
+            (None, StartOffset::Latest) => latest[&p],
+            (None, StartOffset::Offset(o)) => o,
         };
         if start >= 0 {
             next_expected.insert(p, start);
@@ -523,7 +592,7 @@ fn start(
 
     let log = logger(config);
     let offsets = Arc::new(Mutex::new(
-        OffsetWriter::spawn(Box::new(store), {
+        OffsetWriter::spawn(store, {
             let log = log.clone();
             move |e| {
                 log(&LogRecord {
@@ -610,7 +679,7 @@ impl FetchLoop {
             if self.wait_while_paused() {
                 continue;
             }
-            let batch = self.queue.consume_batch(FETCH_WAIT, self.max_messages);
+            let batch = self.queue.consume_ready(FETCH_WAIT, self.max_messages);
             let messages = self.keep_messages(batch.into_messages());
             if messages.is_empty() {
                 continue;

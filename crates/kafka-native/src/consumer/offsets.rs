@@ -71,6 +71,19 @@ impl OffsetStore for OffsetDirectory {
     }
 }
 
+/// Keeps nothing: every partition starts at the consumer's `start_offset`.
+pub(crate) struct NoOffsetStore;
+
+impl OffsetStore for NoOffsetStore {
+    fn load(&self, _partition: i32) -> Result<Option<i64>, KafkaError> {
+        Ok(None)
+    }
+
+    fn store(&mut self, _partition: i32, _offset: i64) -> Result<(), KafkaError> {
+        Ok(())
+    }
+}
+
 /// Temp file in the same directory, fsync, rename over `path`, fsync the directory: a reader
 /// (or a crash) sees the old content or the new one, never a torn write.
 fn write_atomically(dir: &Path, path: &Path, content: &[u8]) -> Result<(), KafkaError> {

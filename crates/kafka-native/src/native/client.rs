@@ -180,6 +180,29 @@ impl NativeClient {
         Ok((low, high))
     }
 
+    /// The latest offset (the high watermark) of each partition in `partitions`, written into
+    /// the list's offsets; one ListOffsets request per leader.
+    pub(crate) fn latest_offsets(
+        &self,
+        partitions: &mut PartitionList,
+        timeout: Duration,
+    ) -> Result<(), KafkaError> {
+        partitions.set_all_offsets(rdsys::RD_KAFKA_OFFSET_END as i64);
+        // SAFETY: the handle and list are live; librdkafka writes each element's offset and err.
+        let err = unsafe {
+            rdsys::rd_kafka_offsets_for_times(self.ptr(), partitions.ptr(), timeout_ms(timeout))
+        };
+        check(err, "query latest offsets")?;
+        match partitions.entries().into_iter().find(|e| e.error.is_some()) {
+            Some(e) => Err(KafkaError::kafka(
+                e.error.expect("checked"),
+                &format!("latest offset of {}/{}", e.topic, e.partition),
+                String::new(),
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// Sets the consumer's partitions and where each starts.
     pub(crate) fn assign(&self, partitions: &PartitionList) -> Result<(), KafkaError> {
         // SAFETY: the handle and list are live; librdkafka copies the list.
@@ -373,20 +396,45 @@ impl NativeQueue {
         unsafe { NativePtr::from_ptr(ev) }.map(NativeEvent)
     }
 
-    /// Up to `max` fetched messages, waiting up to `timeout` for the first.
-    pub(crate) fn consume_batch(&self, timeout: Duration, max: usize) -> OwnedBatch {
+    /// Waits up to `timeout` for the first fetched message, then takes whatever else is queued
+    /// already, up to `max` in all, without waiting for more.
+    ///
+    /// `rd_kafka_consume_batch_queue` alone returns only once `max` messages are there or the
+    /// timeout has passed, so below `max` messages per timeout every message would wait for the
+    /// timeout. A second call with a zero timeout takes what is ready and returns at once.
+    /// [`NativeQueue::wake`] ends the wait early.
+    pub(crate) fn consume_ready(&self, timeout: Duration, max: usize) -> OwnedBatch {
         let mut raw: Vec<*mut rdsys::rd_kafka_message_t> = Vec::with_capacity(max);
-        // SAFETY: the queue is live; `raw` has room for `max` pointers.
-        let n = unsafe {
+        if max == 0 {
+            return OwnedBatch::from_raw(raw);
+        }
+        // SAFETY: the queue is live; `raw` has room for `max` >= 1 pointers.
+        let first = unsafe {
             rdsys::rd_kafka_consume_batch_queue(
                 self.0.ptr(),
                 timeout_ms(timeout),
                 raw.as_mut_ptr(),
-                max,
+                1,
             )
+        }
+        .max(0) as usize;
+        let rest = if first == 1 && max > 1 {
+            // SAFETY: the queue is live; slots 1..max of `raw` are free for `max - 1` pointers.
+            unsafe {
+                rdsys::rd_kafka_consume_batch_queue(
+                    self.0.ptr(),
+                    0,
+                    raw.as_mut_ptr().add(1),
+                    max - 1,
+                )
+            }
+            .max(0) as usize
+        } else {
+            0
         };
-        // SAFETY: librdkafka wrote `n` message pointers (n <= max); each is ours to destroy.
-        unsafe { raw.set_len(n.max(0) as usize) };
+        // SAFETY: librdkafka wrote `first + rest` (<= max) message pointers in order; each is ours
+        // to destroy.
+        unsafe { raw.set_len(first + rest) };
         OwnedBatch::from_raw(raw)
     }
 
@@ -433,4 +481,51 @@ impl PartitionList {
     fn ptr(&self) -> *mut rdsys::rd_kafka_topic_partition_list_t {
         self.0.ptr()
     }
+
+    fn elements_mut(&mut self) -> &mut [rdsys::rd_kafka_topic_partition_t] {
+        // SAFETY: the list is live and exclusively borrowed; `elems` points at `cnt` elements.
+        unsafe {
+            let list = &*self.0.ptr();
+            if list.cnt <= 0 {
+                return &mut [];
+            }
+            std::slice::from_raw_parts_mut(list.elems, list.cnt as usize)
+        }
+    }
+
+    fn set_all_offsets(&mut self, offset: i64) {
+        for e in self.elements_mut() {
+            e.offset = offset;
+        }
+    }
+
+    /// Each element, copied out.
+    pub(crate) fn entries(&self) -> Vec<PartitionEntry> {
+        // SAFETY: the list is live; `elems` points at `cnt` elements whose topic names are
+        // NUL-terminated strings owned by the list.
+        unsafe {
+            let list = &*self.0.ptr();
+            if list.cnt <= 0 {
+                return Vec::new();
+            }
+            std::slice::from_raw_parts(list.elems, list.cnt as usize)
+                .iter()
+                .map(|e| PartitionEntry {
+                    topic: from_cstr(e.topic),
+                    partition: e.partition,
+                    offset: e.offset,
+                    error: (e.err != RD_KAFKA_RESP_ERR_NO_ERROR).then_some(e.err),
+                })
+                .collect()
+        }
+    }
+}
+
+/// One element of a [`PartitionList`].
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct PartitionEntry {
+    pub(crate) topic: String,
+    pub(crate) partition: i32,
+    pub(crate) offset: i64,
+    pub(crate) error: Option<resp>,
 }
