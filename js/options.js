@@ -10,9 +10,11 @@ const PRODUCER_DEFAULTS = Object.freeze({
 
 const CONSUMER_DEFAULTS = Object.freeze({
   offset_directory: './kafka-offsets',
+  start_offset: 'earliest',
   max_messages_per_callback: 10000,
   statistics_interval_ms: 5000,
   queued_max_messages_kbytes: 1000000,
+  fetch_wait_max_ms: 100,
   num_workers: 1,
   worker_slot: 0,
   payload_encoding: 'utf8',
@@ -49,6 +51,21 @@ function integer(options, name, { fallback, min = 0, max = 2 ** 31 - 1 }) {
     throw fail(`option ${name}`, `an integer from ${min} to ${max}`, value);
   }
   return value;
+}
+
+// Where a partition without a recorded offset starts: 'earliest', 'latest' or an offset >= 0.
+// Crosses to the addon as a string; the core parses it.
+function startOffset(options) {
+  const value = options.start_offset ?? CONSUMER_DEFAULTS.start_offset;
+  if (value === 'earliest' || value === 'latest') return value;
+  if (Number.isSafeInteger(value) && value >= 0) return String(value);
+  throw fail('option start_offset', '"earliest", "latest" or an integer offset >= 0', value);
+}
+
+// A directory path, or null for none (no offsets recorded); undefined gives the default.
+function offsetDirectory(options) {
+  if (options.offset_directory === null) return undefined;
+  return string(options, 'offset_directory', { fallback: CONSUMER_DEFAULTS.offset_directory });
 }
 
 function callback(options, name, { required = false } = {}) {
@@ -129,10 +146,12 @@ function consumerOptions(options) {
     native: {
       brokers: string(options, 'broker', { required: true }),
       topic: string(options, 'topic', { required: true }),
-      offsetDirectory: string(options, 'offset_directory', { fallback: CONSUMER_DEFAULTS.offset_directory }),
+      offsetDirectory: offsetDirectory(options),
+      startOffset: startOffset(options),
       maxMessagesPerCallback: integer(options, 'max_messages_per_callback', { fallback: CONSUMER_DEFAULTS.max_messages_per_callback, min: 1 }),
       statisticsIntervalMs: integer(options, 'statistics_interval_ms', { fallback: CONSUMER_DEFAULTS.statistics_interval_ms }),
       queuedMaxMessagesKbytes: integer(options, 'queued_max_messages_kbytes', { fallback: CONSUMER_DEFAULTS.queued_max_messages_kbytes, min: 1 }),
+      fetchWaitMaxMs: integer(options, 'fetch_wait_max_ms', { fallback: CONSUMER_DEFAULTS.fetch_wait_max_ms, max: 300000 }),
       numWorkers: num_workers,
       workerSlot: worker_slot,
       payloadAsBuffer: payload_encoding === 'buffer',

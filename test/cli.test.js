@@ -13,13 +13,16 @@ test('mock-cluster serves a 3-broker cluster with the topics asked for, and stop
   const portFile = path.join(tempDir(), 'servers');
   const child = spawn(process.execPath, [cli, 'mock-cluster', '--brokers', '3', '--topic', 'game:4:2', '--topic', 'chat:2', '--port-file', portFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
+  let stderr = '';
   child.stdout.on('data', (d) => { stdout += d; });
+  child.stderr.on('data', (d) => { stderr += d; });
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   try {
     await waitFor('the port file', () => fs.existsSync(portFile));
     const servers = fs.readFileSync(portFile, 'utf8').trim();
     assert.equal(servers.split(',').length, 3);
     assert.equal(stdout.trim(), servers);
+    assert.match(stderr, /low latency on this cluster: consumer fetch_wait_max_ms: 5/);
     const producer = new kafka.Producer({ broker: servers, logger: quietLogger() });
     assert.equal(await producer.partition_count('game'), 4);
     assert.equal(await producer.partition_count('chat'), 2);

@@ -41,7 +41,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => { stopAll()
   step('Node tests on the MockCluster', process.execPath, ['--test', ...nodeTests]);
   step('install tansu', path.join(root, 'deps/tansu/install'), []);
   await withTansu((env) => step('Rust tests on tansu', 'cargo', ['test', '-p', 'kafka-native', '--test', 'any_broker'], env));
-  await withTansu((env) => step('Node tests on tansu', process.execPath, ['--test', 'test/api.test.js', 'test/flow.test.js', 'test/kcat.test.js'], env));
+  await withTansu((env) => step('Node tests on tansu', process.execPath, ['--test', 'test/api.test.js', 'test/flow.test.js', 'test/start.test.js', 'test/kcat.test.js'], env));
   console.log('\nall tests passed, on the MockCluster and on tansu');
 })().catch((e) => {
   console.error(`\n${e.message}`);

@@ -29,6 +29,12 @@ const cases = [
   ['Consumer with fractional max_messages_per_callback', consumer({ max_messages_per_callback: 1.5 }), /option max_messages_per_callback/],
   ['Consumer with an illegal topic name', consumer({ topic: '../../etc/passwd' }), /topic may only hold/],
   ['Consumer with a bad payload_encoding', consumer({ payload_encoding: 'latin1' }), /option payload_encoding/],
+  ['Consumer with start_offset -1', consumer({ start_offset: -1 }), /option start_offset must be "earliest", "latest" or an integer offset >= 0, got -1/],
+  ['Consumer with start_offset "middle"', consumer({ start_offset: 'middle' }), /option start_offset must be .* got "middle"/],
+  ['Consumer with a fractional start_offset', consumer({ start_offset: 1.5 }), /option start_offset/],
+  ['Consumer with a string fetch_wait_max_ms', consumer({ fetch_wait_max_ms: 'x' }), /option fetch_wait_max_ms must be an integer from 0 to 300000, got "x"/],
+  ['Consumer with a negative fetch_wait_max_ms', consumer({ fetch_wait_max_ms: -5 }), /option fetch_wait_max_ms/],
+  ['Consumer with a numeric offset_directory', consumer({ offset_directory: 7 }), /option offset_directory must be a non-empty string/],
   ['Consumer with a bad topic option', consumer({ topic_options: { 'auto.offset.reset': 'sideways' } }), /auto\.offset\.reset/],
 ];
 

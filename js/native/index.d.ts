@@ -57,10 +57,14 @@ export declare class NativeProducer {
 export interface ConsumerOptions {
   brokers: string
   topic: string
-  offsetDirectory: string
+  /** None: record no offsets. */
+  offsetDirectory?: string
+  /** "earliest", "latest" or a decimal offset. */
+  startOffset: string
   maxMessagesPerCallback: number
   statisticsIntervalMs: number
   queuedMaxMessagesKbytes: number
+  fetchWaitMaxMs: number
   numWorkers: number
   workerSlot: number
   /** Deliver payloads as Buffers instead of UTF-8 strings. */

@@ -16,7 +16,13 @@ const consumer = new Consumer({
   },
   stats_callback: (s) => console.log(s.waiting_kafka, s.waiting_local, s.kafka_log_size),
 });
+const live = new Consumer({
+  broker: cluster.bootstrapServers, topic: 'typed', offset_directory: null, start_offset: 'latest', fetch_wait_max_ms: 5,
+  receive_callback: () => undefined,
+});
+new Consumer({ broker: 'x', topic: 'y', start_offset: 42, receive_callback: () => undefined });
 const partitions: Promise<number[]> = consumer.start();
+void live;
 void producer.stop({ timeout: 1000 });
 void consumer.stop();
 void result; void count; void partitions;
@@ -29,3 +35,5 @@ producer.send('typed', 0, [1, 2]);
 producer.send('typed', 0, [{ payload: 'v', headers: { n: 1 } }]);
 // @ts-expect-error receive_callback is required
 new Consumer({ broker: 'x', topic: 'y' });
+// @ts-expect-error start_offset is 'earliest', 'latest' or a number
+new Consumer({ broker: 'x', topic: 'y', start_offset: 'middle', receive_callback: () => undefined });

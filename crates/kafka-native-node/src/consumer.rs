@@ -13,10 +13,14 @@ use crate::{js_error, promise_from_thread, properties, weak_callback, LogEntry};
 pub struct ConsumerOptions {
     pub brokers: String,
     pub topic: String,
-    pub offset_directory: String,
+    /// None: record no offsets.
+    pub offset_directory: Option<String>,
+    /// "earliest", "latest" or a decimal offset.
+    pub start_offset: String,
     pub max_messages_per_callback: u32,
     pub statistics_interval_ms: u32,
     pub queued_max_messages_kbytes: u32,
+    pub fetch_wait_max_ms: u32,
     pub num_workers: i32,
     pub worker_slot: i32,
     /// Deliver payloads as Buffers instead of UTF-8 strings.
@@ -233,10 +237,12 @@ impl NativeConsumer {
         on_log: Option<Function<'_, LogEntry, ()>>,
     ) -> Result<Self> {
         let mut config = kafka_native::ConsumerConfig::new(options.brokers, options.topic)
-            .offset_directory(options.offset_directory)
+            .start_offset(options.start_offset.parse().map_err(js_error)?)
             .max_messages_per_callback(options.max_messages_per_callback as usize)
             .statistics_interval(Duration::from_millis(options.statistics_interval_ms.into()))
+            .fetch_wait_max(Duration::from_millis(options.fetch_wait_max_ms.into()))
             .workers(options.num_workers, options.worker_slot);
+        config.offset_directory = options.offset_directory.map(Into::into);
         config.queued_max_messages_kbytes = options.queued_max_messages_kbytes;
         config.driver_options = properties(options.driver_options);
         config.topic_options = properties(options.topic_options);
