@@ -1,201 +1,24 @@
 'use strict';
-// npm run bench: one run, one table. Each client produces and consumes against a broker in its
-// own process (a fresh one per measurement), so only the client's CPU is measured:
-//   - the project's MockCluster (`kafka-native mock-cluster`), and
-//   - tansu, the real broker, when deps/tansu/install has installed it (or TANSU=path).
-// Clients: kcat (librdkafka's CLI, the baseline), this package from Node, the Rust core, KafkaJS,
-// @platformatic/kafka, and node-rdkafka when it is installed. Figures are medians of RUNS runs,
-// with ratios to kcat measured in the same run. Results go to stdout and to BENCHMARKS.md.
-//
-// Produce is timed from the client's first send until everything is acknowledged (kcat: the
-// whole process). Consume is timed from the consumer's start (KafkaJS: from its group join;
-// @platformatic/kafka: from its first message, counting the messages after it) to the last
-// message (kcat: the whole process).
-// Peak RSS is the client process's maximum resident set (GNU time).
-const { spawnSync, spawn } = require('node:child_process');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-
-const { tansuPath, startTansu, createTopic } = require('../deps/tansu/broker.js');
-const { librdkafkaDir } = require('../deps/librdkafka/shared-library.js');
-
-const root = path.join(__dirname, '..');
-const RUNS = Number(process.env.RUNS || 3);
-const SIZES = [
-  { size: 100, messages: Number(process.env.MESSAGES || 1_000_000), partitions: 64 },
-  { size: 1000, messages: Number(process.env.MESSAGES_1K || 150_000), partitions: 64 },
-];
-const rustClient = path.join(root, 'target/release/examples/bench_client');
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kn-bench-'));
-
-const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-const resolvable = (mod) => { try { require.resolve(mod, { paths: [root] }); return true; } catch { return false; } };
-
-// --- brokers, each started fresh for one measurement -------------------------------------------
-const BROKERS = [
-  {
-    name: 'mock',
-    available: true,
-    async start(topic, partitions) {
-      const portFile = path.join(tmp, 'mock.port');
-      fs.rmSync(portFile, { force: true });
-      const child = spawn(process.execPath, [path.join(root, 'bin/kafka-native.js'), 'mock-cluster', '--topic', `${topic}:${partitions}:1`, '--port-file', portFile], { stdio: 'ignore' });
-      await until(() => fs.existsSync(portFile));
-      return { child, servers: fs.readFileSync(portFile, 'utf8').trim() };
-    },
-  },
-  {
-    name: 'tansu',
-    available: fs.existsSync(tansuPath),
-    async start(topic, partitions) {
-      const { child, servers, url } = await startTansu();
-      createTopic(url, topic, partitions);
-      return { child, servers };
-    },
-  },
-];
-
-async function until(ready, timeoutMs = 15000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!ready()) {
-    if (Date.now() > deadline) throw new Error('broker did not start');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+// npm run bench [-- throughput|latency] [--with-node-rdkafka]
+//   throughput: bulk produce and consume rates against kcat and the Node peers (throughput.js);
+//   latency:    milliseconds from send() to receive_callback at a steady rate (latency.js);
+//   neither:    both. Each rewrites its table in BENCHMARKS.md.
+//   --with-node-rdkafka builds node-rdkafka (a peer, never a dependency) into a cache folder
+//   outside the package, ~/.cache/kafka-native-bench, so the tables can carry it.
+const args = process.argv.slice(2);
+const known = ['throughput', 'latency', '--with-node-rdkafka'];
+const unknown = args.filter((a) => !known.includes(a));
+if (unknown.length > 0) {
+  console.error(`bench: unknown argument ${unknown.join(' ')}; expected ${known.join(', ')}`);
+  process.exit(2);
 }
-
-// --- clients: each returns the command for an operation -----------------------------------------
-function payloadFile(size, messages) {
-  const file = path.join(tmp, `payloads-${size}-${messages}.txt`);
-  if (!fs.existsSync(file)) {
-    const line = (i) => String(i).padStart(8, '0').padEnd(size, 'x');
-    const out = fs.openSync(file, 'w');
-    for (let i = 0; i < messages; i += 10000) {
-      fs.writeSync(out, Array.from({ length: Math.min(10000, messages - i) }, (_, j) => `${line(i + j)}\n`).join(''));
-    }
-    fs.closeSync(out);
-  }
-  return file;
-}
-
-const node = (client) => (op) => [process.execPath, [path.join(__dirname, 'clients', client), op]];
-const CLIENTS = [
-  {
-    name: 'kcat',
-    available: has('kcat') || 'not installed (apt-get install kcat)',
-    // Debian's kcat is librdkafka 2.0.2, which cannot parse tansu's ApiVersion reply; the
-    // librdkafka.so.1 that rdkafka-sys builds can (see deps/README.md).
-    env: (broker) => (broker === 'tansu' ? { LD_LIBRARY_PATH: librdkafkaDir() } : {}),
-    command: (op, run) => (op === 'produce'
-      ? ['kcat', ['-P', '-b', run.servers, '-t', run.topic, '-X', 'queue.buffering.max.messages=1000000', '-l', payloadFile(run.size, run.messages)]]
-      // queued.min.messages as high as ours is in effect (see fetch.queue.backoff.ms in the
-      // README): librdkafka 2.0.2 backs off fetching for a second whenever it is reached.
-      : ['kcat', ['-C', '-b', run.servers, '-t', run.topic, '-o', 'beginning', '-c', String(run.messages), '-q', '-X', 'queued.min.messages=1000000']]),
-  },
-  { name: 'kafka-native (Node)', available: true, command: node('kafka-native.js') },
-  { name: 'kafka-native (Rust core)', available: true, command: (op, run) => [rustClient, [op, String(run.messages), String(run.size), String(run.partitions)]] },
-  { name: 'KafkaJS', available: resolvable('kafkajs') || 'not installed', command: node('kafkajs.js') },
-  {
-    name: '@platformatic/kafka',
-    available: resolvable('@platformatic/kafka') || 'not installed',
-    brokers: ['tansu'], // 1.35 rejects the mock cluster's ApiVersions v3 reply without falling back
-    command: node('platformatic.js'),
-  },
-  {
-    name: 'node-rdkafka',
-    available: resolvable('node-rdkafka') || 'not installed (npm install --nodedir=/usr node-rdkafka builds it in ~6 min)',
-    command: node('node-rdkafka.js'),
-  },
-];
-
-// --- one measurement -------------------------------------------------------------------------
-async function measure(broker, client, op, spec, runIndex) {
-  const topic = `bench-${runIndex}`;
-  const { child, servers } = await broker.start(topic, spec.partitions);
-  try {
-    const run = { ...spec, servers, topic };
-    const env = { ...process.env, KAFKA_BROKERS: servers, KAFKA_TOPIC: topic, MESSAGES: String(spec.messages), SIZE: String(spec.size), PARTITIONS: String(spec.partitions), ...(client.env ? client.env(broker.name) : {}) };
-    if (op === 'consume') {
-      const fill = spawnSync(rustClient, ['produce', String(spec.messages), String(spec.size), String(spec.partitions)], { env, encoding: 'utf8' });
-      if (fill.status !== 0) throw new Error(`filling the topic failed: ${fill.stderr}`);
-    }
-    const [cmd, args] = client.command(op, run);
-    const rssFile = path.join(tmp, 'rss');
-    const started = process.hrtime.bigint();
-    const out = spawnSync('/usr/bin/time', ['-o', rssFile, '-f', '%M', cmd, ...args], { env, encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', client.name === 'kcat' ? 'ignore' : 'pipe', 'pipe'], timeout: 120000 });
-    const wall = Number(process.hrtime.bigint() - started) / 1e9;
-    if (out.status !== 0) throw new Error(`${client.name} ${op} failed (${out.status ?? out.signal}): ${(out.stderr || '').slice(-500)}`);
-    const result = client.name === 'kcat' ? { seconds: wall } : JSON.parse(out.stdout.trim().split('\n').pop());
-    return { ...result, msgs: (result.counted ?? spec.messages) / result.seconds, rss_mb: Number(fs.readFileSync(rssFile, 'utf8').trim().split('\n').pop()) / 1024 };
-  } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-  }
-}
-
-const median = (xs) => { const s = xs.filter((x) => x !== undefined).sort((a, b) => a - b); return s.length ? s[s.length >> 1] : undefined; };
-const fmt = (x, digits = 0) => (x === undefined ? '–' : x.toFixed(digits));
+if (args.includes('--with-node-rdkafka')) require('./peers').useNodeRdkafka();
+const selected = args.filter((a) => !a.startsWith('--'));
+const runs = selected.length > 0 ? selected : ['throughput', 'latency'];
 
 (async () => {
-  spawnSync('cargo', ['build', '-q', '--release', '-p', 'kafka-native', '--example', 'bench_client'], { cwd: root, stdio: 'inherit' });
-  const notes = [];
-  for (const c of CLIENTS) if (c.available !== true) notes.push(`${c.name}: skipped, ${c.available}.`);
-  for (const b of BROKERS) if (!b.available) notes.push(`${b.name}: skipped, not installed (deps/tansu/install).`);
-  const rows = [];
-  for (const broker of BROKERS.filter((b) => b.available)) {
-    for (const spec of SIZES) {
-      for (const op of ['produce', 'consume']) {
-        const clients = CLIENTS.filter((c) => c.available === true && (!c.brokers || c.brokers.includes(broker.name)));
-        const results = new Map(clients.map((c) => [c, []]));
-        for (let r = 0; r < RUNS; r++) {
-          for (const client of clients) {
-            try {
-              results.get(client).push(await measure(broker, client, op, spec, r));
-            } catch (e) {
-              notes.push(`${client.name} ${op} ${spec.size} B on ${broker.name}, run ${r + 1}: ${e.message.split('\n')[0]}`);
-            }
-          }
-        }
-        const pick = (c, key) => median(results.get(c).map((x) => x[key]));
-        const kcat = clients.find((c) => c.name === 'kcat');
-        for (const client of clients) {
-          const msgs = pick(client, 'msgs');
-          const row = {
-            broker: broker.name, size: spec.size, messages: spec.messages, op, client: client.name, msgs,
-            mbs: msgs && (msgs * spec.size) / 1e6,
-            vsKcat: kcat && msgs && pick(kcat, 'msgs') ? msgs / pick(kcat, 'msgs') : undefined,
-            rss: pick(client, 'rss_mb'),
-            send: pick(client, 'send_ms_median'),
-            eld: pick(client, 'eld_max_ms'),
-            runs: results.get(client).map((x) => Math.round(x.msgs / 1000)),
-          };
-          rows.push(row);
-          console.error(`${row.broker} ${row.size} B ${row.op} ${row.client}: ${fmt(row.msgs / 1000)}k msgs/s (${row.runs.join('k, ')}k) rss ${fmt(row.rss)} MB`);
-        }
-      }
-    }
-  }
-  const table = [
-    '| broker | msg size | op | client | msgs/s | MB/s | × kcat | peak RSS MB | send() of 10k, ms | event-loop max delay, ms |',
-    '|---|---|---|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.broker} | ${r.size} B × ${r.messages / 1000}k | ${r.op} | ${r.client} | ${fmt(r.msgs / 1000)}k | ${fmt(r.mbs, 1)} | ${fmt(r.vsKcat, 2)} | ${fmt(r.rss)} | ${fmt(r.send, 2)} | ${fmt(r.eld, 1)} |`),
-  ].join('\n');
-  const machine = `${os.cpus().length} × ${os.cpus()[0].model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.type()} ${os.release()}`;
-  const report = [
-    `Medians of ${RUNS} runs, ${new Date().toISOString().slice(0, 10)}, ${machine}.`,
-    `Command: \`npm run bench\` (RUNS=${RUNS}).`,
-    '',
-    table,
-    '',
-    ...notes.map((n) => `- ${n}`),
-  ].join('\n');
-  console.log(report);
-  const file = path.join(root, 'BENCHMARKS.md');
-  const doc = fs.readFileSync(file, 'utf8');
-  const begin = '<!-- bench:begin -->';
-  const end = '<!-- bench:end -->';
-  if (doc.includes(begin) && process.env.RUNS === undefined) {
-    fs.writeFileSync(file, doc.replace(new RegExp(`${begin}[\\s\\S]*${end}`), `${begin}\n${report}\n${end}`));
-  }
-  fs.rmSync(tmp, { recursive: true, force: true });
-})().catch((e) => { console.error(e); process.exit(1); });
+  for (const name of runs) await require(`./${name}`)[name]();
+})().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,7 +1,8 @@
 'use strict';
 // This package as a benchmark client. Produce: send() batches of 10,000 round the partitions,
 // timed until stop() has everything delivered; each send()'s duration is the event loop blocked.
-// Consume: timed from constructing the Consumer to the last message.
+// Consume: timed from constructing the Consumer to the last message. SETTINGS = {producer: {...},
+// consumer: {...}} adds options to each (the latency benchmark varies fetch_wait_max_ms).
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -9,9 +10,10 @@ const { Producer, Consumer } = require('../../js/index.js');
 const { run, payloads, report, eventLoopDelay, counter, ms } = require('./common');
 
 const quiet = { error: console.error, warn() {}, info() {} };
+const settings = JSON.parse(process.env.SETTINGS || '{}');
 
 async function produce() {
-  const producer = new Producer({ broker: run.broker, logger: quiet, queue_buffering_max_messages: 1_000_000, statistics_interval_ms: 0 });
+  const producer = new Producer({ broker: run.broker, logger: quiet, queue_buffering_max_messages: 1_000_000, statistics_interval_ms: 0, ...settings.producer });
   const batch = payloads();
   const sendTimes = [];
   const delay = eventLoopDelay();
@@ -37,6 +39,7 @@ async function consume() {
   const consumer = new Consumer({
     broker: run.broker, topic: run.topic, logger: quiet, statistics_interval_ms: 0,
     offset_directory: fs.mkdtempSync(path.join(os.tmpdir(), 'kn-bench-')),
+    ...settings.consumer,
     receive_callback(data) {
       count.add(data.messages.length);
       return Promise.resolve();

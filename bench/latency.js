@@ -1,0 +1,177 @@
+'use strict';
+// The latency benchmark: milliseconds from send() to receive_callback at a steady rate. Each
+// client process produces and consumes at once (same clock, see clients/latency/common.js): a
+// consumer reading every partition of an empty topic, and a producer sending RATE/100 payloads of
+// 100 B every 10 ms, each send() to the next of 4 partitions. Producers linger 0 ms
+// (queue_buffering_max_ms: 0) in every row. Brokers are separate processes, fresh per run.
+//
+// A second table gives what an idle consumer costs at each fetch_wait_max_ms: the broker's CPU
+// and the fetch requests per second (from librdkafka's own counts), against the broker alone.
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const readline = require('node:readline');
+
+const { BROKERS, stopBroker } = require('./brokers');
+const { machine, writeSection, median, fmt } = require('./report');
+const { resolvable } = require('./peers');
+const { measureNode } = require('./throughput');
+
+const SECONDS = Number(process.env.LATENCY_SECONDS || 5);
+const RATES = [1000, 10_000];
+const PARTITIONS = 4;
+const linger0 = { producer: { queue_buffering_max_ms: 0 } };
+const CONFIGS = [
+  { client: 'kafka-native', file: 'kafka-native.js', label: 'defaults (fetch_wait_max_ms 100)', settings: linger0 },
+  { client: 'kafka-native', file: 'kafka-native.js', label: 'fetch_wait_max_ms 5', settings: { ...linger0, consumer: { fetch_wait_max_ms: 5 } } },
+  { client: 'kafka-native', file: 'kafka-native.js', label: 'fetch_wait_max_ms 1', settings: { ...linger0, consumer: { fetch_wait_max_ms: 1 } } },
+  { client: 'KafkaJS', file: 'kafkajs.js', label: 'defaults (maxWaitTimeInMs 5000)', settings: {}, needs: 'kafkajs' },
+  { client: 'KafkaJS', file: 'kafkajs.js', label: 'maxWaitTimeInMs 5', settings: { consumer: { maxWaitTimeInMs: 5 } }, needs: 'kafkajs' },
+  { client: 'node-rdkafka', file: 'node-rdkafka.js', label: 'defaults (fetch.wait.max.ms 500)', settings: { producer: { 'queue.buffering.max.ms': 0 } }, needs: 'node-rdkafka' },
+  { client: 'node-rdkafka', file: 'node-rdkafka.js', label: 'fetch.wait.max.ms 5', settings: { producer: { 'queue.buffering.max.ms': 0 }, consumer: { 'fetch.wait.max.ms': 5 } }, needs: 'node-rdkafka' },
+];
+const IDLE_WAITS = [500, 100, 20, 5, 1];
+// Bulk consume at each setting: does a short fetch wait cost throughput? (medians of 3)
+const BULK_WAITS = [100, 5, 1];
+const BULK = { size: 100, messages: 1_000_000, partitions: 64 };
+const clients = path.join(__dirname, 'clients', 'latency');
+let tmp;
+
+// CPU seconds a process has used so far (user + system), from /proc.
+function cpuSeconds(pid) {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const ticks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+  return (Number(fields[11]) + Number(fields[12])) / ticks;
+}
+
+async function latencyRun(broker, config, rate, index) {
+  const topic = `latency-${index}`;
+  const { child, servers } = await broker.start(tmp, topic, PARTITIONS);
+  try {
+    const env = { ...process.env, KAFKA_BROKERS: servers, KAFKA_TOPIC: topic, RATE: String(rate), SECONDS: String(SECONDS), PARTITIONS: String(PARTITIONS), SETTINGS: JSON.stringify(config.settings) };
+    const r = spawnSync(process.execPath, [path.join(clients, config.file)], { env, encoding: 'utf8', timeout: 120_000 });
+    if (r.status !== 0) throw new Error(`${(r.stderr || '').trim().split('\n').slice(-3).join(' ')} (${r.status ?? r.signal})`);
+    return JSON.parse(r.stdout.trim().split('\n').pop());
+  } finally {
+    await stopBroker(child);
+  }
+}
+
+// Broker CPU % over SECONDS with one idle consumer at `fetchWait` (undefined: no consumer).
+async function idleRun(broker, fetchWait, index) {
+  const topic = `idle-${index}`;
+  const { child, servers } = await broker.start(tmp, topic, PARTITIONS);
+  try {
+    if (fetchWait === undefined) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const before = cpuSeconds(child.pid);
+      await new Promise((r) => setTimeout(r, SECONDS * 1000));
+      return { broker_cpu_pct: ((cpuSeconds(child.pid) - before) / SECONDS) * 100 };
+    }
+    const env = { ...process.env, KAFKA_BROKERS: servers, KAFKA_TOPIC: topic, SECONDS: String(SECONDS), SETTINGS: JSON.stringify({ consumer: { fetch_wait_max_ms: fetchWait } }) };
+    const client = spawn(process.execPath, [path.join(clients, 'idle.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    let before;
+    let started;
+    let result;
+    for await (const line of readline.createInterface({ input: client.stdout })) {
+      if (line === 'ready') {
+        before = cpuSeconds(child.pid);
+        started = process.hrtime.bigint();
+      } else {
+        const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+        result = { ...JSON.parse(line), broker_cpu_pct: ((cpuSeconds(child.pid) - before) / elapsed) * 100 };
+      }
+    }
+    if (!result) throw new Error('the idle client gave no result');
+    return result;
+  } finally {
+    await stopBroker(child);
+  }
+}
+
+async function latency() {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kn-latency-'));
+  const notes = [];
+  const configs = CONFIGS.filter((c) => {
+    if (!c.needs || resolvable(c.needs)) return true;
+    if (!notes.some((n) => n.startsWith(c.client))) notes.push(`${c.client}: skipped, not installed${c.needs === 'node-rdkafka' ? ' (npm run bench -- latency --with-node-rdkafka builds it)' : ''}.`);
+    return false;
+  });
+  const rows = [];
+  const idleRows = [];
+  const bulkRows = [];
+  let index = 0;
+  for (const broker of BROKERS.filter((b) => b.available)) {
+    for (const rate of RATES) {
+      for (const config of configs) {
+        let result;
+        try {
+          result = await latencyRun(broker, config, rate, index++);
+        } catch (e) {
+          notes.push(`${config.client} (${config.label}) at ${rate} msg/s on ${broker.name}: ${e.message}`);
+        }
+        const row = { broker: broker.name, rate, ...config, ...result };
+        rows.push(row);
+        console.error(`${broker.name} ${rate}/s ${config.client} (${config.label}): p50 ${fmt(row.p50, 1)} p99 ${fmt(row.p99, 1)} max ${fmt(row.max, 1)} ms`);
+      }
+    }
+    for (const fetchWait of BULK_WAITS) {
+      const rates = [];
+      for (let run = 0; run < 3; run++) {
+        try {
+          rates.push((await measureNode(broker, 'consume', BULK, index++, { consumer: { fetch_wait_max_ms: fetchWait } })).msgs);
+        } catch (e) {
+          notes.push(`bulk consume at fetch_wait_max_ms ${fetchWait} on ${broker.name}: ${e.message.split('\n')[0]}`);
+        }
+      }
+      bulkRows.push({ broker: broker.name, fetchWait, msgs: median(rates), runs: rates });
+      console.error(`${broker.name} bulk consume, fetch_wait_max_ms ${fetchWait}: ${fmt(median(rates) / 1000)}k msgs/s`);
+    }
+    for (const fetchWait of [undefined, ...IDLE_WAITS]) {
+      try {
+        const result = await idleRun(broker, fetchWait, index++);
+        idleRows.push({ broker: broker.name, fetchWait, ...result });
+        console.error(`${broker.name} idle, fetch_wait_max_ms ${fetchWait ?? '(no consumer)'}: broker ${fmt(result.broker_cpu_pct, 1)}% CPU, ${fmt(result.fetches_per_s)} fetches/s`);
+      } catch (e) {
+        notes.push(`idle consumer at fetch_wait_max_ms ${fetchWait} on ${broker.name}: ${e.message}`);
+      }
+    }
+  }
+  const table = [
+    '| broker | rate | client | settings | p50 ms | p90 ms | p99 ms | max ms |',
+    '|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.broker} | ${r.rate / 1000}k msg/s | ${r.client} | ${r.label} | ${fmt(r.p50, 1)} | ${fmt(r.p90, 1)} | ${fmt(r.p99, 1)} | ${fmt(r.max, 1)} |`),
+  ].join('\n');
+  const idleTable = [
+    '| broker | idle consumer | fetch requests/s | broker CPU % | consumer CPU % |',
+    '|---|---|---|---|---|',
+    ...idleRows.map((r) => `| ${r.broker} | ${r.fetchWait === undefined ? 'none (broker alone)' : `fetch_wait_max_ms ${r.fetchWait}`} | ${fmt(r.fetches_per_s)} | ${fmt(r.broker_cpu_pct, 1)} | ${fmt(r.client_cpu_pct, 1)} |`),
+  ].join('\n');
+  const bulkTable = [
+    '| broker | consumer setting | consume 1M × 100 B, msgs/s (median of 3) |',
+    '|---|---|---|',
+    ...bulkRows.map((r) => `| ${r.broker} | fetch_wait_max_ms ${r.fetchWait} | ${fmt(r.msgs / 1000)}k (${r.runs.map((x) => fmt(x / 1000)).join('k, ')}k) |`),
+  ].join('\n');
+  const report = [
+    `One run of ${SECONDS} s per row (after 1 s of warm-up), ${new Date().toISOString().slice(0, 10)}, ${machine()}.`,
+    `Command: \`npm run bench -- latency --with-node-rdkafka\`. ${PARTITIONS} partitions, 100 B payloads, producers linger 0 ms.`,
+    '',
+    table,
+    '',
+    `An idle consumer of this package (${PARTITIONS} partitions, one broker), measured over ${SECONDS} s:`,
+    '',
+    idleTable,
+    '',
+    'Bulk throughput of this package from Node at each setting (64 partitions, the throughput benchmark\'s consume run):',
+    '',
+    bulkTable,
+    '',
+    ...notes.map((n) => `- ${n}`),
+  ].join('\n');
+  console.log(report);
+  if (process.env.LATENCY_SECONDS === undefined) writeSection('latency', report);
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
+
+module.exports = { latency };

@@ -1,0 +1,25 @@
+'use strict';
+// Writes a benchmark's report into BENCHMARKS.md between its markers (`<!-- NAME:begin -->` and
+// `<!-- NAME:end -->`), and the machine line every report starts with.
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const file = path.join(__dirname, '..', 'BENCHMARKS.md');
+
+function machine() {
+  return `${os.cpus().length} × ${os.cpus()[0].model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.type()} ${os.release()}`;
+}
+
+function writeSection(name, report) {
+  const doc = fs.readFileSync(file, 'utf8');
+  const begin = `<!-- ${name}:begin -->`;
+  const end = `<!-- ${name}:end -->`;
+  if (!doc.includes(begin)) throw new Error(`BENCHMARKS.md has no ${begin} marker`);
+  fs.writeFileSync(file, doc.replace(new RegExp(`${begin}[\\s\\S]*${end}`), () => `${begin}\n${report}\n${end}`));
+}
+
+const median = (xs) => { const s = xs.filter((x) => x !== undefined).sort((a, b) => a - b); return s.length ? s[s.length >> 1] : undefined; };
+const fmt = (x, digits = 0) => (x === undefined || x === null || Number.isNaN(x) ? '–' : x.toFixed(digits));
+
+module.exports = { machine, writeSection, median, fmt };

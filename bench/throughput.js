@@ -1,0 +1,173 @@
+'use strict';
+// The throughput benchmark. Each client produces and consumes against a broker in its own
+// process (a fresh one per measurement, see brokers.js), so only the client's CPU is measured.
+// Clients: kcat (librdkafka's CLI, the baseline), this package from Node, the Rust core, KafkaJS,
+// @platformatic/kafka, and node-rdkafka when it is installed. Figures are medians of RUNS runs,
+// with ratios to kcat measured in the same run. Results go to stdout and to BENCHMARKS.md.
+//
+// Produce is timed from the client's first send until everything is acknowledged (kcat: the
+// whole process). Consume is timed from the consumer's start (KafkaJS: from its group join;
+// @platformatic/kafka: from its first message, counting the messages after it) to the last
+// message (kcat: the whole process).
+// Peak RSS is the client process's maximum resident set (GNU time).
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const { librdkafkaDir } = require('../deps/librdkafka/shared-library.js');
+const { BROKERS, stopBroker } = require('./brokers');
+const { machine, writeSection, median, fmt } = require('./report');
+const { has, resolvable } = require('./peers');
+
+const root = path.join(__dirname, '..');
+const RUNS = Number(process.env.RUNS || 3);
+const SIZES = [
+  { size: 100, messages: Number(process.env.MESSAGES || 1_000_000), partitions: 64 },
+  { size: 1000, messages: Number(process.env.MESSAGES_1K || 150_000), partitions: 64 },
+];
+const rustClient = path.join(root, 'target/release/examples/bench_client');
+// Scratch space for payload files, port files and GNU time's output; removed at the end.
+let tmp;
+const scratch = () => { tmp ??= fs.mkdtempSync(path.join(os.tmpdir(), 'kn-bench-')); return tmp; };
+
+// --- clients: each returns the command for an operation -----------------------------------------
+function payloadFile(size, messages) {
+  const file = path.join(tmp, `payloads-${size}-${messages}.txt`);
+  if (!fs.existsSync(file)) {
+    const line = (i) => String(i).padStart(8, '0').padEnd(size, 'x');
+    const out = fs.openSync(file, 'w');
+    for (let i = 0; i < messages; i += 10000) {
+      fs.writeSync(out, Array.from({ length: Math.min(10000, messages - i) }, (_, j) => `${line(i + j)}\n`).join(''));
+    }
+    fs.closeSync(out);
+  }
+  return file;
+}
+
+const node = (client) => (op) => [process.execPath, [path.join(__dirname, 'clients', client), op]];
+const CLIENTS = [
+  {
+    name: 'kcat',
+    available: has('kcat') || 'not installed (apt-get install kcat)',
+    // Debian's kcat is librdkafka 2.0.2, which cannot parse tansu's ApiVersion reply; the
+    // librdkafka.so.1 that rdkafka-sys builds can (see deps/README.md).
+    env: (broker) => (broker === 'tansu' ? { LD_LIBRARY_PATH: librdkafkaDir() } : {}),
+    command: (op, run) => (op === 'produce'
+      ? ['kcat', ['-P', '-b', run.servers, '-t', run.topic, '-X', 'queue.buffering.max.messages=1000000', '-l', payloadFile(run.size, run.messages)]]
+      // queued.min.messages as high as ours is in effect (see fetch.queue.backoff.ms in the
+      // README): librdkafka 2.0.2 backs off fetching for a second whenever it is reached.
+      : ['kcat', ['-C', '-b', run.servers, '-t', run.topic, '-o', 'beginning', '-c', String(run.messages), '-q', '-X', 'queued.min.messages=1000000']]),
+  },
+  { name: 'kafka-native (Node)', available: true, command: node('kafka-native.js') },
+  { name: 'kafka-native (Rust core)', available: true, command: (op, run) => [rustClient, [op, String(run.messages), String(run.size), String(run.partitions)]] },
+  { name: 'KafkaJS', available: resolvable('kafkajs') || 'not installed', command: node('kafkajs.js') },
+  {
+    name: '@platformatic/kafka',
+    available: resolvable('@platformatic/kafka') || 'not installed',
+    brokers: ['tansu'], // 1.35 rejects the mock cluster's ApiVersions v3 reply without falling back
+    command: node('platformatic.js'),
+  },
+  {
+    name: 'node-rdkafka',
+    available: resolvable('node-rdkafka') || 'not installed (npm run bench -- --with-node-rdkafka builds it, ~4 min)',
+    command: node('node-rdkafka.js'),
+  },
+];
+
+// --- one measurement -------------------------------------------------------------------------
+async function measure(broker, client, op, spec, runIndex) {
+  scratch();
+  const topic = `bench-${runIndex}`;
+  const { child, servers } = await broker.start(tmp, topic, spec.partitions);
+  try {
+    const run = { ...spec, servers, topic };
+    const env = { ...process.env, KAFKA_BROKERS: servers, KAFKA_TOPIC: topic, MESSAGES: String(spec.messages), SIZE: String(spec.size), PARTITIONS: String(spec.partitions), ...(client.env ? client.env(broker.name) : {}) };
+    if (op === 'consume') {
+      const fill = spawnSync(rustClient, ['produce', String(spec.messages), String(spec.size), String(spec.partitions)], { env, encoding: 'utf8' });
+      if (fill.status !== 0) throw new Error(`filling the topic failed: ${fill.stderr}`);
+    }
+    const [cmd, args] = client.command(op, run);
+    const rssFile = path.join(tmp, 'rss');
+    const started = process.hrtime.bigint();
+    const out = spawnSync('/usr/bin/time', ['-o', rssFile, '-f', '%M', cmd, ...args], { env, encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', client.name === 'kcat' ? 'ignore' : 'pipe', 'pipe'], timeout: 120000 });
+    const wall = Number(process.hrtime.bigint() - started) / 1e9;
+    if (out.status !== 0) throw new Error(`${client.name} ${op} failed (${out.status ?? out.signal}): ${(out.stderr || '').slice(-500)}`);
+    const result = client.name === 'kcat' ? { seconds: wall } : JSON.parse(out.stdout.trim().split('\n').pop());
+    return { ...result, msgs: (result.counted ?? spec.messages) / result.seconds, rss_mb: Number(fs.readFileSync(rssFile, 'utf8').trim().split('\n').pop()) / 1024 };
+  } finally {
+    await stopBroker(child);
+  }
+}
+
+async function throughput() {
+  scratch();
+  spawnSync('cargo', ['build', '-q', '--release', '-p', 'kafka-native', '--example', 'bench_client'], { cwd: root, stdio: 'inherit' });
+  const notes = [];
+  for (const c of CLIENTS) if (c.available !== true) notes.push(`${c.name}: skipped, ${c.available}.`);
+  for (const b of BROKERS) if (!b.available) notes.push(`${b.name}: skipped, not installed (deps/tansu/install).`);
+  const rows = [];
+  for (const broker of BROKERS.filter((b) => b.available)) {
+    for (const spec of SIZES) {
+      for (const op of ['produce', 'consume']) {
+        const clients = CLIENTS.filter((c) => c.available === true && (!c.brokers || c.brokers.includes(broker.name)));
+        const results = new Map(clients.map((c) => [c, []]));
+        for (let r = 0; r < RUNS; r++) {
+          for (const client of clients) {
+            try {
+              results.get(client).push(await measure(broker, client, op, spec, r));
+            } catch (e) {
+              notes.push(`${client.name} ${op} ${spec.size} B on ${broker.name}, run ${r + 1}: ${e.message.split('\n')[0]}`);
+            }
+          }
+        }
+        const pick = (c, key) => median(results.get(c).map((x) => x[key]));
+        const kcat = clients.find((c) => c.name === 'kcat');
+        for (const client of clients) {
+          const msgs = pick(client, 'msgs');
+          const row = {
+            broker: broker.name, size: spec.size, messages: spec.messages, op, client: client.name, msgs,
+            mbs: msgs && (msgs * spec.size) / 1e6,
+            vsKcat: kcat && msgs && pick(kcat, 'msgs') ? msgs / pick(kcat, 'msgs') : undefined,
+            rss: pick(client, 'rss_mb'),
+            send: pick(client, 'send_ms_median'),
+            eld: pick(client, 'eld_max_ms'),
+            runs: results.get(client).map((x) => Math.round(x.msgs / 1000)),
+          };
+          rows.push(row);
+          console.error(`${row.broker} ${row.size} B ${row.op} ${row.client}: ${fmt(row.msgs / 1000)}k msgs/s (${row.runs.join('k, ')}k) rss ${fmt(row.rss)} MB`);
+        }
+      }
+    }
+  }
+  const table = [
+    '| broker | msg size | op | client | msgs/s | MB/s | × kcat | peak RSS MB | send() of 10k, ms | event-loop max delay, ms |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.broker} | ${r.size} B × ${r.messages / 1000}k | ${r.op} | ${r.client} | ${fmt(r.msgs / 1000)}k | ${fmt(r.mbs, 1)} | ${fmt(r.vsKcat, 2)} | ${fmt(r.rss)} | ${fmt(r.send, 2)} | ${fmt(r.eld, 1)} |`),
+  ].join('\n');
+  const report = [
+    `Medians of ${RUNS} runs, ${new Date().toISOString().slice(0, 10)}, ${machine()}.`,
+    `Command: \`npm run bench -- throughput\` (RUNS=${RUNS}).`,
+    '',
+    table,
+    '',
+    ...notes.map((n) => `- ${n}`),
+  ].join('\n');
+  console.log(report);
+  // Only a full run (RUNS not overridden) replaces the table.
+  if (process.env.RUNS === undefined) writeSection('bench', report);
+  fs.rmSync(tmp, { recursive: true, force: true });
+  tmp = undefined;
+}
+
+// One measurement with this package's Node client and extra options (SETTINGS, see
+// clients/kafka-native.js), for the latency benchmark's bulk figures.
+function measureNode(broker, op, spec, runIndex, settings) {
+  const client = { ...CLIENTS.find((c) => c.name === 'kafka-native (Node)'), env: () => ({ SETTINGS: JSON.stringify(settings) }) };
+  return measure(broker, client, op, spec, runIndex).finally(() => {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    tmp = undefined;
+  });
+}
+
+module.exports = { throughput, measureNode };
