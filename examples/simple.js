@@ -18,7 +18,10 @@ async function main() {
   const total = 20;
   const offset_directory = fs.mkdtempSync(path.join(os.tmpdir(), 'kafka-offsets-'));
 
-  const producer = new Producer({ broker });
+  // Low-latency settings: send at once instead of lingering up to 250 ms to fill a batch, and
+  // let the broker hold an empty fetch for at most 5 ms (the MockCluster answers one only after
+  // that wait, so on it this is the latency; see the README's Latency section).
+  const producer = new Producer({ broker, queue_buffering_max_ms: 0 });
   const npartitions = await producer.partition_count(topic);
   console.log(`topic ${topic} has ${npartitions} partitions`);
   for (let i = 0; i < total; i++) {
@@ -34,6 +37,7 @@ async function main() {
     broker,
     topic,
     offset_directory,
+    fetch_wait_max_ms: 5,
     receive_callback(data) {
       for (const m of data.messages) {
         console.log('message:', m.topic, m.partition, m.offset, m.payload);
