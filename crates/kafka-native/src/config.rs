@@ -1,14 +1,26 @@
-//! librdkafka properties: typed options end here as string key/value pairs.
+//! Configuration shared by every client: librdkafka's properties ([`ClientConfig`]) and the
+//! typed options every client has ([`ClientOptions`]). Defaults and the checks that need no
+//! broker live here and in each client's config; the JavaScript layer only checks JS types.
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use crate::error::KafkaError;
+use crate::events::{default_log, LogHandler, LogRecord};
 use crate::native::{NativeConf, NativeTopicConf};
 
-/// Properties for one librdkafka client, applied in order (a later value for a key wins).
+/// librdkafka properties, global and per topic, applied in order (a later value for a key wins).
 ///
+/// Usable on its own to check properties before any client exists, and given to any client's
+/// config with `.properties(...)`:
 /// ```
-/// let mut config = kafka_native::ClientConfig::new();
-/// config.set("bootstrap.servers", "localhost:9092").set_topic("acks", "all");
-/// assert!(config.get("bootstrap.servers").is_some());
+/// use kafka_native::{ClientConfig, ProducerConfig};
+/// let mut properties = ClientConfig::new();
+/// properties.set("linger.ms", "5").set_topic("acks", "all");
+/// properties.validate()?;
+/// let config = ProducerConfig::new("localhost:9092").properties(&properties);
+/// assert_eq!(config.client_config().get("linger.ms"), Some("5"));
+/// # Ok::<(), kafka_native::KafkaError>(())
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct ClientConfig {
@@ -33,22 +45,28 @@ impl ClientConfig {
         self
     }
 
+    /// Appends `other`'s properties after these, so its values win.
+    pub fn extend(&mut self, other: &ClientConfig) -> &mut Self {
+        self.properties.extend(other.properties.iter().cloned());
+        self.topic_properties
+            .extend(other.topic_properties.iter().cloned());
+        self
+    }
+
     /// The last value set for a global property.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.properties
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        last(&self.properties, key)
     }
 
     /// The last value set for a topic property.
     pub fn get_topic(&self, key: &str) -> Option<&str> {
-        self.topic_properties
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        last(&self.topic_properties, key)
+    }
+
+    /// Whether librdkafka accepts every key and value; a bad one is reported with librdkafka's
+    /// own text and the key.
+    pub fn validate(&self) -> Result<(), KafkaError> {
+        self.to_native().map(drop)
     }
 
     /// Builds librdkafka's conf; a bad key or value fails with librdkafka's text and the key.
@@ -64,6 +82,149 @@ impl ClientConfig {
         conf.set_default_topic_conf(topic_conf);
         Ok(conf)
     }
+}
+
+fn last<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The default of [`ClientOptions::statistics_interval`]: kafka-native's 5 s.
+pub const DEFAULT_STATISTICS_INTERVAL: Duration = Duration::from_secs(5);
+
+/// What every client is configured with. Each client's config holds one as `client`, with
+/// builder methods for each field.
+#[derive(Clone)]
+pub struct ClientOptions {
+    /// `bootstrap.servers`, e.g. `localhost:9092`.
+    pub brokers: String,
+    /// `statistics.interval.ms`; zero turns stats off. Default 5 s.
+    pub statistics_interval: Duration,
+    /// librdkafka properties applied after the typed options (kafka-native's `driver_options`
+    /// and `topic_options`). They may not set the brokers, which are `brokers`.
+    pub properties: ClientConfig,
+    /// librdkafka's logs and client errors; without one, warnings and errors go to stderr.
+    pub on_log: Option<LogHandler>,
+}
+
+/// librdkafka's names for the broker list, which only [`ClientOptions::brokers`] sets.
+const BROKER_PROPERTIES: [&str; 2] = ["bootstrap.servers", "metadata.broker.list"];
+
+impl ClientOptions {
+    pub fn new(brokers: impl Into<String>) -> Self {
+        ClientOptions {
+            brokers: brokers.into(),
+            statistics_interval: DEFAULT_STATISTICS_INTERVAL,
+            properties: ClientConfig::new(),
+            on_log: None,
+        }
+    }
+
+    /// The checks that need no broker; errors name the option.
+    pub fn validate(&self) -> Result<(), KafkaError> {
+        if self.brokers.trim().is_empty() {
+            return Err(KafkaError::invalid("broker", "is required"));
+        }
+        if let Some(key) = BROKER_PROPERTIES
+            .into_iter()
+            .find(|key| self.properties.get(key).is_some())
+        {
+            return Err(KafkaError::invalid(
+                "driver_options",
+                format!("must not set {key:?}: the broker option gives the brokers"),
+            ));
+        }
+        let interval = self.statistics_interval.as_millis();
+        if interval > 86_400_000 {
+            return Err(KafkaError::invalid(
+                "statistics_interval_ms",
+                format!("must be at most 86400000 (a day), got {interval}"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The properties every client starts from; `typed` adds the client's own typed options,
+    /// then the user's properties are applied, so they win.
+    pub(crate) fn client_config(&self, typed: impl FnOnce(&mut ClientConfig)) -> ClientConfig {
+        let mut config = ClientConfig::new();
+        config
+            .set("bootstrap.servers", &self.brokers)
+            .set("client.id", "kafka-native")
+            .set(
+                "statistics.interval.ms",
+                self.statistics_interval.as_millis().to_string(),
+            )
+            // Logs become events on the main queue, served by the kn-events thread.
+            .set("log.queue", "true");
+        typed(&mut config);
+        config.extend(&self.properties);
+        config
+    }
+
+    /// Where logs go: the handler, or stderr for warnings and errors.
+    pub(crate) fn logger(&self) -> LogHandler {
+        self.on_log.clone().unwrap_or_else(|| Arc::new(default_log))
+    }
+}
+
+/// The builder methods of [`ClientOptions`], for a config type with a `client` field.
+macro_rules! client_option_setters {
+    () => {
+        /// `statistics.interval.ms`; zero turns stats off. Default 5 s.
+        pub fn statistics_interval(mut self, interval: std::time::Duration) -> Self {
+            self.client.statistics_interval = interval;
+            self
+        }
+
+        /// Any librdkafka global property (kafka-native's `driver_options`).
+        pub fn driver_option(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+            self.client.properties.set(key, value);
+            self
+        }
+
+        /// Any librdkafka topic property (kafka-native's `topic_options`).
+        pub fn topic_option(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+            self.client.properties.set_topic(key, value);
+            self
+        }
+
+        /// Adds librdkafka properties, applied after the typed options.
+        pub fn properties(mut self, properties: &$crate::ClientConfig) -> Self {
+            self.client.properties.extend(properties);
+            self
+        }
+
+        /// Receives librdkafka's logs and client errors (default: warnings and errors to stderr).
+        pub fn on_log(mut self, f: impl Fn(&$crate::LogRecord) + Send + Sync + 'static) -> Self {
+            self.client.on_log = Some(std::sync::Arc::new(f));
+            self
+        }
+    };
+}
+pub(crate) use client_option_setters;
+
+/// Logs `message` as an error through `log`, under `facility`.
+pub(crate) fn log_error(log: &LogHandler, facility: &str, message: String) {
+    log(&LogRecord {
+        level: 3,
+        facility: facility.into(),
+        message,
+        error: None,
+    })
+}
+
+/// Logs `message` as a warning through `log`, under `facility`.
+pub(crate) fn log_warning(log: &LogHandler, facility: &str, message: String) {
+    log(&LogRecord {
+        level: 4,
+        facility: facility.into(),
+        message,
+        error: None,
+    })
 }
 
 /// Kafka's rule for topic names: `[a-zA-Z0-9._-]`, 1 to 249 characters, not `.` or `..`.

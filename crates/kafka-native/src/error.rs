@@ -27,10 +27,21 @@ pub enum KafkaError {
     },
     /// `stop()` ran out of time with messages still undelivered.
     StopTimedOut { undelivered: usize },
+    /// Messages the producer enqueued were not delivered (each failure was also reported to the
+    /// delivery report handler and logged).
+    Undelivered {
+        failed: u64,
+        errors: Vec<crate::producer::DeliveryErrorCount>,
+    },
     /// `stop()` ran out of time waiting for the handler to settle the batch in flight.
     SettleTimedOut { waited: std::time::Duration },
     /// A file or directory could not be read or written.
     Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The consumer's offset directory cannot be created or written.
+    OffsetDirectory {
         path: PathBuf,
         source: std::io::Error,
     },
@@ -93,11 +104,22 @@ impl fmt::Display for KafkaError {
                     "stop timed out with {undelivered} message(s) still undelivered"
                 )
             }
+            KafkaError::Undelivered { failed, errors } => {
+                write!(f, "{failed} message(s) were not delivered:")?;
+                for (i, e) in errors.iter().enumerate() {
+                    let sep = if i == 0 { "" } else { "," };
+                    write!(f, "{sep} {} × {} ({})", e.count, e.name, e.message)?;
+                }
+                Ok(())
+            }
             KafkaError::SettleTimedOut { waited } => write!(
                 f,
                 "stop timed out after {waited:?} waiting for the batch in flight to settle; its offsets are not recorded yet"
             ),
             KafkaError::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            KafkaError::OffsetDirectory { path, source } => {
+                write!(f, "offset_directory {}: {source}", path.display())
+            }
             KafkaError::CorruptOffsetFile { path, content } => {
                 write!(
                     f,
@@ -113,7 +135,9 @@ impl fmt::Display for KafkaError {
 impl std::error::Error for KafkaError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            KafkaError::Io { source, .. } => Some(source),
+            KafkaError::Io { source, .. } | KafkaError::OffsetDirectory { source, .. } => {
+                Some(source)
+            }
             _ => None,
         }
     }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use crate::connection::BrokerErrors;
 use crate::error::ErrorCode;
 use crate::native::{error_name, Event, MessageView, NativeQueue};
 
@@ -27,6 +28,19 @@ pub struct LogRecord {
     pub error: Option<ErrorCode>,
 }
 
+impl LogRecord {
+    /// The logger method for this record: `error` (levels 0-3), `warn` (4), `info` (5-6) or
+    /// `debug` (7). The one place this mapping lives; the Node binding passes it on.
+    pub fn severity(&self) -> &'static str {
+        match self.level {
+            ..=3 => "error",
+            4 => "warn",
+            5 | 6 => "info",
+            _ => "debug",
+        }
+    }
+}
+
 /// Receives a log record or client error.
 pub type LogHandler = Arc<dyn Fn(&LogRecord) + Send + Sync>;
 
@@ -35,19 +49,10 @@ pub(crate) fn default_log(record: &LogRecord) {
     if record.level <= 4 {
         eprintln!(
             "kafka-native {} [{}]: {}",
-            level_name(record.level),
+            record.severity(),
             record.facility,
             record.message
         );
-    }
-}
-
-pub(crate) fn level_name(level: LogLevel) -> &'static str {
-    match level {
-        0..=3 => "error",
-        4 => "warn",
-        5 | 6 => "info",
-        _ => "debug",
     }
 }
 
@@ -60,7 +65,9 @@ pub(crate) trait EventSink: Send + 'static {
     fn burst_done(&mut self) {}
 }
 
-/// A running `kn-events` thread; stopping drains what is left in the queue first.
+/// A running `kn-events` thread; stopping drains what is left in the queue first. Client errors
+/// go through the client's [`BrokerErrors`] on their way to the sink, which keeps repeated
+/// connection errors from being logged again and again.
 pub(crate) struct EventsThread {
     stop: Arc<AtomicBool>,
     queue: Arc<NativeQueue>,
@@ -68,7 +75,11 @@ pub(crate) struct EventsThread {
 }
 
 impl EventsThread {
-    pub(crate) fn spawn(queue: NativeQueue, mut sink: impl EventSink) -> std::io::Result<Self> {
+    pub(crate) fn spawn(
+        queue: NativeQueue,
+        brokers: Arc<BrokerErrors>,
+        mut sink: impl EventSink,
+    ) -> std::io::Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
         let queue = Arc::new(queue);
         let handle = std::thread::Builder::new()
@@ -78,10 +89,10 @@ impl EventsThread {
                 let queue = queue.clone();
                 move || {
                     while !stop.load(Ordering::Acquire) {
-                        serve_burst(&queue, &mut sink, POLL_INTERVAL);
+                        serve_burst(&queue, &brokers, &mut sink, POLL_INTERVAL);
                     }
                     // Drain: events already queued (e.g. the last delivery reports) still reach the sink.
-                    while serve_burst(&queue, &mut sink, Duration::ZERO) > 0 {}
+                    while serve_burst(&queue, &brokers, &mut sink, Duration::ZERO) > 0 {}
                 }
             })?;
         Ok(EventsThread {
@@ -108,7 +119,12 @@ impl Drop for EventsThread {
 }
 
 /// Handles events until the queue is empty or a burst is long enough; returns how many.
-fn serve_burst(queue: &NativeQueue, sink: &mut impl EventSink, first_wait: Duration) -> usize {
+fn serve_burst(
+    queue: &NativeQueue,
+    brokers: &BrokerErrors,
+    sink: &mut impl EventSink,
+    first_wait: Duration,
+) -> usize {
     let mut handled = 0;
     let mut wait = first_wait;
     while handled < MAX_EVENTS_PER_BURST {
@@ -133,6 +149,10 @@ fn serve_burst(queue: &NativeQueue, sink: &mut impl EventSink, first_wait: Durat
                 message,
                 fatal,
             } => {
+                let name = error_name(code);
+                let Some(message) = brokers.record(code.into(), &name, &message) else {
+                    continue; // the same connection error, logged a moment ago
+                };
                 let message = if fatal {
                     format!("fatal: {message}")
                 } else {
@@ -140,7 +160,7 @@ fn serve_burst(queue: &NativeQueue, sink: &mut impl EventSink, first_wait: Durat
                 };
                 sink.log(LogRecord {
                     level: 3,
-                    facility: format!("ERROR {}", error_name(code)),
+                    facility: format!("ERROR {name}"),
                     message,
                     error: Some(code.into()),
                 })

@@ -8,6 +8,7 @@
 //! All `unsafe` code lives in the private `native` module.
 
 mod config;
+mod connection;
 mod consumer;
 mod error;
 mod events;
@@ -16,10 +17,10 @@ mod mock_cluster;
 mod native;
 mod producer;
 
-pub use config::{validate_topic_name, ClientConfig};
+pub use config::{validate_topic_name, ClientConfig, ClientOptions, DEFAULT_STATISTICS_INTERVAL};
 pub use consumer::{
-    BatchHandler, Consumer, ConsumerConfig, ConsumerStats, ConsumerStatsHandler, Message,
-    OffsetDirectory, OffsetStore, ReceivedBatch, StartOffset, DEFAULT_FETCH_WAIT_MAX,
+    BatchError, BatchHandler, Consumer, ConsumerConfig, ConsumerStats, ConsumerStatsHandler,
+    Message, OffsetDirectory, OffsetStore, ReceivedBatch, StartOffset, DEFAULT_FETCH_WAIT_MAX,
 };
 pub use error::{ErrorCode, KafkaError};
 pub use events::{LogHandler, LogLevel, LogRecord};

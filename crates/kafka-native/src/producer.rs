@@ -9,9 +9,13 @@ use parking_lot::{Mutex, RwLock};
 use rdkafka_sys as rdsys;
 use rdsys::rd_kafka_resp_err_t as resp;
 
-use crate::config::{validate_topic_name, ClientConfig};
+use crate::config::{
+    client_option_setters, log_error, log_warning, validate_topic_name, ClientConfig, ClientOptions,
+};
+use crate::connection::BrokerErrors;
 use crate::error::{ErrorCode, KafkaError};
-use crate::events::{default_log, EventSink, EventsThread, LogHandler, LogRecord};
+use crate::events::{EventSink, EventsThread, LogHandler, LogRecord};
+use crate::metadata::Retry;
 use crate::native::client::ClientKind;
 use crate::native::{error_description, error_name, MessageView, NativeClient, NativeTopic};
 
@@ -36,45 +40,33 @@ pub type MessageDeliveryHandler = Arc<dyn Fn(Vec<MessageDelivery>) + Send + Sync
 /// ```
 #[derive(Clone)]
 pub struct ProducerConfig {
-    /// `bootstrap.servers`, e.g. `localhost:9092`.
-    pub brokers: String,
-    /// `statistics.interval.ms`; zero turns stats off. Default 5 s.
-    pub statistics_interval: Duration,
+    /// The brokers, stats interval, librdkafka properties and logger.
+    pub client: ClientOptions,
     /// `queue.buffering.max.messages`: messages held locally before `send` stops enqueuing. Default 500,000.
     pub queue_buffering_max_messages: u32,
     /// `queue.buffering.max.ms`: how long to wait to fill a batch. Default 250 ms.
     pub queue_buffering_max: Duration,
-    /// Any librdkafka global property, applied after the typed options (kafka-native's `driver_options`).
-    pub driver_options: Vec<(String, String)>,
-    /// Any librdkafka topic property (kafka-native's `topic_options`).
-    pub topic_options: Vec<(String, String)>,
+    /// How long `partition_count` waits for an answer by default. 10 s.
+    pub metadata_timeout: Duration,
     pub on_stats: Option<StatsHandler>,
     pub on_delivery_report: Option<DeliveryReportHandler>,
     pub on_message_delivery: Option<MessageDeliveryHandler>,
-    /// librdkafka's logs and client errors; without one, warnings and errors go to stderr.
-    pub on_log: Option<LogHandler>,
 }
 
 impl ProducerConfig {
     pub fn new(brokers: impl Into<String>) -> Self {
         ProducerConfig {
-            brokers: brokers.into(),
-            statistics_interval: Duration::from_millis(5000),
+            client: ClientOptions::new(brokers),
             queue_buffering_max_messages: 500_000,
             queue_buffering_max: Duration::from_millis(250),
-            driver_options: Vec::new(),
-            topic_options: Vec::new(),
+            metadata_timeout: Duration::from_secs(10),
             on_stats: None,
             on_delivery_report: None,
             on_message_delivery: None,
-            on_log: None,
         }
     }
 
-    pub fn statistics_interval(mut self, interval: Duration) -> Self {
-        self.statistics_interval = interval;
-        self
-    }
+    client_option_setters!();
 
     pub fn queue_buffering_max_messages(mut self, max: u32) -> Self {
         self.queue_buffering_max_messages = max;
@@ -83,16 +75,6 @@ impl ProducerConfig {
 
     pub fn queue_buffering_max(mut self, max: Duration) -> Self {
         self.queue_buffering_max = max;
-        self
-    }
-
-    pub fn driver_option(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.driver_options.push((key.into(), value.into()));
-        self
-    }
-
-    pub fn topic_option(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.topic_options.push((key.into(), value.into()));
         self
     }
 
@@ -117,37 +99,43 @@ impl ProducerConfig {
         self
     }
 
-    pub fn on_log(mut self, f: impl Fn(&LogRecord) + Send + Sync + 'static) -> Self {
-        self.on_log = Some(Arc::new(f));
-        self
+    /// Checks the options that need no broker; errors name the option.
+    pub fn validate(&self) -> Result<(), KafkaError> {
+        self.client.validate()?;
+        if self.queue_buffering_max_messages == 0
+            || self.queue_buffering_max_messages > i32::MAX as u32
+        {
+            return Err(KafkaError::invalid(
+                "queue_buffering_max_messages",
+                format!(
+                    "must be between 1 and 2147483647, got {}",
+                    self.queue_buffering_max_messages
+                ),
+            ));
+        }
+        let linger = self.queue_buffering_max.as_millis();
+        if linger > 900_000 {
+            return Err(KafkaError::invalid(
+                "queue_buffering_max_ms",
+                format!("must be at most 900000 (15 minutes), got {linger}"),
+            ));
+        }
+        Ok(())
     }
 
     /// The librdkafka properties these options stand for.
     pub fn client_config(&self) -> ClientConfig {
-        let mut config = ClientConfig::new();
-        config
-            .set("bootstrap.servers", &self.brokers)
-            .set("client.id", "kafka-native")
-            .set(
-                "statistics.interval.ms",
-                self.statistics_interval.as_millis().to_string(),
-            )
-            .set(
-                "queue.buffering.max.messages",
-                self.queue_buffering_max_messages.to_string(),
-            )
-            .set(
-                "queue.buffering.max.ms",
-                self.queue_buffering_max.as_millis().to_string(),
-            )
-            .set("log.queue", "true");
-        for (key, value) in &self.driver_options {
-            config.set(key, value);
-        }
-        for (key, value) in &self.topic_options {
-            config.set_topic(key, value);
-        }
-        config
+        self.client.client_config(|config| {
+            config
+                .set(
+                    "queue.buffering.max.messages",
+                    self.queue_buffering_max_messages.to_string(),
+                )
+                .set(
+                    "queue.buffering.max.ms",
+                    self.queue_buffering_max.as_millis().to_string(),
+                );
+        })
     }
 }
 
@@ -235,8 +223,19 @@ struct ProducerInner {
     /// Messages enqueued and not yet reported delivered or failed (may dip below zero for a
     /// moment: a report can be counted before its send is).
     in_flight: Arc<AtomicI64>,
+    /// Every message that was not delivered, by error; `stop()` fails when there is any.
+    failures: Arc<Mutex<Failures>>,
+    brokers: Arc<BrokerErrors>,
+    metadata_timeout: Duration,
     topics: Mutex<HashMap<String, Arc<NativeTopic>>>,
     client: Arc<NativeClient>,
+}
+
+/// The messages a producer failed to deliver over its life, counted per error.
+#[derive(Default)]
+struct Failures {
+    failed: u64,
+    errors: Vec<DeliveryErrorCount>,
 }
 
 impl Drop for ProducerInner {
@@ -249,6 +248,7 @@ impl Drop for ProducerInner {
 
 impl Producer {
     pub fn new(config: ProducerConfig) -> Result<Self, KafkaError> {
+        config.validate()?;
         let mut conf = config.client_config().to_native()?;
         conf.enable_events(
             rdsys::RD_KAFKA_EVENT_DR
@@ -259,21 +259,31 @@ impl Producer {
         let client = Arc::new(NativeClient::new(ClientKind::Producer, conf)?);
         client.route_logs_to_main_queue()?;
         let in_flight = Arc::new(AtomicI64::new(0));
+        let failures = Arc::new(Mutex::new(Failures::default()));
+        let brokers = Arc::new(BrokerErrors::default());
+        let metadata_timeout = config.metadata_timeout;
         let sink = ProducerEvents {
             client: client.clone(),
             in_flight: in_flight.clone(),
+            failures: failures.clone(),
             report: DeliveryReport::default(),
+            failed_where: Vec::new(),
+            log: config.client.logger(),
             config,
         };
-        let events = EventsThread::spawn(client.main_queue(), sink).map_err(|e| {
-            KafkaError::ClientCreation {
-                message: format!("could not start the events thread: {e}"),
-            }
-        })?;
+        let events =
+            EventsThread::spawn(client.main_queue(), brokers.clone(), sink).map_err(|e| {
+                KafkaError::ClientCreation {
+                    message: format!("could not start the events thread: {e}"),
+                }
+            })?;
         Ok(Producer {
             inner: RwLock::new(Some(ProducerInner {
                 events,
                 in_flight,
+                failures,
+                brokers,
+                metadata_timeout,
                 topics: Mutex::new(HashMap::new()),
                 client,
             })),
@@ -355,38 +365,66 @@ impl Producer {
     }
 
     /// The topic's partition count from broker metadata, retrying while the topic is being
-    /// auto-created or has no leader yet, until `timeout`.
+    /// auto-created or has no leader yet, until `timeout`. Fails at once, with librdkafka's
+    /// reason, when no broker can be reached for a reason waiting cannot clear (a name that
+    /// does not resolve, say).
     pub fn partition_count(&self, topic: &str, timeout: Duration) -> Result<usize, KafkaError> {
         validate_topic_name(topic)?;
-        let (client, rkt) = {
+        let (client, rkt, brokers) = {
             let guard = self.inner.read();
             let inner = guard.as_ref().ok_or(KafkaError::Stopped)?;
-            (inner.client.clone(), topic_handle(inner, topic)?)
+            (
+                inner.client.clone(),
+                topic_handle(inner, topic)?,
+                inner.brokers.clone(),
+            )
         };
-        crate::metadata::partition_count(&client, &rkt, topic, timeout, true)
+        let retry = Retry {
+            what: &format!("partition count of topic {topic:?}"),
+            timeout,
+            brokers: &brokers,
+        };
+        crate::metadata::partition_count(&client, &rkt, topic, &retry, true)
+    }
+
+    /// [`Producer::partition_count`] with the config's `metadata_timeout`.
+    pub fn partition_count_default(&self, topic: &str) -> Result<usize, KafkaError> {
+        let timeout = match self.inner.read().as_ref() {
+            Some(inner) => inner.metadata_timeout,
+            None => return Err(KafkaError::Stopped),
+        };
+        self.partition_count(topic, timeout)
     }
 
     /// Waits until every enqueued message is delivered or has failed (at most `timeout`), then
-    /// stops the events thread and destroys the client. If time runs out, the messages left are
-    /// failed, reported to the delivery report handler, and counted in `StopTimedOut`.
-    /// A second call returns `Ok`.
+    /// stops the events thread and destroys the client. Fails when any message this producer
+    /// enqueued was not delivered: `StopTimedOut` when time ran out (the messages left are
+    /// failed and reported to the delivery report handler), else `Undelivered` with the count
+    /// per error. A second call returns `Ok`.
     pub fn stop(&self, timeout: Duration) -> Result<(), KafkaError> {
-        // Counted from our own tally of sends and delivery reports, not the out-queue length:
-        // that also counts events (logs, errors) the events thread has not served yet.
-        let delivered = match self.inner.read().as_ref() {
+        let drained = match self.inner.read().as_ref() {
             Some(inner) => inner.client.flush(timeout) == resp::RD_KAFKA_RESP_ERR_NO_ERROR,
             None => return Ok(()),
         };
         let Some(inner) = self.inner.write().take() else {
             return Ok(());
         };
+        // Counted from our own tally of sends and delivery reports, not the out-queue length:
+        // that also counts events (logs, errors) the events thread has not served yet.
         let undelivered = inner.in_flight.load(Ordering::Acquire).max(1) as usize;
-        drop(inner);
-        if delivered {
-            Ok(())
-        } else {
-            Err(KafkaError::StopTimedOut { undelivered })
+        let failures = inner.failures.clone();
+        drop(inner); // purges what is left and serves the last delivery reports
+        if !drained {
+            return Err(KafkaError::StopTimedOut { undelivered });
         }
+        let failures = std::mem::take(&mut *failures.lock());
+        if failures.failed > 0 {
+            return Err(KafkaError::Undelivered {
+                failed: failures.failed,
+                errors: failures.errors,
+            });
+        }
+        Ok(())
     }
 
     /// Runs one send on the topic's handle and counts what it enqueued as in flight.
@@ -463,12 +501,31 @@ fn refuse_if_nothing_enqueued(
     })
 }
 
-/// Runs on `kn-events`: aggregates delivery reports, parses stats, forwards logs.
+/// Runs on `kn-events`: aggregates delivery reports, keeps and logs failures, parses stats,
+/// forwards logs.
 struct ProducerEvents {
     client: Arc<NativeClient>,
     in_flight: Arc<AtomicI64>,
+    failures: Arc<Mutex<Failures>>,
     report: DeliveryReport,
+    /// Where this burst's failures went: error, topic, partition, count (for the log).
+    failed_where: Vec<(resp, String, i32, u64)>,
+    log: LogHandler,
     config: ProducerConfig,
+}
+
+/// Adds one failure with `code` to a count per error.
+fn count_error(counts: &mut Vec<DeliveryErrorCount>, code: resp, n: u64) {
+    let code_id: ErrorCode = code.into();
+    match counts.iter_mut().find(|c| c.code == code_id) {
+        Some(c) => c.count += n,
+        None => counts.push(DeliveryErrorCount {
+            code: code_id,
+            name: error_name(code),
+            message: error_description(code),
+            count: n,
+        }),
+    }
 }
 
 impl EventSink for ProducerEvents {
@@ -480,20 +537,15 @@ impl EventSink for ProducerEvents {
                 None => self.report.delivered += 1,
                 Some(code) => {
                     self.report.errors += 1;
-                    let code_id: ErrorCode = code.into();
+                    count_error(&mut self.report.error_counts, code, 1);
+                    let partition = m.partition();
                     match self
-                        .report
-                        .error_counts
+                        .failed_where
                         .iter_mut()
-                        .find(|c| c.code == code_id)
+                        .find(|(c, _, p, _)| *c == code && *p == partition)
                     {
-                        Some(c) => c.count += 1,
-                        None => self.report.error_counts.push(DeliveryErrorCount {
-                            code: code_id,
-                            name: error_name(code),
-                            message: error_description(code),
-                            count: 1,
-                        }),
+                        Some(entry) => entry.3 += 1,
+                        None => self.failed_where.push((code, m.topic_name(), partition, 1)),
                     }
                 }
             }
@@ -522,20 +574,12 @@ impl EventSink for ProducerEvents {
                 send_queue_length: self.client.out_queue_len(),
                 rdkafka_stats,
             }),
-            Err(e) => self.log(LogRecord {
-                level: 4,
-                facility: "STATS".into(),
-                message: format!("unparsable stats JSON: {e}"),
-                error: None,
-            }),
+            Err(e) => log_warning(&self.log, "STATS", format!("unparsable stats JSON: {e}")),
         }
     }
 
     fn log(&mut self, record: LogRecord) {
-        match &self.config.on_log {
-            Some(on_log) => on_log(&record),
-            None => default_log(&record),
-        }
+        (self.log)(&record)
     }
 
     fn burst_done(&mut self) {
@@ -543,6 +587,28 @@ impl EventSink for ProducerEvents {
             return;
         }
         let report = std::mem::take(&mut self.report);
+        if report.errors > 0 {
+            let mut failures = self.failures.lock();
+            failures.failed += report.errors;
+            for c in &report.error_counts {
+                match failures.errors.iter_mut().find(|f| f.code == c.code) {
+                    Some(f) => f.count += c.count,
+                    None => failures.errors.push(c.clone()),
+                }
+            }
+            drop(failures);
+            // Every failure is logged, with or without a delivery report handler.
+            for (code, topic, partition, count) in std::mem::take(&mut self.failed_where) {
+                log_error(
+                    &self.log,
+                    &format!("DELIVERY {}", error_name(code)),
+                    format!(
+                        "{count} message(s) to {topic}/{partition} not delivered: {}",
+                        error_description(code)
+                    ),
+                );
+            }
+        }
         if let Some(on_report) = &self.config.on_delivery_report {
             on_report(report);
         }

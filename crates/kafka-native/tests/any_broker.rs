@@ -6,11 +6,14 @@
 use std::collections::BTreeMap;
 use std::process::Command;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kafka_native::testing::read_partition;
 use kafka_native::{Consumer, ConsumerConfig, MockCluster, Producer, ProducerConfig, Record};
 use parking_lot::Mutex;
+
+mod common;
+use common::wait_for;
 
 enum TestCluster {
     Mock(MockCluster),
@@ -52,14 +55,6 @@ impl TestCluster {
             }
         }
         name
-    }
-}
-
-fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
     }
 }
 

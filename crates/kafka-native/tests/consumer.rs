@@ -7,21 +7,19 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kafka_native::{
-    api_key, Consumer, ConsumerConfig, ConsumerStats, ErrorCode, KafkaError, MockCluster, Producer,
-    ProducerConfig, StartOffset,
+    api_key, BatchError, Consumer, ConsumerConfig, ConsumerStats, ErrorCode, KafkaError,
+    MockCluster, Producer, ProducerConfig, ReceivedBatch, StartOffset,
 };
 use parking_lot::Mutex;
+
+mod common;
+use common::{numbered, wait_for, Logs};
 
 /// (partition, offset, payload) of every message a consumer was handed.
 type Seen = Arc<Mutex<Vec<(i32, i64, String)>>>;
 
 fn produce(cluster: &MockCluster, topic: &str, partition: i32, payloads: &[String]) {
-    let producer = Producer::new(ProducerConfig::new(cluster.bootstrap_servers())).unwrap();
-    assert_eq!(
-        producer.send(topic, partition, payloads).unwrap().enqueued,
-        payloads.len()
-    );
-    producer.stop(Duration::from_secs(20)).unwrap();
+    common::produce(&cluster.bootstrap_servers(), topic, partition, payloads)
 }
 
 fn recording_consumer(config: ConsumerConfig) -> (Consumer, Seen) {
@@ -40,14 +38,6 @@ fn recording_consumer(config: ConsumerConfig) -> (Consumer, Seen) {
     })
     .unwrap();
     (consumer, seen)
-}
-
-fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 fn offset_file(dir: &Path, topic: &str, partition: i32) -> Option<String> {
@@ -249,46 +239,67 @@ fn a_failing_handler_still_records_its_offsets() {
 
 #[test]
 fn pause_stops_deliveries_and_resume_carries_on() {
+    // A witness consumer, never paused, reads the same partitions. Once it has had two rounds of
+    // messages, a consumer whose pause did nothing would have had the first: no sleeps needed.
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic("paused", 2, 1).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let (consumer, seen) = recording_consumer(
-        ConsumerConfig::new(cluster.bootstrap_servers(), "paused").offset_directory(dir.path()),
-    );
+    let config =
+        || ConsumerConfig::new(cluster.bootstrap_servers(), "paused").without_offset_directory();
+    let (consumer, seen) = recording_consumer(config());
+    let (witness, witnessed) = recording_consumer(config());
+    let rounds = std::cell::Cell::new(0);
+    let two_rounds = |partition_a: i32, partition_b: i32| {
+        let before = witnessed.lock().len();
+        let round = rounds.get();
+        rounds.set(round + 1);
+        produce(
+            &cluster,
+            "paused",
+            partition_a,
+            &numbered(&format!("r{round}a-"), 0..50),
+        );
+        wait_for("the witness's first round", Duration::from_secs(20), || {
+            witnessed.lock().len() >= before + 50
+        });
+        produce(
+            &cluster,
+            "paused",
+            partition_b,
+            &numbered(&format!("r{round}b-"), 0..10),
+        );
+        wait_for(
+            "the witness's second round",
+            Duration::from_secs(20),
+            || witnessed.lock().len() >= before + 60,
+        );
+    };
+
     consumer.pause().unwrap(); // before start: starts paused
     consumer.start().unwrap();
-    produce(
-        &cluster,
-        "paused",
-        0,
-        &(0..50).map(|i| i.to_string()).collect::<Vec<_>>(),
-    );
-    std::thread::sleep(Duration::from_secs(1));
+    witness.start().unwrap();
+    two_rounds(0, 1);
+    assert_eq!(seen.lock().len(), 0, "delivered while paused before start");
     consumer.resume().unwrap();
-    wait_for("the first 50", Duration::from_secs(20), || {
-        seen.lock().len() == 50
+    wait_for("the first 60", Duration::from_secs(20), || {
+        seen.lock().len() == 60
     });
+
     consumer.pause().unwrap();
-    produce(
-        &cluster,
-        "paused",
-        1,
-        &(0..50).map(|i| i.to_string()).collect::<Vec<_>>(),
-    );
-    std::thread::sleep(Duration::from_secs(2));
-    assert_eq!(seen.lock().len(), 50, "delivered while paused");
+    two_rounds(1, 0);
+    assert_eq!(seen.lock().len(), 60, "delivered while paused");
     consumer.resume().unwrap();
-    wait_for("the next 50", Duration::from_secs(20), || {
-        seen.lock().len() == 100
+    wait_for("all 120", Duration::from_secs(20), || {
+        seen.lock().len() == 120
     });
     consumer.stop().unwrap();
+    witness.stop().unwrap();
     let offsets_p1: Vec<i64> = seen
         .lock()
         .iter()
         .filter(|m| m.0 == 1)
         .map(|m| m.1)
         .collect();
-    assert_eq!(offsets_p1, (0..50).collect::<Vec<_>>());
+    assert_eq!(offsets_p1, (0..60).collect::<Vec<_>>());
 }
 
 #[test]
@@ -354,8 +365,11 @@ fn misses_count_offsets_deleted_by_retention() {
 
     let batches: Arc<Mutex<Vec<(i64, u64)>>> = Arc::default();
     let sink = batches.clone();
+    let logs = Logs::default();
     let consumer = Consumer::new(
-        ConsumerConfig::new(cluster.bootstrap_servers(), "retained").offset_directory(dir.path()),
+        ConsumerConfig::new(cluster.bootstrap_servers(), "retained")
+            .offset_directory(dir.path())
+            .on_log(logs.handler()),
         move |b| {
             sink.lock()
                 .push((b.iter().next().unwrap().offset(), b.misses));
@@ -369,6 +383,16 @@ fn misses_count_offsets_deleted_by_retention() {
     });
     consumer.stop().unwrap();
     let (first_offset, misses) = batches.lock()[0];
+    // The jump is logged once, with both offsets.
+    let warnings = logs.matching("deleted before they were read");
+    assert_eq!(warnings.len(), 1, "{:?}", logs.records());
+    assert!(
+        warnings[0]
+            .message
+            .contains(&format!("expected offset 10 next, got {first_offset}")),
+        "{}",
+        warnings[0].message
+    );
     assert!(
         first_offset > 10,
         "the log start should have moved past 10, first offset {first_offset}"
@@ -539,10 +563,6 @@ fn offsets_by_partition(seen: &Seen, partitions: i32) -> Vec<Vec<i64>> {
         .collect()
 }
 
-fn numbered(prefix: &str, range: std::ops::Range<i32>) -> Vec<String> {
-    range.map(|i| format!("{prefix}{i}")).collect()
-}
-
 #[test]
 fn start_offset_latest_skips_what_was_there_and_gets_what_comes_after() {
     let cluster = MockCluster::new(1).unwrap();
@@ -677,4 +697,171 @@ fn start_offset_parses_from_text_and_names_the_option_when_bad() {
             "{bad:?}: {err}"
         );
     }
+}
+
+#[test]
+fn an_offset_file_past_the_end_of_the_log_is_logged_and_each_replayed_message_is_a_repeat() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("shorter", 1, 1).unwrap();
+    produce(&cluster, "shorter", 0, &numbered("m", 0..5));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("shorter-0.offset"), "999\n").unwrap();
+    let repeats = Arc::new(Mutex::new(Vec::new()));
+    let sink = repeats.clone();
+    let logs = Logs::default();
+    let consumer = Consumer::new(
+        ConsumerConfig::new(cluster.bootstrap_servers(), "shorter")
+            .offset_directory(dir.path())
+            .max_messages_per_callback(2)
+            .on_log(logs.handler()),
+        move |b| {
+            sink.lock().push((b.len(), b.repeats));
+            Ok(())
+        },
+    )
+    .unwrap();
+    consumer.start().unwrap();
+    wait_for("5 messages", Duration::from_secs(20), || {
+        repeats.lock().iter().map(|r| r.0).sum::<usize>() == 5
+    });
+    consumer.stop().unwrap();
+    // Every replayed message counts, not just the first of the run.
+    assert_eq!(repeats.lock().iter().map(|r| r.1).sum::<u64>(), 5);
+    let warnings = logs.matching("the log is shorter");
+    assert_eq!(warnings.len(), 1, "{:?}", logs.records());
+    assert!(
+        warnings[0]
+            .message
+            .contains("expected offset 1000 next, got 0"),
+        "{}",
+        warnings[0].message
+    );
+    assert_eq!(warnings[0].level, 4);
+}
+
+#[test]
+fn a_batch_kept_after_stop_stays_readable_and_the_consumer_still_stops() {
+    // librdkafka requires messages to be destroyed before their client: a kept batch keeps the
+    // client alive, so neither stop() nor dropping the consumer waits for it, and it stays valid.
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("kept", 1, 1).unwrap();
+    produce(&cluster, "kept", 0, &numbered("kept", 0..3));
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let consumer = Consumer::new(
+        ConsumerConfig::new(cluster.bootstrap_servers(), "kept").without_offset_directory(),
+        move |batch| {
+            tx.send(batch).unwrap();
+            Ok(())
+        },
+    )
+    .unwrap();
+    consumer.start().unwrap();
+    let kept: ReceivedBatch = rx.recv_timeout(Duration::from_secs(20)).unwrap();
+    let (done_tx, done_rx) = crossbeam_channel::bounded(1);
+    std::thread::spawn(move || {
+        consumer.stop().unwrap();
+        drop(consumer);
+        done_tx.send(()).unwrap();
+    });
+    done_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("stop() and drop returned while a batch is kept");
+    let payloads: Vec<&[u8]> = kept.iter().map(|m| m.payload().unwrap()).collect();
+    assert!(
+        payloads.iter().all(|p| p.starts_with(b"kept")),
+        "{payloads:?}"
+    );
+    drop(kept); // the last reference: the client is destroyed now
+}
+
+#[test]
+fn a_batch_not_processed_records_nothing_and_stops_fetching() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("unprocessed", 1, 1).unwrap();
+    produce(&cluster, "unprocessed", 0, &numbered("m", 0..3));
+    let dir = tempfile::tempdir().unwrap();
+    let calls = Arc::new(Mutex::new(0));
+    let sink = calls.clone();
+    let logs = Logs::default();
+    let consumer = Consumer::new(
+        ConsumerConfig::new(cluster.bootstrap_servers(), "unprocessed")
+            .offset_directory(dir.path())
+            .max_messages_per_callback(1)
+            .on_log(logs.handler()),
+        move |_| {
+            *sink.lock() += 1;
+            Err(BatchError::NotProcessed("the handler is gone".into()))
+        },
+    )
+    .unwrap();
+    consumer.start().unwrap();
+    wait_for("the warning", Duration::from_secs(20), || {
+        !logs.matching("was not processed").is_empty()
+    });
+    consumer.stop().unwrap();
+    assert_eq!(
+        *calls.lock(),
+        1,
+        "fetching went on after a batch was not processed"
+    );
+    assert_eq!(offset_file(dir.path(), "unprocessed", 0), None);
+    assert!(logs.matching("was not processed")[0]
+        .message
+        .contains("the handler is gone"));
+}
+
+/// The process's umask, as the shell reports it.
+fn umask() -> u32 {
+    let out = std::process::Command::new("sh")
+        .args(["-c", "umask"])
+        .output()
+        .unwrap();
+    u32::from_str_radix(String::from_utf8(out.stdout).unwrap().trim(), 8).unwrap()
+}
+
+#[test]
+fn offset_files_follow_the_umask_and_crash_leftovers_are_removed_at_start() {
+    use std::os::unix::fs::PermissionsExt;
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("tidy", 2, 1).unwrap();
+    produce(&cluster, "tidy", 0, &numbered("m", 0..3));
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name);
+    let old = std::time::SystemTime::now() - Duration::from_secs(3600);
+    let leave = |name: &str, modified: std::time::SystemTime| {
+        let f = std::fs::File::create(path(name)).unwrap();
+        f.set_modified(modified).unwrap();
+    };
+    // What a kill -9 mid-write leaves: a temp file of a partition this worker reads (slot 0 of
+    // 2 reads partition 0), an hour-old one of an earlier version's naming; and what must stay:
+    // the other worker's temp file, and a fresh old-style one that may be in use right now.
+    leave(".tidy-0.offset.a1B2c3.tmp", std::time::SystemTime::now());
+    leave(".tmpOld123", old);
+    leave(".tidy-1.offset.x9Y8z7.tmp", std::time::SystemTime::now());
+    leave(".tmpNew456", std::time::SystemTime::now());
+    let (consumer, seen) = recording_consumer(
+        ConsumerConfig::new(cluster.bootstrap_servers(), "tidy")
+            .offset_directory(dir.path())
+            .workers(2, 0),
+    );
+    consumer.start().unwrap();
+    wait_for("3 messages", Duration::from_secs(20), || {
+        seen.lock().len() == 3
+    });
+    consumer.stop().unwrap();
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [".tidy-1.offset.x9Y8z7.tmp", ".tmpNew456", "tidy-0.offset"]
+    );
+    let mode = std::fs::metadata(path("tidy-0.offset"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o666 & !umask(), "mode {mode:o}");
 }

@@ -4,23 +4,37 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::error::KafkaError;
 
-/// Where a consumer keeps its progress. The offset directory is one; a later consumer-group mode
-/// can commit to the broker instead.
+/// Where a consumer keeps its progress. The offset directory is one; a consumer group commits to
+/// the brokers instead.
 pub trait OffsetStore: Send + 'static {
+    /// Called once the consumer knows its partitions, before it loads them.
+    fn prepare(&mut self, _partitions: &[i32]) -> Result<(), KafkaError> {
+        Ok(())
+    }
     /// The last processed offset of a partition, if any was recorded.
     fn load(&self, partition: i32) -> Result<Option<i64>, KafkaError>;
     /// Records `offset` as the last processed offset of `partition`, durably.
     fn store(&mut self, partition: i32, offset: i64) -> Result<(), KafkaError>;
 }
 
+/// Temp files older than this, in the naming of earlier versions (tempfile's `.tmpXXXXXX`),
+/// are leftovers of a crash: a write takes milliseconds.
+const STALE_AFTER: Duration = Duration::from_secs(60);
+
 /// kafka-native's offset directory: one file per topic-partition.
+///
+/// Each file is replaced atomically through a temp file named
+/// `.<topic>-<partition>.offset.<random>.tmp`; one a crash left behind is removed when a
+/// consumer of that partition starts. Files get mode 0666 less the umask (0644 usually).
 pub struct OffsetDirectory {
     dir: PathBuf,
     topic: String,
@@ -31,27 +45,74 @@ impl OffsetDirectory {
     /// legal Kafka topic name, so file names stay inside the directory.
     pub fn open(dir: impl Into<PathBuf>, topic: &str) -> Result<Self, KafkaError> {
         let dir = dir.into();
-        fs::create_dir_all(&dir).map_err(|source| KafkaError::Io {
+        let io = |source| KafkaError::OffsetDirectory {
             path: dir.clone(),
             source,
-        })?;
-        tempfile::NamedTempFile::new_in(&dir).map_err(|source| KafkaError::Io {
-            path: dir.clone(),
-            source,
-        })?;
-        Ok(OffsetDirectory {
-            dir,
+        };
+        fs::create_dir_all(&dir).map_err(io)?;
+        let store = OffsetDirectory {
+            dir: dir.clone(),
             topic: topic.to_string(),
-        })
+        };
+        store.temp_file(&format!(".{topic}.check.")).map_err(io)?;
+        Ok(store)
     }
 
     pub fn path(&self, partition: i32) -> PathBuf {
         self.dir
             .join(format!("{}-{}.offset", self.topic, partition))
     }
+
+    fn temp_prefix(&self, partition: i32) -> String {
+        format!(".{}-{}.offset.", self.topic, partition)
+    }
+
+    /// A temp file in the directory, mode 0666 less the umask; removed on drop.
+    fn temp_file(&self, prefix: &str) -> std::io::Result<tempfile::NamedTempFile> {
+        tempfile::Builder::new()
+            .prefix(prefix)
+            .suffix(".tmp")
+            .permissions(fs::Permissions::from_mode(0o666))
+            .tempfile_in(&self.dir)
+    }
+
+    /// Removes what a crash left: temp files of these partitions, and old-style or check temp
+    /// files of this topic's directory that are clearly stale.
+    fn remove_stale_temp_files(&self, partitions: &[i32]) -> std::io::Result<()> {
+        let ours: Vec<String> = partitions.iter().map(|&p| self.temp_prefix(p)).collect();
+        let check = format!(".{}.check.", self.topic);
+        for entry in fs::read_dir(&self.dir)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            let old_style = name.len() == 10 && name.starts_with(".tmp");
+            let stale = (old_style || name.starts_with(&check))
+                && entry
+                    .metadata()?
+                    .modified()?
+                    .elapsed()
+                    .is_ok_and(|age| age > STALE_AFTER);
+            let ours = name.ends_with(".tmp") && ours.iter().any(|prefix| name.starts_with(prefix));
+            if ours || stale {
+                match fs::remove_file(entry.path()) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                    _ => {}
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 impl OffsetStore for OffsetDirectory {
+    fn prepare(&mut self, partitions: &[i32]) -> Result<(), KafkaError> {
+        self.remove_stale_temp_files(partitions)
+            .map_err(|source| KafkaError::OffsetDirectory {
+                path: self.dir.clone(),
+                source,
+            })
+    }
+
     fn load(&self, partition: i32) -> Result<Option<i64>, KafkaError> {
         let path = self.path(partition);
         let content = match fs::read_to_string(&path) {
@@ -67,8 +128,28 @@ impl OffsetStore for OffsetDirectory {
 
     fn store(&mut self, partition: i32, offset: i64) -> Result<(), KafkaError> {
         let path = self.path(partition);
-        write_atomically(&self.dir, &path, format!("{offset}\n").as_bytes())
+        let io = |source| KafkaError::Io {
+            path: path.clone(),
+            source,
+        };
+        // Temp file in the same directory, fsync, rename over the file, fsync the directory: a
+        // reader (or a crash) sees the old content or the new one, never a torn write.
+        let mut tmp = self.temp_file(&self.temp_prefix(partition)).map_err(io)?;
+        tmp.write_all(format!("{offset}\n").as_bytes())
+            .map_err(io)?;
+        tmp.as_file().sync_all().map_err(io)?;
+        tmp.persist(&path).map_err(|e| io(e.error))?;
+        sync_directory(&self.dir)
     }
+}
+
+fn sync_directory(dir: &Path) -> Result<(), KafkaError> {
+    fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|source| KafkaError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })
 }
 
 /// Keeps nothing: every partition starts at the consumer's `start_offset`.
@@ -82,25 +163,6 @@ impl OffsetStore for NoOffsetStore {
     fn store(&mut self, _partition: i32, _offset: i64) -> Result<(), KafkaError> {
         Ok(())
     }
-}
-
-/// Temp file in the same directory, fsync, rename over `path`, fsync the directory: a reader
-/// (or a crash) sees the old content or the new one, never a torn write.
-fn write_atomically(dir: &Path, path: &Path, content: &[u8]) -> Result<(), KafkaError> {
-    let io = |source| KafkaError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    tmp.write_all(content).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|source| KafkaError::Io {
-            path: dir.to_path_buf(),
-            source,
-        })
 }
 
 enum Command {

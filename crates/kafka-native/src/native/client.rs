@@ -22,6 +22,13 @@ pub(crate) fn timeout_ms(timeout: Duration) -> c_int {
 /// A client handle (`rd_kafka_t`), producer or consumer.
 pub(crate) struct NativeClient(NativePtr<rdsys::rd_kafka_t>);
 
+// SAFETY: librdkafka's client handle is thread-safe: every public function on an rd_kafka_t may
+// be called from any thread at once (it locks internally), and it may be destroyed from any
+// thread once nothing else uses it, which the owner (an Arc) ensures.
+unsafe impl Send for NativeClient {}
+// SAFETY: as above; `&NativeClient` only calls those thread-safe functions.
+unsafe impl Sync for NativeClient {}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ClientKind {
     Producer,
@@ -156,28 +163,22 @@ impl NativeClient {
         Ok(Ok(t.partition_cnt.max(0) as usize))
     }
 
-    /// Low and high watermark of a partition, asking the leader.
-    pub(crate) fn query_watermarks(
-        &self,
-        topic: &str,
-        partition: i32,
-        timeout: Duration,
-    ) -> Result<(i64, i64), KafkaError> {
-        let c_topic = to_cstring("topic", topic)?;
+    /// Low and high watermark of a partition as of the last fetch response (librdkafka keeps
+    /// them from every fetch); no request. `None` before the first fetch answered.
+    pub(crate) fn cached_watermarks(&self, topic: &str, partition: i32) -> Option<(i64, i64)> {
+        let c_topic = to_cstring("topic", topic).ok()?;
         let (mut low, mut high) = (-1i64, -1i64);
         // SAFETY: the handle is live; low/high are writable.
         let err = unsafe {
-            rdsys::rd_kafka_query_watermark_offsets(
+            rdsys::rd_kafka_get_watermark_offsets(
                 self.ptr(),
                 c_topic.as_ptr(),
                 partition,
                 &mut low,
                 &mut high,
-                timeout_ms(timeout),
             )
         };
-        check(err, "query watermarks")?;
-        Ok((low, high))
+        (err == RD_KAFKA_RESP_ERR_NO_ERROR && low >= 0 && high >= 0).then_some((low, high))
     }
 
     /// The latest offset (the high watermark) of each partition in `partitions`, written into
@@ -237,6 +238,12 @@ impl NativeClient {
 
 /// A topic handle (`rd_kafka_topic_t`), used to produce.
 pub(crate) struct NativeTopic(NativePtr<rdsys::rd_kafka_topic_t>);
+
+// SAFETY: topic handles are reference-counted objects that librdkafka locks internally;
+// producing to one topic from several threads at once is supported.
+unsafe impl Send for NativeTopic {}
+// SAFETY: as above.
+unsafe impl Sync for NativeTopic {}
 
 impl NativeTopic {
     pub(crate) fn ptr(&self) -> *mut rdsys::rd_kafka_topic_t {
@@ -387,6 +394,12 @@ unsafe impl KafkaDrop for rdsys::rd_kafka_headers_t {
 /// A queue reference (`rd_kafka_queue_t`).
 pub(crate) struct NativeQueue(NativePtr<rdsys::rd_kafka_queue_t>);
 
+// SAFETY: queues are locked internally; polling, yielding and measuring a queue from different
+// threads at once is what they are for (our threads poll while the API thread yields).
+unsafe impl Send for NativeQueue {}
+// SAFETY: as above.
+unsafe impl Sync for NativeQueue {}
+
 impl NativeQueue {
     /// The next event, waiting up to `timeout`.
     pub(crate) fn poll(&self, timeout: Duration) -> Option<NativeEvent> {
@@ -453,6 +466,10 @@ impl NativeQueue {
 
 /// A topic-partition list (`rd_kafka_topic_partition_list_t`).
 pub(crate) struct PartitionList(NativePtr<rdsys::rd_kafka_topic_partition_list_t>);
+
+// SAFETY: a list is a plain value owned by this wrapper alone; moving it to another thread moves
+// the only access to it. Not Sync: librdkafka writes into lists (offsets, errors) without locks.
+unsafe impl Send for PartitionList {}
 
 impl PartitionList {
     pub(crate) fn new(topic: &str, partitions: &[(i32, i64)]) -> Result<Self, KafkaError> {

@@ -40,6 +40,10 @@ fn set_property(
 /// Global (client) configuration.
 pub(crate) struct NativeConf(NativePtr<rdsys::rd_kafka_conf_t>);
 
+// SAFETY: a conf is a plain value owned by this wrapper alone until rd_kafka_new takes it;
+// moving it to another thread moves the only access. Not Sync: conf_set writes without locks.
+unsafe impl Send for NativeConf {}
+
 impl NativeConf {
     pub(crate) fn new() -> Self {
         // SAFETY: rd_kafka_conf_new never returns null (it aborts on OOM).
@@ -77,6 +81,9 @@ impl NativeConf {
 
 /// Topic configuration.
 pub(crate) struct NativeTopicConf(NativePtr<rdsys::rd_kafka_topic_conf_t>);
+
+// SAFETY: as for NativeConf: owned by this wrapper alone; not Sync, topic_conf_set writes.
+unsafe impl Send for NativeTopicConf {}
 
 impl NativeTopicConf {
     pub(crate) fn new() -> Self {

@@ -108,13 +108,31 @@ unsafe fn bytes<'a>(ptr: *mut c_void, len: usize) -> Option<&'a [u8]> {
     }
 }
 
-/// A message fetched from a queue; freed on drop.
+/// A message fetched from a queue; freed on drop. Made only by [`OwnedBatch::from_raw`], which
+/// parses its headers first, so that reading it through `&` never writes.
 pub(crate) struct NativeMessage(NativePtr<rdsys::rd_kafka_message_t>);
+
+// SAFETY: a fetched message is owned by this wrapper alone; the references it holds (its topic
+// and partition) are counted atomically by librdkafka, so it may be read and destroyed on any
+// thread.
+unsafe impl Send for NativeMessage {}
+// SAFETY: `&NativeMessage` only reads: the message's fields, and its header list, which
+// `rd_kafka_message_headers` parses lazily (a write) but which `parse_headers` parsed before any
+// `&` existed; later calls just return the parsed list.
+unsafe impl Sync for NativeMessage {}
 
 impl NativeMessage {
     pub(crate) fn view(&self) -> MessageView<'_> {
         // SAFETY: the message is live for the lifetime of &self.
         MessageView::from_raw(unsafe { &*self.0.ptr() })
+    }
+
+    /// Parses the header blob into librdkafka's header list: the one write reading a message
+    /// can cause. A message without headers costs a length check.
+    fn parse_headers(&mut self) {
+        let mut hdrs: *mut rdsys::rd_kafka_headers_t = ptr::null_mut();
+        // SAFETY: the message is live and exclusively ours (&mut self); hdrs is writable.
+        unsafe { rdsys::rd_kafka_message_headers(self.0.ptr(), &mut hdrs) };
     }
 }
 
@@ -127,6 +145,10 @@ impl OwnedBatch {
             raw.into_iter()
                 // SAFETY: each pointer is an owned message handed out by rd_kafka_consume_batch_queue.
                 .filter_map(|m| unsafe { NativePtr::from_ptr(m) }.map(NativeMessage))
+                .map(|mut m| {
+                    m.parse_headers();
+                    m
+                })
                 .collect(),
         )
     }

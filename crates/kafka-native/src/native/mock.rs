@@ -15,6 +15,13 @@ pub(crate) struct NativeMockCluster {
     _client: NativeClient,
 }
 
+// SAFETY: every rd_kafka_mock_* call we make hands its work to the mock cluster's own thread (or
+// locks the cluster) and waits, so they may come from any thread; the bootstrap string is
+// immutable after creation. The cluster is destroyed once, by its owner.
+unsafe impl Send for NativeMockCluster {}
+// SAFETY: as above.
+unsafe impl Sync for NativeMockCluster {}
+
 impl NativeMockCluster {
     pub(crate) fn new(brokers: i32) -> Result<Self, KafkaError> {
         let mut conf = NativeConf::new();

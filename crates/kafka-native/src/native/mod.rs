@@ -34,17 +34,12 @@ pub(crate) unsafe trait KafkaDrop {
 }
 
 /// Sole owner of one librdkafka object; frees it on drop.
+///
+/// Neither `Send` nor `Sync` by itself: each wrapper type claims what its C type allows, with
+/// the reason, and the assertions at the end of this file keep the claims as narrow as written.
 pub(crate) struct NativePtr<T: KafkaDrop> {
     ptr: NonNull<T>,
 }
-
-// SAFETY: librdkafka's handles (client, queues, topics, mock cluster) are documented as thread-safe,
-// and the value objects (conf, lists, metadata, messages, events) are owned by exactly one
-// NativePtr, so moving them between threads is sound. Shared (&) access to value objects only
-// happens through methods that librdkafka documents as read-only.
-unsafe impl<T: KafkaDrop> Send for NativePtr<T> {}
-// SAFETY: as above; `&NativePtr<T>` only calls thread-safe or read-only librdkafka functions.
-unsafe impl<T: KafkaDrop> Sync for NativePtr<T> {}
 
 impl<T: KafkaDrop> NativePtr<T> {
     /// Takes ownership of `ptr`; `None` when it is null.
@@ -176,4 +171,48 @@ pub(crate) fn check(err: rdsys::rd_kafka_resp_err_t, context: &str) -> Result<()
     } else {
         Err(KafkaError::kafka(err, context, String::new()))
     }
+}
+
+/// Compile-time checks of the thread-safety claims above and in each wrapper's file: the types
+/// that must cross threads do, and the ones whose C calls write (confs, partition lists) or that
+/// never need to (events, the bare pointer) cannot be shared.
+mod thread_safety {
+    use super::*;
+
+    const fn send_sync<T: Send + Sync>() {}
+    const fn send<T: Send>() {}
+    const _: () = {
+        send_sync::<NativeClient>();
+        send_sync::<NativeTopic>();
+        send_sync::<NativeQueue>();
+        send_sync::<NativeMessage>();
+        send_sync::<NativeMockCluster>();
+        send::<NativeConf>();
+        send::<NativeTopicConf>();
+        send::<PartitionList>();
+    };
+
+    /// `<T as NotSync<_>>::check` resolves only when `T` is not `Sync` (with a `Sync` type both
+    /// impls apply and the call is ambiguous); likewise `NotSend`.
+    trait NotSync<A> {
+        fn check() {}
+    }
+    impl<T: ?Sized> NotSync<()> for T {}
+    impl<T: ?Sized + Sync> NotSync<u8> for T {}
+    trait NotSend<A> {
+        fn check() {}
+    }
+    impl<T: ?Sized> NotSend<()> for T {}
+    impl<T: ?Sized + Send> NotSend<u8> for T {}
+
+    const _: fn() = || {
+        <NativeConf as NotSync<_>>::check();
+        <NativeTopicConf as NotSync<_>>::check();
+        <PartitionList as NotSync<_>>::check();
+        <NativeEvent as NotSend<_>>::check();
+        <NativeEvent as NotSync<_>>::check();
+        <NativePtr<rdsys::rd_kafka_t> as NotSend<_>>::check();
+        <NativePtr<rdsys::rd_kafka_t> as NotSync<_>>::check();
+        <NativePtr<rdsys::rd_kafka_message_t> as NotSync<_>>::check();
+    };
 }

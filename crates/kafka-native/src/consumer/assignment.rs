@@ -1,0 +1,86 @@
+//! Which partitions a consumer reads (its worker's share of the topic) and where each starts.
+
+use std::collections::HashMap;
+
+use rdkafka_sys as rdsys;
+
+use crate::error::KafkaError;
+use crate::metadata::Retry;
+use crate::native::{NativeClient, PartitionList};
+
+use super::config::{ConsumerConfig, StartOffset};
+use super::offsets::OffsetStore;
+
+/// The partitions of a topic with `count` partitions that worker `worker_slot` of
+/// `num_workers` reads: partition p goes to slot `p % num_workers`.
+pub(crate) fn worker_partitions(
+    config: &ConsumerConfig,
+    count: usize,
+) -> Result<Vec<i32>, KafkaError> {
+    if (count as i64) < i64::from(config.num_workers) {
+        return Err(KafkaError::invalid(
+            "num_workers",
+            format!(
+                "is {} but topic {:?} has only {count} partition(s)",
+                config.num_workers, config.topic
+            ),
+        ));
+    }
+    Ok((0..count as i32)
+        .filter(|p| p % config.num_workers == config.worker_slot)
+        .collect())
+}
+
+/// Where a partition starts, and what the consumer knows of it then.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Start {
+    pub(crate) partition: i32,
+    /// An offset, or librdkafka's logical `OFFSET_BEGINNING`.
+    pub(crate) offset: i64,
+    /// The offset the next message should have: after the recorded offset, or the resolved
+    /// start; `None` where the broker decides (earliest).
+    pub(crate) expected: Option<i64>,
+}
+
+/// Where each partition starts: after its recorded offset, else at `start_offset`. 'latest' is
+/// resolved here, with one request, rather than by librdkafka after `assign()`, so that every
+/// message produced after `start()` returns is delivered.
+pub(crate) fn starts(
+    client: &NativeClient,
+    config: &ConsumerConfig,
+    store: &dyn OffsetStore,
+    partitions: &[i32],
+    retry: &Retry<'_>,
+) -> Result<Vec<Start>, KafkaError> {
+    let recorded: Vec<(i32, Option<i64>)> = partitions
+        .iter()
+        .map(|&p| store.load(p).map(|last| (p, last)))
+        .collect::<Result<_, _>>()?;
+    let mut latest = HashMap::new();
+    if config.start_offset == StartOffset::Latest {
+        let unrecorded: Vec<(i32, i64)> = recorded
+            .iter()
+            .filter(|(_, last)| last.is_none())
+            .map(|&(p, _)| (p, 0))
+            .collect();
+        let mut list = PartitionList::new(&config.topic, &unrecorded)?;
+        retry.while_transient(|remaining| client.latest_offsets(&mut list, remaining))?;
+        latest.extend(list.entries().into_iter().map(|e| (e.partition, e.offset)));
+    }
+    Ok(recorded
+        .into_iter()
+        .map(|(partition, last)| {
+            let offset = match (last, config.start_offset) {
+                (Some(last), _) => last + 1,
+                (None, StartOffset::Earliest) => rdsys::RD_KAFKA_OFFSET_BEGINNING as i64,
+                (None, StartOffset::Latest) => latest[&partition],
+                (None, StartOffset::Offset(o)) => o,
+            };
+            Start {
+                partition,
+                offset,
+                expected: (offset >= 0).then_some(offset),
+            }
+        })
+        .collect())
+}

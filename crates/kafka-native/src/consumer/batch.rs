@@ -1,0 +1,117 @@
+//! What the handler is given: a [`ReceivedBatch`] of [`Message`]s, and what it may answer.
+
+use std::sync::Arc;
+
+use crate::native::{MessageView, NativeClient, NativeMessage};
+
+/// One message of a [`ReceivedBatch`], borrowed from librdkafka's own message object, so it
+/// cannot outlive its batch:
+///
+/// ```compile_fail
+/// fn keep(batch: kafka_native::ReceivedBatch) -> kafka_native::Message<'static> {
+///     batch.iter().next().unwrap() // the batch is dropped here; its messages go with it
+/// }
+/// ```
+#[derive(Clone, Copy)]
+pub struct Message<'a> {
+    topic: &'a str,
+    view: MessageView<'a>,
+}
+
+impl<'a> Message<'a> {
+    pub fn topic(&self) -> &'a str {
+        self.topic
+    }
+    pub fn partition(&self) -> i32 {
+        self.view.partition()
+    }
+    pub fn offset(&self) -> i64 {
+        self.view.offset()
+    }
+    /// `None` for a null value (tombstone).
+    pub fn payload(&self) -> Option<&'a [u8]> {
+        self.view.payload()
+    }
+    pub fn key(&self) -> Option<&'a [u8]> {
+        self.view.key()
+    }
+    /// Headers in order; a name that is not UTF-8 is replaced lossily.
+    pub fn headers(&self) -> Vec<(String, &'a [u8])> {
+        self.view.headers()
+    }
+}
+
+/// A batch for the handler. It owns librdkafka's message objects and keeps their client alive
+/// (librdkafka requires messages to be destroyed before their client), so it can be moved to
+/// another thread, shared between threads, and kept after the consumer stopped, and read there
+/// without copying payloads first.
+pub struct ReceivedBatch {
+    topic: Arc<str>,
+    /// Declared before `_client`: the messages are destroyed first.
+    messages: Vec<NativeMessage>,
+    _client: Arc<NativeClient>,
+    /// Messages at offsets already handed over before (e.g. the topic was re-created, or the
+    /// offset file was past the end of the log), counted one by one.
+    pub repeats: u64,
+    /// Offsets skipped (e.g. deleted by retention before they were read), counted one by one.
+    pub misses: u64,
+}
+
+impl ReceivedBatch {
+    pub(crate) fn new(
+        topic: Arc<str>,
+        messages: Vec<NativeMessage>,
+        client: Arc<NativeClient>,
+        repeats: u64,
+        misses: u64,
+    ) -> Self {
+        ReceivedBatch {
+            topic,
+            messages,
+            _client: client,
+            repeats,
+            misses,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.messages.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.messages.is_empty()
+    }
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Message<'_>> + '_ {
+        self.messages.iter().map(|m| Message {
+            topic: &self.topic,
+            view: m.view(),
+        })
+    }
+}
+
+/// Why a handler did not settle its batch normally.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BatchError {
+    /// The handler failed. It is logged, and the batch's offsets are still recorded:
+    /// kafka-native's rule is that a settled batch counts, fulfilled or rejected.
+    Failed(String),
+    /// The batch was never processed (the code that would process it is gone, e.g. a Node
+    /// worker being torn down). Its offsets are not recorded, so it is read again by the next
+    /// consumer, and this consumer stops fetching.
+    NotProcessed(String),
+}
+
+impl From<String> for BatchError {
+    fn from(reason: String) -> Self {
+        BatchError::Failed(reason)
+    }
+}
+
+impl From<&str> for BatchError {
+    fn from(reason: &str) -> Self {
+        BatchError::Failed(reason.to_string())
+    }
+}
+
+/// The handler: called on the `kn-fetch` thread with one batch at a time. The next batch waits
+/// until it returns; `Ok` or [`BatchError::Failed`], the batch's offsets are then recorded.
+pub type BatchHandler = Box<dyn FnMut(ReceivedBatch) -> Result<(), BatchError> + Send>;

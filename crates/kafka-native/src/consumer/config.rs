@@ -1,0 +1,253 @@
+//! [`ConsumerConfig`]: the consumer's options, their defaults (kafka-native's) and the checks
+//! that need no broker.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::{client_option_setters, validate_topic_name, ClientConfig, ClientOptions};
+use crate::error::KafkaError;
+
+use super::stats::ConsumerStats;
+
+/// The default of [`ConsumerConfig::fetch_wait_max`].
+pub const DEFAULT_FETCH_WAIT_MAX: Duration = Duration::from_millis(100);
+
+/// Where a partition without a recorded offset starts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StartOffset {
+    /// The oldest message still in the log (kafka-native's behaviour).
+    #[default]
+    Earliest,
+    /// Only messages produced after `start()` returns.
+    Latest,
+    /// A given offset.
+    Offset(i64),
+}
+
+impl std::fmt::Display for StartOffset {
+    /// The text [`str::parse`] reads back: `earliest`, `latest` or the offset.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartOffset::Earliest => f.write_str("earliest"),
+            StartOffset::Latest => f.write_str("latest"),
+            StartOffset::Offset(o) => write!(f, "{o}"),
+        }
+    }
+}
+
+impl std::str::FromStr for StartOffset {
+    type Err = KafkaError;
+
+    /// `earliest`, `latest`, or a non-negative offset.
+    fn from_str(text: &str) -> Result<Self, KafkaError> {
+        match text {
+            "earliest" => Ok(StartOffset::Earliest),
+            "latest" => Ok(StartOffset::Latest),
+            _ => match text.parse::<i64>() {
+                Ok(offset) if offset >= 0 => Ok(StartOffset::Offset(offset)),
+                _ => Err(KafkaError::invalid(
+                    "start_offset",
+                    format!("must be \"earliest\", \"latest\" or an offset >= 0, got {text:?}"),
+                )),
+            },
+        }
+    }
+}
+
+/// Receives [`ConsumerStats`] every `statistics_interval`.
+pub type ConsumerStatsHandler = Arc<dyn Fn(ConsumerStats) + Send + Sync>;
+
+/// Consumer options. The defaults are kafka-native's.
+///
+/// ```
+/// use std::time::Duration;
+/// use kafka_native::{ConsumerConfig, StartOffset};
+/// let config = ConsumerConfig::new("localhost:9092", "events")
+///     .without_offset_directory()
+///     .start_offset(StartOffset::Latest)
+///     .fetch_wait_max(Duration::from_millis(5));
+/// assert_eq!(config.max_messages_per_callback, 10_000);
+/// ```
+#[derive(Clone)]
+pub struct ConsumerConfig {
+    /// The brokers, stats interval, librdkafka properties and logger.
+    pub client: ClientOptions,
+    pub topic: String,
+    /// Where each partition's last processed offset is kept; default `./kafka-offsets`. `None`
+    /// records nothing: every start reads from `start_offset` (a server that only wants live
+    /// traffic, say).
+    pub offset_directory: Option<PathBuf>,
+    /// Most messages per handler call. Default 10,000.
+    pub max_messages_per_callback: usize,
+    /// `queued.max.messages.kbytes`: bounds librdkafka's prefetch. Default 1,000,000.
+    pub queued_max_messages_kbytes: u32,
+    /// `fetch.wait.max.ms`: how long a broker may hold a fetch that finds no data. Default
+    /// [`DEFAULT_FETCH_WAIT_MAX`]. Apache Kafka answers as soon as data arrives, so there it only
+    /// sets how often an idle consumer asks; the MockCluster and tansu answer an empty fetch only
+    /// after this wait, so there it is also the latency of a message that arrives meanwhile.
+    pub fetch_wait_max: Duration,
+    /// Partition p is read by the worker whose `worker_slot` is `p % num_workers`. Default 1 and 0.
+    pub num_workers: i32,
+    pub worker_slot: i32,
+    /// Where a partition without a recorded offset starts. Default earliest.
+    pub start_offset: StartOffset,
+    /// How long `stop()` waits for the batch in flight to settle. Default 15 s.
+    pub stop_timeout: Duration,
+    /// How long `start()` waits for the topic's metadata. Default 10 s.
+    pub metadata_timeout: Duration,
+    pub on_stats: Option<ConsumerStatsHandler>,
+}
+
+impl ConsumerConfig {
+    pub fn new(brokers: impl Into<String>, topic: impl Into<String>) -> Self {
+        ConsumerConfig {
+            client: ClientOptions::new(brokers),
+            topic: topic.into(),
+            offset_directory: Some(PathBuf::from("./kafka-offsets")),
+            max_messages_per_callback: 10_000,
+            queued_max_messages_kbytes: 1_000_000,
+            fetch_wait_max: DEFAULT_FETCH_WAIT_MAX,
+            num_workers: 1,
+            worker_slot: 0,
+            start_offset: StartOffset::Earliest,
+            stop_timeout: Duration::from_secs(15),
+            metadata_timeout: Duration::from_secs(10),
+            on_stats: None,
+        }
+    }
+
+    client_option_setters!();
+
+    pub fn offset_directory(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.offset_directory = Some(dir.into());
+        self
+    }
+
+    /// Records no offsets: each start reads from [`ConsumerConfig::start_offset`].
+    pub fn without_offset_directory(mut self) -> Self {
+        self.offset_directory = None;
+        self
+    }
+
+    pub fn max_messages_per_callback(mut self, max: usize) -> Self {
+        self.max_messages_per_callback = max;
+        self
+    }
+
+    pub fn fetch_wait_max(mut self, wait: Duration) -> Self {
+        self.fetch_wait_max = wait;
+        self
+    }
+
+    pub fn workers(mut self, num_workers: i32, worker_slot: i32) -> Self {
+        self.num_workers = num_workers;
+        self.worker_slot = worker_slot;
+        self
+    }
+
+    pub fn start_offset(mut self, start: StartOffset) -> Self {
+        self.start_offset = start;
+        self
+    }
+
+    pub fn on_stats(mut self, f: impl Fn(ConsumerStats) + Send + Sync + 'static) -> Self {
+        self.on_stats = Some(Arc::new(f));
+        self
+    }
+
+    /// Checks the options that need no broker; errors name the option.
+    pub fn validate(&self) -> Result<(), KafkaError> {
+        self.client.validate()?;
+        validate_topic_name(&self.topic)?;
+        if self.num_workers < 1 {
+            return Err(KafkaError::invalid(
+                "num_workers",
+                format!("must be at least 1, got {}", self.num_workers),
+            ));
+        }
+        if self.worker_slot < 0 || self.worker_slot >= self.num_workers {
+            return Err(KafkaError::invalid(
+                "worker_slot",
+                format!(
+                    "must be between 0 and num_workers - 1 ({}), got {}",
+                    self.num_workers - 1,
+                    self.worker_slot
+                ),
+            ));
+        }
+        if self.max_messages_per_callback == 0 {
+            return Err(KafkaError::invalid(
+                "max_messages_per_callback",
+                "must be at least 1, got 0",
+            ));
+        }
+        if self.queued_max_messages_kbytes == 0 || self.queued_max_messages_kbytes > 2_097_151 {
+            return Err(KafkaError::invalid(
+                "queued_max_messages_kbytes",
+                format!(
+                    "must be between 1 and 2097151, got {}",
+                    self.queued_max_messages_kbytes
+                ),
+            ));
+        }
+        let wait = self.fetch_wait_max.as_millis();
+        if wait > 300_000 {
+            return Err(KafkaError::invalid(
+                "fetch_wait_max_ms",
+                format!("must be at most 300000 (5 minutes), got {wait}"),
+            ));
+        }
+        if let StartOffset::Offset(o) = self.start_offset {
+            if o < 0 {
+                return Err(KafkaError::invalid(
+                    "start_offset",
+                    format!("must be >= 0, got {o}"),
+                ));
+            }
+        }
+        if let Some(dir) = &self.offset_directory {
+            if dir.as_os_str().is_empty() {
+                return Err(KafkaError::invalid(
+                    "offset_directory",
+                    "must not be empty (null records no offsets)",
+                ));
+            }
+            if dir.exists() && !dir.is_dir() {
+                return Err(KafkaError::invalid(
+                    "offset_directory",
+                    format!("{} is not a directory", dir.display()),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The librdkafka properties these options stand for.
+    pub fn client_config(&self) -> ClientConfig {
+        self.client.client_config(|config| {
+            config
+                // Manual assignment needs a group id; nothing is committed to it.
+                .set("group.id", "kafka-native")
+                .set("enable.auto.commit", "false")
+                .set("enable.auto.offset.store", "false")
+                .set("enable.partition.eof", "false")
+                .set(
+                    "queued.max.messages.kbytes",
+                    self.queued_max_messages_kbytes.to_string(),
+                )
+                .set(
+                    "fetch.wait.max.ms",
+                    self.fetch_wait_max.as_millis().to_string(),
+                )
+                // librdkafka counts queued.min.messages against the shared consumer queue, and a
+                // full queue pauses fetching for fetch.queue.backoff.ms (1 s by default). A handler
+                // slower than the broker then sees seconds-long gaps; 10 ms refills the queue as
+                // it drains.
+                .set("fetch.queue.backoff.ms", "10")
+                // A stored offset that is gone (retention) restarts at the oldest message; misses
+                // count the gap.
+                .set_topic("auto.offset.reset", "earliest");
+        })
+    }
+}

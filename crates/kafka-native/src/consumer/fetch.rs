@@ -1,0 +1,211 @@
+//! The `kn-fetch` thread: pulls what is ready, hands it to the handler as one batch, waits for
+//! the handler to settle it (that wait is the backpressure), then records its offsets.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::{Condvar, Mutex};
+use rdkafka_sys::rd_kafka_resp_err_t as resp;
+
+use crate::config::{log_error, log_warning};
+use crate::events::{LogHandler, LogRecord};
+use crate::native::{error_description, error_name, NativeClient, NativeMessage, NativeQueue};
+
+use super::batch::{BatchError, BatchHandler, ReceivedBatch};
+use super::offsets::OffsetWriter;
+
+/// The longest the fetch thread blocks waiting for a first message. A message ends the wait at
+/// once, and `stop()` and `pause()` wake the thread (`NativeQueue::wake`), so this is only a
+/// safety net: nothing else needs the thread while no message arrives.
+const FETCH_WAIT: Duration = Duration::from_secs(30);
+
+/// Shared between the consumer's API and its fetch thread.
+#[derive(Default)]
+pub(crate) struct FetchControl {
+    pub(crate) stop: AtomicBool,
+    pub(crate) paused: Mutex<bool>,
+    pub(crate) resumed: Condvar,
+    /// Messages pulled by the fetch thread but not yet handed to the handler.
+    pub(crate) pulled: AtomicUsize,
+}
+
+/// What the handler has been given of one partition.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Progress {
+    /// One past the last offset handed over: where the partition reads next.
+    pub(crate) next: i64,
+    /// One past the highest offset handed over: a message below it comes again (a repeat).
+    highest: i64,
+    /// The current run of repeats has been logged.
+    replaying: bool,
+}
+
+impl Progress {
+    pub(crate) fn at(offset: i64) -> Self {
+        Progress {
+            next: offset,
+            highest: offset,
+            replaying: false,
+        }
+    }
+}
+
+/// Progress per partition, shared with the stats.
+pub(crate) type Positions = Arc<Mutex<HashMap<i32, Progress>>>;
+
+/// The `kn-fetch` thread's state.
+pub(crate) struct FetchLoop {
+    pub(crate) queue: Arc<NativeQueue>,
+    pub(crate) control: Arc<FetchControl>,
+    pub(crate) topic: Arc<str>,
+    pub(crate) max_messages: usize,
+    pub(crate) positions: Positions,
+    pub(crate) offsets: Arc<Mutex<OffsetWriter>>,
+    pub(crate) log: LogHandler,
+    /// Every batch holds a reference: librdkafka's messages must go before their client.
+    pub(crate) client: Arc<NativeClient>,
+}
+
+impl FetchLoop {
+    pub(crate) fn run(&self, handler: &mut BatchHandler) {
+        while !self.control.stop.load(Ordering::Acquire) {
+            if self.wait_while_paused() {
+                continue;
+            }
+            let batch = self.queue.consume_ready(FETCH_WAIT, self.max_messages);
+            let messages = self.keep_messages(batch.into_messages());
+            if messages.is_empty() {
+                continue;
+            }
+            self.control.pulled.store(messages.len(), Ordering::Relaxed);
+            let (repeats, misses, last_offsets) = self.track(&messages);
+            let count = messages.len();
+            let batch = ReceivedBatch::new(
+                self.topic.clone(),
+                messages,
+                self.client.clone(),
+                repeats,
+                misses,
+            );
+            self.control.pulled.store(0, Ordering::Relaxed);
+            match handler(batch) {
+                Ok(()) => {}
+                Err(BatchError::Failed(reason)) => log_error(
+                    &self.log,
+                    "HANDLER",
+                    format!("receive handler failed: {reason}"),
+                ),
+                Err(BatchError::NotProcessed(reason)) => {
+                    log_warning(
+                        &self.log,
+                        "HANDLER",
+                        format!(
+                            "a batch of {count} was not processed ({reason}): its offsets are not \
+                             recorded and the consumer stops fetching"
+                        ),
+                    );
+                    return;
+                }
+            }
+            // Settled, fulfilled or rejected: record (kafka-native's rule).
+            let offsets = self.offsets.lock();
+            for (partition, offset) in last_offsets {
+                offsets.record(partition, offset);
+            }
+        }
+    }
+
+    /// Waits while paused; true when it waited (so the caller re-checks stop).
+    fn wait_while_paused(&self) -> bool {
+        let mut paused = self.control.paused.lock();
+        if !*paused {
+            return false;
+        }
+        self.control.resumed.wait_for(&mut paused, FETCH_WAIT);
+        true
+    }
+
+    /// Drops error messages (partition EOF is not an error; others are logged).
+    fn keep_messages(&self, messages: Vec<NativeMessage>) -> Vec<NativeMessage> {
+        if messages.iter().all(|m| m.view().error().is_none()) {
+            return messages;
+        }
+        messages
+            .into_iter()
+            .filter(|m| match m.view().error() {
+                None => true,
+                Some(resp::RD_KAFKA_RESP_ERR__PARTITION_EOF) => false,
+                Some(code) => {
+                    let detail = m
+                        .view()
+                        .payload()
+                        .map(|p| String::from_utf8_lossy(p).into_owned())
+                        .unwrap_or_default();
+                    (self.log)(&LogRecord {
+                        level: 3,
+                        facility: format!("CONSUME {}", error_name(code)),
+                        message: format!(
+                            "{}/{}: {} {detail}",
+                            self.topic,
+                            m.view().partition(),
+                            error_description(code)
+                        ),
+                        error: Some(code.into()),
+                    });
+                    false
+                }
+            })
+            .collect()
+    }
+
+    /// Counts repeats and misses message by message, logs each jump once with both offsets,
+    /// and returns the last offset of each partition in the batch.
+    fn track(&self, messages: &[NativeMessage]) -> (u64, u64, Vec<(i32, i64)>) {
+        let (mut repeats, mut misses) = (0, 0);
+        let mut last: Vec<(i32, i64)> = Vec::new();
+        let mut warnings = Vec::new();
+        let mut positions = self.positions.lock();
+        for m in messages {
+            let (p, offset) = (m.view().partition(), m.view().offset());
+            let progress = positions.entry(p).or_insert(Progress::at(offset));
+            if offset < progress.highest {
+                repeats += 1;
+                if !progress.replaying {
+                    progress.replaying = true;
+                    warnings.push(format!(
+                        "{}/{p}: expected offset {} next, got {offset}: the log is shorter than \
+                         what was handed over (the topic was re-created, or the offset file is \
+                         past the end of the log); offsets below {} count as repeats",
+                        self.topic, progress.next, progress.highest
+                    ));
+                }
+            } else {
+                progress.replaying = false;
+                if offset > progress.highest {
+                    misses += (offset - progress.highest) as u64;
+                    warnings.push(format!(
+                        "{}/{p}: expected offset {} next, got {offset}: offsets {} to {} were \
+                         deleted before they were read (retention); counted as misses",
+                        self.topic,
+                        progress.next,
+                        progress.highest,
+                        offset - 1
+                    ));
+                }
+                progress.highest = offset + 1;
+            }
+            progress.next = offset + 1;
+            match last.iter_mut().find(|(lp, _)| *lp == p) {
+                Some(entry) => entry.1 = offset,
+                None => last.push((p, offset)),
+            }
+        }
+        drop(positions);
+        for warning in warnings {
+            log_warning(&self.log, "OFFSETS", warning);
+        }
+        (repeats, misses, last)
+    }
+}

@@ -1,0 +1,81 @@
+//! The consumer's `kn-events` sink: kafka-native's consumer statistics, and logs.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use crate::config::log_warning;
+use crate::events::{EventSink, LogHandler, LogRecord};
+use crate::native::{NativeClient, NativeQueue};
+
+use super::config::ConsumerStatsHandler;
+use super::fetch::{FetchControl, Positions};
+
+/// Periodic consumer statistics, for this consumer's partitions only.
+#[derive(Clone, Debug)]
+pub struct ConsumerStats {
+    /// Messages at the broker not yet fetched: Σ max(high watermark − next offset, 0), less what is
+    /// already fetched locally.
+    pub waiting_kafka: u64,
+    /// Messages fetched into local memory but not yet handed to the handler.
+    pub waiting_local: u64,
+    /// Messages in the brokers' logs: Σ (high − low watermark).
+    pub kafka_log_size: u64,
+    /// librdkafka's statistics, parsed.
+    pub rdkafka_stats: serde_json::Value,
+}
+
+/// Runs on `kn-events`: turns librdkafka's stats into kafka-native's consumer stats. The
+/// watermarks are the ones librdkafka keeps from every fetch response, so no request is made
+/// here (a partition not fetched yet counts once its first fetch is answered).
+pub(crate) struct ConsumerEvents {
+    pub(crate) client: Arc<NativeClient>,
+    pub(crate) queue: Arc<NativeQueue>,
+    pub(crate) control: Arc<FetchControl>,
+    pub(crate) topic: String,
+    /// The partitions this consumer reads, once known.
+    pub(crate) assigned: Arc<Mutex<Vec<i32>>>,
+    pub(crate) positions: Positions,
+    pub(crate) on_stats: Option<ConsumerStatsHandler>,
+    pub(crate) log: LogHandler,
+}
+
+impl EventSink for ConsumerEvents {
+    fn stats(&mut self, json: &str) {
+        let Some(on_stats) = &self.on_stats else {
+            return;
+        };
+        let rdkafka_stats: serde_json::Value = match serde_json::from_str(json) {
+            Ok(v) => v,
+            Err(e) => {
+                return log_warning(&self.log, "STATS", format!("unparsable stats JSON: {e}"))
+            }
+        };
+        let waiting_local = (self.queue.len() + self.control.pulled.load(Ordering::Relaxed)) as u64;
+        let (mut behind, mut kafka_log_size) = (0u64, 0u64);
+        let assigned = self.assigned.lock().clone();
+        for p in assigned {
+            let Some((low, high)) = self.client.cached_watermarks(&self.topic, p) else {
+                continue;
+            };
+            let next = self
+                .positions
+                .lock()
+                .get(&p)
+                .map_or(low, |progress| progress.next);
+            behind += (high - next).max(0) as u64;
+            kafka_log_size += (high - low).max(0) as u64;
+        }
+        on_stats(ConsumerStats {
+            waiting_kafka: behind.saturating_sub(waiting_local),
+            waiting_local,
+            kafka_log_size,
+            rdkafka_stats,
+        });
+    }
+
+    fn log(&mut self, record: LogRecord) {
+        (self.log)(&record)
+    }
+}
