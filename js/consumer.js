@@ -1,6 +1,6 @@
 'use strict';
 const { NativeConsumer } = require('./native/index.js');
-const { consumerOptions, logTo } = require('./options');
+const { consumerOptions, logTo, fromNative } = require('./options');
 
 // The addon hands a batch over in columns (see ReceivedColumns in crates/kafka-native-node):
 // payloads and keys are slices of a few large strings or Buffers. Building the message objects
@@ -72,17 +72,17 @@ class Consumer {
         settle();
       });
     };
-    this._native = new NativeConsumer(
+    this._native = fromNative(() => new NativeConsumer(
       opts.native,
       onBatch,
       stats_callback && ((s) => stats_callback({
         waiting_kafka: s.waitingKafka,
         waiting_local: s.waitingLocal,
         kafka_log_size: s.kafkaLogSize,
-        rdkafka_stats: JSON.parse(s.rdkafkaStats),
+        rdkafka_stats: s.rdkafkaStats,
       })),
       logTo(logger),
-    );
+    ));
   }
 
   // A running consumer keeps the process alive (like a server socket) until stop().
@@ -95,8 +95,8 @@ class Consumer {
     });
   }
 
-  pause() { this._native.pause(); }
-  resume() { this._native.resume(); }
+  pause() { fromNative(() => this._native.pause()); }
+  resume() { fromNative(() => this._native.resume()); }
 
   stop() {
     return this._native.stop().finally(() => this._release());

@@ -64,8 +64,11 @@ export declare class Producer {
   /** Strings are sent as UTF-8; Buffers and Uint8Arrays byte for byte. One native call per batch. */
   send(topic: string, partition: number, payloads: Array<string | Uint8Array | ProducerRecord>): SendResult;
   partition_count(topic: string): Promise<number>;
-  /** Resolves once the queue is drained; `timeout` in ms, default 15000. */
-  stop(options?: { timeout?: number }): Promise<void>;
+  /**
+   * Resolves once every message is delivered; rejects when `timeout` (ms, default 15000) runs
+   * out or when any message this producer enqueued was not delivered.
+   */
+  stop(options?: { timeout?: number } | null): Promise<void>;
 }
 
 export interface Message<P = string | Buffer> {
@@ -139,7 +142,32 @@ export declare class Consumer {
   stop(): Promise<void>;
 }
 
-export { MockCluster, librdkafkaVersion } from './native/index.js';
+/** librdkafka's embedded mock cluster: real Kafka-protocol brokers on loopback. */
+export declare class MockCluster {
+  /** 1 to 64 brokers (default 1). */
+  constructor(brokers?: number);
+  /** `host:port,...` for the `broker` option. */
+  readonly bootstrapServers: string;
+  readonly brokerCount: number;
+  /** Up to 10,000 partitions; the replication factor is at most the broker count. */
+  createTopic(name: string, partitions: number, replicationFactor?: number): void;
+  brokerDown(id: number): void;
+  brokerUp(id: number): void;
+  /** Delays every response of broker `id` by `rttMs` (0 removes the delay). */
+  setBrokerRtt(id: number, rttMs: number): void;
+}
 
+export { librdkafkaVersion } from './native/index.js';
+
+/** The core's defaults (they live in the Rust core; this is a read-only copy). */
 export declare const PRODUCER_DEFAULTS: Readonly<Required<Pick<ProducerOptions, 'statistics_interval_ms' | 'queue_buffering_max_messages' | 'queue_buffering_max_ms'>>>;
-export declare const CONSUMER_DEFAULTS: Readonly<Record<string, string | number>>;
+export declare const CONSUMER_DEFAULTS: Readonly<{
+  offset_directory: string;
+  start_offset: string;
+  max_messages_per_callback: number;
+  statistics_interval_ms: number;
+  queued_max_messages_kbytes: number;
+  fetch_wait_max_ms: number;
+  num_workers: number;
+  worker_slot: number;
+}>;

@@ -2,7 +2,8 @@
 // kafka-native: the Producer/Consumer API of the original package, on a Rust core.
 const { Producer } = require('./producer');
 const { Consumer } = require('./consumer');
-const { MockCluster, librdkafkaVersion } = require('./native/index.js');
+const { MockCluster } = require('./mock-cluster');
+const { librdkafkaVersion } = require('./native/index.js');
 const { PRODUCER_DEFAULTS, CONSUMER_DEFAULTS } = require('./options');
 
 module.exports = { Producer, Consumer, MockCluster, librdkafkaVersion, PRODUCER_DEFAULTS, CONSUMER_DEFAULTS };

@@ -1,31 +1,72 @@
 'use strict';
-// Defaults and validation for kafka-native's options, in one visible place.
-// Every error names the option or argument it is about.
+// kafka-native's options on their way to the addon. Who checks what:
+//   - here: JS types (a string, an integer the addon can take, a function), option names
+//     (an unknown one is an error naming the nearest known one), and options given twice
+//     (a typed option and the librdkafka property it sets, both by the user);
+//   - the core (crates/kafka-native): every default and every check of a value's meaning
+//     (ranges, topic names, num_workers against worker_slot, librdkafka's own properties).
+// A missing option is passed on as undefined, so the core's default applies. Every error names
+// the option or argument it is about.
+const native = require('./native/index.js');
 
-const PRODUCER_DEFAULTS = Object.freeze({
-  statistics_interval_ms: 5000,
-  queue_buffering_max_messages: 500000,
-  queue_buffering_max_ms: 250,
-});
-
-const CONSUMER_DEFAULTS = Object.freeze({
-  offset_directory: './kafka-offsets',
-  start_offset: 'earliest',
-  max_messages_per_callback: 10000,
-  statistics_interval_ms: 5000,
-  queued_max_messages_kbytes: 1000000,
-  fetch_wait_max_ms: 100,
-  num_workers: 1,
-  worker_slot: 0,
-  payload_encoding: 'utf8',
-});
+// The core's defaults, for reading (the addon fills them in; nothing here repeats them).
+const PRODUCER_DEFAULTS = Object.freeze(native.producerDefaults());
+const CONSUMER_DEFAULTS = Object.freeze(native.consumerDefaults());
 
 const STOP_TIMEOUT_MS = 15000;
 const PARTITION_COUNT_TIMEOUT_MS = 10000;
+const U32_MAX = 2 ** 32 - 1;
+
+function shown(value) {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
+  if (Array.isArray(value)) return 'an array';
+  if (value instanceof Date) return 'a Date';
+  return String(value);
+}
 
 function fail(name, expectation, value) {
-  const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
-  return new TypeError(`kafka-native: ${name} must be ${expectation}, got ${shown}`);
+  return new TypeError(`kafka-native: ${name} must be ${expectation}, got ${shown(value)}`);
+}
+
+// Levenshtein distance, for "did you mean".
+function distance(a, b) {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    row = next;
+  }
+  return row[b.length];
+}
+
+// Whether `short`'s characters appear in `long` in order (queue_buffering_max_msgs in
+// queue_buffering_max_messages, offset_dir in offset_directory).
+function abbreviates(short, long) {
+  let i = 0;
+  for (const c of long) if (c === short[i]) i++;
+  return i === short.length;
+}
+
+// The known name meant: one the name abbreviates, else the closest by edit distance.
+function nearest(name, known) {
+  const byDistance = (names) => names
+    .map((k) => ({ k, d: distance(name, k) }))
+    .sort((a, b) => a.d - b.d)[0];
+  const abbreviated = byDistance(known.filter((k) => abbreviates(name, k)));
+  if (abbreviated) return abbreviated.k;
+  const best = byDistance(known);
+  return best && best.d <= Math.max(3, Math.floor(name.length / 3)) ? best.k : undefined;
+}
+
+function checkNames(options, what, known) {
+  for (const key of Object.keys(options)) {
+    if (known.includes(key)) continue;
+    const guess = nearest(key, known);
+    throw new TypeError(`kafka-native: unknown ${what} option ${key}${guess ? ` (did you mean ${guess}?)` : ''}`);
+  }
 }
 
 function requireObject(options, what) {
@@ -34,38 +75,25 @@ function requireObject(options, what) {
   }
 }
 
-function string(options, name, { required = false, fallback } = {}) {
+function string(options, name, { required = false } = {}) {
   const value = options[name];
   if (value === undefined || value === null) {
     if (required) throw new TypeError(`kafka-native: option ${name} is required`);
-    return fallback;
+    return undefined;
   }
-  if (typeof value !== 'string' || value.length === 0) throw fail(`option ${name}`, 'a non-empty string', value);
+  if (typeof value !== 'string') throw fail(`option ${name}`, 'a string', value);
   return value;
 }
 
-function integer(options, name, { fallback, min = 0, max = 2 ** 31 - 1 }) {
+// An integer the addon can take (u32 or i32); what range makes sense is the core's to say.
+function integer(options, name, { signed = false } = {}) {
   const value = options[name];
-  if (value === undefined || value === null) return fallback;
+  if (value === undefined || value === null) return undefined;
+  const [min, max] = signed ? [-(2 ** 31), 2 ** 31 - 1] : [0, U32_MAX];
   if (!Number.isInteger(value) || value < min || value > max) {
     throw fail(`option ${name}`, `an integer from ${min} to ${max}`, value);
   }
   return value;
-}
-
-// Where a partition without a recorded offset starts: 'earliest', 'latest' or an offset >= 0.
-// Crosses to the addon as a string; the core parses it.
-function startOffset(options) {
-  const value = options.start_offset ?? CONSUMER_DEFAULTS.start_offset;
-  if (value === 'earliest' || value === 'latest') return value;
-  if (Number.isSafeInteger(value) && value >= 0) return String(value);
-  throw fail('option start_offset', '"earliest", "latest" or an integer offset >= 0', value);
-}
-
-// A directory path, or null for none (no offsets recorded); undefined gives the default.
-function offsetDirectory(options) {
-  if (options.offset_directory === null) return undefined;
-  return string(options, 'offset_directory', { fallback: CONSUMER_DEFAULTS.offset_directory });
 }
 
 function callback(options, name, { required = false } = {}) {
@@ -93,7 +121,18 @@ function properties(options, name) {
   return out;
 }
 
-// The logger: console by default; librdkafka levels map to error/warn/info/debug.
+// A typed option and the librdkafka property it sets, both given: which should win is unclear.
+function checkTwice(options, pairs) {
+  const driver = options.driver_options || {};
+  for (const [option, ...keys] of pairs) {
+    if (options[option] === undefined) continue;
+    const key = keys.find((k) => Object.hasOwn(driver, k));
+    if (key) throw new TypeError(`kafka-native: option ${option} and driver_options[${JSON.stringify(key)}] set the same thing; give one`);
+  }
+}
+
+// The logger: console by default. A logger that throws falls back to console.error, so a
+// broken logger never takes the client down.
 function logger(options) {
   const value = options.logger;
   if (value === undefined || value === null) return console;
@@ -101,70 +140,127 @@ function logger(options) {
   for (const method of ['error', 'warn', 'info']) {
     if (typeof value[method] !== 'function') throw fail(`option logger.${method}`, 'a function', value[method]);
   }
-  return value;
+  const safe = {};
+  for (const method of ['error', 'warn', 'info', 'debug']) {
+    const fn = value[method] || value.info;
+    safe[method] = (line) => {
+      try {
+        fn.call(value, line);
+      } catch (err) {
+        console.error(`kafka-native: logger.${method} threw (${err && err.message}); the line was: ${line}`);
+      }
+    };
+  }
+  return safe;
 }
 
+// librdkafka's log lines and client errors; the core says which logger method each gets.
 function logTo(log) {
-  return (entry) => {
-    const line = `kafka-native [${entry.facility}] ${entry.message}`;
-    if (entry.level <= 3) log.error(line);
-    else if (entry.level === 4) log.warn(line);
-    else if (entry.level <= 6) log.info(line);
-    else (log.debug || log.info).call(log, line);
+  return (entry) => log[entry.severity](`kafka-native [${entry.facility}] ${entry.message}`);
+}
+
+// A user callback that may throw or return a rejected Promise: either is logged through
+// logger.error and the client carries on.
+function guarded(name, fn, log) {
+  if (!fn) return undefined;
+  const report = (err) => log.error(`kafka-native: ${name} threw; the client carries on: ${err && err.stack ? err.stack : err}`);
+  return (...args) => {
+    try {
+      const result = fn(...args);
+      if (result && typeof result.then === 'function') result.then(undefined, report);
+    } catch (err) {
+      report(err);
+    }
   };
 }
+
+// Calls into the addon; the core's errors about options or arguments get the package's prefix.
+function fromNative(call) {
+  try {
+    return call();
+  } catch (err) {
+    if (err && err.code === 'InvalidArg' && !err.message.startsWith('kafka-native:')) err.message = `kafka-native: ${err.message}`;
+    throw err;
+  }
+}
+
+const PRODUCER_OPTIONS = ['broker', 'stats_callback', 'delivery_report_callback', 'statistics_interval_ms',
+  'queue_buffering_max_messages', 'queue_buffering_max_ms', 'driver_options', 'topic_options', 'logger'];
 
 function producerOptions(options) {
   requireObject(options, 'Producer');
+  checkNames(options, 'Producer', PRODUCER_OPTIONS);
+  checkTwice(options, [
+    ['statistics_interval_ms', 'statistics.interval.ms'],
+    ['queue_buffering_max_messages', 'queue.buffering.max.messages'],
+    ['queue_buffering_max_ms', 'queue.buffering.max.ms', 'linger.ms'],
+  ]);
+  const log = logger(options);
   return {
     native: {
       brokers: string(options, 'broker', { required: true }),
-      statisticsIntervalMs: integer(options, 'statistics_interval_ms', { fallback: PRODUCER_DEFAULTS.statistics_interval_ms }),
-      queueBufferingMaxMessages: integer(options, 'queue_buffering_max_messages', { fallback: PRODUCER_DEFAULTS.queue_buffering_max_messages, min: 1 }),
-      queueBufferingMaxMs: integer(options, 'queue_buffering_max_ms', { fallback: PRODUCER_DEFAULTS.queue_buffering_max_ms }),
+      statisticsIntervalMs: integer(options, 'statistics_interval_ms'),
+      queueBufferingMaxMessages: integer(options, 'queue_buffering_max_messages'),
+      queueBufferingMaxMs: integer(options, 'queue_buffering_max_ms'),
       driverOptions: properties(options, 'driver_options'),
       topicOptions: properties(options, 'topic_options'),
     },
-    stats_callback: callback(options, 'stats_callback'),
-    delivery_report_callback: callback(options, 'delivery_report_callback'),
-    logger: logger(options),
+    stats_callback: guarded('stats_callback', callback(options, 'stats_callback'), log),
+    delivery_report_callback: guarded('delivery_report_callback', callback(options, 'delivery_report_callback'), log),
+    logger: log,
   };
+}
+
+const CONSUMER_OPTIONS = ['broker', 'topic', 'receive_callback', 'offset_directory', 'start_offset', 'stats_callback',
+  'max_messages_per_callback', 'statistics_interval_ms', 'queued_max_messages_kbytes', 'fetch_wait_max_ms',
+  'num_workers', 'worker_slot', 'payload_encoding', 'driver_options', 'topic_options', 'logger'];
+
+// 'earliest', 'latest' or an offset: crosses as a string the core parses (and judges).
+function startOffset(options) {
+  const value = options.start_offset;
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string') return value;
+  if (Number.isSafeInteger(value)) return String(value);
+  throw fail('option start_offset', '"earliest", "latest" or an integer offset >= 0', value);
 }
 
 function consumerOptions(options) {
   requireObject(options, 'Consumer');
-  const num_workers = integer(options, 'num_workers', { fallback: CONSUMER_DEFAULTS.num_workers, min: 1 });
-  const worker_slot = integer(options, 'worker_slot', { fallback: CONSUMER_DEFAULTS.worker_slot });
-  if (worker_slot >= num_workers) {
-    throw new RangeError(`kafka-native: option worker_slot must be less than num_workers (${num_workers}), got ${worker_slot}`);
-  }
-  const payload_encoding = options.payload_encoding ?? CONSUMER_DEFAULTS.payload_encoding;
+  checkNames(options, 'Consumer', CONSUMER_OPTIONS);
+  checkTwice(options, [
+    ['statistics_interval_ms', 'statistics.interval.ms'],
+    ['queued_max_messages_kbytes', 'queued.max.messages.kbytes'],
+    ['fetch_wait_max_ms', 'fetch.wait.max.ms'],
+  ]);
+  const payload_encoding = options.payload_encoding ?? 'utf8';
   if (payload_encoding !== 'utf8' && payload_encoding !== 'buffer') {
     throw fail('option payload_encoding', '"utf8" or "buffer"', payload_encoding);
   }
+  const log = logger(options);
   return {
     native: {
       brokers: string(options, 'broker', { required: true }),
       topic: string(options, 'topic', { required: true }),
-      offsetDirectory: offsetDirectory(options),
+      offsetDirectory: string(options, 'offset_directory'),
+      withoutOffsetDirectory: options.offset_directory === null,
       startOffset: startOffset(options),
-      maxMessagesPerCallback: integer(options, 'max_messages_per_callback', { fallback: CONSUMER_DEFAULTS.max_messages_per_callback, min: 1 }),
-      statisticsIntervalMs: integer(options, 'statistics_interval_ms', { fallback: CONSUMER_DEFAULTS.statistics_interval_ms }),
-      queuedMaxMessagesKbytes: integer(options, 'queued_max_messages_kbytes', { fallback: CONSUMER_DEFAULTS.queued_max_messages_kbytes, min: 1 }),
-      fetchWaitMaxMs: integer(options, 'fetch_wait_max_ms', { fallback: CONSUMER_DEFAULTS.fetch_wait_max_ms, max: 300000 }),
-      numWorkers: num_workers,
-      workerSlot: worker_slot,
+      maxMessagesPerCallback: integer(options, 'max_messages_per_callback'),
+      statisticsIntervalMs: integer(options, 'statistics_interval_ms'),
+      queuedMaxMessagesKbytes: integer(options, 'queued_max_messages_kbytes'),
+      fetchWaitMaxMs: integer(options, 'fetch_wait_max_ms'),
+      numWorkers: integer(options, 'num_workers', { signed: true }),
+      workerSlot: integer(options, 'worker_slot', { signed: true }),
       payloadAsBuffer: payload_encoding === 'buffer',
       driverOptions: properties(options, 'driver_options'),
       topicOptions: properties(options, 'topic_options'),
     },
     receive_callback: callback(options, 'receive_callback', { required: true }),
-    stats_callback: callback(options, 'stats_callback'),
-    logger: logger(options),
+    stats_callback: guarded('stats_callback', callback(options, 'stats_callback'), log),
+    logger: log,
   };
 }
 
 module.exports = {
   PRODUCER_DEFAULTS, CONSUMER_DEFAULTS, STOP_TIMEOUT_MS, PARTITION_COUNT_TIMEOUT_MS,
-  producerOptions, consumerOptions, logTo, fail,
+  producerOptions, consumerOptions, logTo, fail, fromNative, guarded,
 };

@@ -1,8 +1,10 @@
 'use strict';
 const { NativeProducer } = require('./native/index.js');
-const { producerOptions, logTo, fail, STOP_TIMEOUT_MS, PARTITION_COUNT_TIMEOUT_MS } = require('./options');
+const { producerOptions, logTo, fail, fromNative, STOP_TIMEOUT_MS, PARTITION_COUNT_TIMEOUT_MS } = require('./options');
 
 const toBuffer = (p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p);
+const RECORD_KEYS = ['payload', 'key', 'headers'];
+const PARTITION_MAX = 2 ** 31 - 1;
 
 // A record's payload or key: a string, a Buffer or Uint8Array, or null/undefined for none.
 function recordBytes(value, what) {
@@ -10,13 +12,29 @@ function recordBytes(value, what) {
   if (Buffer.isBuffer(value)) return value;
   if (typeof value === 'string') return Buffer.from(value, 'utf8');
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-  throw fail(`send() record ${what}`, 'a string, a Buffer, null or undefined', value);
+  throw fail(`send() argument ${what}`, 'a string, a Buffer, null or undefined', value);
+}
+
+// A record is a plain object with payload, key or headers and nothing else; anything else
+// (KafkaJS's {value}, an array, a Date) is a mistake, not a tombstone.
+function checkRecord(record, i) {
+  const proto = Object.getPrototypeOf(record);
+  if (Array.isArray(record) || (proto !== Object.prototype && proto !== null)) {
+    throw fail(`send() argument payloads[${i}]`, 'a string, a Buffer or a {payload, key, headers} record', record);
+  }
+  const keys = Object.keys(record);
+  const unknown = keys.filter((k) => !RECORD_KEYS.includes(k));
+  if (unknown.length > 0 || !keys.some((k) => RECORD_KEYS.includes(k))) {
+    const hint = unknown.includes('value') ? ' (KafkaJS calls it value; here it is payload)' : '';
+    const what = unknown.length > 0 ? `has ${unknown.map((k) => JSON.stringify(k)).join(', ')}` : 'has none of them';
+    throw new TypeError(`kafka-native: send() argument payloads[${i}] must be a record with payload, key and/or headers and nothing else; it ${what}${hint}`);
+  }
 }
 
 function toRecord(record, i) {
   if (typeof record === 'string' || record instanceof Uint8Array) return { payload: recordBytes(record, `payloads[${i}]`), headerNames: [], headerValues: [] };
   const headers = record.headers ?? {};
-  if (typeof headers !== 'object' || Array.isArray(headers)) throw fail(`send() record payloads[${i}].headers`, 'an object of header names to strings or Buffers', headers);
+  if (typeof headers !== 'object' || Array.isArray(headers)) throw fail(`send() argument payloads[${i}].headers`, 'an object of header names to strings or Buffers', headers);
   const headerNames = Object.keys(headers);
   return {
     payload: recordBytes(record.payload, `payloads[${i}].payload`),
@@ -26,20 +44,27 @@ function toRecord(record, i) {
   };
 }
 
+function checkPartition(partition) {
+  if (!Number.isInteger(partition)) throw fail('send() argument partition', 'an integer partition number (or -1 for any)', partition);
+  if (partition < -1 || partition > PARTITION_MAX) {
+    throw new RangeError(`kafka-native: send() argument partition must be from -1 to ${PARTITION_MAX}, got ${partition}`);
+  }
+}
+
 class Producer {
   constructor(options) {
     const opts = producerOptions(options);
     const { stats_callback, delivery_report_callback } = opts;
-    this._native = new NativeProducer(
+    this._native = fromNative(() => new NativeProducer(
       opts.native,
-      stats_callback && ((s) => stats_callback({ send_queue_length: s.sendQueueLength, rdkafka_stats: JSON.parse(s.rdkafkaStats) })),
+      stats_callback && ((s) => stats_callback({ send_queue_length: s.sendQueueLength, rdkafka_stats: s.rdkafkaStats })),
       delivery_report_callback && ((r) => delivery_report_callback({
         errors: r.errors,
         delivered: r.delivered,
         rdkafka_errinfo: r.rdkafkaErrinfo,
       })),
       logTo(opts.logger),
-    );
+    ));
   }
 
   // Enqueues the payloads with one native call. Each is a string (sent as UTF-8), a Buffer or
@@ -48,7 +73,7 @@ class Producer {
   // per batch instead of one per payload.
   send(topic, partition, payloads) {
     if (typeof topic !== 'string') throw fail('send() argument topic', 'a string', topic);
-    if (!Number.isInteger(partition) || partition < -1) throw fail('send() argument partition', 'an integer partition number', partition);
+    checkPartition(partition);
     if (!Array.isArray(payloads)) throw fail('send() argument payloads', 'an array of strings, Buffers or {payload, key, headers} records', payloads);
     const lengths = new Uint32Array(payloads.length);
     let strings = 0;
@@ -61,6 +86,7 @@ class Producer {
       } else if (p instanceof Uint8Array) {
         lengths[i] = p.length;
       } else if (p !== null && typeof p === 'object') {
+        checkRecord(p, i);
         records++;
       } else {
         throw fail(`send() argument payloads[${i}]`, 'a string, a Buffer or a {payload, key, headers} record', p);
@@ -68,13 +94,13 @@ class Producer {
     }
     let result;
     if (records > 0) {
-      result = this._native.sendRecords(topic, partition, payloads.map(toRecord));
+      result = fromNative(() => this._native.sendRecords(topic, partition, payloads.map(toRecord)));
     } else if (strings === payloads.length && strings > 0) {
-      result = this._native.sendText(topic, partition, payloads.join(''), lengths)
+      result = fromNative(() => this._native.sendText(topic, partition, payloads.join(''), lengths))
         ?? this._sendBytes(topic, partition, payloads);
     } else {
       result = strings === 0
-        ? this._native.sendBytes(topic, partition, Buffer.concat(payloads), lengths)
+        ? fromNative(() => this._native.sendBytes(topic, partition, Buffer.concat(payloads), lengths))
         : this._sendBytes(topic, partition, payloads);
     }
     return { enqueued: result.enqueued, send_queue_length: result.sendQueueLength };
@@ -83,7 +109,7 @@ class Producer {
   // Strings and Buffers mixed: strings become UTF-8 Buffers first.
   _sendBytes(topic, partition, payloads) {
     const buffers = payloads.map(toBuffer);
-    return this._native.sendBytes(topic, partition, Buffer.concat(buffers), Uint32Array.from(buffers, (b) => b.length));
+    return fromNative(() => this._native.sendBytes(topic, partition, Buffer.concat(buffers), Uint32Array.from(buffers, (b) => b.length)));
   }
 
   partition_count(topic) {
@@ -91,10 +117,15 @@ class Producer {
     return this._native.partitionCount(topic, PARTITION_COUNT_TIMEOUT_MS);
   }
 
+  // Resolves once every message is delivered; rejects when time runs out or when any message
+  // this producer enqueued was not delivered (each failure is also logged).
   // options.timeout (ms, as bluebird-retry's option in kafka-native) defaults to 15 s.
-  stop(options = {}) {
-    const timeout = options.timeout ?? STOP_TIMEOUT_MS;
-    if (!Number.isInteger(timeout) || timeout < 0) return Promise.reject(fail('stop() option timeout', 'a non-negative integer (ms)', timeout));
+  stop(options) {
+    if (options !== undefined && options !== null && (typeof options !== 'object' || Array.isArray(options))) {
+      return Promise.reject(fail('stop() argument options', 'an object like {timeout: ms}', options));
+    }
+    const timeout = options?.timeout ?? STOP_TIMEOUT_MS;
+    if (!Number.isInteger(timeout) || timeout < 0 || timeout > 2 ** 32 - 1) return Promise.reject(fail('stop() option timeout', 'a non-negative integer (ms)', timeout));
     return this._native.stop(timeout);
   }
 }

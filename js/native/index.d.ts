@@ -18,8 +18,16 @@ export declare class MockCluster {
   createTopic(topic: string, partitions: number, replicationFactor?: number | undefined | null): void
   brokerDown(brokerId: number): void
   brokerUp(brokerId: number): void
+  /** Adds `rtt_ms` of round-trip delay to a broker's responses. */
+  setBrokerRtt(brokerId: number, rttMs: number): void
 }
 
+/**
+ * Field order is drop order. When the JS object is finalized (garbage collected, or its
+ * worker torn down), `settled` goes first, so a batch still waiting for JS to settle it is
+ * released at once as not processed (its offsets unrecorded), and dropping `inner` (which
+ * stops the consumer) never waits for JS that can no longer run.
+ */
 export declare class NativeConsumer {
   /**
    * `on_batch` is called with each batch; the JS side calls `settle()` once the batch's
@@ -54,19 +62,35 @@ export declare class NativeProducer {
   stop(timeoutMs: number): Promise<void>
 }
 
+export declare function consumerDefaults(): ConsumerDefaults
+
+export interface ConsumerDefaults {
+  offset_directory: string
+  start_offset: string
+  max_messages_per_callback: number
+  statistics_interval_ms: number
+  queued_max_messages_kbytes: number
+  fetch_wait_max_ms: number
+  num_workers: number
+  worker_slot: number
+}
+
+/** Options as JS gave them; a missing one takes the core's default. */
 export interface ConsumerOptions {
   brokers: string
   topic: string
-  /** None: record no offsets. */
+  /** Where offsets are recorded; missing takes the default. */
   offsetDirectory?: string
+  /** Record no offsets (JS's `offset_directory: null`). */
+  withoutOffsetDirectory?: boolean
   /** "earliest", "latest" or a decimal offset. */
-  startOffset: string
-  maxMessagesPerCallback: number
-  statisticsIntervalMs: number
-  queuedMaxMessagesKbytes: number
-  fetchWaitMaxMs: number
-  numWorkers: number
-  workerSlot: number
+  startOffset?: string
+  maxMessagesPerCallback?: number
+  statisticsIntervalMs?: number
+  queuedMaxMessagesKbytes?: number
+  fetchWaitMaxMs?: number
+  numWorkers?: number
+  workerSlot?: number
   /** Deliver payloads as Buffers instead of UTF-8 strings. */
   payloadAsBuffer: boolean
   driverOptions?: Record<string, string>
@@ -77,8 +101,8 @@ export interface ConsumerStatsInfo {
   waitingKafka: number
   waitingLocal: number
   kafkaLogSize: number
-  /** librdkafka's statistics JSON (parsed in JS). */
-  rdkafkaStats: string
+  /** librdkafka's statistics, parsed once (in the core). */
+  rdkafkaStats: any
 }
 
 export interface DeliveryErrorInfo {
@@ -99,8 +123,8 @@ export declare function librdkafkaVersion(): string
 
 /** A librdkafka log line or client error, for the JS logger. */
 export interface LogEntry {
-  /** Syslog level: 0-3 error, 4 warning, 5-6 info, 7 debug. */
-  level: number
+  /** The logger method: "error", "warn", "info" or "debug" (the core's mapping). */
+  severity: string
   facility: string
   message: string
 }
@@ -112,19 +136,28 @@ export interface MessageHeaders {
   values: Array<Buffer>
 }
 
+export declare function producerDefaults(): ProducerDefaults
+
+export interface ProducerDefaults {
+  statistics_interval_ms: number
+  queue_buffering_max_messages: number
+  queue_buffering_max_ms: number
+}
+
+/** Options as JS gave them; a missing one takes the core's default. */
 export interface ProducerOptions {
   brokers: string
-  statisticsIntervalMs: number
-  queueBufferingMaxMessages: number
-  queueBufferingMaxMs: number
+  statisticsIntervalMs?: number
+  queueBufferingMaxMessages?: number
+  queueBufferingMaxMs?: number
   driverOptions?: Record<string, string>
   topicOptions?: Record<string, string>
 }
 
 export interface ProducerStatsInfo {
   sendQueueLength: number
-  /** librdkafka's statistics JSON (parsed in JS). */
-  rdkafkaStats: string
+  /** librdkafka's statistics, parsed once (in the core). */
+  rdkafkaStats: any
 }
 
 /**

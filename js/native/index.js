@@ -838,4 +838,6 @@ module.exports = nativeBinding
 module.exports.MockCluster = nativeBinding.MockCluster
 module.exports.NativeConsumer = nativeBinding.NativeConsumer
 module.exports.NativeProducer = nativeBinding.NativeProducer
+module.exports.consumerDefaults = nativeBinding.consumerDefaults
 module.exports.librdkafkaVersion = nativeBinding.librdkafkaVersion
+module.exports.producerDefaults = nativeBinding.producerDefaults

@@ -7,22 +7,25 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::ThreadsafeFunctionCallMode::NonBlocking;
 use napi_derive::napi;
 
-use crate::{js_error, promise_from_thread, properties, weak_callback, LogEntry};
+use crate::{client_options, js_error, promise_from_thread, weak_callback, LogEntry};
 
+/// Options as JS gave them; a missing one takes the core's default.
 #[napi(object)]
 pub struct ConsumerOptions {
     pub brokers: String,
     pub topic: String,
-    /// None: record no offsets.
+    /// Where offsets are recorded; missing takes the default.
     pub offset_directory: Option<String>,
+    /// Record no offsets (JS's `offset_directory: null`).
+    pub without_offset_directory: Option<bool>,
     /// "earliest", "latest" or a decimal offset.
-    pub start_offset: String,
-    pub max_messages_per_callback: u32,
-    pub statistics_interval_ms: u32,
-    pub queued_max_messages_kbytes: u32,
-    pub fetch_wait_max_ms: u32,
-    pub num_workers: i32,
-    pub worker_slot: i32,
+    pub start_offset: Option<String>,
+    pub max_messages_per_callback: Option<u32>,
+    pub statistics_interval_ms: Option<u32>,
+    pub queued_max_messages_kbytes: Option<u32>,
+    pub fetch_wait_max_ms: Option<u32>,
+    pub num_workers: Option<i32>,
+    pub worker_slot: Option<i32>,
     /// Deliver payloads as Buffers instead of UTF-8 strings.
     pub payload_as_buffer: bool,
     pub driver_options: Option<HashMap<String, String>>,
@@ -34,8 +37,8 @@ pub struct ConsumerStatsInfo {
     pub waiting_kafka: f64,
     pub waiting_local: f64,
     pub kafka_log_size: f64,
-    /// librdkafka's statistics JSON (parsed in JS).
-    pub rdkafka_stats: String,
+    /// librdkafka's statistics, parsed once (in the core).
+    pub rdkafka_stats: serde_json::Value,
 }
 
 /// A received batch in columns; `js/consumer.js` turns it into kafka-native's
@@ -219,10 +222,14 @@ fn batch_to_js(batch: &kafka_native::ReceivedBatch, as_buffer: bool) -> Received
     }
 }
 
+/// Field order is drop order. When the JS object is finalized (garbage collected, or its
+/// worker torn down), `settled` goes first, so a batch still waiting for JS to settle it is
+/// released at once as not processed (its offsets unrecorded), and dropping `inner` (which
+/// stops the consumer) never waits for JS that can no longer run.
 #[napi]
 pub struct NativeConsumer {
-    inner: Arc<kafka_native::Consumer>,
     settled: Sender<()>,
+    inner: Arc<kafka_native::Consumer>,
 }
 
 #[napi]
@@ -236,16 +243,38 @@ impl NativeConsumer {
         on_stats: Option<Function<'_, ConsumerStatsInfo, ()>>,
         on_log: Option<Function<'_, LogEntry, ()>>,
     ) -> Result<Self> {
-        let mut config = kafka_native::ConsumerConfig::new(options.brokers, options.topic)
-            .start_offset(options.start_offset.parse().map_err(js_error)?)
-            .max_messages_per_callback(options.max_messages_per_callback as usize)
-            .statistics_interval(Duration::from_millis(options.statistics_interval_ms.into()))
-            .fetch_wait_max(Duration::from_millis(options.fetch_wait_max_ms.into()))
-            .workers(options.num_workers, options.worker_slot);
-        config.offset_directory = options.offset_directory.map(Into::into);
-        config.queued_max_messages_kbytes = options.queued_max_messages_kbytes;
-        config.driver_options = properties(options.driver_options);
-        config.topic_options = properties(options.topic_options);
+        let mut config = kafka_native::ConsumerConfig::new("", options.topic);
+        config.client = client_options(
+            options.brokers,
+            options.statistics_interval_ms,
+            options.driver_options,
+            options.topic_options,
+            on_log,
+        )?;
+        if let Some(start) = options.start_offset {
+            config.start_offset = start.parse().map_err(js_error)?;
+        }
+        if let Some(dir) = options.offset_directory {
+            config.offset_directory = Some(dir.into());
+        }
+        if options.without_offset_directory == Some(true) {
+            config.offset_directory = None;
+        }
+        if let Some(max) = options.max_messages_per_callback {
+            config.max_messages_per_callback = max as usize;
+        }
+        if let Some(kbytes) = options.queued_max_messages_kbytes {
+            config.queued_max_messages_kbytes = kbytes;
+        }
+        if let Some(ms) = options.fetch_wait_max_ms {
+            config.fetch_wait_max = Duration::from_millis(ms.into());
+        }
+        if let Some(n) = options.num_workers {
+            config.num_workers = n;
+        }
+        if let Some(slot) = options.worker_slot {
+            config.worker_slot = slot;
+        }
         if let Some(f) = on_stats {
             let tsfn = weak_callback(f)?;
             config = config.on_stats(move |s| {
@@ -253,15 +282,9 @@ impl NativeConsumer {
                     waiting_kafka: s.waiting_kafka as f64,
                     waiting_local: s.waiting_local as f64,
                     kafka_log_size: s.kafka_log_size as f64,
-                    rdkafka_stats: s.rdkafka_stats.to_string(),
+                    rdkafka_stats: s.rdkafka_stats,
                 };
                 tsfn.call(info, NonBlocking);
-            });
-        }
-        if let Some(f) = on_log {
-            let tsfn = weak_callback(f)?;
-            config = config.on_log(move |r| {
-                tsfn.call(LogEntry::from(r), NonBlocking);
             });
         }
         let as_buffer = options.payload_as_buffer;
@@ -273,19 +296,22 @@ impl NativeConsumer {
             .weak::<true>()
             .build_callback(move |ctx| Ok(batch_to_js(&ctx.value, as_buffer)))?;
         let (settled, settled_rx): (Sender<()>, Receiver<()>) = crossbeam_channel::bounded(1);
+        // A batch JS never got, or can no longer settle, was not processed.
         let handler = move |batch: kafka_native::ReceivedBatch| {
             let status = deliver.call(batch, NonBlocking);
             if status != Status::Ok {
-                return Err(format!("could not call receive_callback: {status}"));
+                return Err(kafka_native::BatchError::NotProcessed(format!(
+                    "receive_callback could not be called: {status}"
+                )));
             }
-            settled_rx
-                .recv()
-                .map_err(|_| "the consumer was dropped".to_string())
+            settled_rx.recv().map_err(|_| {
+                kafka_native::BatchError::NotProcessed("the JS consumer is gone".to_string())
+            })
         };
         let inner = kafka_native::Consumer::new(config, handler).map_err(js_error)?;
         Ok(NativeConsumer {
-            inner: Arc::new(inner),
             settled,
+            inner: Arc::new(inner),
         })
     }
 

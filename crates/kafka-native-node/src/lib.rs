@@ -1,7 +1,9 @@
-//! napi-rs bindings: JS values in, core calls, JS values out. The kafka-native option names,
-//! validation and logger live in `js/`; the behaviour lives in the `kafka-native` crate.
+//! napi-rs bindings: JS values in, core calls, JS values out. The kafka-native option names, JS
+//! type checks and the logger live in `js/`; defaults, validation and behaviour live in the
+//! `kafka-native` crate.
 
 mod consumer;
+pub mod defaults;
 mod mock_cluster;
 mod producer;
 
@@ -9,13 +11,14 @@ use std::collections::HashMap;
 
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::ThreadsafeFunction;
+use napi::threadsafe_function::ThreadsafeFunctionCallMode::NonBlocking;
 use napi_derive::napi;
 
 /// A librdkafka log line or client error, for the JS logger.
 #[napi(object)]
 pub struct LogEntry {
-    /// Syslog level: 0-3 error, 4 warning, 5-6 info, 7 debug.
-    pub level: i32,
+    /// The logger method: "error", "warn", "info" or "debug" (the core's mapping).
+    pub severity: String,
     pub facility: String,
     pub message: String,
 }
@@ -23,7 +26,7 @@ pub struct LogEntry {
 impl From<&kafka_native::LogRecord> for LogEntry {
     fn from(r: &kafka_native::LogRecord) -> Self {
         LogEntry {
-            level: r.level,
+            severity: r.severity().to_string(),
             facility: r.facility.clone(),
             message: r.message.clone(),
         }
@@ -42,7 +45,8 @@ pub(crate) fn weak_callback<T: ToNapiValue + 'static>(
         .build()
 }
 
-/// A core error as a JS error with the core's message.
+/// A core error as a JS error with the core's message; `code` is `InvalidArg` for a bad option
+/// or argument.
 pub(crate) fn js_error(e: kafka_native::KafkaError) -> Error {
     let status = match e {
         kafka_native::KafkaError::InvalidArgument { .. }
@@ -52,11 +56,46 @@ pub(crate) fn js_error(e: kafka_native::KafkaError) -> Error {
     Error::new(status, e.to_string())
 }
 
-/// librdkafka properties from a JS object whose values are already strings.
-pub(crate) fn properties(map: Option<HashMap<String, String>>) -> Vec<(String, String)> {
-    let mut props: Vec<(String, String)> = map.unwrap_or_default().into_iter().collect();
-    props.sort();
-    props
+/// The options every client shares, from what JS gave; a missing one keeps the core's default.
+pub(crate) fn client_options(
+    brokers: String,
+    statistics_interval_ms: Option<u32>,
+    driver_options: Option<HashMap<String, String>>,
+    topic_options: Option<HashMap<String, String>>,
+    on_log: Option<Function<'_, LogEntry, ()>>,
+) -> Result<kafka_native::ClientOptions> {
+    let mut client = kafka_native::ClientOptions::new(brokers);
+    client.properties = properties(driver_options, topic_options);
+    if let Some(ms) = statistics_interval_ms {
+        client.statistics_interval = std::time::Duration::from_millis(ms.into());
+    }
+    if let Some(f) = on_log {
+        let tsfn = weak_callback(f)?;
+        client.on_log = Some(std::sync::Arc::new(move |r: &kafka_native::LogRecord| {
+            tsfn.call(LogEntry::from(r), NonBlocking);
+        }));
+    }
+    Ok(client)
+}
+
+/// librdkafka properties from JS objects whose values are already strings, in a stable order.
+fn properties(
+    global: Option<HashMap<String, String>>,
+    topic: Option<HashMap<String, String>>,
+) -> kafka_native::ClientConfig {
+    let sorted = |map: Option<HashMap<String, String>>| {
+        let mut pairs: Vec<(String, String)> = map.unwrap_or_default().into_iter().collect();
+        pairs.sort();
+        pairs
+    };
+    let mut config = kafka_native::ClientConfig::new();
+    for (key, value) in sorted(global) {
+        config.set(key, value);
+    }
+    for (key, value) in sorted(topic) {
+        config.set_topic(key, value);
+    }
+    config
 }
 
 /// Runs blocking core work on a thread of ours (never libuv's pool) and settles a Promise with it.

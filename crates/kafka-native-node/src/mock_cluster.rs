@@ -50,4 +50,12 @@ impl MockCluster {
     pub fn broker_up(&self, broker_id: i32) -> Result<()> {
         self.inner.broker_up(broker_id).map_err(js_error)
     }
+
+    /// Adds `rtt_ms` of round-trip delay to a broker's responses.
+    #[napi]
+    pub fn set_broker_rtt(&self, broker_id: i32, rtt_ms: i32) -> Result<()> {
+        self.inner
+            .set_broker_rtt(broker_id, rtt_ms)
+            .map_err(js_error)
+    }
 }

@@ -6,14 +6,15 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::ThreadsafeFunctionCallMode::NonBlocking;
 use napi_derive::napi;
 
-use crate::{js_error, promise_from_thread, properties, weak_callback, LogEntry};
+use crate::{client_options, js_error, promise_from_thread, weak_callback, LogEntry};
 
+/// Options as JS gave them; a missing one takes the core's default.
 #[napi(object)]
 pub struct ProducerOptions {
     pub brokers: String,
-    pub statistics_interval_ms: u32,
-    pub queue_buffering_max_messages: u32,
-    pub queue_buffering_max_ms: u32,
+    pub statistics_interval_ms: Option<u32>,
+    pub queue_buffering_max_messages: Option<u32>,
+    pub queue_buffering_max_ms: Option<u32>,
     pub driver_options: Option<HashMap<String, String>>,
     pub topic_options: Option<HashMap<String, String>>,
 }
@@ -21,8 +22,8 @@ pub struct ProducerOptions {
 #[napi(object)]
 pub struct ProducerStatsInfo {
     pub send_queue_length: u32,
-    /// librdkafka's statistics JSON (parsed in JS).
-    pub rdkafka_stats: String,
+    /// librdkafka's statistics, parsed once (in the core).
+    pub rdkafka_stats: serde_json::Value,
 }
 
 #[napi(object)]
@@ -157,18 +158,26 @@ impl NativeProducer {
         on_delivery_report: Option<Function<'_, DeliveryReportInfo, ()>>,
         on_log: Option<Function<'_, LogEntry, ()>>,
     ) -> Result<Self> {
-        let mut config = kafka_native::ProducerConfig::new(options.brokers)
-            .statistics_interval(Duration::from_millis(options.statistics_interval_ms.into()))
-            .queue_buffering_max_messages(options.queue_buffering_max_messages)
-            .queue_buffering_max(Duration::from_millis(options.queue_buffering_max_ms.into()));
-        config.driver_options = properties(options.driver_options);
-        config.topic_options = properties(options.topic_options);
+        let mut config = kafka_native::ProducerConfig::new("");
+        config.client = client_options(
+            options.brokers,
+            options.statistics_interval_ms,
+            options.driver_options,
+            options.topic_options,
+            on_log,
+        )?;
+        if let Some(max) = options.queue_buffering_max_messages {
+            config.queue_buffering_max_messages = max;
+        }
+        if let Some(ms) = options.queue_buffering_max_ms {
+            config.queue_buffering_max = Duration::from_millis(ms.into());
+        }
         if let Some(f) = on_stats {
             let tsfn = weak_callback(f)?;
             config = config.on_stats(move |s| {
                 let info = ProducerStatsInfo {
                     send_queue_length: s.send_queue_length as u32,
-                    rdkafka_stats: s.rdkafka_stats.to_string(),
+                    rdkafka_stats: s.rdkafka_stats,
                 };
                 tsfn.call(info, NonBlocking);
             });
@@ -194,12 +203,6 @@ impl NativeProducer {
                     },
                     NonBlocking,
                 );
-            });
-        }
-        if let Some(f) = on_log {
-            let tsfn = weak_callback(f)?;
-            config = config.on_log(move |r| {
-                tsfn.call(LogEntry::from(r), NonBlocking);
             });
         }
         let inner = kafka_native::Producer::new(config).map_err(js_error)?;

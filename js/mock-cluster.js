@@ -1,0 +1,41 @@
+'use strict';
+// MockCluster: librdkafka's mock brokers, embedded. The addon takes numbers of its own types;
+// this checks the JS types first so that a wrong one is an error naming the argument (the core
+// checks the ranges).
+const native = require('./native/index.js');
+const { fail, fromNative } = require('./options');
+
+function integer(value, name) {
+  if (!Number.isSafeInteger(value)) throw fail(name, 'an integer', value);
+  if (value < -(2 ** 31) || value > 2 ** 31 - 1) throw new RangeError(`kafka-native: ${name} must be a 32-bit integer, got ${value}`);
+  return value;
+}
+
+class MockCluster {
+  constructor(brokers = 1) {
+    this._native = fromNative(() => new native.MockCluster(integer(brokers, 'MockCluster argument brokers')));
+  }
+
+  // `host:port,...` for the broker option.
+  get bootstrapServers() { return this._native.bootstrapServers; }
+
+  get brokerCount() { return this._native.brokerCount; }
+
+  createTopic(name, partitions, replicationFactor = 1) {
+    if (typeof name !== 'string') throw fail('createTopic() argument name', 'a string', name);
+    const p = integer(partitions, 'createTopic() argument partitions');
+    const r = integer(replicationFactor, 'createTopic() argument replicationFactor');
+    fromNative(() => this._native.createTopic(name, p, r));
+  }
+
+  brokerDown(id) { fromNative(() => this._native.brokerDown(integer(id, 'brokerDown() argument id'))); }
+
+  brokerUp(id) { fromNative(() => this._native.brokerUp(integer(id, 'brokerUp() argument id'))); }
+
+  // Delays every response of broker `id` by `rttMs` (0 removes the delay).
+  setBrokerRtt(id, rttMs) {
+    fromNative(() => this._native.setBrokerRtt(integer(id, 'setBrokerRtt() argument id'), integer(rttMs, 'setBrokerRtt() argument rttMs')));
+  }
+}
+
+module.exports = { MockCluster };
