@@ -2,11 +2,15 @@
 //!
 //! - [`Producer`]: batch sends with one librdkafka call per batch, aggregated delivery reports,
 //!   stats, and a `stop()` that waits until everything is delivered.
-//! - [`Consumer`]: kafka-native's consumer, with backpressure and per-partition offset files.
+//! - [`Consumer`]: kafka-native's consumer, with backpressure and per-partition offset files,
+//!   or in a consumer group that commits to the brokers.
+//! - [`Admin`]: create and delete topics, list topics and consumer groups, watermarks, a
+//!   group's offsets and lag.
 //! - [`MockCluster`]: librdkafka's embedded broker, for tests and development.
 //!
 //! All `unsafe` code lives in the private `native` module.
 
+mod admin;
 mod config;
 mod connection;
 mod consumer;
@@ -16,11 +20,16 @@ mod metadata;
 mod mock_cluster;
 mod native;
 mod producer;
+mod topic_partition;
 
+pub use admin::{
+    Admin, AdminConfig, GroupListing, GroupPartitionOffset, NewTopic, TopicListing, Watermarks,
+};
 pub use config::{validate_topic_name, ClientConfig, ClientOptions, DEFAULT_STATISTICS_INTERVAL};
 pub use consumer::{
     BatchError, BatchHandler, Consumer, ConsumerConfig, ConsumerStats, ConsumerStatsHandler,
-    Message, OffsetDirectory, OffsetStore, ReceivedBatch, StartOffset, DEFAULT_FETCH_WAIT_MAX,
+    GroupProtocol, Message, OffsetDirectory, OffsetStore, RebalanceChange, RebalanceHandler,
+    ReceivedBatch, StartOffset, DEFAULT_FETCH_WAIT_MAX,
 };
 pub use error::{ErrorCode, KafkaError};
 pub use events::{LogHandler, LogLevel, LogRecord};
@@ -30,6 +39,7 @@ pub use producer::{
     DeliveryErrorCount, DeliveryReport, MessageDelivery, Producer, ProducerConfig, ProducerStats,
     Record, SendResult, DEFAULT_STOP_TIMEOUT,
 };
+pub use topic_partition::TopicPartition;
 
 #[doc(hidden)]
 pub mod testing;

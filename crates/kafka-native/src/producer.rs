@@ -134,7 +134,11 @@ impl ProducerConfig {
                 .set(
                     "queue.buffering.max.ms",
                     self.queue_buffering_max.as_millis().to_string(),
-                );
+                )
+                // The Java client's partitioner (librdkafka's default is CRC32-based): a key
+                // lands on the same partition whichever client sent it. A message without a key
+                // goes to a random partition. `topic_option("partitioner", ...)` overrides it.
+                .set_topic("partitioner", "murmur2_random");
         })
     }
 }

@@ -4,59 +4,15 @@
 //! other test files use mock-only powers (brokers down, injected errors, retention).
 
 use std::collections::BTreeMap;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
 use kafka_native::testing::read_partition;
-use kafka_native::{Consumer, ConsumerConfig, MockCluster, Producer, ProducerConfig, Record};
+use kafka_native::{Consumer, ConsumerConfig, Producer, ProducerConfig, Record};
 use parking_lot::Mutex;
 
 mod common;
-use common::wait_for;
-
-enum TestCluster {
-    Mock(MockCluster),
-    Tansu { servers: String, tansu: String },
-}
-
-impl TestCluster {
-    fn new() -> Self {
-        match std::env::var("KAFKA_TEST_BROKER").as_deref() {
-            Ok("tansu") => TestCluster::Tansu {
-                servers: std::env::var("KAFKA_BROKERS").expect("KAFKA_BROKERS for tansu"),
-                tansu: std::env::var("TANSU").expect("TANSU: the tansu binary"),
-            },
-            Ok("mock") | Err(_) => TestCluster::Mock(MockCluster::new(1).unwrap()),
-            Ok(other) => panic!("KAFKA_TEST_BROKER={other}: expected mock or tansu"),
-        }
-    }
-
-    fn bootstrap_servers(&self) -> String {
-        match self {
-            TestCluster::Mock(c) => c.bootstrap_servers(),
-            TestCluster::Tansu { servers, .. } => servers.clone(),
-        }
-    }
-
-    /// Creates a topic with a name no other test run on this broker uses, and returns the name.
-    fn create_topic(&self, base: &str, partitions: i32) -> String {
-        let name = format!("{base}-{}", std::process::id());
-        match self {
-            TestCluster::Mock(c) => c.create_topic(&name, partitions, 1).unwrap(),
-            TestCluster::Tansu { servers, tansu } => {
-                let status = Command::new(tansu)
-                    .args(["topic", "create", "--broker"])
-                    .arg(format!("tcp://{servers}"))
-                    .args(["--partitions", &partitions.to_string(), &name])
-                    .status()
-                    .expect("run tansu topic create");
-                assert!(status.success(), "tansu topic create {name}: {status}");
-            }
-        }
-        name
-    }
-}
+use common::{partitions, wait_for, TestCluster};
 
 #[test]
 fn keys_headers_and_binary_payloads_arrive_in_order() {
@@ -148,7 +104,10 @@ fn two_workers_consume_everything_once_and_record_the_last_offsets() {
             .unwrap()
         })
         .collect();
-    let assigned: Vec<Vec<i32>> = consumers.iter().map(|c| c.start().unwrap()).collect();
+    let assigned: Vec<Vec<i32>> = consumers
+        .iter()
+        .map(|c| partitions(&c.start().unwrap()))
+        .collect();
     assert_eq!(assigned, vec![vec![0, 2], vec![1, 3]]);
     wait_for("1000 messages", Duration::from_secs(30), || {
         seen.lock().len() == 1000

@@ -110,7 +110,15 @@ fn no_data_race_when_threads_share_a_batch() {
         stdout.contains("1 passed"),
         "the workload failed:\n{stdout}\n{report}"
     );
-    let racy: Vec<&str> = report.lines().filter(|l| l.contains("headers")).collect();
+    // The read path only: rd_kafka_message_headers parses lazily (rd_kafka_msg_headers_parse).
+    // Freeing a batch on another thread than the one that made it is ordered by Arc's and the
+    // channel's atomics, which helgrind does not model, so reports there are not looked at.
+    let racy: Vec<&str> = report
+        .lines()
+        .filter(|l| {
+            l.contains("rd_kafka_message_headers") || l.contains("rd_kafka_msg_headers_parse")
+        })
+        .collect();
     assert!(
         racy.is_empty(),
         "helgrind found races in header reads:\n{}",

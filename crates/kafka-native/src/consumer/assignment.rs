@@ -1,8 +1,13 @@
-//! Which partitions a consumer reads (its worker's share of the topic) and where each starts.
+//! Which partitions a consumer reads (its worker's share of the topic, or what its group
+//! assigned) and where each starts.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
+use parking_lot::Mutex;
 use rdkafka_sys as rdsys;
+
+use crate::topic_partition::TopicPartition;
 
 use crate::error::KafkaError;
 use crate::metadata::Retry;
@@ -10,6 +15,48 @@ use crate::native::{NativeClient, PartitionList};
 
 use super::config::{ConsumerConfig, StartOffset};
 use super::offsets::OffsetStore;
+
+/// The partitions a consumer reads now, shared by its threads: set once outside a group,
+/// changed by each rebalance in one.
+#[derive(Default)]
+pub(crate) struct Assigned {
+    partitions: Mutex<Vec<TopicPartition>>,
+    /// Bumped whenever partitions are taken away, so that the fetch thread re-checks a batch it
+    /// was taking meanwhile.
+    generation: AtomicU64,
+}
+
+impl Assigned {
+    pub(crate) fn get(&self) -> Vec<TopicPartition> {
+        self.partitions.lock().clone()
+    }
+
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn contains(&self, topic: &str, partition: i32) -> bool {
+        self.partitions
+            .lock()
+            .iter()
+            .any(|tp| tp.partition == partition && tp.topic == topic)
+    }
+
+    pub(crate) fn add(&self, added: &[TopicPartition]) {
+        let mut partitions = self.partitions.lock();
+        for tp in added {
+            if !partitions.contains(tp) {
+                partitions.push(tp.clone());
+            }
+        }
+        partitions.sort();
+    }
+
+    pub(crate) fn remove(&self, removed: &[TopicPartition]) {
+        self.partitions.lock().retain(|tp| !removed.contains(tp));
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+}
 
 /// The partitions of a topic with `count` partitions that worker `worker_slot` of
 /// `num_workers` reads: partition p goes to slot `p % num_workers`.
@@ -22,7 +69,8 @@ pub(crate) fn worker_partitions(
             "num_workers",
             format!(
                 "is {} but topic {:?} has only {count} partition(s)",
-                config.num_workers, config.topic
+                config.num_workers,
+                config.topic()
             ),
         ));
     }
@@ -63,7 +111,7 @@ pub(crate) fn starts(
             .filter(|(_, last)| last.is_none())
             .map(|&(p, _)| (p, 0))
             .collect();
-        let mut list = PartitionList::new(&config.topic, &unrecorded)?;
+        let mut list = PartitionList::new(config.topic(), &unrecorded)?;
         retry.while_transient(|remaining| client.latest_offsets(&mut list, remaining))?;
         latest.extend(list.entries().into_iter().map(|e| (e.partition, e.offset)));
     }

@@ -14,13 +14,12 @@ use crate::native::{MessageView, NativeClient, NativeMessage};
 /// ```
 #[derive(Clone, Copy)]
 pub struct Message<'a> {
-    topic: &'a str,
     view: MessageView<'a>,
 }
 
 impl<'a> Message<'a> {
     pub fn topic(&self) -> &'a str {
-        self.topic
+        self.view.topic()
     }
     pub fn partition(&self) -> i32 {
         self.view.partition()
@@ -46,7 +45,6 @@ impl<'a> Message<'a> {
 /// another thread, shared between threads, and kept after the consumer stopped, and read there
 /// without copying payloads first.
 pub struct ReceivedBatch {
-    topic: Arc<str>,
     /// Declared before `_client`: the messages are destroyed first.
     messages: Vec<NativeMessage>,
     _client: Arc<NativeClient>,
@@ -59,14 +57,12 @@ pub struct ReceivedBatch {
 
 impl ReceivedBatch {
     pub(crate) fn new(
-        topic: Arc<str>,
         messages: Vec<NativeMessage>,
         client: Arc<NativeClient>,
         repeats: u64,
         misses: u64,
     ) -> Self {
         ReceivedBatch {
-            topic,
             messages,
             _client: client,
             repeats,
@@ -81,10 +77,7 @@ impl ReceivedBatch {
         self.messages.is_empty()
     }
     pub fn iter(&self) -> impl ExactSizeIterator<Item = Message<'_>> + '_ {
-        self.messages.iter().map(|m| Message {
-            topic: &self.topic,
-            view: m.view(),
-        })
+        self.messages.iter().map(|m| Message { view: m.view() })
     }
 }
 

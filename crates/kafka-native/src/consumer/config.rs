@@ -9,6 +9,7 @@ use crate::config::{client_option_setters, validate_topic_name, ClientConfig, Cl
 use crate::error::KafkaError;
 
 use super::stats::ConsumerStats;
+use crate::topic_partition::TopicPartition;
 
 /// The default of [`ConsumerConfig::fetch_wait_max`].
 pub const DEFAULT_FETCH_WAIT_MAX: Duration = Duration::from_millis(100);
@@ -58,6 +59,43 @@ impl std::str::FromStr for StartOffset {
 /// Receives [`ConsumerStats`] every `statistics_interval`.
 pub type ConsumerStatsHandler = Arc<dyn Fn(ConsumerStats) + Send + Sync>;
 
+/// What a rebalance changed, told after the change (see [`ConsumerConfig::on_rebalance`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RebalanceChange {
+    pub assigned: Vec<TopicPartition>,
+    pub revoked: Vec<TopicPartition>,
+}
+
+/// Receives each [`RebalanceChange`] of a consumer group.
+pub type RebalanceHandler = Arc<dyn Fn(&RebalanceChange) + Send + Sync>;
+
+/// The consumer group protocol.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum GroupProtocol {
+    /// Kafka's classic protocol (JoinGroup/SyncGroup), here with the `cooperative-sticky`
+    /// assignor: a rebalance moves only the partitions that change owner.
+    #[default]
+    Classic,
+    /// KIP-848's protocol (`group.protocol=consumer`): the broker assigns, incrementally.
+    /// Needs a broker that has it (Apache Kafka 4.0+, the MockCluster).
+    Consumer,
+}
+
+impl std::str::FromStr for GroupProtocol {
+    type Err = KafkaError;
+
+    fn from_str(text: &str) -> Result<Self, KafkaError> {
+        match text {
+            "classic" => Ok(GroupProtocol::Classic),
+            "consumer" => Ok(GroupProtocol::Consumer),
+            _ => Err(KafkaError::invalid(
+                "group_protocol",
+                format!("must be \"classic\" or \"consumer\", got {text:?}"),
+            )),
+        }
+    }
+}
+
 /// Consumer options. The defaults are kafka-native's.
 ///
 /// ```
@@ -73,7 +111,17 @@ pub type ConsumerStatsHandler = Arc<dyn Fn(ConsumerStats) + Send + Sync>;
 pub struct ConsumerConfig {
     /// The brokers, stats interval, librdkafka properties and logger.
     pub client: ClientOptions,
-    pub topic: String,
+    /// The topic to read; a consumer group may read several.
+    pub topics: Vec<String>,
+    /// A consumer group: the brokers assign the partitions (and move them as members come and
+    /// go) and keep the committed offsets. `None`: kafka-native's fixed split over
+    /// `num_workers`, with offset files.
+    pub group_id: Option<String>,
+    /// The group protocol. Default classic, with cooperative-sticky assignment.
+    pub group_protocol: GroupProtocol,
+    /// How long `start()` waits for a group's first assignment. Default 60 s.
+    pub join_timeout: Duration,
+    pub on_rebalance: Option<RebalanceHandler>,
     /// Where each partition's last processed offset is kept; default `./kafka-offsets`. `None`
     /// records nothing: every start reads from `start_offset` (a server that only wants live
     /// traffic, say).
@@ -103,7 +151,11 @@ impl ConsumerConfig {
     pub fn new(brokers: impl Into<String>, topic: impl Into<String>) -> Self {
         ConsumerConfig {
             client: ClientOptions::new(brokers),
-            topic: topic.into(),
+            topics: vec![topic.into()],
+            group_id: None,
+            group_protocol: GroupProtocol::Classic,
+            join_timeout: Duration::from_secs(60),
+            on_rebalance: None,
             offset_directory: Some(PathBuf::from("./kafka-offsets")),
             max_messages_per_callback: 10_000,
             queued_max_messages_kbytes: 1_000_000,
@@ -118,6 +170,36 @@ impl ConsumerConfig {
     }
 
     client_option_setters!();
+
+    /// Reads these topics (a consumer group may read several).
+    pub fn topics<T: Into<String>>(mut self, topics: impl IntoIterator<Item = T>) -> Self {
+        self.topics = topics.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Joins consumer group `group_id`: partitions come from the brokers and offsets are
+    /// committed to the group (no offset directory).
+    pub fn group_id(mut self, group_id: impl Into<String>) -> Self {
+        self.group_id = Some(group_id.into());
+        self.offset_directory = None;
+        self
+    }
+
+    pub fn group_protocol(mut self, protocol: GroupProtocol) -> Self {
+        self.group_protocol = protocol;
+        self
+    }
+
+    /// Told after each rebalance what it assigned or revoked (group mode).
+    pub fn on_rebalance(mut self, f: impl Fn(&RebalanceChange) + Send + Sync + 'static) -> Self {
+        self.on_rebalance = Some(Arc::new(f));
+        self
+    }
+
+    /// The one topic of a consumer outside a group.
+    pub(crate) fn topic(&self) -> &str {
+        &self.topics[0]
+    }
 
     pub fn offset_directory(mut self, dir: impl Into<PathBuf>) -> Self {
         self.offset_directory = Some(dir.into());
@@ -159,7 +241,40 @@ impl ConsumerConfig {
     /// Checks the options that need no broker; errors name the option.
     pub fn validate(&self) -> Result<(), KafkaError> {
         self.client.validate()?;
-        validate_topic_name(&self.topic)?;
+        if self.topics.is_empty() {
+            return Err(KafkaError::invalid("topic", "needs at least one topic"));
+        }
+        for topic in &self.topics {
+            validate_topic_name(topic)?;
+        }
+        match &self.group_id {
+            None if self.topics.len() > 1 => {
+                return Err(KafkaError::invalid(
+                    "topic",
+                    "may name several topics only with group_id (a consumer group)",
+                ))
+            }
+            None => {}
+            Some(group) => {
+                if group.trim().is_empty() {
+                    return Err(KafkaError::invalid("group_id", "must not be empty"));
+                }
+                if self.num_workers != 1 || self.worker_slot != 0 {
+                    return Err(KafkaError::invalid(
+                        "num_workers",
+                        "and worker_slot split partitions by hand; with group_id the brokers \
+                         assign them: give one or the other",
+                    ));
+                }
+                if self.offset_directory.is_some() {
+                    return Err(KafkaError::invalid(
+                        "offset_directory",
+                        "and group_id cannot go together: a consumer group commits its offsets \
+                         to the brokers",
+                    ));
+                }
+            }
+        }
         if self.num_workers < 1 {
             return Err(KafkaError::invalid(
                 "num_workers",
@@ -226,9 +341,18 @@ impl ConsumerConfig {
     /// The librdkafka properties these options stand for.
     pub fn client_config(&self) -> ClientConfig {
         self.client.client_config(|config| {
-            config
+            match (&self.group_id, self.group_protocol) {
                 // Manual assignment needs a group id; nothing is committed to it.
-                .set("group.id", "kafka-native")
+                (None, _) => config.set("group.id", "kafka-native"),
+                (Some(group), GroupProtocol::Classic) => config
+                    .set("group.id", group)
+                    .set("partition.assignment.strategy", "cooperative-sticky"),
+                (Some(group), GroupProtocol::Consumer) => config
+                    .set("group.id", group)
+                    .set("group.protocol", "consumer"),
+            };
+            config
+                // Offsets are committed by the consumer itself, after each batch settles.
                 .set("enable.auto.commit", "false")
                 .set("enable.auto.offset.store", "false")
                 .set("enable.partition.eof", "false")

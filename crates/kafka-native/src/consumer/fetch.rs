@@ -13,6 +13,7 @@ use crate::config::{log_error, log_warning};
 use crate::events::{LogHandler, LogRecord};
 use crate::native::{error_description, error_name, NativeClient, NativeMessage, NativeQueue};
 
+use super::assignment::Assigned;
 use super::batch::{BatchError, BatchHandler, ReceivedBatch};
 use super::offsets::OffsetWriter;
 
@@ -52,14 +53,25 @@ impl Progress {
     }
 }
 
-/// Progress per partition, shared with the stats.
-pub(crate) type Positions = Arc<Mutex<HashMap<i32, Progress>>>;
+/// What a batch did to the progress: its repeats and misses, and the last offset of each
+/// topic-partition in it.
+struct Tracked {
+    repeats: u64,
+    misses: u64,
+    last_offsets: Vec<(Arc<str>, i32, i64)>,
+}
+
+/// Progress per topic and partition, shared with the stats and the rebalance hook.
+pub(crate) type Positions = Arc<Mutex<HashMap<Arc<str>, HashMap<i32, Progress>>>>;
 
 /// The `kn-fetch` thread's state.
 pub(crate) struct FetchLoop {
     pub(crate) queue: Arc<NativeQueue>,
     pub(crate) control: Arc<FetchControl>,
-    pub(crate) topic: Arc<str>,
+    pub(crate) assigned: Arc<Assigned>,
+    /// A consumer group's fetch thread keeps serving the queue while paused: rebalances arrive
+    /// there, and librdkafka's own pause keeps messages away.
+    pub(crate) in_group: bool,
     pub(crate) max_messages: usize,
     pub(crate) positions: Positions,
     pub(crate) offsets: Arc<Mutex<OffsetWriter>>,
@@ -71,24 +83,31 @@ pub(crate) struct FetchLoop {
 impl FetchLoop {
     pub(crate) fn run(&self, handler: &mut BatchHandler) {
         while !self.control.stop.load(Ordering::Acquire) {
-            if self.wait_while_paused() {
+            if !self.in_group && self.wait_while_paused() {
                 continue;
             }
+            let generation = self.assigned.generation();
             let batch = self.queue.consume_ready(FETCH_WAIT, self.max_messages);
-            let messages = self.keep_messages(batch.into_messages());
+            let mut messages = self.keep_messages(batch.into_messages());
+            if self.assigned.generation() != generation {
+                // Partitions were taken away while this batch was taken: their messages now
+                // belong to another member, which reads them from the committed offset.
+                messages.retain(|m| {
+                    self.assigned
+                        .contains(m.view().topic(), m.view().partition())
+                });
+            }
             if messages.is_empty() {
                 continue;
             }
             self.control.pulled.store(messages.len(), Ordering::Relaxed);
-            let (repeats, misses, last_offsets) = self.track(&messages);
-            let count = messages.len();
-            let batch = ReceivedBatch::new(
-                self.topic.clone(),
-                messages,
-                self.client.clone(),
+            let Tracked {
                 repeats,
                 misses,
-            );
+                last_offsets,
+            } = self.track(&messages);
+            let count = messages.len();
+            let batch = ReceivedBatch::new(messages, self.client.clone(), repeats, misses);
             self.control.pulled.store(0, Ordering::Relaxed);
             match handler(batch) {
                 Ok(()) => {}
@@ -111,8 +130,8 @@ impl FetchLoop {
             }
             // Settled, fulfilled or rejected: record (kafka-native's rule).
             let offsets = self.offsets.lock();
-            for (partition, offset) in last_offsets {
-                offsets.record(partition, offset);
+            for (topic, partition, offset) in last_offsets {
+                offsets.record(topic, partition, offset);
             }
         }
     }
@@ -148,7 +167,7 @@ impl FetchLoop {
                         facility: format!("CONSUME {}", error_name(code)),
                         message: format!(
                             "{}/{}: {} {detail}",
-                            self.topic,
+                            m.view().topic(),
                             m.view().partition(),
                             error_description(code)
                         ),
@@ -161,24 +180,41 @@ impl FetchLoop {
     }
 
     /// Counts repeats and misses message by message, logs each jump once with both offsets,
-    /// and returns the last offset of each partition in the batch.
-    fn track(&self, messages: &[NativeMessage]) -> (u64, u64, Vec<(i32, i64)>) {
+    /// and returns the last offset of each topic-partition in the batch.
+    fn track(&self, messages: &[NativeMessage]) -> Tracked {
         let (mut repeats, mut misses) = (0, 0);
-        let mut last: Vec<(i32, i64)> = Vec::new();
+        let mut last: Vec<(Arc<str>, i32, i64)> = Vec::new();
         let mut warnings = Vec::new();
         let mut positions = self.positions.lock();
+        // The topic's key in `positions`; batches mostly hold one topic.
+        let mut key: Option<Arc<str>> = None;
         for m in messages {
-            let (p, offset) = (m.view().partition(), m.view().offset());
-            let progress = positions.entry(p).or_insert(Progress::at(offset));
+            let (name, p, offset) = (m.view().topic(), m.view().partition(), m.view().offset());
+            if key.as_deref() != Some(name) {
+                key = Some(match positions.get_key_value(name) {
+                    Some((k, _)) => k.clone(),
+                    None => {
+                        let k: Arc<str> = Arc::from(name);
+                        positions.insert(k.clone(), HashMap::new());
+                        k
+                    }
+                });
+            }
+            let topic = key.clone().expect("set above");
+            let progress = positions
+                .get_mut(&topic)
+                .expect("inserted above")
+                .entry(p)
+                .or_insert(Progress::at(offset));
             if offset < progress.highest {
                 repeats += 1;
                 if !progress.replaying {
                     progress.replaying = true;
                     warnings.push(format!(
-                        "{}/{p}: expected offset {} next, got {offset}: the log is shorter than \
-                         what was handed over (the topic was re-created, or the offset file is \
-                         past the end of the log); offsets below {} count as repeats",
-                        self.topic, progress.next, progress.highest
+                        "{topic}/{p}: expected offset {} next, got {offset}: the log is shorter \
+                         than what was handed over (the topic was re-created, or the offset file \
+                         is past the end of the log); offsets below {} count as repeats",
+                        progress.next, progress.highest
                     ));
                 }
             } else {
@@ -186,9 +222,8 @@ impl FetchLoop {
                 if offset > progress.highest {
                     misses += (offset - progress.highest) as u64;
                     warnings.push(format!(
-                        "{}/{p}: expected offset {} next, got {offset}: offsets {} to {} were \
-                         deleted before they were read (retention); counted as misses",
-                        self.topic,
+                        "{topic}/{p}: expected offset {} next, got {offset}: offsets {} to {} \
+                         were deleted before they were read (retention); counted as misses",
                         progress.next,
                         progress.highest,
                         offset - 1
@@ -197,15 +232,22 @@ impl FetchLoop {
                 progress.highest = offset + 1;
             }
             progress.next = offset + 1;
-            match last.iter_mut().find(|(lp, _)| *lp == p) {
-                Some(entry) => entry.1 = offset,
-                None => last.push((p, offset)),
+            match last
+                .iter_mut()
+                .find(|(lt, lp, _)| *lp == p && Arc::ptr_eq(lt, &topic))
+            {
+                Some(entry) => entry.2 = offset,
+                None => last.push((topic, p, offset)),
             }
         }
         drop(positions);
         for warning in warnings {
             log_warning(&self.log, "OFFSETS", warning);
         }
-        (repeats, misses, last)
+        Tracked {
+            repeats,
+            misses,
+            last_offsets: last,
+        }
     }
 }

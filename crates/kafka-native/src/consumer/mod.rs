@@ -1,22 +1,28 @@
-//! [`Consumer`]: kafka-native's consumer. Reads one topic (or a worker's share of it), hands
-//! batches to a handler with backpressure, and records progress in per-partition offset files.
+//! [`Consumer`]: kafka-native's consumer. Reads one topic (or a worker's share of it) with
+//! per-partition offset files, or joins a consumer group; hands batches to a handler with
+//! backpressure and records progress only once a batch has settled.
 //!
 //! - `config`: the options and their checks;
 //! - `assignment`: which partitions, and where each starts;
+//! - `group`: consumer-group mode (the rebalance hook);
 //! - `fetch`: the `kn-fetch` thread (batches, backpressure, repeats and misses);
 //! - `batch`: what the handler gets and may answer;
-//! - `offsets`: offset files and the `kn-offsets` writer;
+//! - `offsets`: offset files, group commits and the `kn-offsets` writer;
 //! - `stats`: the `kn-events` sink.
 
 mod assignment;
 mod batch;
 mod config;
 mod fetch;
+mod group;
 mod offsets;
 mod stats;
 
 pub use batch::{BatchError, BatchHandler, Message, ReceivedBatch};
-pub use config::{ConsumerConfig, ConsumerStatsHandler, StartOffset, DEFAULT_FETCH_WAIT_MAX};
+pub use config::{
+    ConsumerConfig, ConsumerStatsHandler, GroupProtocol, RebalanceChange, RebalanceHandler,
+    StartOffset, DEFAULT_FETCH_WAIT_MAX,
+};
 pub use offsets::{OffsetDirectory, OffsetStore};
 pub use stats::ConsumerStats;
 
@@ -24,7 +30,7 @@ use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
 use parking_lot::Mutex;
@@ -36,9 +42,12 @@ use crate::error::KafkaError;
 use crate::events::EventsThread;
 use crate::metadata::Retry;
 use crate::native::client::ClientKind;
-use crate::native::{NativeClient, NativeQueue, PartitionList};
-use fetch::{FetchControl, FetchLoop, Progress};
-use offsets::{NoOffsetStore, OffsetWriter};
+use crate::native::{ClientHooks, NativeClient, NativeQueue, PartitionList};
+use crate::topic_partition::TopicPartition;
+use assignment::Assigned;
+use fetch::{FetchControl, FetchLoop, Positions, Progress};
+use group::GroupRebalance;
+use offsets::{FlushError, GroupCommits, NoOffsetStore, OffsetWriter};
 use stats::ConsumerEvents;
 
 /// kafka-native's consumer.
@@ -82,8 +91,8 @@ struct Running {
     offsets: Arc<Mutex<OffsetWriter>>,
     queue: Arc<NativeQueue>,
     client: Arc<NativeClient>,
-    topic: String,
-    partitions: Vec<i32>,
+    assigned: Arc<Assigned>,
+    group: Option<Arc<GroupRebalance>>,
     stop_timeout: Duration,
 }
 
@@ -104,18 +113,27 @@ impl Consumer {
         })
     }
 
-    /// Connects, picks this worker's partitions, reads their offset files and starts fetching.
+    /// Connects and starts fetching: outside a group, this worker's partitions from their
+    /// offset files; in a group, once the group has assigned partitions (possibly none).
     /// Returns the partitions it reads.
-    pub fn start(&self) -> Result<Vec<i32>, KafkaError> {
+    pub fn start(&self) -> Result<Vec<TopicPartition>, KafkaError> {
         let mut state = self.state.lock();
         let running = match &mut *state {
-            State::Running(running) => return Ok(running.partitions.clone()),
+            State::Running(running) => return Ok(running.assigned.get()),
             State::Stopped => return Err(KafkaError::Stopped),
             State::Created { config, handler } => start(config, handler, self.control.clone())?,
         };
-        let partitions = running.partitions.clone();
+        let partitions = running.assigned.get();
         *state = State::Running(running);
         Ok(partitions)
+    }
+
+    /// The partitions this consumer reads now (a group's change with each rebalance).
+    pub fn assignment(&self) -> Vec<TopicPartition> {
+        match &*self.state.lock() {
+            State::Running(running) => running.assigned.get(),
+            _ => Vec::new(),
+        }
     }
 
     /// Stops handing batches and fetching, until [`Consumer::resume`]. May be called before `start`.
@@ -161,8 +179,34 @@ impl Drop for Consumer {
 impl Running {
     /// This consumer's partitions, for pause and resume (offsets unused).
     fn partition_list(&self) -> Result<PartitionList, KafkaError> {
-        let partitions: Vec<(i32, i64)> = self.partitions.iter().map(|p| (*p, 0)).collect();
-        PartitionList::new(&self.topic, &partitions)
+        let assigned = self.assigned.get();
+        let entries: Vec<(&str, i32, i64)> = assigned
+            .iter()
+            .map(|tp| (tp.topic.as_str(), tp.partition, 0))
+            .collect();
+        PartitionList::of(&entries)
+    }
+
+    /// Waits (up to `stop_timeout`) until what settled is committed, while still taking part
+    /// in the group. A group in the middle of a rebalance refuses commits until the rebalance
+    /// ends (librdkafka's MockCluster for the session timeout less a second when membership
+    /// changes), and the rebalance may need this member's callbacks: so the consumer queue is
+    /// served meanwhile. Messages fetched now are not handed over; they lie past the last
+    /// commit, so the next owner reads them.
+    fn commit_while_in_group(&self) {
+        let deadline = Instant::now() + self.stop_timeout;
+        loop {
+            // Bound first: the lock must not be held while the queue is served below, where
+            // the revoke hook takes it.
+            let flushed = self
+                .offsets
+                .lock()
+                .flush_within(Some(Duration::from_millis(100)));
+            if !matches!(flushed, Err(FlushError::NotYet(_))) || Instant::now() >= deadline {
+                return;
+            }
+            drop(self.queue.consume_ready(Duration::from_millis(100), 1000));
+        }
     }
 
     fn finish(mut self) -> Result<(), KafkaError> {
@@ -179,14 +223,27 @@ impl Running {
                 waited: self.stop_timeout,
             });
         }
-        if let Err(e) = self.offsets.lock().finish() {
-            result = result.and(Err(KafkaError::invalid(
-                "offset_directory",
-                format!("could not write offsets: {e}"),
-            )));
+        // Store what settled, then close. A group member waits for its commits a bounded time
+        // only: a group in the middle of a rebalance refuses commits (the MockCluster and
+        // tansu until the rebalance ends, which may wait for this member), and closing
+        // revokes the partitions through the revoke hook, which tries again before leaving.
+        if settled && self.group.is_some() {
+            self.commit_while_in_group();
         }
         if settled {
             self.client.consumer_close();
+        }
+        let mut failed = self.offsets.lock().finish().err();
+        if let Some(given_up) = self.group.as_ref().and_then(|g| g.given_up()) {
+            failed = Some(given_up);
+        }
+        if let Some(e) = failed {
+            let (option, what) = if self.group.is_some() {
+                ("group_id", "could not commit offsets")
+            } else {
+                ("offset_directory", "could not write offsets")
+            };
+            result = result.and(Err(KafkaError::invalid(option, format!("{what}: {e}"))));
         }
         self.events.stop();
         result
@@ -200,32 +257,42 @@ fn start(
     handler: &mut Option<BatchHandler>,
     control: Arc<FetchControl>,
 ) -> Result<Running, KafkaError> {
-    let thread_error = |what: &str, e: std::io::Error| KafkaError::ClientCreation {
-        message: format!("could not start the {what}: {e}"),
-    };
-    let mut store: Box<dyn OffsetStore> = match &config.offset_directory {
-        Some(dir) => Box::new(OffsetDirectory::open(dir, &config.topic)?),
-        None => Box::new(NoOffsetStore),
-    };
+    let log = config.client.logger();
+    let assigned = Arc::new(Assigned::default());
+    let positions: Positions = Arc::new(Mutex::new(HashMap::new()));
+    let group = config.group_id.as_ref().map(|group_id| {
+        GroupRebalance::new(
+            group_id.clone(),
+            assigned.clone(),
+            positions.clone(),
+            control.clone(),
+            config.start_offset,
+            config.metadata_timeout,
+            config.on_rebalance.clone(),
+            log.clone(),
+        )
+    });
     let client_config = config.client_config();
     let auto_create = client_config.get("allow.auto.create.topics") == Some("true");
     let mut conf = client_config.to_native()?;
     conf.enable_events(
         rdsys::RD_KAFKA_EVENT_STATS | rdsys::RD_KAFKA_EVENT_ERROR | rdsys::RD_KAFKA_EVENT_LOG,
     );
+    if let Some(group) = &group {
+        conf.set_hooks(ClientHooks {
+            rebalance: Some(group.hook()),
+        });
+    }
     let client = Arc::new(NativeClient::new(ClientKind::Consumer, conf)?);
     client.route_logs_to_main_queue()?;
-    let log = config.client.logger();
     let queue = Arc::new(
         client
             .consumer_queue()
             .expect("a consumer handle has a consumer queue"),
     );
     // The events thread runs from here on, so that connection errors reach the logger and the
-    // metadata requests below can fail fast with their reason.
+    // requests below can fail fast with their reason.
     let brokers = Arc::new(BrokerErrors::default());
-    let positions = Arc::new(Mutex::new(HashMap::new()));
-    let assigned = Arc::new(Mutex::new(Vec::new()));
     let events = EventsThread::spawn(
         client.main_queue(),
         brokers.clone(),
@@ -233,7 +300,6 @@ fn start(
             client: client.clone(),
             queue: queue.clone(),
             control: control.clone(),
-            topic: config.topic.clone(),
             assigned: assigned.clone(),
             positions: positions.clone(),
             on_stats: config.on_stats.clone(),
@@ -242,37 +308,30 @@ fn start(
     )
     .map_err(|e| thread_error("events thread", e))?;
 
-    let retry = Retry {
-        what: &format!("topic {:?}", config.topic),
-        timeout: config.metadata_timeout,
-        brokers: &brokers,
+    let store: Box<dyn OffsetStore> = match &group {
+        Some(_) => {
+            client.subscribe(&config.topics)?;
+            Box::new(GroupCommits {
+                client: client.clone(),
+            })
+        }
+        None => {
+            let retry = Retry {
+                what: &format!("topic {:?}", config.topic()),
+                timeout: config.metadata_timeout,
+                brokers: &brokers,
+            };
+            assign_worker_partitions(
+                config,
+                &client,
+                &control,
+                &assigned,
+                &positions,
+                &retry,
+                auto_create,
+            )?
+        }
     };
-    let rkt = client.topic(&config.topic)?;
-    let count =
-        crate::metadata::partition_count(&client, &rkt, &config.topic, &retry, auto_create)?;
-    drop(rkt);
-    let partitions = assignment::worker_partitions(config, count)?;
-    store.prepare(&partitions)?;
-    let starts = assignment::starts(&client, config, store.as_ref(), &partitions, &retry)?;
-    positions.lock().extend(
-        starts
-            .iter()
-            .filter_map(|s| Some((s.partition, Progress::at(s.expected?)))),
-    );
-    *assigned.lock() = partitions.clone();
-
-    let list = PartitionList::new(
-        &config.topic,
-        &starts
-            .iter()
-            .map(|s| (s.partition, s.offset))
-            .collect::<Vec<_>>(),
-    )?;
-    client.assign(&list)?;
-    if *control.paused.lock() {
-        client.pause(&list)?;
-    }
-
     let offsets = Arc::new(Mutex::new(
         OffsetWriter::spawn(store, {
             let log = log.clone();
@@ -280,11 +339,15 @@ fn start(
         })
         .map_err(|e| thread_error("offset writer", e))?,
     ));
+    if let Some(group) = &group {
+        let _ = group.offsets.set(Arc::downgrade(&offsets));
+    }
     let (done_tx, fetch_done) = crossbeam_channel::bounded(1);
     let fetch = FetchLoop {
         queue: queue.clone(),
-        control,
-        topic: Arc::from(config.topic.as_str()),
+        control: control.clone(),
+        assigned: assigned.clone(),
+        in_group: group.is_some(),
         max_messages: config.max_messages_per_callback,
         positions,
         offsets: offsets.clone(),
@@ -299,15 +362,81 @@ fn start(
             let _ = done_tx.send(());
         })
         .map_err(|e| thread_error("fetch thread", e))?;
-    Ok(Running {
+    let running = Running {
         fetch: Some(fetch),
         fetch_done,
         events,
         offsets,
         queue,
         client,
-        topic: config.topic.clone(),
-        partitions,
+        assigned,
+        group: group.clone(),
         stop_timeout: config.stop_timeout,
-    })
+    };
+    if let Some(group) = &group {
+        // The fetch thread serves the rebalance that brings the first assignment.
+        if let Err(e) = group.wait_for_first(config.join_timeout) {
+            control.stop.store(true, Ordering::Release);
+            running.queue.wake();
+            let _ = running.finish();
+            return Err(e);
+        }
+    }
+    Ok(running)
+}
+
+fn thread_error(what: &str, e: std::io::Error) -> KafkaError {
+    KafkaError::ClientCreation {
+        message: format!("could not start the {what}: {e}"),
+    }
+}
+
+/// Outside a group: this worker's partitions of the topic, each from its offset file (or
+/// `start_offset`), assigned. Returns the offset store the writer records to.
+#[allow(clippy::too_many_arguments)]
+fn assign_worker_partitions(
+    config: &ConsumerConfig,
+    client: &NativeClient,
+    control: &FetchControl,
+    assigned: &Assigned,
+    positions: &Positions,
+    retry: &Retry<'_>,
+    auto_create: bool,
+) -> Result<Box<dyn OffsetStore>, KafkaError> {
+    let topic = config.topic();
+    let mut store: Box<dyn OffsetStore> = match &config.offset_directory {
+        Some(dir) => Box::new(OffsetDirectory::open(dir, topic)?),
+        None => Box::new(NoOffsetStore),
+    };
+    let rkt = client.topic(topic)?;
+    let count = crate::metadata::partition_count(client, &rkt, topic, retry, auto_create)?;
+    drop(rkt);
+    let partitions = assignment::worker_partitions(config, count)?;
+    store.prepare(&partitions)?;
+    let starts = assignment::starts(client, config, store.as_ref(), &partitions, retry)?;
+    positions.lock().insert(
+        Arc::from(topic),
+        starts
+            .iter()
+            .filter_map(|s| Some((s.partition, Progress::at(s.expected?))))
+            .collect(),
+    );
+    let list = PartitionList::new(
+        topic,
+        &starts
+            .iter()
+            .map(|s| (s.partition, s.offset))
+            .collect::<Vec<_>>(),
+    )?;
+    client.assign(&list)?;
+    if *control.paused.lock() {
+        client.pause(&list)?;
+    }
+    assigned.add(
+        &partitions
+            .iter()
+            .map(|&p| TopicPartition::new(topic, p))
+            .collect::<Vec<_>>(),
+    );
+    Ok(store)
 }

@@ -9,21 +9,28 @@ use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use crossbeam_channel::{Receiver, Sender};
 
-use crate::error::KafkaError;
+use crate::error::{ErrorCode, KafkaError};
+use crate::native::{NativeClient, PartitionList};
 
-/// Where a consumer keeps its progress. The offset directory is one; a consumer group commits to
-/// the brokers instead.
+/// Where a consumer keeps its progress: the offset directory, or (for a consumer group) the
+/// brokers.
 pub trait OffsetStore: Send + 'static {
     /// Called once the consumer knows its partitions, before it loads them.
     fn prepare(&mut self, _partitions: &[i32]) -> Result<(), KafkaError> {
         Ok(())
     }
-    /// The last processed offset of a partition, if any was recorded.
+    /// The last processed offset of a partition of the consumer's topic, if any was recorded.
     fn load(&self, partition: i32) -> Result<Option<i64>, KafkaError>;
-    /// Records `offset` as the last processed offset of `partition`, durably.
-    fn store(&mut self, partition: i32, offset: i64) -> Result<(), KafkaError>;
+    /// Records each `(topic, partition, last processed offset)`, durably.
+    fn store(&mut self, offsets: &[(&str, i32, i64)]) -> Result<(), KafkaError>;
+    /// Whether a failed `store` may succeed if tried again shortly.
+    fn is_transient(&self, _error: &KafkaError) -> bool {
+        false
+    }
 }
 
 /// Temp files older than this, in the naming of earlier versions (tempfile's `.tmpXXXXXX`),
@@ -126,7 +133,18 @@ impl OffsetStore for OffsetDirectory {
         }
     }
 
-    fn store(&mut self, partition: i32, offset: i64) -> Result<(), KafkaError> {
+    fn store(&mut self, offsets: &[(&str, i32, i64)]) -> Result<(), KafkaError> {
+        // Every file is written even when one fails; the first failure is reported.
+        let mut result = Ok(());
+        for &(_, partition, offset) in offsets {
+            result = result.and(self.store_one(partition, offset));
+        }
+        result
+    }
+}
+
+impl OffsetDirectory {
+    fn store_one(&mut self, partition: i32, offset: i64) -> Result<(), KafkaError> {
         let path = self.path(partition);
         let io = |source| KafkaError::Io {
             path: path.clone(),
@@ -160,22 +178,83 @@ impl OffsetStore for NoOffsetStore {
         Ok(None)
     }
 
-    fn store(&mut self, _partition: i32, _offset: i64) -> Result<(), KafkaError> {
+    fn store(&mut self, _offsets: &[(&str, i32, i64)]) -> Result<(), KafkaError> {
         Ok(())
+    }
+}
+
+/// A consumer group's offsets: committed to the brokers, one request per burst. librdkafka
+/// reads the committed offsets itself when partitions are assigned.
+pub(crate) struct GroupCommits {
+    pub(crate) client: Arc<NativeClient>,
+}
+
+impl OffsetStore for GroupCommits {
+    fn load(&self, _partition: i32) -> Result<Option<i64>, KafkaError> {
+        Ok(None)
+    }
+
+    fn store(&mut self, offsets: &[(&str, i32, i64)]) -> Result<(), KafkaError> {
+        // Kafka commits the next offset to read.
+        let next: Vec<(&str, i32, i64)> = offsets.iter().map(|&(t, p, o)| (t, p, o + 1)).collect();
+        self.client.commit(&PartitionList::of(&next)?)
+    }
+
+    /// A group that is completing a rebalance (its generation about to change), or whose
+    /// coordinator is moving, refuses commits for a moment; librdkafka completes the join by
+    /// itself, and the Java client retries too. The partitions stay ours meanwhile: with
+    /// cooperative assignment they are only given up through the revoke hook, which waits for
+    /// this. A member no longer in the group (UNKNOWN_MEMBER_ID: fenced) is final.
+    fn is_transient(&self, error: &KafkaError) -> bool {
+        matches!(
+            error.code(),
+            Some(
+                ErrorCode::RebalanceInProgress
+                    | ErrorCode::IllegalGeneration
+                    | ErrorCode::CoordinatorLoadInProgress
+                    | ErrorCode::CoordinatorNotAvailable
+                    | ErrorCode::NotCoordinator
+                    | ErrorCode::RequestTimedOut
+                    | ErrorCode::OperationTimedOut
+                    | ErrorCode::BrokerTransportFailure
+                    | ErrorCode::StaleMemberEpoch
+            )
+        )
+    }
+}
+
+/// Why a flush did not end with everything stored.
+#[derive(Debug)]
+pub(crate) enum FlushError {
+    /// Still being tried (a transient refusal) when the wait ended.
+    NotYet(Duration),
+    /// Given up: the store failed for good.
+    Failed(String),
+}
+
+impl std::fmt::Display for FlushError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FlushError::NotYet(limit) => write!(f, "not stored within {limit:?}"),
+            FlushError::Failed(reason) => f.write_str(reason),
+        }
     }
 }
 
 enum Command {
     Record {
+        topic: Arc<str>,
         partition: i32,
         offset: i64,
     },
-    /// Reply once everything received before this is on disk.
+    /// Reply once everything received before this is stored.
     Flush(Sender<Result<(), String>>),
+    /// Drop what is pending for these partitions (given up before it could be stored).
+    Forget(Vec<(Arc<str>, i32)>),
 }
 
-/// The `kn-offsets` thread: keeps only the newest offset per partition and writes them one at a
-/// time, so at most one write per partition is in flight and later offsets coalesce.
+/// The `kn-offsets` thread: keeps only the newest offset per partition and stores what a burst
+/// brought at once, so at most one write per partition is in flight and later offsets coalesce.
 pub(crate) struct OffsetWriter {
     tx: Option<Sender<Command>>,
     handle: Option<JoinHandle<()>>,
@@ -183,36 +262,22 @@ pub(crate) struct OffsetWriter {
 
 impl OffsetWriter {
     pub(crate) fn spawn(
-        mut store: Box<dyn OffsetStore>,
+        store: Box<dyn OffsetStore>,
         on_error: impl Fn(KafkaError) + Send + 'static,
     ) -> std::io::Result<Self> {
         let (tx, rx) = crossbeam_channel::unbounded::<Command>();
         let handle = std::thread::Builder::new()
             .name("kn-offsets".into())
             .spawn(move || {
-                let mut last_error: Option<String> = None;
-                while let Ok(first) = rx.recv() {
-                    let mut pending = BTreeMap::new();
-                    let mut flushes = Vec::new();
-                    for command in std::iter::once(first).chain(drain(&rx)) {
-                        match command {
-                            Command::Record { partition, offset } => {
-                                let newest = pending.entry(partition).or_insert(offset);
-                                *newest = (*newest).max(offset);
-                            }
-                            Command::Flush(reply) => flushes.push(reply),
-                        }
-                    }
-                    for (partition, offset) in pending {
-                        if let Err(e) = store.store(partition, offset) {
-                            last_error = Some(e.to_string());
-                            on_error(e);
-                        }
-                    }
-                    for reply in flushes {
-                        let _ = reply.send(last_error.take().map_or(Ok(()), Err));
-                    }
+                WriterLoop {
+                    store,
+                    on_error: Box::new(on_error),
+                    pending: BTreeMap::new(),
+                    flushes: Vec::new(),
+                    last_error: None,
+                    failing_since: None,
                 }
+                .run(&rx)
             })?;
         Ok(OffsetWriter {
             tx: Some(tx),
@@ -220,21 +285,53 @@ impl OffsetWriter {
         })
     }
 
-    pub(crate) fn record(&self, partition: i32, offset: i64) {
+    pub(crate) fn record(&self, topic: Arc<str>, partition: i32, offset: i64) {
         if let Some(tx) = &self.tx {
-            let _ = tx.send(Command::Record { partition, offset });
+            let _ = tx.send(Command::Record {
+                topic,
+                partition,
+                offset,
+            });
         }
     }
 
-    /// Writes everything recorded so far, ends the thread, and reports a failed write.
-    pub(crate) fn finish(&mut self) -> Result<(), String> {
-        let Some(tx) = self.tx.take() else {
+    /// Waits until everything recorded so far is stored; reports a failed write. A finished
+    /// writer has nothing left to store.
+    pub(crate) fn flush(&self) -> Result<(), String> {
+        self.flush_within(None).map_err(|e| e.to_string())
+    }
+
+    /// [`OffsetWriter::flush`], waiting at most `limit` (`None`: as long as it takes).
+    pub(crate) fn flush_within(&self, limit: Option<Duration>) -> Result<(), FlushError> {
+        let Some(tx) = &self.tx else {
             return Ok(());
         };
         let (reply_tx, reply_rx) = crossbeam_channel::bounded(1);
-        let result = match tx.send(Command::Flush(reply_tx)) {
-            Ok(()) => reply_rx.recv().unwrap_or(Ok(())),
-            Err(_) => Ok(()),
+        if tx.send(Command::Flush(reply_tx)).is_err() {
+            return Ok(());
+        }
+        let reply = match limit {
+            None => reply_rx.recv().unwrap_or(Ok(())),
+            Some(limit) => match reply_rx.recv_timeout(limit) {
+                Ok(reply) => reply,
+                Err(_) => return Err(FlushError::NotYet(limit)),
+            },
+        };
+        reply.map_err(FlushError::Failed)
+    }
+
+    /// Drops what is still pending for `partitions`.
+    pub(crate) fn forget(&self, partitions: Vec<(Arc<str>, i32)>) {
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(Command::Forget(partitions));
+        }
+    }
+
+    /// Stores everything recorded so far, ends the thread, and reports a failed write.
+    pub(crate) fn finish(&mut self) -> Result<(), String> {
+        let result = self.flush();
+        let Some(tx) = self.tx.take() else {
+            return result;
         };
         drop(tx);
         if let Some(handle) = self.handle.take() {
@@ -252,4 +349,99 @@ impl Drop for OffsetWriter {
 
 fn drain(rx: &Receiver<Command>) -> impl Iterator<Item = Command> + '_ {
     std::iter::from_fn(|| rx.try_recv().ok())
+}
+
+/// How long the writer keeps retrying a store that failed for a transient reason (a group
+/// rebalancing, its coordinator moving), and how long it waits between tries.
+const RETRY_FOR: Duration = Duration::from_secs(30);
+const RETRY_BACKOFF: Duration = Duration::from_millis(100);
+
+/// The `kn-offsets` thread's state.
+struct WriterLoop {
+    store: Box<dyn OffsetStore>,
+    on_error: Box<dyn Fn(KafkaError) + Send>,
+    /// The newest offset per topic-partition not stored yet.
+    pending: BTreeMap<(Arc<str>, i32), i64>,
+    /// Flushes waiting for `pending` to be stored.
+    flushes: Vec<Sender<Result<(), String>>>,
+    last_error: Option<String>,
+    /// Since when a transient failure has kept `pending` from being stored.
+    failing_since: Option<std::time::Instant>,
+}
+
+impl WriterLoop {
+    fn run(mut self, rx: &Receiver<Command>) {
+        loop {
+            // Wait for work; while a retry is due, only until it is.
+            let first = if self.pending.is_empty() {
+                match rx.recv() {
+                    Ok(command) => Some(command),
+                    Err(_) => return,
+                }
+            } else {
+                match rx.recv_timeout(RETRY_BACKOFF) {
+                    Ok(command) => Some(command),
+                    Err(crossbeam_channel::RecvTimeoutError::Timeout) => None,
+                    Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
+                        std::thread::sleep(RETRY_BACKOFF);
+                        None
+                    }
+                }
+            };
+            for command in first.into_iter().chain(drain(rx)) {
+                match command {
+                    Command::Record {
+                        topic,
+                        partition,
+                        offset,
+                    } => {
+                        let newest = self.pending.entry((topic, partition)).or_insert(offset);
+                        *newest = (*newest).max(offset);
+                    }
+                    Command::Flush(reply) => self.flushes.push(reply),
+                    Command::Forget(partitions) => {
+                        for key in partitions {
+                            self.pending.remove(&key);
+                        }
+                    }
+                }
+            }
+            self.store_pending();
+            if self.pending.is_empty() {
+                for reply in self.flushes.drain(..) {
+                    let _ = reply.send(self.last_error.take().map_or(Ok(()), Err));
+                }
+            }
+        }
+    }
+
+    fn store_pending(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let offsets: Vec<(&str, i32, i64)> = self
+            .pending
+            .iter()
+            .map(|((topic, partition), offset)| (&**topic, *partition, *offset))
+            .collect();
+        match self.store.store(&offsets) {
+            Ok(()) => {}
+            Err(e)
+                if self.store.is_transient(&e)
+                    && self
+                        .failing_since
+                        .get_or_insert_with(std::time::Instant::now)
+                        .elapsed()
+                        < RETRY_FOR =>
+            {
+                return; // kept, tried again after the backoff
+            }
+            Err(e) => {
+                self.last_error = Some(e.to_string());
+                (self.on_error)(e);
+            }
+        }
+        self.pending.clear();
+        self.failing_since = None;
+    }
 }

@@ -3,12 +3,11 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use parking_lot::Mutex;
-
 use crate::config::log_warning;
 use crate::events::{EventSink, LogHandler, LogRecord};
 use crate::native::{NativeClient, NativeQueue};
 
+use super::assignment::Assigned;
 use super::config::ConsumerStatsHandler;
 use super::fetch::{FetchControl, Positions};
 
@@ -33,9 +32,7 @@ pub(crate) struct ConsumerEvents {
     pub(crate) client: Arc<NativeClient>,
     pub(crate) queue: Arc<NativeQueue>,
     pub(crate) control: Arc<FetchControl>,
-    pub(crate) topic: String,
-    /// The partitions this consumer reads, once known.
-    pub(crate) assigned: Arc<Mutex<Vec<i32>>>,
+    pub(crate) assigned: Arc<Assigned>,
     pub(crate) positions: Positions,
     pub(crate) on_stats: Option<ConsumerStatsHandler>,
     pub(crate) log: LogHandler,
@@ -54,15 +51,15 @@ impl EventSink for ConsumerEvents {
         };
         let waiting_local = (self.queue.len() + self.control.pulled.load(Ordering::Relaxed)) as u64;
         let (mut behind, mut kafka_log_size) = (0u64, 0u64);
-        let assigned = self.assigned.lock().clone();
-        for p in assigned {
-            let Some((low, high)) = self.client.cached_watermarks(&self.topic, p) else {
+        for tp in self.assigned.get() {
+            let Some((low, high)) = self.client.cached_watermarks(&tp.topic, tp.partition) else {
                 continue;
             };
             let next = self
                 .positions
                 .lock()
-                .get(&p)
+                .get(tp.topic.as_str())
+                .and_then(|per_partition| per_partition.get(&tp.partition))
                 .map_or(low, |progress| progress.next);
             behind += (high - next).max(0) as u64;
             kafka_log_size += (high - low).max(0) as u64;

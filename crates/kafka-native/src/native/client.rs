@@ -8,19 +8,27 @@ use rdkafka_sys as rdsys;
 use rdsys::rd_kafka_resp_err_t::{self as resp, RD_KAFKA_RESP_ERR_NO_ERROR};
 use rdsys::rd_kafka_vtype_t as vtype;
 
+use super::callbacks::ClientHooks;
 use super::{
     check, from_cstr, take_error, to_cstring, KafkaDrop, NativeConf, NativeEvent, NativePtr,
     OwnedBatch,
 };
 use crate::error::KafkaError;
 
+/// librdkafka's RD_KAFKA_PARTITION_UA (a C macro bindgen does not carry): any partition.
+pub(crate) const PARTITION_UA: i32 = -1;
+
 /// Milliseconds for a librdkafka timeout argument, saturating at `i32::MAX`.
 pub(crate) fn timeout_ms(timeout: Duration) -> c_int {
     timeout.as_millis().min(c_int::MAX as u128) as c_int
 }
 
-/// A client handle (`rd_kafka_t`), producer or consumer.
-pub(crate) struct NativeClient(NativePtr<rdsys::rd_kafka_t>);
+/// A client handle (`rd_kafka_t`), producer or consumer, and the callbacks it may call.
+/// Field order is drop order: the handle is destroyed before its callbacks are freed.
+pub(crate) struct NativeClient {
+    handle: NativePtr<rdsys::rd_kafka_t>,
+    _hooks: Option<Box<ClientHooks>>,
+}
 
 // SAFETY: librdkafka's client handle is thread-safe: every public function on an rd_kafka_t may
 // be called from any thread at once (it locks internally), and it may be destroyed from any
@@ -43,19 +51,23 @@ pub(crate) struct BatchOutcome {
 }
 
 impl NativeClient {
-    pub(crate) fn new(kind: ClientKind, conf: NativeConf) -> Result<Self, KafkaError> {
+    pub(crate) fn new(kind: ClientKind, mut conf: NativeConf) -> Result<Self, KafkaError> {
         let rd_kind = match kind {
             ClientKind::Producer => rdsys::rd_kafka_type_t::RD_KAFKA_PRODUCER,
             ClientKind::Consumer => rdsys::rd_kafka_type_t::RD_KAFKA_CONSUMER,
         };
         let mut errstr = [0 as c_char; 512];
+        let hooks = conf.take_hooks();
         let raw_conf = conf.into_raw();
         // SAFETY: rd_kafka_new takes ownership of conf on success only; errstr is writable.
         let rk =
             unsafe { rdsys::rd_kafka_new(rd_kind, raw_conf, errstr.as_mut_ptr(), errstr.len()) };
         // SAFETY: a non-null rk is a fresh handle that we now own.
         match unsafe { NativePtr::from_ptr(rk) } {
-            Some(rk) => Ok(NativeClient(rk)),
+            Some(handle) => Ok(NativeClient {
+                handle,
+                _hooks: hooks,
+            }),
             None => {
                 // SAFETY: on failure the conf is still ours to free; errstr is NUL-terminated.
                 let message = unsafe {
@@ -68,7 +80,7 @@ impl NativeClient {
     }
 
     pub(crate) fn ptr(&self) -> *mut rdsys::rd_kafka_t {
-        self.0.ptr()
+        self.handle.ptr()
     }
 
     /// The main queue: delivery reports, stats, logs (once routed) and errors.
@@ -188,19 +200,54 @@ impl NativeClient {
         partitions: &mut PartitionList,
         timeout: Duration,
     ) -> Result<(), KafkaError> {
-        partitions.set_all_offsets(rdsys::RD_KAFKA_OFFSET_END as i64);
-        // SAFETY: the handle and list are live; librdkafka writes each element's offset and err.
-        let err = unsafe {
-            rdsys::rd_kafka_offsets_for_times(self.ptr(), partitions.ptr(), timeout_ms(timeout))
-        };
-        check(err, "query latest offsets")?;
-        match partitions.entries().into_iter().find(|e| e.error.is_some()) {
+        // SAFETY: the handle is live.
+        unsafe { partitions.fill_latest(self.ptr(), timeout) }
+    }
+
+    /// Joins the consumer group and subscribes to `topics`; partitions come by rebalance.
+    pub(crate) fn subscribe(&self, topics: &[String]) -> Result<(), KafkaError> {
+        let entries: Vec<(&str, i32, i64)> = topics
+            .iter()
+            .map(|t| (t.as_str(), PARTITION_UA, 0))
+            .collect();
+        let list = PartitionList::of(&entries)?;
+        // SAFETY: the handle and list are live; librdkafka copies the list.
+        check(
+            unsafe { rdsys::rd_kafka_subscribe(self.ptr(), list.ptr()) },
+            "subscribe",
+        )
+    }
+
+    /// Commits the offsets in `offsets` (each the next offset to read) to the group, waiting for
+    /// the coordinator's answer. A partition the coordinator refused is an error naming it.
+    pub(crate) fn commit(&self, offsets: &PartitionList) -> Result<(), KafkaError> {
+        // SAFETY: the handle and list are live; 0 = synchronous, librdkafka writes each element's err.
+        check(
+            unsafe { rdsys::rd_kafka_commit(self.ptr(), offsets.ptr(), 0) },
+            "commit offsets",
+        )?;
+        match offsets.entries().into_iter().find(|e| e.error.is_some()) {
             Some(e) => Err(KafkaError::kafka(
                 e.error.expect("checked"),
-                &format!("latest offset of {}/{}", e.topic, e.partition),
+                &format!("commit offset {} of {}/{}", e.offset, e.topic, e.partition),
                 String::new(),
             )),
             None => Ok(()),
+        }
+    }
+
+    /// The cluster id the brokers report (the MockCluster's starts with `mockCluster`).
+    pub(crate) fn cluster_id(&self, timeout: Duration) -> Option<String> {
+        // SAFETY: the handle is live; a non-null result is a string we must free with
+        // rd_kafka_mem_free.
+        unsafe {
+            let id = rdsys::rd_kafka_clusterid(self.ptr(), timeout_ms(timeout));
+            if id.is_null() {
+                return None;
+            }
+            let text = from_cstr(id);
+            rdsys::rd_kafka_mem_free(self.ptr(), id as *mut c_void);
+            Some(text)
         }
     }
 
@@ -401,6 +448,16 @@ unsafe impl Send for NativeQueue {}
 unsafe impl Sync for NativeQueue {}
 
 impl NativeQueue {
+    /// Takes a queue reference librdkafka handed out.
+    pub(crate) fn from_owned(raw: *mut rdsys::rd_kafka_queue_t) -> Self {
+        // SAFETY: a non-null queue from rd_kafka_queue_new/_get_* is ours to destroy.
+        NativeQueue(unsafe { NativePtr::from_ptr(raw) }.expect("queue"))
+    }
+
+    pub(crate) fn ptr(&self) -> *mut rdsys::rd_kafka_queue_t {
+        self.0.ptr()
+    }
+
     /// The next event, waiting up to `timeout`.
     pub(crate) fn poll(&self, timeout: Duration) -> Option<NativeEvent> {
         // SAFETY: the queue is live; a non-null event is ours to destroy.
@@ -472,16 +529,26 @@ pub(crate) struct PartitionList(NativePtr<rdsys::rd_kafka_topic_partition_list_t
 unsafe impl Send for PartitionList {}
 
 impl PartitionList {
+    /// Partitions of one topic, each with an offset.
     pub(crate) fn new(topic: &str, partitions: &[(i32, i64)]) -> Result<Self, KafkaError> {
-        let c_topic = to_cstring("topic", topic)?;
+        let entries: Vec<(&str, i32, i64)> = partitions
+            .iter()
+            .map(|&(partition, offset)| (topic, partition, offset))
+            .collect();
+        Self::of(&entries)
+    }
+
+    /// (topic, partition, offset) entries, of any topics.
+    pub(crate) fn of(entries: &[(&str, i32, i64)]) -> Result<Self, KafkaError> {
         // SAFETY: never returns null.
         let list = unsafe {
             NativePtr::from_ptr(rdsys::rd_kafka_topic_partition_list_new(
-                partitions.len() as c_int
+                entries.len() as c_int
             ))
         }
         .expect("partition list");
-        for &(partition, offset) in partitions {
+        for &(topic, partition, offset) in entries {
+            let c_topic = to_cstring("topic", topic)?;
             // SAFETY: the list is live; add copies the topic name and returns the new element.
             unsafe {
                 let elem = rdsys::rd_kafka_topic_partition_list_add(
@@ -495,7 +562,19 @@ impl PartitionList {
         Ok(PartitionList(list))
     }
 
-    fn ptr(&self) -> *mut rdsys::rd_kafka_topic_partition_list_t {
+    /// An owned copy of a list librdkafka lent us.
+    ///
+    /// # Safety
+    /// `raw` is a live list.
+    pub(crate) unsafe fn copy_of(raw: *const rdsys::rd_kafka_topic_partition_list_t) -> Self {
+        // SAFETY: per the contract; the copy is new and ours.
+        PartitionList(
+            unsafe { NativePtr::from_ptr(rdsys::rd_kafka_topic_partition_list_copy(raw)) }
+                .expect("partition list copy"),
+        )
+    }
+
+    pub(crate) fn ptr(&self) -> *mut rdsys::rd_kafka_topic_partition_list_t {
         self.0.ptr()
     }
 
@@ -510,6 +589,30 @@ impl PartitionList {
         }
     }
 
+    /// Writes each partition's latest offset (its high watermark) into the list.
+    ///
+    /// # Safety
+    /// `rk` is a live client handle.
+    pub(crate) unsafe fn fill_latest(
+        &mut self,
+        rk: *mut rdsys::rd_kafka_t,
+        timeout: Duration,
+    ) -> Result<(), KafkaError> {
+        self.set_all_offsets(rdsys::RD_KAFKA_OFFSET_END as i64);
+        // SAFETY: per the contract; the list is live and librdkafka writes each element's
+        // offset and err.
+        let err = unsafe { rdsys::rd_kafka_offsets_for_times(rk, self.ptr(), timeout_ms(timeout)) };
+        check(err, "query latest offsets")?;
+        match self.entries().into_iter().find(|e| e.error.is_some()) {
+            Some(e) => Err(KafkaError::kafka(
+                e.error.expect("checked"),
+                &format!("latest offset of {}/{}", e.topic, e.partition),
+                String::new(),
+            )),
+            None => Ok(()),
+        }
+    }
+
     fn set_all_offsets(&mut self, offset: i64) {
         for e in self.elements_mut() {
             e.offset = offset;
@@ -518,10 +621,21 @@ impl PartitionList {
 
     /// Each element, copied out.
     pub(crate) fn entries(&self) -> Vec<PartitionEntry> {
-        // SAFETY: the list is live; `elems` points at `cnt` elements whose topic names are
+        // SAFETY: the list is live.
+        unsafe { Self::entries_of(self.0.ptr()) }
+    }
+
+    /// Each element of a list librdkafka lent us, copied out.
+    ///
+    /// # Safety
+    /// `raw` is a live list.
+    pub(crate) unsafe fn entries_of(
+        raw: *const rdsys::rd_kafka_topic_partition_list_t,
+    ) -> Vec<PartitionEntry> {
+        // SAFETY: per the contract; `elems` points at `cnt` elements whose topic names are
         // NUL-terminated strings owned by the list.
         unsafe {
-            let list = &*self.0.ptr();
+            let list = &*raw;
             if list.cnt <= 0 {
                 return Vec::new();
             }
@@ -534,6 +648,30 @@ impl PartitionList {
                     error: (e.err != RD_KAFKA_RESP_ERR_NO_ERROR).then_some(e.err),
                 })
                 .collect()
+        }
+    }
+}
+
+impl PartitionList {
+    /// Sets the offset of `topic`/`partition` in a list librdkafka lent us.
+    ///
+    /// # Safety
+    /// `raw` is a live list we may modify.
+    pub(crate) unsafe fn set_offset_in(
+        raw: *mut rdsys::rd_kafka_topic_partition_list_t,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+    ) {
+        let Ok(c_topic) = to_cstring("topic", topic) else {
+            return;
+        };
+        // SAFETY: per the contract; find returns an element of the list or null.
+        unsafe {
+            let elem = rdsys::rd_kafka_topic_partition_list_find(raw, c_topic.as_ptr(), partition);
+            if !elem.is_null() {
+                (*elem).offset = offset;
+            }
         }
     }
 }

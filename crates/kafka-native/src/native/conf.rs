@@ -5,6 +5,7 @@ use std::os::raw::c_char;
 use rdkafka_sys as rdsys;
 use rdsys::rd_kafka_conf_res_t::RD_KAFKA_CONF_OK;
 
+use super::callbacks::ClientHooks;
 use super::{from_cstr, to_cstring, NativePtr};
 use crate::error::KafkaError;
 
@@ -37,8 +38,12 @@ fn set_property(
     })
 }
 
-/// Global (client) configuration.
-pub(crate) struct NativeConf(NativePtr<rdsys::rd_kafka_conf_t>);
+/// Global (client) configuration, and the callbacks registered on it (which go to the client
+/// made from it).
+pub(crate) struct NativeConf {
+    conf: NativePtr<rdsys::rd_kafka_conf_t>,
+    hooks: Option<Box<ClientHooks>>,
+}
 
 // SAFETY: a conf is a plain value owned by this wrapper alone until rd_kafka_new takes it;
 // moving it to another thread moves the only access. Not Sync: conf_set writes without locks.
@@ -46,14 +51,16 @@ unsafe impl Send for NativeConf {}
 
 impl NativeConf {
     pub(crate) fn new() -> Self {
-        // SAFETY: rd_kafka_conf_new never returns null (it aborts on OOM).
-        NativeConf(
-            unsafe { NativePtr::from_ptr(rdsys::rd_kafka_conf_new()) }.expect("rd_kafka_conf_new"),
-        )
+        NativeConf {
+            // SAFETY: rd_kafka_conf_new never returns null (it aborts on OOM).
+            conf: unsafe { NativePtr::from_ptr(rdsys::rd_kafka_conf_new()) }
+                .expect("rd_kafka_conf_new"),
+            hooks: None,
+        }
     }
 
     pub(crate) fn set(&mut self, key: &str, value: &str) -> Result<(), KafkaError> {
-        let conf = self.0.ptr();
+        let conf = self.conf.ptr();
         // SAFETY: conf is live and owned by us; key/value/errstr are valid for the call.
         set_property(key, value, |k, v, e, n| unsafe {
             rdsys::rd_kafka_conf_set(conf, k, v, e, n)
@@ -63,19 +70,33 @@ impl NativeConf {
     /// Which events librdkafka puts on the main queue (`RD_KAFKA_EVENT_*` bits).
     pub(crate) fn enable_events(&mut self, events: i32) {
         // SAFETY: conf is live and owned by us.
-        unsafe { rdsys::rd_kafka_conf_set_events(self.0.ptr(), events) }
+        unsafe { rdsys::rd_kafka_conf_set_events(self.conf.ptr(), events) }
     }
 
     /// Makes `topic_conf` the default for every topic this client uses.
     pub(crate) fn set_default_topic_conf(&mut self, topic_conf: NativeTopicConf) {
         // SAFETY: rd_kafka_conf_set_default_topic_conf takes ownership of the topic conf.
         unsafe {
-            rdsys::rd_kafka_conf_set_default_topic_conf(self.0.ptr(), topic_conf.0.into_raw())
+            rdsys::rd_kafka_conf_set_default_topic_conf(self.conf.ptr(), topic_conf.0.into_raw())
         }
     }
 
+    /// Registers `hooks`' callbacks; the client made from this conf owns them.
+    pub(crate) fn set_hooks(&mut self, hooks: ClientHooks) {
+        let hooks = Box::new(hooks);
+        // SAFETY: the conf is live; the box gives the hooks a fixed address, and it moves with
+        // this conf into the client, which frees it only after rd_kafka_destroy.
+        unsafe { hooks.register(self.conf.ptr()) };
+        self.hooks = Some(hooks);
+    }
+
+    /// The registered callbacks, for the client to own.
+    pub(crate) fn take_hooks(&mut self) -> Option<Box<ClientHooks>> {
+        self.hooks.take()
+    }
+
     pub(crate) fn into_raw(self) -> *mut rdsys::rd_kafka_conf_t {
-        self.0.into_raw()
+        self.conf.into_raw()
     }
 }
 

@@ -54,14 +54,23 @@ impl<'a> MessageView<'a> {
         unsafe { bytes(m.key, m.key_len) }
     }
 
-    /// The topic name (allocates; used off the hot path).
-    pub(crate) fn topic_name(&self) -> String {
+    /// The topic name, borrowed from librdkafka's topic object, which the message holds a
+    /// reference on. Kafka topic names are ASCII; one that is not UTF-8 reads as "".
+    pub(crate) fn topic(&self) -> &'a str {
         let rkt = self.raw().rkt;
         if rkt.is_null() {
-            return String::new();
+            return "";
         }
-        // SAFETY: the message holds a reference on its topic; the name lives as long as the topic.
-        unsafe { super::from_cstr(rdsys::rd_kafka_topic_name(rkt)) }
+        // SAFETY: the message holds a reference on its topic, so the topic and its NUL-terminated
+        // name live at least as long as the message ('a).
+        unsafe { std::ffi::CStr::from_ptr(rdsys::rd_kafka_topic_name(rkt)) }
+            .to_str()
+            .unwrap_or("")
+    }
+
+    /// The topic name, owned.
+    pub(crate) fn topic_name(&self) -> String {
+        self.topic().to_string()
     }
 
     /// Headers in order; a name that is not UTF-8 is replaced lossily.

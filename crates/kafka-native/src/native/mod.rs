@@ -3,12 +3,16 @@
 //! Every librdkafka object is held by a [`NativePtr`], which frees it on drop through the
 //! [`KafkaDrop`] impl of its C type. Everything above this module speaks Rust types.
 
+mod admin;
+pub(crate) mod callbacks;
 pub(crate) mod client;
 mod conf;
 mod event;
 mod message;
 mod mock;
 
+pub(crate) use admin::{NewTopicSpec, TopicOutcome};
+pub(crate) use callbacks::{ClientHooks, Rebalance, RebalanceHook, RebalanceKind};
 pub(crate) use client::{NativeClient, NativeQueue, NativeTopic, PartitionList};
 pub(crate) use conf::{NativeConf, NativeTopicConf};
 pub(crate) use event::{Event, NativeEvent};

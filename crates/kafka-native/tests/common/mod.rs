@@ -4,7 +4,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kafka_native::{LogRecord, Producer, ProducerConfig};
+use std::process::Command;
+
+use kafka_native::{LogRecord, MockCluster, Producer, ProducerConfig};
 use parking_lot::Mutex;
 
 /// Polls `done` until it holds; fails the test naming `what` after `timeout`. Waits for an
@@ -54,5 +56,65 @@ impl Logs {
             .filter(|r| r.facility.contains(text) || r.message.contains(text))
             .cloned()
             .collect()
+    }
+}
+
+/// The partition numbers of an assignment (for a consumer of one topic).
+pub fn partitions(assignment: &[kafka_native::TopicPartition]) -> Vec<i32> {
+    assignment.iter().map(|tp| tp.partition).collect()
+}
+
+/// The broker under test: `KAFKA_TEST_BROKER=mock` (default: an embedded MockCluster) or
+/// `tansu` (a separate broker process at `KAFKA_BROKERS`, topics created with the `tansu`
+/// binary at `TANSU`).
+pub enum TestCluster {
+    Mock(MockCluster),
+    Tansu { servers: String, tansu: String },
+}
+
+impl TestCluster {
+    pub fn new() -> Self {
+        match std::env::var("KAFKA_TEST_BROKER").as_deref() {
+            Ok("tansu") => TestCluster::Tansu {
+                servers: std::env::var("KAFKA_BROKERS").expect("KAFKA_BROKERS for tansu"),
+                tansu: std::env::var("TANSU").expect("TANSU: the tansu binary"),
+            },
+            Ok("mock") | Err(_) => {
+                let cluster = MockCluster::new(1).unwrap();
+                // Groups form at once (librdkafka's mock waits 3 s by default).
+                cluster.set_group_initial_rebalance_delay(0);
+                TestCluster::Mock(cluster)
+            }
+            Ok(other) => panic!("KAFKA_TEST_BROKER={other}: expected mock or tansu"),
+        }
+    }
+
+    pub fn bootstrap_servers(&self) -> String {
+        match self {
+            TestCluster::Mock(c) => c.bootstrap_servers(),
+            TestCluster::Tansu { servers, .. } => servers.clone(),
+        }
+    }
+
+    pub fn is_tansu(&self) -> bool {
+        matches!(self, TestCluster::Tansu { .. })
+    }
+
+    /// Creates a topic with a name no other test run on this broker uses, and returns the name.
+    pub fn create_topic(&self, base: &str, partitions: i32) -> String {
+        let name = format!("{base}-{}", std::process::id());
+        match self {
+            TestCluster::Mock(c) => c.create_topic(&name, partitions, 1).unwrap(),
+            TestCluster::Tansu { servers, tansu } => {
+                let status = Command::new(tansu)
+                    .args(["topic", "create", "--broker"])
+                    .arg(format!("tcp://{servers}"))
+                    .args(["--partitions", &partitions.to_string(), &name])
+                    .status()
+                    .expect("run tansu topic create");
+                assert!(status.success(), "tansu topic create {name}: {status}");
+            }
+        }
+        name
     }
 }

@@ -1,0 +1,365 @@
+//! [`Admin`]: topics and consumer groups, managed through the brokers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rdkafka_sys as rdsys;
+
+use crate::config::{client_option_setters, validate_topic_name, ClientConfig, ClientOptions};
+use crate::connection::BrokerErrors;
+use crate::error::KafkaError;
+use crate::events::{EventSink, EventsThread, LogHandler, LogRecord};
+use crate::metadata::Retry;
+use crate::native::client::ClientKind;
+use crate::native::{NativeClient, NewTopicSpec, PartitionList, TopicOutcome};
+
+/// Admin client options.
+#[derive(Clone)]
+pub struct AdminConfig {
+    /// The brokers, librdkafka properties and logger.
+    pub client: ClientOptions,
+    /// How long one request may take. Default 10 s.
+    pub request_timeout: Duration,
+}
+
+impl AdminConfig {
+    pub fn new(brokers: impl Into<String>) -> Self {
+        let mut client = ClientOptions::new(brokers);
+        client.statistics_interval = Duration::ZERO;
+        AdminConfig {
+            client,
+            request_timeout: Duration::from_secs(10),
+        }
+    }
+
+    client_option_setters!();
+
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// The librdkafka properties these options stand for.
+    pub fn client_config(&self) -> ClientConfig {
+        self.client.client_config(|_| {})
+    }
+}
+
+/// A topic to create.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewTopic {
+    pub topic: String,
+    pub partitions: i32,
+    /// -1 (the default) takes the broker's `default.replication.factor`.
+    pub replication_factor: i32,
+    /// Topic configuration, e.g. `("retention.ms", "60000")`.
+    pub config: Vec<(String, String)>,
+}
+
+impl NewTopic {
+    pub fn new(topic: impl Into<String>, partitions: i32) -> Self {
+        NewTopic {
+            topic: topic.into(),
+            partitions,
+            replication_factor: -1,
+            config: Vec::new(),
+        }
+    }
+}
+
+/// A topic as the brokers list it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TopicListing {
+    pub topic: String,
+    pub partitions: usize,
+}
+
+/// A partition's oldest and next offsets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Watermarks {
+    pub low: i64,
+    pub high: i64,
+}
+
+/// A consumer group as the brokers list it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupListing {
+    pub group_id: String,
+    /// `Stable`, `Empty`, `PreparingRebalance`, ...
+    pub state: String,
+    /// A group that only commits offsets (no members join it).
+    pub simple: bool,
+}
+
+/// A consumer group's progress on one partition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupPartitionOffset {
+    pub topic: String,
+    pub partition: i32,
+    /// The next offset the group will read (what it committed).
+    pub committed: i64,
+    pub high_watermark: i64,
+    /// Messages the group has yet to read: `high_watermark - committed`.
+    pub lag: i64,
+}
+
+/// An admin client: creates and deletes topics, lists topics and consumer groups, and reads
+/// watermarks and a group's offsets and lag. Every call waits for the brokers' answer (at most
+/// `request_timeout`); errors name the topic or group and carry librdkafka's error name.
+///
+/// ```no_run
+/// use kafka_native::{Admin, AdminConfig, NewTopic};
+/// let admin = Admin::new(AdminConfig::new("localhost:9092"))?;
+/// admin.create_topics(&[NewTopic::new("events", 6)])?;
+/// for t in admin.list_topics()? {
+///     println!("{} has {} partitions", t.topic, t.partitions);
+/// }
+/// # Ok::<(), kafka_native::KafkaError>(())
+/// ```
+pub struct Admin {
+    events: EventsThread,
+    brokers: Arc<BrokerErrors>,
+    client: Arc<NativeClient>,
+    timeout: Duration,
+}
+
+/// Runs on `kn-events`: the admin client has only logs to forward.
+struct AdminEvents {
+    log: LogHandler,
+}
+
+impl EventSink for AdminEvents {
+    fn log(&mut self, record: LogRecord) {
+        (self.log)(&record)
+    }
+}
+
+impl Admin {
+    pub fn new(config: AdminConfig) -> Result<Self, KafkaError> {
+        config.client.validate()?;
+        let mut conf = config.client_config().to_native()?;
+        conf.enable_events(rdsys::RD_KAFKA_EVENT_ERROR | rdsys::RD_KAFKA_EVENT_LOG);
+        let client = Arc::new(NativeClient::new(ClientKind::Producer, conf)?);
+        client.route_logs_to_main_queue()?;
+        let brokers = Arc::new(BrokerErrors::default());
+        let events = EventsThread::spawn(
+            client.main_queue(),
+            brokers.clone(),
+            AdminEvents {
+                log: config.client.logger(),
+            },
+        )
+        .map_err(|e| KafkaError::ClientCreation {
+            message: format!("could not start the events thread: {e}"),
+        })?;
+        Ok(Admin {
+            events,
+            brokers,
+            client,
+            timeout: config.request_timeout,
+        })
+    }
+
+    /// Creates the topics, each with its partitions, replication factor and config.
+    pub fn create_topics(&self, topics: &[NewTopic]) -> Result<(), KafkaError> {
+        for t in topics {
+            validate_topic_name(&t.topic)?;
+            if t.partitions < 1 {
+                return Err(KafkaError::invalid(
+                    "partitions",
+                    format!(
+                        "of topic {:?} must be at least 1, got {}",
+                        t.topic, t.partitions
+                    ),
+                ));
+            }
+        }
+        self.refuse_on_mock(
+            "create topics",
+            "use MockCluster.createTopic(name, partitions, replicationFactor) (Rust: \
+             MockCluster::create_topic), or start `kafka-native mock-cluster` with \
+             --topic NAME:PARTITIONS[:REPLICATION]",
+        )?;
+        let specs: Vec<NewTopicSpec<'_>> = topics
+            .iter()
+            .map(|t| NewTopicSpec {
+                name: &t.topic,
+                partitions: t.partitions,
+                replication_factor: t.replication_factor,
+                config: &t.config,
+            })
+            .collect();
+        first_failure(
+            "create topic",
+            self.client.create_topics(&specs, self.timeout)?,
+        )
+    }
+
+    /// Deletes the topics.
+    pub fn delete_topics(&self, topics: &[String]) -> Result<(), KafkaError> {
+        for t in topics {
+            validate_topic_name(t)?;
+        }
+        self.refuse_on_mock(
+            "delete topics",
+            "a MockCluster's topics live as long as it does",
+        )?;
+        first_failure(
+            "delete topic",
+            self.client.delete_topics(topics, self.timeout)?,
+        )
+    }
+
+    /// Every topic, with its partition count, by name.
+    pub fn list_topics(&self) -> Result<Vec<TopicListing>, KafkaError> {
+        let topics = self.ask("list topics", |t| self.client.all_topics(t))?;
+        let mut listings: Vec<TopicListing> = topics
+            .into_iter()
+            .filter(|(_, _, error)| error.is_none())
+            .map(|(topic, partitions, _)| TopicListing { topic, partitions })
+            .collect();
+        listings.sort_by(|a, b| a.topic.cmp(&b.topic));
+        Ok(listings)
+    }
+
+    /// The low and high watermark of a partition.
+    pub fn watermarks(&self, topic: &str, partition: i32) -> Result<Watermarks, KafkaError> {
+        validate_topic_name(topic)?;
+        let (low, high) = self.ask(&format!("watermarks of {topic}/{partition}"), |t| {
+            self.client.query_watermarks(topic, partition, t)
+        })?;
+        Ok(Watermarks { low, high })
+    }
+
+    /// Every consumer group the brokers know.
+    pub fn list_groups(&self) -> Result<Vec<GroupListing>, KafkaError> {
+        self.refuse_on_mock(
+            "list groups",
+            "it has no ListGroups; ask for a group's offsets",
+        )?;
+        let (listings, errors) = self.client.list_consumer_groups(self.timeout)?;
+        if let Some(e) = errors.into_iter().next() {
+            return Err(e);
+        }
+        let mut groups: Vec<GroupListing> = listings
+            .into_iter()
+            .map(|g| GroupListing {
+                group_id: g.group_id,
+                state: g.state,
+                simple: g.simple,
+            })
+            .collect();
+        groups.sort_by(|a, b| a.group_id.cmp(&b.group_id));
+        Ok(groups)
+    }
+
+    /// The offsets `group_id` has committed, with each partition's high watermark and the lag.
+    pub fn group_offsets(&self, group_id: &str) -> Result<Vec<GroupPartitionOffset>, KafkaError> {
+        if group_id.trim().is_empty() {
+            return Err(KafkaError::invalid("group_id", "must not be empty"));
+        }
+        // librdkafka's MockCluster answers only for the partitions a request names, so there
+        // every partition of every topic is named; a broker is asked for all the group has.
+        let every_partition = match self.is_mock(&format!("offsets of group {group_id:?}"))? {
+            true => {
+                let topics = self.list_topics()?;
+                let entries: Vec<(&str, i32, i64)> = topics
+                    .iter()
+                    .flat_map(|t| (0..t.partitions as i32).map(move |p| (t.topic.as_str(), p, 0)))
+                    .collect();
+                Some(PartitionList::of(&entries)?)
+            }
+            false => None,
+        };
+        let committed = self.ask(&format!("offsets of group {group_id:?}"), |t| {
+            self.client
+                .group_committed_offsets(group_id, every_partition.as_ref(), t)
+        })?;
+        let committed: Vec<_> = committed.into_iter().filter(|e| e.offset >= 0).collect();
+        if committed.is_empty() {
+            return Ok(Vec::new());
+        }
+        let entries: Vec<(&str, i32, i64)> = committed
+            .iter()
+            .map(|e| (e.topic.as_str(), e.partition, 0))
+            .collect();
+        let mut latest = PartitionList::of(&entries)?;
+        self.ask(&format!("high watermarks for group {group_id:?}"), |t| {
+            self.client.latest_offsets(&mut latest, t)
+        })?;
+        let mut offsets: Vec<GroupPartitionOffset> = committed
+            .into_iter()
+            .zip(latest.entries())
+            .map(|(c, high)| GroupPartitionOffset {
+                lag: (high.offset - c.offset).max(0),
+                topic: c.topic,
+                partition: c.partition,
+                committed: c.offset,
+                high_watermark: high.offset,
+            })
+            .collect();
+        offsets.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
+        Ok(offsets)
+    }
+
+    /// Stops the admin client's thread and destroys the client. Dropping it does the same.
+    pub fn stop(mut self) {
+        self.events.stop();
+    }
+
+    /// A question with retries of transient errors, failing fast when no broker can be reached.
+    fn ask<T>(
+        &self,
+        what: &str,
+        attempt: impl FnMut(Duration) -> Result<T, KafkaError>,
+    ) -> Result<T, KafkaError> {
+        Retry {
+            what,
+            timeout: self.timeout,
+            brokers: &self.brokers,
+        }
+        .while_transient(attempt)
+    }
+
+    /// Whether the brokers are librdkafka's MockCluster, whose cluster id says so.
+    fn is_mock(&self, what: &str) -> Result<bool, KafkaError> {
+        let id = self.ask(what, |t| {
+            self.client.cluster_id(t).ok_or_else(|| {
+                KafkaError::kafka(
+                    rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR__TRANSPORT,
+                    what,
+                    String::new(),
+                )
+            })
+        })?;
+        Ok(id.starts_with("mockCluster"))
+    }
+
+    /// librdkafka's MockCluster answers only some admin requests; the others would wait out the
+    /// whole timeout, so there they fail at once with `hint`.
+    fn refuse_on_mock(&self, what: &str, hint: &str) -> Result<(), KafkaError> {
+        if self.is_mock(what)? {
+            return Err(KafkaError::kafka(
+                rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE,
+                what,
+                format!("the MockCluster cannot {what}: {hint}"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The first topic a broker refused, as an error naming it.
+fn first_failure(what: &str, outcomes: Vec<TopicOutcome>) -> Result<(), KafkaError> {
+    match outcomes
+        .into_iter()
+        .find_map(|(name, outcome)| outcome.map(|o| (name, o)))
+    {
+        Some((name, (code, message))) => Err(KafkaError::kafka(
+            code,
+            &format!("{what} {name:?}"),
+            message,
+        )),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,425 @@
+//! librdkafka's admin API: each request gets a queue of its own, and its answer comes back on it
+//! as a result event, which is copied out into plain Rust values here.
+
+use std::os::raw::{c_char, c_int};
+use std::ptr;
+use std::time::{Duration, Instant};
+
+use rdkafka_sys as rdsys;
+use rdsys::rd_kafka_resp_err_t as resp;
+
+use super::client::{timeout_ms, PartitionEntry, PartitionList};
+use super::{from_cstr, to_cstring, KafkaDrop, NativeClient, NativeEvent, NativePtr, NativeQueue};
+use crate::error::KafkaError;
+
+macro_rules! admin_drop {
+    ($($t:ty => $destroy:path),* $(,)?) => {$(
+        // SAFETY: `$destroy` is librdkafka's destroy function for `$t`.
+        unsafe impl KafkaDrop for $t {
+            unsafe fn drop_native(ptr: *mut Self) {
+                // SAFETY: the caller owns `ptr`.
+                unsafe { $destroy(ptr) }
+            }
+        }
+    )*};
+}
+
+admin_drop! {
+    rdsys::rd_kafka_AdminOptions_t => rdsys::rd_kafka_AdminOptions_destroy,
+    rdsys::rd_kafka_NewTopic_t => rdsys::rd_kafka_NewTopic_destroy,
+    rdsys::rd_kafka_DeleteTopic_t => rdsys::rd_kafka_DeleteTopic_destroy,
+    rdsys::rd_kafka_ListConsumerGroupOffsets_t => rdsys::rd_kafka_ListConsumerGroupOffsets_destroy,
+}
+
+/// A topic to create.
+pub(crate) struct NewTopicSpec<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) partitions: i32,
+    /// -1: the broker's default.
+    pub(crate) replication_factor: i32,
+    pub(crate) config: &'a [(String, String)],
+}
+
+/// What a broker answered for one topic: `None` for success, else the error and its text.
+pub(crate) type TopicOutcome = (String, Option<(resp, String)>);
+
+/// A consumer group, as ListConsumerGroups lists it.
+pub(crate) struct GroupListingRaw {
+    pub(crate) group_id: String,
+    pub(crate) state: String,
+    pub(crate) simple: bool,
+}
+
+/// One admin request under way: its options and the queue its answer comes on.
+struct Request {
+    options: NativePtr<rdsys::rd_kafka_AdminOptions_t>,
+    queue: NativeQueue,
+    deadline: Instant,
+}
+
+impl Request {
+    fn new(client: &NativeClient, timeout: Duration) -> Result<Self, KafkaError> {
+        // SAFETY: the handle is live; a non-null result is ours to destroy.
+        let options = unsafe {
+            NativePtr::from_ptr(rdsys::rd_kafka_AdminOptions_new(
+                client.ptr(),
+                rdsys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_ANY,
+            ))
+        }
+        .expect("admin options");
+        let mut errstr = [0 as c_char; 256];
+        let ms = timeout_ms(timeout);
+        // SAFETY: the options are live; errstr is writable for its length. These setters only
+        // fail for out-of-range values, which timeout_ms cannot produce.
+        unsafe {
+            rdsys::rd_kafka_AdminOptions_set_request_timeout(
+                options.ptr(),
+                ms,
+                errstr.as_mut_ptr(),
+                errstr.len(),
+            );
+            rdsys::rd_kafka_AdminOptions_set_operation_timeout(
+                options.ptr(),
+                ms,
+                errstr.as_mut_ptr(),
+                errstr.len(),
+            );
+        }
+        // SAFETY: the handle is live; the new queue is ours to destroy.
+        let queue = NativeQueue::from_owned(unsafe { rdsys::rd_kafka_queue_new(client.ptr()) });
+        Ok(Request {
+            options,
+            queue,
+            deadline: Instant::now() + timeout + Duration::from_secs(1),
+        })
+    }
+
+    /// Waits for the answer: an event of `event_type`, or the request's own error.
+    fn answer(&self, event_type: i32, what: &str) -> Result<NativeEvent, KafkaError> {
+        loop {
+            let left = self.deadline.saturating_duration_since(Instant::now());
+            let Some(event) = self.queue.poll(left) else {
+                return Err(KafkaError::kafka(
+                    resp::RD_KAFKA_RESP_ERR__TIMED_OUT,
+                    what,
+                    String::new(),
+                ));
+            };
+            let ev = event.0.ptr();
+            // SAFETY: the event is live; these read its type and error.
+            let (kind, err) = unsafe {
+                (
+                    rdsys::rd_kafka_event_type(ev),
+                    rdsys::rd_kafka_event_error(ev),
+                )
+            };
+            if kind != event_type {
+                continue; // nothing else is sent to this queue; ignore anything stray
+            }
+            if err != resp::RD_KAFKA_RESP_ERR_NO_ERROR {
+                // SAFETY: as above.
+                let message = unsafe { from_cstr(rdsys::rd_kafka_event_error_string(ev)) };
+                return Err(KafkaError::kafka(err, what, message));
+            }
+            return Ok(event);
+        }
+    }
+}
+
+/// Copies topic results out of a result's array.
+///
+/// # Safety
+/// `results` points at `count` live topic results.
+unsafe fn topic_outcomes(
+    results: *mut *const rdsys::rd_kafka_topic_result_t,
+    count: usize,
+) -> Vec<TopicOutcome> {
+    if results.is_null() {
+        return Vec::new();
+    }
+    // SAFETY: per the contract.
+    unsafe {
+        std::slice::from_raw_parts(results, count)
+            .iter()
+            .map(|&r| {
+                let err = rdsys::rd_kafka_topic_result_error(r);
+                let name = from_cstr(rdsys::rd_kafka_topic_result_name(r));
+                let outcome = (err != resp::RD_KAFKA_RESP_ERR_NO_ERROR)
+                    .then(|| (err, from_cstr(rdsys::rd_kafka_topic_result_error_string(r))));
+                (name, outcome)
+            })
+            .collect()
+    }
+}
+
+impl NativeClient {
+    pub(crate) fn create_topics(
+        &self,
+        topics: &[NewTopicSpec<'_>],
+        timeout: Duration,
+    ) -> Result<Vec<TopicOutcome>, KafkaError> {
+        let mut new_topics = Vec::with_capacity(topics.len());
+        for t in topics {
+            let name = to_cstring("topic", t.name)?;
+            let mut errstr = [0 as c_char; 512];
+            // SAFETY: name and errstr are valid for the call; a non-null result is ours.
+            let raw = unsafe {
+                rdsys::rd_kafka_NewTopic_new(
+                    name.as_ptr(),
+                    t.partitions,
+                    t.replication_factor,
+                    errstr.as_mut_ptr(),
+                    errstr.len(),
+                )
+            };
+            // SAFETY: as above.
+            let Some(new_topic) = (unsafe { NativePtr::from_ptr(raw) }) else {
+                // SAFETY: librdkafka NUL-terminated errstr.
+                let message = unsafe { from_cstr(errstr.as_ptr()) };
+                return Err(KafkaError::invalid(
+                    "topic",
+                    format!("{:?}: {message}", t.name),
+                ));
+            };
+            for (key, value) in t.config {
+                let (k, v) = (to_cstring("config", key)?, to_cstring(key, value)?);
+                // SAFETY: the new topic is live; key and value are copied.
+                let err = unsafe {
+                    rdsys::rd_kafka_NewTopic_set_config(new_topic.ptr(), k.as_ptr(), v.as_ptr())
+                };
+                super::check(err, &format!("config {key} of topic {:?}", t.name))?;
+            }
+            new_topics.push(new_topic);
+        }
+        let request = Request::new(self, timeout)?;
+        let mut raw: Vec<*mut rdsys::rd_kafka_NewTopic_t> =
+            new_topics.iter().map(|t| t.ptr()).collect();
+        // SAFETY: the handle, options, queue and new topics are live; librdkafka copies them.
+        unsafe {
+            rdsys::rd_kafka_CreateTopics(
+                self.ptr(),
+                raw.as_mut_ptr(),
+                raw.len(),
+                request.options.ptr(),
+                request.queue.ptr(),
+            )
+        };
+        let event = request.answer(rdsys::RD_KAFKA_EVENT_CREATETOPICS_RESULT, "create topics")?;
+        let mut count = 0usize;
+        // SAFETY: the event is a CreateTopics result; its topic results live as long as it.
+        unsafe {
+            let result = rdsys::rd_kafka_event_CreateTopics_result(event.0.ptr());
+            let results = rdsys::rd_kafka_CreateTopics_result_topics(result, &mut count);
+            Ok(topic_outcomes(results as *mut _, count))
+        }
+    }
+
+    pub(crate) fn delete_topics(
+        &self,
+        names: &[String],
+        timeout: Duration,
+    ) -> Result<Vec<TopicOutcome>, KafkaError> {
+        let mut delete = Vec::with_capacity(names.len());
+        for name in names {
+            let c_name = to_cstring("topic", name)?;
+            // SAFETY: the name is copied; the result is ours.
+            delete.push(
+                unsafe { NativePtr::from_ptr(rdsys::rd_kafka_DeleteTopic_new(c_name.as_ptr())) }
+                    .expect("delete topic"),
+            );
+        }
+        let request = Request::new(self, timeout)?;
+        let mut raw: Vec<*mut rdsys::rd_kafka_DeleteTopic_t> =
+            delete.iter().map(|t| t.ptr()).collect();
+        // SAFETY: the handle, options, queue and requests are live; librdkafka copies them.
+        unsafe {
+            rdsys::rd_kafka_DeleteTopics(
+                self.ptr(),
+                raw.as_mut_ptr(),
+                raw.len(),
+                request.options.ptr(),
+                request.queue.ptr(),
+            )
+        };
+        let event = request.answer(rdsys::RD_KAFKA_EVENT_DELETETOPICS_RESULT, "delete topics")?;
+        let mut count = 0usize;
+        // SAFETY: the event is a DeleteTopics result; its topic results live as long as it.
+        unsafe {
+            let result = rdsys::rd_kafka_event_DeleteTopics_result(event.0.ptr());
+            let results = rdsys::rd_kafka_DeleteTopics_result_topics(result, &mut count);
+            Ok(topic_outcomes(results as *mut _, count))
+        }
+    }
+
+    /// The consumer groups the brokers know, and the errors of brokers that could not answer.
+    pub(crate) fn list_consumer_groups(
+        &self,
+        timeout: Duration,
+    ) -> Result<(Vec<GroupListingRaw>, Vec<KafkaError>), KafkaError> {
+        let request = Request::new(self, timeout)?;
+        // SAFETY: the handle, options and queue are live.
+        unsafe {
+            rdsys::rd_kafka_ListConsumerGroups(
+                self.ptr(),
+                request.options.ptr(),
+                request.queue.ptr(),
+            )
+        };
+        let event = request.answer(
+            rdsys::RD_KAFKA_EVENT_LISTCONSUMERGROUPS_RESULT,
+            "list consumer groups",
+        )?;
+        let (mut valid_count, mut error_count) = (0usize, 0usize);
+        // SAFETY: the event is a ListConsumerGroups result; its listings and errors live as long
+        // as it, and every accessor matches its type.
+        unsafe {
+            let result = rdsys::rd_kafka_event_ListConsumerGroups_result(event.0.ptr());
+            let valid = rdsys::rd_kafka_ListConsumerGroups_result_valid(result, &mut valid_count);
+            let errors = rdsys::rd_kafka_ListConsumerGroups_result_errors(result, &mut error_count);
+            let listings = if valid.is_null() {
+                Vec::new()
+            } else {
+                std::slice::from_raw_parts(valid, valid_count)
+                    .iter()
+                    .map(|&g| GroupListingRaw {
+                        group_id: from_cstr(rdsys::rd_kafka_ConsumerGroupListing_group_id(g)),
+                        state: from_cstr(rdsys::rd_kafka_consumer_group_state_name(
+                            rdsys::rd_kafka_ConsumerGroupListing_state(g),
+                        )),
+                        simple: rdsys::rd_kafka_ConsumerGroupListing_is_simple_consumer_group(g)
+                            != 0,
+                    })
+                    .collect()
+            };
+            let errors = if errors.is_null() {
+                Vec::new()
+            } else {
+                std::slice::from_raw_parts(errors, error_count)
+                    .iter()
+                    .map(|&e| {
+                        KafkaError::kafka(
+                            rdsys::rd_kafka_error_code(e),
+                            "list consumer groups",
+                            from_cstr(rdsys::rd_kafka_error_string(e)),
+                        )
+                    })
+                    .collect()
+            };
+            Ok((listings, errors))
+        }
+    }
+
+    /// The offsets `group_id` has committed: for `partitions`, or (`None`) for every partition
+    /// it committed to.
+    pub(crate) fn group_committed_offsets(
+        &self,
+        group_id: &str,
+        partitions: Option<&PartitionList>,
+        timeout: Duration,
+    ) -> Result<Vec<PartitionEntry>, KafkaError> {
+        let what = format!("offsets of group {group_id:?}");
+        let c_group = to_cstring("group_id", group_id)?;
+        // SAFETY: the id and list are copied; a null list asks for every partition the group
+        // committed to; the request is ours to destroy.
+        let list_request = unsafe {
+            NativePtr::from_ptr(rdsys::rd_kafka_ListConsumerGroupOffsets_new(
+                c_group.as_ptr(),
+                partitions.map_or(ptr::null(), |p| p.ptr()),
+            ))
+        }
+        .expect("list group offsets");
+        let request = Request::new(self, timeout)?;
+        let mut raw = [list_request.ptr()];
+        // SAFETY: the handle, options, queue and request are live; librdkafka copies the request.
+        unsafe {
+            rdsys::rd_kafka_ListConsumerGroupOffsets(
+                self.ptr(),
+                raw.as_mut_ptr(),
+                1,
+                request.options.ptr(),
+                request.queue.ptr(),
+            )
+        };
+        let event = request.answer(rdsys::RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT, &what)?;
+        let mut count = 0usize;
+        // SAFETY: the event is a ListConsumerGroupOffsets result; its group results and their
+        // partition lists live as long as it.
+        unsafe {
+            let result = rdsys::rd_kafka_event_ListConsumerGroupOffsets_result(event.0.ptr());
+            let groups = rdsys::rd_kafka_ListConsumerGroupOffsets_result_groups(result, &mut count);
+            let Some(&group) = (!groups.is_null())
+                .then(|| std::slice::from_raw_parts(groups, count))
+                .and_then(|g| g.first())
+            else {
+                return Ok(Vec::new());
+            };
+            let error = rdsys::rd_kafka_group_result_error(group);
+            if !error.is_null() {
+                return Err(KafkaError::kafka(
+                    rdsys::rd_kafka_error_code(error),
+                    &what,
+                    from_cstr(rdsys::rd_kafka_error_string(error)),
+                ));
+            }
+            let partitions = rdsys::rd_kafka_group_result_partitions(group);
+            if partitions.is_null() {
+                return Ok(Vec::new());
+            }
+            Ok(PartitionList::entries_of(partitions))
+        }
+    }
+
+    /// Every topic the brokers know, with its partition count (or its error).
+    pub(crate) fn all_topics(
+        &self,
+        timeout: Duration,
+    ) -> Result<Vec<(String, usize, Option<resp>)>, KafkaError> {
+        let mut md: *const rdsys::rd_kafka_metadata_t = ptr::null();
+        // SAFETY: the handle is live; all_topics = 1; md receives an owned metadata object.
+        let err = unsafe {
+            rdsys::rd_kafka_metadata(self.ptr(), 1, ptr::null_mut(), &mut md, timeout_ms(timeout))
+        };
+        super::check(err, "list topics")?;
+        // SAFETY: on success md is an owned metadata object.
+        let md = unsafe { NativePtr::from_ptr(md as *mut rdsys::rd_kafka_metadata_t) }
+            .expect("metadata");
+        // SAFETY: md is live; topics points at topic_cnt entries with NUL-terminated names.
+        unsafe {
+            let md = &*md.ptr();
+            if md.topic_cnt <= 0 {
+                return Ok(Vec::new());
+            }
+            Ok(std::slice::from_raw_parts(md.topics, md.topic_cnt as usize)
+                .iter()
+                .map(|t| {
+                    let error = (t.err != resp::RD_KAFKA_RESP_ERR_NO_ERROR).then_some(t.err);
+                    (from_cstr(t.topic), t.partition_cnt.max(0) as usize, error)
+                })
+                .collect())
+        }
+    }
+
+    /// Low and high watermark of a partition, asking its leader.
+    pub(crate) fn query_watermarks(
+        &self,
+        topic: &str,
+        partition: i32,
+        timeout: Duration,
+    ) -> Result<(i64, i64), KafkaError> {
+        let c_topic = to_cstring("topic", topic)?;
+        let (mut low, mut high) = (-1i64, -1i64);
+        // SAFETY: the handle is live; low/high are writable.
+        let err = unsafe {
+            rdsys::rd_kafka_query_watermark_offsets(
+                self.ptr(),
+                c_topic.as_ptr(),
+                partition,
+                &mut low,
+                &mut high,
+                timeout_ms(timeout) as c_int,
+            )
+        };
+        super::check(err, &format!("watermarks of {topic}/{partition}"))?;
+        Ok((low, high))
+    }
+}

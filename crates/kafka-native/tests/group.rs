@@ -1,0 +1,455 @@
+//! Consumer groups, against whichever broker `KAFKA_TEST_BROKER` names (the MockCluster by
+//! default, tansu from `npm test`). tansu answers a JoinGroup only after about half the session
+//! timeout, so members here use short session timeouts.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kafka_native::{
+    Consumer, ConsumerConfig, GroupProtocol, Producer, ProducerConfig, StartOffset,
+};
+use parking_lot::Mutex;
+
+mod common;
+use common::{numbered, partitions, wait_for, Logs, TestCluster};
+
+/// (partition, offset, member) of every message any member was handed.
+type Deliveries = Arc<Mutex<Vec<(i32, i64, String)>>>;
+
+const JOIN: Duration = Duration::from_secs(90);
+
+fn group_name(test: &str) -> String {
+    format!("{test}-{}", std::process::id())
+}
+
+fn member_config(
+    cluster: &TestCluster,
+    topic: &str,
+    group: &str,
+    session_ms: u32,
+) -> ConsumerConfig {
+    ConsumerConfig::new(cluster.bootstrap_servers(), topic)
+        .group_id(group)
+        .driver_option("session.timeout.ms", session_ms.to_string())
+        .driver_option("heartbeat.interval.ms", "500")
+        .on_log(|_| {})
+}
+
+fn member(config: ConsumerConfig, name: &str, seen: &Deliveries) -> Consumer {
+    let (name, seen) = (name.to_string(), seen.clone());
+    Consumer::new(config, move |batch| {
+        let mut seen = seen.lock();
+        for m in batch.iter() {
+            seen.push((m.partition(), m.offset(), name.clone()));
+        }
+        Ok(())
+    })
+    .unwrap()
+}
+
+fn produce_evenly(cluster: &TestCluster, topic: &str, partitions: i32, per_partition: i32) {
+    let producer = Producer::new(ProducerConfig::new(cluster.bootstrap_servers())).unwrap();
+    for p in 0..partitions {
+        producer
+            .send(topic, p, &numbered(&format!("{p}-"), 0..per_partition))
+            .unwrap();
+    }
+    producer.stop(Duration::from_secs(30)).unwrap();
+}
+
+/// How many times each (partition, offset) was delivered.
+fn counts(seen: &Deliveries) -> BTreeMap<(i32, i64), usize> {
+    let mut counts = BTreeMap::new();
+    for (p, o, _) in seen.lock().iter() {
+        *counts.entry((*p, *o)).or_default() += 1;
+    }
+    counts
+}
+
+fn every_offset(partitions: i32, per_partition: i64) -> BTreeSet<(i32, i64)> {
+    (0..partitions)
+        .flat_map(|p| (0..per_partition).map(move |o| (p, o)))
+        .collect()
+}
+
+fn assert_exactly_once(seen: &Deliveries, partitions: i32, per_partition: i64) {
+    let counts = counts(seen);
+    let twice: Vec<_> = counts.iter().filter(|(_, &n)| n > 1).collect();
+    assert!(twice.is_empty(), "delivered twice: {twice:?}");
+    assert_eq!(
+        counts.keys().copied().collect::<BTreeSet<_>>(),
+        every_offset(partitions, per_partition)
+    );
+}
+
+#[test]
+fn two_members_split_a_topic_two_and_two_and_get_every_message_once() {
+    let cluster = TestCluster::new();
+    let topic = cluster.create_topic("split", 4);
+    produce_evenly(&cluster, &topic, 4, 250);
+    let group = group_name("split");
+    let seen = Deliveries::default();
+    let a = member(member_config(&cluster, &topic, &group, 6000), "a", &seen);
+    let b = member(member_config(&cluster, &topic, &group, 6000), "b", &seen);
+    a.start().unwrap();
+    b.start().unwrap();
+    wait_for("a 2/2 split", JOIN, || {
+        a.assignment().len() == 2 && b.assignment().len() == 2
+    });
+    wait_for("1000 messages", JOIN, || counts(&seen).len() == 1000);
+    let (mut pa, mut pb) = (partitions(&a.assignment()), partitions(&b.assignment()));
+    a.stop().unwrap();
+    b.stop().unwrap();
+    assert_exactly_once(&seen, 4, 250);
+    pa.append(&mut pb);
+    pa.sort();
+    assert_eq!(pa, vec![0, 1, 2, 3]);
+}
+
+#[test]
+fn while_messages_flow_a_member_joins_and_one_stops_and_none_is_lost_or_repeated() {
+    const TOTAL: i64 = 100_000;
+    let cluster = TestCluster::new();
+    let topic = cluster.create_topic("flow", 4);
+    let group = group_name("flow");
+    let seen = Deliveries::default();
+    let config = || member_config(&cluster, &topic, &group, 6000);
+    let a = member(config(), "a", &seen);
+    let b = member(config(), "b", &seen);
+    a.start().unwrap();
+    b.start().unwrap();
+    // 100k messages over about 10 s, round the partitions.
+    let producer = Producer::new(ProducerConfig::new(cluster.bootstrap_servers())).unwrap();
+    let sent = Arc::new(Mutex::new(0i64));
+    let sending = {
+        let (topic, sent) = (topic.clone(), sent.clone());
+        std::thread::spawn(move || {
+            for chunk in 0..200 {
+                let payloads = numbered(&format!("c{chunk}-"), 0..500);
+                producer.send(&topic, chunk % 4, &payloads).unwrap();
+                *sent.lock() += 500;
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            producer.stop(Duration::from_secs(30)).unwrap();
+        })
+    };
+    wait_for("20k sent", JOIN, || *sent.lock() >= 20_000);
+    let c = member(config(), "c", &seen);
+    c.start().unwrap();
+    wait_for("c to get partitions", JOIN, || !c.assignment().is_empty());
+    wait_for("60k sent", JOIN, || *sent.lock() >= 60_000);
+    a.stop().unwrap();
+    sending.join().unwrap();
+    wait_for("all 100k", JOIN, || counts(&seen).len() as i64 == TOTAL);
+    b.stop().unwrap();
+    c.stop().unwrap();
+    assert_exactly_once(&seen, 4, TOTAL / 4);
+    let by = |name: &str| seen.lock().iter().filter(|m| m.2 == name).count();
+    assert!(
+        by("a") > 0 && by("b") > 0 && by("c") > 0,
+        "a {} b {} c {}",
+        by("a"),
+        by("b"),
+        by("c")
+    );
+}
+
+#[test]
+fn a_restarted_member_resumes_after_the_last_settled_batch() {
+    let cluster = TestCluster::new();
+    let topic = cluster.create_topic("resume", 2);
+    let group = group_name("resume");
+    produce_evenly(&cluster, &topic, 2, 30);
+    let first = Deliveries::default();
+    let consumer = member(
+        member_config(&cluster, &topic, &group, 6000),
+        "first",
+        &first,
+    );
+    consumer.start().unwrap();
+    wait_for("60 messages", JOIN, || first.lock().len() == 60);
+    consumer.stop().unwrap();
+    produce_evenly(&cluster, &topic, 2, 20);
+    // start_offset applies only where the group has no committed offset.
+    let second = Deliveries::default();
+    let restarted = member(
+        member_config(&cluster, &topic, &group, 6000).start_offset(StartOffset::Earliest),
+        "second",
+        &second,
+    );
+    restarted.start().unwrap();
+    wait_for("the 40 new messages", JOIN, || second.lock().len() >= 40);
+    restarted.stop().unwrap();
+    let offsets: BTreeSet<(i32, i64)> = second.lock().iter().map(|m| (m.0, m.1)).collect();
+    let expected: BTreeSet<(i32, i64)> =
+        (0..2).flat_map(|p| (30..50).map(move |o| (p, o))).collect();
+    assert_eq!(offsets, expected);
+    assert_eq!(second.lock().len(), 40);
+}
+
+#[test]
+fn a_partition_being_revoked_waits_for_the_batch_in_flight() {
+    let cluster = TestCluster::new();
+    let topic = cluster.create_topic("revoke", 2);
+    let group = group_name("revoke");
+    produce_evenly(&cluster, &topic, 2, 10);
+    let seen = Deliveries::default();
+    let (hold_tx, hold_rx) = crossbeam_channel::bounded::<()>(0);
+    let held = Arc::new(Mutex::new(false));
+    let a = {
+        let (seen, held) = (seen.clone(), held.clone());
+        Consumer::new(
+            member_config(&cluster, &topic, &group, 6000),
+            move |batch| {
+                seen.lock().extend(
+                    batch
+                        .iter()
+                        .map(|m| (m.partition(), m.offset(), "a".to_string())),
+                );
+                if !*held.lock() {
+                    *held.lock() = true;
+                    let _ = hold_rx.recv(); // the first batch is held until the test lets go
+                }
+                Ok(())
+            },
+        )
+        .unwrap()
+    };
+    a.start().unwrap();
+    wait_for("a to hold its first batch", JOIN, || *held.lock());
+    let b_seen = Deliveries::default();
+    let b = member(member_config(&cluster, &topic, &group, 6000), "b", &b_seen);
+    b.start().unwrap(); // b has joined; what a must give up waits for a's batch
+    let hold_until = Instant::now() + Duration::from_secs(1);
+    while Instant::now() < hold_until {
+        assert!(
+            b_seen.lock().is_empty(),
+            "b got messages while a held its batch"
+        );
+        assert!(
+            b.assignment().is_empty(),
+            "a partition moved while a held its batch"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    hold_tx.send(()).unwrap();
+    wait_for("b to get a partition", JOIN, || b.assignment().len() == 1);
+    produce_evenly(&cluster, &topic, 2, 10);
+    wait_for("all 40", JOIN, || {
+        counts(&seen).len() + counts(&b_seen).len() >= 40
+    });
+    a.stop().unwrap();
+    b.stop().unwrap();
+    seen.lock().extend(b_seen.lock().iter().cloned());
+    assert_exactly_once(&seen, 2, 20);
+}
+
+#[test]
+fn stop_leaves_the_group_at_once_and_the_others_take_over() {
+    // With a 12 s session timeout, a member that vanished would be replaced only after 12 s;
+    // one that left is replaced at the next rebalance.
+    let cluster = TestCluster::new();
+    let topic = cluster.create_topic("leave", 4);
+    let group = group_name("leave");
+    let seen = Deliveries::default();
+    let a = member(member_config(&cluster, &topic, &group, 12_000), "a", &seen);
+    let b = member(member_config(&cluster, &topic, &group, 12_000), "b", &seen);
+    a.start().unwrap();
+    b.start().unwrap();
+    wait_for("a 2/2 split", JOIN, || {
+        a.assignment().len() == 2 && b.assignment().len() == 2
+    });
+    let stopped = Instant::now();
+    a.stop().unwrap();
+    wait_for("b to take over all 4", JOIN, || b.assignment().len() == 4);
+    let took = stopped.elapsed();
+    b.stop().unwrap();
+    assert!(
+        took < Duration::from_secs(12),
+        "took {took:?}: b waited for the session timeout"
+    );
+}
+
+/// Run by `a_killed_member_is_replaced_with_no_gap` as a separate process (then killed): a slow
+/// group member (10 messages per 200 ms batch) that prints each message it is handed, when it
+/// is handed, so the batch it holds when killed is printed but not settled.
+#[test]
+#[ignore = "the child process of a_killed_member_is_replaced_with_no_gap"]
+fn killed_member_child() {
+    let brokers = std::env::var("CHILD_BROKERS").unwrap();
+    let topic = std::env::var("CHILD_TOPIC").unwrap();
+    let group = std::env::var("CHILD_GROUP").unwrap();
+    let consumer = Consumer::new(
+        ConsumerConfig::new(brokers, topic)
+            .group_id(group)
+            .max_messages_per_callback(10)
+            .driver_option("session.timeout.ms", "6000")
+            .driver_option("heartbeat.interval.ms", "500")
+            .on_log(|_| {}),
+        |batch| {
+            let mut out = std::io::stdout().lock();
+            for m in batch.iter() {
+                writeln!(out, "{} {}", m.partition(), m.offset()).unwrap();
+            }
+            out.flush().unwrap();
+            std::thread::sleep(Duration::from_millis(200));
+            Ok(())
+        },
+    )
+    .unwrap();
+    consumer.start().unwrap();
+    std::thread::sleep(Duration::from_secs(600)); // until killed
+}
+
+#[test]
+fn a_killed_member_is_replaced_with_no_gap() {
+    let cluster = TestCluster::new();
+    let topic = cluster.create_topic("killed", 4);
+    let group = group_name("killed");
+    produce_evenly(&cluster, &topic, 4, 500);
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "killed_member_child",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--quiet",
+        ])
+        .env("CHILD_BROKERS", cluster.bootstrap_servers())
+        .env("CHILD_TOPIC", &topic)
+        .env("CHILD_GROUP", &group)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let child_seen: Arc<Mutex<Vec<(i32, i64)>>> = Arc::default();
+    let reader = {
+        let (stdout, child_seen) = (child.stdout.take().unwrap(), child_seen.clone());
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let mut parts = line.split(' ').map(|n| n.parse::<i64>());
+                if let (Some(Ok(p)), Some(Ok(o))) = (parts.next(), parts.next()) {
+                    child_seen.lock().push((p as i32, o));
+                }
+            }
+        })
+    };
+    wait_for("the child to read 100", JOIN, || {
+        child_seen.lock().len() >= 100
+    });
+    let seen = Deliveries::default();
+    let survivor = member(
+        member_config(&cluster, &topic, &group, 6000),
+        "survivor",
+        &seen,
+    );
+    survivor.start().unwrap();
+    wait_for("a split with the child", JOIN, || {
+        survivor.assignment().len() == 2
+    });
+    // Once the child has been handed 3 more batches, the group has settled and the commits the
+    // rebalance held up (a rejoin holds a member's requests) have gone out: what a kill loses
+    // now is only what the child holds.
+    let read_at_split = child_seen.lock().len();
+    wait_for("the child to read on after the split", JOIN, || {
+        child_seen.lock().len() >= read_at_split + 30
+    });
+    child.kill().unwrap(); // SIGKILL: no leave, no commit
+    child.wait().unwrap();
+    reader.join().unwrap();
+    wait_for("the survivor to take over", JOIN, || {
+        survivor.assignment().len() == 4
+    });
+    let child_seen: BTreeSet<(i32, i64)> = child_seen.lock().iter().copied().collect();
+    wait_for("every message", JOIN, || {
+        let mine: BTreeSet<(i32, i64)> = seen.lock().iter().map(|m| (m.0, m.1)).collect();
+        mine.union(&child_seen).count() == 2000
+    });
+    survivor.stop().unwrap();
+    let mine = counts(&seen);
+    assert!(
+        mine.values().all(|&n| n == 1),
+        "the survivor got a message twice"
+    );
+    let again: Vec<(i32, i64)> = mine
+        .keys()
+        .filter(|k| child_seen.contains(k))
+        .copied()
+        .collect();
+    // Only what the child was handed but had not committed: the batch in flight (20 at most),
+    // and one settled batch whose commit may not have gone out yet.
+    assert!(
+        again.len() <= 40,
+        "{} delivered again: {again:?}",
+        again.len()
+    );
+    eprintln!("delivered again after kill -9: {}", again.len());
+    // What the child was handed but had not settled (the batch it held, 10 at most) comes
+    // again, and at most one settled batch whose commit had not gone out yet: nothing else.
+    assert!(
+        (1..=20).contains(&again.len()),
+        "{} delivered again: {again:?}",
+        again.len()
+    );
+}
+
+#[test]
+fn a_group_member_rebalances_through_its_callback_and_names_the_changes() {
+    let cluster = TestCluster::new();
+    let topic = cluster.create_topic("told", 2);
+    let group = group_name("told");
+    let changes = Arc::new(Mutex::new(Vec::new()));
+    let sink = changes.clone();
+    let logs = Logs::default();
+    let consumer = Consumer::new(
+        member_config(&cluster, &topic, &group, 6000)
+            .on_log(logs.handler())
+            .on_rebalance(move |change| sink.lock().push(change.clone())),
+        |_| Ok(()),
+    )
+    .unwrap();
+    let assigned = consumer.start().unwrap();
+    assert_eq!(partitions(&assigned), vec![0, 1]);
+    assert_eq!(consumer.assignment(), assigned);
+    consumer.stop().unwrap();
+    let changes = changes.lock();
+    assert_eq!(changes.first().unwrap().assigned, assigned);
+    assert_eq!(changes.last().unwrap().revoked, assigned, "{changes:?}");
+}
+
+#[test]
+fn the_consumer_group_protocol_of_kip_848_splits_and_delivers_once() {
+    // The MockCluster speaks KIP-848's ConsumerGroupHeartbeat; tansu 0.6 does not.
+    let cluster = TestCluster::new();
+    if cluster.is_tansu() {
+        eprintln!("skipped: tansu 0.6 has no ConsumerGroupHeartbeat");
+        return;
+    }
+    let topic = cluster.create_topic("kip848", 4);
+    produce_evenly(&cluster, &topic, 4, 100);
+    let group = group_name("kip848");
+    let seen = Deliveries::default();
+    let config = || {
+        ConsumerConfig::new(cluster.bootstrap_servers(), &topic)
+            .group_id(&group)
+            .group_protocol(GroupProtocol::Consumer)
+            .on_log(|_| {})
+    };
+    let a = member(config(), "a", &seen);
+    let b = member(config(), "b", &seen);
+    a.start().unwrap();
+    b.start().unwrap();
+    wait_for("a 2/2 split", JOIN, || {
+        a.assignment().len() == 2 && b.assignment().len() == 2
+    });
+    wait_for("400 messages", JOIN, || counts(&seen).len() == 400);
+    a.stop().unwrap();
+    wait_for("b to take over", JOIN, || b.assignment().len() == 4);
+    produce_evenly(&cluster, &topic, 4, 100);
+    wait_for("800 messages", JOIN, || counts(&seen).len() == 800);
+    b.stop().unwrap();
+    assert_exactly_once(&seen, 4, 200);
+}
