@@ -1,78 +1,142 @@
 'use strict';
-// node:cluster workers split a topic (partition p goes to worker p % workers) and each message is
-// consumed exactly once. The primary starts an embedded mock cluster unless
-// NODE_KAFKA_NATIVE_BROKER is set, produces, and checks what the workers report.
+// node:cluster workers share a topic, two ways:
+//   node examples/node-cluster.js          kafka-native's fixed split: partition p goes to worker
+//                                          p % workers, offsets in files; each message once.
+//   node examples/node-cluster.js --group  a consumer group: the brokers assign the partitions.
+//                                          Messages flow while a third worker joins and the first
+//                                          one leaves; nothing is lost and nothing comes twice.
+// The primary starts an embedded mock cluster unless NODE_KAFKA_NATIVE_BROKER is set, produces,
+// and checks what the workers report.
 const cluster = require('node:cluster');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { Producer, Consumer, MockCluster } = require('../js/index.js');
 
+const GROUP = process.argv.includes('--group') || process.env.GROUP_MODE === '1';
 const WORKERS = Number(process.env.WORKERS || 2);
 const PER_PARTITION = Number(process.env.PER_PARTITION || 250);
-const TOPIC = process.env.TOPIC || 'node-cluster-example';
+const TOPIC = process.env.TOPIC || (GROUP ? 'node-cluster-group-example' : 'node-cluster-example');
 const PARTITIONS = 4;
 // Module-level: the mock cluster lives only as long as this object is referenced.
 let mock;
 
-async function primary() {
-  let broker = process.env.NODE_KAFKA_NATIVE_BROKER;
-  if (!broker) {
-    mock = new MockCluster(1);
-    mock.createTopic(TOPIC, PARTITIONS, 1);
-    broker = mock.bootstrapServers;
-  }
+function brokerForExample() {
+  if (process.env.NODE_KAFKA_NATIVE_BROKER) return process.env.NODE_KAFKA_NATIVE_BROKER;
+  mock = new MockCluster(1);
+  mock.createTopic(TOPIC, PARTITIONS, 1);
+  return mock.bootstrapServers;
+}
+
+// Counts what the workers report; `done` once every expected message has arrived.
+function tally(expected) {
+  const seen = new Map();
+  let total = 0;
+  let done;
+  const all = new Promise((resolve) => { done = resolve; });
+  return {
+    add(keys) {
+      for (const key of keys) seen.set(key, (seen.get(key) || 0) + 1);
+      total += keys.length;
+      if (seen.size >= expected) done();
+    },
+    all,
+    report(workers) {
+      const duplicates = [...seen.values()].filter((n) => n > 1).length;
+      console.log(`consumed ${seen.size} unique of ${expected} messages with ${workers} workers, ${duplicates} duplicates`);
+      return seen.size === expected && duplicates === 0 && total === expected;
+    },
+  };
+}
+
+// A worker, and a Promise of its first assignment.
+function fork(env, counts) {
+  const worker = cluster.fork(env);
+  worker.started = new Promise((resolve) => {
+    worker.on('message', (msg) => {
+      if (msg.keys) counts.add(msg.keys);
+      if (msg.assigned) {
+        console.log(`worker ${env.NAME} reads partitions ${msg.assigned.join(', ') || '(none yet)'}`);
+        resolve();
+      }
+    });
+  });
+  return worker;
+}
+
+const stopped = (worker) => new Promise((resolve) => {
+  worker.once('exit', resolve);
+  worker.send('stop');
+});
+
+// kafka-native's fixed split: all messages first, then the workers read their share.
+async function primaryFixedSplit() {
+  const broker = brokerForExample();
   const producer = new Producer({ broker });
   for (let p = 0; p < PARTITIONS; p++) {
     producer.send(TOPIC, p, Array.from({ length: PER_PARTITION }, (_, i) => `${p}:${i}`));
   }
   await producer.stop();
+  const counts = tally(PARTITIONS * PER_PARTITION);
+  const offsets = fs.mkdtempSync(path.join(os.tmpdir(), 'kn-cluster-'));
+  const workers = Array.from({ length: WORKERS }, (_, slot) => fork({ BROKER: broker, SLOT: String(slot), NAME: String(slot), OFFSETS: offsets }, counts));
+  await counts.all;
+  await Promise.all(workers.map(stopped));
+  process.exitCode = counts.report(WORKERS) ? 0 : 1;
+}
+
+// A consumer group while messages flow (10 every 50 ms): workers 0 and 1 from the start, 2
+// joins at 30%, 0 leaves (stop(): commits what it settled and leaves the group) at 60%.
+async function primaryGroup() {
+  const broker = brokerForExample();
   const expected = PARTITIONS * PER_PARTITION;
-  const offset_directory = fs.mkdtempSync(path.join(os.tmpdir(), 'kn-cluster-'));
-  const seen = new Map();
-  let total = 0;
-  for (let slot = 0; slot < WORKERS; slot++) {
-    const worker = cluster.fork({ BROKER: broker, SLOT: String(slot), OFFSETS: offset_directory });
-    worker.on('message', (msg) => {
-      for (const key of msg.keys) seen.set(key, (seen.get(key) || 0) + 1);
-      total += msg.keys.length;
-      if (total >= expected) {
-        for (const id in cluster.workers) cluster.workers[id].send('stop');
-      }
-    });
+  const counts = tally(expected);
+  const env = (name) => ({ BROKER: broker, NAME: name, GROUP_ID: `node-cluster-${process.pid}` });
+  const workers = [fork(env('0'), counts), fork(env('1'), counts)];
+  await Promise.all(workers.map((w) => w.started));
+  const producer = new Producer({ broker, queue_buffering_max_ms: 0 });
+  const batches = expected / 10;
+  let left;
+  for (let b = 0; b < batches; b++) {
+    producer.send(TOPIC, b % PARTITIONS, Array.from({ length: 10 }, (_, i) => `${b}:${i}`));
+    if (b === Math.floor(batches * 0.3)) workers.push(fork(env('2'), counts));
+    if (b === Math.floor(batches * 0.6)) left = stopped(workers.shift());
+    await new Promise((r) => setTimeout(r, 50));
   }
-  let exited = 0;
-  cluster.on('exit', () => {
-    if (++exited < WORKERS) return;
-    const duplicates = [...seen.values()].filter((n) => n > 1).length;
-    console.log(`consumed ${seen.size} unique of ${expected} messages with ${WORKERS} workers, ${duplicates} duplicates`);
-    process.exitCode = seen.size === expected && duplicates === 0 && total === expected ? 0 : 1;
-  });
+  await producer.stop();
+  await left;
+  await counts.all;
+  await Promise.all(workers.map(stopped));
+  process.exitCode = counts.report(3) ? 0 : 1;
 }
 
 async function worker() {
-  const slot = Number(process.env.SLOT);
-  const consumer = new Consumer({
-    broker: process.env.BROKER,
-    topic: TOPIC,
-    offset_directory: process.env.OFFSETS,
-    num_workers: WORKERS,
-    worker_slot: slot,
-    receive_callback(data) {
-      process.send({ keys: data.messages.map((m) => `${m.partition}:${m.offset}`) });
-      return Promise.resolve();
-    },
-  });
-  const partitions = await consumer.start();
-  console.log(`worker ${slot} reads partitions ${partitions.join(', ')}`);
+  // Listening from the start: a stop may come before the group has assigned anything.
+  let consumer;
+  let started;
   process.on('message', async (msg) => {
     if (msg === 'stop') {
+      await started.catch(() => {});
       await consumer.stop();
       process.disconnect();
     }
   });
+  consumer = new Consumer({
+    broker: process.env.BROKER,
+    topic: TOPIC,
+    ...(process.env.GROUP_ID
+      ? { group_id: process.env.GROUP_ID, driver_options: { 'session.timeout.ms': 6000, 'heartbeat.interval.ms': 500 } }
+      : { offset_directory: process.env.OFFSETS, num_workers: WORKERS, worker_slot: Number(process.env.SLOT) }),
+    async receive_callback(data) {
+      process.send({ keys: data.messages.map((m) => `${m.partition}:${m.offset}`) });
+    },
+  });
+  started = consumer.start();
+  const assigned = await started;
+  process.send({ assigned: assigned.map((tp) => (typeof tp === 'number' ? tp : tp.partition)) });
 }
 
+const primary = GROUP ? primaryGroup : primaryFixedSplit;
 (cluster.isPrimary ? primary() : worker()).catch((err) => {
   console.error(err);
   process.exit(1);

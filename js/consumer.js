@@ -5,8 +5,8 @@ const { consumerOptions, logTo, fromNative } = require('./options');
 // The addon hands a batch over in columns (see ReceivedColumns in crates/kafka-native-node):
 // payloads and keys are slices of a few large strings or Buffers. Building the message objects
 // here is far cheaper than building them one napi call at a time.
-function unpack(columns, topic) {
-  const { texts, buffers, chunkEnds, bounds, partitions, offsets } = columns;
+function unpack(columns) {
+  const { texts, buffers, chunkEnds, bounds, partitions, offsets, topics, topicIndex } = columns;
   const chunks = texts.length > 0 ? texts : buffers;
   const messages = new Array(offsets.length);
   let i = 0;
@@ -14,6 +14,7 @@ function unpack(columns, topic) {
     const chunk = chunks[c];
     for (const end = chunkEnds[c]; i < end; i++) {
       const b = 4 * i;
+      const topic = topicIndex ? topics[topicIndex[i]] : topics[0];
       const payload = bounds[b] < 0 ? null : slice(chunk, bounds[b], bounds[b + 1]);
       const keyStart = bounds[b + 2];
       messages[i] = keyStart < 0
@@ -43,7 +44,8 @@ const slice = (chunk, start, end) => (typeof chunk === 'string' ? chunk.slice(st
 class Consumer {
   constructor(options) {
     const opts = consumerOptions(options);
-    const { receive_callback, stats_callback, logger } = opts;
+    const { receive_callback, stats_callback, rebalance_callback, logger } = opts;
+    this._inGroup = opts.in_group;
     let warnedNotPromise = false;
     // Hands one batch to receive_callback; the native side waits for settle() before the next.
     const onBatch = (columns) => {
@@ -53,7 +55,7 @@ class Consumer {
       const settle = () => setImmediate(() => this._native.settle());
       let result;
       try {
-        result = receive_callback(unpack(columns, opts.native.topic));
+        result = receive_callback(unpack(columns));
       } catch (err) {
         logger.error(`kafka-native: receive_callback threw; offsets are recorded anyway: ${err && err.stack ? err.stack : err}`);
         settle();
@@ -82,17 +84,25 @@ class Consumer {
         rdkafka_stats: s.rdkafkaStats,
       })),
       logTo(logger),
+      rebalance_callback,
     ));
   }
 
-  // A running consumer keeps the process alive (like a server socket) until stop().
+  // A running consumer keeps the process alive (like a server socket) until stop(). Resolves
+  // with the partitions read: numbers (kafka-native's shape), or in a group [{topic, partition}]
+  // once the group has assigned them (possibly none).
   start() {
     const started = this._native.start();
     if (!this._keepAlive) this._keepAlive = setInterval(() => {}, 2 ** 30);
-    return started.catch((err) => {
+    return started.then((assigned) => (this._inGroup ? assigned : assigned.map((tp) => tp.partition)), (err) => {
       this._release();
       throw err;
     });
+  }
+
+  // The partitions read now, [{topic, partition}] (a group's change with each rebalance).
+  assignment() {
+    return this._native.assignment();
   }
 
   pause() { fromNative(() => this._native.pause()); }

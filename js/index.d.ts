@@ -89,9 +89,28 @@ export interface ReceivedBatch<P = string | Buffer> {
   misses: number;
 }
 
+/** A partition of a topic. */
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+/** What a consumer group's rebalance changed. */
+export interface RebalanceChange {
+  assigned: TopicPartition[];
+  revoked: TopicPartition[];
+}
+
 export interface ConsumerOptions {
   broker: string;
-  topic: string;
+  /** A topic, or (with group_id) several. */
+  topic: string | string[];
+  /** Join this consumer group: the brokers assign partitions and keep the committed offsets. */
+  group_id?: string;
+  /** 'classic' (default, cooperative-sticky) or 'consumer' (KIP-848). */
+  group_protocol?: 'classic' | 'consumer';
+  /** Told after each rebalance of the group. */
+  rebalance_callback?: (change: RebalanceChange) => void;
   /** Offsets are recorded when the returned Promise settles; the next batch waits for it. */
   receive_callback: (info: ReceivedBatch) => Promise<unknown> | unknown;
   /**
@@ -135,11 +154,49 @@ export interface ConsumerStats {
 
 export declare class Consumer {
   constructor(options: ConsumerOptions);
-  start(): Promise<number[]>;
+  /** This worker's partitions; in a group, [{topic, partition}] once the group assigned them. */
+  start(): Promise<number[] | TopicPartition[]>;
+  /** The partitions read now. */
+  assignment(): TopicPartition[];
   pause(): void;
   resume(): void;
   /** Resolves after the pending offsets are on disk. */
   stop(): Promise<void>;
+}
+
+export interface AdminOptions {
+  broker: string;
+  /** Default 10000. */
+  request_timeout_ms?: number;
+  driver_options?: LibrdkafkaProperties;
+  logger?: Logger;
+}
+
+export interface NewTopic {
+  topic: string;
+  partitions: number;
+  /** Default: the broker's default.replication.factor. */
+  replication_factor?: number;
+  config?: Record<string, string | number | boolean>;
+}
+
+export interface GroupPartitionOffset {
+  topic: string;
+  partition: number;
+  committed: number;
+  high_watermark: number;
+  lag: number;
+}
+
+/** Topics and consumer groups, managed through the brokers. */
+export declare class Admin {
+  constructor(options: AdminOptions);
+  createTopics(topics: NewTopic[]): Promise<void>;
+  deleteTopics(topics: string[]): Promise<void>;
+  listTopics(): Promise<Array<{ topic: string; partitions: number }>>;
+  watermarks(topic: string, partition: number): Promise<{ low: number; high: number }>;
+  listGroups(): Promise<Array<{ group_id: string; state: string; simple: boolean }>>;
+  groupOffsets(group_id: string): Promise<GroupPartitionOffset[]>;
 }
 
 /** librdkafka's embedded mock cluster: real Kafka-protocol brokers on loopback. */

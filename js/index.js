@@ -2,8 +2,9 @@
 // kafka-native: the Producer/Consumer API of the original package, on a Rust core.
 const { Producer } = require('./producer');
 const { Consumer } = require('./consumer');
+const { Admin } = require('./admin');
 const { MockCluster } = require('./mock-cluster');
 const { librdkafkaVersion } = require('./native/index.js');
 const { PRODUCER_DEFAULTS, CONSUMER_DEFAULTS } = require('./options');
 
-module.exports = { Producer, Consumer, MockCluster, librdkafkaVersion, PRODUCER_DEFAULTS, CONSUMER_DEFAULTS };
+module.exports = { Producer, Consumer, Admin, MockCluster, librdkafkaVersion, PRODUCER_DEFAULTS, CONSUMER_DEFAULTS };

@@ -213,7 +213,17 @@ function producerOptions(options) {
 
 const CONSUMER_OPTIONS = ['broker', 'topic', 'receive_callback', 'offset_directory', 'start_offset', 'stats_callback',
   'max_messages_per_callback', 'statistics_interval_ms', 'queued_max_messages_kbytes', 'fetch_wait_max_ms',
-  'num_workers', 'worker_slot', 'payload_encoding', 'driver_options', 'topic_options', 'logger'];
+  'num_workers', 'worker_slot', 'payload_encoding', 'driver_options', 'topic_options', 'logger',
+  'group_id', 'group_protocol', 'rebalance_callback'];
+
+// A topic name, or (for a consumer group) an array of them.
+function topics(options) {
+  const value = options.topic;
+  if (value === undefined || value === null) throw new TypeError('kafka-native: option topic is required');
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value) && value.length > 0 && value.every((t) => typeof t === 'string')) return value;
+  throw fail('option topic', 'a topic name or (with group_id) an array of them', value);
+}
 
 // 'earliest', 'latest' or an offset: crosses as a string the core parses (and judges).
 function startOffset(options) {
@@ -240,7 +250,9 @@ function consumerOptions(options) {
   return {
     native: {
       brokers: string(options, 'broker', { required: true }),
-      topic: string(options, 'topic', { required: true }),
+      topics: topics(options),
+      groupId: string(options, 'group_id'),
+      groupProtocol: string(options, 'group_protocol'),
       offsetDirectory: string(options, 'offset_directory'),
       withoutOffsetDirectory: options.offset_directory === null,
       startOffset: startOffset(options),
@@ -256,11 +268,28 @@ function consumerOptions(options) {
     },
     receive_callback: callback(options, 'receive_callback', { required: true }),
     stats_callback: guarded('stats_callback', callback(options, 'stats_callback'), log),
+    rebalance_callback: guarded('rebalance_callback', callback(options, 'rebalance_callback'), log),
+    in_group: options.group_id !== undefined && options.group_id !== null,
     logger: log,
+  };
+}
+
+const ADMIN_OPTIONS = ['broker', 'request_timeout_ms', 'driver_options', 'logger'];
+
+function adminOptions(options) {
+  requireObject(options, 'Admin');
+  checkNames(options, 'Admin', ADMIN_OPTIONS);
+  return {
+    native: {
+      brokers: string(options, 'broker', { required: true }),
+      requestTimeoutMs: integer(options, 'request_timeout_ms'),
+      driverOptions: properties(options, 'driver_options'),
+    },
+    logger: logger(options),
   };
 }
 
 module.exports = {
   PRODUCER_DEFAULTS, CONSUMER_DEFAULTS, STOP_TIMEOUT_MS, PARTITION_COUNT_TIMEOUT_MS,
-  producerOptions, consumerOptions, logTo, fail, fromNative, guarded,
+  producerOptions, consumerOptions, adminOptions, logTo, fail, fromNative, guarded,
 };

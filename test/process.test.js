@@ -7,7 +7,7 @@ const path = require('node:path');
 
 const root = path.join(__dirname, '..');
 function run(args, env = {}) {
-  const r = spawnSync(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60000 });
+  const r = spawnSync(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 120000 });
   return { ...r, output: `${r.stdout}\n${r.stderr}` };
 }
 
@@ -17,6 +17,13 @@ test('node:cluster workers split a topic and consume each message exactly once',
   assert.match(r.stdout, /consumed 1200 unique of 1200 messages with 2 workers, 0 duplicates/);
   assert.match(r.stdout, /worker 0 reads partitions 0, 2/);
   assert.match(r.stdout, /worker 1 reads partitions 1, 3/);
+});
+
+test('node:cluster workers in a consumer group: one joins and one leaves while messages flow; none lost or repeated', () => {
+  const r = run(['examples/node-cluster.js', '--group']);
+  assert.equal(r.status, 0, r.output);
+  assert.match(r.stdout, /consumed 1000 unique of 1000 messages with 3 workers, 0 duplicates/);
+  assert.match(r.stdout, /worker 2 reads partitions/);
 });
 
 test('two worker_threads load the addon and split a topic', () => {

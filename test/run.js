@@ -40,8 +40,12 @@ for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => { stopAll()
   const nodeTests = fs.readdirSync(__dirname).filter((f) => f.endsWith('.test.js')).map((f) => path.join('test', f));
   step('Node tests on the MockCluster', process.execPath, ['--test', ...nodeTests]);
   step('install tansu', path.join(root, 'deps/tansu/install'), []);
-  await withTansu((env) => step('Rust tests on tansu', 'cargo', ['test', '-p', 'kafka-native', '--test', 'any_broker'], env));
-  await withTansu((env) => step('Node tests on tansu', process.execPath, ['--test', 'test/api.test.js', 'test/flow.test.js', 'test/start.test.js', 'test/kcat.test.js'], env));
+  // The broker-independent suites again, each on a fresh tansu.
+  for (const suite of ['any_broker', 'group', 'admin']) {
+    await withTansu((env) => step(`Rust ${suite} tests on tansu`, 'cargo', ['test', '-p', 'kafka-native', '--test', suite], env));
+  }
+  const onTansu = ['api', 'flow', 'start', 'kcat', 'group', 'admin', 'partitioner'].map((t) => `test/${t}.test.js`);
+  await withTansu((env) => step('Node tests on tansu', process.execPath, ['--test', ...onTansu], env));
   console.log('\nall tests passed, on the MockCluster and on tansu');
 })().catch((e) => {
   console.error(`\n${e.message}`);

@@ -26,7 +26,10 @@ test('the generated addon types declare the classes the JS layer uses', () => {
     'sendBytes(topic: string, partition: number, bytes: Buffer, lengths: Uint32Array): SendResult',
     'sendRecords(topic: string, partition: number, records: Array<RecordInput>): SendResult',
     'partitionCount(topic: string, timeoutMs: number): Promise<number>',
-    'start(): Promise<number[]>',
+    'start(): Promise<TopicPartitionInfo[]>',
+    'assignment(): Array<TopicPartitionInfo>',
+    'export declare class NativeAdmin',
+    'groupOffsets(groupId: string): Promise<GroupOffsetInfo[]>',
     'settle(): void',
     'export declare function librdkafkaVersion(): string',
   ]) {

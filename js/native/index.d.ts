@@ -22,6 +22,17 @@ export declare class MockCluster {
   setBrokerRtt(brokerId: number, rttMs: number): void
 }
 
+/** The admin client; every call runs on a thread of ours and settles a Promise. */
+export declare class NativeAdmin {
+  constructor(options: AdminOptions, onLog?: ((arg: LogEntry) => void) | undefined | null)
+  createTopics(topics: Array<NewTopicInput>): Promise<void>
+  deleteTopics(topics: Array<string>): Promise<void>
+  listTopics(): Promise<TopicListingInfo[]>
+  watermarks(topic: string, partition: number): Promise<WatermarksInfo>
+  listGroups(): Promise<GroupListingInfo[]>
+  groupOffsets(groupId: string): Promise<GroupOffsetInfo[]>
+}
+
 /**
  * Field order is drop order. When the JS object is finalized (garbage collected, or its
  * worker torn down), `settled` goes first, so a batch still waiting for JS to settle it is
@@ -33,10 +44,13 @@ export declare class NativeConsumer {
    * `on_batch` is called with each batch; the JS side calls `settle()` once the batch's
    * Promise settles, and only then is the next batch handed over.
    */
-  constructor(options: ConsumerOptions, onBatch: (arg: ReceivedColumns) => void, onStats?: ((arg: ConsumerStatsInfo) => void) | undefined | null, onLog?: ((arg: LogEntry) => void) | undefined | null)
+  constructor(options: ConsumerOptions, onBatch: (arg: ReceivedColumns) => void, onStats?: ((arg: ConsumerStatsInfo) => void) | undefined | null, onLog?: ((arg: LogEntry) => void) | undefined | null, onRebalance?: ((arg: RebalanceInfo) => void) | undefined | null)
   /** The batch handed to `on_batch` has settled. */
   settle(): void
-  start(): Promise<number[]>
+  /** Resolves with the partitions read (a group's first assignment, possibly empty). */
+  start(): Promise<TopicPartitionInfo[]>
+  /** The partitions read now. */
+  assignment(): Array<TopicPartitionInfo>
   pause(): void
   resume(): void
   /** Resolves once the offsets are on disk. */
@@ -62,6 +76,12 @@ export declare class NativeProducer {
   stop(timeoutMs: number): Promise<void>
 }
 
+export interface AdminOptions {
+  brokers: string
+  requestTimeoutMs?: number
+  driverOptions?: Record<string, string>
+}
+
 export declare function consumerDefaults(): ConsumerDefaults
 
 export interface ConsumerDefaults {
@@ -78,7 +98,11 @@ export interface ConsumerDefaults {
 /** Options as JS gave them; a missing one takes the core's default. */
 export interface ConsumerOptions {
   brokers: string
-  topic: string
+  /** One topic, or (in a group) several. */
+  topics: Array<string>
+  groupId?: string
+  /** "classic" or "consumer". */
+  groupProtocol?: string
   /** Where offsets are recorded; missing takes the default. */
   offsetDirectory?: string
   /** Record no offsets (JS's `offset_directory: null`). */
@@ -118,6 +142,20 @@ export interface DeliveryReportInfo {
   rdkafkaErrinfo: Array<DeliveryErrorInfo>
 }
 
+export interface GroupListingInfo {
+  groupId: string
+  state: string
+  simple: boolean
+}
+
+export interface GroupOffsetInfo {
+  topic: string
+  partition: number
+  committed: number
+  highWatermark: number
+  lag: number
+}
+
 /** The librdkafka version the addon was built with. */
 export declare function librdkafkaVersion(): string
 
@@ -134,6 +172,13 @@ export interface MessageHeaders {
   index: number
   names: Array<string>
   values: Array<Buffer>
+}
+
+export interface NewTopicInput {
+  topic: string
+  partitions: number
+  replicationFactor?: number
+  config?: Record<string, string>
 }
 
 export declare function producerDefaults(): ProducerDefaults
@@ -160,6 +205,12 @@ export interface ProducerStatsInfo {
   rdkafkaStats: any
 }
 
+/** What a rebalance changed. */
+export interface RebalanceInfo {
+  assigned: Array<TopicPartitionInfo>
+  revoked: Array<TopicPartitionInfo>
+}
+
 /**
  * A received batch in columns; `js/consumer.js` turns it into kafka-native's
  * `{messages: [{topic, partition, offset, payload, key}], repeats, misses}`.
@@ -182,6 +233,10 @@ export interface ReceivedColumns {
   offsets: Float64Array
   /** Headers of the messages that have any (most have none). */
   headers: Array<MessageHeaders>
+  /** The batch's topics; a batch of one topic (the usual) has no `topic_index`. */
+  topics: Array<string>
+  /** Per message, its topic's index in `topics`, when there are several. */
+  topicIndex?: Uint16Array
   repeats: number
   misses: number
 }
@@ -197,4 +252,20 @@ export interface RecordInput {
 export interface SendResult {
   enqueued: number
   sendQueueLength: number
+}
+
+export interface TopicListingInfo {
+  topic: string
+  partitions: number
+}
+
+/** A partition of a topic, as JS sees it. */
+export interface TopicPartitionInfo {
+  topic: string
+  partition: number
+}
+
+export interface WatermarksInfo {
+  low: number
+  high: number
 }

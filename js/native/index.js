@@ -836,6 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.MockCluster = nativeBinding.MockCluster
+module.exports.NativeAdmin = nativeBinding.NativeAdmin
 module.exports.NativeConsumer = nativeBinding.NativeConsumer
 module.exports.NativeProducer = nativeBinding.NativeProducer
 module.exports.consumerDefaults = nativeBinding.consumerDefaults

@@ -1,6 +1,6 @@
 // Compiled with tsc --noEmit by test/types.test.js: the shipped types must accept real usage
 // and reject misuse (the @ts-expect-error lines).
-import { Producer, Consumer, MockCluster, ReceivedBatch } from '../../js/index.js';
+import { Producer, Consumer, Admin, MockCluster, ReceivedBatch, RebalanceChange, TopicPartition } from '../../js/index.js';
 
 const cluster = new MockCluster(1);
 cluster.createTopic('typed', 4, 1);
@@ -21,8 +21,18 @@ const live = new Consumer({
   receive_callback: () => undefined,
 });
 new Consumer({ broker: 'x', topic: 'y', start_offset: 42, receive_callback: () => undefined });
-const partitions: Promise<number[]> = consumer.start();
+const partitions: Promise<number[] | TopicPartition[]> = consumer.start();
 void live;
+const grouped = new Consumer({
+  broker: cluster.bootstrapServers, topic: ['a', 'b'], group_id: 'g', group_protocol: 'consumer',
+  rebalance_callback: (c: RebalanceChange) => console.log(c.assigned.length, c.revoked.length),
+  receive_callback: () => undefined,
+});
+const now: TopicPartition[] = grouped.assignment();
+const admin = new Admin({ broker: cluster.bootstrapServers, request_timeout_ms: 5000 });
+void admin.createTopics([{ topic: 't', partitions: 6, replication_factor: 1, config: { 'retention.ms': 60000 } }]);
+void admin.groupOffsets('g').then((offsets) => offsets.map((o) => o.lag));
+void now;
 void producer.stop({ timeout: 1000 });
 void consumer.stop();
 void result; void count; void partitions;
@@ -37,3 +47,5 @@ producer.send('typed', 0, [{ payload: 'v', headers: { n: 1 } }]);
 new Consumer({ broker: 'x', topic: 'y' });
 // @ts-expect-error start_offset is 'earliest', 'latest' or a number
 new Consumer({ broker: 'x', topic: 'y', start_offset: 'middle', receive_callback: () => undefined });
+// @ts-expect-error group_protocol is 'classic' or 'consumer'
+new Consumer({ broker: 'x', topic: 'y', group_id: 'g', group_protocol: 'eager', receive_callback: () => undefined });

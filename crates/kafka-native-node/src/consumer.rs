@@ -13,7 +13,11 @@ use crate::{client_options, js_error, promise_from_thread, weak_callback, LogEnt
 #[napi(object)]
 pub struct ConsumerOptions {
     pub brokers: String,
-    pub topic: String,
+    /// One topic, or (in a group) several.
+    pub topics: Vec<String>,
+    pub group_id: Option<String>,
+    /// "classic" or "consumer".
+    pub group_protocol: Option<String>,
     /// Where offsets are recorded; missing takes the default.
     pub offset_directory: Option<String>,
     /// Record no offsets (JS's `offset_directory: null`).
@@ -30,6 +34,33 @@ pub struct ConsumerOptions {
     pub payload_as_buffer: bool,
     pub driver_options: Option<HashMap<String, String>>,
     pub topic_options: Option<HashMap<String, String>>,
+}
+
+/// A partition of a topic, as JS sees it.
+#[napi(object)]
+pub struct TopicPartitionInfo {
+    pub topic: String,
+    pub partition: i32,
+}
+
+impl From<kafka_native::TopicPartition> for TopicPartitionInfo {
+    fn from(tp: kafka_native::TopicPartition) -> Self {
+        TopicPartitionInfo {
+            topic: tp.topic,
+            partition: tp.partition,
+        }
+    }
+}
+
+fn partitions_info(list: &[kafka_native::TopicPartition]) -> Vec<TopicPartitionInfo> {
+    list.iter().cloned().map(Into::into).collect()
+}
+
+/// What a rebalance changed.
+#[napi(object)]
+pub struct RebalanceInfo {
+    pub assigned: Vec<TopicPartitionInfo>,
+    pub revoked: Vec<TopicPartitionInfo>,
 }
 
 #[napi(object)]
@@ -62,6 +93,10 @@ pub struct ReceivedColumns {
     pub offsets: Float64Array,
     /// Headers of the messages that have any (most have none).
     pub headers: Vec<MessageHeaders>,
+    /// The batch's topics; a batch of one topic (the usual) has no `topic_index`.
+    pub topics: Vec<String>,
+    /// Per message, its topic's index in `topics`, when there are several.
+    pub topic_index: Option<Uint16Array>,
     pub repeats: f64,
     pub misses: f64,
 }
@@ -171,7 +206,18 @@ fn pack<C: Chunk>(batch: &kafka_native::ReceivedBatch) -> (Vec<C>, ReceivedColum
     let mut partitions = Vec::with_capacity(n);
     let mut offsets = Vec::with_capacity(n);
     let mut headers = Vec::new();
+    let mut topics: Vec<&str> = Vec::new();
+    let mut topic_index = Vec::with_capacity(n);
     for (i, m) in batch.iter().enumerate() {
+        let topic = m.topic();
+        let index = match topics.iter().position(|t| *t == topic) {
+            Some(index) => index,
+            None => {
+                topics.push(topic);
+                topics.len() - 1
+            }
+        };
+        topic_index.push(index as u16);
         let message_headers = m.headers();
         if !message_headers.is_empty() {
             let (names, values) = message_headers
@@ -204,6 +250,8 @@ fn pack<C: Chunk>(batch: &kafka_native::ReceivedBatch) -> (Vec<C>, ReceivedColum
         partitions: Int32Array::new(partitions),
         offsets: Float64Array::new(offsets),
         headers,
+        topic_index: (topics.len() > 1).then(|| Uint16Array::new(topic_index)),
+        topics: topics.into_iter().map(str::to_string).collect(),
         repeats: batch.repeats as f64,
         misses: batch.misses as f64,
     };
@@ -242,8 +290,15 @@ impl NativeConsumer {
         on_batch: Function<'_, ReceivedColumns, ()>,
         on_stats: Option<Function<'_, ConsumerStatsInfo, ()>>,
         on_log: Option<Function<'_, LogEntry, ()>>,
+        on_rebalance: Option<Function<'_, RebalanceInfo, ()>>,
     ) -> Result<Self> {
-        let mut config = kafka_native::ConsumerConfig::new("", options.topic);
+        let mut config = kafka_native::ConsumerConfig::new("", "").topics(options.topics);
+        if let Some(group) = options.group_id {
+            config = config.group_id(group);
+        }
+        if let Some(protocol) = options.group_protocol {
+            config.group_protocol = protocol.parse().map_err(js_error)?;
+        }
         config.client = client_options(
             options.brokers,
             options.statistics_interval_ms,
@@ -287,6 +342,16 @@ impl NativeConsumer {
                 tsfn.call(info, NonBlocking);
             });
         }
+        if let Some(f) = on_rebalance {
+            let tsfn = weak_callback(f)?;
+            config = config.on_rebalance(move |change| {
+                let info = RebalanceInfo {
+                    assigned: partitions_info(&change.assigned),
+                    revoked: partitions_info(&change.revoked),
+                };
+                tsfn.call(info, NonBlocking);
+            });
+        }
         let as_buffer = options.payload_as_buffer;
         // Weak: a consumer that is never started must not keep the process alive; the JS side
         // holds the process alive from start() to stop() instead.
@@ -321,10 +386,19 @@ impl NativeConsumer {
         let _ = self.settled.try_send(());
     }
 
-    #[napi(ts_return_type = "Promise<number[]>")]
+    /// Resolves with the partitions read (a group's first assignment, possibly empty).
+    #[napi(ts_return_type = "Promise<TopicPartitionInfo[]>")]
     pub fn start<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
         let inner = self.inner.clone();
-        promise_from_thread(env, "kn-start", move || inner.start())
+        promise_from_thread(env, "kn-start", move || {
+            inner.start().map(|list| partitions_info(&list))
+        })
+    }
+
+    /// The partitions read now.
+    #[napi]
+    pub fn assignment(&self) -> Vec<TopicPartitionInfo> {
+        partitions_info(&self.inner.assignment())
     }
 
     #[napi]

@@ -2,6 +2,7 @@
 //! type checks and the logger live in `js/`; defaults, validation and behaviour live in the
 //! `kafka-native` crate.
 
+mod admin;
 mod consumer;
 pub mod defaults;
 mod mock_cluster;

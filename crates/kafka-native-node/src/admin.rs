@@ -1,0 +1,181 @@
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::{client_options, js_error, promise_from_thread, LogEntry};
+
+#[napi(object)]
+pub struct AdminOptions {
+    pub brokers: String,
+    pub request_timeout_ms: Option<u32>,
+    pub driver_options: Option<HashMap<String, String>>,
+}
+
+#[napi(object)]
+pub struct NewTopicInput {
+    pub topic: String,
+    pub partitions: i32,
+    pub replication_factor: Option<i32>,
+    pub config: Option<HashMap<String, String>>,
+}
+
+#[napi(object)]
+pub struct TopicListingInfo {
+    pub topic: String,
+    pub partitions: u32,
+}
+
+#[napi(object)]
+pub struct WatermarksInfo {
+    pub low: f64,
+    pub high: f64,
+}
+
+#[napi(object)]
+pub struct GroupListingInfo {
+    pub group_id: String,
+    pub state: String,
+    pub simple: bool,
+}
+
+#[napi(object)]
+pub struct GroupOffsetInfo {
+    pub topic: String,
+    pub partition: i32,
+    pub committed: f64,
+    pub high_watermark: f64,
+    pub lag: f64,
+}
+
+/// The admin client; every call runs on a thread of ours and settles a Promise.
+#[napi]
+pub struct NativeAdmin {
+    inner: Arc<kafka_native::Admin>,
+}
+
+impl NativeAdmin {
+    fn admin(&self) -> Arc<kafka_native::Admin> {
+        self.inner.clone()
+    }
+}
+
+#[napi]
+impl NativeAdmin {
+    #[napi(constructor)]
+    pub fn new(options: AdminOptions, on_log: Option<Function<'_, LogEntry, ()>>) -> Result<Self> {
+        let mut config = kafka_native::AdminConfig::new("");
+        config.client = client_options(
+            options.brokers,
+            Some(0),
+            options.driver_options,
+            None,
+            on_log,
+        )?;
+        if let Some(ms) = options.request_timeout_ms {
+            config.request_timeout = Duration::from_millis(ms.into());
+        }
+        let inner = kafka_native::Admin::new(config).map_err(js_error)?;
+        Ok(NativeAdmin {
+            inner: Arc::new(inner),
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn create_topics<'env>(
+        &self,
+        env: &'env Env,
+        topics: Vec<NewTopicInput>,
+    ) -> Result<Object<'env>> {
+        let inner = self.admin();
+        let topics: Vec<kafka_native::NewTopic> = topics
+            .into_iter()
+            .map(|t| {
+                let mut config: Vec<(String, String)> =
+                    t.config.unwrap_or_default().into_iter().collect();
+                config.sort();
+                kafka_native::NewTopic {
+                    topic: t.topic,
+                    partitions: t.partitions,
+                    replication_factor: t.replication_factor.unwrap_or(-1),
+                    config,
+                }
+            })
+            .collect();
+        promise_from_thread(env, "kn-admin", move || inner.create_topics(&topics))
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn delete_topics<'env>(&self, env: &'env Env, topics: Vec<String>) -> Result<Object<'env>> {
+        let inner = self.admin();
+        promise_from_thread(env, "kn-admin", move || inner.delete_topics(&topics))
+    }
+
+    #[napi(ts_return_type = "Promise<TopicListingInfo[]>")]
+    pub fn list_topics<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
+        let inner = self.admin();
+        promise_from_thread(env, "kn-admin", move || {
+            Ok(inner
+                .list_topics()?
+                .into_iter()
+                .map(|t| TopicListingInfo {
+                    topic: t.topic,
+                    partitions: t.partitions as u32,
+                })
+                .collect::<Vec<_>>())
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<WatermarksInfo>")]
+    pub fn watermarks<'env>(
+        &self,
+        env: &'env Env,
+        topic: String,
+        partition: i32,
+    ) -> Result<Object<'env>> {
+        let inner = self.admin();
+        promise_from_thread(env, "kn-admin", move || {
+            let w = inner.watermarks(&topic, partition)?;
+            Ok(WatermarksInfo {
+                low: w.low as f64,
+                high: w.high as f64,
+            })
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<GroupListingInfo[]>")]
+    pub fn list_groups<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
+        let inner = self.admin();
+        promise_from_thread(env, "kn-admin", move || {
+            Ok(inner
+                .list_groups()?
+                .into_iter()
+                .map(|g| GroupListingInfo {
+                    group_id: g.group_id,
+                    state: g.state,
+                    simple: g.simple,
+                })
+                .collect::<Vec<_>>())
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<GroupOffsetInfo[]>")]
+    pub fn group_offsets<'env>(&self, env: &'env Env, group_id: String) -> Result<Object<'env>> {
+        let inner = self.admin();
+        promise_from_thread(env, "kn-admin", move || {
+            Ok(inner
+                .group_offsets(&group_id)?
+                .into_iter()
+                .map(|o| GroupOffsetInfo {
+                    topic: o.topic,
+                    partition: o.partition,
+                    committed: o.committed as f64,
+                    high_watermark: o.high_watermark as f64,
+                    lag: o.lag as f64,
+                })
+                .collect::<Vec<_>>())
+        })
+    }
+}

@@ -1,0 +1,87 @@
+'use strict';
+// Admin: topics and consumer groups, managed through the brokers. Every method returns a
+// Promise; errors name the topic or group and carry librdkafka's error name.
+const { NativeAdmin } = require('./native/index.js');
+const { adminOptions, logTo, fail, fromNative } = require('./options');
+
+function topicSpec(spec, i) {
+  const where = `createTopics() argument topics[${i}]`;
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) throw fail(where, 'an object like {topic, partitions}', spec);
+  const unknown = Object.keys(spec).filter((k) => !['topic', 'partitions', 'replication_factor', 'config'].includes(k));
+  if (unknown.length > 0) throw new TypeError(`kafka-native: ${where} has unknown key ${unknown[0]} (it takes topic, partitions, replication_factor, config)`);
+  if (typeof spec.topic !== 'string') throw fail(`${where}.topic`, 'a string', spec.topic);
+  if (!Number.isInteger(spec.partitions)) throw fail(`${where}.partitions`, 'an integer', spec.partitions);
+  if (spec.replication_factor !== undefined && !Number.isInteger(spec.replication_factor)) throw fail(`${where}.replication_factor`, 'an integer', spec.replication_factor);
+  const config = spec.config ?? {};
+  if (typeof config !== 'object' || Array.isArray(config)) throw fail(`${where}.config`, 'an object of topic properties', config);
+  return {
+    topic: spec.topic,
+    partitions: spec.partitions,
+    replicationFactor: spec.replication_factor,
+    config: Object.fromEntries(Object.entries(config).map(([k, v]) => [k, String(v)])),
+  };
+}
+
+// Runs an admin call; a bad argument rejects rather than throws.
+function call(run) {
+  try {
+    return run();
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+class Admin {
+  constructor(options) {
+    const opts = adminOptions(options);
+    this._native = fromNative(() => new NativeAdmin(opts.native, logTo(opts.logger)));
+  }
+
+  // [{topic, partitions, replication_factor, config}]; replication_factor defaults to the
+  // broker's. On the MockCluster it rejects at once: use MockCluster.createTopic there.
+  createTopics(topics) {
+    return call(() => {
+      if (!Array.isArray(topics)) throw fail('createTopics() argument topics', 'an array of {topic, partitions}', topics);
+      return this._native.createTopics(topics.map(topicSpec));
+    });
+  }
+
+  deleteTopics(topics) {
+    return call(() => {
+      if (!Array.isArray(topics) || topics.some((t) => typeof t !== 'string')) throw fail('deleteTopics() argument topics', 'an array of topic names', topics);
+      return this._native.deleteTopics(topics);
+    });
+  }
+
+  // → [{topic, partitions}], by name.
+  listTopics() {
+    return this._native.listTopics();
+  }
+
+  // → {low, high}.
+  watermarks(topic, partition) {
+    return call(() => {
+      if (typeof topic !== 'string') throw fail('watermarks() argument topic', 'a string', topic);
+      if (!Number.isInteger(partition) || partition < 0 || partition > 2 ** 31 - 1) throw fail('watermarks() argument partition', 'a partition number', partition);
+      return this._native.watermarks(topic, partition);
+    });
+  }
+
+  // → [{group_id, state, simple}].
+  listGroups() {
+    return this._native.listGroups().then((groups) => groups.map((g) => ({ group_id: g.groupId, state: g.state, simple: g.simple })));
+  }
+
+  // → [{topic, partition, committed, high_watermark, lag}] for every partition the group
+  // committed to.
+  groupOffsets(group_id) {
+    return call(() => {
+      if (typeof group_id !== 'string') throw fail('groupOffsets() argument group_id', 'a string', group_id);
+      return this._native.groupOffsets(group_id).then((offsets) => offsets.map((o) => ({
+        topic: o.topic, partition: o.partition, committed: o.committed, high_watermark: o.highWatermark, lag: o.lag,
+      })));
+    });
+  }
+}
+
+module.exports = { Admin };
