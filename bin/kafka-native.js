@@ -16,7 +16,9 @@ const USAGE = `usage: kafka-native mock-cluster [--brokers N] [--topic NAME:PART
 
 The mock answers a fetch that finds no data only after the consumer's fetch_wait_max_ms (default
 100), so for low latency give consumers fetch_wait_max_ms: 5 (or 1) and producers
-queue_buffering_max_ms: 0.`;
+queue_buffering_max_ms: 0. It has no CreateTopics: create topics with --topic (an Admin's
+createTopics() is refused at once). Consumer groups work; with the classic protocol a change of
+members takes the session timeout less a second here (group_protocol: 'consumer' does not).`;
 
 function usage(problem) {
   process.stderr.write(`kafka-native: ${problem}\n${USAGE}\n`);
