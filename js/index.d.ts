@@ -63,6 +63,12 @@ export declare class Producer {
   constructor(options: ProducerOptions);
   /** Strings are sent as UTF-8; Buffers and Uint8Arrays byte for byte. One native call per batch. */
   send(topic: string, partition: number, payloads: Array<string | Uint8Array | ProducerRecord>): SendResult;
+  /**
+   * Like `send`, and resolves with where each message landed (in payload order) once all are
+   * delivered; rejects with the first failure, or with code `QUEUE_FULL` when the local queue
+   * refused some.
+   */
+  deliver(topic: string, partition: number, payloads: Array<string | Uint8Array | ProducerRecord>): Promise<Array<{ partition: number; offset: number }>>;
   partition_count(topic: string): Promise<number>;
   /**
    * Resolves once every message is delivered; rejects when `timeout` (ms, default 15000) runs

@@ -12,43 +12,58 @@ function recordBytes(value, what) {
   if (Buffer.isBuffer(value)) return value;
   if (typeof value === 'string') return Buffer.from(value, 'utf8');
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-  throw fail(`send() argument ${what}`, 'a string, a Buffer, null or undefined', value);
+  throw fail(what, 'a string, a Buffer, null or undefined', value);
 }
 
 // A record is a plain object with payload, key or headers and nothing else; anything else
 // (KafkaJS's {value}, an array, a Date) is a mistake, not a tombstone.
-function checkRecord(record, i) {
+function checkRecord(record, i, method = 'send()') {
   const proto = Object.getPrototypeOf(record);
   if (Array.isArray(record) || (proto !== Object.prototype && proto !== null)) {
-    throw fail(`send() argument payloads[${i}]`, 'a string, a Buffer or a {payload, key, headers} record', record);
+    throw fail(`${method} argument payloads[${i}]`, 'a string, a Buffer or a {payload, key, headers} record', record);
   }
   const keys = Object.keys(record);
   const unknown = keys.filter((k) => !RECORD_KEYS.includes(k));
   if (unknown.length > 0 || !keys.some((k) => RECORD_KEYS.includes(k))) {
     const hint = unknown.includes('value') ? ' (KafkaJS calls it value; here it is payload)' : '';
     const what = unknown.length > 0 ? `has ${unknown.map((k) => JSON.stringify(k)).join(', ')}` : 'has none of them';
-    throw new TypeError(`kafka-native: send() argument payloads[${i}] must be a record with payload, key and/or headers and nothing else; it ${what}${hint}`);
+    throw new TypeError(`kafka-native: ${method} argument payloads[${i}] must be a record with payload, key and/or headers and nothing else; it ${what}${hint}`);
   }
 }
 
-function toRecord(record, i) {
-  if (typeof record === 'string' || record instanceof Uint8Array) return { payload: recordBytes(record, `payloads[${i}]`), headerNames: [], headerValues: [] };
+function toRecord(record, i, method = 'send()') {
+  const arg = `${method} argument payloads[${i}]`;
+  if (typeof record === 'string' || record instanceof Uint8Array) return { payload: recordBytes(record, arg), headerNames: [], headerValues: [] };
   const headers = record.headers ?? {};
-  if (typeof headers !== 'object' || Array.isArray(headers)) throw fail(`send() argument payloads[${i}].headers`, 'an object of header names to strings or Buffers', headers);
+  if (typeof headers !== 'object' || Array.isArray(headers)) throw fail(`${arg}.headers`, 'an object of header names to strings or Buffers', headers);
   const headerNames = Object.keys(headers);
   return {
-    payload: recordBytes(record.payload, `payloads[${i}].payload`),
-    key: recordBytes(record.key, `payloads[${i}].key`),
+    payload: recordBytes(record.payload, `${arg}.payload`),
+    key: recordBytes(record.key, `${arg}.key`),
     headerNames,
-    headerValues: headerNames.map((name) => recordBytes(headers[name], `payloads[${i}].headers.${name}`) ?? Buffer.alloc(0)),
+    headerValues: headerNames.map((name) => recordBytes(headers[name], `${arg}.headers.${name}`) ?? Buffer.alloc(0)),
   };
 }
 
-function checkPartition(partition) {
-  if (!Number.isInteger(partition)) throw fail('send() argument partition', 'an integer partition number (or -1 for any)', partition);
+function checkPartition(partition, method = 'send()') {
+  if (!Number.isInteger(partition)) throw fail(`${method} argument partition`, 'an integer partition number (or -1 for any)', partition);
   if (partition < -1 || partition > PARTITION_MAX) {
-    throw new RangeError(`kafka-native: send() argument partition must be from -1 to ${PARTITION_MAX}, got ${partition}`);
+    throw new RangeError(`kafka-native: ${method} argument partition must be from -1 to ${PARTITION_MAX}, got ${partition}`);
   }
+}
+
+// The records of a deliver() call: every payload checked and converted, or the first mistake thrown.
+function deliverRecords(topic, partition, payloads) {
+  if (typeof topic !== 'string') throw fail('deliver() argument topic', 'a string', topic);
+  checkPartition(partition, 'deliver()');
+  if (!Array.isArray(payloads)) throw fail('deliver() argument payloads', 'an array of strings, Buffers or {payload, key, headers} records', payloads);
+  return payloads.map((p, i) => {
+    if (p === null || (typeof p !== 'object' && typeof p !== 'string')) {
+      throw fail(`deliver() argument payloads[${i}]`, 'a string, a Buffer or a {payload, key, headers} record', p);
+    }
+    if (typeof p === 'object' && !(p instanceof Uint8Array)) checkRecord(p, i, 'deliver()');
+    return toRecord(p, i, 'deliver()');
+  });
 }
 
 class Producer {
@@ -110,6 +125,29 @@ class Producer {
   _sendBytes(topic, partition, payloads) {
     const buffers = payloads.map(toBuffer);
     return fromNative(() => this._native.sendBytes(topic, partition, Buffer.concat(buffers), Uint32Array.from(buffers, (b) => b.length)));
+  }
+
+  // Like send(), and tells where each message landed: resolves once every one is delivered with
+  // [{partition, offset}] in payload order, or rejects with the first failure. When the local
+  // queue (queue_buffering_max_messages) refused some, it rejects with code QUEUE_FULL once those
+  // that went in are delivered. For callers that need a position per message (socket.io's
+  // connection state recovery); send() stays the way to stream.
+  deliver(topic, partition, payloads) {
+    let landed;
+    try {
+      const records = deliverRecords(topic, partition, payloads);
+      landed = fromNative(() => this._native.deliver(topic, partition, records));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return landed.then((positions) => {
+      if (positions.length < payloads.length) {
+        const err = new Error(`kafka-native: deliver() enqueued ${positions.length} of ${payloads.length} messages to ${topic}: the local queue is full (queue_buffering_max_messages)`);
+        err.code = 'QUEUE_FULL';
+        throw err;
+      }
+      return positions;
+    });
   }
 
   partition_count(topic) {

@@ -71,6 +71,12 @@ export declare class NativeProducer {
   sendBytes(topic: string, partition: number, bytes: Buffer, lengths: Uint32Array): SendResult
   /** Messages with keys or headers (each its own librdkafka call when it has headers). */
   sendRecords(topic: string, partition: number, records: Array<RecordInput>): SendResult
+  /**
+   * Records like `send_records`; the Promise resolves once every enqueued record is delivered,
+   * with where each landed, or rejects with the first failure. It resolves with fewer
+   * entries than records when the local queue refused the rest (JS says so).
+   */
+  deliver(topic: string, partition: number, records: Array<RecordInput>): Promise<DeliveredInfo[]>
   partitionCount(topic: string, timeoutMs: number): Promise<number>
   /** Resolves once every message is delivered; rejects with the undelivered count on timeout. */
   stop(timeoutMs: number): Promise<void>
@@ -127,6 +133,12 @@ export interface ConsumerStatsInfo {
   kafkaLogSize: number
   /** librdkafka's statistics, parsed once (in the core). */
   rdkafkaStats: any
+}
+
+/** Where a delivered message landed. */
+export interface DeliveredInfo {
+  partition: number
+  offset: number
 }
 
 export interface DeliveryErrorInfo {

@@ -8,6 +8,7 @@ const producer = new Producer({ broker: cluster.bootstrapServers, driver_options
 const result: { enqueued: number; send_queue_length: number } = producer.send('typed', 0, ['a', Buffer.from('b')]);
 producer.send('typed', 1, [{ payload: 'v', key: 'k', headers: { trace: Buffer.from('t') } }, { key: 'gone', payload: null }]);
 const count: Promise<number> = producer.partition_count('typed');
+const landed: Promise<Array<{ partition: number; offset: number }>> = producer.deliver('typed', -1, ['a', { payload: 'b', key: 'k' }]);
 const consumer = new Consumer({
   broker: cluster.bootstrapServers,
   topic: 'typed',

@@ -144,6 +144,43 @@ mod tests {
     }
 }
 
+/// Where a delivered message landed.
+#[napi(object)]
+pub struct DeliveredInfo {
+    pub partition: i32,
+    pub offset: f64,
+}
+
+/// Each record's headers as name/value pairs borrowed from it.
+fn record_headers(records: &[RecordInput]) -> Vec<Vec<(&str, &[u8])>> {
+    records
+        .iter()
+        .map(|r| {
+            r.header_names
+                .iter()
+                .zip(&r.header_values)
+                .map(|(name, value)| (name.as_str(), &value[..]))
+                .collect()
+        })
+        .collect()
+}
+
+/// The core's records, borrowing from JS's.
+fn core_records<'a>(
+    records: &'a [RecordInput],
+    headers: &'a [Vec<(&'a str, &'a [u8])>],
+) -> Vec<kafka_native::Record<'a>> {
+    records
+        .iter()
+        .zip(headers)
+        .map(|(r, headers)| kafka_native::Record {
+            key: r.key.as_deref(),
+            payload: r.payload.as_deref(),
+            headers,
+        })
+        .collect()
+}
+
 #[napi]
 pub struct NativeProducer {
     inner: Arc<kafka_native::Producer>,
@@ -253,30 +290,59 @@ impl NativeProducer {
         partition: i32,
         records: Vec<RecordInput>,
     ) -> Result<SendResult> {
-        let headers: Vec<Vec<(&str, &[u8])>> = records
-            .iter()
-            .map(|r| {
-                r.header_names
-                    .iter()
-                    .zip(&r.header_values)
-                    .map(|(name, value)| (name.as_str(), &value[..]))
-                    .collect()
-            })
-            .collect();
-        let records: Vec<kafka_native::Record<'_>> = records
-            .iter()
-            .zip(&headers)
-            .map(|(r, headers)| kafka_native::Record {
-                key: r.key.as_deref(),
-                payload: r.payload.as_deref(),
-                headers,
-            })
-            .collect();
+        let headers = record_headers(&records);
+        let records = core_records(&records, &headers);
         let result = self
             .inner
             .send_records(&topic, partition, &records)
             .map_err(js_error)?;
         Ok(SendResult::from(result))
+    }
+
+    /// Records like `send_records`; the Promise resolves once every enqueued record is delivered,
+    /// with where each landed, or rejects with the first failure. It resolves with fewer
+    /// entries than records when the local queue refused the rest (JS says so).
+    #[napi(ts_return_type = "Promise<DeliveredInfo[]>")]
+    pub fn deliver<'env>(
+        &self,
+        env: &'env Env,
+        topic: String,
+        partition: i32,
+        records: Vec<RecordInput>,
+    ) -> Result<Object<'env>> {
+        let (deferred, promise) = env.create_deferred()?;
+        // Shared with the error path below: when the core refuses the call it does not call
+        // `on_delivered`, and a deferred left unsettled would keep the event loop alive.
+        let unsettled = Arc::new(parking_lot::Mutex::new(Some(deferred)));
+        let headers = record_headers(&records);
+        let records = core_records(&records, &headers);
+        let waiting = unsettled.clone();
+        let on_delivered = move |result: std::result::Result<Vec<kafka_native::Delivered>, _>| {
+            let Some(deferred) = waiting.lock().take() else {
+                return;
+            };
+            match result {
+                Ok(landed) => deferred.resolve(move |_| {
+                    Ok(landed
+                        .into_iter()
+                        .map(|d| DeliveredInfo {
+                            partition: d.partition,
+                            offset: d.offset as f64,
+                        })
+                        .collect::<Vec<_>>())
+                }),
+                Err(e) => deferred.reject(js_error(e)),
+            }
+        };
+        if let Err(e) = self
+            .inner
+            .deliver(&topic, partition, &records, on_delivered)
+        {
+            if let Some(deferred) = unsettled.lock().take() {
+                deferred.reject(js_error(e));
+            }
+        }
+        Ok(promise)
     }
 
     fn send_slices(&self, topic: &str, partition: i32, payloads: &[&[u8]]) -> Result<SendResult> {

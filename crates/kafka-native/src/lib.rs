@@ -14,6 +14,7 @@ mod admin;
 mod config;
 mod connection;
 mod consumer;
+mod delivery;
 mod error;
 mod events;
 mod metadata;
@@ -31,6 +32,7 @@ pub use consumer::{
     GroupProtocol, Message, OffsetDirectory, OffsetStore, RebalanceChange, RebalanceHandler,
     ReceivedBatch, StartOffset, DEFAULT_FETCH_WAIT_MAX,
 };
+pub use delivery::{Delivered, DeliveryCallback};
 pub use error::{ErrorCode, KafkaError};
 pub use events::{LogHandler, LogLevel, LogRecord};
 pub use mock_cluster::{api_key, MockCluster};

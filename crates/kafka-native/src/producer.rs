@@ -13,6 +13,7 @@ use crate::config::{
     client_option_setters, log_error, log_warning, validate_topic_name, ClientConfig, ClientOptions,
 };
 use crate::connection::BrokerErrors;
+use crate::delivery::{Delivered, Tickets};
 use crate::error::{ErrorCode, KafkaError};
 use crate::events::{EventSink, EventsThread, LogHandler, LogRecord};
 use crate::metadata::Retry;
@@ -229,6 +230,8 @@ struct ProducerInner {
     in_flight: Arc<AtomicI64>,
     /// Every message that was not delivered, by error; `stop()` fails when there is any.
     failures: Arc<Mutex<Failures>>,
+    /// `deliver` calls waiting for their delivery reports.
+    tickets: Arc<Mutex<Tickets>>,
     brokers: Arc<BrokerErrors>,
     metadata_timeout: Duration,
     topics: Mutex<HashMap<String, Arc<NativeTopic>>>,
@@ -264,12 +267,14 @@ impl Producer {
         client.route_logs_to_main_queue()?;
         let in_flight = Arc::new(AtomicI64::new(0));
         let failures = Arc::new(Mutex::new(Failures::default()));
+        let tickets = Arc::new(Mutex::new(Tickets::default()));
         let brokers = Arc::new(BrokerErrors::default());
         let metadata_timeout = config.metadata_timeout;
         let sink = ProducerEvents {
             client: client.clone(),
             in_flight: in_flight.clone(),
             failures: failures.clone(),
+            tickets: tickets.clone(),
             report: DeliveryReport::default(),
             failed_where: Vec::new(),
             log: config.client.logger(),
@@ -286,6 +291,7 @@ impl Producer {
                 events,
                 in_flight,
                 failures,
+                tickets,
                 brokers,
                 metadata_timeout,
                 topics: Mutex::new(HashMap::new()),
@@ -297,7 +303,7 @@ impl Producer {
     /// Enqueues payloads for one partition with a single librdkafka call (librdkafka copies the bytes).
     /// Never blocks: when the local queue is full, the rest is reported as not enqueued.
     ///
-    /// `partition` -1 lets librdkafka's partitioner choose.
+    /// `partition` -1 lets the partitioner choose (by key, as the Java client does).
     pub fn send<P: AsRef<[u8]>>(
         &self,
         topic: &str,
@@ -305,8 +311,11 @@ impl Producer {
         payloads: &[P],
     ) -> Result<SendResult, KafkaError> {
         self.with_topic(topic, partition, |inner, rkt| {
-            let outcome =
-                rkt.produce_batch(partition, payloads.iter().map(|p| (None, Some(p.as_ref()))));
+            let outcome = rkt.produce_batch(
+                partition,
+                payloads.iter().map(|p| (None, Some(p.as_ref()))),
+                0,
+            );
             finish_send(
                 inner,
                 payloads.len(),
@@ -326,10 +335,66 @@ impl Producer {
         partition: i32,
         records: &[Record<'_>],
     ) -> Result<SendResult, KafkaError> {
+        self.enqueue_records(topic, partition, records, 0)
+    }
+
+    /// Enqueues records like [`Producer::send_records`], and calls `on_delivered` once every
+    /// enqueued record is delivered, with where each landed (in order), or with the first
+    /// failure. `on_delivered` runs on the `kn-events` thread. Records the local queue refused
+    /// are counted in the returned `SendResult` and are not waited for. When `deliver` returns
+    /// `Err`, nothing was enqueued and `on_delivered` is never called.
+    ///
+    /// ```no_run
+    /// # let producer = kafka_native::Producer::new(kafka_native::ProducerConfig::new("x:9092"))?;
+    /// let record = kafka_native::Record { key: Some(b"k"), payload: Some(b"v"), headers: &[] };
+    /// producer.deliver("events", -1, &[record], |result| match result {
+    ///     Ok(landed) => println!("at {}/{}", landed[0].partition, landed[0].offset),
+    ///     Err(e) => eprintln!("not delivered: {e}"),
+    /// })?;
+    /// # Ok::<(), kafka_native::KafkaError>(())
+    /// ```
+    pub fn deliver(
+        &self,
+        topic: &str,
+        partition: i32,
+        records: &[Record<'_>],
+        on_delivered: impl FnOnce(Result<Vec<Delivered>, KafkaError>) + Send + 'static,
+    ) -> Result<SendResult, KafkaError> {
+        let tickets = match self.inner.read().as_ref() {
+            Some(inner) => inner.tickets.clone(),
+            None => return Err(KafkaError::Stopped),
+        };
+        let (id, first_opaque) = tickets.lock().open(records.len(), Box::new(on_delivered))?;
+        match self.enqueue_records(topic, partition, records, first_opaque) {
+            Ok(sent) => {
+                let done = tickets.lock().enqueued(id, sent.enqueued);
+                if let Some((callback, result)) = done {
+                    callback(result);
+                }
+                Ok(sent)
+            }
+            Err(e) => {
+                tickets.lock().abandon(id);
+                Err(e)
+            }
+        }
+    }
+
+    /// Enqueues records; with `first_opaque` non-zero, record i carries `first_opaque + i`.
+    fn enqueue_records(
+        &self,
+        topic: &str,
+        partition: i32,
+        records: &[Record<'_>],
+        first_opaque: usize,
+    ) -> Result<SendResult, KafkaError> {
         self.with_topic(topic, partition, |inner, rkt| {
             if records.iter().all(|r| r.headers.is_empty()) {
-                let outcome =
-                    rkt.produce_batch(partition, records.iter().map(|r| (r.key, r.payload)));
+                let outcome = rkt.produce_batch(
+                    partition,
+                    records.iter().map(|r| (r.key, r.payload)),
+                    first_opaque,
+                );
                 return finish_send(
                     inner,
                     records.len(),
@@ -341,13 +406,19 @@ impl Producer {
             }
             let mut enqueued = 0;
             let mut not_enqueued = None;
-            for r in records {
+            for (i, r) in records.iter().enumerate() {
+                let opaque = if first_opaque == 0 {
+                    0
+                } else {
+                    first_opaque + i
+                };
                 match rkt.produce_with_headers(
                     &inner.client,
                     partition,
                     r.key,
                     r.payload,
                     r.headers,
+                    opaque,
                 ) {
                     Ok(()) => enqueued += 1,
                     Err(e) => {
@@ -511,6 +582,7 @@ struct ProducerEvents {
     client: Arc<NativeClient>,
     in_flight: Arc<AtomicI64>,
     failures: Arc<Mutex<Failures>>,
+    tickets: Arc<Mutex<Tickets>>,
     report: DeliveryReport,
     /// Where this burst's failures went: error, topic, partition, count (for the log).
     failed_where: Vec<(resp, String, i32, u64)>,
@@ -532,10 +604,42 @@ fn count_error(counts: &mut Vec<DeliveryErrorCount>, code: resp, n: u64) {
     }
 }
 
+impl ProducerEvents {
+    /// Hands the reports of messages sent by `deliver` to their tickets, and calls the
+    /// callbacks of the tickets they complete (outside the lock).
+    fn answer_tickets(&mut self, messages: &[MessageView<'_>]) {
+        let mut done = Vec::new();
+        {
+            let mut tickets = self.tickets.lock();
+            for m in messages.iter().filter(|m| m.opaque() != 0) {
+                let outcome = match m.error() {
+                    None => Ok(Delivered {
+                        partition: m.partition(),
+                        offset: m.offset(),
+                    }),
+                    Some(code) => Err(code),
+                };
+                let (topic, partition) = (m.topic(), m.partition());
+                done.extend(tickets.report(m.opaque(), outcome, |code: resp| {
+                    KafkaError::kafka(
+                        code,
+                        &format!("deliver to {topic}/{partition}"),
+                        String::new(),
+                    )
+                }));
+            }
+        }
+        for (callback, result) in done {
+            callback(result);
+        }
+    }
+}
+
 impl EventSink for ProducerEvents {
     fn delivery_report(&mut self, messages: &[MessageView<'_>]) {
         self.in_flight
             .fetch_sub(messages.len() as i64, Ordering::AcqRel);
+        self.answer_tickets(messages);
         for m in messages {
             match m.error() {
                 None => self.report.delivered += 1,

@@ -572,3 +572,62 @@ fn a_broker_name_that_does_not_resolve_fails_at_once_with_the_reason() {
     );
     producer.stop(Duration::from_secs(5)).unwrap();
 }
+
+#[test]
+fn deliver_tells_where_each_record_landed_or_why_it_did_not() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("landed", 4, 1).unwrap();
+    let producer = Producer::new(ProducerConfig::new(cluster.bootstrap_servers())).unwrap();
+    producer
+        .partition_count("landed", Duration::from_secs(10))
+        .unwrap();
+    let keys = ["a", "b", "c", "d", "e"];
+    let records: Vec<Record> = keys
+        .iter()
+        .map(|k| Record {
+            key: Some(k.as_bytes()),
+            payload: Some(k.as_bytes()),
+            headers: if *k == "c" { &[("h", b"1")] } else { &[] },
+        })
+        .collect();
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    let sent = producer
+        .deliver("landed", -1, &records, move |r| tx.send(r).unwrap())
+        .unwrap();
+    assert_eq!(sent.enqueued, 5);
+    let landed = rx.recv_timeout(Duration::from_secs(20)).unwrap().unwrap();
+    assert_eq!(landed.len(), 5);
+    for (key, at) in keys.iter().zip(&landed) {
+        let messages = read_partition(
+            &cluster.bootstrap_servers(),
+            "landed",
+            at.partition,
+            5,
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        let found = messages.iter().find(|m| m.offset == at.offset).unwrap();
+        assert_eq!(
+            found.key.as_deref(),
+            Some(key.as_bytes()),
+            "{key} at {at:?}"
+        );
+    }
+    producer.stop(Duration::from_secs(10)).unwrap();
+
+    // A partition a fresh producer cannot know yet: enqueued, then reported as not delivered.
+    cluster.set_broker_rtt(1, 1000).unwrap();
+    let producer =
+        Producer::new(ProducerConfig::new(cluster.bootstrap_servers()).on_log(|_| {})).unwrap();
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    producer
+        .deliver("landed", 99, &records[..1], move |r| tx.send(r).unwrap())
+        .unwrap();
+    let err = rx
+        .recv_timeout(Duration::from_secs(20))
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(err.code(), Some(ErrorCode::UnknownPartition), "{err}");
+    assert!(err.to_string().contains("landed/99"), "{err}");
+    let _ = producer.stop(Duration::from_secs(10));
+}

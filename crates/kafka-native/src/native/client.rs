@@ -298,13 +298,17 @@ impl NativeTopic {
     }
 
     /// Enqueues key/payload pairs with one `rd_kafka_produce_batch` call; librdkafka copies the bytes.
+    /// With `first_opaque` non-zero, message i carries `first_opaque + i` as its opaque, which
+    /// its delivery report brings back (see `MessageView::opaque`).
     pub(crate) fn produce_batch<'a>(
         &self,
         partition: i32,
         messages: impl ExactSizeIterator<Item = (Option<&'a [u8]>, Option<&'a [u8]>)>,
+        first_opaque: usize,
     ) -> BatchOutcome {
         let mut batch: Vec<rdsys::rd_kafka_message_t> = messages
-            .map(|(key, payload)| {
+            .enumerate()
+            .map(|(i, (key, payload))| {
                 let (payload, len) = slice_parts(payload);
                 let (key, key_len) = slice_parts(key);
                 rdsys::rd_kafka_message_t {
@@ -316,7 +320,8 @@ impl NativeTopic {
                     key,
                     key_len,
                     offset: 0,
-                    _private: ptr::null_mut(),
+                    // An integer handed back in the delivery report; librdkafka never reads it.
+                    _private: opaque_at(first_opaque, i),
                 }
             })
             .collect();
@@ -349,7 +354,9 @@ impl NativeTopic {
         }
     }
 
-    /// Enqueues one message with headers (`rd_kafka_produce_batch` cannot carry headers).
+    /// Enqueues one message with headers (`rd_kafka_produce_batch` cannot carry headers), with
+    /// `opaque` (0: none) for its delivery report.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn produce_with_headers(
         &self,
         client: &NativeClient,
@@ -357,6 +364,7 @@ impl NativeTopic {
         key: Option<&[u8]>,
         payload: Option<&[u8]>,
         headers: &[(&str, &[u8])],
+        opaque: usize,
     ) -> Result<(), KafkaError> {
         // SAFETY: rd_kafka_headers_new never returns null; we own the list until produce succeeds.
         let list = unsafe { NativePtr::from_ptr(rdsys::rd_kafka_headers_new(headers.len())) }
@@ -398,6 +406,12 @@ impl NativeTopic {
                     headers: list.ptr(),
                 },
             ),
+            vu(
+                vtype::RD_KAFKA_VTYPE_OPAQUE,
+                rdsys::rd_kafka_vu_s__bindgen_ty_1 {
+                    ptr: opaque_at(opaque, 0),
+                },
+            ),
         ];
         // SAFETY: the client, topic and header list are live; key/payload outlive the call and are
         // copied (F_COPY).
@@ -409,6 +423,16 @@ impl NativeTopic {
             let _ = list.into_raw();
         }
         result
+    }
+}
+
+/// The opaque of message `i` of a batch whose first opaque is `first` (0: none): an integer in
+/// a pointer's clothing, which librdkafka hands back and never dereferences.
+fn opaque_at(first: usize, i: usize) -> *mut c_void {
+    if first == 0 {
+        ptr::null_mut()
+    } else {
+        (first + i) as *mut c_void
     }
 }
 

@@ -34,6 +34,11 @@ impl<'a> MessageView<'a> {
         (err != RD_KAFKA_RESP_ERR_NO_ERROR).then_some(err)
     }
 
+    /// The opaque the message was produced with (0: none).
+    pub(crate) fn opaque(&self) -> usize {
+        self.raw()._private as usize
+    }
+
     pub(crate) fn partition(&self) -> i32 {
         self.raw().partition
     }

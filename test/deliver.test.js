@@ -1,0 +1,92 @@
+'use strict';
+// producer.deliver(): a Promise of where each message landed, checked against what a consumer
+// reads back; failures reject, and never resolve as delivered.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { kafka, testCluster, waitFor, quietLogger } = require('./helpers');
+
+const cluster = testCluster();
+const broker = cluster.bootstrapServers;
+
+test('deliver() resolves with each message\'s partition and offset, in payload order', async () => {
+  const topic = 'delivered-where';
+  cluster.createTopic(topic, 3);
+  const producer = new kafka.Producer({ broker, logger: quietLogger() });
+  const keyed = Array.from({ length: 30 }, (_, i) => ({ key: `k${i}`, payload: `keyed ${i}` }));
+  const [first, second, third] = await Promise.all([
+    producer.deliver(topic, -1, keyed),
+    producer.deliver(topic, 1, ['one', Buffer.from('two')]),
+    producer.deliver(topic, 2, [{ payload: 'with header', headers: { h: 'v' } }]),
+  ]);
+  await producer.stop();
+  assert.equal(first.length, 30);
+  assert.deepEqual(second.map((d) => d.partition), [1, 1]);
+  assert.equal(second[1].offset, second[0].offset + 1);
+  assert.equal(third[0].partition, 2);
+
+  const expected = new Map();
+  keyed.forEach((r, i) => expected.set(`${first[i].partition}/${first[i].offset}`, r.payload));
+  expected.set(`1/${second[0].offset}`, 'one');
+  expected.set(`1/${second[1].offset}`, 'two');
+  expected.set(`2/${third[0].offset}`, 'with header');
+  const read = new Map();
+  const consumer = new kafka.Consumer({
+    broker, topic, offset_directory: null, logger: quietLogger(),
+    receive_callback: (d) => { for (const m of d.messages) read.set(`${m.partition}/${m.offset}`, m.payload); },
+  });
+  await consumer.start();
+  await waitFor('33 messages', () => read.size === 33);
+  await consumer.stop();
+  assert.deepEqual(read, expected);
+});
+
+test('deliver() rejects when the partition is known not to exist, and nothing is left to fail at stop()', async () => {
+  const topic = 'delivered-nowhere';
+  cluster.createTopic(topic, 1);
+  const producer = new kafka.Producer({ broker, logger: quietLogger() });
+  await producer.partition_count(topic);
+  await assert.rejects(producer.deliver(topic, 7, ['nowhere']), /UNKNOWN_PARTITION|Unknown partition/i);
+  await producer.stop();
+});
+
+test('deliver() rejects with the broker\'s answer when a message fails after it was enqueued; stop() reports it too', async () => {
+  const topic = 'delivered-not';
+  cluster.createTopic(topic, 1);
+  const producer = new kafka.Producer({ broker, logger: quietLogger() });
+  // Before the topic's metadata is known librdkafka enqueues the message; it fails once it is.
+  await assert.rejects(producer.deliver(topic, 7, ['nowhere']), /UNKNOWN_PARTITION|Unknown partition/i);
+  await assert.rejects(producer.stop(), /not delivered/);
+});
+
+test('deliver() rejects with QUEUE_FULL when the local queue refuses some, after the rest are delivered', async () => {
+  const topic = 'delivered-full';
+  cluster.createTopic(topic, 1);
+  const producer = new kafka.Producer({ broker, queue_buffering_max_messages: 2, logger: quietLogger() });
+  await producer.partition_count(topic);
+  await assert.rejects(producer.deliver(topic, 0, ['a', 'b', 'c', 'd']), (err) => {
+    assert.equal(err.code, 'QUEUE_FULL');
+    assert.match(err.message, /enqueued 2 of 4 messages to delivered-full.*queue_buffering_max_messages/);
+    return true;
+  });
+  await producer.stop();
+});
+
+test('deliver() settles for messages stop() flushes', async () => {
+  const topic = 'delivered-at-stop';
+  cluster.createTopic(topic, 1);
+  const producer = new kafka.Producer({ broker, queue_buffering_max_ms: 1000, logger: quietLogger() });
+  const landed = producer.deliver(topic, 0, ['x', 'y']);
+  await producer.stop();
+  assert.deepEqual((await landed).map((d) => d.partition), [0, 0]);
+});
+
+test('deliver() argument mistakes reject, naming the argument', async () => {
+  const producer = new kafka.Producer({ broker, logger: quietLogger() });
+  await assert.rejects(producer.deliver(42, 0, ['x']), /deliver\(\) argument topic must be a string/);
+  await assert.rejects(producer.deliver('t', 1.5, ['x']), /deliver\(\) argument partition must be an integer/);
+  await assert.rejects(producer.deliver('t', 0, 'x'), /deliver\(\) argument payloads must be an array/);
+  await assert.rejects(producer.deliver('t', 0, ['x', 7]), /deliver\(\) argument payloads\[1\] must be a string/);
+  await assert.rejects(producer.deliver('t', 0, [{ value: 'x' }]), /deliver\(\) argument payloads\[0\].*KafkaJS calls it value/);
+  await assert.rejects(producer.deliver('t', 0, [{ payload: 5 }]), /deliver\(\) argument payloads\[0\]\.payload must be/);
+  await producer.stop();
+});
