@@ -9,12 +9,16 @@ const path = require('node:path');
 
 const root = path.join(__dirname, '..');
 
-test('js/index.d.ts type-checks test/types/usage.ts', () => {
+function typeCheck(file) {
   const tsc = require.resolve('typescript/bin/tsc');
   const r = spawnSync(process.execPath, [tsc, '--noEmit', '--strict', '--module', 'commonjs', '--esModuleInterop', '--types', 'node',
-    path.join(root, 'test/types/usage.ts')], { encoding: 'utf8' });
+    path.join(root, 'test/types', file)], { encoding: 'utf8' });
   assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
-});
+}
+
+test('js/index.d.ts type-checks test/types/usage.ts', () => typeCheck('usage.ts'));
+
+test('js/socket.io.d.ts type-checks test/types/socket.io-usage.ts', () => typeCheck('socket.io-usage.ts'));
 
 test('the generated addon types declare the classes the JS layer uses', () => {
   const dts = fs.readFileSync(path.join(root, 'js/native/index.d.ts'), 'utf8');

@@ -1,0 +1,268 @@
+'use strict';
+// kafka-native/socket.io across real socket.io servers, each in its own process, with
+// socket.io-client sockets: everything socket.io's cluster API offers, a killed server dropped,
+// connection state recovery from Kafka, and a control run on the in-memory adapter.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { once } = require('node:events');
+const { decode } = require('@msgpack/msgpack');
+const { kafka, testCluster, waitFor, quietLogger } = require('./helpers');
+const { startServer, startClient, stopEverything } = require('./socket.io/harness');
+
+const cluster = testCluster();
+const broker = cluster.bootstrapServers;
+const WIDE = 30000; // deadline for anything crossing processes and Kafka on a loaded CI machine
+// SOCKET_IO_TEST_ADAPTER=memory runs the Kafka tests on socket.io's in-memory adapter: they fail,
+// which shows they test what crosses Kafka.
+const ADAPTER = process.env.SOCKET_IO_TEST_ADAPTER;
+
+test.after(stopEverything);
+
+function newTopic(name) {
+  const topic = `${name}-${process.pid}-${Date.now()}`;
+  cluster.createTopic(topic, 4);
+  return topic;
+}
+
+async function startCluster(names, env) {
+  const servers = await Promise.all(names.map((NAME) => startServer({ BROKER: broker, NAME, ADAPTER, ...env })));
+  // Each server announces itself once its consumer reads, so once every server counts them all,
+  // every server sees every other's messages.
+  for (const s of servers) {
+    await waitUntil(`${s.name} to count ${names.length} servers`, async () => (await s.call('serverCount')) === names.length);
+  }
+  return servers;
+}
+
+async function waitUntil(what, check) {
+  const deadline = Date.now() + WIDE;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const stripOffset = (args) => args.filter((a) => !(typeof a === 'string' && /^\d+:\d+$/.test(a)));
+
+test('three socket.io servers share one Kafka topic', async (t) => {
+  const topic = newTopic('sio');
+  const [a, b, c] = await startCluster(['A', 'B', 'C'], { TOPIC: topic });
+  const a1 = await startClient(a, 'a1');
+  const b1 = await startClient(b, 'b1');
+  const c1 = await startClient(c, 'c1');
+  for (const s of [a1, b1, c1]) s.on('question', (ack) => ack(`${s.auth.name} answers`));
+  await a1.emitWithAck('join', 'red');
+  await b1.emitWithAck('join', 'red');
+  await c1.emitWithAck('join', 'blue');
+  const clients = [a1, b1, c1];
+  const allGot = (event, n = 1) => waitFor(`every client to get ${event}`, () => clients.every((s) => s.received(event).length >= n), WIDE);
+
+  await t.test('serverCount counts every server', async () => {
+    for (const s of [a, b, c]) assert.equal(await s.call('serverCount'), 3);
+  });
+
+  await t.test('io.emit reaches the clients of every server', async () => {
+    await a.call('emit', 'news', 1, { deep: ['x'] });
+    await allGot('news');
+    for (const s of clients) assert.deepEqual(s.received('news'), [[1, { deep: ['x'] }]]);
+  });
+
+  await t.test('rooms and except hold across servers', async () => {
+    await a.call('emitTo', ['red', 'blue'], ['blue'], 'room-news', 2);
+    await a.call('emit', 'marker', 'rooms'); // after room-news in the same partition
+    await allGot('marker');
+    assert.deepEqual(a1.received('room-news'), [[2]]);
+    assert.deepEqual(b1.received('room-news'), [[2]]);
+    assert.deepEqual(c1.received('room-news'), []);
+  });
+
+  await t.test('fetchSockets returns the sockets of every server, with their rooms and data', async () => {
+    const sockets = await b.call('fetchSockets');
+    assert.deepEqual(sockets.map((s) => s.name).sort(), ['a1', 'b1', 'c1']);
+    const c1Remote = sockets.find((s) => s.name === 'c1');
+    assert.deepEqual(c1Remote.rooms, ['blue', c1.id].sort());
+  });
+
+  await t.test('socketsJoin and socketsLeave move a socket on another server', async () => {
+    await b.call('socketsJoin', c1.id, 'green');
+    await waitUntil('c1 to join green', async () => (await a.call('fetchSockets')).find((s) => s.name === 'c1').rooms.includes('green'));
+    await a.call('emitTo', ['green'], [], 'green-news', 'in');
+    await waitFor('c1 to get green-news', () => c1.received('green-news').length === 1, WIDE);
+
+    await b.call('socketsLeave', c1.id, 'green');
+    await waitUntil('c1 to leave green', async () => !(await a.call('fetchSockets')).find((s) => s.name === 'c1').rooms.includes('green'));
+    await a.call('emitTo', ['green'], [], 'green-news', 'out');
+    await a.call('emit', 'marker', 'left');
+    await allGot('marker', 2);
+    assert.deepEqual(c1.received('green-news'), [['in']]);
+  });
+
+  await t.test('serverSideEmit reaches the other servers, and with an ack gathers their answers', async () => {
+    await a.call('serverSideEmit', 'x1');
+    await waitUntil('B and C to hear x1', async () => {
+      const [hb, hc] = await Promise.all([b.call('heard'), c.call('heard')]);
+      return hb.some((h) => h[0] === 'x1') && hc.some((h) => h[0] === 'x1');
+    });
+    assert.deepEqual(await a.call('heard'), []);
+    const answers = await a.call('serverSideEmitWithAck', 'x2');
+    assert.deepEqual(answers.sort(), ['B heard x2', 'C heard x2']);
+  });
+
+  await t.test('a broadcast with an ack gathers the answers of every server\'s clients', async () => {
+    const answers = await a.call('emitWithAck', 'question');
+    assert.deepEqual(answers.sort(), ['a1 answers', 'b1 answers', 'c1 answers']);
+  });
+
+  await t.test('binary payloads arrive byte for byte', async () => {
+    await a.call('emitBinary', 'bytes', [0, 1, 2, 254, 255]);
+    await allGot('bytes');
+    for (const s of clients) assert.deepEqual([...s.received('bytes')[0][0]], [0, 1, 2, 254, 255]);
+  });
+
+  await t.test('disconnectSockets disconnects a socket on another server', async () => {
+    const gone = once(c1, 'disconnect');
+    await a.call('disconnectSockets', 'blue');
+    const [reason] = await gone;
+    assert.equal(reason, 'io server disconnect');
+  });
+
+  await t.test('the broadcasts went through Kafka', async () => {
+    const found = [];
+    const reader = new kafka.Consumer({
+      broker, topic, offset_directory: null, payload_encoding: 'buffer', logger: quietLogger(),
+      receive_callback: ({ messages }) => {
+        for (const m of messages) {
+          if (m.headers?.to || m.headers?.session) continue;
+          const message = decode(m.payload);
+          if (message.type === 3 && message.data.packet.data[0] === 'news') found.push({ key: m.key.toString(), data: message.data.packet.data });
+        }
+        return Promise.resolve();
+      },
+    });
+    await reader.start();
+    await waitFor('the news broadcast in the topic', () => found.length === 1, WIDE);
+    await reader.stop();
+    assert.deepEqual(found, [{ key: '/', data: ['news', 1, { deep: ['x'] }] }]);
+  });
+
+  await t.test('a killed server is dropped after the heartbeat timeout', async () => {
+    assert.equal(await c.kill(), 'SIGKILL');
+    await waitUntil('A and B to count 2 servers', async () => (await a.call('serverCount')) === 2 && (await b.call('serverCount')) === 2);
+    // Requests no longer wait for C.
+    assert.deepEqual(await a.call('serverSideEmitWithAck', 'x3'), ['B heard x3']);
+    assert.deepEqual((await a.call('fetchSockets')).map((s) => s.name).sort(), ['a1', 'b1']);
+  });
+
+  for (const s of clients) s.disconnect();
+  // io.close() sends ADAPTER_CLOSE, stops the clients, and the process exits by itself.
+  assert.deepEqual(await Promise.all([a.stop(), b.stop()]), [0, 0]);
+});
+
+test('connection state recovery replays what a client missed, from Kafka, on any server', async () => {
+  const topic = newTopic('sio-recovery');
+  const [r1, r2] = await startCluster(['R1', 'R2'], { TOPIC: topic, RECOVERY: '1' });
+  const watcher = await startClient(r2, 'w');
+  const k = await startClient(r1, 'k', { reconnection: false });
+  await k.emitWithAck('join', 'mine');
+  const watcherGot = (n) => waitFor(`the watcher to get ${n} ticks`, () => watcher.received('tick').length >= n, WIDE);
+  // Disconnects k as a dropped network would, and waits until R1 has kept its session in Kafka
+  // (R1 writes the session, then the tick: one producer, one partition, in order).
+  const dropK = async (tick) => {
+    const disconnected = once(k, 'disconnect'); // emitted from inside close()
+    k.io.engine.close();
+    await disconnected;
+    await waitUntil('R1 to let k go', async () => !(await r1.call('fetchSockets')).some((s) => s.name === 'k'));
+    await r1.call('emit', 'tick', tick);
+  };
+
+  await r1.call('emit', 'tick', 1);
+  await waitFor('k to get tick 1', () => k.received('tick').length === 1, WIDE);
+  const [, offset] = k.received('tick')[0];
+  assert.match(offset, /^\d+:\d+$/, 'each broadcast carries its Kafka position');
+
+  await dropK(2);
+  await r2.call('emit', 'tick', 3);
+  await r2.call('emitTo', ['elsewhere'], [], 'tick', 'not for k');
+  await watcherGot(3);
+  k.connect();
+  await once(k, 'connect');
+  assert.equal(k.recovered, true);
+  await waitFor('k to get the missed ticks', () => k.received('tick').length === 3, WIDE);
+  assert.deepEqual(k.received('tick').map(stripOffset), [[1], [2], [3]]);
+  const sid = k.id;
+
+  // Dropped again, and back through the other server: the session is in Kafka, not in R1.
+  await dropK(4);
+  await watcherGot(4);
+  // A new client object carrying k's session, as a page that kept it would (its own `recovered`
+  // flag only compares with a pid it had itself): the same id means R2 restored the session.
+  const k2 = await startClient(r2, 'k', { auth: { pid: k._pid, offset: k._lastOffset } });
+  assert.equal(k2.id, sid);
+  await waitFor('k to get tick 4 through R2', () => k2.received('tick').length === 1, WIDE);
+  assert.deepEqual(k2.received('tick').map(stripOffset), [[4]]);
+  const r2Sockets = await r2.call('fetchSockets');
+  assert.deepEqual(r2Sockets.find((s) => s.id === sid).rooms, ['mine', sid].sort());
+
+  const stranger = await startClient(r1, 'stranger', { auth: { pid: 'no-such-session', offset: '0:0' } });
+  assert.equal(stranger.recovered, false);
+
+  for (const s of [watcher, k2, stranger]) s.disconnect();
+  assert.deepEqual(await Promise.all([r1.stop(), r2.stop()]), [0, 0]);
+});
+
+test('socket.io-kafka\'s call shape creates its topic and works', async () => {
+  const topic = `sio-old-${process.pid}-${Date.now()}`; // not created: createTopics makes it
+  const [o1, o2] = await startCluster(['O1', 'O2'], { TOPIC: topic, OLD_SHAPE: '1' });
+  const c1 = await startClient(o1, 'c1');
+  const c2 = await startClient(o2, 'c2');
+  await o1.call('emit', 'hi', 'there');
+  await waitFor('both clients to get hi', () => [c1, c2].every((s) => s.received('hi').length === 1), WIDE);
+  assert.deepEqual(c2.received('hi'), [['there']]);
+  const topics = await new kafka.Admin({ broker, logger: quietLogger() }).listTopics();
+  assert.ok(topics.some((t) => t.topic === topic), `${topic} exists`);
+  for (const s of [c1, c2]) s.disconnect();
+  assert.deepEqual(await Promise.all([o1.stop(), o2.stop()]), [0, 0]);
+});
+
+test('control: with socket.io\'s in-memory adapter the same servers do not see each other', async () => {
+  const [x, y] = await Promise.all(['X', 'Y'].map((NAME) => startServer({ NAME, ADAPTER: 'memory' })));
+  const x1 = await startClient(x, 'x1');
+  const y1 = await startClient(y, 'y1');
+  assert.equal(await x.call('serverCount'), 1);
+  assert.deepEqual((await x.call('fetchSockets')).map((s) => s.name), ['x1']);
+  x1.disconnect();
+  y1.disconnect();
+  assert.deepEqual(await Promise.all([x.stop(), y.stop()]), [0, 0]);
+});
+
+test('createAdapter() refuses bad options, naming them', () => {
+  const { createAdapter } = require('kafka-native/socket.io');
+  assert.throws(() => createAdapter(42), /createAdapter\(\) takes \{broker, topic/);
+  assert.throws(() => createAdapter('localhost:2181'), /ZooKeeper address/);
+  assert.throws(() => createAdapter({ broker, topc: 'x' }), /unknown createAdapter\(\) option topc/);
+  assert.throws(() => createAdapter({ broker, producer: { send() {} } }), /option producer takes kafka-native Producer options/);
+  assert.throws(() => createAdapter({ broker, producer: { linger: 1 } }), /linger/);
+  assert.throws(() => createAdapter({ broker, heartbeatTimeout: 0 }), /option heartbeatTimeout must be a positive integer/);
+  assert.throws(() => createAdapter({ topic: 'x' }), /option broker must be a broker list/);
+  assert.throws(() => createAdapter(broker, { key: '' }), /option key must be a topic name/);
+});
+
+test('kafka-native loads no socket.io package until kafka-native/socket.io is required', () => {
+  const { spawnSync } = require('node:child_process');
+  const loaded = (entry) => {
+    const script = `require(${JSON.stringify(entry)}); console.log(JSON.stringify(Object.keys(require.cache)))`;
+    const r = spawnSync(process.execPath, ['-e', script], { cwd: require('node:path').join(__dirname, '..'), encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout).filter((f) => /socket\.io|msgpack/.test(f));
+  };
+  assert.deepEqual(loaded('kafka-native'), []);
+  const adapter = loaded('kafka-native/socket.io');
+  assert.ok(adapter.some((f) => f.includes('socket.io-adapter')), 'the adapter loads socket.io-adapter');
+  assert.ok(adapter.some((f) => f.includes('@msgpack')), 'the adapter loads @msgpack/msgpack');
+});
+
+test('a missing peer dependency is named, with the command that installs it', () => {
+  const { requirePeer } = require('../js/integration-options');
+  assert.throws(() => requirePeer('no-such-peer-package', 'kafka-native/socket.io'),
+    /^Error: kafka-native\/socket.io needs the package no-such-peer-package: npm install no-such-peer-package$/);
+});

@@ -1,0 +1,61 @@
+'use strict';
+// A socket.io server for the adapter tests, in its own process: the test drives it over IPC
+// ({id, op, args} → {id, result | error}) and connects socket.io-client sockets to its port.
+// ADAPTER=memory runs it with socket.io's in-memory adapter, the negative control.
+const http = require('node:http');
+const { Server } = require('socket.io');
+const { createAdapter } = require('kafka-native/socket.io');
+
+const { BROKER, TOPIC, NAME, ADAPTER, RECOVERY, OLD_SHAPE } = process.env;
+const httpServer = http.createServer();
+const io = new Server(httpServer, {
+  connectionStateRecovery: RECOVERY ? { maxDisconnectionDuration: 60000 } : undefined,
+});
+const heartbeat = { heartbeatInterval: 250, heartbeatTimeout: 2000 };
+if (OLD_SHAPE) {
+  // socket.io-kafka's call shape: a broker address, the topic as `key`, and createTopics.
+  io.adapter(createAdapter(BROKER, { key: TOPIC, createTopics: true, ...heartbeat }));
+} else if (ADAPTER !== 'memory') {
+  io.adapter(createAdapter({ broker: BROKER, topic: TOPIC, ...heartbeat }));
+}
+
+const heard = []; // serverSideEmit events this server received
+io.on('connection', (socket) => {
+  socket.data.name = socket.handshake.auth.name;
+  socket.on('join', (room, ack) => {
+    socket.join(room);
+    ack();
+  });
+});
+io.on('hello', (...args) => {
+  const ack = typeof args[args.length - 1] === 'function' ? args.pop() : null;
+  heard.push(args);
+  if (ack) ack(`${NAME} heard ${args[0]}`);
+});
+
+const ops = {
+  serverCount: () => io.of('/').adapter.serverCount(),
+  emit: (event, ...args) => { io.emit(event, ...args); },
+  emitBinary: (event, bytes) => { io.emit(event, Buffer.from(bytes)); },
+  emitTo: (rooms, except, event, ...args) => { io.to(rooms).except(except).emit(event, ...args); },
+  socketsJoin: (target, room) => { io.in(target).socketsJoin(room); },
+  socketsLeave: (target, room) => { io.in(target).socketsLeave(room); },
+  disconnectSockets: (target) => { io.in(target).disconnectSockets(true); },
+  fetchSockets: async () => (await io.fetchSockets()).map((s) => ({ id: s.id, rooms: [...s.rooms].sort(), name: s.data.name })),
+  serverSideEmit: (arg) => { io.serverSideEmit('hello', arg); },
+  serverSideEmitWithAck: (arg) => io.serverSideEmitWithAck('hello', arg),
+  heard: () => heard,
+  emitWithAck: (event) => io.timeout(10000).emitWithAck(event),
+};
+
+process.on('message', async ({ id, op, args }) => {
+  try {
+    const result = await ops[op](...args);
+    process.send({ id, result: result === undefined ? null : result });
+  } catch (err) {
+    process.send({ id, error: err.message });
+  }
+});
+process.on('SIGTERM', () => io.close(() => process.exit(0)));
+
+httpServer.listen(0, '127.0.0.1', () => process.send({ port: httpServer.address().port }));
