@@ -3,7 +3,8 @@
 // kafka-native's command line. One command for now:
 //   kafka-native mock-cluster [--brokers N] [--topic NAME:PARTITIONS[:REPLICATION]]... [--port-file F]
 // starts librdkafka's mock cluster in this process, prints its bootstrap servers and serves until
-// Ctrl-C (or SIGTERM). It replaces docker-compose for development and tests.
+// Ctrl-C (or SIGTERM). It replaces docker-compose for development and tests. Lines on its stdin
+// take brokers down and up (`down 2`, `up 2`) and show who leads what (`leaders`).
 const fs = require('node:fs');
 const { MockCluster } = require('../js/index.js');
 
@@ -13,6 +14,12 @@ const USAGE = `usage: kafka-native mock-cluster [--brokers N] [--topic NAME:PART
   --topic SPEC     create a topic, e.g. game:4:2 (4 partitions, replication factor 2); repeatable.
                    Topics also auto-create with 4 partitions on first use.
   --port-file F    write the bootstrap servers to F once the cluster is up (removed on exit)
+
+While it runs, type (or pipe) commands on its stdin:
+  down N           take broker N down; the partitions it led move to another replica (a topic
+                   of replication factor 2 stays available with one broker down)
+  up N             bring broker N back
+  leaders          print the leader of every partition of the --topic topics
 
 The mock answers a fetch that finds no data only after the consumer's fetch_wait_max_ms (default
 100), so for low latency give consumers fetch_wait_max_ms: 5 (or 1) and producers
@@ -92,7 +99,34 @@ function mockCluster(args) {
   };
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
-  void cluster;
+  readCommands(cluster, options.topics, tty);
+}
+
+// `down N`, `up N` and `leaders` from stdin; each answered with one line on stdout (errors on
+// stderr). A closed stdin (a background job) just means no commands.
+function readCommands(cluster, topics, tty) {
+  const leaders = () => topics.map((t) => `${t.name}: ${Array.from({ length: t.partitions }, (_, p) => `p${p}→${cluster.partitionLeader(t.name, p)}`).join(' ')}`).join('; ') || 'no --topic topics';
+  const commands = {
+    down: (id) => { cluster.brokerDown(id); return `broker ${id} down · leaders ${leaders()}`; },
+    up: (id) => { cluster.brokerUp(id); return `broker ${id} up · leaders ${leaders()}`; },
+    leaders: () => `leaders ${leaders()}`,
+  };
+  const lines = require('node:readline').createInterface({ input: process.stdin });
+  lines.on('line', (line) => {
+    const [name, arg, ...extra] = line.trim().split(/\s+/);
+    if (!name) return;
+    const prefix = tty ? '\r\x1b[2K' : '';
+    try {
+      const command = commands[name];
+      if (!command || extra.length > 0 || (name === 'leaders') !== (arg === undefined)) throw new Error(`unknown command ${JSON.stringify(line.trim())}: expected down N, up N or leaders`);
+      const id = arg === undefined ? undefined : Number(arg);
+      if (arg !== undefined && !Number.isInteger(id)) throw new Error(`${name}: ${JSON.stringify(arg)} is not a broker id`);
+      process.stdout.write(`${prefix}${command(id)}\n`);
+    } catch (err) {
+      process.stderr.write(`${prefix}${err.message.startsWith('kafka-native: ') ? '' : 'kafka-native: '}${err.message}\n`);
+    }
+  });
+  lines.on('error', () => {});
 }
 
 const [command, ...rest] = process.argv.slice(2);

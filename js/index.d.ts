@@ -214,8 +214,12 @@ export declare class MockCluster {
   readonly brokerCount: number;
   /** Up to 10,000 partitions; the replication factor is at most the broker count. */
   createTopic(name: string, partitions: number, replicationFactor?: number): void;
+  /** The partitions broker `id` led (of topics made with createTopic) move to another replica that is up. */
   brokerDown(id: number): void;
+  /** It leads again the partitions that were offline without it. */
   brokerUp(id: number): void;
+  /** The broker leading a partition of a topic made with createTopic, or null. */
+  partitionLeader(topic: string, partition: number): number | null;
   /** Delays every response of broker `id` by `rttMs` (0 removes the delay). */
   setBrokerRtt(id: number, rttMs: number): void;
 }

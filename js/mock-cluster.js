@@ -28,9 +28,17 @@ class MockCluster {
     fromNative(() => this._native.createTopic(name, p, r));
   }
 
+  // Takes broker `id` down; the partitions it led (of topics made with createTopic) move to
+  // another replica that is up, as a Kafka cluster's controller would move them.
   brokerDown(id) { fromNative(() => this._native.brokerDown(integer(id, 'brokerDown() argument id'))); }
 
   brokerUp(id) { fromNative(() => this._native.brokerUp(integer(id, 'brokerUp() argument id'))); }
+
+  // The broker leading `partition` of a topic made with createTopic (null for others).
+  partitionLeader(topic, partition) {
+    if (typeof topic !== 'string') throw fail('partitionLeader() argument topic', 'a string', topic);
+    return this._native.partitionLeader(topic, integer(partition, 'partitionLeader() argument partition')) ?? null;
+  }
 
   // Delays every response of broker `id` by `rttMs` (0 removes the delay).
   setBrokerRtt(id, rttMs) {

@@ -35,6 +35,37 @@ test('mock-cluster serves a 3-broker cluster with the topics asked for, and stop
   assert.equal(fs.existsSync(portFile), false, 'the port file is removed on exit');
 });
 
+test('mock-cluster takes brokers down and up from stdin, and a replicated topic stays available', async () => {
+  const child = spawn(process.execPath, [cli, 'mock-cluster', '--brokers', '3', '--topic', 'game:4:2'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const lines = [];
+  let stderr = '';
+  require('node:readline').createInterface({ input: child.stdout }).on('line', (l) => lines.push(l));
+  child.stderr.on('data', (d) => { stderr += d; });
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const ask = async (command, answer) => {
+    const from = lines.length;
+    child.stdin.write(`${command}\n`);
+    await waitFor(`an answer to ${command}`, () => lines.slice(from).some((l) => answer.test(l)));
+  };
+  try {
+    await waitFor('the bootstrap servers', () => lines.length > 0);
+    const servers = lines[0];
+    // The mock's placement: p0 [1, 2], p1 [3, 1], p2 [2, 3], p3 [1, 2], each led by its first replica.
+    await ask('leaders', /^leaders game: p0→1 p1→3 p2→2 p3→1$/);
+    await ask('down 1', /^broker 1 down · leaders game: p0→2 p1→3 p2→2 p3→2$/);
+    const producer = new kafka.Producer({ broker: servers, queue_buffering_max_ms: 0, logger: quietLogger() });
+    const landed = await Promise.all([0, 1, 2, 3].map((p) => producer.deliver('game', p, [`to ${p}`])));
+    assert.deepEqual(landed.map(([m]) => m.partition), [0, 1, 2, 3]);
+    await producer.stop();
+    await ask('up 1', /^broker 1 up · /);
+    child.stdin.write('down 7\nsideways\n');
+    await waitFor('both refusals', () => /broker_id must be between 1 and 3, got 7/.test(stderr) && /unknown command "sideways"/.test(stderr));
+  } finally {
+    child.kill('SIGTERM');
+  }
+  assert.deepEqual(await exited, { code: 0, signal: null });
+});
+
 for (const [args, message] of [
   [['mock-cluster', '--brokers', '0'], /--brokers must be a positive integer/],
   [['mock-cluster', '--topic', 'game'], /--topic "game" is not NAME:PARTITIONS/],

@@ -16,8 +16,11 @@ export declare class MockCluster {
   /** `host:port,...` for the `broker` option. */
   get bootstrapServers(): string
   createTopic(topic: string, partitions: number, replicationFactor?: number | undefined | null): void
+  /** The partitions the broker led move to another replica that is up. */
   brokerDown(brokerId: number): void
   brokerUp(brokerId: number): void
+  /** The broker leading a partition of a topic made with `create_topic`, or null. */
+  partitionLeader(topic: string, partition: number): number | null
   /** Adds `rtt_ms` of round-trip delay to a broker's responses. */
   setBrokerRtt(brokerId: number, rttMs: number): void
 }

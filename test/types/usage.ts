@@ -4,6 +4,7 @@ import { Producer, Consumer, Admin, MockCluster, ReceivedBatch, RebalanceChange,
 
 const cluster = new MockCluster(1);
 cluster.createTopic('typed', 4, 1);
+const leader: number | null = cluster.partitionLeader('typed', 0);
 const producer = new Producer({ broker: cluster.bootstrapServers, driver_options: { 'linger.ms': 5 } });
 const result: { enqueued: number; send_queue_length: number } = producer.send('typed', 0, ['a', Buffer.from('b')]);
 producer.send('typed', 1, [{ payload: 'v', key: 'k', headers: { trace: Buffer.from('t') } }, { key: 'gone', payload: null }]);

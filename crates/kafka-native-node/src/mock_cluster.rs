@@ -41,6 +41,7 @@ impl MockCluster {
             .map_err(js_error)
     }
 
+    /// The partitions the broker led move to another replica that is up.
     #[napi]
     pub fn broker_down(&self, broker_id: i32) -> Result<()> {
         self.inner.broker_down(broker_id).map_err(js_error)
@@ -49,6 +50,12 @@ impl MockCluster {
     #[napi]
     pub fn broker_up(&self, broker_id: i32) -> Result<()> {
         self.inner.broker_up(broker_id).map_err(js_error)
+    }
+
+    /// The broker leading a partition of a topic made with `create_topic`, or null.
+    #[napi]
+    pub fn partition_leader(&self, topic: String, partition: i32) -> Option<i32> {
+        self.inner.partition_leader(&topic, partition)
     }
 
     /// Adds `rtt_ms` of round-trip delay to a broker's responses.

@@ -1,5 +1,9 @@
 //! [`MockCluster`]: librdkafka's embedded Kafka-protocol broker, for tests, examples and development.
 
+use std::collections::BTreeSet;
+
+use parking_lot::Mutex;
+
 use crate::error::{ErrorCode, KafkaError};
 use crate::native::NativeMockCluster;
 
@@ -34,9 +38,40 @@ pub const MAX_PARTITIONS: i32 = 10_000;
 /// cluster.create_topic("events", 8, 1).unwrap();
 /// assert!(cluster.bootstrap_servers().starts_with("127.0.0.1:"));
 /// ```
+///
+/// Replication holds as in Kafka for the topics made with [`MockCluster::create_topic`]: when
+/// [`MockCluster::broker_down`] takes down a partition's leader, another of its replicas that is
+/// up leads it (librdkafka's mock alone would leave it on the dead broker), so a topic of
+/// replication factor 2 stays available while one broker is down.
 pub struct MockCluster {
     native: NativeMockCluster,
     brokers: i32,
+    /// The replicas and leader of every partition of the topics we created, and which brokers
+    /// are down: what [`MockCluster::broker_down`] needs to move leadership.
+    placement: Mutex<Placement>,
+}
+
+#[derive(Default)]
+struct Placement {
+    partitions: Vec<PartitionPlacement>,
+    down: BTreeSet<i32>,
+}
+
+struct PartitionPlacement {
+    topic: String,
+    partition: i32,
+    replicas: Vec<i32>,
+    leader: i32,
+}
+
+/// The brokers holding `partition`, as librdkafka's mock assigns them
+/// (`rd_kafka_mock_partition_assign_replicas`): `replication_factor` consecutive broker ids,
+/// wrapping around, from `(partition × replication_factor) mod brokers`.
+fn mock_replicas(partition: i32, replication_factor: i32, brokers: i32) -> Vec<i32> {
+    let first = (partition * replication_factor) % brokers;
+    (0..replication_factor.min(brokers))
+        .map(|i| (first + i) % brokers + 1)
+        .collect()
 }
 
 impl MockCluster {
@@ -51,6 +86,7 @@ impl MockCluster {
         Ok(MockCluster {
             native: NativeMockCluster::new(brokers)?,
             brokers,
+            placement: Mutex::new(Placement::default()),
         })
     }
 
@@ -87,18 +123,72 @@ impl MockCluster {
             ));
         }
         self.native
-            .topic_create(topic, partitions, replication_factor)
+            .topic_create(topic, partitions, replication_factor)?;
+        // The mock picks each leader at random among the replicas; we pick the first replica
+        // that is up, so we know the leaders broker_down has to move.
+        let mut placement = self.placement.lock();
+        for partition in 0..partitions {
+            let replicas = mock_replicas(partition, replication_factor, self.brokers);
+            let leader = replicas
+                .iter()
+                .copied()
+                .find(|b| !placement.down.contains(b))
+                .unwrap_or(replicas[0]);
+            self.native.partition_set_leader(topic, partition, leader)?;
+            placement.partitions.push(PartitionPlacement {
+                topic: topic.to_string(),
+                partition,
+                replicas,
+                leader,
+            });
+        }
+        Ok(())
     }
 
-    /// Takes a broker down: it refuses connections until [`MockCluster::broker_up`].
+    /// Takes a broker down: it refuses connections until [`MockCluster::broker_up`]. The
+    /// partitions it led (of topics made with [`MockCluster::create_topic`]) move to another
+    /// replica that is up; a partition with none stays offline until one comes back.
     pub fn broker_down(&self, broker_id: i32) -> Result<(), KafkaError> {
         self.check_broker(broker_id)?;
-        self.native.broker_set_down(broker_id)
+        let mut placement = self.placement.lock();
+        self.native.broker_set_down(broker_id)?;
+        let Placement { partitions, down } = &mut *placement;
+        down.insert(broker_id);
+        for p in partitions.iter_mut().filter(|p| p.leader == broker_id) {
+            if let Some(next) = p.replicas.iter().copied().find(|b| !down.contains(b)) {
+                self.native
+                    .partition_set_leader(&p.topic, p.partition, next)?;
+                p.leader = next;
+            }
+        }
+        Ok(())
     }
 
+    /// Brings a broker back. It leads again the partitions that were offline without it.
     pub fn broker_up(&self, broker_id: i32) -> Result<(), KafkaError> {
         self.check_broker(broker_id)?;
-        self.native.broker_set_up(broker_id)
+        let mut placement = self.placement.lock();
+        self.native.broker_set_up(broker_id)?;
+        let Placement { partitions, down } = &mut *placement;
+        down.remove(&broker_id);
+        for p in partitions.iter_mut() {
+            if down.contains(&p.leader) && p.replicas.contains(&broker_id) {
+                self.native
+                    .partition_set_leader(&p.topic, p.partition, broker_id)?;
+                p.leader = broker_id;
+            }
+        }
+        Ok(())
+    }
+
+    /// The broker leading `partition` of a topic made with [`MockCluster::create_topic`].
+    pub fn partition_leader(&self, topic: &str, partition: i32) -> Option<i32> {
+        self.placement
+            .lock()
+            .partitions
+            .iter()
+            .find(|p| p.topic == topic && p.partition == partition)
+            .map(|p| p.leader)
     }
 
     /// Adds `rtt_ms` of round-trip delay to a broker's responses.
@@ -120,8 +210,17 @@ impl MockCluster {
         broker_id: i32,
     ) -> Result<(), KafkaError> {
         self.check_broker(broker_id)?;
+        let mut placement = self.placement.lock();
         self.native
-            .partition_set_leader(topic, partition, broker_id)
+            .partition_set_leader(topic, partition, broker_id)?;
+        if let Some(p) = placement
+            .partitions
+            .iter_mut()
+            .find(|p| p.topic == topic && p.partition == partition)
+        {
+            p.leader = broker_id;
+        }
+        Ok(())
     }
 
     /// The next requests with `api_key` (see [`api_key`]) fail with these errors, one each, in order.

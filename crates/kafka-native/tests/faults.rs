@@ -180,3 +180,43 @@ fn injected_request_errors_lose_and_duplicate_nothing() {
         }
     });
 }
+
+#[test]
+fn a_leader_down_hands_its_partitions_to_a_replica_so_nothing_waits_for_it() {
+    let cluster = cluster();
+    // Replicas as the mock places them: p0 [1, 2], p1 [3, 1], p2 [2, 3], p3 [1, 2]; each led by
+    // its first replica.
+    let leaders = |c: &MockCluster| -> Vec<Option<i32>> {
+        (0..PARTITIONS)
+            .map(|p| c.partition_leader("faults", p))
+            .collect()
+    };
+    assert_eq!(leaders(&cluster), [Some(1), Some(3), Some(2), Some(1)]);
+    cluster.broker_down(1).unwrap();
+    assert_eq!(leaders(&cluster), [Some(2), Some(3), Some(2), Some(2)]);
+
+    // Broker 1 stays down: every partition still takes and serves messages.
+    let (producer, totals) = producer(&cluster);
+    let payloads: Vec<String> = (0..100).map(|i| format!("m{i}")).collect();
+    for p in 0..PARTITIONS {
+        assert_eq!(producer.send("faults", p, &payloads).unwrap().enqueued, 100);
+    }
+    producer.stop(Duration::from_secs(30)).unwrap();
+    assert_eq!(totals.lock().delivered, 400);
+    for p in 0..PARTITIONS {
+        let read = kafka_native::testing::read_partition(
+            &cluster.bootstrap_servers(),
+            "faults",
+            p,
+            100,
+            Duration::from_secs(30),
+        )
+        .unwrap();
+        assert_eq!(read.len(), 100, "partition {p}");
+    }
+
+    // Both replicas of p0 down: it is offline until one comes back, which then leads it.
+    cluster.broker_down(2).unwrap();
+    cluster.broker_up(1).unwrap();
+    assert_eq!(leaders(&cluster), [Some(1), Some(3), Some(3), Some(1)]);
+}
