@@ -229,8 +229,14 @@ class KafkaRelay {
         this.options.logger.warn(`${WHAT}: skipped ${m.topic}/${m.partition} at ${m.offset}: not a socket.io cluster message (${err.message})`);
         continue;
       }
-      if (to) adapter.onResponse(message);
-      else adapter.onMessage(message, `${m.partition}:${m.offset}`);
+      // A handler that throws (an io.on() listener of serverSideEmit, say) is logged; the rest
+      // of the batch is still delivered.
+      try {
+        if (to) adapter.onResponse(message);
+        else adapter.onMessage(message, `${m.partition}:${m.offset}`);
+      } catch (err) {
+        this.options.logger.error(`${WHAT}: namespace ${adapter.nsp.name} threw on ${m.topic}/${m.partition} at ${m.offset}: ${err.stack || err.message}`);
+      }
     }
     return SETTLED;
   }

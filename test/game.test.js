@@ -76,18 +76,18 @@ test('two players on two game servers see each other move, through a broker goin
   assert.match(await alice.locator('#status').textContent(), /You are alice · 2 players · server east/);
   assert.match(await bob.locator('#status').textContent(), /You are bob · 2 players · server west/);
 
-  // Moves `name` one step on its own page (away from the board's edge) and waits until `watcher`
-  // shows it there.
+  // Waits until `page` shows player `name` at `at`.
+  const shows = (page, name, at) => page.waitForFunction(([n, x, y]) => {
+    const el = document.querySelector(`.player[data-name="${n}"]`);
+    return el && Number(el.dataset.x) === x && Number(el.dataset.y) === y;
+  }, [name, at.x, at.y], { timeout: WIDE });
+  // Moves `name` one step on its own page (away from the board's edge) and waits until both
+  // pages show it there (its own through its server, the other's through Kafka).
   const move = async (page, name, watcher) => {
     const from = await position(page, name);
     const [key, to] = from.x < 8 ? ['ArrowRight', { x: from.x + 1, y: from.y }] : ['ArrowLeft', { x: from.x - 1, y: from.y }];
     await page.keyboard.press(key);
-    await watcher.waitForFunction(([n, x, y]) => {
-      const el = document.querySelector(`.player[data-name="${n}"]`);
-      return el && Number(el.dataset.x) === x && Number(el.dataset.y) === y;
-    }, [name, to.x, to.y], { timeout: WIDE });
-    assert.deepEqual(await position(page, name), to, `${name}'s own page shows the move`);
-    return to;
+    await Promise.all([shows(page, name, to), shows(watcher, name, to)]);
   };
   await move(alice, 'alice', bob);
   await move(bob, 'bob', alice);

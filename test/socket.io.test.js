@@ -5,7 +5,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { once } = require('node:events');
-const { decode } = require('@msgpack/msgpack');
+const { encode, decode } = require('@msgpack/msgpack');
 const { kafka, testCluster, waitFor, quietLogger } = require('./helpers');
 const { startServer, startClient, stopEverything } = require('./socket.io/harness');
 
@@ -208,6 +208,21 @@ test('connection state recovery replays what a client missed, from Kafka, on any
 
   for (const s of [watcher, k2, stranger]) s.disconnect();
   assert.deepEqual(await Promise.all([r1.stop(), r2.stop()]), [0, 0]);
+});
+
+test('a listener that throws is logged, and the rest of its batch still arrives', async () => {
+  const topic = newTopic('sio-throw');
+  const [server] = await startCluster(['T'], { TOPIC: topic });
+  // Two cluster messages in one send(), so one batch: a serverSideEmit whose listener throws,
+  // then one that must still be heard. 'emitter' is socket.io's uid for a sender that is not a
+  // server (it is not counted as one).
+  const message = (packet) => ({ key: '/', headers: { uid: 'emitter' }, payload: Buffer.from(encode({ uid: 'emitter', nsp: '/', type: 9, data: { packet } })) });
+  const producer = new kafka.Producer({ broker, queue_buffering_max_ms: 0, logger: quietLogger() });
+  await producer.deliver(topic, -1, [message(['boom']), message(['hello', 'after the throw'])]);
+  await producer.stop();
+  await waitUntil('T to hear the second message', async () => (await server.call('heard')).some((h) => h[0] === 'after the throw'));
+  assert.equal(await server.call('serverCount'), 1, 'the server is alive and counts itself');
+  assert.equal(await server.stop(), 0);
 });
 
 test('socket.io-kafka\'s call shape creates its topic and works', async () => {

@@ -27,6 +27,7 @@ io.on('connection', (socket) => {
     ack();
   });
 });
+io.on('boom', () => { throw new Error('a listener that throws'); });
 io.on('hello', (...args) => {
   const ack = typeof args[args.length - 1] === 'function' ? args.pop() : null;
   heard.push(args);
