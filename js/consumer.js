@@ -41,6 +41,18 @@ function headersObject(names, values) {
 // Strings slice without copying (V8 keeps a reference to the chunk); Buffers are views.
 const slice = (chunk, start, end) => (typeof chunk === 'string' ? chunk.slice(start, end) : chunk.subarray(start, end));
 
+// receive_callback's Promise rejected with notProcessed(reason): the batch was not processed.
+// Its offsets are not recorded (nor committed, in a group) and the consumer fetches no more; a
+// restart, or the group's next owner of the partition, reads it again. Any other rejection
+// keeps kafka-native's rule: logged, and the offsets recorded.
+const NOT_PROCESSED = Symbol('kafka-native not processed');
+
+function notProcessed(reason) {
+  const err = new Error(`kafka-native: batch not processed: ${reason}`);
+  err[NOT_PROCESSED] = true;
+  return err;
+}
+
 class Consumer {
   constructor(options) {
     const opts = consumerOptions(options);
@@ -70,6 +82,10 @@ class Consumer {
         return;
       }
       result.then(settle, (err) => {
+        if (err && err[NOT_PROCESSED]) {
+          setImmediate(() => this._native.settle(false));
+          return;
+        }
         logger.error(`kafka-native: receive_callback rejected; offsets are recorded anyway: ${err && err.stack ? err.stack : err}`);
         settle();
       });
@@ -118,4 +134,4 @@ class Consumer {
   }
 }
 
-module.exports = { Consumer };
+module.exports = { Consumer, notProcessed };

@@ -158,6 +158,13 @@ export interface ConsumerStats {
   rdkafka_stats: Record<string, any>;
 }
 
+/**
+ * For receive_callback's Promise to reject with: the batch was not processed. Its offsets are
+ * not recorded (nor committed), the consumer fetches no more, and the next start (or the
+ * group's next owner) reads it again.
+ */
+export declare function notProcessed(reason: string): Error;
+
 export declare class Consumer {
   constructor(options: ConsumerOptions);
   /** This worker's partitions; in a group, [{topic, partition}] once the group assigned them. */

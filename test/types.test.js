@@ -34,7 +34,7 @@ test('the generated addon types declare the classes the JS layer uses', () => {
     'assignment(): Array<TopicPartitionInfo>',
     'export declare class NativeAdmin',
     'groupOffsets(groupId: string): Promise<GroupOffsetInfo[]>',
-    'settle(): void',
+    'settle(processed?: boolean | undefined | null): void',
     'export declare function librdkafkaVersion(): string',
   ]) {
     assert.ok(dts.includes(declaration), `missing: ${declaration}`);

@@ -48,8 +48,11 @@ export declare class NativeConsumer {
    * Promise settles, and only then is the next batch handed over.
    */
   constructor(options: ConsumerOptions, onBatch: (arg: ReceivedColumns) => void, onStats?: ((arg: ConsumerStatsInfo) => void) | undefined | null, onLog?: ((arg: LogEntry) => void) | undefined | null, onRebalance?: ((arg: RebalanceInfo) => void) | undefined | null)
-  /** The batch handed to `on_batch` has settled. */
-  settle(): void
+  /**
+   * The batch handed to `on_batch` has settled. `processed: false` leaves its offsets
+   * unrecorded and stops fetching (the JS side's `notProcessed()`).
+   */
+  settle(processed?: boolean | undefined | null): void
   /** Resolves with the partitions read (a group's first assignment, possibly empty). */
   start(): Promise<TopicPartitionInfo[]>
   /** The partitions read now. */

@@ -276,7 +276,8 @@ fn batch_to_js(batch: &kafka_native::ReceivedBatch, as_buffer: bool) -> Received
 /// stops the consumer) never waits for JS that can no longer run.
 #[napi]
 pub struct NativeConsumer {
-    settled: Sender<()>,
+    /// `true`: processed, record its offsets; `false`: not processed (see `settle`).
+    settled: Sender<bool>,
     inner: Arc<kafka_native::Consumer>,
 }
 
@@ -360,7 +361,7 @@ impl NativeConsumer {
             .callee_handled::<false>()
             .weak::<true>()
             .build_callback(move |ctx| Ok(batch_to_js(&ctx.value, as_buffer)))?;
-        let (settled, settled_rx): (Sender<()>, Receiver<()>) = crossbeam_channel::bounded(1);
+        let (settled, settled_rx): (Sender<bool>, Receiver<bool>) = crossbeam_channel::bounded(1);
         // A batch JS never got, or can no longer settle, was not processed.
         let handler = move |batch: kafka_native::ReceivedBatch| {
             let status = deliver.call(batch, NonBlocking);
@@ -369,9 +370,15 @@ impl NativeConsumer {
                     "receive_callback could not be called: {status}"
                 )));
             }
-            settled_rx.recv().map_err(|_| {
-                kafka_native::BatchError::NotProcessed("the JS consumer is gone".to_string())
-            })
+            match settled_rx.recv() {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(kafka_native::BatchError::NotProcessed(
+                    "receive_callback rejected with notProcessed()".to_string(),
+                )),
+                Err(_) => Err(kafka_native::BatchError::NotProcessed(
+                    "the JS consumer is gone".to_string(),
+                )),
+            }
         };
         let inner = kafka_native::Consumer::new(config, handler).map_err(js_error)?;
         Ok(NativeConsumer {
@@ -380,10 +387,11 @@ impl NativeConsumer {
         })
     }
 
-    /// The batch handed to `on_batch` has settled.
+    /// The batch handed to `on_batch` has settled. `processed: false` leaves its offsets
+    /// unrecorded and stops fetching (the JS side's `notProcessed()`).
     #[napi]
-    pub fn settle(&self) {
-        let _ = self.settled.try_send(());
+    pub fn settle(&self, processed: Option<bool>) {
+        let _ = self.settled.try_send(processed.unwrap_or(true));
     }
 
     /// Resolves with the partitions read (a group's first assignment, possibly empty).
