@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 'use strict';
-// kafka-native's command line. One command for now:
+// kafka-native's command line:
 //   kafka-native mock-cluster [--brokers N] [--topic NAME:PARTITIONS[:REPLICATION]]... [--port-file F]
 // starts librdkafka's mock cluster in this process, prints its bootstrap servers and serves until
 // Ctrl-C (or SIGTERM). It replaces docker-compose for development and tests. Lines on its stdin
 // take brokers down and up (`down 2`, `up 2`) and show who leads what (`leaders`).
+//   kafka-native ws-proxy --port N --broker HOST:PORT [--auth SECRET] [--partition N] [--idle-timeout MS]
+// serves kafka-native/ws-proxy (Kafka over WebSockets, kafka-proxy's successor) until Ctrl-C.
 const fs = require('node:fs');
 const { MockCluster } = require('../js/index.js');
 
-const USAGE = `usage: kafka-native mock-cluster [--brokers N] [--topic NAME:PARTITIONS[:REPLICATION]]... [--port-file FILE]
+const MOCK_USAGE = `usage: kafka-native mock-cluster [--brokers N] [--topic NAME:PARTITIONS[:REPLICATION]]... [--port-file FILE]
 
   --brokers N      number of brokers (default 1)
   --topic SPEC     create a topic, e.g. game:4:2 (4 partitions, replication factor 2); repeatable.
@@ -27,9 +29,67 @@ queue_buffering_max_ms: 0. It has no CreateTopics: create topics with --topic (a
 createTopics() is refused at once). Consumer groups work; with the classic protocol a change of
 members takes the session timeout less a second here (group_protocol: 'consumer' does not).`;
 
-function usage(problem) {
-  process.stderr.write(`kafka-native: ${problem}\n${USAGE}\n`);
+const PROXY_USAGE = `usage: kafka-native ws-proxy --port N --broker HOST:PORT[,HOST:PORT...] [--auth SECRET] [--partition N] [--idle-timeout MS]
+
+  --port N          the WebSocket port (0: any free one; the port is printed)
+  --broker LIST     the Kafka brokers
+  --auth SECRET     refuse upgrades without 'authorization: basic SECRET' (or standard Basic of it)
+  --partition N     the partition a client reads when its URL names none (default 0)
+  --idle-timeout MS how long a fetch that finds nothing waits at the broker (default 100)
+
+Clients connect to ws://host:N/?topic=T[&consumerGroup=G][&offset=O][&partition=P] and get
+batches as JSON text frames; they send with {"produce": [{"topic", "message"}], "id"}.`;
+
+const USAGE = `${MOCK_USAGE}\n\n${PROXY_USAGE}`;
+
+function usage(problem, text = USAGE) {
+  process.stderr.write(`kafka-native: ${problem}\n${text}\n`);
   process.exit(2);
+}
+
+// --name value pairs into an object of strings; `known` lists the names.
+function flags(args, known, text) {
+  const values = {};
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '-h' || args[i] === '--help') {
+      process.stdout.write(`${text}\n`);
+      process.exit(0);
+    }
+    const name = args[i].replace(/^--/, '');
+    if (!args[i].startsWith('--') || !known.includes(name)) usage(`unknown option ${JSON.stringify(args[i])}`, text);
+    if (i + 1 >= args.length) usage(`${args[i]} needs a value`, text);
+    values[name] = args[++i];
+  }
+  return values;
+}
+
+async function wsProxy(args) {
+  const values = flags(args, ['port', 'broker', 'auth', 'partition', 'idle-timeout'], PROXY_USAGE);
+  const integer = (name) => {
+    if (values[name] === undefined) return undefined;
+    const n = Number(values[name]);
+    if (!/^\d+$/.test(values[name]) || !Number.isSafeInteger(n)) usage(`--${name} must be an integer >= 0, got ${JSON.stringify(values[name])}`, PROXY_USAGE);
+    return n;
+  };
+  if (values.port === undefined) usage('--port is required', PROXY_USAGE);
+  if (values.broker === undefined) usage('--broker is required', PROXY_USAGE);
+  const { KafkaProxy } = require('../js/ws-proxy.js');
+  const proxy = new KafkaProxy({
+    wsPort: integer('port'),
+    kafka: values.broker,
+    auth: values.auth,
+    partition: integer('partition'),
+    idleTimeout: integer('idle-timeout'),
+  });
+  const { port } = await proxy.listen();
+  process.stdout.write(`ws-proxy listening on port ${port}, Kafka at ${values.broker}\n`);
+  const shutdown = async (signal) => {
+    process.stderr.write(`ws-proxy closing (${signal})\n`);
+    await proxy.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
 }
 
 function parseTopic(spec) {
@@ -54,8 +114,8 @@ function parseArgs(args) {
       }
       case '--topic': options.topics.push(parseTopic(value())); break;
       case '--port-file': options.portFile = value(); break;
-      case '-h': case '--help': process.stdout.write(`${USAGE}\n`); process.exit(0); break;
-      default: usage(`unknown option ${JSON.stringify(args[i])}`);
+      case '-h': case '--help': process.stdout.write(`${MOCK_USAGE}\n`); process.exit(0); break;
+      default: usage(`unknown option ${JSON.stringify(args[i])}`, MOCK_USAGE);
     }
   }
   for (const t of options.topics) {
@@ -131,5 +191,10 @@ function readCommands(cluster, topics, tty) {
 
 const [command, ...rest] = process.argv.slice(2);
 if (command === 'mock-cluster') mockCluster(rest);
-else if (command === '-h' || command === '--help') process.stdout.write(`${USAGE}\n`);
+else if (command === 'ws-proxy') {
+  wsProxy(rest).catch((err) => {
+    process.stderr.write(`kafka-native ws-proxy: ${err.message}\n`);
+    process.exit(1);
+  });
+} else if (command === '-h' || command === '--help') process.stdout.write(`${USAGE}\n`);
 else usage(command ? `unknown command ${JSON.stringify(command)}` : 'missing command');

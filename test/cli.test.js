@@ -80,3 +80,45 @@ for (const [args, message] of [
     assert.match(r.stderr, /usage: kafka-native mock-cluster/);
   });
 }
+
+test('ws-proxy serves Kafka over WebSockets from the command line, with auth, and stops on Ctrl-C', async () => {
+  const WebSocket = require('ws');
+  const { once } = require('node:events');
+  const cluster = new kafka.MockCluster(1);
+  cluster.createTopic('cli-wsp', 1);
+  const broker = cluster.bootstrapServers;
+  const child = spawn(process.execPath, [cli, 'ws-proxy', '--port', '0', '--broker', broker, '--auth', 's3cret', '--idle-timeout', '10'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.on('data', (d) => { stdout += d; });
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  try {
+    await waitFor('the port', () => /listening on port \d+/.test(stdout));
+    const port = /listening on port (\d+)/.exec(stdout)[1];
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/?topic=cli-wsp&offset=0`, { headers: { authorization: 'basic s3cret' } });
+    const frames = [];
+    ws.on('message', (d) => frames.push(JSON.parse(d.toString())));
+    await once(ws, 'open');
+    ws.send(JSON.stringify({ produce: [{ topic: 'cli-wsp', message: 'via the proxy' }], id: 1 }));
+    await waitFor('the ack and the message back', () => frames.length >= 2, 30000);
+    assert.deepEqual(frames.find((f) => !Array.isArray(f)), { produced: 1, id: 1 });
+    assert.deepEqual(frames.find(Array.isArray), [{ message: 'via the proxy', offset: 0, partition: 0, key: null }]);
+    ws.close();
+  } finally {
+    child.kill('SIGINT');
+  }
+  assert.deepEqual(await exited, { code: 0, signal: null });
+});
+
+test('ws-proxy refuses bad arguments, naming them', () => {
+  for (const [args, problem] of [
+    [['--broker', 'b:9092'], /--port is required/],
+    [['--port', '1'], /--broker is required/],
+    [['--port', 'x', '--broker', 'b'], /--port must be an integer >= 0, got "x"/],
+    [['--port', '1', '--broker', 'b', '--bogus', '1'], /unknown option "--bogus"/],
+  ]) {
+    const r = spawnSync(process.execPath, [cli, 'ws-proxy', ...args], { encoding: 'utf8' });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, problem);
+    assert.match(r.stderr, /usage: kafka-native ws-proxy/);
+  }
+});

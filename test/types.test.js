@@ -20,6 +20,8 @@ test('js/index.d.ts type-checks test/types/usage.ts', () => typeCheck('usage.ts'
 
 test('js/socket.io.d.ts type-checks test/types/socket.io-usage.ts', () => typeCheck('socket.io-usage.ts'));
 
+test('js/ws-proxy.d.ts type-checks test/types/ws-proxy-usage.ts', () => typeCheck('ws-proxy-usage.ts'));
+
 test('the generated addon types declare the classes the JS layer uses', () => {
   const dts = fs.readFileSync(path.join(root, 'js/native/index.d.ts'), 'utf8');
   for (const declaration of [

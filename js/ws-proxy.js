@@ -1,0 +1,438 @@
+'use strict';
+// kafka-native/ws-proxy: Kafka over WebSockets, the successor of kafka-proxy.
+//
+// A client connects to ws://host:port/?topic=T[&consumerGroup=G][&offset=N][&partition=P] and
+// receives batches as JSON text frames, kafka-proxy's format with partition and key added:
+// [{"message": "...", "offset": 225107, "partition": 0, "key": null}, ...]. It sends with a text
+// frame {"produce": [{topic, message, key?, partition?}], "id"?} and is answered
+// {"produced": n, "id"} once Kafka has every message, or {"error": "...", "id"}.
+//
+// Who reads what:
+// - consumerGroup: a member of that Kafka consumer group (its own Consumer). A batch is committed
+//   once it was written to the socket; a client that goes away before that leaves it uncommitted,
+//   so the group's next member reads it again. kafka-proxy's unit, the (topic, consumerGroup,
+//   partition) combination, holds: a new connection for one replaces the old one.
+// - no group, an offset: its own Consumer of that partition from that offset.
+// - no group, no offset: from 'latest', sharing one Consumer per (topic, partition) with every
+//   other such client; the batches fan out in JS.
+// Backpressure: a batch is done only when the socket has taken it and its bufferedAmount is
+// below maxBufferedBytes again, and the next batch waits for that; so a client that stops
+// reading pauses its consumer instead of filling the proxy's memory. A shared consumer goes at
+// the pace of its slowest client; one that takes longer than slowClientTimeout to drain is
+// disconnected (close code 4008), so the others go on.
+const crypto = require('node:crypto');
+const http = require('node:http');
+const { EventEmitter, once } = require('node:events');
+const { requirePeer, checkOptions } = require('./integration-options');
+
+const WHAT = 'kafka-native/ws-proxy';
+const { WebSocketServer, WebSocket } = requirePeer('ws', WHAT);
+const { Producer, Consumer, notProcessed } = require('./index.js');
+
+const OPTIONS = ['wsPort', 'host', 'server', 'kafka', 'idleTimeout', 'maxBytes', 'partition', 'auth', 'verifyClient',
+  'maxBufferedBytes', 'slowClientTimeout', 'producer', 'consumer', 'logger'];
+const TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
+const CLOSE_REPLACED = 4000;
+const CLOSE_TOO_SLOW = 4008;
+const CLOSE_KAFKA = 4011;
+
+function proxyOptions(options) {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`${WHAT}: new KafkaProxy() takes {wsPort, kafka, ...}, got ${options === null ? 'null' : typeof options}`);
+  }
+  checkOptions(WHAT, 'KafkaProxy', options, OPTIONS);
+  const o = { ...options };
+  if (typeof o.kafka !== 'string' || o.kafka.replace(/\/+$/, '') === '') {
+    throw new TypeError(`${WHAT}: option kafka must be a broker list like 'localhost:9092', got ${JSON.stringify(o.kafka)}`);
+  }
+  if (o.server === undefined && !(Number.isInteger(o.wsPort) && o.wsPort >= 0 && o.wsPort <= 65535)) {
+    throw new TypeError(`${WHAT}: option wsPort must be a port number (0: any free port), got ${JSON.stringify(o.wsPort)}`);
+  }
+  if (o.server !== undefined && !(o.server instanceof http.Server)) throw new TypeError(`${WHAT}: option server must be an http.Server (or https.Server)`);
+  for (const [name, min] of [['idleTimeout', 0], ['maxBytes', 1], ['partition', 0], ['maxBufferedBytes', 1], ['slowClientTimeout', 1]]) {
+    if (o[name] !== undefined && !(Number.isInteger(o[name]) && o[name] >= min)) {
+      throw new TypeError(`${WHAT}: option ${name} must be an integer >= ${min}, got ${JSON.stringify(o[name])}`);
+    }
+  }
+  if (o.auth !== undefined && (typeof o.auth !== 'string' || o.auth === '')) throw new TypeError(`${WHAT}: option auth must be a non-empty string`);
+  if (o.verifyClient !== undefined && typeof o.verifyClient !== 'function') throw new TypeError(`${WHAT}: option verifyClient must be a function (req) => boolean | Promise<boolean>`);
+  for (const name of ['producer', 'consumer']) {
+    if (o[name] !== undefined && (o[name] === null || typeof o[name] !== 'object' || Array.isArray(o[name]))) {
+      throw new TypeError(`${WHAT}: option ${name} must be an object of kafka-native options`);
+    }
+  }
+  const logger = o.logger ?? console;
+  if (logger === null || typeof logger !== 'object' || ['error', 'warn', 'info'].some((l) => typeof logger[l] !== 'function')) {
+    throw new TypeError(`${WHAT}: option logger must have error, warn and info methods`);
+  }
+  const broker = o.kafka.replace(/\/+$/, ''); // kafka-proxy's 'localhost:9092/'
+  return {
+    wsPort: o.wsPort,
+    host: o.host,
+    server: o.server,
+    auth: o.auth,
+    verifyClient: o.verifyClient,
+    partition: o.partition ?? 0,
+    maxBufferedBytes: o.maxBufferedBytes ?? 1024 * 1024,
+    slowClientTimeout: o.slowClientTimeout ?? 30000,
+    logger,
+    broker,
+    producer: { queue_buffering_max_ms: 0, statistics_interval_ms: 0, ...o.producer, broker, logger },
+    // idleTimeout: how long an idle fetch waits; maxBytes: how much one fetch brings per
+    // partition (librdkafka still fetches a larger message whole, which kafka-proxy could not).
+    consumer: {
+      fetch_wait_max_ms: o.idleTimeout ?? 100,
+      statistics_interval_ms: 0,
+      ...o.consumer,
+      broker,
+      logger,
+      offset_directory: null,
+      // A group member of a proxy that died holds its partitions for the session timeout:
+      // 10 s rather than librdkafka's 45 s, for real-time clients (KafkaJS: 30 s).
+      driver_options: {
+        'session.timeout.ms': 10000,
+        'heartbeat.interval.ms': 1000,
+        ...(o.maxBytes !== undefined ? { 'max.partition.fetch.bytes': o.maxBytes } : {}),
+        ...o.consumer?.driver_options,
+      },
+    },
+  };
+}
+
+// Whether `header` (an Authorization header) carries `secret`: kafka-proxy's `basic <secret>`, or
+// standard Basic with base64 `user:password` equal to it. Compared in constant time.
+function authorized(header, secret) {
+  const m = /^basic\s+(\S+)\s*$/i.exec(header ?? '');
+  if (!m) return false;
+  const digest = (s) => crypto.createHash('sha256').update(s).digest();
+  const expected = digest(secret);
+  const raw = crypto.timingSafeEqual(digest(m[1]), expected);
+  const decoded = crypto.timingSafeEqual(digest(Buffer.from(m[1], 'base64').toString('utf8')), expected);
+  return raw || decoded;
+}
+
+// The connection's query, checked: {topic, group, partition, offset}, or a reason to refuse it.
+function subscription(url, defaultPartition) {
+  const q = new URL(url, 'ws://proxy').searchParams;
+  const topic = q.get('topic');
+  if (!topic || !TOPIC.test(topic) || topic === '.' || topic === '..') return { error: `topic must be a Kafka topic name, got ${JSON.stringify(topic)}` };
+  const number = (name) => {
+    const v = q.get(name);
+    if (v === null || v === '') return { value: undefined };
+    return /^\d+$/.test(v) && Number.isSafeInteger(Number(v)) ? { value: Number(v) } : { error: `${name} must be an integer >= 0, got ${JSON.stringify(v)}` };
+  };
+  const partition = number('partition');
+  const offset = number('offset');
+  const problem = partition.error ?? offset.error;
+  if (problem) return { error: problem };
+  const group = q.get('consumerGroup') || undefined;
+  return { topic, group, partition: partition.value ?? defaultPartition, offset: offset.value };
+}
+
+// Writes one batch frame; resolves once the socket took it and has drained below `limit`,
+// rejects if the socket closes first.
+function sendBatch(ws, frame, limit) {
+  return new Promise((resolve, reject) => {
+    if (ws.readyState !== WebSocket.OPEN) {
+      reject(new Error('the client is gone'));
+      return;
+    }
+    let written = false;
+    const closed = () => { cleanup(); reject(new Error('the client went away before the batch was written')); };
+    const check = () => {
+      if (ws.readyState !== WebSocket.OPEN) {
+        closed(); // a socket torn down reports nothing buffered: that is not drained
+        return;
+      }
+      if (!written || ws.bufferedAmount > limit) return;
+      cleanup();
+      resolve();
+    };
+    const timer = setInterval(check, 5);
+    const cleanup = () => { clearInterval(timer); ws.off('close', closed); };
+    ws.once('close', closed);
+    ws.send(frame, (err) => {
+      if (err) {
+        cleanup();
+        reject(err);
+        return;
+      }
+      written = true;
+      check();
+    });
+  });
+}
+
+// [{partition, from, to}] of a batch's messages.
+function offsetRanges(messages) {
+  const ranges = new Map();
+  for (const { partition, offset } of messages) {
+    const r = ranges.get(partition);
+    if (r) r.to = offset;
+    else ranges.set(partition, { partition, from: offset, to: offset });
+  }
+  return [...ranges.values()];
+}
+
+const toEntry = (m) => ({ message: m.payload, offset: m.offset, partition: m.partition, key: m.key ?? null });
+
+class KafkaProxy extends EventEmitter {
+  constructor(options) {
+    super();
+    this.options = proxyOptions(options);
+    this.logger = this.options.logger;
+    this.members = new Map(); // "topic\0group\0partition" → connection (group mode)
+    this.leaving = new Map(); // "topic\0group\0partition" → its last member's stop(), until done
+    this.shared = new Map(); // "topic\0partition" → SharedStream
+    this.connections = new Set();
+    this.producer = null;
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
+    this.server = this.options.server ?? http.createServer((req, res) => res.writeHead(426, { 'content-type': 'text/plain' }).end('kafka-native ws-proxy: connect with a WebSocket\n'));
+    this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
+  }
+
+  // Starts listening on wsPort (unless given a server). Resolves with {port}.
+  async listen() {
+    this.producer ??= new Producer(this.options.producer);
+    if (!this.options.server) {
+      this.server.listen(this.options.wsPort, this.options.host);
+      await once(this.server, 'listening');
+    }
+    return { port: this.server.address().port };
+  }
+
+  get port() { return this.server.address()?.port; }
+
+  // What each connection reads, and how much waits in its socket (for monitoring and tests).
+  clients() {
+    return [...this.connections].map((c) => ({
+      topic: c.sub.topic,
+      partition: c.sub.partition,
+      consumerGroup: c.sub.group ?? null,
+      shared: Boolean(c.stream),
+      bufferedAmount: c.ws.bufferedAmount,
+      inFlight: c.inFlight, // [{partition, from, to}]: the batch being written, if any
+    }));
+  }
+
+  async upgrade(req, socket, head) {
+    const refuse = (status, reason) => {
+      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${WHAT}: ${reason}\n`);
+    };
+    try {
+      if (this.options.auth !== undefined && !authorized(req.headers.authorization, this.options.auth)) return refuse(401, 'unauthorized');
+      if (this.options.verifyClient && !(await this.options.verifyClient(req))) return refuse(401, 'refused by verifyClient');
+      const sub = subscription(req.url, this.options.partition);
+      if (sub.error) return refuse(400, sub.error);
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.connect(ws, sub));
+    } catch (err) {
+      this.logger.error(`${WHAT}: upgrade failed: ${err.stack || err.message}`);
+      refuse(500, 'internal error');
+    }
+  }
+
+  connect(ws, sub) {
+    const connection = { ws, sub, consumer: null, stream: null, inFlight: null };
+    this.connections.add(connection);
+    ws.on('message', (data, isBinary) => this.onFrame(connection, data, isBinary));
+    ws.on('error', (err) => this.logger.warn(`${WHAT}: client of ${sub.topic}: ${err.message}`));
+    ws.on('close', () => this.disconnect(connection));
+    if (sub.group !== undefined) {
+      const key = [sub.topic, sub.group, sub.partition].join('\0');
+      const previous = this.members.get(key);
+      if (previous) {
+        this.disconnect(previous); // its consumer leaves the group now, not after the close handshake
+        previous.ws.close(CLOSE_REPLACED, 'replaced by a new connection for the same topic, consumerGroup and partition');
+      }
+      this.members.set(key, connection);
+      connection.key = key;
+      // The new member joins once the old one has left and committed what it wrote: it goes on
+      // from there, and the group does not wait for a member that is going away.
+      const left = this.leaving.get(key);
+      this.own(connection, { group_id: sub.group, topic: sub.topic, start_offset: sub.offset ?? 'latest' }, left);
+    } else if (sub.offset !== undefined) {
+      this.own(connection, { topic: sub.topic, start_offset: sub.offset, partition: sub.partition });
+    } else {
+      const key = [sub.topic, sub.partition].join('\0');
+      let stream = this.shared.get(key);
+      if (!stream) {
+        stream = new SharedStream(this, sub.topic, sub.partition, () => this.shared.delete(key));
+        this.shared.set(key, stream);
+      }
+      connection.stream = stream;
+      stream.add(connection);
+    }
+  }
+
+  // A Consumer of the connection's own: a group member, or one partition from an offset.
+  async own(connection, { group_id, topic, start_offset, partition }, left) {
+    const { ws } = connection;
+    try {
+      await left;
+      const placement = group_id !== undefined ? { group_id } : await this.onePartition(topic, partition);
+      if (connection.gone || ws.readyState !== WebSocket.OPEN) return;
+      const consumer = new Consumer({
+        ...this.options.consumer,
+        ...placement,
+        topic,
+        start_offset,
+        receive_callback: async ({ messages }) => {
+          connection.inFlight = offsetRanges(messages);
+          try {
+            await sendBatch(ws, JSON.stringify(messages.map(toEntry)), this.options.maxBufferedBytes);
+          } catch (err) {
+            throw notProcessed(err.message); // not committed: the group reads it again
+          }
+          connection.inFlight = null;
+        },
+      });
+      connection.consumer = consumer;
+      await consumer.start();
+    } catch (err) {
+      this.logger.error(`${WHAT}: cannot read ${topic}: ${err.message}`);
+      if (ws.readyState === WebSocket.OPEN) ws.close(CLOSE_KAFKA, err.message.slice(0, 120));
+    }
+  }
+
+  // Consumer options that read exactly `partition` of `topic` (kafka-native's workers).
+  async onePartition(topic, partition) {
+    const partitions = await this.producer.partition_count(topic);
+    if (partition >= partitions) throw new Error(`${topic} has ${partitions} partitions, no partition ${partition}`);
+    return { num_workers: partitions, worker_slot: partition };
+  }
+
+  disconnect(connection) {
+    if (connection.gone) return;
+    connection.gone = true;
+    this.connections.delete(connection);
+    if (connection.stream) connection.stream.remove(connection);
+    const { key, consumer } = connection;
+    if (key && this.members.get(key) === connection) this.members.delete(key);
+    if (consumer) {
+      connection.consumer = null;
+      const stopped = consumer.stop().catch((err) => this.logger.warn(`${WHAT}: stopping a client's consumer: ${err.message}`));
+      if (key) {
+        this.leaving.set(key, stopped);
+        stopped.then(() => { if (this.leaving.get(key) === stopped) this.leaving.delete(key); });
+      }
+    }
+  }
+
+  async onFrame(connection, data, isBinary) {
+    const { ws } = connection;
+    let request;
+    try {
+      if (isBinary) throw new Error('send text frames of JSON');
+      request = JSON.parse(data.toString('utf8'));
+      if (request === null || typeof request !== 'object' || !Array.isArray(request.produce)) throw new Error('expected {"produce": [{"topic", "message", "key"?, "partition"?}], "id"?}');
+    } catch (err) {
+      ws.send(JSON.stringify({ error: `${WHAT}: ${err instanceof SyntaxError ? 'not JSON' : err.message}` }));
+      return;
+    }
+    const id = request.id;
+    try {
+      const groups = new Map(); // "topic\0partition" → records
+      request.produce.forEach((m, i) => {
+        if (m === null || typeof m !== 'object') throw new Error(`produce[${i}] must be an object`);
+        if (typeof m.topic !== 'string' || !TOPIC.test(m.topic)) throw new Error(`produce[${i}].topic must be a Kafka topic name`);
+        if (typeof m.message !== 'string') throw new Error(`produce[${i}].message must be a string`);
+        if (m.key !== undefined && m.key !== null && typeof m.key !== 'string') throw new Error(`produce[${i}].key must be a string`);
+        if (m.partition !== undefined && !(Number.isInteger(m.partition) && m.partition >= 0)) throw new Error(`produce[${i}].partition must be an integer >= 0`);
+        const at = [m.topic, m.partition ?? -1].join('\0');
+        if (!groups.has(at)) groups.set(at, { topic: m.topic, partition: m.partition ?? -1, records: [] });
+        groups.get(at).records.push({ payload: m.message, key: m.key ?? undefined });
+      });
+      const landed = await Promise.all([...groups.values()].map((g) => this.producer.deliver(g.topic, g.partition, g.records)));
+      reply(ws, { produced: landed.reduce((n, l) => n + l.length, 0), id });
+    } catch (err) {
+      reply(ws, { error: `${WHAT}: ${err.message}`, id });
+    }
+  }
+
+  // Closes every connection, stops every consumer and the producer (after what it holds is
+  // delivered), and the server if the proxy made it.
+  async close() {
+    for (const c of this.connections) c.ws.close(1001, 'the proxy is closing');
+    const consumers = [...this.connections].map((c) => c.consumer).filter(Boolean);
+    const streams = [...this.shared.values()];
+    for (const c of this.connections) this.disconnect(c);
+    await Promise.allSettled([...consumers.map((c) => c.stop()), ...streams.map((s) => s.stop())]);
+    this.wss.close();
+    if (this.producer) await this.producer.stop();
+    this.producer = null;
+    if (!this.options.server && this.server.listening) await new Promise((r) => this.server.close(r));
+  }
+}
+
+function reply(ws, message) {
+  if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
+}
+
+// One Consumer of one partition from 'latest', fanned out to every client without a group or
+// offset that reads it. It starts with its first client and stops with its last.
+class SharedStream {
+  constructor(proxy, topic, partition, onEmpty) {
+    this.proxy = proxy;
+    this.topic = topic;
+    this.partition = partition;
+    this.onEmpty = onEmpty;
+    this.clients = new Set();
+    this.consumer = null;
+    this.starting = null;
+  }
+
+  add(connection) {
+    this.clients.add(connection);
+    this.starting ??= this.start().catch((err) => {
+      this.proxy.logger.error(`${WHAT}: cannot read ${this.topic}/${this.partition}: ${err.message}`);
+      for (const c of this.clients) c.ws.close(CLOSE_KAFKA, err.message.slice(0, 120));
+    });
+  }
+
+  async start() {
+    const placement = await this.proxy.onePartition(this.topic, this.partition);
+    if (this.clients.size === 0) return;
+    this.consumer = new Consumer({
+      ...this.proxy.options.consumer,
+      ...placement,
+      topic: this.topic,
+      start_offset: 'latest',
+      receive_callback: ({ messages }) => this.fanOut(JSON.stringify(messages.map(toEntry))),
+    });
+    await this.consumer.start();
+  }
+
+  // Sends to every client; done when each has taken the batch and drained, or was dropped for
+  // taking longer than slowClientTimeout.
+  fanOut(frame) {
+    const { maxBufferedBytes, slowClientTimeout } = this.proxy.options;
+    return Promise.all([...this.clients].map((c) => {
+      let timer;
+      const tooSlow = new Promise((resolve) => {
+        timer = setTimeout(() => {
+          this.proxy.logger.warn(`${WHAT}: a client of ${this.topic}/${this.partition} did not drain within ${slowClientTimeout} ms; disconnecting it`);
+          c.ws.close(CLOSE_TOO_SLOW, 'too slow for the shared stream: reconnect with an offset');
+          resolve();
+        }, slowClientTimeout);
+      });
+      return Promise.race([sendBatch(c.ws, frame, maxBufferedBytes).catch(() => undefined), tooSlow]).finally(() => clearTimeout(timer));
+    }));
+  }
+
+  remove(connection) {
+    this.clients.delete(connection);
+    if (this.clients.size === 0) {
+      this.onEmpty();
+      this.stop().catch((err) => this.proxy.logger.warn(`${WHAT}: stopping ${this.topic}/${this.partition}: ${err.message}`));
+    }
+  }
+
+  async stop() {
+    await this.starting;
+    const { consumer } = this;
+    this.consumer = null;
+    if (consumer) await consumer.stop();
+  }
+}
+
+module.exports = { KafkaProxy };

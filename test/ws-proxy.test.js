@@ -1,0 +1,290 @@
+'use strict';
+// kafka-native/ws-proxy with the `ws` client, against the test broker (MockCluster or tansu):
+// reading from an offset, from latest and in a group; sending with acks; auth; a client that
+// stops reading; a group client that goes away mid-batch; the (topic, group, partition) rule.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { once } = require('node:events');
+const WebSocket = require('ws');
+const { KafkaProxy } = require('kafka-native/ws-proxy');
+const { kafka, testCluster, produce, waitFor, quietLogger } = require('./helpers');
+
+const cluster = testCluster();
+const broker = cluster.bootstrapServers;
+const WIDE = 30000;
+let topics = 0;
+
+function newTopic(partitions = 2) {
+  const topic = `wsp-${process.pid}-${++topics}`;
+  cluster.createTopic(topic, partitions);
+  return topic;
+}
+
+// Group members with a short session: a group whose last member left takes a new one only
+// after about the session timeout, on the MockCluster and on tansu.
+const GROUP_SESSION = { 'session.timeout.ms': 6000, 'heartbeat.interval.ms': 500 };
+
+async function startProxy(options = {}) {
+  const proxy = new KafkaProxy({
+    wsPort: 0,
+    kafka: `${broker}/`,
+    idleTimeout: 10,
+    logger: quietLogger(),
+    ...options,
+    consumer: { ...options.consumer, driver_options: GROUP_SESSION },
+  });
+  await proxy.listen();
+  return proxy;
+}
+
+// A ws client that keeps every entry of every batch it receives, and every other frame.
+async function connect(proxy, query, options = {}) {
+  const ws = new WebSocket(`ws://127.0.0.1:${proxy.port}/?${new URLSearchParams(query)}`, options);
+  ws.entries = [];
+  ws.replies = [];
+  ws.on('message', (data) => {
+    const frame = JSON.parse(data.toString());
+    if (Array.isArray(frame)) ws.entries.push(...frame);
+    else ws.replies.push(frame);
+  });
+  await once(ws, 'open');
+  return ws;
+}
+
+// The HTTP status an upgrade is refused with.
+async function refusal(proxy, query, headers = {}) {
+  const ws = new WebSocket(`ws://127.0.0.1:${proxy.port}/?${new URLSearchParams(query)}`, { headers });
+  ws.on('error', () => {}); // terminate() below, while still connecting
+  const [, res] = await once(ws, 'unexpected-response');
+  let body = '';
+  for await (const chunk of res) body += chunk;
+  ws.terminate();
+  return { status: res.statusCode, body };
+}
+
+const payloads = (entries) => entries.map((e) => e.message);
+
+test('a client reads its partition from an offset, in kafka-proxy\'s format with partition and key', async () => {
+  const topic = newTopic();
+  const producer = new kafka.Producer({ broker, logger: quietLogger() });
+  await producer.deliver(topic, 1, Array.from({ length: 6 }, (_, i) => ({ payload: `m${i}`, key: `k${i}` })));
+  await producer.stop();
+  const proxy = await startProxy();
+  const ws = await connect(proxy, { topic, partition: 1, offset: 2 });
+  await waitFor('m2..m5', () => ws.entries.length >= 4, WIDE);
+  assert.deepEqual(ws.entries, [2, 3, 4, 5].map((i) => ({ message: `m${i}`, offset: i, partition: 1, key: `k${i}` })));
+  ws.close();
+  await proxy.close();
+});
+
+test('clients without a group or offset read from latest, sharing one consumer per partition', async () => {
+  const topic = newTopic();
+  await produce(broker, topic, 0, ['old']);
+  const proxy = await startProxy();
+  const clients = await Promise.all([1, 2, 3].map(() => connect(proxy, { topic })));
+  const other = await connect(proxy, { topic, partition: 1 });
+  assert.equal(proxy.shared.size, 2, 'one shared consumer per (topic, partition)');
+  // 'latest' is resolved once the shared consumer started: produce until the first one arrives.
+  const producer = new kafka.Producer({ broker, queue_buffering_max_ms: 0, logger: quietLogger() });
+  await waitFor('the shared stream to read', () => {
+    producer.send(topic, 0, ['probe']);
+    return clients.every((c) => c.entries.length > 0);
+  }, WIDE);
+  await producer.deliver(topic, 0, ['new']);
+  await producer.deliver(topic, 1, ['for partition 1']);
+  await producer.stop();
+  for (const c of clients) {
+    await waitFor('new', () => payloads(c.entries).includes('new'), WIDE);
+    assert.ok(!payloads(c.entries).includes('old'), 'nothing from before');
+    assert.deepEqual(payloads(c.entries).filter((p) => p !== 'probe'), ['new']);
+  }
+  await waitFor('partition 1', () => other.entries.length === 1, WIDE);
+  assert.deepEqual(other.entries.map((e) => [e.message, e.partition]), [['for partition 1', 1]]);
+  for (const c of [...clients, other]) c.close();
+  await waitFor('the shared consumers to stop with their last client', () => proxy.shared.size === 0, WIDE);
+  await proxy.close();
+});
+
+test('a consumerGroup client is a group member: what it got is committed, a reconnect goes on from there', async () => {
+  const topic = newTopic(1);
+  await produce(broker, topic, 0, ['a0', 'a1', 'a2']);
+  const proxy = await startProxy();
+  const query = { topic, consumerGroup: `g-${process.pid}`, offset: 0 };
+  const first = await connect(proxy, query);
+  await waitFor('a0..a2', () => first.entries.length >= 3, WIDE);
+  first.close();
+  await waitFor('the member to leave', () => proxy.members.size === 0, WIDE);
+  await produce(broker, topic, 0, ['b0', 'b1']);
+  const second = await connect(proxy, query);
+  await waitFor('b0, b1', () => second.entries.length >= 2, WIDE);
+  assert.deepEqual(payloads(second.entries), ['b0', 'b1'], 'the group committed a0..a2');
+  second.close();
+  await proxy.close();
+});
+
+test('a new connection for the same topic, group and partition replaces the old one', async () => {
+  const topic = newTopic(1);
+  const proxy = await startProxy();
+  const query = { topic, consumerGroup: `r-${process.pid}` };
+  const old = await connect(proxy, query);
+  const closed = once(old, 'close');
+  const fresh = await connect(proxy, query);
+  const [code, reason] = await closed;
+  assert.equal(code, 4000);
+  assert.match(reason.toString(), /replaced by a new connection/);
+  assert.equal(fresh.readyState, WebSocket.OPEN);
+  assert.equal(proxy.members.size, 1);
+  // The new connection is the member now: it reads what comes.
+  const producer = new kafka.Producer({ broker, queue_buffering_max_ms: 0, logger: quietLogger() });
+  await waitFor('the new member to read', () => {
+    producer.send(topic, 0, ['after']);
+    return fresh.entries.length > 0;
+  }, WIDE);
+  await producer.stop();
+  assert.deepEqual(old.entries, []);
+  fresh.close();
+  await proxy.close();
+});
+
+test('a client sends with acks: {"produced": n, "id"} once Kafka has them, or an error naming the problem', async () => {
+  const topic = newTopic();
+  const proxy = await startProxy();
+  const ws = await connect(proxy, { topic, partition: 1, offset: 0 });
+  ws.send(JSON.stringify({ produce: [{ topic, message: 'one', key: 'k', partition: 1 }, { topic, message: 'two', partition: 1 }], id: 7 }));
+  await waitFor('the ack', () => ws.replies.length === 1, WIDE);
+  assert.deepEqual(ws.replies[0], { produced: 2, id: 7 });
+  await waitFor('both back through the proxy', () => ws.entries.length === 2, WIDE);
+  assert.deepEqual(ws.entries.map((e) => [e.message, e.key]), [['one', 'k'], ['two', null]]);
+
+  ws.send(JSON.stringify({ produce: [{ topic: 'bad topic!', message: 'x' }], id: 8 }));
+  ws.send(JSON.stringify({ produce: [{ topic, message: 42 }], id: 9 }));
+  ws.send('not json');
+  await waitFor('three refusals', () => ws.replies.length === 4, WIDE);
+  assert.deepEqual(ws.replies.slice(1).map((r) => [r.id, r.error.replace(/^kafka-native\/ws-proxy: /, '')]), [
+    [8, 'produce[0].topic must be a Kafka topic name'],
+    [9, 'produce[0].message must be a string'],
+    [undefined, 'not JSON'],
+  ]);
+  ws.close();
+  await proxy.close();
+});
+
+test('auth: refused with 401 before any Kafka work, accepted in kafka-proxy\'s form and as standard Basic', async () => {
+  const topic = newTopic();
+  const proxy = await startProxy({ auth: 'user:s3cret' });
+  assert.equal((await refusal(proxy, { topic })).status, 401);
+  assert.equal((await refusal(proxy, { topic }, { authorization: 'basic wrong' })).status, 401);
+  assert.equal(proxy.producer.constructor.name, 'Producer');
+  assert.equal(proxy.connections.size, 0, 'no connection, no consumer');
+  const raw = await connect(proxy, { topic, offset: 0 }, { headers: { authorization: 'basic user:s3cret' } });
+  const basic = await connect(proxy, { topic, offset: 0 }, { headers: { authorization: `Basic ${Buffer.from('user:s3cret').toString('base64')}` } });
+  raw.close();
+  basic.close();
+  await proxy.close();
+
+  const hooked = await startProxy({ verifyClient: (req) => req.headers['x-team'] === 'blue' });
+  assert.equal((await refusal(hooked, { topic }, { 'x-team': 'red' })).status, 401);
+  (await connect(hooked, { topic, offset: 0 }, { headers: { 'x-team': 'blue' } })).close();
+  await hooked.close();
+});
+
+test('a bad query is refused with 400, naming the parameter', async () => {
+  const proxy = await startProxy();
+  assert.deepEqual(await refusal(proxy, {}), { status: 400, body: 'kafka-native/ws-proxy: topic must be a Kafka topic name, got null\n' });
+  assert.match((await refusal(proxy, { topic: 't', offset: '-1' })).body, /offset must be an integer >= 0, got "-1"/);
+  assert.match((await refusal(proxy, { topic: 't', partition: 'x' })).body, /partition must be an integer >= 0/);
+  await proxy.close();
+});
+
+test('a client that stops reading pauses its consumer: the proxy buffers a bounded amount, and nothing is lost', async () => {
+  // 12.6 MB over 3 partitions (a MockCluster partition keeps about 5 MiB), read by one group
+  // member: well beyond what the kernel takes on loopback for a client that stops reading
+  // (about 4 MB here), so the rest has to wait in Kafka or in the proxy.
+  const partitions = [0, 1, 2];
+  const topic = newTopic(partitions.length);
+  const big = 'x'.repeat(10000);
+  const count = 420;
+  const producer = new kafka.Producer({ broker, logger: quietLogger() });
+  for (const p of partitions) {
+    for (let i = 0; i < count; i += 60) producer.send(topic, p, Array.from({ length: 60 }, (_, j) => `${i + j}:${big}`));
+  }
+  await producer.stop();
+  const maxBufferedBytes = 256 * 1024;
+  const batchBytes = 50 * 10100;
+  const proxy = await startProxy({ maxBufferedBytes, consumer: { max_messages_per_callback: 50 } });
+  const ws = await connect(proxy, { topic, consumerGroup: `slow-${process.pid}`, offset: 0 });
+  ws.pause(); // reads nothing more from its socket
+  let peak = 0;
+  const watch = setInterval(() => { for (const c of proxy.clients()) peak = Math.max(peak, c.bufferedAmount); }, 5);
+  // The socket fills (kernel buffers, then the proxy's), and the consumer stops for it.
+  await waitFor('the proxy to hold data for the client', () => peak > maxBufferedBytes, WIDE);
+  const stalledAt = ws.entries.length;
+  assert.ok(peak <= maxBufferedBytes + batchBytes, `at most one batch over the threshold is buffered (peak ${peak})`);
+  ws.resume();
+  const of = (p) => ws.entries.filter((e) => e.partition === p).map((e) => e.offset);
+  await waitFor('every message', () => ws.entries.length >= count * partitions.length, WIDE * 2);
+  clearInterval(watch);
+  assert.ok(stalledAt < count * partitions.length);
+  for (const p of partitions) assert.deepEqual(of(p), Array.from({ length: count }, (_, i) => i), `partition ${p}: every message, in order, once`);
+  assert.ok(peak <= maxBufferedBytes + batchBytes, `peak ${peak}`);
+  ws.close();
+  await proxy.close();
+});
+
+test('a group client that goes away mid-batch loses that batch to no one: the next client of the combination gets it', async () => {
+  // 12 MB over 3 partitions (a MockCluster partition keeps about 5 MiB), well beyond what the
+  // kernel takes on loopback for a client that stops reading (about 4 MB here).
+  const partitions = [0, 1, 2];
+  const topic = newTopic(partitions.length);
+  const count = 200;
+  const big = 'y'.repeat(20000);
+  const producer = new kafka.Producer({ broker, logger: quietLogger() });
+  for (const p of partitions) producer.send(topic, p, Array.from({ length: count }, (_, i) => `${i}:${big}`));
+  await producer.stop();
+  const proxy = await startProxy({ maxBufferedBytes: 64 * 1024, consumer: { max_messages_per_callback: 20 } });
+  const query = { topic, consumerGroup: `mid-${process.pid}`, offset: 0 };
+  const first = await connect(proxy, query);
+  first.pause(); // so a batch gets stuck in the proxy, not all written
+  let stuck;
+  await waitFor('a batch stuck in the proxy', () => {
+    stuck = proxy.clients().find((c) => c.inFlight && c.bufferedAmount > 64 * 1024)?.inFlight;
+    return stuck !== undefined;
+  }, WIDE);
+  first.terminate(); // gone mid-batch, without a close handshake
+  await once(first, 'close');
+  await waitFor('the member to leave', () => proxy.members.size === 0, WIDE);
+  const second = await connect(proxy, query);
+  const of = (p) => second.entries.filter((e) => e.partition === p).map((e) => e.offset);
+  await waitFor('the rest', () => partitions.every((p) => of(p).at(-1) === count - 1), WIDE * 2);
+  // Batches written before it are committed (what the OS had not yet delivered to the client
+  // is gone with the connection, as with kafka-proxy); the batch being written is not.
+  for (const { partition, from } of stuck) {
+    assert.ok(of(partition)[0] <= from, `partition ${partition}: the second client starts at or before ${from}, in the stuck batch (got ${of(partition)[0]})`);
+  }
+  for (const p of partitions) {
+    const offsets = of(p);
+    assert.deepEqual(offsets, Array.from({ length: count - offsets[0] }, (_, i) => offsets[0] + i), `partition ${p}: in order, no gap`);
+  }
+  second.close();
+  await proxy.close();
+});
+
+test('new KafkaProxy() refuses bad options, naming them', () => {
+  assert.throws(() => new KafkaProxy({ wsPort: 1 }), /option kafka must be a broker list/);
+  assert.throws(() => new KafkaProxy({ kafka: broker }), /option wsPort must be a port number/);
+  assert.throws(() => new KafkaProxy({ kafka: broker, wsPort: 1, idleTimout: 5 }), /unknown KafkaProxy option idleTimout/);
+  assert.throws(() => new KafkaProxy({ kafka: broker, wsPort: 1, maxBytes: 0 }), /option maxBytes must be an integer >= 1/);
+  assert.throws(() => new KafkaProxy({ kafka: broker, wsPort: 1, auth: '' }), /option auth must be a non-empty string/);
+});
+
+test('kafka-native loads no ws package until kafka-native/ws-proxy is required', () => {
+  const { spawnSync } = require('node:child_process');
+  const loaded = (entry) => {
+    const script = `require(${JSON.stringify(entry)}); console.log(JSON.stringify(Object.keys(require.cache)))`;
+    const r = spawnSync(process.execPath, ['-e', script], { cwd: require('node:path').join(__dirname, '..'), encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout).filter((f) => /node_modules\/ws\//.test(f));
+  };
+  assert.deepEqual(loaded('kafka-native'), []);
+  assert.ok(loaded('kafka-native/ws-proxy').length > 0, 'the proxy loads ws');
+});
