@@ -301,8 +301,9 @@ class KafkaProxy extends EventEmitter {
     return { num_workers: partitions, worker_slot: partition };
   }
 
+  // Forgets a connection and stops its consumer; resolves once that has stopped.
   disconnect(connection) {
-    if (connection.gone) return;
+    if (connection.gone) return connection.stopped;
     connection.gone = true;
     this.connections.delete(connection);
     if (connection.stream) connection.stream.remove(connection);
@@ -311,11 +312,13 @@ class KafkaProxy extends EventEmitter {
     if (consumer) {
       connection.consumer = null;
       const stopped = consumer.stop().catch((err) => this.logger.warn(`${WHAT}: stopping a client's consumer: ${err.message}`));
+      connection.stopped = stopped;
       if (key) {
         this.leaving.set(key, stopped);
         stopped.then(() => { if (this.leaving.get(key) === stopped) this.leaving.delete(key); });
       }
     }
+    return connection.stopped;
   }
 
   async onFrame(connection, data, isBinary) {
@@ -352,11 +355,18 @@ class KafkaProxy extends EventEmitter {
   // Closes every connection, stops every consumer and the producer (after what it holds is
   // delivered), and the server if the proxy made it.
   async close() {
-    for (const c of this.connections) c.ws.close(1001, 'the proxy is closing');
-    const consumers = [...this.connections].map((c) => c.consumer).filter(Boolean);
+    const connections = [...this.connections];
+    const stopped = connections.map((c) => {
+      c.ws.close(1001, 'the proxy is closing');
+      return this.disconnect(c);
+    });
     const streams = [...this.shared.values()];
-    for (const c of this.connections) this.disconnect(c);
-    await Promise.allSettled([...consumers.map((c) => c.stop()), ...streams.map((s) => s.stop())]);
+    await Promise.allSettled([...stopped, ...streams.map((s) => s.stop())]);
+    // A client that does not answer the close handshake within a second is cut off.
+    await Promise.all(connections.map((c) => (c.ws.readyState === WebSocket.CLOSED ? undefined : new Promise((resolve) => {
+      const timer = setTimeout(() => c.ws.terminate(), 1000);
+      c.ws.once('close', () => { clearTimeout(timer); resolve(); });
+    }))));
     this.wss.close();
     if (this.producer) await this.producer.stop();
     this.producer = null;

@@ -8,9 +8,17 @@ const kafka = require('../js/index.js');
 // The broker under test: KAFKA_TEST_BROKER=mock (default: an embedded MockCluster) or tansu (a
 // separate broker process at KAFKA_BROKERS, topics created with the tansu binary at TANSU).
 // Both offer bootstrapServers and createTopic(name, partitions).
+// An embedded cluster lives as long as the test process: a test file that only hands its
+// address to child processes keeps no reference to it, and a collected MockCluster is shut down.
+const embedded = [];
+
 function testCluster() {
   const kind = process.env.KAFKA_TEST_BROKER || 'mock';
-  if (kind === 'mock') return new kafka.MockCluster(1);
+  if (kind === 'mock') {
+    const cluster = new kafka.MockCluster(1);
+    embedded.push(cluster);
+    return cluster;
+  }
   if (kind !== 'tansu') throw new Error(`KAFKA_TEST_BROKER=${kind}: expected mock or tansu`);
   const servers = process.env.KAFKA_BROKERS;
   const tansu = process.env.TANSU;
