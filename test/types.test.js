@@ -22,6 +22,8 @@ test('js/socket.io.d.ts type-checks test/types/socket.io-usage.ts', () => typeCh
 
 test('js/ws-proxy.d.ts type-checks test/types/ws-proxy-usage.ts', () => typeCheck('ws-proxy-usage.ts'));
 
+test('js/deepstream.d.ts type-checks test/types/deepstream-usage.ts', () => typeCheck('deepstream-usage.ts'));
+
 test('the generated addon types declare the classes the JS layer uses', () => {
   const dts = fs.readFileSync(path.join(root, 'js/native/index.d.ts'), 'utf8');
   for (const declaration of [

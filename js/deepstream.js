@@ -1,0 +1,161 @@
+'use strict';
+// kafka-native/deepstream: a deepstream cluster node over Kafka, the successor of
+// deepstream.io-msg-kafka (a message connector for the interface deepstream dropped in 3.0).
+//
+// deepstream (5.0+) loads it as its `clusterNode` plugin:
+//   clusterNode:
+//     path: kafka-native/deepstream
+//     options: { broker: 'localhost:9092', topic: 'deepstream' }
+// Every node writes its cluster messages to one topic and reads all of it from 'latest', with no
+// consumer group and no offset files (every node must see every message, as with deepstream's
+// Redis cluster node and its pub/sub). A message is JSON {message}, keyed by the sending node's
+// name (so each node's messages stay in order), with headers naming the sender and, for
+// sendDirect, the one server it is for: a node skips its own messages and those for another
+// server without decoding them.
+const { requirePeer, checkOptions } = require('./integration-options');
+
+const WHAT = 'kafka-native/deepstream';
+const { DeepstreamPlugin, EVENT } = requirePeer('@deepstream/types', WHAT);
+const { Producer, Consumer } = require('./index.js');
+
+const OPTIONS = ['broker', 'topic', 'producer', 'consumer'];
+const SETTLED = Promise.resolve(); // a batch is handled when receive() returns
+const TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
+
+function nodeOptions(options) {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`${WHAT}: clusterNode options must be {broker, topic, ...}, got ${options === null ? 'null' : typeof options}`);
+  }
+  // deepstream.io-msg-kafka's options, with what they became.
+  if ('connectionString' in options) throw new TypeError(`${WHAT}: option connectionString (a ZooKeeper address for kafka-node) is gone: give the Kafka brokers as broker, e.g. 'localhost:9092'`);
+  if ('clientId' in options) throw new TypeError(`${WHAT}: option clientId is gone: each node is named by deepstream's serverName (set librdkafka's client.id through producer/consumer driver_options if you need one)`);
+  checkOptions(WHAT, 'clusterNode', options, OPTIONS);
+  const { broker, topic = 'deepstream' } = options;
+  if (typeof broker !== 'string' || broker === '') throw new TypeError(`${WHAT}: option broker must be a broker list like 'localhost:9092', got ${JSON.stringify(broker)}`);
+  if (typeof topic !== 'string' || !TOPIC.test(topic) || topic === '.' || topic === '..') throw new TypeError(`${WHAT}: option topic must be a Kafka topic name, got ${JSON.stringify(topic)}`);
+  for (const name of ['producer', 'consumer']) {
+    const value = options[name];
+    if (value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+      throw new TypeError(`${WHAT}: option ${name} must be an object of kafka-native ${name === 'producer' ? 'Producer' : 'Consumer'} options`);
+    }
+  }
+  return { broker, topic, producer: options.producer ?? {}, consumer: options.consumer ?? {} };
+}
+
+// kafka-native's logger interface, onto deepstream's logger.
+function deepstreamLogger(logger) {
+  return {
+    error: (m) => logger.error(EVENT.PLUGIN_ERROR, `${WHAT}: ${m}`),
+    warn: (m) => logger.warn(EVENT.PLUGIN_ERROR, `${WHAT}: ${m}`),
+    info: (m) => logger.info(EVENT.INFO, `${WHAT}: ${m}`),
+    debug: (m) => logger.debug(EVENT.INFO, `${WHAT}: ${m}`),
+  };
+}
+
+class KafkaClusterNode extends DeepstreamPlugin {
+  // deepstream constructs it as new Plugin(options, services, config); the node's name is
+  // config.serverName.
+  constructor(pluginOptions, services, config) {
+    super();
+    this.options = nodeOptions(pluginOptions ?? {});
+    this.services = services;
+    this.serverName = config.serverName;
+    this.description = `kafka-native cluster node (topic ${this.options.topic} at ${this.options.broker})`;
+    this.logger = deepstreamLogger(services.logger);
+    this.callbacks = new Map(); // deepstream topic → Set of callbacks
+    this.producer = new Producer({ queue_buffering_max_ms: 0, statistics_interval_ms: 0, logger: this.logger, ...this.options.producer, broker: this.options.broker });
+    this.consumer = new Consumer({
+      fetch_wait_max_ms: 10,
+      statistics_interval_ms: 0,
+      logger: this.logger,
+      ...this.options.consumer,
+      broker: this.options.broker,
+      topic: this.options.topic,
+      start_offset: 'latest',
+      offset_directory: null,
+      payload_encoding: 'buffer',
+      receive_callback: ({ messages }) => {
+        this.receive(messages);
+        return SETTLED;
+      },
+    });
+    this.ready = null;
+  }
+
+  init() {
+    this.ready ??= this.consumer.start().then(() => undefined);
+    this.ready.catch((err) => this.logger.error(`cannot read ${this.options.topic}: ${err.message}`));
+  }
+
+  // Resolves once this node reads the topic: from then on it hears every other node.
+  async whenReady() {
+    this.init();
+    await this.ready;
+  }
+
+  send(message) {
+    this.publish(message, undefined);
+  }
+
+  sendDirect(serverName, message) {
+    this.publish(message, serverName);
+  }
+
+  subscribe(topic, callback) {
+    let callbacks = this.callbacks.get(topic);
+    if (!callbacks) {
+      callbacks = new Set();
+      this.callbacks.set(topic, callbacks);
+    }
+    callbacks.add(callback);
+  }
+
+  // Stops reading, and stops the producer once what this node sent is delivered.
+  async close() {
+    await Promise.allSettled([this.ready]);
+    const results = await Promise.allSettled([this.consumer.stop(), this.producer.stop()]);
+    for (const r of results) if (r.status === 'rejected') this.logger.error(`close: ${r.reason.message}`);
+  }
+
+  publish(message, toServer) {
+    const headers = { from: this.serverName };
+    if (toServer !== undefined) headers.to = toServer;
+    try {
+      this.producer.send(this.options.topic, -1, [{ key: this.serverName, payload: JSON.stringify({ message }), headers }]);
+    } catch (err) {
+      this.logger.error(`could not send a cluster message: ${err.message}`);
+    }
+  }
+
+  receive(messages) {
+    for (const m of messages) {
+      const headers = m.headers ?? {};
+      const from = headers.from?.toString('utf8');
+      const to = headers.to?.toString('utf8');
+      if (from === undefined || from === this.serverName || (to !== undefined && to !== this.serverName)) continue;
+      let message;
+      try {
+        ({ message } = JSON.parse(m.payload.toString('utf8')));
+      } catch (err) {
+        this.logger.error(`a message at ${m.partition}:${m.offset} is not a cluster message: ${err.message}`);
+        continue;
+      }
+      const callbacks = this.callbacks.get(message.topic);
+      if (!callbacks || callbacks.size === 0) {
+        this.logger.warn(`received a message for topic ${message.topic}, which nothing here subscribed to`);
+        continue;
+      }
+      for (const callback of callbacks) {
+        try {
+          callback(message, from);
+        } catch (err) {
+          this.logger.error(`a subscriber to topic ${message.topic} threw: ${err.stack || err.message}`);
+        }
+      }
+    }
+  }
+}
+
+module.exports = KafkaClusterNode;
+module.exports.KafkaClusterNode = KafkaClusterNode;
+module.exports.default = KafkaClusterNode;
