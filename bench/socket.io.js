@@ -5,7 +5,7 @@
 // fresh MockCluster process (and tansu when installed), and the baselines run in the same
 // bench: @socket.io/redis-adapter over a fresh redis-server (Debian's), and a single server
 // with socket.io's in-memory adapter (clients on A itself: the floor, no relay at all).
-const { fork, spawn } = require('node:child_process');
+const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
@@ -15,6 +15,7 @@ const readline = require('node:readline');
 const { BROKERS, stopBroker } = require('./brokers');
 const { machine, writeSection, fmt } = require('./report');
 const { resolvable } = require('./peers');
+const { startChild, cpuSeconds, until, stop } = require('./processes');
 
 const SECONDS = Number(process.env.SIO_SECONDS || 5);
 const RATE = 1000;
@@ -51,62 +52,15 @@ async function startRedis() {
   return { child, url: `redis://127.0.0.1:${port}` };
 }
 
-// A server process; call(op, args) → its answer.
-async function startServer(env) {
-  const child = fork(path.join(dir, 'server.js'), [], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  const pending = new Map();
-  let next = 0;
-  const port = await new Promise((resolve, reject) => {
-    child.on('message', (m) => {
-      if (m.port) return resolve(m.port);
-      pending.get(m.id)(m.result);
-      pending.delete(m.id);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited (${code})`)));
-  });
-  return {
-    child,
-    url: `http://127.0.0.1:${port}`,
-    call: (op, args) => new Promise((resolve) => {
-      const id = ++next;
-      pending.set(id, resolve);
-      child.send({ id, op, args });
-    }),
-  };
-}
-
-// CPU seconds a process has used so far (user + system), from /proc.
-function cpuSeconds(pid) {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
-}
-
-async function until(what, check, timeoutMs = 30000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function stop(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
-  await exited;
-  clearTimeout(timer);
-}
-
 // `relayPid`: the broker or redis-server process, whose CPU the table reports beside the servers'.
 async function run(config, env, relayPid, clientCount) {
   const children = [];
   try {
-    const a = await startServer({ ...env, ADAPTER: config.adapter, SETTINGS: JSON.stringify(config.settings ?? {}) });
+    const a = await startChild(path.join(dir, 'server.js'), { ...env, ADAPTER: config.adapter, SETTINGS: JSON.stringify(config.settings ?? {}) });
     children.push(a.child);
     let target = a;
     if (config.adapter !== 'memory') {
-      const b = await startServer({ ...env, ADAPTER: config.adapter, SETTINGS: JSON.stringify(config.settings ?? {}) });
+      const b = await startChild(path.join(dir, 'server.js'), { ...env, ADAPTER: config.adapter, SETTINGS: JSON.stringify(config.settings ?? {}) });
       children.push(b.child);
       await until('both servers to count 2', async () => (await a.call('serverCount')) === 2 && (await b.call('serverCount')) === 2);
       target = b;

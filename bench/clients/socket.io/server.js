@@ -10,7 +10,7 @@ const http = require('node:http');
 const { Server } = require('socket.io');
 
 const { ADAPTER, KAFKA_BROKERS, KAFKA_TOPIC, REDIS_URL, SETTINGS } = process.env;
-const nowUs = () => Number(process.hrtime.bigint() / 1000n);
+const { blast } = require('../ticks');
 
 async function adapter() {
   if (ADAPTER === 'kafka') {
@@ -28,32 +28,13 @@ async function adapter() {
   return undefined;
 }
 
-async function blast({ rate, seconds, warmupMs }) {
-  const perTick = Math.max(1, Math.round(rate / 100));
-  const started = nowUs();
-  const countFrom = started + warmupMs * 1000;
-  const countUntil = countFrom + seconds * 1e6;
-  let counted = 0;
-  for (let tick = 0; ; tick++) {
-    // Ticks are scheduled from the start, so a late tick does not shift the ones after it.
-    const wait = started / 1000 + tick * 10 - nowUs() / 1000;
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    for (let i = 0; i < perTick; i++) {
-      const at = nowUs();
-      if (at >= countUntil) return { countFrom, countUntil, counted };
-      if (at >= countFrom) counted++;
-      io.emit('tick', at);
-    }
-  }
-}
-
 const httpServer = http.createServer();
 const io = new Server(httpServer);
 (async () => {
   const a = await adapter();
   if (a) io.adapter(a);
   process.on('message', async ({ id, op, args }) => {
-    const result = op === 'serverCount' ? await io.of('/').adapter.serverCount() : await blast(args);
+    const result = op === 'serverCount' ? await io.of('/').adapter.serverCount() : await blast((at) => io.emit('tick', at), args);
     process.send({ id, result });
   });
   process.on('SIGTERM', () => io.close(() => process.exit(0)));

@@ -1,0 +1,54 @@
+'use strict';
+// Child processes of the fan-out benchmarks: started, driven over IPC, measured, stopped.
+const { fork } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+// A child process driven over IPC: it sends {port} once it serves; call(op, args) → its answer.
+async function startChild(script, env) {
+  const child = fork(script, [], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const pending = new Map();
+  let next = 0;
+  const port = await new Promise((resolve, reject) => {
+    child.on('message', (m) => {
+      if (m.port) return resolve(m.port);
+      pending.get(m.id)(m.result);
+      pending.delete(m.id);
+    });
+    child.once('exit', (code) => reject(new Error(`${path.basename(script)} exited (${code})`)));
+  });
+  return {
+    child,
+    url: `http://127.0.0.1:${port}`,
+    call: (op, args) => new Promise((resolve) => {
+      const id = ++next;
+      pending.set(id, resolve);
+      child.send({ id, op, args });
+    }),
+  };
+}
+
+// CPU seconds a process has used so far (user + system), from /proc.
+function cpuSeconds(pid) {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
+}
+
+async function until(what, check, timeoutMs = 30000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function stop(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
+  await exited;
+  clearTimeout(timer);
+}
+
+module.exports = { startChild, cpuSeconds, until, stop };
