@@ -21,6 +21,8 @@ test('mock-cluster serves a 3-broker cluster with the topics asked for, and stop
     await waitFor('the port file', () => fs.existsSync(portFile));
     const servers = fs.readFileSync(portFile, 'utf8').trim();
     assert.equal(servers.split(',').length, 3);
+    // The port file can be there before the pipes have brought what was written before it.
+    await waitFor('the servers and the latency hint', () => stdout.includes('\n') && /low latency on this cluster/.test(stderr));
     assert.equal(stdout.trim(), servers);
     assert.match(stderr, /low latency on this cluster: consumer fetch_wait_max_ms: 5/);
     const producer = new kafka.Producer({ broker: servers, logger: quietLogger() });
