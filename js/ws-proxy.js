@@ -186,6 +186,7 @@ class KafkaProxy extends EventEmitter {
     this.shared = new Map(); // "topic\0partition" → SharedStream
     this.connections = new Set();
     this.producer = null;
+    this.closed = false;
     this.wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
     this.server = this.options.server ?? http.createServer((req, res) => res.writeHead(426, { 'content-type': 'text/plain' }).end('kafka-native ws-proxy: connect with a WebSocket\n'));
     this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
@@ -193,7 +194,7 @@ class KafkaProxy extends EventEmitter {
 
   // Starts listening on wsPort (unless given a server). Resolves with {port}.
   async listen() {
-    this.producer ??= new Producer(this.options.producer);
+    this.producerClient();
     if (!this.options.server) {
       this.server.listen(this.options.wsPort, this.options.host);
       await once(this.server, 'listening');
@@ -202,6 +203,13 @@ class KafkaProxy extends EventEmitter {
   }
 
   get port() { return this.server.address()?.port; }
+
+  // The producer for what clients send (and for partition counts), made at the first need: a
+  // proxy on a given server may never be told to listen().
+  producerClient() {
+    this.producer ??= new Producer(this.options.producer);
+    return this.producer;
+  }
 
   // What each connection reads, and how much waits in its socket (for monitoring and tests).
   clients() {
@@ -220,6 +228,7 @@ class KafkaProxy extends EventEmitter {
       socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${WHAT}: ${reason}\n`);
     };
     try {
+      if (this.closed) return refuse(503, 'the proxy is closed');
       if (this.options.auth !== undefined && !authorized(req.headers.authorization, this.options.auth)) return refuse(401, 'unauthorized');
       if (this.options.verifyClient && !(await this.options.verifyClient(req))) return refuse(401, 'refused by verifyClient');
       const sub = subscription(req.url, this.options.partition);
@@ -296,7 +305,7 @@ class KafkaProxy extends EventEmitter {
 
   // Consumer options that read exactly `partition` of `topic` (kafka-native's workers).
   async onePartition(topic, partition) {
-    const partitions = await this.producer.partition_count(topic);
+    const partitions = await this.producerClient().partition_count(topic);
     if (partition >= partitions) throw new Error(`${topic} has ${partitions} partitions, no partition ${partition}`);
     return { num_workers: partitions, worker_slot: partition };
   }
@@ -345,7 +354,7 @@ class KafkaProxy extends EventEmitter {
         if (!groups.has(at)) groups.set(at, { topic: m.topic, partition: m.partition ?? -1, records: [] });
         groups.get(at).records.push({ payload: m.message, key: m.key ?? undefined });
       });
-      const landed = await Promise.all([...groups.values()].map((g) => this.producer.deliver(g.topic, g.partition, g.records)));
+      const landed = await Promise.all([...groups.values()].map((g) => this.producerClient().deliver(g.topic, g.partition, g.records)));
       reply(ws, { produced: landed.reduce((n, l) => n + l.length, 0), id });
     } catch (err) {
       reply(ws, { error: `${WHAT}: ${err.message}`, id });
@@ -355,6 +364,7 @@ class KafkaProxy extends EventEmitter {
   // Closes every connection, stops every consumer and the producer (after what it holds is
   // delivered), and the server if the proxy made it.
   async close() {
+    this.closed = true;
     const connections = [...this.connections];
     const stopped = connections.map((c) => {
       c.ws.close(1001, 'the proxy is closing');

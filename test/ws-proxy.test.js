@@ -281,6 +281,24 @@ test('a group client that goes away mid-batch loses that batch to no one: the ne
   await proxy.close();
 });
 
+test('a proxy on a given http server serves its upgrades without listen(), and refuses them once closed', async () => {
+  const topic = newTopic();
+  const server = require('node:http').createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const proxy = new KafkaProxy({ server, kafka: broker, idleTimeout: 10, logger: quietLogger() });
+  proxies.add(proxy);
+  const ws = await connect(proxy, { topic, partition: 1, offset: 0 });
+  ws.send(JSON.stringify({ produce: [{ topic, message: 'on your server', partition: 1 }], id: 1 }));
+  await waitFor('the ack and the message', () => ws.replies.length === 1 && ws.entries.length === 1, WIDE);
+  assert.deepEqual(ws.replies[0], { produced: 1, id: 1 });
+  assert.equal(ws.entries[0].message, 'on your server');
+  await proxy.close();
+  assert.equal(server.listening, true, 'the server is the caller\'s to close');
+  assert.equal((await refusal(proxy, { topic })).status, 503);
+  server.close();
+});
+
 test('new KafkaProxy() refuses bad options, naming them', () => {
   assert.throws(() => new KafkaProxy({ wsPort: 1 }), /option kafka must be a broker list/);
   assert.throws(() => new KafkaProxy({ kafka: broker }), /option wsPort must be a port number/);
