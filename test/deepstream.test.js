@@ -62,14 +62,7 @@ async function connect(server, username) {
   return client;
 }
 
-// Polls an async check until it holds.
-async function until(what, check) {
-  const deadline = Date.now() + WIDE;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitWide = (what, predicate) => waitFor(what, predicate, WIDE);
 
 let a;
 let b;
@@ -86,7 +79,7 @@ test.after(async () => {
 
 test('the cluster registry of every server sees all three', async () => {
   for (const s of [a, b, c]) {
-    await until(`${s.name} to know a, b and c`, async () => JSON.stringify(await s.registry()) === '["a","b","c"]');
+    await waitWide(`${s.name} to know a, b and c`, async () => JSON.stringify(await s.registry()) === '["a","b","c"]');
   }
 });
 
@@ -97,12 +90,12 @@ test('an event emitted through one server reaches subscribers on the others', as
   onC.event.subscribe('news', (data) => got.c.push(data));
   // A server learns of the others' subscriptions through the cluster: emit until both hear.
   let n = 0;
-  await until('b and c to hear a', () => {
+  await waitWide('b and c to hear a', () => {
     onA.event.emit('news', { n: ++n });
     return got.b.length > 0 && got.c.length > 0;
   });
   onA.event.emit('news', { n: 'last' });
-  await until('the last one', () => got.b.some((d) => d.n === 'last') && got.c.some((d) => d.n === 'last'));
+  await waitWide('the last one', () => got.b.some((d) => d.n === 'last') && got.c.some((d) => d.n === 'last'));
   for (const d of [...got.b, ...got.c]) assert.ok(d.n === 'last' || (d.n >= 1 && d.n <= n), JSON.stringify(d));
 });
 
@@ -115,19 +108,19 @@ test('a record set through one server is seen through another', async () => {
   const written = onA.record.getRecord('game/1');
   await written.whenReady();
   let score = 0;
-  await until('b to see a\'s write', () => {
+  await waitWide('b to see a\'s write', () => {
     written.set('score', ++score);
     return values.length > 0;
   });
   assert.ok(values.every((v) => Number.isInteger(v) && v >= 1 && v <= score), JSON.stringify(values));
-  await until('b to have a\'s last write', () => seenOnB.get('score') === score);
+  await waitWide('b to have a\'s last write', () => seenOnB.get('score') === score);
 });
 
 test('an RPC provided on one server is made through another', async () => {
   const [onA, onC] = await Promise.all([connect(a, 'rpc-a'), connect(c, 'rpc-c')]);
   onC.rpc.provide('add', (data, response) => response.send({ sum: data.x + data.y, on: 'c' }));
   let answer;
-  await until('the provider on c to be known on a', async () => {
+  await waitWide('the provider on c to be known on a', async () => {
     try {
       answer = await onA.rpc.make('add', { x: 2, y: 3 });
       return true;
@@ -142,7 +135,7 @@ test('an RPC provided on one server is made through another', async () => {
 test('presence sees users logged in through every server', async () => {
   await Promise.all([connect(a, 'alice'), connect(b, 'bob')]);
   const onC = await connect(c, 'carol');
-  await until('carol to see alice and bob', async () => {
+  await waitWide('carol to see alice and bob', async () => {
     const users = await onC.presence.getAll();
     return users.includes('alice') && users.includes('bob');
   });
@@ -167,7 +160,7 @@ test('the cluster messages are in the Kafka topic, keyed and marked by their ser
     },
   });
   await consumer.start();
-  await waitFor('messages from a, b and c', () => froms.size === 3, WIDE);
+  await waitWide('messages from a, b and c', () => froms.size === 3);
   await consumer.stop();
   assert.deepEqual([...froms].sort(), ['a', 'b', 'c']);
 });
@@ -175,11 +168,11 @@ test('the cluster messages are in the Kafka topic, keyed and marked by their ser
 test('a server that stops leaves the registry, and one that is killed is dropped after the inactivity timeout', async () => {
   const d = await startServer('d');
   const e = await startServer('e');
-  await until('a to know d and e', async () => (await a.registry()).includes('d') && (await a.registry()).includes('e'));
+  await waitWide('a to know d and e', async () => (await a.registry()).includes('d') && (await a.registry()).includes('e'));
   d.child.kill('SIGTERM'); // deepstream's stop(): the registry sends its leave
-  await until('a to drop d', async () => !(await a.registry()).includes('d'));
+  await waitWide('a to drop d', async () => !(await a.registry()).includes('d'));
   e.child.kill('SIGKILL'); // no leave: its status messages stop
-  await until('a and b to drop e', async () => !(await a.registry()).includes('e') && !(await b.registry()).includes('e'));
+  await waitWide('a and b to drop e', async () => !(await a.registry()).includes('e') && !(await b.registry()).includes('e'));
   assert.deepEqual(await a.registry(), ['a', 'b', 'c']);
 });
 

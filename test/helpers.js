@@ -50,9 +50,10 @@ async function produce(broker, topic, partition, payloads) {
   await producer.stop();
 }
 
+// Polls `predicate` (which may be async) until it holds.
 async function waitFor(what, predicate, timeoutMs = 20000) {
   const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
+  while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
