@@ -41,6 +41,18 @@ class MockCluster {
   }
 
   // Delays every response of broker `id` by `rttMs` (0 removes the delay).
+  // Makes broker `id` advertise host:port instead of its own address: with a TLS terminator
+  // there in front of brokerPort(id), clients reach the (plaintext) mock over TLS.
+  setBrokerAddress(id, host, port) {
+    if (typeof host !== 'string') throw fail('setBrokerAddress() argument host', 'a string', host);
+    fromNative(() => this._native.setBrokerAddress(integer(id, 'setBrokerAddress() argument id'), host, integer(port, 'setBrokerAddress() argument port')));
+  }
+
+  // The port broker `id` listens on.
+  brokerPort(id) {
+    return fromNative(() => this._native.brokerPort(integer(id, 'brokerPort() argument id')));
+  }
+
   setBrokerRtt(id, rttMs) {
     fromNative(() => this._native.setBrokerRtt(integer(id, 'setBrokerRtt() argument id'), integer(rttMs, 'setBrokerRtt() argument rttMs')));
   }

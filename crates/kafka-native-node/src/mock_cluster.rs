@@ -58,6 +58,30 @@ impl MockCluster {
         self.inner.partition_leader(&topic, partition)
     }
 
+    /// Makes a broker advertise `host:port` instead of its own address (a TLS terminator
+    /// there, in front of `brokerPort(id)`, gives a TLS cluster).
+    #[napi]
+    pub fn set_broker_address(&self, broker_id: i32, host: String, port: u32) -> Result<()> {
+        let port = u16::try_from(port).map_err(|_| {
+            Error::new(
+                Status::InvalidArg,
+                format!("port must be between 1 and 65535, got {port}"),
+            )
+        })?;
+        self.inner
+            .set_broker_address(broker_id, &host, port)
+            .map_err(js_error)
+    }
+
+    /// The port a broker listens on.
+    #[napi]
+    pub fn broker_port(&self, broker_id: i32) -> Result<u32> {
+        self.inner
+            .broker_port(broker_id)
+            .map(u32::from)
+            .map_err(js_error)
+    }
+
     /// Adds `rtt_ms` of round-trip delay to a broker's responses.
     #[napi]
     pub fn set_broker_rtt(&self, broker_id: i32, rtt_ms: i32) -> Result<()> {

@@ -191,6 +191,45 @@ impl MockCluster {
             .map(|p| p.leader)
     }
 
+    /// Makes a broker advertise `host:port` in metadata instead of its own address; it keeps
+    /// listening where it did. With a TLS terminator at `host:port` in front of the broker's
+    /// port, clients reach it over TLS (the mock itself speaks plaintext only).
+    pub fn set_broker_address(
+        &self,
+        broker_id: i32,
+        host: &str,
+        port: u16,
+    ) -> Result<(), KafkaError> {
+        self.check_broker(broker_id)?;
+        // librdkafka keeps the advertised host in a 128-byte field.
+        if host.is_empty() || host.len() > 127 {
+            return Err(KafkaError::invalid(
+                "host",
+                format!("must be 1 to 127 bytes, got {}", host.len()),
+            ));
+        }
+        if port == 0 {
+            return Err(KafkaError::invalid(
+                "port",
+                "must be between 1 and 65535, got 0",
+            ));
+        }
+        self.native.broker_set_advertised(broker_id, host, port)
+    }
+
+    /// The port a broker listens on (its address in `bootstrap_servers`).
+    pub fn broker_port(&self, broker_id: i32) -> Result<u16, KafkaError> {
+        self.check_broker(broker_id)?;
+        self.bootstrap_servers()
+            .split(',')
+            .nth((broker_id - 1) as usize)
+            .and_then(|address| address.rsplit(':').next())
+            .and_then(|port| port.parse().ok())
+            .ok_or_else(|| {
+                KafkaError::invalid("broker_id", format!("no address for broker {broker_id}"))
+            })
+    }
+
     /// Adds `rtt_ms` of round-trip delay to a broker's responses.
     pub fn set_broker_rtt(&self, broker_id: i32, rtt_ms: i32) -> Result<(), KafkaError> {
         self.check_broker(broker_id)?;

@@ -220,3 +220,69 @@ fn a_leader_down_hands_its_partitions_to_a_replica_so_nothing_waits_for_it() {
     cluster.broker_up(1).unwrap();
     assert_eq!(leaders(&cluster), [Some(1), Some(3), Some(3), Some(1)]);
 }
+
+/// A TCP forwarder to `upstream` on a port of its own; counts the connections it took.
+fn forwarder(upstream: u16) -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
+    use std::net::{TcpListener, TcpStream};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let count: Arc<std::sync::atomic::AtomicUsize> = Arc::default();
+    let counted = count.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming().map_while(Result::ok) {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let Ok(broker) = TcpStream::connect(("127.0.0.1", upstream)) else {
+                continue;
+            };
+            for (mut from, mut to) in [
+                (client.try_clone().unwrap(), broker.try_clone().unwrap()),
+                (broker, client),
+            ] {
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut from, &mut to);
+                    let _ = to.shutdown(std::net::Shutdown::Both);
+                });
+            }
+        }
+    });
+    (port, count)
+}
+
+#[test]
+fn a_broker_advertises_the_address_it_is_given() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("advertised", 1, 1).unwrap();
+    let port = cluster.broker_port(1).unwrap();
+    assert_eq!(cluster.bootstrap_servers(), format!("127.0.0.1:{port}"));
+    let (front, connections) = forwarder(port);
+    cluster.set_broker_address(1, "127.0.0.1", front).unwrap();
+    // Bootstrapped through the forwarder, the client then connects to the broker where its
+    // metadata says it is: through the forwarder again.
+    let producer = Producer::new(ProducerConfig::new(format!("127.0.0.1:{front}"))).unwrap();
+    producer
+        .send("advertised", 0, &["through the front"])
+        .unwrap();
+    producer.stop(Duration::from_secs(30)).unwrap();
+    assert!(
+        connections.load(std::sync::atomic::Ordering::SeqCst) >= 2,
+        "the broker connection did not go through the advertised address"
+    );
+}
+
+#[test]
+fn a_bad_advertised_address_is_refused_naming_the_argument() {
+    let cluster = MockCluster::new(1).unwrap();
+    for (id, host, port, argument) in [
+        (2, "127.0.0.1", 9, "broker_id"),
+        (1, "", 9, "host"),
+        (1, "127.0.0.1", 0, "port"),
+    ] {
+        let e = cluster.set_broker_address(id, host, port).unwrap_err();
+        assert!(e.to_string().contains(argument), "{e}");
+    }
+    assert!(cluster
+        .broker_port(2)
+        .unwrap_err()
+        .to_string()
+        .contains("broker_id"));
+}

@@ -85,6 +85,26 @@ impl NativeMockCluster {
         )
     }
 
+    /// Sets the address a broker advertises in metadata (it still listens where it did).
+    pub(crate) fn broker_set_advertised(
+        &self,
+        broker_id: i32,
+        host: &str,
+        port: u16,
+    ) -> Result<(), KafkaError> {
+        let c_host = to_cstring("host", host)?;
+        // SAFETY: the cluster is live; librdkafka copies the host under the cluster's lock.
+        unsafe {
+            rdsys::rd_kafka_mock_broker_set_host_port(
+                self.ptr(),
+                broker_id,
+                c_host.as_ptr(),
+                c_int::from(port),
+            )
+        };
+        Ok(())
+    }
+
     pub(crate) fn broker_set_rtt(&self, broker_id: i32, rtt_ms: i32) -> Result<(), KafkaError> {
         // SAFETY: the cluster is live.
         check(
