@@ -21,6 +21,8 @@ export interface ProducerOptions {
   queue_buffering_max_messages?: number;
   /** Default 250. */
   queue_buffering_max_ms?: number;
+  /** How batches are compressed (librdkafka's compression.codec). Default 'none'. */
+  compression_codec?: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
   driver_options?: LibrdkafkaProperties;
   topic_options?: LibrdkafkaProperties;
   /** Default console. */
@@ -229,6 +231,10 @@ export declare class MockCluster {
   partitionLeader(topic: string, partition: number): number | null;
   /** Delays every response of broker `id` by `rttMs` (0 removes the delay). */
   setBrokerRtt(id: number, rttMs: number): void;
+  /** Makes broker `id` advertise host:port (e.g. a TLS terminator in front of brokerPort(id)). */
+  setBrokerAddress(id: number, host: string, port: number): void;
+  /** The port broker `id` listens on. */
+  brokerPort(id: number): number;
 }
 
 export { librdkafkaVersion } from './native/index.js';

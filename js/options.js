@@ -185,7 +185,7 @@ function fromNative(call) {
 }
 
 const PRODUCER_OPTIONS = ['broker', 'stats_callback', 'delivery_report_callback', 'statistics_interval_ms',
-  'queue_buffering_max_messages', 'queue_buffering_max_ms', 'driver_options', 'topic_options', 'logger'];
+  'queue_buffering_max_messages', 'queue_buffering_max_ms', 'compression_codec', 'driver_options', 'topic_options', 'logger'];
 
 function producerOptions(options) {
   requireObject(options, 'Producer');
@@ -194,6 +194,7 @@ function producerOptions(options) {
     ['statistics_interval_ms', 'statistics.interval.ms'],
     ['queue_buffering_max_messages', 'queue.buffering.max.messages'],
     ['queue_buffering_max_ms', 'queue.buffering.max.ms', 'linger.ms'],
+    ['compression_codec', 'compression.codec', 'compression.type'],
   ]);
   const log = logger(options);
   return {
@@ -202,6 +203,7 @@ function producerOptions(options) {
       statisticsIntervalMs: integer(options, 'statistics_interval_ms'),
       queueBufferingMaxMessages: integer(options, 'queue_buffering_max_messages'),
       queueBufferingMaxMs: integer(options, 'queue_buffering_max_ms'),
+      compressionCodec: string(options, 'compression_codec'),
       driverOptions: properties(options, 'driver_options'),
       topicOptions: properties(options, 'topic_options'),
     },

@@ -44,7 +44,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => { stopAll()
   for (const suite of ['any_broker', 'group', 'admin']) {
     await withTansu((env) => step(`Rust ${suite} tests on tansu`, 'cargo', ['test', '-p', 'kafka-native', '--test', suite], env));
   }
-  const onTansu = ['api', 'flow', 'start', 'kcat', 'group', 'admin', 'partitioner', 'deliver', 'socket.io', 'ws-proxy', 'not-processed', 'deepstream'].map((t) => `test/${t}.test.js`);
+  const onTansu = ['api', 'flow', 'start', 'kcat', 'group', 'admin', 'partitioner', 'deliver', 'socket.io', 'ws-proxy', 'not-processed', 'deepstream', 'codecs'].map((t) => `test/${t}.test.js`);
   await withTansu((env) => step('Node tests on tansu', process.execPath, ['--test', ...onTansu], env));
   console.log('\nall tests passed, on the MockCluster and on tansu');
 })().catch((e) => {

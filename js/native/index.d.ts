@@ -21,6 +21,13 @@ export declare class MockCluster {
   brokerUp(brokerId: number): void
   /** The broker leading a partition of a topic made with `create_topic`, or null. */
   partitionLeader(topic: string, partition: number): number | null
+  /**
+   * Makes a broker advertise `host:port` instead of its own address (a TLS terminator
+   * there, in front of `brokerPort(id)`, gives a TLS cluster).
+   */
+  setBrokerAddress(brokerId: number, host: string, port: number): void
+  /** The port a broker listens on. */
+  brokerPort(brokerId: number): number
   /** Adds `rtt_ms` of round-trip delay to a broker's responses. */
   setBrokerRtt(brokerId: number, rttMs: number): void
 }
@@ -213,6 +220,8 @@ export interface ProducerOptions {
   statisticsIntervalMs?: number
   queueBufferingMaxMessages?: number
   queueBufferingMaxMs?: number
+  /** none, gzip, snappy, lz4 or zstd. */
+  compressionCodec?: string
   driverOptions?: Record<string, string>
   topicOptions?: Record<string, string>
 }

@@ -6,6 +6,10 @@ const cluster = new MockCluster(1);
 cluster.createTopic('typed', 4, 1);
 const leader: number | null = cluster.partitionLeader('typed', 0);
 const producer = new Producer({ broker: cluster.bootstrapServers, driver_options: { 'linger.ms': 5 } });
+new Producer({ broker: 'b', compression_codec: 'zstd', driver_options: { 'security.protocol': 'ssl', 'ssl.ca.location': 'probe' } });
+cluster.setBrokerAddress(1, '127.0.0.1', cluster.brokerPort(1));
+// @ts-expect-error: not a codec
+new Producer({ broker: 'b', compression_codec: 'brotli' });
 const result: { enqueued: number; send_queue_length: number } = producer.send('typed', 0, ['a', Buffer.from('b')]);
 producer.send('typed', 1, [{ payload: 'v', key: 'k', headers: { trace: Buffer.from('t') } }, { key: 'gone', payload: null }]);
 const count: Promise<number> = producer.partition_count('typed');

@@ -15,6 +15,8 @@ pub struct ProducerOptions {
     pub statistics_interval_ms: Option<u32>,
     pub queue_buffering_max_messages: Option<u32>,
     pub queue_buffering_max_ms: Option<u32>,
+    /// none, gzip, snappy, lz4 or zstd.
+    pub compression_codec: Option<String>,
     pub driver_options: Option<HashMap<String, String>>,
     pub topic_options: Option<HashMap<String, String>>,
 }
@@ -208,6 +210,9 @@ impl NativeProducer {
         }
         if let Some(ms) = options.queue_buffering_max_ms {
             config.queue_buffering_max = Duration::from_millis(ms.into());
+        }
+        if let Some(codec) = options.compression_codec {
+            config.compression = codec.parse().map_err(js_error)?;
         }
         if let Some(f) = on_stats {
             let tsfn = weak_callback(f)?;

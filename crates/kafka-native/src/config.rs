@@ -160,6 +160,17 @@ impl ClientOptions {
             )
             // Logs become events on the main queue, served by the kn-events thread.
             .set("log.queue", "true");
+        // OpenSSL is linked statically: its own default CA path is where it was built, not the
+        // system's. "probe" makes librdkafka look in the standard places (Debian's
+        // /etc/ssl/certs/ca-certificates.crt, RHEL's /etc/pki/tls/certs/ca-bundle.crt, ...), so
+        // a broker certificate the system trusts is trusted with no option set. librdkafka does
+        // that by itself only when its configure saw a static libcrypto, which rdkafka-sys's
+        // vendored build does not tell it.
+        if self.properties.get("ssl.ca.location").is_none()
+            && self.properties.get("ssl.ca.pem").is_none()
+        {
+            config.set("ssl.ca.location", "probe");
+        }
         typed(&mut config);
         config.extend(&self.properties);
         config

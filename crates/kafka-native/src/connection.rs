@@ -41,15 +41,28 @@ fn is_connection_error(code: ErrorCode) -> bool {
     )
 }
 
-/// Connection errors that retrying the same brokers with the same settings will not clear.
-fn is_hopeless(code: ErrorCode) -> bool {
+/// Connection errors that retrying the same brokers with the same settings will not clear. A
+/// TLS alert from the broker (with TLS 1.3, "certificate required" for a client that brought
+/// none to a mutual-TLS listener) arrives after the handshake, as a transport error.
+fn is_hopeless(code: ErrorCode, message: &str) -> bool {
     matches!(
         code,
         ErrorCode::Resolve
             | ErrorCode::Authentication
             | ErrorCode::SaslAuthenticationFailed
             | ErrorCode::SSL
-    )
+    ) || (code == ErrorCode::BrokerTransportFailure
+        && (message.contains("SSL alert number") || message.contains("certificate verify failed")))
+}
+
+/// The kind of connection error, for logging it once: librdkafka reports a failed TLS handshake
+/// as `_SSL`, and the same failure on the retries as `_TRANSPORT` with OpenSSL's text.
+fn log_kind(code: ErrorCode, message: &str) -> ErrorCode {
+    if code == ErrorCode::BrokerTransportFailure && message.contains("SSL routines") {
+        ErrorCode::SSL
+    } else {
+        code
+    }
 }
 
 impl BrokerErrors {
@@ -66,7 +79,8 @@ impl BrokerErrors {
             state.last = Some((code, name.to_string(), message.to_string()));
         }
         let now = Instant::now();
-        match state.logged.iter_mut().find(|(c, _, _)| *c == code) {
+        let kind = log_kind(code, message);
+        match state.logged.iter_mut().find(|(c, _, _)| *c == kind) {
             Some((_, at, quiet)) if now.duration_since(*at) < REPEAT_QUIET => {
                 *quiet += 1;
                 None
@@ -80,7 +94,7 @@ impl BrokerErrors {
                 Some(text)
             }
             None => {
-                state.logged.push((code, now, 0));
+                state.logged.push((kind, now, 0));
                 Some(message.to_string())
             }
         }
@@ -95,7 +109,7 @@ impl BrokerErrors {
     pub(crate) fn hopeless(&self, context: &str) -> Option<KafkaError> {
         let state = self.state.lock();
         match &state.last {
-            Some((code, name, message)) if state.all_down && is_hopeless(*code) => {
+            Some((code, name, message)) if state.all_down && is_hopeless(*code, message) => {
                 Some(KafkaError::Kafka {
                     code: *code,
                     name: name.clone(),
@@ -183,5 +197,32 @@ mod tests {
             errors.hopeless("partition count").is_none(),
             "a refused connection may clear"
         );
+        let alert = "ssl://b:9093/bootstrap: Receive failed: error:0A00045C:SSL routines::tlsv13 \
+                     alert certificate required: SSL alert number 116";
+        errors.record(ErrorCode::BrokerTransportFailure, "_TRANSPORT", alert);
+        errors.record(ErrorCode::AllBrokersDown, "_ALL_BROKERS_DOWN", "down");
+        let err = errors.hopeless("partition count").unwrap();
+        assert!(err.to_string().contains("certificate required"), "{err}");
+    }
+
+    #[test]
+    fn a_failed_tls_handshake_is_logged_once_whatever_librdkafka_calls_it() {
+        let errors = BrokerErrors::default();
+        let handshake = "ssl://b:9093/bootstrap: SSL handshake failed: error:0A000086:SSL \
+                         routines::certificate verify failed: broker certificate could not be verified";
+        let retry =
+            "ssl://b:9093/bootstrap: error:0A000086:SSL routines::certificate verify failed";
+        assert!(errors.record(ErrorCode::SSL, "_SSL", handshake).is_some());
+        assert_eq!(
+            errors.record(ErrorCode::BrokerTransportFailure, "_TRANSPORT", retry),
+            None
+        );
+        assert!(errors
+            .record(
+                ErrorCode::BrokerTransportFailure,
+                "_TRANSPORT",
+                "Connection refused"
+            )
+            .is_some());
     }
 }

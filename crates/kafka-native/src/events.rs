@@ -139,7 +139,14 @@ fn serve_burst(
                 facility,
                 message,
             } => sink.log(LogRecord {
-                level,
+                // A broker connection failing is logged (FAIL) and reported as a client error
+                // with the same text; the error is logged, once a minute while it lasts, so the
+                // log line goes to debug.
+                level: if facility == "FAIL" {
+                    level.max(7)
+                } else {
+                    level
+                },
                 facility,
                 message,
                 error: None,

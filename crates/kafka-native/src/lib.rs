@@ -38,8 +38,8 @@ pub use events::{LogHandler, LogLevel, LogRecord};
 pub use mock_cluster::{api_key, MockCluster};
 pub use native::librdkafka_version;
 pub use producer::{
-    DeliveryErrorCount, DeliveryReport, MessageDelivery, Producer, ProducerConfig, ProducerStats,
-    Record, SendResult, DEFAULT_STOP_TIMEOUT,
+    Compression, DeliveryErrorCount, DeliveryReport, MessageDelivery, Producer, ProducerConfig,
+    ProducerStats, Record, SendResult, DEFAULT_STOP_TIMEOUT,
 };
 pub use topic_partition::TopicPartition;
 

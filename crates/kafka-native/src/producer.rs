@@ -30,6 +30,62 @@ pub type DeliveryReportHandler = Arc<dyn Fn(DeliveryReport) + Send + Sync>;
 /// Receives one [`MessageDelivery`] per message (opt-in; costs an allocation per message).
 pub type MessageDeliveryHandler = Arc<dyn Fn(Vec<MessageDelivery>) + Send + Sync>;
 
+/// How the producer compresses its batches (librdkafka's `compression.codec`). Every codec is
+/// built in; a consumer decompresses whatever it is sent, whatever its own setting.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Compression {
+    /// No compression (librdkafka's default).
+    #[default]
+    None,
+    Gzip,
+    Snappy,
+    Lz4,
+    Zstd,
+}
+
+impl Compression {
+    pub const ALL: [Compression; 5] = [
+        Compression::None,
+        Compression::Gzip,
+        Compression::Snappy,
+        Compression::Lz4,
+        Compression::Zstd,
+    ];
+
+    /// The codec's name, as librdkafka and Kafka spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+            Compression::Snappy => "snappy",
+            Compression::Lz4 => "lz4",
+            Compression::Zstd => "zstd",
+        }
+    }
+}
+
+impl std::fmt::Display for Compression {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Compression {
+    type Err = KafkaError;
+
+    fn from_str(s: &str) -> Result<Self, KafkaError> {
+        Compression::ALL
+            .into_iter()
+            .find(|c| c.name() == s)
+            .ok_or_else(|| {
+                KafkaError::invalid(
+                    "compression_codec",
+                    format!("must be one of none, gzip, snappy, lz4, zstd, got {s:?}"),
+                )
+            })
+    }
+}
+
 /// Producer options. The defaults are kafka-native's.
 ///
 /// ```
@@ -49,6 +105,8 @@ pub struct ProducerConfig {
     pub queue_buffering_max: Duration,
     /// How long `partition_count` waits for an answer by default. 10 s.
     pub metadata_timeout: Duration,
+    /// `compression.codec`. Default none.
+    pub compression: Compression,
     pub on_stats: Option<StatsHandler>,
     pub on_delivery_report: Option<DeliveryReportHandler>,
     pub on_message_delivery: Option<MessageDeliveryHandler>,
@@ -61,6 +119,7 @@ impl ProducerConfig {
             queue_buffering_max_messages: 500_000,
             queue_buffering_max: Duration::from_millis(250),
             metadata_timeout: Duration::from_secs(10),
+            compression: Compression::None,
             on_stats: None,
             on_delivery_report: None,
             on_message_delivery: None,
@@ -76,6 +135,11 @@ impl ProducerConfig {
 
     pub fn queue_buffering_max(mut self, max: Duration) -> Self {
         self.queue_buffering_max = max;
+        self
+    }
+
+    pub fn compression(mut self, codec: Compression) -> Self {
+        self.compression = codec;
         self
     }
 
@@ -136,6 +200,7 @@ impl ProducerConfig {
                     "queue.buffering.max.ms",
                     self.queue_buffering_max.as_millis().to_string(),
                 )
+                .set("compression.codec", self.compression.name())
                 // The Java client's partitioner (librdkafka's default is CRC32-based): a key
                 // lands on the same partition whichever client sent it. A message without a key
                 // goes to a random partition. `topic_option("partitioner", ...)` overrides it.

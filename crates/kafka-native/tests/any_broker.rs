@@ -138,3 +138,50 @@ fn partition_count_of_a_created_topic() {
     );
     producer.stop(Duration::from_secs(5)).unwrap();
 }
+
+#[test]
+fn every_codec_round_trips_ten_thousand_messages() {
+    let cluster = TestCluster::new();
+    for codec in kafka_native::Compression::ALL {
+        let topic = cluster.create_topic(&format!("codec-{codec}"), 1);
+        let producer = Producer::new(
+            ProducerConfig::new(cluster.bootstrap_servers())
+                .compression(codec)
+                .queue_buffering_max(Duration::from_millis(5)),
+        )
+        .unwrap_or_else(|e| panic!("{codec}: {e}"));
+        let payloads: Vec<String> = (0..10_000)
+            .map(|i| format!("{codec} message {i} {}", "abc".repeat(i % 50)))
+            .collect();
+        for chunk in payloads.chunks(2000) {
+            assert_eq!(
+                producer.send(&topic, 0, chunk).unwrap().enqueued,
+                chunk.len()
+            );
+        }
+        producer
+            .stop(Duration::from_secs(30))
+            .unwrap_or_else(|e| panic!("{codec}: {e}"));
+        let messages = read_partition(
+            &cluster.bootstrap_servers(),
+            &topic,
+            0,
+            10_000,
+            Duration::from_secs(60),
+        )
+        .unwrap_or_else(|e| panic!("{codec}: {e}"));
+        assert_eq!(messages.len(), 10_000, "{codec}");
+        for (m, sent) in messages.iter().zip(&payloads) {
+            assert_eq!(m.payload.as_deref(), Some(sent.as_bytes()), "{codec}");
+        }
+    }
+}
+
+#[test]
+fn an_unknown_codec_is_refused_naming_the_option() {
+    let e = "brotli".parse::<kafka_native::Compression>().unwrap_err();
+    assert!(
+        e.to_string().contains("compression_codec") && e.to_string().contains("zstd"),
+        "{e}"
+    );
+}
