@@ -201,8 +201,11 @@ fn a_partition_being_revoked_waits_for_the_batch_in_flight() {
     let held = Arc::new(Mutex::new(false));
     let a = {
         let (seen, held) = (seen.clone(), held.clone());
+        // A long session: the MockCluster waits only the session timeout less a second for
+        // the members to rejoin when b joins, and on a loaded machine a's rejoin can take
+        // longer than 5 s; a would then be dropped and its partitions moved at once.
         Consumer::new(
-            member_config(&cluster, &topic, &group, 6000),
+            member_config(&cluster, &topic, &group, 15_000),
             move |batch| {
                 seen.lock().extend(
                     batch
@@ -221,7 +224,11 @@ fn a_partition_being_revoked_waits_for_the_batch_in_flight() {
     a.start().unwrap();
     wait_for("a to hold its first batch", JOIN, || *held.lock());
     let b_seen = Deliveries::default();
-    let b = member(member_config(&cluster, &topic, &group, 6000), "b", &b_seen);
+    let b = member(
+        member_config(&cluster, &topic, &group, 15_000),
+        "b",
+        &b_seen,
+    );
     b.start().unwrap(); // b has joined; what a must give up waits for a's batch
     let hold_until = Instant::now() + Duration::from_secs(1);
     while Instant::now() < hold_until {
