@@ -2,6 +2,7 @@
 // Admin: topics and consumer groups, managed through the brokers. Every method returns a
 // Promise; errors name the topic or group and carry librdkafka's error name.
 const { NativeAdmin } = require('./native/index.js');
+const { oauthbearerBridge } = require('./oauthbearer');
 const { adminOptions, logTo, fail, fromNative } = require('./options');
 
 function topicSpec(spec, i) {
@@ -34,7 +35,7 @@ function call(run) {
 class Admin {
   constructor(options) {
     const opts = adminOptions(options);
-    this._native = fromNative(() => new NativeAdmin(opts.native, logTo(opts.logger)));
+    this._native = fromNative(() => new NativeAdmin(opts.native, logTo(opts.logger), oauthbearerBridge(opts.oauthbearer_token_callback)));
   }
 
   // [{topic, partitions, replication_factor, config}]; replication_factor defaults to the

@@ -1,5 +1,6 @@
 'use strict';
 const { NativeConsumer } = require('./native/index.js');
+const { oauthbearerBridge } = require('./oauthbearer');
 const { consumerOptions, logTo, fromNative } = require('./options');
 
 // The addon hands a batch over in columns (see ReceivedColumns in crates/kafka-native-node):
@@ -101,6 +102,7 @@ class Consumer {
       })),
       logTo(logger),
       rebalance_callback,
+      oauthbearerBridge(opts.oauthbearer_token_callback),
     ));
   }
 

@@ -11,6 +11,18 @@ export interface Logger {
 /** librdkafka properties; values are passed on as strings. */
 export type LibrdkafkaProperties = Record<string, string | number | boolean>;
 
+/** A SASL/OAUTHBEARER token, as oauthbearer_token_callback gives it. */
+export interface OAuthBearerToken {
+  token: string;
+  /** When it expires, in milliseconds since the epoch (as the Java client's lifetimeMs). */
+  lifetime_ms: number;
+  principal: string;
+  extensions?: Record<string, string>;
+}
+
+/** Called with librdkafka's sasl.oauthbearer.config when the client starts and before each token expires. */
+export type OAuthBearerTokenCallback = (config: string) => OAuthBearerToken | Promise<OAuthBearerToken>;
+
 export interface ProducerOptions {
   broker: string;
   stats_callback?: (info: ProducerStats) => void;
@@ -26,6 +38,8 @@ export interface ProducerOptions {
   driver_options?: LibrdkafkaProperties;
   topic_options?: LibrdkafkaProperties;
   /** Default console. */
+  /** With sasl.mechanism OAUTHBEARER: makes the tokens (new). */
+  oauthbearer_token_callback?: OAuthBearerTokenCallback;
   logger?: Logger;
 }
 
@@ -150,6 +164,8 @@ export interface ConsumerOptions {
   driver_options?: LibrdkafkaProperties;
   topic_options?: LibrdkafkaProperties;
   /** Default console. */
+  /** With sasl.mechanism OAUTHBEARER: makes the tokens (new). */
+  oauthbearer_token_callback?: OAuthBearerTokenCallback;
   logger?: Logger;
 }
 
@@ -184,6 +200,8 @@ export interface AdminOptions {
   /** Default 10000. */
   request_timeout_ms?: number;
   driver_options?: LibrdkafkaProperties;
+  /** With sasl.mechanism OAUTHBEARER: makes the tokens (new). */
+  oauthbearer_token_callback?: OAuthBearerTokenCallback;
   logger?: Logger;
 }
 

@@ -185,7 +185,8 @@ function fromNative(call) {
 }
 
 const PRODUCER_OPTIONS = ['broker', 'stats_callback', 'delivery_report_callback', 'statistics_interval_ms',
-  'queue_buffering_max_messages', 'queue_buffering_max_ms', 'compression_codec', 'driver_options', 'topic_options', 'logger'];
+  'queue_buffering_max_messages', 'queue_buffering_max_ms', 'compression_codec', 'driver_options', 'topic_options', 'logger',
+  'oauthbearer_token_callback'];
 
 function producerOptions(options) {
   requireObject(options, 'Producer');
@@ -209,6 +210,7 @@ function producerOptions(options) {
     },
     stats_callback: guarded('stats_callback', callback(options, 'stats_callback'), log),
     delivery_report_callback: guarded('delivery_report_callback', callback(options, 'delivery_report_callback'), log),
+    oauthbearer_token_callback: callback(options, 'oauthbearer_token_callback'),
     logger: log,
   };
 }
@@ -216,7 +218,7 @@ function producerOptions(options) {
 const CONSUMER_OPTIONS = ['broker', 'topic', 'receive_callback', 'offset_directory', 'start_offset', 'stats_callback',
   'max_messages_per_callback', 'statistics_interval_ms', 'queued_max_messages_kbytes', 'fetch_wait_max_ms',
   'num_workers', 'worker_slot', 'payload_encoding', 'driver_options', 'topic_options', 'logger',
-  'group_id', 'group_protocol', 'rebalance_callback'];
+  'group_id', 'group_protocol', 'rebalance_callback', 'oauthbearer_token_callback'];
 
 // A topic name, or (for a consumer group) an array of them.
 function topics(options) {
@@ -271,12 +273,13 @@ function consumerOptions(options) {
     receive_callback: callback(options, 'receive_callback', { required: true }),
     stats_callback: guarded('stats_callback', callback(options, 'stats_callback'), log),
     rebalance_callback: guarded('rebalance_callback', callback(options, 'rebalance_callback'), log),
+    oauthbearer_token_callback: callback(options, 'oauthbearer_token_callback'),
     in_group: options.group_id !== undefined && options.group_id !== null,
     logger: log,
   };
 }
 
-const ADMIN_OPTIONS = ['broker', 'request_timeout_ms', 'driver_options', 'logger'];
+const ADMIN_OPTIONS = ['broker', 'request_timeout_ms', 'driver_options', 'logger', 'oauthbearer_token_callback'];
 
 function adminOptions(options) {
   requireObject(options, 'Admin');
@@ -287,6 +290,7 @@ function adminOptions(options) {
       requestTimeoutMs: integer(options, 'request_timeout_ms'),
       driverOptions: properties(options, 'driver_options'),
     },
+    oauthbearer_token_callback: callback(options, 'oauthbearer_token_callback'),
     logger: logger(options),
   };
 }

@@ -1,5 +1,6 @@
 'use strict';
 const { NativeProducer } = require('./native/index.js');
+const { oauthbearerBridge } = require('./oauthbearer');
 const { producerOptions, logTo, fail, fromNative, STOP_TIMEOUT_MS, PARTITION_COUNT_TIMEOUT_MS } = require('./options');
 
 const toBuffer = (p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p);
@@ -79,6 +80,7 @@ class Producer {
         rdkafka_errinfo: r.rdkafkaErrinfo,
       })),
       logTo(opts.logger),
+      oauthbearerBridge(opts.oauthbearer_token_callback),
     ));
   }
 

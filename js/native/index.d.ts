@@ -34,7 +34,7 @@ export declare class MockCluster {
 
 /** The admin client; every call runs on a thread of ours and settles a Promise. */
 export declare class NativeAdmin {
-  constructor(options: AdminOptions, onLog?: ((arg: LogEntry) => void) | undefined | null)
+  constructor(options: AdminOptions, onLog?: ((arg: LogEntry) => void) | undefined | null, oauthbearer?: OAuthBearerBridge | undefined | null)
   createTopics(topics: Array<NewTopicInput>): Promise<void>
   deleteTopics(topics: Array<string>): Promise<void>
   listTopics(): Promise<TopicListingInfo[]>
@@ -54,7 +54,7 @@ export declare class NativeConsumer {
    * `on_batch` is called with each batch; the JS side calls `settle()` once the batch's
    * Promise settles, and only then is the next batch handed over.
    */
-  constructor(options: ConsumerOptions, onBatch: (arg: ReceivedColumns) => void, onStats?: ((arg: ConsumerStatsInfo) => void) | undefined | null, onLog?: ((arg: LogEntry) => void) | undefined | null, onRebalance?: ((arg: RebalanceInfo) => void) | undefined | null)
+  constructor(options: ConsumerOptions, onBatch: (arg: ReceivedColumns) => void, onStats?: ((arg: ConsumerStatsInfo) => void) | undefined | null, onLog?: ((arg: LogEntry) => void) | undefined | null, onRebalance?: ((arg: RebalanceInfo) => void) | undefined | null, oauthbearer?: OAuthBearerBridge | undefined | null)
   /**
    * The batch handed to `on_batch` has settled. `processed: false` leaves its offsets
    * unrecorded and stops fetching (the JS side's `notProcessed()`).
@@ -71,7 +71,7 @@ export declare class NativeConsumer {
 }
 
 export declare class NativeProducer {
-  constructor(options: ProducerOptions, onStats?: ((arg: ProducerStatsInfo) => void) | undefined | null, onDeliveryReport?: ((arg: DeliveryReportInfo) => void) | undefined | null, onLog?: ((arg: LogEntry) => void) | undefined | null)
+  constructor(options: ProducerOptions, onStats?: ((arg: ProducerStatsInfo) => void) | undefined | null, onDeliveryReport?: ((arg: DeliveryReportInfo) => void) | undefined | null, onLog?: ((arg: LogEntry) => void) | undefined | null, oauthbearer?: OAuthBearerBridge | undefined | null)
   /**
    * Strings, joined in JS: `text` is every payload in order and `lengths` their lengths in
    * UTF-16 code units. One string crossing instead of thousands, and one librdkafka call.
@@ -93,6 +93,18 @@ export declare class NativeProducer {
   partitionCount(topic: string, timeoutMs: number): Promise<number>
   /** Resolves once every message is delivered; rejects with the undelivered count on timeout. */
   stop(timeoutMs: number): Promise<void>
+}
+
+/**
+ * Connects a client's token requests to a JS function `(config) => void` that answers, later,
+ * with `provide(token)` or `fail(reason)`.
+ */
+export declare class OAuthBearerBridge {
+  constructor(request: (arg: string) => void)
+  /** The token for the pending request. */
+  provide(token: OAuthBearerTokenInput): void
+  /** The pending request failed. */
+  fail(reason: string): void
 }
 
 export interface AdminOptions {
@@ -204,6 +216,15 @@ export interface NewTopicInput {
   partitions: number
   replicationFactor?: number
   config?: Record<string, string>
+}
+
+/** A token as JS gives it. */
+export interface OAuthBearerTokenInput {
+  token: string
+  /** When it expires, in ms since the epoch. */
+  lifetimeMs: number
+  principal: string
+  extensions?: Record<string, string>
 }
 
 export declare function producerDefaults(): ProducerDefaults

@@ -839,6 +839,7 @@ module.exports.MockCluster = nativeBinding.MockCluster
 module.exports.NativeAdmin = nativeBinding.NativeAdmin
 module.exports.NativeConsumer = nativeBinding.NativeConsumer
 module.exports.NativeProducer = nativeBinding.NativeProducer
+module.exports.OAuthBearerBridge = nativeBinding.OAuthBearerBridge
 module.exports.consumerDefaults = nativeBinding.consumerDefaults
 module.exports.librdkafkaVersion = nativeBinding.librdkafkaVersion
 module.exports.producerDefaults = nativeBinding.producerDefaults

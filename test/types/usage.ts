@@ -7,6 +7,9 @@ cluster.createTopic('typed', 4, 1);
 const leader: number | null = cluster.partitionLeader('typed', 0);
 const producer = new Producer({ broker: cluster.bootstrapServers, driver_options: { 'linger.ms': 5 } });
 new Producer({ broker: 'b', compression_codec: 'zstd', driver_options: { 'security.protocol': 'ssl', 'ssl.ca.location': 'probe' } });
+new Producer({ broker: 'b', oauthbearer_token_callback: async (config: string) => ({ token: config, lifetime_ms: Date.now() + 60000, principal: 'p' }) });
+// @ts-expect-error: lifetime_ms is a number (ms since the epoch)
+new Producer({ broker: 'b', oauthbearer_token_callback: () => ({ token: 't', lifetime_ms: '1h', principal: 'p' }) });
 cluster.setBrokerAddress(1, '127.0.0.1', cluster.brokerPort(1));
 // @ts-expect-error: not a codec
 new Producer({ broker: 'b', compression_codec: 'brotli' });

@@ -5,6 +5,8 @@ use std::time::Duration;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
+use crate::oauthbearer::OAuthBearerBridge;
+
 use crate::{client_options, js_error, promise_from_thread, LogEntry};
 
 #[napi(object)]
@@ -65,7 +67,11 @@ impl NativeAdmin {
 #[napi]
 impl NativeAdmin {
     #[napi(constructor)]
-    pub fn new(options: AdminOptions, on_log: Option<Function<'_, LogEntry, ()>>) -> Result<Self> {
+    pub fn new(
+        options: AdminOptions,
+        on_log: Option<Function<'_, LogEntry, ()>>,
+        oauthbearer: Option<&OAuthBearerBridge>,
+    ) -> Result<Self> {
         let mut config = kafka_native::AdminConfig::new("");
         config.client = client_options(
             options.brokers,
@@ -74,6 +80,7 @@ impl NativeAdmin {
             None,
             on_log,
         )?;
+        config.client.oauthbearer_token = oauthbearer.map(|b| b.provider.clone());
         if let Some(ms) = options.request_timeout_ms {
             config.request_timeout = Duration::from_millis(ms.into());
         }

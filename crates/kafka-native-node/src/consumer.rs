@@ -7,6 +7,8 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::ThreadsafeFunctionCallMode::NonBlocking;
 use napi_derive::napi;
 
+use crate::oauthbearer::OAuthBearerBridge;
+
 use crate::{client_options, js_error, promise_from_thread, weak_callback, LogEntry};
 
 /// Options as JS gave them; a missing one takes the core's default.
@@ -292,6 +294,7 @@ impl NativeConsumer {
         on_stats: Option<Function<'_, ConsumerStatsInfo, ()>>,
         on_log: Option<Function<'_, LogEntry, ()>>,
         on_rebalance: Option<Function<'_, RebalanceInfo, ()>>,
+        oauthbearer: Option<&OAuthBearerBridge>,
     ) -> Result<Self> {
         let mut config = kafka_native::ConsumerConfig::new("", "").topics(options.topics);
         if let Some(group) = options.group_id {
@@ -307,6 +310,7 @@ impl NativeConsumer {
             options.topic_options,
             on_log,
         )?;
+        config.client.oauthbearer_token = oauthbearer.map(|b| b.provider.clone());
         if let Some(start) = options.start_offset {
             config.start_offset = start.parse().map_err(js_error)?;
         }

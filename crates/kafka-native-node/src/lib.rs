@@ -6,6 +6,7 @@ mod admin;
 mod consumer;
 pub mod defaults;
 mod mock_cluster;
+mod oauthbearer;
 mod producer;
 
 use std::collections::HashMap;

@@ -6,6 +6,7 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::ThreadsafeFunctionCallMode::NonBlocking;
 use napi_derive::napi;
 
+use crate::oauthbearer::OAuthBearerBridge;
 use crate::{client_options, js_error, promise_from_thread, weak_callback, LogEntry};
 
 /// Options as JS gave them; a missing one takes the core's default.
@@ -196,6 +197,7 @@ impl NativeProducer {
         on_stats: Option<Function<'_, ProducerStatsInfo, ()>>,
         on_delivery_report: Option<Function<'_, DeliveryReportInfo, ()>>,
         on_log: Option<Function<'_, LogEntry, ()>>,
+        oauthbearer: Option<&OAuthBearerBridge>,
     ) -> Result<Self> {
         let mut config = kafka_native::ProducerConfig::new("");
         config.client = client_options(
@@ -205,6 +207,7 @@ impl NativeProducer {
             options.topic_options,
             on_log,
         )?;
+        config.client.oauthbearer_token = oauthbearer.map(|b| b.provider.clone());
         if let Some(max) = options.queue_buffering_max_messages {
             config.queue_buffering_max_messages = max;
         }

@@ -139,6 +139,7 @@ impl Admin {
         config.client.validate()?;
         let mut conf = config.client_config().to_native()?;
         conf.enable_events(rdsys::RD_KAFKA_EVENT_ERROR | rdsys::RD_KAFKA_EVENT_LOG);
+        conf.set_hooks(config.client.hooks());
         let client = Arc::new(NativeClient::new(ClientKind::Producer, conf)?);
         client.route_logs_to_main_queue()?;
         let brokers = Arc::new(BrokerErrors::default());

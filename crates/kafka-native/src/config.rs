@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use crate::error::KafkaError;
 use crate::events::{default_log, LogHandler, LogRecord};
-use crate::native::{NativeConf, NativeTopicConf};
+use crate::native::{ClientHooks, NativeConf, NativeTopicConf};
+use crate::oauthbearer::OAuthBearerProvider;
 
 /// librdkafka properties, global and per topic, applied in order (a later value for a key wins).
 ///
@@ -108,6 +109,8 @@ pub struct ClientOptions {
     pub properties: ClientConfig,
     /// librdkafka's logs and client errors; without one, warnings and errors go to stderr.
     pub on_log: Option<LogHandler>,
+    /// Makes SASL/OAUTHBEARER tokens (with `sasl.mechanism=OAUTHBEARER`).
+    pub oauthbearer_token: Option<OAuthBearerProvider>,
 }
 
 /// librdkafka's names for the broker list, which only [`ClientOptions::brokers`] sets.
@@ -120,6 +123,17 @@ impl ClientOptions {
             statistics_interval: DEFAULT_STATISTICS_INTERVAL,
             properties: ClientConfig::new(),
             on_log: None,
+            oauthbearer_token: None,
+        }
+    }
+
+    /// The native callbacks these options ask for (the consumer adds its rebalance hook).
+    pub(crate) fn hooks(&self) -> ClientHooks {
+        ClientHooks {
+            rebalance: None,
+            token_refresh: self.oauthbearer_token.clone().map(|provider| {
+                Box::new(move |config: &str| provider(config)) as crate::native::TokenRefreshHook
+            }),
         }
     }
 
@@ -188,6 +202,16 @@ macro_rules! client_option_setters {
         /// `statistics.interval.ms`; zero turns stats off. Default 5 s.
         pub fn statistics_interval(mut self, interval: std::time::Duration) -> Self {
             self.client.statistics_interval = interval;
+            self
+        }
+
+        /// Makes SASL/OAUTHBEARER tokens, called with `sasl.oauthbearer.config` when the
+        /// client starts and before each token expires (set `sasl.mechanism` to OAUTHBEARER).
+        pub fn oauthbearer_token_provider(
+            mut self,
+            f: impl Fn(&str) -> Result<$crate::OAuthBearerToken, String> + Send + Sync + 'static,
+        ) -> Self {
+            self.client.oauthbearer_token = Some(std::sync::Arc::new(f));
             self
         }
 

@@ -20,6 +20,7 @@ mod events;
 mod metadata;
 mod mock_cluster;
 mod native;
+mod oauthbearer;
 mod producer;
 mod topic_partition;
 
@@ -37,6 +38,7 @@ pub use error::{ErrorCode, KafkaError};
 pub use events::{LogHandler, LogLevel, LogRecord};
 pub use mock_cluster::{api_key, MockCluster};
 pub use native::librdkafka_version;
+pub use oauthbearer::{OAuthBearerProvider, OAuthBearerToken};
 pub use producer::{
     Compression, DeliveryErrorCount, DeliveryReport, MessageDelivery, Producer, ProducerConfig,
     ProducerStats, Record, SendResult, DEFAULT_STOP_TIMEOUT,

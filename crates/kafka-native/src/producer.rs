@@ -328,6 +328,7 @@ impl Producer {
                 | rdsys::RD_KAFKA_EVENT_ERROR
                 | rdsys::RD_KAFKA_EVENT_LOG,
         );
+        conf.set_hooks(config.client.hooks());
         let client = Arc::new(NativeClient::new(ClientKind::Producer, conf)?);
         client.route_logs_to_main_queue()?;
         let in_flight = Arc::new(AtomicI64::new(0));

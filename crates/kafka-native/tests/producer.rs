@@ -631,3 +631,59 @@ fn deliver_tells_where_each_record_landed_or_why_it_did_not() {
     assert!(err.to_string().contains("landed/99"), "{err}");
     let _ = producer.stop(Duration::from_secs(10));
 }
+
+#[test]
+fn an_oauthbearer_provider_is_asked_for_tokens_and_its_failures_are_logged() {
+    let cluster = MockCluster::new(1).unwrap();
+    let asked: Arc<Mutex<Vec<String>>> = Arc::default();
+    let logs = Logs::default();
+    let sasl = |config: ProducerConfig| {
+        config
+            .driver_option("security.protocol", "sasl_plaintext")
+            .driver_option("sasl.mechanism", "OAUTHBEARER")
+            .driver_option("sasl.oauthbearer.config", "scope=test")
+    };
+    let recorded = asked.clone();
+    let producer = Producer::new(
+        sasl(ProducerConfig::new(cluster.bootstrap_servers()))
+            .on_log(logs.handler())
+            .oauthbearer_token_provider(move |config| {
+                recorded.lock().push(config.to_string());
+                Ok(kafka_native::OAuthBearerToken {
+                    token: "t".into(),
+                    lifetime_ms: (std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .unwrap()
+                        .as_millis()
+                        + 60_000) as i64,
+                    principal: "alice".into(),
+                    extensions: vec![("traceId".into(), "abc".into())],
+                })
+            }),
+    )
+    .unwrap();
+    wait_for("the provider to be asked", Duration::from_secs(30), || {
+        !asked.lock().is_empty()
+    });
+    assert_eq!(asked.lock()[0], "scope=test");
+    drop(producer);
+    assert!(
+        logs.matching("OAUTHBEARER").is_empty(),
+        "{:?}",
+        logs.records()
+    );
+
+    let failing_logs = Logs::default();
+    let producer = Producer::new(
+        sasl(ProducerConfig::new(cluster.bootstrap_servers()))
+            .on_log(failing_logs.handler())
+            .oauthbearer_token_provider(|_| Err("the identity provider is down".to_string())),
+    )
+    .unwrap();
+    wait_for("the failure to be logged", Duration::from_secs(30), || {
+        !failing_logs
+            .matching("the identity provider is down")
+            .is_empty()
+    });
+    drop(producer);
+}

@@ -42,7 +42,7 @@ use crate::error::KafkaError;
 use crate::events::EventsThread;
 use crate::metadata::Retry;
 use crate::native::client::ClientKind;
-use crate::native::{ClientHooks, NativeClient, NativeQueue, PartitionList};
+use crate::native::{NativeClient, NativeQueue, PartitionList};
 use crate::topic_partition::TopicPartition;
 use assignment::Assigned;
 use fetch::{FetchControl, FetchLoop, Positions, Progress};
@@ -76,7 +76,7 @@ pub struct Consumer {
 enum State {
     /// The handler is taken when the fetch thread starts.
     Created {
-        config: ConsumerConfig,
+        config: Box<ConsumerConfig>,
         handler: Option<BatchHandler>,
     },
     Running(Running),
@@ -106,7 +106,7 @@ impl Consumer {
         config.client_config().validate()?; // report a bad property now, naming it
         Ok(Consumer {
             state: Mutex::new(State::Created {
-                config,
+                config: Box::new(config),
                 handler: Some(Box::new(handler)),
             }),
             control: Arc::new(FetchControl::default()),
@@ -278,11 +278,9 @@ fn start(
     conf.enable_events(
         rdsys::RD_KAFKA_EVENT_STATS | rdsys::RD_KAFKA_EVENT_ERROR | rdsys::RD_KAFKA_EVENT_LOG,
     );
-    if let Some(group) = &group {
-        conf.set_hooks(ClientHooks {
-            rebalance: Some(group.hook()),
-        });
-    }
+    let mut hooks = config.client.hooks();
+    hooks.rebalance = group.as_ref().map(|group| group.hook());
+    conf.set_hooks(hooks);
     let client = Arc::new(NativeClient::new(ClientKind::Consumer, conf)?);
     client.route_logs_to_main_queue()?;
     let queue = Arc::new(

@@ -2,8 +2,9 @@
 //! [`ClientHooks`], registered as the conf's opaque and owned by the client handle, which frees
 //! them after `rd_kafka_destroy` (so no callback can run after they are gone).
 
+use std::ffi::CString;
 use std::marker::PhantomData;
-use std::os::raw::c_void;
+use std::os::raw::{c_char, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 use std::time::Duration;
@@ -14,15 +15,22 @@ use rdsys::rd_kafka_resp_err_t as resp;
 use super::client::{timeout_ms, PartitionEntry, PartitionList};
 use super::{check, from_cstr, take_error};
 use crate::error::KafkaError;
+use crate::oauthbearer::OAuthBearerToken;
 
 /// Called inside librdkafka's rebalance callback, on whichever thread is serving the consumer
 /// queue (the `kn-fetch` thread, or the one closing the consumer).
 pub(crate) type RebalanceHook = Box<dyn Fn(&mut Rebalance<'_>) + Send + Sync>;
 
+/// Makes a SASL/OAUTHBEARER token from `sasl.oauthbearer.config`; called on librdkafka's
+/// background thread.
+pub(crate) type TokenRefreshHook =
+    Box<dyn Fn(&str) -> Result<OAuthBearerToken, String> + Send + Sync>;
+
 /// A client's callbacks.
 #[derive(Default)]
 pub(crate) struct ClientHooks {
     pub(crate) rebalance: Option<RebalanceHook>,
+    pub(crate) token_refresh: Option<TokenRefreshHook>,
 }
 
 impl ClientHooks {
@@ -39,7 +47,91 @@ impl ClientHooks {
             if self.rebalance.is_some() {
                 rdsys::rd_kafka_conf_set_rebalance_cb(conf, Some(rebalance_trampoline));
             }
+            if self.token_refresh.is_some() {
+                rdsys::rd_kafka_conf_set_oauthbearer_token_refresh_cb(
+                    conf,
+                    Some(token_refresh_trampoline),
+                );
+                // A queue of their own, which the client then hands to the background thread.
+                rdsys::rd_kafka_conf_enable_sasl_queue(conf, 1);
+            }
         }
+    }
+}
+
+/// librdkafka's OAUTHBEARER token refresh callback: asks the hook for a token and hands it (or
+/// the failure) to librdkafka, within the callback, while `rk` is certainly live.
+unsafe extern "C" fn token_refresh_trampoline(
+    rk: *mut rdsys::rd_kafka_t,
+    oauthbearer_config: *const c_char,
+    opaque: *mut c_void,
+) {
+    // SAFETY: the opaque is the ClientHooks registered with this client, alive until after
+    // rd_kafka_destroy; the config string is live for the callback (or null).
+    let (hooks, config) = unsafe {
+        let config = if oauthbearer_config.is_null() {
+            String::new()
+        } else {
+            from_cstr(oauthbearer_config)
+        };
+        (&*(opaque as *const ClientHooks), config)
+    };
+    let Some(hook) = &hooks.token_refresh else {
+        return;
+    };
+    let result = catch_unwind(AssertUnwindSafe(|| hook(&config)))
+        .unwrap_or_else(|_| Err("the token provider panicked".to_string()));
+    let outcome = result.and_then(|token| {
+        // SAFETY: rk is live for the callback.
+        unsafe { set_token(rk, &token) }
+    });
+    if let Err(reason) = outcome {
+        let reason = CString::new(reason.replace('\0', " ")).expect("no NUL left");
+        // SAFETY: rk is live for the callback; librdkafka copies the string.
+        unsafe { rdsys::rd_kafka_oauthbearer_set_token_failure(rk, reason.as_ptr()) };
+    }
+}
+
+/// Hands a token to librdkafka; its refusal (an expired lifetime, a bad extension) as text.
+///
+/// # Safety
+/// `rk` is a live client handle.
+unsafe fn set_token(rk: *mut rdsys::rd_kafka_t, token: &OAuthBearerToken) -> Result<(), String> {
+    let text = |name: &str, value: &str| {
+        CString::new(value).map_err(|_| format!("the token's {name} contains a NUL byte"))
+    };
+    let value = text("token", &token.token)?;
+    let principal = text("principal", &token.principal)?;
+    let extensions: Vec<CString> = token
+        .extensions
+        .iter()
+        .flat_map(|(k, v)| [text("extension key", k), text("extension value", v)])
+        .collect::<Result<_, _>>()?;
+    let mut pointers: Vec<*const c_char> = extensions.iter().map(|e| e.as_ptr()).collect();
+    let mut errstr = [0 as c_char; 512];
+    // SAFETY: rk is live (the caller's contract); every string outlives the call, which copies
+    // them; errstr is writable and its length given.
+    let err = unsafe {
+        rdsys::rd_kafka_oauthbearer_set_token(
+            rk,
+            value.as_ptr(),
+            token.lifetime_ms,
+            principal.as_ptr(),
+            if pointers.is_empty() {
+                ptr::null_mut()
+            } else {
+                pointers.as_mut_ptr()
+            },
+            pointers.len(),
+            errstr.as_mut_ptr(),
+            errstr.len(),
+        )
+    };
+    if err == resp::RD_KAFKA_RESP_ERR_NO_ERROR {
+        Ok(())
+    } else {
+        // SAFETY: librdkafka wrote a NUL-terminated message.
+        Err(unsafe { from_cstr(errstr.as_ptr()) })
     }
 }
 

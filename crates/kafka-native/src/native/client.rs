@@ -64,10 +64,35 @@ impl NativeClient {
             unsafe { rdsys::rd_kafka_new(rd_kind, raw_conf, errstr.as_mut_ptr(), errstr.len()) };
         // SAFETY: a non-null rk is a fresh handle that we now own.
         match unsafe { NativePtr::from_ptr(rk) } {
-            Some(handle) => Ok(NativeClient {
-                handle,
-                _hooks: hooks,
-            }),
+            Some(handle) => {
+                if hooks.as_ref().is_some_and(|h| h.token_refresh.is_some()) {
+                    // Token refreshes run on librdkafka's background thread, whatever serves
+                    // (or blocks) our queues.
+                    // Without OAUTHBEARER configured there are no SASL callbacks to run
+                    // (NOT_CONFIGURED): the provider is simply never asked.
+                    // SAFETY: the handle is live; an error object, if any, is ours to free.
+                    let failed = unsafe {
+                        let error = rdsys::rd_kafka_sasl_background_callbacks_enable(handle.ptr());
+                        (!error.is_null()).then(|| {
+                            let code = rdsys::rd_kafka_error_code(error);
+                            let message = from_cstr(rdsys::rd_kafka_error_string(error));
+                            rdsys::rd_kafka_error_destroy(error);
+                            (code != rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR__NOT_CONFIGURED)
+                                .then_some(message)
+                        })
+                        .flatten()
+                    };
+                    if let Some(message) = failed {
+                        drop(handle); // destroyed before the hooks it may call
+                        drop(hooks);
+                        return Err(KafkaError::ClientCreation { message });
+                    }
+                }
+                Ok(NativeClient {
+                    handle,
+                    _hooks: hooks,
+                })
+            }
             None => {
                 // SAFETY: on failure the conf is still ours to free; errstr is NUL-terminated.
                 let message = unsafe {

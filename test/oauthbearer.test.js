@@ -1,0 +1,84 @@
+'use strict';
+// SASL/OAUTHBEARER with a JavaScript token callback. No broker here accepts OAUTHBEARER (the
+// MockCluster has no SASL), so what is tested is the callback path as far as librdkafka takes
+// it: librdkafka asks for a token when the client starts, hands the callback
+// sasl.oauthbearer.config, accepts the token (or reports why not), and asks again before the
+// token expires; a callback that throws is logged and asked again, and never takes the process
+// down. That a broker accepts the token stays untested here.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { kafka, waitFor } = require('./helpers');
+
+const WIDE = 30000;
+const SASL = { 'security.protocol': 'sasl_plaintext', 'sasl.mechanism': 'OAUTHBEARER', 'sasl.oauthbearer.config': 'scope=kafka-native-test' };
+const cluster = new kafka.MockCluster(1);
+const broker = cluster.bootstrapServers;
+
+// A logger that keeps its errors.
+function keepingLogger() {
+  const errors = [];
+  return { errors, error: (m) => errors.push(String(m)), warn() {}, info() {}, debug() {} };
+}
+
+test('the token callback is called with sasl.oauthbearer.config, and again before its token expires', async () => {
+  const calls = [];
+  const logger = keepingLogger();
+  const producer = new kafka.Producer({
+    broker, logger, driver_options: SASL,
+    // A token that expires in 2 s: librdkafka asks again at about 80% of that.
+    oauthbearer_token_callback: async (config) => {
+      calls.push({ config, at: Date.now() });
+      return { token: `token-${calls.length}`, lifetime_ms: Date.now() + 2000, principal: 'alice', extensions: { traceId: 'abc' } };
+    },
+  });
+  await waitFor('a second request before the first token expired', () => calls.length >= 2, WIDE);
+  await producer.stop().catch(() => {}); // nothing was sent
+  assert.equal(calls[0].config, 'scope=kafka-native-test');
+  assert.ok(calls[1].at - calls[0].at < 2000, `asked again after ${calls[1].at - calls[0].at} ms, after the token expired`);
+  assert.deepEqual(logger.errors.filter((e) => /oauthbearer|token/i.test(e)), [], 'the tokens were accepted');
+});
+
+test('a callback that throws, or gives a bad token, is logged and asked again; the process goes on', async () => {
+  for (const [name, callback, reason] of [
+    ['throws', () => { throw new Error('the identity provider is down'); }, /the identity provider is down/],
+    ['rejects', () => Promise.reject(new Error('no network')), /no network/],
+    ['bad token', () => ({ token: 'x', lifetime_ms: 'soon', principal: 'alice' }), /lifetime_ms must be when the token expires/],
+    ['expired', () => ({ token: 'x', lifetime_ms: Date.now() - 1000, principal: 'alice' }), /expired|past/i],
+  ]) {
+    let calls = 0;
+    const logger = keepingLogger();
+    const producer = new kafka.Producer({
+      broker, logger, driver_options: SASL,
+      oauthbearer_token_callback: (config) => { calls++; return callback(config); },
+    });
+    // librdkafka asks again 10 s after a failure.
+    await waitFor(`${name}: asked again after a failure`, () => calls >= 2, WIDE);
+    await producer.stop().catch(() => {});
+    assert.ok(logger.errors.some((e) => reason.test(e)), `${name}: ${logger.errors.join('\n')}`);
+  }
+});
+
+test('a consumer asks its token callback when it starts', async () => {
+  const asked = [];
+  const consumer = new kafka.Consumer({
+    broker, topic: 'oauth', offset_directory: null, logger: keepingLogger(), driver_options: SASL,
+    receive_callback: () => Promise.resolve(),
+    oauthbearer_token_callback: (config) => { asked.push(config); return { token: 't', lifetime_ms: Date.now() + 60000, principal: 'p' }; },
+  });
+  const started = consumer.start().catch(() => {}); // the MockCluster speaks no SASL
+  await waitFor('the consumer to ask', () => asked.length > 0, WIDE);
+  await consumer.stop().catch(() => {});
+  await started;
+  assert.equal(asked[0], 'scope=kafka-native-test');
+});
+
+test('the Admin client takes a token callback too, and a non-function is refused by name', async () => {
+  let called = false;
+  const admin = new kafka.Admin({
+    broker, driver_options: SASL, logger: keepingLogger(),
+    oauthbearer_token_callback: () => { called = true; return { token: 't', lifetime_ms: Date.now() + 60000, principal: 'p' }; },
+  });
+  await waitFor('the admin client to ask', () => called, WIDE);
+  void admin;
+  assert.throws(() => new kafka.Producer({ broker, oauthbearer_token_callback: 'token' }), /option oauthbearer_token_callback must be a function/);
+});
