@@ -82,3 +82,25 @@ test('the Admin client takes a token callback too, and a non-function is refused
   void admin;
   assert.throws(() => new kafka.Producer({ broker, oauthbearer_token_callback: 'token' }), /option oauthbearer_token_callback must be a function/);
 });
+
+test('a worker terminated while its token callback is pending exits at once', async () => {
+  const { Worker } = require('node:worker_threads');
+  const path = require('node:path');
+  const worker = new Worker(`
+    const { parentPort } = require('node:worker_threads');
+    const kafka = require(${JSON.stringify(path.join(__dirname, '..', 'js', 'index.js'))});
+    new kafka.Producer({
+      broker: ${JSON.stringify(broker)},
+      logger: { error() {}, warn() {}, info() {}, debug() {} },
+      driver_options: ${JSON.stringify(SASL)},
+      oauthbearer_token_callback: () => { parentPort.postMessage('asked'); return new Promise(() => {}); },
+    });
+    setInterval(() => {}, 1000);
+  `, { eval: true });
+  await new Promise((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject); });
+  const started = Date.now();
+  await worker.terminate();
+  const took = Date.now() - started;
+  // Without the wake-up, destroying the client waits for the callback's 30 s deadline.
+  assert.ok(took < 10000, `terminate() took ${took} ms`);
+});

@@ -5,7 +5,7 @@ use std::time::Duration;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::oauthbearer::OAuthBearerBridge;
+use crate::oauthbearer::{OAuthBearerBridge, PendingTokenWake};
 
 use crate::{client_options, js_error, promise_from_thread, LogEntry};
 
@@ -55,6 +55,8 @@ pub struct GroupOffsetInfo {
 /// The admin client; every call runs on a thread of ours and settles a Promise.
 #[napi]
 pub struct NativeAdmin {
+    /// Dropped first: see `PendingTokenWake`.
+    _token_wake: Option<PendingTokenWake>,
     inner: Arc<kafka_native::Admin>,
 }
 
@@ -86,6 +88,7 @@ impl NativeAdmin {
         }
         let inner = kafka_native::Admin::new(config).map_err(js_error)?;
         Ok(NativeAdmin {
+            _token_wake: oauthbearer.map(OAuthBearerBridge::wake_on_drop),
             inner: Arc::new(inner),
         })
     }

@@ -7,7 +7,7 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::ThreadsafeFunctionCallMode::NonBlocking;
 use napi_derive::napi;
 
-use crate::oauthbearer::OAuthBearerBridge;
+use crate::oauthbearer::{OAuthBearerBridge, PendingTokenWake};
 
 use crate::{client_options, js_error, promise_from_thread, weak_callback, LogEntry};
 
@@ -280,6 +280,8 @@ fn batch_to_js(batch: &kafka_native::ReceivedBatch, as_buffer: bool) -> Received
 pub struct NativeConsumer {
     /// `true`: processed, record its offsets; `false`: not processed (see `settle`).
     settled: Sender<bool>,
+    /// Dropped before the consumer: see `PendingTokenWake`.
+    _token_wake: Option<PendingTokenWake>,
     inner: Arc<kafka_native::Consumer>,
 }
 
@@ -387,6 +389,7 @@ impl NativeConsumer {
         let inner = kafka_native::Consumer::new(config, handler).map_err(js_error)?;
         Ok(NativeConsumer {
             settled,
+            _token_wake: oauthbearer.map(OAuthBearerBridge::wake_on_drop),
             inner: Arc::new(inner),
         })
     }

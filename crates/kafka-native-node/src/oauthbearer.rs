@@ -47,7 +47,15 @@ impl OAuthBearerBridge {
         let provider: kafka_native::OAuthBearerProvider = Arc::new(move |config: &str| {
             let answered = answered.lock(); // one request at a time
             while answered.try_recv().is_ok() {} // an answer that came too late for the last one
-            request.call(config.to_string(), NonBlocking);
+                                                 // JS that can no longer be called (its environment is being torn down) will not
+                                                 // answer: fail now rather than hold librdkafka's background thread, and so the
+                                                 // client's destruction, for the whole wait.
+            let status = request.call(config.to_string(), NonBlocking);
+            if status != Status::Ok {
+                return Err(format!(
+                    "oauthbearer_token_callback could not be called: {status}"
+                ));
+            }
             answered.recv_timeout(ANSWER_WAIT).unwrap_or_else(|_| {
                 Err(format!(
                     "oauthbearer_token_callback did not settle within {ANSWER_WAIT:?}"
@@ -72,5 +80,24 @@ impl OAuthBearerBridge {
     #[napi]
     pub fn fail(&self, reason: String) {
         let _ = self.answers.try_send(Err(reason));
+    }
+}
+
+impl OAuthBearerBridge {
+    /// For a client to hold: see [`PendingTokenWake`].
+    pub(crate) fn wake_on_drop(&self) -> PendingTokenWake {
+        PendingTokenWake(self.answers.clone())
+    }
+}
+
+/// Held first in a client's struct: when the client is finalized (its environment torn down, or
+/// garbage collected), a token request still waiting for JS is answered with a failure at once,
+/// so destroying the client (which waits for librdkafka's background thread) never waits for JS
+/// that will not run.
+pub(crate) struct PendingTokenWake(Sender<Answer>);
+
+impl Drop for PendingTokenWake {
+    fn drop(&mut self) {
+        let _ = self.0.try_send(Err("the client is closing".to_string()));
     }
 }

@@ -6,7 +6,7 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::ThreadsafeFunctionCallMode::NonBlocking;
 use napi_derive::napi;
 
-use crate::oauthbearer::OAuthBearerBridge;
+use crate::oauthbearer::{OAuthBearerBridge, PendingTokenWake};
 use crate::{client_options, js_error, promise_from_thread, weak_callback, LogEntry};
 
 /// Options as JS gave them; a missing one takes the core's default.
@@ -186,6 +186,8 @@ fn core_records<'a>(
 
 #[napi]
 pub struct NativeProducer {
+    /// Dropped first: see `PendingTokenWake`.
+    _token_wake: Option<PendingTokenWake>,
     inner: Arc<kafka_native::Producer>,
 }
 
@@ -252,6 +254,7 @@ impl NativeProducer {
         }
         let inner = kafka_native::Producer::new(config).map_err(js_error)?;
         Ok(NativeProducer {
+            _token_wake: oauthbearer.map(OAuthBearerBridge::wake_on_drop),
             inner: Arc::new(inner),
         })
     }
