@@ -35,7 +35,8 @@ test('the token callback is called with sasl.oauthbearer.config, and again befor
   await producer.stop().catch(() => {}); // nothing was sent
   assert.equal(calls[0].config, 'scope=kafka-native-test');
   assert.ok(calls[1].at - calls[0].at < 2000, `asked again after ${calls[1].at - calls[0].at} ms, after the token expired`);
-  assert.deepEqual(logger.errors.filter((e) => /oauthbearer|token/i.test(e)), [], 'the tokens were accepted');
+  // (The MockCluster's refusal of SASL itself is logged too: it speaks none.)
+  assert.deepEqual(logger.errors.filter((e) => /Failed to acquire SASL OAUTHBEARER token/.test(e)), [], 'the tokens were accepted');
 });
 
 test('a callback that throws, or gives a bad token, is logged and asked again; the process goes on', async () => {

@@ -667,8 +667,10 @@ fn an_oauthbearer_provider_is_asked_for_tokens_and_its_failures_are_logged() {
     });
     assert_eq!(asked.lock()[0], "scope=test");
     drop(producer);
+    // (The MockCluster's refusal of SASL itself is logged too: it speaks none.)
     assert!(
-        logs.matching("OAUTHBEARER").is_empty(),
+        logs.matching("Failed to acquire SASL OAUTHBEARER token")
+            .is_empty(),
         "{:?}",
         logs.records()
     );
@@ -685,5 +687,20 @@ fn an_oauthbearer_provider_is_asked_for_tokens_and_its_failures_are_logged() {
             .matching("the identity provider is down")
             .is_empty()
     });
+    drop(producer);
+
+    // An empty reason, which librdkafka would ignore (and then never ask again), is replaced.
+    let silent_logs = Logs::default();
+    let producer = Producer::new(
+        sasl(ProducerConfig::new(cluster.bootstrap_servers()))
+            .on_log(silent_logs.handler())
+            .oauthbearer_token_provider(|_| Err(String::new())),
+    )
+    .unwrap();
+    wait_for(
+        "the unnamed failure to be logged",
+        Duration::from_secs(30),
+        || !silent_logs.matching("the token provider failed").is_empty(),
+    );
     drop(producer);
 }

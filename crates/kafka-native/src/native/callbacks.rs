@@ -86,7 +86,12 @@ unsafe extern "C" fn token_refresh_trampoline(
         unsafe { set_token(rk, &token) }
     });
     if let Err(reason) = outcome {
-        let reason = CString::new(reason.replace('\0', " ")).expect("no NUL left");
+        // librdkafka ignores an empty reason, and would then never ask again.
+        let reason = match reason.replace('\0', " ") {
+            r if r.trim().is_empty() => "the token provider failed".to_string(),
+            r => r,
+        };
+        let reason = CString::new(reason).expect("no NUL left");
         // SAFETY: rk is live for the callback; librdkafka copies the string.
         unsafe { rdsys::rd_kafka_oauthbearer_set_token_failure(rk, reason.as_ptr()) };
     }
