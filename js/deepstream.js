@@ -12,7 +12,9 @@
 // name (so each node's messages stay in order), with headers naming the sender and, for
 // sendDirect, the one server it is for: a node skips its own messages and those for another
 // server without decoding them.
-const { requirePeer, checkOptions } = require('./integration-options');
+const {
+  requirePeer, checkOptions, checkClientOptions, isTopicName, REALTIME_PRODUCER, REALTIME_CONSUMER,
+} = require('./integration-options');
 
 const WHAT = 'kafka-native/deepstream';
 const { DeepstreamPlugin, EVENT } = requirePeer('@deepstream/types', WHAT);
@@ -20,7 +22,6 @@ const { Producer, Consumer } = require('./index.js');
 
 const OPTIONS = ['broker', 'topic', 'producer', 'consumer'];
 const SETTLED = Promise.resolve(); // a batch is handled when receive() returns
-const TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
 
 function nodeOptions(options) {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
@@ -32,13 +33,8 @@ function nodeOptions(options) {
   checkOptions(WHAT, 'clusterNode', options, OPTIONS);
   const { broker, topic = 'deepstream' } = options;
   if (typeof broker !== 'string' || broker === '') throw new TypeError(`${WHAT}: option broker must be a broker list like 'localhost:9092', got ${JSON.stringify(broker)}`);
-  if (typeof topic !== 'string' || !TOPIC.test(topic) || topic === '.' || topic === '..') throw new TypeError(`${WHAT}: option topic must be a Kafka topic name, got ${JSON.stringify(topic)}`);
-  for (const name of ['producer', 'consumer']) {
-    const value = options[name];
-    if (value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) {
-      throw new TypeError(`${WHAT}: option ${name} must be an object of kafka-native ${name === 'producer' ? 'Producer' : 'Consumer'} options`);
-    }
-  }
+  if (!isTopicName(topic)) throw new TypeError(`${WHAT}: option topic must be a Kafka topic name, got ${JSON.stringify(topic)}`);
+  for (const name of ['producer', 'consumer']) checkClientOptions(WHAT, options, name);
   return { broker, topic, producer: options.producer ?? {}, consumer: options.consumer ?? {} };
 }
 
@@ -63,10 +59,9 @@ class KafkaClusterNode extends DeepstreamPlugin {
     this.description = `kafka-native cluster node (topic ${this.options.topic} at ${this.options.broker})`;
     this.logger = deepstreamLogger(services.logger);
     this.callbacks = new Map(); // deepstream topic → Set of callbacks
-    this.producer = new Producer({ queue_buffering_max_ms: 0, statistics_interval_ms: 0, logger: this.logger, ...this.options.producer, broker: this.options.broker });
+    this.producer = new Producer({ ...REALTIME_PRODUCER, logger: this.logger, ...this.options.producer, broker: this.options.broker });
     this.consumer = new Consumer({
-      fetch_wait_max_ms: 10,
-      statistics_interval_ms: 0,
+      ...REALTIME_CONSUMER,
       logger: this.logger,
       ...this.options.consumer,
       broker: this.options.broker,

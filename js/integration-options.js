@@ -1,6 +1,16 @@
 'use strict';
-// What the integrations (kafka-native/socket.io, ...) share: loading their ecosystem's packages,
-// which are peer dependencies, with an error that says what to install; and checking option names.
+// What the integrations (kafka-native/socket.io, ws-proxy, deepstream) share: loading their
+// ecosystem's packages, which are peer dependencies, with an error that says what to install;
+// checking their options; and the client settings of a real-time relay.
+
+// A relay's clients: the producer sends at once, the consumer asks for data often (see the
+// README's Latency), and neither reports stats nobody reads.
+const REALTIME_PRODUCER = Object.freeze({ queue_buffering_max_ms: 0, statistics_interval_ms: 0 });
+const REALTIME_CONSUMER = Object.freeze({ fetch_wait_max_ms: 10, statistics_interval_ms: 0 });
+
+// Kafka's legal topic names (as the core checks them).
+const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
+const isTopicName = (name) => typeof name === 'string' && TOPIC_NAME.test(name) && name !== '.' && name !== '..';
 
 function requirePeer(name, what) {
   try {
@@ -21,4 +31,20 @@ function checkOptions(what, call, options, known) {
   }
 }
 
-module.exports = { requirePeer, checkOptions };
+// Throws unless options[name] (producer or consumer) is absent or an object of options.
+function checkClientOptions(what, options, name) {
+  const value = options[name];
+  if (value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+    throw new TypeError(`${what}: option ${name} must be an object of kafka-native ${name === 'producer' ? 'Producer' : 'Consumer'} options, got ${value === null ? 'null' : typeof value}`);
+  }
+}
+
+// The logger option: console by default, else something with error, warn and info.
+function checkedLogger(what, logger = console) {
+  if (logger === null || typeof logger !== 'object' || ['error', 'warn', 'info'].some((l) => typeof logger[l] !== 'function')) {
+    throw new TypeError(`${what}: option logger must have error, warn and info methods`);
+  }
+  return logger;
+}
+
+module.exports = { requirePeer, checkOptions, checkClientOptions, checkedLogger, isTopicName, REALTIME_PRODUCER, REALTIME_CONSUMER };

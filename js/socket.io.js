@@ -13,7 +13,7 @@
 // from the producer's delivery report; a disconnected socket's session is written to the same
 // partition. restoreSession reads that partition from the client's last offset up to its end and
 // finds the session and the packets the client missed there, so any server can restore it.
-const { requirePeer, checkOptions } = require('./integration-options');
+const { requirePeer, checkOptions, checkClientOptions, checkedLogger, REALTIME_PRODUCER, REALTIME_CONSUMER } = require('./integration-options');
 
 const { ClusterAdapterWithHeartbeat, MessageType } = requirePeer('socket.io-adapter', 'kafka-native/socket.io');
 const { encode, decode } = requirePeer('@msgpack/msgpack', 'kafka-native/socket.io');
@@ -26,8 +26,6 @@ const OLD_OPTIONS = ['key', 'uri', 'host', 'port'];
 
 // Latency first: a broadcast goes out at once and an idle fetch is answered within 10 ms even by
 // brokers that hold it for the whole fetch.wait.max.ms (the MockCluster, tansu).
-const PRODUCER_DEFAULTS = { queue_buffering_max_ms: 0, statistics_interval_ms: 0 };
-const CONSUMER_DEFAULTS = { fetch_wait_max_ms: 10, statistics_interval_ms: 0 };
 const RESTORE_TIMEOUT_MS = 10000;
 const SETTLED = Promise.resolve();
 
@@ -50,12 +48,9 @@ function adapterOptions(uriOrOptions, maybeOptions) {
   }
   checkOptions(WHAT, 'createAdapter()', opts, [...OPTIONS, ...OLD_OPTIONS]);
   for (const name of ['producer', 'consumer']) {
+    checkClientOptions(WHAT, opts, name);
     const value = opts[name];
-    if (value === undefined) continue;
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      throw new TypeError(`${WHAT}: option ${name} must be an object of kafka-native ${name === 'producer' ? 'Producer' : 'Consumer'} options, got ${value === null ? 'null' : typeof value}`);
-    }
-    if (typeof value.send === 'function' || typeof value.on === 'function') {
+    if (value !== undefined && (typeof value.send === 'function' || typeof value.on === 'function')) {
       throw new TypeError(`${WHAT}: option ${name} takes kafka-native ${name === 'producer' ? 'Producer' : 'Consumer'} options (e.g. {queue_buffering_max_ms: 5}), not a client instance: socket.io-kafka's kafka-node clients are gone`);
     }
   }
@@ -79,18 +74,15 @@ function adapterOptions(uriOrOptions, maybeOptions) {
       throw new TypeError(`${WHAT}: option ${name} must be a positive integer (ms), got ${JSON.stringify(opts[name])}`);
     }
   }
-  const logger = opts.logger ?? console;
-  if (logger === null || typeof logger !== 'object' || ['error', 'warn', 'info'].some((l) => typeof logger[l] !== 'function')) {
-    throw new TypeError(`${WHAT}: option logger must have error, warn and info methods`);
-  }
+  const logger = checkedLogger(WHAT, opts.logger ?? undefined);
   return {
     broker,
     topic,
     partition,
     createTopics,
     heartbeat: { heartbeatInterval: opts.heartbeatInterval ?? 5000, heartbeatTimeout: opts.heartbeatTimeout ?? 10000 },
-    producer: { ...PRODUCER_DEFAULTS, ...opts.producer, broker, logger: opts.producer?.logger ?? logger },
-    consumer: { ...CONSUMER_DEFAULTS, ...opts.consumer },
+    producer: { ...REALTIME_PRODUCER, ...opts.producer, broker, logger: opts.producer?.logger ?? logger },
+    consumer: { ...REALTIME_CONSUMER, ...opts.consumer },
     logger,
   };
 }

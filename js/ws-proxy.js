@@ -23,7 +23,9 @@
 const crypto = require('node:crypto');
 const http = require('node:http');
 const { EventEmitter, once } = require('node:events');
-const { requirePeer, checkOptions } = require('./integration-options');
+const {
+  requirePeer, checkOptions, checkClientOptions, checkedLogger, isTopicName, REALTIME_PRODUCER, REALTIME_CONSUMER,
+} = require('./integration-options');
 
 const WHAT = 'kafka-native/ws-proxy';
 const { WebSocketServer, WebSocket } = requirePeer('ws', WHAT);
@@ -31,7 +33,6 @@ const { Producer, Consumer, notProcessed } = require('./index.js');
 
 const OPTIONS = ['wsPort', 'host', 'server', 'kafka', 'idleTimeout', 'maxBytes', 'partition', 'auth', 'verifyClient',
   'maxBufferedBytes', 'slowClientTimeout', 'producer', 'consumer', 'logger'];
-const TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
 const CLOSE_REPLACED = 4000;
 const CLOSE_TOO_SLOW = 4008;
 const CLOSE_KAFKA = 4011;
@@ -56,15 +57,8 @@ function proxyOptions(options) {
   }
   if (o.auth !== undefined && (typeof o.auth !== 'string' || o.auth === '')) throw new TypeError(`${WHAT}: option auth must be a non-empty string`);
   if (o.verifyClient !== undefined && typeof o.verifyClient !== 'function') throw new TypeError(`${WHAT}: option verifyClient must be a function (req) => boolean | Promise<boolean>`);
-  for (const name of ['producer', 'consumer']) {
-    if (o[name] !== undefined && (o[name] === null || typeof o[name] !== 'object' || Array.isArray(o[name]))) {
-      throw new TypeError(`${WHAT}: option ${name} must be an object of kafka-native options`);
-    }
-  }
-  const logger = o.logger ?? console;
-  if (logger === null || typeof logger !== 'object' || ['error', 'warn', 'info'].some((l) => typeof logger[l] !== 'function')) {
-    throw new TypeError(`${WHAT}: option logger must have error, warn and info methods`);
-  }
+  for (const name of ['producer', 'consumer']) checkClientOptions(WHAT, o, name);
+  const logger = checkedLogger(WHAT, o.logger ?? undefined);
   const broker = o.kafka.replace(/\/+$/, ''); // kafka-proxy's 'localhost:9092/'
   return {
     wsPort: o.wsPort,
@@ -77,12 +71,12 @@ function proxyOptions(options) {
     slowClientTimeout: o.slowClientTimeout ?? 30000,
     logger,
     broker,
-    producer: { queue_buffering_max_ms: 0, statistics_interval_ms: 0, ...o.producer, broker, logger },
+    producer: { ...REALTIME_PRODUCER, ...o.producer, broker, logger },
     // idleTimeout: how long an idle fetch waits; maxBytes: how much one fetch brings per
     // partition (librdkafka still fetches a larger message whole, which kafka-proxy could not).
     consumer: {
-      fetch_wait_max_ms: o.idleTimeout ?? 100,
-      statistics_interval_ms: 0,
+      ...REALTIME_CONSUMER,
+      fetch_wait_max_ms: o.idleTimeout ?? 100, // kafka-proxy's idleTimeout default
       ...o.consumer,
       broker,
       logger,
@@ -115,7 +109,7 @@ function authorized(header, secret) {
 function subscription(url, defaultPartition) {
   const q = new URL(url, 'ws://proxy').searchParams;
   const topic = q.get('topic');
-  if (!topic || !TOPIC.test(topic) || topic === '.' || topic === '..') return { error: `topic must be a Kafka topic name, got ${JSON.stringify(topic)}` };
+  if (!isTopicName(topic)) return { error: `topic must be a Kafka topic name, got ${JSON.stringify(topic)}` };
   const number = (name) => {
     const v = q.get(name);
     if (v === null || v === '') return { value: undefined };
@@ -346,7 +340,7 @@ class KafkaProxy extends EventEmitter {
       const groups = new Map(); // "topic\0partition" → records
       request.produce.forEach((m, i) => {
         if (m === null || typeof m !== 'object') throw new Error(`produce[${i}] must be an object`);
-        if (typeof m.topic !== 'string' || !TOPIC.test(m.topic)) throw new Error(`produce[${i}].topic must be a Kafka topic name`);
+        if (!isTopicName(m.topic)) throw new Error(`produce[${i}].topic must be a Kafka topic name`);
         if (typeof m.message !== 'string') throw new Error(`produce[${i}].message must be a string`);
         if (m.key !== undefined && m.key !== null && typeof m.key !== 'string') throw new Error(`produce[${i}].key must be a string`);
         if (m.partition !== undefined && !(Number.isInteger(m.partition) && m.partition >= 0)) throw new Error(`produce[${i}].partition must be an integer >= 0`);
