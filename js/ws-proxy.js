@@ -124,26 +124,27 @@ function subscription(url, defaultPartition) {
 }
 
 // Writes one batch frame; resolves once the socket took it and has drained below `limit`,
-// rejects if the socket closes first.
+// rejects if the socket closes first. Usually the socket has drained when it took the frame;
+// only a client that reads slowly is polled.
 function sendBatch(ws, frame, limit) {
   return new Promise((resolve, reject) => {
     if (ws.readyState !== WebSocket.OPEN) {
       reject(new Error('the client is gone'));
       return;
     }
-    let written = false;
+    let poll = null;
+    const cleanup = () => { clearInterval(poll); ws.off('close', closed); };
     const closed = () => { cleanup(); reject(new Error('the client went away before the batch was written')); };
-    const check = () => {
+    const drained = () => {
       if (ws.readyState !== WebSocket.OPEN) {
         closed(); // a socket torn down reports nothing buffered: that is not drained
-        return;
+        return true;
       }
-      if (!written || ws.bufferedAmount > limit) return;
+      if (ws.bufferedAmount > limit) return false;
       cleanup();
       resolve();
+      return true;
     };
-    const timer = setInterval(check, 5);
-    const cleanup = () => { clearInterval(timer); ws.off('close', closed); };
     ws.once('close', closed);
     ws.send(frame, (err) => {
       if (err) {
@@ -151,9 +152,19 @@ function sendBatch(ws, frame, limit) {
         reject(err);
         return;
       }
-      written = true;
-      check();
+      if (!drained()) poll = setInterval(drained, 5);
     });
+  });
+}
+
+// Closes with `code`; a client that has not answered the close handshake within a second (one
+// that stopped reading cannot) is cut off. Resolves once the socket is closed.
+function closeWithin(ws, code, reason) {
+  if (ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => ws.terminate(), 1000);
+    ws.once('close', () => { clearTimeout(timer); resolve(); });
+    ws.close(code, reason);
   });
 }
 
@@ -360,17 +371,11 @@ class KafkaProxy extends EventEmitter {
   async close() {
     this.closed = true;
     const connections = [...this.connections];
-    const stopped = connections.map((c) => {
-      c.ws.close(1001, 'the proxy is closing');
-      return this.disconnect(c);
-    });
+    const closing = connections.map((c) => closeWithin(c.ws, 1001, 'the proxy is closing'));
+    const stopped = connections.map((c) => this.disconnect(c));
     const streams = [...this.shared.values()];
     await Promise.allSettled([...stopped, ...streams.map((s) => s.stop())]);
-    // A client that does not answer the close handshake within a second is cut off.
-    await Promise.all(connections.map((c) => (c.ws.readyState === WebSocket.CLOSED ? undefined : new Promise((resolve) => {
-      const timer = setTimeout(() => c.ws.terminate(), 1000);
-      c.ws.once('close', () => { clearTimeout(timer); resolve(); });
-    }))));
+    await Promise.all(closing);
     this.wss.close();
     if (this.producer) await this.producer.stop();
     this.producer = null;
@@ -420,17 +425,21 @@ class SharedStream {
   // taking longer than slowClientTimeout.
   fanOut(frame) {
     const { maxBufferedBytes, slowClientTimeout } = this.proxy.options;
-    return Promise.all([...this.clients].map((c) => {
-      let timer;
-      const tooSlow = new Promise((resolve) => {
-        timer = setTimeout(() => {
+    const pending = new Set(this.clients);
+    return new Promise((resolve) => {
+      // One timer for the batch: whoever has not drained when it fires is disconnected.
+      const timer = setTimeout(() => {
+        for (const c of pending) {
           this.proxy.logger.warn(`${WHAT}: a client of ${this.topic}/${this.partition} did not drain within ${slowClientTimeout} ms; disconnecting it`);
           c.ws.close(CLOSE_TOO_SLOW, 'too slow for the shared stream: reconnect with an offset');
-          resolve();
-        }, slowClientTimeout);
-      });
-      return Promise.race([sendBatch(c.ws, frame, maxBufferedBytes).catch(() => undefined), tooSlow]).finally(() => clearTimeout(timer));
-    }));
+        }
+        resolve();
+      }, slowClientTimeout);
+      Promise.all([...pending].map((c) => sendBatch(c.ws, frame, maxBufferedBytes)
+        .catch(() => undefined)
+        .finally(() => pending.delete(c))))
+        .then(() => { clearTimeout(timer); resolve(); });
+    });
   }
 
   remove(connection) {
