@@ -431,7 +431,7 @@ class SharedStream {
       const timer = setTimeout(() => {
         for (const c of pending) {
           this.proxy.logger.warn(`${WHAT}: a client of ${this.topic}/${this.partition} did not drain within ${slowClientTimeout} ms; disconnecting it`);
-          c.ws.close(CLOSE_TOO_SLOW, 'too slow for the shared stream: reconnect with an offset');
+          closeWithin(c.ws, CLOSE_TOO_SLOW, 'too slow for the shared stream: reconnect with an offset');
         }
         resolve();
       }, slowClientTimeout);

@@ -243,6 +243,43 @@ test('a client that stops reading pauses its consumer: the proxy buffers a bound
   await proxy.close();
 });
 
+test('a shared-stream client that stops reading is dropped (4008) after slowClientTimeout; the others go on', async () => {
+  const topic = newTopic(1);
+  const warnings = [];
+  let warnedAt;
+  const logger = { ...quietLogger(), warn: (m) => { warnedAt ??= Date.now(); warnings.push(String(m)); } };
+  const proxy = await startProxy({ maxBufferedBytes: 64 * 1024, slowClientTimeout: 1000, logger });
+  const slow = await connect(proxy, { topic });
+  const fast = await connect(proxy, { topic });
+  const producer = new kafka.Producer({ broker, queue_buffering_max_ms: 0, logger: quietLogger() });
+  await waitFor('the shared stream to read', () => {
+    producer.send(topic, 0, ['probe']);
+    return slow.entries.length > 0 && fast.entries.length > 0;
+  }, WIDE);
+  slow.pause(); // its kernel buffers fill (about 4 MB here), then the proxy's
+  const big = 'z'.repeat(20000);
+  let sent = 0;
+  // Keep producing (a MockCluster partition keeps only about 5 MiB) until the proxy drops it. A
+  // client that reads nothing cannot read the close frame either: it is cut off a second later.
+  await waitFor('the proxy to drop the slow client', async () => {
+    if (proxy.clients().length === 1) return true;
+    await producer.deliver(topic, 0, Array.from({ length: 20 }, () => `${sent++}:${big}`));
+    return false;
+  }, WIDE * 2);
+  const droppedAfter = Date.now() - warnedAt;
+  assert.ok(warnings.some((w) => /did not drain within 1000 ms; disconnecting it/.test(w)), warnings.join('\n'));
+  // Not left to ws's own 30 s close timeout, holding what the proxy buffered for it.
+  assert.ok(droppedAfter < 10000, `dropped ${droppedAfter} ms after the warning`);
+  await producer.deliver(topic, 0, ['after']);
+  await waitFor('the fast client to go on', () => payloads(fast.entries).includes('after'), WIDE);
+  const closed = once(slow, 'close');
+  slow.resume();
+  await closed;
+  await producer.stop();
+  fast.close();
+  await proxy.close();
+});
+
 test('a group client that goes away mid-batch loses that batch to no one: the next client of the combination gets it', async () => {
   // 12 MB over 3 partitions (a MockCluster partition keeps about 5 MiB), well beyond what the
   // kernel takes on loopback for a client that stops reading (about 4 MB here).
