@@ -14,7 +14,7 @@ const path = require('node:path');
 const readline = require('node:readline');
 
 const { BROKERS, stopBroker } = require('./brokers');
-const { machine, writeSection, median, fmt } = require('./report');
+const { machine, publish, median, fmt } = require('./report');
 const { resolvable } = require('./peers');
 const { measureNode } = require('./throughput');
 
@@ -153,7 +153,7 @@ async function latency() {
     '|---|---|---|',
     ...bulkRows.map((r) => `| ${r.broker} | fetch_wait_max_ms ${r.fetchWait} | ${fmt(r.msgs / 1000)}k (${r.runs.map((x) => fmt(x / 1000)).join('k, ')}k) |`),
   ].join('\n');
-  const report = [
+  publish('latency', [
     `One run of ${SECONDS} s per row (after 1 s of warm-up), ${new Date().toISOString().slice(0, 10)}, ${machine()}.`,
     `Command: \`npm run bench -- latency --with-node-rdkafka\`. ${PARTITIONS} partitions, 100 B payloads, producers linger 0 ms.`,
     '',
@@ -167,10 +167,7 @@ async function latency() {
     '',
     bulkTable,
     '',
-    ...notes.map((n) => `- ${n}`),
-  ].join('\n');
-  console.log(report);
-  if (process.env.LATENCY_SECONDS === undefined) writeSection('latency', report);
+  ], notes, process.env.LATENCY_SECONDS === undefined);
   fs.rmSync(tmp, { recursive: true, force: true });
 }
 

@@ -1,8 +1,9 @@
 'use strict';
 // Child processes of the fan-out benchmarks: started, driven over IPC, measured, stopped.
-const { fork } = require('node:child_process');
+const { fork, spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
+const readline = require('node:readline');
 
 // A child process driven over IPC: it sends {port} once it serves; call(op, args) → its answer.
 async function startChild(script, env) {
@@ -34,6 +35,41 @@ function cpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
 }
 
+// CPU use of groups of processes ({name: [pid, ...]}), in % of one core, from now until
+// percent() is called.
+function cpuMeter(groups) {
+  const read = () => Object.fromEntries(Object.entries(groups).map(([name, pids]) => [name, pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0)]));
+  const before = read();
+  const started = Date.now();
+  return {
+    percent() {
+      const after = read();
+      const seconds = (Date.now() - started) / 1000;
+      return Object.fromEntries(Object.keys(groups).map((name) => [name, ((after[name] - before[name]) / seconds) * 100]));
+    },
+  };
+}
+
+// The receiving side of a fan-out benchmark (bench/clients/*/clients.js; see
+// clients/deliveries.js): `ready` resolves once its clients are connected, and
+// results(window, expected) hands it the window of sends that count and resolves with the
+// figures it prints.
+function startClients(script, env) {
+  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = readline.createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const ready = lines.next().then(({ value }) => {
+    if (value !== 'ready') throw new Error('the clients did not connect');
+  });
+  return {
+    child,
+    ready,
+    async results(window, expected) {
+      child.stdin.write(`${JSON.stringify({ ...window, expected })}\n`);
+      return JSON.parse((await lines.next()).value);
+    },
+  };
+}
+
 async function until(what, check, timeoutMs = 30000) {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
@@ -51,4 +87,4 @@ async function stop(child) {
   clearTimeout(timer);
 }
 
-module.exports = { startChild, cpuSeconds, until, stop };
+module.exports = { startChild, startClients, cpuMeter, cpuSeconds, until, stop };

@@ -19,7 +19,15 @@ function writeSection(name, report) {
   fs.writeFileSync(file, doc.replace(new RegExp(`${begin}[\\s\\S]*${end}`), () => `${begin}\n${report}\n${end}`));
 }
 
+// Prints a report (its lines, then the notes as a list) and, for a full run, writes it into
+// BENCHMARKS.md; a shortened run (its environment override set) only prints.
+function publish(name, lines, notes, fullRun) {
+  const report = [...lines, ...notes.map((n) => `- ${n}`)].join('\n');
+  console.log(report);
+  if (fullRun) writeSection(name, report);
+}
+
 const median = (xs) => { const s = xs.filter((x) => x !== undefined).sort((a, b) => a - b); return s.length ? s[s.length >> 1] : undefined; };
 const fmt = (x, digits = 0) => (x === undefined || x === null || Number.isNaN(x) ? '–' : x.toFixed(digits));
 
-module.exports = { machine, writeSection, median, fmt };
+module.exports = { machine, writeSection, publish, median, fmt };

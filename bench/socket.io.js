@@ -13,9 +13,9 @@ const path = require('node:path');
 const readline = require('node:readline');
 
 const { BROKERS, stopBroker } = require('./brokers');
-const { machine, writeSection, fmt } = require('./report');
+const { machine, publish, fmt } = require('./report');
 const { resolvable } = require('./peers');
-const { startChild, cpuSeconds, until, stop } = require('./processes');
+const { startChild, startClients, cpuMeter, until, stop } = require('./processes');
 
 const SECONDS = Number(process.env.SIO_SECONDS || 5);
 const RATE = 1000;
@@ -65,20 +65,14 @@ async function run(config, env, relayPid, clientCount) {
       await until('both servers to count 2', async () => (await a.call('serverCount')) === 2 && (await b.call('serverCount')) === 2);
       target = b;
     }
-    const clients = spawn(process.execPath, [path.join(dir, 'clients.js')], { env: { ...process.env, URL: target.url, CLIENTS: String(clientCount) }, stdio: ['pipe', 'pipe', 'inherit'] });
-    children.push(clients);
-    const lines = readline.createInterface({ input: clients.stdout })[Symbol.asyncIterator]();
-    if ((await lines.next()).value !== 'ready') throw new Error('the clients did not connect');
+    const clients = startClients(path.join(dir, 'clients.js'), { URL: target.url, CLIENTS: String(clientCount) });
+    children.push(clients.child);
+    await clients.ready;
     const servers = [a.child.pid, ...(target === a ? [] : [target.child.pid])];
-    const cpu = () => ({ servers: servers.reduce((sum, pid) => sum + cpuSeconds(pid), 0), relay: relayPid ? cpuSeconds(relayPid) : 0, clients: cpuSeconds(clients.pid) });
-    const before = cpu();
-    const started = Date.now();
+    const cpu = cpuMeter({ servers, relay: relayPid ? [relayPid] : [], clients: [clients.child.pid] });
     const window = await a.call('blast', { rate: RATE, seconds: SECONDS, warmupMs: WARMUP_MS });
-    clients.stdin.write(`${JSON.stringify({ ...window, expected: window.counted * clientCount })}\n`);
-    const { value } = await lines.next();
-    const after = cpu();
-    const pct = (k) => ((after[k] - before[k]) / ((Date.now() - started) / 1000)) * 100;
-    return { ...JSON.parse(value), cpu: { servers: pct('servers'), relay: pct('relay'), clients: pct('clients') } };
+    const result = await clients.results(window, window.counted * clientCount);
+    return { ...result, cpu: cpu.percent() };
   } finally {
     for (const child of children.reverse()) await stop(child);
   }
@@ -127,17 +121,14 @@ async function socketIo() {
     '|---|---|---|---|---|---|---|---|---|',
     ...rows.map((r) => `| ${r.clients} | ${r.relay} | ${r.where} | ${fmt(r.p50, 2)} | ${fmt(r.p90, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.max, 1)} | ${r.delivered} / ${r.expected} | ${fmt(r.cpu.servers)} / ${fmt(r.cpu.relay)} / ${fmt(r.cpu.clients)} |`),
   ].join('\n');
-  const report = [
+  publish('socket.io', [
     `One run of ${SECONDS} s per row (after ${WARMUP_MS / 1000} s of warm-up), ${new Date().toISOString().slice(0, 10)}, ${machine()}.`,
     `Command: \`npm run bench -- socket.io\`. Server A broadcasts ${RATE}/s (${RATE / 100} every 10 ms) to ${CLIENT_COUNTS.join(' or ')} socket.io-client sockets on server B;`,
     `each in its own process, brokers too (topic of ${PARTITIONS} partitions). Latency: client receive time − A's emit time.`,
     '',
     table,
     '',
-    ...notes.map((n) => `- ${n}`),
-  ].join('\n');
-  console.log(report);
-  if (process.env.SIO_SECONDS === undefined) writeSection('socket.io', report);
+  ], notes, process.env.SIO_SECONDS === undefined);
   fs.rmSync(tmp, { recursive: true, force: true });
 }
 

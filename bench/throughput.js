@@ -17,7 +17,7 @@ const path = require('node:path');
 
 const { librdkafkaDir } = require('../deps/librdkafka/shared-library.js');
 const { BROKERS, stopBroker } = require('./brokers');
-const { machine, writeSection, median, fmt } = require('./report');
+const { machine, publish, median, fmt } = require('./report');
 const { has, resolvable } = require('./peers');
 
 const root = path.join(__dirname, '..');
@@ -145,17 +145,14 @@ async function throughput() {
     '|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map((r) => `| ${r.broker} | ${r.size} B × ${r.messages / 1000}k | ${r.op} | ${r.client} | ${fmt(r.msgs / 1000)}k | ${fmt(r.mbs, 1)} | ${fmt(r.vsKcat, 2)} | ${fmt(r.rss)} | ${fmt(r.send, 2)} | ${fmt(r.eld, 1)} |`),
   ].join('\n');
-  const report = [
+  // Only a full run (RUNS not overridden) replaces the table.
+  publish('bench', [
     `Medians of ${RUNS} runs, ${new Date().toISOString().slice(0, 10)}, ${machine()}.`,
     `Command: \`npm run bench -- throughput\` (RUNS=${RUNS}).`,
     '',
     table,
     '',
-    ...notes.map((n) => `- ${n}`),
-  ].join('\n');
-  console.log(report);
-  // Only a full run (RUNS not overridden) replaces the table.
-  if (process.env.RUNS === undefined) writeSection('bench', report);
+  ], notes, process.env.RUNS === undefined);
   fs.rmSync(tmp, { recursive: true, force: true });
   tmp = undefined;
 }

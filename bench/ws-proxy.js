@@ -7,16 +7,14 @@
 // bare ws server fanning the same frames out with no Kafka, and clients that each name an
 // offset (each then has a consumer of its own), which shows what sharing saves per client.
 // Proxy, clients and broker are separate processes (bench/clients/ws-proxy/).
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const readline = require('node:readline');
 
 const { Producer } = require('..');
 const { BROKERS, stopBroker } = require('./brokers');
-const { machine, writeSection, fmt } = require('./report');
-const { startChild, cpuSeconds, stop } = require('./processes');
+const { machine, publish, fmt } = require('./report');
+const { startChild, startClients, cpuMeter, stop } = require('./processes');
 const { blast } = require('./clients/ticks');
 
 const SECONDS = Number(process.env.WSP_SECONDS || 5);
@@ -44,24 +42,16 @@ async function run(config, broker, topic) {
       // Clients with an offset start at the partition's end, as the shared ones do.
       if (config.ownConsumers) query += `&offset=${(await producer.deliver(topic, 0, ['start']))[0].offset + 1}`;
     }
-    const clients = spawn(process.execPath, [path.join(dir, 'clients.js')], { env: { ...process.env, URL: `${proxy.url.replace(/^http:/, 'ws:')}/?${query}`, CLIENTS: String(config.clients) }, stdio: ['pipe', 'pipe', 'inherit'] });
-    children.push(clients);
-    const lines = readline.createInterface({ input: clients.stdout })[Symbol.asyncIterator]();
-    if ((await lines.next()).value !== 'ready') throw new Error('the clients did not connect');
-    const cpu = () => ({ proxy: cpuSeconds(proxy.child.pid), relay: broker ? cpuSeconds(broker.child.pid) : 0, clients: cpuSeconds(clients.pid) });
-    const before = cpu();
-    const started = Date.now();
+    const clients = startClients(path.join(dir, 'clients.js'), { URL: `${proxy.url.replace(/^http:/, 'ws:')}/?${query}`, CLIENTS: String(config.clients) });
+    children.push(clients.child);
+    await clients.ready;
+    const cpu = cpuMeter({ proxy: [proxy.child.pid], relay: broker ? [broker.child.pid] : [], clients: [clients.child.pid] });
     const args = { rate: RATE, seconds: SECONDS, warmupMs: WARMUP_MS };
     // The warm-up also covers the shared consumer's start, which resolves 'latest' first.
     const window = producer ? await blast((at) => producer.send(topic, 0, [String(at)]), args) : await proxy.call('blast', args);
     const busy = await proxy.call('stats');
-    clients.stdin.write(`${JSON.stringify({ ...window, expected: window.counted * config.clients })}\n`);
-    const { value } = await lines.next();
-    const after = cpu();
-    const seconds = (Date.now() - started) / 1000;
-    const pct = (k) => ((after[k] - before[k]) / seconds) * 100;
-    const result = JSON.parse(value);
-    return { ...result, idle, busy, rate: result.delivered / SECONDS, cpu: { proxy: pct('proxy'), relay: pct('relay'), clients: pct('clients') } };
+    const result = await clients.results(window, window.counted * config.clients);
+    return { ...result, idle, busy, rate: result.delivered / SECONDS, cpu: cpu.percent() };
   } finally {
     if (producer) await producer.stop();
     for (const child of children.reverse()) await stop(child);
@@ -98,7 +88,7 @@ async function wsProxy() {
     ...rows.map((r) => `| ${r.clients} | ${r.name} | ${r.where} | ${fmt(r.rate)} | ${r.delivered} / ${r.expected} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.max, 1)} | ${fmt(r.idle.rss / 2 ** 20)} → ${fmt(r.busy.rss / 2 ** 20)} | ${fmt(perClient(r))} | ${r.idle.threads} → ${r.busy.threads} | ${fmt(r.cpu.proxy)} / ${fmt(r.cpu.relay)} / ${fmt(r.cpu.clients)} |`),
   ].join('\n');
   const ratios = floor ? rows.filter((r) => r !== floor && r.clients === floor.clients).map((r) => `- ${r.name} on ${r.where}: p50 ${fmt(r.p50 / floor.p50, 1)}× the floor's, proxy CPU ${fmt(r.cpu.proxy / floor.cpu.proxy, 1)}×, RSS ${fmt(r.busy.rss / floor.busy.rss, 1)}×.`) : [];
-  const report = [
+  publish('ws-proxy', [
     `One run of ${SECONDS} s per row (after ${WARMUP_MS / 1000} s of warm-up), ${new Date().toISOString().slice(0, 10)}, ${machine()}.`,
     `Command: \`npm run bench -- ws-proxy\`. ${RATE} messages/s produced to one partition (one every 10 ms), read by every client;`,
     'proxy, clients (one process) and broker each in their own process. Latency: client receive time − send time.',
@@ -106,10 +96,7 @@ async function wsProxy() {
     table,
     '',
     ...ratios,
-    ...notes.map((n) => `- ${n}`),
-  ].join('\n');
-  console.log(report);
-  if (process.env.WSP_SECONDS === undefined) writeSection('ws-proxy', report);
+  ], notes, process.env.WSP_SECONDS === undefined);
   fs.rmSync(tmp, { recursive: true, force: true });
 }
 
