@@ -131,9 +131,7 @@ impl ClientOptions {
     pub(crate) fn hooks(&self) -> ClientHooks {
         ClientHooks {
             rebalance: None,
-            token_refresh: self.oauthbearer_token.clone().map(|provider| {
-                Box::new(move |config: &str| provider(config)) as crate::native::TokenRefreshHook
-            }),
+            token_refresh: self.oauthbearer_token.clone(),
         }
     }
 

@@ -15,22 +15,18 @@ use rdsys::rd_kafka_resp_err_t as resp;
 use super::client::{timeout_ms, PartitionEntry, PartitionList};
 use super::{check, from_cstr, take_error};
 use crate::error::KafkaError;
-use crate::oauthbearer::OAuthBearerToken;
+use crate::oauthbearer::{OAuthBearerProvider, OAuthBearerToken};
 
 /// Called inside librdkafka's rebalance callback, on whichever thread is serving the consumer
 /// queue (the `kn-fetch` thread, or the one closing the consumer).
 pub(crate) type RebalanceHook = Box<dyn Fn(&mut Rebalance<'_>) + Send + Sync>;
 
-/// Makes a SASL/OAUTHBEARER token from `sasl.oauthbearer.config`; called on librdkafka's
-/// background thread.
-pub(crate) type TokenRefreshHook =
-    Box<dyn Fn(&str) -> Result<OAuthBearerToken, String> + Send + Sync>;
-
 /// A client's callbacks.
 #[derive(Default)]
 pub(crate) struct ClientHooks {
     pub(crate) rebalance: Option<RebalanceHook>,
-    pub(crate) token_refresh: Option<TokenRefreshHook>,
+    /// Called on librdkafka's background thread.
+    pub(crate) token_refresh: Option<OAuthBearerProvider>,
 }
 
 impl ClientHooks {

@@ -12,9 +12,7 @@ mod message;
 mod mock;
 
 pub(crate) use admin::{NewTopicSpec, TopicOutcome};
-pub(crate) use callbacks::{
-    ClientHooks, Rebalance, RebalanceHook, RebalanceKind, TokenRefreshHook,
-};
+pub(crate) use callbacks::{ClientHooks, Rebalance, RebalanceHook, RebalanceKind};
 pub(crate) use client::{NativeClient, NativeQueue, NativeTopic, PartitionList};
 pub(crate) use conf::{NativeConf, NativeTopicConf};
 pub(crate) use event::{Event, NativeEvent};
