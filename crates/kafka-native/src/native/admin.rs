@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use rdkafka_sys as rdsys;
 use rdsys::rd_kafka_resp_err_t as resp;
 
-use super::client::{timeout_ms, PartitionEntry, PartitionList};
+use super::client::timeout_ms;
+use super::partition_list::{PartitionEntry, PartitionList};
 use super::{from_cstr, to_cstring, KafkaDrop, NativeClient, NativeEvent, NativePtr, NativeQueue};
 use crate::error::KafkaError;
 

@@ -10,14 +10,16 @@ mod conf;
 mod event;
 mod message;
 mod mock;
+mod partition_list;
 
 pub(crate) use admin::{NewTopicSpec, TopicOutcome};
 pub(crate) use callbacks::{ClientHooks, Rebalance, RebalanceHook, RebalanceKind};
-pub(crate) use client::{NativeClient, NativeQueue, NativeTopic, PartitionList};
+pub(crate) use client::{NativeClient, NativeQueue, NativeTopic};
 pub(crate) use conf::{NativeConf, NativeTopicConf};
 pub(crate) use event::{Event, NativeEvent};
 pub(crate) use message::{MessageView, NativeMessage, OwnedBatch};
 pub(crate) use mock::NativeMockCluster;
+pub(crate) use partition_list::PartitionList;
 
 use std::ffi::{CStr, CString};
 use std::os::raw::c_char;

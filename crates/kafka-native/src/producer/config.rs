@@ -1,0 +1,196 @@
+//! [`ProducerConfig`]: the producer's options, their defaults (kafka-native's) and the checks
+//! that need no broker; and [`Compression`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::{client_option_setters, ClientConfig, ClientOptions};
+use crate::error::KafkaError;
+
+use super::{DeliveryReport, MessageDelivery, ProducerStats};
+
+/// Receives [`ProducerStats`] every `statistics_interval`.
+pub type StatsHandler = Arc<dyn Fn(ProducerStats) + Send + Sync>;
+/// Receives a [`DeliveryReport`] after each burst of delivery reports.
+pub type DeliveryReportHandler = Arc<dyn Fn(DeliveryReport) + Send + Sync>;
+/// Receives one [`MessageDelivery`] per message (opt-in; costs an allocation per message).
+pub type MessageDeliveryHandler = Arc<dyn Fn(Vec<MessageDelivery>) + Send + Sync>;
+
+/// How the producer compresses its batches (librdkafka's `compression.codec`). Every codec is
+/// built in; a consumer decompresses whatever it is sent, whatever its own setting.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Compression {
+    /// No compression (librdkafka's default).
+    #[default]
+    None,
+    Gzip,
+    Snappy,
+    Lz4,
+    Zstd,
+}
+
+impl Compression {
+    pub const ALL: [Compression; 5] = [
+        Compression::None,
+        Compression::Gzip,
+        Compression::Snappy,
+        Compression::Lz4,
+        Compression::Zstd,
+    ];
+
+    /// The codec's name, as librdkafka and Kafka spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+            Compression::Snappy => "snappy",
+            Compression::Lz4 => "lz4",
+            Compression::Zstd => "zstd",
+        }
+    }
+}
+
+impl std::fmt::Display for Compression {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Compression {
+    type Err = KafkaError;
+
+    fn from_str(s: &str) -> Result<Self, KafkaError> {
+        Compression::ALL
+            .into_iter()
+            .find(|c| c.name() == s)
+            .ok_or_else(|| {
+                KafkaError::invalid(
+                    "compression_codec",
+                    format!("must be one of none, gzip, snappy, lz4, zstd, got {s:?}"),
+                )
+            })
+    }
+}
+
+/// Producer options. The defaults are kafka-native's.
+///
+/// ```
+/// use std::time::Duration;
+/// let config = kafka_native::ProducerConfig::new("localhost:9092")
+///     .statistics_interval(Duration::from_secs(1))
+///     .driver_option("linger.ms", "5");
+/// assert_eq!(config.queue_buffering_max_messages, 500_000);
+/// ```
+#[derive(Clone)]
+pub struct ProducerConfig {
+    /// The brokers, stats interval, librdkafka properties and logger.
+    pub client: ClientOptions,
+    /// `queue.buffering.max.messages`: messages held locally before `send` stops enqueuing. Default 500,000.
+    pub queue_buffering_max_messages: u32,
+    /// `queue.buffering.max.ms`: how long to wait to fill a batch. Default 250 ms.
+    pub queue_buffering_max: Duration,
+    /// How long `partition_count` waits for an answer by default. 10 s.
+    pub metadata_timeout: Duration,
+    /// `compression.codec`. Default none.
+    pub compression: Compression,
+    pub on_stats: Option<StatsHandler>,
+    pub on_delivery_report: Option<DeliveryReportHandler>,
+    pub on_message_delivery: Option<MessageDeliveryHandler>,
+}
+
+impl ProducerConfig {
+    pub fn new(brokers: impl Into<String>) -> Self {
+        ProducerConfig {
+            client: ClientOptions::new(brokers),
+            queue_buffering_max_messages: 500_000,
+            queue_buffering_max: Duration::from_millis(250),
+            metadata_timeout: Duration::from_secs(10),
+            compression: Compression::None,
+            on_stats: None,
+            on_delivery_report: None,
+            on_message_delivery: None,
+        }
+    }
+
+    client_option_setters!();
+
+    pub fn queue_buffering_max_messages(mut self, max: u32) -> Self {
+        self.queue_buffering_max_messages = max;
+        self
+    }
+
+    pub fn queue_buffering_max(mut self, max: Duration) -> Self {
+        self.queue_buffering_max = max;
+        self
+    }
+
+    pub fn compression(mut self, codec: Compression) -> Self {
+        self.compression = codec;
+        self
+    }
+
+    pub fn on_stats(mut self, f: impl Fn(ProducerStats) + Send + Sync + 'static) -> Self {
+        self.on_stats = Some(Arc::new(f));
+        self
+    }
+
+    pub fn on_delivery_report(
+        mut self,
+        f: impl Fn(DeliveryReport) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_delivery_report = Some(Arc::new(f));
+        self
+    }
+
+    pub fn on_message_delivery(
+        mut self,
+        f: impl Fn(Vec<MessageDelivery>) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_message_delivery = Some(Arc::new(f));
+        self
+    }
+
+    /// Checks the options that need no broker; errors name the option.
+    pub fn validate(&self) -> Result<(), KafkaError> {
+        self.client.validate()?;
+        if self.queue_buffering_max_messages == 0
+            || self.queue_buffering_max_messages > i32::MAX as u32
+        {
+            return Err(KafkaError::invalid(
+                "queue_buffering_max_messages",
+                format!(
+                    "must be between 1 and 2147483647, got {}",
+                    self.queue_buffering_max_messages
+                ),
+            ));
+        }
+        let linger = self.queue_buffering_max.as_millis();
+        if linger > 900_000 {
+            return Err(KafkaError::invalid(
+                "queue_buffering_max_ms",
+                format!("must be at most 900000 (15 minutes), got {linger}"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The librdkafka properties these options stand for.
+    pub fn client_config(&self) -> ClientConfig {
+        self.client.client_config(|config| {
+            config
+                .set(
+                    "queue.buffering.max.messages",
+                    self.queue_buffering_max_messages.to_string(),
+                )
+                .set(
+                    "queue.buffering.max.ms",
+                    self.queue_buffering_max.as_millis().to_string(),
+                )
+                .set("compression.codec", self.compression.name())
+                // The Java client's partitioner (librdkafka's default is CRC32-based): a key
+                // lands on the same partition whichever client sent it. A message without a key
+                // goes to a random partition. `topic_option("partitioner", ...)` overrides it.
+                .set_topic("partitioner", "murmur2_random");
+        })
+    }
+}
