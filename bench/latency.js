@@ -17,6 +17,7 @@ const { BROKERS, stopBroker } = require('./brokers');
 const { machine, publish, median, fmt } = require('./report');
 const { resolvable } = require('./peers');
 const { measureNode } = require('./throughput');
+const { cpuMeter } = require('./processes');
 
 const SECONDS = Number(process.env.LATENCY_SECONDS || 5);
 const RATES = [1000, 10_000];
@@ -38,13 +39,6 @@ const BULK = { size: 100, messages: 1_000_000, partitions: 64 };
 const clients = path.join(__dirname, 'clients', 'latency');
 let tmp;
 
-// CPU seconds a process has used so far (user + system), from /proc.
-function cpuSeconds(pid) {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  const ticks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
-  return (Number(fields[11]) + Number(fields[12])) / ticks;
-}
-
 async function latencyRun(broker, config, rate, index) {
   const topic = `latency-${index}`;
   const { child, servers } = await broker.start(tmp, topic, PARTITIONS);
@@ -65,23 +59,17 @@ async function idleRun(broker, fetchWait, index) {
   try {
     if (fetchWait === undefined) {
       await new Promise((r) => setTimeout(r, 1000));
-      const before = cpuSeconds(child.pid);
+      const cpu = cpuMeter({ broker: [child.pid] });
       await new Promise((r) => setTimeout(r, SECONDS * 1000));
-      return { broker_cpu_pct: ((cpuSeconds(child.pid) - before) / SECONDS) * 100 };
+      return { broker_cpu_pct: cpu.percent().broker };
     }
     const env = { ...process.env, KAFKA_BROKERS: servers, KAFKA_TOPIC: topic, SECONDS: String(SECONDS), SETTINGS: JSON.stringify({ consumer: { fetch_wait_max_ms: fetchWait } }) };
     const client = spawn(process.execPath, [path.join(clients, 'idle.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-    let before;
-    let started;
+    let cpu;
     let result;
     for await (const line of readline.createInterface({ input: client.stdout })) {
-      if (line === 'ready') {
-        before = cpuSeconds(child.pid);
-        started = process.hrtime.bigint();
-      } else {
-        const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
-        result = { ...JSON.parse(line), broker_cpu_pct: ((cpuSeconds(child.pid) - before) / elapsed) * 100 };
-      }
+      if (line === 'ready') cpu = cpuMeter({ broker: [child.pid] });
+      else result = { ...JSON.parse(line), broker_cpu_pct: cpu.percent().broker };
     }
     if (!result) throw new Error('the idle client gave no result');
     return result;

@@ -1,6 +1,6 @@
 'use strict';
 // Child processes of the fan-out benchmarks: started, driven over IPC, measured, stopped.
-const { fork, spawn } = require('node:child_process');
+const { fork, spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const readline = require('node:readline');
@@ -29,10 +29,14 @@ async function startChild(script, env) {
   };
 }
 
+// Clock ticks per second, the unit of /proc/PID/stat's CPU times (100 on Linux, but asked).
+let ticksPerSecond;
+
 // CPU seconds a process has used so far (user + system), from /proc.
 function cpuSeconds(pid) {
+  ticksPerSecond ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
   const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
+  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
 }
 
 // CPU use of groups of processes ({name: [pid, ...]}), in % of one core, from now until
