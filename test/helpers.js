@@ -68,4 +68,17 @@ function quietLogger() {
   return { lines, error: keep('error'), warn: keep('warn'), info: keep('info'), debug: keep('debug') };
 }
 
-module.exports = { kafka, testCluster, tempDir, readOffset, produce, waitFor, sleep, quietLogger };
+// For a connection that should fail (TLS, SASL): what partition_count() rejects with, how fast,
+// and the error lines logged meanwhile.
+async function refusal(broker, topic, driverOptions) {
+  const logger = quietLogger();
+  const producer = new kafka.Producer({ broker, logger, driver_options: driverOptions });
+  const started = Date.now();
+  const err = await producer.partition_count(topic).then(() => null, (e) => e);
+  const ms = Date.now() - started;
+  await producer.stop();
+  if (!err) throw new Error('partition_count() resolved over a connection that should have failed');
+  return { message: err.message, ms, logged: logger.lines.filter((l) => l.level === 'error').map((l) => l.line) };
+}
+
+module.exports = { kafka, testCluster, tempDir, readOffset, produce, waitFor, sleep, quietLogger, refusal };

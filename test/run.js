@@ -3,7 +3,7 @@
 //   1. cargo tests and Node tests against librdkafka's MockCluster (embedded);
 //   2. the broker-independent suites against tansu, a separate broker process this script
 //      installs (deps/tansu/install), starts on a free port, and stops afterwards, even when a
-//      test fails.
+//      test fails; and the SASL tests (test/tansu/), which start a tansu that requires it.
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -44,6 +44,8 @@ for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => { stopAll()
   for (const suite of ['any_broker', 'group', 'admin']) {
     await withTansu((env) => step(`Rust ${suite} tests on tansu`, 'cargo', ['test', '-p', 'kafka-native', '--test', suite], env));
   }
+  // SASL: a tansu of its own that requires authentication (started by the test file).
+  step('Node SASL tests on tansu', process.execPath, ['--test', 'test/tansu/sasl.test.js'], { TANSU: tansuPath });
   const onTansu = ['api', 'flow', 'start', 'kcat', 'group', 'admin', 'partitioner', 'deliver', 'socket.io', 'ws-proxy', 'not-processed', 'deepstream', 'codecs'].map((t) => `test/${t}.test.js`);
   await withTansu((env) => step('Node tests on tansu', process.execPath, ['--test', ...onTansu], env));
   console.log('\nall tests passed, on the MockCluster and on tansu');

@@ -5,7 +5,7 @@
 // librdkafka's TLS client as built into the addon (OpenSSL linked statically).
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { kafka, waitFor, quietLogger } = require('./helpers');
+const { kafka, waitFor, quietLogger, refusal } = require('./helpers');
 const { makeCerts } = require('./tls/certs');
 const { startTerminator } = require('./tls/terminator');
 
@@ -30,13 +30,6 @@ async function tlsCluster({ cert = certs.broker, requestCert = false } = {}) {
   return { broker: `127.0.0.1:${terminator.port}`, topic };
 }
 
-// A logger that keeps what it is told, to count how often an error was logged.
-function keepingLogger() {
-  const lines = [];
-  const keep = (m) => lines.push(String(m));
-  return { lines, error: keep, warn: keep, info() {}, debug() {} };
-}
-
 async function roundTrip(broker, topic, tls) {
   const producer = new kafka.Producer({ broker, logger: quietLogger(), driver_options: tls });
   const sent = Array.from({ length: 100 }, (_, i) => `secret ${i}`);
@@ -51,18 +44,6 @@ async function roundTrip(broker, topic, tls) {
   await waitFor('all 100 back', () => got.length >= 100, WIDE);
   await consumer.stop();
   assert.deepEqual(got, sent);
-}
-
-// What partition_count() rejects with, how fast, and how often it was logged.
-async function refusal(broker, topic, tls) {
-  const logger = keepingLogger();
-  const producer = new kafka.Producer({ broker, logger, driver_options: tls });
-  const started = Date.now();
-  const err = await producer.partition_count(topic).then(() => null, (e) => e);
-  const ms = Date.now() - started;
-  await producer.stop();
-  assert.ok(err, 'partition_count() resolved over a connection that should have failed');
-  return { message: err.message, ms, logged: logger.lines };
 }
 
 test('produce and consume over TLS with a private CA, the broker\'s host name checked', async () => {
