@@ -47,6 +47,10 @@ pub enum KafkaError {
     },
     /// An offset file that does not hold a decimal offset.
     CorruptOffsetFile { path: PathBuf, content: String },
+    /// `stop()` found offsets of settled batches that were not stored: an offset file could not
+    /// be written, or the group did not take a commit before a rebalance or the close. Those
+    /// messages will be read again; each failure was also logged when it happened.
+    OffsetsNotStored { message: String },
     /// The client was already stopped.
     Stopped,
 }
@@ -127,6 +131,7 @@ impl fmt::Display for KafkaError {
                     path.display()
                 )
             }
+            KafkaError::OffsetsNotStored { message } => write!(f, "{message}"),
             KafkaError::Stopped => write!(f, "the client has been stopped"),
         }
     }

@@ -109,6 +109,33 @@ fn existing_kafka_native_offset_files_are_honoured() {
 }
 
 #[test]
+fn offsets_that_could_not_be_written_fail_stop_with_an_error_of_their_own() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("unwritable", 1, 1).unwrap();
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("offsets");
+    std::fs::create_dir(&dir).unwrap();
+    let (consumer, seen) = recording_consumer(
+        ConsumerConfig::new(cluster.bootstrap_servers(), "unwritable").offset_directory(&dir),
+    );
+    consumer.start().unwrap();
+    // The directory becomes a file: no offset can be written there any more.
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::write(&dir, "not a directory").unwrap();
+    produce(&cluster, "unwritable", 0, &["one".to_string()]);
+    wait_for("the message", Duration::from_secs(20), || {
+        seen.lock().len() == 1
+    });
+    // Not an invalid argument: the messages will be read again, and stop() says why.
+    let err = consumer.stop().unwrap_err();
+    assert!(
+        matches!(&err, KafkaError::OffsetsNotStored { message }
+            if message.starts_with("offset_directory could not write offsets")),
+        "{err:?}"
+    );
+}
+
+#[test]
 fn two_workers_split_partitions_and_consume_each_message_exactly_once() {
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic("split", 4, 1).unwrap();

@@ -238,12 +238,11 @@ impl Running {
             failed = Some(given_up);
         }
         if let Some(e) = failed {
-            let (option, what) = if self.group.is_some() {
-                ("group_id", "could not commit offsets")
-            } else {
-                ("offset_directory", "could not write offsets")
+            let message = match &self.group {
+                Some(group) => format!("group {:?} could not commit offsets: {e}", group.group_id),
+                None => format!("offset_directory could not write offsets: {e}"),
             };
-            result = result.and(Err(KafkaError::invalid(option, format!("{what}: {e}"))));
+            result = result.and(Err(KafkaError::OffsetsNotStored { message }));
         }
         self.events.stop();
         result
