@@ -41,6 +41,7 @@ function tally(expected) {
       if (seen.size >= expected) done();
     },
     all,
+    unique: () => seen.size,
     report(workers) {
       const duplicates = [...seen.values()].filter((n) => n > 1).length;
       console.log(`consumed ${seen.size} unique of ${expected} messages with ${workers} workers, ${duplicates} duplicates`);
@@ -93,7 +94,11 @@ async function primaryGroup() {
   const counts = tally(expected);
   const env = (name) => ({ BROKER: broker, NAME: name, GROUP_ID: `node-cluster-${process.pid}` });
   const workers = [fork(env('0'), counts), fork(env('1'), counts)];
+  let stage = 'waiting for the first assignments';
+  // If this ever takes long, say where it waits.
+  setInterval(() => console.error(`after 30 s more: ${stage}; ${counts.unique()} of ${expected} messages in`), 30000).unref();
   await Promise.all(workers.map((w) => w.started));
+  stage = 'producing';
   const producer = new Producer({ broker, queue_buffering_max_ms: 0 });
   const batches = expected / 10;
   let left;
@@ -103,9 +108,13 @@ async function primaryGroup() {
     if (b === Math.floor(batches * 0.6)) left = stopped(workers.shift());
     await new Promise((r) => setTimeout(r, 50));
   }
+  stage = 'waiting for the producer';
   await producer.stop();
+  stage = 'waiting for worker 0 to leave';
   await left;
+  stage = 'waiting for every message';
   await counts.all;
+  stage = 'waiting for workers 1 and 2 to stop';
   await Promise.all(workers.map(stopped));
   process.exitCode = counts.report(3) ? 0 : 1;
 }
@@ -117,7 +126,9 @@ async function worker() {
   process.on('message', async (msg) => {
     if (msg === 'stop') {
       await started.catch(() => {});
-      await consumer.stop();
+      // stop() rejects when offsets could not be committed (a rebalance that would not wait):
+      // those messages are read again by the partitions' new owner. Say so, and leave anyway.
+      await consumer.stop().catch((err) => console.error(`worker ${process.env.NAME}: ${err.message}`));
       process.disconnect();
     }
   });
