@@ -2,7 +2,7 @@
 // npm run test:platforms [-- --quick] [-- --node-only | --arm64-only]: what this one x64 machine
 // can check of the other Node versions and platforms the package promises.
 //   1. The Node matrix: the acceptance suites below, on every x64 Node pinned in
-//      deps/node/versions.json (18, 20, 22 and 24), all loading the one addon: napi 8 is
+//      deps/node/versions.json (18, 20, 22, 24 and 26), all loading the one addon: napi 8 is
 //      ABI-stable, so one binary per platform serves them all. --quick runs the first four suites.
 //   2. linux-arm64-gnu: cross-compiles the addon (npm run build:arm64), packs the tarballs
 //      (npm pack: kafka-native, kafka-native-linux-x64-gnu, kafka-native-linux-arm64-gnu),
