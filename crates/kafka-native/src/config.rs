@@ -149,14 +149,12 @@ impl ClientOptions {
                 format!("must not set {key:?}: the broker option gives the brokers"),
             ));
         }
-        let interval = self.statistics_interval.as_millis();
-        if interval > 86_400_000 {
-            return Err(KafkaError::invalid(
-                "statistics_interval_ms",
-                format!("must be at most 86400000 (a day), got {interval}"),
-            ));
-        }
-        Ok(())
+        at_most_ms(
+            "statistics_interval_ms",
+            self.statistics_interval,
+            86_400_000,
+            "a day",
+        )
     }
 
     /// The properties every client starts from; `typed` adds the client's own typed options,
@@ -241,6 +239,23 @@ macro_rules! client_option_setters {
 pub(crate) use client_option_setters;
 
 /// Logs `message` as an error through `log`, under `facility`.
+/// Refuses a duration option longer than `max_ms` (`in_words` says how long that is), naming it.
+pub(crate) fn at_most_ms(
+    option: &str,
+    value: Duration,
+    max_ms: u128,
+    in_words: &str,
+) -> Result<(), KafkaError> {
+    let ms = value.as_millis();
+    if ms > max_ms {
+        return Err(KafkaError::invalid(
+            option,
+            format!("must be at most {max_ms} ({in_words}), got {ms}"),
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) fn log_error(log: &LogHandler, facility: &str, message: String) {
     log(&LogRecord {
         level: 3,

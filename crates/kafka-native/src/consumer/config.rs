@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::{client_option_setters, validate_topic_name, ClientConfig, ClientOptions};
+use crate::config::{
+    at_most_ms, client_option_setters, validate_topic_name, ClientConfig, ClientOptions,
+};
 use crate::error::KafkaError;
 
 use super::stats::ConsumerStats;
@@ -306,13 +308,12 @@ impl ConsumerConfig {
                 ),
             ));
         }
-        let wait = self.fetch_wait_max.as_millis();
-        if wait > 300_000 {
-            return Err(KafkaError::invalid(
-                "fetch_wait_max_ms",
-                format!("must be at most 300000 (5 minutes), got {wait}"),
-            ));
-        }
+        at_most_ms(
+            "fetch_wait_max_ms",
+            self.fetch_wait_max,
+            300_000,
+            "5 minutes",
+        )?;
         if let StartOffset::Offset(o) = self.start_offset {
             if o < 0 {
                 return Err(KafkaError::invalid(

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::{client_option_setters, ClientConfig, ClientOptions};
+use crate::config::{at_most_ms, client_option_setters, ClientConfig, ClientOptions};
 use crate::error::KafkaError;
 
 use super::{DeliveryReport, MessageDelivery, ProducerStats};
@@ -164,14 +164,12 @@ impl ProducerConfig {
                 ),
             ));
         }
-        let linger = self.queue_buffering_max.as_millis();
-        if linger > 900_000 {
-            return Err(KafkaError::invalid(
-                "queue_buffering_max_ms",
-                format!("must be at most 900000 (15 minutes), got {linger}"),
-            ));
-        }
-        Ok(())
+        at_most_ms(
+            "queue_buffering_max_ms",
+            self.queue_buffering_max,
+            900_000,
+            "15 minutes",
+        )
     }
 
     /// The librdkafka properties these options stand for.
