@@ -15,6 +15,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { nodeBinary, pinned } = require('../../deps/node/fetch.js');
+const { version: packageVersion } = require('../../package.json');
 
 const root = path.join(__dirname, '..', '..');
 const ACCEPTANCE = ['api', 'start', 'deliver', 'workers', 'flow', 'callbacks', 'group', 'undelivered', 'not-processed', 'validation', 'process', 'tls', 'oauthbearer', 'codecs'];
@@ -43,11 +44,6 @@ function nodeMatrix() {
   }
 }
 
-function aptInstall(packages) {
-  const r = spawnSync('apt-get', ['install', '-y', '-qq', ...packages], { stdio: 'inherit' });
-  if (r.status !== 0) execFileSync('sh', ['-c', `apt-get update -qq && apt-get install -y -qq ${packages.join(' ')}`], { stdio: 'inherit' });
-}
-
 async function arm64() {
   console.log('\n== linux-arm64-gnu: cross-compile');
   if (!timed('arm64: cross-compile the addon', () => spawnSync('npm', ['run', 'build:arm64'], { cwd: root, stdio: 'inherit' }).status === 0)) return;
@@ -65,12 +61,12 @@ async function arm64() {
       console.log(`packed: ${tarballs.join(', ')}`);
       fs.writeFileSync(path.join(app, 'package.json'), '{"name": "arm64-smoke", "version": "1.0.0", "private": true}\n');
       // --force: npm installs a package for another cpu only when told to.
-      execFileSync('npm', ['install', '--no-audit', '--no-fund', '--force', path.join(packed, 'kafka-native-0.1.0.tgz'), path.join(packed, 'kafka-native-linux-arm64-gnu-0.1.0.tgz')], { cwd: app, stdio: 'inherit' });
+      execFileSync('npm', ['install', '--no-audit', '--no-fund', '--force', path.join(packed, `kafka-native-${packageVersion}.tgz`), path.join(packed, `kafka-native-linux-arm64-gnu-${packageVersion}.tgz`)], { cwd: app, stdio: 'inherit' });
       fs.copyFileSync(path.join(__dirname, 'arm64-smoke.js'), path.join(app, 'smoke.js'));
       return !fs.existsSync(path.join(app, 'node_modules', 'kafka-native', 'js', 'native', 'kafka-native.linux-x64-gnu.node'));
     });
     if (!installed) return;
-    if (!fs.existsSync('/usr/bin/qemu-aarch64')) aptInstall(['qemu-user']);
+    if (!fs.existsSync('/usr/bin/qemu-aarch64')) execFileSync(path.join(root, '.ci', 'apt-install'), ['qemu-user'], { stdio: 'inherit' });
     const portFile = path.join(work, 'mock.port');
     mock.child = spawn(process.execPath, [path.join(root, 'bin', 'kafka-native.js'), 'mock-cluster', '--topic', 'smoke:1', '--port-file', portFile], { stdio: 'ignore' });
     const deadline = Date.now() + 30000;
