@@ -24,12 +24,29 @@ function newTopic(name) {
   return topic;
 }
 
+// A cluster message as another process would publish it: a serverSideEmit of `packet` from a
+// sender that is not a server ('emitter' is socket.io's uid for one; it is not counted).
+const serverSideEmitMessage = (packet) => ({ key: '/', headers: { uid: 'emitter' }, payload: Buffer.from(encode({ uid: 'emitter', nsp: '/', type: 9, data: { packet } })) });
+
 async function startCluster(names, env) {
   const servers = await Promise.all(names.map((NAME) => startServer({ BROKER: broker, NAME, ADAPTER, ...env })));
   // Each server announces itself once its consumer reads, so once every server counts them all,
   // every server sees every other's messages.
   for (const s of servers) {
     await waitUntil(`${s.name} to count ${names.length} servers`, async () => (await s.call('serverCount')) === names.length);
+  }
+  // A lone server counts itself before it reads anything: it reads once it hears a probe.
+  if (servers.length === 1) {
+    const [server] = servers;
+    const producer = new kafka.Producer({ broker, queue_buffering_max_ms: 0, logger: quietLogger() });
+    try {
+      await waitUntil(`${server.name} to read ${env.TOPIC}`, async () => {
+        await producer.deliver(env.TOPIC, -1, [serverSideEmitMessage(['hello', 'probe'])]);
+        return (await server.call('heard')).some((h) => h[0] === 'probe');
+      });
+    } finally {
+      await producer.stop();
+    }
   }
   return servers;
 }
@@ -214,11 +231,9 @@ test('a listener that throws is logged, and the rest of its batch still arrives'
   const topic = newTopic('sio-throw');
   const [server] = await startCluster(['T'], { TOPIC: topic });
   // Two cluster messages in one send(), so one batch: a serverSideEmit whose listener throws,
-  // then one that must still be heard. 'emitter' is socket.io's uid for a sender that is not a
-  // server (it is not counted as one).
-  const message = (packet) => ({ key: '/', headers: { uid: 'emitter' }, payload: Buffer.from(encode({ uid: 'emitter', nsp: '/', type: 9, data: { packet } })) });
+  // then one that must still be heard.
   const producer = new kafka.Producer({ broker, queue_buffering_max_ms: 0, logger: quietLogger() });
-  await producer.deliver(topic, -1, [message(['boom']), message(['hello', 'after the throw'])]);
+  await producer.deliver(topic, -1, [serverSideEmitMessage(['boom']), serverSideEmitMessage(['hello', 'after the throw'])]);
   await producer.stop();
   await waitUntil('T to hear the second message', async () => (await server.call('heard')).some((h) => h[0] === 'after the throw'));
   assert.equal(await server.call('serverCount'), 1, 'the server is alive and counts itself');
