@@ -5,6 +5,9 @@
 // starts librdkafka's mock cluster in this process, prints its bootstrap servers and serves until
 // Ctrl-C (or SIGTERM). It replaces docker-compose for development and tests. Lines on its stdin
 // take brokers down and up (`down 2`, `up 2`) and show who leads what (`leaders`).
+//   kafka-native kafka [--nodes 1|3] [--topic NAME:PARTITIONS[:REPLICATION]]... [--port-file F]
+// starts Apache Kafka itself (KRaft, 1 or 3 nodes on loopback; Java 17 and Maven needed, the jars
+// fetched once into ~/.cache/kafka-native) and serves until Ctrl-C, then leaves nothing behind.
 //   kafka-native ws-proxy --port N --broker HOST:PORT [--auth SECRET] [--partition N] [--idle-timeout MS]
 // serves kafka-native/ws-proxy (Kafka over WebSockets, kafka-proxy's successor) until Ctrl-C.
 const fs = require('node:fs');
@@ -40,7 +43,20 @@ const PROXY_USAGE = `usage: kafka-native ws-proxy --port N --broker HOST:PORT[,H
 Clients connect to ws://host:N/?topic=T[&consumerGroup=G][&offset=O][&partition=P] and get
 batches as JSON text frames; they send with {"produce": [{"topic", "message"}], "id"}.`;
 
-const USAGE = `${MOCK_USAGE}\n\n${PROXY_USAGE}`;
+const KAFKA_USAGE = `usage: kafka-native kafka [--nodes 1|3] [--topic NAME:PARTITIONS[:REPLICATION]]... [--port-file FILE]
+
+  --nodes N        1 (default) or 3 Apache Kafka nodes, each a combined broker and controller
+  --topic SPEC     create a topic, e.g. orders:6:3 (6 partitions, replication factor 3); repeatable.
+                   Topics also auto-create with 4 partitions on first use.
+  --port-file F    write the bootstrap servers to F once the cluster is up (removed on exit)
+
+Apache Kafka ${require('../deps/kafka/install.js').VERSION} in KRaft mode on loopback ports, with its data in a temporary folder that
+Ctrl-C (or SIGTERM) removes. Needs Java 17 or newer and Maven: the first start fetches the jars
+(about 45 MB) into ~/.cache/kafka-native. Kafka answers a fetch as soon as data arrives, so
+consumers need no short fetch_wait_max_ms here; producers that await each send want
+queue_buffering_max_ms: 0.`;
+
+const USAGE = `${MOCK_USAGE}\n\n${KAFKA_USAGE}\n\n${PROXY_USAGE}`;
 
 function usage(problem, text = USAGE) {
   process.stderr.write(`kafka-native: ${problem}\n${text}\n`);
@@ -98,7 +114,7 @@ function parseTopic(spec) {
   return { name: m[1], partitions: Number(m[2]), replication: Number(m[3] ?? 1) };
 }
 
-function parseArgs(args) {
+function parseArgs(args, { countFlag = '--brokers', text = MOCK_USAGE, counts } = {}) {
   const options = { brokers: 1, topics: [], portFile: undefined };
   for (let i = 0; i < args.length; i++) {
     const value = () => {
@@ -106,39 +122,73 @@ function parseArgs(args) {
       return args[++i];
     };
     switch (args[i]) {
-      case '--brokers': {
+      case countFlag: {
         const n = Number(value());
-        if (!Number.isInteger(n) || n < 1) usage('--brokers must be a positive integer');
+        if (!Number.isInteger(n) || n < 1 || (counts && !counts.includes(n))) usage(`${countFlag} must be ${counts ? counts.join(' or ') : 'a positive integer'}`, text);
         options.brokers = n;
         break;
       }
       case '--topic': options.topics.push(parseTopic(value())); break;
       case '--port-file': options.portFile = value(); break;
-      case '-h': case '--help': process.stdout.write(`${MOCK_USAGE}\n`); process.exit(0); break;
-      default: usage(`unknown option ${JSON.stringify(args[i])}`, MOCK_USAGE);
+      case '-h': case '--help': process.stdout.write(`${text}\n`); process.exit(0); break;
+      default: usage(`unknown option ${JSON.stringify(args[i])}`, text);
     }
   }
   for (const t of options.topics) {
     if (t.partitions < 1) usage(`--topic ${t.name}: partitions must be at least 1`);
-    if (t.replication < 1 || t.replication > options.brokers) usage(`--topic ${t.name}: replication must be between 1 and --brokers (${options.brokers})`);
+    if (t.replication < 1 || t.replication > options.brokers) usage(`--topic ${t.name}: replication must be between 1 and ${countFlag} (${options.brokers})`, text);
   }
   return options;
+}
+
+// Written whole, then renamed, so a reader never sees a partial file.
+function writePortFile(file, servers) {
+  fs.writeFileSync(`${file}.tmp`, `${servers}\n`);
+  fs.renameSync(`${file}.tmp`, file);
+}
+
+async function kafkaCluster(args) {
+  const options = parseArgs(args, { countFlag: '--nodes', text: KAFKA_USAGE, counts: [1, 3] });
+  const { startKafka } = require('../deps/kafka/cluster.js');
+  const started = Date.now();
+  const cluster = await startKafka({ nodes: options.brokers, log: (line) => process.stderr.write(`${line}\n`) });
+  let stopping = false;
+  const shutdown = async (signal) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`stopping Apache Kafka (${signal})\n`);
+    if (options.portFile) fs.rmSync(options.portFile, { force: true });
+    await cluster.stop({ graceful: true });
+    process.stderr.write('Apache Kafka stopped; its data is removed\n');
+    process.exit(0);
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  if (options.topics.length > 0) {
+    const { Admin } = require('../js/index.js');
+    const admin = new Admin({ broker: cluster.bootstrapServers, logger: { error() {}, warn() {}, info() {}, debug() {} } });
+    await admin.createTopics(options.topics.map((t) => ({ topic: t.name, partitions: t.partitions, replication_factor: t.replication })));
+  }
+  process.stdout.write(`${cluster.bootstrapServers}\n`);
+  if (options.portFile) writePortFile(options.portFile, cluster.bootstrapServers);
+  const topics = options.topics.map((t) => `${t.name} (${t.partitions}×${t.replication})`).join(', ') || 'none (auto-create: 4 partitions)';
+  process.stderr.write(`Apache Kafka: ${options.brokers} node(s) at ${cluster.bootstrapServers} · topics: ${topics} · ready in ${((Date.now() - started) / 1000).toFixed(1)} s · Ctrl-C to stop\n`);
+  setInterval(() => {}, 2 ** 30); // serve until a signal
 }
 
 function mockCluster(args) {
   const options = parseArgs(args);
   const cluster = new MockCluster(options.brokers);
+  // Held for as long as this process serves: a collected MockCluster shuts down, and once stdin
+  // is closed (a background job, a benchmark) nothing else would refer to it.
+  serving = cluster;
   for (const t of options.topics) cluster.createTopic(t.name, t.partitions, t.replication);
   const servers = cluster.bootstrapServers;
   process.stdout.write(`${servers}\n`);
   // The mock holds a fetch that finds no data for the consumer's whole fetch_wait_max_ms and is
   // not woken when data arrives, so that setting is the latency here (see README, Latency).
   process.stderr.write('low latency on this cluster: consumer fetch_wait_max_ms: 5 (p99 about 6 ms; 1 gives about 2 ms), producer queue_buffering_max_ms: 0\n');
-  if (options.portFile) {
-    // Written whole, then renamed, so a reader never sees a partial file.
-    fs.writeFileSync(`${options.portFile}.tmp`, `${servers}\n`);
-    fs.renameSync(`${options.portFile}.tmp`, options.portFile);
-  }
+  if (options.portFile) writePortFile(options.portFile, servers);
 
   const started = Date.now();
   const topics = options.topics.map((t) => `${t.name} (${t.partitions}×${t.replication})`).join(', ') || 'none (auto-create: 4 partitions)';
@@ -189,8 +239,17 @@ function readCommands(cluster, topics, tty) {
   lines.on('error', () => {});
 }
 
+// The cluster `mock-cluster` serves (see there).
+let serving;
+
 const [command, ...rest] = process.argv.slice(2);
 if (command === 'mock-cluster') mockCluster(rest);
+else if (command === 'kafka') {
+  kafkaCluster(rest).catch((err) => {
+    process.stderr.write(`kafka-native kafka: ${err.message}\n`);
+    process.exit(1);
+  });
+}
 else if (command === 'ws-proxy') {
   wsProxy(rest).catch((err) => {
     process.stderr.write(`kafka-native ws-proxy: ${err.message}\n`);

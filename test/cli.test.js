@@ -9,9 +9,17 @@ const { kafka, tempDir, waitFor, quietLogger } = require('./helpers');
 
 const cli = path.join(__dirname, '..', 'bin', 'kafka-native.js');
 
+// Preloaded into a CLI: collects garbage every 10 ms and says so every fifth time, so a test can
+// wait until the CLI has collected several times after it started serving.
+const COLLECT_GARBAGE = "let n = 0; setInterval(() => { global.gc(); if (++n % 5 === 0) process.stderr.write('collected\\n'); }, 10).unref();";
+
 test('mock-cluster serves a 3-broker cluster with the topics asked for, and stops on Ctrl-C', async () => {
-  const portFile = path.join(tempDir(), 'servers');
-  const child = spawn(process.execPath, [cli, 'mock-cluster', '--brokers', '3', '--topic', 'game:4:2', '--topic', 'chat:2', '--port-file', portFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const dir = tempDir();
+  const portFile = path.join(dir, 'servers');
+  const collect = path.join(dir, 'collect-garbage.js');
+  fs.writeFileSync(collect, COLLECT_GARBAGE);
+  // stdin closed, as in a background job or a benchmark: nothing of stdin's keeps the cluster.
+  const child = spawn(process.execPath, ['--expose-gc', '--require', collect, cli, 'mock-cluster', '--brokers', '3', '--topic', 'game:4:2', '--topic', 'chat:2', '--port-file', portFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => { stdout += d; });
@@ -25,6 +33,10 @@ test('mock-cluster serves a 3-broker cluster with the topics asked for, and stop
     await waitFor('the servers and the latency hint', () => stdout.includes('\n') && /low latency on this cluster/.test(stderr));
     assert.equal(stdout.trim(), servers);
     assert.match(stderr, /low latency on this cluster: consumer fetch_wait_max_ms: 5/);
+    // Serving, with garbage collected since: the cluster is still there.
+    const collected = () => stderr.split('collected').length - 1;
+    const before = collected();
+    await waitFor('ten collections in the CLI', () => collected() >= before + 2);
     const producer = new kafka.Producer({ broker: servers, logger: quietLogger() });
     assert.equal(await producer.partition_count('game'), 4);
     assert.equal(await producer.partition_count('chat'), 2);

@@ -15,7 +15,7 @@ const cluster = testCluster();
 const broker = cluster.bootstrapServers;
 const WIDE = 30000; // deadline for anything crossing processes and Kafka on a loaded CI machine
 const topic = `deepstream-${process.pid}`;
-cluster.createTopic(topic, 2);
+test.before(() => cluster.createTopic(topic, 2));
 
 const children = new Set();
 const clients = new Set();

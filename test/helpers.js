@@ -1,13 +1,15 @@
 'use strict';
+const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
+const net = require('node:net');
 const path = require('node:path');
-const { createTopic } = require('../deps/tansu/broker.js');
 const kafka = require('../js/index.js');
 
-// The broker under test: KAFKA_TEST_BROKER=mock (default: an embedded MockCluster) or tansu (a
-// separate broker process at KAFKA_BROKERS, topics created with the tansu binary at TANSU).
-// Both offer bootstrapServers and createTopic(name, partitions).
+// The broker under test: KAFKA_TEST_BROKER=mock (default: an embedded MockCluster) or kafka (an
+// Apache Kafka cluster at KAFKA_BROKERS, started by npm test; topics are created with an Admin).
+// Both offer bootstrapServers and createTopic(name, partitions): await what it returns (the
+// mock creates at once; Kafka answers once its controller has the topic).
 // An embedded cluster lives as long as the test process: a test file that only hands its
 // address to child processes keeps no reference to it, and a collected MockCluster is shut down.
 const embedded = [];
@@ -16,17 +18,19 @@ function testCluster() {
   const kind = process.env.KAFKA_TEST_BROKER || 'mock';
   if (kind === 'mock') {
     const cluster = new kafka.MockCluster(1);
+    cluster.setGroupInitialRebalanceDelay(0); // groups form at once, as on the test Kafka
     embedded.push(cluster);
     return cluster;
   }
-  if (kind !== 'tansu') throw new Error(`KAFKA_TEST_BROKER=${kind}: expected mock or tansu`);
+  if (kind !== 'kafka') throw new Error(`KAFKA_TEST_BROKER=${kind}: expected mock or kafka`);
   const servers = process.env.KAFKA_BROKERS;
-  const tansu = process.env.TANSU;
-  if (!servers || !tansu) throw new Error('KAFKA_TEST_BROKER=tansu needs KAFKA_BROKERS and TANSU');
+  if (!servers) throw new Error('KAFKA_TEST_BROKER=kafka needs KAFKA_BROKERS');
+  let admin;
   return {
     bootstrapServers: servers,
-    createTopic(name, partitions) {
-      createTopic(`tcp://${servers}`, name, partitions);
+    async createTopic(name, partitions, replicationFactor) {
+      admin ??= new kafka.Admin({ broker: servers, logger: quietLogger() });
+      await admin.createTopics([{ topic: name, partitions, replication_factor: replicationFactor }]);
     },
   };
 }
@@ -81,4 +85,58 @@ async function refusal(broker, topic, driverOptions) {
   return { message: err.message, ms, logged: logger.lines.filter((l) => l.level === 'error').map((l) => l.line) };
 }
 
-module.exports = { kafka, testCluster, tempDir, readOffset, produce, waitFor, sleep, quietLogger, refusal };
+// Sends 100 messages to partition 0 of `topic` with `driverOptions` (TLS, SASL), reads them back
+// with a consumer of the same options, and checks they came back whole and in order.
+async function roundTrip(broker, topic, driverOptions) {
+  const producer = new kafka.Producer({ broker, logger: quietLogger(), driver_options: driverOptions });
+  const sent = Array.from({ length: 100 }, (_, i) => `secret ${i}`);
+  const [first] = await producer.deliver(topic, 0, sent);
+  await producer.stop();
+  const got = [];
+  const consumer = new kafka.Consumer({
+    broker, topic, offset_directory: null, start_offset: first.offset, logger: quietLogger(), driver_options: driverOptions,
+    receive_callback: ({ messages }) => { got.push(...messages.map((m) => m.payload)); return Promise.resolve(); },
+  });
+  await consumer.start();
+  await waitFor('all 100 back', () => got.length >= 100, 30000);
+  await consumer.stop();
+  assert.deepEqual(got, sent);
+}
+
+// A "broker" that accepts connections and never answers: requests wait on it until they time
+// out. → {broker, connected}: `connected` resolves once a client has connected (its start() is
+// then waiting on it).
+async function silentBroker(t) {
+  const sockets = new Set();
+  let connected;
+  const firstConnection = new Promise((r) => { connected = r; });
+  const server = net.createServer((s) => { sockets.add(s); s.on('error', () => {}); connected(); }).listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  t.after(() => { for (const s of sockets) s.destroy(); server.close(); });
+  return { broker: `127.0.0.1:${server.address().port}`, connected: firstConnection };
+}
+
+// A process's parent.
+const parentOf = (pid) => Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
+
+// The Apache Kafka node JVMs running on this machine: [{pid, properties (its server.properties
+// file)}]. Each one's parent is the watcher shell deps/kafka/cluster.js runs it under; with
+// `startedBy`, only the nodes whose watcher that process started (other clusters' nodes, with the
+// same node ids, may run beside it).
+function kafkaNodeProcesses(startedBy) {
+  const nodes = [];
+  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      const at = args.indexOf('kafka.Kafka');
+      if (args[0] !== 'java' || at < 0) continue;
+      if (startedBy !== undefined && parentOf(parentOf(pid)) !== startedBy) continue;
+      nodes.push({ pid: Number(pid), properties: args[at + 1] });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return nodes;
+}
+
+module.exports = { kafka, testCluster, tempDir, readOffset, produce, waitFor, sleep, quietLogger, refusal, roundTrip, kafkaNodeProcesses, silentBroker };

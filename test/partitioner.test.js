@@ -12,7 +12,7 @@ const broker = cluster.bootstrapServers;
 test('for 1,000 keys, partition -1 picks what KafkaJS\'s default partitioner picks', async () => {
   const topic = 'keyed';
   const partitions = 6;
-  cluster.createTopic(topic, partitions);
+  await cluster.createTopic(topic, partitions);
   const keys = Array.from({ length: 1000 }, (_, i) => `user-${i * 7919}`);
   const producer = new kafka.Producer({ broker, logger: quietLogger() });
   await producer.partition_count(topic);

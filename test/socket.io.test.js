@@ -18,9 +18,9 @@ const ADAPTER = process.env.SOCKET_IO_TEST_ADAPTER;
 
 test.after(stopEverything);
 
-function newTopic(name) {
+async function newTopic(name) {
   const topic = `${name}-${process.pid}-${Date.now()}`;
-  cluster.createTopic(topic, 4);
+  await cluster.createTopic(topic, 4);
   return topic;
 }
 
@@ -62,7 +62,7 @@ async function waitUntil(what, check) {
 const stripOffset = (args) => args.filter((a) => !(typeof a === 'string' && /^\d+:\d+$/.test(a)));
 
 test('three socket.io servers share one Kafka topic', async (t) => {
-  const topic = newTopic('sio');
+  const topic = await newTopic('sio');
   const [a, b, c] = await startCluster(['A', 'B', 'C'], { TOPIC: topic });
   const a1 = await startClient(a, 'a1');
   const b1 = await startClient(b, 'b1');
@@ -176,7 +176,7 @@ test('three socket.io servers share one Kafka topic', async (t) => {
 });
 
 test('connection state recovery replays what a client missed, from Kafka, on any server', async () => {
-  const topic = newTopic('sio-recovery');
+  const topic = await newTopic('sio-recovery');
   const [r1, r2] = await startCluster(['R1', 'R2'], { TOPIC: topic, RECOVERY: '1' });
   const watcher = await startClient(r2, 'w');
   const k = await startClient(r1, 'k', { reconnection: false });
@@ -198,6 +198,9 @@ test('connection state recovery replays what a client missed, from Kafka, on any
   assert.match(offset, /^\d+:\d+$/, 'each broadcast carries its Kafka position');
 
   await dropK(2);
+  // Tick 3 comes from the other server's producer: sent only once tick 2 is in Kafka, so that
+  // Kafka's order is 2, 3 (two producers' sends in flight together may land either way).
+  await watcherGot(2);
   await r2.call('emit', 'tick', 3);
   await r2.call('emitTo', ['elsewhere'], [], 'tick', 'not for k');
   await watcherGot(3);
@@ -228,7 +231,7 @@ test('connection state recovery replays what a client missed, from Kafka, on any
 });
 
 test('a listener that throws is logged, and the rest of its batch still arrives', async () => {
-  const topic = newTopic('sio-throw');
+  const topic = await newTopic('sio-throw');
   const [server] = await startCluster(['T'], { TOPIC: topic });
   // Two cluster messages in one send(), so one batch: a serverSideEmit whose listener throws,
   // then one that must still be heard.

@@ -5,7 +5,7 @@
 // librdkafka's TLS client as built into the addon (OpenSSL linked statically).
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { kafka, waitFor, quietLogger, refusal } = require('./helpers');
+const { kafka, roundTrip, refusal } = require('./helpers');
 const { makeCerts } = require('./tls/certs');
 const { startTerminator } = require('./tls/terminator');
 
@@ -28,22 +28,6 @@ async function tlsCluster({ cert = certs.broker, requestCert = false } = {}) {
   cluster.setBrokerAddress(1, '127.0.0.1', terminator.port);
   closers.push(() => terminator.close(), () => cluster); // the cluster lives until the end
   return { broker: `127.0.0.1:${terminator.port}`, topic };
-}
-
-async function roundTrip(broker, topic, tls) {
-  const producer = new kafka.Producer({ broker, logger: quietLogger(), driver_options: tls });
-  const sent = Array.from({ length: 100 }, (_, i) => `secret ${i}`);
-  const [first] = await producer.deliver(topic, 0, sent);
-  await producer.stop();
-  const got = [];
-  const consumer = new kafka.Consumer({
-    broker, topic, offset_directory: null, start_offset: first.offset, logger: quietLogger(), driver_options: tls,
-    receive_callback: ({ messages }) => { got.push(...messages.map((m) => m.payload)); return Promise.resolve(); },
-  });
-  await consumer.start();
-  await waitFor('all 100 back', () => got.length >= 100, WIDE);
-  await consumer.stop();
-  assert.deepEqual(got, sent);
 }
 
 test('produce and consume over TLS with a private CA, the broker\'s host name checked', async () => {

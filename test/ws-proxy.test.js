@@ -1,5 +1,5 @@
 'use strict';
-// kafka-native/ws-proxy with the `ws` client, against the test broker (MockCluster or tansu):
+// kafka-native/ws-proxy with the `ws` client, against the test broker (MockCluster or Apache Kafka):
 // reading from an offset, from latest and in a group; sending with acks; auth; a client that
 // stops reading; a group client that goes away mid-batch; the (topic, group, partition) rule.
 const test = require('node:test');
@@ -14,14 +14,14 @@ const broker = cluster.bootstrapServers;
 const WIDE = 30000;
 let topics = 0;
 
-function newTopic(partitions = 2) {
+async function newTopic(partitions = 2) {
   const topic = `wsp-${process.pid}-${++topics}`;
-  cluster.createTopic(topic, partitions);
+  await cluster.createTopic(topic, partitions);
   return topic;
 }
 
 // Group members with a short session: a group whose last member left takes a new one only
-// after about the session timeout, on the MockCluster and on tansu.
+// after about the session timeout on the MockCluster.
 const GROUP_SESSION = { 'session.timeout.ms': 6000, 'heartbeat.interval.ms': 500 };
 
 // Closed after the tests even when one fails, so that the process can exit.
@@ -75,7 +75,7 @@ async function refusal(proxy, query, headers = {}) {
 const payloads = (entries) => entries.map((e) => e.message);
 
 test('a client reads its partition from an offset, in kafka-proxy\'s format with partition and key', async () => {
-  const topic = newTopic();
+  const topic = await newTopic();
   const producer = new kafka.Producer({ broker, logger: quietLogger() });
   await producer.deliver(topic, 1, Array.from({ length: 6 }, (_, i) => ({ payload: `m${i}`, key: `k${i}` })));
   await producer.stop();
@@ -88,7 +88,7 @@ test('a client reads its partition from an offset, in kafka-proxy\'s format with
 });
 
 test('clients without a group or offset read from latest, sharing one consumer per partition', async () => {
-  const topic = newTopic();
+  const topic = await newTopic();
   await produce(broker, topic, 0, ['old']);
   const proxy = await startProxy();
   const clients = await Promise.all([1, 2, 3].map(() => connect(proxy, { topic })));
@@ -118,7 +118,7 @@ test('clients without a group or offset read from latest, sharing one consumer p
 });
 
 test('a consumerGroup client is a group member: what it got is committed, a reconnect goes on from there', async () => {
-  const topic = newTopic(1);
+  const topic = await newTopic(1);
   await produce(broker, topic, 0, ['a0', 'a1', 'a2']);
   const proxy = await startProxy();
   const query = { topic, consumerGroup: `g-${process.pid}`, offset: 0 };
@@ -135,7 +135,7 @@ test('a consumerGroup client is a group member: what it got is committed, a reco
 });
 
 test('a new connection for the same topic, group and partition replaces the old one', async () => {
-  const topic = newTopic(1);
+  const topic = await newTopic(1);
   const proxy = await startProxy();
   const query = { topic, consumerGroup: `r-${process.pid}` };
   const old = await connect(proxy, query);
@@ -159,7 +159,7 @@ test('a new connection for the same topic, group and partition replaces the old 
 });
 
 test('a client sends with acks: {"produced": n, "id"} once Kafka has them, or an error naming the problem', async () => {
-  const topic = newTopic();
+  const topic = await newTopic();
   const proxy = await startProxy();
   const ws = await connect(proxy, { topic, partition: 1, offset: 0 });
   ws.send(JSON.stringify({ produce: [{ topic, message: 'one', key: 'k', partition: 1 }, { topic, message: 'two', partition: 1 }], id: 7 }));
@@ -182,7 +182,7 @@ test('a client sends with acks: {"produced": n, "id"} once Kafka has them, or an
 });
 
 test('auth: refused with 401 before any Kafka work, accepted in kafka-proxy\'s form and as standard Basic', async () => {
-  const topic = newTopic();
+  const topic = await newTopic();
   const proxy = await startProxy({ auth: 'user:s3cret' });
   assert.equal((await refusal(proxy, { topic })).status, 401);
   assert.equal((await refusal(proxy, { topic }, { authorization: 'basic wrong' })).status, 401);
@@ -213,7 +213,7 @@ test('a client that stops reading pauses its consumer: the proxy buffers a bound
   // member: well beyond what the kernel takes on loopback for a client that stops reading
   // (about 4 MB here), so the rest has to wait in Kafka or in the proxy.
   const partitions = [0, 1, 2];
-  const topic = newTopic(partitions.length);
+  const topic = await newTopic(partitions.length);
   const big = 'x'.repeat(10000);
   const count = 420;
   const producer = new kafka.Producer({ broker, logger: quietLogger() });
@@ -244,7 +244,7 @@ test('a client that stops reading pauses its consumer: the proxy buffers a bound
 });
 
 test('a shared-stream client that stops reading is dropped (4008) after slowClientTimeout; the others go on', async () => {
-  const topic = newTopic(1);
+  const topic = await newTopic(1);
   const warnings = [];
   let warnedAt;
   const logger = { ...quietLogger(), warn: (m) => { warnedAt ??= Date.now(); warnings.push(String(m)); } };
@@ -284,7 +284,7 @@ test('a group client that goes away mid-batch loses that batch to no one: the ne
   // 12 MB over 3 partitions (a MockCluster partition keeps about 5 MiB), well beyond what the
   // kernel takes on loopback for a client that stops reading (about 4 MB here).
   const partitions = [0, 1, 2];
-  const topic = newTopic(partitions.length);
+  const topic = await newTopic(partitions.length);
   const count = 200;
   const big = 'y'.repeat(20000);
   const producer = new kafka.Producer({ broker, logger: quietLogger() });
@@ -319,7 +319,7 @@ test('a group client that goes away mid-batch loses that batch to no one: the ne
 });
 
 test('a proxy on a given http server serves its upgrades without listen(), and refuses them once closed', async () => {
-  const topic = newTopic();
+  const topic = await newTopic();
   const server = require('node:http').createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

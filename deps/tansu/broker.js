@@ -4,17 +4,9 @@
 const { spawn, spawnSync } = require('node:child_process');
 const net = require('node:net');
 const path = require('node:path');
+const { freePort } = require('../kafka/cluster.js');
 
 const tansuPath = process.env.TANSU || path.join(__dirname, 'bin', 'tansu');
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    }).on('error', reject);
-  });
-}
 
 // Returns {child, servers ("127.0.0.1:PORT"), url ("tcp://127.0.0.1:PORT")}; the caller stops
 // the child. Its default listener is 0.0.0.0:9092, so the listeners are always given.

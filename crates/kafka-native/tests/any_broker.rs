@@ -1,7 +1,7 @@
 //! The core's main promises against whichever broker `KAFKA_TEST_BROKER` names: `mock` (default,
-//! an embedded MockCluster) or `tansu` (a separate broker process at `KAFKA_BROKERS`, topics
-//! created with the `tansu` binary at `TANSU`). `npm test` runs this file against both; the
-//! other test files use mock-only powers (brokers down, injected errors, retention).
+//! an embedded MockCluster) or `kafka` (an Apache Kafka cluster at `KAFKA_BROKERS`). `npm test`
+//! runs this file against both; the other test files use mock-only powers (brokers down, injected
+//! errors, retention).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use std::process::Command;
-
-use kafka_native::{LogRecord, MockCluster, Producer, ProducerConfig};
+use kafka_native::{
+    Admin, AdminConfig, LogRecord, MockCluster, NewTopic, Producer, ProducerConfig,
+};
 use parking_lot::Mutex;
 
 /// Polls `done` until it holds; fails the test naming `what` after `timeout`. Waits for an
@@ -65,19 +65,18 @@ pub fn partitions(assignment: &[kafka_native::TopicPartition]) -> Vec<i32> {
 }
 
 /// The broker under test: `KAFKA_TEST_BROKER=mock` (default: an embedded MockCluster) or
-/// `tansu` (a separate broker process at `KAFKA_BROKERS`, topics created with the `tansu`
-/// binary at `TANSU`).
+/// `kafka` (an Apache Kafka cluster at `KAFKA_BROKERS`, started by `npm test`; topics are created
+/// with the core's own `Admin`).
 pub enum TestCluster {
     Mock(MockCluster),
-    Tansu { servers: String, tansu: String },
+    Kafka { servers: String },
 }
 
 impl TestCluster {
     pub fn new() -> Self {
         match std::env::var("KAFKA_TEST_BROKER").as_deref() {
-            Ok("tansu") => TestCluster::Tansu {
-                servers: std::env::var("KAFKA_BROKERS").expect("KAFKA_BROKERS for tansu"),
-                tansu: std::env::var("TANSU").expect("TANSU: the tansu binary"),
+            Ok("kafka") => TestCluster::Kafka {
+                servers: std::env::var("KAFKA_BROKERS").expect("KAFKA_BROKERS for kafka"),
             },
             Ok("mock") | Err(_) => {
                 let cluster = MockCluster::new(1).unwrap();
@@ -85,19 +84,20 @@ impl TestCluster {
                 cluster.set_group_initial_rebalance_delay(0);
                 TestCluster::Mock(cluster)
             }
-            Ok(other) => panic!("KAFKA_TEST_BROKER={other}: expected mock or tansu"),
+            Ok(other) => panic!("KAFKA_TEST_BROKER={other}: expected mock or kafka"),
         }
     }
 
     pub fn bootstrap_servers(&self) -> String {
         match self {
             TestCluster::Mock(c) => c.bootstrap_servers(),
-            TestCluster::Tansu { servers, .. } => servers.clone(),
+            TestCluster::Kafka { servers } => servers.clone(),
         }
     }
 
-    pub fn is_tansu(&self) -> bool {
-        matches!(self, TestCluster::Tansu { .. })
+    /// Apache Kafka rather than the MockCluster.
+    pub fn is_kafka(&self) -> bool {
+        matches!(self, TestCluster::Kafka { .. })
     }
 
     /// Creates a topic with a name no other test run on this broker uses, and returns the name.
@@ -105,14 +105,12 @@ impl TestCluster {
         let name = format!("{base}-{}", std::process::id());
         match self {
             TestCluster::Mock(c) => c.create_topic(&name, partitions, 1).unwrap(),
-            TestCluster::Tansu { servers, tansu } => {
-                let status = Command::new(tansu)
-                    .args(["topic", "create", "--broker"])
-                    .arg(format!("tcp://{servers}"))
-                    .args(["--partitions", &partitions.to_string(), &name])
-                    .status()
-                    .expect("run tansu topic create");
-                assert!(status.success(), "tansu topic create {name}: {status}");
+            TestCluster::Kafka { servers } => {
+                let admin = Admin::new(AdminConfig::new(servers.as_str()).on_log(|_| {})).unwrap();
+                admin
+                    .create_topics(&[NewTopic::new(&name, partitions)])
+                    .unwrap_or_else(|e| panic!("create topic {name}: {e}"));
+                admin.stop();
             }
         }
         name

@@ -1,0 +1,326 @@
+'use strict';
+// startKafka(): an Apache Kafka cluster of 1 or 3 nodes on this machine, in KRaft mode (each node
+// a combined broker and controller), for the tests, the benchmarks and `kafka-native kafka`.
+// Each node is a JVM with a modest heap, its own temporary log directory and loopback ports.
+// It resolves once every node answers Metadata listing every node. A node dies with the process
+// that started it, however that process ends (a watcher on its stdin pipe kills it).
+//
+// Listeners, each with its own port on every node:
+//   PLAINTEXT, always (also the brokers' own listener);
+//   with `tls: {cert, key, ca}` (PEM): SSL, and MTLS (SSL that requires a client certificate
+//   signed by `ca`);
+//   with `users: {name: password}`: SASL_PLAINTEXT, and SASL_SSL when `tls` is given too, each
+//   offering PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (credentials written at format time) and
+//   OAUTHBEARER (Kafka's unsecured-JWS validator: any well-formed unsigned token is accepted).
+const { spawn } = require('node:child_process');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+const { installKafka } = require('./install.js');
+const { brokers } = require('./metadata.js');
+
+const LOG4J = `rootLogger.level=WARN
+rootLogger.appenderRef.out.ref=out
+appender.out.type=Console
+appender.out.name=out
+appender.out.layout.type=PatternLayout
+appender.out.layout.pattern=[%d] %p %m (%c)%n
+logger.started.name=kafka.server.KafkaRaftServer
+logger.started.level=INFO
+`;
+
+// Settings for a small cluster on a developer's machine or a test run: groups form at once,
+// internal topics are small and replicated as far as the cluster allows.
+function clusterDefaults(nodes) {
+  const replicas = Math.min(3, nodes);
+  return {
+    'num.partitions': 4,
+    'default.replication.factor': replicas,
+    'min.insync.replicas': 1,
+    'offsets.topic.replication.factor': replicas,
+    'offsets.topic.num.partitions': 8,
+    'transaction.state.log.replication.factor': replicas,
+    'transaction.state.log.min.isr': Math.min(2, replicas),
+    'transaction.state.log.num.partitions': 8,
+    'share.coordinator.state.topic.replication.factor': replicas,
+    'share.coordinator.state.topic.min.isr': Math.min(2, replicas),
+    'group.initial.rebalance.delay.ms': 0,
+    // KIP-848 groups: let tests and developers use short sessions, as classic groups allow.
+    'group.consumer.min.session.timeout.ms': 6000,
+    'group.consumer.min.heartbeat.interval.ms': 1000,
+    'group.consumer.heartbeat.interval.ms': 2000,
+    'group.consumer.session.timeout.ms': 10000,
+    'log.retention.check.interval.ms': 60000,
+  };
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    }).on('error', reject);
+  });
+}
+
+// A properties file's value: one line, backslashes and line breaks escaped.
+const propertyValue = (v) => String(v).replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+
+function jaas(users) {
+  const plainUsers = Object.entries(users).map(([name, password]) => `user_${name}="${password}"`).join(' ');
+  return {
+    plain: `org.apache.kafka.common.security.plain.PlainLoginModule required ${plainUsers};`,
+    'scram-sha-256': 'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    'scram-sha-512': 'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    oauthbearer: 'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;',
+  };
+}
+
+const SASL_MECHANISMS = 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER';
+
+// The listener names this cluster has, in the order they are given ports.
+function listenerNames({ tls, users }) {
+  return ['PLAINTEXT', ...(tls ? ['SSL', 'MTLS'] : []), ...(users ? ['SASL_PLAINTEXT'] : []), ...(tls && users ? ['SASL_SSL'] : [])];
+}
+
+const PROTOCOL = { PLAINTEXT: 'PLAINTEXT', SSL: 'SSL', MTLS: 'SSL', SASL_PLAINTEXT: 'SASL_PLAINTEXT', SASL_SSL: 'SASL_SSL', CONTROLLER: 'PLAINTEXT' };
+
+function serverProperties({ node, nodes, dir, names, tlsFiles, users, properties }) {
+  const voters = nodes.map((n) => `${n.id}@127.0.0.1:${n.ports.CONTROLLER}`).join(',');
+  const props = {
+    'process.roles': 'broker,controller',
+    'node.id': node.id,
+    'controller.quorum.voters': voters,
+    listeners: [...names, 'CONTROLLER'].map((l) => `${l}://127.0.0.1:${node.ports[l]}`).join(','),
+    'advertised.listeners': names.map((l) => `${l}://127.0.0.1:${node.ports[l]}`).join(','),
+    'listener.security.protocol.map': [...names, 'CONTROLLER'].map((l) => `${l}:${PROTOCOL[l]}`).join(','),
+    'controller.listener.names': 'CONTROLLER',
+    'inter.broker.listener.name': 'PLAINTEXT',
+    'log.dirs': path.join(dir, 'data'),
+    ...clusterDefaults(nodes.length),
+  };
+  for (const l of names.filter((n) => PROTOCOL[n].includes('SSL'))) {
+    const p = `listener.name.${l.toLowerCase()}`;
+    props[`${p}.ssl.keystore.type`] = 'PEM';
+    props[`${p}.ssl.keystore.location`] = tlsFiles.keystore;
+    props[`${p}.ssl.truststore.type`] = 'PEM';
+    props[`${p}.ssl.truststore.location`] = tlsFiles.truststore;
+    if (l === 'MTLS') props[`${p}.ssl.client.auth`] = 'required';
+  }
+  for (const l of names.filter((n) => n.startsWith('SASL'))) {
+    const p = `listener.name.${l.toLowerCase()}`;
+    props[`${p}.sasl.enabled.mechanisms`] = SASL_MECHANISMS;
+    for (const [mechanism, config] of Object.entries(jaas(users))) props[`${p}.${mechanism}.sasl.jaas.config`] = config;
+    // An OAUTHBEARER session ends when its token expires (KIP-368): the client must log in
+    // again with a fresh token before then, as against a production cluster.
+    props[`${p}.oauthbearer.connections.max.reauth.ms`] = 3600000;
+  }
+  Object.assign(props, properties);
+  return Object.entries(props).map(([k, v]) => `${k}=${propertyValue(v)}`).join('\n') + '\n';
+}
+
+// A KRaft cluster id as Kafka's Uuid.randomUuid() makes one (16 random bytes, unpadded
+// base64url, never starting with '-'), without a JVM start for `kafka-storage random-uuid`.
+function clusterId() {
+  for (;;) {
+    const id = crypto.randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+// Formats a node's log directory with Kafka's storage tool (a short JVM); rejects with its output.
+function formatStorage(libs, node, clusterIdValue, scram) {
+  const args = ['-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', `-Dlog4j2.configurationFile=${path.join(node.dir, 'log4j2.properties')}`, '-cp', path.join(libs, '*'),
+    'kafka.tools.StorageTool', 'format', '-t', clusterIdValue, '-c', path.join(node.dir, 'server.properties'), ...scram];
+  return new Promise((resolve, reject) => {
+    const child = spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c) => { out += c; });
+    child.stderr.on('data', (c) => { out += c; });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`kafka-native: formatting Kafka node ${node.id} failed (${code}): ${out.trim().slice(-2000)}`))));
+  });
+}
+
+// The node's JVM, under a shell that kills it (SIGKILL) when its stdin pipe closes, that is when
+// the process that started it ends however it ends. The shell prints the JVM's pid first.
+const WATCHED = 'exec 3<&0; "$@" </dev/null & pid=$!; echo "$pid"; (read -r _ <&3; kill -9 "$pid" 2>/dev/null) & watcher=$!; wait "$pid"; status=$?; kill "$watcher" 2>/dev/null; exit "$status"';
+
+function launch(libs, node, heapMb) {
+  const log = fs.openSync(path.join(node.dir, 'kafka.log'), 'a');
+  const java = ['java', `-Xmx${heapMb}m`, `-Xms${Math.min(heapMb, 128)}m`, '-XX:+UseSerialGC', '-Djava.awt.headless=true',
+    `-Dlog4j2.configurationFile=${path.join(node.dir, 'log4j2.properties')}`, '-cp', path.join(libs, '*'), 'kafka.Kafka', path.join(node.dir, 'server.properties')];
+  const child = spawn('sh', ['-c', WATCHED, 'kafka-node', ...java], { stdio: ['pipe', 'pipe', log] });
+  fs.closeSync(log);
+  child.unref();
+  child.stdin.unref?.();
+  child.stdout.unref?.();
+  node.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+  node.pid = new Promise((resolve, reject) => {
+    let text = '';
+    child.stdout.on('data', (chunk) => {
+      text += chunk;
+      const line = /^(\d+)\n/.exec(text);
+      if (line) {
+        node.runningPid = Number(line[1]);
+        resolve(node.runningPid);
+      }
+    });
+    child.once('exit', () => {
+      node.runningPid = undefined;
+      reject(new Error(`kafka node ${node.id} exited before it started`));
+    });
+  });
+  node.pid.catch(() => {});
+  node.child = child;
+}
+
+function logTail(node) {
+  try {
+    return fs.readFileSync(path.join(node.dir, 'kafka.log'), 'utf8').trim().split('\n').slice(-15).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+// Waits until `node` answers Metadata listing `count` brokers.
+async function untilReady(node, count, deadline) {
+  let exitedWith;
+  node.exited.then((v) => { exitedWith = v; });
+  for (;;) {
+    if (exitedWith !== undefined) throw new Error(`kafka-native: Kafka node ${node.id} exited (${exitedWith}) before it was ready:\n${logTail(node)}`);
+    const known = await brokers('127.0.0.1', node.ports.PLAINTEXT).catch(() => []);
+    if (known.length >= count) return;
+    if (Date.now() > deadline) throw new Error(`kafka-native: Kafka node ${node.id} not ready (${known.length} of ${count} brokers known):\n${logTail(node)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+// Options: nodes (1 or 3), tls ({cert, key, ca} PEM strings), users ({name: password}),
+// properties (more server properties), heapMb (per node, default 512), timeoutMs (to be ready,
+// default 120000), log (a function for progress lines; default: none).
+async function startKafka({ nodes: count = 1, tls, users, properties = {}, heapMb = 512, timeoutMs = 120000, log = () => {} } = {}) {
+  if (count !== 1 && count !== 3) throw new TypeError(`kafka-native: startKafka() option nodes must be 1 or 3, got ${count}`);
+  const libs = installKafka({ log });
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kn-kafka-'));
+  const names = listenerNames({ tls, users });
+  const nodes = [];
+  for (let id = 1; id <= count; id++) {
+    const ports = {};
+    for (const l of [...names, 'CONTROLLER']) ports[l] = await freePort();
+    nodes.push({ id, ports, dir: path.join(root, `node-${id}`) });
+  }
+  let tlsFiles;
+  if (tls) {
+    // Kafka's PEM key store takes a PKCS#8 key and its certificate chain in one file.
+    const key = crypto.createPrivateKey(tls.key).export({ type: 'pkcs8', format: 'pem' });
+    tlsFiles = { keystore: path.join(root, 'broker-keystore.pem'), truststore: path.join(root, 'ca.pem') };
+    fs.writeFileSync(tlsFiles.keystore, `${key}${tls.cert}`);
+    fs.writeFileSync(tlsFiles.truststore, tls.ca);
+  }
+  const id = clusterId();
+  const scram = Object.entries(users ?? {}).flatMap(([name, password]) => ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((m) => ['--add-scram', `${m}=[name=${name},password=${password}]`]));
+  for (const node of nodes) {
+    fs.mkdirSync(node.dir, { recursive: true });
+    fs.writeFileSync(path.join(node.dir, 'server.properties'), serverProperties({ node, nodes, dir: node.dir, names, tlsFiles, users, properties }));
+    fs.writeFileSync(path.join(node.dir, 'log4j2.properties'), LOG4J);
+  }
+  // One storage-tool JVM per node, run side by side.
+  await Promise.all(nodes.map((node) => formatStorage(libs, node, id, scram)));
+  log(`kafka-native: starting Apache Kafka, ${count} node(s)`);
+  for (const node of nodes) launch(libs, node, heapMb);
+  const cluster = new KafkaCluster(root, nodes, names, libs, heapMb);
+  // The watcher kills the JVMs once this process is gone; at a normal exit this kills them
+  // first and removes the log directories too.
+  const atExit = () => {
+    for (const node of nodes) {
+      try {
+        if (node.runningPid) process.kill(node.runningPid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    try {
+      fs.rmSync(root, { recursive: true, force: true });
+    } catch {
+      // a node killed just now may still be writing; the folder is in the system's tmp
+    }
+  };
+  process.once('exit', atExit);
+  cluster._forget = () => process.removeListener('exit', atExit);
+  try {
+    const deadline = Date.now() + timeoutMs;
+    await Promise.all(nodes.map((node) => untilReady(node, count, deadline)));
+  } catch (err) {
+    await cluster.stop();
+    throw err;
+  }
+  return cluster;
+}
+
+class KafkaCluster {
+  constructor(root, nodes, names, libs, heapMb) {
+    this._root = root;
+    this._nodes = nodes;
+    this._libs = libs;
+    this._heapMb = heapMb;
+    // {PLAINTEXT: '127.0.0.1:p1,127.0.0.1:p2,...', SSL: ..., MTLS: ..., SASL_PLAINTEXT: ..., SASL_SSL: ...}
+    this.listeners = Object.fromEntries(names.map((l) => [l, nodes.map((n) => `127.0.0.1:${n.ports[l]}`).join(',')]));
+    this.bootstrapServers = this.listeners.PLAINTEXT;
+  }
+
+  get nodeIds() {
+    return this._nodes.map((n) => n.id);
+  }
+
+  _node(id) {
+    const node = this._nodes.find((n) => n.id === id);
+    if (!node) throw new RangeError(`kafka-native: no Kafka node ${id} (nodes ${this.nodeIds.join(', ')})`);
+    return node;
+  }
+
+  // Sends `signal` to a node's JVM and resolves once it is gone; one still there after
+  // `killAfterMs` gets SIGKILL.
+  async _end(node, signal, killAfterMs = 30000) {
+    if (!node.child) return;
+    node.child.ref(); // this process waits for the node's end (launch() unrefs it)
+    const pid = await node.pid.catch(() => undefined);
+    if (pid === undefined) return;
+    const send = (s) => {
+      try {
+        process.kill(pid, s);
+      } catch {
+        // already gone
+      }
+    };
+    send(signal);
+    const timer = setTimeout(() => send('SIGKILL'), killAfterMs);
+    await node.exited;
+    clearTimeout(timer);
+  }
+
+  // Kills node `id` at once (SIGKILL: no shutdown, no flush), resolving once it is gone.
+  kill(id) {
+    return this._end(this._node(id), 'SIGKILL');
+  }
+
+  // Starts node `id` again on its ports and data, resolving once it is back in the cluster.
+  async restart(id, timeoutMs = 120000) {
+    const node = this._node(id);
+    await this.kill(id);
+    launch(this._libs, node, this._heapMb);
+    await untilReady(node, this._nodes.length, Date.now() + timeoutMs);
+  }
+
+  // Stops every node: SIGTERM (a controlled shutdown) with `graceful`, else SIGKILL; then
+  // removes the log directories.
+  async stop({ graceful = false, timeoutMs = 30000 } = {}) {
+    await Promise.all(this._nodes.map((node) => this._end(node, graceful ? 'SIGTERM' : 'SIGKILL', timeoutMs)));
+    fs.rmSync(this._root, { recursive: true, force: true });
+    this._forget?.();
+  }
+}
+
+module.exports = { startKafka, freePort };
