@@ -19,7 +19,10 @@ function topicSpec(spec, i) {
     topic: spec.topic,
     partitions: spec.partitions,
     replicationFactor: spec.replication_factor,
-    config: Object.fromEntries(Object.entries(config).map(([k, v]) => [k, String(v)])),
+    config: Object.fromEntries(Object.entries(config).map(([k, v]) => {
+      if (!['string', 'number', 'boolean'].includes(typeof v)) throw fail(`${where}.config[${JSON.stringify(k)}]`, 'a string, number or boolean', v);
+      return [k, String(v)];
+    })),
   };
 }
 
@@ -36,6 +39,12 @@ class Admin {
   constructor(options) {
     const opts = adminOptions(options);
     this._native = fromNative(() => new NativeAdmin(opts.native, logTo(opts.logger), oauthbearerBridge(opts.oauthbearer_token_callback)));
+  }
+
+  // Stops the client: calls made after it reject (err.code 'STOPPED'); its thread and
+  // connections go once the calls in flight have ended. Idempotent.
+  stop() {
+    return this._native.stop();
   }
 
   // [{topic, partitions, replication_factor, config}]; replication_factor defaults to the

@@ -60,12 +60,17 @@ class Consumer {
     const { receive_callback, stats_callback, rebalance_callback, logger } = opts;
     this._inGroup = opts.in_group;
     let warnedNotPromise = false;
+    // The addon holds onBatch strongly, so onBatch holds this consumer weakly: a strong
+    // reference back would keep a consumer that is never started from ever being collected.
+    // A started one is held by its keep-alive timer (see start()).
+    const self = new WeakRef(this);
+    const settleBatch = (processed) => setImmediate(() => self.deref()?._native.settle(processed));
     // Hands one batch to receive_callback; the native side waits for settle() before the next.
     const onBatch = (columns) => {
       // Settled on the next turn of the event loop, not at once: napi may deliver a call queued
       // while it is still delivering, so a next batch ready at once could arrive in the same
       // turn, and the next, starving timers and I/O for as long as the consumer has data.
-      const settle = () => setImmediate(() => this._native.settle());
+      const settle = () => settleBatch(true);
       let result;
       try {
         result = receive_callback(unpack(columns));
@@ -84,7 +89,7 @@ class Consumer {
       }
       result.then(settle, (err) => {
         if (err && err[NOT_PROCESSED]) {
-          setImmediate(() => this._native.settle(false));
+          settleBatch(false);
           return;
         }
         logger.error(`kafka-native: receive_callback rejected; offsets are recorded anyway: ${err && err.stack ? err.stack : err}`);
@@ -111,7 +116,9 @@ class Consumer {
   // once the group has assigned them (possibly none).
   start() {
     const started = this._native.start();
-    if (!this._keepAlive) this._keepAlive = setInterval(() => {}, 2 ** 30);
+    // Keeps the process alive, and this consumer with it, until stop(): a running consumer
+    // nobody refers to still runs, as a server socket does.
+    if (!this._keepAlive) this._keepAlive = setInterval(() => this, 2 ** 30);
     return started.then((assigned) => (this._inGroup ? assigned : assigned.map((tp) => tp.partition)), (err) => {
       this._release();
       throw err;

@@ -183,6 +183,20 @@ export interface ConsumerStats {
  */
 export declare function notProcessed(reason: string): Error;
 
+/**
+ * What the client's Promises reject with and its calls throw for a Kafka or client failure.
+ * `code` is librdkafka's error name (e.g. `'UNKNOWN_TOPIC_OR_PART'`, `'_TIMED_OUT'`,
+ * `'_TRANSPORT'`), `'_INVALID_ARG'` for a bad option or argument, or the client's own (e.g.
+ * `'STOP_TIMED_OUT'`, `'OFFSETS_NOT_STORED'`, `'STOPPED'`, `'QUEUE_FULL'`).
+ */
+export interface KafkaNativeError extends Error {
+  code: string;
+  /** librdkafka says the same call may succeed if tried again. */
+  retriable?: boolean;
+  /** librdkafka says the client can do nothing more: stop it. */
+  fatal?: boolean;
+}
+
 export declare class Consumer {
   constructor(options: ConsumerOptions);
   /** This worker's partitions; in a group, [{topic, partition}] once the group assigned them. */
@@ -224,6 +238,8 @@ export interface GroupPartitionOffset {
 /** Topics and consumer groups, managed through the brokers. */
 export declare class Admin {
   constructor(options: AdminOptions);
+  /** Stops the client: later calls reject (`err.code === 'STOPPED'`). Idempotent. */
+  stop(): Promise<void>;
   createTopics(topics: NewTopic[]): Promise<void>;
   deleteTopics(topics: string[]): Promise<void>;
   listTopics(): Promise<Array<{ topic: string; partitions: number }>>;
@@ -249,6 +265,8 @@ export declare class MockCluster {
   partitionLeader(topic: string, partition: number): number | null;
   /** Delays every response of broker `id` by `rttMs` (0 removes the delay). */
   setBrokerRtt(id: number, rttMs: number): void;
+  /** How long a new consumer group's first member waits for others (the mock's default: 3000 ms). */
+  setGroupInitialRebalanceDelay(ms: number): void;
   /** Makes broker `id` advertise host:port (e.g. a TLS terminator in front of brokerPort(id)). */
   setBrokerAddress(id: number, host: string, port: number): void;
   /** The port broker `id` listens on. */

@@ -40,7 +40,6 @@ class MockCluster {
     return this._native.partitionLeader(topic, integer(partition, 'partitionLeader() argument partition')) ?? null;
   }
 
-  // Delays every response of broker `id` by `rttMs` (0 removes the delay).
   // Makes broker `id` advertise host:port instead of its own address: with a TLS terminator
   // there in front of brokerPort(id), clients reach the (plaintext) mock over TLS.
   setBrokerAddress(id, host, port) {
@@ -53,8 +52,17 @@ class MockCluster {
     return fromNative(() => this._native.brokerPort(integer(id, 'brokerPort() argument id')));
   }
 
+  // Delays every response of broker `id` by `rttMs` (0 removes the delay).
   setBrokerRtt(id, rttMs) {
     fromNative(() => this._native.setBrokerRtt(integer(id, 'setBrokerRtt() argument id'), integer(rttMs, 'setBrokerRtt() argument rttMs')));
+  }
+
+  // How long the first member of a new consumer group waits for others before the group forms
+  // (librdkafka's mock waits 3000 ms unless told; Kafka's group.initial.rebalance.delay.ms).
+  setGroupInitialRebalanceDelay(ms) {
+    const delay = integer(ms, 'setGroupInitialRebalanceDelay() argument ms');
+    if (delay < 0) throw new RangeError(`kafka-native: setGroupInitialRebalanceDelay() argument ms must be >= 0, got ${delay}`);
+    this._native.setGroupInitialRebalanceDelay(delay);
   }
 }
 

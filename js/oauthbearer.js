@@ -23,14 +23,16 @@ function checkedToken(t) {
 // The bridge for a client's options, or undefined without a callback.
 function oauthbearerBridge(callback) {
   if (callback === undefined) return undefined;
-  const bridge = new OAuthBearerBridge((config) => {
+  // Each request has an id, and its answer names it: a late answer to an earlier request is
+  // never taken for the answer to a later one.
+  const bridge = new OAuthBearerBridge(({ id, config }) => {
     Promise.resolve()
       .then(() => callback(config))
       .then(checkedToken)
-      .then((token) => bridge.provide(token))
+      .then((token) => bridge.provide(id, token))
       // librdkafka reports the failure as an authentication error, which the client logs
       // (once a minute while it lasts).
-      .catch((err) => bridge.fail(`oauthbearer_token_callback failed: ${err && err.message ? err.message : String(err)}`));
+      .catch((err) => bridge.fail(id, `oauthbearer_token_callback failed: ${err && err.message ? err.message : String(err)}`));
   });
   return bridge;
 }

@@ -179,7 +179,7 @@ function fromNative(call) {
   try {
     return call();
   } catch (err) {
-    if (err && err.code === 'InvalidArg' && !err.message.startsWith('kafka-native:')) err.message = `kafka-native: ${err.message}`;
+    if (err && err.code === '_INVALID_ARG' && !err.message.startsWith('kafka-native:')) err.message = `kafka-native: ${err.message}`;
     throw err;
   }
 }
@@ -251,6 +251,10 @@ function consumerOptions(options) {
     throw fail('option payload_encoding', '"utf8" or "buffer"', payload_encoding);
   }
   const log = logger(options);
+  const inGroup = options.group_id !== undefined && options.group_id !== null;
+  if (options.group_protocol !== undefined && !inGroup) {
+    throw new TypeError('kafka-native: option group_protocol needs group_id: without a consumer group there is no group protocol');
+  }
   return {
     native: {
       brokers: string(options, 'broker', { required: true }),
@@ -274,7 +278,7 @@ function consumerOptions(options) {
     stats_callback: guarded('stats_callback', callback(options, 'stats_callback'), log),
     rebalance_callback: guarded('rebalance_callback', callback(options, 'rebalance_callback'), log),
     oauthbearer_token_callback: callback(options, 'oauthbearer_token_callback'),
-    in_group: options.group_id !== undefined && options.group_id !== null,
+    in_group: inGroup,
     logger: log,
   };
 }

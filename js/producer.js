@@ -6,6 +6,8 @@ const { producerOptions, logTo, fail, fromNative, STOP_TIMEOUT_MS, PARTITION_COU
 const toBuffer = (p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p);
 const RECORD_KEYS = ['payload', 'key', 'headers'];
 const PARTITION_MAX = 2 ** 31 - 1;
+// How often a producer with messages in flight checks whether they have all been reported.
+const KEEP_ALIVE_CHECK_MS = 100;
 
 // A record's payload or key: a string, a Buffer or Uint8Array, or null/undefined for none.
 function recordBytes(value, what) {
@@ -120,7 +122,20 @@ class Producer {
         ? fromNative(() => this._native.sendBytes(topic, partition, Buffer.concat(payloads), lengths))
         : this._sendBytes(topic, partition, payloads);
     }
+    if (result.enqueued > 0) this._keepAliveUntilDelivered();
     return { enqueued: result.enqueued, send_queue_length: result.sendQueueLength };
+  }
+
+  // While messages are on their way the process stays alive, as KafkaJS's does: a script that
+  // sends and ends without stop() still delivers them, or waits until librdkafka fails them
+  // (message.timeout.ms). One timer per busy producer, which asks the addon's lock-free count.
+  _keepAliveUntilDelivered() {
+    if (this._alive) return;
+    this._alive = setInterval(() => {
+      if (this._native.inFlight() > 0) return;
+      clearInterval(this._alive);
+      this._alive = null;
+    }, KEEP_ALIVE_CHECK_MS);
   }
 
   // Strings and Buffers mixed: strings become UTF-8 Buffers first.
@@ -139,6 +154,7 @@ class Producer {
     try {
       const records = deliverRecords(topic, partition, payloads);
       landed = fromNative(() => this._native.deliver(topic, partition, records));
+      this._keepAliveUntilDelivered();
     } catch (err) {
       return Promise.reject(err);
     }
@@ -166,7 +182,10 @@ class Producer {
     }
     const timeout = options?.timeout ?? STOP_TIMEOUT_MS;
     if (!Number.isInteger(timeout) || timeout < 0 || timeout > 2 ** 32 - 1) return Promise.reject(fail('stop() option timeout', 'a non-negative integer (ms)', timeout));
-    return this._native.stop(timeout);
+    return this._native.stop(timeout).finally(() => {
+      clearInterval(this._alive);
+      this._alive = null;
+    });
   }
 }
 

@@ -1,45 +1,37 @@
 'use strict';
-// The admin client, on the MockCluster and on tansu. The mock has no CreateTopics,
+// The admin client, on the MockCluster and on Apache Kafka. The mock has no CreateTopics,
 // DeleteTopics or ListGroups: those reject at once there, saying what to use.
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { kafka, testCluster, waitFor, quietLogger } = require('./helpers');
+const { kafka, testCluster, produce, waitFor, quietLogger, silentBroker } = require('./helpers');
 
 const cluster = testCluster();
 const broker = cluster.bootstrapServers;
-const onTansu = process.env.KAFKA_TEST_BROKER === 'tansu';
+const onKafka = process.env.KAFKA_TEST_BROKER === 'kafka';
 
-// One produce request per message: tansu 0.6's ListOffsets counts record batches.
-async function produceOneByOne(topic, count) {
-  const producer = new kafka.Producer({ broker, logger: quietLogger(), queue_buffering_max_ms: 0 });
-  for (let i = 0; i < count; i++) {
-    producer.send(topic, 0, [`m${i}`]);
-    await producer.partition_count(topic); // a round trip, so each send is its own request
-  }
-  await producer.stop();
-}
+const produceCount = (topic, count) => produce(broker, topic, 0, Array.from({ length: count }, (_, i) => `m${i}`));
 
 test('createTopics, listTopics and deleteTopics (or, on the mock, a quick refusal)', async () => {
   const admin = new kafka.Admin({ broker, logger: quietLogger() });
   const topic = `admin-created-${process.pid}`;
   const started = Date.now();
-  if (!onTansu) {
-    await assert.rejects(admin.createTopics([{ topic, partitions: 6 }]), /MockCluster cannot create topics: use MockCluster\.createTopic/);
+  if (!onKafka) {
+    await assert.rejects(admin.createTopics([{ topic, partitions: 6 }]), (err) => err.code === '_UNSUPPORTED_FEATURE' && /MockCluster cannot create topics: use MockCluster\.createTopic/.test(err.message));
     assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
     return;
   }
   await admin.createTopics([{ topic, partitions: 6, config: { 'retention.ms': 3600000 } }]);
   const listed = await admin.listTopics();
   assert.deepEqual(listed.find((t) => t.topic === topic), { topic, partitions: 6 });
-  await assert.rejects(admin.createTopics([{ topic, partitions: 6 }]), new RegExp(`create topic "${topic}".*TOPIC_ALREADY_EXISTS`));
+  await assert.rejects(admin.createTopics([{ topic, partitions: 6 }]), (err) => err.code === 'TOPIC_ALREADY_EXISTS' && err.message.includes(`create topic "${topic}"`));
   await admin.deleteTopics([topic]);
   await waitFor('the topic to go', async () => !(await admin.listTopics()).some((t) => t.topic === topic));
 });
 
 test('watermarks after producing 100, and a group\'s offsets and lag after it read 60 of them', async () => {
   const topic = 'admin-lag';
-  cluster.createTopic(topic, 1);
-  await produceOneByOne(topic, 60);
+  await cluster.createTopic(topic, 1);
+  await produceCount(topic, 60);
   const group = `lag-${process.pid}`;
   let read = 0;
   const consumer = new kafka.Consumer({
@@ -49,11 +41,11 @@ test('watermarks after producing 100, and a group\'s offsets and lag after it re
   await consumer.start();
   await waitFor('60 messages', () => read === 60, 60000);
   await consumer.stop();
-  await produceOneByOne(topic, 40);
+  await produceCount(topic, 40);
   const admin = new kafka.Admin({ broker, logger: quietLogger() });
   assert.deepEqual(await admin.watermarks(topic, 0), { low: 0, high: 100 });
   assert.deepEqual(await admin.groupOffsets(group), [{ topic, partition: 0, committed: 60, high_watermark: 100, lag: 40 }]);
-  if (onTansu) assert.ok((await admin.listGroups()).some((g) => g.group_id === group));
+  if (onKafka) assert.ok((await admin.listGroups()).some((g) => g.group_id === group));
   else await assert.rejects(admin.listGroups(), /MockCluster cannot list groups/);
 });
 
@@ -66,4 +58,43 @@ test('admin arguments are checked and name what is wrong', async () => {
   await assert.rejects(admin.createTopics([{ topic: 'bad name', partitions: 1 }]), /topic may only hold/);
   await assert.rejects(admin.watermarks('t', -1), /watermarks\(\) argument partition/);
   await assert.rejects(admin.groupOffsets(7), /groupOffsets\(\) argument group_id must be a string/);
+  // Refused before anything is sent (a broker answered a duplicate by failing and creating).
+  await assert.rejects(admin.createTopics([{ topic: 'twice', partitions: 1 }, { topic: 'twice', partitions: 2 }]), (err) => err.code === '_INVALID_ARG' && /topics name "twice" more than once/.test(err.message));
+  await assert.rejects(admin.deleteTopics(['twice', 'twice']), /topics name "twice" more than once/);
+  await assert.rejects(admin.createTopics([{ topic: 'rf0', partitions: 1, replication_factor: 0 }]), /replication_factor of topic "rf0" must be at least 1/);
+  await assert.rejects(admin.createTopics([{ topic: 'cfg', partitions: 1, config: { 'retention.ms': { hours: 1 } } }]), /topics\[0\]\.config\["retention\.ms"\] must be a string, number or boolean/);
+  await admin.stop();
+});
+
+// The threads of this process, from /proc.
+const threads = () => require('node:fs').readdirSync('/proc/self/task').length;
+
+test('stop(): later calls reject with code STOPPED and the client\'s threads go', async () => {
+  const before = threads();
+  const admins = Array.from({ length: 5 }, () => new kafka.Admin({ broker, logger: quietLogger() }));
+  await Promise.all(admins.map((a) => a.listTopics()));
+  assert.ok(threads() >= before + 10, `the admin clients run threads of their own: ${threads()} against ${before}`);
+  await Promise.all(admins.map((a) => a.stop()));
+  await assert.rejects(admins[0].listTopics(), (err) => err.code === 'STOPPED');
+  await assert.rejects(admins[0].watermarks('t', 0), (err) => err.code === 'STOPPED');
+  await admins[0].stop(); // idempotent
+  // Five clients hold about 20 threads; a few more may appear meanwhile (libuv's pool of 4).
+  await waitFor('the admin clients\' threads to go', () => threads() <= before + 4, 30000);
+});
+
+test('1,000 calls in flight run on a bounded number of threads, and each settles', async (t) => {
+  const { broker: silent } = await silentBroker(t);
+  const admin = new kafka.Admin({ broker: silent, request_timeout_ms: 300, logger: quietLogger() });
+  const before = threads();
+  let most = before;
+  const sample = setInterval(() => { most = Math.max(most, threads()); }, 5);
+  // Each waits out its 300 ms on the silent broker: with a thread per call, 1,000 at once.
+  const results = await Promise.allSettled(Array.from({ length: 1000 }, () => admin.watermarks('silent', 0)));
+  clearInterval(sample);
+  // Each rejects with librdkafka's word for a broker that does not answer.
+  const answered = (r) => r.status === 'rejected' && ['_TIMED_OUT', '_ALL_BROKERS_DOWN'].includes(r.reason.code);
+  assert.ok(results.every(answered), JSON.stringify(results.find((r) => !answered(r))));
+  // The pool's 64, the client's own threads and a few of Node's.
+  assert.ok(most - before <= 64 + 16, `threads went from ${before} to ${most}`);
+  await admin.stop();
 });

@@ -10,7 +10,7 @@ const broker = cluster.bootstrapServers;
 
 test('deliver() resolves with each message\'s partition and offset, in payload order', async () => {
   const topic = 'delivered-where';
-  cluster.createTopic(topic, 3);
+  await cluster.createTopic(topic, 3);
   const producer = new kafka.Producer({ broker, logger: quietLogger() });
   const keyed = Array.from({ length: 30 }, (_, i) => ({ key: `k${i}`, payload: `keyed ${i}` }));
   const [first, second, third] = await Promise.all([
@@ -42,7 +42,7 @@ test('deliver() resolves with each message\'s partition and offset, in payload o
 
 test('deliver() rejects when the partition is known not to exist, and nothing is left to fail at stop()', async () => {
   const topic = 'delivered-nowhere';
-  cluster.createTopic(topic, 1);
+  await cluster.createTopic(topic, 1);
   const producer = new kafka.Producer({ broker, logger: quietLogger() });
   await producer.partition_count(topic);
   await assert.rejects(producer.deliver(topic, 7, ['nowhere']), /UNKNOWN_PARTITION|Unknown partition/i);
@@ -51,7 +51,7 @@ test('deliver() rejects when the partition is known not to exist, and nothing is
 
 test('deliver() rejects with the broker\'s answer when a message fails after it was enqueued; stop() reports it too', async () => {
   const topic = 'delivered-not';
-  cluster.createTopic(topic, 1);
+  await cluster.createTopic(topic, 1);
   const producer = new kafka.Producer({ broker, logger: quietLogger() });
   // Before the topic's metadata is known librdkafka enqueues the message; it fails once it is.
   await assert.rejects(producer.deliver(topic, 7, ['nowhere']), /UNKNOWN_PARTITION|Unknown partition/i);
@@ -60,7 +60,7 @@ test('deliver() rejects with the broker\'s answer when a message fails after it 
 
 test('deliver() rejects with QUEUE_FULL when the local queue refuses some, after the rest are delivered', async () => {
   const topic = 'delivered-full';
-  cluster.createTopic(topic, 1);
+  await cluster.createTopic(topic, 1);
   const producer = new kafka.Producer({ broker, queue_buffering_max_messages: 2, logger: quietLogger() });
   await producer.partition_count(topic);
   await assert.rejects(producer.deliver(topic, 0, ['a', 'b', 'c', 'd']), (err) => {
@@ -73,7 +73,7 @@ test('deliver() rejects with QUEUE_FULL when the local queue refuses some, after
 
 test('deliver() settles for messages stop() flushes', async () => {
   const topic = 'delivered-at-stop';
-  cluster.createTopic(topic, 1);
+  await cluster.createTopic(topic, 1);
   const producer = new kafka.Producer({ broker, queue_buffering_max_ms: 1000, logger: quietLogger() });
   const landed = producer.deliver(topic, 0, ['x', 'y']);
   await producer.stop();

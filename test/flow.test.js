@@ -2,20 +2,22 @@
 // Backpressure and how receive_callback's result settles a batch.
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { kafka, testCluster, tempDir, readOffset, produce, waitFor, sleep, quietLogger } = require('./helpers');
+const { kafka, testCluster, tempDir, readOffset, produce, waitFor, quietLogger } = require('./helpers');
 
-const cluster = testCluster(); // MockCluster, or tansu with KAFKA_TEST_BROKER=tansu
+const cluster = testCluster(); // MockCluster, or Apache Kafka with KAFKA_TEST_BROKER=kafka
 const broker = cluster.bootstrapServers;
 
 test('an unsettled Promise holds back the next batch and the offset file', async () => {
   const topic = 'flow-slow';
-  cluster.createTopic(topic, 1, 1);
+  await cluster.createTopic(topic, 1, 1);
   await produce(broker, topic, 0, ['a', 'b']);
   const dir = tempDir();
   const calls = [];
   let release;
+  let stats;
   const consumer = new kafka.Consumer({
     broker, topic, offset_directory: dir, max_messages_per_callback: 1, logger: quietLogger(),
+    statistics_interval_ms: 100, stats_callback: (s) => { stats = s; },
     receive_callback: (d) => {
       calls.push(d.messages[0].offset);
       if (calls.length === 1) return new Promise((r) => { release = r; });
@@ -24,7 +26,9 @@ test('an unsettled Promise holds back the next batch and the offset file', async
   });
   await consumer.start();
   await waitFor('the first batch', () => calls.length === 1);
-  await sleep(500);
+  // The witness: the consumer has the second message in hand (fetched, not handed over)...
+  await waitFor('the second message fetched and held', () => stats && stats.waiting_local >= 1);
+  // ...and still has not called back with it.
   assert.deepEqual(calls, [0], 'a second batch arrived before the first settled');
   assert.equal(readOffset(dir, topic, 0), undefined, 'offset recorded before the batch settled');
   release();
@@ -41,7 +45,7 @@ for (const [name, callback, expectLog] of [
 ]) {
   test(`a receive_callback that ${name} still settles, is logged, and records offsets`, async () => {
     const topic = `flow-${name.replace(/ /g, '-').toLowerCase()}`;
-    cluster.createTopic(topic, 1, 1);
+    await cluster.createTopic(topic, 1, 1);
     await produce(broker, topic, 0, ['x', 'y', 'z']);
     const dir = tempDir();
     const logger = quietLogger();
@@ -60,7 +64,7 @@ for (const [name, callback, expectLog] of [
 
 test('pause() stops deliveries; resume() carries on', async () => {
   const topic = 'flow-pause';
-  cluster.createTopic(topic, 1, 1);
+  await cluster.createTopic(topic, 1, 1);
   let seen = 0;
   const consumer = new kafka.Consumer({
     broker, topic, offset_directory: tempDir(), logger: quietLogger(),
@@ -69,7 +73,15 @@ test('pause() stops deliveries; resume() carries on', async () => {
   await consumer.start();
   consumer.pause();
   await produce(broker, topic, 0, Array.from({ length: 20 }, String));
-  await sleep(2000);
+  // The witness: a consumer that is not paused reads all 20 from the broker meanwhile.
+  let witnessed = 0;
+  const witness = new kafka.Consumer({
+    broker, topic, offset_directory: null, start_offset: 'earliest', logger: quietLogger(),
+    receive_callback: (d) => { witnessed += d.messages.length; return Promise.resolve(); },
+  });
+  await witness.start();
+  await waitFor('the witness to read all 20', () => witnessed === 20);
+  await witness.stop();
   assert.equal(seen, 0);
   consumer.resume();
   await waitFor('20 messages', () => seen === 20);
@@ -78,7 +90,7 @@ test('pause() stops deliveries; resume() carries on', async () => {
 
 test('many consumers in one process do not starve each other (no libuv pool)', async () => {
   const topic = 'flow-many';
-  cluster.createTopic(topic, 8, 1);
+  await cluster.createTopic(topic, 8, 1);
   for (let p = 0; p < 8; p++) await produce(broker, topic, p, [`m${p}`]);
   const seen = new Set();
   const consumers = Array.from({ length: 8 }, (_, slot) => new kafka.Consumer({
@@ -92,7 +104,7 @@ test('many consumers in one process do not starve each other (no libuv pool)', a
 
 test('a consumer with data always waiting still lets the event loop turn between batches', async () => {
   const topic = 'flow-turns';
-  cluster.createTopic(topic, 1, 1);
+  await cluster.createTopic(topic, 1, 1);
   await produce(broker, topic, 0, Array.from({ length: 20000 }, (_, i) => `m${i}`));
   let batches = 0;
   let starved = 0;

@@ -51,7 +51,7 @@ async function readAll(options, count) {
 
 test('with offset files, a batch not processed is read again by the next start', async () => {
   const topic = `np-files-${process.pid}`;
-  cluster.createTopic(topic, 1);
+  await cluster.createTopic(topic, 1);
   await produce(broker, topic, 0, MESSAGES);
   const offset_directory = tempDir();
   await refuseFirstBatch({ topic, offset_directory, start_offset: 'earliest' });
@@ -61,7 +61,7 @@ test('with offset files, a batch not processed is read again by the next start',
 
 test('in a group, a batch not processed is not committed: the next member reads it', async () => {
   const topic = `np-group-${process.pid}`;
-  cluster.createTopic(topic, 1);
+  await cluster.createTopic(topic, 1);
   await produce(broker, topic, 0, MESSAGES);
   const group_id = `np-${process.pid}`;
   await refuseFirstBatch({ topic, group_id, start_offset: 'earliest' });

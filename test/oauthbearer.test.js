@@ -1,10 +1,9 @@
 'use strict';
-// SASL/OAUTHBEARER with a JavaScript token callback. No broker here accepts OAUTHBEARER (the
-// MockCluster has no SASL), so what is tested is the callback path as far as librdkafka takes
-// it: librdkafka asks for a token when the client starts, hands the callback
-// sasl.oauthbearer.config, accepts the token (or reports why not), and asks again before the
-// token expires; a callback that throws is logged and asked again, and never takes the process
-// down. That a broker accepts the token stays untested here.
+// SASL/OAUTHBEARER with a JavaScript token callback, on the MockCluster (which has no SASL): the
+// callback path as far as librdkafka takes it. librdkafka asks for a token when the client
+// starts, hands the callback sasl.oauthbearer.config, accepts the token (or reports why not), and
+// asks again before the token expires; a callback that throws is logged and asked again, and
+// never takes the process down. test/kafka/sasl.test.js shows Apache Kafka accepting the tokens.
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { kafka, waitFor } = require('./helpers');
@@ -22,19 +21,21 @@ function keepingLogger() {
 
 test('the token callback is called with sasl.oauthbearer.config, and again before its token expires', async () => {
   const calls = [];
+  const LIFETIME = 10000;
   const logger = keepingLogger();
   const producer = new kafka.Producer({
     broker, logger, driver_options: SASL,
-    // A token that expires in 2 s: librdkafka asks again at about 80% of that.
+    // A token that expires in 10 s: librdkafka asks again at about 80% of that, checking once a
+    // second (so a 2 s token could be asked for again only after it expired).
     oauthbearer_token_callback: async (config) => {
       calls.push({ config, at: Date.now() });
-      return { token: `token-${calls.length}`, lifetime_ms: Date.now() + 2000, principal: 'alice', extensions: { traceId: 'abc' } };
+      return { token: `token-${calls.length}`, lifetime_ms: Date.now() + LIFETIME, principal: 'alice', extensions: { traceId: 'abc' } };
     },
   });
   await waitFor('a second request before the first token expired', () => calls.length >= 2, WIDE);
   await producer.stop().catch(() => {}); // nothing was sent
   assert.equal(calls[0].config, 'scope=kafka-native-test');
-  assert.ok(calls[1].at - calls[0].at < 2000, `asked again after ${calls[1].at - calls[0].at} ms, after the token expired`);
+  assert.ok(calls[1].at - calls[0].at < LIFETIME, `asked again after ${calls[1].at - calls[0].at} ms, after the token expired`);
   // (The MockCluster's refusal of SASL itself is logged too: it speaks none.)
   assert.deepEqual(logger.errors.filter((e) => /Failed to acquire SASL OAUTHBEARER token/.test(e)), [], 'the tokens were accepted');
 });

@@ -81,3 +81,43 @@ test('garbage collection of objects never stopped does not crash', () => {
   assert.equal(r.status, 0, r.output);
   assert.match(r.stdout, /survived/);
 });
+
+test('a script that sends and ends without stop() still delivers: the producer keeps the process alive until then', async () => {
+  const { kafka, testCluster, quietLogger } = require('./helpers');
+  const cluster = testCluster();
+  await cluster.createTopic('keepalive', 1);
+  const script = `
+    const { Producer } = require('./js/index.js');
+    const producer = new Producer({ broker: process.env.BROKER, logger: { error: console.error, warn() {}, info() {} } });
+    const { enqueued } = producer.send('keepalive', 0, Array.from({ length: 100 }, (_, i) => 'm' + i));
+    console.log('enqueued', enqueued); // and the script ends here, with no stop()`;
+  const r = run(['-e', script], { BROKER: cluster.bootstrapServers });
+  assert.equal(r.status, 0, r.output);
+  assert.match(r.stdout, /enqueued 100/);
+  // Every message is in Kafka once the process has exited by itself.
+  const admin = new kafka.Admin({ broker: cluster.bootstrapServers, logger: quietLogger() });
+  assert.deepEqual(await admin.watermarks('keepalive', 0), { low: 0, high: 100 });
+  await admin.stop();
+});
+
+test('a Consumer that is never started is garbage-collected', () => {
+  const script = `
+    const { Consumer, MockCluster } = require('./js/index.js');
+    (async () => {
+      const cluster = new MockCluster(1);
+      let collected = 0;
+      const registry = new FinalizationRegistry(() => { collected++; });
+      for (let i = 0; i < 5; i++) {
+        registry.register(new Consumer({ broker: cluster.bootstrapServers, topic: 'gc', logger: { error() {}, warn() {}, info() {} }, receive_callback: () => Promise.resolve() }), i);
+      }
+      // Finalizers run on a later turn: collect, then let them run, a bounded number of times.
+      for (let turn = 0; turn < 100 && collected < 5; turn++) {
+        global.gc();
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      console.log('collected', collected);
+    })();`;
+  const r = run(['--expose-gc', '-e', script]);
+  assert.equal(r.status, 0, r.output);
+  assert.match(r.stdout, /collected 5/);
+});

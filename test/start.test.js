@@ -6,9 +6,9 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { kafka, testCluster, tempDir, produce, waitFor, quietLogger } = require('./helpers');
+const { kafka, testCluster, tempDir, produce, waitFor, quietLogger, silentBroker } = require('./helpers');
 
-const cluster = testCluster(); // MockCluster, or tansu with KAFKA_TEST_BROKER=tansu
+const cluster = testCluster(); // MockCluster, or Apache Kafka with KAFKA_TEST_BROKER=kafka
 const broker = cluster.bootstrapServers;
 
 // A consumer that collects what it is handed; `stop()` also returns the offsets per partition.
@@ -26,7 +26,7 @@ const offsetsOf = (seen, partition) => seen.filter((m) => m.partition === partit
 test('a lone message reaches an idle consumer whose batch is far from full', async () => {
   // The core waits up to 30 s for a first message; a batch of up to 10,000 must not wait to fill.
   const topic = 'start-lone';
-  cluster.createTopic(topic, 1);
+  await cluster.createTopic(topic, 1);
   const { consumer, seen } = collector({ topic, offset_directory: null, max_messages_per_callback: 10000 });
   await consumer.start();
   await produce(broker, topic, 0, ['alone']);
@@ -35,13 +35,9 @@ test('a lone message reaches an idle consumer whose batch is far from full', asy
   assert.equal(seen[0].payload, 'alone');
 });
 
-// tansu 0.6 answers ListOffsets for the latest offset wrongly (1 for a partition holding three
-// messages written in one batch; `kcat -Q` shows the same), so 'latest' is tested on the mock.
-const latestSkip = process.env.KAFKA_TEST_BROKER === 'tansu' && 'tansu 0.6 answers ListOffsets(latest) wrongly';
-
-test("start_offset 'latest' skips what was there and gets everything sent after start()", { skip: latestSkip }, async () => {
+test("start_offset 'latest' skips what was there and gets everything sent after start()", async () => {
   const topic = 'start-latest';
-  cluster.createTopic(topic, 2);
+  await cluster.createTopic(topic, 2);
   for (let p = 0; p < 2; p++) await produce(broker, topic, p, ['old0', 'old1', 'old2']);
   // Connected before start(), so its messages go out the moment start() resolves.
   const producer = new kafka.Producer({ broker, logger: quietLogger(), queue_buffering_max_ms: 0 });
@@ -59,7 +55,7 @@ test("start_offset 'latest' skips what was there and gets everything sent after 
 
 test("start_offset 'earliest', a number, and an offset file that wins over start_offset", async () => {
   const topic = 'start-choices';
-  cluster.createTopic(topic, 2);
+  await cluster.createTopic(topic, 2);
   for (let p = 0; p < 2; p++) await produce(broker, topic, p, ['m0', 'm1', 'm2', 'm3', 'm4']);
   let round = 0;
   // Reads until `expected` messages and then a fresh marker on partition 0 have arrived: once
@@ -84,7 +80,7 @@ test("start_offset 'earliest', a number, and an offset file that wins over start
   assert.deepEqual(await read({ offset_directory: dir, start_offset: 7 }, 3), [[], [2, 3, 4]]);
 });
 
-test('offset_directory: null records nothing anywhere and reads from start_offset at each start', () => {
+test('offset_directory: null records nothing anywhere and reads from start_offset at each start', async () => {
   // In a child process whose working directory is empty: not even ./kafka-offsets may appear.
   const cwd = tempDir();
   const script = `
@@ -104,9 +100,38 @@ test('offset_directory: null records nothing anywhere and reads from start_offse
         console.log(JSON.stringify(offsets));
       }
     })().catch((e) => { console.error(e); process.exit(1); });`;
-  cluster.createTopic('start-forgetful', 1);
+  await cluster.createTopic('start-forgetful', 1);
   const r = spawnSync(process.execPath, ['-e', script], { cwd, env: { ...process.env, BROKER: broker }, encoding: 'utf8', timeout: 60000 });
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(r.stdout.trim().split('\n'), ['[0,1,2]', '[0,1,2]']);
   assert.deepEqual(fs.readdirSync(cwd), []);
+});
+
+// A consumer whose start() is under way, waiting on a silent broker: {consumer, started}.
+async function startingOnSilentBroker(t, topic) {
+  const { broker: silent, connected } = await silentBroker(t);
+  const consumer = new kafka.Consumer({ broker: silent, topic, offset_directory: null, logger: quietLogger(), receive_callback: () => Promise.resolve() });
+  const started = consumer.start();
+  started.catch(() => {});
+  await connected;
+  return { consumer, started };
+}
+
+test('pause(), resume() and assignment() return at once while start() waits on a silent broker', async (t) => {
+  const { consumer, started } = await startingOnSilentBroker(t, 'start-silent');
+  const before = Date.now();
+  consumer.pause();
+  consumer.resume();
+  assert.deepEqual(consumer.assignment(), []);
+  // start() waits up to 10 s for metadata; these calls once waited for it, event loop frozen.
+  assert.ok(Date.now() - before < 1000, `the synchronous calls took ${Date.now() - before} ms`);
+  await consumer.stop();
+  await assert.rejects(started, (err) => err.code === 'STOPPED');
+});
+
+test('stop() during start() cancels the start: start() rejects with code STOPPED, not a timeout', async (t) => {
+  const { consumer, started } = await startingOnSilentBroker(t, 'start-cancel');
+  await consumer.stop();
+  await assert.rejects(started, (err) => err.code === 'STOPPED');
+  await assert.rejects(consumer.start(), (err) => err.code === 'STOPPED');
 });

@@ -71,6 +71,16 @@ const constructors = [
   ['Consumer with fetch_wait_max_ms over 5 minutes', consumer({ fetch_wait_max_ms: 400000 }), /fetch_wait_max_ms must be at most 300000 \(5 minutes\), got 400000/],
   ['Consumer with fetch.wait.max.ms set twice', consumer({ fetch_wait_max_ms: 5, driver_options: { 'fetch.wait.max.ms': 10 } }), /option fetch_wait_max_ms and driver_options\["fetch\.wait\.max\.ms"\]/],
   ['Consumer with bootstrap.servers in driver_options', consumer({ driver_options: { 'bootstrap.servers': 'x:1' } }), /driver_options must not set "bootstrap\.servers"/],
+  // What the consumer sets itself and depends on (group.id '' with group_id once made start() panic).
+  ['Consumer with group.id in driver_options', consumer({ group_id: 'g', driver_options: { 'group.id': '' } }), /driver_options must not set "group\.id": give group_id/],
+  ['Consumer with group.protocol in driver_options', consumer({ group_id: 'g', driver_options: { 'group.protocol': 'consumer' } }), /driver_options must not set "group\.protocol": give group_protocol/],
+  ['Consumer with enable.auto.commit in driver_options', consumer({ driver_options: { 'enable.auto.commit': 'true' } }), /driver_options must not set "enable\.auto\.commit": the consumer commits offsets itself/],
+  ['Consumer with enable.auto.offset.store in driver_options', consumer({ driver_options: { 'enable.auto.offset.store': 'true' } }), /driver_options must not set "enable\.auto\.offset\.store"/],
+  ['Consumer with log.queue in driver_options', consumer({ driver_options: { 'log.queue': 'false' } }), /driver_options must not set "log\.queue"/],
+  ['Producer with OAUTHBEARER and no token callback', producer({ driver_options: { 'security.protocol': 'sasl_plaintext', 'sasl.mechanism': 'OAUTHBEARER' } }), /oauthbearer_token_callback is required with sasl\.mechanism OAUTHBEARER/],
+  ['Producer with log.queue in driver_options', producer({ driver_options: { 'log.queue': 'false' } }), /driver_options must not set "log\.queue"/],
+  ['Consumer with group_protocol but no group_id', consumer({ group_protocol: 'consumer' }), /option group_protocol needs group_id/],
+  ['Consumer with rebalance_callback but no group_id', consumer({ rebalance_callback: () => {} }), /rebalance_callback needs group_id/],
   ['Consumer with a numeric offset_directory', consumer({ offset_directory: 7 }), /option offset_directory must be a string, got 7/],
   ['Consumer with an empty offset_directory', consumer({ offset_directory: '' }), /offset_directory must not be empty/],
   ['Consumer whose offset_directory is a file', consumer({ offset_directory: aFile }), /offset_directory .*a-file is not a directory/],
@@ -114,6 +124,11 @@ for (const [name, make, expected] of constructors) {
 for (const [name, call, expected] of calls) {
   test(name, () => assert.throws(call, expected));
 }
+
+test('an option the addon refuses carries code _INVALID_ARG', () => {
+  assert.throws(consumer({ group_id: 'g', driver_options: { 'group.id': '' } }), (err) => err.code === '_INVALID_ARG' && err.retriable === false && err.fatal === false);
+  assert.throws(() => new kafka.MockCluster(1).setBrokerAddress(1, 'localhost', 70000), (err) => err.code === '_INVALID_ARG' && /port must be between 1 and 65535/.test(err.message));
+});
 
 test('the table holds at least 40 bad inputs', () => {
   assert.ok(constructors.length + calls.length >= 40, `${constructors.length + calls.length}`);

@@ -30,11 +30,18 @@ export declare class MockCluster {
   brokerPort(brokerId: number): number
   /** Adds `rtt_ms` of round-trip delay to a broker's responses. */
   setBrokerRtt(brokerId: number, rttMs: number): void
+  /** How long a new group's first member waits for others (librdkafka's default: 3000 ms). */
+  setGroupInitialRebalanceDelay(delayMs: number): void
 }
 
 /** The admin client; every call runs on a thread of ours and settles a Promise. */
 export declare class NativeAdmin {
   constructor(options: AdminOptions, onLog?: ((arg: LogEntry) => void) | undefined | null, oauthbearer?: OAuthBearerBridge | undefined | null)
+  /**
+   * Stops the client: later calls reject with `STOPPED`; the client (its thread and
+   * connections) goes once the calls in flight have ended. Resolves at once; idempotent.
+   */
+  stop(): Promise<void>
   createTopics(topics: Array<NewTopicInput>): Promise<void>
   deleteTopics(topics: Array<string>): Promise<void>
   listTopics(): Promise<TopicListingInfo[]>
@@ -90,6 +97,8 @@ export declare class NativeProducer {
    * entries than records when the local queue refused the rest (JS says so).
    */
   deliver(topic: string, partition: number, records: Array<RecordInput>): Promise<DeliveredInfo[]>
+  /** Messages enqueued and not yet reported delivered or failed (no lock, no wait). */
+  inFlight(): number
   partitionCount(topic: string, timeoutMs: number): Promise<number>
   /** Resolves once every message is delivered; rejects with the undelivered count on timeout. */
   stop(timeoutMs: number): Promise<void>
@@ -100,11 +109,11 @@ export declare class NativeProducer {
  * with `provide(token)` or `fail(reason)`.
  */
 export declare class OAuthBearerBridge {
-  constructor(request: (arg: string) => void)
-  /** The token for the pending request. */
-  provide(token: OAuthBearerTokenInput): void
-  /** The pending request failed. */
-  fail(reason: string): void
+  constructor(request: (arg: OAuthBearerTokenRequest) => void)
+  /** The token for request `id`. */
+  provide(id: number, token: OAuthBearerTokenInput): void
+  /** Request `id` failed. */
+  fail(id: number, reason: string): void
 }
 
 export interface AdminOptions {
@@ -225,6 +234,13 @@ export interface OAuthBearerTokenInput {
   lifetimeMs: number
   principal: string
   extensions?: Record<string, string>
+}
+
+/** What JS is asked: answer request `id` with `provide(id, token)` or `fail(id, reason)`. */
+export interface OAuthBearerTokenRequest {
+  id: number
+  /** librdkafka's `sasl.oauthbearer.config`. */
+  config: string
 }
 
 export declare function producerDefaults(): ProducerDefaults

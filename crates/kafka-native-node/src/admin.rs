@@ -7,7 +7,7 @@ use napi_derive::napi;
 
 use crate::oauthbearer::{OAuthBearerBridge, PendingTokenWake};
 
-use crate::{client_options, js_error, promise_from_thread, LogEntry};
+use crate::{client_options, js_error, promise_from_pool, LogEntry};
 
 #[napi(object)]
 pub struct AdminOptions {
@@ -57,12 +57,18 @@ pub struct GroupOffsetInfo {
 pub struct NativeAdmin {
     /// Dropped first: see `PendingTokenWake`.
     _token_wake: Option<PendingTokenWake>,
-    inner: Arc<kafka_native::Admin>,
+    /// `None` once stopped. Each call holds its own reference, so the client is destroyed
+    /// when `stop()` has run and the calls in flight have ended.
+    inner: parking_lot::Mutex<Option<Arc<kafka_native::Admin>>>,
 }
 
 impl NativeAdmin {
-    fn admin(&self) -> Arc<kafka_native::Admin> {
-        self.inner.clone()
+    /// The client for one call, or `STOPPED` (the call's Promise rejects with it).
+    fn admin(&self) -> std::result::Result<Arc<kafka_native::Admin>, kafka_native::KafkaError> {
+        self.inner
+            .lock()
+            .clone()
+            .ok_or(kafka_native::KafkaError::Stopped)
     }
 }
 
@@ -70,6 +76,7 @@ impl NativeAdmin {
 impl NativeAdmin {
     #[napi(constructor)]
     pub fn new(
+        env: &Env,
         options: AdminOptions,
         on_log: Option<Function<'_, LogEntry, ()>>,
         oauthbearer: Option<&OAuthBearerBridge>,
@@ -86,10 +93,22 @@ impl NativeAdmin {
         if let Some(ms) = options.request_timeout_ms {
             config.request_timeout = Duration::from_millis(ms.into());
         }
-        let inner = kafka_native::Admin::new(config).map_err(js_error)?;
+        let inner = kafka_native::Admin::new(config).map_err(|e| js_error(env, &e))?;
         Ok(NativeAdmin {
             _token_wake: oauthbearer.map(OAuthBearerBridge::wake_on_drop),
-            inner: Arc::new(inner),
+            inner: parking_lot::Mutex::new(Some(Arc::new(inner))),
+        })
+    }
+
+    /// Stops the client: later calls reject with `STOPPED`; the client (its thread and
+    /// connections) goes once the calls in flight have ended. Resolves at once; idempotent.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn stop<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
+        let admin = self.inner.lock().take();
+        // Dropped on a thread of ours: the last reference joins the client's events thread.
+        promise_from_pool(env, move || {
+            drop(admin);
+            Ok(())
         })
     }
 
@@ -114,20 +133,20 @@ impl NativeAdmin {
                 }
             })
             .collect();
-        promise_from_thread(env, "kn-admin", move || inner.create_topics(&topics))
+        promise_from_pool(env, move || inner?.create_topics(&topics))
     }
 
     #[napi(ts_return_type = "Promise<void>")]
     pub fn delete_topics<'env>(&self, env: &'env Env, topics: Vec<String>) -> Result<Object<'env>> {
         let inner = self.admin();
-        promise_from_thread(env, "kn-admin", move || inner.delete_topics(&topics))
+        promise_from_pool(env, move || inner?.delete_topics(&topics))
     }
 
     #[napi(ts_return_type = "Promise<TopicListingInfo[]>")]
     pub fn list_topics<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
         let inner = self.admin();
-        promise_from_thread(env, "kn-admin", move || {
-            Ok(inner
+        promise_from_pool(env, move || {
+            Ok(inner?
                 .list_topics()?
                 .into_iter()
                 .map(|t| TopicListingInfo {
@@ -146,8 +165,8 @@ impl NativeAdmin {
         partition: i32,
     ) -> Result<Object<'env>> {
         let inner = self.admin();
-        promise_from_thread(env, "kn-admin", move || {
-            let w = inner.watermarks(&topic, partition)?;
+        promise_from_pool(env, move || {
+            let w = inner?.watermarks(&topic, partition)?;
             Ok(WatermarksInfo {
                 low: w.low as f64,
                 high: w.high as f64,
@@ -158,8 +177,8 @@ impl NativeAdmin {
     #[napi(ts_return_type = "Promise<GroupListingInfo[]>")]
     pub fn list_groups<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
         let inner = self.admin();
-        promise_from_thread(env, "kn-admin", move || {
-            Ok(inner
+        promise_from_pool(env, move || {
+            Ok(inner?
                 .list_groups()?
                 .into_iter()
                 .map(|g| GroupListingInfo {
@@ -174,8 +193,8 @@ impl NativeAdmin {
     #[napi(ts_return_type = "Promise<GroupOffsetInfo[]>")]
     pub fn group_offsets<'env>(&self, env: &'env Env, group_id: String) -> Result<Object<'env>> {
         let inner = self.admin();
-        promise_from_thread(env, "kn-admin", move || {
-            Ok(inner
+        promise_from_pool(env, move || {
+            Ok(inner?
                 .group_offsets(&group_id)?
                 .into_iter()
                 .map(|o| GroupOffsetInfo {

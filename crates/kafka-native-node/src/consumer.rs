@@ -9,7 +9,7 @@ use napi_derive::napi;
 
 use crate::oauthbearer::{OAuthBearerBridge, PendingTokenWake};
 
-use crate::{client_options, js_error, promise_from_thread, weak_callback, LogEntry};
+use crate::{client_options, js_error, promise_from_pool, weak_callback, LogEntry};
 
 /// Options as JS gave them; a missing one takes the core's default.
 #[napi(object)]
@@ -291,6 +291,7 @@ impl NativeConsumer {
     /// Promise settles, and only then is the next batch handed over.
     #[napi(constructor)]
     pub fn new(
+        env: &Env,
         options: ConsumerOptions,
         on_batch: Function<'_, ReceivedColumns, ()>,
         on_stats: Option<Function<'_, ConsumerStatsInfo, ()>>,
@@ -303,7 +304,7 @@ impl NativeConsumer {
             config = config.group_id(group);
         }
         if let Some(protocol) = options.group_protocol {
-            config.group_protocol = protocol.parse().map_err(js_error)?;
+            config.group_protocol = protocol.parse().map_err(|e| js_error(env, &e))?;
         }
         config.client = client_options(
             options.brokers,
@@ -314,7 +315,7 @@ impl NativeConsumer {
         )?;
         config.client.oauthbearer_token = oauthbearer.map(|b| b.provider.clone());
         if let Some(start) = options.start_offset {
-            config.start_offset = start.parse().map_err(js_error)?;
+            config.start_offset = start.parse().map_err(|e| js_error(env, &e))?;
         }
         if let Some(dir) = options.offset_directory {
             config.offset_directory = Some(dir.into());
@@ -379,14 +380,16 @@ impl NativeConsumer {
             match settled_rx.recv() {
                 Ok(true) => Ok(()),
                 Ok(false) => Err(kafka_native::BatchError::NotProcessed(
-                    "receive_callback rejected with notProcessed()".to_string(),
+                    "receive_callback rejected with notProcessed(), or stop() gave up waiting \
+                     for it"
+                        .to_string(),
                 )),
                 Err(_) => Err(kafka_native::BatchError::NotProcessed(
                     "the JS consumer is gone".to_string(),
                 )),
             }
         };
-        let inner = kafka_native::Consumer::new(config, handler).map_err(js_error)?;
+        let inner = kafka_native::Consumer::new(config, handler).map_err(|e| js_error(env, &e))?;
         Ok(NativeConsumer {
             settled,
             _token_wake: oauthbearer.map(OAuthBearerBridge::wake_on_drop),
@@ -405,7 +408,7 @@ impl NativeConsumer {
     #[napi(ts_return_type = "Promise<TopicPartitionInfo[]>")]
     pub fn start<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
         let inner = self.inner.clone();
-        promise_from_thread(env, "kn-start", move || {
+        promise_from_pool(env, move || {
             inner.start().map(|list| partitions_info(&list))
         })
     }
@@ -417,19 +420,30 @@ impl NativeConsumer {
     }
 
     #[napi]
-    pub fn pause(&self) -> Result<()> {
-        self.inner.pause().map_err(js_error)
+    pub fn pause(&self, env: &Env) -> Result<()> {
+        self.inner.pause().map_err(|e| js_error(env, &e))
     }
 
     #[napi]
-    pub fn resume(&self) -> Result<()> {
-        self.inner.resume().map_err(js_error)
+    pub fn resume(&self, env: &Env) -> Result<()> {
+        self.inner.resume().map_err(|e| js_error(env, &e))
     }
 
     /// Resolves once the offsets are on disk.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn stop<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
+        // At once, not when a pool thread takes the call: a start() in progress ends now.
+        self.inner.request_stop();
         let inner = self.inner.clone();
-        promise_from_thread(env, "kn-stop", move || inner.stop())
+        let settled = self.settled.clone();
+        promise_from_pool(env, move || {
+            let result = inner.stop();
+            if let Err(kafka_native::KafkaError::SettleTimedOut { .. }) = result {
+                // The batch JS still holds was not processed: the fetch thread goes (a settle
+                // that comes later finds the channel full and is ignored).
+                let _ = settled.try_send(false);
+            }
+            result
+        })
     }
 }

@@ -3,6 +3,7 @@
 //! `kafka-native` crate.
 
 mod admin;
+mod call_pool;
 mod consumer;
 pub mod defaults;
 mod mock_cluster;
@@ -47,15 +48,18 @@ pub(crate) fn weak_callback<T: ToNapiValue + 'static>(
         .build()
 }
 
-/// A core error as a JS error with the core's message; `code` is `InvalidArg` for a bad option
-/// or argument.
-pub(crate) fn js_error(e: kafka_native::KafkaError) -> Error {
-    let status = match e {
-        kafka_native::KafkaError::InvalidArgument { .. }
-        | kafka_native::KafkaError::Config { .. } => Status::InvalidArg,
-        _ => Status::GenericFailure,
+/// A core error as a JS Error: the core's message; `code`, its stable name (librdkafka's, e.g.
+/// `UNKNOWN_TOPIC_OR_PART` or `_TIMED_OUT`, `_INVALID_ARG` for a bad option or argument, or the
+/// client's own, e.g. `STOP_TIMED_OUT`); `retriable` and `fatal`, true where librdkafka says so.
+pub(crate) fn js_error(env: &Env, e: &kafka_native::KafkaError) -> Error {
+    let build = || -> Result<Error> {
+        let mut error = env.create_error(Error::new(Status::GenericFailure, e.to_string()))?;
+        error.set_named_property("code", e.code_name())?;
+        error.set_named_property("retriable", e.is_retriable())?;
+        error.set_named_property("fatal", e.is_fatal())?;
+        Ok(Error::from(error.to_unknown()))
     };
-    Error::new(status, e.to_string())
+    build().unwrap_or_else(|failed| failed)
 }
 
 /// The options every client shares, from what JS gave; a missing one keeps the core's default.
@@ -100,25 +104,33 @@ fn properties(
     config
 }
 
-/// Runs blocking core work on a thread of ours (never libuv's pool) and settles a Promise with it.
-pub(crate) fn promise_from_thread<'env, T, F>(
-    env: &'env Env,
-    name: &str,
-    work: F,
-) -> Result<Object<'env>>
+/// Runs blocking core work on the call pool (threads of ours, never libuv's) and settles a
+/// Promise with it. A panic in the work rejects the Promise instead of leaving it pending.
+pub(crate) fn promise_from_pool<'env, T, F>(env: &'env Env, work: F) -> Result<Object<'env>>
 where
     T: ToNapiValue + Send + 'static,
     F: FnOnce() -> std::result::Result<T, kafka_native::KafkaError> + Send + 'static,
 {
     let (deferred, promise) = env.create_deferred()?;
-    std::thread::Builder::new()
-        .name(name.to_string())
-        .spawn(move || match work() {
-            Ok(value) => deferred.resolve(move |_| Ok(value)),
-            Err(e) => deferred.reject(js_error(e)),
+    call_pool::run(move || {
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+        deferred.resolve(move |env| match result {
+            Ok(result) => result.map_err(|e| js_error(&env, &e)),
+            Err(panic) => Err(Error::new(Status::GenericFailure, panic_message(&*panic))),
         })
-        .map_err(|e| Error::from_reason(format!("could not start a thread: {e}")))?;
+    })
+    .map_err(|e| Error::from_reason(format!("could not start a thread: {e}")))?;
     Ok(promise)
+}
+
+/// What a caught panic said, for the error that replaces it.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".to_string());
+    format!("kafka-native: internal error (a bug; please report it): {what}")
 }
 
 /// The librdkafka version the addon was built with.

@@ -12,9 +12,10 @@ pub struct MockCluster {
 #[napi]
 impl MockCluster {
     #[napi(constructor)]
-    pub fn new(brokers: Option<i32>) -> Result<Self> {
+    pub fn new(env: &Env, brokers: Option<i32>) -> Result<Self> {
         Ok(MockCluster {
-            inner: kafka_native::MockCluster::new(brokers.unwrap_or(1)).map_err(js_error)?,
+            inner: kafka_native::MockCluster::new(brokers.unwrap_or(1))
+                .map_err(|e| js_error(env, &e))?,
         })
     }
 
@@ -32,24 +33,29 @@ impl MockCluster {
     #[napi]
     pub fn create_topic(
         &self,
+        env: &Env,
         topic: String,
         partitions: i32,
         replication_factor: Option<i32>,
     ) -> Result<()> {
         self.inner
             .create_topic(&topic, partitions, replication_factor.unwrap_or(1))
-            .map_err(js_error)
+            .map_err(|e| js_error(env, &e))
     }
 
     /// The partitions the broker led move to another replica that is up.
     #[napi]
-    pub fn broker_down(&self, broker_id: i32) -> Result<()> {
-        self.inner.broker_down(broker_id).map_err(js_error)
+    pub fn broker_down(&self, env: &Env, broker_id: i32) -> Result<()> {
+        self.inner
+            .broker_down(broker_id)
+            .map_err(|e| js_error(env, &e))
     }
 
     #[napi]
-    pub fn broker_up(&self, broker_id: i32) -> Result<()> {
-        self.inner.broker_up(broker_id).map_err(js_error)
+    pub fn broker_up(&self, env: &Env, broker_id: i32) -> Result<()> {
+        self.inner
+            .broker_up(broker_id)
+            .map_err(|e| js_error(env, &e))
     }
 
     /// The broker leading a partition of a topic made with `create_topic`, or null.
@@ -61,32 +67,45 @@ impl MockCluster {
     /// Makes a broker advertise `host:port` instead of its own address (a TLS terminator
     /// there, in front of `brokerPort(id)`, gives a TLS cluster).
     #[napi]
-    pub fn set_broker_address(&self, broker_id: i32, host: String, port: u32) -> Result<()> {
+    pub fn set_broker_address(
+        &self,
+        env: &Env,
+        broker_id: i32,
+        host: String,
+        port: u32,
+    ) -> Result<()> {
         let port = u16::try_from(port).map_err(|_| {
-            Error::new(
-                Status::InvalidArg,
-                format!("port must be between 1 and 65535, got {port}"),
-            )
+            let e = kafka_native::KafkaError::InvalidArgument {
+                argument: "port".to_string(),
+                message: format!("must be between 1 and 65535, got {port}"),
+            };
+            js_error(env, &e)
         })?;
         self.inner
             .set_broker_address(broker_id, &host, port)
-            .map_err(js_error)
+            .map_err(|e| js_error(env, &e))
     }
 
     /// The port a broker listens on.
     #[napi]
-    pub fn broker_port(&self, broker_id: i32) -> Result<u32> {
+    pub fn broker_port(&self, env: &Env, broker_id: i32) -> Result<u32> {
         self.inner
             .broker_port(broker_id)
             .map(u32::from)
-            .map_err(js_error)
+            .map_err(|e| js_error(env, &e))
     }
 
     /// Adds `rtt_ms` of round-trip delay to a broker's responses.
     #[napi]
-    pub fn set_broker_rtt(&self, broker_id: i32, rtt_ms: i32) -> Result<()> {
+    pub fn set_broker_rtt(&self, env: &Env, broker_id: i32, rtt_ms: i32) -> Result<()> {
         self.inner
             .set_broker_rtt(broker_id, rtt_ms)
-            .map_err(js_error)
+            .map_err(|e| js_error(env, &e))
+    }
+
+    /// How long a new group's first member waits for others (librdkafka's default: 3000 ms).
+    #[napi]
+    pub fn set_group_initial_rebalance_delay(&self, delay_ms: i32) {
+        self.inner.set_group_initial_rebalance_delay(delay_ms)
     }
 }

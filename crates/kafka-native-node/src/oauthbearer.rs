@@ -3,8 +3,9 @@
 //! waits for the answer, so the core sees a plain provider.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 use napi::bindgen_prelude::*;
@@ -17,7 +18,22 @@ use crate::weak_callback;
 /// How long librdkafka's background thread waits for JS to answer.
 const ANSWER_WAIT: Duration = Duration::from_secs(30);
 
-type Answer = std::result::Result<kafka_native::OAuthBearerToken, String>;
+/// An answer, and the request it answers (`ANY_REQUEST`: whichever is waiting).
+type Answer = (
+    u32,
+    std::result::Result<kafka_native::OAuthBearerToken, String>,
+);
+
+/// The request id of an answer for whichever request is waiting (the client is closing).
+const ANY_REQUEST: u32 = 0;
+
+/// What JS is asked: answer request `id` with `provide(id, token)` or `fail(id, reason)`.
+#[napi(object)]
+pub struct OAuthBearerTokenRequest {
+    pub id: u32,
+    /// librdkafka's `sasl.oauthbearer.config`.
+    pub config: String,
+}
 
 /// A token as JS gives it.
 #[napi(object)]
@@ -40,46 +56,71 @@ pub struct OAuthBearerBridge {
 #[napi]
 impl OAuthBearerBridge {
     #[napi(constructor)]
-    pub fn new(request: Function<'_, String, ()>) -> Result<Self> {
+    pub fn new(request: Function<'_, OAuthBearerTokenRequest, ()>) -> Result<Self> {
         let request = weak_callback(request)?;
-        let (answers, answered): (Sender<Answer>, Receiver<Answer>) = crossbeam_channel::bounded(1);
+        // Unbounded: a late answer to an earlier request must not take the place of the
+        // answer to the one waiting now.
+        let (answers, answered): (Sender<Answer>, Receiver<Answer>) =
+            crossbeam_channel::unbounded();
         let answered = Mutex::new(answered);
+        let last_id = AtomicU32::new(ANY_REQUEST);
         let provider: kafka_native::OAuthBearerProvider = Arc::new(move |config: &str| {
             let answered = answered.lock(); // one request at a time
-            while answered.try_recv().is_ok() {} // an answer that came too late for the last one
-                                                 // JS that can no longer be called (its environment is being torn down) will not
-                                                 // answer: fail now rather than hold librdkafka's background thread, and so the
-                                                 // client's destruction, for the whole wait.
-            let status = request.call(config.to_string(), NonBlocking);
+            let id = match last_id.fetch_add(1, Ordering::Relaxed).wrapping_add(1) {
+                ANY_REQUEST => last_id.fetch_add(1, Ordering::Relaxed).wrapping_add(1),
+                id => id,
+            };
+            // JS that can no longer be called (its environment is being torn down) will not
+            // answer: fail now rather than hold librdkafka's background thread, and so the
+            // client's destruction, for the whole wait.
+            let status = request.call(
+                OAuthBearerTokenRequest {
+                    id,
+                    config: config.to_string(),
+                },
+                NonBlocking,
+            );
             if status != Status::Ok {
                 return Err(format!(
                     "oauthbearer_token_callback could not be called: {status}"
                 ));
             }
-            answered.recv_timeout(ANSWER_WAIT).unwrap_or_else(|_| {
-                Err(format!(
-                    "oauthbearer_token_callback did not settle within {ANSWER_WAIT:?}"
-                ))
-            })
+            let deadline = Instant::now() + ANSWER_WAIT;
+            loop {
+                match answered.recv_deadline(deadline) {
+                    Ok((answer_to, answer)) if answer_to == id || answer_to == ANY_REQUEST => {
+                        return answer
+                    }
+                    Ok(_) => continue, // a late answer to an earlier request
+                    Err(_) => {
+                        return Err(format!(
+                            "oauthbearer_token_callback did not settle within {ANSWER_WAIT:?}"
+                        ))
+                    }
+                }
+            }
         });
         Ok(OAuthBearerBridge { answers, provider })
     }
 
-    /// The token for the pending request.
+    /// The token for request `id`.
     #[napi]
-    pub fn provide(&self, token: OAuthBearerTokenInput) {
-        let _ = self.answers.try_send(Ok(kafka_native::OAuthBearerToken {
-            token: token.token,
-            lifetime_ms: token.lifetime_ms as i64,
-            principal: token.principal,
-            extensions: token.extensions.unwrap_or_default().into_iter().collect(),
-        }));
+    pub fn provide(&self, id: u32, token: OAuthBearerTokenInput) {
+        let _ = self.answers.send((
+            id,
+            Ok(kafka_native::OAuthBearerToken {
+                token: token.token,
+                lifetime_ms: token.lifetime_ms as i64,
+                principal: token.principal,
+                extensions: token.extensions.unwrap_or_default().into_iter().collect(),
+            }),
+        ));
     }
 
-    /// The pending request failed.
+    /// Request `id` failed.
     #[napi]
-    pub fn fail(&self, reason: String) {
-        let _ = self.answers.try_send(Err(reason));
+    pub fn fail(&self, id: u32, reason: String) {
+        let _ = self.answers.send((id, Err(reason)));
     }
 }
 
@@ -98,6 +139,8 @@ pub(crate) struct PendingTokenWake(Sender<Answer>);
 
 impl Drop for PendingTokenWake {
     fn drop(&mut self) {
-        let _ = self.0.try_send(Err("the client is closing".to_string()));
+        let _ = self
+            .0
+            .send((ANY_REQUEST, Err("the client is closing".to_string())));
     }
 }

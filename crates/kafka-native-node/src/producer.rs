@@ -7,7 +7,7 @@ use napi::threadsafe_function::ThreadsafeFunctionCallMode::NonBlocking;
 use napi_derive::napi;
 
 use crate::oauthbearer::{OAuthBearerBridge, PendingTokenWake};
-use crate::{client_options, js_error, promise_from_thread, weak_callback, LogEntry};
+use crate::{client_options, js_error, promise_from_pool, weak_callback, LogEntry};
 
 /// Options as JS gave them; a missing one takes the core's default.
 #[napi(object)]
@@ -195,6 +195,7 @@ pub struct NativeProducer {
 impl NativeProducer {
     #[napi(constructor)]
     pub fn new(
+        env: &Env,
         options: ProducerOptions,
         on_stats: Option<Function<'_, ProducerStatsInfo, ()>>,
         on_delivery_report: Option<Function<'_, DeliveryReportInfo, ()>>,
@@ -217,7 +218,7 @@ impl NativeProducer {
             config.queue_buffering_max = Duration::from_millis(ms.into());
         }
         if let Some(codec) = options.compression_codec {
-            config.compression = codec.parse().map_err(js_error)?;
+            config.compression = codec.parse().map_err(|e| js_error(env, &e))?;
         }
         if let Some(f) = on_stats {
             let tsfn = weak_callback(f)?;
@@ -252,7 +253,7 @@ impl NativeProducer {
                 );
             });
         }
-        let inner = kafka_native::Producer::new(config).map_err(js_error)?;
+        let inner = kafka_native::Producer::new(config).map_err(|e| js_error(env, &e))?;
         Ok(NativeProducer {
             _token_wake: oauthbearer.map(OAuthBearerBridge::wake_on_drop),
             inner: Arc::new(inner),
@@ -267,6 +268,7 @@ impl NativeProducer {
     #[napi]
     pub fn send_text(
         &self,
+        env: &Env,
         topic: String,
         partition: i32,
         text: String,
@@ -275,28 +277,35 @@ impl NativeProducer {
         let Some(payloads) = split_utf16(&text, &lengths) else {
             return Ok(None);
         };
-        self.send_slices(&topic, partition, &payloads).map(Some)
+        self.send_slices(env, &topic, partition, &payloads)
+            .map(Some)
     }
 
     /// Byte payloads, concatenated in JS: `bytes` holds them in order and `lengths` their sizes.
     #[napi]
     pub fn send_bytes(
         &self,
+        env: &Env,
         topic: String,
         partition: i32,
         bytes: BufferSlice,
         lengths: Uint32Array,
     ) -> Result<SendResult> {
         let payloads = split_by_lengths(&bytes, &lengths).ok_or_else(|| {
-            Error::new(Status::InvalidArg, "payload lengths exceed the bytes given")
+            let e = kafka_native::KafkaError::InvalidArgument {
+                argument: "lengths".to_string(),
+                message: "exceed the bytes given".to_string(),
+            };
+            js_error(env, &e)
         })?;
-        self.send_slices(&topic, partition, &payloads)
+        self.send_slices(env, &topic, partition, &payloads)
     }
 
     /// Messages with keys or headers (each its own librdkafka call when it has headers).
     #[napi]
     pub fn send_records(
         &self,
+        env: &Env,
         topic: String,
         partition: i32,
         records: Vec<RecordInput>,
@@ -306,7 +315,7 @@ impl NativeProducer {
         let result = self
             .inner
             .send_records(&topic, partition, &records)
-            .map_err(js_error)?;
+            .map_err(|e| js_error(env, &e))?;
         Ok(SendResult::from(result))
     }
 
@@ -322,46 +331,65 @@ impl NativeProducer {
         records: Vec<RecordInput>,
     ) -> Result<Object<'env>> {
         let (deferred, promise) = env.create_deferred()?;
-        // Shared with the error path below: when the core refuses the call it does not call
-        // `on_delivered`, and a deferred left unsettled would keep the event loop alive.
-        let unsettled = Arc::new(parking_lot::Mutex::new(Some(deferred)));
+        // Called by the core's delivery callback, or below when the core refuses the call (then
+        // it does not call back, and a deferred left unsettled would keep the event loop alive).
+        let unsettled = parking_lot::Mutex::new(Some(deferred));
+        let settle = Arc::new(
+            move |result: std::result::Result<
+                Vec<kafka_native::Delivered>,
+                kafka_native::KafkaError,
+            >| {
+                let Some(deferred) = unsettled.lock().take() else {
+                    return;
+                };
+                deferred.resolve(move |env| {
+                    result
+                        .map(|landed| {
+                            landed
+                                .into_iter()
+                                .map(|d| DeliveredInfo {
+                                    partition: d.partition,
+                                    offset: d.offset as f64,
+                                })
+                                .collect::<Vec<_>>()
+                        })
+                        .map_err(|e| js_error(&env, &e))
+                });
+            },
+        );
         let headers = record_headers(&records);
         let records = core_records(&records, &headers);
-        let waiting = unsettled.clone();
-        let on_delivered = move |result: std::result::Result<Vec<kafka_native::Delivered>, _>| {
-            let Some(deferred) = waiting.lock().take() else {
-                return;
-            };
-            match result {
-                Ok(landed) => deferred.resolve(move |_| {
-                    Ok(landed
-                        .into_iter()
-                        .map(|d| DeliveredInfo {
-                            partition: d.partition,
-                            offset: d.offset as f64,
-                        })
-                        .collect::<Vec<_>>())
-                }),
-                Err(e) => deferred.reject(js_error(e)),
-            }
+        let on_delivered = {
+            let settle = settle.clone();
+            move |result| settle(result)
         };
         if let Err(e) = self
             .inner
             .deliver(&topic, partition, &records, on_delivered)
         {
-            if let Some(deferred) = unsettled.lock().take() {
-                deferred.reject(js_error(e));
-            }
+            settle(Err(e));
         }
         Ok(promise)
     }
 
-    fn send_slices(&self, topic: &str, partition: i32, payloads: &[&[u8]]) -> Result<SendResult> {
+    fn send_slices(
+        &self,
+        env: &Env,
+        topic: &str,
+        partition: i32,
+        payloads: &[&[u8]],
+    ) -> Result<SendResult> {
         let result = self
             .inner
             .send(topic, partition, payloads)
-            .map_err(js_error)?;
+            .map_err(|e| js_error(env, &e))?;
         Ok(SendResult::from(result))
+    }
+
+    /// Messages enqueued and not yet reported delivered or failed (no lock, no wait).
+    #[napi]
+    pub fn in_flight(&self) -> u32 {
+        self.inner.in_flight().min(u32::MAX as usize) as u32
     }
 
     #[napi(ts_return_type = "Promise<number>")]
@@ -372,7 +400,7 @@ impl NativeProducer {
         timeout_ms: u32,
     ) -> Result<Object<'env>> {
         let inner = self.inner.clone();
-        promise_from_thread(env, "kn-metadata", move || {
+        promise_from_pool(env, move || {
             inner
                 .partition_count(&topic, Duration::from_millis(timeout_ms.into()))
                 .map(|n| n as u32)
@@ -383,7 +411,7 @@ impl NativeProducer {
     #[napi(ts_return_type = "Promise<void>")]
     pub fn stop<'env>(&self, env: &'env Env, timeout_ms: u32) -> Result<Object<'env>> {
         let inner = self.inner.clone();
-        promise_from_thread(env, "kn-stop", move || {
+        promise_from_pool(env, move || {
             inner.stop(Duration::from_millis(timeout_ms.into()))
         })
     }

@@ -163,8 +163,20 @@ impl Admin {
 
     /// Creates the topics, each with its partitions, replication factor and config.
     pub fn create_topics(&self, topics: &[NewTopic]) -> Result<(), KafkaError> {
+        refuse_duplicates(topics.iter().map(|t| t.topic.as_str()))?;
         for t in topics {
             validate_topic_name(&t.topic)?;
+            // -1: the broker's default.
+            if t.replication_factor == 0 || t.replication_factor < -1 {
+                return Err(KafkaError::invalid(
+                    "replication_factor",
+                    format!(
+                        "of topic {:?} must be at least 1 (or left out for the broker's \
+                         default), got {}",
+                        t.topic, t.replication_factor
+                    ),
+                ));
+            }
             if t.partitions < 1 {
                 return Err(KafkaError::invalid(
                     "partitions",
@@ -198,6 +210,7 @@ impl Admin {
 
     /// Deletes the topics.
     pub fn delete_topics(&self, topics: &[String]) -> Result<(), KafkaError> {
+        refuse_duplicates(topics.iter().map(String::as_str))?;
         for t in topics {
             validate_topic_name(t)?;
         }
@@ -318,6 +331,7 @@ impl Admin {
             what,
             timeout: self.timeout,
             brokers: &self.brokers,
+            cancel: None,
         }
         .while_transient(attempt)
     }
@@ -348,6 +362,21 @@ impl Admin {
         }
         Ok(())
     }
+}
+
+/// A topic named twice in one request: brokers answer such a request unevenly (one failed the
+/// call and still created the topic), so it is refused before it is sent.
+fn refuse_duplicates<'a>(names: impl Iterator<Item = &'a str>) -> Result<(), KafkaError> {
+    let mut seen = std::collections::HashSet::new();
+    for name in names {
+        if !seen.insert(name) {
+            return Err(KafkaError::invalid(
+                "topics",
+                format!("name {name:?} more than once"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The first topic a broker refused, as an error naming it.

@@ -149,6 +149,27 @@ impl ClientOptions {
                 format!("must not set {key:?}: the broker option gives the brokers"),
             ));
         }
+        refuse_property(
+            &self.properties,
+            "log.queue",
+            "the client serves librdkafka's logs itself (give a logger)",
+        )?;
+        // OAUTHBEARER needs a token from somewhere; without one every connection failed as a
+        // bare transport error after the whole start timeout, with nothing logged.
+        let mechanism = self
+            .properties
+            .get("sasl.mechanism")
+            .or_else(|| self.properties.get("sasl.mechanisms"));
+        let token_source = self.oauthbearer_token.is_some()
+            || self.properties.get("sasl.oauthbearer.method") == Some("oidc")
+            || self.properties.get("enable.sasl.oauthbearer.unsecure.jwt") == Some("true");
+        if mechanism.is_some_and(|m| m.eq_ignore_ascii_case("OAUTHBEARER")) && !token_source {
+            return Err(KafkaError::invalid(
+                "oauthbearer_token_callback",
+                "is required with sasl.mechanism OAUTHBEARER (or set driver_options \
+                 sasl.oauthbearer.method: 'oidc')",
+            ));
+        }
         at_most_ms(
             "statistics_interval_ms",
             self.statistics_interval,
@@ -189,6 +210,22 @@ impl ClientOptions {
     /// Where logs go: the handler, or stderr for warnings and errors.
     pub(crate) fn logger(&self) -> LogHandler {
         self.on_log.clone().unwrap_or_else(|| Arc::new(default_log))
+    }
+}
+
+/// Refuses a `driver_options` property the client sets itself and depends on; `why` says what
+/// to use instead.
+pub(crate) fn refuse_property(
+    properties: &ClientConfig,
+    key: &str,
+    why: &str,
+) -> Result<(), KafkaError> {
+    match properties.get(key) {
+        Some(_) => Err(KafkaError::invalid(
+            "driver_options",
+            format!("must not set {key:?}: {why}"),
+        )),
+        None => Ok(()),
     }
 }
 

@@ -115,6 +115,8 @@ impl BrokerErrors {
                     name: name.clone(),
                     context: format!("{context}: no broker can be reached"),
                     message: message.clone(),
+                    retriable: false,
+                    fatal: false,
                 })
             }
             _ => None,

@@ -1,4 +1,6 @@
-//! One error type for the whole crate.
+//! One error type for the whole crate, at the bottom of its import ladder: it imports nothing
+//! from the crate (the native layer builds errors from librdkafka's codes, see
+//! `native::KafkaError::kafka`).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -24,6 +26,11 @@ pub enum KafkaError {
         name: String,
         context: String,
         message: String,
+        /// librdkafka says the same request may succeed if tried again.
+        retriable: bool,
+        /// librdkafka says the client can do nothing more (e.g. a fenced or out-of-sequence
+        /// idempotent producer): it must be stopped.
+        fatal: bool,
     },
     /// `stop()` ran out of time with messages still undelivered.
     StopTimedOut { undelivered: usize },
@@ -31,7 +38,7 @@ pub enum KafkaError {
     /// delivery report handler and logged).
     Undelivered {
         failed: u64,
-        errors: Vec<crate::producer::DeliveryErrorCount>,
+        errors: Vec<DeliveryErrorCount>,
     },
     /// `stop()` ran out of time waiting for the handler to settle the batch in flight.
     SettleTimedOut { waited: std::time::Duration },
@@ -55,21 +62,17 @@ pub enum KafkaError {
     Stopped,
 }
 
-impl KafkaError {
-    pub(crate) fn kafka(code: rdsys::rd_kafka_resp_err_t, context: &str, message: String) -> Self {
-        let message = if message.is_empty() {
-            crate::native::error_description(code)
-        } else {
-            message
-        };
-        KafkaError::Kafka {
-            code: code.into(),
-            name: crate::native::error_name(code),
-            context: context.to_string(),
-            message,
-        }
-    }
+/// Failed deliveries of one error code (a producer's delivery report, [`KafkaError::Undelivered`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeliveryErrorCount {
+    pub code: ErrorCode,
+    /// librdkafka's symbolic name, e.g. `_MSG_TIMED_OUT`.
+    pub name: String,
+    pub message: String,
+    pub count: u64,
+}
 
+impl KafkaError {
     pub(crate) fn invalid(argument: &str, message: impl Into<String>) -> Self {
         KafkaError::InvalidArgument {
             argument: argument.to_string(),
@@ -83,6 +86,42 @@ impl KafkaError {
             KafkaError::Kafka { code, .. } => Some(*code),
             _ => None,
         }
+    }
+
+    /// A stable name for what went wrong, to branch on (JavaScript's `err.code`): librdkafka's
+    /// name for an error it reported (e.g. `UNKNOWN_TOPIC_OR_PART`, `_TIMED_OUT`, `_TRANSPORT`),
+    /// `_INVALID_ARG` for a bad option or argument (librdkafka's name for it), and for the
+    /// client's own conditions a name in the same style (e.g. `STOP_TIMED_OUT`).
+    pub fn code_name(&self) -> &str {
+        match self {
+            KafkaError::Kafka { name, .. } => name,
+            KafkaError::Config { .. } | KafkaError::InvalidArgument { .. } => "_INVALID_ARG",
+            KafkaError::ClientCreation { .. } => "CLIENT_CREATION",
+            KafkaError::StopTimedOut { .. } => "STOP_TIMED_OUT",
+            KafkaError::Undelivered { .. } => "UNDELIVERED",
+            KafkaError::SettleTimedOut { .. } => "SETTLE_TIMED_OUT",
+            KafkaError::Io { .. } => "IO",
+            KafkaError::OffsetDirectory { .. } => "OFFSET_DIRECTORY",
+            KafkaError::CorruptOffsetFile { .. } => "CORRUPT_OFFSET_FILE",
+            KafkaError::OffsetsNotStored { .. } => "OFFSETS_NOT_STORED",
+            KafkaError::Stopped => "STOPPED",
+        }
+    }
+
+    /// librdkafka says the same request may succeed if tried again.
+    pub fn is_retriable(&self) -> bool {
+        matches!(
+            self,
+            KafkaError::Kafka {
+                retriable: true,
+                ..
+            }
+        )
+    }
+
+    /// librdkafka says the client can do nothing more: stop it.
+    pub fn is_fatal(&self) -> bool {
+        matches!(self, KafkaError::Kafka { fatal: true, .. })
     }
 }
 

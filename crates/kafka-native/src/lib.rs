@@ -34,14 +34,14 @@ pub use consumer::{
     ReceivedBatch, StartOffset, DEFAULT_FETCH_WAIT_MAX,
 };
 pub use delivery::{Delivered, DeliveryCallback};
-pub use error::{ErrorCode, KafkaError};
+pub use error::{DeliveryErrorCount, ErrorCode, KafkaError};
 pub use events::{LogHandler, LogLevel, LogRecord};
 pub use mock_cluster::{api_key, MockCluster};
 pub use native::librdkafka_version;
 pub use oauthbearer::{OAuthBearerProvider, OAuthBearerToken};
 pub use producer::{
-    Compression, DeliveryErrorCount, DeliveryReport, MessageDelivery, Producer, ProducerConfig,
-    ProducerStats, Record, SendResult, DEFAULT_STOP_TIMEOUT,
+    Compression, DeliveryReport, MessageDelivery, Producer, ProducerConfig, ProducerStats, Record,
+    SendResult, DEFAULT_STOP_TIMEOUT,
 };
 pub use topic_partition::TopicPartition;
 

@@ -1,5 +1,6 @@
 //! Questions to the brokers shared by the clients, and how they are retried.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::connection::BrokerErrors;
@@ -42,6 +43,9 @@ pub(crate) struct Retry<'a> {
     pub(crate) what: &'a str,
     pub(crate) timeout: Duration,
     pub(crate) brokers: &'a BrokerErrors,
+    /// Set by a `stop()` that cancels the wait: checked between attempts (each at most a
+    /// second), it ends the wait with [`KafkaError::Stopped`].
+    pub(crate) cancel: Option<&'a AtomicBool>,
 }
 
 impl Retry<'_> {
@@ -67,6 +71,9 @@ impl Retry<'_> {
             }
             if let Some(hopeless) = self.brokers.hopeless(self.what) {
                 return Err(hopeless);
+            }
+            if self.cancel.is_some_and(|c| c.load(Ordering::Acquire)) {
+                return Err(KafkaError::Stopped);
             }
             if Instant::now() + RETRY_BACKOFF >= deadline {
                 if let KafkaError::Kafka { context, .. } = &mut err {

@@ -1,11 +1,10 @@
-//! The admin client against whichever broker `KAFKA_TEST_BROKER` names. The MockCluster has no
-//! CreateTopics, DeleteTopics or ListGroups: there those fail at once, naming what to use.
+//! The admin client against whichever broker `KAFKA_TEST_BROKER` names (`npm test` runs it on the
+//! MockCluster and on Apache Kafka). The MockCluster has no CreateTopics, DeleteTopics or
+//! ListGroups: there those fail at once, naming what to use.
 
 use std::time::{Duration, Instant};
 
-use kafka_native::{
-    Admin, AdminConfig, Consumer, ConsumerConfig, ErrorCode, NewTopic, Producer, ProducerConfig,
-};
+use kafka_native::{Admin, AdminConfig, Consumer, ConsumerConfig, ErrorCode, NewTopic};
 
 mod common;
 use common::{numbered, wait_for, TestCluster};
@@ -14,20 +13,14 @@ fn admin(cluster: &TestCluster) -> Admin {
     Admin::new(AdminConfig::new(cluster.bootstrap_servers()).on_log(|_| {})).unwrap()
 }
 
-/// Produces `count` messages to partition 0, one request each (tansu 0.6's ListOffsets counts
-/// record batches, not messages).
-fn produce_one_by_one(cluster: &TestCluster, topic: &str, count: i32) {
-    let producer = Producer::new(
-        ProducerConfig::new(cluster.bootstrap_servers()).queue_buffering_max(Duration::ZERO),
-    )
-    .unwrap();
-    for payload in numbered("m", 0..count) {
-        producer.send(topic, 0, &[payload]).unwrap();
-        producer
-            .partition_count(topic, Duration::from_secs(10))
-            .unwrap();
-    }
-    producer.stop(Duration::from_secs(30)).unwrap();
+/// Produces `count` messages to partition 0 and waits for their delivery.
+fn produce_count(cluster: &TestCluster, topic: &str, count: i32) {
+    common::produce(
+        &cluster.bootstrap_servers(),
+        topic,
+        0,
+        &numbered("m", 0..count),
+    );
 }
 
 #[test]
@@ -39,7 +32,7 @@ fn topics_are_created_listed_and_deleted_or_refused_at_once_on_the_mock() {
     spec.config.push(("retention.ms".into(), "3600000".into()));
     let started = Instant::now();
     let result = admin.create_topics(&[spec]);
-    if !cluster.is_tansu() {
+    if !cluster.is_kafka() {
         let err = result.unwrap_err();
         assert!(
             started.elapsed() < Duration::from_secs(5),
@@ -82,7 +75,7 @@ fn topics_are_created_listed_and_deleted_or_refused_at_once_on_the_mock() {
 fn watermarks_after_producing_100() {
     let cluster = TestCluster::new();
     let topic = cluster.create_topic("marks", 1);
-    produce_one_by_one(&cluster, &topic, 100);
+    produce_count(&cluster, &topic, 100);
     let marks = admin(&cluster).watermarks(&topic, 0).unwrap();
     assert_eq!((marks.low, marks.high), (0, 100));
 }
@@ -92,7 +85,7 @@ fn a_groups_offsets_and_lag_after_it_consumed_60_of_100() {
     let cluster = TestCluster::new();
     let topic = cluster.create_topic("lag", 1);
     let group = format!("lag-{}", std::process::id());
-    produce_one_by_one(&cluster, &topic, 60);
+    produce_count(&cluster, &topic, 60);
     let seen = std::sync::Arc::new(parking_lot::Mutex::new(0));
     let sink = seen.clone();
     let consumer = Consumer::new(
@@ -111,14 +104,14 @@ fn a_groups_offsets_and_lag_after_it_consumed_60_of_100() {
         *seen.lock() == 60
     });
     consumer.stop().unwrap(); // commits what settled
-    produce_one_by_one(&cluster, &topic, 40);
+    produce_count(&cluster, &topic, 40);
     let admin = admin(&cluster);
     let offsets = admin.group_offsets(&group).unwrap();
     assert_eq!(offsets.len(), 1, "{offsets:?}");
     let o = &offsets[0];
     assert_eq!((o.topic.as_str(), o.partition), (topic.as_str(), 0));
     assert_eq!((o.committed, o.high_watermark, o.lag), (60, 100, 40));
-    if cluster.is_tansu() {
+    if cluster.is_kafka() {
         let groups = admin.list_groups().unwrap();
         assert!(groups.iter().any(|g| g.group_id == group), "{groups:?}");
     } else {

@@ -40,6 +40,36 @@ fn recording_consumer(config: ConsumerConfig) -> (Consumer, Seen) {
     (consumer, seen)
 }
 
+/// The latest stats report of a consumer made with [`with_stats`].
+type LatestStats = Arc<Mutex<Option<ConsumerStats>>>;
+
+/// `config` reporting stats every 100 ms into the returned slot: the witness for "nothing more
+/// is coming" (see [`wait_nothing_waiting`]).
+fn with_stats(config: ConsumerConfig) -> (ConsumerConfig, LatestStats) {
+    let latest = LatestStats::default();
+    let sink = latest.clone();
+    let config = config
+        .statistics_interval(Duration::from_millis(100))
+        .on_stats(move |s| *sink.lock() = Some(s));
+    (config, latest)
+}
+
+/// Waits for a report made from now on that counts nothing waiting, at the brokers or fetched
+/// and not yet handed over: after it, nothing more arrives unless more is produced.
+fn wait_nothing_waiting(latest: &LatestStats) {
+    *latest.lock() = None;
+    wait_for(
+        "a report of nothing waiting",
+        Duration::from_secs(20),
+        || {
+            latest
+                .lock()
+                .as_ref()
+                .is_some_and(|s| s.waiting_kafka == 0 && s.waiting_local == 0)
+        },
+    );
+}
+
 fn offset_file(dir: &Path, topic: &str, partition: i32) -> Option<String> {
     std::fs::read_to_string(dir.join(format!("{topic}-{partition}.offset"))).ok()
 }
@@ -56,14 +86,15 @@ fn records_offsets_processed_in_offset_directory() {
         for p in 0..4 {
             produce(&cluster, "api", p, &[format!("{label}-{p}")]);
         }
-        let (consumer, seen) = recording_consumer(
+        let (config, stats) = with_stats(
             ConsumerConfig::new(cluster.bootstrap_servers(), "api").offset_directory(dir.path()),
         );
+        let (consumer, seen) = recording_consumer(config);
         assert_eq!(partitions(&consumer.start().unwrap()), vec![0, 1, 2, 3]);
         wait_for("4 messages", Duration::from_secs(20), || {
             seen.lock().len() >= 4
         });
-        std::thread::sleep(Duration::from_millis(300)); // nothing else should arrive
+        wait_nothing_waiting(&stats); // nothing else arrives
         consumer.stop().unwrap();
         let mut got = seen.lock().clone();
         got.sort();
@@ -149,18 +180,23 @@ fn two_workers_split_partitions_and_consume_each_message_exactly_once() {
     }
     let dir = tempfile::tempdir().unwrap();
     let config = |slot| {
-        ConsumerConfig::new(cluster.bootstrap_servers(), "split")
-            .offset_directory(dir.path())
-            .workers(2, slot)
+        with_stats(
+            ConsumerConfig::new(cluster.bootstrap_servers(), "split")
+                .offset_directory(dir.path())
+                .workers(2, slot),
+        )
     };
-    let (w0, seen0) = recording_consumer(config(0));
-    let (w1, seen1) = recording_consumer(config(1));
+    let (config0, stats0) = config(0);
+    let (config1, stats1) = config(1);
+    let (w0, seen0) = recording_consumer(config0);
+    let (w1, seen1) = recording_consumer(config1);
     assert_eq!(partitions(&w0.start().unwrap()), vec![0, 2]);
     assert_eq!(partitions(&w1.start().unwrap()), vec![1, 3]);
     wait_for("1000 messages", Duration::from_secs(30), || {
         seen0.lock().len() + seen1.lock().len() >= 1000
     });
-    std::thread::sleep(Duration::from_millis(200));
+    wait_nothing_waiting(&stats0);
+    wait_nothing_waiting(&stats1);
     w0.stop().unwrap();
     w1.stop().unwrap();
     let all: Vec<(i32, i64)> = seen0
@@ -847,7 +883,7 @@ fn umask() -> u32 {
 }
 
 #[test]
-fn offset_files_follow_the_umask_and_crash_leftovers_are_removed_at_start() {
+fn offset_files_follow_the_umask_and_only_our_crash_leftovers_are_removed_at_start() {
     use std::os::unix::fs::PermissionsExt;
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic("tidy", 2, 1).unwrap();
@@ -860,11 +896,13 @@ fn offset_files_follow_the_umask_and_crash_leftovers_are_removed_at_start() {
         f.set_modified(modified).unwrap();
     };
     // What a kill -9 mid-write leaves: a temp file of a partition this worker reads (slot 0 of
-    // 2 reads partition 0), an hour-old one of an earlier version's naming; and what must stay:
-    // the other worker's temp file, and a fresh old-style one that may be in use right now.
+    // 2 reads partition 0), an hour-old check file of this topic; and what must stay: the other
+    // worker's temp file, and other programs' files in tempfile's default naming, however old
+    // (the directory may be shared).
     leave(".tidy-0.offset.a1B2c3.tmp", std::time::SystemTime::now());
-    leave(".tmpOld123", old);
+    leave(".tidy.check.Q1w2E3.tmp", old);
     leave(".tidy-1.offset.x9Y8z7.tmp", std::time::SystemTime::now());
+    leave(".tmpOld123", old);
     leave(".tmpNew456", std::time::SystemTime::now());
     let (consumer, seen) = recording_consumer(
         ConsumerConfig::new(cluster.bootstrap_servers(), "tidy")
@@ -883,7 +921,12 @@ fn offset_files_follow_the_umask_and_crash_leftovers_are_removed_at_start() {
     names.sort();
     assert_eq!(
         names,
-        [".tidy-1.offset.x9Y8z7.tmp", ".tmpNew456", "tidy-0.offset"]
+        [
+            ".tidy-1.offset.x9Y8z7.tmp",
+            ".tmpNew456",
+            ".tmpOld123",
+            "tidy-0.offset"
+        ]
     );
     let mode = std::fs::metadata(path("tidy-0.offset"))
         .unwrap()

@@ -6,15 +6,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::{
-    at_most_ms, client_option_setters, validate_topic_name, ClientConfig, ClientOptions,
+    at_most_ms, client_option_setters, refuse_property, validate_topic_name, ClientConfig,
+    ClientOptions,
 };
 use crate::error::KafkaError;
 
 use super::stats::ConsumerStats;
 use crate::topic_partition::TopicPartition;
 
-/// The default of [`ConsumerConfig::fetch_wait_max`].
-pub const DEFAULT_FETCH_WAIT_MAX: Duration = Duration::from_millis(100);
+/// The default of [`ConsumerConfig::fetch_wait_max`]: librdkafka's and Kafka's Java client's.
+/// Apache Kafka answers a fetch as soon as data arrives, so a long wait costs no latency there
+/// (measured: the same p50 at 500, 100, 5 and 1 ms) and an idle consumer asks 2 times a second
+/// per broker instead of 10 at 100 ms. Against the MockCluster, which holds an empty fetch for
+/// the whole wait, give a short one (5 ms) where latency matters.
+pub const DEFAULT_FETCH_WAIT_MAX: Duration = Duration::from_millis(500);
 
 /// Where a partition without a recorded offset starts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -243,6 +248,31 @@ impl ConsumerConfig {
     /// Checks the options that need no broker; errors name the option.
     pub fn validate(&self) -> Result<(), KafkaError> {
         self.client.validate()?;
+        // The consumer sets these itself and depends on them: a group joined by group_id only,
+        // offsets recorded only once a batch has settled.
+        for (key, why) in [
+            (
+                "group.id",
+                "give group_id (without it the consumer reads with no group)",
+            ),
+            ("group.protocol", "give group_protocol"),
+            (
+                "enable.auto.commit",
+                "the consumer commits offsets itself, once each batch has settled",
+            ),
+            (
+                "enable.auto.offset.store",
+                "the consumer stores offsets itself, once each batch has settled",
+            ),
+        ] {
+            refuse_property(&self.client.properties, key, why)?;
+        }
+        if self.group_id.is_none() && self.on_rebalance.is_some() {
+            return Err(KafkaError::invalid(
+                "rebalance_callback",
+                "needs group_id: without a consumer group there are no rebalances",
+            ));
+        }
         if self.topics.is_empty() {
             return Err(KafkaError::invalid("topic", "needs at least one topic"));
         }

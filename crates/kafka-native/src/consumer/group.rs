@@ -6,8 +6,9 @@
 //! consumer queue: the `kn-fetch` thread, between batches (so the batch in flight has settled
 //! by then), or the thread closing the consumer.
 
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
@@ -86,11 +87,19 @@ impl GroupRebalance {
         Box::new(move |rebalance| me.handle(rebalance))
     }
 
-    /// Waits for the first assignment, which may be empty.
+    /// Waits for the first assignment, which may be empty; a `stop()` meanwhile ends the wait
+    /// with [`KafkaError::Stopped`].
     pub(crate) fn wait_for_first(&self, timeout: Duration) -> Result<(), KafkaError> {
+        let deadline = Instant::now() + timeout;
         let mut first = self.first.lock();
-        if first.is_none() {
-            self.first_done.wait_for(&mut first, timeout);
+        while first.is_none() && !self.control.stop.load(Ordering::Acquire) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            // stop() sets a flag rather than notifying this condition: look again often.
+            self.first_done
+                .wait_for(&mut first, left.min(Duration::from_millis(50)));
         }
         match first.as_ref() {
             Some(Ok(())) => Ok(()),
@@ -98,12 +107,11 @@ impl GroupRebalance {
                 "group_id",
                 format!("{:?}: could not join the group: {reason}", self.group_id),
             )),
-            None => Err(KafkaError::invalid(
-                "group_id",
-                format!(
-                    "{:?}: no assignment within {timeout:?} (is the group coordinator reachable?)",
-                    self.group_id
-                ),
+            None if self.control.stop.load(Ordering::Acquire) => Err(KafkaError::Stopped),
+            None => Err(KafkaError::kafka(
+                rdkafka_sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR__TIMED_OUT,
+                &format!("group {:?}", self.group_id),
+                format!("no assignment within {timeout:?} (is the group coordinator reachable?)"),
             )),
         }
     }

@@ -69,7 +69,11 @@ use stats::ConsumerEvents;
 /// # Ok::<(), kafka_native::KafkaError>(())
 /// ```
 pub struct Consumer {
+    /// Held only for moments, never across network I/O: `pause()`, `resume()` and
+    /// `assignment()`, which JavaScript calls synchronously, take it.
     state: Mutex<State>,
+    /// Held by `start()` while it connects; `stop()` cancels the start, then waits here.
+    starting: Mutex<()>,
     control: Arc<FetchControl>,
 }
 
@@ -79,6 +83,8 @@ enum State {
         config: Box<ConsumerConfig>,
         handler: Option<BatchHandler>,
     },
+    /// `start()` holds the config while it connects (without the state lock).
+    Starting,
     Running(Running),
     Stopped,
 }
@@ -109,20 +115,59 @@ impl Consumer {
                 config: Box::new(config),
                 handler: Some(Box::new(handler)),
             }),
+            starting: Mutex::new(()),
             control: Arc::new(FetchControl::default()),
         })
     }
 
     /// Connects and starts fetching: outside a group, this worker's partitions from their
     /// offset files; in a group, once the group has assigned partitions (possibly none).
-    /// Returns the partitions it reads.
+    /// Returns the partitions it reads. A [`Consumer::stop`] meanwhile cancels it
+    /// ([`KafkaError::Stopped`]).
     pub fn start(&self) -> Result<Vec<TopicPartition>, KafkaError> {
-        let mut state = self.state.lock();
-        let running = match &mut *state {
-            State::Running(running) => return Ok(running.assigned.get()),
-            State::Stopped => return Err(KafkaError::Stopped),
-            State::Created { config, handler } => start(config, handler, self.control.clone())?,
+        let _starting = self.starting.lock();
+        let (config, mut handler) = {
+            let mut state = self.state.lock();
+            match std::mem::replace(&mut *state, State::Starting) {
+                State::Created { config, handler } => (config, handler),
+                other => {
+                    let result = match &other {
+                        State::Running(running) => Ok(running.assigned.get()),
+                        _ => Err(KafkaError::Stopped),
+                    };
+                    *state = other;
+                    return result;
+                }
+            }
         };
+        // Connecting, without the state lock.
+        let started = start(&config, &mut handler, self.control.clone());
+        let mut state = self.state.lock();
+        let running = match started {
+            Ok(running) => running,
+            Err(e) => {
+                // The handler is still there unless the fetch thread started: a failed start
+                // can be tried again.
+                *state = if self.control.stop.load(Ordering::Acquire) {
+                    State::Stopped
+                } else {
+                    State::Created { config, handler }
+                };
+                return Err(e);
+            }
+        };
+        if self.control.stop.load(Ordering::Acquire) {
+            // stop() came while connecting: it waits for this start, which stops what it made.
+            *state = State::Stopped;
+            drop(state);
+            running.queue.wake();
+            let _ = running.finish();
+            return Err(KafkaError::Stopped);
+        }
+        // pause() and resume() during the start changed only the flag: apply it now, under
+        // the state lock they take too. (Local to librdkafka; the next pause() or resume()
+        // would report what fails here.)
+        let _ = running.apply_pause(*self.control.paused.lock());
         let partitions = running.assigned.get();
         *state = State::Running(running);
         Ok(partitions)
@@ -136,37 +181,51 @@ impl Consumer {
         }
     }
 
-    /// Stops handing batches and fetching, until [`Consumer::resume`]. May be called before `start`.
+    /// Stops handing batches and fetching, until [`Consumer::resume`]. May be called before
+    /// or during `start`. Never waits on the network.
     pub fn pause(&self) -> Result<(), KafkaError> {
         *self.control.paused.lock() = true;
         if let State::Running(r) = &*self.state.lock() {
-            r.client.pause(&r.partition_list()?)?;
+            r.apply_pause(true)?;
             r.queue.wake(); // the fetch thread goes on to wait for resume()
         }
         Ok(())
     }
 
-    /// Carries on exactly where [`Consumer::pause`] stopped.
+    /// Carries on exactly where [`Consumer::pause`] stopped. Never waits on the network.
     pub fn resume(&self) -> Result<(), KafkaError> {
-        if let State::Running(r) = &*self.state.lock() {
-            r.client.resume(&r.partition_list()?)?;
-        }
         *self.control.paused.lock() = false;
+        if let State::Running(r) = &*self.state.lock() {
+            r.apply_pause(false)?;
+        }
         self.control.resumed.notify_all();
         Ok(())
     }
 
     /// Stops fetching, waits (up to `stop_timeout`) for the batch in flight to settle, writes the
-    /// pending offsets and closes the client. Returns once the offsets are on disk. Idempotent.
+    /// pending offsets and closes the client, leaving its group; a batch that did not settle in
+    /// time is not recorded (another member, or the next start, reads it again). Cancels a
+    /// `start()` still connecting. Returns once the offsets are on disk. Idempotent.
     pub fn stop(&self) -> Result<(), KafkaError> {
+        self.request_stop();
+        let _starting = self.starting.lock(); // a start in progress sees `stop` and ends
         let running = match std::mem::replace(&mut *self.state.lock(), State::Stopped) {
             State::Running(running) => running,
             _ => return Ok(()),
         };
-        self.control.stop.store(true, Ordering::Release);
-        self.control.resumed.notify_all();
         running.queue.wake();
         running.finish()
+    }
+
+    /// What [`Consumer::stop`] does first, without waiting for anything: the fetch thread and a
+    /// `start()` in progress see it and end. For a caller that runs `stop()` later, elsewhere
+    /// (Node runs it on a pool thread), and wants the start cancelled now.
+    pub fn request_stop(&self) {
+        self.control.stop.store(true, Ordering::Release);
+        self.control.resumed.notify_all();
+        if let State::Running(r) = &*self.state.lock() {
+            r.queue.wake();
+        }
     }
 }
 
@@ -177,6 +236,16 @@ impl Drop for Consumer {
 }
 
 impl Running {
+    /// Pauses or resumes fetching this consumer's partitions (local to librdkafka: no request).
+    fn apply_pause(&self, paused: bool) -> Result<(), KafkaError> {
+        let list = self.partition_list()?;
+        if paused {
+            self.client.pause(&list)
+        } else {
+            self.client.resume(&list)
+        }
+    }
+
     /// This consumer's partitions, for pause and resume (offsets unused).
     fn partition_list(&self) -> Result<PartitionList, KafkaError> {
         let assigned = self.assigned.get();
@@ -217,22 +286,24 @@ impl Running {
                 let _ = fetch.join();
             }
         } else {
-            // The handler is still running: leave the thread (it holds its own handle
-            // references) and say so.
+            // The handler is still running: leave its thread (it holds its own handle
+            // references, and with `stop` set it ends once the handler returns, recording
+            // nothing more) and say so. The batch in hand is not recorded: whoever reads its
+            // partitions next reads it again.
             result = Err(KafkaError::SettleTimedOut {
                 waited: self.stop_timeout,
             });
         }
-        // Store what settled, then close. A group member waits for its commits a bounded time
-        // only: a group in the middle of a rebalance refuses commits (the MockCluster and
-        // tansu until the rebalance ends, which may wait for this member), and closing
-        // revokes the partitions through the revoke hook, which tries again before leaving.
-        if settled && self.group.is_some() {
+        // Store what settled, then close, whatever the handler does: a member that stays in
+        // its group keeps its partitions from everyone else. A group member waits for its
+        // commits a bounded time only: a group in the middle of a rebalance refuses commits
+        // (the MockCluster and tansu until the rebalance ends, which may wait for this member),
+        // and closing revokes the partitions through the revoke hook, which tries again before
+        // leaving. The fetch thread, if still in the handler, no longer serves the queue.
+        if self.group.is_some() {
             self.commit_while_in_group();
         }
-        if settled {
-            self.client.consumer_close();
-        }
+        self.client.consumer_close();
         let mut failed = self.offsets.lock().finish().err();
         if let Some(given_up) = self.group.as_ref().and_then(|g| g.given_up()) {
             failed = Some(given_up);
@@ -282,10 +353,15 @@ fn start(
     conf.set_hooks(hooks);
     let client = Arc::new(NativeClient::new(ClientKind::Consumer, conf)?);
     client.route_logs_to_main_queue()?;
+    // librdkafka makes a consumer queue only for a client with a consumer group (group.id,
+    // which the options always set): without one, say so rather than fail later.
     let queue = Arc::new(
         client
             .consumer_queue()
-            .expect("a consumer handle has a consumer queue"),
+            .ok_or_else(|| KafkaError::ClientCreation {
+                message: "librdkafka made no consumer queue (no consumer group was configured)"
+                    .into(),
+            })?,
     );
     // The events thread runs from here on, so that connection errors reach the logger and the
     // requests below can fail fast with their reason.
@@ -317,6 +393,7 @@ fn start(
                 what: &format!("topic {:?}", config.topic()),
                 timeout: config.metadata_timeout,
                 brokers: &brokers,
+                cancel: Some(&control.stop),
             };
             assign_worker_partitions(
                 config,

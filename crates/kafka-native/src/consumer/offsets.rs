@@ -33,8 +33,8 @@ pub trait OffsetStore: Send + 'static {
     }
 }
 
-/// Temp files older than this, in the naming of earlier versions (tempfile's `.tmpXXXXXX`),
-/// are leftovers of a crash: a write takes milliseconds.
+/// A check file (`.<topic>.check.<random>.tmp`) older than this is a leftover of a crash: a
+/// check takes milliseconds. (Another consumer of the topic may be checking right now.)
 const STALE_AFTER: Duration = Duration::from_secs(60);
 
 /// kafka-native's offset directory: one file per topic-partition.
@@ -83,8 +83,10 @@ impl OffsetDirectory {
             .tempfile_in(&self.dir)
     }
 
-    /// Removes what a crash left: temp files of these partitions, and old-style or check temp
-    /// files of this topic's directory that are clearly stale.
+    /// Removes what a crash left, and only files this package names: temp files of these
+    /// partitions, and this topic's check files that are clearly stale. Other programs' files
+    /// stay, whatever their names (tempfile's default `.tmpXXXXXX` included): the directory may
+    /// be shared.
     fn remove_stale_temp_files(&self, partitions: &[i32]) -> std::io::Result<()> {
         let ours: Vec<String> = partitions.iter().map(|&p| self.temp_prefix(p)).collect();
         let check = format!(".{}.check.", self.topic);
@@ -92,8 +94,8 @@ impl OffsetDirectory {
             let entry = entry?;
             let name = entry.file_name();
             let Some(name) = name.to_str() else { continue };
-            let old_style = name.len() == 10 && name.starts_with(".tmp");
-            let stale = (old_style || name.starts_with(&check))
+            let stale = name.starts_with(&check)
+                && name.ends_with(".tmp")
                 && entry
                     .metadata()?
                     .modified()?

@@ -304,7 +304,10 @@ impl NativeClient {
 
     /// Leaves the group (if any) and stops fetching; the handle stays valid until dropped.
     pub(crate) fn consumer_close(&self) {
-        // SAFETY: the handle is live; called once, after our fetch thread has stopped.
+        // SAFETY: the handle is live (we hold it); called once, by stop, after the fetch thread
+        // has stopped serving the consumer queue (it may still be inside the handler with a
+        // batch, whose messages hold the client alive: librdkafka allows messages to outlive
+        // the close, only not the destroy). librdkafka's API is thread-safe.
         unsafe { rdsys::rd_kafka_consumer_close(self.ptr()) };
     }
 }

@@ -142,6 +142,25 @@ pub(crate) fn error_name(code: rdsys::rd_kafka_resp_err_t) -> String {
     unsafe { from_cstr(rdsys::rd_kafka_err2name(code)) }
 }
 
+impl KafkaError {
+    /// An error librdkafka reported as `code`, with its own text when `message` is empty.
+    pub(crate) fn kafka(code: rdsys::rd_kafka_resp_err_t, context: &str, message: String) -> Self {
+        let message = if message.is_empty() {
+            error_description(code)
+        } else {
+            message
+        };
+        KafkaError::Kafka {
+            code: code.into(),
+            name: error_name(code),
+            context: context.to_string(),
+            message,
+            retriable: false,
+            fatal: code == rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR__FATAL,
+        }
+    }
+}
+
 /// The librdkafka version string, e.g. "2.12.1".
 pub fn librdkafka_version() -> String {
     // SAFETY: rd_kafka_version_str returns a static string.

@@ -12,7 +12,7 @@ use rdsys::rd_kafka_resp_err_t as resp;
 use crate::config::{log_error, log_warning, validate_topic_name};
 use crate::connection::BrokerErrors;
 use crate::delivery::{Delivered, Tickets};
-use crate::error::{ErrorCode, KafkaError};
+use crate::error::{DeliveryErrorCount, ErrorCode, KafkaError};
 use crate::events::{EventSink, EventsThread, LogHandler, LogRecord};
 use crate::metadata::Retry;
 use crate::native::client::ClientKind;
@@ -54,15 +54,6 @@ pub struct DeliveryReport {
     pub error_counts: Vec<DeliveryErrorCount>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct DeliveryErrorCount {
-    pub code: ErrorCode,
-    /// librdkafka's symbolic name, e.g. `_MSG_TIMED_OUT`.
-    pub name: String,
-    pub message: String,
-    pub count: u64,
-}
-
 /// The outcome of one message (see [`ProducerConfig::on_message_delivery`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct MessageDelivery {
@@ -100,6 +91,8 @@ pub struct ProducerStats {
 /// ```
 pub struct Producer {
     inner: RwLock<Option<ProducerInner>>,
+    /// The inner tally, readable without the lock (see [`Producer::in_flight`]).
+    in_flight: Arc<AtomicI64>,
 }
 
 /// Field order is drop order: the events thread stops (releasing its queue) and the topic handles
@@ -169,6 +162,7 @@ impl Producer {
                 }
             })?;
         Ok(Producer {
+            in_flight: in_flight.clone(),
             inner: RwLock::new(Some(ProducerInner {
                 events,
                 in_flight,
@@ -313,6 +307,12 @@ impl Producer {
         })
     }
 
+    /// Messages enqueued and not yet reported delivered or failed. Takes no lock: a caller on
+    /// an event loop can ask it at any time (Node keeps the process alive while it is above 0).
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Acquire).max(0) as usize
+    }
+
     /// Messages waiting to be delivered.
     pub fn send_queue_length(&self) -> usize {
         self.inner
@@ -340,6 +340,7 @@ impl Producer {
             what: &format!("partition count of topic {topic:?}"),
             timeout,
             brokers: &brokers,
+            cancel: None,
         };
         crate::metadata::partition_count(&client, &rkt, topic, &retry, true)
     }
@@ -359,10 +360,14 @@ impl Producer {
     /// failed and reported to the delivery report handler), else `Undelivered` with the count
     /// per error. A second call returns `Ok`.
     pub fn stop(&self, timeout: Duration) -> Result<(), KafkaError> {
-        let drained = match self.inner.read().as_ref() {
-            Some(inner) => inner.client.flush(timeout) == resp::RD_KAFKA_RESP_ERR_NO_ERROR,
+        // The flush waits on the network: not under the lock, which send() takes (a writer
+        // waiting behind a long read would hold up every send on the caller's event loop).
+        let client = match self.inner.read().as_ref() {
+            Some(inner) => inner.client.clone(),
             None => return Ok(()),
         };
+        let drained = client.flush(timeout) == resp::RD_KAFKA_RESP_ERR_NO_ERROR;
+        drop(client);
         let Some(inner) = self.inner.write().take() else {
             return Ok(());
         };
