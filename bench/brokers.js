@@ -1,11 +1,13 @@
 'use strict';
 // The brokers a benchmark measures against, each a separate process started fresh for one
-// measurement: the project's MockCluster (`kafka-native mock-cluster`) and tansu, the real broker
-// (when deps/tansu/install has installed it, or TANSU=path).
+// measurement: the project's MockCluster (`kafka-native mock-cluster`), Apache Kafka itself
+// (`kafka-native kafka`, one node, where Java 17 and Maven are) and tansu (when
+// deps/tansu/install has installed it, or TANSU=path).
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { tansuPath, startTansu, createTopic } = require('../deps/tansu/broker.js');
+const { missingTools } = require('../deps/kafka/install.js');
 
 const root = path.join(__dirname, '..');
 
@@ -17,22 +19,39 @@ async function until(ready, timeoutMs = 15000) {
   }
 }
 
+// A cluster through the CLI (`command`: mock-cluster or kafka) with the topic made, once it has
+// written its port file.
+async function startCli(command, tmp, topic, partitions, timeoutMs) {
+  const portFile = path.join(tmp, `${command}.port`);
+  fs.rmSync(portFile, { force: true });
+  const child = spawn(process.execPath, [path.join(root, 'bin/kafka-native.js'), command, '--topic', `${topic}:${partitions}:1`, '--port-file', portFile], { stdio: 'ignore' });
+  try {
+    await until(() => fs.existsSync(portFile), timeoutMs);
+  } catch (err) {
+    child.kill('SIGKILL'); // a broker that did not start in time is not left running
+    throw err;
+  }
+  return { child, servers: fs.readFileSync(portFile, 'utf8').trim() };
+}
+
 // start(tmp, topic, partitions) → {child, servers}; stop with stopBroker(child).
-const BROKERS = [
+const ALL = [
   {
     name: 'mock',
     available: true,
-    async start(tmp, topic, partitions) {
-      const portFile = path.join(tmp, 'mock.port');
-      fs.rmSync(portFile, { force: true });
-      const child = spawn(process.execPath, [path.join(root, 'bin/kafka-native.js'), 'mock-cluster', '--topic', `${topic}:${partitions}:1`, '--port-file', portFile], { stdio: 'ignore' });
-      await until(() => fs.existsSync(portFile));
-      return { child, servers: fs.readFileSync(portFile, 'utf8').trim() };
-    },
+    start: (tmp, topic, partitions) => startCli('mock-cluster', tmp, topic, partitions),
+  },
+  {
+    name: 'kafka',
+    available: !missingTools(),
+    missing: `not runnable here (${missingTools()})`,
+    // A JVM start on 2 cores; SIGTERM stops it gracefully and removes its data.
+    start: (tmp, topic, partitions) => startCli('kafka', tmp, topic, partitions, 180000),
   },
   {
     name: 'tansu',
     available: fs.existsSync(tansuPath),
+    missing: 'not installed (deps/tansu/install)',
     async start(tmp, topic, partitions) {
       const { child, servers, url } = await startTansu();
       createTopic(url, topic, partitions);
@@ -45,5 +64,13 @@ async function stopBroker(child) {
   child.kill('SIGTERM');
   if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once('exit', r));
 }
+
+// The brokers a run measures: BENCH_BROKERS, a comma-separated list; by default the MockCluster
+// (what `npm start` and the unit tests use) and Apache Kafka (the reference). tansu is measured
+// only when asked for: with Kafka here it adds a third stand-in, not a new finding.
+const wanted = (process.env.BENCH_BROKERS || 'mock,kafka').split(',');
+const unknown = wanted.filter((name) => !ALL.some((b) => b.name === name));
+if (unknown.length > 0) throw new Error(`BENCH_BROKERS: unknown broker ${unknown.join(', ')}; expected some of ${ALL.map((b) => b.name).join(', ')}`);
+const BROKERS = ALL.filter((b) => wanted.includes(b.name));
 
 module.exports = { BROKERS, stopBroker };

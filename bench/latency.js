@@ -15,7 +15,8 @@ const readline = require('node:readline');
 
 const { BROKERS, stopBroker } = require('./brokers');
 const { machine, publish, median, fmt } = require('./report');
-const { resolvable } = require('./peers');
+const { resolvable, platformatic } = require('./peers');
+const { CONSUMER_DEFAULTS } = require('../js/options.js');
 const { measureNode } = require('./throughput');
 const { cpuMeter } = require('./processes');
 
@@ -23,18 +24,22 @@ const SECONDS = Number(process.env.LATENCY_SECONDS || 5);
 const RATES = [1000, 10_000];
 const PARTITIONS = 4;
 const linger0 = { producer: { queue_buffering_max_ms: 0 } };
+const DEFAULT_WAIT = CONSUMER_DEFAULTS.fetch_wait_max_ms;
+const waitLabel = (ms) => `fetch_wait_max_ms ${ms}${ms === DEFAULT_WAIT ? ' (default)' : ''}`;
 const CONFIGS = [
-  { client: 'kafka-native', file: 'kafka-native.js', label: 'defaults (fetch_wait_max_ms 100)', settings: linger0 },
-  { client: 'kafka-native', file: 'kafka-native.js', label: 'fetch_wait_max_ms 5', settings: { ...linger0, consumer: { fetch_wait_max_ms: 5 } } },
-  { client: 'kafka-native', file: 'kafka-native.js', label: 'fetch_wait_max_ms 1', settings: { ...linger0, consumer: { fetch_wait_max_ms: 1 } } },
+  ...[500, 100, 5, 1].map((ms) => ({ client: 'kafka-native', file: 'kafka-native.js', label: waitLabel(ms), settings: { ...linger0, consumer: { fetch_wait_max_ms: ms } } })),
   { client: 'KafkaJS', file: 'kafkajs.js', label: 'defaults (maxWaitTimeInMs 5000)', settings: {}, needs: 'kafkajs' },
   { client: 'KafkaJS', file: 'kafkajs.js', label: 'maxWaitTimeInMs 5', settings: { consumer: { maxWaitTimeInMs: 5 } }, needs: 'kafkajs' },
   { client: 'node-rdkafka', file: 'node-rdkafka.js', label: 'defaults (fetch.wait.max.ms 500)', settings: { producer: { 'queue.buffering.max.ms': 0 } }, needs: 'node-rdkafka' },
   { client: 'node-rdkafka', file: 'node-rdkafka.js', label: 'fetch.wait.max.ms 5', settings: { producer: { 'queue.buffering.max.ms': 0 }, consumer: { 'fetch.wait.max.ms': 5 } }, needs: 'node-rdkafka' },
+  ...[['defaults (maxWaitTime 5000)', {}], ['maxWaitTime 5', { consumer: { maxWaitTime: 5 } }]].map(([label, settings]) => ({
+    // Its JoinGroup is refused by the MockCluster (as in throughput.js).
+    client: '@platformatic/kafka', file: 'platformatic.js', label, settings, peer: platformatic, runsOn: (broker) => broker !== 'mock',
+  })),
 ];
 const IDLE_WAITS = [500, 100, 20, 5, 1];
 // Bulk consume at each setting: does a short fetch wait cost throughput? (medians of 3)
-const BULK_WAITS = [100, 5, 1];
+const BULK_WAITS = [500, 100, 5, 1];
 const BULK = { size: 100, messages: 1_000_000, partitions: 64 };
 const clients = path.join(__dirname, 'clients', 'latency');
 let tmp;
@@ -43,8 +48,9 @@ async function latencyRun(broker, config, rate, index) {
   const topic = `latency-${index}`;
   const { child, servers } = await broker.start(tmp, topic, PARTITIONS);
   try {
-    const env = { ...process.env, KAFKA_BROKERS: servers, KAFKA_TOPIC: topic, RATE: String(rate), SECONDS: String(SECONDS), PARTITIONS: String(PARTITIONS), SETTINGS: JSON.stringify(config.settings) };
-    const r = spawnSync(process.execPath, [path.join(clients, config.file)], { env, encoding: 'utf8', timeout: 120_000 });
+    const runtime = config.peer?.() ?? { node: process.execPath, env: {} };
+    const env = { ...process.env, ...runtime.env, KAFKA_BROKERS: servers, KAFKA_TOPIC: topic, RATE: String(rate), SECONDS: String(SECONDS), PARTITIONS: String(PARTITIONS), SETTINGS: JSON.stringify(config.settings) };
+    const r = spawnSync(runtime.node, [path.join(clients, config.file)], { env, encoding: 'utf8', timeout: 120_000 });
     if (r.status !== 0) throw new Error(`${(r.stderr || '').trim().split('\n').slice(-3).join(' ')} (${r.status ?? r.signal})`);
     return JSON.parse(r.stdout.trim().split('\n').pop());
   } finally {
@@ -82,6 +88,11 @@ async function latency() {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kn-latency-'));
   const notes = [];
   const configs = CONFIGS.filter((c) => {
+    const missing = c.peer?.().missing;
+    if (missing) {
+      if (!notes.some((n) => n.startsWith(c.client))) notes.push(`${c.client}: skipped, ${missing}.`);
+      return false;
+    }
     if (!c.needs || resolvable(c.needs)) return true;
     if (!notes.some((n) => n.startsWith(c.client))) notes.push(`${c.client}: skipped, not installed${c.needs === 'node-rdkafka' ? ' (npm run bench -- latency --with-node-rdkafka builds it)' : ''}.`);
     return false;
@@ -92,7 +103,7 @@ async function latency() {
   let index = 0;
   for (const broker of BROKERS.filter((b) => b.available)) {
     for (const rate of RATES) {
-      for (const config of configs) {
+      for (const config of configs.filter((c) => !c.runsOn || c.runsOn(broker.name))) {
         let result;
         try {
           result = await latencyRun(broker, config, rate, index++);

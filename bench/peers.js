@@ -3,9 +3,13 @@
 // in the package's own node_modules and on NODE_PATH (where `--with-node-rdkafka` puts
 // node-rdkafka's cache folder, outside the package).
 const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
+const { nodeBinary } = require('../deps/node/fetch.js');
 
 const root = path.join(__dirname, '..');
+const cache = process.env.KAFKA_NATIVE_BENCH_CACHE || path.join(os.homedir(), '.cache', 'kafka-native-bench');
 
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 
@@ -28,4 +32,25 @@ function useNodeRdkafka() {
   process.env.NODE_PATH = [dir, process.env.NODE_PATH].filter(Boolean).join(path.delimiter);
 }
 
-module.exports = { has, resolvable, useNodeRdkafka };
+// @platformatic/kafka at its newest 2.x needs Node >= 22.22, newer than the Node this package is
+// developed on: it is installed (plain JavaScript, seconds) into the bench cache, and its clients
+// run on the Node 22 that deps/node pins. → {node, env} to run a client with, or {missing: why}.
+const PLATFORMATIC = { version: '2.12.1', node: '22.23.3' };
+let platformaticPeer;
+function platformatic() {
+  if (platformaticPeer) return platformaticPeer;
+  const dir = path.join(cache, `platformatic-kafka-${PLATFORMATIC.version}`);
+  try {
+    if (!fs.existsSync(path.join(dir, 'node_modules', '@platformatic', 'kafka', 'package.json'))) {
+      fs.mkdirSync(dir, { recursive: true });
+      const r = spawnSync('npm', ['install', '--prefix', dir, '--no-audit', '--no-fund', '--no-save', `@platformatic/kafka@${PLATFORMATIC.version}`], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`npm install failed: ${(r.stderr || '').trim().split('\n').pop()}`);
+    }
+    platformaticPeer = { node: nodeBinary(process.arch, PLATFORMATIC.node), env: { NODE_PATH: path.join(dir, 'node_modules') } };
+  } catch (e) {
+    platformaticPeer = { missing: `not installed: ${e.message.split('\n')[0]}` };
+  }
+  return platformaticPeer;
+}
+
+module.exports = { has, resolvable, useNodeRdkafka, platformatic };

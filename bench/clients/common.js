@@ -69,12 +69,19 @@ function counter() {
   };
 }
 
-// For clients whose send is a Promise: sends run.messages in batches of run.batch, one partition
-// per batch in turn, with four batches in flight; resolves when all are acknowledged.
+// A Promise-based client (KafkaJS, @platformatic/kafka) puts each batch in one request, which
+// Apache Kafka refuses over message.max.bytes (1 MB by default; MESSAGE_TOO_LARGE): keep one
+// request's records well under it. (librdkafka splits its batches by itself.)
+const REQUEST_BYTES = 900_000;
+const requestBatch = Math.max(1, Math.min(run.batch, Math.floor(REQUEST_BYTES / (run.size + 64))));
+
+// For clients whose send is a Promise: sends run.messages in batches of up to run.batch (fewer
+// where a request would be too large), one partition per batch in turn, with four batches in
+// flight; resolves when all are acknowledged.
 async function sendWindowed(sendBatch) {
   const inFlight = new Set();
   for (let sent = 0, partition = 0; sent < run.messages; partition++) {
-    const n = Math.min(run.batch, run.messages - sent);
+    const n = Math.min(requestBatch, run.messages - sent);
     const p = sendBatch(n, partition % run.partitions);
     inFlight.add(p);
     p.finally(() => inFlight.delete(p));
