@@ -240,6 +240,7 @@ export declare class Admin {
   constructor(options: AdminOptions);
   /** Stops the client: later calls reject (`err.code === 'STOPPED'`). Idempotent. */
   stop(): Promise<void>;
+  /** Resolves once the brokers' metadata lists every topic with all its partitions. */
   createTopics(topics: NewTopic[]): Promise<void>;
   deleteTopics(topics: string[]): Promise<void>;
   listTopics(): Promise<Array<{ topic: string; partitions: number }>>;

@@ -161,7 +161,8 @@ impl Admin {
         })
     }
 
-    /// Creates the topics, each with its partitions, replication factor and config.
+    /// Creates the topics, each with its partitions, replication factor and config, and returns
+    /// once the brokers' metadata lists them.
     pub fn create_topics(&self, topics: &[NewTopic]) -> Result<(), KafkaError> {
         refuse_duplicates(topics.iter().map(|t| t.topic.as_str()))?;
         for t in topics {
@@ -205,7 +206,33 @@ impl Admin {
         first_failure(
             "create topic",
             self.client.create_topics(&specs, self.timeout)?,
-        )
+        )?;
+        self.await_listed(topics)
+    }
+
+    /// Kafka answers CreateTopics once its controller has the topics, and a broker's metadata
+    /// may show them only a moment later: a `list_topics`, a producer or a consumer right after
+    /// could miss them. So, like KafkaJS's `waitForLeaders`, creation returns once metadata
+    /// lists every topic with all its partitions (or fails when `request_timeout` passes).
+    fn await_listed(&self, topics: &[NewTopic]) -> Result<(), KafkaError> {
+        self.ask("wait for the created topics to be listed", |t| {
+            let listed = self.client.all_topics(t)?;
+            let pending = topics.iter().find(|want| {
+                !listed.iter().any(|(name, partitions, error)| {
+                    *name == want.topic
+                        && error.is_none()
+                        && *partitions == want.partitions as usize
+                })
+            });
+            match pending {
+                None => Ok(()),
+                Some(want) => Err(KafkaError::kafka(
+                    rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE,
+                    "wait for the created topics to be listed",
+                    format!("topic {:?} is not listed yet", want.topic),
+                )),
+            }
+        })
     }
 
     /// Deletes the topics.
