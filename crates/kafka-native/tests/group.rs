@@ -217,48 +217,33 @@ fn a_restarted_member_resumes_after_the_last_settled_batch() {
     assert_eq!(second.lock().len(), 40);
 }
 
-#[test]
-fn a_partition_being_revoked_waits_for_the_batch_in_flight() {
-    let cluster = TestCluster::new();
-    let topic = cluster.create_topic("revoke", 2);
-    let group = group_name("revoke");
-    produce_evenly(&cluster, &topic, 2, 10);
-    let seen = Deliveries::default();
+/// A member that records what it is handed as "a" and holds its first batch until the test
+/// sends on the returned channel.
+fn holding_member(
+    config: ConsumerConfig,
+    seen: &Deliveries,
+) -> (Consumer, crossbeam_channel::Sender<()>, Arc<Mutex<bool>>) {
     let (hold_tx, hold_rx) = crossbeam_channel::bounded::<()>(0);
     let held = Arc::new(Mutex::new(false));
-    let a = {
-        let (seen, held) = (seen.clone(), held.clone());
-        // A long session: the MockCluster waits only the session timeout less a second for
-        // the members to rejoin when b joins, and a cannot rejoin the round that moves its
-        // partition while it holds its batch (librdkafka waits for its revoke). On a loaded
-        // machine b.start() can return late in that round; with 15 s, a fresh-clone CI run
-        // saw a dropped and its partition moved inside the hold window.
-        Consumer::new(
-            member_config(&cluster, &topic, &group, 30_000),
-            move |batch| {
-                seen.lock().extend(
-                    batch
-                        .iter()
-                        .map(|m| (m.partition(), m.offset(), "a".to_string())),
-                );
-                if !*held.lock() {
-                    *held.lock() = true;
-                    let _ = hold_rx.recv(); // the first batch is held until the test lets go
-                }
-                Ok(())
-            },
-        )
-        .unwrap()
-    };
-    a.start().unwrap();
-    wait_for("a to hold its first batch", JOIN, || *held.lock());
-    let b_seen = Deliveries::default();
-    let b = member(
-        member_config(&cluster, &topic, &group, 30_000),
-        "b",
-        &b_seen,
-    );
-    b.start().unwrap(); // b has joined; what a must give up waits for a's batch
+    let (seen, held_by_handler) = (seen.clone(), held.clone());
+    let consumer = Consumer::new(config, move |batch| {
+        seen.lock().extend(
+            batch
+                .iter()
+                .map(|m| (m.partition(), m.offset(), "a".to_string())),
+        );
+        if !*held_by_handler.lock() {
+            *held_by_handler.lock() = true;
+            let _ = hold_rx.recv(); // the first batch is held until the test lets go
+        }
+        Ok(())
+    })
+    .unwrap();
+    (consumer, hold_tx, held)
+}
+
+/// For a second, b is handed nothing while a holds its batch.
+fn b_gets_nothing_while_a_holds(b: &Consumer, b_seen: &Deliveries) {
     let hold_until = Instant::now() + Duration::from_secs(1);
     while Instant::now() < hold_until {
         assert!(
@@ -271,9 +256,17 @@ fn a_partition_being_revoked_waits_for_the_batch_in_flight() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    hold_tx.send(()).unwrap();
+}
+
+/// After a let go: b gets its partition, both read what follows, and when a stops b has all.
+fn once_a_lets_go_every_message_is_read_once(
+    cluster: &TestCluster,
+    topic: &str,
+    (a, seen): (Consumer, Deliveries),
+    (b, b_seen): (&Consumer, Deliveries),
+) {
     wait_for("b to get a partition", JOIN, || b.assignment().len() == 1);
-    produce_evenly(&cluster, &topic, 2, 10);
+    produce_evenly(cluster, topic, 2, 10);
     wait_for("all 40", JOIN, || {
         counts(&seen).len() + counts(&b_seen).len() >= 40
     });
@@ -282,6 +275,83 @@ fn a_partition_being_revoked_waits_for_the_batch_in_flight() {
     b.stop().unwrap();
     seen.lock().extend(b_seen.lock().iter().cloned());
     assert_exactly_once(&seen, 2, 20);
+}
+
+#[test]
+fn a_partition_being_revoked_waits_for_the_batch_in_flight() {
+    let cluster = TestCluster::new();
+    let topic = cluster.create_topic("revoke", 2);
+    let group = group_name("revoke");
+    produce_evenly(&cluster, &topic, 2, 10);
+    let seen = Deliveries::default();
+    // A long session: the MockCluster waits only the session timeout less a second for
+    // the members to rejoin when b joins, and a cannot rejoin the round that moves its
+    // partition while it holds its batch (librdkafka waits for its revoke). On a loaded
+    // machine b.start() can return late in that round; with 15 s, a fresh-clone CI run
+    // saw a dropped and its partition moved inside the hold window.
+    let (a, hold_tx, held) = holding_member(member_config(&cluster, &topic, &group, 30_000), &seen);
+    a.start().unwrap();
+    wait_for("a to hold its first batch", JOIN, || *held.lock());
+    let b_seen = Deliveries::default();
+    let b = member(
+        member_config(&cluster, &topic, &group, 30_000),
+        "b",
+        &b_seen,
+    );
+    // Under the classic protocol b's first assignment is empty and comes at once: b has
+    // joined; what a must give up waits for a's batch.
+    b.start().unwrap();
+    b_gets_nothing_while_a_holds(&b, &b_seen);
+    hold_tx.send(()).unwrap();
+    once_a_lets_go_every_message_is_read_once(&cluster, &topic, (a, seen), (&b, b_seen));
+}
+
+/// The same under KIP-848: there the coordinator gives b a partition only once a has revoked
+/// it, so b.start() (which waits for a first assignment) returns only after a lets go. The
+/// witness that b has joined is a's own: librdkafka's log of a new target of one partition.
+#[test]
+fn a_partition_being_revoked_waits_for_the_batch_in_flight_kip_848() {
+    let cluster = TestCluster::new();
+    let topic = cluster.create_topic("revoke-kip848", 2);
+    let group = group_name("revoke-kip848");
+    produce_evenly(&cluster, &topic, 2, 10);
+    let config = || protocol_config(&cluster.bootstrap_servers(), &topic, &group, 0, "consumer");
+    let seen = Deliveries::default();
+    let a_logs = Logs::default();
+    let (a, hold_tx, held) = holding_member(
+        config()
+            .driver_option("debug", "cgrp")
+            .on_log(a_logs.handler()),
+        &seen,
+    );
+    a.start().unwrap();
+    wait_for("a to hold its first batch", JOIN, || *held.lock());
+    let b_seen = Deliveries::default();
+    let b = Arc::new(member(config(), "b", &b_seen));
+    let b_start = std::thread::spawn({
+        let b = b.clone();
+        move || b.start()
+    });
+    wait_for("a to be told to give up a partition", JOIN, || {
+        a_logs
+            .matching("Reconciliation starts with new target assignment")
+            .iter()
+            .any(|r| target_partitions(&r.message) == 1)
+    });
+    b_gets_nothing_while_a_holds(&b, &b_seen);
+    assert!(!b_start.is_finished(), "b started while a held its batch");
+    hold_tx.send(()).unwrap();
+    b_start.join().unwrap().unwrap();
+    once_a_lets_go_every_message_is_read_once(&cluster, &topic, (a, seen), (&b, b_seen));
+}
+
+/// The partitions in librdkafka's log of a KIP-848 target assignment:
+/// `... new target assignment "t(id)[0], t(id)[1]" ...`.
+fn target_partitions(message: &str) -> usize {
+    message
+        .split('"')
+        .nth(1)
+        .map_or(0, |list| list.matches(']').count())
 }
 
 #[test]
@@ -391,7 +461,8 @@ fn killed_member_child() {
     )
     .unwrap();
     consumer.start().unwrap();
-    std::thread::sleep(Duration::from_secs(600)); // until killed
+    // Until killed; if the test itself is gone, its end of stdin closes and so does this.
+    let _ = std::io::stdin().read_line(&mut String::new());
 }
 
 #[test]
@@ -421,6 +492,7 @@ fn killed_member_is_replaced_with_no_gap(protocol: &str) {
         .env("CHILD_TOPIC", &topic)
         .env("CHILD_GROUP", &group)
         .env("CHILD_PROTOCOL", protocol)
+        .stdin(Stdio::piped()) // held open: the child lives until killed or this test ends
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
