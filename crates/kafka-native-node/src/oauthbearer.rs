@@ -85,20 +85,11 @@ impl OAuthBearerBridge {
                     "oauthbearer_token_callback could not be called: {status}"
                 ));
             }
-            let deadline = Instant::now() + ANSWER_WAIT;
-            loop {
-                match answered.recv_deadline(deadline) {
-                    Ok((answer_to, answer)) if answer_to == id || answer_to == ANY_REQUEST => {
-                        return answer
-                    }
-                    Ok(_) => continue, // a late answer to an earlier request
-                    Err(_) => {
-                        return Err(format!(
-                            "oauthbearer_token_callback did not settle within {ANSWER_WAIT:?}"
-                        ))
-                    }
-                }
-            }
+            answer_to(&answered, id, Instant::now() + ANSWER_WAIT).unwrap_or_else(|| {
+                Err(format!(
+                    "oauthbearer_token_callback did not settle within {ANSWER_WAIT:?}"
+                ))
+            })
         });
         Ok(OAuthBearerBridge { answers, provider })
     }
@@ -124,6 +115,24 @@ impl OAuthBearerBridge {
     }
 }
 
+/// The answer to request `id`, passing over late answers to earlier requests; `None` when none
+/// came by `deadline`.
+fn answer_to(
+    answered: &Receiver<Answer>,
+    id: u32,
+    deadline: Instant,
+) -> Option<std::result::Result<kafka_native::OAuthBearerToken, String>> {
+    loop {
+        match answered.recv_deadline(deadline) {
+            Ok((answering, answer)) if answering == id || answering == ANY_REQUEST => {
+                return Some(answer)
+            }
+            Ok(_) => continue, // a late answer to an earlier request
+            Err(_) => return None,
+        }
+    }
+}
+
 impl OAuthBearerBridge {
     /// For a client to hold: see [`PendingTokenWake`].
     pub(crate) fn wake_on_drop(&self) -> PendingTokenWake {
@@ -142,5 +151,47 @@ impl Drop for PendingTokenWake {
         let _ = self
             .0
             .send((ANY_REQUEST, Err("the client is closing".to_string())));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(text: &str) -> kafka_native::OAuthBearerToken {
+        kafka_native::OAuthBearerToken {
+            token: text.to_string(),
+            lifetime_ms: 0,
+            principal: "p".to_string(),
+            extensions: Vec::new(),
+        }
+    }
+
+    fn soon() -> Instant {
+        Instant::now() + Duration::from_millis(200)
+    }
+
+    #[test]
+    fn a_late_answer_to_an_earlier_request_is_not_taken_for_the_one_waiting() {
+        let (answers, answered) = crossbeam_channel::unbounded();
+        answers.send((1, Ok(token("late")))).unwrap();
+        answers.send((2, Ok(token("second")))).unwrap();
+        let got = answer_to(&answered, 2, soon()).unwrap().unwrap();
+        assert_eq!(got.token, "second");
+        // Only a late answer came: the request waits on, and then gives up.
+        answers.send((2, Ok(token("late too")))).unwrap();
+        assert!(answer_to(&answered, 3, soon()).is_none());
+    }
+
+    #[test]
+    fn a_closing_client_answers_whichever_request_waits() {
+        let (answers, answered) = crossbeam_channel::unbounded();
+        answers
+            .send((ANY_REQUEST, Err("closing".to_string())))
+            .unwrap();
+        assert_eq!(
+            answer_to(&answered, 7, soon()),
+            Some(Err("closing".to_string()))
+        );
     }
 }
