@@ -279,43 +279,33 @@ fn once_a_lets_go_every_message_is_read_once(
 
 #[test]
 fn a_partition_being_revoked_waits_for_the_batch_in_flight() {
+    partition_being_revoked_waits_for_the_batch_in_flight("classic");
+}
+
+#[test]
+fn a_partition_being_revoked_waits_for_the_batch_in_flight_kip_848() {
+    partition_being_revoked_waits_for_the_batch_in_flight("consumer");
+}
+
+fn partition_being_revoked_waits_for_the_batch_in_flight(protocol: &str) {
     let cluster = TestCluster::new();
-    let topic = cluster.create_topic("revoke", 2);
-    let group = group_name("revoke");
+    let topic = cluster.create_topic(&format!("revoke-{protocol}"), 2);
+    let group = group_name(&format!("revoke-{protocol}"));
     produce_evenly(&cluster, &topic, 2, 10);
-    let seen = Deliveries::default();
     // A long session: the MockCluster waits only the session timeout less a second for
     // the members to rejoin when b joins, and a cannot rejoin the round that moves its
     // partition while it holds its batch (librdkafka waits for its revoke). On a loaded
     // machine b.start() can return late in that round; with 15 s, a fresh-clone CI run
     // saw a dropped and its partition moved inside the hold window.
-    let (a, hold_tx, held) = holding_member(member_config(&cluster, &topic, &group, 30_000), &seen);
-    a.start().unwrap();
-    wait_for("a to hold its first batch", JOIN, || *held.lock());
-    let b_seen = Deliveries::default();
-    let b = member(
-        member_config(&cluster, &topic, &group, 30_000),
-        "b",
-        &b_seen,
-    );
-    // Under the classic protocol b's first assignment is empty and comes at once: b has
-    // joined; what a must give up waits for a's batch.
-    b.start().unwrap();
-    b_gets_nothing_while_a_holds(&b, &b_seen);
-    hold_tx.send(()).unwrap();
-    once_a_lets_go_every_message_is_read_once(&cluster, &topic, (a, seen), (&b, b_seen));
-}
-
-/// The same under KIP-848: there the coordinator gives b a partition only once a has revoked
-/// it, so b.start() (which waits for a first assignment) returns only after a lets go. The
-/// witness that b has joined is a's own: librdkafka's log of a new target of one partition.
-#[test]
-fn a_partition_being_revoked_waits_for_the_batch_in_flight_kip_848() {
-    let cluster = TestCluster::new();
-    let topic = cluster.create_topic("revoke-kip848", 2);
-    let group = group_name("revoke-kip848");
-    produce_evenly(&cluster, &topic, 2, 10);
-    let config = || protocol_config(&cluster.bootstrap_servers(), &topic, &group, 0, "consumer");
+    let config = || {
+        protocol_config(
+            &cluster.bootstrap_servers(),
+            &topic,
+            &group,
+            30_000,
+            protocol,
+        )
+    };
     let seen = Deliveries::default();
     let a_logs = Logs::default();
     let (a, hold_tx, held) = holding_member(
@@ -328,21 +318,67 @@ fn a_partition_being_revoked_waits_for_the_batch_in_flight_kip_848() {
     wait_for("a to hold its first batch", JOIN, || *held.lock());
     let b_seen = Deliveries::default();
     let b = Arc::new(member(config(), "b", &b_seen));
+    // b.start() waits for b's first assignment. Under the classic protocol that is an empty
+    // one, at once: b has joined, and what a must give up waits for a's batch. Under KIP-848
+    // Apache Kafka gives b an epoch at once (start() resolves [] once no assignment follows),
+    // while the MockCluster withholds b's epoch until a has let go; either way a's own log of
+    // its new target of one partition witnesses that a has been asked to give one up.
     let b_start = std::thread::spawn({
         let b = b.clone();
         move || b.start()
     });
-    wait_for("a to be told to give up a partition", JOIN, || {
-        a_logs
-            .matching("Reconciliation starts with new target assignment")
-            .iter()
-            .any(|r| target_partitions(&r.message) == 1)
-    });
+    if protocol == "consumer" {
+        wait_for("a to be told to give up a partition", JOIN, || {
+            a_logs
+                .matching("Reconciliation starts with new target assignment")
+                .iter()
+                .any(|r| target_partitions(&r.message) == 1)
+        });
+    } else {
+        wait_for("b to join", JOIN, || b_start.is_finished());
+    }
     b_gets_nothing_while_a_holds(&b, &b_seen);
-    assert!(!b_start.is_finished(), "b started while a held its batch");
     hold_tx.send(()).unwrap();
-    b_start.join().unwrap().unwrap();
+    let first = b_start.join().unwrap().unwrap();
+    assert!(first.len() <= 1, "{first:?}");
     once_a_lets_go_every_message_is_read_once(&cluster, &topic, (a, seen), (&b, b_seen));
+}
+
+/// A member that joins a group whose partitions are all taken is assigned none: its start()
+/// resolves with that, under either protocol (under KIP-848 librdkafka calls no rebalance
+/// callback for an empty first assignment).
+fn a_member_beyond_the_partitions_starts_with_none(protocol: &str) {
+    let cluster = TestCluster::new();
+    let topic = cluster.create_topic(&format!("beyond-{protocol}"), 2);
+    let group = group_name(&format!("beyond-{protocol}"));
+    let config = || protocol_config(&cluster.bootstrap_servers(), &topic, &group, 6000, protocol);
+    let seen = Deliveries::default();
+    let a = member(config(), "a", &seen);
+    let b = member(config(), "b", &seen);
+    a.start().unwrap();
+    b.start().unwrap();
+    wait_for("a 1/1 split", JOIN, || {
+        a.assignment().len() == 1 && b.assignment().len() == 1
+    });
+    let c = member(config(), "c", &seen);
+    assert_eq!(c.start().unwrap(), Vec::new());
+    assert!(c.assignment().is_empty());
+    produce_evenly(&cluster, &topic, 2, 10);
+    wait_for("20 messages", JOIN, || counts(&seen).len() == 20);
+    assert!(seen.lock().iter().all(|(_, _, m)| m != "c"));
+    for m in [a, b, c] {
+        m.stop().unwrap();
+    }
+}
+
+#[test]
+fn a_member_beyond_the_partitions_starts_with_none_classic() {
+    a_member_beyond_the_partitions_starts_with_none("classic");
+}
+
+#[test]
+fn a_member_beyond_the_partitions_starts_with_none_kip_848() {
+    a_member_beyond_the_partitions_starts_with_none("consumer");
 }
 
 /// The partitions in librdkafka's log of a KIP-848 target assignment:

@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
-use parking_lot::{Condvar, Mutex};
+use parking_lot::{Condvar, Mutex, MutexGuard};
 
 use crate::config::{log_error, log_warning};
 use crate::error::KafkaError;
@@ -28,6 +28,11 @@ use super::offsets::OffsetWriter;
 /// this member cannot rejoin before its revocation returns: waiting longer would only get it
 /// evicted when the session times out. Apache Kafka accepts such commits at once.
 const REVOKE_COMMIT_WAIT: Duration = Duration::from_secs(2);
+
+/// Under KIP-848, how long after joining `start()` waits for a first assignment before it
+/// takes the member to have none. A member given partitions has them within milliseconds of
+/// its epoch (one metadata request to name their topics); the margin is for loaded machines.
+const EMPTY_FIRST_GRACE: Duration = Duration::from_secs(3);
 
 pub(crate) struct GroupRebalance {
     pub(crate) group_id: String,
@@ -89,13 +94,36 @@ impl GroupRebalance {
 
     /// Waits for the first assignment, which may be empty; a `stop()` meanwhile ends the wait
     /// with [`KafkaError::Stopped`].
-    pub(crate) fn wait_for_first(&self, timeout: Duration) -> Result<(), KafkaError> {
+    ///
+    /// The classic protocol announces an empty assignment; KIP-848's does not (librdkafka
+    /// reconciles only a target that differs from the empty one it starts with), so a member
+    /// that joins a group whose partitions are all taken would wait out `timeout`. There
+    /// `joined` (the member has an epoch) ends the wait with nothing assigned once
+    /// [`EMPTY_FIRST_GRACE`] has passed with no assignment.
+    pub(crate) fn wait_for_first(
+        &self,
+        timeout: Duration,
+        joined: Option<&dyn Fn() -> bool>,
+    ) -> Result<(), KafkaError> {
         let deadline = Instant::now() + timeout;
+        let mut joined_at: Option<Instant> = None;
         let mut first = self.first.lock();
         while first.is_none() && !self.control.stop.load(Ordering::Acquire) {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 break;
+            }
+            if let Some(joined) = joined {
+                match joined_at {
+                    None if MutexGuard::unlocked(&mut first, joined) => {
+                        joined_at = Some(Instant::now())
+                    }
+                    Some(at) if at.elapsed() >= EMPTY_FIRST_GRACE => {
+                        *first = Some(Ok(()));
+                        break;
+                    }
+                    _ => {}
+                }
             }
             // stop() sets a flag rather than notifying this condition: look again often.
             self.first_done

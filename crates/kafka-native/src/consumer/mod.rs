@@ -449,7 +449,15 @@ fn start(
     };
     if let Some(group) = &group {
         // The fetch thread serves the rebalance that brings the first assignment.
-        if let Err(e) = group.wait_for_first(config.join_timeout) {
+        let joined = || {
+            running
+                .client
+                .group_generation()
+                .is_some_and(|epoch| epoch > 0)
+        };
+        let kip_848 = config.group_protocol == GroupProtocol::Consumer;
+        let joined: Option<&dyn Fn() -> bool> = kip_848.then_some(&joined);
+        if let Err(e) = group.wait_for_first(config.join_timeout, joined) {
             control.stop.store(true, Ordering::Release);
             running.queue.wake();
             let _ = running.finish();

@@ -230,6 +230,16 @@ impl NativeClient {
         unsafe { partitions.fill_latest(self.ptr(), timeout) }
     }
 
+    /// The consumer's group generation (under KIP-848 its member epoch), above 0 once the
+    /// group coordinator has taken the member in; `None` for a client in no group.
+    pub(crate) fn group_generation(&self) -> Option<i32> {
+        // SAFETY: the handle is live; the group metadata returned (or null) is owned here.
+        let metadata =
+            unsafe { NativePtr::from_ptr(rdsys::rd_kafka_consumer_group_metadata(self.ptr())) }?;
+        // SAFETY: metadata is live until it is dropped at the end of this function.
+        Some(unsafe { rdsys::rd_kafka_consumer_group_metadata_generation_id(metadata.ptr()) })
+    }
+
     /// Joins the consumer group and subscribes to `topics`; partitions come by rebalance.
     pub(crate) fn subscribe(&self, topics: &[String]) -> Result<(), KafkaError> {
         let entries: Vec<(&str, i32, i64)> = topics

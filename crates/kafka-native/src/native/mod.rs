@@ -98,6 +98,7 @@ kafka_drop! {
     rdsys::rd_kafka_message_t => rdsys::rd_kafka_message_destroy,
     rdsys::rd_kafka_mock_cluster_t => rdsys::rd_kafka_mock_cluster_destroy,
     rdsys::rd_kafka_error_t => rdsys::rd_kafka_error_destroy,
+    rdsys::rd_kafka_consumer_group_metadata_t => rdsys::rd_kafka_consumer_group_metadata_destroy,
 }
 
 // SAFETY: rd_kafka_metadata() hands out a const pointer that rd_kafka_metadata_destroy frees.
