@@ -21,6 +21,22 @@ const { DeepstreamPlugin, EVENT } = requirePeer('@deepstream/types', WHAT);
 const { Producer, Consumer } = require('./index.js');
 
 const OPTIONS = ['broker', 'topic', 'producer', 'consumer'];
+// Consumer options the node sets, or that would keep a node from reading every message.
+const EVERY_MESSAGE = 'every node must read every message of the topic';
+const REFUSED_CONSUMER = {
+  group_id: `${EVERY_MESSAGE} (a group would split them)`,
+  group_protocol: `${EVERY_MESSAGE} (it goes with group_id)`,
+  rebalance_callback: `${EVERY_MESSAGE} (it goes with group_id)`,
+  num_workers: `${EVERY_MESSAGE} (workers would split its partitions)`,
+  worker_slot: `${EVERY_MESSAGE} (workers would split its partitions)`,
+  broker: 'give it as the node\'s broker option',
+  topic: 'give it as the node\'s topic option',
+  start_offset: 'the node reads from \'latest\'',
+  offset_directory: 'the node keeps no offset files',
+  payload_encoding: 'the node decodes its messages itself',
+  receive_callback: 'the node handles the messages',
+};
+const REFUSED_PRODUCER = { broker: 'give it as the node\'s broker option' };
 const SETTLED = Promise.resolve(); // a batch is handled when receive() returns
 
 function nodeOptions(options) {
@@ -34,7 +50,8 @@ function nodeOptions(options) {
   const { broker, topic = 'deepstream' } = options;
   if (typeof broker !== 'string' || broker === '') throw new TypeError(`${WHAT}: option broker must be a broker list like 'localhost:9092', got ${JSON.stringify(broker)}`);
   if (!isTopicName(topic)) throw new TypeError(`${WHAT}: option topic must be a Kafka topic name, got ${JSON.stringify(topic)}`);
-  for (const name of ['producer', 'consumer']) checkClientOptions(WHAT, options, name);
+  checkClientOptions(WHAT, options, 'producer', REFUSED_PRODUCER);
+  checkClientOptions(WHAT, options, 'consumer', REFUSED_CONSUMER);
   return { broker, topic, producer: options.producer ?? {}, consumer: options.consumer ?? {} };
 }
 
@@ -48,12 +65,32 @@ function deepstreamLogger(logger) {
   };
 }
 
+// The deepstream message in a record's payload, or undefined when it holds none: deepstream's
+// messages are objects with a topic (a number of its TOPIC enum).
+function clusterMessage(payload) {
+  if (payload === null || payload === undefined) return undefined;
+  let parsed;
+  try {
+    parsed = JSON.parse(payload.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  const message = parsed?.message;
+  if (message === null || typeof message !== 'object' || Array.isArray(message) || !['number', 'string'].includes(typeof message.topic)) return undefined;
+  return message;
+}
+
 class KafkaClusterNode extends DeepstreamPlugin {
   // deepstream constructs it as new Plugin(options, services, config); the node's name is
   // config.serverName.
   constructor(pluginOptions, services, config) {
     super();
     this.options = nodeOptions(pluginOptions ?? {});
+    // The name keys and marks every message: without it a node cannot tell its own messages
+    // from the others', nor which sendDirect messages are for it.
+    if (typeof config?.serverName !== 'string' || config.serverName === '') {
+      throw new TypeError(`${WHAT}: deepstream's serverName must be set (a non-empty string naming this node), got ${JSON.stringify(config?.serverName)}`);
+    }
     this.services = services;
     this.serverName = config.serverName;
     this.description = `kafka-native cluster node (topic ${this.options.topic} at ${this.options.broker})`;
@@ -112,40 +149,52 @@ class KafkaClusterNode extends DeepstreamPlugin {
     for (const r of results) if (r.status === 'rejected') this.logger.error(`close: ${r.reason.message}`);
   }
 
+  // deepstream's send() has no way to fail, so a message the producer refuses (its local queue
+  // is full, or the message cannot be encoded) is logged as the plugin error it is.
   publish(message, toServer) {
     const headers = { from: this.serverName };
     if (toServer !== undefined) headers.to = toServer;
+    let reason;
     try {
-      this.producer.send(this.options.topic, -1, [{ key: this.serverName, payload: JSON.stringify({ message }), headers }]);
+      const { enqueued } = this.producer.send(this.options.topic, -1, [{ key: this.serverName, payload: JSON.stringify({ message }), headers }]);
+      if (enqueued < 1) reason = 'the producer\'s local queue is full (producer option queue_buffering_max_messages)';
     } catch (err) {
-      this.logger.error(`could not send a cluster message: ${err.message}`);
+      reason = err.message;
+    }
+    if (reason !== undefined) this.logger.error(`a cluster message for topic ${message?.topic} was not sent: ${reason}`);
+  }
+
+  // Each record on its own: whatever one holds, the ones behind it are still handled.
+  receive(messages) {
+    for (const m of messages) {
+      try {
+        this.receiveOne(m);
+      } catch (err) {
+        this.logger.error(`the message at ${m.partition}:${m.offset} was skipped: ${err.message}`);
+      }
     }
   }
 
-  receive(messages) {
-    for (const m of messages) {
-      const headers = m.headers ?? {};
-      const from = headers.from?.toString('utf8');
-      const to = headers.to?.toString('utf8');
-      if (from === undefined || from === this.serverName || (to !== undefined && to !== this.serverName)) continue;
-      let message;
+  receiveOne(m) {
+    const headers = m.headers ?? {};
+    const from = headers.from?.toString('utf8');
+    const to = headers.to?.toString('utf8');
+    if (from === undefined || from === this.serverName || (to !== undefined && to !== this.serverName)) return;
+    const message = clusterMessage(m.payload);
+    if (message === undefined) {
+      this.logger.error(`the message at ${m.partition}:${m.offset} from ${from} is not a cluster message ({message: {topic, ...}}): skipped`);
+      return;
+    }
+    const callbacks = this.callbacks.get(message.topic);
+    if (!callbacks || callbacks.size === 0) {
+      this.logger.warn(`received a message for topic ${message.topic}, which nothing here subscribed to`);
+      return;
+    }
+    for (const callback of callbacks) {
       try {
-        ({ message } = JSON.parse(m.payload.toString('utf8')));
+        callback(message, from);
       } catch (err) {
-        this.logger.error(`a message at ${m.partition}:${m.offset} is not a cluster message: ${err.message}`);
-        continue;
-      }
-      const callbacks = this.callbacks.get(message.topic);
-      if (!callbacks || callbacks.size === 0) {
-        this.logger.warn(`received a message for topic ${message.topic}, which nothing here subscribed to`);
-        continue;
-      }
-      for (const callback of callbacks) {
-        try {
-          callback(message, from);
-        } catch (err) {
-          this.logger.error(`a subscriber to topic ${message.topic} threw: ${err.stack || err.message}`);
-        }
+        this.logger.error(`a subscriber to topic ${message.topic} threw: ${err.stack || err.message}`);
       }
     }
   }

@@ -32,10 +32,15 @@ function checkOptions(what, call, options, known) {
 }
 
 // Throws unless options[name] (producer or consumer) is absent or an object of options.
-function checkClientOptions(what, options, name) {
+// `refused`: the options of that client the integration sets itself or that would break it,
+// each with why ({group_id: 'every node must read every message'}).
+function checkClientOptions(what, options, name, refused = {}) {
   const value = options[name];
   if (value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) {
     throw new TypeError(`${what}: option ${name} must be an object of kafka-native ${name === 'producer' ? 'Producer' : 'Consumer'} options, got ${value === null ? 'null' : typeof value}`);
+  }
+  for (const key of Object.keys(value ?? {})) {
+    if (Object.hasOwn(refused, key)) throw new TypeError(`${what}: option ${name}.${key} cannot be set: ${refused[key]}`);
   }
 }
 

@@ -9,7 +9,7 @@ const { fork } = require('node:child_process');
 const net = require('node:net');
 const path = require('node:path');
 const { DeepstreamClient } = require('@deepstream/client');
-const { kafka, testCluster, waitFor, quietLogger } = require('./helpers');
+const { kafka, testCluster, waitFor, quietLogger, silentBroker } = require('./helpers');
 
 const cluster = testCluster();
 const broker = cluster.bootstrapServers;
@@ -186,6 +186,67 @@ test('the cluster node refuses bad options, naming them', () => {
   assert.throws(() => new KafkaClusterNode({ connectionString: 'zk:2181' }, services, config), /option connectionString \(a ZooKeeper address for kafka-node\) is gone: give the Kafka brokers as broker/);
   assert.throws(() => new KafkaClusterNode({ broker, clientId: 'ds1' }, services, config), /option clientId is gone: each node is named by deepstream's serverName/);
   assert.throws(() => new KafkaClusterNode({ broker, producer: 5 }, services, config), /option producer must be an object/);
+  // Each of these would keep a node from reading every message, or is the node's to set.
+  for (const [consumer, reason] of [
+    [{ group_id: 'ds' }, /option consumer\.group_id cannot be set: every node must read every message of the topic \(a group would split them\)/],
+    [{ num_workers: 2 }, /option consumer\.num_workers cannot be set: every node must read every message/],
+    [{ worker_slot: 1 }, /option consumer\.worker_slot cannot be set: every node must read every message/],
+    [{ topic: 'other' }, /option consumer\.topic cannot be set: give it as the node's topic option/],
+    [{ start_offset: 'earliest' }, /option consumer\.start_offset cannot be set: the node reads from 'latest'/],
+  ]) {
+    assert.throws(() => new KafkaClusterNode({ broker, consumer }, services, config), reason);
+  }
+  assert.throws(() => new KafkaClusterNode({ broker, producer: { broker: 'x:1' } }, services, config), /option producer\.broker cannot be set/);
+  for (const bad of [{}, { serverName: '' }, { serverName: 7 }]) {
+    assert.throws(() => new KafkaClusterNode({ broker }, services, bad), /deepstream's serverName must be set/);
+  }
+});
+
+// A logger in deepstream's shape (event, message) that keeps the node's errors.
+function keptErrors() {
+  const errors = [];
+  return { errors, logger: { error: (_event, m) => errors.push(m), warn() {}, info() {}, debug() {} } };
+}
+
+test('poison records in the topic are skipped one by one: a cluster message behind them still arrives', async () => {
+  const KafkaClusterNode = require('kafka-native/deepstream');
+  const poisoned = `deepstream-poison-${process.pid}`;
+  await cluster.createTopic(poisoned, 1);
+  const { errors, logger } = keptErrors();
+  const node = new KafkaClusterNode({ broker, topic: poisoned }, { logger }, { serverName: 'listener' });
+  const got = [];
+  node.subscribe(4, (message, from) => got.push({ message, from }));
+  await node.whenReady();
+  const from = { from: 'elsewhere' };
+  const legit = { topic: 4, action: 1, name: 'after-the-poison' };
+  const producer = new kafka.Producer({ broker, logger: quietLogger() });
+  // One request to one partition: the records arrive in one batch, the legitimate one last.
+  await producer.deliver(poisoned, 0, [
+    { payload: '{}', headers: from },
+    { payload: '{"message": null}', headers: from },
+    { payload: '{"message": 5}', headers: from },
+    { payload: '{"message": {"name": "no topic"}}', headers: from },
+    { payload: 'not JSON', headers: from },
+    { payload: '', headers: from },
+    { payload: JSON.stringify({ message: legit }), headers: from },
+  ]);
+  await waitFor('the cluster message behind the poison', () => got.length === 1, WIDE);
+  await producer.stop();
+  await node.close();
+  assert.deepEqual(got, [{ message: legit, from: 'elsewhere' }]);
+  assert.equal(errors.filter((e) => /is not a cluster message/.test(e)).length, 6, errors.join('\n'));
+});
+
+test('a cluster message the producer cannot queue is logged, not dropped in silence', async (t) => {
+  const KafkaClusterNode = require('kafka-native/deepstream');
+  const { broker: silent } = await silentBroker(t);
+  const { errors, logger } = keptErrors();
+  // A queue of one message, towards a broker that never answers: the second cannot go in.
+  const node = new KafkaClusterNode({ broker: silent, producer: { queue_buffering_max_messages: 1 } }, { logger }, { serverName: 'full' });
+  node.send({ topic: 4, action: 1, name: 'first' });
+  node.send({ topic: 4, action: 1, name: 'second' });
+  await node.producer.stop({ timeout: 0 }).catch(() => {});
+  assert.ok(errors.some((e) => /a cluster message for topic 4 was not sent: the producer's local queue is full/.test(e)), errors.join('\n'));
 });
 
 test('kafka-native loads no deepstream package until kafka-native/deepstream is required', () => {
