@@ -15,8 +15,10 @@ use parking_lot::Mutex;
 
 use crate::weak_callback;
 
-/// How long librdkafka's background thread waits for JS to answer.
-const ANSWER_WAIT: Duration = Duration::from_secs(30);
+/// How long librdkafka's background thread waits for JS to answer (KafkaJS's default
+/// `authenticationTimeout`). A callback that never settles is then reported, and so logged,
+/// as librdkafka's authentication error naming the callback, and asked again 10 s later.
+const ANSWER_WAIT: Duration = Duration::from_secs(10);
 
 /// An answer, and the request it answers (`ANY_REQUEST`: whichever is waiting).
 type Answer = (
