@@ -15,9 +15,10 @@
 // finds the session and the packets the client missed there, so any server can restore it.
 const { requirePeer, checkOptions, checkClientOptions, checkedLogger, REALTIME_PRODUCER, REALTIME_CONSUMER } = require('./integration-options');
 
-const { ClusterAdapterWithHeartbeat, MessageType } = requirePeer('socket.io-adapter', 'kafka-native/socket.io');
+const { Adapter, ClusterAdapterWithHeartbeat, MessageType } = requirePeer('socket.io-adapter', 'kafka-native/socket.io');
 const { encode, decode } = requirePeer('@msgpack/msgpack', 'kafka-native/socket.io');
 const { Producer, Consumer, Admin } = require('./index.js');
+const { messageProblem, sessionProblem } = require('./socket.io-messages.js');
 
 const WHAT = 'kafka-native/socket.io';
 const OPTIONS = ['broker', 'topic', 'partition', 'createTopics', 'heartbeatInterval', 'heartbeatTimeout', 'producer', 'consumer', 'logger'];
@@ -27,7 +28,11 @@ const OLD_OPTIONS = ['key', 'uri', 'host', 'port'];
 // Latency first: a broadcast goes out at once and an idle fetch is answered within 10 ms even by
 // brokers that hold it for the whole fetch.wait.max.ms (the MockCluster, tansu).
 const RESTORE_TIMEOUT_MS = 10000;
+// How often a relay whose topic does not exist yet tries again to read it.
+const TOPIC_RETRY_MS = 1000;
 const SETTLED = Promise.resolve();
+// Consumer errors that mean the topic is not there (yet).
+const NO_TOPIC = new Set(['UNKNOWN_TOPIC_OR_PART', '_UNKNOWN_TOPIC', '_UNKNOWN_PARTITION']);
 
 // The options of both call shapes, checked: createAdapter({broker, ...}) and socket.io-kafka's
 // createAdapter('host:9092', {key, createTopics, partition}).
@@ -124,11 +129,29 @@ class KafkaRelay {
       // namespaces never runs two consumers.
       this.ready = this.stopping
         .then(() => this.createTopic())
-        .then(() => consumer.start())
+        .then(() => this.startReading(consumer))
         .then(() => undefined);
       this.ready.catch((err) => this.options.logger.error(`${WHAT}: could not start reading ${this.options.topic}: ${err.message}`));
     }
     return this.ready;
+  }
+
+  // Starts `consumer`; while its topic does not exist, tries again every TOPIC_RETRY_MS (and says
+  // so, once) until it does or the relay closes: a server started before its topic is created
+  // joins the others once it is.
+  async startReading(consumer) {
+    let said = false;
+    for (;;) {
+      try {
+        return await consumer.start();
+      } catch (err) {
+        if (!NO_TOPIC.has(err.code) || this.consumer !== consumer) throw err;
+        if (!said) this.options.logger.warn(`${WHAT}: topic ${this.options.topic} does not exist (yet): reading it once it does, trying every ${TOPIC_RETRY_MS / 1000} s (${err.message})`);
+        said = true;
+      }
+      await new Promise((resolve) => setTimeout(resolve, TOPIC_RETRY_MS));
+      if (this.consumer !== consumer) throw new Error('the adapter closed before its topic existed');
+    }
   }
 
   // Creates the clients (checking their options); the consumer starts with the first namespace.
@@ -191,11 +214,27 @@ class KafkaRelay {
   }
 
   // Writes one message. Resolves with its position ("partition:offset") when `withPosition`,
-  // else as soon as it is enqueued.
+  // else as soon as it is enqueued. Never throws: socket.io calls this where a throw would be
+  // an unhandled rejection (serverSideEmit), so a message that cannot be encoded (a BigInt) or
+  // sent (larger than the producer's message.max.bytes) rejects, saying why.
   publish(message, headers, withPosition) {
+    try {
+      return this.write(message, headers, withPosition);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  write(message, headers, withPosition) {
     const { topic, partition } = this.options;
     if (!this.producer) return Promise.reject(new Error(`${WHAT}: the adapter is closed`));
-    const record = { key: message.nsp, payload: asBuffer(encode(message)), headers };
+    let payload;
+    try {
+      payload = asBuffer(encode(message));
+    } catch (err) {
+      throw new TypeError(`${WHAT}: cannot encode the message with MessagePack: ${err.message}`);
+    }
+    const record = { key: message.nsp, payload, headers };
     if (withPosition) {
       return this.producer.deliver(topic, partition, [record]).then(([at]) => `${at.partition}:${at.offset}`);
     }
@@ -220,6 +259,11 @@ class KafkaRelay {
         message = decode(m.payload);
       } catch (err) {
         this.options.logger.warn(`${WHAT}: skipped ${m.topic}/${m.partition} at ${m.offset}: not a socket.io cluster message (${err.message})`);
+        continue;
+      }
+      const problem = messageProblem(message);
+      if (problem) {
+        this.options.logger.warn(`${WHAT}: skipped ${m.topic}/${m.partition} at ${m.offset}: not a socket.io cluster message (${problem})`);
         continue;
       }
       // A handler that throws (an io.on() listener of serverSideEmit, say) is logged; the rest
@@ -269,14 +313,30 @@ class KafkaRelay {
           }
           expected = m.offset + 1;
           if (m.offset === from || !m.key || m.key.toString() !== nsp || !m.headers) continue;
+          // A record that is not what it claims is skipped: it spoils no one's recovery.
+          const skip = (why) => logger.warn(`${WHAT}: restoring a session skipped ${topic}/${partition} at ${m.offset}: ${why}`);
+          let decoded;
+          try {
+            decoded = decode(m.payload);
+          } catch (err) {
+            skip(`not MessagePack (${err.message})`);
+            continue;
+          }
           if (m.headers.session) {
-            if (m.headers.session.toString('latin1') === pid) session = decode(m.payload).session;
+            if (m.headers.session.toString('latin1') !== pid) continue;
+            const problem = sessionProblem(decoded?.session);
+            if (problem) skip(`not a session (${problem})`);
+            else session = decoded.session;
             continue;
           }
           if (m.headers.to) continue;
-          const message = decode(m.payload);
-          if (message.type !== MessageType.BROADCAST) continue;
-          const { packet, opts } = message.data;
+          const problem = messageProblem(decoded);
+          if (problem) {
+            skip(`not a socket.io cluster message (${problem})`);
+            continue;
+          }
+          if (decoded.type !== MessageType.BROADCAST) continue;
+          const { packet, opts } = decoded.data;
           if (!recoverable(packet, opts)) continue;
           missed.push({ opts, data: [...packet.data, `${m.partition}:${m.offset}`] });
         }
@@ -308,6 +368,25 @@ class KafkaAdapter extends ClusterAdapterWithHeartbeat {
     relay.attach(this).then(() => {
       if (!this.closed) this.init();
     }, () => undefined);
+  }
+
+  // ClusterAdapter's broadcast delivers nothing, not even to this server's own clients, when
+  // publishing fails (a packet over message.max.bytes, say); socket.io's Redis adapter delivers
+  // locally whatever happens to the publish. So does this: the failure is logged (doPublish),
+  // and the packet goes to this server's clients without a recovery offset.
+  async broadcast(packet, opts) {
+    if (!opts.flags?.local) {
+      try {
+        const offset = await this.publishAndReturnOffset({
+          type: MessageType.BROADCAST,
+          data: { packet, opts: { rooms: [...opts.rooms], except: [...opts.except], flags: opts.flags } },
+        });
+        this.addOffsetIfNecessary(packet, opts, offset);
+      } catch {
+        // logged by doPublish
+      }
+    }
+    Adapter.prototype.broadcast.call(this, packet, opts);
   }
 
   doPublish(message) {

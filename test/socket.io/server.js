@@ -45,6 +45,11 @@ const ops = {
   fetchSockets: async () => (await io.fetchSockets()).map((s) => ({ id: s.id, rooms: [...s.rooms].sort(), name: s.data.name })),
   serverSideEmit: (arg) => { io.serverSideEmit('hello', arg); },
   serverSideEmitWithAck: (arg) => io.serverSideEmitWithAck('hello', arg),
+  // Payloads a cluster cannot carry: a BigInt (MessagePack has no encoding for it here) and a
+  // string over the producer's message.max.bytes.
+  serverSideEmitBigInt: () => { io.serverSideEmit('hello', 10n ** 20n); },
+  serverSideEmitHuge: (length) => { io.serverSideEmit('hello', 'x'.repeat(length)); },
+  emitHuge: (event, length) => { io.emit(event, 'x'.repeat(length)); },
   heard: () => heard,
   emitWithAck: (event) => io.timeout(10000).emitWithAck(event),
 };
