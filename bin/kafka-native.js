@@ -33,12 +33,20 @@ createTopics() is refused at once). Consumer groups work; with the classic proto
 members takes the session timeout less a second here (group_protocol: 'consumer' does not).`;
 
 const PROXY_USAGE = `usage: kafka-native ws-proxy --port N --broker HOST:PORT[,HOST:PORT...] [--auth SECRET] [--partition N] [--idle-timeout MS]
+                           [--read TOPICS] [--write TOPICS] [--groups GROUPS] [--group-prefix P] [--offsets yes|no] [--create-topics yes|no]
 
   --port N          the WebSocket port (0: any free one; the port is printed)
   --broker LIST     the Kafka brokers
   --auth SECRET     refuse upgrades without 'authorization: basic SECRET' (or standard Basic of it)
   --partition N     the partition a client reads when its URL names none (default 0)
   --idle-timeout MS how long a fetch that finds nothing waits at the broker (default 100)
+Access is denied by default beyond what these grant (internal __ topics never):
+  --read TOPICS     topics clients may read: names or prefixes ending in *, comma-separated ('chat.*,news')
+  --write TOPICS    topics clients may send to
+  --groups GROUPS   consumer groups clients may name (consumerGroup=)
+  --group-prefix P  what a client's consumerGroup is prefixed with in Kafka (e.g. ws-)
+  --offsets yes     clients may choose where to start reading (offset=)
+  --create-topics yes  a send to a topic that does not exist may create it
 
 Clients connect to ws://host:N/?topic=T[&consumerGroup=G][&offset=O][&partition=P] and get
 batches as JSON text frames; they send with {"produce": [{"topic", "message"}], "id"}.`;
@@ -80,7 +88,13 @@ function flags(args, known, text) {
 }
 
 async function wsProxy(args) {
-  const values = flags(args, ['port', 'broker', 'auth', 'partition', 'idle-timeout'], PROXY_USAGE);
+  const values = flags(args, ['port', 'broker', 'auth', 'partition', 'idle-timeout', 'read', 'write', 'groups', 'group-prefix', 'offsets', 'create-topics'], PROXY_USAGE);
+  const list = (name) => (values[name] === undefined ? undefined : values[name].split(',').map((p) => p.trim()).filter((p) => p !== ''));
+  const yesNo = (name) => {
+    if (values[name] === undefined) return undefined;
+    if (!['yes', 'no'].includes(values[name])) usage(`--${name} takes yes or no, got ${JSON.stringify(values[name])}`, PROXY_USAGE);
+    return values[name] === 'yes';
+  };
   const integer = (name) => {
     if (values[name] === undefined) return undefined;
     const n = Number(values[name]);
@@ -96,6 +110,11 @@ async function wsProxy(args) {
     auth: values.auth,
     partition: integer('partition'),
     idleTimeout: integer('idle-timeout'),
+    topics: { read: list('read'), write: list('write') },
+    groups: list('groups'),
+    groupPrefix: values['group-prefix'],
+    offsets: yesNo('offsets'),
+    createTopics: yesNo('create-topics'),
   });
   const { port } = await proxy.listen();
   process.stdout.write(`ws-proxy listening on port ${port}, Kafka at ${values.broker}\n`);

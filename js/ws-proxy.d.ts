@@ -20,8 +20,23 @@ export interface KafkaProxyOptions {
   partition?: number;
   /** A secret: an upgrade must carry `authorization: basic <auth>`, or standard Basic with base64(auth). */
   auth?: string;
-  /** Decides about each upgrade after `auth`; false (or a Promise of it) refuses it with 401. */
-  verifyClient?: (req: IncomingMessage) => boolean | Promise<boolean>;
+  /**
+   * Decides about each upgrade after `auth`; false (or a Promise of it) refuses it with 401.
+   * Any other truthy value is the client's identity, which `authorize` and `groupPrefix` see.
+   */
+  verifyClient?: (req: IncomingMessage) => unknown | Promise<unknown>;
+  /** Topics clients may read and send to: names, prefixes ending in '*' ('*': all), or RegExps. Default none. Internal `__*` topics never. */
+  topics?: { read?: Array<string | RegExp>; write?: Array<string | RegExp> };
+  /** Consumer groups a client may name with consumerGroup= (same patterns). Default none. */
+  groups?: Array<string | RegExp>;
+  /** Prefixed to a client's consumerGroup to make its Kafka group, e.g. 'ws-': clients never join the backend's own groups. */
+  groupPrefix?: string | ((identity: unknown, req: IncomingMessage) => string);
+  /** Whether a client may choose where to start reading (offset=). Default false. */
+  offsets?: boolean;
+  /** Whether a send to a topic that does not exist may create it. Default false. */
+  createTopics?: boolean;
+  /** Decides each action instead of the static grants (which it sees as `granted`). */
+  authorize?: (request: ProxyAccessRequest) => boolean | Promise<boolean>;
   /** A client's consumer pauses while its socket holds more than this, bytes. Default 1 MiB. */
   maxBufferedBytes?: number;
   /** A client of a shared stream that has not drained for this long is disconnected (4008), ms. Default 30000. */
@@ -32,6 +47,23 @@ export interface KafkaProxyOptions {
   consumer?: Partial<Omit<ConsumerOptions, 'broker' | 'topic' | 'receive_callback' | 'start_offset' | 'offset_directory' | 'group_id' | 'num_workers' | 'worker_slot'>>;
   /** Where the proxy and its clients log. Default console. */
   logger?: Logger;
+}
+
+/** What a client asks to do, as `authorize` sees it. */
+export interface ProxyAccessRequest {
+  /** read a topic, write (send to) a topic, use a consumer group, or start from an offset. */
+  action: 'read' | 'write' | 'group' | 'offset';
+  topic?: string;
+  /** The client's consumerGroup (before groupPrefix). */
+  group?: string;
+  offset?: number;
+  partition?: number;
+  /** What verifyClient returned (when not just true), else the Basic user name under `auth`. */
+  identity: unknown;
+  /** The upgrade request. */
+  req: IncomingMessage;
+  /** What the static options (topics, groups, offsets) say. */
+  granted: boolean;
 }
 
 /** One entry of a batch frame: kafka-proxy's {message, offset}, with partition and key. */

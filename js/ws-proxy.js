@@ -7,6 +7,10 @@
 // frame {"produce": [{topic, message, key?, partition?}], "id"?} and is answered
 // {"produced": n, "id"} once Kafka has every message, or {"error": "...", "id"}.
 //
+// Who may do what (ws-proxy-access.js): nothing beyond what the operator grants, per action
+// (read a topic, write a topic, use a consumer group, start from an offset), by static options or
+// an authorize hook; internal topics never. A refused upgrade gets 403, a refused send an error.
+//
 // Who reads what:
 // - consumerGroup: a member of that Kafka consumer group (its own Consumer). A batch is committed
 //   once it was written to the socket; a client that goes away before that leaves it uncommitted,
@@ -30,9 +34,11 @@ const {
 const WHAT = 'kafka-native/ws-proxy';
 const { WebSocketServer, WebSocket } = requirePeer('ws', WHAT);
 const { Producer, Consumer, notProcessed } = require('./index.js');
+const { accessControl } = require('./ws-proxy-access');
 
 const OPTIONS = ['wsPort', 'host', 'server', 'kafka', 'idleTimeout', 'maxBytes', 'partition', 'auth', 'verifyClient',
-  'maxBufferedBytes', 'slowClientTimeout', 'producer', 'consumer', 'logger'];
+  'maxBufferedBytes', 'slowClientTimeout', 'producer', 'consumer', 'logger',
+  'topics', 'groups', 'groupPrefix', 'offsets', 'createTopics', 'authorize'];
 const CLOSE_REPLACED = 4000;
 const CLOSE_TOO_SLOW = 4008;
 const CLOSE_KAFKA = 4011;
@@ -56,7 +62,9 @@ function proxyOptions(options) {
     }
   }
   if (o.auth !== undefined && (typeof o.auth !== 'string' || o.auth === '')) throw new TypeError(`${WHAT}: option auth must be a non-empty string`);
-  if (o.verifyClient !== undefined && typeof o.verifyClient !== 'function') throw new TypeError(`${WHAT}: option verifyClient must be a function (req) => boolean | Promise<boolean>`);
+  if (o.verifyClient !== undefined && typeof o.verifyClient !== 'function') throw new TypeError(`${WHAT}: option verifyClient must be a function (req) => boolean | identity | Promise of either`);
+  if (o.createTopics !== undefined && typeof o.createTopics !== 'boolean') throw new TypeError(`${WHAT}: option createTopics must be true or false`);
+  const access = accessControl(WHAT, o);
   for (const name of ['producer', 'consumer']) checkClientOptions(WHAT, o, name);
   const logger = checkedLogger(WHAT, o.logger ?? undefined);
   const broker = o.kafka.replace(/\/+$/, ''); // kafka-proxy's 'localhost:9092/'
@@ -66,12 +74,21 @@ function proxyOptions(options) {
     server: o.server,
     auth: o.auth,
     verifyClient: o.verifyClient,
+    access,
     partition: o.partition ?? 0,
     maxBufferedBytes: o.maxBufferedBytes ?? 1024 * 1024,
     slowClientTimeout: o.slowClientTimeout ?? 30000,
     logger,
     broker,
-    producer: { ...REALTIME_PRODUCER, ...o.producer, broker, logger },
+    // A client never creates a topic by naming it, unless the operator allows it: librdkafka's
+    // producer asks the broker to auto-create the topics it looks up.
+    producer: {
+      ...REALTIME_PRODUCER,
+      ...o.producer,
+      broker,
+      logger,
+      driver_options: { 'allow.auto.create.topics': String(access.createTopics), ...o.producer?.driver_options },
+    },
     // idleTimeout: how long an idle fetch waits; maxBytes: how much one fetch brings per
     // partition (librdkafka still fetches a larger message whole, which kafka-proxy could not).
     consumer: {
@@ -103,6 +120,13 @@ function authorized(header, secret) {
   const raw = crypto.timingSafeEqual(digest(m[1]), expected);
   const decoded = crypto.timingSafeEqual(digest(Buffer.from(m[1], 'base64').toString('utf8')), expected);
   return raw || decoded;
+}
+
+// The user name of standard Basic credentials (`user:password`, base64), if the header has one.
+function basicUser(header) {
+  const m = /^basic\s+(\S+)\s*$/i.exec(header ?? '');
+  const decoded = m ? Buffer.from(m[1], 'base64').toString('utf8') : '';
+  return decoded.includes(':') ? decoded.slice(0, decoded.indexOf(':')) : undefined;
 }
 
 // The connection's query, checked: {topic, group, partition, offset}, or a reason to refuse it.
@@ -235,9 +259,24 @@ class KafkaProxy extends EventEmitter {
     try {
       if (this.closed) return refuse(503, 'the proxy is closed');
       if (this.options.auth !== undefined && !authorized(req.headers.authorization, this.options.auth)) return refuse(401, 'unauthorized');
-      if (this.options.verifyClient && !(await this.options.verifyClient(req))) return refuse(401, 'refused by verifyClient');
+      // The identity: what verifyClient returned (when not just true), else the Basic user.
+      let identity = this.options.auth !== undefined ? basicUser(req.headers.authorization) : undefined;
+      if (this.options.verifyClient) {
+        const verdict = await this.options.verifyClient(req);
+        if (!verdict) return refuse(401, 'refused by verifyClient');
+        if (verdict !== true) identity = verdict;
+      }
       const sub = subscription(req.url, this.options.partition);
       if (sub.error) return refuse(400, sub.error);
+      const { access } = this.options;
+      const ask = (action) => access.refusal({ action, topic: sub.topic, group: sub.group, offset: sub.offset, partition: sub.partition, identity, req });
+      const refused = await ask('read')
+        ?? (sub.group !== undefined ? await ask('group') : null)
+        ?? (sub.offset !== undefined ? await ask('offset') : null);
+      if (refused) return refuse(403, refused);
+      if (sub.group !== undefined) sub.kafkaGroup = access.kafkaGroup(sub.group, identity, req);
+      sub.identity = identity;
+      sub.req = req;
       this.wss.handleUpgrade(req, socket, head, (ws) => this.connect(ws, sub));
     } catch (err) {
       this.logger.error(`${WHAT}: upgrade failed: ${err.stack || err.message}`);
@@ -252,7 +291,7 @@ class KafkaProxy extends EventEmitter {
     ws.on('error', (err) => this.logger.warn(`${WHAT}: client of ${sub.topic}: ${err.message}`));
     ws.on('close', () => this.disconnect(connection));
     if (sub.group !== undefined) {
-      const key = [sub.topic, sub.group, sub.partition].join('\0');
+      const key = [sub.topic, sub.kafkaGroup, sub.partition].join('\0');
       const previous = this.members.get(key);
       if (previous) {
         this.disconnect(previous); // its consumer leaves the group now, not after the close handshake
@@ -263,7 +302,7 @@ class KafkaProxy extends EventEmitter {
       // The new member joins once the old one has left and committed what it wrote: it goes on
       // from there, and the group does not wait for a member that is going away.
       const left = this.leaving.get(key);
-      this.own(connection, { group_id: sub.group, topic: sub.topic, start_offset: sub.offset ?? 'latest' }, left);
+      this.own(connection, { group_id: sub.kafkaGroup, topic: sub.topic, start_offset: sub.offset ?? 'latest' }, left);
     } else if (sub.offset !== undefined) {
       this.own(connection, { topic: sub.topic, start_offset: sub.offset, partition: sub.partition });
     } else {
@@ -359,6 +398,11 @@ class KafkaProxy extends EventEmitter {
         if (!groups.has(at)) groups.set(at, { topic: m.topic, partition: m.partition ?? -1, records: [] });
         groups.get(at).records.push({ payload: m.message, key: m.key ?? undefined });
       });
+      const { access } = this.options;
+      for (const topic of new Set([...groups.values()].map((g) => g.topic))) {
+        const refused = await access.refusal({ action: 'write', topic, identity: connection.sub.identity, req: connection.sub.req });
+        if (refused) throw new Error(refused);
+      }
       const landed = await Promise.all([...groups.values()].map((g) => this.producerClient().deliver(g.topic, g.partition, g.records)));
       reply(ws, { produced: landed.reduce((n, l) => n + l.length, 0), id });
     } catch (err) {
@@ -377,7 +421,9 @@ class KafkaProxy extends EventEmitter {
     await Promise.allSettled([...stopped, ...streams.map((s) => s.stop())]);
     await Promise.all(closing);
     this.wss.close();
-    if (this.producer) await this.producer.stop();
+    // A message the producer could not deliver was answered with an error to the client that
+    // sent it; the producer's stop() reports those again, so that is logged, not thrown.
+    if (this.producer) await this.producer.stop().catch((err) => this.logger.warn(`${WHAT}: closing the producer: ${err.message}`));
     this.producer = null;
     if (!this.options.server && this.server.listening) await new Promise((r) => this.server.close(r));
   }

@@ -101,7 +101,8 @@ test('ws-proxy serves Kafka over WebSockets from the command line, with auth, an
   const cluster = new kafka.MockCluster(1);
   cluster.createTopic('cli-wsp', 1);
   const broker = cluster.bootstrapServers;
-  const child = spawn(process.execPath, [cli, 'ws-proxy', '--port', '0', '--broker', broker, '--auth', 's3cret', '--idle-timeout', '10'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cli, 'ws-proxy', '--port', '0', '--broker', broker, '--auth', 's3cret', '--idle-timeout', '10',
+    '--read', 'cli-*', '--write', 'cli-wsp', '--offsets', 'yes'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   child.stdout.on('data', (d) => { stdout += d; });
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
@@ -112,9 +113,12 @@ test('ws-proxy serves Kafka over WebSockets from the command line, with auth, an
     const frames = [];
     ws.on('message', (d) => frames.push(JSON.parse(d.toString())));
     await once(ws, 'open');
+    ws.send(JSON.stringify({ produce: [{ topic: 'cli-other', message: 'not granted' }], id: 2 }));
     ws.send(JSON.stringify({ produce: [{ topic: 'cli-wsp', message: 'via the proxy' }], id: 1 }));
-    await waitFor('the ack and the message back', () => frames.length >= 2, 30000);
-    assert.deepEqual(frames.find((f) => !Array.isArray(f)), { produced: 1, id: 1 });
+    await waitFor('the refusal, the ack and the message back', () => frames.length >= 3, 30000);
+    const replies = frames.filter((f) => !Array.isArray(f));
+    assert.deepEqual(replies.find((f) => f.id === 1), { produced: 1, id: 1 });
+    assert.match(replies.find((f) => f.id === 2).error, /may not write topic cli-other: not granted \(option topics\.write\)/);
     assert.deepEqual(frames.find(Array.isArray), [{ message: 'via the proxy', offset: 0, partition: 0, key: null }]);
     ws.close();
   } finally {
@@ -129,6 +133,7 @@ test('ws-proxy refuses bad arguments, naming them', () => {
     [['--port', '1'], /--broker is required/],
     [['--port', 'x', '--broker', 'b'], /--port must be an integer >= 0, got "x"/],
     [['--port', '1', '--broker', 'b', '--bogus', '1'], /unknown option "--bogus"/],
+    [['--port', '1', '--broker', 'b', '--offsets', 'maybe'], /--offsets takes yes or no, got "maybe"/],
   ]) {
     const r = spawnSync(process.execPath, [cli, 'ws-proxy', ...args], { encoding: 'utf8' });
     assert.equal(r.status, 2);

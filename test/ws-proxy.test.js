@@ -11,6 +11,7 @@ const { kafka, testCluster, produce, waitFor, quietLogger } = require('./helpers
 
 const cluster = testCluster();
 const broker = cluster.bootstrapServers;
+const onKafka = process.env.KAFKA_TEST_BROKER === 'kafka';
 const WIDE = 30000;
 let topics = 0;
 
@@ -32,12 +33,16 @@ test.after(async () => {
   await Promise.allSettled([...proxies].map((p) => p.close()));
 });
 
+// Everything granted (access is denied by default): the tests of access control say otherwise.
+const GRANT_ALL = { topics: { read: ['*'], write: ['*'] }, groups: ['*'], offsets: true };
+
 async function startProxy(options = {}) {
   const proxy = new KafkaProxy({
     wsPort: 0,
     kafka: `${broker}/`,
     idleTimeout: 10,
     logger: quietLogger(),
+    ...GRANT_ALL,
     ...options,
     consumer: { ...options.consumer, driver_options: GROUP_SESSION },
   });
@@ -200,6 +205,100 @@ test('auth: refused with 401 before any Kafka work, accepted in kafka-proxy\'s f
   await hooked.close();
 });
 
+test('access is denied by default: a client reads, writes, joins groups and picks offsets only as granted', async () => {
+  const topic = await newTopic(1);
+  await produce(broker, topic, 0, ['history']);
+  const closed = await startProxy({ topics: undefined, groups: undefined, offsets: undefined });
+  assert.deepEqual(await refusal(closed, { topic }), { status: 403, body: `kafka-native/ws-proxy: may not read topic ${topic}: not granted (option topics.read)\n` });
+  await closed.close();
+
+  const proxy = await startProxy({ topics: { read: ['wsp-*'] }, groups: ['web-*'], offsets: false });
+  assert.match((await refusal(proxy, { topic, offset: 0 })).body, new RegExp(`may not start from an offset of ${topic}: not granted \\(option offsets: true\\)`));
+  assert.match((await refusal(proxy, { topic, consumerGroup: 'billing' })).body, /may not use consumer group billing: not granted \(option groups\)/);
+  assert.equal((await refusal(proxy, { topic: 'other' })).status, 403);
+  assert.equal(proxy.connections.size, 0, 'no refused client got a consumer');
+  // Granted: reading from 'latest', and a group under the granted prefix. Sending is not.
+  const ws = await connect(proxy, { topic });
+  ws.send(JSON.stringify({ produce: [{ topic, message: 'sneaky' }], id: 1 }));
+  await waitFor('the refusal', () => ws.replies.length === 1, WIDE);
+  assert.deepEqual(ws.replies[0], { error: `kafka-native/ws-proxy: may not write topic ${topic}: not granted (option topics.write)`, id: 1 });
+  (await connect(proxy, { topic, consumerGroup: `web-${process.pid}` })).close();
+  ws.close();
+  await proxy.close();
+});
+
+test('internal topics are never reachable, whatever is granted', async () => {
+  const proxy = await startProxy();
+  for (const topic of ['__consumer_offsets', '__transaction_state']) {
+    assert.deepEqual(await refusal(proxy, { topic, offset: 0 }), { status: 403, body: `kafka-native/ws-proxy: topic ${topic} is internal to Kafka: never reachable through the proxy\n` });
+  }
+  const topic = await newTopic(1);
+  const ws = await connect(proxy, { topic });
+  ws.send(JSON.stringify({ produce: [{ topic: '__consumer_offsets', message: 'x' }], id: 2 }));
+  await waitFor('the refusal', () => ws.replies.length === 1, WIDE);
+  assert.match(ws.replies[0].error, /topic __consumer_offsets is internal to Kafka/);
+  ws.close();
+  await proxy.close();
+});
+
+test('groupPrefix keeps clients out of the backend\'s own groups: consumerGroup=billing is ws-billing in Kafka', async () => {
+  const topic = await newTopic(1);
+  await produce(broker, topic, 0, ['o0', 'o1', 'o2']);
+  const proxy = await startProxy({ groupPrefix: 'ws-' });
+  const group = `billing-${process.pid}`;
+  const ws = await connect(proxy, { topic, consumerGroup: group, offset: 0 });
+  await waitFor('the three orders', () => ws.entries.length === 3, WIDE);
+  ws.close();
+  await waitFor('the member to leave', () => proxy.members.size === 0, WIDE);
+  const admin = new kafka.Admin({ broker, logger: quietLogger() });
+  // What the client read was committed for ws-billing; the backend's own group is untouched.
+  assert.deepEqual(await admin.groupOffsets(`ws-${group}`), [{ topic, partition: 0, committed: 3, high_watermark: 3, lag: 0 }]);
+  assert.deepEqual(await admin.groupOffsets(group), []);
+  await admin.stop();
+  await proxy.close();
+});
+
+test('authorize decides per action, seeing the identity verifyClient gave', async () => {
+  const topic = await newTopic(1);
+  const asked = [];
+  const proxy = await startProxy({
+    verifyClient: (req) => req.headers['x-user'] ?? false,
+    authorize: ({ action, topic: t, identity, granted }) => {
+      asked.push([action, identity, granted]);
+      return identity === 'alice' && (action === 'read' || (action === 'write' && t === topic));
+    },
+  });
+  assert.match((await refusal(proxy, { topic }, { 'x-user': 'mallory' })).body, new RegExp(`may not read topic ${topic}: refused by authorize`));
+  const ws = await connect(proxy, { topic }, { headers: { 'x-user': 'alice' } });
+  assert.match((await refusal(proxy, { topic, offset: 0 }, { 'x-user': 'alice' })).body, /may not start from an offset of .*: refused by authorize/);
+  ws.send(JSON.stringify({ produce: [{ topic, message: 'mine' }, { topic: `${topic}-other`, message: 'not mine' }], id: 3 }));
+  await waitFor('the refusal', () => ws.replies.length === 1, WIDE);
+  assert.match(ws.replies[0].error, new RegExp(`may not write topic ${topic}-other: refused by authorize`));
+  ws.send(JSON.stringify({ produce: [{ topic, message: 'mine' }], id: 4 }));
+  await waitFor('the ack', () => ws.replies.length === 2, WIDE);
+  assert.deepEqual(ws.replies[1], { produced: 1, id: 4 });
+  assert.deepEqual(asked[0], ['read', 'mallory', true], 'authorize sees the static verdict too');
+  ws.close();
+  await proxy.close();
+});
+
+test('a client never creates a topic by naming it, unless createTopics allows it', { skip: !onKafka && 'the MockCluster creates any topic a client asks about' }, async () => {
+  // A send to a missing topic fails once librdkafka stops waiting for it to appear (30 s by
+  // default; 2 s here).
+  const proxy = await startProxy({ producer: { driver_options: { 'topic.metadata.propagation.max.ms': 2000 } } });
+  const topic = await newTopic(1);
+  const ws = await connect(proxy, { topic });
+  const missing = `wsp-missing-${process.pid}`;
+  ws.send(JSON.stringify({ produce: [{ topic: missing, message: 'x' }], id: 5 }));
+  await waitFor('the refusal', () => ws.replies.length === 1, WIDE);
+  assert.match(ws.replies[0].error ?? JSON.stringify(ws.replies[0]), /UNKNOWN_TOPIC_OR_PART/);
+  const admin = new kafka.Admin({ broker, logger: quietLogger() });
+  assert.ok(!(await admin.listTopics()).some((t) => t.topic === missing), `${missing} was created`);
+  await admin.stop();
+  ws.close();
+  await proxy.close();
+});
+
 test('a bad query is refused with 400, naming the parameter', async () => {
   const proxy = await startProxy();
   assert.deepEqual(await refusal(proxy, {}), { status: 400, body: 'kafka-native/ws-proxy: topic must be a Kafka topic name, got null\n' });
@@ -323,7 +422,7 @@ test('a proxy on a given http server serves its upgrades without listen(), and r
   const server = require('node:http').createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  const proxy = new KafkaProxy({ server, kafka: broker, idleTimeout: 10, logger: quietLogger() });
+  const proxy = new KafkaProxy({ server, kafka: broker, idleTimeout: 10, logger: quietLogger(), ...GRANT_ALL });
   proxies.add(proxy);
   const ws = await connect(proxy, { topic, partition: 1, offset: 0 });
   ws.send(JSON.stringify({ produce: [{ topic, message: 'on your server', partition: 1 }], id: 1 }));
@@ -342,6 +441,12 @@ test('new KafkaProxy() refuses bad options, naming them', () => {
   assert.throws(() => new KafkaProxy({ kafka: broker, wsPort: 1, idleTimout: 5 }), /unknown KafkaProxy option idleTimout/);
   assert.throws(() => new KafkaProxy({ kafka: broker, wsPort: 1, maxBytes: 0 }), /option maxBytes must be an integer >= 1/);
   assert.throws(() => new KafkaProxy({ kafka: broker, wsPort: 1, auth: '' }), /option auth must be a non-empty string/);
+  assert.throws(() => new KafkaProxy({ kafka: broker, wsPort: 1, topics: { read: 'x' } }), /option topics\.read must be a list of names/);
+  assert.throws(() => new KafkaProxy({ kafka: broker, wsPort: 1, topics: { reed: [] } }), /unknown topics option reed/);
+  assert.throws(() => new KafkaProxy({ kafka: broker, wsPort: 1, groups: [''] }), /option groups must be a list/);
+  assert.throws(() => new KafkaProxy({ kafka: broker, wsPort: 1, offsets: 'yes' }), /option offsets must be true or false/);
+  assert.throws(() => new KafkaProxy({ kafka: broker, wsPort: 1, authorize: true }), /option authorize must be a function/);
+  assert.throws(() => new KafkaProxy({ kafka: broker, wsPort: 1, groupPrefix: 5 }), /option groupPrefix must be a string or a function/);
 });
 
 test('kafka-native loads no ws package until kafka-native/ws-proxy is required', () => {

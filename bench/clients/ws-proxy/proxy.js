@@ -29,7 +29,8 @@ function stats() {
     }, args);
   } else {
     const { KafkaProxy } = require('kafka-native/ws-proxy');
-    const proxy = new KafkaProxy({ wsPort: 0, host: '127.0.0.1', kafka: KAFKA_BROKERS, ...JSON.parse(SETTINGS || '{}') });
+    // Every topic and offsets granted: access is denied by default.
+    const proxy = new KafkaProxy({ wsPort: 0, host: '127.0.0.1', kafka: KAFKA_BROKERS, topics: { read: ['*'], write: ['*'] }, offsets: true, ...JSON.parse(SETTINGS || '{}') });
     ({ port } = await proxy.listen());
     process.on('SIGTERM', () => proxy.close().then(() => process.exit(0)));
   }
