@@ -41,6 +41,12 @@ export interface KafkaProxyOptions {
   maxBufferedBytes?: number;
   /** A client of a shared stream that has not drained for this long is disconnected (4008), ms. Default 30000. */
   slowClientTimeout?: number;
+  /** Upgrades beyond this many connections are refused with 503. Default 10000. */
+  maxConnections?: number;
+  /** Clients with a consumer of their own (consumerGroup or offset) beyond this are refused with 503. Default 1000. */
+  maxConsumers?: number;
+  /** A client's produce frames waiting for Kafka beyond this are answered with an error. Default 64. */
+  maxInFlightSends?: number;
   /** kafka-native Producer options for what clients send (the proxy sets broker and logger). */
   producer?: Partial<Omit<ProducerOptions, 'broker'>>;
   /** kafka-native Consumer options for every consumer the proxy makes (it sets broker, topic, placement, start and the callback). */

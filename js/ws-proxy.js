@@ -21,7 +21,8 @@
 //   other such client; the batches fan out in JS.
 // Backpressure: a batch is done only when the socket has taken it and its bufferedAmount is
 // below maxBufferedBytes again, and the next batch waits for that; so a client that stops
-// reading pauses its consumer instead of filling the proxy's memory. A shared consumer goes at
+// reading pauses its consumer instead of filling the proxy's memory (and each consumer fetches
+// at most PREFETCH_KBYTES ahead per partition). A shared consumer goes at
 // the pace of its slowest client; one that takes longer than slowClientTimeout to drain is
 // disconnected (close code 4008), so the others go on.
 const crypto = require('node:crypto');
@@ -37,10 +38,16 @@ const { Producer, Consumer, notProcessed } = require('./index.js');
 const { accessControl } = require('./ws-proxy-access');
 
 const OPTIONS = ['wsPort', 'host', 'server', 'kafka', 'idleTimeout', 'maxBytes', 'partition', 'auth', 'verifyClient',
-  'maxBufferedBytes', 'slowClientTimeout', 'producer', 'consumer', 'logger',
+  'maxBufferedBytes', 'slowClientTimeout', 'maxConnections', 'maxConsumers', 'maxInFlightSends', 'producer', 'consumer', 'logger',
   'topics', 'groups', 'groupPrefix', 'offsets', 'createTopics', 'authorize'];
 const CLOSE_REPLACED = 4000;
 const CLOSE_TOO_SLOW = 4008;
+const CLOSE_NOT_READING = 4009;
+// A send's id is echoed in its reply: kept short, so that replies stay small.
+const MAX_ID_LENGTH = 256;
+// librdkafka prefetches up to queued.max.messages.kbytes per partition (64 MiB by default)
+// whether or not the client reads: the proxy's consumers keep 2 MiB (or one fetch, if larger).
+const PREFETCH_KBYTES = 2048;
 const CLOSE_KAFKA = 4011;
 
 function proxyOptions(options) {
@@ -56,7 +63,8 @@ function proxyOptions(options) {
     throw new TypeError(`${WHAT}: option wsPort must be a port number (0: any free port), got ${JSON.stringify(o.wsPort)}`);
   }
   if (o.server !== undefined && !(o.server instanceof http.Server)) throw new TypeError(`${WHAT}: option server must be an http.Server (or https.Server)`);
-  for (const [name, min] of [['idleTimeout', 0], ['maxBytes', 1], ['partition', 0], ['maxBufferedBytes', 1], ['slowClientTimeout', 1]]) {
+  for (const [name, min] of [['idleTimeout', 0], ['maxBytes', 1], ['partition', 0], ['maxBufferedBytes', 1], ['slowClientTimeout', 1],
+    ['maxConnections', 1], ['maxConsumers', 0], ['maxInFlightSends', 1]]) {
     if (o[name] !== undefined && !(Number.isInteger(o[name]) && o[name] >= min)) {
       throw new TypeError(`${WHAT}: option ${name} must be an integer >= ${min}, got ${JSON.stringify(o[name])}`);
     }
@@ -78,6 +86,9 @@ function proxyOptions(options) {
     partition: o.partition ?? 0,
     maxBufferedBytes: o.maxBufferedBytes ?? 1024 * 1024,
     slowClientTimeout: o.slowClientTimeout ?? 30000,
+    maxConnections: o.maxConnections ?? 10000,
+    maxConsumers: o.maxConsumers ?? 1000,
+    maxInFlightSends: o.maxInFlightSends ?? 64,
     logger,
     broker,
     // A client never creates a topic by naming it, unless the operator allows it: librdkafka's
@@ -103,6 +114,7 @@ function proxyOptions(options) {
       driver_options: {
         'session.timeout.ms': 10000,
         'heartbeat.interval.ms': 1000,
+        'queued.max.messages.kbytes': Math.max(PREFETCH_KBYTES, Math.ceil((o.maxBytes ?? 0) / 1024)),
         ...(o.maxBytes !== undefined ? { 'max.partition.fetch.bytes': o.maxBytes } : {}),
         ...o.consumer?.driver_options,
       },
@@ -274,6 +286,10 @@ class KafkaProxy extends EventEmitter {
         ?? (sub.group !== undefined ? await ask('group') : null)
         ?? (sub.offset !== undefined ? await ask('offset') : null);
       if (refused) return refuse(403, refused);
+      const { maxConnections, maxConsumers } = this.options;
+      if (this.connections.size >= maxConnections) return refuse(503, `too many connections (maxConnections ${maxConnections})`);
+      const ownsConsumer = sub.group !== undefined || sub.offset !== undefined;
+      if (ownsConsumer && this.ownConsumers() >= maxConsumers) return refuse(503, `too many clients with a consumer of their own (maxConsumers ${maxConsumers}): connect without consumerGroup and offset to share one`);
       if (sub.group !== undefined) sub.kafkaGroup = access.kafkaGroup(sub.group, identity, req);
       sub.identity = identity;
       sub.req = req;
@@ -285,7 +301,7 @@ class KafkaProxy extends EventEmitter {
   }
 
   connect(ws, sub) {
-    const connection = { ws, sub, consumer: null, stream: null, inFlight: null };
+    const connection = { ws, sub, consumer: null, stream: null, inFlight: null, sending: 0 };
     this.connections.add(connection);
     ws.on('message', (data, isBinary) => this.onFrame(connection, data, isBinary));
     ws.on('error', (err) => this.logger.warn(`${WHAT}: client of ${sub.topic}: ${err.message}`));
@@ -315,6 +331,13 @@ class KafkaProxy extends EventEmitter {
       connection.stream = stream;
       stream.add(connection);
     }
+  }
+
+  // Connections with a consumer of their own (group and offset clients), starting or running.
+  ownConsumers() {
+    let n = 0;
+    for (const c of this.connections) if (c.sub.group !== undefined || c.sub.offset !== undefined) n++;
+    return n;
   }
 
   // A Consumer of the connection's own: a group member, or one partition from an offset.
@@ -382,10 +405,19 @@ class KafkaProxy extends EventEmitter {
       request = JSON.parse(data.toString('utf8'));
       if (request === null || typeof request !== 'object' || !Array.isArray(request.produce)) throw new Error('expected {"produce": [{"topic", "message", "key"?, "partition"?}], "id"?}');
     } catch (err) {
-      ws.send(JSON.stringify({ error: `${WHAT}: ${err instanceof SyntaxError ? 'not JSON' : err.message}` }));
+      reply(ws, { error: `${WHAT}: ${err instanceof SyntaxError ? 'not JSON' : err.message}` }, 2 * this.options.maxBufferedBytes);
       return;
     }
-    const id = request.id;
+    const { id } = request;
+    if (id !== undefined && !(Number.isFinite(id) || (typeof id === 'string' && id.length <= MAX_ID_LENGTH))) {
+      reply(ws, { error: `${WHAT}: id must be a number or a string of at most ${MAX_ID_LENGTH} characters` }, 2 * this.options.maxBufferedBytes);
+      return;
+    }
+    if (connection.sending >= this.options.maxInFlightSends) {
+      reply(ws, { error: `${WHAT}: too many sends in flight (maxInFlightSends ${this.options.maxInFlightSends}): wait for their replies`, id }, 2 * this.options.maxBufferedBytes);
+      return;
+    }
+    connection.sending++;
     try {
       const groups = new Map(); // "topic\0partition" → records
       request.produce.forEach((m, i) => {
@@ -404,9 +436,11 @@ class KafkaProxy extends EventEmitter {
         if (refused) throw new Error(refused);
       }
       const landed = await Promise.all([...groups.values()].map((g) => this.producerClient().deliver(g.topic, g.partition, g.records)));
-      reply(ws, { produced: landed.reduce((n, l) => n + l.length, 0), id });
+      reply(ws, { produced: landed.reduce((n, l) => n + l.length, 0), id }, 2 * this.options.maxBufferedBytes);
     } catch (err) {
-      reply(ws, { error: `${WHAT}: ${err.message}`, id });
+      reply(ws, { error: `${WHAT}: ${err.message}`, id }, 2 * this.options.maxBufferedBytes);
+    } finally {
+      connection.sending--;
     }
   }
 
@@ -429,8 +463,16 @@ class KafkaProxy extends EventEmitter {
   }
 }
 
-function reply(ws, message) {
-  if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
+// Answers a client, unless it is not reading its answers: one whose socket already holds more
+// than `limit` bytes (twice maxBufferedBytes: room for a batch being written as well) is closed
+// (4009), so what it sends cannot grow the proxy's memory.
+function reply(ws, message, limit) {
+  if (ws.readyState !== WebSocket.OPEN) return;
+  if (ws.bufferedAmount > limit) {
+    closeWithin(ws, CLOSE_NOT_READING, 'not reading its replies');
+    return;
+  }
+  ws.send(JSON.stringify(message));
 }
 
 // One Consumer of one partition from 'latest', fanned out to every client without a group or

@@ -342,6 +342,78 @@ test('a client that stops reading pauses its consumer: the proxy buffers a bound
   await proxy.close();
 });
 
+test('a client that never reads costs the proxy a bounded prefetch, not the volume produced', async () => {
+  const topic = await newTopic(1);
+  let prefetched = 0;
+  let reports = 0;
+  const proxy = await startProxy({
+    maxBufferedBytes: 64 * 1024,
+    consumer: {
+      statistics_interval_ms: 100,
+      // librdkafka's own count of the bytes it fetched ahead for each partition.
+      stats_callback: ({ rdkafka_stats: s }) => {
+        reports++;
+        for (const t of Object.values(s.topics ?? {})) {
+          for (const p of Object.values(t.partitions ?? {})) prefetched = Math.max(prefetched, p.fetchq_size ?? 0);
+        }
+      },
+    },
+  });
+  const ws = await connect(proxy, { topic, offset: 0 });
+  ws.pause(); // reads nothing
+  // 30 MB while the client reads nothing (librdkafka would fetch up to 64 MiB ahead).
+  const producer = new kafka.Producer({ broker, logger: quietLogger() });
+  const big = 'x'.repeat(10000);
+  for (let i = 0; i < 3000; i += 50) await producer.deliver(topic, 0, Array.from({ length: 50 }, () => big));
+  await producer.stop();
+  const seen = reports;
+  await waitFor('five statistics reports after the last message', () => reports >= seen + 5, WIDE);
+  assert.ok(prefetched > 0, 'the consumer fetched ahead');
+  assert.ok(prefetched <= 4 * 1024 * 1024, `librdkafka held ${prefetched} bytes fetched ahead for one client`);
+  ws.terminate();
+  await proxy.close();
+});
+
+test('a client that sends but does not read its replies is closed (4009); sends in flight and ids are bounded', async () => {
+  const topic = await newTopic(1);
+  // Sends wait a second in the producer (linger), so that they overlap.
+  const proxy = await startProxy({ maxBufferedBytes: 1024, maxInFlightSends: 2, producer: { queue_buffering_max_ms: 1000 } });
+  const ws = await connect(proxy, { topic });
+  for (let i = 0; i < 4; i++) ws.send(JSON.stringify({ produce: [{ topic, message: `m${i}` }], id: i }));
+  ws.send(JSON.stringify({ produce: [{ topic, message: 'x' }], id: 'i'.repeat(300) }));
+  await waitFor('five replies', () => ws.replies.length === 5, WIDE);
+  const byId = (id) => ws.replies.find((r) => r.id === id);
+  assert.deepEqual([byId(0), byId(1)], [{ produced: 1, id: 0 }, { produced: 1, id: 1 }]);
+  for (const id of [2, 3]) assert.match(byId(id).error, /too many sends in flight \(maxInFlightSends 2\)/);
+  assert.ok(ws.replies.some((r) => r.id === undefined && /id must be a number or a string of at most 256 characters/.test(r.error)));
+  ws.close();
+
+  // Now one that sends and never reads: its replies pile up only until it is cut off.
+  const deaf = await connect(proxy, { topic });
+  deaf.pause();
+  const frame = JSON.stringify({ produce: 'not a list' }); // each answered with an error
+  for (let i = 0; i < 200000 && proxy.connections.size > 0; i++) {
+    deaf.send(frame);
+    if (i % 1000 === 999) await new Promise((r) => setImmediate(r));
+  }
+  await waitFor('the proxy to drop the client', () => proxy.connections.size === 0, WIDE);
+  deaf.terminate();
+  await proxy.close();
+});
+
+test('connections and consumers of their own are limited: beyond maxConnections or maxConsumers, 503', async () => {
+  const topic = await newTopic(1);
+  const proxy = await startProxy({ maxConnections: 3, maxConsumers: 1 });
+  const own = await connect(proxy, { topic, offset: 0 });
+  assert.deepEqual(await refusal(proxy, { topic, offset: 0 }), { status: 503, body: 'kafka-native/ws-proxy: too many clients with a consumer of their own (maxConsumers 1): connect without consumerGroup and offset to share one\n' });
+  assert.equal((await refusal(proxy, { topic, consumerGroup: 'g' })).status, 503);
+  const shared = await connect(proxy, { topic });
+  const third = await connect(proxy, { topic });
+  assert.deepEqual(await refusal(proxy, { topic }), { status: 503, body: 'kafka-native/ws-proxy: too many connections (maxConnections 3)\n' });
+  for (const ws of [own, shared, third]) ws.close();
+  await proxy.close();
+});
+
 test('a shared-stream client that stops reading is dropped (4008) after slowClientTimeout; the others go on', async () => {
   const topic = await newTopic(1);
   const warnings = [];
