@@ -13,7 +13,7 @@
 // sendDirect, the one server it is for: a node skips its own messages and those for another
 // server without decoding them.
 const {
-  requirePeer, checkOptions, checkClientOptions, isTopicName, REALTIME_PRODUCER, REALTIME_CONSUMER,
+  requirePeer, checkOptions, checkClientOptions, isTopicName, REALTIME_PRODUCER, REALTIME_CONSUMER, relayClient,
 } = require('./integration-options');
 
 const WHAT = 'kafka-native/deepstream';
@@ -96,11 +96,10 @@ class KafkaClusterNode extends DeepstreamPlugin {
     this.description = `kafka-native cluster node (topic ${this.options.topic} at ${this.options.broker})`;
     this.logger = deepstreamLogger(services.logger);
     this.callbacks = new Map(); // deepstream topic → Set of callbacks
-    this.producer = new Producer({ ...REALTIME_PRODUCER, logger: this.logger, ...this.options.producer, broker: this.options.broker });
+    this.producer = new Producer({ logger: this.logger, ...relayClient(REALTIME_PRODUCER, this.options.producer), broker: this.options.broker });
     this.consumer = new Consumer({
-      ...REALTIME_CONSUMER,
       logger: this.logger,
-      ...this.options.consumer,
+      ...relayClient(REALTIME_CONSUMER, this.options.consumer),
       broker: this.options.broker,
       topic: this.options.topic,
       start_offset: 'latest',

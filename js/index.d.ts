@@ -266,6 +266,8 @@ export declare class MockCluster {
   partitionLeader(topic: string, partition: number): number | null;
   /** Delays every response of broker `id` by `rttMs` (0 removes the delay). */
   setBrokerRtt(id: number, rttMs: number): void;
+  /** Makes broker `id` the leader of a partition, as an election would (with setBrokerRtt: an old leader that hangs rather than goes away). */
+  setPartitionLeader(topic: string, partition: number, id: number): void;
   /** How long a new consumer group's first member waits for others (the mock's default: 3000 ms). */
   setGroupInitialRebalanceDelay(ms: number): void;
   /** Makes broker `id` advertise host:port (e.g. a TLS terminator in front of brokerPort(id)). */

@@ -7,6 +7,18 @@
 // README's Latency), and neither reports stats nobody reads.
 const REALTIME_PRODUCER = Object.freeze({ queue_buffering_max_ms: 0, statistics_interval_ms: 0 });
 const REALTIME_CONSUMER = Object.freeze({ fetch_wait_max_ms: 10, statistics_interval_ms: 0 });
+// A broker that stops answering without closing its connections (its host gone, a network
+// partition) holds each request for librdkafka's socket.timeout.ms, 60 s by default, before
+// librdkafka looks for the partition's new leader: a relay stalled for 71 s when a leader hung
+// on the MockCluster, twice that timeout and more. A relay gives up on such a broker after 5 s
+// (a stall of about 11 s there).
+const REALTIME_DRIVER = Object.freeze({ 'socket.timeout.ms': '5000' });
+
+// A relay client's options: `base` (REALTIME_PRODUCER or REALTIME_CONSUMER), the user's options
+// over it, and the relay's driver options under the user's.
+function relayClient(base, user = {}) {
+  return { ...base, ...user, driver_options: { ...REALTIME_DRIVER, ...user.driver_options } };
+}
 
 // Kafka's legal topic names (as the core checks them).
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
@@ -52,4 +64,6 @@ function checkedLogger(what, logger = console) {
   return logger;
 }
 
-module.exports = { requirePeer, checkOptions, checkClientOptions, checkedLogger, isTopicName, REALTIME_PRODUCER, REALTIME_CONSUMER };
+module.exports = {
+  requirePeer, checkOptions, checkClientOptions, checkedLogger, isTopicName, REALTIME_PRODUCER, REALTIME_CONSUMER, REALTIME_DRIVER, relayClient,
+};

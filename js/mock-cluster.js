@@ -57,6 +57,13 @@ class MockCluster {
     fromNative(() => this._native.setBrokerRtt(integer(id, 'setBrokerRtt() argument id'), integer(rttMs, 'setBrokerRtt() argument rttMs')));
   }
 
+  // Makes broker `id` the leader of a partition, as an election would; nothing else changes
+  // (with setBrokerRtt, an old leader that hangs rather than goes away).
+  setPartitionLeader(topic, partition, id) {
+    if (typeof topic !== 'string') throw new TypeError(`kafka-native: setPartitionLeader() argument topic must be a string, got ${typeof topic}`);
+    fromNative(() => this._native.setPartitionLeader(topic, integer(partition, 'setPartitionLeader() argument partition'), integer(id, 'setPartitionLeader() argument id')));
+  }
+
   // How long the first member of a new consumer group waits for others before the group forms
   // (librdkafka's mock waits 3000 ms unless told; Kafka's group.initial.rebalance.delay.ms).
   setGroupInitialRebalanceDelay(ms) {

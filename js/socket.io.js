@@ -13,7 +13,9 @@
 // from the producer's delivery report; a disconnected socket's session is written to the same
 // partition. restoreSession reads that partition from the client's last offset up to its end and
 // finds the session and the packets the client missed there, so any server can restore it.
-const { requirePeer, checkOptions, checkClientOptions, checkedLogger, REALTIME_PRODUCER, REALTIME_CONSUMER } = require('./integration-options');
+const {
+  requirePeer, checkOptions, checkClientOptions, checkedLogger, REALTIME_PRODUCER, REALTIME_CONSUMER, relayClient,
+} = require('./integration-options');
 
 const { Adapter, ClusterAdapterWithHeartbeat, MessageType } = requirePeer('socket.io-adapter', 'kafka-native/socket.io');
 const { encode, decode } = requirePeer('@msgpack/msgpack', 'kafka-native/socket.io');
@@ -86,8 +88,8 @@ function adapterOptions(uriOrOptions, maybeOptions) {
     partition,
     createTopics,
     heartbeat: { heartbeatInterval: opts.heartbeatInterval ?? 5000, heartbeatTimeout: opts.heartbeatTimeout ?? 10000 },
-    producer: { ...REALTIME_PRODUCER, ...opts.producer, broker, logger: opts.producer?.logger ?? logger },
-    consumer: { ...REALTIME_CONSUMER, ...opts.consumer },
+    producer: { ...relayClient(REALTIME_PRODUCER, opts.producer), broker, logger: opts.producer?.logger ?? logger },
+    consumer: relayClient(REALTIME_CONSUMER, opts.consumer),
     logger,
   };
 }

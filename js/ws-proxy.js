@@ -29,7 +29,7 @@ const crypto = require('node:crypto');
 const http = require('node:http');
 const { EventEmitter, once } = require('node:events');
 const {
-  requirePeer, checkOptions, checkClientOptions, checkedLogger, isTopicName, REALTIME_PRODUCER, REALTIME_CONSUMER,
+  requirePeer, checkOptions, checkClientOptions, checkedLogger, isTopicName, REALTIME_PRODUCER, REALTIME_CONSUMER, REALTIME_DRIVER,
 } = require('./integration-options');
 
 const WHAT = 'kafka-native/ws-proxy';
@@ -98,7 +98,7 @@ function proxyOptions(options) {
       ...o.producer,
       broker,
       logger,
-      driver_options: { 'allow.auto.create.topics': String(access.createTopics), ...o.producer?.driver_options },
+      driver_options: { ...REALTIME_DRIVER, 'allow.auto.create.topics': String(access.createTopics), ...o.producer?.driver_options },
     },
     // idleTimeout: how long an idle fetch waits; maxBytes: how much one fetch brings per
     // partition (librdkafka still fetches a larger message whole, which kafka-proxy could not).
@@ -112,6 +112,7 @@ function proxyOptions(options) {
       // A group member of a proxy that died holds its partitions for the session timeout:
       // 10 s rather than librdkafka's 45 s, for real-time clients (KafkaJS: 30 s).
       driver_options: {
+        ...REALTIME_DRIVER,
         'session.timeout.ms': 10000,
         'heartbeat.interval.ms': 1000,
         'queued.max.messages.kbytes': Math.max(PREFETCH_KBYTES, Math.ceil((o.maxBytes ?? 0) / 1024)),

@@ -30,6 +30,11 @@ export declare class MockCluster {
   brokerPort(brokerId: number): number
   /** Adds `rtt_ms` of round-trip delay to a broker's responses. */
   setBrokerRtt(brokerId: number, rttMs: number): void
+  /**
+   * Makes broker `broker_id` the leader of a partition, as an election would; nothing else
+   * changes (with `set_broker_rtt`, an old leader that hangs rather than goes away).
+   */
+  setPartitionLeader(topic: string, partition: number, brokerId: number): void
   /** How long a new group's first member waits for others (librdkafka's default: 3000 ms). */
   setGroupInitialRebalanceDelay(delayMs: number): void
 }

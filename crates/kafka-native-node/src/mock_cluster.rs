@@ -103,6 +103,21 @@ impl MockCluster {
             .map_err(|e| js_error(env, &e))
     }
 
+    /// Makes broker `broker_id` the leader of a partition, as an election would; nothing else
+    /// changes (with `set_broker_rtt`, an old leader that hangs rather than goes away).
+    #[napi]
+    pub fn set_partition_leader(
+        &self,
+        env: &Env,
+        topic: String,
+        partition: i32,
+        broker_id: i32,
+    ) -> Result<()> {
+        self.inner
+            .set_partition_leader(&topic, partition, broker_id)
+            .map_err(|e| js_error(env, &e))
+    }
+
     /// How long a new group's first member waits for others (librdkafka's default: 3000 ms).
     #[napi]
     pub fn set_group_initial_rebalance_delay(&self, delay_ms: i32) {
