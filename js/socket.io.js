@@ -216,20 +216,12 @@ class KafkaRelay {
   }
 
   // Writes one message. Resolves with its position ("partition:offset") when `withPosition`,
-  // else as soon as it is enqueued. Never throws: socket.io calls this where a throw would be
-  // an unhandled rejection (serverSideEmit), so a message that cannot be encoded (a BigInt) or
-  // sent (larger than the producer's message.max.bytes) rejects, saying why.
-  publish(message, headers, withPosition) {
-    try {
-      return this.write(message, headers, withPosition);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  }
-
-  write(message, headers, withPosition) {
+  // else as soon as it is enqueued. Async, so it never throws: socket.io calls this where a
+  // throw would be an unhandled rejection (serverSideEmit), so a message that cannot be encoded
+  // (a BigInt) or sent (larger than the producer's message.max.bytes) rejects, saying why.
+  async publish(message, headers, withPosition) {
     const { topic, partition } = this.options;
-    if (!this.producer) return Promise.reject(new Error(`${WHAT}: the adapter is closed`));
+    if (!this.producer) throw new Error(`${WHAT}: the adapter is closed`);
     let payload;
     try {
       payload = asBuffer(encode(message));
@@ -244,9 +236,8 @@ class KafkaRelay {
     if (enqueued !== 1) {
       const err = new Error(`${WHAT}: not sent to ${topic}: the producer's local queue is full (queue_buffering_max_messages)`);
       err.code = 'QUEUE_FULL';
-      return Promise.reject(err);
+      throw err;
     }
-    return SETTLED;
   }
 
   receive({ messages }) {

@@ -53,7 +53,9 @@ function accessControl(what, o) {
     write: checkedPatterns(what, 'topics.write', topics.write),
     group: checkedPatterns(what, 'groups', o.groups),
   };
-  if (o.offsets !== undefined && typeof o.offsets !== 'boolean') throw new TypeError(`${what}: option offsets must be true or false`);
+  for (const name of ['offsets', 'createTopics']) {
+    if (o[name] !== undefined && typeof o[name] !== 'boolean') throw new TypeError(`${what}: option ${name} must be true or false`);
+  }
   if (o.authorize !== undefined && typeof o.authorize !== 'function') {
     throw new TypeError(`${what}: option authorize must be a function ({action, topic, group, offset, identity, req, granted}) => boolean | Promise<boolean>`);
   }

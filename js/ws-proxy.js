@@ -71,7 +71,6 @@ function proxyOptions(options) {
   }
   if (o.auth !== undefined && (typeof o.auth !== 'string' || o.auth === '')) throw new TypeError(`${WHAT}: option auth must be a non-empty string`);
   if (o.verifyClient !== undefined && typeof o.verifyClient !== 'function') throw new TypeError(`${WHAT}: option verifyClient must be a function (req) => boolean | identity | Promise of either`);
-  if (o.createTopics !== undefined && typeof o.createTopics !== 'boolean') throw new TypeError(`${WHAT}: option createTopics must be true or false`);
   const access = accessControl(WHAT, o);
   for (const name of ['producer', 'consumer']) checkClientOptions(WHAT, o, name);
   const logger = checkedLogger(WHAT, o.logger ?? undefined);
@@ -159,6 +158,9 @@ function subscription(url, defaultPartition) {
   const group = q.get('consumerGroup') || undefined;
   return { topic, group, partition: partition.value ?? defaultPartition, offset: offset.value };
 }
+
+// Whether a client has a consumer of its own (a group member, or reading from an offset).
+const ownsConsumer = (sub) => sub.group !== undefined || sub.offset !== undefined;
 
 // Writes one batch frame; resolves once the socket took it and has drained below `limit`,
 // rejects if the socket closes first. Usually the socket has drained when it took the frame;
@@ -289,8 +291,7 @@ class KafkaProxy extends EventEmitter {
       if (refused) return refuse(403, refused);
       const { maxConnections, maxConsumers } = this.options;
       if (this.connections.size >= maxConnections) return refuse(503, `too many connections (maxConnections ${maxConnections})`);
-      const ownsConsumer = sub.group !== undefined || sub.offset !== undefined;
-      if (ownsConsumer && this.ownConsumers() >= maxConsumers) return refuse(503, `too many clients with a consumer of their own (maxConsumers ${maxConsumers}): connect without consumerGroup and offset to share one`);
+      if (ownsConsumer(sub) && this.ownConsumers() >= maxConsumers) return refuse(503, `too many clients with a consumer of their own (maxConsumers ${maxConsumers}): connect without consumerGroup and offset to share one`);
       if (sub.group !== undefined) sub.kafkaGroup = access.kafkaGroup(sub.group, identity, req);
       sub.identity = identity;
       sub.req = req;
@@ -337,7 +338,7 @@ class KafkaProxy extends EventEmitter {
   // Connections with a consumer of their own (group and offset clients), starting or running.
   ownConsumers() {
     let n = 0;
-    for (const c of this.connections) if (c.sub.group !== undefined || c.sub.offset !== undefined) n++;
+    for (const c of this.connections) if (ownsConsumer(c.sub)) n++;
     return n;
   }
 
@@ -406,16 +407,16 @@ class KafkaProxy extends EventEmitter {
       request = JSON.parse(data.toString('utf8'));
       if (request === null || typeof request !== 'object' || !Array.isArray(request.produce)) throw new Error('expected {"produce": [{"topic", "message", "key"?, "partition"?}], "id"?}');
     } catch (err) {
-      reply(ws, { error: `${WHAT}: ${err instanceof SyntaxError ? 'not JSON' : err.message}` }, 2 * this.options.maxBufferedBytes);
+      this.reply(ws, { error: `${WHAT}: ${err instanceof SyntaxError ? 'not JSON' : err.message}` });
       return;
     }
     const { id } = request;
     if (id !== undefined && !(Number.isFinite(id) || (typeof id === 'string' && id.length <= MAX_ID_LENGTH))) {
-      reply(ws, { error: `${WHAT}: id must be a number or a string of at most ${MAX_ID_LENGTH} characters` }, 2 * this.options.maxBufferedBytes);
+      this.reply(ws, { error: `${WHAT}: id must be a number or a string of at most ${MAX_ID_LENGTH} characters` });
       return;
     }
     if (connection.sending >= this.options.maxInFlightSends) {
-      reply(ws, { error: `${WHAT}: too many sends in flight (maxInFlightSends ${this.options.maxInFlightSends}): wait for their replies`, id }, 2 * this.options.maxBufferedBytes);
+      this.reply(ws, { error: `${WHAT}: too many sends in flight (maxInFlightSends ${this.options.maxInFlightSends}): wait for their replies`, id });
       return;
     }
     connection.sending++;
@@ -437,12 +438,24 @@ class KafkaProxy extends EventEmitter {
         if (refused) throw new Error(refused);
       }
       const landed = await Promise.all([...groups.values()].map((g) => this.producerClient().deliver(g.topic, g.partition, g.records)));
-      reply(ws, { produced: landed.reduce((n, l) => n + l.length, 0), id }, 2 * this.options.maxBufferedBytes);
+      this.reply(ws, { produced: landed.reduce((n, l) => n + l.length, 0), id });
     } catch (err) {
-      reply(ws, { error: `${WHAT}: ${err.message}`, id }, 2 * this.options.maxBufferedBytes);
+      this.reply(ws, { error: `${WHAT}: ${err.message}`, id });
     } finally {
       connection.sending--;
     }
+  }
+
+  // Answers a client, unless it is not reading its answers: one whose socket already holds more
+  // than twice maxBufferedBytes (room for a batch being written as well) is closed (4009), so
+  // what it sends cannot grow the proxy's memory.
+  reply(ws, message) {
+    if (ws.readyState !== WebSocket.OPEN) return;
+    if (ws.bufferedAmount > 2 * this.options.maxBufferedBytes) {
+      closeWithin(ws, CLOSE_NOT_READING, 'not reading its replies');
+      return;
+    }
+    ws.send(JSON.stringify(message));
   }
 
   // Closes every connection, stops every consumer and the producer (after what it holds is
@@ -464,17 +477,6 @@ class KafkaProxy extends EventEmitter {
   }
 }
 
-// Answers a client, unless it is not reading its answers: one whose socket already holds more
-// than `limit` bytes (twice maxBufferedBytes: room for a batch being written as well) is closed
-// (4009), so what it sends cannot grow the proxy's memory.
-function reply(ws, message, limit) {
-  if (ws.readyState !== WebSocket.OPEN) return;
-  if (ws.bufferedAmount > limit) {
-    closeWithin(ws, CLOSE_NOT_READING, 'not reading its replies');
-    return;
-  }
-  ws.send(JSON.stringify(message));
-}
 
 // One Consumer of one partition from 'latest', fanned out to every client without a group or
 // offset that reads it. It starts with its first client and stops with its last.

@@ -215,7 +215,8 @@ impl Admin {
     /// could miss them. So, like KafkaJS's `waitForLeaders`, creation returns once metadata
     /// lists every topic with all its partitions (or fails when `request_timeout` passes).
     fn await_listed(&self, topics: &[NewTopic]) -> Result<(), KafkaError> {
-        self.ask("wait for the created topics to be listed", |t| {
+        let what = "wait for the created topics to be listed";
+        self.ask(what, |t| {
             let listed = self.client.all_topics(t)?;
             let pending = topics.iter().find(|want| {
                 !listed.iter().any(|(name, partitions, error)| {
@@ -228,7 +229,7 @@ impl Admin {
                 None => Ok(()),
                 Some(want) => Err(KafkaError::kafka(
                     rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE,
-                    "wait for the created topics to be listed",
+                    what,
                     format!("topic {:?} is not listed yet", want.topic),
                 )),
             }
