@@ -50,8 +50,11 @@ test('deliver() rejects when the partition is known not to exist, and nothing is
 });
 
 test('deliver() rejects with the broker\'s answer when a message fails after it was enqueued; stop() reports it too', async () => {
-  const topic = 'delivered-not';
-  await cluster.createTopic(topic, 1);
+  // A topic that does not exist yet, so its metadata cannot be known when the message is sent
+  // (a topic made beforehand could already be in the producer's metadata: then the send fails
+  // at once, nothing is enqueued, and stop() has nothing to report; that flaked once). The
+  // producer's own lookup creates it, with the brokers' default partition count (4 here).
+  const topic = `delivered-not-${process.pid}-${Date.now()}`;
   const producer = new kafka.Producer({ broker, logger: quietLogger() });
   // Before the topic's metadata is known librdkafka enqueues the message; it fails once it is.
   await assert.rejects(producer.deliver(topic, 7, ['nowhere']), /UNKNOWN_PARTITION|Unknown partition/i);
