@@ -25,6 +25,7 @@ const LOG4J = `rootLogger.level=WARN
 rootLogger.appenderRef.out.ref=out
 appender.out.type=Console
 appender.out.name=out
+appender.out.target=SYSTEM_ERR
 appender.out.layout.type=PatternLayout
 appender.out.layout.pattern=[%d] %p %m (%c)%n
 logger.started.name=kafka.server.KafkaRaftServer
@@ -56,13 +57,23 @@ function clusterDefaults(nodes) {
   };
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    }).on('error', reject);
+// A port nobody listens on, below the kernel's ephemeral range (32768 and up here): a port
+// listen(0) handed out is free only until the JVM binds it seconds later, while other test
+// files' clients and MockClusters keep taking ephemeral ports meanwhile.
+const PORTS = { low: 20000, high: 32767 };
+
+function portIsFree(port) {
+  return new Promise((resolve) => {
+    const server = net.createServer().once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+async function freePort() {
+  for (;;) {
+    const port = PORTS.low + crypto.randomInt(PORTS.high - PORTS.low + 1);
+    if (await portIsFree(port)) return port;
+  }
 }
 
 // A properties file's value: one line, backslashes and line breaks escaped.
@@ -190,7 +201,9 @@ async function untilReady(node, count, deadline) {
   let exitedWith;
   node.exited.then((v) => { exitedWith = v; });
   for (;;) {
-    if (exitedWith !== undefined) throw new Error(`kafka-native: Kafka node ${node.id} exited (${exitedWith}) before it was ready:\n${logTail(node)}`);
+    if (exitedWith !== undefined) {
+      throw Object.assign(new Error(`kafka-native: Kafka node ${node.id} exited (${exitedWith}) before it was ready:\n${logTail(node)}`), { nodeExited: true });
+    }
     const known = await brokers('127.0.0.1', node.ports.PLAINTEXT).catch(() => []);
     if (known.length >= count) return;
     if (Date.now() > deadline) throw new Error(`kafka-native: Kafka node ${node.id} not ready (${known.length} of ${count} brokers known):\n${logTail(node)}`);
@@ -201,9 +214,22 @@ async function untilReady(node, count, deadline) {
 // Options: nodes (1 or 3), tls ({cert, key, ca} PEM strings), users ({name: password}),
 // properties (more server properties), heapMb (per node, default 512), timeoutMs (to be ready,
 // default 120000), log (a function for progress lines; default: none).
+// A start whose node dies before it is ready (a port taken between its choice and the JVM's
+// bind, say) is tried again from scratch, on new ports, up to three times in all.
 async function startKafka({ nodes: count = 1, tls, users, properties = {}, heapMb = 512, timeoutMs = 120000, log = () => {} } = {}) {
   if (count !== 1 && count !== 3) throw new TypeError(`kafka-native: startKafka() option nodes must be 1 or 3, got ${count}`);
   const libs = installKafka({ log });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce({ count, tls, users, properties, heapMb, timeoutMs, log, libs });
+    } catch (err) {
+      if (!err.nodeExited || attempt === 3) throw err;
+      log(`${err.message}\nkafka-native: starting again on new ports`);
+    }
+  }
+}
+
+async function startOnce({ count, tls, users, properties, heapMb, timeoutMs, log, libs }) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kn-kafka-'));
   const names = listenerNames({ tls, users });
   const nodes = [];
