@@ -367,6 +367,7 @@ class KafkaProxy extends EventEmitter {
       connection.consumer = consumer;
       await consumer.start();
     } catch (err) {
+      if (connection.gone) return; // it left while its consumer started: nothing to say
       this.logger.error(`${WHAT}: cannot read ${topic}: ${err.message}`);
       if (ws.readyState === WebSocket.OPEN) ws.close(CLOSE_KAFKA, err.message.slice(0, 120));
     }

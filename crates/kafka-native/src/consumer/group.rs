@@ -160,7 +160,11 @@ impl GroupRebalance {
             .collect();
         match rebalance.kind() {
             RebalanceKind::Assign => {
-                self.set_starts(rebalance, &partitions);
+                // A consumer being stopped takes what it is given only to give it back: asking
+                // the committed offsets would hold its close for up to request_timeout.
+                if !self.control.stop.load(Ordering::Acquire) {
+                    self.set_starts(rebalance, &partitions);
+                }
                 if let Err(e) = rebalance.apply() {
                     log_error(&self.log, "REBALANCE", format!("assign failed: {e}"));
                 }

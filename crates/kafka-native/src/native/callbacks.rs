@@ -219,6 +219,14 @@ impl Rebalance<'_> {
             return Ok(());
         }
         self.applied = true;
+        // A rebalance that consumer_close serves after the group sub-system has ended is stale:
+        // there is nothing left to assign. (librdkafka as released would drop the request
+        // unanswered and assign() would wait forever; deps/rdkafka-sys answers it with an
+        // error, which this spares the log.)
+        // SAFETY: the handle is live for the callback.
+        if unsafe { rdsys::rd_kafka_consumer_closed(self.rk) } != 0 {
+            return Ok(());
+        }
         let cooperative = self.cooperative();
         // SAFETY: the handle and list are live for the callback; librdkafka copies the list.
         unsafe {
