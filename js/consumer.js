@@ -64,13 +64,20 @@ class Consumer {
     // reference back would keep a consumer that is never started from ever being collected.
     // A started one is held by its keep-alive timer (see start()).
     const self = new WeakRef(this);
-    const settleBatch = (processed) => setImmediate(() => self.deref()?._native.settle(processed));
+    const settleBatch = (processed) => setImmediate(() => {
+      const consumer = self.deref();
+      if (!consumer) return;
+      consumer._inHand = null;
+      consumer._native.settle(processed);
+    });
     // Hands one batch to receive_callback; the native side waits for settle() before the next.
     const onBatch = (columns) => {
       // Settled on the next turn of the event loop, not at once: napi may deliver a call queued
       // while it is still delivering, so a next batch ready at once could arrive in the same
       // turn, and the next, starving timers and I/O for as long as the consumer has data.
       const settle = () => settleBatch(true);
+      const consumer = self.deref();
+      if (consumer) consumer._inHand = columns; // for nextOffsets(), until it settles
       let result;
       try {
         result = receive_callback(unpack(columns));
@@ -123,6 +130,23 @@ class Consumer {
       this._release();
       throw err;
     });
+  }
+
+  // The batch in hand's next offsets to read, [{topic, partition, offset}] (per partition, its
+  // last offset + 1): what a transactional producer commits for it with
+  // sendOffsetsToTransaction(). Only while receive_callback's batch is unsettled; else null.
+  nextOffsets() {
+    const columns = this._inHand;
+    if (!columns) return null;
+    const { partitions, offsets, topics, topicIndex } = columns;
+    const next = new Map();
+    for (let i = 0; i < offsets.length; i++) {
+      const topic = topicIndex ? topics[topicIndex[i]] : topics[0];
+      const key = `${partitions[i]}\0${topic}`;
+      const offset = offsets[i] + 1;
+      if (!(next.get(key)?.offset >= offset)) next.set(key, { topic, partition: partitions[i], offset });
+    }
+    return [...next.values()];
   }
 
   // The partitions read now, [{topic, partition}] (a group's change with each rebalance).

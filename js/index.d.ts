@@ -35,6 +35,12 @@ export interface ProducerOptions {
   queue_buffering_max_ms?: number;
   /** How batches are compressed (librdkafka's compression.codec). Default 'none'. */
   compression_codec?: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+  /** The broker writes each message once and in order, whatever the retries. Default true. */
+  enable_idempotence?: boolean;
+  /** Makes the producer transactional (initTransactions() and the rest). Default none. */
+  transactional_id?: string;
+  /** How long the broker lets a transaction stay open. Default 60000. */
+  transaction_timeout_ms?: number;
   driver_options?: LibrdkafkaProperties;
   topic_options?: LibrdkafkaProperties;
   /** Default console. */
@@ -86,6 +92,17 @@ export declare class Producer {
    */
   deliver(topic: string, partition: number, payloads: Array<string | Uint8Array | ProducerRecord>): Promise<Array<{ partition: number; offset: number }>>;
   partition_count(topic: string): Promise<number>;
+  /** Registers the transactional producer, fencing older ones with its transactional_id. */
+  initTransactions(options?: { timeout?: number } | null): Promise<void>;
+  /** Starts a transaction (local: no request). */
+  beginTransaction(): void;
+  /**
+   * Adds the group consumer's position after its batch in hand (`consumer.nextOffsets()`), or
+   * the offsets given (each the next offset to read), to the transaction.
+   */
+  sendOffsetsToTransaction(consumer: Consumer, offsets?: TopicPartitionOffset[] | null, options?: { timeout?: number } | null): Promise<void>;
+  commitTransaction(options?: { timeout?: number } | null): Promise<void>;
+  abortTransaction(options?: { timeout?: number } | null): Promise<void>;
   /**
    * Resolves once every message is delivered; rejects when `timeout` (ms, default 15000) runs
    * out or when any message this producer enqueued was not delivered.
@@ -117,6 +134,13 @@ export interface TopicPartition {
   partition: number;
 }
 
+/** A partition's next offset to read (its last processed offset + 1). */
+export interface TopicPartitionOffset {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
 /** What a consumer group's rebalance changed. */
 export interface RebalanceChange {
   assigned: TopicPartition[];
@@ -131,6 +155,8 @@ export interface ConsumerOptions {
   group_id?: string;
   /** 'classic' (default, cooperative-sticky) or 'consumer' (KIP-848). */
   group_protocol?: 'classic' | 'consumer';
+  /** Messages of aborted or open transactions are skipped with 'read_committed' (default). */
+  isolation_level?: 'read_committed' | 'read_uncommitted';
   /** Told after each rebalance of the group. */
   rebalance_callback?: (change: RebalanceChange) => void;
   /** Offsets are recorded when the returned Promise settles; the next batch waits for it. */
@@ -195,6 +221,8 @@ export interface KafkaNativeError extends Error {
   retriable?: boolean;
   /** librdkafka says the client can do nothing more: stop it. */
   fatal?: boolean;
+  /** librdkafka says the transaction in progress must be aborted. */
+  abortable?: boolean;
 }
 
 export declare class Consumer {
@@ -203,6 +231,8 @@ export declare class Consumer {
   start(): Promise<number[] | TopicPartition[]>;
   /** The partitions read now. */
   assignment(): TopicPartition[];
+  /** The batch in hand's next offsets to read (inside receive_callback), else null. */
+  nextOffsets(): TopicPartitionOffset[] | null;
   pause(): void;
   resume(): void;
   /** Resolves after the pending offsets are on disk. */

@@ -96,6 +96,13 @@ function integer(options, name, { signed = false } = {}) {
   return value;
 }
 
+function boolean(options, name) {
+  const value = options[name];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'boolean') throw fail(`option ${name}`, 'true or false', value);
+  return value;
+}
+
 function callback(options, name, { required = false } = {}) {
   const value = options[name];
   if (value === undefined || value === null) {
@@ -186,7 +193,7 @@ function fromNative(call) {
 
 const PRODUCER_OPTIONS = ['broker', 'stats_callback', 'delivery_report_callback', 'statistics_interval_ms',
   'queue_buffering_max_messages', 'queue_buffering_max_ms', 'compression_codec', 'driver_options', 'topic_options', 'logger',
-  'oauthbearer_token_callback'];
+  'oauthbearer_token_callback', 'enable_idempotence', 'transactional_id', 'transaction_timeout_ms'];
 
 function producerOptions(options) {
   requireObject(options, 'Producer');
@@ -196,11 +203,17 @@ function producerOptions(options) {
     ['queue_buffering_max_messages', 'queue.buffering.max.messages'],
     ['queue_buffering_max_ms', 'queue.buffering.max.ms', 'linger.ms'],
     ['compression_codec', 'compression.codec', 'compression.type'],
+    ['enable_idempotence', 'enable.idempotence'],
+    ['transactional_id', 'transactional.id'],
+    ['transaction_timeout_ms', 'transaction.timeout.ms'],
   ]);
   const log = logger(options);
   return {
     native: {
       brokers: string(options, 'broker', { required: true }),
+      enableIdempotence: boolean(options, 'enable_idempotence'),
+      transactionalId: string(options, 'transactional_id'),
+      transactionTimeoutMs: integer(options, 'transaction_timeout_ms'),
       statisticsIntervalMs: integer(options, 'statistics_interval_ms'),
       queueBufferingMaxMessages: integer(options, 'queue_buffering_max_messages'),
       queueBufferingMaxMs: integer(options, 'queue_buffering_max_ms'),
@@ -218,7 +231,7 @@ function producerOptions(options) {
 const CONSUMER_OPTIONS = ['broker', 'topic', 'receive_callback', 'offset_directory', 'start_offset', 'stats_callback',
   'max_messages_per_callback', 'statistics_interval_ms', 'queued_max_messages_kbytes', 'fetch_wait_max_ms',
   'num_workers', 'worker_slot', 'payload_encoding', 'driver_options', 'topic_options', 'logger',
-  'group_id', 'group_protocol', 'rebalance_callback', 'oauthbearer_token_callback'];
+  'group_id', 'group_protocol', 'rebalance_callback', 'oauthbearer_token_callback', 'isolation_level'];
 
 // A topic name, or (for a consumer group) an array of them.
 function topics(options) {
@@ -261,6 +274,7 @@ function consumerOptions(options) {
       topics: topics(options),
       groupId: string(options, 'group_id'),
       groupProtocol: string(options, 'group_protocol'),
+      isolationLevel: string(options, 'isolation_level'),
       offsetDirectory: string(options, 'offset_directory'),
       withoutOffsetDirectory: options.offset_directory === null,
       startOffset: startOffset(options),

@@ -1,6 +1,7 @@
 'use strict';
 const { NativeProducer } = require('./native/index.js');
 const { oauthbearerBridge } = require('./oauthbearer');
+const { Consumer } = require('./consumer');
 const { producerOptions, logTo, fail, fromNative, STOP_TIMEOUT_MS, PARTITION_COUNT_TIMEOUT_MS } = require('./options');
 
 const toBuffer = (p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p);
@@ -8,6 +9,8 @@ const RECORD_KEYS = ['payload', 'key', 'headers'];
 const PARTITION_MAX = 2 ** 31 - 1;
 // How often a producer with messages in flight checks whether they have all been reported.
 const KEEP_ALIVE_CHECK_MS = 100;
+// How long a transaction call waits by default (librdkafka's transaction.timeout.ms default).
+const TRANSACTION_TIMEOUT_MS = 60000;
 
 // A record's payload or key: a string, a Buffer or Uint8Array, or null/undefined for none.
 function recordBytes(value, what) {
@@ -166,6 +169,59 @@ class Producer {
       }
       return positions;
     });
+  }
+
+  // Transactions (a producer with transactional_id): initTransactions() once, then per
+  // transaction beginTransaction(), send()s, sendOffsetsToTransaction() for a group consumer's
+  // batch in hand, and commitTransaction(), or abortTransaction() when anything failed. A
+  // rejected call's error says what to do next: err.retriable (call again), err.abortable
+  // (abort, then begin another) or err.fatal (the producer can do nothing more: e.g. a newer
+  // producer with the same transactional_id fenced it; stop it). options.timeout: ms, default 60 s.
+  initTransactions(options) {
+    return this._transactionCall('initTransactions', options, (timeout) => this._native.initTransactions(timeout));
+  }
+
+  beginTransaction() {
+    fromNative(() => this._native.beginTransaction());
+  }
+
+  // Adds the group consumer's position after its batch in hand (consumer.nextOffsets()), or the
+  // offsets given ([{topic, partition, offset}], each the next offset to read), to the
+  // transaction: they are committed to the consumer's group with it, or not at all.
+  sendOffsetsToTransaction(consumer, offsets, options) {
+    return this._transactionCall('sendOffsetsToTransaction', options, (timeout) => {
+      if (!(consumer instanceof Consumer)) throw fail('sendOffsetsToTransaction() argument consumer', 'a kafka-native Consumer with group_id', consumer);
+      const given = offsets ?? consumer.nextOffsets();
+      if (!given) throw new TypeError('kafka-native: sendOffsetsToTransaction(consumer) without offsets must be called while the consumer\'s receive_callback holds its batch (consumer.nextOffsets() is null)');
+      if (!Array.isArray(given)) throw fail('sendOffsetsToTransaction() argument offsets', 'an array of {topic, partition, offset}', given);
+      given.forEach((o, i) => {
+        if (o === null || typeof o !== 'object' || typeof o.topic !== 'string' || !Number.isInteger(o.partition) || !Number.isSafeInteger(o.offset)) {
+          throw fail(`sendOffsetsToTransaction() argument offsets[${i}]`, '{topic, partition, offset}', o);
+        }
+      });
+      return this._native.sendOffsetsToTransaction(given, consumer._native, timeout);
+    });
+  }
+
+  commitTransaction(options) {
+    return this._transactionCall('commitTransaction', options, (timeout) => this._native.commitTransaction(timeout));
+  }
+
+  abortTransaction(options) {
+    return this._transactionCall('abortTransaction', options, (timeout) => this._native.abortTransaction(timeout));
+  }
+
+  _transactionCall(name, options, call) {
+    try {
+      if (options !== undefined && options !== null && (typeof options !== 'object' || Array.isArray(options))) {
+        throw fail(`${name}() argument options`, 'an object like {timeout: ms}', options);
+      }
+      const timeout = options?.timeout ?? TRANSACTION_TIMEOUT_MS;
+      if (!Number.isInteger(timeout) || timeout < 0 || timeout > 2 ** 32 - 1) throw fail(`${name}() option timeout`, 'a non-negative integer (ms)', timeout);
+      return fromNative(() => call(timeout));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   partition_count(topic) {

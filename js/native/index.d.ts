@@ -105,6 +105,14 @@ export declare class NativeProducer {
   /** Messages enqueued and not yet reported delivered or failed (no lock, no wait). */
   inFlight(): number
   partitionCount(topic: string, timeoutMs: number): Promise<number>
+  /** Registers the transactional producer (fencing older ones with its transactional id). */
+  initTransactions(timeoutMs: number): Promise<void>
+  /** Local: no request, so synchronous. */
+  beginTransaction(): void
+  /** Adds `consumer`'s group offsets (each the next offset to read) to the transaction. */
+  sendOffsetsToTransaction(offsets: Array<TopicPartitionOffset>, consumer: NativeConsumer, timeoutMs: number): Promise<void>
+  commitTransaction(timeoutMs: number): Promise<void>
+  abortTransaction(timeoutMs: number): Promise<void>
   /** Resolves once every message is delivered; rejects with the undelivered count on timeout. */
   stop(timeoutMs: number): Promise<void>
 }
@@ -148,6 +156,8 @@ export interface ConsumerOptions {
   groupId?: string
   /** "classic" or "consumer". */
   groupProtocol?: string
+  /** read_committed or read_uncommitted. */
+  isolationLevel?: string
   /** Where offsets are recorded; missing takes the default. */
   offsetDirectory?: string
   /** Record no offsets (JS's `offset_directory: null`). */
@@ -264,6 +274,9 @@ export interface ProducerOptions {
   queueBufferingMaxMs?: number
   /** none, gzip, snappy, lz4 or zstd. */
   compressionCodec?: string
+  enableIdempotence?: boolean
+  transactionalId?: string
+  transactionTimeoutMs?: number
   driverOptions?: Record<string, string>
   topicOptions?: Record<string, string>
 }
@@ -332,6 +345,13 @@ export interface TopicListingInfo {
 export interface TopicPartitionInfo {
   topic: string
   partition: number
+}
+
+/** A partition's next offset to read, for a transaction. */
+export interface TopicPartitionOffset {
+  topic: string
+  partition: number
+  offset: number
 }
 
 export interface WatermarksInfo {

@@ -20,6 +20,8 @@ pub struct ConsumerOptions {
     pub group_id: Option<String>,
     /// "classic" or "consumer".
     pub group_protocol: Option<String>,
+    /// read_committed or read_uncommitted.
+    pub isolation_level: Option<String>,
     /// Where offsets are recorded; missing takes the default.
     pub offset_directory: Option<String>,
     /// Record no offsets (JS's `offset_directory: null`).
@@ -303,6 +305,9 @@ impl NativeConsumer {
         if let Some(group) = options.group_id {
             config = config.group_id(group);
         }
+        if let Some(level) = options.isolation_level {
+            config.isolation_level = level.parse().map_err(|e| js_error(env, &e))?;
+        }
         if let Some(protocol) = options.group_protocol {
             config.group_protocol = protocol.parse().map_err(|e| js_error(env, &e))?;
         }
@@ -445,5 +450,14 @@ impl NativeConsumer {
             }
             result
         })
+    }
+}
+
+impl NativeConsumer {
+    /// For a transactional producer: this consumer's group metadata (no request).
+    pub(crate) fn group_metadata(
+        &self,
+    ) -> std::result::Result<kafka_native::GroupMetadata, kafka_native::KafkaError> {
+        self.inner.group_metadata()
     }
 }

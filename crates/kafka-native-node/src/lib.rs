@@ -57,6 +57,7 @@ pub(crate) fn js_error(env: &Env, e: &kafka_native::KafkaError) -> Error {
         error.set_named_property("code", e.code_name())?;
         error.set_named_property("retriable", e.is_retriable())?;
         error.set_named_property("fatal", e.is_fatal())?;
+        error.set_named_property("abortable", e.is_abortable())?;
         Ok(Error::from(error.to_unknown()))
     };
     build().unwrap_or_else(|failed| failed)

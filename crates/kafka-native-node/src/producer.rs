@@ -6,6 +6,7 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::ThreadsafeFunctionCallMode::NonBlocking;
 use napi_derive::napi;
 
+use crate::consumer::NativeConsumer;
 use crate::oauthbearer::{OAuthBearerBridge, PendingTokenWake};
 use crate::{client_options, js_error, promise_from_pool, weak_callback, LogEntry};
 
@@ -18,6 +19,9 @@ pub struct ProducerOptions {
     pub queue_buffering_max_ms: Option<u32>,
     /// none, gzip, snappy, lz4 or zstd.
     pub compression_codec: Option<String>,
+    pub enable_idempotence: Option<bool>,
+    pub transactional_id: Option<String>,
+    pub transaction_timeout_ms: Option<u32>,
     pub driver_options: Option<HashMap<String, String>>,
     pub topic_options: Option<HashMap<String, String>>,
 }
@@ -57,6 +61,14 @@ impl From<kafka_native::SendResult> for SendResult {
             send_queue_length: r.send_queue_length as u32,
         }
     }
+}
+
+/// A partition's next offset to read, for a transaction.
+#[napi(object)]
+pub struct TopicPartitionOffset {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
 }
 
 /// One message with a key or headers; JS has already turned strings into Buffers.
@@ -219,6 +231,13 @@ impl NativeProducer {
         }
         if let Some(codec) = options.compression_codec {
             config.compression = codec.parse().map_err(|e| js_error(env, &e))?;
+        }
+        if let Some(enable) = options.enable_idempotence {
+            config.enable_idempotence = enable;
+        }
+        config.transactional_id = options.transactional_id;
+        if let Some(ms) = options.transaction_timeout_ms {
+            config.transaction_timeout = Duration::from_millis(ms.into());
         }
         if let Some(f) = on_stats {
             let tsfn = weak_callback(f)?;
@@ -404,6 +423,73 @@ impl NativeProducer {
             inner
                 .partition_count(&topic, Duration::from_millis(timeout_ms.into()))
                 .map(|n| n as u32)
+        })
+    }
+
+    /// Registers the transactional producer (fencing older ones with its transactional id).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn init_transactions<'env>(&self, env: &'env Env, timeout_ms: u32) -> Result<Object<'env>> {
+        let inner = self.inner.clone();
+        promise_from_pool(env, move || {
+            inner.init_transactions(Duration::from_millis(timeout_ms.into()))
+        })
+    }
+
+    /// Local: no request, so synchronous.
+    #[napi]
+    pub fn begin_transaction(&self, env: &Env) -> Result<()> {
+        self.inner
+            .begin_transaction()
+            .map_err(|e| js_error(env, &e))
+    }
+
+    /// Adds `consumer`'s group offsets (each the next offset to read) to the transaction.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn send_offsets_to_transaction<'env>(
+        &self,
+        env: &'env Env,
+        offsets: Vec<TopicPartitionOffset>,
+        consumer: &NativeConsumer,
+        timeout_ms: u32,
+    ) -> Result<Object<'env>> {
+        // The group's metadata is the consumer's own state: no request.
+        let group = consumer.group_metadata().map_err(|e| js_error(env, &e))?;
+        let offsets: Vec<(kafka_native::TopicPartition, i64)> = offsets
+            .into_iter()
+            .map(|o| {
+                (
+                    kafka_native::TopicPartition::new(o.topic, o.partition),
+                    o.offset,
+                )
+            })
+            .collect();
+        let inner = self.inner.clone();
+        promise_from_pool(env, move || {
+            inner.send_offsets_to_transaction(
+                &offsets,
+                &group,
+                Duration::from_millis(timeout_ms.into()),
+            )
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn commit_transaction<'env>(
+        &self,
+        env: &'env Env,
+        timeout_ms: u32,
+    ) -> Result<Object<'env>> {
+        let inner = self.inner.clone();
+        promise_from_pool(env, move || {
+            inner.commit_transaction(Duration::from_millis(timeout_ms.into()))
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn abort_transaction<'env>(&self, env: &'env Env, timeout_ms: u32) -> Result<Object<'env>> {
+        let inner = self.inner.clone();
+        promise_from_pool(env, move || {
+            inner.abort_transaction(Duration::from_millis(timeout_ms.into()))
         })
     }
 

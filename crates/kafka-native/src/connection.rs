@@ -117,6 +117,7 @@ impl BrokerErrors {
                     message: message.clone(),
                     retriable: false,
                     fatal: false,
+                    abortable: false,
                 })
             }
             _ => None,

@@ -31,6 +31,9 @@ pub enum KafkaError {
         /// librdkafka says the client can do nothing more (e.g. a fenced or out-of-sequence
         /// idempotent producer): it must be stopped.
         fatal: bool,
+        /// librdkafka says the transaction in progress cannot commit: abort it (then begin
+        /// another).
+        abortable: bool,
     },
     /// `stop()` ran out of time with messages still undelivered.
     StopTimedOut { undelivered: usize },
@@ -122,6 +125,18 @@ impl KafkaError {
     /// librdkafka says the client can do nothing more: stop it.
     pub fn is_fatal(&self) -> bool {
         matches!(self, KafkaError::Kafka { fatal: true, .. })
+    }
+
+    /// librdkafka says the transaction in progress must be aborted (a transactional producer's
+    /// error; the producer itself can go on with a new transaction).
+    pub fn is_abortable(&self) -> bool {
+        matches!(
+            self,
+            KafkaError::Kafka {
+                abortable: true,
+                ..
+            }
+        )
     }
 }
 

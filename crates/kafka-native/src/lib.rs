@@ -30,14 +30,14 @@ pub use admin::{
 pub use config::{validate_topic_name, ClientConfig, ClientOptions, DEFAULT_STATISTICS_INTERVAL};
 pub use consumer::{
     BatchError, BatchHandler, Consumer, ConsumerConfig, ConsumerStats, ConsumerStatsHandler,
-    GroupProtocol, Message, OffsetDirectory, OffsetStore, RebalanceChange, RebalanceHandler,
-    ReceivedBatch, StartOffset, DEFAULT_FETCH_WAIT_MAX,
+    GroupProtocol, IsolationLevel, Message, OffsetDirectory, OffsetStore, RebalanceChange,
+    RebalanceHandler, ReceivedBatch, StartOffset, DEFAULT_FETCH_WAIT_MAX,
 };
 pub use delivery::{Delivered, DeliveryCallback};
 pub use error::{DeliveryErrorCount, ErrorCode, KafkaError};
 pub use events::{LogHandler, LogLevel, LogRecord};
 pub use mock_cluster::{api_key, MockCluster};
-pub use native::librdkafka_version;
+pub use native::{librdkafka_version, GroupMetadata};
 pub use oauthbearer::{OAuthBearerProvider, OAuthBearerToken};
 pub use producer::{
     Compression, DeliveryReport, MessageDelivery, Producer, ProducerConfig, ProducerStats, Record,

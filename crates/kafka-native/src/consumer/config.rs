@@ -103,6 +103,43 @@ impl std::str::FromStr for GroupProtocol {
     }
 }
 
+/// Which messages of transactional producers a consumer reads (`isolation.level`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum IsolationLevel {
+    /// Only messages of committed transactions (and every non-transactional message): reading
+    /// stops at the first transaction still open. librdkafka's default, and kafka-native's.
+    #[default]
+    ReadCommitted,
+    /// Every message, including those of transactions aborted or still open (the Java client's
+    /// default).
+    ReadUncommitted,
+}
+
+impl IsolationLevel {
+    /// librdkafka's and Kafka's spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            IsolationLevel::ReadCommitted => "read_committed",
+            IsolationLevel::ReadUncommitted => "read_uncommitted",
+        }
+    }
+}
+
+impl std::str::FromStr for IsolationLevel {
+    type Err = KafkaError;
+
+    fn from_str(text: &str) -> Result<Self, KafkaError> {
+        match text {
+            "read_committed" => Ok(IsolationLevel::ReadCommitted),
+            "read_uncommitted" => Ok(IsolationLevel::ReadUncommitted),
+            _ => Err(KafkaError::invalid(
+                "isolation_level",
+                format!("must be \"read_committed\" or \"read_uncommitted\", got {text:?}"),
+            )),
+        }
+    }
+}
+
 /// Consumer options. The defaults are kafka-native's.
 ///
 /// ```
@@ -126,6 +163,8 @@ pub struct ConsumerConfig {
     pub group_id: Option<String>,
     /// The group protocol. Default classic, with cooperative-sticky assignment.
     pub group_protocol: GroupProtocol,
+    /// Which messages of transactions to read. Default read_committed.
+    pub isolation_level: IsolationLevel,
     /// How long `start()` waits for a group's first assignment. Default 60 s.
     pub join_timeout: Duration,
     pub on_rebalance: Option<RebalanceHandler>,
@@ -161,6 +200,7 @@ impl ConsumerConfig {
             topics: vec![topic.into()],
             group_id: None,
             group_protocol: GroupProtocol::Classic,
+            isolation_level: IsolationLevel::ReadCommitted,
             join_timeout: Duration::from_secs(60),
             on_rebalance: None,
             offset_directory: Some(PathBuf::from("./kafka-offsets")),
@@ -194,6 +234,11 @@ impl ConsumerConfig {
 
     pub fn group_protocol(mut self, protocol: GroupProtocol) -> Self {
         self.group_protocol = protocol;
+        self
+    }
+
+    pub fn isolation_level(mut self, level: IsolationLevel) -> Self {
+        self.isolation_level = level;
         self
     }
 
@@ -387,6 +432,7 @@ impl ConsumerConfig {
                 .set("enable.auto.commit", "false")
                 .set("enable.auto.offset.store", "false")
                 .set("enable.partition.eof", "false")
+                .set("isolation.level", self.isolation_level.name())
                 .set(
                     "queued.max.messages.kbytes",
                     self.queued_max_messages_kbytes.to_string(),

@@ -20,8 +20,8 @@ mod stats;
 
 pub use batch::{BatchError, BatchHandler, Message, ReceivedBatch};
 pub use config::{
-    ConsumerConfig, ConsumerStatsHandler, GroupProtocol, RebalanceChange, RebalanceHandler,
-    StartOffset, DEFAULT_FETCH_WAIT_MAX,
+    ConsumerConfig, ConsumerStatsHandler, GroupProtocol, IsolationLevel, RebalanceChange,
+    RebalanceHandler, StartOffset, DEFAULT_FETCH_WAIT_MAX,
 };
 pub use offsets::{OffsetDirectory, OffsetStore};
 pub use stats::ConsumerStats;
@@ -42,7 +42,7 @@ use crate::error::KafkaError;
 use crate::events::EventsThread;
 use crate::metadata::Retry;
 use crate::native::client::ClientKind;
-use crate::native::{NativeClient, NativeQueue, PartitionList};
+use crate::native::{GroupMetadata, NativeClient, NativeQueue, PartitionList};
 use crate::topic_partition::TopicPartition;
 use assignment::Assigned;
 use fetch::{FetchControl, FetchLoop, Positions, Progress};
@@ -171,6 +171,23 @@ impl Consumer {
         let partitions = running.assigned.get();
         *state = State::Running(running);
         Ok(partitions)
+    }
+
+    /// The consumer's group metadata, for a transactional producer's
+    /// [`Producer::send_offsets_to_transaction`](crate::Producer::send_offsets_to_transaction).
+    /// Fails for a consumer in no group or not started. Never waits on the network.
+    pub fn group_metadata(&self) -> Result<GroupMetadata, KafkaError> {
+        match &*self.state.lock() {
+            State::Running(running) if running.group.is_some() => running.client.group_metadata(),
+            State::Running(_) => Err(KafkaError::invalid(
+                "consumer",
+                "is in no consumer group: only a group's offsets go into a transaction",
+            )),
+            _ => Err(KafkaError::invalid(
+                "consumer",
+                "is not running: start() it first",
+            )),
+        }
     }
 
     /// The partitions this consumer reads now (a group's change with each rebalance).

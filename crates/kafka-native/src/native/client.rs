@@ -240,6 +240,103 @@ impl NativeClient {
         Some(unsafe { rdsys::rd_kafka_consumer_group_metadata_generation_id(metadata.ptr()) })
     }
 
+    /// The consumer's group metadata (group id, generation, member id), which a transactional
+    /// producer sends with the offsets it commits for this consumer's group.
+    pub(crate) fn group_metadata(&self) -> Result<GroupMetadata, KafkaError> {
+        // SAFETY: the handle is live; the group metadata returned (or null) is owned here.
+        unsafe { NativePtr::from_ptr(rdsys::rd_kafka_consumer_group_metadata(self.ptr())) }
+            .map(GroupMetadata)
+            .ok_or_else(|| {
+                KafkaError::invalid("consumer", "is in no consumer group (it needs a group_id)")
+            })
+    }
+
+    /// Registers this transactional producer with its transaction coordinator, fencing any
+    /// older producer with the same transactional.id; waits up to `timeout`.
+    pub(crate) fn init_transactions(&self, timeout: Duration) -> Result<(), KafkaError> {
+        // SAFETY: the handle is live; the returned error (or null) is owned by take_error.
+        unsafe {
+            take_error(
+                "init transactions",
+                rdsys::rd_kafka_init_transactions(self.ptr(), timeout_ms(timeout)),
+            )
+        }
+    }
+
+    /// Starts a transaction (local: no request).
+    pub(crate) fn begin_transaction(&self) -> Result<(), KafkaError> {
+        // SAFETY: as above.
+        unsafe {
+            take_error(
+                "begin transaction",
+                rdsys::rd_kafka_begin_transaction(self.ptr()),
+            )
+        }
+    }
+
+    /// Adds `offsets` (each the next offset to read) for `group`'s consumer to the transaction.
+    pub(crate) fn send_offsets_to_transaction(
+        &self,
+        offsets: &PartitionList,
+        group: &GroupMetadata,
+        timeout: Duration,
+    ) -> Result<(), KafkaError> {
+        // SAFETY: the handle, list and metadata are live; librdkafka copies the list and the
+        // metadata before returning.
+        unsafe {
+            take_error(
+                "send offsets to transaction",
+                rdsys::rd_kafka_send_offsets_to_transaction(
+                    self.ptr(),
+                    offsets.ptr(),
+                    group.0.ptr(),
+                    timeout_ms(timeout),
+                ),
+            )
+        }
+    }
+
+    /// Flushes the transaction's messages and commits it; waits up to `timeout`.
+    pub(crate) fn commit_transaction(&self, timeout: Duration) -> Result<(), KafkaError> {
+        // SAFETY: the handle is live; the returned error (or null) is owned by take_error.
+        unsafe {
+            take_error(
+                "commit transaction",
+                rdsys::rd_kafka_commit_transaction(self.ptr(), timeout_ms(timeout)),
+            )
+        }
+    }
+
+    /// Aborts the transaction: its messages fail (purged) and read_committed readers skip what
+    /// reached the log; waits up to `timeout`.
+    pub(crate) fn abort_transaction(&self, timeout: Duration) -> Result<(), KafkaError> {
+        // SAFETY: as above.
+        unsafe {
+            take_error(
+                "abort transaction",
+                rdsys::rd_kafka_abort_transaction(self.ptr(), timeout_ms(timeout)),
+            )
+        }
+    }
+
+    /// The fatal error this client has raised, if any (after which it can do nothing more).
+    pub(crate) fn fatal_error(&self) -> Option<KafkaError> {
+        let mut text = [0 as c_char; 512];
+        // SAFETY: the handle is live; librdkafka writes a NUL-terminated string into `text`.
+        let code =
+            unsafe { rdsys::rd_kafka_fatal_error(self.ptr(), text.as_mut_ptr(), text.len()) };
+        if code == RD_KAFKA_RESP_ERR_NO_ERROR {
+            return None;
+        }
+        // SAFETY: librdkafka NUL-terminated what it wrote.
+        let message = unsafe { from_cstr(text.as_ptr()) };
+        let mut err = KafkaError::kafka(code, "fatal error", message);
+        if let KafkaError::Kafka { fatal, .. } = &mut err {
+            *fatal = true;
+        }
+        Some(err)
+    }
+
     /// Joins the consumer group and subscribes to `topics`; partitions come by rebalance.
     pub(crate) fn subscribe(&self, topics: &[String]) -> Result<(), KafkaError> {
         let entries: Vec<(&str, i32, i64)> = topics
@@ -324,6 +421,16 @@ impl NativeClient {
 
 /// A topic handle (`rd_kafka_topic_t`), used to produce.
 pub(crate) struct NativeTopic(NativePtr<rdsys::rd_kafka_topic_t>);
+
+/// A consumer's group metadata (`rd_kafka_consumer_group_metadata_t`), for
+/// [`NativeClient::send_offsets_to_transaction`].
+pub struct GroupMetadata(NativePtr<rdsys::rd_kafka_consumer_group_metadata_t>);
+
+// SAFETY: the metadata object is written only when created; librdkafka only reads it afterwards
+// (send_offsets_to_transaction copies it), and it may be freed on any thread.
+unsafe impl Send for GroupMetadata {}
+// SAFETY: as above: every use through `&` reads.
+unsafe impl Sync for GroupMetadata {}
 
 // SAFETY: topic handles are reference-counted objects that librdkafka locks internally;
 // producing to one topic from several threads at once is supported.

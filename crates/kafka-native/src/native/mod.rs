@@ -14,6 +14,7 @@ mod partition_list;
 
 pub(crate) use admin::{NewTopicSpec, TopicOutcome};
 pub(crate) use callbacks::{ClientHooks, Rebalance, RebalanceHook, RebalanceKind};
+pub use client::GroupMetadata;
 pub(crate) use client::{NativeClient, NativeQueue, NativeTopic};
 pub(crate) use conf::{NativeConf, NativeTopicConf};
 pub(crate) use event::{Event, NativeEvent};
@@ -158,6 +159,7 @@ impl KafkaError {
             message,
             retriable: false,
             fatal: code == rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR__FATAL,
+            abortable: false,
         }
     }
 }
@@ -181,13 +183,26 @@ pub(crate) unsafe fn take_error(
         return Ok(());
     };
     // SAFETY: `error` is live until the NativePtr drops at the end of this scope.
-    let (code, message) = unsafe {
+    let (code, message, retriable, fatal, abortable) = unsafe {
         (
             rdsys::rd_kafka_error_code(error.ptr()),
             from_cstr(rdsys::rd_kafka_error_string(error.ptr())),
+            rdsys::rd_kafka_error_is_retriable(error.ptr()) != 0,
+            rdsys::rd_kafka_error_is_fatal(error.ptr()) != 0,
+            rdsys::rd_kafka_error_txn_requires_abort(error.ptr()) != 0,
         )
     };
-    Err(KafkaError::kafka(code, context, message))
+    let mut err = KafkaError::kafka(code, context, message);
+    if let KafkaError::Kafka {
+        retriable: r,
+        fatal: f,
+        abortable: a,
+        ..
+    } = &mut err
+    {
+        (*r, *f, *a) = (retriable, *f || fatal, abortable);
+    }
+    Err(err)
 }
 
 /// `Ok` for NO_ERROR, else a `KafkaError` with librdkafka's text for the code.

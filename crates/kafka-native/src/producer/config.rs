@@ -93,6 +93,16 @@ pub struct ProducerConfig {
     pub metadata_timeout: Duration,
     /// `compression.codec`. Default none.
     pub compression: Compression,
+    /// `enable.idempotence`: the broker writes each message once and in order, whatever the
+    /// retries (librdkafka then sets acks=all and at most 5 requests in flight). Default true,
+    /// as in Kafka's Java client since 3.0.
+    pub enable_idempotence: bool,
+    /// `transactional.id`: makes the producer transactional (see
+    /// [`Producer::init_transactions`](super::Producer::init_transactions)). Default none.
+    pub transactional_id: Option<String>,
+    /// `transaction.timeout.ms`: how long the broker lets a transaction stay open before it
+    /// aborts it. Default 60 s.
+    pub transaction_timeout: Duration,
     pub on_stats: Option<StatsHandler>,
     pub on_delivery_report: Option<DeliveryReportHandler>,
     pub on_message_delivery: Option<MessageDeliveryHandler>,
@@ -106,6 +116,9 @@ impl ProducerConfig {
             queue_buffering_max: Duration::from_millis(250),
             metadata_timeout: Duration::from_secs(10),
             compression: Compression::None,
+            enable_idempotence: true,
+            transactional_id: None,
+            transaction_timeout: Duration::from_secs(60),
             on_stats: None,
             on_delivery_report: None,
             on_message_delivery: None,
@@ -126,6 +139,21 @@ impl ProducerConfig {
 
     pub fn compression(mut self, codec: Compression) -> Self {
         self.compression = codec;
+        self
+    }
+
+    pub fn enable_idempotence(mut self, enable: bool) -> Self {
+        self.enable_idempotence = enable;
+        self
+    }
+
+    pub fn transactional_id(mut self, id: impl Into<String>) -> Self {
+        self.transactional_id = Some(id.into());
+        self
+    }
+
+    pub fn transaction_timeout(mut self, timeout: Duration) -> Self {
+        self.transaction_timeout = timeout;
         self
     }
 
@@ -169,7 +197,34 @@ impl ProducerConfig {
             self.queue_buffering_max,
             900_000,
             "15 minutes",
-        )
+        )?;
+        if let Some(id) = &self.transactional_id {
+            if id.is_empty() {
+                return Err(KafkaError::invalid("transactional_id", "must not be empty"));
+            }
+            if !self.enable_idempotence {
+                return Err(KafkaError::invalid(
+                    "enable_idempotence",
+                    "must be true for a transactional producer (transactional_id is set)",
+                ));
+            }
+            if self.transaction_timeout < Duration::from_secs(1) {
+                return Err(KafkaError::invalid(
+                    "transaction_timeout_ms",
+                    format!(
+                        "must be at least 1000, got {}",
+                        self.transaction_timeout.as_millis()
+                    ),
+                ));
+            }
+            at_most_ms(
+                "transaction_timeout_ms",
+                self.transaction_timeout,
+                900_000,
+                "15 minutes, the broker's default transaction.max.timeout.ms",
+            )?;
+        }
+        Ok(())
     }
 
     /// The librdkafka properties these options stand for.
@@ -185,10 +240,17 @@ impl ProducerConfig {
                     self.queue_buffering_max.as_millis().to_string(),
                 )
                 .set("compression.codec", self.compression.name())
-                // The Java client's partitioner (librdkafka's default is CRC32-based): a key
-                // lands on the same partition whichever client sent it. A message without a key
-                // goes to a random partition. `topic_option("partitioner", ...)` overrides it.
-                .set_topic("partitioner", "murmur2_random");
+                .set("enable.idempotence", self.enable_idempotence.to_string());
+            if let Some(id) = &self.transactional_id {
+                config.set("transactional.id", id.clone()).set(
+                    "transaction.timeout.ms",
+                    self.transaction_timeout.as_millis().to_string(),
+                );
+            }
+            // The Java client's partitioner (librdkafka's default is CRC32-based): a key
+            // lands on the same partition whichever client sent it. A message without a key
+            // goes to a random partition. `topic_option("partitioner", ...)` overrides it.
+            config.set_topic("partitioner", "murmur2_random");
         })
     }
 }

@@ -19,6 +19,7 @@ use crate::native::client::ClientKind;
 use crate::native::{error_description, error_name, MessageView, NativeClient, NativeTopic};
 
 mod config;
+mod transactions;
 
 pub use config::{Compression, ProducerConfig};
 
@@ -433,8 +434,22 @@ fn finish_send(
     topic: &str,
     partition: i32,
 ) -> Result<SendResult, KafkaError> {
-    let not_enqueued = first_error.map(|code| {
-        KafkaError::kafka(code, &format!("send to {topic}/{partition}"), String::new())
+    let context = format!("send to {topic}/{partition}");
+    let not_enqueued = first_error.map(|code| match inner.client.fatal_error() {
+        // librdkafka's own text for a refusal after a fatal error is only "Fatal error": say
+        // which, so that the caller knows to stop this producer.
+        Some(KafkaError::Kafka { name, message, .. }) if code == resp::RD_KAFKA_RESP_ERR__FATAL => {
+            let mut err = KafkaError::kafka(
+                code,
+                &context,
+                format!("the producer had a fatal error and must be stopped: {message} ({name})"),
+            );
+            if let KafkaError::Kafka { fatal, .. } = &mut err {
+                *fatal = true;
+            }
+            err
+        }
+        _ => KafkaError::kafka(code, &context, String::new()),
     });
     refuse_if_nothing_enqueued(requested, enqueued, not_enqueued, inner)
 }

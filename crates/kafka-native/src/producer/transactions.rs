@@ -1,0 +1,88 @@
+//! Transactions: a producer with a `transactional_id` writes a set of messages, and a consumer
+//! group's offsets, all or nothing (read_committed consumers see them only once committed).
+//!
+//! The calls that wait on the network (`init_transactions`, `send_offsets_to_transaction`,
+//! `commit_transaction`, `abort_transaction`) do so without the producer's lock, so `send` and
+//! `stop` go on meanwhile. An error says what to do next: [`KafkaError::is_retriable`] (call
+//! again), [`KafkaError::is_abortable`] (abort, then begin another transaction) or
+//! [`KafkaError::is_fatal`] (the producer can do nothing more, e.g. it was fenced by a newer
+//! producer with the same transactional id: stop it).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::error::KafkaError;
+use crate::native::{GroupMetadata, NativeClient, PartitionList};
+use crate::topic_partition::TopicPartition;
+
+use super::Producer;
+
+impl Producer {
+    fn transactional_client(&self) -> Result<Arc<NativeClient>, KafkaError> {
+        self.inner
+            .read()
+            .as_ref()
+            .map(|inner| inner.client.clone())
+            .ok_or(KafkaError::Stopped)
+    }
+
+    /// Registers with the transaction coordinator (once, before the first transaction): fences
+    /// any older producer with the same transactional id and aborts what it left open. Waits
+    /// up to `timeout`.
+    pub fn init_transactions(&self, timeout: Duration) -> Result<(), KafkaError> {
+        self.transactional_client()?.init_transactions(timeout)
+    }
+
+    /// Starts a transaction: what is sent from now until the commit or abort belongs to it.
+    /// Local: never waits on the network.
+    pub fn begin_transaction(&self) -> Result<(), KafkaError> {
+        self.transactional_client()?.begin_transaction()
+    }
+
+    /// Adds a consumer group's offsets to the transaction: `offsets` are, per partition, the
+    /// next offset to read (the last one processed + 1), and `group` comes from the group's
+    /// consumer ([`Consumer::group_metadata`](crate::Consumer::group_metadata)). They are
+    /// committed with the transaction, or not at all. Waits up to `timeout`.
+    pub fn send_offsets_to_transaction(
+        &self,
+        offsets: &[(TopicPartition, i64)],
+        group: &GroupMetadata,
+        timeout: Duration,
+    ) -> Result<(), KafkaError> {
+        for (tp, offset) in offsets {
+            if *offset < 0 {
+                return Err(KafkaError::invalid(
+                    "offsets",
+                    format!("must be the next offsets to read (0 or more), got {offset} for {tp}"),
+                ));
+            }
+        }
+        let entries: Vec<(&str, i32, i64)> = offsets
+            .iter()
+            .map(|(tp, offset)| (tp.topic.as_str(), tp.partition, *offset))
+            .collect();
+        let list = PartitionList::of(&entries)?;
+        self.transactional_client()?
+            .send_offsets_to_transaction(&list, group, timeout)
+    }
+
+    /// Delivers what the transaction sent and commits it, with its offsets. Waits up to
+    /// `timeout`; a retriable error may be retried with another call.
+    pub fn commit_transaction(&self, timeout: Duration) -> Result<(), KafkaError> {
+        self.transactional_client()?.commit_transaction(timeout)
+    }
+
+    /// Aborts the transaction: its messages not yet sent fail (purged), what reached the log is
+    /// skipped by read_committed consumers, and its offsets are not committed. Waits up to
+    /// `timeout`.
+    pub fn abort_transaction(&self, timeout: Duration) -> Result<(), KafkaError> {
+        self.transactional_client()?.abort_transaction(timeout)
+    }
+
+    /// The fatal error the producer raised, if any: an idempotent producer whose sequence broke,
+    /// a transactional producer fenced by a newer one. After it the producer can do nothing more
+    /// than stop.
+    pub fn fatal_error(&self) -> Option<KafkaError> {
+        self.inner.read().as_ref()?.client.fatal_error()
+    }
+}

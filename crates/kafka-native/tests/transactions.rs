@@ -1,0 +1,273 @@
+//! Exactly-once: transactions, isolation levels and fencing, against whichever broker
+//! `KAFKA_TEST_BROKER` names; `npm test` runs this file on Apache Kafka too. The MockCluster has
+//! a transaction coordinator but keeps no transaction state in its logs (its Fetch answers list
+//! no aborted transactions and a last stable offset at the end of the log, so read_committed
+//! reads aborted messages) and fences no older producer: those two tests prove on Kafka only.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kafka_native::{Consumer, ConsumerConfig, IsolationLevel, Producer, ProducerConfig};
+use parking_lot::Mutex;
+
+mod common;
+use common::{numbered, wait_for, TestCluster};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+fn transactional(cluster: &TestCluster, id: &str) -> Producer {
+    let producer = Producer::new(
+        ProducerConfig::new(cluster.bootstrap_servers())
+            .transactional_id(format!("{id}-{}", std::process::id()))
+            .on_log(|_| {}),
+    )
+    .unwrap();
+    producer.init_transactions(WAIT).unwrap();
+    producer
+}
+
+/// Every payload of `topic`'s partition 0 from the beginning, read at `level`, until `last`
+/// arrived (the last message written, so everything before it was decided).
+fn read_until(
+    cluster: &TestCluster,
+    topic: &str,
+    level: IsolationLevel,
+    last: &str,
+) -> Vec<String> {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let consumer = Consumer::new(
+        ConsumerConfig::new(cluster.bootstrap_servers(), topic)
+            .without_offset_directory()
+            .isolation_level(level)
+            .on_log(|_| {}),
+        move |batch| {
+            let mut seen = sink.lock();
+            for m in batch.iter() {
+                seen.push(String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned());
+            }
+            Ok(())
+        },
+    )
+    .unwrap();
+    consumer.start().unwrap();
+    wait_for(&format!("{last} at {level:?}"), WAIT, || {
+        seen.lock().iter().any(|p| p == last)
+    });
+    consumer.stop().unwrap();
+    let seen = seen.lock().clone();
+    seen
+}
+
+#[test]
+fn read_committed_sees_committed_transactions_only_and_read_uncommitted_sees_all() {
+    let cluster = TestCluster::new();
+    if !cluster.is_kafka() {
+        return eprintln!("skipped: the MockCluster's logs keep no aborted transactions");
+    }
+    let topic = cluster.create_topic("txn-isolation", 1);
+    let producer = transactional(&cluster, "txn-isolation");
+
+    producer.begin_transaction().unwrap();
+    producer
+        .send(&topic, 0, &numbered("committed-", 0..10))
+        .unwrap();
+    producer.commit_transaction(WAIT).unwrap();
+
+    producer.begin_transaction().unwrap();
+    producer
+        .send(&topic, 0, &numbered("aborted-", 0..10))
+        .unwrap();
+    // Delivered to the log before the abort, so that read_committed has something to skip.
+    wait_for("the aborted ones in the log", WAIT, || {
+        producer.in_flight() == 0
+    });
+    producer.abort_transaction(WAIT).unwrap();
+
+    producer.begin_transaction().unwrap();
+    producer
+        .send(&topic, 0, &numbered("after-", 0..10))
+        .unwrap();
+    producer.commit_transaction(WAIT).unwrap();
+    producer.stop(WAIT).unwrap();
+
+    let committed = read_until(&cluster, &topic, IsolationLevel::ReadCommitted, "after-9");
+    let expected: Vec<String> = [numbered("committed-", 0..10), numbered("after-", 0..10)].concat();
+    assert_eq!(
+        committed, expected,
+        "read_committed: the aborted transaction is skipped"
+    );
+
+    let all = read_until(&cluster, &topic, IsolationLevel::ReadUncommitted, "after-9");
+    let expected: Vec<String> = [
+        numbered("committed-", 0..10),
+        numbered("aborted-", 0..10),
+        numbered("after-", 0..10),
+    ]
+    .concat();
+    assert_eq!(all, expected, "read_uncommitted: everything in the log");
+}
+
+#[test]
+fn a_newer_producer_with_the_same_transactional_id_fences_the_older() {
+    let cluster = TestCluster::new();
+    if !cluster.is_kafka() {
+        return eprintln!("skipped: the MockCluster fences no older transactional producer");
+    }
+    let topic = cluster.create_topic("txn-fence", 1);
+    let older = transactional(&cluster, "txn-fence");
+    older.begin_transaction().unwrap();
+    older.send(&topic, 0, &["from the older"]).unwrap();
+    let newer = transactional(&cluster, "txn-fence"); // fences `older`, aborts its transaction
+    let err = older
+        .commit_transaction(WAIT)
+        .expect_err("a fenced producer cannot commit");
+    assert!(
+        err.is_fatal(),
+        "fenced is fatal: {err} ({})",
+        err.code_name()
+    );
+    assert!(
+        err.to_string().to_lowercase().contains("fenced"),
+        "the error says the producer was fenced: {err}"
+    );
+    assert_eq!(err.code_name(), "_FENCED", "{err}");
+    assert!(older.fatal_error().is_some());
+    // A send after it is refused, saying why and that the producer must be stopped.
+    let refused = older.send(&topic, 0, &["late"]).unwrap_err();
+    assert!(refused.is_fatal(), "{refused}");
+    let text = refused.to_string();
+    assert!(
+        text.contains("must be stopped") && text.contains("_FENCED"),
+        "{text}"
+    );
+    let _ = older.stop(Duration::from_secs(5)); // its messages were not delivered
+
+    newer.begin_transaction().unwrap();
+    newer.send(&topic, 0, &["from the newer"]).unwrap();
+    newer.commit_transaction(WAIT).unwrap();
+    newer.stop(WAIT).unwrap();
+    let read = read_until(
+        &cluster,
+        &topic,
+        IsolationLevel::ReadCommitted,
+        "from the newer",
+    );
+    assert_eq!(read, ["from the newer"]);
+}
+
+#[test]
+fn committed_transactions_are_read_and_an_aborted_one_delivers_nothing_it_had_not_sent() {
+    let cluster = TestCluster::new();
+    let topic = cluster.create_topic("txn-commit", 1);
+    let producer = transactional(&cluster, "txn-commit");
+    for round in 0..3 {
+        producer.begin_transaction().unwrap();
+        producer
+            .send(&topic, 0, &numbered(&format!("round{round}-"), 0..100))
+            .unwrap();
+        producer.commit_transaction(WAIT).unwrap();
+    }
+    // Aborted at once: the messages still queued fail (purged) and never reach the log.
+    producer.begin_transaction().unwrap();
+    producer
+        .send(&topic, 0, &numbered("never-", 0..100))
+        .unwrap();
+    producer.abort_transaction(WAIT).unwrap();
+    producer.begin_transaction().unwrap();
+    producer.send(&topic, 0, &["last"]).unwrap();
+    producer.commit_transaction(WAIT).unwrap();
+    let stopped = producer.stop(WAIT);
+    let read = read_until(&cluster, &topic, IsolationLevel::ReadCommitted, "last");
+    let expected: Vec<String> = (0..3)
+        .flat_map(|round| numbered(&format!("round{round}-"), 0..100))
+        .chain(["last".to_string()])
+        .collect();
+    if cluster.is_kafka() {
+        assert_eq!(read, expected);
+    } else {
+        // The MockCluster: what the abort purged is absent; what it had sent may be read.
+        assert_eq!(
+            read.iter()
+                .filter(|p| !p.starts_with("never-"))
+                .collect::<Vec<_>>(),
+            expected.iter().collect::<Vec<_>>()
+        );
+    }
+    // stop() reports the purged messages as undelivered, never as delivered.
+    if let Err(e) = stopped {
+        assert_eq!(e.code_name(), "UNDELIVERED", "{e}");
+    }
+}
+
+/// librdkafka's idempotence state for a producer made from `config` once it has sent a message
+/// (`eos.idemp_state` in its statistics: "Assigned" once the broker gave it a producer id; a
+/// producer that is not idempotent has no `eos` section: "none").
+fn idempotence_state(topic: &str, config: ProducerConfig) -> String {
+    let state = Arc::new(Mutex::new(None::<String>));
+    let sink = state.clone();
+    let producer = Producer::new(
+        config
+            .statistics_interval(Duration::from_millis(100))
+            .on_log(|_| {})
+            .on_stats(move |s| {
+                let state = s.rdkafka_stats["eos"]["idemp_state"].as_str();
+                *sink.lock() = Some(state.unwrap_or("none").to_string());
+            }),
+    )
+    .unwrap();
+    producer.send(topic, 0, &["one"]).unwrap();
+    wait_for("delivery", WAIT, || producer.in_flight() == 0);
+    wait_for("statistics after the delivery", WAIT, || {
+        state.lock().take().is_some()
+    });
+    wait_for("the next statistics", WAIT, || state.lock().is_some());
+    producer.stop(WAIT).unwrap();
+    let state = state.lock().clone().unwrap_or_default();
+    state
+}
+
+#[test]
+fn a_producer_is_idempotent_unless_told_not_to_be() {
+    let cluster = TestCluster::new();
+    let topic = cluster.create_topic("idempotent", 1);
+    let servers = cluster.bootstrap_servers();
+    assert_eq!(
+        idempotence_state(&topic, ProducerConfig::new(servers.as_str())),
+        "Assigned",
+        "by default the broker gave the producer an id"
+    );
+    assert_eq!(
+        idempotence_state(
+            &topic,
+            ProducerConfig::new(servers.as_str()).enable_idempotence(false)
+        ),
+        "none",
+        "enable_idempotence(false): no producer id"
+    );
+}
+
+#[test]
+fn transactional_options_are_checked_naming_them() {
+    let refused = |config: ProducerConfig| match Producer::new(config.on_log(|_| {})) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("accepted"),
+    };
+    let base = || ProducerConfig::new("127.0.0.1:1");
+    assert!(refused(base().transactional_id("")).starts_with("transactional_id "));
+    assert!(
+        refused(base().transactional_id("t").enable_idempotence(false))
+            .starts_with("enable_idempotence must be true")
+    );
+    assert!(refused(
+        base()
+            .transactional_id("t")
+            .transaction_timeout(Duration::from_secs(3600))
+    )
+    .starts_with("transaction_timeout_ms must be at most 900000"));
+    // Not transactional: the transaction calls fail with librdkafka's reason, naming none.
+    let plain = Producer::new(base().on_log(|_| {})).unwrap();
+    let err = plain.begin_transaction().unwrap_err();
+    assert_eq!(err.code_name(), "_NOT_CONFIGURED", "{err}");
+    plain.stop(Duration::from_secs(1)).ok();
+}
