@@ -45,6 +45,8 @@ function clusterDefaults(nodes) {
     'transaction.state.log.replication.factor': replicas,
     'transaction.state.log.min.isr': Math.min(2, replicas),
     'transaction.state.log.num.partitions': 8,
+    // A transaction past its transaction.timeout.ms is aborted within a second (default 10 s).
+    'transaction.abort.timed.out.transaction.cleanup.interval.ms': 1000,
     'share.coordinator.state.topic.replication.factor': replicas,
     'share.coordinator.state.topic.min.isr': Math.min(2, replicas),
     'group.initial.rebalance.delay.ms': 0,

@@ -248,6 +248,75 @@ fn a_producer_is_idempotent_unless_told_not_to_be() {
 }
 
 #[test]
+fn misuse_of_a_transactional_producer_is_a_clear_error() {
+    let cluster = TestCluster::new();
+    let topic = cluster.create_topic("txn-misuse", 1);
+    let producer = transactional(&cluster, "txn-misuse");
+    let err = producer.commit_transaction(WAIT).unwrap_err();
+    assert_eq!(err.code_name(), "_STATE", "commit without begin: {err}");
+    assert!(err.to_string().contains("state Ready"), "{err}");
+    let err = producer.abort_transaction(WAIT).unwrap_err();
+    assert_eq!(err.code_name(), "_STATE", "abort without begin: {err}");
+    let err = producer.send(&topic, 0, &["outside"]).unwrap_err();
+    assert_eq!(err.code_name(), "_STATE", "{err}");
+    assert!(
+        err.to_string().contains("begin_transaction() first"),
+        "send outside a transaction: {err}"
+    );
+    producer.begin_transaction().unwrap();
+    let err = producer.begin_transaction().unwrap_err();
+    assert_eq!(err.code_name(), "_STATE", "begin twice: {err}");
+    producer.send(&topic, 0, &["inside"]).unwrap();
+    producer.commit_transaction(WAIT).unwrap();
+    producer.stop(WAIT).unwrap();
+}
+
+#[test]
+fn a_transaction_open_past_its_timeout_is_aborted_and_the_commit_says_so() {
+    let cluster = TestCluster::new();
+    if !cluster.is_kafka() {
+        return eprintln!("skipped: the MockCluster does not time transactions out");
+    }
+    let topic = cluster.create_topic("txn-timeout", 1);
+    let producer = Producer::new(
+        ProducerConfig::new(cluster.bootstrap_servers())
+            .transactional_id(format!("txn-timeout-{}", std::process::id()))
+            .transaction_timeout(Duration::from_secs(1))
+            .on_log(|_| {}),
+    )
+    .unwrap();
+    producer.init_transactions(WAIT).unwrap();
+    producer.begin_transaction().unwrap();
+    producer.send(&topic, 0, &["too late"]).unwrap();
+    wait_for("the message in the log", WAIT, || producer.in_flight() == 0);
+    // The condition under test is time passing: the transaction outlives its 1 s timeout, and
+    // the test cluster's broker looks for such transactions every second.
+    std::thread::sleep(Duration::from_secs(5));
+    let err = producer
+        .commit_transaction(WAIT)
+        .expect_err("the broker aborted it");
+    assert!(
+        err.to_string().contains("outlived transaction_timeout_ms"),
+        "the error names the timeout as a cause: {err}"
+    );
+    assert!(
+        err.is_abortable() || err.is_fatal(),
+        "{err}: abortable {} fatal {}",
+        err.is_abortable(),
+        err.is_fatal()
+    );
+    if err.is_abortable() {
+        producer.abort_transaction(WAIT).unwrap();
+        producer.begin_transaction().unwrap();
+        producer.send(&topic, 0, &["next"]).unwrap();
+        producer.commit_transaction(WAIT).unwrap();
+        let read = read_until(&cluster, &topic, IsolationLevel::ReadCommitted, "next");
+        assert_eq!(read, ["next"], "the timed-out transaction is not read");
+    }
+    let _ = producer.stop(WAIT);
+}
+
+#[test]
 fn transactional_options_are_checked_naming_them() {
     let refused = |config: ProducerConfig| match Producer::new(config.on_log(|_| {})) {
         Err(e) => e.to_string(),

@@ -109,6 +109,8 @@ struct ProducerInner {
     tickets: Arc<Mutex<Tickets>>,
     brokers: Arc<BrokerErrors>,
     metadata_timeout: Duration,
+    /// It has a transactional id: it sends only inside a transaction.
+    transactional: bool,
     topics: Mutex<HashMap<String, Arc<NativeTopic>>>,
     client: Arc<NativeClient>,
 }
@@ -146,6 +148,7 @@ impl Producer {
         let tickets = Arc::new(Mutex::new(Tickets::default()));
         let brokers = Arc::new(BrokerErrors::default());
         let metadata_timeout = config.metadata_timeout;
+        let transactional = config.transactional_id.is_some();
         let sink = ProducerEvents {
             client: client.clone(),
             in_flight: in_flight.clone(),
@@ -171,6 +174,7 @@ impl Producer {
                 tickets,
                 brokers,
                 metadata_timeout,
+                transactional,
                 topics: Mutex::new(HashMap::new()),
                 client,
             })),
@@ -449,6 +453,12 @@ fn finish_send(
             }
             err
         }
+        _ if code == resp::RD_KAFKA_RESP_ERR__STATE && inner.transactional => KafkaError::kafka(
+            code,
+            &context,
+            "a transactional producer sends only inside a transaction: begin_transaction() first"
+                .to_string(),
+        ),
         _ => KafkaError::kafka(code, &context, String::new()),
     });
     refuse_if_nothing_enqueued(requested, enqueued, not_enqueued, inner)

@@ -69,14 +69,18 @@ impl Producer {
     /// Delivers what the transaction sent and commits it, with its offsets. Waits up to
     /// `timeout`; a retriable error may be retried with another call.
     pub fn commit_transaction(&self, timeout: Duration) -> Result<(), KafkaError> {
-        self.transactional_client()?.commit_transaction(timeout)
+        self.transactional_client()?
+            .commit_transaction(timeout)
+            .map_err(explain_fenced)
     }
 
     /// Aborts the transaction: its messages not yet sent fail (purged), what reached the log is
     /// skipped by read_committed consumers, and its offsets are not committed. Waits up to
     /// `timeout`.
     pub fn abort_transaction(&self, timeout: Duration) -> Result<(), KafkaError> {
-        self.transactional_client()?.abort_transaction(timeout)
+        self.transactional_client()?
+            .abort_transaction(timeout)
+            .map_err(explain_fenced)
     }
 
     /// The fatal error the producer raised, if any: an idempotent producer whose sequence broke,
@@ -85,4 +89,18 @@ impl Producer {
     pub fn fatal_error(&self) -> Option<KafkaError> {
         self.inner.read().as_ref()?.client.fatal_error()
     }
+}
+
+/// librdkafka says "fenced by a newer instance" also when the broker aborted a transaction that
+/// outlived `transaction.timeout.ms` (Apache Kafka then bumps the producer's epoch): say both.
+fn explain_fenced(mut err: KafkaError) -> KafkaError {
+    if let KafkaError::Kafka { name, message, .. } = &mut err {
+        if name == "_FENCED" {
+            message.push_str(
+                " (a newer producer with the same transactional_id started, or this transaction \
+                 outlived transaction_timeout_ms and the broker aborted it)",
+            );
+        }
+    }
+    err
 }
