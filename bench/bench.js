@@ -1,15 +1,16 @@
 'use strict';
-// npm run bench [-- throughput|latency|socket.io|ws-proxy|ws-proxy-memory] [--with-node-rdkafka]
+// npm run bench [-- throughput|latency|socket.io|ws-proxy|ws-proxy-memory|transactions] [--with-node-rdkafka]
 //   throughput: bulk produce and consume rates against kcat and the Node peers (throughput.js);
 //   latency:    milliseconds from send() to receive_callback at a steady rate (latency.js);
 //   socket.io:  broadcast latency across socket.io servers, against the Redis adapter (socket.io.js);
 //   ws-proxy:   1,000 WebSocket clients on one kafka-native/ws-proxy: memory, threads, rate (ws-proxy.js);
 //   ws-proxy-memory: what one client that never reads costs the proxy (ws-proxy-memory.js);
-//   none:       all five. Each rewrites its table in BENCHMARKS.md.
+//   transactions: transactional produce on Apache Kafka against KafkaJS and node-rdkafka (transactions.js);
+//   none:       all six. Each rewrites its table in BENCHMARKS.md.
 //   --with-node-rdkafka builds node-rdkafka (a peer, never a dependency) into a cache folder
 //   outside the package, ~/.cache/kafka-native-bench, so the tables can carry it.
 const args = process.argv.slice(2);
-const known = ['throughput', 'latency', 'socket.io', 'ws-proxy', 'ws-proxy-memory', '--with-node-rdkafka'];
+const known = ['throughput', 'latency', 'socket.io', 'ws-proxy', 'ws-proxy-memory', 'transactions', '--with-node-rdkafka'];
 const unknown = args.filter((a) => !known.includes(a));
 if (unknown.length > 0) {
   console.error(`bench: unknown argument ${unknown.join(' ')}; expected ${known.join(', ')}`);
@@ -17,7 +18,7 @@ if (unknown.length > 0) {
 }
 if (args.includes('--with-node-rdkafka')) require('./peers').useNodeRdkafka();
 const selected = args.filter((a) => !a.startsWith('--'));
-const runs = selected.length > 0 ? selected : ['throughput', 'latency', 'socket.io', 'ws-proxy', 'ws-proxy-memory'];
+const runs = selected.length > 0 ? selected : ['throughput', 'latency', 'socket.io', 'ws-proxy', 'ws-proxy-memory', 'transactions'];
 
 (async () => {
   for (const name of runs) await require(`./${name}`)[name]();
