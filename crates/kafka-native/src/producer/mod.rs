@@ -439,21 +439,23 @@ fn finish_send(
     partition: i32,
 ) -> Result<SendResult, KafkaError> {
     let context = format!("send to {topic}/{partition}");
-    let not_enqueued = first_error.map(|code| match inner.client.fatal_error() {
+    let not_enqueued = first_error.map(|code| match code {
         // librdkafka's own text for a refusal after a fatal error is only "Fatal error": say
-        // which, so that the caller knows to stop this producer.
-        Some(KafkaError::Kafka { name, message, .. }) if code == resp::RD_KAFKA_RESP_ERR__FATAL => {
-            let mut err = KafkaError::kafka(
+        // which, so that the caller knows to stop this producer. (Asked only then: a full queue,
+        // the common refusal, takes no lock here.)
+        resp::RD_KAFKA_RESP_ERR__FATAL => {
+            let why = match inner.client.fatal_error() {
+                Some(KafkaError::Kafka { name, message, .. }) => format!(": {message} ({name})"),
+                _ => String::new(),
+            };
+            // KafkaError::kafka marks _FATAL fatal.
+            KafkaError::kafka(
                 code,
                 &context,
-                format!("the producer had a fatal error and must be stopped: {message} ({name})"),
-            );
-            if let KafkaError::Kafka { fatal, .. } = &mut err {
-                *fatal = true;
-            }
-            err
+                format!("the producer had a fatal error and must be stopped{why}"),
+            )
         }
-        _ if code == resp::RD_KAFKA_RESP_ERR__STATE && inner.transactional => KafkaError::kafka(
+        resp::RD_KAFKA_RESP_ERR__STATE if inner.transactional => KafkaError::kafka(
             code,
             &context,
             "a transactional producer sends only inside a transaction: begin_transaction() first"
