@@ -36,7 +36,7 @@ test('two members split a topic 2/2, tell their rebalances, and get every messag
   await waitFor('200 messages', () => new Set(seen.map(key)).size === 200, JOIN_MS);
   await a.stop();
   // b stops once the rebalance a's leaving started is over: brokers refuse commits while a
-  // group joins, and the MockCluster, loaded, holds that past the 2 s a revocation waits.
+  // group syncs, and a revocation waits only 2 s for its commit.
   await waitFor('b to take over', () => b.assignment().length === 4, JOIN_MS);
   await b.stop();
   assert.equal(seen.length, 200, 'a message came twice');

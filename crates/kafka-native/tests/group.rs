@@ -9,7 +9,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kafka_native::{
-    Consumer, ConsumerConfig, GroupProtocol, Producer, ProducerConfig, StartOffset,
+    Admin, AdminConfig, Consumer, ConsumerConfig, GroupProtocol, Producer, ProducerConfig,
+    StartOffset,
 };
 use parking_lot::Mutex;
 
@@ -125,8 +126,7 @@ fn two_members_split_a_topic_two_and_two_and_get_every_message_once() {
     let (mut pa, mut pb) = (partitions(&a.assignment()), partitions(&b.assignment()));
     a.stop().unwrap();
     // b stops once the rebalance a's leaving started is over: a broker refuses commits while a
-    // group is joining, and the MockCluster holds that on a loaded machine past the 2 s a
-    // revocation waits for its commit.
+    // group syncs (tansu while it joins too), and a revocation waits only 2 s for its commit.
     wait_for("b to take over", JOIN, || b.assignment().len() == 4);
     b.stop().unwrap();
     assert_exactly_once(&seen, 4, 250);
@@ -473,6 +473,74 @@ fn a_stop_that_gives_up_on_its_batch_still_leaves_the_group() {
     assert_eq!(read, every_offset(2, 5));
 }
 
+#[test]
+fn a_commit_made_while_another_member_joins_is_taken_at_once() {
+    // a settles a batch while b's join holds the group in its joining phase; a hears of that
+    // rebalance only at its next heartbeat, 9 s after it joined. Apache Kafka takes a commit of
+    // the current generation in that phase. The MockCluster refused it until librdkafka's mock
+    // was patched (deps/README.md): the commit waited for a's next heartbeat, and a member
+    // stopping or giving up partitions then gave up its commit, so what it read came again.
+    let cluster = TestCluster::new();
+    let topic = cluster.create_topic("joining", 2);
+    let group = group_name("joining");
+    produce_evenly(&cluster, &topic, 2, 10);
+    let config = || {
+        ConsumerConfig::new(cluster.bootstrap_servers(), &topic)
+            .group_id(&group)
+            .driver_option("session.timeout.ms", "12000")
+            .driver_option("heartbeat.interval.ms", "9000")
+    };
+    let seen = Deliveries::default();
+    let (a, hold_tx, held) = holding_member(config().on_log(|_| {}), &seen);
+    a.start().unwrap();
+    wait_for("a to hold its first batch", JOIN, || *held.lock());
+    let first_batch: BTreeMap<i32, i64> = seen.lock().iter().fold(BTreeMap::new(), |mut m, e| {
+        let next = m.entry(e.0).or_insert(0);
+        *next = (*next).max(e.1 + 1);
+        m
+    });
+    let b_seen = Deliveries::default();
+    let b_logs = Logs::default();
+    let b = Arc::new(member(
+        config()
+            .driver_option("debug", "protocol")
+            .on_log(b_logs.handler()),
+        "b",
+        &b_seen,
+    ));
+    let b_start = std::thread::spawn({
+        let b = b.clone();
+        move || b.start()
+    });
+    wait_for("b to send its JoinGroup", JOIN, || {
+        !b_logs.matching("Sent JoinGroupRequest").is_empty()
+    });
+    hold_tx.send(()).unwrap();
+    // Taken at once: well before a's next heartbeat could let the group move on.
+    let admin = Admin::new(AdminConfig::new(cluster.bootstrap_servers())).unwrap();
+    wait_for(
+        "a's commit of its first batch",
+        Duration::from_secs(5),
+        || {
+            let committed = admin.group_offsets(&group).unwrap();
+            first_batch.iter().all(|(&p, &next)| {
+                committed
+                    .iter()
+                    .any(|c| c.partition == p && c.committed >= next)
+            })
+        },
+    );
+    assert!(!b_start.is_finished(), "the group was still joining");
+    a.stop().unwrap();
+    b_start.join().unwrap().unwrap();
+    wait_for("b to read the rest", JOIN, || {
+        counts(&seen).len() + counts(&b_seen).len() >= 20
+    });
+    b.stop().unwrap();
+    seen.lock().extend(b_seen.lock().iter().cloned());
+    assert_exactly_once(&seen, 2, 10);
+}
+
 /// Run by `a_killed_member_is_replaced_with_no_gap` as a separate process (then killed): a slow
 /// group member (10 messages per 200 ms batch) that prints each message it is handed, when it
 /// is handed, so the batch it holds when killed is printed but not settled.
@@ -566,8 +634,8 @@ fn killed_member_is_replaced_with_no_gap(protocol: &str) {
         child_seen.lock().len() >= read_at_split + 30
     });
     // The partitions the child holds now are the ones the kill concerns. What the survivor got
-    // at the split may also repeat what the child read: the MockCluster refuses commits while a
-    // group joins, and a revocation waits only so long for them (see REVOKE_COMMIT_WAIT).
+    // at the split may also repeat what the child read: a broker refuses commits while a group
+    // syncs, and a revocation waits only so long for them (see REVOKE_COMMIT_WAIT).
     let survivor_had: BTreeSet<i32> = survivor
         .assignment()
         .iter()

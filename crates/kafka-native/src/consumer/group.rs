@@ -23,10 +23,11 @@ use super::config::{RebalanceChange, RebalanceHandler, StartOffset};
 use super::fetch::{FetchControl, Positions, Progress};
 use super::offsets::OffsetWriter;
 
-/// How long a revocation waits for the commits of what settled. librdkafka's MockCluster (and
-/// tansu) refuse commits while the group is joining, and in the classic cooperative protocol
-/// this member cannot rejoin before its revocation returns: waiting longer would only get it
-/// evicted when the session times out. Apache Kafka accepts such commits at once.
+/// How long a revocation waits for the commits of what settled. A group in its sync phase
+/// (Apache Kafka's CompletingRebalance) refuses commits, tansu refuses them while the group is
+/// joining too (as librdkafka's MockCluster did until patched, see deps/README.md), and in the
+/// classic cooperative protocol this member cannot rejoin before its revocation returns:
+/// waiting longer would only get it evicted when the session times out.
 const REVOKE_COMMIT_WAIT: Duration = Duration::from_secs(2);
 
 /// Under KIP-848, how long after joining `start()` waits for a first assignment before it

@@ -107,8 +107,12 @@ rd_kafka_resp_err_t rd_kafka_mock_cgrp_classic_check_state(
                 break;
 
         case RD_KAFKA_MOCK_CGRP_STATE_JOINING:
+                /* kafka-native: as Apache Kafka's PreparingRebalance, accept
+                 * a commit of the current generation (checked above): a
+                 * member commits what it read before it can rejoin. */
                 if (ApiKey == RD_KAFKAP_JoinGroup ||
-                    ApiKey == RD_KAFKAP_LeaveGroup)
+                    ApiKey == RD_KAFKAP_LeaveGroup ||
+                    ApiKey == RD_KAFKAP_OffsetCommit)
                         return RD_KAFKA_RESP_ERR_NO_ERROR;
                 else
                         return RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS;
