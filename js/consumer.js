@@ -7,7 +7,7 @@ const { consumerOptions, logTo, fromNative } = require('./options');
 // payloads and keys are slices of a few large strings or Buffers. Building the message objects
 // here is far cheaper than building them one napi call at a time.
 function unpack(columns) {
-  const { texts, buffers, chunkEnds, bounds, partitions, offsets, topics, topicIndex } = columns;
+  const { texts, buffers, chunkEnds, bounds, partitions, offsets, timestamps, topics, topicIndex } = columns;
   const chunks = texts.length > 0 ? texts : buffers;
   const messages = new Array(offsets.length);
   let i = 0;
@@ -18,9 +18,10 @@ function unpack(columns) {
       const topic = topicIndex ? topics[topicIndex[i]] : topics[0];
       const payload = bounds[b] < 0 ? null : slice(chunk, bounds[b], bounds[b + 1]);
       const keyStart = bounds[b + 2];
+      const timestamp = timestamps[i] < 0 ? null : timestamps[i];
       messages[i] = keyStart < 0
-        ? { topic, partition: partitions[i], offset: offsets[i], payload }
-        : { topic, partition: partitions[i], offset: offsets[i], payload, key: slice(chunk, keyStart, bounds[b + 3]) };
+        ? { topic, partition: partitions[i], offset: offsets[i], timestamp, payload }
+        : { topic, partition: partitions[i], offset: offsets[i], timestamp, payload, key: slice(chunk, keyStart, bounds[b + 3]) };
     }
   }
   for (const { index, names, values } of columns.headers) messages[index].headers = headersObject(names, values);

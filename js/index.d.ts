@@ -74,11 +74,13 @@ export interface SendResult {
   send_queue_length: number;
 }
 
-/** A message with a key or headers. A null or missing payload is a tombstone. */
+/** A message with a key, headers or a timestamp. A null or missing payload is a tombstone. */
 export interface ProducerRecord {
   payload?: string | Uint8Array | null;
   key?: string | Uint8Array | null;
   headers?: Record<string, string | Uint8Array>;
+  /** Milliseconds since the Unix epoch (the message's CreateTime); default: when it is sent. */
+  timestamp?: number | null;
 }
 
 export declare class Producer {
@@ -114,6 +116,8 @@ export interface Message<P = string | Buffer> {
   topic: string;
   partition: number;
   offset: number;
+  /** Milliseconds since the Unix epoch (CreateTime, or LogAppendTime where the topic says so); null if it has none. */
+  timestamp: number | null;
   /** null for a tombstone (a message without a payload). */
   payload: P | null;
   /** Present when the message has a key. */

@@ -5,7 +5,8 @@ const { Consumer } = require('./consumer');
 const { producerOptions, logTo, fail, fromNative, STOP_TIMEOUT_MS, PARTITION_COUNT_TIMEOUT_MS } = require('./options');
 
 const toBuffer = (p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p);
-const RECORD_KEYS = ['payload', 'key', 'headers'];
+const RECORD_KEYS = ['payload', 'key', 'headers', 'timestamp'];
+const TIMESTAMP_MAX = 8.64e15; // the last millisecond a JS Date can hold
 const PARTITION_MAX = 2 ** 31 - 1;
 // How often a producer with messages in flight checks whether they have all been reported.
 const KEEP_ALIVE_CHECK_MS = 100;
@@ -33,7 +34,7 @@ function checkRecord(record, i, method = 'send()') {
   if (unknown.length > 0 || !keys.some((k) => RECORD_KEYS.includes(k))) {
     const hint = unknown.includes('value') ? ' (KafkaJS calls it value; here it is payload)' : '';
     const what = unknown.length > 0 ? `has ${unknown.map((k) => JSON.stringify(k)).join(', ')}` : 'has none of them';
-    throw new TypeError(`kafka-native: ${method} argument payloads[${i}] must be a record with payload, key and/or headers and nothing else; it ${what}${hint}`);
+    throw new TypeError(`kafka-native: ${method} argument payloads[${i}] must be a record with payload, key, headers and/or timestamp and nothing else; it ${what}${hint}`);
   }
 }
 
@@ -43,11 +44,16 @@ function toRecord(record, i, method = 'send()') {
   const headers = record.headers ?? {};
   if (typeof headers !== 'object' || Array.isArray(headers)) throw fail(`${arg}.headers`, 'an object of header names to strings or Buffers', headers);
   const headerNames = Object.keys(headers);
+  const { timestamp } = record;
+  if (timestamp !== undefined && timestamp !== null && !(Number.isSafeInteger(timestamp) && timestamp >= 0 && timestamp <= TIMESTAMP_MAX)) {
+    throw fail(`${arg}.timestamp`, 'milliseconds since the Unix epoch (a non-negative integer)', timestamp);
+  }
   return {
     payload: recordBytes(record.payload, `${arg}.payload`),
     key: recordBytes(record.key, `${arg}.key`),
     headerNames,
     headerValues: headerNames.map((name) => recordBytes(headers[name], `${arg}.headers.${name}`) ?? Buffer.alloc(0)),
+    timestamp: timestamp ?? undefined,
   };
 }
 

@@ -214,3 +214,17 @@ test('records carry keys, headers and null payloads; mixed arrays of strings and
   const mixed = await roundTrip('api-mixed', ['str ☃', binary, 'end'], 'buffer');
   assert.deepEqual(mixed.map((m) => m.payload), [Buffer.from('str ☃'), binary, Buffer.from('end')]);
 });
+
+test('a record keeps its own timestamp; one without gets the time it was sent', async () => {
+  const before = Date.now();
+  const got = await roundTrip('api-timestamps', [{ payload: 'dated', timestamp: 1500000000123 }, 'now', { payload: 'headers too', headers: { h: 'v' }, timestamp: 7 }], 'utf8');
+  assert.deepEqual(got.map((m) => m.payload), ['dated', 'now', 'headers too']);
+  assert.equal(got[0].timestamp, 1500000000123);
+  assert.ok(got[1].timestamp >= before - 60000 && got[1].timestamp <= Date.now(), String(got[1].timestamp));
+  assert.equal(got[2].timestamp, 7);
+  const producer = new kafka.Producer({ broker, logger: quietLogger() });
+  for (const bad of [-1, 1.5, '1500000000123', 2 ** 60]) {
+    assert.throws(() => producer.send('api-timestamps', 0, [{ payload: 'x', timestamp: bad }]), /payloads\[0\]\.timestamp must be milliseconds since the Unix epoch/);
+  }
+  await producer.stop();
+});

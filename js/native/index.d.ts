@@ -313,6 +313,8 @@ export interface ReceivedColumns {
   bounds: Int32Array
   partitions: Int32Array
   offsets: Float64Array
+  /** Per message, its timestamp in ms since the Unix epoch (-1: none). */
+  timestamps: Float64Array
   /** Headers of the messages that have any (most have none). */
   headers: Array<MessageHeaders>
   /** The batch's topics; a batch of one topic (the usual) has no `topic_index`. */
@@ -329,6 +331,8 @@ export interface RecordInput {
   key?: Buffer
   headerNames: Array<string>
   headerValues: Array<Buffer>
+  /** Milliseconds since the Unix epoch; none: the time it is sent. */
+  timestamp?: number
 }
 
 export interface SendResult {

@@ -95,6 +95,8 @@ pub struct ReceivedColumns {
     pub bounds: Int32Array,
     pub partitions: Int32Array,
     pub offsets: Float64Array,
+    /// Per message, its timestamp in ms since the Unix epoch (-1: none).
+    pub timestamps: Float64Array,
     /// Headers of the messages that have any (most have none).
     pub headers: Vec<MessageHeaders>,
     /// The batch's topics; a batch of one topic (the usual) has no `topic_index`.
@@ -209,6 +211,7 @@ fn pack<C: Chunk>(batch: &kafka_native::ReceivedBatch) -> (Vec<C>, ReceivedColum
     let mut bounds = Vec::with_capacity(n * 4);
     let mut partitions = Vec::with_capacity(n);
     let mut offsets = Vec::with_capacity(n);
+    let mut timestamps = Vec::with_capacity(n);
     let mut headers = Vec::new();
     let mut topics: Vec<&str> = Vec::new();
     let mut topic_index = Vec::with_capacity(n);
@@ -240,6 +243,7 @@ fn pack<C: Chunk>(batch: &kafka_native::ReceivedBatch) -> (Vec<C>, ReceivedColum
         bounds.extend_from_slice(&[start, end, key_start, key_end]);
         partitions.push(m.partition());
         offsets.push(m.offset() as f64);
+        timestamps.push(m.timestamp().map_or(-1.0, |t| t as f64));
         if chunk.byte_len() >= CHUNK_BYTES && i + 1 < n {
             chunk_ends.push(i as u32 + 1);
             chunks.push(C::with_capacity(capacity_from(i + 1)));
@@ -253,6 +257,7 @@ fn pack<C: Chunk>(batch: &kafka_native::ReceivedBatch) -> (Vec<C>, ReceivedColum
         bounds: Int32Array::new(bounds),
         partitions: Int32Array::new(partitions),
         offsets: Float64Array::new(offsets),
+        timestamps: Float64Array::new(timestamps),
         headers,
         topic_index: (topics.len() > 1).then(|| Uint16Array::new(topic_index)),
         topics: topics.into_iter().map(str::to_string).collect(),

@@ -78,6 +78,8 @@ pub struct RecordInput {
     pub key: Option<Buffer>,
     pub header_names: Vec<String>,
     pub header_values: Vec<Buffer>,
+    /// Milliseconds since the Unix epoch; none: the time it is sent.
+    pub timestamp: Option<i64>,
 }
 
 /// Consecutive payloads of the given byte lengths from the front of `bytes`; `None` if the
@@ -192,6 +194,7 @@ fn core_records<'a>(
             key: r.key.as_deref(),
             payload: r.payload.as_deref(),
             headers,
+            timestamp: r.timestamp,
         })
         .collect()
 }

@@ -16,6 +16,7 @@ pub struct ReadMessage {
     pub key: Option<Vec<u8>>,
     pub payload: Option<Vec<u8>>,
     pub headers: Vec<(String, Vec<u8>)>,
+    pub timestamp: Option<i64>,
 }
 
 /// Reads `partition` of `topic` from its beginning until `count` messages arrived or `timeout`.
@@ -54,6 +55,7 @@ pub fn read_partition(
                 offset: m.offset(),
                 key: m.key().map(<[u8]>::to_vec),
                 payload: m.payload().map(<[u8]>::to_vec),
+                timestamp: m.timestamp(),
                 headers: m
                     .headers()
                     .into_iter()

@@ -32,6 +32,7 @@ fn keys_headers_and_binary_payloads_arrive_in_order() {
                 key.as_bytes()
             }),
             headers: if i % 3 == 0 { &[("trace", b"t")] } else { &[] },
+            timestamp: None,
         })
         .collect();
     for partition in 0..2 {

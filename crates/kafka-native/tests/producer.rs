@@ -74,6 +74,7 @@ fn hundred_thousand_messages_per_partition_arrive_in_order_with_keys_and_headers
                     key: Some(keys[j].as_bytes()),
                     payload: Some(payloads[j].as_bytes()),
                     headers: if with_headers { &headers[j][..] } else { &[] },
+                    timestamp: None,
                 })
                 .collect();
             let mut sent = 0;
@@ -134,16 +135,19 @@ fn binary_payloads_and_null_values_round_trip() {
             key: None,
             payload: Some(&binary),
             headers: &[],
+            timestamp: None,
         },
         Record {
             key: Some(b"tombstone"),
             payload: None,
             headers: &[],
+            timestamp: Some(1_500_000_000_123),
         },
         Record {
             key: Some(b""),
             payload: Some(b""),
             headers: &[],
+            timestamp: None,
         },
     ];
     assert_eq!(
@@ -167,6 +171,17 @@ fn binary_payloads_and_null_values_round_trip() {
     assert_eq!(got[1].payload, None);
     assert_eq!(got[1].key.as_deref(), Some(&b"tombstone"[..]));
     assert_eq!(got[2].payload.as_deref(), Some(&b""[..]));
+    // A record's own timestamp is kept; one without gets the time it was sent.
+    assert_eq!(got[1].timestamp, Some(1_500_000_000_123));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let sent_at = got[0].timestamp.unwrap();
+    assert!(
+        (now - 600_000..=now).contains(&sent_at),
+        "{sent_at} vs {now}"
+    );
 }
 
 #[test]
@@ -588,6 +603,7 @@ fn deliver_tells_where_each_record_landed_or_why_it_did_not() {
             key: Some(k.as_bytes()),
             payload: Some(k.as_bytes()),
             headers: if *k == "c" { &[("h", b"1")] } else { &[] },
+            timestamp: None,
         })
         .collect();
     let (tx, rx) = crossbeam_channel::bounded(1);

@@ -34,6 +34,7 @@ fn threads_read_one_batch_at_once() {
             key: None,
             payload: Some(b"p"),
             headers: &h[..],
+            timestamp: None,
         })
         .collect();
     producer.send_records("shared", 0, &records).unwrap();

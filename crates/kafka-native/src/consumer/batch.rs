@@ -27,6 +27,11 @@ impl<'a> Message<'a> {
     pub fn offset(&self) -> i64 {
         self.view.offset()
     }
+    /// Milliseconds since the Unix epoch (CreateTime, or LogAppendTime where the topic sets it);
+    /// `None` when the message has no timestamp.
+    pub fn timestamp(&self) -> Option<i64> {
+        self.view.timestamp()
+    }
     /// `None` for a null value (tombstone).
     pub fn payload(&self) -> Option<&'a [u8]> {
         self.view.payload()

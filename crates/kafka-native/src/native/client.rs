@@ -500,18 +500,16 @@ impl NativeTopic {
         }
     }
 
-    /// Enqueues one message with headers (`rd_kafka_produce_batch` cannot carry headers), with
-    /// `opaque` (0: none) for its delivery report.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn produce_with_headers(
+    /// Enqueues one message with headers or a timestamp (`rd_kafka_produce_batch` carries
+    /// neither), with `opaque` (0: none) for its delivery report.
+    pub(crate) fn produce_one(
         &self,
         client: &NativeClient,
         partition: i32,
-        key: Option<&[u8]>,
-        payload: Option<&[u8]>,
-        headers: &[(&str, &[u8])],
+        record: &crate::producer::Record<'_>,
         opaque: usize,
     ) -> Result<(), KafkaError> {
+        let (key, payload, headers) = (record.key, record.payload, record.headers);
         // SAFETY: rd_kafka_headers_new never returns null; we own the list until produce succeeds.
         let list = unsafe { NativePtr::from_ptr(rdsys::rd_kafka_headers_new(headers.len())) }
             .expect("headers");
@@ -529,7 +527,7 @@ impl NativeTopic {
         }
         let (payload_ptr, payload_len) = slice_parts(payload);
         let (key_ptr, key_len) = slice_parts(key);
-        let vus = [
+        let mut vus = vec![
             vu(
                 vtype::RD_KAFKA_VTYPE_RKT,
                 rdsys::rd_kafka_vu_s__bindgen_ty_1 { rkt: self.ptr() },
@@ -559,6 +557,12 @@ impl NativeTopic {
                 },
             ),
         ];
+        if let Some(timestamp) = record.timestamp {
+            vus.push(vu(
+                vtype::RD_KAFKA_VTYPE_TIMESTAMP,
+                rdsys::rd_kafka_vu_s__bindgen_ty_1 { i64_: timestamp },
+            ));
+        }
         // SAFETY: the client, topic and header list are live; key/payload outlive the call and are
         // copied (F_COPY).
         let error = unsafe { rdsys::rd_kafka_produceva(client.ptr(), vus.as_ptr(), vus.len()) };

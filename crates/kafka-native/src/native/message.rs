@@ -47,6 +47,16 @@ impl<'a> MessageView<'a> {
         self.raw().offset
     }
 
+    /// The message's timestamp (ms since the Unix epoch: its CreateTime, or LogAppendTime when
+    /// the topic says so), or `None` when it has none.
+    pub(crate) fn timestamp(&self) -> Option<i64> {
+        let mut kind = rdsys::rd_kafka_timestamp_type_t::RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
+        // SAFETY: the message is live for 'a; librdkafka only reads it and writes `kind`.
+        let ms = unsafe { rdsys::rd_kafka_message_timestamp(self.raw, &mut kind) };
+        (kind != rdsys::rd_kafka_timestamp_type_t::RD_KAFKA_TIMESTAMP_NOT_AVAILABLE && ms >= 0)
+            .then_some(ms)
+    }
+
     pub(crate) fn payload(&self) -> Option<&'a [u8]> {
         let m = self.raw();
         // SAFETY: payload points at `len` bytes owned by the message, which lives for 'a.

@@ -27,12 +27,14 @@ pub use config::{Compression, ProducerConfig};
 pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// One message for [`Producer::send_records`]: optional key, optional payload (`None` is a null
-/// value, a tombstone), and headers.
+/// value, a tombstone), headers, and a timestamp (`None`: the time it is sent).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Record<'a> {
     pub key: Option<&'a [u8]>,
     pub payload: Option<&'a [u8]>,
     pub headers: &'a [(&'a str, &'a [u8])],
+    /// Milliseconds since the Unix epoch (the message's CreateTime).
+    pub timestamp: Option<i64>,
 }
 
 /// What a `send` did.
@@ -208,8 +210,8 @@ impl Producer {
         })
     }
 
-    /// Enqueues records with keys and headers. Records without headers go in one librdkafka call;
-    /// with headers, one call each (librdkafka's batch call cannot carry headers).
+    /// Enqueues records with keys and headers. Records without headers or timestamps go in one
+    /// librdkafka call; with either, one call each (librdkafka's batch call carries neither).
     pub fn send_records(
         &self,
         topic: &str,
@@ -227,7 +229,7 @@ impl Producer {
     ///
     /// ```no_run
     /// # let producer = kafka_native::Producer::new(kafka_native::ProducerConfig::new("x:9092"))?;
-    /// let record = kafka_native::Record { key: Some(b"k"), payload: Some(b"v"), headers: &[] };
+    /// let record = kafka_native::Record { key: Some(b"k"), payload: Some(b"v"), ..Default::default() };
     /// producer.deliver("events", -1, &[record], |result| match result {
     ///     Ok(landed) => println!("at {}/{}", landed[0].partition, landed[0].offset),
     ///     Err(e) => eprintln!("not delivered: {e}"),
@@ -270,7 +272,10 @@ impl Producer {
         first_opaque: usize,
     ) -> Result<SendResult, KafkaError> {
         self.with_topic(topic, partition, |inner, rkt| {
-            if records.iter().all(|r| r.headers.is_empty()) {
+            if records
+                .iter()
+                .all(|r| r.headers.is_empty() && r.timestamp.is_none())
+            {
                 let outcome = rkt.produce_batch(
                     partition,
                     records.iter().map(|r| (r.key, r.payload)),
@@ -293,14 +298,7 @@ impl Producer {
                 } else {
                     first_opaque + i
                 };
-                match rkt.produce_with_headers(
-                    &inner.client,
-                    partition,
-                    r.key,
-                    r.payload,
-                    r.headers,
-                    opaque,
-                ) {
+                match rkt.produce_one(&inner.client, partition, r, opaque) {
                     Ok(()) => enqueued += 1,
                     Err(e) => {
                         not_enqueued = Some(e);
