@@ -103,6 +103,8 @@ export declare class Producer {
    * the offsets given (each the next offset to read), to the transaction.
    */
   sendOffsetsToTransaction(consumer: Consumer, offsets?: TopicPartitionOffset[] | null, options?: { timeout?: number } | null): Promise<void>;
+  /** For a group named by its id (no member generation for the broker to fence a zombie by). */
+  sendOffsetsToTransaction(groupId: string, offsets: TopicPartitionOffset[], options?: { timeout?: number } | null): Promise<void>;
   commitTransaction(options?: { timeout?: number } | null): Promise<void>;
   abortTransaction(options?: { timeout?: number } | null): Promise<void>;
   /**

@@ -78,6 +78,14 @@ function deliverRecords(topic, partition, payloads) {
   });
 }
 
+function checkOffsets(offsets) {
+  offsets.forEach((o, i) => {
+    if (o === null || typeof o !== 'object' || typeof o.topic !== 'string' || !Number.isInteger(o.partition) || !Number.isSafeInteger(o.offset)) {
+      throw fail(`sendOffsetsToTransaction() argument offsets[${i}]`, '{topic, partition, offset}', o);
+    }
+  });
+}
+
 class Producer {
   constructor(options) {
     const opts = producerOptions(options);
@@ -193,18 +201,21 @@ class Producer {
 
   // Adds the group consumer's position after its batch in hand (consumer.nextOffsets()), or the
   // offsets given ([{topic, partition, offset}], each the next offset to read), to the
-  // transaction: they are committed to the consumer's group with it, or not at all.
+  // transaction: they are committed to the consumer's group with it, or not at all. With a
+  // group id instead of a consumer (offsets then required), the broker cannot fence a zombie
+  // member of the group by its generation: prefer the consumer.
   sendOffsetsToTransaction(consumer, offsets, options) {
     return this._transactionCall('sendOffsetsToTransaction', options, (timeout) => {
-      if (!(consumer instanceof Consumer)) throw fail('sendOffsetsToTransaction() argument consumer', 'a kafka-native Consumer with group_id', consumer);
+      if (typeof consumer === 'string') {
+        if (!Array.isArray(offsets)) throw fail('sendOffsetsToTransaction() argument offsets', 'an array of {topic, partition, offset} (required with a group id)', offsets);
+        checkOffsets(offsets);
+        return this._native.sendOffsetsToTransactionForGroup(offsets, consumer, timeout);
+      }
+      if (!(consumer instanceof Consumer)) throw fail('sendOffsetsToTransaction() argument consumer', 'a kafka-native Consumer with group_id, or a group id', consumer);
       const given = offsets ?? consumer.nextOffsets();
       if (!given) throw new TypeError('kafka-native: sendOffsetsToTransaction(consumer) without offsets must be called while the consumer\'s receive_callback holds its batch (consumer.nextOffsets() is null)');
       if (!Array.isArray(given)) throw fail('sendOffsetsToTransaction() argument offsets', 'an array of {topic, partition, offset}', given);
-      given.forEach((o, i) => {
-        if (o === null || typeof o !== 'object' || typeof o.topic !== 'string' || !Number.isInteger(o.partition) || !Number.isSafeInteger(o.offset)) {
-          throw fail(`sendOffsetsToTransaction() argument offsets[${i}]`, '{topic, partition, offset}', o);
-        }
-      });
+      checkOffsets(given);
       return this._native.sendOffsetsToTransaction(given, consumer._native, timeout);
     });
   }

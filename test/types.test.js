@@ -24,6 +24,8 @@ test('js/ws-proxy.d.ts type-checks test/types/ws-proxy-usage.ts', () => typeChec
 
 test('js/deepstream.d.ts type-checks test/types/deepstream-usage.ts', () => typeCheck('deepstream-usage.ts'));
 
+test('js/kafkajs/index.d.ts type-checks KafkaJS code: test/types/kafkajs-usage.ts', () => typeCheck('kafkajs-usage.ts'));
+
 test('the generated addon types declare the classes the JS layer uses', () => {
   const dts = fs.readFileSync(path.join(root, 'js/native/index.d.ts'), 'utf8');
   for (const declaration of [

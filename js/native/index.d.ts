@@ -111,6 +111,11 @@ export declare class NativeProducer {
   beginTransaction(): void
   /** Adds `consumer`'s group offsets (each the next offset to read) to the transaction. */
   sendOffsetsToTransaction(offsets: Array<TopicPartitionOffset>, consumer: NativeConsumer, timeoutMs: number): Promise<void>
+  /**
+   * As `send_offsets_to_transaction`, for a group named by its id alone (no member's
+   * generation to fence by: see `GroupMetadata::for_group`).
+   */
+  sendOffsetsToTransactionForGroup(offsets: Array<TopicPartitionOffset>, groupId: string, timeoutMs: number): Promise<void>
   commitTransaction(timeoutMs: number): Promise<void>
   abortTransaction(timeoutMs: number): Promise<void>
   /** Resolves once every message is delivered; rejects with the undelivered count on timeout. */

@@ -476,6 +476,37 @@ impl NativeProducer {
         })
     }
 
+    /// As `send_offsets_to_transaction`, for a group named by its id alone (no member's
+    /// generation to fence by: see `GroupMetadata::for_group`).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn send_offsets_to_transaction_for_group<'env>(
+        &self,
+        env: &'env Env,
+        offsets: Vec<TopicPartitionOffset>,
+        group_id: String,
+        timeout_ms: u32,
+    ) -> Result<Object<'env>> {
+        let group =
+            kafka_native::GroupMetadata::for_group(&group_id).map_err(|e| js_error(env, &e))?;
+        let offsets: Vec<(kafka_native::TopicPartition, i64)> = offsets
+            .into_iter()
+            .map(|o| {
+                (
+                    kafka_native::TopicPartition::new(o.topic, o.partition),
+                    o.offset,
+                )
+            })
+            .collect();
+        let inner = self.inner.clone();
+        promise_from_pool(env, move || {
+            inner.send_offsets_to_transaction(
+                &offsets,
+                &group,
+                Duration::from_millis(timeout_ms.into()),
+            )
+        })
+    }
+
     #[napi(ts_return_type = "Promise<void>")]
     pub fn commit_transaction<'env>(
         &self,

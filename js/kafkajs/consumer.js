@@ -1,0 +1,447 @@
+'use strict';
+// kafka.consumer(): KafkaJS's group consumer on kafka-native's. kafka-native hands a batch over
+// and records (commits) its offsets once the batch's Promise settles; this file turns each
+// batch into KafkaJS's eachMessage / eachBatch calls, per partition in order, several
+// partitions at once up to partitionsConsumedConcurrently, and settles the batch only when
+// every message in it was processed: a commit always follows the handler.
+const { EventEmitter } = require('node:events');
+const { Consumer: NativeConsumer, notProcessed } = require('../consumer');
+const { Admin: NativeAdmin } = require('../admin');
+const { resolveBrokers, nativeLogger, retryDelay, invalid, checkKnown } = require('./client');
+const { KafkaJSError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, kafkaJSErrors, notSupported } = require('./errors');
+
+const CONSUMER_OPTIONS = ['groupId', 'partitionAssigners', 'sessionTimeout', 'rebalanceTimeout', 'heartbeatInterval',
+  'metadataMaxAge', 'allowAutoTopicCreation', 'maxBytesPerPartition', 'minBytes', 'maxBytes', 'maxWaitTimeInMs',
+  'retry', 'readUncommitted', 'maxInFlightRequests', 'rackId'];
+const RUN_OPTIONS = ['autoCommit', 'autoCommitInterval', 'autoCommitThreshold', 'eachBatchAutoResolve',
+  'partitionsConsumedConcurrently', 'eachBatch', 'eachMessage'];
+const events = {
+  HEARTBEAT: 'consumer.heartbeat',
+  COMMIT_OFFSETS: 'consumer.commit_offsets',
+  GROUP_JOIN: 'consumer.group_join',
+  FETCH_START: 'consumer.fetch_start',
+  FETCH: 'consumer.fetch',
+  START_BATCH_PROCESS: 'consumer.start_batch_process',
+  END_BATCH_PROCESS: 'consumer.end_batch_process',
+  CONNECT: 'consumer.connect',
+  DISCONNECT: 'consumer.disconnect',
+  STOP: 'consumer.stop',
+  CRASH: 'consumer.crash',
+  REBALANCING: 'consumer.rebalancing',
+  RECEIVED_UNSUBSCRIBED_TOPICS: 'consumer.received_unsubscribed_topics',
+  REQUEST: 'consumer.network.request',
+  REQUEST_TIMEOUT: 'consumer.network.request_timeout',
+  REQUEST_QUEUE_SIZE: 'consumer.network.request_queue_size',
+};
+const EMITTED = [events.GROUP_JOIN, events.START_BATCH_PROCESS, events.END_BATCH_PROCESS, events.CONNECT,
+  events.DISCONNECT, events.STOP, events.CRASH, events.REBALANCING];
+// The built-in assigner KafkaJS users name; librdkafka assigns with cooperative-sticky here.
+const roundRobin = Object.assign(() => ({ name: 'RoundRobinAssigner', version: 0 }), { kafkaNative: 'roundrobin' });
+const PartitionAssigners = { roundRobin };
+const AssignerProtocol = {
+  MemberMetadata: { encode: () => Buffer.alloc(0), decode: () => null },
+  MemberAssignment: { encode: () => Buffer.alloc(0), decode: () => null },
+};
+// How often the statistics (each partition's high watermark, for batch.highWatermark) come.
+const STATS_INTERVAL_MS = 1000;
+
+const key = (topic, partition) => `${partition}\0${topic}`;
+
+// A kafka-native message as KafkaJS's.
+function kafkaMessage(m) {
+  return {
+    key: m.key ?? null,
+    value: m.payload,
+    timestamp: String(m.timestamp ?? -1),
+    attributes: 0,
+    offset: String(m.offset),
+    headers: m.headers ?? {},
+  };
+}
+
+// The messages of a kafka-native batch by topic-partition, each in offset order.
+function byPartition(messages) {
+  const groups = new Map();
+  for (const m of messages) {
+    const k = key(m.topic, m.partition);
+    let group = groups.get(k);
+    if (!group) groups.set(k, (group = { topic: m.topic, partition: m.partition, messages: [] }));
+    group.messages.push(m);
+  }
+  return [...groups.values()];
+}
+
+// Runs tasks at most `limit` at a time.
+async function inParallel(tasks, limit) {
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) await tasks[next++]();
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+}
+
+class Consumer {
+  constructor(kafka, config = {}) {
+    if (config === null || typeof config !== 'object') throw invalid('kafka.consumer() takes an object like {groupId}');
+    checkKnown(config, CONSUMER_OPTIONS, 'kafka.consumer()');
+    if (typeof config.groupId !== 'string' || config.groupId.trim() === '') throw new KafkaJSNonRetriableError('Consumer groupId must be a non-empty string.');
+    for (const assigner of config.partitionAssigners || []) {
+      if (assigner !== roundRobin) throw notSupported('a custom partition assigner', 'librdkafka assigns partitions itself (cooperative-sticky); only PartitionAssigners.roundRobin is taken');
+    }
+    this._kafka = kafka;
+    this._config = config;
+    this._groupId = config.groupId;
+    this._retry = { ...kafka._config.retry, ...(config.retry || {}) };
+    this._topics = []; // [{topic, fromBeginning}]
+    this._emitter = new EventEmitter();
+    this._logger = kafka.logger().namespace('Consumer');
+    this._paused = new Map(); // key -> {topic, partition} ; topic -> true for a whole topic
+    this._pausedTopics = new Set();
+    this._waitingForResume = new Set();
+    this._highWatermarks = new Map();
+    this._running = false;
+    this.events = events;
+  }
+
+  async connect() {
+    this._bootstrap = await resolveBrokers(this._kafka._config.brokers);
+    this._connected = true;
+    this._emit(events.CONNECT, null);
+  }
+
+  async disconnect() {
+    await this.stop();
+    this._connected = false;
+    this._emit(events.DISCONNECT, null);
+  }
+
+  logger() {
+    return this._logger;
+  }
+
+  on(eventName, listener) {
+    if (!Object.values(events).includes(eventName)) {
+      throw new KafkaJSNonRetriableError(`Event name should be one of ${Object.values(events).join(', ')}`);
+    }
+    if (!EMITTED.includes(eventName)) {
+      throw notSupported(`consumer event ${eventName}`, 'librdkafka does its fetches, heartbeats, commits and requests itself and reports none of them one by one; use kafka-native\'s stats_callback');
+    }
+    const wrapped = (event) => Promise.resolve().then(() => listener(event)).catch((e) => this._logger.error(`Failed to execute listener: ${e.message}`, { eventName, stack: e.stack }));
+    this._emitter.on(eventName, wrapped);
+    return () => this._emitter.off(eventName, wrapped);
+  }
+
+  _emit(type, payload) {
+    this._emitter.emit(type, { id: 0, type, timestamp: Date.now(), payload });
+  }
+
+  // Topics by name or RegExp; a RegExp matches the topics that exist now (as in KafkaJS).
+  async subscribe(subscription = {}) {
+    return kafkaJSErrors(async () => {
+      if (this._running) throw new KafkaJSNonRetriableError('Cannot subscribe to topic while consumer is running');
+      const { topic, topics, fromBeginning = false } = subscription;
+      const wanted = topics ?? (topic !== undefined ? [topic] : null);
+      if (!Array.isArray(wanted) || wanted.length === 0) throw new KafkaJSNonRetriableError('Missing required argument "topics"');
+      for (const t of wanted) {
+        if (!(typeof t === 'string' || t instanceof RegExp)) throw new KafkaJSNonRetriableError(`Invalid topic ${t} (${typeof t}), the topic name has to be a String or a RegExp`);
+      }
+      const names = wanted.filter((t) => typeof t === 'string');
+      const patterns = wanted.filter((t) => t instanceof RegExp);
+      if (patterns.length > 0) {
+        if (!this._connected) throw new KafkaJSError('The consumer is disconnected; connect() before subscribing with a RegExp');
+        const admin = new NativeAdmin({ broker: this._bootstrap, driver_options: this._kafka._config.props, oauthbearer_token_callback: this._kafka._config.oauthbearer_token_callback, logger: nativeLogger(this._logger) });
+        try {
+          const existing = await admin.listTopics();
+          for (const { topic: name } of existing) {
+            if (patterns.some((p) => { p.lastIndex = 0; return p.test(name); })) names.push(name);
+          }
+        } finally {
+          await admin.stop();
+        }
+      }
+      for (const name of names) {
+        if (!this._topics.some((t) => t.topic === name)) this._topics.push({ topic: name, fromBeginning: !!fromBeginning });
+      }
+    });
+  }
+
+  async run(options = {}) {
+    return kafkaJSErrors(async () => {
+      if (this._running) {
+        this._logger.warn('consumer#run was called, but the consumer is already running', { groupId: this._groupId });
+        return;
+      }
+      checkKnown(options, RUN_OPTIONS, 'run()');
+      const { eachMessage, eachBatch, autoCommit = true, eachBatchAutoResolve = true, partitionsConsumedConcurrently = 1 } = options;
+      if (!this._connected) throw new KafkaJSError('The consumer is disconnected');
+      if (typeof eachMessage !== 'function' && typeof eachBatch !== 'function') throw new KafkaJSNonRetriableError('Consumer run requires eachMessage or eachBatch');
+      if (autoCommit === false) throw notSupported('autoCommit: false', 'kafka-native commits a batch\'s offsets once it is processed, not before, and has no manual commit yet');
+      if (!Number.isInteger(partitionsConsumedConcurrently) || partitionsConsumedConcurrently < 1) throw invalid('partitionsConsumedConcurrently must be a positive integer');
+      if (this._topics.length === 0) throw new KafkaJSNonRetriableError('Consumer must be subscribed to at least one topic');
+      const fromBeginning = new Set(this._topics.map((t) => t.fromBeginning));
+      if (fromBeginning.size > 1) throw notSupported('subscribing to some topics fromBeginning and others not', 'one consumer starts every partition without a committed offset at the same end');
+      this._handlers = { eachMessage, eachBatch, eachBatchAutoResolve, concurrency: partitionsConsumedConcurrently };
+      this._running = true;
+      this._native = this._makeNative(fromBeginning.has(true));
+      try {
+        await this._native.start();
+      } catch (err) {
+        this._running = false;
+        this._native = null;
+        throw err;
+      }
+    });
+  }
+
+  _makeNative(fromBeginning) {
+    const c = this._config;
+    const driver_options = { ...this._kafka._config.props };
+    const set = (name, value) => { if (value !== undefined && value !== null) driver_options[name] = value; };
+    set('session.timeout.ms', c.sessionTimeout ?? 30000);
+    set('heartbeat.interval.ms', c.heartbeatInterval ?? 3000);
+    set('max.poll.interval.ms', c.rebalanceTimeout);
+    set('metadata.max.age.ms', c.metadataMaxAge);
+    set('max.partition.fetch.bytes', c.maxBytesPerPartition);
+    set('fetch.min.bytes', c.minBytes);
+    set('fetch.max.bytes', c.maxBytes);
+    set('client.rack', c.rackId);
+    set('max.in.flight.requests.per.connection', c.maxInFlightRequests);
+    if (c.allowAutoTopicCreation !== undefined) driver_options['allow.auto.create.topics'] = c.allowAutoTopicCreation !== false;
+    return new NativeConsumer({
+      broker: this._bootstrap,
+      topic: this._topics.map((t) => t.topic),
+      group_id: this._groupId,
+      offset_directory: null,
+      start_offset: fromBeginning ? 'earliest' : 'latest',
+      isolation_level: c.readUncommitted ? 'read_uncommitted' : 'read_committed',
+      payload_encoding: 'buffer',
+      ...(c.maxWaitTimeInMs !== undefined ? { fetch_wait_max_ms: c.maxWaitTimeInMs } : {}),
+      statistics_interval_ms: STATS_INTERVAL_MS,
+      stats_callback: (stats) => this._noteWatermarks(stats.rdkafka_stats),
+      rebalance_callback: (change) => this._rebalanced(change),
+      receive_callback: (batch) => this._process(batch.messages),
+      driver_options,
+      oauthbearer_token_callback: this._kafka._config.oauthbearer_token_callback,
+      logger: nativeLogger(this._logger),
+    });
+  }
+
+  _noteWatermarks(stats) {
+    for (const [topic, t] of Object.entries(stats?.topics || {})) {
+      for (const [partition, p] of Object.entries(t.partitions || {})) {
+        if (p.hi_offset >= 0) this._highWatermarks.set(key(topic, Number(partition)), p.hi_offset);
+      }
+    }
+  }
+
+  _rebalanced({ assigned, revoked }) {
+    if (revoked.length > 0) this._emit(events.REBALANCING, { groupId: this._groupId, memberId: '' });
+    if (assigned.length > 0 || revoked.length > 0) {
+      const memberAssignment = {};
+      for (const { topic, partition } of this._native ? this._native.assignment() : assigned) {
+        (memberAssignment[topic] ||= []).push(partition);
+      }
+      this._emit(events.GROUP_JOIN, { groupId: this._groupId, memberId: '', leaderId: '', isLeader: false, memberAssignment, groupProtocol: 'cooperative-sticky', duration: 0 });
+    }
+  }
+
+  // One kafka-native batch: its partitions processed (in order each, several at once), then the
+  // batch settles. A handler that throws is retried (KafkaJS's retry schedule) until it succeeds
+  // or the consumer stops; a stop in that state leaves the batch unprocessed (read again).
+  async _process(messages) {
+    const groups = byPartition(messages);
+    const { eachMessage, concurrency } = this._handlers;
+    try {
+      await inParallel(groups.map((g) => () => (eachMessage ? this._eachMessage(g) : this._eachBatch(g))), concurrency);
+    } catch (err) {
+      throw notProcessed(err && err.message ? err.message : String(err));
+    }
+  }
+
+  // Waits while the partition (or its topic) is paused; false if the consumer stopped meanwhile.
+  _isPaused(topic, partition) {
+    return this._pausedTopics.has(topic) || this._paused.has(key(topic, partition));
+  }
+
+  async _whileRunningUnpaused(topic, partition) {
+    while (this._running && this._isPaused(topic, partition)) {
+      await new Promise((resolve) => {
+        this._waitingForResume.add(resolve);
+      });
+    }
+    return this._running;
+  }
+
+  _wakeResumed() {
+    const waiting = [...this._waitingForResume];
+    this._waitingForResume.clear();
+    for (const resolve of waiting) resolve();
+  }
+
+  // Calls the handler until it succeeds; throws when the consumer stops before that, or when
+  // restartOnFailure says not to go on.
+  async _withRetries(call, topic, partition) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        // A handler that paused its own partition and threw is called again once it is resumed.
+        if (attempt > 0 && !(await this._whileRunningUnpaused(topic, partition))) throw new Error('stopped');
+        return await call();
+      } catch (err) {
+        if (!this._running) throw err;
+        const error = err instanceof KafkaJSError ? err : new KafkaJSError(err instanceof Error ? err : String(err), { cause: err });
+        const round = attempt % (this._retry.retries + 1);
+        this._logger.error(`Error when calling eachMessage/eachBatch: ${err && err.message}`, { groupId: this._groupId, retryCount: round, stack: err && err.stack });
+        if (round === this._retry.retries) {
+          // KafkaJS crashes here and restarts the consumer, which reads the message again.
+          const exceeded = new KafkaJSNumberOfRetriesExceeded(error, { retryCount: round, retryTime: 0 });
+          let restart = true;
+          if (this._retry.restartOnFailure) restart = await this._retry.restartOnFailure(exceeded).catch(() => true);
+          this._emit(events.CRASH, { error: exceeded, groupId: this._groupId, restart });
+          if (!restart) {
+            this._running = false;
+            setImmediate(() => this._stopNative().catch((e) => this._logger.error(`stop after crash failed: ${e.message}`)));
+            throw err;
+          }
+        }
+        await new Promise((resolve) => setTimeout(resolve, retryDelay(this._retry, round)));
+        if (!this._running) throw err;
+      }
+    }
+  }
+
+  async _eachMessage({ topic, partition, messages }) {
+    const { eachMessage } = this._handlers;
+    for (const m of messages) {
+      // Stopped: the rest of the batch is still processed (its offsets then committed), unless
+      // its partition is paused: then the batch is left unprocessed, to be read again.
+      if (!(await this._whileRunningUnpaused(topic, partition)) && this._isPaused(topic, partition)) {
+        throw new Error(`stopped while ${topic}[${partition}] was paused`);
+      }
+      const payload = {
+        topic,
+        partition,
+        message: kafkaMessage(m),
+        heartbeat: async () => {},
+        pause: () => this._pauseOne(topic, partition),
+      };
+      await this._withRetries(() => eachMessage(payload), topic, partition);
+    }
+  }
+
+  async _eachBatch({ topic, partition, messages }) {
+    const { eachBatch, eachBatchAutoResolve } = this._handlers;
+    let rest = messages.map(kafkaMessage);
+    while (rest.length > 0) {
+      if (!(await this._whileRunningUnpaused(topic, partition)) && this._isPaused(topic, partition)) {
+        throw new Error(`stopped while ${topic}[${partition}] was paused`);
+      }
+      let resolved = null; // the last offset resolveOffset() was given
+      const high = this._highWatermarks.get(key(topic, partition));
+      const last = rest[rest.length - 1].offset;
+      const highWatermark = String(high !== undefined && high > Number(last) ? high : Number(last) + 1);
+      const batchMessages = rest;
+      const batch = {
+        topic,
+        partition,
+        highWatermark,
+        messages: batchMessages,
+        isEmpty: () => batchMessages.length === 0,
+        firstOffset: () => (batchMessages.length > 0 ? batchMessages[0].offset : null),
+        lastOffset: () => (batchMessages.length > 0 ? batchMessages[batchMessages.length - 1].offset : String(Number(highWatermark) - 1)),
+        offsetLag: () => String(Math.max(0, Number(highWatermark) - 1 - Number(batch.lastOffset()))),
+        offsetLagLow: () => String(Math.max(0, Number(highWatermark) - 1 - Number(batch.firstOffset() ?? highWatermark))),
+      };
+      const payload = {
+        batch,
+        resolveOffset: (offset) => {
+          if (resolved === null || Number(offset) > Number(resolved)) resolved = String(offset);
+        },
+        heartbeat: async () => {},
+        // Offsets are committed once the kafka-native batch they came in is processed.
+        commitOffsetsIfNecessary: async () => {},
+        uncommittedOffsets: () => ({ topics: resolved === null ? [] : [{ topic, partitions: [{ partition, offset: String(Number(resolved) + 1) }] }] }),
+        isRunning: () => this._running,
+        // kafka-native gives no partition away while its batch is in hand: never stale.
+        isStale: () => false,
+        pause: () => this._pauseOne(topic, partition),
+      };
+      this._emit(events.START_BATCH_PROCESS, { topic, partition, highWatermark, offsetLag: batch.offsetLag(), offsetLagLow: batch.offsetLagLow(), batchSize: batchMessages.length, firstOffset: batch.firstOffset(), lastOffset: batch.lastOffset() });
+      const started = Date.now();
+      await this._withRetries(() => eachBatch(payload), topic, partition);
+      this._emit(events.END_BATCH_PROCESS, { topic, partition, highWatermark, offsetLag: batch.offsetLag(), offsetLagLow: batch.offsetLagLow(), batchSize: batchMessages.length, firstOffset: batch.firstOffset(), lastOffset: batch.lastOffset(), duration: Date.now() - started });
+      if (eachBatchAutoResolve) return;
+      // What the handler did not resolve comes again (KafkaJS fetches it again from there),
+      // unless the consumer is stopping: then the batch is left unprocessed, read again later.
+      rest = resolved === null ? rest : rest.filter((m) => Number(m.offset) > Number(resolved));
+      if (rest.length > 0 && !this._running) throw new Error(`stopped with ${rest.length} message(s) of ${topic}[${partition}] unresolved`);
+      if (rest.length > 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  // Pauses one partition from inside a handler; returns the function that resumes it.
+  _pauseOne(topic, partition) {
+    this._paused.set(key(topic, partition), { topic, partition });
+    return () => this.resume([{ topic, partitions: [partition] }]);
+  }
+
+  // [{topic, partitions?}]: a whole topic without partitions. Messages of a paused partition in
+  // the batch in hand wait (in order) until it is resumed, and so does the next batch.
+  pause(topicPartitions) {
+    if (!Array.isArray(topicPartitions)) throw new KafkaJSNonRetriableError('Expected an array of {topic, partitions}');
+    for (const { topic, partitions } of topicPartitions) {
+      if (typeof topic !== 'string') throw new KafkaJSNonRetriableError('Invalid topic to pause');
+      if (partitions === undefined) this._pausedTopics.add(topic);
+      else for (const partition of partitions) this._paused.set(key(topic, partition), { topic, partition });
+    }
+  }
+
+  resume(topicPartitions) {
+    if (!Array.isArray(topicPartitions)) throw new KafkaJSNonRetriableError('Expected an array of {topic, partitions}');
+    for (const { topic, partitions } of topicPartitions) {
+      if (partitions === undefined) {
+        this._pausedTopics.delete(topic);
+        for (const [k, tp] of this._paused) if (tp.topic === topic) this._paused.delete(k);
+      } else {
+        for (const partition of partitions) this._paused.delete(key(topic, partition));
+      }
+    }
+    this._wakeResumed();
+  }
+
+  paused() {
+    const byTopic = new Map();
+    for (const topic of this._pausedTopics) byTopic.set(topic, new Set((this._native?.assignment() || []).filter((tp) => tp.topic === topic).map((tp) => tp.partition)));
+    for (const { topic, partition } of this._paused.values()) {
+      if (!byTopic.has(topic)) byTopic.set(topic, new Set());
+      byTopic.get(topic).add(partition);
+    }
+    return [...byTopic].map(([topic, partitions]) => ({ topic, partitions: [...partitions].sort((a, b) => a - b) }));
+  }
+
+  seek() {
+    throw notSupported('seek()', 'kafka-native cannot move a running consumer\'s position yet');
+  }
+
+  async commitOffsets() {
+    throw notSupported('commitOffsets()', 'kafka-native commits each batch once it is processed and has no manual commit yet');
+  }
+
+  async describeGroup() {
+    throw notSupported('describeGroup()', 'kafka-native\'s admin client cannot describe a group\'s members yet');
+  }
+
+  async stop() {
+    this._running = false;
+    this._wakeResumed();
+    await this._stopNative();
+    this._emit(events.STOP, null);
+  }
+
+  async _stopNative() {
+    const native = this._native;
+    this._native = null;
+    if (native) await kafkaJSErrors(() => native.stop());
+  }
+}
+
+module.exports = { Consumer, PartitionAssigners, AssignerProtocol };

@@ -1,0 +1,270 @@
+'use strict';
+// kafka.producer(): KafkaJS's producer on kafka-native's. A send() becomes one deliver() per
+// partition it names (or -1, where librdkafka's Java-compatible partitioner places each keyed
+// message), and resolves with KafkaJS's RecordMetadata once every message is acknowledged.
+const { EventEmitter } = require('node:events');
+const { Producer: NativeProducer } = require('../producer');
+const { resolveBrokers, nativeLogger, invalid, checkKnown } = require('./client');
+const { KafkaJSError, KafkaJSNonRetriableError, kafkaJSErrors, notSupported } = require('./errors');
+const { runsNatively, Partitioners } = require('./partitioners');
+
+const CompressionTypes = { None: 0, GZIP: 1, Snappy: 2, LZ4: 3, ZSTD: 4 };
+const CODEC_NAMES = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
+// KafkaJS users register codecs for all but GZIP (CompressionCodecs[type] = () => codec); all
+// are built into librdkafka here, so what they register is accepted and not needed.
+const CompressionCodecs = { [CompressionTypes.GZIP]: () => ({}) };
+
+const PRODUCER_OPTIONS = ['createPartitioner', 'retry', 'metadataMaxAge', 'allowAutoTopicCreation', 'idempotent',
+  'transactionalId', 'transactionTimeout', 'maxInFlightRequests'];
+const SEND_OPTIONS = ['topic', 'messages', 'acks', 'timeout', 'compression'];
+const MESSAGE_KEYS = ['key', 'value', 'partition', 'headers', 'timestamp'];
+const events = {
+  CONNECT: 'producer.connect',
+  DISCONNECT: 'producer.disconnect',
+  REQUEST: 'producer.network.request',
+  REQUEST_TIMEOUT: 'producer.network.request_timeout',
+  REQUEST_QUEUE_SIZE: 'producer.network.request_queue_size',
+};
+// How long a partition list for a JS partitioner is reused (KafkaJS's metadataMaxAge default).
+const METADATA_MAX_AGE_MS = 300000;
+
+const bytes = (value) => (value === null || value === undefined || Buffer.isBuffer(value) || typeof value === 'string' ? value : String(value));
+
+// A KafkaJS message as a kafka-native record.
+function toRecord(message, where) {
+  for (const key of Object.keys(message)) {
+    if (!MESSAGE_KEYS.includes(key)) throw invalid(`${where} has unknown key ${JSON.stringify(key)} (a message takes ${MESSAGE_KEYS.join(', ')})`);
+  }
+  const record = { payload: bytes(message.value) ?? null };
+  if (message.key !== undefined && message.key !== null) record.key = bytes(message.key);
+  if (message.headers) {
+    const headers = {};
+    for (const [name, value] of Object.entries(message.headers)) {
+      if (value === undefined) continue; // KafkaJS skips undefined headers
+      if (Array.isArray(value)) throw notSupported(`${where}.headers.${name} as an array`, 'one value per header name on send');
+      headers[name] = bytes(value);
+    }
+    record.headers = headers;
+  }
+  if (message.timestamp !== undefined && message.timestamp !== null) {
+    const ms = Number(message.timestamp);
+    if (!Number.isSafeInteger(ms) || ms < 0) throw invalid(`${where}.timestamp must be milliseconds since the epoch (a string or number), got ${JSON.stringify(message.timestamp)}`);
+    record.timestamp = ms;
+  }
+  return record;
+}
+
+class Producer {
+  constructor(kafka, config = {}) {
+    if (config === null || typeof config !== 'object') throw invalid('kafka.producer() takes an object');
+    checkKnown(config, PRODUCER_OPTIONS, 'kafka.producer()');
+    if (config.maxInFlightRequests !== undefined && config.maxInFlightRequests !== null && !(Number.isInteger(config.maxInFlightRequests) && config.maxInFlightRequests > 0)) {
+      throw invalid('maxInFlightRequests must be a positive integer');
+    }
+    this._kafka = kafka;
+    this._config = config;
+    this._partitioner = (config.createPartitioner || Partitioners.DefaultPartitioner)();
+    if (typeof this._partitioner !== 'function') throw invalid('createPartitioner must return a partitioner function');
+    this._transactional = typeof config.transactionalId === 'string' && config.transactionalId !== '';
+    this._idempotent = this._transactional || config.idempotent === true;
+    this._natives = new Map(); // one kafka-native Producer per (acks, compression, timeout) used
+    this._partitions = new Map(); // topic -> {at, metadata} for JS partitioners
+    this._emitter = new EventEmitter();
+    this._logger = kafka.logger().namespace('Producer');
+    this._connected = false;
+    this._inTransaction = false;
+    this.events = events;
+  }
+
+  async connect() {
+    this._bootstrap = await resolveBrokers(this._kafka._config.brokers);
+    this._connected = true;
+    this._emitter.emit(events.CONNECT, { id: 0, type: events.CONNECT, timestamp: Date.now(), payload: null });
+  }
+
+  // Waits (up to 15 s) for what is in flight. Every message's fate is its send()'s to report, so
+  // a message that was not delivered is not reported again here, only logged.
+  async disconnect() {
+    const natives = [...this._natives.values()];
+    this._natives.clear();
+    this._connected = false;
+    await Promise.all(natives.map((p) => p.stop().catch((err) => this._logger.warn(`disconnect: ${err.message}`))));
+    this._emitter.emit(events.DISCONNECT, { id: 0, type: events.DISCONNECT, timestamp: Date.now(), payload: null });
+  }
+
+  isIdempotent() {
+    return this._idempotent;
+  }
+
+  logger() {
+    return this._logger;
+  }
+
+  on(eventName, listener) {
+    if (!Object.values(events).includes(eventName)) {
+      throw new KafkaJSNonRetriableError(`Event name should be one of ${Object.values(events).join(', ')}`);
+    }
+    if (eventName !== events.CONNECT && eventName !== events.DISCONNECT) {
+      throw notSupported(`producer event ${eventName}`, 'librdkafka does not report single network requests; use the statistics (kafka-native\'s stats_callback) instead');
+    }
+    const wrapped = (event) => Promise.resolve().then(() => listener(event)).catch((e) => this._logger.error(`Failed to execute listener: ${e.message}`, { eventName, stack: e.stack }));
+    this._emitter.on(eventName, wrapped);
+    return () => this._emitter.off(eventName, wrapped);
+  }
+
+  // The native producer for these send options, made at first use.
+  _native({ acks = -1, compression = CompressionTypes.None, timeout }) {
+    if (![-1, 0, 1].includes(acks)) throw invalid(`acks must be -1 (all), 0 or 1, got ${JSON.stringify(acks)}`);
+    if (!Object.values(CompressionTypes).includes(compression)) throw invalid(`compression must be one of CompressionTypes, got ${JSON.stringify(compression)}`);
+    if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0)) throw invalid(`timeout must be a positive integer (ms), got ${JSON.stringify(timeout)}`);
+    if (this._idempotent && acks !== -1) throw new KafkaJSNonRetriableError("Not requiring ack for all messages invalidates the idempotent producer's EoS guarantees");
+    const key = `${acks}|${compression}|${timeout ?? ''}`;
+    let native = this._natives.get(key);
+    if (native) return native;
+    if (this._transactional && this._natives.size > 0) {
+      throw notSupported('a transactional producer sending with other acks, compression or timeout than its first send', 'a transactional id belongs to one native producer');
+    }
+    const topic_options = { acks };
+    if (timeout !== undefined) topic_options['request.timeout.ms'] = timeout;
+    const driver_options = { ...this._kafka._config.props };
+    if (this._config.maxInFlightRequests) driver_options['max.in.flight.requests.per.connection'] = this._config.maxInFlightRequests;
+    if (this._config.metadataMaxAge !== undefined) driver_options['metadata.max.age.ms'] = this._config.metadataMaxAge;
+    if (this._config.allowAutoTopicCreation !== undefined) driver_options['allow.auto.create.topics'] = this._config.allowAutoTopicCreation !== false;
+    const retries = this._config.retry?.retries ?? this._kafka._config.retry.retries;
+    driver_options['message.send.max.retries'] = retries;
+    native = new NativeProducer({
+      broker: this._bootstrap,
+      // KafkaJS sends at once; kafka-native's 250 ms default suits streams, not awaited sends.
+      queue_buffering_max_ms: 0,
+      compression_codec: CODEC_NAMES[compression],
+      enable_idempotence: this._idempotent,
+      ...(this._transactional ? { transactional_id: this._config.transactionalId, transaction_timeout_ms: this._config.transactionTimeout ?? 60000 } : {}),
+      driver_options,
+      topic_options,
+      oauthbearer_token_callback: this._kafka._config.oauthbearer_token_callback,
+      logger: nativeLogger(this._logger),
+    });
+    this._natives.set(key, native);
+    return native;
+  }
+
+  // The partition list a JS partitioner is given: [{partitionId, leader}] (leader unknown: 0).
+  async _partitionMetadata(native, topic) {
+    const known = this._partitions.get(topic);
+    const maxAge = this._config.metadataMaxAge ?? METADATA_MAX_AGE_MS;
+    if (known && Date.now() - known.at < maxAge) return known.metadata;
+    const count = await native.partition_count(topic);
+    const metadata = Array.from({ length: count }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [0], isr: [0] }));
+    this._partitions.set(topic, { at: Date.now(), metadata });
+    return metadata;
+  }
+
+  // Sends one topic's messages; resolves with a RecordMetadata per partition written.
+  async _sendTopic(native, topic, messages) {
+    if (typeof topic !== 'string' || topic === '') throw invalid(`Invalid topic ${JSON.stringify(topic)}`);
+    if (!Array.isArray(messages)) throw invalid(`Invalid messages array [${messages}] for topic "${topic}"`);
+    const byPartition = new Map();
+    const jsPartitioner = !runsNatively(this._partitioner);
+    const metadata = jsPartitioner ? await this._partitionMetadata(native, topic) : null;
+    messages.forEach((message, i) => {
+      const where = `messages[${i}] of topic ${JSON.stringify(topic)}`;
+      if (message === null || typeof message !== 'object') throw invalid(`Invalid message without value for topic "${topic}": ${where}`);
+      let partition = message.partition ?? null;
+      if (partition === null && jsPartitioner) partition = this._partitioner({ topic, partitionMetadata: metadata, message });
+      if (partition === null) partition = -1;
+      if (!Number.isInteger(partition) || partition < -1) throw invalid(`${where}.partition must be a partition number, got ${JSON.stringify(partition)}`);
+      if (!byPartition.has(partition)) byPartition.set(partition, []);
+      byPartition.get(partition).push(toRecord(message, where));
+    });
+    const delivered = await Promise.all([...byPartition].map(([partition, records]) => native.deliver(topic, partition, records)));
+    const first = new Map(); // partition -> its lowest offset in this send
+    for (const landed of delivered) {
+      for (const { partition, offset } of landed) {
+        if (!(first.get(partition) <= offset)) first.set(partition, offset);
+      }
+    }
+    return [...first].sort((a, b) => a[0] - b[0]).map(([partition, offset]) => ({
+      topicName: topic,
+      partition,
+      errorCode: 0,
+      baseOffset: String(offset),
+      logAppendTime: '-1',
+      logStartOffset: '-1',
+    }));
+  }
+
+  _checkConnected() {
+    if (!this._connected) throw new KafkaJSError('The producer is disconnected');
+  }
+
+  async send(record) {
+    return kafkaJSErrors(async () => {
+      if (record === null || typeof record !== 'object') throw invalid('send() takes {topic, messages}');
+      checkKnown(record, SEND_OPTIONS, 'send()');
+      this._checkConnected();
+      if (this._transactional && !this._inTransaction) throw new KafkaJSNonRetriableError('Transactional producer must send within a transaction (producer.transaction())');
+      return this._sendTopic(this._native(record), record.topic, record.messages);
+    });
+  }
+
+  async sendBatch(batch) {
+    return kafkaJSErrors(async () => {
+      if (batch === null || typeof batch !== 'object') throw invalid('sendBatch() takes {topicMessages}');
+      checkKnown(batch, ['topicMessages', 'acks', 'timeout', 'compression'], 'sendBatch()');
+      this._checkConnected();
+      if (this._transactional && !this._inTransaction) throw new KafkaJSNonRetriableError('Transactional producer must send within a transaction (producer.transaction())');
+      const { topicMessages = [] } = batch;
+      if (!Array.isArray(topicMessages)) throw invalid('sendBatch() topicMessages must be an array of {topic, messages}');
+      const native = this._native(batch);
+      const results = await Promise.all(topicMessages.map(({ topic, messages }) => this._sendTopic(native, topic, messages)));
+      return results.flat();
+    });
+  }
+
+  // A transaction: KafkaJS's object with send, sendBatch, sendOffsets, commit, abort, isActive.
+  async transaction() {
+    return kafkaJSErrors(async () => {
+      this._checkConnected();
+      if (!this._transactional) throw new KafkaJSNonRetriableError('Must provide transactional id for transactional producer');
+      if (this._inTransaction) throw new KafkaJSNonRetriableError('There is already an ongoing transaction for this producer. Please end the transaction before beginning another.');
+      const native = this._native({});
+      if (!this._initialized) {
+        await native.initTransactions();
+        this._initialized = true;
+      }
+      native.beginTransaction();
+      this._inTransaction = true;
+      let active = true;
+      const end = (call) => async () => {
+        if (!active) throw new KafkaJSNonRetriableError('Transaction is not active');
+        try {
+          await kafkaJSErrors(call);
+        } finally {
+          active = false;
+          this._inTransaction = false;
+        }
+      };
+      return {
+        send: (record) => {
+          if (!active) return Promise.reject(new KafkaJSNonRetriableError('Transaction is not active'));
+          return this.send(record);
+        },
+        sendBatch: (batch) => {
+          if (!active) return Promise.reject(new KafkaJSNonRetriableError('Transaction is not active'));
+          return this.sendBatch(batch);
+        },
+        sendOffsets: ({ consumerGroupId, topics } = {}) => kafkaJSErrors(() => {
+          if (!active) throw new KafkaJSNonRetriableError('Transaction is not active');
+          if (typeof consumerGroupId !== 'string' || !Array.isArray(topics)) throw invalid('sendOffsets() takes {consumerGroupId, topics: [{topic, partitions: [{partition, offset}]}]}');
+          const offsets = topics.flatMap(({ topic, partitions }) => partitions.map(({ partition, offset }) => ({ topic, partition, offset: Number(offset) })));
+          return native.sendOffsetsToTransaction(consumerGroupId, offsets);
+        }),
+        commit: end(() => native.commitTransaction()),
+        abort: end(() => native.abortTransaction()),
+        isActive: () => active,
+      };
+    });
+  }
+}
+
+module.exports = { Producer, CompressionTypes, CompressionCodecs };

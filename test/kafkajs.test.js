@@ -1,0 +1,338 @@
+'use strict';
+// kafka-native/kafkajs against KafkaJS itself: one behaviour suite, run unchanged on both, on
+// the MockCluster and (npm test) on Apache Kafka. A behaviour only this implementation shows is
+// a difference, tested at the end and listed in the README's migration table.
+const { describe, test, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { kafka: native, testCluster, waitFor, quietLogger } = require('./helpers');
+const javaMurmur2 = require('kafkajs/src/producer/partitioners/default/murmur2');
+const kafkajsLegacyMurmur2 = require('kafkajs/src/producer/partitioners/legacy/murmur2');
+
+process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
+const cluster = testCluster();
+const onKafka = process.env.KAFKA_TEST_BROKER === 'kafka';
+const IMPLEMENTATIONS = [['kafka-native/kafkajs', require('../js/kafkajs')], ['kafkajs', require('kafkajs')]];
+const JOIN_MS = 60000;
+const toPositive = (x) => x & 0x7fffffff;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+let serial = 0;
+const unique = (base, tag) => `kjs-${base}-${tag}-${process.pid}-${serial++}`;
+
+const admins = [];
+after(async () => {
+  await Promise.all(admins.map((a) => a.stop()));
+});
+const nativeAdmin = () => {
+  const admin = new native.Admin({ broker: cluster.bootstrapServers, logger: quietLogger() });
+  admins.push(admin);
+  return admin;
+};
+
+async function topicOf(name, partitions) {
+  await cluster.createTopic(name, partitions, 1);
+  return name;
+}
+
+for (const [tag, { Kafka, logLevel, Partitioners, KafkaJSError, KafkaJSNonRetriableError }] of IMPLEMENTATIONS) {
+  const short = tag === 'kafkajs' ? 'js' : 'kn';
+  const newKafka = () => new Kafka({
+    clientId: `test-${short}`,
+    brokers: [cluster.bootstrapServers],
+    logLevel: logLevel.NOTHING,
+    retry: { initialRetryTime: 100, retries: 3 },
+  });
+
+  // A connected producer, disconnected when the test ends.
+  async function producerFor(t, config) {
+    const producer = newKafka().producer(config);
+    await producer.connect();
+    t.after(() => producer.disconnect());
+    return producer;
+  }
+
+  // A running consumer of `topic` from its beginning; disconnected when the test ends.
+  async function consumerFor(t, topic, run, config = {}) {
+    const consumer = newKafka().consumer({ groupId: unique('group', short), sessionTimeout: 10000, heartbeatInterval: 500, ...config });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    t.after(() => consumer.disconnect());
+    await consumer.run(run);
+    return consumer;
+  }
+
+  describe(tag, { concurrency: true }, () => {
+    test('send resolves with a RecordMetadata per partition written', async (t) => {
+      const topic = await topicOf(unique('meta', short), 2);
+      const producer = await producerFor(t);
+      const first = await producer.send({ topic, messages: [{ value: 'a', partition: 0 }, { value: 'b', partition: 0 }, { value: 'c', partition: 1 }] });
+      const pick = (m) => ({ topicName: m.topicName, partition: m.partition, errorCode: m.errorCode, baseOffset: m.baseOffset });
+      assert.deepEqual(first.map(pick).sort((a, b) => a.partition - b.partition), [
+        { topicName: topic, partition: 0, errorCode: 0, baseOffset: '0' },
+        { topicName: topic, partition: 1, errorCode: 0, baseOffset: '0' },
+      ]);
+      const second = await producer.sendBatch({ topicMessages: [{ topic, messages: [{ value: 'd', partition: 0 }] }] });
+      assert.deepEqual(second.map(pick), [{ topicName: topic, partition: 0, errorCode: 0, baseOffset: '2' }]);
+    });
+
+    for (const [partitioner, hash] of [['DefaultPartitioner', javaMurmur2], ['LegacyPartitioner', kafkajsLegacyMurmur2]]) {
+      test(`keyed messages land where ${partitioner} puts them`, async (t) => {
+        const topic = await topicOf(unique(`keys-${partitioner}`, short), 5);
+        const producer = await producerFor(t, { createPartitioner: Partitioners[partitioner] });
+        for (let i = 0; i < 30; i++) {
+          const key = `key-${i}-☃`;
+          const [{ partition }] = await producer.send({ topic, messages: [{ key, value: 'v' }] });
+          assert.equal(partition, toPositive(hash(key)) % 5, `key ${key}`);
+        }
+      });
+    }
+
+    test('eachMessage: every message once, in order per partition, with key, value, headers and timestamp', async (t) => {
+      const topic = await topicOf(unique('each', short), 3);
+      const producer = await producerFor(t);
+      const messages = [];
+      for (let i = 0; i < 30; i++) {
+        messages.push({ key: `k${i}`, value: `v${i}`, partition: i % 3, headers: { n: String(i) }, timestamp: String(1600000000000 + i) });
+      }
+      await producer.send({ topic, messages });
+      const seen = [];
+      await consumerFor(t, topic, {
+        eachMessage: async ({ topic: from, partition, message }) => {
+          seen.push({ from, partition, offset: message.offset, key: message.key.toString(), value: message.value.toString(), n: message.headers.n.toString(), timestamp: message.timestamp });
+        },
+      });
+      await waitFor('30 messages', () => seen.length >= 30, JOIN_MS);
+      assert.equal(seen.length, 30);
+      for (const m of seen) {
+        const i = Number(m.value.slice(1));
+        assert.deepEqual(m, { from: topic, partition: i % 3, offset: String(Math.floor(i / 3)), key: `k${i}`, value: `v${i}`, n: String(i), timestamp: String(1600000000000 + i) });
+      }
+      for (let p = 0; p < 3; p++) {
+        const offsets = seen.filter((m) => m.partition === p).map((m) => Number(m.offset));
+        assert.deepEqual(offsets, [...offsets].sort((a, b) => a - b), `partition ${p} in order`);
+      }
+    });
+
+    test('partitionsConsumedConcurrently: partitions in parallel, each in order', async (t) => {
+      const topic = await topicOf(unique('concurrent', short), 3);
+      const producer = await producerFor(t);
+      await producer.send({ topic, messages: Array.from({ length: 18 }, (_, i) => ({ value: String(i), partition: i % 3 })) });
+      let inFlight = 0;
+      let most = 0;
+      const seen = [];
+      await consumerFor(t, topic, {
+        partitionsConsumedConcurrently: 3,
+        eachMessage: async ({ partition, message }) => {
+          inFlight++;
+          most = Math.max(most, inFlight);
+          await sleep(50);
+          seen.push([partition, Number(message.offset)]);
+          inFlight--;
+        },
+      });
+      await waitFor('18 messages', () => seen.length >= 18, JOIN_MS);
+      assert.ok(most >= 2, `at most ${most} handler(s) at once`);
+      for (let p = 0; p < 3; p++) assert.deepEqual(seen.filter(([q]) => q === p).map(([, o]) => o), [0, 1, 2, 3, 4, 5]);
+    });
+
+    test('an offset is committed only after its handler resolved', async (t) => {
+      const topic = await topicOf(unique('commit', short), 1);
+      const producer = await producerFor(t);
+      await producer.send({ topic, messages: Array.from({ length: 5 }, (_, i) => ({ value: String(i) })) });
+      const groupId = unique('commit-group', short);
+      const admin = nativeAdmin();
+      let release;
+      const held = new Promise((resolve) => { release = resolve; });
+      let holding = false;
+      await consumerFor(t, topic, {
+        eachMessage: async ({ message }) => {
+          if (message.offset === '2') {
+            holding = true;
+            await held;
+          }
+        },
+      }, { groupId });
+      await waitFor('the handler of offset 2 to hold', () => holding, JOIN_MS);
+      const whileHeld = await admin.groupOffsets(groupId);
+      assert.ok(whileHeld.every((o) => o.committed <= 2), JSON.stringify(whileHeld));
+      release();
+      await waitFor('offset 5 committed', async () => (await admin.groupOffsets(groupId)).some((o) => o.committed === 5), JOIN_MS);
+    });
+
+    test('pause() from inside eachMessage holds the partition until resumed; the message thrown after it comes again', async (t) => {
+      const topic = await topicOf(unique('pause', short), 1);
+      const producer = await producerFor(t);
+      await producer.send({ topic, messages: Array.from({ length: 6 }, (_, i) => ({ value: String(i) })) });
+      const calls = [];
+      let resumedAt = null;
+      let paused = false;
+      await consumerFor(t, topic, {
+        eachMessage: async ({ message, pause }) => {
+          calls.push({ offset: Number(message.offset), at: Date.now() });
+          if (message.offset === '2' && !paused) {
+            paused = true;
+            const resume = pause();
+            setTimeout(() => { resumedAt = Date.now(); resume(); }, 500);
+            throw new Error('try again later');
+          }
+        },
+      });
+      await waitFor('every message', () => calls.filter((c) => c.offset === 5).length > 0, JOIN_MS);
+      const offsets = calls.map((c) => c.offset);
+      assert.deepEqual(offsets, [0, 1, 2, 2, 3, 4, 5]);
+      assert.ok(calls[3].at >= resumedAt, 'offset 2 was handled again before the partition was resumed');
+    });
+
+    test('a handler that throws has its message handed again, and the partition waits for it', async (t) => {
+      const topic = await topicOf(unique('throw', short), 1);
+      const producer = await producerFor(t);
+      await producer.send({ topic, messages: Array.from({ length: 4 }, (_, i) => ({ value: String(i) })) });
+      const calls = [];
+      let failures = 0;
+      await consumerFor(t, topic, {
+        eachMessage: async ({ message }) => {
+          calls.push(Number(message.offset));
+          if (message.offset === '1' && failures < 2) {
+            failures++;
+            throw new Error('transient');
+          }
+        },
+      });
+      await waitFor('offset 3', () => calls.includes(3), JOIN_MS);
+      assert.deepEqual(calls, [0, 1, 1, 1, 2, 3]);
+    });
+
+    test('eachBatch without auto-resolve: what was not resolved comes again', async (t) => {
+      const topic = await topicOf(unique('batch', short), 1);
+      const producer = await producerFor(t);
+      await producer.send({ topic, messages: Array.from({ length: 6 }, (_, i) => ({ value: String(i) })) });
+      const batches = [];
+      await consumerFor(t, topic, {
+        eachBatchAutoResolve: false,
+        eachBatch: async ({ batch, resolveOffset, isRunning, isStale }) => {
+          assert.equal(isRunning(), true);
+          assert.equal(isStale(), false);
+          batches.push(batch.messages.map((m) => Number(m.offset)));
+          // Resolve only the first two of each batch.
+          for (const m of batch.messages.slice(0, 2)) resolveOffset(m.offset);
+        },
+      });
+      await waitFor('offset 5 resolved', () => batches.some((b) => b[0] >= 4), JOIN_MS);
+      const firsts = batches.map((b) => b[0]);
+      assert.deepEqual(firsts.slice(0, 3), [0, 2, 4], JSON.stringify(batches));
+      for (const b of batches) assert.deepEqual(b, Array.from({ length: 6 - b[0] }, (_, i) => b[0] + i), JSON.stringify(batches));
+    });
+
+    test('errors: KafkaJS classes for a send before connect and a consumer without groupId', async () => {
+      const kafka = newKafka();
+      const producer = kafka.producer();
+      await assert.rejects(producer.send({ topic: 'x', messages: [{ value: 'v' }] }), (err) => err instanceof KafkaJSError && /disconnected/.test(err.message));
+      assert.throws(() => kafka.consumer({}), (err) => err instanceof KafkaJSNonRetriableError && /groupId/.test(err.message));
+    });
+
+    test('admin: topics, their offsets and a group\'s', async (t) => {
+      const topic = await topicOf(unique('admin', short), 2);
+      const producer = await producerFor(t);
+      await producer.send({ topic, messages: [{ value: 'a', partition: 1 }, { value: 'b', partition: 1 }] });
+      const admin = newKafka().admin();
+      await admin.connect();
+      t.after(() => admin.disconnect());
+      assert.ok((await admin.listTopics()).includes(topic));
+      const offsets = await admin.fetchTopicOffsets(topic);
+      assert.deepEqual(offsets.map(({ partition, offset, high, low }) => ({ partition, offset, high, low })).sort((a, b) => a.partition - b.partition), [
+        { partition: 0, offset: '0', high: '0', low: '0' },
+        { partition: 1, offset: '2', high: '2', low: '0' },
+      ]);
+      const groupId = unique('admin-group', short);
+      const seen = [];
+      await consumerFor(t, topic, { eachMessage: async ({ message }) => { seen.push(message.offset); } }, { groupId });
+      await waitFor('2 messages', () => seen.length === 2, JOIN_MS);
+      await waitFor('the group\'s commit', async () => {
+        const [{ partitions }] = await admin.fetchOffsets({ groupId, topics: [topic] });
+        return partitions.find((p) => p.partition === 1).offset === '2';
+      }, JOIN_MS);
+      const [{ partitions }] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      assert.deepEqual(partitions.map(({ partition, offset }) => ({ partition, offset })).sort((a, b) => a.partition - b.partition), [
+        { partition: 0, offset: '-1' },
+        { partition: 1, offset: '2' },
+      ]);
+    });
+
+    if (onKafka) {
+      test('admin: createTopics resolves true, then false for a topic that exists; deleteTopics', async (t) => {
+        const admin = newKafka().admin();
+        await admin.connect();
+        t.after(() => admin.disconnect());
+        const topic = unique('created', short);
+        assert.equal(await admin.createTopics({ topics: [{ topic, numPartitions: 3 }] }), true);
+        assert.equal(await admin.createTopics({ topics: [{ topic, numPartitions: 3 }] }), false);
+        const { topics: [meta] } = await admin.fetchTopicMetadata({ topics: [topic] });
+        assert.deepEqual(meta.partitions.map((p) => p.partitionId).sort(), [0, 1, 2]);
+        await admin.deleteTopics({ topics: [topic] });
+        await waitFor('the topic to go', async () => !(await admin.listTopics()).includes(topic), JOIN_MS);
+      });
+
+      test('transactions: a committed one is read, an aborted one is not', async (t) => {
+        const topic = await topicOf(unique('txn', short), 1);
+        const producer = await producerFor(t, { transactionalId: unique('txn-id', short), idempotent: true, maxInFlightRequests: 1 });
+        const aborted = await producer.transaction();
+        await aborted.send({ topic, messages: [{ value: 'aborted' }] });
+        await aborted.abort();
+        assert.equal(aborted.isActive(), false);
+        const committed = await producer.transaction();
+        await committed.send({ topic, messages: [{ value: 'committed' }] });
+        const txnGroup = unique('txn-group', short);
+        await committed.sendOffsets({ consumerGroupId: txnGroup, topics: [{ topic, partitions: [{ partition: 0, offset: '1' }] }] });
+        await committed.commit();
+        assert.deepEqual((await nativeAdmin().groupOffsets(txnGroup)).map((o) => [o.topic, o.partition, o.committed]), [[topic, 0, 1]]);
+        const seen = [];
+        await consumerFor(t, topic, { eachMessage: async ({ message }) => { seen.push(message.value.toString()); } });
+        await waitFor('the committed message', () => seen.length > 0, JOIN_MS);
+        // The aborted message came first in the log: had it been read, it would be first.
+        assert.deepEqual(seen, ['committed']);
+      });
+    }
+  });
+}
+
+// Differences: what kafka-native/kafkajs cannot do the KafkaJS way fails loudly, naming it.
+describe('kafka-native/kafkajs: what it does not do throws KafkaJSNotImplemented, naming it', () => {
+  const { Kafka, KafkaJSNotImplemented } = require('../js/kafkajs');
+  const kafka = new Kafka({ brokers: [cluster.bootstrapServers], logLevel: 0 });
+
+  test('options with no librdkafka equivalent', () => {
+    assert.throws(() => new Kafka({ brokers: ['x:1'], socketFactory: () => {} }), KafkaJSNotImplemented);
+    assert.throws(() => new Kafka({ brokers: ['x:1'], sasl: { mechanism: 'aws' } }), (err) => err instanceof KafkaJSNotImplemented && /aws/.test(err.message));
+    assert.throws(() => new Kafka({ brokers: ['x:1'], ssl: { checkServerIdentity: () => {} } }), (err) => err instanceof KafkaJSNotImplemented && /checkServerIdentity/.test(err.message));
+    assert.throws(() => new Kafka({ brokers: ['x:1'], nonsense: 1 }), /unknown option "nonsense"/);
+    assert.throws(() => kafka.consumer({ groupId: 'g', partitionAssigners: [() => ({})] }), (err) => err instanceof KafkaJSNotImplemented && /assigner/.test(err.message));
+  });
+
+  test('consumer calls not offered yet', async () => {
+    const consumer = kafka.consumer({ groupId: 'g' });
+    assert.throws(() => consumer.seek({ topic: 't', partition: 0, offset: '0' }), (err) => err instanceof KafkaJSNotImplemented && /seek/.test(err.message));
+    await assert.rejects(consumer.commitOffsets([]), (err) => err instanceof KafkaJSNotImplemented && /commitOffsets/.test(err.message));
+    await consumer.connect();
+    await consumer.subscribe({ topic: 't' });
+    await assert.rejects(consumer.run({ autoCommit: false, eachMessage: async () => {} }), (err) => err instanceof KafkaJSNotImplemented && /autoCommit/.test(err.message));
+    assert.throws(() => consumer.on(consumer.events.HEARTBEAT, () => {}), (err) => err instanceof KafkaJSNotImplemented && /heartbeat/.test(err.message));
+  });
+
+  test('admin calls not offered yet', async () => {
+    const admin = kafka.admin();
+    await assert.rejects(admin.createPartitions({ topicPartitions: [] }), (err) => err instanceof KafkaJSNotImplemented && /createPartitions/.test(err.message));
+    await assert.rejects(admin.describeCluster(), KafkaJSNotImplemented);
+  });
+
+  test('Kafka errors become KafkaJSProtocolError with Kafka\'s type and code', async (t) => {
+    const producer = kafka.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    t.after(() => producer.disconnect());
+    if (!onKafka) return; // the MockCluster creates any topic asked for
+    await assert.rejects(producer.send({ topic: `missing-${process.pid}`, messages: [{ value: 'v', partition: 0 }] }), (err) => {
+      assert.equal(err.name, 'KafkaJSProtocolError', err.stack);
+      assert.equal(err.type, 'UNKNOWN_TOPIC_OR_PARTITION');
+      assert.equal(err.code, 3);
+      return true;
+    });
+  });
+});
