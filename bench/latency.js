@@ -30,6 +30,9 @@ const CONFIGS = [
   ...[500, 100, 5, 1].map((ms) => ({ client: 'kafka-native', file: 'kafka-native.js', label: waitLabel(ms), settings: { ...linger0, consumer: { fetch_wait_max_ms: ms } } })),
   { client: 'KafkaJS', file: 'kafkajs.js', label: 'defaults (maxWaitTimeInMs 5000)', settings: {}, needs: 'kafkajs' },
   { client: 'KafkaJS', file: 'kafkajs.js', label: 'maxWaitTimeInMs 5', settings: { consumer: { maxWaitTimeInMs: 5 } }, needs: 'kafkajs' },
+  ...[['defaults (maxWaitTimeInMs 100)', {}], ['maxWaitTimeInMs 5', { consumer: { maxWaitTimeInMs: 5 } }]].map(([label, settings]) => ({
+    client: 'KafkaJS API on kafka-native', file: 'kafkajs.js', label, settings, env: { KAFKAJS_MODULE: path.join(__dirname, '..', 'js', 'kafkajs') },
+  })),
   { client: 'node-rdkafka', file: 'node-rdkafka.js', label: 'defaults (fetch.wait.max.ms 500)', settings: { producer: { 'queue.buffering.max.ms': 0 } }, needs: 'node-rdkafka' },
   { client: 'node-rdkafka', file: 'node-rdkafka.js', label: 'fetch.wait.max.ms 5', settings: { producer: { 'queue.buffering.max.ms': 0 }, consumer: { 'fetch.wait.max.ms': 5 } }, needs: 'node-rdkafka' },
   ...[['defaults (maxWaitTime 5000)', {}], ['maxWaitTime 5', { consumer: { maxWaitTime: 5 } }]].map(([label, settings]) => ({
@@ -49,7 +52,7 @@ async function latencyRun(broker, config, rate, index) {
   const { child, servers } = await broker.start(tmp, topic, PARTITIONS);
   try {
     const runtime = config.peer?.() ?? { node: process.execPath, env: {} };
-    const env = { ...process.env, ...runtime.env, KAFKA_BROKERS: servers, KAFKA_TOPIC: topic, RATE: String(rate), SECONDS: String(SECONDS), PARTITIONS: String(PARTITIONS), SETTINGS: JSON.stringify(config.settings) };
+    const env = { ...process.env, ...runtime.env, ...config.env, KAFKA_BROKERS: servers, KAFKA_TOPIC: topic, RATE: String(rate), SECONDS: String(SECONDS), PARTITIONS: String(PARTITIONS), SETTINGS: JSON.stringify(config.settings) };
     const r = spawnSync(runtime.node, [path.join(clients, config.file)], { env, encoding: 'utf8', timeout: 120_000 });
     if (r.status !== 0) throw new Error(`${(r.stderr || '').trim().split('\n').slice(-3).join(' ')} (${r.status ?? r.signal})`);
     return JSON.parse(r.stdout.trim().split('\n').pop());

@@ -70,6 +70,7 @@ const CLIENTS = [
   { name: 'kafka-native (Node)', available: true, command: node('kafka-native.js') },
   { name: 'kafka-native (Rust core)', available: true, command: (op, run) => [rustClient, [op, String(run.messages), String(run.size), String(run.partitions)]] },
   { name: 'KafkaJS', available: resolvable('kafkajs') || 'not installed', command: node('kafkajs.js') },
+  { name: 'KafkaJS API on kafka-native', available: true, env: () => ({ KAFKAJS_MODULE: path.join(__dirname, '..', 'js', 'kafkajs') }), command: node('kafkajs.js') },
   {
     name: '@platformatic/kafka',
     // Installed and run on its own Node on first use (peers.js). On the MockCluster 2.12 can
@@ -115,13 +116,19 @@ async function throughput() {
   scratch();
   buildRustClient();
   const notes = [];
-  for (const c of CLIENTS) if (c.available !== true) notes.push(`${c.name}: skipped, ${c.available}.`);
+  // BENCH_CLIENTS=name,name: only these clients (kcat, the baseline, always runs).
+  const only = process.env.BENCH_CLIENTS && ['kcat', ...process.env.BENCH_CLIENTS.split(',')];
+  const selected = (c) => !only || only.includes(c.name);
+  for (const c of CLIENTS) {
+    if (!selected(c)) notes.push(`${c.name}: skipped, not in BENCH_CLIENTS.`);
+    else if (c.available !== true) notes.push(`${c.name}: skipped, ${c.available}.`);
+  }
   for (const b of BROKERS) if (!b.available) notes.push(`${b.name}: skipped, ${b.missing}.`);
   const rows = [];
   for (const broker of BROKERS.filter((b) => b.available)) {
     for (const spec of SIZES) {
       for (const op of ['produce', 'consume']) {
-        const clients = CLIENTS.filter((c) => c.available === true && (!c.runsOn || c.runsOn(broker.name, op)));
+        const clients = CLIENTS.filter((c) => selected(c) && c.available === true && (!c.runsOn || c.runsOn(broker.name, op)));
         const results = new Map(clients.map((c) => [c, []]));
         for (let r = 0; r < RUNS; r++) {
           for (const client of clients) {
@@ -163,7 +170,7 @@ async function throughput() {
     '',
     table,
     '',
-  ], notes, process.env.RUNS === undefined);
+  ], notes, process.env.RUNS === undefined && !only);
   fs.rmSync(tmp, { recursive: true, force: true });
   tmp = undefined;
 }

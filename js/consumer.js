@@ -1,7 +1,7 @@
 'use strict';
 const { NativeConsumer } = require('./native/index.js');
 const { oauthbearerBridge } = require('./oauthbearer');
-const { consumerOptions, logTo, fromNative } = require('./options');
+const { consumerOptions, logTo, fromNative, fail } = require('./options');
 
 // The addon hands a batch over in columns (see ReceivedColumns in crates/kafka-native-node):
 // payloads and keys are slices of a few large strings or Buffers. Building the message objects
@@ -153,6 +153,19 @@ class Consumer {
   // The partitions read now, [{topic, partition}] (a group's change with each rebalance).
   assignment() {
     return this._native.assignment();
+  }
+
+  // Reads the partition from `offset` next: a number, or 'earliest' / 'latest'. Between batches:
+  // from inside receive_callback, once its batch settles (that batch's offsets in the partition
+  // are then recorded only up to offset - 1). The position is recorded (committed, in a group)
+  // as offset - 1. The partition must be one this consumer reads now (a worker's share, or
+  // the group's assignment). Synchronous; never waits on the network.
+  seek(topic, partition, offset) {
+    if (typeof topic !== 'string') throw fail('seek() argument topic', 'a string', topic);
+    if (!Number.isInteger(partition) || partition < 0 || partition > 2 ** 31 - 1) throw fail('seek() argument partition', 'a partition number', partition);
+    const at = offset === 'earliest' ? -2 : offset === 'latest' ? -1 : offset;
+    if (!Number.isSafeInteger(at) || (at < 0 && typeof offset === 'number')) throw fail('seek() argument offset', "a non-negative integer, 'earliest' or 'latest'", offset);
+    fromNative(() => this._native.seek(topic, partition, at));
   }
 
   pause() { fromNative(() => this._native.pause()); }

@@ -239,6 +239,11 @@ export declare class Consumer {
   assignment(): TopicPartition[];
   /** The batch in hand's next offsets to read (inside receive_callback), else null. */
   nextOffsets(): TopicPartitionOffset[] | null;
+  /**
+   * Reads the partition from `offset` next, between batches (from inside receive_callback: once
+   * its batch settles). The position is recorded (committed, in a group) as `offset - 1`.
+   */
+  seek(topic: string, partition: number, offset: number | 'earliest' | 'latest'): void;
   pause(): void;
   resume(): void;
   /** Resolves after the pending offsets are on disk. */

@@ -228,3 +228,22 @@ test('a record keeps its own timestamp; one without gets the time it was sent', 
   }
   await producer.stop();
 });
+
+test('seek() checks its arguments, naming them, and refuses a partition not read here', async (t) => {
+  const topic = 'api-seek';
+  await produce(broker, topic, 0, ['a', 'b', 'c']);
+  const got = [];
+  const consumer = new kafka.Consumer({ broker, topic, offset_directory: null, logger: quietLogger(), receive_callback: async (d) => { got.push(...d.messages.map((m) => m.offset)); } });
+  assert.throws(() => consumer.seek(topic, 0, 0), (err) => err.code === '_INVALID_ARG' && /not running/.test(err.message));
+  await consumer.start();
+  t.after(() => consumer.stop());
+  await waitFor('3 messages', () => got.length === 3);
+  assert.throws(() => consumer.seek(1, 0, 0), /seek\(\) argument topic must be a string/);
+  assert.throws(() => consumer.seek(topic, -1, 0), /seek\(\) argument partition must be a partition number/);
+  assert.throws(() => consumer.seek(topic, 0, -3), /seek\(\) argument offset must be a non-negative integer, 'earliest' or 'latest'/);
+  assert.throws(() => consumer.seek(topic, 0, 'middle'), /seek\(\) argument offset/);
+  assert.throws(() => consumer.seek(topic, 5, 0), (err) => err.code === '_INVALID_ARG' && /api-seek\/5 is not read by this consumer/.test(err.message));
+  consumer.seek(topic, 0, 'earliest');
+  await waitFor('read again from the beginning', () => got.length === 6);
+  assert.deepEqual(got, [0, 1, 2, 0, 1, 2]);
+});

@@ -222,6 +222,29 @@ for (const [tag, { Kafka, logLevel, Partitioners, KafkaJSError, KafkaJSNonRetria
       for (const b of batches) assert.deepEqual(b, Array.from({ length: 6 - b[0] }, (_, i) => b[0] + i), JSON.stringify(batches));
     });
 
+    test('seek() from eachMessage: the rest of the batch is skipped, the partition read again from there, and that committed', async (t) => {
+      const topic = await topicOf(unique('seek', short), 1);
+      const producer = await producerFor(t);
+      await producer.send({ topic, messages: Array.from({ length: 6 }, (_, i) => ({ value: String(i) })) });
+      const groupId = unique('seek-group', short);
+      const offsets = [];
+      let sought = false;
+      const consumer = await consumerFor(t, topic, {
+        eachMessage: async ({ message }) => {
+          offsets.push(Number(message.offset));
+          if (message.offset === '3' && !sought) {
+            sought = true;
+            consumer.seek({ topic, partition: 0, offset: '1' });
+          }
+        },
+      }, { groupId });
+      await waitFor('offset 5', () => offsets.includes(5), JOIN_MS);
+      assert.deepEqual(offsets, [0, 1, 2, 3, 1, 2, 3, 4, 5]);
+      const admin = nativeAdmin();
+      await waitFor('offset 6 committed', async () => (await admin.groupOffsets(groupId)).some((o) => o.committed === 6), JOIN_MS);
+      assert.throws(() => consumer.seek({ topic, partition: 0, offset: '-7' }), KafkaJSNonRetriableError);
+    });
+
     test('errors: KafkaJS classes for a send before connect and a consumer without groupId', async () => {
       const kafka = newKafka();
       const producer = kafka.producer();
@@ -309,7 +332,6 @@ describe('kafka-native/kafkajs: what it does not do throws KafkaJSNotImplemented
 
   test('consumer calls not offered yet', async () => {
     const consumer = kafka.consumer({ groupId: 'g' });
-    assert.throws(() => consumer.seek({ topic: 't', partition: 0, offset: '0' }), (err) => err instanceof KafkaJSNotImplemented && /seek/.test(err.message));
     await assert.rejects(consumer.commitOffsets([]), (err) => err instanceof KafkaJSNotImplemented && /commitOffsets/.test(err.message));
     await consumer.connect();
     await consumer.subscribe({ topic: 't' });

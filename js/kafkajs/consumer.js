@@ -99,6 +99,7 @@ class Consumer {
     this._pausedTopics = new Set();
     this._waitingForResume = new Set();
     this._highWatermarks = new Map();
+    this._seeking = new Set(); // partitions sought during the batch in hand
     this._running = false;
     this.events = events;
   }
@@ -249,6 +250,7 @@ class Consumer {
   // batch settles. A handler that throws is retried (KafkaJS's retry schedule) until it succeeds
   // or the consumer stops; a stop in that state leaves the batch unprocessed (read again).
   async _process(messages) {
+    this._seeking.clear(); // a seek asked for before this batch was applied before it
     const groups = byPartition(messages);
     const { eachMessage, concurrency } = this._handlers;
     try {
@@ -312,6 +314,7 @@ class Consumer {
   async _eachMessage({ topic, partition, messages }) {
     const { eachMessage } = this._handlers;
     for (const m of messages) {
+      if (this._seeking.has(key(topic, partition))) return; // read again from where it was sought
       // Stopped: the rest of the batch is still processed (its offsets then committed), unless
       // its partition is paused: then the batch is left unprocessed, to be read again.
       if (!(await this._whileRunningUnpaused(topic, partition)) && this._isPaused(topic, partition)) {
@@ -331,7 +334,7 @@ class Consumer {
   async _eachBatch({ topic, partition, messages }) {
     const { eachBatch, eachBatchAutoResolve } = this._handlers;
     let rest = messages.map(kafkaMessage);
-    while (rest.length > 0) {
+    while (rest.length > 0 && !this._seeking.has(key(topic, partition))) {
       if (!(await this._whileRunningUnpaused(topic, partition)) && this._isPaused(topic, partition)) {
         throw new Error(`stopped while ${topic}[${partition}] was paused`);
       }
@@ -361,8 +364,9 @@ class Consumer {
         commitOffsetsIfNecessary: async () => {},
         uncommittedOffsets: () => ({ topics: resolved === null ? [] : [{ topic, partitions: [{ partition, offset: String(Number(resolved) + 1) }] }] }),
         isRunning: () => this._running,
-        // kafka-native gives no partition away while its batch is in hand: never stale.
-        isStale: () => false,
+        // Stale once the partition was sought (kafka-native gives no partition away while its
+        // batch is in hand, so a rebalance never makes a batch stale).
+        isStale: () => this._seeking.has(key(topic, partition)),
         pause: () => this._pauseOne(topic, partition),
       };
       this._emit(events.START_BATCH_PROCESS, { topic, partition, highWatermark, offsetLag: batch.offsetLag(), offsetLagLow: batch.offsetLagLow(), batchSize: batchMessages.length, firstOffset: batch.firstOffset(), lastOffset: batch.lastOffset() });
@@ -418,8 +422,27 @@ class Consumer {
     return [...byTopic].map(([topic, partitions]) => ({ topic, partitions: [...partitions].sort((a, b) => a - b) }));
   }
 
-  seek() {
-    throw notSupported('seek()', 'kafka-native cannot move a running consumer\'s position yet');
+  // As KafkaJS's: the rest of the partition's messages in the batch in hand are skipped (and
+  // eachBatch's isStale() turns true), the partition is read from `offset` next, and that
+  // position is committed. A partition not assigned to this member is left alone (logged).
+  seek({ topic, partition, offset } = {}) {
+    if (!topic) throw new KafkaJSNonRetriableError(`Invalid topic ${topic}`);
+    if (isNaN(partition)) throw new KafkaJSNonRetriableError(`Invalid partition, expected a number received ${partition}`);
+    let at;
+    try {
+      at = BigInt(offset);
+    } catch {
+      throw new KafkaJSNonRetriableError(`Invalid offset, expected a long received ${offset}`);
+    }
+    if (at < 0n && at !== -1n && at !== -2n) throw new KafkaJSNonRetriableError('Offset must not be a negative number');
+    if (!this._native) throw new KafkaJSNonRetriableError('Consumer group was not initialized, consumer#run must be called first');
+    const p = Number(partition);
+    if (!this._native.assignment().some((tp) => tp.topic === topic && tp.partition === p)) {
+      this._logger.warn(`seek of ${topic}[${p}] to ${offset} ignored: the partition is not assigned to this member`, { groupId: this._groupId });
+      return;
+    }
+    this._native.seek(topic, p, at === -1n ? 'latest' : at === -2n ? 'earliest' : Number(at));
+    this._seeking.add(key(topic, p));
   }
 
   async commitOffsets() {

@@ -78,6 +78,11 @@ export declare class NativeConsumer {
   assignment(): Array<TopicPartitionInfo>
   pause(): void
   resume(): void
+  /**
+   * Reads the partition from `offset` next (-2: its beginning, -1: its end); between
+   * batches. JS has checked that `offset` is an integer.
+   */
+  seek(topic: string, partition: number, offset: number): void
   /** Resolves once the offsets are on disk. */
   stop(): Promise<void>
 }

@@ -2,7 +2,10 @@
 // KafkaJS 2 as a latency client: a consumer group (KafkaJS has no manual assignment) with
 // eachBatch, ready once it has joined; a producer whose sends are not awaited, so acks never hold
 // up the schedule. SETTINGS = {consumer: {...}} adds consumer options (e.g. maxWaitTimeInMs).
-const { Kafka, logLevel } = require('kafkajs');
+// KAFKAJS_MODULE: the same client on another implementation of KafkaJS's API (kafka-native/kafkajs,
+// which commits after each batch: it has no autoCommit: false yet, so it does more work here).
+const { Kafka, logLevel } = require(process.env.KAFKAJS_MODULE || 'kafkajs');
+const commits = process.env.KAFKAJS_MODULE ? {} : { autoCommit: false };
 const { run, nowUs, measure } = require('./common');
 
 const kafka = new Kafka({ clientId: 'latency', brokers: run.broker.split(','), logLevel: logLevel.NOTHING });
@@ -18,7 +21,7 @@ measure({
     await consumer.subscribe({ topic: run.topic, fromBeginning: true });
     const joined = new Promise((resolve) => consumer.on(consumer.events.GROUP_JOIN, resolve));
     await consumer.run({
-      autoCommit: false,
+      ...commits,
       eachBatch: async ({ batch }) => {
         const now = nowUs();
         for (const m of batch.messages) record.received(m.value.toString(), now);

@@ -439,6 +439,15 @@ impl NativeConsumer {
         self.inner.resume().map_err(|e| js_error(env, &e))
     }
 
+    /// Reads the partition from `offset` next (-2: its beginning, -1: its end); between
+    /// batches. JS has checked that `offset` is an integer.
+    #[napi]
+    pub fn seek(&self, env: &Env, topic: String, partition: i32, offset: f64) -> Result<()> {
+        self.inner
+            .seek(&topic, partition, offset as i64)
+            .map_err(|e| js_error(env, &e))
+    }
+
     /// Resolves once the offsets are on disk.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn stop<'env>(&self, env: &'env Env) -> Result<Object<'env>> {

@@ -31,7 +31,8 @@ pub use config::{validate_topic_name, ClientConfig, ClientOptions, DEFAULT_STATI
 pub use consumer::{
     BatchError, BatchHandler, Consumer, ConsumerConfig, ConsumerStats, ConsumerStatsHandler,
     GroupProtocol, IsolationLevel, Message, OffsetDirectory, OffsetStore, RebalanceChange,
-    RebalanceHandler, ReceivedBatch, StartOffset, DEFAULT_FETCH_WAIT_MAX,
+    RebalanceHandler, ReceivedBatch, StartOffset, DEFAULT_FETCH_WAIT_MAX, OFFSET_BEGINNING,
+    OFFSET_END,
 };
 pub use delivery::{Delivered, DeliveryCallback};
 pub use error::{DeliveryErrorCount, ErrorCode, KafkaError};

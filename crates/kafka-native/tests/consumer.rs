@@ -935,3 +935,108 @@ fn offset_files_follow_the_umask_and_only_our_crash_leftovers_are_removed_at_sta
         & 0o777;
     assert_eq!(mode, 0o666 & !umask(), "mode {mode:o}");
 }
+
+#[test]
+fn seek_from_the_handler_reads_the_partition_again_from_there_and_records_it() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("seek", 2, 1).unwrap();
+    produce(&cluster, "seek", 0, &numbered("m", 0..10));
+    produce(&cluster, "seek", 1, &numbered("other", 0..3));
+    let dir = tempfile::tempdir().unwrap();
+    let seen: Seen = Arc::default();
+    let (holding_tx, holding_rx) = crossbeam_channel::bounded::<()>(1);
+    let (release_tx, release_rx) = crossbeam_channel::bounded::<()>(1);
+    let consumer = {
+        let seen = seen.clone();
+        let mut held = false;
+        Consumer::new(
+            ConsumerConfig::new(cluster.bootstrap_servers(), "seek").offset_directory(dir.path()),
+            move |batch| {
+                let mut reached_9 = false;
+                for m in batch.iter() {
+                    seen.lock().push((m.partition(), m.offset(), String::new()));
+                    reached_9 |= m.partition() == 0 && m.offset() == 9;
+                }
+                // Once partition 0's last message is in hand, the test seeks while this batch
+                // is held.
+                if reached_9 && !held {
+                    held = true;
+                    let _ = holding_tx.send(());
+                    let _ = release_rx.recv();
+                }
+                Ok(())
+            },
+        )
+        .unwrap()
+    };
+    assert!(matches!(
+        consumer.seek("seek", 0, 2),
+        Err(KafkaError::InvalidArgument { .. })
+    ));
+    consumer.start().unwrap();
+    holding_rx.recv_timeout(Duration::from_secs(20)).unwrap();
+    let err = consumer.seek("seek", 7, 0).unwrap_err();
+    assert!(err.to_string().contains("seek/7"), "{err}");
+    assert!(consumer.seek("seek", 0, -5).is_err());
+    consumer.seek("seek", 0, 2).unwrap();
+    // Paused, the consumer fetches nothing after the held batch: what it records then is the
+    // seek's, below the 9 the batch reached.
+    consumer.pause().unwrap();
+    release_tx.send(()).unwrap();
+    wait_for(
+        "the sought position recorded",
+        Duration::from_secs(20),
+        || offset_file(dir.path(), "seek", 0) == Some("1\n".into()),
+    );
+    consumer.resume().unwrap();
+    let reread = || {
+        seen.lock()
+            .iter()
+            .filter(|m| m.0 == 0)
+            .map(|m| m.1)
+            .collect::<Vec<_>>()
+    };
+    wait_for(
+        "partition 0 read again from 2",
+        Duration::from_secs(20),
+        || reread().len() >= 18,
+    );
+    consumer.stop().unwrap();
+    let mut expected: Vec<i64> = (0..10).collect();
+    expected.extend(2..10);
+    assert_eq!(reread(), expected);
+    // Partition 1 was not moved: its three messages once each.
+    assert_eq!(seen.lock().iter().filter(|m| m.0 == 1).count(), 3);
+    assert_eq!(offset_file(dir.path(), "seek", 0), Some("9\n".into()));
+}
+
+#[test]
+fn a_seek_while_idle_wakes_the_consumer_and_reads_again_from_there() {
+    // Nothing left to read: the fetch thread waits for messages, and the seek wakes it.
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("seek-record", 1, 1).unwrap();
+    produce(&cluster, "seek-record", 0, &numbered("m", 0..5));
+    let dir = tempfile::tempdir().unwrap();
+    let config = || {
+        ConsumerConfig::new(cluster.bootstrap_servers(), "seek-record").offset_directory(dir.path())
+    };
+    let (consumer, seen) = recording_consumer(config());
+    consumer.start().unwrap();
+    wait_for("5 messages", Duration::from_secs(20), || {
+        seen.lock().len() == 5
+    });
+    wait_for("offset 4 recorded", Duration::from_secs(20), || {
+        offset_file(dir.path(), "seek-record", 0) == Some("4\n".into())
+    });
+    consumer.seek("seek-record", 0, 1).unwrap();
+    wait_for("4 read again", Duration::from_secs(20), || {
+        seen.lock().len() == 9
+    });
+    consumer.stop().unwrap();
+    let offsets: Vec<i64> = seen.lock().iter().map(|m| m.1).collect();
+    assert_eq!(offsets, vec![0, 1, 2, 3, 4, 1, 2, 3, 4]);
+    assert_eq!(
+        offset_file(dir.path(), "seek-record", 0),
+        Some("4\n".into())
+    );
+}

@@ -11,7 +11,9 @@ use rdkafka_sys::rd_kafka_resp_err_t as resp;
 
 use crate::config::{log_error, log_warning};
 use crate::events::{LogHandler, LogRecord};
-use crate::native::{error_description, error_name, NativeClient, NativeMessage, NativeQueue};
+use crate::native::{
+    error_description, error_name, NativeClient, NativeMessage, NativeQueue, PartitionList,
+};
 
 use super::assignment::Assigned;
 use super::batch::{BatchError, BatchHandler, ReceivedBatch};
@@ -30,7 +32,21 @@ pub(crate) struct FetchControl {
     pub(crate) resumed: Condvar,
     /// Messages pulled by the fetch thread but not yet handed to the handler.
     pub(crate) pulled: AtomicUsize,
+    /// Seeks asked for (`Consumer::seek`), applied by the fetch thread between batches.
+    pub(crate) seeks: Mutex<Vec<Seek>>,
 }
+
+/// A partition's next offset to read, asked for by `Consumer::seek`: an offset, or
+/// `OFFSET_BEGINNING`/`OFFSET_END`.
+#[derive(Clone, Debug)]
+pub(crate) struct Seek {
+    pub(crate) topic: String,
+    pub(crate) partition: i32,
+    pub(crate) offset: i64,
+}
+
+/// How long the fetch thread waits for librdkafka to apply a seek (local: no request).
+const SEEK_WAIT: Duration = Duration::from_secs(10);
 
 /// What the handler has been given of one partition.
 #[derive(Clone, Copy, Debug)]
@@ -86,6 +102,7 @@ impl FetchLoop {
             if !self.in_group && self.wait_while_paused() {
                 continue;
             }
+            self.apply_seeks();
             let generation = self.assigned.generation();
             let batch = self.queue.consume_ready(FETCH_WAIT, self.max_messages);
             let mut messages = self.keep_messages(batch.into_messages());
@@ -129,9 +146,58 @@ impl FetchLoop {
                 }
             }
             // Settled, fulfilled or rejected: record (kafka-native's rule).
-            let offsets = self.offsets.lock();
-            for (topic, partition, offset) in last_offsets {
-                offsets.record(topic, partition, offset);
+            {
+                let offsets = self.offsets.lock();
+                for (topic, partition, offset) in last_offsets {
+                    offsets.record(topic, partition, offset);
+                }
+            }
+            // A seek asked for while the batch was in hand moves its partition on from here:
+            // what follows the sought offset in the batch was not read, as far as the
+            // partition's recorded offset goes.
+            self.apply_seeks();
+        }
+    }
+
+    /// Moves each partition a seek names: librdkafka's position (it drops what it fetched
+    /// from the old one), the progress (no repeats or misses counted for the jump), and the
+    /// recorded offset (a seek to an offset records the one before it as the last processed).
+    fn apply_seeks(&self) {
+        let seeks = std::mem::take(&mut *self.control.seeks.lock());
+        for seek in seeks {
+            let Seek {
+                topic,
+                partition,
+                offset,
+            } = seek;
+            if !self.assigned.contains(&topic, partition) {
+                log_warning(
+                    &self.log,
+                    "SEEK",
+                    format!("seek of {topic}/{partition} to {offset} dropped: the partition is no longer read here"),
+                );
+                continue;
+            }
+            let moved = PartitionList::of(&[(topic.as_str(), partition, offset)])
+                .and_then(|list| self.client.seek(&list, SEEK_WAIT));
+            if let Err(e) = moved {
+                log_error(
+                    &self.log,
+                    "SEEK",
+                    format!("seek of {topic}/{partition} to {offset} failed: {e}"),
+                );
+                continue;
+            }
+            let key: Arc<str> = Arc::from(topic.as_str());
+            let mut positions = self.positions.lock();
+            let partitions = positions.entry(key.clone()).or_default();
+            if offset >= 0 {
+                partitions.insert(partition, Progress::at(offset));
+                drop(positions);
+                self.offsets.lock().set(key, partition, offset - 1);
+            } else {
+                // The beginning or the end: the first message read names the position.
+                partitions.remove(&partition);
             }
         }
     }

@@ -26,6 +26,11 @@ pub use config::{
 pub use offsets::{OffsetDirectory, OffsetStore};
 pub use stats::ConsumerStats;
 
+/// For [`Consumer::seek`]: the oldest message a partition still holds.
+pub const OFFSET_BEGINNING: i64 = rdkafka_sys::RD_KAFKA_OFFSET_BEGINNING as i64;
+/// For [`Consumer::seek`]: the end of a partition (only messages that arrive later are read).
+pub const OFFSET_END: i64 = rdkafka_sys::RD_KAFKA_OFFSET_END as i64;
+
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -196,6 +201,41 @@ impl Consumer {
             State::Running(running) => running.assigned.get(),
             _ => Vec::new(),
         }
+    }
+
+    /// Reads `partition` of `topic` from `offset` next ([`OFFSET_BEGINNING`] and [`OFFSET_END`]
+    /// name its ends). Takes effect between batches: from inside the handler, once the batch in
+    /// hand settles (its messages past `offset` in that partition are recorded as read only up
+    /// to `offset - 1`). The new position is recorded (committed, in a group) as the last
+    /// processed offset `offset - 1`, as KafkaJS's `seek` commits it. The partition must be
+    /// one this consumer reads now. Never waits on the network.
+    pub fn seek(&self, topic: &str, partition: i32, offset: i64) -> Result<(), KafkaError> {
+        if offset < 0 && offset != OFFSET_BEGINNING && offset != OFFSET_END {
+            return Err(KafkaError::invalid(
+                "offset",
+                format!("must be 0 or more, OFFSET_BEGINNING or OFFSET_END, got {offset}"),
+            ));
+        }
+        let state = self.state.lock();
+        let State::Running(running) = &*state else {
+            return Err(KafkaError::invalid(
+                "consumer",
+                "is not running: start() it first",
+            ));
+        };
+        if !running.assigned.contains(topic, partition) {
+            return Err(KafkaError::invalid(
+                "partition",
+                format!("{topic}/{partition} is not read by this consumer now"),
+            ));
+        }
+        self.control.seeks.lock().push(fetch::Seek {
+            topic: topic.to_string(),
+            partition,
+            offset,
+        });
+        running.queue.wake(); // an idle fetch thread applies it now
+        Ok(())
     }
 
     /// Stops handing batches and fetching, until [`Consumer::resume`]. May be called before

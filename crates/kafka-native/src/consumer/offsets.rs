@@ -249,6 +249,12 @@ enum Command {
         partition: i32,
         offset: i64,
     },
+    /// Like `Record`, but replacing what is pending even when it is higher (a seek back).
+    Set {
+        topic: Arc<str>,
+        partition: i32,
+        offset: i64,
+    },
     /// Reply once everything received before this is stored.
     Flush(Sender<Result<(), String>>),
     /// Drop what is pending for these partitions (given up before it could be stored).
@@ -290,6 +296,18 @@ impl OffsetWriter {
     pub(crate) fn record(&self, topic: Arc<str>, partition: i32, offset: i64) {
         if let Some(tx) = &self.tx {
             let _ = tx.send(Command::Record {
+                topic,
+                partition,
+                offset,
+            });
+        }
+    }
+
+    /// Records `offset` as the last processed of the partition even if a higher one is pending:
+    /// a seek moved the partition back (or on), and the next start reads from `offset + 1`.
+    pub(crate) fn set(&self, topic: Arc<str>, partition: i32, offset: i64) {
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(Command::Set {
                 topic,
                 partition,
                 offset,
@@ -399,6 +417,13 @@ impl WriterLoop {
                     } => {
                         let newest = self.pending.entry((topic, partition)).or_insert(offset);
                         *newest = (*newest).max(offset);
+                    }
+                    Command::Set {
+                        topic,
+                        partition,
+                        offset,
+                    } => {
+                        self.pending.insert((topic, partition), offset);
                     }
                     Command::Flush(reply) => self.flushes.push(reply),
                     Command::Forget(partitions) => {

@@ -409,6 +409,37 @@ impl NativeClient {
         )
     }
 
+    /// Moves the fetch position of assigned partitions to the offsets in the list (or
+    /// `RD_KAFKA_OFFSET_BEGINNING`/`_END`). Local: librdkafka applies it on its own thread
+    /// (this waits up to `timeout` for that, no request) and drops messages fetched from the
+    /// old position that are still queued.
+    pub(crate) fn seek(
+        &self,
+        partitions: &PartitionList,
+        timeout: Duration,
+    ) -> Result<(), KafkaError> {
+        // SAFETY: the handle and list are live; the returned error (or null) is owned by
+        // take_error; librdkafka writes each element's err, which entries() reads.
+        unsafe {
+            take_error(
+                "seek",
+                rdsys::rd_kafka_seek_partitions(self.ptr(), partitions.ptr(), timeout_ms(timeout)),
+            )?;
+        }
+        match partitions
+            .entries()
+            .into_iter()
+            .find_map(|e| e.error.map(|code| (e, code)))
+        {
+            Some((e, code)) => Err(KafkaError::kafka(
+                code,
+                &format!("seek {}/{} to {}", e.topic, e.partition, e.offset),
+                String::new(),
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// Leaves the group (if any) and stops fetching; the handle stays valid until dropped.
     pub(crate) fn consumer_close(&self) {
         // SAFETY: the handle is live (we hold it); called once, by stop, after the fetch thread
