@@ -168,6 +168,23 @@ class Consumer {
     fromNative(() => this._native.seek(topic, partition, at));
   }
 
+  // Records each partition's next offset to read ([{topic, partition, offset}]) and resolves
+  // once it is stored (committed, in a group). With auto_commit: false, the only way offsets
+  // are recorded. The partitions must be ones this consumer reads now.
+  commit(offsets) {
+    try {
+      if (!Array.isArray(offsets)) throw fail('commit() argument offsets', 'an array of {topic, partition, offset}', offsets);
+      offsets.forEach((o, i) => {
+        if (o === null || typeof o !== 'object' || typeof o.topic !== 'string' || !Number.isInteger(o.partition) || !Number.isSafeInteger(o.offset) || o.offset < 0) {
+          throw fail(`commit() argument offsets[${i}]`, '{topic, partition, offset} (offset: the next to read, 0 or more)', o);
+        }
+      });
+      return this._native.commit(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
   pause() { fromNative(() => this._native.pause()); }
   resume() { fromNative(() => this._native.resume()); }
 

@@ -172,6 +172,8 @@ export interface ConsumerOptions {
    * records nothing, so every start reads from `start_offset`.
    */
   offset_directory?: string | null;
+  /** Record (in a group: commit) each batch's offsets once it settles. Default true; false: only commit() records. */
+  auto_commit?: boolean;
   /** Where a partition without a recorded offset starts. Default 'earliest'. */
   start_offset?: 'earliest' | 'latest' | number;
   /**
@@ -244,6 +246,8 @@ export declare class Consumer {
    * its batch settles). The position is recorded (committed, in a group) as `offset - 1`.
    */
   seek(topic: string, partition: number, offset: number | 'earliest' | 'latest'): void;
+  /** Records each partition's next offset to read; resolves once stored (committed, in a group). */
+  commit(offsets: TopicPartitionOffset[]): Promise<void>;
   pause(): void;
   resume(): void;
   /** Resolves after the pending offsets are on disk. */

@@ -231,7 +231,7 @@ function producerOptions(options) {
 const CONSUMER_OPTIONS = ['broker', 'topic', 'receive_callback', 'offset_directory', 'start_offset', 'stats_callback',
   'max_messages_per_callback', 'statistics_interval_ms', 'queued_max_messages_kbytes', 'fetch_wait_max_ms',
   'num_workers', 'worker_slot', 'payload_encoding', 'driver_options', 'topic_options', 'logger',
-  'group_id', 'group_protocol', 'rebalance_callback', 'oauthbearer_token_callback', 'isolation_level'];
+  'group_id', 'group_protocol', 'rebalance_callback', 'oauthbearer_token_callback', 'isolation_level', 'auto_commit'];
 
 // A topic name, or (for a consumer group) an array of them.
 function topics(options) {
@@ -277,6 +277,7 @@ function consumerOptions(options) {
       isolationLevel: string(options, 'isolation_level'),
       offsetDirectory: string(options, 'offset_directory'),
       withoutOffsetDirectory: options.offset_directory === null,
+      autoCommit: boolean(options, 'auto_commit'),
       startOffset: startOffset(options),
       maxMessagesPerCallback: integer(options, 'max_messages_per_callback'),
       statisticsIntervalMs: integer(options, 'statistics_interval_ms'),

@@ -247,3 +247,19 @@ test('seek() checks its arguments, naming them, and refuses a partition not read
   await waitFor('read again from the beginning', () => got.length === 6);
   assert.deepEqual(got, [0, 1, 2, 0, 1, 2]);
 });
+
+test('auto_commit: false records only what commit() is given; commit() checks its argument', async (t) => {
+  const topic = 'api-manual-commit';
+  await produce(broker, topic, 0, ['a', 'b', 'c']);
+  const dir = tempDir();
+  let got = 0;
+  const consumer = new kafka.Consumer({ broker, topic, offset_directory: dir, auto_commit: false, logger: quietLogger(), receive_callback: async (d) => { got += d.messages.length; } });
+  await consumer.start();
+  t.after(() => consumer.stop());
+  await waitFor('3 messages', () => got === 3);
+  assert.equal(readOffset(dir, topic, 0), undefined);
+  await assert.rejects(consumer.commit([{ topic, partition: 0, offset: -1 }]), /commit\(\) argument offsets\[0\] must be \{topic, partition, offset\}/);
+  await assert.rejects(consumer.commit('x'), /commit\(\) argument offsets must be an array/);
+  await consumer.commit([{ topic, partition: 0, offset: 2 }]);
+  assert.equal(readOffset(dir, topic, 0), '1\n');
+});

@@ -176,14 +176,13 @@ class Consumer {
       const { eachMessage, eachBatch, autoCommit = true, eachBatchAutoResolve = true, partitionsConsumedConcurrently = 1 } = options;
       if (!this._connected) throw new KafkaJSError('The consumer is disconnected');
       if (typeof eachMessage !== 'function' && typeof eachBatch !== 'function') throw new KafkaJSNonRetriableError('Consumer run requires eachMessage or eachBatch');
-      if (autoCommit === false) throw notSupported('autoCommit: false', 'kafka-native commits a batch\'s offsets once it is processed, not before, and has no manual commit yet');
       if (!Number.isInteger(partitionsConsumedConcurrently) || partitionsConsumedConcurrently < 1) throw invalid('partitionsConsumedConcurrently must be a positive integer');
       if (this._topics.length === 0) throw new KafkaJSNonRetriableError('Consumer must be subscribed to at least one topic');
       const fromBeginning = new Set(this._topics.map((t) => t.fromBeginning));
       if (fromBeginning.size > 1) throw notSupported('subscribing to some topics fromBeginning and others not', 'one consumer starts every partition without a committed offset at the same end');
       this._handlers = { eachMessage, eachBatch, eachBatchAutoResolve, concurrency: partitionsConsumedConcurrently };
       this._running = true;
-      this._native = this._makeNative(fromBeginning.has(true));
+      this._native = this._makeNative(fromBeginning.has(true), autoCommit !== false);
       try {
         await this._native.start();
       } catch (err) {
@@ -194,7 +193,7 @@ class Consumer {
     });
   }
 
-  _makeNative(fromBeginning) {
+  _makeNative(fromBeginning, autoCommit) {
     const c = this._config;
     const driver_options = { ...this._kafka._config.props };
     const set = (name, value) => { if (value !== undefined && value !== null) driver_options[name] = value; };
@@ -213,6 +212,7 @@ class Consumer {
       topic: this._topics.map((t) => t.topic),
       group_id: this._groupId,
       offset_directory: null,
+      auto_commit: autoCommit,
       start_offset: fromBeginning ? 'earliest' : 'latest',
       isolation_level: c.readUncommitted ? 'read_uncommitted' : 'read_committed',
       payload_encoding: 'buffer',
@@ -445,8 +445,23 @@ class Consumer {
     this._seeking.add(key(topic, p));
   }
 
-  async commitOffsets() {
-    throw notSupported('commitOffsets()', 'kafka-native commits each batch once it is processed and has no manual commit yet');
+  // [{topic, partition, offset}]: each partition's next offset to read, as in KafkaJS.
+  async commitOffsets(topicPartitions = []) {
+    return kafkaJSErrors(async () => {
+      if (!this._native) throw new KafkaJSNonRetriableError('Consumer group was not initialized, consumer#run must be called first');
+      const offsets = topicPartitions.map(({ topic, partition, offset, metadata }) => {
+        if (metadata !== undefined && metadata !== null) throw notSupported('commitOffsets() metadata', 'librdkafka commits offsets without metadata here');
+        let next;
+        try {
+          next = BigInt(offset);
+        } catch {
+          throw new KafkaJSNonRetriableError(`Invalid offset, expected a long received ${offset}`);
+        }
+        if (next < 0n) throw new KafkaJSNonRetriableError('Offset must not be a negative number');
+        return { topic, partition: Number(partition), offset: Number(next) };
+      });
+      await this._native.commit(offsets);
+    });
   }
 
   async describeGroup() {

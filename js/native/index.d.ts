@@ -79,6 +79,11 @@ export declare class NativeConsumer {
   pause(): void
   resume(): void
   /**
+   * Records each partition's next offset to read and resolves once it is stored (committed,
+   * in a group).
+   */
+  commit(offsets: Array<TopicPartitionOffset>): Promise<void>
+  /**
    * Reads the partition from `offset` next (-2: its beginning, -1: its end); between
    * batches. JS has checked that `offset` is an integer.
    */
@@ -174,6 +179,8 @@ export interface ConsumerOptions {
   withoutOffsetDirectory?: boolean
   /** "earliest", "latest" or a decimal offset. */
   startOffset?: string
+  /** Record (commit) each settled batch; false: only `commit()` does. Default true. */
+  autoCommit?: boolean
   maxMessagesPerCallback?: number
   statisticsIntervalMs?: number
   queuedMaxMessagesKbytes?: number

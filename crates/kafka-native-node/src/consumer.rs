@@ -28,6 +28,8 @@ pub struct ConsumerOptions {
     pub without_offset_directory: Option<bool>,
     /// "earliest", "latest" or a decimal offset.
     pub start_offset: Option<String>,
+    /// Record (commit) each settled batch; false: only `commit()` does. Default true.
+    pub auto_commit: Option<bool>,
     pub max_messages_per_callback: Option<u32>,
     pub statistics_interval_ms: Option<u32>,
     pub queued_max_messages_kbytes: Option<u32>,
@@ -333,6 +335,9 @@ impl NativeConsumer {
         if options.without_offset_directory == Some(true) {
             config.offset_directory = None;
         }
+        if let Some(auto) = options.auto_commit {
+            config.auto_commit = auto;
+        }
         if let Some(max) = options.max_messages_per_callback {
             config.max_messages_per_callback = max as usize;
         }
@@ -437,6 +442,19 @@ impl NativeConsumer {
     #[napi]
     pub fn resume(&self, env: &Env) -> Result<()> {
         self.inner.resume().map_err(|e| js_error(env, &e))
+    }
+
+    /// Records each partition's next offset to read and resolves once it is stored (committed,
+    /// in a group).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn commit<'env>(
+        &self,
+        env: &'env Env,
+        offsets: Vec<crate::producer::TopicPartitionOffset>,
+    ) -> Result<Object<'env>> {
+        let offsets = crate::producer::core_offsets(offsets);
+        let inner = self.inner.clone();
+        promise_from_pool(env, move || inner.commit(&offsets))
     }
 
     /// Reads the partition from `offset` next (-2: its beginning, -1: its end); between

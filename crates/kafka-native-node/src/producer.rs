@@ -71,6 +71,21 @@ pub struct TopicPartitionOffset {
     pub offset: i64,
 }
 
+/// JS's offsets as the core's (topic-partition, next offset to read) pairs.
+pub(crate) fn core_offsets(
+    offsets: Vec<TopicPartitionOffset>,
+) -> Vec<(kafka_native::TopicPartition, i64)> {
+    offsets
+        .into_iter()
+        .map(|o| {
+            (
+                kafka_native::TopicPartition::new(o.topic, o.partition),
+                o.offset,
+            )
+        })
+        .collect()
+}
+
 /// One message with a key or headers; JS has already turned strings into Buffers.
 #[napi(object)]
 pub struct RecordInput {
@@ -457,15 +472,7 @@ impl NativeProducer {
     ) -> Result<Object<'env>> {
         // The group's metadata is the consumer's own state: no request.
         let group = consumer.group_metadata().map_err(|e| js_error(env, &e))?;
-        let offsets: Vec<(kafka_native::TopicPartition, i64)> = offsets
-            .into_iter()
-            .map(|o| {
-                (
-                    kafka_native::TopicPartition::new(o.topic, o.partition),
-                    o.offset,
-                )
-            })
-            .collect();
+        let offsets = core_offsets(offsets);
         let inner = self.inner.clone();
         promise_from_pool(env, move || {
             inner.send_offsets_to_transaction(
@@ -488,15 +495,7 @@ impl NativeProducer {
     ) -> Result<Object<'env>> {
         let group =
             kafka_native::GroupMetadata::for_group(&group_id).map_err(|e| js_error(env, &e))?;
-        let offsets: Vec<(kafka_native::TopicPartition, i64)> = offsets
-            .into_iter()
-            .map(|o| {
-                (
-                    kafka_native::TopicPartition::new(o.topic, o.partition),
-                    o.offset,
-                )
-            })
-            .collect();
+        let offsets = core_offsets(offsets);
         let inner = self.inner.clone();
         promise_from_pool(env, move || {
             inner.send_offsets_to_transaction(

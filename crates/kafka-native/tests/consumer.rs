@@ -1040,3 +1040,31 @@ fn a_seek_while_idle_wakes_the_consumer_and_reads_again_from_there() {
         Some("4\n".into())
     );
 }
+
+#[test]
+fn with_manual_commit_only_commit_records_offsets() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("manual", 1, 1).unwrap();
+    produce(&cluster, "manual", 0, &numbered("m", 0..5));
+    let dir = tempfile::tempdir().unwrap();
+    let (consumer, seen) = recording_consumer(
+        ConsumerConfig::new(cluster.bootstrap_servers(), "manual")
+            .offset_directory(dir.path())
+            .manual_commit(),
+    );
+    let tp = |p| kafka_native::TopicPartition::new("manual", p);
+    assert!(consumer.commit(&[(tp(0), 1)]).is_err(), "not running yet");
+    consumer.start().unwrap();
+    wait_for("5 messages", Duration::from_secs(20), || {
+        seen.lock().len() == 5
+    });
+    // Committed: the next offset to read is 3, so 2 is the last processed in the file.
+    consumer.commit(&[(tp(0), 3)]).unwrap();
+    assert_eq!(offset_file(dir.path(), "manual", 0), Some("2\n".into()));
+    let err = consumer.commit(&[(tp(4), 1)]).unwrap_err();
+    assert!(err.to_string().contains("manual/4"), "{err}");
+    assert!(consumer.commit(&[(tp(0), -1)]).is_err());
+    consumer.stop().unwrap();
+    // The batches that settled recorded nothing of their own.
+    assert_eq!(offset_file(dir.path(), "manual", 0), Some("2\n".into()));
+}

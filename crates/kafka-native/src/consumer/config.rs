@@ -172,6 +172,10 @@ pub struct ConsumerConfig {
     /// records nothing: every start reads from `start_offset` (a server that only wants live
     /// traffic, say).
     pub offset_directory: Option<PathBuf>,
+    /// Records (in a group: commits) each batch's offsets once it settles. Default true. With
+    /// false, only [`Consumer::commit`](crate::Consumer::commit) records offsets (KafkaJS's
+    /// `autoCommit: false`); a seek is not recorded either.
+    pub auto_commit: bool,
     /// Most messages per handler call. Default 10,000.
     pub max_messages_per_callback: usize,
     /// `queued.max.messages.kbytes`: bounds librdkafka's prefetch. Default 1,000,000.
@@ -204,6 +208,7 @@ impl ConsumerConfig {
             join_timeout: Duration::from_secs(60),
             on_rebalance: None,
             offset_directory: Some(PathBuf::from("./kafka-offsets")),
+            auto_commit: true,
             max_messages_per_callback: 10_000,
             queued_max_messages_kbytes: 1_000_000,
             fetch_wait_max: DEFAULT_FETCH_WAIT_MAX,
@@ -255,6 +260,13 @@ impl ConsumerConfig {
 
     pub fn offset_directory(mut self, dir: impl Into<PathBuf>) -> Self {
         self.offset_directory = Some(dir.into());
+        self
+    }
+
+    /// Records only what [`Consumer::commit`](crate::Consumer::commit) is given, not each
+    /// settled batch.
+    pub fn manual_commit(mut self) -> Self {
+        self.auto_commit = false;
         self
     }
 

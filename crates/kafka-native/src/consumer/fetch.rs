@@ -89,6 +89,8 @@ pub(crate) struct FetchLoop {
     /// there, and librdkafka's own pause keeps messages away.
     pub(crate) in_group: bool,
     pub(crate) max_messages: usize,
+    /// Record each settled batch's offsets (and a seek's); false: only `Consumer::commit` does.
+    pub(crate) auto_commit: bool,
     pub(crate) positions: Positions,
     pub(crate) offsets: Arc<Mutex<OffsetWriter>>,
     pub(crate) log: LogHandler,
@@ -146,7 +148,7 @@ impl FetchLoop {
                 }
             }
             // Settled, fulfilled or rejected: record (kafka-native's rule).
-            {
+            if self.auto_commit {
                 let offsets = self.offsets.lock();
                 for (topic, partition, offset) in last_offsets {
                     offsets.record(topic, partition, offset);
@@ -194,7 +196,9 @@ impl FetchLoop {
             if offset >= 0 {
                 partitions.insert(partition, Progress::at(offset));
                 drop(positions);
-                self.offsets.lock().set(key, partition, offset - 1);
+                if self.auto_commit {
+                    self.offsets.lock().set(key, partition, offset - 1);
+                }
             } else {
                 // The beginning or the end: the first message read names the position.
                 partitions.remove(&partition);

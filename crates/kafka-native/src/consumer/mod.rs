@@ -238,6 +238,53 @@ impl Consumer {
         Ok(())
     }
 
+    /// Records each partition's next offset to read (its last processed offset + 1) and waits
+    /// until it is stored: committed to the group (or written to the offset file). With
+    /// `auto_commit` off, the only way offsets are recorded. The partitions must be ones this
+    /// consumer reads now: a member does not commit for partitions another owns.
+    pub fn commit(&self, offsets: &[(TopicPartition, i64)]) -> Result<(), KafkaError> {
+        for (tp, offset) in offsets {
+            if *offset < 0 {
+                return Err(KafkaError::invalid(
+                    "offsets",
+                    format!("must be the next offsets to read (0 or more), got {offset} for {tp}"),
+                ));
+            }
+        }
+        let writer = {
+            let state = self.state.lock();
+            let State::Running(running) = &*state else {
+                return Err(KafkaError::invalid(
+                    "consumer",
+                    "is not running: start() it first",
+                ));
+            };
+            if let Some((tp, _)) = offsets
+                .iter()
+                .find(|(tp, _)| !running.assigned.contains(&tp.topic, tp.partition))
+            {
+                return Err(KafkaError::invalid(
+                    "offsets",
+                    format!("{tp} is not read by this consumer now"),
+                ));
+            }
+            running.offsets.clone()
+        };
+        let stored = {
+            let writer = writer.lock();
+            for (tp, offset) in offsets {
+                writer.set(Arc::from(tp.topic.as_str()), tp.partition, offset - 1);
+            }
+            writer.request_flush()
+        };
+        match stored.and_then(|reply| reply.recv().ok()) {
+            Some(Err(e)) => Err(KafkaError::OffsetsNotStored {
+                message: format!("commit: {e}"),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// Stops handing batches and fetching, until [`Consumer::resume`]. May be called before
     /// or during `start`. Never waits on the network.
     pub fn pause(&self) -> Result<(), KafkaError> {
@@ -480,6 +527,7 @@ fn start(
         assigned: assigned.clone(),
         in_group: group.is_some(),
         max_messages: config.max_messages_per_callback,
+        auto_commit: config.auto_commit,
         positions,
         offsets: offsets.clone(),
         log,

@@ -323,13 +323,9 @@ impl OffsetWriter {
 
     /// [`OffsetWriter::flush`], waiting at most `limit` (`None`: as long as it takes).
     pub(crate) fn flush_within(&self, limit: Option<Duration>) -> Result<(), FlushError> {
-        let Some(tx) = &self.tx else {
+        let Some(reply_rx) = self.request_flush() else {
             return Ok(());
         };
-        let (reply_tx, reply_rx) = crossbeam_channel::bounded(1);
-        if tx.send(Command::Flush(reply_tx)).is_err() {
-            return Ok(());
-        }
         let reply = match limit {
             None => reply_rx.recv().unwrap_or(Ok(())),
             Some(limit) => match reply_rx.recv_timeout(limit) {
@@ -338,6 +334,15 @@ impl OffsetWriter {
             },
         };
         reply.map_err(FlushError::Failed)
+    }
+
+    /// Asks for everything recorded so far to be stored; the answer comes on the receiver
+    /// (`None`: the writer has ended). For a caller that waits without holding the writer.
+    pub(crate) fn request_flush(&self) -> Option<Receiver<Result<(), String>>> {
+        let tx = self.tx.as_ref()?;
+        let (reply_tx, reply_rx) = crossbeam_channel::bounded(1);
+        tx.send(Command::Flush(reply_tx)).ok()?;
+        Some(reply_rx)
     }
 
     /// Drops what is still pending for `partitions`.
