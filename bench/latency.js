@@ -30,7 +30,7 @@ const CONFIGS = [
   ...[500, 100, 5, 1].map((ms) => ({ client: 'kafka-native', file: 'kafka-native.js', label: waitLabel(ms), settings: { ...linger0, consumer: { fetch_wait_max_ms: ms } } })),
   { client: 'KafkaJS', file: 'kafkajs.js', label: 'defaults (maxWaitTimeInMs 5000)', settings: {}, needs: 'kafkajs' },
   { client: 'KafkaJS', file: 'kafkajs.js', label: 'maxWaitTimeInMs 5', settings: { consumer: { maxWaitTimeInMs: 5 } }, needs: 'kafkajs' },
-  ...[['defaults (maxWaitTimeInMs 100)', {}], ['maxWaitTimeInMs 5', { consumer: { maxWaitTimeInMs: 5 } }]].map(([label, settings]) => ({
+  ...[[`defaults (maxWaitTimeInMs ${DEFAULT_WAIT})`, {}], ['maxWaitTimeInMs 5', { consumer: { maxWaitTimeInMs: 5 } }]].map(([label, settings]) => ({
     client: 'KafkaJS API on kafka-native', file: 'kafkajs.js', label, settings, env: { KAFKAJS_MODULE: path.join(__dirname, '..', 'js', 'kafkajs') },
   })),
   { client: 'node-rdkafka', file: 'node-rdkafka.js', label: 'defaults (fetch.wait.max.ms 500)', settings: { producer: { 'queue.buffering.max.ms': 0 } }, needs: 'node-rdkafka' },
@@ -90,7 +90,10 @@ async function idleRun(broker, fetchWait, index) {
 async function latency() {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kn-latency-'));
   const notes = [];
+  // BENCH_CLIENTS=client,client: only these clients' rows (and no bulk or idle runs).
+  const only = process.env.BENCH_CLIENTS && process.env.BENCH_CLIENTS.split(',');
   const configs = CONFIGS.filter((c) => {
+    if (only && !only.includes(c.client)) return false;
     const missing = c.peer?.().missing;
     if (missing) {
       if (!notes.some((n) => n.startsWith(c.client))) notes.push(`${c.client}: skipped, ${missing}.`);
@@ -118,7 +121,7 @@ async function latency() {
         console.error(`${broker.name} ${rate}/s ${config.client} (${config.label}): p50 ${fmt(row.p50, 1)} p99 ${fmt(row.p99, 1)} max ${fmt(row.max, 1)} ms`);
       }
     }
-    for (const fetchWait of BULK_WAITS) {
+    for (const fetchWait of only ? [] : BULK_WAITS) {
       const rates = [];
       for (let run = 0; run < 3; run++) {
         try {
@@ -130,7 +133,7 @@ async function latency() {
       bulkRows.push({ broker: broker.name, fetchWait, msgs: median(rates), runs: rates });
       console.error(`${broker.name} bulk consume, fetch_wait_max_ms ${fetchWait}: ${fmt(median(rates) / 1000)}k msgs/s`);
     }
-    for (const fetchWait of [undefined, ...IDLE_WAITS]) {
+    for (const fetchWait of only ? [] : [undefined, ...IDLE_WAITS]) {
       try {
         const result = await idleRun(broker, fetchWait, index++);
         idleRows.push({ broker: broker.name, fetchWait, ...result });
@@ -169,7 +172,7 @@ async function latency() {
     '',
     bulkTable,
     '',
-  ], notes, process.env.LATENCY_SECONDS === undefined);
+  ], notes, process.env.LATENCY_SECONDS === undefined && !only);
   fs.rmSync(tmp, { recursive: true, force: true });
 }
 

@@ -63,6 +63,39 @@ class Admin {
     });
   }
 
+  // [{topic, count}]: raises each topic's partition count to `count` (Kafka never lowers one);
+  // resolves once the metadata lists it. On the MockCluster it rejects at once.
+  createPartitions(totals) {
+    return call(() => {
+      if (!Array.isArray(totals)) throw fail('createPartitions() argument totals', 'an array of {topic, count}', totals);
+      totals.forEach((t, i) => {
+        if (t === null || typeof t !== 'object' || typeof t.topic !== 'string' || !Number.isInteger(t.count)) throw fail(`createPartitions() argument totals[${i}]`, '{topic, count}', t);
+      });
+      return this._native.createPartitions(totals.map(({ topic, count }) => ({ topic, count })));
+    });
+  }
+
+  // Deletes consumer groups; one with members is refused (err.code 'NON_EMPTY_GROUP').
+  deleteGroups(group_ids) {
+    return call(() => {
+      if (!Array.isArray(group_ids) || group_ids.some((g) => typeof g !== 'string')) throw fail('deleteGroups() argument group_ids', 'an array of group ids', group_ids);
+      return this._native.deleteGroups(group_ids);
+    });
+  }
+
+  // Sets a group's committed offsets, [{topic, partition, offset}] (each the next offset to
+  // read). The group must have no members.
+  setGroupOffsets(group_id, offsets) {
+    return call(() => {
+      if (typeof group_id !== 'string') throw fail('setGroupOffsets() argument group_id', 'a string', group_id);
+      if (!Array.isArray(offsets)) throw fail('setGroupOffsets() argument offsets', 'an array of {topic, partition, offset}', offsets);
+      offsets.forEach((o, i) => {
+        if (o === null || typeof o !== 'object' || typeof o.topic !== 'string' || !Number.isInteger(o.partition) || !Number.isSafeInteger(o.offset)) throw fail(`setGroupOffsets() argument offsets[${i}]`, '{topic, partition, offset}', o);
+      });
+      return this._native.setGroupOffsets(group_id, offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })));
+    });
+  }
+
   // → [{topic, partitions}], by name.
   listTopics() {
     return this._native.listTopics();

@@ -292,6 +292,12 @@ export declare class Admin {
   watermarks(topic: string, partition: number): Promise<{ low: number; high: number }>;
   listGroups(): Promise<Array<{ group_id: string; state: string; simple: boolean }>>;
   groupOffsets(group_id: string): Promise<GroupPartitionOffset[]>;
+  /** Raises each topic's partition count to `count`; resolves once the metadata lists it. */
+  createPartitions(totals: Array<{ topic: string; count: number }>): Promise<void>;
+  /** Deletes consumer groups; one with members is refused (`err.code === 'NON_EMPTY_GROUP'`). */
+  deleteGroups(group_ids: string[]): Promise<void>;
+  /** Sets a group's committed offsets (each the next offset to read); the group must have no members. */
+  setGroupOffsets(group_id: string, offsets: TopicPartitionOffset[]): Promise<void>;
 }
 
 /** librdkafka's embedded mock cluster: real Kafka-protocol brokers on loopback. */

@@ -201,6 +201,30 @@ for (const [tag, { Kafka, logLevel, Partitioners, KafkaJSError, KafkaJSNonRetria
       assert.deepEqual(calls, [0, 1, 1, 1, 2, 3]);
     });
 
+    test('a member stopped while its handler keeps failing leaves the message to the next one', async (t) => {
+      const topic = await topicOf(unique('failing', short), 1);
+      const producer = await producerFor(t);
+      await producer.send({ topic, messages: Array.from({ length: 3 }, (_, i) => ({ value: String(i) })) });
+      const groupId = unique('failing-group', short);
+      let attempts = 0;
+      const failing = await consumerFor(t, topic, {
+        eachMessage: async ({ message }) => {
+          if (message.offset === '1') {
+            attempts++;
+            throw new Error('always');
+          }
+        },
+      }, { groupId });
+      await waitFor('two attempts at offset 1', () => attempts >= 2, JOIN_MS);
+      const stopping = Date.now();
+      await failing.disconnect();
+      assert.ok(Date.now() - stopping < 10000, `disconnect took ${Date.now() - stopping} ms`);
+      const next = [];
+      await consumerFor(t, topic, { eachMessage: async ({ message }) => { next.push(Number(message.offset)); } }, { groupId });
+      await waitFor('offset 2 read by the next member', () => next.includes(2), JOIN_MS);
+      assert.ok(next.includes(1), JSON.stringify(next));
+    });
+
     test('eachBatch without auto-resolve: what was not resolved comes again', async (t) => {
       const topic = await topicOf(unique('batch', short), 1);
       const producer = await producerFor(t);
@@ -310,6 +334,32 @@ for (const [tag, { Kafka, logLevel, Partitioners, KafkaJSError, KafkaJSNonRetria
         await waitFor('the topic to go', async () => !(await admin.listTopics()).includes(topic), JOIN_MS);
       });
 
+      test('admin: createPartitions, setOffsets, resetOffsets and deleteGroups', async (t) => {
+        const admin = newKafka().admin();
+        await admin.connect();
+        t.after(() => admin.disconnect());
+        const topic = await topicOf(unique('grow', short), 1);
+        await admin.createPartitions({ topicPartitions: [{ topic, count: 3 }] });
+        const { topics: [meta] } = await admin.fetchTopicMetadata({ topics: [topic] });
+        assert.deepEqual(meta.partitions.map((p) => p.partitionId).sort(), [0, 1, 2]);
+        const producer = await producerFor(t);
+        await producer.send({ topic, messages: Array.from({ length: 5 }, (_, i) => ({ value: String(i), partition: 0 })) });
+        const groupId = unique('set-group', short);
+        const committed = async () => (await admin.fetchOffsets({ groupId, topics: [topic] }))[0].partitions.find((p) => p.partition === 0).offset;
+        await admin.setOffsets({ groupId, topic, partitions: [{ partition: 0, offset: '2' }] });
+        assert.equal(await committed(), '2');
+        // KafkaJS commits -2 for "earliest" and this the low watermark itself (see the README):
+        // either way the group's next member starts from the beginning.
+        await admin.resetOffsets({ groupId, topic, earliest: true });
+        const first = [];
+        const member = await consumerFor(t, topic, { eachMessage: async ({ partition, message }) => { first.push([partition, Number(message.offset)]); } }, { groupId });
+        await waitFor('the first message', () => first.length > 0, JOIN_MS);
+        assert.deepEqual(first[0], [0, 0]);
+        await member.disconnect();
+        assert.deepEqual((await admin.deleteGroups([groupId])).map(({ groupId: id, errorCode }) => ({ id, errorCode })), [{ id: groupId, errorCode: 0 }]);
+        await assert.rejects(admin.deleteGroups([groupId]), (err) => err.name === 'KafkaJSDeleteGroupsError' && err.groups[0].groupId === groupId);
+      });
+
       test('transactions: a committed one is read, an aborted one is not', async (t) => {
         const topic = await topicOf(unique('txn', short), 1);
         const producer = await producerFor(t, { transactionalId: unique('txn-id', short), idempotent: true, maxInFlightRequests: 1 });
@@ -353,9 +403,29 @@ describe('kafka-native/kafkajs: what it does not do throws KafkaJSNotImplemented
     assert.throws(() => consumer.on(consumer.events.HEARTBEAT, () => {}), (err) => err instanceof KafkaJSNotImplemented && /heartbeat/.test(err.message));
   });
 
+  if (onKafka) {
+    test('resetOffsets commits the watermark itself (KafkaJS commits -2 or -1)', async (t) => {
+      const admin = kafka.admin();
+      await admin.connect();
+      t.after(() => admin.disconnect());
+      const topic = `kjs-reset-${process.pid}`;
+      await cluster.createTopic(topic, 1, 1);
+      const producer = kafka.producer();
+      await producer.connect();
+      t.after(() => producer.disconnect());
+      await producer.send({ topic, messages: [{ value: 'a' }, { value: 'b' }] });
+      const groupId = `kjs-reset-group-${process.pid}`;
+      const committed = async () => (await admin.fetchOffsets({ groupId, topics: [topic] }))[0].partitions[0].offset;
+      await admin.resetOffsets({ groupId, topic });
+      assert.equal(await committed(), '2');
+      await admin.resetOffsets({ groupId, topic, earliest: true });
+      assert.equal(await committed(), '0');
+    });
+  }
+
   test('admin calls not offered yet', async () => {
     const admin = kafka.admin();
-    await assert.rejects(admin.createPartitions({ topicPartitions: [] }), (err) => err instanceof KafkaJSNotImplemented && /createPartitions/.test(err.message));
+    await assert.rejects(admin.fetchTopicOffsetsByTimestamp('t', 0), (err) => err instanceof KafkaJSNotImplemented && /fetchTopicOffsetsByTimestamp/.test(err.message));
     await assert.rejects(admin.describeCluster(), KafkaJSNotImplemented);
   });
 

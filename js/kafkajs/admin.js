@@ -3,10 +3,9 @@
 // Admin cannot serve yet throw KafkaJSNotImplemented, naming what is missing.
 const { Admin: NativeAdmin } = require('../admin');
 const { resolveBrokers, nativeLogger, invalid, checkKnown } = require('./client');
-const { KafkaJSError, kafkaJSErrors, notSupported } = require('./errors');
+const { KafkaJSError, KafkaJSNonRetriableError, KafkaJSDeleteGroupsError, kafkaJSErrors, notSupported, toKafkaJSError } = require('./errors');
 
-const NOT_YET = ['createPartitions', 'fetchTopicOffsetsByTimestamp', 'resetOffsets', 'setOffsets', 'describeGroups',
-  'deleteGroups', 'describeCluster', 'describeConfigs', 'alterConfigs', 'deleteTopicRecords', 'createAcls',
+const NOT_YET = ['fetchTopicOffsetsByTimestamp', 'describeGroups', 'describeCluster', 'describeConfigs', 'alterConfigs', 'deleteTopicRecords', 'createAcls',
   'describeAcls', 'deleteAcls', 'alterPartitionReassignments', 'listPartitionReassignments'];
 const events = {
   CONNECT: 'admin.connect',
@@ -152,6 +151,77 @@ class Admin {
           return { partition: partitionId, offset: c ? String(c.committed) : '-1', metadata: null };
         }),
       }));
+    });
+  }
+
+  // [{topic, count}]: each topic's new partition count; resolves with nothing (as KafkaJS 2.2.4
+  // does, whatever its types say).
+  async createPartitions({ topicPartitions, validateOnly = false, timeout } = {}) {
+    return kafkaJSErrors(async () => {
+      if (!Array.isArray(topicPartitions)) throw new KafkaJSNonRetriableError(`Invalid topic partitions array ${topicPartitions}`);
+      if (topicPartitions.length === 0) throw new KafkaJSNonRetriableError('Empty topic partitions array');
+      if (validateOnly) throw notSupported('createPartitions({validateOnly: true})', 'kafka-native\'s admin client creates for real');
+      if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0)) throw invalid('createPartitions() timeout must be a positive integer (ms)');
+      for (const { topic, assignments } of topicPartitions) {
+        if (typeof topic !== 'string') throw new KafkaJSNonRetriableError('Invalid topic partitions array, the topic names have to be a valid string');
+        if (assignments && assignments.length > 0) throw notSupported('createPartitions() assignments', 'kafka-native\'s admin client lets the brokers place replicas');
+      }
+      await this._admin().createPartitions(topicPartitions.map(({ topic, count }) => ({ topic, count })));
+    });
+  }
+
+  // Resolves [{groupId, errorCode: 0}]; a group that could not be deleted rejects with
+  // KafkaJSDeleteGroupsError naming it (as KafkaJS).
+  async deleteGroups(groupIds) {
+    return kafkaJSErrors(async () => {
+      if (!Array.isArray(groupIds)) throw new KafkaJSNonRetriableError(`Invalid groupIds array ${groupIds}`);
+      const bad = groupIds.find((g) => typeof g !== 'string' || g === '');
+      if (bad !== undefined) throw new KafkaJSNonRetriableError(`Invalid groupId name: ${JSON.stringify(bad)}`);
+      const admin = this._admin();
+      // One request per group, so that each group's outcome is its own.
+      const outcomes = await Promise.all(groupIds.map((groupId) => admin.deleteGroups([groupId]).then(
+        () => ({ groupId, errorCode: 0 }),
+        (err) => {
+          const error = toKafkaJSError(err);
+          return { groupId, errorCode: error.code ?? -1, error };
+        },
+      )));
+      const failed = outcomes.filter((o) => o.errorCode !== 0);
+      if (failed.length > 0) throw new KafkaJSDeleteGroupsError('Error in DeleteGroups', failed);
+      return outcomes;
+    });
+  }
+
+  // Sets a group's committed offsets for one topic; '-2' / '-1' are the earliest and latest.
+  // The group must have no running members.
+  async setOffsets({ groupId, topic, partitions } = {}) {
+    return kafkaJSErrors(async () => {
+      if (!groupId) throw new KafkaJSNonRetriableError(`Invalid groupId ${groupId}`);
+      if (!topic) throw new KafkaJSNonRetriableError(`Invalid topic ${topic}`);
+      if (!Array.isArray(partitions) || partitions.length === 0) throw new KafkaJSNonRetriableError('Invalid partitions');
+      const admin = this._admin();
+      const offsets = await Promise.all(partitions.map(async ({ partition, offset }) => {
+        let at = BigInt(offset);
+        if (at === -1n || at === -2n) {
+          const { low, high } = await admin.watermarks(topic, partition);
+          at = BigInt(at === -2n ? low : high);
+        }
+        if (at < 0n) throw new KafkaJSNonRetriableError(`Invalid offset ${offset} for partition ${partition}`);
+        return { topic, partition, offset: Number(at) };
+      }));
+      await admin.setGroupOffsets(groupId, offsets).catch((err) => {
+        if (err.code === 'UNKNOWN_MEMBER_ID') throw new KafkaJSNonRetriableError(`The consumer group must have no running instances (${err.message})`);
+        throw err;
+      });
+    });
+  }
+
+  async resetOffsets({ groupId, topic, earliest = false } = {}) {
+    return kafkaJSErrors(async () => {
+      if (!groupId) throw new KafkaJSNonRetriableError(`Invalid groupId ${groupId}`);
+      if (!topic) throw new KafkaJSNonRetriableError(`Invalid topic ${topic}`);
+      const { topics: [{ partitions }] } = await this.fetchTopicMetadata({ topics: [topic] });
+      return this.setOffsets({ groupId, topic, partitions: partitions.map(({ partitionId }) => ({ partition: partitionId, offset: earliest ? '-2' : '-1' })) });
     });
   }
 

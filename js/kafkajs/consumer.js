@@ -100,6 +100,7 @@ class Consumer {
     this._waitingForResume = new Set();
     this._highWatermarks = new Map();
     this._seeking = new Set(); // partitions sought during the batch in hand
+    this._sleepers = new Set(); // retry backoffs under way, cut short by stop()
     this._running = false;
     this.events = events;
   }
@@ -274,6 +275,19 @@ class Consumer {
     return this._running;
   }
 
+  // Waits `ms`, or less if the consumer stops meanwhile (a retry's backoff must not hold stop()).
+  _sleep(ms) {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this._sleepers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this._sleepers.add(done);
+    });
+  }
+
   _wakeResumed() {
     const waiting = [...this._waitingForResume];
     this._waitingForResume.clear();
@@ -305,7 +319,7 @@ class Consumer {
             throw err;
           }
         }
-        await new Promise((resolve) => setTimeout(resolve, retryDelay(this._retry, round)));
+        await this._sleep(retryDelay(this._retry, round));
         if (!this._running) throw err;
       }
     }
@@ -471,6 +485,7 @@ class Consumer {
   async stop() {
     this._running = false;
     this._wakeResumed();
+    for (const wake of [...this._sleepers]) wake();
     await this._stopNative();
     this._emit(events.STOP, null);
   }

@@ -39,7 +39,6 @@ export declare class MockCluster {
   setGroupInitialRebalanceDelay(delayMs: number): void
 }
 
-/** The admin client; every call runs on a thread of ours and settles a Promise. */
 export declare class NativeAdmin {
   constructor(options: AdminOptions, onLog?: ((arg: LogEntry) => void) | undefined | null, oauthbearer?: OAuthBearerBridge | undefined | null)
   /**
@@ -49,6 +48,11 @@ export declare class NativeAdmin {
   stop(): Promise<void>
   createTopics(topics: Array<NewTopicInput>): Promise<void>
   deleteTopics(topics: Array<string>): Promise<void>
+  /** Raises each topic's partition count to its total. */
+  createPartitions(totals: Array<PartitionTotal>): Promise<void>
+  deleteGroups(groupIds: Array<string>): Promise<void>
+  /** Sets a group's committed offsets (each the next offset to read). */
+  setGroupOffsets(groupId: string, offsets: Array<TopicPartitionOffset>): Promise<void>
   listTopics(): Promise<TopicListingInfo[]>
   watermarks(topic: string, partition: number): Promise<WatermarksInfo>
   listGroups(): Promise<GroupListingInfo[]>
@@ -273,6 +277,15 @@ export interface OAuthBearerTokenRequest {
   id: number
   /** librdkafka's `sasl.oauthbearer.config`. */
   config: string
+}
+
+/**
+ * The admin client; every call runs on a thread of ours and settles a Promise.
+ * A topic's new partition count.
+ */
+export interface PartitionTotal {
+  topic: string
+  count: number
 }
 
 export declare function producerDefaults(): ProducerDefaults

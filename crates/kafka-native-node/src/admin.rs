@@ -53,6 +53,13 @@ pub struct GroupOffsetInfo {
 }
 
 /// The admin client; every call runs on a thread of ours and settles a Promise.
+/// A topic's new partition count.
+#[napi(object)]
+pub struct PartitionTotal {
+    pub topic: String,
+    pub count: i32,
+}
+
 #[napi]
 pub struct NativeAdmin {
     /// Dropped first: see `PendingTokenWake`.
@@ -140,6 +147,41 @@ impl NativeAdmin {
     pub fn delete_topics<'env>(&self, env: &'env Env, topics: Vec<String>) -> Result<Object<'env>> {
         let inner = self.admin();
         promise_from_pool(env, move || inner?.delete_topics(&topics))
+    }
+
+    /// Raises each topic's partition count to its total.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn create_partitions<'env>(
+        &self,
+        env: &'env Env,
+        totals: Vec<PartitionTotal>,
+    ) -> Result<Object<'env>> {
+        let inner = self.admin();
+        let totals: Vec<(String, i32)> = totals.into_iter().map(|t| (t.topic, t.count)).collect();
+        promise_from_pool(env, move || inner?.create_partitions(&totals))
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn delete_groups<'env>(
+        &self,
+        env: &'env Env,
+        group_ids: Vec<String>,
+    ) -> Result<Object<'env>> {
+        let inner = self.admin();
+        promise_from_pool(env, move || inner?.delete_groups(&group_ids))
+    }
+
+    /// Sets a group's committed offsets (each the next offset to read).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn set_group_offsets<'env>(
+        &self,
+        env: &'env Env,
+        group_id: String,
+        offsets: Vec<crate::producer::TopicPartitionOffset>,
+    ) -> Result<Object<'env>> {
+        let inner = self.admin();
+        let offsets = crate::producer::core_offsets(offsets);
+        promise_from_pool(env, move || inner?.set_group_offsets(&group_id, &offsets))
     }
 
     #[napi(ts_return_type = "Promise<TopicListingInfo[]>")]

@@ -12,6 +12,7 @@ use crate::events::{EventSink, EventsThread, LogHandler, LogRecord};
 use crate::metadata::Retry;
 use crate::native::client::ClientKind;
 use crate::native::{NativeClient, NewTopicSpec, PartitionList, TopicOutcome};
+use crate::topic_partition::TopicPartition;
 
 /// Admin client options.
 #[derive(Clone)]
@@ -207,30 +208,99 @@ impl Admin {
             "create topic",
             self.client.create_topics(&specs, self.timeout)?,
         )?;
-        self.await_listed(topics)
+        let wanted: Vec<(&str, i32)> = topics
+            .iter()
+            .map(|t| (t.topic.as_str(), t.partitions))
+            .collect();
+        self.await_listed(&wanted)
+    }
+
+    /// Raises each topic's partition count to the total given (Kafka never lowers one), and
+    /// returns once the metadata lists every topic with it.
+    pub fn create_partitions(&self, totals: &[(String, i32)]) -> Result<(), KafkaError> {
+        refuse_duplicates(totals.iter().map(|t| t.0.as_str()))?;
+        for (topic, total) in totals {
+            validate_topic_name(topic)?;
+            if *total < 1 {
+                return Err(KafkaError::invalid(
+                    "count",
+                    format!("of topic {topic:?} must be at least 1, got {total}"),
+                ));
+            }
+        }
+        self.refuse_on_mock(
+            "create partitions",
+            "a MockCluster topic has the partitions MockCluster.createTopic gave it",
+        )?;
+        first_failure(
+            "create partitions of topic",
+            self.client.create_partitions(totals, self.timeout)?,
+        )?;
+        let wanted: Vec<(&str, i32)> = totals.iter().map(|(t, n)| (t.as_str(), *n)).collect();
+        self.await_listed(&wanted)
+    }
+
+    /// Deletes consumer groups; a group with members is refused (`NON_EMPTY_GROUP`).
+    pub fn delete_groups(&self, group_ids: &[String]) -> Result<(), KafkaError> {
+        refuse_duplicates(group_ids.iter().map(String::as_str))?;
+        if group_ids.iter().any(|g| g.trim().is_empty()) {
+            return Err(KafkaError::invalid("group_id", "must not be empty"));
+        }
+        self.refuse_on_mock(
+            "delete groups",
+            "a MockCluster's groups live as long as it does",
+        )?;
+        first_failure(
+            "delete group",
+            self.client.delete_groups(group_ids, self.timeout)?,
+        )
+    }
+
+    /// Sets the offsets `group_id` has committed: each partition's next offset to read. The
+    /// group must have no members (`UNKNOWN_MEMBER_ID` otherwise, as Kafka answers).
+    pub fn set_group_offsets(
+        &self,
+        group_id: &str,
+        offsets: &[(TopicPartition, i64)],
+    ) -> Result<(), KafkaError> {
+        if group_id.trim().is_empty() {
+            return Err(KafkaError::invalid("group_id", "must not be empty"));
+        }
+        if let Some((tp, offset)) = offsets.iter().find(|(_, o)| *o < 0) {
+            return Err(KafkaError::invalid(
+                "offsets",
+                format!("must be the next offsets to read (0 or more), got {offset} for {tp}"),
+            ));
+        }
+        let entries: Vec<(&str, i32, i64)> = offsets
+            .iter()
+            .map(|(tp, offset)| (tp.topic.as_str(), tp.partition, *offset))
+            .collect();
+        let list = PartitionList::of(&entries)?;
+        self.ask(&format!("set offsets of group {group_id:?}"), |t| {
+            self.client.alter_group_offsets(group_id, &list, t)
+        })
     }
 
     /// Kafka answers CreateTopics once its controller has the topics, and a broker's metadata
     /// may show them only a moment later: a `list_topics`, a producer or a consumer right after
     /// could miss them. So, like KafkaJS's `waitForLeaders`, creation returns once metadata
     /// lists every topic with all its partitions (or fails when `request_timeout` passes).
-    fn await_listed(&self, topics: &[NewTopic]) -> Result<(), KafkaError> {
-        let what = "wait for the created topics to be listed";
+    fn await_listed(&self, wanted: &[(&str, i32)]) -> Result<(), KafkaError> {
+        let what = "wait for the topics to be listed with their partitions";
         self.ask(what, |t| {
             let listed = self.client.all_topics(t)?;
-            let pending = topics.iter().find(|want| {
+            let pending = wanted.iter().find(|(topic, count)| {
                 !listed.iter().any(|(name, partitions, error)| {
-                    *name == want.topic
-                        && error.is_none()
-                        && *partitions == want.partitions as usize
+                    name == topic && error.is_none() && *partitions == *count as usize
                 })
             });
             match pending {
                 None => Ok(()),
-                Some(want) => Err(KafkaError::kafka(
+                Some((topic, count)) => Err(KafkaError::kafka(
                     rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE,
                     what,
-                    format!("topic {:?} is not listed yet", want.topic),
+                    format!("topic {topic:?} is not listed with {count} partitions yet"),
                 )),
             }
         })

@@ -121,6 +121,49 @@ fn a_groups_offsets_and_lag_after_it_consumed_60_of_100() {
 }
 
 #[test]
+fn partitions_added_a_groups_offsets_set_and_the_group_deleted() {
+    let cluster = TestCluster::new();
+    let admin = admin(&cluster);
+    let topic = cluster.create_topic("grow", 2);
+    let group = format!("set-{}", std::process::id());
+    let tp = |p| kafka_native::TopicPartition::new(topic.as_str(), p);
+    if !cluster.is_kafka() {
+        for err in [
+            admin.create_partitions(&[(topic.clone(), 4)]).unwrap_err(),
+            admin
+                .delete_groups(std::slice::from_ref(&group))
+                .unwrap_err(),
+        ] {
+            assert_eq!(err.code(), Some(ErrorCode::UnsupportedFeature), "{err}");
+            assert!(err.to_string().contains("MockCluster"), "{err}");
+        }
+        return;
+    }
+    admin.create_partitions(&[(topic.clone(), 4)]).unwrap();
+    let listed = admin.list_topics().unwrap();
+    assert_eq!(
+        listed.iter().find(|t| t.topic == topic).unwrap().partitions,
+        4
+    );
+    let err = admin.create_partitions(&[(topic.clone(), 3)]).unwrap_err();
+    assert!(err.to_string().contains(&format!("{topic:?}")), "{err}");
+    produce_count(&cluster, &topic, 10);
+    admin
+        .set_group_offsets(&group, &[(tp(0), 7), (tp(3), 0)])
+        .unwrap();
+    let offsets = admin.group_offsets(&group).unwrap();
+    let committed: Vec<(i32, i64)> = offsets.iter().map(|o| (o.partition, o.committed)).collect();
+    assert_eq!(committed, vec![(0, 7), (3, 0)]);
+    assert!(admin.set_group_offsets(&group, &[(tp(0), -1)]).is_err());
+    admin.delete_groups(std::slice::from_ref(&group)).unwrap();
+    assert!(admin.group_offsets(&group).unwrap().is_empty());
+    let err = admin
+        .delete_groups(std::slice::from_ref(&group))
+        .unwrap_err();
+    assert!(err.to_string().contains(&format!("{group:?}")), "{err}");
+}
+
+#[test]
 fn admin_errors_name_what_is_wrong() {
     let cluster = TestCluster::new();
     let admin = admin(&cluster);

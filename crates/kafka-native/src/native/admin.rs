@@ -30,6 +30,39 @@ admin_drop! {
     rdsys::rd_kafka_NewTopic_t => rdsys::rd_kafka_NewTopic_destroy,
     rdsys::rd_kafka_DeleteTopic_t => rdsys::rd_kafka_DeleteTopic_destroy,
     rdsys::rd_kafka_ListConsumerGroupOffsets_t => rdsys::rd_kafka_ListConsumerGroupOffsets_destroy,
+    rdsys::rd_kafka_NewPartitions_t => rdsys::rd_kafka_NewPartitions_destroy,
+    rdsys::rd_kafka_DeleteGroup_t => rdsys::rd_kafka_DeleteGroup_destroy,
+    rdsys::rd_kafka_AlterConsumerGroupOffsets_t => rdsys::rd_kafka_AlterConsumerGroupOffsets_destroy,
+}
+
+/// Copies group results out of a result's array: each group's name and its error, if any.
+///
+/// # Safety
+/// `results` points at `count` live group results.
+unsafe fn group_outcomes(
+    results: *mut *const rdsys::rd_kafka_group_result_t,
+    count: usize,
+) -> Vec<TopicOutcome> {
+    if results.is_null() {
+        return Vec::new();
+    }
+    // SAFETY: per the contract; a group result's error is null or lives as long as it.
+    unsafe {
+        std::slice::from_raw_parts(results, count)
+            .iter()
+            .map(|&r| {
+                let name = from_cstr(rdsys::rd_kafka_group_result_name(r));
+                let error = rdsys::rd_kafka_group_result_error(r);
+                let outcome = (!error.is_null()).then(|| {
+                    (
+                        rdsys::rd_kafka_error_code(error),
+                        from_cstr(rdsys::rd_kafka_error_string(error)),
+                    )
+                });
+                (name, outcome)
+            })
+            .collect()
+    }
 }
 
 /// A topic to create.
@@ -249,6 +282,180 @@ impl NativeClient {
             let result = rdsys::rd_kafka_event_DeleteTopics_result(event.0.ptr());
             let results = rdsys::rd_kafka_DeleteTopics_result_topics(result, &mut count);
             Ok(topic_outcomes(results as *mut _, count))
+        }
+    }
+
+    /// Raises each topic's partition count to the total given.
+    pub(crate) fn create_partitions(
+        &self,
+        totals: &[(String, i32)],
+        timeout: Duration,
+    ) -> Result<Vec<TopicOutcome>, KafkaError> {
+        let mut new_parts = Vec::with_capacity(totals.len());
+        for (topic, total) in totals {
+            let name = to_cstring("topic", topic)?;
+            let mut errstr = [0 as c_char; 512];
+            // SAFETY: name and errstr are valid for the call; a non-null result is ours.
+            let raw = unsafe {
+                rdsys::rd_kafka_NewPartitions_new(
+                    name.as_ptr(),
+                    (*total).max(0) as usize,
+                    errstr.as_mut_ptr(),
+                    errstr.len(),
+                )
+            };
+            // SAFETY: as above.
+            let Some(parts) = (unsafe { NativePtr::from_ptr(raw) }) else {
+                // SAFETY: librdkafka NUL-terminated errstr.
+                let message = unsafe { from_cstr(errstr.as_ptr()) };
+                return Err(KafkaError::invalid(
+                    "count",
+                    format!("{topic:?}: {message}"),
+                ));
+            };
+            new_parts.push(parts);
+        }
+        let request = Request::new(self, timeout)?;
+        let mut raw: Vec<*mut rdsys::rd_kafka_NewPartitions_t> =
+            new_parts.iter().map(|p| p.ptr()).collect();
+        // SAFETY: the handle, options, queue and requests are live; librdkafka copies them.
+        unsafe {
+            rdsys::rd_kafka_CreatePartitions(
+                self.ptr(),
+                raw.as_mut_ptr(),
+                raw.len(),
+                request.options.ptr(),
+                request.queue.ptr(),
+            )
+        };
+        let event = request.answer(
+            rdsys::RD_KAFKA_EVENT_CREATEPARTITIONS_RESULT,
+            "create partitions",
+        )?;
+        let mut count = 0usize;
+        // SAFETY: the event is a CreatePartitions result; its topic results live as long as it.
+        unsafe {
+            let result = rdsys::rd_kafka_event_CreatePartitions_result(event.0.ptr());
+            let results = rdsys::rd_kafka_CreatePartitions_result_topics(result, &mut count);
+            Ok(topic_outcomes(results as *mut _, count))
+        }
+    }
+
+    /// Deletes consumer groups (each must have no members).
+    pub(crate) fn delete_groups(
+        &self,
+        groups: &[String],
+        timeout: Duration,
+    ) -> Result<Vec<TopicOutcome>, KafkaError> {
+        let mut delete = Vec::with_capacity(groups.len());
+        for group in groups {
+            let c_group = to_cstring("group_id", group)?;
+            // SAFETY: the id is copied; a non-null result is ours.
+            let raw = unsafe { rdsys::rd_kafka_DeleteGroup_new(c_group.as_ptr()) };
+            // SAFETY: as above.
+            match unsafe { NativePtr::from_ptr(raw) } {
+                Some(d) => delete.push(d),
+                None => {
+                    return Err(KafkaError::invalid(
+                        "group_id",
+                        format!("{group:?} was refused"),
+                    ))
+                }
+            }
+        }
+        let request = Request::new(self, timeout)?;
+        let mut raw: Vec<*mut rdsys::rd_kafka_DeleteGroup_t> =
+            delete.iter().map(|d| d.ptr()).collect();
+        // SAFETY: the handle, options, queue and requests are live; librdkafka copies them.
+        unsafe {
+            rdsys::rd_kafka_DeleteGroups(
+                self.ptr(),
+                raw.as_mut_ptr(),
+                raw.len(),
+                request.options.ptr(),
+                request.queue.ptr(),
+            )
+        };
+        let event = request.answer(rdsys::RD_KAFKA_EVENT_DELETEGROUPS_RESULT, "delete groups")?;
+        let mut count = 0usize;
+        // SAFETY: the event is a DeleteGroups result; its group results live as long as it.
+        unsafe {
+            let result = rdsys::rd_kafka_event_DeleteGroups_result(event.0.ptr());
+            let results = rdsys::rd_kafka_DeleteGroups_result_groups(result, &mut count);
+            Ok(group_outcomes(results as *mut _, count))
+        }
+    }
+
+    /// Sets a group's committed offsets (the group must have no members): the list's offsets
+    /// are each partition's next offset to read.
+    pub(crate) fn alter_group_offsets(
+        &self,
+        group_id: &str,
+        offsets: &PartitionList,
+        timeout: Duration,
+    ) -> Result<(), KafkaError> {
+        let what = format!("set offsets of group {group_id:?}");
+        let c_group = to_cstring("group_id", group_id)?;
+        // SAFETY: the id and list are copied; a non-null result is ours.
+        let raw = unsafe {
+            rdsys::rd_kafka_AlterConsumerGroupOffsets_new(c_group.as_ptr(), offsets.ptr())
+        };
+        // SAFETY: as above.
+        let Some(alter) = (unsafe { NativePtr::from_ptr(raw) }) else {
+            return Err(KafkaError::invalid(
+                "offsets",
+                format!("for {group_id:?} were refused"),
+            ));
+        };
+        let request = Request::new(self, timeout)?;
+        let mut raw = [alter.ptr()];
+        // SAFETY: the handle, options, queue and request are live; librdkafka copies it.
+        unsafe {
+            rdsys::rd_kafka_AlterConsumerGroupOffsets(
+                self.ptr(),
+                raw.as_mut_ptr(),
+                1,
+                request.options.ptr(),
+                request.queue.ptr(),
+            )
+        };
+        let event = request.answer(
+            rdsys::RD_KAFKA_EVENT_ALTERCONSUMERGROUPOFFSETS_RESULT,
+            &what,
+        )?;
+        let mut count = 0usize;
+        // SAFETY: the event is an AlterConsumerGroupOffsets result; its group results and their
+        // partition lists live as long as it.
+        unsafe {
+            let result = rdsys::rd_kafka_event_AlterConsumerGroupOffsets_result(event.0.ptr());
+            let groups =
+                rdsys::rd_kafka_AlterConsumerGroupOffsets_result_groups(result, &mut count);
+            if let Some((_, Some((code, message)))) =
+                group_outcomes(groups as *mut _, count).into_iter().next()
+            {
+                return Err(KafkaError::kafka(code, &what, message));
+            }
+            let Some(&group) = (!groups.is_null())
+                .then(|| std::slice::from_raw_parts(groups, count))
+                .and_then(|g| g.first())
+            else {
+                return Ok(());
+            };
+            let partitions = rdsys::rd_kafka_group_result_partitions(group);
+            if partitions.is_null() {
+                return Ok(());
+            }
+            match PartitionList::entries_of(partitions)
+                .into_iter()
+                .find_map(|e| e.error.map(|code| (e, code)))
+            {
+                Some((e, code)) => Err(KafkaError::kafka(
+                    code,
+                    &format!("{what}: {}/{}", e.topic, e.partition),
+                    String::new(),
+                )),
+                None => Ok(()),
+            }
         }
     }
 
