@@ -40,6 +40,7 @@ async function main() {
       broker,
       topic: input,
       group_id: group,
+      auto_commit: false, // the transactions commit the offsets, and nothing else may
       isolation_level: 'read_committed', // the input may be written transactionally too
       fetch_wait_max_ms: 100,
       driver_options: {

@@ -74,6 +74,7 @@ test('transactions in Node: a read_committed reader sees committed sends only, w
     broker,
     topic: input,
     group_id: group,
+    auto_commit: false,
     max_messages_per_callback: 10,
     logger: quietLogger(),
     receive_callback: async ({ messages }) => {
@@ -106,7 +107,10 @@ test('transactions in Node: a read_committed reader sees committed sends only, w
   else assert.deepEqual(committed.filter((p) => p !== 'ABORTED'), expected); // the MockCluster reads aborted messages
   if (onKafka) assert.deepEqual(await readAll(output, 'read_uncommitted'), [...expected.slice(0, 30), 'ABORTED', 'LAST']);
 
-  // The group's offsets went with the transactions: a new member starts after input 29.
+  // The group's offsets went with the transactions (and only with them: the consumer has
+  // auto_commit off): a new member starts after input 29. The MockCluster answers
+  // TxnOffsetCommit without storing anything, so this is proven on Apache Kafka.
+  if (!onKafka) return;
   const more = new kafka.Producer({ broker, logger: quietLogger() });
   more.send(input, 0, ['in-30']);
   await more.stop();
@@ -116,6 +120,34 @@ test('transactions in Node: a read_committed reader sees committed sends only, w
   await waitFor('the message after the committed offsets', () => after.length > 0, WIDE);
   await next.stop();
   assert.deepEqual(after, ['in-30']);
+});
+
+test('a consumer that commits its own batches is refused for transactions, naming auto_commit', async (t) => {
+  const input = await newTopic(1);
+  const group = `eos-auto-${process.pid}`;
+  const seed = new kafka.Producer({ broker, logger: quietLogger() });
+  seed.send(input, 0, ['in']);
+  await seed.stop();
+  const producer = new kafka.Producer({ broker, transactional_id: `eos-auto-${process.pid}`, logger: quietLogger() });
+  await producer.initTransactions();
+  t.after(() => producer.stop());
+  let refused;
+  const consumer = new kafka.Consumer({
+    broker,
+    topic: input,
+    group_id: group,
+    logger: quietLogger(),
+    receive_callback: async () => {
+      producer.beginTransaction();
+      refused = await producer.sendOffsetsToTransaction(consumer).then(() => null, (err) => err);
+      await producer.abortTransaction();
+    },
+  });
+  await consumer.start();
+  t.after(() => consumer.stop());
+  await waitFor('the batch', () => refused !== undefined, WIDE);
+  assert.equal(refused?.code, '_INVALID_ARG');
+  assert.match(refused.message, /auto_commit must be false for a consumer whose offsets go into transactions/);
 });
 
 test('transaction calls check their arguments and say which', async () => {

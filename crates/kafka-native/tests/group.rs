@@ -733,3 +733,28 @@ fn the_consumer_group_protocol_of_kip_848_splits_and_delivers_once() {
     b.stop().unwrap();
     assert_exactly_once(&seen, 4, 200);
 }
+
+#[test]
+fn only_a_consumer_that_commits_nothing_itself_gives_its_group_metadata_to_transactions() {
+    let cluster = TestCluster::new();
+    let topic = cluster.create_topic("metadata", 1);
+    let seen = Deliveries::default();
+    let config = |group: &str| member_config(&cluster, &topic, group, 6000);
+    let own_commits = member(config(&group_name("metadata-auto")), "auto", &seen);
+    own_commits.start().unwrap();
+    let err = own_commits.group_metadata().err().expect("refused");
+    assert!(
+        err.to_string().contains("auto_commit must be false"),
+        "{err}"
+    );
+    own_commits.stop().unwrap();
+    let manual = member(
+        config(&group_name("metadata-manual")).manual_commit(),
+        "manual",
+        &seen,
+    );
+    assert!(manual.group_metadata().is_err(), "not started yet");
+    manual.start().unwrap();
+    assert!(manual.group_metadata().is_ok());
+    manual.stop().unwrap();
+}

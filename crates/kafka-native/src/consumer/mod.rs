@@ -105,6 +105,7 @@ struct Running {
     assigned: Arc<Assigned>,
     group: Option<Arc<GroupRebalance>>,
     stop_timeout: Duration,
+    auto_commit: bool,
 }
 
 impl Consumer {
@@ -180,9 +181,20 @@ impl Consumer {
 
     /// The consumer's group metadata, for a transactional producer's
     /// [`Producer::send_offsets_to_transaction`](crate::Producer::send_offsets_to_transaction).
-    /// Fails for a consumer in no group or not started. Never waits on the network.
+    /// Fails for a consumer in no group, not started, or committing its own settled batches
+    /// (`auto_commit`): those commits could reach the group after a transaction's and move it
+    /// back, so that a restart reads (and writes) a committed batch again. Never waits on the
+    /// network.
     pub fn group_metadata(&self) -> Result<GroupMetadata, KafkaError> {
         match &*self.state.lock() {
+            State::Running(running) if running.group.is_some() && running.auto_commit => {
+                Err(KafkaError::invalid(
+                    "auto_commit",
+                    "must be false for a consumer whose offsets go into transactions: its own \
+                     commits of settled batches could reach the group after a transaction's and \
+                     move the group back, so that a batch is processed twice",
+                ))
+            }
             State::Running(running) if running.group.is_some() => running.client.group_metadata(),
             State::Running(_) => Err(KafkaError::invalid(
                 "consumer",
@@ -551,6 +563,7 @@ fn start(
         assigned,
         group: group.clone(),
         stop_timeout: config.stop_timeout,
+        auto_commit: config.auto_commit,
     };
     if let Some(group) = &group {
         // The fetch thread serves the rebalance that brings the first assignment.
