@@ -26,6 +26,30 @@ function topicSpec(spec, i) {
   };
 }
 
+function checkResources(where, resources, argument = 'resources') {
+  if (!Array.isArray(resources)) throw fail(`${where} argument ${argument}`, "an array of {kind: 'topic' | 'broker', name}", resources);
+  resources.forEach((r, i) => {
+    if (r === null || typeof r !== 'object') throw fail(`${where} argument ${argument}[${i}]`, '{kind, name}', r);
+    if (r.kind !== 'topic' && r.kind !== 'broker') throw fail(`${where} argument ${argument}[${i}].kind`, "'topic' or 'broker'", r.kind);
+    if (typeof r.name !== 'string') throw fail(`${where} argument ${argument}[${i}].name`, 'a string (a broker by its id, e.g. "1")', r.name);
+  });
+}
+
+function configChanges(where, changes) {
+  checkResources(where, changes, 'changes');
+  return changes.map(({ kind, name, config }, i) => {
+    if (config === null || typeof config !== 'object' || Array.isArray(config)) throw fail(`${where} argument changes[${i}].config`, 'an object of settings', config);
+    return {
+      kind,
+      name,
+      config: Object.fromEntries(Object.entries(config).map(([k, v]) => {
+        if (!['string', 'number', 'boolean'].includes(typeof v)) throw fail(`${where} argument changes[${i}].config[${JSON.stringify(k)}]`, 'a string, number or boolean', v);
+        return [k, String(v)];
+      })),
+    };
+  });
+}
+
 // Runs an admin call; a bad argument rejects rather than throws.
 function call(run) {
   try {
@@ -113,6 +137,93 @@ class Admin {
   // → [{group_id, state, simple}].
   listGroups() {
     return this._native.listGroups().then((groups) => groups.map((g) => ({ group_id: g.groupId, state: g.state, simple: g.simple })));
+  }
+
+  // → {cluster_id, controller, brokers: [{id, host, port}]}; cluster_id and controller are
+  // null where the brokers do not say.
+  describeCluster() {
+    return this._native.describeCluster().then((c) => ({ cluster_id: c.clusterId ?? null, controller: c.controller ?? null, brokers: c.brokers }));
+  }
+
+  // → [{topic, partitions: [{partition, leader, replicas, in_sync_replicas, error}]}]: the
+  // topics named, or every topic. A topic the brokers do not know rejects
+  // (err.code 'UNKNOWN_TOPIC_OR_PART').
+  describeTopics(topics = []) {
+    return call(() => {
+      if (!Array.isArray(topics) || topics.some((t) => typeof t !== 'string')) throw fail('describeTopics() argument topics', 'an array of topic names', topics);
+      return this._native.describeTopics(topics).then((described) => described.map((t) => ({
+        topic: t.topic,
+        partitions: t.partitions.map((p) => ({ partition: p.partition, leader: p.leader, replicas: p.replicas, in_sync_replicas: p.inSyncReplicas, error: p.error ?? null })),
+      })));
+    });
+  }
+
+  // → [{partition, offset}]: each partition's first offset whose timestamp is at or after
+  // `timestamp` (ms since the epoch, or a Date); offset null where no message is that recent.
+  offsetsAtTime(topic, timestamp) {
+    return call(() => {
+      if (typeof topic !== 'string') throw fail('offsetsAtTime() argument topic', 'a string', topic);
+      const at = timestamp instanceof Date ? timestamp.getTime() : timestamp;
+      if (!Number.isSafeInteger(at) || at < 0) throw fail('offsetsAtTime() argument timestamp', 'milliseconds since the epoch or a Date', timestamp);
+      return this._native.offsetsAtTime(topic, at).then((offsets) => offsets.map((o) => ({ partition: o.partition, offset: o.offset ?? null })));
+    });
+  }
+
+  // → [{group_id, state, partition_assignor, simple, coordinator, members: [{member_id,
+  // client_id, host, group_instance_id, assignment: [{topic, partition}]}]}]. A group that does
+  // not exist has the state 'Dead'. On the MockCluster it rejects at once.
+  describeGroups(group_ids) {
+    return call(() => {
+      if (!Array.isArray(group_ids) || group_ids.some((g) => typeof g !== 'string')) throw fail('describeGroups() argument group_ids', 'an array of group ids', group_ids);
+      return this._native.describeGroups(group_ids).then((groups) => groups.map((g) => ({
+        group_id: g.groupId,
+        state: g.state,
+        partition_assignor: g.partitionAssignor,
+        simple: g.simple,
+        coordinator: g.coordinator ?? null,
+        members: g.members.map((m) => ({ member_id: m.memberId, client_id: m.clientId, host: m.host, group_instance_id: m.groupInstanceId ?? null, assignment: m.assignment })),
+      })));
+    });
+  }
+
+  // [{kind: 'topic' | 'broker', name}] → [{kind, name, entries: [{name, value, source,
+  // is_default, read_only, sensitive, synonyms: [{name, value, source}]}]}]; source is Kafka's
+  // number (1 topic, 2 dynamic broker, 3 dynamic default broker, 4 static broker, 5 default).
+  describeConfigs(resources) {
+    return call(() => {
+      checkResources('describeConfigs()', resources);
+      return this._native.describeConfigs(resources.map(({ kind, name }) => ({ kind, name }))).then((described) => described.map((d) => ({
+        kind: d.kind,
+        name: d.name,
+        entries: d.entries.map((e) => ({
+          name: e.name, value: e.value ?? null, source: e.source, is_default: e.isDefault, read_only: e.readOnly, sensitive: e.sensitive,
+          synonyms: e.synonyms.map((y) => ({ name: y.name, value: y.value ?? null, source: y.source })),
+        })),
+      })));
+    });
+  }
+
+  // [{kind, name, config: {name: value}}]: sets the settings named and leaves the others.
+  setConfigs(changes) {
+    return call(() => this._native.setConfigs(configChanges('setConfigs()', changes)));
+  }
+
+  // [{kind, name, config}]: replaces each resource's dynamic configuration; settings not named
+  // return to their defaults (as KafkaJS's alterConfigs). setConfigs() is usually what you want.
+  replaceConfigs(changes) {
+    return call(() => this._native.replaceConfigs(configChanges('replaceConfigs()', changes)));
+  }
+
+  // [{topic, partition, offset}]: deletes each partition's messages before `offset` (-1: all
+  // of them); → [{topic, partition, offset}], each partition's new low watermark.
+  deleteRecords(before) {
+    return call(() => {
+      if (!Array.isArray(before)) throw fail('deleteRecords() argument before', 'an array of {topic, partition, offset}', before);
+      before.forEach((o, i) => {
+        if (o === null || typeof o !== 'object' || typeof o.topic !== 'string' || !Number.isInteger(o.partition) || !Number.isSafeInteger(o.offset)) throw fail(`deleteRecords() argument before[${i}]`, '{topic, partition, offset}', o);
+      });
+      return this._native.deleteRecords(before.map(({ topic, partition, offset }) => ({ topic, partition, offset })));
+    });
   }
 
   // → [{topic, partition, committed, high_watermark, lag}] for every partition the group

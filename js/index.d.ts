@@ -280,6 +280,50 @@ export interface GroupPartitionOffset {
   lag: number;
 }
 
+export interface ClusterDescription {
+  cluster_id: string | null;
+  controller: number | null;
+  brokers: Array<{ id: number; host: string; port: number }>;
+}
+
+export interface TopicDescription {
+  topic: string;
+  partitions: Array<{ partition: number; leader: number; replicas: number[]; in_sync_replicas: number[]; error: string | null }>;
+}
+
+export interface GroupDescription {
+  group_id: string;
+  /** 'Stable', 'Empty', 'PreparingRebalance', 'CompletingRebalance', 'Dead' (no such group), ... */
+  state: string;
+  partition_assignor: string;
+  simple: boolean;
+  coordinator: number | null;
+  members: Array<{ member_id: string; client_id: string; host: string; group_instance_id: string | null; assignment: Array<{ topic: string; partition: number }> }>;
+}
+
+/** A topic, or a broker named by its id (e.g. "1"). */
+export interface ConfigResource {
+  kind: 'topic' | 'broker';
+  name: string;
+}
+
+export interface ConfigDescription extends ConfigResource {
+  entries: Array<{
+    name: string;
+    value: string | null;
+    /** Kafka's config source: 1 topic, 2 dynamic broker, 3 dynamic default broker, 4 static broker, 5 default. */
+    source: number;
+    is_default: boolean;
+    read_only: boolean;
+    sensitive: boolean;
+    synonyms: Array<{ name: string; value: string | null; source: number }>;
+  }>;
+}
+
+export interface ConfigChange extends ConfigResource {
+  config: Record<string, string | number | boolean>;
+}
+
 /** Topics and consumer groups, managed through the brokers. */
 export declare class Admin {
   constructor(options: AdminOptions);
@@ -298,6 +342,19 @@ export declare class Admin {
   deleteGroups(group_ids: string[]): Promise<void>;
   /** Sets a group's committed offsets (each the next offset to read); the group must have no members. */
   setGroupOffsets(group_id: string, offsets: TopicPartitionOffset[]): Promise<void>;
+  describeCluster(): Promise<ClusterDescription>;
+  /** The topics named, or every topic. */
+  describeTopics(topics?: string[]): Promise<TopicDescription[]>;
+  /** Each partition's first offset at or after `timestamp`; null where no message is that recent. */
+  offsetsAtTime(topic: string, timestamp: number | Date): Promise<Array<{ partition: number; offset: number | null }>>;
+  describeGroups(group_ids: string[]): Promise<GroupDescription[]>;
+  describeConfigs(resources: ConfigResource[]): Promise<ConfigDescription[]>;
+  /** Sets the settings named; the others stay as they are. */
+  setConfigs(changes: ConfigChange[]): Promise<void>;
+  /** Replaces each resource's dynamic configuration: settings not named return to their defaults. */
+  replaceConfigs(changes: ConfigChange[]): Promise<void>;
+  /** Deletes each partition's messages before `offset` (-1: all); resolves the new low watermarks. */
+  deleteRecords(before: TopicPartitionOffset[]): Promise<TopicPartitionOffset[]>;
 }
 
 /** librdkafka's embedded mock cluster: real Kafka-protocol brokers on loopback. */

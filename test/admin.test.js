@@ -1,6 +1,7 @@
 'use strict';
 // The admin client, on the MockCluster and on Apache Kafka. The mock has no CreateTopics,
-// DeleteTopics or ListGroups: those reject at once there, saying what to use.
+// DeleteTopics, ListGroups, DescribeGroups, DescribeConfigs, AlterConfigs or DeleteRecords:
+// those reject at once there, saying what to use.
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { kafka, testCluster, produce, waitFor, quietLogger, silentBroker } = require('./helpers');
@@ -49,6 +50,43 @@ test('watermarks after producing 100, and a group\'s offsets and lag after it re
   else await assert.rejects(admin.listGroups(), /MockCluster cannot list groups/);
 });
 
+test('the cluster, a topic\'s placement, offsets by time, a group, configs and deleted records', async () => {
+  const admin = new kafka.Admin({ broker, logger: quietLogger() });
+  const topic = `admin-described-${process.pid}`;
+  await cluster.createTopic(topic, 2);
+  const { cluster_id, controller, brokers } = await admin.describeCluster();
+  assert.equal(typeof cluster_id, 'string');
+  assert.ok(brokers.some((b) => b.id === controller) && brokers.every((b) => typeof b.host === 'string' && b.port > 0), JSON.stringify(brokers));
+  const [described] = await admin.describeTopics([topic]);
+  assert.deepEqual(described.partitions.map((p) => [p.partition, p.replicas, p.in_sync_replicas, p.error]), [0, 1].map((p) => [p, [described.partitions[p].leader], [described.partitions[p].leader], null]));
+  await assert.rejects(admin.describeTopics([`${topic}-missing`]), (err) => err.code === 'UNKNOWN_TOPIC_OR_PART' && err.message.includes(`"${topic}-missing"`));
+  await produceCount(topic, 3);
+  const future = new Date(Date.now() + 3600000);
+  assert.deepEqual(await admin.offsetsAtTime(topic, future), [{ partition: 0, offset: null }, { partition: 1, offset: null }]);
+  if (onKafka) assert.deepEqual(await admin.offsetsAtTime(topic, 0), [{ partition: 0, offset: 0 }, { partition: 1, offset: null }]);
+  const resource = { kind: 'topic', name: topic };
+  if (!onKafka) {
+    for (const call of [admin.describeGroups(['g']), admin.describeConfigs([resource]), admin.setConfigs([{ ...resource, config: { 'retention.ms': 1 } }]), admin.deleteRecords([{ topic, partition: 0, offset: -1 }])]) {
+      await assert.rejects(call, (err) => err.code === '_UNSUPPORTED_FEATURE' && /MockCluster/.test(err.message));
+    }
+    await admin.stop();
+    return;
+  }
+  const [nobody] = await admin.describeGroups([`nobody-${process.pid}`]);
+  assert.deepEqual([nobody.state, nobody.members], ['Dead', []]);
+  const retention = async () => (await admin.describeConfigs([resource]))[0].entries.find((e) => e.name === 'retention.ms');
+  assert.deepEqual(await retention().then(({ source, is_default }) => ({ source, is_default })), { source: 5, is_default: true });
+  await admin.setConfigs([{ ...resource, config: { 'retention.ms': 3600000 } }]);
+  // A broker applies an alteration once it has it from the controller: a moment later.
+  await waitFor('retention.ms set', async () => (await retention()).value === '3600000');
+  assert.equal((await retention()).source, 1);
+  await admin.replaceConfigs([{ ...resource, config: { 'max.message.bytes': 300000 } }]);
+  await waitFor('retention.ms back to its default', async () => (await retention()).is_default);
+  assert.deepEqual(await admin.deleteRecords([{ topic, partition: 0, offset: 2 }]), [{ topic, partition: 0, offset: 2 }]);
+  assert.deepEqual(await admin.watermarks(topic, 0), { low: 2, high: 3 });
+  await admin.stop();
+});
+
 test('admin arguments are checked and name what is wrong', async () => {
   const admin = new kafka.Admin({ broker, logger: quietLogger() });
   assert.throws(() => new kafka.Admin({ brokers: 'x' }), /unknown Admin option brokers \(did you mean broker\?\)/);
@@ -63,6 +101,13 @@ test('admin arguments are checked and name what is wrong', async () => {
   await assert.rejects(admin.deleteTopics(['twice', 'twice']), /topics name "twice" more than once/);
   await assert.rejects(admin.createTopics([{ topic: 'rf0', partitions: 1, replication_factor: 0 }]), /replication_factor of topic "rf0" must be at least 1/);
   await assert.rejects(admin.createTopics([{ topic: 'cfg', partitions: 1, config: { 'retention.ms': { hours: 1 } } }]), /topics\[0\]\.config\["retention\.ms"\] must be a string, number or boolean/);
+  await assert.rejects(admin.describeTopics('t'), /describeTopics\(\) argument topics must be an array/);
+  await assert.rejects(admin.offsetsAtTime('t', 'yesterday'), /offsetsAtTime\(\) argument timestamp must be milliseconds since the epoch or a Date/);
+  await assert.rejects(admin.describeConfigs([{ kind: 'group', name: 'g' }]), /describeConfigs\(\) argument resources\[0\]\.kind must be 'topic' or 'broker'/);
+  await assert.rejects(admin.describeConfigs([{ kind: 'broker', name: 'first' }]), (err) => err.code === '_INVALID_ARG' && /a broker is named by its id/.test(err.message));
+  await assert.rejects(admin.setConfigs([{ kind: 'topic', name: 't', config: { a: {} } }]), /setConfigs\(\) argument changes\[0\]\.config\["a"\] must be a string, number or boolean/);
+  await assert.rejects(admin.deleteRecords([{ topic: 't', partition: 0, offset: -2 }]), /offset for t\/0 must be 0 or more, or -1 for all/);
+  await assert.rejects(admin.deleteRecords([{ topic: 't', partition: 0 }]), /deleteRecords\(\) argument before\[0\] must be \{topic, partition, offset\}/);
   await admin.stop();
 });
 

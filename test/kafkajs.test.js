@@ -33,7 +33,7 @@ async function topicOf(name, partitions) {
   return name;
 }
 
-for (const [tag, { Kafka, logLevel, Partitioners, KafkaJSError, KafkaJSNonRetriableError }] of IMPLEMENTATIONS) {
+for (const [tag, { Kafka, logLevel, Partitioners, KafkaJSError, KafkaJSNonRetriableError, AssignerProtocol, ConfigResourceTypes }] of IMPLEMENTATIONS) {
   const short = tag === 'kafkajs' ? 'js' : 'kn';
   const newKafka = () => new Kafka({
     clientId: `test-${short}`,
@@ -115,23 +115,27 @@ for (const [tag, { Kafka, logLevel, Partitioners, KafkaJSError, KafkaJSNonRetria
     test('partitionsConsumedConcurrently: partitions in parallel, each in order', async (t) => {
       const topic = await topicOf(unique('concurrent', short), 3);
       const producer = await producerFor(t);
-      await producer.send({ topic, messages: Array.from({ length: 18 }, (_, i) => ({ value: String(i), partition: i % 3 })) });
+      await producer.send({ topic, messages: Array.from({ length: 30 }, (_, i) => ({ value: String(i), partition: i % 3 })) });
       let inFlight = 0;
       let most = 0;
       const seen = [];
+      const started = [];
       await consumerFor(t, topic, {
         partitionsConsumedConcurrently: 3,
         eachMessage: async ({ partition, message }) => {
           inFlight++;
           most = Math.max(most, inFlight);
+          started.push(`${partition}:${message.offset}@${inFlight}`);
           await sleep(50);
           seen.push([partition, Number(message.offset)]);
           inFlight--;
         },
       });
-      await waitFor('18 messages', () => seen.length >= 18, JOIN_MS);
-      assert.ok(most >= 2, `at most ${most} handler(s) at once`);
-      for (let p = 0; p < 3; p++) assert.deepEqual(seen.filter(([q]) => q === p).map(([, o]) => o), [0, 1, 2, 3, 4, 5]);
+      await waitFor('30 messages', () => seen.length >= 30, JOIN_MS);
+      // Each partition's 10 messages take 500 ms one after another: long enough for the others'
+      // to have been fetched by then, however the first fetch was split.
+      assert.ok(most >= 2, `at most ${most} handler(s) at once: ${started.join(' ')}`);
+      for (let p = 0; p < 3; p++) assert.deepEqual(seen.filter(([q]) => q === p).map(([, o]) => o), Array.from({ length: 10 }, (_, i) => i));
     });
 
     test('an offset is committed only after its handler resolved', async (t) => {
@@ -320,7 +324,111 @@ for (const [tag, { Kafka, logLevel, Partitioners, KafkaJSError, KafkaJSNonRetria
       ]);
     });
 
+    test('admin: describeCluster, fetchTopicMetadata with each partition\'s leader and replicas, fetchTopicOffsetsByTimestamp', async (t) => {
+      const topic = await topicOf(unique('described', short), 2);
+      const admin = newKafka().admin();
+      await admin.connect();
+      t.after(() => admin.disconnect());
+      const { brokers, controller, clusterId } = await admin.describeCluster();
+      assert.ok(brokers.length > 0 && brokers.every((b) => Number.isInteger(b.nodeId) && typeof b.host === 'string' && b.port > 0), JSON.stringify(brokers));
+      assert.ok(brokers.some((b) => b.nodeId === controller), `controller ${controller}`);
+      assert.equal(typeof clusterId, 'string');
+      const { topics: [meta] } = await admin.fetchTopicMetadata({ topics: [topic] });
+      assert.equal(meta.name, topic);
+      const partitions = [...meta.partitions].sort((a, b) => a.partitionId - b.partitionId);
+      assert.deepEqual(partitions.map((p) => p.partitionId), [0, 1]);
+      for (const p of partitions) {
+        assert.equal(p.partitionErrorCode, 0);
+        assert.ok(brokers.some((b) => b.nodeId === p.leader), JSON.stringify(p));
+        assert.deepEqual([p.replicas, p.isr], [[p.leader], [p.leader]]);
+      }
+      const hour = 3600000;
+      const now = Date.now();
+      const producer = await producerFor(t);
+      await producer.send({ topic, messages: [3, 2, 1].map((ago) => ({ value: 'at', partition: 0, timestamp: String(now - ago * hour) })) });
+      const byTime = async (at) => (await admin.fetchTopicOffsetsByTimestamp(topic, at)).sort((a, b) => a.partition - b.partition);
+      // No message that recent: the high watermark, as KafkaJS answers.
+      assert.deepEqual(await byTime(now + hour), [{ partition: 0, offset: '3' }, { partition: 1, offset: '0' }]);
+      if (onKafka) { // the MockCluster finds no offset by time
+        assert.deepEqual(await byTime(now - 2 * hour - 1), [{ partition: 0, offset: '1' }, { partition: 1, offset: '0' }]);
+      }
+    });
+
+    test('AssignerProtocol: what one encodes, KafkaJS\'s own decodes', () => {
+      const kafkajs = require('kafkajs').AssignerProtocol;
+      const assignment = { version: 1, assignment: { a: [0, 2], 'b☃': [1] }, userData: Buffer.from('u') };
+      assert.deepEqual(kafkajs.MemberAssignment.decode(AssignerProtocol.MemberAssignment.encode(assignment)), assignment);
+      assert.deepEqual(AssignerProtocol.MemberAssignment.decode(kafkajs.MemberAssignment.encode(assignment)), assignment);
+      const metadata = { version: 0, topics: ['a', 'b'], userData: Buffer.alloc(0) };
+      assert.deepEqual(kafkajs.MemberMetadata.decode(AssignerProtocol.MemberMetadata.encode(metadata)), metadata);
+      assert.equal(AssignerProtocol.MemberAssignment.decode(Buffer.alloc(0)), null);
+    });
+
     if (onKafka) {
+      test('admin: describeGroups and consumer.describeGroup name the members and their assignments', async (t) => {
+        const topic = await topicOf(unique('members', short), 2);
+        const admin = newKafka().admin();
+        await admin.connect();
+        t.after(() => admin.disconnect());
+        const groupId = unique('described-group', short);
+        const consumer = await consumerFor(t, topic, { eachMessage: async () => {} }, { groupId });
+        let group;
+        await waitFor('a stable group whose member has both partitions', async () => {
+          ({ groups: [group] } = await admin.describeGroups([groupId]));
+          const decoded = group.members.length === 1 && AssignerProtocol.MemberAssignment.decode(group.members[0].memberAssignment);
+          return group.state === 'Stable' && decoded && JSON.stringify(decoded.assignment[topic]) === '[0,1]';
+        }, JOIN_MS);
+        assert.equal(group.groupId, groupId);
+        assert.equal(group.errorCode, 0);
+        assert.equal(group.protocolType, 'consumer');
+        assert.ok(typeof group.protocol === 'string' && group.protocol.length > 0);
+        const [member] = group.members;
+        assert.equal(member.clientId, `test-${short}`);
+        assert.ok(member.memberId.length > 0 && member.clientHost.length > 0, JSON.stringify(member));
+        const own = await consumer.describeGroup();
+        assert.equal(own.groupId, groupId);
+        assert.deepEqual(own.members.map((m) => m.memberId), [member.memberId]);
+        const { groups: [nobody] } = await admin.describeGroups([`${groupId}-nobody`]);
+        assert.deepEqual([nobody.state, nobody.members], ['Dead', []]);
+      });
+
+      test('admin: describeConfigs, alterConfigs (which replaces) and deleteTopicRecords', async (t) => {
+        const topic = await topicOf(unique('configs', short), 1);
+        const admin = newKafka().admin();
+        await admin.connect();
+        t.after(() => admin.disconnect());
+        const entry = async (name) => {
+          const { resources: [r] } = await admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: [name] }], includeSynonyms: false });
+          assert.deepEqual([r.errorCode, r.resourceType, r.resourceName, r.configEntries.length], [0, ConfigResourceTypes.TOPIC, topic, 1]);
+          const { configName, configValue, isDefault, configSource } = r.configEntries[0];
+          return { configName, configValue, isDefault, configSource };
+        };
+        assert.deepEqual({ ...(await entry('retention.ms')), configValue: null }, { configName: 'retention.ms', configValue: null, isDefault: true, configSource: 5 });
+        const alter = (entries) => admin.alterConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: entries }] });
+        const altered = await alter([{ name: 'retention.ms', value: '3600000' }]);
+        assert.deepEqual(altered.resources.map(({ errorCode, resourceName, resourceType }) => ({ errorCode, resourceName, resourceType })), [{ errorCode: 0, resourceName: topic, resourceType: ConfigResourceTypes.TOPIC }]);
+        // A broker applies an alteration once it has it from the controller: a moment later.
+        await waitFor('retention.ms altered', async () => (await entry('retention.ms')).configValue === '3600000', JOIN_MS);
+        assert.deepEqual(await entry('retention.ms'), { configName: 'retention.ms', configValue: '3600000', isDefault: false, configSource: 1 });
+        // AlterConfigs replaces the topic's settings: retention.ms, not named, returns to its default.
+        await alter([{ name: 'max.message.bytes', value: '300000' }]);
+        await waitFor('max.message.bytes altered', async () => (await entry('max.message.bytes')).configValue === '300000', JOIN_MS);
+        assert.equal((await entry('retention.ms')).isDefault, true);
+
+        const producer = await producerFor(t);
+        await producer.send({ topic, messages: Array.from({ length: 5 }, (_, i) => ({ value: String(i), partition: 0 })) });
+        await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: '2' }] });
+        const [{ low, high }] = await admin.fetchTopicOffsets(topic);
+        assert.deepEqual([low, high], ['2', '5']);
+        await assert.rejects(admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: '9' }] }), (err) => {
+          assert.equal(err.name, 'KafkaJSNonRetriableError', err.stack);
+          assert.equal(err.cause.name, 'KafkaJSDeleteTopicRecordsError');
+          assert.equal(err.cause.partitions[0].partition, 0);
+          assert.equal(err.cause.partitions[0].error.type, 'OFFSET_OUT_OF_RANGE');
+          return true;
+        });
+      });
+
       test('admin: createTopics resolves true, then false for a topic that exists; deleteTopics', async (t) => {
         const admin = newKafka().admin();
         await admin.connect();
@@ -425,8 +533,19 @@ describe('kafka-native/kafkajs: what it does not do throws KafkaJSNotImplemented
 
   test('admin calls not offered yet', async () => {
     const admin = kafka.admin();
-    await assert.rejects(admin.fetchTopicOffsetsByTimestamp('t', 0), (err) => err instanceof KafkaJSNotImplemented && /fetchTopicOffsetsByTimestamp/.test(err.message));
-    await assert.rejects(admin.describeCluster(), KafkaJSNotImplemented);
+    await assert.rejects(admin.describeAcls({}), (err) => err instanceof KafkaJSNotImplemented && /describeAcls/.test(err.message));
+    await assert.rejects(admin.describeConfigs({ resources: [{ type: 8, name: '1' }] }), (err) => err instanceof KafkaJSNotImplemented && /BROKER_LOGGER/.test(err.message));
+  });
+
+  test('AssignerProtocol: truncated or oversized data fails with a RangeError, never reads past the buffer', () => {
+    const { AssignerProtocol } = require('../js/kafkajs');
+    const good = AssignerProtocol.MemberAssignment.encode({ version: 0, assignment: { topic: [0, 1, 2] } });
+    for (let cut = 3; cut < good.length - 4; cut++) {
+      assert.throws(() => AssignerProtocol.MemberAssignment.decode(good.subarray(0, cut)), RangeError, `cut at ${cut}`);
+    }
+    const huge = Buffer.from([0, 0, 0x7f, 0xff, 0xff, 0xff]);
+    assert.throws(() => AssignerProtocol.MemberAssignment.decode(huge), /cannot fit/);
+    assert.throws(() => AssignerProtocol.MemberMetadata.decode('not a buffer'), TypeError);
   });
 
   test('Kafka errors become KafkaJSProtocolError with Kafka\'s type and code', async (t) => {

@@ -3,10 +3,47 @@
 // Admin cannot serve yet throw KafkaJSNotImplemented, naming what is missing.
 const { Admin: NativeAdmin } = require('../admin');
 const { resolveBrokers, nativeLogger, invalid, checkKnown } = require('./client');
-const { KafkaJSError, KafkaJSNonRetriableError, KafkaJSDeleteGroupsError, kafkaJSErrors, notSupported, toKafkaJSError } = require('./errors');
+const { KafkaJSError, KafkaJSNonRetriableError, KafkaJSDeleteGroupsError, KafkaJSDeleteTopicRecordsError, kafkaErrorCode, kafkaJSErrors, notSupported, toKafkaJSError } = require('./errors');
+const { AssignerProtocol } = require('./assigner-protocol');
 
-const NOT_YET = ['fetchTopicOffsetsByTimestamp', 'describeGroups', 'describeCluster', 'describeConfigs', 'alterConfigs', 'deleteTopicRecords', 'createAcls',
-  'describeAcls', 'deleteAcls', 'alterPartitionReassignments', 'listPartitionReassignments'];
+const NOT_YET = ['createAcls', 'describeAcls', 'deleteAcls', 'alterPartitionReassignments', 'listPartitionReassignments'];
+// KafkaJS's ConfigResourceTypes, as kafka-native's resource kinds (BROKER_LOGGER, 8, has none).
+const RESOURCE_KINDS = { 2: 'topic', 4: 'broker' };
+const RESOURCE_TYPES = { topic: 2, broker: 4 };
+
+function checkResources(where, resources) {
+  if (!resources || !Array.isArray(resources)) throw new KafkaJSNonRetriableError(`Invalid resources array ${resources}`);
+  if (resources.length === 0) throw new KafkaJSNonRetriableError('Resources array cannot be empty');
+  const invalidType = resources.find((r) => ![2, 4, 8].includes(r.type));
+  if (invalidType) throw new KafkaJSNonRetriableError(`Invalid resource type ${invalidType.type}: ${JSON.stringify(invalidType)}`);
+  const invalidName = resources.find((r) => !r.name || typeof r.name !== 'string');
+  if (invalidName) throw new KafkaJSNonRetriableError(`Invalid resource name ${invalidName.name}: ${JSON.stringify(invalidName)}`);
+  if (resources.some((r) => r.type === 8)) throw notSupported(`${where} on BROKER_LOGGER resources`, 'librdkafka\'s admin client has no broker-logger resource');
+}
+
+// A kafka-native group description as KafkaJS's: each member's assignment (and, for want of
+// its subscription, the topics of that assignment as its metadata) in Kafka's consumer
+// protocol encoding.
+function kafkaJSGroup(g) {
+  return {
+    errorCode: 0,
+    groupId: g.group_id,
+    state: g.state,
+    protocolType: g.simple ? '' : 'consumer',
+    protocol: g.partition_assignor,
+    members: g.members.map((m) => {
+      const assignment = {};
+      for (const { topic, partition } of m.assignment) (assignment[topic] ??= []).push(partition);
+      return {
+        memberId: m.member_id,
+        clientId: m.client_id,
+        clientHost: m.host,
+        memberMetadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics: Object.keys(assignment) }),
+        memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 0, assignment }),
+      };
+    }),
+  };
+}
 const events = {
   CONNECT: 'admin.connect',
   DISCONNECT: 'admin.disconnect',
@@ -105,22 +142,37 @@ class Admin {
     return kafkaJSErrors(async () => (await this._admin().listTopics()).map((t) => t.topic));
   }
 
-  // Partition ids only: leaders, replicas and ISRs are not in kafka-native's topic listing yet.
-  async fetchTopicMetadata({ topics } = {}) {
+  // {topics: [{name, partitions: [{partitionErrorCode, partitionId, leader, replicas, isr,
+  // offlineReplicas}]}]}: the topics named, or every topic. offlineReplicas are the replicas
+  // on no broker the metadata lists.
+  async fetchTopicMetadata({ topics = [] } = {}) {
     return kafkaJSErrors(async () => {
-      const all = await this._admin().listTopics();
-      const wanted = topics && topics.length > 0 ? topics : all.map((t) => t.topic);
+      if (topics) {
+        for (const topic of topics) if (!topic || typeof topic !== 'string') throw new KafkaJSNonRetriableError(`Invalid topic ${topic}`);
+      }
+      const admin = this._admin();
+      const [described, cluster] = await Promise.all([admin.describeTopics(topics || []), admin.describeCluster()]);
+      const live = new Set(cluster.brokers.map((b) => b.id));
       return {
-        topics: wanted.map((name) => {
-          const found = all.find((t) => t.topic === name);
-          if (!found) {
-            const err = new Error(`This server does not host this topic-partition: ${name}`);
-            err.code = 'UNKNOWN_TOPIC_OR_PART';
-            throw err;
-          }
-          return { name, partitions: Array.from({ length: found.partitions }, (_, partitionId) => ({ partitionErrorCode: 0, partitionId })) };
-        }),
+        topics: described.map(({ topic, partitions }) => ({
+          name: topic,
+          partitions: partitions.map((p) => ({
+            partitionErrorCode: p.error ? kafkaErrorCode(p.error) : 0,
+            partitionId: p.partition,
+            leader: p.leader,
+            replicas: p.replicas,
+            isr: p.in_sync_replicas,
+            offlineReplicas: p.replicas.filter((id) => !live.has(id)),
+          })),
+        })),
       };
+    });
+  }
+
+  async describeCluster() {
+    return kafkaJSErrors(async () => {
+      const { brokers, controller, cluster_id: clusterId } = await this._admin().describeCluster();
+      return { brokers: brokers.map(({ id, host, port }) => ({ nodeId: id, host, port })), controller, clusterId };
     });
   }
 
@@ -132,6 +184,23 @@ class Admin {
       return Promise.all(partitions.map(async ({ partitionId }) => {
         const { low, high } = await admin.watermarks(topic, partitionId);
         return { partition: partitionId, offset: String(high), high: String(high), low: String(low) };
+      }));
+    });
+  }
+
+  // [{partition, offset}]: each partition's first offset at or after `timestamp`, or its high
+  // watermark where no message is that recent (as KafkaJS).
+  async fetchTopicOffsetsByTimestamp(topic, timestamp) {
+    return kafkaJSErrors(async () => {
+      if (!topic || typeof topic !== 'string') throw new KafkaJSNonRetriableError(`Invalid topic ${topic}`);
+      const high = await this.fetchTopicOffsets(topic);
+      if (timestamp === undefined || timestamp === null) return high.map(({ partition, offset }) => ({ partition, offset }));
+      const at = Number(timestamp);
+      if (!Number.isSafeInteger(at) || at < 0) throw new KafkaJSNonRetriableError(`Invalid timestamp ${timestamp}`);
+      const found = await this._admin().offsetsAtTime(topic, at);
+      return found.map(({ partition, offset }) => ({
+        partition,
+        offset: offset !== null ? String(offset) : high.find((h) => h.partition === partition).offset,
       }));
     });
   }
@@ -225,6 +294,101 @@ class Admin {
     });
   }
 
+  // {groups: [{errorCode, groupId, state, protocolType, protocol, members: [{memberId,
+  // clientId, clientHost, memberMetadata, memberAssignment}]}]}; decode memberAssignment with
+  // AssignerProtocol.MemberAssignment.decode. A group that does not exist is 'Dead'.
+  async describeGroups(groupIds) {
+    return kafkaJSErrors(async () => {
+      if (!Array.isArray(groupIds)) throw new KafkaJSNonRetriableError(`Invalid groupIds array ${groupIds}`);
+      if (groupIds.length === 0) return { groups: [] };
+      const groups = await this._admin().describeGroups(groupIds);
+      return { groups: groups.map(kafkaJSGroup) };
+    });
+  }
+
+  // {resources: [{errorCode, errorMessage, resourceType, resourceName, configEntries:
+  // [{configName, configValue, readOnly, isDefault, configSource, isSensitive,
+  // configSynonyms}]}], throttleTime}; configNames picks entries (all when empty).
+  async describeConfigs({ resources, includeSynonyms = false } = {}) {
+    return kafkaJSErrors(async () => {
+      checkResources('describeConfigs()', resources);
+      const badNames = resources.find((r) => !Array.isArray(r.configNames) && r.configNames != null);
+      if (badNames) throw new KafkaJSNonRetriableError(`Invalid resource configNames ${badNames.configNames}: ${JSON.stringify(badNames)}`);
+      const described = await this._admin().describeConfigs(resources.map(({ type, name }) => ({ kind: RESOURCE_KINDS[type], name })));
+      return {
+        resources: described.map((d, i) => {
+          const names = resources[i].configNames;
+          const entries = names && names.length > 0 ? d.entries.filter((e) => names.includes(e.name)) : d.entries;
+          return {
+            errorCode: 0,
+            errorMessage: null,
+            resourceType: RESOURCE_TYPES[d.kind],
+            resourceName: d.name,
+            configEntries: entries.map((e) => ({
+              configName: e.name,
+              configValue: e.value,
+              readOnly: e.read_only,
+              isDefault: e.is_default,
+              configSource: e.source,
+              isSensitive: e.sensitive,
+              configSynonyms: includeSynonyms ? e.synonyms.map((y) => ({ configName: y.name, configValue: y.value, configSource: y.source })) : [],
+            })),
+          };
+        }),
+        throttleTime: 0,
+      };
+    });
+  }
+
+  // As KafkaJS (Kafka's AlterConfigs): each resource's dynamic configuration becomes exactly
+  // the entries given; those not given return to their defaults.
+  async alterConfigs({ resources, validateOnly = false } = {}) {
+    return kafkaJSErrors(async () => {
+      checkResources('alterConfigs()', resources);
+      const badEntries = resources.find((r) => !Array.isArray(r.configEntries));
+      if (badEntries) throw new KafkaJSNonRetriableError(`Invalid resource configEntries ${badEntries.configEntries}: ${JSON.stringify(badEntries)}`);
+      const badValue = resources.find((r) => r.configEntries.some((e) => typeof e.name !== 'string' || typeof e.value !== 'string'));
+      if (badValue) throw new KafkaJSNonRetriableError(`Invalid resource config value: ${JSON.stringify(badValue)}`);
+      if (validateOnly) throw notSupported('alterConfigs({validateOnly: true})', 'kafka-native\'s admin client alters for real');
+      await this._admin().replaceConfigs(resources.map(({ type, name, configEntries }) => ({
+        kind: RESOURCE_KINDS[type],
+        name,
+        config: Object.fromEntries(configEntries.map(({ name: n, value }) => [n, value])),
+      })));
+      return {
+        resources: resources.map(({ type, name }) => ({ errorCode: 0, errorMessage: null, resourceName: name, resourceType: type })),
+        throttleTime: 0,
+      };
+    });
+  }
+
+  // Deletes each partition's messages before its offset ('-1': all); a failure rejects, as
+  // KafkaJS does, with a KafkaJSNonRetriableError whose cause, a KafkaJSDeleteTopicRecordsError,
+  // names each failed partition.
+  async deleteTopicRecords({ topic, partitions } = {}) {
+    return kafkaJSErrors(async () => {
+      if (!topic || typeof topic !== 'string') throw new KafkaJSNonRetriableError(`Invalid topic "${topic}"`);
+      if (!partitions || partitions.length === 0) throw new KafkaJSNonRetriableError('Invalid partitions');
+      const before = partitions.map(({ partition, offset }) => {
+        const at = Number(offset);
+        if (!Number.isInteger(partition) || !Number.isSafeInteger(at) || at < -1) throw new KafkaJSNonRetriableError(`Invalid partition ${partition} or offset ${offset}`);
+        return { topic, partition, offset: at };
+      });
+      // One request per partition, so that each partition's outcome is its own.
+      const admin = this._admin();
+      const outcomes = await Promise.all(before.map((b, i) => admin.deleteRecords([b]).then(
+        () => null,
+        (err) => ({ partition: b.partition, offset: partitions[i].offset, error: toKafkaJSError(err) }),
+      )));
+      const failed = outcomes.filter((o) => o !== null);
+      if (failed.length > 0) {
+        // As KafkaJS's retrier hands it out: a KafkaJSNonRetriableError caused by it.
+        const error = new KafkaJSDeleteTopicRecordsError({ topic, partitions: failed });
+        throw new KafkaJSNonRetriableError(error, { cause: error });
+      }
+    });
+  }
+
   async listGroups() {
     return kafkaJSErrors(async () => ({
       groups: (await this._admin().listGroups()).map((g) => ({ groupId: g.group_id, protocolType: g.simple ? '' : 'consumer' })),
@@ -232,4 +396,4 @@ class Admin {
   }
 }
 
-module.exports = { Admin };
+module.exports = { Admin, kafkaJSGroup };

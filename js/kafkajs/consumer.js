@@ -7,6 +7,7 @@
 const { EventEmitter } = require('node:events');
 const { Consumer: NativeConsumer, notProcessed } = require('../consumer');
 const { Admin: NativeAdmin } = require('../admin');
+const { kafkaJSGroup } = require('./admin');
 const { resolveBrokers, nativeLogger, retryDelay, invalid, checkKnown } = require('./client');
 const { KafkaJSError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, kafkaJSErrors, notSupported } = require('./errors');
 
@@ -38,10 +39,6 @@ const EMITTED = [events.GROUP_JOIN, events.START_BATCH_PROCESS, events.END_BATCH
 // The built-in assigner KafkaJS users name; librdkafka assigns with cooperative-sticky here.
 const roundRobin = Object.assign(() => ({ name: 'RoundRobinAssigner', version: 0 }), { kafkaNative: 'roundrobin' });
 const PartitionAssigners = { roundRobin };
-const AssignerProtocol = {
-  MemberMetadata: { encode: () => Buffer.alloc(0), decode: () => null },
-  MemberAssignment: { encode: () => Buffer.alloc(0), decode: () => null },
-};
 // How often the statistics (each partition's high watermark, for batch.highWatermark) come.
 const STATS_INTERVAL_MS = 1000;
 
@@ -151,7 +148,7 @@ class Consumer {
       const patterns = wanted.filter((t) => t instanceof RegExp);
       if (patterns.length > 0) {
         if (!this._connected) throw new KafkaJSError('The consumer is disconnected; connect() before subscribing with a RegExp');
-        const admin = new NativeAdmin({ broker: this._bootstrap, driver_options: this._kafka._config.props, oauthbearer_token_callback: this._kafka._config.oauthbearer_token_callback, logger: nativeLogger(this._logger) });
+        const admin = this._admin();
         try {
           const existing = await admin.listTopics();
           for (const { topic: name } of existing) {
@@ -478,8 +475,23 @@ class Consumer {
     });
   }
 
+  // The group as admin.describeGroups() describes it.
   async describeGroup() {
-    throw notSupported('describeGroup()', 'kafka-native\'s admin client cannot describe a group\'s members yet');
+    return kafkaJSErrors(async () => {
+      if (!this._connected) throw new KafkaJSError('The consumer is disconnected; connect() before describeGroup()');
+      const admin = this._admin();
+      try {
+        const [group] = await admin.describeGroups([this._groupId]);
+        return kafkaJSGroup(group);
+      } finally {
+        await admin.stop();
+      }
+    });
+  }
+
+  // A short-lived admin client on the consumer's brokers and credentials.
+  _admin() {
+    return new NativeAdmin({ broker: this._bootstrap, driver_options: this._kafka._config.props, oauthbearer_token_callback: this._kafka._config.oauthbearer_token_callback, logger: nativeLogger(this._logger) });
   }
 
   async stop() {
@@ -497,4 +509,4 @@ class Consumer {
   }
 }
 
-module.exports = { Consumer, PartitionAssigners, AssignerProtocol };
+module.exports = { Consumer, PartitionAssigners };

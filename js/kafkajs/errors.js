@@ -152,6 +152,9 @@ const LIBRDKAFKA_NAMES = {
   TOPIC_EXCEPTION: 'INVALID_TOPIC_EXCEPTION',
 };
 
+// Kafka's error code for a librdkafka error name; -1 (UNKNOWN) for a local one.
+const kafkaErrorCode = (name) => KAFKA_ERROR_CODES[LIBRDKAFKA_NAMES[name] || name] ?? -1;
+
 // kafka-native's own error names (not Kafka's): see KafkaError::code_name in the core.
 const CLIENT_CODES = ['CLIENT_CREATION', 'STOP_TIMED_OUT', 'UNDELIVERED', 'SETTLE_TIMED_OUT', 'IO', 'OFFSET_DIRECTORY',
   'CORRUPT_OFFSET_FILE', 'OFFSETS_NOT_STORED', 'STOPPED', 'QUEUE_FULL'];
@@ -235,6 +238,7 @@ module.exports = {
   KafkaJSDeleteGroupsError,
   KafkaJSDeleteTopicRecordsError,
   KAFKA_ERROR_CODES,
+  kafkaErrorCode,
   toKafkaJSError,
   kafkaJSErrors,
   notSupported,

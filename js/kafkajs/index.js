@@ -7,7 +7,8 @@
 // naming it (the README's migration table lists each).
 const { kafkaConfig, logLevel } = require('./client');
 const { Producer, CompressionTypes, CompressionCodecs } = require('./producer');
-const { Consumer, PartitionAssigners, AssignerProtocol } = require('./consumer');
+const { Consumer, PartitionAssigners } = require('./consumer');
+const { AssignerProtocol } = require('./assigner-protocol');
 const { Admin } = require('./admin');
 const { Partitioners } = require('./partitioners');
 const errors = require('./errors');

@@ -39,6 +39,7 @@ export declare class MockCluster {
   setGroupInitialRebalanceDelay(delayMs: number): void
 }
 
+/** The admin client; every call runs on a thread of ours and settles a Promise. */
 export declare class NativeAdmin {
   constructor(options: AdminOptions, onLog?: ((arg: LogEntry) => void) | undefined | null, oauthbearer?: OAuthBearerBridge | undefined | null)
   /**
@@ -56,6 +57,21 @@ export declare class NativeAdmin {
   listTopics(): Promise<TopicListingInfo[]>
   watermarks(topic: string, partition: number): Promise<WatermarksInfo>
   listGroups(): Promise<GroupListingInfo[]>
+  describeCluster(): Promise<ClusterInfo>
+  /** Every topic when `topics` is empty. */
+  describeTopics(topics: Array<string>): Promise<TopicDescriptionInfo[]>
+  offsetsAtTime(topic: string, atMs: number): Promise<OffsetAtTimeInfo[]>
+  describeGroups(groupIds: Array<string>): Promise<GroupDescriptionInfo[]>
+  describeConfigs(resources: Array<ConfigResourceInput>): Promise<ConfigDescriptionInfo[]>
+  /** Sets the settings named; the others stay (IncrementalAlterConfigs). */
+  setConfigs(changes: Array<ConfigChangeInput>): Promise<void>
+  /** Replaces each resource's dynamic configuration (AlterConfigs). */
+  replaceConfigs(changes: Array<ConfigChangeInput>): Promise<void>
+  /**
+   * Deletes each partition's messages before its offset (-1: all); resolves each
+   * partition's new low watermark.
+   */
+  deleteRecords(before: Array<TopicPartitionOffset>): Promise<TopicPartitionOffset[]>
   groupOffsets(groupId: string): Promise<GroupOffsetInfo[]>
 }
 
@@ -154,6 +170,54 @@ export interface AdminOptions {
   driverOptions?: Record<string, string>
 }
 
+export interface BrokerInfo {
+  id: number
+  host: string
+  port: number
+}
+
+export interface ClusterInfo {
+  clusterId?: string
+  controller?: number
+  brokers: Array<BrokerInfo>
+}
+
+/** Settings for one resource. */
+export interface ConfigChangeInput {
+  kind: string
+  name: string
+  config: Record<string, string>
+}
+
+export interface ConfigDescriptionInfo {
+  kind: string
+  name: string
+  entries: Array<ConfigEntryInfo>
+}
+
+export interface ConfigEntryInfo {
+  name: string
+  value?: string
+  /** Kafka's config source number (1 topic, 2 dynamic broker, 4 static broker, 5 default, ...). */
+  source: number
+  isDefault: boolean
+  readOnly: boolean
+  sensitive: boolean
+  synonyms: Array<ConfigSynonymInfo>
+}
+
+/** A topic or a broker: `kind` is `'topic'` or `'broker'` (named by its id). */
+export interface ConfigResourceInput {
+  kind: string
+  name: string
+}
+
+export interface ConfigSynonymInfo {
+  name: string
+  value?: string
+  source: number
+}
+
 export declare function consumerDefaults(): ConsumerDefaults
 
 export interface ConsumerDefaults {
@@ -224,10 +288,27 @@ export interface DeliveryReportInfo {
   rdkafkaErrinfo: Array<DeliveryErrorInfo>
 }
 
+export interface GroupDescriptionInfo {
+  groupId: string
+  state: string
+  partitionAssignor: string
+  simple: boolean
+  coordinator?: number
+  members: Array<GroupMemberInfo>
+}
+
 export interface GroupListingInfo {
   groupId: string
   state: string
   simple: boolean
+}
+
+export interface GroupMemberInfo {
+  memberId: string
+  clientId: string
+  host: string
+  groupInstanceId?: string
+  assignment: Array<TopicPartitionInfo>
 }
 
 export interface GroupOffsetInfo {
@@ -279,10 +360,21 @@ export interface OAuthBearerTokenRequest {
   config: string
 }
 
-/**
- * The admin client; every call runs on a thread of ours and settles a Promise.
- * A topic's new partition count.
- */
+export interface OffsetAtTimeInfo {
+  partition: number
+  /** Null where no message is that recent. */
+  offset?: number
+}
+
+export interface PartitionDescriptionInfo {
+  partition: number
+  leader: number
+  replicas: Array<number>
+  inSyncReplicas: Array<number>
+  error?: string
+}
+
+/** A topic's new partition count. */
 export interface PartitionTotal {
   topic: string
   count: number
@@ -370,6 +462,11 @@ export interface SendResult {
   sendQueueLength: number
 }
 
+export interface TopicDescriptionInfo {
+  topic: string
+  partitions: Array<PartitionDescriptionInfo>
+}
+
 export interface TopicListingInfo {
   topic: string
   partitions: number
@@ -381,7 +478,7 @@ export interface TopicPartitionInfo {
   partition: number
 }
 
-/** A partition's next offset to read, for a transaction. */
+/** A partition and an offset in it (e.g. the next to read, for a commit or a transaction). */
 export interface TopicPartitionOffset {
   topic: string
   partition: number

@@ -54,6 +54,27 @@ producer.send('typed', 0, [1, 2]);
 producer.send('typed', 0, [{ payload: 'v', headers: { n: 1 } }]);
 // @ts-expect-error receive_callback is required
 new Consumer({ broker: 'x', topic: 'y' });
+// The admin client's descriptions.
+async function adminCalls(): Promise<void> {
+  const admin = new Admin({ broker: 'x' });
+  const { controller: id, brokers } = await admin.describeCluster();
+  void id; void brokers;
+  const [group] = await admin.describeGroups(['g']);
+  const assigned: number = group.members[0].assignment[0].partition;
+  void assigned;
+  const [topicConfig] = await admin.describeConfigs([{ kind: 'topic', name: 'y' }]);
+  const value: string | null = topicConfig.entries[0].value;
+  void value;
+  await admin.setConfigs([{ kind: 'topic', name: 'y', config: { 'retention.ms': 60000 } }]);
+  const low = await admin.deleteRecords([{ topic: 'y', partition: 0, offset: -1 }]);
+  void low;
+  const atTime = await admin.offsetsAtTime('y', new Date());
+  const offset: number | null = atTime[0].offset;
+  void offset;
+  // @ts-expect-error a config resource is a topic or a broker
+  await admin.describeConfigs([{ kind: 'group', name: 'g' }]);
+}
+void adminCalls;
 // @ts-expect-error start_offset is 'earliest', 'latest' or a number
 new Consumer({ broker: 'x', topic: 'y', start_offset: 'middle', receive_callback: () => undefined });
 // @ts-expect-error group_protocol is 'classic' or 'consumer'

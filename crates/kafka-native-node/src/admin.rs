@@ -52,7 +52,6 @@ pub struct GroupOffsetInfo {
     pub lag: f64,
 }
 
-/// The admin client; every call runs on a thread of ours and settles a Promise.
 /// A topic's new partition count.
 #[napi(object)]
 pub struct PartitionTotal {
@@ -60,6 +59,140 @@ pub struct PartitionTotal {
     pub count: i32,
 }
 
+#[napi(object)]
+pub struct BrokerInfo {
+    pub id: i32,
+    pub host: String,
+    pub port: i32,
+}
+
+#[napi(object)]
+pub struct ClusterInfo {
+    pub cluster_id: Option<String>,
+    pub controller: Option<i32>,
+    pub brokers: Vec<BrokerInfo>,
+}
+
+#[napi(object)]
+pub struct PartitionDescriptionInfo {
+    pub partition: i32,
+    pub leader: i32,
+    pub replicas: Vec<i32>,
+    pub in_sync_replicas: Vec<i32>,
+    pub error: Option<String>,
+}
+
+#[napi(object)]
+pub struct TopicDescriptionInfo {
+    pub topic: String,
+    pub partitions: Vec<PartitionDescriptionInfo>,
+}
+
+#[napi(object)]
+pub struct OffsetAtTimeInfo {
+    pub partition: i32,
+    /// Null where no message is that recent.
+    pub offset: Option<f64>,
+}
+
+#[napi(object)]
+pub struct GroupMemberInfo {
+    pub member_id: String,
+    pub client_id: String,
+    pub host: String,
+    pub group_instance_id: Option<String>,
+    pub assignment: Vec<crate::consumer::TopicPartitionInfo>,
+}
+
+#[napi(object)]
+pub struct GroupDescriptionInfo {
+    pub group_id: String,
+    pub state: String,
+    pub partition_assignor: String,
+    pub simple: bool,
+    pub coordinator: Option<i32>,
+    pub members: Vec<GroupMemberInfo>,
+}
+
+/// A topic or a broker: `kind` is `'topic'` or `'broker'` (named by its id).
+#[napi(object)]
+pub struct ConfigResourceInput {
+    pub kind: String,
+    pub name: String,
+}
+
+/// Settings for one resource.
+#[napi(object)]
+pub struct ConfigChangeInput {
+    pub kind: String,
+    pub name: String,
+    pub config: HashMap<String, String>,
+}
+
+#[napi(object)]
+pub struct ConfigSynonymInfo {
+    pub name: String,
+    pub value: Option<String>,
+    pub source: u32,
+}
+
+#[napi(object)]
+pub struct ConfigEntryInfo {
+    pub name: String,
+    pub value: Option<String>,
+    /// Kafka's config source number (1 topic, 2 dynamic broker, 4 static broker, 5 default, ...).
+    pub source: u32,
+    pub is_default: bool,
+    pub read_only: bool,
+    pub sensitive: bool,
+    pub synonyms: Vec<ConfigSynonymInfo>,
+}
+
+#[napi(object)]
+pub struct ConfigDescriptionInfo {
+    pub kind: String,
+    pub name: String,
+    pub entries: Vec<ConfigEntryInfo>,
+}
+
+fn config_resource(
+    kind: &str,
+    name: String,
+) -> std::result::Result<kafka_native::ConfigResource, kafka_native::KafkaError> {
+    let kind = match kind {
+        "topic" => kafka_native::ResourceKind::Topic,
+        "broker" => kafka_native::ResourceKind::Broker,
+        other => {
+            return Err(kafka_native::KafkaError::InvalidArgument {
+                argument: "kind".to_string(),
+                message: format!("must be 'topic' or 'broker', got {other:?}"),
+            })
+        }
+    };
+    Ok(kafka_native::ConfigResource { kind, name })
+}
+
+fn kind_name(kind: kafka_native::ResourceKind) -> String {
+    match kind {
+        kafka_native::ResourceKind::Topic => "topic".to_string(),
+        kafka_native::ResourceKind::Broker => "broker".to_string(),
+    }
+}
+
+fn config_changes(
+    changes: Vec<ConfigChangeInput>,
+) -> std::result::Result<Vec<kafka_native::ConfigChange>, kafka_native::KafkaError> {
+    changes
+        .into_iter()
+        .map(|c| {
+            let mut settings: Vec<(String, String)> = c.config.into_iter().collect();
+            settings.sort();
+            Ok((config_resource(&c.kind, c.name)?, settings))
+        })
+        .collect()
+}
+
+/// The admin client; every call runs on a thread of ours and settles a Promise.
 #[napi]
 pub struct NativeAdmin {
     /// Dropped first: see `PendingTokenWake`.
@@ -227,6 +360,201 @@ impl NativeAdmin {
                     group_id: g.group_id,
                     state: g.state,
                     simple: g.simple,
+                })
+                .collect::<Vec<_>>())
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<ClusterInfo>")]
+    pub fn describe_cluster<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
+        let inner = self.admin();
+        promise_from_pool(env, move || {
+            let c = inner?.describe_cluster()?;
+            Ok(ClusterInfo {
+                cluster_id: c.cluster_id,
+                controller: c.controller,
+                brokers: c
+                    .brokers
+                    .into_iter()
+                    .map(|b| BrokerInfo {
+                        id: b.id,
+                        host: b.host,
+                        port: b.port,
+                    })
+                    .collect(),
+            })
+        })
+    }
+
+    /// Every topic when `topics` is empty.
+    #[napi(ts_return_type = "Promise<TopicDescriptionInfo[]>")]
+    pub fn describe_topics<'env>(
+        &self,
+        env: &'env Env,
+        topics: Vec<String>,
+    ) -> Result<Object<'env>> {
+        let inner = self.admin();
+        promise_from_pool(env, move || {
+            Ok(inner?
+                .describe_topics(&topics)?
+                .into_iter()
+                .map(|t| TopicDescriptionInfo {
+                    topic: t.topic,
+                    partitions: t
+                        .partitions
+                        .into_iter()
+                        .map(|p| PartitionDescriptionInfo {
+                            partition: p.partition,
+                            leader: p.leader,
+                            replicas: p.replicas,
+                            in_sync_replicas: p.in_sync_replicas,
+                            error: p.error,
+                        })
+                        .collect(),
+                })
+                .collect::<Vec<_>>())
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<OffsetAtTimeInfo[]>")]
+    pub fn offsets_at_time<'env>(
+        &self,
+        env: &'env Env,
+        topic: String,
+        at_ms: f64,
+    ) -> Result<Object<'env>> {
+        let inner = self.admin();
+        promise_from_pool(env, move || {
+            Ok(inner?
+                .offsets_at_time(&topic, at_ms as i64)?
+                .into_iter()
+                .map(|o| OffsetAtTimeInfo {
+                    partition: o.partition,
+                    offset: o.offset.map(|v| v as f64),
+                })
+                .collect::<Vec<_>>())
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<GroupDescriptionInfo[]>")]
+    pub fn describe_groups<'env>(
+        &self,
+        env: &'env Env,
+        group_ids: Vec<String>,
+    ) -> Result<Object<'env>> {
+        let inner = self.admin();
+        promise_from_pool(env, move || {
+            Ok(inner?
+                .describe_groups(&group_ids)?
+                .into_iter()
+                .map(|g| GroupDescriptionInfo {
+                    group_id: g.group_id,
+                    state: g.state,
+                    partition_assignor: g.partition_assignor,
+                    simple: g.simple,
+                    coordinator: g.coordinator,
+                    members: g
+                        .members
+                        .into_iter()
+                        .map(|m| GroupMemberInfo {
+                            member_id: m.member_id,
+                            client_id: m.client_id,
+                            host: m.host,
+                            group_instance_id: m.group_instance_id,
+                            assignment: m.assignment.into_iter().map(Into::into).collect(),
+                        })
+                        .collect(),
+                })
+                .collect::<Vec<_>>())
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<ConfigDescriptionInfo[]>")]
+    pub fn describe_configs<'env>(
+        &self,
+        env: &'env Env,
+        resources: Vec<ConfigResourceInput>,
+    ) -> Result<Object<'env>> {
+        let inner = self.admin();
+        promise_from_pool(env, move || {
+            let resources = resources
+                .into_iter()
+                .map(|r| config_resource(&r.kind, r.name))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            Ok(inner?
+                .describe_configs(&resources)?
+                .into_iter()
+                .map(|d| ConfigDescriptionInfo {
+                    kind: kind_name(d.resource.kind),
+                    name: d.resource.name,
+                    entries: d
+                        .entries
+                        .into_iter()
+                        .map(|e| ConfigEntryInfo {
+                            name: e.name,
+                            value: e.value,
+                            source: e.source as u32,
+                            is_default: e.is_default,
+                            read_only: e.read_only,
+                            sensitive: e.sensitive,
+                            synonyms: e
+                                .synonyms
+                                .into_iter()
+                                .map(|s| ConfigSynonymInfo {
+                                    name: s.name,
+                                    value: s.value,
+                                    source: s.source as u32,
+                                })
+                                .collect(),
+                        })
+                        .collect(),
+                })
+                .collect::<Vec<_>>())
+        })
+    }
+
+    /// Sets the settings named; the others stay (IncrementalAlterConfigs).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn set_configs<'env>(
+        &self,
+        env: &'env Env,
+        changes: Vec<ConfigChangeInput>,
+    ) -> Result<Object<'env>> {
+        let inner = self.admin();
+        promise_from_pool(env, move || inner?.set_configs(&config_changes(changes)?))
+    }
+
+    /// Replaces each resource's dynamic configuration (AlterConfigs).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn replace_configs<'env>(
+        &self,
+        env: &'env Env,
+        changes: Vec<ConfigChangeInput>,
+    ) -> Result<Object<'env>> {
+        let inner = self.admin();
+        promise_from_pool(env, move || {
+            inner?.replace_configs(&config_changes(changes)?)
+        })
+    }
+
+    /// Deletes each partition's messages before its offset (-1: all); resolves each
+    /// partition's new low watermark.
+    #[napi(ts_return_type = "Promise<TopicPartitionOffset[]>")]
+    pub fn delete_records<'env>(
+        &self,
+        env: &'env Env,
+        before: Vec<crate::producer::TopicPartitionOffset>,
+    ) -> Result<Object<'env>> {
+        let inner = self.admin();
+        let before = crate::producer::core_offsets(before);
+        promise_from_pool(env, move || {
+            Ok(inner?
+                .delete_records(&before)?
+                .into_iter()
+                .map(|(tp, low)| crate::producer::TopicPartitionOffset {
+                    topic: tp.topic,
+                    partition: tp.partition,
+                    offset: low,
                 })
                 .collect::<Vec<_>>())
         })

@@ -63,7 +63,7 @@ impl From<kafka_native::SendResult> for SendResult {
     }
 }
 
-/// A partition's next offset to read, for a transaction.
+/// A partition and an offset in it (e.g. the next to read, for a commit or a transaction).
 #[napi(object)]
 pub struct TopicPartitionOffset {
     pub topic: String,
@@ -71,7 +71,7 @@ pub struct TopicPartitionOffset {
     pub offset: i64,
 }
 
-/// JS's offsets as the core's (topic-partition, next offset to read) pairs.
+/// JS's offsets as the core's (topic-partition, offset) pairs.
 pub(crate) fn core_offsets(
     offsets: Vec<TopicPartitionOffset>,
 ) -> Vec<(kafka_native::TopicPartition, i64)> {

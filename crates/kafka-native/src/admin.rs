@@ -7,11 +7,15 @@ use rdkafka_sys as rdsys;
 
 use crate::config::{client_option_setters, validate_topic_name, ClientConfig, ClientOptions};
 use crate::connection::BrokerErrors;
+use crate::descriptions::{
+    ClusterDescription, ConfigChange, ConfigDescription, ConfigResource, GroupDescription,
+    OffsetAtTime, ResourceKind, TopicDescription,
+};
 use crate::error::KafkaError;
 use crate::events::{EventSink, EventsThread, LogHandler, LogRecord};
 use crate::metadata::Retry;
 use crate::native::client::ClientKind;
-use crate::native::{NativeClient, NewTopicSpec, PartitionList, TopicOutcome};
+use crate::native::{AlterMode, NativeClient, NewTopicSpec, PartitionList, TopicOutcome};
 use crate::topic_partition::TopicPartition;
 
 /// Admin client options.
@@ -414,6 +418,221 @@ impl Admin {
         Ok(offsets)
     }
 
+    /// The cluster's id, its controller and its brokers.
+    pub fn describe_cluster(&self) -> Result<ClusterDescription, KafkaError> {
+        let what = "describe the cluster";
+        let metadata = self.ask(what, |t| self.client.cluster_metadata(t))?;
+        // Both read what the metadata answer just cached.
+        let controller = self.client.controller_id(Duration::from_millis(100));
+        let cluster_id = self.client.cluster_id(Duration::from_millis(100));
+        Ok(ClusterDescription {
+            cluster_id,
+            controller,
+            brokers: metadata.brokers,
+        })
+    }
+
+    /// Each topic with the leader, replicas and in-sync replicas of its partitions; every
+    /// topic when `topics` is empty. A topic the brokers do not know fails the call, naming it.
+    pub fn describe_topics(&self, topics: &[String]) -> Result<Vec<TopicDescription>, KafkaError> {
+        for t in topics {
+            validate_topic_name(t)?;
+        }
+        let metadata = self.ask("describe topics", |t| self.client.cluster_metadata(t))?;
+        let mut known: Vec<TopicDescription> = metadata
+            .topics
+            .into_iter()
+            .filter(|(_, error)| error.is_none())
+            .map(|(topic, _)| topic)
+            .collect();
+        if topics.is_empty() {
+            known.sort_by(|a, b| a.topic.cmp(&b.topic));
+            return Ok(known);
+        }
+        topics
+            .iter()
+            .map(|name| {
+                let at = known.iter().position(|t| &t.topic == name).ok_or_else(|| {
+                    KafkaError::kafka(
+                        rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
+                        &format!("describe topic {name:?}"),
+                        "the brokers do not know it".to_string(),
+                    )
+                })?;
+                Ok(known[at].clone())
+            })
+            .collect()
+    }
+
+    /// Each partition's first offset whose message timestamp is at or after `at_ms`
+    /// (milliseconds since the epoch). The MockCluster finds none for any time.
+    pub fn offsets_at_time(
+        &self,
+        topic: &str,
+        at_ms: i64,
+    ) -> Result<Vec<OffsetAtTime>, KafkaError> {
+        if at_ms < 0 {
+            return Err(KafkaError::invalid(
+                "timestamp",
+                format!("must be milliseconds since the epoch (0 or more), got {at_ms}"),
+            ));
+        }
+        let [described] = &self.describe_topics(&[topic.to_string()])?[..] else {
+            return Ok(Vec::new());
+        };
+        let entries: Vec<(&str, i32, i64)> = described
+            .partitions
+            .iter()
+            .map(|p| (topic, p.partition, at_ms))
+            .collect();
+        let mut list = PartitionList::of(&entries)?;
+        self.ask(&format!("offsets of {topic:?} at {at_ms}"), |t| {
+            self.client.offsets_at_time(&mut list, at_ms, t)
+        })?;
+        Ok(list
+            .entries()
+            .into_iter()
+            .map(|e| OffsetAtTime {
+                partition: e.partition,
+                offset: (e.offset >= 0).then_some(e.offset),
+            })
+            .collect())
+    }
+
+    /// Each group's state, assignor and members with their assignments. A group that does not
+    /// exist is described with the state `Dead` and no members, as Kafka answers.
+    pub fn describe_groups(
+        &self,
+        group_ids: &[String],
+    ) -> Result<Vec<GroupDescription>, KafkaError> {
+        refuse_duplicates(group_ids.iter().map(String::as_str))?;
+        if group_ids.iter().any(|g| g.trim().is_empty()) {
+            return Err(KafkaError::invalid("group_id", "must not be empty"));
+        }
+        self.refuse_on_mock(
+            "describe groups",
+            "it has no DescribeGroups; a consumer's own assignment() says what it has",
+        )?;
+        let answered = self.ask("describe groups", |t| {
+            self.client.describe_consumer_groups(group_ids, t)
+        })?;
+        answered
+            .into_iter()
+            .map(|outcome| {
+                outcome.map_err(|(group, error)| {
+                    let (code, message) = error.unwrap_or((
+                        rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR__FAIL,
+                        String::new(),
+                    ));
+                    KafkaError::kafka(code, &format!("describe group {group:?}"), message)
+                })
+            })
+            .collect()
+    }
+
+    /// Each resource's configuration: every entry, with its source and synonyms.
+    pub fn describe_configs(
+        &self,
+        resources: &[ConfigResource],
+    ) -> Result<Vec<ConfigDescription>, KafkaError> {
+        validate_resources(resources.iter())?;
+        self.refuse_on_mock(
+            "describe configs",
+            "it has no DescribeConfigs; its topics have the defaults",
+        )?;
+        let answered = self.ask("describe configs", |t| {
+            self.client.describe_configs(resources, t)
+        })?;
+        answered
+            .into_iter()
+            .map(|outcome| {
+                outcome.map_err(|(resource, code, message)| {
+                    KafkaError::kafka(
+                        code,
+                        &format!("describe configs of {}", resource_label(&resource)),
+                        message,
+                    )
+                })
+            })
+            .collect()
+    }
+
+    /// Sets the settings named, leaving the resource's others as they are
+    /// (IncrementalAlterConfigs).
+    pub fn set_configs(&self, changes: &[ConfigChange]) -> Result<(), KafkaError> {
+        self.alter_configs(changes, AlterMode::Incremental)
+    }
+
+    /// Replaces each resource's dynamic configuration with the settings named: those not named
+    /// return to their defaults (AlterConfigs, as KafkaJS's `alterConfigs` does). Prefer
+    /// [`set_configs`](Self::set_configs) unless that is what you mean.
+    pub fn replace_configs(&self, changes: &[ConfigChange]) -> Result<(), KafkaError> {
+        self.alter_configs(changes, AlterMode::Replace)
+    }
+
+    fn alter_configs(&self, changes: &[ConfigChange], mode: AlterMode) -> Result<(), KafkaError> {
+        validate_resources(changes.iter().map(|(r, _)| r))?;
+        for (resource, settings) in changes {
+            refuse_duplicates(settings.iter().map(|(name, _)| name.as_str()))?;
+            if let Some((name, _)) = settings.iter().find(|(name, _)| name.trim().is_empty()) {
+                return Err(KafkaError::invalid(
+                    "config",
+                    format!(
+                        "of {} has a setting with no name ({name:?})",
+                        resource_label(resource)
+                    ),
+                ));
+            }
+        }
+        self.refuse_on_mock("alter configs", "it has no AlterConfigs")?;
+        first_failure(
+            "alter configs of",
+            self.client.alter_configs(changes, mode, self.timeout)?,
+        )
+    }
+
+    /// Deletes each partition's messages before the offset given (-1: all of them, up to the
+    /// high watermark), and answers each partition's new low watermark.
+    pub fn delete_records(
+        &self,
+        before: &[(TopicPartition, i64)],
+    ) -> Result<Vec<(TopicPartition, i64)>, KafkaError> {
+        let mut seen = std::collections::HashSet::new();
+        for (tp, offset) in before {
+            validate_topic_name(&tp.topic)?;
+            if *offset < -1 {
+                return Err(KafkaError::invalid(
+                    "offset",
+                    format!("for {tp} must be 0 or more, or -1 for all, got {offset}"),
+                ));
+            }
+            if !seen.insert(tp) {
+                return Err(KafkaError::invalid(
+                    "partitions",
+                    format!("name {tp} more than once"),
+                ));
+            }
+        }
+        self.refuse_on_mock("delete records", "it has no DeleteRecords")?;
+        let entries: Vec<(&str, i32, i64)> = before
+            .iter()
+            .map(|(tp, offset)| (tp.topic.as_str(), tp.partition, *offset))
+            .collect();
+        let list = PartitionList::of(&entries)?;
+        let answered = self.client.delete_records(&list, self.timeout)?;
+        answered
+            .into_iter()
+            .map(|e| match e.error {
+                Some(code) => Err(KafkaError::kafka(
+                    code,
+                    &format!("delete records of {}/{}", e.topic, e.partition),
+                    String::new(),
+                )),
+                None => Ok((TopicPartition::new(e.topic, e.partition), e.offset)),
+            })
+            .collect()
+    }
+
     /// Stops the admin client's thread and destroys the client. Dropping it does the same.
     pub fn stop(mut self) {
         self.events.stop();
@@ -471,6 +690,44 @@ fn refuse_duplicates<'a>(names: impl Iterator<Item = &'a str>) -> Result<(), Kaf
             return Err(KafkaError::invalid(
                 "topics",
                 format!("name {name:?} more than once"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// "topic NAME" or "broker ID".
+fn resource_label(resource: &ConfigResource) -> String {
+    match resource.kind {
+        ResourceKind::Topic => format!("topic {:?}", resource.name),
+        ResourceKind::Broker => format!("broker {}", resource.name),
+    }
+}
+
+/// Topics with valid names, brokers named by their ids, none twice.
+fn validate_resources<'a>(
+    resources: impl Iterator<Item = &'a ConfigResource>,
+) -> Result<(), KafkaError> {
+    let mut seen = std::collections::HashSet::new();
+    for resource in resources {
+        match resource.kind {
+            ResourceKind::Topic => validate_topic_name(&resource.name)?,
+            ResourceKind::Broker => {
+                if resource.name.parse::<i32>().map_or(true, |id| id < 0) {
+                    return Err(KafkaError::invalid(
+                        "resource",
+                        format!(
+                            "a broker is named by its id (e.g. \"1\"), got {:?}",
+                            resource.name
+                        ),
+                    ));
+                }
+            }
+        }
+        if !seen.insert(resource) {
+            return Err(KafkaError::invalid(
+                "resources",
+                format!("name {} more than once", resource_label(resource)),
             ));
         }
     }

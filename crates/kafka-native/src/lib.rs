@@ -15,6 +15,7 @@ mod config;
 mod connection;
 mod consumer;
 mod delivery;
+mod descriptions;
 mod error;
 mod events;
 mod metadata;
@@ -35,6 +36,11 @@ pub use consumer::{
     OFFSET_END,
 };
 pub use delivery::{Delivered, DeliveryCallback};
+pub use descriptions::{
+    BrokerDescription, ClusterDescription, ConfigChange, ConfigDescription, ConfigEntry,
+    ConfigResource, ConfigSource, ConfigSynonym, GroupDescription, GroupMember, OffsetAtTime,
+    PartitionDescription, ResourceKind, TopicDescription,
+};
 pub use error::{DeliveryErrorCount, ErrorCode, KafkaError};
 pub use events::{LogHandler, LogLevel, LogRecord};
 pub use mock_cluster::{api_key, MockCluster};

@@ -11,7 +11,9 @@ use rdsys::rd_kafka_resp_err_t as resp;
 use super::client::timeout_ms;
 use super::partition_list::{PartitionEntry, PartitionList};
 use super::{from_cstr, to_cstring, KafkaDrop, NativeClient, NativeEvent, NativePtr, NativeQueue};
+use crate::descriptions::{GroupDescription, GroupMember};
 use crate::error::KafkaError;
+use crate::topic_partition::TopicPartition;
 
 macro_rules! admin_drop {
     ($($t:ty => $destroy:path),* $(,)?) => {$(
@@ -33,6 +35,7 @@ admin_drop! {
     rdsys::rd_kafka_NewPartitions_t => rdsys::rd_kafka_NewPartitions_destroy,
     rdsys::rd_kafka_DeleteGroup_t => rdsys::rd_kafka_DeleteGroup_destroy,
     rdsys::rd_kafka_AlterConsumerGroupOffsets_t => rdsys::rd_kafka_AlterConsumerGroupOffsets_destroy,
+    rdsys::rd_kafka_DeleteRecords_t => rdsys::rd_kafka_DeleteRecords_destroy,
 }
 
 /// Copies group results out of a result's array: each group's name and its error, if any.
@@ -85,14 +88,14 @@ pub(crate) struct GroupListingRaw {
 }
 
 /// One admin request under way: its options and the queue its answer comes on.
-struct Request {
-    options: NativePtr<rdsys::rd_kafka_AdminOptions_t>,
-    queue: NativeQueue,
+pub(super) struct Request {
+    pub(super) options: NativePtr<rdsys::rd_kafka_AdminOptions_t>,
+    pub(super) queue: NativeQueue,
     deadline: Instant,
 }
 
 impl Request {
-    fn new(client: &NativeClient, timeout: Duration) -> Result<Self, KafkaError> {
+    pub(super) fn new(client: &NativeClient, timeout: Duration) -> Result<Self, KafkaError> {
         // SAFETY: the handle is live; a non-null result is ours to destroy.
         let options = unsafe {
             NativePtr::from_ptr(rdsys::rd_kafka_AdminOptions_new(
@@ -129,7 +132,7 @@ impl Request {
     }
 
     /// Waits for the answer: an event of `event_type`, or the request's own error.
-    fn answer(&self, event_type: i32, what: &str) -> Result<NativeEvent, KafkaError> {
+    pub(super) fn answer(&self, event_type: i32, what: &str) -> Result<NativeEvent, KafkaError> {
         loop {
             let left = self.deadline.saturating_duration_since(Instant::now());
             let Some(event) = self.queue.poll(left) else {
@@ -456,6 +459,144 @@ impl NativeClient {
                 )),
                 None => Ok(()),
             }
+        }
+    }
+
+    /// Each group's state, assignor and members with their assignments; a group's own error
+    /// (e.g. no coordinator) as the group id, its code and text.
+    pub(crate) fn describe_consumer_groups(
+        &self,
+        group_ids: &[String],
+        timeout: Duration,
+    ) -> Result<Vec<Result<GroupDescription, TopicOutcome>>, KafkaError> {
+        let names = group_ids
+            .iter()
+            .map(|g| to_cstring("group_id", g))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut raw: Vec<*const c_char> = names.iter().map(|n| n.as_ptr()).collect();
+        let request = Request::new(self, timeout)?;
+        // SAFETY: the handle, options, queue and names are live; librdkafka copies the names.
+        unsafe {
+            rdsys::rd_kafka_DescribeConsumerGroups(
+                self.ptr(),
+                raw.as_mut_ptr(),
+                raw.len(),
+                request.options.ptr(),
+                request.queue.ptr(),
+            )
+        };
+        let event = request.answer(
+            rdsys::RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT,
+            "describe groups",
+        )?;
+        let mut count = 0usize;
+        // SAFETY: the event is a DescribeConsumerGroups result; its descriptions, members,
+        // assignments and nodes live as long as it, and every accessor matches its type.
+        unsafe {
+            let result = rdsys::rd_kafka_event_DescribeConsumerGroups_result(event.0.ptr());
+            let groups = rdsys::rd_kafka_DescribeConsumerGroups_result_groups(result, &mut count);
+            if groups.is_null() {
+                return Ok(Vec::new());
+            }
+            Ok(std::slice::from_raw_parts(groups, count)
+                .iter()
+                .map(|&g| {
+                    let group_id = from_cstr(rdsys::rd_kafka_ConsumerGroupDescription_group_id(g));
+                    let error = rdsys::rd_kafka_ConsumerGroupDescription_error(g);
+                    if !error.is_null() {
+                        let outcome = (
+                            rdsys::rd_kafka_error_code(error),
+                            from_cstr(rdsys::rd_kafka_error_string(error)),
+                        );
+                        return Err((group_id, Some(outcome)));
+                    }
+                    let coordinator = rdsys::rd_kafka_ConsumerGroupDescription_coordinator(g);
+                    let members = (0..rdsys::rd_kafka_ConsumerGroupDescription_member_count(g))
+                        .map(|i| rdsys::rd_kafka_ConsumerGroupDescription_member(g, i))
+                        .filter(|m| !m.is_null())
+                        .map(|m| {
+                            let assignment = rdsys::rd_kafka_MemberDescription_assignment(m);
+                            let partitions = match assignment.is_null() {
+                                true => ptr::null(),
+                                false => rdsys::rd_kafka_MemberAssignment_partitions(assignment),
+                            };
+                            let mut assignment: Vec<TopicPartition> = match partitions.is_null() {
+                                true => Vec::new(),
+                                false => PartitionList::entries_of(partitions)
+                                    .into_iter()
+                                    .map(|e| TopicPartition::new(e.topic, e.partition))
+                                    .collect(),
+                            };
+                            assignment.sort();
+                            let instance = rdsys::rd_kafka_MemberDescription_group_instance_id(m);
+                            GroupMember {
+                                member_id: from_cstr(
+                                    rdsys::rd_kafka_MemberDescription_consumer_id(m),
+                                ),
+                                client_id: from_cstr(rdsys::rd_kafka_MemberDescription_client_id(
+                                    m,
+                                )),
+                                host: from_cstr(rdsys::rd_kafka_MemberDescription_host(m)),
+                                group_instance_id: (!instance.is_null())
+                                    .then(|| from_cstr(instance)),
+                                assignment,
+                            }
+                        })
+                        .collect();
+                    Ok(GroupDescription {
+                        group_id,
+                        state: from_cstr(rdsys::rd_kafka_consumer_group_state_name(
+                            rdsys::rd_kafka_ConsumerGroupDescription_state(g),
+                        )),
+                        partition_assignor: from_cstr(
+                            rdsys::rd_kafka_ConsumerGroupDescription_partition_assignor(g),
+                        ),
+                        simple: rdsys::rd_kafka_ConsumerGroupDescription_is_simple_consumer_group(
+                            g,
+                        ) != 0,
+                        coordinator: (!coordinator.is_null())
+                            .then(|| rdsys::rd_kafka_Node_id(coordinator)),
+                        members,
+                    })
+                })
+                .collect())
+        }
+    }
+
+    /// Deletes each partition's records before its offset (-1: all of them); answers each
+    /// partition's new low watermark, or its error.
+    pub(crate) fn delete_records(
+        &self,
+        before: &PartitionList,
+        timeout: Duration,
+    ) -> Result<Vec<PartitionEntry>, KafkaError> {
+        // SAFETY: the list is copied; a non-null result is ours.
+        let raw = unsafe { rdsys::rd_kafka_DeleteRecords_new(before.ptr()) };
+        // SAFETY: as above.
+        let Some(delete) = (unsafe { NativePtr::from_ptr(raw) }) else {
+            return Err(KafkaError::invalid("partitions", "were refused"));
+        };
+        let request = Request::new(self, timeout)?;
+        let mut raw = [delete.ptr()];
+        // SAFETY: the handle, options, queue and request are live; librdkafka copies it.
+        unsafe {
+            rdsys::rd_kafka_DeleteRecords(
+                self.ptr(),
+                raw.as_mut_ptr(),
+                1,
+                request.options.ptr(),
+                request.queue.ptr(),
+            )
+        };
+        let event = request.answer(rdsys::RD_KAFKA_EVENT_DELETERECORDS_RESULT, "delete records")?;
+        // SAFETY: the event is a DeleteRecords result; its list lives as long as it.
+        unsafe {
+            let result = rdsys::rd_kafka_event_DeleteRecords_result(event.0.ptr());
+            let offsets = rdsys::rd_kafka_DeleteRecords_result_offsets(result);
+            if offsets.is_null() {
+                return Ok(Vec::new());
+            }
+            Ok(PartitionList::entries_of(offsets))
         }
     }
 

@@ -230,6 +230,18 @@ impl NativeClient {
         unsafe { partitions.fill_latest(self.ptr(), timeout) }
     }
 
+    /// Each partition's first offset with a timestamp at or after `at` (ms), or -1 where there
+    /// is none, written into the list's offsets.
+    pub(crate) fn offsets_at_time(
+        &self,
+        partitions: &mut PartitionList,
+        at: i64,
+        timeout: Duration,
+    ) -> Result<(), KafkaError> {
+        // SAFETY: the handle is live.
+        unsafe { partitions.fill_offsets_at(self.ptr(), at, timeout, "timestamp") }
+    }
+
     /// The consumer's group generation (under KIP-848 its member epoch), above 0 once the
     /// group coordinator has taken the member in; `None` for a client in no group.
     pub(crate) fn group_generation(&self) -> Option<i32> {

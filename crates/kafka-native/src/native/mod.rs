@@ -7,8 +7,10 @@ mod admin;
 pub(crate) mod callbacks;
 pub(crate) mod client;
 mod conf;
+mod config_resource;
 mod event;
 mod message;
+mod metadata;
 mod mock;
 mod partition_list;
 
@@ -17,6 +19,7 @@ pub(crate) use callbacks::{ClientHooks, Rebalance, RebalanceHook, RebalanceKind}
 pub use client::GroupMetadata;
 pub(crate) use client::{NativeClient, NativeQueue, NativeTopic};
 pub(crate) use conf::{NativeConf, NativeTopicConf};
+pub(crate) use config_resource::AlterMode;
 pub(crate) use event::{Event, NativeEvent};
 pub(crate) use message::{MessageView, NativeMessage, OwnedBatch};
 pub(crate) use mock::NativeMockCluster;

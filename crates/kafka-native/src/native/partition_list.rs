@@ -87,15 +87,35 @@ impl PartitionList {
         rk: *mut rdsys::rd_kafka_t,
         timeout: Duration,
     ) -> Result<(), KafkaError> {
-        self.set_all_offsets(rdsys::RD_KAFKA_OFFSET_END as i64);
+        // SAFETY: per the contract.
+        unsafe { self.fill_offsets_at(rk, rdsys::RD_KAFKA_OFFSET_END as i64, timeout, "latest") }
+    }
+
+    /// Writes into the list each partition's first offset whose timestamp is at or after
+    /// `at` (ms), or -1 where there is none; one ListOffsets request per leader.
+    ///
+    /// # Safety
+    /// `rk` is a live client handle.
+    pub(crate) unsafe fn fill_offsets_at(
+        &mut self,
+        rk: *mut rdsys::rd_kafka_t,
+        at: i64,
+        timeout: Duration,
+        what: &str,
+    ) -> Result<(), KafkaError> {
+        self.set_all_offsets(at);
         // SAFETY: per the contract; the list is live and librdkafka writes each element's
         // offset and err.
         let err = unsafe { rdsys::rd_kafka_offsets_for_times(rk, self.ptr(), timeout_ms(timeout)) };
-        check(err, "query latest offsets")?;
-        match self.entries().into_iter().find(|e| e.error.is_some()) {
-            Some(e) => Err(KafkaError::kafka(
-                e.error.expect("checked"),
-                &format!("latest offset of {}/{}", e.topic, e.partition),
+        check(err, &format!("query {what} offsets"))?;
+        match self
+            .entries()
+            .into_iter()
+            .find_map(|e| e.error.map(|code| (e, code)))
+        {
+            Some((e, code)) => Err(KafkaError::kafka(
+                code,
+                &format!("{what} offset of {}/{}", e.topic, e.partition),
                 String::new(),
             )),
             None => Ok(()),

@@ -2827,6 +2827,10 @@ rd_kafka_mock_cluster_t *rd_kafka_mock_cluster_new(rd_kafka_t *rk,
                 bootstraps_len += strlen(mrkb->advertised_listener) + 6 + 1;
         }
 
+        /* kafka-native: a cluster has a controller, one of its brokers (the
+         * Metadata response said 0, no broker of the cluster). */
+        mcluster->controller_id = 1;
+
         mtx_init(&mcluster->lock, mtx_plain);
 
         TAILQ_INIT(&mcluster->topics);

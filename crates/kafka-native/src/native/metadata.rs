@@ -1,0 +1,114 @@
+//! The cluster's metadata (brokers, topics, where each partition lives), copied out of one
+//! metadata answer.
+
+use std::ptr;
+use std::time::Duration;
+
+use rdkafka_sys as rdsys;
+use rdsys::rd_kafka_resp_err_t as resp;
+
+use super::client::timeout_ms;
+use super::{check, from_cstr, NativeClient, NativePtr};
+use crate::descriptions::{BrokerDescription, PartitionDescription, TopicDescription};
+use crate::error::KafkaError;
+
+/// A metadata answer: every broker, and every topic with its error, if any.
+pub(crate) struct ClusterMetadata {
+    pub(crate) brokers: Vec<BrokerDescription>,
+    pub(crate) topics: Vec<(TopicDescription, Option<resp>)>,
+}
+
+/// Copies `count` broker ids from `ids`.
+///
+/// # Safety
+/// `ids` is null or points at `count` ids.
+unsafe fn ids(ids: *const i32, count: i32) -> Vec<i32> {
+    if ids.is_null() || count <= 0 {
+        return Vec::new();
+    }
+    // SAFETY: per the contract.
+    unsafe { std::slice::from_raw_parts(ids, count as usize) }.to_vec()
+}
+
+impl NativeClient {
+    /// One metadata request for every topic.
+    pub(crate) fn cluster_metadata(
+        &self,
+        timeout: Duration,
+    ) -> Result<ClusterMetadata, KafkaError> {
+        let mut md: *const rdsys::rd_kafka_metadata_t = ptr::null();
+        // SAFETY: the handle is live; all_topics = 1; md receives an owned metadata object.
+        let err = unsafe {
+            rdsys::rd_kafka_metadata(self.ptr(), 1, ptr::null_mut(), &mut md, timeout_ms(timeout))
+        };
+        check(err, "metadata request")?;
+        // SAFETY: on success md is an owned metadata object, freed when this goes.
+        let Some(md) = (unsafe { NativePtr::from_ptr(md as *mut rdsys::rd_kafka_metadata_t) })
+        else {
+            return Err(KafkaError::kafka(err, "metadata request", String::new()));
+        };
+        // SAFETY: md is live; each array points at its count of entries, whose strings are
+        // NUL-terminated and live as long as md.
+        unsafe {
+            let md = &*md.ptr();
+            let brokers = match md.broker_cnt {
+                n if n > 0 && !md.brokers.is_null() => {
+                    std::slice::from_raw_parts(md.brokers, n as usize)
+                }
+                _ => &[],
+            };
+            let topics = match md.topic_cnt {
+                n if n > 0 && !md.topics.is_null() => {
+                    std::slice::from_raw_parts(md.topics, n as usize)
+                }
+                _ => &[],
+            };
+            let mut brokers: Vec<BrokerDescription> = brokers
+                .iter()
+                .map(|b| BrokerDescription {
+                    id: b.id,
+                    host: from_cstr(b.host),
+                    port: b.port,
+                })
+                .collect();
+            brokers.sort_by_key(|b| b.id);
+            let topics = topics
+                .iter()
+                .map(|t| {
+                    let partitions = match t.partition_cnt {
+                        n if n > 0 && !t.partitions.is_null() => {
+                            std::slice::from_raw_parts(t.partitions, n as usize)
+                        }
+                        _ => &[],
+                    };
+                    let mut partitions: Vec<PartitionDescription> = partitions
+                        .iter()
+                        .map(|p| PartitionDescription {
+                            partition: p.id,
+                            leader: p.leader,
+                            replicas: ids(p.replicas, p.replica_cnt),
+                            in_sync_replicas: ids(p.isrs, p.isr_cnt),
+                            error: (p.err != resp::RD_KAFKA_RESP_ERR_NO_ERROR)
+                                .then(|| super::error_name(p.err)),
+                        })
+                        .collect();
+                    partitions.sort_by_key(|p| p.partition);
+                    let error = (t.err != resp::RD_KAFKA_RESP_ERR_NO_ERROR).then_some(t.err);
+                    let topic = TopicDescription {
+                        topic: from_cstr(t.topic),
+                        partitions,
+                    };
+                    (topic, error)
+                })
+                .collect();
+            Ok(ClusterMetadata { brokers, topics })
+        }
+    }
+
+    /// The controller's broker id, once metadata has named it.
+    pub(crate) fn controller_id(&self, timeout: Duration) -> Option<i32> {
+        // SAFETY: the handle is live; the call only reads the cached metadata (waiting for it).
+        let id = unsafe { rdsys::rd_kafka_controllerid(self.ptr(), timeout_ms(timeout)) };
+        (id >= 0).then_some(id)
+    }
+}
