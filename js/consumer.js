@@ -2,6 +2,7 @@
 const { NativeConsumer } = require('./native/index.js');
 const { oauthbearerBridge } = require('./oauthbearer');
 const { consumerOptions, logTo, fromNative, fail } = require('./options');
+const iteration = require('./consumer-iteration');
 
 // The addon hands a batch over in columns (see ReceivedColumns in crates/kafka-native-node):
 // payloads and keys are slices of a few large strings or Buffers. Building the message objects
@@ -58,8 +59,12 @@ function notProcessed(reason) {
 class Consumer {
   constructor(options) {
     const opts = consumerOptions(options);
-    const { receive_callback, stats_callback, rebalance_callback, logger } = opts;
+    const { stats_callback, rebalance_callback, logger } = opts;
     this._inGroup = opts.in_group;
+    // Without receive_callback, batches go to the one loop that reads this consumer.
+    this._iteration = opts.receive_callback ? null : new iteration.BatchIteration(this, notProcessed);
+    const offerToLoop = (batch) => self.deref()?._iteration.offer(batch) ?? Promise.reject(notProcessed('the consumer is gone'));
+    const receive_callback = opts.receive_callback ?? offerToLoop;
     let warnedNotPromise = false;
     // The addon holds onBatch strongly, so onBatch holds this consumer weakly: a strong
     // reference back would keep a consumer that is never started from ever being collected.
@@ -188,7 +193,33 @@ class Consumer {
   pause() { fromNative(() => this._native.pause()); }
   resume() { fromNative(() => this._native.resume()); }
 
+  // for await (const batch of consumer.batches({signal})): each batch is recorded (committed,
+  // in a group) once the loop body has finished with it; see consumer-iteration.js. Starts the
+  // consumer if it is not running. For a Consumer created without receive_callback.
+  batches(options) {
+    return iteration.batches(this, options);
+  }
+
+  // for await (const message of consumer.messages({signal})): message by message.
+  messages(options) {
+    return iteration.messages(this, options);
+  }
+
+  // A ReadableStream of batches (pipeTo / pipeThrough), pulled one at a time.
+  readable(options) {
+    return iteration.readable(this, options);
+  }
+
+  // The iteration, handed to one reader; starts the consumer unless it was started.
+  _iterate(signal) {
+    if (!this._iteration) throw new TypeError('kafka-native: this Consumer is read by its receive_callback; batches(), messages() and readable() read a Consumer created without one');
+    this._iteration.attach(signal);
+    if (!this._keepAlive) this.start().catch((err) => this._iteration.fail(err));
+    return this._iteration;
+  }
+
   stop() {
+    if (this._iteration) this._iteration.end();
     return this._native.stop().finally(() => this._release());
   }
 

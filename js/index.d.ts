@@ -166,7 +166,8 @@ export interface ConsumerOptions {
   /** Told after each rebalance of the group. */
   rebalance_callback?: (change: RebalanceChange) => void;
   /** Offsets are recorded when the returned Promise settles; the next batch waits for it. */
-  receive_callback: (info: ReceivedBatch) => Promise<unknown> | unknown;
+  /** Optional: a Consumer without it is read with batches(), messages() or readable(). */
+  receive_callback?: (info: ReceivedBatch) => Promise<unknown> | unknown;
   /**
    * Where each partition's last processed offset is kept. Default './kafka-offsets'; null
    * records nothing, so every start reads from `start_offset`.
@@ -250,6 +251,17 @@ export declare class Consumer {
   commit(offsets: TopicPartitionOffset[]): Promise<void>;
   pause(): void;
   resume(): void;
+  /**
+   * `for await (const batch of consumer.batches({signal}))`: each batch is recorded (committed, in
+   * a group) once the loop body has finished with it; leaving the loop (break, return or throw)
+   * leaves the batch in hand unrecorded and stops the consumer; aborting `signal` ends the loop
+   * between batches with an AbortError. Starts the consumer. For a Consumer without receive_callback.
+   */
+  batches(options?: { signal?: AbortSignal }): AsyncIterableIterator<ReceivedBatch>;
+  /** As batches(), message by message. */
+  messages(options?: { signal?: AbortSignal }): AsyncIterableIterator<Message>;
+  /** A ReadableStream of batches, pulled one at a time; as batches(). */
+  readable(options?: { signal?: AbortSignal }): ReadableStream<ReceivedBatch>;
   /** Resolves after the pending offsets are on disk. */
   stop(): Promise<void>;
 }

@@ -289,7 +289,8 @@ function consumerOptions(options) {
       driverOptions: properties(options, 'driver_options'),
       topicOptions: properties(options, 'topic_options'),
     },
-    receive_callback: callback(options, 'receive_callback', { required: true }),
+    // Optional: a Consumer without one is read with batches(), messages() or readable().
+    receive_callback: callback(options, 'receive_callback'),
     stats_callback: guarded('stats_callback', callback(options, 'stats_callback'), log),
     rebalance_callback: guarded('rebalance_callback', callback(options, 'rebalance_callback'), log),
     oauthbearer_token_callback: callback(options, 'oauthbearer_token_callback'),

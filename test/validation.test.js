@@ -52,7 +52,6 @@ const constructors = [
   ['Consumer with an empty topic', consumer({ topic: '' }), /topic must be 1 to 249 characters long/],
   ['Consumer with an illegal topic name', consumer({ topic: '../../etc/passwd' }), /topic may only hold/],
   ['Consumer with topic ".."', consumer({ topic: '..' }), /topic must not be "\.\."/],
-  ['Consumer without receive_callback', consumer({ receive_callback: undefined }), /option receive_callback is required/],
   ['Consumer with a string receive_callback', consumer({ receive_callback: 'f' }), /option receive_callback must be a function/],
   ['Consumer with worker_slot >= num_workers', consumer({ num_workers: 2, worker_slot: 2 }), /worker_slot must be between 0 and num_workers - 1 \(1\), got 2/],
   ['Consumer with negative worker_slot', consumer({ worker_slot: -1 }), /worker_slot must be between 0/],

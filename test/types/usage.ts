@@ -52,10 +52,20 @@ new Producer({});
 producer.send('typed', 0, [1, 2]);
 // @ts-expect-error a record's headers hold strings or Buffers
 producer.send('typed', 0, [{ payload: 'v', headers: { n: 1 } }]);
-// @ts-expect-error receive_callback is required
-new Consumer({ broker: 'x', topic: 'y' });
-// The admin client's descriptions.
-async function adminCalls(): Promise<void> {
+// Without receive_callback: read with for await, or as a ReadableStream.
+async function iterateAndAdmin(): Promise<void> {
+  const reader = new Consumer({ broker: 'x', topic: 'y', group_id: 'g' });
+  const controller = new AbortController();
+  for await (const batch of reader.batches({ signal: controller.signal })) {
+    const first: number = batch.messages[0].offset;
+    void first;
+  }
+  for await (const message of reader.messages()) {
+    const payload: string | Buffer | null = message.payload;
+    void payload;
+  }
+  const stream: ReadableStream<ReceivedBatch> = reader.readable();
+  void stream;
   const admin = new Admin({ broker: 'x' });
   const { controller: id, brokers } = await admin.describeCluster();
   void id; void brokers;
@@ -74,7 +84,7 @@ async function adminCalls(): Promise<void> {
   // @ts-expect-error a config resource is a topic or a broker
   await admin.describeConfigs([{ kind: 'group', name: 'g' }]);
 }
-void adminCalls;
+void iterateAndAdmin;
 // @ts-expect-error start_offset is 'earliest', 'latest' or a number
 new Consumer({ broker: 'x', topic: 'y', start_offset: 'middle', receive_callback: () => undefined });
 // @ts-expect-error group_protocol is 'classic' or 'consumer'
