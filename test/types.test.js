@@ -26,6 +26,43 @@ test('js/deepstream.d.ts type-checks test/types/deepstream-usage.ts', () => type
 
 test('js/kafkajs/index.d.ts type-checks KafkaJS code: test/types/kafkajs-usage.ts', () => typeCheck('kafkajs-usage.ts'));
 
+test('TypeScript with module and moduleResolution nodenext resolves each entry point\'s types: test/types/esm-usage.mts', () => {
+  const tsc = require.resolve('typescript/bin/tsc');
+  const r = spawnSync(process.execPath, [tsc, '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node',
+    path.join(root, 'test/types/esm-usage.mts')], { encoding: 'utf8', cwd: root });
+  assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+});
+
+test('ESM: named imports from the package and each subpath, the same instances require() gives', () => {
+  const script = `
+    import { Producer, Consumer, Admin, MockCluster, notProcessed } from 'kafka-native';
+    import kafkaNative from 'kafka-native';
+    import { createAdapter, KafkaAdapter } from 'kafka-native/socket.io';
+    import { KafkaProxy } from 'kafka-native/ws-proxy';
+    import { Kafka, KafkaJSError, KafkaJSProtocolError, AssignerProtocol, logLevel } from 'kafka-native/kafkajs';
+    import KafkaClusterNode, { KafkaClusterNode as named } from 'kafka-native/deepstream';
+    import { createRequire } from 'node:module';
+    const require = createRequire(import.meta.url);
+    const checks = {
+      Producer: Producer === require('kafka-native').Producer,
+      Consumer: typeof Consumer === 'function' && kafkaNative.Consumer === Consumer,
+      Admin: typeof Admin === 'function', MockCluster: typeof MockCluster === 'function', notProcessed: typeof notProcessed === 'function',
+      createAdapter: createAdapter === require('kafka-native/socket.io').createAdapter, KafkaAdapter: typeof KafkaAdapter === 'function',
+      KafkaProxy: KafkaProxy === require('kafka-native/ws-proxy').KafkaProxy,
+      Kafka: Kafka === require('kafka-native/kafkajs').Kafka, KafkaJSError: typeof KafkaJSError === 'function',
+      KafkaJSProtocolError: typeof KafkaJSProtocolError === 'function', AssignerProtocol: typeof AssignerProtocol.MemberAssignment.decode === 'function',
+      logLevel: logLevel.NOTHING === 0, KafkaClusterNode: KafkaClusterNode === named && KafkaClusterNode === require('kafka-native/deepstream'),
+    };
+    const failed = Object.entries(checks).filter(([, ok]) => !ok).map(([name]) => name);
+    if (failed.length) { console.error('wrong:', failed.join(', ')); process.exit(1); }
+    const cluster = new MockCluster(1);
+    console.log('esm ok', cluster.bootstrapServers.length > 0);
+  `;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
+  assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+  assert.match(r.stdout, /esm ok true/);
+});
+
 test('the generated addon types declare the classes the JS layer uses', () => {
   const dts = fs.readFileSync(path.join(root, 'js/native/index.d.ts'), 'utf8');
   for (const declaration of [
