@@ -10,23 +10,7 @@
 // once), and nothing is lost whichever way the loop was left. The consumer stops. Aborting the
 // signal ends the loop between batches with an AbortError, once the consumer has stopped, with
 // every batch whose loop body finished recorded.
-
-function abortError(signal) {
-  const reason = signal.reason;
-  if (reason instanceof Error && reason.name === 'AbortError') return reason;
-  const err = new DOMException('kafka-native: the consumer\'s iteration was aborted', 'AbortError');
-  if (reason !== undefined) Object.defineProperty(err, 'cause', { value: reason, configurable: true, writable: true });
-  return err;
-}
-
-function checkSignal(where, options) {
-  if (options === null || typeof options !== 'object') throw new TypeError(`kafka-native: ${where} takes an options object like {signal}`);
-  const unknown = Object.keys(options).filter((k) => k !== 'signal');
-  if (unknown.length > 0) throw new TypeError(`kafka-native: ${where} has unknown option ${unknown[0]} (it takes signal)`);
-  const { signal } = options;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`kafka-native: ${where} option signal must be an AbortSignal`);
-  return signal;
-}
+const { checkSignal, abortError } = require('./abort');
 
 // Between the native consumer's hand-over and one async iterator of batches.
 class BatchIteration {
@@ -95,7 +79,7 @@ class BatchIteration {
     this.settleInHand(true); // the loop body finished with it
     if (this.signal && this.signal.aborted) {
       await this.finish();
-      throw abortError(this.signal);
+      throw abortError(this.signal, 'the loop over the consumer');
     }
     if (this.failure) throw this.failure;
     if (this.finished) return { value: undefined, done: true };
@@ -116,7 +100,7 @@ class BatchIteration {
     const waiter = this.waiter;
     if (!waiter) return;
     this.waiter = null;
-    this.finish().then(() => waiter.reject(abortError(this.signal)), waiter.reject);
+    this.finish().then(() => waiter.reject(abortError(this.signal, 'the loop over the consumer')), waiter.reject);
   }
 
   // The consumer stopped (by the loop's end or by stop()): a waiting next() is done.
@@ -182,4 +166,4 @@ function readable(consumer, options = {}) {
   }, { highWaterMark: 0 });
 }
 
-module.exports = { BatchIteration, batches, messages, readable, checkSignal, abortError };
+module.exports = { BatchIteration, batches, messages, readable };

@@ -3,6 +3,7 @@ const { NativeConsumer } = require('./native/index.js');
 const { oauthbearerBridge } = require('./oauthbearer');
 const { consumerOptions, logTo, fromNative, fail } = require('./options');
 const iteration = require('./consumer-iteration');
+const { checkSignal, abortError } = require('./abort');
 
 // The addon hands a batch over in columns (see ReceivedColumns in crates/kafka-native-node):
 // payloads and keys are slices of a few large strings or Buffers. Building the message objects
@@ -127,7 +128,16 @@ class Consumer {
   // A running consumer keeps the process alive (like a server socket) until stop(). Resolves
   // with the partitions read: numbers (kafka-native's shape), or in a group [{topic, partition}]
   // once the group has assigned them (possibly none).
-  start() {
+  // options.signal: aborting it stops the consumer (cancelling a start under way); start()
+  // then rejects with an AbortError.
+  start(options = {}) {
+    let signal;
+    try {
+      signal = checkSignal('start()', options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (signal) return this._startUntilAborted(signal);
     const started = this._native.start();
     // Keeps the process alive, and this consumer with it, until stop(): a running consumer
     // nobody refers to still runs, as a server socket does.
@@ -135,6 +145,20 @@ class Consumer {
     return started.then((assigned) => (this._inGroup ? assigned : assigned.map((tp) => tp.partition)), (err) => {
       this._release();
       throw err;
+    });
+  }
+
+  _startUntilAborted(signal) {
+    if (signal.aborted) return Promise.reject(abortError(signal, 'start()'));
+    const onAbort = () => this.stop().catch(() => {});
+    signal.addEventListener('abort', onAbort, { once: true });
+    return this.start().then((assigned) => {
+      signal.removeEventListener('abort', onAbort);
+      if (signal.aborted) throw abortError(signal, 'start()');
+      return assigned;
+    }, (err) => {
+      signal.removeEventListener('abort', onAbort);
+      throw signal.aborted ? abortError(signal, 'start()') : err;
     });
   }
 

@@ -92,7 +92,8 @@ export declare class Producer {
    * delivered; rejects with the first failure, or with code `QUEUE_FULL` when the local queue
    * refused some.
    */
-  deliver(topic: string, partition: number, payloads: Array<string | Uint8Array | ProducerRecord>): Promise<Array<{ partition: number; offset: number }>>;
+  /** `signal`: aborting rejects with an AbortError (aborted before the call: nothing is sent; later: the wait ends, the messages are still sent). */
+  deliver(topic: string, partition: number, payloads: Array<string | Uint8Array | ProducerRecord>, options?: { signal?: AbortSignal }): Promise<Array<{ partition: number; offset: number }>>;
   partition_count(topic: string): Promise<number>;
   /** Registers the transactional producer, fencing older ones with its transactional_id. */
   initTransactions(options?: { timeout?: number } | null): Promise<void>;
@@ -237,7 +238,8 @@ export interface KafkaNativeError extends Error {
 export declare class Consumer {
   constructor(options: ConsumerOptions);
   /** This worker's partitions; in a group, [{topic, partition}] once the group assigned them. */
-  start(): Promise<number[] | TopicPartition[]>;
+  /** `signal`: aborting it stops the consumer (cancelling a start under way); start() rejects with an AbortError. */
+  start(options?: { signal?: AbortSignal }): Promise<number[] | TopicPartition[]>;
   /** The partitions read now. */
   assignment(): TopicPartition[];
   /** The batch in hand's next offsets to read (inside receive_callback), else null. */

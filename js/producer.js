@@ -2,6 +2,7 @@
 const { NativeProducer } = require('./native/index.js');
 const { oauthbearerBridge } = require('./oauthbearer');
 const { Consumer } = require('./consumer');
+const { checkSignal, abortError } = require('./abort');
 const { producerOptions, logTo, fail, fromNative, STOP_TIMEOUT_MS, PARTITION_COUNT_TIMEOUT_MS } = require('./options');
 
 const toBuffer = (p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p);
@@ -86,10 +87,24 @@ function checkOffsets(offsets) {
   });
 }
 
+// `wait`, or an AbortError as soon as `signal` is aborted; a failure of the wait after that has
+// no one to reject to, so it is logged.
+function untilAborted(wait, signal, logger) {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal, 'deliver()'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    wait.then(resolve, (err) => {
+      if (signal.aborted) logger.error(`kafka-native: a deliver() whose wait was aborted failed: ${err && err.message}`);
+      reject(err);
+    }).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 class Producer {
   constructor(options) {
     const opts = producerOptions(options);
     const { stats_callback, delivery_report_callback } = opts;
+    this._logger = opts.logger;
     this._native = fromNative(() => new NativeProducer(
       opts.native,
       stats_callback && ((s) => stats_callback({ send_queue_length: s.sendQueueLength, rdkafka_stats: s.rdkafkaStats })),
@@ -166,15 +181,23 @@ class Producer {
   // queue (queue_buffering_max_messages) refused some, it rejects with code QUEUE_FULL once those
   // that went in are delivered. For callers that need a position per message (socket.io's
   // connection state recovery); send() stays the way to stream.
-  deliver(topic, partition, payloads) {
+  // options.signal: an aborted signal rejects with an AbortError; aborted before the call,
+  // nothing is sent; aborted while waiting, the wait ends at once but the messages, already
+  // handed to librdkafka, are still sent (a produce cannot be recalled; their failures are
+  // logged and counted, as for send()).
+  deliver(topic, partition, payloads, options = {}) {
     let landed;
+    let signal;
     try {
+      signal = checkSignal('deliver()', options);
+      if (signal && signal.aborted) throw abortError(signal, 'deliver()');
       const records = deliverRecords(topic, partition, payloads);
       landed = fromNative(() => this._native.deliver(topic, partition, records));
       this._keepAliveUntilDelivered();
     } catch (err) {
       return Promise.reject(err);
     }
+    if (signal) landed = untilAborted(landed, signal, this._logger);
     return landed.then((positions) => {
       if (positions.length < payloads.length) {
         const err = new Error(`kafka-native: deliver() enqueued ${positions.length} of ${payloads.length} messages to ${topic}: the local queue is full (queue_buffering_max_messages)`);
