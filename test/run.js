@@ -4,6 +4,7 @@
 //      target, as the addon is, so librdkafka (and OpenSSL) are built once for both; clippy
 //      with -D warnings on the same build;
 //   2. the addon build (incremental) and the Node tests on the MockCluster, files side by side;
+//      the runtime acceptance subset (test/runtimes/) on Bun and Deno;
 //   3. on Apache Kafka (deps/kafka: Java 17 and Maven), one node started here while step 1 runs
 //      and killed with this run: the broker-independent Rust suites (any_broker, group, admin),
 //      the broker-independent Node suites, the game in Chromium on a 3-node cluster (instead of
@@ -108,6 +109,8 @@ const nodeTests = (dir) => fs.readdirSync(path.join(__dirname, dir)).filter((f) 
     await step('build the addon', 'npm', ['run', 'build']);
     const onMock = nodeTests('.').filter((f) => missing || !KAFKA_INSTEAD.some((t) => f === path.join('test', `${t}.test.js`)));
     await step('Node tests on the MockCluster', process.execPath, ['--test', `--test-concurrency=${CONCURRENCY_MOCK}`, ...onMock]);
+    // The runtime-neutral acceptance subset on Bun and Deno (pinned, fetched once from npm).
+    await step('Bun and Deno: the acceptance subset', process.execPath, ['test/runtimes/run.js', 'bun', 'deno'], {}, 5);
     if (missing) {
       const skipped = [...RUST_ON_KAFKA.map((s) => `Rust ${s}`), ...ON_KAFKA.map((t) => `test/${t}.test.js`), ...nodeTests('kafka')];
       console.log(`\n!! NOT RUN on Apache Kafka: ${missing}.\n!! Skipped: ${skipped.join(', ')}.\n!! Install Java 17+ and Maven to run them (README, "Tests").`);

@@ -9,6 +9,7 @@
 //      installs kafka-native and the arm64 package into a fresh project, and runs
 //      arm64-smoke.js there with an arm64 Node under qemu-user, against a MockCluster in a
 //      separate (x64) process: 1,000 messages produced and read back.
+//   3. Bun and Deno: test/runtimes/acceptance.mjs (also in npm test).
 // Prints how long each part took; exits non-zero if any failed.
 const { spawn, spawnSync, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -42,6 +43,12 @@ function nodeMatrix() {
     timed(`Node ${version}, ${suites.length} suites`, () =>
       spawnSync(node, ['--test', ...suites], { cwd: root, stdio: 'inherit' }).status === 0);
   }
+}
+
+// 3. Bun and Deno (deps/runtimes/versions.json): the runtime-neutral acceptance subset.
+function runtimes() {
+  console.log('\n== Bun and Deno: test/runtimes/acceptance.mjs');
+  timed('Bun and Deno, the acceptance subset', () => spawnSync(process.execPath, ['test/runtimes/run.js', 'bun', 'deno'], { cwd: root, stdio: 'inherit' }).status === 0);
 }
 
 async function arm64() {
@@ -92,6 +99,7 @@ async function arm64() {
 
 (async () => {
   if (!args.has('--arm64-only')) nodeMatrix();
+  if (!args.has('--arm64-only')) runtimes();
   if (!args.has('--node-only')) await arm64();
   console.log('\n== summary');
   for (const r of results) console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.title} (${r.seconds} s)`);
