@@ -30,10 +30,10 @@ pub use admin::{
 };
 pub use config::{validate_topic_name, ClientConfig, ClientOptions, DEFAULT_STATISTICS_INTERVAL};
 pub use consumer::{
-    BatchError, BatchHandler, Consumer, ConsumerConfig, ConsumerStats, ConsumerStatsHandler,
-    GroupProtocol, IsolationLevel, Message, OffsetDirectory, OffsetStore, RebalanceChange,
-    RebalanceHandler, ReceivedBatch, StartOffset, DEFAULT_FETCH_WAIT_MAX, OFFSET_BEGINNING,
-    OFFSET_END,
+    BatchError, BatchHandler, BatchStream, Consumer, ConsumerConfig, ConsumerStats,
+    ConsumerStatsHandler, GroupProtocol, IsolationLevel, Message, NextBatch, OffsetDirectory,
+    OffsetStore, RebalanceChange, RebalanceHandler, ReceivedBatch, StartOffset, StreamBatch,
+    DEFAULT_FETCH_WAIT_MAX, OFFSET_BEGINNING, OFFSET_END,
 };
 pub use delivery::{Delivered, DeliveryCallback};
 pub use descriptions::{
@@ -47,8 +47,8 @@ pub use mock_cluster::{api_key, MockCluster};
 pub use native::{librdkafka_version, GroupMetadata};
 pub use oauthbearer::{OAuthBearerProvider, OAuthBearerToken};
 pub use producer::{
-    Compression, DeliveryReport, MessageDelivery, Producer, ProducerConfig, ProducerStats, Record,
-    SendResult, DEFAULT_STOP_TIMEOUT,
+    Compression, Delivery, DeliveryReport, MessageDelivery, Producer, ProducerConfig,
+    ProducerStats, Record, SendResult, DEFAULT_STOP_TIMEOUT,
 };
 pub use topic_partition::TopicPartition;
 

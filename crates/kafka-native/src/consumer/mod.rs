@@ -17,6 +17,7 @@ mod fetch;
 mod group;
 mod offsets;
 mod stats;
+mod stream;
 
 pub use batch::{BatchError, BatchHandler, Message, ReceivedBatch};
 pub use config::{
@@ -25,6 +26,7 @@ pub use config::{
 };
 pub use offsets::{OffsetDirectory, OffsetStore};
 pub use stats::ConsumerStats;
+pub use stream::{BatchStream, NextBatch, StreamBatch};
 
 /// For [`Consumer::seek`]: the oldest message a partition still holds.
 pub const OFFSET_BEGINNING: i64 = rdkafka_sys::RD_KAFKA_OFFSET_BEGINNING as i64;

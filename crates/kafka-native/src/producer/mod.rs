@@ -17,8 +17,10 @@ use crate::events::{EventSink, EventsThread, LogHandler, LogRecord};
 use crate::metadata::Retry;
 use crate::native::client::ClientKind;
 use crate::native::{error_description, error_name, MessageView, NativeClient, NativeTopic};
+pub use delivery_future::Delivery;
 
 mod config;
+mod delivery_future;
 mod transactions;
 
 pub use config::{Compression, ProducerConfig};
@@ -261,6 +263,32 @@ impl Producer {
                 Err(e)
             }
         }
+    }
+
+    /// [`Producer::deliver`] as a future, on any executor: resolves once every enqueued record
+    /// is delivered, with where each landed (in order), or with the first failure. Enqueueing
+    /// happens in this call (it never waits on the network); `Err` means nothing was enqueued.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), kafka_native::KafkaError> {
+    /// use kafka_native::{Producer, ProducerConfig, Record};
+    /// let producer = Producer::new(ProducerConfig::new("localhost:9092").queue_buffering_max(std::time::Duration::ZERO))?;
+    /// let record = Record { key: Some(b"k"), payload: Some(b"v"), ..Default::default() };
+    /// let landed = producer.deliver_async("events", -1, &[record])?.await?;
+    /// println!("at {}/{}", landed[0].partition, landed[0].offset);
+    /// # Ok(()) }
+    /// ```
+    pub fn deliver_async(
+        &self,
+        topic: &str,
+        partition: i32,
+        records: &[Record<'_>],
+    ) -> Result<Delivery, KafkaError> {
+        let (sender, slot) = Delivery::channel();
+        let sent = self.deliver(topic, partition, records, move |result| {
+            sender.complete(result)
+        })?;
+        Ok(Delivery::new(slot, sent))
     }
 
     /// Enqueues records; with `first_opaque` non-zero, record i carries `first_opaque + i`.
