@@ -87,6 +87,16 @@ pub(crate) struct GroupListingRaw {
     pub(crate) simple: bool,
 }
 
+/// What librdkafka's batch admin calls (CreateTopics, DescribeConfigs, ...) share: the client,
+/// the requests and their count, the options, and the queue the answer comes on.
+pub(super) type AdminCall<T> = unsafe extern "C" fn(
+    *mut rdsys::rd_kafka_t,
+    *mut T,
+    usize,
+    *const rdsys::rd_kafka_AdminOptions_t,
+    *mut rdsys::rd_kafka_queue_t,
+);
+
 /// One admin request under way: its options and the queue its answer comes on.
 pub(super) struct Request {
     pub(super) options: NativePtr<rdsys::rd_kafka_AdminOptions_t>,
@@ -129,6 +139,33 @@ impl Request {
             queue,
             deadline: Instant::now() + timeout + Duration::from_secs(1),
         })
+    }
+
+    /// Sends `items` with `call`, one of librdkafka's batch admin calls, and waits for the
+    /// answer, an event of `event_type` (or the request's own error).
+    ///
+    /// # Safety
+    /// `items` holds live requests of the type `call` takes (librdkafka copies them).
+    pub(super) unsafe fn run<T>(
+        client: &NativeClient,
+        call: AdminCall<T>,
+        items: &mut [T],
+        timeout: Duration,
+        event_type: i32,
+        what: &str,
+    ) -> Result<NativeEvent, KafkaError> {
+        let request = Request::new(client, timeout)?;
+        // SAFETY: the handle, options and queue are live; the items are, per the contract.
+        unsafe {
+            call(
+                client.ptr(),
+                items.as_mut_ptr(),
+                items.len(),
+                request.options.ptr(),
+                request.queue.ptr(),
+            )
+        };
+        request.answer(event_type, what)
     }
 
     /// Waits for the answer: an event of `event_type`, or the request's own error.
@@ -228,20 +265,19 @@ impl NativeClient {
             }
             new_topics.push(new_topic);
         }
-        let request = Request::new(self, timeout)?;
         let mut raw: Vec<*mut rdsys::rd_kafka_NewTopic_t> =
             new_topics.iter().map(|t| t.ptr()).collect();
-        // SAFETY: the handle, options, queue and new topics are live; librdkafka copies them.
-        unsafe {
-            rdsys::rd_kafka_CreateTopics(
-                self.ptr(),
-                raw.as_mut_ptr(),
-                raw.len(),
-                request.options.ptr(),
-                request.queue.ptr(),
+        // SAFETY: `raw` holds live requests of the type rd_kafka_CreateTopics takes.
+        let event = unsafe {
+            Request::run(
+                self,
+                rdsys::rd_kafka_CreateTopics,
+                &mut raw,
+                timeout,
+                rdsys::RD_KAFKA_EVENT_CREATETOPICS_RESULT,
+                "create topics",
             )
-        };
-        let event = request.answer(rdsys::RD_KAFKA_EVENT_CREATETOPICS_RESULT, "create topics")?;
+        }?;
         let mut count = 0usize;
         // SAFETY: the event is a CreateTopics result; its topic results live as long as it.
         unsafe {
@@ -265,20 +301,19 @@ impl NativeClient {
                     .expect("delete topic"),
             );
         }
-        let request = Request::new(self, timeout)?;
         let mut raw: Vec<*mut rdsys::rd_kafka_DeleteTopic_t> =
             delete.iter().map(|t| t.ptr()).collect();
-        // SAFETY: the handle, options, queue and requests are live; librdkafka copies them.
-        unsafe {
-            rdsys::rd_kafka_DeleteTopics(
-                self.ptr(),
-                raw.as_mut_ptr(),
-                raw.len(),
-                request.options.ptr(),
-                request.queue.ptr(),
+        // SAFETY: `raw` holds live requests of the type rd_kafka_DeleteTopics takes.
+        let event = unsafe {
+            Request::run(
+                self,
+                rdsys::rd_kafka_DeleteTopics,
+                &mut raw,
+                timeout,
+                rdsys::RD_KAFKA_EVENT_DELETETOPICS_RESULT,
+                "delete topics",
             )
-        };
-        let event = request.answer(rdsys::RD_KAFKA_EVENT_DELETETOPICS_RESULT, "delete topics")?;
+        }?;
         let mut count = 0usize;
         // SAFETY: the event is a DeleteTopics result; its topic results live as long as it.
         unsafe {
@@ -318,23 +353,19 @@ impl NativeClient {
             };
             new_parts.push(parts);
         }
-        let request = Request::new(self, timeout)?;
         let mut raw: Vec<*mut rdsys::rd_kafka_NewPartitions_t> =
             new_parts.iter().map(|p| p.ptr()).collect();
-        // SAFETY: the handle, options, queue and requests are live; librdkafka copies them.
-        unsafe {
-            rdsys::rd_kafka_CreatePartitions(
-                self.ptr(),
-                raw.as_mut_ptr(),
-                raw.len(),
-                request.options.ptr(),
-                request.queue.ptr(),
+        // SAFETY: `raw` holds live requests of the type rd_kafka_CreatePartitions takes.
+        let event = unsafe {
+            Request::run(
+                self,
+                rdsys::rd_kafka_CreatePartitions,
+                &mut raw,
+                timeout,
+                rdsys::RD_KAFKA_EVENT_CREATEPARTITIONS_RESULT,
+                "create partitions",
             )
-        };
-        let event = request.answer(
-            rdsys::RD_KAFKA_EVENT_CREATEPARTITIONS_RESULT,
-            "create partitions",
-        )?;
+        }?;
         let mut count = 0usize;
         // SAFETY: the event is a CreatePartitions result; its topic results live as long as it.
         unsafe {
@@ -366,20 +397,19 @@ impl NativeClient {
                 }
             }
         }
-        let request = Request::new(self, timeout)?;
         let mut raw: Vec<*mut rdsys::rd_kafka_DeleteGroup_t> =
             delete.iter().map(|d| d.ptr()).collect();
-        // SAFETY: the handle, options, queue and requests are live; librdkafka copies them.
-        unsafe {
-            rdsys::rd_kafka_DeleteGroups(
-                self.ptr(),
-                raw.as_mut_ptr(),
-                raw.len(),
-                request.options.ptr(),
-                request.queue.ptr(),
+        // SAFETY: `raw` holds live requests of the type rd_kafka_DeleteGroups takes.
+        let event = unsafe {
+            Request::run(
+                self,
+                rdsys::rd_kafka_DeleteGroups,
+                &mut raw,
+                timeout,
+                rdsys::RD_KAFKA_EVENT_DELETEGROUPS_RESULT,
+                "delete groups",
             )
-        };
-        let event = request.answer(rdsys::RD_KAFKA_EVENT_DELETEGROUPS_RESULT, "delete groups")?;
+        }?;
         let mut count = 0usize;
         // SAFETY: the event is a DeleteGroups result; its group results live as long as it.
         unsafe {
@@ -410,22 +440,18 @@ impl NativeClient {
                 format!("for {group_id:?} were refused"),
             ));
         };
-        let request = Request::new(self, timeout)?;
         let mut raw = [alter.ptr()];
-        // SAFETY: the handle, options, queue and request are live; librdkafka copies it.
-        unsafe {
-            rdsys::rd_kafka_AlterConsumerGroupOffsets(
-                self.ptr(),
-                raw.as_mut_ptr(),
-                1,
-                request.options.ptr(),
-                request.queue.ptr(),
+        // SAFETY: `raw` holds live requests of the type rd_kafka_AlterConsumerGroupOffsets takes.
+        let event = unsafe {
+            Request::run(
+                self,
+                rdsys::rd_kafka_AlterConsumerGroupOffsets,
+                &mut raw,
+                timeout,
+                rdsys::RD_KAFKA_EVENT_ALTERCONSUMERGROUPOFFSETS_RESULT,
+                &what,
             )
-        };
-        let event = request.answer(
-            rdsys::RD_KAFKA_EVENT_ALTERCONSUMERGROUPOFFSETS_RESULT,
-            &what,
-        )?;
+        }?;
         let mut count = 0usize;
         // SAFETY: the event is an AlterConsumerGroupOffsets result; its group results and their
         // partition lists live as long as it.
@@ -474,21 +500,17 @@ impl NativeClient {
             .map(|g| to_cstring("group_id", g))
             .collect::<Result<Vec<_>, _>>()?;
         let mut raw: Vec<*const c_char> = names.iter().map(|n| n.as_ptr()).collect();
-        let request = Request::new(self, timeout)?;
-        // SAFETY: the handle, options, queue and names are live; librdkafka copies the names.
-        unsafe {
-            rdsys::rd_kafka_DescribeConsumerGroups(
-                self.ptr(),
-                raw.as_mut_ptr(),
-                raw.len(),
-                request.options.ptr(),
-                request.queue.ptr(),
+        // SAFETY: `raw` holds live requests of the type rd_kafka_DescribeConsumerGroups takes.
+        let event = unsafe {
+            Request::run(
+                self,
+                rdsys::rd_kafka_DescribeConsumerGroups,
+                &mut raw,
+                timeout,
+                rdsys::RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT,
+                "describe groups",
             )
-        };
-        let event = request.answer(
-            rdsys::RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT,
-            "describe groups",
-        )?;
+        }?;
         let mut count = 0usize;
         // SAFETY: the event is a DescribeConsumerGroups result; its descriptions, members,
         // assignments and nodes live as long as it, and every accessor matches its type.
@@ -576,19 +598,18 @@ impl NativeClient {
         let Some(delete) = (unsafe { NativePtr::from_ptr(raw) }) else {
             return Err(KafkaError::invalid("partitions", "were refused"));
         };
-        let request = Request::new(self, timeout)?;
         let mut raw = [delete.ptr()];
-        // SAFETY: the handle, options, queue and request are live; librdkafka copies it.
-        unsafe {
-            rdsys::rd_kafka_DeleteRecords(
-                self.ptr(),
-                raw.as_mut_ptr(),
-                1,
-                request.options.ptr(),
-                request.queue.ptr(),
+        // SAFETY: `raw` holds live requests of the type rd_kafka_DeleteRecords takes.
+        let event = unsafe {
+            Request::run(
+                self,
+                rdsys::rd_kafka_DeleteRecords,
+                &mut raw,
+                timeout,
+                rdsys::RD_KAFKA_EVENT_DELETERECORDS_RESULT,
+                "delete records",
             )
-        };
-        let event = request.answer(rdsys::RD_KAFKA_EVENT_DELETERECORDS_RESULT, "delete records")?;
+        }?;
         // SAFETY: the event is a DeleteRecords result; its list lives as long as it.
         unsafe {
             let result = rdsys::rd_kafka_event_DeleteRecords_result(event.0.ptr());
@@ -677,19 +698,18 @@ impl NativeClient {
             ))
         }
         .expect("list group offsets");
-        let request = Request::new(self, timeout)?;
         let mut raw = [list_request.ptr()];
-        // SAFETY: the handle, options, queue and request are live; librdkafka copies the request.
-        unsafe {
-            rdsys::rd_kafka_ListConsumerGroupOffsets(
-                self.ptr(),
-                raw.as_mut_ptr(),
-                1,
-                request.options.ptr(),
-                request.queue.ptr(),
+        // SAFETY: `raw` holds live requests of the type rd_kafka_ListConsumerGroupOffsets takes.
+        let event = unsafe {
+            Request::run(
+                self,
+                rdsys::rd_kafka_ListConsumerGroupOffsets,
+                &mut raw,
+                timeout,
+                rdsys::RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT,
+                &what,
             )
-        };
-        let event = request.answer(rdsys::RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT, &what)?;
+        }?;
         let mut count = 0usize;
         // SAFETY: the event is a ListConsumerGroupOffsets result; its group results and their
         // partition lists live as long as it.

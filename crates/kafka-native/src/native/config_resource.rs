@@ -5,7 +5,7 @@ use std::time::Duration;
 use rdkafka_sys as rdsys;
 use rdsys::rd_kafka_resp_err_t as resp;
 
-use super::admin::{Request, TopicOutcome};
+use super::admin::{AdminCall, Request, TopicOutcome};
 use super::{from_cstr, to_cstring, KafkaDrop, NativeClient, NativePtr};
 use crate::descriptions::{
     ConfigChange, ConfigDescription, ConfigEntry, ConfigResource, ConfigSource, ConfigSynonym,
@@ -163,23 +163,19 @@ impl NativeClient {
             .iter()
             .map(new_resource)
             .collect::<Result<Vec<_>, _>>()?;
-        let request = Request::new(self, timeout)?;
         let mut raw: Vec<*mut rdsys::rd_kafka_ConfigResource_t> =
             owned.iter().map(|r| r.ptr()).collect();
-        // SAFETY: the handle, options, queue and resources are live; librdkafka copies them.
-        unsafe {
-            rdsys::rd_kafka_DescribeConfigs(
-                self.ptr(),
-                raw.as_mut_ptr(),
-                raw.len(),
-                request.options.ptr(),
-                request.queue.ptr(),
+        // SAFETY: `raw` holds live requests of the type rd_kafka_DescribeConfigs takes.
+        let event = unsafe {
+            Request::run(
+                self,
+                rdsys::rd_kafka_DescribeConfigs,
+                &mut raw,
+                timeout,
+                rdsys::RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT,
+                "describe configs",
             )
-        };
-        let event = request.answer(
-            rdsys::RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT,
-            "describe configs",
-        )?;
+        }?;
         let mut count = 0usize;
         // SAFETY: the event is a DescribeConfigs result; its resources live as long as it.
         unsafe {
@@ -262,39 +258,21 @@ impl NativeClient {
             }
             owned.push(native);
         }
-        let request = Request::new(self, timeout)?;
         let mut raw: Vec<*mut rdsys::rd_kafka_ConfigResource_t> =
             owned.iter().map(|r| r.ptr()).collect();
-        let event_type = match mode {
-            AlterMode::Replace => {
-                // SAFETY: the handle, options, queue and resources are live; librdkafka copies
-                // them.
-                unsafe {
-                    rdsys::rd_kafka_AlterConfigs(
-                        self.ptr(),
-                        raw.as_mut_ptr(),
-                        raw.len(),
-                        request.options.ptr(),
-                        request.queue.ptr(),
-                    )
-                };
-                rdsys::RD_KAFKA_EVENT_ALTERCONFIGS_RESULT
-            }
-            AlterMode::Incremental => {
-                // SAFETY: as above.
-                unsafe {
-                    rdsys::rd_kafka_IncrementalAlterConfigs(
-                        self.ptr(),
-                        raw.as_mut_ptr(),
-                        raw.len(),
-                        request.options.ptr(),
-                        request.queue.ptr(),
-                    )
-                };
-                rdsys::RD_KAFKA_EVENT_INCREMENTALALTERCONFIGS_RESULT
-            }
+        let (call, event_type): (AdminCall<_>, _) = match mode {
+            AlterMode::Replace => (
+                rdsys::rd_kafka_AlterConfigs,
+                rdsys::RD_KAFKA_EVENT_ALTERCONFIGS_RESULT,
+            ),
+            AlterMode::Incremental => (
+                rdsys::rd_kafka_IncrementalAlterConfigs,
+                rdsys::RD_KAFKA_EVENT_INCREMENTALALTERCONFIGS_RESULT,
+            ),
         };
-        let event = request.answer(event_type, "alter configs")?;
+        // SAFETY: `raw` holds live config resources, the type both calls take.
+        let event =
+            unsafe { Request::run(self, call, &mut raw, timeout, event_type, "alter configs") }?;
         let mut count = 0usize;
         // SAFETY: the event is the result asked for; its resources live as long as it.
         unsafe {
