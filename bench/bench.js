@@ -6,11 +6,12 @@
 //   ws-proxy:   1,000 WebSocket clients on one kafka-native/ws-proxy: memory, threads, rate (ws-proxy.js);
 //   ws-proxy-memory: what one client that never reads costs the proxy (ws-proxy-memory.js);
 //   transactions: transactional produce on Apache Kafka against KafkaJS and node-rdkafka (transactions.js);
-//   none:       all six. Each rewrites its table in BENCHMARKS.md.
+//   rust-async: the core's async API against rust-rdkafka's FutureProducer and StreamConsumer (rust-async.js);
+//   none:       all seven. Each rewrites its table in BENCHMARKS.md.
 //   --with-node-rdkafka builds node-rdkafka (a peer, never a dependency) into a cache folder
 //   outside the package, ~/.cache/kafka-native-bench, so the tables can carry it.
 const args = process.argv.slice(2);
-const known = ['throughput', 'latency', 'socket.io', 'ws-proxy', 'ws-proxy-memory', 'transactions', '--with-node-rdkafka'];
+const known = ['throughput', 'latency', 'socket.io', 'ws-proxy', 'ws-proxy-memory', 'transactions', 'rust-async', '--with-node-rdkafka'];
 const unknown = args.filter((a) => !known.includes(a));
 if (unknown.length > 0) {
   console.error(`bench: unknown argument ${unknown.join(' ')}; expected ${known.join(', ')}`);
@@ -18,7 +19,7 @@ if (unknown.length > 0) {
 }
 if (args.includes('--with-node-rdkafka')) require('./peers').useNodeRdkafka();
 const selected = args.filter((a) => !a.startsWith('--'));
-const runs = selected.length > 0 ? selected : ['throughput', 'latency', 'socket.io', 'ws-proxy', 'ws-proxy-memory', 'transactions'];
+const runs = selected.length > 0 ? selected : ['throughput', 'latency', 'socket.io', 'ws-proxy', 'ws-proxy-memory', 'transactions', 'rust-async'];
 
 (async () => {
   for (const name of runs) await require(`./${name}`)[name]();
