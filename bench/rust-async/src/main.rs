@@ -17,7 +17,10 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::Message;
 
 fn env(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -51,14 +54,21 @@ fn rdkafka_config(brokers: &str) -> ClientConfig {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sends = env("SENDS", 5_000);
-    let given = std::env::var("KAFKA_BROKERS").ok().filter(|b| !b.is_empty());
+    let given = std::env::var("KAFKA_BROKERS")
+        .ok()
+        .filter(|b| !b.is_empty());
     // A MockCluster partition keeps about 5 MiB: 25k × 100 B there, 500k on a real cluster.
     let messages = env("MESSAGES", if given.is_some() { 500_000 } else { 25_000 });
     let cluster = match given {
         Some(_) => None,
         None => Some(MockCluster::new(1)?),
     };
-    let brokers = given.unwrap_or_else(|| cluster.as_ref().map(|c| c.bootstrap_servers()).unwrap_or_default());
+    let brokers = given.unwrap_or_else(|| {
+        cluster
+            .as_ref()
+            .map(|c| c.bootstrap_servers())
+            .unwrap_or_default()
+    });
     let run = std::process::id();
     let payload = vec![b'x'; 100];
     if let Some(c) = &cluster {
@@ -70,7 +80,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // kafka-native: deliver_async.
     let kn = Producer::new(ProducerConfig::new(&brokers).queue_buffering_max(Duration::ZERO))?;
     let kn_topic = format!("kn-sends-{run}");
-    let record = Record { payload: Some(&payload), ..Default::default() };
+    let record = Record {
+        payload: Some(&payload),
+        ..Default::default()
+    };
     kn.deliver_async(&kn_topic, 0, &[record])?.await?; // connected, producer id in hand
     let (mut each, started) = (Vec::with_capacity(sends), Instant::now());
     for _ in 0..sends {
@@ -96,7 +109,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rd: &'static FutureProducer = Box::leak(Box::new(rdkafka_config(&brokers).create()?));
     let rd_topic = format!("rd-sends-{run}");
     let send = |p: &'static FutureProducer| {
-        p.send(FutureRecord::<(), [u8]>::to(&rd_topic).partition(0).payload(&payload), Duration::from_secs(30))
+        p.send(
+            FutureRecord::<(), [u8]>::to(&rd_topic)
+                .partition(0)
+                .payload(&payload),
+            Duration::from_secs(30),
+        )
     };
     send(rd).await.map_err(|(e, _)| e)?;
     let (mut each, started) = (Vec::with_capacity(sends), Instant::now());
@@ -109,7 +127,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     for _ in 0..10 {
         // 100 in flight at a time, as an application awaiting 100 requests' sends would have.
-        let mut futures = futures_util::stream::iter(0..sends).map(|_| send(rd)).buffer_unordered(100);
+        let mut futures = futures_util::stream::iter(0..sends)
+            .map(|_| send(rd))
+            .buffer_unordered(100);
         while let Some(result) = futures.next().await {
             result.map_err(|(e, _)| e)?;
         }
@@ -133,19 +153,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Warm-up, not timed: the first group of a new cluster has Kafka create __consumer_offsets
     // (seconds), which would fall on whichever client came first.
     let warm_up = BatchStream::new(
-        ConsumerConfig::new(&brokers, &consume_topic).group_id(format!("warm-up-{run}")).on_log(|_| {}),
+        ConsumerConfig::new(&brokers, &consume_topic)
+            .group_id(format!("warm-up-{run}"))
+            .on_log(|_| {}),
     )?;
     warm_up.start()?;
     warm_up.stop()?;
 
     let mut batches = BatchStream::new(
-        ConsumerConfig::new(&brokers, &consume_topic).group_id(format!("kn-{run}")).on_log(|_| {}),
+        ConsumerConfig::new(&brokers, &consume_topic)
+            .group_id(format!("kn-{run}"))
+            .on_log(|_| {}),
     )?;
     let started = Instant::now();
     batches.start()?;
     let mut read = 0;
     while read < messages {
-        let Some(batch) = batches.next().await else { break };
+        let Some(batch) = batches.next().await else {
+            break;
+        };
         read += batch.len();
         batch.ack();
     }
@@ -163,7 +189,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut stream = consumer.stream();
     let mut read = 0;
     while read < messages {
-        let Some(message) = stream.next().await else { break };
+        let Some(message) = stream.next().await else {
+            break;
+        };
         let message = message?;
         consumer.store_offset_from_message(&message)?;
         let _ = message.payload();
