@@ -293,10 +293,12 @@ impl Admin {
     fn await_listed(&self, wanted: &[(&str, i32)]) -> Result<(), KafkaError> {
         let what = "wait for the topics to be listed with their partitions";
         self.ask(what, |t| {
-            let listed = self.client.all_topics(t)?;
+            let listed = self.client.cluster_metadata(t)?.topics;
             let pending = wanted.iter().find(|(topic, count)| {
-                !listed.iter().any(|(name, partitions, error)| {
-                    name == topic && error.is_none() && *partitions == *count as usize
+                !listed.iter().any(|(listed, error)| {
+                    listed.topic == *topic
+                        && error.is_none()
+                        && listed.partitions.len() == *count as usize
                 })
             });
             match pending {
@@ -328,11 +330,15 @@ impl Admin {
 
     /// Every topic, with its partition count, by name.
     pub fn list_topics(&self) -> Result<Vec<TopicListing>, KafkaError> {
-        let topics = self.ask("list topics", |t| self.client.all_topics(t))?;
-        let mut listings: Vec<TopicListing> = topics
+        let metadata = self.ask("list topics", |t| self.client.cluster_metadata(t))?;
+        let mut listings: Vec<TopicListing> = metadata
+            .topics
             .into_iter()
-            .filter(|(_, _, error)| error.is_none())
-            .map(|(topic, partitions, _)| TopicListing { topic, partitions })
+            .filter(|(_, error)| error.is_none())
+            .map(|(t, _)| TopicListing {
+                partitions: t.partitions.len(),
+                topic: t.topic,
+            })
             .collect();
         listings.sort_by(|a, b| a.topic.cmp(&b.topic));
         Ok(listings)
@@ -452,14 +458,17 @@ impl Admin {
         topics
             .iter()
             .map(|name| {
-                let at = known.iter().position(|t| &t.topic == name).ok_or_else(|| {
-                    KafkaError::kafka(
-                        rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
-                        &format!("describe topic {name:?}"),
-                        "the brokers do not know it".to_string(),
-                    )
-                })?;
-                Ok(known[at].clone())
+                known
+                    .iter()
+                    .find(|t| &t.topic == name)
+                    .cloned()
+                    .ok_or_else(|| {
+                        KafkaError::kafka(
+                            rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
+                            &format!("describe topic {name:?}"),
+                            "the brokers do not know it".to_string(),
+                        )
+                    })
             })
             .collect()
     }

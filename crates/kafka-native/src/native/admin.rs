@@ -10,7 +10,9 @@ use rdsys::rd_kafka_resp_err_t as resp;
 
 use super::client::timeout_ms;
 use super::partition_list::{PartitionEntry, PartitionList};
-use super::{from_cstr, to_cstring, KafkaDrop, NativeClient, NativeEvent, NativePtr, NativeQueue};
+use super::{
+    array, from_cstr, to_cstring, KafkaDrop, NativeClient, NativeEvent, NativePtr, NativeQueue,
+};
 use crate::descriptions::{GroupDescription, GroupMember};
 use crate::error::KafkaError;
 use crate::topic_partition::TopicPartition;
@@ -46,12 +48,9 @@ unsafe fn group_outcomes(
     results: *mut *const rdsys::rd_kafka_group_result_t,
     count: usize,
 ) -> Vec<TopicOutcome> {
-    if results.is_null() {
-        return Vec::new();
-    }
     // SAFETY: per the contract; a group result's error is null or lives as long as it.
     unsafe {
-        std::slice::from_raw_parts(results, count)
+        array(results, count)
             .iter()
             .map(|&r| {
                 let name = from_cstr(rdsys::rd_kafka_group_result_name(r));
@@ -99,13 +98,13 @@ pub(super) type AdminCall<T> = unsafe extern "C" fn(
 
 /// One admin request under way: its options and the queue its answer comes on.
 pub(super) struct Request {
-    pub(super) options: NativePtr<rdsys::rd_kafka_AdminOptions_t>,
-    pub(super) queue: NativeQueue,
+    options: NativePtr<rdsys::rd_kafka_AdminOptions_t>,
+    queue: NativeQueue,
     deadline: Instant,
 }
 
 impl Request {
-    pub(super) fn new(client: &NativeClient, timeout: Duration) -> Result<Self, KafkaError> {
+    fn new(client: &NativeClient, timeout: Duration) -> Result<Self, KafkaError> {
         // SAFETY: the handle is live; a non-null result is ours to destroy.
         let options = unsafe {
             NativePtr::from_ptr(rdsys::rd_kafka_AdminOptions_new(
@@ -169,7 +168,7 @@ impl Request {
     }
 
     /// Waits for the answer: an event of `event_type`, or the request's own error.
-    pub(super) fn answer(&self, event_type: i32, what: &str) -> Result<NativeEvent, KafkaError> {
+    fn answer(&self, event_type: i32, what: &str) -> Result<NativeEvent, KafkaError> {
         loop {
             let left = self.deadline.saturating_duration_since(Instant::now());
             let Some(event) = self.queue.poll(left) else {
@@ -208,12 +207,9 @@ unsafe fn topic_outcomes(
     results: *mut *const rdsys::rd_kafka_topic_result_t,
     count: usize,
 ) -> Vec<TopicOutcome> {
-    if results.is_null() {
-        return Vec::new();
-    }
     // SAFETY: per the contract.
     unsafe {
-        std::slice::from_raw_parts(results, count)
+        array(results, count)
             .iter()
             .map(|&r| {
                 let err = rdsys::rd_kafka_topic_result_error(r);
@@ -464,10 +460,7 @@ impl NativeClient {
             {
                 return Err(KafkaError::kafka(code, &what, message));
             }
-            let Some(&group) = (!groups.is_null())
-                .then(|| std::slice::from_raw_parts(groups, count))
-                .and_then(|g| g.first())
-            else {
+            let Some(&group) = array(groups, count).first() else {
                 return Ok(());
             };
             let partitions = rdsys::rd_kafka_group_result_partitions(group);
@@ -517,10 +510,7 @@ impl NativeClient {
         unsafe {
             let result = rdsys::rd_kafka_event_DescribeConsumerGroups_result(event.0.ptr());
             let groups = rdsys::rd_kafka_DescribeConsumerGroups_result_groups(result, &mut count);
-            if groups.is_null() {
-                return Ok(Vec::new());
-            }
-            Ok(std::slice::from_raw_parts(groups, count)
+            Ok(array(groups, count)
                 .iter()
                 .map(|&g| {
                     let group_id = from_cstr(rdsys::rd_kafka_ConsumerGroupDescription_group_id(g));
@@ -646,35 +636,26 @@ impl NativeClient {
             let result = rdsys::rd_kafka_event_ListConsumerGroups_result(event.0.ptr());
             let valid = rdsys::rd_kafka_ListConsumerGroups_result_valid(result, &mut valid_count);
             let errors = rdsys::rd_kafka_ListConsumerGroups_result_errors(result, &mut error_count);
-            let listings = if valid.is_null() {
-                Vec::new()
-            } else {
-                std::slice::from_raw_parts(valid, valid_count)
-                    .iter()
-                    .map(|&g| GroupListingRaw {
-                        group_id: from_cstr(rdsys::rd_kafka_ConsumerGroupListing_group_id(g)),
-                        state: from_cstr(rdsys::rd_kafka_consumer_group_state_name(
-                            rdsys::rd_kafka_ConsumerGroupListing_state(g),
-                        )),
-                        simple: rdsys::rd_kafka_ConsumerGroupListing_is_simple_consumer_group(g)
-                            != 0,
-                    })
-                    .collect()
-            };
-            let errors = if errors.is_null() {
-                Vec::new()
-            } else {
-                std::slice::from_raw_parts(errors, error_count)
-                    .iter()
-                    .map(|&e| {
-                        KafkaError::kafka(
-                            rdsys::rd_kafka_error_code(e),
-                            "list consumer groups",
-                            from_cstr(rdsys::rd_kafka_error_string(e)),
-                        )
-                    })
-                    .collect()
-            };
+            let listings = array(valid, valid_count)
+                .iter()
+                .map(|&g| GroupListingRaw {
+                    group_id: from_cstr(rdsys::rd_kafka_ConsumerGroupListing_group_id(g)),
+                    state: from_cstr(rdsys::rd_kafka_consumer_group_state_name(
+                        rdsys::rd_kafka_ConsumerGroupListing_state(g),
+                    )),
+                    simple: rdsys::rd_kafka_ConsumerGroupListing_is_simple_consumer_group(g) != 0,
+                })
+                .collect();
+            let errors = array(errors, error_count)
+                .iter()
+                .map(|&e| {
+                    KafkaError::kafka(
+                        rdsys::rd_kafka_error_code(e),
+                        "list consumer groups",
+                        from_cstr(rdsys::rd_kafka_error_string(e)),
+                    )
+                })
+                .collect();
             Ok((listings, errors))
         }
     }
@@ -716,10 +697,7 @@ impl NativeClient {
         unsafe {
             let result = rdsys::rd_kafka_event_ListConsumerGroupOffsets_result(event.0.ptr());
             let groups = rdsys::rd_kafka_ListConsumerGroupOffsets_result_groups(result, &mut count);
-            let Some(&group) = (!groups.is_null())
-                .then(|| std::slice::from_raw_parts(groups, count))
-                .and_then(|g| g.first())
-            else {
+            let Some(&group) = array(groups, count).first() else {
                 return Ok(Vec::new());
             };
             let error = rdsys::rd_kafka_group_result_error(group);
@@ -735,36 +713,6 @@ impl NativeClient {
                 return Ok(Vec::new());
             }
             Ok(PartitionList::entries_of(partitions))
-        }
-    }
-
-    /// Every topic the brokers know, with its partition count (or its error).
-    pub(crate) fn all_topics(
-        &self,
-        timeout: Duration,
-    ) -> Result<Vec<(String, usize, Option<resp>)>, KafkaError> {
-        let mut md: *const rdsys::rd_kafka_metadata_t = ptr::null();
-        // SAFETY: the handle is live; all_topics = 1; md receives an owned metadata object.
-        let err = unsafe {
-            rdsys::rd_kafka_metadata(self.ptr(), 1, ptr::null_mut(), &mut md, timeout_ms(timeout))
-        };
-        super::check(err, "list topics")?;
-        // SAFETY: on success md is an owned metadata object.
-        let md = unsafe { NativePtr::from_ptr(md as *mut rdsys::rd_kafka_metadata_t) }
-            .expect("metadata");
-        // SAFETY: md is live; topics points at topic_cnt entries with NUL-terminated names.
-        unsafe {
-            let md = &*md.ptr();
-            if md.topic_cnt <= 0 {
-                return Ok(Vec::new());
-            }
-            Ok(std::slice::from_raw_parts(md.topics, md.topic_cnt as usize)
-                .iter()
-                .map(|t| {
-                    let error = (t.err != resp::RD_KAFKA_RESP_ERR_NO_ERROR).then_some(t.err);
-                    (from_cstr(t.topic), t.partition_cnt.max(0) as usize, error)
-                })
-                .collect())
         }
     }
 

@@ -6,7 +6,7 @@ use rdkafka_sys as rdsys;
 use rdsys::rd_kafka_resp_err_t as resp;
 
 use super::admin::{AdminCall, Request, TopicOutcome};
-use super::{from_cstr, to_cstring, KafkaDrop, NativeClient, NativePtr};
+use super::{array, from_cstr, to_cstring, KafkaDrop, NativeClient, NativePtr};
 use crate::descriptions::{
     ConfigChange, ConfigDescription, ConfigEntry, ConfigResource, ConfigSource, ConfigSynonym,
     ResourceKind,
@@ -75,18 +75,6 @@ unsafe fn optional(ptr: *const std::os::raw::c_char) -> Option<String> {
     (!ptr.is_null()).then(|| unsafe { from_cstr(ptr) })
 }
 
-/// The resources of a describe or alter answer, as slices of borrowed pointers.
-///
-/// # Safety
-/// `items` is null or points at `count` pointers that live as long as the answer.
-unsafe fn borrowed<'a, T>(items: *mut *const T, count: usize) -> &'a [*const T] {
-    if items.is_null() || count == 0 {
-        return &[];
-    }
-    // SAFETY: per the contract.
-    unsafe { std::slice::from_raw_parts(items, count) }
-}
-
 /// Copies a resource's config entries out.
 ///
 /// # Safety
@@ -95,7 +83,7 @@ unsafe fn entries_of(resource: *const rdsys::rd_kafka_ConfigResource_t) -> Vec<C
     let mut count = 0usize;
     // SAFETY: per the contract; the entries and their synonyms live as long as the resource.
     unsafe {
-        let entries = borrowed(
+        let entries = array(
             rdsys::rd_kafka_ConfigResource_configs(resource, &mut count),
             count,
         );
@@ -103,7 +91,7 @@ unsafe fn entries_of(resource: *const rdsys::rd_kafka_ConfigResource_t) -> Vec<C
             .iter()
             .map(|&e| {
                 let mut synonym_count = 0usize;
-                let synonyms = borrowed(
+                let synonyms = array(
                     rdsys::rd_kafka_ConfigEntry_synonyms(e, &mut synonym_count),
                     synonym_count,
                 )
@@ -180,7 +168,7 @@ impl NativeClient {
         // SAFETY: the event is a DescribeConfigs result; its resources live as long as it.
         unsafe {
             let result = rdsys::rd_kafka_event_DescribeConfigs_result(event.0.ptr());
-            let answered = borrowed(
+            let answered = array(
                 rdsys::rd_kafka_DescribeConfigs_result_resources(result, &mut count),
                 count,
             );
@@ -287,7 +275,7 @@ impl NativeClient {
                     rdsys::rd_kafka_IncrementalAlterConfigs_result_resources(result, &mut count)
                 }
             };
-            Ok(borrowed(answered, count)
+            Ok(array(answered, count)
                 .iter()
                 .map(|&r| {
                     (

@@ -8,7 +8,7 @@ use rdkafka_sys as rdsys;
 use rdsys::rd_kafka_resp_err_t as resp;
 
 use super::client::timeout_ms;
-use super::{check, from_cstr, NativeClient, NativePtr};
+use super::{array, check, from_cstr, NativeClient, NativePtr};
 use crate::descriptions::{BrokerDescription, PartitionDescription, TopicDescription};
 use crate::error::KafkaError;
 
@@ -16,18 +16,6 @@ use crate::error::KafkaError;
 pub(crate) struct ClusterMetadata {
     pub(crate) brokers: Vec<BrokerDescription>,
     pub(crate) topics: Vec<(TopicDescription, Option<resp>)>,
-}
-
-/// Copies `count` broker ids from `ids`.
-///
-/// # Safety
-/// `ids` is null or points at `count` ids.
-unsafe fn ids(ids: *const i32, count: i32) -> Vec<i32> {
-    if ids.is_null() || count <= 0 {
-        return Vec::new();
-    }
-    // SAFETY: per the contract.
-    unsafe { std::slice::from_raw_parts(ids, count as usize) }.to_vec()
 }
 
 impl NativeClient {
@@ -51,19 +39,7 @@ impl NativeClient {
         // NUL-terminated and live as long as md.
         unsafe {
             let md = &*md.ptr();
-            let brokers = match md.broker_cnt {
-                n if n > 0 && !md.brokers.is_null() => {
-                    std::slice::from_raw_parts(md.brokers, n as usize)
-                }
-                _ => &[],
-            };
-            let topics = match md.topic_cnt {
-                n if n > 0 && !md.topics.is_null() => {
-                    std::slice::from_raw_parts(md.topics, n as usize)
-                }
-                _ => &[],
-            };
-            let mut brokers: Vec<BrokerDescription> = brokers
+            let mut brokers: Vec<BrokerDescription> = array(md.brokers, md.broker_cnt)
                 .iter()
                 .map(|b| BrokerDescription {
                     id: b.id,
@@ -72,26 +48,21 @@ impl NativeClient {
                 })
                 .collect();
             brokers.sort_by_key(|b| b.id);
-            let topics = topics
+            let topics = array(md.topics, md.topic_cnt)
                 .iter()
                 .map(|t| {
-                    let partitions = match t.partition_cnt {
-                        n if n > 0 && !t.partitions.is_null() => {
-                            std::slice::from_raw_parts(t.partitions, n as usize)
-                        }
-                        _ => &[],
-                    };
-                    let mut partitions: Vec<PartitionDescription> = partitions
-                        .iter()
-                        .map(|p| PartitionDescription {
-                            partition: p.id,
-                            leader: p.leader,
-                            replicas: ids(p.replicas, p.replica_cnt),
-                            in_sync_replicas: ids(p.isrs, p.isr_cnt),
-                            error: (p.err != resp::RD_KAFKA_RESP_ERR_NO_ERROR)
-                                .then(|| super::error_name(p.err)),
-                        })
-                        .collect();
+                    let mut partitions: Vec<PartitionDescription> =
+                        array(t.partitions, t.partition_cnt)
+                            .iter()
+                            .map(|p| PartitionDescription {
+                                partition: p.id,
+                                leader: p.leader,
+                                replicas: array(p.replicas, p.replica_cnt).to_vec(),
+                                in_sync_replicas: array(p.isrs, p.isr_cnt).to_vec(),
+                                error: (p.err != resp::RD_KAFKA_RESP_ERR_NO_ERROR)
+                                    .then(|| super::error_name(p.err)),
+                            })
+                            .collect();
                     partitions.sort_by_key(|p| p.partition);
                     let error = (t.err != resp::RD_KAFKA_RESP_ERR_NO_ERROR).then_some(t.err);
                     let topic = TopicDescription {

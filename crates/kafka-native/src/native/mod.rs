@@ -121,6 +121,21 @@ pub(crate) fn to_cstring(what: &str, value: &str) -> Result<CString, KafkaError>
     })
 }
 
+/// An array librdkafka lent us, as a slice; empty where the pointer is null or the count is
+/// not positive.
+///
+/// # Safety
+/// `ptr` is null or points at `count` live elements that outlive `'a`.
+pub(crate) unsafe fn array<'a, T>(ptr: *const T, count: impl TryInto<usize>) -> &'a [T] {
+    match count.try_into() {
+        Ok(n) if n > 0 && !ptr.is_null() => {
+            // SAFETY: per the contract.
+            unsafe { std::slice::from_raw_parts(ptr, n) }
+        }
+        _ => &[],
+    }
+}
+
 /// Copies a C string owned by librdkafka; null gives "".
 ///
 /// # Safety
