@@ -21,6 +21,10 @@ function checkResources(where, resources) {
   if (resources.some((r) => r.type === 8)) throw notSupported(`${where} on BROKER_LOGGER resources`, 'librdkafka\'s admin client has no broker-logger resource');
 }
 
+function checkTopics(topics) {
+  for (const topic of topics) if (!topic || typeof topic !== 'string') throw new KafkaJSNonRetriableError(`Invalid topic ${topic}`);
+}
+
 // A kafka-native group description as KafkaJS's: each member's assignment (and, for want of
 // its subscription, the topics of that assignment as its metadata) in Kafka's consumer
 // protocol encoding.
@@ -147,9 +151,7 @@ class Admin {
   // on no broker the metadata lists.
   async fetchTopicMetadata({ topics = [] } = {}) {
     return kafkaJSErrors(async () => {
-      if (topics) {
-        for (const topic of topics) if (!topic || typeof topic !== 'string') throw new KafkaJSNonRetriableError(`Invalid topic ${topic}`);
-      }
+      checkTopics(topics || []);
       const admin = this._admin();
       const [described, cluster] = await Promise.all([admin.describeTopics(topics || []), admin.describeCluster()]);
       const live = new Set(cluster.brokers.map((b) => b.id));
@@ -169,6 +171,14 @@ class Admin {
     });
   }
 
+  // Each topic's partition ids ([{topic, ids}]; every topic when none is named), from one
+  // metadata request: what the offset calls need of fetchTopicMetadata, without its brokers.
+  async _partitionIds(topics) {
+    checkTopics(topics);
+    const described = await this._admin().describeTopics(topics);
+    return described.map(({ topic, partitions }) => ({ topic, ids: partitions.map((p) => p.partition) }));
+  }
+
   async describeCluster() {
     return kafkaJSErrors(async () => {
       const { brokers, controller, cluster_id: clusterId } = await this._admin().describeCluster();
@@ -179,9 +189,9 @@ class Admin {
   // [{partition, offset, high, low}]: offset is the high watermark, as in KafkaJS.
   async fetchTopicOffsets(topic) {
     return kafkaJSErrors(async () => {
-      const { topics: [{ partitions }] } = await this.fetchTopicMetadata({ topics: [topic] });
+      const [{ ids }] = await this._partitionIds([topic]);
       const admin = this._admin();
-      return Promise.all(partitions.map(async ({ partitionId }) => {
+      return Promise.all(ids.map(async (partitionId) => {
         const { low, high } = await admin.watermarks(topic, partitionId);
         return { partition: partitionId, offset: String(high), high: String(high), low: String(low) };
       }));
@@ -212,10 +222,10 @@ class Admin {
       const admin = this._admin();
       const committed = await admin.groupOffsets(groupId);
       const names = topics && topics.length > 0 ? topics : [...new Set(committed.map((c) => c.topic))];
-      const { topics: metadata } = await this.fetchTopicMetadata({ topics: names });
-      return metadata.map(({ name, partitions }) => ({
+      const metadata = await this._partitionIds(names);
+      return metadata.map(({ topic: name, ids }) => ({
         topic: name,
-        partitions: partitions.map(({ partitionId }) => {
+        partitions: ids.map((partitionId) => {
           const c = committed.find((o) => o.topic === name && o.partition === partitionId);
           return { partition: partitionId, offset: c ? String(c.committed) : '-1', metadata: null };
         }),
@@ -289,8 +299,8 @@ class Admin {
     return kafkaJSErrors(async () => {
       if (!groupId) throw new KafkaJSNonRetriableError(`Invalid groupId ${groupId}`);
       if (!topic) throw new KafkaJSNonRetriableError(`Invalid topic ${topic}`);
-      const { topics: [{ partitions }] } = await this.fetchTopicMetadata({ topics: [topic] });
-      return this.setOffsets({ groupId, topic, partitions: partitions.map(({ partitionId }) => ({ partition: partitionId, offset: earliest ? '-2' : '-1' })) });
+      const [{ ids }] = await this._partitionIds([topic]);
+      return this.setOffsets({ groupId, topic, partitions: ids.map((partition) => ({ partition, offset: earliest ? '-2' : '-1' })) });
     });
   }
 
