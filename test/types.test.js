@@ -53,6 +53,13 @@ test('ESM: named imports from the package and each subpath, the same instances r
       KafkaJSProtocolError: typeof KafkaJSProtocolError === 'function', AssignerProtocol: typeof AssignerProtocol.MemberAssignment.decode === 'function',
       logLevel: logLevel.NOTHING === 0, KafkaClusterNode: KafkaClusterNode === named && KafkaClusterNode === require('kafka-native/deepstream'),
     };
+    // Each ESM entry names every export of its CommonJS module (the lists in js/esm/ are
+    // written out, as ESM needs: a new CommonJS export must be added there too).
+    for (const entry of ['kafka-native', 'kafka-native/socket.io', 'kafka-native/ws-proxy', 'kafka-native/kafkajs', 'kafka-native/deepstream']) {
+      const named = Object.keys(await import(entry)).filter((k) => k !== 'default').sort();
+      const exported = Object.keys(require(entry)).filter((k) => k !== 'default').sort();
+      if (JSON.stringify(named) !== JSON.stringify(exported)) checks[entry + ' exports'] = false;
+    }
     const failed = Object.entries(checks).filter(([, ok]) => !ok).map(([name]) => name);
     if (failed.length) { console.error('wrong:', failed.join(', ')); process.exit(1); }
     const cluster = new MockCluster(1);
