@@ -426,7 +426,7 @@ export interface RebalanceInfo {
  */
 export interface ReceivedColumns {
   /** UTF-8 mode: the chunks as strings; positions are UTF-16 code units. */
-  texts: Array<string>
+  texts: string[]
   /** Buffer mode: the chunks as Buffers; positions are bytes. */
   buffers: Array<Buffer>
   /** The index one past the last message of each chunk. */

@@ -85,10 +85,11 @@ pub struct ConsumerStatsInfo {
 /// from a few large values costs tens of nanoseconds. Payloads and keys are packed into chunks
 /// (one JS string, or one Buffer, per chunk of about `CHUNK_BYTES`), and each message's payload
 /// and key are slices of its chunk. A kept slice keeps its chunk alive, so chunks stay small.
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct ReceivedColumns {
     /// UTF-8 mode: the chunks as strings; positions are UTF-16 code units.
-    pub texts: Vec<String>,
+    #[napi(ts_type = "string[]")]
+    pub texts: Vec<TextValue>,
     /// Buffer mode: the chunks as Buffers; positions are bytes.
     pub buffers: Vec<Buffer>,
     /// The index one past the last message of each chunk.
@@ -109,12 +110,79 @@ pub struct ReceivedColumns {
     pub misses: f64,
 }
 
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct MessageHeaders {
     /// The message's index in the batch.
     pub index: u32,
     pub names: Vec<String>,
     pub values: Vec<Buffer>,
+}
+
+/// A text chunk on its way to JS. An ASCII chunk (the common case) becomes a string by a plain
+/// copy (`napi_create_string_latin1`); anything else goes through V8's UTF-8 decoder.
+pub struct TextValue {
+    text: String,
+    ascii: bool,
+}
+
+impl ToNapiValue for TextValue {
+    unsafe fn to_napi_value(
+        env: napi::sys::napi_env,
+        value: Self,
+    ) -> Result<napi::sys::napi_value> {
+        if value.ascii {
+            Ok(Env::from_raw(env)
+                .create_string_latin1(value.text.as_bytes())?
+                .raw())
+        } else {
+            // SAFETY: `env` is the env napi called us with, as String's own conversion takes it.
+            unsafe { String::to_napi_value(env, value.text) }
+        }
+    }
+}
+
+/// A batch copied out of librdkafka's messages into plain memory, on the fetch thread, so the
+/// JS thread only turns finished chunks and columns into JS values.
+pub(crate) struct PackedBatch {
+    texts: Vec<TextValue>,
+    buffers: Vec<Vec<u8>>,
+    chunk_ends: Vec<u32>,
+    bounds: Vec<i32>,
+    partitions: Vec<i32>,
+    offsets: Vec<f64>,
+    timestamps: Vec<f64>,
+    headers: Vec<(u32, Vec<String>, Vec<Vec<u8>>)>,
+    topics: Vec<String>,
+    topic_index: Option<Vec<u16>>,
+    repeats: f64,
+    misses: f64,
+}
+
+impl PackedBatch {
+    fn into_columns(self) -> ReceivedColumns {
+        ReceivedColumns {
+            texts: self.texts,
+            buffers: self.buffers.into_iter().map(Buffer::from).collect(),
+            chunk_ends: self.chunk_ends,
+            bounds: Int32Array::new(self.bounds),
+            partitions: Int32Array::new(self.partitions),
+            offsets: Float64Array::new(self.offsets),
+            timestamps: Float64Array::new(self.timestamps),
+            headers: self
+                .headers
+                .into_iter()
+                .map(|(index, names, values)| MessageHeaders {
+                    index,
+                    names,
+                    values: values.into_iter().map(Buffer::from).collect(),
+                })
+                .collect(),
+            topics: self.topics,
+            topic_index: self.topic_index.map(Uint16Array::new),
+            repeats: self.repeats,
+            misses: self.misses,
+        }
+    }
 }
 
 /// Chunks close once they reach this size, which bounds what one kept payload slice holds on to.
@@ -167,6 +235,17 @@ impl Chunk for TextChunk {
     }
 }
 
+impl TextChunk {
+    /// ASCII exactly when there are as many UTF-16 code units as bytes: any other character
+    /// takes more UTF-8 bytes (2 to 4) than code units (1 or 2).
+    fn into_value(self) -> TextValue {
+        TextValue {
+            ascii: self.utf16_len == self.text.len(),
+            text: self.text,
+        }
+    }
+}
+
 struct BufferChunk(Vec<u8>);
 
 impl Chunk for BufferChunk {
@@ -190,7 +269,7 @@ fn utf16_len(utf8: &[u8]) -> usize {
         .sum()
 }
 
-fn pack<C: Chunk>(batch: &kafka_native::ReceivedBatch) -> (Vec<C>, ReceivedColumns) {
+fn pack<C: Chunk>(batch: &kafka_native::ReceivedBatch) -> (Vec<C>, PackedBatch) {
     let n = batch.len();
     let sizes: Vec<usize> = batch
         .iter()
@@ -231,13 +310,9 @@ fn pack<C: Chunk>(batch: &kafka_native::ReceivedBatch) -> (Vec<C>, ReceivedColum
         if !message_headers.is_empty() {
             let (names, values) = message_headers
                 .into_iter()
-                .map(|(name, value)| (name, Buffer::from(value)))
+                .map(|(name, value)| (name, value.to_vec()))
                 .unzip();
-            headers.push(MessageHeaders {
-                index: i as u32,
-                names,
-                values,
-            });
+            headers.push((i as u32, names, values));
         }
         let chunk = chunks.last_mut().expect("at least one chunk");
         let (start, end) = m.payload().map_or((-1, -1), |p| chunk.push(p));
@@ -252,32 +327,33 @@ fn pack<C: Chunk>(batch: &kafka_native::ReceivedBatch) -> (Vec<C>, ReceivedColum
         }
     }
     chunk_ends.push(n as u32);
-    let columns = ReceivedColumns {
+    let packed = PackedBatch {
         texts: Vec::new(),
         buffers: Vec::new(),
         chunk_ends,
-        bounds: Int32Array::new(bounds),
-        partitions: Int32Array::new(partitions),
-        offsets: Float64Array::new(offsets),
-        timestamps: Float64Array::new(timestamps),
+        bounds,
+        partitions,
+        offsets,
+        timestamps,
         headers,
-        topic_index: (topics.len() > 1).then(|| Uint16Array::new(topic_index)),
+        topic_index: (topics.len() > 1).then_some(topic_index),
         topics: topics.into_iter().map(str::to_string).collect(),
         repeats: batch.repeats as f64,
         misses: batch.misses as f64,
     };
-    (chunks, columns)
+    (chunks, packed)
 }
 
-fn batch_to_js(batch: &kafka_native::ReceivedBatch, as_buffer: bool) -> ReceivedColumns {
+/// Runs on the fetch thread: the copy out of librdkafka's messages costs the JS thread nothing.
+fn pack_batch(batch: &kafka_native::ReceivedBatch, as_buffer: bool) -> PackedBatch {
     if as_buffer {
-        let (chunks, mut columns) = pack::<BufferChunk>(batch);
-        columns.buffers = chunks.into_iter().map(|c| c.0.into()).collect();
-        columns
+        let (chunks, mut packed) = pack::<BufferChunk>(batch);
+        packed.buffers = chunks.into_iter().map(|c| c.0).collect();
+        packed
     } else {
-        let (chunks, mut columns) = pack::<TextChunk>(batch);
-        columns.texts = chunks.into_iter().map(|c| c.text).collect();
-        columns
+        let (chunks, mut packed) = pack::<TextChunk>(batch);
+        packed.texts = chunks.into_iter().map(TextChunk::into_value).collect();
+        packed
     }
 }
 
@@ -379,14 +455,18 @@ impl NativeConsumer {
         // Weak: a consumer that is never started must not keep the process alive; the JS side
         // holds the process alive from start() to stop() instead.
         let deliver = on_batch
-            .build_threadsafe_function::<kafka_native::ReceivedBatch>()
+            .build_threadsafe_function::<PackedBatch>()
             .callee_handled::<false>()
             .weak::<true>()
-            .build_callback(move |ctx| Ok(batch_to_js(&ctx.value, as_buffer)))?;
+            .build_callback(|ctx| Ok(ctx.value.into_columns()))?;
         let (settled, settled_rx): (Sender<bool>, Receiver<bool>) = crossbeam_channel::bounded(1);
         // A batch JS never got, or can no longer settle, was not processed.
         let handler = move |batch: kafka_native::ReceivedBatch| {
-            let status = deliver.call(batch, NonBlocking);
+            // Copied out here; librdkafka's messages (and the fetch buffers they pin) are
+            // released before JS even sees the batch.
+            let packed = pack_batch(&batch, as_buffer);
+            drop(batch);
+            let status = deliver.call(packed, NonBlocking);
             if status != Status::Ok {
                 return Err(kafka_native::BatchError::NotProcessed(format!(
                     "receive_callback could not be called: {status}"
