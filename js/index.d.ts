@@ -29,9 +29,9 @@ export interface ProducerOptions {
   delivery_report_callback?: (info: DeliveryReport) => void;
   /** Default 5000. */
   statistics_interval_ms?: number;
-  /** Default 500000. */
+  /** Default 100000 (the old kafka-native's was 500000). */
   queue_buffering_max_messages?: number;
-  /** Default 250. */
+  /** How long a message may wait to fill a batch (librdkafka's linger.ms). Default 0 (the old kafka-native's was 250). */
   queue_buffering_max_ms?: number;
   /** How batches are compressed (librdkafka's compression.codec). Default 'none'. */
   compression_codec?: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
@@ -185,11 +185,11 @@ export interface ConsumerOptions {
    */
   fetch_wait_max_ms?: number;
   stats_callback?: (info: ConsumerStats) => void;
-  /** Default 10000. */
+  /** Default 2000 (the old kafka-native's was 10000). */
   max_messages_per_callback?: number;
   /** Default 5000. */
   statistics_interval_ms?: number;
-  /** Default 1000000. */
+  /** Bounds librdkafka's prefetch. Default 16384 (the old kafka-native's was 1000000). */
   queued_max_messages_kbytes?: number;
   /** Default 1. */
   num_workers?: number;

@@ -93,3 +93,17 @@ test('deliver() argument mistakes reject, naming the argument', async () => {
   await assert.rejects(producer.deliver('t', 0, [{ payload: 5 }]), /deliver\(\) argument payloads\[0\]\.payload must be/);
   await producer.stop();
 });
+
+// The old package's 250 ms linger made every awaited deliver() take 250 ms. What librdkafka is
+// given is read from its own configuration dump (debug 'conf'), so no clock is involved.
+test('at its defaults a producer hands librdkafka linger 0: an awaited deliver() waits for no batch', async () => {
+  const lingerOf = async (options) => {
+    const lines = [];
+    const logger = { ...quietLogger(), debug: (line) => lines.push(line) };
+    const producer = new kafka.Producer({ broker, ...options, driver_options: { debug: 'conf' }, logger });
+    await producer.stop();
+    return lines.map((l) => /queue\.buffering\.max\.ms = (\d+)/.exec(l)?.[1]).find((v) => v !== undefined);
+  };
+  assert.equal(await lingerOf({}), '0');
+  assert.equal(await lingerOf({ queue_buffering_max_ms: 250 }), '250', 'the option still sets it');
+});

@@ -13,7 +13,7 @@ const quiet = { error: console.error, warn() {}, info() {} };
 const settings = JSON.parse(process.env.SETTINGS || '{}');
 
 async function produce() {
-  const producer = new Producer({ broker: run.broker, logger: quiet, queue_buffering_max_messages: 1_000_000, statistics_interval_ms: 0, ...settings.producer });
+  const producer = new Producer({ broker: run.broker, logger: quiet, statistics_interval_ms: 0, ...settings.producer });
   const batch = payloads();
   const sendTimes = [];
   const delay = eventLoopDelay();

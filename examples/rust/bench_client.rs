@@ -73,11 +73,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// Sends batches to the partitions in turn; seconds until all are delivered.
 fn produce(run: &Run) -> Result<f64, Box<dyn std::error::Error>> {
-    let producer = Producer::new(
-        ProducerConfig::new(&run.brokers)
-            .queue_buffering_max_messages(1_000_000)
-            .statistics_interval(Duration::ZERO),
-    )?;
+    let producer =
+        Producer::new(ProducerConfig::new(&run.brokers).statistics_interval(Duration::ZERO))?;
     let payload = vec![b'x'; run.size];
     // Batches of up to 10,000, small enough that every partition gets its share (a mock
     // partition keeps only ~5 MiB).
