@@ -23,12 +23,20 @@ function resolvable(mod) {
   }
 }
 
-// Builds node-rdkafka into its cache folder (deps/node-rdkafka/install, idempotent) and puts
-// that folder on NODE_PATH for this process and the clients it starts.
+// Builds node-rdkafka and confluent-kafka-javascript into their cache folders (deps/*/install,
+// idempotent) and puts those folders on NODE_PATH for this process and the clients it starts.
 function useNodeRdkafka() {
   const r = spawnSync(path.join(root, 'deps/node-rdkafka/install'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (r.status !== 0) throw new Error('deps/node-rdkafka/install failed');
-  const dir = r.stdout.trim().split('\n').pop();
+  onNodePath(r.stdout.trim().split('\n').pop());
+  // The awaited-send benchmark also compares confluent-kafka-javascript (the other librdkafka
+  // client with a KafkaJS-style API), built the same way; the others run without it.
+  const c = spawnSync(path.join(root, 'deps/confluent-kafka-javascript/install'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (c.status === 0) onNodePath(c.stdout.trim().split('\n').pop());
+  else console.error('deps/confluent-kafka-javascript/install failed: its rows are skipped');
+}
+
+function onNodePath(dir) {
   process.env.NODE_PATH = [dir, process.env.NODE_PATH].filter(Boolean).join(path.delimiter);
 }
 
