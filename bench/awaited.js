@@ -19,6 +19,8 @@ const clients = path.join(__dirname, 'clients', 'awaited');
 const CONFIGS = [
   { client: 'kafka-native', file: 'kafka-native.js', label: 'defaults (queue_buffering_max_ms 0)', settings: {} },
   { client: 'kafka-native', file: 'kafka-native.js', label: 'queue_buffering_max_ms 250 (the old default)', settings: { producer: { queue_buffering_max_ms: 250 } }, only: 1 },
+  // The KafkaJS-style clients are not idempotent by default; this package is (acks=all either way).
+  { client: 'kafka-native', file: 'kafka-native.js', label: 'enable_idempotence false', settings: { producer: { enable_idempotence: false } } },
   { client: 'KafkaJS API on kafka-native', file: 'kafkajs.js', label: 'defaults', settings: {}, env: { KAFKAJS_MODULE: path.join(__dirname, '..', 'js', 'kafkajs') } },
   { client: 'KafkaJS', file: 'kafkajs.js', label: 'defaults', settings: {}, needs: 'kafkajs' },
   { client: '@platformatic/kafka', file: 'platformatic.js', label: 'defaults', settings: {}, peer: platformatic },

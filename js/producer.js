@@ -100,11 +100,36 @@ function untilAborted(wait, signal, logger) {
   });
 }
 
+// deliver()'s Promises, settled from the addon's one delivery callback by the number each call
+// was given: a Promise made by the addon would cost a threadsafe function per call.
+class Deliveries {
+  constructor() {
+    this.waiting = new Map();
+    this.next = 0;
+    this.settle = ({ ticket, landed, error }) => {
+      const waiter = this.waiting.get(ticket);
+      if (!waiter) return;
+      this.waiting.delete(ticket);
+      if (error) waiter.reject(Object.assign(new Error(error.message), { code: error.code, retriable: error.retriable, fatal: error.fatal, abortable: error.abortable }));
+      else waiter.resolve(landed);
+    };
+  }
+
+  // Hands the records over (throwing when refused at once) → a Promise of where they landed.
+  start(native, topic, partition, records) {
+    const ticket = this.next;
+    this.next = (this.next + 1) >>> 0;
+    native.deliver(topic, partition, records, ticket);
+    return new Promise((resolve, reject) => this.waiting.set(ticket, { resolve, reject }));
+  }
+}
+
 class Producer {
   constructor(options) {
     const opts = producerOptions(options);
     const { stats_callback, delivery_report_callback } = opts;
     this._logger = opts.logger;
+    this._deliveries = new Deliveries();
     this._native = fromNative(() => new NativeProducer(
       opts.native,
       stats_callback && ((s) => stats_callback({ send_queue_length: s.sendQueueLength, rdkafka_stats: s.rdkafkaStats })),
@@ -115,6 +140,7 @@ class Producer {
       })),
       logTo(opts.logger),
       oauthbearerBridge(opts.oauthbearer_token_callback),
+      this._deliveries.settle,
     ));
   }
 
@@ -192,7 +218,7 @@ class Producer {
       signal = checkSignal('deliver()', options);
       if (signal && signal.aborted) throw abortError(signal, 'deliver()');
       const records = deliverRecords(topic, partition, payloads);
-      landed = fromNative(() => this._native.deliver(topic, partition, records));
+      landed = fromNative(() => this._deliveries.start(this._native, topic, partition, records));
       this._keepAliveUntilDelivered();
     } catch (err) {
       return Promise.reject(err);

@@ -134,7 +134,7 @@ class Producer {
     driver_options['message.send.max.retries'] = retries;
     native = new NativeProducer({
       broker: this._bootstrap,
-      // KafkaJS sends at once; kafka-native's 250 ms default suits streams, not awaited sends.
+      // KafkaJS sends at once (kafka-native's default too; said here as KafkaJS's behaviour).
       queue_buffering_max_ms: 0,
       compression_codec: CODEC_NAMES[compression],
       enable_idempotence: this._idempotent,

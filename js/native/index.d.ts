@@ -113,7 +113,7 @@ export declare class NativeConsumer {
 }
 
 export declare class NativeProducer {
-  constructor(options: ProducerOptions, onStats?: ((arg: ProducerStatsInfo) => void) | undefined | null, onDeliveryReport?: ((arg: DeliveryReportInfo) => void) | undefined | null, onLog?: ((arg: LogEntry) => void) | undefined | null, oauthbearer?: OAuthBearerBridge | undefined | null)
+  constructor(options: ProducerOptions, onStats: ((arg: ProducerStatsInfo) => void) | undefined | null, onDeliveryReport: ((arg: DeliveryReportInfo) => void) | undefined | null, onLog: ((arg: LogEntry) => void) | undefined | null, oauthbearer: OAuthBearerBridge | undefined | null, onDelivered: (arg: DeliveryOutcome) => void)
   /**
    * Strings, joined in JS: `text` is every payload in order and `lengths` their lengths in
    * UTF-16 code units. One string crossing instead of thousands, and one librdkafka call.
@@ -127,11 +127,12 @@ export declare class NativeProducer {
   /** Messages with keys or headers (each its own librdkafka call when it has headers). */
   sendRecords(topic: string, partition: number, records: Array<RecordInput>): SendResult
   /**
-   * Records like `send_records`; the Promise resolves once every enqueued record is delivered,
-   * with where each landed, or rejects with the first failure. It resolves with fewer
-   * entries than records when the local queue refused the rest (JS says so).
+   * Records like `send_records`; once every enqueued record is delivered, or the first has
+   * failed, the constructor's `on_delivered` gets `ticket` with where each landed (fewer
+   * entries than records when the local queue refused the rest: JS says so) or the failure.
+   * Throws, and calls nothing back, when the call is refused at once.
    */
-  deliver(topic: string, partition: number, records: Array<RecordInput>): Promise<DeliveredInfo[]>
+  deliver(topic: string, partition: number, records: Array<RecordInput>, ticket: number): void
   /** Messages enqueued and not yet reported delivered or failed (no lock, no wait). */
   inFlight(): number
   partitionCount(topic: string, timeoutMs: number): Promise<number>
@@ -280,6 +281,25 @@ export interface DeliveryErrorInfo {
   name: string
   message: string
   count: number
+}
+
+export interface DeliveryFailure {
+  message: string
+  code: string
+  retriable: boolean
+  fatal: boolean
+  abortable: boolean
+}
+
+/**
+ * How a `deliver()` call ended, for `js/producer.js`: where each message landed, or the
+ * failure (JS makes the Error, as `js_error` would).
+ */
+export interface DeliveryOutcome {
+  /** The number JS gave the call. */
+  ticket: number
+  landed?: Array<DeliveredInfo>
+  error?: DeliveryFailure
 }
 
 export interface DeliveryReportInfo {

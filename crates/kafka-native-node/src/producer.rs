@@ -8,7 +8,7 @@ use napi_derive::napi;
 
 use crate::consumer::NativeConsumer;
 use crate::oauthbearer::{OAuthBearerBridge, PendingTokenWake};
-use crate::{client_options, js_error, promise_from_pool, weak_callback, LogEntry};
+use crate::{client_options, js_error, promise_from_pool, weak_callback, LogEntry, WeakCallback};
 
 /// Options as JS gave them; a missing one takes the core's default.
 #[napi(object)]
@@ -183,6 +183,59 @@ pub struct DeliveredInfo {
     pub offset: f64,
 }
 
+/// How a `deliver()` call ended, for `js/producer.js`: where each message landed, or the
+/// failure (JS makes the Error, as `js_error` would).
+#[napi(object)]
+pub struct DeliveryOutcome {
+    /// The number JS gave the call.
+    pub ticket: u32,
+    pub landed: Option<Vec<DeliveredInfo>>,
+    pub error: Option<DeliveryFailure>,
+}
+
+#[napi(object)]
+pub struct DeliveryFailure {
+    pub message: String,
+    pub code: String,
+    pub retriable: bool,
+    pub fatal: bool,
+    pub abortable: bool,
+}
+
+impl DeliveryOutcome {
+    fn new(
+        ticket: u32,
+        result: std::result::Result<Vec<kafka_native::Delivered>, kafka_native::KafkaError>,
+    ) -> Self {
+        match result {
+            Ok(landed) => DeliveryOutcome {
+                ticket,
+                landed: Some(
+                    landed
+                        .into_iter()
+                        .map(|d| DeliveredInfo {
+                            partition: d.partition,
+                            offset: d.offset as f64,
+                        })
+                        .collect(),
+                ),
+                error: None,
+            },
+            Err(e) => DeliveryOutcome {
+                ticket,
+                landed: None,
+                error: Some(DeliveryFailure {
+                    message: e.to_string(),
+                    code: e.code_name().to_string(),
+                    retriable: e.is_retriable(),
+                    fatal: e.is_fatal(),
+                    abortable: e.is_abortable(),
+                }),
+            },
+        }
+    }
+}
+
 /// Each record's headers as name/value pairs borrowed from it.
 fn record_headers(records: &[RecordInput]) -> Vec<Vec<(&str, &[u8])>> {
     records
@@ -218,6 +271,10 @@ fn core_records<'a>(
 pub struct NativeProducer {
     /// Dropped first: see `PendingTokenWake`.
     _token_wake: Option<PendingTokenWake>,
+    /// Every `deliver()` call's outcome goes through this one function. A napi Promise per call
+    /// would cost a threadsafe function, and so a libuv handle opened and closed, per call: the
+    /// awaited send's hot path.
+    delivered: Arc<WeakCallback<DeliveryOutcome>>,
     inner: Arc<kafka_native::Producer>,
 }
 
@@ -231,6 +288,7 @@ impl NativeProducer {
         on_delivery_report: Option<Function<'_, DeliveryReportInfo, ()>>,
         on_log: Option<Function<'_, LogEntry, ()>>,
         oauthbearer: Option<&OAuthBearerBridge>,
+        on_delivered: Function<'_, DeliveryOutcome, ()>,
     ) -> Result<Self> {
         let mut config = kafka_native::ProducerConfig::new("");
         config.client = client_options(
@@ -290,9 +348,11 @@ impl NativeProducer {
                 );
             });
         }
+        let delivered = Arc::new(weak_callback(on_delivered)?);
         let inner = kafka_native::Producer::new(config).map_err(|e| js_error(env, &e))?;
         Ok(NativeProducer {
             _token_wake: oauthbearer.map(OAuthBearerBridge::wake_on_drop),
+            delivered,
             inner: Arc::new(inner),
         })
     }
@@ -356,57 +416,29 @@ impl NativeProducer {
         Ok(SendResult::from(result))
     }
 
-    /// Records like `send_records`; the Promise resolves once every enqueued record is delivered,
-    /// with where each landed, or rejects with the first failure. It resolves with fewer
-    /// entries than records when the local queue refused the rest (JS says so).
-    #[napi(ts_return_type = "Promise<DeliveredInfo[]>")]
-    pub fn deliver<'env>(
+    /// Records like `send_records`; once every enqueued record is delivered, or the first has
+    /// failed, the constructor's `on_delivered` gets `ticket` with where each landed (fewer
+    /// entries than records when the local queue refused the rest: JS says so) or the failure.
+    /// Throws, and calls nothing back, when the call is refused at once.
+    #[napi]
+    pub fn deliver(
         &self,
-        env: &'env Env,
+        env: &Env,
         topic: String,
         partition: i32,
         records: Vec<RecordInput>,
-    ) -> Result<Object<'env>> {
-        let (deferred, promise) = env.create_deferred()?;
-        // Called by the core's delivery callback, or below when the core refuses the call (then
-        // it does not call back, and a deferred left unsettled would keep the event loop alive).
-        let unsettled = parking_lot::Mutex::new(Some(deferred));
-        let settle = Arc::new(
-            move |result: std::result::Result<
-                Vec<kafka_native::Delivered>,
-                kafka_native::KafkaError,
-            >| {
-                let Some(deferred) = unsettled.lock().take() else {
-                    return;
-                };
-                deferred.resolve(move |env| {
-                    result
-                        .map(|landed| {
-                            landed
-                                .into_iter()
-                                .map(|d| DeliveredInfo {
-                                    partition: d.partition,
-                                    offset: d.offset as f64,
-                                })
-                                .collect::<Vec<_>>()
-                        })
-                        .map_err(|e| js_error(&env, &e))
-                });
-            },
-        );
+        ticket: u32,
+    ) -> Result<()> {
         let headers = record_headers(&records);
         let records = core_records(&records, &headers);
-        let on_delivered = {
-            let settle = settle.clone();
-            move |result| settle(result)
+        let delivered = self.delivered.clone();
+        let on_delivered = move |result| {
+            delivered.call(DeliveryOutcome::new(ticket, result), NonBlocking);
         };
-        if let Err(e) = self
-            .inner
+        self.inner
             .deliver(&topic, partition, &records, on_delivered)
-        {
-            settle(Err(e));
-        }
-        Ok(promise)
+            .map(|_| ())
+            .map_err(|e| js_error(env, &e))
     }
 
     fn send_slices(
