@@ -190,7 +190,10 @@ class Producer {
   _keepAliveUntilDelivered() {
     if (this._alive) return;
     this._alive = setInterval(() => {
-      if (this._native.inFlight() > 0) return;
+      // A deliver() outcome the addon has queued but JS has not yet taken counts too: the
+      // addon's callback does not hold the process (a producer at rest must not), and its
+      // messages have already left the in-flight count.
+      if (this._native.inFlight() > 0 || this._deliveries.waiting.size > 0) return;
       clearInterval(this._alive);
       this._alive = null;
     }, KEEP_ALIVE_CHECK_MS);

@@ -100,6 +100,26 @@ test('a script that sends and ends without stop() still delivers: the producer k
   await admin.stop();
 });
 
+// deliver()'s answers reach JS through a callback that does not hold the process, after the
+// messages have left the in-flight count: a script whose only work is awaited sends must not
+// end between the two (every one of these sends is such a moment).
+test('a script that awaits deliver() after deliver() and nothing else gets every answer, then exits', async () => {
+  const { testCluster } = require('./helpers');
+  const cluster = testCluster();
+  await cluster.createTopic('awaited-keepalive', 1);
+  const script = `
+    const { Producer } = require('./js/index.js');
+    const producer = new Producer({ broker: process.env.BROKER, logger: { error: console.error, warn() {}, info() {} } });
+    (async () => {
+      let answered = 0;
+      for (let i = 0; i < 2000; i++) { await producer.deliver('awaited-keepalive', 0, ['m' + i]); answered++; }
+      console.log('answered', answered);
+    })();`;
+  const r = run(['-e', script], { BROKER: cluster.bootstrapServers });
+  assert.equal(r.status, 0, r.output);
+  assert.match(r.stdout, /answered 2000/);
+});
+
 test('a Consumer that is never started is garbage-collected', () => {
   const script = `
     const { Consumer, MockCluster } = require('./js/index.js');
