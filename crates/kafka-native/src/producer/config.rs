@@ -81,6 +81,7 @@ impl std::str::FromStr for Compression {
 /// assert_eq!(config.queue_buffering_max_messages, 100_000);
 /// // A message goes out at once: an awaited send does not wait to fill a batch.
 /// assert_eq!(config.client_config().get("queue.buffering.max.ms"), Some("0"));
+/// assert_eq!(config.client_config().get("max.in.flight.requests.per.connection"), Some("5"));
 /// ```
 #[derive(Clone)]
 pub struct ProducerConfig {
@@ -248,7 +249,11 @@ impl ProducerConfig {
                     self.queue_buffering_max.as_millis().to_string(),
                 )
                 .set("compression.codec", self.compression.name())
-                .set("enable.idempotence", self.enable_idempotence.to_string());
+                .set("enable.idempotence", self.enable_idempotence.to_string())
+                // Java's default, and what idempotence needs anyway. librdkafka's own, 1,000,000,
+                // lets a non-idempotent producer answer each of many awaited sends with a request
+                // of its own: 100 at once on Apache Kafka, 11-24k sends/s against 65-73k at 5.
+                .set("max.in.flight.requests.per.connection", "5");
             if let Some(id) = &self.transactional_id {
                 config.set("transactional.id", id.clone()).set(
                     "transaction.timeout.ms",
