@@ -118,6 +118,21 @@ impl Drop for EventsThread {
     }
 }
 
+/// The level a librdkafka log line is passed on at.
+/// - A broker connection failing is logged (FAIL) and reported as a client error with the same
+///   text; the error is logged, once a minute while it lasts, so the line goes to debug.
+/// - An idempotent producer's id request that failed and is being retried (GETPID "...:
+///   retrying") is librdkafka recovering by itself: on Apache Kafka it happens at almost every
+///   start (the bootstrap connection is dropped once the brokers are known, or the coordinator
+///   is still loading), so it goes to info. A failure that counts reaches the error path.
+fn log_level(level: LogLevel, facility: &str, message: &str) -> LogLevel {
+    match facility {
+        "FAIL" => level.max(7),
+        "GETPID" if message.ends_with(": retrying") => level.max(6),
+        _ => level,
+    }
+}
+
 /// Handles events until the queue is empty or a burst is long enough; returns how many.
 fn serve_burst(
     queue: &NativeQueue,
@@ -139,14 +154,7 @@ fn serve_burst(
                 facility,
                 message,
             } => sink.log(LogRecord {
-                // A broker connection failing is logged (FAIL) and reported as a client error
-                // with the same text; the error is logged, once a minute while it lasts, so the
-                // log line goes to debug.
-                level: if facility == "FAIL" {
-                    level.max(7)
-                } else {
-                    level
-                },
+                level: log_level(level, &facility, &message),
                 facility,
                 message,
                 error: None,
@@ -179,4 +187,25 @@ fn serve_burst(
         sink.burst_done();
     }
     handled
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_level;
+
+    #[test]
+    fn retried_producer_id_requests_and_connection_failures_are_not_warnings() {
+        let retried = "Failed to acquire idempotence PID from broker b:9092/bootstrap: Local: \
+                       Broker handle destroyed without termination: retrying";
+        assert_eq!(log_level(4, "GETPID", retried), 6);
+        assert_eq!(
+            log_level(4, "GETPID", "Failed to acquire idempotence PID: fatal"),
+            4
+        );
+        assert_eq!(
+            log_level(3, "FAIL", "b:9092/1: Connect to ipv4#127.0.0.1:9092 failed"),
+            7
+        );
+        assert_eq!(log_level(4, "CONFWARN", "anything"), 4);
+    }
 }
