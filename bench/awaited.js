@@ -10,7 +10,7 @@ const path = require('node:path');
 
 const { BROKERS, stopBroker } = require('./brokers');
 const { machine, publish, fmt } = require('./report');
-const { resolvable, platformatic } = require('./peers');
+const { runnable, platformatic } = require('./peers');
 
 const SECONDS = Number(process.env.AWAITED_SECONDS || 5);
 const CONCURRENCY = [1, 100];
@@ -51,17 +51,7 @@ async function awaited() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kn-awaited-'));
   const notes = [];
   const only = process.env.BENCH_CLIENTS && process.env.BENCH_CLIENTS.split(',');
-  const configs = CONFIGS.filter((c) => {
-    if (only && !only.includes(c.client)) return false;
-    const missing = c.peer?.().missing;
-    if (missing) {
-      if (!notes.some((n) => n.startsWith(c.client))) notes.push(`${c.client}: skipped, ${missing}.`);
-      return false;
-    }
-    if (!c.needs || resolvable(c.needs)) return true;
-    if (!notes.some((n) => n.startsWith(c.client))) notes.push(`${c.client}: skipped, not installed${c.needs === 'kafkajs' ? '' : ' (npm run bench -- awaited --with-node-rdkafka builds it)'}.`);
-    return false;
-  });
+  const configs = runnable(CONFIGS, only, notes, 'awaited');
   const brokers = process.env.BENCH_BROKERS ? BROKERS : BROKERS.filter((b) => b.name === 'kafka');
   const rows = [];
   let index = 0;

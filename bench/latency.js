@@ -15,7 +15,7 @@ const readline = require('node:readline');
 
 const { BROKERS, stopBroker } = require('./brokers');
 const { machine, publish, median, fmt } = require('./report');
-const { resolvable, platformatic } = require('./peers');
+const { runnable, platformatic } = require('./peers');
 const { CONSUMER_DEFAULTS } = require('../js/options.js');
 const { measureNode } = require('./throughput');
 const { cpuMeter } = require('./processes');
@@ -92,17 +92,7 @@ async function latency() {
   const notes = [];
   // BENCH_CLIENTS=client,client: only these clients' rows (and no bulk or idle runs).
   const only = process.env.BENCH_CLIENTS && process.env.BENCH_CLIENTS.split(',');
-  const configs = CONFIGS.filter((c) => {
-    if (only && !only.includes(c.client)) return false;
-    const missing = c.peer?.().missing;
-    if (missing) {
-      if (!notes.some((n) => n.startsWith(c.client))) notes.push(`${c.client}: skipped, ${missing}.`);
-      return false;
-    }
-    if (!c.needs || resolvable(c.needs)) return true;
-    if (!notes.some((n) => n.startsWith(c.client))) notes.push(`${c.client}: skipped, not installed${c.needs === 'node-rdkafka' ? ' (npm run bench -- latency --with-node-rdkafka builds it)' : ''}.`);
-    return false;
-  });
+  const configs = runnable(CONFIGS, only, notes, 'latency');
   const rows = [];
   const idleRows = [];
   const bulkRows = [];

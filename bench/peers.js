@@ -61,4 +61,21 @@ function platformatic() {
   return platformaticPeer;
 }
 
-module.exports = { has, resolvable, useNodeRdkafka, platformatic };
+// The rows of `configs` this machine can run, given BENCH_CLIENTS (`only`): a row with a `peer`
+// that is missing, or `needs` a package that is not installed, is skipped with a note (once
+// per client) saying how to get it.
+function runnable(configs, only, notes, bench) {
+  const skip = (client, why) => {
+    if (!notes.some((n) => n.startsWith(client))) notes.push(`${client}: skipped, ${why}.`);
+    return false;
+  };
+  return configs.filter((c) => {
+    if (only && !only.includes(c.client)) return false;
+    const missing = c.peer?.().missing;
+    if (missing) return skip(c.client, missing);
+    if (!c.needs || resolvable(c.needs)) return true;
+    return skip(c.client, `not installed${c.needs === 'kafkajs' ? '' : ` (npm run bench -- ${bench} --with-node-rdkafka builds it)`}`);
+  });
+}
+
+module.exports = { has, resolvable, useNodeRdkafka, platformatic, runnable };
