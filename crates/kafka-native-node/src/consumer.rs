@@ -130,14 +130,13 @@ impl ToNapiValue for TextValue {
         env: napi::sys::napi_env,
         value: Self,
     ) -> Result<napi::sys::napi_value> {
-        if value.ascii {
-            Ok(Env::from_raw(env)
-                .create_string_latin1(value.text.as_bytes())?
-                .raw())
+        let env = Env::from_raw(env);
+        let string = if value.ascii {
+            env.create_string_latin1(value.text.as_bytes())?
         } else {
-            // SAFETY: `env` is the env napi called us with, as String's own conversion takes it.
-            unsafe { String::to_napi_value(env, value.text) }
-        }
+            env.create_string(&value.text)?
+        };
+        Ok(string.raw())
     }
 }
 
