@@ -127,19 +127,32 @@ test('stop(): later calls reject with code STOPPED and the client\'s threads go'
   await waitFor('the admin clients\' threads to go', () => threads() <= before + 4, 30000);
 });
 
-test('1,000 calls in flight run on a bounded number of threads, and each settles', async (t) => {
+test('1,000 calls in flight on one client run on at most 16 threads, and each settles', async (t) => {
   const { broker: silent } = await silentBroker(t);
-  const admin = new kafka.Admin({ broker: silent, request_timeout_ms: 300, logger: quietLogger() });
+  const admin = new kafka.Admin({ broker: silent, request_timeout_ms: 100, logger: quietLogger() });
   const before = threads();
   let most = before;
   const sample = setInterval(() => { most = Math.max(most, threads()); }, 5);
-  // Each waits out its 300 ms on the silent broker: with a thread per call, 1,000 at once.
+  // Each waits out its 100 ms on the silent broker: with a thread per call, 1,000 at once.
   const results = await Promise.allSettled(Array.from({ length: 1000 }, () => admin.watermarks('silent', 0)));
   clearInterval(sample);
   // Each rejects with librdkafka's word for a broker that does not answer.
   const answered = (r) => r.status === 'rejected' && ['_TIMED_OUT', '_ALL_BROKERS_DOWN'].includes(r.reason.code);
   assert.ok(results.every(answered), JSON.stringify(results.find((r) => !answered(r))));
-  // The pool's 64, the client's own threads and a few of Node's.
-  assert.ok(most - before <= 64 + 16, `threads went from ${before} to ${most}`);
+  // The client's 16 on the call pool, its own librdkafka threads and a few of Node's.
+  assert.ok(most - before <= 16 + 16, `threads went from ${before} to ${most}`);
   await admin.stop();
+});
+
+test('a client\'s call does not wait behind other clients\' slow calls', async (t) => {
+  const { broker: silent } = await silentBroker(t);
+  const stuck = Array.from({ length: 5 }, () => new kafka.Admin({ broker: silent, request_timeout_ms: 5000, logger: quietLogger() }));
+  const quick = new kafka.Admin({ broker, logger: quietLogger() });
+  t.after(() => Promise.all([...stuck, quick].map((a) => a.stop())));
+  // 80 slow calls, more than the 64 threads a shared pool once had, each holding its thread 5 s.
+  let stuckSettled = 0;
+  const slow = stuck.flatMap((admin) => Array.from({ length: 16 }, () => admin.watermarks('silent', 0).catch(() => {}).finally(() => { stuckSettled++; })));
+  await quick.listTopics();
+  assert.equal(stuckSettled, 0, 'the quick client answered only once slow calls had ended');
+  await Promise.all(slow);
 });

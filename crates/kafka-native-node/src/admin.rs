@@ -7,7 +7,7 @@ use napi_derive::napi;
 
 use crate::oauthbearer::{OAuthBearerBridge, PendingTokenWake};
 
-use crate::{client_options, js_error, promise_from_pool, LogEntry};
+use crate::{call_pool, client_options, js_error, promise_from_pool, LogEntry};
 
 #[napi(object)]
 pub struct AdminOptions {
@@ -200,6 +200,8 @@ pub struct NativeAdmin {
     /// `None` once stopped. Each call holds its own reference, so the client is destroyed
     /// when `stop()` has run and the calls in flight have ended.
     inner: parking_lot::Mutex<Option<Arc<kafka_native::Admin>>>,
+    /// This client's turn on the call pool.
+    lane: Arc<call_pool::Lane>,
 }
 
 impl NativeAdmin {
@@ -237,6 +239,7 @@ impl NativeAdmin {
         Ok(NativeAdmin {
             _token_wake: oauthbearer.map(OAuthBearerBridge::wake_on_drop),
             inner: parking_lot::Mutex::new(Some(Arc::new(inner))),
+            lane: Arc::default(),
         })
     }
 
@@ -246,7 +249,7 @@ impl NativeAdmin {
     pub fn stop<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
         let admin = self.inner.lock().take();
         // Dropped on a thread of ours: the last reference joins the client's events thread.
-        promise_from_pool(env, move || {
+        promise_from_pool(env, &self.lane, move || {
             drop(admin);
             Ok(())
         })
@@ -273,13 +276,13 @@ impl NativeAdmin {
                 }
             })
             .collect();
-        promise_from_pool(env, move || inner?.create_topics(&topics))
+        promise_from_pool(env, &self.lane, move || inner?.create_topics(&topics))
     }
 
     #[napi(ts_return_type = "Promise<void>")]
     pub fn delete_topics<'env>(&self, env: &'env Env, topics: Vec<String>) -> Result<Object<'env>> {
         let inner = self.admin();
-        promise_from_pool(env, move || inner?.delete_topics(&topics))
+        promise_from_pool(env, &self.lane, move || inner?.delete_topics(&topics))
     }
 
     /// Raises each topic's partition count to its total.
@@ -291,7 +294,7 @@ impl NativeAdmin {
     ) -> Result<Object<'env>> {
         let inner = self.admin();
         let totals: Vec<(String, i32)> = totals.into_iter().map(|t| (t.topic, t.count)).collect();
-        promise_from_pool(env, move || inner?.create_partitions(&totals))
+        promise_from_pool(env, &self.lane, move || inner?.create_partitions(&totals))
     }
 
     #[napi(ts_return_type = "Promise<void>")]
@@ -301,7 +304,7 @@ impl NativeAdmin {
         group_ids: Vec<String>,
     ) -> Result<Object<'env>> {
         let inner = self.admin();
-        promise_from_pool(env, move || inner?.delete_groups(&group_ids))
+        promise_from_pool(env, &self.lane, move || inner?.delete_groups(&group_ids))
     }
 
     /// Sets a group's committed offsets (each the next offset to read).
@@ -314,13 +317,15 @@ impl NativeAdmin {
     ) -> Result<Object<'env>> {
         let inner = self.admin();
         let offsets = crate::producer::core_offsets(offsets);
-        promise_from_pool(env, move || inner?.set_group_offsets(&group_id, &offsets))
+        promise_from_pool(env, &self.lane, move || {
+            inner?.set_group_offsets(&group_id, &offsets)
+        })
     }
 
     #[napi(ts_return_type = "Promise<TopicListingInfo[]>")]
     pub fn list_topics<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
         let inner = self.admin();
-        promise_from_pool(env, move || {
+        promise_from_pool(env, &self.lane, move || {
             Ok(inner?
                 .list_topics()?
                 .into_iter()
@@ -340,7 +345,7 @@ impl NativeAdmin {
         partition: i32,
     ) -> Result<Object<'env>> {
         let inner = self.admin();
-        promise_from_pool(env, move || {
+        promise_from_pool(env, &self.lane, move || {
             let w = inner?.watermarks(&topic, partition)?;
             Ok(WatermarksInfo {
                 low: w.low as f64,
@@ -352,7 +357,7 @@ impl NativeAdmin {
     #[napi(ts_return_type = "Promise<GroupListingInfo[]>")]
     pub fn list_groups<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
         let inner = self.admin();
-        promise_from_pool(env, move || {
+        promise_from_pool(env, &self.lane, move || {
             Ok(inner?
                 .list_groups()?
                 .into_iter()
@@ -368,7 +373,7 @@ impl NativeAdmin {
     #[napi(ts_return_type = "Promise<ClusterInfo>")]
     pub fn describe_cluster<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
         let inner = self.admin();
-        promise_from_pool(env, move || {
+        promise_from_pool(env, &self.lane, move || {
             let c = inner?.describe_cluster()?;
             Ok(ClusterInfo {
                 cluster_id: c.cluster_id,
@@ -394,7 +399,7 @@ impl NativeAdmin {
         topics: Vec<String>,
     ) -> Result<Object<'env>> {
         let inner = self.admin();
-        promise_from_pool(env, move || {
+        promise_from_pool(env, &self.lane, move || {
             Ok(inner?
                 .describe_topics(&topics)?
                 .into_iter()
@@ -424,7 +429,7 @@ impl NativeAdmin {
         at_ms: f64,
     ) -> Result<Object<'env>> {
         let inner = self.admin();
-        promise_from_pool(env, move || {
+        promise_from_pool(env, &self.lane, move || {
             Ok(inner?
                 .offsets_at_time(&topic, at_ms as i64)?
                 .into_iter()
@@ -443,7 +448,7 @@ impl NativeAdmin {
         group_ids: Vec<String>,
     ) -> Result<Object<'env>> {
         let inner = self.admin();
-        promise_from_pool(env, move || {
+        promise_from_pool(env, &self.lane, move || {
             Ok(inner?
                 .describe_groups(&group_ids)?
                 .into_iter()
@@ -476,7 +481,7 @@ impl NativeAdmin {
         resources: Vec<ConfigResourceInput>,
     ) -> Result<Object<'env>> {
         let inner = self.admin();
-        promise_from_pool(env, move || {
+        promise_from_pool(env, &self.lane, move || {
             let resources = resources
                 .into_iter()
                 .map(|r| config_resource(&r.kind, r.name))
@@ -521,7 +526,9 @@ impl NativeAdmin {
         changes: Vec<ConfigChangeInput>,
     ) -> Result<Object<'env>> {
         let inner = self.admin();
-        promise_from_pool(env, move || inner?.set_configs(&config_changes(changes)?))
+        promise_from_pool(env, &self.lane, move || {
+            inner?.set_configs(&config_changes(changes)?)
+        })
     }
 
     /// Replaces each resource's dynamic configuration (AlterConfigs).
@@ -532,7 +539,7 @@ impl NativeAdmin {
         changes: Vec<ConfigChangeInput>,
     ) -> Result<Object<'env>> {
         let inner = self.admin();
-        promise_from_pool(env, move || {
+        promise_from_pool(env, &self.lane, move || {
             inner?.replace_configs(&config_changes(changes)?)
         })
     }
@@ -547,7 +554,7 @@ impl NativeAdmin {
     ) -> Result<Object<'env>> {
         let inner = self.admin();
         let before = crate::producer::core_offsets(before);
-        promise_from_pool(env, move || {
+        promise_from_pool(env, &self.lane, move || {
             Ok(inner?
                 .delete_records(&before)?
                 .into_iter()
@@ -563,7 +570,7 @@ impl NativeAdmin {
     #[napi(ts_return_type = "Promise<GroupOffsetInfo[]>")]
     pub fn group_offsets<'env>(&self, env: &'env Env, group_id: String) -> Result<Object<'env>> {
         let inner = self.admin();
-        promise_from_pool(env, move || {
+        promise_from_pool(env, &self.lane, move || {
             Ok(inner?
                 .group_offsets(&group_id)?
                 .into_iter()

@@ -9,7 +9,7 @@ use napi_derive::napi;
 
 use crate::oauthbearer::{OAuthBearerBridge, PendingTokenWake};
 
-use crate::{client_options, js_error, promise_from_pool, weak_callback, LogEntry};
+use crate::{call_pool, client_options, js_error, promise_from_pool, weak_callback, LogEntry};
 
 /// Options as JS gave them; a missing one takes the core's default.
 #[napi(object)]
@@ -371,6 +371,8 @@ pub struct NativeConsumer {
     /// Dropped before the consumer: see `PendingTokenWake`.
     _token_wake: Option<PendingTokenWake>,
     inner: Arc<kafka_native::Consumer>,
+    /// This client's turn on the call pool.
+    lane: Arc<call_pool::Lane>,
 }
 
 #[napi]
@@ -492,6 +494,7 @@ impl NativeConsumer {
             settled,
             _token_wake: oauthbearer.map(OAuthBearerBridge::wake_on_drop),
             inner: Arc::new(inner),
+            lane: Arc::default(),
         })
     }
 
@@ -506,7 +509,7 @@ impl NativeConsumer {
     #[napi(ts_return_type = "Promise<TopicPartitionInfo[]>")]
     pub fn start<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
         let inner = self.inner.clone();
-        promise_from_pool(env, move || {
+        promise_from_pool(env, &self.lane, move || {
             inner.start().map(|list| partitions_info(&list))
         })
     }
@@ -537,7 +540,7 @@ impl NativeConsumer {
     ) -> Result<Object<'env>> {
         let offsets = crate::producer::core_offsets(offsets);
         let inner = self.inner.clone();
-        promise_from_pool(env, move || inner.commit(&offsets))
+        promise_from_pool(env, &self.lane, move || inner.commit(&offsets))
     }
 
     /// Reads the partition from `offset` next (-2: its beginning, -1: its end); between
@@ -556,7 +559,7 @@ impl NativeConsumer {
         self.inner.request_stop();
         let inner = self.inner.clone();
         let settled = self.settled.clone();
-        promise_from_pool(env, move || {
+        promise_from_pool(env, &self.lane, move || {
             let result = inner.stop();
             if let Err(kafka_native::KafkaError::SettleTimedOut { .. }) = result {
                 // The batch JS still holds was not processed: the fetch thread goes (a settle

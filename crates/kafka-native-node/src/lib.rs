@@ -11,6 +11,7 @@ mod oauthbearer;
 mod producer;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::ThreadsafeFunction;
@@ -107,13 +108,17 @@ fn properties(
 
 /// Runs blocking core work on the call pool (threads of ours, never libuv's) and settles a
 /// Promise with it. A panic in the work rejects the Promise instead of leaving it pending.
-pub(crate) fn promise_from_pool<'env, T, F>(env: &'env Env, work: F) -> Result<Object<'env>>
+pub(crate) fn promise_from_pool<'env, T, F>(
+    env: &'env Env,
+    lane: &Arc<call_pool::Lane>,
+    work: F,
+) -> Result<Object<'env>>
 where
     T: ToNapiValue + Send + 'static,
     F: FnOnce() -> std::result::Result<T, kafka_native::KafkaError> + Send + 'static,
 {
     let (deferred, promise) = env.create_deferred()?;
-    call_pool::run(move || {
+    call_pool::run(lane, move || {
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
         deferred.resolve(move |env| match result {
             Ok(result) => result.map_err(|e| js_error(&env, &e)),

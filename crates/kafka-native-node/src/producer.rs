@@ -8,7 +8,9 @@ use napi_derive::napi;
 
 use crate::consumer::NativeConsumer;
 use crate::oauthbearer::{OAuthBearerBridge, PendingTokenWake};
-use crate::{client_options, js_error, promise_from_pool, weak_callback, LogEntry, WeakCallback};
+use crate::{
+    call_pool, client_options, js_error, promise_from_pool, weak_callback, LogEntry, WeakCallback,
+};
 
 /// Options as JS gave them; a missing one takes the core's default.
 #[napi(object)]
@@ -276,6 +278,8 @@ pub struct NativeProducer {
     /// awaited send's hot path.
     delivered: Arc<WeakCallback<DeliveryOutcome>>,
     inner: Arc<kafka_native::Producer>,
+    /// This client's turn on the call pool.
+    lane: Arc<call_pool::Lane>,
 }
 
 #[napi]
@@ -354,6 +358,7 @@ impl NativeProducer {
             _token_wake: oauthbearer.map(OAuthBearerBridge::wake_on_drop),
             delivered,
             inner: Arc::new(inner),
+            lane: Arc::default(),
         })
     }
 
@@ -469,7 +474,7 @@ impl NativeProducer {
         timeout_ms: u32,
     ) -> Result<Object<'env>> {
         let inner = self.inner.clone();
-        promise_from_pool(env, move || {
+        promise_from_pool(env, &self.lane, move || {
             inner
                 .partition_count(&topic, Duration::from_millis(timeout_ms.into()))
                 .map(|n| n as u32)
@@ -480,7 +485,7 @@ impl NativeProducer {
     #[napi(ts_return_type = "Promise<void>")]
     pub fn init_transactions<'env>(&self, env: &'env Env, timeout_ms: u32) -> Result<Object<'env>> {
         let inner = self.inner.clone();
-        promise_from_pool(env, move || {
+        promise_from_pool(env, &self.lane, move || {
             inner.init_transactions(Duration::from_millis(timeout_ms.into()))
         })
     }
@@ -506,7 +511,7 @@ impl NativeProducer {
         let group = consumer.group_metadata().map_err(|e| js_error(env, &e))?;
         let offsets = core_offsets(offsets);
         let inner = self.inner.clone();
-        promise_from_pool(env, move || {
+        promise_from_pool(env, &self.lane, move || {
             inner.send_offsets_to_transaction(
                 &offsets,
                 &group,
@@ -529,7 +534,7 @@ impl NativeProducer {
             kafka_native::GroupMetadata::for_group(&group_id).map_err(|e| js_error(env, &e))?;
         let offsets = core_offsets(offsets);
         let inner = self.inner.clone();
-        promise_from_pool(env, move || {
+        promise_from_pool(env, &self.lane, move || {
             inner.send_offsets_to_transaction(
                 &offsets,
                 &group,
@@ -545,7 +550,7 @@ impl NativeProducer {
         timeout_ms: u32,
     ) -> Result<Object<'env>> {
         let inner = self.inner.clone();
-        promise_from_pool(env, move || {
+        promise_from_pool(env, &self.lane, move || {
             inner.commit_transaction(Duration::from_millis(timeout_ms.into()))
         })
     }
@@ -553,7 +558,7 @@ impl NativeProducer {
     #[napi(ts_return_type = "Promise<void>")]
     pub fn abort_transaction<'env>(&self, env: &'env Env, timeout_ms: u32) -> Result<Object<'env>> {
         let inner = self.inner.clone();
-        promise_from_pool(env, move || {
+        promise_from_pool(env, &self.lane, move || {
             inner.abort_transaction(Duration::from_millis(timeout_ms.into()))
         })
     }
@@ -562,7 +567,7 @@ impl NativeProducer {
     #[napi(ts_return_type = "Promise<void>")]
     pub fn stop<'env>(&self, env: &'env Env, timeout_ms: u32) -> Result<Object<'env>> {
         let inner = self.inner.clone();
-        promise_from_pool(env, move || {
+        promise_from_pool(env, &self.lane, move || {
             inner.stop(Duration::from_millis(timeout_ms.into()))
         })
     }
