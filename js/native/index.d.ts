@@ -104,6 +104,11 @@ export declare class NativeConsumer {
    */
   commit(offsets: Array<TopicPartitionOffset>): Promise<void>
   /**
+   * Each partition read now, with its high watermark (asked of its leader) and how many
+   * messages the handler has not been handed yet.
+   */
+  lag(timeoutMs: number): Promise<PartitionLagInfo[]>
+  /**
    * Reads the partition from `offset` next (-2: its beginning, -1: its end); between
    * batches. JS has checked that `offset` is an integer.
    */
@@ -394,6 +399,14 @@ export interface PartitionDescriptionInfo {
   error?: string
 }
 
+export interface PartitionLagInfo {
+  topic: string
+  partition: number
+  high: number
+  next?: number
+  lag?: number
+}
+
 /** A topic's new partition count. */
 export interface PartitionTotal {
   topic: string
@@ -427,6 +440,8 @@ export interface ProducerStatsInfo {
   sendQueueLength: number
   /** librdkafka's statistics, parsed once (in the core). */
   rdkafkaStats: any
+  /** Every message not delivered over the producer's life, counted per error. */
+  deliveryFailures: Array<DeliveryErrorInfo>
 }
 
 /** What a rebalance changed. */

@@ -62,6 +62,27 @@ fn partitions_info(list: &[kafka_native::TopicPartition]) -> Vec<TopicPartitionI
     list.iter().cloned().map(Into::into).collect()
 }
 
+#[napi(object)]
+pub struct PartitionLagInfo {
+    pub topic: String,
+    pub partition: i32,
+    pub high: i64,
+    pub next: Option<i64>,
+    pub lag: Option<i64>,
+}
+
+impl From<kafka_native::PartitionLag> for PartitionLagInfo {
+    fn from(l: kafka_native::PartitionLag) -> Self {
+        PartitionLagInfo {
+            topic: l.topic,
+            partition: l.partition,
+            high: l.high,
+            next: l.next,
+            lag: l.lag,
+        }
+    }
+}
+
 /// What a rebalance changed.
 #[napi(object)]
 pub struct RebalanceInfo {
@@ -541,6 +562,20 @@ impl NativeConsumer {
         let offsets = crate::producer::core_offsets(offsets);
         let inner = self.inner.clone();
         promise_from_pool(env, &self.lane, move || inner.commit(&offsets))
+    }
+
+    /// Each partition read now, with its high watermark (asked of its leader) and how many
+    /// messages the handler has not been handed yet.
+    #[napi(ts_return_type = "Promise<PartitionLagInfo[]>")]
+    pub fn lag<'env>(&self, env: &'env Env, timeout_ms: u32) -> Result<Object<'env>> {
+        let inner = self.inner.clone();
+        promise_from_pool(env, &self.lane, move || {
+            let lag = inner.lag(Duration::from_millis(timeout_ms.into()))?;
+            Ok(lag
+                .into_iter()
+                .map(PartitionLagInfo::from)
+                .collect::<Vec<_>>())
+        })
     }
 
     /// Reads the partition from `offset` next (-2: its beginning, -1: its end); between

@@ -33,6 +33,8 @@ pub struct ProducerStatsInfo {
     pub send_queue_length: u32,
     /// librdkafka's statistics, parsed once (in the core).
     pub rdkafka_stats: serde_json::Value,
+    /// Every message not delivered over the producer's life, counted per error.
+    pub delivery_failures: Vec<DeliveryErrorInfo>,
 }
 
 #[napi(object)]
@@ -41,6 +43,17 @@ pub struct DeliveryErrorInfo {
     pub name: String,
     pub message: String,
     pub count: f64,
+}
+
+impl From<kafka_native::DeliveryErrorCount> for DeliveryErrorInfo {
+    fn from(c: kafka_native::DeliveryErrorCount) -> Self {
+        DeliveryErrorInfo {
+            code: c.code as i32,
+            name: c.name,
+            message: c.message,
+            count: c.count as f64,
+        }
+    }
 }
 
 #[napi(object)]
@@ -325,6 +338,11 @@ impl NativeProducer {
                 let info = ProducerStatsInfo {
                     send_queue_length: s.send_queue_length as u32,
                     rdkafka_stats: s.rdkafka_stats,
+                    delivery_failures: s
+                        .delivery_failures
+                        .into_iter()
+                        .map(DeliveryErrorInfo::from)
+                        .collect(),
                 };
                 tsfn.call(info, NonBlocking);
             });
@@ -335,12 +353,7 @@ impl NativeProducer {
                 let rdkafka_errinfo = r
                     .error_counts
                     .into_iter()
-                    .map(|c| DeliveryErrorInfo {
-                        code: c.code as i32,
-                        name: c.name,
-                        message: c.message,
-                        count: c.count as f64,
-                    })
+                    .map(DeliveryErrorInfo::from)
                     .collect();
                 tsfn.call(
                     DeliveryReportInfo {

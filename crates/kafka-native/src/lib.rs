@@ -32,8 +32,8 @@ pub use config::{validate_topic_name, ClientConfig, ClientOptions, DEFAULT_STATI
 pub use consumer::{
     BatchError, BatchHandler, BatchStream, Consumer, ConsumerConfig, ConsumerStats,
     ConsumerStatsHandler, GroupProtocol, IsolationLevel, Message, NextBatch, OffsetDirectory,
-    OffsetStore, RebalanceChange, RebalanceHandler, ReceivedBatch, StartOffset, StreamBatch,
-    DEFAULT_FETCH_WAIT_MAX, OFFSET_BEGINNING, OFFSET_END,
+    OffsetStore, PartitionLag, RebalanceChange, RebalanceHandler, ReceivedBatch, StartOffset,
+    StreamBatch, DEFAULT_FETCH_WAIT_MAX, OFFSET_BEGINNING, OFFSET_END,
 };
 pub use delivery::{Delivered, DeliveryCallback};
 pub use descriptions::{

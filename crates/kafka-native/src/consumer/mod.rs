@@ -15,6 +15,7 @@ mod batch;
 mod config;
 mod fetch;
 mod group;
+mod lag;
 mod offsets;
 mod stats;
 mod stream;
@@ -24,6 +25,7 @@ pub use config::{
     ConsumerConfig, ConsumerStatsHandler, GroupProtocol, IsolationLevel, RebalanceChange,
     RebalanceHandler, StartOffset, DEFAULT_FETCH_WAIT_MAX,
 };
+pub use lag::PartitionLag;
 pub use offsets::{OffsetDirectory, OffsetStore};
 pub use stats::ConsumerStats;
 pub use stream::{BatchStream, NextBatch, StreamBatch};
@@ -106,6 +108,7 @@ struct Running {
     client: Arc<NativeClient>,
     assigned: Arc<Assigned>,
     group: Option<Arc<GroupRebalance>>,
+    positions: Positions,
     stop_timeout: Duration,
     auto_commit: bool,
 }
@@ -215,6 +218,24 @@ impl Consumer {
             State::Running(running) => running.assigned.get(),
             _ => Vec::new(),
         }
+    }
+
+    /// How far behind each partition it reads now this consumer's processing is: the high
+    /// watermark, asked of the partition's leader (one request per leader, waiting up to
+    /// `timeout`), against the next offset the handler is to be handed. The watermark is asked
+    /// for, not taken from the last fetch, so a paused consumer's lag grows as messages arrive.
+    /// Empty when the consumer is not running.
+    pub fn lag(&self, timeout: Duration) -> Result<Vec<PartitionLag>, KafkaError> {
+        let (client, assigned, positions, in_group) = match &*self.state.lock() {
+            State::Running(running) => (
+                running.client.clone(),
+                running.assigned.get(),
+                running.positions.clone(),
+                running.group.is_some(),
+            ),
+            _ => return Ok(Vec::new()),
+        };
+        lag::lag_of(&client, &assigned, &positions, in_group, timeout)
     }
 
     /// Reads `partition` of `topic` from `offset` next ([`OFFSET_BEGINNING`] and [`OFFSET_END`]
@@ -542,7 +563,7 @@ fn start(
         in_group: group.is_some(),
         max_messages: config.max_messages_per_callback,
         auto_commit: config.auto_commit,
-        positions,
+        positions: positions.clone(),
         offsets: offsets.clone(),
         log,
         client: client.clone(),
@@ -564,6 +585,7 @@ fn start(
         client,
         assigned,
         group: group.clone(),
+        positions,
         stop_timeout: config.stop_timeout,
         auto_commit: config.auto_commit,
     };

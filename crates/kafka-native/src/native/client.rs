@@ -230,6 +230,19 @@ impl NativeClient {
         unsafe { partitions.fill_latest(self.ptr(), timeout) }
     }
 
+    /// The group's committed offset of each partition in the list (negative: none), written
+    /// into it; asks the group coordinator.
+    pub(crate) fn committed_offsets(
+        &self,
+        partitions: &mut PartitionList,
+        timeout: Duration,
+    ) -> Result<(), KafkaError> {
+        // SAFETY: the handle and the list are live; librdkafka writes each element's offset.
+        let err =
+            unsafe { rdsys::rd_kafka_committed(self.ptr(), partitions.ptr(), timeout_ms(timeout)) };
+        super::check(err, "committed offsets")
+    }
+
     /// Each partition's first offset with a timestamp at or after `at` (ms), or -1 where there
     /// is none, written into the list's offsets.
     pub(crate) fn offsets_at_time(

@@ -76,6 +76,8 @@ pub struct ProducerStats {
     pub send_queue_length: usize,
     /// librdkafka's statistics, parsed.
     pub rdkafka_stats: serde_json::Value,
+    /// Every message not delivered over the producer's life, counted per error.
+    pub delivery_failures: Vec<DeliveryErrorCount>,
 }
 
 /// A Kafka producer.
@@ -621,6 +623,7 @@ impl EventSink for ProducerEvents {
             Ok(rdkafka_stats) => on_stats(ProducerStats {
                 send_queue_length: self.client.out_queue_len(),
                 rdkafka_stats,
+                delivery_failures: self.failures.lock().errors.clone(),
             }),
             Err(e) => log_warning(&self.log, "STATS", format!("unparsable stats JSON: {e}")),
         }
