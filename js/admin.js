@@ -62,7 +62,8 @@ function call(run) {
 class Admin {
   constructor(options) {
     const opts = adminOptions(options);
-    this._native = fromNative(() => new NativeAdmin(opts.native, logTo(opts.logger), oauthbearerBridge(opts.oauthbearer_token_callback)));
+    const self = new WeakRef(this);
+    this._native = fromNative(() => new NativeAdmin(opts.native, logTo(opts.logger, () => self.deref()), oauthbearerBridge(opts.oauthbearer_token_callback)));
   }
 
   // Stops the client: calls made after it reject (err.code 'STOPPED'); its thread and

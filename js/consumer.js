@@ -1,9 +1,11 @@
 'use strict';
 const { NativeConsumer } = require('./native/index.js');
 const { oauthbearerBridge } = require('./oauthbearer');
-const { consumerOptions, logTo, fromNative, fail } = require('./options');
+const { consumerOptions, logTo, fromNative, fail, CONSUMER_DEFAULTS } = require('./options');
 const iteration = require('./consumer-iteration');
 const { checkSignal, abortError } = require('./abort');
+const tracing = require('./tracing');
+const { channels } = require('./diagnostics');
 
 // The addon hands a batch over in columns (see ReceivedColumns in crates/kafka-native-node):
 // payloads and keys are slices of a few large strings or Buffers. Building the message objects
@@ -50,6 +52,7 @@ const slice = (chunk, start, end) => (typeof chunk === 'string' ? chunk.slice(st
 // restart, or the group's next owner of the partition, reads it again. Any other rejection
 // keeps kafka-native's rule: logged, and the offsets recorded.
 const NOT_PROCESSED = Symbol('kafka-native not processed');
+const LAG_TIMEOUT_MS = 5000;
 
 function notProcessed(reason) {
   const err = new Error(`kafka-native: batch not processed: ${reason}`);
@@ -61,6 +64,7 @@ class Consumer {
   constructor(options) {
     const opts = consumerOptions(options);
     const { stats_callback, rebalance_callback, logger } = opts;
+    const groupId = opts.native.groupId;
     this._inGroup = opts.in_group;
     // Without receive_callback, batches go to the one loop that reads this consumer.
     this._iteration = opts.receive_callback ? null : new iteration.BatchIteration(this, notProcessed);
@@ -82,15 +86,23 @@ class Consumer {
       // Settled on the next turn of the event loop, not at once: napi may deliver a call queued
       // while it is still delivering, so a next batch ready at once could arrive in the same
       // turn, and the next, starving timers and I/O for as long as the consumer has data.
-      const settle = () => settleBatch(true);
       const consumer = self.deref();
       if (consumer) consumer._inHand = columns; // for nextOffsets(), until it settles
+      const batch = unpack(columns);
+      if (channels.batch.hasSubscribers) channels.batch.publish({ consumer, messages: batch.messages });
+      const span = tracing.startProcess(batch.messages, groupId);
+      const settle = span ? () => { tracing.endProcess(span); settleBatch(true); } : () => settleBatch(true);
+      const failed = (err) => {
+        if (span) tracing.endProcess(span, err);
+        if (channels.error.hasSubscribers) channels.error.publish({ client: consumer, error: err });
+        settleBatch(true);
+      };
       let result;
       try {
-        result = receive_callback(unpack(columns));
+        result = span ? tracing.within(span, () => receive_callback(batch)) : receive_callback(batch);
       } catch (err) {
         logger.error(`kafka-native: receive_callback threw; offsets are recorded anyway: ${err && err.stack ? err.stack : err}`);
-        settle();
+        failed(err);
         return;
       }
       if (!result || typeof result.then !== 'function') {
@@ -103,24 +115,45 @@ class Consumer {
       }
       result.then(settle, (err) => {
         if (err && err[NOT_PROCESSED]) {
+          if (span) tracing.endProcess(span, err);
           settleBatch(false);
           return;
         }
         logger.error(`kafka-native: receive_callback rejected; offsets are recorded anyway: ${err && err.stack ? err.stack : err}`);
-        settle();
+        failed(err);
       });
     };
+    // Metrics (see metrics.js) read the newest statistics and count rebalances.
+    const statsOn = (opts.native.statisticsIntervalMs ?? CONSUMER_DEFAULTS.statistics_interval_ms) > 0;
+    this._telemetry = { kind: 'consumer', statsOn, stats: null, rebalances: 0, stopped: false };
+    const onStats = statsOn ? (s) => {
+      const consumer = self.deref();
+      if (consumer) {
+        consumer._telemetry.stats = s;
+        if (consumer._telemetry.observe) consumer._telemetry.observe(s);
+      }
+      if (stats_callback) {
+        stats_callback({
+          waiting_kafka: s.waitingKafka,
+          waiting_local: s.waitingLocal,
+          kafka_log_size: s.kafkaLogSize,
+          rdkafka_stats: s.rdkafkaStats,
+        });
+      }
+    } : undefined;
+    // Given without a group too, so that the core refuses rebalance_callback there, naming it.
+    const onRebalance = this._inGroup || rebalance_callback ? (change) => {
+      const consumer = self.deref();
+      if (consumer) consumer._telemetry.rebalances++;
+      if (channels.rebalance.hasSubscribers) channels.rebalance.publish({ consumer, assigned: change.assigned, revoked: change.revoked });
+      if (rebalance_callback) rebalance_callback(change);
+    } : undefined;
     this._native = fromNative(() => new NativeConsumer(
       opts.native,
       onBatch,
-      stats_callback && ((s) => stats_callback({
-        waiting_kafka: s.waitingKafka,
-        waiting_local: s.waitingLocal,
-        kafka_log_size: s.kafkaLogSize,
-        rdkafka_stats: s.rdkafkaStats,
-      })),
-      logTo(logger),
-      rebalance_callback,
+      onStats,
+      logTo(logger, () => self.deref()),
+      onRebalance,
       oauthbearerBridge(opts.oauthbearer_token_callback),
     ));
   }
@@ -142,7 +175,10 @@ class Consumer {
     // Keeps the process alive, and this consumer with it, until stop(): a running consumer
     // nobody refers to still runs, as a server socket does.
     if (!this._keepAlive) this._keepAlive = setInterval(() => this, 2 ** 30);
-    return started.then((assigned) => (this._inGroup ? assigned : assigned.map((tp) => tp.partition)), (err) => {
+    return started.then((assigned) => {
+      if (channels.connect.hasSubscribers) channels.connect.publish({ client: this, kind: 'consumer', assigned });
+      return this._inGroup ? assigned : assigned.map((tp) => tp.partition);
+    }, (err) => {
       this._release();
       throw err;
     });
@@ -177,6 +213,24 @@ class Consumer {
       if (!(next.get(key)?.offset >= offset)) next.set(key, { topic, partition: partitions[i], offset });
     }
     return [...next.values()];
+  }
+
+  // How far behind each partition read now the handler is: [{topic, partition, high, next,
+  // lag}], high being the partition's high watermark (asked of its leader, so it moves while
+  // the consumer is paused), next the next offset to be handed to the handler, lag the messages
+  // between (next and lag null while unknown). [] when not running. options.timeout: ms,
+  // default 5 s.
+  lag(options) {
+    try {
+      if (options !== undefined && options !== null && (typeof options !== 'object' || Array.isArray(options))) throw fail('lag() argument options', 'an object like {timeout: ms}', options);
+      const timeout = options?.timeout ?? LAG_TIMEOUT_MS;
+      if (!Number.isInteger(timeout) || timeout < 0 || timeout > 2 ** 32 - 1) throw fail('lag() option timeout', 'a non-negative integer (ms)', timeout);
+      return this._native.lag(timeout).then((partitions) => partitions.map((p) => ({
+        topic: p.topic, partition: p.partition, high: p.high, next: p.next ?? null, lag: p.lag ?? null,
+      })));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   // The partitions read now, [{topic, partition}] (a group's change with each rebalance).
@@ -244,6 +298,7 @@ class Consumer {
 
   stop() {
     if (this._iteration) this._iteration.end();
+    this._telemetry.stopped = true;
     return this._native.stop().finally(() => this._release());
   }
 

@@ -254,6 +254,11 @@ export declare class Consumer {
   pause(): void;
   resume(): void;
   /**
+   * How far behind each partition read now the handler is: the high watermark, asked of the
+   * partition's leader (so it moves while paused), less the next offset to be handed over.
+   */
+  lag(options?: { timeout?: number }): Promise<PartitionLag[]>;
+  /**
    * `for await (const batch of consumer.batches({signal}))`: each batch is recorded (committed, in
    * a group) once the loop body has finished with it; leaving the loop (break, return or throw)
    * leaves the batch in hand unrecorded and stops the consumer; aborting `signal` ends the loop
@@ -399,6 +404,32 @@ export declare class MockCluster {
 }
 
 export { librdkafkaVersion } from './native/index.js';
+
+export interface PartitionLag {
+  topic: string;
+  partition: number;
+  /** The partition's high watermark: the offset its next message will have. */
+  high: number;
+  /** The next offset to be handed to the handler (before any was, the group's committed offset); null when unknown. */
+  next: number | null;
+  /** Messages not yet handed to the handler; null when unknown. */
+  lag: number | null;
+}
+
+export interface CollectMetricsOptions {
+  /** A prom-client Registry (default: prom-client's global one). */
+  registry?: { registerMetric(metric: unknown): void };
+  /** An OpenTelemetry Meter, instead of a registry. */
+  meter?: { createObservableGauge(name: string, options?: object): unknown; createObservableCounter(name: string, options?: object): unknown };
+  /** The `client` label of its figures; default "producer-1", "consumer-2", ... */
+  name?: string;
+}
+
+/**
+ * Registers a client's metrics (throughput, delivery failures, queues, consumer lag, rebalances,
+ * broker round-trip times) with a Prometheus registry or an OpenTelemetry Meter; read at each scrape.
+ */
+export declare function collectMetrics(client: Producer | Consumer, options?: CollectMetricsOptions): void;
 
 /** The core's defaults (they live in the Rust core; this is a read-only copy). */
 export declare const PRODUCER_DEFAULTS: Readonly<Required<Pick<ProducerOptions, 'statistics_interval_ms' | 'queue_buffering_max_messages' | 'queue_buffering_max_ms'>>>;

@@ -7,4 +7,7 @@ const { MockCluster } = require('./mock-cluster');
 const { librdkafkaVersion } = require('./native/index.js');
 const { PRODUCER_DEFAULTS, CONSUMER_DEFAULTS } = require('./options');
 
-module.exports = { Producer, Consumer, notProcessed, Admin, MockCluster, librdkafkaVersion, PRODUCER_DEFAULTS, CONSUMER_DEFAULTS };
+// Loaded when first called: it needs prom-client or an OpenTelemetry Meter, optional peers.
+const collectMetrics = (client, options) => require('./metrics').collectMetrics(client, options);
+
+module.exports = { Producer, Consumer, notProcessed, Admin, MockCluster, collectMetrics, librdkafkaVersion, PRODUCER_DEFAULTS, CONSUMER_DEFAULTS };

@@ -7,6 +7,7 @@
 //     (ranges, topic names, num_workers against worker_slot, librdkafka's own properties).
 // A missing option is passed on as undefined, so the core's default applies. Every error names
 // the option or argument it is about.
+const { channels } = require('./diagnostics');
 const native = require('./native/index.js');
 
 // The core's defaults, for reading (the addon fills them in; nothing here repeats them).
@@ -162,8 +163,16 @@ function logger(options) {
 }
 
 // librdkafka's log lines and client errors; the core says which logger method each gets.
-function logTo(log) {
-  return (entry) => log[entry.severity](`kafka-native [${entry.facility}] ${entry.message}`);
+// librdkafka's and the core's log lines, to the logger; an error also to the
+// kafka-native:error channel, with the client it came from (`client()`).
+function logTo(log, client) {
+  return (entry) => {
+    const line = `kafka-native [${entry.facility}] ${entry.message}`;
+    log[entry.severity](line);
+    if (entry.severity === 'error' && channels.error.hasSubscribers) {
+      channels.error.publish({ client: client(), error: Object.assign(new Error(line), { facility: entry.facility }) });
+    }
+  };
 }
 
 // A user callback that may throw or return a rejected Promise: either is logged through

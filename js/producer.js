@@ -3,7 +3,9 @@ const { NativeProducer } = require('./native/index.js');
 const { oauthbearerBridge } = require('./oauthbearer');
 const { Consumer } = require('./consumer');
 const { checkSignal, abortError } = require('./abort');
-const { producerOptions, logTo, fail, fromNative, STOP_TIMEOUT_MS, PARTITION_COUNT_TIMEOUT_MS } = require('./options');
+const tracing = require('./tracing');
+const { channels } = require('./diagnostics');
+const { producerOptions, logTo, fail, fromNative, STOP_TIMEOUT_MS, PARTITION_COUNT_TIMEOUT_MS, PRODUCER_DEFAULTS } = require('./options');
 
 const toBuffer = (p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p);
 const RECORD_KEYS = ['payload', 'key', 'headers', 'timestamp'];
@@ -130,18 +132,31 @@ class Producer {
     const { stats_callback, delivery_report_callback } = opts;
     this._logger = opts.logger;
     this._deliveries = new Deliveries();
+    // Metrics (see metrics.js) read the newest statistics.
+    const statsOn = (opts.native.statisticsIntervalMs ?? PRODUCER_DEFAULTS.statistics_interval_ms) > 0;
+    this._telemetry = { kind: 'producer', statsOn, stats: null, stopped: false };
+    const self = new WeakRef(this);
+    const onStats = statsOn ? (s) => {
+      const producer = self.deref();
+      if (producer) {
+        producer._telemetry.stats = s;
+        if (producer._telemetry.observe) producer._telemetry.observe(s);
+      }
+      if (stats_callback) stats_callback({ send_queue_length: s.sendQueueLength, rdkafka_stats: s.rdkafkaStats });
+    } : undefined;
     this._native = fromNative(() => new NativeProducer(
       opts.native,
-      stats_callback && ((s) => stats_callback({ send_queue_length: s.sendQueueLength, rdkafka_stats: s.rdkafkaStats })),
+      onStats,
       delivery_report_callback && ((r) => delivery_report_callback({
         errors: r.errors,
         delivered: r.delivered,
         rdkafka_errinfo: r.rdkafkaErrinfo,
       })),
-      logTo(opts.logger),
+      logTo(opts.logger, () => self.deref()),
       oauthbearerBridge(opts.oauthbearer_token_callback),
       this._deliveries.settle,
     ));
+    if (channels.connect.hasSubscribers) channels.connect.publish({ client: this, kind: 'producer' });
   }
 
   // Enqueues the payloads with one native call. Each is a string (sent as UTF-8), a Buffer or
@@ -169,6 +184,8 @@ class Producer {
         throw fail(`send() argument payloads[${i}]`, 'a string, a Buffer or a {payload, key, headers} record', p);
       }
     }
+    const span = payloads.length > 0 ? tracing.startSend(topic, partition, payloads.length) : null;
+    if (span) return this._sendTraced(span, topic, partition, payloads);
     let result;
     if (records > 0) {
       result = fromNative(() => this._native.sendRecords(topic, partition, payloads.map(toRecord)));
@@ -180,8 +197,28 @@ class Producer {
         ? fromNative(() => this._native.sendBytes(topic, partition, Buffer.concat(payloads), lengths))
         : this._sendBytes(topic, partition, payloads);
     }
+    return this._sent(topic, partition, result);
+  }
+
+  _sent(topic, partition, result) {
     if (result.enqueued > 0) this._keepAliveUntilDelivered();
+    if (channels.send.hasSubscribers) channels.send.publish({ producer: this, topic, partition, count: result.enqueued });
     return { enqueued: result.enqueued, send_queue_length: result.sendQueueLength };
+  }
+
+  // send() while a tracer records: every payload becomes a record carrying the span's context.
+  _sendTraced(span, topic, partition, payloads) {
+    let result;
+    try {
+      const records = payloads.map(toRecord);
+      tracing.addTraceHeaders(span, records);
+      result = fromNative(() => this._native.sendRecords(topic, partition, records));
+    } catch (err) {
+      tracing.endSend(span, { err });
+      throw err;
+    }
+    tracing.endSend(span, { enqueued: result.enqueued, count: payloads.length });
+    return this._sent(topic, partition, result);
   }
 
   // While messages are on their way the process stays alive, as KafkaJS's does: a script that
@@ -217,23 +254,38 @@ class Producer {
   deliver(topic, partition, payloads, options = {}) {
     let landed;
     let signal;
+    let span = null;
     try {
       signal = checkSignal('deliver()', options);
       if (signal && signal.aborted) throw abortError(signal, 'deliver()');
       const records = deliverRecords(topic, partition, payloads);
+      span = records.length > 0 ? tracing.startSend(topic, partition, records.length) : null;
+      if (span) tracing.addTraceHeaders(span, records);
       landed = fromNative(() => this._deliveries.start(this._native, topic, partition, records));
       this._keepAliveUntilDelivered();
     } catch (err) {
+      if (span) tracing.endDeliver(span, null, err);
       return Promise.reject(err);
     }
+    if (channels.send.hasSubscribers) channels.send.publish({ producer: this, topic, partition, count: payloads.length });
     if (signal) landed = untilAborted(landed, signal, this._logger);
-    return landed.then((positions) => {
+    const outcome = landed.then((positions) => {
       if (positions.length < payloads.length) {
         const err = new Error(`kafka-native: deliver() enqueued ${positions.length} of ${payloads.length} messages to ${topic}: the local queue is full (queue_buffering_max_messages)`);
         err.code = 'QUEUE_FULL';
         throw err;
       }
       return positions;
+    });
+    if (!span && !channels.delivery.hasSubscribers) return outcome;
+    return outcome.then((positions) => {
+      if (span) tracing.endDeliver(span, positions, null);
+      if (channels.delivery.hasSubscribers) channels.delivery.publish({ producer: this, topic, partition, count: payloads.length, positions });
+      return positions;
+    }, (err) => {
+      if (span) tracing.endDeliver(span, null, err);
+      if (channels.delivery.hasSubscribers) channels.delivery.publish({ producer: this, topic, partition, count: payloads.length, error: err });
+      throw err;
     });
   }
 
@@ -307,6 +359,7 @@ class Producer {
     }
     const timeout = options?.timeout ?? STOP_TIMEOUT_MS;
     if (!Number.isInteger(timeout) || timeout < 0 || timeout > 2 ** 32 - 1) return Promise.reject(fail('stop() option timeout', 'a non-negative integer (ms)', timeout));
+    this._telemetry.stopped = true;
     return this._native.stop(timeout).finally(() => {
       clearInterval(this._alive);
       this._alive = null;

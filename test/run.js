@@ -26,7 +26,7 @@ const root = path.join(__dirname, '..');
 // than a revocation waits for its commit (2 s), and a group test saw messages again.
 const CONCURRENCY_MOCK = '3';
 const CONCURRENCY_KAFKA = '6';
-const ON_KAFKA = ['kafkajs', 'iteration', 'exactly-once', 'api', 'flow', 'start', 'kcat', 'group', 'admin', 'partitioner', 'deliver', 'socket.io', 'ws-proxy', 'not-processed', 'deepstream', 'codecs'];
+const ON_KAFKA = ['observability', 'kafkajs', 'iteration', 'exactly-once', 'api', 'flow', 'start', 'kcat', 'group', 'admin', 'partitioner', 'deliver', 'socket.io', 'ws-proxy', 'not-processed', 'deepstream', 'codecs'];
 const RUST_ON_KAFKA = ['any_broker', 'group', 'admin', 'transactions'];
 // Run on Apache Kafka only, where it runs: the game's broker failover proves something there;
 // the iteration's memory bound needs more data than a mock partition keeps.

@@ -8,6 +8,7 @@ export const {
   notProcessed,
   Admin,
   MockCluster,
+  collectMetrics,
   librdkafkaVersion,
   PRODUCER_DEFAULTS,
   CONSUMER_DEFAULTS,

@@ -1,6 +1,8 @@
 // Compiled with tsc --noEmit by test/types.test.js: the shipped types must accept real usage
 // and reject misuse (the @ts-expect-error lines).
-import { Producer, Consumer, Admin, MockCluster, ReceivedBatch, RebalanceChange, TopicPartition } from '../../js/index.js';
+import { Producer, Consumer, Admin, MockCluster, ReceivedBatch, RebalanceChange, TopicPartition, collectMetrics } from '../../js/index.js';
+import { Registry } from 'prom-client';
+import { metrics } from '@opentelemetry/api';
 
 const cluster = new MockCluster(1);
 cluster.createTopic('typed', 4, 1);
@@ -89,3 +91,15 @@ void iterateAndAdmin;
 new Consumer({ broker: 'x', topic: 'y', start_offset: 'middle', receive_callback: () => undefined });
 // @ts-expect-error group_protocol is 'classic' or 'consumer'
 new Consumer({ broker: 'x', topic: 'y', group_id: 'g', group_protocol: 'eager', receive_callback: () => undefined });
+
+// Observability: prom-client's Registry and an OpenTelemetry Meter type-check as they are.
+async function observe(): Promise<void> {
+  const producer = new Producer({ broker: 'x' });
+  collectMetrics(producer, { registry: new Registry(), name: 'orders' });
+  const consumer = new Consumer({ broker: 'x', topic: 'y', group_id: 'g' });
+  collectMetrics(consumer, { meter: metrics.getMeter('app') });
+  const [first] = await consumer.lag({ timeout: 1000 });
+  const behind: number | null = first.lag;
+  void behind;
+}
+void observe;
