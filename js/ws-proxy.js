@@ -45,6 +45,8 @@ const CLOSE_TOO_SLOW = 4008;
 const CLOSE_NOT_READING = 4009;
 // A send's id is echoed in its reply: kept short, so that replies stay small.
 const MAX_ID_LENGTH = 256;
+// W3C trace context fields are short: traceparent 55 characters, tracestate at most 32 members.
+const MAX_TRACE_FIELD = 1024;
 // librdkafka prefetches up to queued.max.messages.kbytes per partition (64 MiB by default)
 // whether or not the client reads: the proxy's consumers keep 2 MiB (or one fetch, if larger).
 const PREFETCH_KBYTES = 2048;
@@ -218,7 +220,32 @@ function offsetRanges(messages) {
   return [...ranges.values()];
 }
 
-const toEntry = (m) => ({ message: m.payload, offset: m.offset, partition: m.partition, key: m.key ?? null });
+// A record as a client gets it; `traceparent` (W3C trace context) only when the record has one.
+const toEntry = (m) => {
+  const entry = { message: m.payload, offset: m.offset, partition: m.partition, key: m.key ?? null };
+  const traceparent = m.headers?.traceparent;
+  if (traceparent !== undefined && !Array.isArray(traceparent)) entry.traceparent = traceparent.toString('latin1');
+  return entry;
+};
+
+// The trace context a produce request carries (W3C `traceparent`, `tracestate`), as an
+// OpenTelemetry context its sends run in, so that they continue the client's trace; null
+// without one, or without @opentelemetry/api. The propagator parses strictly: a malformed
+// value is ignored.
+function requestContext(request) {
+  const { traceparent, tracestate } = request;
+  if (typeof traceparent !== 'string' || traceparent.length > MAX_TRACE_FIELD) return null;
+  let api;
+  try {
+    api = require('@opentelemetry/api');
+  } catch {
+    return null;
+  }
+  const carrier = { traceparent };
+  if (typeof tracestate === 'string' && tracestate.length <= MAX_TRACE_FIELD) carrier.tracestate = tracestate;
+  const context = api.propagation.extract(api.ROOT_CONTEXT, carrier);
+  return (run) => api.context.with(context, run);
+}
 
 class KafkaProxy extends EventEmitter {
   constructor(options) {
@@ -438,7 +465,9 @@ class KafkaProxy extends EventEmitter {
         const refused = await access.refusal({ action: 'write', topic, identity: connection.sub.identity, req: connection.sub.req });
         if (refused) throw new Error(refused);
       }
-      const landed = await Promise.all([...groups.values()].map((g) => this.producerClient().deliver(g.topic, g.partition, g.records)));
+      const sends = () => Promise.all([...groups.values()].map((g) => this.producerClient().deliver(g.topic, g.partition, g.records)));
+      const within = requestContext(request);
+      const landed = await (within ? within(sends) : sends());
       this.reply(ws, { produced: landed.reduce((n, l) => n + l.length, 0), id });
     } catch (err) {
       this.reply(ws, { error: `${WHAT}: ${err.message}`, id });

@@ -262,3 +262,63 @@ test('diagnostics_channel: connect, send, delivery, batch, rebalance and error',
   assert.deepEqual(mine(seen.rebalance, 'consumer', consumer)[0].assigned, [{ topic, partition: 0 }]);
   assert.match(mine(seen.error, 'client', consumer)[0].error.message, /a handler that fails/);
 });
+
+test('ws-proxy: a produce request\'s traceparent is continued through Kafka, and readers get the record\'s', async (t) => {
+  const WebSocket = require('ws');
+  const { once } = require('node:events');
+  const { KafkaProxy } = require('kafka-native/ws-proxy');
+  const topic = await newTopic('ws-proxy');
+  const proxy = new KafkaProxy({ wsPort: 0, kafka: `${broker}/`, logger: quietLogger(), topics: { read: ['*'], write: ['*'] }, offsets: true });
+  t.after(() => proxy.close());
+  await proxy.listen();
+  const connect = async (query) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${proxy.port}/?${new URLSearchParams(query)}`);
+    t.after(() => ws.terminate());
+    ws.frames = [];
+    ws.on('message', (data) => ws.frames.push(JSON.parse(data.toString())));
+    await once(ws, 'open');
+    return ws;
+  };
+  const reader = await connect({ topic, partition: 0, offset: 0 });
+  const writer = await connect({ topic });
+  const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+  writer.send(JSON.stringify({ produce: [{ topic, message: 'traced', partition: 0 }], id: 1, traceparent: `00-${traceId}-00f067aa0ba902b7-01` }));
+  await waitFor('the reply', () => writer.frames.length > 0, WIDE);
+  assert.deepEqual(writer.frames[0], { produced: 1, id: 1 });
+  const send = finishedSpans().find((s) => s.name === `send ${topic}`);
+  assert.equal(send.traceId, traceId, 'the proxy\'s send continues the client\'s trace');
+  assert.equal(send.parentSpanId, '00f067aa0ba902b7');
+  await waitFor('the reader to get the record', () => reader.frames.flat().length > 0, WIDE);
+  assert.equal(reader.frames.flat()[0].traceparent, `00-${traceId}-${send.spanId}-01`);
+});
+
+test('deepstream: a subscriber on another node runs in the sender\'s trace', async (t) => {
+  const KafkaClusterNode = require('kafka-native/deepstream');
+  const topic = await newTopic('deepstream');
+  const services = { logger: { error() {}, warn() {}, info() {}, debug() {} } };
+  const [a, b] = ['A', 'B'].map((serverName) => new KafkaClusterNode({ broker, topic }, services, { serverName }));
+  t.after(() => Promise.all([a.close(), b.close()]));
+  await Promise.all([a.whenReady(), b.whenReady()]);
+  const heard = [];
+  b.subscribe(3, (message) => heard.push({ message, span: api.trace.getSpan(api.context.active())?.spanContext() }));
+  // 'latest' is resolved once B's consumer runs: send, each in its own request span, until B hears one.
+  await waitFor('B to hear A', () => {
+    api.trace.getTracer('application').startActiveSpan('handle request', (span) => {
+      a.send({ topic: 3, action: 1, name: 'traced' });
+      span.end();
+    });
+    return heard.length > 0;
+  }, WIDE);
+  const { span } = heard[0];
+  assert.ok(span, 'a span is active in the subscriber');
+  await waitFor('the batch span to end', () => finishedSpans().some((s) => s.spanId === span.spanId), WIDE);
+  const batch = finishedSpans().find((s) => s.spanId === span.spanId);
+  assert.equal(batch.name, `process ${topic}`);
+  const sends = finishedSpans().filter((s) => s.name === `send ${topic}`);
+  const continued = sends.filter((s) => s.spanId === batch.parentSpanId || batch.links.some((l) => l.spanId === s.spanId));
+  assert.ok(continued.length > 0, 'the batch span continues A\'s sends');
+  for (const send of continued) {
+    const request = finishedSpans().find((s) => s.spanId === send.parentSpanId);
+    assert.equal(request.name, 'handle request');
+  }
+});

@@ -372,6 +372,22 @@ test('a server started before its topic exists reads it once it is created', asy
   assert.deepEqual(await Promise.all([l1.stop(), l2.stop()]), [0, 0]);
 });
 
+test('a broadcast carries its trace through Kafka: the other server\'s batch span continues it', async () => {
+  const topic = await newTopic('sio-trace');
+  const [a, b] = await startCluster(['A', 'B'], { TOPIC: topic, TRACING: '1' });
+  const b1 = await startClient(b, 'b1');
+  const traceId = await a.call('tracedEmit', 'traced', 'hello');
+  await waitFor('b1 to get the traced broadcast', () => b1.received('traced').length === 1, WIDE);
+  let batch;
+  await waitUntil('B\'s batch span', async () => {
+    batch = (await b.call('spans')).find((s) => s.name === `process ${topic}` && s.traceId === traceId);
+    return batch !== undefined;
+  });
+  const send = (await a.call('spans')).find((s) => s.name === `send ${topic}` && s.traceId === traceId);
+  assert.ok(send, 'A\'s send span is in the request\'s trace');
+  assert.equal(batch.parentSpanId, send.spanId);
+});
+
 test('socket.io-kafka\'s call shape creates its topic and works', async () => {
   const topic = `sio-old-${process.pid}-${Date.now()}`; // not created: createTopics makes it
   const [o1, o2] = await startCluster(['O1', 'O2'], { TOPIC: topic, OLD_SHAPE: '1' });

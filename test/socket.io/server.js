@@ -6,7 +6,9 @@ const http = require('node:http');
 const { Server } = require('socket.io');
 const { createAdapter } = require('kafka-native/socket.io');
 
-const { BROKER, TOPIC, NAME, ADAPTER, RECOVERY, OLD_SHAPE } = process.env;
+const { BROKER, TOPIC, NAME, ADAPTER, RECOVERY, OLD_SHAPE, TRACING } = process.env;
+// TRACING=1: OpenTelemetry's SDK registered, as an application with tracing has it.
+const otel = TRACING ? require('../observability/otel') : null;
 const httpServer = http.createServer();
 const io = new Server(httpServer, {
   connectionStateRecovery: RECOVERY ? { maxDisconnectionDuration: 60000 } : undefined,
@@ -52,6 +54,13 @@ const ops = {
   emitHuge: (event, length) => { io.emit(event, 'x'.repeat(length)); },
   heard: () => heard,
   emitWithAck: (event) => io.timeout(10000).emitWithAck(event),
+  // An emit inside an application span (a request handler's): its trace id.
+  tracedEmit: (event, ...args) => otel.api.trace.getTracer('application').startActiveSpan('handle request', (span) => {
+    io.emit(event, ...args);
+    span.end();
+    return span.spanContext().traceId;
+  }),
+  spans: () => otel.finishedSpans(),
 };
 
 process.on('message', async ({ id, op, args }) => {
