@@ -3,7 +3,7 @@
 // reads back; failures reject, and never resolve as delivered.
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { kafka, testCluster, waitFor, quietLogger } = require('./helpers');
+const { kafka, testCluster, waitFor, quietLogger, silentBroker } = require('./helpers');
 
 const cluster = testCluster();
 const broker = cluster.bootstrapServers;
@@ -106,4 +106,12 @@ test('at its defaults a producer hands librdkafka linger 0: an awaited deliver()
   };
   assert.equal(await lingerOf({}), '0');
   assert.equal(await lingerOf({ queue_buffering_max_ms: 250 }), '250', 'the option still sets it');
+});
+
+test('a topic property given in driver_options takes effect: message.timeout.ms fails a message no broker answers', async (t) => {
+  const { broker: silent } = await silentBroker(t);
+  const producer = new kafka.Producer({ broker: silent, logger: quietLogger(), driver_options: { 'message.timeout.ms': 500 } });
+  t.after(() => producer.stop({ timeout: 0 }).catch(() => {}));
+  // librdkafka's default is 300 s; given here and then dropped, the Promise would hang.
+  await assert.rejects(producer.deliver('t', 0, ['lost']), (err) => err.code === '_MSG_TIMED_OUT');
 });

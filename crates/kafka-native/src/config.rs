@@ -73,10 +73,15 @@ impl ClientConfig {
     /// Builds librdkafka's conf; a bad key or value fails with librdkafka's text and the key.
     pub(crate) fn to_native(&self) -> Result<NativeConf, KafkaError> {
         let mut conf = NativeConf::new();
+        let mut topic_conf = NativeTopicConf::new();
         for (key, value) in &self.properties {
             conf.set(key, value)?;
+            // librdkafka takes a topic property set globally (`message.timeout.ms`, `acks`) into
+            // the default topic conf it keeps; the one set below would replace it, dropping the
+            // property in silence. So it goes into that one too (a global-only key is refused
+            // there, and was already applied).
+            let _ = topic_conf.set(key, value);
         }
-        let mut topic_conf = NativeTopicConf::new();
         for (key, value) in &self.topic_properties {
             topic_conf.set(key, value)?;
         }
