@@ -188,7 +188,7 @@ class Producer {
     if (span) return this._sendTraced(span, topic, partition, payloads);
     let result;
     if (records > 0) {
-      result = fromNative(() => this._native.sendRecords(topic, partition, payloads.map(toRecord)));
+      result = fromNative(() => this._native.sendRecords(topic, partition, payloads.map((p, i) => toRecord(p, i))));
     } else if (strings === payloads.length && strings > 0) {
       result = fromNative(() => this._native.sendText(topic, partition, payloads.join(''), lengths))
         ?? this._sendBytes(topic, partition, payloads);
@@ -210,7 +210,7 @@ class Producer {
   _sendTraced(span, topic, partition, payloads) {
     let result;
     try {
-      const records = payloads.map(toRecord);
+      const records = payloads.map((p, i) => toRecord(p, i));
       tracing.addTraceHeaders(span, records);
       result = fromNative(() => this._native.sendRecords(topic, partition, records));
     } catch (err) {

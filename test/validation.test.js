@@ -102,6 +102,8 @@ const calls = [
   ['send() of a Date', () => sender.send('t', 0, [new Date()]), { name: 'TypeError', message: /argument payloads\[0\] must be .* got a Date/ }],
   ['send() of an empty object', () => sender.send('t', 0, [{}]), { name: 'TypeError', message: /argument payloads\[0\] must be a record .* it has none of them/ }],
   ['send() of a record with an extra key', () => sender.send('t', 0, [{ payload: 'x', partition: 1 }]), { name: 'TypeError', message: /payloads\[0\] .* it has "partition"/ }],
+  // The argument is named by the call: the message once held the whole payloads array, stringified.
+  ['send() of a record whose payload is a number', () => sender.send('t', 0, ['ok', { payload: 5 }]), { name: 'TypeError', message: /^kafka-native: send\(\) argument payloads\[1\]\.payload must be a string, a Buffer, null or undefined, got 5$/ }],
   ['send() of a numeric record payload', () => sender.send('t', 0, [{ payload: 5 }]), { name: 'TypeError', message: /argument payloads\[0\]\.payload/ }],
   ['send() of array headers', () => sender.send('t', 0, [{ payload: 'x', headers: [] }]), { name: 'TypeError', message: /argument payloads\[0\]\.headers/ }],
   ['send() to an illegal topic', () => sender.send('bad topic', 0, ['x']), { message: /topic may only hold/ }],
