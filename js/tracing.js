@@ -106,10 +106,15 @@ function startProcess(messages, groupId) {
   if (!t || messages.length === 0) return null;
   const links = [];
   const traces = new Set();
+  const fields = api.propagation.fields();
   let parent;
+  let previous;
   for (let i = 0; i < messages.length; i++) {
     const { headers } = messages[i];
     if (headers === undefined) continue;
+    // The messages of one send() carry the same context, side by side: extracted once.
+    if (previous !== undefined && sameFields(fields, headers, previous)) continue;
+    previous = headers;
     const context = api.propagation.extract(api.ROOT_CONTEXT, headers, headerGetter);
     const spanContext = api.trace.getSpanContext(context);
     if (!spanContext || !api.isSpanContextValid(spanContext)) continue;
@@ -131,6 +136,17 @@ function startProcess(messages, groupId) {
   if (groupId) span.setAttribute('messaging.consumer.group.name', groupId);
   if (messages.length === 1) span.setAttribute('messaging.kafka.offset', first.offset);
   return span;
+}
+
+// Whether two messages' headers hold the same values for the propagator's fields.
+function sameFields(fields, a, b) {
+  for (const field of fields) {
+    const x = a[field];
+    const y = b[field];
+    if (x === y) continue;
+    if (x === undefined || y === undefined || Array.isArray(x) || Array.isArray(y) || !x.equals(y)) return false;
+  }
+  return true;
 }
 
 // Runs `fn` with `span` as the active span.
