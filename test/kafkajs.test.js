@@ -266,8 +266,12 @@ for (const [tag, { Kafka, logLevel, Partitioners, KafkaJSError, KafkaJSNonRetria
           }
         },
       }, { groupId });
+      let joins = 0;
+      consumer.on(consumer.events.GROUP_JOIN, () => { joins++; });
       await waitFor('offset 5', () => offsets.includes(5), JOIN_MS);
-      assert.deepEqual(offsets, [0, 1, 2, 3, 1, 2, 3, 4, 5]);
+      // Once (on Kafka, under CI load) 3, 4, 5 came after the seek instead: the joins say
+      // whether a rebalance took the partition away in between (it resumes from the commit).
+      assert.deepEqual(offsets, [0, 1, 2, 3, 1, 2, 3, 4, 5], `after ${joins} more group join(s)`);
       const admin = nativeAdmin();
       await waitFor('offset 6 committed', async () => (await admin.groupOffsets(groupId)).some((o) => o.committed === 6), JOIN_MS);
       assert.throws(() => consumer.seek({ topic, partition: 0, offset: '-7' }), KafkaJSNonRetriableError);
