@@ -6,6 +6,7 @@ const iteration = require('./consumer-iteration');
 const { checkSignal, abortError } = require('./abort');
 const tracing = require('./tracing');
 const { channels } = require('./diagnostics');
+const { ClientTelemetry } = require('./metrics');
 
 // The addon hands a batch over in columns (see ReceivedColumns in crates/kafka-native-node):
 // payloads and keys are slices of a few large strings or Buffers. Building the message objects
@@ -123,15 +124,9 @@ class Consumer {
         failed(err);
       });
     };
-    // Metrics (see metrics.js) read the newest statistics and count rebalances.
-    const statsOn = (opts.native.statisticsIntervalMs ?? CONSUMER_DEFAULTS.statistics_interval_ms) > 0;
-    this._telemetry = { kind: 'consumer', statsOn, stats: null, rebalances: 0, stopped: false };
-    const onStats = statsOn ? (s) => {
-      const consumer = self.deref();
-      if (consumer) {
-        consumer._telemetry.stats = s;
-        if (consumer._telemetry.observe) consumer._telemetry.observe(s);
-      }
+    this._telemetry = new ClientTelemetry('consumer', opts.native.statisticsIntervalMs ?? CONSUMER_DEFAULTS.statistics_interval_ms);
+    const onStats = this._telemetry.statsOn ? (s) => {
+      self.deref()?._telemetry.keep(s);
       if (stats_callback) {
         stats_callback({
           waiting_kafka: s.waitingKafka,

@@ -7,7 +7,7 @@ const { MockCluster } = require('./mock-cluster');
 const { librdkafkaVersion } = require('./native/index.js');
 const { PRODUCER_DEFAULTS, CONSUMER_DEFAULTS } = require('./options');
 
-// Loaded when first called: it needs prom-client or an OpenTelemetry Meter, optional peers.
-const collectMetrics = (client, options) => require('./metrics').collectMetrics(client, options);
+// Loads prom-client (an optional peer) only when called without an OpenTelemetry Meter.
+const { collectMetrics } = require('./metrics');
 
 module.exports = { Producer, Consumer, notProcessed, Admin, MockCluster, collectMetrics, librdkafkaVersion, PRODUCER_DEFAULTS, CONSUMER_DEFAULTS };

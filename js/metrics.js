@@ -10,8 +10,26 @@
 
 const { fail } = require('./options');
 
-const LAG_TIMEOUT_MS = 5000;
 const PREFIX = 'kafka_native_';
+
+// What a Producer or Consumer keeps for its metrics: its kind, whether librdkafka emits
+// statistics (an interval above 0), the newest of them, the rebalances counted, whether it was
+// stopped, and, once collectMetrics() registered it, each broker's latest round-trip times.
+class ClientTelemetry {
+  constructor(kind, statisticsIntervalMs) {
+    this.kind = kind;
+    this.statsOn = statisticsIntervalMs > 0;
+    this.stats = null;
+    this.rebalances = 0;
+    this.stopped = false;
+    this.rtt = null;
+  }
+
+  keep(stats) {
+    this.stats = stats;
+    if (this.rtt) rememberRtt(this.rtt, stats);
+  }
+}
 
 const statsValue = (read) => (c) => {
   const s = c._telemetry.stats;
@@ -21,11 +39,11 @@ const statsValue = (read) => (c) => {
 
 // Keeps, per broker, the round-trip times (librdkafka's rtt, in µs) of the latest statistics
 // interval that had requests: an idle connection's interval has none.
-function rememberRtt(telemetry, stats) {
+function rememberRtt(rtt, stats) {
   const brokers = stats.rdkafkaStats && stats.rdkafkaStats.brokers;
   if (!brokers) return;
   for (const b of Object.values(brokers)) {
-    if (b.nodeid >= 0 && b.rtt && b.rtt.cnt > 0) telemetry.rtt.set(b.nodename, [b.rtt.p50, b.rtt.p99]);
+    if (b.nodeid >= 0 && b.rtt && b.rtt.cnt > 0) rtt.set(b.nodename, [b.rtt.p50, b.rtt.p99]);
   }
 }
 
@@ -39,7 +57,7 @@ function brokerRtt(c) {
 }
 
 async function consumerLag(c) {
-  const partitions = await c.lag({ timeout: LAG_TIMEOUT_MS });
+  const partitions = await c.lag();
   return partitions.filter((p) => p.lag !== null).map((p) => [{ topic: p.topic, partition: String(p.partition) }, p.lag]);
 }
 
@@ -130,11 +148,7 @@ function collectMetrics(client, options = {}) {
     registered.set(target, clients);
   }
   clients.add(client, name);
-  const telemetry = client._telemetry;
-  if (!telemetry.rtt) {
-    telemetry.rtt = new Map();
-    telemetry.observe = (stats) => rememberRtt(telemetry, stats);
-  }
+  client._telemetry.rtt ??= new Map();
 }
 
 function promClient(option) {
@@ -183,4 +197,4 @@ function registerWithMeter(meter, clients) {
   }
 }
 
-module.exports = { collectMetrics };
+module.exports = { collectMetrics, ClientTelemetry };

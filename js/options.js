@@ -162,9 +162,8 @@ function logger(options) {
   return safe;
 }
 
-// librdkafka's log lines and client errors; the core says which logger method each gets.
-// librdkafka's and the core's log lines, to the logger; an error also to the
-// kafka-native:error channel, with the client it came from (`client()`).
+// librdkafka's log lines and client errors, to the logger method the core names for each; an
+// error also to the kafka-native:error channel, with the client it came from (`client()`).
 function logTo(log, client) {
   return (entry) => {
     const line = `kafka-native [${entry.facility}] ${entry.message}`;

@@ -5,6 +5,7 @@ const { Consumer } = require('./consumer');
 const { checkSignal, abortError } = require('./abort');
 const tracing = require('./tracing');
 const { channels } = require('./diagnostics');
+const { ClientTelemetry } = require('./metrics');
 const { producerOptions, logTo, fail, fromNative, STOP_TIMEOUT_MS, PARTITION_COUNT_TIMEOUT_MS, PRODUCER_DEFAULTS } = require('./options');
 
 const toBuffer = (p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p);
@@ -132,16 +133,10 @@ class Producer {
     const { stats_callback, delivery_report_callback } = opts;
     this._logger = opts.logger;
     this._deliveries = new Deliveries();
-    // Metrics (see metrics.js) read the newest statistics.
-    const statsOn = (opts.native.statisticsIntervalMs ?? PRODUCER_DEFAULTS.statistics_interval_ms) > 0;
-    this._telemetry = { kind: 'producer', statsOn, stats: null, stopped: false };
+    this._telemetry = new ClientTelemetry('producer', opts.native.statisticsIntervalMs ?? PRODUCER_DEFAULTS.statistics_interval_ms);
     const self = new WeakRef(this);
-    const onStats = statsOn ? (s) => {
-      const producer = self.deref();
-      if (producer) {
-        producer._telemetry.stats = s;
-        if (producer._telemetry.observe) producer._telemetry.observe(s);
-      }
+    const onStats = this._telemetry.statsOn ? (s) => {
+      self.deref()?._telemetry.keep(s);
       if (stats_callback) stats_callback({ send_queue_length: s.sendQueueLength, rdkafka_stats: s.rdkafkaStats });
     } : undefined;
     this._native = fromNative(() => new NativeProducer(

@@ -232,15 +232,21 @@ const toEntry = (m) => {
 // OpenTelemetry context its sends run in, so that they continue the client's trace; null
 // without one, or without @opentelemetry/api. The propagator parses strictly: a malformed
 // value is ignored.
+// Tried once: a failed require searches the file system again each time, and a client would
+// choose how often.
+let otelApi; // undefined until first needed; null when @opentelemetry/api is not installed
 function requestContext(request) {
   const { traceparent, tracestate } = request;
   if (typeof traceparent !== 'string' || traceparent.length > MAX_TRACE_FIELD) return null;
-  let api;
-  try {
-    api = require('@opentelemetry/api');
-  } catch {
-    return null;
+  if (otelApi === undefined) {
+    try {
+      otelApi = require('@opentelemetry/api');
+    } catch {
+      otelApi = null;
+    }
   }
+  const api = otelApi;
+  if (!api) return null;
   const carrier = { traceparent };
   if (typeof tracestate === 'string' && tracestate.length <= MAX_TRACE_FIELD) carrier.tracestate = tracestate;
   const context = api.propagation.extract(api.ROOT_CONTEXT, carrier);
