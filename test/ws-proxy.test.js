@@ -343,7 +343,10 @@ test('a client that stops reading pauses its consumer: the proxy buffers a bound
   await proxy.close();
 });
 
-test('a client that never reads costs the proxy a bounded prefetch, not the volume produced', async () => {
+// Apache Kafka only: the MockCluster keeps about 5 MiB of a partition, so the 30 MB below outruns
+// it (the consumer's offset goes out of range and it resets to the last 5 MiB), and 5 MiB fit in
+// the kernel's socket buffers: the proxy would never have to hold anything back there.
+test('a client that never reads costs the proxy a bounded prefetch, not the volume produced', { skip: !onKafka && 'the MockCluster keeps less of a partition than the socket buffers hold' }, async () => {
   const topic = await newTopic(1);
   let prefetched = 0;
   let reports = 0;
@@ -367,9 +370,9 @@ test('a client that never reads costs the proxy a bounded prefetch, not the volu
   const big = 'x'.repeat(10000);
   for (let i = 0; i < 3000; i += 50) await producer.deliver(topic, 0, Array.from({ length: 50 }, () => big));
   await producer.stop();
+  await waitFor('the consumer to fetch ahead', () => prefetched > 0, WIDE);
   const seen = reports;
-  await waitFor('five statistics reports after the last message', () => reports >= seen + 5, WIDE);
-  assert.ok(prefetched > 0, 'the consumer fetched ahead');
+  await waitFor('five more statistics reports', () => reports >= seen + 5, WIDE);
   assert.ok(prefetched <= 4 * 1024 * 1024, `librdkafka held ${prefetched} bytes fetched ahead for one client`);
   ws.terminate();
   await proxy.close();
