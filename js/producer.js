@@ -8,9 +8,16 @@ const { channels } = require('./diagnostics');
 const { ClientTelemetry } = require('./metrics');
 const { producerOptions, logTo, fail, fromNative, STOP_TIMEOUT_MS, PARTITION_COUNT_TIMEOUT_MS, PRODUCER_DEFAULTS } = require('./options');
 
-const toBuffer = (p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p);
 const RECORD_KEYS = ['payload', 'key', 'headers', 'timestamp'];
 const TIMESTAMP_MAX = 8.64e15; // the last millisecond a JS Date can hold
+// The size of send()'s scratch Buffer (see _pack), allocated at a producer's first send.
+const SCRATCH_BYTES = 1024 * 1024;
+// Strings shorter than this on average are joined and encoded in one call when all are ASCII
+// (see _packAscii): measured, joining wins below about 200 characters and loses above.
+const JOIN_BELOW = 128;
+// ...in groups of this many: each joined string (under 32 KB) dies young, where a collection is
+// cheap; one string of the whole batch would live in large-object space until a full one.
+const JOIN_COUNT = 256;
 const PARTITION_MAX = 2 ** 31 - 1;
 // How often a producer with messages in flight checks whether they have all been reported.
 const KEEP_ALIVE_CHECK_MS = 100;
@@ -133,6 +140,7 @@ class Producer {
     const { stats_callback, delivery_report_callback } = opts;
     this._logger = opts.logger;
     this._deliveries = new Deliveries();
+    this._scratch = null; // send()'s, see _pack
     this._telemetry = new ClientTelemetry('producer', opts.native.statisticsIntervalMs ?? PRODUCER_DEFAULTS.statistics_interval_ms);
     const self = new WeakRef(this);
     const onStats = this._telemetry.statsOn ? (s) => {
@@ -154,24 +162,24 @@ class Producer {
     if (channels.connect.hasSubscribers) channels.connect.publish({ client: this, kind: 'producer' });
   }
 
-  // Enqueues the payloads with one native call. Each is a string (sent as UTF-8), a Buffer or
-  // Uint8Array, or a {payload, key, headers} record. Strings cross into the addon as one joined
-  // string and Buffers as one concatenated Buffer, with their lengths beside them: one crossing
-  // per batch instead of one per payload.
+  // Enqueues the payloads. Each is a string (sent as UTF-8), a Buffer or Uint8Array, or a
+  // {payload, key, headers} record. Strings and Buffers cross into the addon as the bytes of up
+  // to a megabyte of payloads at a time, in one Buffer with their lengths beside it: a crossing
+  // per megabyte instead of one per payload.
   send(topic, partition, payloads) {
     if (typeof topic !== 'string') throw fail('send() argument topic', 'a string', topic);
     checkPartition(partition);
     if (!Array.isArray(payloads)) throw fail('send() argument payloads', 'an array of strings, Buffers or {payload, key, headers} records', payloads);
-    const lengths = new Uint32Array(payloads.length);
+    let units = 0; // UTF-16 units of the strings
     let strings = 0;
     let records = 0;
     for (let i = 0; i < payloads.length; i++) {
       const p = payloads[i];
       if (typeof p === 'string') {
-        lengths[i] = p.length;
+        units += p.length;
         strings++;
       } else if (p instanceof Uint8Array) {
-        lengths[i] = p.length;
+        continue;
       } else if (p !== null && typeof p === 'object') {
         checkRecord(p, i);
         records++;
@@ -181,18 +189,80 @@ class Producer {
     }
     const span = payloads.length > 0 ? tracing.startSend(topic, partition, payloads.length) : null;
     if (span) return this._sendTraced(span, topic, partition, payloads);
-    let result;
     if (records > 0) {
-      result = fromNative(() => this._native.sendRecords(topic, partition, payloads.map((p, i) => toRecord(p, i))));
-    } else if (strings === payloads.length && strings > 0) {
-      result = fromNative(() => this._native.sendText(topic, partition, payloads.join(''), lengths))
-        ?? this._sendBytes(topic, partition, payloads);
-    } else {
-      result = strings === 0
-        ? fromNative(() => this._native.sendBytes(topic, partition, Buffer.concat(payloads), lengths))
-        : this._sendBytes(topic, partition, payloads);
+      return this._sent(topic, partition, fromNative(() => this._native.sendRecords(topic, partition, payloads.map((p, i) => toRecord(p, i)))));
     }
-    return this._sent(topic, partition, result);
+    this._scratch ??= Buffer.allocUnsafeSlow(SCRATCH_BYTES);
+    const lengths = new Uint32Array(payloads.length);
+    if (strings === payloads.length && units < strings * JOIN_BELOW && this._packAscii(payloads, units, lengths)) {
+      return this._sent(topic, partition, fromNative(() => this._native.sendBytes(topic, partition, this._scratch.subarray(0, units), lengths)));
+    }
+    let enqueued = 0;
+    let result;
+    let from = 0;
+    do { // once at least: an empty array too reports the queue's length
+      const { bytes, end } = this._pack(payloads, from, lengths);
+      result = fromNative(() => this._native.sendBytes(topic, partition, bytes, lengths.subarray(from, end)));
+      enqueued += result.enqueued;
+      if (result.enqueued < end - from) break; // the local queue is full: the rest would be refused too
+      from = end;
+    } while (from < payloads.length);
+    return this._sent(topic, partition, { enqueued, sendQueueLength: result.sendQueueLength });
+  }
+
+  // Short strings, all ASCII, joined in groups and written into the scratch: one encoding call
+  // per group instead of one per string. False (the scratch spoilt) when they are not all ASCII
+  // or do not fit: _pack then takes them one at a time.
+  _packAscii(payloads, units, lengths) {
+    const scratch = this._scratch;
+    if (units > scratch.length - 4) return false;
+    let at = 0;
+    for (let i = 0; i < payloads.length; i += JOIN_COUNT) {
+      const joined = payloads.slice(i, i + JOIN_COUNT).join('');
+      // As many bytes as units prove every character took one byte, and that nothing was cut
+      // off: a cut leaves fewer than 4 bytes of the scratch unwritten, and the units fit.
+      if (scratch.write(joined, at) !== joined.length) return false;
+      at += joined.length;
+    }
+    for (let i = 0; i < payloads.length; i++) lengths[i] = payloads[i].length;
+    return true;
+  }
+
+  // Packs payloads from `from` on into the scratch Buffer until the next would not fit, and
+  // sets each one's byte length in `lengths`; the addon copies the bytes before sendBytes
+  // returns, so one scratch serves every send. Strings are encoded straight into it: no
+  // joined string, no second copy in the addon. A payload larger than the scratch travels
+  // alone in a Buffer of its own (a Buffer or Uint8Array as it is).
+  _pack(payloads, from, lengths) {
+    const scratch = this._scratch;
+    let at = 0;
+    let i = from;
+    for (; i < payloads.length; i++) {
+      const p = payloads[i];
+      const room = scratch.length - at;
+      if (typeof p === 'string') {
+        // Up to 3 bytes per UTF-16 unit: measure only when the worst case would not fit.
+        if (room < p.length * 3) {
+          const size = Buffer.byteLength(p, 'utf8');
+          if (size > room) {
+            if (i > from) break;
+            lengths[i] = size;
+            return { bytes: Buffer.from(p, 'utf8'), end: i + 1 };
+          }
+        }
+        lengths[i] = scratch.write(p, at);
+      } else {
+        if (p.length > room) {
+          if (i > from) break;
+          lengths[i] = p.length;
+          return { bytes: Buffer.isBuffer(p) ? p : Buffer.from(p.buffer, p.byteOffset, p.length), end: i + 1 };
+        }
+        scratch.set(p, at);
+        lengths[i] = p.length;
+      }
+      at += lengths[i];
+    }
+    return { bytes: scratch.subarray(0, at), end: i };
   }
 
   _sent(topic, partition, result) {
@@ -229,12 +299,6 @@ class Producer {
       clearInterval(this._alive);
       this._alive = null;
     }, KEEP_ALIVE_CHECK_MS);
-  }
-
-  // Strings and Buffers mixed: strings become UTF-8 Buffers first.
-  _sendBytes(topic, partition, payloads) {
-    const buffers = payloads.map(toBuffer);
-    return fromNative(() => this._native.sendBytes(topic, partition, Buffer.concat(buffers), Uint32Array.from(buffers, (b) => b.length)));
   }
 
   // Like send(), and tells where each message landed: resolves once every one is delivered with

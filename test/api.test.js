@@ -194,6 +194,68 @@ test('lone surrogates at payload edges stay within their own payload', async () 
   assert.deepEqual(got.map((m) => m.payload), ['a\uFFFD', '\uFFFDb', 'c']);
 });
 
+// What a Consumer reads from the start of a one-partition topic, as Buffers, until it has `count`.
+async function readBack(topic, count) {
+  const got = [];
+  const consumer = new kafka.Consumer({
+    broker, topic, offset_directory: tempDir(), payload_encoding: 'buffer', logger: quietLogger(),
+    receive_callback: (d) => { got.push(...d.messages.map((m) => Buffer.from(m.payload ?? []))); return Promise.resolve(); },
+  });
+  await consumer.start();
+  try {
+    await waitFor(`${count} messages from ${topic}`, () => got.length >= count);
+  } finally {
+    await consumer.stop();
+  }
+  return got;
+}
+
+// send() packs strings and Buffers into a 1 MiB scratch Buffer and sends it whenever the next
+// payload would not fit; short ASCII strings are joined and encoded at once.
+test('send() packs batches of every shape byte for byte: across its scratch, larger than it, joined ASCII and not', async () => {
+  const mib = 1024 * 1024;
+  const ascii = Array.from({ length: 300 }, (_, i) => `ascii-${i}-`.padEnd(100, 'a'));
+  const batches = [
+    ascii, // joined and encoded at once
+    [...ascii.slice(0, 100), 'é', '', ...ascii.slice(100)], // the same with one character of two bytes
+    ['\uD83D', '\uDE00', 'a\uD83D'], // lone surrogates: each its own replacement character
+    // 3,000 bytes from 1,000 units, 1,100 of them: about 3 scratches' worth, with Buffers between
+    Array.from({ length: 1100 }, (_, i) => (i % 10 === 9 ? Buffer.alloc(1000, i) : `${i}`.padEnd(1000, '☃'))),
+    // exactly the rest of the scratch, then nothing, then more
+    ['x'.repeat(mib - 10), '123456789', '0', '', 'after'],
+    // larger than the scratch: a string (1.2 MB from 400,000 units), a Buffer and a Uint8Array
+    ['before', '☃'.repeat(400000), Buffer.alloc(mib + 1, 9), new Uint8Array(mib + 2).fill(8), 'after'],
+    [], // nothing at all
+    ['small', Buffer.from('after large')],
+  ];
+  // One producer for every batch, since each send() reuses the scratch the last one filled. A
+  // topic per batch: the mock keeps only the last few megabytes of a partition.
+  const producer = new kafka.Producer({ broker, driver_options: { 'message.max.bytes': 4000000 }, logger: quietLogger() });
+  for (const [i, batch] of batches.entries()) {
+    // Room for a payload larger than the scratch (the mock takes any size).
+    await cluster.createTopic(`api-packing-${i}`, 1, 1, { 'max.message.bytes': '4000000' });
+    assert.equal(producer.send(`api-packing-${i}`, 0, batch).enqueued, batch.length);
+  }
+  await producer.stop();
+  for (const [i, batch] of batches.entries()) {
+    if (batch.length === 0) continue;
+    const got = await readBack(`api-packing-${i}`, batch.length);
+    assert.equal(got.length, batch.length, `batch ${i}`);
+    for (const [j, payload] of batch.entries()) assert.ok(got[j].equals(Buffer.from(payload)), `batch ${i}, payload ${j}`);
+  }
+});
+
+test('send() of more than a scratch into a nearly full queue enqueues the first ones, in order, and says how many', async () => {
+  const topic = 'api-packing-full';
+  await cluster.createTopic(topic, 1, 1);
+  const producer = new kafka.Producer({ broker, queue_buffering_max_messages: 1000, logger: quietLogger() });
+  const batch = Array.from({ length: 2000 }, (_, i) => `${i}`.padEnd(1000, '☃')); // 6 MB, 3 MB of it enqueued
+  assert.equal(producer.send(topic, 0, batch).enqueued, 1000);
+  await producer.stop();
+  const got = await readBack(topic, 1000);
+  assert.deepEqual(got.map((b) => b.toString()), batch.slice(0, 1000));
+});
+
 test('records carry keys, headers and null payloads; mixed arrays of strings and Buffers work', async () => {
   const binary = Buffer.from([0, 255, 1, 254]);
   const payloads = [

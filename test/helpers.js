@@ -28,9 +28,9 @@ function testCluster() {
   let admin;
   return {
     bootstrapServers: servers,
-    async createTopic(name, partitions, replicationFactor) {
+    async createTopic(name, partitions, replicationFactor, config = {}) {
       admin ??= new kafka.Admin({ broker: servers, logger: quietLogger() });
-      await admin.createTopics([{ topic: name, partitions, replication_factor: replicationFactor }]);
+      await admin.createTopics([{ topic: name, partitions, replication_factor: replicationFactor, config }]);
     },
   };
 }

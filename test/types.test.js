@@ -76,7 +76,6 @@ test('the generated addon types declare the classes the JS layer uses', () => {
     'export declare class MockCluster',
     'export declare class NativeProducer',
     'export declare class NativeConsumer',
-    'sendText(topic: string, partition: number, text: string, lengths: Uint32Array): SendResult | null',
     'sendBytes(topic: string, partition: number, bytes: Buffer, lengths: Uint32Array): SendResult',
     'sendRecords(topic: string, partition: number, records: Array<RecordInput>): SendResult',
     'partitionCount(topic: string, timeoutMs: number): Promise<number>',

@@ -120,14 +120,9 @@ export declare class NativeConsumer {
 export declare class NativeProducer {
   constructor(options: ProducerOptions, onStats: ((arg: ProducerStatsInfo) => void) | undefined | null, onDeliveryReport: ((arg: DeliveryReportInfo) => void) | undefined | null, onLog: ((arg: LogEntry) => void) | undefined | null, oauthbearer: OAuthBearerBridge | undefined | null, onDelivered: (arg: DeliveryOutcome) => void)
   /**
-   * Strings, joined in JS: `text` is every payload in order and `lengths` their lengths in
-   * UTF-16 code units. One string crossing instead of thousands, and one librdkafka call.
-   * Returns null when a payload boundary splits a character (a lone surrogate at the end of
-   * one payload meeting one at the start of the next); the caller then sends the payloads
-   * as Buffers.
+   * Payloads packed in JS (strings already UTF-8): `bytes` holds them in order and `lengths`
+   * their sizes.
    */
-  sendText(topic: string, partition: number, text: string, lengths: Uint32Array): SendResult | null
-  /** Byte payloads, concatenated in JS: `bytes` holds them in order and `lengths` their sizes. */
   sendBytes(topic: string, partition: number, bytes: Buffer, lengths: Uint32Array): SendResult
   /** Messages with keys or headers (each its own librdkafka call when it has headers). */
   sendRecords(topic: string, partition: number, records: Array<RecordInput>): SendResult

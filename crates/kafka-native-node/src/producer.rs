@@ -125,72 +125,6 @@ fn split_by_lengths<'a>(bytes: &'a [u8], lengths: &[u32]) -> Option<Vec<&'a [u8]
     Some(payloads)
 }
 
-/// Splits UTF-8 `text` into payloads whose lengths are given in UTF-16 code units; `None` if a
-/// boundary falls inside a character.
-fn split_utf16<'a>(text: &'a str, lengths: &[u32]) -> Option<Vec<&'a [u8]>> {
-    let bytes = text.as_bytes();
-    let total: usize = lengths.iter().map(|&n| n as usize).sum();
-    if bytes.len() == total {
-        // Only ASCII has one byte per code unit.
-        return split_by_lengths(bytes, lengths);
-    }
-    let mut payloads = Vec::with_capacity(lengths.len());
-    let mut start = 0;
-    for &len in lengths {
-        let mut end = start;
-        let mut units = 0;
-        while units < len as usize {
-            let (width, unit_count) = match *bytes.get(end)? {
-                b if b < 0x80 => (1, 1),
-                b if b < 0xE0 => (2, 1),
-                b if b < 0xF0 => (3, 1),
-                _ => (4, 2),
-            };
-            end += width;
-            units += unit_count;
-        }
-        if units != len as usize {
-            return None;
-        }
-        payloads.push(&bytes[start..end]);
-        start = end;
-    }
-    (start == bytes.len()).then_some(payloads)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::split_utf16;
-
-    fn split(text: &str, lengths: &[u32]) -> Option<Vec<String>> {
-        split_utf16(text, lengths).map(|parts| {
-            parts
-                .iter()
-                .map(|p| String::from_utf8(p.to_vec()).unwrap())
-                .collect()
-        })
-    }
-
-    #[test]
-    fn splits_ascii_text_by_length() {
-        assert_eq!(split("abcde", &[2, 0, 3]).unwrap(), ["ab", "", "cde"]);
-    }
-
-    #[test]
-    fn splits_multibyte_text_by_utf16_length() {
-        let parts = split("abcdé☃😀x", &[3, 2, 1, 2, 1]).unwrap();
-        assert_eq!(parts, ["abc", "dé", "☃", "😀", "x"]);
-    }
-
-    #[test]
-    fn refuses_a_boundary_inside_a_character() {
-        // Two lone surrogates joined in JS become one character of four bytes.
-        assert_eq!(split("😀", &[1, 1]), None);
-        assert_eq!(split("ab", &[1]), None);
-        assert_eq!(split("ab", &[3]), None);
-    }
-}
-
 /// Where a delivered message landed.
 #[napi(object)]
 pub struct DeliveredInfo {
@@ -375,28 +309,8 @@ impl NativeProducer {
         })
     }
 
-    /// Strings, joined in JS: `text` is every payload in order and `lengths` their lengths in
-    /// UTF-16 code units. One string crossing instead of thousands, and one librdkafka call.
-    /// Returns null when a payload boundary splits a character (a lone surrogate at the end of
-    /// one payload meeting one at the start of the next); the caller then sends the payloads
-    /// as Buffers.
-    #[napi]
-    pub fn send_text(
-        &self,
-        env: &Env,
-        topic: String,
-        partition: i32,
-        text: String,
-        lengths: Uint32Array,
-    ) -> Result<Option<SendResult>> {
-        let Some(payloads) = split_utf16(&text, &lengths) else {
-            return Ok(None);
-        };
-        self.send_slices(env, &topic, partition, &payloads)
-            .map(Some)
-    }
-
-    /// Byte payloads, concatenated in JS: `bytes` holds them in order and `lengths` their sizes.
+    /// Payloads packed in JS (strings already UTF-8): `bytes` holds them in order and `lengths`
+    /// their sizes.
     #[napi]
     pub fn send_bytes(
         &self,
