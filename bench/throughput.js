@@ -22,6 +22,8 @@ const { has, resolvable, platformatic } = require('./peers');
 
 const root = path.join(__dirname, '..');
 const RUNS = Number(process.env.RUNS || 3);
+// BENCH_OPS=produce or consume: only that operation (a partial run publishes nothing).
+const OPS = (process.env.BENCH_OPS || 'produce,consume').split(',');
 const SIZES = [
   { size: 100, messages: Number(process.env.MESSAGES || 1_000_000), partitions: 64 },
   { size: 1000, messages: Number(process.env.MESSAGES_1K || 150_000), partitions: 64 },
@@ -127,7 +129,7 @@ async function throughput() {
   const rows = [];
   for (const broker of BROKERS.filter((b) => b.available)) {
     for (const spec of SIZES) {
-      for (const op of ['produce', 'consume']) {
+      for (const op of ['produce', 'consume'].filter((o) => OPS.includes(o))) {
         const clients = CLIENTS.filter((c) => selected(c) && c.available === true && (!c.runsOn || c.runsOn(broker.name, op)));
         const results = new Map(clients.map((c) => [c, []]));
         for (let r = 0; r < RUNS; r++) {
@@ -170,7 +172,7 @@ async function throughput() {
     '',
     table,
     '',
-  ], notes, process.env.RUNS === undefined && !only);
+  ], notes, process.env.RUNS === undefined && !only && !process.env.BENCH_OPS);
   fs.rmSync(tmp, { recursive: true, force: true });
   tmp = undefined;
 }
