@@ -7,7 +7,7 @@ use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use std::sync::Arc;
 
@@ -136,30 +136,37 @@ impl OffsetStore for OffsetDirectory {
     }
 
     fn store(&mut self, offsets: &[(&str, i32, i64)]) -> Result<(), KafkaError> {
-        // Every file is written even when one fails; the first failure is reported.
+        // Every file is written even when one fails; the first failure is reported. The
+        // directory is synced once for all the renames.
         let mut result = Ok(());
+        let mut renamed = false;
         for &(_, partition, offset) in offsets {
-            result = result.and(self.store_one(partition, offset));
+            let stored = self.replace_one(partition, offset);
+            renamed |= stored.is_ok();
+            result = result.and(stored);
+        }
+        if renamed {
+            result = result.and(sync_directory(&self.dir));
         }
         result
     }
 }
 
 impl OffsetDirectory {
-    fn store_one(&mut self, partition: i32, offset: i64) -> Result<(), KafkaError> {
+    /// Temp file in the same directory, fsync, rename over the file: a reader (or a crash,
+    /// once the directory is synced) sees the old content or the new one, never a torn write.
+    fn replace_one(&mut self, partition: i32, offset: i64) -> Result<(), KafkaError> {
         let path = self.path(partition);
         let io = |source| KafkaError::Io {
             path: path.clone(),
             source,
         };
-        // Temp file in the same directory, fsync, rename over the file, fsync the directory: a
-        // reader (or a crash) sees the old content or the new one, never a torn write.
         let mut tmp = self.temp_file(&self.temp_prefix(partition)).map_err(io)?;
         tmp.write_all(format!("{offset}\n").as_bytes())
             .map_err(io)?;
         tmp.as_file().sync_all().map_err(io)?;
         tmp.persist(&path).map_err(|e| io(e.error))?;
-        sync_directory(&self.dir)
+        Ok(())
     }
 }
 
@@ -380,6 +387,11 @@ fn drain(rx: &Receiver<Command>) -> impl Iterator<Item = Command> + '_ {
 /// rebalancing, its coordinator moving), and how long it waits between tries.
 const RETRY_FOR: Duration = Duration::from_secs(30);
 const RETRY_BACKOFF: Duration = Duration::from_millis(100);
+/// The least time between two stores while offsets keep coming (a store right away after a
+/// quiet spell; a flush, at once). Storing back to back cost a consumer of 64 partitions a
+/// tenth of its throughput on 2 cores (an fsync per file, 150k × 1 KB from the MockCluster),
+/// and a crash can lose at most this much progress more (its messages are read again).
+const STORE_EVERY: Duration = Duration::from_millis(100);
 
 /// The `kn-offsets` thread's state.
 struct WriterLoop {
@@ -396,22 +408,32 @@ struct WriterLoop {
 
 impl WriterLoop {
     fn run(mut self, rx: &Receiver<Command>) {
+        let mut last_store: Option<Instant> = None;
         loop {
-            // Wait for work; while a retry is due, only until it is.
-            let first = if self.pending.is_empty() {
-                match rx.recv() {
+            // The next store is due STORE_EVERY after the last (RETRY_BACKOFF after one that
+            // failed for a transient reason); none before the first.
+            let due = last_store.map(|t| {
+                t + if self.failing_since.is_some() {
+                    RETRY_BACKOFF
+                } else {
+                    STORE_EVERY
+                }
+            });
+            // Wait for work; with offsets pending, only until their store is due.
+            let first = match (self.pending.is_empty(), due) {
+                (true, _) => match rx.recv() {
                     Ok(command) => Some(command),
                     Err(_) => return,
-                }
-            } else {
-                match rx.recv_timeout(RETRY_BACKOFF) {
+                },
+                (false, None) => rx.try_recv().ok(),
+                (false, Some(due)) => match rx.recv_deadline(due) {
                     Ok(command) => Some(command),
                     Err(crossbeam_channel::RecvTimeoutError::Timeout) => None,
                     Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
-                        std::thread::sleep(RETRY_BACKOFF);
+                        std::thread::sleep(due.saturating_duration_since(Instant::now()));
                         None
                     }
-                }
+                },
             };
             for command in first.into_iter().chain(drain(rx)) {
                 match command {
@@ -438,7 +460,13 @@ impl WriterLoop {
                     }
                 }
             }
-            self.store_pending();
+            let now = Instant::now();
+            if !self.flushes.is_empty() || due.is_none_or(|due| now >= due) {
+                if !self.pending.is_empty() {
+                    last_store = Some(now);
+                }
+                self.store_pending();
+            }
             if self.pending.is_empty() {
                 for reply in self.flushes.drain(..) {
                     let _ = reply.send(self.last_error.take().map_or(Ok(()), Err));
@@ -475,5 +503,53 @@ impl WriterLoop {
         }
         self.pending.clear();
         self.failing_since = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use parking_lot::Mutex;
+
+    /// Counts its stores and keeps the newest offset of partition 0.
+    #[derive(Clone, Default)]
+    struct CountingStore(Arc<Mutex<(usize, Option<i64>)>>);
+
+    impl OffsetStore for CountingStore {
+        fn load(&self, _partition: i32) -> Result<Option<i64>, KafkaError> {
+            Ok(None)
+        }
+        fn store(&mut self, offsets: &[(&str, i32, i64)]) -> Result<(), KafkaError> {
+            let mut state = self.0.lock();
+            state.0 += 1;
+            state.1 = offsets.iter().map(|o| o.2).max();
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn offsets_that_keep_coming_are_stored_at_most_every_store_interval_and_a_flush_stores_at_once()
+    {
+        let store = CountingStore::default();
+        let writer = OffsetWriter::spawn(Box::new(store.clone()), |_| {}).unwrap();
+        let topic: Arc<str> = "t".into();
+        let started = Instant::now();
+        let mut offset = 0;
+        // A record a millisecond for half a second: back to back, that would be ~500 stores.
+        while started.elapsed() < Duration::from_millis(500) {
+            writer.record(topic.clone(), 0, offset);
+            offset += 1;
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // Flushed at once, not when the next store would be due.
+        writer.flush().unwrap();
+        let elapsed = started.elapsed();
+        let (stores, newest) = *store.0.lock();
+        assert_eq!(newest, Some(offset - 1));
+        let most = (elapsed.as_millis() / STORE_EVERY.as_millis()) as usize + 2;
+        assert!(
+            stores <= most,
+            "{stores} stores of {offset} records in {elapsed:?}: at most {most}"
+        );
     }
 }
