@@ -141,9 +141,9 @@ pub struct MessageHeaders {
 
 /// A text chunk on its way to JS. An ASCII chunk (the common case) becomes a string by a plain
 /// copy (`napi_create_string_latin1`); anything else goes through V8's UTF-8 decoder.
-pub struct TextValue {
-    text: String,
-    ascii: bool,
+pub enum TextValue {
+    Ascii(Vec<u8>),
+    Utf8(String),
 }
 
 impl ToNapiValue for TextValue {
@@ -152,10 +152,9 @@ impl ToNapiValue for TextValue {
         value: Self,
     ) -> Result<napi::sys::napi_value> {
         let env = Env::from_raw(env);
-        let string = if value.ascii {
-            env.create_string_latin1(value.text.as_bytes())?
-        } else {
-            env.create_string(&value.text)?
+        let string = match value {
+            TextValue::Ascii(bytes) => env.create_string_latin1(&bytes)?,
+            TextValue::Utf8(text) => env.create_string(&text)?,
         };
         Ok(string.raw())
     }
@@ -222,40 +221,35 @@ trait Chunk {
 }
 
 /// A chunk that becomes a JS string: invalid UTF-8 is replaced lossily, as `Buffer#toString` does.
+/// Kept as bytes, every piece valid UTF-8, so that ASCII (the common case) is checked once, a
+/// word at a time, and never validated as UTF-8.
 struct TextChunk {
-    text: String,
+    bytes: Vec<u8>,
     utf16_len: usize,
 }
 
 impl Chunk for TextChunk {
     fn with_capacity(bytes: usize) -> Self {
         TextChunk {
-            text: String::with_capacity(bytes),
+            bytes: Vec::with_capacity(bytes),
             utf16_len: 0,
         }
     }
     fn push(&mut self, bytes: &[u8]) -> (i32, i32) {
         let start = self.utf16_len;
-        match std::str::from_utf8(bytes) {
-            // ASCII, the common case: one code unit per byte, checked a word at a time.
-            Ok(text) if text.is_ascii() => {
-                self.text.push_str(text);
-                self.utf16_len += text.len();
-            }
-            Ok(text) => {
-                self.text.push_str(text);
-                self.utf16_len += utf16_len(text.as_bytes());
-            }
-            Err(_) => {
-                let text = String::from_utf8_lossy(bytes);
-                self.text.push_str(&text);
-                self.utf16_len += utf16_len(text.as_bytes());
-            }
+        if bytes.is_ascii() {
+            // One code unit per byte.
+            self.bytes.extend_from_slice(bytes);
+            self.utf16_len += bytes.len();
+        } else {
+            let text = String::from_utf8_lossy(bytes);
+            self.bytes.extend_from_slice(text.as_bytes());
+            self.utf16_len += utf16_len(text.as_bytes());
         }
         (start as i32, self.utf16_len as i32)
     }
     fn byte_len(&self) -> usize {
-        self.text.len()
+        self.bytes.len()
     }
 }
 
@@ -263,10 +257,14 @@ impl TextChunk {
     /// ASCII exactly when there are as many UTF-16 code units as bytes: any other character
     /// takes more UTF-8 bytes (2 to 4) than code units (1 or 2).
     fn into_value(self) -> TextValue {
-        TextValue {
-            ascii: self.utf16_len == self.text.len(),
-            text: self.text,
+        if self.utf16_len == self.bytes.len() {
+            return TextValue::Ascii(self.bytes);
         }
+        // Valid UTF-8 piece by piece, so whole: the lossy arm never replaces anything.
+        TextValue::Utf8(
+            String::from_utf8(self.bytes)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        )
     }
 }
 
