@@ -258,6 +258,29 @@ test('send() of more than a scratch into a small queue enqueues the first ones o
   assert.deepEqual(got.map((b) => b.toString()), batch.slice(0, 100));
 });
 
+test('clients at their defaults, with driver_options and topic_options, log no configuration warning', async () => {
+  const topic = 'api-quiet';
+  await cluster.createTopic(topic, 1, 1);
+  const logger = quietLogger();
+  // A topic property given globally and one given as a topic option: both must take effect,
+  // and neither may make librdkafka warn (as every consumer once did, over enable.auto.commit).
+  const producer = new kafka.Producer({ broker, logger, driver_options: { 'message.timeout.ms': 30000 }, topic_options: { 'request.timeout.ms': 20000 } });
+  await producer.deliver(topic, 0, ['one']);
+  await producer.stop();
+  const got = [];
+  for (const options of [{ offset_directory: tempDir() }, { group_id: 'api-quiet-group' }]) {
+    const consumer = new kafka.Consumer({
+      broker, topic, logger, topic_options: { 'auto.offset.reset': 'earliest' }, ...options,
+      receive_callback: (d) => { got.push(...d.messages); return Promise.resolve(); },
+    });
+    await consumer.start();
+    await waitFor('the message', () => got.length >= 1);
+    await consumer.stop();
+    got.length = 0;
+  }
+  assert.deepEqual(logger.lines.filter((l) => /CONF|deprecated/i.test(l.line)), []);
+});
+
 test('records carry keys, headers and null payloads; mixed arrays of strings and Buffers work', async () => {
   const binary = Buffer.from([0, 255, 1, 254]);
   const payloads = [

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::error::KafkaError;
 use crate::events::{default_log, LogHandler, LogRecord};
-use crate::native::{ClientHooks, NativeConf, NativeTopicConf};
+use crate::native::{ClientHooks, NativeConf};
 use crate::oauthbearer::OAuthBearerProvider;
 
 /// librdkafka properties, global and per topic, applied in order (a later value for a key wins).
@@ -73,19 +73,16 @@ impl ClientConfig {
     /// Builds librdkafka's conf; a bad key or value fails with librdkafka's text and the key.
     pub(crate) fn to_native(&self) -> Result<NativeConf, KafkaError> {
         let mut conf = NativeConf::new();
-        let mut topic_conf = NativeTopicConf::new();
+        // librdkafka takes a topic property set globally (`message.timeout.ms`, `acks`) into the
+        // default topic conf it keeps; the topic properties go into that same one. (Copying
+        // every global key into a topic conf of our own set `enable.auto.commit` there too,
+        // where it names the deprecated `auto.commit.enable`: a CONFWARN at every consumer.)
         for (key, value) in &self.properties {
             conf.set(key, value)?;
-            // librdkafka takes a topic property set globally (`message.timeout.ms`, `acks`) into
-            // the default topic conf it keeps; the one set below would replace it, dropping the
-            // property in silence. So it goes into that one too (a global-only key is refused
-            // there, and was already applied).
-            let _ = topic_conf.set(key, value);
         }
         for (key, value) in &self.topic_properties {
-            topic_conf.set(key, value)?;
+            conf.set_topic(key, value)?;
         }
-        conf.set_default_topic_conf(topic_conf);
         Ok(conf)
     }
 }

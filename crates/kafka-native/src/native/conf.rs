@@ -1,4 +1,4 @@
-//! Owned `rd_kafka_conf_t` and `rd_kafka_topic_conf_t`.
+//! Owned `rd_kafka_conf_t`, with its default `rd_kafka_topic_conf_t`.
 
 use std::os::raw::c_char;
 
@@ -73,12 +73,25 @@ impl NativeConf {
         unsafe { rdsys::rd_kafka_conf_set_events(self.conf.ptr(), events) }
     }
 
-    /// Makes `topic_conf` the default for every topic this client uses.
-    pub(crate) fn set_default_topic_conf(&mut self, topic_conf: NativeTopicConf) {
-        // SAFETY: rd_kafka_conf_set_default_topic_conf takes ownership of the topic conf.
-        unsafe {
-            rdsys::rd_kafka_conf_set_default_topic_conf(self.conf.ptr(), topic_conf.0.into_raw())
+    /// Sets a property of every topic this client uses, on the default topic conf librdkafka
+    /// keeps in this conf: the one that a topic property given to `set` (`acks`,
+    /// `message.timeout.ms`) went into, so both kinds take effect. Made if there is none yet.
+    pub(crate) fn set_topic(&mut self, key: &str, value: &str) -> Result<(), KafkaError> {
+        let conf = self.conf.ptr();
+        // SAFETY: conf is live and owned by us; what it returns, if not null, is owned by conf.
+        let mut topic_conf = unsafe { rdsys::rd_kafka_conf_get_default_topic_conf(conf) };
+        if topic_conf.is_null() {
+            // SAFETY: rd_kafka_topic_conf_new never returns null (it aborts on OOM).
+            topic_conf = unsafe { rdsys::rd_kafka_topic_conf_new() };
+            // SAFETY: conf is live; it takes ownership of the new topic conf, which stays live
+            // as long as conf does.
+            unsafe { rdsys::rd_kafka_conf_set_default_topic_conf(conf, topic_conf) };
         }
+        // SAFETY: topic_conf is live (owned by conf, which we own); key/value/errstr are valid
+        // for the call.
+        set_property(key, value, |k, v, e, n| unsafe {
+            rdsys::rd_kafka_topic_conf_set(topic_conf, k, v, e, n)
+        })
     }
 
     /// Registers `hooks`' callbacks; the client made from this conf owns them.
@@ -97,29 +110,5 @@ impl NativeConf {
 
     pub(crate) fn into_raw(self) -> *mut rdsys::rd_kafka_conf_t {
         self.conf.into_raw()
-    }
-}
-
-/// Topic configuration.
-pub(crate) struct NativeTopicConf(NativePtr<rdsys::rd_kafka_topic_conf_t>);
-
-// SAFETY: as for NativeConf: owned by this wrapper alone; not Sync, topic_conf_set writes.
-unsafe impl Send for NativeTopicConf {}
-
-impl NativeTopicConf {
-    pub(crate) fn new() -> Self {
-        // SAFETY: rd_kafka_topic_conf_new never returns null.
-        NativeTopicConf(
-            unsafe { NativePtr::from_ptr(rdsys::rd_kafka_topic_conf_new()) }
-                .expect("rd_kafka_topic_conf_new"),
-        )
-    }
-
-    pub(crate) fn set(&mut self, key: &str, value: &str) -> Result<(), KafkaError> {
-        let conf = self.0.ptr();
-        // SAFETY: conf is live and owned by us; key/value/errstr are valid for the call.
-        set_property(key, value, |k, v, e, n| unsafe {
-            rdsys::rd_kafka_topic_conf_set(conf, k, v, e, n)
-        })
     }
 }

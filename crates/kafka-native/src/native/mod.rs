@@ -18,7 +18,7 @@ pub(crate) use admin::{NewTopicSpec, TopicOutcome};
 pub(crate) use callbacks::{ClientHooks, Rebalance, RebalanceHook, RebalanceKind};
 pub use client::GroupMetadata;
 pub(crate) use client::{NativeClient, NativeQueue, NativeTopic};
-pub(crate) use conf::{NativeConf, NativeTopicConf};
+pub(crate) use conf::NativeConf;
 pub(crate) use config_resource::AlterMode;
 pub(crate) use event::{Event, NativeEvent};
 pub(crate) use message::{MessageView, NativeMessage, OwnedBatch};
@@ -247,7 +247,6 @@ mod thread_safety {
         send_sync::<NativeMessage>();
         send_sync::<NativeMockCluster>();
         send::<NativeConf>();
-        send::<NativeTopicConf>();
         send::<PartitionList>();
     };
 
@@ -266,7 +265,6 @@ mod thread_safety {
 
     const _: fn() = || {
         <NativeConf as NotSync<_>>::check();
-        <NativeTopicConf as NotSync<_>>::check();
         <PartitionList as NotSync<_>>::check();
         <NativeEvent as NotSend<_>>::check();
         <NativeEvent as NotSync<_>>::check();
