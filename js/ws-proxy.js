@@ -173,6 +173,27 @@ function sendBatch(ws, frame, limit) {
       reject(new Error('the client is gone'));
       return;
     }
+    ws.send(frame, (err) => {
+      if (err) reject(err);
+      else drainedBelow(ws, limit).then(resolve, reject);
+    });
+  });
+}
+
+// A shared stream's write: no callback to wait for, since nothing is committed for it. Null
+// when the socket has taken the frame and is below `limit` (a client that reads: nearly
+// always), else a Promise like sendBatch's. One promise per slow client instead of one per
+// client and batch: 1,000 clients of a stream each cost a write and nothing more.
+function sendShared(ws, frame, limit) {
+  if (ws.readyState !== WebSocket.OPEN) return null; // gone: its close takes it off the stream
+  ws.send(frame);
+  return ws.bufferedAmount > limit ? drainedBelow(ws, limit) : null;
+}
+
+// Resolves once the socket's buffered bytes are at most `limit` (checked every 5 ms), rejects
+// if it closes first.
+function drainedBelow(ws, limit) {
+  return new Promise((resolve, reject) => {
     let poll = null;
     const cleanup = () => { clearInterval(poll); ws.off('close', closed); };
     const closed = () => { cleanup(); reject(new Error('the client went away before the batch was written')); };
@@ -187,14 +208,7 @@ function sendBatch(ws, frame, limit) {
       return true;
     };
     ws.once('close', closed);
-    ws.send(frame, (err) => {
-      if (err) {
-        cleanup();
-        reject(err);
-        return;
-      }
-      if (!drained()) poll = setInterval(drained, 5);
-    });
+    if (!drained()) poll = setInterval(drained, 5);
   });
 }
 
@@ -549,10 +563,16 @@ class SharedStream {
   }
 
   // Sends to every client; done when each has taken the batch and drained, or was dropped for
-  // taking longer than slowClientTimeout.
+  // taking longer than slowClientTimeout. At once (no Promise) when every client kept up.
   fanOut(frame) {
     const { maxBufferedBytes, slowClientTimeout } = this.proxy.options;
-    const pending = new Set(this.clients);
+    const waits = [];
+    for (const c of this.clients) {
+      const wait = sendShared(c.ws, frame, maxBufferedBytes);
+      if (wait) waits.push([c, wait]);
+    }
+    if (waits.length === 0) return undefined;
+    const pending = new Set(waits.map(([c]) => c));
     return new Promise((resolve) => {
       // One timer for the batch: whoever has not drained when it fires is disconnected.
       const timer = setTimeout(() => {
@@ -562,7 +582,7 @@ class SharedStream {
         }
         resolve();
       }, slowClientTimeout);
-      Promise.all([...pending].map((c) => sendBatch(c.ws, frame, maxBufferedBytes)
+      Promise.all(waits.map(([c, wait]) => wait
         .catch(() => undefined)
         .finally(() => pending.delete(c))))
         .then(() => { clearTimeout(timer); resolve(); });
