@@ -1456,6 +1456,13 @@ static rd_kafka_resp_err_t rd_kafka_msg_headers_parse(rd_kafka_msg_t *rkm) {
         if (RD_KAFKAP_BYTES_LEN(&rkm->rkm_u.consumer.binhdrs) == 0)
                 return RD_KAFKA_RESP_ERR__NOENT;
 
+        /* kafka-native: a record without headers (the usual) has the
+         * single byte 0 (HeaderCount 0 as a zigzag varint) here: answer
+         * without allocating and freeing a shadow buffer to read it, which
+         * was a third of a consumer's own thread per message. */
+        if (*(const unsigned char *)rkm->rkm_u.consumer.binhdrs.data == 0)
+                return RD_KAFKA_RESP_ERR__NOENT;
+
         rkbuf = rd_kafka_buf_new_shadow(
             rkm->rkm_u.consumer.binhdrs.data,
             RD_KAFKAP_BYTES_LEN(&rkm->rkm_u.consumer.binhdrs), NULL);
