@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kafka_native::{
-    api_key, BatchError, Consumer, ConsumerConfig, ConsumerStats, ErrorCode, KafkaError,
-    MockCluster, Producer, ProducerConfig, ReceivedBatch, StartOffset,
+    api_key, BatchError, ClientConfig, Consumer, ConsumerConfig, ConsumerStats, ErrorCode,
+    KafkaError, MockCluster, Producer, ProducerConfig, ReceivedBatch, StartOffset,
 };
 use parking_lot::Mutex;
 
@@ -1067,4 +1067,73 @@ fn with_manual_commit_only_commit_records_offsets() {
     consumer.stop().unwrap();
     // The batches that settled recorded nothing of their own.
     assert_eq!(offset_file(dir.path(), "manual", 0), Some("2\n".into()));
+}
+
+#[test]
+fn a_fetch_response_holds_a_quarter_of_the_prefetch_and_at_least_a_message() {
+    // librdkafka's own default is the whole prefetch: a response landing on a full queue held
+    // twice queued_max_messages_kbytes.
+    let at = |config: ConsumerConfig| {
+        config
+            .client_config()
+            .get("fetch.max.bytes")
+            .map(str::to_string)
+    };
+    assert_eq!(
+        at(ConsumerConfig::new("b", "t")).as_deref(),
+        Some("4194304")
+    );
+    let mut prefetch = ConsumerConfig::new("b", "t");
+    prefetch.queued_max_messages_kbytes = 1_000_000;
+    assert_eq!(at(prefetch).as_deref(), Some("256000000"));
+    let mut as_property = ClientConfig::new();
+    as_property.set("queued.max.messages.kbytes", "65536");
+    assert_eq!(
+        at(ConsumerConfig::new("b", "t").properties(&as_property)).as_deref(),
+        Some("16777216")
+    );
+    let mut own = ClientConfig::new();
+    own.set("fetch.max.bytes", "2000000");
+    assert_eq!(
+        at(ConsumerConfig::new("b", "t").properties(&own)).as_deref(),
+        Some("2000000")
+    );
+    // librdkafka refuses a fetch.max.bytes below message.max.bytes: a consumer allowed larger
+    // messages than a quarter of its prefetch still starts, and reads one.
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("large", 1, 1).unwrap();
+    let large = "x".repeat(3_000_000);
+    produce_large(&cluster.bootstrap_servers(), "large", &large);
+    let mut larger = ClientConfig::new();
+    larger.set("message.max.bytes", "8000000");
+    let mut config = ConsumerConfig::new(cluster.bootstrap_servers(), "large")
+        .properties(&larger)
+        .without_offset_directory();
+    config.queued_max_messages_kbytes = 4096;
+    assert_eq!(
+        config.client_config().get("fetch.max.bytes"),
+        Some("8000000")
+    );
+    let (consumer, seen) = recording_consumer(config);
+    consumer.start().unwrap();
+    wait_for("the 3 MB message", Duration::from_secs(20), || {
+        !seen.lock().is_empty()
+    });
+    consumer.stop().unwrap();
+    assert_eq!(seen.lock()[0].2.len(), large.len());
+}
+
+/// One message larger than a producer sends by default.
+fn produce_large(servers: &str, topic: &str, payload: &str) {
+    let mut props = ClientConfig::new();
+    props.set("message.max.bytes", "8000000");
+    let producer = Producer::new(ProducerConfig::new(servers).properties(&props)).unwrap();
+    assert_eq!(
+        producer
+            .send(topic, 0, &[payload.as_bytes()])
+            .unwrap()
+            .enqueued,
+        1
+    );
+    producer.stop(Duration::from_secs(20)).unwrap();
 }
