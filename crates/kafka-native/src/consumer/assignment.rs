@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::Mutex;
-use rdkafka_sys as rdsys;
 
 use crate::topic_partition::TopicPartition;
 
@@ -83,16 +82,20 @@ pub(crate) fn worker_partitions(
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Start {
     pub(crate) partition: i32,
-    /// An offset, or librdkafka's logical `OFFSET_BEGINNING`.
-    pub(crate) offset: i64,
     /// The offset the next message should have: after the recorded offset, or the resolved
-    /// start; `None` where the broker decides (earliest).
-    pub(crate) expected: Option<i64>,
+    /// start.
+    pub(crate) offset: i64,
 }
 
-/// Where each partition starts: after its recorded offset, else at `start_offset`. 'latest' is
-/// resolved here, with one request, rather than by librdkafka after `assign()`, so that every
-/// message produced after `start()` returns is delivered.
+/// Where each partition starts: after its recorded offset, else at `start_offset`. 'earliest'
+/// and 'latest' are resolved here, with one request, rather than by librdkafka after
+/// `assign()`:
+/// - 'latest', so that every message produced after `start()` returns is delivered;
+/// - 'earliest', so that every partition can be fetched at once. librdkafka asks for each
+///   partition's offset on its own, and the first partition answered went into a fetch of its
+///   own, which the broker holds for `fetch_wait_max_ms` when that partition has nothing (0.5 s
+///   at the default, in most starts on Apache Kafka of a 64-partition topic with one partition
+///   empty).
 pub(crate) fn starts(
     client: &NativeClient,
     config: &ConsumerConfig,
@@ -104,31 +107,30 @@ pub(crate) fn starts(
         .iter()
         .map(|&p| store.load(p).map(|last| (p, last)))
         .collect::<Result<_, _>>()?;
-    let mut latest = HashMap::new();
-    if config.start_offset == StartOffset::Latest {
-        let unrecorded: Vec<(i32, i64)> = recorded
-            .iter()
-            .filter(|(_, last)| last.is_none())
-            .map(|&(p, _)| (p, 0))
-            .collect();
+    let unrecorded: Vec<(i32, i64)> = recorded
+        .iter()
+        .filter(|(_, last)| last.is_none())
+        .map(|&(p, _)| (p, 0))
+        .collect();
+    let mut resolved = HashMap::new();
+    if !unrecorded.is_empty() && !matches!(config.start_offset, StartOffset::Offset(_)) {
         let mut list = PartitionList::new(config.topic(), &unrecorded)?;
-        retry.while_transient(|remaining| client.latest_offsets(&mut list, remaining))?;
-        latest.extend(list.entries().into_iter().map(|e| (e.partition, e.offset)));
+        retry.while_transient(|remaining| match config.start_offset {
+            StartOffset::Latest => client.latest_offsets(&mut list, remaining),
+            _ => client.earliest_offsets(&mut list, remaining),
+        })?;
+        resolved.extend(list.entries().into_iter().map(|e| (e.partition, e.offset)));
     }
     Ok(recorded
         .into_iter()
         .map(|(partition, last)| {
             let offset = match (last, config.start_offset) {
                 (Some(last), _) => last + 1,
-                (None, StartOffset::Earliest) => rdsys::RD_KAFKA_OFFSET_BEGINNING as i64,
-                (None, StartOffset::Latest) => latest[&partition],
                 (None, StartOffset::Offset(o)) => o,
+                // librdkafka answers for every partition it is asked about, or fails.
+                (None, _) => resolved.get(&partition).copied().unwrap_or(0),
             };
-            Start {
-                partition,
-                offset,
-                expected: (offset >= 0).then_some(offset),
-            }
+            Start { partition, offset }
         })
         .collect())
 }

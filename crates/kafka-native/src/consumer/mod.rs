@@ -642,7 +642,7 @@ fn assign_worker_partitions(
         Arc::from(topic),
         starts
             .iter()
-            .filter_map(|s| Some((s.partition, Progress::at(s.expected?))))
+            .map(|s| (s.partition, Progress::at(s.offset)))
             .collect(),
     );
     let list = PartitionList::new(

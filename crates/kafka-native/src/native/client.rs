@@ -230,6 +230,17 @@ impl NativeClient {
         unsafe { partitions.fill_latest(self.ptr(), timeout) }
     }
 
+    /// The earliest offset (the log start) of each partition in `partitions`, written into the
+    /// list's offsets; one ListOffsets request per leader.
+    pub(crate) fn earliest_offsets(
+        &self,
+        partitions: &mut PartitionList,
+        timeout: Duration,
+    ) -> Result<(), KafkaError> {
+        // SAFETY: the handle is live.
+        unsafe { partitions.fill_earliest(self.ptr(), timeout) }
+    }
+
     /// The group's committed offset of each partition in the list (negative: none), written
     /// into it; asks the group coordinator.
     pub(crate) fn committed_offsets(

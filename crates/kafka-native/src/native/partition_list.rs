@@ -91,6 +91,26 @@ impl PartitionList {
         unsafe { self.fill_offsets_at(rk, rdsys::RD_KAFKA_OFFSET_END as i64, timeout, "latest") }
     }
 
+    /// Writes each partition's earliest offset (its log start) into the list.
+    ///
+    /// # Safety
+    /// `rk` is a live client handle.
+    pub(crate) unsafe fn fill_earliest(
+        &mut self,
+        rk: *mut rdsys::rd_kafka_t,
+        timeout: Duration,
+    ) -> Result<(), KafkaError> {
+        // SAFETY: per the contract.
+        unsafe {
+            self.fill_offsets_at(
+                rk,
+                rdsys::RD_KAFKA_OFFSET_BEGINNING as i64,
+                timeout,
+                "earliest",
+            )
+        }
+    }
+
     /// Writes into the list each partition's first offset whose timestamp is at or after
     /// `at` (ms), or -1 where there is none; one ListOffsets request per leader.
     ///
