@@ -126,6 +126,48 @@ fn two_workers_consume_everything_once_and_record_the_last_offsets() {
     }
 }
 
+/// A consumer starts its partitions one by one. A Fetch sent for the first alone, when that
+/// partition had nothing to read, was held by the broker for `fetch_wait_max` while the others
+/// waited for its answer: here 30 s, for a message in the one partition of 16 that has any.
+/// librdkafka asked for each partition's earliest offset on its own, and its broker thread sent
+/// a Fetch as soon as one partition was ready. Now the consumer resolves the start offsets in
+/// one request and the broker thread gathers the partitions starting together into one Fetch.
+#[test]
+fn a_consumer_starting_on_mostly_empty_partitions_reads_without_waiting_out_the_fetch_wait() {
+    let cluster = TestCluster::new();
+    let topic = cluster.create_topic("sparse", 16);
+    common::produce(
+        &cluster.bootstrap_servers(),
+        &topic,
+        0,
+        &["the only one".to_string()],
+    );
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let sink = seen.clone();
+    let consumer = Consumer::new(
+        ConsumerConfig::new(cluster.bootstrap_servers(), &topic)
+            .without_offset_directory()
+            .fetch_wait_max(Duration::from_secs(30)),
+        move |batch| {
+            let mut seen = sink.lock();
+            for m in batch.iter() {
+                seen.push(String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned());
+            }
+            Ok(())
+        },
+    )
+    .unwrap();
+    consumer.start().unwrap();
+    // A third of the fetch wait: what a lone fetch of an empty partition would cost.
+    wait_for(
+        "the message, before the fetch wait",
+        Duration::from_secs(10),
+        || !seen.lock().is_empty(),
+    );
+    consumer.stop().unwrap();
+    assert_eq!(*seen.lock(), vec!["the only one".to_string()]);
+}
+
 #[test]
 fn partition_count_of_a_created_topic() {
     let cluster = TestCluster::new();

@@ -4297,6 +4297,10 @@ static void rd_kafka_broker_consumer_serve(rd_kafka_broker_t *rkb,
                 if (rkb->rkb_ts_fetch_backoff > now &&
                     rkb->rkb_ts_fetch_backoff < min_backoff)
                         min_backoff = rkb->rkb_ts_fetch_backoff;
+                /* kafka-native: see rkb_ts_fetch_gather. */
+                if (rkb->rkb_ts_fetch_gather > now &&
+                    min_backoff < rkb->rkb_ts_fetch_gather)
+                        min_backoff = rkb->rkb_ts_fetch_gather;
 
                 if (min_backoff < RD_TS_MAX &&
                     rkb->rkb_state != RD_KAFKA_BROKER_STATE_UP) {

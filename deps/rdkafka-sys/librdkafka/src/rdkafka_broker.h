@@ -125,6 +125,10 @@ struct rd_kafka_broker_s { /* rd_kafka_broker_t */
         rd_kafka_cgrp_t *rkb_cgrp;
 
         rd_ts_t rkb_ts_fetch_backoff;
+        /* kafka-native: no Fetch is sent before this time, so that the
+         * partitions a consumer starts together go into one Fetch
+         * (see rd_kafka_toppar_fetch_decide()). */
+        rd_ts_t rkb_ts_fetch_gather;
         int rkb_fetching;
 
         rd_kafka_broker_state_t rkb_state; /**< Current broker state */

@@ -1348,6 +1348,16 @@ rd_ts_t rd_kafka_toppar_fetch_decide(rd_kafka_toppar_t *rktp,
 
                 rd_kafka_q_purge_toppar_version(rktp->rktp_fetchq, rktp,
                                                 version);
+
+                /* kafka-native: the first partition to start while this
+                 * broker fetches none holds the first Fetch back 10 ms for
+                 * the partitions starting with it. librdkafka's main thread
+                 * starts them one by one; a Fetch sent for the first alone
+                 * was held by the broker for fetch.wait.max.ms when that
+                 * partition had nothing to read, while the others waited
+                 * for its answer. */
+                if (rkb->rkb_active_toppar_cnt == 0)
+                        rkb->rkb_ts_fetch_gather = rd_clock() + 10 * 1000;
         }
 
 
