@@ -12,7 +12,7 @@ use kafka_native::{Consumer, ConsumerConfig, Producer, ProducerConfig, Record};
 use parking_lot::Mutex;
 
 mod common;
-use common::{partitions, wait_for, TestCluster};
+use common::{partitions, payload_recorder, wait_for, TestCluster};
 
 #[test]
 fn keys_headers_and_binary_payloads_arrive_in_order() {
@@ -142,21 +142,11 @@ fn a_consumer_starting_on_mostly_empty_partitions_reads_without_waiting_out_the_
         0,
         &["the only one".to_string()],
     );
-    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
-    let sink = seen.clone();
-    let consumer = Consumer::new(
+    let (consumer, seen) = payload_recorder(
         ConsumerConfig::new(cluster.bootstrap_servers(), &topic)
             .without_offset_directory()
             .fetch_wait_max(Duration::from_secs(30)),
-        move |batch| {
-            let mut seen = sink.lock();
-            for m in batch.iter() {
-                seen.push(String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned());
-            }
-            Ok(())
-        },
-    )
-    .unwrap();
+    );
     consumer.start().unwrap();
     // A third of the fetch wait: what a lone fetch of an empty partition would cost.
     wait_for(

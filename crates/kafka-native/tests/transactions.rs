@@ -7,11 +7,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use kafka_native::{Consumer, ConsumerConfig, IsolationLevel, Producer, ProducerConfig};
+use kafka_native::{ConsumerConfig, IsolationLevel, Producer, ProducerConfig};
 use parking_lot::Mutex;
 
 mod common;
-use common::{numbered, wait_for, TestCluster};
+use common::{numbered, payload_recorder, wait_for, TestCluster};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -34,22 +34,12 @@ fn read_until(
     level: IsolationLevel,
     last: &str,
 ) -> Vec<String> {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let sink = seen.clone();
-    let consumer = Consumer::new(
+    let (consumer, seen) = payload_recorder(
         ConsumerConfig::new(cluster.bootstrap_servers(), topic)
             .without_offset_directory()
             .isolation_level(level)
             .on_log(|_| {}),
-        move |batch| {
-            let mut seen = sink.lock();
-            for m in batch.iter() {
-                seen.push(String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned());
-            }
-            Ok(())
-        },
-    )
-    .unwrap();
+    );
     consumer.start().unwrap();
     wait_for(&format!("{last} at {level:?}"), WAIT, || {
         seen.lock().iter().any(|p| p == last)

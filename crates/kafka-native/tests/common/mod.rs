@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kafka_native::{
-    Admin, AdminConfig, LogRecord, MockCluster, NewTopic, Producer, ProducerConfig,
+    Admin, AdminConfig, Consumer, ConsumerConfig, LogRecord, MockCluster, NewTopic, Producer,
+    ProducerConfig,
 };
 use parking_lot::Mutex;
 
@@ -27,6 +28,24 @@ pub fn produce(brokers: &str, topic: &str, partition: i32, payloads: &[String]) 
         payloads.len()
     );
     producer.stop(Duration::from_secs(20)).unwrap();
+}
+
+/// Payloads a consumer read, in order, as (lossy) UTF-8 text.
+pub type Payloads = Arc<Mutex<Vec<String>>>;
+
+/// A consumer that records the payload of every message it reads; not yet started.
+pub fn payload_recorder(config: ConsumerConfig) -> (Consumer, Payloads) {
+    let seen: Payloads = Arc::default();
+    let sink = seen.clone();
+    let consumer = Consumer::new(config, move |batch| {
+        let mut seen = sink.lock();
+        for m in batch.iter() {
+            seen.push(String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned());
+        }
+        Ok(())
+    })
+    .unwrap();
+    (consumer, seen)
 }
 
 /// `prefix0`, `prefix1`, ... for the range.
