@@ -29,7 +29,7 @@ export interface ProducerOptions {
   delivery_report_callback?: (info: DeliveryReport) => void;
   /** Default 5000. */
   statistics_interval_ms?: number;
-  /** Default 100000 (the old kafka-native's was 500000). */
+  /** Default 70000 (the old kafka-native's was 500000, librdkafka's is 100000). */
   queue_buffering_max_messages?: number;
   /** How long a message may wait to fill a batch (librdkafka's linger.ms). Default 0 (the old kafka-native's was 250). */
   queue_buffering_max_ms?: number;

@@ -78,7 +78,7 @@ impl std::str::FromStr for Compression {
 /// use std::time::Duration;
 /// let config = kafka_native::ProducerConfig::new("localhost:9092")
 ///     .statistics_interval(Duration::from_secs(1));
-/// assert_eq!(config.queue_buffering_max_messages, 100_000);
+/// assert_eq!(config.queue_buffering_max_messages, 70_000);
 /// // A message goes out at once: an awaited send does not wait to fill a batch.
 /// assert_eq!(config.client_config().get("queue.buffering.max.ms"), Some("0"));
 /// assert_eq!(config.client_config().get("max.in.flight.requests.per.connection"), Some("5"));
@@ -88,10 +88,11 @@ pub struct ProducerConfig {
     /// The brokers, stats interval, librdkafka properties and logger.
     pub client: ClientOptions,
     /// `queue.buffering.max.messages`: messages held locally before `send` stops enqueuing.
-    /// Default 100,000, librdkafka's own (the old kafka-native's was 500,000): librdkafka keeps
-    /// a few hundred bytes per message besides its payload, and against a broker slower than
-    /// the sender the queue stays full, so 500,000 × 100 B held 190 MB where 100,000 held
-    /// 108 MB, at the same throughput (the bulk benchmark, Apache Kafka).
+    /// Default 70,000 (librdkafka's is 100,000, the old kafka-native's was 500,000): librdkafka
+    /// keeps about 290 bytes per message besides its payload, and against a broker slower than
+    /// the sender the queue stays full, so 500,000 × 100 B held 190 MB, 100,000 held 103-107
+    /// MB and 70,000 held 92-96 MB, all at the same throughput (the Node bulk benchmark,
+    /// Apache Kafka; 50,000 was some 3 % slower there).
     pub queue_buffering_max_messages: u32,
     /// `queue.buffering.max.ms` (`linger.ms`): how long a message may wait to fill a batch.
     /// Default 0: an awaited send pays no wait, and bulk sends still go out in full batches
@@ -121,7 +122,7 @@ impl ProducerConfig {
     pub fn new(brokers: impl Into<String>) -> Self {
         ProducerConfig {
             client: ClientOptions::new(brokers),
-            queue_buffering_max_messages: 100_000,
+            queue_buffering_max_messages: 70_000,
             queue_buffering_max: Duration::ZERO,
             metadata_timeout: Duration::from_secs(10),
             compression: Compression::None,
