@@ -58,7 +58,9 @@ async function connect(proxy, query, options = {}) {
   sockets.add(ws);
   ws.entries = [];
   ws.replies = [];
-  ws.on('message', (data) => {
+  ws.binaryFrames = 0; // the proxy sends text frames only: a browser gets strings, not Blobs
+  ws.on('message', (data, isBinary) => {
+    if (isBinary) ws.binaryFrames++;
     const frame = JSON.parse(data.toString());
     if (Array.isArray(frame)) ws.entries.push(...frame);
     else ws.replies.push(frame);
@@ -107,13 +109,15 @@ test('clients without a group or offset read from latest, sharing one consumer p
     producer.send(topic, 1, ['probe']);
     return clients.every((c) => c.entries.length > 0) && other.entries.length > 0;
   }, WIDE);
-  await producer.deliver(topic, 0, ['new']);
+  // Not ASCII: the frame shared by the clients is encoded once, as UTF-8.
+  await producer.deliver(topic, 0, ['new: ünïcødé ✓ 🚀']);
   await producer.deliver(topic, 1, ['for partition 1']);
   await producer.stop();
   for (const c of clients) {
-    await waitFor('new', () => payloads(c.entries).includes('new'), WIDE);
+    await waitFor('new', () => payloads(c.entries).includes('new: ünïcødé ✓ 🚀'), WIDE);
     assert.ok(!payloads(c.entries).includes('old'), 'nothing from before');
-    assert.deepEqual(payloads(c.entries).filter((p) => p !== 'probe'), ['new']);
+    assert.deepEqual(payloads(c.entries).filter((p) => p !== 'probe'), ['new: ünïcødé ✓ 🚀']);
+    assert.equal(c.binaryFrames, 0, 'text frames');
   }
   await waitFor('partition 1', () => payloads(other.entries).includes('for partition 1'), WIDE);
   assert.deepEqual(other.entries.filter((e) => e.message !== 'probe').map((e) => [e.message, e.partition]), [['for partition 1', 1]]);
