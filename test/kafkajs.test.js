@@ -75,6 +75,19 @@ for (const [tag, { Kafka, logLevel, Partitioners, KafkaJSError, KafkaJSNonRetria
       assert.deepEqual(second.map(pick), [{ topicName: topic, partition: 0, errorCode: 0, baseOffset: '2' }]);
     });
 
+    test('one send of more messages than a local queue holds (100,001) is sent whole', async (t) => {
+      const topic = await topicOf(unique('large-send', short), 1);
+      const producer = await producerFor(t);
+      const messages = Array.from({ length: 100001 }, (_, i) => ({ value: String(i % 10), partition: 0 }));
+      const [written] = await producer.send({ topic, messages });
+      assert.equal(written.baseOffset, '0');
+      const admin = newKafka().admin();
+      await admin.connect();
+      t.after(() => admin.disconnect());
+      const [{ high }] = await admin.fetchTopicOffsets(topic);
+      assert.equal(high, '100001');
+    });
+
     for (const [partitioner, hash] of [['DefaultPartitioner', javaMurmur2], ['LegacyPartitioner', kafkajsLegacyMurmur2]]) {
       test(`keyed messages land where ${partitioner} puts them`, async (t) => {
         const topic = await topicOf(unique(`keys-${partitioner}`, short), 5);
