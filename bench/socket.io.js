@@ -124,7 +124,7 @@ async function socketIo() {
   publish('socket.io', [
     `One run of ${SECONDS} s per row (after ${WARMUP_MS / 1000} s of warm-up), ${new Date().toISOString().slice(0, 10)}, ${machine()}.`,
     `Command: \`npm run bench -- socket.io\`. Server A broadcasts ${RATE}/s (${RATE / 100} every 10 ms) to ${CLIENT_COUNTS.join(' or ')} socket.io-client sockets on server B;`,
-    `each in its own process, brokers too (topic of ${PARTITIONS} partitions). Latency: client receive time − A's emit time.`,
+    `each in its own process, brokers too (topic of ${PARTITIONS} partitions). Latency: client receive time − the time A's broadcast was due (its 10 ms tick).`,
     '',
     table,
     '',

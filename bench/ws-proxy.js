@@ -91,7 +91,7 @@ async function wsProxy() {
   publish('ws-proxy', [
     `One run of ${SECONDS} s per row (after ${WARMUP_MS / 1000} s of warm-up), ${new Date().toISOString().slice(0, 10)}, ${machine()}.`,
     `Command: \`npm run bench -- ws-proxy\`. ${RATE} messages/s produced to one partition (one every 10 ms), read by every client;`,
-    'proxy, clients (one process) and broker each in their own process. Latency: client receive time − send time.',
+    'proxy, clients (one process) and broker each in their own process. Latency: client receive time − the time the message was due (its 10 ms tick).',
     '',
     table,
     '',

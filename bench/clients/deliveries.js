@@ -1,6 +1,7 @@
 'use strict';
-// The receiving side of the fan-out benchmarks: every delivery is kept as [send time µs, latency
-// ms] (receive time minus send time, on the monotonic clock every process shares). Once the
+// The receiving side of the fan-out benchmarks: every delivery is kept as [due time µs, latency
+// ms] (receive time minus the time it was due to be sent, on the monotonic clock every process
+// shares; see ./ticks.js). Once the
 // sends are over, the driver writes one line on stdin, {countFrom, countUntil, expected}; the
 // percentiles of the deliveries sent in that window are printed once `expected` of them have
 // arrived (or after TIMEOUT_MS).

@@ -5,7 +5,7 @@
 // fans the same frames out with no Kafka at all, from {op: 'blast', rate, seconds, warmupMs}.
 // Driven over IPC; {op: 'stats'} answers {rss, threads} from /proc.
 const fs = require('node:fs');
-const { WebSocketServer } = require('ws');
+const { WebSocketServer, WebSocket } = require('ws');
 const { blast } = require('../ticks');
 
 const { MODE, KAFKA_BROKERS, SETTINGS } = process.env;
@@ -23,9 +23,12 @@ function stats() {
     const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
     await new Promise((r) => wss.once('listening', r));
     port = wss.address().port;
+    // Framed once and written to every socket as it is, as the proxy's shared streams (and
+    // socket.io's broadcasts) do: the floor is the best a bare server does, not ws.send per socket.
     answer = (op, args) => blast((at) => {
-      const frame = JSON.stringify([{ message: String(at), offset: 0, partition: 0, key: null }]);
-      for (const ws of wss.clients) ws.send(frame);
+      const text = JSON.stringify([{ message: String(at), offset: 0, partition: 0, key: null }]);
+      const frame = [Buffer.concat(WebSocket.Sender.frame(Buffer.from(text), { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true }))];
+      for (const ws of wss.clients) ws._sender.sendFrame(frame);
     }, args);
   } else {
     const { KafkaProxy } = require('kafka-native/ws-proxy');
