@@ -156,7 +156,7 @@ class KafkaClusterNode extends DeepstreamPlugin {
     let reason;
     try {
       const { enqueued } = this.producer.send(this.options.topic, -1, [{ key: this.serverName, payload: JSON.stringify({ message }), headers }]);
-      if (enqueued < 1) reason = 'the producer\'s local queue is full (producer option queue_buffering_max_messages)';
+      if (enqueued < 1) reason = 'the producer\'s local queue is full (producer options queue_buffering_max_messages, queue_buffering_max_kbytes)';
     } catch (err) {
       reason = err.message;
     }

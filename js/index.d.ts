@@ -31,6 +31,8 @@ export interface ProducerOptions {
   statistics_interval_ms?: number;
   /** Default 70000 (the old kafka-native's was 500000, librdkafka's is 100000). */
   queue_buffering_max_messages?: number;
+  /** The bytes (of payloads and keys) the local queue holds, in KiB. Default 32768 (librdkafka's is 1048576), never below one message.max.bytes. */
+  queue_buffering_max_kbytes?: number;
   /** How long a message may wait to fill a batch (librdkafka's linger.ms). Default 0 (the old kafka-native's was 250). */
   queue_buffering_max_ms?: number;
   /** How batches are compressed (librdkafka's compression.codec). Default 'none'. */
@@ -432,7 +434,7 @@ export interface CollectMetricsOptions {
 export declare function collectMetrics(client: Producer | Consumer, options?: CollectMetricsOptions): void;
 
 /** The core's defaults (they live in the Rust core; this is a read-only copy). */
-export declare const PRODUCER_DEFAULTS: Readonly<Required<Pick<ProducerOptions, 'statistics_interval_ms' | 'queue_buffering_max_messages' | 'queue_buffering_max_ms'>>>;
+export declare const PRODUCER_DEFAULTS: Readonly<Required<Pick<ProducerOptions, 'statistics_interval_ms' | 'queue_buffering_max_messages' | 'queue_buffering_max_kbytes' | 'queue_buffering_max_ms'>>>;
 export declare const CONSUMER_DEFAULTS: Readonly<{
   offset_directory: string;
   start_offset: string;

@@ -200,7 +200,7 @@ function fromNative(call) {
 }
 
 const PRODUCER_OPTIONS = ['broker', 'stats_callback', 'delivery_report_callback', 'statistics_interval_ms',
-  'queue_buffering_max_messages', 'queue_buffering_max_ms', 'compression_codec', 'driver_options', 'topic_options', 'logger',
+  'queue_buffering_max_messages', 'queue_buffering_max_kbytes', 'queue_buffering_max_ms', 'compression_codec', 'driver_options', 'topic_options', 'logger',
   'oauthbearer_token_callback', 'enable_idempotence', 'transactional_id', 'transaction_timeout_ms'];
 
 function producerOptions(options) {
@@ -209,6 +209,7 @@ function producerOptions(options) {
   checkTwice(options, [
     ['statistics_interval_ms', 'statistics.interval.ms'],
     ['queue_buffering_max_messages', 'queue.buffering.max.messages'],
+    ['queue_buffering_max_kbytes', 'queue.buffering.max.kbytes'],
     ['queue_buffering_max_ms', 'queue.buffering.max.ms', 'linger.ms'],
     ['compression_codec', 'compression.codec', 'compression.type'],
     ['enable_idempotence', 'enable.idempotence'],
@@ -224,6 +225,7 @@ function producerOptions(options) {
       transactionTimeoutMs: integer(options, 'transaction_timeout_ms'),
       statisticsIntervalMs: integer(options, 'statistics_interval_ms'),
       queueBufferingMaxMessages: integer(options, 'queue_buffering_max_messages'),
+      queueBufferingMaxKbytes: integer(options, 'queue_buffering_max_kbytes'),
       queueBufferingMaxMs: integer(options, 'queue_buffering_max_ms'),
       compressionCodec: string(options, 'compression_codec'),
       driverOptions: properties(options, 'driver_options'),

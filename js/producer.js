@@ -303,7 +303,7 @@ class Producer {
 
   // Like send(), and tells where each message landed: resolves once every one is delivered with
   // [{partition, offset}] in payload order, or rejects with the first failure. When the local
-  // queue (queue_buffering_max_messages) refused some, it rejects with code QUEUE_FULL once those
+  // queue (queue_buffering_max_messages or _kbytes) refused some, it rejects with code QUEUE_FULL once those
   // that went in are delivered. For callers that need a position per message (socket.io's
   // connection state recovery); send() stays the way to stream.
   // options.signal: an aborted signal rejects with an AbortError; aborted before the call,
@@ -330,7 +330,7 @@ class Producer {
     if (signal) landed = untilAborted(landed, signal, this._logger);
     const outcome = landed.then((positions) => {
       if (positions.length < payloads.length) {
-        const err = new Error(`kafka-native: deliver() enqueued ${positions.length} of ${payloads.length} messages to ${topic}: the local queue is full (queue_buffering_max_messages)`);
+        const err = new Error(`kafka-native: deliver() enqueued ${positions.length} of ${payloads.length} messages to ${topic}: the local queue is full (queue_buffering_max_messages, queue_buffering_max_kbytes)`);
         err.code = 'QUEUE_FULL';
         throw err;
       }

@@ -234,7 +234,7 @@ class KafkaRelay {
     }
     const { enqueued } = this.producer.send(topic, partition, [record]);
     if (enqueued !== 1) {
-      const err = new Error(`${WHAT}: not sent to ${topic}: the producer's local queue is full (queue_buffering_max_messages)`);
+      const err = new Error(`${WHAT}: not sent to ${topic}: the producer's local queue is full (queue_buffering_max_messages, queue_buffering_max_kbytes)`);
       err.code = 'QUEUE_FULL';
       throw err;
     }

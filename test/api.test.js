@@ -258,6 +258,20 @@ test('send() of more than a scratch into a small queue enqueues the first ones o
   assert.deepEqual(got.map((b) => b.toString()), batch.slice(0, 100));
 });
 
+test('queue_buffering_max_kbytes bounds the bytes queued, and never below one message.max.bytes', async () => {
+  const c = new kafka.MockCluster(1);
+  c.createTopic('bounded', 1, 1);
+  const producer = new kafka.Producer({ broker: c.bootstrapServers, queue_buffering_max_kbytes: 1, logger: quietLogger() });
+  await producer.partition_count('bounded');
+  c.brokerDown(1); // nothing drains: the counts are exact
+  // 1 KiB is raised to message.max.bytes (1,000,000 bytes): five 170,000-byte payloads fit, a
+  // sixth does not (at the default 32 MiB all six would).
+  const batch = Array.from({ length: 6 }, () => Buffer.alloc(170_000, 'x'));
+  assert.equal(producer.send('bounded', 0, batch).enqueued, 5);
+  assert.equal(kafka.PRODUCER_DEFAULTS.queue_buffering_max_kbytes, 32768);
+  await assert.rejects(producer.stop({ timeout: 1000 }), (err) => err.code === 'STOP_TIMED_OUT');
+});
+
 test('clients at their defaults, with driver_options and topic_options, log no configuration warning', async () => {
   const topic = 'api-quiet';
   await cluster.createTopic(topic, 1, 1);

@@ -4,6 +4,7 @@
 // a difference, tested at the end and listed in the README's migration table.
 const { describe, test, after } = require('node:test');
 const assert = require('node:assert/strict');
+const diagnostics = require('node:diagnostics_channel');
 const { kafka: native, testCluster, waitFor, quietLogger } = require('./helpers');
 const javaMurmur2 = require('kafkajs/src/producer/partitioners/default/murmur2');
 const kafkajsLegacyMurmur2 = require('kafkajs/src/producer/partitioners/legacy/murmur2');
@@ -90,6 +91,29 @@ for (const [tag, { Kafka, logLevel, Partitioners, KafkaJSError, KafkaJSNonRetria
       t.after(() => admin.disconnect());
       const [{ high }] = await admin.fetchTopicOffsets(topic);
       assert.equal(high, '100001');
+    });
+
+    // ...nor more bytes than kafka-native's 32 MiB: 40 × 900 KB go in while the broker is down
+    // (nothing drains meanwhile), and the send settles once it is back.
+    test('one send of more bytes than a local queue holds (36 MB) is sent whole', { skip: (tag === 'kafkajs' && 'KafkaJS has no local queue') || (onKafka && 'it stops a MockCluster broker') }, async (t) => {
+      const mock = new native.MockCluster(1);
+      mock.createTopic('bytes', 1, 1);
+      const producer = new Kafka({ clientId: 'test-bytes', brokers: [mock.bootstrapServers], logLevel: logLevel.NOTHING }).producer();
+      await producer.connect();
+      t.after(() => producer.disconnect());
+      await producer.send({ topic: 'bytes', messages: [{ value: 'first', partition: 0 }] });
+      mock.brokerDown(1);
+      const channel = diagnostics.channel('kafka-native:send');
+      const enqueued = new Promise((resolve) => channel.subscribe(function once() {
+        channel.unsubscribe(once);
+        resolve();
+      }));
+      const value = Buffer.alloc(900_000, 'x');
+      const sent = producer.send({ topic: 'bytes', messages: Array.from({ length: 40 }, () => ({ value, partition: 0 })) });
+      await enqueued;
+      mock.brokerUp(1);
+      const [written] = await sent;
+      assert.equal(written.baseOffset, '1');
     });
 
     for (const [partitioner, hash] of [['DefaultPartitioner', javaMurmur2], ['LegacyPartitioner', kafkajsLegacyMurmur2]]) {

@@ -10,6 +10,7 @@ const { runsNatively, Partitioners } = require('./partitioners');
 
 const CompressionTypes = { None: 0, GZIP: 1, Snappy: 2, LZ4: 3, ZSTD: 4 };
 const MAX_QUEUED = 2147483647; // librdkafka's largest queue.buffering.max.messages
+const QUEUED_KBYTES = 1048576; // librdkafka's own byte bound, 1 GB (kafka-native's is 32 MiB)
 const CODEC_NAMES = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 // KafkaJS users register codecs for all but GZIP (CompressionCodecs[type] = () => codec); all
 // are built into librdkafka here, so what they register is accepted and not needed.
@@ -138,8 +139,9 @@ class Producer {
       // KafkaJS sends at once (kafka-native's default too; said here as KafkaJS's behaviour).
       queue_buffering_max_ms: 0,
       // KafkaJS has no local queue to fill: a send of any size is sent whole (the caller holds
-      // its messages already, and each send() awaits them). librdkafka's byte bound (1 GB) stays.
+      // its messages already, and each send() awaits them), up to librdkafka's byte bound (1 GB).
       queue_buffering_max_messages: MAX_QUEUED,
+      ...(driver_options['queue.buffering.max.kbytes'] === undefined ? { queue_buffering_max_kbytes: QUEUED_KBYTES } : {}),
       compression_codec: CODEC_NAMES[compression],
       enable_idempotence: this._idempotent,
       ...(this._transactional ? { transactional_id: this._config.transactionalId, transaction_timeout_ms: this._config.transactionTimeout ?? 60000 } : {}),

@@ -413,6 +413,7 @@ export declare function producerDefaults(): ProducerDefaults
 export interface ProducerDefaults {
   statistics_interval_ms: number
   queue_buffering_max_messages: number
+  queue_buffering_max_kbytes: number
   queue_buffering_max_ms: number
 }
 
@@ -421,6 +422,7 @@ export interface ProducerOptions {
   brokers: string
   statisticsIntervalMs?: number
   queueBufferingMaxMessages?: number
+  queueBufferingMaxKbytes?: number
   queueBufferingMaxMs?: number
   /** none, gzip, snappy, lz4 or zstd. */
   compressionCodec?: string

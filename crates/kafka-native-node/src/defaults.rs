@@ -8,6 +8,8 @@ pub struct ProducerDefaults {
     pub statistics_interval_ms: u32,
     #[napi(js_name = "queue_buffering_max_messages")]
     pub queue_buffering_max_messages: u32,
+    #[napi(js_name = "queue_buffering_max_kbytes")]
+    pub queue_buffering_max_kbytes: u32,
     #[napi(js_name = "queue_buffering_max_ms")]
     pub queue_buffering_max_ms: u32,
 }
@@ -42,6 +44,7 @@ pub fn producer_defaults() -> ProducerDefaults {
     ProducerDefaults {
         statistics_interval_ms: ms(c.client.statistics_interval),
         queue_buffering_max_messages: c.queue_buffering_max_messages,
+        queue_buffering_max_kbytes: c.queue_buffering_max_kbytes,
         queue_buffering_max_ms: ms(c.queue_buffering_max),
     }
 }

@@ -18,6 +18,7 @@ pub struct ProducerOptions {
     pub brokers: String,
     pub statistics_interval_ms: Option<u32>,
     pub queue_buffering_max_messages: Option<u32>,
+    pub queue_buffering_max_kbytes: Option<u32>,
     pub queue_buffering_max_ms: Option<u32>,
     /// none, gzip, snappy, lz4 or zstd.
     pub compression_codec: Option<String>,
@@ -252,6 +253,9 @@ impl NativeProducer {
         config.client.oauthbearer_token = oauthbearer.map(|b| b.provider.clone());
         if let Some(max) = options.queue_buffering_max_messages {
             config.queue_buffering_max_messages = max;
+        }
+        if let Some(max) = options.queue_buffering_max_kbytes {
+            config.queue_buffering_max_kbytes = max;
         }
         if let Some(ms) = options.queue_buffering_max_ms {
             config.queue_buffering_max = Duration::from_millis(ms.into());

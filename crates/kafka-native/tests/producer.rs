@@ -548,6 +548,32 @@ fn a_producer_dropped_without_stop_does_not_hang() {
 }
 
 #[test]
+fn the_local_queue_holds_32_mib_by_default_and_always_one_message() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.broker_down(1).unwrap(); // nothing drains while we fill the queue
+    let producer = Producer::new(ProducerConfig::new(cluster.bootstrap_servers())).unwrap();
+    let payloads = vec![vec![b'x'; 900_000]; 100];
+    let result = producer.send("bytes", 0, &payloads).unwrap();
+    // 37 × 900,000 bytes fit in 32 MiB (33,554,432), 38 do not; the message bound is 70,000.
+    assert_eq!(result.enqueued, 37);
+    assert_eq!(
+        result.not_enqueued.and_then(|e| e.code()),
+        Some(ErrorCode::QueueFull)
+    );
+
+    // A message larger than the bound (message.max.bytes raised past it) still fits alone.
+    let producer = Producer::new(
+        ProducerConfig::new(cluster.bootstrap_servers())
+            .queue_buffering_max_kbytes(1024)
+            .driver_option("message.max.bytes", "3000000"),
+    )
+    .unwrap();
+    let large = vec![b'y'; 2_500_000];
+    assert_eq!(producer.send("bytes", 0, &[&large]).unwrap().enqueued, 1);
+    assert_eq!(producer.send("bytes", 0, &[&large]).unwrap().enqueued, 0);
+}
+
+#[test]
 fn stop_counts_messages_not_log_events_waiting_to_be_served() {
     // A log handler that holds the events thread leaves librdkafka's connection errors queued.
     // They are not messages: stop() with nothing sent must succeed.

@@ -144,6 +144,16 @@ fn bad_options_are_refused_naming_the_option() {
             "queue_buffering_max_messages",
         ),
         (
+            "zero queue bytes",
+            producer(p().queue_buffering_max_kbytes(0)),
+            "queue_buffering_max_kbytes",
+        ),
+        (
+            "queue bytes beyond librdkafka's",
+            producer(p().queue_buffering_max_kbytes(u32::MAX)),
+            "queue_buffering_max_kbytes",
+        ),
+        (
             "linger over 15 minutes",
             producer(p().queue_buffering_max(Duration::from_secs(901))),
             "queue_buffering_max_ms",
