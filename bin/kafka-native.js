@@ -27,7 +27,7 @@ While it runs, type (or pipe) commands on its stdin:
   leaders          print the leader of every partition of the --topic topics
 
 The mock answers a fetch that finds no data only after the consumer's fetch_wait_max_ms (default
-100), so for low latency give consumers fetch_wait_max_ms: 5 (or 1) and producers
+500), so for low latency give consumers fetch_wait_max_ms: 5 (or 1) and producers
 queue_buffering_max_ms: 0. It has no CreateTopics: create topics with --topic (an Admin's
 createTopics() is refused at once). Consumer groups work; with the classic protocol a change of
 members takes the session timeout less a second here (group_protocol: 'consumer' does not).`;
@@ -59,10 +59,11 @@ const KAFKA_USAGE = `usage: kafka-native kafka [--nodes 1|3] [--topic NAME:PARTI
   --port-file F    write the bootstrap servers to F once the cluster is up (removed on exit)
 
 Apache Kafka ${require('../deps/kafka/install.js').VERSION} in KRaft mode on loopback ports, with its data in a temporary folder that
-Ctrl-C (or SIGTERM) removes. Needs Java 17 or newer and Maven: the first start fetches the jars
-(about 45 MB) into ~/.cache/kafka-native. Kafka answers a fetch as soon as data arrives, so
-consumers need no short fetch_wait_max_ms here; producers that await each send want
-queue_buffering_max_ms: 0.`;
+Ctrl-C (or SIGTERM) removes. Each node's JVM runs as Kafka's kafka-server-start.sh runs it (G1),
+with 512 MB of heap. Needs Java 17 or newer and Maven: the first start fetches the jars (about
+45 MB) into ~/.cache/kafka-native. Kafka answers a fetch as soon as data arrives, so consumers
+need no short fetch_wait_max_ms here; producers send at once by default
+(queue_buffering_max_ms 0).`;
 
 const USAGE = `${MOCK_USAGE}\n\n${KAFKA_USAGE}\n\n${PROXY_USAGE}`;
 
@@ -170,7 +171,7 @@ async function kafkaCluster(args) {
   const options = parseArgs(args, { countFlag: '--nodes', text: KAFKA_USAGE, counts: [1, 3] });
   const { startKafka } = require('../deps/kafka/cluster.js');
   const started = Date.now();
-  const cluster = await startKafka({ nodes: options.brokers, log: (line) => process.stderr.write(`${line}\n`) });
+  const cluster = await startKafka({ nodes: options.brokers, jvm: 'kafka', log: (line) => process.stderr.write(`${line}\n`) });
   let stopping = false;
   const shutdown = async (signal) => {
     if (stopping) return;

@@ -161,9 +161,22 @@ function formatStorage(libs, node, clusterIdValue, scram) {
 // the process that started it ends however it ends. The shell prints the JVM's pid first.
 const WATCHED = 'exec 3<&0; "$@" </dev/null & pid=$!; echo "$pid"; (read -r _ <&3; kill -9 "$pid" 2>/dev/null) & watcher=$!; wait "$pid"; status=$?; kill "$watcher" 2>/dev/null; exit "$status"';
 
-function launch(libs, node, heapMb) {
+// How a node's JVM runs (startKafka's `jvm` option):
+// - 'lean', for the tests: a heap that starts small and the serial collector, the least memory
+//   and the fewest threads beside the other test files on two cores;
+// - 'kafka', for the dev cluster and the benchmarks: the settings Kafka's own
+//   kafka-server-start.sh runs a broker with (KAFKA_HEAP_OPTS, a heap fixed at its maximum, and
+//   KAFKA_JVM_PERFORMANCE_OPTS, G1 held to 20 ms pauses). The serial collector stopped a warm
+//   broker for 10-17 ms every few seconds at 1,000 msg/s, where G1 stopped it for 6-9 ms.
+const JVM_PROFILES = {
+  lean: (heapMb) => [`-Xmx${heapMb}m`, `-Xms${Math.min(heapMb, 128)}m`, '-XX:+UseSerialGC'],
+  kafka: (heapMb) => [`-Xmx${heapMb}m`, `-Xms${heapMb}m`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20',
+    '-XX:InitiatingHeapOccupancyPercent=35', '-XX:+ExplicitGCInvokesConcurrent', '-XX:MaxInlineLevel=15'],
+};
+
+function launch(libs, node, heapMb, jvm) {
   const log = fs.openSync(path.join(node.dir, 'kafka.log'), 'a');
-  const java = ['java', `-Xmx${heapMb}m`, `-Xms${Math.min(heapMb, 128)}m`, '-XX:+UseSerialGC', '-Djava.awt.headless=true',
+  const java = ['java', ...JVM_PROFILES[jvm](heapMb), '-Djava.awt.headless=true',
     `-Dlog4j2.configurationFile=${path.join(node.dir, 'log4j2.properties')}`, '-cp', path.join(libs, '*'), 'kafka.Kafka', path.join(node.dir, 'server.properties')];
   const child = spawn('sh', ['-c', WATCHED, 'kafka-node', ...java], { stdio: ['pipe', 'pipe', log] });
   fs.closeSync(log);
@@ -214,16 +227,18 @@ async function untilReady(node, count, deadline) {
 }
 
 // Options: nodes (1 or 3), tls ({cert, key, ca} PEM strings), users ({name: password}),
-// properties (more server properties), heapMb (per node, default 512), timeoutMs (to be ready,
+// properties (more server properties), heapMb (per node, default 512), jvm ('lean', the default,
+// or 'kafka': see JVM_PROFILES), timeoutMs (to be ready,
 // default 120000), log (a function for progress lines; default: none).
 // A start whose node dies before it is ready (a port taken between its choice and the JVM's
 // bind, say) is tried again from scratch, on new ports, up to three times in all.
-async function startKafka({ nodes: count = 1, tls, users, properties = {}, heapMb = 512, timeoutMs = 120000, log = () => {} } = {}) {
+async function startKafka({ nodes: count = 1, tls, users, properties = {}, heapMb = 512, jvm = 'lean', timeoutMs = 120000, log = () => {} } = {}) {
   if (count !== 1 && count !== 3) throw new TypeError(`kafka-native: startKafka() option nodes must be 1 or 3, got ${count}`);
+  if (!Object.hasOwn(JVM_PROFILES, jvm)) throw new TypeError(`kafka-native: startKafka() option jvm must be one of ${Object.keys(JVM_PROFILES).join(', ')}, got ${jvm}`);
   const libs = installKafka({ log });
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce({ count, tls, users, properties, heapMb, timeoutMs, log, libs });
+      return await startOnce({ count, tls, users, properties, heapMb, jvm, timeoutMs, log, libs });
     } catch (err) {
       if (!err.nodeExited || attempt === 3) throw err;
       log(`${err.message}\nkafka-native: starting again on new ports`);
@@ -231,7 +246,7 @@ async function startKafka({ nodes: count = 1, tls, users, properties = {}, heapM
   }
 }
 
-async function startOnce({ count, tls, users, properties, heapMb, timeoutMs, log, libs }) {
+async function startOnce({ count, tls, users, properties, heapMb, jvm, timeoutMs, log, libs }) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kn-kafka-'));
   const names = listenerNames({ tls, users });
   const nodes = [];
@@ -258,8 +273,8 @@ async function startOnce({ count, tls, users, properties, heapMb, timeoutMs, log
   // One storage-tool JVM per node, run side by side.
   await Promise.all(nodes.map((node) => formatStorage(libs, node, id, scram)));
   log(`kafka-native: starting Apache Kafka, ${count} node(s)`);
-  for (const node of nodes) launch(libs, node, heapMb);
-  const cluster = new KafkaCluster(root, nodes, names, libs, heapMb);
+  for (const node of nodes) launch(libs, node, heapMb, jvm);
+  const cluster = new KafkaCluster(root, nodes, names, libs, heapMb, jvm);
   // The watcher kills the JVMs once this process is gone; at a normal exit this kills them
   // first and removes the log directories too.
   const atExit = () => {
@@ -289,11 +304,12 @@ async function startOnce({ count, tls, users, properties, heapMb, timeoutMs, log
 }
 
 class KafkaCluster {
-  constructor(root, nodes, names, libs, heapMb) {
+  constructor(root, nodes, names, libs, heapMb, jvm) {
     this._root = root;
     this._nodes = nodes;
     this._libs = libs;
     this._heapMb = heapMb;
+    this._jvm = jvm;
     // {PLAINTEXT: '127.0.0.1:p1,127.0.0.1:p2,...', SSL: ..., MTLS: ..., SASL_PLAINTEXT: ..., SASL_SSL: ...}
     this.listeners = Object.fromEntries(names.map((l) => [l, nodes.map((n) => `127.0.0.1:${n.ports[l]}`).join(',')]));
     this.bootstrapServers = this.listeners.PLAINTEXT;
@@ -338,7 +354,7 @@ class KafkaCluster {
   async restart(id, timeoutMs = 120000) {
     const node = this._node(id);
     await this.kill(id);
-    launch(this._libs, node, this._heapMb);
+    launch(this._libs, node, this._heapMb, this._jvm);
     await untilReady(node, this._nodes.length, Date.now() + timeoutMs);
   }
 
