@@ -20,8 +20,8 @@ const { startChild, startClients, cpuMeter, until, stop } = require('./processes
 const SECONDS = Number(process.env.SIO_SECONDS || 5);
 const RATE = 1000;
 // 100 clients is the issue's load; 10 leaves the 2-core machine idle enough to show the relay itself.
-const CLIENT_COUNTS = [100, 10];
-const WARMUP_MS = 1000;
+const CLIENT_COUNTS = (process.env.SIO_CLIENTS || '100,10').split(',').map(Number);
+const WARMUP_MS = Number(process.env.SIO_WARMUP_MS || 1000);
 const PARTITIONS = 4;
 const dir = path.join(__dirname, 'clients', 'socket.io');
 const REDIS_SERVER = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((f) => fs.existsSync(f));
