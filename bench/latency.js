@@ -18,7 +18,7 @@ const { machine, publish, median, fmt } = require('./report');
 const { runnable, platformatic } = require('./peers');
 const { CONSUMER_DEFAULTS } = require('../js/options.js');
 const { measureNode } = require('./throughput');
-const { cpuMeter } = require('./processes');
+const { cpuMeter, processTree } = require('./processes');
 
 const SECONDS = Number(process.env.LATENCY_SECONDS || 5);
 const RATES = [1000, 10_000];
@@ -68,7 +68,7 @@ async function idleRun(broker, fetchWait, index) {
   try {
     if (fetchWait === undefined) {
       await new Promise((r) => setTimeout(r, 1000));
-      const cpu = cpuMeter({ broker: [child.pid] });
+      const cpu = cpuMeter({ broker: processTree(child.pid) });
       await new Promise((r) => setTimeout(r, SECONDS * 1000));
       return { broker_cpu_pct: cpu.percent().broker };
     }
@@ -77,7 +77,7 @@ async function idleRun(broker, fetchWait, index) {
     let cpu;
     let result;
     for await (const line of readline.createInterface({ input: client.stdout })) {
-      if (line === 'ready') cpu = cpuMeter({ broker: [child.pid] });
+      if (line === 'ready') cpu = cpuMeter({ broker: processTree(child.pid) });
       else result = { ...JSON.parse(line), broker_cpu_pct: cpu.percent().broker };
     }
     if (!result) throw new Error('the idle client gave no result');

@@ -41,6 +41,27 @@ function cpuSeconds(pid) {
 
 // CPU use of groups of processes ({name: [pid, ...]}), in % of one core, from now until
 // percent() is called.
+// A process and all its descendants, from /proc: a broker's CPU is its whole tree's (the
+// `kafka-native kafka` CLI is a Node process whose node is a JVM under a shell).
+function processTree(pid) {
+  const children = new Map();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat;
+    try {
+      stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    const ppid = Number(stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[1]);
+    if (!children.has(ppid)) children.set(ppid, []);
+    children.get(ppid).push(Number(entry));
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]) ?? []));
+  return tree;
+}
+
 function cpuMeter(groups) {
   const read = () => Object.fromEntries(Object.entries(groups).map(([name, pids]) => [name, pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0)]));
   const before = read();
@@ -91,4 +112,4 @@ async function stop(child) {
   clearTimeout(timer);
 }
 
-module.exports = { startChild, startClients, cpuMeter, cpuSeconds, until, stop };
+module.exports = { startChild, startClients, cpuMeter, cpuSeconds, processTree, until, stop };

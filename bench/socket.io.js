@@ -15,7 +15,7 @@ const readline = require('node:readline');
 const { BROKERS, stopBroker } = require('./brokers');
 const { machine, publish, fmt } = require('./report');
 const { resolvable } = require('./peers');
-const { startChild, startClients, cpuMeter, until, stop } = require('./processes');
+const { startChild, startClients, cpuMeter, processTree, until, stop } = require('./processes');
 
 const SECONDS = Number(process.env.SIO_SECONDS || 5);
 const RATE = 1000;
@@ -52,8 +52,8 @@ async function startRedis() {
   return { child, url: `redis://127.0.0.1:${port}` };
 }
 
-// `relayPid`: the broker or redis-server process, whose CPU the table reports beside the servers'.
-async function run(config, env, relayPid, clientCount) {
+// `relayPids`: the broker's or redis-server's processes, whose CPU the table reports beside the servers'.
+async function run(config, env, relayPids, clientCount) {
   const children = [];
   try {
     const a = await startChild(path.join(dir, 'server.js'), { ...env, ADAPTER: config.adapter, SETTINGS: JSON.stringify(config.settings ?? {}) });
@@ -69,7 +69,7 @@ async function run(config, env, relayPid, clientCount) {
     children.push(clients.child);
     await clients.ready;
     const servers = [a.child.pid, ...(target === a ? [] : [target.child.pid])];
-    const cpu = cpuMeter({ servers, relay: relayPid ? [relayPid] : [], clients: [clients.child.pid] });
+    const cpu = cpuMeter({ servers, relay: relayPids, clients: [clients.child.pid] });
     const window = await a.call('blast', { rate: RATE, seconds: SECONDS, warmupMs: WARMUP_MS });
     const result = await clients.results(window, window.counted * clientCount);
     return { ...result, cpu: cpu.percent() };
@@ -105,7 +105,8 @@ async function socketIo() {
         redis = await startRedis();
         env.REDIS_URL = redis.url;
       }
-      const result = await run(config, env, (broker ?? redis)?.child.pid, clientCount);
+      const relayPids = broker ? processTree(broker.child.pid) : redis ? [redis.child.pid] : [];
+      const result = await run(config, env, relayPids, clientCount);
       rows.push({ where, clients: clientCount, ...config, ...result });
       console.error(`${clientCount} clients, ${where} ${config.relay}: p50 ${fmt(result.p50, 2)} p99 ${fmt(result.p99, 2)} max ${fmt(result.max, 1)} ms, ${result.delivered}/${result.expected} delivered, CPU ${JSON.stringify(result.cpu)}`);
     } catch (e) {

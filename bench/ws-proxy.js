@@ -14,7 +14,7 @@ const path = require('node:path');
 const { Producer } = require('..');
 const { BROKERS, stopBroker } = require('./brokers');
 const { machine, publish, fmt } = require('./report');
-const { startChild, startClients, cpuMeter, stop } = require('./processes');
+const { startChild, startClients, cpuMeter, processTree, stop } = require('./processes');
 const { blast } = require('./clients/ticks');
 
 const SECONDS = Number(process.env.WSP_SECONDS || 5);
@@ -45,7 +45,7 @@ async function run(config, broker, topic) {
     const clients = startClients(path.join(dir, 'clients.js'), { URL: `${proxy.url.replace(/^http:/, 'ws:')}/?${query}`, CLIENTS: String(config.clients) });
     children.push(clients.child);
     await clients.ready;
-    const cpu = cpuMeter({ proxy: [proxy.child.pid], relay: broker ? [broker.child.pid] : [], clients: [clients.child.pid] });
+    const cpu = cpuMeter({ proxy: [proxy.child.pid], relay: broker ? processTree(broker.child.pid) : [], clients: [clients.child.pid] });
     const args = { rate: RATE, seconds: SECONDS, warmupMs: WARMUP_MS };
     // The warm-up also covers the shared consumer's start, which resolves 'latest' first.
     const window = producer ? await blast((at) => producer.send(topic, 0, [String(at)]), args) : await proxy.call('blast', args);
