@@ -131,7 +131,7 @@ function kafkaNodeProcesses(startedBy) {
       const at = args.indexOf('kafka.Kafka');
       if (args[0] !== 'java' || at < 0) continue;
       if (startedBy !== undefined && parentOf(parentOf(pid)) !== startedBy) continue;
-      nodes.push({ pid: Number(pid), properties: args[at + 1] });
+      nodes.push({ pid: Number(pid), properties: args[at + 1], jvmOptions: args.slice(1, args.indexOf('-cp')) });
     } catch {
       // gone meanwhile
     }

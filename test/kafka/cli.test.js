@@ -48,6 +48,13 @@ test('kafka-native kafka --nodes 1 --topic: serves, then Ctrl-C leaves no proces
     await roundTrip(servers, 'cli-orders', {});
     const ours = [...nodesOf(cli)];
     assert.equal(ours.length, 1, `one new Kafka node: ${JSON.stringify(ours)}`);
+    // The node's JVM runs as Kafka's kafka-server-start.sh runs a broker (G1, a fixed heap),
+    // not with the tests' lean serial collector.
+    const [{ jvmOptions }] = kafkaNodeProcesses(cli.pid);
+    for (const option of ['-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Xmx512m', '-Xms512m']) {
+      assert.ok(jvmOptions.includes(option), `${option} in ${jvmOptions.join(' ')}`);
+    }
+    assert.ok(!jvmOptions.includes('-XX:+UseSerialGC'), jvmOptions.join(' '));
     cli.kill('SIGINT');
     assert.equal(await exited, 0, stderr);
     assert.match(stderr, /Apache Kafka stopped; its data is removed/);
