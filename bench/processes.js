@@ -39,8 +39,6 @@ function cpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
 }
 
-// CPU use of groups of processes ({name: [pid, ...]}), in % of one core, from now until
-// percent() is called.
 // A process and all its descendants, from /proc: a broker's CPU is its whole tree's (the
 // `kafka-native kafka` CLI is a Node process whose node is a JVM under a shell).
 function processTree(pid) {
@@ -62,6 +60,8 @@ function processTree(pid) {
   return tree;
 }
 
+// CPU use of groups of processes ({name: [pid, ...]}), in % of one core, from now until
+// percent() is called.
 function cpuMeter(groups) {
   const read = () => Object.fromEntries(Object.entries(groups).map(([name, pids]) => [name, pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0)]));
   const before = read();

@@ -129,6 +129,19 @@ impl ClientOptions {
         }
     }
 
+    /// A numeric librdkafka property given in `properties`, if it parses.
+    pub(crate) fn numeric_property(&self, key: &str) -> Option<u64> {
+        self.properties
+            .get(key)
+            .and_then(|v| v.trim().parse::<u64>().ok())
+    }
+
+    /// `message.max.bytes`: the property where given, else librdkafka's default.
+    pub(crate) fn message_max_bytes(&self) -> u64 {
+        self.numeric_property("message.max.bytes")
+            .unwrap_or(1_000_000)
+    }
+
     /// The native callbacks these options ask for (the consumer adds its rebalance hook).
     pub(crate) fn hooks(&self) -> ClientHooks {
         ClientHooks {

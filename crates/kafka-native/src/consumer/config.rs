@@ -442,16 +442,11 @@ impl ConsumerConfig {
     /// RSS 113-121 MiB at the whole 16 MiB, 83-87 MiB at a quarter, at the same speed.
     /// The prefetch is the property where one is given (it wins over the option).
     fn fetch_max_bytes(&self) -> u64 {
-        let property = |key: &str| {
-            self.client
-                .properties
-                .get(key)
-                .and_then(|v| v.trim().parse::<u64>().ok())
-        };
-        let prefetch_kbytes = property("queued.max.messages.kbytes")
+        let prefetch_kbytes = self
+            .client
+            .numeric_property("queued.max.messages.kbytes")
             .unwrap_or(u64::from(self.queued_max_messages_kbytes));
-        let message_max = property("message.max.bytes").unwrap_or(1_000_000);
-        (prefetch_kbytes * 1024 / 4).max(message_max)
+        (prefetch_kbytes * 1024 / 4).max(self.client.message_max_bytes())
     }
 
     /// The librdkafka properties these options stand for.

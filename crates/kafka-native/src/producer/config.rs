@@ -266,14 +266,8 @@ impl ProducerConfig {
     /// where that property is larger (a message bigger than the bound would be refused as
     /// "queue full" forever).
     fn queue_kbytes(&self) -> u64 {
-        let message_max = self
-            .client
-            .properties
-            .get("message.max.bytes")
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .unwrap_or(1_000_000);
         u64::from(self.queue_buffering_max_kbytes)
-            .max(message_max.div_ceil(1024))
+            .max(self.client.message_max_bytes().div_ceil(1024))
             .min(i32::MAX as u64)
     }
 
