@@ -110,8 +110,8 @@ function untilAborted(wait, signal, logger) {
   });
 }
 
-// deliver()'s Promises, settled from the addon's one delivery callback by the number each call
-// was given: a Promise made by the addon would cost a threadsafe function per call.
+// deliver()'s Promises, settled from what the addon's serveEvents() returns, by the number each
+// call was given: a Promise made by the addon would cost a threadsafe function per call.
 class Deliveries {
   constructor() {
     this.waiting = new Map();
@@ -157,7 +157,9 @@ class Producer {
       })),
       logTo(opts.logger, () => self.deref()),
       oauthbearerBridge(opts.oauthbearer_token_callback),
-      this._deliveries.settle,
+      // The addon wakes this when the producer has events; they are served here, on the JS
+      // thread. Held weakly: the addon holds this function, and so would hold the producer.
+      () => self.deref()?._serveEvents(),
     ));
     if (channels.connect.hasSubscribers) channels.connect.publish({ client: this, kind: 'producer' });
   }
@@ -286,15 +288,21 @@ class Producer {
     return this._sent(topic, partition, result);
   }
 
+  // Delivery reports, stats and logs go to their callbacks; deliver()'s settled calls come back.
+  _serveEvents() {
+    const outcomes = this._native.serveEvents();
+    for (let i = 0; i < outcomes.length; i++) this._deliveries.settle(outcomes[i]);
+  }
+
   // While messages are on their way the process stays alive, as KafkaJS's does: a script that
   // sends and ends without stop() still delivers them, or waits until librdkafka fails them
   // (message.timeout.ms). One timer per busy producer, which asks the addon's lock-free count.
   _keepAliveUntilDelivered() {
     if (this._alive) return;
     this._alive = setInterval(() => {
-      // A deliver() outcome the addon has queued but JS has not yet taken counts too: the
-      // addon's callback does not hold the process (a producer at rest must not), and its
-      // messages have already left the in-flight count.
+      // A deliver() outcome the addon holds but JS has not yet taken counts too: the addon's
+      // wake-up does not hold the process (a producer at rest must not), and its messages
+      // have already left the in-flight count.
       if (this._native.inFlight() > 0 || this._deliveries.waiting.size > 0) return;
       clearInterval(this._alive);
       this._alive = null;

@@ -1,6 +1,7 @@
 'use strict';
 // producer.deliver(): a Promise of where each message landed, checked against what a consumer
 // reads back; failures reject, and never resolve as delivered.
+const fs = require('node:fs');
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { kafka, testCluster, waitFor, quietLogger, silentBroker } = require('./helpers');
@@ -106,6 +107,38 @@ test('at its defaults a producer hands librdkafka linger 0: an awaited deliver()
   };
   assert.equal(await lingerOf({}), '0');
   assert.equal(await lingerOf({ queue_buffering_max_ms: 250 }), '250', 'the option still sets it');
+});
+
+// Threads of this process with the name `name`.
+const threadsNamed = (name) => fs.readdirSync('/proc/self/task').filter((t) => {
+  try {
+    return fs.readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim() === name;
+  } catch {
+    return false; // ended while listed
+  }
+}).length;
+
+// A producer's events are served on the JS thread, woken by librdkafka when they arrive: no
+// thread of the producer's own (kn-events) takes each delivery report and hands it on, one thread
+// hand-off on every awaited send. Threads are counted by name, so no clock is involved.
+test('a producer serves its events on the JS thread: no kn-events thread, and deliver(), delivery reports and stats all arrive', async () => {
+  const topic = 'delivered-on-js';
+  await cluster.createTopic(topic, 1);
+  const before = threadsNamed('kn-events');
+  const reports = [];
+  const stats = [];
+  const producer = new kafka.Producer({
+    broker, logger: quietLogger(), statistics_interval_ms: 100,
+    delivery_report_callback: (r) => reports.push(r), stats_callback: (s) => stats.push(s),
+  });
+  const [landed] = await producer.deliver(topic, 0, ['settled on the JS thread']);
+  // Counted once a delivery is reported: a thread names itself once it runs.
+  assert.equal(threadsNamed('kn-events'), before, 'a producer starts no kn-events thread');
+  assert.deepEqual(producer.send(topic, 0, ['reported']).enqueued, 1);
+  await waitFor('two delivered in the reports, and stats', () => reports.reduce((n, r) => n + r.delivered, 0) === 2 && stats.length > 0);
+  await producer.stop();
+  assert.equal(landed.partition, 0);
+  assert.equal(stats[0].rdkafka_stats.type, 'producer');
 });
 
 test('a topic property given in driver_options takes effect: message.timeout.ms fails a message no broker answers', async (t) => {

@@ -118,7 +118,7 @@ export declare class NativeConsumer {
 }
 
 export declare class NativeProducer {
-  constructor(options: ProducerOptions, onStats: ((arg: ProducerStatsInfo) => void) | undefined | null, onDeliveryReport: ((arg: DeliveryReportInfo) => void) | undefined | null, onLog: ((arg: LogEntry) => void) | undefined | null, oauthbearer: OAuthBearerBridge | undefined | null, onDelivered: (arg: DeliveryOutcome) => void)
+  constructor(options: ProducerOptions, onStats: ((arg: ProducerStatsInfo) => void) | undefined | null, onDeliveryReport: ((arg: DeliveryReportInfo) => void) | undefined | null, onLog: ((arg: LogEntry) => void) | undefined | null, oauthbearer: OAuthBearerBridge | undefined | null, onEvents: () => void)
   /**
    * Payloads packed in JS (strings already UTF-8): `bytes` holds them in order and `lengths`
    * their sizes.
@@ -128,11 +128,17 @@ export declare class NativeProducer {
   sendRecords(topic: string, partition: number, records: Array<RecordInput>): SendResult
   /**
    * Records like `send_records`; once every enqueued record is delivered, or the first has
-   * failed, the constructor's `on_delivered` gets `ticket` with where each landed (fewer
-   * entries than records when the local queue refused the rest: JS says so) or the failure.
-   * Throws, and calls nothing back, when the call is refused at once.
+   * failed, `serve_events` returns `ticket` with where each landed (fewer entries than
+   * records when the local queue refused the rest: JS says so) or the failure. Throws, and
+   * settles nothing, when the call is refused at once.
    */
   deliver(topic: string, partition: number, records: Array<RecordInput>, ticket: number): void
+  /**
+   * Serves the producer's events (called when the constructor's `on_events` is): delivery
+   * reports, stats and logs go to their callbacks, and the `deliver()` outcomes settled
+   * since the last call are returned. Never waits.
+   */
+  serveEvents(): Array<DeliveryOutcome>
   /** Messages enqueued and not yet reported delivered or failed (no lock, no wait). */
   inFlight(): number
   partitionCount(topic: string, timeoutMs: number): Promise<number>

@@ -217,14 +217,43 @@ fn core_records<'a>(
         .collect()
 }
 
+/// `deliver()` outcomes not yet taken by JS, and how JS is told of them.
+///
+/// The producer's events are served on the JS thread (`serve_events`), woken by librdkafka
+/// through one threadsafe function: a delivery report reaches JS one thread hand-off sooner
+/// than through a `kn-events` thread, and an outcome is returned from `serve_events` rather
+/// than called back (a napi Promise per call would cost a threadsafe function, and so a libuv
+/// handle opened and closed, per awaited send).
+struct Outcomes {
+    pending: parking_lot::Mutex<Vec<DeliveryOutcome>>,
+    wake: WeakCallback<()>,
+}
+
+thread_local! {
+    /// This thread is inside `serve_events`, which returns what it settles: no wake needed.
+    static SERVING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+impl Outcomes {
+    fn wake(&self) {
+        self.wake.call((), NonBlocking);
+    }
+
+    /// Keeps an outcome for `serve_events`; wakes JS unless this is JS serving (a `deliver()`
+    /// settled at once, or `stop()` draining on the call pool, is not).
+    fn settle(&self, outcome: DeliveryOutcome) {
+        self.pending.lock().push(outcome);
+        if !SERVING.with(|serving| serving.get()) {
+            self.wake();
+        }
+    }
+}
+
 #[napi]
 pub struct NativeProducer {
     /// Dropped first: see `PendingTokenWake`.
     _token_wake: Option<PendingTokenWake>,
-    /// Every `deliver()` call's outcome goes through this one function. A napi Promise per call
-    /// would cost a threadsafe function, and so a libuv handle opened and closed, per call: the
-    /// awaited send's hot path.
-    delivered: Arc<WeakCallback<DeliveryOutcome>>,
+    outcomes: Arc<Outcomes>,
     inner: Arc<kafka_native::Producer>,
     /// This client's turn on the call pool.
     lane: Arc<call_pool::Lane>,
@@ -240,7 +269,7 @@ impl NativeProducer {
         on_delivery_report: Option<Function<'_, DeliveryReportInfo, ()>>,
         on_log: Option<Function<'_, LogEntry, ()>>,
         oauthbearer: Option<&OAuthBearerBridge>,
-        on_delivered: Function<'_, DeliveryOutcome, ()>,
+        on_events: Function<'_, (), ()>,
     ) -> Result<Self> {
         let mut config = kafka_native::ProducerConfig::new("");
         config.client = client_options(
@@ -303,11 +332,18 @@ impl NativeProducer {
                 );
             });
         }
-        let delivered = Arc::new(weak_callback(on_delivered)?);
+        let outcomes = Arc::new(Outcomes {
+            pending: Default::default(),
+            wake: weak_callback(on_events)?,
+        });
+        config = config.serve_events_when_woken({
+            let outcomes = outcomes.clone();
+            move || outcomes.wake()
+        });
         let inner = kafka_native::Producer::new(config).map_err(|e| js_error(env, &e))?;
         Ok(NativeProducer {
             _token_wake: oauthbearer.map(OAuthBearerBridge::wake_on_drop),
-            delivered,
+            outcomes,
             inner: Arc::new(inner),
             lane: Arc::default(),
         })
@@ -353,9 +389,9 @@ impl NativeProducer {
     }
 
     /// Records like `send_records`; once every enqueued record is delivered, or the first has
-    /// failed, the constructor's `on_delivered` gets `ticket` with where each landed (fewer
-    /// entries than records when the local queue refused the rest: JS says so) or the failure.
-    /// Throws, and calls nothing back, when the call is refused at once.
+    /// failed, `serve_events` returns `ticket` with where each landed (fewer entries than
+    /// records when the local queue refused the rest: JS says so) or the failure. Throws, and
+    /// settles nothing, when the call is refused at once.
     #[napi]
     pub fn deliver(
         &self,
@@ -367,10 +403,8 @@ impl NativeProducer {
     ) -> Result<()> {
         let headers = record_headers(&records);
         let records = core_records(&records, &headers);
-        let delivered = self.delivered.clone();
-        let on_delivered = move |result| {
-            delivered.call(DeliveryOutcome::new(ticket, result), NonBlocking);
-        };
+        let outcomes = self.outcomes.clone();
+        let on_delivered = move |result| outcomes.settle(DeliveryOutcome::new(ticket, result));
         self.inner
             .deliver(&topic, partition, &records, on_delivered)
             .map(|_| ())
@@ -389,6 +423,25 @@ impl NativeProducer {
             .send(topic, partition, payloads)
             .map_err(|e| js_error(env, &e))?;
         Ok(SendResult::from(result))
+    }
+
+    /// Serves the producer's events (called when the constructor's `on_events` is): delivery
+    /// reports, stats and logs go to their callbacks, and the `deliver()` outcomes settled
+    /// since the last call are returned. Never waits.
+    #[napi]
+    pub fn serve_events(&self) -> Vec<DeliveryOutcome> {
+        /// Clears `SERVING` however the serve ends.
+        struct Serving;
+        impl Drop for Serving {
+            fn drop(&mut self) {
+                SERVING.with(|serving| serving.set(false));
+            }
+        }
+        SERVING.with(|serving| serving.set(true));
+        let serving = Serving;
+        self.inner.serve_events();
+        drop(serving);
+        std::mem::take(&mut *self.outcomes.pending.lock())
     }
 
     /// Messages enqueued and not yet reported delivered or failed (no lock, no wait).

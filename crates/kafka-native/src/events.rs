@@ -1,14 +1,17 @@
-//! The `kn-events` thread: serves a client's main queue (delivery reports, stats, logs, errors)
-//! and hands what it finds to a sink.
+//! Serving a client's main queue (delivery reports, stats, logs, errors) and handing what it
+//! holds to a sink: by a `kn-events` thread of the client's own, or by whoever a
+//! [`WokenEvents`] wakes when events arrive.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use parking_lot::Mutex;
+
 use crate::connection::BrokerErrors;
 use crate::error::ErrorCode;
-use crate::native::{error_name, Event, MessageView, NativeQueue};
+use crate::native::{error_name, ArrivalCallback, ArrivalWake, Event, MessageView, NativeQueue};
 
 /// How long the events thread waits for an event before checking whether it should stop.
 const POLL_INTERVAL: Duration = Duration::from_millis(100);
@@ -118,6 +121,104 @@ impl Drop for EventsThread {
     }
 }
 
+/// A main queue served by whoever `wake` wakes, with no thread of the client's own: librdkafka
+/// calls `wake` (on its own thread) when events land in the empty queue, and the one woken
+/// calls [`WokenEvents::serve`] on a thread of its choosing (Node: the JS thread, which takes a
+/// delivery report one thread hand-off sooner than through `kn-events`). Serving from several
+/// threads is safe: one at a time.
+pub(crate) struct WokenEvents {
+    /// `None` once stopped.
+    served: Mutex<Option<ServedQueue>>,
+    wake: ArrivalWake,
+}
+
+/// Field order is drop order: the callback is disabled before the queue reference goes.
+struct ServedQueue {
+    arrival: ArrivalCallback,
+    queue: Arc<NativeQueue>,
+    brokers: Arc<BrokerErrors>,
+    sink: Box<dyn EventSink>,
+}
+
+impl WokenEvents {
+    pub(crate) fn enable(
+        queue: NativeQueue,
+        brokers: Arc<BrokerErrors>,
+        sink: impl EventSink,
+        wake: ArrivalWake,
+    ) -> Self {
+        let queue = Arc::new(queue);
+        let arrival = ArrivalCallback::enable(queue.clone(), wake.clone());
+        if queue.len() > 0 {
+            wake(); // what came before the callback (a log line at the client's start)
+        }
+        WokenEvents {
+            served: Mutex::new(Some(ServedQueue {
+                arrival,
+                queue,
+                brokers,
+                sink: Box::new(sink),
+            })),
+            wake,
+        }
+    }
+
+    /// Hands what is queued to the sink, on the calling thread, up to a burst; wakes again when
+    /// more is left (librdkafka calls `wake` only for a queue that was empty). Returns how many
+    /// events it served.
+    pub(crate) fn serve(&self) -> usize {
+        let mut served = self.served.lock();
+        let Some(ServedQueue {
+            queue,
+            brokers,
+            sink,
+            ..
+        }) = served.as_mut()
+        else {
+            return 0;
+        };
+        let handled = serve_burst(queue, brokers, sink.as_mut(), Duration::ZERO);
+        let more = handled == MAX_EVENTS_PER_BURST && queue.len() > 0;
+        drop(served);
+        if more {
+            (self.wake)();
+        }
+        handled
+    }
+
+    /// Stops waking anyone and drains what is left into the sink, on the calling thread;
+    /// idempotent.
+    pub(crate) fn stop(&self) {
+        let mut served = self.served.lock();
+        if let Some(ServedQueue {
+            arrival,
+            queue,
+            brokers,
+            mut sink,
+        }) = served.take()
+        {
+            drop(arrival);
+            while serve_burst(&queue, &brokers, sink.as_mut(), Duration::ZERO) > 0 {}
+        }
+    }
+}
+
+/// Who serves a client's main queue.
+pub(crate) enum Events {
+    Thread(EventsThread),
+    Woken(Arc<WokenEvents>),
+}
+
+impl Events {
+    /// Stops serving after the queue is drained; idempotent.
+    pub(crate) fn stop(&mut self) {
+        match self {
+            Events::Thread(thread) => thread.stop(),
+            Events::Woken(woken) => woken.stop(),
+        }
+    }
+}
+
 /// The level a librdkafka log line is passed on at.
 /// - A broker connection failing is logged (FAIL) and reported as a client error with the same
 ///   text; the error is logged, once a minute while it lasts, so the line goes to debug.
@@ -137,7 +238,7 @@ fn log_level(level: LogLevel, facility: &str, message: &str) -> LogLevel {
 fn serve_burst(
     queue: &NativeQueue,
     brokers: &BrokerErrors,
-    sink: &mut impl EventSink,
+    sink: &mut dyn EventSink,
     first_wait: Duration,
 ) -> usize {
     let mut handled = 0;

@@ -47,7 +47,7 @@ pub use mock_cluster::{api_key, MockCluster};
 pub use native::{librdkafka_version, GroupMetadata};
 pub use oauthbearer::{OAuthBearerProvider, OAuthBearerToken};
 pub use producer::{
-    Compression, Delivery, DeliveryReport, MessageDelivery, Producer, ProducerConfig,
+    Compression, Delivery, DeliveryReport, EventsWake, MessageDelivery, Producer, ProducerConfig,
     ProducerStats, Record, SendResult, DEFAULT_STOP_TIMEOUT,
 };
 pub use topic_partition::TopicPartition;

@@ -218,3 +218,53 @@ fn an_unknown_codec_is_refused_naming_the_option() {
         "{e}"
     );
 }
+
+#[test]
+fn a_producer_served_when_woken_delivers_where_it_is_served_and_stop_serves_by_itself() {
+    let cluster = TestCluster::new();
+    let topic = cluster.create_topic("woken", 1);
+    let (woken, wakes) = crossbeam_channel::unbounded();
+    let config = ProducerConfig::new(cluster.bootstrap_servers())
+        .on_log(|_| {})
+        .serve_events_when_woken(move || {
+            let _ = woken.send(());
+        });
+    let producer = Producer::new(config).unwrap();
+    let record = Record {
+        payload: Some(b"served here"),
+        ..Default::default()
+    };
+    let landed = Arc::new(Mutex::new(None));
+    let on_delivered = {
+        let landed = landed.clone();
+        move |result: Result<Vec<kafka_native::Delivered>, kafka_native::KafkaError>| {
+            *landed.lock() = Some((std::thread::current().id(), result.map(|d| d[0].offset)));
+        }
+    };
+    producer
+        .deliver(&topic, 0, &[record], on_delivered)
+        .unwrap();
+    // Nothing serves the report but this thread, when woken: it lands here, and only here.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while landed.lock().is_none() {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        wakes
+            .recv_timeout(left)
+            .expect("woken for the delivery report");
+        producer.serve_events();
+    }
+    let (thread, offset) = landed.lock().take().unwrap();
+    assert_eq!(thread, std::thread::current().id());
+    assert_eq!(offset.unwrap(), 0);
+
+    // Nobody serves now: stop() serves the last report itself rather than wait out its timeout.
+    let landed_late = Arc::new(Mutex::new(None));
+    let sink = landed_late.clone();
+    producer
+        .deliver(&topic, 0, &[record], move |r| {
+            *sink.lock() = Some(r.map(|d| d[0].offset))
+        })
+        .unwrap();
+    producer.stop(Duration::from_secs(30)).unwrap();
+    assert_eq!(landed_late.lock().take().unwrap().unwrap(), 1);
+}

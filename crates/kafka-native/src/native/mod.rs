@@ -4,6 +4,7 @@
 //! [`KafkaDrop`] impl of its C type. Everything above this module speaks Rust types.
 
 mod admin;
+mod arrival;
 pub(crate) mod callbacks;
 pub(crate) mod client;
 mod conf;
@@ -15,6 +16,7 @@ mod mock;
 mod partition_list;
 
 pub(crate) use admin::{NewTopicSpec, TopicOutcome};
+pub(crate) use arrival::{ArrivalCallback, ArrivalWake};
 pub(crate) use callbacks::{ClientHooks, Rebalance, RebalanceHook, RebalanceKind};
 pub use client::GroupMetadata;
 pub(crate) use client::{NativeClient, NativeQueue, NativeTopic};
@@ -246,6 +248,7 @@ mod thread_safety {
         send_sync::<NativeQueue>();
         send_sync::<NativeMessage>();
         send_sync::<NativeMockCluster>();
+        send_sync::<ArrivalCallback>();
         send::<NativeConf>();
         send::<PartitionList>();
     };

@@ -15,6 +15,8 @@ pub type StatsHandler = Arc<dyn Fn(ProducerStats) + Send + Sync>;
 pub type DeliveryReportHandler = Arc<dyn Fn(DeliveryReport) + Send + Sync>;
 /// Receives one [`MessageDelivery`] per message (opt-in; costs an allocation per message).
 pub type MessageDeliveryHandler = Arc<dyn Fn(Vec<MessageDelivery>) + Send + Sync>;
+/// Told that the producer has events to serve (see [`ProducerConfig::serve_events_when_woken`]).
+pub type EventsWake = Arc<dyn Fn() + Send + Sync>;
 
 /// How the producer compresses its batches (librdkafka's `compression.codec`). Every codec is
 /// built in; a consumer decompresses whatever it is sent, whatever its own setting.
@@ -125,6 +127,8 @@ pub struct ProducerConfig {
     pub on_stats: Option<StatsHandler>,
     pub on_delivery_report: Option<DeliveryReportHandler>,
     pub on_message_delivery: Option<MessageDeliveryHandler>,
+    /// Set: no `kn-events` thread; see [`ProducerConfig::serve_events_when_woken`].
+    pub events_wake: Option<EventsWake>,
 }
 
 impl ProducerConfig {
@@ -142,6 +146,7 @@ impl ProducerConfig {
             on_stats: None,
             on_delivery_report: None,
             on_message_delivery: None,
+            events_wake: None,
         }
     }
 
@@ -200,6 +205,34 @@ impl ProducerConfig {
         f: impl Fn(Vec<MessageDelivery>) + Send + Sync + 'static,
     ) -> Self {
         self.on_message_delivery = Some(Arc::new(f));
+        self
+    }
+
+    /// Serves the producer's events (delivery reports, and so `deliver` callbacks, stats and
+    /// logs) on the caller's thread instead of a `kn-events` thread: `wake` is called when
+    /// events are waiting, and the one it wakes calls
+    /// [`Producer::serve_events`](super::Producer::serve_events) soon after, on a thread of its
+    /// choosing, where the handlers then run. For event loops: Node serves them on its JS
+    /// thread, which hears of a delivery one thread hand-off sooner.
+    ///
+    /// `wake` runs on a librdkafka thread while librdkafka holds a lock: it must only signal
+    /// (never call the producer) and return at once. Delivered messages hold their place in the
+    /// local queue until served, and waiting calls (`stop`, `commit_transaction`) finish only
+    /// once their delivery reports are served: keep serving while one waits (`stop` also
+    /// serves by itself).
+    ///
+    /// ```no_run
+    /// use std::sync::{mpsc, Arc};
+    /// let (woken, wakes) = mpsc::channel();
+    /// let config = kafka_native::ProducerConfig::new("localhost:9092")
+    ///     .serve_events_when_woken(move || { let _ = woken.send(()); });
+    /// let producer = Arc::new(kafka_native::Producer::new(config)?);
+    /// let serving = producer.clone();
+    /// std::thread::spawn(move || while wakes.recv().is_ok() { serving.serve_events(); });
+    /// # Ok::<(), kafka_native::KafkaError>(())
+    /// ```
+    pub fn serve_events_when_woken(mut self, wake: impl Fn() + Send + Sync + 'static) -> Self {
+        self.events_wake = Some(Arc::new(wake));
         self
     }
 

@@ -13,7 +13,7 @@ use crate::config::{log_error, log_warning, validate_topic_name};
 use crate::connection::BrokerErrors;
 use crate::delivery::{Delivered, Tickets};
 use crate::error::{DeliveryErrorCount, ErrorCode, KafkaError};
-use crate::events::{EventSink, EventsThread, LogHandler, LogRecord};
+use crate::events::{EventSink, Events, EventsThread, LogHandler, LogRecord, WokenEvents};
 use crate::metadata::Retry;
 use crate::native::client::ClientKind;
 use crate::native::{error_description, error_name, MessageView, NativeClient, NativeTopic};
@@ -23,7 +23,7 @@ mod config;
 mod delivery_future;
 mod transactions;
 
-pub use config::{Compression, ProducerConfig};
+pub use config::{Compression, EventsWake, ProducerConfig};
 
 /// kafka-native's default for how long `stop()` waits for the queue to drain.
 pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(15);
@@ -83,7 +83,8 @@ pub struct ProducerStats {
 /// A Kafka producer.
 ///
 /// `send` enqueues a whole batch with one librdkafka call and never blocks; a dedicated
-/// `kn-events` thread serves delivery reports, stats and logs; `stop` waits until every enqueued
+/// `kn-events` thread (or the caller, see [`ProducerConfig::serve_events_when_woken`]) serves
+/// delivery reports, stats and logs; `stop` waits until every enqueued
 /// message is delivered or has failed.
 ///
 /// ```no_run
@@ -100,12 +101,15 @@ pub struct Producer {
     inner: RwLock<Option<ProducerInner>>,
     /// The inner tally, readable without the lock (see [`Producer::in_flight`]).
     in_flight: Arc<AtomicI64>,
+    /// The events, when the caller serves them ([`ProducerConfig::serve_events_when_woken`]):
+    /// served without the lock, so a handler may send again while `stop()` waits for it.
+    woken: Option<Arc<WokenEvents>>,
 }
 
-/// Field order is drop order: the events thread stops (releasing its queue) and the topic handles
-/// go before the client handle is destroyed.
+/// Field order is drop order: the events stop being served (releasing their queue) and the
+/// topic handles go before the client handle is destroyed.
 struct ProducerInner {
-    events: EventsThread,
+    events: Events,
     /// Messages enqueued and not yet reported delivered or failed (may dip below zero for a
     /// moment: a report can be counted before its send is).
     in_flight: Arc<AtomicI64>,
@@ -155,6 +159,7 @@ impl Producer {
         let brokers = Arc::new(BrokerErrors::default());
         let metadata_timeout = config.metadata_timeout;
         let transactional = config.transactional_id.is_some();
+        let wake = config.events_wake.clone();
         let sink = ProducerEvents {
             client: client.clone(),
             in_flight: in_flight.clone(),
@@ -165,14 +170,27 @@ impl Producer {
             log: config.client.logger(),
             config,
         };
-        let events =
-            EventsThread::spawn(client.main_queue(), brokers.clone(), sink).map_err(|e| {
-                KafkaError::ClientCreation {
-                    message: format!("could not start the events thread: {e}"),
-                }
-            })?;
+        let (events, woken) = match wake {
+            Some(wake) => {
+                let woken = Arc::new(WokenEvents::enable(
+                    client.main_queue(),
+                    brokers.clone(),
+                    sink,
+                    wake,
+                ));
+                (Events::Woken(woken.clone()), Some(woken))
+            }
+            None => {
+                let thread = EventsThread::spawn(client.main_queue(), brokers.clone(), sink)
+                    .map_err(|e| KafkaError::ClientCreation {
+                        message: format!("could not start the events thread: {e}"),
+                    })?;
+                (Events::Thread(thread), None)
+            }
+        };
         Ok(Producer {
             in_flight: in_flight.clone(),
+            woken,
             inner: RwLock::new(Some(ProducerInner {
                 events,
                 in_flight,
@@ -227,7 +245,8 @@ impl Producer {
 
     /// Enqueues records like [`Producer::send_records`], and calls `on_delivered` once every
     /// enqueued record is delivered, with where each landed (in order), or with the first
-    /// failure. `on_delivered` runs on the `kn-events` thread. Records the local queue refused
+    /// failure. `on_delivered` runs where the events are served (the `kn-events` thread, or the
+    /// caller of [`Producer::serve_events`]). Records the local queue refused
     /// are counted in the returned `SendResult` and are not waited for. When `deliver` returns
     /// `Err`, nothing was enqueued and `on_delivered` is never called.
     ///
@@ -340,6 +359,16 @@ impl Producer {
         })
     }
 
+    /// Serves the events waiting (delivery reports, stats, logs) on the calling thread, running
+    /// their handlers here, for a producer made with
+    /// [`ProducerConfig::serve_events_when_woken`]; returns how many it served (at most a
+    /// burst: when more are left, the producer wakes its caller again). Does nothing for a
+    /// producer with a `kn-events` thread, or once stopped. A handler it runs must not call
+    /// `serve_events` or `stop` of this producer.
+    pub fn serve_events(&self) -> usize {
+        self.woken.as_ref().map_or(0, |woken| woken.serve())
+    }
+
     /// Messages enqueued and not yet reported delivered or failed. Takes no lock: a caller on
     /// an event loop can ask it at any time (Node keeps the process alive while it is above 0).
     pub fn in_flight(&self) -> usize {
@@ -399,7 +428,7 @@ impl Producer {
             Some(inner) => inner.client.clone(),
             None => return Ok(()),
         };
-        let drained = client.flush(timeout) == resp::RD_KAFKA_RESP_ERR_NO_ERROR;
+        let drained = self.flush(&client, timeout);
         drop(client);
         let Some(inner) = self.inner.write().take() else {
             return Ok(());
@@ -420,6 +449,28 @@ impl Producer {
             });
         }
         Ok(())
+    }
+
+    /// Waits until every enqueued message is delivered or has failed, at most `timeout`.
+    /// librdkafka counts a message until its delivery report is served, so where the caller
+    /// serves the events this serves them too, in case nobody else is (a caller waiting for
+    /// this call, say): from time to time, as librdkafka signals only the count reaching zero.
+    fn flush(&self, client: &NativeClient, timeout: Duration) -> bool {
+        let Some(woken) = &self.woken else {
+            return client.flush(timeout) == resp::RD_KAFKA_RESP_ERR_NO_ERROR;
+        };
+        const SERVE_EVERY: Duration = Duration::from_millis(10);
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            woken.serve();
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if client.flush(left.min(SERVE_EVERY)) == resp::RD_KAFKA_RESP_ERR_NO_ERROR {
+                return true;
+            }
+            if left <= SERVE_EVERY {
+                return false;
+            }
+        }
     }
 
     /// Runs one send on the topic's handle and counts what it enqueued as in flight.
@@ -518,7 +569,7 @@ fn refuse_if_nothing_enqueued(
     })
 }
 
-/// Runs on `kn-events`: aggregates delivery reports, keeps and logs failures, parses stats,
+/// Runs where the events are served: aggregates delivery reports, keeps and logs failures, parses stats,
 /// forwards logs.
 struct ProducerEvents {
     client: Arc<NativeClient>,
