@@ -98,13 +98,14 @@ async function measure(broker, client, op, spec, runIndex) {
     const run = { ...spec, servers, topic };
     const env = { ...process.env, KAFKA_BROKERS: servers, KAFKA_TOPIC: topic, MESSAGES: String(spec.messages), SIZE: String(spec.size), PARTITIONS: String(spec.partitions), ...(client.env ? client.env(broker.name) : {}) };
     if (op === 'consume') {
-      const fill = spawnSync(rustClient, ['produce', String(spec.messages), String(spec.size), String(spec.partitions)], { env, encoding: 'utf8' });
-      if (fill.status !== 0) throw new Error(`filling the topic failed: ${fill.stderr}`);
+      // A read that never ends (fewer messages kept than sent) fails the run, not the bench.
+      const fill = spawnSync(rustClient, ['produce', String(spec.messages), String(spec.size), String(spec.partitions)], { env, encoding: 'utf8', timeout: 120000 });
+      if (fill.status !== 0) throw new Error(`filling the topic failed (${fill.status ?? fill.signal}): ${fill.stderr}`);
       // One untimed read first, so the timed one meets a broker that has served this topic
       // before: Apache Kafka's first read after a fill ran at half speed or less for every
       // client (its JIT and its writes settling), and which runs drew it varied 2 x.
-      const warm = spawnSync(rustClient, ['consume', String(spec.messages), String(spec.size), String(spec.partitions)], { env, encoding: 'utf8' });
-      if (warm.status !== 0) throw new Error(`reading the topic once before the run failed: ${warm.stderr}`);
+      const warm = spawnSync(rustClient, ['consume', String(spec.messages), String(spec.size), String(spec.partitions)], { env, encoding: 'utf8', timeout: 120000 });
+      if (warm.status !== 0) throw new Error(`reading the topic once before the run failed (${warm.status ?? warm.signal}): ${warm.stderr}`);
     }
     const [cmd, args] = client.command(op, run);
     const rssFile = path.join(tmp, 'rss');

@@ -83,11 +83,17 @@ fn produce(run: &Run) -> Result<f64, Box<dyn std::error::Error>> {
     let started = Instant::now();
     let (mut sent, mut partition) = (0, 0);
     while sent < run.messages {
-        let n = batch.len().min(run.messages - sent);
-        let result = producer.send(&run.topic, partition % run.partitions, &batch[..n])?;
-        sent += result.enqueued;
-        if result.enqueued < n {
-            std::thread::sleep(Duration::from_millis(1));
+        let mut n = batch.len().min(run.messages - sent);
+        // The whole batch goes to this partition, whatever the local queue refuses at first:
+        // moving on would pile the refused part onto later partitions, past what a mock
+        // partition keeps.
+        while n > 0 {
+            let result = producer.send(&run.topic, partition % run.partitions, &batch[..n])?;
+            sent += result.enqueued;
+            n -= result.enqueued;
+            if n > 0 {
+                std::thread::sleep(Duration::from_millis(1));
+            }
         }
         partition += 1;
     }
