@@ -13,7 +13,7 @@
 // sendDirect, the one server it is for: a node skips its own messages and those for another
 // server without decoding them.
 const {
-  requirePeer, checkOptions, checkClientOptions, isTopicName, REALTIME_PRODUCER, REALTIME_CONSUMER, relayClient,
+  requirePeer, checkOptions, checkClientOptions, isTopicName, RELAY_PRODUCER, REALTIME_CONSUMER, relayClient,
 } = require('./integration-options');
 
 const WHAT = 'kafka-native/deepstream';
@@ -96,7 +96,7 @@ class KafkaClusterNode extends DeepstreamPlugin {
     this.description = `kafka-native cluster node (topic ${this.options.topic} at ${this.options.broker})`;
     this.logger = deepstreamLogger(services.logger);
     this.callbacks = new Map(); // deepstream topic → Set of callbacks
-    this.producer = new Producer({ logger: this.logger, ...relayClient(REALTIME_PRODUCER, this.options.producer), broker: this.options.broker });
+    this.producer = new Producer({ logger: this.logger, ...relayClient(RELAY_PRODUCER, this.options.producer), broker: this.options.broker });
     this.consumer = new Consumer({
       logger: this.logger,
       ...relayClient(REALTIME_CONSUMER, this.options.consumer),

@@ -14,7 +14,7 @@
 // partition. restoreSession reads that partition from the client's last offset up to its end and
 // finds the session and the packets the client missed there, so any server can restore it.
 const {
-  requirePeer, checkOptions, checkClientOptions, checkedLogger, REALTIME_PRODUCER, REALTIME_CONSUMER, relayClient,
+  requirePeer, checkOptions, checkClientOptions, checkedLogger, RELAY_PRODUCER, REALTIME_CONSUMER, relayClient,
 } = require('./integration-options');
 
 const { Adapter, ClusterAdapterWithHeartbeat, MessageType } = requirePeer('socket.io-adapter', 'kafka-native/socket.io');
@@ -27,8 +27,7 @@ const OPTIONS = ['broker', 'topic', 'partition', 'createTopics', 'heartbeatInter
 // socket.io-kafka's options, accepted where they still mean something.
 const OLD_OPTIONS = ['key', 'uri', 'host', 'port'];
 
-// Latency first: a broadcast goes out at once and an idle fetch is answered within 10 ms even by
-// brokers that hold it for the whole fetch.wait.max.ms (the MockCluster, tansu).
+// How long a restore waits to read what the client missed.
 const RESTORE_TIMEOUT_MS = 10000;
 // How often a relay whose topic does not exist yet tries again to read it.
 const TOPIC_RETRY_MS = 1000;
@@ -88,7 +87,7 @@ function adapterOptions(uriOrOptions, maybeOptions) {
     partition,
     createTopics,
     heartbeat: { heartbeatInterval: opts.heartbeatInterval ?? 5000, heartbeatTimeout: opts.heartbeatTimeout ?? 10000 },
-    producer: { ...relayClient(REALTIME_PRODUCER, opts.producer), broker, logger: opts.producer?.logger ?? logger },
+    producer: { ...relayClient(RELAY_PRODUCER, opts.producer), broker, logger: opts.producer?.logger ?? logger },
     consumer: relayClient(REALTIME_CONSUMER, opts.consumer),
     logger,
   };

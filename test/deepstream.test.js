@@ -249,6 +249,21 @@ test('a cluster message the producer cannot queue is logged, not dropped in sile
   assert.ok(errors.some((e) => /a cluster message for topic 4 was not sent: the producer's local queue is full/.test(e)), errors.join('\n'));
 });
 
+// A node publishes in bursts (a tick's record updates and events): its producer gathers each
+// into one request for 1 ms. Read from librdkafka's own configuration dump (debug 'conf').
+test('the node\'s producer gathers a burst for 1 ms (linger.ms) by default; producer options still set it', async () => {
+  const KafkaClusterNode = require('kafka-native/deepstream');
+  const lingerOf = async (producer) => {
+    const lines = [];
+    const logger = { error() {}, warn() {}, info() {}, debug: (_event, line) => lines.push(line) };
+    const node = new KafkaClusterNode({ broker, topic, producer: { ...producer, driver_options: { debug: 'conf' } } }, { logger }, { serverName: 'linger' });
+    await node.close();
+    return lines.map((l) => /queue\.buffering\.max\.ms = ([\d.]+)/.exec(l)?.[1]).find((v) => v !== undefined);
+  };
+  assert.equal(await lingerOf({}), '1');
+  assert.equal(await lingerOf({ queue_buffering_max_ms: 0 }), '0');
+});
+
 test('kafka-native loads no deepstream package until kafka-native/deepstream is required', () => {
   const { spawnSync } = require('node:child_process');
   const loaded = (entry) => {

@@ -413,6 +413,26 @@ test('control: with socket.io\'s in-memory adapter the same servers do not see e
   assert.deepEqual(await Promise.all([x.stop(), y.stop()]), [0, 0]);
 });
 
+// A server publishes in bursts (socket.io's broadcast loop): its producer gathers each into one
+// request for 1 ms, where linger 0 sends the first message alone and the rest after it. What
+// librdkafka is given is read from its own configuration dump (debug 'conf'), so no clock is
+// involved.
+test('the relay\'s producer gathers a burst for 1 ms (linger.ms) by default; producer options still set it', async () => {
+  const { Server } = require('socket.io');
+  const { createAdapter } = require('kafka-native/socket.io');
+  const topic = await newTopic('linger');
+  const lingerOf = async (producer) => {
+    const lines = [];
+    const logger = { ...quietLogger(), debug: (line) => lines.push(line) };
+    const io = new Server(require('node:http').createServer());
+    io.adapter(createAdapter({ broker, topic, producer: { ...producer, driver_options: { debug: 'conf' }, logger } }));
+    await io.close();
+    return lines.map((l) => /queue\.buffering\.max\.ms = ([\d.]+)/.exec(l)?.[1]).find((v) => v !== undefined);
+  };
+  assert.equal(await lingerOf({}), '1');
+  assert.equal(await lingerOf({ queue_buffering_max_ms: 0 }), '0');
+});
+
 test('createAdapter() refuses bad options, naming them', () => {
   const { createAdapter } = require('kafka-native/socket.io');
   assert.throws(() => createAdapter(42), /createAdapter\(\) takes \{broker, topic/);
