@@ -81,8 +81,10 @@ class Consumer {
       if (!consumer) return;
       consumer._inHand = null;
       consumer._native.settle(processed);
+      // Pulled: the next batch, if one is ready (no wake-up comes for what is queued already).
+      if (!consumer._inGroup) consumer._pull();
     });
-    // Hands one batch to receive_callback; the native side waits for settle() before the next.
+    // Hands one batch to receive_callback; the native side hands over no other before settle().
     const onBatch = (columns) => {
       // Settled on the next turn of the event loop, not at once: napi may deliver a call queued
       // while it is still delivering, so a next batch ready at once could arrive in the same
@@ -143,14 +145,26 @@ class Consumer {
       if (channels.rebalance.hasSubscribers) channels.rebalance.publish({ consumer, assigned: change.assigned, revoked: change.revoked });
       if (rebalance_callback) rebalance_callback(change);
     } : undefined;
+    this._onBatch = onBatch;
     this._native = fromNative(() => new NativeConsumer(
       opts.native,
       onBatch,
+      // Outside a group the addon calls this when messages arrive, and the batch is taken here,
+      // on the JS thread (see _pull).
+      () => self.deref()?._pull(),
       onStats,
       logTo(logger, () => self.deref()),
       onRebalance,
       oauthbearerBridge(opts.oauthbearer_token_callback),
     ));
+  }
+
+  // A consumer outside a group is pulled on the JS thread: the addon hands over what is ready,
+  // one batch at a time (none while one is unsettled, paused or stopped), without a thread of
+  // its own waking JS. Called when messages arrive and after each batch settles.
+  _pull() {
+    const columns = this._native.pull();
+    if (columns) this._onBatch(columns);
   }
 
   // A running consumer keeps the process alive (like a server socket) until stop(). Resolves

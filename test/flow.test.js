@@ -129,3 +129,39 @@ test('a consumer with data always waiting still lets the event loop turn between
   assert.ok(batches >= 200);
   assert.equal(starved, 0, `${starved} of ${batches} batches arrived without the event loop turning`);
 });
+
+// Threads of this process with the name `name`.
+const threadsNamed = (name) => require('node:fs').readdirSync('/proc/self/task').filter((t) => {
+  try {
+    return require('node:fs').readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim() === name;
+  } catch {
+    return false; // ended while listed
+  }
+}).length;
+
+// Outside a group a batch is taken on the JS thread when librdkafka says messages arrived: no
+// thread of the consumer's own (kn-fetch) takes it and wakes JS, one thread hand-off on every
+// batch. A group's consumer keeps its kn-fetch thread (its rebalances wait on the network,
+// which the JS thread must not). Counted once a batch has arrived: a thread names itself once
+// it runs.
+test('a consumer outside a group is served on the JS thread (no kn-fetch thread); a group consumer has one', async () => {
+  const topic = 'flow-js-thread';
+  await cluster.createTopic(topic, 1, 1);
+  await produce(broker, topic, 0, ['a', 'b', 'c']);
+  const before = threadsNamed('kn-fetch');
+  const readBy = async (options) => {
+    const read = [];
+    const consumer = new kafka.Consumer({
+      broker, topic, start_offset: 'earliest', logger: quietLogger(), ...options,
+      receive_callback: (d) => { read.push(...d.messages.map((m) => m.payload)); return Promise.resolve(); },
+    });
+    await consumer.start();
+    await waitFor('three messages', () => read.length === 3);
+    const threads = threadsNamed('kn-fetch') - before;
+    await consumer.stop();
+    assert.deepEqual(read, ['a', 'b', 'c']);
+    return threads;
+  };
+  assert.equal(await readBy({ offset_directory: null }), 0, 'a consumer outside a group starts no kn-fetch thread');
+  assert.equal(await readBy({ group_id: `flow-js-thread-${process.pid}` }), 1, 'a group consumer fetches on its own thread');
+});

@@ -77,19 +77,29 @@ export declare class NativeAdmin {
 
 /**
  * Field order is drop order. When the JS object is finalized (garbage collected, or its
- * worker torn down), `settled` goes first, so a batch still waiting for JS to settle it is
- * released at once as not processed (its offsets unrecorded), and dropping `inner` (which
- * stops the consumer) never waits for JS that can no longer run.
+ * worker torn down), a batch still waiting for JS to settle it is released at once as not
+ * processed (its offsets unrecorded): `settled` goes first (a group's consumer), or `Drop`
+ * settles it so (a pulled one). Dropping `inner` (which stops the consumer) then never waits
+ * for JS that can no longer run.
  */
 export declare class NativeConsumer {
   /**
-   * `on_batch` is called with each batch; the JS side calls `settle()` once the batch's
-   * Promise settles, and only then is the next batch handed over.
+   * A consumer outside a group is pulled on the JS thread: `on_pull` is called when
+   * messages arrive, and JS takes what is ready with `pull()`, each batch in turn. In a
+   * group (whose rebalances wait on the network, so not on the JS thread) its `kn-fetch`
+   * thread calls `on_batch` with each batch. Either way JS calls `settle()` once the
+   * batch's Promise settles, and only then is the next batch handed over.
    */
-  constructor(options: ConsumerOptions, onBatch: (arg: ReceivedColumns) => void, onStats?: ((arg: ConsumerStatsInfo) => void) | undefined | null, onLog?: ((arg: LogEntry) => void) | undefined | null, onRebalance?: ((arg: RebalanceInfo) => void) | undefined | null, oauthbearer?: OAuthBearerBridge | undefined | null)
+  constructor(options: ConsumerOptions, onBatch: (arg: ReceivedColumns) => void, onPull: () => void, onStats?: ((arg: ConsumerStatsInfo) => void) | undefined | null, onLog?: ((arg: LogEntry) => void) | undefined | null, onRebalance?: ((arg: RebalanceInfo) => void) | undefined | null, oauthbearer?: OAuthBearerBridge | undefined | null)
   /**
-   * The batch handed to `on_batch` has settled. `processed: false` leaves its offsets
-   * unrecorded and stops fetching (the JS side's `notProcessed()`).
+   * A pulled consumer's next batch, from what is ready; none when nothing is, when the
+   * batch handed over has not settled, while paused or when not running (`on_pull` is
+   * called again when messages arrive). Never waits. A group's consumer: always none.
+   */
+  pull(): ReceivedColumns | null
+  /**
+   * The batch handed over has settled. `processed: false` leaves its offsets unrecorded
+   * and stops fetching (the JS side's `notProcessed()`).
    */
   settle(processed?: boolean | undefined | null): void
   /** Resolves with the partitions read (a group's first assignment, possibly empty). */

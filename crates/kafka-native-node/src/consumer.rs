@@ -366,7 +366,8 @@ fn pack<C: Chunk>(batch: &kafka_native::ReceivedBatch) -> (Vec<C>, PackedBatch) 
     (chunks, packed)
 }
 
-/// Runs on the fetch thread: the copy out of librdkafka's messages costs the JS thread nothing.
+/// The copy out of librdkafka's messages, on the fetch thread (a group's consumer) or the JS
+/// thread (a pulled one, where JS turns the chunks into values next anyway).
 fn pack_batch(batch: &kafka_native::ReceivedBatch, as_buffer: bool) -> PackedBatch {
     if as_buffer {
         let (chunks, mut packed) = pack::<BufferChunk>(batch);
@@ -380,13 +381,18 @@ fn pack_batch(batch: &kafka_native::ReceivedBatch, as_buffer: bool) -> PackedBat
 }
 
 /// Field order is drop order. When the JS object is finalized (garbage collected, or its
-/// worker torn down), `settled` goes first, so a batch still waiting for JS to settle it is
-/// released at once as not processed (its offsets unrecorded), and dropping `inner` (which
-/// stops the consumer) never waits for JS that can no longer run.
+/// worker torn down), a batch still waiting for JS to settle it is released at once as not
+/// processed (its offsets unrecorded): `settled` goes first (a group's consumer), or `Drop`
+/// settles it so (a pulled one). Dropping `inner` (which stops the consumer) then never waits
+/// for JS that can no longer run.
 #[napi]
 pub struct NativeConsumer {
-    /// `true`: processed, record its offsets; `false`: not processed (see `settle`).
-    settled: Sender<bool>,
+    /// A group's consumer hands batches over from its `kn-fetch` thread and waits here for
+    /// their settling: `true`, processed, record its offsets; `false`, not processed (see
+    /// `settle`). `None`: the consumer is pulled on the JS thread (`pull`).
+    settled: Option<Sender<bool>>,
+    /// A pulled consumer's payloads as Buffers rather than strings.
+    as_buffer: bool,
     /// Dropped before the consumer: see `PendingTokenWake`.
     _token_wake: Option<PendingTokenWake>,
     inner: Arc<kafka_native::Consumer>,
@@ -396,18 +402,24 @@ pub struct NativeConsumer {
 
 #[napi]
 impl NativeConsumer {
-    /// `on_batch` is called with each batch; the JS side calls `settle()` once the batch's
-    /// Promise settles, and only then is the next batch handed over.
+    /// A consumer outside a group is pulled on the JS thread: `on_pull` is called when
+    /// messages arrive, and JS takes what is ready with `pull()`, each batch in turn. In a
+    /// group (whose rebalances wait on the network, so not on the JS thread) its `kn-fetch`
+    /// thread calls `on_batch` with each batch. Either way JS calls `settle()` once the
+    /// batch's Promise settles, and only then is the next batch handed over.
     #[napi(constructor)]
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         env: &Env,
         options: ConsumerOptions,
         on_batch: Function<'_, ReceivedColumns, ()>,
+        on_pull: Function<'_, (), ()>,
         on_stats: Option<Function<'_, ConsumerStatsInfo, ()>>,
         on_log: Option<Function<'_, LogEntry, ()>>,
         on_rebalance: Option<Function<'_, RebalanceInfo, ()>>,
         oauthbearer: Option<&OAuthBearerBridge>,
     ) -> Result<Self> {
+        let pulled = options.group_id.is_none();
         let mut config = kafka_native::ConsumerConfig::new("", "").topics(options.topics);
         if let Some(group) = options.group_id {
             config = config.group_id(group);
@@ -476,6 +488,22 @@ impl NativeConsumer {
             });
         }
         let as_buffer = options.payload_as_buffer;
+        let token_wake = oauthbearer.map(OAuthBearerBridge::wake_on_drop);
+        if pulled {
+            // Weak, as below.
+            let wake = weak_callback(on_pull)?;
+            let inner = kafka_native::Consumer::pulled(config, move || {
+                wake.call((), NonBlocking);
+            })
+            .map_err(|e| js_error(env, &e))?;
+            return Ok(NativeConsumer {
+                settled: None,
+                as_buffer,
+                _token_wake: token_wake,
+                inner: Arc::new(inner),
+                lane: Arc::default(),
+            });
+        }
         // Weak: a consumer that is never started must not keep the process alive; the JS side
         // holds the process alive from start() to stop() instead.
         let deliver = on_batch
@@ -510,18 +538,45 @@ impl NativeConsumer {
         };
         let inner = kafka_native::Consumer::new(config, handler).map_err(|e| js_error(env, &e))?;
         Ok(NativeConsumer {
-            settled,
-            _token_wake: oauthbearer.map(OAuthBearerBridge::wake_on_drop),
+            settled: Some(settled),
+            as_buffer,
+            _token_wake: token_wake,
             inner: Arc::new(inner),
             lane: Arc::default(),
         })
     }
 
-    /// The batch handed to `on_batch` has settled. `processed: false` leaves its offsets
-    /// unrecorded and stops fetching (the JS side's `notProcessed()`).
+    /// A pulled consumer's next batch, from what is ready; none when nothing is, when the
+    /// batch handed over has not settled, while paused or when not running (`on_pull` is
+    /// called again when messages arrive). Never waits. A group's consumer: always none.
+    #[napi]
+    pub fn pull(&self) -> Option<ReceivedColumns> {
+        if self.settled.is_some() {
+            return None;
+        }
+        let batch = self.inner.pull()?;
+        let packed = pack_batch(&batch, self.as_buffer);
+        drop(batch);
+        Some(packed.into_columns())
+    }
+
+    /// The batch handed over has settled. `processed: false` leaves its offsets unrecorded
+    /// and stops fetching (the JS side's `notProcessed()`).
     #[napi]
     pub fn settle(&self, processed: Option<bool>) {
-        let _ = self.settled.try_send(processed.unwrap_or(true));
+        let processed = processed.unwrap_or(true);
+        match &self.settled {
+            Some(settled) => {
+                let _ = settled.try_send(processed);
+            }
+            None => self.inner.settle(if processed {
+                Ok(())
+            } else {
+                Err(kafka_native::BatchError::NotProcessed(
+                    "receive_callback rejected with notProcessed()".to_string(),
+                ))
+            }),
+        }
     }
 
     /// Resolves with the partitions read (a group's first assignment, possibly empty).
@@ -594,13 +649,26 @@ impl NativeConsumer {
         let settled = self.settled.clone();
         promise_from_pool(env, &self.lane, move || {
             let result = inner.stop();
-            if let Err(kafka_native::KafkaError::SettleTimedOut { .. }) = result {
+            if let (Err(kafka_native::KafkaError::SettleTimedOut { .. }), Some(settled)) =
+                (&result, settled)
+            {
                 // The batch JS still holds was not processed: the fetch thread goes (a settle
                 // that comes later finds the channel full and is ignored).
                 let _ = settled.try_send(false);
             }
             result
         })
+    }
+}
+
+impl Drop for NativeConsumer {
+    fn drop(&mut self) {
+        if self.settled.is_none() {
+            self.inner
+                .settle(Err(kafka_native::BatchError::NotProcessed(
+                    "the JS consumer is gone".to_string(),
+                )));
+        }
     }
 }
 

@@ -363,3 +363,112 @@ fn a_producer_whose_producer_id_request_met_the_bootstrap_broker_s_replacement_a
         "no producer's request met the replacement in 20 starts"
     );
 }
+
+/// A pulled consumer (no `kn-fetch` thread): woken when messages arrive, it is handed one batch
+/// at a time, only once the last settled; what settled is recorded, a batch not processed
+/// halts it, and `stop()` gives up on a batch never settled without recording it.
+#[test]
+fn a_pulled_consumer_hands_over_one_batch_at_a_time_and_records_what_settled() {
+    let cluster = TestCluster::new();
+    let topic = cluster.create_topic("pulled", 1);
+    common::produce(
+        &cluster.bootstrap_servers(),
+        &topic,
+        0,
+        &common::numbered("m", 0..50),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (woken, wakes) = crossbeam_channel::unbounded();
+    let mut config = ConsumerConfig::new(cluster.bootstrap_servers(), &topic)
+        .offset_directory(dir.path())
+        .max_messages_per_callback(10)
+        .on_log(|_| {});
+    config.stop_timeout = Duration::from_millis(500);
+    let consumer = Consumer::pulled(config, move || {
+        let _ = woken.send(());
+    })
+    .unwrap();
+    assert!(consumer.pull().is_none(), "nothing before start()");
+    consumer.start().unwrap();
+    let mut read = Vec::new();
+    while read.len() < 30 {
+        wakes
+            .recv_timeout(Duration::from_secs(30))
+            .expect("woken when messages arrive");
+        while let Some(batch) = consumer.pull() {
+            assert!(batch.len() <= 10);
+            assert!(consumer.pull().is_none(), "a second batch before settle()");
+            read.extend(batch.iter().map(|m| m.offset()));
+            consumer.settle(Ok(()));
+            if read.len() >= 30 {
+                break;
+            }
+        }
+    }
+    // A batch not settled: stop() waits for it, gives up and records up to the last settled.
+    let held = loop {
+        if let Some(batch) = consumer.pull() {
+            break batch;
+        }
+        wakes.recv_timeout(Duration::from_secs(30)).unwrap();
+    };
+    let last_settled = *read.last().unwrap();
+    assert_eq!(held.iter().next().unwrap().offset(), last_settled + 1);
+    assert!(matches!(
+        consumer.stop(),
+        Err(kafka_native::KafkaError::SettleTimedOut { .. })
+    ));
+    consumer.settle(Ok(())); // too late: nothing more is recorded
+    drop(held);
+    assert_eq!(read, (0..read.len() as i64).collect::<Vec<_>>());
+    let recorded = std::fs::read_to_string(dir.path().join(format!("{topic}-0.offset"))).unwrap();
+    assert_eq!(recorded.trim(), last_settled.to_string());
+}
+
+#[test]
+fn a_pulled_consumer_halts_after_a_batch_not_processed() {
+    let cluster = TestCluster::new();
+    let topic = cluster.create_topic("pulled-halt", 1);
+    common::produce(
+        &cluster.bootstrap_servers(),
+        &topic,
+        0,
+        &common::numbered("m", 0..20),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (woken, wakes) = crossbeam_channel::unbounded();
+    let config = ConsumerConfig::new(cluster.bootstrap_servers(), &topic)
+        .offset_directory(dir.path())
+        .max_messages_per_callback(5)
+        .on_log(|_| {});
+    let consumer = Consumer::pulled(config, move || {
+        let _ = woken.send(());
+    })
+    .unwrap();
+    consumer.start().unwrap();
+    let first = loop {
+        if let Some(batch) = consumer.pull() {
+            break batch;
+        }
+        wakes.recv_timeout(Duration::from_secs(30)).unwrap();
+    };
+    assert_eq!(first.iter().next().unwrap().offset(), 0);
+    drop(first);
+    consumer.settle(Err(kafka_native::BatchError::NotProcessed("a test".into())));
+    assert!(
+        consumer.pull().is_none(),
+        "halted after a batch not processed"
+    );
+    consumer.stop().unwrap();
+    assert!(
+        !dir.path().join(format!("{topic}-0.offset")).exists(),
+        "nothing recorded"
+    );
+}
+
+#[test]
+fn a_pulled_consumer_refuses_a_group() {
+    let config = ConsumerConfig::new("localhost:9092", "t").group_id("g");
+    let err = Consumer::pulled(config, || {}).err().expect("refused");
+    assert!(err.to_string().contains("group_id"), "{err}");
+}

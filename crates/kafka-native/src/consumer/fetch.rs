@@ -98,67 +98,103 @@ pub(crate) struct FetchLoop {
     pub(crate) client: Arc<NativeClient>,
 }
 
+/// A batch handed over and not yet settled: what its settling records.
+pub(crate) struct Settling {
+    /// The last offset of each topic-partition in the batch.
+    last_offsets: Vec<(Arc<str>, i32, i64)>,
+    count: usize,
+}
+
 impl FetchLoop {
     pub(crate) fn run(&self, handler: &mut BatchHandler) {
         while !self.control.stop.load(Ordering::Acquire) {
             if !self.in_group && self.wait_while_paused() {
                 continue;
             }
-            self.apply_seeks();
-            let generation = self.assigned.generation();
-            let batch = self.queue.consume_ready(FETCH_WAIT, self.max_messages);
-            let mut messages = self.keep_messages(batch.into_messages());
-            if self.assigned.generation() != generation {
-                // Partitions were taken away while this batch was taken: their messages now
-                // belong to another member, which reads them from the committed offset.
-                messages.retain(|m| {
-                    self.assigned
-                        .contains(m.view().topic(), m.view().partition())
-                });
-            }
-            if messages.is_empty() {
+            let Some((batch, settling)) = self.take(FETCH_WAIT) else {
                 continue;
+            };
+            if !self.settled(handler(batch), settling) {
+                return;
             }
-            self.control.pulled.store(messages.len(), Ordering::Relaxed);
-            let Tracked {
-                repeats,
-                misses,
+        }
+    }
+
+    /// Applies the seeks asked for, then takes what is ready (waiting up to `wait` for a
+    /// first message) as one batch, its progress tracked; `None` when nothing was ready, or
+    /// none of it belongs to this consumer any more.
+    pub(crate) fn take(&self, wait: Duration) -> Option<(ReceivedBatch, Settling)> {
+        self.apply_seeks();
+        let generation = self.assigned.generation();
+        let batch = self.queue.consume_ready(wait, self.max_messages);
+        let mut messages = self.keep_messages(batch.into_messages());
+        if self.assigned.generation() != generation {
+            // Partitions were taken away while this batch was taken: their messages now
+            // belong to another member, which reads them from the committed offset.
+            messages.retain(|m| {
+                self.assigned
+                    .contains(m.view().topic(), m.view().partition())
+            });
+        }
+        if messages.is_empty() {
+            return None;
+        }
+        self.control.pulled.store(messages.len(), Ordering::Relaxed);
+        let Tracked {
+            repeats,
+            misses,
+            last_offsets,
+        } = self.track(&messages);
+        let count = messages.len();
+        let batch = ReceivedBatch::new(messages, self.client.clone(), repeats, misses);
+        self.control.pulled.store(0, Ordering::Relaxed);
+        Some((
+            batch,
+            Settling {
                 last_offsets,
-            } = self.track(&messages);
-            let count = messages.len();
-            let batch = ReceivedBatch::new(messages, self.client.clone(), repeats, misses);
-            self.control.pulled.store(0, Ordering::Relaxed);
-            match handler(batch) {
-                Ok(()) => {}
-                Err(BatchError::Failed(reason)) => log_error(
+                count,
+            },
+        ))
+    }
+
+    /// What follows the handler's answer for a batch [`FetchLoop::take`] gave: settled,
+    /// fulfilled or rejected, its offsets are recorded (kafka-native's rule). False when it
+    /// was not processed: nothing is recorded, and the consumer must fetch no more.
+    pub(crate) fn settled(&self, outcome: Result<(), BatchError>, settling: Settling) -> bool {
+        let Settling {
+            last_offsets,
+            count,
+        } = settling;
+        match outcome {
+            Ok(()) => {}
+            Err(BatchError::Failed(reason)) => log_error(
+                &self.log,
+                "HANDLER",
+                format!("receive handler failed: {reason}"),
+            ),
+            Err(BatchError::NotProcessed(reason)) => {
+                log_warning(
                     &self.log,
                     "HANDLER",
-                    format!("receive handler failed: {reason}"),
-                ),
-                Err(BatchError::NotProcessed(reason)) => {
-                    log_warning(
-                        &self.log,
-                        "HANDLER",
-                        format!(
-                            "a batch of {count} was not processed ({reason}): its offsets are not \
-                             recorded and the consumer stops fetching"
-                        ),
-                    );
-                    return;
-                }
+                    format!(
+                        "a batch of {count} was not processed ({reason}): its offsets are not \
+                         recorded and the consumer stops fetching"
+                    ),
+                );
+                return false;
             }
-            // Settled, fulfilled or rejected: record (kafka-native's rule).
-            if self.auto_commit {
-                let offsets = self.offsets.lock();
-                for (topic, partition, offset) in last_offsets {
-                    offsets.record(topic, partition, offset);
-                }
-            }
-            // A seek asked for while the batch was in hand moves its partition on from here:
-            // what follows the sought offset in the batch was not read, as far as the
-            // partition's recorded offset goes.
-            self.apply_seeks();
         }
+        if self.auto_commit {
+            let offsets = self.offsets.lock();
+            for (topic, partition, offset) in last_offsets {
+                offsets.record(topic, partition, offset);
+            }
+        }
+        // A seek asked for while the batch was in hand moves its partition on from here:
+        // what follows the sought offset in the batch was not read, as far as the
+        // partition's recorded offset goes.
+        self.apply_seeks();
+        true
     }
 
     /// Moves each partition a seek names: librdkafka's position (it drops what it fetched

@@ -6,6 +6,7 @@
 //! - `assignment`: which partitions, and where each starts;
 //! - `group`: consumer-group mode (the rebalance hook);
 //! - `fetch`: the `kn-fetch` thread (batches, backpressure, repeats and misses);
+//! - `pulled`: the same, pulled by the caller instead (no thread);
 //! - `batch`: what the handler gets and may answer;
 //! - `offsets`: offset files, group commits and the `kn-offsets` writer;
 //! - `stats`: the `kn-events` sink.
@@ -17,6 +18,7 @@ mod fetch;
 mod group;
 mod lag;
 mod offsets;
+mod pulled;
 mod stats;
 mod stream;
 
@@ -51,12 +53,13 @@ use crate::error::KafkaError;
 use crate::events::EventsThread;
 use crate::metadata::Retry;
 use crate::native::client::ClientKind;
-use crate::native::{GroupMetadata, NativeClient, NativeQueue, PartitionList};
+use crate::native::{ArrivalWake, GroupMetadata, NativeClient, NativeQueue, PartitionList};
 use crate::topic_partition::TopicPartition;
 use assignment::Assigned;
 use fetch::{FetchControl, FetchLoop, Positions, Progress};
 use group::GroupRebalance;
 use offsets::{FlushError, GroupCommits, NoOffsetStore, OffsetWriter};
+use pulled::PulledFetch;
 use stats::ConsumerEvents;
 
 /// kafka-native's consumer.
@@ -84,13 +87,16 @@ pub struct Consumer {
     /// Held by `start()` while it connects; `stop()` cancels the start, then waits here.
     starting: Mutex<()>,
     control: Arc<FetchControl>,
+    /// A pulled consumer's fetching, once started: reachable without the state, so that a
+    /// batch settles while `stop()` waits for it.
+    pulled: Mutex<Option<Arc<PulledFetch>>>,
 }
 
 enum State {
-    /// The handler is taken when the fetch thread starts.
+    /// The feed is taken when fetching starts.
     Created {
         config: Box<ConsumerConfig>,
-        handler: Option<BatchHandler>,
+        feed: Option<Feed>,
     },
     /// `start()` holds the config while it connects (without the state lock).
     Starting,
@@ -98,10 +104,25 @@ enum State {
     Stopped,
 }
 
+/// Where batches go: to a handler on the `kn-fetch` thread, or to whoever pulls them
+/// ([`Consumer::pulled`]), woken by `wake`.
+enum Feed {
+    Handler(BatchHandler),
+    Pulled(ArrivalWake),
+}
+
+/// Who fetches: the `kn-fetch` thread (until `done`), or the caller.
+enum Fetching {
+    Thread {
+        handle: Option<JoinHandle<()>>,
+        done: Receiver<()>,
+    },
+    Pulled(Arc<PulledFetch>),
+}
+
 /// Field order is drop order: threads first, the client handle last.
 struct Running {
-    fetch: Option<JoinHandle<()>>,
-    fetch_done: Receiver<()>,
+    fetching: Fetching,
     events: EventsThread,
     offsets: Arc<Mutex<OffsetWriter>>,
     queue: Arc<NativeQueue>,
@@ -119,16 +140,78 @@ impl Consumer {
         config: ConsumerConfig,
         handler: impl FnMut(ReceivedBatch) -> Result<(), BatchError> + Send + 'static,
     ) -> Result<Self, KafkaError> {
+        Self::with_feed(config, Feed::Handler(Box::new(handler)))
+    }
+
+    /// A consumer its caller pulls, for event loops, with no `kn-fetch` thread: `wake` is
+    /// called when messages arrive (on a librdkafka thread, under a lock of its: it must only
+    /// signal, never call the consumer), and the one woken takes what is ready with
+    /// [`Consumer::pull`], which never waits, and answers each batch with
+    /// [`Consumer::settle`] before it is given the next. Node pulls on its JS thread, which
+    /// gets a batch one thread hand-off sooner. Outside consumer groups only: a group's
+    /// rebalances are served where the queue is, and they wait on the network.
+    ///
+    /// ```no_run
+    /// use std::sync::{mpsc, Arc};
+    /// let (woken, wakes) = mpsc::channel();
+    /// let config = kafka_native::ConsumerConfig::new("localhost:9092", "events");
+    /// let consumer = Arc::new(kafka_native::Consumer::pulled(config, move || {
+    ///     let _ = woken.send(());
+    /// })?);
+    /// consumer.start()?;
+    /// while wakes.recv().is_ok() {
+    ///     while let Some(batch) = consumer.pull() {
+    ///         println!("{} messages", batch.len());
+    ///         consumer.settle(Ok(()));
+    ///     }
+    /// }
+    /// # Ok::<(), kafka_native::KafkaError>(())
+    /// ```
+    pub fn pulled(
+        config: ConsumerConfig,
+        wake: impl Fn() + Send + Sync + 'static,
+    ) -> Result<Self, KafkaError> {
+        if config.group_id.is_some() {
+            return Err(KafkaError::invalid(
+                "group_id",
+                "cannot be set for a pulled consumer: a group's rebalances are served where its \
+                 queue is, and they wait on the network (use Consumer::new)",
+            ));
+        }
+        Self::with_feed(config, Feed::Pulled(Arc::new(wake)))
+    }
+
+    fn with_feed(config: ConsumerConfig, feed: Feed) -> Result<Self, KafkaError> {
         config.validate()?;
         config.client_config().validate()?; // report a bad property now, naming it
         Ok(Consumer {
             state: Mutex::new(State::Created {
                 config: Box::new(config),
-                handler: Some(Box::new(handler)),
+                feed: Some(feed),
             }),
             starting: Mutex::new(()),
             control: Arc::new(FetchControl::default()),
+            pulled: Mutex::new(None),
         })
+    }
+
+    /// For a [`Consumer::pulled`] consumer: what is ready, as one batch. `None` when nothing
+    /// is (the consumer's `wake` is called when messages arrive), when the batch handed over
+    /// has not been settled, while paused, when not running, or for a consumer with a handler.
+    /// Never waits.
+    pub fn pull(&self) -> Option<ReceivedBatch> {
+        let pulled = self.pulled.lock().clone()?;
+        pulled.pull()
+    }
+
+    /// For a [`Consumer::pulled`] consumer: the answer for the batch [`Consumer::pull`] gave,
+    /// as a handler's would be (`Err(BatchError::NotProcessed)` records nothing and fetches
+    /// no more). Its offsets are recorded; the next [`Consumer::pull`] may give another.
+    pub fn settle(&self, outcome: Result<(), BatchError>) {
+        let pulled = self.pulled.lock().clone();
+        if let Some(pulled) = pulled {
+            pulled.settle(outcome);
+        }
     }
 
     /// Connects and starts fetching: outside a group, this worker's partitions from their
@@ -137,10 +220,10 @@ impl Consumer {
     /// ([`KafkaError::Stopped`]).
     pub fn start(&self) -> Result<Vec<TopicPartition>, KafkaError> {
         let _starting = self.starting.lock();
-        let (config, mut handler) = {
+        let (config, mut feed) = {
             let mut state = self.state.lock();
             match std::mem::replace(&mut *state, State::Starting) {
-                State::Created { config, handler } => (config, handler),
+                State::Created { config, feed } => (config, feed),
                 other => {
                     let result = match &other {
                         State::Running(running) => Ok(running.assigned.get()),
@@ -152,17 +235,17 @@ impl Consumer {
             }
         };
         // Connecting, without the state lock.
-        let started = start(&config, &mut handler, self.control.clone());
+        let started = start(&config, &mut feed, self.control.clone());
         let mut state = self.state.lock();
         let running = match started {
             Ok(running) => running,
             Err(e) => {
-                // The handler is still there unless the fetch thread started: a failed start
-                // can be tried again.
+                // The feed is still there unless fetching started: a failed start can be
+                // tried again.
                 *state = if self.control.stop.load(Ordering::Acquire) {
                     State::Stopped
                 } else {
-                    State::Created { config, handler }
+                    State::Created { config, feed }
                 };
                 return Err(e);
             }
@@ -180,6 +263,12 @@ impl Consumer {
         // would report what fails here.)
         let _ = running.apply_pause(*self.control.paused.lock());
         let partitions = running.assigned.get();
+        if let Fetching::Pulled(pulled) = &running.fetching {
+            *self.pulled.lock() = Some(pulled.clone());
+            // A pull woken by an arrival during the start found nothing to pull from, and the
+            // arrival callback fires again only once the queue has emptied: wake it again.
+            pulled.wake();
+        }
         *state = State::Running(running);
         Ok(partitions)
     }
@@ -336,6 +425,9 @@ impl Consumer {
         *self.control.paused.lock() = false;
         if let State::Running(r) = &*self.state.lock() {
             r.apply_pause(false)?;
+            if let Fetching::Pulled(pulled) = &r.fetching {
+                pulled.wake(); // what was fetched before the pause is there to pull
+            }
         }
         self.control.resumed.notify_all();
         Ok(())
@@ -418,13 +510,20 @@ impl Running {
     }
 
     fn finish(mut self) -> Result<(), KafkaError> {
-        let settled = self.fetch_done.recv_timeout(self.stop_timeout).is_ok();
-        let mut result = Ok(());
-        if settled {
-            if let Some(fetch) = self.fetch.take() {
-                let _ = fetch.join();
+        let settled = match &mut self.fetching {
+            Fetching::Thread { handle, done } => {
+                let settled = done.recv_timeout(self.stop_timeout).is_ok();
+                if settled {
+                    if let Some(fetch) = handle.take() {
+                        let _ = fetch.join();
+                    }
+                }
+                settled
             }
-        } else {
+            Fetching::Pulled(pulled) => pulled.end(self.stop_timeout),
+        };
+        let mut result = Ok(());
+        if !settled {
             // The handler is still running: leave its thread (it holds its own handle
             // references, and with `stop` set it ends once the handler returns, recording
             // nothing more) and say so. The batch in hand is not recorded: whoever reads its
@@ -459,11 +558,11 @@ impl Running {
     }
 }
 
-/// Connects and starts the threads. `handler` is taken only once nothing else can fail, so a
+/// Connects and starts the threads. `feed` is taken only once nothing else can fail, so a
 /// failed start can be retried.
 fn start(
     config: &ConsumerConfig,
-    handler: &mut Option<BatchHandler>,
+    feed: &mut Option<Feed>,
     control: Arc<FetchControl>,
 ) -> Result<Running, KafkaError> {
     let log = config.client.logger();
@@ -555,7 +654,6 @@ fn start(
     if let Some(group) = &group {
         let _ = group.offsets.set(Arc::downgrade(&offsets));
     }
-    let (done_tx, fetch_done) = crossbeam_channel::bounded(1);
     let fetch = FetchLoop {
         queue: queue.clone(),
         control: control.clone(),
@@ -568,17 +666,25 @@ fn start(
         log,
         client: client.clone(),
     };
-    let mut handler = handler.take().ok_or(KafkaError::Stopped)?;
-    let fetch = std::thread::Builder::new()
-        .name("kn-fetch".into())
-        .spawn(move || {
-            fetch.run(&mut handler);
-            let _ = done_tx.send(());
-        })
-        .map_err(|e| thread_error("fetch thread", e))?;
+    let fetching = match feed.take().ok_or(KafkaError::Stopped)? {
+        Feed::Handler(mut handler) => {
+            let (done_tx, done) = crossbeam_channel::bounded(1);
+            let handle = std::thread::Builder::new()
+                .name("kn-fetch".into())
+                .spawn(move || {
+                    fetch.run(&mut handler);
+                    let _ = done_tx.send(());
+                })
+                .map_err(|e| thread_error("fetch thread", e))?;
+            Fetching::Thread {
+                handle: Some(handle),
+                done,
+            }
+        }
+        Feed::Pulled(wake) => Fetching::Pulled(Arc::new(PulledFetch::new(fetch, wake))),
+    };
     let running = Running {
-        fetch: Some(fetch),
-        fetch_done,
+        fetching,
         events,
         offsets,
         queue,
