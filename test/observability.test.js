@@ -252,13 +252,15 @@ test('diagnostics_channel: connect, send, delivery, batch, rebalance and error',
   });
   t.after(() => consumer.stop());
   await consumer.start();
-  await waitFor('a batch and the handler\'s error', () => seen.batch.length > 0 && seen.error.length > 0, WIDE);
   const mine = (list, key, client) => list.filter((m) => m[key] === client);
+  // The three records may come in one batch or two (a fetch can return the first message set alone).
+  const received = () => mine(seen.batch, 'consumer', consumer).flatMap((b) => b.messages.map((m) => m.payload));
+  await waitFor('the three records and the handler\'s error', () => received().length >= 3 && seen.error.length > 0, WIDE);
   assert.deepEqual(mine(seen.connect, 'client', producer).map((m) => m.kind), ['producer']);
   assert.deepEqual(mine(seen.connect, 'client', consumer).map((m) => m.kind), ['consumer']);
   assert.deepEqual(mine(seen.send, 'producer', producer).map(({ topic: to, partition, count }) => [to, partition, count]), [[topic, 0, 2], [topic, 0, 1]]);
   assert.deepEqual(mine(seen.delivery, 'producer', producer).map((m) => m.positions), [[{ partition: 0, offset: 2 }]]);
-  assert.deepEqual(mine(seen.batch, 'consumer', consumer)[0].messages.map((m) => m.payload), ['a', 'b', 'c']);
+  assert.deepEqual(received().slice(0, 3), ['a', 'b', 'c']);
   assert.deepEqual(mine(seen.rebalance, 'consumer', consumer)[0].assigned, [{ topic, partition: 0 }]);
   assert.match(mine(seen.error, 'client', consumer)[0].error.message, /a handler that fails/);
 });
