@@ -364,54 +364,84 @@ fn a_producer_whose_producer_id_request_met_the_bootstrap_broker_s_replacement_a
     );
 }
 
+/// A pulled consumer of a new one-partition topic holding `count` messages, with the channel its
+/// wakes arrive on and the folder its offsets are recorded in.
+struct Pulled {
+    topic: String,
+    dir: tempfile::TempDir,
+    consumer: Consumer,
+    wakes: crossbeam_channel::Receiver<()>,
+    _cluster: TestCluster,
+}
+
+impl Pulled {
+    fn new(name: &str, count: i32, per_batch: usize, stop_timeout: Option<Duration>) -> Pulled {
+        let cluster = TestCluster::new();
+        let topic = cluster.create_topic(name, 1);
+        common::produce(
+            &cluster.bootstrap_servers(),
+            &topic,
+            0,
+            &common::numbered("m", 0..count),
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let (woken, wakes) = crossbeam_channel::unbounded();
+        let mut config = ConsumerConfig::new(cluster.bootstrap_servers(), &topic)
+            .offset_directory(dir.path())
+            .max_messages_per_callback(per_batch)
+            .on_log(|_| {});
+        if let Some(timeout) = stop_timeout {
+            config.stop_timeout = timeout;
+        }
+        let consumer = Consumer::pulled(config, move || {
+            let _ = woken.send(());
+        })
+        .unwrap();
+        Pulled {
+            topic,
+            dir,
+            consumer,
+            wakes,
+            _cluster: cluster,
+        }
+    }
+
+    /// The next batch, waiting for wakes until one is there.
+    fn next_batch(&self) -> kafka_native::ReceivedBatch {
+        loop {
+            if let Some(batch) = self.consumer.pull() {
+                return batch;
+            }
+            self.wakes
+                .recv_timeout(Duration::from_secs(30))
+                .expect("woken when messages arrive");
+        }
+    }
+
+    fn recorded(&self) -> Option<String> {
+        std::fs::read_to_string(self.dir.path().join(format!("{}-0.offset", self.topic))).ok()
+    }
+}
+
 /// A pulled consumer (no `kn-fetch` thread): woken when messages arrive, it is handed one batch
 /// at a time, only once the last settled; what settled is recorded, a batch not processed
 /// halts it, and `stop()` gives up on a batch never settled without recording it.
 #[test]
 fn a_pulled_consumer_hands_over_one_batch_at_a_time_and_records_what_settled() {
-    let cluster = TestCluster::new();
-    let topic = cluster.create_topic("pulled", 1);
-    common::produce(
-        &cluster.bootstrap_servers(),
-        &topic,
-        0,
-        &common::numbered("m", 0..50),
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let (woken, wakes) = crossbeam_channel::unbounded();
-    let mut config = ConsumerConfig::new(cluster.bootstrap_servers(), &topic)
-        .offset_directory(dir.path())
-        .max_messages_per_callback(10)
-        .on_log(|_| {});
-    config.stop_timeout = Duration::from_millis(500);
-    let consumer = Consumer::pulled(config, move || {
-        let _ = woken.send(());
-    })
-    .unwrap();
+    let pulled = Pulled::new("pulled", 50, 10, Some(Duration::from_millis(500)));
+    let consumer = &pulled.consumer;
     assert!(consumer.pull().is_none(), "nothing before start()");
     consumer.start().unwrap();
     let mut read = Vec::new();
     while read.len() < 30 {
-        wakes
-            .recv_timeout(Duration::from_secs(30))
-            .expect("woken when messages arrive");
-        while let Some(batch) = consumer.pull() {
-            assert!(batch.len() <= 10);
-            assert!(consumer.pull().is_none(), "a second batch before settle()");
-            read.extend(batch.iter().map(|m| m.offset()));
-            consumer.settle(Ok(()));
-            if read.len() >= 30 {
-                break;
-            }
-        }
+        let batch = pulled.next_batch();
+        assert!(batch.len() <= 10);
+        assert!(consumer.pull().is_none(), "a second batch before settle()");
+        read.extend(batch.iter().map(|m| m.offset()));
+        consumer.settle(Ok(()));
     }
     // A batch not settled: stop() waits for it, gives up and records up to the last settled.
-    let held = loop {
-        if let Some(batch) = consumer.pull() {
-            break batch;
-        }
-        wakes.recv_timeout(Duration::from_secs(30)).unwrap();
-    };
+    let held = pulled.next_batch();
     let last_settled = *read.last().unwrap();
     assert_eq!(held.iter().next().unwrap().offset(), last_settled + 1);
     assert!(matches!(
@@ -421,37 +451,15 @@ fn a_pulled_consumer_hands_over_one_batch_at_a_time_and_records_what_settled() {
     consumer.settle(Ok(())); // too late: nothing more is recorded
     drop(held);
     assert_eq!(read, (0..read.len() as i64).collect::<Vec<_>>());
-    let recorded = std::fs::read_to_string(dir.path().join(format!("{topic}-0.offset"))).unwrap();
-    assert_eq!(recorded.trim(), last_settled.to_string());
+    assert_eq!(pulled.recorded().unwrap().trim(), last_settled.to_string());
 }
 
 #[test]
 fn a_pulled_consumer_halts_after_a_batch_not_processed() {
-    let cluster = TestCluster::new();
-    let topic = cluster.create_topic("pulled-halt", 1);
-    common::produce(
-        &cluster.bootstrap_servers(),
-        &topic,
-        0,
-        &common::numbered("m", 0..20),
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let (woken, wakes) = crossbeam_channel::unbounded();
-    let config = ConsumerConfig::new(cluster.bootstrap_servers(), &topic)
-        .offset_directory(dir.path())
-        .max_messages_per_callback(5)
-        .on_log(|_| {});
-    let consumer = Consumer::pulled(config, move || {
-        let _ = woken.send(());
-    })
-    .unwrap();
+    let pulled = Pulled::new("pulled-halt", 20, 5, None);
+    let consumer = &pulled.consumer;
     consumer.start().unwrap();
-    let first = loop {
-        if let Some(batch) = consumer.pull() {
-            break batch;
-        }
-        wakes.recv_timeout(Duration::from_secs(30)).unwrap();
-    };
+    let first = pulled.next_batch();
     assert_eq!(first.iter().next().unwrap().offset(), 0);
     drop(first);
     consumer.settle(Err(kafka_native::BatchError::NotProcessed("a test".into())));
@@ -460,10 +468,7 @@ fn a_pulled_consumer_halts_after_a_batch_not_processed() {
         "halted after a batch not processed"
     );
     consumer.stop().unwrap();
-    assert!(
-        !dir.path().join(format!("{topic}-0.offset")).exists(),
-        "nothing recorded"
-    );
+    assert!(pulled.recorded().is_none(), "nothing recorded");
 }
 
 #[test]
