@@ -1465,6 +1465,21 @@ static int rd_kafka_mock_cluster_io_poll(rd_kafka_mock_cluster_t *mcluster,
                 return -1;
         }
 
+        /* kafka-native: drain the op wake-up fd before serving the ops, not
+         * after: an op enqueued while they were served (the next request of
+         * a caller just answered) wrote its wake-up byte then, and draining
+         * it afterwards left that op waiting for the poll timeout (1 s). */
+        for (i = 0; r > 0 && i < mcluster->fd_cnt; i++) {
+                if (mcluster->fds[i].fd != mcluster->wakeup_fds[0] ||
+                    !(mcluster->fds[i].revents & POLLIN))
+                        continue;
+                rd_kafka_mock_cluster_op_io(mcluster, mcluster->fds[i].fd,
+                                            mcluster->fds[i].revents, NULL);
+                mcluster->fds[i].revents = 0;
+                r--;
+                break;
+        }
+
         /* Serve ops, if any */
         rd_kafka_q_serve(mcluster->ops, RD_POLL_NOWAIT, 0,
                          RD_KAFKA_Q_CB_CALLBACK, NULL, NULL);
