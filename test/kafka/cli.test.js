@@ -40,6 +40,8 @@ test('kafka-native kafka --nodes 1 --topic: serves, then Ctrl-C leaves no proces
     await waitFor('the port file', () => fs.existsSync(portFile), WIDE);
     const servers = fs.readFileSync(portFile, 'utf8').trim();
     assert.match(servers, /^127\.0\.0\.1:\d+$/);
+    // The port file can be there before the pipes have brought what was written before it.
+    await waitFor('the servers and the ready line', () => stdout.includes('\n') && /Ctrl-C to stop\n/.test(stderr), WIDE);
     assert.equal(stdout.trim(), servers);
     assert.match(stderr, /Apache Kafka: 1 node\(s\) at .* topics: cli-orders \(3×1\)/);
     const producer = new kafka.Producer({ broker: servers, logger: quietLogger() });
