@@ -265,8 +265,9 @@ impl Consumer {
         let partitions = running.assigned.get();
         if let Fetching::Pulled(pulled) = &running.fetching {
             *self.pulled.lock() = Some(pulled.clone());
-            // A pull woken by an arrival during the start found nothing to pull from, and the
-            // arrival callback fires again only once the queue has emptied: wake it again.
+            // A pull woken by an arrival during the start found nothing to pull from, and what
+            // was fetched before the arrival callback was enabled woke no one; the callback
+            // fires again only once the queue has emptied: wake the caller now.
             pulled.wake();
         }
         *state = State::Running(running);

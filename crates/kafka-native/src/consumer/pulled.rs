@@ -34,10 +34,9 @@ struct PullState {
 
 impl PulledFetch {
     pub(crate) fn new(fetch: FetchLoop, wake: ArrivalWake) -> Self {
+        // What was fetched before the callback was there is pulled when `start()` wakes the
+        // caller, once the consumer can be pulled.
         let arrival = ArrivalCallback::enable(fetch.queue.clone(), wake.clone());
-        if fetch.queue.len() > 0 {
-            wake(); // fetched before the callback was there
-        }
         PulledFetch {
             fetch,
             wake,
