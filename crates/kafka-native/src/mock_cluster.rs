@@ -22,6 +22,18 @@ pub mod api_key {
     pub const INIT_PRODUCER_ID: i16 = 22;
 }
 
+/// A request a mock broker received, recorded once [`MockCluster::start_request_tracking`] is
+/// called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MockRequest {
+    pub broker_id: i32,
+    /// Which request it was (see [`api_key`]).
+    pub api_key: i16,
+    /// When the broker received it, in microseconds on librdkafka's monotonic clock: only the
+    /// differences between requests mean anything.
+    pub received_us: i64,
+}
+
 /// The most partitions [`MockCluster::create_topic`] makes for one topic.
 pub const MAX_PARTITIONS: i32 = 10_000;
 
@@ -260,6 +272,26 @@ impl MockCluster {
             p.leader = broker_id;
         }
         Ok(())
+    }
+
+    /// From now on the brokers record each request they receive (see [`MockCluster::requests`]),
+    /// forgetting any recorded before.
+    pub fn start_request_tracking(&self) {
+        self.native.start_request_tracking()
+    }
+
+    /// The requests the brokers received since [`MockCluster::start_request_tracking`], in the
+    /// order they came.
+    pub fn requests(&self) -> Vec<MockRequest> {
+        self.native
+            .requests()
+            .into_iter()
+            .map(|(broker_id, api_key, received_us)| MockRequest {
+                broker_id,
+                api_key,
+                received_us,
+            })
+            .collect()
     }
 
     /// The next requests with `api_key` (see [`api_key`]) fail with these errors, one each, in order.

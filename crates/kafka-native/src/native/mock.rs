@@ -105,6 +105,41 @@ impl NativeMockCluster {
         Ok(())
     }
 
+    pub(crate) fn start_request_tracking(&self) {
+        // SAFETY: the cluster is live; librdkafka takes the cluster's lock.
+        unsafe { rdsys::rd_kafka_mock_start_request_tracking(self.ptr()) }
+    }
+
+    /// The requests received since tracking started: (broker id, API key, when received on
+    /// librdkafka's monotonic clock in microseconds), in order.
+    pub(crate) fn requests(&self) -> Vec<(i32, i16, i64)> {
+        let mut count = 0usize;
+        // SAFETY: the cluster is live; librdkafka returns null (none) or an array of `count`
+        // copies, which the caller owns and frees with rd_kafka_mock_request_destroy_array.
+        let array = unsafe { rdsys::rd_kafka_mock_get_requests(self.ptr(), &mut count) };
+        if array.is_null() {
+            return Vec::new();
+        }
+        // SAFETY: `array` holds `count` request pointers, live until destroyed below.
+        let copies = unsafe { std::slice::from_raw_parts(array, count) };
+        let requests = copies
+            .iter()
+            .map(|&request| {
+                // SAFETY: each copy is live until the array is destroyed below.
+                unsafe {
+                    (
+                        rdsys::rd_kafka_mock_request_id(request),
+                        rdsys::rd_kafka_mock_request_api_key(request),
+                        rdsys::rd_kafka_mock_request_timestamp(request),
+                    )
+                }
+            })
+            .collect();
+        // SAFETY: the array and its copies are ours, freed once; `copies` is not used after.
+        unsafe { rdsys::rd_kafka_mock_request_destroy_array(array, count) };
+        requests
+    }
+
     pub(crate) fn broker_set_rtt(&self, broker_id: i32, rtt_ms: i32) -> Result<(), KafkaError> {
         // SAFETY: the cluster is live.
         check(
