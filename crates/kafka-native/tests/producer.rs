@@ -673,3 +673,72 @@ fn deliver_tells_where_each_record_landed_or_why_it_did_not() {
     assert!(err.to_string().contains("landed/99"), "{err}");
     let _ = producer.stop(Duration::from_secs(10));
 }
+
+/// Where a `deliver` call's records landed, once they have.
+type Landed = Arc<Mutex<Option<Result<Vec<i64>, KafkaError>>>>;
+
+/// An idempotent producer keeps up to five requests in flight to a partition, the window in
+/// which Kafka de-duplicates a producer's batches. librdkafka compared the partition's messages
+/// in flight, not its requests, with that window: once five messages were out, the partition
+/// sent nothing more until they were answered, one request per round trip. Here each request
+/// carries five messages and the broker answers after 2 s: the second request must arrive
+/// before the first is answered.
+#[test]
+fn an_idempotent_producer_sends_a_partition_s_next_request_before_the_last_is_answered() {
+    const RTT_MS: i32 = 2000;
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("window", 1, 1).unwrap();
+    // Idempotent by default. The linger gathers each group of five into one request.
+    let config = ProducerConfig::new(cluster.bootstrap_servers())
+        .queue_buffering_max(Duration::from_millis(300));
+    assert!(config.enable_idempotence);
+    let producer = Producer::new(config).unwrap();
+    let deliver = |payload: &'static [u8]| {
+        let landed: Landed = Arc::default();
+        let sink = landed.clone();
+        let records = [Record {
+            payload: Some(payload),
+            ..Default::default()
+        }; 5];
+        producer
+            .deliver("window", 0, &records, move |r| {
+                *sink.lock() = Some(r.map(|d| d.iter().map(|at| at.offset).collect::<Vec<_>>()))
+            })
+            .unwrap();
+        landed
+    };
+    let offsets = |landed: &Landed| {
+        wait_for("a delivery", Duration::from_secs(30), || {
+            landed.lock().is_some()
+        });
+        landed.lock().take().unwrap().unwrap()
+    };
+    // The producer id and the metadata come before the delay.
+    assert_eq!(offsets(&deliver(b"warm")), vec![0, 1, 2, 3, 4]);
+
+    cluster.set_broker_rtt(1, RTT_MS).unwrap();
+    cluster.start_request_tracking();
+    let produce_requests = || -> Vec<i64> {
+        cluster
+            .requests()
+            .iter()
+            .filter(|r| r.api_key == api_key::PRODUCE)
+            .map(|r| r.received_us)
+            .collect()
+    };
+    let first = deliver(b"first");
+    wait_for("the first request", Duration::from_secs(30), || {
+        !produce_requests().is_empty()
+    });
+    let second = deliver(b"second");
+    assert_eq!(offsets(&first), vec![5, 6, 7, 8, 9]);
+    assert_eq!(offsets(&second), vec![10, 11, 12, 13, 14]);
+    let received = produce_requests();
+    assert_eq!(received.len(), 2, "{received:?}");
+    let gap_ms = (received[1] - received[0]) / 1000;
+    assert!(
+        gap_ms < i64::from(RTT_MS),
+        "the second request came {gap_ms} ms after the first: it waited for the first's answer"
+    );
+    producer.stop(Duration::from_secs(30)).unwrap();
+}

@@ -4059,9 +4059,15 @@ static int rd_kafka_toppar_producer_serve(rd_kafka_broker_t *rkb,
                 }
 
                 /* Limit the number of in-flight requests (per partition)
-                 * to the broker's sequence de-duplication window. */
-                max_requests = RD_MIN(max_requests,
-                                      RD_KAFKA_IDEMP_MAX_INFLIGHT - inflight);
+                 * to the broker's sequence de-duplication window: five
+                 * requests, whatever their messages. (`inflight` counts
+                 * messages: compared with the window, it let a partition
+                 * with five or more messages out wait for them before
+                 * sending another request, one request at a time.) */
+                max_requests = RD_MIN(
+                    max_requests,
+                    RD_KAFKA_IDEMP_MAX_INFLIGHT -
+                        rd_atomic32_get(&rktp->rktp_batches_inflight));
         }
 
 

@@ -187,6 +187,11 @@ struct rd_kafka_toppar_s {                           /* rd_kafka_toppar_t */
         rd_atomic32_t rktp_msgs_inflight; /**< Current number of
                                            *   messages in-flight to/from
                                            *   the broker. */
+        rd_atomic32_t rktp_batches_inflight; /**< Current number of
+                                              *   ProduceRequests (batches)
+                                              *   in-flight: the idempotent
+                                              *   producer's limit counts
+                                              *   these, not messages. */
 
         uint64_t rktp_msgid; /**< Current/last message id.
                               *   Each message enqueued on a
