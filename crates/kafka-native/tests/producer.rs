@@ -733,12 +733,13 @@ fn an_idempotent_producer_sends_a_partition_s_next_request_before_the_last_is_an
     let second = deliver(b"second");
     assert_eq!(offsets(&first), vec![5, 6, 7, 8, 9]);
     assert_eq!(offsets(&second), vec![10, 11, 12, 13, 14]);
+    // Two requests, one per group (more only if a group was split): all before the first answer.
     let received = produce_requests();
-    assert_eq!(received.len(), 2, "{received:?}");
-    let gap_ms = (received[1] - received[0]) / 1000;
+    assert!(received.len() >= 2, "{received:?}");
+    let gap_ms = (received[received.len() - 1] - received[0]) / 1000;
     assert!(
         gap_ms < i64::from(RTT_MS),
-        "the second request came {gap_ms} ms after the first: it waited for the first's answer"
+        "the last request came {gap_ms} ms after the first: it waited for the first's answer"
     );
     producer.stop(Duration::from_secs(30)).unwrap();
 }
