@@ -283,15 +283,7 @@ impl MockCluster {
     /// The requests the brokers received since [`MockCluster::start_request_tracking`], in the
     /// order they came.
     pub fn requests(&self) -> Vec<MockRequest> {
-        self.native
-            .requests()
-            .into_iter()
-            .map(|(broker_id, api_key, received_us)| MockRequest {
-                broker_id,
-                api_key,
-                received_us,
-            })
-            .collect()
+        self.native.requests()
     }
 
     /// The next requests with `api_key` (see [`api_key`]) fail with these errors, one each, in order.

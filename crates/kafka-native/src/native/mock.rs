@@ -7,6 +7,7 @@ use rdkafka_sys as rdsys;
 use super::client::ClientKind;
 use super::{check, from_cstr, to_cstring, NativeClient, NativeConf, NativePtr};
 use crate::error::{ErrorCode, KafkaError};
+use crate::mock_cluster::MockRequest;
 
 /// A mock cluster and the client handle it lives on. Field order matters: the cluster is
 /// destroyed before the handle that owns its thread.
@@ -110,9 +111,8 @@ impl NativeMockCluster {
         unsafe { rdsys::rd_kafka_mock_start_request_tracking(self.ptr()) }
     }
 
-    /// The requests received since tracking started: (broker id, API key, when received on
-    /// librdkafka's monotonic clock in microseconds), in order.
-    pub(crate) fn requests(&self) -> Vec<(i32, i16, i64)> {
+    /// The requests received since tracking started, in order.
+    pub(crate) fn requests(&self) -> Vec<MockRequest> {
         let mut count = 0usize;
         // SAFETY: the cluster is live; librdkafka returns null (none) or an array of `count`
         // copies, which the caller owns and frees with rd_kafka_mock_request_destroy_array.
@@ -127,11 +127,11 @@ impl NativeMockCluster {
             .map(|&request| {
                 // SAFETY: each copy is live until the array is destroyed below.
                 unsafe {
-                    (
-                        rdsys::rd_kafka_mock_request_id(request),
-                        rdsys::rd_kafka_mock_request_api_key(request),
-                        rdsys::rd_kafka_mock_request_timestamp(request),
-                    )
+                    MockRequest {
+                        broker_id: rdsys::rd_kafka_mock_request_id(request),
+                        api_key: rdsys::rd_kafka_mock_request_api_key(request),
+                        received_us: rdsys::rd_kafka_mock_request_timestamp(request),
+                    }
                 }
             })
             .collect();
