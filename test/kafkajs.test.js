@@ -51,19 +51,19 @@ for (const [tag, { Kafka, logLevel, Partitioners, KafkaJSError, KafkaJSNonRetria
     return producer;
   }
 
-  // `create()`, a createTopics() of the new `topic`. KafkaJS's own asks the broker for the new
+  // admin.createTopics() of one new topic (`spec`). KafkaJS's own asks the broker for the new
   // topic's leaders as soon as it is made and gives up on the first "This server does not host
   // this topic-partition", which Apache Kafka (KRaft) answers while its metadata has not caught
   // up with the topic (KafkaJS issues #1222 and #815; failed this suite once). For KafkaJS that
   // error counts as created once the topic is listed; kafka-native/kafkajs, which waits for the
   // metadata to list the topic, is held to its answer.
-  async function createNewTopic(t, admin, topic, create) {
+  async function createNewTopic(t, admin, spec) {
     try {
-      return await create();
+      return await admin.createTopics({ topics: [spec] });
     } catch (err) {
       if (tag !== 'kafkajs' || err.type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
       t.diagnostic(`KafkaJS's createTopics: ${err.message}`);
-      await waitFor('the topic to be listed', async () => (await admin.listTopics()).includes(topic), JOIN_MS);
+      await waitFor('the topic to be listed', async () => (await admin.listTopics()).includes(spec.topic), JOIN_MS);
       return true;
     }
   }
@@ -505,7 +505,7 @@ for (const [tag, { Kafka, logLevel, Partitioners, KafkaJSError, KafkaJSNonRetria
         await admin.connect();
         t.after(() => admin.disconnect());
         const topic = unique('created', short);
-        assert.equal(await createNewTopic(t, admin, topic, () => admin.createTopics({ topics: [{ topic, numPartitions: 3 }] })), true);
+        assert.equal(await createNewTopic(t, admin, { topic, numPartitions: 3 }), true);
         assert.equal(await admin.createTopics({ topics: [{ topic, numPartitions: 3 }] }), false);
         const { topics: [meta] } = await admin.fetchTopicMetadata({ topics: [topic] });
         assert.deepEqual(meta.partitions.map((p) => p.partitionId).sort(), [0, 1, 2]);
