@@ -29,7 +29,7 @@ export interface ProducerOptions {
   delivery_report_callback?: (info: DeliveryReport) => void;
   /** Default 5000. */
   statistics_interval_ms?: number;
-  /** Default 70000 (the old kafka-native's was 500000, librdkafka's is 100000). */
+  /** Default 50000 (the old kafka-native's was 500000, librdkafka's is 100000). */
   queue_buffering_max_messages?: number;
   /** The bytes (of payloads and keys) the local queue holds, in KiB. Default 32768 (librdkafka's is 1048576), never below one message.max.bytes. */
   queue_buffering_max_kbytes?: number;

@@ -554,7 +554,7 @@ fn the_local_queue_holds_32_mib_by_default_and_always_one_message() {
     let producer = Producer::new(ProducerConfig::new(cluster.bootstrap_servers())).unwrap();
     let payloads = vec![vec![b'x'; 900_000]; 100];
     let result = producer.send("bytes", 0, &payloads).unwrap();
-    // 37 × 900,000 bytes fit in 32 MiB (33,554,432), 38 do not; the message bound is 70,000.
+    // 37 × 900,000 bytes fit in 32 MiB (33,554,432), 38 do not; the message bound is 50,000.
     assert_eq!(result.enqueued, 37);
     assert_eq!(
         result.not_enqueued.and_then(|e| e.code()),
@@ -571,6 +571,22 @@ fn the_local_queue_holds_32_mib_by_default_and_always_one_message() {
     let large = vec![b'y'; 2_500_000];
     assert_eq!(producer.send("bytes", 0, &[&large]).unwrap().enqueued, 1);
     assert_eq!(producer.send("bytes", 0, &[&large]).unwrap().enqueued, 0);
+}
+
+/// 50,000 small messages, not librdkafka's 100,000: what keeps a bulk sender of 100-byte
+/// messages under 100 MB (BENCHMARKS.md).
+#[test]
+fn the_local_queue_holds_50_000_messages_by_default() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.broker_down(1).unwrap(); // nothing drains while we fill the queue
+    let producer = Producer::new(ProducerConfig::new(cluster.bootstrap_servers())).unwrap();
+    let payloads = vec![b"x"; 60_000];
+    let result = producer.send("small", 0, &payloads).unwrap();
+    assert_eq!(result.enqueued, 50_000);
+    assert_eq!(
+        result.not_enqueued.and_then(|e| e.code()),
+        Some(ErrorCode::QueueFull)
+    );
 }
 
 #[test]

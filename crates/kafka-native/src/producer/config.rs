@@ -80,7 +80,7 @@ impl std::str::FromStr for Compression {
 /// use std::time::Duration;
 /// let config = kafka_native::ProducerConfig::new("localhost:9092")
 ///     .statistics_interval(Duration::from_secs(1));
-/// assert_eq!(config.queue_buffering_max_messages, 70_000);
+/// assert_eq!(config.queue_buffering_max_messages, 50_000);
 /// // ...and 32 MiB of them, the Java client's `buffer.memory`.
 /// assert_eq!(config.client_config().get("queue.buffering.max.kbytes"), Some("32768"));
 /// // A message goes out at once: an awaited send does not wait to fill a batch.
@@ -92,17 +92,18 @@ pub struct ProducerConfig {
     /// The brokers, stats interval, librdkafka properties and logger.
     pub client: ClientOptions,
     /// `queue.buffering.max.messages`: messages held locally before `send` stops enqueuing.
-    /// Default 70,000 (librdkafka's is 100,000, the old kafka-native's was 500,000): librdkafka
+    /// Default 50,000 (librdkafka's is 100,000, the old kafka-native's was 500,000): librdkafka
     /// keeps about 290 bytes per message besides its payload, and against a broker slower than
-    /// the sender the queue stays full, so 500,000 × 100 B held 190 MB, 100,000 held 103-107
-    /// MB and 70,000 held 92-96 MB, all at the same throughput (the Node bulk benchmark,
-    /// Apache Kafka; 50,000 was some 3 % slower there).
+    /// the sender the queue stays full, so 500,000 × 100 B held 190 MB and 100,000 held 103-107
+    /// MB. Since the idempotent producer keeps five requests in flight to a partition, 70,000
+    /// held 93-102 MiB (median 100.5) and 50,000 held 94-96, at the same throughput (the Node
+    /// bulk benchmark, Apache Kafka, 64 partitions: medians 0.599 and 0.605 s over 10 rounds).
     pub queue_buffering_max_messages: u32,
     /// `queue.buffering.max.kbytes`: the bytes of payloads and keys held locally before `send`
     /// stops enqueuing. Default 32,768 (32 MiB, the Java client's `buffer.memory`; librdkafka's
-    /// is 1 GB): at 100 B the message bound comes first, while at 1 KB 70,000 messages held
-    /// 153-159 MB of RSS from Node against 113-119 MB at this bound, at the same throughput,
-    /// and at 10 KB they would be 700 MB. Never below one message (`message.max.bytes`), which
+    /// is 1 GB): at 100 B the message bound comes first, while at 1 KB the message bound alone
+    /// (70,000 then) held 153-159 MB of RSS from Node against 113-119 MB at this bound, at the
+    /// same throughput, and at 10 KB 50,000 messages would be 500 MB. Never below one message (`message.max.bytes`), which
     /// could otherwise never be enqueued.
     pub queue_buffering_max_kbytes: u32,
     /// `queue.buffering.max.ms` (`linger.ms`): how long a message may wait to fill a batch.
@@ -135,7 +136,7 @@ impl ProducerConfig {
     pub fn new(brokers: impl Into<String>) -> Self {
         ProducerConfig {
             client: ClientOptions::new(brokers),
-            queue_buffering_max_messages: 70_000,
+            queue_buffering_max_messages: 50_000,
             queue_buffering_max_kbytes: 32_768,
             queue_buffering_max: Duration::ZERO,
             metadata_timeout: Duration::from_secs(10),
