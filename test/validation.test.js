@@ -79,6 +79,8 @@ const constructors = [
   ['Consumer with enable.auto.commit in driver_options', consumer({ driver_options: { 'enable.auto.commit': 'true' } }), /driver_options must not set "enable\.auto\.commit": the consumer commits offsets itself/],
   ['Consumer with enable.auto.offset.store in driver_options', consumer({ driver_options: { 'enable.auto.offset.store': 'true' } }), /driver_options must not set "enable\.auto\.offset\.store"/],
   ['Consumer with log.queue in driver_options', consumer({ driver_options: { 'log.queue': 'false' } }), /driver_options must not set "log\.queue"/],
+  // Without a report per delivered message, deliver() never settled and the process never exited.
+  ['Producer with delivery.report.only.error in driver_options', producer({ driver_options: { 'delivery.report.only.error': 'true' } }), /driver_options must not set "delivery\.report\.only\.error": the producer counts every message's delivery report/],
   ['Producer with OAUTHBEARER and no token callback', producer({ driver_options: { 'security.protocol': 'sasl_plaintext', 'sasl.mechanism': 'OAUTHBEARER' } }), /oauthbearer_token_callback is required with sasl\.mechanism OAUTHBEARER/],
   ['Producer with log.queue in driver_options', producer({ driver_options: { 'log.queue': 'false' } }), /driver_options must not set "log\.queue"/],
   ['Consumer with group_protocol but no group_id', consumer({ group_protocol: 'consumer' }), /option group_protocol needs group_id/],

@@ -139,6 +139,11 @@ fn bad_options_are_refused_naming_the_option() {
             "queue_buffering_max_messages",
         ),
         (
+            "delivery reports of failures only",
+            producer(p().driver_option("delivery.report.only.error", "true")),
+            "driver_options",
+        ),
+        (
             "queue beyond librdkafka's",
             producer(p().queue_buffering_max_messages(u32::MAX)),
             "queue_buffering_max_messages",

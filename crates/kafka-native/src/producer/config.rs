@@ -4,7 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::{at_most_ms, client_option_setters, ClientConfig, ClientOptions};
+use crate::config::{
+    at_most_ms, client_option_setters, refuse_property, ClientConfig, ClientOptions,
+};
 use crate::error::KafkaError;
 
 use super::{DeliveryReport, MessageDelivery, ProducerStats};
@@ -240,6 +242,13 @@ impl ProducerConfig {
     /// Checks the options that need no broker; errors name the option.
     pub fn validate(&self) -> Result<(), KafkaError> {
         self.client.validate()?;
+        // Without a report for each delivered message, `deliver` never settled and `in_flight`
+        // never fell back to 0, so Node's process, kept alive while it is above 0, never exited.
+        refuse_property(
+            &self.client.properties,
+            "delivery.report.only.error",
+            "the producer counts every message's delivery report (in_flight, stop, deliver)",
+        )?;
         if self.queue_buffering_max_messages == 0
             || self.queue_buffering_max_messages > i32::MAX as u32
         {
