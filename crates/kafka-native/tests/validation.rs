@@ -129,6 +129,11 @@ fn bad_options_are_refused_naming_the_option() {
             "driver_options",
         ),
         (
+            "delivery reports of failures only",
+            producer(p().driver_option("delivery.report.only.error", "true")),
+            "driver_options",
+        ),
+        (
             "producer without brokers",
             producer(ProducerConfig::new("")),
             "broker",
@@ -137,11 +142,6 @@ fn bad_options_are_refused_naming_the_option() {
             "zero queue",
             producer(p().queue_buffering_max_messages(0)),
             "queue_buffering_max_messages",
-        ),
-        (
-            "delivery reports of failures only",
-            producer(p().driver_option("delivery.report.only.error", "true")),
-            "driver_options",
         ),
         (
             "queue beyond librdkafka's",

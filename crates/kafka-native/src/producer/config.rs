@@ -105,8 +105,8 @@ pub struct ProducerConfig {
     /// stops enqueuing. Default 32,768 (32 MiB, the Java client's `buffer.memory`; librdkafka's
     /// is 1 GB): at 100 B the message bound comes first, while at 1 KB the message bound alone
     /// (70,000 then) held 153-159 MB of RSS from Node against 113-119 MB at this bound, at the
-    /// same throughput, and at 10 KB 50,000 messages would be 500 MB. Never below one message (`message.max.bytes`), which
-    /// could otherwise never be enqueued.
+    /// same throughput, and at 10 KB 50,000 messages would be 500 MB. Never below one message
+    /// (`message.max.bytes`), which could otherwise never be enqueued.
     pub queue_buffering_max_kbytes: u32,
     /// `queue.buffering.max.ms` (`linger.ms`): how long a message may wait to fill a batch.
     /// Default 0: an awaited send pays no wait, and bulk sends still go out in full batches
