@@ -4063,10 +4063,21 @@ static int rd_kafka_toppar_producer_serve(rd_kafka_broker_t *rkb,
                  * requests, whatever their messages. (`inflight` counts
                  * messages: compared with the window, it let a partition
                  * with five or more messages out wait for them before
-                 * sending another request, one request at a time.) */
+                 * sending another request, one request at a time.)
+                 * kafka-native: and to one request until the partition has
+                 * acked one of this producer id and epoch. A broker with no
+                 * state for the producer on the partition takes any
+                 * sequence as its first (Apache Kafka does, since KIP-360),
+                 * so a second request could be written while the first was
+                 * refused (a new topic's partition not led yet:
+                 * NOT_LEADER_OR_FOLLOWER), and its success then counted the
+                 * first's messages as delivered (an implicit ack) though
+                 * they were never written. */
                 max_requests = RD_MIN(
                     max_requests,
-                    RD_KAFKA_IDEMP_MAX_INFLIGHT -
+                    (rktp->rktp_eos.next_ack_seq == 0
+                         ? 1
+                         : RD_KAFKA_IDEMP_MAX_INFLIGHT) -
                         rd_atomic32_get(&rktp->rktp_batches_inflight));
         }
 

@@ -4570,6 +4570,33 @@ static int rd_kafka_handle_Produce_error(rd_kafka_broker_t *rkb,
 }
 
 /**
+ * @brief kafka-native: whether a message numbered before \p msgid is back in
+ *        the partition's queues after its request was refused or never
+ *        sent (status NOT_PERSISTED): messages are sent in msgid order, so
+ *        one before a sent batch that is still queued was sent and failed.
+ *
+ * @locks toppar_lock MUST be held.
+ */
+static rd_bool_t rd_kafka_toppar_has_unpersisted_before(rd_kafka_toppar_t *rktp,
+                                                       uint64_t msgid) {
+        rd_kafka_msgq_t *queues[] = {&rktp->rktp_xmit_msgq,
+                                     &rktp->rktp_msgq};
+        const rd_kafka_msg_t *rkm;
+        size_t i;
+
+        for (i = 0; i < RD_ARRAYSIZE(queues); i++) {
+                TAILQ_FOREACH(rkm, &queues[i]->rkmq_msgs, rkm_link) {
+                        if (rkm->rkm_u.producer.msgid >= msgid)
+                                break;
+                        if (rkm->rkm_status ==
+                            RD_KAFKA_MSG_STATUS_NOT_PERSISTED)
+                                return rd_true;
+                }
+        }
+        return rd_false;
+}
+
+/**
  * @brief Handle ProduceResponse success for idempotent producer
  *
  * @warning May be called on the old leader thread. Lock rktp appropriately!
@@ -4601,7 +4628,36 @@ rd_kafka_handle_idempotent_Produce_success(rd_kafka_broker_t *rkb,
          * which means the messages in R1 were in fact persisted.
          * In this case trigger delivery reports for all messages
          * in queue until we hit a non-acked message msgid. */
-        if (unlikely(rktp->rktp_eos.acked_msgid < first_msgid - 1)) {
+        if (unlikely(rktp->rktp_eos.acked_msgid < first_msgid - 1 &&
+                     rd_kafka_toppar_has_unpersisted_before(rktp,
+                                                            first_msgid))) {
+                /* kafka-native: the earlier messages were refused, not
+                 * possibly persisted: a broker with no state for this
+                 * producer on the partition took this batch without them.
+                 * Acking them implicitly reported messages delivered that
+                 * were never written; retrying them now would reorder the
+                 * partition. Fail the producer instead, as for any
+                 * success where a failure was expected (below). */
+                rd_snprintf(fatal_err, sizeof(fatal_err),
+                            "ProduceRequest for %.*s [%" PRId32
+                            "] "
+                            "with %d message(s) "
+                            "succeeded after an earlier request's "
+                            "messages were refused "
+                            "(broker %" PRId32
+                            " %s, "
+                            "base seq %" PRId32
+                            ", "
+                            "next ack seq %" PRId32
+                            "): "
+                            "unable to retry them without reordering",
+                            RD_KAFKAP_STR_PR(rktp->rktp_rkt->rkt_topic),
+                            rktp->rktp_partition,
+                            rd_kafka_msgq_len(&batch->msgq), rkb->rkb_nodeid,
+                            rd_kafka_pid2str(batch->pid), batch->first_seq,
+                            rktp->rktp_eos.next_ack_seq);
+
+        } else if (unlikely(rktp->rktp_eos.acked_msgid < first_msgid - 1)) {
                 rd_kafka_dr_implicit_ack(rkb, rktp, last_msgid);
 
         } else if (unlikely(batch->first_seq != rktp->rktp_eos.next_ack_seq &&
