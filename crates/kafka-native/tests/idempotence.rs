@@ -63,29 +63,40 @@ fn produce_requests(cluster: &MockCluster) -> Vec<i64> {
         .collect()
 }
 
-/// Slows the broker down and starts counting its requests; with `refuse_next`, the next
-/// Produce request is refused as sent to a partition's old leader.
-fn slow_broker(cluster: &MockCluster, refuse_next: bool) {
+/// The cluster and producer of a `two_requests_to_partition_zero`, and where each group landed.
+struct TwoRequests {
+    cluster: MockCluster,
+    producer: Producer,
+    first: Landed,
+    second: Landed,
+}
+
+/// The scenario every test here plays: the producer delivers five `warm` records to
+/// `warm_partition` (its producer id and the metadata come first); then the broker answers
+/// after 2 s (and, with `refuse_first`, refuses the next Produce request as sent to an old
+/// leader) while five `first` records go to partition 0 and, once their request is out, five
+/// `second` ones.
+fn two_requests_to_partition_zero(warm_partition: i32, refuse_first: bool) -> TwoRequests {
+    let (cluster, producer) = cluster_and_producer();
+    let warm = outcome(&deliver_five(&producer, warm_partition, b"warm"));
+    assert_eq!(warm.unwrap(), [0, 1, 2, 3, 4]);
+
     cluster.set_broker_rtt(1, RTT_MS).unwrap();
-    if refuse_next {
+    if refuse_first {
         cluster.push_request_errors(api_key::PRODUCE, &[ErrorCode::NotLeaderForPartition]);
     }
     cluster.start_request_tracking();
-}
-
-/// Delivers five records of `first` to partition 0, and once their request is out, five of
-/// `second`.
-fn deliver_two_requests(
-    cluster: &MockCluster,
-    producer: &Producer,
-    first: &'static [u8],
-    second: &'static [u8],
-) -> (Landed, Landed) {
-    let landed_first = deliver_five(producer, 0, first);
+    let first = deliver_five(&producer, 0, b"first");
     wait_for("the first request", Duration::from_secs(30), || {
-        !produce_requests(cluster).is_empty()
+        !produce_requests(&cluster).is_empty()
     });
-    (landed_first, deliver_five(producer, 0, second))
+    let second = deliver_five(&producer, 0, b"second");
+    TwoRequests {
+        cluster,
+        producer,
+        first,
+        second,
+    }
 }
 
 /// Partition 0's payloads, in order, once it holds `count` messages.
@@ -111,15 +122,13 @@ fn partition_zero(cluster: &MockCluster, count: usize) -> Vec<Vec<u8>> {
 /// before the first is answered.
 #[test]
 fn an_idempotent_producer_sends_a_partition_s_next_request_before_the_last_is_answered() {
-    let (cluster, producer) = cluster_and_producer();
-    // The producer id, the metadata and the partition's first ack come before the delay.
-    assert_eq!(
-        outcome(&deliver_five(&producer, 0, b"warm")).unwrap(),
-        [0, 1, 2, 3, 4]
-    );
-
-    slow_broker(&cluster, false);
-    let (first, second) = deliver_two_requests(&cluster, &producer, b"first", b"second");
+    // Warmed on partition 0: it has acknowledged a request of this producer.
+    let TwoRequests {
+        cluster,
+        producer,
+        first,
+        second,
+    } = two_requests_to_partition_zero(0, false);
     assert_eq!(outcome(&first).unwrap(), [5, 6, 7, 8, 9]);
     assert_eq!(outcome(&second).unwrap(), [10, 11, 12, 13, 14]);
     // Two requests, one per group (more only if a group was split): all before the first answer.
@@ -144,16 +153,13 @@ fn an_idempotent_producer_sends_a_partition_s_next_request_before_the_last_is_an
 /// after 2 s: both groups must land, in order.
 #[test]
 fn an_idempotent_producer_sends_a_new_partition_one_request_until_one_is_acknowledged() {
-    let (cluster, producer) = cluster_and_producer();
-    // The producer id and the metadata come before the delay, on partition 1: partition 0 has
-    // acknowledged nothing of this producer.
-    assert_eq!(
-        outcome(&deliver_five(&producer, 1, b"warm")).unwrap(),
-        [0, 1, 2, 3, 4]
-    );
-
-    slow_broker(&cluster, true);
-    let (first, second) = deliver_two_requests(&cluster, &producer, b"first", b"second");
+    // Warmed on partition 1: partition 0 has acknowledged nothing of this producer.
+    let TwoRequests {
+        cluster,
+        producer,
+        first,
+        second,
+    } = two_requests_to_partition_zero(1, true);
     assert_eq!(outcome(&first).unwrap(), [0, 1, 2, 3, 4]);
     assert_eq!(outcome(&second).unwrap(), [5, 6, 7, 8, 9]);
     let expected: Vec<&[u8]> = [[b"first" as &[u8]; 5], [b"second" as &[u8]; 5]].concat();
@@ -168,14 +174,12 @@ fn an_idempotent_producer_sends_a_new_partition_one_request_until_one_is_acknowl
 /// now would reorder the partition), never delivered by the later request's success.
 #[test]
 fn records_refused_before_a_later_request_succeeded_are_reported_failed_not_delivered() {
-    let (cluster, producer) = cluster_and_producer();
-    assert_eq!(
-        outcome(&deliver_five(&producer, 0, b"warm")).unwrap(),
-        [0, 1, 2, 3, 4]
-    );
-
-    slow_broker(&cluster, true);
-    let (first, second) = deliver_two_requests(&cluster, &producer, b"first", b"second");
+    let TwoRequests {
+        cluster,
+        producer,
+        first,
+        second,
+    } = two_requests_to_partition_zero(0, true);
     // Failed with the producer (librdkafka purges what is queued once it has a fatal error).
     let refused = outcome(&first).unwrap_err();
     assert_eq!(refused.code(), Some(ErrorCode::PurgeQueue), "{refused}");
