@@ -520,20 +520,8 @@ fn finish_send(
     let context = format!("send to {topic}/{partition}");
     let not_enqueued = first_error.map(|code| match code {
         // librdkafka's own text for a refusal after a fatal error is only "Fatal error": say
-        // which, so that the caller knows to stop this producer. (Asked only then: a full queue,
-        // the common refusal, takes no lock here.)
-        resp::RD_KAFKA_RESP_ERR__FATAL => {
-            let why = match inner.client.fatal_error() {
-                Some(KafkaError::Kafka { name, message, .. }) => format!(": {message} ({name})"),
-                _ => String::new(),
-            };
-            // KafkaError::kafka marks _FATAL fatal.
-            KafkaError::kafka(
-                code,
-                &context,
-                format!("the producer had a fatal error and must be stopped{why}"),
-            )
-        }
+        // which. (Asked only then: a full queue, the common refusal, takes no lock here.)
+        resp::RD_KAFKA_RESP_ERR__FATAL => failed_by_fatal_error(&inner.client, &context),
         resp::RD_KAFKA_RESP_ERR__STATE if inner.transactional => KafkaError::kafka(
             code,
             &context,
@@ -543,6 +531,22 @@ fn finish_send(
         _ => KafkaError::kafka(code, &context, String::new()),
     });
     refuse_if_nothing_enqueued(requested, enqueued, not_enqueued, inner)
+}
+
+/// The error for records a producer with a fatal error refused (`_FATAL`) or gave up on (it
+/// purges what it holds: `_PURGE_QUEUE`, "Purged in queue", as if the caller had purged them):
+/// `_FATAL`, naming the fatal error, so that the caller knows to stop this producer.
+fn failed_by_fatal_error(client: &NativeClient, context: &str) -> KafkaError {
+    let why = match client.fatal_error() {
+        Some(KafkaError::Kafka { name, message, .. }) => format!(": {message} ({name})"),
+        _ => String::new(),
+    };
+    // KafkaError::kafka marks _FATAL fatal.
+    KafkaError::kafka(
+        resp::RD_KAFKA_RESP_ERR__FATAL,
+        context,
+        format!("the producer had a fatal error and must be stopped{why}"),
+    )
 }
 
 /// A full queue is backpressure (`Ok` with a count); any other reason for enqueuing nothing is an error.
@@ -613,12 +617,18 @@ impl ProducerEvents {
                     Some(code) => Err(code),
                 };
                 let (topic, partition) = (m.topic(), m.partition());
+                let client = &self.client;
                 done.extend(tickets.report(m.opaque(), outcome, |code: resp| {
-                    KafkaError::kafka(
-                        code,
-                        &format!("deliver to {topic}/{partition}"),
-                        String::new(),
-                    )
+                    let context = format!("deliver to {topic}/{partition}");
+                    match code {
+                        resp::RD_KAFKA_RESP_ERR__PURGE_QUEUE
+                        | resp::RD_KAFKA_RESP_ERR__PURGE_INFLIGHT
+                            if client.fatal_error().is_some() =>
+                        {
+                            failed_by_fatal_error(client, &context)
+                        }
+                        _ => KafkaError::kafka(code, &context, String::new()),
+                    }
                 }));
             }
         }
