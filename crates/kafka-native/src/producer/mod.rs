@@ -521,7 +521,9 @@ fn finish_send(
     let not_enqueued = first_error.map(|code| match code {
         // librdkafka's own text for a refusal after a fatal error is only "Fatal error": say
         // which. (Asked only then: a full queue, the common refusal, takes no lock here.)
-        resp::RD_KAFKA_RESP_ERR__FATAL => failed_by_fatal_error(&inner.client, &context),
+        resp::RD_KAFKA_RESP_ERR__FATAL => {
+            failed_by_fatal_error(inner.client.fatal_error(), &context)
+        }
         resp::RD_KAFKA_RESP_ERR__STATE if inner.transactional => KafkaError::kafka(
             code,
             &context,
@@ -535,9 +537,10 @@ fn finish_send(
 
 /// The error for records a producer with a fatal error refused (`_FATAL`) or gave up on (it
 /// purges what it holds: `_PURGE_QUEUE`, "Purged in queue", as if the caller had purged them):
-/// `_FATAL`, naming the fatal error, so that the caller knows to stop this producer.
-fn failed_by_fatal_error(client: &NativeClient, context: &str) -> KafkaError {
-    let why = match client.fatal_error() {
+/// `_FATAL`, naming the fatal error (`NativeClient::fatal_error`), so that the caller knows to
+/// stop this producer.
+fn failed_by_fatal_error(fatal: Option<KafkaError>, context: &str) -> KafkaError {
+    let why = match fatal {
         Some(KafkaError::Kafka { name, message, .. }) => format!(": {message} ({name})"),
         _ => String::new(),
     };
@@ -620,14 +623,14 @@ impl ProducerEvents {
                 let client = &self.client;
                 done.extend(tickets.report(m.opaque(), outcome, |code: resp| {
                     let context = format!("deliver to {topic}/{partition}");
-                    match code {
+                    let purged = matches!(
+                        code,
                         resp::RD_KAFKA_RESP_ERR__PURGE_QUEUE
-                        | resp::RD_KAFKA_RESP_ERR__PURGE_INFLIGHT
-                            if client.fatal_error().is_some() =>
-                        {
-                            failed_by_fatal_error(client, &context)
-                        }
-                        _ => KafkaError::kafka(code, &context, String::new()),
+                            | resp::RD_KAFKA_RESP_ERR__PURGE_INFLIGHT
+                    );
+                    match purged.then(|| client.fatal_error()).flatten() {
+                        Some(fatal) => failed_by_fatal_error(Some(fatal), &context),
+                        None => KafkaError::kafka(code, &context, String::new()),
                     }
                 }));
             }

@@ -4628,17 +4628,20 @@ rd_kafka_handle_idempotent_Produce_success(rd_kafka_broker_t *rkb,
          * which means the messages in R1 were in fact persisted.
          * In this case trigger delivery reports for all messages
          * in queue until we hit a non-acked message msgid. */
-        if (unlikely(rktp->rktp_eos.acked_msgid < first_msgid - 1 &&
-                     rd_kafka_toppar_has_unpersisted_before(rktp,
-                                                            first_msgid))) {
-                /* kafka-native: the earlier messages were refused, not
-                 * possibly persisted: a broker with no state for this
-                 * producer on the partition took this batch without them.
-                 * Acking them implicitly reported messages delivered that
-                 * were never written; retrying them now would reorder the
-                 * partition. Fail the producer instead, as for any
-                 * success where a failure was expected (below). */
-                rd_snprintf(fatal_err, sizeof(fatal_err),
+        if (unlikely(rktp->rktp_eos.acked_msgid < first_msgid - 1)) {
+                if (unlikely(rd_kafka_toppar_has_unpersisted_before(
+                        rktp, first_msgid))) {
+                        /* kafka-native: the earlier messages were
+                         * refused, not possibly persisted: a broker with
+                         * no state for this producer on the partition
+                         * took this batch without them. Acking them
+                         * implicitly reported messages delivered that
+                         * were never written; retrying them now would
+                         * reorder the partition. Fail the producer
+                         * instead, as for any success where a failure
+                         * was expected (below). */
+                        rd_snprintf(
+                            fatal_err, sizeof(fatal_err),
                             "ProduceRequest for %.*s [%" PRId32
                             "] "
                             "with %d message(s) "
@@ -4656,9 +4659,9 @@ rd_kafka_handle_idempotent_Produce_success(rd_kafka_broker_t *rkb,
                             rd_kafka_msgq_len(&batch->msgq), rkb->rkb_nodeid,
                             rd_kafka_pid2str(batch->pid), batch->first_seq,
                             rktp->rktp_eos.next_ack_seq);
-
-        } else if (unlikely(rktp->rktp_eos.acked_msgid < first_msgid - 1)) {
-                rd_kafka_dr_implicit_ack(rkb, rktp, last_msgid);
+                } else {
+                        rd_kafka_dr_implicit_ack(rkb, rktp, last_msgid);
+                }
 
         } else if (unlikely(batch->first_seq != rktp->rktp_eos.next_ack_seq &&
                             batch->first_seq == rktp->rktp_eos.next_err_seq)) {
