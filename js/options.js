@@ -164,8 +164,10 @@ function logger(options) {
 
 // librdkafka's log lines and client errors, to the logger method the core names for each; an
 // error also to the kafka-native:error channel, with the client it came from (`client()`).
+// `null` marks where a stop() settles, behind the lines before it: nothing to log.
 function logTo(log, client) {
   return (entry) => {
+    if (entry == null) return;
     const line = `kafka-native [${entry.facility}] ${entry.message}`;
     log[entry.severity](line);
     if (entry.severity === 'error' && channels.error.hasSubscribers) {

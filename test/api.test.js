@@ -121,6 +121,46 @@ test('delivery reports and stats reach their callbacks; logs reach the logger', 
   await lonely.stop();
 });
 
+// Node hands a native client's log lines to JS at most 1,000 per turn of the event loop, and
+// stop() once settled with the rest still queued: lines arrived after it, or never, had the
+// process ended. Here the JS thread is held while a client logs thousands of lines (debug
+// 'all', metadata every 10 ms), so they are all queued when stop() is ready to settle. The hold
+// only piles the lines up; the count after stop() is read a few event-loop turns later, when
+// lines left behind would have arrived.
+test('every line a client logs reaches the logger before its stop() settles', async () => {
+  const topic = 'api-log-order';
+  await cluster.createTopic(topic, 1, 1);
+  const holdJsThread = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  const chatty = (count, driverOptions) => ({
+    broker,
+    driver_options: { debug: 'all', 'topic.metadata.refresh.interval.ms': 10, ...driverOptions },
+    logger: Object.fromEntries(['error', 'warn', 'info', 'debug'].map((m) => [m, () => { count.lines++; }])),
+  });
+  const linesAfterStop = async (client, count) => {
+    const stopped = client.stop();
+    holdJsThread(500);
+    await stopped;
+    const atStop = count.lines;
+    for (let turn = 0; turn < 5; turn++) await new Promise(setImmediate);
+    assert.equal(count.lines - atStop, 0, `lines that arrived after stop() settled (of ${count.lines})`);
+    assert.ok(atStop > 1000, `lines enough to outrun one turn of the event loop (${atStop})`);
+  };
+
+  const produced = { lines: 0 };
+  const producer = new kafka.Producer(chatty(produced)); // its events are served in stop(), here
+  for (let i = 0; i < 300; i++) {
+    producer.send(topic, 0, ['x']);
+    holdJsThread(3);
+  }
+  await linesAfterStop(producer, produced);
+
+  const consumed = { lines: 0 };
+  const consumer = new kafka.Consumer({ ...chatty(consumed, { 'fetch.wait.max.ms': 5 }), topic, offset_directory: null, receive_callback: async () => {} });
+  await consumer.start();
+  holdJsThread(1000); // its events thread hands lines over meanwhile
+  await linesAfterStop(consumer, consumed);
+});
+
 test('stop() rejects with the undelivered count when the queue cannot drain', async () => {
   const c = new kafka.MockCluster(1);
   c.createTopic('stuck', 1, 1);

@@ -41,7 +41,7 @@ export declare class MockCluster {
 
 /** The admin client; every call runs on a thread of ours and settles a Promise. */
 export declare class NativeAdmin {
-  constructor(options: AdminOptions, onLog?: ((arg: LogEntry) => void) | undefined | null, oauthbearer?: OAuthBearerBridge | undefined | null)
+  constructor(options: AdminOptions, onLog?: ((arg: LogEntry | undefined | null) => void) | undefined | null, oauthbearer?: OAuthBearerBridge | undefined | null)
   /**
    * Stops the client: later calls reject with `STOPPED`; the client (its thread and
    * connections) goes once the calls in flight have ended. Resolves at once; idempotent.
@@ -90,7 +90,7 @@ export declare class NativeConsumer {
    * thread calls `on_batch` with each batch. Either way JS calls `settle()` once the
    * batch's Promise settles, and only then is the next batch handed over.
    */
-  constructor(options: ConsumerOptions, onBatch: (arg: ReceivedColumns) => void, onPull: () => void, onStats?: ((arg: ConsumerStatsInfo) => void) | undefined | null, onLog?: ((arg: LogEntry) => void) | undefined | null, onRebalance?: ((arg: RebalanceInfo) => void) | undefined | null, oauthbearer?: OAuthBearerBridge | undefined | null)
+  constructor(options: ConsumerOptions, onBatch: (arg: ReceivedColumns) => void, onPull: () => void, onStats?: ((arg: ConsumerStatsInfo) => void) | undefined | null, onLog?: ((arg: LogEntry | undefined | null) => void) | undefined | null, onRebalance?: ((arg: RebalanceInfo) => void) | undefined | null, oauthbearer?: OAuthBearerBridge | undefined | null)
   /**
    * A pulled consumer's next batch, from what is ready; none when nothing is, when the
    * batch handed over has not settled, while paused or when not running (`on_pull` is
@@ -128,7 +128,7 @@ export declare class NativeConsumer {
 }
 
 export declare class NativeProducer {
-  constructor(options: ProducerOptions, onStats: ((arg: ProducerStatsInfo) => void) | undefined | null, onDeliveryReport: ((arg: DeliveryReportInfo) => void) | undefined | null, onLog: ((arg: LogEntry) => void) | undefined | null, oauthbearer: OAuthBearerBridge | undefined | null, onEvents: () => void)
+  constructor(options: ProducerOptions, onStats: ((arg: ProducerStatsInfo) => void) | undefined | null, onDeliveryReport: ((arg: DeliveryReportInfo) => void) | undefined | null, onLog: ((arg: LogEntry | undefined | null) => void) | undefined | null, oauthbearer: OAuthBearerBridge | undefined | null, onEvents: () => void)
   /**
    * Payloads packed in JS (strings already UTF-8): `bytes` holds them in order and `lengths`
    * their sizes.

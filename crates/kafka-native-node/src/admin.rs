@@ -7,7 +7,10 @@ use napi_derive::napi;
 
 use crate::oauthbearer::{OAuthBearerBridge, PendingTokenWake};
 
-use crate::{call_pool, client_options, js_error, promise_from_pool, LogEntry};
+use crate::{
+    call_pool, client_options, js_error, promise_from_pool, promise_from_pool_after_logs, LogEntry,
+    LogLines,
+};
 
 #[napi(object)]
 pub struct AdminOptions {
@@ -202,6 +205,8 @@ pub struct NativeAdmin {
     inner: parking_lot::Mutex<Option<Arc<kafka_native::Admin>>>,
     /// This client's turn on the call pool.
     lane: Arc<call_pool::Lane>,
+    /// Its logger's end: `stop()` settles behind the last line.
+    log_lines: Option<LogLines>,
 }
 
 impl NativeAdmin {
@@ -220,17 +225,18 @@ impl NativeAdmin {
     pub fn new(
         env: &Env,
         options: AdminOptions,
-        on_log: Option<Function<'_, LogEntry, ()>>,
+        on_log: Option<Function<'_, Option<LogEntry>, ()>>,
         oauthbearer: Option<&OAuthBearerBridge>,
     ) -> Result<Self> {
         let mut config = kafka_native::AdminConfig::new("");
-        config.client = client_options(
+        let (client, log_lines) = client_options(
             options.brokers,
             Some(0),
             options.driver_options,
             None,
             on_log,
         )?;
+        config.client = client;
         config.client.oauthbearer_token = oauthbearer.map(|b| b.provider.clone());
         if let Some(ms) = options.request_timeout_ms {
             config.request_timeout = Duration::from_millis(ms.into());
@@ -240,6 +246,7 @@ impl NativeAdmin {
             _token_wake: oauthbearer.map(OAuthBearerBridge::wake_on_drop),
             inner: parking_lot::Mutex::new(Some(Arc::new(inner))),
             lane: Arc::default(),
+            log_lines: log_lines.clone(),
         })
     }
 
@@ -249,7 +256,7 @@ impl NativeAdmin {
     pub fn stop<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
         let admin = self.inner.lock().take();
         // Dropped on a thread of ours: the last reference joins the client's events thread.
-        promise_from_pool(env, &self.lane, move || {
+        promise_from_pool_after_logs(env, &self.lane, self.log_lines.clone(), move || {
             drop(admin);
             Ok(())
         })

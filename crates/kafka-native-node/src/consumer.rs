@@ -9,7 +9,10 @@ use napi_derive::napi;
 
 use crate::oauthbearer::{OAuthBearerBridge, PendingTokenWake};
 
-use crate::{call_pool, client_options, js_error, promise_from_pool, weak_callback, LogEntry};
+use crate::{
+    call_pool, client_options, js_error, promise_from_pool, promise_from_pool_after_logs,
+    weak_callback, LogEntry, LogLines,
+};
 
 /// Options as JS gave them; a missing one takes the core's default.
 #[napi(object)]
@@ -398,6 +401,8 @@ pub struct NativeConsumer {
     inner: Arc<kafka_native::Consumer>,
     /// This client's turn on the call pool.
     lane: Arc<call_pool::Lane>,
+    /// Its logger's end: `stop()` settles behind the last line.
+    log_lines: Option<LogLines>,
 }
 
 #[napi]
@@ -415,7 +420,7 @@ impl NativeConsumer {
         on_batch: Function<'_, ReceivedColumns, ()>,
         on_pull: Function<'_, (), ()>,
         on_stats: Option<Function<'_, ConsumerStatsInfo, ()>>,
-        on_log: Option<Function<'_, LogEntry, ()>>,
+        on_log: Option<Function<'_, Option<LogEntry>, ()>>,
         on_rebalance: Option<Function<'_, RebalanceInfo, ()>>,
         oauthbearer: Option<&OAuthBearerBridge>,
     ) -> Result<Self> {
@@ -430,13 +435,14 @@ impl NativeConsumer {
         if let Some(protocol) = options.group_protocol {
             config.group_protocol = protocol.parse().map_err(|e| js_error(env, &e))?;
         }
-        config.client = client_options(
+        let (client, log_lines) = client_options(
             options.brokers,
             options.statistics_interval_ms,
             options.driver_options,
             options.topic_options,
             on_log,
         )?;
+        config.client = client;
         config.client.oauthbearer_token = oauthbearer.map(|b| b.provider.clone());
         if let Some(start) = options.start_offset {
             config.start_offset = start.parse().map_err(|e| js_error(env, &e))?;
@@ -502,6 +508,7 @@ impl NativeConsumer {
                 _token_wake: token_wake,
                 inner: Arc::new(inner),
                 lane: Arc::default(),
+                log_lines: log_lines.clone(),
             });
         }
         // Weak: a consumer that is never started must not keep the process alive; the JS side
@@ -543,6 +550,7 @@ impl NativeConsumer {
             _token_wake: token_wake,
             inner: Arc::new(inner),
             lane: Arc::default(),
+            log_lines: log_lines.clone(),
         })
     }
 
@@ -647,7 +655,7 @@ impl NativeConsumer {
         self.inner.request_stop();
         let inner = self.inner.clone();
         let settled = self.settled.clone();
-        promise_from_pool(env, &self.lane, move || {
+        promise_from_pool_after_logs(env, &self.lane, self.log_lines.clone(), move || {
             let result = inner.stop();
             if let (Err(kafka_native::KafkaError::SettleTimedOut { .. }), Some(settled)) =
                 (&result, settled)

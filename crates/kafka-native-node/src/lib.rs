@@ -6,6 +6,7 @@ mod admin;
 mod call_pool;
 mod consumer;
 pub mod defaults;
+mod log_lines;
 mod mock_cluster;
 mod oauthbearer;
 mod producer;
@@ -15,27 +16,9 @@ use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::ThreadsafeFunction;
-use napi::threadsafe_function::ThreadsafeFunctionCallMode::NonBlocking;
 use napi_derive::napi;
 
-/// A librdkafka log line or client error, for the JS logger.
-#[napi(object)]
-pub struct LogEntry {
-    /// The logger method: "error", "warn", "info" or "debug" (the core's mapping).
-    pub severity: String,
-    pub facility: String,
-    pub message: String,
-}
-
-impl From<&kafka_native::LogRecord> for LogEntry {
-    fn from(r: &kafka_native::LogRecord) -> Self {
-        LogEntry {
-            severity: r.severity().to_string(),
-            facility: r.facility.clone(),
-            message: r.message.clone(),
-        }
-    }
-}
+pub(crate) use log_lines::{LogEntry, LogLines};
 
 /// A callback that must not keep the process alive (stats, logs, delivery reports).
 pub(crate) type WeakCallback<T> = ThreadsafeFunction<T, (), T, Status, false, true>;
@@ -70,20 +53,18 @@ pub(crate) fn client_options(
     statistics_interval_ms: Option<u32>,
     driver_options: Option<HashMap<String, String>>,
     topic_options: Option<HashMap<String, String>>,
-    on_log: Option<Function<'_, LogEntry, ()>>,
-) -> Result<kafka_native::ClientOptions> {
+    on_log: Option<Function<'_, Option<LogEntry>, ()>>,
+) -> Result<(kafka_native::ClientOptions, Option<LogLines>)> {
     let mut client = kafka_native::ClientOptions::new(brokers);
     client.properties = properties(driver_options, topic_options);
     if let Some(ms) = statistics_interval_ms {
         client.statistics_interval = std::time::Duration::from_millis(ms.into());
     }
-    if let Some(f) = on_log {
-        let tsfn = weak_callback(f)?;
-        client.on_log = Some(std::sync::Arc::new(move |r: &kafka_native::LogRecord| {
-            tsfn.call(LogEntry::from(r), NonBlocking);
-        }));
+    let log_lines = on_log.map(LogLines::new).transpose()?;
+    if let Some(lines) = log_lines.clone() {
+        client.on_log = Some(Arc::new(move |r: &kafka_native::LogRecord| lines.log(r)));
     }
-    Ok(client)
+    Ok((client, log_lines))
 }
 
 /// librdkafka properties from JS objects whose values are already strings, in a stable order.
@@ -117,13 +98,34 @@ where
     T: ToNapiValue + Send + 'static,
     F: FnOnce() -> std::result::Result<T, kafka_native::KafkaError> + Send + 'static,
 {
+    promise_from_pool_after_logs(env, lane, None, work)
+}
+
+/// [`promise_from_pool`], settled only once every line the client logged before `work`
+/// returned has reached the JS logger (a client's `stop()`: no line of its comes after).
+pub(crate) fn promise_from_pool_after_logs<'env, T, F>(
+    env: &'env Env,
+    lane: &Arc<call_pool::Lane>,
+    log_lines: Option<LogLines>,
+    work: F,
+) -> Result<Object<'env>>
+where
+    T: ToNapiValue + Send + 'static,
+    F: FnOnce() -> std::result::Result<T, kafka_native::KafkaError> + Send + 'static,
+{
     let (deferred, promise) = env.create_deferred()?;
     call_pool::run(lane, move || {
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
-        deferred.resolve(move |env| match result {
-            Ok(result) => result.map_err(|e| js_error(&env, &e)),
-            Err(panic) => Err(Error::new(Status::GenericFailure, panic_message(&*panic))),
-        })
+        let settle = move || {
+            deferred.resolve(move |env| match result {
+                Ok(result) => result.map_err(|e| js_error(&env, &e)),
+                Err(panic) => Err(Error::new(Status::GenericFailure, panic_message(&*panic))),
+            })
+        };
+        match log_lines {
+            Some(lines) => lines.after_logged(settle),
+            None => settle(),
+        }
     })
     .map_err(|e| Error::from_reason(format!("could not start a thread: {e}")))?;
     Ok(promise)

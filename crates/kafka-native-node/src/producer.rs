@@ -9,7 +9,8 @@ use napi_derive::napi;
 use crate::consumer::NativeConsumer;
 use crate::oauthbearer::{OAuthBearerBridge, PendingTokenWake};
 use crate::{
-    call_pool, client_options, js_error, promise_from_pool, weak_callback, LogEntry, WeakCallback,
+    call_pool, client_options, js_error, promise_from_pool, promise_from_pool_after_logs,
+    weak_callback, LogEntry, LogLines, WeakCallback,
 };
 
 /// Options as JS gave them; a missing one takes the core's default.
@@ -257,6 +258,8 @@ pub struct NativeProducer {
     inner: Arc<kafka_native::Producer>,
     /// This client's turn on the call pool.
     lane: Arc<call_pool::Lane>,
+    /// Its logger's end: `stop()` settles behind the last line.
+    log_lines: Option<LogLines>,
 }
 
 #[napi]
@@ -267,18 +270,19 @@ impl NativeProducer {
         options: ProducerOptions,
         on_stats: Option<Function<'_, ProducerStatsInfo, ()>>,
         on_delivery_report: Option<Function<'_, DeliveryReportInfo, ()>>,
-        on_log: Option<Function<'_, LogEntry, ()>>,
+        on_log: Option<Function<'_, Option<LogEntry>, ()>>,
         oauthbearer: Option<&OAuthBearerBridge>,
         on_events: Function<'_, (), ()>,
     ) -> Result<Self> {
         let mut config = kafka_native::ProducerConfig::new("");
-        config.client = client_options(
+        let (client, log_lines) = client_options(
             options.brokers,
             options.statistics_interval_ms,
             options.driver_options,
             options.topic_options,
             on_log,
         )?;
+        config.client = client;
         config.client.oauthbearer_token = oauthbearer.map(|b| b.provider.clone());
         if let Some(max) = options.queue_buffering_max_messages {
             config.queue_buffering_max_messages = max;
@@ -346,6 +350,7 @@ impl NativeProducer {
             outcomes,
             inner: Arc::new(inner),
             lane: Arc::default(),
+            log_lines: log_lines.clone(),
         })
     }
 
@@ -551,7 +556,7 @@ impl NativeProducer {
     #[napi(ts_return_type = "Promise<void>")]
     pub fn stop<'env>(&self, env: &'env Env, timeout_ms: u32) -> Result<Object<'env>> {
         let inner = self.inner.clone();
-        promise_from_pool(env, &self.lane, move || {
+        promise_from_pool_after_logs(env, &self.lane, self.log_lines.clone(), move || {
             inner.stop(Duration::from_millis(timeout_ms.into()))
         })
     }
