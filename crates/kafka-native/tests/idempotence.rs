@@ -190,8 +190,13 @@ fn records_refused_before_a_later_request_succeeded_are_reported_failed_not_deli
     assert_eq!(outcome(&second).unwrap(), [5, 6, 7, 8, 9]);
     let expected: Vec<&[u8]> = [[b"warm" as &[u8]; 5], [b"second" as &[u8]; 5]].concat();
     assert_eq!(partition_zero(&cluster, 10), expected);
+    // stop() counts them failed by the fatal error too, not purged as if by the caller.
     match producer.stop(Duration::from_secs(30)) {
-        Err(KafkaError::Undelivered { failed, .. }) => assert_eq!(failed, 5),
+        Err(KafkaError::Undelivered { failed, errors }) => {
+            assert_eq!(failed, 5);
+            let counted: Vec<_> = errors.iter().map(|e| (e.name.as_str(), e.count)).collect();
+            assert_eq!(counted, [("_FATAL", 5)]);
+        }
         other => panic!("stop() should report the 5 refused records, not {other:?}"),
     }
 }

@@ -604,15 +604,57 @@ fn count_error(counts: &mut Vec<DeliveryErrorCount>, code: resp, n: u64) {
     }
 }
 
+/// Messages' errors as a producer counts, logs and reports them: a message purged because the
+/// producer had a fatal error (librdkafka then purges what it holds and reports `_PURGE_QUEUE`,
+/// as if the caller had) failed with `_FATAL`, as `deliver()` says.
+struct ReportedErrors<'a> {
+    client: &'a NativeClient,
+    /// Whether the producer has a fatal error: asked at the first purged message only.
+    fatal: std::cell::Cell<Option<bool>>,
+}
+
+impl<'a> ReportedErrors<'a> {
+    fn new(client: &'a NativeClient) -> Self {
+        ReportedErrors {
+            client,
+            fatal: std::cell::Cell::new(None),
+        }
+    }
+
+    fn of(&self, m: &MessageView<'_>) -> Option<resp> {
+        let code = m.error()?;
+        let purged = matches!(
+            code,
+            resp::RD_KAFKA_RESP_ERR__PURGE_QUEUE | resp::RD_KAFKA_RESP_ERR__PURGE_INFLIGHT
+        );
+        if !purged {
+            return Some(code);
+        }
+        let fatal = match self.fatal.get() {
+            Some(fatal) => fatal,
+            None => {
+                let fatal = self.client.fatal_error().is_some();
+                self.fatal.set(Some(fatal));
+                fatal
+            }
+        };
+        Some(if fatal {
+            resp::RD_KAFKA_RESP_ERR__FATAL
+        } else {
+            code
+        })
+    }
+}
+
 impl ProducerEvents {
     /// Hands the reports of messages sent by `deliver` to their tickets, and calls the
     /// callbacks of the tickets they complete (outside the lock).
-    fn answer_tickets(&mut self, messages: &[MessageView<'_>]) {
+    fn answer_tickets(&self, messages: &[MessageView<'_>], reported: &ReportedErrors<'_>) {
         let mut done = Vec::new();
         {
             let mut tickets = self.tickets.lock();
             for m in messages.iter().filter(|m| m.opaque() != 0) {
-                let outcome = match m.error() {
+                let outcome = match reported.of(m) {
                     None => Ok(Delivered {
                         partition: m.partition(),
                         offset: m.offset(),
@@ -623,14 +665,10 @@ impl ProducerEvents {
                 let client = &self.client;
                 done.extend(tickets.report(m.opaque(), outcome, |code: resp| {
                     let context = format!("deliver to {topic}/{partition}");
-                    let purged = matches!(
-                        code,
-                        resp::RD_KAFKA_RESP_ERR__PURGE_QUEUE
-                            | resp::RD_KAFKA_RESP_ERR__PURGE_INFLIGHT
-                    );
-                    match purged.then(|| client.fatal_error()).flatten() {
-                        Some(fatal) => failed_by_fatal_error(Some(fatal), &context),
-                        None => KafkaError::kafka(code, &context, String::new()),
+                    if code == resp::RD_KAFKA_RESP_ERR__FATAL {
+                        failed_by_fatal_error(client.fatal_error(), &context)
+                    } else {
+                        KafkaError::kafka(code, &context, String::new())
                     }
                 }));
             }
@@ -645,9 +683,10 @@ impl EventSink for ProducerEvents {
     fn delivery_report(&mut self, messages: &[MessageView<'_>]) {
         self.in_flight
             .fetch_sub(messages.len() as i64, Ordering::AcqRel);
-        self.answer_tickets(messages);
+        let reported = ReportedErrors::new(&self.client);
+        self.answer_tickets(messages, &reported);
         for m in messages {
-            match m.error() {
+            match reported.of(m) {
                 None => self.report.delivered += 1,
                 Some(code) => {
                     self.report.errors += 1;
@@ -668,11 +707,14 @@ impl EventSink for ProducerEvents {
             on_message(
                 messages
                     .iter()
-                    .map(|m| MessageDelivery {
-                        topic: m.topic_name(),
-                        partition: m.partition(),
-                        offset: if m.error().is_some() { -1 } else { m.offset() },
-                        error: m.error().map(Into::into),
+                    .map(|m| {
+                        let error = reported.of(m);
+                        MessageDelivery {
+                            topic: m.topic_name(),
+                            partition: m.partition(),
+                            offset: if error.is_some() { -1 } else { m.offset() },
+                            error: error.map(Into::into),
+                        }
                     })
                     .collect(),
             );
