@@ -729,6 +729,7 @@ int rd_kafka_produce_batch(rd_kafka_topic_t *app_rkt,
         rd_kafka_resp_err_t all_err;
         rd_kafka_topic_t *rkt   = rd_kafka_topic_proper(app_rkt);
         rd_kafka_toppar_t *rktp = NULL;
+        rd_bool_t batch_enq     = rd_false;
 
         /* Propagated per-message below */
         all_err = rd_kafka_check_produce(rkt->rkt_rk, NULL);
@@ -738,6 +739,15 @@ int rd_kafka_produce_batch(rd_kafka_topic_t *app_rkt,
                 /* Single partition: look up the rktp once. */
                 rktp = rd_kafka_toppar_get_avail(rkt, partition,
                                                  1 /*ua on miss*/, &all_err);
+                /* FIFO queuing: the messages are enqueued together, under
+                 * one toppar lock, after the loop (kafka-native). Not when
+                 * a message may block for queue space: those held back
+                 * could not be sent to make room. */
+                batch_enq = rktp != NULL &&
+                            !(msgflags & RD_KAFKA_MSG_F_BLOCK) &&
+                            (rktp->rktp_partition == RD_KAFKA_PARTITION_UA ||
+                             rkt->rkt_conf.queuing_strategy ==
+                                 RD_KAFKA_QUEUE_FIFO);
 
         } else {
                 /* Indicate to lower-level msg_new..() that rkt is locked
@@ -814,6 +824,9 @@ int rd_kafka_produce_batch(rd_kafka_topic_t *app_rkt,
                         }
 
 
+                } else if (batch_enq) {
+                        /* Single destination partition. */
+                        rd_kafka_msgq_enq(&tmpq, rkm);
                 } else {
                         /* Single destination partition. */
                         rd_kafka_toppar_enq_msg(rktp, rkm, now);
@@ -822,6 +835,9 @@ int rd_kafka_produce_batch(rd_kafka_topic_t *app_rkt,
                 rkmessages[i].err = RD_KAFKA_RESP_ERR_NO_ERROR;
                 good++;
         }
+
+        if (!RD_KAFKA_MSGQ_EMPTY(&tmpq))
+                rd_kafka_toppar_enq_msgq(rktp, &tmpq, now);
 
         rd_kafka_topic_rdunlock(rkt);
 

@@ -730,6 +730,53 @@ void rd_kafka_toppar_enq_msg(rd_kafka_toppar_t *rktp,
 
 
 /**
+ * @brief rd_kafka_toppar_enq_msg() for every message of \p rkmq (new messages,
+ *        in order) under one toppar lock: a batch to one partition took the
+ *        lock, which the broker thread takes to serve the partition, once per
+ *        message (kafka-native). FIFO queuing only. \p rkmq is emptied.
+ */
+void rd_kafka_toppar_enq_msgq(rd_kafka_toppar_t *rktp,
+                              rd_kafka_msgq_t *rkmq,
+                              rd_ts_t now) {
+        rd_kafka_q_t *wakeup_q = NULL;
+        rd_kafka_msgq_t *destq = &rktp->rktp_msgq;
+        rd_kafka_msg_t *rkm;
+        rd_bool_t was_empty;
+
+        rd_kafka_toppar_lock(rktp);
+
+        if (rktp->rktp_partition != RD_KAFKA_PARTITION_UA) {
+                TAILQ_FOREACH(rkm, &rkmq->rkmq_msgs, rkm_link) {
+                        if (!rkm->rkm_u.producer.msgid)
+                                rkm->rkm_u.producer.msgid = ++rktp->rktp_msgid;
+                }
+        }
+
+        was_empty = RD_KAFKA_MSGQ_EMPTY(destq);
+        rd_kafka_msgq_concat(destq, rkmq);
+
+        /* As rd_kafka_msgq_may_wakeup() would have for one of the messages:
+         * its "first message" case sees a count of 1, which a batch skips. */
+        if (unlikely(rktp->rktp_partition != RD_KAFKA_PARTITION_UA &&
+                     (rd_kafka_msgq_may_wakeup(destq, now) ||
+                      (was_empty && !destq->rkmq_wakeup.signalled &&
+                       destq->rkmq_wakeup.on_first)) &&
+                     (wakeup_q = rktp->rktp_msgq_wakeup_q))) {
+                /* Wake-up broker thread */
+                destq->rkmq_wakeup.signalled = rd_true;
+                rd_kafka_q_keep(wakeup_q);
+        }
+
+        rd_kafka_toppar_unlock(rktp);
+
+        if (unlikely(wakeup_q != NULL)) {
+                rd_kafka_q_yield(wakeup_q);
+                rd_kafka_q_destroy(wakeup_q);
+        }
+}
+
+
+/**
  * @brief Insert \p srcq before \p insert_before in \p destq.
  *
  * If \p srcq and \p destq overlaps only part of the \p srcq will be inserted.

@@ -570,6 +570,9 @@ void rd_kafka_toppar_insert_msg(rd_kafka_toppar_t *rktp, rd_kafka_msg_t *rkm);
 void rd_kafka_toppar_enq_msg(rd_kafka_toppar_t *rktp,
                              rd_kafka_msg_t *rkm,
                              rd_ts_t now);
+void rd_kafka_toppar_enq_msgq(rd_kafka_toppar_t *rktp,
+                              rd_kafka_msgq_t *rkmq,
+                              rd_ts_t now);
 int rd_kafka_retry_msgq(rd_kafka_msgq_t *destq,
                         rd_kafka_msgq_t *srcq,
                         int incr_retry,
