@@ -159,7 +159,8 @@ for (const [tag, { Kafka, logLevel, Partitioners, KafkaJSError, KafkaJSNonRetria
           seen.push({ from, partition, offset: message.offset, key: message.key.toString(), value: message.value.toString(), n: message.headers.n.toString(), timestamp: message.timestamp });
         },
       });
-      await waitFor('30 messages', () => seen.length >= 30, JOIN_MS);
+      const seenPer = () => [0, 1, 2].map((p) => seen.filter((m) => m.partition === p).length).join('/');
+      await waitFor(() => `30 messages (seen per partition: ${seenPer()})`, () => seen.length >= 30, JOIN_MS);
       assert.equal(seen.length, 30);
       for (const m of seen) {
         const i = Number(m.value.slice(1));
