@@ -246,7 +246,7 @@ impl NativeAdmin {
             _token_wake: oauthbearer.map(OAuthBearerBridge::wake_on_drop),
             inner: parking_lot::Mutex::new(Some(Arc::new(inner))),
             lane: Arc::default(),
-            log_lines: log_lines.clone(),
+            log_lines,
         })
     }
 

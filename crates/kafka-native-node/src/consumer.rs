@@ -508,7 +508,7 @@ impl NativeConsumer {
                 _token_wake: token_wake,
                 inner: Arc::new(inner),
                 lane: Arc::default(),
-                log_lines: log_lines.clone(),
+                log_lines,
             });
         }
         // Weak: a consumer that is never started must not keep the process alive; the JS side
@@ -550,7 +550,7 @@ impl NativeConsumer {
             _token_wake: token_wake,
             inner: Arc::new(inner),
             lane: Arc::default(),
-            log_lines: log_lines.clone(),
+            log_lines,
         })
     }
 

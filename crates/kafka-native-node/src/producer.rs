@@ -350,7 +350,7 @@ impl NativeProducer {
             outcomes,
             inner: Arc::new(inner),
             lane: Arc::default(),
-            log_lines: log_lines.clone(),
+            log_lines,
         })
     }
 

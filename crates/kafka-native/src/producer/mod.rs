@@ -610,14 +610,14 @@ fn count_error(counts: &mut Vec<DeliveryErrorCount>, code: resp, n: u64) {
 struct ReportedErrors<'a> {
     client: &'a NativeClient,
     /// Whether the producer has a fatal error: asked at the first purged message only.
-    fatal: std::cell::Cell<Option<bool>>,
+    fatal: std::cell::OnceCell<bool>,
 }
 
 impl<'a> ReportedErrors<'a> {
     fn new(client: &'a NativeClient) -> Self {
         ReportedErrors {
             client,
-            fatal: std::cell::Cell::new(None),
+            fatal: std::cell::OnceCell::new(),
         }
     }
 
@@ -630,14 +630,9 @@ impl<'a> ReportedErrors<'a> {
         if !purged {
             return Some(code);
         }
-        let fatal = match self.fatal.get() {
-            Some(fatal) => fatal,
-            None => {
-                let fatal = self.client.fatal_error().is_some();
-                self.fatal.set(Some(fatal));
-                fatal
-            }
-        };
+        let fatal = *self
+            .fatal
+            .get_or_init(|| self.client.fatal_error().is_some());
         Some(if fatal {
             resp::RD_KAFKA_RESP_ERR__FATAL
         } else {
