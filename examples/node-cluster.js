@@ -83,6 +83,7 @@ async function primaryFixedSplit() {
   const workers = Array.from({ length: WORKERS }, (_, slot) => fork({ BROKER: broker, SLOT: String(slot), NAME: String(slot), OFFSETS: offsets }, counts));
   await counts.all;
   await Promise.all(workers.map(stopped));
+  fs.rmSync(offsets, { recursive: true });
   process.exitCode = counts.report(WORKERS) ? 0 : 1;
 }
 

@@ -1,5 +1,6 @@
 'use strict';
-// Produce a few messages and consume them back, recording offsets in ./kafka-offsets.
+// Produce a few messages and consume them back, recording offsets in files in a scratch
+// directory (shown, then removed).
 // Uses NODE_KAFKA_NATIVE_BROKER when set; otherwise starts an embedded mock cluster.
 const fs = require('node:fs');
 const os = require('node:os');
@@ -18,9 +19,10 @@ async function main() {
   const total = 20;
   const offset_directory = fs.mkdtempSync(path.join(os.tmpdir(), 'kafka-offsets-'));
 
-  // Low-latency settings: send at once instead of lingering up to 250 ms to fill a batch, and
-  // let the broker hold an empty fetch for at most 5 ms (the MockCluster answers one only after
-  // that wait, so on it this is the latency; see the README's Latency section).
+  // Low-latency settings: send at once instead of lingering to fill a batch (the default, 0,
+  // said out loud), and let the broker hold an empty fetch for at most 5 ms (the MockCluster
+  // answers one only after that wait, so on it this is the latency; see the README's Latency
+  // section).
   const producer = new Producer({ broker, queue_buffering_max_ms: 0 });
   const npartitions = await producer.partition_count(topic);
   console.log(`topic ${topic} has ${npartitions} partitions`);
@@ -55,6 +57,7 @@ async function main() {
   for (const f of fs.readdirSync(offset_directory).sort()) {
     console.log(`  ${f}: ${fs.readFileSync(path.join(offset_directory, f), 'utf8').trim()}`);
   }
+  fs.rmSync(offset_directory, { recursive: true });
 }
 
 main().catch((err) => {

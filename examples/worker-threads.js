@@ -30,6 +30,7 @@ async function main() {
     worker.once('message', resolve);
     worker.once('error', reject);
   })));
+  fs.rmSync(offset_directory, { recursive: true });
   const keys = results.flat();
   const unique = new Set(keys);
   console.log(`consumed ${unique.size} unique of ${PARTITIONS * PER_PARTITION} messages in ${THREADS} threads, ${keys.length - unique.size} duplicates`);

@@ -35,8 +35,22 @@ function testCluster() {
   };
 }
 
+// A scratch directory (for offset files), removed with everything in it when the test process
+// exits: a run of npm test makes hundreds.
+const tempDirs = [];
 function tempDir() {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'kn-test-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kn-test-'));
+  if (tempDirs.push(dir) === 1) process.on('exit', removeTempDirs);
+  return dir;
+}
+function removeTempDirs() {
+  for (const dir of tempDirs) {
+    try {
+      fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    } catch (e) {
+      console.error(`could not remove ${dir}: ${e.message}`);
+    }
+  }
 }
 
 function readOffset(dir, topic, partition) {

@@ -39,17 +39,19 @@ test('the process exits by itself after stop()', () => {
     (async () => {
       const c = new MockCluster(1);
       const broker = c.bootstrapServers;
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kn-exit-'));
       const quiet = { error() {}, warn() {}, info() {} };
       const producer = new Producer({ broker, logger: quiet, statistics_interval_ms: 100, stats_callback() {}, delivery_report_callback() {} });
       producer.send('exit', 0, ['a']);
       await producer.stop();
       let n = 0;
       const consumer = new Consumer({ broker, topic: 'exit', logger: quiet, statistics_interval_ms: 100, stats_callback() {},
-        offset_directory: fs.mkdtempSync(path.join(os.tmpdir(), 'kn-exit-')),
+        offset_directory: dir,
         receive_callback: (d) => { n += d.messages.length; return Promise.resolve(); } });
       await consumer.start();
       while (n < 1) await new Promise((r) => setTimeout(r, 20));
       await consumer.stop();
+      fs.rmSync(dir, { recursive: true });
       console.log('stopped');
     })();`;
   const started = Date.now();

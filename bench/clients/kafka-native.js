@@ -41,9 +41,9 @@ async function produce() {
 async function consume() {
   const count = counter();
   count.start(); // from construction: metadata, assignment and fetch all count
+  const offset_directory = fs.mkdtempSync(path.join(os.tmpdir(), 'kn-bench-'));
   const consumer = new Consumer({
-    broker: run.broker, topic: run.topic, logger: quiet, statistics_interval_ms: 0,
-    offset_directory: fs.mkdtempSync(path.join(os.tmpdir(), 'kn-bench-')),
+    broker: run.broker, topic: run.topic, logger: quiet, statistics_interval_ms: 0, offset_directory,
     ...settings.consumer,
     receive_callback(data) {
       count.add(data.messages.length);
@@ -54,6 +54,7 @@ async function consume() {
   await consumer.start();
   const result = await count.result();
   await consumer.stop();
+  fs.rmSync(offset_directory, { recursive: true });
   report(result, delay);
 }
 

@@ -41,6 +41,7 @@ const broker = cluster.bootstrapServers;
   const keyed = seen.find((m) => m.partition === 1);
   assert.deepEqual([keyed.key, keyed.payload, keyed.headers.h.toString()], ['k', 'v', 'x']);
   assert.equal(fs.readFileSync(path.join(dir, 'files-0.offset'), 'utf8'), '2\n');
+  fs.rmSync(dir, { recursive: true });
   console.log('produce and consume with offset files: ok');
 }
 
