@@ -399,6 +399,8 @@ export declare class MockCluster {
   setPartitionLeader(topic: string, partition: number, id: number): void;
   /** How long a new consumer group's first member waits for others (the mock's default: 3000 ms). */
   setGroupInitialRebalanceDelay(ms: number): void;
+  /** Fault injection: the next requests with Kafka API key `apiKey` (0 Produce, 1 Fetch, 3 Metadata, 22 InitProducerId, ...) fail with these errors, one each, in order, named as `err.code` names them (e.g. 'NOT_LEADER_FOR_PARTITION'). */
+  pushRequestErrors(apiKey: number, errors: string[]): void;
   /** Makes broker `id` advertise host:port (e.g. a TLS terminator in front of brokerPort(id)). */
   setBrokerAddress(id: number, host: string, port: number): void;
   /** The port broker `id` listens on. */

@@ -71,6 +71,16 @@ class MockCluster {
     if (delay < 0) throw new RangeError(`kafka-native: setGroupInitialRebalanceDelay() argument ms must be >= 0, got ${delay}`);
     this._native.setGroupInitialRebalanceDelay(delay);
   }
+
+  // The next requests with Kafka API key `apiKey` (0 Produce, 1 Fetch, 3 Metadata, 22
+  // InitProducerId, ...) fail with `errors`, one each, in order: names as err.code gives them
+  // (e.g. 'NOT_LEADER_FOR_PARTITION'). Fault injection for tests.
+  pushRequestErrors(apiKey, errors) {
+    const key = integer(apiKey, 'pushRequestErrors() argument apiKey');
+    if (!Array.isArray(errors)) throw fail('pushRequestErrors() argument errors', 'an array of Kafka error names', errors);
+    errors.forEach((e, i) => { if (typeof e !== 'string') throw fail(`pushRequestErrors() argument errors[${i}]`, 'a Kafka error name', e); });
+    fromNative(() => this._native.pushRequestErrors(key, errors));
+  }
 }
 
 module.exports = { MockCluster };

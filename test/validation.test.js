@@ -122,6 +122,11 @@ const calls = [
   ["createTopic('a', 1, 2) on one broker", () => cluster.createTopic('a', 1, 2), { message: /replication_factor must be between 1 and the broker count 1/ }],
   ['brokerDown(9)', () => cluster.brokerDown(9), { message: /broker_id must be between 1 and 1, got 9/ }],
   ["brokerDown('1')", () => cluster.brokerDown('1'), { name: 'TypeError', message: /brokerDown\(\) argument id must be an integer/ }],
+  ["pushRequestErrors('0', [])", () => cluster.pushRequestErrors('0', []), { name: 'TypeError', message: /pushRequestErrors\(\) argument apiKey must be an integer, got "0"/ }],
+  ['pushRequestErrors(-1, [])', () => cluster.pushRequestErrors(-1, []), { message: /pushRequestErrors\(\) argument apiKey must be a Kafka API key, 0-32767, got -1/ }],
+  ["pushRequestErrors(0, 'x')", () => cluster.pushRequestErrors(0, 'x'), { name: 'TypeError', message: /pushRequestErrors\(\) argument errors must be an array of Kafka error names/ }],
+  ['pushRequestErrors(0, [5])', () => cluster.pushRequestErrors(0, [5]), { name: 'TypeError', message: /pushRequestErrors\(\) argument errors\[0\] must be a Kafka error name, got 5/ }],
+  ["pushRequestErrors(0, ['NOPE'])", () => cluster.pushRequestErrors(0, ['NOT_LEADER_FOR_PARTITION', 'NOPE']), { message: /pushRequestErrors\(\) argument errors\[1\] must name a Kafka error \(e\.g\. NOT_LEADER_FOR_PARTITION\), got "NOPE"/ }],
 ];
 
 for (const [name, make, expected] of constructors) {

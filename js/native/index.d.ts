@@ -37,6 +37,11 @@ export declare class MockCluster {
   setPartitionLeader(topic: string, partition: number, brokerId: number): void
   /** How long a new group's first member waits for others (librdkafka's default: 3000 ms). */
   setGroupInitialRebalanceDelay(delayMs: number): void
+  /**
+   * The next requests with Kafka API key `api_key` fail with these errors (by name, as
+   * `err.code` gives them), one each, in order.
+   */
+  pushRequestErrors(apiKey: number, errors: Array<string>): void
 }
 
 /** The admin client; every call runs on a thread of ours and settles a Promise. */

@@ -123,4 +123,42 @@ impl MockCluster {
     pub fn set_group_initial_rebalance_delay(&self, delay_ms: i32) {
         self.inner.set_group_initial_rebalance_delay(delay_ms)
     }
+
+    /// The next requests with Kafka API key `api_key` fail with these errors (by name, as
+    /// `err.code` gives them), one each, in order.
+    #[napi]
+    pub fn push_request_errors(&self, env: &Env, api_key: i32, errors: Vec<String>) -> Result<()> {
+        let invalid = |argument: &str, message: String| {
+            let e = kafka_native::KafkaError::InvalidArgument {
+                argument: argument.to_string(),
+                message,
+            };
+            js_error(env, &e)
+        };
+        let api_key = i16::try_from(api_key)
+            .ok()
+            .filter(|k| *k >= 0)
+            .ok_or_else(|| {
+                invalid(
+                    "pushRequestErrors() argument apiKey",
+                    format!("must be a Kafka API key, 0-32767, got {api_key}"),
+                )
+            })?;
+        let codes = errors
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                kafka_native::error_code_named(name).ok_or_else(|| {
+                    invalid(
+                        &format!("pushRequestErrors() argument errors[{i}]"),
+                        format!(
+                            "must name a Kafka error (e.g. NOT_LEADER_FOR_PARTITION), got {name:?}"
+                        ),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.inner.push_request_errors(api_key, &codes);
+        Ok(())
+    }
 }

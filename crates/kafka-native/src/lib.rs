@@ -44,7 +44,7 @@ pub use descriptions::{
 pub use error::{DeliveryErrorCount, ErrorCode, KafkaError};
 pub use events::{LogHandler, LogLevel, LogRecord};
 pub use mock_cluster::{api_key, MockCluster, MockRequest};
-pub use native::{librdkafka_version, GroupMetadata};
+pub use native::{error_code_named, librdkafka_version, GroupMetadata};
 pub use oauthbearer::{OAuthBearerProvider, OAuthBearerToken};
 pub use producer::{
     Compression, Delivery, DeliveryReport, EventsWake, MessageDelivery, Producer, ProducerConfig,

@@ -164,6 +164,25 @@ pub(crate) fn error_name(code: rdsys::rd_kafka_resp_err_t) -> String {
     unsafe { from_cstr(rdsys::rd_kafka_err2name(code)) }
 }
 
+/// The error code librdkafka names `name` (as a [`KafkaError`]'s `code_name()` gives it: e.g.
+/// `NOT_LEADER_FOR_PARTITION`, or `_TIMED_OUT` for a local one), if there is one.
+pub fn error_code_named(name: &str) -> Option<crate::ErrorCode> {
+    let mut descs: *const rdsys::rd_kafka_err_desc = std::ptr::null();
+    let mut count: usize = 0;
+    // SAFETY: rd_kafka_get_err_descs points `descs` at librdkafka's static table and sets
+    // `count` to its length; both outputs are valid for writes.
+    unsafe { rdsys::rd_kafka_get_err_descs(&mut descs, &mut count) };
+    // SAFETY: the table is static and `count` entries long (or the pointer is null).
+    let table = unsafe { array(descs, count) };
+    table
+        .iter()
+        // SAFETY: a described entry's name is a static NUL-terminated string; gaps have null.
+        .find(|d| {
+            !d.name.is_null() && unsafe { CStr::from_ptr(d.name) }.to_bytes() == name.as_bytes()
+        })
+        .map(|d| d.code.into())
+}
+
 impl KafkaError {
     /// An error librdkafka reported as `code`, with its own text when `message` is empty.
     pub(crate) fn kafka(code: rdsys::rd_kafka_resp_err_t, context: &str, message: String) -> Self {
@@ -275,4 +294,27 @@ mod thread_safety {
         <NativePtr<rdsys::rd_kafka_t> as NotSync<_>>::check();
         <NativePtr<rdsys::rd_kafka_message_t> as NotSync<_>>::check();
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_code_named;
+    use crate::ErrorCode;
+
+    #[test]
+    fn error_codes_are_found_by_the_names_errors_carry() {
+        for (name, code) in [
+            ("NOT_LEADER_FOR_PARTITION", ErrorCode::NotLeaderForPartition),
+            (
+                "OUT_OF_ORDER_SEQUENCE_NUMBER",
+                ErrorCode::OutOfOrderSequenceNumber,
+            ),
+            ("_TIMED_OUT", ErrorCode::OperationTimedOut),
+            ("_FATAL", ErrorCode::Fatal),
+        ] {
+            assert_eq!(error_code_named(name), Some(code), "{name}");
+        }
+        assert_eq!(error_code_named("NO_SUCH_ERROR"), None);
+        assert_eq!(error_code_named(""), None);
+    }
 }
