@@ -18,7 +18,8 @@ const {
 
 const WHAT = 'kafka-native/deepstream';
 const { DeepstreamPlugin, EVENT } = requirePeer('@deepstream/types', WHAT);
-const { Producer, Consumer } = require('./index.js');
+const { Consumer } = require('./index.js');
+const { RelayProducer } = require('./relay-producer');
 
 const OPTIONS = ['broker', 'topic', 'producer', 'consumer'];
 // Consumer options the node sets, or that would keep a node from reading every message.
@@ -96,7 +97,8 @@ class KafkaClusterNode extends DeepstreamPlugin {
     this.description = `kafka-native cluster node (topic ${this.options.topic} at ${this.options.broker})`;
     this.logger = deepstreamLogger(services.logger);
     this.callbacks = new Map(); // deepstream topic → Set of callbacks
-    this.producer = new Producer({ logger: this.logger, ...relayClient(RELAY_PRODUCER, this.options.producer), broker: this.options.broker });
+    this.producer = new RelayProducer({ logger: this.logger, ...relayClient(RELAY_PRODUCER, this.options.producer), broker: this.options.broker }, (m) => this.logger.error(m));
+    this.producer.producer(); // made now, so that its options are checked now
     this.consumer = new Consumer({
       logger: this.logger,
       ...relayClient(REALTIME_CONSUMER, this.options.consumer),

@@ -19,7 +19,8 @@ const {
 
 const { Adapter, ClusterAdapterWithHeartbeat, MessageType } = requirePeer('socket.io-adapter', 'kafka-native/socket.io');
 const { encode, decode } = requirePeer('@msgpack/msgpack', 'kafka-native/socket.io');
-const { Producer, Consumer, Admin } = require('./index.js');
+const { Consumer, Admin } = require('./index.js');
+const { RelayProducer } = require('./relay-producer');
 const { messageProblem, sessionProblem } = require('./socket.io-messages.js');
 
 const WHAT = 'kafka-native/socket.io';
@@ -158,7 +159,8 @@ class KafkaRelay {
   // Creates the clients (checking their options); the consumer starts with the first namespace.
   open() {
     const { broker, topic, logger } = this.options;
-    this.producer = new Producer(this.options.producer);
+    this.producer = new RelayProducer(this.options.producer, (m) => logger.error(`${WHAT}: ${m}`));
+    this.producer.producer(); // made now, so that its options are checked now
     this.consumer = new Consumer({
       ...this.options.consumer,
       broker,

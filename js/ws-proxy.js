@@ -34,8 +34,9 @@ const {
 
 const WHAT = 'kafka-native/ws-proxy';
 const { WebSocketServer, WebSocket } = requirePeer('ws', WHAT);
-const { Producer, Consumer, notProcessed } = require('./index.js');
+const { Consumer, notProcessed } = require('./index.js');
 const { accessControl } = require('./ws-proxy-access');
+const { RelayProducer } = require('./relay-producer');
 
 const OPTIONS = ['wsPort', 'host', 'server', 'kafka', 'idleTimeout', 'maxBytes', 'partition', 'auth', 'verifyClient',
   'maxBufferedBytes', 'slowClientTimeout', 'maxConnections', 'maxConsumers', 'maxInFlightSends', 'producer', 'consumer', 'logger',
@@ -292,7 +293,7 @@ class KafkaProxy extends EventEmitter {
     this.leaving = new Map(); // "topic\0group\0partition" → its last member's stop(), until done
     this.shared = new Map(); // "topic\0partition" → SharedStream
     this.connections = new Set();
-    this.producer = null;
+    this.producer = new RelayProducer(this.options.producer, (m) => this.logger.error(`${WHAT}: ${m}`));
     this.closed = false;
     this.wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
     this.server = this.options.server ?? http.createServer((req, res) => res.writeHead(426, { 'content-type': 'text/plain' }).end('kafka-native ws-proxy: connect with a WebSocket\n'));
@@ -311,10 +312,10 @@ class KafkaProxy extends EventEmitter {
 
   get port() { return this.server.address()?.port; }
 
-  // The producer for what clients send (and for partition counts), made at the first need: a
-  // proxy on a given server may never be told to listen().
+  // The producer for what clients send (and for partition counts), made at the first need (a
+  // proxy on a given server may never be told to listen()), and again after a fatal error.
   producerClient() {
-    this.producer ??= new Producer(this.options.producer);
+    this.producer.producer();
     return this.producer;
   }
 
@@ -537,8 +538,7 @@ class KafkaProxy extends EventEmitter {
     this.wss.close();
     // A message the producer could not deliver was answered with an error to the client that
     // sent it; the producer's stop() reports those again, so that is logged, not thrown.
-    if (this.producer) await this.producer.stop().catch((err) => this.logger.warn(`${WHAT}: closing the producer: ${err.message}`));
-    this.producer = null;
+    await this.producer.stop().catch((err) => this.logger.warn(`${WHAT}: closing the producer: ${err.message}`));
     if (!this.options.server && this.server.listening) await new Promise((r) => this.server.close(r));
   }
 }

@@ -237,6 +237,33 @@ test('poison records in the topic are skipped one by one: a cluster message behi
   assert.equal(errors.filter((e) => /is not a cluster message/.test(e)).length, 6, errors.join('\n'));
 });
 
+// A producer with a fatal error (here an idempotent producer's sequence out of step with the
+// broker's, injected on a MockCluster of the test's own) refuses every later send: the node
+// replaces it, so that one such error does not cut it off from the cluster until restarted.
+test('after a fatal producer error a node sends on a new producer', { skip: process.env.KAFKA_TEST_BROKER === 'kafka' && 'fault injection, on a MockCluster of its own' }, async (t) => {
+  const KafkaClusterNode = require('kafka-native/deepstream');
+  const mock = new kafka.MockCluster(1);
+  mock.setGroupInitialRebalanceDelay(0);
+  mock.createTopic('deepstream-fatal', 1, 1);
+  const options = { broker: mock.bootstrapServers, topic: 'deepstream-fatal' };
+  const sender = keptErrors();
+  const node = new KafkaClusterNode(options, { logger: sender.logger }, { serverName: 'sender' });
+  const listener = new KafkaClusterNode(options, { logger: keptErrors().logger }, { serverName: 'listener' });
+  t.after(() => Promise.all([node.close(), listener.close()]));
+  const got = [];
+  listener.subscribe(4, (message) => got.push(message.name));
+  await Promise.all([node.whenReady(), listener.whenReady()]);
+  node.send({ topic: 4, action: 1, name: 'before' });
+  await waitFor('before', () => got.length === 1, WIDE);
+  mock.pushRequestErrors(0, ['OUT_OF_ORDER_SEQUENCE_NUMBER']);
+  node.send({ topic: 4, action: 1, name: 'refused' });
+  await waitFor('the producer to fail', () => sender.errors.some((e) => /fatal/i.test(e)), WIDE);
+  node.send({ topic: 4, action: 1, name: 'after' });
+  await waitFor('after', () => got.includes('after'), WIDE);
+  assert.deepEqual(got, ['before', 'after']);
+  assert.ok(sender.errors.some((e) => /producer had a fatal error and is replaced/.test(e)), sender.errors.join('\n'));
+});
+
 test('a cluster message the producer cannot queue is logged, not dropped in silence', async (t) => {
   const KafkaClusterNode = require('kafka-native/deepstream');
   const { broker: silent } = await silentBroker(t);

@@ -11,6 +11,7 @@ const { startServer, startClient, stopEverything } = require('./socket.io/harnes
 
 const cluster = testCluster();
 const broker = cluster.bootstrapServers;
+const onKafka = process.env.KAFKA_TEST_BROKER === 'kafka';
 const WIDE = 30000; // deadline for anything crossing processes and Kafka on a loaded CI machine
 // SOCKET_IO_TEST_ADAPTER=memory runs the Kafka tests on socket.io's in-memory adapter: they fail,
 // which shows they test what crosses Kafka.
@@ -411,6 +412,31 @@ test('control: with socket.io\'s in-memory adapter the same servers do not see e
   x1.disconnect();
   y1.disconnect();
   assert.deepEqual(await Promise.all([x.stop(), y.stop()]), [0, 0]);
+});
+
+// A producer with a fatal error (here an idempotent producer's sequence out of step with the
+// broker's, injected on a MockCluster of the test's own) refuses every later send: the adapter
+// replaces it, so that one such error does not cut a server off from the others until restarted.
+test('after a fatal producer error a server broadcasts on a new producer', { skip: (onKafka && 'fault injection, on a MockCluster of its own') || ADAPTER }, async () => {
+  const mock = new kafka.MockCluster(1);
+  mock.setGroupInitialRebalanceDelay(0);
+  const topic = 'sio-fatal';
+  mock.createTopic(topic, 4, 1);
+  const [a, b] = await startCluster(['FA', 'FB'], { TOPIC: topic, BROKER: mock.bootstrapServers });
+  const a1 = await startClient(a, 'fa1');
+  const b1 = await startClient(b, 'fb1');
+  // The next produce request fails: a broadcast's or a heartbeat's, of either server.
+  mock.pushRequestErrors(0, ['OUT_OF_ORDER_SEQUENCE_NUMBER']);
+  const failed = async () => (await Promise.all([a.call('errors'), b.call('errors')])).flat().filter((e) => /fatal/i.test(e));
+  await waitUntil('a server\'s producer to fail', async () => (await failed()).length > 0);
+  // Whichever failed, both servers' broadcasts reach the other's clients again.
+  await a.call('emit', 'after', 'from A');
+  await b.call('emit', 'after', 'from B');
+  await waitFor('each client to hear both servers', () => [a1, b1].every((s) => s.received('after').length >= 2), WIDE);
+  for (const s of [a1, b1]) assert.deepEqual(s.received('after').map(([from]) => from).sort(), ['from A', 'from B']);
+  assert.ok((await failed()).some((e) => /replaced by a new one/.test(e)), (await failed()).join('\n'));
+  for (const s of [a1, b1]) s.disconnect();
+  assert.deepEqual(await Promise.all([a.stop(), b.stop()]), [0, 0]);
 });
 
 // A server publishes in bursts (socket.io's broadcast loop): its producer gathers each into one

@@ -196,7 +196,7 @@ test('auth: refused with 401 before any Kafka work, accepted in kafka-proxy\'s f
   const proxy = await startProxy({ auth: 'user:s3cret' });
   assert.equal((await refusal(proxy, { topic })).status, 401);
   assert.equal((await refusal(proxy, { topic }, { authorization: 'basic wrong' })).status, 401);
-  assert.equal(proxy.producer.constructor.name, 'Producer');
+  assert.equal(proxy.producer.current.constructor.name, 'Producer');
   assert.equal(proxy.connections.size, 0, 'no connection, no consumer');
   const raw = await connect(proxy, { topic, offset: 0 }, { headers: { authorization: 'basic user:s3cret' } });
   const basic = await connect(proxy, { topic, offset: 0 }, { headers: { authorization: `Basic ${Buffer.from('user:s3cret').toString('base64')}` } });
@@ -539,6 +539,35 @@ test('a proxy on a given http server serves its upgrades without listen(), and r
   assert.equal(server.listening, true, 'the server is the caller\'s to close');
   assert.equal((await refusal(proxy, { topic })).status, 503);
   server.close();
+});
+
+// A producer with a fatal error (here an idempotent producer's sequence out of step with the
+// broker's, injected on a MockCluster of the test's own) refuses every later send: the proxy
+// replaces it, so that one such error does not leave it unable to send until restarted.
+test('after a fatal producer error the proxy sends on a new producer', { skip: onKafka && 'fault injection, on a MockCluster of its own' }, async () => {
+  const mock = new kafka.MockCluster(1);
+  mock.createTopic('fatal', 1, 1);
+  const logger = quietLogger();
+  const proxy = await startProxy({ kafka: `${mock.bootstrapServers}/`, logger });
+  const ws = await connect(proxy, { topic: 'fatal', partition: 0, offset: 0 });
+  const send = async (id, message) => {
+    ws.send(JSON.stringify({ produce: [{ topic: 'fatal', message, partition: 0 }], id }));
+    await waitFor(`the reply to ${id}`, () => ws.replies.some((r) => r.id === id), WIDE);
+    return ws.replies.find((r) => r.id === id);
+  };
+  assert.deepEqual(await send(1, 'before'), { produced: 1, id: 1 });
+  mock.pushRequestErrors(0, ['OUT_OF_ORDER_SEQUENCE_NUMBER']);
+  assert.match((await send(2, 'refused')).error, /OUT_OF_ORDER_SEQUENCE_NUMBER/);
+  // The producer failed with that message: the next send finds it so, and fails too (a
+  // deliver() cannot tell whether it was enqueued); the one after goes to a new producer.
+  assert.match((await send(3, 'finds it failed')).error, /_FATAL/);
+  assert.deepEqual(await send(4, 'after'), { produced: 1, id: 4 });
+  assert.deepEqual(await send(5, 'and on'), { produced: 1, id: 5 });
+  await waitFor('what was delivered, read back', () => ws.entries.length >= 3, WIDE);
+  assert.deepEqual(payloads(ws.entries), ['before', 'after', 'and on']);
+  assert.ok(logger.lines.some((l) => l.level === 'error' && /producer had a fatal error and is replaced/.test(l.line)), JSON.stringify(logger.lines));
+  ws.close();
+  await proxy.close();
 });
 
 test('new KafkaProxy() refuses bad options, naming them', () => {

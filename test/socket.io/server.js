@@ -14,11 +14,14 @@ const io = new Server(httpServer, {
   connectionStateRecovery: RECOVERY ? { maxDisconnectionDuration: 60000 } : undefined,
 });
 const heartbeat = { heartbeatInterval: 250, heartbeatTimeout: 2000 };
+// The adapter's error lines, kept (for the errors op) as well as printed.
+const errors = [];
+const logger = { ...console, error: (line) => { errors.push(String(line)); console.error(line); } };
 if (OLD_SHAPE) {
   // socket.io-kafka's call shape: a broker address, the topic as `key`, and createTopics.
   io.adapter(createAdapter(BROKER, { key: TOPIC, createTopics: true, ...heartbeat }));
 } else if (ADAPTER !== 'memory') {
-  io.adapter(createAdapter({ broker: BROKER, topic: TOPIC, ...heartbeat }));
+  io.adapter(createAdapter({ broker: BROKER, topic: TOPIC, logger, ...heartbeat }));
 }
 
 const heard = []; // serverSideEmit events this server received
@@ -53,6 +56,7 @@ const ops = {
   serverSideEmitHuge: (length) => { io.serverSideEmit('hello', 'x'.repeat(length)); },
   emitHuge: (event, length) => { io.emit(event, 'x'.repeat(length)); },
   heard: () => heard,
+  errors: () => errors,
   emitWithAck: (event) => io.timeout(10000).emitWithAck(event),
   // An emit inside an application span (a request handler's): its trace id.
   tracedEmit: (event, ...args) => otel.api.trace.getTracer('application').startActiveSpan('handle request', (span) => {
