@@ -75,7 +75,6 @@ for (const [tag, { Kafka, logLevel, Partitioners, KafkaJSError, KafkaJSNonRetria
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     t.after(() => consumer.disconnect());
     await consumer.run(run);
-    await new Promise((r) => setTimeout(r, 3000));
     return consumer;
   }
 
