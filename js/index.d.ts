@@ -97,6 +97,8 @@ export declare class Producer {
   /** `signal`: aborting rejects with an AbortError (aborted before the call: nothing is sent; later: the wait ends, the messages are still sent). */
   deliver(topic: string, partition: number, payloads: Array<string | Uint8Array | ProducerRecord>, options?: { signal?: AbortSignal }): Promise<Array<{ partition: number; offset: number }>>;
   partition_count(topic: string): Promise<number>;
+  /** The fatal error this producer raised (`fatal` true, `code` the cause's), or null. After one it refuses every send and can only be stopped. Never waits. */
+  fatalError(): KafkaNativeError | null;
   /** Registers the transactional producer, fencing older ones with its transactional_id. */
   initTransactions(options?: { timeout?: number } | null): Promise<void>;
   /** Starts a transaction (local: no request). */

@@ -110,6 +110,9 @@ function untilAborted(wait, signal, logger) {
   });
 }
 
+// An Error from a Kafka error the addon described ({message, code, retriable, fatal, abortable}).
+const kafkaError = (e) => Object.assign(new Error(e.message), { code: e.code, retriable: e.retriable, fatal: e.fatal, abortable: e.abortable });
+
 // deliver()'s Promises, settled from what the addon's serveEvents() returns, by the number each
 // call was given: a Promise made by the addon would cost a threadsafe function per call.
 class Deliveries {
@@ -120,7 +123,7 @@ class Deliveries {
       const waiter = this.waiting.get(ticket);
       if (!waiter) return;
       this.waiting.delete(ticket);
-      if (error) waiter.reject(Object.assign(new Error(error.message), { code: error.code, retriable: error.retriable, fatal: error.fatal, abortable: error.abortable }));
+      if (error) waiter.reject(kafkaError(error));
       else waiter.resolve(landed);
     };
   }
@@ -410,6 +413,14 @@ class Producer {
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  // The fatal error this producer raised (an Error, err.fatal true, err.code the cause's), or
+  // null. After one it refuses every send and can only be stopped: make a new producer. Never
+  // waits.
+  fatalError() {
+    const fatal = this._native.fatalError();
+    return fatal ? kafkaError(fatal) : null;
   }
 
   partition_count(topic) {

@@ -4,9 +4,10 @@
 // sequence out of step with the broker's, say) refuses every later send and can only be
 // stopped, while a relay serves for as long as its process runs: one such error would leave it
 // unable to publish until restarted. What the old producer held fails with the error (each
-// caller hears of its own message, as with any failed delivery); the message whose send found
-// the producer failed goes to a new one when nothing of it was enqueued (send()), and fails
-// with the error otherwise (deliver(): it cannot tell), as does what follows it.
+// caller hears of its own message, as with any failed delivery). A failed deliver() has the
+// producer asked for a fatal error at once, so the next send goes to a new producer; a send()
+// refused for one (nothing of it enqueued: its failures before were reported asynchronously)
+// goes to a new producer itself.
 const { Producer } = require('./index.js');
 
 class RelayProducer {
@@ -35,11 +36,13 @@ class RelayProducer {
     }
   }
 
-  // Producer#deliver; a fatal error rejects it and retires the producer.
+  // Producer#deliver; when it fails, a fatal error (its own, or the one its failure raised)
+  // retires the producer.
   deliver(topic, partition, payloads) {
     const producer = this.producer();
     return producer.deliver(topic, partition, payloads).catch((err) => {
-      if (err.fatal) this.replace(producer, err);
+      const fatal = err.fatal ? err : producer.fatalError();
+      if (fatal) this.replace(producer, fatal);
       throw err;
     });
   }

@@ -161,6 +161,25 @@ test('every line a client logs reaches the logger before its stop() settles', as
   await linesAfterStop(consumer, consumed);
 });
 
+// An idempotent producer's sequence out of step with the broker's (injected on a MockCluster of
+// the test's own) is fatal: fatalError() says so, at once and without a request.
+test('fatalError(): null until the producer raises one, then the Error that did it', { skip: process.env.KAFKA_TEST_BROKER === 'kafka' && 'fault injection, on a MockCluster of its own' }, async () => {
+  const c = new kafka.MockCluster(1);
+  c.createTopic('fatal', 1, 1);
+  const producer = new kafka.Producer({ broker: c.bootstrapServers, logger: quietLogger() });
+  await producer.deliver('fatal', 0, ['first']);
+  assert.equal(producer.fatalError(), null);
+  c.pushRequestErrors(0, ['OUT_OF_ORDER_SEQUENCE_NUMBER']);
+  await assert.rejects(producer.deliver('fatal', 0, ['refused']), { code: 'OUT_OF_ORDER_SEQUENCE_NUMBER' });
+  const fatal = producer.fatalError();
+  assert.ok(fatal instanceof Error);
+  assert.equal(fatal.code, 'OUT_OF_ORDER_SEQUENCE_NUMBER');
+  assert.equal(fatal.fatal, true);
+  assert.match(fatal.message, /sequence desynchronization/);
+  assert.throws(() => producer.send('fatal', 0, ['after']), { code: '_FATAL', fatal: true });
+  await producer.stop().catch(() => {});
+});
+
 test('stop() rejects with the undelivered count when the queue cannot drain', async () => {
   const c = new kafka.MockCluster(1);
   c.createTopic('stuck', 1, 1);

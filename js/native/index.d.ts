@@ -149,6 +149,11 @@ export declare class NativeProducer {
    */
   deliver(topic: string, partition: number, records: Array<RecordInput>, ticket: number): void
   /**
+   * The fatal error the producer raised, if any: it can then do nothing more than stop.
+   * Never waits (librdkafka keeps it).
+   */
+  fatalError(): DeliveryFailure | null
+  /**
    * Serves the producer's events (called when the constructor's `on_events` is): delivery
    * reports, stats and logs go to their callbacks, and the `deliver()` outcomes settled
    * since the last call are returned. Never waits.
@@ -304,6 +309,10 @@ export interface DeliveryErrorInfo {
   count: number
 }
 
+/**
+ * A Kafka error as JS builds it (the fields `js_error` sets): a delivery's failure, or the
+ * producer's fatal error.
+ */
 export interface DeliveryFailure {
   message: string
   code: string

@@ -144,6 +144,8 @@ pub struct DeliveryOutcome {
     pub error: Option<DeliveryFailure>,
 }
 
+/// A Kafka error as JS builds it (the fields `js_error` sets): a delivery's failure, or the
+/// producer's fatal error.
 #[napi(object)]
 pub struct DeliveryFailure {
     pub message: String,
@@ -151,6 +153,18 @@ pub struct DeliveryFailure {
     pub retriable: bool,
     pub fatal: bool,
     pub abortable: bool,
+}
+
+impl From<&kafka_native::KafkaError> for DeliveryFailure {
+    fn from(e: &kafka_native::KafkaError) -> Self {
+        DeliveryFailure {
+            message: e.to_string(),
+            code: e.code_name().to_string(),
+            retriable: e.is_retriable(),
+            fatal: e.is_fatal(),
+            abortable: e.is_abortable(),
+        }
+    }
 }
 
 impl DeliveryOutcome {
@@ -175,13 +189,7 @@ impl DeliveryOutcome {
             Err(e) => DeliveryOutcome {
                 ticket,
                 landed: None,
-                error: Some(DeliveryFailure {
-                    message: e.to_string(),
-                    code: e.code_name().to_string(),
-                    retriable: e.is_retriable(),
-                    fatal: e.is_fatal(),
-                    abortable: e.is_abortable(),
-                }),
+                error: Some(DeliveryFailure::from(&e)),
             },
         }
     }
@@ -428,6 +436,13 @@ impl NativeProducer {
             .send(topic, partition, payloads)
             .map_err(|e| js_error(env, &e))?;
         Ok(SendResult::from(result))
+    }
+
+    /// The fatal error the producer raised, if any: it can then do nothing more than stop.
+    /// Never waits (librdkafka keeps it).
+    #[napi]
+    pub fn fatal_error(&self) -> Option<DeliveryFailure> {
+        self.inner.fatal_error().as_ref().map(DeliveryFailure::from)
     }
 
     /// Serves the producer's events (called when the constructor's `on_events` is): delivery
