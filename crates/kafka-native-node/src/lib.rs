@@ -47,6 +47,15 @@ pub(crate) fn js_error(env: &Env, e: &kafka_native::KafkaError) -> Error {
     build().unwrap_or_else(|failed| failed)
 }
 
+/// A JS error for a bad argument, as `js_error` makes one (code `_INVALID_ARG`).
+pub(crate) fn invalid_argument(env: &Env, argument: &str, message: String) -> Error {
+    let e = kafka_native::KafkaError::InvalidArgument {
+        argument: argument.to_string(),
+        message,
+    };
+    js_error(env, &e)
+}
+
 /// The options every client shares, from what JS gave; a missing one keeps the core's default.
 pub(crate) fn client_options(
     brokers: String,

@@ -1,7 +1,7 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::js_error;
+use crate::{invalid_argument, js_error};
 
 /// librdkafka's embedded mock cluster: real Kafka-protocol brokers on loopback.
 #[napi]
@@ -75,11 +75,11 @@ impl MockCluster {
         port: u32,
     ) -> Result<()> {
         let port = u16::try_from(port).map_err(|_| {
-            let e = kafka_native::KafkaError::InvalidArgument {
-                argument: "port".to_string(),
-                message: format!("must be between 1 and 65535, got {port}"),
-            };
-            js_error(env, &e)
+            invalid_argument(
+                env,
+                "port",
+                format!("must be between 1 and 65535, got {port}"),
+            )
         })?;
         self.inner
             .set_broker_address(broker_id, &host, port)
@@ -128,18 +128,12 @@ impl MockCluster {
     /// `err.code` gives them), one each, in order.
     #[napi]
     pub fn push_request_errors(&self, env: &Env, api_key: i32, errors: Vec<String>) -> Result<()> {
-        let invalid = |argument: &str, message: String| {
-            let e = kafka_native::KafkaError::InvalidArgument {
-                argument: argument.to_string(),
-                message,
-            };
-            js_error(env, &e)
-        };
         let api_key = i16::try_from(api_key)
             .ok()
             .filter(|k| *k >= 0)
             .ok_or_else(|| {
-                invalid(
+                invalid_argument(
+                    env,
                     "pushRequestErrors() argument apiKey",
                     format!("must be a Kafka API key, 0-32767, got {api_key}"),
                 )
@@ -149,7 +143,8 @@ impl MockCluster {
             .enumerate()
             .map(|(i, name)| {
                 kafka_native::error_code_named(name).ok_or_else(|| {
-                    invalid(
+                    invalid_argument(
+                        env,
                         &format!("pushRequestErrors() argument errors[{i}]"),
                         format!(
                             "must name a Kafka error (e.g. NOT_LEADER_FOR_PARTITION), got {name:?}"

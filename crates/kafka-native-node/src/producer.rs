@@ -9,8 +9,8 @@ use napi_derive::napi;
 use crate::consumer::NativeConsumer;
 use crate::oauthbearer::{OAuthBearerBridge, PendingTokenWake};
 use crate::{
-    call_pool, client_options, js_error, promise_from_pool, promise_from_pool_after_logs,
-    weak_callback, LogEntry, LogLines, WeakCallback,
+    call_pool, client_options, invalid_argument, js_error, promise_from_pool,
+    promise_from_pool_after_logs, weak_callback, LogEntry, LogLines, WeakCallback,
 };
 
 /// Options as JS gave them; a missing one takes the core's default.
@@ -374,11 +374,7 @@ impl NativeProducer {
         lengths: Uint32Array,
     ) -> Result<SendResult> {
         let payloads = split_by_lengths(&bytes, &lengths).ok_or_else(|| {
-            let e = kafka_native::KafkaError::InvalidArgument {
-                argument: "lengths".to_string(),
-                message: "exceed the bytes given".to_string(),
-            };
-            js_error(env, &e)
+            invalid_argument(env, "lengths", "exceed the bytes given".to_string())
         })?;
         self.send_slices(env, &topic, partition, &payloads)
     }
