@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
 // kafka-native's command line:
-//   kafka-native mock-cluster [--brokers N] [--topic NAME:PARTITIONS[:REPLICATION]]... [--port-file F]
+//   kafka-native mock-cluster [--brokers N] [--topic NAME:PARTITIONS[:REPLICATION]]... [--retention-bytes N] [--port-file F]
 // starts librdkafka's mock cluster in this process, prints its bootstrap servers and serves until
 // Ctrl-C (or SIGTERM). It replaces docker-compose for development and tests. Lines on its stdin
 // take brokers down and up (`down 2`, `up 2`) and show who leads what (`leaders`).
@@ -13,11 +13,14 @@
 const fs = require('node:fs');
 const { MockCluster } = require('../js/index.js');
 
-const MOCK_USAGE = `usage: kafka-native mock-cluster [--brokers N] [--topic NAME:PARTITIONS[:REPLICATION]]... [--port-file FILE]
+const MOCK_USAGE = `usage: kafka-native mock-cluster [--brokers N] [--topic NAME:PARTITIONS[:REPLICATION]]... [--retention-bytes N] [--port-file FILE]
 
   --brokers N      number of brokers (default 1)
   --topic SPEC     create a topic, e.g. game:4:2 (4 partitions, replication factor 2); repeatable.
                    Topics also auto-create with 4 partitions on first use.
+  --retention-bytes N
+                   bytes of messages each partition keeps (default 5242880, librdkafka's mock);
+                   past it the oldest go, as with Kafka's retention.bytes
   --port-file F    write the bootstrap servers to F once the cluster is up (removed on exit)
 
 While it runs, type (or pipe) commands on its stdin:
@@ -135,7 +138,7 @@ function parseTopic(spec) {
 }
 
 function parseArgs(args, { countFlag = '--brokers', text = MOCK_USAGE, counts } = {}) {
-  const options = { brokers: 1, topics: [], portFile: undefined };
+  const options = { brokers: 1, topics: [], portFile: undefined, retentionBytes: undefined };
   for (let i = 0; i < args.length; i++) {
     const value = () => {
       if (i + 1 >= args.length) usage(`${args[i]} needs a value`);
@@ -150,6 +153,13 @@ function parseArgs(args, { countFlag = '--brokers', text = MOCK_USAGE, counts } 
       }
       case '--topic': options.topics.push(parseTopic(value())); break;
       case '--port-file': options.portFile = value(); break;
+      case '--retention-bytes': {
+        if (text !== MOCK_USAGE) usage(`unknown option ${JSON.stringify(args[i])}`, text);
+        const n = Number(value());
+        if (!Number.isSafeInteger(n) || n < 1) usage('--retention-bytes must be a positive integer', text);
+        options.retentionBytes = n;
+        break;
+      }
       case '-h': case '--help': process.stdout.write(`${text}\n`); process.exit(0); break;
       default: usage(`unknown option ${JSON.stringify(args[i])}`, text);
     }
@@ -202,6 +212,7 @@ function mockCluster(args) {
   // Held for as long as this process serves: a collected MockCluster shuts down, and once stdin
   // is closed (a background job, a benchmark) nothing else would refer to it.
   serving = cluster;
+  if (options.retentionBytes !== undefined) cluster.setPartitionRetentionBytes(options.retentionBytes);
   for (const t of options.topics) cluster.createTopic(t.name, t.partitions, t.replication);
   const servers = cluster.bootstrapServers;
   process.stdout.write(`${servers}\n`);

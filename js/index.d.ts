@@ -399,6 +399,8 @@ export declare class MockCluster {
   setBrokerRtt(id: number, rttMs: number): void;
   /** Makes broker `id` the leader of a partition, as an election would (with setBrokerRtt: an old leader that hangs rather than goes away). */
   setPartitionLeader(topic: string, partition: number, id: number): void;
+  /** How many bytes of batches each partition keeps, now and in topics made later (the mock's default: 5 MiB); past it the oldest batches go, as with Kafka's retention.bytes. */
+  setPartitionRetentionBytes(bytes: number): void;
   /** How long a new consumer group's first member waits for others (the mock's default: 3000 ms). */
   setGroupInitialRebalanceDelay(ms: number): void;
   /** Fault injection: the next requests with Kafka API key `apiKey` (0 Produce, 1 Fetch, 3 Metadata, 22 InitProducerId, ...) fail with these errors, one each, in order, named as `err.code` names them (e.g. 'NOT_LEADER_FOR_PARTITION'). */

@@ -64,6 +64,15 @@ class MockCluster {
     fromNative(() => this._native.setPartitionLeader(topic, integer(partition, 'setPartitionLeader() argument partition'), integer(id, 'setPartitionLeader() argument id')));
   }
 
+  // How many bytes of batches each partition keeps, now and in topics made later, like Kafka's
+  // retention.bytes: past it the oldest batches go (the earliest offset moves up). The mock
+  // keeps 5 MiB unless told: a test that writes more to one partition and reads it from the
+  // start would miss the oldest messages.
+  setPartitionRetentionBytes(bytes) {
+    if (!Number.isSafeInteger(bytes) || bytes < 1) throw fail('setPartitionRetentionBytes() argument bytes', 'a positive integer', bytes);
+    fromNative(() => this._native.setPartitionRetentionBytes(bytes));
+  }
+
   // How long the first member of a new consumer group waits for others before the group forms
   // (librdkafka's mock waits 3000 ms unless told; Kafka's group.initial.rebalance.delay.ms).
   setGroupInitialRebalanceDelay(ms) {

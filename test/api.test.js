@@ -180,6 +180,30 @@ test('fatalError(): null until the producer raises one, then the Error that did 
   await producer.stop().catch(() => {});
 });
 
+// librdkafka's mock keeps 5 MiB of batches per partition and drops the oldest past it:
+// setPartitionRetentionBytes() makes it keep more, for topics made before and after.
+test('setPartitionRetentionBytes(): a MockCluster partition keeps what it is told, 5 MiB by default', { skip: process.env.KAFKA_TEST_BROKER === 'kafka' && 'a MockCluster of its own' }, async () => {
+  const c = new kafka.MockCluster(1);
+  const admin = new kafka.Admin({ broker: c.bootstrapServers, logger: quietLogger() });
+  const producer = new kafka.Producer({ broker: c.bootstrapServers, logger: quietLogger() });
+  const kb = Array.from({ length: 1000 }, () => 'x'.repeat(1000));
+  const send8MB = async (topic) => {
+    for (let i = 0; i < 8; i++) await producer.deliver(topic, 0, kb); // a MB per batch: the mock drops whole ones
+    return admin.watermarks(topic, 0);
+  };
+  c.createTopic('default', 1, 1);
+  c.createTopic('made-before', 1, 1);
+  const dropped = await send8MB('default');
+  assert.equal(dropped.high, 8000);
+  assert.ok(dropped.low >= 2000 && dropped.low <= 4000, `the oldest ~3 MB should be gone: ${JSON.stringify(dropped)}`);
+  c.setPartitionRetentionBytes(16 * 1024 * 1024);
+  assert.deepEqual(await send8MB('made-before'), { low: 0, high: 8000 });
+  c.createTopic('made-after', 1, 1);
+  assert.deepEqual(await send8MB('made-after'), { low: 0, high: 8000 });
+  await producer.stop();
+  await admin.stop();
+});
+
 test('stop() rejects with the undelivered count when the queue cannot drain', async () => {
   const c = new kafka.MockCluster(1);
   c.createTopic('stuck', 1, 1);

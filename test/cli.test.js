@@ -84,6 +84,8 @@ for (const [args, message] of [
   [['mock-cluster', '--brokers', '0'], /--brokers must be a positive integer/],
   [['mock-cluster', '--topic', 'game'], /--topic "game" is not NAME:PARTITIONS/],
   [['mock-cluster', '--topic', 'game:4:3'], /--topic game: replication must be between 1 and --brokers \(1\)/],
+  [['mock-cluster', '--retention-bytes', '0'], /--retention-bytes must be a positive integer/],
+  [['kafka', '--retention-bytes', '1'], /unknown option "--retention-bytes"/],
   [['mock-cluster', '--port'], /unknown option "--port"/],
   [['serve'], /unknown command "serve"/],
 ]) {
@@ -91,9 +93,29 @@ for (const [args, message] of [
     const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
     assert.equal(r.status, 2);
     assert.match(r.stderr, message);
-    assert.match(r.stderr, /usage: kafka-native mock-cluster/);
+    assert.match(r.stderr, args[0] === 'kafka' ? /usage: kafka-native kafka/ : /usage: kafka-native mock-cluster/);
   });
 }
+
+test('mock-cluster --retention-bytes: each partition keeps that much, not the mock\'s 5 MiB', async () => {
+  const portFile = path.join(tempDir(), 'servers');
+  const child = spawn(process.execPath, [cli, 'mock-cluster', '--retention-bytes', String(16 * 1024 * 1024), '--topic', 'kept:1', '--port-file', portFile], { stdio: ['ignore', 'ignore', 'ignore'] });
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  try {
+    await waitFor('the port file', () => fs.existsSync(portFile));
+    const servers = fs.readFileSync(portFile, 'utf8').trim();
+    const producer = new kafka.Producer({ broker: servers, logger: quietLogger() });
+    const kb = Array.from({ length: 1000 }, () => 'x'.repeat(1000));
+    for (let i = 0; i < 8; i++) await producer.deliver('kept', 0, kb);
+    await producer.stop();
+    const admin = new kafka.Admin({ broker: servers, logger: quietLogger() });
+    assert.deepEqual(await admin.watermarks('kept', 0), { low: 0, high: 8000 });
+    await admin.stop();
+  } finally {
+    child.kill('SIGINT');
+  }
+  assert.deepEqual(await exited, { code: 0, signal: null });
+});
 
 test('ws-proxy serves Kafka over WebSockets from the command line, with auth, and stops on Ctrl-C', async () => {
   const WebSocket = require('ws');

@@ -35,6 +35,11 @@ export declare class MockCluster {
    * changes (with `set_broker_rtt`, an old leader that hangs rather than goes away).
    */
   setPartitionLeader(topic: string, partition: number, brokerId: number): void
+  /**
+   * How many bytes of batches each partition keeps (librdkafka's mock: 5 MiB); JS checked
+   * that `bytes` is a positive safe integer.
+   */
+  setPartitionRetentionBytes(bytes: number): void
   /** How long a new group's first member waits for others (librdkafka's default: 3000 ms). */
   setGroupInitialRebalanceDelay(delayMs: number): void
   /**

@@ -118,6 +118,15 @@ impl MockCluster {
             .map_err(|e| js_error(env, &e))
     }
 
+    /// How many bytes of batches each partition keeps (librdkafka's mock: 5 MiB); JS checked
+    /// that `bytes` is a positive safe integer.
+    #[napi]
+    pub fn set_partition_retention_bytes(&self, env: &Env, bytes: f64) -> Result<()> {
+        self.inner
+            .set_partition_retention_bytes(bytes as u64)
+            .map_err(|e| js_error(env, &e))
+    }
+
     /// How long a new group's first member waits for others (librdkafka's default: 3000 ms).
     #[napi]
     pub fn set_group_initial_rebalance_delay(&self, delay_ms: i32) {

@@ -291,6 +291,23 @@ impl MockCluster {
         self.native.push_request_errors(api_key, errors)
     }
 
+    /// How many bytes of batches each partition keeps, now and in topics created later, like
+    /// Kafka's `retention.bytes`: past it the oldest batches are dropped (the earliest offset
+    /// moves up), keeping at least the newest. librdkafka's mock keeps 5 MiB by default, so a
+    /// test that writes more to one partition and reads it from the start misses the oldest.
+    pub fn set_partition_retention_bytes(&self, bytes: u64) -> Result<(), KafkaError> {
+        let bytes = i64::try_from(bytes)
+            .ok()
+            .filter(|&b| b > 0)
+            .ok_or_else(|| {
+                KafkaError::invalid(
+                    "bytes",
+                    format!("must be between 1 and {}, got {bytes}", i64::MAX),
+                )
+            })?;
+        self.native.partition_retention_bytes_set(bytes)
+    }
+
     /// How long the first join of a consumer group waits (librdkafka's default is 3 s).
     pub fn set_group_initial_rebalance_delay(&self, delay_ms: i32) {
         self.native.group_initial_rebalance_delay(delay_ms)

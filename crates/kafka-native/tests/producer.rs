@@ -689,3 +689,57 @@ fn deliver_tells_where_each_record_landed_or_why_it_did_not() {
     assert!(err.to_string().contains("landed/99"), "{err}");
     let _ = producer.stop(Duration::from_secs(10));
 }
+
+/// Sends 8 MB to partition 0 of `topic` in 8 batches of a MB and returns the first offset the
+/// partition still holds.
+fn first_offset_kept_after_8_mb(cluster: &MockCluster, topic: &str) -> i64 {
+    let producer = Producer::new(ProducerConfig::new(cluster.bootstrap_servers())).unwrap();
+    let payloads = vec![vec![b'x'; 1000]; 1000];
+    for _ in 0..8 {
+        let mut rest = &payloads[..];
+        while !rest.is_empty() {
+            let sent = producer.send(topic, 0, rest).unwrap().enqueued;
+            rest = &rest[sent..];
+            if !rest.is_empty() {
+                wait_for("room in the queue", Duration::from_secs(30), || {
+                    producer.in_flight() < 50_000
+                });
+            }
+        }
+        // Each MB in batches of its own: the mock drops whole batches.
+        wait_for("the MB's delivery", Duration::from_secs(30), || {
+            producer.in_flight() == 0
+        });
+    }
+    producer.stop(Duration::from_secs(30)).unwrap();
+    let first = read_partition(
+        &cluster.bootstrap_servers(),
+        topic,
+        0,
+        1,
+        Duration::from_secs(10),
+    )
+    .unwrap();
+    first[0].offset
+}
+
+#[test]
+fn a_mock_partition_keeps_5_mib_unless_told_to_keep_more() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("default", 1, 1).unwrap();
+    cluster.create_topic("made-before", 1, 1).unwrap();
+    let dropped = first_offset_kept_after_8_mb(&cluster, "default");
+    assert!(
+        (2_000..=4_000).contains(&dropped),
+        "the oldest ~3 MB should be gone, first offset {dropped}"
+    );
+    cluster.set_partition_retention_bytes(16 << 20).unwrap();
+    // Partitions that exist, and those made later.
+    assert_eq!(first_offset_kept_after_8_mb(&cluster, "made-before"), 0);
+    cluster.create_topic("made-after", 1, 1).unwrap();
+    assert_eq!(first_offset_kept_after_8_mb(&cluster, "made-after"), 0);
+    assert!(matches!(
+        cluster.set_partition_retention_bytes(0),
+        Err(KafkaError::InvalidArgument { ref argument, .. }) if argument == "bytes"
+    ));
+}

@@ -9,6 +9,15 @@ use super::{check, from_cstr, to_cstring, NativeClient, NativeConf, NativePtr};
 use crate::error::{ErrorCode, KafkaError};
 use crate::mock_cluster::MockRequest;
 
+extern "C" {
+    /// Added to librdkafka's mock by kafka-native's patch (deps/README.md), so not in
+    /// rdkafka-sys's generated bindings: how many bytes of batches each partition keeps.
+    fn rd_kafka_mock_partition_retention_bytes_set(
+        mcluster: *mut rdsys::rd_kafka_mock_cluster_t,
+        bytes: i64,
+    ) -> rdsys::rd_kafka_resp_err_t;
+}
+
 /// A mock cluster and the client handle it lives on. Field order matters: the cluster is
 /// destroyed before the handle that owns its thread.
 pub(crate) struct NativeMockCluster {
@@ -179,6 +188,14 @@ impl NativeMockCluster {
                 codes.as_ptr() as *const rdsys::rd_kafka_resp_err_t,
             )
         }
+    }
+
+    pub(crate) fn partition_retention_bytes_set(&self, bytes: i64) -> Result<(), KafkaError> {
+        // SAFETY: the cluster is live.
+        check(
+            unsafe { rd_kafka_mock_partition_retention_bytes_set(self.ptr(), bytes) },
+            "set partition retention",
+        )
     }
 
     pub(crate) fn group_initial_rebalance_delay(&self, delay_ms: i32) {

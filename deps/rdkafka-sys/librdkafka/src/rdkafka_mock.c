@@ -619,7 +619,7 @@ static void rd_kafka_mock_partition_init(rd_kafka_mock_topic_t *mtopic,
 
         TAILQ_INIT(&mpart->msgsets);
 
-        mpart->max_size = 1024 * 1024 * 5;
+        mpart->max_size = mtopic->cluster->defaults.partition_retention_bytes;
         mpart->max_cnt  = 100000;
 
         mpart->update_follower_start_offset = rd_true;
@@ -2667,12 +2667,37 @@ rd_kafka_mock_cluster_cmd(rd_kafka_mock_cluster_t *mcluster,
                 mcluster->telemetry_push_interval_ms = rko->rko_u.mock.hi;
                 break;
 
+        case RD_KAFKA_MOCK_CMD_PART_RETENTION_BYTES_SET: {
+                rd_kafka_mock_topic_t *mtopic;
+                mcluster->defaults.partition_retention_bytes =
+                    (size_t)rko->rko_u.mock.hi;
+                TAILQ_FOREACH(mtopic, &mcluster->topics, link) {
+                        int i;
+                        for (i = 0; i < mtopic->partition_cnt; i++)
+                                mtopic->partitions[i].max_size =
+                                    (size_t)rko->rko_u.mock.hi;
+                }
+                break;
+        }
+
         default:
                 rd_assert(!*"unknown mock cmd");
                 break;
         }
 
         return RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+rd_kafka_resp_err_t
+rd_kafka_mock_partition_retention_bytes_set(rd_kafka_mock_cluster_t *mcluster,
+                                            int64_t bytes) {
+        rd_kafka_op_t *rko = rd_kafka_op_new(RD_KAFKA_OP_MOCK);
+
+        rko->rko_u.mock.cmd = RD_KAFKA_MOCK_CMD_PART_RETENTION_BYTES_SET;
+        rko->rko_u.mock.hi  = bytes;
+
+        return rd_kafka_op_err_destroy(
+            rd_kafka_op_req(mcluster->ops, rko, RD_POLL_INFINITE));
 }
 
 void rd_kafka_mock_group_initial_rebalance_delay_ms(
@@ -2852,6 +2877,7 @@ rd_kafka_mock_cluster_t *rd_kafka_mock_cluster_new(rd_kafka_t *rk,
         mcluster->defaults.partition_cnt      = 4;
         mcluster->defaults.replication_factor = RD_MIN(3, broker_cnt);
         mcluster->defaults.group_initial_rebalance_delay_ms     = 3000;
+        mcluster->defaults.partition_retention_bytes = 1024 * 1024 * 5;
         mcluster->track_requests                                = rd_false;
         mcluster->defaults.group_consumer_session_timeout_ms    = 30000;
         mcluster->defaults.group_consumer_heartbeat_interval_ms = 3000;

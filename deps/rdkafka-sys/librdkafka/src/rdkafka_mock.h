@@ -169,6 +169,15 @@ rd_kafka_mock_push_request_errors_array(rd_kafka_mock_cluster_t *mcluster,
 
 
 /**
+ * @brief Sets how many bytes of batches every partition keeps, now and once
+ *        created (5 MiB by default): past it the oldest batches are dropped,
+ *        keeping at least one, as Kafka's retention.bytes does (kafka-native).
+ */
+RD_EXPORT rd_kafka_resp_err_t
+rd_kafka_mock_partition_retention_bytes_set(rd_kafka_mock_cluster_t *mcluster,
+                                            int64_t bytes);
+
+/**
  * @brief Apply broker configuration group.initial.rebalance.delay.ms
  *        to the whole \p mcluster.
  */
