@@ -293,6 +293,8 @@ class KafkaProxy extends EventEmitter {
     this.leaving = new Map(); // "topic\0group\0partition" → its last member's stop(), until done
     this.shared = new Map(); // "topic\0partition" → SharedStream
     this.connections = new Set();
+    // The producer for what clients send (and for partition counts): made at the first need (a
+    // proxy on a given server may never be told to listen()), and again after a fatal error.
     this.producer = new RelayProducer(this.options.producer, (m) => this.logger.error(`${WHAT}: ${m}`));
     this.closed = false;
     this.wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
@@ -302,7 +304,7 @@ class KafkaProxy extends EventEmitter {
 
   // Starts listening on wsPort (unless given a server). Resolves with {port}.
   async listen() {
-    this.producerClient();
+    this.producer.producer(); // made now, so that its options are checked now
     if (!this.options.server) {
       this.server.listen(this.options.wsPort, this.options.host);
       await once(this.server, 'listening');
@@ -311,13 +313,6 @@ class KafkaProxy extends EventEmitter {
   }
 
   get port() { return this.server.address()?.port; }
-
-  // The producer for what clients send (and for partition counts), made at the first need (a
-  // proxy on a given server may never be told to listen()), and again after a fatal error.
-  producerClient() {
-    this.producer.producer();
-    return this.producer;
-  }
 
   // What each connection reads, and how much waits in its socket (for monitoring and tests).
   clients() {
@@ -439,7 +434,7 @@ class KafkaProxy extends EventEmitter {
 
   // Consumer options that read exactly `partition` of `topic` (kafka-native's workers).
   async onePartition(topic, partition) {
-    const partitions = await this.producerClient().partition_count(topic);
+    const partitions = await this.producer.partition_count(topic);
     if (partition >= partitions) throw new Error(`${topic} has ${partitions} partitions, no partition ${partition}`);
     return { num_workers: partitions, worker_slot: partition };
   }
@@ -502,7 +497,7 @@ class KafkaProxy extends EventEmitter {
         const refused = await access.refusal({ action: 'write', topic, identity: connection.sub.identity, req: connection.sub.req });
         if (refused) throw new Error(refused);
       }
-      const sends = () => Promise.all([...groups.values()].map((g) => this.producerClient().deliver(g.topic, g.partition, g.records)));
+      const sends = () => Promise.all([...groups.values()].map((g) => this.producer.deliver(g.topic, g.partition, g.records)));
       const within = requestContext(request);
       const landed = await (within ? within(sends) : sends());
       this.reply(ws, { produced: landed.reduce((n, l) => n + l.length, 0), id });

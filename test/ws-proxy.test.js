@@ -511,7 +511,7 @@ test('clients that leave while their group consumer is still joining release it:
   const proxy = await startProxy();
   // The proxy's producer starts a thread per broker once it has learnt them from its first
   // metadata: counted only after that, or they would be taken for a consumer's that never ended.
-  await proxy.producerClient().partition_count(topic);
+  await proxy.producer.partition_count(topic);
   const before = librdkafkaThreads();
   // A consumer closed during its first join once hung its stop for good (librdkafka dropped the
   // assign its close served late, about one run in three at 100 clients on the MockCluster).
