@@ -45,17 +45,27 @@ test('two members split a topic 2/2, tell their rebalances, and get every messag
   assert.ok(changes.every((c) => Array.isArray(c.assigned) && Array.isArray(c.revoked)));
 });
 
-test('a member reads several topics, each message naming its own', async () => {
+test('a member reads several topics, each message naming its own, and commits each partition', async () => {
   const topics = ['group-many-a', 'group-many-b'];
   for (const t of topics) await cluster.createTopic(t, 2);
-  for (const t of topics) await produce(broker, t, 0, [`from ${t}`]);
+  // Written before the member starts, so that its batches hold runs of several partitions
+  // and topics one after another.
+  for (const t of topics) for (let p = 0; p < 2; p++) await produce(broker, t, p, Array.from({ length: 20 + p }, (_, i) => `${t}/${p}/${i}`));
   const seen = [];
-  const c = member(topics, `many-${process.pid}`, seen);
+  const group = `many-${process.pid}`;
+  const c = member(topics, group, seen);
   const assigned = await c.start();
   assert.deepEqual(assigned.map((tp) => `${tp.topic}/${tp.partition}`).sort(), ['group-many-a/0', 'group-many-a/1', 'group-many-b/0', 'group-many-b/1']);
-  await waitFor('both messages', () => seen.length === 2, JOIN_MS);
+  await waitFor('all 82 messages', () => seen.length === 82, JOIN_MS);
   await c.stop();
-  for (const m of seen) assert.equal(m.payload, `from ${m.topic}`);
+  for (const m of seen) assert.equal(m.payload, `${m.topic}/${m.partition}/${m.offset}`);
+  const admin = new kafka.Admin({ broker, logger: quietLogger() });
+  try {
+    const committed = (await admin.groupOffsets(group)).map((o) => `${o.topic}/${o.partition}@${o.committed}`).sort();
+    assert.deepEqual(committed, ['group-many-a/0@20', 'group-many-a/1@21', 'group-many-b/0@20', 'group-many-b/1@21']);
+  } finally {
+    await admin.stop();
+  }
 });
 
 test('a restarted member resumes after what it settled, not from start_offset', async () => {

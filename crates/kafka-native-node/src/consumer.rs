@@ -321,15 +321,23 @@ fn pack<C: Chunk>(batch: &kafka_native::ReceivedBatch) -> (Vec<C>, PackedBatch) 
     let mut headers = Vec::new();
     let mut topics: Vec<&str> = Vec::new();
     let mut topic_index = Vec::with_capacity(n);
+    // The previous message and its topic's index: runs of one topic skip the names.
+    let mut previous: Option<(kafka_native::Message<'_>, usize)> = None;
     for (i, m) in batch.iter().enumerate() {
-        let topic = m.topic();
-        let index = match topics.iter().position(|t| *t == topic) {
-            Some(index) => index,
-            None => {
-                topics.push(topic);
-                topics.len() - 1
+        let index = match previous {
+            Some((p, index)) if p.same_topic(&m) => index,
+            _ => {
+                let topic = m.topic();
+                match topics.iter().position(|t| *t == topic) {
+                    Some(index) => index,
+                    None => {
+                        topics.push(topic);
+                        topics.len() - 1
+                    }
+                }
             }
         };
+        previous = Some((m, index));
         topic_index.push(index as u16);
         let message_headers = m.headers();
         if !message_headers.is_empty() {

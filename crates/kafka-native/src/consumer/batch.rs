@@ -21,6 +21,11 @@ impl<'a> Message<'a> {
     pub fn topic(&self) -> &'a str {
         self.view.topic()
     }
+    /// Whether `other` is of the same topic, found without reading either name (cheaper than
+    /// comparing `topic()`s, which reads both).
+    pub fn same_topic(&self, other: &Message<'_>) -> bool {
+        self.view.same_topic(&other.view)
+    }
     pub fn partition(&self) -> i32 {
         self.view.partition()
     }

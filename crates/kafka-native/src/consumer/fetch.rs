@@ -287,57 +287,64 @@ impl FetchLoop {
 
     /// Counts repeats and misses message by message, logs each jump once with both offsets,
     /// and returns the last offset of each topic-partition in the batch.
+    ///
+    /// A batch holds runs of one partition's messages (librdkafka queues a fetched message
+    /// set whole), so each run finds its partition's progress once, not each message.
     fn track(&self, messages: &[NativeMessage]) -> Tracked {
         let (mut repeats, mut misses) = (0, 0);
         let mut last: Vec<(Arc<str>, i32, i64)> = Vec::new();
         let mut warnings = Vec::new();
         let mut positions = self.positions.lock();
-        // The topic's key in `positions`; batches mostly hold one topic.
-        let mut key: Option<Arc<str>> = None;
-        for m in messages {
-            let (name, p, offset) = (m.view().topic(), m.view().partition(), m.view().offset());
-            if key.as_deref() != Some(name) {
-                key = Some(match positions.get_key_value(name) {
-                    Some((k, _)) => k.clone(),
-                    None => {
-                        let k: Arc<str> = Arc::from(name);
-                        positions.insert(k.clone(), HashMap::new());
-                        k
-                    }
-                });
-            }
-            let topic = key.clone().expect("set above");
+        let mut rest = messages;
+        while let Some(first) = rest.first() {
+            let (view, name, p) = (first.view(), first.view().topic(), first.view().partition());
+            let run = rest
+                .iter()
+                .position(|m| m.view().partition() != p || !m.view().same_topic(&view))
+                .unwrap_or(rest.len());
+            let topic = match positions.get_key_value(name) {
+                Some((k, _)) => k.clone(),
+                None => {
+                    let k: Arc<str> = Arc::from(name);
+                    positions.insert(k.clone(), HashMap::new());
+                    k
+                }
+            };
             let progress = positions
                 .get_mut(&topic)
                 .expect("inserted above")
                 .entry(p)
-                .or_insert(Progress::at(offset));
-            if offset < progress.highest {
-                repeats += 1;
-                if !progress.replaying {
-                    progress.replaying = true;
-                    warnings.push(format!(
-                        "{topic}/{p}: expected offset {} next, got {offset}: the log is shorter \
-                         than what was handed over (the topic was re-created, or the offset file \
-                         is past the end of the log); offsets below {} count as repeats",
-                        progress.next, progress.highest
-                    ));
+                .or_insert(Progress::at(first.view().offset()));
+            for m in &rest[..run] {
+                let offset = m.view().offset();
+                if offset < progress.highest {
+                    repeats += 1;
+                    if !progress.replaying {
+                        progress.replaying = true;
+                        warnings.push(format!(
+                            "{topic}/{p}: expected offset {} next, got {offset}: the log is shorter \
+                             than what was handed over (the topic was re-created, or the offset \
+                             file is past the end of the log); offsets below {} count as repeats",
+                            progress.next, progress.highest
+                        ));
+                    }
+                } else {
+                    progress.replaying = false;
+                    if offset > progress.highest {
+                        misses += (offset - progress.highest) as u64;
+                        warnings.push(format!(
+                            "{topic}/{p}: expected offset {} next, got {offset}: offsets {} to {} \
+                             were deleted before they were read (retention); counted as misses",
+                            progress.next,
+                            progress.highest,
+                            offset - 1
+                        ));
+                    }
+                    progress.highest = offset + 1;
                 }
-            } else {
-                progress.replaying = false;
-                if offset > progress.highest {
-                    misses += (offset - progress.highest) as u64;
-                    warnings.push(format!(
-                        "{topic}/{p}: expected offset {} next, got {offset}: offsets {} to {} \
-                         were deleted before they were read (retention); counted as misses",
-                        progress.next,
-                        progress.highest,
-                        offset - 1
-                    ));
-                }
-                progress.highest = offset + 1;
+                progress.next = offset + 1;
             }
-            progress.next = offset + 1;
+            let offset = progress.next - 1;
             match last
                 .iter_mut()
                 .find(|(lt, lp, _)| *lp == p && Arc::ptr_eq(lt, &topic))
@@ -345,6 +352,7 @@ impl FetchLoop {
                 Some(entry) => entry.2 = offset,
                 None => last.push((topic, p, offset)),
             }
+            rest = &rest[run..];
         }
         drop(positions);
         for warning in warnings {

@@ -83,6 +83,12 @@ impl<'a> MessageView<'a> {
             .unwrap_or("")
     }
 
+    /// Whether both messages are of the same topic, by librdkafka's topic object: no name is
+    /// read (a client holds one object per topic name).
+    pub(crate) fn same_topic(&self, other: &MessageView<'_>) -> bool {
+        std::ptr::eq(self.raw().rkt, other.raw().rkt)
+    }
+
     /// The topic name, owned.
     pub(crate) fn topic_name(&self) -> String {
         self.topic().to_string()
