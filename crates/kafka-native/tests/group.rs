@@ -136,6 +136,63 @@ fn two_members_split_a_topic_two_and_two_and_get_every_message_once() {
 }
 
 #[test]
+fn a_member_of_two_topics_gets_each_message_once_and_tells_their_topics_apart() {
+    let cluster = TestCluster::new();
+    let topics = [
+        cluster.create_topic("two-a", 2),
+        cluster.create_topic("two-b", 2),
+    ];
+    // Written before the member starts, so that its batches hold runs of several partitions
+    // of both topics.
+    for topic in &topics {
+        produce_evenly(&cluster, topic, 2, 100);
+    }
+    let seen = Arc::new(Mutex::new(BTreeMap::<(String, i32, i64), usize>::new()));
+    // Pairs of messages in one batch whose same_topic() disagreed with their names.
+    let disagreements = Arc::new(Mutex::new(Vec::new()));
+    let config = member_config(&cluster, &topics[0], &group_name("two"), 6000)
+        .topics(topics.iter().cloned());
+    let (record, wrong) = (seen.clone(), disagreements.clone());
+    let member = Consumer::new(config, move |batch| {
+        let messages: Vec<_> = batch.iter().collect();
+        for pair in messages
+            .windows(2)
+            .chain([[messages[0], messages[messages.len() - 1]].as_slice()])
+        {
+            let (a, b) = (pair[0], pair[1]);
+            if a.same_topic(&b) != (a.topic() == b.topic()) {
+                wrong.lock().push(format!(
+                    "{}/{} and {}/{}",
+                    a.topic(),
+                    a.offset(),
+                    b.topic(),
+                    b.offset()
+                ));
+            }
+        }
+        let mut record = record.lock();
+        for m in &messages {
+            *record
+                .entry((m.topic().to_string(), m.partition(), m.offset()))
+                .or_default() += 1;
+        }
+        Ok(())
+    })
+    .unwrap();
+    member.start().unwrap();
+    wait_for("400 messages", JOIN, || seen.lock().len() == 400);
+    member.stop().unwrap();
+    assert_eq!(*disagreements.lock(), Vec::<String>::new());
+    let seen = seen.lock();
+    assert!(seen.values().all(|&n| n == 1), "a message came twice");
+    let expected: BTreeSet<_> = topics
+        .iter()
+        .flat_map(|t| (0..2).flat_map(move |p| (0..100).map(move |o| (t.clone(), p, o))))
+        .collect();
+    assert_eq!(seen.keys().cloned().collect::<BTreeSet<_>>(), expected);
+}
+
+#[test]
 fn while_messages_flow_a_member_joins_and_one_stops_and_none_is_lost_or_repeated() {
     const TOTAL: i64 = 100_000;
     let cluster = TestCluster::new();
