@@ -297,7 +297,8 @@ impl FetchLoop {
         let mut positions = self.positions.lock();
         let mut rest = messages;
         while let Some(first) = rest.first() {
-            let (view, name, p) = (first.view(), first.view().topic(), first.view().partition());
+            let view = first.view();
+            let (name, p) = (view.topic(), view.partition());
             let run = rest
                 .iter()
                 .position(|m| m.view().partition() != p || !m.view().same_topic(&view))
@@ -314,7 +315,7 @@ impl FetchLoop {
                 .get_mut(&topic)
                 .expect("inserted above")
                 .entry(p)
-                .or_insert(Progress::at(first.view().offset()));
+                .or_insert(Progress::at(view.offset()));
             for m in &rest[..run] {
                 let offset = m.view().offset();
                 if offset < progress.highest {
@@ -344,7 +345,7 @@ impl FetchLoop {
                 }
                 progress.next = offset + 1;
             }
-            let offset = progress.next - 1;
+            let offset = rest[run - 1].view().offset();
             match last
                 .iter_mut()
                 .find(|(lt, lp, _)| *lp == p && Arc::ptr_eq(lt, &topic))
