@@ -137,7 +137,9 @@ function parseTopic(spec) {
   return { name: m[1], partitions: Number(m[2]), replication: Number(m[3] ?? 1) };
 }
 
-function parseArgs(args, { countFlag = '--brokers', text = MOCK_USAGE, counts } = {}) {
+// The defaults are mock-cluster's; `kafka` names its own count flag, usage and counts, and has
+// no retention setting.
+function parseArgs(args, { countFlag = '--brokers', text = MOCK_USAGE, counts, retention = true } = {}) {
   const options = { brokers: 1, topics: [], portFile: undefined, retentionBytes: undefined };
   for (let i = 0; i < args.length; i++) {
     const value = () => {
@@ -154,7 +156,7 @@ function parseArgs(args, { countFlag = '--brokers', text = MOCK_USAGE, counts } 
       case '--topic': options.topics.push(parseTopic(value())); break;
       case '--port-file': options.portFile = value(); break;
       case '--retention-bytes': {
-        if (text !== MOCK_USAGE) usage(`unknown option ${JSON.stringify(args[i])}`, text);
+        if (!retention) usage(`unknown option ${JSON.stringify(args[i])}`, text);
         const n = Number(value());
         if (!Number.isSafeInteger(n) || n < 1) usage('--retention-bytes must be a positive integer', text);
         options.retentionBytes = n;
@@ -178,7 +180,7 @@ function writePortFile(file, servers) {
 }
 
 async function kafkaCluster(args) {
-  const options = parseArgs(args, { countFlag: '--nodes', text: KAFKA_USAGE, counts: [1, 3] });
+  const options = parseArgs(args, { countFlag: '--nodes', text: KAFKA_USAGE, counts: [1, 3], retention: false });
   const { startKafka } = require('../deps/kafka/cluster.js');
   const started = Date.now();
   const cluster = await startKafka({ nodes: options.brokers, jvm: 'kafka', log: (line) => process.stderr.write(`${line}\n`) });
