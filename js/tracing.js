@@ -6,26 +6,25 @@
 // the trace of its messages (their parent when the batch carries one trace context, links when
 // it carries several) and is the active span while the batch is processed.
 //
-// Without @opentelemetry/api, nothing here runs: `tracer()` is null after one failed require.
-// With it and no tracer provider registered, a call costs one non-recording span.
+// Without @opentelemetry/api, or before anything is registered with it, nothing here runs
+// (otel-api.js). With it and no tracer provider registered, a call costs one non-recording span.
+
+const { otelApi } = require('./otel-api');
 
 const TRACER_NAME = 'kafka-native';
 // The SDK keeps 128 links per span by default; more would only be dropped.
 const MAX_LINKS = 128;
 
-let api; // undefined until first asked; null when @opentelemetry/api is not installed
+let api; // set with the tracer
 let cachedTracer;
 
 function tracer() {
-  if (api === undefined) {
-    try {
-      api = require('@opentelemetry/api');
-      cachedTracer = api.trace.getTracer(TRACER_NAME, require('../package.json').version);
-    } catch {
-      api = null;
-    }
+  if (cachedTracer === undefined) {
+    api = otelApi();
+    if (!api) return null;
+    cachedTracer = api.trace.getTracer(TRACER_NAME, require('../package.json').version);
   }
-  return api && cachedTracer;
+  return cachedTracer;
 }
 
 // Header values arrive as Buffers (an array of them when a name repeats).

@@ -37,6 +37,7 @@ const { WebSocketServer, WebSocket } = requirePeer('ws', WHAT);
 const { Consumer, notProcessed } = require('./index.js');
 const { accessControl } = require('./ws-proxy-access');
 const { RelayProducer } = require('./relay-producer');
+const { otelApi } = require('./otel-api');
 
 const OPTIONS = ['wsPort', 'host', 'server', 'kafka', 'idleTimeout', 'maxBytes', 'partition', 'auth', 'verifyClient',
   'maxBufferedBytes', 'slowClientTimeout', 'maxConnections', 'maxConsumers', 'maxInFlightSends', 'producer', 'consumer', 'logger',
@@ -262,21 +263,11 @@ const toEntry = (m) => {
 // The trace context a produce request carries (W3C `traceparent`, `tracestate`), as an
 // OpenTelemetry context its sends run in, so that they continue the client's trace; null
 // without one, or without @opentelemetry/api. The propagator parses strictly: a malformed
-// value is ignored.
-// Tried once: a failed require searches the file system again each time, and a client would
-// choose how often.
-let otelApi; // undefined until first needed; null when @opentelemetry/api is not installed
+// value is ignored. (A failed require is tried once: a client would choose how often.)
 function requestContext(request) {
   const { traceparent, tracestate } = request;
   if (typeof traceparent !== 'string' || traceparent.length > MAX_TRACE_FIELD) return null;
-  if (otelApi === undefined) {
-    try {
-      otelApi = require('@opentelemetry/api');
-    } catch {
-      otelApi = null;
-    }
-  }
-  const api = otelApi;
+  const api = otelApi();
   if (!api) return null;
   const carrier = { traceparent };
   if (typeof tracestate === 'string' && tracestate.length <= MAX_TRACE_FIELD) carrier.tracestate = tracestate;

@@ -23,15 +23,18 @@ const newTopic = async (name, partitions = 1) => {
   return topic;
 };
 
-// Runs test/observability/send.js: each payload sent in its own application span, in another process.
-function sendFromAnotherProcess(topic, payloads, env = {}) {
+// Runs a script of test/observability/ against `topic` in another process; resolves with the JSON it prints.
+function runInAnotherProcess(script, topic, env = {}) {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [path.join(__dirname, 'observability', 'send.js')], {
-      env: { ...process.env, BROKER: broker, TOPIC: topic, PAYLOADS: JSON.stringify(payloads), ...env },
+    execFile(process.execPath, [path.join(__dirname, 'observability', script)], {
+      env: { ...process.env, BROKER: broker, TOPIC: topic, ...env },
       timeout: 60000,
     }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout))));
   });
 }
+
+// Runs test/observability/send.js: each payload sent in its own application span, in another process.
+const sendFromAnotherProcess = (topic, payloads, env = {}) => runInAnotherProcess('send.js', topic, { PAYLOADS: JSON.stringify(payloads), ...env });
 
 // A consumer of `topic` from its beginning whose receive_callback records each batch, the span
 // active inside it, and a span the application starts there.
@@ -108,6 +111,14 @@ test('with @opentelemetry/api installed but no tracer provider, messages carry n
   await consumer.start();
   await waitFor('the message', () => batches.length > 0, WIDE);
   assert.equal(batches[0].messages[0].headers, undefined);
+});
+
+test('@opentelemetry/api is loaded only once something registers with it, and tracing starts then', async () => {
+  const topic = await newTopic('late');
+  const out = await runInAnotherProcess('late-sdk.js', topic);
+  assert.equal(out.loadedBefore, false, 'sending and receiving with nothing registered must not load the package');
+  assert.deepEqual(out.received, [{ payload: 'before', headers: [] }, { payload: 'after', headers: ['traceparent'] }]);
+  assert.ok(out.spans.includes(`send ${topic}`) && out.spans.includes(`process ${topic}`), JSON.stringify(out.spans));
 });
 
 test('a failed deliver() ends its span as an error, naming the error', async () => {
