@@ -4314,8 +4314,11 @@ static void rd_kafka_broker_consumer_serve(rd_kafka_broker_t *rkb,
                 if (rkb->rkb_ts_fetch_backoff > now &&
                     rkb->rkb_ts_fetch_backoff < min_backoff)
                         min_backoff = rkb->rkb_ts_fetch_backoff;
-                /* kafka-native: see rkb_ts_fetch_gather. */
+                /* kafka-native: see rkb_ts_fetch_gather. The wait ends
+                 * as soon as every partition this broker leads is
+                 * active: no other can join the first Fetch then. */
                 if (rkb->rkb_ts_fetch_gather > now &&
+                    rkb->rkb_active_toppar_cnt < rkb->rkb_toppar_cnt &&
                     min_backoff < rkb->rkb_ts_fetch_gather)
                         min_backoff = rkb->rkb_ts_fetch_gather;
 

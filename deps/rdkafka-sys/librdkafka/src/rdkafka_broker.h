@@ -127,7 +127,8 @@ struct rd_kafka_broker_s { /* rd_kafka_broker_t */
         rd_ts_t rkb_ts_fetch_backoff;
         /* kafka-native: no Fetch is sent before this time, so that the
          * partitions a consumer starts together go into one Fetch
-         * (see rd_kafka_toppar_fetch_decide()). */
+         * (see rd_kafka_toppar_fetch_decide()), unless every partition
+         * this broker leads is active already. */
         rd_ts_t rkb_ts_fetch_gather;
         int rkb_fetching;
 
