@@ -10,6 +10,7 @@ mod log_lines;
 mod mock_cluster;
 mod oauthbearer;
 mod producer;
+mod received;
 
 use std::collections::HashMap;
 use std::sync::Arc;
