@@ -277,6 +277,54 @@ test('lone surrogates at payload edges stay within their own payload', async () 
   assert.deepEqual(got.map((m) => m.payload), ['a\uFFFD', '\uFFFDb', 'c']);
 });
 
+// Text payloads and keys that are ASCII reach JS straight from the memory librdkafka read them
+// into, a stretch of consecutive messages at a time; the rest are copied. Every shape, mixed in
+// the same batches, must come back exact, in every partition, compressed or not.
+test('payloads and keys come back exact whichever way each reaches JS: ASCII and not, tombstones, headers, large, compressed', async () => {
+  const shapes = [
+    (i) => `a-${i}`,
+    (i) => ({ payload: `keyed-${i}`, key: `k${i}` }),
+    (i) => ({ payload: `é-${i}`, key: `k${i}` }),
+    (i) => ({ payload: `p-${i}`, key: `ключ-${i}` }),
+    (i) => ({ payload: null, key: `tomb-${i}` }),
+    (i) => ({ payload: `h-${i}`, headers: { long: 'x'.repeat(300 + i % 7), short: 's' } }),
+    (i) => `${i}-`.padEnd(1000, 'k'),
+    (i) => Buffer.from([0x61, 0xff, 0x62, 48 + (i % 10)]),
+    () => '',
+    (i) => (i % 90 === 9 ? `${i}:`.padEnd(70 * 1024, 'L') : `s${i}`),
+  ];
+  const records = Array.from({ length: 1500 }, (_, i) => shapes[i % shapes.length](i));
+  const text = (v) => (v === null || v === undefined ? v : Buffer.isBuffer(v) ? v.toString('utf8') : v);
+  const expected = records.map((r) => (typeof r === 'object' && !Buffer.isBuffer(r)
+    ? { payload: text(r.payload), key: r.key }
+    : { payload: text(r), key: undefined }));
+  for (const codec of ['none', 'lz4']) {
+    const topic = `api-stretches-${codec}`;
+    await cluster.createTopic(topic, 3, 1);
+    const producer = new kafka.Producer({ broker, compression_codec: codec, logger: quietLogger() });
+    for (let partition = 0; partition < 3; partition++) assert.equal(producer.send(topic, partition, records).enqueued, records.length);
+    await producer.stop();
+    const got = [[], [], []];
+    let batches = 0;
+    const consumer = new kafka.Consumer({
+      broker, topic, offset_directory: tempDir(), logger: quietLogger(),
+      receive_callback: ({ messages }) => {
+        batches++;
+        for (const m of messages) got[m.partition][m.offset] = { payload: m.payload, key: m.key, headers: m.headers };
+        return Promise.resolve();
+      },
+    });
+    await consumer.start();
+    await waitFor(`${codec}: every message`, () => got.every((p) => p.filter(Boolean).length === records.length));
+    await consumer.stop();
+    assert.ok(batches < 3 * records.length / 10, `${codec}: several messages to a batch (${batches} batches)`);
+    for (let partition = 0; partition < 3; partition++) {
+      assert.deepEqual(got[partition].map(({ payload, key }) => ({ payload, key })), expected, `${codec}, partition ${partition}`);
+      assert.deepEqual(got[partition][5].headers, { long: Buffer.from('x'.repeat(305)), short: Buffer.from('s') });
+    }
+  }
+});
+
 // What a Consumer reads from the start of a one-partition topic, as Buffers, until it has `count`.
 async function readBack(topic, count) {
   const got = [];

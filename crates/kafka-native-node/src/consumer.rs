@@ -8,7 +8,7 @@ use napi::threadsafe_function::ThreadsafeFunctionCallMode::NonBlocking;
 use napi_derive::napi;
 
 use crate::oauthbearer::{OAuthBearerBridge, PendingTokenWake};
-use crate::received::{pack_batch, PackedBatch, ReceivedColumns};
+use crate::received::{pack_batch, pack_pulled, PackedBatch, ReceivedColumns};
 
 use crate::{
     call_pool, client_options, js_error, promise_from_pool, promise_from_pool_after_logs,
@@ -283,9 +283,7 @@ impl NativeConsumer {
             return None;
         }
         let batch = self.inner.pull()?;
-        let packed = pack_batch(&batch, self.as_buffer);
-        drop(batch);
-        Some(packed.into_columns())
+        Some(pack_pulled(batch, self.as_buffer).into_columns())
     }
 
     /// The batch handed over has settled. `processed: false` leaves its offsets unrecorded

@@ -1,6 +1,9 @@
 //! A received batch on its way to JS: librdkafka's messages packed into a few large chunks and
 //! columns, which `js/consumer.js` turns into message objects.
 
+use std::ops::Range;
+use std::sync::Arc;
+
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -49,6 +52,8 @@ pub struct MessageHeaders {
 pub enum TextValue {
     Ascii(Vec<u8>),
     Utf8(String),
+    /// ASCII payloads and keys where librdkafka read them, in the batch that holds them.
+    Backed(Arc<kafka_native::ReceivedBatch>, Stretch),
 }
 
 impl ToNapiValue for TextValue {
@@ -60,6 +65,16 @@ impl ToNapiValue for TextValue {
         let string = match value {
             TextValue::Ascii(bytes) => env.create_string_latin1(&bytes)?,
             TextValue::Utf8(text) => env.create_string(&text)?,
+            TextValue::Backed(batch, stretch) => {
+                let bytes = batch
+                    .get(stretch.message)
+                    .and_then(|m| m.payload_backing())
+                    .and_then(|backing| backing.get(stretch.start..stretch.end))
+                    .ok_or_else(|| {
+                        Error::from_reason("kafka-native: a received chunk's bytes are gone")
+                    })?;
+                env.create_string_latin1(bytes)?
+            }
         };
         Ok(string.raw())
     }
@@ -196,7 +211,182 @@ fn utf16_len(utf8: &[u8]) -> usize {
         .sum()
 }
 
-fn pack<C: Chunk>(batch: &kafka_native::ReceivedBatch) -> (Vec<C>, PackedBatch) {
+/// Where a chunk's bytes come from.
+enum Piece<C> {
+    /// Copied into a chunk of their own.
+    Copied(C),
+    /// Left where librdkafka read them (see `Stretch`).
+    Backed(Stretch),
+}
+
+impl<C> Piece<C> {
+    /// The chunk, packed without stretches (which are then none).
+    fn copied(self) -> Option<C> {
+        match self {
+            Piece::Copied(chunk) => Some(chunk),
+            Piece::Backed(_) => None,
+        }
+    }
+}
+
+/// Payloads and keys of consecutive messages where librdkafka read them: `start..end` of the
+/// backing of message `message`'s payload (`kafka_native::Message::payload_backing`, a Fetch
+/// response or a decompressed batch), with the few bytes of Kafka's record format between
+/// them. Made a JS string straight from there, a stretch costs one copy where a copied chunk
+/// costs two. Text only, and ASCII only: read as Latin-1, each byte is one code unit, so
+/// positions are byte offsets, and the record bytes between never show (JS reaches no part of
+/// a string outside its slices; a Buffer's `.buffer` would show them).
+#[derive(Clone, Copy)]
+pub struct Stretch {
+    message: usize,
+    start: usize,
+    end: usize,
+}
+
+/// The most record bytes a stretch takes in between one message and the next: a record's own
+/// fields (about ten bytes) and its headers, but not a long run of other data.
+const MAX_GAP: usize = 256;
+
+/// A message's payload and key as positions in the backing of its payload.
+struct Span<'b> {
+    backing: &'b [u8],
+    payload: Range<usize>,
+    key: Option<Range<usize>>,
+}
+
+impl<'b> Span<'b> {
+    /// Where both lie in the backing and are ASCII.
+    fn of(m: &kafka_native::Message<'b>, payload: &'b [u8], key: Option<&'b [u8]>) -> Option<Self> {
+        if !payload.is_ascii() || !key.is_none_or(<[u8]>::is_ascii) {
+            return None;
+        }
+        let backing = m.payload_backing()?;
+        let key = match key {
+            Some(key) => Some(position(backing, key)?),
+            None => None,
+        };
+        Some(Span {
+            payload: position(backing, payload)?,
+            backing,
+            key,
+        })
+    }
+
+    fn low(&self) -> usize {
+        self.key
+            .as_ref()
+            .map_or(self.payload.start, |k| k.start.min(self.payload.start))
+    }
+
+    fn high(&self) -> usize {
+        self.key
+            .as_ref()
+            .map_or(self.payload.end, |k| k.end.max(self.payload.end))
+    }
+}
+
+/// Where `inner` lies in `outer`, if it does.
+fn position(outer: &[u8], inner: &[u8]) -> Option<Range<usize>> {
+    let start = (inner.as_ptr() as usize).checked_sub(outer.as_ptr() as usize)?;
+    let end = start.checked_add(inner.len())?;
+    (end <= outer.len()).then_some(start..end)
+}
+
+/// A batch's chunks while it is packed: each holds the bytes of a run of messages, the last
+/// one still open.
+struct Chunks<'b, C> {
+    closed: Vec<Piece<C>>,
+    /// The index one past the last message of each closed chunk.
+    ends: Vec<u32>,
+    /// With the backing a stretch lies in.
+    open: Option<(Piece<C>, Option<&'b [u8]>)>,
+}
+
+impl<'b, C: Chunk> Chunks<'b, C> {
+    /// Opens a chunk that starts with message `i`: the open one closes before it.
+    fn open(&mut self, i: usize, piece: Piece<C>, backing: Option<&'b [u8]>) {
+        if let Some((last, _)) = self.open.replace((piece, backing)) {
+            self.closed.push(last);
+            self.ends.push(i as u32);
+        }
+    }
+
+    /// Places message `i`'s payload and key in a copied chunk; their positions there.
+    fn copy(
+        &mut self,
+        i: usize,
+        capacity: impl FnOnce() -> usize,
+        payload: Option<&[u8]>,
+        key: Option<&[u8]>,
+    ) -> [i32; 4] {
+        let push = |chunk: &mut C| {
+            let (start, end) = payload.map_or((-1, -1), |p| chunk.push(p));
+            let (key_start, key_end) = key.map_or((-1, -1), |k| chunk.push(k));
+            [start, end, key_start, key_end]
+        };
+        if let Some((Piece::Copied(chunk), _)) = &mut self.open {
+            if chunk.byte_len() < CHUNK_BYTES {
+                return push(chunk);
+            }
+        }
+        let mut chunk = C::with_capacity(capacity());
+        let bounds = push(&mut chunk);
+        self.open(i, Piece::Copied(chunk), None);
+        bounds
+    }
+
+    /// Places message `i`'s payload and key in a stretch of their backing, the open one when
+    /// they follow it closely; their positions there.
+    fn stretch(&mut self, i: usize, span: &Span<'b>) -> [i32; 4] {
+        let (low, high) = (span.low(), span.high());
+        let at = |start: usize| {
+            let (key_start, key_end) = span.key.as_ref().map_or((-1, -1), |k| {
+                ((k.start - start) as i32, (k.end - start) as i32)
+            });
+            [
+                (span.payload.start - start) as i32,
+                (span.payload.end - start) as i32,
+                key_start,
+                key_end,
+            ]
+        };
+        if let Some((Piece::Backed(open), Some(backing))) = &mut self.open {
+            if std::ptr::eq(backing.as_ptr(), span.backing.as_ptr())
+                && low >= open.end
+                && low - open.end <= MAX_GAP
+                && open.end - open.start < CHUNK_BYTES
+            {
+                open.end = high;
+                return at(open.start);
+            }
+        }
+        let stretch = Stretch {
+            message: i,
+            start: low,
+            end: high,
+        };
+        self.open(i, Piece::Backed(stretch), Some(span.backing));
+        at(low)
+    }
+
+    /// The chunks, and the index one past the last message of each (`n` messages in all).
+    fn finish(mut self, n: usize) -> (Vec<Piece<C>>, Vec<u32>) {
+        let (last, _) = self
+            .open
+            .take()
+            .unwrap_or_else(|| (Piece::Copied(C::with_capacity(0)), None));
+        self.closed.push(last);
+        self.ends.push(n as u32);
+        (self.closed, self.ends)
+    }
+}
+
+/// Packs a batch's payloads and keys into chunks, and the rest into columns. `backed`: text
+/// chunks may be stretches of librdkafka's memory, made JS strings while the batch lives.
+fn pack<C: Chunk>(
+    batch: &kafka_native::ReceivedBatch,
+    backed: bool,
+) -> (Vec<Piece<C>>, PackedBatch) {
     let n = batch.len();
     let sizes: Vec<usize> = batch
         .iter()
@@ -214,8 +404,11 @@ fn pack<C: Chunk>(batch: &kafka_native::ReceivedBatch) -> (Vec<C>, PackedBatch) 
         }
         bytes
     };
-    let mut chunks = vec![C::with_capacity(capacity_from(0))];
-    let mut chunk_ends = Vec::new();
+    let mut chunks = Chunks {
+        closed: Vec::new(),
+        ends: Vec::new(),
+        open: None,
+    };
     let mut bounds = Vec::with_capacity(n * 4);
     let mut partitions = Vec::with_capacity(n);
     let mut offsets = Vec::with_capacity(n);
@@ -249,19 +442,22 @@ fn pack<C: Chunk>(batch: &kafka_native::ReceivedBatch) -> (Vec<C>, PackedBatch) 
                 .unzip();
             headers.push((i as u32, names, values));
         }
-        let chunk = chunks.last_mut().expect("at least one chunk");
-        let (start, end) = m.payload().map_or((-1, -1), |p| chunk.push(p));
-        let (key_start, key_end) = m.key().map_or((-1, -1), |k| chunk.push(k));
-        bounds.extend_from_slice(&[start, end, key_start, key_end]);
+        let (payload, key) = (m.payload(), m.key());
+        let span = match payload {
+            Some(payload) if backed => Span::of(&m, payload, key),
+            _ => None,
+        };
+        bounds.extend_from_slice(&match span {
+            Some(span) => chunks.stretch(i, &span),
+            // Nothing to place: in whichever chunk is open.
+            None if payload.is_none() && key.is_none() => [-1; 4],
+            None => chunks.copy(i, || capacity_from(i), payload, key),
+        });
         partitions.push(m.partition());
         offsets.push(m.offset() as f64);
         timestamps.push(m.timestamp().map_or(-1.0, |t| t as f64));
-        if chunk.byte_len() >= CHUNK_BYTES && i + 1 < n {
-            chunk_ends.push(i as u32 + 1);
-            chunks.push(C::with_capacity(capacity_from(i + 1)));
-        }
     }
-    chunk_ends.push(n as u32);
+    let (pieces, chunk_ends) = chunks.finish(n);
     let packed = PackedBatch {
         texts: Vec::new(),
         buffers: Vec::new(),
@@ -276,19 +472,45 @@ fn pack<C: Chunk>(batch: &kafka_native::ReceivedBatch) -> (Vec<C>, PackedBatch) 
         repeats: batch.repeats as f64,
         misses: batch.misses as f64,
     };
-    (chunks, packed)
+    (pieces, packed)
 }
 
-/// The copy out of librdkafka's messages, on the fetch thread (a group's consumer) or the JS
-/// thread (a pulled one, where JS turns the chunks into values next anyway).
+/// The copy out of librdkafka's messages on a group consumer's fetch thread: JS gets the batch
+/// after librdkafka's messages are gone.
 pub fn pack_batch(batch: &kafka_native::ReceivedBatch, as_buffer: bool) -> PackedBatch {
     if as_buffer {
-        let (chunks, mut packed) = pack::<BufferChunk>(batch);
-        packed.buffers = chunks.into_iter().map(|c| c.0).collect();
+        let (pieces, mut packed) = pack::<BufferChunk>(batch, false);
+        packed.buffers = pieces
+            .into_iter()
+            .filter_map(Piece::copied)
+            .map(|c| c.0)
+            .collect();
         packed
     } else {
-        let (chunks, mut packed) = pack::<TextChunk>(batch);
-        packed.texts = chunks.into_iter().map(TextChunk::into_value).collect();
+        let (pieces, mut packed) = pack::<TextChunk>(batch, false);
+        packed.texts = pieces
+            .into_iter()
+            .filter_map(Piece::copied)
+            .map(TextChunk::into_value)
+            .collect();
         packed
     }
+}
+
+/// A pulled batch, packed on the JS thread, which makes its JS values next: text chunks may be
+/// stretches of librdkafka's memory, which the batch holds until they are made.
+pub fn pack_pulled(batch: kafka_native::ReceivedBatch, as_buffer: bool) -> PackedBatch {
+    if as_buffer {
+        return pack_batch(&batch, true);
+    }
+    let batch = Arc::new(batch);
+    let (pieces, mut packed) = pack::<TextChunk>(&batch, true);
+    packed.texts = pieces
+        .into_iter()
+        .map(|piece| match piece {
+            Piece::Copied(chunk) => chunk.into_value(),
+            Piece::Backed(stretch) => TextValue::Backed(batch.clone(), stretch),
+        })
+        .collect();
+    packed
 }

@@ -210,6 +210,114 @@ fn every_codec_round_trips_ten_thousand_messages() {
     }
 }
 
+/// `Message::payload_backing`: the memory librdkafka read a message into holds its payload and
+/// its key, and is shared by the messages read with it (the Fetch response; a compressed
+/// batch's is the batch decompressed); a null payload has none.
+#[test]
+fn a_fetched_payload_and_its_key_lie_in_its_backing_which_its_neighbours_share() {
+    let cluster = TestCluster::new();
+    for codec in [
+        kafka_native::Compression::None,
+        kafka_native::Compression::Lz4,
+    ] {
+        let topic = cluster.create_topic(&format!("backing-{codec}"), 2);
+        let producer = Producer::new(
+            ProducerConfig::new(cluster.bootstrap_servers())
+                .compression(codec)
+                .queue_buffering_max(Duration::from_millis(5)),
+        )
+        .unwrap();
+        let keys: Vec<String> = (0..200).map(|i| format!("key-{i}")).collect();
+        let payloads: Vec<String> = (0..200).map(|i| format!("payload {i}")).collect();
+        let records: Vec<Record> = (0..200)
+            .map(|i| Record {
+                key: (i % 3 != 0).then(|| keys[i].as_bytes()),
+                payload: (i != 7).then(|| payloads[i].as_bytes()),
+                headers: if i % 5 == 0 { &[("h", b"v")] } else { &[] },
+                timestamp: None,
+            })
+            .collect();
+        for partition in 0..2 {
+            assert_eq!(
+                producer
+                    .send_records(&topic, partition, &records)
+                    .unwrap()
+                    .enqueued,
+                200
+            );
+        }
+        producer.stop(Duration::from_secs(30)).unwrap();
+        // Per message: its payload and key, and where they lie in its backing.
+        type Seen = (
+            Option<Vec<u8>>,
+            Option<Vec<u8>>,
+            Option<(usize, usize)>,
+            bool,
+        );
+        let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
+        let shared = Arc::new(Mutex::new(0usize));
+        let (sink, shared_sink) = (seen.clone(), shared.clone());
+        let dir = tempfile::tempdir().unwrap();
+        let consumer = Consumer::new(
+            ConsumerConfig::new(cluster.bootstrap_servers(), &topic).offset_directory(dir.path()),
+            move |batch| {
+                let mut previous: Option<&[u8]> = None;
+                for m in batch.iter() {
+                    let backing = m.payload_backing();
+                    let at = |part: &[u8], backing: &[u8]| {
+                        let start = part.as_ptr() as usize - backing.as_ptr() as usize;
+                        assert!(part.as_ptr() >= backing.as_ptr());
+                        assert!(start + part.len() <= backing.len());
+                        assert_eq!(&backing[start..start + part.len()], part);
+                        start
+                    };
+                    let positions = backing.map(|b| {
+                        let payload = at(m.payload().unwrap(), b);
+                        let key = m.key().map_or(usize::MAX, |k| at(k, b));
+                        (payload, key)
+                    });
+                    if let (Some(b), Some(p)) = (backing, previous) {
+                        if std::ptr::eq(b.as_ptr(), p.as_ptr()) {
+                            *shared_sink.lock() += 1;
+                        }
+                    }
+                    previous = backing.or(previous);
+                    sink.lock().push((
+                        m.payload().map(<[u8]>::to_vec),
+                        m.key().map(<[u8]>::to_vec),
+                        positions,
+                        backing.is_some(),
+                    ));
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+        consumer.start().unwrap();
+        wait_for("400 messages", Duration::from_secs(30), || {
+            seen.lock().len() >= 400
+        });
+        consumer.stop().unwrap();
+        let seen = seen.lock();
+        assert_eq!(seen.len(), 400, "{codec}");
+        for (payload, key, positions, has_backing) in seen.iter() {
+            let i: usize = match (payload, key) {
+                (Some(p), _) => String::from_utf8_lossy(&p[8..]).parse().unwrap(),
+                (None, Some(_)) => 7,
+                (None, None) => panic!("{codec}: a message with neither payload nor key"),
+            };
+            assert_eq!(payload.is_some(), i != 7, "{codec}: message {i}");
+            assert_eq!(*has_backing, payload.is_some(), "{codec}: message {i}");
+            if let (Some((p, k)), Some(_)) = (positions, key) {
+                assert!(k < p, "{codec}: message {i}: the key precedes the value");
+            }
+        }
+        // Most messages share their backing with the one before (a new Fetch response, or a
+        // new compressed batch, starts another).
+        assert!(*shared.lock() > 300, "{codec}: {} shared", shared.lock());
+    }
+}
+
 #[test]
 fn an_unknown_codec_is_refused_naming_the_option() {
     let e = "brotli".parse::<kafka_native::Compression>().unwrap_err();

@@ -48,6 +48,14 @@ impl<'a> Message<'a> {
     pub fn headers(&self) -> Vec<(String, &'a [u8])> {
         self.view.headers()
     }
+    /// The memory librdkafka holds the payload in: the Fetch response it was read from (or
+    /// its batch, decompressed), in which the payload is a slice, and so are the key and the
+    /// payloads of the messages read with it, between the bytes of Kafka's record format.
+    /// A reader that copies many payloads out can copy a stretch of it at once. `None` for a
+    /// null payload.
+    pub fn payload_backing(&self) -> Option<&'a [u8]> {
+        self.view.payload_backing()
+    }
 }
 
 /// A batch for the handler. It owns librdkafka's message objects and keeps their client alive
@@ -88,6 +96,10 @@ impl ReceivedBatch {
     }
     pub fn iter(&self) -> impl ExactSizeIterator<Item = Message<'_>> + '_ {
         self.messages.iter().map(|m| Message { view: m.view() })
+    }
+    /// The message at `index`, in the batch's order.
+    pub fn get(&self, index: usize) -> Option<Message<'_>> {
+        self.messages.get(index).map(|m| Message { view: m.view() })
     }
 }
 

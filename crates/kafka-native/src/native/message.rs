@@ -9,6 +9,16 @@ use rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR;
 
 use super::NativePtr;
 
+extern "C" {
+    /// Added by kafka-native's librdkafka patch (deps/README.md), so not in rdkafka-sys's
+    /// generated bindings: the contiguous memory a fetched message's payload lies in.
+    fn rd_kafka_message_payload_backing(
+        rkmessage: *const rdsys::rd_kafka_message_t,
+        startp: *mut *const c_void,
+        sizep: *mut usize,
+    ) -> std::os::raw::c_int;
+}
+
 /// A message borrowed from librdkafka (a fetched message or a delivery report).
 #[derive(Clone, Copy)]
 pub(crate) struct MessageView<'a> {
@@ -67,6 +77,21 @@ impl<'a> MessageView<'a> {
         let m = self.raw();
         // SAFETY: key points at `key_len` bytes owned by the message, which lives for 'a.
         unsafe { bytes(m.key, m.key_len) }
+    }
+
+    /// The memory the payload lies in, shared with the messages read from the same Fetch
+    /// response (or the same compressed batch): `None` for no payload, or a message that was
+    /// not fetched (a delivery report).
+    pub(crate) fn payload_backing(&self) -> Option<&'a [u8]> {
+        let (mut start, mut size): (*const c_void, usize) = (ptr::null(), 0);
+        // SAFETY: the message is live for 'a; librdkafka only reads it (and the buffer its op
+        // holds, whose segments no longer change) and writes `start` and `size`.
+        let found = unsafe { rd_kafka_message_payload_backing(self.raw, &mut start, &mut size) };
+        // SAFETY: librdkafka gave a segment of `size` written bytes, which the message's op
+        // holds a reference on: it lives as long as the message ('a).
+        (found == 1)
+            .then(|| unsafe { bytes(start as *mut c_void, size) })
+            .flatten()
     }
 
     /// The topic name, borrowed from librdkafka's topic object, which the message holds a

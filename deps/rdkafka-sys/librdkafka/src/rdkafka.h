@@ -1596,6 +1596,19 @@ RD_EXPORT rd_kafka_resp_err_t
 rd_kafka_message_detach_headers(rd_kafka_message_t *rkmessage,
                                 rd_kafka_headers_t **hdrsp);
 
+/**
+ * @brief kafka-native: the contiguous memory a fetched message's payload lies
+ *        in (its Fetch response, or its batch decompressed), shared with the
+ *        other messages read from it, and valid as long as the message.
+ *
+ * @returns 1 with \p *startp and \p *sizep set, or 0 when there is none
+ *          (no payload, a produced message, an error).
+ */
+RD_EXPORT int
+rd_kafka_message_payload_backing(const rd_kafka_message_t *rkmessage,
+                                 const void **startp,
+                                 size_t *sizep);
+
 
 /**
  * @brief Replace the message's current headers with a new list.

@@ -1577,6 +1577,51 @@ rd_kafka_message_detach_headers(rd_kafka_message_t *rkmessage,
 }
 
 
+/**
+ * kafka-native: the contiguous memory a fetched message's payload lies in.
+ *
+ * A fetched message points into the buffer it was read from: the Fetch
+ * response (one contiguous segment, see rd_kafka_recv()), or the decompressed
+ * copy of its batch. The op holds a reference on that buffer, so the memory
+ * lives as long as the message. Its segments do not change once its messages
+ * are made, so any thread holding the message may call this.
+ *
+ * @returns 1 with \p *startp and \p *sizep set to the segment holding the
+ *          whole payload (its written bytes), or 0 when there is none to
+ *          give: no payload, a produced message, an error, or a payload
+ *          outside the op's buffer.
+ */
+int rd_kafka_message_payload_backing(const rd_kafka_message_t *rkmessage,
+                                     const void **startp,
+                                     size_t *sizep) {
+        const rd_kafka_msg_t *rkm =
+            rd_kafka_message2msg((rd_kafka_message_t *)rkmessage);
+        const rd_kafka_op_t *rko;
+        const rd_kafka_buf_t *rkbuf;
+        const rd_segment_t *seg;
+        const char *p = rkmessage->payload;
+
+        /* A produced message's _private is the application's opaque. */
+        if (!p || rkmessage->err || (rkm->rkm_flags & RD_KAFKA_MSG_F_PRODUCER))
+                return 0;
+        rko = rkmessage->_private;
+        if (!rko || rko->rko_type != RD_KAFKA_OP_FETCH ||
+            rkmessage != &rko->rko_u.fetch.rkm.rkm_rkmessage ||
+            !(rkbuf = rko->rko_u.fetch.rkbuf))
+                return 0;
+
+        TAILQ_FOREACH(seg, &rkbuf->rkbuf_buf.rbuf_segments, seg_link) {
+                if (p >= seg->seg_p && rkmessage->len <= seg->seg_of &&
+                    (size_t)(p - seg->seg_p) <= seg->seg_of - rkmessage->len) {
+                        *startp = seg->seg_p;
+                        *sizep  = seg->seg_of;
+                        return 1;
+                }
+        }
+        return 0;
+}
+
+
 void rd_kafka_message_set_headers(rd_kafka_message_t *rkmessage,
                                   rd_kafka_headers_t *hdrs) {
         rd_kafka_msg_t *rkm;
