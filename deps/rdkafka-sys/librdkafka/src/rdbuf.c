@@ -192,6 +192,24 @@ void rd_buf_write_ensure_contig(rd_buf_t *rbuf, size_t size) {
 }
 
 /**
+ * kafka-native: as rd_buf_write_ensure_contig(), with the caller's \p mem
+ * (\p size bytes, freed by \p free_cb with the segment) as the new segment
+ * to write in.
+ */
+void rd_buf_write_ensure_contig_mem(rd_buf_t *rbuf,
+                                    void *mem,
+                                    size_t size,
+                                    void (*free_cb)(void *)) {
+        rd_segment_t *seg = rd_buf_alloc_segment0(rbuf, 0);
+
+        seg->seg_p    = mem;
+        seg->seg_size = size;
+        seg->seg_free = free_cb;
+        rd_buf_append_segment(rbuf, seg);
+        rbuf->rbuf_wpos = seg;
+}
+
+/**
  * @brief Ensures that at least \p size bytes will be available for
  *        a future write.
  *
