@@ -80,8 +80,10 @@ impl ToNapiValue for TextValue {
     }
 }
 
-/// A batch copied out of librdkafka's messages into plain memory, on the fetch thread, so the
-/// JS thread only turns finished chunks and columns into JS values.
+/// A batch packed into chunks and columns: copied out of librdkafka's messages on a group
+/// consumer's fetch thread, so that its JS thread only turns finished memory into JS values;
+/// on the JS thread for a pulled one, whose text chunks may still be stretches of the batch
+/// (`TextValue::Backed`).
 pub struct PackedBatch {
     texts: Vec<TextValue>,
     buffers: Vec<Vec<u8>>,
@@ -388,16 +390,13 @@ fn pack<C: Chunk>(
     backed: bool,
 ) -> (Vec<Piece<C>>, PackedBatch) {
     let n = batch.len();
-    let sizes: Vec<usize> = batch
-        .iter()
-        .map(|m| m.payload().map_or(0, <[u8]>::len) + m.key().map_or(0, <[u8]>::len))
-        .collect();
     // Room for the messages from `first` until the chunk closes (invalid UTF-8 may still grow
-    // a text chunk a little: each bad byte becomes a 3-byte U+FFFD).
+    // a text chunk a little: each bad byte becomes a 3-byte U+FFFD). Read only when a copied
+    // chunk opens, so a batch packed in stretches reads no sizes ahead.
     let capacity_from = |first: usize| {
         let mut bytes = 0;
-        for size in &sizes[first..] {
-            bytes += size;
+        for m in (first..n).filter_map(|i| batch.get(i)) {
+            bytes += m.payload().map_or(0, <[u8]>::len) + m.key().map_or(0, <[u8]>::len);
             if bytes >= CHUNK_BYTES {
                 break;
             }
