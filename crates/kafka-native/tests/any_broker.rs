@@ -158,6 +158,76 @@ fn a_consumer_starting_on_mostly_empty_partitions_reads_without_waiting_out_the_
     assert_eq!(*seen.lock(), vec!["the only one".to_string()]);
 }
 
+/// The sizes of the Fetch responses a consumer read all of `topic` (`count` messages) in, from
+/// librdkafka's protocol log.
+fn fetch_response_sizes(cluster: &TestCluster, topic: &str, count: usize) -> Vec<usize> {
+    let logs = common::Logs::default();
+    let (consumer, seen) = payload_recorder(
+        ConsumerConfig::new(cluster.bootstrap_servers(), topic)
+            .without_offset_directory()
+            .on_log(logs.handler())
+            .driver_option("debug", "protocol"),
+    );
+    consumer.start().unwrap();
+    wait_for("every message", Duration::from_secs(60), || {
+        seen.lock().len() >= count
+    });
+    consumer.stop().unwrap();
+    assert_eq!(seen.lock().len(), count);
+    // "Received FetchResponse (v16, 4196711 bytes, CorrId 5, rtt 16.90ms)"
+    logs.matching("Received FetchResponse")
+        .iter()
+        .filter_map(|r| {
+            let after = &r.message[r.message.find("FetchResponse (v")?..];
+            let bytes = after.split(", ").nth(1)?.strip_suffix(" bytes")?;
+            bytes.parse().ok()
+        })
+        .collect()
+}
+
+#[test]
+fn fetch_responses_hold_a_few_mb_of_small_messages_and_up_to_the_prefetch_of_larger_ones() {
+    // A consumer holds some hundreds of bytes per message besides its payload: 16 MiB of
+    // 100-byte messages cost five times that. A Fetch asks for what twice queued.min.messages
+    // (20,000) messages take at the size read lately, up to the prefetch (16 MiB).
+    let cluster = TestCluster::new();
+    let mut read = BTreeMap::new();
+    for (size, count) in [(100, 160_000), (1000, 16_000)] {
+        let topic = cluster.create_topic(&format!("fetch-size-{size}"), 16);
+        let producer = Producer::new(
+            ProducerConfig::new(cluster.bootstrap_servers()).queue_buffering_max_messages(count),
+        )
+        .unwrap();
+        let payloads: Vec<String> = (0..count / 16)
+            .map(|i| format!("{i:010}").repeat(size / 10))
+            .collect();
+        for partition in 0..16 {
+            assert_eq!(
+                producer
+                    .send(&topic, partition, &payloads)
+                    .unwrap()
+                    .enqueued,
+                payloads.len()
+            );
+        }
+        producer.stop(Duration::from_secs(60)).unwrap();
+        read.insert(size, fetch_response_sizes(&cluster, &topic, count as usize));
+    }
+    const MB: usize = 1_000_000;
+    let (small, large) = (&read[&100], &read[&1000]);
+    assert!(small.len() >= 4, "16 MB of 100 B messages in {small:?}");
+    assert!(
+        small.iter().all(|&bytes| bytes <= 6 * MB),
+        "100 B messages: {small:?}"
+    );
+    // 16 MB of 1 KB messages: the first response asks for 4 MB (sizes unknown yet), the next
+    // for the prefetch (Apache Kafka answers with the remaining 13 MB, the MockCluster with 6).
+    assert!(
+        large.iter().any(|&bytes| bytes > 5_500_000),
+        "1 KB messages: {large:?}"
+    );
+}
+
 #[test]
 fn partition_count_of_a_created_topic() {
     let cluster = TestCluster::new();

@@ -435,18 +435,21 @@ impl ConsumerConfig {
         Ok(())
     }
 
-    /// The most one fetch response may hold: a quarter of the prefetch, and at least a message
-    /// (`message.max.bytes`, which librdkafka requires). librdkafka's own default is the whole
-    /// prefetch, and a response arrives while the queue may still hold up to the prefetch: the
-    /// consumer then held twice `queued_max_messages_kbytes`. Apache Kafka, 1M × 100 B: peak
-    /// RSS 113-121 MiB at the whole 16 MiB, 83-87 MiB at a quarter, at the same speed.
+    /// The most one fetch response may hold: the prefetch, and at least a message
+    /// (`message.max.bytes`, which librdkafka requires); librdkafka's own default, made explicit.
+    /// What a response costs is mostly per message, though (an op and a message each, some
+    /// hundreds of bytes), so kafka-native's librdkafka also sizes each Fetch by the messages
+    /// read lately: twice `queued.min.messages` of them (deps/README.md). 100-byte messages
+    /// come in responses of about 4 MB (a quarter of the prefetch had bounded them before:
+    /// Apache Kafka, 1M × 100 B, peak RSS 113-121 MiB at the whole 16 MiB, 83-87 MiB at a
+    /// quarter), 1 KB messages in responses of up to the prefetch, a quarter as many round trips.
     /// The prefetch is the property where one is given (it wins over the option).
     fn fetch_max_bytes(&self) -> u64 {
         let prefetch_kbytes = self
             .client
             .numeric_property("queued.max.messages.kbytes")
             .unwrap_or(u64::from(self.queued_max_messages_kbytes));
-        (prefetch_kbytes * 1024 / 4).max(self.client.message_max_bytes())
+        (prefetch_kbytes * 1024).max(self.client.message_max_bytes())
     }
 
     /// The librdkafka properties these options stand for.

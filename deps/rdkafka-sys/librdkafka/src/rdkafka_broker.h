@@ -131,6 +131,11 @@ struct rd_kafka_broker_s { /* rd_kafka_broker_t */
          * this broker leads is active already. */
         rd_ts_t rkb_ts_fetch_gather;
         int rkb_fetching;
+        /* kafka-native: messages read from this broker's Fetch responses
+         * and their bytes (key and payload), lately: they size its next
+         * FetchRequest (see rd_kafka_fetch_max_bytes()). Broker thread. */
+        int64_t rkb_fetched_msgs;
+        int64_t rkb_fetched_msg_bytes;
 
         rd_kafka_broker_state_t rkb_state; /**< Current broker state */
 

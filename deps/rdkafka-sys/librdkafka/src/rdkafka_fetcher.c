@@ -960,6 +960,34 @@ static rd_bool_t can_use_topic_ids(rd_kafka_broker_t *rkb) {
 }
 
 /**
+ * kafka-native: the MaxBytes of the broker's next FetchRequest.
+ *
+ * fetch.max.bytes bounds a response's bytes, but what a consumer holds for
+ * a response is mostly per message (an op and a message each, some hundreds
+ * of bytes): a response of small messages costs several times its size.
+ * So a Fetch also asks for no more than twice queued.min.messages messages
+ * take at the average size read from this broker lately (100 bytes until
+ * a response tells), and at least 1 MiB: small messages come in responses of
+ * a few MB, larger ones in fewer, larger responses, up to fetch.max.bytes.
+ */
+static int32_t rd_kafka_fetch_max_bytes(const rd_kafka_broker_t *rkb) {
+        const rd_kafka_conf_t *conf = &rkb->rkb_rk->rk_conf;
+        int64_t avg                 = 100;
+        int64_t by_count;
+
+        if (rkb->rkb_fetched_msgs > 0)
+                avg = RD_MAX(rkb->rkb_fetched_msg_bytes /
+                                 rkb->rkb_fetched_msgs,
+                             1);
+        /* At least 1 MiB: tiny messages, or a low queued.min.messages,
+         * are not read a few KB at a time. */
+        by_count = RD_MAX(2 * (int64_t)conf->queued_min_msgs * avg,
+                          (int64_t)1 << 20);
+        return (int32_t)RD_MIN((int64_t)conf->fetch_max_bytes, by_count);
+}
+
+
+/**
  * @brief Build and send a Fetch request message for all underflowed toppars
  *        for a specific broker.
  *
@@ -1037,8 +1065,7 @@ int rd_kafka_broker_fetch_toppars(rd_kafka_broker_t *rkb, rd_ts_t now) {
 
         if (rd_kafka_buf_ApiVersion(rkbuf) >= 3)
                 /* MaxBytes */
-                rd_kafka_buf_write_i32(rkbuf,
-                                       rkb->rkb_rk->rk_conf.fetch_max_bytes);
+                rd_kafka_buf_write_i32(rkbuf, rd_kafka_fetch_max_bytes(rkb));
 
         if (rd_kafka_buf_ApiVersion(rkbuf) >= 4)
                 /* IsolationLevel */

@@ -1489,6 +1489,19 @@ rd_kafka_msgset_parse(rd_kafka_buf_t *rkbuf,
         rd_atomic64_add(&rktp->rktp_c.rx_msgs, msetr.msetr_msgcnt);
         rd_atomic64_add(&rktp->rktp_c.rx_msg_bytes, msetr.msetr_msg_bytes);
 
+        /* kafka-native: what the broker's next FetchRequest is sized by
+         * (rd_kafka_fetch_max_bytes()); halved now and then, so that it
+         * follows the sizes read lately. */
+        if (msetr.msetr_rkb) {
+                rd_kafka_broker_t *rkb = msetr.msetr_rkb;
+                rkb->rkb_fetched_msgs += msetr.msetr_msgcnt;
+                rkb->rkb_fetched_msg_bytes += msetr.msetr_msg_bytes;
+                if (rkb->rkb_fetched_msgs > 1000000) {
+                        rkb->rkb_fetched_msgs /= 2;
+                        rkb->rkb_fetched_msg_bytes /= 2;
+                }
+        }
+
         rd_avg_add(&rktp->rktp_rkt->rkt_avg_batchcnt,
                    (int64_t)msetr.msetr_msgcnt);
         rd_avg_add(&rktp->rktp_rkt->rkt_avg_batchsize,
