@@ -194,24 +194,13 @@ fn fetch_responses_hold_a_few_mb_of_small_messages_and_up_to_the_prefetch_of_lar
     let mut read = BTreeMap::new();
     for (size, count) in [(100, 160_000), (1000, 16_000)] {
         let topic = cluster.create_topic(&format!("fetch-size-{size}"), 16);
-        let producer = Producer::new(
-            ProducerConfig::new(cluster.bootstrap_servers()).queue_buffering_max_messages(count),
-        )
-        .unwrap();
         let payloads: Vec<String> = (0..count / 16)
             .map(|i| format!("{i:010}").repeat(size / 10))
             .collect();
         for partition in 0..16 {
-            assert_eq!(
-                producer
-                    .send(&topic, partition, &payloads)
-                    .unwrap()
-                    .enqueued,
-                payloads.len()
-            );
+            common::produce(&cluster.bootstrap_servers(), &topic, partition, &payloads);
         }
-        producer.stop(Duration::from_secs(60)).unwrap();
-        read.insert(size, fetch_response_sizes(&cluster, &topic, count as usize));
+        read.insert(size, fetch_response_sizes(&cluster, &topic, count));
     }
     const MB: usize = 1_000_000;
     let (small, large) = (&read[&100], &read[&1000]);
