@@ -6,7 +6,9 @@
 //   2. the addon build (incremental) and the Node tests on the MockCluster, files side by side;
 //      the runtime acceptance subset (test/runtimes/) on Bun and Deno;
 //   3. on Apache Kafka (deps/kafka: Java 17 and Maven), one node started here while step 1 runs
-//      and killed with this run: the broker-independent Rust suites (any_broker, group, admin),
+//      and killed with this run: the broker-independent Rust suites (any_broker, group, admin,
+//      transactions, memory), the README's Rust example built from the packaged crates in a
+//      project outside the workspace (.ci/rust-package, on both brokers),
 //      the broker-independent Node suites, the game in Chromium on a 3-node cluster (instead of
 //      on the MockCluster), and test/kafka/ (SASL, TLS, the CLI, a broker killed under load; the
 //      3-node files start clusters of their own).
@@ -27,7 +29,7 @@ const root = path.join(__dirname, '..');
 const CONCURRENCY_MOCK = '3';
 const CONCURRENCY_KAFKA = '6';
 const ON_KAFKA = ['observability', 'kafkajs', 'iteration', 'exactly-once', 'api', 'flow', 'start', 'kcat', 'group', 'admin', 'partitioner', 'deliver', 'socket.io', 'ws-proxy', 'not-processed', 'deepstream', 'codecs'];
-const RUST_ON_KAFKA = ['any_broker', 'group', 'admin', 'transactions'];
+const RUST_ON_KAFKA = ['any_broker', 'group', 'admin', 'transactions', 'memory'];
 // Run on Apache Kafka only, where it runs: the game's broker failover proves something there;
 // the iteration's memory bound needs more data than a mock partition keeps.
 const KAFKA_INSTEAD = ['game', 'iteration-memory'];
@@ -126,6 +128,9 @@ const nodeTests = (dir) => fs.readdirSync(path.join(__dirname, dir)).filter((f) 
       KAFKA_TEST_CLUSTER: JSON.stringify({ listeners: cluster.listeners, ca: certs.ca.path, otherCa: certs.otherCa.path, client: { cert: certs.client.certPath, key: certs.client.keyPath } }),
     };
     await step('Rust tests on Apache Kafka', 'cargo', ['test', '-p', 'kafka-native', ...cargoTarget, ...RUST_ON_KAFKA.flatMap((s) => ['--test', s])], env);
+    // The packaged crates, from a Rust project outside the workspace: the README's example on
+    // the MockCluster and on this Apache Kafka.
+    await step('Rust, from the packaged crates', '.ci/rust-package', [], env);
     await step('Node tests on Apache Kafka', process.execPath, ['--test', `--test-concurrency=${CONCURRENCY_KAFKA}`, ...[...ON_KAFKA, ...KAFKA_INSTEAD].map((t) => `test/${t}.test.js`), ...nodeTests('kafka')], env);
     console.log(`\nall tests passed, on the MockCluster and on Apache Kafka, in ${Math.round((Date.now() - started) / 1000)} s`);
   } finally {

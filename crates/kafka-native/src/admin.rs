@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rdkafka_sys as rdsys;
+use kafka_native_sys as rdsys;
 
 use crate::config::{client_option_setters, validate_topic_name, ClientConfig, ClientOptions};
 use crate::connection::BrokerErrors;

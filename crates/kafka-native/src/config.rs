@@ -210,7 +210,7 @@ impl ClientOptions {
         // system's. "probe" makes librdkafka look in the standard places (Debian's
         // /etc/ssl/certs/ca-certificates.crt, RHEL's /etc/pki/tls/certs/ca-bundle.crt, ...), so
         // a broker certificate the system trusts is trusted with no option set. librdkafka does
-        // that by itself only when its configure saw a static libcrypto, which rdkafka-sys's
+        // that by itself only when its configure saw a static libcrypto, which kafka-native-sys's
         // vendored build does not tell it.
         if self.properties.get("ssl.ca.location").is_none()
             && self.properties.get("ssl.ca.pem").is_none()

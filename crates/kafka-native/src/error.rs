@@ -5,7 +5,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use rdkafka_sys as rdsys;
+use kafka_native_sys as rdsys;
 
 /// librdkafka's error codes, by name (e.g. `ErrorCode::NotLeaderForPartition`).
 pub use rdsys::types::RDKafkaErrorCode as ErrorCode;

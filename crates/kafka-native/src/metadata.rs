@@ -112,7 +112,7 @@ pub(crate) fn partition_count(
         match client.topic_partition_count(rkt, remaining) {
             Ok(Ok(count)) if count > 0 => Ok(count),
             Ok(Ok(_)) => Err(KafkaError::kafka(
-                rdkafka_sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE,
+                kafka_native_sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE,
                 retry.what,
                 String::new(),
             )),

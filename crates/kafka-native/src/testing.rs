@@ -1,5 +1,6 @@
-//! A plain reader for tests and tools: reads a partition from the beginning with librdkafka's
-//! consumer, independent of [`crate::Producer`] and the offset-file consumer.
+//! Helpers for tests and tools: a plain reader of a partition from the beginning with
+//! librdkafka's consumer (independent of [`crate::Producer`] and the offset-file consumer), and
+//! what the process holds (its heap, its librdkafka clients).
 
 use std::time::{Duration, Instant};
 
@@ -39,7 +40,10 @@ pub fn read_partition(
         .expect("a consumer has a consumer queue");
     client.assign(&PartitionList::new(
         topic,
-        &[(partition, rdkafka_sys::RD_KAFKA_OFFSET_BEGINNING as i64)],
+        &[(
+            partition,
+            kafka_native_sys::RD_KAFKA_OFFSET_BEGINNING as i64,
+        )],
     )?)?;
     let deadline = Instant::now() + timeout;
     let mut out = Vec::with_capacity(count);
@@ -67,4 +71,17 @@ pub fn read_partition(
     drop(queue);
     client.consumer_close();
     Ok(out)
+}
+
+/// Bytes of heap the process has in use (glibc's count: allocated chunks in every arena and
+/// mmapped blocks); `None` with another C library. For tests of what a client gives back.
+pub fn heap_in_use() -> Option<usize> {
+    crate::native::process::heap_in_use()
+}
+
+/// Waits up to `timeout` until every librdkafka client of the process is destroyed and its
+/// threads have ended (producers, consumers, admins and MockClusters, once dropped); whether
+/// they have.
+pub fn wait_until_every_client_is_destroyed(timeout: Duration) -> bool {
+    crate::native::process::wait_until_clients_destroyed(timeout)
 }

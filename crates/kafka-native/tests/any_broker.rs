@@ -217,6 +217,107 @@ fn fetch_responses_hold_a_few_mb_of_small_messages_and_up_to_the_prefetch_of_lar
     );
 }
 
+/// The bytes of the messages (key and payload, decompressed) librdkafka took from each Fetch
+/// response while a consumer read all of `topic` (`count` messages), from its protocol log (a
+/// response received) and fetch log (a partition's messages of it enqueued, on the same broker
+/// thread, before the next response).
+fn fetch_response_contents(cluster: &TestCluster, topic: &str, count: usize) -> Vec<usize> {
+    let logs = common::Logs::default();
+    let (consumer, seen) = payload_recorder(
+        ConsumerConfig::new(cluster.bootstrap_servers(), topic)
+            .without_offset_directory()
+            .on_log(logs.handler())
+            .driver_option("debug", "protocol,fetch"),
+    );
+    consumer.start().unwrap();
+    wait_for("every message", Duration::from_secs(60), || {
+        seen.lock().len() >= count
+    });
+    consumer.stop().unwrap();
+    assert_eq!(seen.lock().len(), count);
+    let mut contents = Vec::new();
+    for record in logs.records() {
+        if record.message.contains("Received FetchResponse") {
+            contents.push(0);
+        }
+        // "Enqueue 1500 message(s) (1530000 bytes, 1500 ops) on t [0] fetch queue (...)"
+        let Some(at) = record.message.find("message(s) (") else {
+            continue;
+        };
+        let bytes = record.message[at + "message(s) (".len()..]
+            .split(' ')
+            .next()
+            .and_then(|b| b.parse::<usize>().ok());
+        if let (Some(bytes), Some(last)) = (bytes, contents.last_mut()) {
+            *last += bytes;
+        }
+    }
+    contents
+}
+
+/// A Fetch's size bounds the bytes of its response on the wire, but the consumer holds its
+/// messages decompressed: sized as for uncompressed messages, one response of lz4 or zstd batches
+/// held several times the prefetch (16 MiB), and a slow consumer's memory grew with the topic.
+/// A Fetch now asks for the prefetch's worth of messages at the compression the broker's
+/// messages showed lately. 64k records of 1.2 KB of words (lz4 and zstd take them to about a
+/// third) over 64 partitions (so that the per-partition limit, 1 MiB on the wire, leaves the
+/// response's own to bound it), read by a consumer: no response may hold more than the prefetch
+/// and a batch or two (18 MiB).
+#[test]
+fn fetch_responses_of_compressed_batches_hold_about_the_prefetch_once_decompressed() {
+    const MIB: usize = 1 << 20;
+    let cluster = TestCluster::new();
+    cluster.keep_partition_bytes(64 * MIB as u64);
+    // Deterministic words from a vocabulary of 64: compressible, as text is, but not trivially.
+    let mut seed: u64 = 7;
+    let payloads: Vec<String> = (0..1000)
+        .map(|_| {
+            (0..200)
+                .map(|_| {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    let word = (seed >> 58) as u8;
+                    format!(
+                        "{}{} ",
+                        (b'a' + word % 26) as char,
+                        (b'a' + word / 26) as char
+                    )
+                    .repeat(2)
+                })
+                .collect::<String>()
+        })
+        .collect();
+    for codec in [
+        kafka_native::Compression::Lz4,
+        kafka_native::Compression::Zstd,
+    ] {
+        let topic = cluster.create_topic(&format!("fetch-compressed-{codec}"), 64);
+        let producer = Producer::new(
+            ProducerConfig::new(cluster.bootstrap_servers())
+                .compression(codec)
+                // Full batches (1 MB of records each), as a bulk producer makes.
+                .queue_buffering_max(Duration::from_millis(100))
+                .queue_buffering_max_messages(100_000)
+                .queue_buffering_max_kbytes(200_000)
+                .on_log(|_| {}),
+        )
+        .unwrap();
+        for partition in 0..64 {
+            let sent = producer.send(&topic, partition, &payloads).unwrap();
+            assert_eq!(sent.enqueued, payloads.len(), "{:?}", sent.not_enqueued);
+        }
+        producer.stop(Duration::from_secs(60)).unwrap();
+        let contents = fetch_response_contents(&cluster, &topic, 64 * payloads.len());
+        assert!(
+            contents.iter().all(|&bytes| bytes <= 18 * MIB),
+            "{codec}: responses of {contents:?} bytes decompressed"
+        );
+        assert!(
+            contents.iter().any(|&bytes| bytes > 4 * MIB),
+            "{codec}: no response of over 4 MiB: {contents:?}"
+        );
+    }
+}
+
 #[test]
 fn partition_count_of_a_created_topic() {
     let cluster = TestCluster::new();
@@ -529,6 +630,45 @@ fn a_producer_whose_producer_id_request_met_the_bootstrap_broker_s_replacement_a
         met > 0 || !cluster.is_kafka(),
         "no producer's request met the replacement in 20 starts"
     );
+}
+
+/// An idempotent producer (the default) asked for its ProducerId on a 500 ms timer: first
+/// 500 ms after it was made, and again 500 ms after finding no broker connected yet, which at
+/// start it never has; so every new producer's first message waited half a second. It now asks
+/// at once and looks again every 10 ms while it starts: five new producers' first deliveries
+/// must each come well within those 500 ms.
+#[test]
+fn a_new_idempotent_producer_delivers_its_first_message_without_waiting_half_a_second() {
+    let cluster = TestCluster::new();
+    let topic = cluster.create_topic("first-message", 1);
+    // The first write to a new partition is slow on a fresh broker: not what is measured.
+    common::produce(
+        &cluster.bootstrap_servers(),
+        &topic,
+        0,
+        &["warm".to_string()],
+    );
+    for _ in 0..5 {
+        let started = std::time::Instant::now();
+        let producer = Producer::new(ProducerConfig::new(cluster.bootstrap_servers())).unwrap();
+        let record = Record {
+            payload: Some(b"first"),
+            ..Default::default()
+        };
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        producer
+            .deliver(&topic, 0, &[record], move |r| {
+                let _ = tx.send(r);
+            })
+            .unwrap();
+        rx.recv_timeout(Duration::from_secs(30)).unwrap().unwrap();
+        let took = started.elapsed();
+        producer.stop(Duration::from_secs(30)).unwrap();
+        assert!(
+            took < Duration::from_millis(400),
+            "the first message took {took:?}"
+        );
+    }
 }
 
 /// A pulled consumer of a new one-partition topic holding `count` messages, with the channel its

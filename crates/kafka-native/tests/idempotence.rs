@@ -170,33 +170,119 @@ fn an_idempotent_producer_sends_a_new_partition_one_request_until_one_is_acknowl
 /// Once a partition has acknowledged a request, up to five are in flight to it. A broker that
 /// has lost the producer's state there (Kafka drops it after `producer.id.expiration.ms` idle)
 /// may write a later request while it refuses an earlier one. The earlier one's messages were
-/// refused, not possibly written: they are reported failed (the producer fails: retrying them
-/// now would reorder the partition), never delivered by the later request's success.
+/// refused, not possibly written: they are reported failed with the error that refused them,
+/// never delivered by the later request's success. Retrying them would put them after the later
+/// ones, so they are not retried; the producer bumps its epoch and goes on (a fatal error here,
+/// as an earlier build raised, ended the producer for a survivable event).
 #[test]
-fn records_refused_before_a_later_request_succeeded_are_reported_failed_not_delivered() {
+fn records_refused_before_a_later_request_succeeded_fail_and_the_producer_goes_on() {
     let TwoRequests {
         cluster,
         producer,
         first,
         second,
     } = two_requests_to_partition_zero(0, true);
-    // Failed with the producer, which says why (librdkafka purges what it holds once it has a
-    // fatal error).
     let refused = outcome(&first).unwrap_err();
-    assert!(refused.is_fatal(), "{refused}");
-    assert_eq!(refused.code(), Some(ErrorCode::Fatal), "{refused}");
-    assert!(refused.to_string().contains("refused"), "{refused}");
+    assert!(!refused.is_fatal(), "{refused}");
+    assert_eq!(
+        refused.code(),
+        Some(ErrorCode::NotLeaderForPartition),
+        "{refused}"
+    );
     // The second request was written, and says where.
     assert_eq!(outcome(&second).unwrap(), [5, 6, 7, 8, 9]);
-    let expected: Vec<&[u8]> = [[b"warm" as &[u8]; 5], [b"second" as &[u8]; 5]].concat();
-    assert_eq!(partition_zero(&cluster, 10), expected);
-    // stop() counts them failed by the fatal error too, not purged as if by the caller.
+    // The producer goes on: what it sends next lands after the second request's records.
+    cluster.set_broker_rtt(1, 0).unwrap();
+    assert_eq!(
+        outcome(&deliver_five(&producer, 0, b"next")).unwrap(),
+        [10, 11, 12, 13, 14]
+    );
+    let expected: Vec<&[u8]> = [
+        [b"warm" as &[u8]; 5],
+        [b"second" as &[u8]; 5],
+        [b"next" as &[u8]; 5],
+    ]
+    .concat();
+    assert_eq!(partition_zero(&cluster, 15), expected);
+    // stop() counts the refused records, under the error that refused them.
     match producer.stop(Duration::from_secs(30)) {
         Err(KafkaError::Undelivered { failed, errors }) => {
             assert_eq!(failed, 5);
             let counted: Vec<_> = errors.iter().map(|e| (e.name.as_str(), e.count)).collect();
-            assert_eq!(counted, [("_FATAL", 5)]);
+            assert_eq!(counted, [("NOT_LEADER_FOR_PARTITION", 5)]);
         }
         other => panic!("stop() should report the 5 refused records, not {other:?}"),
     }
+}
+
+/// After its epoch is bumped, a partition has acknowledged nothing of the new epoch, so it sends
+/// one request until one is, as a new partition does (above): a broker that lost the producer's
+/// state would otherwise be open to the same refused-then-written race. Partition 0 (broker 1,
+/// answering after 2 s) refuses a request with UNKNOWN_PRODUCER_ID, so the producer bumps its
+/// epoch once its other request, to partition 1 (broker 2, answering after 4 s), is answered;
+/// meanwhile 25 records (five requests' worth) wait for partition 1 to send them in the new
+/// epoch. Its first two requests then must be a round trip apart.
+#[test]
+fn after_an_epoch_bump_a_partition_sends_one_request_until_one_is_acknowledged() {
+    let cluster = MockCluster::new(2).unwrap();
+    cluster.create_topic("t", 2, 1).unwrap();
+    cluster.set_partition_leader("t", 0, 1).unwrap();
+    cluster.set_partition_leader("t", 1, 2).unwrap();
+    let logs = common::Logs::default();
+    let producer = Producer::new(
+        ProducerConfig::new(cluster.bootstrap_servers())
+            .queue_buffering_max(Duration::from_millis(300))
+            .driver_option("batch.num.messages", "5")
+            .driver_option("debug", "eos")
+            .on_log(logs.handler()),
+    )
+    .unwrap();
+    for partition in [0, 1] {
+        let warm = outcome(&deliver_five(&producer, partition, b"warm"));
+        assert_eq!(warm.unwrap(), [0, 1, 2, 3, 4]);
+    }
+
+    cluster.set_broker_rtt(1, RTT_MS).unwrap();
+    cluster.set_broker_rtt(2, 2 * RTT_MS).unwrap();
+    cluster.push_request_errors(api_key::PRODUCE, &[ErrorCode::UnknownProducerId]);
+    cluster.start_request_tracking();
+    let refused = deliver_five(&producer, 0, b"refused");
+    let produce_on = |broker: i32| -> Vec<i64> {
+        cluster
+            .requests()
+            .iter()
+            .filter(|r| r.api_key == api_key::PRODUCE && r.broker_id == broker)
+            .map(|r| r.received_us)
+            .collect()
+    };
+    wait_for("the request to be refused", Duration::from_secs(30), || {
+        !produce_on(1).is_empty()
+    });
+    let held = deliver_five(&producer, 1, b"held");
+    wait_for("the drain before the bump", Duration::from_secs(30), || {
+        !logs.matching("-> DrainBump").is_empty()
+    });
+    let later: Vec<Landed> = (0..5)
+        .map(|_| deliver_five(&producer, 1, b"later"))
+        .collect();
+
+    assert_eq!(outcome(&refused).unwrap(), [5, 6, 7, 8, 9]);
+    assert_eq!(outcome(&held).unwrap(), [5, 6, 7, 8, 9]);
+    for (i, landed) in later.iter().enumerate() {
+        let first = 10 + 5 * i as i64;
+        assert_eq!(
+            outcome(landed).unwrap(),
+            (first..first + 5).collect::<Vec<_>>()
+        );
+    }
+    // Broker 2's requests: the held one, then the new epoch's.
+    let received = produce_on(2);
+    assert!(received.len() >= 3, "{received:?}");
+    let gap_ms = (received[2] - received[1]) / 1000;
+    assert!(
+        gap_ms >= i64::from(2 * RTT_MS) * 3 / 4,
+        "the new epoch's second request came {gap_ms} ms after its first: before the first was \
+         answered"
+    );
+    producer.stop(Duration::from_secs(30)).unwrap();
 }

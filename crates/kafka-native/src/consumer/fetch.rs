@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use kafka_native_sys::rd_kafka_resp_err_t as resp;
 use parking_lot::{Condvar, Mutex};
-use rdkafka_sys::rd_kafka_resp_err_t as resp;
 
 use crate::config::{log_error, log_warning};
 use crate::events::{LogHandler, LogRecord};

@@ -138,7 +138,7 @@ impl GroupRebalance {
             )),
             None if self.control.stop.load(Ordering::Acquire) => Err(KafkaError::Stopped),
             None => Err(KafkaError::kafka(
-                rdkafka_sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR__TIMED_OUT,
+                kafka_native_sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR__TIMED_OUT,
                 &format!("group {:?}", self.group_id),
                 format!("no assignment within {timeout:?} (is the group coordinator reachable?)"),
             )),

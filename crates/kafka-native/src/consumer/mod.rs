@@ -33,9 +33,9 @@ pub use stats::ConsumerStats;
 pub use stream::{BatchStream, NextBatch, StreamBatch};
 
 /// For [`Consumer::seek`]: the oldest message a partition still holds.
-pub const OFFSET_BEGINNING: i64 = rdkafka_sys::RD_KAFKA_OFFSET_BEGINNING as i64;
+pub const OFFSET_BEGINNING: i64 = kafka_native_sys::RD_KAFKA_OFFSET_BEGINNING as i64;
 /// For [`Consumer::seek`]: the end of a partition (only messages that arrive later are read).
-pub const OFFSET_END: i64 = rdkafka_sys::RD_KAFKA_OFFSET_END as i64;
+pub const OFFSET_END: i64 = kafka_native_sys::RD_KAFKA_OFFSET_END as i64;
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -44,8 +44,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
+use kafka_native_sys as rdsys;
 use parking_lot::Mutex;
-use rdkafka_sys as rdsys;
 
 use crate::config::log_error;
 use crate::connection::BrokerErrors;

@@ -5,7 +5,7 @@ use std::os::raw::{c_char, c_int};
 use std::ptr;
 use std::time::{Duration, Instant};
 
-use rdkafka_sys as rdsys;
+use kafka_native_sys as rdsys;
 use rdsys::rd_kafka_resp_err_t as resp;
 
 use super::client::timeout_ms;

@@ -7,7 +7,7 @@ use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
-use rdkafka_sys as rdsys;
+use kafka_native_sys as rdsys;
 
 use super::NativeQueue;
 

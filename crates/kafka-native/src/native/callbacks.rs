@@ -9,7 +9,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 use std::time::Duration;
 
-use rdkafka_sys as rdsys;
+use kafka_native_sys as rdsys;
 use rdsys::rd_kafka_resp_err_t as resp;
 
 use super::client::timeout_ms;
@@ -221,8 +221,8 @@ impl Rebalance<'_> {
         self.applied = true;
         // A rebalance that consumer_close serves after the group sub-system has ended is stale:
         // there is nothing left to assign. (librdkafka as released would drop the request
-        // unanswered and assign() would wait forever; deps/rdkafka-sys answers it with an
-        // error, which this spares the log.)
+        // unanswered and assign() would wait forever; kafka-native-sys's patch series answers
+        // it with an error, which this spares the log.)
         // SAFETY: the handle is live for the callback.
         if unsafe { rdsys::rd_kafka_consumer_closed(self.rk) } != 0 {
             return Ok(());

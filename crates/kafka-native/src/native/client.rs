@@ -4,7 +4,7 @@ use std::os::raw::{c_char, c_int, c_void};
 use std::ptr;
 use std::time::Duration;
 
-use rdkafka_sys as rdsys;
+use kafka_native_sys as rdsys;
 use rdsys::rd_kafka_resp_err_t::{self as resp, RD_KAFKA_RESP_ERR_NO_ERROR};
 use rdsys::rd_kafka_vtype_t as vtype;
 
@@ -778,5 +778,184 @@ impl NativeQueue {
     pub(crate) fn wake(&self) {
         // SAFETY: the queue is live.
         unsafe { rdsys::rd_kafka_queue_yield(self.0.ptr()) }
+    }
+}
+
+/// librdkafka's `log_cb`.
+#[cfg(test)]
+pub(crate) type LogCallback =
+    unsafe extern "C" fn(*const rdsys::rd_kafka_t, c_int, *const c_char, *const c_char);
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::CStr;
+    use std::os::raw::{c_char, c_int};
+    use std::ptr;
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use kafka_native_sys as rdsys;
+    use parking_lot::{Condvar, Mutex};
+
+    use super::{ClientKind, NativeClient, NativeQueue};
+    use crate::native::{NativeConf, NativeMockCluster, PartitionList};
+
+    /// Where librdkafka's main thread stands in the test below.
+    #[derive(Default)]
+    struct Gate {
+        /// It is handling the LeaveGroup answer, before it ends the group.
+        reached: bool,
+        /// It may go on.
+        open: bool,
+    }
+
+    static GATE: (Mutex<Gate>, Condvar) = (
+        Mutex::new(Gate {
+            reached: false,
+            open: false,
+        }),
+        Condvar::new(),
+    );
+
+    /// Holds the thread logging the LeaveGroup answer (librdkafka's main thread, which ends the
+    /// group right after) until the test opens the gate.
+    unsafe extern "C" fn hold_at_the_leave_group_answer(
+        _rk: *const rdsys::rd_kafka_t,
+        _level: c_int,
+        fac: *const c_char,
+        buf: *const c_char,
+    ) {
+        // SAFETY: librdkafka passes NUL-terminated strings, live for the call.
+        let (fac, buf) = unsafe { (CStr::from_ptr(fac), CStr::from_ptr(buf)) };
+        if fac.to_bytes() != b"LEAVEGROUP" || !buf.to_string_lossy().contains("LeaveGroup response")
+        {
+            return;
+        }
+        let (gate, changed) = &GATE;
+        let mut gate = gate.lock();
+        gate.reached = true;
+        changed.notify_all();
+        while !gate.open {
+            changed.wait(&mut gate);
+        }
+    }
+
+    /// The answer the commit below heard.
+    static ANSWER: Mutex<Option<rdsys::rd_kafka_resp_err_t>> = Mutex::new(None);
+
+    unsafe extern "C" fn commit_answered(
+        _rk: *mut rdsys::rd_kafka_t,
+        err: rdsys::rd_kafka_resp_err_t,
+        _offsets: *mut rdsys::rd_kafka_topic_partition_list_t,
+        _opaque: *mut std::os::raw::c_void,
+    ) {
+        *ANSWER.lock() = Some(err);
+    }
+
+    fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !done() {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// An offset commit that reaches the group as it ends (queued behind the answer that ends
+    /// it) is answered with `_DESTROY`. librdkafka as released dropped it unanswered, and a
+    /// synchronous commit (`rd_kafka_commit(.., 0)`, the core's offset writer's, racing the
+    /// consumer's close) waited forever: kafka-native-sys patch 0001. The test holds
+    /// librdkafka's main thread at the LeaveGroup answer that the close waits for, queues the
+    /// commit there, and lets it go.
+    #[test]
+    fn an_offset_commit_queued_as_the_group_ends_is_answered() {
+        let cluster = NativeMockCluster::new(1).unwrap();
+        cluster.topic_create("t", 1, 1).unwrap();
+        cluster.group_initial_rebalance_delay(0);
+        let mut conf = NativeConf::new();
+        for (key, value) in [
+            ("bootstrap.servers", cluster.bootstraps().as_str()),
+            ("group.id", "ends"),
+            ("enable.auto.commit", "false"),
+            ("debug", "cgrp"),
+            ("log.queue", "false"),
+        ] {
+            conf.set(key, value).unwrap();
+        }
+        conf.set_log_callback(hold_at_the_leave_group_answer);
+        let client = Arc::new(NativeClient::new(ClientKind::Consumer, conf).unwrap());
+        client.subscribe(&["t".to_string()]).unwrap();
+        wait_until("the assignment", || {
+            // SAFETY: the handle is live; a polled message is ours to destroy; the assignment
+            // list, when given, is ours to destroy.
+            unsafe {
+                let message = rdsys::rd_kafka_consumer_poll(client.ptr(), 50);
+                if !message.is_null() {
+                    rdsys::rd_kafka_message_destroy(message);
+                }
+                let mut assigned = ptr::null_mut();
+                rdsys::rd_kafka_assignment(client.ptr(), &mut assigned);
+                let count = if assigned.is_null() {
+                    0
+                } else {
+                    (*assigned).cnt
+                };
+                if !assigned.is_null() {
+                    rdsys::rd_kafka_topic_partition_list_destroy(assigned);
+                }
+                count > 0
+            }
+        });
+
+        let closing = client.clone();
+        let closer = std::thread::spawn(move || closing.consumer_close());
+        {
+            let (gate, changed) = &GATE;
+            let mut gate = gate.lock();
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while !gate.reached {
+                assert!(
+                    !changed.wait_until(&mut gate, deadline).timed_out(),
+                    "the close sent no LeaveGroup"
+                );
+            }
+        }
+        // SAFETY: the handle is live; the queue is ours (NativeQueue destroys it).
+        let answers = NativeQueue::from_owned(unsafe { rdsys::rd_kafka_queue_new(client.ptr()) });
+        let offsets = PartitionList::new("t", &[(0, 1)]).unwrap();
+        // SAFETY: handle, list and queue are live; librdkafka copies the list, and with a queue
+        // given it returns once the commit is queued, its answer to come on that queue.
+        let queued = unsafe {
+            rdsys::rd_kafka_commit_queue(
+                client.ptr(),
+                offsets.ptr(),
+                answers.ptr(),
+                Some(commit_answered),
+                ptr::null_mut(),
+            )
+        };
+        assert_eq!(
+            queued,
+            rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR
+        );
+        {
+            let (gate, changed) = &GATE;
+            gate.lock().open = true;
+            changed.notify_all();
+        }
+        closer.join().unwrap();
+
+        // Served the way a synchronous commit waits for its answer (an event poll would drop an
+        // answer of _DESTROY as a queue shutting down): the callback hears the answer.
+        wait_until("the commit's answer", || {
+            // SAFETY: the queue is live; nothing but the commit's answer arrives on it, and the
+            // callback takes that (a message, were there one, would be ours to destroy).
+            let message = unsafe { rdsys::rd_kafka_consume_queue(answers.ptr(), 100) };
+            assert!(message.is_null());
+            ANSWER.lock().is_some()
+        });
+        assert_eq!(
+            *ANSWER.lock(),
+            Some(rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR__DESTROY)
+        );
     }
 }

@@ -2,7 +2,7 @@
 
 use std::os::raw::c_char;
 
-use rdkafka_sys as rdsys;
+use kafka_native_sys as rdsys;
 use rdsys::rd_kafka_conf_res_t::RD_KAFKA_CONF_OK;
 
 use super::callbacks::ClientHooks;
@@ -106,6 +106,14 @@ impl NativeConf {
     /// The registered callbacks, for the client to own.
     pub(crate) fn take_hooks(&mut self) -> Option<Box<ClientHooks>> {
         self.hooks.take()
+    }
+
+    /// Calls `log` with each log line on the thread that logs it (librdkafka's `log_cb`, with
+    /// `log.queue` off): a test holds one of librdkafka's own threads at a chosen line with it.
+    #[cfg(test)]
+    pub(crate) fn set_log_callback(&mut self, log: super::client::LogCallback) {
+        // SAFETY: conf is live and owned by us; the callback is a plain function.
+        unsafe { rdsys::rd_kafka_conf_set_log_cb(self.conf.ptr(), Some(log)) }
     }
 
     pub(crate) fn into_raw(self) -> *mut rdsys::rd_kafka_conf_t {

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use rdkafka_sys as rdsys;
+use kafka_native_sys as rdsys;
 use rdsys::rd_kafka_resp_err_t as resp;
 
 use super::admin::{AdminCall, Request, TopicOutcome};

@@ -3,7 +3,7 @@
 use std::os::raw::{c_char, c_int};
 use std::ptr;
 
-use rdkafka_sys as rdsys;
+use kafka_native_sys as rdsys;
 
 use super::{from_cstr, MessageView, NativePtr};
 

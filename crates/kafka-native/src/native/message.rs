@@ -4,20 +4,10 @@ use std::marker::PhantomData;
 use std::os::raw::{c_char, c_void};
 use std::ptr;
 
-use rdkafka_sys as rdsys;
+use kafka_native_sys as rdsys;
 use rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR;
 
 use super::NativePtr;
-
-extern "C" {
-    /// Added by kafka-native's librdkafka patch (deps/README.md), so not in rdkafka-sys's
-    /// generated bindings: the contiguous memory a fetched message's payload lies in.
-    fn rd_kafka_message_payload_backing(
-        rkmessage: *const rdsys::rd_kafka_message_t,
-        startp: *mut *const c_void,
-        sizep: *mut usize,
-    ) -> std::os::raw::c_int;
-}
 
 /// A message borrowed from librdkafka (a fetched message or a delivery report).
 #[derive(Clone, Copy)]
@@ -86,7 +76,8 @@ impl<'a> MessageView<'a> {
         let (mut start, mut size): (*const c_void, usize) = (ptr::null(), 0);
         // SAFETY: the message is live for 'a; librdkafka only reads it (and the buffer its op
         // holds, whose segments no longer change) and writes `start` and `size`.
-        let found = unsafe { rd_kafka_message_payload_backing(self.raw, &mut start, &mut size) };
+        let found =
+            unsafe { rdsys::rd_kafka_message_payload_backing(self.raw, &mut start, &mut size) };
         // SAFETY: librdkafka gave a segment of `size` written bytes, which the message's op
         // holds a reference on: it lives as long as the message ('a).
         (found == 1)

@@ -4,7 +4,7 @@
 use std::ptr;
 use std::time::Duration;
 
-use rdkafka_sys as rdsys;
+use kafka_native_sys as rdsys;
 use rdsys::rd_kafka_resp_err_t as resp;
 
 use super::client::timeout_ms;

@@ -2,21 +2,12 @@
 
 use std::os::raw::c_int;
 
-use rdkafka_sys as rdsys;
+use kafka_native_sys as rdsys;
 
 use super::client::ClientKind;
 use super::{check, from_cstr, to_cstring, NativeClient, NativeConf, NativePtr};
 use crate::error::{ErrorCode, KafkaError};
 use crate::mock_cluster::MockRequest;
-
-extern "C" {
-    /// Added to librdkafka's mock by kafka-native's patch (deps/README.md), so not in
-    /// rdkafka-sys's generated bindings: how many bytes of batches each partition keeps.
-    fn rd_kafka_mock_partition_retention_bytes_set(
-        mcluster: *mut rdsys::rd_kafka_mock_cluster_t,
-        bytes: i64,
-    ) -> rdsys::rd_kafka_resp_err_t;
-}
 
 /// A mock cluster and the client handle it lives on. Field order matters: the cluster is
 /// destroyed before the handle that owns its thread.
@@ -45,6 +36,10 @@ impl NativeMockCluster {
             unsafe { NativePtr::from_ptr(raw) }.ok_or_else(|| KafkaError::ClientCreation {
                 message: format!("could not start a mock cluster with {brokers} brokers"),
             })?;
+        // A cluster has a controller, one of its brokers (1..n); the mock names none (0) until
+        // told, and a client looking for it (KafkaJS's describeCluster) finds none.
+        // SAFETY: the cluster is live.
+        unsafe { rdsys::rd_kafka_mock_set_controller_id(cluster.ptr(), 1) };
         Ok(NativeMockCluster {
             cluster,
             _client: client,
@@ -193,7 +188,7 @@ impl NativeMockCluster {
     pub(crate) fn partition_retention_bytes_set(&self, bytes: i64) -> Result<(), KafkaError> {
         // SAFETY: the cluster is live.
         check(
-            unsafe { rd_kafka_mock_partition_retention_bytes_set(self.ptr(), bytes) },
+            unsafe { rdsys::rd_kafka_mock_partition_retention_bytes_set(self.ptr(), bytes) },
             "set partition retention",
         )
     }

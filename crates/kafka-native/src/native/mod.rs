@@ -1,4 +1,4 @@
-//! The native layer: the only place that calls `rdkafka-sys`.
+//! The native layer: the only place that calls `kafka-native-sys`.
 //!
 //! Every librdkafka object is held by a [`NativePtr`], which frees it on drop through the
 //! [`KafkaDrop`] impl of its C type. Everything above this module speaks Rust types.
@@ -14,6 +14,7 @@ mod message;
 mod metadata;
 mod mock;
 mod partition_list;
+pub(crate) mod process;
 
 pub(crate) use admin::{NewTopicSpec, TopicOutcome};
 pub(crate) use arrival::{ArrivalCallback, ArrivalWake};
@@ -31,7 +32,7 @@ use std::ffi::{CStr, CString};
 use std::os::raw::c_char;
 use std::ptr::NonNull;
 
-use rdkafka_sys as rdsys;
+use kafka_native_sys as rdsys;
 
 use crate::error::KafkaError;
 

@@ -3,7 +3,7 @@
 use std::os::raw::c_int;
 use std::time::Duration;
 
-use rdkafka_sys as rdsys;
+use kafka_native_sys as rdsys;
 use rdsys::rd_kafka_resp_err_t::{self as resp, RD_KAFKA_RESP_ERR_NO_ERROR};
 
 use super::client::timeout_ms;

@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use kafka_native_sys as rdsys;
 use parking_lot::{Mutex, RwLock};
-use rdkafka_sys as rdsys;
 use rdsys::rd_kafka_resp_err_t as resp;
 
 use crate::config::{log_error, log_warning, validate_topic_name};

@@ -114,6 +114,14 @@ impl TestCluster {
         }
     }
 
+    /// Makes the MockCluster keep `bytes` of batches per partition (it keeps 5 MiB and drops
+    /// older ones); Apache Kafka keeps everything a test writes already.
+    pub fn keep_partition_bytes(&self, bytes: u64) {
+        if let TestCluster::Mock(c) = self {
+            c.set_partition_retention_bytes(bytes).unwrap();
+        }
+    }
+
     /// Apache Kafka rather than the MockCluster.
     pub fn is_kafka(&self) -> bool {
         matches!(self, TestCluster::Kafka { .. })
