@@ -10,7 +10,7 @@ const path = require('node:path');
 
 const { BROKERS, stopBroker } = require('./brokers');
 const { machine, publish, fmt } = require('./report');
-const { runnable, platformatic } = require('./peers');
+const { runnable, platformatic, withBaseline } = require('./peers');
 
 const SECONDS = Number(process.env.AWAITED_SECONDS || 5);
 const CONCURRENCY = [1, 100];
@@ -39,7 +39,7 @@ async function awaitedRun(broker, config, concurrency, tmp, index) {
       ...process.env, ...runtime.env, ...config.env, KAFKA_BROKERS: servers, KAFKA_TOPIC: topic,
       CONCURRENCY: String(concurrency), SECONDS: String(SECONDS), PARTITIONS: String(PARTITIONS), SETTINGS: JSON.stringify(config.settings),
     };
-    const r = spawnSync(runtime.node, [path.join(clients, config.file)], { env, encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(runtime.node, [path.join(config.dir ?? clients, config.file)], { env, encoding: 'utf8', timeout: 120_000 });
     if (r.status !== 0) throw new Error(`${(r.stderr || '').trim().split('\n').slice(-3).join(' ')} (${r.status ?? r.signal})`);
     return JSON.parse(r.stdout.trim().split('\n').pop());
   } finally {
@@ -51,7 +51,7 @@ async function awaited() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kn-awaited-'));
   const notes = [];
   const only = process.env.BENCH_CLIENTS && process.env.BENCH_CLIENTS.split(',');
-  const configs = runnable(CONFIGS, only, notes, 'awaited');
+  const configs = runnable(withBaseline(CONFIGS, clients), only, notes, 'awaited');
   const brokers = process.env.BENCH_BROKERS ? BROKERS : BROKERS.filter((b) => b.name === 'kafka');
   const rows = [];
   let index = 0;

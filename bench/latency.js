@@ -15,7 +15,7 @@ const readline = require('node:readline');
 
 const { BROKERS, stopBroker } = require('./brokers');
 const { machine, publish, median, fmt } = require('./report');
-const { runnable, platformatic } = require('./peers');
+const { runnable, platformatic, withBaseline } = require('./peers');
 const { CONSUMER_DEFAULTS } = require('../js/options.js');
 const { measureNode } = require('./throughput');
 const { cpuMeter, processTree } = require('./processes');
@@ -53,7 +53,7 @@ async function latencyRun(broker, config, rate, index) {
   try {
     const runtime = config.peer?.() ?? { node: process.execPath, env: {} };
     const env = { ...process.env, ...runtime.env, ...config.env, KAFKA_BROKERS: servers, KAFKA_TOPIC: topic, RATE: String(rate), SECONDS: String(SECONDS), PARTITIONS: String(PARTITIONS), SETTINGS: JSON.stringify(config.settings) };
-    const r = spawnSync(runtime.node, [path.join(clients, config.file)], { env, encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(runtime.node, [path.join(config.dir ?? clients, config.file)], { env, encoding: 'utf8', timeout: 120_000 });
     if (r.status !== 0) throw new Error(`${(r.stderr || '').trim().split('\n').slice(-3).join(' ')} (${r.status ?? r.signal})`);
     return JSON.parse(r.stdout.trim().split('\n').pop());
   } finally {
@@ -92,7 +92,7 @@ async function latency() {
   const notes = [];
   // BENCH_CLIENTS=client,client: only these clients' rows (and no bulk or idle runs).
   const only = process.env.BENCH_CLIENTS && process.env.BENCH_CLIENTS.split(',');
-  const configs = runnable(CONFIGS, only, notes, 'latency');
+  const configs = runnable(withBaseline(CONFIGS, clients), only, notes, 'latency');
   const rows = [];
   const idleRows = [];
   const bulkRows = [];

@@ -78,4 +78,25 @@ function runnable(configs, only, notes, bench) {
   });
 }
 
-module.exports = { has, resolvable, useNodeRdkafka, platformatic, runnable };
+// BENCH_BASELINE=DIR measures another checkout of this package beside this one, in the same run
+// (the commit before an engine upgrade, say: its addon built in js/native, and for the
+// throughput benchmark its Rust client, `cargo build --release --example bench_client`). Its
+// rows are this package's own, named `kafka-native (BENCH_BASELINE_LABEL)`, and run that
+// checkout's client files.
+function baseline() {
+  const dir = process.env.BENCH_BASELINE;
+  if (!dir) return undefined;
+  return { dir: path.resolve(dir), label: process.env.BENCH_BASELINE_LABEL || 'baseline' };
+}
+
+// `configs` and, with a baseline, a copy of each `kafka-native` row that runs the baseline's
+// client from `clientsDir` (this benchmark's folder of client files).
+function withBaseline(configs, clientsDir) {
+  const base = baseline();
+  if (!base) return configs;
+  const dir = path.join(base.dir, path.relative(root, clientsDir));
+  const copies = configs.filter((c) => c.client === 'kafka-native').map((c) => ({ ...c, client: `kafka-native (${base.label})`, dir }));
+  return [...configs, ...copies];
+}
+
+module.exports = { has, resolvable, useNodeRdkafka, platformatic, runnable, baseline, withBaseline };

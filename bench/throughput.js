@@ -18,7 +18,7 @@ const path = require('node:path');
 const { librdkafkaDir } = require('../deps/librdkafka/shared-library.js');
 const { BROKERS, stopBroker } = require('./brokers');
 const { machine, publish, median, fmt } = require('./report');
-const { has, resolvable, platformatic } = require('./peers');
+const { has, resolvable, platformatic, baseline } = require('./peers');
 
 const root = path.join(__dirname, '..');
 const RUNS = Number(process.env.RUNS || 3);
@@ -87,7 +87,19 @@ const CLIENTS = [
     available: resolvable('node-rdkafka') || 'not installed (npm run bench -- --with-node-rdkafka builds it, ~4 min)',
     command: node('node-rdkafka.js'),
   },
+  ...baselineClients(),
 ];
+
+// This package's two clients as another checkout has them (BENCH_BASELINE, see peers.js).
+function baselineClients() {
+  const base = baseline();
+  if (!base) return [];
+  const rust = path.join(base.dir, 'target', 'release', 'examples', 'bench_client');
+  return [
+    { name: `kafka-native (Node, ${base.label})`, available: true, command: (op) => [process.execPath, [path.join(base.dir, 'bench', 'clients', 'kafka-native.js'), op]] },
+    { name: `kafka-native (Rust core, ${base.label})`, available: fs.existsSync(rust) || `no ${rust}`, command: (op, run) => [rust, [op, String(run.messages), String(run.size), String(run.partitions)]] },
+  ];
+}
 
 // --- one measurement -------------------------------------------------------------------------
 async function measure(broker, client, op, spec, runIndex) {
