@@ -81,7 +81,8 @@ function runnable(configs, only, notes, bench) {
 // BENCH_BASELINE=DIR measures another checkout of this package beside this one, in the same run
 // (the commit before an engine upgrade, say: its addon built in js/native, and for the
 // throughput benchmark its Rust client, `cargo build --release --example bench_client`). Its
-// rows are this package's own, named `kafka-native (BENCH_BASELINE_LABEL)`, and run that
+// rows are this package's own, named `kafka-native [BENCH_BASELINE_LABEL]` (no comma: BENCH_CLIENTS
+// is a comma-separated list of names), and run that
 // checkout's client files.
 function baseline() {
   const dir = process.env.BENCH_BASELINE;
@@ -95,7 +96,7 @@ function withBaseline(configs, clientsDir) {
   const base = baseline();
   if (!base) return configs;
   const dir = path.join(base.dir, path.relative(root, clientsDir));
-  const copies = configs.filter((c) => c.client === 'kafka-native').map((c) => ({ ...c, client: `kafka-native (${base.label})`, dir }));
+  const copies = configs.filter((c) => c.client === 'kafka-native').map((c) => ({ ...c, client: `kafka-native [${base.label}]`, dir }));
   return [...configs, ...copies];
 }
 

@@ -96,8 +96,8 @@ function baselineClients() {
   if (!base) return [];
   const rust = path.join(base.dir, 'target', 'release', 'examples', 'bench_client');
   return [
-    { name: `kafka-native (Node, ${base.label})`, available: true, command: (op) => [process.execPath, [path.join(base.dir, 'bench', 'clients', 'kafka-native.js'), op]] },
-    { name: `kafka-native (Rust core, ${base.label})`, available: fs.existsSync(rust) || `no ${rust}`, command: (op, run) => [rust, [op, String(run.messages), String(run.size), String(run.partitions)]] },
+    { name: `kafka-native (Node) [${base.label}]`, available: true, command: (op) => [process.execPath, [path.join(base.dir, 'bench', 'clients', 'kafka-native.js'), op]] },
+    { name: `kafka-native (Rust core) [${base.label}]`, available: fs.existsSync(rust) || `no ${rust}`, command: (op, run) => [rust, [op, String(run.messages), String(run.size), String(run.partitions)]] },
   ];
 }
 
