@@ -61,7 +61,7 @@ const CLIENTS = [
     name: 'kcat',
     available: has('kcat') || 'not installed (apt-get install kcat)',
     // Debian's kcat is librdkafka 2.0.2, which cannot parse tansu's ApiVersion reply; the
-    // librdkafka.so.1 that rdkafka-sys builds can (see deps/README.md).
+    // librdkafka.so.1 that kafka-native-sys builds can (see deps/README.md).
     env: (broker) => (broker === 'tansu' ? { LD_LIBRARY_PATH: librdkafkaDir() } : {}),
     command: (op, run) => (op === 'produce'
       ? ['kcat', ['-P', '-b', run.servers, '-t', run.topic, '-X', 'queue.buffering.max.messages=1000000', '-l', payloadFile(run.size, run.messages)]]
