@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kafka_native::testing::read_partition;
-use kafka_native::{Consumer, ConsumerConfig, Producer, ProducerConfig, Record};
+use kafka_native::{Consumer, ConsumerConfig, LogRecord, Producer, ProducerConfig, Record};
 use parking_lot::Mutex;
 
 mod common;
@@ -158,15 +158,20 @@ fn a_consumer_starting_on_mostly_empty_partitions_reads_without_waiting_out_the_
     assert_eq!(*seen.lock(), vec!["the only one".to_string()]);
 }
 
-/// The sizes of the Fetch responses a consumer read all of `topic` (`count` messages) in, from
-/// librdkafka's protocol log.
-fn fetch_response_sizes(cluster: &TestCluster, topic: &str, count: usize) -> Vec<usize> {
+/// librdkafka's log, at the `debug` contexts given, of a consumer that read all of `topic`
+/// (`count` messages).
+fn read_all_logged(
+    cluster: &TestCluster,
+    topic: &str,
+    count: usize,
+    debug: &str,
+) -> Vec<LogRecord> {
     let logs = common::Logs::default();
     let (consumer, seen) = payload_recorder(
         ConsumerConfig::new(cluster.bootstrap_servers(), topic)
             .without_offset_directory()
             .on_log(logs.handler())
-            .driver_option("debug", "protocol"),
+            .driver_option("debug", debug),
     );
     consumer.start().unwrap();
     wait_for("every message", Duration::from_secs(60), || {
@@ -174,11 +179,17 @@ fn fetch_response_sizes(cluster: &TestCluster, topic: &str, count: usize) -> Vec
     });
     consumer.stop().unwrap();
     assert_eq!(seen.lock().len(), count);
+    logs.records()
+}
+
+/// The sizes of the Fetch responses a consumer read all of `topic` (`count` messages) in, from
+/// librdkafka's protocol log.
+fn fetch_response_sizes(cluster: &TestCluster, topic: &str, count: usize) -> Vec<usize> {
     // "Received FetchResponse (v16, 4196711 bytes, CorrId 5, rtt 16.90ms)"
-    logs.matching("Received FetchResponse")
+    read_all_logged(cluster, topic, count, "protocol")
         .iter()
         .filter_map(|r| {
-            let after = &r.message[r.message.find("FetchResponse (v")?..];
+            let after = &r.message[r.message.find("Received FetchResponse (v")?..];
             let bytes = after.split(", ").nth(1)?.strip_suffix(" bytes")?;
             bytes.parse().ok()
         })
@@ -209,8 +220,8 @@ fn fetch_responses_hold_a_few_mb_of_small_messages_and_up_to_the_prefetch_of_lar
         small.iter().all(|&bytes| bytes <= 6 * MB),
         "100 B messages: {small:?}"
     );
-    // 16 MB of 1 KB messages: the first response asks for 4 MB (sizes unknown yet), the next
-    // for the prefetch (Apache Kafka answers with the remaining 13 MB, the MockCluster with 6).
+    // 16 MB of 1 KB messages: the first response asks for 256 KiB (sizes unknown yet), the next
+    // for the prefetch (Apache Kafka answers with most of the rest, the MockCluster with 6 MB).
     assert!(
         large.iter().any(|&bytes| bytes > 5_500_000),
         "1 KB messages: {large:?}"
@@ -222,21 +233,8 @@ fn fetch_responses_hold_a_few_mb_of_small_messages_and_up_to_the_prefetch_of_lar
 /// response received) and fetch log (a partition's messages of it enqueued, on the same broker
 /// thread, before the next response).
 fn fetch_response_contents(cluster: &TestCluster, topic: &str, count: usize) -> Vec<usize> {
-    let logs = common::Logs::default();
-    let (consumer, seen) = payload_recorder(
-        ConsumerConfig::new(cluster.bootstrap_servers(), topic)
-            .without_offset_directory()
-            .on_log(logs.handler())
-            .driver_option("debug", "protocol,fetch"),
-    );
-    consumer.start().unwrap();
-    wait_for("every message", Duration::from_secs(60), || {
-        seen.lock().len() >= count
-    });
-    consumer.stop().unwrap();
-    assert_eq!(seen.lock().len(), count);
     let mut contents = Vec::new();
-    for record in logs.records() {
+    for record in read_all_logged(cluster, topic, count, "protocol,fetch") {
         if record.message.contains("Received FetchResponse") {
             contents.push(0);
         }
