@@ -576,6 +576,27 @@ fn a_first_request_does_not_wait_to_reconnect_once_the_bootstrap_broker_is_repla
     }
 }
 
+/// How long a producer made from `config` takes from its making to its first message's
+/// delivery report (partition 0 of `topic`); the producer is stopped before this returns.
+fn first_delivery_of_a_new_producer(config: ProducerConfig, topic: &str) -> Duration {
+    let started = std::time::Instant::now();
+    let producer = Producer::new(config).unwrap();
+    let record = Record {
+        payload: Some(b"first"),
+        ..Default::default()
+    };
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    producer
+        .deliver(topic, 0, &[record], move |r| {
+            let _ = tx.send(r);
+        })
+        .unwrap();
+    rx.recv_timeout(Duration::from_secs(30)).unwrap().unwrap();
+    let took = started.elapsed();
+    producer.stop(Duration::from_secs(30)).unwrap();
+    took
+}
+
 /// An idempotent producer asks the bootstrap broker for its ProducerId at once, and librdkafka
 /// replaces that broker with the brokers its metadata names, often while the request is out:
 /// the request then fails for no fault of a broker, and was retried 500 ms later, which held a
@@ -593,21 +614,7 @@ fn a_producer_whose_producer_id_request_met_the_bootstrap_broker_s_replacement_a
         let config = ProducerConfig::new(cluster.bootstrap_servers())
             .on_log(logs.handler())
             .driver_option("debug", "eos");
-        let started = std::time::Instant::now();
-        let producer = Producer::new(config).unwrap();
-        let record = Record {
-            payload: Some(b"first"),
-            ..Default::default()
-        };
-        let (tx, rx) = crossbeam_channel::bounded(1);
-        producer
-            .deliver(&topic, 0, &[record], move |r| {
-                let _ = tx.send(r);
-            })
-            .unwrap();
-        rx.recv_timeout(Duration::from_secs(30)).unwrap().unwrap();
-        let took = started.elapsed();
-        producer.stop(Duration::from_secs(30)).unwrap();
+        let took = first_delivery_of_a_new_producer(config, &topic);
         if logs
             .matching("Failed to acquire PID: Local: Broker handle destroyed")
             .is_empty()
@@ -647,21 +654,8 @@ fn a_new_idempotent_producer_delivers_its_first_message_without_waiting_half_a_s
         &["warm".to_string()],
     );
     for _ in 0..5 {
-        let started = std::time::Instant::now();
-        let producer = Producer::new(ProducerConfig::new(cluster.bootstrap_servers())).unwrap();
-        let record = Record {
-            payload: Some(b"first"),
-            ..Default::default()
-        };
-        let (tx, rx) = crossbeam_channel::bounded(1);
-        producer
-            .deliver(&topic, 0, &[record], move |r| {
-                let _ = tx.send(r);
-            })
-            .unwrap();
-        rx.recv_timeout(Duration::from_secs(30)).unwrap().unwrap();
-        let took = started.elapsed();
-        producer.stop(Duration::from_secs(30)).unwrap();
+        let config = ProducerConfig::new(cluster.bootstrap_servers());
+        let took = first_delivery_of_a_new_producer(config, &topic);
         assert!(
             took < Duration::from_millis(400),
             "the first message took {took:?}"
