@@ -128,9 +128,8 @@ let unnamed = 0;
 // (options.registry, default prom-client's global one) or an OpenTelemetry Meter
 // (options.meter). options.name labels its figures (`client`), default "producer-1", ...
 function collectMetrics(client, options = {}) {
-  const { Producer } = require('./producer');
-  const { Consumer } = require('./consumer');
-  if (!(client instanceof Producer) && !(client instanceof Consumer)) throw fail('collectMetrics() argument client', 'a kafka-native Producer or Consumer', client);
+  // Every Producer and Consumer of this package, and nothing else, carries a ClientTelemetry.
+  if (!(client !== null && typeof client === 'object' && client._telemetry instanceof ClientTelemetry)) throw fail('collectMetrics() argument client', 'a kafka-native Producer or Consumer', client);
   if (options === null || typeof options !== 'object') throw fail('collectMetrics() argument options', 'an object like {registry} or {meter}', options);
   const { registry, meter } = options;
   if (registry !== undefined && meter !== undefined) throw new TypeError('kafka-native: collectMetrics() takes options.registry or options.meter, not both: call it once for each');

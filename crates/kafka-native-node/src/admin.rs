@@ -320,10 +320,10 @@ impl NativeAdmin {
         &self,
         env: &'env Env,
         group_id: String,
-        offsets: Vec<crate::producer::TopicPartitionOffset>,
+        offsets: Vec<crate::types::TopicPartitionOffset>,
     ) -> Result<Object<'env>> {
         let inner = self.admin();
-        let offsets = crate::producer::core_offsets(offsets);
+        let offsets = crate::types::core_offsets(offsets);
         promise_from_pool(env, &self.lane, move || {
             inner?.set_group_offsets(&group_id, &offsets)
         })
@@ -557,15 +557,15 @@ impl NativeAdmin {
     pub fn delete_records<'env>(
         &self,
         env: &'env Env,
-        before: Vec<crate::producer::TopicPartitionOffset>,
+        before: Vec<crate::types::TopicPartitionOffset>,
     ) -> Result<Object<'env>> {
         let inner = self.admin();
-        let before = crate::producer::core_offsets(before);
+        let before = crate::types::core_offsets(before);
         promise_from_pool(env, &self.lane, move || {
             Ok(inner?
                 .delete_records(&before)?
                 .into_iter()
-                .map(|(tp, low)| crate::producer::TopicPartitionOffset {
+                .map(|(tp, low)| crate::types::TopicPartitionOffset {
                     topic: tp.topic,
                     partition: tp.partition,
                     offset: low,

@@ -336,9 +336,9 @@ impl NativeConsumer {
     pub fn commit<'env>(
         &self,
         env: &'env Env,
-        offsets: Vec<crate::producer::TopicPartitionOffset>,
+        offsets: Vec<crate::types::TopicPartitionOffset>,
     ) -> Result<Object<'env>> {
-        let offsets = crate::producer::core_offsets(offsets);
+        let offsets = crate::types::core_offsets(offsets);
         let inner = self.inner.clone();
         promise_from_pool(env, &self.lane, move || inner.commit(&offsets))
     }

@@ -11,27 +11,17 @@ mod mock_cluster;
 mod oauthbearer;
 mod producer;
 mod received;
+mod types;
+mod weak_callback;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
-use napi::threadsafe_function::ThreadsafeFunction;
 use napi_derive::napi;
 
 pub(crate) use log_lines::{LogEntry, LogLines};
-
-/// A callback that must not keep the process alive (stats, logs, delivery reports).
-pub(crate) type WeakCallback<T> = ThreadsafeFunction<T, (), T, Status, false, true>;
-
-pub(crate) fn weak_callback<T: ToNapiValue + 'static>(
-    f: Function<'_, T, ()>,
-) -> Result<WeakCallback<T>> {
-    f.build_threadsafe_function()
-        .callee_handled::<false>()
-        .weak::<true>()
-        .build()
-}
+pub(crate) use weak_callback::{weak_callback, WeakCallback};
 
 /// A core error as a JS Error: the core's message; `code`, its stable name (librdkafka's, e.g.
 /// `UNKNOWN_TOPIC_OR_PART` or `_TIMED_OUT`, `_INVALID_ARG` for a bad option or argument, or the

@@ -7,7 +7,7 @@ use napi::threadsafe_function::ThreadsafeFunctionCallMode::NonBlocking;
 use napi_derive::napi;
 use parking_lot::Mutex;
 
-use crate::{weak_callback, WeakCallback};
+use crate::weak_callback::{weak_callback, WeakCallback};
 
 /// A librdkafka log line or client error, for the JS logger.
 #[napi(object)]

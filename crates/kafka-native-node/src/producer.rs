@@ -8,6 +8,7 @@ use napi_derive::napi;
 
 use crate::consumer::NativeConsumer;
 use crate::oauthbearer::{OAuthBearerBridge, PendingTokenWake};
+use crate::types::{core_offsets, TopicPartitionOffset};
 use crate::{
     call_pool, client_options, invalid_argument, js_error, promise_from_pool,
     promise_from_pool_after_logs, weak_callback, LogEntry, LogLines, WeakCallback,
@@ -78,29 +79,6 @@ impl From<kafka_native::SendResult> for SendResult {
             send_queue_length: r.send_queue_length as u32,
         }
     }
-}
-
-/// A partition and an offset in it (e.g. the next to read, for a commit or a transaction).
-#[napi(object)]
-pub struct TopicPartitionOffset {
-    pub topic: String,
-    pub partition: i32,
-    pub offset: i64,
-}
-
-/// JS's offsets as the core's (topic-partition, offset) pairs.
-pub(crate) fn core_offsets(
-    offsets: Vec<TopicPartitionOffset>,
-) -> Vec<(kafka_native::TopicPartition, i64)> {
-    offsets
-        .into_iter()
-        .map(|o| {
-            (
-                kafka_native::TopicPartition::new(o.topic, o.partition),
-                o.offset,
-            )
-        })
-        .collect()
 }
 
 /// One message with a key or headers; JS has already turned strings into Buffers.

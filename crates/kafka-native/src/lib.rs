@@ -20,9 +20,11 @@ mod error;
 mod events;
 mod metadata;
 mod mock_cluster;
+mod mock_request;
 mod native;
 mod oauthbearer;
 mod producer;
+mod record;
 mod topic_partition;
 
 pub use admin::{
@@ -43,13 +45,15 @@ pub use descriptions::{
 };
 pub use error::{DeliveryErrorCount, ErrorCode, KafkaError};
 pub use events::{LogHandler, LogLevel, LogRecord};
-pub use mock_cluster::{api_key, MockCluster, MockRequest};
+pub use mock_cluster::MockCluster;
+pub use mock_request::{api_key, MockRequest};
 pub use native::{error_code_named, librdkafka_version, GroupMetadata};
 pub use oauthbearer::{OAuthBearerProvider, OAuthBearerToken};
 pub use producer::{
     Compression, Delivery, DeliveryReport, EventsWake, MessageDelivery, Producer, ProducerConfig,
-    ProducerStats, Record, SendResult, DEFAULT_STOP_TIMEOUT,
+    ProducerStats, SendResult, DEFAULT_STOP_TIMEOUT,
 };
+pub use record::Record;
 pub use topic_partition::TopicPartition;
 
 #[doc(hidden)]

@@ -5,34 +5,8 @@ use std::collections::BTreeSet;
 use parking_lot::Mutex;
 
 use crate::error::{ErrorCode, KafkaError};
+use crate::mock_request::MockRequest;
 use crate::native::NativeMockCluster;
-
-/// Kafka API keys, for [`MockCluster::push_request_errors`].
-pub mod api_key {
-    pub const PRODUCE: i16 = 0;
-    pub const FETCH: i16 = 1;
-    pub const LIST_OFFSETS: i16 = 2;
-    pub const METADATA: i16 = 3;
-    pub const OFFSET_COMMIT: i16 = 8;
-    pub const OFFSET_FETCH: i16 = 9;
-    pub const FIND_COORDINATOR: i16 = 10;
-    pub const JOIN_GROUP: i16 = 11;
-    pub const HEARTBEAT: i16 = 12;
-    pub const SYNC_GROUP: i16 = 14;
-    pub const INIT_PRODUCER_ID: i16 = 22;
-}
-
-/// A request a mock broker received, recorded once [`MockCluster::start_request_tracking`] is
-/// called.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MockRequest {
-    pub broker_id: i32,
-    /// Which request it was (see [`api_key`]).
-    pub api_key: i16,
-    /// When the broker received it, in microseconds on librdkafka's monotonic clock: only the
-    /// differences between requests mean anything.
-    pub received_us: i64,
-}
 
 /// The most partitions [`MockCluster::create_topic`] makes for one topic.
 pub const MAX_PARTITIONS: i32 = 10_000;
@@ -286,7 +260,7 @@ impl MockCluster {
         self.native.requests()
     }
 
-    /// The next requests with `api_key` (see [`api_key`]) fail with these errors, one each, in order.
+    /// The next requests with `api_key` (see [`api_key`](crate::api_key)) fail with these errors, one each, in order.
     pub fn push_request_errors(&self, api_key: i16, errors: &[ErrorCode]) {
         self.native.push_request_errors(api_key, errors)
     }

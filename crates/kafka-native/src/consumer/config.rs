@@ -11,7 +11,6 @@ use crate::config::{
 };
 use crate::error::KafkaError;
 
-use super::stats::ConsumerStats;
 use crate::topic_partition::TopicPartition;
 
 /// The default of [`ConsumerConfig::fetch_wait_max`]: librdkafka's and Kafka's Java client's.
@@ -61,6 +60,20 @@ impl std::str::FromStr for StartOffset {
             },
         }
     }
+}
+
+/// Periodic consumer statistics, for this consumer's partitions only.
+#[derive(Clone, Debug)]
+pub struct ConsumerStats {
+    /// Messages at the broker not yet fetched: Σ max(high watermark − next offset, 0), less what is
+    /// already fetched locally.
+    pub waiting_kafka: u64,
+    /// Messages fetched into local memory but not yet handed to the handler.
+    pub waiting_local: u64,
+    /// Messages in the brokers' logs: Σ (high − low watermark).
+    pub kafka_log_size: u64,
+    /// librdkafka's statistics, parsed.
+    pub rdkafka_stats: serde_json::Value,
 }
 
 /// Receives [`ConsumerStats`] every `statistics_interval`.

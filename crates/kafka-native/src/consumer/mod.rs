@@ -24,12 +24,11 @@ mod stream;
 
 pub use batch::{BatchError, BatchHandler, Message, ReceivedBatch};
 pub use config::{
-    ConsumerConfig, ConsumerStatsHandler, GroupProtocol, IsolationLevel, RebalanceChange,
-    RebalanceHandler, StartOffset, DEFAULT_FETCH_WAIT_MAX,
+    ConsumerConfig, ConsumerStats, ConsumerStatsHandler, GroupProtocol, IsolationLevel,
+    RebalanceChange, RebalanceHandler, StartOffset, DEFAULT_FETCH_WAIT_MAX,
 };
 pub use lag::PartitionLag;
 pub use offsets::{OffsetDirectory, OffsetStore};
-pub use stats::ConsumerStats;
 pub use stream::{BatchStream, NextBatch, StreamBatch};
 
 /// For [`Consumer::seek`]: the oldest message a partition still holds.

@@ -8,22 +8,8 @@ use crate::events::{EventSink, LogHandler, LogRecord};
 use crate::native::{NativeClient, NativeQueue};
 
 use super::assignment::Assigned;
-use super::config::ConsumerStatsHandler;
+use super::config::{ConsumerStats, ConsumerStatsHandler};
 use super::fetch::{FetchControl, Positions};
-
-/// Periodic consumer statistics, for this consumer's partitions only.
-#[derive(Clone, Debug)]
-pub struct ConsumerStats {
-    /// Messages at the broker not yet fetched: Σ max(high watermark − next offset, 0), less what is
-    /// already fetched locally.
-    pub waiting_kafka: u64,
-    /// Messages fetched into local memory but not yet handed to the handler.
-    pub waiting_local: u64,
-    /// Messages in the brokers' logs: Σ (high − low watermark).
-    pub kafka_log_size: u64,
-    /// librdkafka's statistics, parsed.
-    pub rdkafka_stats: serde_json::Value,
-}
 
 /// Runs on `kn-events`: turns librdkafka's stats into kafka-native's consumer stats. The
 /// watermarks are the ones librdkafka keeps from every fetch response, so no request is made

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use kafka_native_sys as rdsys;
 use rdsys::rd_kafka_resp_err_t as resp;
 
-use super::client::timeout_ms;
+use super::convert::timeout_ms;
 use super::partition_list::{PartitionEntry, PartitionList};
 use super::{
     array, from_cstr, to_cstring, KafkaDrop, NativeClient, NativeEvent, NativePtr, NativeQueue,

@@ -12,7 +12,7 @@ use std::time::Duration;
 use kafka_native_sys as rdsys;
 use rdsys::rd_kafka_resp_err_t as resp;
 
-use super::client::timeout_ms;
+use super::convert::timeout_ms;
 use super::partition_list::{PartitionEntry, PartitionList};
 use super::{check, from_cstr, take_error};
 use crate::error::KafkaError;

@@ -9,6 +9,7 @@ use rdsys::rd_kafka_resp_err_t::{self as resp, RD_KAFKA_RESP_ERR_NO_ERROR};
 use rdsys::rd_kafka_vtype_t as vtype;
 
 use super::callbacks::ClientHooks;
+use super::convert::timeout_ms;
 use super::partition_list::PartitionList;
 use super::{
     check, from_cstr, take_error, to_cstring, KafkaDrop, NativeConf, NativeEvent, NativePtr,
@@ -18,11 +19,6 @@ use crate::error::KafkaError;
 
 /// librdkafka's RD_KAFKA_PARTITION_UA (a C macro bindgen does not carry): any partition.
 pub(crate) const PARTITION_UA: i32 = -1;
-
-/// Milliseconds for a librdkafka timeout argument, saturating at `i32::MAX`.
-pub(crate) fn timeout_ms(timeout: Duration) -> c_int {
-    timeout.as_millis().min(c_int::MAX as u128) as c_int
-}
 
 /// A client handle (`rd_kafka_t`), producer or consumer, and the callbacks it may call.
 /// Field order is drop order: the handle is destroyed before its callbacks are freed.
@@ -490,7 +486,7 @@ impl NativeClient {
 pub(crate) struct NativeTopic(NativePtr<rdsys::rd_kafka_topic_t>);
 
 /// A consumer's group metadata (`rd_kafka_consumer_group_metadata_t`), for
-/// [`NativeClient::send_offsets_to_transaction`].
+/// [`Producer::send_offsets_to_transaction`](crate::Producer::send_offsets_to_transaction).
 pub struct GroupMetadata(NativePtr<rdsys::rd_kafka_consumer_group_metadata_t>);
 
 impl GroupMetadata {
@@ -592,7 +588,7 @@ impl NativeTopic {
         &self,
         client: &NativeClient,
         partition: i32,
-        record: &crate::producer::Record<'_>,
+        record: &crate::record::Record<'_>,
         opaque: usize,
     ) -> Result<(), KafkaError> {
         let (key, payload, headers) = (record.key, record.payload, record.headers);

@@ -7,7 +7,7 @@ use std::time::Duration;
 use kafka_native_sys as rdsys;
 use rdsys::rd_kafka_resp_err_t as resp;
 
-use super::client::timeout_ms;
+use super::convert::timeout_ms;
 use super::{array, check, from_cstr, NativeClient, NativePtr};
 use crate::descriptions::{BrokerDescription, PartitionDescription, TopicDescription};
 use crate::error::KafkaError;

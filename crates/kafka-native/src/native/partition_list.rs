@@ -6,7 +6,7 @@ use std::time::Duration;
 use kafka_native_sys as rdsys;
 use rdsys::rd_kafka_resp_err_t::{self as resp, RD_KAFKA_RESP_ERR_NO_ERROR};
 
-use super::client::timeout_ms;
+use super::convert::timeout_ms;
 use super::{check, from_cstr, to_cstring, NativePtr};
 use crate::error::KafkaError;
 

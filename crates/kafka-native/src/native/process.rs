@@ -1,10 +1,11 @@
-//! What the process as a whole holds: its heap, and librdkafka's clients.
+//! What the process as a whole has: the librdkafka it runs, its heap, and librdkafka's clients.
 
 use std::time::Duration;
 
 use kafka_native_sys as rdsys;
 
-use super::client::timeout_ms;
+use super::convert::from_cstr;
+use super::convert::timeout_ms;
 
 /// Bytes of heap in use: glibc's count of allocated chunks in every arena plus its mmapped
 /// blocks. `None` with another C library.
@@ -26,4 +27,10 @@ pub(crate) fn heap_in_use() -> Option<usize> {
 pub(crate) fn wait_until_clients_destroyed(timeout: Duration) -> bool {
     // SAFETY: rd_kafka_wait_destroyed only reads librdkafka's global counters.
     unsafe { rdsys::rd_kafka_wait_destroyed(timeout_ms(timeout)) == 0 }
+}
+
+/// The librdkafka version string, e.g. "2.15.1".
+pub fn librdkafka_version() -> String {
+    // SAFETY: rd_kafka_version_str returns a static string.
+    unsafe { from_cstr(rdsys::rd_kafka_version_str()) }
 }

@@ -9,7 +9,7 @@ use crate::config::{
 };
 use crate::error::KafkaError;
 
-use super::{DeliveryReport, MessageDelivery, ProducerStats};
+use super::report::{DeliveryReport, MessageDelivery, ProducerStats};
 
 /// Receives [`ProducerStats`] every `statistics_interval`.
 pub type StatsHandler = Arc<dyn Fn(ProducerStats) + Send + Sync>;

@@ -8,7 +8,7 @@ use std::task::{Context, Poll, Waker};
 
 use parking_lot::Mutex;
 
-use super::SendResult;
+use super::report::SendResult;
 use crate::delivery::Delivered;
 use crate::error::KafkaError;
 

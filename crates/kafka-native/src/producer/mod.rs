@@ -17,68 +17,19 @@ use crate::events::{EventSink, Events, EventsThread, LogHandler, LogRecord, Woke
 use crate::metadata::Retry;
 use crate::native::client::ClientKind;
 use crate::native::{error_description, error_name, MessageView, NativeClient, NativeTopic};
+use crate::record::Record;
 pub use delivery_future::Delivery;
 
 mod config;
 mod delivery_future;
+mod report;
 mod transactions;
 
 pub use config::{Compression, EventsWake, ProducerConfig};
+pub use report::{DeliveryReport, MessageDelivery, ProducerStats, SendResult};
 
 /// kafka-native's default for how long `stop()` waits for the queue to drain.
 pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(15);
-
-/// One message for [`Producer::send_records`]: optional key, optional payload (`None` is a null
-/// value, a tombstone), headers, and a timestamp (`None`: the time it is sent).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Record<'a> {
-    pub key: Option<&'a [u8]>,
-    pub payload: Option<&'a [u8]>,
-    pub headers: &'a [(&'a str, &'a [u8])],
-    /// Milliseconds since the Unix epoch (the message's CreateTime).
-    pub timestamp: Option<i64>,
-}
-
-/// What a `send` did.
-#[derive(Debug)]
-pub struct SendResult {
-    /// How many messages were enqueued, from the first; the rest were not.
-    pub enqueued: usize,
-    /// Messages waiting to be delivered, after this call.
-    pub send_queue_length: usize,
-    /// Why the first message that was not enqueued was refused (e.g. `QueueFull`).
-    pub not_enqueued: Option<KafkaError>,
-}
-
-/// Delivery results since the last report: kafka-native's `errors` and `rdkafka_errinfo`.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct DeliveryReport {
-    pub delivered: u64,
-    pub errors: u64,
-    /// Failures counted per error code, with librdkafka's error string.
-    pub error_counts: Vec<DeliveryErrorCount>,
-}
-
-/// The outcome of one message (see [`ProducerConfig::on_message_delivery`]).
-#[derive(Clone, Debug, PartialEq)]
-pub struct MessageDelivery {
-    pub topic: String,
-    pub partition: i32,
-    /// The offset the broker gave it; -1 when it failed.
-    pub offset: i64,
-    pub error: Option<ErrorCode>,
-}
-
-/// Periodic producer statistics.
-#[derive(Clone, Debug)]
-pub struct ProducerStats {
-    /// Messages waiting to be delivered.
-    pub send_queue_length: usize,
-    /// librdkafka's statistics, parsed.
-    pub rdkafka_stats: serde_json::Value,
-    /// Every message not delivered over the producer's life, counted per error.
-    pub delivery_failures: Vec<DeliveryErrorCount>,
-}
 
 /// A Kafka producer.
 ///
