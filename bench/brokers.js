@@ -7,7 +7,7 @@ const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { tansuPath, startTansu, createTopic } = require('../deps/tansu/broker.js');
-const { missingTools } = require('../deps/kafka/install.js');
+const { missingTools } = require('../js/dev-cluster/install.js');
 
 const root = path.join(__dirname, '..');
 

@@ -61,7 +61,7 @@ const KAFKA_USAGE = `usage: kafka-native kafka [--nodes 1|3] [--topic NAME:PARTI
                    Topics also auto-create with 4 partitions on first use.
   --port-file F    write the bootstrap servers to F once the cluster is up (removed on exit)
 
-Apache Kafka ${require('../deps/kafka/install.js').VERSION} in KRaft mode on loopback ports, with its data in a temporary folder that
+Apache Kafka ${require('../js/dev-cluster/install.js').VERSION} in KRaft mode on loopback ports, with its data in a temporary folder that
 Ctrl-C (or SIGTERM) removes. Each node's JVM runs as Kafka's kafka-server-start.sh runs it (G1),
 with 512 MB of heap. Needs Java 17 or newer and Maven: the first start fetches the jars (about
 45 MB) into ~/.cache/kafka-native. Kafka answers a fetch as soon as data arrives, so consumers
@@ -107,7 +107,7 @@ async function wsProxy(args) {
   };
   if (values.port === undefined) usage('--port is required', PROXY_USAGE);
   if (values.broker === undefined) usage('--broker is required', PROXY_USAGE);
-  const { KafkaProxy } = require('../js/ws-proxy.js');
+  const { KafkaProxy } = require('../js/integrations/ws-proxy.js');
   const proxy = new KafkaProxy({
     wsPort: integer('port'),
     kafka: values.broker,
@@ -181,7 +181,7 @@ function writePortFile(file, servers) {
 
 async function kafkaCluster(args) {
   const options = parseArgs(args, { countFlag: '--nodes', text: KAFKA_USAGE, counts: [1, 3], retention: false });
-  const { startKafka } = require('../deps/kafka/cluster.js');
+  const { startKafka } = require('../js/dev-cluster/cluster.js');
   const started = Date.now();
   const cluster = await startKafka({ nodes: options.brokers, jvm: 'kafka', log: (line) => process.stderr.write(`${line}\n`) });
   let stopping = false;

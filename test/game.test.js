@@ -14,7 +14,7 @@ const path = require('node:path');
 const readline = require('node:readline');
 const { spawn, spawnSync } = require('node:child_process');
 const { kafka, quietLogger, kafkaNodeProcesses, waitFor } = require('./helpers');
-const { metadata } = require('../deps/kafka/metadata.js');
+const { metadata } = require('../js/dev-cluster/metadata.js');
 
 const root = path.join(__dirname, '..');
 const SCREENSHOTS = path.join(root, 'test-output', 'game');

@@ -135,7 +135,7 @@ async function silentBroker(t) {
 const parentOf = (pid) => Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
 
 // The Apache Kafka node JVMs running on this machine: [{pid, properties (its server.properties
-// file)}]. Each one's parent is the watcher shell deps/kafka/cluster.js runs it under; with
+// file)}]. Each one's parent is the watcher shell js/dev-cluster/cluster.js runs it under; with
 // `startedBy`, only the nodes whose watcher that process started (other clusters' nodes, with the
 // same node ids, may run beside it).
 function kafkaNodeProcesses(startedBy) {

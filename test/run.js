@@ -17,8 +17,8 @@
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
-const { startKafka } = require('../deps/kafka/cluster.js');
-const { missingTools } = require('../deps/kafka/install.js');
+const { startKafka } = require('../js/dev-cluster/cluster.js');
+const { missingTools } = require('../js/dev-cluster/install.js');
 const { makeCerts } = require('./tls/certs.js');
 const { KAFKA_USERS } = require('./kafka/security.js');
 

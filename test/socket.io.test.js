@@ -486,7 +486,7 @@ test('kafka-native loads no socket.io package until kafka-native/socket.io is re
 });
 
 test('a missing peer dependency is named, with the command that installs it', () => {
-  const { requirePeer } = require('../js/integration-options');
+  const { requirePeer } = require('../js/integrations/integration-options');
   assert.throws(() => requirePeer('no-such-peer-package', 'kafka-native/socket.io'),
     /^Error: kafka-native\/socket.io needs the package no-such-peer-package: npm install no-such-peer-package$/);
 });

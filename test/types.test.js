@@ -18,11 +18,11 @@ function typeCheck(file) {
 
 test('js/index.d.ts type-checks test/types/usage.ts', () => typeCheck('usage.ts'));
 
-test('js/socket.io.d.ts type-checks test/types/socket.io-usage.ts', () => typeCheck('socket.io-usage.ts'));
+test('js/integrations/socket.io.d.ts type-checks test/types/socket.io-usage.ts', () => typeCheck('socket.io-usage.ts'));
 
-test('js/ws-proxy.d.ts type-checks test/types/ws-proxy-usage.ts', () => typeCheck('ws-proxy-usage.ts'));
+test('js/integrations/ws-proxy.d.ts type-checks test/types/ws-proxy-usage.ts', () => typeCheck('ws-proxy-usage.ts'));
 
-test('js/deepstream.d.ts type-checks test/types/deepstream-usage.ts', () => typeCheck('deepstream-usage.ts'));
+test('js/integrations/deepstream.d.ts type-checks test/types/deepstream-usage.ts', () => typeCheck('deepstream-usage.ts'));
 
 test('js/kafkajs/index.d.ts type-checks KafkaJS code: test/types/kafkajs-usage.ts', () => typeCheck('kafkajs-usage.ts'));
 

@@ -4,7 +4,7 @@
 const { spawn, spawnSync } = require('node:child_process');
 const net = require('node:net');
 const path = require('node:path');
-const { freePort } = require('../kafka/cluster.js');
+const { freePort } = require('../../js/dev-cluster/cluster.js');
 
 const tansuPath = process.env.TANSU || path.join(__dirname, 'bin', 'tansu');
 

@@ -1,7 +1,7 @@
 'use strict';
 // kafka.admin(): KafkaJS's admin client on kafka-native's Admin. The methods kafka-native's
 // Admin cannot serve yet throw KafkaJSNotImplemented, naming what is missing.
-const { Admin: NativeAdmin } = require('../admin');
+const { Admin: NativeAdmin } = require('../client/admin');
 const { resolveBrokers, nativeLogger, invalid, checkKnown } = require('./client');
 const { KafkaJSError, KafkaJSNonRetriableError, KafkaJSDeleteGroupsError, KafkaJSDeleteTopicRecordsError, kafkaErrorCode, kafkaJSErrors, notSupported, toKafkaJSError } = require('./errors');
 const { AssignerProtocol } = require('./assigner-protocol');

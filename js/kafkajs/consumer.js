@@ -5,8 +5,8 @@
 // partitions at once up to partitionsConsumedConcurrently, and settles the batch only when
 // every message in it was processed: a commit always follows the handler.
 const { EventEmitter } = require('node:events');
-const { Consumer: NativeConsumer, notProcessed } = require('../consumer');
-const { Admin: NativeAdmin } = require('../admin');
+const { Consumer: NativeConsumer, notProcessed } = require('../client/consumer');
+const { Admin: NativeAdmin } = require('../client/admin');
 const { kafkaJSGroup } = require('./admin');
 const { resolveBrokers, nativeLogger, retryDelay, invalid, checkKnown } = require('./client');
 const { KafkaJSError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, kafkaJSErrors, notSupported } = require('./errors');

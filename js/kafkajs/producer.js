@@ -3,7 +3,7 @@
 // partition it names (or -1, where librdkafka's Java-compatible partitioner places each keyed
 // message), and resolves with KafkaJS's RecordMetadata once every message is acknowledged.
 const { EventEmitter } = require('node:events');
-const { Producer: NativeProducer } = require('../producer');
+const { Producer: NativeProducer } = require('../client/producer');
 const { resolveBrokers, nativeLogger, invalid, checkKnown } = require('./client');
 const { KafkaJSError, KafkaJSNonRetriableError, kafkaJSErrors, notSupported } = require('./errors');
 const { runsNatively, Partitioners } = require('./partitioners');

@@ -327,7 +327,7 @@ export interface DeliveryFailure {
 }
 
 /**
- * How a `deliver()` call ended, for `js/producer.js`: where each message landed, or the
+ * How a `deliver()` call ended, for `js/client/producer.js`: where each message landed, or the
  * failure (JS makes the Error, as `js_error` would).
  */
 export interface DeliveryOutcome {
@@ -483,7 +483,7 @@ export interface RebalanceInfo {
 }
 
 /**
- * A received batch in columns; `js/consumer.js` turns it into kafka-native's
+ * A received batch in columns; `js/client/consumer.js` turns it into kafka-native's
  * `{messages: [{topic, partition, offset, payload, key}], repeats, misses}`.
  *
  * Building one JS object per message through napi costs microseconds each; building them in JS

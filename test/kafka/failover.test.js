@@ -6,7 +6,7 @@
 // rejoins the cluster.
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { startKafka } = require('../../deps/kafka/cluster.js');
+const { startKafka } = require('../../js/dev-cluster/cluster.js');
 const { kafka, waitFor, quietLogger } = require('../helpers');
 
 const WIDE = 180000; // failover waits for the controller to fence the dead node (about 9 s)

@@ -24,7 +24,7 @@ function securedKafka() {
         client: { cert: read(c.client.cert), key: read(c.client.key), certPath: c.client.cert, keyPath: c.client.key },
       };
     }
-    const { startKafka } = require('../../deps/kafka/cluster.js');
+    const { startKafka } = require('../../js/dev-cluster/cluster.js');
     const { makeCerts } = require('../tls/certs.js');
     const certs = makeCerts();
     const cluster = await startKafka({ tls: { cert: certs.broker.cert, key: certs.broker.key, ca: certs.ca.pem }, users: KAFKA_USERS });

@@ -1,7 +1,7 @@
 // Compiled with tsc --noEmit by test/types.test.js: kafka-native/deepstream's types fit
 // deepstream's ClusterNodePlugin and reject misuse (the @ts-expect-error lines).
 import type { ClusterNodePlugin, DeepstreamServices, DeepstreamConfig } from '@deepstream/types';
-import KafkaClusterNode = require('../../js/deepstream.js');
+import KafkaClusterNode = require('../../js/integrations/deepstream.js');
 
 const plugin: ClusterNodePlugin<KafkaClusterNode.KafkaClusterNodeOptions> = KafkaClusterNode;
 declare const services: DeepstreamServices;

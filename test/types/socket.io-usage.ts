@@ -1,7 +1,7 @@
 // Compiled with tsc --noEmit by test/types.test.js: kafka-native/socket.io's types accept both
 // call shapes and reject misuse (the @ts-expect-error lines).
 import { Server } from 'socket.io';
-import { createAdapter } from '../../js/socket.io.js';
+import { createAdapter } from '../../js/integrations/socket.io.js';
 
 const io = new Server();
 io.adapter(createAdapter({ broker: 'localhost:9092', topic: 'socket.io', heartbeatInterval: 1000, producer: { queue_buffering_max_ms: 1 } }));

@@ -1,7 +1,7 @@
 // Compiled with tsc --noEmit by test/types.test.js: kafka-native/ws-proxy's types accept
 // kafka-proxy's options and reject misuse (the @ts-expect-error lines).
 import { createServer } from 'node:http';
-import { KafkaProxy, ProxyEntry } from '../../js/ws-proxy.js';
+import { KafkaProxy, ProxyEntry } from '../../js/integrations/ws-proxy.js';
 
 const proxy = new KafkaProxy({ wsPort: 9999, kafka: 'localhost:9092/', idleTimeout: 100, maxBytes: 1 << 20, partition: 0, auth: 'secret' });
 proxy.listen().then(({ port }: { port: number }) => port);

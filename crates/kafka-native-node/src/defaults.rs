@@ -1,4 +1,4 @@
-//! The core's defaults, for `js/options.js`: defaults live in one place, the core.
+//! The core's defaults, for `js/client/options.js`: defaults live in one place, the core.
 
 use napi_derive::napi;
 

@@ -112,7 +112,7 @@ pub struct DeliveredInfo {
     pub offset: f64,
 }
 
-/// How a `deliver()` call ended, for `js/producer.js`: where each message landed, or the
+/// How a `deliver()` call ended, for `js/client/producer.js`: where each message landed, or the
 /// failure (JS makes the Error, as `js_error` would).
 #[napi(object)]
 pub struct DeliveryOutcome {

@@ -1,5 +1,5 @@
 //! A received batch on its way to JS: librdkafka's messages packed into a few large chunks and
-//! columns, which `js/consumer.js` turns into message objects.
+//! columns, which `js/client/consumer.js` turns into message objects.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -7,7 +7,7 @@ use std::sync::Arc;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-/// A received batch in columns; `js/consumer.js` turns it into kafka-native's
+/// A received batch in columns; `js/client/consumer.js` turns it into kafka-native's
 /// `{messages: [{topic, partition, offset, payload, key}], repeats, misses}`.
 ///
 /// Building one JS object per message through napi costs microseconds each; building them in JS

@@ -1,6 +1,6 @@
 // kafka-native/deepstream: a deepstream cluster node over Kafka.
 import type { DeepstreamPlugin, DeepstreamClusterNode, DeepstreamServices, DeepstreamConfig } from '@deepstream/types';
-import type { ProducerOptions, ConsumerOptions } from './index';
+import type { ProducerOptions, ConsumerOptions } from '../index';
 
 declare namespace KafkaClusterNode {
   /** The `options` of deepstream's `clusterNode: {path: 'kafka-native/deepstream', options}`. */

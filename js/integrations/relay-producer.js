@@ -8,7 +8,7 @@
 // producer asked for a fatal error at once, so the next send goes to a new producer; a send()
 // refused for one (nothing of it enqueued: its failures before were reported asynchronously)
 // goes to a new producer itself.
-const { Producer } = require('./index.js');
+const { Producer } = require('../index.js');
 
 class RelayProducer {
   // `logError(message)` logs as the relay logs its errors.

@@ -34,10 +34,10 @@ const {
 
 const WHAT = 'kafka-native/ws-proxy';
 const { WebSocketServer, WebSocket } = requirePeer('ws', WHAT);
-const { Consumer, notProcessed } = require('./index.js');
+const { Consumer, notProcessed } = require('../index.js');
 const { accessControl } = require('./ws-proxy-access');
 const { RelayProducer } = require('./relay-producer');
-const { otelApi } = require('./otel-api');
+const { otelApi } = require('../observability/otel-api');
 
 const OPTIONS = ['wsPort', 'host', 'server', 'kafka', 'idleTimeout', 'maxBytes', 'partition', 'auth', 'verifyClient',
   'maxBufferedBytes', 'slowClientTimeout', 'maxConnections', 'maxConsumers', 'maxInFlightSends', 'producer', 'consumer', 'logger',

@@ -5,7 +5,7 @@
 // this, which answers through bridge.provide() or bridge.fail(). A callback that throws, rejects
 // or returns a bad token is logged (as librdkafka's authentication error), and librdkafka asks
 // again about 10 s later.
-const { OAuthBearerBridge } = require('./native/index.js');
+const { OAuthBearerBridge } = require('../native/index.js');
 
 // The token, checked; throws naming the field.
 function checkedToken(t) {

@@ -1,7 +1,7 @@
 // kafka-native/socket.io: a socket.io adapter that relays between servers through a Kafka topic.
 import type { Namespace } from 'socket.io';
 import type { ClusterAdapterWithHeartbeat, ClusterMessage, ClusterResponse } from 'socket.io-adapter';
-import type { Logger, ProducerOptions, ConsumerOptions } from './index';
+import type { Logger, ProducerOptions, ConsumerOptions } from '../index';
 
 export interface KafkaAdapterOptions {
   /** Broker list, e.g. 'localhost:9092'. */

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 'use strict';
-// Installs the pinned Apache Kafka broker (pom.xml beside this file) into a cache outside the
+// Installs the pinned Apache Kafka broker (deps/kafka/pom.xml) into a cache outside the
 // repo, ~/.cache/kafka-native/kafka-<version>/libs (or $KAFKA_NATIVE_CACHE/kafka-<version>/libs),
-// with Maven's dependency:copy-dependencies, and checks every jar against jars.sha256. Reused
+// with Maven's dependency:copy-dependencies, and checks every jar against deps/kafka/jars.sha256. Reused
 // across runs: a cache whose jars were checked once is taken as it is. Needs Java 17 or newer
 // and Maven (`mvn`) on the PATH; run as a script it installs and prints the folder.
 const { spawnSync } = require('node:child_process');
@@ -11,8 +11,9 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
-const POM = path.join(__dirname, 'pom.xml');
-const PINS = path.join(__dirname, 'jars.sha256');
+const PINNED = path.join(__dirname, '..', '..', 'deps', 'kafka');
+const POM = path.join(PINNED, 'pom.xml');
+const PINS = path.join(PINNED, 'jars.sha256');
 const VERSION = /<artifactId>kafka_2\.13<\/artifactId>\s*<version>([^<]+)<\/version>/.exec(fs.readFileSync(POM, 'utf8'))[1];
 
 function cacheRoot() {

@@ -1,7 +1,7 @@
 'use strict';
 // Admin: topics and consumer groups, managed through the brokers. Every method returns a
 // Promise; errors name the topic or group and carry librdkafka's error name.
-const { NativeAdmin } = require('./native/index.js');
+const { NativeAdmin } = require('../native/index.js');
 const { oauthbearerBridge } = require('./oauthbearer');
 const { adminOptions, logTo, fail, fromNative } = require('./options');
 

@@ -1,12 +1,12 @@
 'use strict';
-const { NativeConsumer } = require('./native/index.js');
+const { NativeConsumer } = require('../native/index.js');
 const { oauthbearerBridge } = require('./oauthbearer');
 const { consumerOptions, logTo, fromNative, fail, CONSUMER_DEFAULTS } = require('./options');
 const iteration = require('./consumer-iteration');
 const { checkSignal, abortError } = require('./abort');
-const tracing = require('./tracing');
-const { channels } = require('./diagnostics');
-const { ClientTelemetry } = require('./metrics');
+const tracing = require('../observability/tracing');
+const { channels } = require('../observability/diagnostics');
+const { ClientTelemetry } = require('../observability/metrics');
 
 // The addon hands a batch over in columns (see ReceivedColumns in crates/kafka-native-node):
 // payloads and keys are slices of a few large strings or Buffers. Building the message objects

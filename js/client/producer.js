@@ -1,11 +1,11 @@
 'use strict';
-const { NativeProducer } = require('./native/index.js');
+const { NativeProducer } = require('../native/index.js');
 const { oauthbearerBridge } = require('./oauthbearer');
 const { Consumer } = require('./consumer');
 const { checkSignal, abortError } = require('./abort');
-const tracing = require('./tracing');
-const { channels } = require('./diagnostics');
-const { ClientTelemetry } = require('./metrics');
+const tracing = require('../observability/tracing');
+const { channels } = require('../observability/diagnostics');
+const { ClientTelemetry } = require('../observability/metrics');
 const { producerOptions, logTo, fail, fromNative, STOP_TIMEOUT_MS, PARTITION_COUNT_TIMEOUT_MS, PRODUCER_DEFAULTS } = require('./options');
 
 const RECORD_KEYS = ['payload', 'key', 'headers', 'timestamp'];

@@ -7,8 +7,8 @@
 //     (ranges, topic names, num_workers against worker_slot, librdkafka's own properties).
 // A missing option is passed on as undefined, so the core's default applies. Every error names
 // the option or argument it is about.
-const { channels } = require('./diagnostics');
-const native = require('./native/index.js');
+const { channels } = require('../observability/diagnostics');
+const native = require('../native/index.js');
 
 // The core's defaults, for reading (the addon fills them in; nothing here repeats them).
 const PRODUCER_DEFAULTS = Object.freeze(native.producerDefaults());

@@ -2,7 +2,7 @@
 // MockCluster: librdkafka's mock brokers, embedded. The addon takes numbers of its own types;
 // this checks the JS types first so that a wrong one is an error naming the argument (the core
 // checks the ranges).
-const native = require('./native/index.js');
+const native = require('../native/index.js');
 const { fail, fromNative } = require('./options');
 
 function integer(value, name) {

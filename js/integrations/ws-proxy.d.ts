@@ -1,7 +1,7 @@
 // kafka-native/ws-proxy: Kafka over WebSockets, the successor of kafka-proxy.
 import type { IncomingMessage, Server } from 'node:http';
 import type { EventEmitter } from 'node:events';
-import type { Logger, ProducerOptions, ConsumerOptions } from './index';
+import type { Logger, ProducerOptions, ConsumerOptions } from '../index';
 
 export interface KafkaProxyOptions {
   /** The port to listen on (0: any free port). Required unless `server` is given. */

@@ -22,7 +22,7 @@ function tracer() {
   if (cachedTracer === undefined) {
     api = otelApi();
     if (!api) return null;
-    cachedTracer = api.trace.getTracer(TRACER_NAME, require('../package.json').version);
+    cachedTracer = api.trace.getTracer(TRACER_NAME, require('../../package.json').version);
   }
   return cachedTracer;
 }

@@ -18,7 +18,7 @@ const {
 
 const WHAT = 'kafka-native/deepstream';
 const { DeepstreamPlugin, EVENT } = requirePeer('@deepstream/types', WHAT);
-const { Consumer } = require('./index.js');
+const { Consumer } = require('../index.js');
 const { RelayProducer } = require('./relay-producer');
 
 const OPTIONS = ['broker', 'topic', 'producer', 'consumer'];

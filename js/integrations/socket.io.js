@@ -19,7 +19,7 @@ const {
 
 const { Adapter, ClusterAdapterWithHeartbeat, MessageType } = requirePeer('socket.io-adapter', 'kafka-native/socket.io');
 const { encode, decode } = requirePeer('@msgpack/msgpack', 'kafka-native/socket.io');
-const { Consumer, Admin } = require('./index.js');
+const { Consumer, Admin } = require('../index.js');
 const { RelayProducer } = require('./relay-producer');
 const { messageProblem, sessionProblem } = require('./socket.io-messages.js');
 
