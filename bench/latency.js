@@ -16,7 +16,7 @@ const readline = require('node:readline');
 const { BROKERS, stopBroker } = require('./brokers');
 const { machine, publish, median, fmt } = require('./report');
 const { runnable, platformatic, withBaseline } = require('./peers');
-const { CONSUMER_DEFAULTS } = require('../js/client/options.js');
+const { CONSUMER_DEFAULTS } = require('../js/index.js');
 const { measureNode } = require('./throughput');
 const { cpuMeter, processTree } = require('./processes');
 

@@ -139,6 +139,27 @@ for (const [name, call, expected] of calls) {
   test(name, () => assert.throws(call, expected));
 }
 
+// Every typed option the core maps to librdkafka properties, given beside each of them: the
+// table is the core's (ProducerConfig/ConsumerConfig::OPTION_PROPERTIES), not a copy in JS.
+test('each typed option given beside a librdkafka property it sets is refused, for every pair the core names', () => {
+  const { optionProperties } = require('../js/native/index.js');
+  const values = { statistics_interval_ms: 1000, queue_buffering_max_messages: 10, queue_buffering_max_kbytes: 10, queue_buffering_max_ms: 5, compression_codec: 'lz4', enable_idempotence: true, transactional_id: 't', transaction_timeout_ms: 10000, queued_max_messages_kbytes: 1024, fetch_wait_max_ms: 10, isolation_level: 'read_committed', group_protocol: 'consumer' };
+  const tables = optionProperties();
+  let pairs = 0;
+  for (const [kind, make] of [['producer', producer], ['consumer', consumer]]) {
+    for (const [option, properties] of Object.entries(tables[kind])) {
+      assert.ok(option in values, `no value for ${option}`);
+      const group = kind === 'consumer' && option === 'group_protocol' ? { group_id: 'g' } : {};
+      for (const property of properties) {
+        const escaped = property.replace(/\./g, '\\.');
+        assert.throws(make({ ...group, [option]: values[option], driver_options: { [property]: '1' } }), new RegExp(`option ${option} and driver_options\\["${escaped}"\\] set the same thing`));
+        pairs++;
+      }
+    }
+  }
+  assert.ok(pairs >= 15, `${pairs} pairs`);
+});
+
 test('an option the addon refuses carries code _INVALID_ARG', () => {
   assert.throws(consumer({ group_id: 'g', driver_options: { 'group.id': '' } }), (err) => err.code === '_INVALID_ARG' && err.retriable === false && err.fatal === false);
   assert.throws(() => new kafka.MockCluster(1).setBrokerAddress(1, 'localhost', 70000), (err) => err.code === '_INVALID_ARG' && /port must be between 1 and 65535/.test(err.message));

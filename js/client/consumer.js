@@ -1,7 +1,7 @@
 'use strict';
-const { NativeConsumer } = require('../native/index.js');
+const { NativeConsumer, OFFSET_BEGINNING, OFFSET_END } = require('../native/index.js');
 const { oauthbearerBridge } = require('./oauthbearer');
-const { consumerOptions, logTo, fromNative, fail, CONSUMER_DEFAULTS } = require('./options');
+const { consumerOptions, logTo, fromNative, fail, CONSUMER_DEFAULTS, TIMEOUTS } = require('./options');
 const iteration = require('./consumer-iteration');
 const { checkSignal, abortError } = require('./abort');
 const tracing = require('../observability/tracing');
@@ -53,7 +53,6 @@ const slice = (chunk, start, end) => (typeof chunk === 'string' ? chunk.slice(st
 // restart, or the group's next owner of the partition, reads it again. Any other rejection
 // keeps kafka-native's rule: logged, and the offsets recorded.
 const NOT_PROCESSED = Symbol('kafka-native not processed');
-const LAG_TIMEOUT_MS = 5000;
 
 function notProcessed(reason) {
   const err = new Error(`kafka-native: batch not processed: ${reason}`);
@@ -232,7 +231,7 @@ class Consumer {
   lag(options) {
     try {
       if (options !== undefined && options !== null && (typeof options !== 'object' || Array.isArray(options))) throw fail('lag() argument options', 'an object like {timeout: ms}', options);
-      const timeout = options?.timeout ?? LAG_TIMEOUT_MS;
+      const timeout = options?.timeout ?? TIMEOUTS.lag_ms;
       if (!Number.isInteger(timeout) || timeout < 0 || timeout > 2 ** 32 - 1) throw fail('lag() option timeout', 'a non-negative integer (ms)', timeout);
       return this._native.lag(timeout).then((partitions) => partitions.map((p) => ({
         topic: p.topic, partition: p.partition, high: p.high, next: p.next ?? null, lag: p.lag ?? null,
@@ -255,7 +254,7 @@ class Consumer {
   seek(topic, partition, offset) {
     if (typeof topic !== 'string') throw fail('seek() argument topic', 'a string', topic);
     if (!Number.isInteger(partition) || partition < 0 || partition > 2 ** 31 - 1) throw fail('seek() argument partition', 'a partition number', partition);
-    const at = offset === 'earliest' ? -2 : offset === 'latest' ? -1 : offset;
+    const at = offset === 'earliest' ? OFFSET_BEGINNING : offset === 'latest' ? OFFSET_END : offset;
     if (!Number.isSafeInteger(at) || (at < 0 && typeof offset === 'number')) throw fail('seek() argument offset', "a non-negative integer, 'earliest' or 'latest'", offset);
     fromNative(() => this._native.seek(topic, partition, at));
   }

@@ -10,12 +10,12 @@
 const { channels } = require('../observability/diagnostics');
 const native = require('../native/index.js');
 
-// The core's defaults, for reading (the addon fills them in; nothing here repeats them).
+// The core's defaults, timeouts and option properties, for reading (the addon fills them in;
+// nothing here repeats them).
 const PRODUCER_DEFAULTS = Object.freeze(native.producerDefaults());
 const CONSUMER_DEFAULTS = Object.freeze(native.consumerDefaults());
-
-const STOP_TIMEOUT_MS = 15000;
-const PARTITION_COUNT_TIMEOUT_MS = 10000;
+const TIMEOUTS = Object.freeze(native.timeoutDefaults());
+const OPTION_PROPERTIES = native.optionProperties();
 const U32_MAX = 2 ** 32 - 1;
 
 function shown(value) {
@@ -129,10 +129,11 @@ function properties(options, name) {
   return out;
 }
 
-// A typed option and the librdkafka property it sets, both given: which should win is unclear.
-function checkTwice(options, pairs) {
+// A typed option and a librdkafka property it sets (the core's table), both given: which
+// should win is unclear.
+function checkTwice(options, table) {
   const driver = options.driver_options || {};
-  for (const [option, ...keys] of pairs) {
+  for (const [option, keys] of Object.entries(table)) {
     if (options[option] === undefined) continue;
     const key = keys.find((k) => Object.hasOwn(driver, k));
     if (key) throw new TypeError(`kafka-native: option ${option} and driver_options[${JSON.stringify(key)}] set the same thing; give one`);
@@ -208,16 +209,7 @@ const PRODUCER_OPTIONS = ['broker', 'stats_callback', 'delivery_report_callback'
 function producerOptions(options) {
   requireObject(options, 'Producer');
   checkNames(options, 'Producer', PRODUCER_OPTIONS);
-  checkTwice(options, [
-    ['statistics_interval_ms', 'statistics.interval.ms'],
-    ['queue_buffering_max_messages', 'queue.buffering.max.messages'],
-    ['queue_buffering_max_kbytes', 'queue.buffering.max.kbytes'],
-    ['queue_buffering_max_ms', 'queue.buffering.max.ms', 'linger.ms'],
-    ['compression_codec', 'compression.codec', 'compression.type'],
-    ['enable_idempotence', 'enable.idempotence'],
-    ['transactional_id', 'transactional.id'],
-    ['transaction_timeout_ms', 'transaction.timeout.ms'],
-  ]);
+  checkTwice(options, OPTION_PROPERTIES.producer);
   const log = logger(options);
   return {
     native: {
@@ -266,11 +258,7 @@ function startOffset(options) {
 function consumerOptions(options) {
   requireObject(options, 'Consumer');
   checkNames(options, 'Consumer', CONSUMER_OPTIONS);
-  checkTwice(options, [
-    ['statistics_interval_ms', 'statistics.interval.ms'],
-    ['queued_max_messages_kbytes', 'queued.max.messages.kbytes'],
-    ['fetch_wait_max_ms', 'fetch.wait.max.ms'],
-  ]);
+  checkTwice(options, OPTION_PROPERTIES.consumer);
   const payload_encoding = options.payload_encoding ?? 'utf8';
   if (payload_encoding !== 'utf8' && payload_encoding !== 'buffer') {
     throw fail('option payload_encoding', '"utf8" or "buffer"', payload_encoding);
@@ -328,6 +316,6 @@ function adminOptions(options) {
 }
 
 module.exports = {
-  PRODUCER_DEFAULTS, CONSUMER_DEFAULTS, STOP_TIMEOUT_MS, PARTITION_COUNT_TIMEOUT_MS,
+  PRODUCER_DEFAULTS, CONSUMER_DEFAULTS, TIMEOUTS,
   producerOptions, consumerOptions, adminOptions, logTo, fail, fromNative, guarded,
 };

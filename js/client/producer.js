@@ -6,7 +6,7 @@ const { checkSignal, abortError } = require('./abort');
 const tracing = require('../observability/tracing');
 const { channels } = require('../observability/diagnostics');
 const { ClientTelemetry } = require('../observability/metrics');
-const { producerOptions, logTo, fail, fromNative, STOP_TIMEOUT_MS, PARTITION_COUNT_TIMEOUT_MS, PRODUCER_DEFAULTS } = require('./options');
+const { producerOptions, logTo, fail, fromNative, TIMEOUTS, PRODUCER_DEFAULTS } = require('./options');
 
 const RECORD_KEYS = ['payload', 'key', 'headers', 'timestamp'];
 const TIMESTAMP_MAX = 8.64e15; // the last millisecond a JS Date can hold
@@ -21,8 +21,6 @@ const JOIN_COUNT = 256;
 const PARTITION_MAX = 2 ** 31 - 1;
 // How often a producer with messages in flight checks whether they have all been reported.
 const KEEP_ALIVE_CHECK_MS = 100;
-// How long a transaction call waits by default (librdkafka's transaction.timeout.ms default).
-const TRANSACTION_TIMEOUT_MS = 60000;
 
 // A record's payload or key: a string, a Buffer or Uint8Array, or null/undefined for none.
 function recordBytes(value, what) {
@@ -407,7 +405,7 @@ class Producer {
       if (options !== undefined && options !== null && (typeof options !== 'object' || Array.isArray(options))) {
         throw fail(`${name}() argument options`, 'an object like {timeout: ms}', options);
       }
-      const timeout = options?.timeout ?? TRANSACTION_TIMEOUT_MS;
+      const timeout = options?.timeout ?? TIMEOUTS.transaction_ms;
       if (!Number.isInteger(timeout) || timeout < 0 || timeout > 2 ** 32 - 1) throw fail(`${name}() option timeout`, 'a non-negative integer (ms)', timeout);
       return fromNative(() => call(timeout));
     } catch (err) {
@@ -425,7 +423,7 @@ class Producer {
 
   partition_count(topic) {
     if (typeof topic !== 'string') return Promise.reject(fail('partition_count() argument topic', 'a string', topic));
-    return this._native.partitionCount(topic, PARTITION_COUNT_TIMEOUT_MS);
+    return this._native.partitionCount(topic, TIMEOUTS.metadata_ms);
   }
 
   // Resolves once every message is delivered; rejects when time runs out or when any message
@@ -435,7 +433,7 @@ class Producer {
     if (options !== undefined && options !== null && (typeof options !== 'object' || Array.isArray(options))) {
       return Promise.reject(fail('stop() argument options', 'an object like {timeout: ms}', options));
     }
-    const timeout = options?.timeout ?? STOP_TIMEOUT_MS;
+    const timeout = options?.timeout ?? TIMEOUTS.stop_ms;
     if (!Number.isInteger(timeout) || timeout < 0 || timeout > 2 ** 32 - 1) return Promise.reject(fail('stop() option timeout', 'a non-negative integer (ms)', timeout));
     this._telemetry.stopped = true;
     return this._native.stop(timeout).finally(() => {

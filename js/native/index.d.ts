@@ -343,6 +343,23 @@ export interface DeliveryReportInfo {
   rdkafkaErrinfo: Array<DeliveryErrorInfo>
 }
 
+/**
+ * An error name as `err.code` carries it, and its number (librdkafka's table; Kafka's own
+ * errors by their protocol number, librdkafka's local ones negative).
+ */
+export interface ErrorCodeName {
+  name: string
+  code: number
+}
+
+export declare function errorNames(): ErrorNames
+
+/** The names `err.code` can carry: librdkafka's, with their numbers, and the client's own. */
+export interface ErrorNames {
+  librdkafka: Array<ErrorCodeName>
+  client: Array<string>
+}
+
 export interface GroupDescriptionInfo {
   groupId: string
   state: string
@@ -415,10 +432,24 @@ export interface OAuthBearerTokenRequest {
   config: string
 }
 
+/** For `seek()`: the oldest message a partition still holds. */
+export declare const OFFSET_BEGINNING: number
+
+/** For `seek()`: the end of a partition. */
+export declare const OFFSET_END: number
+
 export interface OffsetAtTimeInfo {
   partition: number
   /** Null where no message is that recent. */
   offset?: number
+}
+
+export declare function optionProperties(): OptionProperties
+
+/** Each typed option of a client and the librdkafka properties it sets. */
+export interface OptionProperties {
+  producer: Record<string, Array<string>>
+  consumer: Record<string, Array<string>>
 }
 
 export interface PartitionDescriptionInfo {
@@ -527,6 +558,16 @@ export interface RecordInput {
 export interface SendResult {
   enqueued: number
   sendQueueLength: number
+}
+
+export declare function timeoutDefaults(): TimeoutDefaults
+
+/** The timeouts of calls that take an optional one, in ms. */
+export interface TimeoutDefaults {
+  stop_ms: number
+  metadata_ms: number
+  transaction_ms: number
+  lag_ms: number
 }
 
 export interface TopicDescriptionInfo {

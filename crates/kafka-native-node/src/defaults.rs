@@ -1,4 +1,7 @@
-//! The core's defaults, for `js/client/options.js`: defaults live in one place, the core.
+//! The core's defaults, constants and tables, for `js/`: each lives in one place, the core,
+//! and JS reads it from here (options, timeouts, magic offsets, option properties, error names).
+
+use std::collections::HashMap;
 
 use napi_derive::napi;
 
@@ -64,5 +67,88 @@ pub fn consumer_defaults() -> ConsumerDefaults {
         fetch_wait_max_ms: ms(c.fetch_wait_max),
         num_workers: c.num_workers,
         worker_slot: c.worker_slot,
+    }
+}
+
+/// The timeouts of calls that take an optional one, in ms.
+#[napi(object)]
+pub struct TimeoutDefaults {
+    #[napi(js_name = "stop_ms")]
+    pub stop_ms: u32,
+    #[napi(js_name = "metadata_ms")]
+    pub metadata_ms: u32,
+    #[napi(js_name = "transaction_ms")]
+    pub transaction_ms: u32,
+    #[napi(js_name = "lag_ms")]
+    pub lag_ms: u32,
+}
+
+#[napi]
+pub fn timeout_defaults() -> TimeoutDefaults {
+    TimeoutDefaults {
+        stop_ms: ms(kafka_native::DEFAULT_STOP_TIMEOUT),
+        metadata_ms: ms(kafka_native::DEFAULT_METADATA_TIMEOUT),
+        transaction_ms: ms(kafka_native::DEFAULT_TRANSACTION_TIMEOUT),
+        lag_ms: ms(kafka_native::DEFAULT_LAG_TIMEOUT),
+    }
+}
+
+/// For `seek()`: the oldest message a partition still holds.
+#[napi]
+pub const OFFSET_BEGINNING: i64 = kafka_native::OFFSET_BEGINNING;
+/// For `seek()`: the end of a partition.
+#[napi]
+pub const OFFSET_END: i64 = kafka_native::OFFSET_END;
+
+/// Each typed option of a client and the librdkafka properties it sets.
+#[napi(object)]
+pub struct OptionProperties {
+    pub producer: HashMap<String, Vec<String>>,
+    pub consumer: HashMap<String, Vec<String>>,
+}
+
+#[napi]
+pub fn option_properties() -> OptionProperties {
+    let table = |pairs: &[(&str, &[&str])]| {
+        pairs
+            .iter()
+            .map(|(option, properties)| {
+                let properties = properties.iter().map(|p| p.to_string()).collect();
+                (option.to_string(), properties)
+            })
+            .collect()
+    };
+    OptionProperties {
+        producer: table(kafka_native::ProducerConfig::OPTION_PROPERTIES),
+        consumer: table(kafka_native::ConsumerConfig::OPTION_PROPERTIES),
+    }
+}
+
+/// An error name as `err.code` carries it, and its number (librdkafka's table; Kafka's own
+/// errors by their protocol number, librdkafka's local ones negative).
+#[napi(object)]
+pub struct ErrorCodeName {
+    pub name: String,
+    pub code: i32,
+}
+
+/// The names `err.code` can carry: librdkafka's, with their numbers, and the client's own.
+#[napi(object)]
+pub struct ErrorNames {
+    pub librdkafka: Vec<ErrorCodeName>,
+    pub client: Vec<String>,
+}
+
+#[napi]
+pub fn error_names() -> ErrorNames {
+    ErrorNames {
+        librdkafka: kafka_native::error_codes()
+            .into_iter()
+            .map(|(name, code)| ErrorCodeName { name, code })
+            .collect(),
+        client: kafka_native::KafkaError::CLIENT_CODE_NAMES
+            .iter()
+            .map(|n| n.to_string())
+            .collect(),
     }
 }

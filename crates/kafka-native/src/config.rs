@@ -95,6 +95,10 @@ fn last<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
+/// How long a metadata request waits by default (a producer's or consumer's
+/// `metadata_timeout`, and Node's `partitionCount()`): 10 s.
+pub const DEFAULT_METADATA_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The default of [`ClientOptions::statistics_interval`]: kafka-native's 5 s.
 pub const DEFAULT_STATISTICS_INTERVAL: Duration = Duration::from_secs(5);
 

@@ -95,6 +95,21 @@ impl KafkaError {
     /// name for an error it reported (e.g. `UNKNOWN_TOPIC_OR_PART`, `_TIMED_OUT`, `_TRANSPORT`),
     /// `_INVALID_ARG` for a bad option or argument (librdkafka's name for it), and for the
     /// client's own conditions a name in the same style (e.g. `STOP_TIMED_OUT`).
+    /// The names [`code_name`](Self::code_name) gives the errors that are kafka-native's own,
+    /// not librdkafka's (whose names are librdkafka's table: [`error_codes`](crate::error_codes)).
+    pub const CLIENT_CODE_NAMES: &'static [&'static str] = &[
+        "_INVALID_ARG",
+        "CLIENT_CREATION",
+        "STOP_TIMED_OUT",
+        "UNDELIVERED",
+        "SETTLE_TIMED_OUT",
+        "IO",
+        "OFFSET_DIRECTORY",
+        "CORRUPT_OFFSET_FILE",
+        "OFFSETS_NOT_STORED",
+        "STOPPED",
+    ];
+
     pub fn code_name(&self) -> &str {
         match self {
             KafkaError::Kafka { name, .. } => name,
@@ -199,5 +214,55 @@ impl std::error::Error for KafkaError {
             }
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::KafkaError;
+
+    #[test]
+    fn every_error_of_the_client_s_own_is_named_in_its_list() {
+        let io = || std::io::Error::other("x");
+        let errors = [
+            KafkaError::Config {
+                property: String::new(),
+                message: String::new(),
+            },
+            KafkaError::InvalidArgument {
+                argument: String::new(),
+                message: String::new(),
+            },
+            KafkaError::ClientCreation {
+                message: String::new(),
+            },
+            KafkaError::StopTimedOut { undelivered: 1 },
+            KafkaError::Undelivered {
+                failed: 1,
+                errors: Vec::new(),
+            },
+            KafkaError::SettleTimedOut {
+                waited: std::time::Duration::ZERO,
+            },
+            KafkaError::Io {
+                path: "x".into(),
+                source: io(),
+            },
+            KafkaError::OffsetDirectory {
+                path: "x".into(),
+                source: io(),
+            },
+            KafkaError::CorruptOffsetFile {
+                path: "x".into(),
+                content: String::new(),
+            },
+            KafkaError::OffsetsNotStored {
+                message: String::new(),
+            },
+            KafkaError::Stopped,
+        ];
+        let mut named: Vec<&str> = errors.iter().map(|e| e.code_name()).collect();
+        named.dedup();
+        assert_eq!(named, KafkaError::CLIENT_CODE_NAMES);
     }
 }

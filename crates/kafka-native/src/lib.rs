@@ -30,12 +30,15 @@ mod topic_partition;
 pub use admin::{
     Admin, AdminConfig, GroupListing, GroupPartitionOffset, NewTopic, TopicListing, Watermarks,
 };
-pub use config::{validate_topic_name, ClientConfig, ClientOptions, DEFAULT_STATISTICS_INTERVAL};
+pub use config::{
+    validate_topic_name, ClientConfig, ClientOptions, DEFAULT_METADATA_TIMEOUT,
+    DEFAULT_STATISTICS_INTERVAL,
+};
 pub use consumer::{
     BatchError, BatchHandler, BatchStream, Consumer, ConsumerConfig, ConsumerStats,
     ConsumerStatsHandler, GroupProtocol, IsolationLevel, Message, NextBatch, OffsetDirectory,
     OffsetStore, PartitionLag, RebalanceChange, RebalanceHandler, ReceivedBatch, StartOffset,
-    StreamBatch, DEFAULT_FETCH_WAIT_MAX, OFFSET_BEGINNING, OFFSET_END,
+    StreamBatch, DEFAULT_FETCH_WAIT_MAX, DEFAULT_LAG_TIMEOUT, OFFSET_BEGINNING, OFFSET_END,
 };
 pub use delivery::{Delivered, DeliveryCallback};
 pub use descriptions::{
@@ -47,11 +50,11 @@ pub use error::{DeliveryErrorCount, ErrorCode, KafkaError};
 pub use events::{LogHandler, LogLevel, LogRecord};
 pub use mock_cluster::MockCluster;
 pub use mock_request::{api_key, MockRequest};
-pub use native::{error_code_named, librdkafka_version, GroupMetadata};
+pub use native::{error_code_named, error_codes, librdkafka_version, GroupMetadata};
 pub use oauthbearer::{OAuthBearerProvider, OAuthBearerToken};
 pub use producer::{
     Compression, Delivery, DeliveryReport, EventsWake, MessageDelivery, Producer, ProducerConfig,
-    ProducerStats, SendResult, DEFAULT_STOP_TIMEOUT,
+    ProducerStats, SendResult, DEFAULT_STOP_TIMEOUT, DEFAULT_TRANSACTION_TIMEOUT,
 };
 pub use record::Record;
 pub use topic_partition::TopicPartition;

@@ -220,6 +220,19 @@ pub struct ConsumerConfig {
 }
 
 impl ConsumerConfig {
+    /// Each typed option, by the name errors give it, and the librdkafka properties it sets:
+    /// see [`ProducerConfig::OPTION_PROPERTIES`](crate::ProducerConfig::OPTION_PROPERTIES).
+    pub const OPTION_PROPERTIES: &'static [(&'static str, &'static [&'static str])] = &[
+        ("statistics_interval_ms", &["statistics.interval.ms"]),
+        (
+            "queued_max_messages_kbytes",
+            &["queued.max.messages.kbytes"],
+        ),
+        ("fetch_wait_max_ms", &["fetch.wait.max.ms"]),
+        ("isolation_level", &["isolation.level"]),
+        ("group_protocol", &["group.protocol"]),
+    ];
+
     pub fn new(brokers: impl Into<String>, topic: impl Into<String>) -> Self {
         ConsumerConfig {
             client: ClientOptions::new(brokers),
@@ -238,7 +251,7 @@ impl ConsumerConfig {
             worker_slot: 0,
             start_offset: StartOffset::Earliest,
             stop_timeout: Duration::from_secs(15),
-            metadata_timeout: Duration::from_secs(10),
+            metadata_timeout: crate::config::DEFAULT_METADATA_TIMEOUT,
             on_stats: None,
         }
     }
@@ -505,5 +518,24 @@ impl ConsumerConfig {
                 // count the gap.
                 .set_topic("auto.offset.reset", "earliest");
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ConsumerConfig, GroupProtocol};
+
+    #[test]
+    fn each_typed_option_sets_the_first_property_it_names() {
+        let config = ConsumerConfig::new("localhost:9092", "t")
+            .group_id("g")
+            .group_protocol(GroupProtocol::Consumer)
+            .client_config();
+        for (option, properties) in ConsumerConfig::OPTION_PROPERTIES {
+            assert!(
+                config.get(properties[0]).is_some(),
+                "{option}: {properties:?}"
+            );
+        }
     }
 }

@@ -12,6 +12,9 @@ use crate::topic_partition::TopicPartition;
 
 use super::fetch::Positions;
 
+/// How long a lag request waits by default (Node's `lag()`): 5 s.
+pub const DEFAULT_LAG_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// One partition's lag (see [`Consumer::lag`](super::Consumer::lag)).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PartitionLag {

@@ -27,7 +27,7 @@ pub use config::{
     ConsumerConfig, ConsumerStats, ConsumerStatsHandler, GroupProtocol, IsolationLevel,
     RebalanceChange, RebalanceHandler, StartOffset, DEFAULT_FETCH_WAIT_MAX,
 };
-pub use lag::PartitionLag;
+pub use lag::{PartitionLag, DEFAULT_LAG_TIMEOUT};
 pub use offsets::{OffsetDirectory, OffsetStore};
 pub use stream::{BatchStream, NextBatch, StreamBatch};
 

@@ -39,6 +39,24 @@ pub fn error_code_named(name: &str) -> Option<crate::ErrorCode> {
         .map(|d| d.code.into())
 }
 
+/// librdkafka's table of error codes: each code it names and its name, as [`KafkaError`]s'
+/// `code_name()` gives them (Kafka's own errors by their protocol number, librdkafka's local
+/// ones negative, their names starting with `_`).
+pub fn error_codes() -> Vec<(String, i32)> {
+    let mut descs: *const rdsys::rd_kafka_err_desc = std::ptr::null();
+    let mut count: usize = 0;
+    // SAFETY: as in error_code_named.
+    unsafe { rdsys::rd_kafka_get_err_descs(&mut descs, &mut count) };
+    // SAFETY: the table is static and `count` entries long (or the pointer is null).
+    let table = unsafe { array(descs, count) };
+    table
+        .iter()
+        .filter(|d| !d.name.is_null())
+        // SAFETY: a described entry's name is a static NUL-terminated string.
+        .map(|d| (unsafe { from_cstr(d.name) }, d.code as i32))
+        .collect()
+}
+
 impl KafkaError {
     /// An error librdkafka reported as `code`, with its own text when `message` is empty.
     pub(crate) fn kafka(code: rdsys::rd_kafka_resp_err_t, context: &str, message: String) -> Self {
@@ -122,6 +140,9 @@ mod tests {
             assert_eq!(error_code_named(name), Some(code), "{name}");
         }
         assert_eq!(error_code_named("NO_SUCH_ERROR"), None);
+        let codes = super::error_codes();
+        assert!(codes.contains(&("UNKNOWN_TOPIC_OR_PART".to_string(), 3)));
+        assert!(codes.contains(&("_TIMED_OUT".to_string(), -185)));
         assert_eq!(error_code_named(""), None);
     }
 }

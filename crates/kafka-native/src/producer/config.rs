@@ -11,6 +11,10 @@ use crate::error::KafkaError;
 
 use super::report::{DeliveryReport, MessageDelivery, ProducerStats};
 
+/// A transaction's timeout by default (librdkafka's `transaction.timeout.ms`), and how long
+/// Node's transaction calls wait by default: 60 s.
+pub const DEFAULT_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Receives [`ProducerStats`] every `statistics_interval`.
 pub type StatsHandler = Arc<dyn Fn(ProducerStats) + Send + Sync>;
 /// Receives a [`DeliveryReport`] after each burst of delivery reports.
@@ -135,17 +139,43 @@ pub struct ProducerConfig {
 }
 
 impl ProducerConfig {
+    /// Each typed option, by the name errors give it, and the librdkafka properties it sets
+    /// (aliases included): a property of these given beside its option says the same thing
+    /// twice (Node's options refuse that; here the property wins).
+    pub const OPTION_PROPERTIES: &'static [(&'static str, &'static [&'static str])] = &[
+        ("statistics_interval_ms", &["statistics.interval.ms"]),
+        (
+            "queue_buffering_max_messages",
+            &["queue.buffering.max.messages"],
+        ),
+        (
+            "queue_buffering_max_kbytes",
+            &["queue.buffering.max.kbytes"],
+        ),
+        (
+            "queue_buffering_max_ms",
+            &["queue.buffering.max.ms", "linger.ms"],
+        ),
+        (
+            "compression_codec",
+            &["compression.codec", "compression.type"],
+        ),
+        ("enable_idempotence", &["enable.idempotence"]),
+        ("transactional_id", &["transactional.id"]),
+        ("transaction_timeout_ms", &["transaction.timeout.ms"]),
+    ];
+
     pub fn new(brokers: impl Into<String>) -> Self {
         ProducerConfig {
             client: ClientOptions::new(brokers),
             queue_buffering_max_messages: 50_000,
             queue_buffering_max_kbytes: 32_768,
             queue_buffering_max: Duration::ZERO,
-            metadata_timeout: Duration::from_secs(10),
+            metadata_timeout: crate::config::DEFAULT_METADATA_TIMEOUT,
             compression: Compression::None,
             enable_idempotence: true,
             transactional_id: None,
-            transaction_timeout: Duration::from_secs(60),
+            transaction_timeout: DEFAULT_TRANSACTION_TIMEOUT,
             on_stats: None,
             on_delivery_report: None,
             on_message_delivery: None,
@@ -347,5 +377,23 @@ impl ProducerConfig {
             // goes to a random partition. `topic_option("partitioner", ...)` overrides it.
             config.set_topic("partitioner", "murmur2_random");
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ProducerConfig;
+
+    #[test]
+    fn each_typed_option_sets_the_first_property_it_names() {
+        let config = ProducerConfig::new("localhost:9092")
+            .transactional_id("t")
+            .client_config();
+        for (option, properties) in ProducerConfig::OPTION_PROPERTIES {
+            assert!(
+                config.get(properties[0]).is_some(),
+                "{option}: {properties:?}"
+            );
+        }
     }
 }

@@ -25,7 +25,7 @@ mod delivery_future;
 mod report;
 mod transactions;
 
-pub use config::{Compression, EventsWake, ProducerConfig};
+pub use config::{Compression, EventsWake, ProducerConfig, DEFAULT_TRANSACTION_TIMEOUT};
 pub use report::{DeliveryReport, MessageDelivery, ProducerStats, SendResult};
 
 /// kafka-native's default for how long `stop()` waits for the queue to drain.
