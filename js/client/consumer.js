@@ -78,10 +78,9 @@ class Consumer {
     const settleBatch = (processed) => setImmediate(() => {
       const consumer = self.deref();
       if (!consumer) return;
-      consumer._inHand = null;
       consumer._native.settle(processed);
-      // Pulled: the next batch, if one is ready (no wake-up comes for what is queued already).
-      if (!consumer._inGroup) consumer._pull();
+      // The next batch, if one is ready (no wake-up comes for what is queued already).
+      consumer._pull();
     });
     // Hands one batch to receive_callback; the native side hands over no other before settle().
     const onBatch = (columns) => {
@@ -89,7 +88,6 @@ class Consumer {
       // while it is still delivering, so a next batch ready at once could arrive in the same
       // turn, and the next, starving timers and I/O for as long as the consumer has data.
       const consumer = self.deref();
-      if (consumer) consumer._inHand = columns; // for nextOffsets(), until it settles
       const batch = unpack(columns);
       if (channels.batch.hasSubscribers) channels.batch.publish({ consumer, messages: batch.messages });
       const span = tracing.startProcess(batch.messages, groupId);
@@ -147,9 +145,8 @@ class Consumer {
     this._onBatch = onBatch;
     this._native = fromNative(() => new NativeConsumer(
       opts.native,
-      onBatch,
-      // Outside a group the addon calls this when messages arrive, and the batch is taken here,
-      // on the JS thread (see _pull).
+      // The addon calls this when a batch can be pulled; it is taken here, on the JS thread
+      // (see _pull).
       () => self.deref()?._pull(),
       onStats,
       logTo(logger, () => self.deref()),
@@ -158,9 +155,9 @@ class Consumer {
     ));
   }
 
-  // A consumer outside a group is pulled on the JS thread: the addon hands over what is ready,
-  // one batch at a time (none while one is unsettled, paused or stopped), without a thread of
-  // its own waking JS. Called when messages arrive and after each batch settles.
+  // The core's hand-over: the addon hands over one batch at a time (none while one is
+  // unsettled, paused or stopped). Called when the addon says a batch can be pulled and after
+  // each batch settles.
   _pull() {
     const columns = this._native.pull();
     if (columns) this._onBatch(columns);
@@ -210,17 +207,7 @@ class Consumer {
   // last offset + 1): what a transactional producer commits for it with
   // sendOffsetsToTransaction(). Only while receive_callback's batch is unsettled; else null.
   nextOffsets() {
-    const columns = this._inHand;
-    if (!columns) return null;
-    const { partitions, offsets, topics, topicIndex } = columns;
-    const next = new Map();
-    for (let i = 0; i < offsets.length; i++) {
-      const topic = topicIndex ? topics[topicIndex[i]] : topics[0];
-      const key = `${partitions[i]}\0${topic}`;
-      const offset = offsets[i] + 1;
-      if (!(next.get(key)?.offset >= offset)) next.set(key, { topic, partition: partitions[i], offset });
-    }
-    return [...next.values()];
+    return this._native.nextOffsets();
   }
 
   // How far behind each partition read now the handler is: [{topic, partition, high, next,

@@ -87,24 +87,21 @@ export declare class NativeAdmin {
 
 /**
  * Field order is drop order. When the JS object is finalized (garbage collected, or its
- * worker torn down), a batch still waiting for JS to settle it is released at once as not
- * processed (its offsets unrecorded): `settled` goes first (a group's consumer), or `Drop`
- * settles it so (a pulled one). Dropping `inner` (which stops the consumer) then never waits
- * for JS that can no longer run.
+ * worker torn down), `Drop` settles a batch still waiting for JS as not processed (its
+ * offsets unrecorded), so that dropping `inner` (which stops the consumer) never waits for
+ * JS that can no longer run.
  */
 export declare class NativeConsumer {
   /**
-   * A consumer outside a group is pulled on the JS thread: `on_pull` is called when
-   * messages arrive, and JS takes what is ready with `pull()`, each batch in turn. In a
-   * group (whose rebalances wait on the network, so not on the JS thread) its `kn-fetch`
-   * thread calls `on_batch` with each batch. Either way JS calls `settle()` once the
-   * batch's Promise settles, and only then is the next batch handed over.
+   * The core's hand-over, on the JS thread: `on_pull` is called when a batch can be
+   * pulled, JS takes it with `pull()` and calls `settle()` once the batch's Promise
+   * settles; only then is it handed the next.
    */
-  constructor(options: ConsumerOptions, onBatch: (arg: ReceivedColumns) => void, onPull: () => void, onStats?: ((arg: ConsumerStatsInfo) => void) | undefined | null, onLog?: ((arg: LogEntry | undefined | null) => void) | undefined | null, onRebalance?: ((arg: RebalanceInfo) => void) | undefined | null, oauthbearer?: OAuthBearerBridge | undefined | null)
+  constructor(options: ConsumerOptions, onPull: () => void, onStats?: ((arg: ConsumerStatsInfo) => void) | undefined | null, onLog?: ((arg: LogEntry | undefined | null) => void) | undefined | null, onRebalance?: ((arg: RebalanceInfo) => void) | undefined | null, oauthbearer?: OAuthBearerBridge | undefined | null)
   /**
-   * A pulled consumer's next batch, from what is ready; none when nothing is, when the
-   * batch handed over has not settled, while paused or when not running (`on_pull` is
-   * called again when messages arrive). Never waits. A group's consumer: always none.
+   * The next batch; none when there is none yet, when the batch handed over has not
+   * settled, while paused or when not running (`on_pull` is called again when there is).
+   * Never waits.
    */
   pull(): ReceivedColumns | null
   /**
@@ -112,6 +109,11 @@ export declare class NativeConsumer {
    * and stops fetching (the JS side's `notProcessed()`).
    */
   settle(processed?: boolean | undefined | null): void
+  /**
+   * The next offset to read of each partition in the batch handed over and not yet
+   * settled (its last offset + 1); null when none is out.
+   */
+  nextOffsets(): Array<TopicPartitionOffset> | null
   /** Resolves with the partitions read (a group's first assignment, possibly empty). */
   start(): Promise<TopicPartitionInfo[]>
   /** The partitions read now. */

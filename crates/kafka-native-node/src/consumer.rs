@@ -2,13 +2,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crossbeam_channel::{Receiver, Sender};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::ThreadsafeFunctionCallMode::NonBlocking;
 use napi_derive::napi;
 
 use crate::oauthbearer::{OAuthBearerBridge, PendingTokenWake};
-use crate::received::{pack_batch, pack_pulled, PackedBatch, ReceivedColumns};
+use crate::received::{pack_pulled, ReceivedColumns};
 
 use crate::{
     call_pool, client_options, js_error, promise_from_pool, promise_from_pool_after_logs,
@@ -104,17 +103,12 @@ pub struct ConsumerStatsInfo {
 }
 
 /// Field order is drop order. When the JS object is finalized (garbage collected, or its
-/// worker torn down), a batch still waiting for JS to settle it is released at once as not
-/// processed (its offsets unrecorded): `settled` goes first (a group's consumer), or `Drop`
-/// settles it so (a pulled one). Dropping `inner` (which stops the consumer) then never waits
-/// for JS that can no longer run.
+/// worker torn down), `Drop` settles a batch still waiting for JS as not processed (its
+/// offsets unrecorded), so that dropping `inner` (which stops the consumer) never waits for
+/// JS that can no longer run.
 #[napi]
 pub struct NativeConsumer {
-    /// A group's consumer hands batches over from its `kn-fetch` thread and waits here for
-    /// their settling: `true`, processed, record its offsets; `false`, not processed (see
-    /// `settle`). `None`: the consumer is pulled on the JS thread (`pull`).
-    settled: Option<Sender<bool>>,
-    /// A pulled consumer's payloads as Buffers rather than strings.
+    /// Payloads as Buffers rather than strings.
     as_buffer: bool,
     /// Dropped before the consumer: see `PendingTokenWake`.
     _token_wake: Option<PendingTokenWake>,
@@ -127,24 +121,19 @@ pub struct NativeConsumer {
 
 #[napi]
 impl NativeConsumer {
-    /// A consumer outside a group is pulled on the JS thread: `on_pull` is called when
-    /// messages arrive, and JS takes what is ready with `pull()`, each batch in turn. In a
-    /// group (whose rebalances wait on the network, so not on the JS thread) its `kn-fetch`
-    /// thread calls `on_batch` with each batch. Either way JS calls `settle()` once the
-    /// batch's Promise settles, and only then is the next batch handed over.
+    /// The core's hand-over, on the JS thread: `on_pull` is called when a batch can be
+    /// pulled, JS takes it with `pull()` and calls `settle()` once the batch's Promise
+    /// settles; only then is it handed the next.
     #[napi(constructor)]
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         env: &Env,
         options: ConsumerOptions,
-        on_batch: Function<'_, ReceivedColumns, ()>,
         on_pull: Function<'_, (), ()>,
         on_stats: Option<Function<'_, ConsumerStatsInfo, ()>>,
         on_log: Option<Function<'_, Option<LogEntry>, ()>>,
         on_rebalance: Option<Function<'_, RebalanceInfo, ()>>,
         oauthbearer: Option<&OAuthBearerBridge>,
     ) -> Result<Self> {
-        let pulled = options.group_id.is_none();
         let mut config = kafka_native::ConsumerConfig::new("", "").topics(options.topics);
         if let Some(group) = options.group_id {
             config = config.group_id(group);
@@ -213,60 +202,16 @@ impl NativeConsumer {
                 tsfn.call(info, NonBlocking);
             });
         }
-        let as_buffer = options.payload_as_buffer;
         let token_wake = oauthbearer.map(OAuthBearerBridge::wake_on_drop);
-        if pulled {
-            // Weak, as below.
-            let wake = weak_callback(on_pull)?;
-            let inner = kafka_native::Consumer::pulled(config, move || {
-                wake.call((), NonBlocking);
-            })
-            .map_err(|e| js_error(env, &e))?;
-            return Ok(NativeConsumer {
-                settled: None,
-                as_buffer,
-                _token_wake: token_wake,
-                inner: Arc::new(inner),
-                lane: Arc::default(),
-                log_lines,
-            });
-        }
         // Weak: a consumer that is never started must not keep the process alive; the JS side
         // holds the process alive from start() to stop() instead.
-        let deliver = on_batch
-            .build_threadsafe_function::<PackedBatch>()
-            .callee_handled::<false>()
-            .weak::<true>()
-            .build_callback(|ctx| Ok(ctx.value.into_columns()))?;
-        let (settled, settled_rx): (Sender<bool>, Receiver<bool>) = crossbeam_channel::bounded(1);
-        // A batch JS never got, or can no longer settle, was not processed.
-        let handler = move |batch: kafka_native::ReceivedBatch| {
-            // Copied out here; librdkafka's messages (and the fetch buffers they pin) are
-            // released before JS even sees the batch.
-            let packed = pack_batch(&batch, as_buffer);
-            drop(batch);
-            let status = deliver.call(packed, NonBlocking);
-            if status != Status::Ok {
-                return Err(kafka_native::BatchError::NotProcessed(format!(
-                    "receive_callback could not be called: {status}"
-                )));
-            }
-            match settled_rx.recv() {
-                Ok(true) => Ok(()),
-                Ok(false) => Err(kafka_native::BatchError::NotProcessed(
-                    "receive_callback rejected with notProcessed(), or stop() gave up waiting \
-                     for it"
-                        .to_string(),
-                )),
-                Err(_) => Err(kafka_native::BatchError::NotProcessed(
-                    "the JS consumer is gone".to_string(),
-                )),
-            }
-        };
-        let inner = kafka_native::Consumer::new(config, handler).map_err(|e| js_error(env, &e))?;
+        let wake = weak_callback(on_pull)?;
+        let inner = kafka_native::Consumer::pulled(config, move || {
+            wake.call((), NonBlocking);
+        })
+        .map_err(|e| js_error(env, &e))?;
         Ok(NativeConsumer {
-            settled: Some(settled),
-            as_buffer,
+            as_buffer: options.payload_as_buffer,
             _token_wake: token_wake,
             inner: Arc::new(inner),
             lane: Arc::default(),
@@ -274,14 +219,11 @@ impl NativeConsumer {
         })
     }
 
-    /// A pulled consumer's next batch, from what is ready; none when nothing is, when the
-    /// batch handed over has not settled, while paused or when not running (`on_pull` is
-    /// called again when messages arrive). Never waits. A group's consumer: always none.
+    /// The next batch; none when there is none yet, when the batch handed over has not
+    /// settled, while paused or when not running (`on_pull` is called again when there is).
+    /// Never waits.
     #[napi]
     pub fn pull(&self) -> Option<ReceivedColumns> {
-        if self.settled.is_some() {
-            return None;
-        }
         let batch = self.inner.pull()?;
         Some(pack_pulled(batch, self.as_buffer).into_columns())
     }
@@ -290,19 +232,30 @@ impl NativeConsumer {
     /// and stops fetching (the JS side's `notProcessed()`).
     #[napi]
     pub fn settle(&self, processed: Option<bool>) {
-        let processed = processed.unwrap_or(true);
-        match &self.settled {
-            Some(settled) => {
-                let _ = settled.try_send(processed);
-            }
-            None => self.inner.settle(if processed {
-                Ok(())
-            } else {
-                Err(kafka_native::BatchError::NotProcessed(
-                    "receive_callback rejected with notProcessed()".to_string(),
-                ))
-            }),
-        }
+        self.inner.settle(if processed.unwrap_or(true) {
+            Ok(())
+        } else {
+            Err(kafka_native::BatchError::NotProcessed(
+                "receive_callback rejected with notProcessed()".to_string(),
+            ))
+        });
+    }
+
+    /// The next offset to read of each partition in the batch handed over and not yet
+    /// settled (its last offset + 1); null when none is out.
+    #[napi]
+    pub fn next_offsets(&self) -> Option<Vec<crate::types::TopicPartitionOffset>> {
+        let offsets = self.inner.next_offsets()?;
+        Some(
+            offsets
+                .into_iter()
+                .map(|(tp, offset)| crate::types::TopicPartitionOffset {
+                    topic: tp.topic,
+                    partition: tp.partition,
+                    offset,
+                })
+                .collect(),
+        )
     }
 
     /// Resolves with the partitions read (a group's first assignment, possibly empty).
@@ -372,29 +325,20 @@ impl NativeConsumer {
         // At once, not when a pool thread takes the call: a start() in progress ends now.
         self.inner.request_stop();
         let inner = self.inner.clone();
-        let settled = self.settled.clone();
+        // A batch JS still holds when the stop gives up on it is not recorded; a settle that
+        // comes later finds nothing to settle.
         promise_from_pool_after_logs(env, &self.lane, self.log_lines.clone(), move || {
-            let result = inner.stop();
-            if let (Err(kafka_native::KafkaError::SettleTimedOut { .. }), Some(settled)) =
-                (&result, settled)
-            {
-                // The batch JS still holds was not processed: the fetch thread goes (a settle
-                // that comes later finds the channel full and is ignored).
-                let _ = settled.try_send(false);
-            }
-            result
+            inner.stop()
         })
     }
 }
 
 impl Drop for NativeConsumer {
     fn drop(&mut self) {
-        if self.settled.is_none() {
-            self.inner
-                .settle(Err(kafka_native::BatchError::NotProcessed(
-                    "the JS consumer is gone".to_string(),
-                )));
-        }
+        self.inner
+            .settle(Err(kafka_native::BatchError::NotProcessed(
+                "the JS consumer is gone".to_string(),
+            )));
     }
 }
 

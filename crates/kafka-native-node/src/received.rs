@@ -80,10 +80,8 @@ impl ToNapiValue for TextValue {
     }
 }
 
-/// A batch packed into chunks and columns: copied out of librdkafka's messages on a group
-/// consumer's fetch thread, so that its JS thread only turns finished memory into JS values;
-/// on the JS thread for a pulled one, whose text chunks may still be stretches of the batch
-/// (`TextValue::Backed`).
+/// A batch packed into chunks and columns on the JS thread, which turns them into JS values
+/// next: text chunks may still be stretches of the batch (`TextValue::Backed`).
 pub struct PackedBatch {
     texts: Vec<TextValue>,
     buffers: Vec<Vec<u8>>,
@@ -474,33 +472,18 @@ fn pack<C: Chunk>(
     (pieces, packed)
 }
 
-/// The copy out of librdkafka's messages on a group consumer's fetch thread: JS gets the batch
-/// after librdkafka's messages are gone.
-pub fn pack_batch(batch: &kafka_native::ReceivedBatch, as_buffer: bool) -> PackedBatch {
+/// A pulled batch, packed on the JS thread, which makes its JS values next: text chunks may be
+/// stretches of librdkafka's memory, which the batch holds until they are made (Buffers are
+/// copied: a Buffer outlives the batch).
+pub fn pack_pulled(batch: kafka_native::ReceivedBatch, as_buffer: bool) -> PackedBatch {
     if as_buffer {
-        let (pieces, mut packed) = pack::<BufferChunk>(batch, false);
+        let (pieces, mut packed) = pack::<BufferChunk>(&batch, false);
         packed.buffers = pieces
             .into_iter()
             .filter_map(Piece::copied)
             .map(|c| c.0)
             .collect();
-        packed
-    } else {
-        let (pieces, mut packed) = pack::<TextChunk>(batch, false);
-        packed.texts = pieces
-            .into_iter()
-            .filter_map(Piece::copied)
-            .map(TextChunk::into_value)
-            .collect();
-        packed
-    }
-}
-
-/// A pulled batch, packed on the JS thread, which makes its JS values next: text chunks may be
-/// stretches of librdkafka's memory, which the batch holds until they are made.
-pub fn pack_pulled(batch: kafka_native::ReceivedBatch, as_buffer: bool) -> PackedBatch {
-    if as_buffer {
-        return pack_batch(&batch, true);
+        return packed;
     }
     let batch = Arc::new(batch);
     let (pieces, mut packed) = pack::<TextChunk>(&batch, true);

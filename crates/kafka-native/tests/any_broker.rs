@@ -769,10 +769,3 @@ fn a_pulled_consumer_halts_after_a_batch_not_processed() {
     consumer.stop().unwrap();
     assert!(pulled.recorded().is_none(), "nothing recorded");
 }
-
-#[test]
-fn a_pulled_consumer_refuses_a_group() {
-    let config = ConsumerConfig::new("localhost:9092", "t").group_id("g");
-    let err = Consumer::pulled(config, || {}).err().expect("refused");
-    assert!(err.to_string().contains("group_id"), "{err}");
-}

@@ -274,6 +274,69 @@ fn a_restarted_member_resumes_after_the_last_settled_batch() {
     assert_eq!(second.lock().len(), 40);
 }
 
+/// A pulled member of a group (the hand-over every Node consumer has): its `kn-fetch` thread
+/// takes each batch and wakes the caller, who pulls it; one batch at a time, only once the last
+/// settled; `next_offsets()` names the batch out's next offsets; what settled is committed, and
+/// `stop()` gives up on a batch never settled without committing it.
+#[test]
+fn a_pulled_group_member_hands_over_one_batch_at_a_time_and_commits_what_settled() {
+    let cluster = TestCluster::new();
+    let topic = cluster.create_topic("pulled-group", 1);
+    let group = group_name("pulled-group");
+    produce_evenly(&cluster, &topic, 1, 40);
+    let (woken, wakes) = crossbeam_channel::unbounded();
+    let mut config = member_config(&cluster, &topic, &group, 6000)
+        .start_offset(StartOffset::Earliest)
+        .max_messages_per_callback(10);
+    config.stop_timeout = Duration::from_millis(500);
+    let consumer = Consumer::pulled(config, move || {
+        let _ = woken.send(());
+    })
+    .unwrap();
+    let next_batch = || loop {
+        if let Some(batch) = consumer.pull() {
+            return batch;
+        }
+        wakes
+            .recv_timeout(Duration::from_secs(60))
+            .expect("woken when a batch is there");
+    };
+    assert!(
+        consumer.next_offsets().is_none(),
+        "no batch out before start()"
+    );
+    consumer.start().unwrap();
+    let mut read = Vec::new();
+    while read.len() < 20 {
+        let batch = next_batch();
+        assert!(batch.len() <= 10);
+        assert!(consumer.pull().is_none(), "a second batch before settle()");
+        let last = batch.iter().last().unwrap().offset();
+        assert_eq!(
+            consumer.next_offsets().unwrap(),
+            vec![(kafka_native::TopicPartition::new(&*topic, 0), last + 1)]
+        );
+        read.extend(batch.iter().map(|m| m.offset()));
+        drop(batch);
+        consumer.settle(Ok(()));
+        assert!(consumer.next_offsets().is_none(), "settled: none out");
+    }
+    let held = next_batch();
+    let next = *read.last().unwrap() + 1;
+    assert_eq!(held.iter().next().unwrap().offset(), next);
+    assert!(matches!(
+        consumer.stop(),
+        Err(kafka_native::KafkaError::SettleTimedOut { .. })
+    ));
+    consumer.settle(Ok(())); // too late: nothing more is committed
+    drop(held);
+    assert_eq!(read, (0..read.len() as i64).collect::<Vec<_>>());
+    let admin = Admin::new(AdminConfig::new(cluster.bootstrap_servers())).unwrap();
+    let committed = admin.group_offsets(&group).unwrap();
+    assert_eq!(committed.len(), 1, "{committed:?}");
+    assert_eq!(committed[0].committed, next, "{committed:?}");
+}
+
 /// A member that records what it is handed as "a" and holds its first batch until the test
 /// sends on the returned channel.
 fn holding_member(

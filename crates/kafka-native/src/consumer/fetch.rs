@@ -1,5 +1,6 @@
-//! The `kn-fetch` thread: pulls what is ready, hands it to the handler as one batch, waits for
-//! the handler to settle it (that wait is the backpressure), then records its offsets.
+//! Taking batches from librdkafka's consumer queue and recording them once settled: what is
+//! ready as one batch (seeks applied, repeats and misses counted), and, at its settle, its
+//! offsets. Who takes and who settles is the hand-over's (`hand.rs`).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -14,15 +15,16 @@ use crate::events::{LogHandler, LogRecord};
 use crate::native::{
     error_description, error_name, NativeClient, NativeMessage, NativeQueue, PartitionList,
 };
+use crate::topic_partition::TopicPartition;
 
 use super::assignment::Assigned;
-use super::batch::{BatchError, BatchHandler, ReceivedBatch};
+use super::batch::{BatchError, ReceivedBatch};
 use super::offsets::OffsetWriter;
 
 /// The longest the fetch thread blocks waiting for a first message. A message ends the wait at
 /// once, and `stop()` and `pause()` wake the thread (`NativeQueue::wake`), so this is only a
 /// safety net: nothing else needs the thread while no message arrives.
-const FETCH_WAIT: Duration = Duration::from_secs(30);
+pub(crate) const FETCH_WAIT: Duration = Duration::from_secs(30);
 
 /// Shared between the consumer's API and its fetch thread.
 #[derive(Default)]
@@ -105,21 +107,17 @@ pub(crate) struct Settling {
     count: usize,
 }
 
-impl FetchLoop {
-    pub(crate) fn run(&self, handler: &mut BatchHandler) {
-        while !self.control.stop.load(Ordering::Acquire) {
-            if !self.in_group && self.wait_while_paused() {
-                continue;
-            }
-            let Some((batch, settling)) = self.take(FETCH_WAIT) else {
-                continue;
-            };
-            if !self.settled(handler(batch), settling) {
-                return;
-            }
-        }
+impl Settling {
+    /// The next offset to read of each topic-partition in the batch: its last + 1.
+    pub(crate) fn next_offsets(&self) -> Vec<(TopicPartition, i64)> {
+        self.last_offsets
+            .iter()
+            .map(|(topic, partition, last)| (TopicPartition::new(&**topic, *partition), last + 1))
+            .collect()
     }
+}
 
+impl FetchLoop {
     /// Applies the seeks asked for, then takes what is ready (waiting up to `wait` for a
     /// first message) as one batch, its progress tracked; `None` when nothing was ready, or
     /// none of it belongs to this consumer any more.
@@ -243,7 +241,7 @@ impl FetchLoop {
     }
 
     /// Waits while paused; true when it waited (so the caller re-checks stop).
-    fn wait_while_paused(&self) -> bool {
+    pub(crate) fn wait_while_paused(&self) -> bool {
         let mut paused = self.control.paused.lock();
         if !*paused {
             return false;

@@ -5,8 +5,9 @@
 //! - `config`: the options and their checks;
 //! - `assignment`: which partitions, and where each starts;
 //! - `group`: consumer-group mode (the rebalance hook);
-//! - `fetch`: the `kn-fetch` thread (batches, backpressure, repeats and misses);
-//! - `pulled`: the same, pulled by the caller instead (no thread);
+//! - `hand`: the hand-over: the one way a batch leaves the core (pull, settle, wake), and the
+//!   `kn-fetch` thread where there is one;
+//! - `fetch`: taking batches from librdkafka (seeks, repeats and misses) and recording them;
 //! - `batch`: what the handler gets and may answer;
 //! - `offsets`: offset files, group commits and the `kn-offsets` writer;
 //! - `stats`: the `kn-events` sink.
@@ -16,9 +17,9 @@ mod batch;
 mod config;
 mod fetch;
 mod group;
+mod hand;
 mod lag;
 mod offsets;
-mod pulled;
 mod stats;
 mod stream;
 
@@ -42,7 +43,6 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::Receiver;
 use kafka_native_sys as rdsys;
 use parking_lot::Mutex;
 
@@ -57,8 +57,8 @@ use crate::topic_partition::TopicPartition;
 use assignment::Assigned;
 use fetch::{FetchControl, FetchLoop, Positions, Progress};
 use group::GroupRebalance;
+use hand::Hand;
 use offsets::{FlushError, GroupCommits, NoOffsetStore, OffsetWriter};
-use pulled::PulledFetch;
 use stats::ConsumerEvents;
 
 /// kafka-native's consumer.
@@ -86,9 +86,9 @@ pub struct Consumer {
     /// Held by `start()` while it connects; `stop()` cancels the start, then waits here.
     starting: Mutex<()>,
     control: Arc<FetchControl>,
-    /// A pulled consumer's fetching, once started: reachable without the state, so that a
-    /// batch settles while `stop()` waits for it.
-    pulled: Mutex<Option<Arc<PulledFetch>>>,
+    /// The hand-over, once started: reachable without the state, so that a batch settles
+    /// while `stop()` waits for it.
+    hand: Mutex<Option<Arc<Hand>>>,
 }
 
 enum State {
@@ -110,18 +110,11 @@ enum Feed {
     Pulled(ArrivalWake),
 }
 
-/// Who fetches: the `kn-fetch` thread (until `done`), or the caller.
-enum Fetching {
-    Thread {
-        handle: Option<JoinHandle<()>>,
-        done: Receiver<()>,
-    },
-    Pulled(Arc<PulledFetch>),
-}
-
 /// Field order is drop order: threads first, the client handle last.
 struct Running {
-    fetching: Fetching,
+    hand: Arc<Hand>,
+    /// The `kn-fetch` thread, where there is one (a handler, or a group).
+    fetch_thread: Option<JoinHandle<()>>,
     events: EventsThread,
     offsets: Arc<Mutex<OffsetWriter>>,
     queue: Arc<NativeQueue>,
@@ -142,13 +135,14 @@ impl Consumer {
         Self::with_feed(config, Feed::Handler(Box::new(handler)))
     }
 
-    /// A consumer its caller pulls, for event loops, with no `kn-fetch` thread: `wake` is
-    /// called when messages arrive (on a librdkafka thread, under a lock of its: it must only
-    /// signal, never call the consumer), and the one woken takes what is ready with
-    /// [`Consumer::pull`], which never waits, and answers each batch with
-    /// [`Consumer::settle`] before it is given the next. Node pulls on its JS thread, which
-    /// gets a batch one thread hand-off sooner. Outside consumer groups only: a group's
-    /// rebalances are served where the queue is, and they wait on the network.
+    /// A consumer its caller pulls, for event loops: `wake` is called when a batch can be
+    /// pulled (on a librdkafka thread, under a lock of its, or on `kn-fetch`: it must only
+    /// signal, never call the consumer), and the one woken takes it with [`Consumer::pull`],
+    /// which never waits, and answers each batch with [`Consumer::settle`] before it is given
+    /// the next. Outside a group there is no `kn-fetch` thread: `pull` takes what is ready from
+    /// librdkafka on the caller's thread (Node's JS thread gets a batch one thread hand-off
+    /// sooner). In a group the `kn-fetch` thread takes each batch, since a group's rebalances
+    /// are served where its queue is and wait on the network, and `wake`s the caller.
     ///
     /// ```no_run
     /// use std::sync::{mpsc, Arc};
@@ -170,13 +164,6 @@ impl Consumer {
         config: ConsumerConfig,
         wake: impl Fn() + Send + Sync + 'static,
     ) -> Result<Self, KafkaError> {
-        if config.group_id.is_some() {
-            return Err(KafkaError::invalid(
-                "group_id",
-                "cannot be set for a pulled consumer: a group's rebalances are served where its \
-                 queue is, and they wait on the network (use Consumer::new)",
-            ));
-        }
         Self::with_feed(config, Feed::Pulled(Arc::new(wake)))
     }
 
@@ -190,27 +177,46 @@ impl Consumer {
             }),
             starting: Mutex::new(()),
             control: Arc::new(FetchControl::default()),
-            pulled: Mutex::new(None),
+            hand: Mutex::new(None),
         })
     }
 
     /// For a [`Consumer::pulled`] consumer: what is ready, as one batch. `None` when nothing
-    /// is (the consumer's `wake` is called when messages arrive), when the batch handed over
-    /// has not been settled, while paused, when not running, or for a consumer with a handler.
-    /// Never waits.
+    /// is (the consumer's `wake` is called when there is), when the batch handed over has not
+    /// been settled, while paused, when not running, or for a consumer with a handler (whose
+    /// thread pulls). Never waits.
     pub fn pull(&self) -> Option<ReceivedBatch> {
-        let pulled = self.pulled.lock().clone()?;
-        pulled.pull()
+        let hand = self.hand.lock().clone()?;
+        hand.pull()
     }
 
     /// For a [`Consumer::pulled`] consumer: the answer for the batch [`Consumer::pull`] gave,
     /// as a handler's would be (`Err(BatchError::NotProcessed)` records nothing and fetches
     /// no more). Its offsets are recorded; the next [`Consumer::pull`] may give another.
     pub fn settle(&self, outcome: Result<(), BatchError>) {
-        let pulled = self.pulled.lock().clone();
-        if let Some(pulled) = pulled {
-            pulled.settle(outcome);
+        let hand = self.hand.lock().clone();
+        if let Some(hand) = hand {
+            hand.settle(outcome);
         }
+    }
+
+    /// The next offset to read of each partition in the batch handed over and not yet settled
+    /// (its last offset + 1): what a transaction commits for it with
+    /// [`Producer::send_offsets_to_transaction`](crate::Producer::send_offsets_to_transaction).
+    /// `None` when no batch is out.
+    pub fn next_offsets(&self) -> Option<Vec<(TopicPartition, i64)>> {
+        let hand = self.hand.lock().clone()?;
+        hand.next_offsets()
+    }
+
+    /// Whether this consumer hands over no more batches: it was stopped, or a batch was not
+    /// processed.
+    pub fn ended(&self) -> bool {
+        if matches!(&*self.state.lock(), State::Stopped) {
+            return true;
+        }
+        let hand = self.hand.lock().clone();
+        hand.is_some_and(|hand| hand.halted())
     }
 
     /// Connects and starts fetching: outside a group, this worker's partitions from their
@@ -262,13 +268,11 @@ impl Consumer {
         // would report what fails here.)
         let _ = running.apply_pause(*self.control.paused.lock());
         let partitions = running.assigned.get();
-        if let Fetching::Pulled(pulled) = &running.fetching {
-            *self.pulled.lock() = Some(pulled.clone());
-            // A pull woken by an arrival during the start found nothing to pull from, and what
-            // was fetched before the arrival callback was enabled woke no one; the callback
-            // fires again only once the queue has emptied: wake the caller now.
-            pulled.wake();
-        }
+        *self.hand.lock() = Some(running.hand.clone());
+        // A pull woken during the start found nothing to pull from, and what was fetched
+        // before the arrival callback was enabled woke no one; the callback fires again only
+        // once the queue has emptied: wake the caller now.
+        running.hand.wake();
         *state = State::Running(running);
         Ok(partitions)
     }
@@ -425,9 +429,7 @@ impl Consumer {
         *self.control.paused.lock() = false;
         if let State::Running(r) = &*self.state.lock() {
             r.apply_pause(false)?;
-            if let Fetching::Pulled(pulled) = &r.fetching {
-                pulled.wake(); // what was fetched before the pause is there to pull
-            }
+            r.hand.wake(); // what was fetched before the pause is there to pull
         }
         self.control.resumed.notify_all();
         Ok(())
@@ -510,18 +512,13 @@ impl Running {
     }
 
     fn finish(mut self) -> Result<(), KafkaError> {
-        let settled = match &mut self.fetching {
-            Fetching::Thread { handle, done } => {
-                let settled = done.recv_timeout(self.stop_timeout).is_ok();
-                if settled {
-                    if let Some(fetch) = handle.take() {
-                        let _ = fetch.join();
-                    }
-                }
-                settled
+        let settled = self.hand.end(self.stop_timeout);
+        if settled {
+            // Halted, it ends: woken from the queue (`stop()` woke it) or from its wait.
+            if let Some(fetch) = self.fetch_thread.take() {
+                let _ = fetch.join();
             }
-            Fetching::Pulled(pulled) => pulled.end(self.stop_timeout),
-        };
+        }
         let mut result = Ok(());
         if !settled {
             // The handler is still running: leave its thread (it holds its own handle
@@ -666,25 +663,27 @@ fn start(
         log,
         client: client.clone(),
     };
-    let fetching = match feed.take().ok_or(KafkaError::Stopped)? {
-        Feed::Handler(mut handler) => {
-            let (done_tx, done) = crossbeam_channel::bounded(1);
-            let handle = std::thread::Builder::new()
+    // Taken last: a start that fails before this point can be tried again.
+    let (hand, handler) = match feed.take().ok_or(KafkaError::Stopped)? {
+        Feed::Pulled(wake) if group.is_none() => (Hand::pulling_queue(fetch, wake), None),
+        Feed::Pulled(wake) => (Hand::placed_by_thread(fetch, Some(wake)), None),
+        Feed::Handler(handler) => (Hand::placed_by_thread(fetch, None), Some(handler)),
+    };
+    let hand = Arc::new(hand);
+    let fetch_thread = match (&group, handler) {
+        (None, None) => None,
+        (_, handler) => {
+            let hand = hand.clone();
+            let thread = std::thread::Builder::new()
                 .name("kn-fetch".into())
-                .spawn(move || {
-                    fetch.run(&mut handler);
-                    let _ = done_tx.send(());
-                })
+                .spawn(move || hand.run_fetch_thread(handler))
                 .map_err(|e| thread_error("fetch thread", e))?;
-            Fetching::Thread {
-                handle: Some(handle),
-                done,
-            }
+            Some(thread)
         }
-        Feed::Pulled(wake) => Fetching::Pulled(Arc::new(PulledFetch::new(fetch, wake))),
     };
     let running = Running {
-        fetching,
+        hand,
+        fetch_thread,
         events,
         offsets,
         queue,

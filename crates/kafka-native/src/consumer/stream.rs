@@ -1,87 +1,22 @@
 //! [`BatchStream`]: a consumer read as an async [`Stream`] of batches, on any executor.
 //!
-//! The same hand-over as a batch handler: the fetch thread hands one batch over and waits for
-//! it to be settled before it fetches the next. A [`StreamBatch`] is settled processed by
-//! [`StreamBatch::ack`] (its offsets recorded, or committed in a group), and not processed when
-//! it is dropped without one: it is then read again (by the next start, or the partition's
-//! next owner) and the stream ends, as a handler's [`BatchError::NotProcessed`] does.
+//! The hand-over every consumer has ([`Consumer::pulled`]): the stream pulls a batch when
+//! polled, and the consumer's wake call wakes the task that polled in vain. A [`StreamBatch`]
+//! is settled processed by [`StreamBatch::ack`] (its offsets recorded, or committed in a group),
+//! and not processed when it is dropped without one: it is then read again (by the next start,
+//! or the partition's next owner) and the stream ends, as a handler's
+//! [`BatchError::NotProcessed`] does.
 
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use futures_core::Stream;
-use parking_lot::{Condvar, Mutex};
+use parking_lot::Mutex;
 
 use super::{BatchError, Consumer, ConsumerConfig, ReceivedBatch};
 use crate::error::KafkaError;
 use crate::topic_partition::TopicPartition;
-
-/// Between the fetch thread and the stream.
-#[derive(Default)]
-struct Hand {
-    state: Mutex<HandState>,
-    settled: Condvar,
-}
-
-#[derive(Default)]
-struct HandState {
-    /// Handed over by the fetch thread, not yet taken by the stream.
-    offered: Option<ReceivedBatch>,
-    /// The outcome of the batch taken: `Some(true)` acknowledged.
-    outcome: Option<bool>,
-    /// The stream's task, waiting for a batch.
-    waker: Option<Waker>,
-    /// No more batches: the stream was dropped or stopped, or a batch was dropped unacknowledged.
-    closed: bool,
-}
-
-impl Hand {
-    /// Runs on the fetch thread: offers the batch and waits for its outcome.
-    fn hand_over(&self, batch: ReceivedBatch) -> Result<(), BatchError> {
-        let mut state = self.state.lock();
-        if state.closed {
-            return Err(BatchError::NotProcessed(
-                "the stream reading the consumer has ended".to_string(),
-            ));
-        }
-        state.offered = Some(batch);
-        state.outcome = None;
-        if let Some(waker) = state.waker.take() {
-            waker.wake();
-        }
-        while state.outcome.is_none() && !state.closed {
-            self.settled.wait(&mut state);
-        }
-        // A batch still offered when the stream closed was never taken.
-        state.offered = None;
-        match state.outcome.take() {
-            Some(true) => Ok(()),
-            _ => Err(BatchError::NotProcessed(
-                "the batch was dropped unacknowledged, or the stream ended".to_string(),
-            )),
-        }
-    }
-
-    fn settle(&self, processed: bool) {
-        let mut state = self.state.lock();
-        state.outcome = Some(processed);
-        if !processed {
-            state.closed = true;
-        }
-        self.settled.notify_all();
-    }
-
-    fn close(&self) {
-        let mut state = self.state.lock();
-        state.closed = true;
-        state.offered = None;
-        if let Some(waker) = state.waker.take() {
-            waker.wake();
-        }
-        self.settled.notify_all();
-    }
-}
 
 /// A consumer read as a [`Stream`] of [`StreamBatch`]es, runtime-agnostic (it needs no
 /// executor of its own: the fetch thread wakes the task that polls it).
@@ -101,18 +36,26 @@ impl Hand {
 /// # Ok(()) }
 /// ```
 pub struct BatchStream {
-    hand: Arc<Hand>,
-    consumer: Consumer,
+    consumer: Arc<Consumer>,
+    /// The task that polled and found no batch: the consumer's wake call wakes it.
+    waker: Arc<Mutex<Option<Waker>>>,
 }
 
 impl BatchStream {
     /// A consumer whose batches this stream yields; nothing connects until
     /// [`BatchStream::start`].
     pub fn new(config: ConsumerConfig) -> Result<Self, KafkaError> {
-        let hand = Arc::new(Hand::default());
-        let fetch_side = hand.clone();
-        let consumer = Consumer::new(config, move |batch| fetch_side.hand_over(batch))?;
-        Ok(BatchStream { hand, consumer })
+        let waker: Arc<Mutex<Option<Waker>>> = Arc::default();
+        let woken = waker.clone();
+        let consumer = Consumer::pulled(config, move || {
+            if let Some(waker) = woken.lock().take() {
+                waker.wake();
+            }
+        })?;
+        Ok(BatchStream {
+            consumer: Arc::new(consumer),
+            waker,
+        })
     }
 
     /// [`Consumer::start`]: connects and starts fetching (blocking while it connects).
@@ -128,8 +71,11 @@ impl BatchStream {
 
     /// Ends the stream and stops the consumer: a batch not acknowledged yet is not recorded.
     pub fn stop(&self) -> Result<(), KafkaError> {
-        self.hand.close();
-        self.consumer.stop()
+        let stopped = self.consumer.stop();
+        if let Some(waker) = self.waker.lock().take() {
+            waker.wake(); // a task waiting for a batch sees the end
+        }
+        stopped
     }
 
     /// The next batch; `None` once the stream has ended. (An async `next`, as tokio-stream's and
@@ -140,29 +86,23 @@ impl BatchStream {
     }
 }
 
-impl Drop for BatchStream {
-    fn drop(&mut self) {
-        // Before the consumer's own drop stops it: a fetch thread waiting for a settle goes.
-        self.hand.close();
-    }
-}
-
 impl Stream for BatchStream {
     type Item = StreamBatch;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<StreamBatch>> {
-        let mut state = self.hand.state.lock();
-        if let Some(batch) = state.offered.take() {
+        // The waker first: a wake between a vain pull and storing it would be lost.
+        *self.waker.lock() = Some(cx.waker().clone());
+        if let Some(batch) = self.consumer.pull() {
             return Poll::Ready(Some(StreamBatch {
                 batch,
                 acked: false,
-                hand: self.hand.clone(),
+                consumer: self.consumer.clone(),
+                waker: self.waker.clone(),
             }));
         }
-        if state.closed {
+        if self.consumer.ended() {
             return Poll::Ready(None);
         }
-        state.waker = Some(cx.waker().clone());
         Poll::Pending
     }
 }
@@ -185,14 +125,23 @@ impl std::future::Future for NextBatch<'_> {
 pub struct StreamBatch {
     batch: ReceivedBatch,
     acked: bool,
-    hand: Arc<Hand>,
+    consumer: Arc<Consumer>,
+    waker: Arc<Mutex<Option<Waker>>>,
 }
 
 impl StreamBatch {
+    fn settle(&self, outcome: Result<(), BatchError>) {
+        self.consumer.settle(outcome);
+        // A task that polled while this batch was out pulls the next (or sees the end) now.
+        if let Some(waker) = self.waker.lock().take() {
+            waker.wake();
+        }
+    }
+
     /// Processed: its offsets are recorded (committed, in a group) and the next batch is fetched.
     pub fn ack(mut self) {
         self.acked = true;
-        self.hand.settle(true);
+        self.settle(Ok(()));
     }
 }
 
@@ -207,7 +156,9 @@ impl std::ops::Deref for StreamBatch {
 impl Drop for StreamBatch {
     fn drop(&mut self) {
         if !self.acked {
-            self.hand.settle(false);
+            self.settle(Err(BatchError::NotProcessed(
+                "the batch was dropped unacknowledged".to_string(),
+            )));
         }
     }
 }
