@@ -1,7 +1,7 @@
 'use strict';
 // A Consumer read with `for await`: batches(), messages() and readable() (a Web Streams
-// ReadableStream). Built on the same hand-over as receive_callback: the native consumer hands
-// one batch and fetches the next only once that batch is settled.
+// ReadableStream). On the same hand-over as receive_callback (wake -> pull -> settle): the
+// consumer hands over one batch and the next only once that batch is settled.
 //
 // A batch is settled as processed (its offsets recorded, or committed in a group) when the loop
 // asks for the next one, that is when the loop body has finished with it. Leaving the loop by
@@ -12,16 +12,16 @@
 // every batch whose loop body finished recorded.
 const { checkSignal, abortError } = require('./abort');
 
-// Between the native consumer's hand-over and one async iterator of batches.
+// One async iterator of batches over the consumer's hand-over: next() settles the batch the
+// loop body had and pulls the next, or waits for the consumer's wake to pull it.
 class BatchIteration {
-  // notProcessed(reason): the rejection that settles a batch as not processed (consumer.js).
+  // notProcessed(reason): the error a batch left unfinished is settled with (consumer.js).
   constructor(consumer, notProcessed) {
     this.consumer = consumer;
     this.notProcessed = notProcessed;
     this.attached = false;
     this.signal = undefined;
-    this.offered = null; // {batch, settle} handed over and not yet taken
-    this.inHand = null; // settle(processed) of the batch the loop body has
+    this.inHand = null; // settle(processed, err) of the batch the loop body has
     this.waiter = null; // {resolve, reject} of a next() waiting for a batch
     this.finished = false;
     this.failure = null; // why the consumer could not start
@@ -42,40 +42,33 @@ class BatchIteration {
     this.end();
   }
 
-  // The native consumer hands a batch over; resolves (processed) or rejects (not) when settled.
-  offer(batch) {
-    return new Promise((resolve, reject) => {
-      const settle = (processed) => (processed ? resolve() : reject(this.notProcessed('the loop over the consumer was left before its body finished with the batch')));
-      if (this.finished) {
-        settle(false);
-        return;
-      }
-      this.offered = { batch, settle };
-      this.wake();
-    });
-  }
-
-  wake() {
-    const waiter = this.waiter;
-    if (!waiter || !this.offered) return;
-    this.waiter = null;
-    waiter.resolve(this.take());
-  }
-
-  take() {
-    const { batch, settle } = this.offered;
-    this.offered = null;
+  // The batch the consumer hands over now, as the loop's next value; null when there is none.
+  pull() {
+    const columns = this.consumer._native.pull();
+    if (!columns) return null;
+    const { batch, settle } = this.consumer._handOver(columns);
     this.inHand = settle;
     return { value: batch, done: false };
+  }
+
+  // The consumer says a batch can be pulled: a waiting next() takes it.
+  wake() {
+    const waiter = this.waiter;
+    if (!waiter || this.finished) return;
+    const next = this.pull();
+    if (!next) return;
+    this.waiter = null;
+    waiter.resolve(next);
   }
 
   settleInHand(processed) {
     const settle = this.inHand;
     this.inHand = null;
-    if (settle) settle(processed);
+    if (settle) settle(processed, processed ? undefined : this.notProcessed('the loop over the consumer was left before its body finished with the batch'));
   }
 
   async next() {
+    const settling = this.inHand !== null;
     this.settleInHand(true); // the loop body finished with it
     if (this.signal && this.signal.aborted) {
       await this.finish();
@@ -83,8 +76,11 @@ class BatchIteration {
     }
     if (this.failure) throw this.failure;
     if (this.finished) return { value: undefined, done: true };
-    if (this.offered) return this.take();
     if (this.waiter) throw new Error('kafka-native: next() called again before the last one settled');
+    // After a settle, the next batch is pulled once the settle has reached the consumer (on the
+    // next turn: its wake); else one may be there already.
+    const ready = settling ? null : this.pull();
+    if (ready) return ready;
     return new Promise((resolve, reject) => { this.waiter = { resolve, reject }; });
   }
 
@@ -108,10 +104,6 @@ class BatchIteration {
     if (this.finished) return;
     this.finished = true;
     if (this.signal) this.signal.removeEventListener('abort', this.onAbort);
-    if (this.offered) {
-      this.offered.settle(false);
-      this.offered = null;
-    }
     this.settleInHand(false);
     const waiter = this.waiter;
     this.waiter = null;

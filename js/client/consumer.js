@@ -66,15 +66,17 @@ class Consumer {
     const { stats_callback, rebalance_callback, logger } = opts;
     const groupId = opts.native.groupId;
     this._inGroup = opts.in_group;
-    // Without receive_callback, batches go to the one loop that reads this consumer.
+    // Without receive_callback, the one loop that reads this consumer pulls the batches.
     this._iteration = opts.receive_callback ? null : new iteration.BatchIteration(this, notProcessed);
-    const offerToLoop = (batch) => self.deref()?._iteration.offer(batch) ?? Promise.reject(notProcessed('the consumer is gone'));
-    const receive_callback = opts.receive_callback ?? offerToLoop;
+    const receive_callback = opts.receive_callback;
     let warnedNotPromise = false;
-    // The addon holds onBatch strongly, so onBatch holds this consumer weakly: a strong
+    // The addon holds its wake callback strongly, so it holds this consumer weakly: a strong
     // reference back would keep a consumer that is never started from ever being collected.
     // A started one is held by its keep-alive timer (see start()).
     const self = new WeakRef(this);
+    // Settled on the next turn of the event loop, not at once: a next batch ready at once would
+    // be handed over in the same turn, and the next, starving timers and I/O for as long as the
+    // consumer has data.
     const settleBatch = (processed) => setImmediate(() => {
       const consumer = self.deref();
       if (!consumer) return;
@@ -82,20 +84,25 @@ class Consumer {
       // The next batch, if one is ready (no wake-up comes for what is queued already).
       consumer._pull();
     });
-    // Hands one batch to receive_callback; the native side hands over no other before settle().
-    const onBatch = (columns) => {
-      // Settled on the next turn of the event loop, not at once: napi may deliver a call queued
-      // while it is still delivering, so a next batch ready at once could arrive in the same
-      // turn, and the next, starving timers and I/O for as long as the consumer has data.
-      const consumer = self.deref();
+    // The batch the addon handed over, published and traced: {batch, span, settle(processed,
+    // err)}. The addon hands over no other before settle(). (No closure here names `this`: the
+    // addon holds them, and one that did would keep every consumer from being collected.)
+    const handOver = (columns) => {
       const batch = unpack(columns);
-      if (channels.batch.hasSubscribers) channels.batch.publish({ consumer, messages: batch.messages });
+      if (channels.batch.hasSubscribers) channels.batch.publish({ consumer: self.deref(), messages: batch.messages });
       const span = tracing.startProcess(batch.messages, groupId);
-      const settle = span ? () => { tracing.endProcess(span); settleBatch(true); } : () => settleBatch(true);
-      const failed = (err) => {
+      const settle = (processed, err) => {
         if (span) tracing.endProcess(span, err);
-        if (channels.error.hasSubscribers) channels.error.publish({ client: consumer, error: err });
-        settleBatch(true);
+        settleBatch(processed);
+      };
+      return { batch, span, settle };
+    };
+    // Hands one batch to receive_callback and settles it by its outcome.
+    const onBatch = (columns) => {
+      const { batch, span, settle } = handOver(columns);
+      const failed = (err) => {
+        if (channels.error.hasSubscribers) channels.error.publish({ client: self.deref(), error: err });
+        settle(true, err);
       };
       let result;
       try {
@@ -110,13 +117,12 @@ class Consumer {
           warnedNotPromise = true;
           logger.warn('kafka-native: receive_callback did not return a Promise; each batch counts as settled when it returns');
         }
-        settle();
+        settle(true);
         return;
       }
-      result.then(settle, (err) => {
+      result.then(() => settle(true), (err) => {
         if (err && err[NOT_PROCESSED]) {
-          if (span) tracing.endProcess(span, err);
-          settleBatch(false);
+          settle(false, err);
           return;
         }
         logger.error(`kafka-native: receive_callback rejected; offsets are recorded anyway: ${err && err.stack ? err.stack : err}`);
@@ -142,6 +148,7 @@ class Consumer {
       if (channels.rebalance.hasSubscribers) channels.rebalance.publish({ consumer, assigned: change.assigned, revoked: change.revoked });
       if (rebalance_callback) rebalance_callback(change);
     } : undefined;
+    this._handOver = handOver;
     this._onBatch = onBatch;
     this._native = fromNative(() => new NativeConsumer(
       opts.native,
@@ -159,6 +166,10 @@ class Consumer {
   // unsettled, paused or stopped). Called when the addon says a batch can be pulled and after
   // each batch settles.
   _pull() {
+    if (this._iteration) {
+      this._iteration.wake(); // the loop pulls when it asks for a batch
+      return;
+    }
     const columns = this._native.pull();
     if (columns) this._onBatch(columns);
   }
