@@ -753,6 +753,40 @@ fn a_pulled_consumer_hands_over_one_batch_at_a_time_and_records_what_settled() {
     assert_eq!(pulled.recorded().unwrap().trim(), last_settled.to_string());
 }
 
+/// A stopped consumer lets go of its librdkafka client at once, not when it is dropped: a
+/// server whose clients come and go holds on to stopped consumers for a while.
+#[test]
+fn a_stopped_consumer_s_librdkafka_threads_end_while_it_is_still_held() {
+    let pulled = Pulled::new("let-go", 10, 5, None);
+    // Threads of the clients that filled the topic end once their handles are destroyed.
+    let mut before = common::librdkafka_threads();
+    wait_for(
+        "the filling producer's threads to end",
+        Duration::from_secs(30),
+        || {
+            let now = common::librdkafka_threads();
+            let settled = now == before;
+            before = now;
+            std::thread::sleep(Duration::from_millis(200));
+            settled
+        },
+    );
+    let consumer = &pulled.consumer;
+    consumer.start().unwrap();
+    drop(pulled.next_batch());
+    consumer.settle(Ok(()));
+    assert!(
+        common::librdkafka_threads() > before,
+        "a running consumer has threads"
+    );
+    consumer.stop().unwrap();
+    wait_for(
+        "the stopped consumer's librdkafka threads to end",
+        Duration::from_secs(30),
+        || common::librdkafka_threads() <= before,
+    );
+}
+
 #[test]
 fn a_pulled_consumer_halts_after_a_batch_not_processed() {
     let pulled = Pulled::new("pulled-halt", 20, 5, None);

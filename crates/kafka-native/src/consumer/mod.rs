@@ -447,7 +447,12 @@ impl Consumer {
             _ => return Ok(()),
         };
         running.queue.wake();
-        running.finish()
+        let stopped = running.finish();
+        // Only now (a settle reaches the batch out through it while `finish` waits): the hand
+        // holds the client, whose librdkafka handle and threads must go with the stop, not
+        // when this consumer is dropped.
+        self.hand.lock().take();
+        stopped
     }
 
     /// What [`Consumer::stop`] does first, without waiting for anything: the fetch thread and a

@@ -20,6 +20,19 @@ pub fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// librdkafka's threads in this process (named `rdk:...`): each client holds a few until its
+/// handle is destroyed.
+#[allow(dead_code)]
+pub fn librdkafka_threads() -> usize {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    tasks
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .filter(|name| name.starts_with("rdk:"))
+        .count()
+}
+
 /// Sends `payloads` to one partition and waits until every one is delivered.
 pub fn produce(brokers: &str, topic: &str, partition: i32, payloads: &[String]) {
     let producer = Producer::new(ProducerConfig::new(brokers)).unwrap();
