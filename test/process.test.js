@@ -143,3 +143,20 @@ test('a Consumer that is never started is garbage-collected', () => {
   assert.equal(r.status, 0, r.output);
   assert.match(r.stdout, /collected 5/);
 });
+
+test('on a platform with no prebuilt addon, require() says which platform it is and which are built', () => {
+  const script = `
+    Object.defineProperty(process, 'arch', { value: 'riscv64' });
+    try {
+      require('./js/index.js');
+      console.log('loaded');
+    } catch (err) {
+      console.log(err.code);
+      console.log(err.message);
+    }`;
+  const r = run(['-e', script]);
+  assert.equal(r.status, 0, r.output);
+  assert.match(r.stdout, /^ERR_KAFKA_NATIVE_PLATFORM$/m);
+  assert.match(r.stdout, /cannot load the addon on linux-riscv64-gnu .*no prebuilt addon for it\. Prebuilt addons: linux-x64-gnu, linux-arm64-gnu\./);
+  assert.doesNotMatch(r.stdout, /npm has a bug/);
+});
