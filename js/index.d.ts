@@ -158,12 +158,23 @@ export interface RebalanceChange {
   revoked: TopicPartition[];
 }
 
-export interface ConsumerOptions {
+/** How payloads and keys are given: 'utf8' strings (the default) or Buffers. */
+export type PayloadEncoding = 'utf8' | 'buffer';
+/** The payload (and key) type for a `payload_encoding`: string, Buffer, or either when it is not known. */
+export type PayloadFor<E> = [E] extends ['buffer'] ? Buffer : [E] extends ['utf8'] ? string : string | Buffer;
+/** What start() resolves with for a `group_id`: [{topic, partition}] in a group, partition numbers outside one. */
+export type StartedFor<G> = [G] extends [undefined] ? number[] : [G] extends [string] ? TopicPartition[] : number[] | TopicPartition[];
+
+/**
+ * A Consumer's options. `E` and `G` are what `payload_encoding` and `group_id` are, when known,
+ * so that the types of payloads and of start()'s result follow them.
+ */
+export interface ConsumerOptions<E extends PayloadEncoding = PayloadEncoding, G extends string | undefined = string | undefined> {
   broker: string;
   /** A topic, or (with group_id) several. */
   topic: string | string[];
   /** Join this consumer group: the brokers assign partitions and keep the committed offsets. */
-  group_id?: string;
+  group_id?: G;
   /** 'classic' (default, cooperative-sticky) or 'consumer' (KIP-848). */
   group_protocol?: 'classic' | 'consumer';
   /** Messages of aborted or open transactions are skipped with 'read_committed' (default). */
@@ -172,7 +183,7 @@ export interface ConsumerOptions {
   rebalance_callback?: (change: RebalanceChange) => void;
   /** Offsets are recorded when the returned Promise settles; the next batch waits for it. */
   /** Optional: a Consumer without it is read with batches(), messages() or readable(). */
-  receive_callback?: (info: ReceivedBatch) => Promise<unknown> | unknown;
+  receive_callback?: (info: ReceivedBatch<PayloadFor<E>>) => Promise<unknown> | unknown;
   /**
    * Where each partition's last processed offset is kept. Default './kafka-offsets'; null
    * records nothing, so every start reads from `start_offset`.
@@ -200,7 +211,7 @@ export interface ConsumerOptions {
   /** Default 0. */
   worker_slot?: number;
   /** 'utf8' (default) gives string payloads and keys; 'buffer' gives Buffers. */
-  payload_encoding?: 'utf8' | 'buffer';
+  payload_encoding?: E;
   driver_options?: LibrdkafkaProperties;
   topic_options?: LibrdkafkaProperties;
   /** Default console. */
@@ -239,11 +250,14 @@ export interface KafkaNativeError extends Error {
   abortable?: boolean;
 }
 
-export declare class Consumer {
-  constructor(options: ConsumerOptions);
+/**
+ * A Consumer; `E` and `G` are its `payload_encoding` and `group_id` where known (see
+ * ConsumerOptions), the wide types where not.
+ */
+export interface Consumer<E extends PayloadEncoding = PayloadEncoding, G extends string | undefined = string | undefined> {
   /** This worker's partitions; in a group, [{topic, partition}] once the group assigned them. */
   /** `signal`: aborting it stops the consumer (cancelling a start under way); start() rejects with an AbortError. */
-  start(options?: { signal?: AbortSignal }): Promise<number[] | TopicPartition[]>;
+  start(options?: { signal?: AbortSignal }): Promise<StartedFor<G>>;
   /** The partitions read now. */
   assignment(): TopicPartition[];
   /** The batch in hand's next offsets to read (inside receive_callback), else null. */
@@ -268,14 +282,24 @@ export declare class Consumer {
    * leaves the batch in hand unrecorded and stops the consumer; aborting `signal` ends the loop
    * between batches with an AbortError. Starts the consumer. For a Consumer without receive_callback.
    */
-  batches(options?: { signal?: AbortSignal }): AsyncIterableIterator<ReceivedBatch>;
+  batches(options?: { signal?: AbortSignal }): AsyncIterableIterator<ReceivedBatch<PayloadFor<E>>>;
   /** As batches(), message by message. */
-  messages(options?: { signal?: AbortSignal }): AsyncIterableIterator<Message>;
+  messages(options?: { signal?: AbortSignal }): AsyncIterableIterator<Message<PayloadFor<E>>>;
   /** A ReadableStream of batches, pulled one at a time; as batches(). */
-  readable(options?: { signal?: AbortSignal }): ReadableStream<ReceivedBatch>;
+  readable(options?: { signal?: AbortSignal }): ReadableStream<ReceivedBatch<PayloadFor<E>>>;
   /** Resolves after the pending offsets are on disk. */
   stop(): Promise<void>;
 }
+
+/**
+ * `new Consumer(options)`: payloads are strings unless `payload_encoding` is 'buffer', and
+ * start() resolves with partition numbers unless `group_id` is set (then [{topic, partition}]).
+ */
+export interface ConsumerConstructor {
+  new <E extends PayloadEncoding = 'utf8', G extends string | undefined = undefined>(options: ConsumerOptions<E, G>): Consumer<E, G>;
+  readonly prototype: Consumer;
+}
+export declare const Consumer: ConsumerConstructor;
 
 export interface AdminOptions {
   broker: string;

@@ -61,3 +61,10 @@ pub use topic_partition::TopicPartition;
 
 #[doc(hidden)]
 pub mod testing;
+
+/// The code blocks of the Rust API page (`docs/rust.md`), compiled as doctests so that the
+/// docs cannot drift from the API (`cargo test --doc`). Only in doctest builds: the page is not
+/// part of the packaged crate.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/rust.md")]
+pub struct RustApiPage;
