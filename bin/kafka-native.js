@@ -219,7 +219,7 @@ function mockCluster(args) {
   const servers = cluster.bootstrapServers;
   process.stdout.write(`${servers}\n`);
   // The mock holds a fetch that finds no data for the consumer's whole fetch_wait_max_ms and is
-  // not woken when data arrives, so that setting is the latency here (see README, Latency).
+  // not woken when data arrives, so that setting is the latency here (see docs/operations.md, Latency).
   process.stderr.write('low latency on this cluster: consumer fetch_wait_max_ms: 5 (p99 about 6 ms; 1 gives about 2 ms), producer queue_buffering_max_ms: 0\n');
   if (options.portFile) writePortFile(options.portFile, servers);
 

@@ -10,7 +10,7 @@
 // TRANSACTIONAL_ID (default: GROUP + '-1') must be stable across restarts of one instance and
 // unique among instances: a restarted instance fences its predecessor (whose writes then fail)
 // and aborts whatever transaction it left open. Without BROKER it runs a short demo on an
-// embedded MockCluster (whose logs keep no transaction state: see the README).
+// embedded MockCluster (whose logs keep no transaction state: see docs/transactions.md).
 const { Producer, Consumer, MockCluster, notProcessed } = require('../js/index.js');
 
 async function main() {

@@ -21,7 +21,7 @@ async function main() {
 
   // Low-latency settings: send at once instead of lingering to fill a batch (the default, 0,
   // said out loud), and let the broker hold an empty fetch for at most 5 ms (the MockCluster
-  // answers one only after that wait, so on it this is the latency; see the README's Latency
+  // answers one only after that wait, so on it this is the latency; see docs/operations.md's Latency
   // section).
   const producer = new Producer({ broker, queue_buffering_max_ms: 0 });
   const npartitions = await producer.partition_count(topic);

@@ -1,7 +1,7 @@
 'use strict';
 // kafka-native/kafkajs against KafkaJS itself: one behaviour suite, run unchanged on both, on
 // the MockCluster and (npm test) on Apache Kafka. A behaviour only this implementation shows is
-// a difference, tested at the end and listed in the README's migration table.
+// a difference, tested at the end and listed in docs/kafkajs.md's migration table.
 const { describe, test, after } = require('node:test');
 const assert = require('node:assert/strict');
 const diagnostics = require('node:diagnostics_channel');
@@ -533,7 +533,7 @@ for (const [tag, { Kafka, logLevel, Partitioners, KafkaJSError, KafkaJSNonRetria
         const committed = async () => (await admin.fetchOffsets({ groupId, topics: [topic] }))[0].partitions.find((p) => p.partition === 0).offset;
         await admin.setOffsets({ groupId, topic, partitions: [{ partition: 0, offset: '2' }] });
         assert.equal(await committed(), '2');
-        // KafkaJS commits -2 for "earliest" and this the low watermark itself (see the README):
+        // KafkaJS commits -2 for "earliest" and this the low watermark itself (see docs/kafkajs.md):
         // either way the group's next member starts from the beginning.
         await admin.resetOffsets({ groupId, topic, earliest: true });
         const first = [];

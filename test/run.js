@@ -7,7 +7,7 @@
 //      the runtime acceptance subset (test/runtimes/) on Bun and Deno;
 //   3. on Apache Kafka (deps/kafka: Java 17 and Maven), one node started here while step 1 runs
 //      and killed with this run: the broker-independent Rust suites (any_broker, group, admin,
-//      transactions, memory), the README's Rust example built from the packaged crates in a
+//      transactions, memory), docs/rust.md's example built from the packaged crates in a
 //      project outside the workspace (.ci/rust-package, on both brokers),
 //      the broker-independent Node suites, the game in Chromium on a 3-node cluster (instead of
 //      on the MockCluster), and test/kafka/ (SASL, TLS, the CLI, a broker killed under load; the
@@ -115,7 +115,7 @@ const nodeTests = (dir) => fs.readdirSync(path.join(__dirname, dir)).filter((f) 
     await step('Bun and Deno: the acceptance subset', process.execPath, ['test/runtimes/run.js', 'bun', 'deno'], {}, 5);
     if (missing) {
       const skipped = [...RUST_ON_KAFKA.map((s) => `Rust ${s}`), ...ON_KAFKA.map((t) => `test/${t}.test.js`), ...nodeTests('kafka')];
-      console.log(`\n!! NOT RUN on Apache Kafka: ${missing}.\n!! Skipped: ${skipped.join(', ')}.\n!! Install Java 17+ and Maven to run them (README, "Tests").`);
+      console.log(`\n!! NOT RUN on Apache Kafka: ${missing}.\n!! Skipped: ${skipped.join(', ')}.\n!! Install Java 17+ and Maven to run them (docs/development.md).`);
       if (process.env.CI) throw new Error(`CI must run the Apache Kafka suites: ${missing}`);
       console.log(`\nthe MockCluster tests passed (in ${Math.round((Date.now() - started) / 1000)} s); the Apache Kafka suites did not run`);
       return;
@@ -128,7 +128,7 @@ const nodeTests = (dir) => fs.readdirSync(path.join(__dirname, dir)).filter((f) 
       KAFKA_TEST_CLUSTER: JSON.stringify({ listeners: cluster.listeners, ca: certs.ca.path, otherCa: certs.otherCa.path, client: { cert: certs.client.certPath, key: certs.client.keyPath } }),
     };
     await step('Rust tests on Apache Kafka', 'cargo', ['test', '-p', 'kafka-native', ...cargoTarget, ...RUST_ON_KAFKA.flatMap((s) => ['--test', s])], env);
-    // The packaged crates, from a Rust project outside the workspace: the README's example on
+    // The packaged crates, from a Rust project outside the workspace: docs/rust.md's example on
     // the MockCluster and on this Apache Kafka.
     await step('Rust, from the packaged crates', '.ci/rust-package', [], env);
     await step('Node tests on Apache Kafka', process.execPath, ['--test', `--test-concurrency=${CONCURRENCY_KAFKA}`, ...[...ON_KAFKA, ...KAFKA_INSTEAD].map((t) => `test/${t}.test.js`), ...nodeTests('kafka')], env);

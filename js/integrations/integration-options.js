@@ -4,7 +4,7 @@
 // checking their options; and the client settings of a real-time relay.
 
 // A relay's clients: the producer sends at once, the consumer asks for data often (see the
-// README's Latency), and neither reports stats nobody reads.
+// docs/operations.md, Latency), and neither reports stats nobody reads.
 const REALTIME_PRODUCER = Object.freeze({ queue_buffering_max_ms: 0, statistics_interval_ms: 0 });
 // A cluster relay's producer (socket.io, deepstream): a server publishes in bursts (a broadcast
 // loop, a tick's updates), and at linger 0 librdkafka sends a burst's first message alone and

@@ -187,7 +187,7 @@ async function kafkaJSErrors(fn) {
 
 // What this package cannot do the KafkaJS way: a clear error, never a silent difference.
 function notSupported(what, why) {
-  return new KafkaJSNotImplemented(`kafka-native/kafkajs: ${what} is not supported: ${why} (see the README's KafkaJS migration table)`);
+  return new KafkaJSNotImplemented(`kafka-native/kafkajs: ${what} is not supported: ${why} (see the migration table in docs/kafkajs.md)`);
 }
 
 const isRebalancing = (e) => e.type === 'REBALANCE_IN_PROGRESS' || e.type === 'NOT_COORDINATOR_FOR_GROUP' || e.type === 'ILLEGAL_GENERATION';

@@ -1,7 +1,7 @@
 // kafka-native/kafkajs: KafkaJS 2.2.4's own type definitions, unchanged below this header, so that
 // code written against KafkaJS type-checks against this package as it did against KafkaJS. Methods
 // and events that kafka-native/kafkajs does not offer yet are declared here and throw
-// KafkaJSNotImplemented at run time (see the README's KafkaJS migration table).
+// KafkaJSNotImplemented at run time (see the migration table in docs/kafkajs.md).
 // From kafkajs/types/index.d.ts: Copyright (c) 2018 Túlio Ornelas, MIT License.
 /// <reference types="node" />
 

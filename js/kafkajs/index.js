@@ -4,7 +4,7 @@
 // to
 //   const { Kafka } = require('kafka-native/kafkajs')
 // and keeps the rest. What librdkafka cannot do the KafkaJS way throws KafkaJSNotImplemented,
-// naming it (the README's migration table lists each).
+// naming it (the migration table in docs/kafkajs.md lists each).
 const { kafkaConfig, logLevel } = require('./client');
 const { Producer, CompressionTypes, CompressionCodecs } = require('./producer');
 const { Consumer, PartitionAssigners } = require('./consumer');

@@ -1,7 +1,7 @@
 'use strict';
 // node:diagnostics_channel channels, for APM agents and tools that subscribe without patching.
 // Each is published to only when it has subscribers, so an unwatched client pays one property
-// read per event. What each message holds is in the README ("Observability").
+// read per event. What each message holds is in docs/operations.md ("diagnostics_channel").
 const diagnosticsChannel = require('node:diagnostics_channel');
 
 const channels = {

@@ -126,9 +126,8 @@ impl PackedBatch {
 
 /// Chunks close once they reach this size, which bounds what one kept payload slice holds on to.
 /// Under V8's large-object size (128 KiB) a chunk's string is made in the young generation,
-/// whose pages are reused; a chunk of 1 MiB took fresh pages every time, and their page faults
-/// were most of the JS thread's time consuming 1 KB messages (150k × 1 KB from Apache Kafka:
-/// 0.36 s at 1 MiB, 0.27 s at 64 KiB, medians of 3; 100 B unchanged).
+/// whose pages are reused; a larger chunk takes fresh pages every time, and their page faults
+/// become most of the JS thread's time consuming 1 KB messages.
 const CHUNK_BYTES: usize = 1 << 16;
 
 /// Appends bytes to a chunk and returns their position in the chunk's JS form.

@@ -98,18 +98,14 @@ pub struct ProducerConfig {
     /// The brokers, stats interval, librdkafka properties and logger.
     pub client: ClientOptions,
     /// `queue.buffering.max.messages`: messages held locally before `send` stops enqueuing.
-    /// Default 50,000 (librdkafka's is 100,000, the old kafka-native's was 500,000): librdkafka
-    /// keeps about 290 bytes per message besides its payload, and against a broker slower than
-    /// the sender the queue stays full, so 500,000 × 100 B held 190 MB and 100,000 held 103-107
-    /// MB. Since the idempotent producer keeps five requests in flight to a partition, 70,000
-    /// held 93-102 MiB (median 100.5) and 50,000 held 94-96, at the same throughput (the Node
-    /// bulk benchmark, Apache Kafka, 64 partitions: medians 0.599 and 0.605 s over 10 rounds).
+    /// Default 50,000 (librdkafka's is 100,000): librdkafka keeps about 290 bytes per message
+    /// besides its payload, and against a broker slower than the sender the queue stays full,
+    /// so the bound is memory (about 95 MB at 100 B), at no cost in throughput.
     pub queue_buffering_max_messages: u32,
     /// `queue.buffering.max.kbytes`: the bytes of payloads and keys held locally before `send`
     /// stops enqueuing. Default 32,768 (32 MiB, the Java client's `buffer.memory`; librdkafka's
-    /// is 1 GB): at 100 B the message bound comes first, while at 1 KB the message bound alone
-    /// (70,000 then) held 153-159 MB of RSS from Node against 113-119 MB at this bound, at the
-    /// same throughput, and at 10 KB 50,000 messages would be 500 MB. Never below one message
+    /// is 1 GB): at 100 B the message bound comes first; at 1 KB and more this one does (50,000
+    /// messages of 10 KB would be 500 MB), at no cost in throughput. Never below one message
     /// (`message.max.bytes`), which could otherwise never be enqueued.
     pub queue_buffering_max_kbytes: u32,
     /// `queue.buffering.max.ms` (`linger.ms`): how long a message may wait to fill a batch.
