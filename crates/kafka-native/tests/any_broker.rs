@@ -600,7 +600,7 @@ fn first_delivery_of_a_new_producer(config: ProducerConfig, topic: &str) -> Dura
 /// An idempotent producer asks the bootstrap broker for its ProducerId at once, and librdkafka
 /// replaces that broker with the brokers its metadata names, often while the request is out:
 /// the request then fails for no fault of a broker, and was retried 500 ms later, which held a
-/// new producer's first messages for half a second in about half of its starts on Apache
+/// new producer's first messages for half a second in some of its starts on Apache
 /// Kafka. Each producer here that met that (librdkafka's debug log says so) must deliver its
 /// first message well within those 500 ms.
 #[test]
@@ -609,7 +609,9 @@ fn a_producer_whose_producer_id_request_met_the_bootstrap_broker_s_replacement_a
     let cluster = TestCluster::new();
     let topic = cluster.create_topic("producer-id", 1);
     let mut met = 0;
-    for _ in 0..20 {
+    // About one start in twenty meets it on Apache Kafka with librdkafka 2.15.1: 200 starts (a
+    // few seconds) leave no real chance of meeting it in none.
+    for _ in 0..200 {
         let logs = common::Logs::default();
         let config = ProducerConfig::new(cluster.bootstrap_servers())
             .on_log(logs.handler())
@@ -633,7 +635,7 @@ fn a_producer_whose_producer_id_request_met_the_bootstrap_broker_s_replacement_a
     // The MockCluster answers before the bootstrap broker goes; Apache Kafka meets it often.
     assert!(
         met > 0 || !cluster.is_kafka(),
-        "no producer's request met the replacement in 20 starts"
+        "no producer's request met the replacement in 200 starts"
     );
 }
 

@@ -15,6 +15,8 @@
 //!   taker too: it places the batch, pulls it, calls the handler and settles the answer.
 
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
@@ -24,6 +26,13 @@ use crate::topic_partition::TopicPartition;
 
 use super::batch::{BatchError, BatchHandler, ReceivedBatch};
 use super::fetch::{FetchLoop, Settling, FETCH_WAIT};
+
+/// Where a consumer's batches go: to a handler on the `kn-fetch` thread, or to whoever pulls
+/// them ([`Consumer::pulled`](super::Consumer::pulled)), woken by the wake call.
+pub(crate) enum Feed {
+    Handler(BatchHandler),
+    Pulled(ArrivalWake),
+}
 
 pub(crate) struct Hand {
     fetch: FetchLoop,
@@ -48,8 +57,30 @@ struct HandState {
 }
 
 impl Hand {
+    /// The hand for `feed`, with its `kn-fetch` thread where it needs one: with a handler, and
+    /// in a group (outside one, with no handler, the taker's `pull()` takes from the queue).
+    pub(crate) fn start(
+        fetch: FetchLoop,
+        feed: Feed,
+    ) -> std::io::Result<(Arc<Hand>, Option<JoinHandle<()>>)> {
+        let (hand, handler) = match feed {
+            Feed::Pulled(wake) if !fetch.in_group => (Self::pulling_queue(fetch, wake), None),
+            Feed::Pulled(wake) => (Self::placed_by_thread(fetch, Some(wake)), None),
+            Feed::Handler(handler) => (Self::placed_by_thread(fetch, None), Some(handler)),
+        };
+        let hand = Arc::new(hand);
+        if hand.pulls_queue {
+            return Ok((hand, None));
+        }
+        let on_thread = hand.clone();
+        let thread = std::thread::Builder::new()
+            .name("kn-fetch".into())
+            .spawn(move || on_thread.run_fetch_thread(handler))?;
+        Ok((hand, Some(thread)))
+    }
+
     /// A hand whose taker pulls from the consumer queue, woken by `wake` when messages arrive.
-    pub(crate) fn pulling_queue(fetch: FetchLoop, wake: ArrivalWake) -> Self {
+    fn pulling_queue(fetch: FetchLoop, wake: ArrivalWake) -> Self {
         // What was fetched before the callback was there is pulled when `start()` wakes the
         // taker, once the consumer can be pulled.
         let arrival = ArrivalCallback::enable(fetch.queue.clone(), wake.clone());
@@ -58,7 +89,7 @@ impl Hand {
 
     /// A hand the `kn-fetch` thread places batches in ([`Hand::run_fetch_thread`]); `wake`
     /// tells the taker, `None` when the thread's handler is the taker.
-    pub(crate) fn placed_by_thread(fetch: FetchLoop, wake: Option<ArrivalWake>) -> Self {
+    fn placed_by_thread(fetch: FetchLoop, wake: Option<ArrivalWake>) -> Self {
         Self::with(fetch, wake, false, None)
     }
 
@@ -84,7 +115,7 @@ impl Hand {
 
     /// The `kn-fetch` thread: takes each batch from librdkafka, places it, and goes on once it
     /// is settled; with `handler`, pulls and settles it itself. Ends at the halt.
-    pub(crate) fn run_fetch_thread(&self, mut handler: Option<BatchHandler>) {
+    fn run_fetch_thread(&self, mut handler: Option<BatchHandler>) {
         let control = &self.fetch.control;
         while !control.stop.load(Ordering::Acquire) && !self.state.lock().halted {
             if !self.fetch.in_group && self.fetch.wait_while_paused() {

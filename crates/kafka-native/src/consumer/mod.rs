@@ -52,12 +52,12 @@ use crate::error::KafkaError;
 use crate::events::EventsThread;
 use crate::metadata::Retry;
 use crate::native::client::ClientKind;
-use crate::native::{ArrivalWake, GroupMetadata, NativeClient, NativeQueue, PartitionList};
+use crate::native::{GroupMetadata, NativeClient, NativeQueue, PartitionList};
 use crate::topic_partition::TopicPartition;
 use assignment::Assigned;
 use fetch::{FetchControl, FetchLoop, Positions, Progress};
 use group::GroupRebalance;
-use hand::Hand;
+use hand::{Feed, Hand};
 use offsets::{FlushError, GroupCommits, NoOffsetStore, OffsetWriter};
 use stats::ConsumerEvents;
 
@@ -101,13 +101,6 @@ enum State {
     Starting,
     Running(Running),
     Stopped,
-}
-
-/// Where batches go: to a handler on the `kn-fetch` thread, or to whoever pulls them
-/// ([`Consumer::pulled`]), woken by `wake`.
-enum Feed {
-    Handler(BatchHandler),
-    Pulled(ArrivalWake),
 }
 
 /// Field order is drop order: threads first, the client handle last.
@@ -669,23 +662,9 @@ fn start(
         client: client.clone(),
     };
     // Taken last: a start that fails before this point can be tried again.
-    let (hand, handler) = match feed.take().ok_or(KafkaError::Stopped)? {
-        Feed::Pulled(wake) if group.is_none() => (Hand::pulling_queue(fetch, wake), None),
-        Feed::Pulled(wake) => (Hand::placed_by_thread(fetch, Some(wake)), None),
-        Feed::Handler(handler) => (Hand::placed_by_thread(fetch, None), Some(handler)),
-    };
-    let hand = Arc::new(hand);
-    let fetch_thread = match (&group, handler) {
-        (None, None) => None,
-        (_, handler) => {
-            let hand = hand.clone();
-            let thread = std::thread::Builder::new()
-                .name("kn-fetch".into())
-                .spawn(move || hand.run_fetch_thread(handler))
-                .map_err(|e| thread_error("fetch thread", e))?;
-            Some(thread)
-        }
-    };
+    let feed = feed.take().ok_or(KafkaError::Stopped)?;
+    let (hand, fetch_thread) =
+        Hand::start(fetch, feed).map_err(|e| thread_error("fetch thread", e))?;
     let running = Running {
         hand,
         fetch_thread,

@@ -20,17 +20,22 @@ pub(crate) fn error_name(code: rdsys::rd_kafka_resp_err_t) -> String {
     unsafe { from_cstr(rdsys::rd_kafka_err2name(code)) }
 }
 
-/// The error code librdkafka names `name` (as a [`KafkaError`]'s `code_name()` gives it: e.g.
-/// `NOT_LEADER_FOR_PARTITION`, or `_TIMED_OUT` for a local one), if there is one.
-pub fn error_code_named(name: &str) -> Option<crate::ErrorCode> {
+/// librdkafka's static table of error descriptions (gaps have a null name).
+fn descriptions() -> &'static [rdsys::rd_kafka_err_desc] {
     let mut descs: *const rdsys::rd_kafka_err_desc = std::ptr::null();
     let mut count: usize = 0;
     // SAFETY: rd_kafka_get_err_descs points `descs` at librdkafka's static table and sets
     // `count` to its length; both outputs are valid for writes.
     unsafe { rdsys::rd_kafka_get_err_descs(&mut descs, &mut count) };
-    // SAFETY: the table is static and `count` entries long (or the pointer is null).
-    let table = unsafe { array(descs, count) };
-    table
+    // SAFETY: the table is static (it lives as long as the process) and `count` entries long,
+    // or the pointer is null.
+    unsafe { array(descs, count) }
+}
+
+/// The error code librdkafka names `name` (as a [`KafkaError`]'s `code_name()` gives it: e.g.
+/// `NOT_LEADER_FOR_PARTITION`, or `_TIMED_OUT` for a local one), if there is one.
+pub fn error_code_named(name: &str) -> Option<crate::ErrorCode> {
+    descriptions()
         .iter()
         // SAFETY: a described entry's name is a static NUL-terminated string; gaps have null.
         .find(|d| {
@@ -43,13 +48,7 @@ pub fn error_code_named(name: &str) -> Option<crate::ErrorCode> {
 /// `code_name()` gives them (Kafka's own errors by their protocol number, librdkafka's local
 /// ones negative, their names starting with `_`).
 pub fn error_codes() -> Vec<(String, i32)> {
-    let mut descs: *const rdsys::rd_kafka_err_desc = std::ptr::null();
-    let mut count: usize = 0;
-    // SAFETY: as in error_code_named.
-    unsafe { rdsys::rd_kafka_get_err_descs(&mut descs, &mut count) };
-    // SAFETY: the table is static and `count` entries long (or the pointer is null).
-    let table = unsafe { array(descs, count) };
-    table
+    descriptions()
         .iter()
         .filter(|d| !d.name.is_null())
         // SAFETY: a described entry's name is a static NUL-terminated string.
