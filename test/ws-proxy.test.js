@@ -210,6 +210,15 @@ test('auth: refused with 401 before any Kafka work, accepted in kafka-proxy\'s f
   await hooked.close();
 });
 
+// A RegExp with the g (or y) flag keeps where its last match ended (lastIndex), so the same
+// grant tested again starts there: it allowed every other connection and refused the rest.
+test('a RegExp grant with the g flag grants every connection alike', async () => {
+  const topic = await newTopic(1);
+  const proxy = await startProxy({ topics: { read: [/^wsp-/g] } });
+  for (let i = 0; i < 4; i++) (await connect(proxy, { topic })).close();
+  await proxy.close();
+});
+
 test('access is denied by default: a client reads, writes, joins groups and picks offsets only as granted', async () => {
   const topic = await newTopic(1);
   await produce(broker, topic, 0, ['history']);

@@ -29,7 +29,9 @@ function checkedPatterns(what, name, patterns) {
   if (!Array.isArray(patterns) || !patterns.every((p) => (typeof p === 'string' && p !== '') || p instanceof RegExp)) {
     throw new TypeError(`${what}: option ${name} must be a list of names, prefixes ending in '*', or RegExps`);
   }
-  return patterns;
+  // A RegExp is copied without its g and y flags: with them, test() starts where the last
+  // match ended (lastIndex), so one grant would allow and refuse connections in turn.
+  return patterns.map((p) => (p instanceof RegExp ? new RegExp(p.source, p.flags.replace(/[gy]/g, '')) : p));
 }
 
 function matches(patterns, name) {
