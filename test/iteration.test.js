@@ -83,6 +83,16 @@ test('batches({signal}): aborting while the loop waits ends it with an AbortErro
   }, (err) => err.name === 'AbortError');
 });
 
+// return() while the start is still under way (the topic does not exist yet: it waits for it)
+// stops the consumer, which cancels the start; the start's failure came after the loop was left
+// and made the next next() reject. return() settles once that start has settled too.
+test('batches(): next() after return() is done, even when the start return() cancelled fails', async () => {
+  const consumer = new kafka.Consumer({ broker, topic: `missing-${process.pid}-${Date.now()}`, offset_directory: null, logger: quietLogger() });
+  const iterator = consumer.batches();
+  assert.deepEqual(await iterator.return(), { value: undefined, done: true });
+  assert.deepEqual(await iterator.next(), { value: undefined, done: true });
+});
+
 test('messages(): message by message; leaving mid-batch records the batches before it', async () => {
   const topic = await topicWith('messages', 1, 12);
   const dir = tempDir();

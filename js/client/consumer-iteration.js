@@ -25,6 +25,7 @@ class BatchIteration {
     this.waiter = null; // {resolve, reject} of a next() waiting for a batch
     this.finished = false;
     this.failure = null; // why the consumer could not start
+    this.starting = null; // the start() this iteration made, settled (see finish)
     this.onAbort = () => this.abort();
   }
 
@@ -36,8 +37,10 @@ class BatchIteration {
     if (signal) signal.addEventListener('abort', this.onAbort, { once: true });
   }
 
-  // start() failed: the loop throws its error.
+  // start() failed: the loop throws its error, unless the loop was left already (the stop
+  // that return() made cancels a start under way, which then fails too).
   fail(err) {
+    if (this.finished) return;
     this.failure = err;
     this.end();
   }
@@ -112,9 +115,11 @@ class BatchIteration {
     else waiter.resolve({ value: undefined, done: true });
   }
 
+  // Ends the iteration and stops the consumer; settles once the start it made has settled too.
   async finish() {
     this.end();
     await this.consumer.stop();
+    await this.starting;
   }
 }
 

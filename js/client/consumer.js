@@ -298,7 +298,7 @@ class Consumer {
   _iterate(signal) {
     if (!this._iteration) throw new TypeError('kafka-native: this Consumer is read by its receive_callback; batches(), messages() and readable() read a Consumer created without one');
     this._iteration.attach(signal);
-    if (!this._keepAlive) this.start().catch((err) => this._iteration.fail(err));
+    if (!this._keepAlive) this._iteration.starting = this.start().catch((err) => this._iteration.fail(err));
     return this._iteration;
   }
 
