@@ -276,6 +276,20 @@ test('diagnostics_channel: connect, send, delivery, batch, rebalance and error',
   assert.match(mine(seen.error, 'client', consumer)[0].error.message, /a handler that fails/);
 });
 
+test('diagnostics_channel: a deliver() rejected at once (a stopped producer) is published on kafka-native:delivery too', async (t) => {
+  const heard = [];
+  const listener = (message) => heard.push(message);
+  diagnosticsChannel.subscribe('kafka-native:delivery', listener);
+  t.after(() => diagnosticsChannel.unsubscribe('kafka-native:delivery', listener));
+  const topic = await newTopic('delivery-refused');
+  const producer = new kafka.Producer({ broker, logger: quietLogger() });
+  await producer.stop();
+  await assert.rejects(producer.deliver(topic, 0, ['late', 'later']), { code: 'STOPPED' });
+  const mine = heard.filter((m) => m.producer === producer);
+  assert.equal(mine.length, 1);
+  assert.deepEqual([mine[0].topic, mine[0].partition, mine[0].count, mine[0].error.code], [topic, 0, 2, 'STOPPED']);
+});
+
 test('ws-proxy: a produce request\'s traceparent is continued through Kafka, and readers get the record\'s', async (t) => {
   const WebSocket = require('ws');
   const { once } = require('node:events');

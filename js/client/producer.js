@@ -333,6 +333,9 @@ class Producer {
       this._keepAliveUntilDelivered();
     } catch (err) {
       if (span) tracing.endDeliver(span, null, err);
+      // Refused at once (bad arguments, an aborted signal, a stopped or failed producer): it
+      // settled too, so the delivery channel hears of it as of any other rejection.
+      if (channels.delivery.hasSubscribers) channels.delivery.publish({ producer: this, topic, partition, count: Array.isArray(payloads) ? payloads.length : 0, error: err });
       return Promise.reject(err);
     }
     if (channels.send.hasSubscribers) channels.send.publish({ producer: this, topic, partition, count: payloads.length });
