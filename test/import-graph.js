@@ -10,6 +10,7 @@
 //
 //   node test/import-graph.js          prints each tree's circles (exit 1 if any)
 //   node test/import-graph.js --edges  prints the edges as well
+//   IMPORT_GRAPH_WHY=1 node test/import-graph.js  prints, for each Rust edge, the path behind it
 
 const fs = require('node:fs');
 const path = require('node:path');

@@ -562,15 +562,7 @@ impl NativeAdmin {
         let inner = self.admin();
         let before = crate::types::core_offsets(before);
         promise_from_pool(env, &self.lane, move || {
-            Ok(inner?
-                .delete_records(&before)?
-                .into_iter()
-                .map(|(tp, low)| crate::types::TopicPartitionOffset {
-                    topic: tp.topic,
-                    partition: tp.partition,
-                    offset: low,
-                })
-                .collect::<Vec<_>>())
+            Ok(crate::types::js_offsets(inner?.delete_records(&before)?))
         })
     }
 

@@ -245,17 +245,7 @@ impl NativeConsumer {
     /// settled (its last offset + 1); null when none is out.
     #[napi]
     pub fn next_offsets(&self) -> Option<Vec<crate::types::TopicPartitionOffset>> {
-        let offsets = self.inner.next_offsets()?;
-        Some(
-            offsets
-                .into_iter()
-                .map(|(tp, offset)| crate::types::TopicPartitionOffset {
-                    topic: tp.topic,
-                    partition: tp.partition,
-                    offset,
-                })
-                .collect(),
-        )
+        self.inner.next_offsets().map(crate::types::js_offsets)
     }
 
     /// Resolves with the partitions read (a group's first assignment, possibly empty).

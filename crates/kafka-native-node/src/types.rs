@@ -24,3 +24,17 @@ pub(crate) fn core_offsets(
         })
         .collect()
 }
+
+/// The core's (topic-partition, offset) pairs as JS's offsets.
+pub(crate) fn js_offsets(
+    offsets: Vec<(kafka_native::TopicPartition, i64)>,
+) -> Vec<TopicPartitionOffset> {
+    offsets
+        .into_iter()
+        .map(|(tp, offset)| TopicPartitionOffset {
+            topic: tp.topic,
+            partition: tp.partition,
+            offset,
+        })
+        .collect()
+}

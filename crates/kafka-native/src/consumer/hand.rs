@@ -63,43 +63,18 @@ impl Hand {
         fetch: FetchLoop,
         feed: Feed,
     ) -> std::io::Result<(Arc<Hand>, Option<JoinHandle<()>>)> {
-        let (hand, handler) = match feed {
-            Feed::Pulled(wake) if !fetch.in_group => (Self::pulling_queue(fetch, wake), None),
-            Feed::Pulled(wake) => (Self::placed_by_thread(fetch, Some(wake)), None),
-            Feed::Handler(handler) => (Self::placed_by_thread(fetch, None), Some(handler)),
+        let (wake, handler) = match feed {
+            Feed::Pulled(wake) => (Some(wake), None),
+            Feed::Handler(handler) => (None, Some(handler)),
         };
-        let hand = Arc::new(hand);
-        if hand.pulls_queue {
-            return Ok((hand, None));
-        }
-        let on_thread = hand.clone();
-        let thread = std::thread::Builder::new()
-            .name("kn-fetch".into())
-            .spawn(move || on_thread.run_fetch_thread(handler))?;
-        Ok((hand, Some(thread)))
-    }
-
-    /// A hand whose taker pulls from the consumer queue, woken by `wake` when messages arrive.
-    fn pulling_queue(fetch: FetchLoop, wake: ArrivalWake) -> Self {
-        // What was fetched before the callback was there is pulled when `start()` wakes the
-        // taker, once the consumer can be pulled.
-        let arrival = ArrivalCallback::enable(fetch.queue.clone(), wake.clone());
-        Self::with(fetch, Some(wake), true, Some(arrival))
-    }
-
-    /// A hand the `kn-fetch` thread places batches in ([`Hand::run_fetch_thread`]); `wake`
-    /// tells the taker, `None` when the thread's handler is the taker.
-    fn placed_by_thread(fetch: FetchLoop, wake: Option<ArrivalWake>) -> Self {
-        Self::with(fetch, wake, false, None)
-    }
-
-    fn with(
-        fetch: FetchLoop,
-        wake: Option<ArrivalWake>,
-        pulls_queue: bool,
-        arrival: Option<ArrivalCallback>,
-    ) -> Self {
-        Hand {
+        let pulls_queue = handler.is_none() && !fetch.in_group;
+        // What was fetched before the arrival callback was there is pulled when `start()`
+        // wakes the taker, once the consumer can be pulled.
+        let arrival = match (&wake, pulls_queue) {
+            (Some(wake), true) => Some(ArrivalCallback::enable(fetch.queue.clone(), wake.clone())),
+            _ => None,
+        };
+        let hand = Arc::new(Hand {
             fetch,
             wake,
             pulls_queue,
@@ -110,7 +85,15 @@ impl Hand {
                 arrival,
             }),
             settled: Condvar::new(),
+        });
+        if pulls_queue {
+            return Ok((hand, None));
         }
+        let on_thread = hand.clone();
+        let thread = std::thread::Builder::new()
+            .name("kn-fetch".into())
+            .spawn(move || on_thread.run_fetch_thread(handler))?;
+        Ok((hand, Some(thread)))
     }
 
     /// The `kn-fetch` thread: takes each batch from librdkafka, places it, and goes on once it
