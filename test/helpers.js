@@ -69,11 +69,11 @@ async function produce(broker, topic, partition, payloads) {
 }
 
 // Polls `predicate` (which may be async) until it holds. `what` names it: a string, or a
-// function asked at the timeout, to say what was there instead.
+// function (which may be async) asked at the timeout, to say what was there instead.
 async function waitFor(what, predicate, timeoutMs = 20000) {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'function' ? await what() : what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

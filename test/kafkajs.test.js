@@ -36,11 +36,14 @@ async function topicOf(name, partitions) {
 
 for (const [tag, { Kafka, logLevel, Partitioners, KafkaJSError, KafkaJSNonRetriableError, AssignerProtocol, ConfigResourceTypes }] of IMPLEMENTATIONS) {
   const short = tag === 'kafkajs' ? 'js' : 'kn';
-  const newKafka = () => new Kafka({
+  // `lines`, when given, keeps the client's log (INFO and up) for a failure to show.
+  const newKafka = (lines) => new Kafka({
     clientId: `test-${short}`,
     brokers: [cluster.bootstrapServers],
-    logLevel: logLevel.NOTHING,
     retry: { initialRetryTime: 100, retries: 3 },
+    ...(lines
+      ? { logLevel: logLevel.INFO, logCreator: () => ({ level, log: { message, timestamp, ...extra } }) => lines.push(`${timestamp} ${level} ${message} ${JSON.stringify(extra)}`) }
+      : { logLevel: logLevel.NOTHING }),
   });
 
   // A connected producer, disconnected when the test ends.
@@ -68,9 +71,20 @@ for (const [tag, { Kafka, logLevel, Partitioners, KafkaJSError, KafkaJSNonRetria
     }
   }
 
-  // A running consumer of `topic` from its beginning; disconnected when the test ends.
+  // A running consumer of `topic` from its beginning; disconnected when the test ends. Its log
+  // lines go to `consumer.lines`, and `consumer.state()` says what the broker and the client saw,
+  // for a test whose consumer got nothing to say why.
   async function consumerFor(t, topic, run, config = {}) {
-    const consumer = newKafka().consumer({ groupId: unique('group', short), sessionTimeout: 10000, heartbeatInterval: 500, ...config });
+    const lines = [];
+    const groupId = config.groupId ?? unique('group', short);
+    const consumer = newKafka(lines).consumer({ groupId, sessionTimeout: 10000, heartbeatInterval: 500, ...config });
+    consumer.lines = lines;
+    consumer.state = async () => {
+      const admin = nativeAdmin();
+      const [group] = await admin.describeGroups([groupId]).catch((err) => [err.message]);
+      const offsets = await admin.groupOffsets(groupId).catch((err) => err.message);
+      return `group ${JSON.stringify(group)}; committed ${JSON.stringify(offsets)}; the client's log:\n${lines.slice(-40).join('\n')}`;
+    };
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     t.after(() => consumer.disconnect());
@@ -153,13 +167,16 @@ for (const [tag, { Kafka, logLevel, Partitioners, KafkaJSError, KafkaJSNonRetria
       }
       await producer.send({ topic, messages });
       const seen = [];
-      await consumerFor(t, topic, {
+      const consumer = await consumerFor(t, topic, {
         eachMessage: async ({ topic: from, partition, message }) => {
           seen.push({ from, partition, offset: message.offset, key: message.key.toString(), value: message.value.toString(), n: message.headers.n.toString(), timestamp: message.timestamp });
         },
       });
       const seenPer = () => [0, 1, 2].map((p) => seen.filter((m) => m.partition === p).length).join('/');
-      await waitFor(() => `30 messages (seen per partition: ${seenPer()})`, () => seen.length >= 30, JOIN_MS);
+      // Twice JOIN_MS: twice in CI (once per implementation) this consumer saw nothing in 60 s,
+      // which is also the rebalance timeout, on a 2-core machine running six suites; it takes
+      // 6-11 s. If it fails, it says what the group and the client saw.
+      await waitFor(async () => `30 messages (seen per partition: ${seenPer()}); ${await consumer.state()}`, () => seen.length >= 30, 2 * JOIN_MS);
       assert.equal(seen.length, 30);
       for (const m of seen) {
         const i = Number(m.value.slice(1));
