@@ -350,7 +350,7 @@ export interface GroupDescription {
 
 /** A topic, or a broker named by its id (e.g. "1"). */
 export interface ConfigResource {
-  kind: 'topic' | 'broker';
+  kind: 'topic' | 'broker' | 'group';
   name: string;
 }
 

@@ -8,7 +8,7 @@
 //      the runtime acceptance subset (test/runtimes/) on Bun and Deno;
 //   3. on Apache Kafka (deps/kafka: Java 17 and Maven), one node started here while step 1 runs
 //      and killed with this run: the broker-independent Rust suites (any_broker, group, admin,
-//      transactions, memory), docs/rust.md's example built from the packaged crates in a
+//      transactions, memory) and share groups (share), docs/rust.md's example built from the packaged crates in a
 //      project outside the workspace (.ci/rust-package, on both brokers),
 //      the broker-independent Node suites, the game in Chromium on a 3-node cluster (instead of
 //      on the MockCluster), and test/kafka/ (SASL, TLS, the CLI, a broker killed under load; the
@@ -30,10 +30,11 @@ const root = path.join(__dirname, '..');
 const CONCURRENCY_MOCK = '3';
 const CONCURRENCY_KAFKA = '6';
 const ON_KAFKA = ['observability', 'kafkajs', 'iteration', 'exactly-once', 'api', 'flow', 'start', 'kcat', 'group', 'admin', 'partitioner', 'deliver', 'socket.io', 'ws-proxy', 'not-processed', 'deepstream', 'codecs'];
-const RUST_ON_KAFKA = ['any_broker', 'group', 'admin', 'transactions', 'memory'];
+const RUST_ON_KAFKA = ['any_broker', 'group', 'admin', 'transactions', 'memory', 'share'];
 // Run on Apache Kafka only, where it runs: the MockCluster's classic groups hold every rebalance
-// for the session timeout, so group.rs took ~110 s there and proves on Kafka what it proves.
-const RUST_KAFKA_INSTEAD = ['group'];
+// for the session timeout, so group.rs took ~110 s there and proves on Kafka what it proves;
+// share groups are proven on Kafka (the MockCluster's are librdkafka's imitation).
+const RUST_KAFKA_INSTEAD = ['group', 'share'];
 // Run on Apache Kafka only, where it runs: the game's broker failover proves something there;
 // the iteration's memory bound needs more data than a mock partition keeps.
 const KAFKA_INSTEAD = ['game', 'iteration-memory'];

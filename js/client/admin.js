@@ -27,10 +27,10 @@ function topicSpec(spec, i) {
 }
 
 function checkResources(where, resources, argument = 'resources') {
-  if (!Array.isArray(resources)) throw fail(`${where} argument ${argument}`, "an array of {kind: 'topic' | 'broker', name}", resources);
+  if (!Array.isArray(resources)) throw fail(`${where} argument ${argument}`, "an array of {kind: 'topic' | 'broker' | 'group', name}", resources);
   resources.forEach((r, i) => {
     if (r === null || typeof r !== 'object') throw fail(`${where} argument ${argument}[${i}]`, '{kind, name}', r);
-    if (r.kind !== 'topic' && r.kind !== 'broker') throw fail(`${where} argument ${argument}[${i}].kind`, "'topic' or 'broker'", r.kind);
+    if (r.kind !== 'topic' && r.kind !== 'broker' && r.kind !== 'group') throw fail(`${where} argument ${argument}[${i}].kind`, "'topic', 'broker' or 'group'", r.kind);
     if (typeof r.name !== 'string') throw fail(`${where} argument ${argument}[${i}].name`, 'a string (a broker by its id, e.g. "1")', r.name);
   });
 }
@@ -187,7 +187,7 @@ class Admin {
     });
   }
 
-  // [{kind: 'topic' | 'broker', name}] → [{kind, name, entries: [{name, value, source,
+  // [{kind: 'topic' | 'broker' | 'group', name}] → [{kind, name, entries: [{name, value, source,
   // is_default, read_only, sensitive, synonyms: [{name, value, source}]}]}]; source is Kafka's
   // number (1 topic, 2 dynamic broker, 3 dynamic default broker, 4 static broker, 5 default).
   describeConfigs(resources) {

@@ -55,6 +55,14 @@ function clusterDefaults(nodes) {
     'group.consumer.min.heartbeat.interval.ms': 1000,
     'group.consumer.heartbeat.interval.ms': 2000,
     'group.consumer.session.timeout.ms': 10000,
+    // Share groups (KIP-932, on by default since Kafka 4.2): members known within a second, a
+    // dead member's records back within 10 s (a group may set its lock down to 1 s).
+    'group.share.min.heartbeat.interval.ms': 1000,
+    'group.share.heartbeat.interval.ms': 1000,
+    'group.share.min.session.timeout.ms': 6000,
+    'group.share.session.timeout.ms': 10000,
+    'group.share.min.record.lock.duration.ms': 1000,
+    'group.share.record.lock.duration.ms': 10000,
     'log.retention.check.interval.ms': 60000,
   };
 }

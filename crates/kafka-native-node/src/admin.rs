@@ -117,7 +117,7 @@ pub struct GroupDescriptionInfo {
     pub members: Vec<GroupMemberInfo>,
 }
 
-/// A topic or a broker: `kind` is `'topic'` or `'broker'` (named by its id).
+/// A topic, a broker or a group: `kind` is `'topic'`, `'broker'` (named by its id) or `'group'`.
 #[napi(object)]
 pub struct ConfigResourceInput {
     pub kind: String,
@@ -165,10 +165,11 @@ fn config_resource(
     let kind = match kind {
         "topic" => kafka_native::ResourceKind::Topic,
         "broker" => kafka_native::ResourceKind::Broker,
+        "group" => kafka_native::ResourceKind::Group,
         other => {
             return Err(kafka_native::KafkaError::InvalidArgument {
                 argument: "kind".to_string(),
-                message: format!("must be 'topic' or 'broker', got {other:?}"),
+                message: format!("must be 'topic', 'broker' or 'group', got {other:?}"),
             })
         }
     };
@@ -179,6 +180,7 @@ fn kind_name(kind: kafka_native::ResourceKind) -> String {
     match kind {
         kafka_native::ResourceKind::Topic => "topic".to_string(),
         kafka_native::ResourceKind::Broker => "broker".to_string(),
+        kafka_native::ResourceKind::Group => "group".to_string(),
     }
 }
 

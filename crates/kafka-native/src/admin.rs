@@ -710,6 +710,7 @@ fn resource_label(resource: &ConfigResource) -> String {
     match resource.kind {
         ResourceKind::Topic => format!("topic {:?}", resource.name),
         ResourceKind::Broker => format!("broker {}", resource.name),
+        ResourceKind::Group => format!("group {:?}", resource.name),
     }
 }
 
@@ -721,6 +722,14 @@ fn validate_resources<'a>(
     for resource in resources {
         match resource.kind {
             ResourceKind::Topic => validate_topic_name(&resource.name)?,
+            ResourceKind::Group => {
+                if resource.name.is_empty() {
+                    return Err(KafkaError::invalid(
+                        "resource",
+                        "a group is named by its id",
+                    ));
+                }
+            }
             ResourceKind::Broker => {
                 if resource.name.parse::<i32>().map_or(true, |id| id < 0) {
                     return Err(KafkaError::invalid(

@@ -86,9 +86,12 @@ pub enum ResourceKind {
     Topic,
     /// Named by the broker's id, e.g. `"1"`.
     Broker,
+    /// A consumer or share group's own settings (Kafka 4.0 and newer), e.g. a share group's
+    /// `share.auto.offset.reset`, `share.record.lock.duration.ms`, `share.delivery.count.limit`.
+    Group,
 }
 
-/// A topic or broker whose configuration is described or altered.
+/// A topic, broker or group whose configuration is described or altered.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ConfigResource {
     pub kind: ResourceKind,
@@ -107,6 +110,13 @@ impl ConfigResource {
         ConfigResource {
             kind: ResourceKind::Broker,
             name: id.to_string(),
+        }
+    }
+
+    pub fn group(id: impl Into<String>) -> Self {
+        ConfigResource {
+            kind: ResourceKind::Group,
+            name: id.into(),
         }
     }
 }

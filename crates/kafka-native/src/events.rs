@@ -226,7 +226,7 @@ impl Events {
 ///   retrying") is librdkafka recovering by itself: on Apache Kafka it happens at almost every
 ///   start (the bootstrap connection is dropped once the brokers are known, or the coordinator
 ///   is still loading), so it goes to info. A failure that counts reaches the error path.
-fn log_level(level: LogLevel, facility: &str, message: &str) -> LogLevel {
+pub(crate) fn log_level(level: LogLevel, facility: &str, message: &str) -> LogLevel {
     match facility {
         "FAIL" => level.max(7),
         "GETPID" if message.ends_with(": retrying") => level.max(6),

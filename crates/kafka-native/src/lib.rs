@@ -6,6 +6,8 @@
 //!   or in a consumer group that commits to the brokers.
 //! - [`Admin`]: create and delete topics, list topics and consumer groups, watermarks, a
 //!   group's offsets and lag.
+//! - [`ShareConsumer`]: a member of a share group (KIP-932, "Queues for Kafka"): records
+//!   acquired one member at a time and acknowledged one by one.
 //! - [`MockCluster`]: librdkafka's embedded broker, for tests and development.
 //!
 //! All `unsafe` code lives in the private `native` module.
@@ -25,6 +27,7 @@ mod native;
 mod oauthbearer;
 mod producer;
 mod record;
+mod share;
 mod topic_partition;
 
 pub use admin::{
@@ -57,6 +60,10 @@ pub use producer::{
     ProducerStats, SendResult, DEFAULT_STOP_TIMEOUT, DEFAULT_TRANSACTION_TIMEOUT,
 };
 pub use record::Record;
+pub use share::{
+    Acknowledgement, AcknowledgementMode, NextShareBatch, ShareBatch, ShareConsumer,
+    ShareConsumerConfig, ShareHandler, ShareRecord, ShareStream, DEFAULT_SHARE_POLL_WAIT,
+};
 pub use topic_partition::TopicPartition;
 
 #[doc(hidden)]

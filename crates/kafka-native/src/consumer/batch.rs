@@ -127,6 +127,13 @@ impl From<&str> for BatchError {
     }
 }
 
+/// A client call that failed inside a handler (`?`) fails the handler with its text.
+impl From<crate::KafkaError> for BatchError {
+    fn from(err: crate::KafkaError) -> Self {
+        BatchError::Failed(err.to_string())
+    }
+}
+
 /// The handler: called on the `kn-fetch` thread with one batch at a time. The next batch waits
 /// until it returns; `Ok` or [`BatchError::Failed`], the batch's offsets are then recorded.
 pub type BatchHandler = Box<dyn FnMut(ReceivedBatch) -> Result<(), BatchError> + Send>;

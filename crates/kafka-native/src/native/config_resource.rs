@@ -35,6 +35,7 @@ fn resource_type(kind: ResourceKind) -> rdsys::rd_kafka_ResourceType_t {
     match kind {
         ResourceKind::Topic => rdsys::rd_kafka_ResourceType_t::RD_KAFKA_RESOURCE_TOPIC,
         ResourceKind::Broker => rdsys::rd_kafka_ResourceType_t::RD_KAFKA_RESOURCE_BROKER,
+        ResourceKind::Group => rdsys::rd_kafka_ResourceType_t::RD_KAFKA_RESOURCE_GROUP,
     }
 }
 
@@ -179,6 +180,9 @@ impl NativeClient {
                         kind: match rdsys::rd_kafka_ConfigResource_type(r) {
                             rdsys::rd_kafka_ResourceType_t::RD_KAFKA_RESOURCE_BROKER => {
                                 ResourceKind::Broker
+                            }
+                            rdsys::rd_kafka_ResourceType_t::RD_KAFKA_RESOURCE_GROUP => {
+                                ResourceKind::Group
                             }
                             _ => ResourceKind::Topic,
                         },

@@ -44,6 +44,14 @@ pub fn error_code_named(name: &str) -> Option<crate::ErrorCode> {
         .map(|d| d.code.into())
 }
 
+/// The error code whose number is `code` (as a C callback passes it), if librdkafka has it.
+pub(crate) fn error_code_numbered(code: i32) -> Option<rdsys::rd_kafka_resp_err_t> {
+    descriptions()
+        .iter()
+        .find(|d| !d.name.is_null() && d.code as i32 == code)
+        .map(|d| d.code)
+}
+
 /// librdkafka's table of error codes: each code it names and its name, as [`KafkaError`]s'
 /// `code_name()` gives them (Kafka's own errors by their protocol number, librdkafka's local
 /// ones negative, their names starting with `_`).

@@ -18,6 +18,7 @@ mod mock;
 mod owned;
 mod partition_list;
 pub(crate) mod process;
+mod share;
 
 pub(crate) use admin::{NewTopicSpec, TopicOutcome};
 pub(crate) use arrival::{ArrivalCallback, ArrivalWake};
@@ -35,6 +36,7 @@ pub(crate) use mock::NativeMockCluster;
 pub(crate) use owned::{KafkaDrop, NativePtr};
 pub(crate) use partition_list::PartitionList;
 pub use process::librdkafka_version;
+pub(crate) use share::{NativeShare, NativeShareBatch, ShareHooks};
 
 /// Compile-time checks of the thread-safety claims above and in each wrapper's file: the types
 /// that must cross threads do, and the ones whose C calls write (confs, partition lists) or that
@@ -54,6 +56,8 @@ mod thread_safety {
         send_sync::<ArrivalCallback>();
         send::<NativeConf>();
         send::<PartitionList>();
+        send::<NativeShare>();
+        send::<NativeShareBatch>();
     };
 
     /// `<T as NotSync<_>>::check` resolves only when `T` is not `Sync` (with a `Sync` type both
@@ -72,6 +76,8 @@ mod thread_safety {
     const _: fn() = || {
         <NativeConf as NotSync<_>>::check();
         <PartitionList as NotSync<_>>::check();
+        <NativeShare as NotSync<_>>::check();
+        <NativeShareBatch as NotSync<_>>::check();
         <NativeEvent as NotSend<_>>::check();
         <NativeEvent as NotSync<_>>::check();
         <NativePtr<rdsys::rd_kafka_t> as NotSend<_>>::check();

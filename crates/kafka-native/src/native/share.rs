@@ -1,0 +1,244 @@
+//! Owned share consumer (`rd_kafka_share_t`, KIP-932) and the batches it polls.
+//!
+//! librdkafka's share consumer is single-threaded by design: its handle may be used from one
+//! thread at a time (a second thread at once is refused with `_CONFLICT`), and it has no wakeup
+//! call, so a poll ends only at its timeout. The core keeps each handle on one thread of its own
+//! (`share::ShareThread`) and these wrappers are `Send` only, never `Sync`.
+
+use std::os::raw::{c_char, c_int, c_void};
+use std::ptr::{self, NonNull};
+use std::time::Duration;
+
+use kafka_native_sys as rdsys;
+use rdsys::rd_kafka_share_AcknowledgeType_t as ack_type;
+
+use super::client::PARTITION_UA;
+use super::convert::timeout_ms;
+use super::errors::error_code_numbered;
+use super::{check, error_name, from_cstr, take_error, MessageView, NativeConf, PartitionList};
+use crate::connection::BrokerErrors;
+use crate::error::KafkaError;
+use crate::events::{log_level, LogHandler, LogRecord};
+use crate::share::Acknowledgement;
+
+/// What the share consumer's callbacks reach: its logger, and the connection errors already
+/// logged (so that a broker down is one line a minute, as for the other clients).
+pub(crate) struct ShareHooks {
+    pub(crate) log: LogHandler,
+    pub(crate) brokers: BrokerErrors,
+}
+
+/// A share consumer handle. Field order is drop order: the handle is destroyed before the hooks
+/// its callbacks read.
+pub(crate) struct NativeShare {
+    handle: NonNull<rdsys::rd_kafka_share_t>,
+    _hooks: Box<ShareHooks>,
+}
+
+// SAFETY: the handle is owned by this wrapper alone, and librdkafka lets any one thread at a time
+// use it (it checks the calling thread and refuses a concurrent one); moving the wrapper moves
+// that one thread's access. Not Sync: two threads calling at once is exactly what it refuses.
+unsafe impl Send for NativeShare {}
+
+impl NativeShare {
+    /// A share consumer in `group` (the conf must not set `group.id` itself), logging to `hooks`.
+    pub(crate) fn new(mut conf: NativeConf, hooks: ShareHooks) -> Result<Self, KafkaError> {
+        let hooks = Box::new(hooks);
+        // log.queue is off for share consumers: librdkafka calls log_cb from the thread that logs
+        // (its own threads, or ours inside a poll), and error_cb from the poll.
+        conf.set("log.queue", "false")?;
+        let raw = conf.into_raw();
+        let mut errstr = [0 as c_char; 512];
+        // SAFETY: raw is a live conf we own; the box gives the hooks a fixed address that lives
+        // as long as the handle (it is freed after rd_kafka_share_destroy, by field order), and
+        // the callbacks only read it. rd_kafka_share_consumer_new takes the conf on success only.
+        let handle = unsafe {
+            rdsys::rd_kafka_conf_set_opaque(raw, &*hooks as *const ShareHooks as *mut c_void);
+            rdsys::rd_kafka_conf_set_log_cb(raw, Some(log_trampoline));
+            rdsys::rd_kafka_conf_set_error_cb(raw, Some(error_trampoline));
+            rdsys::rd_kafka_share_consumer_new(raw, errstr.as_mut_ptr(), errstr.len())
+        };
+        match NonNull::new(handle) {
+            Some(handle) => Ok(NativeShare {
+                handle,
+                _hooks: hooks,
+            }),
+            None => {
+                // SAFETY: on failure the conf is still ours to free; errstr is NUL-terminated.
+                let message = unsafe {
+                    rdsys::rd_kafka_conf_destroy(raw);
+                    from_cstr(errstr.as_ptr())
+                };
+                Err(KafkaError::ClientCreation { message })
+            }
+        }
+    }
+
+    fn ptr(&self) -> *mut rdsys::rd_kafka_share_t {
+        self.handle.as_ptr()
+    }
+
+    /// Subscribes to exactly these topics (local: the heartbeat takes them to the broker).
+    pub(crate) fn subscribe(&self, topics: &[String]) -> Result<(), KafkaError> {
+        let entries: Vec<(&str, i32, i64)> = topics
+            .iter()
+            .map(|t| (t.as_str(), PARTITION_UA, 0))
+            .collect();
+        let list = PartitionList::of(&entries)?;
+        // SAFETY: the handle and the list are live; librdkafka copies the list.
+        let err = unsafe { rdsys::rd_kafka_share_subscribe(self.ptr(), list.ptr()) };
+        check(err, "subscribe")
+    }
+
+    /// Records acquired for this member within `wait`: `None` when none came. Acknowledgements
+    /// given since the last poll go to the brokers with this one.
+    pub(crate) fn poll(&self, wait: Duration) -> Result<Option<NativeShareBatch>, KafkaError> {
+        let mut messages: *mut rdsys::rd_kafka_messages_t = ptr::null_mut();
+        // SAFETY: the handle is live and used by this thread only; `messages` is NULL on entry
+        // as librdkafka requires, and receives an owned list (or stays NULL).
+        let error =
+            unsafe { rdsys::rd_kafka_share_poll(self.ptr(), timeout_ms(wait), &mut messages) };
+        // SAFETY: `error` is null or an owned error object.
+        unsafe { take_error("share poll", error) }?;
+        Ok(NonNull::new(messages).map(|list| NativeShareBatch { list }))
+    }
+
+    /// Acknowledges record `index` of `batch` (explicit acknowledgement mode); it is sent with
+    /// the next poll, commit or close.
+    pub(crate) fn acknowledge(
+        &self,
+        batch: &NativeShareBatch,
+        index: usize,
+        how: Acknowledgement,
+    ) -> Result<(), KafkaError> {
+        let how = match how {
+            Acknowledgement::Accept => ack_type::RD_KAFKA_SHARE_ACKNOWLEDGE_TYPE_ACCEPT,
+            Acknowledgement::Release => ack_type::RD_KAFKA_SHARE_ACKNOWLEDGE_TYPE_RELEASE,
+            Acknowledgement::Reject => ack_type::RD_KAFKA_SHARE_ACKNOWLEDGE_TYPE_REJECT,
+        };
+        let message = batch.raw(index)?;
+        // SAFETY: the handle is live and used by this thread only; the message belongs to a
+        // batch this handle polled, alive while `batch` is borrowed.
+        let err = unsafe { rdsys::rd_kafka_share_acknowledge_type(self.ptr(), message, how) };
+        check(err, "acknowledge")
+    }
+
+    /// Sends what is acknowledged and leaves the share group; bounded by librdkafka to about
+    /// `socket.timeout.ms`. Records still acquired are released by the broker as the member
+    /// leaves.
+    pub(crate) fn close(&self) -> Result<(), KafkaError> {
+        // SAFETY: the handle is live and used by this thread only; the error is ours to free.
+        unsafe { take_error("close", rdsys::rd_kafka_share_consumer_close(self.ptr())) }
+    }
+}
+
+impl Drop for NativeShare {
+    fn drop(&mut self) {
+        // SAFETY: we own the handle and nothing uses it after this (Send, not Sync: no other
+        // thread is inside a call). A closed consumer is freed at once; one not closed is closed
+        // first. An error (only a concurrent caller, which cannot happen here) leaves it leaked
+        // rather than freed twice.
+        let error = unsafe { rdsys::rd_kafka_share_destroy(self.ptr()) };
+        // SAFETY: `error` is null or an owned error object.
+        let _ = unsafe { take_error("destroy", error) };
+    }
+}
+
+/// The records one poll acquired, owned; freed on drop. Read and acknowledged on the thread of
+/// the handle that polled it, before the handle is dropped (the share thread holds both).
+pub(crate) struct NativeShareBatch {
+    list: NonNull<rdsys::rd_kafka_messages_t>,
+}
+
+// SAFETY: the list is plain memory owned by this wrapper alone; moving it to another thread moves
+// the only access. Not Sync: nothing needs to read it from two threads.
+unsafe impl Send for NativeShareBatch {}
+
+impl NativeShareBatch {
+    pub(crate) fn len(&self) -> usize {
+        // SAFETY: the list is live.
+        unsafe { rdsys::rd_kafka_messages_count(self.list.as_ptr()) }
+    }
+
+    fn raw(&self, index: usize) -> Result<*const rdsys::rd_kafka_message_t, KafkaError> {
+        if index >= self.len() {
+            return Err(KafkaError::invalid(
+                "index",
+                format!("is past the batch's {} records", self.len()),
+            ));
+        }
+        // SAFETY: the list is live and `index` is within it.
+        Ok(unsafe { rdsys::rd_kafka_messages_get(self.list.as_ptr(), index) })
+    }
+
+    /// Record `index` (below `len()`), borrowed from the batch, and how many times it has been
+    /// delivered.
+    pub(crate) fn get(&self, index: usize) -> Option<(MessageView<'_>, u16)> {
+        let raw = self.raw(index).ok()?;
+        // SAFETY: the message is owned by the list, alive while `self` is borrowed.
+        let (message, count) = unsafe { (&*raw, rdsys::rd_kafka_message_delivery_count(raw)) };
+        Some((MessageView::from_raw(message), count.max(0) as u16))
+    }
+}
+
+impl Drop for NativeShareBatch {
+    fn drop(&mut self) {
+        // SAFETY: we own the list; its messages are not used after this.
+        unsafe { rdsys::rd_kafka_messages_destroy(self.list.as_ptr()) }
+    }
+}
+
+/// librdkafka's log_cb, on whichever thread logs.
+unsafe extern "C" fn log_trampoline(
+    rk: *const rdsys::rd_kafka_t,
+    level: c_int,
+    facility: *const c_char,
+    line: *const c_char,
+) {
+    // SAFETY: the opaque is the ShareHooks box set in `new`, alive until after the handle is
+    // destroyed (so while librdkafka can still log); the strings are valid for the call.
+    let (hooks, facility, message) = unsafe {
+        let hooks = rdsys::rd_kafka_opaque(rk) as *const ShareHooks;
+        if hooks.is_null() {
+            return;
+        }
+        (&*hooks, from_cstr(facility), from_cstr(line))
+    };
+    let record = LogRecord {
+        level: log_level(level, &facility, &message),
+        facility,
+        message,
+        error: None,
+    };
+    // A logger that panics must not unwind into C.
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (hooks.log)(&record)));
+}
+
+/// librdkafka's error_cb, served inside a poll on the share thread.
+unsafe extern "C" fn error_trampoline(
+    _rk: *mut rdsys::rd_kafka_t,
+    err: c_int,
+    reason: *const c_char,
+    opaque: *mut c_void,
+) {
+    if opaque.is_null() {
+        return;
+    }
+    // SAFETY: the opaque is the ShareHooks box (see log_trampoline); the reason is valid for
+    // the call.
+    let (hooks, message) = unsafe { (&*(opaque as *const ShareHooks), from_cstr(reason)) };
+    let Some(code) = error_code_numbered(err) else {
+        return;
+    };
+    let name = error_name(code);
+    let Some(message) = hooks.brokers.record(code.into(), &name, &message) else {
+        return; // the same connection error, logged a moment ago
+    };
+    let record = LogRecord {
+        level: 3,
+        facility: format!("ERROR {name}"),
+        message,
+        error: Some(code.into()),
+    };
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (hooks.log)(&record)));
+}

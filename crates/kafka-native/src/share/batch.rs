@@ -1,0 +1,161 @@
+//! What a share consumer hands over: a [`ShareBatch`] of [`ShareRecord`]s, each acknowledged on
+//! its own or with the rest of the batch when it settles.
+
+use std::sync::Arc;
+
+use crossbeam_channel::Sender;
+
+use super::{AcknowledgementMode, Command};
+use crate::error::KafkaError;
+
+/// How a record of a share group is acknowledged (KIP-932).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Acknowledgement {
+    /// Processed: the record is done with.
+    Accept,
+    /// Not processed: the record is made available again, to this member or another, with its
+    /// delivery count one higher.
+    Release,
+    /// Not to be delivered again (a poison record): the broker archives it.
+    Reject,
+}
+
+impl Acknowledgement {
+    /// `accept`, `release` or `reject`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Acknowledgement::Accept => "accept",
+            Acknowledgement::Release => "release",
+            Acknowledgement::Reject => "reject",
+        }
+    }
+}
+
+impl std::str::FromStr for Acknowledgement {
+    type Err = KafkaError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "accept" => Ok(Acknowledgement::Accept),
+            "release" => Ok(Acknowledgement::Release),
+            "reject" => Ok(Acknowledgement::Reject),
+            other => Err(KafkaError::invalid(
+                "acknowledgement",
+                format!("must be 'accept', 'release' or 'reject', not {other:?}"),
+            )),
+        }
+    }
+}
+
+/// One record acquired by this member of the share group, copied out of librdkafka: it holds no
+/// reference to the consumer, so it may be kept and moved freely.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShareRecord {
+    pub topic: Arc<str>,
+    pub partition: i32,
+    pub offset: i64,
+    /// Milliseconds since the Unix epoch; `None` when the record has none.
+    pub timestamp: Option<i64>,
+    pub key: Option<Vec<u8>>,
+    /// `None` for a null value.
+    pub payload: Option<Vec<u8>>,
+    /// In order; a name may repeat.
+    pub headers: Vec<(String, Vec<u8>)>,
+    /// How many times the record has been delivered, this delivery included (1 the first time).
+    pub delivery_count: u16,
+}
+
+/// The records one poll acquired, handed over until it is settled.
+///
+/// Each record may be acknowledged on its own ([`ShareBatch::acknowledge`]); [`ShareBatch::settle`]
+/// acknowledges the rest alike and lets the consumer fetch again. A batch dropped without
+/// `settle` releases the records not acknowledged (they are delivered again), as a handler that
+/// did not finish. Only one batch is out at a time: the next is fetched once this one settles.
+///
+/// In [`AcknowledgementMode::Implicit`] records cannot be acknowledged one by one: a settled or
+/// dropped batch is accepted whole when the next is fetched (librdkafka's implicit mode).
+pub struct ShareBatch {
+    pub(super) id: u64,
+    pub(super) records: Vec<ShareRecord>,
+    pub(super) acks: Vec<Option<Acknowledgement>>,
+    pub(super) mode: AcknowledgementMode,
+    /// Back to the consumer's share thread; `None` once settled.
+    pub(super) settle_to: Option<Sender<Command>>,
+}
+
+impl ShareBatch {
+    pub fn records(&self) -> &[ShareRecord] {
+        &self.records
+    }
+
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// Acknowledges record `index` of this batch (a later call for the same record wins).
+    /// Refused in implicit mode, and for an index past the batch.
+    pub fn acknowledge(&mut self, index: usize, how: Acknowledgement) -> Result<(), KafkaError> {
+        if self.mode == AcknowledgementMode::Implicit {
+            return Err(KafkaError::invalid(
+                "acknowledgement_mode",
+                "is implicit: records are accepted with their batch (use explicit to acknowledge \
+                 them one by one)",
+            ));
+        }
+        let len = self.records.len();
+        let slot = self.acks.get_mut(index).ok_or_else(|| {
+            KafkaError::invalid(
+                "index",
+                format!("{index} is past the batch's {len} records"),
+            )
+        })?;
+        *slot = Some(how);
+        Ok(())
+    }
+
+    /// How record `index` is acknowledged so far; `None` while it is not.
+    pub fn acknowledgement(&self, index: usize) -> Option<Acknowledgement> {
+        self.acks.get(index).copied().flatten()
+    }
+
+    /// Settles the batch: each record not acknowledged yet is acknowledged as `rest`, and the
+    /// acknowledgements go to the brokers with the next fetch (or the close).
+    pub fn settle(mut self, rest: Acknowledgement) {
+        self.send(rest);
+    }
+
+    /// How each record is acknowledged, the rest as `rest`, for the share thread itself (a
+    /// handler's batch): the batch is settled without a message.
+    pub(super) fn take_acks(mut self, rest: Acknowledgement) -> Vec<Acknowledgement> {
+        self.settle_to = None;
+        self.acks.iter().map(|a| a.unwrap_or(rest)).collect()
+    }
+
+    fn send(&mut self, rest: Acknowledgement) {
+        let Some(to) = self.settle_to.take() else {
+            return;
+        };
+        let acks = self.acks.iter().map(|a| a.unwrap_or(rest)).collect();
+        // The share thread is gone when the consumer stopped: it released the records then.
+        let _ = to.send(Command::Settle { id: self.id, acks });
+    }
+}
+
+impl Drop for ShareBatch {
+    fn drop(&mut self) {
+        self.send(Acknowledgement::Release);
+    }
+}
+
+impl std::fmt::Debug for ShareBatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShareBatch")
+            .field("records", &self.records.len())
+            .field("acks", &self.acks)
+            .finish()
+    }
+}

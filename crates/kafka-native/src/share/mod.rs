@@ -1,0 +1,539 @@
+//! [`ShareConsumer`]: a member of a share group (KIP-932, "Queues for Kafka").
+//!
+//! Many members read the same partitions; each record is acquired by one member at a time under
+//! a lock, acknowledged on its own (accept, release, reject) and delivered again, with its
+//! delivery count one higher, when it is released or its member dies holding it. Needs Apache
+//! Kafka 4.2 or newer (share groups on); the MockCluster has no share groups.
+//!
+//! librdkafka's share consumer must be used from one thread at a time and has no wakeup call, so
+//! each `ShareConsumer` drives its handle from a `kn-share` thread of its own: the thread polls,
+//! hands a batch over, waits for it to settle, acknowledges its records and polls again (the
+//! acknowledgements go with that poll). The hand-over is the one every consumer has: the thread
+//! calls `wake` when a batch can be pulled, and [`ShareConsumer::pull`] takes it; or, with
+//! [`ShareConsumer::with_handler`], the thread calls the handler itself.
+
+mod batch;
+mod stream;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, Sender};
+use parking_lot::Mutex;
+
+pub use batch::{Acknowledgement, ShareBatch, ShareRecord};
+pub use stream::{NextShareBatch, ShareStream};
+
+use crate::config::{at_most_ms, client_option_setters, refuse_property, validate_topic_name};
+use crate::config::{log_error, ClientOptions};
+use crate::connection::BrokerErrors;
+use crate::consumer::BatchError;
+use crate::error::KafkaError;
+use crate::events::LogHandler;
+use crate::native::{NativeShare, NativeShareBatch, ShareHooks};
+
+/// How long one poll waits for records by default: also the longest a stop waits for a poll in
+/// progress (librdkafka's share consumer has no wakeup).
+pub const DEFAULT_SHARE_POLL_WAIT: Duration = Duration::from_millis(250);
+
+/// How a share consumer's records are acknowledged (librdkafka's `share.acknowledgement.mode`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AcknowledgementMode {
+    /// Each record is acknowledged by the code that handles it, or with its batch when the
+    /// batch settles ([`ShareBatch::settle`]); a batch dropped unsettled is released.
+    #[default]
+    Explicit,
+    /// librdkafka's implicit mode: a batch is accepted whole when the next is fetched (or the
+    /// consumer closes), whatever became of it; records cannot be acknowledged one by one.
+    Implicit,
+}
+
+impl std::str::FromStr for AcknowledgementMode {
+    type Err = KafkaError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "explicit" => Ok(AcknowledgementMode::Explicit),
+            "implicit" => Ok(AcknowledgementMode::Implicit),
+            other => Err(KafkaError::invalid(
+                "acknowledgement_mode",
+                format!("must be 'explicit' or 'implicit', not {other:?}"),
+            )),
+        }
+    }
+}
+
+/// A share consumer's configuration.
+#[derive(Clone)]
+pub struct ShareConsumerConfig {
+    pub client: ClientOptions,
+    /// The share group (`group.id`); required.
+    pub group_id: String,
+    /// The topics read (exact names; share groups take no patterns).
+    pub topics: Vec<String>,
+    pub acknowledgement_mode: AcknowledgementMode,
+    /// How long one poll waits for records (default [`DEFAULT_SHARE_POLL_WAIT`]).
+    pub poll_wait: Duration,
+    /// librdkafka's `max.poll.records`: about how many records one batch holds (a soft bound in
+    /// librdkafka 2.15); `None` leaves librdkafka's default (500).
+    pub max_records: Option<u32>,
+}
+
+impl ShareConsumerConfig {
+    pub fn new(brokers: impl Into<String>, group_id: impl Into<String>) -> Self {
+        ShareConsumerConfig {
+            client: ClientOptions::new(brokers),
+            group_id: group_id.into(),
+            topics: Vec::new(),
+            acknowledgement_mode: AcknowledgementMode::default(),
+            poll_wait: DEFAULT_SHARE_POLL_WAIT,
+            max_records: None,
+        }
+    }
+
+    pub fn topics<I, S>(mut self, topics: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.topics = topics.into_iter().map(Into::into).collect();
+        self
+    }
+
+    pub fn acknowledgement_mode(mut self, mode: AcknowledgementMode) -> Self {
+        self.acknowledgement_mode = mode;
+        self
+    }
+
+    pub fn poll_wait(mut self, wait: Duration) -> Self {
+        self.poll_wait = wait;
+        self
+    }
+
+    pub fn max_records(mut self, max: u32) -> Self {
+        self.max_records = Some(max);
+        self
+    }
+
+    client_option_setters!();
+
+    /// The checks that need no broker; errors name the option.
+    pub fn validate(&self) -> Result<(), KafkaError> {
+        self.client.validate()?;
+        if self.group_id.trim().is_empty() {
+            return Err(KafkaError::invalid(
+                "group_id",
+                "is required for a share consumer",
+            ));
+        }
+        if self.topics.is_empty() {
+            return Err(KafkaError::invalid(
+                "topic",
+                "is required: one topic or more",
+            ));
+        }
+        for topic in &self.topics {
+            validate_topic_name(topic)?;
+        }
+        at_most_ms("poll_wait_ms", self.poll_wait, 60_000, "a minute")?;
+        if self.poll_wait.is_zero() {
+            return Err(KafkaError::invalid("poll_wait_ms", "must be 1 or more"));
+        }
+        if self.max_records == Some(0) {
+            return Err(KafkaError::invalid("max_records", "must be 1 or more"));
+        }
+        for (key, why) in [
+            ("group.id", "the group_id option gives it"),
+            (
+                "share.acknowledgement.mode",
+                "the acknowledgement_mode option gives it",
+            ),
+        ] {
+            refuse_property(&self.client.properties, key, why)?;
+        }
+        Ok(())
+    }
+
+    fn native(&self) -> Result<NativeShare, KafkaError> {
+        self.validate()?;
+        let mode = match self.acknowledgement_mode {
+            AcknowledgementMode::Explicit => "explicit",
+            AcknowledgementMode::Implicit => "implicit",
+        };
+        let config = self.client.client_config(|c| {
+            c.set("group.id", &self.group_id)
+                .set("share.acknowledgement.mode", mode)
+                // The share consumer reports no statistics yet (librdkafka 2.15).
+                .set("statistics.interval.ms", "0");
+            if let Some(max) = self.max_records {
+                c.set("max.poll.records", max.to_string());
+            }
+        });
+        let hooks = ShareHooks {
+            log: self.client.logger(),
+            brokers: BrokerErrors::default(),
+        };
+        let native = NativeShare::new(config.to_native()?, hooks)?;
+        native.subscribe(&self.topics)?;
+        Ok(native)
+    }
+}
+
+/// What the share thread is told.
+pub(crate) enum Command {
+    /// Batch `id` settled: how each of its records is acknowledged.
+    Settle {
+        id: u64,
+        acks: Vec<Acknowledgement>,
+    },
+    Stop,
+}
+
+/// A share consumer's handler, called on its share thread with each batch. `Ok` accepts the
+/// records not acknowledged otherwise; an error releases them (they are delivered again).
+pub type ShareHandler = Box<dyn FnMut(&mut ShareBatch) -> Result<(), BatchError> + Send>;
+
+enum Handover {
+    /// `wake` is called when a batch can be pulled, and when the consumer has ended.
+    Pulled(Arc<dyn Fn() + Send + Sync>),
+    Handler(ShareHandler),
+}
+
+/// What the consumer and its share thread share.
+struct Shared {
+    /// The batch ready to be pulled.
+    ready: Mutex<Option<ShareBatch>>,
+    /// The thread has ended (stopped, or a fatal error).
+    ended: AtomicBool,
+    /// The fatal error that ended it.
+    failure: Mutex<Option<KafkaError>>,
+}
+
+/// A member of a share group. Created stopped; [`ShareConsumer::start`] joins the group.
+///
+/// `Send` and `Sync`: the librdkafka handle lives on the consumer's own thread, and what the
+/// methods reach is behind locks and channels.
+///
+/// ```no_run
+/// use kafka_native::{Acknowledgement, ShareConsumer, ShareConsumerConfig};
+/// let config = ShareConsumerConfig::new("localhost:9092", "workers").topics(["jobs"]);
+/// let consumer = ShareConsumer::with_handler(config, |batch| {
+///     for i in 0..batch.len() {
+///         if batch.records()[i].payload.is_none() {
+///             batch.acknowledge(i, Acknowledgement::Reject)?; // never again
+///         }
+///     }
+///     Ok(()) // the others are accepted
+/// })?;
+/// consumer.start()?;
+/// # consumer.stop()?;
+/// # Ok::<(), kafka_native::KafkaError>(())
+/// ```
+pub struct ShareConsumer {
+    shared: Arc<Shared>,
+    commands: Sender<Command>,
+    /// The share thread's work, before `start` runs it.
+    starting: Mutex<Option<ShareThread>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl ShareConsumer {
+    /// A consumer whose batches are pulled with [`ShareConsumer::pull`]; `wake` is called (on
+    /// the share thread) when one can be, and once the consumer has ended. No network until
+    /// [`ShareConsumer::start`].
+    pub fn pulled(
+        config: ShareConsumerConfig,
+        wake: impl Fn() + Send + Sync + 'static,
+    ) -> Result<Self, KafkaError> {
+        Self::new(config, Handover::Pulled(Arc::new(wake)))
+    }
+
+    /// A consumer whose share thread calls `handler` with each batch: `Ok` accepts the records
+    /// not acknowledged otherwise, an error releases them.
+    pub fn with_handler(
+        config: ShareConsumerConfig,
+        handler: impl FnMut(&mut ShareBatch) -> Result<(), BatchError> + Send + 'static,
+    ) -> Result<Self, KafkaError> {
+        Self::new(config, Handover::Handler(Box::new(handler)))
+    }
+
+    fn new(config: ShareConsumerConfig, handover: Handover) -> Result<Self, KafkaError> {
+        let native = config.native()?;
+        let (commands, received) = crossbeam_channel::unbounded();
+        let shared = Arc::new(Shared {
+            ready: Mutex::new(None),
+            ended: AtomicBool::new(false),
+            failure: Mutex::new(None),
+        });
+        let work = ShareThread {
+            native,
+            shared: shared.clone(),
+            received,
+            settle_to: commands.clone(),
+            handover,
+            mode: config.acknowledgement_mode,
+            poll_wait: config.poll_wait,
+            log: config.client.logger(),
+            next_id: 0,
+        };
+        Ok(ShareConsumer {
+            shared,
+            commands,
+            starting: Mutex::new(Some(work)),
+            thread: Mutex::new(None),
+        })
+    }
+
+    /// Starts the share thread, which joins the group and fetches. Never waits on the network;
+    /// a second call does nothing.
+    pub fn start(&self) -> Result<(), KafkaError> {
+        let Some(work) = self.starting.lock().take() else {
+            return Ok(());
+        };
+        let thread = std::thread::Builder::new()
+            .name("kn-share".to_string())
+            .spawn(move || work.run())
+            .map_err(|e| KafkaError::ClientCreation {
+                message: format!("cannot start the share consumer's thread: {e}"),
+            })?;
+        *self.thread.lock() = Some(thread);
+        Ok(())
+    }
+
+    /// The batch ready now, if any (never waits). The next is fetched once it settles.
+    pub fn pull(&self) -> Option<ShareBatch> {
+        self.shared.ready.lock().take()
+    }
+
+    /// Whether the consumer has ended: stopped, or stopped by a fatal error ([`Self::failure`]).
+    pub fn is_ended(&self) -> bool {
+        self.shared.ended.load(Ordering::Acquire)
+    }
+
+    /// What the fatal error that ended the consumer says, if one did ([`Self::stop`] returns
+    /// the error itself).
+    pub fn failure(&self) -> Option<String> {
+        self.shared.failure.lock().as_ref().map(ToString::to_string)
+    }
+
+    /// Tells the share thread to stop, without waiting: see [`ShareConsumer::stop`].
+    pub fn request_stop(&self) {
+        let _ = self.commands.send(Command::Stop);
+    }
+
+    /// Stops: a batch out and not settled has its records not acknowledged yet released
+    /// (in implicit mode, accepted), the acknowledgements are sent, and the member leaves the
+    /// group. Waits for a poll in progress (up to the poll wait) and for the close (bounded by
+    /// `socket.timeout.ms`). Idempotent; a consumer never started just frees its handle. The
+    /// first call after a fatal error returns it.
+    pub fn stop(&self) -> Result<(), KafkaError> {
+        self.request_stop();
+        drop(self.starting.lock().take());
+        if let Some(thread) = self.thread.lock().take() {
+            let _ = thread.join();
+        }
+        self.shared.ended.store(true, Ordering::Release);
+        match self.shared.failure.lock().take() {
+            Some(err) => Err(err),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for ShareConsumer {
+    fn drop(&mut self) {
+        let _ = self.stop();
+    }
+}
+
+/// The thread that owns the librdkafka handle.
+struct ShareThread {
+    native: NativeShare,
+    shared: Arc<Shared>,
+    received: Receiver<Command>,
+    settle_to: Sender<Command>,
+    handover: Handover,
+    mode: AcknowledgementMode,
+    /// How long one poll waits.
+    poll_wait: Duration,
+    log: LogHandler,
+    next_id: u64,
+}
+
+/// After a poll that failed (not fatally), how long before the next.
+const POLL_RETRY: Duration = Duration::from_millis(500);
+
+impl ShareThread {
+    fn run(mut self) {
+        loop {
+            if self.stop_asked() {
+                break;
+            }
+            let polled = match self.native.poll(self.poll_wait) {
+                Ok(polled) => polled,
+                Err(err) if err.is_fatal() => {
+                    *self.shared.failure.lock() = Some(err);
+                    break;
+                }
+                Err(err) => {
+                    self.log_error(format!("share consumer: {err}"));
+                    match self.received.recv_timeout(POLL_RETRY) {
+                        Ok(Command::Stop) => break,
+                        _ => continue,
+                    }
+                }
+            };
+            let Some(polled) = polled else { continue };
+            if !self.hand_over(polled) {
+                break;
+            }
+        }
+        if let Err(err) = self.native.close() {
+            self.log_error(format!("share consumer: closing: {err}"));
+        }
+        // Whatever is still ready was never pulled: its records were released above.
+        drop(self.shared.ready.lock().take());
+        self.shared.ended.store(true, Ordering::Release);
+        if let Handover::Pulled(wake) = &self.handover {
+            wake();
+        }
+    }
+
+    fn stop_asked(&self) -> bool {
+        self.received
+            .try_iter()
+            .any(|command| matches!(command, Command::Stop))
+    }
+
+    fn log_error(&self, message: String) {
+        log_error(&self.log, "SHARE", message);
+    }
+
+    /// Hands one polled batch over and acknowledges it as it settles; false when a stop came
+    /// meanwhile (its records then released).
+    fn hand_over(&mut self, polled: NativeShareBatch) -> bool {
+        self.next_id += 1;
+        let id = self.next_id;
+        let mut records = Vec::with_capacity(polled.len());
+        let mut failed = Vec::new();
+        let mut topic: Option<Arc<str>> = None;
+        for index in 0..polled.len() {
+            let Some((message, delivery_count)) = polled.get(index) else {
+                continue;
+            };
+            if let Some(code) = message.error() {
+                // librdkafka has acknowledged a record it could not read (a corrupt batch
+                // rejected, one it could not decompress released).
+                failed.push(index);
+                self.log_error(format!(
+                    "share consumer: {} [{}] at offset {}: {}",
+                    message.topic(),
+                    message.partition(),
+                    message.offset(),
+                    crate::native::error_description(code)
+                ));
+                continue;
+            }
+            let name = match &topic {
+                Some(t) if &**t == message.topic() => t.clone(),
+                _ => Arc::from(message.topic()),
+            };
+            topic = Some(name.clone());
+            records.push((
+                index,
+                ShareRecord {
+                    topic: name,
+                    partition: message.partition(),
+                    offset: message.offset(),
+                    timestamp: message.timestamp(),
+                    key: message.key().map(<[u8]>::to_vec),
+                    payload: message.payload().map(<[u8]>::to_vec),
+                    headers: message
+                        .headers()
+                        .into_iter()
+                        .map(|(name, value)| (name, value.to_vec()))
+                        .collect(),
+                    delivery_count,
+                },
+            ));
+        }
+        let (indexes, records): (Vec<usize>, Vec<ShareRecord>) = records.into_iter().unzip();
+        let count = records.len();
+        let mut batch = ShareBatch {
+            id,
+            acks: vec![None; count],
+            records,
+            mode: self.mode,
+            settle_to: Some(self.settle_to.clone()),
+        };
+        let mut stopped = false;
+        let acks = if count == 0 {
+            drop(batch);
+            Vec::new()
+        } else {
+            match &mut self.handover {
+                Handover::Handler(handler) => {
+                    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        handler(&mut batch)
+                    }))
+                    .unwrap_or_else(|_| Err(BatchError::Failed("the handler panicked".into())));
+                    let rest = match outcome {
+                        Ok(()) => Acknowledgement::Accept,
+                        Err(err) => {
+                            if let BatchError::Failed(reason) = &err {
+                                self.log_error(format!(
+                                    "share consumer: the handler failed; its records not \
+                                     acknowledged are released: {reason}"
+                                ));
+                            }
+                            Acknowledgement::Release
+                        }
+                    };
+                    batch.take_acks(rest)
+                }
+                Handover::Pulled(wake) => {
+                    *self.shared.ready.lock() = Some(batch);
+                    wake();
+                    self.settled(id).unwrap_or_else(|| {
+                        stopped = true;
+                        vec![Acknowledgement::Release; count]
+                    })
+                }
+            }
+        };
+        if self.mode == AcknowledgementMode::Explicit {
+            for (&index, &how) in indexes.iter().zip(&acks) {
+                if let Err(err) = self.native.acknowledge(&polled, index, how) {
+                    self.log_error(format!("share consumer: acknowledging: {err}"));
+                }
+            }
+            // A record librdkafka could not read: released unless it acknowledged it already.
+            for index in failed {
+                let _ = self
+                    .native
+                    .acknowledge(&polled, index, Acknowledgement::Release);
+            }
+        }
+        !stopped
+    }
+
+    /// Waits for batch `id` to settle: how its records are acknowledged; `None` when a stop
+    /// came first (then a batch still ready to be pulled is taken back).
+    fn settled(&self, id: u64) -> Option<Vec<Acknowledgement>> {
+        loop {
+            match self.received.recv() {
+                Ok(Command::Settle { id: settled, acks }) if settled == id => return Some(acks),
+                Ok(Command::Settle { .. }) => continue, // an earlier batch's, settled twice
+                Ok(Command::Stop) | Err(_) => {
+                    // Taken back so that its drop does not settle it later.
+                    if let Some(mut ready) = self.shared.ready.lock().take() {
+                        ready.settle_to = None;
+                    }
+                    return None;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,296 @@
+//! Share groups (KIP-932) on Apache Kafka: `npm test` runs this file there only (the MockCluster's
+//! share groups are librdkafka's own imitation, and a behaviour proven on it alone is not proven).
+//! Each test makes its own topic and share group, and sets the group to read from the earliest
+//! offset (a share group starts at the latest by default).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use kafka_native::{
+    Acknowledgement, AcknowledgementMode, Admin, AdminConfig, BatchError, ConfigResource,
+    ShareBatch, ShareConsumer, ShareConsumerConfig,
+};
+use parking_lot::Mutex;
+
+mod common;
+use common::{wait_for, TestCluster};
+
+const WAIT: Duration = Duration::from_secs(90);
+
+/// A topic and a share group of its own, the group reading from the earliest offset.
+fn topic_and_group(cluster: &TestCluster, base: &str, partitions: i32) -> (String, String) {
+    let topic = cluster.create_topic(base, partitions);
+    let group = format!("{topic}-group");
+    let admin = Admin::new(AdminConfig::new(cluster.bootstrap_servers()).on_log(|_| {})).unwrap();
+    admin
+        .set_configs(&[(
+            ConfigResource::group(&group),
+            vec![("share.auto.offset.reset".into(), "earliest".into())],
+        )])
+        .unwrap_or_else(|e| panic!("share.auto.offset.reset of {group}: {e}"));
+    admin.stop();
+    (topic, group)
+}
+
+/// Records `job-N` for each N of `jobs`, each produced on its own (its own record batch, so that
+/// the broker can hand them to different members).
+fn produce_one_by_one(cluster: &TestCluster, topic: &str, jobs: std::ops::Range<usize>) {
+    for i in jobs {
+        common::produce(
+            &cluster.bootstrap_servers(),
+            topic,
+            0,
+            &[format!("job-{i}")],
+        );
+    }
+}
+
+fn config(cluster: &TestCluster, group: &str, topic: &str) -> ShareConsumerConfig {
+    ShareConsumerConfig::new(cluster.bootstrap_servers(), group)
+        .topics([topic])
+        .on_log(|_| {})
+}
+
+/// (member, payload, delivery count) of every record handed to a handler.
+type Seen = Arc<Mutex<Vec<(usize, String, u16)>>>;
+
+fn payload(batch: &ShareBatch, i: usize) -> String {
+    String::from_utf8_lossy(batch.records()[i].payload.as_deref().unwrap_or_default()).into_owned()
+}
+
+fn kafka_or_skip() -> Option<TestCluster> {
+    let cluster = TestCluster::new();
+    if cluster.is_kafka() {
+        Some(cluster)
+    } else {
+        eprintln!("share groups are tested on Apache Kafka (KAFKA_TEST_BROKER=kafka)");
+        None
+    }
+}
+
+#[test]
+fn three_members_share_one_partition_and_together_read_every_record_once() {
+    let Some(cluster) = kafka_or_skip() else {
+        return;
+    };
+    let (topic, group) = topic_and_group(&cluster, "share-three", 1);
+    let seen: Seen = Arc::default();
+    let members: Vec<ShareConsumer> = (0..3)
+        .map(|member| {
+            let seen = seen.clone();
+            let consumer = ShareConsumer::with_handler(
+                config(&cluster, &group, &topic).max_records(5),
+                move |batch| {
+                    for i in 0..batch.len() {
+                        seen.lock().push((
+                            member,
+                            payload(batch, i),
+                            batch.records()[i].delivery_count,
+                        ));
+                    }
+                    // Slow work: the other members fetch meanwhile.
+                    std::thread::sleep(Duration::from_millis(100));
+                    Ok(())
+                },
+            )
+            .unwrap();
+            consumer.start().unwrap();
+            consumer
+        })
+        .collect();
+    let count = 150;
+    produce_one_by_one(&cluster, &topic, 0..count);
+    wait_for("every record", WAIT, || seen.lock().len() >= count);
+    for member in &members {
+        member.stop().unwrap();
+    }
+    let seen = seen.lock();
+    let mut times: BTreeMap<&str, usize> = BTreeMap::new();
+    for (_, payload, _) in seen.iter() {
+        *times.entry(payload.as_str()).or_default() += 1;
+    }
+    assert_eq!(times.len(), count, "every record handed over");
+    assert!(times.values().all(|&n| n == 1), "none twice: {times:?}");
+    for member in 0..3 {
+        assert!(
+            seen.iter().any(|(m, _, _)| *m == member),
+            "member {member} got records: {:?}",
+            seen.iter()
+                .map(|(m, p, _)| format!("{m}:{p}"))
+                .collect::<Vec<_>>()
+        );
+    }
+    assert!(seen.iter().all(|(_, _, count)| *count == 1));
+}
+
+#[test]
+fn a_released_record_comes_again_with_its_delivery_count_and_a_rejected_one_never() {
+    let Some(cluster) = kafka_or_skip() else {
+        return;
+    };
+    let (topic, group) = topic_and_group(&cluster, "share-acks", 1);
+    produce_one_by_one(&cluster, &topic, 0..3);
+    let seen: Seen = Arc::default();
+    let sink = seen.clone();
+    let consumer = ShareConsumer::with_handler(config(&cluster, &group, &topic), move |batch| {
+        for i in 0..batch.len() {
+            let (text, count) = (payload(batch, i), batch.records()[i].delivery_count);
+            sink.lock().push((0, text.clone(), count));
+            match (text.as_str(), count) {
+                ("job-0", 1) => batch.acknowledge(i, Acknowledgement::Release)?,
+                ("job-1", _) => batch.acknowledge(i, Acknowledgement::Reject)?,
+                _ => {}
+            }
+        }
+        Ok(())
+    })
+    .unwrap();
+    consumer.start().unwrap();
+    wait_for("job-0 delivered again", WAIT, || {
+        seen.lock().iter().any(|(_, p, c)| p == "job-0" && *c == 2)
+    });
+    // A record written after the rejected one is read: the rejected one did not come again.
+    produce_one_by_one(&cluster, &topic, 3..4);
+    wait_for("the records after", WAIT, || {
+        seen.lock().iter().any(|(_, p, _)| p == "job-3")
+    });
+    consumer.stop().unwrap();
+    let seen = seen.lock();
+    let of = |name: &str| {
+        seen.iter()
+            .filter(|(_, p, _)| p == name)
+            .map(|(_, _, c)| *c)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(of("job-0"), vec![1, 2], "{seen:?}");
+    assert_eq!(of("job-1"), vec![1], "rejected: never again ({seen:?})");
+    assert_eq!(of("job-2"), vec![1], "{seen:?}");
+}
+
+#[test]
+fn a_failed_handler_releases_its_batch_and_a_stopped_member_releases_what_it_held() {
+    let Some(cluster) = kafka_or_skip() else {
+        return;
+    };
+    let (topic, group) = topic_and_group(&cluster, "share-release", 1);
+    produce_one_by_one(&cluster, &topic, 0..2);
+    // The first member fails every batch: its records come again, to it or the next member.
+    let tries = Arc::new(Mutex::new(Vec::new()));
+    let sink = tries.clone();
+    let failing = ShareConsumer::with_handler(config(&cluster, &group, &topic), move |batch| {
+        for record in batch.records() {
+            sink.lock().push(record.delivery_count);
+        }
+        Err(BatchError::Failed("not today".into()))
+    })
+    .unwrap();
+    failing.start().unwrap();
+    wait_for("a second delivery", WAIT, || {
+        tries.lock().iter().any(|&c| c >= 2)
+    });
+    failing.stop().unwrap();
+    // A pulled member that stops holding a batch releases it: the next member gets it.
+    let (wake_tx, wake_rx) = crossbeam_channel::unbounded::<()>();
+    let holding = ShareConsumer::pulled(config(&cluster, &group, &topic), move || {
+        let _ = wake_tx.send(());
+    })
+    .unwrap();
+    holding.start().unwrap();
+    let batch = loop {
+        wake_rx.recv_timeout(WAIT).expect("a batch to pull");
+        if let Some(batch) = holding.pull() {
+            break batch;
+        }
+    };
+    let held: BTreeMap<String, u16> = (0..batch.len())
+        .map(|i| (payload(&batch, i), batch.records()[i].delivery_count))
+        .collect();
+    holding.stop().unwrap();
+    drop(batch); // settles nothing: the consumer released it at its stop
+    let next: Seen = Arc::default();
+    let sink = next.clone();
+    let after = ShareConsumer::with_handler(config(&cluster, &group, &topic), move |batch| {
+        for i in 0..batch.len() {
+            sink.lock()
+                .push((0, payload(batch, i), batch.records()[i].delivery_count));
+        }
+        Ok(())
+    })
+    .unwrap();
+    after.start().unwrap();
+    wait_for("both records again", WAIT, || next.lock().len() >= 2);
+    after.stop().unwrap();
+    let next = next.lock();
+    assert!(!held.is_empty());
+    for (job, count) in &held {
+        let again = next.iter().find(|(_, p, _)| p == job).map(|(_, _, c)| *c);
+        assert_eq!(
+            again,
+            Some(count + 1),
+            "{job} held at delivery {count}, then: {next:?}"
+        );
+    }
+}
+
+#[test]
+fn implicit_mode_accepts_each_batch_and_refuses_acknowledging_records_one_by_one() {
+    let Some(cluster) = kafka_or_skip() else {
+        return;
+    };
+    let (topic, group) = topic_and_group(&cluster, "share-implicit", 1);
+    produce_one_by_one(&cluster, &topic, 0..3);
+    let seen: Seen = Arc::default();
+    let refused = Arc::new(Mutex::new(None));
+    let (sink, refusal) = (seen.clone(), refused.clone());
+    let consumer = ShareConsumer::with_handler(
+        config(&cluster, &group, &topic).acknowledgement_mode(AcknowledgementMode::Implicit),
+        move |batch| {
+            if let Err(err) = batch.acknowledge(0, Acknowledgement::Reject) {
+                *refusal.lock() = Some(err.to_string());
+            }
+            for i in 0..batch.len() {
+                sink.lock()
+                    .push((0, payload(batch, i), batch.records()[i].delivery_count));
+            }
+            Ok(())
+        },
+    )
+    .unwrap();
+    consumer.start().unwrap();
+    wait_for("3 records", WAIT, || seen.lock().len() >= 3);
+    consumer.stop().unwrap();
+    let refused = refused.lock().clone().expect("acknowledge refused");
+    assert!(refused.contains("acknowledgement_mode"), "{refused}");
+    assert!(seen.lock().iter().all(|(_, _, c)| *c == 1));
+}
+
+#[test]
+fn bad_options_are_refused_naming_them_before_any_network() {
+    let cluster = TestCluster::new();
+    let servers = cluster.bootstrap_servers();
+    let refused = |config: ShareConsumerConfig| {
+        ShareConsumer::pulled(config, || {})
+            .err()
+            .expect("refused")
+            .to_string()
+    };
+    let base = || ShareConsumerConfig::new(servers.clone(), "g").topics(["t"]);
+    assert!(
+        refused(ShareConsumerConfig::new(servers.clone(), "").topics(["t"])).contains("group_id")
+    );
+    assert!(refused(ShareConsumerConfig::new(servers.clone(), "g")).contains("topic"));
+    assert!(refused(base().topics(["bad topic"])).contains("topic"));
+    assert!(refused(base().poll_wait(Duration::ZERO)).contains("poll_wait_ms"));
+    assert!(refused(base().max_records(0)).contains("max_records"));
+    assert!(refused(base().driver_option("group.id", "x")).contains("group.id"));
+    assert!(
+        refused(base().driver_option("share.acknowledgement.mode", "implicit"))
+            .contains("acknowledgement_mode")
+    );
+    assert!(refused(base().driver_option("no.such.property", "1")).contains("no.such.property"));
+    // A consumer never started stops at once, twice.
+    let idle = ShareConsumer::pulled(base(), || {}).unwrap();
+    idle.stop().unwrap();
+    idle.stop().unwrap();
+}
