@@ -301,6 +301,57 @@ export interface ConsumerConstructor {
 }
 export declare const Consumer: ConsumerConstructor;
 
+/** A record of a share group, acquired by this member until acknowledged. */
+export interface ShareMessage<P = string | Buffer> {
+  topic: string;
+  partition: number;
+  offset: number;
+  timestamp: number | null;
+  payload: P | null;
+  key?: P;
+  headers?: Record<string, Buffer | Buffer[]>;
+  /** How many times the record has been delivered, this time included (1 the first time). */
+  delivery_count: number;
+  /** Processed: done with (otherwise the batch's outcome decides). */
+  accept(): void;
+  /** Not processed: delivered again, to this member or another. */
+  release(): void;
+  /** Never to be delivered again (a poison record). */
+  reject(): void;
+}
+
+export interface ShareConsumerOptions<E extends PayloadEncoding = PayloadEncoding> {
+  broker: string;
+  /** The share group. */
+  group_id: string;
+  /** A topic name or an array of them (exact names). */
+  topic: string | string[];
+  /** Resolved: the records not acknowledged otherwise are accepted; thrown or rejected: released. */
+  receive_callback?: (messages: ShareMessage<PayloadFor<E>>[]) => Promise<unknown> | unknown;
+  /** 'explicit' (default): records acknowledged one by one or with their batch; 'implicit': librdkafka accepts each batch when the next is fetched. */
+  acknowledgement_mode?: 'explicit' | 'implicit';
+  /** About how many records one batch holds (librdkafka's max.poll.records, default 500). */
+  max_records?: number;
+  /** How long one fetch waits for records (default 250 ms; also the longest stop() waits for one). */
+  poll_wait_ms?: number;
+  payload_encoding?: E;
+  /** A record delivered more times than this is not handed over again but rejected. */
+  max_deliveries?: number;
+  /** With max_deliveries: where such a record is written first, with headers naming its source. */
+  dead_letter_topic?: string;
+  driver_options?: LibrdkafkaProperties;
+  logger?: Logger;
+}
+
+/** A member of a share group (KIP-932, Apache Kafka 4.2 and newer). */
+export declare class ShareConsumer<E extends PayloadEncoding = 'utf8'> {
+  constructor(options: ShareConsumerOptions<E>);
+  start(options?: { signal?: AbortSignal }): Promise<void>;
+  /** for await: a batch is accepted when the loop asks for the next; leaving the loop releases the batch in hand. */
+  batches(options?: { signal?: AbortSignal }): AsyncIterableIterator<ShareMessage<PayloadFor<E>>[]>;
+  stop(): Promise<void>;
+}
+
 export interface AdminOptions {
   broker: string;
   /** Default 10000. */

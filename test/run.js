@@ -37,7 +37,7 @@ const RUST_ON_KAFKA = ['any_broker', 'group', 'admin', 'transactions', 'memory',
 const RUST_KAFKA_INSTEAD = ['group', 'share'];
 // Run on Apache Kafka only, where it runs: the game's broker failover proves something there;
 // the iteration's memory bound needs more data than a mock partition keeps.
-const KAFKA_INSTEAD = ['game', 'iteration-memory'];
+const KAFKA_INSTEAD = ['game', 'iteration-memory', 'share-consumer'];
 
 function hostTarget() {
   const r = spawnSync('rustc', ['-vV'], { encoding: 'utf8' });

@@ -299,6 +299,43 @@ function consumerOptions(options) {
   };
 }
 
+const SHARE_CONSUMER_OPTIONS = ['broker', 'group_id', 'topic', 'receive_callback', 'acknowledgement_mode', 'max_records',
+  'poll_wait_ms', 'payload_encoding', 'max_deliveries', 'dead_letter_topic', 'driver_options', 'logger'];
+
+function shareConsumerOptions(options) {
+  requireObject(options, 'ShareConsumer');
+  checkNames(options, 'ShareConsumer', SHARE_CONSUMER_OPTIONS);
+  const payload_encoding = options.payload_encoding ?? 'utf8';
+  if (payload_encoding !== 'utf8' && payload_encoding !== 'buffer') {
+    throw fail('option payload_encoding', '"utf8" or "buffer"', payload_encoding);
+  }
+  const max_deliveries = integer(options, 'max_deliveries');
+  if (max_deliveries === 0) throw fail('option max_deliveries', 'an integer of 1 or more', max_deliveries);
+  const dead_letter_topic = string(options, 'dead_letter_topic');
+  if (dead_letter_topic !== undefined && max_deliveries === undefined) {
+    throw new TypeError('kafka-native: option dead_letter_topic needs max_deliveries: it says after how many deliveries a record goes there');
+  }
+  const driver_options = properties(options, 'driver_options');
+  return {
+    native: {
+      brokers: string(options, 'broker', { required: true }),
+      groupId: string(options, 'group_id', { required: true }),
+      topics: topics(options),
+      acknowledgementMode: string(options, 'acknowledgement_mode'),
+      maxRecords: integer(options, 'max_records'),
+      pollWaitMs: integer(options, 'poll_wait_ms'),
+      payloadAsBuffer: payload_encoding === 'buffer',
+      driverOptions: driver_options,
+    },
+    // The dead-letter producer connects as the consumer does (security settings and the like).
+    producer_driver_options: driver_options,
+    receive_callback: callback(options, 'receive_callback'),
+    max_deliveries,
+    dead_letter_topic,
+    logger: logger(options),
+  };
+}
+
 const ADMIN_OPTIONS = ['broker', 'request_timeout_ms', 'driver_options', 'logger', 'oauthbearer_token_callback'];
 
 function adminOptions(options) {
@@ -317,5 +354,5 @@ function adminOptions(options) {
 
 module.exports = {
   PRODUCER_DEFAULTS, CONSUMER_DEFAULTS, TIMEOUTS,
-  producerOptions, consumerOptions, adminOptions, logTo, fail, fromNative, guarded,
+  producerOptions, consumerOptions, shareConsumerOptions, adminOptions, logTo, fail, fromNative, guarded,
 };

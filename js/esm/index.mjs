@@ -5,6 +5,7 @@ import cjs from '../index.js';
 export const {
   Producer,
   Consumer,
+  ShareConsumer,
   notProcessed,
   Admin,
   MockCluster,

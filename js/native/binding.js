@@ -839,6 +839,7 @@ module.exports.MockCluster = nativeBinding.MockCluster
 module.exports.NativeAdmin = nativeBinding.NativeAdmin
 module.exports.NativeConsumer = nativeBinding.NativeConsumer
 module.exports.NativeProducer = nativeBinding.NativeProducer
+module.exports.NativeShareConsumer = nativeBinding.NativeShareConsumer
 module.exports.OAuthBearerBridge = nativeBinding.OAuthBearerBridge
 module.exports.consumerDefaults = nativeBinding.consumerDefaults
 module.exports.errorNames = nativeBinding.errorNames

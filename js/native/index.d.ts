@@ -186,6 +186,34 @@ export declare class NativeProducer {
   stop(timeoutMs: number): Promise<void>
 }
 
+/** Field order is drop order: the batch JS holds is released before the consumer stops. */
+export declare class NativeShareConsumer {
+  /**
+   * `on_pull` is called when a batch can be pulled (and once the consumer has ended); JS
+   * takes it with `pull()`, acknowledges records with `acknowledge()` and settles it with
+   * `settle()`; only then is the next fetched.
+   */
+  constructor(options: ShareConsumerOptions, onPull: () => void, onLog?: ((arg: LogEntry | undefined | null) => void) | undefined | null)
+  /** Joins the share group; never waits on the network. */
+  start(): void
+  /** The next batch, if one is ready and none is held; never waits. */
+  pull(): Array<ShareRecordInfo> | null
+  /** Acknowledges record `index` of the batch held ("accept", "release" or "reject"). */
+  acknowledge(index: number, how: string): void
+  /**
+   * Settles the batch held: its records not acknowledged are accepted (`processed`) or
+   * released. Nothing when none is held.
+   */
+  settle(processed: boolean): void
+  /** Whether the consumer has ended (stopped, or a fatal error). */
+  ended(): boolean
+  /**
+   * Releases what is held, sends the acknowledgements, leaves the group; resolves once done
+   * and every line logged before has reached the logger.
+   */
+  stop(): Promise<void>
+}
+
 /**
  * Connects a client's token requests to a JS function `(config) => void` that answers, later,
  * with `provide(token)` or `fail(reason)`.
@@ -240,7 +268,7 @@ export interface ConfigEntryInfo {
   synonyms: Array<ConfigSynonymInfo>
 }
 
-/** A topic or a broker: `kind` is `'topic'` or `'broker'` (named by its id). */
+/** A topic, a broker or a group: `kind` is `'topic'`, `'broker'` (named by its id) or `'group'`. */
 export interface ConfigResourceInput {
   kind: string
   name: string
@@ -560,6 +588,39 @@ export interface RecordInput {
 export interface SendResult {
   enqueued: number
   sendQueueLength: number
+}
+
+export interface ShareConsumerOptions {
+  brokers: string
+  groupId: string
+  topics: Array<string>
+  /** "explicit" (default) or "implicit". */
+  acknowledgementMode?: string
+  pollWaitMs?: number
+  maxRecords?: number
+  payloadAsBuffer: boolean
+  driverOptions?: Record<string, string>
+}
+
+/** One header: its name and value. */
+export interface ShareHeader {
+  name: string
+  value: Buffer
+}
+
+/**
+ * One record of a share batch. `payload` and `key` are strings (UTF-8) or Buffers, as the
+ * consumer's `payload_encoding` says.
+ */
+export interface ShareRecordInfo {
+  topic: string
+  partition: number
+  offset: number
+  timestamp?: number
+  key?: string | Buffer
+  payload?: string | Buffer
+  headers: Array<ShareHeader>
+  deliveryCount: number
 }
 
 export declare function timeoutDefaults(): TimeoutDefaults

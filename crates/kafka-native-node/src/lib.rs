@@ -11,6 +11,7 @@ mod mock_cluster;
 mod oauthbearer;
 mod producer;
 mod received;
+mod share_consumer;
 mod types;
 mod weak_callback;
 

@@ -19,7 +19,7 @@ use super::{check, error_name, from_cstr, take_error, MessageView, NativeConf, P
 use crate::connection::BrokerErrors;
 use crate::error::KafkaError;
 use crate::events::{log_level, LogHandler, LogRecord};
-use crate::share::Acknowledgement;
+use crate::share::acknowledgement::Acknowledgement;
 
 /// What the share consumer's callbacks reach: its logger, and the connection errors already
 /// logged (so that a broker down is one line a minute, as for the other clients).

@@ -5,46 +5,17 @@ use std::sync::Arc;
 
 use crossbeam_channel::Sender;
 
-use super::{AcknowledgementMode, Command};
+use super::acknowledgement::{Acknowledgement, AcknowledgementMode};
 use crate::error::KafkaError;
 
-/// How a record of a share group is acknowledged (KIP-932).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Acknowledgement {
-    /// Processed: the record is done with.
-    Accept,
-    /// Not processed: the record is made available again, to this member or another, with its
-    /// delivery count one higher.
-    Release,
-    /// Not to be delivered again (a poison record): the broker archives it.
-    Reject,
-}
-
-impl Acknowledgement {
-    /// `accept`, `release` or `reject`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Acknowledgement::Accept => "accept",
-            Acknowledgement::Release => "release",
-            Acknowledgement::Reject => "reject",
-        }
-    }
-}
-
-impl std::str::FromStr for Acknowledgement {
-    type Err = KafkaError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "accept" => Ok(Acknowledgement::Accept),
-            "release" => Ok(Acknowledgement::Release),
-            "reject" => Ok(Acknowledgement::Reject),
-            other => Err(KafkaError::invalid(
-                "acknowledgement",
-                format!("must be 'accept', 'release' or 'reject', not {other:?}"),
-            )),
-        }
-    }
+/// What the share thread is told.
+pub(crate) enum Command {
+    /// Batch `id` settled: how each of its records is acknowledged.
+    Settle {
+        id: u64,
+        acks: Vec<Acknowledgement>,
+    },
+    Stop,
 }
 
 /// One record acquired by this member of the share group, copied out of librdkafka: it holds no

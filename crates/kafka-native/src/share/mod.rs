@@ -12,6 +12,7 @@
 //! calls `wake` when a batch can be pulled, and [`ShareConsumer::pull`] takes it; or, with
 //! [`ShareConsumer::with_handler`], the thread calls the handler itself.
 
+pub(crate) mod acknowledgement;
 mod batch;
 mod stream;
 
@@ -23,7 +24,9 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, Sender};
 use parking_lot::Mutex;
 
-pub use batch::{Acknowledgement, ShareBatch, ShareRecord};
+pub use acknowledgement::{Acknowledgement, AcknowledgementMode};
+use batch::Command;
+pub use batch::{ShareBatch, ShareRecord};
 pub use stream::{NextShareBatch, ShareStream};
 
 use crate::config::{at_most_ms, client_option_setters, refuse_property, validate_topic_name};
@@ -37,33 +40,6 @@ use crate::native::{NativeShare, NativeShareBatch, ShareHooks};
 /// How long one poll waits for records by default: also the longest a stop waits for a poll in
 /// progress (librdkafka's share consumer has no wakeup).
 pub const DEFAULT_SHARE_POLL_WAIT: Duration = Duration::from_millis(250);
-
-/// How a share consumer's records are acknowledged (librdkafka's `share.acknowledgement.mode`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum AcknowledgementMode {
-    /// Each record is acknowledged by the code that handles it, or with its batch when the
-    /// batch settles ([`ShareBatch::settle`]); a batch dropped unsettled is released.
-    #[default]
-    Explicit,
-    /// librdkafka's implicit mode: a batch is accepted whole when the next is fetched (or the
-    /// consumer closes), whatever became of it; records cannot be acknowledged one by one.
-    Implicit,
-}
-
-impl std::str::FromStr for AcknowledgementMode {
-    type Err = KafkaError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "explicit" => Ok(AcknowledgementMode::Explicit),
-            "implicit" => Ok(AcknowledgementMode::Implicit),
-            other => Err(KafkaError::invalid(
-                "acknowledgement_mode",
-                format!("must be 'explicit' or 'implicit', not {other:?}"),
-            )),
-        }
-    }
-}
 
 /// A share consumer's configuration.
 #[derive(Clone)]
@@ -179,16 +155,6 @@ impl ShareConsumerConfig {
         native.subscribe(&self.topics)?;
         Ok(native)
     }
-}
-
-/// What the share thread is told.
-pub(crate) enum Command {
-    /// Batch `id` settled: how each of its records is acknowledged.
-    Settle {
-        id: u64,
-        acks: Vec<Acknowledgement>,
-    },
-    Stop,
 }
 
 /// A share consumer's handler, called on its share thread with each batch. `Ok` accepts the

@@ -1,0 +1,201 @@
+//! `NativeShareConsumer`: the core's `ShareConsumer` for JS, pulled on the JS thread.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use napi::bindgen_prelude::*;
+use napi::threadsafe_function::ThreadsafeFunctionCallMode::NonBlocking;
+use napi_derive::napi;
+use parking_lot::Mutex;
+
+use crate::{
+    call_pool, client_options, js_error, promise_from_pool_after_logs, weak_callback, LogEntry,
+    LogLines,
+};
+
+#[napi(object)]
+pub struct ShareConsumerOptions {
+    pub brokers: String,
+    pub group_id: String,
+    pub topics: Vec<String>,
+    /// "explicit" (default) or "implicit".
+    pub acknowledgement_mode: Option<String>,
+    pub poll_wait_ms: Option<u32>,
+    pub max_records: Option<u32>,
+    pub payload_as_buffer: bool,
+    pub driver_options: Option<HashMap<String, String>>,
+}
+
+/// One header: its name and value.
+#[napi(object)]
+pub struct ShareHeader {
+    pub name: String,
+    pub value: Buffer,
+}
+
+/// One record of a share batch. `payload` and `key` are strings (UTF-8) or Buffers, as the
+/// consumer's `payload_encoding` says.
+#[napi(object)]
+pub struct ShareRecordInfo {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub timestamp: Option<i64>,
+    pub key: Option<Either<String, Buffer>>,
+    pub payload: Option<Either<String, Buffer>>,
+    pub headers: Vec<ShareHeader>,
+    pub delivery_count: u32,
+}
+
+/// Field order is drop order: the batch JS holds is released before the consumer stops.
+#[napi]
+pub struct NativeShareConsumer {
+    as_buffer: bool,
+    /// The batch handed to JS and not settled yet.
+    held: Mutex<Option<kafka_native::ShareBatch>>,
+    inner: Arc<kafka_native::ShareConsumer>,
+    lane: Arc<call_pool::Lane>,
+    log_lines: Option<LogLines>,
+}
+
+#[napi]
+impl NativeShareConsumer {
+    /// `on_pull` is called when a batch can be pulled (and once the consumer has ended); JS
+    /// takes it with `pull()`, acknowledges records with `acknowledge()` and settles it with
+    /// `settle()`; only then is the next fetched.
+    #[napi(constructor)]
+    pub fn new(
+        env: &Env,
+        options: ShareConsumerOptions,
+        on_pull: Function<'_, (), ()>,
+        on_log: Option<Function<'_, Option<LogEntry>, ()>>,
+    ) -> Result<Self> {
+        let (client, log_lines) =
+            client_options(options.brokers, None, options.driver_options, None, on_log)?;
+        let mut config =
+            kafka_native::ShareConsumerConfig::new("", options.group_id).topics(options.topics);
+        config.client = client;
+        if let Some(mode) = options.acknowledgement_mode {
+            config.acknowledgement_mode = mode.parse().map_err(|e| js_error(env, &e))?;
+        }
+        if let Some(ms) = options.poll_wait_ms {
+            config.poll_wait = Duration::from_millis(ms.into());
+        }
+        config.max_records = options.max_records;
+        // Weak: a consumer never started must not keep the process alive; JS holds it alive
+        // from start() to stop().
+        let wake = weak_callback(on_pull)?;
+        let inner = kafka_native::ShareConsumer::pulled(config, move || {
+            wake.call((), NonBlocking);
+        })
+        .map_err(|e| js_error(env, &e))?;
+        Ok(NativeShareConsumer {
+            as_buffer: options.payload_as_buffer,
+            held: Mutex::new(None),
+            inner: Arc::new(inner),
+            lane: Arc::default(),
+            log_lines,
+        })
+    }
+
+    /// Joins the share group; never waits on the network.
+    #[napi]
+    pub fn start(&self, env: &Env) -> Result<()> {
+        self.inner.start().map_err(|e| js_error(env, &e))
+    }
+
+    /// The next batch, if one is ready and none is held; never waits.
+    #[napi]
+    pub fn pull(&self) -> Option<Vec<ShareRecordInfo>> {
+        let mut held = self.held.lock();
+        if held.is_some() {
+            return None;
+        }
+        let batch = self.inner.pull()?;
+        let records = batch
+            .records()
+            .iter()
+            .map(|r| self.record_info(r))
+            .collect();
+        *held = Some(batch);
+        Some(records)
+    }
+
+    /// Acknowledges record `index` of the batch held ("accept", "release" or "reject").
+    #[napi]
+    pub fn acknowledge(&self, env: &Env, index: u32, how: String) -> Result<()> {
+        let how: kafka_native::Acknowledgement = how.parse().map_err(|e| js_error(env, &e))?;
+        let mut held = self.held.lock();
+        let Some(batch) = held.as_mut() else {
+            return Err(crate::invalid_argument(
+                env,
+                "message",
+                "belongs to a batch already settled".to_string(),
+            ));
+        };
+        batch
+            .acknowledge(index as usize, how)
+            .map_err(|e| js_error(env, &e))
+    }
+
+    /// Settles the batch held: its records not acknowledged are accepted (`processed`) or
+    /// released. Nothing when none is held.
+    #[napi]
+    pub fn settle(&self, processed: bool) {
+        if let Some(batch) = self.held.lock().take() {
+            batch.settle(if processed {
+                kafka_native::Acknowledgement::Accept
+            } else {
+                kafka_native::Acknowledgement::Release
+            });
+        }
+    }
+
+    /// Whether the consumer has ended (stopped, or a fatal error).
+    #[napi]
+    pub fn ended(&self) -> bool {
+        self.inner.is_ended()
+    }
+
+    /// Releases what is held, sends the acknowledgements, leaves the group; resolves once done
+    /// and every line logged before has reached the logger.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn stop<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
+        self.inner.request_stop();
+        drop(self.held.lock().take());
+        let inner = self.inner.clone();
+        promise_from_pool_after_logs(env, &self.lane, self.log_lines.clone(), move || {
+            inner.stop()
+        })
+    }
+
+    fn record_info(&self, r: &kafka_native::ShareRecord) -> ShareRecordInfo {
+        let bytes = |b: &Option<Vec<u8>>| {
+            b.as_ref().map(|b| {
+                if self.as_buffer {
+                    Either::B(Buffer::from(b.clone()))
+                } else {
+                    Either::A(String::from_utf8_lossy(b).into_owned())
+                }
+            })
+        };
+        ShareRecordInfo {
+            topic: r.topic.to_string(),
+            partition: r.partition,
+            offset: r.offset,
+            timestamp: r.timestamp,
+            key: bytes(&r.key),
+            payload: bytes(&r.payload),
+            headers: r
+                .headers
+                .iter()
+                .map(|(name, value)| ShareHeader {
+                    name: name.clone(),
+                    value: Buffer::from(value.clone()),
+                })
+                .collect(),
+            delivery_count: r.delivery_count.into(),
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! How share-group records are acknowledged: [`Acknowledgement`] per record, and the consumer's
+//! [`AcknowledgementMode`]. A leaf: the native layer uses it too.
+
+use crate::error::KafkaError;
+
+/// How a record of a share group is acknowledged (KIP-932).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Acknowledgement {
+    /// Processed: the record is done with.
+    Accept,
+    /// Not processed: the record is made available again, to this member or another, with its
+    /// delivery count one higher.
+    Release,
+    /// Not to be delivered again (a poison record): the broker archives it.
+    Reject,
+}
+
+impl Acknowledgement {
+    /// `accept`, `release` or `reject`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Acknowledgement::Accept => "accept",
+            Acknowledgement::Release => "release",
+            Acknowledgement::Reject => "reject",
+        }
+    }
+}
+
+impl std::str::FromStr for Acknowledgement {
+    type Err = KafkaError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "accept" => Ok(Acknowledgement::Accept),
+            "release" => Ok(Acknowledgement::Release),
+            "reject" => Ok(Acknowledgement::Reject),
+            other => Err(KafkaError::invalid(
+                "acknowledgement",
+                format!("must be 'accept', 'release' or 'reject', not {other:?}"),
+            )),
+        }
+    }
+}
+
+/// How a share consumer's records are acknowledged (librdkafka's `share.acknowledgement.mode`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AcknowledgementMode {
+    /// Each record is acknowledged by the code that handles it, or with its batch when the
+    /// batch settles ([`ShareBatch::settle`]); a batch dropped unsettled is released.
+    #[default]
+    Explicit,
+    /// librdkafka's implicit mode: a batch is accepted whole when the next is fetched (or the
+    /// consumer closes), whatever became of it; records cannot be acknowledged one by one.
+    Implicit,
+}
+
+impl std::str::FromStr for AcknowledgementMode {
+    type Err = KafkaError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "explicit" => Ok(AcknowledgementMode::Explicit),
+            "implicit" => Ok(AcknowledgementMode::Implicit),
+            other => Err(KafkaError::invalid(
+                "acknowledgement_mode",
+                format!("must be 'explicit' or 'implicit', not {other:?}"),
+            )),
+        }
+    }
+}

@@ -1,0 +1,328 @@
+'use strict';
+// ShareConsumer: a member of a share group (KIP-932, "Queues for Kafka"; Apache Kafka 4.2 and
+// newer). Many members read the same partitions; each record is acquired by one member at a time,
+// acknowledged on its own, and delivered again (delivery_count one higher) when released or when
+// its member dies holding it.
+//
+// The settle rules are the Consumer's: a batch whose receive_callback resolves is accepted; one
+// whose callback throws, rejects or rejects with notProcessed() is released for redelivery. A
+// record acknowledged on its own first (message.accept(), release(), reject()) keeps that.
+// Poison records: with max_deliveries N, a record delivered more than N times is not handed over
+// again but rejected, first written to dead_letter_topic (if given) with headers naming where it
+// came from, how often it was delivered and the last error this member saw for it.
+const { NativeShareConsumer } = require('../native/index.js');
+const { shareConsumerOptions, logTo, fromNative } = require('./options');
+const { checkSignal, abortError } = require('./abort');
+const { NOT_PROCESSED } = require('./consumer');
+const tracing = require('../observability/tracing');
+const { channels } = require('../observability/diagnostics');
+
+// A message's place in its batch, for acknowledging it.
+const INDEX = Symbol('kafka-native share record index');
+
+// The last error seen per record (topic/partition/offset), for a dead-lettered record's headers:
+// bounded, the oldest forgotten first.
+const LAST_ERRORS_KEPT = 10000;
+
+function headersObject(headers) {
+  if (headers.length === 0) return undefined;
+  const out = {};
+  for (const { name, value } of headers) {
+    if (!Object.hasOwn(out, name)) out[name] = value;
+    else if (Array.isArray(out[name])) out[name].push(value);
+    else out[name] = [out[name], value];
+  }
+  return out;
+}
+
+class ShareConsumer {
+  constructor(options) {
+    const opts = shareConsumerOptions(options);
+    this._opts = opts;
+    this._logger = opts.logger;
+    this._lastErrors = new Map();
+    this._deadLetters = null; // the Producer of dead_letter_topic, made when first needed
+    this._inHand = null; // {messages, settled} of the batch handed over
+    this._waiter = null; // a batches() next() waiting for a batch
+    this._started = false;
+    this._stopping = null;
+    const self = new WeakRef(this);
+    this._native = fromNative(() => new NativeShareConsumer(
+      opts.native,
+      () => self.deref()?._pull(),
+      logTo(opts.logger, () => self.deref()),
+    ));
+  }
+
+  // Joins the share group (resolves at once: the group assigns partitions as members come and
+  // go, with no rebalance callback). Keeps the process alive until stop(). options.signal:
+  // aborting it stops the consumer.
+  start(options = {}) {
+    try {
+      const signal = checkSignal('start()', options);
+      if (signal && signal.aborted) throw abortError(signal, 'start()');
+      if (signal) signal.addEventListener('abort', () => this.stop().catch(() => {}), { once: true });
+      fromNative(() => this._native.start());
+      this._started = true;
+      if (!this._keepAlive) this._keepAlive = setInterval(() => this, 2 ** 30);
+      if (channels.connect.hasSubscribers) channels.connect.publish({ client: this, kind: 'share-consumer' });
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  // The addon says a batch can be pulled (or the consumer ended).
+  _pull() {
+    if (this._inHand) return;
+    if (this._native.ended()) {
+      this._wakeWaiter(null);
+      return;
+    }
+    const records = this._native.pull();
+    if (!records) return;
+    this._handOver(records).catch((err) => this._logger.error(`kafka-native: share consumer: ${err && err.stack ? err.stack : err}`));
+  }
+
+  async _handOver(records) {
+    const inHand = { settled: false, acks: new Map() }; // acks: record index -> how
+    inHand.whenSettled = new Promise((resolve) => { inHand.resolveSettled = resolve; });
+    this._inHand = inHand;
+    const messages = [];
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i];
+      const message = this._message(r, i, inHand);
+      if (this._opts.max_deliveries !== undefined && r.deliveryCount > this._opts.max_deliveries) {
+        await this._poison(message);
+        continue;
+      }
+      messages.push(message);
+    }
+    if (messages.length === 0) {
+      this._settle(inHand, true);
+      return;
+    }
+    inHand.messages = messages;
+    if (channels.batch.hasSubscribers) channels.batch.publish({ consumer: this, messages });
+    if (this._opts.receive_callback) {
+      await this._run(inHand, messages);
+    } else {
+      this._wakeWaiter(inHand);
+    }
+  }
+
+  _message(r, index, inHand) {
+    const ack = (how) => {
+      if (inHand.settled) throw new TypeError(`kafka-native: message.${how}(): its batch has settled already`);
+      fromNative(() => this._native.acknowledge(index, how));
+      inHand.acks.set(index, how);
+    };
+    const message = {
+      [INDEX]: index,
+      topic: r.topic,
+      partition: r.partition,
+      offset: r.offset,
+      timestamp: r.timestamp ?? null,
+      payload: r.payload ?? null,
+      delivery_count: r.deliveryCount,
+      accept: () => ack('accept'),
+      release: () => ack('release'),
+      reject: () => ack('reject'),
+    };
+    if (r.key !== undefined && r.key !== null) message.key = r.key;
+    const headers = headersObject(r.headers);
+    if (headers) message.headers = headers;
+    return message;
+  }
+
+  // receive_callback(messages): resolved → its records not acknowledged otherwise accepted; any
+  // failure → released. Records delivered before come one per call after the others, so that a
+  // poison record fails alone and the records fetched with it are not held back with it.
+  async _run(inHand, messages) {
+    const fresh = messages.filter((m) => m.delivery_count <= 1);
+    const calls = [...(fresh.length > 0 ? [fresh] : []), ...messages.filter((m) => m.delivery_count > 1).map((m) => [m])];
+    for (const call of calls) {
+      const err = await this._call(call);
+      const how = err === undefined ? 'accept' : 'release';
+      if (err !== undefined) this._remember(call, err);
+      for (const m of call) {
+        if (!inHand.acks.has(m[INDEX])) {
+          try {
+            m[how === 'accept' ? 'accept' : 'release']();
+          } catch (ackErr) {
+            this._logger.error(`kafka-native: share consumer: ${how} ${m.topic}/${m.partition}/${m.offset}: ${ackErr.message}`);
+          }
+        }
+      }
+    }
+    this._settle(inHand, true);
+  }
+
+  // One receive_callback call: undefined when it resolved, else its error (logged).
+  async _call(messages) {
+    const span = tracing.startProcess(messages, this._opts.native.groupId);
+    let err;
+    try {
+      await (span ? tracing.within(span, () => this._opts.receive_callback(messages)) : this._opts.receive_callback(messages));
+    } catch (caught) {
+      err = caught ?? new Error('receive_callback rejected with nothing');
+      if (!err[NOT_PROCESSED]) {
+        this._logger.error(`kafka-native: share consumer's receive_callback failed; its records not acknowledged are released: ${err.stack ?? err}`);
+        if (channels.error.hasSubscribers) channels.error.publish({ client: this, error: err });
+      }
+    }
+    if (span) tracing.endProcess(span, err);
+    return err;
+  }
+
+  _remember(messages, err) {
+    const text = err instanceof Error ? err.message : String(err);
+    for (const m of messages) {
+      const key = `${m.topic}/${m.partition}/${m.offset}`;
+      this._lastErrors.delete(key);
+      this._lastErrors.set(key, text);
+      if (this._lastErrors.size > LAST_ERRORS_KEPT) this._lastErrors.delete(this._lastErrors.keys().next().value);
+    }
+  }
+
+  // A record past max_deliveries: written to the dead-letter topic (if any), then rejected.
+  async _poison(message) {
+    const key = `${message.topic}/${message.partition}/${message.offset}`;
+    const lastError = this._lastErrors.get(key);
+    this._lastErrors.delete(key);
+    const topic = this._opts.dead_letter_topic;
+    if (topic) {
+      try {
+        const producer = this._deadLetterProducer();
+        const headers = {
+          'kafka-native-source-topic': message.topic,
+          'kafka-native-source-partition': String(message.partition),
+          'kafka-native-source-offset': String(message.offset),
+          'kafka-native-delivery-count': String(message.delivery_count),
+          ...(lastError !== undefined ? { 'kafka-native-last-error': lastError } : {}),
+        };
+        const record = { payload: message.payload ?? '', headers };
+        if (message.key !== undefined) record.key = message.key;
+        await producer.deliver(topic, -1, [record]);
+      } catch (err) {
+        // Not written: released, so that it comes again rather than vanish.
+        this._logger.error(`kafka-native: share consumer: a record past max_deliveries (${key}) could not be written to dead_letter_topic ${topic}; it is released: ${err && err.message}`);
+        message.release();
+        return;
+      }
+    }
+    this._logger.warn(`kafka-native: share consumer: ${key} was delivered ${message.delivery_count} times (max_deliveries ${this._opts.max_deliveries}): rejected${topic ? `, written to ${topic}` : ''}`);
+    message.reject();
+  }
+
+  _deadLetterProducer() {
+    if (!this._deadLetters) {
+      const { Producer } = require('./producer');
+      this._deadLetters = new Producer({ broker: this._opts.native.brokers, driver_options: this._opts.producer_driver_options, logger: this._logger });
+    }
+    return this._deadLetters;
+  }
+
+  // Settled on the next turn of the event loop: a batch ready at once must not starve timers.
+  _settle(inHand, processed) {
+    if (inHand.settled) return;
+    inHand.settled = true;
+    inHand.resolveSettled();
+    setImmediate(() => {
+      if (this._inHand === inHand) this._inHand = null;
+      this._native.settle(processed);
+      this._pull();
+    });
+  }
+
+  _wakeWaiter(inHand) {
+    const waiter = this._waiter;
+    if (!waiter) {
+      if (inHand) this._ready = inHand;
+      return;
+    }
+    this._waiter = null;
+    waiter(inHand);
+  }
+
+  // for await (const messages of consumer.batches({signal})): a batch is accepted (its records
+  // not acknowledged otherwise) when the loop asks for the next; leaving the loop (break,
+  // return, throw) releases the records of the batch in hand not acknowledged, and stops the
+  // consumer. For a ShareConsumer without receive_callback; starts it unless started.
+  batches(options = {}) {
+    const signal = checkSignal('batches()', options);
+    if (this._opts.receive_callback) throw new TypeError('kafka-native: this ShareConsumer is read by its receive_callback; batches() reads one created without');
+    if (this._iterating) throw new TypeError('kafka-native: this ShareConsumer is already being read (one batches() per consumer)');
+    this._iterating = true;
+    const consumer = this;
+    let current = null;
+    let finished = false;
+    const finish = async (processed) => {
+      if (current) consumer._settle(current, processed);
+      current = null;
+      if (!finished) {
+        finished = true;
+        await consumer.stop();
+      }
+    };
+    const nextBatch = () => new Promise((resolve) => {
+      if (consumer._ready) {
+        const ready = consumer._ready;
+        consumer._ready = null;
+        resolve(ready);
+        return;
+      }
+      consumer._waiter = resolve;
+      const onAbort = () => {
+        if (consumer._waiter === resolve) consumer._waiter = null;
+        resolve(null);
+      };
+      if (signal) signal.addEventListener('abort', onAbort, { once: true });
+    });
+    return {
+      [Symbol.asyncIterator]() { return this; },
+      async next() {
+        if (finished) return { value: undefined, done: true };
+        if (current) consumer._settle(current, true);
+        current = null;
+        if (!consumer._started) await consumer.start();
+        if (signal && signal.aborted) {
+          await finish(false);
+          throw abortError(signal, 'batches()');
+        }
+        const inHand = await nextBatch();
+        if (!inHand) {
+          await finish(false);
+          if (signal && signal.aborted) throw abortError(signal, 'batches()');
+          return { value: undefined, done: true };
+        }
+        current = inHand;
+        return { value: inHand.messages, done: false };
+      },
+      async return() {
+        await finish(false);
+        return { value: undefined, done: true };
+      },
+    };
+  }
+
+  // Waits for the batch receive_callback holds to settle, then releases what is still out,
+  // sends the acknowledgements and leaves the group. Idempotent.
+  stop() {
+    if (!this._stopping) {
+      this._stopping = (async () => {
+        const inHand = this._inHand;
+        if (inHand && this._opts.receive_callback) await inHand.whenSettled;
+        await this._native.stop();
+        this._wakeWaiter(null);
+        if (this._deadLetters) await this._deadLetters.stop();
+      })().finally(() => {
+        clearInterval(this._keepAlive);
+        this._keepAlive = undefined;
+      });
+    }
+    return this._stopping;
+  }
+}
+
+module.exports = { ShareConsumer };

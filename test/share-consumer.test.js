@@ -1,0 +1,198 @@
+'use strict';
+// ShareConsumer (KIP-932 share groups) on Apache Kafka: npm test runs this file there only (the
+// MockCluster's share groups are librdkafka's imitation, and a behaviour proven on it alone is
+// not proven). Each test has a topic and a share group of its own, set to read from the earliest
+// offset (a share group starts at the latest by default).
+const { test, after } = require('node:test');
+const assert = require('node:assert/strict');
+const path = require('node:path');
+const { fork } = require('node:child_process');
+const kafka = require('..');
+const { waitFor, quietLogger } = require('./helpers');
+
+const onKafka = process.env.KAFKA_TEST_BROKER === 'kafka';
+const broker = process.env.KAFKA_BROKERS;
+const skip = !onKafka && 'share groups are tested on Apache Kafka (KAFKA_TEST_BROKER=kafka)';
+const WAIT = 90000;
+let serial = 0;
+
+let admin;
+after(() => admin?.stop());
+
+// A topic and a share group of their own; `group` settings go to the group's config.
+async function topicAndGroup(base, group = {}) {
+  admin ??= new kafka.Admin({ broker, logger: quietLogger() });
+  const topic = `share-${base}-${process.pid}-${serial++}`;
+  await admin.createTopics([{ topic, partitions: 1, replication_factor: 1 }]);
+  const groupId = `${topic}-group`;
+  await admin.setConfigs([{ kind: 'group', name: groupId, config: { 'share.auto.offset.reset': 'earliest', ...group } }]);
+  return { topic, groupId };
+}
+
+// Each record on its own (a record batch each), so that the broker can hand them to different
+// members.
+async function produce(topic, payloads) {
+  const producer = new kafka.Producer({ broker, logger: quietLogger() });
+  for (const payload of payloads) await producer.deliver(topic, 0, [payload]);
+  await producer.stop();
+}
+
+const jobs = (from, to) => Array.from({ length: to - from }, (_, i) => `job-${from + i}`);
+
+function member(t, options) {
+  const consumer = new kafka.ShareConsumer({ broker, logger: quietLogger(), ...options });
+  t.after(() => consumer.stop());
+  return consumer;
+}
+
+test('three members share one partition: each gets records, together every record once', { skip }, async (t) => {
+  const { topic, groupId } = await topicAndGroup('three');
+  const seen = [];
+  const members = [0, 1, 2].map((m) => member(t, {
+    group_id: groupId,
+    topic,
+    max_records: 5,
+    receive_callback: async (messages) => {
+      for (const message of messages) seen.push({ m, payload: message.payload, count: message.delivery_count });
+      await new Promise((resolve) => setTimeout(resolve, 100)); // slow work: the others fetch meanwhile
+    },
+  }));
+  await Promise.all(members.map((c) => c.start()));
+  await produce(topic, jobs(0, 150));
+  await waitFor(() => `150 records (have ${seen.length})`, () => seen.length >= 150, WAIT);
+  await Promise.all(members.map((c) => c.stop()));
+  assert.deepEqual([...new Set(seen.map((s) => s.payload))].sort(), jobs(0, 150).sort());
+  assert.equal(seen.length, 150, 'none twice');
+  for (const m of [0, 1, 2]) assert.ok(seen.some((s) => s.m === m), `member ${m} got records`);
+  assert.ok(seen.every((s) => s.count === 1));
+});
+
+test('release() comes again with delivery_count 2, reject() never; a thrown callback releases its batch', { skip }, async (t) => {
+  const { topic, groupId } = await topicAndGroup('acks');
+  await produce(topic, jobs(0, 3));
+  const seen = [];
+  let threw = false;
+  const consumer = member(t, {
+    group_id: groupId,
+    topic,
+    receive_callback: async (messages) => {
+      for (const m of messages) {
+        seen.push(`${m.payload}@${m.delivery_count}`);
+        if (m.payload === 'job-0' && m.delivery_count === 1) m.release();
+        if (m.payload === 'job-1') m.reject();
+      }
+      if (!threw && messages.some((m) => m.payload === 'job-2')) {
+        threw = true;
+        throw new Error('job-2 failed once');
+      }
+    },
+  });
+  await consumer.start();
+  await waitFor(() => `job-0 and job-2 again (${seen})`, () => seen.includes('job-0@2') && seen.includes('job-2@2'), WAIT);
+  await produce(topic, jobs(3, 4));
+  await waitFor(() => `job-3 (${seen})`, () => seen.includes('job-3@1'), WAIT);
+  await consumer.stop();
+  assert.deepEqual(seen.filter((s) => s.startsWith('job-1')), ['job-1@1'], `rejected: never again (${seen})`);
+  assert.deepEqual(seen.filter((s) => s.startsWith('job-0')), ['job-0@1', 'job-0@2']);
+});
+
+test('max_deliveries with dead_letter_topic: the poison record goes there with its headers, the records after it are processed', { skip }, async (t) => {
+  const { topic, groupId } = await topicAndGroup('poison');
+  const deadLetters = `${topic}-dlq`;
+  await admin.createTopics([{ topic: deadLetters, partitions: 1, replication_factor: 1 }]);
+  await produce(topic, ['poison', 'job-1', 'job-2']);
+  const done = [];
+  const consumer = member(t, {
+    group_id: groupId,
+    topic,
+    max_deliveries: 2,
+    dead_letter_topic: deadLetters,
+    receive_callback: async (messages) => {
+      if (messages.some((m) => m.payload === 'poison')) throw new Error('cannot parse poison');
+      for (const m of messages) done.push(m.payload);
+    },
+  });
+  await consumer.start();
+  const letters = [];
+  const reader = new kafka.Consumer({
+    broker, topic: deadLetters, offset_directory: null, start_offset: 'earliest', logger: quietLogger(),
+    receive_callback: async ({ messages }) => { letters.push(...messages); },
+  });
+  t.after(() => reader.stop());
+  await reader.start();
+  await waitFor(() => `the dead letter and job-1, job-2 (done ${done}, letters ${letters.length})`, () => letters.length >= 1 && done.includes('job-1') && done.includes('job-2'), WAIT);
+  await consumer.stop();
+  const [letter] = letters;
+  assert.equal(letter.payload, 'poison');
+  const header = (name) => letter.headers[name]?.toString();
+  assert.equal(header('kafka-native-source-topic'), topic);
+  assert.equal(header('kafka-native-source-partition'), '0');
+  assert.equal(header('kafka-native-source-offset'), '0');
+  assert.equal(header('kafka-native-delivery-count'), '3');
+  assert.match(header('kafka-native-last-error'), /cannot parse poison/);
+  assert.equal(letters.length, 1);
+});
+
+test('a member killed (SIGKILL) holding records: another member gets them, delivery_count 2; nothing lost', { skip }, async (t) => {
+  const { topic, groupId } = await topicAndGroup('killed', { 'share.record.lock.duration.ms': 3000 });
+  await produce(topic, jobs(0, 3));
+  const child = fork(path.join(__dirname, 'share-consumer-holder.js'), [broker, groupId, topic], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  t.after(() => child.kill('SIGKILL'));
+  const held = await new Promise((resolve, reject) => {
+    child.once('message', resolve);
+    child.once('exit', (code) => reject(new Error(`the holding member exited (${code}) before holding records`)));
+  });
+  assert.ok(held.length > 0);
+  child.kill('SIGKILL');
+  const seen = [];
+  const survivor = member(t, {
+    group_id: groupId,
+    topic,
+    receive_callback: async (messages) => { for (const m of messages) seen.push({ payload: m.payload, count: m.delivery_count }); },
+  });
+  await survivor.start();
+  await waitFor(() => `every record (${JSON.stringify(seen)})`, () => new Set(seen.map((s) => s.payload)).size === 3, WAIT);
+  await survivor.stop();
+  for (const payload of held) assert.deepEqual(seen.filter((s) => s.payload === payload).map((s) => s.count), [2], `${payload} held by the killed member`);
+});
+
+test('for await over batches(): each batch accepted when the loop goes on; break releases the batch in hand', { skip }, async (t) => {
+  const { topic, groupId } = await topicAndGroup('iterate');
+  await produce(topic, jobs(0, 2));
+  const first = member(t, { group_id: groupId, topic, max_records: 1 });
+  const seen = [];
+  for await (const messages of first.batches()) {
+    seen.push(...messages.map((m) => `${m.payload}@${m.delivery_count}`));
+    if (seen.length >= 2) break; // the second batch is released, not accepted
+  }
+  const second = member(t, { group_id: groupId, topic });
+  const again = [];
+  for await (const messages of second.batches()) {
+    again.push(...messages.map((m) => `${m.payload}@${m.delivery_count}`));
+    break;
+  }
+  assert.equal(seen.length, 2, `${seen}`);
+  assert.equal(again.length, 1, `only the released record comes again: ${again}`);
+  assert.equal(again[0], `${seen[1].split('@')[0]}@2`);
+});
+
+test('new ShareConsumer() refuses bad options, naming them; stop() twice and before start() are fine', async () => {
+  const base = { broker: broker || '127.0.0.1:9', group_id: 'g', topic: 't', logger: quietLogger() };
+  const refused = (options, pattern) => assert.throws(() => new kafka.ShareConsumer({ ...base, ...options }), pattern);
+  refused({ group_id: undefined }, /group_id/);
+  refused({ topic: undefined }, /topic/);
+  refused({ topic: 'bad topic' }, /topic/);
+  refused({ acknowledgement_mode: 'sometimes' }, /acknowledgement_mode/);
+  refused({ max_records: 0 }, /max_records/);
+  refused({ max_deliveries: 0 }, /max_deliveries/);
+  refused({ dead_letter_topic: 'dlq' }, /dead_letter_topic needs max_deliveries/);
+  refused({ payload_encoding: 'latin1' }, /payload_encoding/);
+  refused({ driver_options: { 'group.id': 'x' } }, /group\.id/);
+  refused({ max_recrods: 5 }, /max_recrods.*max_records/);
+  const idle = new kafka.ShareConsumer(base);
+  await idle.stop();
+  await idle.stop();
+  const both = new kafka.ShareConsumer(base);
+  await Promise.all([both.start(), both.stop()]);
+  await both.stop();
+});
