@@ -103,7 +103,7 @@ test('admin arguments are checked and name what is wrong', async () => {
   await assert.rejects(admin.createTopics([{ topic: 'cfg', partitions: 1, config: { 'retention.ms': { hours: 1 } } }]), /topics\[0\]\.config\["retention\.ms"\] must be a string, number or boolean/);
   await assert.rejects(admin.describeTopics('t'), /describeTopics\(\) argument topics must be an array/);
   await assert.rejects(admin.offsetsAtTime('t', 'yesterday'), /offsetsAtTime\(\) argument timestamp must be milliseconds since the epoch or a Date/);
-  await assert.rejects(admin.describeConfigs([{ kind: 'group', name: 'g' }]), /describeConfigs\(\) argument resources\[0\]\.kind must be 'topic' or 'broker'/);
+  await assert.rejects(admin.describeConfigs([{ kind: 'cluster', name: 'g' }]), /describeConfigs\(\) argument resources\[0\]\.kind must be 'topic', 'broker' or 'group'/);
   await assert.rejects(admin.describeConfigs([{ kind: 'broker', name: 'first' }]), (err) => err.code === '_INVALID_ARG' && /a broker is named by its id/.test(err.message));
   await assert.rejects(admin.setConfigs([{ kind: 'topic', name: 't', config: { a: {} } }]), /setConfigs\(\) argument changes\[0\]\.config\["a"\] must be a string, number or boolean/);
   await assert.rejects(admin.deleteRecords([{ topic: 't', partition: 0, offset: -2 }]), /offset for t\/0 must be 0 or more, or -1 for all/);

@@ -83,8 +83,8 @@ async function iterateAndAdmin(): Promise<void> {
   const atTime = await admin.offsetsAtTime('y', new Date());
   const offset: number | null = atTime[0].offset;
   void offset;
-  // @ts-expect-error a config resource is a topic or a broker
-  await admin.describeConfigs([{ kind: 'group', name: 'g' }]);
+  // @ts-expect-error a config resource is a topic, a broker or a group
+  await admin.describeConfigs([{ kind: 'cluster', name: 'g' }]);
 }
 void iterateAndAdmin;
 // @ts-expect-error start_offset is 'earliest', 'latest' or a number
