@@ -314,4 +314,4 @@ class Consumer {
   }
 }
 
-module.exports = { Consumer, notProcessed, NOT_PROCESSED };
+module.exports = { Consumer, notProcessed, NOT_PROCESSED, headersObject };

@@ -13,7 +13,7 @@
 const { NativeShareConsumer } = require('../native/index.js');
 const { shareConsumerOptions, logTo, fromNative } = require('./options');
 const { checkSignal, abortError } = require('./abort');
-const { NOT_PROCESSED } = require('./consumer');
+const { NOT_PROCESSED, headersObject } = require('./consumer');
 const tracing = require('../observability/tracing');
 const { channels } = require('../observability/diagnostics');
 
@@ -24,17 +24,6 @@ const INDEX = Symbol('kafka-native share record index');
 // bounded, the oldest forgotten first.
 const LAST_ERRORS_KEPT = 10000;
 
-function headersObject(headers) {
-  if (headers.length === 0) return undefined;
-  const out = {};
-  for (const { name, value } of headers) {
-    if (!Object.hasOwn(out, name)) out[name] = value;
-    else if (Array.isArray(out[name])) out[name].push(value);
-    else out[name] = [out[name], value];
-  }
-  return out;
-}
-
 class ShareConsumer {
   constructor(options) {
     const opts = shareConsumerOptions(options);
@@ -44,6 +33,8 @@ class ShareConsumer {
     this._deadLetters = null; // the Producer of dead_letter_topic, made when first needed
     this._inHand = null; // {messages, settled} of the batch handed over
     this._waiter = null; // a batches() next() waiting for a batch
+    this._ready = null; // a batch handed over before batches()' next() asked for it
+    this._iterating = false;
     this._started = false;
     this._stopping = null;
     const self = new WeakRef(this);
@@ -130,8 +121,7 @@ class ShareConsumer {
       reject: () => ack('reject'),
     };
     if (r.key !== undefined && r.key !== null) message.key = r.key;
-    const headers = headersObject(r.headers);
-    if (headers) message.headers = headers;
+    if (r.headers.length > 0) message.headers = headersObject(r.headers.map((h) => h.name), r.headers.map((h) => h.value));
     return message;
   }
 
@@ -148,7 +138,7 @@ class ShareConsumer {
       for (const m of call) {
         if (!inHand.acks.has(m[INDEX])) {
           try {
-            m[how === 'accept' ? 'accept' : 'release']();
+            m[how]();
           } catch (ackErr) {
             this._logger.error(`kafka-native: share consumer: ${how} ${m.topic}/${m.partition}/${m.offset}: ${ackErr.message}`);
           }

@@ -226,12 +226,44 @@ impl Events {
 ///   retrying") is librdkafka recovering by itself: on Apache Kafka it happens at almost every
 ///   start (the bootstrap connection is dropped once the brokers are known, or the coordinator
 ///   is still loading), so it goes to info. A failure that counts reaches the error path.
-pub(crate) fn log_level(level: LogLevel, facility: &str, message: &str) -> LogLevel {
+fn log_level(level: LogLevel, facility: &str, message: &str) -> LogLevel {
     match facility {
         "FAIL" => level.max(7),
         "GETPID" if message.ends_with(": retrying") => level.max(6),
         _ => level,
     }
+}
+
+/// A librdkafka log line as every client passes it on (at the level `log_level` gives it).
+pub(crate) fn library_log(level: LogLevel, facility: String, message: String) -> LogRecord {
+    LogRecord {
+        level: log_level(level, &facility, &message),
+        facility,
+        message,
+        error: None,
+    }
+}
+
+/// A client error as every client logs it (facility `ERROR <name>`); `None` for the same
+/// connection error logged a moment ago.
+pub(crate) fn client_error(
+    brokers: &BrokerErrors,
+    code: kafka_native_sys::rd_kafka_resp_err_t,
+    message: &str,
+    fatal: bool,
+) -> Option<LogRecord> {
+    let name = error_name(code);
+    let message = brokers.record(code.into(), &name, message)?;
+    Some(LogRecord {
+        level: 3,
+        facility: format!("ERROR {name}"),
+        message: if fatal {
+            format!("fatal: {message}")
+        } else {
+            message
+        },
+        error: Some(code.into()),
+    })
 }
 
 /// Handles events until the queue is empty or a burst is long enough; returns how many.
@@ -254,32 +286,15 @@ fn serve_burst(
                 level,
                 facility,
                 message,
-            } => sink.log(LogRecord {
-                level: log_level(level, &facility, &message),
-                facility,
-                message,
-                error: None,
-            }),
+            } => sink.log(library_log(level, facility, message)),
             Event::Error {
                 code,
                 message,
                 fatal,
             } => {
-                let name = error_name(code);
-                let Some(message) = brokers.record(code.into(), &name, &message) else {
-                    continue; // the same connection error, logged a moment ago
-                };
-                let message = if fatal {
-                    format!("fatal: {message}")
-                } else {
-                    message
-                };
-                sink.log(LogRecord {
-                    level: 3,
-                    facility: format!("ERROR {name}"),
-                    message,
-                    error: Some(code.into()),
-                })
+                if let Some(record) = client_error(brokers, code, &message, fatal) {
+                    sink.log(record);
+                }
             }
             Event::Other => {}
         }

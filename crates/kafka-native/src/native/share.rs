@@ -15,10 +15,10 @@ use rdsys::rd_kafka_share_AcknowledgeType_t as ack_type;
 use super::client::PARTITION_UA;
 use super::convert::timeout_ms;
 use super::errors::error_code_numbered;
-use super::{check, error_name, from_cstr, take_error, MessageView, NativeConf, PartitionList};
+use super::{check, from_cstr, take_error, MessageView, NativeConf, PartitionList};
 use crate::connection::BrokerErrors;
 use crate::error::KafkaError;
-use crate::events::{log_level, LogHandler, LogRecord};
+use crate::events::{client_error, library_log, LogHandler};
 use crate::share::acknowledgement::Acknowledgement;
 
 /// What the share consumer's callbacks reach: its logger, and the connection errors already
@@ -204,12 +204,7 @@ unsafe extern "C" fn log_trampoline(
         }
         (&*hooks, from_cstr(facility), from_cstr(line))
     };
-    let record = LogRecord {
-        level: log_level(level, &facility, &message),
-        facility,
-        message,
-        error: None,
-    };
+    let record = library_log(level, facility, message);
     // A logger that panics must not unwind into C.
     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (hooks.log)(&record)));
 }
@@ -230,15 +225,10 @@ unsafe extern "C" fn error_trampoline(
     let Some(code) = error_code_numbered(err) else {
         return;
     };
-    let name = error_name(code);
-    let Some(message) = hooks.brokers.record(code.into(), &name, &message) else {
-        return; // the same connection error, logged a moment ago
-    };
-    let record = LogRecord {
-        level: 3,
-        facility: format!("ERROR {name}"),
-        message,
-        error: Some(code.into()),
+    // librdkafka reports a fatal error to error_cb as _FATAL.
+    let fatal = code == rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR__FATAL;
+    let Some(record) = client_error(&hooks.brokers, code, &message, fatal) else {
+        return;
     };
     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (hooks.log)(&record)));
 }

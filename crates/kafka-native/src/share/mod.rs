@@ -380,19 +380,42 @@ impl ShareThread {
     /// Hands one polled batch over and acknowledges it as it settles; false when a stop came
     /// meanwhile (its records then released).
     fn hand_over(&mut self, polled: NativeShareBatch) -> bool {
-        self.next_id += 1;
-        let id = self.next_id;
-        let mut records = Vec::with_capacity(polled.len());
-        let mut failed = Vec::new();
+        let (indexes, records, unreadable) = self.copy_out(&polled);
+        let settled = if records.is_empty() {
+            Some(Vec::new())
+        } else {
+            self.settlement(records)
+        };
+        let stopped = settled.is_none();
+        let acks = settled.unwrap_or_else(|| vec![Acknowledgement::Release; indexes.len()]);
+        if self.mode == AcknowledgementMode::Explicit {
+            for (&index, &how) in indexes.iter().zip(&acks) {
+                if let Err(err) = self.native.acknowledge(&polled, index, how) {
+                    self.log_error(format!("share consumer: acknowledging: {err}"));
+                }
+            }
+            // A record librdkafka could not read: released unless it acknowledged it already.
+            for index in unreadable {
+                let _ = self
+                    .native
+                    .acknowledge(&polled, index, Acknowledgement::Release);
+            }
+        }
+        !stopped
+    }
+
+    /// The polled records copied out, with their places in the polled batch, and the places of
+    /// those librdkafka could not read (logged; it has acknowledged them itself: a corrupt batch
+    /// rejected, one it could not decompress released).
+    fn copy_out(&self, polled: &NativeShareBatch) -> (Vec<usize>, Vec<ShareRecord>, Vec<usize>) {
+        let (mut indexes, mut records, mut unreadable) = (Vec::new(), Vec::new(), Vec::new());
         let mut topic: Option<Arc<str>> = None;
         for index in 0..polled.len() {
             let Some((message, delivery_count)) = polled.get(index) else {
                 continue;
             };
             if let Some(code) = message.error() {
-                // librdkafka has acknowledged a record it could not read (a corrupt batch
-                // rejected, one it could not decompress released).
-                failed.push(index);
+                unreadable.push(index);
                 self.log_error(format!(
                     "share consumer: {} [{}] at offset {}: {}",
                     message.topic(),
@@ -402,87 +425,68 @@ impl ShareThread {
                 ));
                 continue;
             }
+            // One name shared by the records of a topic.
             let name = match &topic {
                 Some(t) if &**t == message.topic() => t.clone(),
                 _ => Arc::from(message.topic()),
             };
             topic = Some(name.clone());
-            records.push((
-                index,
-                ShareRecord {
-                    topic: name,
-                    partition: message.partition(),
-                    offset: message.offset(),
-                    timestamp: message.timestamp(),
-                    key: message.key().map(<[u8]>::to_vec),
-                    payload: message.payload().map(<[u8]>::to_vec),
-                    headers: message
-                        .headers()
-                        .into_iter()
-                        .map(|(name, value)| (name, value.to_vec()))
-                        .collect(),
-                    delivery_count,
-                },
-            ));
+            indexes.push(index);
+            records.push(ShareRecord {
+                topic: name,
+                partition: message.partition(),
+                offset: message.offset(),
+                timestamp: message.timestamp(),
+                key: message.key().map(<[u8]>::to_vec),
+                payload: message.payload().map(<[u8]>::to_vec),
+                headers: message
+                    .headers()
+                    .into_iter()
+                    .map(|(name, value)| (name, value.to_vec()))
+                    .collect(),
+                delivery_count,
+            });
         }
-        let (indexes, records): (Vec<usize>, Vec<ShareRecord>) = records.into_iter().unzip();
-        let count = records.len();
+        (indexes, records, unreadable)
+    }
+
+    /// Hands `records` over as a batch and waits for it to settle: how each is acknowledged;
+    /// `None` when a stop came first.
+    fn settlement(&mut self, records: Vec<ShareRecord>) -> Option<Vec<Acknowledgement>> {
+        self.next_id += 1;
+        let id = self.next_id;
         let mut batch = ShareBatch {
             id,
-            acks: vec![None; count],
+            acks: vec![None; records.len()],
             records,
             mode: self.mode,
             settle_to: Some(self.settle_to.clone()),
         };
-        let mut stopped = false;
-        let acks = if count == 0 {
-            drop(batch);
-            Vec::new()
-        } else {
-            match &mut self.handover {
-                Handover::Handler(handler) => {
-                    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        handler(&mut batch)
-                    }))
-                    .unwrap_or_else(|_| Err(BatchError::Failed("the handler panicked".into())));
-                    let rest = match outcome {
-                        Ok(()) => Acknowledgement::Accept,
-                        Err(err) => {
-                            if let BatchError::Failed(reason) = &err {
-                                self.log_error(format!(
-                                    "share consumer: the handler failed; its records not \
-                                     acknowledged are released: {reason}"
-                                ));
-                            }
-                            Acknowledgement::Release
+        match &mut self.handover {
+            Handover::Handler(handler) => {
+                let outcome =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(&mut batch)))
+                        .unwrap_or_else(|_| Err(BatchError::Failed("the handler panicked".into())));
+                let rest = match outcome {
+                    Ok(()) => Acknowledgement::Accept,
+                    Err(err) => {
+                        if let BatchError::Failed(reason) = &err {
+                            self.log_error(format!(
+                                "share consumer: the handler failed; its records not \
+                                 acknowledged are released: {reason}"
+                            ));
                         }
-                    };
-                    batch.take_acks(rest)
-                }
-                Handover::Pulled(wake) => {
-                    *self.shared.ready.lock() = Some(batch);
-                    wake();
-                    self.settled(id).unwrap_or_else(|| {
-                        stopped = true;
-                        vec![Acknowledgement::Release; count]
-                    })
-                }
+                        Acknowledgement::Release
+                    }
+                };
+                Some(batch.take_acks(rest))
             }
-        };
-        if self.mode == AcknowledgementMode::Explicit {
-            for (&index, &how) in indexes.iter().zip(&acks) {
-                if let Err(err) = self.native.acknowledge(&polled, index, how) {
-                    self.log_error(format!("share consumer: acknowledging: {err}"));
-                }
-            }
-            // A record librdkafka could not read: released unless it acknowledged it already.
-            for index in failed {
-                let _ = self
-                    .native
-                    .acknowledge(&polled, index, Acknowledgement::Release);
+            Handover::Pulled(wake) => {
+                *self.shared.ready.lock() = Some(batch);
+                wake();
+                self.settled(id)
             }
         }
-        !stopped
     }
 
     /// Waits for batch `id` to settle: how its records are acknowledged; `None` when a stop
