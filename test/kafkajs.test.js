@@ -83,7 +83,11 @@ for (const [tag, { Kafka, logLevel, Partitioners, KafkaJSError, KafkaJSNonRetria
       const admin = nativeAdmin();
       const [group] = await admin.describeGroups([groupId]).catch((err) => [err.message]);
       const offsets = await admin.groupOffsets(groupId).catch((err) => err.message);
-      return `group ${JSON.stringify(group)}; committed ${JSON.stringify(offsets)}; the client's log:\n${lines.slice(-40).join('\n')}`;
+      // kafka-native/kafkajs's own consumer: what it was assigned, and how far it read.
+      const own = consumer._native
+        ? `; its kafka-native consumer: assignment ${JSON.stringify(consumer._native.assignment())}, lag ${JSON.stringify(await consumer._native.lag().catch((err) => err.message))}`
+        : '';
+      return `group ${JSON.stringify(group)}; committed ${JSON.stringify(offsets)}${own}; the client's log:\n${lines.slice(-40).join('\n')}`;
     };
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
