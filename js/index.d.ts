@@ -80,7 +80,8 @@ export interface SendResult {
 export interface ProducerRecord {
   payload?: string | Uint8Array | null;
   key?: string | Uint8Array | null;
-  headers?: Record<string, string | Uint8Array>;
+  /** A name whose value is an array is written once per value, in order. */
+  headers?: Record<string, string | Uint8Array | (string | Uint8Array)[]>;
   /** Milliseconds since the Unix epoch (the message's CreateTime); default: when it is sent. */
   timestamp?: number | null;
 }
@@ -191,6 +192,10 @@ export interface ConsumerOptions<E extends PayloadEncoding = PayloadEncoding, G 
   offset_directory?: string | null;
   /** Record (in a group: commit) each batch's offsets once it settles. Default true; false: only commit() records. */
   auto_commit?: boolean;
+  /** With receive_callback: a batch that throws or rejects is tried again (after 100 ms, doubling up to 2 s) up to this many tries in all; then it goes to dead_letter_topic (if given) and the consumer moves on. */
+  max_deliveries?: number;
+  /** With max_deliveries: where the records of a batch that failed every try are written, with headers naming their source. */
+  dead_letter_topic?: string;
   /** Where a partition without a recorded offset starts. Default 'earliest'. */
   start_offset?: 'earliest' | 'latest' | number;
   /**
@@ -512,7 +517,7 @@ export interface CollectMetricsOptions {
  * Registers a client's metrics (throughput, delivery failures, queues, consumer lag, rebalances,
  * broker round-trip times) with a Prometheus registry or an OpenTelemetry Meter; read at each scrape.
  */
-export declare function collectMetrics(client: Producer | Consumer, options?: CollectMetricsOptions): void;
+export declare function collectMetrics(client: Producer | Consumer | ShareConsumer, options?: CollectMetricsOptions): void;
 
 /** The core's defaults (they live in the Rust core; this is a read-only copy). */
 export declare const PRODUCER_DEFAULTS: Readonly<Required<Pick<ProducerOptions, 'statistics_interval_ms' | 'queue_buffering_max_messages' | 'queue_buffering_max_kbytes' | 'queue_buffering_max_ms'>>>;

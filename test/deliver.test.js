@@ -17,7 +17,7 @@ test('deliver() resolves with each message\'s partition and offset, in payload o
   const [first, second, third] = await Promise.all([
     producer.deliver(topic, -1, keyed),
     producer.deliver(topic, 1, ['one', Buffer.from('two')]),
-    producer.deliver(topic, 2, [{ payload: 'with header', headers: { h: 'v' } }]),
+    producer.deliver(topic, 2, [{ payload: 'with header', headers: { h: 'v', tag: ['x', 'y'] } }]),
   ]);
   await producer.stop();
   assert.equal(first.length, 30);
@@ -31,14 +31,22 @@ test('deliver() resolves with each message\'s partition and offset, in payload o
   expected.set(`1/${second[1].offset}`, 'two');
   expected.set(`2/${third[0].offset}`, 'with header');
   const read = new Map();
+  let headers;
   const consumer = new kafka.Consumer({
     broker, topic, offset_directory: null, logger: quietLogger(),
-    receive_callback: (d) => { for (const m of d.messages) read.set(`${m.partition}/${m.offset}`, m.payload); },
+    receive_callback: (d) => {
+      for (const m of d.messages) {
+        read.set(`${m.partition}/${m.offset}`, m.payload);
+        if (m.headers) headers = m.headers;
+      }
+    },
   });
   await consumer.start();
   await waitFor('33 messages', () => read.size === 33);
   await consumer.stop();
   assert.deepEqual(read, expected);
+  // A header whose value is an array is written once per value, and read back as that array.
+  assert.deepEqual({ h: String(headers.h), tag: headers.tag.map(String) }, { h: 'v', tag: ['x', 'y'] });
 });
 
 test('deliver() rejects when the partition is known not to exist, and nothing is left to fail at stop()', async () => {

@@ -228,7 +228,7 @@ test('OpenTelemetry metrics: the same figures through a Meter', async (t) => {
 
 test('collectMetrics: bad arguments are clear errors', () => {
   const registry = new prom.Registry();
-  assert.throws(() => kafka.collectMetrics({}, { registry }), /collectMetrics\(\) argument client must be a kafka-native Producer or Consumer/);
+  assert.throws(() => kafka.collectMetrics({}, { registry }), /collectMetrics\(\) argument client must be a kafka-native Producer, Consumer or ShareConsumer/);
   const quiet = new kafka.Producer({ broker, statistics_interval_ms: 0, logger: quietLogger() });
   assert.throws(() => kafka.collectMetrics(quiet, { registry }), /needs a client whose option statistics_interval_ms is not 0/);
   const producer = new kafka.Producer({ broker, statistics_interval_ms: 1000, logger: quietLogger() });

@@ -67,6 +67,49 @@ test('three members share one partition: each gets records, together every recor
   assert.ok(seen.every((s) => s.count === 1));
 });
 
+test('a record comes whole: key, headers, non-ASCII and null payloads, timestamps, two topics; as text or Buffers', { skip }, async (t) => {
+  const a = await topicAndGroup('fields');
+  const b = `${a.topic}-b`;
+  await admin.createTopics([{ topic: b, partitions: 1, replication_factor: 1 }]);
+  const producer = new kafka.Producer({ broker, logger: quietLogger() });
+  t.after(() => producer.stop());
+  await producer.deliver(a.topic, 0, [
+    { payload: 'plain', key: 'k1', headers: { trace: 'abc', tag: ['x', 'y'] } },
+    { payload: 'grüße 🦀', key: 'ключ' },
+    { payload: null, key: 'tombstone' },
+  ]);
+  await producer.deliver(b, 0, ['from b']);
+  for (const payload_encoding of ['utf8', 'buffer']) {
+    const got = [];
+    const consumer = member(t, {
+      group_id: `${a.groupId}-${payload_encoding}`,
+      topic: [a.topic, b],
+      payload_encoding,
+      receive_callback: (messages) => { got.push(...messages); },
+    });
+    await admin.setConfigs([{ kind: 'group', name: `${a.groupId}-${payload_encoding}`, config: { 'share.auto.offset.reset': 'earliest' } }]);
+    await consumer.start();
+    await waitFor(() => `4 records (${got.length})`, () => got.length >= 4, WAIT);
+    await consumer.stop();
+    const text = (v) => (v === null || v === undefined ? v : String(v));
+    const byPayload = (p) => got.find((m) => text(m.payload) === p);
+    const plain = byPayload('plain');
+    assert.equal(text(plain.key), 'k1');
+    assert.equal(String(plain.headers.trace), 'abc');
+    assert.deepEqual(plain.headers.tag.map(String), ['x', 'y']);
+    assert.equal(plain.topic, a.topic);
+    assert.equal(plain.delivery_count, 1);
+    assert.ok(plain.timestamp > Date.now() - 600_000 && plain.timestamp <= Date.now(), `timestamp ${plain.timestamp}`);
+    assert.equal(text(byPayload('grüße 🦀').key), 'ключ');
+    const tombstone = got.find((m) => m.payload === null);
+    assert.equal(text(tombstone.key), 'tombstone');
+    assert.equal(byPayload('from b').topic, b);
+    assert.equal(byPayload('from b').key, undefined);
+    if (payload_encoding === 'buffer') assert.ok(Buffer.isBuffer(plain.payload) && Buffer.isBuffer(plain.key));
+    else assert.equal(typeof plain.payload, 'string');
+  }
+});
+
 test('release() comes again with delivery_count 2, reject() never; a thrown callback releases its batch', { skip }, async (t) => {
   const { topic, groupId } = await topicAndGroup('acks');
   await produce(topic, jobs(0, 3));
@@ -87,10 +130,19 @@ test('release() comes again with delivery_count 2, reject() never; a thrown call
       }
     },
   });
+  const prom = require('prom-client');
+  const registry = new prom.Registry();
+  kafka.collectMetrics(consumer, { registry, name: 'acks' });
   await consumer.start();
   await waitFor(() => `job-0 and job-2 again (${seen})`, () => seen.includes('job-0@2') && seen.includes('job-2@2'), WAIT);
   await produce(topic, jobs(3, 4));
   await waitFor(() => `job-3 (${seen})`, () => seen.includes('job-3@1'), WAIT);
+  // The acknowledgements by type: job-0 released then accepted, job-1 rejected, job-2 released
+  // (its call threw) then accepted, job-3 accepted. Read before stop(), which drops the
+  // consumer from the registry; job-3's batch settles on the turn after its callback.
+  const acks = async () => Object.fromEntries((await registry.getSingleMetric('kafka_native_share_acknowledgements_total').get()).values.map((v) => [v.labels.type, v.value]));
+  await waitFor(async () => `three accepted (${JSON.stringify(await acks())})`, async () => (await acks()).accept === 3, WAIT);
+  assert.deepEqual(await acks(), { accept: 3, release: 2, reject: 1 });
   await consumer.stop();
   assert.deepEqual(seen.filter((s) => s.startsWith('job-1')), ['job-1@1'], `rejected: never again (${seen})`);
   assert.deepEqual(seen.filter((s) => s.startsWith('job-0')), ['job-0@1', 'job-0@2']);

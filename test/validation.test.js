@@ -111,6 +111,7 @@ const calls = [
   ['send() of a record whose payload is a number', () => sender.send('t', 0, ['ok', { payload: 5 }]), { name: 'TypeError', message: /^kafka-native: send\(\) argument payloads\[1\]\.payload must be a string, a Buffer, null or undefined, got 5$/ }],
   ['send() of a numeric record payload', () => sender.send('t', 0, [{ payload: 5 }]), { name: 'TypeError', message: /argument payloads\[0\]\.payload/ }],
   ['send() of array headers', () => sender.send('t', 0, [{ payload: 'x', headers: [] }]), { name: 'TypeError', message: /argument payloads\[0\]\.headers/ }],
+  ['send() of a header array holding a number', () => sender.send('t', 0, [{ payload: 'x', headers: { tag: ['a', 5] } }]), { name: 'TypeError', message: /argument payloads\[0\]\.headers\.tag\[1\] must be a string, a Buffer/ }],
   ['send() to an illegal topic', () => sender.send('bad topic', 0, ['x']), { message: /topic may only hold/ }],
   ['MockCluster("3")', () => new kafka.MockCluster('3'), { name: 'TypeError', message: /MockCluster argument brokers must be an integer, got "3"/ }],
   ['MockCluster(1.7)', () => new kafka.MockCluster(1.7), { name: 'TypeError', message: /MockCluster argument brokers must be an integer, got 1\.7/ }],

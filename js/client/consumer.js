@@ -7,6 +7,7 @@ const { checkSignal, abortError } = require('./abort');
 const tracing = require('../observability/tracing');
 const { channels } = require('../observability/diagnostics');
 const { ClientTelemetry } = require('../observability/metrics');
+const { DeadLetters } = require('./dead-letters');
 
 // The addon hands a batch over in columns (see ReceivedColumns in crates/kafka-native-node):
 // payloads and keys are slices of a few large strings or Buffers. Building the message objects
@@ -100,6 +101,10 @@ class Consumer {
     // Hands one batch to receive_callback and settles it by its outcome.
     const onBatch = (columns) => {
       const { batch, span, settle } = handOver(columns);
+      if (opts.max_deliveries !== undefined) {
+        self.deref()?._tries(batch, span, settle);
+        return;
+      }
       const failed = (err) => {
         if (channels.error.hasSubscribers) channels.error.publish({ client: self.deref(), error: err });
         settle(true, err);
@@ -150,6 +155,13 @@ class Consumer {
     } : undefined;
     this._handOver = handOver;
     this._onBatch = onBatch;
+    this._receive = receive_callback;
+    this._logger = logger;
+    this._maxDeliveries = opts.max_deliveries;
+    this._deadLetters = opts.dead_letter_topic === undefined ? null : new DeadLetters({
+      broker: opts.native.brokers, topic: opts.dead_letter_topic, driver_options: opts.native.driverOptions, logger,
+    });
+    this._retryWait = null; // {timer, resolve} while a failed batch waits to be tried again
     this._native = fromNative(() => new NativeConsumer(
       opts.native,
       // The addon calls this when a batch can be pulled; it is taken here, on the JS thread
@@ -160,6 +172,65 @@ class Consumer {
       onRebalance,
       oauthbearerBridge(opts.oauthbearer_token_callback),
     ));
+  }
+
+  // With max_deliveries: a batch whose receive_callback throws or rejects is tried again (after
+  // 100 ms, doubling up to 2 s) up to max_deliveries tries in all, before the next batch, so
+  // order holds. After the last, its records go to dead_letter_topic (if any) and the batch is
+  // recorded: the consumer moves on. If they cannot be written, or the consumer stops meanwhile,
+  // the batch is left unrecorded, as with notProcessed().
+  async _tries(batch, span, settle) {
+    const logger = this._logger;
+    let lastError;
+    for (let attempt = 1; attempt <= this._maxDeliveries; attempt++) {
+      try {
+        await (span ? tracing.within(span, () => this._receive(batch)) : this._receive(batch));
+        settle(true);
+        return;
+      } catch (caught) {
+        const err = caught ?? new Error('receive_callback rejected with nothing');
+        if (err[NOT_PROCESSED]) {
+          settle(false, err);
+          return;
+        }
+        lastError = err;
+        if (channels.error.hasSubscribers) channels.error.publish({ client: this, error: err });
+        const next = attempt < this._maxDeliveries ? ', tried again' : '';
+        logger.error(`kafka-native: receive_callback failed (try ${attempt} of max_deliveries ${this._maxDeliveries}${next}): ${err.stack ?? err}`);
+      }
+      if (attempt < this._maxDeliveries && !(await this._waitToRetry(Math.min(100 * 2 ** (attempt - 1), 2000)))) {
+        settle(false, lastError); // stopping: left for the next start
+        return;
+      }
+    }
+    const first = batch.messages[0];
+    const where = first ? `${batch.messages.length} message(s) from ${first.topic}/${first.partition}/${first.offset}` : 'an empty batch';
+    if (this._deadLetters && batch.messages.length > 0) {
+      try {
+        await this._deadLetters.write(batch.messages, this._maxDeliveries, lastError);
+        this._telemetry.deadLettered += batch.messages.length;
+      } catch (err) {
+        logger.error(`kafka-native: ${where} failed ${this._maxDeliveries} times and could not be written to dead_letter_topic ${this._deadLetters.topic}: left unrecorded, the consumer fetches no more (${err && err.message})`);
+        settle(false, err);
+        return;
+      }
+      logger.warn(`kafka-native: ${where} failed ${this._maxDeliveries} times (max_deliveries): written to dead_letter_topic ${this._deadLetters.topic}, and the consumer moves on`);
+    } else {
+      logger.warn(`kafka-native: ${where} failed ${this._maxDeliveries} times (max_deliveries): recorded anyway, and the consumer moves on`);
+    }
+    settle(true, lastError);
+  }
+
+  // Resolves true after `ms`, or false at once when the consumer stops.
+  _waitToRetry(ms) {
+    if (this._telemetry.stopped) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this._retryWait = null;
+        resolve(true);
+      }, ms);
+      this._retryWait = { timer, resolve };
+    });
   }
 
   // The core's hand-over: the addon hands over one batch at a time (none while one is
@@ -305,7 +376,15 @@ class Consumer {
   stop() {
     if (this._iteration) this._iteration.end();
     this._telemetry.stopped = true;
-    return this._native.stop().finally(() => this._release());
+    if (this._retryWait) {
+      clearTimeout(this._retryWait.timer);
+      this._retryWait.resolve(false);
+      this._retryWait = null;
+    }
+    const deadLetters = this._deadLetters;
+    return this._native.stop()
+      .then(() => deadLetters && deadLetters.stop())
+      .finally(() => this._release());
   }
 
   _release() {
@@ -314,4 +393,4 @@ class Consumer {
   }
 }
 
-module.exports = { Consumer, notProcessed, NOT_PROCESSED, headersObject };
+module.exports = { Consumer, notProcessed, NOT_PROCESSED, headersObject, slice };

@@ -235,7 +235,8 @@ function producerOptions(options) {
 const CONSUMER_OPTIONS = ['broker', 'topic', 'receive_callback', 'offset_directory', 'start_offset', 'stats_callback',
   'max_messages_per_callback', 'statistics_interval_ms', 'queued_max_messages_kbytes', 'fetch_wait_max_ms',
   'num_workers', 'worker_slot', 'payload_encoding', 'driver_options', 'topic_options', 'logger',
-  'group_id', 'group_protocol', 'rebalance_callback', 'oauthbearer_token_callback', 'isolation_level', 'auto_commit'];
+  'group_id', 'group_protocol', 'rebalance_callback', 'oauthbearer_token_callback', 'isolation_level', 'auto_commit',
+  'max_deliveries', 'dead_letter_topic'];
 
 // A topic name, or (for a consumer group) an array of them.
 function topics(options) {
@@ -268,6 +269,11 @@ function consumerOptions(options) {
   if (options.group_protocol !== undefined && !inGroup) {
     throw new TypeError('kafka-native: option group_protocol needs group_id: without a consumer group there is no group protocol');
   }
+  const receive_callback = callback(options, 'receive_callback');
+  const { max_deliveries, dead_letter_topic } = poisonOptions(options);
+  if (max_deliveries !== undefined && !receive_callback) {
+    throw new TypeError('kafka-native: option max_deliveries needs receive_callback: it retries the batches receive_callback fails (a for await loop that throws leaves instead)');
+  }
   return {
     native: {
       brokers: string(options, 'broker', { required: true }),
@@ -290,7 +296,9 @@ function consumerOptions(options) {
       topicOptions: properties(options, 'topic_options'),
     },
     // Optional: a Consumer without one is read with batches(), messages() or readable().
-    receive_callback: callback(options, 'receive_callback'),
+    receive_callback,
+    max_deliveries,
+    dead_letter_topic,
     stats_callback: guarded('stats_callback', callback(options, 'stats_callback'), log),
     rebalance_callback: guarded('rebalance_callback', callback(options, 'rebalance_callback'), log),
     oauthbearer_token_callback: callback(options, 'oauthbearer_token_callback'),
@@ -302,6 +310,18 @@ function consumerOptions(options) {
 const SHARE_CONSUMER_OPTIONS = ['broker', 'group_id', 'topic', 'receive_callback', 'acknowledgement_mode', 'max_records',
   'poll_wait_ms', 'payload_encoding', 'max_deliveries', 'dead_letter_topic', 'driver_options', 'logger'];
 
+// max_deliveries and dead_letter_topic: how often a record (a ShareConsumer's) or a batch (a
+// Consumer's) is tried before it goes to the dead-letter topic, or is given up on.
+function poisonOptions(options) {
+  const max_deliveries = integer(options, 'max_deliveries');
+  if (max_deliveries === 0) throw fail('option max_deliveries', 'an integer of 1 or more', max_deliveries);
+  const dead_letter_topic = string(options, 'dead_letter_topic');
+  if (dead_letter_topic !== undefined && max_deliveries === undefined) {
+    throw new TypeError('kafka-native: option dead_letter_topic needs max_deliveries: it says after how many deliveries a record goes there');
+  }
+  return { max_deliveries, dead_letter_topic };
+}
+
 function shareConsumerOptions(options) {
   requireObject(options, 'ShareConsumer');
   checkNames(options, 'ShareConsumer', SHARE_CONSUMER_OPTIONS);
@@ -309,12 +329,7 @@ function shareConsumerOptions(options) {
   if (payload_encoding !== 'utf8' && payload_encoding !== 'buffer') {
     throw fail('option payload_encoding', '"utf8" or "buffer"', payload_encoding);
   }
-  const max_deliveries = integer(options, 'max_deliveries');
-  if (max_deliveries === 0) throw fail('option max_deliveries', 'an integer of 1 or more', max_deliveries);
-  const dead_letter_topic = string(options, 'dead_letter_topic');
-  if (dead_letter_topic !== undefined && max_deliveries === undefined) {
-    throw new TypeError('kafka-native: option dead_letter_topic needs max_deliveries: it says after how many deliveries a record goes there');
-  }
+  const { max_deliveries, dead_letter_topic } = poisonOptions(options);
   const driver_options = properties(options, 'driver_options');
   return {
     native: {
@@ -327,8 +342,6 @@ function shareConsumerOptions(options) {
       payloadAsBuffer: payload_encoding === 'buffer',
       driverOptions: driver_options,
     },
-    // The dead-letter producer connects as the consumer does (security settings and the like).
-    producer_driver_options: driver_options,
     receive_callback: callback(options, 'receive_callback'),
     max_deliveries,
     dead_letter_topic,

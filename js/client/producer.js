@@ -52,7 +52,18 @@ function toRecord(record, i, method = 'send()') {
   if (typeof record === 'string' || record instanceof Uint8Array) return { payload: recordBytes(record, arg), headerNames: [], headerValues: [] };
   const headers = record.headers ?? {};
   if (typeof headers !== 'object' || Array.isArray(headers)) throw fail(`${arg}.headers`, 'an object of header names to strings or Buffers', headers);
-  const headerNames = Object.keys(headers);
+  // A name whose value is an array is written once per value, in order (as the Consumer gives a
+  // repeated name back).
+  const headerNames = [];
+  const headerValues = [];
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
+    const values = Array.isArray(value) ? value : [value];
+    for (let j = 0; j < values.length; j++) {
+      headerNames.push(name);
+      headerValues.push(recordBytes(values[j], Array.isArray(value) ? `${arg}.headers.${name}[${j}]` : `${arg}.headers.${name}`) ?? Buffer.alloc(0));
+    }
+  }
   const { timestamp } = record;
   if (timestamp !== undefined && timestamp !== null && !(Number.isSafeInteger(timestamp) && timestamp >= 0 && timestamp <= TIMESTAMP_MAX)) {
     throw fail(`${arg}.timestamp`, 'milliseconds since the Unix epoch (a non-negative integer)', timestamp);
@@ -61,7 +72,7 @@ function toRecord(record, i, method = 'send()') {
     payload: recordBytes(record.payload, `${arg}.payload`),
     key: recordBytes(record.key, `${arg}.key`),
     headerNames,
-    headerValues: headerNames.map((name) => recordBytes(headers[name], `${arg}.headers.${name}`) ?? Buffer.alloc(0)),
+    headerValues,
     timestamp: timestamp ?? undefined,
   };
 }

@@ -13,12 +13,60 @@
 const { NativeShareConsumer } = require('../native/index.js');
 const { shareConsumerOptions, logTo, fromNative } = require('./options');
 const { checkSignal, abortError } = require('./abort');
-const { NOT_PROCESSED, headersObject } = require('./consumer');
+const { NOT_PROCESSED, headersObject, slice } = require('./consumer');
+const { DeadLetters } = require('./dead-letters');
 const tracing = require('../observability/tracing');
 const { channels } = require('../observability/diagnostics');
+const { ClientTelemetry } = require('../observability/metrics');
 
-// A message's place in its batch, for acknowledging it.
+// A message's place in its batch, and the batch, for acknowledging it.
 const INDEX = Symbol('kafka-native share record index');
+const IN_HAND = Symbol('kafka-native share batch');
+
+// A record handed to receive_callback: the Consumer's message fields, its delivery count, and
+// the acknowledgements that decide it on its own before its batch settles.
+class ShareMessage {
+  constructor(inHand, index, topic, partition, offset, timestamp, payload, key, deliveryCount) {
+    this.topic = topic;
+    this.partition = partition;
+    this.offset = offset;
+    this.timestamp = timestamp;
+    this.payload = payload;
+    if (key !== undefined) this.key = key;
+    this.delivery_count = deliveryCount;
+    this[INDEX] = index;
+    this[IN_HAND] = inHand;
+  }
+
+  accept() { this[IN_HAND].acknowledge(this[INDEX], 'accept'); }
+
+  release() { this[IN_HAND].acknowledge(this[INDEX], 'release'); }
+
+  reject() { this[IN_HAND].acknowledge(this[INDEX], 'reject'); }
+}
+
+// The addon hands a batch over in columns, as the Consumer's (see unpack in consumer.js).
+function unpackShare({ records, deliveryCounts }, inHand) {
+  const { texts, buffers, chunkEnds, bounds, partitions, offsets, timestamps, topics, topicIndex } = records;
+  const chunks = texts.length > 0 ? texts : buffers;
+  const messages = new Array(offsets.length);
+  let i = 0;
+  for (let c = 0; c < chunks.length; c++) {
+    const chunk = chunks[c];
+    for (const end = chunkEnds[c]; i < end; i++) {
+      const b = 4 * i;
+      messages[i] = new ShareMessage(
+        inHand, i, topicIndex ? topics[topicIndex[i]] : topics[0], partitions[i], offsets[i],
+        timestamps[i] < 0 ? null : timestamps[i],
+        bounds[b] < 0 ? null : slice(chunk, bounds[b], bounds[b + 1]),
+        bounds[b + 2] < 0 ? undefined : slice(chunk, bounds[b + 2], bounds[b + 3]),
+        deliveryCounts[i],
+      );
+    }
+  }
+  for (const { index, names, values } of records.headers) messages[index].headers = headersObject(names, values);
+  return messages;
+}
 
 // The last error seen per record (topic/partition/offset), for a dead-lettered record's headers:
 // bounded, the oldest forgotten first.
@@ -30,7 +78,10 @@ class ShareConsumer {
     this._opts = opts;
     this._logger = opts.logger;
     this._lastErrors = new Map();
-    this._deadLetters = null; // the Producer of dead_letter_topic, made when first needed
+    this._telemetry = new ClientTelemetry('share-consumer', 0);
+    this._deadLetters = opts.dead_letter_topic === undefined ? null : new DeadLetters({
+      broker: opts.native.brokers, topic: opts.dead_letter_topic, driver_options: opts.native.driverOptions, logger: opts.logger,
+    });
     this._inHand = null; // {messages, settled} of the batch handed over
     this._waiter = null; // a batches() next() waiting for a batch
     this._ready = null; // a batch handed over before batches()' next() asked for it
@@ -70,24 +121,33 @@ class ShareConsumer {
       this._wakeWaiter(null);
       return;
     }
-    const records = this._native.pull();
-    if (!records) return;
-    this._handOver(records).catch((err) => this._logger.error(`kafka-native: share consumer: ${err && err.stack ? err.stack : err}`));
+    const columns = this._native.pull();
+    if (!columns) return;
+    this._handOver(columns).catch((err) => this._logger.error(`kafka-native: share consumer: ${err && err.stack ? err.stack : err}`));
   }
 
-  async _handOver(records) {
-    const inHand = { settled: false, acks: new Map() }; // acks: record index -> how
+  async _handOver(columns) {
+    const native = this._native;
+    const inHand = {
+      settled: false,
+      acks: new Map(), // record index -> how, for the records acknowledged on their own
+      acknowledge(index, how) {
+        if (inHand.settled) throw new TypeError(`kafka-native: message.${how}(): its batch has settled already`);
+        fromNative(() => native.acknowledge(index, how));
+        inHand.acks.set(index, how);
+      },
+    };
     inHand.whenSettled = new Promise((resolve) => { inHand.resolveSettled = resolve; });
     this._inHand = inHand;
-    const messages = [];
-    for (let i = 0; i < records.length; i++) {
-      const r = records[i];
-      const message = this._message(r, i, inHand);
-      if (this._opts.max_deliveries !== undefined && r.deliveryCount > this._opts.max_deliveries) {
-        await this._poison(message);
-        continue;
+    const all = unpackShare(columns, inHand);
+    inHand.count = all.length;
+    let messages = all;
+    if (this._opts.max_deliveries !== undefined) {
+      messages = [];
+      for (const message of all) {
+        if (message.delivery_count > this._opts.max_deliveries) await this._poison(message);
+        else messages.push(message);
       }
-      messages.push(message);
     }
     if (messages.length === 0) {
       this._settle(inHand, true);
@@ -102,46 +162,28 @@ class ShareConsumer {
     }
   }
 
-  _message(r, index, inHand) {
-    const ack = (how) => {
-      if (inHand.settled) throw new TypeError(`kafka-native: message.${how}(): its batch has settled already`);
-      fromNative(() => this._native.acknowledge(index, how));
-      inHand.acks.set(index, how);
-    };
-    const message = {
-      [INDEX]: index,
-      topic: r.topic,
-      partition: r.partition,
-      offset: r.offset,
-      timestamp: r.timestamp ?? null,
-      payload: r.payload ?? null,
-      delivery_count: r.deliveryCount,
-      accept: () => ack('accept'),
-      release: () => ack('release'),
-      reject: () => ack('reject'),
-    };
-    if (r.key !== undefined && r.key !== null) message.key = r.key;
-    if (r.headers.length > 0) message.headers = headersObject(r.headers.map((h) => h.name), r.headers.map((h) => h.value));
-    return message;
-  }
-
   // receive_callback(messages): resolved → its records not acknowledged otherwise accepted; any
   // failure → released. Records delivered before come one per call after the others, so that a
-  // poison record fails alone and the records fetched with it are not held back with it.
+  // poison record fails alone and the records fetched with it are not held back with it. The
+  // records of calls that resolved are accepted by the batch's settle, in one call to the addon.
   async _run(inHand, messages) {
-    const fresh = messages.filter((m) => m.delivery_count <= 1);
-    const calls = [...(fresh.length > 0 ? [fresh] : []), ...messages.filter((m) => m.delivery_count > 1).map((m) => [m])];
+    let fresh = messages;
+    let again = [];
+    if (messages.some((m) => m.delivery_count > 1)) {
+      fresh = messages.filter((m) => m.delivery_count <= 1);
+      again = messages.filter((m) => m.delivery_count > 1);
+    }
+    const calls = [...(fresh.length > 0 ? [fresh] : []), ...again.map((m) => [m])];
     for (const call of calls) {
       const err = await this._call(call);
-      const how = err === undefined ? 'accept' : 'release';
-      if (err !== undefined) this._remember(call, err);
+      if (err === undefined) continue;
+      this._remember(call, err);
       for (const m of call) {
-        if (!inHand.acks.has(m[INDEX])) {
-          try {
-            m[how]();
-          } catch (ackErr) {
-            this._logger.error(`kafka-native: share consumer: ${how} ${m.topic}/${m.partition}/${m.offset}: ${ackErr.message}`);
-          }
+        if (inHand.acks.has(m[INDEX])) continue;
+        try {
+          m.release();
+        } catch (ackErr) {
+          this._logger.error(`kafka-native: share consumer: release ${m.topic}/${m.partition}/${m.offset}: ${ackErr.message}`);
         }
       }
     }
@@ -180,43 +222,28 @@ class ShareConsumer {
     const key = `${message.topic}/${message.partition}/${message.offset}`;
     const lastError = this._lastErrors.get(key);
     this._lastErrors.delete(key);
-    const topic = this._opts.dead_letter_topic;
-    if (topic) {
+    if (this._deadLetters) {
       try {
-        const producer = this._deadLetterProducer();
-        const headers = {
-          'kafka-native-source-topic': message.topic,
-          'kafka-native-source-partition': String(message.partition),
-          'kafka-native-source-offset': String(message.offset),
-          'kafka-native-delivery-count': String(message.delivery_count),
-          ...(lastError !== undefined ? { 'kafka-native-last-error': lastError } : {}),
-        };
-        const record = { payload: message.payload ?? '', headers };
-        if (message.key !== undefined) record.key = message.key;
-        await producer.deliver(topic, -1, [record]);
+        await this._deadLetters.write([message], message.delivery_count, lastError);
+        this._telemetry.deadLettered++;
       } catch (err) {
         // Not written: released, so that it comes again rather than vanish.
-        this._logger.error(`kafka-native: share consumer: a record past max_deliveries (${key}) could not be written to dead_letter_topic ${topic}; it is released: ${err && err.message}`);
+        this._logger.error(`kafka-native: share consumer: a record past max_deliveries (${key}) could not be written to dead_letter_topic ${this._deadLetters.topic}; it is released: ${err && err.message}`);
         message.release();
         return;
       }
     }
-    this._logger.warn(`kafka-native: share consumer: ${key} was delivered ${message.delivery_count} times (max_deliveries ${this._opts.max_deliveries}): rejected${topic ? `, written to ${topic}` : ''}`);
+    this._logger.warn(`kafka-native: share consumer: ${key} was delivered ${message.delivery_count} times (max_deliveries ${this._opts.max_deliveries}): rejected${this._deadLetters ? `, written to ${this._deadLetters.topic}` : ''}`);
     message.reject();
-  }
-
-  _deadLetterProducer() {
-    if (!this._deadLetters) {
-      const { Producer } = require('./producer');
-      this._deadLetters = new Producer({ broker: this._opts.native.brokers, driver_options: this._opts.producer_driver_options, logger: this._logger });
-    }
-    return this._deadLetters;
   }
 
   // Settled on the next turn of the event loop: a batch ready at once must not starve timers.
   _settle(inHand, processed) {
     if (inHand.settled) return;
     inHand.settled = true;
+    const counts = this._telemetry.acknowledgements;
+    for (const how of inHand.acks.values()) counts[how]++;
+    counts[processed ? 'accept' : 'release'] += inHand.count - inHand.acks.size;
     inHand.resolveSettled();
     setImmediate(() => {
       if (this._inHand === inHand) this._inHand = null;
@@ -300,6 +327,7 @@ class ShareConsumer {
   // sends the acknowledgements and leaves the group. Idempotent.
   stop() {
     if (!this._stopping) {
+      this._telemetry.stopped = true;
       this._stopping = (async () => {
         const inHand = this._inHand;
         if (inHand && this._opts.receive_callback) await inHand.whenSettled;

@@ -197,7 +197,7 @@ export declare class NativeShareConsumer {
   /** Joins the share group; never waits on the network. */
   start(): void
   /** The next batch, if one is ready and none is held; never waits. */
-  pull(): Array<ShareRecordInfo> | null
+  pull(): ShareColumns | null
   /** Acknowledges record `index` of the batch held ("accept", "release" or "reject"). */
   acknowledge(index: number, how: string): void
   /**
@@ -590,6 +590,15 @@ export interface SendResult {
   sendQueueLength: number
 }
 
+/**
+ * A share batch on its way to JS: its records in columns, as a received batch
+ * (`js/client/share-consumer.js` makes the message objects), and each record's delivery count.
+ */
+export interface ShareColumns {
+  records: ReceivedColumns
+  deliveryCounts: Uint16Array
+}
+
 export interface ShareConsumerOptions {
   brokers: string
   groupId: string
@@ -600,27 +609,6 @@ export interface ShareConsumerOptions {
   maxRecords?: number
   payloadAsBuffer: boolean
   driverOptions?: Record<string, string>
-}
-
-/** One header: its name and value. */
-export interface ShareHeader {
-  name: string
-  value: Buffer
-}
-
-/**
- * One record of a share batch. `payload` and `key` are strings (UTF-8) or Buffers, as the
- * consumer's `payload_encoding` says.
- */
-export interface ShareRecordInfo {
-  topic: string
-  partition: number
-  offset: number
-  timestamp?: number
-  key?: string | Buffer
-  payload?: string | Buffer
-  headers: Array<ShareHeader>
-  deliveryCount: number
 }
 
 export declare function timeoutDefaults(): TimeoutDefaults

@@ -15,12 +15,16 @@ const PREFIX = 'kafka_native_';
 // What a Producer or Consumer keeps for its metrics: its kind, whether librdkafka emits
 // statistics (an interval above 0), the newest of them, the rebalances counted, whether it was
 // stopped, and, once collectMetrics() registered it, each broker's latest round-trip times.
+// A consumer with max_deliveries also counts the records it wrote to its dead-letter topic, and
+// a ShareConsumer (which has no librdkafka statistics) its acknowledgements by type.
 class ClientTelemetry {
   constructor(kind, statisticsIntervalMs) {
     this.kind = kind;
     this.statsOn = statisticsIntervalMs > 0;
     this.stats = null;
     this.rebalances = 0;
+    this.deadLettered = 0;
+    this.acknowledgements = kind === 'share-consumer' ? { accept: 0, release: 0, reject: 0 } : null;
     this.stopped = false;
     this.rtt = null;
   }
@@ -36,6 +40,8 @@ const statsValue = (read) => (c) => {
   const v = s && read(s);
   return typeof v === 'number' ? [[{}, v]] : [];
 };
+
+const acknowledgements = (c) => Object.entries(c._telemetry.acknowledgements).map(([type, n]) => [{ type }, n]);
 
 // Keeps, per broker, the round-trip times (librdkafka's rtt, in µs) of the latest statistics
 // interval that had requests: an idle connection's interval has none.
@@ -78,11 +84,13 @@ const METRICS = [
   { name: 'consumer_queue_messages', otel: 'kafka_native.consumer.queue.messages', kind: 'gauge', unit: '{message}', help: 'Messages fetched and not yet handed to the handler', on: 'consumer', read: statsValue((s) => s.waitingLocal) },
   { name: 'consumer_lag_messages', otel: 'kafka_native.consumer.lag', kind: 'gauge', unit: '{message}', help: 'Messages in each partition not yet handed to the handler (high watermark asked of the leader, less the next offset)', labels: ['topic', 'partition'], on: 'consumer', read: consumerLag },
   { name: 'rebalances_total', otel: 'kafka_native.consumer.rebalances', kind: 'counter', unit: '{rebalance}', help: 'Group rebalances that changed this consumer\'s partitions', on: 'consumer', read: (c) => (c._inGroup ? [[{}, c._telemetry.rebalances]] : []) },
+  { name: 'dead_lettered_messages_total', otel: 'kafka_native.consumer.dead_lettered', kind: 'counter', unit: '{message}', help: 'Messages written to the dead-letter topic after max_deliveries tries', on: ['consumer', 'share-consumer'], read: (c) => [[{}, c._telemetry.deadLettered]] },
+  { name: 'share_acknowledgements_total', otel: 'kafka_native.share_consumer.acknowledgements', kind: 'counter', unit: '{message}', help: 'Records of a share group acknowledged, by type (accept, release, reject)', labels: ['type'], on: 'share-consumer', read: acknowledgements },
   { name: 'broker_rtt_seconds', otel: 'kafka_native.broker.rtt', kind: 'gauge', unit: 's', help: 'Round-trip time to each broker over the latest statistics interval with requests (librdkafka rtt), by quantile', labels: ['broker', 'quantile'], on: 'any', read: brokerRtt },
 ];
 
 // OpenTelemetry attribute names for the labels.
-const OTEL_ATTRIBUTES = { client: 'kafka_native.client', topic: 'messaging.destination.name', partition: 'messaging.destination.partition.id', error: 'error.type', broker: 'server.address', quantile: 'kafka_native.quantile' };
+const OTEL_ATTRIBUTES = { type: 'kafka_native.acknowledgement.type', client: 'kafka_native.client', topic: 'messaging.destination.name', partition: 'messaging.destination.partition.id', error: 'error.type', broker: 'server.address', quantile: 'kafka_native.quantile' };
 
 // The clients registered with one registry or meter, each under its name.
 class Clients {
@@ -102,7 +110,8 @@ class Clients {
         this.entries.delete(name);
         continue;
       }
-      if (on === 'any' || client._telemetry.kind === on) rows.push([name, client]);
+      const kind = client._telemetry.kind;
+      if (on === 'any' || kind === on || (Array.isArray(on) && on.includes(kind))) rows.push([name, client]);
     }
     return rows;
   }
@@ -124,16 +133,17 @@ class Clients {
 const registered = new WeakMap(); // registry or meter → Clients
 let unnamed = 0;
 
-// Registers `client` (a Producer or Consumer of this package) with a prom-client Registry
+// Registers `client` (a Producer, Consumer or ShareConsumer of this package) with a prom-client Registry
 // (options.registry, default prom-client's global one) or an OpenTelemetry Meter
 // (options.meter). options.name labels its figures (`client`), default "producer-1", ...
 function collectMetrics(client, options = {}) {
-  // Every Producer and Consumer of this package, and nothing else, carries a ClientTelemetry.
-  if (!(client !== null && typeof client === 'object' && client._telemetry instanceof ClientTelemetry)) throw fail('collectMetrics() argument client', 'a kafka-native Producer or Consumer', client);
+  // Every Producer, Consumer and ShareConsumer of this package, and nothing else, carries a
+  // ClientTelemetry.
+  if (!(client !== null && typeof client === 'object' && client._telemetry instanceof ClientTelemetry)) throw fail('collectMetrics() argument client', 'a kafka-native Producer, Consumer or ShareConsumer', client);
   if (options === null || typeof options !== 'object') throw fail('collectMetrics() argument options', 'an object like {registry} or {meter}', options);
   const { registry, meter } = options;
   if (registry !== undefined && meter !== undefined) throw new TypeError('kafka-native: collectMetrics() takes options.registry or options.meter, not both: call it once for each');
-  if (!client._telemetry.statsOn) {
+  if (!client._telemetry.statsOn && client._telemetry.kind !== 'share-consumer') {
     throw new TypeError('kafka-native: collectMetrics() needs a client whose option statistics_interval_ms is not 0 (its default is 5000): the throughput, queue, failure and round-trip figures come from librdkafka\'s statistics');
   }
   const name = options.name ?? `${client._telemetry.kind}-${++unnamed}`;

@@ -495,3 +495,84 @@ pub fn pack_pulled(batch: kafka_native::ReceivedBatch, as_buffer: bool) -> Packe
         .collect();
     packed
 }
+
+/// A share batch's records packed into chunks and columns, as a received batch is (they are
+/// the core's copies, so every chunk is copied). `repeats` and `misses` are 0.
+pub fn pack_share(records: &[kafka_native::ShareRecord], as_buffer: bool) -> PackedBatch {
+    if as_buffer {
+        let (chunks, mut packed) = pack_copied::<BufferChunk>(records);
+        packed.buffers = chunks.into_iter().map(|c| c.0).collect();
+        return packed;
+    }
+    let (chunks, mut packed) = pack_copied::<TextChunk>(records);
+    packed.texts = chunks.into_iter().map(TextChunk::into_value).collect();
+    packed
+}
+
+fn pack_copied<C: Chunk>(records: &[kafka_native::ShareRecord]) -> (Vec<C>, PackedBatch) {
+    let n = records.len();
+    let capacity_from = |first: usize| {
+        let mut bytes = 0;
+        for r in &records[first..] {
+            bytes += r.payload.as_ref().map_or(0, Vec::len) + r.key.as_ref().map_or(0, Vec::len);
+            if bytes >= CHUNK_BYTES {
+                break;
+            }
+        }
+        bytes
+    };
+    let mut chunks = Chunks {
+        closed: Vec::new(),
+        ends: Vec::new(),
+        open: None,
+    };
+    let mut packed = PackedBatch {
+        texts: Vec::new(),
+        buffers: Vec::new(),
+        chunk_ends: Vec::new(),
+        bounds: Vec::with_capacity(n * 4),
+        partitions: Vec::with_capacity(n),
+        offsets: Vec::with_capacity(n),
+        timestamps: Vec::with_capacity(n),
+        headers: Vec::new(),
+        topics: Vec::new(),
+        topic_index: None,
+        repeats: 0.0,
+        misses: 0.0,
+    };
+    let mut topic_index = Vec::with_capacity(n);
+    for (i, r) in records.iter().enumerate() {
+        let index = match packed.topics.iter().position(|t| **t == *r.topic) {
+            Some(index) => index,
+            None => {
+                packed.topics.push(r.topic.to_string());
+                packed.topics.len() - 1
+            }
+        };
+        topic_index.push(index as u16);
+        if !r.headers.is_empty() {
+            let (names, values) = r.headers.iter().cloned().unzip();
+            packed.headers.push((i as u32, names, values));
+        }
+        let (payload, key) = (r.payload.as_deref(), r.key.as_deref());
+        packed
+            .bounds
+            .extend_from_slice(&if payload.is_none() && key.is_none() {
+                [-1; 4]
+            } else {
+                chunks.copy(i, || capacity_from(i), payload, key)
+            });
+        packed.partitions.push(r.partition);
+        packed.offsets.push(r.offset as f64);
+        packed
+            .timestamps
+            .push(r.timestamp.map_or(-1.0, |t| t as f64));
+    }
+    let (pieces, chunk_ends) = chunks.finish(n);
+    packed.chunk_ends = chunk_ends;
+    packed.topic_index = (packed.topics.len() > 1).then_some(topic_index);
+    (
+        pieces.into_iter().filter_map(Piece::copied).collect(),
+        packed,
+    )
+}

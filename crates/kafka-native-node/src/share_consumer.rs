@@ -9,6 +9,7 @@ use napi::threadsafe_function::ThreadsafeFunctionCallMode::NonBlocking;
 use napi_derive::napi;
 use parking_lot::Mutex;
 
+use crate::received::{self, ReceivedColumns};
 use crate::{
     call_pool, client_options, js_error, promise_from_pool_after_logs, weak_callback, LogEntry,
     LogLines,
@@ -27,25 +28,12 @@ pub struct ShareConsumerOptions {
     pub driver_options: Option<HashMap<String, String>>,
 }
 
-/// One header: its name and value.
-#[napi(object)]
-pub struct ShareHeader {
-    pub name: String,
-    pub value: Buffer,
-}
-
-/// One record of a share batch. `payload` and `key` are strings (UTF-8) or Buffers, as the
-/// consumer's `payload_encoding` says.
-#[napi(object)]
-pub struct ShareRecordInfo {
-    pub topic: String,
-    pub partition: i32,
-    pub offset: i64,
-    pub timestamp: Option<i64>,
-    pub key: Option<Either<String, Buffer>>,
-    pub payload: Option<Either<String, Buffer>>,
-    pub headers: Vec<ShareHeader>,
-    pub delivery_count: u32,
+/// A share batch on its way to JS: its records in columns, as a received batch
+/// (`js/client/share-consumer.js` makes the message objects), and each record's delivery count.
+#[napi(object, object_from_js = false)]
+pub struct ShareColumns {
+    pub records: ReceivedColumns,
+    pub delivery_counts: Uint16Array,
 }
 
 /// Field order is drop order: the batch JS holds is released before the consumer stops.
@@ -107,19 +95,19 @@ impl NativeShareConsumer {
 
     /// The next batch, if one is ready and none is held; never waits.
     #[napi]
-    pub fn pull(&self) -> Option<Vec<ShareRecordInfo>> {
+    pub fn pull(&self) -> Option<ShareColumns> {
         let mut held = self.held.lock();
         if held.is_some() {
             return None;
         }
         let batch = self.inner.pull()?;
-        let records = batch
-            .records()
-            .iter()
-            .map(|r| self.record_info(r))
-            .collect();
+        let records = batch.records();
+        let columns = ShareColumns {
+            records: received::pack_share(records, self.as_buffer).into_columns(),
+            delivery_counts: Uint16Array::new(records.iter().map(|r| r.delivery_count).collect()),
+        };
         *held = Some(batch);
-        Some(records)
+        Some(columns)
     }
 
     /// Acknowledges record `index` of the batch held ("accept", "release" or "reject").
@@ -168,34 +156,5 @@ impl NativeShareConsumer {
         promise_from_pool_after_logs(env, &self.lane, self.log_lines.clone(), move || {
             inner.stop()
         })
-    }
-
-    fn record_info(&self, r: &kafka_native::ShareRecord) -> ShareRecordInfo {
-        let bytes = |b: &Option<Vec<u8>>| {
-            b.as_ref().map(|b| {
-                if self.as_buffer {
-                    Either::B(Buffer::from(b.clone()))
-                } else {
-                    Either::A(String::from_utf8_lossy(b).into_owned())
-                }
-            })
-        };
-        ShareRecordInfo {
-            topic: r.topic.to_string(),
-            partition: r.partition,
-            offset: r.offset,
-            timestamp: r.timestamp,
-            key: bytes(&r.key),
-            payload: bytes(&r.payload),
-            headers: r
-                .headers
-                .iter()
-                .map(|(name, value)| ShareHeader {
-                    name: name.clone(),
-                    value: Buffer::from(value.clone()),
-                })
-                .collect(),
-            delivery_count: r.delivery_count.into(),
-        }
     }
 }
