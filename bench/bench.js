@@ -1,5 +1,5 @@
 'use strict';
-// npm run bench [-- throughput|latency|awaited|socket.io|ws-proxy|ws-proxy-memory|transactions|rust-async|tracing] [--with-node-rdkafka]
+// npm run bench [-- throughput|latency|awaited|socket.io|ws-proxy|ws-proxy-memory|transactions|rust-async|tracing|share] [--with-node-rdkafka]
 //   throughput: bulk produce and consume rates against kcat and the Node peers (throughput.js);
 //   latency:    milliseconds from send() to receive_callback at a steady rate (latency.js);
 //   awaited:    `await send()` of one message, one at a time and 100 at once, against the peers (awaited.js);
@@ -9,11 +9,12 @@
 //   transactions: transactional produce on Apache Kafka against KafkaJS and node-rdkafka (transactions.js);
 //   rust-async: the core's async API against rust-rdkafka's FutureProducer and StreamConsumer (rust-async.js);
 //   tracing:    throughput and awaited sends without OpenTelemetry, with it off and with it on (tracing.js);
-//   none:       all nine. Each rewrites its table in BENCHMARKS.md.
+//   share:      share-group records/s and latency against Kafka's Java KafkaShareConsumer (share.js);
+//   none:       all ten. Each rewrites its table in BENCHMARKS.md.
 //   --with-node-rdkafka builds node-rdkafka (a peer, never a dependency) into a cache folder
 //   outside the package, ~/.cache/kafka-native-bench, so the tables can carry it.
 const args = process.argv.slice(2);
-const known = ['throughput', 'latency', 'awaited', 'socket.io', 'ws-proxy', 'ws-proxy-memory', 'transactions', 'rust-async', 'tracing', '--with-node-rdkafka'];
+const known = ['throughput', 'latency', 'awaited', 'socket.io', 'ws-proxy', 'ws-proxy-memory', 'transactions', 'rust-async', 'tracing', 'share', '--with-node-rdkafka'];
 const unknown = args.filter((a) => !known.includes(a));
 if (unknown.length > 0) {
   console.error(`bench: unknown argument ${unknown.join(' ')}; expected ${known.join(', ')}`);
@@ -21,7 +22,7 @@ if (unknown.length > 0) {
 }
 if (args.includes('--with-node-rdkafka')) require('./peers').useNodeRdkafka();
 const selected = args.filter((a) => !a.startsWith('--'));
-const runs = selected.length > 0 ? selected : ['throughput', 'latency', 'awaited', 'socket.io', 'ws-proxy', 'ws-proxy-memory', 'transactions', 'rust-async', 'tracing'];
+const runs = selected.length > 0 ? selected : ['throughput', 'latency', 'awaited', 'socket.io', 'ws-proxy', 'ws-proxy-memory', 'transactions', 'rust-async', 'tracing', 'share'];
 
 (async () => {
   for (const name of runs) await require(`./${name}`)[name]();

@@ -114,4 +114,7 @@ const unknown = wanted.filter((name) => !ALL.some((b) => b.name === name));
 if (unknown.length > 0) throw new Error(`BENCH_BROKERS: unknown broker ${unknown.join(', ')}; expected some of ${ALL.map((b) => b.name).join(', ')}`);
 const BROKERS = ALL.filter((b) => wanted.includes(b.name));
 
-module.exports = { BROKERS, stopBroker };
+// Apache Kafka alone, for the benchmarks of what only it has (share groups).
+const KAFKA = ALL.find((b) => b.name === 'kafka');
+
+module.exports = { BROKERS, KAFKA, stopBroker };

@@ -1,0 +1,55 @@
+'use strict';
+// kafka-native's ShareConsumer in the share-group benchmark (bench/share.js): MEMBERS consumers of
+// one share group in this process, at their defaults (explicit acknowledgement; each batch whose
+// receive_callback returns is accepted, the acknowledgements sent with the next fetch). Counts
+// records until EXPECT measured ones came, then prints one JSON line as ShareBench.java does:
+// records/s from the first record to the last, and the milliseconds from each record's production
+// (the producer's wall-clock microseconds in its payload, see produce.js) to its acknowledgement.
+const { ShareConsumer } = require('../../..');
+const { nowMicros, summary } = require('./common');
+
+const brokers = process.env.KAFKA_BROKERS;
+const topic = process.env.KAFKA_TOPIC;
+const group = process.env.GROUP;
+const members = Number(process.env.MEMBERS);
+const expect = Number(process.env.EXPECT);
+const timeoutMs = Number(process.env.TIMEOUT_MS || 120_000);
+const logger = { error: console.error, warn: console.error, info() {} };
+
+const latencies = [];
+let measured = 0;
+let first;
+let last;
+let finished;
+const done = new Promise((resolve) => { finished = resolve; });
+
+function receive(messages) {
+  const now = nowMicros();
+  for (const message of messages) {
+    const payload = message.payload;
+    if (payload.charCodeAt(0) !== 109 /* m: measured; w: warm-up */) continue;
+    latencies.push(now - Number(payload.slice(1, payload.indexOf(' '))));
+    measured++;
+    first ??= process.hrtime.bigint();
+    if (measured === expect) {
+      last = process.hrtime.bigint();
+      finished();
+    }
+  }
+}
+
+(async () => {
+  const consumers = Array.from({ length: members }, () => new ShareConsumer({ broker: brokers, group_id: group, topic, receive_callback: receive, logger }));
+  await Promise.all(consumers.map((c) => c.start()));
+  const timer = setTimeout(() => {
+    console.error(`kafka-native share bench: ${measured} of ${expect} records in ${timeoutMs} ms`);
+    process.exit(1);
+  }, timeoutMs);
+  await done;
+  clearTimeout(timer);
+  await Promise.all(consumers.map((c) => c.stop()));
+  console.log(JSON.stringify(summary(expect, Number(last - first) / 1e9, latencies)));
+})().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

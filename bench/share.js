@@ -1,0 +1,146 @@
+'use strict';
+// The share-group benchmark: kafka-native's ShareConsumer (from Node) against Apache Kafka's own
+// Java KafkaShareConsumer (clients/share/ShareBench.java, compiled here against the kafka-clients
+// jar the dev cluster runs), at 1, 4 and 16 members of one share group, on one Apache Kafka node
+// (share groups are Kafka's; the MockCluster's are librdkafka's imitation), fresh per member
+// count and shared by both clients' runs, which alternate. Each client is one process holding all
+// the members; both acknowledge every record explicitly (ACCEPT).
+// - Throughput: COUNT × 100 B written first (clients/share/produce.js), then read by the group
+//   from the earliest offset: records/s from the first record to the last.
+// - Latency: one producer at RATE records/s (lingering 0 ms), WARM_SECONDS of warm-up then
+//   SECONDS measured: milliseconds from each send() to the record's acknowledgement by a member.
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const { KAFKA, stopBroker } = require('./brokers');
+const { machine, publish, median, fmt } = require('./report');
+const { installKafka } = require('../js/dev-cluster/install.js');
+const { Admin } = require('..');
+
+const MEMBERS = (process.env.SHARE_MEMBERS || '1,4,16').split(',').map(Number);
+const COUNT = Number(process.env.SHARE_COUNT || 200_000);
+const RUNS = Number(process.env.RUNS || 3);
+const RATE = 1000;
+const WARM_SECONDS = 5;
+const SECONDS = Number(process.env.SHARE_SECONDS || 10);
+const PARTITIONS = 4;
+const clients = path.join(__dirname, 'clients', 'share');
+const javaClasses = path.join(os.homedir(), '.cache', 'kafka-native-bench', 'share-java');
+
+// Compiles ShareBench.java (when it changed) and returns the command that runs it.
+function javaClient() {
+  const libs = installKafka();
+  const source = path.join(clients, 'ShareBench.java');
+  const compiled = path.join(javaClasses, 'ShareBench.class');
+  if (!fs.existsSync(compiled) || fs.statSync(compiled).mtimeMs < fs.statSync(source).mtimeMs) {
+    fs.mkdirSync(javaClasses, { recursive: true });
+    const jar = fs.readdirSync(libs).find((f) => /^kafka-clients-[\d.]+\.jar$/.test(f));
+    const r = spawnSync('javac', ['-cp', path.join(libs, jar), '-d', javaClasses, source], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`javac ShareBench.java failed: ${r.stderr}`);
+  }
+  return { command: 'java', args: ['-cp', `${javaClasses}:${libs}/*`, 'ShareBench'] };
+}
+
+const CLIENTS = [
+  { name: 'kafka-native ShareConsumer (Node)', run: () => ({ command: process.execPath, args: [path.join(clients, 'kafka-native.js')] }) },
+  { name: 'KafkaShareConsumer (Java)', run: javaClient },
+];
+
+// Runs a process to its end; its last line of output is its JSON result.
+function finish(child, what) {
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { err += d; });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      if (code === 0) resolve(out.trim() ? JSON.parse(out.trim().split('\n').pop()) : undefined);
+      else reject(new Error(`${what} failed (${code ?? signal}): ${err.trim().split('\n').slice(-3).join(' ')}`));
+    });
+  });
+}
+
+const start = (command, args, env) => spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+
+async function shareRun(admin, servers, client, members, mode, index) {
+  const topic = `share-${mode}-${index}`;
+  const group = `${topic}-group`;
+  await admin.createTopics([{ topic, partitions: PARTITIONS, replication_factor: 1 }]);
+  await admin.setConfigs([{ kind: 'group', name: group, config: { 'share.auto.offset.reset': 'earliest' } }]);
+  const common = { KAFKA_BROKERS: servers, KAFKA_TOPIC: topic, PARTITIONS: String(PARTITIONS) };
+  const produce = (env) => start(process.execPath, [path.join(clients, 'produce.js')], { ...common, ...env });
+  const { command, args } = client.run();
+  if (mode === 'throughput') {
+    await finish(produce({ MODE: 'bulk', COUNT: String(COUNT) }), 'the producer');
+    return finish(start(command, args, { ...common, GROUP: group, MEMBERS: String(members), EXPECT: String(COUNT) }), client.name);
+  }
+  const consumer = finish(start(command, args, { ...common, GROUP: group, MEMBERS: String(members), EXPECT: String(RATE * SECONDS) }), client.name);
+  const producer = finish(produce({ MODE: 'steady', RATE: String(RATE), WARM_SECONDS: String(WARM_SECONDS), SECONDS: String(SECONDS) }), 'the producer');
+  const [result] = await Promise.all([consumer, producer]);
+  return result;
+}
+
+async function share() {
+  const notes = [];
+  if (!KAFKA.available) {
+    console.error(`share: Apache Kafka is ${KAFKA.missing}; the share-group benchmark needs it`);
+    return;
+  }
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kn-share-'));
+  const rows = [];
+  let index = 0;
+  for (const members of MEMBERS) {
+    const { child, servers } = await KAFKA.start(tmp, 'share-warm', PARTITIONS);
+    const admin = new Admin({ broker: servers, logger: { error: console.error, warn() {}, info() {} } });
+    try {
+      const results = new Map(CLIENTS.map((c) => [c.name, { throughput: [], latency: undefined }]));
+      for (let run = 0; run < RUNS; run++) {
+        for (const client of run % 2 ? [...CLIENTS].reverse() : CLIENTS) {
+          try {
+            const r = await shareRun(admin, servers, client, members, 'throughput', index++);
+            results.get(client.name).throughput.push(r.records_per_s);
+            console.error(`${members} member(s), ${client.name}: ${fmt(r.records_per_s / 1000, 1)}k records/s`);
+          } catch (e) {
+            notes.push(`${client.name}, ${members} member(s), throughput: ${e.message}`);
+          }
+        }
+      }
+      for (const client of CLIENTS) {
+        try {
+          const r = await shareRun(admin, servers, client, members, 'latency', index++);
+          results.get(client.name).latency = r;
+          console.error(`${members} member(s), ${client.name}: p50 ${fmt(r.p50_ms, 1)} p99 ${fmt(r.p99_ms, 1)} ms`);
+        } catch (e) {
+          notes.push(`${client.name}, ${members} member(s), latency: ${e.message}`);
+        }
+      }
+      const java = median(results.get(CLIENTS[1].name).throughput);
+      for (const client of CLIENTS) {
+        const r = results.get(client.name);
+        rows.push({ ...r.latency, members, client: client.name, records_per_s: median(r.throughput), runs: r.throughput, ratio: median(r.throughput) / java });
+      }
+    } finally {
+      admin.stop();
+      await stopBroker(child);
+    }
+  }
+  const table = [
+    `| members | client | records/s (median of ${RUNS}) | × Java | p50 ms at ${RATE}/s | p99 ms | max ms |`,
+    '|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.members} | ${r.client} | ${fmt(r.records_per_s / 1000, 1)}k (${r.runs.map((x) => `${fmt(x / 1000, 1)}k`).join(', ')}) | ${fmt(r.ratio, 2)} | ${fmt(r.p50_ms, 1)} | ${fmt(r.p99_ms, 1)} | ${fmt(r.max_ms, 1)} |`),
+  ].join('\n');
+  publish('share', [
+    `${new Date().toISOString().slice(0, 10)}, ${machine()}, Apache Kafka (one node, \`kafka-native kafka\`, fresh per member count).`,
+    `Command: \`npm run bench -- share\`. One share group per run, ${PARTITIONS} partitions, 100 B records; every record acknowledged ACCEPT explicitly.`,
+    `Throughput: ${COUNT / 1000}k records written first, read from the earliest offset. Latency: ${RATE} records/s for ${WARM_SECONDS} s of warm-up then ${SECONDS} s measured, from send() to acknowledgement.`,
+    '',
+    table,
+    '',
+  ], notes, !process.env.SHARE_MEMBERS && !process.env.SHARE_COUNT && !process.env.SHARE_SECONDS && !process.env.RUNS);
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
+
+module.exports = { share };
