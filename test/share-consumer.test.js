@@ -148,6 +148,30 @@ test('release() comes again with delivery_count 2, reject() never; a thrown call
   assert.deepEqual(seen.filter((s) => s.startsWith('job-0')), ['job-0@1', 'job-0@2']);
 });
 
+test('the broker\'s delivery-count limit (share.delivery.count.limit) archives a record released too often', { skip }, async (t) => {
+  const { topic, groupId } = await topicAndGroup('limit', { 'share.delivery.count.limit': 2 });
+  await produce(topic, ['job-0']);
+  const seen = [];
+  const consumer = member(t, {
+    group_id: groupId,
+    topic,
+    receive_callback: async (messages) => {
+      for (const m of messages) {
+        seen.push(`${m.payload}@${m.delivery_count}`);
+        if (m.payload === 'job-0') m.release(); // never done
+      }
+    },
+  });
+  await consumer.start();
+  await waitFor(() => `job-0 twice (${seen})`, () => seen.includes('job-0@2'), WAIT);
+  // A record released comes again at once; one archived never: job-1, written after, comes
+  // while job-0 does not.
+  await produce(topic, ['job-1']);
+  await waitFor(() => `job-1 (${seen})`, () => seen.includes('job-1@1'), WAIT);
+  await consumer.stop();
+  assert.deepEqual(seen.filter((s) => s.startsWith('job-0')), ['job-0@1', 'job-0@2'], `archived after two deliveries (${seen})`);
+});
+
 test('max_deliveries with dead_letter_topic: the poison record goes there with its headers, the records after it are processed', { skip }, async (t) => {
   const { topic, groupId } = await topicAndGroup('poison');
   const deadLetters = `${topic}-dlq`;

@@ -75,3 +75,38 @@ test('kill -9 of a broker while an idempotent producer and a group consumer run:
   assert.equal(await alone.partition_count(topic), 4);
   await alone.stop();
 });
+
+test('a share group while a broker is killed (kill -9) and restarted: every record reaches a member, at least once', async () => {
+  const topic = `share-failover-${process.pid}`;
+  const group = `${topic}-group`;
+  const count = 8000;
+  const admin = new kafka.Admin({ broker: cluster.bootstrapServers, logger: quietLogger() });
+  await admin.createTopics([{ topic, partitions: 4, replication_factor: 3, config: { 'min.insync.replicas': 2 } }]);
+  await admin.setConfigs([{ kind: 'group', name: group, config: { 'share.auto.offset.reset': 'earliest' } }]);
+  admin.stop();
+
+  const deliveries = new Map(); // payload -> times handed to a member
+  const members = [0, 1, 2].map(() => new kafka.ShareConsumer({
+    broker: cluster.bootstrapServers, group_id: group, topic, logger: quietLogger(),
+    receive_callback: async (messages) => { for (const m of messages) deliveries.set(m.payload, (deliveries.get(m.payload) ?? 0) + 1); },
+  }));
+  await Promise.all(members.map((m) => m.start()));
+
+  const producer = new kafka.Producer({
+    broker: cluster.bootstrapServers, logger: quietLogger(), queue_buffering_max_ms: 5,
+    driver_options: { 'enable.idempotence': 'true', acks: 'all', 'message.timeout.ms': 120000 },
+  });
+  const victim = 3;
+  for (let at = 0; at < count; at += BATCH) {
+    if (at === count / 4) await cluster.kill(victim);
+    if (at === (3 * count) / 4) await cluster.restart(victim);
+    const batch = Array.from({ length: BATCH }, (_, i) => payload(at + i));
+    await Promise.all([0, 1, 2, 3].map((p) => producer.deliver(topic, p, batch.filter((_, i) => i % 4 === p))));
+  }
+  await producer.stop();
+
+  await waitFor(() => `every record handed to a member (${deliveries.size} of ${count})`, () => deliveries.size === count, WIDE);
+  await Promise.all(members.map((m) => m.stop()));
+  const missing = Array.from({ length: count }, (_, i) => payload(i)).filter((p) => !deliveries.has(p));
+  assert.deepEqual(missing, [], 'never handed to a member');
+});

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use kafka_native::{
     Acknowledgement, AcknowledgementMode, Admin, AdminConfig, BatchError, ConfigResource,
-    ShareBatch, ShareConsumer, ShareConsumerConfig,
+    ShareBatch, ShareConsumer, ShareConsumerConfig, ShareStream,
 };
 use parking_lot::Mutex;
 
@@ -263,6 +263,64 @@ fn implicit_mode_accepts_each_batch_and_refuses_acknowledging_records_one_by_one
     let refused = refused.lock().clone().expect("acknowledge refused");
     assert!(refused.contains("acknowledgement_mode"), "{refused}");
     assert!(seen.lock().iter().all(|(_, _, c)| *c == 1));
+}
+
+#[test]
+fn a_share_stream_yields_batches_a_dropped_one_comes_again_and_stop_ends_it() {
+    let Some(cluster) = kafka_or_skip() else {
+        return;
+    };
+    let (topic, group) = topic_and_group(&cluster, "share-stream", 1);
+    produce_one_by_one(&cluster, &topic, 0..4);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let mut stream = ShareStream::new(config(&cluster, &group, &topic)).unwrap();
+    stream.start().unwrap();
+    let (seen, dropped) = runtime.block_on(async {
+        let mut seen: Vec<(String, u16)> = Vec::new();
+        let mut dropped: Option<String> = None;
+        while seen.iter().filter(|(_, count)| *count == 1).count() < 4 || !again(&seen, &dropped) {
+            let next = tokio::time::timeout(WAIT, stream.next()).await;
+            let batch = next
+                .expect("a batch within the wait")
+                .expect("the stream goes on");
+            for i in 0..batch.len() {
+                seen.push((payload(&batch, i), batch.records()[i].delivery_count));
+            }
+            if dropped.is_none() {
+                // The first batch dropped unsettled: its records are released, and come again.
+                dropped = Some(payload(&batch, 0));
+                drop(batch);
+            } else {
+                batch.settle(Acknowledgement::Accept);
+            }
+        }
+        (seen, dropped)
+    });
+    stream.stop().unwrap();
+    let ended = runtime.block_on(async { tokio::time::timeout(WAIT, stream.next()).await });
+    assert!(ended.expect("the stream ends after stop()").is_none());
+    let dropped = dropped.unwrap();
+    assert!(
+        seen.contains(&(dropped.clone(), 2)),
+        "{dropped} came again: {seen:?}"
+    );
+    let mut firsts: Vec<String> = seen
+        .iter()
+        .filter(|(_, c)| *c == 1)
+        .map(|(p, _)| p.clone())
+        .collect();
+    firsts.sort();
+    assert_eq!(firsts, ["job-0", "job-1", "job-2", "job-3"]);
+}
+
+/// Whether the record of the dropped batch came again.
+fn again(seen: &[(String, u16)], dropped: &Option<String>) -> bool {
+    dropped
+        .as_ref()
+        .is_some_and(|d| seen.iter().any(|(p, c)| p == d && *c == 2))
 }
 
 #[test]
