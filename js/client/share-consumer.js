@@ -116,7 +116,7 @@ class ShareConsumer {
 
   // The addon says a batch can be pulled (or the consumer ended).
   _pull() {
-    if (this._inHand) return;
+    if (this._inHand || this._stopping) return; // stopping: no batch is handed over any more
     if (this._native.ended()) {
       this._wakeWaiter(null);
       return;
@@ -244,10 +244,11 @@ class ShareConsumer {
     const counts = this._telemetry.acknowledgements;
     for (const how of inHand.acks.values()) counts[how]++;
     counts[processed ? 'accept' : 'release'] += inHand.count - inHand.acks.size;
-    inHand.resolveSettled();
     setImmediate(() => {
       if (this._inHand === inHand) this._inHand = null;
       this._native.settle(processed);
+      // Only now: stop() waits for this, and then drops what the addon holds unsettled.
+      inHand.resolveSettled();
       this._pull();
     });
   }
