@@ -301,7 +301,28 @@ struct Chunks<'b, C> {
     open: Option<(Piece<C>, Option<&'b [u8]>)>,
 }
 
+/// The bytes a chunk opened for messages of these sizes (payload and key) will hold: their sum,
+/// up to the first that reaches `CHUNK_BYTES`.
+fn chunk_capacity(sizes: impl Iterator<Item = usize>) -> usize {
+    let mut bytes = 0;
+    for size in sizes {
+        bytes += size;
+        if bytes >= CHUNK_BYTES {
+            break;
+        }
+    }
+    bytes
+}
+
 impl<'b, C: Chunk> Chunks<'b, C> {
+    fn new() -> Self {
+        Chunks {
+            closed: Vec::new(),
+            ends: Vec::new(),
+            open: None,
+        }
+    }
+
     /// Opens a chunk that starts with message `i`: the open one closes before it.
     fn open(&mut self, i: usize, piece: Piece<C>, backing: Option<&'b [u8]>) {
         if let Some((last, _)) = self.open.replace((piece, backing)) {
@@ -391,20 +412,13 @@ fn pack<C: Chunk>(
     // a text chunk a little: each bad byte becomes a 3-byte U+FFFD). Read only when a copied
     // chunk opens, so a batch packed in stretches reads no sizes ahead.
     let capacity_from = |first: usize| {
-        let mut bytes = 0;
-        for m in (first..n).filter_map(|i| batch.get(i)) {
-            bytes += m.payload().map_or(0, <[u8]>::len) + m.key().map_or(0, <[u8]>::len);
-            if bytes >= CHUNK_BYTES {
-                break;
-            }
-        }
-        bytes
+        chunk_capacity(
+            (first..n)
+                .filter_map(|i| batch.get(i))
+                .map(|m| m.payload().map_or(0, <[u8]>::len) + m.key().map_or(0, <[u8]>::len)),
+        )
     };
-    let mut chunks = Chunks {
-        closed: Vec::new(),
-        ends: Vec::new(),
-        open: None,
-    };
+    let mut chunks = Chunks::new();
     let mut bounds = Vec::with_capacity(n * 4);
     let mut partitions = Vec::with_capacity(n);
     let mut offsets = Vec::with_capacity(n);
@@ -511,21 +525,13 @@ pub fn pack_share(records: &[kafka_native::ShareRecord], as_buffer: bool) -> Pac
 
 fn pack_copied<C: Chunk>(records: &[kafka_native::ShareRecord]) -> (Vec<C>, PackedBatch) {
     let n = records.len();
-    let capacity_from = |first: usize| {
-        let mut bytes = 0;
-        for r in &records[first..] {
-            bytes += r.payload.as_ref().map_or(0, Vec::len) + r.key.as_ref().map_or(0, Vec::len);
-            if bytes >= CHUNK_BYTES {
-                break;
-            }
-        }
-        bytes
-    };
-    let mut chunks = Chunks {
-        closed: Vec::new(),
-        ends: Vec::new(),
-        open: None,
-    };
+    let capacity_from =
+        |first: usize| {
+            chunk_capacity(records[first..].iter().map(|r| {
+                r.payload.as_ref().map_or(0, Vec::len) + r.key.as_ref().map_or(0, Vec::len)
+            }))
+        };
+    let mut chunks = Chunks::new();
     let mut packed = PackedBatch {
         texts: Vec::new(),
         buffers: Vec::new(),
