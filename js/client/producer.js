@@ -1,7 +1,6 @@
 'use strict';
 const { NativeProducer } = require('../native/index.js');
 const { oauthbearerBridge } = require('./oauthbearer');
-const { Consumer } = require('./consumer');
 const { checkSignal, abortError } = require('./abort');
 const tracing = require('../observability/tracing');
 const { channels } = require('../observability/diagnostics');
@@ -397,7 +396,9 @@ class Producer {
         checkOffsets(offsets);
         return this._native.sendOffsetsToTransactionForGroup(offsets, consumer, timeout);
       }
-      if (!(consumer instanceof Consumer)) throw fail('sendOffsetsToTransaction() argument consumer', 'a kafka-native Consumer with group_id, or a group id', consumer);
+      // A Consumer of this package (known by its telemetry, as collectMetrics knows it: requiring
+      // consumer.js here would close a circle through the dead-letter writer).
+      if (!(consumer !== null && typeof consumer === 'object' && consumer._telemetry instanceof ClientTelemetry && consumer._telemetry.kind === 'consumer')) throw fail('sendOffsetsToTransaction() argument consumer', 'a kafka-native Consumer with group_id, or a group id', consumer);
       const given = offsets ?? consumer.nextOffsets();
       if (!given) throw new TypeError('kafka-native: sendOffsetsToTransaction(consumer) without offsets must be called while the consumer\'s receive_callback holds its batch (consumer.nextOffsets() is null)');
       if (!Array.isArray(given)) throw fail('sendOffsetsToTransaction() argument offsets', 'an array of {topic, partition, offset}', given);
