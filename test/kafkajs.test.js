@@ -342,6 +342,89 @@ for (const [tag, { Kafka, logLevel, Partitioners, KafkaJSError, KafkaJSNonRetria
       });
     });
 
+    test('eachMessage: when a handler throws, the messages before it are committed first', async (t) => {
+      const topic = await topicOf(unique('before-throw', short), 1);
+      const producer = await producerFor(t);
+      await producer.send({ topic, messages: Array.from({ length: 5 }, (_, i) => ({ value: String(i) })) });
+      const groupId = unique('before-throw-group', short);
+      const admin = nativeAdmin();
+      const committed = async () => Math.max(-1, ...(await admin.groupOffsets(groupId)).map((o) => o.committed));
+      let release;
+      const held = new Promise((resolve) => { release = resolve; });
+      let failed = false;
+      let again = false;
+      await consumerFor(t, topic, {
+        eachMessage: async ({ message }) => {
+          if (message.offset !== '3') return;
+          if (!failed) {
+            failed = true;
+            throw new Error('offset 3 fails once');
+          }
+          again = true;
+          await held; // its retry waits while the commits are read
+        },
+      }, { groupId });
+      await waitFor('offset 3 handed again', () => again, JOIN_MS);
+      await waitFor(async () => `offsets 0-2 committed (committed ${await committed()})`, async () => (await committed()) === 3, JOIN_MS);
+      release();
+      await waitFor(async () => `offset 5 committed (committed ${await committed()})`, async () => (await committed()) === 5, JOIN_MS);
+    });
+
+    test('eachBatch without auto-resolve: what was resolved is committed when the handler returns, and when it throws it is not handed again', async (t) => {
+      const topic = await topicOf(unique('resolved', short), 1);
+      const producer = await producerFor(t);
+      await producer.send({ topic, messages: Array.from({ length: 6 }, (_, i) => ({ value: String(i) })) });
+      const groupId = unique('resolved-group', short);
+      const admin = nativeAdmin();
+      const committed = async () => Math.max(-1, ...(await admin.groupOffsets(groupId)).map((o) => o.committed));
+      const calls = [];
+      let release;
+      const held = new Promise((resolve) => { release = resolve; });
+      await consumerFor(t, topic, {
+        eachBatchAutoResolve: false,
+        eachBatch: async ({ batch, resolveOffset }) => {
+          const offsets = batch.messages.map((m) => Number(m.offset));
+          calls.push(offsets);
+          if (calls.length === 1) {
+            resolveOffset(String(offsets[0])); // the first returns having resolved one
+            return;
+          }
+          if (calls.length === 2) {
+            resolveOffset(String(offsets[0])); // the second resolves one more and throws
+            throw new Error('failed after resolving one');
+          }
+          if (calls.length === 3) await held; // the retry waits while the commits are read
+          for (const o of offsets) resolveOffset(String(o));
+        },
+      }, { groupId });
+      await waitFor(() => `a third call (${JSON.stringify(calls)})`, () => calls.length >= 3, JOIN_MS);
+      const seen = JSON.stringify(calls);
+      assert.equal(calls[0][0], 0, seen);
+      assert.equal(calls[1][0], 1, `the call after the first starts after what it resolved: ${seen}`);
+      assert.equal(calls[2][0], 2, `the retry starts after what the failed call resolved: ${seen}`);
+      await waitFor(async () => `offset 2 committed (committed ${await committed()})`, async () => (await committed()) === 2, JOIN_MS);
+      release();
+      await waitFor(async () => `offset 6 committed (committed ${await committed()})`, async () => (await committed()) === 6, JOIN_MS);
+    });
+
+    test('send: a message without value is refused, and a value, key or header value that is neither a string nor a Buffer is a TypeError; null is a tombstone', async (t) => {
+      const topic = await topicOf(unique('values', short), 1);
+      const producer = await producerFor(t);
+      await assert.rejects(producer.send({ topic, messages: [{ key: 'k' }] }), (err) => err instanceof KafkaJSNonRetriableError && /Invalid message without value/.test(err.message));
+      for (const message of [{ value: { a: 1 } }, { value: 5 }, { value: true }, { key: { a: 1 }, value: 'x' }, { value: 'x', headers: { h: 5 } }]) {
+        await assert.rejects(producer.send({ topic, messages: [message] }), TypeError, JSON.stringify(message));
+      }
+      await producer.send({ topic, messages: [{ key: 'k', value: null }, { value: 'after', headers: { tag: ['x', 'y'] } }] });
+      const got = [];
+      await consumerFor(t, topic, { eachMessage: async ({ message }) => { got.push(message); } });
+      await waitFor(() => `two messages (${got.length})`, () => got.length >= 2, JOIN_MS);
+      assert.equal(got.length, 2, 'nothing refused was written');
+      assert.equal(got[0].value, null, 'value null: a tombstone');
+      assert.equal(String(got[0].key), 'k');
+      assert.equal(String(got[1].value), 'after');
+      assert.deepEqual(got[1].headers.tag.map(String), ['x', 'y'], 'a header array is written once per value');
+    });
+
     test('seek() from eachMessage: the rest of the batch is skipped, the partition read again from there, and that committed', async (t) => {
       const topic = await topicOf(unique('seek', short), 1);
       const producer = await producerFor(t);

@@ -178,7 +178,7 @@ class Consumer {
       if (this._topics.length === 0) throw new KafkaJSNonRetriableError('Consumer must be subscribed to at least one topic');
       const fromBeginning = new Set(this._topics.map((t) => t.fromBeginning));
       if (fromBeginning.size > 1) throw notSupported('subscribing to some topics fromBeginning and others not', 'one consumer starts every partition without a committed offset at the same end');
-      this._handlers = { eachMessage, eachBatch, eachBatchAutoResolve, concurrency: partitionsConsumedConcurrently };
+      this._handlers = { eachMessage, eachBatch, eachBatchAutoResolve, autoCommit: autoCommit !== false, concurrency: partitionsConsumedConcurrently };
       this._running = true;
       this._native = this._makeNative(fromBeginning.has(true), autoCommit !== false);
       try {
@@ -322,8 +322,17 @@ class Consumer {
     }
   }
 
+  // eachMessage over one partition's messages of the batch in hand. When a handler throws, the
+  // messages before it are committed first (with autoCommit), as KafkaJS does.
   async _eachMessage({ topic, partition, messages }) {
-    const { eachMessage } = this._handlers;
+    const { eachMessage, autoCommit } = this._handlers;
+    let done = null; // the offset of the last message handled
+    let committed = null;
+    const commitDone = async () => {
+      if (!autoCommit || done === null || done === committed) return;
+      committed = done;
+      await this._native.commit([{ topic, partition, offset: done + 1 }]);
+    };
     for (const m of messages) {
       if (this._seeking.has(key(topic, partition))) return; // read again from where it was sought
       // Stopped: the rest of the batch is still processed (its offsets then committed), unless
@@ -338,59 +347,99 @@ class Consumer {
         heartbeat: async () => {},
         pause: () => this._pauseOne(topic, partition),
       };
-      await this._withRetries(() => eachMessage(payload), topic, partition);
+      await this._withRetries(async () => {
+        try {
+          await eachMessage(payload);
+        } catch (err) {
+          await commitDone().catch((e) => this._logger.error(`commit of handled offsets failed: ${e.message}`, { groupId: this._groupId }));
+          throw err;
+        }
+      }, topic, partition);
+      done = m.offset;
     }
   }
 
+  // eachBatch over one partition's messages of the batch in hand. As KafkaJS: what resolveOffset()
+  // marked is not handed again (a retry, and without eachBatchAutoResolve the next call, start
+  // after it) and is committed (with autoCommit) when the handler throws, and without
+  // eachBatchAutoResolve when it returns.
   async _eachBatch({ topic, partition, messages }) {
-    const { eachBatch, eachBatchAutoResolve } = this._handlers;
+    const { eachBatch, eachBatchAutoResolve, autoCommit } = this._handlers;
     let rest = messages.map(kafkaMessage);
+    let resolved = null; // the last offset resolveOffset() was given
+    let committed = null;
+    const afterResolved = () => (resolved === null ? rest : rest.filter((m) => Number(m.offset) > Number(resolved)));
+    const commitResolved = async () => {
+      if (!autoCommit || resolved === null || resolved === committed) return;
+      committed = resolved;
+      await this._native.commit([{ topic, partition, offset: Number(resolved) + 1 }]);
+    };
     while (rest.length > 0 && !this._seeking.has(key(topic, partition))) {
       if (!(await this._whileRunningUnpaused(topic, partition)) && this._isPaused(topic, partition)) {
         throw new Error(`stopped while ${topic}[${partition}] was paused`);
       }
-      let resolved = null; // the last offset resolveOffset() was given
-      const high = this._highWatermarks.get(key(topic, partition));
-      const last = rest[rest.length - 1].offset;
-      const highWatermark = String(high !== undefined && high > Number(last) ? high : Number(last) + 1);
-      const batchMessages = rest;
-      const batch = {
-        topic,
-        partition,
-        highWatermark,
-        messages: batchMessages,
-        isEmpty: () => batchMessages.length === 0,
-        firstOffset: () => (batchMessages.length > 0 ? batchMessages[0].offset : null),
-        lastOffset: () => (batchMessages.length > 0 ? batchMessages[batchMessages.length - 1].offset : String(Number(highWatermark) - 1)),
-        offsetLag: () => String(Math.max(0, Number(highWatermark) - 1 - Number(batch.lastOffset()))),
-        offsetLagLow: () => String(Math.max(0, Number(highWatermark) - 1 - Number(batch.firstOffset() ?? highWatermark))),
-      };
-      const payload = {
-        batch,
-        resolveOffset: (offset) => {
-          if (resolved === null || Number(offset) > Number(resolved)) resolved = String(offset);
-        },
-        heartbeat: async () => {},
-        // Offsets are committed once the kafka-native batch they came in is processed.
-        commitOffsetsIfNecessary: async () => {},
-        uncommittedOffsets: () => ({ topics: resolved === null ? [] : [{ topic, partitions: [{ partition, offset: String(Number(resolved) + 1) }] }] }),
-        isRunning: () => this._running,
-        // Stale once the partition was sought (kafka-native gives no partition away while its
-        // batch is in hand, so a rebalance never makes a batch stale).
-        isStale: () => this._seeking.has(key(topic, partition)),
-        pause: () => this._pauseOne(topic, partition),
-      };
-      this._emit(events.START_BATCH_PROCESS, { topic, partition, highWatermark, offsetLag: batch.offsetLag(), offsetLagLow: batch.offsetLagLow(), batchSize: batchMessages.length, firstOffset: batch.firstOffset(), lastOffset: batch.lastOffset() });
-      const started = Date.now();
-      await this._withRetries(() => eachBatch(payload), topic, partition);
-      this._emit(events.END_BATCH_PROCESS, { topic, partition, highWatermark, offsetLag: batch.offsetLag(), offsetLagLow: batch.offsetLagLow(), batchSize: batchMessages.length, firstOffset: batch.firstOffset(), lastOffset: batch.lastOffset(), duration: Date.now() - started });
+      let ends = null; // END_BATCH_PROCESS's fields of the call that succeeds
+      await this._withRetries(async () => {
+        rest = afterResolved();
+        if (rest.length === 0) return;
+        const { batch, payload } = this._batchPayload(topic, partition, rest, {
+          resolveOffset: (offset) => {
+            if (resolved === null || Number(offset) > Number(resolved)) resolved = String(offset);
+          },
+          uncommittedOffsets: () => ({ topics: resolved === null ? [] : [{ topic, partitions: [{ partition, offset: String(Number(resolved) + 1) }] }] }),
+        });
+        const fields = { topic, partition, highWatermark: batch.highWatermark, offsetLag: batch.offsetLag(), offsetLagLow: batch.offsetLagLow(), batchSize: rest.length, firstOffset: batch.firstOffset(), lastOffset: batch.lastOffset() };
+        this._emit(events.START_BATCH_PROCESS, fields);
+        const started = Date.now();
+        try {
+          await eachBatch(payload);
+        } catch (err) {
+          await commitResolved().catch((e) => this._logger.error(`commit of resolved offsets failed: ${e.message}`, { groupId: this._groupId }));
+          throw err;
+        }
+        ends = { ...fields, offsetLag: batch.offsetLag(), offsetLagLow: batch.offsetLagLow(), duration: Date.now() - started };
+      }, topic, partition);
+      if (ends) this._emit(events.END_BATCH_PROCESS, ends);
       if (eachBatchAutoResolve) return;
+      await commitResolved();
       // What the handler did not resolve comes again (KafkaJS fetches it again from there),
       // unless the consumer is stopping: then the batch is left unprocessed, read again later.
-      rest = resolved === null ? rest : rest.filter((m) => Number(m.offset) > Number(resolved));
+      rest = afterResolved();
       if (rest.length > 0 && !this._running) throw new Error(`stopped with ${rest.length} message(s) of ${topic}[${partition}] unresolved`);
       if (rest.length > 0) await new Promise((resolve) => setImmediate(resolve));
     }
+  }
+
+  // eachBatch's {batch, payload} for `messages`; `offsets` gives resolveOffset and
+  // uncommittedOffsets.
+  _batchPayload(topic, partition, messages, offsets) {
+    const high = this._highWatermarks.get(key(topic, partition));
+    const last = messages[messages.length - 1].offset;
+    const highWatermark = String(high !== undefined && high > Number(last) ? high : Number(last) + 1);
+    const batch = {
+      topic,
+      partition,
+      highWatermark,
+      messages,
+      isEmpty: () => messages.length === 0,
+      firstOffset: () => (messages.length > 0 ? messages[0].offset : null),
+      lastOffset: () => (messages.length > 0 ? messages[messages.length - 1].offset : String(Number(highWatermark) - 1)),
+      offsetLag: () => String(Math.max(0, Number(highWatermark) - 1 - Number(batch.lastOffset()))),
+      offsetLagLow: () => String(Math.max(0, Number(highWatermark) - 1 - Number(batch.firstOffset() ?? highWatermark))),
+    };
+    const payload = {
+      batch,
+      ...offsets,
+      heartbeat: async () => {},
+      // Offsets are committed once the kafka-native batch they came in is processed.
+      commitOffsetsIfNecessary: async () => {},
+      isRunning: () => this._running,
+      // Stale once the partition was sought (kafka-native gives no partition away while its
+      // batch is in hand, so a rebalance never makes a batch stale).
+      isStale: () => this._seeking.has(key(topic, partition)),
+      pause: () => this._pauseOne(topic, partition),
+    };
+    return { batch, payload };
   }
 
   // Pauses one partition from inside a handler; returns the function that resumes it.

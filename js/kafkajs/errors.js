@@ -137,8 +137,15 @@ const CLIENT_CODES = [...ERROR_NAMES.client, 'QUEUE_FULL'];
 // A kafka-native error as the KafkaJS error a KafkaJS user would catch for it; the original is
 // its cause. Broker errors become KafkaJSProtocolError (type: Kafka's name, code: its number);
 // librdkafka's local ones (names starting with _) the KafkaJS class for the same situation.
+// An error KafkaJS throws as it is (a TypeError for a value it cannot write), passed through.
+const AS_IS = Symbol('kafka-native/kafkajs error thrown as it is');
+function asIs(err) {
+  err[AS_IS] = true;
+  return err;
+}
+
 function toKafkaJSError(err) {
-  if (err instanceof KafkaJSError) return err;
+  if (err instanceof KafkaJSError || (err && err[AS_IS])) return err;
   if (!err || typeof err.code !== 'string') {
     return new KafkaJSNonRetriableError(err instanceof Error ? err : new Error(String(err)), { cause: err });
   }
@@ -194,6 +201,7 @@ const isRebalancing = (e) => e.type === 'REBALANCE_IN_PROGRESS' || e.type === 'N
 const isKafkaJSError = (e) => e instanceof KafkaJSError;
 
 module.exports = {
+  asIs,
   KafkaJSError,
   KafkaJSNonRetriableError,
   KafkaJSProtocolError,

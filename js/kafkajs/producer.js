@@ -5,7 +5,7 @@
 const { EventEmitter } = require('node:events');
 const { Producer: NativeProducer } = require('../client/producer');
 const { resolveBrokers, nativeLogger, invalid, checkKnown } = require('./client');
-const { KafkaJSError, KafkaJSNonRetriableError, kafkaJSErrors, notSupported } = require('./errors');
+const { KafkaJSError, KafkaJSNonRetriableError, kafkaJSErrors, notSupported, asIs } = require('./errors');
 const { runsNatively, Partitioners } = require('./partitioners');
 
 const CompressionTypes = { None: 0, GZIP: 1, Snappy: 2, LZ4: 3, ZSTD: 4 };
@@ -30,21 +30,31 @@ const events = {
 // How long a partition list for a JS partitioner is reused (KafkaJS's metadataMaxAge default).
 const METADATA_MAX_AGE_MS = 300000;
 
-const bytes = (value) => (value === null || value === undefined || Buffer.isBuffer(value) || typeof value === 'string' ? value : String(value));
+// A value, key or header value: a string or bytes, as KafkaJS writes. Anything else is a
+// TypeError, as KafkaJS's (which fails to size it), never a String() of it ("[object Object]").
+function bytes(value, where) {
+  if (value === null || value === undefined || typeof value === 'string' || value instanceof Uint8Array) return value;
+  if (value instanceof ArrayBuffer) return Buffer.from(value);
+  const got = typeof value === 'object' ? `an instance of ${value.constructor?.name ?? 'Object'}` : `type ${typeof value} (${String(value)})`;
+  throw asIs(new TypeError(`kafka-native/kafkajs: ${where} must be a string or a Buffer, got ${got}`));
+}
 
 // A KafkaJS message as a kafka-native record.
-function toRecord(message, where) {
+function toRecord(message, where, topic) {
   for (const key of Object.keys(message)) {
     if (!MESSAGE_KEYS.includes(key)) throw invalid(`${where} has unknown key ${JSON.stringify(key)} (a message takes ${MESSAGE_KEYS.join(', ')})`);
   }
-  const record = { payload: bytes(message.value) ?? null };
-  if (message.key !== undefined && message.key !== null) record.key = bytes(message.key);
+  // A tombstone is value: null; a message without value is a mistake (it would delete the key's
+  // data on a compacted topic).
+  if (message.value === undefined) throw invalid(`Invalid message without value for topic "${topic}": ${JSON.stringify(message)}`);
+  const record = { payload: bytes(message.value, `${where}.value`) };
+  if (message.key !== undefined && message.key !== null) record.key = bytes(message.key, `${where}.key`);
   if (message.headers) {
     const headers = {};
     for (const [name, value] of Object.entries(message.headers)) {
       if (value === undefined) continue; // KafkaJS skips undefined headers
-      if (Array.isArray(value)) throw notSupported(`${where}.headers.${name} as an array`, 'one value per header name on send');
-      headers[name] = bytes(value);
+      // An array is written once per value, as KafkaJS does.
+      headers[name] = Array.isArray(value) ? value.map((v, j) => bytes(v, `${where}.headers.${name}[${j}]`)) : bytes(value, `${where}.headers.${name}`);
     }
     record.headers = headers;
   }
@@ -180,7 +190,7 @@ class Producer {
       if (partition === null) partition = -1;
       if (!Number.isInteger(partition) || partition < -1) throw invalid(`${where}.partition must be a partition number, got ${JSON.stringify(partition)}`);
       if (!byPartition.has(partition)) byPartition.set(partition, []);
-      byPartition.get(partition).push(toRecord(message, where));
+      byPartition.get(partition).push(toRecord(message, where, topic));
     });
     const delivered = await Promise.all([...byPartition].map(([partition, records]) => native.deliver(topic, partition, records)));
     const first = new Map(); // partition -> its lowest offset in this send
