@@ -39,7 +39,7 @@ const ConfigResourceTypes = { UNKNOWN: 0, TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 
 const ConfigSource = { UNKNOWN: 0, TOPIC_CONFIG: 1, DYNAMIC_BROKER_CONFIG: 2, DYNAMIC_DEFAULT_BROKER_CONFIG: 3, STATIC_BROKER_CONFIG: 4, DEFAULT_CONFIG: 5, DYNAMIC_BROKER_LOGGER_CONFIG: 6 };
 
 const {
-  toKafkaJSError, kafkaJSErrors, notSupported, KAFKA_ERROR_CODES, kafkaErrorCode, isRebalancing, isKafkaJSError, ...errorClasses
+  asIs, toKafkaJSError, kafkaJSErrors, notSupported, KAFKA_ERROR_CODES, kafkaErrorCode, isRebalancing, isKafkaJSError, ...errorClasses
 } = errors;
 
 module.exports = {
