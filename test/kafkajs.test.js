@@ -649,6 +649,23 @@ for (const [tag, { Kafka, logLevel, Partitioners, KafkaJSError, KafkaJSNonRetria
         await assert.rejects(admin.deleteGroups([groupId]), (err) => err.name === 'KafkaJSDeleteGroupsError' && err.groups[0].groupId === groupId);
       });
 
+      test('transactions: a transactional producer\'s own send() is outside any transaction, before one and while one is open', async (t) => {
+        const topic = await topicOf(unique('txn-plain', short), 1);
+        const producer = await producerFor(t, { transactionalId: unique('txn-plain-id', short), idempotent: true, maxInFlightRequests: 1 });
+        await producer.send({ topic, messages: [{ value: 'plain before' }] });
+        const aborted = await producer.transaction();
+        await aborted.send({ topic, messages: [{ value: 'in the aborted transaction' }] });
+        await producer.send({ topic, messages: [{ value: 'plain while it is open' }] });
+        await aborted.abort();
+        const committed = await producer.transaction();
+        await committed.send({ topic, messages: [{ value: 'committed' }] });
+        await committed.commit();
+        const seen = [];
+        await consumerFor(t, topic, { eachMessage: async ({ message }) => { seen.push(message.value.toString()); } });
+        await waitFor(() => `three messages (${seen})`, () => seen.length >= 3, JOIN_MS);
+        assert.deepEqual(seen.sort(), ['committed', 'plain before', 'plain while it is open']);
+      });
+
       test('transactions: a committed one is read, an aborted one is not', async (t) => {
         const topic = await topicOf(unique('txn', short), 1);
         const producer = await producerFor(t, { transactionalId: unique('txn-id', short), idempotent: true, maxInFlightRequests: 1 });

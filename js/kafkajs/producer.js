@@ -79,7 +79,12 @@ class Producer {
     if (typeof this._partitioner !== 'function') throw invalid('createPartitioner must return a partitioner function');
     this._transactional = typeof config.transactionalId === 'string' && config.transactionalId !== '';
     this._idempotent = this._transactional || config.idempotent === true;
-    this._natives = new Map(); // one kafka-native Producer per (acks, compression, timeout) used
+    // One kafka-native Producer per (acks, compression, timeout) used by send() and sendBatch(),
+    // and one for the transactions: as in KafkaJS, a transactional producer's own send() is
+    // outside any transaction (KafkaJS gives it a producer id of its own), and only what is sent
+    // on a transaction object takes part in it.
+    this._natives = new Map();
+    this._transactionNative = null;
     this._partitions = new Map(); // topic -> {at, metadata} for JS partitioners
     this._emitter = new EventEmitter();
     this._logger = kafka.logger().namespace('Producer');
@@ -97,8 +102,9 @@ class Producer {
   // Waits (up to 15 s) for what is in flight. Every message's fate is its send()'s to report, so
   // a message that was not delivered is not reported again here, only logged.
   async disconnect() {
-    const natives = [...this._natives.values()];
+    const natives = [...this._natives.values(), ...(this._transactionNative ? [this._transactionNative] : [])];
     this._natives.clear();
+    this._transactionNative = null;
     this._connected = false;
     await Promise.all(natives.map((p) => p.stop().catch((err) => this._logger.warn(`disconnect: ${err.message}`))));
     this._emitter.emit(events.DISCONNECT, { id: 0, type: events.DISCONNECT, timestamp: Date.now(), payload: null });
@@ -124,17 +130,21 @@ class Producer {
     return () => this._emitter.off(eventName, wrapped);
   }
 
-  // The native producer for these send options, made at first use.
-  _native({ acks = -1, compression = CompressionTypes.None, timeout }) {
+  // The native producer for these send options (the transactions' one with `transactional`),
+  // made at first use.
+  _native({ acks = -1, compression = CompressionTypes.None, timeout }, transactional = false) {
     if (![-1, 0, 1].includes(acks)) throw invalid(`acks must be -1 (all), 0 or 1, got ${JSON.stringify(acks)}`);
     if (!Object.values(CompressionTypes).includes(compression)) throw invalid(`compression must be one of CompressionTypes, got ${JSON.stringify(compression)}`);
     if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0)) throw invalid(`timeout must be a positive integer (ms), got ${JSON.stringify(timeout)}`);
-    if (this._idempotent && acks !== -1) throw new KafkaJSNonRetriableError("Not requiring ack for all messages invalidates the idempotent producer's EoS guarantees");
+    const idempotent = transactional || this._config.idempotent === true;
+    if (idempotent && acks !== -1) throw new KafkaJSNonRetriableError("Not requiring ack for all messages invalidates the idempotent producer's EoS guarantees");
     const key = `${acks}|${compression}|${timeout ?? ''}`;
-    let native = this._natives.get(key);
-    if (native) return native;
-    if (this._transactional && this._natives.size > 0) {
-      throw notSupported('a transactional producer sending with other acks, compression or timeout than its first send', 'a transactional id belongs to one native producer');
+    let native = transactional ? this._transactionNative : this._natives.get(key);
+    if (native) {
+      if (transactional && this._transactionKey !== key) {
+        throw notSupported('a transaction sending with other acks, compression or timeout than its first send', 'a transactional id belongs to one native producer');
+      }
+      return native;
     }
     const topic_options = { acks };
     if (timeout !== undefined) topic_options['request.timeout.ms'] = timeout;
@@ -153,14 +163,19 @@ class Producer {
       queue_buffering_max_messages: MAX_QUEUED,
       ...(driver_options['queue.buffering.max.kbytes'] === undefined ? { queue_buffering_max_kbytes: QUEUED_KBYTES } : {}),
       compression_codec: CODEC_NAMES[compression],
-      enable_idempotence: this._idempotent,
-      ...(this._transactional ? { transactional_id: this._config.transactionalId, transaction_timeout_ms: this._config.transactionTimeout ?? 60000 } : {}),
+      enable_idempotence: idempotent,
+      ...(transactional ? { transactional_id: this._config.transactionalId, transaction_timeout_ms: this._config.transactionTimeout ?? 60000 } : {}),
       driver_options,
       topic_options,
       oauthbearer_token_callback: this._kafka._config.oauthbearer_token_callback,
       logger: nativeLogger(this._logger),
     });
-    this._natives.set(key, native);
+    if (transactional) {
+      this._transactionKey = key;
+      this._transactionNative = native;
+    } else {
+      this._natives.set(key, native);
+    }
     return native;
   }
 
@@ -213,25 +228,31 @@ class Producer {
     if (!this._connected) throw new KafkaJSError('The producer is disconnected');
   }
 
-  async send(record) {
+  send(record) {
+    return this._send(record, false);
+  }
+
+  async _send(record, transactional) {
     return kafkaJSErrors(async () => {
       if (record === null || typeof record !== 'object') throw invalid('send() takes {topic, messages}');
       checkKnown(record, SEND_OPTIONS, 'send()');
       this._checkConnected();
-      if (this._transactional && !this._inTransaction) throw new KafkaJSNonRetriableError('Transactional producer must send within a transaction (producer.transaction())');
-      return this._sendTopic(this._native(record), record.topic, record.messages);
+      return this._sendTopic(this._native(record, transactional), record.topic, record.messages);
     });
   }
 
-  async sendBatch(batch) {
+  sendBatch(batch) {
+    return this._sendBatch(batch, false);
+  }
+
+  async _sendBatch(batch, transactional) {
     return kafkaJSErrors(async () => {
       if (batch === null || typeof batch !== 'object') throw invalid('sendBatch() takes {topicMessages}');
       checkKnown(batch, ['topicMessages', 'acks', 'timeout', 'compression'], 'sendBatch()');
       this._checkConnected();
-      if (this._transactional && !this._inTransaction) throw new KafkaJSNonRetriableError('Transactional producer must send within a transaction (producer.transaction())');
       const { topicMessages = [] } = batch;
       if (!Array.isArray(topicMessages)) throw invalid('sendBatch() topicMessages must be an array of {topic, messages}');
-      const native = this._native(batch);
+      const native = this._native(batch, transactional);
       const results = await Promise.all(topicMessages.map(({ topic, messages }) => this._sendTopic(native, topic, messages)));
       return results.flat();
     });
@@ -243,7 +264,7 @@ class Producer {
       this._checkConnected();
       if (!this._transactional) throw new KafkaJSNonRetriableError('Must provide transactional id for transactional producer');
       if (this._inTransaction) throw new KafkaJSNonRetriableError('There is already an ongoing transaction for this producer. Please end the transaction before beginning another.');
-      const native = this._native({});
+      const native = this._native({}, true);
       if (!this._initialized) {
         await native.initTransactions();
         this._initialized = true;
@@ -263,11 +284,11 @@ class Producer {
       return {
         send: (record) => {
           if (!active) return Promise.reject(new KafkaJSNonRetriableError('Transaction is not active'));
-          return this.send(record);
+          return this._send(record, true);
         },
         sendBatch: (batch) => {
           if (!active) return Promise.reject(new KafkaJSNonRetriableError('Transaction is not active'));
-          return this.sendBatch(batch);
+          return this._sendBatch(batch, true);
         },
         sendOffsets: ({ consumerGroupId, topics } = {}) => kafkaJSErrors(() => {
           if (!active) throw new KafkaJSNonRetriableError('Transaction is not active');
