@@ -369,6 +369,7 @@ export interface AdminOptions {
 
 export interface NewTopic {
   topic: string;
+  /** -1: the broker's default (num.partitions). */
   partitions: number;
   /** Default: the broker's default.replication.factor. */
   replication_factor?: number;

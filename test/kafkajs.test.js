@@ -623,6 +623,17 @@ for (const [tag, { Kafka, logLevel, Partitioners, KafkaJSError, KafkaJSNonRetria
         await waitFor('the topic to go', async () => !(await admin.listTopics()).includes(topic), JOIN_MS);
       });
 
+      test('admin: createTopics without numPartitions takes the broker\'s default (num.partitions)', async (t) => {
+        const admin = newKafka().admin();
+        await admin.connect();
+        t.after(() => admin.disconnect());
+        const topic = unique('default-partitions', short);
+        assert.equal(await createNewTopic(t, admin, { topic }), true);
+        const { topics: [meta] } = await admin.fetchTopicMetadata({ topics: [topic] });
+        // The test brokers' num.partitions (js/dev-cluster/cluster.js).
+        assert.equal(meta.partitions.length, 4);
+      });
+
       test('admin: createPartitions, setOffsets, resetOffsets and deleteGroups', async (t) => {
         const admin = newKafka().admin();
         await admin.connect();

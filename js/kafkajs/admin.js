@@ -128,7 +128,8 @@ class Admin {
           if (replicaAssignment && replicaAssignment.length > 0) throw notSupported('createTopics() replicaAssignment', 'kafka-native\'s admin client lets the brokers place replicas');
           return {
             topic,
-            partitions: numPartitions === undefined || numPartitions === -1 ? 1 : numPartitions,
+            // As KafkaJS: left out, the broker's default (num.partitions).
+            partitions: numPartitions === undefined ? -1 : numPartitions,
             ...(replicationFactor === undefined || replicationFactor === -1 ? {} : { replication_factor: replicationFactor }),
             config: Object.fromEntries(configEntries.map(({ name, value }) => [name, value])),
           };

@@ -54,6 +54,7 @@ impl AdminConfig {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewTopic {
     pub topic: String,
+    /// -1 takes the broker's `num.partitions`.
     pub partitions: i32,
     /// -1 (the default) takes the broker's `default.replication.factor`.
     pub replication_factor: i32,
@@ -183,11 +184,13 @@ impl Admin {
                     ),
                 ));
             }
-            if t.partitions < 1 {
+            // -1: the broker's default (`num.partitions`).
+            if t.partitions == 0 || t.partitions < -1 {
                 return Err(KafkaError::invalid(
                     "partitions",
                     format!(
-                        "of topic {:?} must be at least 1, got {}",
+                        "of topic {:?} must be at least 1 (or -1 for the broker's default), \
+                         got {}",
                         t.topic, t.partitions
                     ),
                 ));
@@ -298,7 +301,11 @@ impl Admin {
                 !listed.iter().any(|(listed, error)| {
                     listed.topic == *topic
                         && error.is_none()
-                        && listed.partitions.len() == *count as usize
+                        && if *count < 0 {
+                            !listed.partitions.is_empty()
+                        } else {
+                            listed.partitions.len() == *count as usize
+                        }
                 })
             });
             match pending {
@@ -306,7 +313,11 @@ impl Admin {
                 Some((topic, count)) => Err(KafkaError::kafka(
                     rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE,
                     what,
-                    format!("topic {topic:?} is not listed with {count} partitions yet"),
+                    if *count < 0 {
+                        format!("topic {topic:?} is not listed with its partitions yet")
+                    } else {
+                        format!("topic {topic:?} is not listed with {count} partitions yet")
+                    },
                 )),
             }
         })

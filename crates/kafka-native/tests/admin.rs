@@ -58,6 +58,20 @@ fn topics_are_created_listed_and_deleted_or_refused_at_once_on_the_mock() {
         .find(|t| t.topic == topic)
         .expect("the created topic is listed");
     assert_eq!(ours.partitions, 6);
+    // -1 partitions: the broker's num.partitions (4 on the test brokers: js/dev-cluster/cluster.js).
+    let defaulted = format!("{topic}-defaulted");
+    admin
+        .create_topics(&[NewTopic::new(&defaulted, -1)])
+        .unwrap();
+    let listed = admin.list_topics().unwrap();
+    let ours_defaulted = listed
+        .iter()
+        .find(|t| t.topic == defaulted)
+        .expect("listed");
+    assert_eq!(ours_defaulted.partitions, 4);
+    admin
+        .delete_topics(std::slice::from_ref(&defaulted))
+        .unwrap();
     // Creating it again names it and librdkafka's error.
     let err = admin
         .create_topics(&[NewTopic::new(&topic, 6)])
@@ -418,6 +432,10 @@ fn admin_errors_name_what_is_wrong() {
         .create_topics(&[NewTopic::new("zero", 0)])
         .unwrap_err();
     assert!(err.to_string().contains("partitions"), "{err}");
+    assert!(
+        err.to_string().contains("-1 for the broker's default"),
+        "{err}"
+    );
     assert!(admin
         .group_offsets(" ")
         .unwrap_err()
