@@ -705,6 +705,23 @@ describe('kafka-native/kafkajs: what it does not do throws KafkaJSNotImplemented
   const { Kafka, KafkaJSNotImplemented } = require('../js/kafkajs');
   const kafka = new Kafka({ brokers: [cluster.bootstrapServers], logLevel: 0 });
 
+  test('every export of KafkaJS 2.2.4 exists (what its types declare), with KafkaJS\'s shapes', () => {
+    const kafkajs = require('kafkajs');
+    const layer = require('../js/kafkajs');
+    assert.deepEqual(Object.keys(kafkajs).filter((name) => !(name in layer)), []);
+    for (const name of ['AclResourceTypes', 'AclOperationTypes', 'AclPermissionTypes', 'ResourcePatternTypes', 'ConfigResourceTypes']) {
+      assert.deepEqual(layer[name], { ...kafkajs[name] }, name);
+    }
+    const created = new layer.KafkaJSCreateTopicError({ message: 'exists', type: 'TOPIC_ALREADY_EXISTS', code: 36, retriable: false }, 't');
+    assert.ok(created instanceof layer.KafkaJSProtocolError);
+    assert.deepEqual([created.name, created.topic, created.type, created.code, created.retriable], ['KafkaJSCreateTopicError', 't', 'TOPIC_ALREADY_EXISTS', 36, false]);
+    const closed = new layer.KafkaJSConnectionClosedError('Closed connection', { host: 'h', port: 9092 });
+    assert.ok(closed instanceof layer.KafkaJSConnectionError);
+    assert.deepEqual([closed.name, closed.broker, closed.host, closed.port], ['KafkaJSConnectionClosedError', 'h:9092', 'h', 9092]);
+    assert.equal(new layer.KafkaJSNoBrokerAvailableError().message, new kafkajs.KafkaJSNoBrokerAvailableError().message);
+    assert.ok(new layer.KafkaJSPartialMessageError('x') instanceof layer.KafkaJSNonRetriableError);
+  });
+
   test('options with no librdkafka equivalent', () => {
     assert.throws(() => new Kafka({ brokers: ['x:1'], socketFactory: () => {} }), KafkaJSNotImplemented);
     assert.throws(() => new Kafka({ brokers: ['x:1'], sasl: { mechanism: 'aws' } }), (err) => err instanceof KafkaJSNotImplemented && /aws/.test(err.message));

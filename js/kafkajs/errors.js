@@ -89,6 +89,82 @@ const KafkaJSAggregateError = class KafkaJSAggregateError extends Error {
   }
 };
 
+// The rest of KafkaJS's exported classes, with its constructors' fields: this layer throws few of
+// them (librdkafka handles what they describe), but code written for KafkaJS names them in
+// `instanceof` checks, which would throw on undefined.
+const KafkaJSPartialMessageError = named('KafkaJSPartialMessageError', KafkaJSNonRetriableError);
+const KafkaJSUnsupportedMagicByteInMessageSet = named('KafkaJSUnsupportedMagicByteInMessageSet', KafkaJSNonRetriableError);
+// KafkaJS names these two KafkaJSNonRetriableError.
+const KafkaJSInvalidVarIntError = class KafkaJSInvalidVarIntError extends KafkaJSNonRetriableError {};
+const KafkaJSInvalidLongError = class KafkaJSInvalidLongError extends KafkaJSNonRetriableError {};
+class KafkaJSFetcherRebalanceError extends Error {}
+
+class KafkaJSNoBrokerAvailableError extends KafkaJSError {
+  constructor() {
+    super('No broker available');
+    this.name = 'KafkaJSNoBrokerAvailableError';
+  }
+}
+
+class KafkaJSMemberIdRequired extends KafkaJSProtocolError {
+  constructor(e, { memberId } = {}) {
+    super(e);
+    this.memberId = memberId;
+    this.name = 'KafkaJSMemberIdRequired';
+  }
+}
+
+class KafkaJSConnectionClosedError extends KafkaJSConnectionError {
+  constructor(e, { host, port } = {}) {
+    super(e, { broker: `${host}:${port}` });
+    this.host = host;
+    this.port = port;
+    this.name = 'KafkaJSConnectionClosedError';
+  }
+}
+
+class KafkaJSStaleTopicMetadataAssignment extends KafkaJSError {
+  constructor(e, { topic, unknownPartitions } = {}) {
+    super(e);
+    this.topic = topic;
+    this.unknownPartitions = unknownPartitions;
+    this.name = 'KafkaJSStaleTopicMetadataAssignment';
+  }
+}
+
+class KafkaJSServerDoesNotSupportApiKey extends KafkaJSNonRetriableError {
+  constructor(e, { apiKey, apiName } = {}) {
+    super(e);
+    this.apiKey = apiKey;
+    this.apiName = apiName;
+    this.name = 'KafkaJSServerDoesNotSupportApiKey';
+  }
+}
+
+class KafkaJSInvariantViolation extends KafkaJSNonRetriableError {
+  constructor(e) {
+    super(`Invariant violated: ${e && e.message ? e.message : e}. This is likely a bug and should be reported.`);
+    this.name = 'KafkaJSInvariantViolation';
+  }
+}
+
+class KafkaJSCreateTopicError extends KafkaJSProtocolError {
+  constructor(e, topicName) {
+    super(e);
+    this.topic = topicName;
+    this.name = 'KafkaJSCreateTopicError';
+  }
+}
+
+class KafkaJSAlterPartitionReassignmentsError extends KafkaJSProtocolError {
+  constructor(e, topicName, partition) {
+    super(e);
+    this.topic = topicName;
+    this.partition = partition;
+    this.name = 'KafkaJSAlterPartitionReassignmentsError';
+  }
+}
+
 class KafkaJSDeleteGroupsError extends KafkaJSError {
   constructor(e, groups = []) {
     super(e);
@@ -202,6 +278,19 @@ const isKafkaJSError = (e) => e instanceof KafkaJSError;
 
 module.exports = {
   asIs,
+  KafkaJSPartialMessageError,
+  KafkaJSUnsupportedMagicByteInMessageSet,
+  KafkaJSInvalidVarIntError,
+  KafkaJSInvalidLongError,
+  KafkaJSFetcherRebalanceError,
+  KafkaJSNoBrokerAvailableError,
+  KafkaJSMemberIdRequired,
+  KafkaJSConnectionClosedError,
+  KafkaJSStaleTopicMetadataAssignment,
+  KafkaJSServerDoesNotSupportApiKey,
+  KafkaJSInvariantViolation,
+  KafkaJSCreateTopicError,
+  KafkaJSAlterPartitionReassignmentsError,
   KafkaJSError,
   KafkaJSNonRetriableError,
   KafkaJSProtocolError,
