@@ -326,12 +326,13 @@ class Consumer {
   // messages before it are committed first (with autoCommit), as KafkaJS does.
   async _eachMessage({ topic, partition, messages }) {
     const { eachMessage, autoCommit } = this._handlers;
+    const native = this._native; // stop() lets go of it; the batch in hand still commits through it
     let done = null; // the offset of the last message handled
     let committed = null;
     const commitDone = async () => {
       if (!autoCommit || done === null || done === committed) return;
       committed = done;
-      await this._native.commit([{ topic, partition, offset: done + 1 }]);
+      await native.commit([{ topic, partition, offset: done + 1 }]);
     };
     for (const m of messages) {
       if (this._seeking.has(key(topic, partition))) return; // read again from where it was sought
@@ -365,14 +366,20 @@ class Consumer {
   // eachBatchAutoResolve when it returns.
   async _eachBatch({ topic, partition, messages }) {
     const { eachBatch, eachBatchAutoResolve, autoCommit } = this._handlers;
+    const native = this._native; // stop() lets go of it; the batch in hand still commits through it
     let rest = messages.map(kafkaMessage);
     let resolved = null; // the last offset resolveOffset() was given
     let committed = null;
     const afterResolved = () => (resolved === null ? rest : rest.filter((m) => Number(m.offset) > Number(resolved)));
+    // A failed commit is logged: the batch's own commit, once it is processed, covers it.
     const commitResolved = async () => {
       if (!autoCommit || resolved === null || resolved === committed) return;
       committed = resolved;
-      await this._native.commit([{ topic, partition, offset: Number(resolved) + 1 }]);
+      try {
+        await native.commit([{ topic, partition, offset: Number(resolved) + 1 }]);
+      } catch (e) {
+        this._logger.error(`commit of resolved offsets failed: ${e.message}`, { groupId: this._groupId });
+      }
     };
     while (rest.length > 0 && !this._seeking.has(key(topic, partition))) {
       if (!(await this._whileRunningUnpaused(topic, partition)) && this._isPaused(topic, partition)) {
@@ -394,7 +401,7 @@ class Consumer {
         try {
           await eachBatch(payload);
         } catch (err) {
-          await commitResolved().catch((e) => this._logger.error(`commit of resolved offsets failed: ${e.message}`, { groupId: this._groupId }));
+          await commitResolved();
           throw err;
         }
         ends = { ...fields, offsetLag: batch.offsetLag(), offsetLagLow: batch.offsetLagLow(), duration: Date.now() - started };
