@@ -38,11 +38,10 @@ class DeadLetters {
     this._producer = null;
   }
 
-  // Writes the messages, in order, each with its delivery count and last error (a value, or a
-  // function of the message); resolves once the broker has them, rejects if any was not written.
+  // Writes the messages, in order, with their delivery count and the last error; resolves once
+  // the broker has them, rejects if any was not written.
   async write(messages, deliveries, lastError) {
-    const at = (v, m) => (typeof v === 'function' ? v(m) : v);
-    const records = messages.map((m) => deadLetterRecord(m, at(deliveries, m), at(lastError, m)));
+    const records = messages.map((m) => deadLetterRecord(m, deliveries, lastError));
     await this._producerFor().deliver(this.topic, -1, records);
   }
 

@@ -326,14 +326,8 @@ class Consumer {
   // messages before it are committed first (with autoCommit), as KafkaJS does.
   async _eachMessage({ topic, partition, messages }) {
     const { eachMessage, autoCommit } = this._handlers;
-    const native = this._native; // stop() lets go of it; the batch in hand still commits through it
+    const commitThrough = this._committer(topic, partition, autoCommit);
     let done = null; // the offset of the last message handled
-    let committed = null;
-    const commitDone = async () => {
-      if (!autoCommit || done === null || done === committed) return;
-      committed = done;
-      await native.commit([{ topic, partition, offset: done + 1 }]);
-    };
     for (const m of messages) {
       if (this._seeking.has(key(topic, partition))) return; // read again from where it was sought
       // Stopped: the rest of the batch is still processed (its offsets then committed), unless
@@ -352,7 +346,7 @@ class Consumer {
         try {
           await eachMessage(payload);
         } catch (err) {
-          await commitDone().catch((e) => this._logger.error(`commit of handled offsets failed: ${e.message}`, { groupId: this._groupId }));
+          await commitThrough(done);
           throw err;
         }
       }, topic, partition);
@@ -366,21 +360,10 @@ class Consumer {
   // eachBatchAutoResolve when it returns.
   async _eachBatch({ topic, partition, messages }) {
     const { eachBatch, eachBatchAutoResolve, autoCommit } = this._handlers;
-    const native = this._native; // stop() lets go of it; the batch in hand still commits through it
+    const commitThrough = this._committer(topic, partition, autoCommit);
     let rest = messages.map(kafkaMessage);
     let resolved = null; // the last offset resolveOffset() was given
-    let committed = null;
     const afterResolved = () => (resolved === null ? rest : rest.filter((m) => Number(m.offset) > Number(resolved)));
-    // A failed commit is logged: the batch's own commit, once it is processed, covers it.
-    const commitResolved = async () => {
-      if (!autoCommit || resolved === null || resolved === committed) return;
-      committed = resolved;
-      try {
-        await native.commit([{ topic, partition, offset: Number(resolved) + 1 }]);
-      } catch (e) {
-        this._logger.error(`commit of resolved offsets failed: ${e.message}`, { groupId: this._groupId });
-      }
-    };
     while (rest.length > 0 && !this._seeking.has(key(topic, partition))) {
       if (!(await this._whileRunningUnpaused(topic, partition)) && this._isPaused(topic, partition)) {
         throw new Error(`stopped while ${topic}[${partition}] was paused`);
@@ -401,20 +384,38 @@ class Consumer {
         try {
           await eachBatch(payload);
         } catch (err) {
-          await commitResolved();
+          await commitThrough(resolved);
           throw err;
         }
         ends = { ...fields, offsetLag: batch.offsetLag(), offsetLagLow: batch.offsetLagLow(), duration: Date.now() - started };
       }, topic, partition);
       if (ends) this._emit(events.END_BATCH_PROCESS, ends);
       if (eachBatchAutoResolve) return;
-      await commitResolved();
+      await commitThrough(resolved);
       // What the handler did not resolve comes again (KafkaJS fetches it again from there),
       // unless the consumer is stopping: then the batch is left unprocessed, read again later.
       rest = afterResolved();
       if (rest.length > 0 && !this._running) throw new Error(`stopped with ${rest.length} message(s) of ${topic}[${partition}] unresolved`);
       if (rest.length > 0) await new Promise((resolve) => setImmediate(resolve));
     }
+  }
+
+  // Commits (with autoCommit) a partition's offsets through `last` (a message's offset, or null
+  // for none yet), each position once, while its batch is in hand: through the batch's own native
+  // consumer (stop() lets go of the layer's at once). A failed commit is logged: the batch's own
+  // commit, once it is processed, covers it.
+  _committer(topic, partition, autoCommit) {
+    const native = this._native;
+    let committed = null;
+    return async (last) => {
+      if (!autoCommit || last === null || Number(last) === committed) return;
+      committed = Number(last);
+      try {
+        await native.commit([{ topic, partition, offset: committed + 1 }]);
+      } catch (e) {
+        this._logger.error(`commit of offsets through ${topic}[${partition}] ${committed} failed: ${e.message}`, { groupId: this._groupId });
+      }
+    };
   }
 
   // eachBatch's {batch, payload} for `messages`; `offsets` gives resolveOffset and
