@@ -34,7 +34,7 @@ async function topicOf(name, partitions) {
   return name;
 }
 
-for (const [tag, { Kafka, logLevel, Partitioners, KafkaJSError, KafkaJSNonRetriableError, AssignerProtocol, ConfigResourceTypes }] of IMPLEMENTATIONS) {
+for (const [tag, { Kafka, logLevel, Partitioners, PartitionAssigners, KafkaJSError, KafkaJSNonRetriableError, AssignerProtocol, ConfigResourceTypes }] of IMPLEMENTATIONS) {
   const short = tag === 'kafkajs' ? 'js' : 'kn';
   // `lines`, when given, keeps the client's log (INFO and up) for a failure to show.
   const newKafka = (lines) => new Kafka({
@@ -161,6 +161,40 @@ for (const [tag, { Kafka, logLevel, Partitioners, KafkaJSError, KafkaJSNonRetria
         }
       });
     }
+
+    // NestJS's ClientKafka passes its own assigner and, from its GROUP_JOIN listener, takes
+    // the reply partition that every request names: it must be told before run() resolves.
+    test('a custom assigner is taken; GROUP_JOIN tells the assignment before run() resolves, and again when the group rebalances', async (t) => {
+      const topic = await topicOf(unique('join', short), 4);
+      const groupId = unique('join-group', short);
+      const made = [];
+      // A custom assigner as frameworks pass one: KafkaJS runs it; the layer assigns itself.
+      const assigner = (config) => {
+        made.push(config);
+        return { ...PartitionAssigners.roundRobin(config), name: 'TestAssigner' };
+      };
+      const member = async (name) => {
+        const joins = [];
+        const consumer = newKafka().consumer({ groupId, sessionTimeout: 10000, heartbeatInterval: 500, partitionAssigners: [assigner] });
+        consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => joins.push([...(payload.memberAssignment[topic] || [])].sort()));
+        await consumer.connect();
+        await consumer.subscribe({ topics: [topic], fromBeginning: true });
+        t.after(() => consumer.disconnect());
+        await consumer.run({ eachMessage: async () => {} });
+        return { joins, last: () => joins[joins.length - 1] };
+      };
+      const a = await member('a');
+      assert.deepEqual(a.last(), [0, 1, 2, 3], 'the only member was told it has every partition when run() resolved');
+      const b = await member('b');
+      // (The MockCluster holds the cooperative protocol's second round for the session timeout,
+      // longer than the layer's run() waits for a share.)
+      if (onKafka || tag === 'kafkajs') assert.ok(b.last()?.length > 0, `the second member was told its share when run() resolved: ${JSON.stringify(b.joins)}`);
+      await waitFor('the first member to be told it gave the rest away', () => {
+        const both = [...a.last(), ...b.last()].sort();
+        return JSON.stringify(both) === '[0,1,2,3]';
+      }, JOIN_MS);
+      assert.ok(made.length >= 2 && made.every((config) => config.groupId === groupId && typeof config.cluster === 'object'), 'each consumer made its assigner with {cluster, groupId, logger}');
+    });
 
     test('eachMessage: every message once, in order per partition, with key, value, headers and timestamp', async (t) => {
       const topic = await topicOf(unique('each', short), 3);
@@ -730,7 +764,22 @@ describe('kafka-native/kafkajs: what it does not do throws KafkaJSNotImplemented
     assert.throws(() => new Kafka({ brokers: ['x:1'], sasl: { mechanism: 'aws' } }), (err) => err instanceof KafkaJSNotImplemented && /aws/.test(err.message));
     assert.throws(() => new Kafka({ brokers: ['x:1'], ssl: { checkServerIdentity: () => {} } }), (err) => err instanceof KafkaJSNotImplemented && /checkServerIdentity/.test(err.message));
     assert.throws(() => new Kafka({ brokers: ['x:1'], nonsense: 1 }), /unknown option "nonsense"/);
-    assert.throws(() => kafka.consumer({ groupId: 'g', partitionAssigners: [() => ({})] }), (err) => err instanceof KafkaJSNotImplemented && /assigner/.test(err.message));
+  });
+
+  test('a custom assigner is made and named in a warning, as its assign() is not called; NestJS\'s quietly', () => {
+    const lines = [];
+    const logged = new Kafka({ brokers: ['x:1'], logLevel: 4, logCreator: () => ({ level, log }) => lines.push([level, log.message]) });
+    const configs = [];
+    const factory = (name) => (config) => { configs.push(config); return { name, version: 1, protocol: () => ({}), assign: () => assert.fail('assign() called') }; };
+    logged.consumer({ groupId: 'g', partitionAssigners: [factory('Mine')] });
+    logged.consumer({ groupId: 'g', partitionAssigners: [factory('NestReplyPartitionAssigner')] });
+    assert.equal(configs.length, 2);
+    assert.equal(configs[0].groupId, 'g');
+    assert.throws(() => configs[0].cluster.findTopicPartitionMetadata('t'), KafkaJSNotImplemented);
+    const warnings = lines.filter(([level]) => level === 2).map(([, message]) => message);
+    assert.equal(warnings.length, 1, JSON.stringify(lines));
+    assert.match(warnings[0], /partition assigner Mine: its assign\(\) is not called; librdkafka assigns with cooperative-sticky/);
+    assert.throws(() => kafka.consumer({ groupId: 'g', partitionAssigners: [{}] }), /partitionAssigners\[0\] must be a function/);
   });
 
   test('consumer calls not offered yet', async () => {

@@ -36,9 +36,18 @@ const events = {
 };
 const EMITTED = [events.GROUP_JOIN, events.START_BATCH_PROCESS, events.END_BATCH_PROCESS, events.CONNECT,
   events.DISCONNECT, events.STOP, events.CRASH, events.REBALANCING];
-// The built-in assigner KafkaJS users name; librdkafka assigns with cooperative-sticky here.
+// The built-in assigner KafkaJS users name. librdkafka assigns partitions itself, with
+// cooperative-sticky here, whatever the assigners: it cannot run a JavaScript assign().
 const roundRobin = Object.assign(() => ({ name: 'RoundRobinAssigner', version: 0 }), { kafkaNative: 'roundrobin' });
 const PartitionAssigners = { roundRobin };
+// Assigners whose purpose cooperative-sticky serves, so it is said once at debug level: NestJS's
+// reply assigner gives each client member a partition of each reply topic and keeps it across
+// rebalances; cooperative-sticky gives every member a share (at least one partition when there
+// are as many as members) and moves as few as it can.
+const SERVED_BY_STICKY = new Set(['RoundRobinAssigner', 'NestReplyPartitionAssigner']);
+const DEFAULT_HEARTBEAT_MS = 3000; // KafkaJS's
+// How long run() waits, after the first assignment is made, for it to be told here.
+const JOIN_TOLD_WAIT_MS = 2000;
 // How often the statistics (each partition's high watermark, for batch.highWatermark) come.
 const STATS_INTERVAL_MS = 1000;
 
@@ -82,9 +91,6 @@ class Consumer {
     if (config === null || typeof config !== 'object') throw invalid('kafka.consumer() takes an object like {groupId}');
     checkKnown(config, CONSUMER_OPTIONS, 'kafka.consumer()');
     if (typeof config.groupId !== 'string' || config.groupId.trim() === '') throw new KafkaJSNonRetriableError('Consumer groupId must be a non-empty string.');
-    for (const assigner of config.partitionAssigners || []) {
-      if (assigner !== roundRobin) throw notSupported('a custom partition assigner', 'librdkafka assigns partitions itself (cooperative-sticky); only PartitionAssigners.roundRobin is taken');
-    }
     this._kafka = kafka;
     this._config = config;
     this._groupId = config.groupId;
@@ -92,14 +98,38 @@ class Consumer {
     this._topics = []; // [{topic, fromBeginning}]
     this._emitter = new EventEmitter();
     this._logger = kafka.logger().namespace('Consumer');
+    this._assignerNames = this._assigners(config.partitionAssigners);
     this._paused = new Map(); // key -> {topic, partition} ; topic -> true for a whole topic
     this._pausedTopics = new Set();
     this._waitingForResume = new Set();
     this._highWatermarks = new Map();
     this._seeking = new Set(); // partitions sought during the batch in hand
     this._sleepers = new Set(); // retry backoffs under way, cut short by stop()
+    this._joinWaiters = new Set(); // run() waiting for a GROUP_JOIN, cut short by stop()
     this._running = false;
     this.events = events;
+  }
+
+  // partitionAssigners as KafkaJS takes them: factories of {name, version, protocol(), assign()}.
+  // Each is made (with KafkaJS's {cluster, groupId, logger}) for its name; none assigns:
+  // librdkafka does, with cooperative-sticky. Returns the assigners' names.
+  _assigners(factories = [roundRobin]) {
+    if (!Array.isArray(factories)) throw new KafkaJSNonRetriableError('partitionAssigners must be an array of assigner factories');
+    const cluster = {
+      findTopicPartitionMetadata: () => {
+        throw notSupported('an assigner\'s cluster.findTopicPartitionMetadata()', 'librdkafka assigns partitions itself; a custom assign() is never called');
+      },
+    };
+    return factories.map((factory, i) => {
+      if (typeof factory !== 'function') throw new KafkaJSNonRetriableError(`partitionAssigners[${i}] must be a function (config) => assigner`);
+      if (factory === roundRobin) return 'RoundRobinAssigner';
+      const assigner = factory({ cluster, groupId: this._groupId, logger: this._logger });
+      const name = assigner && typeof assigner.name === 'string' ? assigner.name : `partitionAssigners[${i}]`;
+      const note = `partition assigner ${name}: its assign() is not called; librdkafka assigns with cooperative-sticky (balanced, and a member keeps what it had where it can)`;
+      if (SERVED_BY_STICKY.has(name)) this._logger.debug(note, { groupId: this._groupId });
+      else this._logger.warn(note, { groupId: this._groupId });
+      return name;
+    });
   }
 
   async connect() {
@@ -125,7 +155,17 @@ class Consumer {
     if (!EMITTED.includes(eventName)) {
       throw notSupported(`consumer event ${eventName}`, 'librdkafka does its fetches, heartbeats, commits and requests itself and reports none of them one by one; use kafka-native\'s stats_callback');
     }
-    const wrapped = (event) => Promise.resolve().then(() => listener(event)).catch((e) => this._logger.error(`Failed to execute listener: ${e.message}`, { eventName, stack: e.stack }));
+    // Called at once, as KafkaJS's emitter does (NestJS reads GROUP_JOIN's assignment before
+    // run() resolves); a listener that throws or rejects is logged.
+    const failed = (e) => this._logger.error(`Failed to execute listener: ${e && e.message}`, { eventName, stack: e && e.stack });
+    const wrapped = (event) => {
+      try {
+        const result = listener(event);
+        if (result && typeof result.then === 'function') result.then(undefined, failed);
+      } catch (e) {
+        failed(e);
+      }
+    };
     this._emitter.on(eventName, wrapped);
     return () => this._emitter.off(eventName, wrapped);
   }
@@ -180,6 +220,8 @@ class Consumer {
       if (fromBeginning.size > 1) throw notSupported('subscribing to some topics fromBeginning and others not', 'one consumer starts every partition without a committed offset at the same end');
       this._handlers = { eachMessage, eachBatch, eachBatchAutoResolve, autoCommit: autoCommit !== false, concurrency: partitionsConsumedConcurrently };
       this._running = true;
+      this._assignment = new Map();
+      this._joins = 0;
       this._native = this._makeNative(fromBeginning.has(true), autoCommit !== false);
       try {
         await this._native.start();
@@ -188,6 +230,34 @@ class Consumer {
         this._native = null;
         throw err;
       }
+      // As KafkaJS: run() resolves after the member joined and GROUP_JOIN told its assignment.
+      // start() resolves once the first assignment (possibly empty) is made; its rebalance
+      // callback is on its way to this thread. (A KIP-848 group may start with none told.)
+      await this._joinAfter(0, JOIN_TOLD_WAIT_MS);
+      if (this._joins === 0) this._joined();
+      // Cooperatively, a member joining a group whose partitions are all owned gets none at
+      // first and its share once the others let theirs go, a moment later: run() resolves
+      // with that share (KafkaJS's eager join hands it at once), or with none after a while
+      // (as when the group has more members than partitions).
+      // The second round starts when the others hear of it, at their next heartbeat.
+      const deadline = Date.now() + 2 * (this._config.heartbeatInterval ?? DEFAULT_HEARTBEAT_MS) + 1000;
+      while (this._running && this._assignment.size === 0 && Date.now() < deadline) {
+        await this._joinAfter(this._joins, deadline - Date.now());
+      }
+    });
+  }
+
+  // Resolves once more than `seen` joins were told, after `ms` at most, or when stop() comes.
+  _joinAfter(seen, ms) {
+    if (this._joins > seen) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this._joinWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this._joinWaiters.add(done);
     });
   }
 
@@ -196,7 +266,7 @@ class Consumer {
     const driver_options = { ...this._kafka._config.props };
     const set = (name, value) => { if (value !== undefined && value !== null) driver_options[name] = value; };
     set('session.timeout.ms', c.sessionTimeout ?? 30000);
-    set('heartbeat.interval.ms', c.heartbeatInterval ?? 3000);
+    set('heartbeat.interval.ms', c.heartbeatInterval ?? DEFAULT_HEARTBEAT_MS);
     set('max.poll.interval.ms', c.rebalanceTimeout);
     set('metadata.max.age.ms', c.metadataMaxAge);
     set('max.partition.fetch.bytes', c.maxBytesPerPartition);
@@ -233,15 +303,23 @@ class Consumer {
     }
   }
 
+  // A rebalance's change. KafkaJS tells REBALANCING when the group rebalances and GROUP_JOIN
+  // with the member's whole assignment after each join; librdkafka's cooperative protocol tells
+  // a revocation, then an assignment (possibly empty) once the member rejoined.
   _rebalanced({ assigned, revoked }) {
+    for (const { topic, partition } of revoked) this._assignment.delete(key(topic, partition));
+    for (const { topic, partition } of assigned) this._assignment.set(key(topic, partition), { topic, partition });
     if (revoked.length > 0) this._emit(events.REBALANCING, { groupId: this._groupId, memberId: '' });
-    if (assigned.length > 0 || revoked.length > 0) {
-      const memberAssignment = {};
-      for (const { topic, partition } of this._native ? this._native.assignment() : assigned) {
-        (memberAssignment[topic] ||= []).push(partition);
-      }
-      this._emit(events.GROUP_JOIN, { groupId: this._groupId, memberId: '', leaderId: '', isLeader: false, memberAssignment, groupProtocol: 'cooperative-sticky', duration: 0 });
-    }
+    if (revoked.length === 0) this._joined();
+  }
+
+  _joined() {
+    const memberAssignment = {};
+    for (const { topic, partition } of this._assignment.values()) (memberAssignment[topic] ||= []).push(partition);
+    for (const partitions of Object.values(memberAssignment)) partitions.sort((a, b) => a - b);
+    this._joins++;
+    this._emit(events.GROUP_JOIN, { groupId: this._groupId, memberId: '', leaderId: '', isLeader: false, memberAssignment, groupProtocol: 'cooperative-sticky', duration: 0 });
+    for (const done of [...this._joinWaiters]) done();
   }
 
   // One kafka-native batch: its partitions processed (in order each, several at once), then the
@@ -554,7 +632,7 @@ class Consumer {
   async stop() {
     this._running = false;
     this._wakeResumed();
-    for (const wake of [...this._sleepers]) wake();
+    for (const wake of [...this._sleepers, ...this._joinWaiters]) wake();
     await this._stopNative();
     this._emit(events.STOP, null);
   }
