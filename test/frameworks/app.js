@@ -1,0 +1,43 @@
+'use strict';
+// A project as a framework user makes one: the frameworks of ./package.json installed from npm,
+// and kafka-native's packed tarballs, with kafka-native-kafkajs in kafkajs's place by npm
+// overrides (docs/kafkajs.md). Nothing links back into this repository: the frameworks'
+// require('kafkajs') resolves inside the project. The framework scripts beside this file are
+// copied in and run there.
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const root = path.join(__dirname, '..', '..');
+const SCRIPTS = ['nest.js', 'moleculer.js'];
+
+function frameworksApp() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kn-frameworks-'));
+  const run = (cmd, args, cwd, env = {}) => execFileSync(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  // kafka-native (no scripts: the addon is built already), then its platform and kafkajs
+  // packages as its postpack step makes them.
+  run('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', dir], root);
+  run(path.join(root, '.ci', 'pack-platforms'), [], root, { npm_config_pack_destination: dir });
+  const { version } = require(path.join(root, 'package.json'));
+  const tarball = (name) => `file:${path.join(dir, `${name}-${version}.tgz`)}`;
+  const app = path.join(dir, 'app');
+  fs.mkdirSync(app);
+  const platform = `kafka-native-${process.platform}-${process.arch === 'x64' ? 'x64' : process.arch}-gnu`;
+  const manifest = {
+    private: true,
+    dependencies: {
+      ...require('./package.json').dependencies,
+      'kafka-native': tarball('kafka-native'),
+      [platform]: tarball(platform),
+      kafkajs: tarball('kafka-native-kafkajs'),
+    },
+    overrides: { kafkajs: '$kafkajs' },
+  };
+  fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify(manifest, null, 2));
+  run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], app);
+  for (const script of SCRIPTS) fs.copyFileSync(path.join(__dirname, script), path.join(app, script));
+  return { app, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+module.exports = { frameworksApp };
