@@ -196,6 +196,31 @@ for (const [tag, { Kafka, logLevel, Partitioners, PartitionAssigners, KafkaJSErr
       assert.ok(made.length >= 2 && made.every((config) => config.groupId === groupId && typeof config.cluster === 'object'), 'each consumer made its assigner with {cluster, groupId, logger}');
     });
 
+    test('stop() from eachMessage: no further call for the rest of the batch, and the rest is read again', async (t) => {
+      const topic = await topicOf(unique('stop', short), 1);
+      const producer = await producerFor(t);
+      await producer.send({ topic, messages: Array.from({ length: 50 }, (_, i) => ({ value: String(i), partition: 0 })) });
+      const groupId = unique('stop-group', short);
+      let calls = 0;
+      let stopping = null;
+      const first = newKafka().consumer({ groupId, sessionTimeout: 10000, heartbeatInterval: 500 });
+      await first.connect();
+      await first.subscribe({ topics: [topic], fromBeginning: true });
+      await first.run({
+        eachMessage: async () => {
+          calls++;
+          stopping ??= first.stop();
+        },
+      });
+      await waitFor('the first message', () => stopping !== null, JOIN_MS);
+      await stopping;
+      await first.disconnect();
+      assert.equal(calls, 1, 'eachMessage was called after stop()');
+      const seen = new Set();
+      await consumerFor(t, topic, { eachMessage: async ({ message }) => { seen.add(Number(message.value)); } }, { groupId });
+      await waitFor('the group to read the rest', () => Array.from({ length: 49 }, (_, i) => i + 1).every((n) => seen.has(n)), JOIN_MS);
+    });
+
     test('eachMessage: every message once, in order per partition, with key, value, headers and timestamp', async (t) => {
       const topic = await topicOf(unique('each', short), 3);
       const producer = await producerFor(t);

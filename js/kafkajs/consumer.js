@@ -77,13 +77,22 @@ function byPartition(messages) {
   return [...groups.values()];
 }
 
-// Runs tasks at most `limit` at a time.
+// Runs tasks at most `limit` at a time. After one fails no other starts, those under way finish,
+// and then the first failure is thrown.
 async function inParallel(tasks, limit) {
   let next = 0;
+  let failed = null;
   const worker = async () => {
-    while (next < tasks.length) await tasks[next++]();
+    while (next < tasks.length && !failed) {
+      try {
+        await tasks[next++]();
+      } catch (err) {
+        failed ??= { err };
+      }
+    }
   };
   await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+  if (failed) throw failed.err;
 }
 
 class Consumer {
@@ -408,10 +417,11 @@ class Consumer {
     let done = null; // the offset of the last message handled
     for (const m of messages) {
       if (this._seeking.has(key(topic, partition))) return; // read again from where it was sought
-      // Stopped: the rest of the batch is still processed (its offsets then committed), unless
-      // its partition is paused: then the batch is left unprocessed, to be read again.
-      if (!(await this._whileRunningUnpaused(topic, partition)) && this._isPaused(topic, partition)) {
-        throw new Error(`stopped while ${topic}[${partition}] was paused`);
+      // Stopped (or stopped while paused): no further call, as in KafkaJS. What was handled is
+      // committed; the batch is left unprocessed, its rest read again by the group.
+      if (!(await this._whileRunningUnpaused(topic, partition))) {
+        await commitThrough(done);
+        throw new Error(`stopped before ${topic}[${partition}] offset ${m.offset}`);
       }
       const payload = {
         topic,
@@ -443,8 +453,10 @@ class Consumer {
     let resolved = null; // the last offset resolveOffset() was given
     const afterResolved = () => (resolved === null ? rest : rest.filter((m) => Number(m.offset) > Number(resolved)));
     while (rest.length > 0 && !this._seeking.has(key(topic, partition))) {
-      if (!(await this._whileRunningUnpaused(topic, partition)) && this._isPaused(topic, partition)) {
-        throw new Error(`stopped while ${topic}[${partition}] was paused`);
+      if (!(await this._whileRunningUnpaused(topic, partition))) {
+        // Stopped: no further call, as in KafkaJS; what was resolved is committed, the rest read again.
+        await commitThrough(resolved);
+        throw new Error(`stopped with ${topic}[${partition}] unprocessed`);
       }
       let ends = null; // END_BATCH_PROCESS's fields of the call that succeeds
       await this._withRetries(async () => {
@@ -471,9 +483,8 @@ class Consumer {
       if (eachBatchAutoResolve) return;
       await commitThrough(resolved);
       // What the handler did not resolve comes again (KafkaJS fetches it again from there),
-      // unless the consumer is stopping: then the batch is left unprocessed, read again later.
+      // unless the consumer is stopping (checked above): then it is read again later.
       rest = afterResolved();
-      if (rest.length > 0 && !this._running) throw new Error(`stopped with ${rest.length} message(s) of ${topic}[${partition}] unresolved`);
       if (rest.length > 0) await new Promise((resolve) => setImmediate(resolve));
     }
   }
