@@ -196,6 +196,26 @@ for (const [tag, { Kafka, logLevel, Partitioners, PartitionAssigners, KafkaJSErr
       assert.ok(made.length >= 2 && made.every((config) => config.groupId === groupId && typeof config.cluster === 'object'), 'each consumer made its assigner with {cluster, groupId, logger}');
     });
 
+    // Frameworks log "connected" when connect() resolves: it must mean a broker answered.
+    test('connect() of a producer, a consumer and an admin rejects when no broker answers, after the retries', async () => {
+      const closed = await new Promise((resolve) => {
+        const server = require('node:net').createServer().listen(0, '127.0.0.1', () => {
+          const { port } = server.address();
+          server.close(() => resolve(port));
+        });
+      });
+      const kafka = new Kafka({ brokers: [`127.0.0.1:${closed}`], logLevel: logLevel.NOTHING, retry: { initialRetryTime: 100, retries: 2 } });
+      for (const client of [kafka.producer(), kafka.consumer({ groupId: unique('dead', short) }), kafka.admin()]) {
+        await assert.rejects(client.connect(), (err) => {
+          assert.equal(err.name, 'KafkaJSNumberOfRetriesExceeded', err.stack);
+          assert.equal(err.cause?.name ?? err.originalError?.name, 'KafkaJSConnectionError');
+          assert.match(err.message, /Connection error/);
+          return true;
+        });
+        await client.disconnect().catch(() => {});
+      }
+    });
+
     test('stop() from eachMessage: no further call for the rest of the batch, and the rest is read again', async (t) => {
       const topic = await topicOf(unique('stop', short), 1);
       const producer = await producerFor(t);

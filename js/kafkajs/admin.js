@@ -2,7 +2,7 @@
 // kafka.admin(): KafkaJS's admin client on kafka-native's Admin. The methods kafka-native's
 // Admin cannot serve yet throw KafkaJSNotImplemented, naming what is missing.
 const { Admin: NativeAdmin } = require('../client/admin');
-const { resolveBrokers, nativeLogger, invalid, checkKnown } = require('./client');
+const { resolveBrokers, reachCluster, nativeLogger, invalid, checkKnown } = require('./client');
 const { KafkaJSError, KafkaJSNonRetriableError, KafkaJSDeleteGroupsError, KafkaJSDeleteTopicRecordsError, kafkaErrorCode, kafkaJSErrors, notSupported, toKafkaJSError } = require('./errors');
 const { AssignerProtocol } = require('./assigner-protocol');
 
@@ -73,6 +73,7 @@ class Admin {
 
   async connect() {
     const broker = await resolveBrokers(this._kafka._config.brokers);
+    await reachCluster(this._kafka._config, broker, this._logger);
     this._native = new NativeAdmin({
       broker,
       driver_options: this._kafka._config.props,

@@ -206,4 +206,34 @@ function retryDelay(retry, n) {
   return Math.round(Math.min(base - spread + Math.random() * 2 * spread, retry.maxRetryTime));
 }
 
-module.exports = { logLevel, kafkaConfig, resolveBrokers, nativeLogger, retryDelay, createLogger, invalid, checkKnown };
+// How long KafkaJS's connect() keeps trying before it gives up: its retries' delays, unjittered
+// (9.3 s at its defaults).
+function retryTime(retry) {
+  let total = 0;
+  for (let n = 0; n < retry.retries; n++) total += Math.min(retry.initialRetryTime * retry.multiplier ** n, retry.maxRetryTime);
+  return total;
+}
+
+const AUTHENTICATION_FAILURES = new Set(['_AUTHENTICATION', 'SASL_AUTHENTICATION_FAILED', '_SSL']);
+
+// What KafkaJS's connect() does before it resolves: reach the cluster (a metadata request to one
+// of `bootstrap`'s brokers), for as long as its retries last. A cluster out of reach rejects with
+// KafkaJSNumberOfRetriesExceeded caused by a KafkaJSConnectionError, as KafkaJS's; credentials
+// refused reject with the Kafka error.
+async function reachCluster(config, bootstrap, logger) {
+  const { Admin } = require('../client/admin');
+  const { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, toKafkaJSError } = require('./errors');
+  const tried = Math.max(1000, retryTime(config.retry));
+  const admin = new Admin({ broker: bootstrap, request_timeout_ms: tried, driver_options: config.props, oauthbearer_token_callback: config.oauthbearer_token_callback, logger: nativeLogger(logger) });
+  try {
+    await admin.describeCluster();
+  } catch (err) {
+    if (AUTHENTICATION_FAILURES.has(err.code)) throw toKafkaJSError(err);
+    const cause = new KafkaJSConnectionError(`Connection error: no broker of ${bootstrap} answered in ${tried} ms (${err.message})`, { broker: bootstrap, code: err.code, cause: err });
+    throw new KafkaJSNumberOfRetriesExceeded(cause, { retryCount: config.retry.retries, retryTime: tried });
+  } finally {
+    await admin.stop();
+  }
+}
+
+module.exports = { logLevel, kafkaConfig, resolveBrokers, reachCluster, nativeLogger, retryDelay, createLogger, invalid, checkKnown };

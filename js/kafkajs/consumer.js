@@ -8,7 +8,7 @@ const { EventEmitter } = require('node:events');
 const { Consumer: NativeConsumer, notProcessed } = require('../client/consumer');
 const { Admin: NativeAdmin } = require('../client/admin');
 const { kafkaJSGroup } = require('./admin');
-const { resolveBrokers, nativeLogger, retryDelay, invalid, checkKnown } = require('./client');
+const { resolveBrokers, reachCluster, nativeLogger, retryDelay, invalid, checkKnown } = require('./client');
 const { KafkaJSError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, kafkaJSErrors, notSupported } = require('./errors');
 
 const CONSUMER_OPTIONS = ['groupId', 'partitionAssigners', 'sessionTimeout', 'rebalanceTimeout', 'heartbeatInterval',
@@ -142,7 +142,9 @@ class Consumer {
   }
 
   async connect() {
-    this._bootstrap = await resolveBrokers(this._kafka._config.brokers);
+    const bootstrap = await resolveBrokers(this._kafka._config.brokers);
+    await reachCluster(this._kafka._config, bootstrap, this._logger);
+    this._bootstrap = bootstrap;
     this._connected = true;
     this._emit(events.CONNECT, null);
   }

@@ -4,7 +4,7 @@
 // message), and resolves with KafkaJS's RecordMetadata once every message is acknowledged.
 const { EventEmitter } = require('node:events');
 const { Producer: NativeProducer } = require('../client/producer');
-const { resolveBrokers, nativeLogger, invalid, checkKnown } = require('./client');
+const { resolveBrokers, reachCluster, nativeLogger, invalid, checkKnown } = require('./client');
 const { KafkaJSError, KafkaJSNonRetriableError, kafkaJSErrors, notSupported, asIs } = require('./errors');
 const { runsNatively, Partitioners } = require('./partitioners');
 
@@ -94,7 +94,9 @@ class Producer {
   }
 
   async connect() {
-    this._bootstrap = await resolveBrokers(this._kafka._config.brokers);
+    const bootstrap = await resolveBrokers(this._kafka._config.brokers);
+    await reachCluster(this._kafka._config, bootstrap, this._logger);
+    this._bootstrap = bootstrap;
     this._connected = true;
     this._emitter.emit(events.CONNECT, { id: 0, type: events.CONNECT, timestamp: Date.now(), payload: null });
   }
