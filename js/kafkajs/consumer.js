@@ -261,15 +261,7 @@ class Consumer {
   // Resolves once more than `seen` joins were told, after `ms` at most, or when stop() comes.
   _joinAfter(seen, ms) {
     if (this._joins > seen) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this._joinWaiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this._joinWaiters.add(done);
-    });
+    return this._sleep(ms, this._joinWaiters);
   }
 
   _makeNative(fromBeginning, autoCommit) {
@@ -361,16 +353,17 @@ class Consumer {
     return this._running;
   }
 
-  // Waits `ms`, or less if the consumer stops meanwhile (a retry's backoff must not hold stop()).
-  _sleep(ms) {
+  // Waits `ms`, or less if the consumer stops meanwhile (a retry's backoff must not hold stop())
+  // or one of `wakers` (a set of functions, each ending its wait) is called.
+  _sleep(ms, wakers = this._sleepers) {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
-        this._sleepers.delete(done);
+        wakers.delete(done);
         resolve();
       };
       const timer = setTimeout(done, ms);
-      this._sleepers.add(done);
+      wakers.add(done);
     });
   }
 
