@@ -397,6 +397,61 @@ for (const [tag, { Kafka, logLevel, Partitioners, PartitionAssigners, KafkaJSErr
       assert.ok(next.includes(1), JSON.stringify(next));
     });
 
+    test('retries run out without restart: STOP and DISCONNECT, then CRASH; what was handled before is committed', async (t) => {
+      const topic = await topicOf(unique('crash', short), 1);
+      const producer = await producerFor(t);
+      await producer.send({ topic, messages: Array.from({ length: 3 }, (_, i) => ({ value: String(i), partition: 0 })) });
+      const groupId = unique('crash-group', short);
+      const seen = [];
+      const consumer = newKafka().consumer({ groupId, sessionTimeout: 10000, heartbeatInterval: 500, retry: { retries: 1, initialRetryTime: 50, restartOnFailure: async () => false } });
+      for (const name of ['STOP', 'DISCONNECT', 'CRASH']) consumer.on(consumer.events[name], ({ payload }) => seen.push(name === 'CRASH' ? `CRASH restart=${payload.restart}` : name));
+      await consumer.connect();
+      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      t.after(() => consumer.disconnect());
+      await consumer.run({
+        eachMessage: async ({ message }) => {
+          if (message.offset === '1') throw new Error('always');
+        },
+      });
+      await waitFor('the crash', () => seen.some((e) => e.startsWith('CRASH')), JOIN_MS);
+      assert.deepEqual(seen.slice(0, 3), ['STOP', 'DISCONNECT', 'CRASH restart=false']);
+      const admin = nativeAdmin();
+      await waitFor('offset 0 committed', async () => (await admin.groupOffsets(groupId)).some((o) => o.committed === 1), JOIN_MS);
+    });
+
+    test('messages and batches carry KafkaJS\'s fields: magicByte, isControlRecord, batchContext, fetchedOffset; uncommittedOffsets() names partitions as strings', async (t) => {
+      const topic = await topicOf(unique('fields', short), 1);
+      const producer = await producerFor(t);
+      await producer.send({ topic, messages: [{ value: 'a', partition: 0 }, { value: 'b', partition: 0 }] });
+      let seen = null;
+      await consumerFor(t, topic, {
+        eachBatchAutoResolve: false,
+        eachBatch: async ({ batch, resolveOffset, uncommittedOffsets }) => {
+          resolveOffset(batch.messages[0].offset);
+          seen ??= { batch, uncommitted: uncommittedOffsets() };
+          for (const m of batch.messages) resolveOffset(m.offset);
+        },
+      });
+      await waitFor('a batch', () => seen !== null, JOIN_MS);
+      const [m] = seen.batch.messages;
+      assert.equal(m.magicByte, 2);
+      assert.equal(m.isControlRecord, false);
+      assert.equal(typeof m.batchContext, 'object');
+      assert.equal(m.batchContext.magicByte, 2);
+      assert.equal(m.batchContext.isControlBatch, false);
+      assert.equal(m.batchContext.firstOffset, '0');
+      assert.equal(seen.batch.fetchedOffset, '0');
+      assert.deepEqual(seen.uncommitted, { topics: [{ topic, partitions: [{ partition: '0', offset: '1' }] }] });
+    });
+
+    test('send() with acks 0 resolves with no metadata; a key that is no message field is ignored', async (t) => {
+      const topic = await topicOf(unique('acks0', short), 1);
+      const producer = await producerFor(t);
+      assert.deepEqual(await producer.send({ topic, acks: 0, messages: [{ value: 'a', partition: 0 }] }), []);
+      const [written] = await producer.send({ topic, messages: [{ value: 'b', partition: 0, notAField: 1 }] });
+      assert.equal(written.partition, 0);
+    });
+
     test('eachBatch without auto-resolve: what was not resolved comes again', async (t) => {
       const topic = await topicOf(unique('batch', short), 1);
       const producer = await producerFor(t);
@@ -716,6 +771,20 @@ for (const [tag, { Kafka, logLevel, Partitioners, PartitionAssigners, KafkaJSErr
         assert.equal(meta.partitions.length, 4);
       });
 
+      test('admin: createTopics failures are a KafkaJSAggregateError of KafkaJSCreateTopicErrors', async (t) => {
+        const admin = newKafka().admin();
+        await admin.connect();
+        t.after(() => admin.disconnect());
+        const topic = unique('unplaceable', short);
+        await assert.rejects(admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 3 }] }), (err) => {
+          assert.equal(err.name, 'KafkaJSAggregateError', err.stack);
+          assert.equal(err.errors.length, 1);
+          const [e] = err.errors;
+          assert.deepEqual([e.name, e.topic, e.type, e.code], ['KafkaJSCreateTopicError', topic, 'INVALID_REPLICATION_FACTOR', 38]);
+          return true;
+        });
+      });
+
       test('admin: createPartitions, setOffsets, resetOffsets and deleteGroups', async (t) => {
         const admin = newKafka().admin();
         await admin.connect();
@@ -825,6 +894,13 @@ describe('kafka-native/kafkajs: what it does not do throws KafkaJSNotImplemented
     assert.equal(warnings.length, 1, JSON.stringify(lines));
     assert.match(warnings[0], /partition assigner Mine: its assign\(\) is not called; librdkafka assigns with cooperative-sticky/);
     assert.throws(() => kafka.consumer({ groupId: 'g', partitionAssigners: [{}] }), /partitionAssigners\[0\] must be a function/);
+  });
+
+  test('ssl.servername: taken where librdkafka does the same (the brokers\' own name, or no verification), refused otherwise', () => {
+    assert.doesNotThrow(() => new Kafka({ brokers: ['localhost:9093'], ssl: { servername: 'localhost' } }));
+    assert.doesNotThrow(() => new Kafka({ brokers: ['10.0.0.1:9093'], ssl: { servername: 'localhost', rejectUnauthorized: false } }));
+    assert.throws(() => new Kafka({ brokers: ['10.0.0.1:9093'], ssl: { servername: 'localhost' } }), (err) => err instanceof KafkaJSNotImplemented && /servername "localhost".*own host name/.test(err.message));
+    assert.throws(() => new Kafka({ brokers: ['x:1'], ssl: { servername: 7 } }), /ssl.servername must be a host name/);
   });
 
   test('consumer calls not offered yet', async () => {

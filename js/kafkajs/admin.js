@@ -3,7 +3,10 @@
 // Admin cannot serve yet throw KafkaJSNotImplemented, naming what is missing.
 const { Admin: NativeAdmin } = require('../client/admin');
 const { resolveBrokers, reachCluster, nativeLogger, invalid, checkKnown } = require('./client');
-const { KafkaJSError, KafkaJSNonRetriableError, KafkaJSDeleteGroupsError, KafkaJSDeleteTopicRecordsError, kafkaErrorCode, kafkaJSErrors, notSupported, toKafkaJSError } = require('./errors');
+const {
+  KafkaJSError, KafkaJSNonRetriableError, KafkaJSProtocolError, KafkaJSAggregateError, KafkaJSCreateTopicError, KafkaJSDeleteGroupsError,
+  KafkaJSDeleteTopicRecordsError, kafkaErrorCode, kafkaJSErrors, notSupported, toKafkaJSError, asIs,
+} = require('./errors');
 const { AssignerProtocol } = require('./assigner-protocol');
 
 const NOT_YET = ['createAcls', 'describeAcls', 'deleteAcls', 'alterPartitionReassignments', 'listPartitionReassignments'];
@@ -124,18 +127,27 @@ class Admin {
       const admin = this._admin();
       const existing = new Set((await admin.listTopics()).map((t) => t.topic));
       const fresh = topics.filter((t) => !existing.has(t.topic));
-      if (fresh.length > 0) {
-        await admin.createTopics(fresh.map(({ topic, numPartitions, replicationFactor, configEntries = [], replicaAssignment }) => {
-          if (replicaAssignment && replicaAssignment.length > 0) throw notSupported('createTopics() replicaAssignment', 'kafka-native\'s admin client lets the brokers place replicas');
-          return {
-            topic,
-            // As KafkaJS: left out, the broker's default (num.partitions).
-            partitions: numPartitions === undefined ? -1 : numPartitions,
-            ...(replicationFactor === undefined || replicationFactor === -1 ? {} : { replication_factor: replicationFactor }),
-            config: Object.fromEntries(configEntries.map(({ name, value }) => [name, value])),
-          };
-        }));
-      }
+      const specs = fresh.map(({ topic, numPartitions, replicationFactor, configEntries = [], replicaAssignment }) => {
+        if (replicaAssignment && replicaAssignment.length > 0) throw notSupported('createTopics() replicaAssignment', 'kafka-native\'s admin client lets the brokers place replicas');
+        return {
+          topic,
+          // As KafkaJS: left out, the broker's default (num.partitions).
+          partitions: numPartitions === undefined ? -1 : numPartitions,
+          ...(replicationFactor === undefined || replicationFactor === -1 ? {} : { replication_factor: replicationFactor }),
+          config: Object.fromEntries(configEntries.map(({ name, value }) => [name, value])),
+        };
+      });
+      // One request per topic, so that each failure is told with its topic: as KafkaJS, a
+      // KafkaJSAggregateError of KafkaJSCreateTopicErrors (a topic made meanwhile is no failure).
+      const outcomes = await Promise.allSettled(specs.map((spec) => admin.createTopics([spec])));
+      const errors = [];
+      outcomes.forEach((outcome, i) => {
+        if (outcome.status === 'fulfilled') return;
+        const error = toKafkaJSError(outcome.reason);
+        if (error.type === 'TOPIC_ALREADY_EXISTS') return;
+        errors.push(error instanceof KafkaJSProtocolError ? new KafkaJSCreateTopicError(error, specs[i].topic) : error);
+      });
+      if (errors.length > 0) throw asIs(new KafkaJSAggregateError('Topic creation errors', errors));
       return fresh.length === topics.length;
     });
   }

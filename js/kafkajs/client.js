@@ -102,8 +102,20 @@ const pem = (value, name) => {
   }).join('\n');
 };
 
+// ssl.servername: librdkafka sends each broker's own host name (SNI) and, verifying, checks the
+// broker's certificate against it. So a servername is honoured where that is the same: when it
+// is the host of every broker listed, or when certificates are not verified (then only the SNI
+// name differs). Otherwise it is refused, naming why.
+function checkServername({ servername, rejectUnauthorized }, brokers) {
+  if (typeof servername !== 'string' || servername === '') throw invalid('ssl.servername must be a host name');
+  if (rejectUnauthorized === false) return;
+  const hosts = Array.isArray(brokers) ? brokers.map((b) => String(b).replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1')) : null;
+  if (hosts && hosts.every((h) => h.toLowerCase() === servername.toLowerCase())) return;
+  throw notSupported(`ssl.servername "${servername}" with certificates verified`, 'librdkafka checks each broker\'s certificate against the broker\'s own host name (and sends that name by SNI); list the brokers by that name, or set rejectUnauthorized: false');
+}
+
 // The librdkafka properties and token callback of a Kafka config's ssl and sasl.
-function securityOptions({ ssl, sasl }) {
+function securityOptions({ ssl, sasl, brokers }) {
   const props = {};
   let oauthbearer_token_callback;
   const tls = ssl !== undefined && ssl !== null && ssl !== false;
@@ -117,7 +129,7 @@ function securityOptions({ ssl, sasl }) {
     if (ssl.key !== undefined) props['ssl.key.pem'] = pem(ssl.key, 'key');
     if (ssl.passphrase !== undefined) props['ssl.key.password'] = String(ssl.passphrase);
     if (ssl.rejectUnauthorized === false) props['enable.ssl.certificate.verification'] = false;
-    if (ssl.servername !== undefined) throw notSupported('ssl.servername', 'librdkafka sends each broker\'s own host name (SNI) and checks the certificate against it');
+    if (ssl.servername !== undefined) checkServername(ssl, brokers);
   }
   if (sasl !== undefined && sasl !== null) {
     if (typeof sasl !== 'object') throw invalid('sasl must be an object like {mechanism, username, password}');

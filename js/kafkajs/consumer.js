@@ -53,15 +53,42 @@ const STATS_INTERVAL_MS = 1000;
 
 const key = (topic, partition) => `${partition}\0${topic}`;
 
-// A kafka-native message as KafkaJS's.
-function kafkaMessage(m) {
+// KafkaJS's batchContext (the fields of the record batch a message came in) for one partition's
+// messages of a kafka-native batch. librdkafka does not hand record batches out: the offsets and
+// timestamps are those of these messages, and what is not known is Kafka's "none" (-1).
+function batchContext(messages) {
+  const first = messages[0];
+  const last = messages[messages.length - 1];
+  let maxTimestamp = -1;
+  for (const m of messages) if (m.timestamp > maxTimestamp) maxTimestamp = m.timestamp;
   return {
+    firstOffset: String(first.offset),
+    firstTimestamp: String(first.timestamp ?? -1),
+    partitionLeaderEpoch: -1,
+    inTransaction: false,
+    isControlBatch: false,
+    lastOffsetDelta: Number(last.offset) - Number(first.offset),
+    producerId: '-1',
+    producerEpoch: -1,
+    firstSequence: -1,
+    maxTimestamp: String(maxTimestamp),
+    timestampType: 0,
+    magicByte: 2,
+  };
+}
+
+// A kafka-native message as KafkaJS's (librdkafka hands no control record out).
+function kafkaMessage(m, context) {
+  return {
+    magicByte: 2,
+    attributes: 0,
+    timestamp: String(m.timestamp ?? -1),
+    offset: String(m.offset),
     key: m.key ?? null,
     value: m.payload,
-    timestamp: String(m.timestamp ?? -1),
-    attributes: 0,
-    offset: String(m.offset),
     headers: m.headers ?? {},
+    isControlRecord: false,
+    batchContext: context,
   };
 }
 
@@ -391,12 +418,19 @@ class Consumer {
           const exceeded = new KafkaJSNumberOfRetriesExceeded(error, { retryCount: round, retryTime: 0 });
           let restart = true;
           if (this._retry.restartOnFailure) restart = await this._retry.restartOnFailure(exceeded).catch(() => true);
-          this._emit(events.CRASH, { error: exceeded, groupId: this._groupId, restart });
           if (!restart) {
+            // As KafkaJS: the consumer disconnects (STOP, DISCONNECT), then tells the crash. Its
+            // native consumer stops once this batch has settled (unprocessed: read again).
             this._running = false;
+            this._connected = false;
+            this._emit(events.STOP, null);
+            this._emit(events.DISCONNECT, null);
+            this._emit(events.CRASH, { error: exceeded, groupId: this._groupId, restart });
             setImmediate(() => this._stopNative().catch((e) => this._logger.error(`stop after crash failed: ${e.message}`)));
             throw err;
           }
+          // The layer restarts in place: the same member calls the handler again.
+          this._emit(events.CRASH, { error: exceeded, groupId: this._groupId, restart });
         }
         await this._sleep(retryDelay(this._retry, round));
         if (!this._running) throw err;
@@ -410,6 +444,7 @@ class Consumer {
     const { eachMessage, autoCommit } = this._handlers;
     const commitThrough = this._committer(topic, partition, autoCommit);
     let done = null; // the offset of the last message handled
+    const context = batchContext(messages);
     for (const m of messages) {
       if (this._seeking.has(key(topic, partition))) return; // read again from where it was sought
       // Stopped (or stopped while paused): no further call, as in KafkaJS. What was handled is
@@ -421,7 +456,7 @@ class Consumer {
       const payload = {
         topic,
         partition,
-        message: kafkaMessage(m),
+        message: kafkaMessage(m, context),
         heartbeat: async () => {},
         pause: () => this._pauseOne(topic, partition),
       };
@@ -444,7 +479,8 @@ class Consumer {
   async _eachBatch({ topic, partition, messages }) {
     const { eachBatch, eachBatchAutoResolve, autoCommit } = this._handlers;
     const commitThrough = this._committer(topic, partition, autoCommit);
-    let rest = messages.map(kafkaMessage);
+    const context = batchContext(messages);
+    let rest = messages.map((m) => kafkaMessage(m, context));
     let resolved = null; // the last offset resolveOffset() was given
     const afterResolved = () => (resolved === null ? rest : rest.filter((m) => Number(m.offset) > Number(resolved)));
     while (rest.length > 0 && !this._seeking.has(key(topic, partition))) {
@@ -461,7 +497,7 @@ class Consumer {
           resolveOffset: (offset) => {
             if (resolved === null || Number(offset) > Number(resolved)) resolved = String(offset);
           },
-          uncommittedOffsets: () => ({ topics: resolved === null ? [] : [{ topic, partitions: [{ partition, offset: String(Number(resolved) + 1) }] }] }),
+          uncommittedOffsets: () => ({ topics: resolved === null ? [] : [{ topic, partitions: [{ partition: String(partition), offset: String(Number(resolved) + 1) }] }] }),
         });
         const fields = { topic, partition, highWatermark: batch.highWatermark, offsetLag: batch.offsetLag(), offsetLagLow: batch.offsetLagLow(), batchSize: rest.length, firstOffset: batch.firstOffset(), lastOffset: batch.lastOffset() };
         this._emit(events.START_BATCH_PROCESS, fields);
@@ -512,6 +548,7 @@ class Consumer {
       topic,
       partition,
       highWatermark,
+      fetchedOffset: messages[0].offset, // where this partition's messages in hand start
       messages,
       isEmpty: () => messages.length === 0,
       firstOffset: () => (messages.length > 0 ? messages[0].offset : null),

@@ -39,10 +39,11 @@ function bytes(value, where) {
   throw asIs(new TypeError(`kafka-native/kafkajs: ${where} must be a string or a Buffer, got ${got}`));
 }
 
-// A KafkaJS message as a kafka-native record.
-function toRecord(message, where, topic) {
+// A KafkaJS message as a kafka-native record. A key that is no message field is ignored, as
+// KafkaJS does, and told to `unknown(key)`.
+function toRecord(message, where, topic, unknown) {
   for (const key of Object.keys(message)) {
-    if (!MESSAGE_KEYS.includes(key)) throw invalid(`${where} has unknown key ${JSON.stringify(key)} (a message takes ${MESSAGE_KEYS.join(', ')})`);
+    if (!MESSAGE_KEYS.includes(key)) unknown(key);
   }
   // A tombstone is value: null; a message without value is a mistake (it would delete the key's
   // data on a compacted topic).
@@ -90,6 +91,7 @@ class Producer {
     this._logger = kafka.logger().namespace('Producer');
     this._connected = false;
     this._inTransaction = false;
+    this._ignoredKeys = new Set();
     this.events = events;
   }
 
@@ -207,7 +209,7 @@ class Producer {
       if (partition === null) partition = -1;
       if (!Number.isInteger(partition) || partition < -1) throw invalid(`${where}.partition must be a partition number, got ${JSON.stringify(partition)}`);
       if (!byPartition.has(partition)) byPartition.set(partition, []);
-      byPartition.get(partition).push(toRecord(message, where, topic));
+      byPartition.get(partition).push(toRecord(message, where, topic, (key) => this._ignoredKey(key)));
     });
     const delivered = await Promise.all([...byPartition].map(([partition, records]) => native.deliver(topic, partition, records)));
     const first = new Map(); // partition -> its lowest offset in this send
@@ -226,6 +228,13 @@ class Producer {
     }));
   }
 
+  // A message's key that is no message field: ignored, as KafkaJS does; warned of once.
+  _ignoredKey(key) {
+    if (this._ignoredKeys.has(key)) return;
+    this._ignoredKeys.add(key);
+    this._logger.warn(`a message's key ${JSON.stringify(key)} is not a message field and is ignored, as KafkaJS does (a message takes ${MESSAGE_KEYS.join(', ')})`);
+  }
+
   _checkConnected() {
     if (!this._connected) throw new KafkaJSError('The producer is disconnected');
   }
@@ -239,7 +248,8 @@ class Producer {
       if (record === null || typeof record !== 'object') throw invalid('send() takes {topic, messages}');
       checkKnown(record, SEND_OPTIONS, 'send()');
       this._checkConnected();
-      return this._sendTopic(this._native(record, transactional), record.topic, record.messages);
+      const written = await this._sendTopic(this._native(record, transactional), record.topic, record.messages);
+      return record.acks === 0 ? [] : written; // unacknowledged: no offsets, as KafkaJS
     });
   }
 
@@ -256,7 +266,7 @@ class Producer {
       if (!Array.isArray(topicMessages)) throw invalid('sendBatch() topicMessages must be an array of {topic, messages}');
       const native = this._native(batch, transactional);
       const results = await Promise.all(topicMessages.map(({ topic, messages }) => this._sendTopic(native, topic, messages)));
-      return results.flat();
+      return batch.acks === 0 ? [] : results.flat();
     });
   }
 
