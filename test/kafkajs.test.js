@@ -771,6 +771,16 @@ for (const [tag, { Kafka, logLevel, Partitioners, PartitionAssigners, KafkaJSErr
         assert.equal(meta.partitions.length, 4);
       });
 
+      test('subscribe() to a topic that does not exist, without auto-creation, rejects with UNKNOWN_TOPIC_OR_PARTITION', async (t) => {
+        const consumer = newKafka().consumer({ groupId: unique('missing-group', short), allowAutoTopicCreation: false });
+        await consumer.connect();
+        t.after(() => consumer.disconnect());
+        await assert.rejects(consumer.subscribe({ topic: unique('missing', short) }), (err) => {
+          assert.deepEqual([err.name, err.type, err.code], ['KafkaJSProtocolError', 'UNKNOWN_TOPIC_OR_PARTITION', 3], err.stack);
+          return true;
+        });
+      });
+
       test('admin: createTopics failures are a KafkaJSAggregateError of KafkaJSCreateTopicErrors', async (t) => {
         const admin = newKafka().admin();
         await admin.connect();
@@ -895,6 +905,25 @@ describe('kafka-native/kafkajs: what it does not do throws KafkaJSNotImplemented
     assert.match(warnings[0], /partition assigner Mine: its assign\(\) is not called; librdkafka assigns with cooperative-sticky/);
     assert.throws(() => kafka.consumer({ groupId: 'g', partitionAssigners: [{}] }), /partitionAssigners\[0\] must be a function/);
   });
+
+  if (onKafka) {
+    // KafkaJS's own subscribe() makes the topic on such brokers (by asking its metadata) but
+    // rejects the first time, while Kafka's answer is still UNKNOWN_TOPIC_OR_PARTITION.
+    test('subscribe() to a topic that does not exist, where the brokers auto-create, makes it and runs', async (t) => {
+      const topic = `kjs-made-${process.pid}`;
+      const consumer = kafka.consumer({ groupId: `kjs-made-group-${process.pid}` });
+      await consumer.connect();
+      t.after(() => consumer.disconnect());
+      await consumer.subscribe({ topic, fromBeginning: true });
+      const seen = [];
+      await consumer.run({ eachMessage: async ({ message }) => { seen.push(String(message.value)); } });
+      const producer = kafka.producer();
+      await producer.connect();
+      t.after(() => producer.disconnect());
+      await producer.send({ topic, messages: [{ value: 'made' }] });
+      await waitFor('the message', () => seen.includes('made'), 60000);
+    });
+  }
 
   test('ssl.servername: taken where librdkafka does the same (the brokers\' own name, or no verification), refused otherwise', () => {
     assert.doesNotThrow(() => new Kafka({ brokers: ['localhost:9093'], ssl: { servername: 'localhost' } }));

@@ -9,7 +9,7 @@ const { Consumer: NativeConsumer, notProcessed } = require('../client/consumer')
 const { Admin: NativeAdmin } = require('../client/admin');
 const { kafkaJSGroup } = require('./admin');
 const { resolveBrokers, reachCluster, nativeLogger, retryDelay, invalid, checkKnown } = require('./client');
-const { KafkaJSError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, kafkaJSErrors, notSupported } = require('./errors');
+const { KafkaJSError, KafkaJSNonRetriableError, KafkaJSProtocolError, KafkaJSNumberOfRetriesExceeded, kafkaJSErrors, notSupported } = require('./errors');
 
 const CONSUMER_OPTIONS = ['groupId', 'partitionAssigners', 'sessionTimeout', 'rebalanceTimeout', 'heartbeatInterval',
   'metadataMaxAge', 'allowAutoTopicCreation', 'maxBytesPerPartition', 'minBytes', 'maxBytes', 'maxWaitTimeInMs',
@@ -236,10 +236,52 @@ class Consumer {
           await admin.stop();
         }
       }
-      for (const name of names) {
-        if (!this._topics.some((t) => t.topic === name)) this._topics.push({ topic: name, fromBeginning: !!fromBeginning });
+      // Recorded before they are checked, as KafkaJS does (Moleculer calls run() without
+      // awaiting subscribe()); a subscription that fails its check is taken back.
+      const added = names.filter((name) => !this._topics.some((t) => t.topic === name)).map((name) => ({ topic: name, fromBeginning: !!fromBeginning }));
+      this._topics.push(...added);
+      if (!this._connected) return;
+      try {
+        await this._checkTopicsExist(names);
+      } catch (err) {
+        this._topics = this._topics.filter((t) => !added.includes(t));
+        throw err;
       }
     });
+  }
+
+  // As KafkaJS's subscribe(), which asks the topics' metadata: a topic that does not exist and
+  // will not be made for the asking (allowAutoTopicCreation false, or brokers that do not
+  // auto-create) is refused at once with UNKNOWN_TOPIC_OR_PARTITION (not asked, librdkafka's
+  // group member would wait for an assignment that never comes); where the brokers auto-create,
+  // it is made with their defaults, as KafkaJS's asking makes it.
+  async _checkTopicsExist(names) {
+    if (names.length === 0) return;
+    const admin = this._admin();
+    try {
+      const existing = new Set((await admin.listTopics()).map((t) => t.topic));
+      const missing = names.filter((name) => !existing.has(name));
+      if (missing.length === 0) return;
+      let autoCreated = 'no';
+      if (this._config.allowAutoTopicCreation !== false) {
+        const { brokers } = await admin.describeCluster();
+        // Brokers that cannot say (the MockCluster has no DescribeConfigs; it makes any topic
+        // a client asks for) are left to make it.
+        autoCreated = await admin.describeConfigs([{ kind: 'broker', name: String(brokers[0].id) }]).then(
+          ([described]) => (described.entries.some((e) => e.name === 'auto.create.topics.enable' && e.value === 'true') ? 'yes' : 'no'),
+          () => 'unknown',
+        );
+      }
+      if (autoCreated === 'unknown') return;
+      if (autoCreated === 'no') {
+        throw new KafkaJSProtocolError({ message: `This server does not host this topic-partition (topic ${missing.map((t) => JSON.stringify(t)).join(', ')} does not exist, and is not created for the asking)`, type: 'UNKNOWN_TOPIC_OR_PARTITION', code: 3, retriable: true });
+      }
+      await Promise.all(missing.map((topic) => admin.createTopics([{ topic, partitions: -1 }]).catch((err) => {
+        if (err.code !== 'TOPIC_ALREADY_EXISTS') throw err;
+      })));
+    } finally {
+      await admin.stop();
+    }
   }
 
   async run(options = {}) {
