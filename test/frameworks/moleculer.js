@@ -3,11 +3,12 @@
 // Moleculer's docs write them; nothing here knows which kafkajs it gets. Each start makes a
 // responder and a caller node, calls an action (request-response), calls one that throws (an
 // error reply), emits an event and waits for the responder to take it, then stops both.
-//   node moleculer.js <brokers> <namespace> <starts>
-// Prints one JSON line per start: {start, ms, firstReplyMs, sum, error, event}.
+//   node moleculer.js <brokers> <namespace> <starts> [rounds]
+// Prints one JSON line per start: {start, ms, firstReplyMs, sum, error, event}, and with `rounds`
+// (the benchmark's, bench/frameworks.js) rtt_ms: that many more calls, one at a time, each timed.
 const { ServiceBroker, Errors } = require('moleculer');
 
-const [brokers, namespace, starts] = [process.argv[2].split(','), process.argv[3], Number(process.argv[4] || 1)];
+const [brokers, namespace, starts, rounds] = [process.argv[2].split(','), process.argv[3], Number(process.argv[4] || 1), Number(process.argv[5] || 0)];
 const node = (nodeID) => new ServiceBroker({
   namespace,
   nodeID,
@@ -47,8 +48,15 @@ const node = (nodeID) => new ServiceBroker({
     const arrived = new Promise((resolve) => { eventArrived = resolve; });
     await caller.emit('math.added', { start });
     await arrived;
+    const ms = Date.now() - began;
+    const rtt_ms = [];
+    for (let i = 0; i < rounds; i++) {
+      const sent = process.hrtime.bigint();
+      await caller.call('math.add', { a: i, b: 1 });
+      rtt_ms.push(Number(process.hrtime.bigint() - sent) / 1e6);
+    }
     await Promise.all([caller.stop(), responder.stop()]);
-    console.log(JSON.stringify({ start, ms: Date.now() - began, firstReplyMs, sum, error, event: events[events.length - 1] }));
+    console.log(JSON.stringify({ start, ms, firstReplyMs, sum, error, event: events[events.length - 1], ...(rounds ? { rtt_ms } : {}) }));
   }
 })().catch((err) => {
   console.error(err);

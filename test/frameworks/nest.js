@@ -3,15 +3,16 @@
 // JavaScript: decorators applied by hand); nothing here knows which kafkajs it gets. Each start
 // makes the server and the client, asks for a sum (request-response), asks for what fails (an
 // error reply), emits an event and waits for the server to take it, then closes both.
-//   node nest.js <brokers> <topic prefix> <starts>
-// Prints one JSON line per start: {start, ms, sum, error, event}.
+//   node nest.js <brokers> <topic prefix> <starts> [rounds]
+// Prints one JSON line per start: {start, ms, sum, error, event}, and with `rounds` (the
+// benchmark's, bench/frameworks.js) rtt_ms: that many more requests, one at a time, each timed.
 require('reflect-metadata');
 const { Module, Controller } = require('@nestjs/common');
 const { NestFactory } = require('@nestjs/core');
 const { MessagePattern, EventPattern, Transport, ClientKafka, RpcException } = require('@nestjs/microservices');
 const { lastValueFrom } = require('rxjs');
 
-const [brokers, prefix, starts] = [process.argv[2].split(','), process.argv[3], Number(process.argv[4] || 1)];
+const [brokers, prefix, starts, rounds] = [process.argv[2].split(','), process.argv[3], Number(process.argv[4] || 1), Number(process.argv[5] || 0)];
 const events = [];
 let eventArrived = () => {};
 
@@ -56,9 +57,16 @@ Module({ controllers: [MathController] })(AppModule);
     const arrived = new Promise((resolve) => { eventArrived = resolve; });
     await lastValueFrom(client.emit(`${prefix}.added`, { start }));
     await arrived;
+    const ms = Date.now() - began;
+    const rtt_ms = [];
+    for (let i = 0; i < rounds; i++) {
+      const sent = process.hrtime.bigint();
+      await lastValueFrom(client.send(`${prefix}.sum`, [i, 1]));
+      rtt_ms.push(Number(process.hrtime.bigint() - sent) / 1e6);
+    }
     await client.close();
     await server.close();
-    console.log(JSON.stringify({ start, ms: Date.now() - began, sum, error, event: events[events.length - 1] }));
+    console.log(JSON.stringify({ start, ms, sum, error, event: events[events.length - 1], ...(rounds ? { rtt_ms } : {}) }));
   }
 })().catch((err) => {
   console.error(err);
