@@ -3,7 +3,8 @@
 // and kafka-native's packed tarballs, with kafka-native-kafkajs in kafkajs's place by npm
 // overrides (docs/kafkajs.md). Nothing links back into this repository: the frameworks'
 // require('kafkajs') resolves inside the project. The framework scripts beside this file are
-// copied in and run there.
+// copied in and run there, and KafkaJS's own examples (kafkajs-examples/) in a KafkaJS checkout's
+// layout.
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -37,7 +38,16 @@ function frameworksApp() {
   fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify(manifest, null, 2));
   run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], app);
   for (const script of SCRIPTS) fs.copyFileSync(path.join(__dirname, script), path.join(app, script));
-  return { app, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  // KafkaJS's examples as in a checkout of KafkaJS: examples/ beside the root's index.js, which
+  // is the package (here: kafkajs, that is kafka-native-kafkajs).
+  const checkout = path.join(app, 'kafkajs-checkout');
+  fs.mkdirSync(path.join(checkout, 'examples'), { recursive: true });
+  fs.mkdirSync(path.join(checkout, 'testHelpers', 'certs'), { recursive: true });
+  fs.writeFileSync(path.join(checkout, 'index.js'), "module.exports = require('kafkajs');\n");
+  for (const example of fs.readdirSync(path.join(__dirname, 'kafkajs-examples')).filter((f) => f.endsWith('.js'))) {
+    fs.copyFileSync(path.join(__dirname, 'kafkajs-examples', example), path.join(checkout, 'examples', example));
+  }
+  return { app, checkout, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
 module.exports = { frameworksApp };

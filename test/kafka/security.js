@@ -6,7 +6,8 @@
 // certificate required), SASL_PLAINTEXT and SASL_SSL, and the users below for PLAIN and SCRAM.
 const fs = require('node:fs');
 
-const KAFKA_USERS = { alice: 'alice-secret', bob: 'bob-secret' };
+// test/testtest is KafkaJS's examples' user (test/frameworks.test.js runs them unchanged).
+const KAFKA_USERS = { alice: 'alice-secret', bob: 'bob-secret', test: 'testtest' };
 
 let shared;
 
