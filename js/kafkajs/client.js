@@ -2,7 +2,8 @@
 // new Kafka({...})'s options as kafka-native's: brokers, client id, TLS, SASL, timeouts and
 // retries become librdkafka properties; logLevel and logCreator become a kafka-native logger.
 // Every option is either translated or refused by name: none is silently dropped.
-const { KafkaJSNonRetriableError, notSupported } = require('./errors');
+const { Admin: NativeAdmin } = require('../client/admin');
+const { KafkaJSNonRetriableError, KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, notSupported, toKafkaJSError } = require('./errors');
 
 const logLevel = { NOTHING: 0, ERROR: 1, WARN: 2, INFO: 4, DEBUG: 5 };
 const LEVEL_NAMES = { 1: 'ERROR', 2: 'WARN', 4: 'INFO', 5: 'DEBUG' };
@@ -233,10 +234,8 @@ const AUTHENTICATION_FAILURES = new Set(['_AUTHENTICATION', 'SASL_AUTHENTICATION
 // KafkaJSNumberOfRetriesExceeded caused by a KafkaJSConnectionError, as KafkaJS's; credentials
 // refused reject with the Kafka error.
 async function reachCluster(config, bootstrap, logger) {
-  const { Admin } = require('../client/admin');
-  const { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, toKafkaJSError } = require('./errors');
   const tried = Math.max(1000, retryTime(config.retry));
-  const admin = new Admin({ broker: bootstrap, request_timeout_ms: tried, driver_options: config.props, oauthbearer_token_callback: config.oauthbearer_token_callback, logger: nativeLogger(logger) });
+  const admin = new NativeAdmin({ broker: bootstrap, request_timeout_ms: tried, driver_options: config.props, oauthbearer_token_callback: config.oauthbearer_token_callback, logger: nativeLogger(logger) });
   try {
     await admin.describeCluster();
   } catch (err) {

@@ -134,7 +134,7 @@ class Consumer {
     this._topics = []; // [{topic, fromBeginning}]
     this._emitter = new EventEmitter();
     this._logger = kafka.logger().namespace('Consumer');
-    this._assignerNames = this._assigners(config.partitionAssigners);
+    this._takeAssigners(config.partitionAssigners);
     this._paused = new Map(); // key -> {topic, partition} ; topic -> true for a whole topic
     this._pausedTopics = new Set();
     this._waitingForResume = new Set();
@@ -148,23 +148,22 @@ class Consumer {
 
   // partitionAssigners as KafkaJS takes them: factories of {name, version, protocol(), assign()}.
   // Each is made (with KafkaJS's {cluster, groupId, logger}) for its name; none assigns:
-  // librdkafka does, with cooperative-sticky. Returns the assigners' names.
-  _assigners(factories = [roundRobin]) {
+  // librdkafka does, with cooperative-sticky.
+  _takeAssigners(factories = [roundRobin]) {
     if (!Array.isArray(factories)) throw new KafkaJSNonRetriableError('partitionAssigners must be an array of assigner factories');
     const cluster = {
       findTopicPartitionMetadata: () => {
         throw notSupported('an assigner\'s cluster.findTopicPartitionMetadata()', 'librdkafka assigns partitions itself; a custom assign() is never called');
       },
     };
-    return factories.map((factory, i) => {
+    factories.forEach((factory, i) => {
       if (typeof factory !== 'function') throw new KafkaJSNonRetriableError(`partitionAssigners[${i}] must be a function (config) => assigner`);
-      if (factory === roundRobin) return 'RoundRobinAssigner';
+      if (factory === roundRobin) return;
       const assigner = factory({ cluster, groupId: this._groupId, logger: this._logger });
       const name = assigner && typeof assigner.name === 'string' ? assigner.name : `partitionAssigners[${i}]`;
       const note = `partition assigner ${name}: its assign() is not called; librdkafka assigns with cooperative-sticky (balanced, and a member keeps what it had where it can)`;
       if (SERVED_BY_STICKY.has(name)) this._logger.debug(note, { groupId: this._groupId });
       else this._logger.warn(note, { groupId: this._groupId });
-      return name;
     });
   }
 
