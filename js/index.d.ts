@@ -138,6 +138,12 @@ export interface ReceivedBatch<P = string | Buffer> {
   messages: Array<Message<P>>;
   repeats: number;
   misses: number;
+  /**
+   * Calls `fn` with the batch's trace span (`process <topic>`) active and returns what it returns.
+   * `receive_callback` runs so already; a `for await` body over `batches()` runs in its loop's
+   * context, so spans it starts are the batch span's children only inside `withContext`.
+   */
+  withContext<T>(fn: () => T): T;
 }
 
 /** A partition of a topic. */

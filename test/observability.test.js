@@ -91,6 +91,27 @@ test('a send in one process and its receipt in another form one trace, with the 
   assert.equal(handled.traceId, send.traceId);
 });
 
+// An async iterator cannot change its caller's context: the loop body is given the batch's.
+test('a for await body over batches() runs in the batch span inside batch.withContext()', async (t) => {
+  const topic = await newTopic('loop');
+  await sendFromAnotherProcess(topic, ['looped'], { SDK: '1' });
+  const consumer = new kafka.Consumer({ broker, topic, group_id: `obs-${process.pid}-${serial++}`, start_offset: 'earliest', logger: quietLogger() });
+  t.after(() => consumer.stop());
+  let inside;
+  for await (const batch of consumer.batches()) {
+    inside = await batch.withContext(async () => {
+      await new Promise((resolve) => setImmediate(resolve)); // still inside after an await
+      api.trace.getTracer('application').startSpan('handle in loop').end();
+      return api.trace.getSpan(api.context.active())?.spanContext().spanId;
+    });
+    break;
+  }
+  await waitFor('the batch span to end', () => finishedSpans().some((s) => s.name === `process ${topic}`), WIDE);
+  const batchSpan = finishedSpans().find((s) => s.name === `process ${topic}`);
+  assert.equal(inside, batchSpan.spanId, 'withContext() returns what its function returns, run in the batch span');
+  assert.equal(finishedSpans().find((s) => s.name === 'handle in loop').parentSpanId, batchSpan.spanId);
+});
+
 test('a batch of messages from several traces links to each', async (t) => {
   const topic = await newTopic('links');
   const sent = await sendFromAnotherProcess(topic, ['one', 'two', 'three'], { SDK: '1' });

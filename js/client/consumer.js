@@ -92,6 +92,9 @@ class Consumer {
       const batch = unpack(columns);
       if (channels.batch.hasSubscribers) channels.batch.publish({ consumer: self.deref(), messages: batch.messages });
       const span = tracing.startProcess(batch.messages, groupId);
+      // Runs fn with the batch's span active: receive_callback runs so, but a for await body
+      // runs in its loop's context, which an iterator cannot change.
+      batch.withContext = span ? (fn) => tracing.within(span, fn) : (fn) => fn();
       const settle = (processed, err) => {
         if (span) tracing.endProcess(span, err);
         settleBatch(processed);

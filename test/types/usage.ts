@@ -61,6 +61,9 @@ async function iterateAndAdmin(): Promise<void> {
   for await (const batch of reader.batches({ signal: controller.signal })) {
     const first: number = batch.messages[0].offset;
     void first;
+    // The batch's trace span, active for what the loop body runs inside it.
+    const handled: number = await batch.withContext(async () => batch.messages.length);
+    void handled;
   }
   for await (const message of reader.messages()) {
     const payload: string | Buffer | null = message.payload;
