@@ -12,12 +12,17 @@ const RETRY_BACKOFF: Duration = Duration::from_millis(100);
 /// The longest one attempt may take, so that a hopeless cause is noticed between attempts.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// Errors that a leader election, a topic being created or a reconnect clears by itself.
+/// Errors that a leader election, a topic being created or a reconnect clears by itself. A
+/// leader epoch the broker does not know yet (Apache Kafka, a topic just made: the client's
+/// metadata is ahead of the broker's) or one it knows is stale is cleared by the metadata
+/// catching up, as Kafka's own clients treat them.
 fn is_transient(code: ErrorCode) -> bool {
     matches!(
         code,
         ErrorCode::LeaderNotAvailable
             | ErrorCode::NotLeaderForPartition
+            | ErrorCode::UnknownLeaderEpoch
+            | ErrorCode::FencedLeaderEpoch
             | ErrorCode::RequestTimedOut
             | ErrorCode::BrokerTransportFailure
             | ErrorCode::OperationTimedOut
@@ -123,4 +128,18 @@ pub(crate) fn partition_count(
             Err(e) => Err(e),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Seen on Apache Kafka: a consumer's start() failed with UNKNOWN_LEADER_EPOCH asking the
+    // earliest offsets of a 16-partition topic made a moment before.
+    #[test]
+    fn leader_epoch_errors_are_retried() {
+        assert!(is_transient(ErrorCode::UnknownLeaderEpoch));
+        assert!(is_transient(ErrorCode::FencedLeaderEpoch));
+        assert!(!is_transient(ErrorCode::UnknownTopicOrPartition));
+    }
 }
