@@ -8,7 +8,7 @@ const assert = require('node:assert/strict');
 const path = require('node:path');
 const readline = require('node:readline');
 const { spawn } = require('node:child_process');
-const { kafka, testCluster, waitFor, quietLogger } = require('./helpers');
+const { kafka, testCluster, waitFor, quietLogger, silentBroker } = require('./helpers');
 
 const cluster = testCluster();
 const broker = cluster.bootstrapServers;
@@ -159,6 +159,20 @@ test('transaction calls check their arguments and say which', async () => {
   assert.throws(() => new kafka.Producer({ broker, enable_idempotence: 'yes' }), /option enable_idempotence/);
   assert.throws(() => new kafka.Consumer({ broker, topic: 't', isolation_level: 'dirty', receive_callback: async () => {} }), /isolation_level must be "read_committed" or "read_uncommitted"/);
   await producer.stop();
+});
+
+// A broker that never answers keeps initTransactions() waiting (its default timeout is 60 s):
+// stop() ends it at once with a stopped error, and the process is not held for the rest.
+test('stop() while initTransactions() waits: it rejects at once as STOPPED, not _TIMED_OUT a minute later', async (t) => {
+  const { broker: silent, connected } = await silentBroker(t);
+  const producer = new kafka.Producer({ broker: silent, transactional_id: `eos-stop-${process.pid}`, logger: quietLogger() });
+  const init = producer.initTransactions().then(() => null, (err) => err);
+  await connected;
+  const stopping = Date.now();
+  await producer.stop({ timeout: 1000 }).catch(() => {});
+  const err = await init;
+  assert.equal(err?.code, 'STOPPED', String(err));
+  assert.ok(Date.now() - stopping < WIDE / 2, `initTransactions() settled ${Date.now() - stopping} ms after stop()`);
 });
 
 // The example as a child process whose stdout lines are kept.

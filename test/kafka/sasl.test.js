@@ -105,6 +105,21 @@ test('OAUTHBEARER: the broker accepts the callback\'s token; a short-lived one i
   assert.deepEqual(got, ['before', 'after']);
 });
 
+// The bridge gives up on the callback (5 s) before start() gives up on the brokers (10 s), so
+// start()'s error says the token never came, not "Broker transport failure".
+test('OAUTHBEARER: a consumer whose token callback never settles fails start() naming the callback', async () => {
+  const logger = quietLogger();
+  const consumer = new kafka.Consumer({
+    broker: listener('sasl_plaintext'), topic: `oauth-silent-${process.pid}`, offset_directory: null, logger, driver_options: OAUTH,
+    oauthbearer_token_callback: () => new Promise(() => {}),
+    receive_callback: async () => {},
+  });
+  const err = await consumer.start().then(() => null, (e) => e);
+  await consumer.stop().catch(() => {});
+  assert.match(String(err?.message), /oauthbearer_token_callback did not settle within 5s/, String(err));
+  assert.ok(logger.lines.some((l) => l.level === 'error' && /oauthbearer_token_callback did not settle/.test(l.line)), JSON.stringify(logger.lines.slice(-5)));
+});
+
 test('OAUTHBEARER: a garbage token is refused by the broker, with its reason, at once', async () => {
   const logger = quietLogger();
   const producer = new kafka.Producer({

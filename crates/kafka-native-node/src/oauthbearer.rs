@@ -15,10 +15,11 @@ use parking_lot::Mutex;
 
 use crate::weak_callback;
 
-/// How long librdkafka's background thread waits for JS to answer (KafkaJS's default
-/// `authenticationTimeout`). A callback that never settles is then reported, and so logged,
-/// as librdkafka's authentication error naming the callback, and asked again 10 s later.
-const ANSWER_WAIT: Duration = Duration::from_secs(10);
+/// How long librdkafka's background thread waits for JS to answer. A callback that never
+/// settles is then reported, and so logged, as librdkafka's authentication error naming the
+/// callback, and asked again 10 s later. Half the 10 s a client's first requests wait for a
+/// broker: a `start()` held up by the token then fails naming the callback, not the transport.
+const ANSWER_WAIT: Duration = Duration::from_secs(5);
 
 /// An answer, and the request it answers (`ANY_REQUEST`: whichever is waiting).
 type Answer = (

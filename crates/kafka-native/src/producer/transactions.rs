@@ -3,19 +3,26 @@
 //!
 //! The calls that wait on the network (`init_transactions`, `send_offsets_to_transaction`,
 //! `commit_transaction`, `abort_transaction`) do so without the producer's lock, so `send` and
-//! `stop` go on meanwhile. An error says what to do next: [`KafkaError::is_retriable`] (call
+//! `stop` go on meanwhile; a `stop` ends their wait within 200 ms with [`KafkaError::Stopped`]. An error says what to do next: [`KafkaError::is_retriable`] (call
 //! again), [`KafkaError::is_abortable`] (abort, then begin another transaction) or
 //! [`KafkaError::is_fatal`] (the producer can do nothing more, e.g. it was fenced by a newer
 //! producer with the same transactional id: stop it).
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::error::KafkaError;
 use crate::native::{GroupMetadata, NativeClient, PartitionList};
 use crate::topic_partition::TopicPartition;
 
 use super::Producer;
+
+/// How long one librdkafka transaction call waits before the producer looks whether it was
+/// stopped meanwhile; the next call resumes where that one timed out (librdkafka keeps the
+/// operation's state).
+const STOP_CHECK: Duration = Duration::from_millis(200);
+/// The pause before a transaction call that failed retriably is made again.
+const RETRY_PAUSE: Duration = Duration::from_millis(100);
 
 impl Producer {
     fn transactional_client(&self) -> Result<Arc<NativeClient>, KafkaError> {
@@ -26,11 +33,37 @@ impl Producer {
             .ok_or(KafkaError::Stopped)
     }
 
+    /// Runs a resumable transaction call for up to `timeout`, in slices of [`STOP_CHECK`]: a
+    /// `stop()` meanwhile ends it with [`KafkaError::Stopped`] within a slice, rather than
+    /// leaving it to run (and hold the client) until its own timeout. What librdkafka retries
+    /// itself within one call's time (a coordinator busy with the transaction a fenced producer
+    /// left: CONCURRENT_TRANSACTIONS) ends a slice as a retriable error: it is called again,
+    /// after a pause, while the time lasts, as one call of the whole `timeout` would have.
+    fn resumable(
+        &self,
+        timeout: Duration,
+        call: impl Fn(&NativeClient, Duration) -> Result<(), KafkaError>,
+    ) -> Result<(), KafkaError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let client = self.transactional_client()?;
+            let left = deadline.saturating_duration_since(Instant::now());
+            match call(&client, left.min(STOP_CHECK)) {
+                Err(e) if e.code_name() == "_TIMED_OUT" && left > STOP_CHECK => continue,
+                Err(e) if e.is_retriable() && left > RETRY_PAUSE + STOP_CHECK => {
+                    drop(client);
+                    std::thread::sleep(RETRY_PAUSE);
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// Registers with the transaction coordinator (once, before the first transaction): fences
     /// any older producer with the same transactional id and aborts what it left open. Waits
-    /// up to `timeout`.
+    /// up to `timeout`; a `stop()` meanwhile ends the wait with [`KafkaError::Stopped`].
     pub fn init_transactions(&self, timeout: Duration) -> Result<(), KafkaError> {
-        self.transactional_client()?.init_transactions(timeout)
+        self.resumable(timeout, |client, slice| client.init_transactions(slice))
     }
 
     /// Starts a transaction: what is sent from now until the commit or abort belongs to it.
@@ -62,15 +95,15 @@ impl Producer {
             .map(|(tp, offset)| (tp.topic.as_str(), tp.partition, *offset))
             .collect();
         let list = PartitionList::of(&entries)?;
-        self.transactional_client()?
-            .send_offsets_to_transaction(&list, group, timeout)
+        self.resumable(timeout, |client, slice| {
+            client.send_offsets_to_transaction(&list, group, slice)
+        })
     }
 
     /// Delivers what the transaction sent and commits it, with its offsets. Waits up to
     /// `timeout`; a retriable error may be retried with another call.
     pub fn commit_transaction(&self, timeout: Duration) -> Result<(), KafkaError> {
-        self.transactional_client()?
-            .commit_transaction(timeout)
+        self.resumable(timeout, |client, slice| client.commit_transaction(slice))
             .map_err(explain_fenced)
     }
 
@@ -78,8 +111,7 @@ impl Producer {
     /// skipped by read_committed consumers, and its offsets are not committed. Waits up to
     /// `timeout`.
     pub fn abort_transaction(&self, timeout: Duration) -> Result<(), KafkaError> {
-        self.transactional_client()?
-            .abort_transaction(timeout)
+        self.resumable(timeout, |client, slice| client.abort_transaction(slice))
             .map_err(explain_fenced)
     }
 
