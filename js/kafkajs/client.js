@@ -214,16 +214,21 @@ async function resolveBrokers(brokers) {
 
 // KafkaJS's retry schedule: the wait before retry n (0-based), with its randomisation.
 function retryDelay(retry, n) {
-  const base = Math.min(retry.initialRetryTime * retry.multiplier ** n, retry.maxRetryTime);
+  const base = retryBase(retry, n);
   const spread = base * retry.factor;
   return Math.round(Math.min(base - spread + Math.random() * 2 * spread, retry.maxRetryTime));
+}
+
+// The `n`th retry's delay before KafkaJS's jitter.
+function retryBase(retry, n) {
+  return Math.min(retry.initialRetryTime * retry.multiplier ** n, retry.maxRetryTime);
 }
 
 // How long KafkaJS's connect() keeps trying before it gives up: its retries' delays, unjittered
 // (9.3 s at its defaults).
 function retryTime(retry) {
   let total = 0;
-  for (let n = 0; n < retry.retries; n++) total += Math.min(retry.initialRetryTime * retry.multiplier ** n, retry.maxRetryTime);
+  for (let n = 0; n < retry.retries; n++) total += retryBase(retry, n);
   return total;
 }
 

@@ -221,30 +221,34 @@ class Consumer {
       for (const t of wanted) {
         if (!(typeof t === 'string' || t instanceof RegExp)) throw new KafkaJSNonRetriableError(`Invalid topic ${t} (${typeof t}), the topic name has to be a String or a RegExp`);
       }
-      const names = wanted.filter((t) => typeof t === 'string');
+      const given = wanted.filter((t) => typeof t === 'string');
       const patterns = wanted.filter((t) => t instanceof RegExp);
-      if (patterns.length > 0) {
-        if (!this._connected) throw new KafkaJSError('The consumer is disconnected; connect() before subscribing with a RegExp');
-        const admin = this._admin();
-        try {
-          const existing = await admin.listTopics();
-          for (const { topic: name } of existing) {
+      if (patterns.length > 0 && !this._connected) throw new KafkaJSError('The consumer is disconnected; connect() before subscribing with a RegExp');
+      // One admin client, and one list of the topics, for the RegExps and the check below.
+      const admin = this._connected ? this._admin() : null;
+      try {
+        let listed = null;
+        const existing = async () => (listed ??= new Set((await admin.listTopics()).map((t) => t.topic)));
+        const names = [...given];
+        if (patterns.length > 0) {
+          for (const name of await existing()) {
             if (patterns.some((p) => { p.lastIndex = 0; return p.test(name); })) names.push(name);
           }
-        } finally {
-          await admin.stop();
         }
-      }
-      // Recorded before they are checked, as KafkaJS does (Moleculer calls run() without
-      // awaiting subscribe()); a subscription that fails its check is taken back.
-      const added = names.filter((name) => !this._topics.some((t) => t.topic === name)).map((name) => ({ topic: name, fromBeginning: !!fromBeginning }));
-      this._topics.push(...added);
-      if (!this._connected) return;
-      try {
-        await this._checkTopicsExist(names);
-      } catch (err) {
-        this._topics = this._topics.filter((t) => !added.includes(t));
-        throw err;
+        // Recorded before they are checked, as KafkaJS does (Moleculer calls run() without
+        // awaiting subscribe()); a subscription that fails its check is taken back. (A topic a
+        // RegExp matched exists: only the names given are checked.)
+        const added = names.filter((name) => !this._topics.some((t) => t.topic === name)).map((name) => ({ topic: name, fromBeginning: !!fromBeginning }));
+        this._topics.push(...added);
+        if (!admin) return;
+        try {
+          await this._checkTopicsExist(admin, given, existing);
+        } catch (err) {
+          this._topics = this._topics.filter((t) => !added.includes(t));
+          throw err;
+        }
+      } finally {
+        await admin?.stop();
       }
     });
   }
@@ -253,34 +257,30 @@ class Consumer {
   // will not be made for the asking (allowAutoTopicCreation false, or brokers that do not
   // auto-create) is refused at once with UNKNOWN_TOPIC_OR_PARTITION (not asked, librdkafka's
   // group member would wait for an assignment that never comes); where the brokers auto-create,
-  // it is made with their defaults, as KafkaJS's asking makes it.
-  async _checkTopicsExist(names) {
+  // it is made with their defaults, as KafkaJS's asking makes it. `existing()` resolves with the
+  // cluster's topic names.
+  async _checkTopicsExist(admin, names, existing) {
     if (names.length === 0) return;
-    const admin = this._admin();
-    try {
-      const existing = new Set((await admin.listTopics()).map((t) => t.topic));
-      const missing = names.filter((name) => !existing.has(name));
-      if (missing.length === 0) return;
-      let autoCreated = 'no';
-      if (this._config.allowAutoTopicCreation !== false) {
-        const { brokers } = await admin.describeCluster();
-        // Brokers that cannot say (the MockCluster has no DescribeConfigs; it makes any topic
-        // a client asks for) are left to make it.
-        autoCreated = await admin.describeConfigs([{ kind: 'broker', name: String(brokers[0].id) }]).then(
-          ([described]) => (described.entries.some((e) => e.name === 'auto.create.topics.enable' && e.value === 'true') ? 'yes' : 'no'),
-          () => 'unknown',
-        );
-      }
-      if (autoCreated === 'unknown') return;
-      if (autoCreated === 'no') {
-        throw new KafkaJSProtocolError({ message: `This server does not host this topic-partition (topic ${missing.map((t) => JSON.stringify(t)).join(', ')} does not exist, and is not created for the asking)`, type: 'UNKNOWN_TOPIC_OR_PARTITION', code: 3, retriable: true });
-      }
-      await Promise.all(missing.map((topic) => admin.createTopics([{ topic, partitions: -1 }]).catch((err) => {
-        if (err.code !== 'TOPIC_ALREADY_EXISTS') throw err;
-      })));
-    } finally {
-      await admin.stop();
+    const known = await existing();
+    const missing = names.filter((name) => !known.has(name));
+    if (missing.length === 0) return;
+    let autoCreated = 'no';
+    if (this._config.allowAutoTopicCreation !== false) {
+      const { brokers } = await admin.describeCluster();
+      // Brokers that cannot say (the MockCluster has no DescribeConfigs; it makes any topic
+      // a client asks for) are left to make it.
+      autoCreated = await admin.describeConfigs([{ kind: 'broker', name: String(brokers[0].id) }]).then(
+        ([described]) => (described.entries.some((e) => e.name === 'auto.create.topics.enable' && e.value === 'true') ? 'yes' : 'no'),
+        () => 'unknown',
+      );
     }
+    if (autoCreated === 'unknown') return;
+    if (autoCreated === 'no') {
+      throw new KafkaJSProtocolError({ message: `This server does not host this topic-partition (topic ${missing.map((t) => JSON.stringify(t)).join(', ')} does not exist, and is not created for the asking)`, type: 'UNKNOWN_TOPIC_OR_PARTITION', code: 3, retriable: true });
+    }
+    await Promise.all(missing.map((topic) => admin.createTopics([{ topic, partitions: -1 }]).catch((err) => {
+      if (err.code !== 'TOPIC_ALREADY_EXISTS') throw err;
+    })));
   }
 
   async run(options = {}) {

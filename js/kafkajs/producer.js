@@ -201,6 +201,7 @@ class Producer {
     const byPartition = new Map();
     const jsPartitioner = !runsNatively(this._partitioner);
     const metadata = jsPartitioner ? await this._partitionMetadata(native, topic) : null;
+    const ignored = (key) => this._ignoredKey(key);
     messages.forEach((message, i) => {
       const where = `messages[${i}] of topic ${JSON.stringify(topic)}`;
       if (message === null || typeof message !== 'object') throw invalid(`Invalid message without value for topic "${topic}": ${where}`);
@@ -209,7 +210,7 @@ class Producer {
       if (partition === null) partition = -1;
       if (!Number.isInteger(partition) || partition < -1) throw invalid(`${where}.partition must be a partition number, got ${JSON.stringify(partition)}`);
       if (!byPartition.has(partition)) byPartition.set(partition, []);
-      byPartition.get(partition).push(toRecord(message, where, topic, (key) => this._ignoredKey(key)));
+      byPartition.get(partition).push(toRecord(message, where, topic, ignored));
     });
     const delivered = await Promise.all([...byPartition].map(([partition, records]) => native.deliver(topic, partition, records)));
     const first = new Map(); // partition -> its lowest offset in this send
