@@ -5,14 +5,13 @@
 // (clients/frameworks/use-kafkajs.js), alternating, on one warm Apache Kafka node. Each run
 // starts the framework's server and client (test/frameworks/*.js, the test's own scripts) and
 // times ROUNDS requests made one at a time after WARM_ROUNDS untimed ones: p50, p99 and max ms.
-const { execFile } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
 const { KAFKA, stopBroker } = require('./brokers');
 const { machine, publish, median, fmt } = require('./report');
-const { frameworksApp } = require('../test/frameworks/app');
+const { frameworksApp, runAppScript } = require('../test/frameworks/app');
 const { Admin } = require('..');
 
 const ROUNDS = Number(process.env.FRAMEWORK_ROUNDS || 2000);
@@ -25,14 +24,8 @@ const IMPLEMENTATIONS = [
 
 const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 
-function runScript(app, preload, script, args) {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [...preload, script, ...args], { cwd: app, timeout: 600000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${script}: ${err.message.split('\n')[0]} ${stderr.trim().split('\n').slice(-2).join(' ')}`));
-      else resolve(JSON.parse(stdout.trim().split('\n').pop()));
-    });
-  });
-}
+// A script's last JSON line (its one start, with rtt_ms).
+const runScript = async (app, preload, script, args) => (await runAppScript(app, script, args, { preload, timeout: 600000 })).pop();
 
 async function frameworks() {
   if (!KAFKA.available) {
@@ -64,7 +57,7 @@ async function frameworks() {
               // KafkaJS's createTopics rejects a topic Kafka (KRaft) has just made but not yet
               // lists (its issues #1222 and #815); Moleculer's start then fails. The topics
               // exist for a second start.
-              notes.push(`${framework} on ${implementation.name}, run ${run + 1}: the first start failed (${e.message.slice(0, 160)}); the second is measured`);
+              notes.push(`${framework} on ${implementation.name}, run ${run + 1}: the first start failed (${e.message.split('\n')[0].slice(0, 160)}); the second is measured`);
               return runScript(installed.app, implementation.preload, ...args);
             });
             const sorted = rtt_ms.slice(WARM_ROUNDS).sort((a, b) => a - b);
@@ -73,7 +66,7 @@ async function frameworks() {
             results.get(key).push(r);
             console.error(`${framework} on ${implementation.name}: p50 ${fmt(r.p50, 2)} p99 ${fmt(r.p99, 2)} max ${fmt(r.max, 1)} ms`);
           } catch (e) {
-            notes.push(`${framework} on ${implementation.name}, run ${run + 1}: ${e.message}`);
+            notes.push(`${framework} on ${implementation.name}, run ${run + 1}: ${e.message.split('\n')[0]}`);
           }
         }
       }

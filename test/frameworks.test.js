@@ -5,26 +5,15 @@
 // and started 10 times on Apache Kafka (test/frameworks/*.js print a line per start).
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { execFile } = require('node:child_process');
-const { spawn } = require('node:child_process');
+const { execFile, spawn } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
 const { testCluster, waitFor, kafka: native, quietLogger } = require('./helpers');
-const { frameworksApp } = require('./frameworks/app');
+const { frameworksApp, runAppScript } = require('./frameworks/app');
 const { securedKafka } = require('./kafka/security');
 
 const cluster = testCluster();
 const STARTS = 10;
-
-// Runs a framework script in the app; resolves with its JSON lines.
-function runScript(app, script, args) {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [script, ...args], { cwd: app, timeout: 240000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${script} failed: ${err.message}\n${stdout}\n${stderr.slice(-4000)}`));
-      else resolve(stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)));
-    });
-  });
-}
 
 // The ports KafkaJS's examples name (${HOST_IP}:9094, 9097, 9100, its docker-compose's SASL_SSL
 // listeners), forwarded to the secured cluster's SASL_SSL listener, which advertises its own.
@@ -102,7 +91,7 @@ describe('frameworks on kafka-native-kafkajs, through npm overrides', { concurre
   test(`NestJS 11: request-response, an error reply and an event, ${STARTS} starts`, async () => {
     const prefix = `nest-${process.pid}`;
     for (const topic of ['sum', 'divide', 'added', 'sum.reply', 'divide.reply']) await cluster.createTopic(`${prefix}.${topic}`, 3, 1);
-    const starts = await runScript(installed.app, 'nest.js', [cluster.bootstrapServers, prefix, String(STARTS)]);
+    const starts = await runAppScript(installed.app, 'nest.js', [cluster.bootstrapServers, prefix, String(STARTS)]);
     assert.equal(starts.length, STARTS);
     for (const { start, sum, error, event } of starts) {
       assert.equal(Number(sum), 6 + start, `start ${start}`);
@@ -145,7 +134,7 @@ describe('frameworks on kafka-native-kafkajs, through npm overrides', { concurre
   });
 
   test(`Moleculer (KafkaJS transporter): a call, an error reply and an event, ${STARTS} starts`, async (t) => {
-    const starts = await runScript(installed.app, 'moleculer.js', [cluster.bootstrapServers, `mol${process.pid}`, String(STARTS)]);
+    const starts = await runAppScript(installed.app, 'moleculer.js', [cluster.bootstrapServers, `mol${process.pid}`, String(STARTS)]);
     assert.equal(starts.length, STARTS);
     for (const { start, sum, error, event } of starts) {
       assert.equal(sum, 3 + start, `start ${start}`);

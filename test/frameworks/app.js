@@ -5,7 +5,7 @@
 // require('kafkajs') resolves inside the project. The framework scripts beside this file are
 // copied in and run there, and KafkaJS's own examples (kafkajs-examples/) in a KafkaJS checkout's
 // layout.
-const { execFileSync } = require('node:child_process');
+const { execFile, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -50,4 +50,15 @@ function frameworksApp() {
   return { app, checkout, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
-module.exports = { frameworksApp };
+// Runs one of the framework scripts in the app (`node [preload...] script args...`); resolves
+// with the JSON lines it printed, one per start.
+function runAppScript(app, script, args, { preload = [], timeout = 240000 } = {}) {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [...preload, script, ...args], { cwd: app, timeout, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${script} failed: ${err.message}\n${stdout}\n${stderr.slice(-4000)}`));
+      else resolve(stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)));
+    });
+  });
+}
+
+module.exports = { frameworksApp, runAppScript };
