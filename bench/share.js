@@ -30,8 +30,8 @@ const clients = path.join(__dirname, 'clients', 'share');
 const javaClasses = path.join(os.homedir(), '.cache', 'kafka-native-bench', 'share-java');
 
 // Compiles ShareBench.java (when it changed) and returns the command that runs it.
-function javaClient() {
-  const libs = installKafka();
+async function javaClient() {
+  const libs = await installKafka();
   const source = path.join(clients, 'ShareBench.java');
   const compiled = path.join(javaClasses, 'ShareBench.class');
   if (!fs.existsSync(compiled) || fs.statSync(compiled).mtimeMs < fs.statSync(source).mtimeMs) {
@@ -72,7 +72,7 @@ async function shareRun(admin, servers, client, members, mode, index) {
   await admin.setConfigs([{ kind: 'group', name: group, config: { 'share.auto.offset.reset': 'earliest' } }]);
   const common = { KAFKA_BROKERS: servers, KAFKA_TOPIC: topic, PARTITIONS: String(PARTITIONS) };
   const produce = (env) => start(process.execPath, [path.join(clients, 'produce.js')], { ...common, ...env });
-  const { command, args } = client.run();
+  const { command, args } = await client.run();
   if (mode === 'throughput') {
     await finish(produce({ MODE: 'bulk', COUNT: String(COUNT) }), 'the producer');
     return finish(start(command, args, { ...common, GROUP: group, MEMBERS: String(members), EXPECT: String(COUNT) }), client.name);

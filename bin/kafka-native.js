@@ -7,7 +7,8 @@
 // take brokers down and up (`down 2`, `up 2`) and show who leads what (`leaders`).
 //   kafka-native kafka [--nodes 1|3] [--topic NAME:PARTITIONS[:REPLICATION]]... [--port-file F]
 // starts Apache Kafka itself (KRaft, 1 or 3 nodes on loopback; Java 17 and Maven needed, the jars
-// fetched once into ~/.cache/kafka-native) and serves until Ctrl-C, then leaves nothing behind.
+// fetched once into ~/.cache/kafka-native) and serves until Ctrl-C, then leaves nothing behind;
+// lines on its stdin stop, kill and start nodes (`down 2`, `kill 2`, `up 2`, `restart 2`, `status`).
 //   kafka-native ws-proxy --port N --broker HOST:PORT [--auth SECRET] [--partition N] [--idle-timeout MS]
 // serves kafka-native/ws-proxy (Kafka over WebSockets, kafka-proxy's successor) until Ctrl-C.
 const fs = require('node:fs');
@@ -66,7 +67,16 @@ Ctrl-C (or SIGTERM) removes. Each node's JVM runs as Kafka's kafka-server-start.
 with 512 MB of heap. Needs Java 17 or newer and Maven: the first start fetches the jars (about
 45 MB) into ~/.cache/kafka-native. Kafka answers a fetch as soon as data arrives, so consumers
 need no short fetch_wait_max_ms here; producers send at once by default
-(queue_buffering_max_ms 0).`;
+(queue_buffering_max_ms 0).
+
+No node outlives the command, however it ends (Ctrl-C, SIGTERM, SIGHUP, the end of the process
+that started it, or a SIGKILL). A node that dies is reported at once with the end of its log,
+and the port file then lists the nodes still running. While it runs, type (or pipe) on its stdin:
+  down N           stop node N as an operator would (a controlled shutdown)
+  kill N           kill node N at once (SIGKILL)
+  up N             start node N again, on its ports and with its data
+  restart N        down N, then up N
+  status           print each node's state and port`;
 
 const USAGE = `${MOCK_USAGE}\n\n${KAFKA_USAGE}\n\n${PROXY_USAGE}`;
 
@@ -179,32 +189,74 @@ function writePortFile(file, servers) {
   fs.renameSync(`${file}.tmp`, file);
 }
 
+// `kafka-native kafka` supervises its nodes: none outlives it, however it ends (Ctrl-C, SIGTERM,
+// SIGHUP, its parent ending, as when a script kills the `npx` that started it; if it is killed
+// outright, each node's watcher kills its JVM); a node that dies is told at once with its log's
+// last lines and left out of the port file until `up N` starts it again on its ports and data.
 async function kafkaCluster(args) {
   const options = parseArgs(args, { countFlag: '--nodes', text: KAFKA_USAGE, counts: [1, 3], retention: false });
   const { startKafka } = require('../js/dev-cluster/cluster.js');
   const started = Date.now();
-  const cluster = await startKafka({ nodes: options.brokers, jvm: 'kafka', log: (line) => process.stderr.write(`${line}\n`) });
+  let cluster;
   let stopping = false;
-  const shutdown = async (signal) => {
+  const shutdown = async (why) => {
     if (stopping) return;
     stopping = true;
-    process.stderr.write(`stopping Apache Kafka (${signal})\n`);
+    process.stderr.write(`stopping Apache Kafka (${why})\n`);
     if (options.portFile) fs.rmSync(options.portFile, { force: true });
-    await cluster.stop({ graceful: true });
+    // Before the cluster is up, exiting is the stop: startKafka's exit hook kills the nodes
+    // started so far and removes their data.
+    if (cluster) await cluster.stop({ graceful: true });
     process.stderr.write('Apache Kafka stopped; its data is removed\n');
     process.exit(0);
   };
-  process.once('SIGINT', () => shutdown('SIGINT'));
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.once(signal, () => shutdown(signal));
+  // A parent that ends does not always pass its signal on (npm exec's shell does not): this
+  // process is then adopted by another, and stops.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) shutdown(`the process that started it (pid ${parent}) ended`);
+  }, 500).unref();
+  cluster = await startKafka({ nodes: options.brokers, jvm: 'kafka', log: (line) => process.stderr.write(`${line}\n`) });
+  if (stopping) return;
   if (options.topics.length > 0) {
     const { Admin } = require('../js/index.js');
     const admin = new Admin({ broker: cluster.bootstrapServers, logger: { error() {}, warn() {}, info() {}, debug() {} } });
     await admin.createTopics(options.topics.map((t) => ({ topic: t.name, partitions: t.partitions, replication_factor: t.replication })));
   }
   process.stdout.write(`${cluster.bootstrapServers}\n`);
-  if (options.portFile) writePortFile(options.portFile, cluster.bootstrapServers);
+  // The port file lists the nodes that run, so that a client started now connects.
+  const advertise = () => {
+    if (!options.portFile || stopping) return;
+    const servers = cluster.runningServers;
+    if (servers) writePortFile(options.portFile, servers);
+    else fs.rmSync(options.portFile, { force: true });
+  };
+  advertise();
+  cluster.on('nodeExit', ({ id, how, logTail }) => {
+    process.stderr.write(`kafka-native kafka: node ${id} exited (${how}) without being asked to; \`up ${id}\` starts it again. The end of its log:\n${logTail}\n`);
+    advertise();
+  });
   const topics = options.topics.map((t) => `${t.name} (${t.partitions}×${t.replication})`).join(', ') || 'none (auto-create: 4 partitions)';
   process.stderr.write(`Apache Kafka: ${options.brokers} node(s) at ${cluster.bootstrapServers} · topics: ${topics} · ready in ${((Date.now() - started) / 1000).toFixed(1)} s · Ctrl-C to stop\n`);
+  const nodeId = (arg) => {
+    const id = Number(arg);
+    if (!/^\d+$/.test(arg ?? '') || !cluster.nodeIds.includes(id)) throw new Error(`no node ${JSON.stringify(arg ?? '')}: the nodes are ${cluster.nodeIds.join(', ')}`);
+    return id;
+  };
+  const state = () => cluster.status().map((n) => `node ${n.id} ${n.pid === undefined ? 'down' : 'up'} (127.0.0.1:${n.port})`).join(' · ');
+  const after = async (work) => {
+    await work;
+    advertise();
+    return state();
+  };
+  serveCommands({
+    down: (arg) => after(cluster.down(nodeId(arg))),
+    kill: (arg) => after(cluster.kill(nodeId(arg))),
+    up: (arg) => after(cluster.up(nodeId(arg))),
+    restart: (arg) => after(cluster.restart(nodeId(arg), { graceful: true })),
+    status: () => state(),
+  }, 'down N, kill N, up N, restart N or status', false);
   setInterval(() => {}, 2 ** 30); // serve until a signal
 }
 
@@ -249,25 +301,39 @@ function mockCluster(args) {
 // stderr). A closed stdin (a background job) just means no commands.
 function readCommands(cluster, topics, tty) {
   const leaders = () => topics.map((t) => `${t.name}: ${Array.from({ length: t.partitions }, (_, p) => `p${p}→${cluster.partitionLeader(t.name, p)}`).join(' ')}`).join('; ') || 'no --topic topics';
-  const commands = {
-    down: (id) => { cluster.brokerDown(id); return `broker ${id} down · leaders ${leaders()}`; },
-    up: (id) => { cluster.brokerUp(id); return `broker ${id} up · leaders ${leaders()}`; },
-    leaders: () => `leaders ${leaders()}`,
+  const brokerId = (arg) => {
+    const id = Number(arg);
+    if (!Number.isInteger(id)) throw new Error(`${JSON.stringify(arg)} is not a broker id`);
+    return id;
   };
+  serveCommands({
+    down: (arg) => { const id = brokerId(arg); cluster.brokerDown(id); return `broker ${id} down · leaders ${leaders()}`; },
+    up: (arg) => { const id = brokerId(arg); cluster.brokerUp(id); return `broker ${id} up · leaders ${leaders()}`; },
+    leaders: () => `leaders ${leaders()}`,
+  }, 'down N, up N or leaders', tty);
+}
+
+// Serves commands typed (or piped) on stdin: `name` or `name ARG`, as `commands` declares them
+// (a function of one parameter takes one argument). Each is answered with one line on stdout
+// once done, its error with one line on stderr; commands run one after another.
+function serveCommands(commands, expected, tty) {
+  const prefix = () => (tty ? '\r\x1b[2K' : '');
+  let queue = Promise.resolve();
   const lines = require('node:readline').createInterface({ input: process.stdin });
   lines.on('line', (line) => {
     const [name, arg, ...extra] = line.trim().split(/\s+/);
     if (!name) return;
-    const prefix = tty ? '\r\x1b[2K' : '';
-    try {
-      const command = commands[name];
-      if (!command || extra.length > 0 || (name === 'leaders') !== (arg === undefined)) throw new Error(`unknown command ${JSON.stringify(line.trim())}: expected down N, up N or leaders`);
-      const id = arg === undefined ? undefined : Number(arg);
-      if (arg !== undefined && !Number.isInteger(id)) throw new Error(`${name}: ${JSON.stringify(arg)} is not a broker id`);
-      process.stdout.write(`${prefix}${command(id)}\n`);
-    } catch (err) {
-      process.stderr.write(`${prefix}${err.message.startsWith('kafka-native: ') ? '' : 'kafka-native: '}${err.message}\n`);
-    }
+    queue = queue.then(async () => {
+      try {
+        const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
+        if (!command || extra.length > 0 || (command.length === 1) !== (arg !== undefined)) throw new Error(`unknown command ${JSON.stringify(line.trim())}: expected ${expected}`);
+        const answer = await command(arg);
+        process.stdout.write(`${prefix()}${answer}\n`);
+      } catch (err) {
+        const message = err.message.replace(/^kafka-native: /, '');
+        process.stderr.write(`${prefix()}kafka-native: ${arg === undefined || /^unknown command/.test(message) ? '' : `${name}: `}${message}\n`);
+      }
+    });
   });
   lines.on('error', () => {});
 }
@@ -279,7 +345,7 @@ const [command, ...rest] = process.argv.slice(2);
 if (command === 'mock-cluster') mockCluster(rest);
 else if (command === 'kafka') {
   kafkaCluster(rest).catch((err) => {
-    process.stderr.write(`kafka-native kafka: ${err.message}\n`);
+    process.stderr.write(`kafka-native kafka: ${err.message.replace(/^kafka-native: /, '')}\n`);
     process.exit(1);
   });
 }

@@ -163,3 +163,24 @@ test('ws-proxy refuses bad arguments, naming them', () => {
     assert.match(r.stderr, /usage: kafka-native ws-proxy/);
   }
 });
+
+test('kafka-native kafka without Java says so, and how to get it, once', () => {
+  const r = spawnSync(process.execPath, [cli, 'kafka'], { encoding: 'utf8', env: { ...process.env, PATH: '/nonexistent' } });
+  assert.equal(r.status, 1);
+  assert.equal(r.stderr, 'kafka-native kafka: cannot run Apache Kafka ' + require('../js/dev-cluster/install.js').VERSION
+    + ': Java 17 or newer is not installed (no `java` on the PATH; on Debian or Ubuntu: apt install openjdk-17-jre-headless)\n');
+});
+
+test('the first fetch of the Kafka jars tells its progress from what Maven downloaded', () => {
+  const { downloadedJars } = require('../js/dev-cluster/install.js');
+  const output = [
+    '[INFO] Downloading from central: https://repo.maven.apache.org/maven2/org/apache/kafka/kafka_2.13/4.4.0/kafka_2.13-4.4.0.jar',
+    '[INFO] Downloaded from central: https://repo.maven.apache.org/maven2/org/apache/kafka/kafka_2.13/4.4.0/kafka_2.13-4.4.0.jar (6.9 MB at 4.1 MB/s)',
+    '[INFO] Downloaded from central: https://repo.maven.apache.org/maven2/org/apache/maven/plugins/maven-dependency-plugin/3.6.0/maven-dependency-plugin-3.6.0.jar (190 kB at 1.0 MB/s)',
+    '[INFO] Downloaded from central: https://repo.maven.apache.org/maven2/org/slf4j/slf4j-api/2.0.17/slf4j-api-2.0.17.jar (70 kB at 500 kB/s)',
+  ].join('\n');
+  assert.deepEqual(downloadedJars(output, new Set(['kafka_2.13-4.4.0.jar', 'slf4j-api-2.0.17.jar'])), [
+    { name: 'kafka_2.13-4.4.0.jar', size: '6.9 MB' },
+    { name: 'slf4j-api-2.0.17.jar', size: '70 kB' },
+  ]);
+});

@@ -14,6 +14,7 @@
 //   OAUTHBEARER (Kafka's unsecured-JWS validator: any well-formed unsigned token is accepted).
 const { spawn } = require('node:child_process');
 const crypto = require('node:crypto');
+const { EventEmitter } = require('node:events');
 const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
@@ -211,9 +212,9 @@ function launch(libs, node, heapMb, jvm) {
   node.child = child;
 }
 
-function logTail(node) {
+function logTail(node, lines = 15) {
   try {
-    return fs.readFileSync(path.join(node.dir, 'kafka.log'), 'utf8').trim().split('\n').slice(-15).join('\n');
+    return fs.readFileSync(path.join(node.dir, 'kafka.log'), 'utf8').trim().split('\n').slice(-lines).join('\n');
   } catch {
     return '(no log)';
   }
@@ -243,7 +244,7 @@ async function untilReady(node, count, deadline) {
 async function startKafka({ nodes: count = 1, tls, users, properties = {}, heapMb = 512, jvm = 'lean', timeoutMs = 120000, log = () => {} } = {}) {
   if (count !== 1 && count !== 3) throw new TypeError(`kafka-native: startKafka() option nodes must be 1 or 3, got ${count}`);
   if (!Object.hasOwn(JVM_PROFILES, jvm)) throw new TypeError(`kafka-native: startKafka() option jvm must be one of ${Object.keys(JVM_PROFILES).join(', ')}, got ${jvm}`);
-  const libs = installKafka({ log });
+  const libs = await installKafka({ log });
   for (let attempt = 1; ; attempt++) {
     try {
       return await startOnce({ count, tls, users, properties, heapMb, jvm, timeoutMs, log, libs });
@@ -311,8 +312,11 @@ async function startOnce({ count, tls, users, properties, heapMb, jvm, timeoutMs
   return cluster;
 }
 
-class KafkaCluster {
+// A node's JVM ending when nobody asked (a crash, an out-of-memory kill, a `kill` from outside)
+// is told as a 'nodeExit' event: {id, how (exit code or signal), logTail (its log's last lines)}.
+class KafkaCluster extends EventEmitter {
   constructor(root, nodes, names, libs, heapMb, jvm) {
+    super();
     this._root = root;
     this._nodes = nodes;
     this._libs = libs;
@@ -321,10 +325,21 @@ class KafkaCluster {
     // {PLAINTEXT: '127.0.0.1:p1,127.0.0.1:p2,...', SSL: ..., MTLS: ..., SASL_PLAINTEXT: ..., SASL_SSL: ...}
     this.listeners = Object.fromEntries(names.map((l) => [l, nodes.map((n) => `127.0.0.1:${n.ports[l]}`).join(',')]));
     this.bootstrapServers = this.listeners.PLAINTEXT;
+    for (const node of nodes) this._watch(node);
   }
 
   get nodeIds() {
     return this._nodes.map((n) => n.id);
+  }
+
+  // The PLAINTEXT bootstrap servers of the nodes whose JVM runs now.
+  get runningServers() {
+    return this._nodes.filter((n) => n.runningPid !== undefined).map((n) => `127.0.0.1:${n.ports.PLAINTEXT}`).join(',');
+  }
+
+  // Each node: {id, port (PLAINTEXT), pid (undefined when it is not running)}.
+  status() {
+    return this._nodes.map((n) => ({ id: n.id, port: n.ports.PLAINTEXT, pid: n.runningPid }));
   }
 
   _node(id) {
@@ -333,10 +348,21 @@ class KafkaCluster {
     return node;
   }
 
+  _watch(node) {
+    const { child } = node;
+    node.exited.then((how) => {
+      if (node.child !== child || node.ending) return;
+      // The watcher shell exits with 128 + the signal that ended the JVM.
+      const signal = typeof how === 'number' && how > 128 ? Object.keys(os.constants.signals).find((name) => os.constants.signals[name] === how - 128) : undefined;
+      this.emit('nodeExit', { id: node.id, how: signal ?? how, logTail: logTail(node, 20) });
+    });
+  }
+
   // Sends `signal` to a node's JVM and resolves once it is gone; one still there after
   // `killAfterMs` gets SIGKILL.
   async _end(node, signal, killAfterMs = 30000) {
     if (!node.child) return;
+    node.ending = true;
     node.child.ref(); // this process waits for the node's end (launch() unrefs it)
     const pid = await node.pid.catch(() => undefined);
     if (pid === undefined) return;
@@ -358,12 +384,28 @@ class KafkaCluster {
     return this._end(this._node(id), 'SIGKILL');
   }
 
+  // Stops node `id` as an operator would (SIGTERM: a controlled shutdown that hands its
+  // partitions' leadership over), resolving once it is gone.
+  down(id, timeoutMs = 30000) {
+    return this._end(this._node(id), 'SIGTERM', timeoutMs);
+  }
+
   // Starts node `id` again on its ports and data, resolving once it is back in the cluster.
-  async restart(id, timeoutMs = 120000) {
+  // A node still running is left as it is.
+  async up(id, timeoutMs = 120000) {
     const node = this._node(id);
-    await this.kill(id);
+    if (node.runningPid !== undefined) return;
+    node.ending = false;
     launch(this._libs, node, this._heapMb, this._jvm);
+    this._watch(node);
     await untilReady(node, this._nodes.length, Date.now() + timeoutMs);
+  }
+
+  // Kills node `id` (SIGKILL) and starts it again on its ports and data, resolving once it is
+  // back in the cluster. With `graceful`, stops it with SIGTERM instead.
+  async restart(id, { graceful = false, timeoutMs = 120000 } = {}) {
+    await (graceful ? this.down(id) : this.kill(id));
+    await this.up(id, timeoutMs);
   }
 
   // Stops every node: SIGTERM (a controlled shutdown) with `graceful`, else SIGKILL; then

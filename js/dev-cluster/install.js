@@ -5,7 +5,7 @@
 // with Maven's dependency:copy-dependencies, and checks every jar against deps/kafka/jars.sha256. Reused
 // across runs: a cache whose jars were checked once is taken as it is. Needs Java 17 or newer
 // and Maven (`mvn`) on the PATH; run as a script it installs and prints the folder.
-const { spawnSync } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -32,32 +32,72 @@ function pins() {
   });
 }
 
-// What is missing to run Kafka here, as a sentence, or null when Java 17+ and Maven are there.
-function missingTools() {
+// What is missing to run Kafka here, as a sentence, or null when Java 17+ is there (and Maven,
+// when `maven` is true: it is needed only to fetch the jars).
+function missingTools({ maven = true } = {}) {
   const java = spawnSync('java', ['-version'], { encoding: 'utf8' });
-  if (java.error) return 'Java 17 or newer is not installed (no `java` on the PATH)';
+  if (java.error) return 'Java 17 or newer is not installed (no `java` on the PATH; on Debian or Ubuntu: apt install openjdk-17-jre-headless)';
   const major = Number((/version "(\d+)/.exec(java.stderr) || [])[1]);
   if (!(major >= 17)) return `Apache Kafka 4 needs Java 17 or newer; \`java -version\` says ${JSON.stringify(java.stderr.split('\n')[0])}`;
-  if (spawnSync('mvn', ['--version'], { stdio: 'ignore' }).error) return 'Maven is not installed (no `mvn` on the PATH): it fetches the Kafka jars once';
+  if (maven && spawnSync('mvn', ['--version'], { stdio: 'ignore' }).error) return 'Maven is not installed (no `mvn` on the PATH; on Debian or Ubuntu: apt install maven): it fetches the Kafka jars once';
   return null;
 }
 
 const MARK = '.checked';
 
-// Installs when needed and returns the libs folder. `log` gets a line before a download.
-function installKafka({ log = (line) => process.stderr.write(`${line}\n`) } = {}) {
+// What Maven's batch-mode output says it fetched: the pinned jars among its "Downloaded from"
+// lines, with their sizes as Maven prints them.
+function downloadedJars(output, names) {
+  const jars = [];
+  for (const m of output.matchAll(/^\[INFO\] Downloaded from [^:]+: \S+\/([^/\s]+\.jar) \(([\d.]+ [kMG]?B)/gm)) {
+    if (names.has(m[1])) jars.push({ name: m[1], size: m[2] });
+  }
+  return jars;
+}
+
+// Runs Maven's copy-dependencies into `staging`, telling `log` how many of the pinned jars it has
+// downloaded every few seconds (a first fetch takes about half a minute); rejects with its output.
+function fetchJars(staging, expected, log) {
+  const names = new Set(expected.map((p) => p.name));
+  return new Promise((resolve, reject) => {
+    const mvn = spawn('mvn', ['-B', '-f', POM, 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${staging}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    mvn.stdout.on('data', (c) => { output += c; });
+    mvn.stderr.on('data', (c) => { output += c; });
+    let told = 0;
+    const progress = setInterval(() => {
+      const jars = downloadedJars(output, names);
+      if (jars.length === told) return;
+      told = jars.length;
+      log(`kafka-native: fetched ${jars.length} of ${names.size} jars (latest ${jars.at(-1).name}, ${jars.at(-1).size})`);
+    }, 3000);
+    mvn.on('error', (err) => {
+      clearInterval(progress);
+      reject(new Error(`kafka-native: could not run Maven: ${err.message}`));
+    });
+    mvn.on('exit', (code, signal) => {
+      clearInterval(progress);
+      if (code === 0) resolve();
+      else reject(new Error(`kafka-native: Maven could not fetch Apache Kafka ${VERSION} (exit ${code ?? signal}):\n${output.trim().split('\n').filter((l) => !/^\[INFO\] Download(ing|ed) from/.test(l)).join('\n').slice(-2000)}`));
+    });
+  });
+}
+
+// Installs when needed and resolves with the libs folder. `log` gets a line before a download
+// and progress lines during it. Java is checked every time (the jars need it to run).
+async function installKafka({ log = (line) => process.stderr.write(`${line}\n`) } = {}) {
   const libs = libsDir();
-  if (fs.existsSync(path.join(libs, MARK))) return libs;
-  const problem = missingTools();
-  if (problem) throw new Error(`kafka-native: cannot install Apache Kafka ${VERSION}: ${problem}`);
+  const installed = fs.existsSync(path.join(libs, MARK));
+  const problem = missingTools({ maven: !installed });
+  if (problem) throw new Error(`kafka-native: cannot run Apache Kafka ${VERSION}: ${problem}`);
+  if (installed) return libs;
   log(`kafka-native: fetching Apache Kafka ${VERSION} with Maven into ${libs} (once; about 45 MB)`);
   const staging = `${libs}.${process.pid}.tmp`;
   fs.rmSync(staging, { recursive: true, force: true });
   fs.mkdirSync(staging, { recursive: true });
   try {
-    const mvn = spawnSync('mvn', ['-q', '-B', '-f', POM, 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${staging}`], { encoding: 'utf8' });
-    if (mvn.status !== 0) throw new Error(`kafka-native: Maven could not fetch Apache Kafka ${VERSION} (exit ${mvn.status ?? mvn.signal}):\n${(mvn.stdout + mvn.stderr).trim().slice(-2000)}`);
     const expected = pins();
+    await fetchJars(staging, expected, log);
     const got = fs.readdirSync(staging).sort();
     const names = expected.map((p) => p.name).sort();
     if (got.join('\n') !== names.join('\n')) {
@@ -75,16 +115,15 @@ function installKafka({ log = (line) => process.stderr.write(`${line}\n`) } = {}
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
   }
+  log('kafka-native: Apache Kafka fetched and checked');
   return libs;
 }
 
-module.exports = { installKafka, missingTools, VERSION };
+module.exports = { installKafka, missingTools, downloadedJars, VERSION };
 
 if (require.main === module) {
-  try {
-    process.stdout.write(`${installKafka()}\n`);
-  } catch (err) {
+  installKafka().then((libs) => process.stdout.write(`${libs}\n`), (err) => {
     process.stderr.write(`${err.message}\n`);
     process.exit(1);
-  }
+  });
 }
