@@ -418,6 +418,79 @@ test('a client that sends but does not read its replies is closed (4009); sends 
   await proxy.close();
 });
 
+// The high watermark of a partition: how many messages it has taken (its log starts at 0).
+async function written(topic, partition = 0) {
+  const admin = new kafka.Admin({ broker, logger: quietLogger() });
+  try {
+    return (await admin.watermarks(topic, partition)).high;
+  } finally {
+    await admin.stop();
+  }
+}
+
+test('one client cannot fill the producer queue for the others: past its share a send is refused whole', async () => {
+  const topic = await newTopic(1);
+  // Sends wait 5 s in the producer (linger), so that the queue holds what each client sent. The
+  // queue takes 5,000 messages; a client's share is 2,000.
+  const proxy = await startProxy({ maxClientQueuedMessages: 2000, maxSendMessages: 500, producer: { queue_buffering_max_ms: 5000, queue_buffering_max_messages: 5000 } });
+  const flooder = await connect(proxy, { topic });
+  const frame = (id) => JSON.stringify({ produce: Array.from({ length: 500 }, (_, i) => ({ topic, message: `f${id}-${i}` })), id });
+  for (let id = 0; id < 10; id++) flooder.send(frame(id));
+  await waitFor('six refusals', () => flooder.replies.length === 6, WIDE);
+  for (const reply of flooder.replies) {
+    assert.match(reply.error, /this client's share of the producer's queue is full \(maxClientQueuedMessages 2000, .*its sends hold 2000 messages.*nothing of this send was written; wait for replies/);
+  }
+  // Another client's send goes in meanwhile (before, the flood filled the queue: QUEUE_FULL).
+  const other = await connect(proxy, { topic });
+  other.send(JSON.stringify({ produce: [{ topic, message: 'mine' }], id: 'other' }));
+  await waitFor('the other client\'s ack', () => other.replies.length === 1, WIDE);
+  assert.deepEqual(other.replies[0], { produced: 1, id: 'other' });
+  await waitFor('the flood\'s acks', () => flooder.replies.length === 10, WIDE);
+  assert.deepEqual(flooder.replies.slice(6).map((r) => r.produced).sort(), [500, 500, 500, 500]);
+  assert.equal(await written(topic), 2001, 'the refused sends wrote nothing');
+  // Its share is back once its sends are answered.
+  flooder.send(frame('again'));
+  await waitFor('the ack', () => flooder.replies.length === 11, WIDE);
+  assert.deepEqual(flooder.replies[10], { produced: 500, id: 'again' });
+  flooder.close();
+  other.close();
+  await proxy.close();
+});
+
+test('a send that Kafka takes in part is answered with what was written and which entries were not', async () => {
+  const topic = await newTopic(1);
+  const proxy = await startProxy();
+  const ws = await connect(proxy, { topic });
+  // Partition 7 does not exist: its message fails, the others land.
+  ws.send(JSON.stringify({ produce: [{ topic, message: 'a', partition: 0 }, { topic, message: 'b', partition: 7 }, { topic, message: 'c', partition: 0 }], id: 3 }));
+  await waitFor('the reply', () => ws.replies.length === 1, WIDE);
+  const [reply] = ws.replies;
+  assert.match(reply.error, /partition/i);
+  assert.deepEqual({ ...reply, error: undefined }, { error: undefined, id: 3, produced: 2, unconfirmed: [1] });
+  assert.equal(await written(topic), 2);
+  ws.close();
+  await proxy.close();
+});
+
+test('a send over maxSendBytes or maxSendMessages is refused before anything of it is written; the client goes on', async () => {
+  const topic = await newTopic(1);
+  const proxy = await startProxy({ maxSendMessages: 100 });
+  const ws = await connect(proxy, { topic });
+  // 2 MiB in one frame (the default bound is 1 MiB), and 101 messages of a few bytes.
+  ws.send(JSON.stringify({ produce: Array.from({ length: 2048 }, () => ({ topic, message: 'x'.repeat(1000) })), id: 'big' }));
+  ws.send(JSON.stringify({ produce: Array.from({ length: 101 }, (_, i) => ({ topic, message: `m${i}` })), id: 'many' }));
+  ws.send(JSON.stringify({ produce: [{ topic, message: 'small' }], id: 'small' }));
+  await waitFor('three replies', () => ws.replies.length === 3, WIDE);
+  const byId = (id) => ws.replies.find((r) => r.id === id);
+  // Refused unread, as a frame that is not JSON is: its reply has no id.
+  assert.match(byId(undefined)?.error ?? '', /^kafka-native\/ws-proxy: a send of \d+ bytes is over maxSendBytes \(1048576\): nothing of it was written; split it$/);
+  assert.match(byId('many')?.error ?? '', /a send of 101 messages is over maxSendMessages \(100\): nothing of it was written/);
+  assert.deepEqual(byId('small'), { produced: 1, id: 'small' });
+  assert.equal(await written(topic), 1, 'only the small send was written');
+  ws.close();
+  await proxy.close();
+});
+
 test('connections and consumers of their own are limited: beyond maxConnections or maxConsumers, 503', async () => {
   const topic = await newTopic(1);
   const proxy = await startProxy({ maxConnections: 3, maxConsumers: 1 });
@@ -589,6 +662,9 @@ test('new KafkaProxy() refuses bad options, naming them', () => {
   assert.throws(() => new KafkaProxy({ kafka: broker, wsPort: 1, offsets: 'yes' }), /option offsets must be true or false/);
   assert.throws(() => new KafkaProxy({ kafka: broker, wsPort: 1, authorize: true }), /option authorize must be a function/);
   assert.throws(() => new KafkaProxy({ kafka: broker, wsPort: 1, groupPrefix: 5 }), /option groupPrefix must be a string or a function/);
+  assert.throws(() => new KafkaProxy({ kafka: broker, wsPort: 1, maxSendBytes: 0 }), /option maxSendBytes must be an integer >= 1/);
+  assert.throws(() => new KafkaProxy({ kafka: broker, wsPort: 1, maxSendMessages: 20000 }), /option maxSendMessages \(20000\) must not exceed maxClientQueuedMessages \(10000\)/);
+  assert.throws(() => new KafkaProxy({ kafka: broker, wsPort: 1, maxClientQueuedMessages: 1000, producer: { queue_buffering_max_messages: 500 } }), /must fit in the queue \(500 messages/);
 });
 
 test('kafka-native loads no ws package until kafka-native/ws-proxy is required', () => {

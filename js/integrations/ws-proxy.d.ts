@@ -47,6 +47,14 @@ export interface KafkaProxyOptions {
   maxConsumers?: number;
   /** A client's produce frames waiting for Kafka beyond this are answered with an error. Default 64. */
   maxInFlightSends?: number;
+  /** A produce frame larger than this is refused unread, bytes. Default 1 MiB. */
+  maxSendBytes?: number;
+  /** A produce frame of more messages than this is refused. Default 10000. */
+  maxSendMessages?: number;
+  /** One client's share of the producer's queue, messages: a send that would exceed it is refused whole. Default 10000. */
+  maxClientQueuedMessages?: number;
+  /** One client's share of the producer's queue, bytes of payload and key. Default 16 MiB. */
+  maxClientQueuedBytes?: number;
   /** kafka-native Producer options for what clients send (the proxy sets broker and logger). */
   producer?: Partial<Omit<ProducerOptions, 'broker'>>;
   /** kafka-native Consumer options for every consumer the proxy makes (it sets broker, topic, placement, start and the callback). */

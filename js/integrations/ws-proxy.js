@@ -40,7 +40,8 @@ const { RelayProducer } = require('./relay-producer');
 const { otelApi } = require('../observability/otel-api');
 
 const OPTIONS = ['wsPort', 'host', 'server', 'kafka', 'idleTimeout', 'maxBytes', 'partition', 'auth', 'verifyClient',
-  'maxBufferedBytes', 'slowClientTimeout', 'maxConnections', 'maxConsumers', 'maxInFlightSends', 'producer', 'consumer', 'logger',
+  'maxBufferedBytes', 'slowClientTimeout', 'maxConnections', 'maxConsumers', 'maxInFlightSends', 'maxSendBytes', 'maxSendMessages',
+  'maxClientQueuedMessages', 'maxClientQueuedBytes', 'producer', 'consumer', 'logger',
   'topics', 'groups', 'groupPrefix', 'offsets', 'createTopics', 'authorize'];
 const CLOSE_REPLACED = 4000;
 const CLOSE_TOO_SLOW = 4008;
@@ -53,6 +54,11 @@ const MAX_TRACE_FIELD = 1024;
 // whether or not the client reads: the proxy's consumers keep 2 MiB (or one fetch, if larger).
 const PREFETCH_KBYTES = 2048;
 const CLOSE_KAFKA = 4011;
+// A frame larger than this is cut off by ws (close code 1009) before it is parsed; one between
+// maxSendBytes and this gets an error reply and the connection goes on.
+const MAX_FRAME = 16 * 1024 * 1024;
+// librdkafka's local queue bounds (queue.buffering.max.messages and .kbytes) at its defaults.
+const PRODUCER_QUEUE = { messages: 100000, kbytes: 1048576 };
 
 function proxyOptions(options) {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
@@ -68,7 +74,8 @@ function proxyOptions(options) {
   }
   if (o.server !== undefined && !(o.server instanceof http.Server)) throw new TypeError(`${WHAT}: option server must be an http.Server (or https.Server)`);
   for (const [name, min] of [['idleTimeout', 0], ['maxBytes', 1], ['partition', 0], ['maxBufferedBytes', 1], ['slowClientTimeout', 1],
-    ['maxConnections', 1], ['maxConsumers', 0], ['maxInFlightSends', 1]]) {
+    ['maxConnections', 1], ['maxConsumers', 0], ['maxInFlightSends', 1], ['maxSendBytes', 1], ['maxSendMessages', 1],
+    ['maxClientQueuedMessages', 1], ['maxClientQueuedBytes', 1]]) {
     if (o[name] !== undefined && !(Number.isInteger(o[name]) && o[name] >= min)) {
       throw new TypeError(`${WHAT}: option ${name} must be an integer >= ${min}, got ${JSON.stringify(o[name])}`);
     }
@@ -79,6 +86,16 @@ function proxyOptions(options) {
   for (const name of ['producer', 'consumer']) checkClientOptions(WHAT, o, name);
   const logger = checkedLogger(WHAT, o.logger ?? undefined);
   const broker = o.kafka.replace(/\/+$/, ''); // kafka-proxy's 'localhost:9092/'
+  const queue = producerQueue(o.producer);
+  const share = {
+    messages: o.maxClientQueuedMessages ?? Math.min(10000, queue.messages),
+    bytes: o.maxClientQueuedBytes ?? Math.min(16 * 1024 * 1024, queue.bytes),
+  };
+  const maxSendMessages = o.maxSendMessages ?? Math.min(10000, share.messages);
+  if (maxSendMessages > share.messages) throw new TypeError(`${WHAT}: option maxSendMessages (${maxSendMessages}) must not exceed maxClientQueuedMessages (${share.messages}): such a send could never be taken`);
+  if (share.messages > queue.messages || share.bytes > queue.bytes) {
+    throw new TypeError(`${WHAT}: a client's share of the producer's queue (maxClientQueuedMessages ${share.messages}, maxClientQueuedBytes ${share.bytes}) must fit in the queue (${queue.messages} messages, ${queue.bytes} bytes: the producer's queue_buffering_max_messages and _kbytes)`);
+  }
   return {
     wsPort: o.wsPort,
     host: o.host,
@@ -92,6 +109,10 @@ function proxyOptions(options) {
     maxConnections: o.maxConnections ?? 10000,
     maxConsumers: o.maxConsumers ?? 1000,
     maxInFlightSends: o.maxInFlightSends ?? 64,
+    maxSendBytes: o.maxSendBytes ?? 1024 * 1024,
+    maxSendMessages,
+    share,
+    queue,
     logger,
     broker,
     // A client never creates a topic by naming it, unless the operator allows it: librdkafka's
@@ -124,6 +145,15 @@ function proxyOptions(options) {
       },
     },
   };
+}
+
+// The producer's local queue bounds, from its options (snake_case or librdkafka's names) or
+// librdkafka's defaults: {messages, bytes}.
+function producerQueue(producer = {}) {
+  const driver = producer.driver_options ?? {};
+  const messages = Number(producer.queue_buffering_max_messages ?? driver['queue.buffering.max.messages'] ?? PRODUCER_QUEUE.messages);
+  const kbytes = Number(producer.queue_buffering_max_kbytes ?? driver['queue.buffering.max.kbytes'] ?? PRODUCER_QUEUE.kbytes);
+  return { messages, bytes: kbytes * 1024 };
 }
 
 // Whether `header` (an Authorization header) carries `secret`: kafka-proxy's `basic <secret>`, or
@@ -275,6 +305,28 @@ function requestContext(request) {
   return (run) => api.context.with(context, run);
 }
 
+// The reply to a produce frame whose (topic, partition) groups were delivered with `outcomes`
+// (Promise.allSettled's): {produced, id}, or the first error with how many are known written and
+// the entries (indices in the frame) not known written.
+function sendReply(groups, outcomes, id) {
+  let produced = 0;
+  const unconfirmed = [];
+  let error;
+  outcomes.forEach((outcome, g) => {
+    if (outcome.status === 'fulfilled') {
+      produced += outcome.value.length;
+      return;
+    }
+    error ??= outcome.reason;
+    // QUEUE_FULL cannot happen here (a frame is taken only when it fits); a failed delivery
+    // leaves it unknown which of the group's other messages landed: none is counted as written.
+    unconfirmed.push(...groups[g].entries);
+  });
+  if (error === undefined) return { produced, id };
+  unconfirmed.sort((a, b) => a - b);
+  return { error: `${WHAT}: ${error.message}`, id, produced, unconfirmed };
+}
+
 class KafkaProxy extends EventEmitter {
   constructor(options) {
     super();
@@ -288,7 +340,11 @@ class KafkaProxy extends EventEmitter {
     // proxy on a given server may never be told to listen()), and again after a fatal error.
     this.producer = new RelayProducer(this.options.producer, (m) => this.logger.error(`${WHAT}: ${m}`));
     this.closed = false;
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: Math.max(MAX_FRAME, this.options.maxSendBytes) });
+    // What clients' sends hold in the producer's queue, all clients together: a frame is taken
+    // whole only if it fits in the sender's share and in the queue, so that librdkafka never
+    // refuses part of one (QUEUE_FULL) and one client cannot fill the queue for the others.
+    this.queued = { messages: 0, bytes: 0 };
     this.server = this.options.server ?? http.createServer((req, res) => res.writeHead(426, { 'content-type': 'text/plain' }).end('kafka-native ws-proxy: connect with a WebSocket\n'));
     this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
   }
@@ -353,7 +409,7 @@ class KafkaProxy extends EventEmitter {
   }
 
   connect(ws, sub) {
-    const connection = { ws, sub, consumer: null, stream: null, inFlight: null, sending: 0 };
+    const connection = { ws, sub, consumer: null, stream: null, inFlight: null, sending: 0, queued: { messages: 0, bytes: 0 } };
     this.connections.add(connection);
     ws.on('message', (data, isBinary) => this.onFrame(connection, data, isBinary));
     ws.on('error', (err) => this.logger.warn(`${WHAT}: client of ${sub.topic}: ${err.message}`));
@@ -450,11 +506,17 @@ class KafkaProxy extends EventEmitter {
     return connection.stopped;
   }
 
+  // A produce frame: checked whole (size, entries, access, the sender's share of the producer's
+  // queue) before any of it is handed to the producer, so that a refused frame writes nothing.
+  // Once handed over, its messages can still fail at the broker: the error reply then says how
+  // many are known written and which entries are not (`produced`, `unconfirmed`).
   async onFrame(connection, data, isBinary) {
     const { ws } = connection;
+    const { maxSendBytes, maxSendMessages } = this.options;
     let request;
     try {
       if (isBinary) throw new Error('send text frames of JSON');
+      if (data.length > maxSendBytes) throw new Error(`a send of ${data.length} bytes is over maxSendBytes (${maxSendBytes}): nothing of it was written; split it`);
       request = JSON.parse(data.toString('utf8'));
       if (request === null || typeof request !== 'object' || !Array.isArray(request.produce)) throw new Error('expected {"produce": [{"topic", "message", "key"?, "partition"?}], "id"?}');
     } catch (err) {
@@ -466,13 +528,18 @@ class KafkaProxy extends EventEmitter {
       this.reply(ws, { error: `${WHAT}: id must be a number or a string of at most ${MAX_ID_LENGTH} characters` });
       return;
     }
+    if (request.produce.length > maxSendMessages) {
+      this.reply(ws, { error: `${WHAT}: a send of ${request.produce.length} messages is over maxSendMessages (${maxSendMessages}): nothing of it was written; split it`, id });
+      return;
+    }
     if (connection.sending >= this.options.maxInFlightSends) {
       this.reply(ws, { error: `${WHAT}: too many sends in flight (maxInFlightSends ${this.options.maxInFlightSends}): wait for their replies`, id });
       return;
     }
     connection.sending++;
+    const taken = { messages: 0, bytes: 0 };
     try {
-      const groups = new Map(); // "topic\0partition" → records
+      const groups = new Map(); // "topic\0partition" → {topic, partition, records, entries}
       request.produce.forEach((m, i) => {
         if (m === null || typeof m !== 'object') throw new Error(`produce[${i}] must be an object`);
         if (!isTopicName(m.topic)) throw new Error(`produce[${i}].topic must be a Kafka topic name`);
@@ -480,22 +547,57 @@ class KafkaProxy extends EventEmitter {
         if (m.key !== undefined && m.key !== null && typeof m.key !== 'string') throw new Error(`produce[${i}].key must be a string`);
         if (m.partition !== undefined && !(Number.isInteger(m.partition) && m.partition >= 0)) throw new Error(`produce[${i}].partition must be an integer >= 0`);
         const at = [m.topic, m.partition ?? -1].join('\0');
-        if (!groups.has(at)) groups.set(at, { topic: m.topic, partition: m.partition ?? -1, records: [] });
-        groups.get(at).records.push({ payload: m.message, key: m.key ?? undefined });
+        if (!groups.has(at)) groups.set(at, { topic: m.topic, partition: m.partition ?? -1, records: [], entries: [] });
+        const group = groups.get(at);
+        group.records.push({ payload: m.message, key: m.key ?? undefined });
+        group.entries.push(i);
+        taken.bytes += Buffer.byteLength(m.message) + (typeof m.key === 'string' ? Buffer.byteLength(m.key) : 0);
       });
+      taken.messages = request.produce.length;
       const { access } = this.options;
       for (const topic of new Set([...groups.values()].map((g) => g.topic))) {
         const refused = await access.refusal({ action: 'write', topic, identity: connection.sub.identity, req: connection.sub.req });
         if (refused) throw new Error(refused);
       }
-      const sends = () => Promise.all([...groups.values()].map((g) => this.producer.deliver(g.topic, g.partition, g.records)));
+      this.takeQueue(connection, taken); // throws when it does not fit; no await before the sends
+      const sends = () => Promise.allSettled([...groups.values()].map((g) => this.producer.deliver(g.topic, g.partition, g.records)));
       const within = requestContext(request);
-      const landed = await (within ? within(sends) : sends());
-      this.reply(ws, { produced: landed.reduce((n, l) => n + l.length, 0), id });
+      const outcomes = await (within ? within(sends) : sends());
+      this.reply(ws, sendReply([...groups.values()], outcomes, id));
     } catch (err) {
       this.reply(ws, { error: `${WHAT}: ${err.message}`, id });
     } finally {
       connection.sending--;
+      this.releaseQueue(connection, taken);
+    }
+  }
+
+  // Counts `taken` against the connection's share of the producer's queue and against the
+  // queue, or throws (taking nothing) when it would not fit in either.
+  takeQueue(connection, taken) {
+    const { share, queue } = this.options;
+    const mine = connection.queued;
+    if (mine.messages + taken.messages > share.messages || mine.bytes + taken.bytes > share.bytes) {
+      throw new Error(`this client's share of the producer's queue is full (maxClientQueuedMessages ${share.messages}, maxClientQueuedBytes ${share.bytes}; `
+        + `its sends hold ${mine.messages} messages, ${mine.bytes} bytes): nothing of this send was written; wait for replies`);
+    }
+    const all = this.queued;
+    if (all.messages + taken.messages > queue.messages || all.bytes + taken.bytes > queue.bytes) {
+      throw new Error(`the proxy's producer queue is full (${all.messages} of ${queue.messages} messages, ${all.bytes} of ${queue.bytes} bytes): nothing of this send was written; try again`);
+    }
+    for (const q of [mine, all]) {
+      q.messages += taken.messages;
+      q.bytes += taken.bytes;
+    }
+    taken.counted = true;
+  }
+
+  releaseQueue(connection, taken) {
+    if (!taken.counted) return;
+    taken.counted = false;
+    for (const q of [connection.queued, this.queued]) {
+      q.messages -= taken.messages;
+      q.bytes -= taken.bytes;
     }
   }
 
