@@ -135,3 +135,35 @@ test('stop() during start() cancels the start: start() rejects with code STOPPED
   await assert.rejects(started, (err) => err.code === 'STOPPED');
   await assert.rejects(consumer.start(), (err) => err.code === 'STOPPED');
 });
+
+// A server whose clients come and go (a proxy, a relay) must not run out of threads or file
+// descriptors: once stop() resolves, a client's threads and sockets are gone. (Measured before:
+// 50 cycles left +200 threads and +400 fds two seconds later, gone only ~25 s later.)
+test('clients made, used once and stopped, 30 times over, leave no threads or fds behind', async () => {
+  const topic = `churn-${process.pid}`;
+  await cluster.createTopic(topic, 1);
+  const count = () => ({ threads: fs.readdirSync('/proc/self/task').length, fds: fs.readdirSync('/proc/self/fd').length });
+  const cycle = async (i) => {
+    const producer = new kafka.Producer({ broker, logger: quietLogger() });
+    const [{ offset }] = await producer.deliver(topic, 0, [`m${i}`]);
+    await producer.stop();
+    let got;
+    const received = new Promise((r) => { got = r; });
+    const group = i % 2 === 1 ? { group_id: `churn-${process.pid}-${i}`, start_offset: 'earliest' } : { start_offset: offset };
+    const consumer = new kafka.Consumer({ broker, topic, offset_directory: null, logger: quietLogger(), ...group, receive_callback: () => { got(); return Promise.resolve(); } });
+    await consumer.start();
+    await received;
+    await consumer.stop();
+    const admin = new kafka.Admin({ broker, logger: quietLogger() });
+    await admin.watermarks(topic, 0);
+    await admin.stop();
+  };
+  await cycle(0); // the first makes what the process keeps for good (the addon's pools)
+  const before = count();
+  for (let i = 1; i <= 30; i++) await cycle(i);
+  const after = count();
+  // Each cycle's clients held ~6 librdkafka threads and ~4 sockets each: 30 cycles left behind
+  // would be hundreds. A few may be a pool's idle threads or a socket closing now.
+  assert.ok(after.threads <= before.threads + 4, `threads ${before.threads} → ${after.threads}`);
+  assert.ok(after.fds <= before.fds + 4, `fds ${before.fds} → ${after.fds}`);
+});
