@@ -3,9 +3,13 @@
 // replication factor 3 and min.insync.replicas=2, an idempotent producer (acks all) and a group
 // consumer running while one node is killed with SIGKILL and later restarted. Every message is
 // consumed, the topic holds each exactly once (no retry wrote one twice), and the restarted node
-// rejoins the cluster.
+// rejoins the cluster. The same for a share group, and a rolling restart of every node (a
+// controlled shutdown each, one after another) under a producer, a group consumer and the
+// exactly-once service of examples/exactly-once.js.
 const test = require('node:test');
 const assert = require('node:assert/strict');
+const { spawn } = require('node:child_process');
+const path = require('node:path');
 const { startKafka } = require('../../js/dev-cluster/cluster.js');
 const { kafka, waitFor, quietLogger } = require('../helpers');
 
@@ -19,11 +23,12 @@ test.after(() => cluster?.stop());
 
 const payload = (i) => `m${String(i).padStart(5, '0')}`;
 
-// Every payload of every partition of `topic`, read from the beginning without a group.
+// Every payload of every partition of `topic`, read from the beginning without a group
+// (read_committed: what aborted or open transactions wrote is not read).
 async function readAll(topic, count) {
   const got = [];
   const consumer = new kafka.Consumer({
-    broker: cluster.bootstrapServers, topic, offset_directory: null, start_offset: 'earliest', logger: quietLogger(),
+    broker: cluster.bootstrapServers, topic, offset_directory: null, start_offset: 'earliest', isolation_level: 'read_committed', logger: quietLogger(),
     receive_callback: ({ messages }) => { got.push(...messages.map((m) => m.payload)); return Promise.resolve(); },
   });
   await consumer.start();
@@ -109,4 +114,88 @@ test('a share group while a broker is killed (kill -9) and restarted: every reco
   await Promise.all(members.map((m) => m.stop()));
   const missing = Array.from({ length: count }, (_, i) => payload(i)).filter((p) => !deliveries.has(p));
   assert.deepEqual(missing, [], 'never handed to a member');
+});
+
+test('a rolling restart of every node under a producer, a group consumer and an exactly-once service: nothing lost, the output exact', async (t) => {
+  const input = `rolling-${process.pid}`;
+  const output = `${input}-upper`;
+  const admin = new kafka.Admin({ broker: cluster.bootstrapServers, logger: quietLogger() });
+  await admin.createTopics([input, output].map((topic) => ({ topic, partitions: 4, replication_factor: 3, config: { 'min.insync.replicas': 2 } })));
+  await admin.stop();
+
+  // The read-process-write service, as a user runs it (examples/exactly-once.js): each input
+  // upper-cased into `output`, the output and the group's offsets in one transaction.
+  const service = spawn(process.execPath, [path.join(__dirname, '..', '..', 'examples', 'exactly-once.js')], {
+    env: { ...process.env, BROKER: cluster.bootstrapServers, INPUT: input, OUTPUT: output, GROUP: `${input}-eos` }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let serviceOut = '';
+  service.stdout.on('data', (c) => { serviceOut = (serviceOut + c).slice(-2000); });
+  service.stderr.on('data', (c) => { serviceOut = (serviceOut + c).slice(-2000); });
+  try {
+    await waitFor('the service to read', () => /exactly-once: reading/.test(serviceOut) || service.exitCode !== null, WIDE);
+    assert.equal(service.exitCode, null, serviceOut);
+
+    // The group consumer, and when it last made progress: the longest pause is reported.
+    const consumed = new Set();
+    let lastProgress = Date.now();
+    let longestPause = 0;
+    const consumer = new kafka.Consumer({
+      broker: cluster.bootstrapServers, topic: input, group_id: `${input}-group`, start_offset: 'earliest', logger: quietLogger(),
+      driver_options: { 'session.timeout.ms': 10000, 'heartbeat.interval.ms': 1000 },
+      receive_callback: ({ messages }) => {
+        const now = Date.now();
+        longestPause = Math.max(longestPause, now - lastProgress);
+        lastProgress = now;
+        for (const m of messages) consumed.add(m.payload);
+        return Promise.resolve();
+      },
+    });
+    await consumer.start();
+
+    // The producer sends 40 messages every 20 ms, each deliver() awaited in the background, while
+    // the nodes restart one after another (a controlled shutdown, then a start on the same ports
+    // and data, the next once it is back in the cluster).
+    const producer = new kafka.Producer({
+      broker: cluster.bootstrapServers, logger: quietLogger(), queue_buffering_max_ms: 5,
+      driver_options: { 'enable.idempotence': 'true', acks: 'all', 'message.timeout.ms': 120000 },
+    });
+    let sent = 0;
+    const deliveries = [];
+    let producing = true;
+    const produceLoop = (async () => {
+      while (producing) {
+        const batch = Array.from({ length: 40 }, (_, i) => payload(sent + i));
+        sent += batch.length;
+        deliveries.push(producer.deliver(input, -1, batch));
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    await waitFor('the consumer to read', () => consumed.size > 0, WIDE);
+    const restarts = [];
+    for (const id of cluster.nodeIds) {
+      const began = Date.now();
+      await cluster.restart(id, { graceful: true });
+      restarts.push(Date.now() - began);
+    }
+    producing = false;
+    await produceLoop;
+    await Promise.all(deliveries); // every message acked: none failed through the restarts
+    await producer.stop();
+    t.diagnostic(`restarts took ${restarts.join(', ')} ms; the group consumer's longest pause ${longestPause} ms`);
+
+    await waitFor(() => `every message consumed by the group (${consumed.size} of ${sent})`, () => consumed.size === sent, WIDE);
+    await consumer.stop();
+    // No pause longer than the restarts allow: the consumer never waited out a session.
+    assert.ok(longestPause < 60000, `the group consumer paused ${longestPause} ms`);
+
+    const written = await readAll(output, sent);
+    const counts = new Map();
+    for (const p of written) counts.set(p, (counts.get(p) ?? 0) + 1);
+    assert.deepEqual([...counts].filter(([, n]) => n > 1), [], 'the service wrote some inputs twice');
+    const missing = Array.from({ length: sent }, (_, i) => payload(i).toUpperCase()).filter((p) => !counts.has(p));
+    assert.deepEqual(missing, [], 'the service never wrote some inputs');
+    assert.equal(service.exitCode, null, `the service ended: ${serviceOut}`);
+  } finally {
+    service.kill('SIGTERM');
+  }
 });

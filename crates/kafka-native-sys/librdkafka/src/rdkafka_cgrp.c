@@ -2527,9 +2527,13 @@ err:
                             "JoinGroup failed: %s",
                             rd_kafka_err2str(ErrorCode));
 
-                if (ErrorCode == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID)
+                if (ErrorCode == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID) {
                         rd_kafka_cgrp_set_member_id(rkcg, "");
-                else if (ErrorCode == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION)
+                        /* Join again at once, as a new member: the
+                         * coordinator no longer knows the id kept
+                         * across a session timeout. */
+                        rd_interval_reset(&rkcg->rkcg_join_intvl);
+                } else if (ErrorCode == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION)
                         rkcg->rkcg_generation_id = -1;
                 else if (ErrorCode == RD_KAFKA_RESP_ERR_MEMBER_ID_REQUIRED) {
                         /* KIP-394 requires member.id on initial join
@@ -6680,9 +6684,12 @@ static rd_bool_t rd_kafka_cgrp_session_timeout_check(rd_kafka_cgrp_t *rkcg,
         /* Prevent further rebalances */
         rkcg->rkcg_ts_session_timeout = 0;
 
-        /* Timing out invalidates the member id, reset it
-         * now to avoid an ERR_UNKNOWN_MEMBER_ID on the next join. */
-        rd_kafka_cgrp_set_member_id(rkcg, "");
+        /* The member id is kept: a coordinator that was away (a broker
+         * restart) has loaded the group with this member and a fresh
+         * session, and would hold a join under a new id until the old
+         * one's session expired. One that expired it answers the join
+         * with UNKNOWN_MEMBER_ID, and the member joins again at once
+         * without it. */
 
         /* Revoke and rebalance */
         rd_kafka_cgrp_revoke_all_rejoin_maybe(rkcg, rd_true /*lost*/,
