@@ -160,3 +160,17 @@ test('on a platform with no prebuilt addon, require() says which platform it is 
   assert.match(r.stdout, /cannot load the addon on linux-riscv64-gnu .*no prebuilt addon for it\. Prebuilt addons: linux-x64-gnu, linux-arm64-gnu\./);
   assert.doesNotMatch(r.stdout, /npm has a bug/);
 });
+
+test('the default logger prints errors, not the debug lines beside them', () => {
+  // A broker nobody listens on: librdkafka logs each failed connection (FAIL, debug here) and
+  // reports it as an error (logged). console.debug would print the FAIL lines too.
+  const r = run(['-e', `
+    const { Producer } = require('./js/index.js');
+    const producer = new Producer({ broker: '127.0.0.1:1' });
+    producer.send('t', 0, ['x']);
+    setTimeout(() => producer.stop({ timeout: 100 }).catch(() => {}), 2000);
+  `]);
+  assert.equal(r.status, 0, r.output);
+  assert.match(r.stderr, /kafka-native \[ERROR _TRANSPORT\] .*Connection refused/);
+  assert.doesNotMatch(r.output, /\[FAIL\]/);
+});

@@ -140,11 +140,20 @@ function checkTwice(options, table) {
   }
 }
 
-// The logger: console by default. A logger that throws falls back to console.error, so a
-// broken logger never takes the client down.
+// The logger: console by default, less its debug lines (librdkafka's retries that recover by
+// themselves, a connection failure's line beside the error that reports it): console.debug
+// prints as console.log does. A logger that throws falls back to console.error, so a broken
+// logger never takes the client down.
+const CONSOLE = Object.freeze({
+  error: (line) => console.error(line),
+  warn: (line) => console.warn(line),
+  info: (line) => console.info(line),
+  debug() {},
+});
+
 function logger(options) {
   const value = options.logger;
-  if (value === undefined || value === null) return console;
+  if (value === undefined || value === null) return CONSOLE;
   if (typeof value !== 'object' && typeof value !== 'function') throw fail('option logger', 'an object with error/warn/info methods', value);
   for (const method of ['error', 'warn', 'info']) {
     if (typeof value[method] !== 'function') throw fail(`option logger.${method}`, 'a function', value[method]);

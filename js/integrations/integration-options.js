@@ -63,8 +63,16 @@ function checkClientOptions(what, options, name, refused = {}) {
   }
 }
 
-// The logger option: console by default, else something with error, warn and info.
-function checkedLogger(what, logger = console) {
+// The logger option: console by default (less debug lines, which console.debug would print,
+// as a client's own default logger does), else something with error, warn and info.
+const CONSOLE = Object.freeze({
+  error: (line) => console.error(line),
+  warn: (line) => console.warn(line),
+  info: (line) => console.info(line),
+  debug() {},
+});
+
+function checkedLogger(what, logger = CONSOLE) {
   if (logger === null || typeof logger !== 'object' || ['error', 'warn', 'info'].some((l) => typeof logger[l] !== 'function')) {
     throw new TypeError(`${what}: option logger must have error, warn and info methods`);
   }
