@@ -188,6 +188,7 @@ function kafkaConfig(config) {
   if (typeof logCreator !== 'function') throw invalid('logCreator must be a function');
   return {
     brokers,
+    connectionTimeout: connectionTimeout ?? 1000, // KafkaJS's default
     props: { ...props, ...security.props },
     oauthbearer_token_callback: security.oauthbearer_token_callback,
     authenticationTimeout,
@@ -224,10 +225,11 @@ function retryBase(retry, n) {
   return Math.min(retry.initialRetryTime * retry.multiplier ** n, retry.maxRetryTime);
 }
 
-// How long KafkaJS's connect() keeps trying before it gives up: its retries' delays, unjittered
-// (9.3 s at its defaults).
-function retryTime(retry) {
-  let total = 0;
+// How long KafkaJS's connect() keeps trying before it gives up on brokers that do not answer:
+// its retries' delays, unjittered, and each attempt's connection timeout (15.3 s at its
+// defaults; a port that refuses at once fails each attempt sooner, 9.3 s).
+function retryTime(retry, connectionTimeout) {
+  let total = (retry.retries + 1) * connectionTimeout;
   for (let n = 0; n < retry.retries; n++) total += retryBase(retry, n);
   return total;
 }
@@ -239,7 +241,9 @@ const AUTHENTICATION_FAILURES = new Set(['_AUTHENTICATION', 'SASL_AUTHENTICATION
 // KafkaJSNumberOfRetriesExceeded caused by a KafkaJSConnectionError, as KafkaJS's; credentials
 // refused reject with the Kafka error.
 async function reachCluster(config, bootstrap, logger) {
-  const tried = Math.max(1000, retryTime(config.retry));
+  // The attempts' connection timeouts count too: a budget of the delays alone (1 s in a test's
+  // short schedule) ran out against a MockCluster slowed by a loaded CI machine.
+  const tried = retryTime(config.retry, config.connectionTimeout);
   const admin = new NativeAdmin({ broker: bootstrap, request_timeout_ms: tried, driver_options: config.props, oauthbearer_token_callback: config.oauthbearer_token_callback, logger: nativeLogger(logger) });
   try {
     await admin.describeCluster();
