@@ -20,16 +20,16 @@ const WebSocket = require('ws');
 const { Producer, Consumer, Admin } = require('../js/index.js');
 const { KafkaProxy } = require('../js/integrations/ws-proxy.js');
 const { startKafka } = require('../js/dev-cluster/cluster.js');
-const { machine, publish, fmt } = require('./report');
+const { machine, publish, median, fmt } = require('./report');
 
 const quiet = { error() {}, warn() {}, info() {}, debug() {} };
 // Warnings and errors are counted, and the first few of each kind kept for the report.
 const heard = { warn: new Map(), error: new Map() };
-const logger = {
-  ...quiet,
-  warn: (m) => heard.warn.set(String(m).slice(0, 160), (heard.warn.get(String(m).slice(0, 160)) ?? 0) + 1),
-  error: (m) => heard.error.set(String(m).slice(0, 160), (heard.error.get(String(m).slice(0, 160)) ?? 0) + 1),
+const counted = (kind) => (m) => {
+  const line = String(m).slice(0, 160);
+  heard[kind].set(line, (heard[kind].get(line) ?? 0) + 1);
 };
+const logger = { ...quiet, warn: counted('warn'), error: counted('error') };
 
 function options(argv) {
   const o = { minutes: 10, rate: 500, restartEvery: 4, nodes: 3 };
@@ -252,10 +252,9 @@ async function main() {
   // Growth: the median of the first tenth after two minutes' warm-up against the last tenth.
   const steady = samples.filter((s) => s.minute >= Math.min(2, o.minutes / 5));
   const tenth = Math.max(1, Math.floor(steady.length / 10));
-  const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };
   const growth = (pick) => {
-    const early = median(steady.slice(0, tenth).map(pick).filter((v) => v !== undefined));
-    const late = median(steady.slice(-tenth).map(pick).filter((v) => v !== undefined));
+    const early = median(steady.slice(0, tenth).map(pick)); // median() leaves out the undefined
+    const late = median(steady.slice(-tenth).map(pick));
     return { early, late };
   };
   const checks = [
