@@ -31,19 +31,16 @@ const alive = (pid) => {
 test('kafka-native kafka --nodes 1 --topic: serves, then Ctrl-C leaves no process and no data behind', async () => {
   const portFile = path.join(tempDir(), 'bootstrap');
   const cli = spawn(process.execPath, [CLI, 'kafka', '--nodes', '1', '--topic', 'cli-orders:3:1', '--port-file', portFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  cli.stdout.on('data', (c) => { stdout += c; });
-  cli.stderr.on('data', (c) => { stderr += c; });
+  const out = watchOutput(cli);
   const exited = new Promise((resolve) => cli.once('exit', (code, signal) => resolve(code ?? signal)));
   try {
     await waitFor('the port file', () => fs.existsSync(portFile), WIDE);
     const servers = fs.readFileSync(portFile, 'utf8').trim();
     assert.match(servers, /^127\.0\.0\.1:\d+$/);
     // The port file can be there before the pipes have brought what was written before it.
-    await waitFor('the servers and the ready line', () => stdout.includes('\n') && /Ctrl-C to stop\n/.test(stderr), WIDE);
-    assert.equal(stdout.trim(), servers);
-    assert.match(stderr, /Apache Kafka: 1 node\(s\) at .* topics: cli-orders \(3×1\)/);
+    await waitFor('the servers and the ready line', () => out.stdout.includes('\n') && /Ctrl-C to stop\n/.test(out.stderr), WIDE);
+    assert.equal(out.stdout.trim(), servers);
+    assert.match(out.stderr, /Apache Kafka: 1 node\(s\) at .* topics: cli-orders \(3×1\)/);
     const producer = new kafka.Producer({ broker: servers, logger: quietLogger() });
     assert.equal(await producer.partition_count('cli-orders'), 3);
     await producer.stop();
@@ -58,8 +55,8 @@ test('kafka-native kafka --nodes 1 --topic: serves, then Ctrl-C leaves no proces
     }
     assert.ok(!jvmOptions.includes('-XX:+UseSerialGC'), jvmOptions.join(' '));
     cli.kill('SIGINT');
-    assert.equal(await exited, 0, stderr);
-    assert.match(stderr, /Apache Kafka stopped; its data is removed/);
+    assert.equal(await exited, 0, out.stderr);
+    assert.match(out.stderr, /Apache Kafka stopped; its data is removed/);
     for (const [pid, dir] of ours) {
       assert.ok(!alive(pid), `node ${pid} still runs`);
       assert.ok(!fs.existsSync(dir), `${dir} is still there`);
@@ -70,7 +67,7 @@ test('kafka-native kafka --nodes 1 --topic: serves, then Ctrl-C leaves no proces
   }
 });
 
-// Lines of `cli`'s stdout and stderr, and a way to wait for one.
+// `cli`'s stdout and stderr so far, as {stdout, stderr}.
 function watchOutput(cli) {
   const out = { stdout: '', stderr: '' };
   cli.stdout.on('data', (c) => { out.stdout += c; });
