@@ -161,6 +161,66 @@ test('transaction calls check their arguments and say which', async () => {
   await producer.stop();
 });
 
+// Apache Kafka may answer a transaction's offsets with INVALID_PRODUCER_EPOCH after a broker
+// restart although its coordinator took the epoch a moment before (a 60-minute soak lost its
+// read-process-write service so, at a restart). That is abortable: the abort asks the
+// coordinator for a new epoch and the producer goes on (librdkafka patch 0018; before it, the
+// producer was fenced for good). The error is injected, on a MockCluster of the test's own.
+test('a stale epoch answering sendOffsetsToTransaction is abortable: the abort takes a new epoch and the next transaction commits; a fenced producer is refused it', { skip: onKafka && 'fault injection, on a MockCluster of its own' }, async () => {
+  const mock = new kafka.MockCluster(1);
+  mock.setGroupInitialRebalanceDelay(0);
+  mock.createTopic('eos-epoch-in', 1, 1);
+  mock.createTopic('eos-epoch-out', 1, 1);
+  const seed = new kafka.Producer({ broker: mock.bootstrapServers, logger: quietLogger() });
+  seed.send('eos-epoch-in', 0, ['a', 'b', 'c']);
+  await seed.stop();
+  const producer = new kafka.Producer({ broker: mock.bootstrapServers, transactional_id: `eos-epoch-${process.pid}`, logger: quietLogger() });
+  await producer.initTransactions();
+  let outcome;
+  const consumer = new kafka.Consumer({
+    broker: mock.bootstrapServers,
+    topic: 'eos-epoch-in',
+    group_id: `eos-epoch-${process.pid}`,
+    auto_commit: false,
+    logger: quietLogger(),
+    receive_callback: async ({ messages }) => {
+      if (outcome) return;
+      producer.beginTransaction();
+      producer.send('eos-epoch-out', 0, messages.map((m) => m.payload.toUpperCase()));
+      mock.pushRequestErrors(28, ['INVALID_PRODUCER_EPOCH']); // TxnOffsetCommit
+      const failed = await producer.sendOffsetsToTransaction(consumer).then(() => null, (err) => err);
+      try {
+        await producer.abortTransaction();
+        // The same batch again, in a new transaction.
+        producer.beginTransaction();
+        producer.send('eos-epoch-out', 0, messages.map((m) => m.payload.toUpperCase()));
+        await producer.sendOffsetsToTransaction(consumer);
+        await producer.commitTransaction();
+        // A producer that a newer one with its id really fenced is refused the new epoch
+        // (PRODUCER_FENCED, injected here): then it is fenced for good, as before.
+        producer.beginTransaction();
+        mock.pushRequestErrors(28, ['INVALID_PRODUCER_EPOCH']);
+        mock.pushRequestErrors(22, ['PRODUCER_FENCED']); // InitProducerId
+        await producer.sendOffsetsToTransaction(consumer).catch(() => {});
+        const zombie = await producer.abortTransaction().then(() => null, (err) => err);
+        outcome = { failed, then: 'committed', zombie };
+      } catch (err) {
+        outcome = { failed, then: String(err) };
+      }
+    },
+  });
+  await consumer.start();
+  await waitFor('the batch processed', () => outcome, WIDE);
+  await consumer.stop();
+  const { failed, then, zombie } = outcome;
+  assert.equal(failed?.code, 'INVALID_PRODUCER_EPOCH', String(failed));
+  assert.deepEqual({ abortable: failed.abortable, fatal: failed.fatal, then }, { abortable: true, fatal: false, then: 'committed' });
+  assert.deepEqual({ code: zombie?.code, fatal: zombie?.fatal }, { code: '_FENCED', fatal: true }, String(zombie));
+  assert.equal(producer.fatalError()?.code, '_FENCED');
+  // The first aborted transaction's three sends were purged: stop() says so.
+  await assert.rejects(producer.stop(), /3 message\(s\) were not delivered: 3 × _PURGE_QUEUE/);
+});
+
 // A broker that never answers keeps initTransactions() waiting (its default timeout is 60 s):
 // stop() ends it at once with a stopped error, and the process is not held for the rest.
 test('stop() while initTransactions() waits: it rejects at once as STOPPED, not _TIMED_OUT a minute later', async (t) => {

@@ -1486,6 +1486,7 @@ static void rd_kafka_txn_handle_TxnOffsetCommit(rd_kafka_t *rk,
         const int log_decode_errors                 = LOG_ERR;
         rd_kafka_op_t *rko                          = opaque;
         int actions                                 = 0;
+        rd_bool_t requires_epoch_bump               = rd_false;
         rd_kafka_topic_partition_list_t *partitions = NULL;
         char errstr[512];
 
@@ -1575,10 +1576,23 @@ done:
         case RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED:
         case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
         case RD_KAFKA_RESP_ERR_INVALID_PRODUCER_ID_MAPPING:
-        case RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH:
         case RD_KAFKA_RESP_ERR_INVALID_TXN_STATE:
         case RD_KAFKA_RESP_ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT:
                 actions |= RD_KAFKA_ERR_ACTION_FATAL;
+                break;
+
+        case RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH:
+                /* A stale epoch where the coordinator still took it
+                 * (AddOffsetsToTxn succeeded): Apache Kafka answers so
+                 * after a broker restart, and its own system tests see it
+                 * under broker bounces. As KIP-588 has it for a stale
+                 * epoch, the transaction is abortable and the abort asks
+                 * the coordinator for a new epoch (InitProducerId with the
+                 * current id and epoch). A producer that a newer instance
+                 * with the same transactional.id really fenced is refused
+                 * that epoch with PRODUCER_FENCED, and is fenced then. */
+                actions |= RD_KAFKA_ERR_ACTION_PERMANENT;
+                requires_epoch_bump = rd_true;
                 break;
 
         case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
@@ -1598,7 +1612,10 @@ done:
                 break;
         }
 
-        err = rd_kafka_txn_normalize_err(err);
+        /* Kept as INVALID_PRODUCER_EPOCH when the epoch is to be bumped:
+         * _FENCED says the producer can do nothing more. */
+        if (!requires_epoch_bump)
+                err = rd_kafka_txn_normalize_err(err);
 
         if (actions & RD_KAFKA_ERR_ACTION_FATAL) {
                 rd_kafka_txn_set_fatal_error(rk, RD_DO_LOCK, err, "%s", errstr);
@@ -1622,7 +1639,10 @@ done:
                 actions |= RD_KAFKA_ERR_ACTION_PERMANENT;
         }
 
-        if (actions & RD_KAFKA_ERR_ACTION_PERMANENT)
+        if ((actions & RD_KAFKA_ERR_ACTION_PERMANENT) && requires_epoch_bump)
+                rd_kafka_txn_set_abortable_error_with_bump(rk, err, "%s",
+                                                           errstr);
+        else if (actions & RD_KAFKA_ERR_ACTION_PERMANENT)
                 rd_kafka_txn_set_abortable_error(rk, err, "%s", errstr);
 
         if (err)
