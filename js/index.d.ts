@@ -100,6 +100,8 @@ export declare class Producer {
   partition_count(topic: string): Promise<number>;
   /** The fatal error this producer raised (`fatal` true, `code` the cause's), or null. After one it refuses every send and can only be stopped. Never waits. */
   fatalError(): KafkaNativeError | null;
+  /** How the producer is doing, as it sees it: from the last statistics interval (statistics_interval_ms, 5 s), no request is made. */
+  health(): Health;
   /** Registers the transactional producer, fencing older ones with its transactional_id. */
   initTransactions(options?: { timeout?: number } | null): Promise<void>;
   /** Starts a transaction (local: no request). */
@@ -204,6 +206,8 @@ export interface ConsumerOptions<E extends PayloadEncoding = PayloadEncoding, G 
   dead_letter_topic?: string;
   /** Where a partition without a recorded offset starts. Default 'earliest'. */
   start_offset?: 'earliest' | 'latest' | number;
+  /** A partition with messages to read that hands none over for this long is stuck: health() says so and a warning is logged once. Default 60000; 0: never. Checked at each statistics interval. */
+  stuck_after_ms?: number;
   /**
    * librdkafka's fetch.wait.max.ms: how long a broker may hold a fetch that finds no data.
    * Default 100. The MockCluster and tansu answer only after this wait, so there it is the
@@ -229,6 +233,39 @@ export interface ConsumerOptions<E extends PayloadEncoding = PayloadEncoding, G 
   /** With sasl.mechanism OAUTHBEARER: makes the tokens (new). */
   oauthbearer_token_callback?: OAuthBearerTokenCallback;
   logger?: Logger;
+}
+
+/** A broker as a client sees it (health()). */
+export interface BrokerHealth {
+  id: number;
+  /** host:port */
+  address: string;
+  /** librdkafka's state of the connection: 'UP', 'DOWN', 'CONNECT', 'INIT', ... */
+  connection: string;
+  /** The client lost its connection, or requests waited socket.timeout.ms unanswered (a frozen broker's connection stays 'UP'). */
+  down: boolean;
+  down_since: Date | null;
+  last_error: string | null;
+  waiting_requests: number;
+  throttle_ms: number;
+  rtt_ms: number;
+}
+
+export interface Health {
+  /** 'degraded': a broker it was connected to is down, no broker was reached yet, or a partition is stuck; 'failed': a fatal error; 'stopped': not started or stopped. */
+  status: 'ok' | 'degraded' | 'failed' | 'stopped';
+  /** Why it is not 'ok', a sentence each. */
+  reasons: string[];
+  brokers: BrokerHealth[];
+  fatal_error: KafkaNativeError | null;
+  /** When statistics last updated it (null before the first). */
+  updated: Date | null;
+}
+
+export interface ConsumerHealth extends Health {
+  partitions: Array<{ topic: string; partition: number; lag: number | null; next_offset: number | null; stalled_since: Date | null; stuck: boolean }>;
+  /** A group member's membership, as librdkafka's statistics show it; null outside a group. */
+  group: { state: string; join_state: string; rebalances: number; since_rebalance_ms: number | null; assigned: number } | null;
 }
 
 export interface ConsumerStats {
@@ -271,6 +308,8 @@ export interface Consumer<E extends PayloadEncoding = PayloadEncoding, G extends
   start(options?: { signal?: AbortSignal }): Promise<StartedFor<G>>;
   /** The partitions read now. */
   assignment(): TopicPartition[];
+  /** How the consumer is doing, as it sees it: its brokers, partitions (lag, progress, stuck) and group, from the last statistics interval; no request is made. */
+  health(): ConsumerHealth;
   /** The batch in hand's next offsets to read (inside receive_callback), else null. */
   nextOffsets(): TopicPartitionOffset[] | null;
   /**

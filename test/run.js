@@ -29,7 +29,7 @@ const root = path.join(__dirname, '..');
 // than a revocation waits for its commit (2 s), and a group test saw messages again.
 const CONCURRENCY_MOCK = '3';
 const CONCURRENCY_KAFKA = '6';
-const ON_KAFKA = ['observability', 'dead-letters', 'kafkajs', 'iteration', 'exactly-once', 'api', 'flow', 'start', 'kcat', 'group', 'admin', 'partitioner', 'deliver', 'socket.io', 'ws-proxy', 'not-processed', 'deepstream', 'codecs'];
+const ON_KAFKA = ['observability', 'health', 'dead-letters', 'kafkajs', 'iteration', 'exactly-once', 'api', 'flow', 'start', 'kcat', 'group', 'admin', 'partitioner', 'deliver', 'socket.io', 'ws-proxy', 'not-processed', 'deepstream', 'codecs'];
 const RUST_ON_KAFKA = ['any_broker', 'group', 'admin', 'transactions', 'memory', 'share'];
 // Run on Apache Kafka only, where it runs: the MockCluster's classic groups hold every rebalance
 // for the session timeout, so group.rs took ~110 s there and proves on Kafka what it proves;

@@ -8,6 +8,7 @@ const tracing = require('../observability/tracing');
 const { channels } = require('../observability/diagnostics');
 const { ClientTelemetry } = require('../observability/metrics');
 const { DeadLetters } = require('./dead-letters');
+const { healthObject } = require('./health');
 
 // The addon hands a batch over in columns (see ReceivedColumns in crates/kafka-native-node):
 // payloads and keys are slices of a few large strings or Buffers. Building the message objects
@@ -311,6 +312,13 @@ class Consumer {
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  // How the consumer is doing, as it sees it, from the last statistics interval (no request):
+  // the producer's health() and its partitions (lag, progress, stuck after stuck_after_ms) and
+  // group.
+  health() {
+    return healthObject(this._native.health());
   }
 
   // The partitions read now, [{topic, partition}] (a group's change with each rebalance).

@@ -201,6 +201,9 @@ function guarded(name, fn, log) {
   };
 }
 
+// An Error from a Kafka error the addon described ({message, code, retriable, fatal, abortable}).
+const kafkaError = (e) => Object.assign(new Error(e.message), { code: e.code, retriable: e.retriable, fatal: e.fatal, abortable: e.abortable });
+
 // Calls into the addon; the core's errors about options or arguments get the package's prefix.
 function fromNative(call) {
   try {
@@ -245,7 +248,7 @@ const CONSUMER_OPTIONS = ['broker', 'topic', 'receive_callback', 'offset_directo
   'max_messages_per_callback', 'statistics_interval_ms', 'queued_max_messages_kbytes', 'fetch_wait_max_ms',
   'num_workers', 'worker_slot', 'payload_encoding', 'driver_options', 'topic_options', 'logger',
   'group_id', 'group_protocol', 'rebalance_callback', 'oauthbearer_token_callback', 'isolation_level', 'auto_commit',
-  'max_deliveries', 'dead_letter_topic'];
+  'max_deliveries', 'dead_letter_topic', 'stuck_after_ms'];
 
 // A topic name, or (for a consumer group) an array of them.
 function topics(options) {
@@ -300,6 +303,7 @@ function consumerOptions(options) {
       fetchWaitMaxMs: integer(options, 'fetch_wait_max_ms'),
       numWorkers: integer(options, 'num_workers', { signed: true }),
       workerSlot: integer(options, 'worker_slot', { signed: true }),
+      stuckAfterMs: integer(options, 'stuck_after_ms'),
       payloadAsBuffer: payload_encoding === 'buffer',
       driverOptions: properties(options, 'driver_options'),
       topicOptions: properties(options, 'topic_options'),
@@ -376,5 +380,5 @@ function adminOptions(options) {
 
 module.exports = {
   PRODUCER_DEFAULTS, CONSUMER_DEFAULTS, TIMEOUTS,
-  producerOptions, consumerOptions, shareConsumerOptions, adminOptions, logTo, fail, fromNative, guarded,
+  producerOptions, consumerOptions, shareConsumerOptions, adminOptions, logTo, fail, fromNative, guarded, kafkaError,
 };

@@ -5,7 +5,8 @@ const { checkSignal, abortError } = require('./abort');
 const tracing = require('../observability/tracing');
 const { channels } = require('../observability/diagnostics');
 const { ClientTelemetry } = require('../observability/metrics');
-const { producerOptions, logTo, fail, fromNative, TIMEOUTS, PRODUCER_DEFAULTS } = require('./options');
+const { producerOptions, logTo, fail, fromNative, kafkaError, TIMEOUTS, PRODUCER_DEFAULTS } = require('./options');
+const { healthObject } = require('./health');
 
 const RECORD_KEYS = ['payload', 'key', 'headers', 'timestamp'];
 const TIMESTAMP_MAX = 8.64e15; // the last millisecond a JS Date can hold
@@ -118,8 +119,6 @@ function untilAborted(wait, signal, logger) {
   });
 }
 
-// An Error from a Kafka error the addon described ({message, code, retriable, fatal, abortable}).
-const kafkaError = (e) => Object.assign(new Error(e.message), { code: e.code, retriable: e.retriable, fatal: e.fatal, abortable: e.abortable });
 
 // deliver()'s Promises, settled from what the addon's serveEvents() returns, by the number each
 // call was given: a Promise made by the addon would cost a threadsafe function per call.
@@ -431,6 +430,12 @@ class Producer {
   // The fatal error this producer raised (an Error, err.fatal true, err.code the cause's), or
   // null. After one it refuses every send and can only be stopped: make a new producer. Never
   // waits.
+  // How the producer is doing, as it sees it, from the last statistics interval (no request):
+  // {status: 'ok' | 'degraded' | 'failed' | 'stopped', reasons, brokers, fatal_error, updated}.
+  health() {
+    return healthObject(this._native.health());
+  }
+
   fatalError() {
     const fatal = this._native.fatalError();
     return fatal ? kafkaError(fatal) : null;

@@ -116,6 +116,8 @@ export declare class NativeConsumer {
   nextOffsets(): Array<TopicPartitionOffset> | null
   /** Resolves with the partitions read (a group's first assignment, possibly empty). */
   start(): Promise<TopicPartitionInfo[]>
+  /** How the consumer is doing, as it sees it (no request is made). */
+  health(): HealthInfo
   /** The partitions read now. */
   assignment(): Array<TopicPartitionInfo>
   pause(): void
@@ -155,6 +157,8 @@ export declare class NativeProducer {
    * settles nothing, when the call is refused at once.
    */
   deliver(topic: string, partition: number, records: Array<RecordInput>, ticket: number): void
+  /** How the producer is doing, as it sees it (no request is made). */
+  health(): HealthInfo
   /**
    * The fatal error the producer raised, if any: it can then do nothing more than stop.
    * Never waits (librdkafka keeps it).
@@ -230,6 +234,19 @@ export interface AdminOptions {
   brokers: string
   requestTimeoutMs?: number
   driverOptions?: Record<string, string>
+}
+
+/** A broker as a client sees it (see `kafka_native::BrokerHealth`). */
+export interface BrokerHealthInfo {
+  id: number
+  address: string
+  connection: string
+  down: boolean
+  downSince?: number
+  lastError?: string
+  waitingRequests: number
+  throttleMs: number
+  rttMs: number
 }
 
 export interface BrokerInfo {
@@ -317,6 +334,8 @@ export interface ConsumerOptions {
   fetchWaitMaxMs?: number
   numWorkers?: number
   workerSlot?: number
+  /** See `ConsumerConfig::stuck_after`; 0: never. */
+  stuckAfterMs?: number
   /** Deliver payloads as Buffers instead of UTF-8 strings. */
   payloadAsBuffer: boolean
   driverOptions?: Record<string, string>
@@ -399,6 +418,15 @@ export interface GroupDescriptionInfo {
   members: Array<GroupMemberInfo>
 }
 
+/** A consumer's group membership (see `kafka_native::GroupHealth`). */
+export interface GroupHealthInfo {
+  state: string
+  joinState: string
+  rebalances: number
+  sinceRebalanceMs?: number
+  assigned: number
+}
+
 export interface GroupListingInfo {
   groupId: string
   state: string
@@ -419,6 +447,18 @@ export interface GroupOffsetInfo {
   committed: number
   highWatermark: number
   lag: number
+}
+
+/** `health()`: how a client is doing, as it sees it. */
+export interface HealthInfo {
+  /** "ok", "degraded", "failed" or "stopped". */
+  status: string
+  reasons: Array<string>
+  brokers: Array<BrokerHealthInfo>
+  partitions?: Array<PartitionHealthInfo>
+  group?: GroupHealthInfo
+  fatalError?: DeliveryFailure
+  updated?: number
 }
 
 /** The librdkafka version the addon was built with. */
@@ -488,6 +528,16 @@ export interface PartitionDescriptionInfo {
   replicas: Array<number>
   inSyncReplicas: Array<number>
   error?: string
+}
+
+/** A consumer's partition (see `kafka_native::PartitionHealth`). */
+export interface PartitionHealthInfo {
+  topic: string
+  partition: number
+  lag?: number
+  nextOffset?: number
+  stalledSince?: number
+  stuck: boolean
 }
 
 export interface PartitionLagInfo {

@@ -40,6 +40,11 @@ const grouped = new Consumer({
   receive_callback: () => undefined,
 });
 const now: TopicPartition[] = grouped.assignment();
+const health = grouped.health();
+const stuck: boolean = health.status === 'degraded' && health.partitions.some((p) => p.stuck);
+const brokersDown: Array<Date | null> = producer.health().brokers.filter((b) => b.down).map((b) => b.down_since);
+void stuck; void brokersDown; void health.group?.join_state;
+new Consumer({ broker: 'x', topic: 'y', stuck_after_ms: 0, receive_callback: () => undefined });
 const admin = new Admin({ broker: cluster.bootstrapServers, request_timeout_ms: 5000 });
 void admin.createTopics([{ topic: 't', partitions: 6, replication_factor: 1, config: { 'retention.ms': 60000 } }]);
 void admin.groupOffsets('g').then((offsets) => offsets.map((o) => o.lag));

@@ -39,6 +39,8 @@ pub struct ConsumerOptions {
     pub fetch_wait_max_ms: Option<u32>,
     pub num_workers: Option<i32>,
     pub worker_slot: Option<i32>,
+    /// See `ConsumerConfig::stuck_after`; 0: never.
+    pub stuck_after_ms: Option<u32>,
     /// Deliver payloads as Buffers instead of UTF-8 strings.
     pub payload_as_buffer: bool,
     pub driver_options: Option<HashMap<String, String>>,
@@ -180,6 +182,9 @@ impl NativeConsumer {
         if let Some(slot) = options.worker_slot {
             config.worker_slot = slot;
         }
+        if let Some(ms) = options.stuck_after_ms {
+            config.stuck_after = (ms > 0).then(|| Duration::from_millis(ms.into()));
+        }
         if let Some(f) = on_stats {
             let tsfn = weak_callback(f)?;
             config = config.on_stats(move |s| {
@@ -255,6 +260,12 @@ impl NativeConsumer {
         promise_from_pool(env, &self.lane, move || {
             inner.start().map(|list| partitions_info(&list))
         })
+    }
+
+    /// How the consumer is doing, as it sees it (no request is made).
+    #[napi]
+    pub fn health(&self) -> crate::types::HealthInfo {
+        crate::types::health_info(self.inner.health(), true)
     }
 
     /// The partitions read now.

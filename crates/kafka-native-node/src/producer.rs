@@ -412,6 +412,12 @@ impl NativeProducer {
         Ok(SendResult::from(result))
     }
 
+    /// How the producer is doing, as it sees it (no request is made).
+    #[napi]
+    pub fn health(&self) -> crate::types::HealthInfo {
+        crate::types::health_info(self.inner.health(), false)
+    }
+
     /// The fatal error the producer raised, if any: it can then do nothing more than stop.
     /// Never waits (librdkafka keeps it).
     #[napi]

@@ -140,6 +140,11 @@ impl ClientOptions {
             .and_then(|v| v.trim().parse::<u64>().ok())
     }
 
+    /// `socket.timeout.ms`: the property where given, else librdkafka's default (60 s).
+    pub(crate) fn socket_timeout(&self) -> Duration {
+        Duration::from_millis(self.numeric_property("socket.timeout.ms").unwrap_or(60_000))
+    }
+
     /// `message.max.bytes`: the property where given, else librdkafka's default.
     pub(crate) fn message_max_bytes(&self) -> u64 {
         self.numeric_property("message.max.bytes")

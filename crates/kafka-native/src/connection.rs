@@ -29,7 +29,7 @@ struct State {
 }
 
 /// Errors about reaching a broker (as opposed to errors about a request).
-fn is_connection_error(code: ErrorCode) -> bool {
+pub(crate) fn is_connection_error(code: ErrorCode) -> bool {
     matches!(
         code,
         ErrorCode::BrokerTransportFailure

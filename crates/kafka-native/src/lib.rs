@@ -20,6 +20,7 @@ mod delivery;
 mod descriptions;
 mod error;
 mod events;
+mod health;
 mod metadata;
 mod mock_cluster;
 mod mock_request;
@@ -41,7 +42,8 @@ pub use consumer::{
     BatchError, BatchHandler, BatchStream, Consumer, ConsumerConfig, ConsumerStats,
     ConsumerStatsHandler, GroupProtocol, IsolationLevel, Message, NextBatch, OffsetDirectory,
     OffsetStore, PartitionLag, RebalanceChange, RebalanceHandler, ReceivedBatch, StartOffset,
-    StreamBatch, DEFAULT_FETCH_WAIT_MAX, DEFAULT_LAG_TIMEOUT, OFFSET_BEGINNING, OFFSET_END,
+    StreamBatch, DEFAULT_FETCH_WAIT_MAX, DEFAULT_LAG_TIMEOUT, DEFAULT_STUCK_AFTER,
+    OFFSET_BEGINNING, OFFSET_END,
 };
 pub use delivery::{Delivered, DeliveryCallback};
 pub use descriptions::{
@@ -51,6 +53,7 @@ pub use descriptions::{
 };
 pub use error::{DeliveryErrorCount, ErrorCode, KafkaError};
 pub use events::{LogHandler, LogLevel, LogRecord};
+pub use health::{BrokerHealth, GroupHealth, Health, HealthStatus, PartitionHealth};
 pub use mock_cluster::MockCluster;
 pub use mock_request::{api_key, MockRequest};
 pub use native::{error_code_named, error_codes, librdkafka_version, GroupMetadata};

@@ -217,7 +217,14 @@ pub struct ConsumerConfig {
     /// How long `start()` waits for the topic's metadata. Default 10 s.
     pub metadata_timeout: Duration,
     pub on_stats: Option<ConsumerStatsHandler>,
+    /// How long a partition with messages to read may hand none over before
+    /// [`Consumer::health`](crate::Consumer::health) calls it stuck and a warning says so;
+    /// `None`: never. Default [`DEFAULT_STUCK_AFTER`]. Checked at each statistics interval.
+    pub stuck_after: Option<Duration>,
 }
+
+/// The default of [`ConsumerConfig::stuck_after`]: a minute.
+pub const DEFAULT_STUCK_AFTER: Duration = Duration::from_secs(60);
 
 impl ConsumerConfig {
     /// Each typed option, by the name errors give it, and the librdkafka properties it sets:
@@ -253,6 +260,7 @@ impl ConsumerConfig {
             stop_timeout: Duration::from_secs(15),
             metadata_timeout: crate::config::DEFAULT_METADATA_TIMEOUT,
             on_stats: None,
+            stuck_after: Some(DEFAULT_STUCK_AFTER),
         }
     }
 
@@ -334,6 +342,12 @@ impl ConsumerConfig {
 
     pub fn on_stats(mut self, f: impl Fn(ConsumerStats) + Send + Sync + 'static) -> Self {
         self.on_stats = Some(Arc::new(f));
+        self
+    }
+
+    /// See [`ConsumerConfig::stuck_after`].
+    pub fn stuck_after(mut self, after: Option<Duration>) -> Self {
+        self.stuck_after = after;
         self
     }
 

@@ -26,7 +26,7 @@ mod stream;
 pub use batch::{BatchError, BatchHandler, Message, ReceivedBatch};
 pub use config::{
     ConsumerConfig, ConsumerStats, ConsumerStatsHandler, GroupProtocol, IsolationLevel,
-    RebalanceChange, RebalanceHandler, StartOffset, DEFAULT_FETCH_WAIT_MAX,
+    RebalanceChange, RebalanceHandler, StartOffset, DEFAULT_FETCH_WAIT_MAX, DEFAULT_STUCK_AFTER,
 };
 pub use lag::{PartitionLag, DEFAULT_LAG_TIMEOUT};
 pub use offsets::{OffsetDirectory, OffsetStore};
@@ -37,6 +37,7 @@ pub const OFFSET_BEGINNING: i64 = kafka_native_sys::RD_KAFKA_OFFSET_BEGINNING as
 /// For [`Consumer::seek`]: the end of a partition (only messages that arrive later are read).
 pub const OFFSET_END: i64 = kafka_native_sys::RD_KAFKA_OFFSET_END as i64;
 
+use crate::health::{Health, HealthMonitor};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -117,6 +118,7 @@ struct Running {
     positions: Positions,
     stop_timeout: Duration,
     auto_commit: bool,
+    health: Arc<HealthMonitor>,
 }
 
 impl Consumer {
@@ -299,6 +301,17 @@ impl Consumer {
     }
 
     /// The partitions this consumer reads now (a group's change with each rebalance).
+    /// How this consumer is doing, as it sees it: its brokers, its partitions' lag and progress
+    /// (stuck after [`ConsumerConfig::stuck_after`]), its group and its fatal error. Asks
+    /// nothing of the network: the figures are the last statistics interval's.
+    pub fn health(&self) -> Health {
+        match &*self.state.lock() {
+            State::Running(running) => running.health.snapshot(running.client.fatal_error()),
+            State::Stopped => Health::stopped("stopped"),
+            _ => Health::stopped("not started"),
+        }
+    }
+
     pub fn assignment(&self) -> Vec<TopicPartition> {
         match &*self.state.lock() {
             State::Running(running) => running.assigned.get(),
@@ -599,6 +612,11 @@ fn start(
     // The events thread runs from here on, so that connection errors reach the logger and the
     // requests below can fail fast with their reason.
     let brokers = Arc::new(BrokerErrors::default());
+    let health = Arc::new(HealthMonitor::new(
+        config.client.socket_timeout(),
+        config.stuck_after,
+        group.is_some(),
+    ));
     let events = EventsThread::spawn(
         client.main_queue(),
         brokers.clone(),
@@ -609,6 +627,7 @@ fn start(
             assigned: assigned.clone(),
             positions: positions.clone(),
             on_stats: config.on_stats.clone(),
+            health: health.clone(),
             log: log.clone(),
         },
     )
@@ -677,6 +696,7 @@ fn start(
         positions,
         stop_timeout: config.stop_timeout,
         auto_commit: config.auto_commit,
+        health,
     };
     if let Some(group) = &group {
         // The fetch thread serves the rebalance that brings the first assignment.

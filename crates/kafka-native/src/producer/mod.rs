@@ -1,5 +1,6 @@
 //! [`Producer`]: batch sends, delivery reports, stats, and a draining `stop()`.
 
+use crate::health::{Health, HealthMonitor};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -69,6 +70,7 @@ struct ProducerInner {
     /// `deliver` calls waiting for their delivery reports.
     tickets: Arc<Mutex<Tickets>>,
     brokers: Arc<BrokerErrors>,
+    health: Arc<HealthMonitor>,
     metadata_timeout: Duration,
     /// It has a transactional id: it sends only inside a transaction.
     transactional: bool,
@@ -111,6 +113,11 @@ impl Producer {
         let metadata_timeout = config.metadata_timeout;
         let transactional = config.transactional_id.is_some();
         let wake = config.events_wake.clone();
+        let health = Arc::new(HealthMonitor::new(
+            config.client.socket_timeout(),
+            None,
+            false,
+        ));
         let sink = ProducerEvents {
             client: client.clone(),
             in_flight: in_flight.clone(),
@@ -119,6 +126,7 @@ impl Producer {
             report: DeliveryReport::default(),
             failed_where: Vec::new(),
             log: config.client.logger(),
+            health: health.clone(),
             config,
         };
         let (events, woken) = match wake {
@@ -148,6 +156,7 @@ impl Producer {
                 failures,
                 tickets,
                 brokers,
+                health,
                 metadata_timeout,
                 transactional,
                 topics: Mutex::new(HashMap::new()),
@@ -367,6 +376,15 @@ impl Producer {
         self.partition_count(topic, timeout)
     }
 
+    /// How this producer is doing, as it sees it: its brokers and its fatal error. Asks nothing
+    /// of the network: the figures are the last statistics interval's.
+    pub fn health(&self) -> Health {
+        match self.inner.read().as_ref() {
+            Some(inner) => inner.health.snapshot(inner.client.fatal_error()),
+            None => Health::stopped("stopped"),
+        }
+    }
+
     /// Waits until every enqueued message is delivered or has failed (at most `timeout`), then
     /// stops the events thread and destroys the client. Fails when any message this producer
     /// enqueued was not delivered: `StopTimedOut` when time ran out (the messages left are
@@ -538,6 +556,7 @@ struct ProducerEvents {
     /// Where this burst's failures went: error, topic, partition, count (for the log).
     failed_where: Vec<(resp, String, i32, u64)>,
     log: LogHandler,
+    health: Arc<HealthMonitor>,
     config: ProducerConfig,
 }
 
@@ -668,20 +687,26 @@ impl EventSink for ProducerEvents {
     }
 
     fn stats(&mut self, json: &str) {
-        let Some(on_stats) = &self.config.on_stats else {
-            return;
+        let rdkafka_stats = match serde_json::from_str(json) {
+            Ok(v) => v,
+            Err(e) => {
+                return log_warning(&self.log, "STATS", format!("unparsable stats JSON: {e}"))
+            }
         };
-        match serde_json::from_str(json) {
-            Ok(rdkafka_stats) => on_stats(ProducerStats {
+        for line in self.health.observe_stats(&rdkafka_stats) {
+            (self.log)(&line);
+        }
+        if let Some(on_stats) = &self.config.on_stats {
+            on_stats(ProducerStats {
                 send_queue_length: self.client.out_queue_len(),
                 rdkafka_stats,
                 delivery_failures: self.failures.lock().errors.clone(),
-            }),
-            Err(e) => log_warning(&self.log, "STATS", format!("unparsable stats JSON: {e}")),
+            });
         }
     }
 
     fn log(&mut self, record: LogRecord) {
+        self.health.observe_error(&record);
         (self.log)(&record)
     }
 
