@@ -98,7 +98,8 @@ test('a client reads its partition from an offset, in kafka-proxy\'s format with
 test('clients without a group or offset read from latest, sharing one consumer per partition', async () => {
   const topic = await newTopic();
   await produce(broker, topic, 0, ['old']);
-  const proxy = await startProxy();
+  const warnings = [];
+  const proxy = await startProxy({ logger: { ...quietLogger(), warn: (m) => warnings.push(String(m)) } });
   const clients = await Promise.all([1, 2, 3].map(() => connect(proxy, { topic })));
   const other = await connect(proxy, { topic, partition: 1 });
   assert.equal(proxy.shared.size, 2, 'one shared consumer per (topic, partition)');
@@ -125,6 +126,7 @@ test('clients without a group or offset read from latest, sharing one consumer p
   for (const c of [...clients, other]) c.close();
   await waitFor('the shared consumers to stop with their last client', () => proxy.shared.size === 0, WIDE);
   await proxy.close();
+  assert.deepEqual(warnings, [], 'clients that kept up: nothing to warn of');
 });
 
 test('a consumerGroup client is a group member: what it got is committed, a reconnect goes on from there', async () => {

@@ -46,6 +46,8 @@ const OPTIONS = ['wsPort', 'host', 'server', 'kafka', 'idleTimeout', 'maxBytes',
 const CLOSE_REPLACED = 4000;
 const CLOSE_TOO_SLOW = 4008;
 const CLOSE_NOT_READING = 4009;
+// What fanOut() returns when every client took a batch at once: receive_callback settles by a Promise.
+const KEPT_UP = Promise.resolve();
 // A send's id is echoed in its reply: kept short, so that replies stay small.
 const MAX_ID_LENGTH = 256;
 // W3C trace context fields are short: traceparent 55 characters, tracestate at most 32 members.
@@ -667,7 +669,7 @@ class SharedStream {
   }
 
   // Sends to every client; done when each has taken the batch and drained, or was dropped for
-  // taking longer than slowClientTimeout. At once (no Promise) when every client kept up.
+  // taking longer than slowClientTimeout. At once (a settled Promise) when every client kept up.
   fanOut(text) {
     const { maxBufferedBytes, slowClientTimeout } = this.proxy.options;
     const batch = framedOnce(text);
@@ -676,7 +678,7 @@ class SharedStream {
       const wait = sendShared(c.ws, batch, maxBufferedBytes);
       if (wait) waits.push([c, wait]);
     }
-    if (waits.length === 0) return undefined;
+    if (waits.length === 0) return KEPT_UP;
     const pending = new Set(waits.map(([c]) => c));
     return new Promise((resolve) => {
       // One timer for the batch: whoever has not drained when it fires is disconnected.
