@@ -227,10 +227,14 @@ impl Events {
 ///   start (the bootstrap connection is dropped once the brokers are known, or the coordinator
 ///   is still loading), so it goes to debug: a newcomer's first producer printed it at info in
 ///   5 of 7 runs. A failure that counts reaches the error path.
+/// - A leader named in a Produce or Fetch answer that the metadata cache does not hold yet
+///   (METADATAUPDATE "... not found in cache") is brought by the next metadata refresh: one
+///   warning per partition per answer flooded the log when a broker came back.
 fn log_level(level: LogLevel, facility: &str, message: &str) -> LogLevel {
     match facility {
         "FAIL" => level.max(7),
         "GETPID" if message.ends_with(": retrying") => level.max(7),
+        "METADATAUPDATE" if message.ends_with("not found in cache") => level.max(7),
         _ => level,
     }
 }
@@ -321,6 +325,18 @@ mod tests {
         );
         assert_eq!(
             log_level(3, "FAIL", "b:9092/1: Connect to ipv4#127.0.0.1:9092 failed"),
+            7
+        );
+        assert_eq!(
+            log_level(
+                4,
+                "METADATAUPDATE",
+                "Partition t(AAAA)[3]: new leader2 not found in cache"
+            ),
+            7
+        );
+        assert_eq!(
+            log_level(4, "METADATAUPDATE", "Topic t not found in cache"),
             7
         );
         assert_eq!(log_level(4, "CONFWARN", "anything"), 4);
