@@ -161,3 +161,39 @@ test('a topic property given in driver_options takes effect: message.timeout.ms 
   // librdkafka's default is 300 s; given here and then dropped, the Promise would hang.
   await assert.rejects(producer.deliver('t', 0, ['lost']), (err) => err.code === '_MSG_TIMED_OUT');
 });
+
+// Node runs up to 1,000 queued threadsafe-function calls back to back before the event loop
+// moves on, each with its microtasks. When each settled deliver()'s continuation did heavy work
+// and sent again (the KafkaJS layer's send() of 10,000 messages), the wake-ups queued meanwhile
+// were served in the same turn, and so on: timers did not run for the whole of a 1M-message
+// run. Wake-ups are served once per turn at once and the rest from setImmediate: with four
+// deliver()s in flight, a timer tick sees at most two serves' worth of continuations.
+test('deliver()s whose continuations are heavy let timers run between them', async () => {
+  const topic = `deliver-turns-${process.pid}`;
+  await cluster.createTopic(topic, 1);
+  const producer = new kafka.Producer({ broker, logger: quietLogger() });
+  await producer.deliver(topic, 0, ['warm']);
+  const WINDOW = 4;
+  const TOTAL = 120;
+  let sinceTick = 0;
+  let most = 0;
+  const timer = setInterval(() => { most = Math.max(most, sinceTick); sinceTick = 0; }, 1);
+  let sent = 0;
+  const next = async () => {
+    while (sent < TOTAL) {
+      sent++;
+      await producer.deliver(topic, 0, [`m${sent}`]);
+      sinceTick++;
+      const until = performance.now() + 3; // the continuation's work
+      while (performance.now() < until);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: WINDOW }, next));
+  } finally {
+    clearInterval(timer);
+    await producer.stop();
+  }
+  most = Math.max(most, sinceTick);
+  assert.ok(most <= 2 * WINDOW, `${most} continuations ran between two timer ticks (at most ${2 * WINDOW}: two serves of ${WINDOW})`);
+});
