@@ -39,12 +39,21 @@ function bytes(value, where) {
   throw asIs(new TypeError(`kafka-native/kafkajs: ${where} must be a string or a Buffer, got ${got}`));
 }
 
-// A KafkaJS message as a kafka-native record. A key that is no message field is ignored, as
-// KafkaJS does, and told to `unknown(key)`.
+// A KafkaJS message as a kafka-native record, or as its payload alone (a string or Buffer, which
+// crosses into the addon without a record object) when it has nothing else. A key that is no
+// message field is ignored, as KafkaJS does, and told to `unknown(key)`.
 function toRecord(message, where, topic, unknown) {
-  for (const key of Object.keys(message)) {
-    if (!MESSAGE_KEYS.includes(key)) unknown(key);
+  let plain = true; // value, and perhaps partition, only
+  for (const key in message) {
+    if (key === 'value' || key === 'partition') continue;
+    if (!MESSAGE_KEYS.includes(key)) {
+      if (Object.hasOwn(message, key)) unknown(key);
+    } else if (message[key] !== undefined && message[key] !== null) {
+      plain = false;
+    }
   }
+  const { value } = message;
+  if (plain && (typeof value === 'string' || value instanceof Uint8Array)) return value;
   // A tombstone is value: null; a message without value is a mistake (it would delete the key's
   // data on a compacted topic).
   if (message.value === undefined) throw invalid(`Invalid message without value for topic "${topic}": ${JSON.stringify(message)}`);
