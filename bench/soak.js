@@ -225,26 +225,41 @@ async function main() {
   await producer.stop().catch(() => {});
 
   // The service's output, read_committed: each acked input exactly once.
-  const outputs = new Map();
-  let outputCount = 0;
-  const reader = new Consumer({
-    broker, topic: 'soak-eos-out', group_id: `soak-check-${Date.now()}`, offset_directory: null, start_offset: 'earliest', isolation_level: 'read_committed', logger: quiet,
-    receive_callback: ({ messages }) => {
-      for (const m of messages) {
-        outputs.set(m.payload, (outputs.get(m.payload) ?? 0) + 1);
-        outputCount++;
-      }
-      return Promise.resolve();
-    },
-  });
-  await reader.start();
   const wanted = ackedSeqs.map(String);
-  const eosDeadline = Date.now() + 180000;
-  while (wanted.some((s) => !outputs.has(s)) && Date.now() < eosDeadline) await sleep(1000);
-  await sleep(3000); // anything beyond what was wanted (duplicates) has come too
-  await reader.stop();
+  const readTopic = async (topic, done) => {
+    const counts = new Map(); // payload -> [where, ...] ("partition/offset")
+    let records = 0;
+    const reader = new Consumer({
+      broker, topic, group_id: `soak-check-${Date.now()}`, offset_directory: null, start_offset: 'earliest', isolation_level: 'read_committed', logger: quiet,
+      receive_callback: ({ messages }) => {
+        for (const m of messages) {
+          const where = counts.get(m.payload) ?? [];
+          where.push(`${m.partition}/${m.offset}`);
+          counts.set(m.payload, where);
+          records++;
+        }
+        return Promise.resolve();
+      },
+    });
+    await reader.start();
+    const deadline = Date.now() + 180000;
+    while (!done(counts) && Date.now() < deadline) await sleep(1000);
+    await sleep(3000); // anything beyond what was wanted (duplicates) has come too
+    await reader.stop();
+    return { counts, records };
+  };
+  const everyInput = (counts) => wanted.every((s) => counts.has(s));
+  const { counts: outputs, records: outputCount } = await readTopic('soak-eos-out', everyInput);
   const eosMissing = wanted.filter((s) => !outputs.has(s)).length;
-  const eosDuplicated = [...outputs.values()].filter((n) => n > 1).length;
+  const twice = [...outputs].filter(([, where]) => where.length > 1);
+  const eosDuplicated = twice.length;
+  // Whose duplicates: written twice to the input (the idempotent producer), or processed twice
+  // (the transactional service)?
+  let duplicatesTold = '';
+  if (eosDuplicated > 0) {
+    const { counts: inputs } = await readTopic('soak-in', everyInput);
+    duplicatesTold = ` Duplicated outputs, with where their input lies: ${twice.slice(0, 5).map(([p, where]) => `${p} (output ${where.join(', ')}; input ${(inputs.get(p) ?? []).join(', ') || 'none'})`).join('; ')}.`;
+  }
   eos.kill('SIGTERM');
   await new Promise((r) => (eosExit !== undefined ? r() : eos.once('exit', r)));
   await cluster.stop();
@@ -290,7 +305,7 @@ async function main() {
   ];
   const notes = [
     `Growth, median of the first tenth after warm-up → the last tenth: ${checks.map((c) => `${c.what} ${fmt(c.early, 1)} → ${fmt(c.late, 1)}`).join('; ')}.`,
-    `Producer: ${acked} acked, ${deliverErrors} failed deliveries; group consumer: ${consumed} received, ${lost} acked ones never; EOS output: ${wanted.length} inputs, ${eosMissing} missing, ${eosDuplicated} duplicated (read_committed, ${outputCount} records).`,
+    `Producer: ${acked} acked, ${deliverErrors} failed deliveries; group consumer: ${consumed} received, ${lost} acked ones never; EOS output: ${wanted.length} inputs, ${eosMissing} missing, ${eosDuplicated} duplicated (read_committed, ${outputCount} records).${duplicatesTold}`,
     `Proxy: ${proxyStats.sent} sent by 20 clients, ${proxyStats.acked} acked, ${proxyStats.refused} refused, ${proxyStats.received} received; churn: ${churned} producer+admin pairs made and stopped.`,
     `Restarts: ${restarts.map((r) => `node ${r.id} ${r.graceful ? 'SIGTERM' : 'SIGKILL'} at ${fmt(r.minute, 1)} min ${r.error ? `failed: ${r.error}` : `back in ${fmt(r.seconds, 1)} s`}`).join('; ') || 'none'}.`,
     `Warnings heard: ${[...heard.warn].slice(0, 5).map(([m, n]) => `${n}× "${m}"`).join('; ') || 'none'}; errors: ${[...heard.error].slice(0, 5).map(([m, n]) => `${n}× "${m}"`).join('; ') || 'none'}.`,
