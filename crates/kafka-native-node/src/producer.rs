@@ -8,7 +8,7 @@ use napi_derive::napi;
 
 use crate::consumer::NativeConsumer;
 use crate::oauthbearer::{OAuthBearerBridge, PendingTokenWake};
-use crate::types::{core_offsets, TopicPartitionOffset};
+use crate::types::{core_offsets, DeliveryFailure, TopicPartitionOffset};
 use crate::{
     call_pool, client_options, invalid_argument, js_error, promise_from_pool,
     promise_from_pool_after_logs, weak_callback, LogEntry, LogLines, WeakCallback,
@@ -120,29 +120,6 @@ pub struct DeliveryOutcome {
     pub ticket: u32,
     pub landed: Option<Vec<DeliveredInfo>>,
     pub error: Option<DeliveryFailure>,
-}
-
-/// A Kafka error as JS builds it (the fields `js_error` sets): a delivery's failure, or the
-/// producer's fatal error.
-#[napi(object)]
-pub struct DeliveryFailure {
-    pub message: String,
-    pub code: String,
-    pub retriable: bool,
-    pub fatal: bool,
-    pub abortable: bool,
-}
-
-impl From<&kafka_native::KafkaError> for DeliveryFailure {
-    fn from(e: &kafka_native::KafkaError) -> Self {
-        DeliveryFailure {
-            message: e.to_string(),
-            code: e.code_name().to_string(),
-            retriable: e.is_retriable(),
-            fatal: e.is_fatal(),
-            abortable: e.is_abortable(),
-        }
-    }
 }
 
 impl DeliveryOutcome {

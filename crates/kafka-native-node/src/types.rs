@@ -89,7 +89,7 @@ pub struct HealthInfo {
     pub brokers: Vec<BrokerHealthInfo>,
     pub partitions: Option<Vec<PartitionHealthInfo>>,
     pub group: Option<GroupHealthInfo>,
-    pub fatal_error: Option<crate::producer::DeliveryFailure>,
+    pub fatal_error: Option<DeliveryFailure>,
     pub updated: Option<f64>,
 }
 
@@ -133,10 +133,30 @@ pub(crate) fn health_info(h: kafka_native::Health, consumer: bool) -> HealthInfo
             since_rebalance_ms: g.since_rebalance.map(|d| d.as_millis() as f64),
             assigned: g.assigned as f64,
         }),
-        fatal_error: h
-            .fatal_error
-            .as_ref()
-            .map(crate::producer::DeliveryFailure::from),
+        fatal_error: h.fatal_error.as_ref().map(DeliveryFailure::from),
         updated: h.updated.map(epoch_ms),
+    }
+}
+
+/// A Kafka error as JS builds it (the fields `js_error` sets): a delivery's failure, or the
+/// producer's fatal error.
+#[napi(object)]
+pub struct DeliveryFailure {
+    pub message: String,
+    pub code: String,
+    pub retriable: bool,
+    pub fatal: bool,
+    pub abortable: bool,
+}
+
+impl From<&kafka_native::KafkaError> for DeliveryFailure {
+    fn from(e: &kafka_native::KafkaError) -> Self {
+        DeliveryFailure {
+            message: e.to_string(),
+            code: e.code_name().to_string(),
+            retriable: e.is_retriable(),
+            fatal: e.is_fatal(),
+            abortable: e.is_abortable(),
+        }
     }
 }
