@@ -7,6 +7,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { nodeBinary } = require('../deps/node/fetch.js');
+const { installKafka, missingTools, VERSION: KAFKA_VERSION } = require('../js/dev-cluster/install.js');
 
 const root = path.join(__dirname, '..');
 const cache = process.env.KAFKA_NATIVE_BENCH_CACHE || path.join(os.homedir(), '.cache', 'kafka-native-bench');
@@ -61,6 +62,30 @@ function platformatic() {
   return platformaticPeer;
 }
 
+// Kafka's own Java client, measured by its own tools: ProducerPerformance and ConsumerPerformance
+// from the kafka-tools jar of the broker's version (Maven Central, into the bench cache), run
+// on the broker's jars (the dev cluster's install, which holds every library they need).
+// → {classpath} to run them with, or {missing: why}.
+let kafkaToolsPeer;
+async function kafkaTools() {
+  if (kafkaToolsPeer) return kafkaToolsPeer;
+  try {
+    const missing = missingTools();
+    if (missing) throw new Error(missing);
+    const libs = await installKafka({ log() {} });
+    const dir = path.join(cache, `kafka-tools-${KAFKA_VERSION}`);
+    const jar = path.join(dir, `kafka-tools-${KAFKA_VERSION}.jar`);
+    if (!fs.existsSync(jar)) {
+      const r = spawnSync('mvn', ['-B', '-q', 'dependency:copy', `-Dartifact=org.apache.kafka:kafka-tools:${KAFKA_VERSION}`, `-DoutputDirectory=${dir}`], { encoding: 'utf8' });
+      if (r.status !== 0 || !fs.existsSync(jar)) throw new Error(`mvn dependency:copy of kafka-tools ${KAFKA_VERSION} failed: ${(r.stdout + r.stderr).trim().split('\n').pop()}`);
+    }
+    kafkaToolsPeer = { classpath: `${jar}${path.delimiter}${path.join(libs, '*')}` };
+  } catch (e) {
+    kafkaToolsPeer = { missing: `not runnable here: ${e.message.split('\n')[0]}` };
+  }
+  return kafkaToolsPeer;
+}
+
 // The rows of `configs` this machine can run, given BENCH_CLIENTS (`only`): a row with a `peer`
 // that is missing, or `needs` a package that is not installed, is skipped with a note (once
 // per client) saying how to get it.
@@ -100,4 +125,4 @@ function withBaseline(configs, clientsDir) {
   return [...configs, ...copies];
 }
 
-module.exports = { has, resolvable, useNodeRdkafka, platformatic, runnable, baseline, withBaseline };
+module.exports = { has, resolvable, useNodeRdkafka, platformatic, kafkaTools, runnable, baseline, withBaseline };

@@ -2,7 +2,8 @@
 // The throughput benchmark. Each client produces and consumes against a broker in its own
 // process (a fresh one per measurement, see brokers.js), so only the client's CPU is measured.
 // Clients: kcat (librdkafka's CLI, the baseline), this package from Node, the Rust core, KafkaJS,
-// @platformatic/kafka, and node-rdkafka when it is installed. Figures are medians of RUNS runs,
+// @platformatic/kafka, Kafka's own Java client (its ProducerPerformance and ConsumerPerformance,
+// at defaults and tuned), and node-rdkafka when it is installed. Figures are medians of RUNS runs,
 // with ratios to kcat measured in the same run. Results go to stdout and to BENCHMARKS.md.
 //
 // Produce is timed from the client's first send until everything is acknowledged (kcat: the
@@ -18,7 +19,7 @@ const path = require('node:path');
 const { librdkafkaDir } = require('../deps/librdkafka/shared-library.js');
 const { BROKERS, stopBroker } = require('./brokers');
 const { machine, publish, median, fmt } = require('./report');
-const { has, resolvable, platformatic, baseline } = require('./peers');
+const { has, resolvable, platformatic, kafkaTools, baseline } = require('./peers');
 
 const root = path.join(__dirname, '..');
 const RUNS = Number(process.env.RUNS || 3);
@@ -30,6 +31,7 @@ const SIZES = [
 ];
 const rustClient = path.join(process.env.CARGO_TARGET_DIR || path.join(root, 'target'), 'release/examples/bench_client');
 let rustClientBuilt = false;
+let javaTools = { missing: 'not looked for yet' };
 // The Rust core's client: measured here, and what fills a topic before every consume run.
 function buildRustClient() {
   if (rustClientBuilt) return;
@@ -82,6 +84,16 @@ const CLIENTS = [
     env: () => platformatic().env,
     command: (op) => [platformatic().node, [path.join(__dirname, 'clients', 'platformatic.js'), op]],
   },
+  ...['defaults', 'tuned'].map((tuning) => ({
+    name: `Kafka's Java client (${tuning})`,
+    // Apache Kafka only: its producer waits forever on librdkafka's MockCluster (100k × 100 B
+    // sent nothing in 120 s) and its consumer read nothing there.
+    runsOn: (broker) => broker === 'kafka',
+    // kafkaTools() has run by the time this is asked (throughput() awaits it first).
+    get available() { return javaTools.missing ?? true; },
+    env: () => ({ KAFKA_TOOLS_CLASSPATH: javaTools.classpath, JAVA_TUNING: tuning }),
+    command: node('java-perf.js'),
+  })),
   {
     name: 'node-rdkafka',
     available: resolvable('node-rdkafka') || 'not installed (npm run bench -- --with-node-rdkafka builds it, ~4 min)',
@@ -135,6 +147,7 @@ async function measure(broker, client, op, spec, runIndex) {
 async function throughput() {
   scratch();
   buildRustClient();
+  javaTools = await kafkaTools();
   const notes = [];
   // BENCH_CLIENTS=name,name: only these clients (kcat, the baseline, always runs).
   const only = process.env.BENCH_CLIENTS && ['kcat', ...process.env.BENCH_CLIENTS.split(',')];
@@ -161,12 +174,14 @@ async function throughput() {
         }
         const pick = (c, key) => median(results.get(c).map((x) => x[key]));
         const kcat = clients.find((c) => c.name === 'kcat');
+        const javaDefaults = clients.find((c) => c.name === "Kafka's Java client (defaults)");
         for (const client of clients) {
           const msgs = pick(client, 'msgs');
           const row = {
             broker: broker.name, size: spec.size, messages: spec.messages, op, client: client.name, msgs,
             mbs: msgs && (msgs * spec.size) / 1e6,
             vsKcat: kcat && msgs && pick(kcat, 'msgs') ? msgs / pick(kcat, 'msgs') : undefined,
+            vsJava: javaDefaults && msgs && pick(javaDefaults, 'msgs') ? msgs / pick(javaDefaults, 'msgs') : undefined,
             rss: pick(client, 'rss_mb'),
             send: pick(client, 'send_ms_median'),
             eld: pick(client, 'eld_max_ms'),
@@ -179,9 +194,9 @@ async function throughput() {
     }
   }
   const table = [
-    '| broker | msg size | op | client | msgs/s | MB/s | × kcat | peak RSS MB | send() of 10k, ms | event-loop max delay, ms |',
-    '|---|---|---|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.broker} | ${r.size} B × ${r.messages / 1000}k | ${r.op} | ${r.client} | ${fmt(r.msgs / 1000)}k | ${fmt(r.mbs, 1)} | ${fmt(r.vsKcat, 2)} | ${fmt(r.rss)} | ${fmt(r.send, 2)} | ${fmt(r.eld, 1)} |`),
+    '| broker | msg size | op | client | msgs/s | MB/s | × kcat | × Java (defaults) | peak RSS MB | send() of 10k, ms | event-loop max delay, ms |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.broker} | ${r.size} B × ${r.messages / 1000}k | ${r.op} | ${r.client} | ${fmt(r.msgs / 1000)}k | ${fmt(r.mbs, 1)} | ${fmt(r.vsKcat, 2)} | ${fmt(r.vsJava, 2)} | ${fmt(r.rss)} | ${fmt(r.send, 2)} | ${fmt(r.eld, 1)} |`),
   ].join('\n');
   // Only a full run (RUNS not overridden) replaces the table.
   publish('bench', [

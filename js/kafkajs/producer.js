@@ -211,8 +211,9 @@ class Producer {
     const jsPartitioner = !runsNatively(this._partitioner);
     const metadata = jsPartitioner ? await this._partitionMetadata(native, topic) : null;
     const ignored = (key) => this._ignoredKey(key);
+    const quotedTopic = JSON.stringify(topic);
     messages.forEach((message, i) => {
-      const where = `messages[${i}] of topic ${JSON.stringify(topic)}`;
+      const where = `messages[${i}] of topic ${quotedTopic}`;
       if (message === null || typeof message !== 'object') throw invalid(`Invalid message without value for topic "${topic}": ${where}`);
       let partition = message.partition ?? null;
       if (partition === null && jsPartitioner) partition = this._partitioner({ topic, partitionMetadata: metadata, message });

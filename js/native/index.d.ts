@@ -157,6 +157,11 @@ export declare class NativeProducer {
    * settles nothing, when the call is refused at once.
    */
   deliver(topic: string, partition: number, records: Array<RecordInput>, ticket: number): void
+  /**
+   * `deliver` for payloads without key or headers, packed as for `send_bytes`: one crossing
+   * for the call instead of an object per message.
+   */
+  deliverBytes(topic: string, partition: number, bytes: Buffer, lengths: Uint32Array, ticket: number): void
   /** How the producer is doing, as it sees it (no request is made). */
   health(): HealthInfo
   /**
@@ -350,12 +355,6 @@ export interface ConsumerStatsInfo {
   rdkafkaStats: any
 }
 
-/** Where a delivered message landed. */
-export interface DeliveredInfo {
-  partition: number
-  offset: number
-}
-
 export interface DeliveryErrorInfo {
   code: number
   name: string
@@ -376,13 +375,16 @@ export interface DeliveryFailure {
 }
 
 /**
- * How a `deliver()` call ended, for `js/client/producer.js`: where each message landed, or the
- * failure (JS makes the Error, as `js_error` would).
+ * How a `deliver()` call ended, for `js/client/producer.js`: where each message landed, in
+ * payload order, as two columns (JS makes its `{partition, offset}` objects, far cheaper than
+ * an object per message built through napi), or the failure (JS makes the Error, as
+ * `js_error` would).
  */
 export interface DeliveryOutcome {
   /** The number JS gave the call. */
   ticket: number
-  landed?: Array<DeliveredInfo>
+  partitions?: Int32Array
+  offsets?: Float64Array
   error?: DeliveryFailure
 }
 

@@ -105,46 +105,54 @@ fn split_by_lengths<'a>(bytes: &'a [u8], lengths: &[u32]) -> Option<Vec<&'a [u8]
     Some(payloads)
 }
 
-/// Where a delivered message landed.
-#[napi(object)]
-pub struct DeliveredInfo {
-    pub partition: i32,
-    pub offset: f64,
-}
-
-/// How a `deliver()` call ended, for `js/client/producer.js`: where each message landed, or the
-/// failure (JS makes the Error, as `js_error` would).
+/// How a `deliver()` call ended, for `js/client/producer.js`: where each message landed, in
+/// payload order, as two columns (JS makes its `{partition, offset}` objects, far cheaper than
+/// an object per message built through napi), or the failure (JS makes the Error, as
+/// `js_error` would).
 #[napi(object)]
 pub struct DeliveryOutcome {
     /// The number JS gave the call.
     pub ticket: u32,
-    pub landed: Option<Vec<DeliveredInfo>>,
+    pub partitions: Option<Int32Array>,
+    pub offsets: Option<Float64Array>,
     pub error: Option<DeliveryFailure>,
 }
 
-impl DeliveryOutcome {
+/// A `deliver()` call's end as the producer's events thread or `serve_events` settles it; made
+/// into a `DeliveryOutcome` on the JS thread.
+struct Settled {
+    ticket: u32,
+    result: std::result::Result<Vec<kafka_native::Delivered>, DeliveryFailure>,
+}
+
+impl Settled {
     fn new(
         ticket: u32,
         result: std::result::Result<Vec<kafka_native::Delivered>, kafka_native::KafkaError>,
     ) -> Self {
-        match result {
+        Settled {
+            ticket,
+            result: result.map_err(|e| DeliveryFailure::from(&e)),
+        }
+    }
+
+    fn into_outcome(self) -> DeliveryOutcome {
+        match self.result {
             Ok(landed) => DeliveryOutcome {
-                ticket,
-                landed: Some(
-                    landed
-                        .into_iter()
-                        .map(|d| DeliveredInfo {
-                            partition: d.partition,
-                            offset: d.offset as f64,
-                        })
-                        .collect(),
-                ),
+                ticket: self.ticket,
+                partitions: Some(Int32Array::new(
+                    landed.iter().map(|d| d.partition).collect(),
+                )),
+                offsets: Some(Float64Array::new(
+                    landed.iter().map(|d| d.offset as f64).collect(),
+                )),
                 error: None,
             },
-            Err(e) => DeliveryOutcome {
-                ticket,
-                landed: None,
-                error: Some(DeliveryFailure::from(&e)),
+            Err(error) => DeliveryOutcome {
+                ticket: self.ticket,
+                partitions: None,
+                offsets: None,
+                error: Some(error),
             },
         }
     }
@@ -189,7 +197,7 @@ fn core_records<'a>(
 /// than called back (a napi Promise per call would cost a threadsafe function, and so a libuv
 /// handle opened and closed, per awaited send).
 struct Outcomes {
-    pending: parking_lot::Mutex<Vec<DeliveryOutcome>>,
+    pending: parking_lot::Mutex<Vec<Settled>>,
     wake: WeakCallback<()>,
 }
 
@@ -205,7 +213,7 @@ impl Outcomes {
 
     /// Keeps an outcome for `serve_events`; wakes JS unless this is JS serving (a `deliver()`
     /// settled at once, or `stop()` draining on the call pool, is not).
-    fn settle(&self, outcome: DeliveryOutcome) {
+    fn settle(&self, outcome: Settled) {
         self.pending.lock().push(outcome);
         if !SERVING.with(|serving| serving.get()) {
             self.wake();
@@ -367,10 +375,46 @@ impl NativeProducer {
     ) -> Result<()> {
         let headers = record_headers(&records);
         let records = core_records(&records, &headers);
+        self.deliver_records(env, &topic, partition, &records, ticket)
+    }
+
+    /// `deliver` for payloads without key or headers, packed as for `send_bytes`: one crossing
+    /// for the call instead of an object per message.
+    #[napi]
+    pub fn deliver_bytes(
+        &self,
+        env: &Env,
+        topic: String,
+        partition: i32,
+        bytes: BufferSlice,
+        lengths: Uint32Array,
+        ticket: u32,
+    ) -> Result<()> {
+        let payloads = split_by_lengths(&bytes, &lengths).ok_or_else(|| {
+            invalid_argument(env, "lengths", "exceed the bytes given".to_string())
+        })?;
+        let records: Vec<kafka_native::Record> = payloads
+            .into_iter()
+            .map(|payload| kafka_native::Record {
+                payload: Some(payload),
+                ..Default::default()
+            })
+            .collect();
+        self.deliver_records(env, &topic, partition, &records, ticket)
+    }
+
+    fn deliver_records(
+        &self,
+        env: &Env,
+        topic: &str,
+        partition: i32,
+        records: &[kafka_native::Record],
+        ticket: u32,
+    ) -> Result<()> {
         let outcomes = self.outcomes.clone();
-        let on_delivered = move |result| outcomes.settle(DeliveryOutcome::new(ticket, result));
+        let on_delivered = move |result| outcomes.settle(Settled::new(ticket, result));
         self.inner
-            .deliver(&topic, partition, &records, on_delivered)
+            .deliver(topic, partition, records, on_delivered)
             .map(|_| ())
             .map_err(|e| js_error(env, &e))
     }
@@ -418,7 +462,8 @@ impl NativeProducer {
         let serving = Serving;
         self.inner.serve_events();
         drop(serving);
-        std::mem::take(&mut *self.outcomes.pending.lock())
+        let settled = std::mem::take(&mut *self.outcomes.pending.lock());
+        settled.into_iter().map(Settled::into_outcome).collect()
     }
 
     /// Messages enqueued and not yet reported delivered or failed (no lock, no wait).
