@@ -25,10 +25,11 @@ const root = path.join(__dirname, '..');
 const RUNS = Number(process.env.RUNS || 3);
 // BENCH_OPS=produce or consume: only that operation (a partial run publishes nothing).
 const OPS = (process.env.BENCH_OPS || 'produce,consume').split(',');
+// BENCH_SIZES=100 or 1000: only that message size (a partial run publishes nothing).
 const SIZES = [
   { size: 100, messages: Number(process.env.MESSAGES || 1_000_000), partitions: 64 },
   { size: 1000, messages: Number(process.env.MESSAGES_1K || 150_000), partitions: 64 },
-];
+].filter((s) => !process.env.BENCH_SIZES || process.env.BENCH_SIZES.split(',').map(Number).includes(s.size));
 const rustClient = path.join(process.env.CARGO_TARGET_DIR || path.join(root, 'target'), 'release/examples/bench_client');
 let rustClientBuilt = false;
 let javaTools = { missing: 'not looked for yet' };
@@ -205,7 +206,7 @@ async function throughput() {
     '',
     table,
     '',
-  ], notes, process.env.RUNS === undefined && !only && !process.env.BENCH_OPS);
+  ], notes, process.env.RUNS === undefined && !only && !process.env.BENCH_OPS && !process.env.BENCH_SIZES);
   fs.rmSync(tmp, { recursive: true, force: true });
   tmp = undefined;
 }

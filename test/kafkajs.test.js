@@ -127,6 +127,26 @@ for (const [tag, { Kafka, logLevel, Partitioners, PartitionAssigners, KafkaJSErr
       assert.equal(high, '100001');
     });
 
+    // Each send() hands its messages over synchronously; sends made together used to do so all
+    // in one turn of the event loop, holding timers for their sum (seconds in a 1M-message run).
+    test('sends of many messages made together let the event loop turn between them', { skip: tag === 'kafkajs' && 'KafkaJS sends in its own way' }, async (t) => {
+      const topic = await topicOf(unique('turns', short), 4);
+      const producer = await producerFor(t);
+      const messages = Array.from({ length: 50_000 }, (_, i) => ({ value: `m${i}` }));
+      const channel = diagnostics.channel('kafka-native:send');
+      let handedOver = 0;
+      const count = (sent) => { if (sent.topic === topic) handedOver++; }; // tests run side by side
+      channel.subscribe(count);
+      t.after(() => channel.unsubscribe(count));
+      const sends = [0, 1, 2, 3].map((partition) => producer.send({ topic, messages: messages.map((m) => ({ ...m, partition })) }));
+      const beforeNextTurn = new Promise((resolve) => setImmediate(() => resolve(handedOver)));
+      const written = await Promise.all(sends);
+      // The first send went at once; a later one waits for a turn its predecessors left room in.
+      assert.ok(await beforeNextTurn <= 2, `${await beforeNextTurn} of 4 sends of 50,000 messages were handed over before the next turn`);
+      assert.deepEqual(written.map(([w]) => w.partition), [0, 1, 2, 3]);
+      assert.equal(handedOver, 4);
+    });
+
     // ...nor more bytes than kafka-native's 32 MiB: 40 × 900 KB go in while the broker is down
     // (nothing drains meanwhile), and the send settles once it is back.
     test('one send of more bytes than a local queue holds (36 MB) is sent whole', { skip: (tag === 'kafkajs' && 'KafkaJS has no local queue') || (onKafka && 'it stops a MockCluster broker') }, async (t) => {

@@ -29,6 +29,8 @@ const events = {
 };
 // How long a partition list for a JS partitioner is reused (KafkaJS's metadataMaxAge default).
 const METADATA_MAX_AGE_MS = 300000;
+// How long the sends of one event-loop turn may hold the thread before later ones wait a turn.
+const SEND_BUDGET_MS = 10;
 
 // A value, key or header value: a string or bytes, as KafkaJS writes. Anything else is a
 // TypeError, as KafkaJS's (which fails to size it), never a String() of it ("[object Object]").
@@ -101,6 +103,8 @@ class Producer {
     this._connected = false;
     this._inTransaction = false;
     this._ignoredKeys = new Set();
+    this._turnMs = 0; // send work in this event-loop turn, see _sendTurn
+    this._turnWaiters = 0;
     this.events = events;
   }
 
@@ -203,26 +207,49 @@ class Producer {
     return metadata;
   }
 
+  // Resolves in an event-loop turn whose sends have not yet taken SEND_BUDGET_MS of the thread:
+  // at once in most turns, otherwise in a later one (one waiting send resumes per turn). A
+  // send() turns every message into a record and hands them over synchronously (~1 µs each),
+  // so sends of 10,000 messages made together (a window of them, or a batch's Promise.all)
+  // held the loop for their sum; light sends still go many per turn.
+  _sendTurn() {
+    if (this._turnMs < SEND_BUDGET_MS && this._turnWaiters === 0) return undefined;
+    this._turnWaiters++;
+    return new Promise((resolve) => {
+      const retry = () => {
+        if (this._turnMs < SEND_BUDGET_MS) {
+          this._turnWaiters--;
+          resolve();
+        } else {
+          setImmediate(retry);
+        }
+      };
+      setImmediate(retry);
+    });
+  }
+
+  // Counts `ms` of send work against this turn.
+  _spent(ms) {
+    if (this._turnMs === 0) setImmediate(() => { this._turnMs = 0; });
+    this._turnMs += ms;
+  }
+
   // Sends one topic's messages; resolves with a RecordMetadata per partition written.
   async _sendTopic(native, topic, messages) {
     if (typeof topic !== 'string' || topic === '') throw invalid(`Invalid topic ${JSON.stringify(topic)}`);
     if (!Array.isArray(messages)) throw invalid(`Invalid messages array [${messages}] for topic "${topic}"`);
-    const byPartition = new Map();
     const jsPartitioner = !runsNatively(this._partitioner);
     const metadata = jsPartitioner ? await this._partitionMetadata(native, topic) : null;
-    const ignored = (key) => this._ignoredKey(key);
-    const quotedTopic = JSON.stringify(topic);
-    messages.forEach((message, i) => {
-      const where = `messages[${i}] of topic ${quotedTopic}`;
-      if (message === null || typeof message !== 'object') throw invalid(`Invalid message without value for topic "${topic}": ${where}`);
-      let partition = message.partition ?? null;
-      if (partition === null && jsPartitioner) partition = this._partitioner({ topic, partitionMetadata: metadata, message });
-      if (partition === null) partition = -1;
-      if (!Number.isInteger(partition) || partition < -1) throw invalid(`${where}.partition must be a partition number, got ${JSON.stringify(partition)}`);
-      if (!byPartition.has(partition)) byPartition.set(partition, []);
-      byPartition.get(partition).push(toRecord(message, where, topic, ignored));
-    });
-    const delivered = await Promise.all([...byPartition].map(([partition, records]) => native.deliver(topic, partition, records)));
+    const turn = this._sendTurn();
+    if (turn) await turn;
+    const started = performance.now();
+    let delivering;
+    try {
+      delivering = this._handOver(native, topic, messages, metadata);
+    } finally {
+      this._spent(performance.now() - started);
+    }
+    const delivered = await delivering;
     const first = new Map(); // partition -> its lowest offset in this send
     for (const landed of delivered) {
       for (const { partition, offset } of landed) {
@@ -237,6 +264,26 @@ class Producer {
       logAppendTime: '-1',
       logStartOffset: '-1',
     }));
+  }
+
+  // The messages as records, grouped by partition and handed to the producer (synchronously,
+  // throwing the first mistake) → a Promise of where each group landed. `metadata`: the
+  // partition list for a JS partitioner, or null when librdkafka partitions.
+  _handOver(native, topic, messages, metadata) {
+    const byPartition = new Map();
+    const ignored = (key) => this._ignoredKey(key);
+    const quotedTopic = JSON.stringify(topic);
+    messages.forEach((message, i) => {
+      const where = `messages[${i}] of topic ${quotedTopic}`;
+      if (message === null || typeof message !== 'object') throw invalid(`Invalid message without value for topic "${topic}": ${where}`);
+      let partition = message.partition ?? null;
+      if (partition === null && metadata) partition = this._partitioner({ topic, partitionMetadata: metadata, message });
+      if (partition === null) partition = -1;
+      if (!Number.isInteger(partition) || partition < -1) throw invalid(`${where}.partition must be a partition number, got ${JSON.stringify(partition)}`);
+      if (!byPartition.has(partition)) byPartition.set(partition, []);
+      byPartition.get(partition).push(toRecord(message, where, topic, ignored));
+    });
+    return Promise.all([...byPartition].map(([partition, records]) => native.deliver(topic, partition, records)));
   }
 
   // A message's key that is no message field: ignored, as KafkaJS does; warned of once.
