@@ -105,6 +105,13 @@ fn split_by_lengths<'a>(bytes: &'a [u8], lengths: &[u32]) -> Option<Vec<&'a [u8]
     Some(payloads)
 }
 
+/// Payloads packed in JS, split; a JS error naming `lengths` when they add up to more bytes
+/// than were given.
+fn packed_payloads<'a>(env: &Env, bytes: &'a [u8], lengths: &[u32]) -> Result<Vec<&'a [u8]>> {
+    split_by_lengths(bytes, lengths)
+        .ok_or_else(|| invalid_argument(env, "lengths", "exceed the bytes given".to_string()))
+}
+
 /// How a `deliver()` call ended, for `js/client/producer.js`: where each message landed, in
 /// payload order, as two columns (JS makes its `{partition, offset}` objects, far cheaper than
 /// an object per message built through napi), or the failure (JS makes the Error, as
@@ -336,9 +343,7 @@ impl NativeProducer {
         bytes: BufferSlice,
         lengths: Uint32Array,
     ) -> Result<SendResult> {
-        let payloads = split_by_lengths(&bytes, &lengths).ok_or_else(|| {
-            invalid_argument(env, "lengths", "exceed the bytes given".to_string())
-        })?;
+        let payloads = packed_payloads(env, &bytes, &lengths)?;
         self.send_slices(env, &topic, partition, &payloads)
     }
 
@@ -390,10 +395,7 @@ impl NativeProducer {
         lengths: Uint32Array,
         ticket: u32,
     ) -> Result<()> {
-        let payloads = split_by_lengths(&bytes, &lengths).ok_or_else(|| {
-            invalid_argument(env, "lengths", "exceed the bytes given".to_string())
-        })?;
-        let records: Vec<kafka_native::Record> = payloads
+        let records: Vec<kafka_native::Record> = packed_payloads(env, &bytes, &lengths)?
             .into_iter()
             .map(|payload| kafka_native::Record {
                 payload: Some(payload),
