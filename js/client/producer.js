@@ -409,7 +409,7 @@ class Producer {
       if (signal && signal.aborted) throw abortError(signal, 'deliver()');
       const plain = checkDeliver(topic, partition, payloads);
       span = payloads.length > 0 ? tracing.startSend(topic, partition, payloads.length) : null;
-      landed = fromNative(() => this._deliveries.start((ticket) => this._handOver(topic, partition, payloads, plain && !span, span, ticket)));
+      landed = fromNative(() => this._deliveries.start((ticket) => this._handOver(topic, partition, payloads, plain, span, ticket)));
       this._keepAliveUntilDelivered();
     } catch (err) {
       if (span) tracing.endDeliver(span, null, err);
@@ -444,7 +444,7 @@ class Producer {
   // as send()'s do: an object per message read through napi cost ~4 µs, 40 ms of event loop
   // per 10,000-message call. Records (keys, headers, a span's trace header) cross one by one.
   _handOver(topic, partition, payloads, plain, span, ticket) {
-    if (plain) {
+    if (plain && !span) {
       this._scratch ??= Buffer.allocUnsafeSlow(SCRATCH_BYTES);
       const lengths = new Uint32Array(payloads.length);
       const { bytes, end } = this._pack(payloads, 0, lengths);
