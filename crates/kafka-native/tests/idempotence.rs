@@ -286,3 +286,98 @@ fn after_an_epoch_bump_a_partition_sends_one_request_until_one_is_acknowledged()
     );
     producer.stop(Duration::from_secs(30)).unwrap();
 }
+
+/// A transaction aborted while a request's outcome is unknown must not hand that request's
+/// sequence numbers to the next transaction. Here the partition's leader writes a request of
+/// ten records but answers after the request timed out (the records may have been written), and
+/// goes down before the retry; the abort purges the ten. librdkafka skipped their sequence
+/// numbers by moving the partition's base, so the next transaction's records started at the
+/// same sequence number: Apache Kafka refused them as out of order (a fatal desync, seen in the
+/// 60-minute soak) and this mock took them as duplicates and dropped them while the commit
+/// succeeded. The abort now bumps the epoch, and every record of the next transaction is
+/// written.
+#[test]
+fn an_abort_after_a_request_that_may_have_been_written_leaves_the_next_transaction_whole() {
+    let cluster = MockCluster::new(2).unwrap();
+    cluster.create_topic("t", 1, 1).unwrap();
+    cluster.start_request_tracking();
+    let logs = common::Logs::default();
+    let producer = Producer::new(
+        ProducerConfig::new(cluster.bootstrap_servers())
+            .transactional_id("abort-after-unknown")
+            .queue_buffering_max(Duration::from_millis(50))
+            .driver_option("socket.timeout.ms", "500")
+            .driver_option("debug", "msg,eos")
+            .on_log(logs.handler()),
+    )
+    .unwrap();
+    let wait = Duration::from_secs(30);
+    producer.init_transactions(wait).unwrap();
+    // The partition's leader is the broker that is not the transaction coordinator, so the
+    // abort can go on while the leader is down.
+    let coordinator = cluster
+        .requests()
+        .iter()
+        .find(|r| r.api_key == api_key::INIT_PRODUCER_ID)
+        .map(|r| r.broker_id)
+        .unwrap();
+    let leader = 3 - coordinator;
+    cluster.set_partition_leader("t", 0, leader).unwrap();
+
+    let transaction = |payload: &'static [u8], count: usize| -> Landed {
+        let landed: Landed = Arc::default();
+        let sink = landed.clone();
+        let records = vec![
+            Record {
+                payload: Some(payload),
+                ..Default::default()
+            };
+            count
+        ];
+        producer
+            .deliver("t", 0, &records, move |r| {
+                *sink.lock() = Some(r.map(|d| d.iter().map(|at| at.offset).collect()))
+            })
+            .unwrap();
+        landed
+    };
+    producer.begin_transaction().unwrap();
+    let first = transaction(b"first", 1);
+    assert_eq!(outcome(&first).unwrap(), [0]);
+    producer.commit_transaction(wait).unwrap();
+
+    cluster.set_broker_rtt(leader, RTT_MS).unwrap();
+    producer.begin_transaction().unwrap();
+    let aborted = transaction(b"aborted", 10);
+    wait_for("the request to time out", wait, || {
+        !logs.matching("MsgPossiblyPersisted").is_empty()
+    });
+    cluster.broker_down(leader).unwrap();
+    producer.abort_transaction(wait).unwrap();
+    assert!(outcome(&aborted).is_err());
+
+    cluster.broker_up(leader).unwrap();
+    cluster.set_broker_rtt(leader, 0).unwrap();
+    producer.begin_transaction().unwrap();
+    let after = transaction(b"after", 25);
+    let offsets = outcome(&after).unwrap();
+    producer.commit_transaction(wait).unwrap();
+    assert_eq!(offsets.len(), 25);
+
+    // What the partition holds: the first record, the aborted ten (written once, whatever the
+    // retries), the after ones; control records are not read.
+    let read = read_partition(&cluster.bootstrap_servers(), "t", 0, 36, wait).unwrap();
+    let after_read = read
+        .iter()
+        .filter(|m| m.payload.as_deref() == Some(b"after"))
+        .count();
+    assert_eq!(
+        after_read, 25,
+        "the next transaction's records were dropped"
+    );
+    // `stop()` counts the aborted ten as undelivered, and nothing else.
+    match producer.stop(wait) {
+        Err(KafkaError::Undelivered { failed, .. }) => assert_eq!(failed, 10),
+        other => panic!("stop() said {other:?}"),
+    }
+}

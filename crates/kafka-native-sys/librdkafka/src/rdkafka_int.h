@@ -543,6 +543,16 @@ struct rd_kafka_s {
                                             *   application to enqueue
                                             *   (produce) messages. */
 
+                rd_atomic32_t txn_purged_unresolved; /**< An abort purged
+                                                      *   messages a broker
+                                                      *   may have written
+                                                      *   already: the abort
+                                                      *   must bump the
+                                                      *   epoch. Set by
+                                                      *   purge (any thread),
+                                                      *   taken by the abort
+                                                      *   (main thread). */
+
                 rd_kafkap_str_t *transactional_id; /**< transactional.id */
                 rd_kafka_txn_state_t txn_state;    /**< Transactional state.
                                                     *   @locks rk_lock */

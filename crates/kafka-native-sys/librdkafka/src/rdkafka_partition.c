@@ -4914,7 +4914,24 @@ int rd_kafka_toppar_purge_queues(rd_kafka_toppar_t *rktp,
                  * on abort_transaction(). Since these messages
                  * will not be produced (retried) we need to adjust the
                  * idempotence epoch's base msgid to skip the messages. */
+                const rd_kafka_msg_t *rkm;
+
                 rktp->rktp_eos.epoch_base_msgid += cnt;
+
+                /* Messages that were sent in a request whose outcome is
+                 * unknown (possibly persisted) and queued for retry: the
+                 * broker may hold their sequence numbers, so skipping the
+                 * base past them is not enough. The abort bumps the epoch
+                 * (rd_kafka_txn_op_abort_transaction). */
+                TAILQ_FOREACH(rkm, &rkmq.rkmq_msgs, rkm_link) {
+                        if (rkm->rkm_status !=
+                            RD_KAFKA_MSG_STATUS_NOT_PERSISTED) {
+                                rd_atomic32_set(
+                                    &rk->rk_eos.txn_purged_unresolved, 1);
+                                break;
+                        }
+                }
+
                 rd_kafka_dbg(rk, TOPIC | RD_KAFKA_DBG_EOS, "ADVBASE",
                              "%.*s [%" PRId32
                              "] "

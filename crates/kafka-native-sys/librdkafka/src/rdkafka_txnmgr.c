@@ -2707,6 +2707,20 @@ static rd_kafka_op_res_t rd_kafka_txn_op_abort_transaction(rd_kafka_t *rk,
                 return RD_KAFKA_OP_RES_HANDLED;
         }
 
+        /* The abort purged messages that a broker may have written
+         * already (a Produce request lost in transit, its messages queued
+         * for retry). Their sequence numbers cannot be given to the next
+         * transaction's messages: the broker would refuse those as out of
+         * order, or take them as duplicates of what it wrote and drop them.
+         * As Kafka's Java producer does for unresolved sequences, the abort
+         * bumps the epoch, which starts every partition's sequence anew. */
+        if (rd_atomic32_set(&rk->rk_eos.txn_purged_unresolved, 0)) {
+                rd_kafka_dbg(rk, EOS, "TXNABORT",
+                             "Aborted messages may have been written: "
+                             "the abort bumps the epoch");
+                rk->rk_eos.txn_requires_epoch_bump = rd_true;
+        }
+
         if (!rk->rk_eos.txn_req_cnt) {
                 rd_kafka_dbg(rk, EOS, "TXNABORT",
                              "No partitions registered: not sending EndTxn");
@@ -3253,6 +3267,7 @@ void rd_kafka_txns_term(rd_kafka_t *rk) {
  */
 void rd_kafka_txns_init(rd_kafka_t *rk) {
         rd_atomic32_init(&rk->rk_eos.txn_may_enq, 0);
+        rd_atomic32_init(&rk->rk_eos.txn_purged_unresolved, 0);
         mtx_init(&rk->rk_eos.txn_pending_lock, mtx_plain);
         TAILQ_INIT(&rk->rk_eos.txn_pending_rktps);
         TAILQ_INIT(&rk->rk_eos.txn_waitresp_rktps);
