@@ -8,8 +8,9 @@
 //      the runtime acceptance subset (test/runtimes/) on Bun and Deno;
 //   3. on Apache Kafka (deps/kafka: Java 17 and Maven), one node started here while step 1 runs
 //      and killed with this run: the broker-independent Rust suites (any_broker, group, admin,
-//      transactions, memory) and share groups (share), docs/rust.md's example built from the packaged crates in a
-//      project outside the workspace (.ci/rust-package, on both brokers),
+//      transactions, memory) and share groups (share), run beside the build of docs/rust.md's
+//      example from the packaged crates in a project outside the workspace (.ci/rust-package,
+//      on both brokers),
 //      the broker-independent Node suites, the game in Chromium on a 3-node cluster (instead of
 //      on the MockCluster), and test/kafka/ (SASL, TLS, the CLI, a broker killed under load; the
 //      3-node files start clusters of their own).
@@ -92,6 +93,23 @@ function step(title, cmd, args, env = {}, limitMin = 20) {
   });
 }
 
+// The test programs `cargo test --workspace <args>` would run, built if they are not, as
+// [name, path] pairs.
+function rustTestPrograms(args) {
+  const r = spawnSync('cargo', ['test', '--workspace', ...args, '--no-run', '--message-format=json-render-diagnostics'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`cargo test --no-run failed (${r.status ?? r.signal})`);
+  return r.stdout.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line))
+    .filter((m) => m.reason === 'compiler-artifact' && m.executable && m.profile.test)
+    .map((m) => [m.target.name, m.executable]);
+}
+
+// Waits for every promise, then fails with the first failure (a failed step does not leave the
+// others running unwatched).
+async function settleAll(promises) {
+  const failed = (await Promise.allSettled(promises)).find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 const nodeTests = (dir) => fs.readdirSync(path.join(__dirname, dir)).filter((f) => f.endsWith('.test.js')).sort().map((f) => path.join('test', dir, f));
 
 (async () => {
@@ -141,10 +159,21 @@ const nodeTests = (dir) => fs.readdirSync(path.join(__dirname, dir)).filter((f) 
       // For test/kafka/: every listener of the shared cluster and the files to reach them.
       KAFKA_TEST_CLUSTER: JSON.stringify({ listeners: cluster.listeners, ca: certs.ca.path, otherCa: certs.otherCa.path, client: { cert: certs.client.certPath, key: certs.client.keyPath } }),
     };
-    await step('Rust tests on Apache Kafka', 'cargo', ['test', '-p', 'kafka-native', ...cargoTarget, ...RUST_ON_KAFKA.flatMap((s) => ['--test', s])], env);
-    // The packaged crates, from a Rust project outside the workspace: docs/rust.md's example on
-    // the MockCluster and on this Apache Kafka.
-    await step('Rust, from the packaged crates', '.ci/rust-package', [], env);
+    // The Rust suites on Apache Kafka (mostly waiting on the broker) run beside the packaged
+    // crates' build (mostly compiling librdkafka): their test programs, already built by the
+    // MockCluster step (same workspace, profile and target: `-p kafka-native` would unify
+    // features differently and build them again), are run directly, so that no cargo holds the
+    // target directory's lock while they run.
+    await settleAll([
+      (async () => {
+        for (const [name, program] of rustTestPrograms([...cargoTarget, ...RUST_ON_KAFKA.flatMap((s) => ['--test', s])])) {
+          await step(`Rust tests on Apache Kafka: ${name}`, program, [], env);
+        }
+      })(),
+      // The packaged crates, from a Rust project outside the workspace: docs/rust.md's example
+      // on the MockCluster and on this Apache Kafka.
+      step('Rust, from the packaged crates', '.ci/rust-package', [], env),
+    ]);
     // The longest files first, so that none starts late behind the short ones: failover.test.js
     // alone (a 3-node cluster, a broker killed twice, a rolling restart) took 4.5 minutes of
     // the step's 4.5.

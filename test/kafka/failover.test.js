@@ -3,9 +3,9 @@
 // replication factor 3 and min.insync.replicas=2, an idempotent producer (acks all) and a group
 // consumer running while one node is killed with SIGKILL and later restarted. Every message is
 // consumed, the topic holds each exactly once (no retry wrote one twice), and the restarted node
-// rejoins the cluster. The same for a share group, and a rolling restart of every node (a
-// controlled shutdown each, one after another) under a producer, a group consumer and the
-// exactly-once service of examples/exactly-once.js.
+// rejoins the cluster; a share group reading a second topic through the same kill gets every
+// record. Then a rolling restart of every node (a controlled shutdown each, one after another)
+// under a producer, a group consumer and the exactly-once service of examples/exactly-once.js.
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
@@ -37,10 +37,16 @@ async function readAll(topic, count) {
   return got;
 }
 
-test('kill -9 of a broker while an idempotent producer and a group consumer run: nothing lost, nothing written twice, and it rejoins', async () => {
+// One kill -9 proves both consumers: the group consumer and a share group each read a topic of
+// their own, written by the same idempotent producer while the same node is killed and restarted.
+test('kill -9 of a broker while an idempotent producer, a group consumer and a share group run: nothing lost, nothing written twice, every record reaches a share member, and it rejoins', async () => {
   const topic = `failover-${process.pid}`;
+  const shareTopic = `share-failover-${process.pid}`;
+  const shareGroup = `${shareTopic}-group`;
   const admin = new kafka.Admin({ broker: cluster.bootstrapServers, logger: quietLogger() });
-  await admin.createTopics([{ topic, partitions: 4, replication_factor: 3, config: { 'min.insync.replicas': 2 } }]);
+  await admin.createTopics([topic, shareTopic].map((name) => ({ topic: name, partitions: 4, replication_factor: 3, config: { 'min.insync.replicas': 2 } })));
+  await admin.setConfigs([{ kind: 'group', name: shareGroup, config: { 'share.auto.offset.reset': 'earliest' } }]);
+  await admin.stop();
 
   const consumed = new Set();
   const consumer = new kafka.Consumer({
@@ -48,7 +54,12 @@ test('kill -9 of a broker while an idempotent producer and a group consumer run:
     driver_options: { 'session.timeout.ms': 10000, 'heartbeat.interval.ms': 1000 },
     receive_callback: ({ messages }) => { for (const m of messages) consumed.add(m.payload); return Promise.resolve(); },
   });
-  await consumer.start();
+  const shared = new Map(); // payload -> times handed to a share member
+  const members = [0, 1, 2].map(() => new kafka.ShareConsumer({
+    broker: cluster.bootstrapServers, group_id: shareGroup, topic: shareTopic, logger: quietLogger(),
+    receive_callback: async (messages) => { for (const m of messages) shared.set(m.payload, (shared.get(m.payload) ?? 0) + 1); },
+  }));
+  await Promise.all([consumer.start(), ...members.map((m) => m.start())]);
 
   const producer = new kafka.Producer({
     broker: cluster.bootstrapServers, logger: quietLogger(), queue_buffering_max_ms: 5,
@@ -59,14 +70,17 @@ test('kill -9 of a broker while an idempotent producer and a group consumer run:
     if (at === COUNT / 4) await cluster.kill(victim);
     if (at === (3 * COUNT) / 4) await cluster.restart(victim); // resolves once it is back in the metadata
     const batch = Array.from({ length: BATCH }, (_, i) => payload(at + i));
-    // Keyless records spread over the partitions, a deliver() per partition.
-    await Promise.all([0, 1, 2, 3].map((p) => producer.deliver(topic, p, batch.filter((_, i) => i % 4 === p))));
+    // Keyless records spread over the partitions, a deliver() per partition and topic.
+    await Promise.all([topic, shareTopic].flatMap((to) => [0, 1, 2, 3].map((p) => producer.deliver(to, p, batch.filter((_, i) => i % 4 === p)))));
   }
   await producer.stop();
 
   await waitFor('every message consumed by the group', () => consumed.size === COUNT, WIDE);
-  await consumer.stop();
+  await waitFor(() => `every record handed to a share member (${shared.size} of ${COUNT})`, () => shared.size === COUNT, WIDE);
+  await Promise.all([consumer.stop(), ...members.map((m) => m.stop())]);
   for (let i = 0; i < COUNT; i++) assert.ok(consumed.has(payload(i)), `${payload(i)} was never consumed`);
+  const missing = Array.from({ length: COUNT }, (_, i) => payload(i)).filter((p) => !shared.has(p));
+  assert.deepEqual(missing, [], 'never handed to a share member');
 
   const written = await readAll(topic, COUNT);
   const counts = new Map();
@@ -79,41 +93,6 @@ test('kill -9 of a broker while an idempotent producer and a group consumer run:
   const alone = new kafka.Producer({ broker: cluster.listeners.PLAINTEXT.split(',')[victim - 1], logger: quietLogger() });
   assert.equal(await alone.partition_count(topic), 4);
   await alone.stop();
-});
-
-test('a share group while a broker is killed (kill -9) and restarted: every record reaches a member, at least once', async () => {
-  const topic = `share-failover-${process.pid}`;
-  const group = `${topic}-group`;
-  const count = 8000;
-  const admin = new kafka.Admin({ broker: cluster.bootstrapServers, logger: quietLogger() });
-  await admin.createTopics([{ topic, partitions: 4, replication_factor: 3, config: { 'min.insync.replicas': 2 } }]);
-  await admin.setConfigs([{ kind: 'group', name: group, config: { 'share.auto.offset.reset': 'earliest' } }]);
-  admin.stop();
-
-  const deliveries = new Map(); // payload -> times handed to a member
-  const members = [0, 1, 2].map(() => new kafka.ShareConsumer({
-    broker: cluster.bootstrapServers, group_id: group, topic, logger: quietLogger(),
-    receive_callback: async (messages) => { for (const m of messages) deliveries.set(m.payload, (deliveries.get(m.payload) ?? 0) + 1); },
-  }));
-  await Promise.all(members.map((m) => m.start()));
-
-  const producer = new kafka.Producer({
-    broker: cluster.bootstrapServers, logger: quietLogger(), queue_buffering_max_ms: 5,
-    driver_options: { 'enable.idempotence': 'true', acks: 'all', 'message.timeout.ms': 120000 },
-  });
-  const victim = 3;
-  for (let at = 0; at < count; at += BATCH) {
-    if (at === count / 4) await cluster.kill(victim);
-    if (at === (3 * count) / 4) await cluster.restart(victim);
-    const batch = Array.from({ length: BATCH }, (_, i) => payload(at + i));
-    await Promise.all([0, 1, 2, 3].map((p) => producer.deliver(topic, p, batch.filter((_, i) => i % 4 === p))));
-  }
-  await producer.stop();
-
-  await waitFor(() => `every record handed to a member (${deliveries.size} of ${count})`, () => deliveries.size === count, WIDE);
-  await Promise.all(members.map((m) => m.stop()));
-  const missing = Array.from({ length: count }, (_, i) => payload(i)).filter((p) => !deliveries.has(p));
-  assert.deepEqual(missing, [], 'never handed to a member');
 });
 
 test('a rolling restart of every node under a producer, a group consumer and an exactly-once service: nothing lost, the output exact', async (t) => {
