@@ -475,21 +475,21 @@ impl ConsumerConfig {
         Ok(())
     }
 
-    /// The most one fetch response may hold: the prefetch, and at least a message
-    /// (`message.max.bytes`, which librdkafka requires); librdkafka's own default, made explicit.
-    /// What a response costs is mostly per message, though (an op and a message each, some
-    /// hundreds of bytes), so kafka-native's librdkafka also sizes each Fetch by the messages
-    /// read lately: twice `queued.min.messages` of them (deps/README.md). 100-byte messages
-    /// come in responses of about 4 MB (a quarter of the prefetch had bounded them before:
-    /// Apache Kafka, 1M × 100 B, peak RSS 113-121 MiB at the whole 16 MiB, 83-87 MiB at a
-    /// quarter), 1 KB messages in responses of up to the prefetch, a quarter as many round trips.
-    /// The prefetch is the property where one is given (it wins over the option).
+    /// The most one fetch response may hold: a quarter of the prefetch, and at least a message
+    /// (`message.max.bytes`, which librdkafka requires). kafka-native's librdkafka also sizes
+    /// each Fetch by the messages read lately, twice `queued.min.messages` of them
+    /// (deps/README.md), since what a response costs is mostly per message (an op and a message
+    /// each, some hundreds of bytes): 100-byte messages come in responses of about 4 MB either
+    /// way. Larger messages reach this bound: at the whole prefetch (librdkafka's default), a
+    /// 1 KB read peaked at 126 MB RSS on Apache Kafka, a response of 16 MB held beside a
+    /// prefetch of 16 MB; at a quarter, at about 100 MB (BENCHMARKS.md). The prefetch is the
+    /// property where one is given (it wins over the option).
     fn fetch_max_bytes(&self) -> u64 {
         let prefetch_kbytes = self
             .client
             .numeric_property("queued.max.messages.kbytes")
             .unwrap_or(u64::from(self.queued_max_messages_kbytes));
-        (prefetch_kbytes * 1024).max(self.client.message_max_bytes())
+        (prefetch_kbytes * 1024 / 4).max(self.client.message_max_bytes())
     }
 
     /// The librdkafka properties these options stand for.
