@@ -26,10 +26,17 @@ const RUNS = Number(process.env.RUNS || 3);
 // BENCH_OPS=produce or consume: only that operation (a partial run publishes nothing).
 const OPS = (process.env.BENCH_OPS || 'produce,consume').split(',');
 // BENCH_SIZES=100 or 1000: only that message size (a partial run publishes nothing).
+// Compressed topics (lz4, zstd) are read only (how they are written is the codec's cost, not
+// the client's), by kcat and this package: the rows say what a compressed Fetch costs in memory.
+// BENCH_CODECS=none or lz4,zstd: only those.
+const CODECS = ['lz4', 'zstd'];
+const COMPRESSED_CLIENTS = ['kcat', 'kafka-native (Node)', 'kafka-native (Rust core)'];
 const SIZES = [
   { size: 100, messages: Number(process.env.MESSAGES || 1_000_000), partitions: 64 },
   { size: 1000, messages: Number(process.env.MESSAGES_1K || 150_000), partitions: 64 },
-].filter((s) => !process.env.BENCH_SIZES || process.env.BENCH_SIZES.split(',').map(Number).includes(s.size));
+].flatMap((s) => [{ ...s, codec: 'none' }, ...CODECS.map((codec) => ({ ...s, codec, ops: ['consume'] }))])
+  .filter((s) => !process.env.BENCH_SIZES || process.env.BENCH_SIZES.split(',').map(Number).includes(s.size))
+  .filter((s) => !process.env.BENCH_CODECS || process.env.BENCH_CODECS.split(',').includes(s.codec));
 const rustClient = path.join(process.env.CARGO_TARGET_DIR || path.join(root, 'target'), 'release/examples/bench_client');
 let rustClientBuilt = false;
 let javaTools = { missing: 'not looked for yet' };
@@ -124,7 +131,7 @@ async function measure(broker, client, op, spec, runIndex) {
     const env = { ...process.env, KAFKA_BROKERS: servers, KAFKA_TOPIC: topic, MESSAGES: String(spec.messages), SIZE: String(spec.size), PARTITIONS: String(spec.partitions), ...(client.env ? client.env(broker.name) : {}) };
     if (op === 'consume') {
       // A read that never ends (fewer messages kept than sent) fails the run, not the bench.
-      const fill = spawnSync(rustClient, ['produce', String(spec.messages), String(spec.size), String(spec.partitions)], { env, encoding: 'utf8', timeout: 120000 });
+      const fill = spawnSync(rustClient, ['produce', String(spec.messages), String(spec.size), String(spec.partitions)], { env: { ...env, BENCH_FILL_COMPRESSION: spec.codec }, encoding: 'utf8', timeout: 120000 });
       if (fill.status !== 0) throw new Error(`filling the topic failed (${fill.status ?? fill.signal}): ${fill.stderr}`);
       // One untimed read first, so the timed one meets a broker that has served this topic
       // before: Apache Kafka's first read after a fill ran at half speed or less for every
@@ -161,8 +168,8 @@ async function throughput() {
   const rows = [];
   for (const broker of BROKERS.filter((b) => b.available)) {
     for (const spec of SIZES) {
-      for (const op of ['produce', 'consume'].filter((o) => OPS.includes(o))) {
-        const clients = CLIENTS.filter((c) => selected(c) && c.available === true && (!c.runsOn || c.runsOn(broker.name, op)));
+      for (const op of (spec.ops ?? ['produce', 'consume']).filter((o) => OPS.includes(o))) {
+        const clients = CLIENTS.filter((c) => selected(c) && c.available === true && (!c.runsOn || c.runsOn(broker.name, op)) && (spec.codec === 'none' || COMPRESSED_CLIENTS.includes(c.name)));
         const results = new Map(clients.map((c) => [c, []]));
         for (let r = 0; r < RUNS; r++) {
           for (const client of clients) {
@@ -179,7 +186,7 @@ async function throughput() {
         for (const client of clients) {
           const msgs = pick(client, 'msgs');
           const row = {
-            broker: broker.name, size: spec.size, messages: spec.messages, op, client: client.name, msgs,
+            broker: broker.name, size: spec.size, messages: spec.messages, codec: spec.codec, op, client: client.name, msgs,
             mbs: msgs && (msgs * spec.size) / 1e6,
             vsKcat: kcat && msgs && pick(kcat, 'msgs') ? msgs / pick(kcat, 'msgs') : undefined,
             vsJava: javaDefaults && msgs && pick(javaDefaults, 'msgs') ? msgs / pick(javaDefaults, 'msgs') : undefined,
@@ -189,7 +196,7 @@ async function throughput() {
             runs: results.get(client).map((x) => Math.round(x.msgs / 1000)),
           };
           rows.push(row);
-          console.error(`${row.broker} ${row.size} B ${row.op} ${row.client}: ${fmt(row.msgs / 1000)}k msgs/s (${row.runs.join('k, ')}k) rss ${fmt(row.rss)} MB`);
+          console.error(`${row.broker} ${row.size} B${spec.codec === 'none' ? '' : ` ${spec.codec}`} ${row.op} ${row.client}: ${fmt(row.msgs / 1000)}k msgs/s (${row.runs.join('k, ')}k) rss ${fmt(row.rss)} MB`);
         }
       }
     }
@@ -197,7 +204,7 @@ async function throughput() {
   const table = [
     '| broker | msg size | op | client | msgs/s | MB/s | × kcat | × Java (defaults) | peak RSS MB | send() of 10k, ms | event-loop max delay, ms |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.broker} | ${r.size} B × ${r.messages / 1000}k | ${r.op} | ${r.client} | ${fmt(r.msgs / 1000)}k | ${fmt(r.mbs, 1)} | ${fmt(r.vsKcat, 2)} | ${fmt(r.vsJava, 2)} | ${fmt(r.rss)} | ${fmt(r.send, 2)} | ${fmt(r.eld, 1)} |`),
+    ...rows.map((r) => `| ${r.broker} | ${r.size} B × ${r.messages / 1000}k${r.codec === 'none' ? '' : `, ${r.codec}`} | ${r.op} | ${r.client} | ${fmt(r.msgs / 1000)}k | ${fmt(r.mbs, 1)} | ${fmt(r.vsKcat, 2)} | ${fmt(r.vsJava, 2)} | ${fmt(r.rss)} | ${fmt(r.send, 2)} | ${fmt(r.eld, 1)} |`),
   ].join('\n');
   // Only a full run (RUNS not overridden) replaces the table.
   publish('bench', [
@@ -206,7 +213,7 @@ async function throughput() {
     '',
     table,
     '',
-  ], notes, process.env.RUNS === undefined && !only && !process.env.BENCH_OPS && !process.env.BENCH_SIZES);
+  ], notes, process.env.RUNS === undefined && !only && !process.env.BENCH_OPS && !process.env.BENCH_SIZES && !process.env.BENCH_CODECS);
   fs.rmSync(tmp, { recursive: true, force: true });
   tmp = undefined;
 }

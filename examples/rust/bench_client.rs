@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kafka_native::{Consumer, ConsumerConfig, MockCluster, Producer, ProducerConfig};
+use kafka_native::{Compression, Consumer, ConsumerConfig, MockCluster, Producer, ProducerConfig};
 use parking_lot::Mutex;
 
 struct Run {
@@ -73,9 +73,34 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// Sends batches to the partitions in turn; seconds until all are delivered.
 fn produce(run: &Run) -> Result<f64, Box<dyn std::error::Error>> {
-    let producer =
-        Producer::new(ProducerConfig::new(&run.brokers).statistics_interval(Duration::ZERO))?;
-    let payload = vec![b'x'; run.size];
+    // BENCH_FILL_COMPRESSION (lz4, zstd, ...): the bench fills a compressed topic with this,
+    // payloads then of text that compresses about as logs do (16 letters at random, about 2:1),
+    // not of one letter repeated.
+    let codec = match std::env::var("BENCH_FILL_COMPRESSION").as_deref() {
+        Err(_) | Ok("none") => None,
+        Ok("gzip") => Some(Compression::Gzip),
+        Ok("snappy") => Some(Compression::Snappy),
+        Ok("lz4") => Some(Compression::Lz4),
+        Ok("zstd") => Some(Compression::Zstd),
+        Ok(other) => return Err(format!("unknown BENCH_FILL_COMPRESSION {other:?}").into()),
+    };
+    let mut config = ProducerConfig::new(&run.brokers).statistics_interval(Duration::ZERO);
+    let payload = match codec {
+        Some(codec) => {
+            config = config.compression(codec);
+            let mut state = 0x2545_f491_u32;
+            (0..run.size)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 17;
+                    state ^= state << 5;
+                    b'a' + (state % 16) as u8
+                })
+                .collect()
+        }
+        None => vec![b'x'; run.size],
+    };
+    let producer = Producer::new(config)?;
     // Batches of up to 10,000, small enough that every partition gets its share (a mock
     // partition keeps only ~5 MiB).
     let per_partition = run.messages.div_ceil(run.partitions as usize);
