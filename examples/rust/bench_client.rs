@@ -76,18 +76,16 @@ fn produce(run: &Run) -> Result<f64, Box<dyn std::error::Error>> {
     // BENCH_FILL_COMPRESSION (lz4, zstd, ...): the bench fills a compressed topic with this,
     // payloads then of text that compresses about as logs do (16 letters at random, about 2:1),
     // not of one letter repeated.
-    let codec = match std::env::var("BENCH_FILL_COMPRESSION").as_deref() {
-        Err(_) | Ok("none") => None,
-        Ok("gzip") => Some(Compression::Gzip),
-        Ok("snappy") => Some(Compression::Snappy),
-        Ok("lz4") => Some(Compression::Lz4),
-        Ok("zstd") => Some(Compression::Zstd),
-        Ok(other) => return Err(format!("unknown BENCH_FILL_COMPRESSION {other:?}").into()),
+    let codec = match std::env::var("BENCH_FILL_COMPRESSION") {
+        Ok(name) => name.parse()?,
+        Err(_) => Compression::None,
     };
-    let mut config = ProducerConfig::new(&run.brokers).statistics_interval(Duration::ZERO);
+    let config = ProducerConfig::new(&run.brokers)
+        .statistics_interval(Duration::ZERO)
+        .compression(codec);
     let payload = match codec {
-        Some(codec) => {
-            config = config.compression(codec);
+        Compression::None => vec![b'x'; run.size],
+        _ => {
             let mut state = 0x2545_f491_u32;
             (0..run.size)
                 .map(|_| {
@@ -98,7 +96,6 @@ fn produce(run: &Run) -> Result<f64, Box<dyn std::error::Error>> {
                 })
                 .collect()
         }
-        None => vec![b'x'; run.size],
     };
     let producer = Producer::new(config)?;
     // Batches of up to 10,000, small enough that every partition gets its share (a mock
