@@ -8,8 +8,9 @@
 //
 // Produce is timed from the client's first send until everything is acknowledged (kcat: the
 // whole process). Consume is timed from the consumer's start (KafkaJS: from its group join;
-// @platformatic/kafka: from its first message, counting the messages after it) to the last
-// message (kcat: the whole process).
+// @platformatic/kafka: from its first message, counting the messages after it; Kafka's Java
+// client: from its subscription, its join included) to the last message (kcat: the whole
+// process).
 // Peak RSS is the client process's maximum resident set (GNU time).
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -196,6 +197,8 @@ async function throughput() {
             runs: results.get(client).map((x) => Math.round(x.msgs / 1000)),
           };
           rows.push(row);
+          const fetchOnly = median(results.get(client).filter((x) => x.fetch_seconds).map((x) => x.counted / x.fetch_seconds));
+          if (fetchOnly) notes.push(`${client.name} ${op} ${spec.size} B on ${broker.name}: ${fmt(fetchOnly / 1000)}k msgs/s counted from the end of its group join (the tool's fetch time), against ${fmt(msgs / 1000)}k with the join.`);
           console.error(`${row.broker} ${row.size} B${spec.codec === 'none' ? '' : ` ${spec.codec}`} ${row.op} ${row.client}: ${fmt(row.msgs / 1000)}k msgs/s (${row.runs.join('k, ')}k) rss ${fmt(row.rss)} MB`);
         }
       }
@@ -206,14 +209,15 @@ async function throughput() {
     '|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map((r) => `| ${r.broker} | ${r.size} B × ${r.messages / 1000}k${r.codec === 'none' ? '' : `, ${r.codec}`} | ${r.op} | ${r.client} | ${fmt(r.msgs / 1000)}k | ${fmt(r.mbs, 1)} | ${fmt(r.vsKcat, 2)} | ${fmt(r.vsJava, 2)} | ${fmt(r.rss)} | ${fmt(r.send, 2)} | ${fmt(r.eld, 1)} |`),
   ].join('\n');
-  // Only a full run (RUNS not overridden) replaces the table.
+  // Only a run of every client, size, codec and operation replaces the table, with medians of
+  // two runs at least (its header says how many).
   publish('bench', [
     `Medians of ${RUNS} runs, ${new Date().toISOString().slice(0, 10)}, ${machine()}.`,
-    `Command: \`npm run bench -- throughput\` (RUNS=${RUNS}).`,
+    `Command: \`${RUNS === 3 ? '' : `RUNS=${RUNS} `}npm run bench -- throughput\`.`,
     '',
     table,
     '',
-  ], notes, process.env.RUNS === undefined && !only && !process.env.BENCH_OPS && !process.env.BENCH_SIZES && !process.env.BENCH_CODECS);
+  ], notes, RUNS >= 2 && !only && !process.env.BENCH_OPS && !process.env.BENCH_SIZES && !process.env.BENCH_CODECS);
   fs.rmSync(tmp, { recursive: true, force: true });
   tmp = undefined;
 }
