@@ -42,7 +42,7 @@ pub use consumer::{
     BatchError, BatchHandler, BatchStream, Consumer, ConsumerConfig, ConsumerStats,
     ConsumerStatsHandler, GroupProtocol, IsolationLevel, Message, NextBatch, OffsetDirectory,
     OffsetStore, PartitionLag, RebalanceChange, RebalanceHandler, ReceivedBatch, StartOffset,
-    StreamBatch, DEFAULT_FETCH_WAIT_MAX, DEFAULT_LAG_TIMEOUT, DEFAULT_STUCK_AFTER,
+    StreamBatch, DEFAULT_FETCH_WAIT_MAX, DEFAULT_LAG_TIMEOUT, DEFAULT_STUCK_AFTER, MAX_BATCH_BYTES,
     OFFSET_BEGINNING, OFFSET_END,
 };
 pub use delivery::{Delivered, DeliveryCallback};

@@ -48,7 +48,7 @@ pub fn read_partition(
     let deadline = Instant::now() + timeout;
     let mut out = Vec::with_capacity(count);
     while out.len() < count && Instant::now() < deadline {
-        let batch = queue.consume_ready(Duration::from_millis(100), 10_000);
+        let batch = queue.consume_ready(Duration::from_millis(100), 10_000, usize::MAX);
         for m in batch.messages() {
             let m = m.view();
             if m.error().is_some() {

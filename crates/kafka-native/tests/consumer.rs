@@ -1137,3 +1137,43 @@ fn produce_large(servers: &str, topic: &str, payload: &str) {
     );
     producer.stop(Duration::from_secs(20)).unwrap();
 }
+
+#[test]
+fn a_batch_of_large_messages_holds_about_max_batch_bytes() {
+    // Node turns a whole batch into strings that live until it settles: 2,000 messages of
+    // 2 KB at once would be 4 MB. A batch holds as many as fit in MAX_BATCH_BYTES at the first
+    // message's size, even when far more are fetched and waiting. (4.5 MB in all: a mock
+    // partition keeps about 5 MiB.)
+    const SIZE: usize = 2048;
+    const COUNT: usize = 2200;
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("large", 1, 1).unwrap();
+    let payloads: Vec<String> = (0..COUNT).map(|i| format!("{i:0>SIZE$}")).collect();
+    produce(&cluster, "large", 0, &payloads);
+    let (config, latest) = with_stats(
+        ConsumerConfig::new(cluster.bootstrap_servers(), "large").without_offset_directory(),
+    );
+    let consumer = Consumer::pulled(config, || {}).unwrap();
+    consumer.start().unwrap();
+    // Everything fetched and waiting before the first pull (the 16 MB prefetch holds it).
+    wait_for("all of it fetched", Duration::from_secs(20), || {
+        latest
+            .lock()
+            .as_ref()
+            .is_some_and(|s| s.waiting_kafka == 0 && s.waiting_local >= COUNT as u64)
+    });
+    let per_batch = kafka_native::MAX_BATCH_BYTES / SIZE;
+    let mut sizes = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while sizes.iter().sum::<usize>() < COUNT && Instant::now() < deadline {
+        if let Some(batch) = consumer.pull() {
+            sizes.push(batch.len());
+            drop(batch);
+            consumer.settle(Ok(()));
+        }
+    }
+    consumer.stop().unwrap();
+    assert_eq!(sizes.iter().sum::<usize>(), COUNT, "batches: {sizes:?}");
+    assert_eq!(sizes[0], per_batch, "batches: {sizes:?}");
+    assert!(sizes.iter().all(|&n| n <= per_batch), "batches: {sizes:?}");
+}

@@ -194,7 +194,9 @@ pub struct ConsumerConfig {
     pub auto_commit: bool,
     /// Most messages per handler call. Default 2,000 (the old kafka-native's was 10,000): a
     /// batch held by JS is garbage that survives the young generation, and batches of 10,000
-    /// grew Node's heap by 20 MB in the benchmarks, for no throughput.
+    /// grew Node's heap by 20 MB in the benchmarks, for no throughput. A batch also holds
+    /// about [`MAX_BATCH_BYTES`](super::MAX_BATCH_BYTES) (512 KiB) of payloads and keys at
+    /// most, so larger messages come fewer per call (524 of 1,000 B).
     pub max_messages_per_callback: usize,
     /// `queued.max.messages.kbytes`: bounds librdkafka's prefetch. Default 16,384 (16 MB; the
     /// old kafka-native's 1,000,000 let a consumer slower than its broker prefetch a whole

@@ -26,6 +26,12 @@ use super::offsets::OffsetWriter;
 /// safety net: nothing else needs the thread while no message arrives.
 pub(crate) const FETCH_WAIT: Duration = Duration::from_secs(30);
 
+/// About the most payload and key bytes one batch holds, beside `max_messages_per_callback`:
+/// as many messages as fit at the first one's size (at least one). Node turns a batch into
+/// strings or Buffers that live until it settles: reading 150k × 1 KB from Node peaked at
+/// 98-104 MB RSS with 2,000 at a time (2 MB) and 80-84 MB with 512 KiB, at the same speed.
+pub const MAX_BATCH_BYTES: usize = 1 << 19;
+
 /// Shared between the consumer's API and its fetch thread.
 #[derive(Default)]
 pub(crate) struct FetchControl {
@@ -124,7 +130,9 @@ impl FetchLoop {
     pub(crate) fn take(&self, wait: Duration) -> Option<(ReceivedBatch, Settling)> {
         self.apply_seeks();
         let generation = self.assigned.generation();
-        let batch = self.queue.consume_ready(wait, self.max_messages);
+        let batch = self
+            .queue
+            .consume_ready(wait, self.max_messages, MAX_BATCH_BYTES);
         let mut messages = self.keep_messages(batch.into_messages());
         if self.assigned.generation() != generation {
             // Partitions were taken away while this batch was taken: their messages now

@@ -28,6 +28,7 @@ pub use config::{
     ConsumerConfig, ConsumerStats, ConsumerStatsHandler, GroupProtocol, IsolationLevel,
     RebalanceChange, RebalanceHandler, StartOffset, DEFAULT_FETCH_WAIT_MAX, DEFAULT_STUCK_AFTER,
 };
+pub use fetch::MAX_BATCH_BYTES;
 pub use lag::{PartitionLag, DEFAULT_LAG_TIMEOUT};
 pub use offsets::{OffsetDirectory, OffsetStore};
 pub use stream::{BatchStream, NextBatch, StreamBatch};
@@ -518,7 +519,10 @@ impl Running {
             if !matches!(flushed, Err(FlushError::NotYet(_))) || Instant::now() >= deadline {
                 return;
             }
-            drop(self.queue.consume_ready(Duration::from_millis(100), 1000));
+            drop(
+                self.queue
+                    .consume_ready(Duration::from_millis(100), 1000, usize::MAX),
+            );
         }
     }
 

@@ -723,13 +723,19 @@ impl NativeQueue {
     }
 
     /// Waits up to `timeout` for the first fetched message, then takes whatever else is queued
-    /// already, up to `max` in all, without waiting for more.
+    /// already, up to `max` in all and about `max_bytes` of payloads and keys (as many more as
+    /// fit at the first message's size), without waiting for more.
     ///
     /// `rd_kafka_consume_batch_queue` alone returns only once `max` messages are there or the
     /// timeout has passed, so below `max` messages per timeout every message would wait for the
     /// timeout. A second call with a zero timeout takes what is ready and returns at once.
     /// [`NativeQueue::wake`] ends the wait early.
-    pub(crate) fn consume_ready(&self, timeout: Duration, max: usize) -> OwnedBatch {
+    pub(crate) fn consume_ready(
+        &self,
+        timeout: Duration,
+        max: usize,
+        max_bytes: usize,
+    ) -> OwnedBatch {
         let mut raw: Vec<*mut rdsys::rd_kafka_message_t> = Vec::with_capacity(max);
         if max == 0 {
             return OwnedBatch::from_raw(raw);
@@ -744,6 +750,17 @@ impl NativeQueue {
             )
         }
         .max(0) as usize;
+        let first_bytes = if first == 1 {
+            // SAFETY: librdkafka wrote a live message pointer to slot 0 (within the capacity,
+            // not yet the length), which stays ours and unchanged until the batch destroys it.
+            unsafe { raw.as_ptr().read().as_ref() }.map_or(0, |m| m.len + m.key_len)
+        } else {
+            0
+        };
+        let max = match max_bytes.checked_div(first_bytes) {
+            Some(fit) => max.min(fit.max(1)),
+            None => max, // an empty first message says nothing of the others' size
+        };
         let rest = if first == 1 && max > 1 {
             // SAFETY: the queue is live; slots 1..max of `raw` are free for `max - 1` pointers.
             unsafe {
