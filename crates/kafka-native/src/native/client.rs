@@ -723,8 +723,8 @@ impl NativeQueue {
     }
 
     /// Waits up to `timeout` for the first fetched message, then takes whatever else is queued
-    /// already, up to `max` in all and about `max_bytes` of payloads and keys (as many more as
-    /// fit at the first message's size), without waiting for more.
+    /// already, up to `max` in all and about `max_bytes` of payloads and keys (as many as fit
+    /// at the first message's size), without waiting for more.
     ///
     /// `rd_kafka_consume_batch_queue` alone returns only once `max` messages are there or the
     /// timeout has passed, so below `max` messages per timeout every message would wait for the
@@ -753,7 +753,7 @@ impl NativeQueue {
         let first_bytes = if first == 1 {
             // SAFETY: librdkafka wrote a live message pointer to slot 0 (within the capacity,
             // not yet the length), which stays ours and unchanged until the batch destroys it.
-            unsafe { raw.as_ptr().read().as_ref() }.map_or(0, |m| m.len + m.key_len)
+            unsafe { raw.as_ptr().read().as_ref() }.map_or(0, |m| m.len.saturating_add(m.key_len))
         } else {
             0
         };
