@@ -55,14 +55,16 @@ const BULK = { size: 100, messages: 1_000_000, partitions: 64 };
 const clients = path.join(__dirname, 'clients', 'latency');
 let tmp;
 
-// Brokers for latency runs: on the MockCluster a fresh one per run; on Apache Kafka (and tansu)
-// one per rate, warm, shared by the rounds (see the top). → {topic(index) → servers, stop()}.
+// Brokers for latency runs: on the MockCluster a fresh one per run and one round; on Apache
+// Kafka (and tansu) one per rate, warm, shared by ROUNDS rounds (see the top).
+// → {rounds, topic(name) → servers, done() after each run, stop()}.
 async function latencyBrokers(broker) {
   if (broker.name === 'mock') {
     let running;
     return {
-      async topic(index) {
-        running = await broker.start(tmp, `latency-${index}`, PARTITIONS);
+      rounds: 1,
+      async topic(name) {
+        running = await broker.start(tmp, name, PARTITIONS);
         return running.servers;
       },
       async done() { if (running) await stopBroker(running.child); running = undefined; },
@@ -72,8 +74,9 @@ async function latencyBrokers(broker) {
   const { child, servers } = await broker.start(tmp, 'latency-first', PARTITIONS);
   const admin = new Admin({ broker: servers, logger: { error() {}, warn() {}, info() {} } });
   return {
-    async topic(index) {
-      await admin.createTopics([{ topic: `latency-${index}`, partitions: PARTITIONS }]);
+    rounds: ROUNDS,
+    async topic(name) {
+      await admin.createTopics([{ topic: name, partitions: PARTITIONS }]);
       return servers;
     },
     async done() {},
@@ -87,7 +90,7 @@ async function latencyBrokers(broker) {
 async function latencyRun(brokers, config, rate, index) {
   const topic = `latency-${index}`;
   try {
-    const servers = await brokers.topic(index);
+    const servers = await brokers.topic(topic);
     const runtime = config.peer?.() ?? { node: process.execPath, env: {} };
     const env = { ...process.env, ...runtime.env, ...config.env, KAFKA_BROKERS: servers, KAFKA_TOPIC: topic, RATE: String(rate), SECONDS: String(SECONDS), PARTITIONS: String(PARTITIONS), SETTINGS: JSON.stringify(config.settings) };
     const r = spawnSync(runtime.node, [path.join(config.dir ?? clients, config.file)], { env, encoding: 'utf8', timeout: 120_000 });
@@ -140,7 +143,7 @@ async function latency() {
       const runs = new Map(here.map((c) => [c, []]));
       const brokers = await latencyBrokers(broker);
       try {
-        for (let round = 0; round < (broker.name === 'mock' ? 1 : ROUNDS); round++) {
+        for (let round = 0; round < brokers.rounds; round++) {
           for (const config of here) {
             try {
               const result = await latencyRun(brokers, config, rate, index++);
