@@ -813,3 +813,46 @@ fn a_pulled_consumer_halts_after_a_batch_not_processed() {
     consumer.stop().unwrap();
     assert!(pulled.recorded().is_none(), "nothing recorded");
 }
+
+#[test]
+fn a_batch_of_large_messages_holds_about_max_batch_bytes() {
+    // Node turns a whole batch into strings that live until it settles: 2,000 messages of
+    // 2 KB at once would be 4 MB. A batch holds as many as fit in MAX_BATCH_BYTES at the first
+    // message's size, even when far more are fetched and waiting.
+    const SIZE: usize = 2048;
+    const COUNT: usize = 2200;
+    let cluster = TestCluster::new();
+    cluster.keep_partition_bytes(16 << 20);
+    let topic = cluster.create_topic("large", 1);
+    let payloads: Vec<String> = (0..COUNT).map(|i| format!("{i:0>SIZE$}")).collect();
+    common::produce(&cluster.bootstrap_servers(), &topic, 0, &payloads);
+    let latest: Arc<Mutex<Option<kafka_native::ConsumerStats>>> = Arc::default();
+    let sink = latest.clone();
+    let config = ConsumerConfig::new(cluster.bootstrap_servers(), &topic)
+        .without_offset_directory()
+        .statistics_interval(Duration::from_millis(100))
+        .on_stats(move |s| *sink.lock() = Some(s));
+    let consumer = Consumer::pulled(config, || {}).unwrap();
+    consumer.start().unwrap();
+    // Everything fetched and waiting before the first pull (the 16 MB prefetch holds it).
+    wait_for("all of it fetched", Duration::from_secs(20), || {
+        latest
+            .lock()
+            .as_ref()
+            .is_some_and(|s| s.waiting_kafka == 0 && s.waiting_local >= COUNT as u64)
+    });
+    let per_batch = kafka_native::MAX_BATCH_BYTES / SIZE;
+    let mut sizes = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while sizes.iter().sum::<usize>() < COUNT && std::time::Instant::now() < deadline {
+        if let Some(batch) = consumer.pull() {
+            sizes.push(batch.len());
+            drop(batch);
+            consumer.settle(Ok(()));
+        }
+    }
+    consumer.stop().unwrap();
+    assert_eq!(sizes.iter().sum::<usize>(), COUNT, "batches: {sizes:?}");
+    assert_eq!(sizes[0], per_batch, "batches: {sizes:?}");
+    assert!(sizes.iter().all(|&n| n <= per_batch), "batches: {sizes:?}");
+}
