@@ -30,6 +30,9 @@ const root = path.join(__dirname, '..');
 // than a revocation waits for its commit (2 s), and a group test saw messages again.
 const CONCURRENCY_MOCK = '3';
 const CONCURRENCY_KAFKA = '6';
+// A test still running after 10 minutes fails, naming itself, and its after hooks run (the
+// longest take about 2.5 minutes); a file that then does not exit is ended by its step's limit.
+const TEST_TIMEOUT = '--test-timeout=600000';
 const ON_KAFKA = ['observability', 'health', 'dead-letters', 'kafkajs', 'iteration', 'exactly-once', 'api', 'flow', 'start', 'kcat', 'group', 'admin', 'partitioner', 'deliver', 'socket.io', 'ws-proxy', 'not-processed', 'deepstream', 'codecs'];
 const RUST_ON_KAFKA = ['any_broker', 'group', 'admin', 'transactions', 'memory', 'share'];
 // Run on Apache Kafka only, where it runs: the MockCluster's classic groups hold every rebalance
@@ -75,13 +78,22 @@ function step(title, cmd, args, env = {}, limitMin = 20) {
     const child = spawn(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env }, detached: true });
     steps.add(child);
     let timedOut = false;
+    let lastResort;
     const timer = setTimeout(() => {
       timedOut = true;
-      killGroup(child);
+      // A node --test step: its test files still running are named and ended first, so that the
+      // runner reports each as failed with the tests it finished; the rest a minute later.
+      const files = stillRunning(child).filter((p) => p.pid !== child.pid && /\.test\.js$/.test(p.args));
+      for (const p of files) {
+        console.log(`!! ${title}: ${path.relative(root, p.args.split(' ').pop())} still running after ${p.seconds} s: ended (SIGTERM)`);
+        try { process.kill(p.pid, 'SIGTERM'); } catch { /* gone meanwhile */ }
+      }
+      lastResort = setTimeout(() => killGroup(child), files.length ? 60000 : 0);
     }, limitMin * 60000);
     child.on('error', reject);
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
+      clearTimeout(lastResort);
       steps.delete(child);
       killGroup(child); // anything it left behind
       const took = `${Math.round((Date.now() - started) / 1000)} s`;
@@ -91,6 +103,13 @@ function step(title, cmd, args, env = {}, limitMin = 20) {
       else reject(new Error(`${title} failed (${code ?? signal})`));
     });
   });
+}
+
+// The processes of a step's group: pid, how long each has run (s) and its command line.
+function stillRunning(child) {
+  const r = spawnSync('ps', ['-o', 'pid=,etimes=,args=', '-g', String(child.pid)], { encoding: 'utf8' });
+  return (r.stdout || '').split('\n').map((line) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line)).filter(Boolean)
+    .map(([, pid, seconds, args]) => ({ pid: Number(pid), seconds: Number(seconds), args }));
 }
 
 // The test programs `cargo test --workspace <args>` would run, built if they are not, as
@@ -142,7 +161,7 @@ const nodeTests = (dir) => fs.readdirSync(path.join(__dirname, dir)).filter((f) 
     await step('Rust lints', 'cargo', ['clippy', '--workspace', '--all-targets', ...cargoTarget, '--', '-D', 'warnings']);
     await step('build the addon', 'npm', ['run', 'build']);
     const onMock = nodeTests('.').filter((f) => missing || !KAFKA_INSTEAD.some((t) => f === path.join('test', `${t}.test.js`)));
-    await step('Node tests on the MockCluster', process.execPath, ['--test', `--test-concurrency=${CONCURRENCY_MOCK}`, ...onMock]);
+    await step('Node tests on the MockCluster', process.execPath, ['--test', TEST_TIMEOUT, `--test-concurrency=${CONCURRENCY_MOCK}`, ...onMock]);
     // The runtime-neutral acceptance subset on Bun and Deno (pinned, fetched once from npm).
     await step('Bun and Deno: the acceptance subset', process.execPath, ['test/runtimes/run.js', 'bun', 'deno'], {}, 5);
     if (missing) {
@@ -180,7 +199,7 @@ const nodeTests = (dir) => fs.readdirSync(path.join(__dirname, dir)).filter((f) 
     const onKafka = [...[...ON_KAFKA, ...KAFKA_INSTEAD].map((t) => `test/${t}.test.js`), ...nodeTests('kafka')];
     const rank = (f) => { const i = LONGEST_ON_KAFKA.indexOf(f); return i === -1 ? LONGEST_ON_KAFKA.length : i; };
     onKafka.sort((a, b) => rank(a) - rank(b));
-    await step('Node tests on Apache Kafka', process.execPath, ['--test', `--test-concurrency=${CONCURRENCY_KAFKA}`, ...onKafka], env);
+    await step('Node tests on Apache Kafka', process.execPath, ['--test', TEST_TIMEOUT, `--test-concurrency=${CONCURRENCY_KAFKA}`, ...onKafka], env);
     console.log(`\nall tests passed, on the MockCluster and on Apache Kafka, in ${Math.round((Date.now() - started) / 1000)} s`);
   } finally {
     if (kafka) await kafka.then((c) => c.stop(), () => {});
