@@ -69,7 +69,9 @@ pub struct ReceivedBatch {
     /// Messages at offsets already handed over before (e.g. the topic was re-created, or the
     /// offset file was past the end of the log), counted one by one.
     pub repeats: u64,
-    /// Offsets skipped (e.g. deleted by retention before they were read), counted one by one.
+    /// Offsets deleted by retention before they were read (below the log's start), counted one
+    /// by one; not the offsets a log skips that hold nothing to read (transaction markers,
+    /// aborted records under read_committed, compaction).
     pub misses: u64,
 }
 

@@ -291,6 +291,17 @@ impl FetchLoop {
             .collect()
     }
 
+    /// Where a jump to `offset` in `topic`/`partition` stops counting as misses: the log's start
+    /// as of the last fetch, when it is below `offset`. Only what retention deleted was missed;
+    /// the offsets a log skips between its start and `offset` hold no record to read: a
+    /// transaction's commit or abort marker, a read_committed consumer's aborted records,
+    /// compaction. Unknown (no fetch answered yet), the whole jump counts.
+    fn deleted_below(&self, topic: &str, partition: i32, offset: i64) -> i64 {
+        self.client
+            .cached_watermarks(topic, partition)
+            .map_or(offset, |(low, _)| low.min(offset))
+    }
+
     /// Counts repeats and misses message by message, logs each jump once with both offsets,
     /// and returns the last offset of each topic-partition in the batch.
     ///
@@ -337,14 +348,19 @@ impl FetchLoop {
                     }
                 } else {
                     progress.replaying = false;
-                    if offset > progress.highest {
-                        misses += (offset - progress.highest) as u64;
+                    let deleted = if offset > progress.highest {
+                        self.deleted_below(&topic, p, offset)
+                    } else {
+                        offset
+                    };
+                    if deleted > progress.highest {
+                        misses += (deleted - progress.highest) as u64;
                         warnings.push(format!(
                             "{topic}/{p}: expected offset {} next, got {offset}: offsets {} to {} \
                              were deleted before they were read (retention); counted as misses",
                             progress.next,
                             progress.highest,
-                            offset - 1
+                            deleted - 1
                         ));
                     }
                     progress.highest = offset + 1;
