@@ -67,7 +67,8 @@ pub struct BrokerHealth {
 pub struct PartitionHealth {
     pub topic: String,
     pub partition: i32,
-    /// Messages after the next one to hand over (`None` until a fetch has answered).
+    /// Messages after the next one to hand over, up to what the consumer may read (the last
+    /// stable offset under read_committed); `None` until a fetch has answered.
     pub lag: Option<u64>,
     /// The next offset to hand over (`None` before the first).
     pub next_offset: Option<i64>,

@@ -349,3 +349,67 @@ fn transactional_options_are_checked_naming_them() {
     assert_eq!(err.code_name(), "_NOT_CONFIGURED", "{err}");
     plain.stop(Duration::from_secs(1)).ok();
 }
+
+#[test]
+fn a_read_committed_consumer_is_not_behind_for_an_open_transaction_or_a_marker() {
+    let cluster = TestCluster::new();
+    if !cluster.is_kafka() {
+        return eprintln!("skipped: the MockCluster's logs keep no transaction state");
+    }
+    let topic = cluster.create_topic("txn-lag", 1);
+    let producer = transactional(&cluster, "txn-lag");
+    producer.begin_transaction().unwrap();
+    producer
+        .send(&topic, 0, &numbered("committed-", 0..10))
+        .unwrap();
+    producer.commit_transaction(WAIT).unwrap();
+    // Open, and in the log: its records are past the last stable offset, nobody's to read yet.
+    producer.begin_transaction().unwrap();
+    producer.send(&topic, 0, &numbered("open-", 0..5)).unwrap();
+    wait_for("the open transaction's records in the log", WAIT, || {
+        producer.in_flight() == 0
+    });
+
+    let stats: Arc<Mutex<Vec<kafka_native::ConsumerStats>>> = Arc::default();
+    let sink = stats.clone();
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let into = seen.clone();
+    let consumer = Consumer::new(
+        ConsumerConfig::new(cluster.bootstrap_servers(), &topic)
+            .without_offset_directory()
+            .isolation_level(IsolationLevel::ReadCommitted)
+            .statistics_interval(Duration::from_millis(100))
+            .on_stats(move |s| sink.lock().push(s))
+            .on_log(|_| {}),
+        move |batch| {
+            let mut seen = into.lock();
+            for m in batch.iter() {
+                seen.push(String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned());
+            }
+            Ok(())
+        },
+    )
+    .unwrap();
+    consumer.start().unwrap();
+    // Caught up: the lag and the messages waiting at the broker are 0, in the statistics after
+    // the last record read and in health().
+    let caught_up = |what: &str, count: usize| {
+        wait_for(what, WAIT, || seen.lock().len() == count);
+        let after = stats.lock().len();
+        wait_for("two more statistics", WAIT, || {
+            stats.lock().len() >= after + 2
+        });
+        let last = stats.lock().last().unwrap().waiting_kafka;
+        let lag: Vec<Option<u64>> = consumer.health().partitions.iter().map(|p| p.lag).collect();
+        assert_eq!(
+            (last, lag),
+            (0, vec![Some(0)]),
+            "{what}: waiting_kafka, lags"
+        );
+    };
+    caught_up("the committed 10, the open transaction's 5 past them", 10);
+    producer.commit_transaction(WAIT).unwrap();
+    caught_up("all 15, the commit's marker last in the log", 15);
+    producer.stop(WAIT).unwrap();
+    consumer.stop().unwrap();
+}

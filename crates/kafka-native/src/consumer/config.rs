@@ -65,8 +65,10 @@ impl std::str::FromStr for StartOffset {
 /// Periodic consumer statistics, for this consumer's partitions only.
 #[derive(Clone, Debug)]
 pub struct ConsumerStats {
-    /// Messages at the broker not yet fetched: Σ max(high watermark − next offset, 0), less what is
-    /// already fetched locally.
+    /// Messages at the broker not yet fetched: Σ max(end − next offset, 0), less what is already
+    /// fetched locally. The end is what the consumer may read: the high watermark, or under
+    /// read_committed the last stable offset (a transaction still open is not waiting to be
+    /// read); transaction markers past the last record count as nothing.
     pub waiting_kafka: u64,
     /// Messages fetched into local memory but not yet handed to the handler.
     pub waiting_local: u64,

@@ -46,7 +46,18 @@ impl EventSink for ConsumerEvents {
                 .and_then(|per_partition| per_partition.get(&tp.partition))
                 .map(|progress| progress.next);
             let watermarks = self.client.cached_watermarks(&tp.topic, tp.partition);
-            let lag = watermarks.map(|(low, high)| (high - next.unwrap_or(low)).max(0) as u64);
+            let fetch = FetchState::of(&rdkafka_stats, &tp.topic, tp.partition);
+            let lag = watermarks.map(|(low, high)| {
+                let end = fetch.readable_end.unwrap_or(high);
+                // Fetched up to the end and all of it taken: what lies between the last record
+                // handed over and the end is transaction markers, nothing to read.
+                let all_taken = waiting_local == 0 && fetch.position.is_some_and(|p| p >= end);
+                if all_taken {
+                    0
+                } else {
+                    (end - next.unwrap_or(low)).max(0) as u64
+                }
+            });
             if let (Some((low, high)), Some(lag)) = (watermarks, lag) {
                 behind += lag;
                 kafka_log_size += (high - low).max(0) as u64;
@@ -76,5 +87,27 @@ impl EventSink for ConsumerEvents {
     fn log(&mut self, record: LogRecord) {
         self.health.observe_error(&record);
         (self.log)(&record)
+    }
+}
+
+/// A partition's fetch, as librdkafka's statistics show it (both from the last fetch response).
+struct FetchState {
+    /// Where the records a consumer may read end (`ls_offset`): the high watermark under
+    /// read_uncommitted; under read_committed the last stable offset, before the oldest
+    /// transaction still open, whose records nobody can read yet.
+    readable_end: Option<i64>,
+    /// The next offset to fetch (`next_offset`): past the transaction markers, which are
+    /// fetched but never handed over.
+    position: Option<i64>,
+}
+
+impl FetchState {
+    fn of(stats: &serde_json::Value, topic: &str, partition: i32) -> FetchState {
+        let p = &stats["topics"][topic]["partitions"][partition.to_string()];
+        let offset = |name: &str| p[name].as_i64().filter(|o| *o >= 0);
+        FetchState {
+            readable_end: offset("ls_offset"),
+            position: offset("next_offset"),
+        }
     }
 }
