@@ -77,9 +77,10 @@ async function main() {
     });
     return consumer.start();
   };
+  let stopping = false;
   const restart = async () => {
     await consumer.stop().catch(() => {});
-    await start();
+    if (!stopping) await start(); // not while shutting down: that would start a consumer again
   };
   await start();
   console.log(`exactly-once: reading ${input} in group ${group}, writing ${output} as ${transactional_id}`);
@@ -94,6 +95,7 @@ async function main() {
     console.log('demo done: 20 orders in, 20 upper-cased in one transaction per batch');
   } else {
     const shutdown = async () => {
+      stopping = true;
       await consumer.stop();
       // An aborted transaction's sends were purged, and stop() says so: expected here.
       await producer.stop().catch((err) => console.error(`exactly-once: stopping: ${err.message}`));

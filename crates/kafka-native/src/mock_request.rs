@@ -13,6 +13,8 @@ pub mod api_key {
     pub const HEARTBEAT: i16 = 12;
     pub const SYNC_GROUP: i16 = 14;
     pub const INIT_PRODUCER_ID: i16 = 22;
+    pub const ADD_OFFSETS_TO_TXN: i16 = 25;
+    pub const TXN_OFFSET_COMMIT: i16 = 28;
 }
 
 /// A request a mock broker received, recorded once [`MockCluster::start_request_tracking`](crate::MockCluster::start_request_tracking) is

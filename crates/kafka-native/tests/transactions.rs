@@ -8,7 +8,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use kafka_native::{Consumer, ConsumerConfig, IsolationLevel, Producer, ProducerConfig};
+use kafka_native::{
+    api_key, Consumer, ConsumerConfig, ErrorCode, IsolationLevel, Producer, ProducerConfig,
+    TopicPartition,
+};
 use parking_lot::Mutex;
 
 mod common;
@@ -348,6 +351,38 @@ fn transactional_options_are_checked_naming_them() {
     let err = plain.begin_transaction().unwrap_err();
     assert_eq!(err.code_name(), "_NOT_CONFIGURED", "{err}");
     plain.stop(Duration::from_secs(1)).ok();
+}
+
+#[test]
+fn offsets_sent_to_a_transaction_wait_out_a_moving_group_coordinator() {
+    // Fault injection: the MockCluster answers the next TxnOffsetCommit requests as a group
+    // coordinator that moved away; librdkafka asks again every 500 ms, within the call's time.
+    let cluster = TestCluster::new();
+    let TestCluster::Mock(mock) = &cluster else {
+        return eprintln!("skipped: errors are injected into the MockCluster's answers");
+    };
+    let topic = cluster.create_topic("txn-offsets", 1);
+    let consumer = Consumer::new(
+        ConsumerConfig::new(cluster.bootstrap_servers(), &topic)
+            .group_id(format!("txn-offsets-{}", std::process::id()))
+            .manual_commit()
+            .on_log(|_| {}),
+        |_| Ok(()),
+    )
+    .unwrap();
+    consumer.start().unwrap();
+    wait_for("the assignment", WAIT, || !consumer.assignment().is_empty());
+    let group = consumer.group_metadata().unwrap();
+    let producer = transactional(&cluster, "txn-offsets");
+
+    producer.begin_transaction().unwrap();
+    mock.push_request_errors(api_key::TXN_OFFSET_COMMIT, &[ErrorCode::NotCoordinator; 2]);
+    producer
+        .send_offsets_to_transaction(&[(TopicPartition::new(&topic, 0), 5)], &group, WAIT)
+        .unwrap();
+    producer.commit_transaction(WAIT).unwrap();
+    producer.stop(WAIT).unwrap();
+    consumer.stop().unwrap();
 }
 
 #[test]
