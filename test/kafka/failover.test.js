@@ -220,7 +220,16 @@ test('a rolling restart of every node under a producer, a group consumer and an 
       assert.deepEqual(missing, [], 'the service never wrote some inputs');
       assert.equal(service.exitCode, null, `the service ended: ${serviceOut}`);
     } finally {
-      service.kill('SIGTERM');
+      // It shuts down as it would for a user (after its batch in hand); killed if that takes
+      // longer than a wide margin, so that a failure here never leaves it keeping this file alive.
+      if (service.exitCode === null && service.signalCode === null) {
+        const exited = new Promise((resolve) => service.once('exit', resolve));
+        service.kill('SIGTERM');
+        let timer;
+        await Promise.race([exited, new Promise((resolve) => { timer = setTimeout(resolve, 60000); })]);
+        clearTimeout(timer);
+        service.kill('SIGKILL');
+      }
     }
   });
 });
