@@ -311,7 +311,38 @@ impl HealthMonitor {
                 ));
             }
         }
-        tracked.brokers.retain(|t| seen.contains(&t.health.id));
+        // A broker librdkafka no longer lists has left the cluster, as the client sees it from
+        // a broker that is up. With none up, it was dropped after an answer that left it out (a
+        // node shutting down answers so) and is still the last the client knew: kept, and down.
+        let any_up = tracked
+            .brokers
+            .iter()
+            .any(|t| seen.contains(&t.health.id) && !t.health.down && t.health.connection == "UP");
+        for t in tracked.brokers.iter_mut() {
+            let h = &mut t.health;
+            if any_up || seen.contains(&h.id) || h.down {
+                continue;
+            }
+            h.down = true;
+            h.down_since = Some(wall);
+            h.connection = "GONE".to_string();
+            lines.push(record(
+                4,
+                "BROKERDOWN",
+                format!(
+                    "broker {} (id {}) is down: no longer listed, and no broker is up{}",
+                    h.address,
+                    h.id,
+                    h.last_error
+                        .as_ref()
+                        .map(|e| format!(", last error: {e}"))
+                        .unwrap_or_default()
+                ),
+            ));
+        }
+        tracked
+            .brokers
+            .retain(|t| seen.contains(&t.health.id) || !any_up);
         if !tracked.brokers.is_empty() {
             tracked.unreached = None;
         }
@@ -545,6 +576,55 @@ mod tests {
             lines[0].message
         );
         assert_eq!(monitor.snapshot(None).status, HealthStatus::Ok);
+    }
+
+    #[test]
+    fn the_last_broker_dropped_from_librdkafka_s_list_while_none_is_up_stays_down() {
+        let monitor = HealthMonitor::new(Duration::from_secs(60), None, false);
+        monitor.observe_stats(&stats("UP", 3, 0));
+        // A node shutting down answered metadata without itself: librdkafka dropped it, and
+        // lists only the bootstrap address, which cannot connect.
+        let bootstrap_only = json!({ "brokers": {
+            "b:9092/bootstrap": { "name": "b:9092/bootstrap", "nodeid": -1, "nodename": "b:9092", "state": "CONNECT" }
+        } });
+        let lines = monitor.observe_stats(&bootstrap_only);
+        assert_eq!(lines.len(), 1);
+        assert!(
+            lines[0]
+                .message
+                .starts_with("broker b:9092 (id 1) is down: no longer listed, and no broker is up"),
+            "{}",
+            lines[0].message
+        );
+        assert!(
+            monitor.observe_stats(&bootstrap_only).is_empty(),
+            "said once"
+        );
+        let h = monitor.snapshot(None);
+        assert_eq!(h.status, HealthStatus::Degraded);
+        assert!(h.brokers[0].down && h.brokers[0].down_since.is_some());
+        // Learned again once it is back.
+        let lines = monitor.observe_stats(&stats("UP", 4, 0));
+        assert!(lines[0]
+            .message
+            .starts_with("broker b:9092 (id 1) is back after"));
+        assert_eq!(monitor.snapshot(None).status, HealthStatus::Ok);
+    }
+
+    #[test]
+    fn a_broker_no_longer_listed_while_another_is_up_has_left_the_cluster() {
+        let monitor = HealthMonitor::new(Duration::from_secs(60), None, false);
+        let two = json!({ "brokers": {
+            "b:9092/1": { "name": "b:9092/1", "nodeid": 1, "nodename": "b:9092", "state": "UP", "rx": 1 },
+            "c:9092/2": { "name": "c:9092/2", "nodeid": 2, "nodename": "c:9092", "state": "UP", "rx": 1 }
+        } });
+        monitor.observe_stats(&two);
+        let one = json!({ "brokers": {
+            "b:9092/1": { "name": "b:9092/1", "nodeid": 1, "nodename": "b:9092", "state": "UP", "rx": 2 }
+        } });
+        assert!(monitor.observe_stats(&one).is_empty());
+        let h = monitor.snapshot(None);
+        assert_eq!((h.status, h.brokers.len()), (HealthStatus::Ok, 1));
     }
 
     #[test]

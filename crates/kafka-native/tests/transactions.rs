@@ -15,7 +15,7 @@ use kafka_native::{
 use parking_lot::Mutex;
 
 mod common;
-use common::{numbered, wait_for, Logs, TestCluster};
+use common::{numbered, payload_recorder, wait_for, Logs, TestCluster};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -71,6 +71,16 @@ fn read_until(
     seen
 }
 
+/// Begins a transaction and sends `payloads` to `topic`'s partition 0, then waits until they
+/// are in the log (the transaction still open).
+fn open_in_log(producer: &Producer, topic: &str, payloads: &[String]) {
+    producer.begin_transaction().unwrap();
+    producer.send(topic, 0, payloads).unwrap();
+    wait_for("the transaction's records in the log", WAIT, || {
+        producer.in_flight() == 0
+    });
+}
+
 #[test]
 fn read_committed_sees_committed_transactions_only_and_read_uncommitted_sees_all() {
     let cluster = TestCluster::new();
@@ -86,14 +96,8 @@ fn read_committed_sees_committed_transactions_only_and_read_uncommitted_sees_all
         .unwrap();
     producer.commit_transaction(WAIT).unwrap();
 
-    producer.begin_transaction().unwrap();
-    producer
-        .send(&topic, 0, &numbered("aborted-", 0..10))
-        .unwrap();
-    // Delivered to the log before the abort, so that read_committed has something to skip.
-    wait_for("the aborted ones in the log", WAIT, || {
-        producer.in_flight() == 0
-    });
+    // In the log before the abort, so that read_committed has something to skip.
+    open_in_log(&producer, &topic, &numbered("aborted-", 0..10));
     producer.abort_transaction(WAIT).unwrap();
 
     producer.begin_transaction().unwrap();
@@ -393,38 +397,21 @@ fn a_read_committed_consumer_is_not_behind_for_an_open_transaction_or_a_marker()
     }
     let topic = cluster.create_topic("txn-lag", 1);
     let producer = transactional(&cluster, "txn-lag");
-    producer.begin_transaction().unwrap();
-    producer
-        .send(&topic, 0, &numbered("committed-", 0..10))
-        .unwrap();
+    open_in_log(&producer, &topic, &numbered("committed-", 0..10));
     producer.commit_transaction(WAIT).unwrap();
     // Open, and in the log: its records are past the last stable offset, nobody's to read yet.
-    producer.begin_transaction().unwrap();
-    producer.send(&topic, 0, &numbered("open-", 0..5)).unwrap();
-    wait_for("the open transaction's records in the log", WAIT, || {
-        producer.in_flight() == 0
-    });
+    open_in_log(&producer, &topic, &numbered("open-", 0..5));
 
     let stats: Arc<Mutex<Vec<kafka_native::ConsumerStats>>> = Arc::default();
     let sink = stats.clone();
-    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
-    let into = seen.clone();
-    let consumer = Consumer::new(
+    let (consumer, seen) = payload_recorder(
         ConsumerConfig::new(cluster.bootstrap_servers(), &topic)
             .without_offset_directory()
             .isolation_level(IsolationLevel::ReadCommitted)
             .statistics_interval(Duration::from_millis(100))
             .on_stats(move |s| sink.lock().push(s))
             .on_log(|_| {}),
-        move |batch| {
-            let mut seen = into.lock();
-            for m in batch.iter() {
-                seen.push(String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned());
-            }
-            Ok(())
-        },
-    )
-    .unwrap();
+    );
     consumer.start().unwrap();
     // Caught up: the lag and the messages waiting at the broker are 0, in the statistics after
     // the last record read and in health().
