@@ -179,6 +179,25 @@ fn seconds(d: Duration) -> String {
     format!("{:.1} s", d.as_secs_f64())
 }
 
+/// `, last error: …` when the broker has one, for a line saying why it is down.
+fn last_error_told(h: &BrokerHealth) -> String {
+    h.last_error
+        .as_ref()
+        .map(|e| format!(", last error: {e}"))
+        .unwrap_or_default()
+}
+
+/// Marks a broker down since `wall` and returns the warning that says so, with `why`.
+fn went_down(h: &mut BrokerHealth, wall: SystemTime, why: String) -> LogRecord {
+    h.down = true;
+    h.down_since = Some(wall);
+    record(
+        4,
+        "BROKERDOWN",
+        format!("broker {} (id {}) is down: {why}", h.address, h.id),
+    )
+}
+
 fn record(level: i32, facility: &str, message: String) -> LogRecord {
     LogRecord {
         level,
@@ -274,25 +293,12 @@ impl HealthMonitor {
                 .get("rtt")
                 .map_or(0.0, |r| u64_at(r, "avg") as f64 / 1000.0);
             if down && !h.down {
-                h.down = true;
-                h.down_since = Some(wall);
                 let why = if unanswered {
                     format!("{waiting} request(s) unanswered for {}", seconds(silent))
                 } else {
-                    format!(
-                        "connection {}{}",
-                        h.connection,
-                        h.last_error
-                            .as_ref()
-                            .map(|e| format!(", last error: {e}"))
-                            .unwrap_or_default()
-                    )
+                    format!("connection {}{}", h.connection, last_error_told(h))
                 };
-                lines.push(record(
-                    4,
-                    "BROKERDOWN",
-                    format!("broker {} (id {id}) is down: {why}", h.address),
-                ));
+                lines.push(went_down(h, wall, why));
             } else if !down && h.down {
                 let lasted = h
                     .down_since
@@ -318,27 +324,19 @@ impl HealthMonitor {
             .brokers
             .iter()
             .any(|t| seen.contains(&t.health.id) && !t.health.down && t.health.connection == "UP");
-        for t in tracked.brokers.iter_mut() {
-            let h = &mut t.health;
-            if any_up || seen.contains(&h.id) || h.down {
-                continue;
+        if !any_up {
+            for t in tracked.brokers.iter_mut() {
+                let h = &mut t.health;
+                if seen.contains(&h.id) || h.down {
+                    continue;
+                }
+                h.connection = "GONE".to_string();
+                let why = format!(
+                    "no longer listed, and no broker is up{}",
+                    last_error_told(h)
+                );
+                lines.push(went_down(h, wall, why));
             }
-            h.down = true;
-            h.down_since = Some(wall);
-            h.connection = "GONE".to_string();
-            lines.push(record(
-                4,
-                "BROKERDOWN",
-                format!(
-                    "broker {} (id {}) is down: no longer listed, and no broker is up{}",
-                    h.address,
-                    h.id,
-                    h.last_error
-                        .as_ref()
-                        .map(|e| format!(", last error: {e}"))
-                        .unwrap_or_default()
-                ),
-            ));
         }
         tracked
             .brokers
