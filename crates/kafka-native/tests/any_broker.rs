@@ -826,12 +826,9 @@ fn a_batch_of_large_messages_holds_about_max_batch_bytes() {
     let topic = cluster.create_topic("large", 1);
     let payloads: Vec<String> = (0..COUNT).map(|i| format!("{i:0>SIZE$}")).collect();
     common::produce(&cluster.bootstrap_servers(), &topic, 0, &payloads);
-    let latest: Arc<Mutex<Option<kafka_native::ConsumerStats>>> = Arc::default();
-    let sink = latest.clone();
-    let config = ConsumerConfig::new(cluster.bootstrap_servers(), &topic)
-        .without_offset_directory()
-        .statistics_interval(Duration::from_millis(100))
-        .on_stats(move |s| *sink.lock() = Some(s));
+    let (config, latest) = common::with_stats(
+        ConsumerConfig::new(cluster.bootstrap_servers(), &topic).without_offset_directory(),
+    );
     let consumer = Consumer::pulled(config, || {}).unwrap();
     consumer.start().unwrap();
     // Everything fetched and waiting before the first pull (the 16 MB prefetch holds it).

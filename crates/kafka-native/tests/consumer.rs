@@ -13,7 +13,7 @@ use kafka_native::{
 use parking_lot::Mutex;
 
 mod common;
-use common::{numbered, partitions, wait_for, Logs};
+use common::{numbered, partitions, wait_for, with_stats, LatestStats, Logs};
 
 /// (partition, offset, payload) of every message a consumer was handed.
 type Seen = Arc<Mutex<Vec<(i32, i64, String)>>>;
@@ -38,20 +38,6 @@ fn recording_consumer(config: ConsumerConfig) -> (Consumer, Seen) {
     })
     .unwrap();
     (consumer, seen)
-}
-
-/// The latest stats report of a consumer made with [`with_stats`].
-type LatestStats = Arc<Mutex<Option<ConsumerStats>>>;
-
-/// `config` reporting stats every 100 ms into the returned slot: the witness for "nothing more
-/// is coming" (see [`wait_nothing_waiting`]).
-fn with_stats(config: ConsumerConfig) -> (ConsumerConfig, LatestStats) {
-    let latest = LatestStats::default();
-    let sink = latest.clone();
-    let config = config
-        .statistics_interval(Duration::from_millis(100))
-        .on_stats(move |s| *sink.lock() = Some(s));
-    (config, latest)
 }
 
 /// Waits for a report made from now on that counts nothing waiting, at the brokers or fetched

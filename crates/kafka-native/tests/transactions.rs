@@ -4,7 +4,7 @@
 //! no aborted transactions and a last stable offset at the end of the log, so read_committed
 //! reads aborted messages) and fences no older producer: those two tests prove on Kafka only.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,7 +15,7 @@ use kafka_native::{
 use parking_lot::Mutex;
 
 mod common;
-use common::{numbered, payload_recorder, wait_for, Logs, TestCluster};
+use common::{numbered, payload_and_miss_recorder, payload_recorder, wait_for, Logs, TestCluster};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -40,25 +40,13 @@ fn read_until(
     level: IsolationLevel,
     last: &str,
 ) -> Vec<String> {
-    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
-    let misses = Arc::new(AtomicU64::new(0));
     let logs = Logs::default();
-    let (sink, missed) = (seen.clone(), misses.clone());
-    let consumer = Consumer::new(
+    let (consumer, seen, misses) = payload_and_miss_recorder(
         ConsumerConfig::new(cluster.bootstrap_servers(), topic)
             .without_offset_directory()
             .isolation_level(level)
             .on_log(logs.handler()),
-        move |batch| {
-            missed.fetch_add(batch.misses, Ordering::Relaxed);
-            let mut seen = sink.lock();
-            for m in batch.iter() {
-                seen.push(String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned());
-            }
-            Ok(())
-        },
-    )
-    .unwrap();
+    );
     consumer.start().unwrap();
     wait_for(&format!("{last} at {level:?}"), WAIT, || {
         seen.lock().iter().any(|p| p == last)

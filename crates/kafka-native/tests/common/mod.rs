@@ -1,12 +1,13 @@
 //! Helpers shared by the integration tests (each test file uses a part of them).
 #![allow(dead_code)]
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kafka_native::{
-    Admin, AdminConfig, Consumer, ConsumerConfig, LogRecord, MockCluster, NewTopic, Producer,
-    ProducerConfig,
+    Admin, AdminConfig, Consumer, ConsumerConfig, ConsumerStats, LogRecord, MockCluster, NewTopic,
+    Producer, ProducerConfig,
 };
 use parking_lot::Mutex;
 
@@ -48,9 +49,17 @@ pub type Payloads = Arc<Mutex<Vec<String>>>;
 
 /// A consumer that records the payload of every message it reads; not yet started.
 pub fn payload_recorder(config: ConsumerConfig) -> (Consumer, Payloads) {
+    let (consumer, seen, _) = payload_and_miss_recorder(config);
+    (consumer, seen)
+}
+
+/// A [`payload_recorder`] that also sums the batches' `misses`.
+pub fn payload_and_miss_recorder(config: ConsumerConfig) -> (Consumer, Payloads, Arc<AtomicU64>) {
     let seen: Payloads = Arc::default();
-    let sink = seen.clone();
+    let misses = Arc::new(AtomicU64::new(0));
+    let (sink, missed) = (seen.clone(), misses.clone());
     let consumer = Consumer::new(config, move |batch| {
+        missed.fetch_add(batch.misses, Ordering::Relaxed);
         let mut seen = sink.lock();
         for m in batch.iter() {
             seen.push(String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned());
@@ -58,7 +67,21 @@ pub fn payload_recorder(config: ConsumerConfig) -> (Consumer, Payloads) {
         Ok(())
     })
     .unwrap();
-    (consumer, seen)
+    (consumer, seen, misses)
+}
+
+/// The latest stats report of a consumer made with [`with_stats`].
+pub type LatestStats = Arc<Mutex<Option<ConsumerStats>>>;
+
+/// `config` reporting stats every 100 ms into the returned slot: the witness for "nothing more
+/// is coming" (consumer.rs's `wait_nothing_waiting`, the byte cap's test).
+pub fn with_stats(config: ConsumerConfig) -> (ConsumerConfig, LatestStats) {
+    let latest = LatestStats::default();
+    let sink = latest.clone();
+    let config = config
+        .statistics_interval(Duration::from_millis(100))
+        .on_stats(move |s| *sink.lock() = Some(s));
+    (config, latest)
 }
 
 /// `prefix0`, `prefix1`, ... for the range.
