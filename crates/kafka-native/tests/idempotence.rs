@@ -381,3 +381,64 @@ fn an_abort_after_a_request_that_may_have_been_written_leaves_the_next_transacti
         other => panic!("stop() said {other:?}"),
     }
 }
+
+/// With requests in flight to a partition, when the first is refused (NOT_LEADER_OR_FOLLOWER,
+/// as a leader that moved answers), the next is answered OUT_OF_ORDER_SEQUENCE_NUMBER: it skipped
+/// the refused one's sequence numbers. librdkafka bumped the producer's epoch for that, which
+/// renumbers every partition's unacknowledged messages; a message of another partition whose
+/// request had timed out or lost its connection (possibly written) was then written again under
+/// the new epoch, where Kafka cannot tell it is a duplicate (librdkafka #4953; seen here as 40
+/// records written twice under a rolling restart of Apache Kafka). Both requests are retried in
+/// order instead, with the same sequence numbers. A transactional producer shows it: a bump
+/// would abort its transaction, and here the transaction commits with every record once.
+#[test]
+fn an_out_of_order_answer_behind_a_refused_request_is_retried_in_order_without_a_new_epoch() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("t", 2, 1).unwrap();
+    let producer = Producer::new(
+        ProducerConfig::new(cluster.bootstrap_servers())
+            .queue_buffering_max(Duration::from_millis(300))
+            .transactional_id("in-order")
+            .on_log(|_| {}),
+    )
+    .unwrap();
+    let wait = Duration::from_secs(30);
+    producer.init_transactions(wait).unwrap();
+    producer.begin_transaction().unwrap();
+    // Acknowledged first, so that the partition takes more than one request at a time.
+    assert_eq!(
+        outcome(&deliver_five(&producer, 0, b"warm")).unwrap(),
+        [0, 1, 2, 3, 4]
+    );
+    cluster.set_broker_rtt(1, RTT_MS).unwrap();
+    cluster.push_request_errors(
+        api_key::PRODUCE,
+        &[
+            ErrorCode::NotLeaderForPartition,
+            ErrorCode::OutOfOrderSequenceNumber,
+        ],
+    );
+    cluster.start_request_tracking();
+    let first = deliver_five(&producer, 0, b"first");
+    wait_for("the first request", wait, || {
+        !produce_requests(&cluster).is_empty()
+    });
+    let second = deliver_five(&producer, 0, b"second");
+    assert_eq!(outcome(&first).unwrap(), [5, 6, 7, 8, 9]);
+    assert_eq!(outcome(&second).unwrap(), [10, 11, 12, 13, 14]);
+    let requests = produce_requests(&cluster);
+    assert!(
+        requests.len() >= 4 && requests[1] - requests[0] < i64::from(RTT_MS) * 1000,
+        "two requests in flight, then both again: {requests:?}"
+    );
+    cluster.set_broker_rtt(1, 0).unwrap();
+    producer.commit_transaction(wait).unwrap();
+    let expected: Vec<&[u8]> = [
+        [b"warm" as &[u8]; 5],
+        [b"first" as &[u8]; 5],
+        [b"second" as &[u8]; 5],
+    ]
+    .concat();
+    assert_eq!(partition_zero(&cluster, 15), expected);
+    producer.stop(wait).unwrap();
+}

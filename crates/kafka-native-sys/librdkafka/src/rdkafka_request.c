@@ -4088,6 +4088,32 @@ struct rd_kafka_Produce_err {
  * @locality broker thread (but not necessarily the leader broker)
  * @locks none
  */
+/**
+ * @brief Whether a message numbered before \p msgid is queued to be sent
+ *        again: an earlier request to the partition failed with an error
+ *        it is retried after (its messages are back in the partition's
+ *        queue), so the gap in sequence numbers a later request met will
+ *        be filled by that retry, with the same sequence numbers.
+ *
+ * The partition's transmit queue belongs to its leader's broker thread and
+ * is read only from that thread.
+ *
+ * @locks toppar_lock MUST be held.
+ * @locality broker thread \p rkb
+ */
+static rd_bool_t rd_kafka_toppar_retrying_before(rd_kafka_broker_t *rkb,
+                                                 rd_kafka_toppar_t *rktp,
+                                                 uint64_t msgid) {
+        const rd_kafka_msg_t *rkm = rd_kafka_msgq_first(&rktp->rktp_msgq);
+
+        if (rkm && rkm->rkm_u.producer.msgid < msgid)
+                return rd_true;
+        if (rktp->rktp_broker != rkb)
+                return rd_false;
+        rkm = rd_kafka_msgq_first(&rktp->rktp_xmit_msgq);
+        return rkm && rkm->rkm_u.producer.msgid < msgid;
+}
+
 static void
 rd_kafka_handle_idempotent_Produce_error(rd_kafka_broker_t *rkb,
                                          rd_kafka_msgbatch_t *batch,
@@ -4198,17 +4224,36 @@ rd_kafka_handle_idempotent_Produce_error(rd_kafka_broker_t *rkb,
                         perr->update_next_err = rd_true;
 
                 } else if (r > 0) {
+                        rd_bool_t retrying;
+
                         /* R2 failed:
                          * With max.in.flight > 1 we can have a situation
                          * where the first request in-flight (R1) to the broker
                          * fails, which causes the sub-sequent requests
                          * that are in-flight to have a non-sequential
                          * sequence number and thus fail.
-                         * But these sub-sequent requests (R2 to R4) are not at
-                         * the risk of being duplicated so we bump the epoch and
-                         * re-enqueue the messages for later retry
+                         * These sub-sequent requests (R2 to R4) were not
+                         * written: they are re-enqueued for later retry
                          * (without incrementing retries).
-                         */
+                         *
+                         * If R1's messages are queued to be sent again,
+                         * R1's retry fills the gap with the same sequence
+                         * numbers and R2 to R4 follow it in order: the epoch
+                         * is not bumped. A bump would renumber every
+                         * partition's unacknowledged messages, and a message
+                         * of another partition that was possibly persisted
+                         * (its request timed out or its connection closed,
+                         * as when a leader shuts down) would then be written
+                         * a second time, under the new epoch, where the
+                         * broker cannot see it is a duplicate.
+                         * Only when nothing before R2 is left to send (R1's
+                         * messages failed) is the gap permanent, and the
+                         * epoch bumped so that the sequence starts again. */
+                        rd_kafka_toppar_lock(rktp);
+                        retrying = rd_kafka_toppar_retrying_before(
+                            rkb, rktp, (uint64_t)batch->first_msgid);
+                        rd_kafka_toppar_unlock(rktp);
+
                         rd_rkb_dbg(
                             rkb, MSG | RD_KAFKA_DBG_EOS, "ERRSEQ",
                             "ProduceRequest for %.*s [%" PRId32
@@ -4224,7 +4269,7 @@ rd_kafka_handle_idempotent_Produce_error(rd_kafka_broker_t *rkb,
                             "base seq %" PRId32 "..%" PRId32
                             ", base msgid %" PRIu64 ", %" PRId64
                             "ms ago): "
-                            "recovering and retrying",
+                            "%s",
                             RD_KAFKAP_STR_PR(rktp->rktp_rkt->rkt_topic),
                             rktp->rktp_partition,
                             rd_kafka_msgq_len(&batch->msgq),
@@ -4233,7 +4278,9 @@ rd_kafka_handle_idempotent_Produce_error(rd_kafka_broker_t *rkb,
                             rd_kafka_actions2str(last_err.actions),
                             last_err.base_seq, last_err.last_seq,
                             last_err.base_msgid,
-                            last_err.ts ? (now - last_err.ts) / 1000 : -1);
+                            last_err.ts ? (now - last_err.ts) / 1000 : -1,
+                            retrying ? "retrying after the earlier messages"
+                                     : "recovering and retrying");
 
                         perr->incr_retry = 0;
                         perr->actions    = RD_KAFKA_ERR_ACTION_RETRY;
@@ -4241,8 +4288,9 @@ rd_kafka_handle_idempotent_Produce_error(rd_kafka_broker_t *rkb,
                         perr->update_next_ack = rd_false;
                         perr->update_next_err = rd_true;
 
-                        rd_kafka_idemp_drain_epoch_bump(
-                            rk, perr->err, "skipped sequence numbers");
+                        if (!retrying)
+                                rd_kafka_idemp_drain_epoch_bump(
+                                    rk, perr->err, "skipped sequence numbers");
 
                 } else {
                         /* Request's sequence is less than next ack,
