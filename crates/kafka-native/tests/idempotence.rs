@@ -16,14 +16,23 @@ use common::wait_for;
 const RTT_MS: i32 = 2000;
 
 /// A mock cluster of one broker with topic `t` of two partitions, and an idempotent producer
-/// (the default) whose linger gathers each `deliver` of five records into one request.
-fn cluster_and_producer() -> (MockCluster, Producer) {
+/// (the default) whose linger gathers each `deliver` of five records into one request; with
+/// `transactional_id`, a transactional one with its transaction begun.
+fn cluster_and_producer(transactional_id: Option<&str>) -> (MockCluster, Producer) {
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic("t", 2, 1).unwrap();
-    let config = ProducerConfig::new(cluster.bootstrap_servers())
+    let mut config = ProducerConfig::new(cluster.bootstrap_servers())
         .queue_buffering_max(Duration::from_millis(300));
     assert!(config.enable_idempotence);
-    (cluster, Producer::new(config).unwrap())
+    if let Some(id) = transactional_id {
+        config = config.transactional_id(id).on_log(|_| {});
+    }
+    let producer = Producer::new(config).unwrap();
+    if transactional_id.is_some() {
+        producer.init_transactions(Duration::from_secs(30)).unwrap();
+        producer.begin_transaction().unwrap();
+    }
+    (cluster, producer)
 }
 
 /// Where a `deliver` call's records landed, once they have.
@@ -71,19 +80,23 @@ struct TwoRequests {
     second: Landed,
 }
 
-/// The scenario every test here plays: the producer delivers five `warm` records to
-/// `warm_partition` (its producer id and the metadata come first); then the broker answers
-/// after 2 s (and, with `refuse_first`, refuses the next Produce request as sent to an old
-/// leader) while five `first` records go to partition 0 and, once their request is out, five
-/// `second` ones.
-fn two_requests_to_partition_zero(warm_partition: i32, refuse_first: bool) -> TwoRequests {
-    let (cluster, producer) = cluster_and_producer();
+/// The scenario the tests here play: the producer (of `cluster_and_producer`) delivers five
+/// `warm` records to `warm_partition` (its producer id and the metadata come first); then the
+/// broker answers after 2 s (the next Produce requests with the errors `answers` names, e.g.
+/// NOT_LEADER_FOR_PARTITION as an old leader refuses one) while five `first` records go to
+/// partition 0 and, once their request is out, five `second` ones.
+fn two_requests_to_partition_zero(
+    warm_partition: i32,
+    answers: &[ErrorCode],
+    transactional_id: Option<&str>,
+) -> TwoRequests {
+    let (cluster, producer) = cluster_and_producer(transactional_id);
     let warm = outcome(&deliver_five(&producer, warm_partition, b"warm"));
     assert_eq!(warm.unwrap(), [0, 1, 2, 3, 4]);
 
     cluster.set_broker_rtt(1, RTT_MS).unwrap();
-    if refuse_first {
-        cluster.push_request_errors(api_key::PRODUCE, &[ErrorCode::NotLeaderForPartition]);
+    if !answers.is_empty() {
+        cluster.push_request_errors(api_key::PRODUCE, answers);
     }
     cluster.start_request_tracking();
     let first = deliver_five(&producer, 0, b"first");
@@ -128,7 +141,7 @@ fn an_idempotent_producer_sends_a_partition_s_next_request_before_the_last_is_an
         producer,
         first,
         second,
-    } = two_requests_to_partition_zero(0, false);
+    } = two_requests_to_partition_zero(0, &[], None);
     assert_eq!(outcome(&first).unwrap(), [5, 6, 7, 8, 9]);
     assert_eq!(outcome(&second).unwrap(), [10, 11, 12, 13, 14]);
     // Two requests, one per group (more only if a group was split): all before the first answer.
@@ -159,7 +172,7 @@ fn an_idempotent_producer_sends_a_new_partition_one_request_until_one_is_acknowl
         producer,
         first,
         second,
-    } = two_requests_to_partition_zero(1, true);
+    } = two_requests_to_partition_zero(1, &[ErrorCode::NotLeaderForPartition], None);
     assert_eq!(outcome(&first).unwrap(), [0, 1, 2, 3, 4]);
     assert_eq!(outcome(&second).unwrap(), [5, 6, 7, 8, 9]);
     let expected: Vec<&[u8]> = [[b"first" as &[u8]; 5], [b"second" as &[u8]; 5]].concat();
@@ -181,7 +194,7 @@ fn records_refused_before_a_later_request_succeeded_fail_and_the_producer_goes_o
         producer,
         first,
         second,
-    } = two_requests_to_partition_zero(0, true);
+    } = two_requests_to_partition_zero(0, &[ErrorCode::NotLeaderForPartition], None);
     let refused = outcome(&first).unwrap_err();
     assert!(!refused.is_fatal(), "{refused}");
     assert_eq!(
@@ -387,43 +400,26 @@ fn an_abort_after_a_request_that_may_have_been_written_leaves_the_next_transacti
 /// the refused one's sequence numbers. librdkafka bumped the producer's epoch for that, which
 /// renumbers every partition's unacknowledged messages; a message of another partition whose
 /// request had timed out or lost its connection (possibly written) was then written again under
-/// the new epoch, where Kafka cannot tell it is a duplicate (librdkafka #4953; seen here as 40
-/// records written twice under a rolling restart of Apache Kafka). Both requests are retried in
+/// the new epoch, where Kafka cannot tell it is a duplicate (librdkafka #4953; 40 records were
+/// written twice in 2 of 13 rolling restarts of Apache Kafka before the fix). Both requests are retried in
 /// order instead, with the same sequence numbers. A transactional producer shows it: a bump
 /// would abort its transaction, and here the transaction commits with every record once.
 #[test]
 fn an_out_of_order_answer_behind_a_refused_request_is_retried_in_order_without_a_new_epoch() {
-    let cluster = MockCluster::new(1).unwrap();
-    cluster.create_topic("t", 2, 1).unwrap();
-    let producer = Producer::new(
-        ProducerConfig::new(cluster.bootstrap_servers())
-            .queue_buffering_max(Duration::from_millis(300))
-            .transactional_id("in-order")
-            .on_log(|_| {}),
-    )
-    .unwrap();
-    let wait = Duration::from_secs(30);
-    producer.init_transactions(wait).unwrap();
-    producer.begin_transaction().unwrap();
-    // Acknowledged first, so that the partition takes more than one request at a time.
-    assert_eq!(
-        outcome(&deliver_five(&producer, 0, b"warm")).unwrap(),
-        [0, 1, 2, 3, 4]
-    );
-    cluster.set_broker_rtt(1, RTT_MS).unwrap();
-    cluster.push_request_errors(
-        api_key::PRODUCE,
+    // Warmed on partition 0, so that it takes more than one request at a time.
+    let TwoRequests {
+        cluster,
+        producer,
+        first,
+        second,
+    } = two_requests_to_partition_zero(
+        0,
         &[
             ErrorCode::NotLeaderForPartition,
             ErrorCode::OutOfOrderSequenceNumber,
         ],
+        Some("in-order"),
     );
-    cluster.start_request_tracking();
-    let first = deliver_five(&producer, 0, b"first");
-    wait_for("the first request", wait, || {
-        !produce_requests(&cluster).is_empty()
-    });
-    let second = deliver_five(&producer, 0, b"second");
     assert_eq!(outcome(&first).unwrap(), [5, 6, 7, 8, 9]);
     assert_eq!(outcome(&second).unwrap(), [10, 11, 12, 13, 14]);
     let requests = produce_requests(&cluster);
@@ -431,6 +427,7 @@ fn an_out_of_order_answer_behind_a_refused_request_is_retried_in_order_without_a
         requests.len() >= 4 && requests[1] - requests[0] < i64::from(RTT_MS) * 1000,
         "two requests in flight, then both again: {requests:?}"
     );
+    let wait = Duration::from_secs(30);
     cluster.set_broker_rtt(1, 0).unwrap();
     producer.commit_transaction(wait).unwrap();
     let expected: Vec<&[u8]> = [
