@@ -159,6 +159,49 @@ rd_kafka_lz4_compress_break_framing(rd_kafka_broker_t *rkb,
 
 
 /**
+ * @returns an upper bound of what the LZ4 frame \p inbuf decompresses to, its
+ *          header (\p hdr_sz bytes) described by \p fi: each of its blocks
+ *          holds at most the frame's block size. 0 if no end mark is found.
+ */
+static size_t rd_kafka_lz4_decompressed_bound(const char *inbuf,
+                                              size_t inlen,
+                                              size_t hdr_sz,
+                                              const LZ4F_frameInfo_t *fi) {
+        size_t block_max, of = hdr_sz, bound = 0;
+
+        switch (fi->blockSizeID) {
+        case LZ4F_max256KB:
+                block_max = 256 * 1024;
+                break;
+        case LZ4F_max1MB:
+                block_max = 1024 * 1024;
+                break;
+        case LZ4F_max4MB:
+                block_max = 4 * 1024 * 1024;
+                break;
+        default: /* LZ4F_default, LZ4F_max64KB */
+                block_max = 64 * 1024;
+                break;
+        }
+
+        while (of + 4 <= inlen) {
+                const unsigned char *p = (const unsigned char *)inbuf + of;
+                size_t block_sz        = ((size_t)p[0] | (size_t)p[1] << 8 |
+                                   (size_t)p[2] << 16 | (size_t)p[3] << 24) &
+                                  0x7fffffff; /* high bit: stored as is */
+
+                of += 4;
+                if (block_sz == 0) /* EndMark */
+                        return bound;
+                bound += block_max;
+                of += block_sz + (fi->blockChecksumFlag ? 4 : 0);
+        }
+
+        return 0;
+}
+
+
+/**
  * @brief Decompress LZ4F (framed) data.
  *        Kafka broker versions <0.10.0.0 (MsgVersion 0) breaks LZ4 framing
  *        checksum, if \p proper_hc we assume the checksum is okay
@@ -220,8 +263,17 @@ rd_kafka_resp_err_t rd_kafka_lz4_decompress(rd_kafka_broker_t *rkb,
          * http://dev.ti.com/tirex/content/simplelink_msp432p4_sdk_1_50_00_12/docs/lz4/users_guide/docguide.llQpgm/benchmarking.html
          */
         if (fi.contentSize == 0 || fi.contentSize > inlen * 255) {
-                estimated_uncompressed_size = RD_MIN(
-                    inlen * 4, (size_t)(rkb->rkb_rk->rk_conf.max_msg_size));
+                /* Kafka's producers leave the size out: the frame's blocks
+                 * bound it, so that the buffer fits the first time (a guess
+                 * of 4x grew by 1.75x per step, leaving up to 75% slack
+                 * that a consumer held with the messages). */
+                estimated_uncompressed_size =
+                    rd_kafka_lz4_decompressed_bound(inbuf, inlen, in_sz, &fi);
+                if (estimated_uncompressed_size == 0)
+                        estimated_uncompressed_size = inlen * 4;
+                estimated_uncompressed_size =
+                    RD_MIN(estimated_uncompressed_size,
+                           (size_t)(rkb->rkb_rk->rk_conf.max_msg_size));
         } else {
                 estimated_uncompressed_size = (size_t)fi.contentSize;
         }

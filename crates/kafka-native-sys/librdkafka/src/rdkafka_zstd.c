@@ -46,8 +46,18 @@ rd_kafka_resp_err_t rd_kafka_zstd_decompress(rd_kafka_broker_t *rkb,
 
         switch (out_bufsize) {
         case ZSTD_CONTENTSIZE_UNKNOWN:
-                /* Decompressed size cannot be determined, make a guess */
-                out_bufsize = inlen * 2;
+                /* The frame does not say its size (Kafka's producers stream
+                 * it): each of its blocks holds at most the frame's block
+                 * size, a bound that fits the first time. A guess of twice
+                 * the input grew threefold per try, and a consumer's memory
+                 * held the transient buffers and the last one's slack. */
+                out_bufsize = ZSTD_decompressBound(inbuf, inlen);
+                if (out_bufsize == ZSTD_CONTENTSIZE_ERROR)
+                        out_bufsize = inlen * 2;
+                else if (out_bufsize > (unsigned long long)rkb->rkb_rk->rk_conf
+                                           .recv_max_msg_size)
+                        out_bufsize =
+                            rkb->rkb_rk->rk_conf.recv_max_msg_size;
                 break;
         case ZSTD_CONTENTSIZE_ERROR:
                 /* Error calculating frame content size */
