@@ -296,22 +296,7 @@ fn fetch_responses_of_compressed_batches_hold_about_a_quarter_of_the_prefetch_on
         kafka_native::Compression::Lz4,
         kafka_native::Compression::Zstd,
     ] {
-        let topic = cluster.create_topic(&format!("fetch-compressed-{codec}"), 64);
-        let producer = Producer::new(
-            ProducerConfig::new(cluster.bootstrap_servers())
-                .compression(codec)
-                // Full batches (1 MB of records each), as a bulk producer makes.
-                .queue_buffering_max(Duration::from_millis(100))
-                .queue_buffering_max_messages(100_000)
-                .queue_buffering_max_kbytes(200_000)
-                .on_log(|_| {}),
-        )
-        .unwrap();
-        for partition in 0..64 {
-            let sent = producer.send(&topic, partition, &payloads).unwrap();
-            assert_eq!(sent.enqueued, payloads.len(), "{:?}", sent.not_enqueued);
-        }
-        producer.stop(Duration::from_secs(60)).unwrap();
+        let topic = compressed_topic(&cluster, "fetch-compressed", codec, 64, &payloads);
         let contents = fetch_response_contents(&cluster, &topic, 64 * payloads.len());
         assert!(
             contents.iter().all(|&bytes| bytes <= 6 * MIB),
@@ -324,18 +309,16 @@ fn fetch_responses_of_compressed_batches_hold_about_a_quarter_of_the_prefetch_on
     }
 }
 
-/// `count` records of 1 KB as compressible as the benchmark's (a number padded with `x`, about
-/// 300 to 1 in lz4 and zstd) to each of `partitions` partitions of a new topic, compressed with
-/// `codec` in batches of about 1 MB: a producer's full batches.
-fn very_compressible_topic(
+/// A new topic of `partitions` partitions, each holding `payloads` compressed with `codec` in
+/// batches of about 1 MB: a bulk producer's full batches.
+fn compressed_topic(
     cluster: &TestCluster,
     name: &str,
     codec: kafka_native::Compression,
     partitions: i32,
-    count: usize,
+    payloads: &[String],
 ) -> String {
     let topic = cluster.create_topic(&format!("{name}-{codec}"), partitions);
-    let payloads: Vec<String> = (0..count).map(|i| format!("{i:08}{:x<992}", "")).collect();
     let producer = Producer::new(
         ProducerConfig::new(cluster.bootstrap_servers())
             .compression(codec)
@@ -346,11 +329,17 @@ fn very_compressible_topic(
     )
     .unwrap();
     for partition in 0..partitions {
-        let sent = producer.send(&topic, partition, &payloads).unwrap();
+        let sent = producer.send(&topic, partition, payloads).unwrap();
         assert_eq!(sent.enqueued, payloads.len(), "{:?}", sent.not_enqueued);
     }
     producer.stop(Duration::from_secs(60)).unwrap();
     topic
+}
+
+/// `count` records of 1 KB as compressible as the benchmark's: a number padded with `x`, about
+/// 300 to 1 in lz4 and zstd.
+fn padded_payloads(count: usize) -> Vec<String> {
+    (0..count).map(|i| format!("{i:08}{:x<992}", "")).collect()
 }
 
 /// Until a response has said how much the broker's messages take, a Fetch cannot size itself
@@ -368,7 +357,7 @@ fn a_first_fetch_of_very_compressible_batches_holds_a_few_of_them() {
         kafka_native::Compression::Lz4,
         kafka_native::Compression::Zstd,
     ] {
-        let topic = very_compressible_topic(&cluster, "first-fetch", codec, 16, 2000);
+        let topic = compressed_topic(&cluster, "first-fetch", codec, 16, &padded_payloads(2000));
         let contents = fetch_response_contents(&cluster, &topic, 16 * 2000);
         assert!(
             contents.iter().all(|&bytes| bytes <= 6 * MIB),
@@ -392,7 +381,7 @@ fn a_compressed_batch_is_decompressed_into_a_buffer_that_fits_the_first_time() {
         kafka_native::Compression::Lz4,
         kafka_native::Compression::Zstd,
     ] {
-        let topic = very_compressible_topic(&cluster, "decompressed", codec, 1, 3000);
+        let topic = compressed_topic(&cluster, "decompressed", codec, 1, &padded_payloads(3000));
         let (config, stats) = common::with_stats(
             ConsumerConfig::new(cluster.bootstrap_servers(), &topic).without_offset_directory(),
         );
@@ -411,7 +400,7 @@ fn a_compressed_batch_is_decompressed_into_a_buffer_that_fits_the_first_time() {
         consumer.stop().unwrap();
         let seen = seen.lock();
         assert_eq!(seen.len(), 3000);
-        assert_eq!(seen[2999], format!("{:08}{:x<992}", 2999, ""));
+        assert_eq!(seen[2999], padded_payloads(3000)[2999]);
         let stats = stats.lock().take().unwrap();
         let grown: u64 = stats.rdkafka_stats["brokers"]
             .as_object()
