@@ -376,12 +376,13 @@ fn a_first_fetch_of_very_compressible_batches_holds_a_few_of_them() {
 #[test]
 fn a_compressed_batch_is_decompressed_into_a_buffer_that_fits_the_first_time() {
     let cluster = TestCluster::new();
+    let payloads = padded_payloads(3000);
     let mut growths = Vec::new();
     for codec in [
         kafka_native::Compression::Lz4,
         kafka_native::Compression::Zstd,
     ] {
-        let topic = compressed_topic(&cluster, "decompressed", codec, 1, &padded_payloads(3000));
+        let topic = compressed_topic(&cluster, "decompressed", codec, 1, &payloads);
         let (config, stats) = common::with_stats(
             ConsumerConfig::new(cluster.bootstrap_servers(), &topic).without_offset_directory(),
         );
@@ -400,7 +401,7 @@ fn a_compressed_batch_is_decompressed_into_a_buffer_that_fits_the_first_time() {
         consumer.stop().unwrap();
         let seen = seen.lock();
         assert_eq!(seen.len(), 3000);
-        assert_eq!(seen[2999], padded_payloads(3000)[2999]);
+        assert_eq!(seen[2999], payloads[2999]);
         let stats = stats.lock().take().unwrap();
         let grown: u64 = stats.rdkafka_stats["brokers"]
             .as_object()

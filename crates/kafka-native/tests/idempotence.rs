@@ -401,9 +401,9 @@ fn an_abort_after_a_request_that_may_have_been_written_leaves_the_next_transacti
 /// renumbers every partition's unacknowledged messages; a message of another partition whose
 /// request had timed out or lost its connection (possibly written) was then written again under
 /// the new epoch, where Kafka cannot tell it is a duplicate (librdkafka #4953; 40 records were
-/// written twice in 2 of 13 rolling restarts of Apache Kafka before the fix). Both requests are retried in
-/// order instead, with the same sequence numbers. A transactional producer shows it: a bump
-/// would abort its transaction, and here the transaction commits with every record once.
+/// written twice in 2 of 13 rolling restarts of Apache Kafka before the fix). Both requests are
+/// retried in order instead, with the same sequence numbers. A transactional producer shows it:
+/// a bump would abort its transaction, and here the transaction commits with every record once.
 #[test]
 fn an_out_of_order_answer_behind_a_refused_request_is_retried_in_order_without_a_new_epoch() {
     // Warmed on partition 0, so that it takes more than one request at a time.
