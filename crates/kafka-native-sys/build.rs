@@ -109,6 +109,19 @@ fn build_librdkafka() {
     if let Ok(var) = env::var("CFLAGS") {
         cflags.push(var);
     }
+    // What GCC 14 and Clang 16 refuse by default, refused here with any compiler, so that C
+    // which only a newer toolchain rejects (an undeclared function, a pointer taken as an int)
+    // cannot build on this machine and fail on a user's. librdkafka's configure compiles its
+    // checks with -Werror already, so these flags change none of its findings.
+    cflags.extend(
+        [
+            "-Werror=implicit-function-declaration",
+            "-Werror=int-conversion",
+            "-Werror=incompatible-pointer-types",
+            "-Werror=implicit-int",
+        ]
+        .map(String::from),
+    );
 
     let mut ldflags = Vec::new();
     if let Ok(var) = env::var("LDFLAGS") {

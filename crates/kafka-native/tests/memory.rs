@@ -1,10 +1,11 @@
 //! What a client gives back once it is gone, against whichever broker `KAFKA_TEST_BROKER` names.
-//! The test measures the whole process's heap, so it is alone in its file (its own process).
+//! The tests measure the whole process's heap, so they are alone in their file (its own process)
+//! and take turns.
 
 use std::time::Duration;
 
 use kafka_native::testing::{heap_in_use, wait_until_every_client_is_destroyed};
-use kafka_native::ConsumerConfig;
+use kafka_native::{Compression, Consumer, ConsumerConfig, Producer, ProducerConfig};
 
 mod common;
 use common::{payload_recorder, wait_for, TestCluster};
@@ -42,6 +43,7 @@ fn write_and_read(name: &str, size: usize, count: usize) {
 /// back within 512 KiB of where it was after the small read.
 #[test]
 fn the_kept_response_block_is_freed_with_the_last_client() {
+    let _alone = HEAP.lock();
     write_and_read("heap-warm", 100, 400);
     assert!(wait_until_every_client_is_destroyed(Duration::from_secs(
         30
@@ -55,5 +57,73 @@ fn the_kept_response_block_is_freed_with_the_last_client() {
     assert!(
         after < before + (512 << 10),
         "heap in use {before} bytes before, {after} after every client is gone"
+    );
+}
+
+/// Serializes the tests of this file: each measures the whole process's heap.
+static HEAP: parking_lot::Mutex<()> = parking_lot::Mutex::new(());
+
+/// The heap a consumer holds for `COUNT` batches of one 1 KB record each, written with `codec`
+/// (one record a batch, as a low-rate producer writes) and all prefetched, not yet handed over.
+fn heap_for_single_record_batches(cluster: &TestCluster, codec: Compression) -> usize {
+    const COUNT: usize = 2000;
+    let topic = cluster.create_topic(&format!("single-record-{codec}"), 1);
+    let producer = Producer::new(
+        ProducerConfig::new(cluster.bootstrap_servers())
+            .compression(codec)
+            .driver_option("batch.num.messages", "1")
+            .on_log(|_| {}),
+    )
+    .unwrap();
+    let payloads: Vec<String> = (0..COUNT).map(|i| format!("{i:08}{:x<992}", "")).collect();
+    assert_eq!(producer.send(&topic, 0, &payloads).unwrap().enqueued, COUNT);
+    producer.stop(Duration::from_secs(60)).unwrap();
+    drop(producer);
+    let before = heap_in_use().expect("glibc's heap counts");
+    let (config, latest) = common::with_stats(
+        ConsumerConfig::new(cluster.bootstrap_servers(), &topic)
+            .without_offset_directory()
+            .on_log(|_| {}),
+    );
+    let consumer = Consumer::pulled(config, || {}).unwrap();
+    consumer.start().unwrap();
+    wait_for("all of it fetched", Duration::from_secs(60), || {
+        latest
+            .lock()
+            .as_ref()
+            .is_some_and(|s| s.waiting_kafka == 0 && s.waiting_local >= COUNT as u64)
+    });
+    let held = heap_in_use()
+        .expect("glibc's heap counts")
+        .saturating_sub(before);
+    consumer.stop().unwrap();
+    held
+}
+
+/// A batch's decompressed buffer lives as long as any of its messages, and the prefetch counts
+/// message bytes. librdkafka (kafka-native-sys) sizes an lz4 or zstd buffer by a bound of whole
+/// frame blocks, so a batch of one small record was held in 64 KiB (lz4) or 128 KiB (zstd): a
+/// topic written one record a batch took up to a hundred times its size in memory. A buffer is
+/// now shrunk to what it holds. 2,000 single-record batches of 1 KB, all prefetched: in every
+/// codec they must take no more heap than uncompressed ones do, give or take 4 MiB.
+#[test]
+fn single_record_compressed_batches_take_about_what_uncompressed_ones_take() {
+    let _alone = HEAP.lock();
+    let cluster = TestCluster::new();
+    let plain = heap_for_single_record_batches(&cluster, Compression::None);
+    let held: Vec<(Compression, usize)> = [
+        Compression::Gzip,
+        Compression::Snappy,
+        Compression::Lz4,
+        Compression::Zstd,
+    ]
+    .into_iter()
+    .map(|codec| (codec, heap_for_single_record_batches(&cluster, codec)))
+    .collect();
+    eprintln!("heap held: uncompressed {plain} bytes, compressed {held:?}");
+    assert!(
+        held.iter().all(|&(_, bytes)| bytes <= plain + (4 << 20)),
+        "heap held for 2,000 single-record batches: uncompressed {plain} bytes, \
+         compressed (codec, bytes) {held:?}"
     );
 }

@@ -1035,6 +1035,28 @@ void rd_kafka_buf_upgrade_flexver_request(rd_kafka_buf_t *rkbuf);
 
 rd_kafka_buf_t *
 rd_kafka_buf_new_shadow(const void *ptr, size_t size, void (*free_cb)(void *));
+
+/**
+ * @brief A decompressed batch's buffer \p buf of \p size bytes, \p len of them
+ *        written, shrunk to \p len when a kilobyte or more is left over.
+ *
+ * The buffer lives as long as any message of the batch, while a consumer's
+ * prefetch limits count message bytes: a buffer sized by a bound of whole
+ * frame blocks (64 KiB for lz4, 128 KiB for zstd) kept for a batch of one
+ * small record cost a hundred times the record.
+ *
+ * @returns the buffer to keep: \p buf itself when not shrunk, or when the
+ *          allocator could not shrink it.
+ */
+static RD_INLINE RD_UNUSED void *
+rd_kafka_decompressed_fit(void *buf, size_t len, size_t size) {
+        void *fit;
+
+        if (len == 0 || size < len || size - len < 1024)
+                return buf;
+        fit = realloc(buf, len);
+        return fit ? fit : buf;
+}
 void rd_kafka_bufq_enq(rd_kafka_bufq_t *rkbufq, rd_kafka_buf_t *rkbuf);
 void rd_kafka_bufq_deq(rd_kafka_bufq_t *rkbufq, rd_kafka_buf_t *rkbuf);
 void rd_kafka_bufq_init(rd_kafka_bufq_t *rkbufq);

@@ -356,8 +356,9 @@ rd_kafka_resp_err_t rd_kafka_lz4_decompress(rd_kafka_broker_t *rkb,
                 goto done;
         }
 
-        *outbuf  = out;
+        *outbuf  = rd_kafka_decompressed_fit(out, out_of, outlen);
         *outlenp = out_of;
+        out      = *outbuf;
 
 done:
         code = LZ4F_freeDecompressionContext(dctx);

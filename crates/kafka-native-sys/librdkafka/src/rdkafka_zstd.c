@@ -29,10 +29,11 @@
 #include "rdkafka_int.h"
 #include "rdkafka_zstd.h"
 
-#if WITH_ZSTD_STATIC
-/* Enable advanced/unstable API for initCStream_srcSize */
+/* The advanced API: initCStream_srcSize, and ZSTD_decompressBound() (zstd
+ * 1.4.0 and later), which a shared libzstd exports too. Without the
+ * declaration the call compiled as an implicit one returning int: a warning
+ * on GCC 12, an error on GCC 14 and Clang 16, and a 64-bit bound cut. */
 #define ZSTD_STATIC_LINKING_ONLY
-#endif
 
 #include <zstd.h>
 #include <zstd_errors.h>
@@ -51,6 +52,7 @@ rd_kafka_resp_err_t rd_kafka_zstd_decompress(rd_kafka_broker_t *rkb,
                  * size, a bound that fits the first time. A guess of twice
                  * the input grew threefold per try, and a consumer's memory
                  * held the transient buffers and the last one's slack. */
+#if ZSTD_VERSION_NUMBER >= 10400
                 out_bufsize = ZSTD_decompressBound(inbuf, inlen);
                 if (out_bufsize == ZSTD_CONTENTSIZE_ERROR)
                         out_bufsize = inlen * 2;
@@ -58,6 +60,9 @@ rd_kafka_resp_err_t rd_kafka_zstd_decompress(rd_kafka_broker_t *rkb,
                                            .recv_max_msg_size)
                         out_bufsize =
                             rkb->rkb_rk->rk_conf.recv_max_msg_size;
+#else
+                out_bufsize = inlen * 2;
+#endif
                 break;
         case ZSTD_CONTENTSIZE_ERROR:
                 /* Error calculating frame content size */
@@ -92,7 +97,8 @@ rd_kafka_resp_err_t rd_kafka_zstd_decompress(rd_kafka_broker_t *rkb,
                                       inlen);
                 if (!ZSTD_isError(ret)) {
                         *outlenp = ret;
-                        *outbuf  = decompressed;
+                        *outbuf  = rd_kafka_decompressed_fit(
+                            decompressed, ret, (size_t)out_bufsize);
                         return RD_KAFKA_RESP_ERR_NO_ERROR;
                 }
 
