@@ -380,8 +380,10 @@ export interface ShareConsumerOptions<E extends PayloadEncoding = PayloadEncodin
   receive_callback?: (messages: ShareMessage<PayloadFor<E>>[]) => Promise<unknown> | unknown;
   /** 'explicit' (default): records acknowledged one by one or with their batch; 'implicit': librdkafka accepts each batch when the next is fetched. */
   acknowledgement_mode?: 'explicit' | 'implicit';
-  /** About how many records one batch holds (librdkafka's max.poll.records, default 500). */
+  /** How many records one batch holds at most (librdkafka's max.poll.records, default 500); about as many with acquire_mode 'batch_optimized'. */
   max_records?: number;
+  /** 'record_limit' (default): a fetch acquires at most max_records records, splitting a producer's batch; 'batch_optimized' (Kafka's Java default): whole producer batches. */
+  acquire_mode?: 'record_limit' | 'batch_optimized';
   /** How long one fetch waits for records (default 250 ms; also the longest stop() waits for one). */
   poll_wait_ms?: number;
   payload_encoding?: E;

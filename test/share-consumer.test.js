@@ -297,6 +297,8 @@ test('new ShareConsumer() refuses bad options, naming them; stop() twice and bef
   refused({ topic: 'bad topic' }, /topic/);
   refused({ acknowledgement_mode: 'sometimes' }, /acknowledgement_mode/);
   refused({ max_records: 0 }, /max_records/);
+  refused({ acquire_mode: 'fastest' }, /acquire_mode.*record_limit/);
+  refused({ driver_options: { 'share.acquire.mode': 'record_limit' } }, /share\.acquire\.mode.*acquire_mode/);
   refused({ max_deliveries: 0 }, /max_deliveries/);
   refused({ dead_letter_topic: 'dlq' }, /dead_letter_topic needs max_deliveries/);
   refused({ payload_encoding: 'latin1' }, /payload_encoding/);

@@ -1,18 +1,22 @@
 'use strict';
 // examples/work-queue on Apache Kafka (share groups are Kafka's: npm test runs this file there
-// only): three workers, one killed with SIGKILL while it holds a job; every job done, none twice
-// unless the killed worker held it, and what it held redelivered to another worker.
+// only): twelve jobs written in one deliver(), three workers taking one at a time, one killed
+// with SIGKILL while it holds a job; every job done, none twice unless the killed worker held it,
+// and what it held redelivered to another worker. Jobs take a third of the group's lock, on one
+// partition and on four, at a short lock and at Kafka's smallest default one (15 s).
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
 const { execFile } = require('node:child_process');
 
 const onKafka = process.env.KAFKA_TEST_BROKER === 'kafka';
+const skip = !onKafka && 'share groups are tested on Apache Kafka (KAFKA_TEST_BROKER=kafka)';
 
-test('the work-queue example: every job done once a worker dies holding one', { skip: !onKafka && 'share groups are tested on Apache Kafka (KAFKA_TEST_BROKER=kafka)' }, async () => {
-  const env = { ...process.env, BROKER: process.env.KAFKA_BROKERS, JOBS: '12', JOB_MS: '300', LOCK_MS: '3000' };
+// Runs the demo with `settings` and checks the promise it prints.
+async function workQueue(settings) {
+  const env = { ...process.env, BROKER: process.env.KAFKA_BROKERS, JOBS: '12', ...settings };
   const stdout = await new Promise((resolve, reject) => {
-    execFile(process.execPath, [path.join(__dirname, '..', 'examples', 'work-queue', 'run.js')], { env, timeout: 120_000 }, (err, out, stderr) => {
+    execFile(process.execPath, [path.join(__dirname, '..', 'examples', 'work-queue', 'run.js')], { env, timeout: 180_000 }, (err, out, stderr) => {
       if (err) reject(new Error(`run.js failed (${err.code ?? err.signal}): ${out}\n${stderr}`));
       else resolve(out);
     });
@@ -21,6 +25,15 @@ test('the work-queue example: every job done once a worker dies holding one', { 
   assert.equal(summary.done, 12, stdout);
   assert.ok(summary.held_by_killed.length > 0, 'a worker was killed holding a job');
   for (const id of summary.held_by_killed) assert.ok(summary.redelivered.includes(id), `job ${id} came to another worker (${stdout})`);
-  for (const id of summary.twice) assert.ok(summary.held_by_killed.includes(id), `job ${id} done twice, not held by the killed worker`);
+  for (const id of summary.twice) assert.ok(summary.held_by_killed.includes(id), `job ${id} done twice, not held by the killed worker (${stdout})`);
   assert.equal(summary.ok, true, stdout);
-});
+}
+
+test('the work-queue example: every job done once, on one partition, a worker dying holding one', { skip }, () =>
+  workQueue({ PARTITIONS: '1', JOB_MS: '1000', LOCK_MS: '3000' }));
+
+test('the work-queue example: every job done once, on four partitions', { skip }, () =>
+  workQueue({ PARTITIONS: '4', JOB_MS: '1000', LOCK_MS: '3000' }));
+
+test('the work-queue example: every job done once, 5 s jobs under a 15 s lock', { skip }, () =>
+  workQueue({ PARTITIONS: '1', JOB_MS: '5000', LOCK_MS: '15000' }));

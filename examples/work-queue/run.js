@@ -8,7 +8,8 @@
 //
 // Needs Apache Kafka 4.2 or newer (share groups are Kafka's; `npx kafka-native kafka` starts
 // one). Settings: WORKERS (3), JOBS (12), JOB_MS (how long each job takes, 1000), LOCK_MS (how
-// long a worker may hold a job before it is given to another, 5000).
+// long a worker may hold a job before it is given to another, 5000), PARTITIONS (of the jobs
+// topic, 1).
 const path = require('node:path');
 const { fork } = require('node:child_process');
 const { Admin, Producer, Consumer } = require('../../js/index.js');
@@ -18,13 +19,14 @@ const WORKERS = Number(process.env.WORKERS || 3);
 const JOBS = Number(process.env.JOBS || 12);
 const JOB_MS = Number(process.env.JOB_MS || 1000);
 const LOCK_MS = Number(process.env.LOCK_MS || 5000);
+const PARTITIONS = Number(process.env.PARTITIONS || 1);
 const run = `work-queue-${Date.now()}`;
 const topics = { JOBS: `${run}-jobs`, DONE: `${run}-done`, WORKERS_GROUP: `${run}-workers` };
 
 async function main() {
   if (!broker) throw new Error('set BROKER to an Apache Kafka 4.2+ broker (npx kafka-native kafka starts one)');
   const admin = new Admin({ broker });
-  await admin.createTopics([{ topic: topics.JOBS, partitions: 1, replication_factor: 1 }, { topic: topics.DONE, partitions: 1, replication_factor: 1 }]);
+  await admin.createTopics([{ topic: topics.JOBS, partitions: PARTITIONS, replication_factor: 1 }, { topic: topics.DONE, partitions: 1, replication_factor: 1 }]);
   // A share group starts at the latest offset; this one reads the jobs written before it too,
   // and gives a job to another worker LOCK_MS after its worker stopped answering.
   await admin.setConfigs([{ kind: 'group', name: topics.WORKERS_GROUP, config: { 'share.auto.offset.reset': 'earliest', 'share.record.lock.duration.ms': LOCK_MS } }]);
@@ -54,9 +56,11 @@ async function main() {
     });
   }
 
-  // One job per record batch, so that the broker can hand each to a different worker.
+  // Every job in one call (one record batch per partition): a worker acquires only as many as it
+  // takes at once (max_records, with the share consumer's acquire_mode 'record_limit'), so the
+  // broker hands the others to the other workers.
   const producer = new Producer({ broker });
-  for (let id = 0; id < JOBS; id++) await producer.deliver(topics.JOBS, 0, [JSON.stringify({ id, ms: JOB_MS })]);
+  await producer.deliver(topics.JOBS, -1, Array.from({ length: JOBS }, (_, id) => JSON.stringify({ id, ms: JOB_MS })));
   await producer.stop();
   console.log(`${JOBS} jobs queued for ${WORKERS} workers`);
 

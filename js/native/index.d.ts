@@ -659,6 +659,8 @@ export interface ShareConsumerOptions {
   acknowledgementMode?: string
   pollWaitMs?: number
   maxRecords?: number
+  /** "record_limit" (default) or "batch_optimized". */
+  acquireMode?: string
   payloadAsBuffer: boolean
   driverOptions?: Record<string, string>
 }

@@ -24,6 +24,8 @@ pub struct ShareConsumerOptions {
     pub acknowledgement_mode: Option<String>,
     pub poll_wait_ms: Option<u32>,
     pub max_records: Option<u32>,
+    /// "record_limit" (default) or "batch_optimized".
+    pub acquire_mode: Option<String>,
     pub payload_as_buffer: bool,
     pub driver_options: Option<HashMap<String, String>>,
 }
@@ -71,6 +73,9 @@ impl NativeShareConsumer {
             config.poll_wait = Duration::from_millis(ms.into());
         }
         config.max_records = options.max_records;
+        if let Some(mode) = options.acquire_mode {
+            config.acquire_mode = mode.parse().map_err(|e| js_error(env, &e))?;
+        }
         // Weak: a consumer never started must not keep the process alive; JS holds it alive
         // from start() to stop().
         let wake = weak_callback(on_pull)?;

@@ -64,8 +64,9 @@ pub use producer::{
 };
 pub use record::Record;
 pub use share::{
-    Acknowledgement, AcknowledgementMode, NextShareBatch, ShareBatch, ShareConsumer,
-    ShareConsumerConfig, ShareHandler, ShareRecord, ShareStream, DEFAULT_SHARE_POLL_WAIT,
+    Acknowledgement, AcknowledgementMode, NextShareBatch, ShareAcquireMode, ShareBatch,
+    ShareConsumer, ShareConsumerConfig, ShareHandler, ShareRecord, ShareStream,
+    DEFAULT_SHARE_POLL_WAIT,
 };
 pub use topic_partition::TopicPartition;
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use kafka_native::{
     Acknowledgement, AcknowledgementMode, Admin, AdminConfig, BatchError, ConfigResource,
-    ShareBatch, ShareConsumer, ShareConsumerConfig, ShareStream,
+    ShareAcquireMode, ShareBatch, ShareConsumer, ShareConsumerConfig, ShareStream,
 };
 use parking_lot::Mutex;
 
@@ -134,6 +134,115 @@ fn three_members_share_one_partition_and_together_read_every_record_once() {
         );
     }
     assert!(seen.iter().all(|(_, _, count)| *count == 1));
+}
+
+/// The sizes of the batches a member with `max_records` 5 is handed, reading 60 records written
+/// in one send (one producer batch), until it has them all.
+fn batch_sizes(cluster: &TestCluster, base: &str, mode: ShareAcquireMode) -> Vec<usize> {
+    let (topic, group) = topic_and_group(cluster, base, 1);
+    let payloads: Vec<String> = (0..60).map(|i| format!("job-{i}")).collect();
+    common::produce(&cluster.bootstrap_servers(), &topic, 0, &payloads);
+    let sizes: Arc<Mutex<Vec<usize>>> = Arc::default();
+    let sink = sizes.clone();
+    let member = ShareConsumer::with_handler(
+        config(cluster, &group, &topic)
+            .max_records(5)
+            .acquire_mode(mode),
+        move |batch| {
+            sink.lock().push(batch.len());
+            Ok(())
+        },
+    )
+    .unwrap();
+    member.start().unwrap();
+    wait_for("every record", WAIT, || {
+        sizes.lock().iter().sum::<usize>() >= payloads.len()
+    });
+    member.stop().unwrap();
+    let sizes = sizes.lock().clone();
+    assert_eq!(sizes.iter().sum::<usize>(), payloads.len(), "{sizes:?}");
+    sizes
+}
+
+/// Kafka acquires whole producer batches for a share consumer, so a member asking for 5 records
+/// was handed a batch of all the records written in one send: a work queue's jobs, held by one
+/// worker while it did them one by one, their locks running out and the jobs handed to others
+/// meanwhile (librdkafka 2.15.1 could not ask otherwise). `record_limit` (KIP-1206, our
+/// librdkafka patch 0023, the default here) acquires at most `max_records`.
+#[test]
+fn a_member_is_handed_at_most_max_records_of_a_batch_written_in_one_send() {
+    let Some(cluster) = kafka_or_skip() else {
+        return;
+    };
+    let limited = batch_sizes(&cluster, "share-limit", ShareAcquireMode::RecordLimit);
+    assert!(limited.iter().all(|&n| n <= 5), "batches: {limited:?}");
+    // Kafka's own default, for comparison: the first batch takes the producer's batch whole.
+    let whole = batch_sizes(&cluster, "share-whole", ShareAcquireMode::BatchOptimized);
+    assert!(whole[0] > 5, "batches: {whole:?}");
+}
+
+/// A record acknowledged on its own while its batch is still out is sent to the broker at once,
+/// not with the batch's settle: one member takes two jobs, finishes the first, and is still on
+/// the second when the group's lock (2 s) runs out. The second job goes to another member; the
+/// first, done, must not. Before, every acknowledgement waited for the settle, so a worker's
+/// finished jobs came back to others whenever the rest of its batch outlasted the lock.
+#[test]
+fn a_record_acknowledged_while_its_batch_is_out_is_not_delivered_again_when_the_lock_runs_out() {
+    let Some(cluster) = kafka_or_skip() else {
+        return;
+    };
+    let (topic, group) = topic_and_group_with(
+        &cluster,
+        "share-prompt",
+        1,
+        &[("share.record.lock.duration.ms", "2000")],
+    );
+    common::produce(
+        &cluster.bootstrap_servers(),
+        &topic,
+        0,
+        &["job-0".to_string(), "job-1".to_string()],
+    );
+    let (woken, wake) = crossbeam_channel::unbounded::<()>();
+    let slow = ShareConsumer::pulled(config(&cluster, &group, &topic), move || {
+        let _ = woken.send(());
+    })
+    .unwrap();
+    slow.start().unwrap();
+    let mut batch = loop {
+        wake.recv_timeout(WAIT).expect("a batch within the wait");
+        if let Some(batch) = slow.pull() {
+            break batch;
+        }
+    };
+    assert_eq!(batch.len(), 2, "{batch:?}");
+    let first = batch.records().iter().position(|r| r.offset == 0).unwrap();
+    batch.acknowledge(first, Acknowledgement::Accept).unwrap();
+    // Done on its own: acknowledging it again is refused.
+    assert!(batch.acknowledge(first, Acknowledgement::Release).is_err());
+    // Another member, joining while the slow one still works on job-1.
+    let seen: Seen = Arc::default();
+    let sink = seen.clone();
+    let other = ShareConsumer::with_handler(config(&cluster, &group, &topic), move |batch| {
+        for i in 0..batch.len() {
+            sink.lock()
+                .push((1, payload(batch, i), batch.records()[i].delivery_count));
+        }
+        Ok(())
+    })
+    .unwrap();
+    other.start().unwrap();
+    wait_for("job-1 once its lock ran out", WAIT, || {
+        seen.lock().iter().any(|(_, p, _)| p == "job-1")
+    });
+    drop(batch); // too late: the broker took job-1 back
+    other.stop().unwrap();
+    slow.stop().unwrap();
+    let seen = seen.lock();
+    assert!(
+        seen.iter().all(|(_, p, _)| p != "job-0"),
+        "job-0, done, delivered again: {seen:?}"
+    );
 }
 
 #[test]

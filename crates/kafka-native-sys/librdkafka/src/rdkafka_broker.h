@@ -159,6 +159,10 @@ struct rd_kafka_broker_s { /* rd_kafka_broker_t */
                 int32_t epoch;                 /* Current fetch session
                                                 * epoch, or -1 if leaving the session
                                                 */
+                rd_bool_t acquire_mode_warned; /* A ShareFetch at v1 could
+                                                * not carry
+                                                * share.acquire.mode=
+                                                * record_limit: said once. */
         } rkb_share_fetch_session;
 
         int rkb_toppar_cnt;

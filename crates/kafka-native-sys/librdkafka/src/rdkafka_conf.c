@@ -1570,10 +1570,25 @@ static const struct rd_kafka_property rd_kafka_properties[] = {
      "ShareFetch request and therefore bounds the number of records the broker "
      "acquires and returns "
      "per fetch. "
-     "Note: this limit is currently best-effort and not strictly enforced, "
-     "so a poll may occasionally return more records than this value. "
+     "With `share.acquire.mode=batch_optimized` (the default) it is a soft "
+     "bound: the broker acquires whole record batches, so a poll may return "
+     "more records than this value; with `record_limit` it is a strict one. "
      "This property is only supported for share consumers.",
      1, INT_MAX, 500},
+    {_RK_GLOBAL | _RK_CONSUMER | _RK_MED, "share.acquire.mode", _RK_C_S2I,
+     _RK(share.acquire_mode),
+     "How a share consumer's fetches acquire records (KIP-1206). "
+     "`batch_optimized`: the broker acquires whole record batches, up to "
+     "about `max.poll.records` records; `record_limit`: at most "
+     "`max.poll.records` records, splitting a record batch where needed, "
+     "so that a member never holds more records than it asked for. "
+     "`record_limit` needs ShareFetch v2 (Apache Kafka 4.2 and later); "
+     "against an older broker fetches acquire as with `batch_optimized`, "
+     "and a warning says so. "
+     "This property is only supported for share consumers.",
+     .vdef = RD_KAFKA_SHARE_ACQUIRE_MODE_BATCH_OPTIMIZED,
+     .s2i  = {{RD_KAFKA_SHARE_ACQUIRE_MODE_BATCH_OPTIMIZED, "batch_optimized"},
+             {RD_KAFKA_SHARE_ACQUIRE_MODE_RECORD_LIMIT, "record_limit"}}},
     {_RK_GLOBAL | _RK_CONSUMER | _RK_MED, "share.acknowledgement.mode",
      _RK_C_STR, _RK(share.share_acknowledgement_mode),
      "Acknowledgement mode for share consumers. "

@@ -195,6 +195,13 @@ typedef enum {
         RD_KAFKA_METADATA_RECOVERY_STRATEGY_REBOOTSTRAP,
 } rd_kafka_metadata_recovery_strategy_t;
 
+/** How a share consumer's ShareFetch asks the broker to acquire records
+ *  (KIP-1206); the values are the ShareAcquireMode field's. */
+typedef enum {
+        RD_KAFKA_SHARE_ACQUIRE_MODE_BATCH_OPTIMIZED = 0,
+        RD_KAFKA_SHARE_ACQUIRE_MODE_RECORD_LIMIT    = 1,
+} rd_kafka_share_acquire_mode_t;
+
 /* Increase in steps of 64 as needed.
  * This must be larger than sizeof(rd_kafka_[topic_]conf_t) */
 #define RD_KAFKA_CONF_PROPS_IDX_MAX (64 * 36)
@@ -482,6 +489,7 @@ struct rd_kafka_conf_s {
                 int max_poll_records; /**< Max records returned per poll */
                 char *share_acknowledgement_mode; /**< "implicit" (default)
                                                    *   or "explicit" */
+                rd_kafka_share_acquire_mode_t acquire_mode; /**< KIP-1206 */
         } share;
 
         /*

@@ -2585,8 +2585,8 @@ void rd_kafka_ShareFetchRequest(rd_kafka_broker_t *rkb,
         if (member_id)
                 rkbuf_size += RD_KAFKAP_STR_SIZE(member_id);
         /* ShareSessionEpoch + WaitMaxMs + MinBytes + MaxBytes + MaxRecords +
-         * BatchSize + TopicArrayCnt*/
-        rkbuf_size += 4 + 4 + 4 + 4 + 4 + 4 + 4;
+         * BatchSize + ShareAcquireMode + IsRenewAck + TopicArrayCnt*/
+        rkbuf_size += 4 + 4 + 4 + 4 + 4 + 4 + 1 + 1 + 4;
         /* N x (topic id + partition id) for topics to add */
         rkbuf_size += (toppars_to_add_cnt * (32 + 4));
         /* M x (topic id + partition id) for ack details partitions +
@@ -2609,8 +2609,23 @@ void rd_kafka_ShareFetchRequest(rd_kafka_broker_t *rkb,
         /* F x (topic id + partition id) for topics to forget */
         rkbuf_size += (toppars_to_forget_cnt * (32 + 4));
 
+        /* v2 carries ShareAcquireMode (KIP-1206) and IsRenewAck (KIP-1222);
+         * its response is v1's. */
         ApiVersion = rd_kafka_broker_ApiVersion_supported(
-            rkb, RD_KAFKAP_ShareFetch, 1, 1, NULL);
+            rkb, RD_KAFKAP_ShareFetch, 1, 2, NULL);
+
+        if (ApiVersion < 2 &&
+            rkb->rkb_rk->rk_conf.share.acquire_mode ==
+                RD_KAFKA_SHARE_ACQUIRE_MODE_RECORD_LIMIT &&
+            !rkb->rkb_share_fetch_session.acquire_mode_warned) {
+                rkb->rkb_share_fetch_session.acquire_mode_warned = rd_true;
+                rd_rkb_log(rkb, LOG_WARNING, "SHAREFETCH",
+                           "share.acquire.mode=record_limit needs ShareFetch "
+                           "v2 (Apache Kafka 4.2 or later), which this "
+                           "broker does not support: its fetches acquire "
+                           "whole record batches, and max.poll.records is "
+                           "a soft bound");
+        }
 
         rkbuf = rd_kafka_buf_new_flexver_request(rkb, RD_KAFKAP_ShareFetch, 1,
                                                  rkbuf_size, rd_true);
@@ -2652,6 +2667,15 @@ void rd_kafka_ShareFetchRequest(rd_kafka_broker_t *rkb,
 
         /* BatchSize */
         rd_kafka_buf_write_i32(rkbuf, batch_size);
+
+        if (ApiVersion >= 2) {
+                /* ShareAcquireMode */
+                rd_kafka_buf_write_i8(
+                    rkbuf,
+                    (int8_t)rkb->rkb_rk->rk_conf.share.acquire_mode);
+                /* IsRenewAck: no RENEW acknowledgements are sent here */
+                rd_kafka_buf_write_bool(rkbuf, rd_false);
+        }
 
         /* Write zero TopicArrayCnt but store pointer for later update */
         of_TopicArrayCnt = rd_kafka_buf_write_arraycnt_pos(rkbuf);

@@ -123,6 +123,19 @@ impl NativeShare {
         check(err, "acknowledge")
     }
 
+    /// Sends what is acknowledged since the last poll or commit now (a ShareAcknowledge to each
+    /// partition's leader), without waiting for the answers; a poll would carry it only with its
+    /// next fetch.
+    pub(crate) fn commit_async(&self) -> Result<(), KafkaError> {
+        // SAFETY: the handle is live and used by this thread only; the error is ours to free.
+        unsafe {
+            take_error(
+                "commit acknowledgements",
+                rdsys::rd_kafka_share_commit_async(self.ptr()),
+            )
+        }
+    }
+
     /// Sends what is acknowledged and leaves the share group; bounded by librdkafka to about
     /// `socket.timeout.ms`. Records still acquired are released by the broker as the member
     /// leaves.

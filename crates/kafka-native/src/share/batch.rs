@@ -10,10 +10,18 @@ use crate::error::KafkaError;
 
 /// What the share thread is told.
 pub(crate) enum Command {
-    /// Batch `id` settled: how each of its records is acknowledged.
+    /// Record `index` of batch `id`, still out, is acknowledged on its own: sent at once, so
+    /// that a record done early in a long batch is not redelivered when its lock runs out.
+    Acknowledge {
+        id: u64,
+        index: usize,
+        how: Acknowledgement,
+    },
+    /// Batch `id` settled: how each of its records not acknowledged on its own is acknowledged
+    /// (`None` for those that were).
     Settle {
         id: u64,
-        acks: Vec<Acknowledgement>,
+        acks: Vec<Option<Acknowledgement>>,
     },
     Stop,
 }
@@ -67,8 +75,10 @@ impl ShareBatch {
         self.records.is_empty()
     }
 
-    /// Acknowledges record `index` of this batch (a later call for the same record wins).
-    /// Refused in implicit mode, and for an index past the batch.
+    /// Acknowledges record `index` of this batch, and sends it to the broker at once (not with
+    /// the batch's settle): a record done early in a long batch is done with, whatever becomes
+    /// of the others. Final: a record already acknowledged is refused, as in implicit mode
+    /// and for an index past the batch.
     pub fn acknowledge(&mut self, index: usize, how: Acknowledgement) -> Result<(), KafkaError> {
         if self.mode == AcknowledgementMode::Implicit {
             return Err(KafkaError::invalid(
@@ -84,7 +94,24 @@ impl ShareBatch {
                 format!("{index} is past the batch's {len} records"),
             )
         })?;
+        if let Some(already) = *slot {
+            return Err(KafkaError::invalid(
+                "index",
+                format!(
+                    "{index}: the record is acknowledged already ({})",
+                    already.as_str()
+                ),
+            ));
+        }
         *slot = Some(how);
+        if let Some(to) = &self.settle_to {
+            // The share thread is gone when the consumer stopped: it released the records then.
+            let _ = to.send(Command::Acknowledge {
+                id: self.id,
+                index,
+                how,
+            });
+        }
         Ok(())
     }
 
@@ -93,24 +120,32 @@ impl ShareBatch {
         self.acks.get(index).copied().flatten()
     }
 
-    /// Settles the batch: each record not acknowledged yet is acknowledged as `rest`, and the
+    /// Settles the batch: each record not acknowledged yet is acknowledged as `rest`, and those
     /// acknowledgements go to the brokers with the next fetch (or the close).
     pub fn settle(mut self, rest: Acknowledgement) {
         self.send(rest);
     }
 
-    /// How each record is acknowledged, the rest as `rest`, for the share thread itself (a
-    /// handler's batch): the batch is settled without a message.
-    pub(super) fn take_acks(mut self, rest: Acknowledgement) -> Vec<Acknowledgement> {
+    /// How each record not acknowledged on its own is acknowledged: as `rest`.
+    fn rest(&self, rest: Acknowledgement) -> Vec<Option<Acknowledgement>> {
+        self.acks
+            .iter()
+            .map(|a| if a.is_some() { None } else { Some(rest) })
+            .collect()
+    }
+
+    /// [`Self::rest`], for the share thread itself (a handler's batch): the batch is settled
+    /// without a message.
+    pub(super) fn take_acks(mut self, rest: Acknowledgement) -> Vec<Option<Acknowledgement>> {
         self.settle_to = None;
-        self.acks.iter().map(|a| a.unwrap_or(rest)).collect()
+        self.rest(rest)
     }
 
     fn send(&mut self, rest: Acknowledgement) {
         let Some(to) = self.settle_to.take() else {
             return;
         };
-        let acks = self.acks.iter().map(|a| a.unwrap_or(rest)).collect();
+        let acks = self.rest(rest);
         // The share thread is gone when the consumer stopped: it released the records then.
         let _ = to.send(Command::Settle { id: self.id, acks });
     }

@@ -41,6 +41,46 @@ use crate::native::{NativeShare, NativeShareBatch, ShareHooks};
 /// progress (librdkafka's share consumer has no wakeup).
 pub const DEFAULT_SHARE_POLL_WAIT: Duration = Duration::from_millis(250);
 
+/// How a share consumer's fetches acquire records (KIP-1206, librdkafka's `share.acquire.mode`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ShareAcquireMode {
+    /// At most `max_records` records per fetch, a producer's batch split where needed: a member
+    /// never holds records it will not be handed in this batch, whose locks would run out while
+    /// it works on the others. The default here (Kafka's Java client defaults to
+    /// [`ShareAcquireMode::BatchOptimized`]); needs Apache Kafka 4.2 or later (an older broker
+    /// acquires whole batches, and librdkafka warns).
+    #[default]
+    RecordLimit,
+    /// Whole producer batches, about `max_records` records: fewer, larger fetches, but a batch
+    /// written in one send (thousands of records) is acquired at once by one member.
+    BatchOptimized,
+}
+
+impl ShareAcquireMode {
+    /// `record_limit` or `batch_optimized`, as librdkafka and Kafka's Java client name them.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShareAcquireMode::RecordLimit => "record_limit",
+            ShareAcquireMode::BatchOptimized => "batch_optimized",
+        }
+    }
+}
+
+impl std::str::FromStr for ShareAcquireMode {
+    type Err = KafkaError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "record_limit" => Ok(ShareAcquireMode::RecordLimit),
+            "batch_optimized" => Ok(ShareAcquireMode::BatchOptimized),
+            other => Err(KafkaError::invalid(
+                "acquire_mode",
+                format!("must be 'record_limit' or 'batch_optimized', not {other:?}"),
+            )),
+        }
+    }
+}
+
 /// A share consumer's configuration.
 #[derive(Clone)]
 pub struct ShareConsumerConfig {
@@ -52,9 +92,11 @@ pub struct ShareConsumerConfig {
     pub acknowledgement_mode: AcknowledgementMode,
     /// How long one poll waits for records (default [`DEFAULT_SHARE_POLL_WAIT`]).
     pub poll_wait: Duration,
-    /// librdkafka's `max.poll.records`: about how many records one batch holds (a soft bound in
-    /// librdkafka 2.15); `None` leaves librdkafka's default (500).
+    /// librdkafka's `max.poll.records`: how many records one batch holds at most (about as many
+    /// with [`ShareAcquireMode::BatchOptimized`]); `None` leaves librdkafka's default (500).
     pub max_records: Option<u32>,
+    /// How fetches acquire records (default [`ShareAcquireMode::RecordLimit`]).
+    pub acquire_mode: ShareAcquireMode,
 }
 
 impl ShareConsumerConfig {
@@ -66,6 +108,7 @@ impl ShareConsumerConfig {
             acknowledgement_mode: AcknowledgementMode::default(),
             poll_wait: DEFAULT_SHARE_POLL_WAIT,
             max_records: None,
+            acquire_mode: ShareAcquireMode::default(),
         }
     }
 
@@ -90,6 +133,11 @@ impl ShareConsumerConfig {
 
     pub fn max_records(mut self, max: u32) -> Self {
         self.max_records = Some(max);
+        self
+    }
+
+    pub fn acquire_mode(mut self, mode: ShareAcquireMode) -> Self {
+        self.acquire_mode = mode;
         self
     }
 
@@ -126,6 +174,7 @@ impl ShareConsumerConfig {
                 "share.acknowledgement.mode",
                 "the acknowledgement_mode option gives it",
             ),
+            ("share.acquire.mode", "the acquire_mode option gives it"),
         ] {
             refuse_property(&self.client.properties, key, why)?;
         }
@@ -141,6 +190,7 @@ impl ShareConsumerConfig {
         let config = self.client.client_config(|c| {
             c.set("group.id", &self.group_id)
                 .set("share.acknowledgement.mode", mode)
+                .set("share.acquire.mode", self.acquire_mode.as_str())
                 // The share consumer reports no statistics yet (librdkafka 2.15).
                 .set("statistics.interval.ms", "0");
             if let Some(max) = self.max_records {
@@ -243,6 +293,7 @@ impl ShareConsumer {
             poll_wait: config.poll_wait,
             log: config.client.logger(),
             next_id: 0,
+            stop_seen: false,
         };
         Ok(ShareConsumer {
             shared,
@@ -326,7 +377,19 @@ struct ShareThread {
     poll_wait: Duration,
     log: LogHandler,
     next_id: u64,
+    /// A stop was asked (seen while draining the commands for something else).
+    stop_seen: bool,
 }
+
+/// The batch out: the records polled, and where each record handed over is among them.
+struct OutBatch<'a> {
+    polled: &'a NativeShareBatch,
+    indexes: &'a [usize],
+}
+
+/// How a batch's records not acknowledged on their own are acknowledged: `Ok` once it settled,
+/// `Err` when a stop came first (those records released). `None`: acknowledged on its own, sent.
+type Settlement = Result<Vec<Option<Acknowledgement>>, Vec<Option<Acknowledgement>>>;
 
 /// After a poll that failed (not fatally), how long before the next.
 const POLL_RETRY: Duration = Duration::from_millis(500);
@@ -367,29 +430,39 @@ impl ShareThread {
         }
     }
 
-    fn stop_asked(&self) -> bool {
-        self.received
+    fn stop_asked(&mut self) -> bool {
+        let asked = self
+            .received
             .try_iter()
-            .any(|command| matches!(command, Command::Stop))
+            .any(|command| matches!(command, Command::Stop));
+        self.stop_seen |= asked;
+        self.stop_seen
     }
 
     fn log_error(&self, message: String) {
         log_error(&self.log, "SHARE", message);
     }
 
-    /// Hands one polled batch over and acknowledges it as it settles; false when a stop came
-    /// meanwhile (its records then released).
+    /// Hands one polled batch over and acknowledges it as it settles (a record acknowledged on
+    /// its own while the batch is out, at once); false when a stop came meanwhile (its records
+    /// not acknowledged then released).
     fn hand_over(&mut self, polled: NativeShareBatch) -> bool {
         let (indexes, records, unreadable) = self.copy_out(&polled);
-        let settled = if records.is_empty() {
-            Some(Vec::new())
-        } else {
-            self.settlement(records)
+        let out = OutBatch {
+            polled: &polled,
+            indexes: &indexes,
         };
-        let stopped = settled.is_none();
-        let acks = settled.unwrap_or_else(|| vec![Acknowledgement::Release; indexes.len()]);
+        let settled = if records.is_empty() {
+            Ok(Vec::new())
+        } else {
+            self.settlement(records, &out)
+        };
+        let stopped = settled.is_err();
+        let acks = settled.unwrap_or_else(|at_stop| at_stop);
         if self.mode == AcknowledgementMode::Explicit {
-            for (&index, &how) in indexes.iter().zip(&acks) {
+            for (&index, how) in indexes.iter().zip(&acks) {
+                // None: acknowledged on its own, and sent, while the batch was out.
+                let Some(how) = *how else { continue };
                 if let Err(err) = self.native.acknowledge(&polled, index, how) {
                     self.log_error(format!("share consumer: acknowledging: {err}"));
                 }
@@ -450,9 +523,9 @@ impl ShareThread {
         (indexes, records, unreadable)
     }
 
-    /// Hands `records` over as a batch and waits for it to settle: how each is acknowledged;
-    /// `None` when a stop came first.
-    fn settlement(&mut self, records: Vec<ShareRecord>) -> Option<Vec<Acknowledgement>> {
+    /// Hands `records` over as a batch and waits for it to settle: how each not acknowledged on
+    /// its own is.
+    fn settlement(&mut self, records: Vec<ShareRecord>, out: &OutBatch<'_>) -> Settlement {
         self.next_id += 1;
         let id = self.next_id;
         let mut batch = ShareBatch {
@@ -479,29 +552,73 @@ impl ShareThread {
                         Acknowledgement::Release
                     }
                 };
-                Some(batch.take_acks(rest))
+                // The handler ran on this thread: what it acknowledged on its own is sent now.
+                let mut acks = batch.take_acks(rest);
+                let queued: Vec<Command> = self.received.try_iter().collect();
+                for command in queued {
+                    match command {
+                        Command::Acknowledge { id: of, index, how } if of == id => {
+                            self.acknowledge_now(out, index, how, &mut acks);
+                        }
+                        Command::Stop => self.stop_seen = true,
+                        _ => {}
+                    }
+                }
+                Ok(acks)
             }
             Handover::Pulled(wake) => {
                 *self.shared.ready.lock() = Some(batch);
                 wake();
-                self.settled(id)
+                self.settled(id, out)
             }
         }
     }
 
-    /// Waits for batch `id` to settle: how its records are acknowledged; `None` when a stop
-    /// came first (then a batch still ready to be pulled is taken back).
-    fn settled(&self, id: u64) -> Option<Vec<Acknowledgement>> {
+    /// Record `index` of the batch out, acknowledged on its own, sent to its broker at once.
+    /// Its entry of `acks` (how the batch's settle acknowledges it) is then `None`.
+    fn acknowledge_now(
+        &self,
+        out: &OutBatch<'_>,
+        index: usize,
+        how: Acknowledgement,
+        acks: &mut [Option<Acknowledgement>],
+    ) {
+        let (Some(&native_index), Some(slot)) = (out.indexes.get(index), acks.get_mut(index))
+        else {
+            return;
+        };
+        *slot = None;
+        let sent = self
+            .native
+            .acknowledge(out.polled, native_index, how)
+            .and_then(|()| self.native.commit_async());
+        if let Err(err) = sent {
+            self.log_error(format!("share consumer: acknowledging: {err}"));
+        }
+    }
+
+    /// Waits for batch `id` to settle: how its records not acknowledged on their own are
+    /// acknowledged. Records acknowledged on their own meanwhile are sent at once. When a stop
+    /// comes first, a batch still ready to be pulled is taken back, and the records not
+    /// acknowledged on their own are released (`Err`).
+    fn settled(&mut self, id: u64, out: &OutBatch<'_>) -> Settlement {
+        // Until the settle: how the records not sent on their own are acknowledged at a stop.
+        let mut at_stop = vec![Some(Acknowledgement::Release); out.indexes.len()];
         loop {
             match self.received.recv() {
-                Ok(Command::Settle { id: settled, acks }) if settled == id => return Some(acks),
+                Ok(Command::Acknowledge { id: of, index, how }) if of == id => {
+                    self.acknowledge_now(out, index, how, &mut at_stop);
+                }
+                Ok(Command::Acknowledge { .. }) => continue, // an earlier batch's
+                Ok(Command::Settle { id: settled, acks }) if settled == id => return Ok(acks),
                 Ok(Command::Settle { .. }) => continue, // an earlier batch's, settled twice
                 Ok(Command::Stop) | Err(_) => {
+                    self.stop_seen = true;
                     // Taken back so that its drop does not settle it later.
                     if let Some(mut ready) = self.shared.ready.lock().take() {
                         ready.settle_to = None;
                     }
-                    return None;
+                    return Err(at_stop);
                 }
             }
         }
