@@ -368,6 +368,8 @@ export interface ShareMessage<P = string | Buffer> {
   release(): void;
   /** Never to be delivered again (a poison record). */
   reject(): void;
+  /** Still being worked on: the broker starts this record's lock anew (Apache Kafka 4.2+); it stays to be acknowledged. */
+  renew(): void;
 }
 
 export interface ShareConsumerOptions<E extends PayloadEncoding = PayloadEncoding> {
@@ -384,6 +386,8 @@ export interface ShareConsumerOptions<E extends PayloadEncoding = PayloadEncodin
   max_records?: number;
   /** 'record_limit' (default): a fetch acquires at most max_records records, splitting a producer's batch; 'batch_optimized' (Kafka's Java default): whole producer batches. */
   acquire_mode?: 'record_limit' | 'batch_optimized';
+  /** Renew the locks of a batch's records not acknowledged yet every half lock while its receive_callback works (explicit mode, Apache Kafka 4.2+). Default false. */
+  renew_locks?: boolean;
   /** How long one fetch waits for records (default 250 ms; also the longest stop() waits for one). */
   poll_wait_ms?: number;
   payload_encoding?: E;

@@ -289,6 +289,46 @@ test('stop() while receive_callback holds a batch waits for it: its records are 
   assert.deepEqual(second.filter((j) => first.includes(j)), [], `held by the stopped member: ${first}`);
 });
 
+// A job longer than the lock, its member alive: renewed (renew_locks, or message.renew() by
+// hand), it is never handed to a second member. Without renewal the other member gets it once
+// the 2 s lock runs out (librdkafka could not renew a lock before our patch 0024).
+for (const how of ['renew_locks', 'message.renew()']) {
+  test(`a job three locks long is done once, renewed by ${how}, while another member fetches`, { skip }, async (t) => {
+    const { topic, groupId } = await topicAndGroup(`renew-${how === 'renew_locks' ? 'auto' : 'hand'}`, { 'share.record.lock.duration.ms': 2000 });
+    await produce(topic, jobs(0, 2));
+    const seen = [];
+    let longDone;
+    const finished = new Promise((resolve) => { longDone = resolve; });
+    const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+    const long = member(t, {
+      group_id: groupId, topic, max_records: 1, renew_locks: how === 'renew_locks',
+      receive_callback: async (messages) => {
+        for (const m of messages) {
+          seen.push({ who: 'long', payload: m.payload, count: m.delivery_count });
+          for (let second = 0; second < 6; second++) {
+            if (how !== 'renew_locks') m.renew();
+            await sleep(1000);
+          }
+        }
+        longDone();
+      },
+    });
+    await long.start();
+    await waitFor(() => 'the long job', () => seen.length > 0, WAIT);
+    const other = member(t, {
+      group_id: groupId, topic, max_records: 1,
+      receive_callback: async (messages) => { for (const m of messages) seen.push({ who: 'other', payload: m.payload, count: m.delivery_count }); },
+    });
+    await other.start();
+    await finished;
+    await waitFor(() => `the other job (${JSON.stringify(seen)})`, () => seen.length >= 2, WAIT);
+    await Promise.all([long.stop(), other.stop()]);
+    assert.deepEqual(seen.map((s) => s.payload).sort(), ['job-0', 'job-1'], `each job once: ${JSON.stringify(seen)}`);
+    assert.equal(seen[0].who, 'long');
+    assert.ok(seen.every((s) => s.count === 1), JSON.stringify(seen));
+  });
+}
+
 test('new ShareConsumer() refuses bad options, naming them; stop() twice and before start() are fine', async () => {
   const base = { broker: broker || '127.0.0.1:9', group_id: 'g', topic: 't', logger: quietLogger() };
   const refused = (options, pattern) => assert.throws(() => new kafka.ShareConsumer({ ...base, ...options }), pattern);
@@ -298,6 +338,8 @@ test('new ShareConsumer() refuses bad options, naming them; stop() twice and bef
   refused({ acknowledgement_mode: 'sometimes' }, /acknowledgement_mode/);
   refused({ max_records: 0 }, /max_records/);
   refused({ acquire_mode: 'fastest' }, /acquire_mode.*record_limit/);
+  refused({ renew_locks: 'yes' }, /renew_locks/);
+  refused({ renew_locks: true, acknowledgement_mode: 'implicit' }, /renew_locks.*explicit/);
   refused({ driver_options: { 'share.acquire.mode': 'record_limit' } }, /share\.acquire\.mode.*acquire_mode/);
   refused({ max_deliveries: 0 }, /max_deliveries/);
   refused({ dead_letter_topic: 'dlq' }, /dead_letter_topic needs max_deliveries/);

@@ -320,7 +320,7 @@ function consumerOptions(options) {
   };
 }
 
-const SHARE_CONSUMER_OPTIONS = ['broker', 'group_id', 'topic', 'receive_callback', 'acknowledgement_mode', 'max_records', 'acquire_mode',
+const SHARE_CONSUMER_OPTIONS = ['broker', 'group_id', 'topic', 'receive_callback', 'acknowledgement_mode', 'max_records', 'acquire_mode', 'renew_locks',
   'poll_wait_ms', 'payload_encoding', 'max_deliveries', 'dead_letter_topic', 'driver_options', 'logger'];
 
 // max_deliveries and dead_letter_topic: how often a record (a ShareConsumer's) or a batch (a
@@ -352,6 +352,7 @@ function shareConsumerOptions(options) {
       acknowledgementMode: string(options, 'acknowledgement_mode'),
       maxRecords: integer(options, 'max_records'),
       acquireMode: string(options, 'acquire_mode'),
+      renewLocks: boolean(options, 'renew_locks'),
       pollWaitMs: integer(options, 'poll_wait_ms'),
       payloadAsBuffer: payload_encoding === 'buffer',
       driverOptions: driver_options,

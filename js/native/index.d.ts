@@ -207,7 +207,10 @@ export declare class NativeShareConsumer {
   start(): void
   /** The next batch, if one is ready and none is held; never waits. */
   pull(): ShareColumns | null
-  /** Acknowledges record `index` of the batch held ("accept", "release" or "reject"). */
+  /**
+   * Acknowledges record `index` of the batch held ("accept", "release", "reject" or
+   * "renew"), sent to the broker at once.
+   */
   acknowledge(index: number, how: string): void
   /**
    * Settles the batch held: its records not acknowledged are accepted (`processed`) or
@@ -661,6 +664,7 @@ export interface ShareConsumerOptions {
   maxRecords?: number
   /** "record_limit" (default) or "batch_optimized". */
   acquireMode?: string
+  renewLocks?: boolean
   payloadAsBuffer: boolean
   driverOptions?: Record<string, string>
 }

@@ -26,6 +26,7 @@ pub struct ShareConsumerOptions {
     pub max_records: Option<u32>,
     /// "record_limit" (default) or "batch_optimized".
     pub acquire_mode: Option<String>,
+    pub renew_locks: Option<bool>,
     pub payload_as_buffer: bool,
     pub driver_options: Option<HashMap<String, String>>,
 }
@@ -76,6 +77,7 @@ impl NativeShareConsumer {
         if let Some(mode) = options.acquire_mode {
             config.acquire_mode = mode.parse().map_err(|e| js_error(env, &e))?;
         }
+        config.renew_locks = options.renew_locks.unwrap_or(false);
         // Weak: a consumer never started must not keep the process alive; JS holds it alive
         // from start() to stop().
         let wake = weak_callback(on_pull)?;
@@ -115,7 +117,8 @@ impl NativeShareConsumer {
         Some(columns)
     }
 
-    /// Acknowledges record `index` of the batch held ("accept", "release" or "reject").
+    /// Acknowledges record `index` of the batch held ("accept", "release", "reject" or
+    /// "renew"), sent to the broker at once.
     #[napi]
     pub fn acknowledge(&self, env: &Env, index: u32, how: String) -> Result<()> {
         let how: kafka_native::Acknowledgement = how.parse().map_err(|e| js_error(env, &e))?;

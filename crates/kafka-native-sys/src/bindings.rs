@@ -1673,6 +1673,7 @@ pub enum rd_kafka_share_AcknowledgeType_s {
     RD_KAFKA_SHARE_ACKNOWLEDGE_TYPE_ACCEPT = 1,
     RD_KAFKA_SHARE_ACKNOWLEDGE_TYPE_RELEASE = 2,
     RD_KAFKA_SHARE_ACKNOWLEDGE_TYPE_REJECT = 3,
+    RD_KAFKA_SHARE_ACKNOWLEDGE_TYPE_RENEW = 4,
 }
 pub use self::rd_kafka_share_AcknowledgeType_s as rd_kafka_share_AcknowledgeType_t;
 #[repr(C)]
@@ -1785,6 +1786,9 @@ unsafe extern "C" {
 }
 unsafe extern "C" {
     pub fn rd_kafka_share_commit_async(rkshare: *mut rd_kafka_share_t) -> *mut rd_kafka_error_t;
+}
+unsafe extern "C" {
+    pub fn rd_kafka_share_acquisition_lock_timeout_ms(rkshare: *mut rd_kafka_share_t) -> i32;
 }
 unsafe extern "C" {
     pub fn rd_kafka_share_commit_sync(

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use kafka_native::{
     Acknowledgement, AcknowledgementMode, Admin, AdminConfig, BatchError, ConfigResource,
-    ShareAcquireMode, ShareBatch, ShareConsumer, ShareConsumerConfig, ShareStream,
+    KafkaError, ShareAcquireMode, ShareBatch, ShareConsumer, ShareConsumerConfig, ShareStream,
 };
 use parking_lot::Mutex;
 
@@ -245,6 +245,79 @@ fn a_record_acknowledged_while_its_batch_is_out_is_not_delivered_again_when_the_
     );
 }
 
+/// A job longer than the group's lock was handed to a second member while the first still
+/// worked on it (librdkafka could not renew a lock). With `renew_locks`, the share thread renews
+/// the locks of the batch out every half lock (RENEW, KIP-1222: our librdkafka patch 0024): a
+/// job of three locks (6 s under a 2 s lock) is done once, by its first member, while a second
+/// member takes the other job and keeps fetching.
+#[test]
+fn a_job_three_locks_long_renewed_is_done_once_and_never_handed_to_another_member() {
+    let Some(cluster) = kafka_or_skip() else {
+        return;
+    };
+    let (topic, group) = topic_and_group_with(
+        &cluster,
+        "share-renew",
+        1,
+        &[("share.record.lock.duration.ms", "2000")],
+    );
+    common::produce(
+        &cluster.bootstrap_servers(),
+        &topic,
+        0,
+        &["job-0".to_string(), "job-1".to_string()],
+    );
+    let seen: Seen = Arc::default();
+    let (done, finished) = crossbeam_channel::bounded::<()>(1);
+    let sink = seen.clone();
+    let long = ShareConsumer::with_handler(
+        config(&cluster, &group, &topic)
+            .max_records(1)
+            .renew_locks(true),
+        move |batch| {
+            for i in 0..batch.len() {
+                sink.lock()
+                    .push((0, payload(batch, i), batch.records()[i].delivery_count));
+            }
+            std::thread::sleep(Duration::from_secs(6));
+            let _ = done.try_send(());
+            Ok(())
+        },
+    )
+    .unwrap();
+    long.start().unwrap();
+    wait_for("the long member's job", WAIT, || !seen.lock().is_empty());
+    let sink = seen.clone();
+    let other = ShareConsumer::with_handler(
+        config(&cluster, &group, &topic).max_records(1),
+        move |batch| {
+            for i in 0..batch.len() {
+                sink.lock()
+                    .push((1, payload(batch, i), batch.records()[i].delivery_count));
+            }
+            Ok(())
+        },
+    )
+    .unwrap();
+    other.start().unwrap();
+    finished.recv_timeout(WAIT).expect("the long job finished");
+    // The second member fetched on through the long job's three locks: it has the other job,
+    // and had the long one come back, it would have it too.
+    wait_for("the other job", WAIT, || seen.lock().len() >= 2);
+    long.stop().unwrap();
+    other.stop().unwrap();
+    let seen = seen.lock();
+    let of = |job: &str| seen.iter().filter(|(_, p, _)| p == job).collect::<Vec<_>>();
+    assert_eq!(
+        of("job-0").len() + of("job-1").len(),
+        2,
+        "each job once: {seen:?}"
+    );
+    let long_job = &seen[0].1;
+    assert_eq!(of(long_job)[0].0, 0, "the long job's member: {seen:?}");
+    assert!(seen.iter().all(|(_, _, count)| *count == 1), "{seen:?}");
+}
+
 #[test]
 fn a_released_record_comes_again_with_its_delivery_count_and_a_rejected_one_never() {
     let Some(cluster) = kafka_or_skip() else {
@@ -336,11 +409,15 @@ fn a_failed_handler_releases_its_batch_and_a_stopped_member_releases_what_it_hel
         "no try after the second: {:?}",
         tries.lock()
     );
-    // A pulled member that stops holding a batch releases it: the next member gets it.
+    // A pulled member that stops holding a batch waits for it up to its stop_timeout, as a
+    // Consumer, then releases it and says so: the next member gets it.
     let (wake_tx, wake_rx) = crossbeam_channel::unbounded::<()>();
-    let holding = ShareConsumer::pulled(config(&cluster, &group, &topic), move || {
-        let _ = wake_tx.send(());
-    })
+    let holding = ShareConsumer::pulled(
+        config(&cluster, &group, &topic).stop_timeout(Duration::from_millis(500)),
+        move || {
+            let _ = wake_tx.send(());
+        },
+    )
     .unwrap();
     holding.start().unwrap();
     let batch = loop {
@@ -352,7 +429,11 @@ fn a_failed_handler_releases_its_batch_and_a_stopped_member_releases_what_it_hel
     let held: BTreeMap<String, u16> = (0..batch.len())
         .map(|i| (payload(&batch, i), batch.records()[i].delivery_count))
         .collect();
-    holding.stop().unwrap();
+    let stopped = holding.stop();
+    assert!(
+        matches!(stopped, Err(KafkaError::SettleTimedOut { .. })),
+        "{stopped:?}"
+    );
     drop(batch); // settles nothing: the consumer released it at its stop
     let next: Seen = Arc::default();
     let sink = next.clone();

@@ -3143,6 +3143,7 @@ rd_kafka_share_t *rd_kafka_share_consumer_new(rd_kafka_conf_t *conf,
         rkshare->rkshare_rk               = rk;
         rkshare->rkshare_unacked_cnt      = 0;
         rkshare->rkshare_consumer_closing = rd_false;
+        rd_atomic32_init(&rkshare->rkshare_acquisition_lock_timeout_ms, -1);
 
         /**
          * TODO KIP-932: Check for uniform naming structure for all

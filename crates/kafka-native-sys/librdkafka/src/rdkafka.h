@@ -5330,8 +5330,14 @@ rd_kafka_resp_err_t rd_kafka_purge(rd_kafka_t *rk, int purge_flags);
  *  - #RD_KAFKA_SHARE_ACKNOWLEDGE_TYPE_RELEASE — not processed; make available
  *    again for redelivery.
  *  - #RD_KAFKA_SHARE_ACKNOWLEDGE_TYPE_REJECT  — do not deliver again.
- * @note RENEW (acquisition-lock renewal) is not yet available; see
- *       "Current limitations" below.
+ *  - #RD_KAFKA_SHARE_ACKNOWLEDGE_TYPE_RENEW   — still being processed: the
+ *    broker starts the record's acquisition lock anew (KIP-1222). The record
+ *    stays acquired and unacknowledged, to be acknowledged again later (a
+ *    poll before that returns RD_KAFKA_RESP_ERR__STATE). Needs
+ *    ShareAcknowledge v2 (Apache Kafka 4.2 or later); the renewal is sent
+ *    by rd_kafka_share_commit_async() / rd_kafka_share_commit_sync().
+ *    rd_kafka_share_acquisition_lock_timeout_ms() says how long a lock
+ *    lasts.
  * The number of times a record has been delivered is available via
  * rd_kafka_message_delivery_count(), which can be used to detect and reject
  * "poison" records after a threshold. The broker also enforces its own maximum
@@ -5449,9 +5455,6 @@ rd_kafka_resp_err_t rd_kafka_purge(rd_kafka_t *rk, int purge_flags);
  *
  * @par Current limitations (preview)
  *  - No strict per-poll record limit: \c max.poll.records is a soft bound.
- *  - Acknowledgement types are limited to ACCEPT / RELEASE / REJECT; there is
- *    no acquisition-lock renewal, so a long-running handler cannot extend a
- *    record's lock and the record may be redelivered.
  *  - No wakeup API; blocking calls end only at their timeout.
  *  - No share-group admin operations and no share-consumer client metrics APIs.
  *  - Topics are resolved by id; auto topic creation is not performed.
@@ -5495,7 +5498,10 @@ typedef enum rd_kafka_share_AcknowledgeType_s {
         RD_KAFKA_SHARE_ACKNOWLEDGE_TYPE_ACCEPT  = 1, /**< Accept the message */
         RD_KAFKA_SHARE_ACKNOWLEDGE_TYPE_RELEASE = 2, /**< Release the message
                                                       * for redelivery */
-        RD_KAFKA_SHARE_ACKNOWLEDGE_TYPE_REJECT = 3   /**< Reject the message */
+        RD_KAFKA_SHARE_ACKNOWLEDGE_TYPE_REJECT = 3,  /**< Reject the message */
+        RD_KAFKA_SHARE_ACKNOWLEDGE_TYPE_RENEW  = 4   /**< Renew the message's
+                                                      *   acquisition lock; it
+                                                      *   stays acquired */
 } rd_kafka_share_AcknowledgeType_t;
 
 /**
@@ -5907,6 +5913,19 @@ rd_kafka_share_acknowledge_offset(rd_kafka_share_t *rkshare,
  */
 RD_EXPORT
 rd_kafka_error_t *rd_kafka_share_commit_async(rd_kafka_share_t *rkshare);
+
+
+/**
+ * @brief How long the share group's acquisition lock lasts, in
+ *        milliseconds, as the broker last said it (each ShareFetch response,
+ *        and each ShareAcknowledge v2 response); -1 before any did.
+ *
+ * A record's lock runs out this long after it was acquired or renewed
+ * (#RD_KAFKA_SHARE_ACKNOWLEDGE_TYPE_RENEW). Kafka's Java client calls it
+ * acquisitionLockTimeoutMs(). Any thread may call this.
+ */
+RD_EXPORT
+int32_t rd_kafka_share_acquisition_lock_timeout_ms(rd_kafka_share_t *rkshare);
 
 /**
  * @brief Synchronously commit all pending acknowledgements.

@@ -1648,6 +1648,8 @@ rd_kafka_share_fetch_reply_handle(rd_kafka_broker_t *rkb,
             request->rkbuf_ts_sent);
 
         rd_kafka_buf_read_i32(rkbuf, &AcquisitionLockTimeoutMs);
+        rd_kafka_share_acquisition_lock_timeout_set(rkb->rkb_rk,
+                                                    AcquisitionLockTimeoutMs);
 
         rd_kafka_buf_read_arraycnt(rkbuf, &TopicArrayCnt, RD_KAFKAP_TOPICS_MAX);
 
@@ -2084,6 +2086,13 @@ rd_kafka_share_acknowledge_reply_handle(rd_kafka_broker_t *rkb,
                 return ErrorCode;
         }
 
+        if (request->rkbuf_reqhdr.ApiVersion >= 2) {
+                int32_t AcquisitionLockTimeoutMs;
+                rd_kafka_buf_read_i32(rkbuf, &AcquisitionLockTimeoutMs);
+                rd_kafka_share_acquisition_lock_timeout_set(
+                    rkb->rkb_rk, AcquisitionLockTimeoutMs);
+        }
+
         rd_kafka_buf_read_arraycnt(rkbuf, &TopicArrayCnt, RD_KAFKAP_TOPICS_MAX);
 
         for (i = 0; i < TopicArrayCnt; i++) {
@@ -2509,27 +2518,36 @@ static rd_bool_t can_use_topic_ids(rd_kafka_broker_t *rkb) {
  * @param entries_out   Set to the total number of ack entries (offset ranges).
  * @param records_out   Set to the total number of acknowledged records
  *                      (sum of entry->size across all entries).
+ * @param renew_out     Set to whether an entry renews its records' locks
+ *                      (RENEW, KIP-1222: the request's IsRenewAck).
  */
 static void rd_kafka_share_ack_details_totals(rd_list_t *ack_details,
                                               int *entries_out,
-                                              int64_t *records_out) {
+                                              int64_t *records_out,
+                                              rd_bool_t *renew_out) {
         rd_kafka_share_ack_batches_t *batches;
         rd_kafka_share_ack_batch_entry_t *entry;
         int k, j;
         int entries     = 0;
         int64_t records = 0;
+        rd_bool_t renew = rd_false;
 
         if (ack_details) {
                 RD_LIST_FOREACH(batches, ack_details, k) {
                         entries += rd_list_cnt(&batches->entries);
                         RD_LIST_FOREACH(entry, &batches->entries, j) {
                                 records += entry->size;
+                                if (entry->types_cnt > 0 &&
+                                    entry->types[0] ==
+                                        RD_KAFKA_SHARE_INTERNAL_ACK_RENEW)
+                                        renew = rd_true;
                         }
                 }
         }
 
         *entries_out = entries;
         *records_out = records;
+        *renew_out   = renew;
 }
 
 
@@ -2566,6 +2584,7 @@ void rd_kafka_ShareFetchRequest(rd_kafka_broker_t *rkb,
          * and ack_details. A toppar should not appear in both lists. */
         int total_ack_entries     = 0;
         int64_t total_ack_records = 0;
+        rd_bool_t renew           = rd_false;
         int toppars_to_forget_cnt =
             toppars_to_forget ? rd_list_cnt(toppars_to_forget) : 0;
         rd_bool_t is_fetching_messages = max_records > 0 ? rd_true : rd_false;
@@ -2596,7 +2615,7 @@ void rd_kafka_ShareFetchRequest(rd_kafka_broker_t *rkb,
         /* Sum total ack entries and total records across all
          * ack_details batches. */
         rd_kafka_share_ack_details_totals(ack_details, &total_ack_entries,
-                                          &total_ack_records);
+                                          &total_ack_records, &renew);
         /* Accumulate piggybacked record-level acknowledgements for
          * consumer.share.fetch.manager.acknowledgements.send.{total,rate}. */
         if (total_ack_records > 0)
@@ -2673,8 +2692,8 @@ void rd_kafka_ShareFetchRequest(rd_kafka_broker_t *rkb,
                 rd_kafka_buf_write_i8(
                     rkbuf,
                     (int8_t)rkb->rkb_rk->rk_conf.share.acquire_mode);
-                /* IsRenewAck: no RENEW acknowledgements are sent here */
-                rd_kafka_buf_write_bool(rkbuf, rd_false);
+                /* IsRenewAck */
+                rd_kafka_buf_write_bool(rkbuf, renew);
         }
 
         /* Write zero TopicArrayCnt but store pointer for later update */
@@ -2984,6 +3003,8 @@ void rd_kafka_ShareAcknowledgeRequest(rd_kafka_broker_t *rkb,
         int ack_details_cnt       = ack_details ? rd_list_cnt(ack_details) : 0;
         int total_ack_entries     = 0;
         int64_t total_ack_records = 0;
+        rd_bool_t renew           = rd_false;
+        int16_t ApiVersion;
         /* FirstOffset + LastOffset + AcknowledgementType per ack entry */
         size_t acknowledgement_size = 8 + 8 + 1;
 
@@ -2996,14 +3017,14 @@ void rd_kafka_ShareAcknowledgeRequest(rd_kafka_broker_t *rkb,
                 rkbuf_size += RD_KAFKAP_STR_SIZE(group_id);
         if (member_id)
                 rkbuf_size += RD_KAFKAP_STR_SIZE(member_id);
-        /* ShareSessionEpoch + TopicArrayCnt */
-        rkbuf_size += 4 + 4;
+        /* ShareSessionEpoch + IsRenewAck + TopicArrayCnt */
+        rkbuf_size += 4 + 1 + 4;
         /* N x (topic id + partition id) for ack details */
         rkbuf_size += (ack_details_cnt * (32 + 4));
         /* Sum total ack entries and total records across all
          * ack_details batches. */
         rd_kafka_share_ack_details_totals(ack_details, &total_ack_entries,
-                                          &total_ack_records);
+                                          &total_ack_records, &renew);
         /* Accumulate standalone record-level acknowledgements for
          * consumer.share.fetch.manager.acknowledgements.send.{total,rate}. */
         if (total_ack_records > 0)
@@ -3013,14 +3034,27 @@ void rd_kafka_ShareAcknowledgeRequest(rd_kafka_broker_t *rkb,
 
         rkbuf_size += (total_ack_entries * acknowledgement_size);
 
+        /* v2 carries IsRenewAck (KIP-1222), and its response the lock's
+         * duration. */
+        ApiVersion = rd_kafka_broker_ApiVersion_supported(
+            rkb, RD_KAFKAP_ShareAcknowledge, 1, 2, NULL);
+        if (renew && ApiVersion < 2) {
+                /* A broker without v2 cannot renew a lock: the
+                 * acknowledgements sent with the renewal fail, as
+                 * any sent to a broker that refused them. */
+                rd_rkb_log(rkb, LOG_WARNING, "SHAREACK",
+                           "Cannot renew acquisition locks: this broker "
+                           "does not support ShareAcknowledge v2 "
+                           "(Apache Kafka 4.2 or later)");
+                rd_kafka_share_fetch_op_reply_and_update_ack_details_with_err(
+                    rko_orig, RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE);
+                return;
+        }
+
         rkbuf = rd_kafka_buf_new_flexver_request(
             rkb, RD_KAFKAP_ShareAcknowledge, 1, rkbuf_size, rd_true);
 
-        rd_kafka_buf_ApiVersion_set(
-            rkbuf,
-            rd_kafka_broker_ApiVersion_supported(
-                rkb, RD_KAFKAP_ShareAcknowledge, 1, 1, NULL),
-            0);
+        rd_kafka_buf_ApiVersion_set(rkbuf, ApiVersion, 0);
 
         /* GroupId */
         rd_kafka_buf_write_kstr(rkbuf, group_id);
@@ -3030,6 +3064,10 @@ void rd_kafka_ShareAcknowledgeRequest(rd_kafka_broker_t *rkb,
 
         /* ShareSessionEpoch */
         rd_kafka_buf_write_i32(rkbuf, share_session_epoch);
+
+        /* IsRenewAck */
+        if (ApiVersion >= 2)
+                rd_kafka_buf_write_bool(rkbuf, renew);
 
         /* Topics array with acknowledgement batches */
         of_TopicArrayCnt = rd_kafka_buf_write_arraycnt_pos(rkbuf);

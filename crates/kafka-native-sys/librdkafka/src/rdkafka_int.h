@@ -941,6 +941,11 @@ struct rd_kafka_share_s {
          *  read only in consume_batch while the same lock is held.
          *  @locality app thread */
         rd_bool_t rkshare_subscribed;
+
+        /** The acquisition lock's duration (ms) the broker last said, or -1:
+         *  rd_kafka_share_acquisition_lock_timeout_ms(). Written by the
+         *  broker threads. */
+        rd_atomic32_t rkshare_acquisition_lock_timeout_ms;
 };
 
 /**

@@ -244,6 +244,16 @@ rd_kafka_share_ack_batch_entry_collated_new(
  *
  * @param rkshare Share consumer handle
  */
+void rd_kafka_share_acquisition_lock_timeout_set(rd_kafka_t *rk, int32_t ms) {
+        if (rk->rk_rkshare && ms > 0)
+                rd_atomic32_set(
+                    &rk->rk_rkshare->rkshare_acquisition_lock_timeout_ms, ms);
+}
+
+int32_t rd_kafka_share_acquisition_lock_timeout_ms(rd_kafka_share_t *rkshare) {
+        return rd_atomic32_get(&rkshare->rkshare_acquisition_lock_timeout_ms);
+}
+
 void rd_kafka_share_ack_all(rd_kafka_share_t *rkshare) {
         const rd_kafka_topic_partition_t *tp_key;
         rd_kafka_share_ack_batches_t *inflight_batches;
@@ -726,8 +736,13 @@ rd_list_t *rd_kafka_share_build_ack_details(rd_kafka_share_t *rkshare) {
                                 int64_t run_end = entry->start_offset + k - 1;
 
                                 if (run_type ==
-                                    RD_KAFKA_SHARE_INTERNAL_ACK_ACQUIRED) {
-                                        /* ACQUIRED: keep in map */
+                                        RD_KAFKA_SHARE_INTERNAL_ACK_RENEW ||
+                                    run_type ==
+                                        RD_KAFKA_SHARE_INTERNAL_ACK_ACQUIRED) {
+                                        /* ACQUIRED: keep in map. RENEW:
+                                         * sent below, and kept in the map
+                                         * as ACQUIRED: the record is
+                                         * still held. */
                                         int32_t cnt = (int32_t)(k - j);
                                         rd_kafka_share_ack_batch_entry_t
                                             *new_entry =
@@ -740,7 +755,9 @@ rd_list_t *rd_kafka_share_build_ack_details(rd_kafka_share_t *rkshare) {
                                                     RD_KAFKA_SHARE_INTERNAL_ACK_ACQUIRED;
                                         rd_list_add(&new_entries, new_entry);
                                         rkshare->rkshare_unacked_cnt += cnt;
-                                } else {
+                                }
+                                if (run_type !=
+                                    RD_KAFKA_SHARE_INTERNAL_ACK_ACQUIRED) {
                                         /* Non-ACQUIRED: add to ack_details
                                          */
                                         if (!ack_batch) {
@@ -856,8 +873,12 @@ static void rd_kafka_share_update_acknowledgement_type(
     rd_kafka_share_ack_batch_entry_t *entry,
     int64_t idx,
     rd_kafka_share_AcknowledgeType_t type) {
-        /* Decrement unacked count when transitioning from ACQUIRED */
-        if (entry->types[idx] == RD_KAFKA_SHARE_INTERNAL_ACK_ACQUIRED)
+        /* Decrement unacked count when transitioning from ACQUIRED (or
+         * from RENEW, which leaves a record unacknowledged) to an
+         * acknowledgement. */
+        if ((entry->types[idx] == RD_KAFKA_SHARE_INTERNAL_ACK_ACQUIRED ||
+             entry->types[idx] == RD_KAFKA_SHARE_INTERNAL_ACK_RENEW) &&
+            type != RD_KAFKA_SHARE_ACKNOWLEDGE_TYPE_RENEW)
                 rkshare->rkshare_unacked_cnt--;
 
         /* Update the type */
@@ -981,9 +1002,9 @@ rd_kafka_share_acknowledge_offset0(rd_kafka_share_t *rkshare,
         if (rd_kafka_share_acknowledgement_mode_is_implicit(rkshare))
                 return RD_KAFKA_RESP_ERR__STATE;
 
-        /* Validate type - ACCEPT, RELEASE, REJECT allowed */
+        /* Validate type - ACCEPT, RELEASE, REJECT, RENEW allowed */
         if (type < RD_KAFKA_SHARE_ACKNOWLEDGE_TYPE_ACCEPT ||
-            type > RD_KAFKA_SHARE_ACKNOWLEDGE_TYPE_REJECT)
+            type > RD_KAFKA_SHARE_ACKNOWLEDGE_TYPE_RENEW)
                 return RD_KAFKA_RESP_ERR__INVALID_ARG;
 
         /* Find partition and entry containing the offset */
@@ -994,6 +1015,13 @@ rd_kafka_share_acknowledge_offset0(rd_kafka_share_t *rkshare,
 
         /* GAP records cannot be acknowledged */
         if (entry->types[idx] == RD_KAFKA_SHARE_INTERNAL_ACK_GAP)
+                return RD_KAFKA_RESP_ERR__STATE;
+
+        /* Only a record still held can have its lock renewed: not one
+         * acknowledged (and not yet sent) otherwise. */
+        if (type == RD_KAFKA_SHARE_ACKNOWLEDGE_TYPE_RENEW &&
+            entry->types[idx] != RD_KAFKA_SHARE_INTERNAL_ACK_ACQUIRED &&
+            entry->types[idx] != RD_KAFKA_SHARE_INTERNAL_ACK_RENEW)
                 return RD_KAFKA_RESP_ERR__STATE;
 
         rd_kafka_share_update_acknowledgement_type(rkshare, entry, idx, type);

@@ -39,7 +39,9 @@ typedef enum rd_kafka_internal_ShareAcknowledgement_type_s {
         RD_KAFKA_SHARE_INTERNAL_ACK_GAP     = 0, /* gap */
         RD_KAFKA_SHARE_INTERNAL_ACK_ACCEPT  = 1, /* accept */
         RD_KAFKA_SHARE_INTERNAL_ACK_RELEASE = 2, /* release */
-        RD_KAFKA_SHARE_INTERNAL_ACK_REJECT  = 3  /* reject */
+        RD_KAFKA_SHARE_INTERNAL_ACK_REJECT  = 3, /* reject */
+        RD_KAFKA_SHARE_INTERNAL_ACK_RENEW   = 4  /* renew the lock: stays
+                                                  * acquired once sent */
 } rd_kafka_share_internal_acknowledgement_type;
 
 /**
@@ -149,6 +151,15 @@ void rd_kafka_share_build_inflight_acks_map(rd_kafka_share_t *rkshare,
  * @brief Implicit ack: convert all ACQUIRED types to ACCEPT in inflight map.
  */
 void rd_kafka_share_ack_all(rd_kafka_share_t *rkshare);
+
+/**
+ * @brief Keeps the acquisition lock's duration a broker said (\p ms, from a
+ *        ShareFetch or ShareAcknowledge v2 response), if positive, for
+ *        rd_kafka_share_acquisition_lock_timeout_ms().
+ *
+ * @locality broker thread
+ */
+void rd_kafka_share_acquisition_lock_timeout_set(rd_kafka_t *rk, int32_t ms);
 
 rd_kafka_share_ack_batches_t *
 rd_kafka_share_find_ack_batch(rd_list_t *ack_list,

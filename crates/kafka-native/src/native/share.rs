@@ -115,12 +115,24 @@ impl NativeShare {
             Acknowledgement::Accept => ack_type::RD_KAFKA_SHARE_ACKNOWLEDGE_TYPE_ACCEPT,
             Acknowledgement::Release => ack_type::RD_KAFKA_SHARE_ACKNOWLEDGE_TYPE_RELEASE,
             Acknowledgement::Reject => ack_type::RD_KAFKA_SHARE_ACKNOWLEDGE_TYPE_REJECT,
+            Acknowledgement::Renew => ack_type::RD_KAFKA_SHARE_ACKNOWLEDGE_TYPE_RENEW,
         };
         let message = batch.raw(index)?;
         // SAFETY: the handle is live and used by this thread only; the message belongs to a
         // batch this handle polled, alive while `batch` is borrowed.
         let err = unsafe { rdsys::rd_kafka_share_acknowledge_type(self.ptr(), message, how) };
         check(err, "acknowledge")
+    }
+
+    /// How long the group's acquisition lock lasts, as the broker last said it; `None` before
+    /// any fetch answered.
+    pub(crate) fn acquisition_lock_timeout(&self) -> Option<Duration> {
+        // SAFETY: the handle is live; librdkafka reads an atomic (any thread may call it).
+        let ms = unsafe { rdsys::rd_kafka_share_acquisition_lock_timeout_ms(self.ptr()) };
+        u64::try_from(ms)
+            .ok()
+            .filter(|&ms| ms > 0)
+            .map(Duration::from_millis)
     }
 
     /// Sends what is acknowledged since the last poll or commit now (a ShareAcknowledge to each

@@ -13,15 +13,20 @@ pub enum Acknowledgement {
     Release,
     /// Not to be delivered again (a poison record): the broker archives it.
     Reject,
+    /// Still being worked on: the broker starts the record's lock anew (KIP-1222, Apache Kafka
+    /// 4.2 or later), so that it is not handed to another member meanwhile. The record stays
+    /// acquired, to be acknowledged otherwise later; it may be renewed again.
+    Renew,
 }
 
 impl Acknowledgement {
-    /// `accept`, `release` or `reject`.
+    /// `accept`, `release`, `reject` or `renew`.
     pub fn as_str(self) -> &'static str {
         match self {
             Acknowledgement::Accept => "accept",
             Acknowledgement::Release => "release",
             Acknowledgement::Reject => "reject",
+            Acknowledgement::Renew => "renew",
         }
     }
 }
@@ -34,9 +39,10 @@ impl std::str::FromStr for Acknowledgement {
             "accept" => Ok(Acknowledgement::Accept),
             "release" => Ok(Acknowledgement::Release),
             "reject" => Ok(Acknowledgement::Reject),
+            "renew" => Ok(Acknowledgement::Renew),
             other => Err(KafkaError::invalid(
                 "acknowledgement",
-                format!("must be 'accept', 'release' or 'reject', not {other:?}"),
+                format!("must be 'accept', 'release', 'reject' or 'renew', not {other:?}"),
             )),
         }
     }

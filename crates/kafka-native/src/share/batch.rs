@@ -77,8 +77,9 @@ impl ShareBatch {
 
     /// Acknowledges record `index` of this batch, and sends it to the broker at once (not with
     /// the batch's settle): a record done early in a long batch is done with, whatever becomes
-    /// of the others. Final: a record already acknowledged is refused, as in implicit mode
-    /// and for an index past the batch.
+    /// of the others. Final, except [`Acknowledgement::Renew`] (its lock started anew; the
+    /// record stays to be acknowledged): a record already acknowledged is refused, as in
+    /// implicit mode and for an index past the batch.
     pub fn acknowledge(&mut self, index: usize, how: Acknowledgement) -> Result<(), KafkaError> {
         if self.mode == AcknowledgementMode::Implicit {
             return Err(KafkaError::invalid(
@@ -103,7 +104,9 @@ impl ShareBatch {
                 ),
             ));
         }
-        *slot = Some(how);
+        if how != Acknowledgement::Renew {
+            *slot = Some(how);
+        }
         if let Some(to) = &self.settle_to {
             // The share thread is gone when the consumer stopped: it released the records then.
             let _ = to.send(Command::Acknowledge {
@@ -132,13 +135,6 @@ impl ShareBatch {
             .iter()
             .map(|a| if a.is_some() { None } else { Some(rest) })
             .collect()
-    }
-
-    /// [`Self::rest`], for the share thread itself (a handler's batch): the batch is settled
-    /// without a message.
-    pub(super) fn take_acks(mut self, rest: Acknowledgement) -> Vec<Option<Acknowledgement>> {
-        self.settle_to = None;
-        self.rest(rest)
     }
 
     fn send(&mut self, rest: Acknowledgement) {

@@ -19,9 +19,9 @@ mod stream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use parking_lot::Mutex;
 
 pub use acknowledgement::{Acknowledgement, AcknowledgementMode};
@@ -40,6 +40,9 @@ use crate::native::{NativeShare, NativeShareBatch, ShareHooks};
 /// How long one poll waits for records by default: also the longest a stop waits for a poll in
 /// progress (librdkafka's share consumer has no wakeup).
 pub const DEFAULT_SHARE_POLL_WAIT: Duration = Duration::from_millis(250);
+
+/// How long a stop waits for the batch out to settle by default (as a [`crate::Consumer`]'s).
+pub const DEFAULT_SHARE_STOP_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// How a share consumer's fetches acquire records (KIP-1206, librdkafka's `share.acquire.mode`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -97,6 +100,14 @@ pub struct ShareConsumerConfig {
     pub max_records: Option<u32>,
     /// How fetches acquire records (default [`ShareAcquireMode::RecordLimit`]).
     pub acquire_mode: ShareAcquireMode,
+    /// Renew the locks of a batch's records while it is out and they are not acknowledged
+    /// (explicit mode; KIP-1222, Apache Kafka 4.2 or later): every half lock, so that a job
+    /// that takes longer than the group's lock is not handed to another member while this one
+    /// works on it. A handler or taker that never settles then holds its records until the
+    /// consumer stops. Default off (Kafka's behaviour: a lock runs out).
+    pub renew_locks: bool,
+    /// How long [`ShareConsumer::stop`] waits for the batch out to settle. Default 15 s.
+    pub stop_timeout: Duration,
 }
 
 impl ShareConsumerConfig {
@@ -109,6 +120,8 @@ impl ShareConsumerConfig {
             poll_wait: DEFAULT_SHARE_POLL_WAIT,
             max_records: None,
             acquire_mode: ShareAcquireMode::default(),
+            renew_locks: false,
+            stop_timeout: DEFAULT_SHARE_STOP_TIMEOUT,
         }
     }
 
@@ -141,6 +154,16 @@ impl ShareConsumerConfig {
         self
     }
 
+    pub fn renew_locks(mut self, renew: bool) -> Self {
+        self.renew_locks = renew;
+        self
+    }
+
+    pub fn stop_timeout(mut self, timeout: Duration) -> Self {
+        self.stop_timeout = timeout;
+        self
+    }
+
     client_option_setters!();
 
     /// The checks that need no broker; errors name the option.
@@ -167,6 +190,14 @@ impl ShareConsumerConfig {
         }
         if self.max_records == Some(0) {
             return Err(KafkaError::invalid("max_records", "must be 1 or more"));
+        }
+        at_most_ms("stop_timeout_ms", self.stop_timeout, 600_000, "ten minutes")?;
+        if self.renew_locks && self.acknowledgement_mode == AcknowledgementMode::Implicit {
+            return Err(KafkaError::invalid(
+                "renew_locks",
+                "needs acknowledgement_mode explicit: in implicit mode a batch is accepted \
+                 whole, and its locks cannot be renewed",
+            ));
         }
         for (key, why) in [
             ("group.id", "the group_id option gives it"),
@@ -207,23 +238,21 @@ impl ShareConsumerConfig {
     }
 }
 
-/// A share consumer's handler, called on its share thread with each batch. `Ok` accepts the
-/// records not acknowledged otherwise; an error releases them (they are delivered again).
+/// A share consumer's handler, called on a thread of its own (`kn-share-work`) with each batch.
+/// `Ok` accepts the records not acknowledged otherwise; an error releases them (they are
+/// delivered again).
 pub type ShareHandler = Box<dyn FnMut(&mut ShareBatch) -> Result<(), BatchError> + Send>;
 
-enum Handover {
-    /// `wake` is called when a batch can be pulled, and when the consumer has ended.
-    Pulled(Arc<dyn Fn() + Send + Sync>),
-    Handler(ShareHandler),
-}
+/// Called (on the share thread) when a batch can be pulled, and once the consumer has ended.
+type Wake = Arc<dyn Fn() + Send + Sync>;
 
-/// What the consumer and its share thread share.
+/// What the consumer, its share thread and its handler's thread share.
 struct Shared {
     /// The batch ready to be pulled.
     ready: Mutex<Option<ShareBatch>>,
     /// The thread has ended (stopped, or a fatal error).
     ended: AtomicBool,
-    /// The fatal error that ended it.
+    /// The error that ended it (fatal), or that its stop met (a batch that did not settle).
     failure: Mutex<Option<KafkaError>>,
 }
 
@@ -250,9 +279,10 @@ struct Shared {
 pub struct ShareConsumer {
     shared: Arc<Shared>,
     commands: Sender<Command>,
-    /// The share thread's work, before `start` runs it.
-    starting: Mutex<Option<ShareThread>>,
+    /// The share thread's work, and the handler's, before `start` runs them.
+    starting: Mutex<Option<(ShareThread, Option<HandlerThread>)>>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    handler_thread: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl ShareConsumer {
@@ -263,19 +293,37 @@ impl ShareConsumer {
         config: ShareConsumerConfig,
         wake: impl Fn() + Send + Sync + 'static,
     ) -> Result<Self, KafkaError> {
-        Self::new(config, Handover::Pulled(Arc::new(wake)))
+        Self::new(config, Arc::new(wake), None)
     }
 
-    /// A consumer whose share thread calls `handler` with each batch: `Ok` accepts the records
-    /// not acknowledged otherwise, an error releases them.
+    /// A consumer that calls `handler` with each batch, on a thread of its own
+    /// (`kn-share-work`): `Ok` accepts the records not acknowledged otherwise, an error releases
+    /// them. The share thread meanwhile sends what the handler acknowledges on its own at once,
+    /// and renews the batch's locks with [`ShareConsumerConfig::renew_locks`].
     pub fn with_handler(
         config: ShareConsumerConfig,
         handler: impl FnMut(&mut ShareBatch) -> Result<(), BatchError> + Send + 'static,
     ) -> Result<Self, KafkaError> {
-        Self::new(config, Handover::Handler(Box::new(handler)))
+        let (woken, wakes) = crossbeam_channel::unbounded();
+        let wake = Arc::new(move || {
+            let _ = woken.send(());
+        });
+        Self::new(
+            config.clone(),
+            wake,
+            Some(HandlerThread {
+                handler: Box::new(handler),
+                wakes,
+                log: config.client.logger(),
+            }),
+        )
     }
 
-    fn new(config: ShareConsumerConfig, handover: Handover) -> Result<Self, KafkaError> {
+    fn new(
+        config: ShareConsumerConfig,
+        wake: Wake,
+        handler: Option<HandlerThread>,
+    ) -> Result<Self, KafkaError> {
         let native = config.native()?;
         let (commands, received) = crossbeam_channel::unbounded();
         let shared = Arc::new(Shared {
@@ -288,9 +336,11 @@ impl ShareConsumer {
             shared: shared.clone(),
             received,
             settle_to: commands.clone(),
-            handover,
+            wake,
             mode: config.acknowledgement_mode,
             poll_wait: config.poll_wait,
+            renew_locks: config.renew_locks,
+            stop_timeout: config.stop_timeout,
             log: config.client.logger(),
             next_id: 0,
             stop_seen: false,
@@ -298,23 +348,33 @@ impl ShareConsumer {
         Ok(ShareConsumer {
             shared,
             commands,
-            starting: Mutex::new(Some(work)),
+            starting: Mutex::new(Some((work, handler))),
             thread: Mutex::new(None),
+            handler_thread: Mutex::new(None),
         })
     }
 
-    /// Starts the share thread, which joins the group and fetches. Never waits on the network;
-    /// a second call does nothing.
+    /// Starts the share thread, which joins the group and fetches (and the handler's thread).
+    /// Never waits on the network; a second call does nothing.
     pub fn start(&self) -> Result<(), KafkaError> {
-        let Some(work) = self.starting.lock().take() else {
+        let Some((work, handler)) = self.starting.lock().take() else {
             return Ok(());
         };
+        let cannot = |e: std::io::Error| KafkaError::ClientCreation {
+            message: format!("cannot start the share consumer's thread: {e}"),
+        };
+        if let Some(handler) = handler {
+            let shared = self.shared.clone();
+            let thread = std::thread::Builder::new()
+                .name("kn-share-work".to_string())
+                .spawn(move || handler.run(&shared))
+                .map_err(cannot)?;
+            *self.handler_thread.lock() = Some(thread);
+        }
         let thread = std::thread::Builder::new()
             .name("kn-share".to_string())
             .spawn(move || work.run())
-            .map_err(|e| KafkaError::ClientCreation {
-                message: format!("cannot start the share consumer's thread: {e}"),
-            })?;
+            .map_err(cannot)?;
         *self.thread.lock() = Some(thread);
         Ok(())
     }
@@ -340,9 +400,12 @@ impl ShareConsumer {
         let _ = self.commands.send(Command::Stop);
     }
 
-    /// Stops: a batch out and not settled has its records not acknowledged yet released
-    /// (in implicit mode, accepted), the acknowledgements are sent, and the member leaves the
-    /// group. Waits for a poll in progress (up to the poll wait) and for the close (bounded by
+    /// Stops: a batch ready and not pulled has its records released; a batch out (pulled, or
+    /// with the handler) is waited for up to [`ShareConsumerConfig::stop_timeout`], and if it
+    /// does not settle, its records not acknowledged are released and this returns
+    /// [`KafkaError::SettleTimedOut`] (the handler's thread is left to end when the handler
+    /// returns). Then the acknowledgements are sent and the member leaves the group. Also waits
+    /// for a poll in progress (up to the poll wait) and for the close (bounded by
     /// `socket.timeout.ms`). Idempotent; a consumer never started just frees its handle. The
     /// first call after a fatal error returns it.
     pub fn stop(&self) -> Result<(), KafkaError> {
@@ -352,6 +415,16 @@ impl ShareConsumer {
             let _ = thread.join();
         }
         self.shared.ended.store(true, Ordering::Release);
+        // The handler's thread ends once it sees the consumer ended (the share thread woke it
+        // last); one still in a handler that outlived the stop is left to end by itself.
+        let mut handler_thread = self.handler_thread.lock();
+        if handler_thread.as_ref().is_some_and(|t| t.is_finished())
+            || self.shared.failure.lock().is_none()
+        {
+            if let Some(thread) = handler_thread.take() {
+                let _ = thread.join();
+            }
+        }
         match self.shared.failure.lock().take() {
             Some(err) => Err(err),
             None => Ok(()),
@@ -365,19 +438,62 @@ impl Drop for ShareConsumer {
     }
 }
 
+/// The thread that calls a [`ShareConsumer::with_handler`] consumer's handler: it pulls each
+/// batch when woken, as any taker, and settles it as the handler returns.
+struct HandlerThread {
+    handler: ShareHandler,
+    wakes: Receiver<()>,
+    log: LogHandler,
+}
+
+impl HandlerThread {
+    fn run(mut self, shared: &Shared) {
+        while self.wakes.recv().is_ok() {
+            if let Some(mut batch) = shared.ready.lock().take() {
+                let handler = &mut self.handler;
+                let outcome =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(&mut batch)))
+                        .unwrap_or_else(|_| Err(BatchError::Failed("the handler panicked".into())));
+                match outcome {
+                    Ok(()) => batch.settle(Acknowledgement::Accept),
+                    Err(err) => {
+                        if let BatchError::Failed(reason) = &err {
+                            log_error(
+                                &self.log,
+                                "SHARE",
+                                format!(
+                                    "share consumer: the handler failed; its records not \
+                                     acknowledged are released: {reason}"
+                                ),
+                            );
+                        }
+                        batch.settle(Acknowledgement::Release);
+                    }
+                }
+            } else if shared.ended.load(Ordering::Acquire) {
+                break;
+            }
+        }
+    }
+}
+
 /// The thread that owns the librdkafka handle.
 struct ShareThread {
     native: NativeShare,
     shared: Arc<Shared>,
     received: Receiver<Command>,
     settle_to: Sender<Command>,
-    handover: Handover,
+    wake: Wake,
     mode: AcknowledgementMode,
     /// How long one poll waits.
     poll_wait: Duration,
+    /// Renew the locks of a batch's records while it is out.
+    renew_locks: bool,
+    /// How long a stop waits for the batch out to settle.
+    stop_timeout: Duration,
     log: LogHandler,
     next_id: u64,
-    /// A stop was asked (seen while draining the commands for something else).
+    /// A stop was asked (seen while waiting for something else).
     stop_seen: bool,
 }
 
@@ -393,6 +509,10 @@ type Settlement = Result<Vec<Option<Acknowledgement>>, Vec<Option<Acknowledgemen
 
 /// After a poll that failed (not fatally), how long before the next.
 const POLL_RETRY: Duration = Duration::from_millis(500);
+
+/// How often the locks of a batch out are renewed, at the least: half the group's lock, or this
+/// when the broker has not said the lock's duration.
+const RENEW_EVERY_AT_LEAST: Duration = Duration::from_millis(500);
 
 impl ShareThread {
     fn run(mut self) {
@@ -425,9 +545,7 @@ impl ShareThread {
         // Whatever is still ready was never pulled: its records were released above.
         drop(self.shared.ready.lock().take());
         self.shared.ended.store(true, Ordering::Release);
-        if let Handover::Pulled(wake) = &self.handover {
-            wake();
-        }
+        (self.wake)();
     }
 
     fn stop_asked(&mut self) -> bool {
@@ -523,59 +641,24 @@ impl ShareThread {
         (indexes, records, unreadable)
     }
 
-    /// Hands `records` over as a batch and waits for it to settle: how each not acknowledged on
-    /// its own is.
+    /// Places `records` as a batch to be pulled, wakes the taker, and waits for it to settle.
     fn settlement(&mut self, records: Vec<ShareRecord>, out: &OutBatch<'_>) -> Settlement {
         self.next_id += 1;
         let id = self.next_id;
-        let mut batch = ShareBatch {
+        let batch = ShareBatch {
             id,
             acks: vec![None; records.len()],
             records,
             mode: self.mode,
             settle_to: Some(self.settle_to.clone()),
         };
-        match &mut self.handover {
-            Handover::Handler(handler) => {
-                let outcome =
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(&mut batch)))
-                        .unwrap_or_else(|_| Err(BatchError::Failed("the handler panicked".into())));
-                let rest = match outcome {
-                    Ok(()) => Acknowledgement::Accept,
-                    Err(err) => {
-                        if let BatchError::Failed(reason) = &err {
-                            self.log_error(format!(
-                                "share consumer: the handler failed; its records not \
-                                 acknowledged are released: {reason}"
-                            ));
-                        }
-                        Acknowledgement::Release
-                    }
-                };
-                // The handler ran on this thread: what it acknowledged on its own is sent now.
-                let mut acks = batch.take_acks(rest);
-                let queued: Vec<Command> = self.received.try_iter().collect();
-                for command in queued {
-                    match command {
-                        Command::Acknowledge { id: of, index, how } if of == id => {
-                            self.acknowledge_now(out, index, how, &mut acks);
-                        }
-                        Command::Stop => self.stop_seen = true,
-                        _ => {}
-                    }
-                }
-                Ok(acks)
-            }
-            Handover::Pulled(wake) => {
-                *self.shared.ready.lock() = Some(batch);
-                wake();
-                self.settled(id, out)
-            }
-        }
+        *self.shared.ready.lock() = Some(batch);
+        (self.wake)();
+        self.settled(id, out)
     }
 
     /// Record `index` of the batch out, acknowledged on its own, sent to its broker at once.
-    /// Its entry of `acks` (how the batch's settle acknowledges it) is then `None`.
+    /// Its entry of `acks` (how a stop acknowledges it) is then `None`, unless it was a renewal.
     fn acknowledge_now(
         &self,
         out: &OutBatch<'_>,
@@ -587,7 +670,9 @@ impl ShareThread {
         else {
             return;
         };
-        *slot = None;
+        if how != Acknowledgement::Renew {
+            *slot = None;
+        }
         let sent = self
             .native
             .acknowledge(out.polled, native_index, how)
@@ -597,28 +682,95 @@ impl ShareThread {
         }
     }
 
+    /// Renews the locks of the records of the batch out that are not acknowledged yet (those
+    /// whose entry of `acks` is still `Some`), in one request per broker.
+    fn renew(&self, out: &OutBatch<'_>, acks: &[Option<Acknowledgement>]) {
+        let mut renewed = false;
+        for (&native_index, _) in out.indexes.iter().zip(acks).filter(|(_, a)| a.is_some()) {
+            match self
+                .native
+                .acknowledge(out.polled, native_index, Acknowledgement::Renew)
+            {
+                Ok(()) => renewed = true,
+                Err(err) => self.log_error(format!("share consumer: renewing a lock: {err}")),
+            }
+        }
+        if renewed {
+            if let Err(err) = self.native.commit_async() {
+                self.log_error(format!("share consumer: renewing locks: {err}"));
+            }
+        }
+    }
+
+    /// How often the locks of a batch out are renewed: `None` unless asked (explicit mode only).
+    fn renewal_interval(&self) -> Option<Duration> {
+        if !self.renew_locks || self.mode != AcknowledgementMode::Explicit {
+            return None;
+        }
+        let lock = self.native.acquisition_lock_timeout();
+        Some(lock.map_or(RENEW_EVERY_AT_LEAST, |lock| {
+            (lock / 2).max(RENEW_EVERY_AT_LEAST)
+        }))
+    }
+
     /// Waits for batch `id` to settle: how its records not acknowledged on their own are
-    /// acknowledged. Records acknowledged on their own meanwhile are sent at once. When a stop
-    /// comes first, a batch still ready to be pulled is taken back, and the records not
-    /// acknowledged on their own are released (`Err`).
+    /// acknowledged. Meanwhile records acknowledged on their own are sent at once, and the
+    /// locks of the others renewed if asked. A stop releases a batch not pulled yet at once
+    /// (`Err`), and waits for one out up to `stop_timeout`, then releases its records not
+    /// acknowledged (`Err`, and the stop returns [`KafkaError::SettleTimedOut`]).
     fn settled(&mut self, id: u64, out: &OutBatch<'_>) -> Settlement {
         // Until the settle: how the records not sent on their own are acknowledged at a stop.
         let mut at_stop = vec![Some(Acknowledgement::Release); out.indexes.len()];
+        let every = self.renewal_interval();
+        let mut next_renewal = every.map(|every| Instant::now() + every);
+        let mut stop_by: Option<Instant> = None;
         loop {
-            match self.received.recv() {
+            let deadline = match (next_renewal, stop_by) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let command = match deadline {
+                Some(at) => self.received.recv_deadline(at),
+                None => self
+                    .received
+                    .recv()
+                    .map_err(|_| RecvTimeoutError::Disconnected),
+            };
+            match command {
                 Ok(Command::Acknowledge { id: of, index, how }) if of == id => {
                     self.acknowledge_now(out, index, how, &mut at_stop);
                 }
-                Ok(Command::Acknowledge { .. }) => continue, // an earlier batch's
+                Ok(Command::Acknowledge { .. }) => {} // an earlier batch's
                 Ok(Command::Settle { id: settled, acks }) if settled == id => return Ok(acks),
-                Ok(Command::Settle { .. }) => continue, // an earlier batch's, settled twice
-                Ok(Command::Stop) | Err(_) => {
+                Ok(Command::Settle { .. }) => {} // an earlier batch's, settled twice
+                Ok(Command::Stop) | Err(RecvTimeoutError::Disconnected) => {
                     self.stop_seen = true;
-                    // Taken back so that its drop does not settle it later.
+                    // Not pulled yet: taken back, so that its drop does not settle it later.
                     if let Some(mut ready) = self.shared.ready.lock().take() {
                         ready.settle_to = None;
+                        return Err(at_stop);
                     }
-                    return Err(at_stop);
+                    stop_by.get_or_insert_with(|| Instant::now() + self.stop_timeout);
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    let now = Instant::now();
+                    if stop_by.is_some_and(|by| now >= by) {
+                        self.log_error(format!(
+                            "share consumer: the batch out did not settle within stop_timeout \
+                             ({:?}); its records not acknowledged are released",
+                            self.stop_timeout
+                        ));
+                        *self.shared.failure.lock() = Some(KafkaError::SettleTimedOut {
+                            waited: self.stop_timeout,
+                        });
+                        return Err(at_stop);
+                    }
+                    if let (Some(every), Some(at)) = (every, next_renewal) {
+                        if now >= at {
+                            self.renew(out, &at_stop);
+                            next_renewal = Some(now + every);
+                        }
+                    }
                 }
             }
         }
