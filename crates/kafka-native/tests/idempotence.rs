@@ -439,3 +439,47 @@ fn an_out_of_order_answer_behind_a_refused_request_is_retried_in_order_without_a
     assert_eq!(partition_zero(&cluster, 15), expected);
     producer.stop(wait).unwrap();
 }
+
+/// The case above where the retry does not fill the gap: the refused first request, retried,
+/// is itself answered OUT_OF_ORDER_SEQUENCE_NUMBER at the head of the line (a new leader
+/// without the batches before it, after an unclean election). Leaving the second request's
+/// out-of-order answer to that retry (our librdkafka patch 0020) then made the head-of-line
+/// answer a fatal error, where librdkafka's epoch bump for the second one recovered. The bump is
+/// the fallback now: the transaction cannot commit (its records were renumbered) but is
+/// abortable, and the producer goes on with the next one.
+#[test]
+fn a_retry_that_does_not_fill_the_gap_falls_back_to_an_epoch_bump_not_a_fatal_error() {
+    let TwoRequests {
+        cluster,
+        producer,
+        first,
+        second,
+    } = two_requests_to_partition_zero(
+        0,
+        &[
+            ErrorCode::NotLeaderForPartition,
+            ErrorCode::OutOfOrderSequenceNumber,
+            ErrorCode::OutOfOrderSequenceNumber,
+        ],
+        Some("gap-not-filled"),
+    );
+    let wait = Duration::from_secs(60);
+    let committed = producer.commit_transaction(wait);
+    assert!(
+        committed.as_ref().is_err_and(|e| !e.is_fatal()),
+        "{committed:?}"
+    );
+    producer.abort_transaction(wait).unwrap();
+    // The aborted transaction's records are reported failed, none delivered.
+    assert!(outcome(&first).is_err() && outcome(&second).is_err());
+    cluster.set_broker_rtt(1, 0).unwrap();
+    producer.begin_transaction().unwrap();
+    let next = deliver_five(&producer, 1, b"next");
+    assert_eq!(outcome(&next).unwrap().len(), 5);
+    producer.commit_transaction(wait).unwrap();
+    // `stop()` counts the aborted ten as undelivered, and nothing else.
+    match producer.stop(wait) {
+        Err(KafkaError::Undelivered { failed, .. }) => assert_eq!(failed, 10),
+        other => panic!("stop() said {other:?}"),
+    }
+}

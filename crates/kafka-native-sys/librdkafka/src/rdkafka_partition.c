@@ -4796,9 +4796,10 @@ static void rd_kafka_toppar_reset_base_msgid(rd_kafka_toppar_t *rktp,
             RD_KAFKAP_STR_PR(rktp->rktp_rkt->rkt_topic), rktp->rktp_partition,
             rktp->rktp_eos.epoch_base_msgid, new_base_msgid);
 
-        rktp->rktp_eos.next_ack_seq     = 0;
-        rktp->rktp_eos.next_err_seq     = 0;
-        rktp->rktp_eos.epoch_base_msgid = new_base_msgid;
+        rktp->rktp_eos.next_ack_seq      = 0;
+        rktp->rktp_eos.next_err_seq      = 0;
+        rktp->rktp_eos.gap_retry_pending = rd_false;
+        rktp->rktp_eos.epoch_base_msgid  = new_base_msgid;
 }
 
 

@@ -228,6 +228,12 @@ struct rd_kafka_toppar_s {                           /* rd_kafka_toppar_t */
                                             *   Protected by toppar_lock */
                 int32_t next_ack_seq;      /**< Next expected ack sequence.
                                             *   Protected by toppar lock. */
+                rd_kafka_resp_err_t refused_err; /**< The error that last
+                                                  *   refused a request as
+                                                  *   not persisted (its
+                                                  *   messages queued for
+                                                  *   retry). Protected by
+                                                  *   toppar lock. */
                 int32_t next_err_seq;      /**< Next expected error sequence.
                                             *   Used when draining outstanding
                                             *   issues.
@@ -239,6 +245,13 @@ struct rd_kafka_toppar_s {                           /* rd_kafka_toppar_t */
                                             *   next_ack_seq can never be larger
                                             *   than next_err_seq.
                                             *   Protected by toppar lock. */
+                rd_bool_t gap_retry_pending; /**< An out-of-order answer
+                                              *   was left to the retry of
+                                              *   the request before it
+                                              *   (no epoch bump): set until
+                                              *   a request is acknowledged
+                                              *   or the epoch changes.
+                                              *   Protected by toppar lock. */
                 rd_bool_t wait_drain;      /**< All inflight requests must
                                             *   be drained/finish before
                                             *   resuming producing.

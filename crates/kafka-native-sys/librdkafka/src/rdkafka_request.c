@@ -4122,6 +4122,7 @@ rd_kafka_handle_idempotent_Produce_error(rd_kafka_broker_t *rkb,
         rd_kafka_toppar_t *rktp = batch->rktp;
         rd_kafka_msg_t *firstmsg, *lastmsg;
         int r;
+        rd_bool_t gap_retry_failed;
         rd_ts_t now = rd_clock(), state_age;
         struct rd_kafka_toppar_err last_err;
 
@@ -4184,7 +4185,44 @@ rd_kafka_handle_idempotent_Produce_error(rd_kafka_broker_t *rkb,
 
                 r = batch->first_seq - perr->next_ack_seq;
 
-                if (r == 0) {
+                /* The head-of-line request answered out of order after an
+                 * out-of-order answer was left to its retry (below, r > 0):
+                 * the retry did not fill the gap (a new leader without
+                 * those batches, after an unclean election). Recover as
+                 * upstream does for the later requests: bump the epoch
+                 * and send the messages again, rather than raise a fatal
+                 * error. */
+                rd_kafka_toppar_lock(rktp);
+                gap_retry_failed = r == 0 && rktp->rktp_eos.gap_retry_pending;
+                if (gap_retry_failed)
+                        rktp->rktp_eos.gap_retry_pending = rd_false;
+                rd_kafka_toppar_unlock(rktp);
+
+                if (gap_retry_failed) {
+                        rd_rkb_dbg(
+                            rkb, MSG | RD_KAFKA_DBG_EOS, "ERRSEQ",
+                            "ProduceRequest for %.*s [%" PRId32
+                            "] with %d message(s) failed due to sequence "
+                            "desynchronization with broker %" PRId32
+                            " (%s, base seq %" PRId32
+                            ") after the retry of a refused request: "
+                            "recovering and retrying",
+                            RD_KAFKAP_STR_PR(rktp->rktp_rkt->rkt_topic),
+                            rktp->rktp_partition,
+                            rd_kafka_msgq_len(&batch->msgq), rkb->rkb_nodeid,
+                            rd_kafka_pid2str(batch->pid), batch->first_seq);
+
+                        perr->incr_retry      = 0;
+                        perr->actions         = RD_KAFKA_ERR_ACTION_RETRY;
+                        perr->status          = RD_KAFKA_MSG_STATUS_NOT_PERSISTED;
+                        perr->update_next_ack = rd_false;
+                        perr->update_next_err = rd_true;
+
+                        rd_kafka_idemp_drain_epoch_bump(
+                            rk, perr->err,
+                            "skipped sequence numbers, not filled by a retry");
+
+                } else if (r == 0) {
                         /* R1 failed:
                          * If this was the head-of-line request in-flight it
                          * means there is a state desynchronization between the
@@ -4252,6 +4290,8 @@ rd_kafka_handle_idempotent_Produce_error(rd_kafka_broker_t *rkb,
                         rd_kafka_toppar_lock(rktp);
                         retrying = rd_kafka_toppar_retrying_before(
                             rkb, rktp, (uint64_t)batch->first_msgid);
+                        if (retrying)
+                                rktp->rktp_eos.gap_retry_pending = rd_true;
                         rd_kafka_toppar_unlock(rktp);
 
                         rd_rkb_dbg(
@@ -4706,6 +4746,14 @@ static int rd_kafka_handle_Produce_error(rd_kafka_broker_t *rkb,
                  * for each message is honoured, any messages that
                  * would exceeded the retry count will not be
                  * moved but instead fail below. */
+                if (perr->status == RD_KAFKA_MSG_STATUS_NOT_PERSISTED) {
+                        /* The error that refused them, for a later
+                         * request's success to fail them with
+                         * (rd_kafka_handle_idempotent_Produce_success()). */
+                        rd_kafka_toppar_lock(rktp);
+                        rktp->rktp_eos.refused_err = perr->err;
+                        rd_kafka_toppar_unlock(rktp);
+                }
                 rd_kafka_toppar_retry_msgq(rktp, &batch->msgq, perr->incr_retry,
                                            perr->status);
 
@@ -4816,6 +4864,25 @@ static int rd_kafka_handle_Produce_error(rd_kafka_broker_t *rkb,
 }
 
 /**
+ * @brief The partition's queues that thread \p rkb may read: its message
+ *        queue (under the toppar lock) and, on the leader's broker thread
+ *        only, its transmit queue, which belongs to that thread.
+ *
+ * @returns the number of queues set in \p queues (1 or 2).
+ * @locks toppar_lock MUST be held.
+ */
+static size_t rd_kafka_toppar_own_queues(rd_kafka_broker_t *rkb,
+                                         rd_kafka_toppar_t *rktp,
+                                         rd_kafka_msgq_t *queues[2]) {
+        size_t cnt = 0;
+
+        if (rktp->rktp_broker == rkb)
+                queues[cnt++] = &rktp->rktp_xmit_msgq;
+        queues[cnt++] = &rktp->rktp_msgq;
+        return cnt;
+}
+
+/**
  * @brief Whether a message numbered before \p msgid was refused: still in
  *        the partition's queues with status NOT_PERSISTED. Messages are sent
  *        in msgid order, so one numbered before a batch just acknowledged
@@ -4824,15 +4891,16 @@ static int rd_kafka_handle_Produce_error(rd_kafka_broker_t *rkb,
  *        persisted).
  *
  * @locks toppar_lock MUST be held.
+ * @locality broker thread \p rkb
  */
-static rd_bool_t rd_kafka_toppar_refused_before(rd_kafka_toppar_t *rktp,
+static rd_bool_t rd_kafka_toppar_refused_before(rd_kafka_broker_t *rkb,
+                                                rd_kafka_toppar_t *rktp,
                                                 uint64_t msgid) {
-        rd_kafka_msgq_t *queues[] = {&rktp->rktp_xmit_msgq,
-                                     &rktp->rktp_msgq};
+        rd_kafka_msgq_t *queues[2];
+        size_t i, cnt = rd_kafka_toppar_own_queues(rkb, rktp, queues);
         const rd_kafka_msg_t *rkm;
-        size_t i;
 
-        for (i = 0; i < RD_ARRAYSIZE(queues); i++) {
+        for (i = 0; i < cnt; i++) {
                 TAILQ_FOREACH(rkm, &queues[i]->rkmq_msgs, rkm_link) {
                         if (rkm->rkm_u.producer.msgid >= msgid)
                                 break;
@@ -4851,19 +4919,20 @@ static rd_bool_t rd_kafka_toppar_refused_before(rd_kafka_toppar_t *rktp,
  *
  * @returns the number of messages failed.
  * @locks toppar_lock MUST be held.
+ * @locality broker thread \p rkb
  */
-static int rd_kafka_toppar_fail_before(rd_kafka_toppar_t *rktp,
+static int rd_kafka_toppar_fail_before(rd_kafka_broker_t *rkb,
+                                       rd_kafka_toppar_t *rktp,
                                        uint64_t msgid,
                                        rd_kafka_resp_err_t err) {
-        rd_kafka_msgq_t *queues[] = {&rktp->rktp_xmit_msgq,
-                                     &rktp->rktp_msgq};
-        rd_kafka_msgq_t failed    = RD_KAFKA_MSGQ_INITIALIZER(failed);
-        rd_kafka_msgq_t taken     = RD_KAFKA_MSGQ_INITIALIZER(taken);
+        rd_kafka_msgq_t *queues[2];
+        size_t i, qcnt = rd_kafka_toppar_own_queues(rkb, rktp, queues);
+        rd_kafka_msgq_t failed = RD_KAFKA_MSGQ_INITIALIZER(failed);
+        rd_kafka_msgq_t taken  = RD_KAFKA_MSGQ_INITIALIZER(taken);
         rd_kafka_msg_t *rkm;
         int cnt;
-        size_t i;
 
-        for (i = 0; i < RD_ARRAYSIZE(queues); i++) {
+        for (i = 0; i < qcnt; i++) {
                 while ((rkm = rd_kafka_msgq_first(queues[i])) &&
                        rkm->rkm_u.producer.msgid < msgid) {
                         rd_kafka_msgq_deq(queues[i], rkm, 1);
@@ -4912,7 +4981,7 @@ rd_kafka_handle_idempotent_Produce_success(rd_kafka_broker_t *rkb,
          * In this case trigger delivery reports for all messages
          * in queue until we hit a non-acked message msgid. */
         if (unlikely(rktp->rktp_eos.acked_msgid < first_msgid - 1)) {
-                if (likely(!rd_kafka_toppar_refused_before(rktp,
+                if (likely(!rd_kafka_toppar_refused_before(rkb, rktp,
                                                            first_msgid))) {
                         rd_kafka_dr_implicit_ack(rkb, rktp, last_msgid);
                 } else {
@@ -4929,11 +4998,11 @@ rd_kafka_handle_idempotent_Produce_success(rd_kafka_broker_t *rkb,
                          * were not written), and the epoch is bumped
                          * (below) so that nothing still in flight of this
                          * epoch is taken for written either. */
-                        refused_err = rktp->rktp_last_err.err
-                                          ? rktp->rktp_last_err.err
+                        refused_err = rktp->rktp_eos.refused_err
+                                          ? rktp->rktp_eos.refused_err
                                           : RD_KAFKA_RESP_ERR__INCONSISTENT;
                         refused_cnt = rd_kafka_toppar_fail_before(
-                            rktp, first_msgid, refused_err);
+                            rkb, rktp, first_msgid, refused_err);
                 }
 
         } else if (unlikely(batch->first_seq != rktp->rktp_eos.next_ack_seq &&
@@ -4975,6 +5044,10 @@ rd_kafka_handle_idempotent_Produce_success(rd_kafka_broker_t *rkb,
         }
 
         if (likely(!*fatal_err)) {
+                /* The gap an out-of-order answer was left to a retry for
+                 * is filled. */
+                rktp->rktp_eos.gap_retry_pending = rd_false;
+
                 /* Advance next expected err and/or ack sequence */
 
                 /* Only step err seq if it hasn't diverged. */
