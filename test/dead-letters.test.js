@@ -80,6 +80,41 @@ test('a batch that fails max_deliveries times goes to dead_letter_topic with its
   assert.ok(logger.lines.some((l) => l.level === 'warn' && /failed 3 times \(max_deliveries\): written to dead_letter_topic/.test(l.line)), 'the give-up is logged');
 });
 
+// A dead letter keeps the bytes read, whatever payload_encoding: with the default 'utf8', bytes
+// that are not UTF-8 (ff00fe80, a key e282) were written as their decoded text, each bad byte
+// three bytes of U+FFFD (efbfbd00efbfbdefbfbd, efbfbd). The callback still reads text.
+test('a dead letter keeps the key and payload bytes as read, not their utf8 text', async (t) => {
+  const { topic, deadLetters } = await topics('binary');
+  const payload = Buffer.from('ff00fe80', 'hex');
+  const key = Buffer.from('e282', 'hex');
+  const seen = [];
+  const consumer = new kafka.Consumer({
+    broker, topic, offset_directory: null, logger: quietLogger(), max_deliveries: 1, dead_letter_topic: deadLetters,
+    receive_callback: async ({ messages }) => {
+      seen.push(...messages);
+      throw new Error('not today');
+    },
+  });
+  t.after(() => consumer.stop());
+  await consumer.start();
+  const producer = new kafka.Producer({ broker, logger: quietLogger() });
+  t.after(() => producer.stop());
+  await producer.deliver(topic, 0, [{ payload, key }]);
+  const dead = [];
+  const reader = new kafka.Consumer({
+    broker, topic: deadLetters, offset_directory: null, logger: quietLogger(), payload_encoding: 'buffer',
+    receive_callback: ({ messages }) => { dead.push(...messages); },
+  });
+  t.after(() => reader.stop());
+  await reader.start();
+  await waitFor(() => 'the dead letter', () => dead.length >= 1);
+  assert.equal(dead[0].payload.toString('hex'), 'ff00fe80');
+  assert.equal(dead[0].key.toString('hex'), 'e282');
+  assert.equal(typeof seen[0].payload, 'string', 'receive_callback reads text (payload_encoding utf8)');
+  assert.equal(seen[0].payload, payload.toString('utf8'));
+  assert.equal(seen[0].key, key.toString('utf8'));
+});
+
 test('stop() while a failed batch waits to be tried again leaves it unrecorded: the next start reads it', async () => {
   const { topic } = await topics('stop');
   await produce(broker, topic, 0, ['x', 'y']);

@@ -209,6 +209,36 @@ test('max_deliveries with dead_letter_topic: the poison record goes there with i
   assert.equal(letters.length, 1);
 });
 
+test('a dead letter keeps the key and payload bytes as read, not their utf8 text', { skip }, async (t) => {
+  const { topic, groupId } = await topicAndGroup('poison-bytes');
+  const deadLetters = `${topic}-dlq`;
+  await admin.createTopics([{ topic: deadLetters, partitions: 1, replication_factor: 1 }]);
+  const producer = new kafka.Producer({ broker, logger: quietLogger() });
+  await producer.deliver(topic, 0, [{ payload: Buffer.from('ff00fe80', 'hex'), key: Buffer.from('e282', 'hex') }]);
+  await producer.stop();
+  const seen = [];
+  const consumer = member(t, {
+    group_id: groupId, topic, max_deliveries: 1, dead_letter_topic: deadLetters,
+    receive_callback: async (messages) => {
+      seen.push(...messages);
+      throw new Error('not today');
+    },
+  });
+  await consumer.start();
+  const letters = [];
+  const reader = new kafka.Consumer({
+    broker, topic: deadLetters, offset_directory: null, start_offset: 'earliest', logger: quietLogger(), payload_encoding: 'buffer',
+    receive_callback: async ({ messages }) => { letters.push(...messages); },
+  });
+  t.after(() => reader.stop());
+  await reader.start();
+  await waitFor(() => 'the dead letter', () => letters.length >= 1, WAIT);
+  await consumer.stop();
+  assert.equal(letters[0].payload.toString('hex'), 'ff00fe80');
+  assert.equal(letters[0].key.toString('hex'), 'e282');
+  assert.equal(typeof seen[0].payload, 'string', 'receive_callback reads text');
+});
+
 test('a member killed (SIGKILL) holding records: another member gets them, delivery_count 2; nothing lost', { skip }, async (t) => {
   const { topic, groupId } = await topicAndGroup('killed', { 'share.record.lock.duration.ms': 3000 });
   await produce(topic, jobs(0, 3));

@@ -7,7 +7,7 @@ const { checkSignal, abortError } = require('./abort');
 const tracing = require('../observability/tracing');
 const { channels } = require('../observability/diagnostics');
 const { ClientTelemetry } = require('../observability/metrics');
-const { DeadLetters } = require('./dead-letters');
+const { DeadLetters, decodeKeepingBytes } = require('./dead-letters');
 const { healthObject } = require('./health');
 
 // The addon hands a batch over in columns (see ReceivedColumns in crates/kafka-native-node):
@@ -89,8 +89,10 @@ class Consumer {
     // The batch the addon handed over, published and traced: {batch, span, settle(processed,
     // err)}. The addon hands over no other before settle(). (No closure here names `this`: the
     // addon holds them, and one that did would keep every consumer from being collected.)
+    const decodeText = opts.decode_text;
     const handOver = (columns) => {
       const batch = unpack(columns);
+      if (decodeText) decodeKeepingBytes(batch.messages);
       if (channels.batch.hasSubscribers) channels.batch.publish({ consumer: self.deref(), messages: batch.messages });
       const span = tracing.startProcess(batch.messages, groupId);
       // Runs fn with the batch's span active: receive_callback runs so, but a for await body

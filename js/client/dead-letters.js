@@ -14,6 +14,23 @@ const HEADERS = {
 
 const errorText = (err) => (err instanceof Error ? err.message : String(err));
 
+// A message's key and payload as they were read, when the message holds them decoded as text:
+// a dead letter is written from these bytes, never from the text (bytes that are not UTF-8, such
+// as ff00fe80, decode to replacement characters and would be written as efbfbd...).
+const RAW_BYTES = Symbol('kafka-native raw bytes');
+
+// With dead letters, a consumer reads payloads and keys as Buffers whatever payload_encoding
+// says; for 'utf8' this turns them into text for the application and keeps the bytes.
+function decodeKeepingBytes(messages) {
+  for (const message of messages) {
+    const { payload, key } = message;
+    message[RAW_BYTES] = { payload, key };
+    if (payload) message.payload = payload.toString('utf8');
+    if (key) message.key = key.toString('utf8');
+  }
+  return messages;
+}
+
 // The record written for `message`: its own headers kept, ours added (replacing any of the same
 // name, as a record dead-lettered twice would carry).
 function deadLetterRecord(message, deliveries, lastError) {
@@ -24,8 +41,9 @@ function deadLetterRecord(message, deliveries, lastError) {
   headers[HEADERS.deliveries] = String(deliveries);
   if (lastError !== undefined) headers[HEADERS.error] = errorText(lastError);
   else delete headers[HEADERS.error];
-  const record = { payload: message.payload ?? null, headers };
-  if (message.key !== undefined) record.key = message.key;
+  const { payload, key } = message[RAW_BYTES] ?? message;
+  const record = { payload: payload ?? null, headers };
+  if (key !== undefined) record.key = key;
   return record;
 }
 
@@ -59,4 +77,4 @@ class DeadLetters {
   }
 }
 
-module.exports = { DeadLetters, DEAD_LETTER_HEADERS: HEADERS };
+module.exports = { DeadLetters, decodeKeepingBytes, DEAD_LETTER_HEADERS: HEADERS };

@@ -304,12 +304,15 @@ function consumerOptions(options) {
       numWorkers: integer(options, 'num_workers', { signed: true }),
       workerSlot: integer(options, 'worker_slot', { signed: true }),
       stuckAfterMs: integer(options, 'stuck_after_ms'),
-      payloadAsBuffer: payload_encoding === 'buffer',
+      // Dead letters are written from the bytes read (decodeKeepingBytes makes the text).
+      payloadAsBuffer: payload_encoding === 'buffer' || dead_letter_topic !== undefined,
       driverOptions: properties(options, 'driver_options'),
       topicOptions: properties(options, 'topic_options'),
     },
     // Optional: a Consumer without one is read with batches(), messages() or readable().
     receive_callback,
+    // The addon hands Buffers that the application reads as text (see payloadAsBuffer).
+    decode_text: payload_encoding === 'utf8' && dead_letter_topic !== undefined,
     max_deliveries,
     dead_letter_topic,
     stats_callback: guarded('stats_callback', callback(options, 'stats_callback'), log),
@@ -354,10 +357,13 @@ function shareConsumerOptions(options) {
       acquireMode: string(options, 'acquire_mode'),
       renewLocks: boolean(options, 'renew_locks'),
       pollWaitMs: integer(options, 'poll_wait_ms'),
-      payloadAsBuffer: payload_encoding === 'buffer',
+      // Dead letters are written from the bytes read (decodeKeepingBytes makes the text).
+      payloadAsBuffer: payload_encoding === 'buffer' || dead_letter_topic !== undefined,
       driverOptions: driver_options,
     },
     receive_callback: callback(options, 'receive_callback'),
+    // The addon hands Buffers that the application reads as text (see payloadAsBuffer).
+    decode_text: payload_encoding === 'utf8' && dead_letter_topic !== undefined,
     max_deliveries,
     dead_letter_topic,
     logger: logger(options),

@@ -14,7 +14,7 @@ const { NativeShareConsumer } = require('../native/index.js');
 const { shareConsumerOptions, logTo, fromNative } = require('./options');
 const { checkSignal, abortError } = require('./abort');
 const { NOT_PROCESSED, headersObject, slice } = require('./consumer');
-const { DeadLetters } = require('./dead-letters');
+const { DeadLetters, decodeKeepingBytes } = require('./dead-letters');
 const tracing = require('../observability/tracing');
 const { channels } = require('../observability/diagnostics');
 const { ClientTelemetry } = require('../observability/metrics');
@@ -144,6 +144,7 @@ class ShareConsumer {
     inHand.whenSettled = new Promise((resolve) => { inHand.resolveSettled = resolve; });
     this._inHand = inHand;
     const all = unpackShare(columns, inHand);
+    if (this._opts.decode_text) decodeKeepingBytes(all);
     inHand.count = all.length;
     let messages = all;
     if (this._opts.max_deliveries !== undefined) {
