@@ -946,3 +946,63 @@ fn a_batch_of_large_messages_holds_about_max_batch_bytes() {
     assert_eq!(sizes[0], per_batch, "batches: {sizes:?}");
     assert!(sizes.iter().all(|&n| n <= per_batch), "batches: {sizes:?}");
 }
+
+/// A pulled consumer is woken when its queue goes from empty to not empty. A take that held only
+/// what is handed to no one (here partition ends, with `enable.partition.eof` and batches of one
+/// message over three partitions) handed nothing over and left the queue not empty: the
+/// consumer was never woken again, and read none of the messages produced later. Such a take now
+/// goes on taking until it has a message or the queue is empty.
+#[test]
+fn a_pulled_consumer_reads_on_past_takes_of_partition_ends_only() {
+    let cluster = TestCluster::new();
+    let topic = cluster.create_topic("eof-only", 3);
+    let (woken, wakes) = crossbeam_channel::unbounded();
+    let consumer = Consumer::pulled(
+        ConsumerConfig::new(cluster.bootstrap_servers(), &topic)
+            .without_offset_directory()
+            .max_messages_per_callback(1)
+            .driver_option("enable.partition.eof", "true")
+            .on_log(|_| {}),
+        move || {
+            let _ = woken.send(());
+        },
+    )
+    .unwrap();
+    consumer.start().unwrap();
+    let mut read = Vec::new();
+    // As the Node binding does: pull until nothing is there, then only when woken.
+    let mut read_until = |count: usize| {
+        while read.len() < count {
+            if let Some(batch) = consumer.pull() {
+                read.extend(
+                    batch
+                        .iter()
+                        .map(|m| m.payload().unwrap_or_default().to_vec()),
+                );
+                drop(batch);
+                consumer.settle(Ok(()));
+                continue;
+            }
+            if wakes.recv_timeout(Duration::from_secs(20)).is_err() {
+                break; // never woken again
+            }
+        }
+        read.len()
+    };
+    for round in 0..3 {
+        for partition in 0..3 {
+            common::produce(
+                &cluster.bootstrap_servers(),
+                &topic,
+                partition,
+                &[format!("r{round}p{partition}")],
+            );
+        }
+        assert_eq!(
+            read_until(3 * (round + 1)),
+            3 * (round + 1),
+            "round {round}"
+        );
+    }
+    consumer.stop().unwrap();
+}

@@ -125,26 +125,37 @@ impl Settling {
 
 impl FetchLoop {
     /// Applies the seeks asked for, then takes what is ready (waiting up to `wait` for a
-    /// first message) as one batch, its progress tracked; `None` when nothing was ready, or
-    /// none of it belongs to this consumer any more.
+    /// first message) as one batch, its progress tracked; `None` when nothing was ready.
+    /// What is taken and handed over to no one (partition ends, errors, messages of partitions
+    /// taken away meanwhile) is taken past at once, until a message to hand over or an empty
+    /// queue: a pulled consumer is woken when its queue goes from empty to not empty, so a take
+    /// that left it not empty and handed nothing over was never woken again.
     pub(crate) fn take(&self, wait: Duration) -> Option<(ReceivedBatch, Settling)> {
         self.apply_seeks();
-        let generation = self.assigned.generation();
-        let batch = self
-            .queue
-            .consume_ready(wait, self.max_messages, MAX_BATCH_BYTES);
-        let mut messages = self.keep_messages(batch.into_messages());
-        if self.assigned.generation() != generation {
-            // Partitions were taken away while this batch was taken: their messages now
-            // belong to another member, which reads them from the committed offset.
-            messages.retain(|m| {
-                self.assigned
-                    .contains(m.view().topic(), m.view().partition())
-            });
-        }
-        if messages.is_empty() {
-            return None;
-        }
+        let mut wait = wait;
+        let messages = loop {
+            let generation = self.assigned.generation();
+            let taken = self
+                .queue
+                .consume_ready(wait, self.max_messages, MAX_BATCH_BYTES)
+                .into_messages();
+            if taken.is_empty() {
+                return None;
+            }
+            let mut messages = self.keep_messages(taken);
+            if self.assigned.generation() != generation {
+                // Partitions were taken away while this batch was taken: their messages now
+                // belong to another member, which reads them from the committed offset.
+                messages.retain(|m| {
+                    self.assigned
+                        .contains(m.view().topic(), m.view().partition())
+                });
+            }
+            if !messages.is_empty() {
+                break messages;
+            }
+            wait = Duration::ZERO;
+        };
         self.control.pulled.store(messages.len(), Ordering::Relaxed);
         let Tracked {
             repeats,
