@@ -390,6 +390,8 @@ export interface ShareConsumerOptions<E extends PayloadEncoding = PayloadEncodin
   renew_locks?: boolean;
   /** How long one fetch waits for records (default 250 ms; also the longest stop() waits for one). */
   poll_wait_ms?: number;
+  /** How long stop() waits for the batch handed over to settle (default 15000); then its records are released and stop() rejects with SETTLE_TIMED_OUT. */
+  stop_timeout_ms?: number;
   payload_encoding?: E;
   /** A record delivered more times than this is not handed over again but rejected. */
   max_deliveries?: number;

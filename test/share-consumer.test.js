@@ -359,6 +359,64 @@ for (const how of ['renew_locks', 'message.renew()']) {
   });
 }
 
+// start() after stop() was resolved and set a keep-alive timer that nothing cleared: the
+// process never exited. batches() on a consumer stopped before it started waited forever.
+test('after stop(), start() rejects STOPPED, batches() ends and the process exits by itself', async () => {
+  const script = `
+    const kafka = require(${JSON.stringify(path.join(__dirname, '..'))});
+    const quiet = { error() {}, warn() {}, info() {}, debug() {} };
+    (async () => {
+      const consumer = new kafka.ShareConsumer({ broker: '127.0.0.1:9', group_id: 'g', topic: 't', logger: quiet });
+      await consumer.stop();
+      const started = await consumer.start().then(() => 'resolved', (err) => err.code);
+      const iterated = [];
+      const other = new kafka.ShareConsumer({ broker: '127.0.0.1:9', group_id: 'g', topic: 't', logger: quiet });
+      await other.stop();
+      for await (const batch of other.batches()) iterated.push(batch);
+      process.stdout.write(JSON.stringify({ started, iterated: iterated.length }));
+    })();`;
+  const { execFile } = require('node:child_process');
+  const out = await new Promise((resolve, reject) => {
+    execFile(process.execPath, ['-e', script], { timeout: 60_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.signal ?? err.code}: ${stdout} ${stderr}`)) : resolve(stdout)));
+  });
+  assert.deepEqual(JSON.parse(out), { started: 'STOPPED', iterated: 0 });
+});
+
+test('stop() while receive_callback never settles rejects SETTLE_TIMED_OUT after stop_timeout_ms; its record comes again', { skip }, async (t) => {
+  const { topic, groupId } = await topicAndGroup('never-settles');
+  await produce(topic, jobs(0, 1));
+  let handed;
+  const held = new Promise((resolve) => { handed = resolve; });
+  const stuck = new kafka.ShareConsumer({
+    broker, group_id: groupId, topic, stop_timeout_ms: 1000, logger: quietLogger(),
+    receive_callback: (messages) => { handed(messages); return new Promise(() => {}); },
+  });
+  await stuck.start();
+  await held;
+  await assert.rejects(stuck.stop(), (err) => err.code === 'SETTLE_TIMED_OUT');
+  const seen = [];
+  member(t, {
+    group_id: groupId, topic,
+    receive_callback: async (messages) => { for (const m of messages) seen.push(`${m.payload}@${m.delivery_count}`); },
+  }).start();
+  await waitFor(() => `job-0 again (${seen})`, () => seen.includes('job-0@2'), WAIT);
+});
+
+test('batches({signal}) leaves no abort listener behind per batch', { skip }, async (t) => {
+  const { getEventListeners } = require('node:events');
+  const { topic, groupId } = await topicAndGroup('listeners');
+  await produce(topic, jobs(0, 5));
+  const consumer = member(t, { group_id: groupId, topic, max_records: 1 });
+  const controller = new AbortController();
+  let batches = 0;
+  for await (const messages of consumer.batches({ signal: controller.signal })) {
+    batches += messages.length > 0 ? 1 : 0;
+    if (batches >= 5) break;
+  }
+  assert.equal(batches, 5);
+  assert.ok(getEventListeners(controller.signal, 'abort').length <= 1, `${getEventListeners(controller.signal, 'abort').length} listeners`);
+});
+
 test('new ShareConsumer() refuses bad options, naming them; stop() twice and before start() are fine', async () => {
   const base = { broker: broker || '127.0.0.1:9', group_id: 'g', topic: 't', logger: quietLogger() };
   const refused = (options, pattern) => assert.throws(() => new kafka.ShareConsumer({ ...base, ...options }), pattern);
@@ -369,6 +427,10 @@ test('new ShareConsumer() refuses bad options, naming them; stop() twice and bef
   refused({ max_records: 0 }, /max_records/);
   refused({ acquire_mode: 'fastest' }, /acquire_mode.*record_limit/);
   refused({ renew_locks: 'yes' }, /renew_locks/);
+  refused({ max_deliveries: 2, acknowledgement_mode: 'implicit' }, /max_deliveries needs acknowledgement_mode 'explicit'/);
+  refused({ max_deliveries: 2, dead_letter_topic: 'bad topic' }, /dead_letter_topic must be a topic name/);
+  refused({ max_deliveries: 2, dead_letter_topic: 't' }, /dead_letter_topic must not be a topic read/);
+  refused({ stop_timeout_ms: -1 }, /stop_timeout_ms/);
   refused({ renew_locks: true, acknowledgement_mode: 'implicit' }, /renew_locks.*explicit/);
   refused({ driver_options: { 'share.acquire.mode': 'record_limit' } }, /share\.acquire\.mode.*acquire_mode/);
   refused({ max_deliveries: 0 }, /max_deliveries/);

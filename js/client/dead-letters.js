@@ -59,6 +59,7 @@ class DeadLetters {
   // Writes the messages, in order, with their delivery count and the last error; resolves once
   // the broker has them, rejects if any was not written.
   async write(messages, deliveries, lastError) {
+    if (this._stopped) throw new Error(`kafka-native: dead_letter_topic ${this.topic}: the consumer has stopped, nothing more is written`);
     const records = messages.map((m) => deadLetterRecord(m, deliveries, lastError));
     await this._producerFor().deliver(this.topic, -1, records);
   }
@@ -72,7 +73,9 @@ class DeadLetters {
     return this._producer;
   }
 
+  // No producer is made after this.
   stop() {
+    this._stopped = true;
     return this._producer ? this._producer.stop() : Promise.resolve();
   }
 }

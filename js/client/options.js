@@ -282,7 +282,7 @@ function consumerOptions(options) {
     throw new TypeError('kafka-native: option group_protocol needs group_id: without a consumer group there is no group protocol');
   }
   const receive_callback = callback(options, 'receive_callback');
-  const { max_deliveries, dead_letter_topic } = poisonOptions(options);
+  const { max_deliveries, dead_letter_topic } = poisonOptions(options, topics(options));
   if (max_deliveries !== undefined && !receive_callback) {
     throw new TypeError('kafka-native: option max_deliveries needs receive_callback: it retries the batches receive_callback fails (a for await loop that throws leaves instead)');
   }
@@ -324,16 +324,26 @@ function consumerOptions(options) {
 }
 
 const SHARE_CONSUMER_OPTIONS = ['broker', 'group_id', 'topic', 'receive_callback', 'acknowledgement_mode', 'max_records', 'acquire_mode', 'renew_locks',
-  'poll_wait_ms', 'payload_encoding', 'max_deliveries', 'dead_letter_topic', 'driver_options', 'logger'];
+  'stop_timeout_ms', 'poll_wait_ms', 'payload_encoding', 'max_deliveries', 'dead_letter_topic', 'driver_options', 'logger'];
 
 // max_deliveries and dead_letter_topic: how often a record (a ShareConsumer's) or a batch (a
 // Consumer's) is tried before it goes to the dead-letter topic, or is given up on.
-function poisonOptions(options) {
+// `sources`: the topics read, which the dead letters must not go back to.
+function poisonOptions(options, sources) {
   const max_deliveries = integer(options, 'max_deliveries');
   if (max_deliveries === 0) throw fail('option max_deliveries', 'an integer of 1 or more', max_deliveries);
   const dead_letter_topic = string(options, 'dead_letter_topic');
   if (dead_letter_topic !== undefined && max_deliveries === undefined) {
     throw new TypeError('kafka-native: option dead_letter_topic needs max_deliveries: it says after how many deliveries a record goes there');
+  }
+  if (dead_letter_topic !== undefined) {
+    // Kafka's own rule for a topic name (the core applies it to the topics read).
+    if (!/^[a-zA-Z0-9._-]{1,249}$/.test(dead_letter_topic) || dead_letter_topic === '.' || dead_letter_topic === '..') {
+      throw fail('option dead_letter_topic', "a topic name: 1 to 249 of a-z, A-Z, 0-9, '.', '_', '-' (not '.' or '..')", dead_letter_topic);
+    }
+    if (sources.includes(dead_letter_topic)) {
+      throw new TypeError(`kafka-native: option dead_letter_topic must not be a topic read (${dead_letter_topic}): its records would be read again`);
+    }
   }
   return { max_deliveries, dead_letter_topic };
 }
@@ -345,7 +355,10 @@ function shareConsumerOptions(options) {
   if (payload_encoding !== 'utf8' && payload_encoding !== 'buffer') {
     throw fail('option payload_encoding', '"utf8" or "buffer"', payload_encoding);
   }
-  const { max_deliveries, dead_letter_topic } = poisonOptions(options);
+  const { max_deliveries, dead_letter_topic } = poisonOptions(options, topics(options));
+  if (max_deliveries !== undefined && options.acknowledgement_mode === 'implicit') {
+    throw new TypeError("kafka-native: option max_deliveries needs acknowledgement_mode 'explicit': in implicit mode a record past it cannot be rejected (each batch is accepted whole)");
+  }
   const driver_options = properties(options, 'driver_options');
   return {
     native: {
@@ -356,6 +369,7 @@ function shareConsumerOptions(options) {
       maxRecords: integer(options, 'max_records'),
       acquireMode: string(options, 'acquire_mode'),
       renewLocks: boolean(options, 'renew_locks'),
+      stopTimeoutMs: integer(options, 'stop_timeout_ms'),
       pollWaitMs: integer(options, 'poll_wait_ms'),
       // Dead letters are written from the bytes read (decodeKeepingBytes makes the text).
       payloadAsBuffer: payload_encoding === 'buffer' || dead_letter_topic !== undefined,

@@ -80,6 +80,7 @@ class ShareConsumer {
   constructor(options) {
     const opts = shareConsumerOptions(options);
     this._opts = opts;
+    this._implicit = opts.native.acknowledgementMode === 'implicit';
     this._logger = opts.logger;
     this._lastErrors = new Map();
     this._telemetry = new ClientTelemetry('share-consumer', 0);
@@ -107,8 +108,12 @@ class ShareConsumer {
     try {
       const signal = checkSignal('start()', options);
       if (signal && signal.aborted) throw abortError(signal, 'start()');
-      if (signal) signal.addEventListener('abort', () => this.stop().catch(() => {}), { once: true });
       fromNative(() => this._native.start());
+      if (signal) {
+        const onAbort = () => this.stop().catch(() => {});
+        signal.addEventListener('abort', onAbort, { once: true });
+        this._unlisten = () => signal.removeEventListener('abort', onAbort);
+      }
       this._started = true;
       if (!this._keepAlive) this._keepAlive = setInterval(() => this, 2 ** 30);
       if (channels.connect.hasSubscribers) channels.connect.publish({ client: this, kind: 'share-consumer' });
@@ -183,6 +188,7 @@ class ShareConsumer {
       const err = await this._call(call);
       if (err === undefined) continue;
       this._remember(call, err);
+      if (this._implicit) continue; // accepted with the batch: nothing can be released
       for (const m of call) {
         if (inHand.acks.has(m[INDEX])) continue;
         try {
@@ -204,7 +210,10 @@ class ShareConsumer {
     } catch (caught) {
       err = caught ?? new Error('receive_callback rejected with nothing');
       if (!err[NOT_PROCESSED]) {
-        this._logger.error(`kafka-native: share consumer's receive_callback failed; its records not acknowledged are released: ${err.stack ?? err}`);
+        const outcome = this._implicit
+          ? "acknowledgement_mode is 'implicit': its records are accepted all the same"
+          : 'its records not acknowledged are released';
+        this._logger.error(`kafka-native: share consumer's receive_callback failed; ${outcome}: ${err.stack ?? err}`);
         if (channels.error.hasSubscribers) channels.error.publish({ client: this, error: err });
       }
     }
@@ -295,11 +304,19 @@ class ShareConsumer {
         resolve(ready);
         return;
       }
-      consumer._waiter = resolve;
+      if (consumer._stopping) {
+        resolve(null);
+        return;
+      }
       const onAbort = () => {
-        if (consumer._waiter === resolve) consumer._waiter = null;
+        if (consumer._waiter === done) consumer._waiter = null;
         resolve(null);
       };
+      const done = (inHand) => {
+        if (signal) signal.removeEventListener('abort', onAbort);
+        resolve(inHand);
+      };
+      consumer._waiter = done;
       if (signal) signal.addEventListener('abort', onAbort, { once: true });
     });
     return {
@@ -308,7 +325,7 @@ class ShareConsumer {
         if (finished) return { value: undefined, done: true };
         if (current) consumer._settle(current, true);
         current = null;
-        if (!consumer._started) await consumer.start();
+        if (!consumer._started && !consumer._stopping) await consumer.start();
         if (signal && signal.aborted) {
           await finish(false);
           throw abortError(signal, 'batches()');
@@ -329,17 +346,20 @@ class ShareConsumer {
     };
   }
 
-  // Waits for the batch receive_callback holds to settle, then releases what is still out,
-  // sends the acknowledgements and leaves the group. Idempotent.
+  // Waits for the batch handed over (receive_callback's, or a for await body's) to settle, up to
+  // stop_timeout_ms (15 s; then its records not acknowledged are released and this rejects with
+  // err.code 'SETTLE_TIMED_OUT'), sends the acknowledgements and leaves the group. Idempotent.
   stop() {
     if (!this._stopping) {
       this._telemetry.stopped = true;
+      this._unlisten?.();
       this._stopping = (async () => {
-        const inHand = this._inHand;
-        if (inHand && this._opts.receive_callback) await inHand.whenSettled;
-        await this._native.stop();
-        this._wakeWaiter(null);
-        if (this._deadLetters) await this._deadLetters.stop();
+        try {
+          await this._native.stop();
+        } finally {
+          this._wakeWaiter(null);
+          if (this._deadLetters) await this._deadLetters.stop();
+        }
       })().finally(() => {
         clearInterval(this._keepAlive);
         this._keepAlive = undefined;

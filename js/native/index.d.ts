@@ -220,8 +220,9 @@ export declare class NativeShareConsumer {
   /** Whether the consumer has ended (stopped, or a fatal error). */
   ended(): boolean
   /**
-   * Releases what is held, sends the acknowledgements, leaves the group; resolves once done
-   * and every line logged before has reached the logger.
+   * Waits for the batch held to settle (up to the stop timeout: then it is released and
+   * this rejects with SETTLE_TIMED_OUT), sends the acknowledgements, leaves the group;
+   * resolves once done and every line logged before has reached the logger.
    */
   stop(): Promise<void>
 }
@@ -665,6 +666,7 @@ export interface ShareConsumerOptions {
   /** "record_limit" (default) or "batch_optimized". */
   acquireMode?: string
   renewLocks?: boolean
+  stopTimeoutMs?: number
   payloadAsBuffer: boolean
   driverOptions?: Record<string, string>
 }

@@ -27,6 +27,7 @@ pub struct ShareConsumerOptions {
     /// "record_limit" (default) or "batch_optimized".
     pub acquire_mode: Option<String>,
     pub renew_locks: Option<bool>,
+    pub stop_timeout_ms: Option<u32>,
     pub payload_as_buffer: bool,
     pub driver_options: Option<HashMap<String, String>>,
 }
@@ -78,6 +79,9 @@ impl NativeShareConsumer {
             config.acquire_mode = mode.parse().map_err(|e| js_error(env, &e))?;
         }
         config.renew_locks = options.renew_locks.unwrap_or(false);
+        if let Some(ms) = options.stop_timeout_ms {
+            config.stop_timeout = Duration::from_millis(ms.into());
+        }
         // Weak: a consumer never started must not keep the process alive; JS holds it alive
         // from start() to stop().
         let wake = weak_callback(on_pull)?;
@@ -154,12 +158,12 @@ impl NativeShareConsumer {
         self.inner.is_ended()
     }
 
-    /// Releases what is held, sends the acknowledgements, leaves the group; resolves once done
-    /// and every line logged before has reached the logger.
+    /// Waits for the batch held to settle (up to the stop timeout: then it is released and
+    /// this rejects with SETTLE_TIMED_OUT), sends the acknowledgements, leaves the group;
+    /// resolves once done and every line logged before has reached the logger.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn stop<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
         self.inner.request_stop();
-        drop(self.held.lock().take());
         let inner = self.inner.clone();
         promise_from_pool_after_logs(env, &self.lane, self.log_lines.clone(), move || {
             inner.stop()

@@ -1123,3 +1123,45 @@ fn produce_large(servers: &str, topic: &str, payload: &str) {
     );
     producer.stop(Duration::from_secs(20)).unwrap();
 }
+
+/// `pull()` and `settle()` are the pulled consumer's: on a consumer with a handler they could
+/// take the handler's batch away, or record its offsets before the handler finished. Here the
+/// handler ends up not processing its batch, so nothing may be recorded: a `settle()` from
+/// outside while it ran recorded the batch all the same.
+#[test]
+fn pull_and_settle_on_a_handler_consumer_touch_neither_its_batch_nor_its_offsets() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("handled", 1, 1).unwrap();
+    produce(&cluster, "handled", 0, &numbered("m", 0..5));
+    let dir = tempfile::tempdir().unwrap();
+    let (entered, in_handler) = crossbeam_channel::bounded::<usize>(1);
+    let (finish, finished) = crossbeam_channel::bounded::<()>(1);
+    let consumer = Consumer::new(
+        ConsumerConfig::new(cluster.bootstrap_servers(), "handled")
+            .offset_directory(dir.path())
+            .on_log(|_| {}),
+        move |batch| {
+            let _ = entered.send(batch.len());
+            let _ = finished.recv_timeout(Duration::from_secs(30));
+            Err(BatchError::NotProcessed("not this time".into()))
+        },
+    )
+    .unwrap();
+    consumer.start().unwrap();
+    assert_eq!(in_handler.recv_timeout(Duration::from_secs(30)).unwrap(), 5);
+    assert!(
+        consumer.pull().is_none(),
+        "the handler's batch, pulled from outside"
+    );
+    consumer.settle(Ok(()));
+    finish.send(()).unwrap();
+    wait_for("the consumer halted", Duration::from_secs(30), || {
+        consumer.ended()
+    });
+    consumer.stop().unwrap();
+    assert_eq!(
+        offset_file(dir.path(), "handled", 0),
+        None,
+        "recorded by a settle() from outside"
+    );
+}

@@ -1,11 +1,15 @@
-//! What a client gives back once it is gone, against whichever broker `KAFKA_TEST_BROKER` names.
+//! What a client holds, and gives back once it is gone, against whichever broker
+//! `KAFKA_TEST_BROKER` names: the heap, and librdkafka's clients.
 //! The tests measure the whole process's heap, so they are alone in their file (its own process)
 //! and take turns.
 
 use std::time::Duration;
 
 use kafka_native::testing::{heap_in_use, wait_until_every_client_is_destroyed};
-use kafka_native::{Compression, Consumer, ConsumerConfig, Producer, ProducerConfig};
+use kafka_native::{
+    Compression, Consumer, ConsumerConfig, KafkaError, Producer, ProducerConfig, ShareConsumer,
+    ShareConsumerConfig,
+};
 
 mod common;
 use common::{payload_recorder, wait_for, TestCluster};
@@ -126,4 +130,30 @@ fn single_record_compressed_batches_take_about_what_uncompressed_ones_take() {
         "heap held for 2,000 single-record batches: uncompressed {plain} bytes, \
          compressed (codec, bytes) {held:?}"
     );
+}
+
+/// A ShareConsumer makes no librdkafka client (no thread, no connection) until `start()`: a
+/// never-started one subscribed at construction, and closed (leaving the group) in its drop,
+/// which in Node is a finalizer on the event loop. And one stopped cannot be started again.
+#[test]
+fn a_share_consumer_makes_its_client_at_start_and_none_after_stop() {
+    let _alone = HEAP.lock();
+    let none = || wait_until_every_client_is_destroyed(Duration::ZERO);
+    assert!(none(), "a client left by an earlier test");
+    let consumer = ShareConsumer::pulled(
+        ShareConsumerConfig::new("127.0.0.1:9", "g")
+            .topics(["t"])
+            .on_log(|_| {}),
+        || {},
+    )
+    .unwrap();
+    assert!(none(), "a client before start()");
+    consumer.start().unwrap();
+    assert!(!none(), "no client after start()");
+    consumer.stop().unwrap();
+    assert!(wait_until_every_client_is_destroyed(Duration::from_secs(
+        30
+    )));
+    assert!(matches!(consumer.start(), Err(KafkaError::Stopped)));
+    assert!(none(), "a client after a start() following stop()");
 }

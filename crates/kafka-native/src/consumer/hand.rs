@@ -116,8 +116,8 @@ impl Hand {
             }
             match &mut handler {
                 Some(handler) => {
-                    if let Some(batch) = self.pull() {
-                        self.settle(handler(batch));
+                    if let Some(batch) = self.take_out() {
+                        self.settle_out(handler(batch));
                     }
                 }
                 None => self.wake(),
@@ -131,8 +131,15 @@ impl Hand {
 
     /// What is ready, as one batch; `None` when nothing is, when the batch handed over has not
     /// settled yet, once halted, or (taking from the queue) while paused or stopping. Never
-    /// waits: the taker is woken again when there is a batch.
+    /// waits: the taker is woken again when there is a batch. For the taker of a pulled
+    /// consumer only: a handler's batches are the handler's, and `None` here (a `pull()` from
+    /// elsewhere took the handler's batch away).
     pub(crate) fn pull(&self) -> Option<ReceivedBatch> {
+        self.wake.as_ref()?;
+        self.take_out()
+    }
+
+    fn take_out(&self) -> Option<ReceivedBatch> {
         let mut state = self.state.lock();
         if state.halted || state.out.is_some() {
             return None;
@@ -153,7 +160,15 @@ impl Hand {
     /// The answer for the batch pulled: its offsets are recorded (unless it was not processed,
     /// which halts the hand). A settle with no batch out (or one `stop()` gave up on) does
     /// nothing.
+    /// For the taker of a pulled consumer only: nothing for a handler's (a `settle()` from
+    /// elsewhere recorded the handler's batch before the handler finished).
     pub(crate) fn settle(&self, outcome: Result<(), BatchError>) {
+        if self.wake.is_some() {
+            self.settle_out(outcome);
+        }
+    }
+
+    fn settle_out(&self, outcome: Result<(), BatchError>) {
         let mut state = self.state.lock();
         let Some(settling) = state.out.take() else {
             return;

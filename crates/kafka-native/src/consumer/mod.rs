@@ -189,6 +189,7 @@ impl Consumer {
     /// For a [`Consumer::pulled`] consumer: the answer for the batch [`Consumer::pull`] gave,
     /// as a handler's would be (`Err(BatchError::NotProcessed)` records nothing and fetches
     /// no more). Its offsets are recorded; the next [`Consumer::pull`] may give another.
+    /// Nothing for a consumer with a handler: its batches are settled by the handler alone.
     pub fn settle(&self, outcome: Result<(), BatchError>) {
         let hand = self.hand.lock().clone();
         if let Some(hand) = hand {

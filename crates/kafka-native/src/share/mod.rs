@@ -212,13 +212,13 @@ impl ShareConsumerConfig {
         Ok(())
     }
 
-    fn native(&self) -> Result<NativeShare, KafkaError> {
-        self.validate()?;
+    /// librdkafka's configuration of this consumer.
+    fn client_config(&self) -> crate::config::ClientConfig {
         let mode = match self.acknowledgement_mode {
             AcknowledgementMode::Explicit => "explicit",
             AcknowledgementMode::Implicit => "implicit",
         };
-        let config = self.client.client_config(|c| {
+        self.client.client_config(|c| {
             c.set("group.id", &self.group_id)
                 .set("share.acknowledgement.mode", mode)
                 .set("share.acquire.mode", self.acquire_mode.as_str())
@@ -227,7 +227,13 @@ impl ShareConsumerConfig {
             if let Some(max) = self.max_records {
                 c.set("max.poll.records", max.to_string());
             }
-        });
+        })
+    }
+
+    /// The librdkafka share consumer, subscribed (no request yet: the heartbeat takes the
+    /// subscription to the broker).
+    fn native(&self) -> Result<NativeShare, KafkaError> {
+        let config = self.client_config();
         let hooks = ShareHooks {
             log: self.client.logger(),
             brokers: BrokerErrors::default(),
@@ -254,6 +260,8 @@ struct Shared {
     ended: AtomicBool,
     /// The error that ended it (fatal), or that its stop met (a batch that did not settle).
     failure: Mutex<Option<KafkaError>>,
+    /// `stop()` was called: `start()` is refused.
+    stopped: AtomicBool,
 }
 
 /// A member of a share group. Created stopped; [`ShareConsumer::start`] joins the group.
@@ -279,8 +287,8 @@ struct Shared {
 pub struct ShareConsumer {
     shared: Arc<Shared>,
     commands: Sender<Command>,
-    /// The share thread's work, and the handler's, before `start` runs them.
-    starting: Mutex<Option<(ShareThread, Option<HandlerThread>)>>,
+    /// What `start` makes the share thread of (and the handler's thread), until it does.
+    starting: Mutex<Option<Starting>>,
     thread: Mutex<Option<JoinHandle<()>>>,
     handler_thread: Mutex<Option<JoinHandle<()>>>,
 }
@@ -319,23 +327,57 @@ impl ShareConsumer {
         )
     }
 
+    /// Checks the configuration (errors name the option); no librdkafka client, and no
+    /// network, until [`ShareConsumer::start`].
     fn new(
         config: ShareConsumerConfig,
         wake: Wake,
         handler: Option<HandlerThread>,
     ) -> Result<Self, KafkaError> {
-        let native = config.native()?;
+        config.validate()?;
+        config.client_config().validate()?; // a bad property, named now
         let (commands, received) = crossbeam_channel::unbounded();
         let shared = Arc::new(Shared {
             ready: Mutex::new(None),
             ended: AtomicBool::new(false),
             failure: Mutex::new(None),
+            stopped: AtomicBool::new(false),
         });
-        let work = ShareThread {
-            native,
-            shared: shared.clone(),
+        Ok(ShareConsumer {
+            shared,
+            commands,
+            starting: Mutex::new(Some(Starting {
+                config,
+                wake,
+                handler,
+                received,
+            })),
+            thread: Mutex::new(None),
+            handler_thread: Mutex::new(None),
+        })
+    }
+
+    /// Makes librdkafka's share consumer and starts the share thread, which joins the group and
+    /// fetches (and the handler's thread). Never waits on the network; a second call does
+    /// nothing, and one after [`ShareConsumer::stop`] returns [`KafkaError::Stopped`].
+    pub fn start(&self) -> Result<(), KafkaError> {
+        if self.shared.stopped.load(Ordering::Acquire) {
+            return Err(KafkaError::Stopped);
+        }
+        let Some(Starting {
+            config,
+            wake,
+            handler,
             received,
-            settle_to: commands.clone(),
+        }) = self.starting.lock().take()
+        else {
+            return Ok(());
+        };
+        let work = ShareThread {
+            native: config.native()?,
+            shared: self.shared.clone(),
+            received,
+            settle_to: self.commands.clone(),
             wake,
             mode: config.acknowledgement_mode,
             poll_wait: config.poll_wait,
@@ -344,21 +386,6 @@ impl ShareConsumer {
             log: config.client.logger(),
             next_id: 0,
             stop_seen: false,
-        };
-        Ok(ShareConsumer {
-            shared,
-            commands,
-            starting: Mutex::new(Some((work, handler))),
-            thread: Mutex::new(None),
-            handler_thread: Mutex::new(None),
-        })
-    }
-
-    /// Starts the share thread, which joins the group and fetches (and the handler's thread).
-    /// Never waits on the network; a second call does nothing.
-    pub fn start(&self) -> Result<(), KafkaError> {
-        let Some((work, handler)) = self.starting.lock().take() else {
-            return Ok(());
         };
         let cannot = |e: std::io::Error| KafkaError::ClientCreation {
             message: format!("cannot start the share consumer's thread: {e}"),
@@ -409,6 +436,7 @@ impl ShareConsumer {
     /// `socket.timeout.ms`). Idempotent; a consumer never started just frees its handle. The
     /// first call after a fatal error returns it.
     pub fn stop(&self) -> Result<(), KafkaError> {
+        self.shared.stopped.store(true, Ordering::Release);
         self.request_stop();
         drop(self.starting.lock().take());
         if let Some(thread) = self.thread.lock().take() {
@@ -436,6 +464,14 @@ impl Drop for ShareConsumer {
     fn drop(&mut self) {
         let _ = self.stop();
     }
+}
+
+/// What [`ShareConsumer::start`] needs to start the consumer.
+struct Starting {
+    config: ShareConsumerConfig,
+    wake: Wake,
+    handler: Option<HandlerThread>,
+    received: Receiver<Command>,
 }
 
 /// The thread that calls a [`ShareConsumer::with_handler`] consumer's handler: it pulls each
@@ -565,7 +601,7 @@ impl ShareThread {
     /// its own while the batch is out, at once); false when a stop came meanwhile (its records
     /// not acknowledged then released).
     fn hand_over(&mut self, polled: NativeShareBatch) -> bool {
-        let (indexes, records, unreadable) = self.copy_out(&polled);
+        let (indexes, records) = self.copy_out(&polled);
         let out = OutBatch {
             polled: &polled,
             indexes: &indexes,
@@ -585,28 +621,22 @@ impl ShareThread {
                     self.log_error(format!("share consumer: acknowledging: {err}"));
                 }
             }
-            // A record librdkafka could not read: released unless it acknowledged it already.
-            for index in unreadable {
-                let _ = self
-                    .native
-                    .acknowledge(&polled, index, Acknowledgement::Release);
-            }
         }
         !stopped
     }
 
-    /// The polled records copied out, with their places in the polled batch, and the places of
-    /// those librdkafka could not read (logged; it has acknowledged them itself: a corrupt batch
-    /// rejected, one it could not decompress released).
-    fn copy_out(&self, polled: &NativeShareBatch) -> (Vec<usize>, Vec<ShareRecord>, Vec<usize>) {
-        let (mut indexes, mut records, mut unreadable) = (Vec::new(), Vec::new(), Vec::new());
+    /// The polled records copied out, with their places in the polled batch. Those librdkafka
+    /// could not read are logged and left as librdkafka acknowledged them (a corrupt batch
+    /// rejected, one it could not decompress released): acknowledged again with a release, a
+    /// corrupt record came back up to the delivery limit.
+    fn copy_out(&self, polled: &NativeShareBatch) -> (Vec<usize>, Vec<ShareRecord>) {
+        let (mut indexes, mut records) = (Vec::new(), Vec::new());
         let mut topic: Option<Arc<str>> = None;
         for index in 0..polled.len() {
             let Some((message, delivery_count)) = polled.get(index) else {
                 continue;
             };
             if let Some(code) = message.error() {
-                unreadable.push(index);
                 self.log_error(format!(
                     "share consumer: {} [{}] at offset {}: {}",
                     message.topic(),
@@ -638,7 +668,7 @@ impl ShareThread {
                 delivery_count,
             });
         }
-        (indexes, records, unreadable)
+        (indexes, records)
     }
 
     /// Places `records` as a batch to be pulled, wakes the taker, and waits for it to settle.
