@@ -1788,6 +1788,9 @@ unsafe extern "C" {
     pub fn rd_kafka_share_commit_async(rkshare: *mut rd_kafka_share_t) -> *mut rd_kafka_error_t;
 }
 unsafe extern "C" {
+    pub fn rd_kafka_share_wakeup(rkshare: *mut rd_kafka_share_t);
+}
+unsafe extern "C" {
     pub fn rd_kafka_share_acquisition_lock_timeout_ms(rkshare: *mut rd_kafka_share_t) -> i32;
 }
 unsafe extern "C" {

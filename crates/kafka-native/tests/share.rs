@@ -71,6 +71,41 @@ fn payload(batch: &ShareBatch, i: usize) -> String {
     String::from_utf8_lossy(batch.records()[i].payload.as_deref().unwrap_or_default()).into_owned()
 }
 
+/// Notes each record of `batch` in `seen`, as `member`'s.
+fn note(seen: &Seen, member: usize, batch: &ShareBatch) {
+    let mut seen = seen.lock();
+    for (i, record) in batch.records().iter().enumerate() {
+        seen.push((member, payload(batch, i), record.delivery_count));
+    }
+}
+
+/// A member whose handler notes what it is handed in `seen`, as `member`'s, and accepts it.
+fn noting_member(config: ShareConsumerConfig, seen: &Seen, member: usize) -> ShareConsumer {
+    let seen = seen.clone();
+    ShareConsumer::with_handler(config, move |batch| {
+        note(&seen, member, batch);
+        Ok(())
+    })
+    .unwrap()
+}
+
+/// A topic and group whose lock lasts 2 s, holding `job-0` and `job-1` written in one send.
+fn two_jobs_under_a_short_lock(cluster: &TestCluster, base: &str) -> (String, String) {
+    let (topic, group) = topic_and_group_with(
+        cluster,
+        base,
+        1,
+        &[("share.record.lock.duration.ms", "2000")],
+    );
+    common::produce(
+        &cluster.bootstrap_servers(),
+        &topic,
+        0,
+        &["job-0".to_string(), "job-1".to_string()],
+    );
+    (topic, group)
+}
+
 fn kafka_or_skip() -> Option<TestCluster> {
     let cluster = TestCluster::new();
     if cluster.is_kafka() {
@@ -94,13 +129,7 @@ fn three_members_share_one_partition_and_together_read_every_record_once() {
             let consumer = ShareConsumer::with_handler(
                 config(&cluster, &group, &topic).max_records(5),
                 move |batch| {
-                    for i in 0..batch.len() {
-                        seen.lock().push((
-                            member,
-                            payload(batch, i),
-                            batch.records()[i].delivery_count,
-                        ));
-                    }
+                    note(&seen, member, batch);
                     // Slow work: the other members fetch meanwhile.
                     std::thread::sleep(Duration::from_millis(100));
                     Ok(())
@@ -191,18 +220,7 @@ fn a_record_acknowledged_while_its_batch_is_out_is_not_delivered_again_when_the_
     let Some(cluster) = kafka_or_skip() else {
         return;
     };
-    let (topic, group) = topic_and_group_with(
-        &cluster,
-        "share-prompt",
-        1,
-        &[("share.record.lock.duration.ms", "2000")],
-    );
-    common::produce(
-        &cluster.bootstrap_servers(),
-        &topic,
-        0,
-        &["job-0".to_string(), "job-1".to_string()],
-    );
+    let (topic, group) = two_jobs_under_a_short_lock(&cluster, "share-prompt");
     let (woken, wake) = crossbeam_channel::unbounded::<()>();
     let slow = ShareConsumer::pulled(config(&cluster, &group, &topic), move || {
         let _ = woken.send(());
@@ -222,15 +240,7 @@ fn a_record_acknowledged_while_its_batch_is_out_is_not_delivered_again_when_the_
     assert!(batch.acknowledge(first, Acknowledgement::Release).is_err());
     // Another member, joining while the slow one still works on job-1.
     let seen: Seen = Arc::default();
-    let sink = seen.clone();
-    let other = ShareConsumer::with_handler(config(&cluster, &group, &topic), move |batch| {
-        for i in 0..batch.len() {
-            sink.lock()
-                .push((1, payload(batch, i), batch.records()[i].delivery_count));
-        }
-        Ok(())
-    })
-    .unwrap();
+    let other = noting_member(config(&cluster, &group, &topic), &seen, 1);
     other.start().unwrap();
     wait_for("job-1 once its lock ran out", WAIT, || {
         seen.lock().iter().any(|(_, p, _)| p == "job-1")
@@ -255,18 +265,7 @@ fn a_job_three_locks_long_renewed_is_done_once_and_never_handed_to_another_membe
     let Some(cluster) = kafka_or_skip() else {
         return;
     };
-    let (topic, group) = topic_and_group_with(
-        &cluster,
-        "share-renew",
-        1,
-        &[("share.record.lock.duration.ms", "2000")],
-    );
-    common::produce(
-        &cluster.bootstrap_servers(),
-        &topic,
-        0,
-        &["job-0".to_string(), "job-1".to_string()],
-    );
+    let (topic, group) = two_jobs_under_a_short_lock(&cluster, "share-renew");
     let seen: Seen = Arc::default();
     let (done, finished) = crossbeam_channel::bounded::<()>(1);
     let sink = seen.clone();
@@ -275,10 +274,7 @@ fn a_job_three_locks_long_renewed_is_done_once_and_never_handed_to_another_membe
             .max_records(1)
             .renew_locks(true),
         move |batch| {
-            for i in 0..batch.len() {
-                sink.lock()
-                    .push((0, payload(batch, i), batch.records()[i].delivery_count));
-            }
+            note(&sink, 0, batch);
             std::thread::sleep(Duration::from_secs(6));
             let _ = done.try_send(());
             Ok(())
@@ -287,18 +283,7 @@ fn a_job_three_locks_long_renewed_is_done_once_and_never_handed_to_another_membe
     .unwrap();
     long.start().unwrap();
     wait_for("the long member's job", WAIT, || !seen.lock().is_empty());
-    let sink = seen.clone();
-    let other = ShareConsumer::with_handler(
-        config(&cluster, &group, &topic).max_records(1),
-        move |batch| {
-            for i in 0..batch.len() {
-                sink.lock()
-                    .push((1, payload(batch, i), batch.records()[i].delivery_count));
-            }
-            Ok(())
-        },
-    )
-    .unwrap();
+    let other = noting_member(config(&cluster, &group, &topic).max_records(1), &seen, 1);
     other.start().unwrap();
     finished.recv_timeout(WAIT).expect("the long job finished");
     // The second member fetched on through the long job's three locks: it has the other job,
@@ -316,6 +301,36 @@ fn a_job_three_locks_long_renewed_is_done_once_and_never_handed_to_another_membe
     let long_job = &seen[0].1;
     assert_eq!(of(long_job)[0].0, 0, "the long job's member: {seen:?}");
     assert!(seen.iter().all(|(_, _, count)| *count == 1), "{seen:?}");
+}
+
+/// librdkafka's share consumer had no wakeup: a poll ended at its timeout, and so `stop()` waited
+/// out the poll in progress. `stop()` ends it at once now (`rd_kafka_share_wakeup`, our
+/// librdkafka patch 0025): a member polling with a 60 s wait on an empty topic stops within 10 s.
+#[test]
+fn stop_returns_at_once_while_a_poll_waits() {
+    let Some(cluster) = kafka_or_skip() else {
+        return;
+    };
+    let (topic, group) = topic_and_group(&cluster, "share-wakeup", 1);
+    let logs = common::Logs::default();
+    let member = ShareConsumer::pulled(
+        config(&cluster, &group, &topic)
+            .poll_wait(Duration::from_secs(60))
+            .driver_option("debug", "cgrp")
+            .on_log(logs.handler()),
+        || {},
+    )
+    .unwrap();
+    member.start().unwrap();
+    // The share thread polls from its start; once the member's heartbeat has been answered (a
+    // round trip later), it is well inside its first 60 s poll.
+    wait_for("a heartbeat answered", WAIT, || {
+        !logs.matching("ShareGroupHeartbeat").is_empty()
+    });
+    let asked = std::time::Instant::now();
+    member.stop().unwrap();
+    let took = asked.elapsed();
+    assert!(took < Duration::from_secs(10), "stop() took {took:?}");
 }
 
 #[test]
@@ -436,15 +451,7 @@ fn a_failed_handler_releases_its_batch_and_a_stopped_member_releases_what_it_hel
     );
     drop(batch); // settles nothing: the consumer released it at its stop
     let next: Seen = Arc::default();
-    let sink = next.clone();
-    let after = ShareConsumer::with_handler(config(&cluster, &group, &topic), move |batch| {
-        for i in 0..batch.len() {
-            sink.lock()
-                .push((0, payload(batch, i), batch.records()[i].delivery_count));
-        }
-        Ok(())
-    })
-    .unwrap();
+    let after = noting_member(config(&cluster, &group, &topic), &next, 0);
     after.start().unwrap();
     let what = format!("both records again, after a member held {held:?} and stopped");
     wait_for(&what, WAIT, || next.lock().len() >= 2);
@@ -477,10 +484,7 @@ fn implicit_mode_accepts_each_batch_and_refuses_acknowledging_records_one_by_one
             if let Err(err) = batch.acknowledge(0, Acknowledgement::Reject) {
                 *refusal.lock() = Some(err.to_string());
             }
-            for i in 0..batch.len() {
-                sink.lock()
-                    .push((0, payload(batch, i), batch.records()[i].delivery_count));
-            }
+            note(&sink, 0, batch);
             Ok(())
         },
     )

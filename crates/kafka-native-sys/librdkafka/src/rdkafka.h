@@ -5442,9 +5442,10 @@ rd_kafka_resp_err_t rd_kafka_purge(rd_kafka_t *rk, int purge_flags);
  * \c rd_kafka_share_t handle must not be used concurrently from multiple
  * threads. This matches the share consumer design in KIP-932. Use one handle
  * per thread, or serialise all access to a handle. Concurrent use is detected
- * on a best-effort basis and rejected with RD_KAFKA_RESP_ERR__CONFLICT. Unlike
- * the regular consumer there is no wakeup mechanism in this preview, so a
- * blocking poll/commit ends only when its timeout expires.
+ * on a best-effort basis and rejected with RD_KAFKA_RESP_ERR__CONFLICT. A
+ * blocking poll ends when its timeout expires or when another thread calls
+ * rd_kafka_share_wakeup() (the one call any thread may make); a blocking
+ * commit ends at its timeout.
  *
  * @par Closing
  * Close the consumer with rd_kafka_share_consumer_close() (or the asynchronous
@@ -5455,7 +5456,6 @@ rd_kafka_resp_err_t rd_kafka_purge(rd_kafka_t *rk, int purge_flags);
  *
  * @par Current limitations (preview)
  *  - No strict per-poll record limit: \c max.poll.records is a soft bound.
- *  - No wakeup API; blocking calls end only at their timeout.
  *  - No share-group admin operations and no share-consumer client metrics APIs.
  *  - Topics are resolved by id; auto topic creation is not performed.
  *  - Some app-visible error codes differ from other clients because librdkafka
@@ -5913,6 +5913,17 @@ rd_kafka_share_acknowledge_offset(rd_kafka_share_t *rkshare,
  */
 RD_EXPORT
 rd_kafka_error_t *rd_kafka_share_commit_async(rd_kafka_share_t *rkshare);
+
+
+/**
+ * @brief Ends a rd_kafka_share_poll() in progress at once, with no records
+ *        (or, when none is in progress, the next one): a poll otherwise
+ *        ends only at its timeout. Kafka's Java client calls it wakeup().
+ *
+ * Any thread may call this, while the handle is alive (not destroyed).
+ */
+RD_EXPORT
+void rd_kafka_share_wakeup(rd_kafka_share_t *rkshare);
 
 
 /**

@@ -250,6 +250,16 @@ void rd_kafka_share_acquisition_lock_timeout_set(rd_kafka_t *rk, int32_t ms) {
                     &rk->rk_rkshare->rkshare_acquisition_lock_timeout_ms, ms);
 }
 
+void rd_kafka_share_wakeup(rd_kafka_share_t *rkshare) {
+        rd_kafka_cgrp_t *rkcg = rd_kafka_cgrp_get(rkshare->rkshare_rk);
+
+        /* The poll waits on the group's queue (see rd_kafka_share_poll()):
+         * a yield ends the wait, as rd_kafka_queue_yield() does for a
+         * queue's consumer. */
+        if (rkcg)
+                rd_kafka_q_yield(rkcg->rkcg_q);
+}
+
 int32_t rd_kafka_share_acquisition_lock_timeout_ms(rd_kafka_share_t *rkshare) {
         return rd_atomic32_get(&rkshare->rkshare_acquisition_lock_timeout_ms);
 }

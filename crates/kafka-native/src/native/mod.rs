@@ -36,7 +36,7 @@ pub(crate) use mock::NativeMockCluster;
 pub(crate) use owned::{KafkaDrop, NativePtr};
 pub(crate) use partition_list::PartitionList;
 pub use process::librdkafka_version;
-pub(crate) use share::{NativeShare, NativeShareBatch, ShareHooks};
+pub(crate) use share::{NativeShare, NativeShareBatch, ShareHooks, ShareWaker};
 
 /// Compile-time checks of the thread-safety claims above and in each wrapper's file: the types
 /// that must cross threads do, and the ones whose C calls write (confs, partition lists) or that

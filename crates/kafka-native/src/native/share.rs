@@ -1,13 +1,17 @@
 //! Owned share consumer (`rd_kafka_share_t`, KIP-932) and the batches it polls.
 //!
 //! librdkafka's share consumer is single-threaded by design: its handle may be used from one
-//! thread at a time (a second thread at once is refused with `_CONFLICT`), and it has no wakeup
-//! call, so a poll ends only at its timeout. The core keeps each handle on one thread of its own
-//! (`share::ShareThread`) and these wrappers are `Send` only, never `Sync`.
+//! thread at a time (a second thread at once is refused with `_CONFLICT`). The core keeps each
+//! handle on one thread of its own (`share::ShareThread`) and these wrappers are `Send` only,
+//! never `Sync`. The one call any thread may make, `rd_kafka_share_wakeup` (our librdkafka
+//! patch), which ends a poll at once, is a [`ShareWaker`] of its own.
 
 use std::os::raw::{c_char, c_int, c_void};
 use std::ptr::{self, NonNull};
+use std::sync::Arc;
 use std::time::Duration;
+
+use parking_lot::Mutex;
 
 use kafka_native_sys as rdsys;
 use rdsys::rd_kafka_share_AcknowledgeType_t as ack_type;
@@ -32,7 +36,35 @@ pub(crate) struct ShareHooks {
 /// its callbacks read.
 pub(crate) struct NativeShare {
     handle: NonNull<rdsys::rd_kafka_share_t>,
+    /// The handle, for its wakers while it lives: emptied before it is destroyed.
+    wake_slot: Arc<WakeSlot>,
     _hooks: Box<ShareHooks>,
+}
+
+/// The handle a [`ShareWaker`] wakes, while it lives.
+struct WakeSlot(Mutex<Option<NonNull<rdsys::rd_kafka_share_t>>>);
+
+// SAFETY: the pointer is only passed to rd_kafka_share_wakeup, which librdkafka lets any thread
+// call while the handle lives, and only under the mutex while the slot holds it; NativeShare's
+// drop empties the slot, under the same mutex, before it destroys the handle.
+unsafe impl Send for WakeSlot {}
+// SAFETY: as for Send: every use is under the mutex.
+unsafe impl Sync for WakeSlot {}
+
+/// Ends the poll in progress of a [`NativeShare`] at once (or its next one); does nothing once
+/// the consumer is gone. Any thread may hold and use one.
+#[derive(Clone)]
+pub(crate) struct ShareWaker(Arc<WakeSlot>);
+
+impl ShareWaker {
+    pub(crate) fn wake(&self) {
+        let slot = self.0 .0.lock();
+        if let Some(handle) = *slot {
+            // SAFETY: the slot holds the handle only while it lives (see WakeSlot), and we
+            // hold its mutex; rd_kafka_share_wakeup may be called from any thread.
+            unsafe { rdsys::rd_kafka_share_wakeup(handle.as_ptr()) }
+        }
+    }
 }
 
 // SAFETY: the handle is owned by this wrapper alone, and librdkafka lets any one thread at a time
@@ -61,6 +93,7 @@ impl NativeShare {
         match NonNull::new(handle) {
             Some(handle) => Ok(NativeShare {
                 handle,
+                wake_slot: Arc::new(WakeSlot(Mutex::new(Some(handle)))),
                 _hooks: hooks,
             }),
             None => {
@@ -76,6 +109,11 @@ impl NativeShare {
 
     fn ptr(&self) -> *mut rdsys::rd_kafka_share_t {
         self.handle.as_ptr()
+    }
+
+    /// A waker for this consumer's polls, for another thread.
+    pub(crate) fn waker(&self) -> ShareWaker {
+        ShareWaker(self.wake_slot.clone())
     }
 
     /// Subscribes to exactly these topics (local: the heartbeat takes them to the broker).
@@ -159,6 +197,8 @@ impl NativeShare {
 
 impl Drop for NativeShare {
     fn drop(&mut self) {
+        // No waker reaches the handle from now on (one waking now holds the lock: waited for).
+        self.wake_slot.0.lock().take();
         // SAFETY: we own the handle and nothing uses it after this (Send, not Sync: no other
         // thread is inside a call). A closed consumer is freed at once; one not closed is closed
         // first. An error (only a concurrent caller, which cannot happen here) leaves it leaked

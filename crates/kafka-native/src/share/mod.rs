@@ -35,10 +35,9 @@ use crate::connection::BrokerErrors;
 use crate::consumer::BatchError;
 use crate::error::KafkaError;
 use crate::events::LogHandler;
-use crate::native::{NativeShare, NativeShareBatch, ShareHooks};
+use crate::native::{NativeShare, NativeShareBatch, ShareHooks, ShareWaker};
 
-/// How long one poll waits for records by default: also the longest a stop waits for a poll in
-/// progress (librdkafka's share consumer has no wakeup).
+/// How long one poll waits for records by default (a stop ends a poll in progress at once).
 pub const DEFAULT_SHARE_POLL_WAIT: Duration = Duration::from_millis(250);
 
 /// How long a stop waits for the batch out to settle by default (as a [`crate::Consumer`]'s).
@@ -262,6 +261,8 @@ struct Shared {
     failure: Mutex<Option<KafkaError>>,
     /// `stop()` was called: `start()` is refused.
     stopped: AtomicBool,
+    /// Ends the share thread's poll in progress, once started.
+    waker: Mutex<Option<ShareWaker>>,
 }
 
 /// A member of a share group. Created stopped; [`ShareConsumer::start`] joins the group.
@@ -342,6 +343,7 @@ impl ShareConsumer {
             ended: AtomicBool::new(false),
             failure: Mutex::new(None),
             stopped: AtomicBool::new(false),
+            waker: Mutex::new(None),
         });
         Ok(ShareConsumer {
             shared,
@@ -373,8 +375,10 @@ impl ShareConsumer {
         else {
             return Ok(());
         };
+        let native = config.native()?;
+        *self.shared.waker.lock() = Some(native.waker());
         let work = ShareThread {
-            native: config.native()?,
+            native,
             shared: self.shared.clone(),
             received,
             settle_to: self.commands.clone(),
@@ -422,19 +426,23 @@ impl ShareConsumer {
         self.shared.failure.lock().as_ref().map(ToString::to_string)
     }
 
-    /// Tells the share thread to stop, without waiting: see [`ShareConsumer::stop`].
+    /// Tells the share thread to stop, without waiting, and ends its poll in progress (our
+    /// librdkafka's `rd_kafka_share_wakeup`): see [`ShareConsumer::stop`].
     pub fn request_stop(&self) {
         let _ = self.commands.send(Command::Stop);
+        if let Some(waker) = &*self.shared.waker.lock() {
+            waker.wake();
+        }
     }
 
     /// Stops: a batch ready and not pulled has its records released; a batch out (pulled, or
     /// with the handler) is waited for up to [`ShareConsumerConfig::stop_timeout`], and if it
     /// does not settle, its records not acknowledged are released and this returns
     /// [`KafkaError::SettleTimedOut`] (the handler's thread is left to end when the handler
-    /// returns). Then the acknowledgements are sent and the member leaves the group. Also waits
-    /// for a poll in progress (up to the poll wait) and for the close (bounded by
-    /// `socket.timeout.ms`). Idempotent; a consumer never started just frees its handle. The
-    /// first call after a fatal error returns it.
+    /// returns). Then the acknowledgements are sent and the member leaves the group. A poll in
+    /// progress ends at once; the close is bounded by `socket.timeout.ms`. Idempotent; a
+    /// consumer never started has nothing to free. The first call after a fatal error returns
+    /// it.
     pub fn stop(&self) -> Result<(), KafkaError> {
         self.shared.stopped.store(true, Ordering::Release);
         self.request_stop();
