@@ -236,6 +236,30 @@ for (const [tag, { Kafka, logLevel, Partitioners, PartitionAssigners, KafkaJSErr
       }
     });
 
+    // KafkaJS frames each partition's batch with START_BATCH_PROCESS and END_BATCH_PROCESS for
+    // eachMessage too, not only for eachBatch (monitoring built on them saw nothing here).
+    test('eachMessage: each partition\'s batch is framed by START_BATCH_PROCESS and END_BATCH_PROCESS', async (t) => {
+      const topic = await topicOf(unique('frames', short), 1);
+      const producer = await producerFor(t);
+      await producer.send({ topic, messages: [{ value: 'a' }, { value: 'b' }, { value: 'c' }] });
+      const consumer = newKafka().consumer({ groupId: unique('group', short), sessionTimeout: 10000, heartbeatInterval: 500 });
+      const starts = [];
+      const ends = [];
+      consumer.on(consumer.events.START_BATCH_PROCESS, ({ payload }) => starts.push(payload));
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => ends.push(payload));
+      await consumer.connect();
+      t.after(() => consumer.disconnect());
+      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      let seen = 0;
+      await consumer.run({ eachMessage: async () => { seen++; } });
+      const counted = (events) => events.reduce((n, e) => n + e.batchSize, 0);
+      await waitFor(() => `3 messages, their batches ended (seen ${seen}, ${JSON.stringify(ends)})`, () => seen >= 3 && counted(ends) >= 3, JOIN_MS);
+      assert.equal(counted(starts), 3);
+      assert.deepEqual([starts[0].topic, starts[0].partition, starts[0].firstOffset], [topic, 0, '0']);
+      assert.equal(ends[ends.length - 1].lastOffset, '2');
+      assert.ok(ends.every((e) => typeof e.duration === 'number' && e.duration >= 0), JSON.stringify(ends));
+    });
+
     test('stop() from eachMessage: no further call for the rest of the batch, and the rest is read again', async (t) => {
       const topic = await topicOf(unique('stop', short), 1);
       const producer = await producerFor(t);

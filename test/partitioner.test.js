@@ -32,3 +32,21 @@ test('for 1,000 keys, partition -1 picks what KafkaJS\'s default partitioner pic
   assert.deepEqual(differ, []);
   assert.equal(new Set(landed.values()).size, partitions, 'keys spread over every partition');
 });
+
+// kafka-native/kafkajs's DefaultPartitioner() (and JavaCompatiblePartitioner) returned a
+// function that threw when called: code that calls a partitioner itself (a custom partitioner
+// wrapping the default, a test) broke. It picks what KafkaJS's does.
+test('the KafkaJS layer\'s default partitioner, called from JS, picks what KafkaJS\'s picks', () => {
+  const layer = require('../js/kafkajs').Partitioners;
+  const partitionMetadata = Array.from({ length: 6 }, (_, partitionId) => ({ partitionId, leader: partitionId === 2 ? -1 : 1 }));
+  for (const name of ['DefaultPartitioner', 'JavaCompatiblePartitioner']) {
+    const ours = layer[name]();
+    const theirs = Partitioners[name]();
+    const keys = Array.from({ length: 1000 }, (_, i) => (i % 2 ? `user-${i * 7919}` : Buffer.from([i & 255, (i >> 8) & 255, 7])));
+    const differ = keys.filter((key) => ours({ topic: 't', partitionMetadata, message: { key } }) !== theirs({ topic: 't', partitionMetadata, message: { key } }));
+    assert.deepEqual(differ, [], name);
+    assert.equal(ours({ topic: 't', partitionMetadata, message: { partition: 4 } }), 4);
+    const unkeyed = new Set(Array.from({ length: 20 }, () => ours({ topic: 't', partitionMetadata, message: { value: 'v' } })));
+    assert.deepEqual([...unkeyed].sort(), [0, 1, 3, 4, 5], `${name}: round-robin over the partitions with a leader`);
+  }
+});

@@ -53,6 +53,13 @@ const STATS_INTERVAL_MS = 1000;
 
 const key = (topic, partition) => `${partition}\0${topic}`;
 
+// START_BATCH_PROCESS's fields (and END_BATCH_PROCESS's, which add the duration) for `batch`,
+// its `size` messages handed over.
+function batchFields(batch, size) {
+  const { topic, partition, highWatermark } = batch;
+  return { topic, partition, highWatermark, offsetLag: batch.offsetLag(), offsetLagLow: batch.offsetLagLow(), batchSize: size, firstOffset: batch.firstOffset(), lastOffset: batch.lastOffset() };
+}
+
 // KafkaJS's batchContext (the fields of the record batch a message came in) for one partition's
 // messages of a kafka-native batch. librdkafka does not hand record batches out: the offsets and
 // timestamps are those of these messages, and what is not known is Kafka's "none" (-1).
@@ -480,12 +487,14 @@ class Consumer {
   }
 
   // eachMessage over one partition's messages of the batch in hand. When a handler throws, the
-  // messages before it are committed first (with autoCommit), as KafkaJS does.
+  // messages before it are committed first (with autoCommit), as KafkaJS does. As KafkaJS's,
+  // the partition's batch is framed by START_BATCH_PROCESS and END_BATCH_PROCESS.
   async _eachMessage({ topic, partition, messages }) {
     const { eachMessage, autoCommit } = this._handlers;
     const commitThrough = this._committer(topic, partition, autoCommit);
     let done = null; // the offset of the last message handled
     const context = batchContext(messages);
+    const frame = this._batchFrame(topic, partition, messages.map((m) => kafkaMessage(m, context)));
     for (const m of messages) {
       if (this._seeking.has(key(topic, partition))) return; // read again from where it was sought
       // Stopped (or stopped while paused): no further call, as in KafkaJS. What was handled is
@@ -511,6 +520,21 @@ class Consumer {
       }, topic, partition);
       done = m.offset;
     }
+    frame.end();
+  }
+
+  // START_BATCH_PROCESS now for a partition's `messages` (KafkaJS's messages) handed to
+  // eachMessage; end() emits END_BATCH_PROCESS, with its duration. Nothing when no one listens.
+  _batchFrame(topic, partition, messages) {
+    const listening = [events.START_BATCH_PROCESS, events.END_BATCH_PROCESS].some((e) => this._emitter.listenerCount(e) > 0);
+    if (!listening || messages.length === 0) return { end() {} };
+    const { batch } = this._batchPayload(topic, partition, messages, {});
+    const fields = batchFields(batch, messages.length);
+    this._emit(events.START_BATCH_PROCESS, fields);
+    const started = Date.now();
+    return {
+      end: () => this._emit(events.END_BATCH_PROCESS, { ...fields, offsetLag: batch.offsetLag(), offsetLagLow: batch.offsetLagLow(), duration: Date.now() - started }),
+    };
   }
 
   // eachBatch over one partition's messages of the batch in hand. As KafkaJS: what resolveOffset()
@@ -540,7 +564,7 @@ class Consumer {
           },
           uncommittedOffsets: () => ({ topics: resolved === null ? [] : [{ topic, partitions: [{ partition: String(partition), offset: String(Number(resolved) + 1) }] }] }),
         });
-        const fields = { topic, partition, highWatermark: batch.highWatermark, offsetLag: batch.offsetLag(), offsetLagLow: batch.offsetLagLow(), batchSize: rest.length, firstOffset: batch.firstOffset(), lastOffset: batch.lastOffset() };
+        const fields = batchFields(batch, rest.length);
         this._emit(events.START_BATCH_PROCESS, fields);
         const started = Date.now();
         try {

@@ -41,31 +41,69 @@ function legacyMurmur2(key) {
 }
 /* eslint-enable no-fallthrough */
 
+// The Java client's murmur2 (KafkaJS's default partitioner's, librdkafka's 'murmur2_random'
+// for keyed messages), in 32-bit integer arithmetic.
+/* eslint-disable no-fallthrough */
+function javaMurmur2(key) {
+  const SEED = 0x9747b28c;
+  const M = 0x5bd1e995;
+  const R = 24;
+  const data = Buffer.isBuffer(key) ? key : Buffer.from(String(key));
+  const length = data.length;
+  let h = SEED ^ length;
+  for (let i4 = 0; i4 + 4 <= length; i4 += 4) {
+    let k = data[i4] | (data[i4 + 1] << 8) | (data[i4 + 2] << 16) | (data[i4 + 3] << 24);
+    k = Math.imul(k, M);
+    k ^= k >>> R;
+    k = Math.imul(k, M);
+    h = Math.imul(h, M);
+    h ^= k;
+  }
+  switch (length % 4) {
+    case 3:
+      h ^= data[(length & ~3) + 2] << 16;
+    case 2:
+      h ^= data[(length & ~3) + 1] << 8;
+    case 1:
+      h ^= data[length & ~3];
+      h = Math.imul(h, M);
+  }
+  h ^= h >>> 13;
+  h = Math.imul(h, M);
+  h ^= h >>> 15;
+  return h;
+}
+/* eslint-enable no-fallthrough */
+
 const toPositive = (x) => x & 0x7fffffff;
 
-// Marks the default partitioner, which the native producer runs.
-const NATIVE = Symbol('kafka-native partitioner');
-
-function DefaultPartitioner() {
-  const partitioner = () => {
-    throw new Error('kafka-native/kafkajs: the default partitioner runs in the native producer');
-  };
-  partitioner[NATIVE] = true;
-  return partitioner;
-}
-
-function LegacyPartitioner() {
+// KafkaJS's partitioner shape over a murmur2: the message's own partition, else its key's hash,
+// else round-robin over the partitions that have a leader.
+const partitionerOver = (murmur2) => () => {
   const counters = {};
   return ({ topic, partitionMetadata, message }) => {
     if (!(topic in counters)) counters[topic] = Math.floor(Math.random() * 2 ** 32);
     const numPartitions = partitionMetadata.length;
     const available = partitionMetadata.filter((p) => p.leader >= 0);
     if (message.partition !== null && message.partition !== undefined) return message.partition;
-    if (message.key !== null && message.key !== undefined) return toPositive(legacyMurmur2(message.key)) % numPartitions;
+    if (message.key !== null && message.key !== undefined) return toPositive(murmur2(message.key)) % numPartitions;
     if (available.length > 0) return available[toPositive(++counters[topic]) % available.length].partitionId;
     return toPositive(++counters[topic]) % numPartitions;
   };
+};
+
+// Marks the default partitioner: the native producer runs it (librdkafka's murmur2_random, the
+// same partition for a key); called from JS, it picks as KafkaJS's does.
+const NATIVE = Symbol('kafka-native partitioner');
+const javaCompatible = partitionerOver(javaMurmur2);
+
+function DefaultPartitioner() {
+  const partitioner = javaCompatible();
+  partitioner[NATIVE] = true;
+  return partitioner;
 }
+
+const LegacyPartitioner = partitionerOver(legacyMurmur2);
 
 const Partitioners = { DefaultPartitioner, LegacyPartitioner, JavaCompatiblePartitioner: DefaultPartitioner };
 
