@@ -236,6 +236,17 @@ for (const [tag, { Kafka, logLevel, Partitioners, PartitionAssigners, KafkaJSErr
       }
     });
 
+    // KafkaJS refuses an idempotent producer without retries at kafka.producer() (the layer failed
+    // at connect(), with another class), and sends with any maxInFlightRequests (the layer
+    // refused more than 5, librdkafka's bound with idempotence).
+    test('idempotent: retries 0 is refused at producer(); maxInFlightRequests 6 sends', async (t) => {
+      assert.throws(() => newKafka().producer({ idempotent: true, retry: { retries: 0 } }), (err) => err.name === 'KafkaJSNonRetriableError' && /must allow retries/.test(err.message));
+      const topic = await topicOf(unique('in-flight', short), 1);
+      const producer = await producerFor(t, { idempotent: true, maxInFlightRequests: 6 });
+      const [written] = await producer.send({ topic, messages: [{ value: 'a' }] });
+      assert.equal(written.errorCode, 0);
+    });
+
     // KafkaJS frames each partition's batch with START_BATCH_PROCESS and END_BATCH_PROCESS for
     // eachMessage too, not only for eachBatch (monitoring built on them saw nothing here).
     test('eachMessage: each partition\'s batch is framed by START_BATCH_PROCESS and END_BATCH_PROCESS', async (t) => {

@@ -91,6 +91,10 @@ class Producer {
     if (typeof this._partitioner !== 'function') throw invalid('createPartitioner must return a partitioner function');
     this._transactional = typeof config.transactionalId === 'string' && config.transactionalId !== '';
     this._idempotent = this._transactional || config.idempotent === true;
+    // As KafkaJS, at kafka.producer(): its retry is the client's with the producer's over it.
+    if (config.idempotent === true && { ...kafka._config.retry, ...config.retry }.retries < 1) {
+      throw new KafkaJSNonRetriableError('Idempotent producer must allow retries to protect against transient errors');
+    }
     // One kafka-native Producer per (acks, compression, timeout) used by send() and sendBatch(),
     // and one for the transactions: as in KafkaJS, a transactional producer's own send() is
     // outside any transaction (KafkaJS gives it a producer id of its own), and only what is sent
@@ -166,7 +170,10 @@ class Producer {
     const topic_options = { acks };
     if (timeout !== undefined) topic_options['request.timeout.ms'] = timeout;
     const driver_options = { ...this._kafka._config.props };
-    if (this._config.maxInFlightRequests) driver_options['max.in.flight.requests.per.connection'] = this._config.maxInFlightRequests;
+    // KafkaJS sends with any maxInFlightRequests; librdkafka's idempotent producer keeps order
+    // and writes nothing twice with up to 5 requests in flight, and refuses more: capped so.
+    const inFlight = this._config.maxInFlightRequests;
+    if (inFlight) driver_options['max.in.flight.requests.per.connection'] = idempotent ? Math.min(inFlight, 5) : inFlight;
     if (this._config.metadataMaxAge !== undefined) driver_options['metadata.max.age.ms'] = this._config.metadataMaxAge;
     if (this._config.allowAutoTopicCreation !== undefined) driver_options['allow.auto.create.topics'] = this._config.allowAutoTopicCreation !== false;
     const retries = this._config.retry?.retries ?? this._kafka._config.retry.retries;
