@@ -900,6 +900,10 @@ for (const [tag, { Kafka, logLevel, Partitioners, PartitionAssigners, KafkaJSErr
         await aborted.send({ topic, messages: [{ value: 'aborted' }] });
         await aborted.abort();
         assert.equal(aborted.isActive(), false);
+        // As KafkaJS: an ended transaction refuses further use, saying so.
+        for (const call of [() => aborted.send({ topic, messages: [{ value: 'late' }] }), () => aborted.commit(), () => aborted.abort()]) {
+          await assert.rejects(call(), (err) => err.name === 'KafkaJSNonRetriableError' && err.message === 'Cannot continue to use transaction once ended');
+        }
         const committed = await producer.transaction();
         await committed.send({ topic, messages: [{ value: 'committed' }] });
         const txnGroup = unique('txn-group', short);

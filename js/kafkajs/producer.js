@@ -350,7 +350,7 @@ class Producer {
       this._inTransaction = true;
       let active = true;
       const end = (call) => async () => {
-        if (!active) throw new KafkaJSNonRetriableError('Transaction is not active');
+        if (!active) throw new KafkaJSNonRetriableError('Cannot continue to use transaction once ended');
         try {
           await kafkaJSErrors(call);
         } finally {
@@ -360,15 +360,15 @@ class Producer {
       };
       return {
         send: (record) => {
-          if (!active) return Promise.reject(new KafkaJSNonRetriableError('Transaction is not active'));
+          if (!active) return Promise.reject(new KafkaJSNonRetriableError('Cannot continue to use transaction once ended'));
           return this._send(record, true);
         },
         sendBatch: (batch) => {
-          if (!active) return Promise.reject(new KafkaJSNonRetriableError('Transaction is not active'));
+          if (!active) return Promise.reject(new KafkaJSNonRetriableError('Cannot continue to use transaction once ended'));
           return this._sendBatch(batch, true);
         },
         sendOffsets: ({ consumerGroupId, topics } = {}) => kafkaJSErrors(() => {
-          if (!active) throw new KafkaJSNonRetriableError('Transaction is not active');
+          if (!active) throw new KafkaJSNonRetriableError('Cannot continue to use transaction once ended');
           if (typeof consumerGroupId !== 'string' || !Array.isArray(topics)) throw invalid('sendOffsets() takes {consumerGroupId, topics: [{topic, partitions: [{partition, offset}]}]}');
           const offsets = topics.flatMap(({ topic, partitions }) => partitions.map(({ partition, offset }) => ({ topic, partition, offset: Number(offset) })));
           return native.sendOffsetsToTransaction(consumerGroupId, offsets);
