@@ -392,6 +392,8 @@ export interface ShareConsumerOptions<E extends PayloadEncoding = PayloadEncodin
   poll_wait_ms?: number;
   /** How long stop() waits for the batch handed over to settle (default 15000); then its records are released and stop() rejects with SETTLE_TIMED_OUT. */
   stop_timeout_ms?: number;
+  /** Told each partition's acknowledgement outcome once the broker answered (Java's AcknowledgementCommitCallback); a failed one (e.g. a lock run out: err.code 'INVALID_RECORD_STATE') is also logged as a warning. */
+  acknowledgement_commit_callback?: (outcome: { topic: string; partition: number; offsets: number[]; error?: Error & { code: string } }) => void;
   payload_encoding?: E;
   /** A record delivered more times than this is not handed over again but rejected. */
   max_deliveries?: number;

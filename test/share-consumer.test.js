@@ -209,6 +209,21 @@ test('max_deliveries with dead_letter_topic: the poison record goes there with i
   assert.equal(letters.length, 1);
 });
 
+test('acknowledgement_commit_callback is told each partition\'s outcome', { skip }, async (t) => {
+  const { topic, groupId } = await topicAndGroup('outcomes');
+  await produce(topic, jobs(0, 2));
+  const outcomes = [];
+  const consumer = member(t, {
+    group_id: groupId, topic,
+    acknowledgement_commit_callback: (outcome) => outcomes.push(outcome),
+    receive_callback: async (messages) => { for (const m of messages) m.accept(); },
+  });
+  await consumer.start();
+  await waitFor(() => `both outcomes (${JSON.stringify(outcomes)})`, () => outcomes.flatMap((o) => o.offsets).length >= 2, WAIT);
+  assert.deepEqual(outcomes.flatMap((o) => o.offsets).sort(), [0, 1]);
+  assert.ok(outcomes.every((o) => o.topic === topic && o.partition === 0 && o.error === undefined), JSON.stringify(outcomes));
+});
+
 test('a dead letter keeps the key and payload bytes as read, not their utf8 text', { skip }, async (t) => {
   const { topic, groupId } = await topicAndGroup('poison-bytes');
   const deadLetters = `${topic}-dlq`;

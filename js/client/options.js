@@ -324,7 +324,8 @@ function consumerOptions(options) {
 }
 
 const SHARE_CONSUMER_OPTIONS = ['broker', 'group_id', 'topic', 'receive_callback', 'acknowledgement_mode', 'max_records', 'acquire_mode', 'renew_locks',
-  'stop_timeout_ms', 'poll_wait_ms', 'payload_encoding', 'max_deliveries', 'dead_letter_topic', 'driver_options', 'logger'];
+  'stop_timeout_ms', 'poll_wait_ms', 'payload_encoding', 'max_deliveries', 'dead_letter_topic', 'acknowledgement_commit_callback',
+  'driver_options', 'logger'];
 
 // max_deliveries and dead_letter_topic: how often a record (a ShareConsumer's) or a batch (a
 // Consumer's) is tried before it goes to the dead-letter topic, or is given up on.
@@ -376,6 +377,7 @@ function shareConsumerOptions(options) {
       driverOptions: driver_options,
     },
     receive_callback: callback(options, 'receive_callback'),
+    acknowledgement_commit_callback: guarded('acknowledgement_commit_callback', callback(options, 'acknowledgement_commit_callback'), logger(options)),
     // The addon hands Buffers that the application reads as text (see payloadAsBuffer).
     decode_text: payload_encoding === 'utf8' && dead_letter_topic !== undefined,
     max_deliveries,

@@ -94,10 +94,17 @@ class ShareConsumer {
     this._started = false;
     this._stopping = null;
     const self = new WeakRef(this);
+    const onCommit = opts.acknowledgement_commit_callback;
     this._native = fromNative(() => new NativeShareConsumer(
       opts.native,
       () => self.deref()?._pull(),
       logTo(opts.logger, () => self.deref()),
+      // {topic, partition, offsets, error?}: error an Error whose code names Kafka's error.
+      onCommit && (({ topic, partition, offsets, errorCode, errorMessage }) => {
+        const outcome = { topic, partition, offsets };
+        if (errorCode) outcome.error = Object.assign(new Error(`kafka-native: acknowledging ${topic}/${partition}: ${errorMessage}`), { code: errorCode });
+        onCommit(outcome);
+      }),
     ));
   }
 

@@ -202,7 +202,7 @@ export declare class NativeShareConsumer {
    * takes it with `pull()`, acknowledges records with `acknowledge()` and settles it with
    * `settle()`; only then is the next fetched.
    */
-  constructor(options: ShareConsumerOptions, onPull: () => void, onLog?: ((arg: LogEntry | undefined | null) => void) | undefined | null)
+  constructor(options: ShareConsumerOptions, onPull: () => void, onLog?: ((arg: LogEntry | undefined | null) => void) | undefined | null, onAcknowledgementCommit?: ((arg: AcknowledgementCommitInfo) => void) | undefined | null)
   /** Joins the share group; never waits on the network. */
   start(): void
   /** The next batch, if one is ready and none is held; never waits. */
@@ -237,6 +237,18 @@ export declare class OAuthBearerBridge {
   provide(id: number, token: OAuthBearerTokenInput): void
   /** Request `id` failed. */
   fail(id: number, reason: string): void
+}
+
+/**
+ * One partition's acknowledgement outcome, for JS's `acknowledgement_commit_callback`: the
+ * offsets, and the error's name and message when the broker refused them.
+ */
+export interface AcknowledgementCommitInfo {
+  topic: string
+  partition: number
+  offsets: Array<number>
+  errorCode?: string
+  errorMessage?: string
 }
 
 export interface AdminOptions {

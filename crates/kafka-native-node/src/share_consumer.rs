@@ -32,6 +32,17 @@ pub struct ShareConsumerOptions {
     pub driver_options: Option<HashMap<String, String>>,
 }
 
+/// One partition's acknowledgement outcome, for JS's `acknowledgement_commit_callback`: the
+/// offsets, and the error's name and message when the broker refused them.
+#[napi(object, object_from_js = false)]
+pub struct AcknowledgementCommitInfo {
+    pub topic: String,
+    pub partition: i32,
+    pub offsets: Vec<i64>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+}
+
 /// A share batch on its way to JS: its records in columns, as a received batch
 /// (`js/client/share-consumer.js` makes the message objects), and each record's delivery count.
 #[napi(object, object_from_js = false)]
@@ -62,6 +73,7 @@ impl NativeShareConsumer {
         options: ShareConsumerOptions,
         on_pull: Function<'_, (), ()>,
         on_log: Option<Function<'_, Option<LogEntry>, ()>>,
+        on_acknowledgement_commit: Option<Function<'_, AcknowledgementCommitInfo, ()>>,
     ) -> Result<Self> {
         let (client, log_lines) =
             client_options(options.brokers, None, options.driver_options, None, on_log)?;
@@ -79,6 +91,19 @@ impl NativeShareConsumer {
             config.acquire_mode = mode.parse().map_err(|e| js_error(env, &e))?;
         }
         config.renew_locks = options.renew_locks.unwrap_or(false);
+        if let Some(f) = on_acknowledgement_commit {
+            let tsfn = weak_callback(f)?;
+            config = config.on_acknowledgement_commit(move |outcome| {
+                let info = AcknowledgementCommitInfo {
+                    topic: outcome.topic.clone(),
+                    partition: outcome.partition,
+                    offsets: outcome.offsets.clone(),
+                    error_code: outcome.error.as_ref().map(|e| e.code_name().to_string()),
+                    error_message: outcome.error.as_ref().map(ToString::to_string),
+                };
+                tsfn.call(info, NonBlocking);
+            });
+        }
         if let Some(ms) = options.stop_timeout_ms {
             config.stop_timeout = Duration::from_millis(ms.into());
         }

@@ -64,9 +64,9 @@ pub use producer::{
 };
 pub use record::Record;
 pub use share::{
-    Acknowledgement, AcknowledgementMode, NextShareBatch, ShareAcquireMode, ShareBatch,
-    ShareConsumer, ShareConsumerConfig, ShareHandler, ShareRecord, ShareStream,
-    DEFAULT_SHARE_POLL_WAIT, DEFAULT_SHARE_STOP_TIMEOUT,
+    Acknowledgement, AcknowledgementCommit, AcknowledgementCommitHandler, AcknowledgementMode,
+    NextShareBatch, ShareAcquireMode, ShareBatch, ShareConsumer, ShareConsumerConfig, ShareHandler,
+    ShareRecord, ShareStream, DEFAULT_SHARE_POLL_WAIT, DEFAULT_SHARE_STOP_TIMEOUT,
 };
 pub use topic_partition::TopicPartition;
 

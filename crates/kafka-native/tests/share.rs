@@ -333,6 +333,58 @@ fn stop_returns_at_once_while_a_poll_waits() {
     assert!(took < Duration::from_secs(10), "stop() took {took:?}");
 }
 
+/// Each partition's acknowledgement outcome is told once the broker answered (Java's
+/// `setAcknowledgementCommitCallback`), also while the batch is still out: librdkafka tells
+/// outcomes only inside a poll or a commit, and the share thread makes neither while a batch is
+/// out, so a record acknowledged on its own had its outcome told only after the batch settled.
+/// (A refused acknowledgement is logged as a warning too; Apache Kafka 4.4 accepted even a
+/// record accepted after its lock had run out and another member held it, so no refusal is
+/// shown here.)
+#[test]
+fn acknowledgement_outcomes_are_told_while_the_batch_is_out() {
+    let Some(cluster) = kafka_or_skip() else {
+        return;
+    };
+    let (topic, group) = two_jobs_under_a_short_lock(&cluster, "share-outcomes");
+    let outcomes = Arc::new(Mutex::new(Vec::new()));
+    let sink = outcomes.clone();
+    let (woken, wakes) = crossbeam_channel::unbounded::<()>();
+    let member = ShareConsumer::pulled(
+        config(&cluster, &group, &topic).on_acknowledgement_commit(move |outcome| {
+            sink.lock().push((
+                outcome.partition,
+                outcome.offsets.clone(),
+                outcome.error.as_ref().map(|e| e.code_name().to_string()),
+            ));
+        }),
+        move || {
+            let _ = woken.send(());
+        },
+    )
+    .unwrap();
+    member.start().unwrap();
+    let mut batch = loop {
+        wakes.recv_timeout(WAIT).expect("a batch within the wait");
+        if let Some(batch) = member.pull() {
+            break batch;
+        }
+    };
+    assert_eq!(batch.len(), 2, "{batch:?}");
+    let first = batch.records().iter().position(|r| r.offset == 0).unwrap();
+    batch.acknowledge(first, Acknowledgement::Accept).unwrap();
+    wait_for("job-0's outcome, the batch still out", WAIT, || {
+        !outcomes.lock().is_empty()
+    });
+    batch.settle(Acknowledgement::Accept);
+    wait_for("job-1's outcome", WAIT, || outcomes.lock().len() >= 2);
+    member.stop().unwrap();
+    assert_eq!(
+        *outcomes.lock(),
+        [(0, vec![0], None), (0, vec![1], None)],
+        "(partition, offsets, error)"
+    );
+}
+
 #[test]
 fn a_released_record_comes_again_with_its_delivery_count_and_a_rejected_one_never() {
     let Some(cluster) = kafka_or_skip() else {

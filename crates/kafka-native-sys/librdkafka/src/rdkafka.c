@@ -3144,6 +3144,7 @@ rd_kafka_share_t *rd_kafka_share_consumer_new(rd_kafka_conf_t *conf,
         rkshare->rkshare_unacked_cnt      = 0;
         rkshare->rkshare_consumer_closing = rd_false;
         rd_atomic32_init(&rkshare->rkshare_acquisition_lock_timeout_ms, -1);
+        rd_atomic32_init(&rkshare->rkshare_wakeup, 0);
 
         /**
          * TODO KIP-932: Check for uniform naming structure for all

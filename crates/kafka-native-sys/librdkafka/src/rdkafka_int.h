@@ -946,6 +946,10 @@ struct rd_kafka_share_s {
          *  rd_kafka_share_acquisition_lock_timeout_ms(). Written by the
          *  broker threads. */
         rd_atomic32_t rkshare_acquisition_lock_timeout_ms;
+
+        /** rd_kafka_share_wakeup() was called: the share poll in progress,
+         *  or the next one, returns at once (and clears it). Any thread. */
+        rd_atomic32_t rkshare_wakeup;
 };
 
 /**

@@ -900,10 +900,14 @@ rd_kafka_q_serve_share_rkmessages(rd_kafka_q_t *rkq,
         abs_timeout           = rd_timeout_init(timeout_ms);
         rd_kafka_yield_thread = 0;
 
-        /* Wait for at least one op to arrive */
+        /* Wait for at least one op to arrive, or rd_kafka_share_wakeup(),
+         * which sets its flag before it wakes this wait (under the queue's
+         * lock, so that it cannot come between the check and the wait). */
         mtx_lock(&rkq->rkq_lock);
         while (!(rko = TAILQ_FIRST(&rkq->rkq_q)) &&
                !rd_kafka_q_check_yield(rkq) &&
+               !(rk->rk_rkshare &&
+                 rd_atomic32_set(&rk->rk_rkshare->rkshare_wakeup, 0)) &&
                cnd_timedwait_abs(&rkq->rkq_cond, &rkq->rkq_lock, abs_timeout) ==
                    thrd_success)
                 ;

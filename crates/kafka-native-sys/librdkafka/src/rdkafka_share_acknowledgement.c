@@ -252,12 +252,29 @@ void rd_kafka_share_acquisition_lock_timeout_set(rd_kafka_t *rk, int32_t ms) {
 
 void rd_kafka_share_wakeup(rd_kafka_share_t *rkshare) {
         rd_kafka_cgrp_t *rkcg = rd_kafka_cgrp_get(rkshare->rkshare_rk);
+        rd_kafka_q_t *rkq, *fwdq;
 
-        /* The poll waits on the group's queue (see rd_kafka_share_poll()):
-         * a yield ends the wait, as rd_kafka_queue_yield() does for a
-         * queue's consumer. */
-        if (rkcg)
-                rd_kafka_q_yield(rkcg->rkcg_q);
+        /* A flag of the share poll's own, not the queue's yield: a yield
+         * left on the group's queue while no poll waits would end the
+         * wait of the consumer's close instead (its TERMINATE reply). */
+        rd_atomic32_set(&rkshare->rkshare_wakeup, 1);
+        if (!rkcg)
+                return;
+        /* Wake the poll's wait on the group's queue (or the queue it is
+         * forwarded to): it checks the flag (rd_kafka_q_serve_share_rkmessages()). */
+        rkq = rkcg->rkcg_q;
+        mtx_lock(&rkq->rkq_lock);
+        fwdq = rd_kafka_q_fwd_get(rkq, 0);
+        if (!fwdq) {
+                cnd_broadcast(&rkq->rkq_cond);
+                mtx_unlock(&rkq->rkq_lock);
+                return;
+        }
+        mtx_unlock(&rkq->rkq_lock);
+        mtx_lock(&fwdq->rkq_lock);
+        cnd_broadcast(&fwdq->rkq_cond);
+        mtx_unlock(&fwdq->rkq_lock);
+        rd_kafka_q_destroy(fwdq);
 }
 
 int32_t rd_kafka_share_acquisition_lock_timeout_ms(rd_kafka_share_t *rkshare) {

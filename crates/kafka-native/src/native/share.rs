@@ -23,13 +23,15 @@ use super::{check, from_cstr, take_error, MessageView, NativeConf, PartitionList
 use crate::connection::BrokerErrors;
 use crate::error::KafkaError;
 use crate::events::{client_error, library_log, LogHandler};
-use crate::share::acknowledgement::Acknowledgement;
+use crate::share::acknowledgement::{Acknowledgement, AcknowledgementCommit};
 
-/// What the share consumer's callbacks reach: its logger, and the connection errors already
-/// logged (so that a broker down is one line a minute, as for the other clients).
+/// What the share consumer's callbacks reach: its logger, the connection errors already logged
+/// (so that a broker down is one line a minute, as for the other clients), and who is told the
+/// outcome of each partition's acknowledgements.
 pub(crate) struct ShareHooks {
     pub(crate) log: LogHandler,
     pub(crate) brokers: BrokerErrors,
+    pub(crate) on_commit: Box<dyn Fn(AcknowledgementCommit) + Send + Sync>,
 }
 
 /// A share consumer handle. Field order is drop order: the handle is destroyed before the hooks
@@ -91,11 +93,25 @@ impl NativeShare {
             rdsys::rd_kafka_share_consumer_new(raw, errstr.as_mut_ptr(), errstr.len())
         };
         match NonNull::new(handle) {
-            Some(handle) => Ok(NativeShare {
-                handle,
-                wake_slot: Arc::new(WakeSlot(Mutex::new(Some(handle)))),
-                _hooks: hooks,
-            }),
+            Some(handle) => {
+                // SAFETY: the handle is live and not yet used by any other thread; the opaque
+                // is the hooks box, alive as long as the handle (see above).
+                let error = unsafe {
+                    rdsys::rd_kafka_share_set_acknowledgement_commit_cb(
+                        handle.as_ptr(),
+                        Some(commit_trampoline),
+                        &*hooks as *const ShareHooks as *mut c_void,
+                    )
+                };
+                let native = NativeShare {
+                    handle,
+                    wake_slot: Arc::new(WakeSlot(Mutex::new(Some(handle)))),
+                    _hooks: hooks,
+                };
+                // SAFETY: `error` is null or an owned error object.
+                unsafe { take_error("acknowledgement commit callback", error) }?;
+                Ok(native)
+            }
             None => {
                 // SAFETY: on failure the conf is still ours to free; errstr is NUL-terminated.
                 let message = unsafe {
@@ -160,6 +176,13 @@ impl NativeShare {
         // batch this handle polled, alive while `batch` is borrowed.
         let err = unsafe { rdsys::rd_kafka_share_acknowledge_type(self.ptr(), message, how) };
         check(err, "acknowledge")
+    }
+
+    /// Runs the acknowledgement-commit callbacks of the answers that came since the last poll or
+    /// commit (librdkafka serves them only inside those calls): a commit with nothing new to
+    /// send. Explicit mode only (in implicit mode a commit accepts every record held).
+    pub(crate) fn serve_acknowledgement_outcomes(&self) -> Result<(), KafkaError> {
+        self.commit_async()
     }
 
     /// How long the group's acquisition lock lasts, as the broker last said it; `None` before
@@ -272,6 +295,65 @@ unsafe extern "C" fn log_trampoline(
     let record = library_log(level, facility, message);
     // A logger that panics must not unwind into C.
     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (hooks.log)(&record)));
+}
+
+/// librdkafka's acknowledgement-commit callback: one partition's outcome, served inside a poll or
+/// a commit on the share thread.
+unsafe extern "C" fn commit_trampoline(
+    _rkshare: *mut rdsys::rd_kafka_share_t,
+    partitions: *mut rdsys::rd_kafka_share_partition_offsets_list_t,
+    err: rdsys::rd_kafka_resp_err_t,
+    opaque: *mut c_void,
+) {
+    if opaque.is_null() || partitions.is_null() {
+        return;
+    }
+    // SAFETY: the opaque is the ShareHooks box (see log_trampoline); the list and what it points
+    // to are valid for the call, and only read.
+    let (hooks, outcomes) = unsafe {
+        let hooks = &*(opaque as *const ShareHooks);
+        let mut outcomes = Vec::new();
+        for i in 0..rdsys::rd_kafka_share_partition_offsets_list_count(partitions) {
+            let entry = rdsys::rd_kafka_share_partition_offsets_list_get(partitions, i);
+            if entry.is_null() {
+                continue;
+            }
+            let tp = rdsys::rd_kafka_share_partition_offsets_partition(entry);
+            let (offsets, count) = (
+                rdsys::rd_kafka_share_partition_offsets_offsets(entry),
+                rdsys::rd_kafka_share_partition_offsets_offsets_cnt(entry),
+            );
+            if tp.is_null() {
+                continue;
+            }
+            let tp = &*tp;
+            let offsets = if offsets.is_null() || count == 0 {
+                Vec::new()
+            } else {
+                std::slice::from_raw_parts(offsets, count).to_vec()
+            };
+            // The partition's own error, else the request's.
+            let code = if tp.err != rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+                tp.err
+            } else {
+                err
+            };
+            outcomes.push(AcknowledgementCommit {
+                topic: from_cstr(tp.topic),
+                partition: tp.partition,
+                offsets,
+                error: (code != rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR)
+                    .then(|| KafkaError::kafka(code, "acknowledge", String::new())),
+            });
+        }
+        (hooks, outcomes)
+    };
+    // A handler that panics must not unwind into C.
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        for outcome in outcomes {
+            (hooks.on_commit)(outcome);
+        }
+    }));
 }
 
 /// librdkafka's error_cb, served inside a poll on the share thread.

@@ -3,6 +3,18 @@
 
 use crate::error::KafkaError;
 
+/// What became of one partition's acknowledgements once the broker answered (Kafka's Java
+/// client: `AcknowledgementCommitCallback`): the records' offsets, and the error if the broker
+/// refused them (a record whose lock had run out: `INVALID_RECORD_STATE`; then what was done to
+/// it does not count, and it is, or was, delivered again).
+#[derive(Debug)]
+pub struct AcknowledgementCommit {
+    pub topic: String,
+    pub partition: i32,
+    pub offsets: Vec<i64>,
+    pub error: Option<KafkaError>,
+}
+
 /// How a record of a share group is acknowledged (KIP-932).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Acknowledgement {

@@ -24,13 +24,13 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use parking_lot::Mutex;
 
-pub use acknowledgement::{Acknowledgement, AcknowledgementMode};
+pub use acknowledgement::{Acknowledgement, AcknowledgementCommit, AcknowledgementMode};
 use batch::Command;
 pub use batch::{ShareBatch, ShareRecord};
 pub use stream::{NextShareBatch, ShareStream};
 
 use crate::config::{at_most_ms, client_option_setters, refuse_property, validate_topic_name};
-use crate::config::{log_error, ClientOptions};
+use crate::config::{log_error, log_warning, ClientOptions};
 use crate::connection::BrokerErrors;
 use crate::consumer::BatchError;
 use crate::error::KafkaError;
@@ -107,7 +107,14 @@ pub struct ShareConsumerConfig {
     pub renew_locks: bool,
     /// How long [`ShareConsumer::stop`] waits for the batch out to settle. Default 15 s.
     pub stop_timeout: Duration,
+    /// Told each partition's acknowledgement outcome once the broker answered, on the share
+    /// thread (a failed one is also logged as a warning). Kafka's Java client:
+    /// `setAcknowledgementCommitCallback`.
+    pub on_acknowledgement_commit: Option<AcknowledgementCommitHandler>,
 }
+
+/// See [`ShareConsumerConfig::on_acknowledgement_commit`].
+pub type AcknowledgementCommitHandler = Arc<dyn Fn(&AcknowledgementCommit) + Send + Sync>;
 
 impl ShareConsumerConfig {
     pub fn new(brokers: impl Into<String>, group_id: impl Into<String>) -> Self {
@@ -121,6 +128,7 @@ impl ShareConsumerConfig {
             acquire_mode: ShareAcquireMode::default(),
             renew_locks: false,
             stop_timeout: DEFAULT_SHARE_STOP_TIMEOUT,
+            on_acknowledgement_commit: None,
         }
     }
 
@@ -160,6 +168,14 @@ impl ShareConsumerConfig {
 
     pub fn stop_timeout(mut self, timeout: Duration) -> Self {
         self.stop_timeout = timeout;
+        self
+    }
+
+    pub fn on_acknowledgement_commit(
+        mut self,
+        handler: impl Fn(&AcknowledgementCommit) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_acknowledgement_commit = Some(Arc::new(handler));
         self
     }
 
@@ -233,9 +249,29 @@ impl ShareConsumerConfig {
     /// subscription to the broker).
     fn native(&self) -> Result<NativeShare, KafkaError> {
         let config = self.client_config();
+        let (log, handler) = (self.client.logger(), self.on_acknowledgement_commit.clone());
+        let on_commit = move |outcome: AcknowledgementCommit| {
+            if let Some(err) = &outcome.error {
+                log_warning(
+                    &log,
+                    "SHARE",
+                    format!(
+                        "share consumer: the acknowledgements of {} record(s) of {} [{}] \
+                         failed: {err}",
+                        outcome.offsets.len(),
+                        outcome.topic,
+                        outcome.partition
+                    ),
+                );
+            }
+            if let Some(handler) = &handler {
+                handler(&outcome);
+            }
+        };
         let hooks = ShareHooks {
             log: self.client.logger(),
             brokers: BrokerErrors::default(),
+            on_commit: Box::new(on_commit),
         };
         let native = NativeShare::new(config.to_native()?, hooks)?;
         native.subscribe(&self.topics)?;
@@ -554,6 +590,10 @@ type Settlement = Result<Vec<Option<Acknowledgement>>, Vec<Option<Acknowledgemen
 /// After a poll that failed (not fatally), how long before the next.
 const POLL_RETRY: Duration = Duration::from_millis(500);
 
+/// How often, while a batch is out and acknowledgements of it were sent, their outcomes are
+/// served (see [`ShareThread::settled`]).
+const SERVE_OUTCOMES_EVERY: Duration = Duration::from_millis(100);
+
 /// How often the locks of a batch out are renewed, at the least: half the group's lock, or this
 /// when the broker has not said the lock's duration.
 const RENEW_EVERY_AT_LEAST: Duration = Duration::from_millis(500);
@@ -762,11 +802,14 @@ impl ShareThread {
         let every = self.renewal_interval();
         let mut next_renewal = every.map(|every| Instant::now() + every);
         let mut stop_by: Option<Instant> = None;
+        // While acknowledgements sent meanwhile may be answered: librdkafka tells their
+        // outcomes only inside a poll or a commit, and none is made while the batch is out.
+        let mut next_serve: Option<Instant> = None;
         loop {
-            let deadline = match (next_renewal, stop_by) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            let deadline = [next_renewal, stop_by, next_serve]
+                .into_iter()
+                .flatten()
+                .min();
             let command = match deadline {
                 Some(at) => self.received.recv_deadline(at),
                 None => self
@@ -777,6 +820,7 @@ impl ShareThread {
             match command {
                 Ok(Command::Acknowledge { id: of, index, how }) if of == id => {
                     self.acknowledge_now(out, index, how, &mut at_stop);
+                    next_serve.get_or_insert_with(|| Instant::now() + SERVE_OUTCOMES_EVERY);
                 }
                 Ok(Command::Acknowledge { .. }) => {} // an earlier batch's
                 Ok(Command::Settle { id: settled, acks }) if settled == id => return Ok(acks),
@@ -807,7 +851,14 @@ impl ShareThread {
                         if now >= at {
                             self.renew(out, &at_stop);
                             next_renewal = Some(now + every);
+                            next_serve.get_or_insert(now + SERVE_OUTCOMES_EVERY);
                         }
+                    }
+                    if next_serve.is_some_and(|at| now >= at) {
+                        if let Err(err) = self.native.serve_acknowledgement_outcomes() {
+                            self.log_error(format!("share consumer: {err}"));
+                        }
+                        next_serve = Some(now + SERVE_OUTCOMES_EVERY);
                     }
                 }
             }
