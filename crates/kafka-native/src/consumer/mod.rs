@@ -91,6 +91,16 @@ pub struct Consumer {
     /// The hand-over, once started: reachable without the state, so that a batch settles
     /// while `stop()` waits for it.
     hand: Mutex<Option<Arc<Hand>>>,
+    /// While `stop()` waits for the batch out: where a commit goes (the batch's handler may
+    /// commit what it handled before it settles, as a KafkaJS handler stopped midway does).
+    stopping: Mutex<Option<Committer>>,
+}
+
+/// What [`Consumer::commit`] needs of a running (or stopping) consumer.
+#[derive(Clone)]
+struct Committer {
+    offsets: Arc<Mutex<OffsetWriter>>,
+    assigned: Arc<Assigned>,
 }
 
 enum State {
@@ -174,6 +184,7 @@ impl Consumer {
             starting: Mutex::new(()),
             control: Arc::new(FetchControl::default()),
             hand: Mutex::new(None),
+            stopping: Mutex::new(None),
         })
     }
 
@@ -377,7 +388,8 @@ impl Consumer {
     /// Records each partition's next offset to read (its last processed offset + 1) and waits
     /// until it is stored: committed to the group (or written to the offset file). With
     /// `auto_commit` off, the only way offsets are recorded. The partitions must be ones this
-    /// consumer reads now: a member does not commit for partitions another owns.
+    /// consumer reads now: a member does not commit for partitions another owns. Taken while
+    /// [`Consumer::stop`] waits for the batch out too (its handler may commit what it handled).
     pub fn commit(&self, offsets: &[(TopicPartition, i64)]) -> Result<(), KafkaError> {
         for (tp, offset) in offsets {
             if *offset < 0 {
@@ -387,25 +399,32 @@ impl Consumer {
                 ));
             }
         }
-        let writer = {
-            let state = self.state.lock();
-            let State::Running(running) = &*state else {
-                return Err(KafkaError::invalid(
-                    "consumer",
-                    "is not running: start() it first",
-                ));
-            };
-            if let Some((tp, _)) = offsets
-                .iter()
-                .find(|(tp, _)| !running.assigned.contains(&tp.topic, tp.partition))
-            {
-                return Err(KafkaError::invalid(
-                    "offsets",
-                    format!("{tp} is not read by this consumer now"),
-                ));
-            }
-            running.offsets.clone()
+        let committer = match &*self.state.lock() {
+            State::Running(running) => Some(Committer {
+                offsets: running.offsets.clone(),
+                assigned: running.assigned.clone(),
+            }),
+            _ => self.stopping.lock().clone(),
         };
+        let Some(Committer {
+            offsets: writer,
+            assigned,
+        }) = committer
+        else {
+            return Err(KafkaError::invalid(
+                "consumer",
+                "is not running: start() it first",
+            ));
+        };
+        if let Some((tp, _)) = offsets
+            .iter()
+            .find(|(tp, _)| !assigned.contains(&tp.topic, tp.partition))
+        {
+            return Err(KafkaError::invalid(
+                "offsets",
+                format!("{tp} is not read by this consumer now"),
+            ));
+        }
         let stored = {
             let writer = writer.lock();
             for (tp, offset) in offsets {
@@ -455,7 +474,12 @@ impl Consumer {
             _ => return Ok(()),
         };
         running.queue.wake();
+        *self.stopping.lock() = Some(Committer {
+            offsets: running.offsets.clone(),
+            assigned: running.assigned.clone(),
+        });
         let stopped = running.finish();
+        self.stopping.lock().take();
         // Only now (a settle reaches the batch out through it while `finish` waits): the hand
         // holds the client, whose librdkafka handle and threads must go with the stop, not
         // when this consumer is dropped.
