@@ -400,10 +400,7 @@ impl Consumer {
             }
         }
         let committer = match &*self.state.lock() {
-            State::Running(running) => Some(Committer {
-                offsets: running.offsets.clone(),
-                assigned: running.assigned.clone(),
-            }),
+            State::Running(running) => Some(running.committer()),
             _ => self.stopping.lock().clone(),
         };
         let Some(Committer {
@@ -474,10 +471,7 @@ impl Consumer {
             _ => return Ok(()),
         };
         running.queue.wake();
-        *self.stopping.lock() = Some(Committer {
-            offsets: running.offsets.clone(),
-            assigned: running.assigned.clone(),
-        });
+        *self.stopping.lock() = Some(running.committer());
         let stopped = running.finish();
         self.stopping.lock().take();
         // Only now (a settle reaches the batch out through it while `finish` waits): the hand
@@ -506,6 +500,14 @@ impl Drop for Consumer {
 }
 
 impl Running {
+    /// Where this consumer's commits go, also once `stop()` has taken it out of the state.
+    fn committer(&self) -> Committer {
+        Committer {
+            offsets: self.offsets.clone(),
+            assigned: self.assigned.clone(),
+        }
+    }
+
     /// Pauses or resumes fetching this consumer's partitions (local to librdkafka: no request).
     fn apply_pause(&self, paused: bool) -> Result<(), KafkaError> {
         let list = self.partition_list()?;
