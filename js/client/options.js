@@ -361,6 +361,7 @@ function shareConsumerOptions(options) {
     throw new TypeError("kafka-native: option max_deliveries needs acknowledgement_mode 'explicit': in implicit mode a record past it cannot be rejected (each batch is accepted whole)");
   }
   const driver_options = properties(options, 'driver_options');
+  const log = logger(options);
   return {
     native: {
       brokers: string(options, 'broker', { required: true }),
@@ -377,12 +378,12 @@ function shareConsumerOptions(options) {
       driverOptions: driver_options,
     },
     receive_callback: callback(options, 'receive_callback'),
-    acknowledgement_commit_callback: guarded('acknowledgement_commit_callback', callback(options, 'acknowledgement_commit_callback'), logger(options)),
+    acknowledgement_commit_callback: guarded('acknowledgement_commit_callback', callback(options, 'acknowledgement_commit_callback'), log),
     // The addon hands Buffers that the application reads as text (see payloadAsBuffer).
     decode_text: payload_encoding === 'utf8' && dead_letter_topic !== undefined,
     max_deliveries,
     dead_letter_topic,
-    logger: logger(options),
+    logger: log,
   };
 }
 

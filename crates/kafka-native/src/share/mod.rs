@@ -249,11 +249,12 @@ impl ShareConsumerConfig {
     /// subscription to the broker).
     fn native(&self) -> Result<NativeShare, KafkaError> {
         let config = self.client_config();
-        let (log, handler) = (self.client.logger(), self.on_acknowledgement_commit.clone());
+        let log = self.client.logger();
+        let (warn_to, handler) = (log.clone(), self.on_acknowledgement_commit.clone());
         let on_commit = move |outcome: AcknowledgementCommit| {
             if let Some(err) = &outcome.error {
                 log_warning(
-                    &log,
+                    &warn_to,
                     "SHARE",
                     format!(
                         "share consumer: the acknowledgements of {} record(s) of {} [{}] \
@@ -269,7 +270,7 @@ impl ShareConsumerConfig {
             }
         };
         let hooks = ShareHooks {
-            log: self.client.logger(),
+            log,
             brokers: BrokerErrors::default(),
             on_commit: Box::new(on_commit),
         };
@@ -353,13 +354,14 @@ impl ShareConsumer {
         let wake = Arc::new(move || {
             let _ = woken.send(());
         });
+        let log = config.client.logger();
         Self::new(
-            config.clone(),
+            config,
             wake,
             Some(HandlerThread {
                 handler: Box::new(handler),
                 wakes,
-                log: config.client.logger(),
+                log,
             }),
         )
     }
