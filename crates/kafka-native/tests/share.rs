@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crossbeam_channel::Receiver;
 use kafka_native::{
     Acknowledgement, AcknowledgementMode, Admin, AdminConfig, BatchError, ConfigResource,
     KafkaError, ShareAcquireMode, ShareBatch, ShareConsumer, ShareConsumerConfig, ShareStream,
@@ -87,6 +88,27 @@ fn noting_member(config: ShareConsumerConfig, seen: &Seen, member: usize) -> Sha
         Ok(())
     })
     .unwrap()
+}
+
+/// A started member whose batches are pulled (as Node's are), and the channel its wakes come on.
+fn pulled_member(config: ShareConsumerConfig) -> (ShareConsumer, Receiver<()>) {
+    let (woken, wakes) = crossbeam_channel::unbounded::<()>();
+    let member = ShareConsumer::pulled(config, move || {
+        let _ = woken.send(());
+    })
+    .unwrap();
+    member.start().unwrap();
+    (member, wakes)
+}
+
+/// The next batch of a [`pulled_member`], pulled each time it is woken until one is there.
+fn next_batch(member: &ShareConsumer, wakes: &Receiver<()>) -> ShareBatch {
+    loop {
+        wakes.recv_timeout(WAIT).expect("a batch within the wait");
+        if let Some(batch) = member.pull() {
+            return batch;
+        }
+    }
 }
 
 /// A topic and group whose lock lasts 2 s, holding `job-0` and `job-1` written in one send.
@@ -221,18 +243,8 @@ fn a_record_acknowledged_while_its_batch_is_out_is_not_delivered_again_when_the_
         return;
     };
     let (topic, group) = two_jobs_under_a_short_lock(&cluster, "share-prompt");
-    let (woken, wake) = crossbeam_channel::unbounded::<()>();
-    let slow = ShareConsumer::pulled(config(&cluster, &group, &topic), move || {
-        let _ = woken.send(());
-    })
-    .unwrap();
-    slow.start().unwrap();
-    let mut batch = loop {
-        wake.recv_timeout(WAIT).expect("a batch within the wait");
-        if let Some(batch) = slow.pull() {
-            break batch;
-        }
-    };
+    let (slow, wakes) = pulled_member(config(&cluster, &group, &topic));
+    let mut batch = next_batch(&slow, &wakes);
     assert_eq!(batch.len(), 2, "{batch:?}");
     let first = batch.records().iter().position(|r| r.offset == 0).unwrap();
     batch.acknowledge(first, Acknowledgement::Accept).unwrap();
@@ -313,15 +325,12 @@ fn stop_returns_at_once_while_a_poll_waits() {
     };
     let (topic, group) = topic_and_group(&cluster, "share-wakeup", 1);
     let logs = common::Logs::default();
-    let member = ShareConsumer::pulled(
+    let (member, _wakes) = pulled_member(
         config(&cluster, &group, &topic)
             .poll_wait(Duration::from_secs(60))
             .driver_option("debug", "cgrp")
             .on_log(logs.handler()),
-        || {},
-    )
-    .unwrap();
-    member.start().unwrap();
+    );
     // The share thread polls from its start; once the member's heartbeat has been answered (a
     // round trip later), it is well inside its first 60 s poll.
     wait_for("a heartbeat answered", WAIT, || {
@@ -348,8 +357,7 @@ fn acknowledgement_outcomes_are_told_while_the_batch_is_out() {
     let (topic, group) = two_jobs_under_a_short_lock(&cluster, "share-outcomes");
     let outcomes = Arc::new(Mutex::new(Vec::new()));
     let sink = outcomes.clone();
-    let (woken, wakes) = crossbeam_channel::unbounded::<()>();
-    let member = ShareConsumer::pulled(
+    let (member, wakes) = pulled_member(
         config(&cluster, &group, &topic).on_acknowledgement_commit(move |outcome| {
             sink.lock().push((
                 outcome.partition,
@@ -357,18 +365,8 @@ fn acknowledgement_outcomes_are_told_while_the_batch_is_out() {
                 outcome.error.as_ref().map(|e| e.code_name().to_string()),
             ));
         }),
-        move || {
-            let _ = woken.send(());
-        },
-    )
-    .unwrap();
-    member.start().unwrap();
-    let mut batch = loop {
-        wakes.recv_timeout(WAIT).expect("a batch within the wait");
-        if let Some(batch) = member.pull() {
-            break batch;
-        }
-    };
+    );
+    let mut batch = next_batch(&member, &wakes);
     assert_eq!(batch.len(), 2, "{batch:?}");
     let first = batch.records().iter().position(|r| r.offset == 0).unwrap();
     batch.acknowledge(first, Acknowledgement::Accept).unwrap();
@@ -478,21 +476,9 @@ fn a_failed_handler_releases_its_batch_and_a_stopped_member_releases_what_it_hel
     );
     // A pulled member that stops holding a batch waits for it up to its stop_timeout, as a
     // Consumer, then releases it and says so: the next member gets it.
-    let (wake_tx, wake_rx) = crossbeam_channel::unbounded::<()>();
-    let holding = ShareConsumer::pulled(
-        config(&cluster, &group, &topic).stop_timeout(Duration::from_millis(500)),
-        move || {
-            let _ = wake_tx.send(());
-        },
-    )
-    .unwrap();
-    holding.start().unwrap();
-    let batch = loop {
-        wake_rx.recv_timeout(WAIT).expect("a batch to pull");
-        if let Some(batch) = holding.pull() {
-            break batch;
-        }
-    };
+    let (holding, wakes) =
+        pulled_member(config(&cluster, &group, &topic).stop_timeout(Duration::from_millis(500)));
+    let batch = next_batch(&holding, &wakes);
     let held: BTreeMap<String, u16> = (0..batch.len())
         .map(|i| (payload(&batch, i), batch.records()[i].delivery_count))
         .collect();
