@@ -153,7 +153,6 @@ class ShareConsumer {
         if (how !== 'renew') inHand.acks.set(index, how);
       },
     };
-    inHand.whenSettled = new Promise((resolve) => { inHand.resolveSettled = resolve; });
     this._inHand = inHand;
     const all = unpackShare(columns, inHand);
     if (this._opts.decode_text) decodeKeepingBytes(all);
@@ -267,9 +266,8 @@ class ShareConsumer {
     counts[processed ? 'accept' : 'release'] += inHand.count - inHand.acks.size;
     setImmediate(() => {
       if (this._inHand === inHand) this._inHand = null;
+      // stop() waits for this in the addon (up to stop_timeout_ms).
       this._native.settle(processed);
-      // Only now: stop() waits for this, and then drops what the addon holds unsettled.
-      inHand.resolveSettled();
       this._pull();
     });
   }
