@@ -494,7 +494,7 @@ class Consumer {
     const commitThrough = this._committer(topic, partition, autoCommit);
     let done = null; // the offset of the last message handled
     const context = batchContext(messages);
-    const frame = this._batchFrame(topic, partition, messages.map((m) => kafkaMessage(m, context)));
+    const frame = this._batchFrame(topic, partition, messages, context);
     for (const m of messages) {
       if (this._seeking.has(key(topic, partition))) return; // read again from where it was sought
       // Stopped (or stopped while paused): no further call, as in KafkaJS. What was handled is
@@ -523,12 +523,13 @@ class Consumer {
     frame.end();
   }
 
-  // START_BATCH_PROCESS now for a partition's `messages` (KafkaJS's messages) handed to
-  // eachMessage; end() emits END_BATCH_PROCESS, with its duration. Nothing when no one listens.
-  _batchFrame(topic, partition, messages) {
+  // START_BATCH_PROCESS now for a partition's `messages` (kafka-native's, of `context`) handed
+  // to eachMessage; end() emits END_BATCH_PROCESS, with its duration. Nothing, and no work on
+  // the messages, when no one listens.
+  _batchFrame(topic, partition, messages, context) {
     const listening = [events.START_BATCH_PROCESS, events.END_BATCH_PROCESS].some((e) => this._emitter.listenerCount(e) > 0);
     if (!listening || messages.length === 0) return { end() {} };
-    const { batch } = this._batchPayload(topic, partition, messages, {});
+    const { batch } = this._batchPayload(topic, partition, messages.map((m) => kafkaMessage(m, context)), {});
     const fields = batchFields(batch, messages.length);
     this._emit(events.START_BATCH_PROCESS, fields);
     const started = Date.now();
