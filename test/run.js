@@ -12,7 +12,8 @@
 //      example from the packaged crates in a project outside the workspace (.ci/rust-package,
 //      on both brokers),
 //      the broker-independent Node suites, the game in Chromium on a 3-node cluster (instead of
-//      on the MockCluster), and test/kafka/ (SASL, TLS, the CLI, a broker killed under load; the
+//      on the MockCluster), and test/kafka/ (SASL, TLS, the CLI, a broker killed under load,
+//      network faults through Toxiproxy; the
 //      3-node files start clusters of their own).
 // Without Java or Maven, step 3 is skipped with a list of what did not run; on CI (CI=true)
 // that is a failure.
@@ -44,7 +45,7 @@ const RUST_KAFKA_INSTEAD = ['group', 'share'];
 // (NestJS, Moleculer) are proven on the broker their users run.
 const KAFKA_INSTEAD = ['game', 'iteration-memory', 'share-consumer', 'work-queue', 'frameworks'];
 // The Node files on Apache Kafka that take longest (a clean-clone CI run's figures), started first.
-const LONGEST_ON_KAFKA = ['test/kafka/failover.test.js', 'test/kafka/cli.test.js', 'test/frameworks.test.js', 'test/kafka/regain.test.js', 'test/game.test.js'];
+const LONGEST_ON_KAFKA = ['test/kafka/failover.test.js', 'test/kafka/chaos.test.js', 'test/kafka/cli.test.js', 'test/frameworks.test.js', 'test/kafka/regain.test.js', 'test/game.test.js'];
 
 function hostTarget() {
   const r = spawnSync('rustc', ['-vV'], { encoding: 'utf8' });

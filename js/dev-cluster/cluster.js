@@ -11,7 +11,11 @@
 //   signed by `ca`);
 //   with `users: {name: password}`: SASL_PLAINTEXT, and SASL_SSL when `tls` is given too, each
 //   offering PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (credentials written at format time) and
-//   OAUTHBEARER (Kafka's unsecured-JWS validator: any well-formed unsigned token is accepted).
+//   OAUTHBEARER (Kafka's unsecured-JWS validator: any well-formed unsigned token is accepted);
+//   with `proxied`: PROXIED (plaintext), which each node advertises on a port of its own where
+//   nothing listens until a proxy in front of the node's PROXIED port does (`proxyRoutes`), so
+//   that every client connection through it goes through the proxy; the brokers' own
+//   connections stay on PLAINTEXT.
 const { spawn } = require('node:child_process');
 const crypto = require('node:crypto');
 const { EventEmitter } = require('node:events');
@@ -103,11 +107,14 @@ function jaas(users) {
 const SASL_MECHANISMS = 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER';
 
 // The listener names this cluster has, in the order they are given ports.
-function listenerNames({ tls, users }) {
-  return ['PLAINTEXT', ...(tls ? ['SSL', 'MTLS'] : []), ...(users ? ['SASL_PLAINTEXT'] : []), ...(tls && users ? ['SASL_SSL'] : [])];
+function listenerNames({ tls, users, proxied }) {
+  return ['PLAINTEXT', ...(tls ? ['SSL', 'MTLS'] : []), ...(users ? ['SASL_PLAINTEXT'] : []), ...(tls && users ? ['SASL_SSL'] : []), ...(proxied ? ['PROXIED'] : [])];
 }
 
-const PROTOCOL = { PLAINTEXT: 'PLAINTEXT', SSL: 'SSL', MTLS: 'SSL', SASL_PLAINTEXT: 'SASL_PLAINTEXT', SASL_SSL: 'SASL_SSL', CONTROLLER: 'PLAINTEXT' };
+const PROTOCOL = { PLAINTEXT: 'PLAINTEXT', SSL: 'SSL', MTLS: 'SSL', SASL_PLAINTEXT: 'SASL_PLAINTEXT', SASL_SSL: 'SASL_SSL', PROXIED: 'PLAINTEXT', CONTROLLER: 'PLAINTEXT' };
+
+// The port a node tells clients of a listener: its proxy's for PROXIED, else its own.
+const advertisedPort = (node, l) => node.advertised?.[l] ?? node.ports[l];
 
 function serverProperties({ node, nodes, dir, names, tlsFiles, users, properties }) {
   const voters = nodes.map((n) => `${n.id}@127.0.0.1:${n.ports.CONTROLLER}`).join(',');
@@ -116,7 +123,7 @@ function serverProperties({ node, nodes, dir, names, tlsFiles, users, properties
     'node.id': node.id,
     'controller.quorum.voters': voters,
     listeners: [...names, 'CONTROLLER'].map((l) => `${l}://127.0.0.1:${node.ports[l]}`).join(','),
-    'advertised.listeners': names.map((l) => `${l}://127.0.0.1:${node.ports[l]}`).join(','),
+    'advertised.listeners': names.map((l) => `${l}://127.0.0.1:${advertisedPort(node, l)}`).join(','),
     'listener.security.protocol.map': [...names, 'CONTROLLER'].map((l) => `${l}:${PROTOCOL[l]}`).join(','),
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
@@ -236,18 +243,18 @@ async function untilReady(node, count, deadline) {
 }
 
 // Options: nodes (1 or 3), tls ({cert, key, ca} PEM strings), users ({name: password}),
-// properties (more server properties), heapMb (per node, default 512), jvm ('lean', the default,
+// proxied (true: the PROXIED listener, see above), properties (more server properties), heapMb (per node, default 512), jvm ('lean', the default,
 // or 'kafka': see JVM_PROFILES), timeoutMs (to be ready,
 // default 120000), log (a function for progress lines; default: none).
 // A start whose node dies before it is ready (a port taken between its choice and the JVM's
 // bind, say) is tried again from scratch, on new ports, up to three times in all.
-async function startKafka({ nodes: count = 1, tls, users, properties = {}, heapMb = 512, jvm = 'lean', timeoutMs = 120000, log = () => {} } = {}) {
+async function startKafka({ nodes: count = 1, tls, users, proxied = false, properties = {}, heapMb = 512, jvm = 'lean', timeoutMs = 120000, log = () => {} } = {}) {
   if (count !== 1 && count !== 3) throw new TypeError(`kafka-native: startKafka() option nodes must be 1 or 3, got ${count}`);
   if (!Object.hasOwn(JVM_PROFILES, jvm)) throw new TypeError(`kafka-native: startKafka() option jvm must be one of ${Object.keys(JVM_PROFILES).join(', ')}, got ${jvm}`);
   const libs = await installKafka({ log });
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce({ count, tls, users, properties, heapMb, jvm, timeoutMs, log, libs });
+      return await startOnce({ count, tls, users, proxied, properties, heapMb, jvm, timeoutMs, log, libs });
     } catch (err) {
       if (!err.nodeExited || attempt === 3) throw err;
       log(`${err.message}\nkafka-native: starting again on new ports`);
@@ -255,14 +262,15 @@ async function startKafka({ nodes: count = 1, tls, users, properties = {}, heapM
   }
 }
 
-async function startOnce({ count, tls, users, properties, heapMb, jvm, timeoutMs, log, libs }) {
+async function startOnce({ count, tls, users, proxied, properties, heapMb, jvm, timeoutMs, log, libs }) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kn-kafka-'));
-  const names = listenerNames({ tls, users });
+  const names = listenerNames({ tls, users, proxied });
   const nodes = [];
   for (let id = 1; id <= count; id++) {
     const ports = {};
     for (const l of [...names, 'CONTROLLER']) ports[l] = await freePort();
-    nodes.push({ id, ports, dir: path.join(root, `node-${id}`) });
+    const advertised = proxied ? { PROXIED: await freePort() } : undefined;
+    nodes.push({ id, ports, advertised, dir: path.join(root, `node-${id}`) });
   }
   let tlsFiles;
   if (tls) {
@@ -322,9 +330,14 @@ class KafkaCluster extends EventEmitter {
     this._libs = libs;
     this._heapMb = heapMb;
     this._jvm = jvm;
-    // {PLAINTEXT: '127.0.0.1:p1,127.0.0.1:p2,...', SSL: ..., MTLS: ..., SASL_PLAINTEXT: ..., SASL_SSL: ...}
-    this.listeners = Object.fromEntries(names.map((l) => [l, nodes.map((n) => `127.0.0.1:${n.ports[l]}`).join(',')]));
+    // {PLAINTEXT: '127.0.0.1:p1,127.0.0.1:p2,...', SSL: ..., MTLS: ..., SASL_PLAINTEXT: ..., SASL_SSL: ..., PROXIED: ...}
+    this.listeners = Object.fromEntries(names.map((l) => [l, nodes.map((n) => `127.0.0.1:${advertisedPort(n, l)}`).join(',')]));
     this.bootstrapServers = this.listeners.PLAINTEXT;
+    // With `proxied`: per node, where its proxy listens (the address the node advertises on
+    // PROXIED) and where it forwards to (the node's PROXIED port).
+    this.proxyRoutes = names.includes('PROXIED')
+      ? nodes.map((n) => ({ id: n.id, listen: `127.0.0.1:${n.advertised.PROXIED}`, upstream: `127.0.0.1:${n.ports.PROXIED}` }))
+      : [];
     for (const node of nodes) this._watch(node);
   }
 

@@ -214,7 +214,11 @@ impl ClientOptions {
                 self.statistics_interval.as_millis().to_string(),
             )
             // Logs become events on the main queue, served by the kn-events thread.
-            .set("log.queue", "true");
+            .set("log.queue", "true")
+            // A broker out of reach is tried again at least every second, as the Java client
+            // does (librdkafka's 10 s): a broker cut off for a while is reached, and reported
+            // back by health(), within a second or so of its return.
+            .set("reconnect.backoff.max.ms", "1000");
         // OpenSSL is linked statically: its own default CA path is where it was built, not the
         // system's. "probe" makes librdkafka look in the standard places (Debian's
         // /etc/ssl/certs/ca-certificates.crt, RHEL's /etc/pki/tls/certs/ca-bundle.crt, ...), so

@@ -2378,6 +2378,23 @@ rd_kafka_broker_update_reconnect_backoff(rd_kafka_broker_t *rkb,
 
 
 /**
+ * @brief Start the reconnect backoff over, as after a connection came up:
+ *        the next attempt may start reconnect.backoff.ms (with jitter) from
+ *        \p now, and the backoff grows from there if attempts fail.
+ *
+ * @locality broker thread
+ * @locks none
+ */
+static void
+rd_kafka_broker_reset_reconnect_backoff(rd_kafka_broker_t *rkb,
+                                        const rd_kafka_conf_t *conf,
+                                        rd_ts_t now) {
+        rkb->rkb_reconnect_backoff_ms = conf->reconnect_backoff_ms;
+        rd_kafka_broker_update_reconnect_backoff(rkb, conf, now);
+}
+
+
+/**
  * @brief Calculate time until next reconnect attempt.
  *
  * @returns the number of milliseconds to the next connection attempt, or 0
@@ -2473,6 +2490,13 @@ void rd_kafka_broker_connect_up(rd_kafka_broker_t *rkb) {
 
         rkb->rkb_max_inflight       = rkb->rkb_rk->rk_conf.max_inflight;
         rkb->rkb_reauth_in_progress = rd_false;
+
+        /* A connection that came up ends the series of failed attempts:
+         * the next reconnect, should this connection be lost, backs off
+         * from reconnect.backoff.ms again rather than from where the
+         * attempts before this one left it. */
+        rd_kafka_broker_reset_reconnect_backoff(rkb, &rkb->rkb_rk->rk_conf,
+                                                rd_clock());
 
         rd_kafka_broker_lock(rkb);
         rd_kafka_broker_set_state(rkb, RD_KAFKA_BROKER_STATE_UP);
@@ -6819,6 +6843,16 @@ static int rd_ut_reconnect_backoff(void) {
         rd_kafka_broker_update_reconnect_backoff(&rkb, &conf, now);
         backoff = rd_kafka_broker_reconnect_backoff(&rkb, now);
         RD_UT_ASSERT_RANGE(backoff, 67, conf.reconnect_backoff_max_ms, "%d");
+
+        /* A connection came up: back to the initial 10 ... */
+        rd_kafka_broker_reset_reconnect_backoff(&rkb, &conf, now);
+        backoff = rd_kafka_broker_reconnect_backoff(&rkb, now);
+        RD_UT_ASSERT_RANGE(backoff, 7, 15, "%d");
+
+        /* ... growing from there: 20. */
+        rd_kafka_broker_update_reconnect_backoff(&rkb, &conf, now);
+        backoff = rd_kafka_broker_reconnect_backoff(&rkb, now);
+        RD_UT_ASSERT_RANGE(backoff, 15, 30, "%d");
 
         RD_UT_PASS();
 }

@@ -662,8 +662,9 @@ static const struct rd_kafka_property rd_kafka_properties[] = {
      _RK(reconnect_backoff_ms),
      "The initial time to wait before reconnecting to a broker "
      "after the connection has been closed. "
-     "The time is increased exponentially until "
-     "`reconnect.backoff.max.ms` is reached. "
+     "The time is increased exponentially, while connection attempts "
+     "fail, until `reconnect.backoff.max.ms` is reached; a connection that "
+     "comes up starts it over. "
      "-25% to +50% jitter is applied to each reconnect backoff. "
      "A value of 0 disables the backoff and reconnects immediately. For share "
      "consumers, the default value is 50.",
