@@ -5,7 +5,7 @@
 // librdkafka's TLS client as built into the addon (OpenSSL linked statically).
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { kafka, roundTrip, refusal } = require('./helpers');
+const { kafka, roundTrip, refusal, waitFor, quietLogger } = require('./helpers');
 const { makeCerts } = require('./tls/certs');
 const { startTerminator } = require('./tls/terminator');
 
@@ -19,7 +19,7 @@ test.after(async () => {
   certs.remove();
 });
 
-// A one-broker MockCluster reachable only through a TLS terminator: {broker, topic}.
+// A one-broker MockCluster reachable only through a TLS terminator: {broker, topic, terminator}.
 async function tlsCluster({ cert = certs.broker, requestCert = false } = {}) {
   const cluster = new kafka.MockCluster(1);
   const topic = 'secure';
@@ -27,7 +27,7 @@ async function tlsCluster({ cert = certs.broker, requestCert = false } = {}) {
   const terminator = await startTerminator({ ...cert, ca: certs.ca.pem, requestCert, upstreamPort: cluster.brokerPort(1) });
   cluster.setBrokerAddress(1, '127.0.0.1', terminator.port);
   closers.push(() => terminator.close(), () => cluster); // the cluster lives until the end
-  return { broker: `127.0.0.1:${terminator.port}`, topic };
+  return { broker: `127.0.0.1:${terminator.port}`, topic, terminator };
 }
 
 test('produce and consume over TLS with a private CA, the broker\'s host name checked', async () => {
@@ -76,4 +76,25 @@ test('with no CA option, the system\'s CA certificates are used (OpenSSL is link
   assert.match(debug.join('\n'), /Setting default CA certificate location for kafka to "\/etc\/ssl\/certs/);
   // This run's private CA is not among them.
   assert.match(String(err?.message), /certificate verify failed/);
+});
+
+// librdkafka names a TLS broker `ssl://host:port/id` and starts its errors about it so: health()
+// takes them as the broker's last error (it looked for `host:port/id`, and never matched).
+test('health() of a TLS client whose broker goes away: down, with the error librdkafka gave for it', async () => {
+  const { broker, topic, terminator } = await tlsCluster();
+  const producer = new kafka.Producer({
+    broker, statistics_interval_ms: 200, logger: quietLogger(), driver_options: { 'security.protocol': 'ssl', 'ssl.ca.pem': certs.ca.pem },
+  });
+  try {
+    await producer.deliver(topic, 0, ['hello']);
+    await waitFor('the broker up in health()', () => producer.health().brokers.some((b) => b.connection === 'UP'), WIDE);
+    await terminator.close();
+    await waitFor('the broker down in health(), with its error', () => producer.health().brokers[0]?.down && producer.health().brokers[0].last_error, WIDE);
+    const health = producer.health();
+    assert.equal(health.status, 'degraded');
+    assert.match(health.brokers[0].last_error, new RegExp(`^ssl://${broker}/1: `));
+    assert.match(health.reasons[0], new RegExp(`^broker ${broker} \\(id 1\\) is down: ssl://${broker}/1: `));
+  } finally {
+    await producer.stop();
+  }
 });

@@ -66,11 +66,12 @@ fn log_kind(code: ErrorCode, message: &str) -> ErrorCode {
 }
 
 impl BrokerErrors {
-    /// Notes a client error. Returns the text to log, or `None` when the same connection error
-    /// was logged less than a minute ago (the next one logged says how many were kept quiet).
-    pub(crate) fn record(&self, code: ErrorCode, name: &str, message: &str) -> Option<String> {
+    /// Notes a client error. Returns the text to log, and whether to keep it quiet: the same
+    /// connection error was logged less than a minute ago (the next one logged says how many
+    /// were kept quiet).
+    pub(crate) fn record(&self, code: ErrorCode, name: &str, message: &str) -> (String, bool) {
         if !is_connection_error(code) {
-            return Some(message.to_string());
+            return (message.to_string(), false);
         }
         let mut state = self.state.lock();
         if code == ErrorCode::AllBrokersDown {
@@ -83,7 +84,7 @@ impl BrokerErrors {
         match state.logged.iter_mut().find(|(c, _, _)| *c == kind) {
             Some((_, at, quiet)) if now.duration_since(*at) < REPEAT_QUIET => {
                 *quiet += 1;
-                None
+                (message.to_string(), true)
             }
             Some((_, at, quiet)) => {
                 let text = match std::mem::take(quiet) {
@@ -91,11 +92,11 @@ impl BrokerErrors {
                     n => format!("{message} ({n} more like it in the last minute not logged)"),
                 };
                 *at = now;
-                Some(text)
+                (text, false)
             }
             None => {
                 state.logged.push((kind, now, 0));
-                Some(message.to_string())
+                (message.to_string(), false)
             }
         }
     }
@@ -144,31 +145,38 @@ mod tests {
         let refused = "Connect to 127.0.0.1:1 failed: Connection refused";
         assert_eq!(
             errors.record(ErrorCode::BrokerTransportFailure, "_TRANSPORT", refused),
-            Some(refused.to_string())
+            (refused.to_string(), false)
         );
         for _ in 0..5 {
             assert_eq!(
                 errors.record(ErrorCode::BrokerTransportFailure, "_TRANSPORT", refused),
-                None
+                (refused.to_string(), true)
             );
         }
         // Another connection error is news; an error about a request is always logged.
-        assert!(errors
-            .record(ErrorCode::Resolve, "_RESOLVE", "Failed to resolve")
-            .is_some());
-        assert!(errors
-            .record(ErrorCode::MessageTimedOut, "_MSG_TIMED_OUT", "timed out")
-            .is_some());
-        assert!(errors
-            .record(ErrorCode::MessageTimedOut, "_MSG_TIMED_OUT", "timed out")
-            .is_some());
+        assert!(
+            !errors
+                .record(ErrorCode::Resolve, "_RESOLVE", "Failed to resolve")
+                .1
+        );
+        assert!(
+            !errors
+                .record(ErrorCode::MessageTimedOut, "_MSG_TIMED_OUT", "timed out")
+                .1
+        );
+        assert!(
+            !errors
+                .record(ErrorCode::MessageTimedOut, "_MSG_TIMED_OUT", "timed out")
+                .1
+        );
         // After the quiet minute, the next one says how many were kept quiet.
         errors.state.lock().logged[0].1 -= REPEAT_QUIET;
         assert_eq!(
             errors.record(ErrorCode::BrokerTransportFailure, "_TRANSPORT", refused),
-            Some(format!(
-                "{refused} (5 more like it in the last minute not logged)"
-            ))
+            (
+                format!("{refused} (5 more like it in the last minute not logged)"),
+                false
+            )
         );
     }
 
@@ -215,17 +223,20 @@ mod tests {
                          routines::certificate verify failed: broker certificate could not be verified";
         let retry =
             "ssl://b:9093/bootstrap: error:0A000086:SSL routines::certificate verify failed";
-        assert!(errors.record(ErrorCode::SSL, "_SSL", handshake).is_some());
-        assert_eq!(
-            errors.record(ErrorCode::BrokerTransportFailure, "_TRANSPORT", retry),
-            None
+        assert!(!errors.record(ErrorCode::SSL, "_SSL", handshake).1);
+        assert!(
+            errors
+                .record(ErrorCode::BrokerTransportFailure, "_TRANSPORT", retry)
+                .1
         );
-        assert!(errors
-            .record(
-                ErrorCode::BrokerTransportFailure,
-                "_TRANSPORT",
-                "Connection refused"
-            )
-            .is_some());
+        assert!(
+            !errors
+                .record(
+                    ErrorCode::BrokerTransportFailure,
+                    "_TRANSPORT",
+                    "Connection refused"
+                )
+                .1
+        );
     }
 }

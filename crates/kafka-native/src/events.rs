@@ -64,6 +64,13 @@ pub(crate) trait EventSink: Send + 'static {
     fn delivery_report(&mut self, _messages: &[MessageView<'_>]) {}
     fn stats(&mut self, _json: &str) {}
     fn log(&mut self, record: LogRecord);
+    /// A client error, `quiet` when the same connection error was logged a moment ago: it is
+    /// not logged again, but a client that tracks its brokers' health still takes it.
+    fn error(&mut self, record: LogRecord, quiet: bool) {
+        if !quiet {
+            self.log(record)
+        }
+    }
     /// The queue is empty (or a burst ended): a good moment to emit aggregates.
     fn burst_done(&mut self) {}
 }
@@ -249,17 +256,17 @@ pub(crate) fn library_log(level: LogLevel, facility: String, message: String) ->
     }
 }
 
-/// A client error as every client logs it (facility `ERROR <name>`); `None` for the same
-/// connection error logged a moment ago.
+/// A client error as every client logs it (facility `ERROR <name>`), and whether to keep it
+/// quiet: the same connection error was logged a moment ago.
 pub(crate) fn client_error(
     brokers: &BrokerErrors,
     code: kafka_native_sys::rd_kafka_resp_err_t,
     message: &str,
     fatal: bool,
-) -> Option<LogRecord> {
+) -> (LogRecord, bool) {
     let name = error_name(code);
-    let message = brokers.record(code.into(), &name, message)?;
-    Some(LogRecord {
+    let (message, quiet) = brokers.record(code.into(), &name, message);
+    let record = LogRecord {
         level: 3,
         facility: format!("ERROR {name}"),
         message: if fatal {
@@ -268,7 +275,8 @@ pub(crate) fn client_error(
             message
         },
         error: Some(code.into()),
-    })
+    };
+    (record, quiet)
 }
 
 /// Handles events until the queue is empty or a burst is long enough; returns how many.
@@ -297,9 +305,8 @@ fn serve_burst(
                 message,
                 fatal,
             } => {
-                if let Some(record) = client_error(brokers, code, &message, fatal) {
-                    sink.log(record);
-                }
+                let (record, quiet) = client_error(brokers, code, &message, fatal);
+                sink.error(record, quiet);
             }
             Event::Other => {}
         }

@@ -133,8 +133,17 @@ pub(crate) struct PartitionSample {
     pub next_offset: Option<i64>,
 }
 
+/// How long a broker the cluster no longer lists is kept, down, before it is taken for removed
+/// from the cluster and forgotten.
+const FORGET_UNLISTED: Duration = Duration::from_secs(600);
+
 struct BrokerTrack {
     health: BrokerHealth,
+    /// librdkafka's name for it, which starts its errors about the broker: `host:port/id`, with
+    /// the protocol in front for TLS and SASL (`sasl_ssl://host:port/id`).
+    name: String,
+    /// Since when librdkafka no longer lists it (the cluster's metadata left it out).
+    unlisted_since: Option<Instant>,
     /// Has been `UP`: losing the connection afterwards is news.
     was_up: bool,
     /// Responses received (librdkafka's `rx`) at the last sample, and when that count last
@@ -266,6 +275,8 @@ impl HealthMonitor {
                             throttle_ms: 0,
                             rtt_ms: 0.0,
                         },
+                        name: String::new(),
+                        unlisted_since: None,
                         was_up: false,
                         rx,
                         answered_at: now,
@@ -274,6 +285,8 @@ impl HealthMonitor {
                 }
             };
             let t = &mut tracked.brokers[index];
+            t.name = str_at(b, "name");
+            t.unlisted_since = None;
             let answered = rx != t.rx || waiting == 0;
             if answered {
                 t.answered_at = now;
@@ -282,7 +295,8 @@ impl HealthMonitor {
             let silent = now.duration_since(t.answered_at);
             let unanswered = !answered && silent >= self.socket_timeout;
             let up = connection == "UP";
-            t.was_up |= up;
+            // A connection that came and went between two samples was up too.
+            t.was_up |= up || u64_at(b, "disconnects") > 0;
             let down = unanswered || (t.was_up && !up);
             let h = &mut t.health;
             h.address = str_at(b, "nodename");
@@ -317,30 +331,37 @@ impl HealthMonitor {
                 ));
             }
         }
-        // A broker librdkafka no longer lists has left the cluster, as the client sees it from
-        // a broker that is up. With none up, it was dropped after an answer that left it out (a
-        // node shutting down answers so) and is still the last the client knew: kept, and down.
-        let any_up = tracked
-            .brokers
-            .iter()
-            .any(|t| seen.contains(&t.health.id) && !t.health.down && t.health.connection == "UP");
-        if !any_up {
-            for t in tracked.brokers.iter_mut() {
-                let h = &mut t.health;
-                if seen.contains(&h.id) || h.down {
-                    continue;
-                }
-                h.connection = "GONE".to_string();
-                let why = format!(
-                    "no longer listed, and no broker is up{}",
-                    last_error_told(h)
-                );
+        // A broker librdkafka no longer lists was left out of the cluster's metadata, which
+        // lists the live brokers only (librdkafka then drops it): it is down (killed, fenced,
+        // shutting down), until it is listed again, or removed from the cluster, taken so once
+        // unlisted for FORGET_UNLISTED.
+        for t in tracked.brokers.iter_mut() {
+            if seen.contains(&t.health.id) {
+                continue;
+            }
+            let since = *t.unlisted_since.get_or_insert(now);
+            let h = &mut t.health;
+            h.connection = "GONE".to_string();
+            if !h.down {
+                let why = format!("no longer listed by the cluster{}", last_error_told(h));
                 lines.push(went_down(h, wall, why));
+            } else if now.duration_since(since) >= FORGET_UNLISTED {
+                lines.push(record(
+                    5,
+                    "BROKERGONE",
+                    format!(
+                        "broker {} (id {}) left the cluster: unlisted for {}",
+                        h.address,
+                        h.id,
+                        seconds(now.duration_since(since))
+                    ),
+                ));
             }
         }
-        tracked
-            .brokers
-            .retain(|t| seen.contains(&t.health.id) || !any_up);
+        tracked.brokers.retain(|t| {
+            t.unlisted_since
+                .is_none_or(|since| now.duration_since(since) < FORGET_UNLISTED)
+        });
         if !tracked.brokers.is_empty() {
             tracked.unreached = None;
         }
@@ -376,8 +397,10 @@ impl HealthMonitor {
             return;
         }
         for t in &mut tracked.brokers {
-            let name = format!("{}/{}", t.health.address, t.health.id);
-            if message.starts_with(&name) {
+            let about = message
+                .strip_prefix(t.name.as_str())
+                .is_some_and(|rest| rest.starts_with(':'));
+            if !t.name.is_empty() && about {
                 t.health.last_error = Some(message.to_string());
             }
         }
@@ -577,6 +600,24 @@ mod tests {
     }
 
     #[test]
+    fn a_connection_lost_between_samples_is_down() {
+        let monitor = HealthMonitor::new(Duration::from_secs(60), None, false);
+        let sample = |state: &str, disconnects: u64| {
+            json!({ "brokers": {
+                "b:9092/1": { "name": "b:9092/1", "nodeid": 1, "nodename": "b:9092", "state": state, "disconnects": disconnects }
+            } })
+        };
+        assert!(monitor.observe_stats(&sample("INIT", 0)).is_empty());
+        // Connected and cut off 42 ms later: no sample saw it UP.
+        let lines = monitor.observe_stats(&sample("TRY_CONNECT", 1));
+        assert_eq!(lines.len(), 1, "down");
+        assert!(monitor.observe_stats(&sample("UP", 1))[0]
+            .message
+            .contains("is back after"));
+        assert_eq!(monitor.snapshot(None).status, HealthStatus::Ok);
+    }
+
+    #[test]
     fn the_last_broker_dropped_from_librdkafka_s_list_while_none_is_up_stays_down() {
         let monitor = HealthMonitor::new(Duration::from_secs(60), None, false);
         monitor.observe_stats(&stats("UP", 3, 0));
@@ -590,7 +631,7 @@ mod tests {
         assert!(
             lines[0]
                 .message
-                .starts_with("broker b:9092 (id 1) is down: no longer listed, and no broker is up"),
+                .starts_with("broker b:9092 (id 1) is down: no longer listed by the cluster"),
             "{}",
             lines[0].message
         );
@@ -610,19 +651,82 @@ mod tests {
     }
 
     #[test]
-    fn a_broker_no_longer_listed_while_another_is_up_has_left_the_cluster() {
+    fn a_broker_no_longer_listed_while_another_is_up_is_down_until_listed_again_or_forgotten() {
         let monitor = HealthMonitor::new(Duration::from_secs(60), None, false);
-        let two = json!({ "brokers": {
-            "b:9092/1": { "name": "b:9092/1", "nodeid": 1, "nodename": "b:9092", "state": "UP", "rx": 1 },
-            "c:9092/2": { "name": "c:9092/2", "nodeid": 2, "nodename": "c:9092", "state": "UP", "rx": 1 }
-        } });
-        monitor.observe_stats(&two);
+        let two = |rx| {
+            json!({ "brokers": {
+                "b:9092/1": { "name": "b:9092/1", "nodeid": 1, "nodename": "b:9092", "state": "UP", "rx": rx },
+                "c:9092/2": { "name": "c:9092/2", "nodeid": 2, "nodename": "c:9092", "state": "UP", "rx": rx }
+            } })
+        };
+        monitor.observe_stats(&two(1));
+        // A killed node of a 3-node cluster: the metadata lists the live nodes only, and
+        // librdkafka drops the others.
         let one = json!({ "brokers": {
             "b:9092/1": { "name": "b:9092/1", "nodeid": 1, "nodename": "b:9092", "state": "UP", "rx": 2 }
         } });
-        assert!(monitor.observe_stats(&one).is_empty());
+        let lines = monitor.observe_stats(&one);
+        assert_eq!(lines.len(), 1);
+        assert!(
+            lines[0]
+                .message
+                .starts_with("broker c:9092 (id 2) is down: no longer listed by the cluster"),
+            "{}",
+            lines[0].message
+        );
+        assert!(monitor.observe_stats(&one).is_empty(), "said once");
+        let h = monitor.snapshot(None);
+        assert_eq!((h.status, h.brokers.len()), (HealthStatus::Degraded, 2));
+        assert_eq!(h.brokers[1].connection, "GONE");
+        // Listed and up again: back, once.
+        let lines = monitor.observe_stats(&two(3));
+        assert_eq!(lines.len(), 1);
+        assert!(lines[0]
+            .message
+            .starts_with("broker c:9092 (id 2) is back after"));
+        assert_eq!(monitor.snapshot(None).status, HealthStatus::Ok);
+        // Unlisted for FORGET_UNLISTED: removed from the cluster, forgotten, and said so.
+        monitor.observe_stats(&one);
+        monitor.tracked.lock().brokers[1].unlisted_since =
+            Instant::now().checked_sub(FORGET_UNLISTED);
+        let lines = monitor.observe_stats(&one);
+        assert_eq!(lines.len(), 1);
+        assert!(
+            lines[0]
+                .message
+                .starts_with("broker c:9092 (id 2) left the cluster: unlisted for"),
+            "{}",
+            lines[0].message
+        );
         let h = monitor.snapshot(None);
         assert_eq!((h.status, h.brokers.len()), (HealthStatus::Ok, 1));
+    }
+
+    #[test]
+    fn an_error_is_the_last_error_of_the_broker_librdkafka_names_in_it_tls_and_sasl_too() {
+        let monitor = HealthMonitor::new(Duration::from_secs(60), None, false);
+        let brokers = json!({ "brokers": {
+            "sasl_ssl://b:9093/1": { "name": "sasl_ssl://b:9093/1", "nodeid": 1, "nodename": "b:9093", "state": "UP" },
+            "sasl_ssl://b:9093/10": { "name": "sasl_ssl://b:9093/10", "nodeid": 10, "nodename": "b:9093", "state": "UP" }
+        } });
+        monitor.observe_stats(&brokers);
+        monitor.observe_error(&transport(
+            "sasl_ssl://b:9093/10: Disconnected (after 1200ms in state UP)",
+        ));
+        let h = monitor.snapshot(None);
+        let error = |id| {
+            h.brokers
+                .iter()
+                .find(|b| b.id == id)
+                .unwrap()
+                .last_error
+                .clone()
+        };
+        assert_eq!(error(1), None, "an error about broker 10 is not broker 1's");
+        assert_eq!(
+            error(10).as_deref(),
+            Some("sasl_ssl://b:9093/10: Disconnected (after 1200ms in state UP)")
+        );
     }
 
     #[test]

@@ -316,3 +316,61 @@ fn control_calls_in_quick_succession_are_each_answered_at_once() {
         .expect("1,000 control requests answered within 60 s");
     eprintln!("1,000 control requests in {took:?}");
 }
+
+/// A broker that goes down has its own error in health(), though librdkafka's connection errors
+/// are logged once a minute: here a first one (the dead bootstrap address) is logged, and every
+/// later one is kept quiet in the log; health() used to see only what was logged.
+#[test]
+fn a_broker_down_has_its_own_last_error_though_repeats_are_not_logged() {
+    let cluster = MockCluster::new(2).unwrap();
+    cluster.create_topic("quiet", 2, 1).unwrap();
+    let producer = Producer::new(
+        ProducerConfig::new(format!("127.0.0.1:1,{}", cluster.bootstrap_servers()))
+            .statistics_interval(Duration::from_millis(100))
+            .on_log(|_| {}),
+    )
+    .unwrap();
+    for p in 0..2 {
+        let hello = kafka_native::Record {
+            payload: Some(b"hello"),
+            ..Default::default()
+        };
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        producer
+            .deliver("quiet", p, &[hello], move |r| {
+                let _ = tx.send(r.is_ok());
+            })
+            .unwrap();
+        assert!(rx.recv_timeout(Duration::from_secs(30)).unwrap());
+    }
+    let until = |what: &str, done: &dyn Fn(&kafka_native::Health) -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let health = producer.health();
+            if done(&health) {
+                return health;
+            }
+            assert!(Instant::now() < deadline, "{what}: {health:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    until("both brokers up", &|h| {
+        h.brokers.len() == 2 && h.brokers.iter().all(|b| b.connection == "UP")
+    });
+    cluster.broker_down(1).unwrap();
+    cluster.broker_down(2).unwrap();
+    // The brokers the client still lists (none answers metadata to drop them) are tried again
+    // and again, each failure a connection error kept quiet in the log.
+    let health = until("a broker down with its error", &|h| {
+        h.brokers.iter().any(|b| b.down && b.last_error.is_some())
+    });
+    for b in health.brokers.iter().filter(|b| b.last_error.is_some()) {
+        let error = b.last_error.as_deref().unwrap();
+        assert!(
+            error.starts_with(&format!("{}/{}: ", b.address, b.id)),
+            "broker {}'s error is about it: {error}",
+            b.id
+        );
+    }
+    producer.stop(Duration::from_secs(10)).unwrap();
+}

@@ -85,8 +85,14 @@ impl EventSink for ConsumerEvents {
     }
 
     fn log(&mut self, record: LogRecord) {
-        self.health.observe_error(&record);
         (self.log)(&record)
+    }
+
+    fn error(&mut self, record: LogRecord, quiet: bool) {
+        self.health.observe_error(&record);
+        if !quiet {
+            (self.log)(&record)
+        }
     }
 }
 

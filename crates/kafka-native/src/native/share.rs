@@ -374,8 +374,9 @@ unsafe extern "C" fn error_trampoline(
     };
     // librdkafka reports a fatal error to error_cb as _FATAL.
     let fatal = code == rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR__FATAL;
-    let Some(record) = client_error(&hooks.brokers, code, &message, fatal) else {
+    let (record, quiet) = client_error(&hooks.brokers, code, &message, fatal);
+    if quiet {
         return;
-    };
+    }
     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (hooks.log)(&record)));
 }

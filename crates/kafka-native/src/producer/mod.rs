@@ -706,8 +706,14 @@ impl EventSink for ProducerEvents {
     }
 
     fn log(&mut self, record: LogRecord) {
-        self.health.observe_error(&record);
         (self.log)(&record)
+    }
+
+    fn error(&mut self, record: LogRecord, quiet: bool) {
+        self.health.observe_error(&record);
+        if !quiet {
+            (self.log)(&record)
+        }
     }
 
     fn burst_done(&mut self) {
