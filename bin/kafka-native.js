@@ -5,14 +5,14 @@
 // starts librdkafka's mock cluster in this process, prints its bootstrap servers and serves until
 // Ctrl-C (or SIGTERM). It replaces docker-compose for development and tests. Lines on its stdin
 // take brokers down and up (`down 2`, `up 2`) and show who leads what (`leaders`).
-//   kafka-native kafka [--nodes 1|3] [--topic NAME:PARTITIONS[:REPLICATION]]... [--port-file F]
+//   kafka-native kafka [--nodes 1|3] [--topic NAME:PARTITIONS[:REPLICATION]]... [--port N] [--port-file F]
 // starts Apache Kafka itself (KRaft, 1 or 3 nodes on loopback; Java 17 and Maven needed, the jars
 // fetched once into ~/.cache/kafka-native) and serves until Ctrl-C, then leaves nothing behind;
 // lines on its stdin stop, kill and start nodes (`down 2`, `kill 2`, `up 2`, `restart 2`, `status`).
 //   kafka-native ws-proxy --port N --broker HOST:PORT [--auth SECRET] [--partition N] [--idle-timeout MS]
 // serves kafka-native/ws-proxy (Kafka over WebSockets, kafka-proxy's successor) until Ctrl-C.
+// The addon is loaded by the commands that use it, not for --help or a usage error.
 const fs = require('node:fs');
-const { MockCluster } = require('../js/index.js');
 
 const MOCK_USAGE = `usage: kafka-native mock-cluster [--brokers N] [--topic NAME:PARTITIONS[:REPLICATION]]... [--retention-bytes N] [--port-file FILE]
 
@@ -55,11 +55,13 @@ Access is denied by default beyond what these grant (internal __ topics never):
 Clients connect to ws://host:N/?topic=T[&consumerGroup=G][&offset=O][&partition=P] and get
 batches as JSON text frames; they send with {"produce": [{"topic", "message"}], "id"}.`;
 
-const KAFKA_USAGE = `usage: kafka-native kafka [--nodes 1|3] [--topic NAME:PARTITIONS[:REPLICATION]]... [--port-file FILE]
+const KAFKA_USAGE = `usage: kafka-native kafka [--nodes 1|3] [--topic NAME:PARTITIONS[:REPLICATION]]... [--port N] [--port-file FILE]
 
   --nodes N        1 (default) or 3 Apache Kafka nodes, each a combined broker and controller
   --topic SPEC     create a topic, e.g. orders:6:3 (6 partitions, replication factor 3); repeatable.
                    Topics also auto-create with 4 partitions on first use.
+  --port N         node 1 listens for clients on port N (node 2 on N+1, node 3 on N+2), e.g.
+                   --port 9092 for tools that expect localhost:9092; default: free ports at random
   --port-file F    write the bootstrap servers to F once the cluster is up (removed on exit)
 
 Apache Kafka ${require('../js/dev-cluster/install.js').VERSION} in KRaft mode on loopback ports, with its data in a temporary folder that
@@ -149,8 +151,8 @@ function parseTopic(spec) {
 
 // The defaults are mock-cluster's; `kafka` names its own count flag, usage and counts, and has
 // no retention setting.
-function parseArgs(args, { countFlag = '--brokers', text = MOCK_USAGE, counts, retention = true } = {}) {
-  const options = { brokers: 1, topics: [], portFile: undefined, retentionBytes: undefined };
+function parseArgs(args, { countFlag = '--brokers', text = MOCK_USAGE, counts, retention = true, port = false } = {}) {
+  const options = { brokers: 1, topics: [], portFile: undefined, retentionBytes: undefined, port: undefined };
   for (let i = 0; i < args.length; i++) {
     const value = () => {
       if (i + 1 >= args.length) usage(`${args[i]} needs a value`);
@@ -165,6 +167,13 @@ function parseArgs(args, { countFlag = '--brokers', text = MOCK_USAGE, counts, r
       }
       case '--topic': options.topics.push(parseTopic(value())); break;
       case '--port-file': options.portFile = value(); break;
+      case '--port': {
+        if (!port) usage(`unknown option ${JSON.stringify(args[i])}`, text);
+        const n = Number(value());
+        if (!Number.isInteger(n) || n < 1 || n > 65533) usage('--port must be a port number (1 to 65533)', text);
+        options.port = n;
+        break;
+      }
       case '--retention-bytes': {
         if (!retention) usage(`unknown option ${JSON.stringify(args[i])}`, text);
         const n = Number(value());
@@ -194,7 +203,7 @@ function writePortFile(file, servers) {
 // outright, each node's watcher kills its JVM); a node that dies is told at once with its log's
 // last lines and left out of the port file until `up N` starts it again on its ports and data.
 async function kafkaCluster(args) {
-  const options = parseArgs(args, { countFlag: '--nodes', text: KAFKA_USAGE, counts: [1, 3], retention: false });
+  const options = parseArgs(args, { countFlag: '--nodes', text: KAFKA_USAGE, counts: [1, 3], retention: false, port: true });
   const { startKafka } = require('../js/dev-cluster/cluster.js');
   const started = Date.now();
   let cluster;
@@ -217,7 +226,12 @@ async function kafkaCluster(args) {
   setInterval(() => {
     if (process.ppid !== parent) shutdown(`the process that started it (pid ${parent}) ended`);
   }, 500).unref();
-  cluster = await startKafka({ nodes: options.brokers, jvm: 'kafka', log: (line) => process.stderr.write(`${line}\n`) });
+  try {
+    cluster = await startKafka({ nodes: options.brokers, port: options.port, jvm: 'kafka', log: (line) => process.stderr.write(`${line}\n`) });
+  } catch (err) {
+    if (!/port \d+ is taken/.test(err.message)) throw err;
+    usage(err.message.replace(/^kafka-native: /, ''), KAFKA_USAGE);
+  }
   if (stopping) return;
   if (options.topics.length > 0) {
     const { Admin } = require('../js/index.js');
@@ -262,6 +276,7 @@ async function kafkaCluster(args) {
 
 function mockCluster(args) {
   const options = parseArgs(args);
+  const { MockCluster } = require('../js/index.js');
   const cluster = new MockCluster(options.brokers);
   // Held for as long as this process serves: a collected MockCluster shuts down, and once stdin
   // is closed (a background job, a benchmark) nothing else would refer to it.

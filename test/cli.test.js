@@ -87,6 +87,7 @@ for (const [args, message] of [
   [['mock-cluster', '--retention-bytes', '0'], /--retention-bytes must be a positive integer/],
   [['kafka', '--retention-bytes', '1'], /unknown option "--retention-bytes"/],
   [['mock-cluster', '--port'], /unknown option "--port"/],
+  [['kafka', '--port', '0'], /--port must be a port number/],
   [['serve'], /unknown command "serve"/],
 ]) {
   test(`kafka-native ${args.join(' ')} exits 2 and names the problem`, () => {
@@ -96,6 +97,19 @@ for (const [args, message] of [
     assert.match(r.stderr, args[0] === 'kafka' ? /usage: kafka-native kafka/ : /usage: kafka-native mock-cluster/);
   });
 }
+
+// A newcomer's first command, before the addon is built: the usage needs no addon. Preloaded: a
+// loader that refuses every native addon, as a clone without `npm run build` would.
+test('kafka-native kafka --help and mock-cluster --help work without the addon', () => {
+  const dir = tempDir();
+  const noAddon = path.join(dir, 'no-addon.js');
+  fs.writeFileSync(noAddon, "require('node:module')._extensions['.node'] = () => { throw new Error('no addon built'); };");
+  for (const command of ['kafka', 'mock-cluster']) {
+    const r = spawnSync(process.execPath, ['--require', noAddon, cli, command, '--help'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`usage: kafka-native ${command}`));
+  }
+});
 
 test('mock-cluster --retention-bytes: each partition keeps that much, not the mock\'s 5 MiB', async () => {
   const portFile = path.join(tempDir(), 'servers');

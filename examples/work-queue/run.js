@@ -6,19 +6,19 @@
 //
 //   BROKER=localhost:9092 node examples/work-queue/run.js
 //
-// Needs Apache Kafka 4.2 or newer (share groups are Kafka's; `npx kafka-native kafka` starts
-// one). Settings: WORKERS (3), JOBS (12), JOB_MS (how long each job takes, 1000), LOCK_MS (how
-// long a worker may hold a job before it is given to another, 5000), PARTITIONS (of the jobs
-// topic, 1).
+// Needs Apache Kafka 4.2 or newer (share groups are Kafka's; `npx kafka-native kafka --port 9092`
+// starts one). Settings: WORKERS (3), JOBS (12), JOB_MS (how long each job takes, 1000), LOCK_MS
+// (how long a worker may hold a job before it is given to another, 15000: stock Kafka's smallest,
+// group.share.min.record.lock.duration.ms), PARTITIONS (of the jobs topic, 1).
 const path = require('node:path');
 const { fork } = require('node:child_process');
-const { Admin, Producer, Consumer } = require('../../js/index.js');
+const { Admin, Producer, Consumer } = require('kafka-native');
 
 const broker = process.env.BROKER;
 const WORKERS = Number(process.env.WORKERS || 3);
 const JOBS = Number(process.env.JOBS || 12);
 const JOB_MS = Number(process.env.JOB_MS || 1000);
-const LOCK_MS = Number(process.env.LOCK_MS || 5000);
+const LOCK_MS = Number(process.env.LOCK_MS || 15000);
 const PARTITIONS = Number(process.env.PARTITIONS || 1);
 const run = `work-queue-${Date.now()}`;
 const topics = { JOBS: `${run}-jobs`, DONE: `${run}-done`, WORKERS_GROUP: `${run}-workers` };

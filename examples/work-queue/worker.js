@@ -4,7 +4,7 @@
 // topic DONE. A job is acknowledged once its receive_callback resolves; a worker that dies
 // holding jobs loses none: the broker hands them to another worker when their lock expires.
 // It tells its parent process (when there is one) each job it takes and finishes.
-const { ShareConsumer, Producer } = require('../../js/index.js');
+const { ShareConsumer, Producer } = require('kafka-native');
 
 const broker = process.env.BROKER;
 const name = process.env.WORKER_NAME || `worker-${process.pid}`;

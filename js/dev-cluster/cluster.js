@@ -243,18 +243,23 @@ async function untilReady(node, count, deadline) {
 }
 
 // Options: nodes (1 or 3), tls ({cert, key, ca} PEM strings), users ({name: password}),
-// proxied (true: the PROXIED listener, see above), properties (more server properties), heapMb (per node, default 512), jvm ('lean', the default,
+// proxied (true: the PROXIED listener, see above), port (node 1's PLAINTEXT port, node 2's the next
+// and so on; default: free ports chosen at random), properties (more server properties), heapMb (per node, default 512), jvm ('lean', the default,
 // or 'kafka': see JVM_PROFILES), timeoutMs (to be ready,
 // default 120000), log (a function for progress lines; default: none).
 // A start whose node dies before it is ready (a port taken between its choice and the JVM's
 // bind, say) is tried again from scratch, on new ports, up to three times in all.
-async function startKafka({ nodes: count = 1, tls, users, proxied = false, properties = {}, heapMb = 512, jvm = 'lean', timeoutMs = 120000, log = () => {} } = {}) {
+async function startKafka({ nodes: count = 1, tls, users, proxied = false, port, properties = {}, heapMb = 512, jvm = 'lean', timeoutMs = 120000, log = () => {} } = {}) {
   if (count !== 1 && count !== 3) throw new TypeError(`kafka-native: startKafka() option nodes must be 1 or 3, got ${count}`);
   if (!Object.hasOwn(JVM_PROFILES, jvm)) throw new TypeError(`kafka-native: startKafka() option jvm must be one of ${Object.keys(JVM_PROFILES).join(', ')}, got ${jvm}`);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port + count - 1 <= 65535)) throw new TypeError(`kafka-native: startKafka() option port must be a port number, got ${port}`);
+  if (port !== undefined) {
+    for (let p = port; p < port + count; p++) if (!(await portIsFree(p))) throw new Error(`kafka-native: port ${p} is taken: give another port, or none to pick free ones`);
+  }
   const libs = await installKafka({ log });
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce({ count, tls, users, proxied, properties, heapMb, jvm, timeoutMs, log, libs });
+      return await startOnce({ count, tls, users, proxied, port, properties, heapMb, jvm, timeoutMs, log, libs });
     } catch (err) {
       if (!err.nodeExited || attempt === 3) throw err;
       log(`${err.message}\nkafka-native: starting again on new ports`);
@@ -262,13 +267,13 @@ async function startKafka({ nodes: count = 1, tls, users, proxied = false, prope
   }
 }
 
-async function startOnce({ count, tls, users, proxied, properties, heapMb, jvm, timeoutMs, log, libs }) {
+async function startOnce({ count, tls, users, proxied, port, properties, heapMb, jvm, timeoutMs, log, libs }) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kn-kafka-'));
   const names = listenerNames({ tls, users, proxied });
   const nodes = [];
   for (let id = 1; id <= count; id++) {
     const ports = {};
-    for (const l of [...names, 'CONTROLLER']) ports[l] = await freePort();
+    for (const l of [...names, 'CONTROLLER']) ports[l] = l === 'PLAINTEXT' && port !== undefined ? port + id - 1 : await freePort();
     const advertised = proxied ? { PROXIED: await freePort() } : undefined;
     nodes.push({ id, ports, advertised, dir: path.join(root, `node-${id}`) });
   }

@@ -8,6 +8,7 @@ const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { kafka, tempDir, roundTrip, waitFor, quietLogger, kafkaNodeProcesses } = require('../helpers');
+const { freePort } = require('../../js/dev-cluster/cluster.js');
 
 const CLI = path.join(__dirname, '..', '..', 'bin', 'kafka-native.js');
 const WIDE = 120000; // a JVM start on a loaded 2-core machine
@@ -140,12 +141,15 @@ test('kafka-native kafka supervises its node: a death is told with its log, `up`
   }
 });
 
-test('kafka-native kafka killed outright (SIGKILL) takes its node with it', async () => {
+// With --port, on the port asked for (as examples/work-queue's README starts it).
+test('kafka-native kafka --port N serves on port N, and killed outright (SIGKILL) takes its node with it', async () => {
   const portFile = path.join(tempDir(), 'bootstrap');
-  const cli = spawn(process.execPath, [CLI, 'kafka', '--port-file', portFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const port = await freePort();
+  const cli = spawn(process.execPath, [CLI, 'kafka', '--port', String(port), '--port-file', portFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   watchOutput(cli);
   try {
     await waitFor('the port file', () => fs.existsSync(portFile), WIDE);
+    assert.equal(fs.readFileSync(portFile, 'utf8').trim(), `127.0.0.1:${port}`);
     const [[pid]] = nodesOf(cli);
     cli.kill('SIGKILL');
     await waitFor(`node ${pid} to end`, () => !alive(pid), WIDE);
