@@ -372,6 +372,11 @@ export interface ShareMessage<P = string | Buffer> {
   renew(): void;
 }
 
+/** What a ShareConsumer hands over: to `receive_callback`, and as each value of `batches()`. */
+export interface ShareBatch<P = string | Buffer> {
+  messages: Array<ShareMessage<P>>;
+}
+
 export interface ShareConsumerOptions<E extends PayloadEncoding = PayloadEncoding> {
   broker: string;
   /** The share group. */
@@ -379,7 +384,7 @@ export interface ShareConsumerOptions<E extends PayloadEncoding = PayloadEncodin
   /** A topic name or an array of them (exact names). */
   topic: string | string[];
   /** Resolved: the records not acknowledged otherwise are accepted; thrown or rejected: released. */
-  receive_callback?: (messages: ShareMessage<PayloadFor<E>>[]) => Promise<unknown> | unknown;
+  receive_callback?: (batch: ShareBatch<PayloadFor<E>>) => Promise<unknown> | unknown;
   /** 'explicit' (default): records acknowledged one by one or with their batch; 'implicit': librdkafka accepts each batch when the next is fetched. */
   acknowledgement_mode?: 'explicit' | 'implicit';
   /** How many records one batch holds at most (librdkafka's max.poll.records, default 500); about as many with acquire_mode 'batch_optimized'. */
@@ -392,6 +397,8 @@ export interface ShareConsumerOptions<E extends PayloadEncoding = PayloadEncodin
   poll_wait_ms?: number;
   /** How long stop() waits for the batch handed over to settle (default 15000); then its records are released and stop() rejects with SETTLE_TIMED_OUT. */
   stop_timeout_ms?: number;
+  /** How long start() waits for the group to assign this member partitions (default 60000); then the consumer stops and start() rejects with _TIMED_OUT. */
+  join_timeout_ms?: number;
   /** Told each partition's acknowledgement outcome once the broker answered (Java's AcknowledgementCommitCallback); a failed one (e.g. a lock run out: err.code 'INVALID_RECORD_STATE') is also logged as a warning. */
   acknowledgement_commit_callback?: (outcome: { topic: string; partition: number; offsets: number[]; error?: Error & { code: string } }) => void;
   payload_encoding?: E;
@@ -406,9 +413,14 @@ export interface ShareConsumerOptions<E extends PayloadEncoding = PayloadEncodin
 /** A member of a share group (KIP-932, Apache Kafka 4.2 and newer). */
 export declare class ShareConsumer<E extends PayloadEncoding = 'utf8'> {
   constructor(options: ShareConsumerOptions<E>);
+  /** Resolves once the group has assigned this member partitions: a record written after is delivered (with share.auto.offset.reset 'latest', one written before is not). */
   start(options?: { signal?: AbortSignal }): Promise<void>;
   /** for await: a batch is accepted when the loop asks for the next; leaving the loop releases the batch in hand. */
-  batches(options?: { signal?: AbortSignal }): AsyncIterableIterator<ShareMessage<PayloadFor<E>>[]>;
+  batches(options?: { signal?: AbortSignal }): AsyncIterableIterator<ShareBatch<PayloadFor<E>>>;
+  /** for await, message by message: a batch is accepted once the loop asks for the message after its last. */
+  messages(options?: { signal?: AbortSignal }): AsyncIterableIterator<ShareMessage<PayloadFor<E>>>;
+  /** A ReadableStream of batches, pulled one at a time; cancelling it stops the consumer and releases the batch in hand. */
+  readable(options?: { signal?: AbortSignal }): ReadableStream<ShareBatch<PayloadFor<E>>>;
   stop(): Promise<void>;
 }
 

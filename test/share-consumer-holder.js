@@ -10,7 +10,7 @@ const consumer = new kafka.ShareConsumer({
   group_id,
   topic,
   logger: { error() {}, warn() {}, info() {}, debug() {} },
-  receive_callback: (messages) => {
+  receive_callback: ({ messages }) => {
     process.send(messages.map((m) => m.payload));
     return new Promise(() => {});
   },

@@ -52,7 +52,7 @@ test('three members share one partition: each gets records, together every recor
     group_id: groupId,
     topic,
     max_records: 5,
-    receive_callback: async (messages) => {
+    receive_callback: async ({ messages }) => {
       for (const message of messages) seen.push({ m, payload: message.payload, count: message.delivery_count });
       await new Promise((resolve) => setTimeout(resolve, 100)); // slow work: the others fetch meanwhile
     },
@@ -85,7 +85,7 @@ test('a record comes whole: key, headers, non-ASCII and null payloads, timestamp
       group_id: `${a.groupId}-${payload_encoding}`,
       topic: [a.topic, b],
       payload_encoding,
-      receive_callback: (messages) => { got.push(...messages); },
+      receive_callback: ({ messages }) => { got.push(...messages); },
     });
     await admin.setConfigs([{ kind: 'group', name: `${a.groupId}-${payload_encoding}`, config: { 'share.auto.offset.reset': 'earliest' } }]);
     await consumer.start();
@@ -118,7 +118,7 @@ test('release() comes again with delivery_count 2, reject() never; a thrown call
   const consumer = member(t, {
     group_id: groupId,
     topic,
-    receive_callback: async (messages) => {
+    receive_callback: async ({ messages }) => {
       for (const m of messages) {
         seen.push(`${m.payload}@${m.delivery_count}`);
         if (m.payload === 'job-0' && m.delivery_count === 1) m.release();
@@ -155,7 +155,7 @@ test('the broker\'s delivery-count limit (share.delivery.count.limit) archives a
   const consumer = member(t, {
     group_id: groupId,
     topic,
-    receive_callback: async (messages) => {
+    receive_callback: async ({ messages }) => {
       for (const m of messages) {
         seen.push(`${m.payload}@${m.delivery_count}`);
         if (m.payload === 'job-0') m.release(); // never done
@@ -183,7 +183,7 @@ test('max_deliveries with dead_letter_topic: the poison record goes there with i
     topic,
     max_deliveries: 2,
     dead_letter_topic: deadLetters,
-    receive_callback: async (messages) => {
+    receive_callback: async ({ messages }) => {
       if (messages.some((m) => m.payload === 'poison')) throw new Error('cannot parse poison');
       for (const m of messages) done.push(m.payload);
     },
@@ -216,7 +216,7 @@ test('acknowledgement_commit_callback is told each partition\'s outcome', { skip
   const consumer = member(t, {
     group_id: groupId, topic,
     acknowledgement_commit_callback: (outcome) => outcomes.push(outcome),
-    receive_callback: async (messages) => { for (const m of messages) m.accept(); },
+    receive_callback: async ({ messages }) => { for (const m of messages) m.accept(); },
   });
   await consumer.start();
   await waitFor(() => `both outcomes (${JSON.stringify(outcomes)})`, () => outcomes.flatMap((o) => o.offsets).length >= 2, WAIT);
@@ -234,7 +234,7 @@ test('a dead letter keeps the key and payload bytes as read, not their utf8 text
   const seen = [];
   const consumer = member(t, {
     group_id: groupId, topic, max_deliveries: 1, dead_letter_topic: deadLetters,
-    receive_callback: async (messages) => {
+    receive_callback: async ({ messages }) => {
       seen.push(...messages);
       throw new Error('not today');
     },
@@ -269,7 +269,7 @@ test('a member killed (SIGKILL) holding records: another member gets them, deliv
   const survivor = member(t, {
     group_id: groupId,
     topic,
-    receive_callback: async (messages) => { for (const m of messages) seen.push({ payload: m.payload, count: m.delivery_count }); },
+    receive_callback: async ({ messages }) => { for (const m of messages) seen.push({ payload: m.payload, count: m.delivery_count }); },
   });
   await survivor.start();
   await waitFor(() => `every record (${JSON.stringify(seen)})`, () => new Set(seen.map((s) => s.payload)).size === 3, WAIT);
@@ -282,13 +282,13 @@ test('for await over batches(): each batch accepted when the loop goes on; break
   await produce(topic, jobs(0, 2));
   const first = member(t, { group_id: groupId, topic, max_records: 1 });
   const seen = [];
-  for await (const messages of first.batches()) {
+  for await (const { messages } of first.batches()) {
     seen.push(...messages.map((m) => `${m.payload}@${m.delivery_count}`));
     if (seen.length >= 2) break; // the second batch is released, not accepted
   }
   const second = member(t, { group_id: groupId, topic });
   const again = [];
-  for await (const messages of second.batches()) {
+  for await (const { messages } of second.batches()) {
     again.push(...messages.map((m) => `${m.payload}@${m.delivery_count}`));
     break;
   }
@@ -308,7 +308,7 @@ test('stop() while receive_callback holds a batch waits for it: its records are 
   const a = member(t, {
     group_id: groupId,
     topic,
-    receive_callback: async (messages) => {
+    receive_callback: async ({ messages }) => {
       first.push(...messages.map((m) => m.payload));
       holding();
       await gate;
@@ -326,7 +326,7 @@ test('stop() while receive_callback holds a batch waits for it: its records are 
   // (accepted by its stop), even after their lock would have expired.
   await produce(topic, jobs(2, 3));
   const second = [];
-  const b = member(t, { group_id: groupId, topic, receive_callback: async (messages) => { second.push(...messages.map((m) => m.payload)); } });
+  const b = member(t, { group_id: groupId, topic, receive_callback: async ({ messages }) => { second.push(...messages.map((m) => m.payload)); } });
   await b.start();
   const rest = jobs(0, 3).filter((j) => !first.includes(j));
   await waitFor(() => `${rest} (${second})`, () => rest.every((j) => second.includes(j)), WAIT);
@@ -347,7 +347,7 @@ for (const how of ['renew_locks', 'message.renew()']) {
     const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
     const long = member(t, {
       group_id: groupId, topic, max_records: 1, renew_locks: how === 'renew_locks',
-      receive_callback: async (messages) => {
+      receive_callback: async ({ messages }) => {
         for (const m of messages) {
           seen.push({ who: 'long', payload: m.payload, count: m.delivery_count });
           for (let second = 0; second < 6; second++) {
@@ -362,7 +362,7 @@ for (const how of ['renew_locks', 'message.renew()']) {
     await waitFor(() => 'the long job', () => seen.length > 0, WAIT);
     const other = member(t, {
       group_id: groupId, topic, max_records: 1,
-      receive_callback: async (messages) => { for (const m of messages) seen.push({ who: 'other', payload: m.payload, count: m.delivery_count }); },
+      receive_callback: async ({ messages }) => { for (const m of messages) seen.push({ who: 'other', payload: m.payload, count: m.delivery_count }); },
     });
     await other.start();
     await finished;
@@ -404,7 +404,7 @@ test('stop() while receive_callback never settles rejects SETTLE_TIMED_OUT after
   const held = new Promise((resolve) => { handed = resolve; });
   const stuck = new kafka.ShareConsumer({
     broker, group_id: groupId, topic, stop_timeout_ms: 1000, logger: quietLogger(),
-    receive_callback: (messages) => { handed(messages); return new Promise(() => {}); },
+    receive_callback: ({ messages }) => { handed(messages); return new Promise(() => {}); },
   });
   await stuck.start();
   await held;
@@ -412,7 +412,7 @@ test('stop() while receive_callback never settles rejects SETTLE_TIMED_OUT after
   const seen = [];
   member(t, {
     group_id: groupId, topic,
-    receive_callback: async (messages) => { for (const m of messages) seen.push(`${m.payload}@${m.delivery_count}`); },
+    receive_callback: async ({ messages }) => { for (const m of messages) seen.push(`${m.payload}@${m.delivery_count}`); },
   }).start();
   await waitFor(() => `job-0 again (${seen})`, () => seen.includes('job-0@2'), WAIT);
 });
@@ -424,7 +424,7 @@ test('batches({signal}) leaves no abort listener behind per batch', { skip }, as
   const consumer = member(t, { group_id: groupId, topic, max_records: 1 });
   const controller = new AbortController();
   let batches = 0;
-  for await (const messages of consumer.batches({ signal: controller.signal })) {
+  for await (const { messages } of consumer.batches({ signal: controller.signal })) {
     batches += messages.length > 0 ? 1 : 0;
     if (batches >= 5) break;
   }
@@ -456,7 +456,51 @@ test('new ShareConsumer() refuses bad options, naming them; stop() twice and bef
   const idle = new kafka.ShareConsumer(base);
   await idle.stop();
   await idle.stop();
+  refused({ join_timeout_ms: -1 }, /join_timeout_ms/);
+  // A stop while start() waits for the group (none here: nothing answers) ends the start, as
+  // a Consumer's: it rejects STOPPED.
   const both = new kafka.ShareConsumer(base);
-  await Promise.all([both.start(), both.stop()]);
+  const starting = both.start();
   await both.stop();
+  await assert.rejects(starting, (err) => err.code === 'STOPPED');
+  await both.stop();
+});
+
+// start() resolves once the group has assigned the member partitions: on a new group (from the
+// latest offset, the default), a record written right after it is delivered. It resolved at
+// once, and such a record was before the partition's start and never delivered.
+test('start() resolves once the member has joined: a record written right after it is delivered', { skip }, async (t) => {
+  admin ??= new kafka.Admin({ broker, logger: quietLogger() });
+  const topic = `share-joined-${process.pid}-${serial++}`;
+  await admin.createTopics([{ topic, partitions: 1, replication_factor: 1 }]);
+  const seen = [];
+  const consumer = member(t, { group_id: `${topic}-group`, topic, receive_callback: async ({ messages }) => { seen.push(...messages.map((m) => m.payload)); } });
+  await consumer.start();
+  await produce(topic, ['right after start']);
+  await waitFor(() => `the record (${JSON.stringify(seen)})`, () => seen.length > 0, WAIT);
+  assert.deepEqual(seen, ['right after start']);
+});
+
+// The ShareConsumer is read as a Consumer is: messages() message by message, readable() as a
+// Web Streams ReadableStream; a batch accepted when the reader takes the next.
+test('messages() and readable() read a ShareConsumer as they read a Consumer', { skip }, async (t) => {
+  const { topic, groupId } = await topicAndGroup('readers');
+  await produce(topic, jobs(0, 3));
+  const got = [];
+  const one = member(t, { group_id: groupId, topic });
+  for await (const message of one.messages()) {
+    got.push(`${message.payload}@${message.delivery_count}`);
+    if (got.length === 3) break; // the batch in hand is released: its records come again
+  }
+  const again = [];
+  const two = member(t, { group_id: groupId, topic });
+  const reader = two.readable().getReader();
+  while (again.length < 3) {
+    const { value, done } = await reader.read();
+    assert.equal(done, false);
+    again.push(...value.messages.map((m) => m.payload));
+  }
+  await reader.cancel();
+  assert.deepEqual(got.map((g) => g.split('@')[0]).sort(), jobs(0, 3));
+  assert.deepEqual(again.sort(), jobs(0, 3));
 });

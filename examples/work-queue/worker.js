@@ -17,7 +17,7 @@ const worker = new ShareConsumer({
   group_id: process.env.WORKERS_GROUP || 'workers',
   topic: process.env.JOBS || 'jobs',
   max_records: 1, // jobs take seconds: hold one at a time, leave the rest to the other workers
-  receive_callback: async (messages) => {
+  receive_callback: async ({ messages }) => {
     for (const message of messages) {
       const job = JSON.parse(message.payload);
       tell({ took: job.id, delivery_count: message.delivery_count });

@@ -1,15 +1,21 @@
 'use strict';
-// A Consumer read with `for await`: batches(), messages() and readable() (a Web Streams
-// ReadableStream). On the same hand-over as receive_callback (wake -> pull -> settle): the
-// consumer hands over one batch and the next only once that batch is settled.
+// A Consumer or a ShareConsumer read with `for await`: batches(), messages() and readable() (a
+// Web Streams ReadableStream). On the same hand-over as receive_callback (wake -> pull ->
+// settle): the consumer hands over one batch and the next only once that batch is settled.
 //
-// A batch is settled as processed (its offsets recorded, or committed in a group) when the loop
-// asks for the next one, that is when the loop body has finished with it. Leaving the loop by
-// break, return or throw calls the iterator's return() alike (JavaScript gives it no way to tell
-// them apart), so the batch in hand then is settled as not processed: it is read again (at least
-// once), and nothing is lost whichever way the loop was left. The consumer stops. Aborting the
-// signal ends the loop between batches with an AbortError, once the consumer has stopped, with
-// every batch whose loop body finished recorded.
+// A batch is settled as processed (a Consumer's offsets recorded, or committed in a group; a
+// ShareConsumer's records not acknowledged otherwise accepted) when the loop asks for the next
+// one, that is when the loop body has finished with it. Leaving the loop by break, return or
+// throw calls the iterator's return() alike (JavaScript gives it no way to tell them apart), so
+// the batch in hand then is settled as not processed: read again (at least once; a share
+// batch's records released), and nothing is lost whichever way the loop was left. The consumer
+// stops. Aborting the signal ends the loop between batches with an AbortError, once the consumer
+// has stopped, with every batch whose loop body finished settled as processed.
+//
+// The consumer gives the iteration what it needs: `_take()` (the batch it hands over now as
+// {batch, settle(processed, err)}, null when there is none, or a Promise of either: a
+// ShareConsumer writes dead letters first), `start()`, `stop()`, and `notProcessed(reason)`, the
+// error a batch left unfinished is settled with.
 const { checkSignal, abortError } = require('./abort');
 
 // One async iterator of batches over the consumer's hand-over: next() settles the batch the
@@ -20,6 +26,7 @@ class BatchIteration {
     this.consumer = consumer;
     this.notProcessed = notProcessed;
     this.attached = false;
+    this.taking = null; // a take under way (a Promise), while it is
     this.signal = undefined;
     this.inHand = null; // settle(processed, err) of the batch the loop body has
     this.waiter = null; // {resolve, reject} of a next() waiting for a batch
@@ -31,8 +38,10 @@ class BatchIteration {
 
   // One reader per consumer: batches(), messages() or readable(), once.
   attach(signal) {
-    if (this.attached) throw new TypeError('kafka-native: this Consumer is already being read (one batches(), messages() or readable() per Consumer)');
+    const name = this.consumer.constructor.name;
+    if (this.attached) throw new TypeError(`kafka-native: this ${name} is already being read (one batches(), messages() or readable() per ${name})`);
     this.attached = true;
+    if (this.finished) return; // stopped before it was read: it ends at once
     this.signal = signal;
     if (signal) signal.addEventListener('abort', this.onAbort, { once: true });
   }
@@ -45,23 +54,50 @@ class BatchIteration {
     this.end();
   }
 
-  // The batch the consumer hands over now, as the loop's next value; null when there is none.
+  // The batch the consumer hands over now, as the loop's next value; null when there is none,
+  // or a Promise of either while the consumer takes it.
   pull() {
-    const columns = this.consumer._native.pull();
-    if (!columns) return null;
-    const { batch, settle } = this.consumer._handOver(columns);
+    if (this.taking) return null; // the take under way gives the batch
+    const taken = this.consumer._take();
+    if (!taken) return null;
+    if (typeof taken.then !== 'function') return this.hold(taken);
+    this.taking = taken.then((t) => {
+      this.taking = null;
+      if (!t) return null;
+      if (this.finished) {
+        t.settle(false, this.notProcessed('the loop over the consumer ended while the batch was handed over'));
+        return null;
+      }
+      return this.hold(t);
+    });
+    return this.taking;
+  }
+
+  hold({ batch, settle }) {
     this.inHand = settle;
     return { value: batch, done: false };
   }
 
   // The consumer says a batch can be pulled: a waiting next() takes it.
   wake() {
-    const waiter = this.waiter;
-    if (!waiter || this.finished) return;
+    if (!this.waiter || this.finished) return;
     const next = this.pull();
     if (!next) return;
+    if (typeof next.then !== 'function') {
+      this.deliver(next);
+      return;
+    }
+    next.then((n) => { if (n) this.deliver(n); }, (err) => this.deliver(null, err));
+  }
+
+  // Gives a waiting next() its batch (or its error). With none waiting (an abort took it), a
+  // batch held is settled as not processed by the end that follows.
+  deliver(next, err) {
+    const waiter = this.waiter;
+    if (!waiter) return;
     this.waiter = null;
-    waiter.resolve(next);
+    if (err) waiter.reject(err);
+    else waiter.resolve(next);
   }
 
   settleInHand(processed) {
@@ -83,8 +119,10 @@ class BatchIteration {
     // After a settle, the next batch is pulled once the settle has reached the consumer (on the
     // next turn: its wake); else one may be there already.
     const ready = settling ? null : this.pull();
-    if (ready) return ready;
-    return new Promise((resolve, reject) => { this.waiter = { resolve, reject }; });
+    if (ready && typeof ready.then !== 'function') return ready;
+    const waiting = new Promise((resolve, reject) => { this.waiter = { resolve, reject }; });
+    if (ready) ready.then((n) => { if (n) this.deliver(n); }, (err) => this.deliver(null, err));
+    return waiting;
   }
 
   async return(value) {
@@ -163,4 +201,33 @@ function readable(consumer, options = {}) {
   }, { highWaterMark: 0 });
 }
 
-module.exports = { BatchIteration, batches, messages, readable };
+// What a consumer class is read by: batches(), messages() and readable(), each handing the
+// consumer's one iteration to one reader and starting the consumer unless it was started
+// (its `_startsForReading()` says). Written once for the Consumer and the ShareConsumer.
+const readers = {
+  batches(options) {
+    return batches(this, options);
+  },
+  messages(options) {
+    return messages(this, options);
+  },
+  readable(options) {
+    return readable(this, options);
+  },
+  _iterate(signal) {
+    const name = this.constructor.name;
+    if (!this._iteration) throw new TypeError(`kafka-native: this ${name} is read by its receive_callback; batches(), messages() and readable() read a ${name} created without one`);
+    this._iteration.attach(signal);
+    if (this._startsForReading()) this._iteration.starting = this.start().catch((err) => this._iteration.fail(err));
+    return this._iteration;
+  },
+};
+
+// Gives `Class` the readers, as methods of its own (not enumerable).
+function addReaders(Class) {
+  for (const [name, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(readers))) {
+    Object.defineProperty(Class.prototype, name, { ...descriptor, enumerable: false });
+  }
+}
+
+module.exports = { BatchIteration, addReaders };

@@ -9,46 +9,7 @@ const { channels } = require('../observability/diagnostics');
 const { ClientTelemetry } = require('../observability/metrics');
 const { DeadLetters, decodeKeepingBytes } = require('./dead-letters');
 const { healthObject } = require('./health');
-
-// The addon hands a batch over in columns (see ReceivedColumns in crates/kafka-native-node):
-// payloads and keys are slices of a few large strings or Buffers. Building the message objects
-// here is far cheaper than building them one napi call at a time.
-function unpack(columns) {
-  const { texts, buffers, chunkEnds, bounds, partitions, offsets, timestamps, topics, topicIndex } = columns;
-  const chunks = texts.length > 0 ? texts : buffers;
-  const messages = new Array(offsets.length);
-  let i = 0;
-  for (let c = 0; c < chunks.length; c++) {
-    const chunk = chunks[c];
-    for (const end = chunkEnds[c]; i < end; i++) {
-      const b = 4 * i;
-      const topic = topicIndex ? topics[topicIndex[i]] : topics[0];
-      const payload = bounds[b] < 0 ? null : slice(chunk, bounds[b], bounds[b + 1]);
-      const keyStart = bounds[b + 2];
-      const timestamp = timestamps[i] < 0 ? null : timestamps[i];
-      messages[i] = keyStart < 0
-        ? { topic, partition: partitions[i], offset: offsets[i], timestamp, payload }
-        : { topic, partition: partitions[i], offset: offsets[i], timestamp, payload, key: slice(chunk, keyStart, bounds[b + 3]) };
-    }
-  }
-  for (const { index, names, values } of columns.headers) messages[index].headers = headersObject(names, values);
-  return { messages, repeats: columns.repeats, misses: columns.misses };
-}
-
-// Header values are Buffers; a name that repeats gets an array of its values, in order (as KafkaJS).
-function headersObject(names, values) {
-  const headers = {};
-  for (let j = 0; j < names.length; j++) {
-    const name = names[j];
-    if (!Object.hasOwn(headers, name)) headers[name] = values[j];
-    else if (Array.isArray(headers[name])) headers[name].push(values[j]);
-    else headers[name] = [headers[name], values[j]];
-  }
-  return headers;
-}
-
-// Strings slice without copying (V8 keeps a reference to the chunk); Buffers are views.
-const slice = (chunk, start, end) => (typeof chunk === 'string' ? chunk.slice(start, end) : chunk.subarray(start, end));
+const { unpack } = require('./columns');
 
 // receive_callback's Promise rejected with notProcessed(reason): the batch was not processed.
 // Its offsets are not recorded (nor committed, in a group) and the consumer fetches no more; a
@@ -91,7 +52,7 @@ class Consumer {
     // addon holds them, and one that did would keep every consumer from being collected.)
     const decodeText = opts.decode_text;
     const handOver = (columns) => {
-      const batch = unpack(columns);
+      const batch = { messages: unpack(columns), repeats: columns.repeats, misses: columns.misses };
       if (decodeText) decodeKeepingBytes(batch.messages);
       if (channels.batch.hasSubscribers) channels.batch.publish({ consumer: self.deref(), messages: batch.messages });
       const span = tracing.startProcess(batch.messages, groupId);
@@ -239,6 +200,12 @@ class Consumer {
     });
   }
 
+  // For the iteration: the batch the addon hands over now, as {batch, settle}; null if none.
+  _take() {
+    const columns = this._native.pull();
+    return columns ? this._handOver(columns) : null;
+  }
+
   // The core's hand-over: the addon hands over one batch at a time (none while one is
   // unsettled, paused or stopped). Called when the addon says a batch can be pulled and after
   // each batch settles.
@@ -361,29 +328,12 @@ class Consumer {
   pause() { fromNative(() => this._native.pause()); }
   resume() { fromNative(() => this._native.resume()); }
 
-  // for await (const batch of consumer.batches({signal})): each batch is recorded (committed,
-  // in a group) once the loop body has finished with it; see consumer-iteration.js. Starts the
-  // consumer if it is not running. For a Consumer created without receive_callback.
-  batches(options) {
-    return iteration.batches(this, options);
-  }
-
-  // for await (const message of consumer.messages({signal})): message by message.
-  messages(options) {
-    return iteration.messages(this, options);
-  }
-
-  // A ReadableStream of batches (pipeTo / pipeThrough), pulled one at a time.
-  readable(options) {
-    return iteration.readable(this, options);
-  }
-
-  // The iteration, handed to one reader; starts the consumer unless it was started.
-  _iterate(signal) {
-    if (!this._iteration) throw new TypeError('kafka-native: this Consumer is read by its receive_callback; batches(), messages() and readable() read a Consumer created without one');
-    this._iteration.attach(signal);
-    if (!this._keepAlive) this._iteration.starting = this.start().catch((err) => this._iteration.fail(err));
-    return this._iteration;
+  // for await (const batch of consumer.batches({signal})) (each batch recorded, or committed
+  // in a group, once the loop body has finished with it), messages() and readable(): added
+  // below from consumer-iteration.js. For a Consumer created without receive_callback; they
+  // start it unless it is running.
+  _startsForReading() {
+    return !this._keepAlive;
   }
 
   stop() {
@@ -406,4 +356,6 @@ class Consumer {
   }
 }
 
-module.exports = { Consumer, notProcessed, NOT_PROCESSED, headersObject, slice };
+iteration.addReaders(Consumer);
+
+module.exports = { Consumer, notProcessed, NOT_PROCESSED };

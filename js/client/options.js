@@ -324,7 +324,7 @@ function consumerOptions(options) {
 }
 
 const SHARE_CONSUMER_OPTIONS = ['broker', 'group_id', 'topic', 'receive_callback', 'acknowledgement_mode', 'max_records', 'acquire_mode', 'renew_locks',
-  'stop_timeout_ms', 'poll_wait_ms', 'payload_encoding', 'max_deliveries', 'dead_letter_topic', 'acknowledgement_commit_callback',
+  'stop_timeout_ms', 'join_timeout_ms', 'poll_wait_ms', 'payload_encoding', 'max_deliveries', 'dead_letter_topic', 'acknowledgement_commit_callback',
   'driver_options', 'logger'];
 
 // max_deliveries and dead_letter_topic: how often a record (a ShareConsumer's) or a batch (a
@@ -372,6 +372,7 @@ function shareConsumerOptions(options) {
       acquireMode: string(options, 'acquire_mode'),
       renewLocks: boolean(options, 'renew_locks'),
       stopTimeoutMs: integer(options, 'stop_timeout_ms'),
+      joinTimeoutMs: integer(options, 'join_timeout_ms'),
       pollWaitMs: integer(options, 'poll_wait_ms'),
       // Dead letters are written from the bytes read (decodeKeepingBytes makes the text).
       payloadAsBuffer: payload_encoding === 'buffer' || dead_letter_topic !== undefined,

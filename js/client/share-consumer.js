@@ -13,7 +13,9 @@
 const { NativeShareConsumer } = require('../native/index.js');
 const { shareConsumerOptions, logTo, fromNative } = require('./options');
 const { checkSignal, abortError } = require('./abort');
-const { NOT_PROCESSED, headersObject, slice } = require('./consumer');
+const { NOT_PROCESSED, notProcessed } = require('./consumer');
+const { unpack } = require('./columns');
+const iteration = require('./consumer-iteration');
 const { DeadLetters, decodeKeepingBytes } = require('./dead-letters');
 const tracing = require('../observability/tracing');
 const { channels } = require('../observability/diagnostics');
@@ -26,16 +28,15 @@ const IN_HAND = Symbol('kafka-native share batch');
 // A record handed to receive_callback: the Consumer's message fields, its delivery count, and
 // the acknowledgements that decide it on its own before its batch settles.
 class ShareMessage {
-  constructor(inHand, index, topic, partition, offset, timestamp, payload, key, deliveryCount) {
+  // As the columns make it (columns.js); its batch and place in it, and its delivery count, are
+  // set by unpackShare.
+  constructor(topic, partition, offset, timestamp, payload, key) {
     this.topic = topic;
     this.partition = partition;
     this.offset = offset;
     this.timestamp = timestamp;
     this.payload = payload;
     if (key !== undefined) this.key = key;
-    this.delivery_count = deliveryCount;
-    this[INDEX] = index;
-    this[IN_HAND] = inHand;
   }
 
   accept() { this[IN_HAND].acknowledge(this[INDEX], 'accept'); }
@@ -49,26 +50,16 @@ class ShareMessage {
   renew() { this[IN_HAND].acknowledge(this[INDEX], 'renew'); }
 }
 
-// The addon hands a batch over in columns, as the Consumer's (see unpack in consumer.js).
+// The addon hands a batch over in columns, as the Consumer's (columns.js), with each record's
+// delivery count beside.
 function unpackShare({ records, deliveryCounts }, inHand) {
-  const { texts, buffers, chunkEnds, bounds, partitions, offsets, timestamps, topics, topicIndex } = records;
-  const chunks = texts.length > 0 ? texts : buffers;
-  const messages = new Array(offsets.length);
-  let i = 0;
-  for (let c = 0; c < chunks.length; c++) {
-    const chunk = chunks[c];
-    for (const end = chunkEnds[c]; i < end; i++) {
-      const b = 4 * i;
-      messages[i] = new ShareMessage(
-        inHand, i, topicIndex ? topics[topicIndex[i]] : topics[0], partitions[i], offsets[i],
-        timestamps[i] < 0 ? null : timestamps[i],
-        bounds[b] < 0 ? null : slice(chunk, bounds[b], bounds[b + 1]),
-        bounds[b + 2] < 0 ? undefined : slice(chunk, bounds[b + 2], bounds[b + 3]),
-        deliveryCounts[i],
-      );
-    }
+  const messages = unpack(records, ShareMessage);
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i];
+    m.delivery_count = deliveryCounts[i];
+    m[INDEX] = i;
+    m[IN_HAND] = inHand;
   }
-  for (const { index, names, values } of records.headers) messages[index].headers = headersObject(names, values);
   return messages;
 }
 
@@ -88,9 +79,8 @@ class ShareConsumer {
       broker: opts.native.brokers, topic: opts.dead_letter_topic, driver_options: opts.native.driverOptions, logger: opts.logger,
     });
     this._inHand = null; // {messages, settled} of the batch handed over
-    this._waiter = null; // a batches() next() waiting for a batch
-    this._ready = null; // a batch handed over before batches()' next() asked for it
-    this._iterating = false;
+    // Without receive_callback, the one loop that reads this consumer pulls the batches.
+    this._iteration = opts.receive_callback ? null : new iteration.BatchIteration(this, notProcessed);
     this._started = false;
     this._stopping = null;
     const self = new WeakRef(this);
@@ -108,38 +98,65 @@ class ShareConsumer {
     ));
   }
 
-  // Joins the share group (resolves at once: the group assigns partitions as members come and
-  // go, with no rebalance callback). Keeps the process alive until stop(). options.signal:
-  // aborting it stops the consumer.
+  // Joins the share group: resolves once the group has assigned this member partitions (from
+  // then on, a record written to them is the group's to deliver; before, with the default
+  // share.auto.offset.reset 'latest', it is not), or rejects: after join_timeout_ms (60 s), the
+  // consumer stopped, with err.code '_TIMED_OUT'; after stop(), 'STOPPED'. Keeps the process
+  // alive until stop(). options.signal: aborting it stops the consumer (and start() rejects
+  // with an AbortError).
   start(options = {}) {
+    let signal;
     try {
-      const signal = checkSignal('start()', options);
+      signal = checkSignal('start()', options);
       if (signal && signal.aborted) throw abortError(signal, 'start()');
-      fromNative(() => this._native.start());
-      if (signal) {
-        const onAbort = () => this.stop().catch(() => {});
-        signal.addEventListener('abort', onAbort, { once: true });
-        this._unlisten = () => signal.removeEventListener('abort', onAbort);
-      }
-      this._started = true;
-      if (!this._keepAlive) this._keepAlive = setInterval(() => this, 2 ** 30);
-      if (channels.connect.hasSubscribers) channels.connect.publish({ client: this, kind: 'share-consumer' });
-      return Promise.resolve();
     } catch (err) {
       return Promise.reject(err);
     }
+    const started = this._native.start();
+    let onAbort;
+    if (signal) {
+      onAbort = () => this.stop().catch(() => {});
+      signal.addEventListener('abort', onAbort, { once: true });
+      this._unlisten = () => signal.removeEventListener('abort', onAbort);
+    }
+    this._started = true;
+    if (!this._keepAlive) this._keepAlive = setInterval(() => this, 2 ** 30);
+    return started.then(() => {
+      if (signal?.aborted) throw abortError(signal, 'start()');
+      if (channels.connect.hasSubscribers) channels.connect.publish({ client: this, kind: 'share-consumer' });
+    }, (err) => {
+      clearInterval(this._keepAlive);
+      this._keepAlive = undefined;
+      throw signal?.aborted ? abortError(signal, 'start()') : err;
+    });
   }
 
-  // The addon says a batch can be pulled (or the consumer ended).
+  // The addon says a batch can be pulled (or the consumer ended). Called after each batch
+  // settles too.
   _pull() {
-    if (this._inHand || this._stopping) return; // stopping: no batch is handed over any more
     if (this._native.ended()) {
-      this._wakeWaiter(null);
+      this._iteration?.end();
       return;
     }
+    if (this._iteration) {
+      this._iteration.wake(); // the loop pulls when it asks for a batch
+      return;
+    }
+    if (this._inHand || this._stopping) return; // stopping: no batch is handed over any more
+    const taken = this._take();
+    if (taken) taken.then((t) => t && this._run(t.inHand, t.batch.messages));
+  }
+
+  // The batch the addon hands over now, as {batch: {messages}, settle(processed), inHand}
+  // (a Promise: records past max_deliveries are dead-lettered first); null when none is ready.
+  // A batch of such records only is settled here, and the Promise gives null.
+  _take() {
     const columns = this._native.pull();
-    if (!columns) return;
-    this._handOver(columns).catch((err) => this._logger.error(`kafka-native: share consumer: ${err && err.stack ? err.stack : err}`));
+    if (!columns) return null;
+    return this._handOver(columns).catch((err) => {
+      this._logger.error(`kafka-native: share consumer: ${err && err.stack ? err.stack : err}`);
+      return null;
+    });
   }
 
   async _handOver(columns) {
@@ -167,15 +184,11 @@ class ShareConsumer {
     }
     if (messages.length === 0) {
       this._settle(inHand, true);
-      return;
+      return null;
     }
     inHand.messages = messages;
     if (channels.batch.hasSubscribers) channels.batch.publish({ consumer: this, messages });
-    if (this._opts.receive_callback) {
-      await this._run(inHand, messages);
-    } else {
-      this._wakeWaiter(inHand);
-    }
+    return { batch: { messages }, settle: (processed) => this._settle(inHand, processed), inHand };
   }
 
   // receive_callback(messages): resolved → its records not acknowledged otherwise accepted; any
@@ -190,6 +203,7 @@ class ShareConsumer {
       again = messages.filter((m) => m.delivery_count > 1);
     }
     const calls = [...(fresh.length > 0 ? [fresh] : []), ...again.map((m) => [m])];
+    // receive_callback({messages}), as the Consumer's
     for (const call of calls) {
       const err = await this._call(call);
       if (err === undefined) continue;
@@ -212,7 +226,8 @@ class ShareConsumer {
     const span = tracing.startProcess(messages, this._opts.native.groupId);
     let err;
     try {
-      await (span ? tracing.within(span, () => this._opts.receive_callback(messages)) : this._opts.receive_callback(messages));
+      const batch = { messages };
+      await (span ? tracing.within(span, () => this._opts.receive_callback(batch)) : this._opts.receive_callback(batch));
     } catch (caught) {
       err = caught ?? new Error('receive_callback rejected with nothing');
       if (!err[NOT_PROCESSED]) {
@@ -272,83 +287,13 @@ class ShareConsumer {
     });
   }
 
-  _wakeWaiter(inHand) {
-    const waiter = this._waiter;
-    if (!waiter) {
-      if (inHand) this._ready = inHand;
-      return;
-    }
-    this._waiter = null;
-    waiter(inHand);
-  }
-
-  // for await (const messages of consumer.batches({signal})): a batch is accepted (its records
-  // not acknowledged otherwise) when the loop asks for the next; leaving the loop (break,
-  // return, throw) releases the records of the batch in hand not acknowledged, and stops the
-  // consumer. For a ShareConsumer without receive_callback; starts it unless started.
-  batches(options = {}) {
-    const signal = checkSignal('batches()', options);
-    if (this._opts.receive_callback) throw new TypeError('kafka-native: this ShareConsumer is read by its receive_callback; batches() reads one created without');
-    if (this._iterating) throw new TypeError('kafka-native: this ShareConsumer is already being read (one batches() per consumer)');
-    this._iterating = true;
-    const consumer = this;
-    let current = null;
-    let finished = false;
-    const finish = async (processed) => {
-      if (current) consumer._settle(current, processed);
-      current = null;
-      if (!finished) {
-        finished = true;
-        await consumer.stop();
-      }
-    };
-    const nextBatch = () => new Promise((resolve) => {
-      if (consumer._ready) {
-        const ready = consumer._ready;
-        consumer._ready = null;
-        resolve(ready);
-        return;
-      }
-      if (consumer._stopping) {
-        resolve(null);
-        return;
-      }
-      const onAbort = () => {
-        if (consumer._waiter === done) consumer._waiter = null;
-        resolve(null);
-      };
-      const done = (inHand) => {
-        if (signal) signal.removeEventListener('abort', onAbort);
-        resolve(inHand);
-      };
-      consumer._waiter = done;
-      if (signal) signal.addEventListener('abort', onAbort, { once: true });
-    });
-    return {
-      [Symbol.asyncIterator]() { return this; },
-      async next() {
-        if (finished) return { value: undefined, done: true };
-        if (current) consumer._settle(current, true);
-        current = null;
-        if (!consumer._started && !consumer._stopping) await consumer.start();
-        if (signal && signal.aborted) {
-          await finish(false);
-          throw abortError(signal, 'batches()');
-        }
-        const inHand = await nextBatch();
-        if (!inHand) {
-          await finish(false);
-          if (signal && signal.aborted) throw abortError(signal, 'batches()');
-          return { value: undefined, done: true };
-        }
-        current = inHand;
-        return { value: inHand.messages, done: false };
-      },
-      async return() {
-        await finish(false);
-        return { value: undefined, done: true };
-      },
-    };
+  // for await (const {messages} of consumer.batches({signal})) (a batch accepted, its records
+  // not acknowledged otherwise, when the loop asks for the next; leaving the loop releases
+  // those of the batch in hand and stops the consumer), messages() and readable(): added below
+  // from consumer-iteration.js, as the Consumer's. For a ShareConsumer without
+  // receive_callback; they start it unless it was started (or stopped).
+  _startsForReading() {
+    return !this._started && !this._stopping;
   }
 
   // Waits for the batch handed over (receive_callback's, or a for await body's) to settle, up to
@@ -360,9 +305,9 @@ class ShareConsumer {
       this._unlisten?.();
       this._stopping = (async () => {
         try {
+          this._iteration?.end();
           await this._native.stop();
         } finally {
-          this._wakeWaiter(null);
           if (this._deadLetters) await this._deadLetters.stop();
         }
       })().finally(() => {
@@ -373,5 +318,7 @@ class ShareConsumer {
     return this._stopping;
   }
 }
+
+iteration.addReaders(ShareConsumer);
 
 module.exports = { ShareConsumer };

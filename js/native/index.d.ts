@@ -195,7 +195,10 @@ export declare class NativeProducer {
   stop(timeoutMs: number): Promise<void>
 }
 
-/** Field order is drop order: the batch JS holds is released before the consumer stops. */
+/**
+ * The consumer holds the batch out (JS reads its records and answers for it with
+ * `acknowledge()` and `settle()`).
+ */
 export declare class NativeShareConsumer {
   /**
    * `on_pull` is called when a batch can be pulled (and once the consumer has ended); JS
@@ -203,18 +206,18 @@ export declare class NativeShareConsumer {
    * `settle()`; only then is the next fetched.
    */
   constructor(options: ShareConsumerOptions, onPull: () => void, onLog?: ((arg: LogEntry | undefined | null) => void) | undefined | null, onAcknowledgementCommit?: ((arg: AcknowledgementCommitInfo) => void) | undefined | null)
-  /** Joins the share group; never waits on the network. */
-  start(): void
-  /** The next batch, if one is ready and none is held; never waits. */
+  /** Joins the share group: resolves once the group has assigned the member partitions. */
+  start(): Promise<void>
+  /** The next batch, if one is ready and none is out; never waits. */
   pull(): ShareColumns | null
   /**
-   * Acknowledges record `index` of the batch held ("accept", "release", "reject" or
+   * Acknowledges record `index` of the batch out ("accept", "release", "reject" or
    * "renew"), sent to the broker at once.
    */
   acknowledge(index: number, how: string): void
   /**
-   * Settles the batch held: its records not acknowledged are accepted (`processed`) or
-   * released. Nothing when none is held.
+   * Settles the batch out: its records not acknowledged are accepted (`processed`) or
+   * released. Nothing when none is out.
    */
   settle(processed: boolean): void
   /** Whether the consumer has ended (stopped, or a fatal error). */
@@ -679,6 +682,7 @@ export interface ShareConsumerOptions {
   acquireMode?: string
   renewLocks?: boolean
   stopTimeoutMs?: number
+  joinTimeoutMs?: number
   payloadAsBuffer: boolean
   driverOptions?: Record<string, string>
 }

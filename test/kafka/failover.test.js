@@ -103,7 +103,7 @@ test('kill -9 of a broker while an idempotent producer, a group consumer and a s
   const shared = new Map(); // payload -> times handed to a share member
   const members = [0, 1, 2].map((i) => clients.make(`share member ${i}`, kafka.ShareConsumer, {
     broker: cluster.bootstrapServers, group_id: shareGroup, topic: shareTopic,
-    receive_callback: async (messages) => { for (const m of messages) shared.set(m.payload, (shared.get(m.payload) ?? 0) + 1); },
+    receive_callback: async ({ messages }) => { for (const m of messages) shared.set(m.payload, (shared.get(m.payload) ?? 0) + 1); },
   }));
   await Promise.all([consumer.start(), ...members.map((m) => m.start())]);
 

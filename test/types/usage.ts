@@ -1,6 +1,6 @@
 // Compiled with tsc --noEmit by test/types.test.js: the shipped types must accept real usage
 // and reject misuse (the @ts-expect-error lines).
-import { Producer, Consumer, Admin, MockCluster, ReceivedBatch, RebalanceChange, TopicPartition, collectMetrics } from '../../js/index.js';
+import { Producer, Consumer, ShareConsumer, ShareBatch, Admin, MockCluster, ReceivedBatch, RebalanceChange, TopicPartition, collectMetrics } from '../../js/index.js';
 import { Registry } from 'prom-client';
 import { metrics } from '@opentelemetry/api';
 
@@ -111,3 +111,19 @@ async function observe(): Promise<void> {
   void behind;
 }
 void observe;
+
+// A ShareConsumer hands over the Consumer's shape, {messages}, and is read the same ways.
+async function share(): Promise<void> {
+  new ShareConsumer({
+    broker: 'x', group_id: 'g', topic: 'jobs',
+    receive_callback: async ({ messages }: ShareBatch) => { for (const m of messages) if (m.delivery_count > 2) m.reject(); },
+  });
+  // @ts-expect-error receive_callback takes {messages}, not the array
+  new ShareConsumer({ broker: 'x', group_id: 'g', topic: 'jobs', receive_callback: (messages: unknown[]) => messages.length });
+  const reader = new ShareConsumer({ broker: 'x', group_id: 'g', topic: 'jobs', payload_encoding: 'buffer' });
+  for await (const { messages } of reader.batches()) for (const m of messages) m.accept();
+  for await (const message of reader.messages()) { const bytes: Buffer | null = message.payload; void bytes; }
+  const stream: ReadableStream<ShareBatch<Buffer>> = reader.readable();
+  void stream;
+}
+void share;

@@ -23,7 +23,7 @@ let last;
 let finished;
 const done = new Promise((resolve) => { finished = resolve; });
 
-function receive(messages) {
+function receive({ messages }) {
   const now = nowMicros();
   for (const message of messages) {
     const payload = message.payload;

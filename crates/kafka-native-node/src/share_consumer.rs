@@ -7,12 +7,11 @@ use std::time::Duration;
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::ThreadsafeFunctionCallMode::NonBlocking;
 use napi_derive::napi;
-use parking_lot::Mutex;
 
 use crate::received::{self, ReceivedColumns};
 use crate::{
-    call_pool, client_options, js_error, promise_from_pool_after_logs, weak_callback, LogEntry,
-    LogLines,
+    call_pool, client_options, js_error, promise_from_pool, promise_from_pool_after_logs,
+    weak_callback, LogEntry, LogLines,
 };
 
 #[napi(object)]
@@ -28,6 +27,7 @@ pub struct ShareConsumerOptions {
     pub acquire_mode: Option<String>,
     pub renew_locks: Option<bool>,
     pub stop_timeout_ms: Option<u32>,
+    pub join_timeout_ms: Option<u32>,
     pub payload_as_buffer: bool,
     pub driver_options: Option<HashMap<String, String>>,
 }
@@ -51,12 +51,11 @@ pub struct ShareColumns {
     pub delivery_counts: Uint16Array,
 }
 
-/// Field order is drop order: the batch JS holds is released before the consumer stops.
+/// The consumer holds the batch out (JS reads its records and answers for it with
+/// `acknowledge()` and `settle()`).
 #[napi]
 pub struct NativeShareConsumer {
     as_buffer: bool,
-    /// The batch handed to JS and not settled yet.
-    held: Mutex<Option<kafka_native::ShareBatch>>,
     inner: Arc<kafka_native::ShareConsumer>,
     lane: Arc<call_pool::Lane>,
     log_lines: Option<LogLines>,
@@ -107,6 +106,9 @@ impl NativeShareConsumer {
         if let Some(ms) = options.stop_timeout_ms {
             config.stop_timeout = Duration::from_millis(ms.into());
         }
+        if let Some(ms) = options.join_timeout_ms {
+            config.join_timeout = Duration::from_millis(ms.into());
+        }
         // Weak: a consumer never started must not keep the process alive; JS holds it alive
         // from start() to stop().
         let wake = weak_callback(on_pull)?;
@@ -116,71 +118,54 @@ impl NativeShareConsumer {
         .map_err(|e| js_error(env, &e))?;
         Ok(NativeShareConsumer {
             as_buffer: options.payload_as_buffer,
-            held: Mutex::new(None),
             inner: Arc::new(inner),
             lane: Arc::default(),
             log_lines,
         })
     }
 
-    /// Joins the share group; never waits on the network.
-    #[napi]
-    pub fn start(&self, env: &Env) -> Result<()> {
-        self.inner.start().map_err(|e| js_error(env, &e))
+    /// Joins the share group: resolves once the group has assigned the member partitions.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn start<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
+        let inner = self.inner.clone();
+        promise_from_pool(env, &self.lane, move || inner.start())
     }
 
-    /// The next batch, if one is ready and none is held; never waits.
+    /// The next batch, if one is ready and none is out; never waits.
     #[napi]
     pub fn pull(&self) -> Option<ShareColumns> {
-        let mut held = self.held.lock();
-        if held.is_some() {
-            return None;
-        }
-        let batch = self.inner.pull()?;
-        let records = batch.records();
-        let columns = ShareColumns {
-            records: received::pack_share(records, self.as_buffer).into_columns(),
+        let records = self.inner.pull_records()?;
+        Some(ShareColumns {
+            records: received::pack_share(&records, self.as_buffer).into_columns(),
             delivery_counts: Uint16Array::new(records.iter().map(|r| r.delivery_count).collect()),
-        };
-        *held = Some(batch);
-        Some(columns)
+        })
     }
 
-    /// Acknowledges record `index` of the batch held ("accept", "release", "reject" or
+    /// Acknowledges record `index` of the batch out ("accept", "release", "reject" or
     /// "renew"), sent to the broker at once.
     #[napi]
     pub fn acknowledge(&self, env: &Env, index: u32, how: String) -> Result<()> {
         let how: kafka_native::Acknowledgement = how.parse().map_err(|e| js_error(env, &e))?;
-        let mut held = self.held.lock();
-        let Some(batch) = held.as_mut() else {
-            return Err(crate::invalid_argument(
-                env,
-                "message",
-                "belongs to a batch already settled".to_string(),
-            ));
-        };
-        batch
-            .acknowledge(index as usize, how)
+        self.inner
+            .acknowledge_out(index as usize, how)
             .map_err(|e| js_error(env, &e))
     }
 
-    /// Settles the batch held: its records not acknowledged are accepted (`processed`) or
-    /// released. Nothing when none is held.
+    /// Settles the batch out: its records not acknowledged are accepted (`processed`) or
+    /// released. Nothing when none is out.
     #[napi]
     pub fn settle(&self, processed: bool) {
-        if let Some(batch) = self.held.lock().take() {
-            batch.settle(if processed {
-                kafka_native::Acknowledgement::Accept
-            } else {
-                kafka_native::Acknowledgement::Release
-            });
-        }
+        self.inner.settle_out(if processed {
+            kafka_native::Acknowledgement::Accept
+        } else {
+            kafka_native::Acknowledgement::Release
+        });
     }
 
     /// Whether the consumer has ended (stopped, or a fatal error).
     #[napi]
     pub fn ended(&self) -> bool {
-        self.inner.is_ended()
+        self.inner.ended()
     }
 
     /// Waits for the batch held to settle (up to the stop timeout: then it is released and

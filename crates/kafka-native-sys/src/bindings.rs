@@ -1756,6 +1756,12 @@ unsafe extern "C" {
     ) -> rd_kafka_resp_err_t;
 }
 unsafe extern "C" {
+    pub fn rd_kafka_share_assignment(
+        rkshare: *mut rd_kafka_share_t,
+        partitions: *mut *mut rd_kafka_topic_partition_list_t,
+    ) -> rd_kafka_resp_err_t;
+}
+unsafe extern "C" {
     pub fn rd_kafka_share_poll(
         rkshare: *mut rd_kafka_share_t,
         timeout_ms: c_int,

@@ -64,9 +64,12 @@ pub(crate) trait EventSink: Send + 'static {
     fn delivery_report(&mut self, _messages: &[MessageView<'_>]) {}
     fn stats(&mut self, _json: &str) {}
     fn log(&mut self, record: LogRecord);
+    /// Takes every client error, logged or not (a client's health monitor).
+    fn observe_error(&mut self, _record: &LogRecord) {}
     /// A client error, `quiet` when the same connection error was logged a moment ago: it is
-    /// not logged again, but a client that tracks its brokers' health still takes it.
+    /// not logged again, but `observe_error` still takes it.
     fn error(&mut self, record: LogRecord, quiet: bool) {
+        self.observe_error(&record);
         if !quiet {
             self.log(record)
         }

@@ -27,6 +27,7 @@ mod mock_request;
 mod native;
 mod oauthbearer;
 mod producer;
+mod pulled_stream;
 mod record;
 mod share;
 mod topic_partition;
@@ -62,6 +63,7 @@ pub use producer::{
     Compression, Delivery, DeliveryReport, EventsWake, MessageDelivery, Producer, ProducerConfig,
     ProducerStats, SendResult, DEFAULT_STOP_TIMEOUT, DEFAULT_TRANSACTION_TIMEOUT,
 };
+pub use pulled_stream::Next;
 pub use record::Record;
 pub use share::{
     Acknowledgement, AcknowledgementCommit, AcknowledgementCommitHandler, AcknowledgementMode,

@@ -83,7 +83,7 @@ fn note(seen: &Seen, member: usize, batch: &ShareBatch) {
 /// A member whose handler notes what it is handed in `seen`, as `member`'s, and accepts it.
 fn noting_member(config: ShareConsumerConfig, seen: &Seen, member: usize) -> ShareConsumer {
     let seen = seen.clone();
-    ShareConsumer::with_handler(config, move |batch| {
+    ShareConsumer::new(config, move |batch| {
         note(&seen, member, batch);
         Ok(())
     })
@@ -148,7 +148,7 @@ fn three_members_share_one_partition_and_together_read_every_record_once() {
     let members: Vec<ShareConsumer> = (0..3)
         .map(|member| {
             let seen = seen.clone();
-            let consumer = ShareConsumer::with_handler(
+            let consumer = ShareConsumer::new(
                 config(&cluster, &group, &topic).max_records(5),
                 move |batch| {
                     note(&seen, member, batch);
@@ -195,7 +195,7 @@ fn batch_sizes(cluster: &TestCluster, base: &str, mode: ShareAcquireMode) -> Vec
     common::produce(&cluster.bootstrap_servers(), &topic, 0, &payloads);
     let sizes: Arc<Mutex<Vec<usize>>> = Arc::default();
     let sink = sizes.clone();
-    let member = ShareConsumer::with_handler(
+    let member = ShareConsumer::new(
         config(cluster, &group, &topic)
             .max_records(5)
             .acquire_mode(mode),
@@ -281,7 +281,7 @@ fn a_job_three_locks_long_renewed_is_done_once_and_never_handed_to_another_membe
     let seen: Seen = Arc::default();
     let (done, finished) = crossbeam_channel::bounded::<()>(1);
     let sink = seen.clone();
-    let long = ShareConsumer::with_handler(
+    let long = ShareConsumer::new(
         config(&cluster, &group, &topic)
             .max_records(1)
             .renew_locks(true),
@@ -318,6 +318,45 @@ fn a_job_three_locks_long_renewed_is_done_once_and_never_handed_to_another_membe
 /// librdkafka's share consumer had no wakeup: a poll ended at its timeout, and so `stop()` waited
 /// out the poll in progress. `stop()` ends it at once now (`rd_kafka_share_wakeup`, our
 /// librdkafka patch 0025): a member polling with a 60 s wait on an empty topic stops within 10 s.
+/// `start()` returns once the group has assigned the member partitions: on a new group (reading
+/// from the latest offset, the default), a record written right after it is delivered. It
+/// returned at once, and such a record was before the partition's start and never delivered.
+#[test]
+fn start_returns_once_the_member_has_partitions_so_a_record_written_right_after_is_delivered() {
+    let Some(cluster) = kafka_or_skip() else {
+        return;
+    };
+    let topic = cluster.create_topic("share-joined", 1);
+    let group = format!("{topic}-group"); // share.auto.offset.reset left at latest
+    let (member, wakes) = pulled_member(config(&cluster, &group, &topic));
+    produce_one_by_one(&cluster, &topic, 0..1);
+    let batch = next_batch(&member, &wakes);
+    assert_eq!(payload(&batch, 0), "job-0");
+    batch.settle(Acknowledgement::Accept);
+    member.stop().unwrap();
+}
+
+/// A start that cannot join (no such topic: nothing to assign) ends at `join_timeout`, the
+/// consumer stopped, rather than never.
+#[test]
+fn start_gives_up_at_join_timeout_when_nothing_is_assigned() {
+    let Some(cluster) = kafka_or_skip() else {
+        return;
+    };
+    let topic = format!("share-no-such-topic-{}", std::process::id());
+    let member = ShareConsumer::pulled(
+        config(&cluster, &format!("{topic}-group"), &topic).join_timeout(Duration::from_secs(3)),
+        || {},
+    )
+    .unwrap();
+    let err = member.start().unwrap_err();
+    assert!(
+        err.to_string().contains("no partitions assigned within"),
+        "{err}"
+    );
+    assert!(matches!(member.start(), Err(KafkaError::Stopped)));
+}
+
 #[test]
 fn stop_returns_at_once_while_a_poll_waits() {
     let Some(cluster) = kafka_or_skip() else {
@@ -392,7 +431,7 @@ fn a_released_record_comes_again_with_its_delivery_count_and_a_rejected_one_neve
     produce_one_by_one(&cluster, &topic, 0..3);
     let seen: Seen = Arc::default();
     let sink = seen.clone();
-    let consumer = ShareConsumer::with_handler(config(&cluster, &group, &topic), move |batch| {
+    let consumer = ShareConsumer::new(config(&cluster, &group, &topic), move |batch| {
         for i in 0..batch.len() {
             let (text, count) = (payload(batch, i), batch.records()[i].delivery_count);
             sink.lock().push((0, text.clone(), count));
@@ -450,7 +489,7 @@ fn a_failed_handler_releases_its_batch_and_a_stopped_member_releases_what_it_hel
     let tries = Arc::new(Mutex::new(Vec::new()));
     let sink = tries.clone();
     let (stop_asked, on_stop) = crossbeam_channel::bounded::<()>(1);
-    let failing = ShareConsumer::with_handler(config(&cluster, &group, &topic), move |batch| {
+    let failing = ShareConsumer::new(config(&cluster, &group, &topic), move |batch| {
         let mut again = false;
         for record in batch.records() {
             sink.lock().push(record.delivery_count);
@@ -516,7 +555,7 @@ fn implicit_mode_accepts_each_batch_and_refuses_acknowledging_records_one_by_one
     let seen: Seen = Arc::default();
     let refused = Arc::new(Mutex::new(None));
     let (sink, refusal) = (seen.clone(), refused.clone());
-    let consumer = ShareConsumer::with_handler(
+    let consumer = ShareConsumer::new(
         config(&cluster, &group, &topic).acknowledgement_mode(AcknowledgementMode::Implicit),
         move |batch| {
             if let Err(err) = batch.acknowledge(0, Acknowledgement::Reject) {

@@ -5468,6 +5468,7 @@ rd_kafka_resp_err_t rd_kafka_purge(rd_kafka_t *rk, int purge_flags);
  * @sa rd_kafka_share_subscribe()
  * @sa rd_kafka_share_unsubscribe()
  * @sa rd_kafka_share_subscription()
+ * @sa rd_kafka_share_assignment()
  * @sa rd_kafka_share_poll()
  * @sa rd_kafka_messages_count()
  * @sa rd_kafka_messages_get()
@@ -5748,6 +5749,30 @@ rd_kafka_resp_err_t rd_kafka_share_unsubscribe(rd_kafka_share_t *rkshare);
 RD_EXPORT rd_kafka_resp_err_t
 rd_kafka_share_subscription(rd_kafka_share_t *rkshare,
                             rd_kafka_topic_partition_list_t **topics);
+
+
+/**
+ * @brief Returns the partitions the share group has assigned to this member
+ *        now (the group coordinator's last heartbeat response).
+ *
+ * A member has joined once it has partitions: records written after that
+ * are the group's to deliver also when \c share.auto.offset.reset is
+ * \c latest (a record written before the group first assigned the
+ * partition is before its start and never delivered).
+ *
+ * @param rkshare    Share consumer instance.
+ * @param partitions Output pointer to a newly allocated list (possibly empty)
+ *                   on success.
+ *
+ * @returns RD_KAFKA_RESP_ERR_NO_ERROR on success, else an error code as
+ *          rd_kafka_share_subscription() returns them.
+ *
+ * @remark The application is responsible for calling
+ *         rd_kafka_topic_partition_list_destroy on the returned list.
+ */
+RD_EXPORT rd_kafka_resp_err_t
+rd_kafka_share_assignment(rd_kafka_share_t *rkshare,
+                          rd_kafka_topic_partition_list_t **partitions);
 
 
 /**

@@ -394,6 +394,27 @@ done:
 }
 
 rd_kafka_resp_err_t
+rd_kafka_share_assignment(rd_kafka_share_t *rkshare,
+                          rd_kafka_topic_partition_list_t **partitions) {
+        rd_kafka_resp_err_t err;
+        rd_kafka_error_t *error = NULL;
+
+        if (unlikely((error = rd_kafka_share_acquire(rkshare)) != NULL)) {
+                err = rd_kafka_error_code(error);
+                rd_kafka_error_destroy(error);
+                return err;
+        }
+
+        if (unlikely((err = rd_kafka_share_consumer_closed_err(rkshare))))
+                goto done;
+
+        err = rd_kafka_assignment(rkshare->rkshare_rk, partitions);
+done:
+        rd_kafka_share_release(rkshare);
+        return err;
+}
+
+rd_kafka_resp_err_t
 rd_kafka_pause_partitions(rd_kafka_t *rk,
                           rd_kafka_topic_partition_list_t *partitions) {
         return rd_kafka_toppars_pause_resume(rk, rd_true /*pause*/, RD_SYNC,

@@ -88,11 +88,8 @@ impl EventSink for ConsumerEvents {
         (self.log)(&record)
     }
 
-    fn error(&mut self, record: LogRecord, quiet: bool) {
-        self.health.observe_error(&record);
-        if !quiet {
-            (self.log)(&record)
-        }
+    fn observe_error(&mut self, record: &LogRecord) {
+        self.health.observe_error(record)
     }
 }
 

@@ -9,13 +9,13 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use futures_core::Stream;
-use parking_lot::Mutex;
 
 use super::{BatchError, Consumer, ConsumerConfig, ReceivedBatch};
 use crate::error::KafkaError;
+use crate::pulled_stream::{Next, PolledInVain};
 use crate::topic_partition::TopicPartition;
 
 /// A consumer read as a [`Stream`] of [`StreamBatch`]es, runtime-agnostic (it needs no
@@ -38,23 +38,18 @@ use crate::topic_partition::TopicPartition;
 pub struct BatchStream {
     consumer: Arc<Consumer>,
     /// The task that polled and found no batch: the consumer's wake call wakes it.
-    waker: Arc<Mutex<Option<Waker>>>,
+    waiting: PolledInVain,
 }
 
 impl BatchStream {
     /// A consumer whose batches this stream yields; nothing connects until
     /// [`BatchStream::start`].
     pub fn new(config: ConsumerConfig) -> Result<Self, KafkaError> {
-        let waker: Arc<Mutex<Option<Waker>>> = Arc::default();
-        let woken = waker.clone();
-        let consumer = Consumer::pulled(config, move || {
-            if let Some(waker) = woken.lock().take() {
-                waker.wake();
-            }
-        })?;
+        let waiting = PolledInVain::default();
+        let consumer = Consumer::pulled(config, waiting.wake_call())?;
         Ok(BatchStream {
             consumer: Arc::new(consumer),
-            waker,
+            waiting,
         })
     }
 
@@ -72,9 +67,7 @@ impl BatchStream {
     /// Ends the stream and stops the consumer: a batch not acknowledged yet is not recorded.
     pub fn stop(&self) -> Result<(), KafkaError> {
         let stopped = self.consumer.stop();
-        if let Some(waker) = self.waker.lock().take() {
-            waker.wake(); // a task waiting for a batch sees the end
-        }
+        self.waiting.wake(); // a task waiting for a batch sees the end
         stopped
     }
 
@@ -82,7 +75,7 @@ impl BatchStream {
     /// futures' `StreamExt::next`, not an `Iterator`'s.)
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> NextBatch<'_> {
-        NextBatch { stream: self }
+        Next { stream: self }
     }
 }
 
@@ -90,35 +83,21 @@ impl Stream for BatchStream {
     type Item = StreamBatch;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<StreamBatch>> {
-        // The waker first: a wake between a vain pull and storing it would be lost.
-        *self.waker.lock() = Some(cx.waker().clone());
-        if let Some(batch) = self.consumer.pull() {
-            return Poll::Ready(Some(StreamBatch {
+        let consumer = &self.consumer;
+        let pull = || {
+            consumer.pull().map(|batch| StreamBatch {
                 batch,
                 acked: false,
-                consumer: self.consumer.clone(),
-                waker: self.waker.clone(),
-            }));
-        }
-        if self.consumer.ended() {
-            return Poll::Ready(None);
-        }
-        Poll::Pending
+                consumer: consumer.clone(),
+                waiting: self.waiting.clone(),
+            })
+        };
+        self.waiting.poll(cx, pull, || consumer.ended())
     }
 }
 
 /// The future of [`BatchStream::next`].
-pub struct NextBatch<'a> {
-    stream: &'a mut BatchStream,
-}
-
-impl std::future::Future for NextBatch<'_> {
-    type Output = Option<StreamBatch>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<StreamBatch>> {
-        Pin::new(&mut *self.stream).poll_next(cx)
-    }
-}
+pub type NextBatch<'a> = Next<'a, BatchStream>;
 
 /// A batch from a [`BatchStream`]: read it through `Deref` ([`ReceivedBatch::iter`]), then
 /// [`StreamBatch::ack`] it. Dropped unacknowledged, it is not recorded and the stream ends.
@@ -126,16 +105,14 @@ pub struct StreamBatch {
     batch: ReceivedBatch,
     acked: bool,
     consumer: Arc<Consumer>,
-    waker: Arc<Mutex<Option<Waker>>>,
+    waiting: PolledInVain,
 }
 
 impl StreamBatch {
     fn settle(&self, outcome: Result<(), BatchError>) {
         self.consumer.settle(outcome);
         // A task that polled while this batch was out pulls the next (or sees the end) now.
-        if let Some(waker) = self.waker.lock().take() {
-            waker.wake();
-        }
+        self.waiting.wake();
     }
 
     /// Processed: its offsets are recorded (committed, in a group) and the next batch is fetched.

@@ -17,9 +17,6 @@ use super::{
 };
 use crate::error::KafkaError;
 
-/// librdkafka's RD_KAFKA_PARTITION_UA (a C macro bindgen does not carry): any partition.
-pub(crate) const PARTITION_UA: i32 = -1;
-
 /// A client handle (`rd_kafka_t`), producer or consumer, and the callbacks it may call.
 /// Field order is drop order: the handle is destroyed before its callbacks are freed.
 pub(crate) struct NativeClient {
@@ -371,11 +368,7 @@ impl NativeClient {
 
     /// Joins the consumer group and subscribes to `topics`; partitions come by rebalance.
     pub(crate) fn subscribe(&self, topics: &[String]) -> Result<(), KafkaError> {
-        let entries: Vec<(&str, i32, i64)> = topics
-            .iter()
-            .map(|t| (t.as_str(), PARTITION_UA, 0))
-            .collect();
-        let list = PartitionList::of(&entries)?;
+        let list = PartitionList::subscription(topics)?;
         // SAFETY: the handle and list are live; librdkafka copies the list.
         check(
             unsafe { rdsys::rd_kafka_subscribe(self.ptr(), list.ptr()) },

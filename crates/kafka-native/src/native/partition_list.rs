@@ -10,6 +10,9 @@ use super::convert::timeout_ms;
 use super::{check, from_cstr, to_cstring, NativePtr};
 use crate::error::KafkaError;
 
+/// librdkafka's RD_KAFKA_PARTITION_UA (a C macro bindgen does not carry): any partition.
+pub(crate) const PARTITION_UA: i32 = -1;
+
 /// A topic-partition list (`rd_kafka_topic_partition_list_t`).
 pub(crate) struct PartitionList(NativePtr<rdsys::rd_kafka_topic_partition_list_t>);
 
@@ -23,6 +26,16 @@ impl PartitionList {
         let entries: Vec<(&str, i32, i64)> = partitions
             .iter()
             .map(|&(partition, offset)| (topic, partition, offset))
+            .collect();
+        Self::of(&entries)
+    }
+
+    /// A subscription to `topics`: each with any partition, as librdkafka's subscribe calls
+    /// (the consumer's and the share consumer's) take it.
+    pub(crate) fn subscription(topics: &[String]) -> Result<Self, KafkaError> {
+        let entries: Vec<(&str, i32, i64)> = topics
+            .iter()
+            .map(|t| (t.as_str(), PARTITION_UA, 0))
             .collect();
         Self::of(&entries)
     }
@@ -49,6 +62,15 @@ impl PartitionList {
             }
         }
         Ok(PartitionList(list))
+    }
+
+    /// A list librdkafka returned for the caller to free; `None` for null.
+    ///
+    /// # Safety
+    /// `raw` is null or a live list the caller owns (this takes it over).
+    pub(crate) unsafe fn take(raw: *mut rdsys::rd_kafka_topic_partition_list_t) -> Option<Self> {
+        // SAFETY: per the contract.
+        unsafe { NativePtr::from_ptr(raw) }.map(PartitionList)
     }
 
     /// An owned copy of a list librdkafka lent us.

@@ -16,7 +16,6 @@ use parking_lot::Mutex;
 use kafka_native_sys as rdsys;
 use rdsys::rd_kafka_share_AcknowledgeType_t as ack_type;
 
-use super::client::PARTITION_UA;
 use super::convert::timeout_ms;
 use super::errors::error_code_numbered;
 use super::{check, from_cstr, take_error, MessageView, NativeConf, PartitionList};
@@ -134,11 +133,7 @@ impl NativeShare {
 
     /// Subscribes to exactly these topics (local: the heartbeat takes them to the broker).
     pub(crate) fn subscribe(&self, topics: &[String]) -> Result<(), KafkaError> {
-        let entries: Vec<(&str, i32, i64)> = topics
-            .iter()
-            .map(|t| (t.as_str(), PARTITION_UA, 0))
-            .collect();
-        let list = PartitionList::of(&entries)?;
+        let list = PartitionList::subscription(topics)?;
         // SAFETY: the handle and the list are live; librdkafka copies the list.
         let err = unsafe { rdsys::rd_kafka_share_subscribe(self.ptr(), list.ptr()) };
         check(err, "subscribe")
@@ -155,6 +150,19 @@ impl NativeShare {
         // SAFETY: `error` is null or an owned error object.
         unsafe { take_error("share poll", error) }?;
         Ok(NonNull::new(messages).map(|list| NativeShareBatch { list }))
+    }
+
+    /// How many partitions the group has assigned to this member now (our librdkafka's
+    /// `rd_kafka_share_assignment`): none until it has joined. Local: no request.
+    pub(crate) fn assigned_count(&self) -> Result<usize, KafkaError> {
+        let mut raw = ptr::null_mut();
+        // SAFETY: the handle is live and used by this thread only; on success `raw` is a list
+        // we own, freed by the PartitionList.
+        let err = unsafe { rdsys::rd_kafka_share_assignment(self.ptr(), &mut raw) };
+        // SAFETY: null, or the list librdkafka returned for us to free.
+        let list = unsafe { PartitionList::take(raw) };
+        check(err, "share assignment")?;
+        Ok(list.map_or(0, |l| l.entries().len()))
     }
 
     /// Acknowledges record `index` of `batch` (explicit acknowledgement mode); it is sent with

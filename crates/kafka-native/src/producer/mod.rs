@@ -709,11 +709,8 @@ impl EventSink for ProducerEvents {
         (self.log)(&record)
     }
 
-    fn error(&mut self, record: LogRecord, quiet: bool) {
-        self.health.observe_error(&record);
-        if !quiet {
-            (self.log)(&record)
-        }
+    fn observe_error(&mut self, record: &LogRecord) {
+        self.health.observe_error(record)
     }
 
     fn burst_done(&mut self) {

@@ -88,7 +88,7 @@ impl ShareBatch {
                  them one by one)",
             ));
         }
-        let len = self.records.len();
+        let len = self.acks.len();
         let slot = self.acks.get_mut(index).ok_or_else(|| {
             KafkaError::invalid(
                 "index",

@@ -10,7 +10,7 @@
 //! hands a batch over, waits for it to settle, acknowledges its records and polls again (the
 //! acknowledgements go with that poll). The hand-over is the one every consumer has: the thread
 //! calls `wake` when a batch can be pulled, and [`ShareConsumer::pull`] takes it; or, with
-//! [`ShareConsumer::with_handler`], the thread calls the handler itself.
+//! [`ShareConsumer::new`], the thread calls the handler itself.
 
 pub(crate) mod acknowledgement;
 mod batch;
@@ -22,7 +22,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 
 pub use acknowledgement::{Acknowledgement, AcknowledgementCommit, AcknowledgementMode};
 use batch::Command;
@@ -42,6 +42,10 @@ pub const DEFAULT_SHARE_POLL_WAIT: Duration = Duration::from_millis(250);
 
 /// How long a stop waits for the batch out to settle by default (as a [`crate::Consumer`]'s).
 pub const DEFAULT_SHARE_STOP_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// How long [`ShareConsumer::start`] waits for the member's first partitions by default (as a
+/// [`crate::Consumer`]'s for its group's first assignment).
+pub const DEFAULT_SHARE_JOIN_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How a share consumer's fetches acquire records (KIP-1206, librdkafka's `share.acquire.mode`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -107,6 +111,9 @@ pub struct ShareConsumerConfig {
     pub renew_locks: bool,
     /// How long [`ShareConsumer::stop`] waits for the batch out to settle. Default 15 s.
     pub stop_timeout: Duration,
+    /// How long [`ShareConsumer::start`] waits for the group to assign the member partitions.
+    /// Default 60 s.
+    pub join_timeout: Duration,
     /// Told each partition's acknowledgement outcome once the broker answered, on the share
     /// thread (a failed one is also logged as a warning). Kafka's Java client:
     /// `setAcknowledgementCommitCallback`.
@@ -128,6 +135,7 @@ impl ShareConsumerConfig {
             acquire_mode: ShareAcquireMode::default(),
             renew_locks: false,
             stop_timeout: DEFAULT_SHARE_STOP_TIMEOUT,
+            join_timeout: DEFAULT_SHARE_JOIN_TIMEOUT,
             on_acknowledgement_commit: None,
         }
     }
@@ -171,6 +179,11 @@ impl ShareConsumerConfig {
         self
     }
 
+    pub fn join_timeout(mut self, timeout: Duration) -> Self {
+        self.join_timeout = timeout;
+        self
+    }
+
     pub fn on_acknowledgement_commit(
         mut self,
         handler: impl Fn(&AcknowledgementCommit) + Send + Sync + 'static,
@@ -207,6 +220,7 @@ impl ShareConsumerConfig {
             return Err(KafkaError::invalid("max_records", "must be 1 or more"));
         }
         at_most_ms("stop_timeout_ms", self.stop_timeout, 600_000, "ten minutes")?;
+        at_most_ms("join_timeout_ms", self.join_timeout, 600_000, "ten minutes")?;
         if self.renew_locks && self.acknowledgement_mode == AcknowledgementMode::Implicit {
             return Err(KafkaError::invalid(
                 "renew_locks",
@@ -292,6 +306,9 @@ type Wake = Arc<dyn Fn() + Send + Sync>;
 struct Shared {
     /// The batch ready to be pulled.
     ready: Mutex<Option<ShareBatch>>,
+    /// The batch out whose records [`ShareConsumer::pull_records`] gave: the consumer holds it
+    /// for its taker (as a [`crate::Consumer`] holds its batch out).
+    out: Mutex<Option<ShareBatch>>,
     /// The thread has ended (stopped, or a fatal error).
     ended: AtomicBool,
     /// The error that ended it (fatal), or that its stop met (a batch that did not settle).
@@ -300,6 +317,17 @@ struct Shared {
     stopped: AtomicBool,
     /// Ends the share thread's poll in progress, once started.
     waker: Mutex<Option<ShareWaker>>,
+    /// The group has assigned the member partitions (or the thread ended): `start` returns.
+    joined: Mutex<bool>,
+    joined_or_ended: Condvar,
+}
+
+impl Shared {
+    /// Tells `start` the member has joined, or that it never will (the thread ended).
+    fn done_joining(&self) {
+        *self.joined.lock() = true;
+        self.joined_or_ended.notify_all();
+    }
 }
 
 /// A member of a share group. Created stopped; [`ShareConsumer::start`] joins the group.
@@ -310,7 +338,7 @@ struct Shared {
 /// ```no_run
 /// use kafka_native::{Acknowledgement, ShareConsumer, ShareConsumerConfig};
 /// let config = ShareConsumerConfig::new("localhost:9092", "workers").topics(["jobs"]);
-/// let consumer = ShareConsumer::with_handler(config, |batch| {
+/// let consumer = ShareConsumer::new(config, |batch| {
 ///     for i in 0..batch.len() {
 ///         if batch.records()[i].payload.is_none() {
 ///             batch.acknowledge(i, Acknowledgement::Reject)?; // never again
@@ -339,14 +367,14 @@ impl ShareConsumer {
         config: ShareConsumerConfig,
         wake: impl Fn() + Send + Sync + 'static,
     ) -> Result<Self, KafkaError> {
-        Self::new(config, Arc::new(wake), None)
+        Self::build(config, Arc::new(wake), None)
     }
 
     /// A consumer that calls `handler` with each batch, on a thread of its own
     /// (`kn-share-work`): `Ok` accepts the records not acknowledged otherwise, an error releases
     /// them. The share thread meanwhile sends what the handler acknowledges on its own at once,
     /// and renews the batch's locks with [`ShareConsumerConfig::renew_locks`].
-    pub fn with_handler(
+    pub fn new(
         config: ShareConsumerConfig,
         handler: impl FnMut(&mut ShareBatch) -> Result<(), BatchError> + Send + 'static,
     ) -> Result<Self, KafkaError> {
@@ -355,7 +383,7 @@ impl ShareConsumer {
             let _ = woken.send(());
         });
         let log = config.client.logger();
-        Self::new(
+        Self::build(
             config,
             wake,
             Some(HandlerThread {
@@ -368,7 +396,7 @@ impl ShareConsumer {
 
     /// Checks the configuration (errors name the option); no librdkafka client, and no
     /// network, until [`ShareConsumer::start`].
-    fn new(
+    fn build(
         config: ShareConsumerConfig,
         wake: Wake,
         handler: Option<HandlerThread>,
@@ -378,10 +406,13 @@ impl ShareConsumer {
         let (commands, received) = crossbeam_channel::unbounded();
         let shared = Arc::new(Shared {
             ready: Mutex::new(None),
+            out: Mutex::new(None),
             ended: AtomicBool::new(false),
             failure: Mutex::new(None),
             stopped: AtomicBool::new(false),
             waker: Mutex::new(None),
+            joined: Mutex::new(false),
+            joined_or_ended: Condvar::new(),
         });
         Ok(ShareConsumer {
             shared,
@@ -397,9 +428,14 @@ impl ShareConsumer {
         })
     }
 
-    /// Makes librdkafka's share consumer and starts the share thread, which joins the group and
-    /// fetches (and the handler's thread). Never waits on the network; a second call does
-    /// nothing, and one after [`ShareConsumer::stop`] returns [`KafkaError::Stopped`].
+    /// Makes librdkafka's share consumer, starts the share thread, which joins the group and
+    /// fetches (and the handler's thread), and returns once the group has assigned the member
+    /// partitions: from then on, a record written to them is the member's to be handed (with
+    /// `share.auto.offset.reset` `latest`, the default, a record written before is never
+    /// delivered). Blocks meanwhile, as [`crate::Consumer::start`] does, up to
+    /// [`ShareConsumerConfig::join_timeout`]: then the consumer stops and this returns a
+    /// `_TIMED_OUT` error. A second call returns once the first has; one after
+    /// [`ShareConsumer::stop`] returns [`KafkaError::Stopped`].
     pub fn start(&self) -> Result<(), KafkaError> {
         if self.shared.stopped.load(Ordering::Acquire) {
             return Err(KafkaError::Stopped);
@@ -411,8 +447,10 @@ impl ShareConsumer {
             received,
         }) = self.starting.lock().take()
         else {
-            return Ok(());
+            return self.until_joined(None);
         };
+        let join_timeout = config.join_timeout;
+        let group_id = config.group_id.clone();
         let native = config.native()?;
         *self.shared.waker.lock() = Some(native.waker());
         let work = ShareThread {
@@ -428,6 +466,7 @@ impl ShareConsumer {
             log: config.client.logger(),
             next_id: 0,
             stop_seen: false,
+            joined: false,
         };
         let cannot = |e: std::io::Error| KafkaError::ClientCreation {
             message: format!("cannot start the share consumer's thread: {e}"),
@@ -445,6 +484,48 @@ impl ShareConsumer {
             .spawn(move || work.run())
             .map_err(cannot)?;
         *self.thread.lock() = Some(thread);
+        self.until_joined(Some((join_timeout, &group_id)))
+    }
+
+    /// Waits until the member has joined (the share thread saw partitions assigned), or the
+    /// consumer has ended. The first start gives its timeout and group: past it, the consumer
+    /// stops and this is a `_TIMED_OUT` error.
+    fn until_joined(&self, first: Option<(Duration, &str)>) -> Result<(), KafkaError> {
+        let deadline = first.map(|(timeout, _)| Instant::now() + timeout);
+        let mut joined = self.shared.joined.lock();
+        while !*joined {
+            match deadline {
+                Some(at) => {
+                    if self
+                        .shared
+                        .joined_or_ended
+                        .wait_until(&mut joined, at)
+                        .timed_out()
+                    {
+                        break;
+                    }
+                }
+                None => self.shared.joined_or_ended.wait(&mut joined),
+            }
+        }
+        let timed_out = !*joined;
+        drop(joined);
+        if self.shared.ended.load(Ordering::Acquire) || self.shared.stopped.load(Ordering::Acquire)
+        {
+            // Ended by a fatal error: the stop returns it (once).
+            return Err(self.stop().err().unwrap_or(KafkaError::Stopped));
+        }
+        if let (true, Some((timeout, group))) = (timed_out, first) {
+            let _ = self.stop();
+            return Err(KafkaError::kafka(
+                kafka_native_sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR__TIMED_OUT,
+                &format!("share group {group:?}"),
+                format!(
+                    "no partitions assigned within {timeout:?} (do the topics exist, and is \
+                     the group coordinator reachable?)"
+                ),
+            ));
+        }
         Ok(())
     }
 
@@ -453,8 +534,45 @@ impl ShareConsumer {
         self.shared.ready.lock().take()
     }
 
+    /// The hand-over for a taker that reads the records and leaves the batch with the consumer
+    /// (Node's, which cannot own one), as a [`crate::Consumer`]'s `pull` and `settle`: the batch
+    /// ready becomes the consumer's batch out and its records are returned;
+    /// [`ShareConsumer::acknowledge_out`] and [`ShareConsumer::settle_out`] answer for it. `None`
+    /// when none is ready, or one is out.
+    pub fn pull_records(&self) -> Option<Vec<ShareRecord>> {
+        let mut out = self.shared.out.lock();
+        if out.is_some() {
+            return None;
+        }
+        let mut batch = self.pull()?;
+        let records = std::mem::take(&mut batch.records);
+        *out = Some(batch);
+        Some(records)
+    }
+
+    /// [`ShareBatch::acknowledge`] of the batch out ([`ShareConsumer::pull_records`]); refused
+    /// when none is out (it settled).
+    pub fn acknowledge_out(&self, index: usize, how: Acknowledgement) -> Result<(), KafkaError> {
+        match self.shared.out.lock().as_mut() {
+            Some(batch) => batch.acknowledge(index, how),
+            None => Err(KafkaError::invalid(
+                "message",
+                "belongs to a batch already settled",
+            )),
+        }
+    }
+
+    /// [`ShareBatch::settle`] of the batch out ([`ShareConsumer::pull_records`]); nothing when
+    /// none is out.
+    pub fn settle_out(&self, rest: Acknowledgement) {
+        let batch = self.shared.out.lock().take();
+        if let Some(batch) = batch {
+            batch.settle(rest);
+        }
+    }
+
     /// Whether the consumer has ended: stopped, or stopped by a fatal error ([`Self::failure`]).
-    pub fn is_ended(&self) -> bool {
+    pub fn ended(&self) -> bool {
         self.shared.ended.load(Ordering::Acquire)
     }
 
@@ -488,6 +606,8 @@ impl ShareConsumer {
         if let Some(thread) = self.thread.lock().take() {
             let _ = thread.join();
         }
+        // A batch out that never settled: the thread released its records at the stop.
+        drop(self.shared.out.lock().take());
         self.shared.ended.store(true, Ordering::Release);
         // The handler's thread ends once it sees the consumer ended (the share thread woke it
         // last); one still in a handler that outlived the stop is left to end by itself.
@@ -520,7 +640,7 @@ struct Starting {
     received: Receiver<Command>,
 }
 
-/// The thread that calls a [`ShareConsumer::with_handler`] consumer's handler: it pulls each
+/// The thread that calls a [`ShareConsumer::new`] consumer's handler: it pulls each
 /// batch when woken, as any taker, and settles it as the handler returns.
 struct HandlerThread {
     handler: ShareHandler,
@@ -577,6 +697,8 @@ struct ShareThread {
     next_id: u64,
     /// A stop was asked (seen while waiting for something else).
     stop_seen: bool,
+    /// The group has assigned this member partitions (`start` was told).
+    joined: bool,
 }
 
 /// The batch out: the records polled, and where each record handed over is among them.
@@ -588,6 +710,10 @@ struct OutBatch<'a> {
 /// How a batch's records not acknowledged on their own are acknowledged: `Ok` once it settled,
 /// `Err` when a stop came first (those records released). `None`: acknowledged on its own, sent.
 type Settlement = Result<Vec<Option<Acknowledgement>>, Vec<Option<Acknowledgement>>>;
+
+/// How soon the share thread sees the member's first partitions (its polls are no longer until
+/// then).
+const JOIN_SEEN_WITHIN: Duration = Duration::from_millis(100);
 
 /// After a poll that failed (not fatally), how long before the next.
 const POLL_RETRY: Duration = Duration::from_millis(500);
@@ -606,7 +732,13 @@ impl ShareThread {
             if self.stop_asked() {
                 break;
             }
-            let polled = match self.native.poll(self.poll_wait) {
+            // Until the member has joined, polls are short: `start` waits to be told.
+            let wait = if self.joined {
+                self.poll_wait
+            } else {
+                self.poll_wait.min(JOIN_SEEN_WITHIN)
+            };
+            let polled = match self.native.poll(wait) {
                 Ok(polled) => polled,
                 Err(err) if err.is_fatal() => {
                     *self.shared.failure.lock() = Some(err);
@@ -620,6 +752,7 @@ impl ShareThread {
                     }
                 }
             };
+            self.see_joined();
             let Some(polled) = polled else { continue };
             if !self.hand_over(polled) {
                 break;
@@ -631,7 +764,24 @@ impl ShareThread {
         // Whatever is still ready was never pulled: its records were released above.
         drop(self.shared.ready.lock().take());
         self.shared.ended.store(true, Ordering::Release);
+        self.shared.done_joining(); // a start waiting returns (ended)
         (self.wake)();
+    }
+
+    /// Until the member has joined: tells `start` once the group has assigned it partitions
+    /// (read locally after each poll; the heartbeat brings them).
+    fn see_joined(&mut self) {
+        if self.joined {
+            return;
+        }
+        match self.native.assigned_count() {
+            Ok(0) => {}
+            Ok(_) => {
+                self.joined = true;
+                self.shared.done_joining();
+            }
+            Err(err) => self.log_error(format!("share consumer: {err}")),
+        }
     }
 
     fn stop_asked(&mut self) -> bool {

@@ -2,14 +2,13 @@
 //! executor.
 
 use std::pin::Pin;
-use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use futures_core::Stream;
-use parking_lot::Mutex;
 
 use super::{ShareBatch, ShareConsumer, ShareConsumerConfig};
 use crate::error::KafkaError;
+use crate::pulled_stream::{Next, PolledInVain};
 
 /// A share consumer read as a [`Stream`] of [`ShareBatch`]es, runtime-agnostic: the share thread
 /// wakes the task that polled in vain. Each batch is settled with [`ShareBatch::settle`] (or
@@ -30,20 +29,15 @@ use crate::error::KafkaError;
 /// ```
 pub struct ShareStream {
     consumer: ShareConsumer,
-    waker: Arc<Mutex<Option<Waker>>>,
+    waiting: PolledInVain,
 }
 
 impl ShareStream {
     /// No network until [`ShareStream::start`].
     pub fn new(config: ShareConsumerConfig) -> Result<Self, KafkaError> {
-        let waker: Arc<Mutex<Option<Waker>>> = Arc::default();
-        let woken = waker.clone();
-        let consumer = ShareConsumer::pulled(config, move || {
-            if let Some(waker) = woken.lock().take() {
-                waker.wake();
-            }
-        })?;
-        Ok(ShareStream { consumer, waker })
+        let waiting = PolledInVain::default();
+        let consumer = ShareConsumer::pulled(config, waiting.wake_call())?;
+        Ok(ShareStream { consumer, waiting })
     }
 
     /// Joins the share group (never waits on the network).
@@ -54,16 +48,14 @@ impl ShareStream {
     /// Ends the stream and stops the consumer (see [`ShareConsumer::stop`]).
     pub fn stop(&self) -> Result<(), KafkaError> {
         let stopped = self.consumer.stop();
-        if let Some(waker) = self.waker.lock().take() {
-            waker.wake();
-        }
+        self.waiting.wake();
         stopped
     }
 
     /// The next batch; `None` once the stream has ended.
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> NextShareBatch<'_> {
-        NextShareBatch { stream: self }
+        Next { stream: self }
     }
 }
 
@@ -71,27 +63,11 @@ impl Stream for ShareStream {
     type Item = ShareBatch;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<ShareBatch>> {
-        // The waker first: a wake between a vain pull and storing it would be lost.
-        *self.waker.lock() = Some(cx.waker().clone());
-        if let Some(batch) = self.consumer.pull() {
-            return Poll::Ready(Some(batch));
-        }
-        if self.consumer.is_ended() {
-            return Poll::Ready(None);
-        }
-        Poll::Pending
+        let consumer = &self.consumer;
+        self.waiting
+            .poll(cx, || consumer.pull(), || consumer.ended())
     }
 }
 
 /// The future of [`ShareStream::next`].
-pub struct NextShareBatch<'a> {
-    stream: &'a mut ShareStream,
-}
-
-impl std::future::Future for NextShareBatch<'_> {
-    type Output = Option<ShareBatch>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<ShareBatch>> {
-        Pin::new(&mut *self.stream).poll_next(cx)
-    }
-}
+pub type NextShareBatch<'a> = Next<'a, ShareStream>;
