@@ -504,3 +504,31 @@ test('messages() and readable() read a ShareConsumer as they read a Consumer', {
   assert.deepEqual(got.map((g) => g.split('@')[0]).sort(), jobs(0, 3));
   assert.deepEqual(again.sort(), jobs(0, 3));
 });
+
+// max_deliveries at or above the group's share.delivery.count.limit: the broker archives a record
+// after its last delivery, so it never came past max_deliveries and never reached the dead-letter
+// topic, and nothing was said. Now the start says so, and a record whose callback fails on the
+// broker's last delivery is dead-lettered then.
+test('max_deliveries not below the group\'s delivery limit: said at start, and a record failing its last delivery is dead-lettered', { skip }, async (t) => {
+  const { topic, groupId } = await topicAndGroup('limit', { 'share.delivery.count.limit': '2' });
+  const deadLetters = `${topic}-dead`;
+  await admin.createTopics([{ topic: deadLetters, partitions: 1, replication_factor: 1 }]);
+  await produce(topic, ['poison']);
+  const logger = quietLogger();
+  const consumer = member(t, {
+    group_id: groupId, topic, max_deliveries: 5, dead_letter_topic: deadLetters, logger,
+    receive_callback: async () => { throw new Error('cannot parse poison'); },
+  });
+  await consumer.start();
+  assert.ok(logger.lines.some((l) => l.level === 'warn' && /max_deliveries 5 is not below the group's share.delivery.count.limit 2/.test(l.line)), JSON.stringify(logger.lines));
+  const letters = [];
+  const reader = new kafka.Consumer({
+    broker, topic: deadLetters, offset_directory: null, start_offset: 'earliest', logger: quietLogger(),
+    receive_callback: async ({ messages }) => { letters.push(...messages); },
+  });
+  t.after(() => reader.stop());
+  await reader.start();
+  await waitFor(() => `the dead letter (${letters.length})`, () => letters.length >= 1, WAIT);
+  assert.equal(letters[0].payload, 'poison');
+  assert.equal(letters[0].headers['kafka-native-delivery-count'].toString(), '2');
+});

@@ -113,6 +113,8 @@ class ShareConsumer {
       return Promise.reject(err);
     }
     const started = this._native.start();
+    // Learnt while the member joins; no batch is handed over before (see _handOver).
+    if (this._opts.max_deliveries !== undefined) this._learning ??= this._learnDeliveryLimit();
     let onAbort;
     if (signal) {
       onAbort = () => this.stop().catch(() => {});
@@ -121,14 +123,42 @@ class ShareConsumer {
     }
     this._started = true;
     if (!this._keepAlive) this._keepAlive = setInterval(() => this, 2 ** 30);
-    return started.then(() => {
+    return started.then(async () => {
       if (signal?.aborted) throw abortError(signal, 'start()');
+      await this._learning;
       if (channels.connect.hasSubscribers) channels.connect.publish({ client: this, kind: 'share-consumer' });
     }, (err) => {
       clearInterval(this._keepAlive);
       this._keepAlive = undefined;
       throw signal?.aborted ? abortError(signal, 'start()') : err;
     });
+  }
+
+  // With max_deliveries: the group's delivery limit (share.delivery.count.limit: the group's own,
+  // or the broker's group.share.delivery.count.limit, 5 by default). The broker archives a record
+  // after that many deliveries instead of delivering it again, so with max_deliveries at or
+  // above it a record would never come past max_deliveries: then a record whose receive_callback
+  // fails on the broker's last delivery is dead-lettered (or rejected) at once, and the start
+  // says so.
+  async _learnDeliveryLimit() {
+    const { Admin } = require('./admin');
+    const { brokers, driverOptions, groupId } = this._opts.native;
+    const admin = new Admin({ broker: brokers, driver_options: driverOptions, logger: this._logger });
+    const max = this._opts.max_deliveries;
+    try {
+      const [described] = await admin.describeConfigs([{ kind: 'group', name: groupId }]);
+      const limit = Number(described?.entries.find((e) => e.name === 'share.delivery.count.limit')?.value);
+      if (!Number.isInteger(limit) || limit < 1) return;
+      this._deliveryLimit = limit;
+      if (max >= limit) {
+        const then = this._deadLetters ? `written to dead_letter_topic ${this._deadLetters.topic} and rejected` : 'rejected';
+        this._logger.warn(`kafka-native: share consumer: max_deliveries ${max} is not below the group's share.delivery.count.limit ${limit}, after which the broker archives a record: a record whose receive_callback fails on its delivery ${limit} is ${then} then`);
+      }
+    } catch (err) {
+      this._logger.warn(`kafka-native: share consumer: could not read the group's share.delivery.count.limit (${err && err.message}); a record the broker archives before max_deliveries ${max} is not dead-lettered`);
+    } finally {
+      await admin.stop();
+    }
   }
 
   // The addon says a batch can be pulled (or the consumer ended). Called after each batch
@@ -160,6 +190,7 @@ class ShareConsumer {
   }
 
   async _handOver(columns) {
+    if (this._learning) await this._learning;
     const native = this._native;
     const inHand = {
       settled: false,
@@ -211,6 +242,11 @@ class ShareConsumer {
       if (this._implicit) continue; // accepted with the batch: nothing can be released
       for (const m of call) {
         if (inHand.acks.has(m[INDEX])) continue;
+        if (this._deliveryLimit !== undefined && m.delivery_count >= this._deliveryLimit) {
+          // The broker's last delivery: released, it would be archived, never dead-lettered.
+          await this._poison(m, `the broker's last delivery (share.delivery.count.limit ${this._deliveryLimit})`);
+          continue;
+        }
         try {
           m.release();
         } catch (ackErr) {
@@ -252,8 +288,9 @@ class ShareConsumer {
     }
   }
 
-  // A record past max_deliveries: written to the dead-letter topic (if any), then rejected.
-  async _poison(message) {
+  // A record past max_deliveries (or failed on the broker's last delivery: `why`): written to the
+  // dead-letter topic (if any), then rejected.
+  async _poison(message, why = `max_deliveries ${this._opts.max_deliveries}`) {
     const key = `${message.topic}/${message.partition}/${message.offset}`;
     const lastError = this._lastErrors.get(key);
     this._lastErrors.delete(key);
@@ -268,7 +305,7 @@ class ShareConsumer {
         return;
       }
     }
-    this._logger.warn(`kafka-native: share consumer: ${key} was delivered ${message.delivery_count} times (max_deliveries ${this._opts.max_deliveries}): rejected${this._deadLetters ? `, written to ${this._deadLetters.topic}` : ''}`);
+    this._logger.warn(`kafka-native: share consumer: ${key} was delivered ${message.delivery_count} times (${why}): rejected${this._deadLetters ? `, written to ${this._deadLetters.topic}` : ''}`);
     message.reject();
   }
 
