@@ -29,11 +29,11 @@ export interface ProducerOptions {
   delivery_report_callback?: (info: DeliveryReport) => void;
   /** Default 5000. */
   statistics_interval_ms?: number;
-  /** Default 50000 (the old kafka-native's was 500000, librdkafka's is 100000). */
+  /** How many messages the local queue holds. Default 50000 (librdkafka's is 100000). */
   queue_buffering_max_messages?: number;
   /** The bytes (of payloads and keys) the local queue holds, in KiB. Default 32768 (librdkafka's is 1048576), never below one message.max.bytes. */
   queue_buffering_max_kbytes?: number;
-  /** How long a message may wait to fill a batch (librdkafka's linger.ms). Default 0 (the old kafka-native's was 250). */
+  /** How long a message may wait to fill a batch (librdkafka's linger.ms). Default 0: an awaited send waits for nothing. */
   queue_buffering_max_ms?: number;
   /** How batches are compressed (librdkafka's compression.codec). Default 'none'. */
   compression_codec?: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
@@ -215,11 +215,11 @@ export interface ConsumerOptions<E extends PayloadEncoding = PayloadEncoding, G 
    */
   fetch_wait_max_ms?: number;
   stats_callback?: (info: ConsumerStats) => void;
-  /** Default 2000 (the old kafka-native's was 10000). */
+  /** Most messages per receive_callback call. Default 2000 (a batch also holds about 512 KiB of payloads and keys at most). */
   max_messages_per_callback?: number;
   /** Default 5000. */
   statistics_interval_ms?: number;
-  /** Bounds librdkafka's prefetch. Default 16384 (the old kafka-native's was 1000000). */
+  /** Bounds librdkafka's prefetch, in KiB. Default 16384. */
   queued_max_messages_kbytes?: number;
   /** Default 1. */
   num_workers?: number;

@@ -12,6 +12,9 @@
 //!
 //! All `unsafe` code lives in the private `native` module.
 
+// An unsafe function's body is not one unsafe block: each operation in it says why it is sound.
+#![deny(unsafe_op_in_unsafe_fn)]
+
 mod admin;
 mod config;
 mod connection;

@@ -148,9 +148,21 @@ fn a_share_consumer_makes_its_client_at_start_and_none_after_stop() {
     )
     .unwrap();
     assert!(none(), "a client before start()");
-    consumer.start().unwrap();
-    assert!(!none(), "no client after start()");
-    consumer.stop().unwrap();
+    // start() waits for the group to assign partitions (nothing answers here): the client is
+    // there while it waits, and a stop ends the wait.
+    std::thread::scope(|s| {
+        let starting = s.spawn(|| consumer.start());
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while none() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no client while start() waits"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        consumer.stop().unwrap();
+        assert!(matches!(starting.join().unwrap(), Err(KafkaError::Stopped)));
+    });
     assert!(wait_until_every_client_is_destroyed(Duration::from_secs(
         30
     )));

@@ -194,15 +194,13 @@ pub struct ConsumerConfig {
     /// false, only [`Consumer::commit`](crate::Consumer::commit) records offsets (KafkaJS's
     /// `autoCommit: false`); a seek is not recorded either.
     pub auto_commit: bool,
-    /// Most messages per handler call. Default 2,000 (the old kafka-native's was 10,000): a
-    /// batch held by JS is garbage that survives the young generation, and batches of 10,000
-    /// grew Node's heap by 20 MB in the benchmarks, for no throughput. A batch also holds
-    /// about [`MAX_BATCH_BYTES`](super::MAX_BATCH_BYTES) (512 KiB) of payloads and keys at
-    /// most, so larger messages come fewer per call (524 of 1,000 B).
+    /// Most messages per handler call. Default 2,000 (a batch held by JS survives V8's young
+    /// generation; larger ones cost heap, not throughput). A batch also holds about
+    /// [`MAX_BATCH_BYTES`](super::MAX_BATCH_BYTES) (512 KiB) of payloads and keys at most, so
+    /// larger messages come fewer per call (524 of 1,000 B).
     pub max_messages_per_callback: usize,
-    /// `queued.max.messages.kbytes`: bounds librdkafka's prefetch. Default 16,384 (16 MB; the
-    /// old kafka-native's 1,000,000 let a consumer slower than its broker prefetch a whole
-    /// topic). It also caps each fetch request. `queued.min.messages` (20,000 here) bounds the
+    /// `queued.max.messages.kbytes`: bounds librdkafka's prefetch. Default 16,384 (16 MB), so
+    /// that a consumer slower than its broker holds no more. It also caps each fetch request. `queued.min.messages` (20,000 here) bounds the
     /// prefetch in messages, which is what counts for small ones: librdkafka keeps a few
     /// hundred bytes per message besides its payload.
     pub queued_max_messages_kbytes: u32,
@@ -484,10 +482,9 @@ impl ConsumerConfig {
     /// each Fetch by the messages read lately, twice `queued.min.messages` of them
     /// (deps/README.md), since what a response costs is mostly per message (an op and a message
     /// each, some hundreds of bytes): 100-byte messages come in responses of about 4 MB either
-    /// way. Larger messages reach this bound: at the whole prefetch (librdkafka's default), a
-    /// 1 KB read peaked at 126 MB RSS on Apache Kafka, a response of 16 MB held beside a
-    /// prefetch of 16 MB; at a quarter, at about 100 MB (BENCHMARKS.md). The prefetch is the
-    /// property where one is given (it wins over the option).
+    /// way. Larger messages reach this bound, which keeps a response from doubling what the
+    /// prefetch holds. The prefetch is the property where one is given (it wins over the
+    /// option).
     fn fetch_max_bytes(&self) -> u64 {
         let prefetch_kbytes = self
             .client

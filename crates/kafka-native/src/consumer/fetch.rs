@@ -28,8 +28,8 @@ pub(crate) const FETCH_WAIT: Duration = Duration::from_secs(30);
 
 /// About the most payload and key bytes one batch holds, beside `max_messages_per_callback`:
 /// as many messages as fit at the first one's size (at least one). Node turns a batch into
-/// strings or Buffers that live until it settles: reading 150k × 1 KB from Node peaked at
-/// 98-104 MB RSS with 2,000 at a time (2 MB) and 80-84 MB with 512 KiB, at the same speed.
+/// strings or Buffers that live until it settles, so a smaller batch is less memory held, at
+/// the same speed (DESIGN.md, BENCHMARKS.md).
 pub const MAX_BATCH_BYTES: usize = 1 << 19;
 
 /// Shared between the consumer's API and its fetch thread.

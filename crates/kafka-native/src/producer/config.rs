@@ -111,7 +111,7 @@ pub struct ProducerConfig {
     /// `queue.buffering.max.ms` (`linger.ms`): how long a message may wait to fill a batch.
     /// Default 0: an awaited send pays no wait, and bulk sends still go out in full batches
     /// (each `send` of many hands librdkafka all of them at once, and messages queue up behind
-    /// the requests in flight). The old kafka-native's 250 ms made every awaited send 250 ms.
+    /// the requests in flight).
     pub queue_buffering_max: Duration,
     /// How long `partition_count` waits for an answer by default. 10 s.
     pub metadata_timeout: Duration,
