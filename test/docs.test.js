@@ -2,7 +2,7 @@
 // The docs as a new user meets them: README.md is the front door (short, every link of it and
 // of docs/ leads somewhere), and every JavaScript block of README.md and docs/ type-checks with
 // `tsc --strict` against the package's own types, as the user's editor would check it. (The
-// Rust blocks of docs/rust.md compile as doctests of the core crate: `cargo test --doc`.)
+// Rust blocks of the crate guide (crates/kafka-native/src/guide.md) compile as its doctests: `cargo test --doc`.)
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');

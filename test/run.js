@@ -8,7 +8,7 @@
 //      the runtime acceptance subset (test/runtimes/) on Bun and Deno;
 //   3. on Apache Kafka (deps/kafka: Java 17 and Maven), one node started here while step 1 runs
 //      and killed with this run: the broker-independent Rust suites (any_broker, group, admin,
-//      transactions, memory) and share groups (share), run beside the build of docs/rust.md's
+//      transactions, memory) and share groups (share), run beside the build of the crate guide's
 //      example from the packaged crates in a project outside the workspace (.ci/rust-package,
 //      on both brokers),
 //      the broker-independent Node suites, the game in Chromium on a 3-node cluster (instead of
@@ -192,7 +192,7 @@ const nodeTests = (dir) => fs.readdirSync(path.join(__dirname, dir)).filter((f) 
           await step(`Rust tests on Apache Kafka: ${name}`, program, [], env);
         }
       })(),
-      // The packaged crates, from a Rust project outside the workspace: docs/rust.md's example
+      // The packaged crates, from a Rust project outside the workspace: the crate guide's example
       // on the MockCluster and on this Apache Kafka.
       step('Rust, from the packaged crates', '.ci/rust-package', [], env),
     ]);

@@ -1,17 +1,6 @@
-//! kafka-native: a fast, safe Kafka client over librdkafka.
-//!
-//! - [`Producer`]: batch sends with one librdkafka call per batch, aggregated delivery reports,
-//!   stats, and a `stop()` that waits until everything is delivered.
-//! - [`Consumer`]: kafka-native's consumer, with backpressure and per-partition offset files,
-//!   or in a consumer group that commits to the brokers.
-//! - [`Admin`]: create and delete topics, list topics and consumer groups, watermarks, a
-//!   group's offsets and lag.
-//! - [`ShareConsumer`]: a member of a share group (KIP-932, "Queues for Kafka"): records
-//!   acquired one member at a time and acknowledged one by one.
-//! - [`MockCluster`]: librdkafka's embedded broker, for tests and development.
-//!
-//! All `unsafe` code lives in the private `native` module.
-
+// The crate's documentation is its guide (docs.rs shows it as the crate page; its code blocks
+// are doctests).
+#![doc = include_str!("guide.md")]
 // An unsafe function's body is not one unsafe block: each operation in it says why it is sound.
 #![deny(unsafe_op_in_unsafe_fn)]
 
@@ -77,10 +66,3 @@ pub use topic_partition::TopicPartition;
 
 #[doc(hidden)]
 pub mod testing;
-
-/// The code blocks of the Rust API page (`docs/rust.md`), compiled as doctests so that the
-/// docs cannot drift from the API (`cargo test --doc`). Only in doctest builds: the page is not
-/// part of the packaged crate.
-#[cfg(doctest)]
-#[doc = include_str!("../../../docs/rust.md")]
-pub struct RustApiPage;

@@ -64,7 +64,7 @@ impl std::str::FromStr for Acknowledgement {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum AcknowledgementMode {
     /// Each record is acknowledged by the code that handles it, or with its batch when the
-    /// batch settles ([`ShareBatch::settle`]); a batch dropped unsettled is released.
+    /// batch settles ([`ShareBatch::settle`](crate::ShareBatch::settle)); a batch dropped unsettled is released.
     #[default]
     Explicit,
     /// librdkafka's implicit mode: a batch is accepted whole when the next is fetched (or the
