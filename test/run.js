@@ -3,7 +3,7 @@
 //   1. cargo fmt --check; the Rust tests on the MockCluster (group.rs only without Apache
 //      Kafka: it runs there instead), built in release for the host target, as the addon is,
 //      so librdkafka (and OpenSSL) are built once for both, and the doctests; clippy with
-//      -D warnings on the same build;
+//      -D warnings on the same build, and the core's rustdoc with -D warnings;
 //   2. the addon build (incremental) and the Node tests on the MockCluster, files side by side;
 //      the runtime acceptance subset (test/runtimes/) on Bun and Deno;
 //   3. on Apache Kafka (deps/kafka: Java 17 and Maven), one node started here while step 1 runs
@@ -162,6 +162,9 @@ const nodeTests = (dir) => fs.readdirSync(path.join(__dirname, dir)).filter((f) 
     if (!missing) await step('Rust doctests', 'cargo', ['test', '--workspace', ...cargoTarget, '--doc']);
     // Lints on what the tests just built (same profile and target: nothing is built twice).
     await step('Rust lints', 'cargo', ['clippy', '--workspace', '--all-targets', ...cargoTarget, '--', '-D', 'warnings']);
+    // The core's documentation as docs.rs builds it (the crate guide, every public item
+    // documented: #![warn(missing_docs)]), with no warning (a broken intra-doc link fails).
+    await step('Rust docs', 'cargo', ['doc', '--no-deps', '-p', 'kafka-native', ...cargoTarget], { RUSTDOCFLAGS: '-D warnings' });
     await step('build the addon', 'npm', ['run', 'build']);
     const onMock = nodeTests('.').filter((f) => missing || !KAFKA_INSTEAD.some((t) => f === path.join('test', `${t}.test.js`)));
     await step('Node tests on the MockCluster', process.execPath, ['--test', TEST_TIMEOUT, `--test-concurrency=${CONCURRENCY_MOCK}`, ...onMock]);

@@ -28,6 +28,7 @@ pub struct AdminConfig {
 }
 
 impl AdminConfig {
+    /// An admin client of the cluster at `brokers` (`host:port`, comma-separated).
     pub fn new(brokers: impl Into<String>) -> Self {
         let mut client = ClientOptions::new(brokers);
         client.statistics_interval = Duration::ZERO;
@@ -39,6 +40,7 @@ impl AdminConfig {
 
     client_option_setters!();
 
+    /// Sets [`AdminConfig::request_timeout`].
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
         self
@@ -53,6 +55,7 @@ impl AdminConfig {
 /// A topic to create.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewTopic {
+    /// The topic.
     pub topic: String,
     /// -1 takes the broker's `num.partitions`.
     pub partitions: i32,
@@ -63,6 +66,7 @@ pub struct NewTopic {
 }
 
 impl NewTopic {
+    /// A topic of `partitions` partitions, at the cluster's replication factor and topic defaults.
     pub fn new(topic: impl Into<String>, partitions: i32) -> Self {
         NewTopic {
             topic: topic.into(),
@@ -76,20 +80,25 @@ impl NewTopic {
 /// A topic as the brokers list it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TopicListing {
+    /// The topic.
     pub topic: String,
+    /// How many partitions it has.
     pub partitions: usize,
 }
 
 /// A partition's oldest and next offsets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Watermarks {
+    /// The first offset the partition still holds (the log start).
     pub low: i64,
+    /// The offset the next record written will get (the high watermark).
     pub high: i64,
 }
 
 /// A consumer group as the brokers list it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GroupListing {
+    /// The group.
     pub group_id: String,
     /// `Stable`, `Empty`, `PreparingRebalance`, ...
     pub state: String,
@@ -100,10 +109,13 @@ pub struct GroupListing {
 /// A consumer group's progress on one partition.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GroupPartitionOffset {
+    /// The topic.
     pub topic: String,
+    /// The partition.
     pub partition: i32,
     /// The next offset the group will read (what it committed).
     pub committed: i64,
+    /// The partition's high watermark: the offset the next record written will get.
     pub high_watermark: i64,
     /// Messages the group has yet to read: `high_watermark - committed`.
     pub lag: i64,
@@ -141,6 +153,8 @@ impl EventSink for AdminEvents {
 }
 
 impl Admin {
+    /// Checks the configuration (errors name the option) and makes the client; it connects at its
+    /// first request.
     pub fn new(config: AdminConfig) -> Result<Self, KafkaError> {
         config.client.validate()?;
         let mut conf = config.client_config().to_native()?;

@@ -30,6 +30,7 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
+    /// An empty configuration.
     pub fn new() -> Self {
         Self::default()
     }
@@ -123,6 +124,8 @@ pub struct ClientOptions {
 const BROKER_PROPERTIES: [&str; 2] = ["bootstrap.servers", "metadata.broker.list"];
 
 impl ClientOptions {
+    /// Options for a client of the cluster at `brokers` (`host:port`, comma-separated), at their
+    /// defaults.
     pub fn new(brokers: impl Into<String>) -> Self {
         ClientOptions {
             brokers: brokers.into(),

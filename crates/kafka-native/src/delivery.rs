@@ -12,7 +12,9 @@ const INDEX_BITS: u32 = 24;
 /// Where a delivered message landed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Delivered {
+    /// The partition it landed in.
     pub partition: i32,
+    /// Its offset there.
     pub offset: i64,
 }
 

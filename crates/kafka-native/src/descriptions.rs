@@ -17,14 +17,18 @@ pub struct ClusterDescription {
 /// One broker of the cluster.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BrokerDescription {
+    /// The broker's node id.
     pub id: i32,
+    /// The host it advertises.
     pub host: String,
+    /// The port it advertises.
     pub port: i32,
 }
 
 /// A topic with the placement of each partition.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TopicDescription {
+    /// The topic.
     pub topic: String,
     /// By partition id.
     pub partitions: Vec<PartitionDescription>,
@@ -33,9 +37,11 @@ pub struct TopicDescription {
 /// Where a partition lives.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PartitionDescription {
+    /// The partition.
     pub partition: i32,
     /// The leader's broker id (-1 while it has none).
     pub leader: i32,
+    /// The brokers that hold a replica of it.
     pub replicas: Vec<i32>,
     /// The replicas in sync with the leader.
     pub in_sync_replicas: Vec<i32>,
@@ -46,6 +52,7 @@ pub struct PartitionDescription {
 /// The first offset of a partition at or after a time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OffsetAtTime {
+    /// The partition.
     pub partition: i32,
     /// `None` when no message of the partition is that recent.
     pub offset: Option<i64>,
@@ -54,6 +61,7 @@ pub struct OffsetAtTime {
 /// A consumer group, its state and its members.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GroupDescription {
+    /// The group.
     pub group_id: String,
     /// `Stable`, `Empty`, `PreparingRebalance`, `CompletingRebalance`, `Dead` (a group that
     /// does not exist), ...
@@ -64,13 +72,16 @@ pub struct GroupDescription {
     pub simple: bool,
     /// The coordinator's broker id, where known.
     pub coordinator: Option<i32>,
+    /// Its members now.
     pub members: Vec<GroupMember>,
 }
 
 /// A member of a consumer group.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GroupMember {
+    /// The member id the coordinator gave it.
     pub member_id: String,
+    /// The client id it connected with.
     pub client_id: String,
     /// As the coordinator saw it, e.g. `/127.0.0.1`.
     pub host: String,
@@ -83,6 +94,7 @@ pub struct GroupMember {
 /// What a configuration belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ResourceKind {
+    /// A topic, by name.
     Topic,
     /// Named by the broker's id, e.g. `"1"`.
     Broker,
@@ -94,11 +106,14 @@ pub enum ResourceKind {
 /// A topic, broker or group whose configuration is described or altered.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ConfigResource {
+    /// What kind of resource it is.
     pub kind: ResourceKind,
+    /// Its name (a broker's: its node id).
     pub name: String,
 }
 
 impl ConfigResource {
+    /// The topic `name`.
     pub fn topic(name: impl Into<String>) -> Self {
         ConfigResource {
             kind: ResourceKind::Topic,
@@ -106,6 +121,7 @@ impl ConfigResource {
         }
     }
 
+    /// The broker of node id `id`.
     pub fn broker(id: i32) -> Self {
         ConfigResource {
             kind: ResourceKind::Broker,
@@ -113,6 +129,7 @@ impl ConfigResource {
         }
     }
 
+    /// The group `id` (a consumer or share group's own settings).
     pub fn group(id: impl Into<String>) -> Self {
         ConfigResource {
             kind: ResourceKind::Group,
@@ -127,18 +144,26 @@ pub type ConfigChange = (ConfigResource, Vec<(String, String)>);
 /// Where a configuration value comes from; the numbers are Kafka's (and KafkaJS's).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ConfigSource {
+    /// Not known.
     Unknown = 0,
+    /// Set on the topic.
     DynamicTopic = 1,
+    /// Set on this broker at run time.
     DynamicBroker = 2,
+    /// Set at run time for every broker.
     DynamicDefaultBroker = 3,
+    /// From the broker's properties file.
     StaticBroker = 4,
+    /// Kafka's default.
     Default = 5,
+    /// Set on the group.
     Group = 8,
 }
 
 /// A resource's configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigDescription {
+    /// The resource described.
     pub resource: ConfigResource,
     /// By name.
     pub entries: Vec<ConfigEntry>,
@@ -147,12 +172,17 @@ pub struct ConfigDescription {
 /// One configuration value.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigEntry {
+    /// The setting's name.
     pub name: String,
     /// `None` for a sensitive value, or one that is unset.
     pub value: Option<String>,
+    /// Where its value comes from.
     pub source: ConfigSource,
+    /// Whether it is Kafka's default.
     pub is_default: bool,
+    /// Whether it can be changed at run time.
     pub read_only: bool,
+    /// Whether it is secret (its value is then not given).
     pub sensitive: bool,
     /// The other settings that set this one, in order of precedence.
     pub synonyms: Vec<ConfigSynonym>,
@@ -161,7 +191,10 @@ pub struct ConfigEntry {
 /// A setting that also sets a configuration value (e.g. a broker default behind a topic's).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigSynonym {
+    /// The setting's name.
     pub name: String,
+    /// Its value there; `None` when secret or unset.
     pub value: Option<String>,
+    /// Where it is set.
     pub source: ConfigSource,
 }

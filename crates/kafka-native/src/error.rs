@@ -15,16 +15,33 @@ pub use rdsys::types::RDKafkaErrorCode as ErrorCode;
 #[non_exhaustive]
 pub enum KafkaError {
     /// librdkafka rejected a configuration property.
-    Config { property: String, message: String },
+    Config {
+        /// The property, as librdkafka names it.
+        property: String,
+        /// Why librdkafka refused it.
+        message: String,
+    },
     /// An argument or option that is not valid; `argument` names it.
-    InvalidArgument { argument: String, message: String },
+    InvalidArgument {
+        /// The option or argument, as the API names it.
+        argument: String,
+        /// What it must be instead.
+        message: String,
+    },
     /// librdkafka could not create a client.
-    ClientCreation { message: String },
+    ClientCreation {
+        /// librdkafka's reason.
+        message: String,
+    },
     /// librdkafka reported an error code.
     Kafka {
+        /// The error code.
         code: ErrorCode,
+        /// librdkafka's symbolic name for it, e.g. `_TIMED_OUT` (Node's `err.code`).
         name: String,
+        /// What the client was doing.
         context: String,
+        /// librdkafka's text for it.
         message: String,
         /// librdkafka says the same request may succeed if tried again.
         retriable: bool,
@@ -36,31 +53,51 @@ pub enum KafkaError {
         abortable: bool,
     },
     /// `stop()` ran out of time with messages still undelivered.
-    StopTimedOut { undelivered: usize },
+    StopTimedOut {
+        /// Messages still in the producer's queue or in flight.
+        undelivered: usize,
+    },
     /// Messages the producer enqueued were not delivered (each failure was also reported to the
     /// delivery report handler and logged).
     Undelivered {
+        /// How many failed.
         failed: u64,
+        /// The failures, counted per error code.
         errors: Vec<DeliveryErrorCount>,
     },
     /// `stop()` ran out of time waiting for the handler to settle the batch in flight.
-    SettleTimedOut { waited: std::time::Duration },
+    SettleTimedOut {
+        /// How long `stop()` waited.
+        waited: std::time::Duration,
+    },
     /// A file or directory could not be read or written.
     Io {
+        /// The file or directory.
         path: PathBuf,
+        /// The system's error.
         source: std::io::Error,
     },
     /// The consumer's offset directory cannot be created or written.
     OffsetDirectory {
+        /// The directory.
         path: PathBuf,
+        /// The system's error.
         source: std::io::Error,
     },
     /// An offset file that does not hold a decimal offset.
-    CorruptOffsetFile { path: PathBuf, content: String },
+    CorruptOffsetFile {
+        /// The file.
+        path: PathBuf,
+        /// What it holds.
+        content: String,
+    },
     /// `stop()` found offsets of settled batches that were not stored: an offset file could not
     /// be written, or the group did not take a commit before a rebalance or the close. Those
     /// messages will be read again; each failure was also logged when it happened.
-    OffsetsNotStored { message: String },
+    OffsetsNotStored {
+        /// Which offsets, and why.
+        message: String,
+    },
     /// The client was already stopped.
     Stopped,
 }
@@ -68,10 +105,13 @@ pub enum KafkaError {
 /// Failed deliveries of one error code (a producer's delivery report, [`KafkaError::Undelivered`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct DeliveryErrorCount {
+    /// The error code.
     pub code: ErrorCode,
     /// librdkafka's symbolic name, e.g. `_MSG_TIMED_OUT`.
     pub name: String,
+    /// librdkafka's text for it.
     pub message: String,
+    /// How many messages failed with it.
     pub count: u64,
 }
 
@@ -110,6 +150,8 @@ impl KafkaError {
         "STOPPED",
     ];
 
+    /// The error's name as Node's `err.code` gives it: Kafka's (e.g. `_TIMED_OUT`) for a Kafka
+    /// error, else this client's (e.g. `INVALID_ARGUMENT`).
     pub fn code_name(&self) -> &str {
         match self {
             KafkaError::Kafka { name, .. } => name,

@@ -24,8 +24,12 @@ pub type LogLevel = i32;
 /// One line of librdkafka's log, or a client error (facility `ERROR`).
 #[derive(Clone, Debug)]
 pub struct LogRecord {
+    /// Its syslog level: 3 error, 4 warning, 5 notice, 6 info, 7 debug.
     pub level: LogLevel,
+    /// Who it is from: librdkafka's facility (e.g. `FAIL`), or ours (`BROKERDOWN`, `ERROR <name>`,
+    /// ...).
     pub facility: String,
+    /// The line itself.
     pub message: String,
     /// For client errors: librdkafka's error code.
     pub error: Option<ErrorCode>,

@@ -29,6 +29,7 @@ pub enum HealthStatus {
 }
 
 impl HealthStatus {
+    /// `ok`, `degraded`, `failed` or `stopped`.
     pub fn as_str(self) -> &'static str {
         match self {
             HealthStatus::Ok => "ok",
@@ -42,6 +43,7 @@ impl HealthStatus {
 /// One broker as the client sees it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BrokerHealth {
+    /// The broker's node id.
     pub id: i32,
     /// `host:port`.
     pub address: String,
@@ -65,7 +67,9 @@ pub struct BrokerHealth {
 /// One partition a consumer reads.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PartitionHealth {
+    /// The topic.
     pub topic: String,
+    /// The partition.
     pub partition: i32,
     /// Messages after the next one to hand over, up to what the consumer may read (the last
     /// stable offset under read_committed); `None` until a fetch has answered.
@@ -81,12 +85,13 @@ pub struct PartitionHealth {
 /// A consumer's group membership, as librdkafka's statistics show it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GroupHealth {
-    /// librdkafka's `cgrp.state` (`up` once it knows its coordinator) and `join_state`
-    /// (`steady` once assigned).
+    /// librdkafka's `cgrp.state`: `up` once it knows its coordinator.
     pub state: String,
+    /// librdkafka's `cgrp.join_state`: `steady` once assigned.
     pub join_state: String,
-    /// Rebalances so far, and the time since the last one.
+    /// Rebalances so far.
     pub rebalances: u64,
+    /// The time since the last rebalance (`None` before the first).
     pub since_rebalance: Option<Duration>,
     /// Partitions assigned to this member.
     pub assigned: u64,
@@ -95,6 +100,7 @@ pub struct GroupHealth {
 /// What [`crate::Producer::health`] and [`crate::Consumer::health`] return.
 #[derive(Debug)]
 pub struct Health {
+    /// The client in a word.
     pub status: HealthStatus,
     /// Why the status is not `Ok`, one sentence each.
     pub reasons: Vec<String>,
@@ -104,6 +110,7 @@ pub struct Health {
     pub partitions: Vec<PartitionHealth>,
     /// A group consumer's membership.
     pub group: Option<GroupHealth>,
+    /// The fatal error that ended the client, if one did.
     pub fatal_error: Option<KafkaError>,
     /// When statistics last updated this; `None` before the first (every
     /// `statistics_interval`, 5 s by default; with statistics off only errors update it).

@@ -3,6 +3,8 @@
 #![doc = include_str!("guide.md")]
 // An unsafe function's body is not one unsafe block: each operation in it says why it is sound.
 #![deny(unsafe_op_in_unsafe_fn)]
+// Every public item says what it is for.
+#![warn(missing_docs)]
 
 mod admin;
 mod config;

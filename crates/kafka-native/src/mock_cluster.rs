@@ -76,6 +76,7 @@ impl MockCluster {
         })
     }
 
+    /// How many brokers it has.
     pub fn broker_count(&self) -> i32 {
         self.brokers
     }
@@ -85,6 +86,9 @@ impl MockCluster {
         self.native.bootstraps()
     }
 
+    /// Makes a topic of `partitions` partitions (1 to the mock's bound), each with
+    /// `replication_factor` replicas (1 to the broker count), each led by its first replica
+    /// that is up; [`MockCluster::broker_down`] moves the leadership of what a broker led.
     pub fn create_topic(
         &self,
         topic: &str,
@@ -228,6 +232,8 @@ impl MockCluster {
         self.native.broker_set_rtt(broker_id, rtt_ms)
     }
 
+    /// Makes `broker_id` the leader of `partition` of `topic` (a topic made with
+    /// [`MockCluster::create_topic`] keeps it when brokers go down and up).
     pub fn set_partition_leader(
         &self,
         topic: &str,
@@ -260,7 +266,8 @@ impl MockCluster {
         self.native.requests()
     }
 
-    /// The next requests with `api_key` (see [`api_key`](crate::api_key)) fail with these errors, one each, in order.
+    /// The next requests with `api_key` (see [`api_key`](crate::api_key)) fail with these errors,
+    /// one each, in order.
     pub fn push_request_errors(&self, api_key: i16, errors: &[ErrorCode]) {
         self.native.push_request_errors(api_key, errors)
     }

@@ -5,11 +5,14 @@ use std::fmt;
 /// A partition of a topic.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TopicPartition {
+    /// The topic.
     pub topic: String,
+    /// The partition.
     pub partition: i32,
 }
 
 impl TopicPartition {
+    /// `partition` of `topic`.
     pub fn new(topic: impl Into<String>, partition: i32) -> Self {
         TopicPartition {
             topic: topic.into(),

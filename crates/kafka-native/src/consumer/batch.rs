@@ -18,6 +18,7 @@ pub struct Message<'a> {
 }
 
 impl<'a> Message<'a> {
+    /// The topic it was read from.
     pub fn topic(&self) -> &'a str {
         self.view.topic()
     }
@@ -26,9 +27,11 @@ impl<'a> Message<'a> {
     pub fn same_topic(&self, other: &Message<'_>) -> bool {
         self.view.same_topic(&other.view)
     }
+    /// The partition it was read from.
     pub fn partition(&self) -> i32 {
         self.view.partition()
     }
+    /// Its offset in the partition.
     pub fn offset(&self) -> i64 {
         self.view.offset()
     }
@@ -41,6 +44,7 @@ impl<'a> Message<'a> {
     pub fn payload(&self) -> Option<&'a [u8]> {
         self.view.payload()
     }
+    /// Its key; `None` when it has none.
     pub fn key(&self) -> Option<&'a [u8]> {
         self.view.key()
     }
@@ -90,12 +94,15 @@ impl ReceivedBatch {
         }
     }
 
+    /// How many messages the batch holds.
     pub fn len(&self) -> usize {
         self.messages.len()
     }
+    /// Whether the batch holds no message.
     pub fn is_empty(&self) -> bool {
         self.messages.is_empty()
     }
+    /// Its messages, in order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = Message<'_>> + '_ {
         self.messages.iter().map(|m| Message { view: m.view() })
     }

@@ -84,7 +84,9 @@ pub type ConsumerStatsHandler = Arc<dyn Fn(ConsumerStats) + Send + Sync>;
 /// What a rebalance changed, told after the change (see [`ConsumerConfig::on_rebalance`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RebalanceChange {
+    /// The partitions this member reads from now on.
     pub assigned: Vec<TopicPartition>,
+    /// The partitions this member no longer reads.
     pub revoked: Vec<TopicPartition>,
 }
 
@@ -185,6 +187,7 @@ pub struct ConsumerConfig {
     pub isolation_level: IsolationLevel,
     /// How long `start()` waits for a group's first assignment. Default 60 s.
     pub join_timeout: Duration,
+    /// Told each change of a group member's partitions (on the `kn-fetch` thread).
     pub on_rebalance: Option<RebalanceHandler>,
     /// Where each partition's last processed offset is kept; default `./kafka-offsets`. `None`
     /// records nothing: every start reads from `start_offset` (a server that only wants live
@@ -200,7 +203,8 @@ pub struct ConsumerConfig {
     /// larger messages come fewer per call (524 of 1,000 B).
     pub max_messages_per_callback: usize,
     /// `queued.max.messages.kbytes`: bounds librdkafka's prefetch. Default 16,384 (16 MB), so
-    /// that a consumer slower than its broker holds no more. It also caps each fetch request. `queued.min.messages` (20,000 here) bounds the
+    /// that a consumer slower than its broker holds no more. It also caps each fetch request.
+    /// `queued.min.messages` (20,000 here) bounds the
     /// prefetch in messages, which is what counts for small ones: librdkafka keeps a few
     /// hundred bytes per message besides its payload.
     pub queued_max_messages_kbytes: u32,
@@ -211,6 +215,8 @@ pub struct ConsumerConfig {
     pub fetch_wait_max: Duration,
     /// Partition p is read by the worker whose `worker_slot` is `p % num_workers`. Default 1 and 0.
     pub num_workers: i32,
+    /// Which of the `num_workers` workers this consumer is (0-based): it reads the partitions `p`
+    /// with `p % num_workers == worker_slot`.
     pub worker_slot: i32,
     /// Where a partition without a recorded offset starts. Default earliest.
     pub start_offset: StartOffset,
@@ -218,6 +224,7 @@ pub struct ConsumerConfig {
     pub stop_timeout: Duration,
     /// How long `start()` waits for the topic's metadata. Default 10 s.
     pub metadata_timeout: Duration,
+    /// Receives [`ConsumerStats`] every `statistics_interval`.
     pub on_stats: Option<ConsumerStatsHandler>,
     /// How long a partition with messages to read may hand none over before
     /// [`Consumer::health`](crate::Consumer::health) calls it stuck and a warning says so;
@@ -242,6 +249,8 @@ impl ConsumerConfig {
         ("group_protocol", &["group.protocol"]),
     ];
 
+    /// A consumer of `topic` on the cluster at `brokers`, at the defaults: offset files in
+    /// `./kafka-offsets`, no group.
     pub fn new(brokers: impl Into<String>, topic: impl Into<String>) -> Self {
         ConsumerConfig {
             client: ClientOptions::new(brokers),
@@ -282,11 +291,13 @@ impl ConsumerConfig {
         self
     }
 
+    /// Sets [`ConsumerConfig::group_protocol`].
     pub fn group_protocol(mut self, protocol: GroupProtocol) -> Self {
         self.group_protocol = protocol;
         self
     }
 
+    /// Sets [`ConsumerConfig::isolation_level`].
     pub fn isolation_level(mut self, level: IsolationLevel) -> Self {
         self.isolation_level = level;
         self
@@ -303,6 +314,7 @@ impl ConsumerConfig {
         &self.topics[0]
     }
 
+    /// Sets [`ConsumerConfig::offset_directory`].
     pub fn offset_directory(mut self, dir: impl Into<PathBuf>) -> Self {
         self.offset_directory = Some(dir.into());
         self
@@ -321,27 +333,32 @@ impl ConsumerConfig {
         self
     }
 
+    /// Sets [`ConsumerConfig::max_messages_per_callback`].
     pub fn max_messages_per_callback(mut self, max: usize) -> Self {
         self.max_messages_per_callback = max;
         self
     }
 
+    /// Sets [`ConsumerConfig::fetch_wait_max`].
     pub fn fetch_wait_max(mut self, wait: Duration) -> Self {
         self.fetch_wait_max = wait;
         self
     }
 
+    /// Sets [`ConsumerConfig::num_workers`] and [`ConsumerConfig::worker_slot`].
     pub fn workers(mut self, num_workers: i32, worker_slot: i32) -> Self {
         self.num_workers = num_workers;
         self.worker_slot = worker_slot;
         self
     }
 
+    /// Sets [`ConsumerConfig::start_offset`].
     pub fn start_offset(mut self, start: StartOffset) -> Self {
         self.start_offset = start;
         self
     }
 
+    /// Sets [`ConsumerConfig::on_stats`].
     pub fn on_stats(mut self, f: impl Fn(ConsumerStats) + Send + Sync + 'static) -> Self {
         self.on_stats = Some(Arc::new(f));
         self

@@ -18,7 +18,9 @@ pub const DEFAULT_LAG_TIMEOUT: Duration = Duration::from_secs(5);
 /// One partition's lag (see [`Consumer::lag`](super::Consumer::lag)).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PartitionLag {
+    /// The topic.
     pub topic: String,
+    /// The partition.
     pub partition: i32,
     /// The partition's high watermark: the offset its next message will have.
     pub high: i64,

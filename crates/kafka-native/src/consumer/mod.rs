@@ -325,6 +325,8 @@ impl Consumer {
         }
     }
 
+    /// The partitions this consumer reads now (a group's change with each rebalance); none when not
+    /// running.
     pub fn assignment(&self) -> Vec<TopicPartition> {
         match &*self.state.lock() {
             State::Running(running) => running.assigned.get(),

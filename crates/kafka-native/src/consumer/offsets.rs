@@ -65,6 +65,7 @@ impl OffsetDirectory {
         Ok(store)
     }
 
+    /// The offset file of `partition`.
     pub fn path(&self, partition: i32) -> PathBuf {
         self.dir
             .join(format!("{}-{}.offset", self.topic, partition))

@@ -31,13 +31,18 @@ pub enum Compression {
     /// No compression (librdkafka's default).
     #[default]
     None,
+    /// gzip.
     Gzip,
+    /// Snappy.
     Snappy,
+    /// LZ4.
     Lz4,
+    /// Zstandard.
     Zstd,
 }
 
 impl Compression {
+    /// Every codec, none first.
     pub const ALL: [Compression; 5] = [
         Compression::None,
         Compression::Gzip,
@@ -127,8 +132,11 @@ pub struct ProducerConfig {
     /// `transaction.timeout.ms`: how long the broker lets a transaction stay open before it
     /// aborts it. Default 60 s.
     pub transaction_timeout: Duration,
+    /// Receives [`ProducerStats`] every `statistics_interval`.
     pub on_stats: Option<StatsHandler>,
+    /// Receives the delivery counts since the last report, after each burst of deliveries.
     pub on_delivery_report: Option<DeliveryReportHandler>,
+    /// Told of each message delivered or failed, with where it landed.
     pub on_message_delivery: Option<MessageDeliveryHandler>,
     /// Set: no `kn-events` thread; see [`ProducerConfig::serve_events_when_woken`].
     pub events_wake: Option<EventsWake>,
@@ -161,6 +169,7 @@ impl ProducerConfig {
         ("transaction_timeout_ms", &["transaction.timeout.ms"]),
     ];
 
+    /// A producer to the cluster at `brokers` (`host:port`, comma-separated), at the defaults.
     pub fn new(brokers: impl Into<String>) -> Self {
         ProducerConfig {
             client: ClientOptions::new(brokers),
@@ -181,46 +190,55 @@ impl ProducerConfig {
 
     client_option_setters!();
 
+    /// Sets [`ProducerConfig::queue_buffering_max_messages`].
     pub fn queue_buffering_max_messages(mut self, max: u32) -> Self {
         self.queue_buffering_max_messages = max;
         self
     }
 
+    /// Sets [`ProducerConfig::queue_buffering_max_kbytes`].
     pub fn queue_buffering_max_kbytes(mut self, max: u32) -> Self {
         self.queue_buffering_max_kbytes = max;
         self
     }
 
+    /// Sets [`ProducerConfig::queue_buffering_max`].
     pub fn queue_buffering_max(mut self, max: Duration) -> Self {
         self.queue_buffering_max = max;
         self
     }
 
+    /// Sets [`ProducerConfig::compression`].
     pub fn compression(mut self, codec: Compression) -> Self {
         self.compression = codec;
         self
     }
 
+    /// Sets [`ProducerConfig::enable_idempotence`].
     pub fn enable_idempotence(mut self, enable: bool) -> Self {
         self.enable_idempotence = enable;
         self
     }
 
+    /// Sets [`ProducerConfig::transactional_id`].
     pub fn transactional_id(mut self, id: impl Into<String>) -> Self {
         self.transactional_id = Some(id.into());
         self
     }
 
+    /// Sets [`ProducerConfig::transaction_timeout`].
     pub fn transaction_timeout(mut self, timeout: Duration) -> Self {
         self.transaction_timeout = timeout;
         self
     }
 
+    /// Sets [`ProducerConfig::on_stats`].
     pub fn on_stats(mut self, f: impl Fn(ProducerStats) + Send + Sync + 'static) -> Self {
         self.on_stats = Some(Arc::new(f));
         self
     }
 
+    /// Sets [`ProducerConfig::on_delivery_report`].
     pub fn on_delivery_report(
         mut self,
         f: impl Fn(DeliveryReport) + Send + Sync + 'static,
@@ -229,6 +247,7 @@ impl ProducerConfig {
         self
     }
 
+    /// Sets [`ProducerConfig::on_message_delivery`].
     pub fn on_message_delivery(
         mut self,
         f: impl Fn(Vec<MessageDelivery>) + Send + Sync + 'static,

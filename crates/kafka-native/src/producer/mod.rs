@@ -94,6 +94,8 @@ impl Drop for ProducerInner {
 }
 
 impl Producer {
+    /// Checks the configuration (errors name the option) and makes the producer; it connects at its
+    /// first send.
     pub fn new(config: ProducerConfig) -> Result<Self, KafkaError> {
         config.validate()?;
         let mut conf = config.client_config().to_native()?;
@@ -165,7 +167,8 @@ impl Producer {
         })
     }
 
-    /// Enqueues payloads for one partition with a single librdkafka call (librdkafka copies the bytes).
+    /// Enqueues payloads for one partition with a single librdkafka call (librdkafka copies the
+    /// bytes).
     /// Never blocks: when the local queue is full, the rest is reported as not enqueued.
     ///
     /// `partition` -1 lets the partitioner choose (by key, as the Java client does).
@@ -212,7 +215,8 @@ impl Producer {
     ///
     /// ```no_run
     /// # let producer = kafka_native::Producer::new(kafka_native::ProducerConfig::new("x:9092"))?;
-    /// let record = kafka_native::Record { key: Some(b"k"), payload: Some(b"v"), ..Default::default() };
+    /// let record = kafka_native::Record { key: Some(b"k"), payload: Some(b"v"),
+    /// ..Default::default() };
     /// producer.deliver("events", -1, &[record], |result| match result {
     ///     Ok(landed) => println!("at {}/{}", landed[0].partition, landed[0].offset),
     ///     Err(e) => eprintln!("not delivered: {e}"),
@@ -253,7 +257,8 @@ impl Producer {
     /// ```no_run
     /// # async fn run() -> Result<(), kafka_native::KafkaError> {
     /// use kafka_native::{Producer, ProducerConfig, Record};
-    /// let producer = Producer::new(ProducerConfig::new("localhost:9092").queue_buffering_max(std::time::Duration::ZERO))?;
+    /// let producer = Producer::new(ProducerConfig::new("localhost:9092").queue_buffering_max(std::
+    /// time::Duration::ZERO))?;
     /// let record = Record { key: Some(b"k"), payload: Some(b"v"), ..Default::default() };
     /// let landed = producer.deliver_async("events", -1, &[record])?.await?;
     /// println!("at {}/{}", landed[0].partition, landed[0].offset);
@@ -521,7 +526,8 @@ fn failed_by_fatal_error(fatal: Option<KafkaError>, context: &str) -> KafkaError
     )
 }
 
-/// A full queue is backpressure (`Ok` with a count); any other reason for enqueuing nothing is an error.
+/// A full queue is backpressure (`Ok` with a count); any other reason for enqueuing nothing is an
+/// error.
 fn refuse_if_nothing_enqueued(
     requested: usize,
     enqueued: usize,
@@ -545,7 +551,8 @@ fn refuse_if_nothing_enqueued(
     })
 }
 
-/// Runs where the events are served: aggregates delivery reports, keeps and logs failures, parses stats,
+/// Runs where the events are served: aggregates delivery reports, keeps and logs failures, parses
+/// stats,
 /// forwards logs.
 struct ProducerEvents {
     client: Arc<NativeClient>,

@@ -16,19 +16,25 @@ pub struct SendResult {
 /// Delivery results since the last report: kafka-native's `errors` and `rdkafka_errinfo`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeliveryReport {
+    /// Messages delivered since the last report.
     pub delivered: u64,
+    /// Messages that failed since the last report.
     pub errors: u64,
     /// Failures counted per error code, with librdkafka's error string.
     pub error_counts: Vec<DeliveryErrorCount>,
 }
 
-/// The outcome of one message (see [`ProducerConfig::on_message_delivery`](super::ProducerConfig::on_message_delivery)).
+/// The outcome of one message (see
+/// [`ProducerConfig::on_message_delivery`](super::ProducerConfig::on_message_delivery)).
 #[derive(Clone, Debug, PartialEq)]
 pub struct MessageDelivery {
+    /// The topic.
     pub topic: String,
+    /// The partition it landed in (or was meant for).
     pub partition: i32,
     /// The offset the broker gave it; -1 when it failed.
     pub offset: i64,
+    /// `None` when delivered; else why not.
     pub error: Option<ErrorCode>,
 }
 

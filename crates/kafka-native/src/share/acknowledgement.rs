@@ -9,9 +9,13 @@ use crate::error::KafkaError;
 /// it does not count, and it is, or was, delivered again).
 #[derive(Debug)]
 pub struct AcknowledgementCommit {
+    /// The topic.
     pub topic: String,
+    /// The partition.
     pub partition: i32,
+    /// The offsets of the records acknowledged.
     pub offsets: Vec<i64>,
+    /// `None` when the broker took them; else why not.
     pub error: Option<KafkaError>,
 }
 
@@ -64,7 +68,8 @@ impl std::str::FromStr for Acknowledgement {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum AcknowledgementMode {
     /// Each record is acknowledged by the code that handles it, or with its batch when the
-    /// batch settles ([`ShareBatch::settle`](crate::ShareBatch::settle)); a batch dropped unsettled is released.
+    /// batch settles ([`ShareBatch::settle`](crate::ShareBatch::settle)); a batch dropped unsettled
+    /// is released.
     #[default]
     Explicit,
     /// librdkafka's implicit mode: a batch is accepted whole when the next is fetched (or the

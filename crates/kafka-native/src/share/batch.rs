@@ -30,11 +30,15 @@ pub(crate) enum Command {
 /// reference to the consumer, so it may be kept and moved freely.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ShareRecord {
+    /// The topic.
     pub topic: Arc<str>,
+    /// The partition.
     pub partition: i32,
+    /// Its offset.
     pub offset: i64,
     /// Milliseconds since the Unix epoch; `None` when the record has none.
     pub timestamp: Option<i64>,
+    /// Its key; `None` when it has none.
     pub key: Option<Vec<u8>>,
     /// `None` for a null value.
     pub payload: Option<Vec<u8>>,
@@ -63,14 +67,17 @@ pub struct ShareBatch {
 }
 
 impl ShareBatch {
+    /// The records, in the order they were fetched.
     pub fn records(&self) -> &[ShareRecord] {
         &self.records
     }
 
+    /// How many records the batch holds.
     pub fn len(&self) -> usize {
         self.records.len()
     }
 
+    /// Whether it holds none.
     pub fn is_empty(&self) -> bool {
         self.records.is_empty()
     }

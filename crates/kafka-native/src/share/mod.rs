@@ -90,11 +90,13 @@ impl std::str::FromStr for ShareAcquireMode {
 /// A share consumer's configuration.
 #[derive(Clone)]
 pub struct ShareConsumerConfig {
+    /// The options every client has (brokers, logging, statistics, librdkafka properties).
     pub client: ClientOptions,
     /// The share group (`group.id`); required.
     pub group_id: String,
     /// The topics read (exact names; share groups take no patterns).
     pub topics: Vec<String>,
+    /// How records are acknowledged (default explicit).
     pub acknowledgement_mode: AcknowledgementMode,
     /// How long one poll waits for records (default [`DEFAULT_SHARE_POLL_WAIT`]).
     pub poll_wait: Duration,
@@ -124,6 +126,8 @@ pub struct ShareConsumerConfig {
 pub type AcknowledgementCommitHandler = Arc<dyn Fn(&AcknowledgementCommit) + Send + Sync>;
 
 impl ShareConsumerConfig {
+    /// A member of share group `group_id` on the cluster at `brokers`, at the defaults; give it
+    /// topics.
     pub fn new(brokers: impl Into<String>, group_id: impl Into<String>) -> Self {
         ShareConsumerConfig {
             client: ClientOptions::new(brokers),
@@ -140,6 +144,7 @@ impl ShareConsumerConfig {
         }
     }
 
+    /// Sets [`ShareConsumerConfig::topics`].
     pub fn topics<I, S>(mut self, topics: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -149,41 +154,49 @@ impl ShareConsumerConfig {
         self
     }
 
+    /// Sets [`ShareConsumerConfig::acknowledgement_mode`].
     pub fn acknowledgement_mode(mut self, mode: AcknowledgementMode) -> Self {
         self.acknowledgement_mode = mode;
         self
     }
 
+    /// Sets [`ShareConsumerConfig::poll_wait`].
     pub fn poll_wait(mut self, wait: Duration) -> Self {
         self.poll_wait = wait;
         self
     }
 
+    /// Sets [`ShareConsumerConfig::max_records`].
     pub fn max_records(mut self, max: u32) -> Self {
         self.max_records = Some(max);
         self
     }
 
+    /// Sets [`ShareConsumerConfig::acquire_mode`].
     pub fn acquire_mode(mut self, mode: ShareAcquireMode) -> Self {
         self.acquire_mode = mode;
         self
     }
 
+    /// Sets [`ShareConsumerConfig::renew_locks`].
     pub fn renew_locks(mut self, renew: bool) -> Self {
         self.renew_locks = renew;
         self
     }
 
+    /// Sets [`ShareConsumerConfig::stop_timeout`].
     pub fn stop_timeout(mut self, timeout: Duration) -> Self {
         self.stop_timeout = timeout;
         self
     }
 
+    /// Sets [`ShareConsumerConfig::join_timeout`].
     pub fn join_timeout(mut self, timeout: Duration) -> Self {
         self.join_timeout = timeout;
         self
     }
 
+    /// Sets [`ShareConsumerConfig::on_acknowledgement_commit`].
     pub fn on_acknowledgement_commit(
         mut self,
         handler: impl Fn(&AcknowledgementCommit) + Send + Sync + 'static,
