@@ -8,7 +8,9 @@
 // health() said and when.
 //
 // npm test runs the short set (connections reset every few seconds; one broker cut off and
-// restored); `npm run chaos` runs every scenario and prints the figures BENCHMARKS.md shows.
+// restored); `npm run chaos` (CHAOS=full) runs them longer, with KafkaJS 2.2.4 doing the same
+// beside this package as the reference (its figures are reported, not asserted), and prints the
+// figures BENCHMARKS.md shows.
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { startKafka } = require('../../js/dev-cluster/cluster.js');
@@ -29,6 +31,71 @@ test.after(async () => {
   await cluster?.stop();
 });
 
+async function createTopic(topic) {
+  const admin = new kafka.Admin({ broker: cluster.bootstrapServers, logger: quietLogger() });
+  await admin.createTopics([{ topic, partitions: 6, replication_factor: 3, config: { 'min.insync.replicas': 2 } }]);
+  await admin.stop();
+}
+
+// Send-to-consume delays, [sentAt, ms]: the worst of the messages sent in [from, to).
+const worstOf = (delays) => (from, to = Infinity) => delays.filter(([at]) => at >= from && at < to).reduce((w, [, d]) => Math.max(w, d), 0);
+
+// KafkaJS 2.2.4 doing what workload() does (an idempotent producer, acks all, and a group
+// consumer, through the proxies), as the reference. finish() reports what it saw: messages
+// acknowledged and never consumed (lost), written twice, and sends that failed (KafkaJS gave up
+// on them and said so), waiting a bounded time for the consumer rather than forever.
+async function kafkajsWorkload(t, name, { rate = 400 } = {}) {
+  const { Kafka, logLevel } = require('kafkajs');
+  const topic = `chaos-kafkajs-${name}-${process.pid}`;
+  await createTopic(topic);
+  const client = new Kafka({ clientId: `chaos-${name}`, brokers: cluster.listeners.PROXIED.split(','), logLevel: logLevel.NOTHING });
+  const producer = client.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const consumer = client.consumer({ groupId: `${topic}-group` });
+  t.after(() => Promise.all([producer.disconnect(), consumer.disconnect()]).catch(() => {}));
+  const consumed = new Map();
+  const delays = [];
+  await Promise.all([producer.connect(), consumer.connect()]);
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const payload = message.value.toString();
+      consumed.set(payload, (consumed.get(payload) ?? 0) + 1);
+      const sentAt = Number(payload.split(':')[1]);
+      delays.push([sentAt, Date.now() - sentAt]);
+    },
+  });
+  let sent = 0;
+  let producing = true;
+  const acked = new Set();
+  let failed = 0;
+  const sends = [];
+  const perBatch = Math.max(1, Math.round(rate / 20));
+  const loop = (async () => {
+    while (producing) {
+      const now = Date.now();
+      const batch = Array.from({ length: perBatch }, (_, i) => `${sent + i}:${now}`);
+      sent += batch.length;
+      sends.push(producer.send({ topic, acks: -1, messages: batch.map((value) => ({ value })) })
+        .then(() => batch.forEach((p) => acked.add(p)), () => { failed += batch.length; }));
+      await sleep(50);
+    }
+  })();
+  await waitFor('KafkaJS consuming', () => consumed.size > 0, WIDE);
+  return {
+    worstDelay: worstOf(delays),
+    async finish() {
+      producing = false;
+      await loop;
+      await Promise.all(sends);
+      await waitFor('KafkaJS consuming what it acknowledged', () => [...acked].every((p) => consumed.has(p)), 60000).catch(() => {});
+      await Promise.all([producer.disconnect(), consumer.disconnect()]).catch(() => {});
+      const lost = [...acked].filter((p) => !consumed.has(p)).length;
+      const written = await readBack(topic, 0, 15000);
+      return { sent, acked: acked.size, failedSends: failed, lost, writtenTwice: written.twice.length };
+    },
+  };
+}
+
 // A logger that keeps each line with the time it was logged.
 function timedLogger() {
   const lines = [];
@@ -41,9 +108,7 @@ function timedLogger() {
 async function workload(t, name, { rate = 400 } = {}) {
   const broker = cluster.listeners.PROXIED;
   const topic = `chaos-${name}-${process.pid}`;
-  const admin = new kafka.Admin({ broker: cluster.bootstrapServers, logger: quietLogger() });
-  await admin.createTopics([{ topic, partitions: 6, replication_factor: 3, config: { 'min.insync.replicas': 2 } }]);
-  await admin.stop();
+  await createTopic(topic);
 
   const consumed = new Map(); // payload -> times consumed
   const delays = []; // [sentAt, ms from send to consume]
@@ -88,7 +153,7 @@ async function workload(t, name, { rate = 400 } = {}) {
     producerLog,
     consumerLog,
     // The worst send-to-consume delay of the messages sent in [from, to).
-    worstDelay: (from, to = Infinity) => delays.filter(([at]) => at >= from && at < to).reduce((w, [, d]) => Math.max(w, d), 0),
+    worstDelay: worstOf(delays),
     // Stops producing, waits for every delivery and for the consumer to have read all, and
     // checks the topic: every message once.
     async finish() {
@@ -107,8 +172,9 @@ async function workload(t, name, { rate = 400 } = {}) {
 }
 
 // Reads `topic` from the beginning without a group, directly (not through the proxies), until
-// `count` payloads are read: how many were written more than once.
-async function readBack(topic, count) {
+// `count` payloads are read (with `quietMs`: until none came for that long): how many were
+// written more than once.
+async function readBack(topic, count, quietMs) {
   const seen = new Map();
   const reader = new kafka.Consumer({
     broker: cluster.bootstrapServers, topic, offset_directory: null, start_offset: 'earliest', logger: quietLogger(),
@@ -118,7 +184,14 @@ async function readBack(topic, count) {
     },
   });
   await reader.start();
-  await waitFor(() => `${count} messages read back (${seen.size})`, () => seen.size >= count, WIDE);
+  if (quietMs) {
+    for (let before = -1; before !== seen.size;) {
+      before = seen.size;
+      await sleep(quietMs);
+    }
+  } else {
+    await waitFor(() => `${count} messages read back (${seen.size})`, () => seen.size >= count, WIDE);
+  }
   await reader.stop();
   const copies = new Map();
   for (const payload of seen.values()) copies.set(payload, (copies.get(payload) ?? 0) + 1);
@@ -133,6 +206,7 @@ const brokerLines = (log) => log.lines
 
 test('connections reset every 3 s: nothing lost or written twice, and no message waits more than a few seconds (the reconnect back-off starts over after each connection that came up)', async (t) => {
   const w = await workload(t, 'resets');
+  const reference = FULL ? await kafkajsWorkload(t, 'resets') : null;
   const started = Date.now();
   const window = FULL ? 60000 : 36000;
   while (Date.now() - started < window) {
@@ -147,6 +221,10 @@ test('connections reset every 3 s: nothing lost or written twice, and no message
   const after = w.worstDelay(ended);
   const result = await w.finish();
   t.diagnostic(`resets: ${JSON.stringify({ ...result, worstDelayMs: during, worstDelayAfterMs: after })}`);
+  if (reference) {
+    const [kjsDuring, kjsAfter] = [reference.worstDelay(started, ended), reference.worstDelay(ended)];
+    t.diagnostic(`resets, KafkaJS: ${JSON.stringify({ ...(await reference.finish()), worstDelayMs: kjsDuring, worstDelayAfterMs: kjsAfter })}`);
+  }
   assert.deepEqual(result.writtenTwice.slice(0, 10), [], 'written twice by an idempotent producer');
   // A reconnect that climbed to reconnect.backoff.max.ms (10 s stock) while each connection came
   // up stalled a partition 17-26 s here; one that starts over takes ~0.1 s after a reset.
@@ -155,6 +233,7 @@ test('connections reset every 3 s: nothing lost or written twice, and no message
 
 test('one broker cut off (connections refused) for 20 s and restored: nothing lost, and health() names it down and back within 10 s of each, and no other broker down', async (t) => {
   const w = await workload(t, 'cut');
+  const reference = FULL ? await kafkajsWorkload(t, 'cut') : null;
   const victim = 2;
   const address = cluster.proxyRoutes.find((r) => r.id === victim).listen;
   const cutAt = Date.now();
@@ -167,7 +246,12 @@ test('one broker cut off (connections refused) for 20 s and restored: nothing lo
   const lines = { producer: brokerLines(w.producerLog), consumer: brokerLines(w.consumerLog) };
   const health = w.producer.health();
   const result = await w.finish();
-  t.diagnostic(`cut off: ${JSON.stringify({ ...result, worstDelayAfterMs: after, lines })}`);
+  t.diagnostic(`cut off: ${JSON.stringify({ ...result, worstDelayMs: w.worstDelay(cutAt, restoredAt), worstDelayAfterMs: after, lines })}`);
+  if (reference) {
+    const kjsAfter = reference.worstDelay(restoredAt);
+    const kjsDuring = reference.worstDelay(cutAt, restoredAt);
+    t.diagnostic(`cut off, KafkaJS: ${JSON.stringify({ ...(await reference.finish()), worstDelayMs: kjsDuring, worstDelayAfterMs: kjsAfter })}`);
+  }
   if (process.env.CHAOS_DEBUG) for (const l of w.producerLog.lines) t.diagnostic(`${l.at - cutAt} ${l.level} ${l.line}`);
   assert.deepEqual(result.writtenTwice.slice(0, 10), [], 'written twice by an idempotent producer');
   for (const [client, said] of Object.entries(lines)) {
