@@ -1,5 +1,5 @@
 'use strict';
-// No import circle in the core crate, the binding crate or js/ (test/import-graph.js says what
+// No import circle in the core crate, the binding crate, the sys crate's own files or js/ (test/import-graph.js says what
 // an import is; `node test/import-graph.js --edges` prints the graphs).
 const test = require('node:test');
 const assert = require('node:assert');
@@ -9,7 +9,9 @@ for (const [name, graph] of Object.entries(trees)) {
   test(`${name} imports in one direction: no module reaches itself`, () => {
     const edges = graph();
     const imports = [...edges.values()].reduce((n, to) => n + to.length, 0);
-    assert.ok(edges.size > 5 && imports > edges.size, `only ${edges.size} modules and ${imports} imports found in ${name}`);
+    // The parser found the modules (the sys crate has four: its bindings, types, helpers and root).
+    const least = name === 'crates/kafka-native-sys' ? { modules: 4, imports: 3 } : { modules: 6, imports: edges.size + 1 };
+    assert.ok(edges.size >= least.modules && imports >= least.imports, `only ${edges.size} modules and ${imports} imports found in ${name}`);
     const found = circles(edges);
     const described = found.map((set) => set.map((v) => `${v} -> ${edges.get(v).filter((w) => set.includes(w)).join(', ')}`).join('; '));
     assert.deepStrictEqual(described, []);

@@ -269,6 +269,7 @@ function circles(edges) {
 const trees = {
   'crates/kafka-native': () => rustGraph(path.join(root, 'crates/kafka-native/src')),
   'crates/kafka-native-node': () => rustGraph(path.join(root, 'crates/kafka-native-node/src')),
+  'crates/kafka-native-sys': () => rustGraph(path.join(root, 'crates/kafka-native-sys/src')),
   js: () => jsGraph(path.join(root, 'js')),
 };
 

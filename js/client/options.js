@@ -9,6 +9,7 @@
 // the option or argument it is about.
 const { channels } = require('../observability/diagnostics');
 const native = require('../native/index.js');
+const { fail } = require('./argument-error');
 
 // The core's defaults, timeouts and option properties, for reading (the addon fills them in;
 // nothing here repeats them).
@@ -17,18 +18,6 @@ const CONSUMER_DEFAULTS = Object.freeze(native.consumerDefaults());
 const TIMEOUTS = Object.freeze(native.timeoutDefaults());
 const OPTION_PROPERTIES = native.optionProperties();
 const U32_MAX = 2 ** 32 - 1;
-
-function shown(value) {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
-  if (Array.isArray(value)) return 'an array';
-  if (value instanceof Date) return 'a Date';
-  return String(value);
-}
-
-function fail(name, expectation, value) {
-  return new TypeError(`kafka-native: ${name} must be ${expectation}, got ${shown(value)}`);
-}
 
 // Levenshtein distance, for "did you mean".
 function distance(a, b) {

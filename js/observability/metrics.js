@@ -8,7 +8,7 @@
 // partitions' leaders at each scrape (Consumer.lag()), so it moves while a consumer is paused.
 // A client that is stopped or garbage-collected drops out at the next scrape.
 
-const { fail } = require('../client/options');
+const { fail } = require('../client/argument-error');
 
 const PREFIX = 'kafka_native_';
 

@@ -5,6 +5,13 @@ use crate::types::RDKafkaErrorCode::*;
 use crate::types::RDKafkaRespErr;
 use crate::types::RDKafkaRespErr::*;
 
+// Beside the mapping it uses, so that `types` does not import this module back.
+impl From<RDKafkaRespErr> for RDKafkaErrorCode {
+    fn from(err: RDKafkaRespErr) -> RDKafkaErrorCode {
+        rd_kafka_resp_err_t_to_rdkafka_error(err)
+    }
+}
+
 pub fn rd_kafka_resp_err_t_to_rdkafka_error(err: RDKafkaRespErr) -> RDKafkaErrorCode {
     match err {
         RD_KAFKA_RESP_ERR__BEGIN => Begin,

@@ -8,7 +8,6 @@ use std::fmt;
 use num_enum::IntoPrimitive;
 
 use crate::bindings;
-use crate::helpers;
 
 // TYPES
 
@@ -520,12 +519,6 @@ pub enum RDKafkaErrorCode {
     ShareSessionLimitReached = 133,
     #[doc(hidden)]
     EndAll,
-}
-
-impl From<RDKafkaRespErr> for RDKafkaErrorCode {
-    fn from(err: RDKafkaRespErr) -> RDKafkaErrorCode {
-        helpers::rd_kafka_resp_err_t_to_rdkafka_error(err)
-    }
 }
 
 impl fmt::Display for RDKafkaErrorCode {

@@ -19,19 +19,21 @@ use rdsys::rd_kafka_share_AcknowledgeType_t as ack_type;
 use super::convert::timeout_ms;
 use super::errors::error_code_numbered;
 use super::{check, from_cstr, take_error, MessageView, NativeConf, PartitionList};
-use crate::connection::BrokerErrors;
 use crate::error::KafkaError;
-use crate::events::{client_error, library_log, LogHandler};
 use crate::share::acknowledgement::{Acknowledgement, AcknowledgementCommit};
 
-/// What the share consumer's callbacks reach: its logger, the connection errors already logged
-/// (so that a broker down is one line a minute, as for the other clients), and who is told the
-/// outcome of each partition's acknowledgements.
+/// Who the share consumer's callbacks tell (the share consumer's own layer makes log records of
+/// them, as the events thread does for the other clients): a librdkafka log line (level,
+/// facility, text), a client error (code, text, fatal), and each partition's acknowledgement
+/// outcome.
 pub(crate) struct ShareHooks {
-    pub(crate) log: LogHandler,
-    pub(crate) brokers: BrokerErrors,
+    pub(crate) on_log: Box<dyn Fn(i32, String, String) + Send + Sync>,
+    pub(crate) on_error: ClientErrorHook,
     pub(crate) on_commit: Box<dyn Fn(AcknowledgementCommit) + Send + Sync>,
 }
+
+/// Told of a client error: its code, text, and whether it is fatal.
+pub(crate) type ClientErrorHook = Box<dyn Fn(rdsys::rd_kafka_resp_err_t, &str, bool) + Send + Sync>;
 
 /// A share consumer handle. Field order is drop order: the handle is destroyed before the hooks
 /// its callbacks read.
@@ -300,9 +302,10 @@ unsafe extern "C" fn log_trampoline(
         }
         (&*hooks, from_cstr(facility), from_cstr(line))
     };
-    let record = library_log(level, facility, message);
     // A logger that panics must not unwind into C.
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (hooks.log)(&record)));
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        (hooks.on_log)(level, facility, message)
+    }));
 }
 
 /// librdkafka's acknowledgement-commit callback: one partition's outcome, served inside a poll or
@@ -382,9 +385,7 @@ unsafe extern "C" fn error_trampoline(
     };
     // librdkafka reports a fatal error to error_cb as _FATAL.
     let fatal = code == rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR__FATAL;
-    let (record, quiet) = client_error(&hooks.brokers, code, &message, fatal);
-    if quiet {
-        return;
-    }
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (hooks.log)(&record)));
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        (hooks.on_error)(code, &message, fatal)
+    }));
 }

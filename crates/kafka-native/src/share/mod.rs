@@ -34,7 +34,7 @@ use crate::config::{log_error, log_warning, ClientOptions};
 use crate::connection::BrokerErrors;
 use crate::consumer::BatchError;
 use crate::error::KafkaError;
-use crate::events::LogHandler;
+use crate::events::{client_error, library_log, LogHandler};
 use crate::native::{NativeShare, NativeShareBatch, ShareHooks, ShareWaker};
 
 /// How long one poll waits for records by default (a stop ends a poll in progress at once).
@@ -296,9 +296,19 @@ impl ShareConsumerConfig {
                 handler(&outcome);
             }
         };
+        // As every client logs: librdkafka's lines, and its client errors with the same
+        // connection error said once a minute.
+        let (log_to, errors_to, brokers) = (log.clone(), log, BrokerErrors::default());
         let hooks = ShareHooks {
-            log,
-            brokers: BrokerErrors::default(),
+            on_log: Box::new(move |level, facility, message| {
+                log_to(&library_log(level, facility, message))
+            }),
+            on_error: Box::new(move |code, message, fatal| {
+                let (record, quiet) = client_error(&brokers, code, message, fatal);
+                if !quiet {
+                    errors_to(&record);
+                }
+            }),
             on_commit: Box::new(on_commit),
         };
         let native = NativeShare::new(config.to_native()?, hooks)?;

@@ -1,0 +1,20 @@
+'use strict';
+// The error for an option or argument that is not what it must be, naming it: the one shape every
+// check of the package's JS gives (options.js, the clients, observability). A leaf: it requires
+// nothing, so a module that only checks its arguments loads no addon.
+
+// A value as an error message shows it.
+function shown(value) {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
+  if (Array.isArray(value)) return 'an array';
+  if (value instanceof Date) return 'a Date';
+  return String(value);
+}
+
+// `name` (e.g. "option broker", "seek() argument partition") must be `expectation`.
+function fail(name, expectation, value) {
+  return new TypeError(`kafka-native: ${name} must be ${expectation}, got ${shown(value)}`);
+}
+
+module.exports = { fail, shown };
