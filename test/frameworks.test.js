@@ -8,7 +8,7 @@ const assert = require('node:assert/strict');
 const { execFile, spawn } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
-const { testCluster, waitFor, kafka: native, quietLogger } = require('./helpers');
+const { testCluster, kafka: native, quietLogger } = require('./helpers');
 const { frameworksApp, runAppScript } = require('./frameworks/app');
 const { securedKafka } = require('./kafka/security');
 

@@ -134,7 +134,7 @@ test('two players on two game servers see each other move, through a broker goin
 
   // Waits until `page` shows player `name` at `at`.
   const shows = (page, name, at) => page.waitForFunction(([n, x, y]) => {
-    const el = document.querySelector(`.player[data-name="${n}"]`);
+    const el = globalThis.document.querySelector(`.player[data-name="${n}"]`);
     return el && Number(el.dataset.x) === x && Number(el.dataset.y) === y;
   }, [name, at.x, at.y], { timeout: WIDE });
   // Moves `name` one step on its own page (away from the board's edge) and waits until both

@@ -193,7 +193,7 @@ for (const [tag, { Kafka, logLevel, Partitioners, PartitionAssigners, KafkaJSErr
         made.push(config);
         return { ...PartitionAssigners.roundRobin(config), name: 'TestAssigner' };
       };
-      const member = async (name) => {
+      const member = async (_name) => {
         const joins = [];
         const consumer = newKafka().consumer({ groupId, sessionTimeout: 10000, heartbeatInterval: 500, partitionAssigners: [assigner] });
         consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => joins.push([...(payload.memberAssignment[topic] || [])].sort()));

@@ -1,7 +1,8 @@
 'use strict';
 // npm test: every test, on librdkafka's MockCluster and on Apache Kafka.
-//   1. cargo fmt --check; the Rust tests on the MockCluster (group.rs only without Apache
-//      Kafka: it runs there instead), built in release for the host target, as the addon is,
+//   1. cargo fmt --check and ESLint (npm run lint); the Rust tests on the MockCluster (group.rs
+//      only without Apache Kafka: it runs there instead), built in release for the host target,
+//      as the addon is,
 //      so librdkafka (and OpenSSL) are built once for both, and the doctests; clippy with
 //      -D warnings on the same build, and the core's rustdoc with -D warnings;
 //   2. the addon build (incremental) and the Node tests on the MockCluster, files side by side;
@@ -153,6 +154,7 @@ const nodeTests = (dir) => fs.readdirSync(path.join(__dirname, dir)).filter((f) 
   }
   try {
     await step('Rust formatting', 'cargo', ['fmt', '--all', '--', '--check']);
+    await step('JS lint (ESLint)', 'npm', ['run', '--silent', 'lint']);
     // What cargo test would run, less the suites that run on Apache Kafka instead (when it is
     // there); the doctests take a run of their own (cargo cannot mix --doc with targets), and the
     // examples are compiled by the lints below.

@@ -36,7 +36,7 @@ function requirePeer(name, what) {
     return require(name);
   } catch (err) {
     if (err.code === 'MODULE_NOT_FOUND' && String(err.message).includes(`'${name}'`)) {
-      throw new Error(`${what} needs the package ${name}: npm install ${name}`);
+      throw new Error(`${what} needs the package ${name}: npm install ${name}`, { cause: err });
     }
     throw err;
   }

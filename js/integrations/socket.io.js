@@ -40,7 +40,7 @@ const NO_TOPIC = new Set(['UNKNOWN_TOPIC_OR_PART', '_UNKNOWN_TOPIC', '_UNKNOWN_P
 // createAdapter('host:9092', {key, createTopics, partition}).
 function adapterOptions(uriOrOptions, maybeOptions) {
   let opts;
-  let old = false;
+  let old;
   if (typeof uriOrOptions === 'string') {
     if (maybeOptions !== undefined && (maybeOptions === null || typeof maybeOptions !== 'object')) {
       throw new TypeError(`${WHAT}: createAdapter(uri, options): options must be an object, got ${typeof maybeOptions}`);
@@ -227,7 +227,7 @@ class KafkaRelay {
     try {
       payload = asBuffer(encode(message));
     } catch (err) {
-      throw new TypeError(`${WHAT}: cannot encode the message with MessagePack: ${err.message}`);
+      throw new TypeError(`${WHAT}: cannot encode the message with MessagePack: ${err.message}`, { cause: err });
     }
     const record = { key: message.nsp, payload, headers };
     if (withPosition) {

@@ -173,7 +173,6 @@ function registerWithPrometheus(registry, clients) {
   const prom = promClient('registry');
   for (const metric of METRICS) {
     const Kind = metric.kind === 'counter' ? prom.Counter : prom.Gauge;
-    // eslint-disable-next-line no-new
     new Kind({
       name: PREFIX + metric.name,
       help: metric.help,

@@ -14,6 +14,7 @@ import process from 'node:process';
 import tls from 'node:tls';
 import { Worker } from 'node:worker_threads';
 
+/* global Bun, Deno -- the runtimes this runs on besides Node */
 const quiet = { error: (m) => console.error(m), warn() {}, info() {}, debug() {} };
 const runtime = typeof Bun !== 'undefined' ? `Bun ${Bun.version}` : typeof Deno !== 'undefined' ? `Deno ${Deno.version.deno}` : `Node ${process.versions.node}`;
 const cluster = new MockCluster(1);

@@ -1,3 +1,4 @@
+/* global io -- socket.io's client script, loaded by index.html */
 'use strict';
 // The page: draws every player on the board and sends this player's moves. The server it came
 // from relays through Kafka, so players on other servers show and move here too.
