@@ -542,6 +542,35 @@ for (const [tag, { Kafka, logLevel, Partitioners, PartitionAssigners, KafkaJSErr
       assert.equal(written.partition, 0);
     });
 
+    // The batch object itself, as code that inspects it (or spreads it) sees it.
+    test('eachBatch\'s batch has KafkaJS\'s fields, in its order, and its methods', async (t) => {
+      const topic = await topicOf(unique('batch-shape', short), 1);
+      const producer = await producerFor(t);
+      await producer.send({ topic, messages: [{ value: 'a' }, { value: 'b' }] });
+      let seen;
+      await consumerFor(t, topic, {
+        eachBatch: async ({ batch }) => {
+          seen ??= {
+            keys: Object.keys(batch),
+            methods: ['isEmpty', 'isEmptyIncludingFiltered', 'isEmptyDueToFiltering', 'isEmptyControlRecord', 'isEmptyDueToLogCompactedMessages',
+              'firstOffset', 'lastOffset', 'offsetLag', 'offsetLagLow'].filter((m) => typeof batch[m] === 'function'),
+            first: batch.firstOffset(),
+            last: batch.lastOffset(),
+            lag: batch.offsetLag(),
+            empty: [batch.isEmpty(), batch.isEmptyIncludingFiltered(), batch.isEmptyDueToFiltering(), batch.isEmptyControlRecord(), batch.isEmptyDueToLogCompactedMessages()],
+            messages: batch.messages.length,
+          };
+        },
+      });
+      await waitFor('a batch', () => seen, JOIN_MS);
+      assert.deepEqual(seen.keys, ['fetchedOffset', 'topic', 'partition', 'highWatermark', 'rawMessages', 'messagesWithinOffset', 'messages']);
+      assert.equal(seen.methods.length, 9, `methods: ${seen.methods}`);
+      assert.equal(seen.first, '0');
+      assert.equal(seen.last, String(seen.messages - 1));
+      assert.equal(typeof seen.lag, 'string');
+      assert.deepEqual(seen.empty, [false, false, false, false, false]);
+    });
+
     test('eachBatch without auto-resolve: what was not resolved comes again', async (t) => {
       const topic = await topicOf(unique('batch', short), 1);
       const producer = await producerFor(t);

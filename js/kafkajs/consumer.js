@@ -8,6 +8,7 @@ const { EventEmitter } = require('node:events');
 const { Consumer: NativeConsumer, notProcessed } = require('../client/consumer');
 const { Admin: NativeAdmin } = require('../client/admin');
 const { kafkaJSGroup } = require('./admin');
+const { Batch } = require('./batch');
 const { resolveBrokers, reachCluster, nativeLogger, retryDelay, invalid, checkKnown } = require('./client');
 const { KafkaJSError, KafkaJSNonRetriableError, KafkaJSProtocolError, KafkaJSNumberOfRetriesExceeded, kafkaJSErrors, notSupported } = require('./errors');
 
@@ -610,18 +611,8 @@ class Consumer {
     const high = this._highWatermarks.get(key(topic, partition));
     const last = messages[messages.length - 1].offset;
     const highWatermark = String(high !== undefined && high > Number(last) ? high : Number(last) + 1);
-    const batch = {
-      topic,
-      partition,
-      highWatermark,
-      fetchedOffset: messages[0].offset, // where this partition's messages in hand start
-      messages,
-      isEmpty: () => messages.length === 0,
-      firstOffset: () => (messages.length > 0 ? messages[0].offset : null),
-      lastOffset: () => (messages.length > 0 ? messages[messages.length - 1].offset : String(Number(highWatermark) - 1)),
-      offsetLag: () => String(Math.max(0, Number(highWatermark) - 1 - Number(batch.lastOffset()))),
-      offsetLagLow: () => String(Math.max(0, Number(highWatermark) - 1 - Number(batch.firstOffset() ?? highWatermark))),
-    };
+    // fetchedOffset: where this partition's messages in hand start.
+    const batch = new Batch(topic, partition, highWatermark, messages[0].offset, messages);
     const payload = {
       batch,
       ...offsets,
