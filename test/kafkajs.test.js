@@ -34,7 +34,7 @@ async function topicOf(name, partitions) {
   return name;
 }
 
-for (const [tag, { Kafka, logLevel, Partitioners, PartitionAssigners, KafkaJSError, KafkaJSNonRetriableError, AssignerProtocol, ConfigResourceTypes }] of IMPLEMENTATIONS) {
+for (const [tag, { Kafka, logLevel, Partitioners, PartitionAssigners, KafkaJSError, KafkaJSNonRetriableError, KafkaJSProtocolError, AssignerProtocol, ConfigResourceTypes }] of IMPLEMENTATIONS) {
   const short = tag === 'kafkajs' ? 'js' : 'kn';
   // `lines`, when given, keeps the client's log (INFO and up) for a failure to show.
   const newKafka = (lines) => new Kafka({
@@ -789,6 +789,20 @@ for (const [tag, { Kafka, logLevel, Partitioners, PartitionAssigners, KafkaJSErr
       if (onKafka) { // the MockCluster finds no offset by time
         assert.deepEqual(await byTime(now - 2 * hour - 1), [{ partition: 0, offset: '1' }, { partition: 1, offset: '0' }]);
       }
+    });
+
+    // Apache Kafka only: the MockCluster makes any topic asked for.
+    test('admin calls on a topic that does not exist reject with KafkaJS\'s classes', { skip: !onKafka && 'the MockCluster creates any topic asked for' }, async (t) => {
+      const { KafkaJSNumberOfRetriesExceeded } = IMPLEMENTATIONS.find(([name]) => name === tag)[1];
+      const admin = newKafka().admin();
+      await admin.connect();
+      t.after(() => admin.disconnect());
+      const missing = unique('missing', short);
+      const retriedThenExceeded = (err) => err instanceof KafkaJSNumberOfRetriesExceeded && err.retriable === false;
+      await assert.rejects(admin.fetchTopicOffsets(missing), retriedThenExceeded);
+      await assert.rejects(admin.deleteTopics({ topics: [missing], timeout: 3000 }), retriedThenExceeded);
+      await assert.rejects(admin.fetchOffsets({ groupId: unique('missing-group', short), topics: [missing] }),
+        (err) => err instanceof KafkaJSProtocolError && err.type === 'UNKNOWN_TOPIC_OR_PARTITION' && err.retriable === true);
     });
 
     test('AssignerProtocol: what one encodes, KafkaJS\'s own decodes', () => {

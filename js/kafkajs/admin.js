@@ -2,10 +2,10 @@
 // kafka.admin(): KafkaJS's admin client on kafka-native's Admin. The methods kafka-native's
 // Admin cannot serve yet throw KafkaJSNotImplemented, naming what is missing.
 const { Admin: NativeAdmin } = require('../client/admin');
-const { resolveBrokers, reachCluster, nativeLogger, invalid, checkKnown } = require('./client');
+const { resolveBrokers, reachCluster, nativeLogger, retryDelay, invalid, checkKnown } = require('./client');
 const {
   KafkaJSError, KafkaJSNonRetriableError, KafkaJSProtocolError, KafkaJSAggregateError, KafkaJSCreateTopicError, KafkaJSDeleteGroupsError,
-  KafkaJSDeleteTopicRecordsError, kafkaErrorCode, kafkaJSErrors, notSupported, toKafkaJSError, asIs,
+  KafkaJSDeleteTopicRecordsError, kafkaErrorCode, kafkaJSErrors, retried, notSupported, toKafkaJSError, asIs,
 } = require('./errors');
 const { AssignerProtocol } = require('./assigner-protocol');
 
@@ -152,8 +152,16 @@ class Admin {
     });
   }
 
+  // A topic that does not exist is retried, as KafkaJS retries UNKNOWN_TOPIC_OR_PARTITION, and
+  // then rejects with KafkaJSNumberOfRetriesExceeded.
   async deleteTopics({ topics } = {}) {
-    return kafkaJSErrors(() => this._admin().deleteTopics(topics));
+    return this._retried(() => this._admin().deleteTopics(topics));
+  }
+
+  // KafkaJS's retrier, with this admin's retry options.
+  _retried(fn) {
+    const { retry } = this._kafka._config;
+    return retried(retry, (n) => retryDelay(retry, n), fn);
   }
 
   async listTopics() {
@@ -202,7 +210,7 @@ class Admin {
 
   // [{partition, offset, high, low}]: offset is the high watermark, as in KafkaJS.
   async fetchTopicOffsets(topic) {
-    return kafkaJSErrors(async () => {
+    return this._retried(async () => {
       const [{ ids }] = await this._partitionIds([topic]);
       const admin = this._admin();
       return Promise.all(ids.map(async (partitionId) => {

@@ -207,6 +207,14 @@ const KAFKA_ERROR_CODES = Object.fromEntries(ERROR_NAMES.librdkafka
 // Kafka's error code for a librdkafka error name; -1 (UNKNOWN) for a local one.
 const kafkaErrorCode = (name) => KAFKA_ERROR_CODES[LIBRDKAFKA_NAMES[name] || name] ?? -1;
 
+// The protocol errors KafkaJS 2.2.4 calls retriable (its src/protocol/error.js), by its names:
+// a KafkaJSProtocolError of one of them is `retriable`, whatever librdkafka's view of it.
+const RETRIABLE_TYPES = new Set(['CORRUPT_MESSAGE', 'UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION',
+  'REQUEST_TIMED_OUT', 'REPLICA_NOT_AVAILABLE', 'NETWORK_EXCEPTION', 'GROUP_LOAD_IN_PROGRESS', 'GROUP_COORDINATOR_NOT_AVAILABLE',
+  'NOT_COORDINATOR_FOR_GROUP', 'NOT_ENOUGH_REPLICAS', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', 'NOT_CONTROLLER', 'KAFKA_STORAGE_ERROR',
+  'FETCH_SESSION_ID_NOT_FOUND', 'INVALID_FETCH_SESSION_EPOCH', 'LISTENER_NOT_FOUND', 'FENCED_LEADER_EPOCH', 'UNKNOWN_LEADER_EPOCH',
+  'OFFSET_NOT_AVAILABLE', 'PREFERRED_LEADER_NOT_AVAILABLE', 'ELIGIBLE_LEADERS_NOT_AVAILABLE', 'ELECTION_NOT_NEEDED', 'UNSTABLE_OFFSET_COMMIT']);
+
 // kafka-native's own error names (not Kafka's): the core's, and the Node producer's QUEUE_FULL.
 const CLIENT_CODES = [...ERROR_NAMES.client, 'QUEUE_FULL'];
 
@@ -229,7 +237,8 @@ function toKafkaJSError(err) {
   const retriable = err.retriable === true;
   if (!name.startsWith('_') && !CLIENT_CODES.includes(name)) {
     const type = LIBRDKAFKA_NAMES[name] || name;
-    const e = new KafkaJSProtocolError({ message: err.message, type, code: KAFKA_ERROR_CODES[type], retriable }, { retriable, cause: err });
+    const asKafkaJS = retriable || RETRIABLE_TYPES.has(type);
+    const e = new KafkaJSProtocolError({ message: err.message, type, code: KAFKA_ERROR_CODES[type], retriable: asKafkaJS }, { retriable: asKafkaJS, cause: err });
     if (type === 'OFFSET_OUT_OF_RANGE') Object.setPrototypeOf(e, KafkaJSOffsetOutOfRange.prototype).name = 'KafkaJSOffsetOutOfRange';
     return e;
   }
@@ -265,6 +274,21 @@ async function kafkaJSErrors(fn) {
     return await fn();
   } catch (err) {
     throw toKafkaJSError(err);
+  }
+}
+
+// As KafkaJS's retrier runs a request: a retriable error is tried again after `delay(n)`, up to
+// `retry.retries` times, and then rejects with KafkaJSNumberOfRetriesExceeded caused by it.
+async function retried(retry, delay, fn) {
+  const started = Date.now();
+  for (let n = 0; ; n++) {
+    try {
+      return await kafkaJSErrors(fn);
+    } catch (err) {
+      if (!err.retriable) throw err;
+      if (n >= retry.retries) throw new KafkaJSNumberOfRetriesExceeded(err, { retryCount: n, retryTime: Date.now() - started });
+      await new Promise((resolve) => setTimeout(resolve, delay(n)));
+    }
   }
 }
 
@@ -316,4 +340,5 @@ module.exports = {
   notSupported,
   isRebalancing,
   isKafkaJSError,
+  retried,
 };
