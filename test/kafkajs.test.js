@@ -805,6 +805,18 @@ for (const [tag, { Kafka, logLevel, Partitioners, PartitionAssigners, KafkaJSErr
         (err) => err instanceof KafkaJSProtocolError && err.type === 'UNKNOWN_TOPIC_OR_PARTITION' && err.retriable === true);
     });
 
+    // Apache Kafka only, as above. KafkaJS retries the send (its retry options), then gives up
+    // with KafkaJSNumberOfRetriesExceeded; librdkafka's own wait for a topic to appear is 30 s.
+    test('a send to a topic that does not exist, not created for the asking, rejects with KafkaJSNumberOfRetriesExceeded once the retries run out', { skip: !onKafka && 'the MockCluster creates any topic asked for' }, async (t) => {
+      const { KafkaJSNumberOfRetriesExceeded } = IMPLEMENTATIONS.find(([name]) => name === tag)[1];
+      const producer = await producerFor(t, { allowAutoTopicCreation: false, retry: { retries: 2, initialRetryTime: 100 } });
+      const started = Date.now();
+      await assert.rejects(producer.send({ topic: unique('missing-send', short), messages: [{ value: 'v' }] }),
+        (err) => err instanceof KafkaJSNumberOfRetriesExceeded && err.retriable === false);
+      // Its retries wait 300 ms in all: far sooner than librdkafka's 30 s.
+      assert.ok(Date.now() - started < 20000, `rejected after ${Date.now() - started} ms`);
+    });
+
     test('AssignerProtocol: what one encodes, KafkaJS\'s own decodes', () => {
       const kafkajs = require('kafkajs').AssignerProtocol;
       const assignment = { version: 1, assignment: { a: [0, 2], 'b☃': [1] }, userData: Buffer.from('u') };

@@ -4,8 +4,8 @@
 // message), and resolves with KafkaJS's RecordMetadata once every message is acknowledged.
 const { EventEmitter } = require('node:events');
 const { Producer: NativeProducer } = require('../client/producer');
-const { resolveBrokers, reachCluster, nativeLogger, invalid, checkKnown } = require('./client');
-const { KafkaJSError, KafkaJSNonRetriableError, kafkaJSErrors, notSupported, asIs } = require('./errors');
+const { resolveBrokers, reachCluster, nativeLogger, retryDelays, invalid, checkKnown } = require('./client');
+const { KafkaJSError, KafkaJSNonRetriableError, KafkaJSProtocolError, KafkaJSNumberOfRetriesExceeded, kafkaJSErrors, notSupported, asIs } = require('./errors');
 const { runsNatively, Partitioners } = require('./partitioners');
 
 const CompressionTypes = { None: 0, GZIP: 1, Snappy: 2, LZ4: 3, ZSTD: 4 };
@@ -178,6 +178,11 @@ class Producer {
     if (this._config.allowAutoTopicCreation !== undefined) driver_options['allow.auto.create.topics'] = this._config.allowAutoTopicCreation !== false;
     const retries = this._config.retry?.retries ?? this._kafka._config.retry.retries;
     driver_options['message.send.max.retries'] = retries;
+    // A topic that does not exist (and is not made for the asking) fails its sends once
+    // KafkaJS's retries would have run out, not at librdkafka's 30 s.
+    if (driver_options['topic.metadata.propagation.max.ms'] === undefined) {
+      driver_options['topic.metadata.propagation.max.ms'] = Math.max(1, retryDelays(this._retry()));
+    }
     native = new NativeProducer({
       broker: this._bootstrap,
       // KafkaJS sends at once (kafka-native's default too; said here as KafkaJS's behaviour).
@@ -313,9 +318,23 @@ class Producer {
       if (record === null || typeof record !== 'object') throw invalid('send() takes {topic, messages}');
       checkKnown(record, SEND_OPTIONS, 'send()');
       this._checkConnected();
-      const written = await this._sendTopic(this._native(record, transactional), record.topic, record.messages);
+      const written = await this._sendTopic(this._native(record, transactional), record.topic, record.messages).catch((err) => this._missingTopic(err));
       return record.acks === 0 ? [] : written; // unacknowledged: no offsets, as KafkaJS
     });
+  }
+
+  // This producer's retry options (its own, else the client's).
+  _retry() {
+    return { ...this._kafka._config.retry, ...(this._config.retry || {}) };
+  }
+
+  // A send to a topic that does not exist: KafkaJS retries UNKNOWN_TOPIC_OR_PARTITION, and then
+  // rejects with KafkaJSNumberOfRetriesExceeded caused by it. Any other error is rethrown.
+  _missingTopic(err) {
+    if (err?.code !== '_UNKNOWN_TOPIC' && err?.code !== 'UNKNOWN_TOPIC_OR_PART') throw err;
+    const retry = this._retry();
+    const cause = new KafkaJSProtocolError({ message: `This server does not host this topic-partition (${err.message})`, type: 'UNKNOWN_TOPIC_OR_PARTITION', code: 3, retriable: true }, { cause: err });
+    throw new KafkaJSNumberOfRetriesExceeded(cause, { retryCount: retry.retries, retryTime: retryDelays(retry) });
   }
 
   sendBatch(batch) {
@@ -330,7 +349,7 @@ class Producer {
       const { topicMessages = [] } = batch;
       if (!Array.isArray(topicMessages)) throw invalid('sendBatch() topicMessages must be an array of {topic, messages}');
       const native = this._native(batch, transactional);
-      const results = await Promise.all(topicMessages.map(({ topic, messages }) => this._sendTopic(native, topic, messages)));
+      const results = await Promise.all(topicMessages.map(({ topic, messages }) => this._sendTopic(native, topic, messages).catch((err) => this._missingTopic(err))));
       return batch.acks === 0 ? [] : results.flat();
     });
   }
