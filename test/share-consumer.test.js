@@ -532,3 +532,32 @@ test('max_deliveries not below the group\'s delivery limit: said at start, and a
   assert.equal(letters[0].payload, 'poison');
   assert.equal(letters[0].headers['kafka-native-delivery-count'].toString(), '2');
 });
+
+// Issue 69 #2: a signal aborted inside a for await body settles the batch the body finished
+// (its records accepted) before the consumer stops, so they are not delivered again; and stop()
+// called from inside the body ends the loop (it hung: the loop waited for a batch that the stop
+// would not hand over).
+test('for await: an abort in the body accepts the batch it finished, and stop() in the body ends the loop', { skip }, async (t) => {
+  const { topic, groupId } = await topicAndGroup('abort-in-body');
+  await produce(topic, jobs(0, 3));
+  const controller = new AbortController();
+  const first = member(t, { group_id: groupId, topic });
+  const done = [];
+  await assert.rejects((async () => {
+    for await (const { messages } of first.batches({ signal: controller.signal })) {
+      for (const m of messages) done.push(m.payload);
+      controller.abort(); // the body has finished with its batch
+    }
+  })(), (err) => err.name === 'AbortError');
+  assert.ok(done.length > 0);
+  // What the first loop finished is never delivered again; the rest comes (once) to the second.
+  await produce(topic, ['after']);
+  const second = member(t, { group_id: groupId, topic });
+  const again = [];
+  for await (const { messages } of second.batches()) {
+    again.push(...messages.map((m) => `${m.payload}@${m.delivery_count}`));
+    if (again.some((a) => a.startsWith('after@'))) await second.stop(); // inside the body: ends the loop
+  }
+  assert.deepEqual(again.filter((a) => done.includes(a.split('@')[0])), [], `finished records delivered again: ${again}`);
+  assert.ok(again.some((a) => a.startsWith('after@')), `${again}`);
+});
