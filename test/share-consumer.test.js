@@ -39,6 +39,19 @@ async function produce(topic, payloads) {
 
 const jobs = (from, to) => Array.from({ length: to - from }, (_, i) => `job-${from + i}`);
 
+// The records of `topic` as a reader from its start gets them (an array that fills); `options`
+// for the reader (payload_encoding).
+async function readerOf(t, topic, options = {}) {
+  const read = [];
+  const reader = new kafka.Consumer({
+    broker, topic, offset_directory: null, start_offset: 'earliest', logger: quietLogger(), ...options,
+    receive_callback: async ({ messages }) => { read.push(...messages); },
+  });
+  t.after(() => reader.stop());
+  await reader.start();
+  return read;
+}
+
 function member(t, options) {
   const consumer = new kafka.ShareConsumer({ broker, logger: quietLogger(), ...options });
   t.after(() => consumer.stop());
@@ -189,13 +202,7 @@ test('max_deliveries with dead_letter_topic: the poison record goes there with i
     },
   });
   await consumer.start();
-  const letters = [];
-  const reader = new kafka.Consumer({
-    broker, topic: deadLetters, offset_directory: null, start_offset: 'earliest', logger: quietLogger(),
-    receive_callback: async ({ messages }) => { letters.push(...messages); },
-  });
-  t.after(() => reader.stop());
-  await reader.start();
+  const letters = await readerOf(t, deadLetters);
   await waitFor(() => `the dead letter and job-1, job-2 (done ${done}, letters ${letters.length})`, () => letters.length >= 1 && done.includes('job-1') && done.includes('job-2'), WAIT);
   await consumer.stop();
   const [letter] = letters;
@@ -240,13 +247,7 @@ test('a dead letter keeps the key and payload bytes as read, not their utf8 text
     },
   });
   await consumer.start();
-  const letters = [];
-  const reader = new kafka.Consumer({
-    broker, topic: deadLetters, offset_directory: null, start_offset: 'earliest', logger: quietLogger(), payload_encoding: 'buffer',
-    receive_callback: async ({ messages }) => { letters.push(...messages); },
-  });
-  t.after(() => reader.stop());
-  await reader.start();
+  const letters = await readerOf(t, deadLetters, { payload_encoding: 'buffer' });
   await waitFor(() => 'the dead letter', () => letters.length >= 1, WAIT);
   await consumer.stop();
   assert.equal(letters[0].payload.toString('hex'), 'ff00fe80');
@@ -521,13 +522,7 @@ test('max_deliveries not below the group\'s delivery limit: said at start, and a
   });
   await consumer.start();
   assert.ok(logger.lines.some((l) => l.level === 'warn' && /max_deliveries 5 is not below the group's share.delivery.count.limit 2/.test(l.line)), JSON.stringify(logger.lines));
-  const letters = [];
-  const reader = new kafka.Consumer({
-    broker, topic: deadLetters, offset_directory: null, start_offset: 'earliest', logger: quietLogger(),
-    receive_callback: async ({ messages }) => { letters.push(...messages); },
-  });
-  t.after(() => reader.stop());
-  await reader.start();
+  const letters = await readerOf(t, deadLetters);
   await waitFor(() => `the dead letter (${letters.length})`, () => letters.length >= 1, WAIT);
   assert.equal(letters[0].payload, 'poison');
   assert.equal(letters[0].headers['kafka-native-delivery-count'].toString(), '2');

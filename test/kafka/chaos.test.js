@@ -37,6 +37,30 @@ async function createTopic(topic) {
   await admin.stop();
 }
 
+// Sends `rate` messages a second, in a batch every 50 ms, each payload `<n>:<send time>`, by
+// `send(batch)` (which keeps its promise), until stop() (which resolves with the count sent).
+function pacedSends(rate, send) {
+  let sent = 0;
+  let producing = true;
+  const perBatch = Math.max(1, Math.round(rate / 20));
+  const loop = (async () => {
+    while (producing) {
+      const now = Date.now();
+      const batch = Array.from({ length: perBatch }, (_, i) => `${sent + i}:${now}`);
+      sent += batch.length;
+      send(batch);
+      await sleep(50);
+    }
+  })();
+  return {
+    async stop() {
+      producing = false;
+      await loop;
+      return sent;
+    },
+  };
+}
+
 // Send-to-consume delays, [sentAt, ms]: the worst of the messages sent in [from, to).
 const worstOf = (delays) => (from, to = Infinity) => delays.filter(([at]) => at >= from && at < to).reduce((w, [, d]) => Math.max(w, d), 0);
 
@@ -64,28 +88,16 @@ async function kafkajsWorkload(t, name, { rate = 400 } = {}) {
       delays.push([sentAt, Date.now() - sentAt]);
     },
   });
-  let sent = 0;
-  let producing = true;
   const acked = new Set();
   let failed = 0;
   const sends = [];
-  const perBatch = Math.max(1, Math.round(rate / 20));
-  const loop = (async () => {
-    while (producing) {
-      const now = Date.now();
-      const batch = Array.from({ length: perBatch }, (_, i) => `${sent + i}:${now}`);
-      sent += batch.length;
-      sends.push(producer.send({ topic, acks: -1, messages: batch.map((value) => ({ value })) })
-        .then(() => batch.forEach((p) => acked.add(p)), () => { failed += batch.length; }));
-      await sleep(50);
-    }
-  })();
+  const paced = pacedSends(rate, (batch) => sends.push(producer.send({ topic, acks: -1, messages: batch.map((value) => ({ value })) })
+    .then(() => batch.forEach((p) => acked.add(p)), () => { failed += batch.length; })));
   await waitFor('KafkaJS consuming', () => consumed.size > 0, WIDE);
   return {
     worstDelay: worstOf(delays),
     async finish() {
-      producing = false;
-      await loop;
+      const sent = await paced.stop();
       await Promise.all(sends);
       await waitFor('KafkaJS consuming what it acknowledged', () => [...acked].every((p) => consumed.has(p)), 60000).catch(() => {});
       await Promise.all([producer.disconnect(), consumer.disconnect()]).catch(() => {});
@@ -132,19 +144,9 @@ async function workload(t, name, { rate = 400 } = {}) {
   });
   t.after(() => Promise.all([producer.stop(), consumer.stop()]).catch(() => {}));
   await consumer.start();
-  let sent = 0;
-  let producing = true;
   const deliveries = [];
-  const perBatch = Math.max(1, Math.round(rate / 20));
-  const loop = (async () => {
-    while (producing) {
-      const now = Date.now();
-      const batch = Array.from({ length: perBatch }, (_, i) => `${sent + i}:${now}`);
-      sent += batch.length;
-      deliveries.push(producer.deliver(topic, -1, batch).then(() => batch.length, (err) => { throw new Error(`deliver failed: ${err.code} ${err.message}`); }));
-      await sleep(50);
-    }
-  })();
+  const paced = pacedSends(rate, (batch) => deliveries.push(producer.deliver(topic, -1, batch)
+    .then(() => batch.length, (err) => { throw new Error(`deliver failed: ${err.code} ${err.message}`); })));
   await waitFor('the consumer to read', () => consumed.size > 0, WIDE);
   return {
     topic,
@@ -157,8 +159,7 @@ async function workload(t, name, { rate = 400 } = {}) {
     // Stops producing, waits for every delivery and for the consumer to have read all, and
     // checks the topic: every message once.
     async finish() {
-      producing = false;
-      await loop;
+      const sent = await paced.stop();
       const delivered = (await Promise.all(deliveries)).reduce((a, b) => a + b, 0);
       assert.equal(delivered, sent, 'every message sent is reported delivered');
       await waitFor(() => `every message consumed (${consumed.size} of ${sent})`, () => consumed.size >= sent, WIDE);
