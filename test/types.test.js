@@ -89,3 +89,35 @@ test('the generated addon types declare the classes the JS layer uses', () => {
     assert.ok(dts.includes(declaration), `missing: ${declaration}`);
   }
 });
+
+// The defaults the hand-written types state are the addon's (the core's, which JS reads): every
+// "Default …" of a ProducerOptions or ConsumerOptions field the addon gives a default for.
+test('every default js/index.d.ts states for a Producer or Consumer option is the addon\'s', () => {
+  const native = require('../js/native/index.js');
+  const dts = fs.readFileSync(path.join(root, 'js/index.d.ts'), 'utf8');
+  const stated = (name) => {
+    const body = dts.slice(dts.indexOf(`export interface ${name}`));
+    const fields = new Map(); // option -> the value its doc comment says is the default
+    let comment = '';
+    for (const line of body.slice(0, body.indexOf('\n}')).split('\n').slice(1)) {
+      const field = /^\s*(\w+)\??:/.exec(line);
+      if (field) {
+        const said = /Default\s+('[^']*'|-?[\d,]+|true|false)/.exec(comment);
+        if (said) fields.set(field[1], said[1].startsWith("'") ? said[1].slice(1, -1) : said[1] === 'true' || said[1] === 'false' ? said[1] === 'true' : Number(said[1].replace(/,/g, '')));
+        comment = '';
+      } else {
+        comment += ` ${line.trim()}`;
+      }
+    }
+    return fields;
+  };
+  let checked = 0;
+  for (const [name, defaults] of [['ProducerOptions', native.producerDefaults()], ['ConsumerOptions', native.consumerDefaults()]]) {
+    for (const [option, value] of stated(name)) {
+      if (!(option in defaults)) continue; // a default of librdkafka's, or of JS's own
+      assert.deepEqual(value, defaults[option], `${name}.${option}: the types say ${value}, the addon ${defaults[option]}`);
+      checked++;
+    }
+  }
+  assert.ok(checked >= 10, `only ${checked} defaults found to check`);
+});
