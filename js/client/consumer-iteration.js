@@ -83,11 +83,13 @@ class BatchIteration {
     if (!this.waiter || this.finished) return;
     const next = this.pull();
     if (!next) return;
-    if (typeof next.then !== 'function') {
-      this.deliver(next);
-      return;
-    }
-    next.then((n) => { if (n) this.deliver(n); }, (err) => this.deliver(null, err));
+    if (typeof next.then === 'function') this.deliverWhenTaken(next);
+    else this.deliver(next);
+  }
+
+  // A take under way (pull()'s Promise): its batch, or its error, goes to the waiting next().
+  deliverWhenTaken(taking) {
+    taking.then((n) => { if (n) this.deliver(n); }, (err) => this.deliver(null, err));
   }
 
   // Gives a waiting next() its batch (or its error). With none waiting (an abort took it), a
@@ -121,7 +123,7 @@ class BatchIteration {
     const ready = settling ? null : this.pull();
     if (ready && typeof ready.then !== 'function') return ready;
     const waiting = new Promise((resolve, reject) => { this.waiter = { resolve, reject }; });
-    if (ready) ready.then((n) => { if (n) this.deliver(n); }, (err) => this.deliver(null, err));
+    if (ready) this.deliverWhenTaken(ready);
     return waiting;
   }
 

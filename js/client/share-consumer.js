@@ -115,9 +115,8 @@ class ShareConsumer {
     const started = this._native.start();
     // Learnt while the member joins; no batch is handed over before (see _handOver).
     if (this._opts.max_deliveries !== undefined) this._learning ??= this._learnDeliveryLimit();
-    let onAbort;
     if (signal) {
-      onAbort = () => this.stop().catch(() => {});
+      const onAbort = () => this.stop().catch(() => {});
       signal.addEventListener('abort', onAbort, { once: true });
       this._unlisten = () => signal.removeEventListener('abort', onAbort);
     }

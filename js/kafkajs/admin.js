@@ -2,10 +2,10 @@
 // kafka.admin(): KafkaJS's admin client on kafka-native's Admin. The methods kafka-native's
 // Admin cannot serve yet throw KafkaJSNotImplemented, naming what is missing.
 const { Admin: NativeAdmin } = require('../client/admin');
-const { resolveBrokers, reachCluster, nativeLogger, retryDelay, invalid, checkKnown } = require('./client');
+const { resolveBrokers, reachCluster, nativeLogger, retried, invalid, checkKnown } = require('./client');
 const {
   KafkaJSError, KafkaJSNonRetriableError, KafkaJSProtocolError, KafkaJSAggregateError, KafkaJSCreateTopicError, KafkaJSDeleteGroupsError,
-  KafkaJSDeleteTopicRecordsError, kafkaErrorCode, kafkaJSErrors, retried, notSupported, toKafkaJSError, asIs,
+  KafkaJSDeleteTopicRecordsError, kafkaErrorCode, kafkaJSErrors, notSupported, toKafkaJSError, asIs,
 } = require('./errors');
 const { AssignerProtocol } = require('./assigner-protocol');
 
@@ -64,6 +64,8 @@ class Admin {
     if (config === null || typeof config !== 'object') throw invalid('kafka.admin() takes an object');
     checkKnown(config, ['retry'], 'kafka.admin()');
     this._kafka = kafka;
+    // Its retry options: the client's, with its own over them (as the consumer's).
+    this._retry = { ...kafka._config.retry, ...(config.retry || {}) };
     this._logger = kafka.logger().namespace('Admin');
     this._listeners = new Map();
     this.events = events;
@@ -158,10 +160,9 @@ class Admin {
     return this._retried(() => this._admin().deleteTopics(topics));
   }
 
-  // KafkaJS's retrier, with this admin's retry options.
+  // KafkaJS's retrier, with this admin's retry options (its own over the client's).
   _retried(fn) {
-    const { retry } = this._kafka._config;
-    return retried(retry, (n) => retryDelay(retry, n), fn);
+    return retried(this._retry, fn);
   }
 
   async listTopics() {

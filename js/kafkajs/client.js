@@ -3,7 +3,7 @@
 // retries become librdkafka properties; logLevel and logCreator become a kafka-native logger.
 // Every option is either translated or refused by name: none is silently dropped.
 const { Admin: NativeAdmin } = require('../client/admin');
-const { KafkaJSNonRetriableError, KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, notSupported, toKafkaJSError } = require('./errors');
+const { KafkaJSNonRetriableError, KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, notSupported, toKafkaJSError, kafkaJSErrors } = require('./errors');
 
 const logLevel = { NOTHING: 0, ERROR: 1, WARN: 2, INFO: 4, DEBUG: 5 };
 const LEVEL_NAMES = { 1: 'ERROR', 2: 'WARN', 4: 'INFO', 5: 'DEBUG' };
@@ -220,6 +220,21 @@ function retryDelay(retry, n) {
   return Math.round(Math.min(base - spread + Math.random() * 2 * spread, retry.maxRetryTime));
 }
 
+// As KafkaJS's retrier runs a request: a retriable error is tried again after retryDelay(), up
+// to `retry.retries` times, and then rejects with KafkaJSNumberOfRetriesExceeded caused by it.
+async function retried(retry, fn) {
+  const started = Date.now();
+  for (let n = 0; ; n++) {
+    try {
+      return await kafkaJSErrors(fn);
+    } catch (err) {
+      if (!err.retriable) throw err;
+      if (n >= retry.retries) throw new KafkaJSNumberOfRetriesExceeded(err, { retryCount: n, retryTime: Date.now() - started });
+      await new Promise((resolve) => setTimeout(resolve, retryDelay(retry, n)));
+    }
+  }
+}
+
 // The `n`th retry's delay before KafkaJS's jitter.
 function retryBase(retry, n) {
   return Math.min(retry.initialRetryTime * retry.multiplier ** n, retry.maxRetryTime);
@@ -262,4 +277,4 @@ async function reachCluster(config, bootstrap, logger) {
   }
 }
 
-module.exports = { logLevel, kafkaConfig, resolveBrokers, reachCluster, nativeLogger, retryDelay, retryDelays, createLogger, invalid, checkKnown };
+module.exports = { logLevel, kafkaConfig, resolveBrokers, reachCluster, nativeLogger, retryDelay, retryDelays, retried, createLogger, invalid, checkKnown };

@@ -277,20 +277,6 @@ async function kafkaJSErrors(fn) {
   }
 }
 
-// As KafkaJS's retrier runs a request: a retriable error is tried again after `delay(n)`, up to
-// `retry.retries` times, and then rejects with KafkaJSNumberOfRetriesExceeded caused by it.
-async function retried(retry, delay, fn) {
-  const started = Date.now();
-  for (let n = 0; ; n++) {
-    try {
-      return await kafkaJSErrors(fn);
-    } catch (err) {
-      if (!err.retriable) throw err;
-      if (n >= retry.retries) throw new KafkaJSNumberOfRetriesExceeded(err, { retryCount: n, retryTime: Date.now() - started });
-      await new Promise((resolve) => setTimeout(resolve, delay(n)));
-    }
-  }
-}
 
 // What this package cannot do the KafkaJS way: a clear error, never a silent difference.
 function notSupported(what, why) {
@@ -340,5 +326,4 @@ module.exports = {
   notSupported,
   isRebalancing,
   isKafkaJSError,
-  retried,
 };

@@ -45,7 +45,7 @@ const ResourcePatternTypes = { UNKNOWN: 0, ANY: 1, MATCH: 2, LITERAL: 3, PREFIXE
 const ConfigSource = { UNKNOWN: 0, TOPIC_CONFIG: 1, DYNAMIC_BROKER_CONFIG: 2, DYNAMIC_DEFAULT_BROKER_CONFIG: 3, STATIC_BROKER_CONFIG: 4, DEFAULT_CONFIG: 5, DYNAMIC_BROKER_LOGGER_CONFIG: 6 };
 
 const {
-  asIs, toKafkaJSError, kafkaJSErrors, retried, notSupported, KAFKA_ERROR_CODES, kafkaErrorCode, isRebalancing, isKafkaJSError, ...errorClasses
+  asIs, toKafkaJSError, kafkaJSErrors, notSupported, KAFKA_ERROR_CODES, kafkaErrorCode, isRebalancing, isKafkaJSError, ...errorClasses
 } = errors;
 
 module.exports = {

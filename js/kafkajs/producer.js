@@ -87,12 +87,14 @@ class Producer {
     }
     this._kafka = kafka;
     this._config = config;
+    // Its retry options: the client's, with its own over them (as the consumer's).
+    this._retry = { ...kafka._config.retry, ...(config.retry || {}) };
     this._partitioner = (config.createPartitioner || Partitioners.DefaultPartitioner)();
     if (typeof this._partitioner !== 'function') throw invalid('createPartitioner must return a partitioner function');
     this._transactional = typeof config.transactionalId === 'string' && config.transactionalId !== '';
     this._idempotent = this._transactional || config.idempotent === true;
     // As KafkaJS, at kafka.producer(): its retry is the client's with the producer's over it.
-    if (config.idempotent === true && { ...kafka._config.retry, ...config.retry }.retries < 1) {
+    if (config.idempotent === true && this._retry.retries < 1) {
       throw new KafkaJSNonRetriableError('Idempotent producer must allow retries to protect against transient errors');
     }
     // One kafka-native Producer per (acks, compression, timeout) used by send() and sendBatch(),
@@ -176,12 +178,11 @@ class Producer {
     if (inFlight) driver_options['max.in.flight.requests.per.connection'] = idempotent ? Math.min(inFlight, 5) : inFlight;
     if (this._config.metadataMaxAge !== undefined) driver_options['metadata.max.age.ms'] = this._config.metadataMaxAge;
     if (this._config.allowAutoTopicCreation !== undefined) driver_options['allow.auto.create.topics'] = this._config.allowAutoTopicCreation !== false;
-    const retries = this._config.retry?.retries ?? this._kafka._config.retry.retries;
-    driver_options['message.send.max.retries'] = retries;
+    driver_options['message.send.max.retries'] = this._retry.retries;
     // A topic that does not exist (and is not made for the asking) fails its sends once
     // KafkaJS's retries would have run out, not at librdkafka's 30 s.
     if (driver_options['topic.metadata.propagation.max.ms'] === undefined) {
-      driver_options['topic.metadata.propagation.max.ms'] = Math.max(1, retryDelays(this._retry()));
+      driver_options['topic.metadata.propagation.max.ms'] = Math.max(1, retryDelays(this._retry));
     }
     native = new NativeProducer({
       broker: this._bootstrap,
@@ -323,16 +324,11 @@ class Producer {
     });
   }
 
-  // This producer's retry options (its own, else the client's).
-  _retry() {
-    return { ...this._kafka._config.retry, ...(this._config.retry || {}) };
-  }
-
   // A send to a topic that does not exist: KafkaJS retries UNKNOWN_TOPIC_OR_PARTITION, and then
   // rejects with KafkaJSNumberOfRetriesExceeded caused by it. Any other error is rethrown.
   _missingTopic(err) {
     if (err?.code !== '_UNKNOWN_TOPIC' && err?.code !== 'UNKNOWN_TOPIC_OR_PART') throw err;
-    const retry = this._retry();
+    const retry = this._retry;
     const cause = new KafkaJSProtocolError({ message: `This server does not host this topic-partition (${err.message})`, type: 'UNKNOWN_TOPIC_OR_PARTITION', code: 3, retriable: true }, { cause: err });
     throw new KafkaJSNumberOfRetriesExceeded(cause, { retryCount: retry.retries, retryTime: retryDelays(retry) });
   }

@@ -56,11 +56,6 @@ async function startToxiproxy(routes) {
     names,
     // Cuts a proxy off (its connections closed, new ones refused) or lets it through again.
     setEnabled: (name, enabled) => api('POST', `/proxies/${name}`, { enabled }),
-    // Adds a toxic ({type, attributes, stream?}) to a proxy, as `toxicName`.
-    addToxic: (name, toxicName, toxic) => api('POST', `/proxies/${name}/toxics`, { name: toxicName, stream: 'downstream', toxicity: 1, ...toxic }),
-    removeToxic: (name, toxicName) => api('DELETE', `/proxies/${name}/toxics/${toxicName}`),
-    // Every proxy as it was: enabled, no toxic.
-    reset: () => api('POST', '/reset'),
     async stop() {
       child.kill('SIGKILL');
       await exited;
@@ -68,4 +63,4 @@ async function startToxiproxy(routes) {
   };
 }
 
-module.exports = { startToxiproxy, installToxiproxy };
+module.exports = { startToxiproxy };

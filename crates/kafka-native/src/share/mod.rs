@@ -346,6 +346,11 @@ struct Shared {
 }
 
 impl Shared {
+    /// Whether `start` was told: the member has joined (or the thread ended).
+    fn joined(&self) -> bool {
+        *self.joined.lock()
+    }
+
     /// Tells `start` the member has joined, or that it never will (the thread ended).
     fn done_joining(&self) {
         *self.joined.lock() = true;
@@ -489,7 +494,6 @@ impl ShareConsumer {
             log: config.client.logger(),
             next_id: 0,
             stop_seen: false,
-            joined: false,
         };
         let cannot = |e: std::io::Error| KafkaError::ClientCreation {
             message: format!("cannot start the share consumer's thread: {e}"),
@@ -720,8 +724,6 @@ struct ShareThread {
     next_id: u64,
     /// A stop was asked (seen while waiting for something else).
     stop_seen: bool,
-    /// The group has assigned this member partitions (`start` was told).
-    joined: bool,
 }
 
 /// The batch out: the records polled, and where each record handed over is among them.
@@ -756,7 +758,7 @@ impl ShareThread {
                 break;
             }
             // Until the member has joined, polls are short: `start` waits to be told.
-            let wait = if self.joined {
+            let wait = if self.shared.joined() {
                 self.poll_wait
             } else {
                 self.poll_wait.min(JOIN_SEEN_WITHIN)
@@ -793,16 +795,13 @@ impl ShareThread {
 
     /// Until the member has joined: tells `start` once the group has assigned it partitions
     /// (read locally after each poll; the heartbeat brings them).
-    fn see_joined(&mut self) {
-        if self.joined {
+    fn see_joined(&self) {
+        if self.shared.joined() {
             return;
         }
         match self.native.assigned_count() {
             Ok(0) => {}
-            Ok(_) => {
-                self.joined = true;
-                self.shared.done_joining();
-            }
+            Ok(_) => self.shared.done_joining(),
             Err(err) => self.log_error(format!("share consumer: {err}")),
         }
     }
