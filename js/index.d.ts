@@ -116,6 +116,13 @@ export declare class Producer {
   commitTransaction(options?: { timeout?: number } | null): Promise<void>;
   abortTransaction(options?: { timeout?: number } | null): Promise<void>;
   /**
+   * The transaction protocol, chosen when `initTransactions()` completes: 2 (transactions v2,
+   * KIP-890: no AddPartitionsToTxn/AddOffsetsToTxn round trips, the epoch bumped at every end)
+   * where the cluster finalized `transaction.version` 2, else 1. Null before, and without
+   * `transactional_id`. Never waits.
+   */
+  transactionVersion(): 1 | 2 | null;
+  /**
    * Resolves once every message is delivered; rejects when `timeout` (ms, default 15000) runs
    * out or when any message this producer enqueued was not delivered.
    */

@@ -495,6 +495,13 @@ class Producer {
     });
   }
 
+  // The transaction protocol the producer writes with, chosen when initTransactions()
+  // completes: 2 (transactions v2, KIP-890) where the cluster finalized transaction.version 2
+  // (Apache Kafka 4.0 and later by default), else 1; null before, and without transactional_id.
+  transactionVersion() {
+    return this._native.transactionVersion();
+  }
+
   commitTransaction(options) {
     return this._transactionCall('commitTransaction', options, (timeout) => this._native.commitTransaction(timeout));
   }
@@ -516,15 +523,15 @@ class Producer {
     }
   }
 
-  // The fatal error this producer raised (an Error, err.fatal true, err.code the cause's), or
-  // null. After one it refuses every send and can only be stopped: make a new producer. Never
-  // waits.
   // How the producer is doing, as it sees it, from the last statistics interval (no request):
   // {status: 'ok' | 'degraded' | 'failed' | 'stopped', reasons, brokers, fatal_error, updated}.
   health() {
     return healthObject(this._native.health());
   }
 
+  // The fatal error this producer raised (an Error, err.fatal true, err.code the cause's), or
+  // null. After one it refuses every send and can only be stopped: make a new producer. Never
+  // waits.
   fatalError() {
     const fatal = this._native.fatalError();
     return fatal ? kafkaError(fatal) : null;

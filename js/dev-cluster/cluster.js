@@ -37,6 +37,12 @@ logger.started.name=kafka.server.KafkaRaftServer
 logger.started.level=INFO
 `;
 
+// With startKafka's `requestLog`: every request a node completes, one JSON line each
+// ("Completed request:{...}"), in its kafka.log (see KafkaCluster.requests()).
+const REQUEST_LOG = `logger.request.name=kafka.request.logger
+logger.request.level=DEBUG
+`;
+
 // Settings for a small cluster on a developer's machine or a test run: groups form at once,
 // internal topics are small and replicated as far as the cluster allows.
 function clusterDefaults(nodes) {
@@ -160,9 +166,9 @@ function clusterId() {
 }
 
 // Formats a node's log directory with Kafka's storage tool (a short JVM); rejects with its output.
-function formatStorage(libs, node, clusterIdValue, scram) {
+function formatStorage(libs, node, clusterIdValue, formatArgs) {
   const args = ['-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', `-Dlog4j2.configurationFile=${path.join(node.dir, 'log4j2.properties')}`, '-cp', path.join(libs, '*'),
-    'kafka.tools.StorageTool', 'format', '-t', clusterIdValue, '-c', path.join(node.dir, 'server.properties'), ...scram];
+    'kafka.tools.StorageTool', 'format', '-t', clusterIdValue, '-c', path.join(node.dir, 'server.properties'), ...formatArgs];
   return new Promise((resolve, reject) => {
     const child = spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -245,11 +251,13 @@ async function untilReady(node, count, deadline) {
 // Options: nodes (1 or 3), tls ({cert, key, ca} PEM strings), users ({name: password}),
 // proxied (true: the PROXIED listener, see above), port (node 1's PLAINTEXT port, node 2's the next
 // and so on; default: free ports chosen at random), properties (more server properties), heapMb (per node, default 512), jvm ('lean', the default,
-// or 'kafka': see JVM_PROFILES), timeoutMs (to be ready,
+// or 'kafka': see JVM_PROFILES), features (finalized at format time, {name: level}, e.g.
+// {'transaction.version': 1}; default: Kafka's for its release), requestLog (true: every request
+// in the nodes' logs, see KafkaCluster.requests()), timeoutMs (to be ready,
 // default 120000), log (a function for progress lines; default: none).
 // A start whose node dies before it is ready (a port taken between its choice and the JVM's
 // bind, say) is tried again from scratch, on new ports, up to three times in all.
-async function startKafka({ nodes: count = 1, tls, users, proxied = false, port, properties = {}, heapMb = 512, jvm = 'lean', timeoutMs = 120000, log = () => {} } = {}) {
+async function startKafka({ nodes: count = 1, tls, users, proxied = false, port, properties = {}, features = {}, requestLog = false, heapMb = 512, jvm = 'lean', timeoutMs = 120000, log = () => {} } = {}) {
   if (count !== 1 && count !== 3) throw new TypeError(`kafka-native: startKafka() option nodes must be 1 or 3, got ${count}`);
   if (!Object.hasOwn(JVM_PROFILES, jvm)) throw new TypeError(`kafka-native: startKafka() option jvm must be one of ${Object.keys(JVM_PROFILES).join(', ')}, got ${jvm}`);
   if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port + count - 1 <= 65535)) throw new TypeError(`kafka-native: startKafka() option port must be a port number, got ${port}`);
@@ -259,7 +267,7 @@ async function startKafka({ nodes: count = 1, tls, users, proxied = false, port,
   const libs = await installKafka({ log });
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce({ count, tls, users, proxied, port, properties, heapMb, jvm, timeoutMs, log, libs });
+      return await startOnce({ count, tls, users, proxied, port, properties, features, requestLog, heapMb, jvm, timeoutMs, log, libs });
     } catch (err) {
       if (!err.nodeExited || attempt === 3) throw err;
       log(`${err.message}\nkafka-native: starting again on new ports`);
@@ -267,7 +275,7 @@ async function startKafka({ nodes: count = 1, tls, users, proxied = false, port,
   }
 }
 
-async function startOnce({ count, tls, users, proxied, port, properties, heapMb, jvm, timeoutMs, log, libs }) {
+async function startOnce({ count, tls, users, proxied, port, properties, features, requestLog, heapMb, jvm, timeoutMs, log, libs }) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kn-kafka-'));
   const names = listenerNames({ tls, users, proxied });
   const nodes = [];
@@ -290,10 +298,11 @@ async function startOnce({ count, tls, users, proxied, port, properties, heapMb,
   for (const node of nodes) {
     fs.mkdirSync(node.dir, { recursive: true });
     fs.writeFileSync(path.join(node.dir, 'server.properties'), serverProperties({ node, nodes, dir: node.dir, names, tlsFiles, users, properties }));
-    fs.writeFileSync(path.join(node.dir, 'log4j2.properties'), LOG4J);
+    fs.writeFileSync(path.join(node.dir, 'log4j2.properties'), requestLog ? LOG4J + REQUEST_LOG : LOG4J);
   }
+  const featureArgs = Object.entries(features).flatMap(([name, level]) => ['--feature', `${name}=${level}`]);
   // One storage-tool JVM per node, run side by side.
-  await Promise.all(nodes.map((node) => formatStorage(libs, node, id, scram)));
+  await Promise.all(nodes.map((node) => formatStorage(libs, node, id, [...scram, ...featureArgs])));
   log(`kafka-native: starting Apache Kafka, ${count} node(s)`);
   for (const node of nodes) launch(libs, node, heapMb, jvm);
   const cluster = new KafkaCluster(root, nodes, names, libs, heapMb, jvm);
@@ -424,6 +433,47 @@ class KafkaCluster extends EventEmitter {
   async restart(id, { graceful = false, timeoutMs = 120000 } = {}) {
     await (graceful ? this.down(id) : this.kill(id));
     await this.up(id, timeoutMs);
+  }
+
+  // With startKafka's `requestLog`: the requests the nodes completed, oldest first, each
+  // {node, apiKey, apiVersion, clientId} (apiKey is Kafka's number: 0 Produce, 24
+  // AddPartitionsToTxn, 25 AddOffsetsToTxn, 26 EndTxn, 28 TxnOffsetCommit, ...).
+  requests() {
+    const found = [];
+    for (const node of this._nodes) {
+      let text;
+      try {
+        text = fs.readFileSync(path.join(node.dir, 'kafka.log'), 'utf8');
+      } catch {
+        continue;
+      }
+      for (const line of text.split('\n')) {
+        const at = line.indexOf('Completed request:');
+        if (at < 0) continue;
+        try {
+          const { requestHeader: h } = JSON.parse(line.slice(at + 'Completed request:'.length).replace(/ \(kafka\.request\.logger\)$/, ''));
+          found.push({ node: node.id, apiKey: h.requestApiKey, apiVersion: h.requestApiVersion, clientId: h.clientId });
+        } catch {
+          // a line cut by a node killed while writing it
+        }
+      }
+    }
+    return found;
+  }
+
+  // Sets a finalized feature's level (Admin.updateFeatures, as kafka-features.sh upgrade or
+  // downgrade does), e.g. setFeature('transaction.version', 2). Needs a JDK (Kafka's jars run a
+  // small Java program, SetFeature.java beside this file, from source).
+  setFeature(name, level) {
+    const program = path.join(__dirname, 'SetFeature.java');
+    return new Promise((resolve, reject) => {
+      const child = spawn('java', ['-Xmx128m', '-cp', path.join(this._libs, '*'), program, this.bootstrapServers, name, String(level)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (c) => { out += c; });
+      child.stderr.on('data', (c) => { out += c; });
+      child.on('error', reject);
+      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`kafka-native: setting ${name} to ${level} failed (${code}): ${out.trim().slice(-2000)}`))));
+    });
   }
 
   // Stops every node: SIGTERM (a controlled shutdown) with `graceful`, else SIGKILL; then

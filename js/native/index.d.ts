@@ -170,6 +170,11 @@ export declare class NativeProducer {
    */
   fatalError(): DeliveryFailure | null
   /**
+   * The transaction protocol: 2 (KIP-890) or 1 once `initTransactions()` has completed,
+   * null before and for a producer without a transactional id. Never waits.
+   */
+  transactionVersion(): number | null
+  /**
    * Serves the producer's events (called when the constructor's `on_events` is): delivery
    * reports, stats and logs go to their callbacks, and the `deliver()` outcomes settled
    * since the last call are returned. Never waits.

@@ -448,6 +448,13 @@ impl NativeProducer {
         self.inner.fatal_error().as_ref().map(DeliveryFailure::from)
     }
 
+    /// The transaction protocol: 2 (KIP-890) or 1 once `initTransactions()` has completed,
+    /// null before and for a producer without a transactional id. Never waits.
+    #[napi]
+    pub fn transaction_version(&self) -> Option<u32> {
+        self.inner.transaction_version().map(u32::from)
+    }
+
     /// Serves the producer's events (called when the constructor's `on_events` is): delivery
     /// reports, stats and logs go to their callbacks, and the `deliver()` outcomes settled
     /// since the last call are returned. Never waits.

@@ -3887,6 +3887,9 @@ unsafe extern "C" {
         timeout_ms: c_int,
     ) -> *mut rd_kafka_error_t;
 }
+unsafe extern "C" {
+    pub fn rd_kafka_transaction_version(rk: *mut rd_kafka_t) -> c_int;
+}
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct rd_kafka_mock_cluster_s {

@@ -251,6 +251,68 @@ fn a_producer_is_idempotent_unless_told_not_to_be() {
     );
 }
 
+/// Transactions v2 (KIP-890) on a cluster that finalized `transaction.version` 2 (Apache Kafka
+/// 4.4 by default): every commit and abort bumps the producer epoch, which the producer takes
+/// from the EndTxn answer and writes the next transaction with. The MockCluster finalizes no
+/// feature: v1, one epoch throughout.
+#[test]
+fn the_transaction_protocol_is_v2_where_the_cluster_finalized_it_and_each_end_bumps_the_epoch() {
+    let cluster = TestCluster::new();
+    let topic = cluster.create_topic("txn-version", 1);
+    let epoch = Arc::new(Mutex::new(None::<i64>));
+    let sink = epoch.clone();
+    let producer = Producer::new(
+        ProducerConfig::new(cluster.bootstrap_servers())
+            .transactional_id(format!("txn-version-{}", std::process::id()))
+            .statistics_interval(Duration::from_millis(100))
+            .on_log(|_| {})
+            .on_stats(move |s| *sink.lock() = s.rdkafka_stats["eos"]["producer_epoch"].as_i64()),
+    )
+    .unwrap();
+    assert_eq!(
+        producer.transaction_version(),
+        None,
+        "before init_transactions"
+    );
+    producer.init_transactions(WAIT).unwrap();
+    let expected = if cluster.is_kafka() { 2 } else { 1 };
+    assert_eq!(producer.transaction_version(), Some(expected));
+
+    // The epoch of each transaction, read from the statistics taken after it ended.
+    let mut epochs = Vec::new();
+    for round in 0..3 {
+        producer.begin_transaction().unwrap();
+        producer
+            .send(&topic, 0, &numbered(&format!("round-{round}-"), 0..5))
+            .unwrap();
+        if round == 1 {
+            wait_for("the records in the log", WAIT, || producer.in_flight() == 0);
+            producer.abort_transaction(WAIT).unwrap();
+        } else {
+            producer.commit_transaction(WAIT).unwrap();
+        }
+        epoch.lock().take();
+        wait_for("statistics after the end", WAIT, || epoch.lock().is_some());
+        epochs.push(epoch.lock().unwrap_or(-1));
+    }
+    producer.stop(WAIT).unwrap();
+    let steps: Vec<i64> = epochs.windows(2).map(|w| w[1] - w[0]).collect();
+    if expected == 2 {
+        assert_eq!(steps, [1, 1], "v2: every end bumps the epoch ({epochs:?})");
+    } else {
+        assert_eq!(steps, [0, 0], "v1: one epoch ({epochs:?})");
+    }
+    if cluster.is_kafka() {
+        let committed = read_until(&cluster, &topic, IsolationLevel::ReadCommitted, "round-2-4");
+        let expected: Vec<String> =
+            [numbered("round-0-", 0..5), numbered("round-2-", 0..5)].concat();
+        assert_eq!(
+            committed, expected,
+            "read_committed: the aborted round is skipped"
+        );
+    }
+}
+
 #[test]
 fn misuse_of_a_transactional_producer_is_a_clear_error() {
     let cluster = TestCluster::new();

@@ -2133,7 +2133,8 @@ static void rd_kafka_stats_emit_all(rd_kafka_t *rk) {
                     "\"producer_id\": %" PRId64
                     ", "
                     "\"producer_epoch\": %hd, "
-                    "\"epoch_cnt\": %d "
+                    "\"epoch_cnt\": %d, "
+                    "\"txn_version\": %d "
                     "}",
                     rd_kafka_idemp_state2str(rk->rk_eos.idemp_state),
                     (now - rk->rk_eos.ts_idemp_state) / 1000,
@@ -2141,7 +2142,8 @@ static void rd_kafka_stats_emit_all(rd_kafka_t *rk) {
                     (now - rk->rk_eos.ts_txn_state) / 1000,
                     rd_atomic32_get(&rk->rk_eos.txn_may_enq) ? "true" : "false",
                     rk->rk_eos.pid.id, rk->rk_eos.pid.epoch,
-                    rk->rk_eos.epoch_cnt);
+                    rk->rk_eos.epoch_cnt,
+                    rd_atomic32_get(&rk->rk_eos.txn_version));
         }
 
         if ((err = rd_atomic32_get(&rk->rk_fatal.err)))
@@ -2697,6 +2699,8 @@ rd_kafka_t *rd_kafka_new(rd_kafka_type_t type,
 
 
         rk->rk_controllerid = -1;
+
+        rk->rk_finalized_features.epoch = -1;
 
         /* Admin client defaults */
         rk->rk_conf.admin.request_timeout_ms = rk->rk_conf.socket_timeout_ms;

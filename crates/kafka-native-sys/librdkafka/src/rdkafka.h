@@ -11853,6 +11853,25 @@ RD_EXPORT
 rd_kafka_error_t *rd_kafka_abort_transaction(rd_kafka_t *rk, int timeout_ms);
 
 
+/**
+ * @brief The transaction protocol the producer writes its transactions
+ *        with: 2, transactions v2 (KIP-890), when the cluster has finalized
+ *        the feature \c transaction.version at 2 or more, else 1. It is
+ *        chosen when rd_kafka_init_transactions() completes and kept for the
+ *        producer's life.
+ *
+ *        With v2 the brokers add a transaction's partitions and consumer
+ *        group themselves (no AddPartitionsToTxn or AddOffsetsToTxn
+ *        request), and every EndTxn bumps the producer epoch, so a late
+ *        Produce of an ended transaction cannot join the next one.
+ *
+ * @returns 1 or 2 once rd_kafka_init_transactions() has completed; 0 before,
+ *          and for a producer that is not transactional.
+ */
+RD_EXPORT
+int rd_kafka_transaction_version(rd_kafka_t *rk);
+
+
 /**@}*/
 
 /* @cond NO_DOC */

@@ -546,6 +546,37 @@ void rd_kafka_idemp_pid_update(rd_kafka_broker_t *rkb,
 
 
 /**
+ * @brief Transactions v2 (KIP-890): the EndTxn that ended a transaction
+ *        bumped the epoch (or gave a new producer id when the epoch was
+ *        exhausted). The next transaction is written with \p pid; each
+ *        partition starts its sequence anew when it next produces (see
+ *        rd_kafka_toppar_pid_change()). Nothing is in flight: the commit
+ *        flushed, the abort purged and drained.
+ *
+ * @locality rdkafka main thread
+ * @locks none
+ */
+void rd_kafka_idemp_pid_set_by_EndTxn(rd_kafka_t *rk,
+                                      const rd_kafka_pid_t pid) {
+        rd_kafka_wrlock(rk);
+        if (!rd_kafka_pid_valid(pid) ||
+            rd_kafka_pid_eq(pid, rk->rk_eos.pid)) {
+                rd_kafka_wrunlock(rk);
+                rd_kafka_dbg(rk, EOS, "ENDTXN",
+                             "EndTxn gave %s: keeping %s", rd_kafka_pid2str(pid),
+                             rd_kafka_pid2str(rk->rk_eos.pid));
+                return;
+        }
+
+        rd_kafka_dbg(rk, EOS, "ENDTXN", "EndTxn gave %s (previous %s)",
+                     rd_kafka_pid2str(pid), rd_kafka_pid2str(rk->rk_eos.pid));
+        rk->rk_eos.pid = pid;
+        rk->rk_eos.epoch_cnt++;
+        rd_kafka_wrunlock(rk);
+}
+
+
+/**
  * @brief Call when all partition request queues
  *        are drained to reset and re-request a new PID.
  *

@@ -80,6 +80,8 @@ void rd_kafka_idemp_request_pid_failed(rd_kafka_broker_t *rkb,
                                        rd_kafka_resp_err_t err);
 void rd_kafka_idemp_pid_update(rd_kafka_broker_t *rkb,
                                const rd_kafka_pid_t pid);
+void rd_kafka_idemp_pid_set_by_EndTxn(rd_kafka_t *rk,
+                                      const rd_kafka_pid_t pid);
 void rd_kafka_idemp_pid_fsm(rd_kafka_t *rk);
 void rd_kafka_idemp_drain_reset(rd_kafka_t *rk, const char *reason);
 void rd_kafka_idemp_drain_epoch_bump0(rd_kafka_t *rk,

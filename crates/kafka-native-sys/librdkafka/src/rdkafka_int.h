@@ -553,6 +553,14 @@ struct rd_kafka_s {
                                                       *   taken by the abort
                                                       *   (main thread). */
 
+                rd_atomic32_t txn_version; /**< The transaction protocol
+                                            *   in use: 2 (KIP-890) or 1,
+                                            *   chosen when
+                                            *   init_transactions()
+                                            *   completes; 0 before.
+                                            *   Set by the main thread,
+                                            *   read by any. */
+
                 rd_kafkap_str_t *transactional_id; /**< transactional.id */
                 rd_kafka_txn_state_t txn_state;    /**< Transactional state.
                                                     *   @locks rk_lock */
@@ -660,6 +668,17 @@ struct rd_kafka_s {
                 /**< Transaction coordinator query timer */
                 rd_kafka_timer_t txn_coord_tmr;
         } rk_eos;
+
+        /**< The cluster's finalized features (KIP-584) as the broker with
+         *   the highest FinalizedFeaturesEpoch last told them in its
+         *   ApiVersions response: the ones this client acts on.
+         *   @locks rk_lock */
+        struct {
+                int64_t epoch; /**< FinalizedFeaturesEpoch, -1: none told */
+                int16_t transaction_version; /**< transaction.version's
+                                              *   finalized level, 0 if
+                                              *   not finalized */
+        } rk_finalized_features;
 
         rd_atomic32_t rk_flushing; /**< Application is calling flush(). */
 

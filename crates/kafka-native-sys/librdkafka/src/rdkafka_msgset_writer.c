@@ -34,6 +34,7 @@
 #include "rdkafka_topic.h"
 #include "rdkafka_partition.h"
 #include "rdkafka_header.h"
+#include "rdkafka_txnmgr.h"
 #include "rdkafka_lz4.h"
 
 #if WITH_ZSTD
@@ -47,6 +48,10 @@
 
 /** @brief The maxium ProduceRequestion ApiVersion supported by librdkafka */
 static const int16_t rd_kafka_ProduceRequest_max_version = 10;
+
+/** A transactions v2 (KIP-890) producer's Produce: from v12 the leader adds
+ *  the partition to the transaction itself. v11 and v12 are v10's schema. */
+static const int16_t rd_kafka_ProduceRequest_txn_v2_version = 12;
 
 
 typedef struct rd_kafka_msgset_writer_s {
@@ -104,10 +109,14 @@ typedef struct rd_kafka_msgset_writer_s {
  */
 static RD_INLINE int
 rd_kafka_msgset_writer_select_MsgVersion(rd_kafka_msgset_writer_t *msetw) {
-        rd_kafka_broker_t *rkb       = msetw->msetw_rkb;
-        rd_kafka_toppar_t *rktp      = msetw->msetw_rktp;
-        const int16_t max_ApiVersion = rd_kafka_ProduceRequest_max_version;
-        int16_t min_ApiVersion       = 0;
+        rd_kafka_broker_t *rkb  = msetw->msetw_rkb;
+        rd_kafka_toppar_t *rktp = msetw->msetw_rktp;
+        const int16_t max_ApiVersion =
+            rd_kafka_is_transactional(rkb->rkb_rk) &&
+                    rd_kafka_txn_is_v2(rkb->rkb_rk)
+                ? rd_kafka_ProduceRequest_txn_v2_version
+                : rd_kafka_ProduceRequest_max_version;
+        int16_t min_ApiVersion = 0;
         int feature;
         /* Map compression types to required feature and ApiVersion */
         static const struct {
@@ -272,6 +281,8 @@ static void rd_kafka_msgset_writer_alloc_buf(rd_kafka_msgset_writer_t *msetw) {
          * ProduceRequest header sizes
          */
         switch (msetw->msetw_ApiVersion) {
+        case 12:
+        case 11:
         case 10:
         case 9:
         case 8:

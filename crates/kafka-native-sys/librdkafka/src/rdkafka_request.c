@@ -3249,6 +3249,50 @@ rd_kafka_resp_err_t rd_kafka_MetadataRequest_resp_cb(
 
 
 /**
+ * @brief Reads the ApiVersions response's top-level tags that carry the
+ *        cluster's finalized features (KIP-584): FinalizedFeaturesEpoch (1)
+ *        and FinalizedFeatures (2). The others are skipped.
+ */
+static int
+rd_kafkap_ApiVersion_reply_tags_parse(rd_kafka_buf_t *rkbuf,
+                                      uint64_t tagtype,
+                                      uint64_t taglen,
+                                      int64_t *features_epoch,
+                                      int16_t *transaction_version) {
+        const int log_decode_errors = LOG_DEBUG;
+        int32_t FeatureCnt;
+        int i;
+
+        switch (tagtype) {
+        case 1: /* FinalizedFeaturesEpoch */
+                rd_kafka_buf_read_i64(rkbuf, features_epoch);
+                return 1;
+        case 2: /* FinalizedFeatures */
+                rd_kafka_buf_read_arraycnt(rkbuf, &FeatureCnt, 1000);
+                for (i = 0; i < FeatureCnt; i++) {
+                        rd_kafkap_str_t Name;
+                        int16_t MaxVersionLevel, MinVersionLevel;
+
+                        rd_kafka_buf_read_str(rkbuf, &Name);
+                        rd_kafka_buf_read_i16(rkbuf, &MaxVersionLevel);
+                        rd_kafka_buf_read_i16(rkbuf, &MinVersionLevel);
+                        rd_kafka_buf_skip_tags(rkbuf);
+
+                        if (!rd_kafkap_str_cmp_str(&Name,
+                                                   "transaction.version"))
+                                *transaction_version = MaxVersionLevel;
+                }
+                return 1;
+        default:
+                return 0;
+        }
+
+err_parse:
+        return -1;
+}
+
+
+/**
  * @brief Parses and handles ApiVersion reply.
  *
  * @param apis will be allocated, populated and sorted
@@ -3270,7 +3314,9 @@ rd_kafka_handle_ApiVersion(rd_kafka_t *rk,
         const int log_decode_errors = LOG_DEBUG;
         int32_t ApiArrayCnt;
         int16_t ErrorCode;
-        int i = 0;
+        int i                       = 0;
+        int64_t features_epoch      = -1;
+        int16_t transaction_version = 0;
 
         *apis    = NULL;
         *api_cnt = 0;
@@ -3311,8 +3357,28 @@ rd_kafka_handle_ApiVersion(rd_kafka_t *rk,
         if (request->rkbuf_reqhdr.ApiVersion >= 1)
                 rd_kafka_buf_read_throttle_time(rkbuf);
 
-        /* Discard end tags */
-        rd_kafka_buf_skip_tags(rkbuf);
+        /* The finalized features, from v3 on (tagged fields) */
+        rd_kafka_buf_read_tags(rkbuf, rd_kafkap_ApiVersion_reply_tags_parse,
+                               &features_epoch, &transaction_version);
+
+        if (features_epoch >= 0) {
+                rd_kafka_wrlock(rk);
+                if (features_epoch >= rk->rk_finalized_features.epoch) {
+                        if (transaction_version !=
+                            rk->rk_finalized_features.transaction_version)
+                                rd_rkb_dbg(rkb, FEATURE | RD_KAFKA_DBG_EOS,
+                                           "FEATURES",
+                                           "Finalized transaction.version "
+                                           "%hd (features epoch %" PRId64
+                                           ")",
+                                           transaction_version,
+                                           features_epoch);
+                        rk->rk_finalized_features.epoch = features_epoch;
+                        rk->rk_finalized_features.transaction_version =
+                            transaction_version;
+                }
+                rd_kafka_wrunlock(rk);
+        }
 
         *api_cnt = ApiArrayCnt;
         qsort(*apis, *api_cnt, sizeof(**apis), rd_kafka_ApiVersion_key_cmp);
@@ -4622,6 +4688,13 @@ static int rd_kafka_handle_Produce_error(rd_kafka_broker_t *rkb,
             /* Message was purged from out-queue due to
              * Idempotent Producer Id change */
             RD_KAFKA_ERR_ACTION_RETRY, RD_KAFKA_RESP_ERR__RETRY,
+
+            /* Transactions v2: the leader could not add the partition to
+             * the transaction yet (the previous transaction's markers are
+             * still being written): retriable, as Kafka's Java producer
+             * takes it. */
+            RD_KAFKA_ERR_ACTION_RETRY | RD_KAFKA_ERR_ACTION_MSG_NOT_PERSISTED,
+            RD_KAFKA_RESP_ERR_CONCURRENT_TRANSACTIONS,
 
             RD_KAFKA_ERR_ACTION_END);
 
@@ -6917,8 +6990,24 @@ rd_kafka_resp_err_t rd_kafka_EndTxnRequest(rd_kafka_broker_t *rkb,
         rd_kafka_buf_t *rkbuf;
         int16_t ApiVersion = 0;
 
-        ApiVersion = rd_kafka_broker_ApiVersion_supported(rkb, RD_KAFKAP_EndTxn,
-                                                          0, 1, NULL);
+        /* v5 ends a transactions v2 transaction (KIP-890): the coordinator
+         * bumps the epoch and answers with the producer id and epoch of the
+         * next transaction. */
+        if (rd_kafka_txn_is_v2(rkb->rkb_rk)) {
+                ApiVersion = rd_kafka_broker_ApiVersion_supported(
+                    rkb, RD_KAFKAP_EndTxn, 5, 5, NULL);
+                if (ApiVersion == -1) {
+                        rd_snprintf(errstr, errstr_size,
+                                    "EndTxnRequest v5 (KIP-890) not "
+                                    "supported by the transaction "
+                                    "coordinator, though the cluster "
+                                    "finalized transaction.version 2");
+                        rd_kafka_replyq_destroy(&replyq);
+                        return RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE;
+                }
+        } else
+                ApiVersion = rd_kafka_broker_ApiVersion_supported(
+                    rkb, RD_KAFKAP_EndTxn, 0, 1, NULL);
         if (ApiVersion == -1) {
                 rd_snprintf(errstr, errstr_size,
                             "EndTxnRequest (KIP-98) not supported "
@@ -6927,7 +7016,8 @@ rd_kafka_resp_err_t rd_kafka_EndTxnRequest(rd_kafka_broker_t *rkb,
                 return RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE;
         }
 
-        rkbuf = rd_kafka_buf_new_request(rkb, RD_KAFKAP_EndTxn, 1, 500);
+        rkbuf = rd_kafka_buf_new_flexver_request(rkb, RD_KAFKAP_EndTxn, 1, 500,
+                                                 ApiVersion >= 3);
 
         /* transactional_id */
         rd_kafka_buf_write_str(rkbuf, transactional_id, -1);

@@ -44,6 +44,7 @@
 
 
 static void rd_kafka_txn_coord_timer_start(rd_kafka_t *rk, int timeout_ms);
+static void rd_kafka_txn_choose_version(rd_kafka_t *rk);
 
 #define rd_kafka_txn_curr_api_set_result(rk, actions, error)                   \
         rd_kafka_txn_curr_api_set_result0(__FUNCTION__, __LINE__, rk, actions, \
@@ -725,6 +726,7 @@ void rd_kafka_txn_idemp_state_change(rd_kafka_t *rk,
             rk->rk_eos.txn_state == RD_KAFKA_TXN_STATE_WAIT_PID) {
                 /* Application is calling (or has called) init_transactions() */
                 RD_UT_COVERAGE(1);
+                rd_kafka_txn_choose_version(rk);
                 rd_kafka_txn_set_state(rk, RD_KAFKA_TXN_STATE_READY_NOT_ACKED);
                 set_result = rd_true;
 
@@ -750,6 +752,79 @@ void rd_kafka_txn_idemp_state_change(rd_kafka_t *rk,
                  * reply to the app. */
                 rd_kafka_txn_curr_api_set_result(rk, 0, NULL);
         }
+}
+
+
+/**
+ * @brief Chooses the transaction protocol for the producer's life: v2
+ *        (KIP-890) when the cluster has finalized transaction.version 2 or
+ *        more, as Kafka's Java producer does, else v1.
+ *
+ *        A cluster upgraded later is written to with v1 until the producer
+ *        is made again (Java's producer bumps the epoch to switch on the
+ *        fly; this one does not switch).
+ *
+ * @locality rdkafka main thread
+ * @locks rd_kafka_wrlock(rk) MUST be held
+ */
+static void rd_kafka_txn_choose_version(rd_kafka_t *rk) {
+        int version =
+            rk->rk_finalized_features.transaction_version >= 2 ? 2 : 1;
+
+        if (rd_atomic32_get(&rk->rk_eos.txn_version) == version)
+                return;
+
+        rd_atomic32_set(&rk->rk_eos.txn_version, version);
+        rd_kafka_dbg(rk, EOS, "TXNVERSION",
+                     "Transactions v%d: the cluster's finalized "
+                     "transaction.version is %hd",
+                     version, rk->rk_finalized_features.transaction_version);
+}
+
+
+/**
+ * @brief Transactions v2: the pending partitions are in the transaction
+ *        as far as this client knows (their leaders add them when their
+ *        first Produce arrives), so they move to the registered list, and
+ *        the transaction counts as known to the coordinator: it is ended
+ *        with an EndTxn even if no Produce reached a broker.
+ *
+ * @locality rdkafka main thread
+ * @locks none (not rd_kafka_*lock(rk))
+ */
+static void rd_kafka_txn_register_partitions_v2(rd_kafka_t *rk) {
+        rd_kafka_toppar_t *rktp;
+        int cnt = 0;
+
+        mtx_lock(&rk->rk_eos.txn_pending_lock);
+        while ((rktp = TAILQ_FIRST(&rk->rk_eos.txn_pending_rktps))) {
+                TAILQ_REMOVE(&rk->rk_eos.txn_pending_rktps, rktp,
+                             rktp_txnlink);
+                rd_kafka_toppar_lock(rktp);
+                rktp->rktp_flags =
+                    (rktp->rktp_flags & ~RD_KAFKA_TOPPAR_F_PEND_TXN) |
+                    RD_KAFKA_TOPPAR_F_IN_TXN;
+                rd_kafka_toppar_unlock(rktp);
+                /* The list's reference moves with it. */
+                TAILQ_INSERT_TAIL(&rk->rk_eos.txn_rktps, rktp, rktp_txnlink);
+                cnt++;
+        }
+        mtx_unlock(&rk->rk_eos.txn_pending_lock);
+
+        if (cnt > 0) {
+                rk->rk_eos.txn_req_cnt++;
+                rd_kafka_dbg(rk, EOS, "ADDPARTS",
+                             "%d partition(s) in the transaction: "
+                             "added by their leaders (transactions v2)",
+                             cnt);
+        }
+}
+
+
+int rd_kafka_transaction_version(rd_kafka_t *rk) {
+        if (!rd_kafka_is_transactional(rk))
+                return 0;
+        return (int)rd_atomic32_get(&rk->rk_eos.txn_version);
 }
 
 
@@ -1111,6 +1186,12 @@ static void rd_kafka_txn_register_partitions(rd_kafka_t *rk) {
                              "Not registering partitions: %s",
                              rd_kafka_error_string(error));
                 rd_kafka_error_destroy(error);
+                return;
+        }
+
+        if (rd_kafka_txn_is_v2(rk)) {
+                rd_kafka_rdunlock(rk);
+                rd_kafka_txn_register_partitions_v2(rk);
                 return;
         }
 
@@ -1694,8 +1775,14 @@ rd_kafka_txn_send_TxnOffsetCommitRequest(rd_kafka_broker_t *rkb,
                 return RD_KAFKA_RESP_ERR__STATE;
         }
 
-        ApiVersion = rd_kafka_broker_ApiVersion_supported(
-            rkb, RD_KAFKAP_TxnOffsetCommit, 0, 3, NULL);
+        /* v5 tells the group coordinator to add the group to the
+         * transaction itself (transactions v2). */
+        if (rd_kafka_txn_is_v2(rk))
+                ApiVersion = rd_kafka_broker_ApiVersion_supported(
+                    rkb, RD_KAFKAP_TxnOffsetCommit, 5, 5, NULL);
+        else
+                ApiVersion = rd_kafka_broker_ApiVersion_supported(
+                    rkb, RD_KAFKAP_TxnOffsetCommit, 0, 3, NULL);
         if (ApiVersion == -1) {
                 /* Do not free the rko, it is passed as the reply_opaque
                  * on the reply queue by coord_req_fsm() when we return
@@ -1985,6 +2072,27 @@ rd_kafka_txn_op_send_offsets_to_transaction(rd_kafka_t *rk,
                 goto err;
         }
 
+        if (rd_kafka_txn_is_v2(rk)) {
+                /* Transactions v2: the group coordinator adds the group to
+                 * the transaction when the TxnOffsetCommit arrives. */
+                int remains_ms =
+                    rd_timeout_remains(rko->rko_u.txn.abs_timeout);
+
+                rk->rk_eos.txn_req_cnt++;
+
+                rd_kafka_coord_req(
+                    rk, RD_KAFKA_COORD_GROUP,
+                    rko->rko_u.txn.cgmetadata->group_id,
+                    rd_kafka_txn_send_TxnOffsetCommitRequest, rko,
+                    0 /* no delay */,
+                    rd_timeout_remains_limit0(remains_ms,
+                                              rk->rk_conf.socket_timeout_ms),
+                    RD_KAFKA_REPLYQ(rk->rk_ops, 0),
+                    rd_kafka_txn_handle_TxnOffsetCommit, rko);
+
+                return RD_KAFKA_OP_RES_KEEP; /* the rko is passed on */
+        }
+
         /* This is a multi-stage operation, consisting of:
          *  1) send AddOffsetsToTxnRequest to transaction coordinator.
          *  2) send TxnOffsetCommitRequest to group coordinator. */
@@ -2150,6 +2258,7 @@ static void rd_kafka_txn_handle_EndTxn(rd_kafka_t *rk,
         int16_t ErrorCode;
         int actions = 0;
         rd_bool_t is_commit, may_retry = rd_false, require_bump = rd_false;
+        rd_kafka_pid_t next_pid = RD_KAFKA_PID_INITIALIZER;
 
         if (err == RD_KAFKA_RESP_ERR__DESTROY)
                 return;
@@ -2161,6 +2270,13 @@ static void rd_kafka_txn_handle_EndTxn(rd_kafka_t *rk,
 
         rd_kafka_buf_read_throttle_time(rkbuf);
         rd_kafka_buf_read_i16(rkbuf, &ErrorCode);
+        if (request->rkbuf_reqhdr.ApiVersion >= 5) {
+                /* Transactions v2: the producer id and epoch of the next
+                 * transaction (the epoch bumped, or a new producer id when
+                 * the epoch is exhausted). */
+                rd_kafka_buf_read_i64(rkbuf, &next_pid.id);
+                rd_kafka_buf_read_i16(rkbuf, &next_pid.epoch);
+        }
         err = ErrorCode;
         goto err;
 
@@ -2344,8 +2460,11 @@ err:
                     rd_kafka_error_new(err, "EndTxn %s failed: %s",
                                        is_commit ? "commit" : "abort",
                                        rd_kafka_err2str(err)));
-        else
+        else {
+                if (request->rkbuf_reqhdr.ApiVersion >= 5)
+                        rd_kafka_idemp_pid_set_by_EndTxn(rk, next_pid);
                 rd_kafka_txn_endtxn_complete(rk);
+        }
 }
 
 
@@ -2368,6 +2487,11 @@ rd_kafka_txn_op_commit_transaction(rd_kafka_t *rk,
 
         if (rko->rko_err == RD_KAFKA_RESP_ERR__DESTROY)
                 return RD_KAFKA_OP_RES_HANDLED;
+
+        /* Transactions v2: partitions not registered yet are counted
+         * before the EndTxn decision below. */
+        if (rd_kafka_txn_is_v2(rk))
+                rd_kafka_txn_register_partitions_v2(rk);
 
         rd_kafka_wrlock(rk);
 
@@ -2655,6 +2779,12 @@ static rd_kafka_op_res_t rd_kafka_txn_op_begin_abort(rd_kafka_t *rk,
         rd_kafka_wrunlock(rk);
 
         if (clear_pending) {
+                /* With transactions v2 a pending partition's Produce may
+                 * have reached its leader, which added it to the
+                 * transaction: the abort must send EndTxn. */
+                if (rd_kafka_txn_is_v2(rk))
+                        rd_kafka_txn_register_partitions_v2(rk);
+
                 mtx_lock(&rk->rk_eos.txn_pending_lock);
                 rd_kafka_txn_clear_pending_partitions(rk);
                 mtx_unlock(&rk->rk_eos.txn_pending_lock);
@@ -2714,7 +2844,8 @@ static rd_kafka_op_res_t rd_kafka_txn_op_abort_transaction(rd_kafka_t *rk,
          * order, or take them as duplicates of what it wrote and drop them.
          * As Kafka's Java producer does for unresolved sequences, the abort
          * bumps the epoch, which starts every partition's sequence anew. */
-        if (rd_atomic32_set(&rk->rk_eos.txn_purged_unresolved, 0)) {
+        if (rd_atomic32_set(&rk->rk_eos.txn_purged_unresolved, 0) &&
+            !rd_kafka_txn_is_v2(rk) /* v2: every EndTxn bumps it */) {
                 rd_kafka_dbg(rk, EOS, "TXNABORT",
                              "Aborted messages may have been written: "
                              "the abort bumps the epoch");
@@ -3267,6 +3398,7 @@ void rd_kafka_txns_term(rd_kafka_t *rk) {
  */
 void rd_kafka_txns_init(rd_kafka_t *rk) {
         rd_atomic32_init(&rk->rk_eos.txn_may_enq, 0);
+        rd_atomic32_init(&rk->rk_eos.txn_version, 0);
         rd_atomic32_init(&rk->rk_eos.txn_purged_unresolved, 0);
         mtx_init(&rk->rk_eos.txn_pending_lock, mtx_plain);
         TAILQ_INIT(&rk->rk_eos.txn_pending_rktps);

@@ -68,9 +68,29 @@ static RD_INLINE RD_UNUSED rd_bool_t rd_kafka_txn_may_send_msg(rd_kafka_t *rk) {
  * @locality any
  * @locks toppar_lock MUST be held
  */
+/**
+ * @returns true if the producer writes its transactions with the
+ *          transactions v2 protocol (KIP-890): partitions and groups are
+ *          added to a transaction by the brokers that receive its Produce
+ *          and TxnOffsetCommit requests, and every EndTxn bumps the epoch.
+ *
+ * @locality any
+ * @locks none
+ */
+static RD_INLINE RD_UNUSED rd_bool_t rd_kafka_txn_is_v2(rd_kafka_t *rk) {
+        return rd_atomic32_get(&rk->rk_eos.txn_version) == 2;
+}
+
+
 static RD_INLINE RD_UNUSED rd_bool_t
 rd_kafka_txn_toppar_may_send_msg(rd_kafka_toppar_t *rktp) {
         if (likely(rktp->rktp_flags & RD_KAFKA_TOPPAR_F_IN_TXN))
+                return rd_true;
+
+        /* With transactions v2 the partition's leader adds it to the
+         * transaction when the first Produce arrives: nothing to wait for. */
+        if ((rktp->rktp_flags & RD_KAFKA_TOPPAR_F_PEND_TXN) &&
+            rd_kafka_txn_is_v2(rktp->rktp_rkt->rkt_rk))
                 return rd_true;
 
         return rd_false;

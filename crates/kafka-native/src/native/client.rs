@@ -348,6 +348,13 @@ impl NativeClient {
         }
     }
 
+    /// The transaction protocol this producer writes with: 2 (KIP-890) or 1, once
+    /// init_transactions() has completed; 0 before, and for a producer that is not transactional.
+    pub(crate) fn transaction_version(&self) -> i32 {
+        // SAFETY: the handle is live; the call reads an atomic.
+        unsafe { rdsys::rd_kafka_transaction_version(self.ptr()) }
+    }
+
     /// The fatal error this client has raised, if any (after which it can do nothing more).
     pub(crate) fn fatal_error(&self) -> Option<KafkaError> {
         let mut text = [0 as c_char; 512];

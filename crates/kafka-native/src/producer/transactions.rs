@@ -125,6 +125,23 @@ impl Producer {
             .map_err(explain_fenced)
     }
 
+    /// The transaction protocol the producer writes its transactions with, chosen when
+    /// [`init_transactions`](Self::init_transactions) completes and kept for the producer's
+    /// life: `Some(2)`, transactions v2 (KIP-890), when the cluster has finalized the feature
+    /// `transaction.version` at 2 or more (Apache Kafka 4.0 and later, by default), else
+    /// `Some(1)`. `None` before `init_transactions` has completed, after `stop()`, and for a
+    /// producer without a `transactional_id`. Local: never waits on the network.
+    ///
+    /// With v2 the brokers add a transaction's partitions and group themselves (no
+    /// AddPartitionsToTxn or AddOffsetsToTxn round trip), and every commit or abort bumps the
+    /// producer epoch, so a late write of an ended transaction cannot join the next one.
+    pub fn transaction_version(&self) -> Option<u8> {
+        match self.inner.read().as_ref()?.client.transaction_version() {
+            version @ (1 | 2) => Some(version as u8),
+            _ => None,
+        }
+    }
+
     /// The fatal error the producer raised, if any: an idempotent producer whose sequence broke,
     /// a transactional producer fenced by a newer one. After it the producer can do nothing more
     /// than stop.
@@ -133,11 +150,13 @@ impl Producer {
     }
 }
 
-/// librdkafka says "fenced by a newer instance" also when the broker aborted a transaction that
-/// outlived `transaction.timeout.ms` (Apache Kafka then bumps the producer's epoch): say both.
+/// Says why the broker may have ended the transaction when the error does not: librdkafka says
+/// "fenced by a newer instance" (v1) also when the broker aborted a transaction that outlived
+/// `transaction.timeout.ms` (Apache Kafka then bumps the producer's epoch), and with transactions
+/// v2 the coordinator answers a commit of a transaction it aborted so with `INVALID_TXN_STATE`.
 fn explain_fenced(mut err: KafkaError) -> KafkaError {
     if let KafkaError::Kafka { name, message, .. } = &mut err {
-        if name == "_FENCED" {
+        if name == "_FENCED" || name == "INVALID_TXN_STATE" {
             message.push_str(
                 " (a newer producer with the same transactional_id started, or this transaction \
                  outlived transaction_timeout_ms and the broker aborted it)",
