@@ -1,22 +1,27 @@
 'use strict';
-// The transactions benchmark (issue 25): transactional produce throughput on Apache Kafka, with
-// 100 and with 1,000 messages of 100 B per transaction, each transaction begun, sent and committed
-// before the next, for kafka-native, KafkaJS and node-rdkafka (`--with-node-rdkafka`), each in its
-// own process against the same broker, in the same run.
+// The transactions benchmark: small transactions (1, 10 and 100 records of 100 B to one
+// partition, with and without a group offset sent to each) per second and their commit latency
+// (p50 and p99 of the commit call), on transactions v1 and v2 (KIP-890), against Kafka's Java
+// producer doing the same in the same run. One Apache Kafka node (the dev cluster, its log in
+// memory where the machine has /dev/shm), formatted with transaction.version 1: the v1 cells run
+// first, then the cluster is upgraded to 2 (as kafka-features.sh upgrade does) and the v2 cells
+// run; both clients choose the protocol at their start. KafkaJS (and node-rdkafka, with
+// --with-node-rdkafka), which write v1 only, run in the v1 cells as the Node peers' reference.
+// Each client in its own process; each transaction begun, sent, given its offset and committed
+// before the next; the first (which connects) not timed.
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 
-const { BROKERS, stopBroker } = require('./brokers');
+const { startKafka } = require('../js/dev-cluster/cluster.js');
+const { installKafka, missingTools } = require('../js/dev-cluster/install.js');
 const { machine, publish, fmt } = require('./report');
 
-const MESSAGES = Number(process.env.TXN_MESSAGES || 20000);
-const SIZES = [100, 1000];
-// kafka-native twice: at its defaults (queue_buffering_max_ms 250) and with 0, since a commit
-// waits for the transaction's messages and librdkafka still lingers before sending them.
-const CLIENTS = ['kafka-native', 'kafka-native, queue_buffering_max_ms 0', 'kafkajs', 'node-rdkafka'];
+const TRANSACTIONS = Number(process.env.TXN_COUNT || 300);
+const SIZES = (process.env.TXN_SIZES || '1,10,100').split(',').map(Number);
+const TOPIC = 'txn-bench';
 const client = path.join(__dirname, 'clients', 'transactions', 'client.js');
+const javaClient = path.join(__dirname, 'clients', 'transactions', 'TxnBench.java');
 
 function resolvable(mod) {
   try {
@@ -27,60 +32,87 @@ function resolvable(mod) {
   }
 }
 
-function runClient(env) {
+// Runs one client process; resolves with its last output line's JSON.
+function runProcess(command, args, env) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [client], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
+    let err = '';
     child.stdout.on('data', (c) => { out += c; });
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop())) : reject(new Error(`${env.CLIENT} exited (${code})`))));
+    child.stderr.on('data', (c) => { err += c; });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop())) : reject(new Error(`exited (${code}): ${err.trim().slice(-400)}`))));
   });
 }
 
+function percentile(xs, p) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))];
+}
+
 async function transactions() {
-  const kafka = BROKERS.find((b) => b.name === 'kafka');
-  if (!kafka?.available) throw new Error(`transactions: Apache Kafka ${kafka?.missing ?? 'is not available'}`);
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kn-txn-'));
-  const topic = 'txn-bench';
-  const broker = await kafka.start(tmp, topic, 1);
+  const missing = missingTools();
+  if (missing) throw new Error(`transactions: Apache Kafka ${missing}`);
+  const libs = await installKafka({ log: (l) => console.error(l) });
+  // The log in memory: the clients are measured, not this machine's disk (bench/brokers.js).
+  const tmp = process.env.TMPDIR;
+  if (process.env.BENCH_KAFKA_DATA !== 'disk' && fs.existsSync('/dev/shm')) process.env.TMPDIR = '/dev/shm';
+  const cluster = await startKafka({ nodes: 1, jvm: 'kafka', heapMb: 1024, features: { 'transaction.version': 1 } });
+  if (tmp === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = tmp;
+  const servers = cluster.bootstrapServers;
   const rows = [];
   const notes = [];
+  const measure = async (protocol, name, per, offsets) => {
+    const env = { KAFKA_BROKERS: servers, KAFKA_TOPIC: TOPIC, TRANSACTIONS: String(TRANSACTIONS), PER_TRANSACTION: String(per), OFFSETS: offsets ? '1' : '0' };
+    try {
+      const r = name === 'Java producer'
+        ? await runProcess('java', ['-Xmx512M', '-cp', path.join(libs, '*'), javaClient, servers, TOPIC, String(TRANSACTIONS), String(per), offsets ? '1' : '0'], {})
+        : await runProcess(process.execPath, [client], { ...env, CLIENT: name, LINGER_MS: name === 'kafka-native' ? '0' : '' });
+      if (r.version !== null && r.version !== undefined && r.version !== protocol) throw new Error(`wrote transactions v${r.version}, not v${protocol}`);
+      const row = { protocol, name, per, offsets, rate: TRANSACTIONS / r.seconds, p50: percentile(r.commits, 0.5), p99: percentile(r.commits, 0.99) };
+      rows.push(row);
+      const mean = r.commits.reduce((a, b) => a + b, 0) / r.commits.length;
+      console.error(`v${protocol} ${name}, ${per} per transaction${offsets ? ', offsets' : ''}: ${fmt(row.rate)} transactions/s (${fmt(1000 / row.rate, 1)} ms each), commit mean ${fmt(mean, 1)} p50 ${fmt(row.p50, 1)} p90 ${fmt(percentile(r.commits, 0.9), 1)} p99 ${fmt(row.p99, 1)} ms`);
+    } catch (e) {
+      notes.push(`v${protocol} ${name}, ${per} per transaction${offsets ? ', offsets' : ''}: ${e.message}`);
+    }
+  };
   try {
-    for (const per of SIZES) {
-      for (const name of CLIENTS) {
-        const native = name.startsWith('kafka-native');
-        const mod = native ? null : name;
-        if (mod && !resolvable(mod)) {
-          const note = `${name}: not installed here${name === 'node-rdkafka' ? ' (run with --with-node-rdkafka)' : ''}`;
-          if (!notes.includes(note)) notes.push(note);
-          continue;
-        }
-        const count = Math.max(1, Math.round(MESSAGES / per));
-        try {
-          const { seconds } = await runClient({ CLIENT: native ? 'kafka-native' : name, LINGER_MS: name.endsWith(' 0') ? '0' : '', KAFKA_BROKERS: broker.servers, KAFKA_TOPIC: topic, TRANSACTIONS: String(count), PER_TRANSACTION: String(per) });
-          rows.push({ per, name, count, seconds });
-          console.error(`${name}, ${per} per transaction: ${fmt(count / seconds)} transactions/s, ${fmt(count * per / seconds)} msg/s`);
-        } catch (e) {
-          notes.push(`${name}, ${per} per transaction: ${e.message}`);
+    await runProcess(process.execPath, ['-e', `
+      const { Admin } = require(${JSON.stringify(path.join(__dirname, '..'))});
+      const admin = new Admin({ broker: ${JSON.stringify(servers)}, logger: { error() {}, warn() {}, info() {}, debug() {} } });
+      admin.createTopics([{ topic: ${JSON.stringify(TOPIC)}, partitions: 1, replication_factor: 1 }]).then(() => admin.stop()).then(() => console.log('{}'));
+    `], {});
+    const peers = ['kafkajs', 'node-rdkafka'].filter((m) => resolvable(m));
+    if (!peers.includes('node-rdkafka')) notes.push('node-rdkafka: not installed here (run with --with-node-rdkafka)');
+    for (const protocol of [1, 2]) {
+      if (protocol === 2) await cluster.setFeature('transaction.version', 2);
+      for (const per of SIZES) {
+        for (const offsets of [false, true]) {
+          for (const name of ['kafka-native', 'Java producer', ...(protocol === 1 ? peers : [])]) {
+            if (name === 'node-rdkafka' && offsets) continue; // offsets from a consumer only
+            await measure(protocol, name, per, offsets);
+          }
         }
       }
     }
   } finally {
-    await stopBroker(broker.child);
-    fs.rmSync(tmp, { recursive: true, force: true });
+    await cluster.stop();
   }
-  const base = (per) => rows.find((r) => r.per === per && r.name === 'kafkajs');
+  const java = (r) => rows.find((j) => j.name === 'Java producer' && j.protocol === r.protocol && j.per === r.per && j.offsets === r.offsets);
   const table = [
-    '| messages per transaction | client | transactions | transactions/s | messages/s | × KafkaJS |',
-    '|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.per} | ${r.name} | ${r.count} | ${fmt(r.count / r.seconds)} | ${fmt(r.count * r.per / r.seconds)} | ${base(r.per) ? fmt(base(r.per).seconds / r.seconds, 2) : '–'} |`),
+    '| protocol | records per transaction | offsets | client | transactions/s | × Java | commit p50 ms | commit p99 ms |',
+    '|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| v${r.protocol} | ${r.per} | ${r.offsets ? 'yes' : 'no'} | ${r.name} | ${fmt(r.rate)} | ${java(r) ? fmt(r.rate / java(r).rate, 2) : '–'} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} |`),
   ].join('\n');
   publish('transactions', [
-    `One run, ${new Date().toISOString().slice(0, 10)}, ${machine()}, Apache Kafka (1 node, \`kafka-native kafka\`).`,
-    `Command: \`npm run bench -- transactions\`. ${MESSAGES} messages of 100 B to one partition per cell, in transactions each begun,`,
-    'sent and committed before the next (the first, which connects, not timed); each client in its own process.',
+    `One run, ${new Date().toISOString().slice(0, 10)}, ${machine()}, Apache Kafka (1 node, formatted with transaction.version 1, then upgraded to 2).`,
+    `Command: \`npm run bench -- transactions\`. ${TRANSACTIONS} transactions per cell of 100 B records to one partition, each begun, sent,`,
+    'given its group offset (offsets: yes) and committed before the next; kafka-native with queue_buffering_max_ms 0, the Java producer with linger.ms 0.',
     '',
     table,
-  ], notes, process.env.TXN_MESSAGES === undefined);
+  ], notes, process.env.TXN_COUNT === undefined);
 }
 
 module.exports = { transactions };
