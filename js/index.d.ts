@@ -181,14 +181,25 @@ export type PayloadFor<E> = [E] extends ['buffer'] ? Buffer : [E] extends ['utf8
 /** What start() resolves with for a `group_id`: [{topic, partition}] in a group, partition numbers outside one. */
 export type StartedFor<G> = [G] extends [undefined] ? number[] : [G] extends [string] ? TopicPartition[] : number[] | TopicPartition[];
 
+/** The options a Consumer and a ShareConsumer take alike. */
+export interface ConsumingOptions<E extends PayloadEncoding = PayloadEncoding> {
+  broker: string;
+  /** A topic, or several (exact names; a Consumer outside a group reads one). */
+  topic: string | string[];
+  /** 'utf8' (default) gives string payloads and keys; 'buffer' gives Buffers. */
+  payload_encoding?: E;
+  /** With max_deliveries: where the records that failed every delivery are written first (their original bytes, whatever payload_encoding says), with headers naming their source. */
+  dead_letter_topic?: string;
+  driver_options?: LibrdkafkaProperties;
+  /** Default console. */
+  logger?: Logger;
+}
+
 /**
  * A Consumer's options. `E` and `G` are what `payload_encoding` and `group_id` are, when known,
  * so that the types of payloads and of start()'s result follow them.
  */
-export interface ConsumerOptions<E extends PayloadEncoding = PayloadEncoding, G extends string | undefined = string | undefined> {
-  broker: string;
-  /** A topic, or (with group_id) several. */
-  topic: string | string[];
+export interface ConsumerOptions<E extends PayloadEncoding = PayloadEncoding, G extends string | undefined = string | undefined> extends ConsumingOptions<E> {
   /** Join this consumer group: the brokers assign partitions and keep the committed offsets. */
   group_id?: G;
   /** 'classic' (default, cooperative-sticky) or 'consumer' (KIP-848). */
@@ -209,8 +220,6 @@ export interface ConsumerOptions<E extends PayloadEncoding = PayloadEncoding, G 
   auto_commit?: boolean;
   /** With receive_callback: a batch that throws or rejects is tried again (after 100 ms, doubling up to 2 s) up to this many tries in all; then it goes to dead_letter_topic (if given) and the consumer moves on. */
   max_deliveries?: number;
-  /** With max_deliveries: where the records of a batch that failed every try are written, with headers naming their source. */
-  dead_letter_topic?: string;
   /** Where a partition without a recorded offset starts. Default 'earliest'. */
   start_offset?: 'earliest' | 'latest' | number;
   /** A partition with messages to read that hands none over for this long is stuck: health() says so and a warning is logged once. Default 60000; 0: never. Checked at each statistics interval. */
@@ -232,14 +241,9 @@ export interface ConsumerOptions<E extends PayloadEncoding = PayloadEncoding, G 
   num_workers?: number;
   /** Default 0. */
   worker_slot?: number;
-  /** 'utf8' (default) gives string payloads and keys; 'buffer' gives Buffers. */
-  payload_encoding?: E;
-  driver_options?: LibrdkafkaProperties;
   topic_options?: LibrdkafkaProperties;
-  /** Default console. */
   /** With sasl.mechanism OAUTHBEARER: makes the tokens (new). */
   oauthbearer_token_callback?: OAuthBearerTokenCallback;
-  logger?: Logger;
 }
 
 /** A broker as a client sees it (health()). */
@@ -306,10 +310,27 @@ export interface KafkaNativeError extends Error {
 }
 
 /**
+ * How both consumers are read without a receive_callback, one batch out at a time; each starts
+ * the consumer. A batch is settled once the loop asks for the next (a Consumer records its
+ * offsets, committed in a group; a ShareConsumer accepts the records not acknowledged
+ * otherwise). Leaving the loop (break, return or throw) leaves the batch in hand unsettled (a
+ * ShareConsumer releases it) and stops the consumer; aborting `signal` ends the loop between
+ * batches with an AbortError.
+ */
+export interface BatchReaders<B, M> {
+  /** `for await (const batch of consumer.batches({signal}))`. */
+  batches(options?: { signal?: AbortSignal }): AsyncIterableIterator<B>;
+  /** As batches(), message by message: a batch is settled once the loop asks for the message after its last. */
+  messages(options?: { signal?: AbortSignal }): AsyncIterableIterator<M>;
+  /** A ReadableStream of batches, pulled one at a time; cancelling it stops the consumer. */
+  readable(options?: { signal?: AbortSignal }): ReadableStream<B>;
+}
+
+/**
  * A Consumer; `E` and `G` are its `payload_encoding` and `group_id` where known (see
  * ConsumerOptions), the wide types where not.
  */
-export interface Consumer<E extends PayloadEncoding = PayloadEncoding, G extends string | undefined = string | undefined> {
+export interface Consumer<E extends PayloadEncoding = PayloadEncoding, G extends string | undefined = string | undefined> extends BatchReaders<ReceivedBatch<PayloadFor<E>>, Message<PayloadFor<E>>> {
   /** This worker's partitions; in a group, [{topic, partition}] once the group assigned them. */
   /** `signal`: aborting it stops the consumer (cancelling a start under way); start() rejects with an AbortError. */
   start(options?: { signal?: AbortSignal }): Promise<StartedFor<G>>;
@@ -333,17 +354,6 @@ export interface Consumer<E extends PayloadEncoding = PayloadEncoding, G extends
    * partition's leader (so it moves while paused), less the next offset to be handed over.
    */
   lag(options?: { timeout?: number }): Promise<PartitionLag[]>;
-  /**
-   * `for await (const batch of consumer.batches({signal}))`: each batch is recorded (committed, in
-   * a group) once the loop body has finished with it; leaving the loop (break, return or throw)
-   * leaves the batch in hand unrecorded and stops the consumer; aborting `signal` ends the loop
-   * between batches with an AbortError. Starts the consumer. For a Consumer without receive_callback.
-   */
-  batches(options?: { signal?: AbortSignal }): AsyncIterableIterator<ReceivedBatch<PayloadFor<E>>>;
-  /** As batches(), message by message. */
-  messages(options?: { signal?: AbortSignal }): AsyncIterableIterator<Message<PayloadFor<E>>>;
-  /** A ReadableStream of batches, pulled one at a time; as batches(). */
-  readable(options?: { signal?: AbortSignal }): ReadableStream<ReceivedBatch<PayloadFor<E>>>;
   /** Resolves after the pending offsets are on disk. */
   stop(): Promise<void>;
 }
@@ -359,14 +369,7 @@ export interface ConsumerConstructor {
 export declare const Consumer: ConsumerConstructor;
 
 /** A record of a share group, acquired by this member until acknowledged. */
-export interface ShareMessage<P = string | Buffer> {
-  topic: string;
-  partition: number;
-  offset: number;
-  timestamp: number | null;
-  payload: P | null;
-  key?: P;
-  headers?: Record<string, Buffer | Buffer[]>;
+export interface ShareMessage<P = string | Buffer> extends Message<P> {
   /** How many times the record has been delivered, this time included (1 the first time). */
   delivery_count: number;
   /** Processed: done with (otherwise the batch's outcome decides). */
@@ -384,12 +387,9 @@ export interface ShareBatch<P = string | Buffer> {
   messages: Array<ShareMessage<P>>;
 }
 
-export interface ShareConsumerOptions<E extends PayloadEncoding = PayloadEncoding> {
-  broker: string;
+export interface ShareConsumerOptions<E extends PayloadEncoding = PayloadEncoding> extends ConsumingOptions<E> {
   /** The share group. */
   group_id: string;
-  /** A topic name or an array of them (exact names). */
-  topic: string | string[];
   /** Resolved: the records not acknowledged otherwise are accepted; thrown or rejected: released. */
   receive_callback?: (batch: ShareBatch<PayloadFor<E>>) => Promise<unknown> | unknown;
   /** 'explicit' (default): records acknowledged one by one or with their batch; 'implicit': librdkafka accepts each batch when the next is fetched. */
@@ -408,28 +408,18 @@ export interface ShareConsumerOptions<E extends PayloadEncoding = PayloadEncodin
   join_timeout_ms?: number;
   /** Told each partition's acknowledgement outcome once the broker answered (Java's AcknowledgementCommitCallback); a failed one (e.g. a lock run out: err.code 'INVALID_RECORD_STATE') is also logged as a warning. */
   acknowledgement_commit_callback?: (outcome: { topic: string; partition: number; offsets: number[]; error?: Error & { code: string } }) => void;
-  payload_encoding?: E;
-  /** A record delivered more times than this is not handed over again but rejected. */
+  /** A record delivered more times than this is not handed over again but rejected (dead-lettered first with dead_letter_topic). */
   max_deliveries?: number;
-  /** With max_deliveries: where such a record is written first, with headers naming its source. */
-  dead_letter_topic?: string;
-  driver_options?: LibrdkafkaProperties;
-  logger?: Logger;
 }
 
-/** A member of a share group (KIP-932, Apache Kafka 4.2 and newer). */
+/** A member of a share group (KIP-932, Apache Kafka 4.2 and newer); read as a Consumer is (BatchReaders). */
 export declare class ShareConsumer<E extends PayloadEncoding = 'utf8'> {
   constructor(options: ShareConsumerOptions<E>);
   /** Resolves once the group has assigned this member partitions: a record written after is delivered (with share.auto.offset.reset 'latest', one written before is not). */
   start(options?: { signal?: AbortSignal }): Promise<void>;
-  /** for await: a batch is accepted when the loop asks for the next; leaving the loop releases the batch in hand. */
-  batches(options?: { signal?: AbortSignal }): AsyncIterableIterator<ShareBatch<PayloadFor<E>>>;
-  /** for await, message by message: a batch is accepted once the loop asks for the message after its last. */
-  messages(options?: { signal?: AbortSignal }): AsyncIterableIterator<ShareMessage<PayloadFor<E>>>;
-  /** A ReadableStream of batches, pulled one at a time; cancelling it stops the consumer and releases the batch in hand. */
-  readable(options?: { signal?: AbortSignal }): ReadableStream<ShareBatch<PayloadFor<E>>>;
   stop(): Promise<void>;
 }
+export interface ShareConsumer<E extends PayloadEncoding = 'utf8'> extends BatchReaders<ShareBatch<PayloadFor<E>>, ShareMessage<PayloadFor<E>>> {}
 
 export interface AdminOptions {
   broker: string;

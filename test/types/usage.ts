@@ -1,6 +1,6 @@
 // Compiled with tsc --noEmit by test/types.test.js: the shipped types must accept real usage
 // and reject misuse (the @ts-expect-error lines).
-import { Producer, Consumer, ShareConsumer, ShareBatch, Admin, MockCluster, ReceivedBatch, RebalanceChange, TopicPartition, collectMetrics } from '../../js/index.js';
+import { Producer, Consumer, ShareConsumer, ShareBatch, BatchReaders, Admin, MockCluster, ReceivedBatch, RebalanceChange, TopicPartition, collectMetrics } from '../../js/index.js';
 import { Registry } from 'prom-client';
 import { metrics } from '@opentelemetry/api';
 
@@ -125,5 +125,13 @@ async function share(): Promise<void> {
   for await (const message of reader.messages()) { const bytes: Buffer | null = message.payload; void bytes; }
   const stream: ReadableStream<ShareBatch<Buffer>> = reader.readable();
   void stream;
+  // The readers are one type: one function drains either consumer.
+  const drain = async (readers: BatchReaders<{ messages: unknown[] }, unknown>): Promise<number> => {
+    let n = 0;
+    for await (const { messages } of readers.batches()) n += messages.length;
+    return n;
+  };
+  await drain(reader);
+  await drain(new Consumer({ broker: 'x', topic: 't' }));
 }
 void share;
