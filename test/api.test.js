@@ -472,7 +472,8 @@ test('seek() checks its arguments, naming them, and refuses a partition not read
   await waitFor('3 messages', () => got.length === 3);
   assert.throws(() => consumer.seek(1, 0, 0), /seek\(\) argument topic must be a string/);
   assert.throws(() => consumer.seek(topic, -1, 0), /seek\(\) argument partition must be a partition number/);
-  assert.throws(() => consumer.seek(topic, 0, -3), /seek\(\) argument offset must be a non-negative integer, 'earliest' or 'latest'/);
+  assert.throws(() => consumer.seek(topic, 0, -3), /seek\(\) argument offset must be "earliest", "latest" or an offset >= 0, got "-3"/);
+  assert.throws(() => consumer.seek(topic, 0, 1.5), /seek\(\) argument offset must be an integer offset, 'earliest' or 'latest'/);
   assert.throws(() => consumer.seek(topic, 0, 'middle'), /seek\(\) argument offset/);
   assert.throws(() => consumer.seek(topic, 5, 0), (err) => err.code === '_INVALID_ARG' && /api-seek\/5 is not read by this consumer/.test(err.message));
   consumer.seek(topic, 0, 'earliest');
@@ -490,7 +491,8 @@ test('auto_commit: false records only what commit() is given; commit() checks it
   t.after(() => consumer.stop());
   await waitFor('3 messages', () => got === 3);
   assert.equal(readOffset(dir, topic, 0), undefined);
-  await assert.rejects(consumer.commit([{ topic, partition: 0, offset: -1 }]), /commit\(\) argument offsets\[0\] must be \{topic, partition, offset\}/);
+  await assert.rejects(consumer.commit([{ topic, partition: 0, offset: -1 }]), /offsets must be the next offsets to read \(0 or more\), got -1 for api-manual-commit\/0/);
+  await assert.rejects(consumer.commit([{ topic, partition: 0 }]), /commit\(\) argument offsets\[0\] must be \{topic, partition, offset\}/);
   await assert.rejects(consumer.commit('x'), /commit\(\) argument offsets must be an array/);
   await consumer.commit([{ topic, partition: 0, offset: 2 }]);
   assert.equal(readOffset(dir, topic, 0), '1\n');

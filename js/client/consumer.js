@@ -1,5 +1,5 @@
 'use strict';
-const { NativeConsumer, OFFSET_BEGINNING, OFFSET_END } = require('../native/index.js');
+const { NativeConsumer } = require('../native/index.js');
 const { oauthbearerBridge } = require('./oauthbearer');
 const { consumerOptions, logTo, fromNative, fail, CONSUMER_DEFAULTS, TIMEOUTS } = require('./options');
 const iteration = require('./consumer-iteration');
@@ -303,9 +303,9 @@ class Consumer {
   seek(topic, partition, offset) {
     if (typeof topic !== 'string') throw fail('seek() argument topic', 'a string', topic);
     if (!Number.isInteger(partition) || partition < 0 || partition > 2 ** 31 - 1) throw fail('seek() argument partition', 'a partition number', partition);
-    const at = offset === 'earliest' ? OFFSET_BEGINNING : offset === 'latest' ? OFFSET_END : offset;
-    if (!Number.isSafeInteger(at) || (at < 0 && typeof offset === 'number')) throw fail('seek() argument offset', "a non-negative integer, 'earliest' or 'latest'", offset);
-    fromNative(() => this._native.seek(topic, partition, at));
+    // Which offsets are valid is the core's to say ('earliest', 'latest', 0 or more).
+    if (!(typeof offset === 'string' || Number.isSafeInteger(offset))) throw fail('seek() argument offset', "an integer offset, 'earliest' or 'latest'", offset);
+    fromNative(() => this._native.seek(topic, partition, offset));
   }
 
   // Records each partition's next offset to read ([{topic, partition, offset}]) and resolves
@@ -315,7 +315,8 @@ class Consumer {
     try {
       if (!Array.isArray(offsets)) throw fail('commit() argument offsets', 'an array of {topic, partition, offset}', offsets);
       offsets.forEach((o, i) => {
-        if (o === null || typeof o !== 'object' || typeof o.topic !== 'string' || !Number.isInteger(o.partition) || !Number.isSafeInteger(o.offset) || o.offset < 0) {
+        // The shape here; which offsets are valid (the next to read, 0 or more) is the core's.
+        if (o === null || typeof o !== 'object' || typeof o.topic !== 'string' || !Number.isInteger(o.partition) || !Number.isSafeInteger(o.offset)) {
           throw fail(`commit() argument offsets[${i}]`, '{topic, partition, offset} (offset: the next to read, 0 or more)', o);
         }
       });

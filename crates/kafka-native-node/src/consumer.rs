@@ -311,12 +311,24 @@ impl NativeConsumer {
         })
     }
 
-    /// Reads the partition from `offset` next (-2: its beginning, -1: its end); between
-    /// batches. JS has checked that `offset` is an integer.
+    /// Reads the partition from `offset` next (an integer, or 'earliest' / 'latest'); between
+    /// batches. JS has checked that a number `offset` is an integer; the core checks the rest.
     #[napi]
-    pub fn seek(&self, env: &Env, topic: String, partition: i32, offset: f64) -> Result<()> {
+    pub fn seek(
+        &self,
+        env: &Env,
+        topic: String,
+        partition: i32,
+        offset: Either<f64, String>,
+    ) -> Result<()> {
+        let text = match offset {
+            Either::A(offset) => (offset as i64).to_string(),
+            Either::B(text) => text,
+        };
+        let to = kafka_native::StartOffset::parse_as(&text, "seek() argument offset")
+            .map_err(|e| js_error(env, &e))?;
         self.inner
-            .seek(&topic, partition, offset as i64)
+            .seek(&topic, partition, to)
             .map_err(|e| js_error(env, &e))
     }
 

@@ -93,13 +93,6 @@ pub fn timeout_defaults() -> TimeoutDefaults {
     }
 }
 
-/// For `seek()`: the oldest message a partition still holds.
-#[napi]
-pub const OFFSET_BEGINNING: i64 = kafka_native::OFFSET_BEGINNING;
-/// For `seek()`: the end of a partition.
-#[napi]
-pub const OFFSET_END: i64 = kafka_native::OFFSET_END;
-
 /// Each typed option of a client and the librdkafka properties it sets.
 #[napi(object)]
 pub struct OptionProperties {

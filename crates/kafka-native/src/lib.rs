@@ -10,14 +10,11 @@ mod admin;
 mod config;
 mod connection;
 mod consumer;
-mod delivery;
-mod descriptions;
 mod error;
 mod events;
 mod health;
 mod metadata;
-mod mock_cluster;
-mod mock_request;
+mod mock;
 mod native;
 mod oauthbearer;
 mod producer;
@@ -27,7 +24,10 @@ mod share;
 mod topic_partition;
 
 pub use admin::{
-    Admin, AdminConfig, GroupListing, GroupPartitionOffset, NewTopic, TopicListing, Watermarks,
+    Admin, AdminConfig, BrokerDescription, ClusterDescription, ConfigChange, ConfigDescription,
+    ConfigEntry, ConfigResource, ConfigSource, ConfigSynonym, GroupDescription, GroupListing,
+    GroupMember, GroupPartitionOffset, NewTopic, OffsetAtTime, PartitionDescription, ResourceKind,
+    TopicDescription, TopicListing, Watermarks,
 };
 pub use config::{
     validate_topic_name, ClientConfig, ClientOptions, DEFAULT_METADATA_TIMEOUT,
@@ -38,24 +38,17 @@ pub use consumer::{
     ConsumerStatsHandler, GroupProtocol, IsolationLevel, Message, NextBatch, OffsetDirectory,
     OffsetStore, PartitionLag, RebalanceChange, RebalanceHandler, ReceivedBatch, StartOffset,
     StreamBatch, DEFAULT_FETCH_WAIT_MAX, DEFAULT_LAG_TIMEOUT, DEFAULT_STUCK_AFTER, MAX_BATCH_BYTES,
-    OFFSET_BEGINNING, OFFSET_END,
-};
-pub use delivery::{Delivered, DeliveryCallback};
-pub use descriptions::{
-    BrokerDescription, ClusterDescription, ConfigChange, ConfigDescription, ConfigEntry,
-    ConfigResource, ConfigSource, ConfigSynonym, GroupDescription, GroupMember, OffsetAtTime,
-    PartitionDescription, ResourceKind, TopicDescription,
 };
 pub use error::{DeliveryErrorCount, ErrorCode, KafkaError};
 pub use events::{LogHandler, LogLevel, LogRecord};
 pub use health::{BrokerHealth, GroupHealth, Health, HealthStatus, PartitionHealth};
-pub use mock_cluster::MockCluster;
-pub use mock_request::{api_key, MockRequest};
+pub use mock::{api_key, MockCluster, MockRequest};
 pub use native::{error_code_named, error_codes, librdkafka_version, GroupMetadata};
 pub use oauthbearer::{OAuthBearerProvider, OAuthBearerToken};
 pub use producer::{
-    Compression, Delivery, DeliveryReport, EventsWake, MessageDelivery, Producer, ProducerConfig,
-    ProducerStats, SendResult, DEFAULT_STOP_TIMEOUT, DEFAULT_TRANSACTION_TIMEOUT,
+    Compression, Delivered, Delivery, DeliveryCallback, DeliveryReport, EventsWake,
+    MessageDelivery, Producer, ProducerConfig, ProducerStats, SendResult, DEFAULT_STOP_TIMEOUT,
+    DEFAULT_TRANSACTION_TIMEOUT,
 };
 pub use pulled_stream::Next;
 pub use record::Record;

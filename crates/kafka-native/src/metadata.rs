@@ -114,7 +114,7 @@ pub(crate) fn partition_count(
 ) -> Result<usize, KafkaError> {
     let transient = |code| is_transient(code) || (await_creation && is_unknown_topic(code));
     retry.run(transient, |remaining| {
-        match client.topic_partition_count(rkt, remaining) {
+        match rkt.partition_count(client, remaining) {
             Ok(Ok(count)) if count > 0 => Ok(count),
             Ok(Ok(_)) => Err(KafkaError::kafka(
                 kafka_native_sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE,

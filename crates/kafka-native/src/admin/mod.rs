@@ -7,16 +7,19 @@ use kafka_native_sys as rdsys;
 
 use crate::config::{client_option_setters, validate_topic_name, ClientConfig, ClientOptions};
 use crate::connection::BrokerErrors;
-use crate::descriptions::{
-    ClusterDescription, ConfigChange, ConfigDescription, ConfigResource, GroupDescription,
-    OffsetAtTime, ResourceKind, TopicDescription,
-};
+pub(crate) mod descriptions;
+
 use crate::error::KafkaError;
 use crate::events::{EventSink, EventsThread, LogHandler, LogRecord};
 use crate::metadata::Retry;
 use crate::native::client::ClientKind;
 use crate::native::{AlterMode, NativeClient, NewTopicSpec, PartitionList, TopicOutcome};
-use crate::topic_partition::TopicPartition;
+use crate::topic_partition::{check_next_offsets, TopicPartition};
+pub use descriptions::{
+    BrokerDescription, ClusterDescription, ConfigChange, ConfigDescription, ConfigEntry,
+    ConfigResource, ConfigSource, ConfigSynonym, GroupDescription, GroupMember, OffsetAtTime,
+    PartitionDescription, ResourceKind, TopicDescription,
+};
 
 /// Admin client options.
 #[derive(Clone)]
@@ -287,12 +290,7 @@ impl Admin {
         if group_id.trim().is_empty() {
             return Err(KafkaError::invalid("group_id", "must not be empty"));
         }
-        if let Some((tp, offset)) = offsets.iter().find(|(_, o)| *o < 0) {
-            return Err(KafkaError::invalid(
-                "offsets",
-                format!("must be the next offsets to read (0 or more), got {offset} for {tp}"),
-            ));
-        }
+        check_next_offsets(offsets)?;
         let entries: Vec<(&str, i32, i64)> = offsets
             .iter()
             .map(|(tp, offset)| (tp.topic.as_str(), tp.partition, *offset))

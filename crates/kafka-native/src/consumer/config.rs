@@ -20,7 +20,9 @@ use crate::topic_partition::TopicPartition;
 /// the whole wait, give a short one (5 ms) where latency matters.
 pub const DEFAULT_FETCH_WAIT_MAX: Duration = Duration::from_millis(500);
 
-/// Where a partition without a recorded offset starts.
+/// Where a partition without a recorded offset starts ([`ConsumerConfig::start_offset`]), or
+/// where [`Consumer::seek`](crate::Consumer::seek) moves one to. An `i64` converts into
+/// `Offset`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum StartOffset {
     /// The oldest message still in the log (kafka-native's behaviour).
@@ -43,22 +45,50 @@ impl std::fmt::Display for StartOffset {
     }
 }
 
-impl std::str::FromStr for StartOffset {
-    type Err = KafkaError;
+impl From<i64> for StartOffset {
+    fn from(offset: i64) -> Self {
+        StartOffset::Offset(offset)
+    }
+}
 
-    /// `earliest`, `latest`, or a non-negative offset.
-    fn from_str(text: &str) -> Result<Self, KafkaError> {
+impl StartOffset {
+    /// `earliest`, `latest`, or a non-negative offset; an error names `what` (the option or
+    /// argument the text came from).
+    pub fn parse_as(text: &str, what: &str) -> Result<Self, KafkaError> {
         match text {
             "earliest" => Ok(StartOffset::Earliest),
             "latest" => Ok(StartOffset::Latest),
             _ => match text.parse::<i64>() {
                 Ok(offset) if offset >= 0 => Ok(StartOffset::Offset(offset)),
-                _ => Err(KafkaError::invalid(
-                    "start_offset",
-                    format!("must be \"earliest\", \"latest\" or an offset >= 0, got {text:?}"),
-                )),
+                _ => Err(Self::refused(what, format!("{text:?}"))),
             },
         }
+    }
+
+    /// Itself, unless it is a negative offset: then an error naming `what`.
+    pub(crate) fn checked(self, what: &str) -> Result<Self, KafkaError> {
+        match self {
+            StartOffset::Offset(offset) if offset < 0 => {
+                Err(Self::refused(what, offset.to_string()))
+            }
+            valid => Ok(valid),
+        }
+    }
+
+    fn refused(what: &str, got: String) -> KafkaError {
+        KafkaError::invalid(
+            what,
+            format!("must be \"earliest\", \"latest\" or an offset >= 0, got {got}"),
+        )
+    }
+}
+
+impl std::str::FromStr for StartOffset {
+    type Err = KafkaError;
+
+    /// `earliest`, `latest`, or a non-negative offset (an error names `start_offset`).
+    fn from_str(text: &str) -> Result<Self, KafkaError> {
+        StartOffset::parse_as(text, "start_offset")
     }
 }
 

@@ -33,10 +33,10 @@ pub use lag::{PartitionLag, DEFAULT_LAG_TIMEOUT};
 pub use offsets::{OffsetDirectory, OffsetStore};
 pub use stream::{BatchStream, NextBatch, StreamBatch};
 
-/// For [`Consumer::seek`]: the oldest message a partition still holds.
-pub const OFFSET_BEGINNING: i64 = kafka_native_sys::RD_KAFKA_OFFSET_BEGINNING as i64;
-/// For [`Consumer::seek`]: the end of a partition (only messages that arrive later are read).
-pub const OFFSET_END: i64 = kafka_native_sys::RD_KAFKA_OFFSET_END as i64;
+/// librdkafka's logical offset of a partition's oldest message ([`StartOffset::Earliest`]).
+const OFFSET_BEGINNING: i64 = kafka_native_sys::RD_KAFKA_OFFSET_BEGINNING as i64;
+/// librdkafka's logical offset of a partition's end ([`StartOffset::Latest`]).
+const OFFSET_END: i64 = kafka_native_sys::RD_KAFKA_OFFSET_END as i64;
 
 use crate::health::{Health, HealthMonitor};
 use std::collections::HashMap;
@@ -54,8 +54,8 @@ use crate::error::KafkaError;
 use crate::events::EventsThread;
 use crate::metadata::Retry;
 use crate::native::client::ClientKind;
-use crate::native::{GroupMetadata, NativeClient, NativeQueue, PartitionList};
-use crate::topic_partition::TopicPartition;
+use crate::native::{GroupMetadata, NativeClient, NativeQueue, NativeTopic, PartitionList};
+use crate::topic_partition::{check_next_offsets, TopicPartition};
 use assignment::Assigned;
 use fetch::{FetchControl, FetchLoop, Positions, Progress};
 use group::GroupRebalance;
@@ -352,19 +352,24 @@ impl Consumer {
         lag::lag_of(&client, &assigned, &positions, in_group, timeout)
     }
 
-    /// Reads `partition` of `topic` from `offset` next ([`OFFSET_BEGINNING`] and [`OFFSET_END`]
-    /// name its ends). Takes effect between batches: from inside the handler, once the batch in
-    /// hand settles (its messages past `offset` in that partition are recorded as read only up
-    /// to `offset - 1`). The new position is recorded (committed, in a group) as the last
-    /// processed offset `offset - 1`, as KafkaJS's `seek` commits it. The partition must be
-    /// one this consumer reads now. Never waits on the network.
-    pub fn seek(&self, topic: &str, partition: i32, offset: i64) -> Result<(), KafkaError> {
-        if offset < 0 && offset != OFFSET_BEGINNING && offset != OFFSET_END {
-            return Err(KafkaError::invalid(
-                "offset",
-                format!("must be 0 or more, OFFSET_BEGINNING or OFFSET_END, got {offset}"),
-            ));
-        }
+    /// Reads `partition` of `topic` from `to` next: an offset (an `i64`), or
+    /// [`StartOffset::Earliest`] / [`StartOffset::Latest`] for its ends. Takes effect between
+    /// batches: from inside the handler, once the batch in hand settles (its messages past the
+    /// offset in that partition are recorded as read only up to the offset - 1). The new
+    /// position is recorded (committed, in a group) as the last processed offset, the offset -
+    /// 1, as KafkaJS's `seek` commits it. The partition must be one this consumer reads now.
+    /// Never waits on the network.
+    pub fn seek(
+        &self,
+        topic: &str,
+        partition: i32,
+        to: impl Into<StartOffset>,
+    ) -> Result<(), KafkaError> {
+        let offset = match to.into().checked("offset")? {
+            StartOffset::Earliest => OFFSET_BEGINNING,
+            StartOffset::Latest => OFFSET_END,
+            StartOffset::Offset(offset) => offset,
+        };
         let state = self.state.lock();
         let State::Running(running) = &*state else {
             return Err(KafkaError::invalid(
@@ -393,14 +398,7 @@ impl Consumer {
     /// consumer reads now: a member does not commit for partitions another owns. Taken while
     /// [`Consumer::stop`] waits for the batch out too (its handler may commit what it handled).
     pub fn commit(&self, offsets: &[(TopicPartition, i64)]) -> Result<(), KafkaError> {
-        for (tp, offset) in offsets {
-            if *offset < 0 {
-                return Err(KafkaError::invalid(
-                    "offsets",
-                    format!("must be the next offsets to read (0 or more), got {offset} for {tp}"),
-                ));
-            }
-        }
+        check_next_offsets(offsets)?;
         let committer = match &*self.state.lock() {
             State::Running(running) => Some(running.committer()),
             _ => self.stopping.lock().clone(),
@@ -774,7 +772,7 @@ fn assign_worker_partitions(
         Some(dir) => Box::new(OffsetDirectory::open(dir, topic)?),
         None => Box::new(NoOffsetStore),
     };
-    let rkt = client.topic(topic)?;
+    let rkt = NativeTopic::new(client, topic)?;
     let count = crate::metadata::partition_count(client, &rkt, topic, retry, auto_create)?;
     drop(rkt);
     let partitions = assignment::worker_partitions(config, count)?;

@@ -5,8 +5,10 @@ use std::collections::BTreeSet;
 use parking_lot::Mutex;
 
 use crate::error::{ErrorCode, KafkaError};
-use crate::mock_request::MockRequest;
+pub(crate) mod request;
+
 use crate::native::NativeMockCluster;
+pub use request::{api_key, MockRequest};
 
 /// The most partitions [`MockCluster::create_topic`] makes for one topic.
 pub const MAX_PARTITIONS: i32 = 10_000;

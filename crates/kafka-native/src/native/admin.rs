@@ -13,7 +13,7 @@ use super::partition_list::{PartitionEntry, PartitionList};
 use super::{
     array, from_cstr, to_cstring, KafkaDrop, NativeClient, NativeEvent, NativePtr, NativeQueue,
 };
-use crate::descriptions::{GroupDescription, GroupMember};
+use crate::admin::descriptions::{GroupDescription, GroupMember};
 use crate::error::KafkaError;
 use crate::topic_partition::TopicPartition;
 

@@ -1,4 +1,5 @@
-//! Owned `rd_kafka_t`, topic handles and queues.
+//! [`NativeClient`]: an owned `rd_kafka_t`, producer or consumer. Its topic handles, queues and
+//! group metadata are their own modules (topic.rs, queue.rs, group_metadata.rs).
 
 use std::os::raw::{c_char, c_int, c_void};
 use std::ptr;
@@ -6,14 +7,12 @@ use std::time::Duration;
 
 use kafka_native_sys as rdsys;
 use rdsys::rd_kafka_resp_err_t::{self as resp, RD_KAFKA_RESP_ERR_NO_ERROR};
-use rdsys::rd_kafka_vtype_t as vtype;
 
 use super::callbacks::ClientHooks;
 use super::convert::timeout_ms;
 use super::partition_list::PartitionList;
 use super::{
-    check, from_cstr, take_error, to_cstring, KafkaDrop, NativeConf, NativeEvent, NativePtr,
-    OwnedBatch,
+    check, from_cstr, take_error, to_cstring, GroupMetadata, NativeConf, NativePtr, NativeQueue,
 };
 use crate::error::KafkaError;
 
@@ -35,13 +34,6 @@ unsafe impl Sync for NativeClient {}
 pub(crate) enum ClientKind {
     Producer,
     Consumer,
-}
-
-/// What one `produce_batch` call achieved.
-pub(crate) struct BatchOutcome {
-    pub(crate) enqueued: usize,
-    /// The error of the first message that was not enqueued.
-    pub(crate) first_error: Option<resp>,
 }
 
 impl NativeClient {
@@ -125,26 +117,6 @@ impl NativeClient {
         check(err, "route logs to the main queue")
     }
 
-    pub(crate) fn topic(&self, name: &str) -> Result<NativeTopic, KafkaError> {
-        let c_name = to_cstring("topic", name)?;
-        // SAFETY: the handle is live; a null conf means the default topic conf.
-        let rkt =
-            unsafe { rdsys::rd_kafka_topic_new(self.ptr(), c_name.as_ptr(), ptr::null_mut()) };
-        // SAFETY: a non-null rkt is a new topic reference that we own.
-        match unsafe { NativePtr::from_ptr(rkt) } {
-            Some(rkt) => Ok(NativeTopic(rkt)),
-            None => {
-                // SAFETY: rd_kafka_last_error is thread-local and always valid to read.
-                let code = unsafe { rdsys::rd_kafka_last_error() };
-                Err(KafkaError::kafka(
-                    code,
-                    &format!("topic {name:?}"),
-                    String::new(),
-                ))
-            }
-        }
-    }
-
     /// Messages and events not yet fully handled (librdkafka's `rd_kafka_outq_len`).
     pub(crate) fn out_queue_len(&self) -> usize {
         // SAFETY: the handle is live.
@@ -162,36 +134,6 @@ impl NativeClient {
         let flags = (rdsys::RD_KAFKA_PURGE_F_QUEUE | rdsys::RD_KAFKA_PURGE_F_INFLIGHT) as c_int;
         // SAFETY: the handle is live (a consumer handle just answers NOT_IMPLEMENTED).
         unsafe { rdsys::rd_kafka_purge(self.ptr(), flags) };
-    }
-
-    /// One metadata request for `topic`: its partition count, or the topic-level error code.
-    pub(crate) fn topic_partition_count(
-        &self,
-        topic: &NativeTopic,
-        timeout: Duration,
-    ) -> Result<Result<usize, resp>, KafkaError> {
-        let mut md: *const rdsys::rd_kafka_metadata_t = ptr::null();
-        // SAFETY: the handle and topic are live; md receives an owned metadata object on success.
-        let err = unsafe {
-            rdsys::rd_kafka_metadata(self.ptr(), 0, topic.ptr(), &mut md, timeout_ms(timeout))
-        };
-        check(err, "metadata request")?;
-        // SAFETY: on success md is an owned metadata object.
-        let md = unsafe { NativePtr::from_ptr(md as *mut rdsys::rd_kafka_metadata_t) }
-            .expect("metadata");
-        // SAFETY: md is live; topics points at topic_cnt entries.
-        let topics = unsafe {
-            let md = &*md.ptr();
-            if md.topic_cnt <= 0 {
-                return Ok(Err(resp::RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART));
-            }
-            std::slice::from_raw_parts(md.topics, md.topic_cnt as usize)
-        };
-        let t = &topics[0];
-        if t.err != RD_KAFKA_RESP_ERR_NO_ERROR {
-            return Ok(Err(t.err));
-        }
-        Ok(Ok(t.partition_cnt.max(0) as usize))
     }
 
     /// Low and high watermark of a partition as of the last fetch response (librdkafka keeps
@@ -479,318 +421,6 @@ impl NativeClient {
         // batch, whose messages hold the client alive: librdkafka allows messages to outlive
         // the close, only not the destroy). librdkafka's API is thread-safe.
         unsafe { rdsys::rd_kafka_consumer_close(self.ptr()) };
-    }
-}
-
-/// A topic handle (`rd_kafka_topic_t`), used to produce.
-pub(crate) struct NativeTopic(NativePtr<rdsys::rd_kafka_topic_t>);
-
-/// A consumer's group metadata (`rd_kafka_consumer_group_metadata_t`), for
-/// [`Producer::send_offsets_to_transaction`](crate::Producer::send_offsets_to_transaction).
-pub struct GroupMetadata(NativePtr<rdsys::rd_kafka_consumer_group_metadata_t>);
-
-impl GroupMetadata {
-    /// The metadata of `group_id` alone, without a consumer's generation and member id: for a
-    /// transactional producer committing offsets for a group it is not a member of (as
-    /// KafkaJS's `sendOffsets({consumerGroupId})`). The broker then cannot fence a zombie
-    /// member of the group by its generation, as it can with a consumer's own metadata.
-    pub fn for_group(group_id: &str) -> Result<GroupMetadata, KafkaError> {
-        if group_id.is_empty() {
-            return Err(KafkaError::invalid("group_id", "must not be empty"));
-        }
-        let id = std::ffi::CString::new(group_id)
-            .map_err(|_| KafkaError::invalid("group_id", "must not contain a NUL character"))?;
-        // SAFETY: `id` is a live NUL-terminated string, which librdkafka copies; the metadata
-        // returned (never null for a non-null id) is owned here.
-        unsafe { NativePtr::from_ptr(rdsys::rd_kafka_consumer_group_metadata_new(id.as_ptr())) }
-            .map(GroupMetadata)
-            .ok_or_else(|| KafkaError::invalid("group_id", "was refused by librdkafka"))
-    }
-}
-
-// SAFETY: the metadata object is written only when created; librdkafka only reads it afterwards
-// (send_offsets_to_transaction copies it), and it may be freed on any thread.
-unsafe impl Send for GroupMetadata {}
-// SAFETY: as above: every use through `&` reads.
-unsafe impl Sync for GroupMetadata {}
-
-// SAFETY: topic handles are reference-counted objects that librdkafka locks internally;
-// producing to one topic from several threads at once is supported.
-unsafe impl Send for NativeTopic {}
-// SAFETY: as above.
-unsafe impl Sync for NativeTopic {}
-
-impl NativeTopic {
-    pub(crate) fn ptr(&self) -> *mut rdsys::rd_kafka_topic_t {
-        self.0.ptr()
-    }
-
-    /// Enqueues key/payload pairs with one `rd_kafka_produce_batch` call; librdkafka copies the bytes.
-    /// With `first_opaque` non-zero, message i carries `first_opaque + i` as its opaque, which
-    /// its delivery report brings back (see `MessageView::opaque`).
-    pub(crate) fn produce_batch<'a>(
-        &self,
-        partition: i32,
-        messages: impl ExactSizeIterator<Item = (Option<&'a [u8]>, Option<&'a [u8]>)>,
-        first_opaque: usize,
-    ) -> BatchOutcome {
-        let mut batch: Vec<rdsys::rd_kafka_message_t> = messages
-            .enumerate()
-            .map(|(i, (key, payload))| {
-                let (payload, len) = slice_parts(payload);
-                let (key, key_len) = slice_parts(key);
-                rdsys::rd_kafka_message_t {
-                    err: RD_KAFKA_RESP_ERR_NO_ERROR,
-                    rkt: ptr::null_mut(),
-                    partition,
-                    payload,
-                    len,
-                    key,
-                    key_len,
-                    offset: 0,
-                    // An integer handed back in the delivery report; librdkafka never reads it.
-                    _private: opaque_at(first_opaque, i),
-                }
-            })
-            .collect();
-        if batch.is_empty() {
-            return BatchOutcome {
-                enqueued: 0,
-                first_error: None,
-            };
-        }
-        let count = c_int::try_from(batch.len()).unwrap_or(c_int::MAX);
-        // SAFETY: the topic is live; `batch` holds `count` initialised messages whose payload and key
-        // pointers borrow slices that outlive the call; F_COPY makes librdkafka copy them, and it only
-        // writes each message's `err` field.
-        let enqueued = unsafe {
-            rdsys::rd_kafka_produce_batch(
-                self.ptr(),
-                partition,
-                rdsys::RD_KAFKA_MSG_F_COPY as c_int,
-                batch.as_mut_ptr(),
-                count,
-            )
-        };
-        let first_error = batch
-            .iter()
-            .map(|m| m.err)
-            .find(|e| *e != RD_KAFKA_RESP_ERR_NO_ERROR);
-        BatchOutcome {
-            enqueued: enqueued.max(0) as usize,
-            first_error,
-        }
-    }
-
-    /// Enqueues one message with headers or a timestamp (`rd_kafka_produce_batch` carries
-    /// neither), with `opaque` (0: none) for its delivery report.
-    pub(crate) fn produce_one(
-        &self,
-        client: &NativeClient,
-        partition: i32,
-        record: &crate::record::Record<'_>,
-        opaque: usize,
-    ) -> Result<(), KafkaError> {
-        let (key, payload, headers) = (record.key, record.payload, record.headers);
-        // SAFETY: rd_kafka_headers_new never returns null; we own the list until produce succeeds.
-        let list = unsafe { NativePtr::from_ptr(rdsys::rd_kafka_headers_new(headers.len())) }
-            .expect("headers");
-        for (name, value) in headers {
-            // SAFETY: the list is live; name/value are valid for their given lengths and are copied.
-            unsafe {
-                rdsys::rd_kafka_header_add(
-                    list.ptr(),
-                    name.as_ptr() as *const c_char,
-                    name.len() as isize,
-                    value.as_ptr() as *const c_void,
-                    value.len() as isize,
-                )
-            };
-        }
-        let (payload_ptr, payload_len) = slice_parts(payload);
-        let (key_ptr, key_len) = slice_parts(key);
-        let mut vus = vec![
-            vu(
-                vtype::RD_KAFKA_VTYPE_RKT,
-                rdsys::rd_kafka_vu_s__bindgen_ty_1 { rkt: self.ptr() },
-            ),
-            vu(
-                vtype::RD_KAFKA_VTYPE_PARTITION,
-                rdsys::rd_kafka_vu_s__bindgen_ty_1 { i32_: partition },
-            ),
-            vu(
-                vtype::RD_KAFKA_VTYPE_MSGFLAGS,
-                rdsys::rd_kafka_vu_s__bindgen_ty_1 {
-                    i: rdsys::RD_KAFKA_MSG_F_COPY as c_int,
-                },
-            ),
-            vu(vtype::RD_KAFKA_VTYPE_VALUE, mem(payload_ptr, payload_len)),
-            vu(vtype::RD_KAFKA_VTYPE_KEY, mem(key_ptr, key_len)),
-            vu(
-                vtype::RD_KAFKA_VTYPE_HEADERS,
-                rdsys::rd_kafka_vu_s__bindgen_ty_1 {
-                    headers: list.ptr(),
-                },
-            ),
-            vu(
-                vtype::RD_KAFKA_VTYPE_OPAQUE,
-                rdsys::rd_kafka_vu_s__bindgen_ty_1 {
-                    ptr: opaque_at(opaque, 0),
-                },
-            ),
-        ];
-        if let Some(timestamp) = record.timestamp {
-            vus.push(vu(
-                vtype::RD_KAFKA_VTYPE_TIMESTAMP,
-                rdsys::rd_kafka_vu_s__bindgen_ty_1 { i64_: timestamp },
-            ));
-        }
-        // SAFETY: the client, topic and header list are live; key/payload outlive the call and are
-        // copied (F_COPY).
-        let error = unsafe { rdsys::rd_kafka_produceva(client.ptr(), vus.as_ptr(), vus.len()) };
-        // SAFETY: produceva returns null or an owned error object.
-        let result = unsafe { take_error("produce", error) };
-        if result.is_ok() {
-            // librdkafka owns the header list now.
-            let _ = list.into_raw();
-        }
-        result
-    }
-}
-
-/// The opaque of message `i` of a batch whose first opaque is `first` (0: none): an integer in
-/// a pointer's clothing, which librdkafka hands back and never dereferences.
-fn opaque_at(first: usize, i: usize) -> *mut c_void {
-    if first == 0 {
-        ptr::null_mut()
-    } else {
-        (first + i) as *mut c_void
-    }
-}
-
-fn vu(vtype: vtype, u: rdsys::rd_kafka_vu_s__bindgen_ty_1) -> rdsys::rd_kafka_vu_t {
-    rdsys::rd_kafka_vu_t { vtype, u }
-}
-
-fn mem(ptr: *mut c_void, size: usize) -> rdsys::rd_kafka_vu_s__bindgen_ty_1 {
-    rdsys::rd_kafka_vu_s__bindgen_ty_1 {
-        mem: rdsys::rd_kafka_vu_s__bindgen_ty_1__bindgen_ty_1 { ptr, size },
-    }
-}
-
-/// Pointer and length for librdkafka; `None` is a null (absent) key or payload.
-fn slice_parts(bytes: Option<&[u8]>) -> (*mut c_void, usize) {
-    match bytes {
-        Some(b) => (b.as_ptr() as *mut c_void, b.len()),
-        None => (ptr::null_mut(), 0),
-    }
-}
-
-// SAFETY: rd_kafka_headers_destroy frees a header list we still own.
-unsafe impl KafkaDrop for rdsys::rd_kafka_headers_t {
-    unsafe fn drop_native(ptr: *mut Self) {
-        // SAFETY: the caller owns `ptr`.
-        unsafe { rdsys::rd_kafka_headers_destroy(ptr) }
-    }
-}
-
-/// A queue reference (`rd_kafka_queue_t`).
-pub(crate) struct NativeQueue(NativePtr<rdsys::rd_kafka_queue_t>);
-
-// SAFETY: queues are locked internally; polling, yielding and measuring a queue from different
-// threads at once is what they are for (our threads poll while the API thread yields).
-unsafe impl Send for NativeQueue {}
-// SAFETY: as above.
-unsafe impl Sync for NativeQueue {}
-
-impl NativeQueue {
-    /// Takes a queue reference librdkafka handed out.
-    pub(crate) fn from_owned(raw: *mut rdsys::rd_kafka_queue_t) -> Self {
-        // SAFETY: a non-null queue from rd_kafka_queue_new/_get_* is ours to destroy.
-        NativeQueue(unsafe { NativePtr::from_ptr(raw) }.expect("queue"))
-    }
-
-    pub(crate) fn ptr(&self) -> *mut rdsys::rd_kafka_queue_t {
-        self.0.ptr()
-    }
-
-    /// The next event, waiting up to `timeout`.
-    pub(crate) fn poll(&self, timeout: Duration) -> Option<NativeEvent> {
-        // SAFETY: the queue is live; a non-null event is ours to destroy.
-        let ev = unsafe { rdsys::rd_kafka_queue_poll(self.0.ptr(), timeout_ms(timeout)) };
-        // SAFETY: as above.
-        unsafe { NativePtr::from_ptr(ev) }.map(NativeEvent)
-    }
-
-    /// Waits up to `timeout` for the first fetched message, then takes whatever else is queued
-    /// already, up to `max` in all and about `max_bytes` of payloads and keys (as many as fit
-    /// at the first message's size), without waiting for more.
-    ///
-    /// `rd_kafka_consume_batch_queue` alone returns only once `max` messages are there or the
-    /// timeout has passed, so below `max` messages per timeout every message would wait for the
-    /// timeout. A second call with a zero timeout takes what is ready and returns at once.
-    /// [`NativeQueue::wake`] ends the wait early.
-    pub(crate) fn consume_ready(
-        &self,
-        timeout: Duration,
-        max: usize,
-        max_bytes: usize,
-    ) -> OwnedBatch {
-        let mut raw: Vec<*mut rdsys::rd_kafka_message_t> = Vec::with_capacity(max);
-        if max == 0 {
-            return OwnedBatch::from_raw(raw);
-        }
-        // SAFETY: the queue is live; `raw` has room for `max` >= 1 pointers.
-        let first = unsafe {
-            rdsys::rd_kafka_consume_batch_queue(
-                self.0.ptr(),
-                timeout_ms(timeout),
-                raw.as_mut_ptr(),
-                1,
-            )
-        }
-        .max(0) as usize;
-        let first_bytes = if first == 1 {
-            // SAFETY: librdkafka wrote a live message pointer to slot 0 (within the capacity,
-            // not yet the length), which stays ours and unchanged until the batch destroys it.
-            unsafe { raw.as_ptr().read().as_ref() }.map_or(0, |m| m.len.saturating_add(m.key_len))
-        } else {
-            0
-        };
-        let max = match max_bytes.checked_div(first_bytes) {
-            Some(fit) => max.min(fit.max(1)),
-            None => max, // an empty first message says nothing of the others' size
-        };
-        let rest = if first == 1 && max > 1 {
-            // SAFETY: the queue is live; slots 1..max of `raw` are free for `max - 1` pointers.
-            unsafe {
-                rdsys::rd_kafka_consume_batch_queue(
-                    self.0.ptr(),
-                    0,
-                    raw.as_mut_ptr().add(1),
-                    max - 1,
-                )
-            }
-            .max(0) as usize
-        } else {
-            0
-        };
-        // SAFETY: librdkafka wrote `first + rest` (<= max) message pointers in order; each is ours
-        // to destroy.
-        unsafe { raw.set_len(first + rest) };
-        OwnedBatch::from_raw(raw)
-    }
-
-    /// Ops (fetched messages and events) waiting in the queue.
-    pub(crate) fn len(&self) -> usize {
-        // SAFETY: the queue is live.
-        unsafe { rdsys::rd_kafka_queue_length(self.0.ptr()) }
-    }
-
-    /// Wakes a thread blocked in `poll` or `consume_batch` on this queue.
-    pub(crate) fn wake(&self) {
-        // SAFETY: the queue is live.
-        unsafe { rdsys::rd_kafka_queue_yield(self.0.ptr()) }
     }
 }
 

@@ -7,7 +7,7 @@ use rdsys::rd_kafka_resp_err_t as resp;
 
 use super::admin::{AdminCall, Request, TopicOutcome};
 use super::{array, from_cstr, to_cstring, KafkaDrop, NativeClient, NativePtr};
-use crate::descriptions::{
+use crate::admin::descriptions::{
     ConfigChange, ConfigDescription, ConfigEntry, ConfigResource, ConfigSource, ConfigSynonym,
     ResourceKind,
 };

@@ -9,7 +9,7 @@ use rdsys::rd_kafka_resp_err_t as resp;
 
 use super::convert::timeout_ms;
 use super::{array, check, from_cstr, NativeClient, NativePtr};
-use crate::descriptions::{BrokerDescription, PartitionDescription, TopicDescription};
+use crate::admin::descriptions::{BrokerDescription, PartitionDescription, TopicDescription};
 use crate::error::KafkaError;
 
 /// A metadata answer: every broker, and every topic with its error, if any.

@@ -7,7 +7,7 @@ use kafka_native_sys as rdsys;
 use super::client::ClientKind;
 use super::{check, from_cstr, to_cstring, NativeClient, NativeConf, NativePtr};
 use crate::error::{ErrorCode, KafkaError};
-use crate::mock_request::MockRequest;
+use crate::mock::request::MockRequest;
 
 /// A mock cluster and the client handle it lives on. Field order matters: the cluster is
 /// destroyed before the handle that owns its thread.

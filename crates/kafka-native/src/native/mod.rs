@@ -12,31 +12,36 @@ mod config_resource;
 mod convert;
 mod errors;
 mod event;
+mod group_metadata;
 mod message;
 mod metadata;
 mod mock;
 mod owned;
 mod partition_list;
 pub(crate) mod process;
+mod queue;
 mod share;
+mod topic;
 
 pub(crate) use admin::{NewTopicSpec, TopicOutcome};
 pub(crate) use arrival::{ArrivalCallback, ArrivalWake};
 pub(crate) use callbacks::{ClientHooks, Rebalance, RebalanceHook, RebalanceKind};
-pub use client::GroupMetadata;
-pub(crate) use client::{NativeClient, NativeQueue, NativeTopic};
+pub(crate) use client::NativeClient;
 pub(crate) use conf::NativeConf;
 pub(crate) use config_resource::AlterMode;
 pub(crate) use convert::{array, from_cstr, to_cstring};
 pub(crate) use errors::{check, error_description, error_name, take_error};
 pub use errors::{error_code_named, error_codes};
 pub(crate) use event::{Event, NativeEvent};
+pub use group_metadata::GroupMetadata;
 pub(crate) use message::{MessageView, NativeMessage, OwnedBatch};
 pub(crate) use mock::NativeMockCluster;
 pub(crate) use owned::{KafkaDrop, NativePtr};
 pub(crate) use partition_list::PartitionList;
 pub use process::librdkafka_version;
+pub(crate) use queue::NativeQueue;
 pub(crate) use share::{NativeShare, NativeShareBatch, ShareHooks, ShareWaker};
+pub(crate) use topic::NativeTopic;
 
 /// Compile-time checks of the thread-safety claims above and in each wrapper's file: the types
 /// that must cross threads do, and the ones whose C calls write (confs, partition lists) or that

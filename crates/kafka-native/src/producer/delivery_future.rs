@@ -9,8 +9,8 @@ use std::task::{Context, Poll, Waker};
 use parking_lot::Mutex;
 
 use super::report::SendResult;
-use crate::delivery::Delivered;
 use crate::error::KafkaError;
+use crate::producer::tickets::Delivered;
 
 #[derive(Default)]
 pub(crate) struct Slot {

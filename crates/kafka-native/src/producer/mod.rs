@@ -12,7 +12,6 @@ use rdsys::rd_kafka_resp_err_t as resp;
 
 use crate::config::{log_error, log_warning, validate_topic_name};
 use crate::connection::BrokerErrors;
-use crate::delivery::{Delivered, Tickets};
 use crate::error::{DeliveryErrorCount, ErrorCode, KafkaError};
 use crate::events::{EventSink, Events, EventsThread, LogHandler, LogRecord, WokenEvents};
 use crate::metadata::Retry;
@@ -20,10 +19,13 @@ use crate::native::client::ClientKind;
 use crate::native::{error_description, error_name, MessageView, NativeClient, NativeTopic};
 use crate::record::Record;
 pub use delivery_future::Delivery;
+use tickets::Tickets;
+pub use tickets::{Delivered, DeliveryCallback};
 
 mod config;
 mod delivery_future;
 mod report;
+pub(crate) mod tickets;
 mod transactions;
 
 pub use config::{Compression, EventsWake, ProducerConfig, DEFAULT_TRANSACTION_TIMEOUT};
@@ -478,7 +480,7 @@ fn topic_handle(inner: &ProducerInner, topic: &str) -> Result<Arc<NativeTopic>, 
         return Ok(rkt.clone());
     }
     validate_topic_name(topic)?;
-    let rkt = Arc::new(inner.client.topic(topic)?);
+    let rkt = Arc::new(NativeTopic::new(&inner.client, topic)?);
     topics.insert(topic.to_string(), rkt.clone());
     Ok(rkt)
 }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::KafkaError;
 use crate::native::{GroupMetadata, NativeClient, PartitionList};
-use crate::topic_partition::TopicPartition;
+use crate::topic_partition::{check_next_offsets, TopicPartition};
 
 use super::Producer;
 
@@ -93,14 +93,7 @@ impl Producer {
         group: &GroupMetadata,
         timeout: Duration,
     ) -> Result<(), KafkaError> {
-        for (tp, offset) in offsets {
-            if *offset < 0 {
-                return Err(KafkaError::invalid(
-                    "offsets",
-                    format!("must be the next offsets to read (0 or more), got {offset} for {tp}"),
-                ));
-            }
-        }
+        check_next_offsets(offsets)?;
         let entries: Vec<(&str, i32, i64)> = offsets
             .iter()
             .map(|(tp, offset)| (tp.topic.as_str(), tp.partition, *offset))
