@@ -104,8 +104,18 @@ function flags(args, known, text) {
 }
 
 async function wsProxy(args) {
-  const values = flags(args, ['port', 'broker', 'auth', 'partition', 'idle-timeout', 'read', 'write', 'groups', 'group-prefix', 'offsets', 'create-topics'], PROXY_USAGE);
-  const list = (name) => (values[name] === undefined ? undefined : values[name].split(',').map((p) => p.trim()).filter((p) => p !== ''));
+  const values = flags(
+    args,
+    ['port', 'broker', 'auth', 'partition', 'idle-timeout', 'read', 'write', 'groups', 'group-prefix', 'offsets', 'create-topics'],
+    PROXY_USAGE,
+  );
+  const list = (name) =>
+    values[name] === undefined
+      ? undefined
+      : values[name]
+          .split(',')
+          .map((p) => p.trim())
+          .filter((p) => p !== '');
   const yesNo = (name) => {
     if (values[name] === undefined) return undefined;
     if (!['yes', 'no'].includes(values[name])) usage(`--${name} takes yes or no, got ${JSON.stringify(values[name])}`, PROXY_USAGE);
@@ -114,7 +124,8 @@ async function wsProxy(args) {
   const integer = (name) => {
     if (values[name] === undefined) return undefined;
     const n = Number(values[name]);
-    if (!/^\d+$/.test(values[name]) || !Number.isSafeInteger(n)) usage(`--${name} must be an integer >= 0, got ${JSON.stringify(values[name])}`, PROXY_USAGE);
+    if (!/^\d+$/.test(values[name]) || !Number.isSafeInteger(n))
+      usage(`--${name} must be an integer >= 0, got ${JSON.stringify(values[name])}`, PROXY_USAGE);
     return n;
   };
   if (values.port === undefined) usage('--port is required', PROXY_USAGE);
@@ -161,12 +172,17 @@ function parseArgs(args, { countFlag = '--brokers', text = MOCK_USAGE, counts, r
     switch (args[i]) {
       case countFlag: {
         const n = Number(value());
-        if (!Number.isInteger(n) || n < 1 || (counts && !counts.includes(n))) usage(`${countFlag} must be ${counts ? counts.join(' or ') : 'a positive integer'}`, text);
+        if (!Number.isInteger(n) || n < 1 || (counts && !counts.includes(n)))
+          usage(`${countFlag} must be ${counts ? counts.join(' or ') : 'a positive integer'}`, text);
         options.brokers = n;
         break;
       }
-      case '--topic': options.topics.push(parseTopic(value())); break;
-      case '--port-file': options.portFile = value(); break;
+      case '--topic':
+        options.topics.push(parseTopic(value()));
+        break;
+      case '--port-file':
+        options.portFile = value();
+        break;
       case '--port': {
         if (!port) usage(`unknown option ${JSON.stringify(args[i])}`, text);
         const n = Number(value());
@@ -181,13 +197,19 @@ function parseArgs(args, { countFlag = '--brokers', text = MOCK_USAGE, counts, r
         options.retentionBytes = n;
         break;
       }
-      case '-h': case '--help': process.stdout.write(`${text}\n`); process.exit(0); break;
-      default: usage(`unknown option ${JSON.stringify(args[i])}`, text);
+      case '-h':
+      case '--help':
+        process.stdout.write(`${text}\n`);
+        process.exit(0);
+        break;
+      default:
+        usage(`unknown option ${JSON.stringify(args[i])}`, text);
     }
   }
   for (const t of options.topics) {
     if (t.partitions < 1) usage(`--topic ${t.name}: partitions must be at least 1`);
-    if (t.replication < 1 || t.replication > options.brokers) usage(`--topic ${t.name}: replication must be between 1 and ${countFlag} (${options.brokers})`, text);
+    if (t.replication < 1 || t.replication > options.brokers)
+      usage(`--topic ${t.name}: replication must be between 1 and ${countFlag} (${options.brokers})`, text);
   }
   return options;
 }
@@ -227,7 +249,12 @@ async function kafkaCluster(args) {
     if (process.ppid !== parent) shutdown(`the process that started it (pid ${parent}) ended`);
   }, 500).unref();
   try {
-    cluster = await startKafka({ nodes: options.brokers, port: options.port, jvm: 'kafka', log: (line) => process.stderr.write(`${line}\n`) });
+    cluster = await startKafka({
+      nodes: options.brokers,
+      port: options.port,
+      jvm: 'kafka',
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
   } catch (err) {
     if (!/port \d+ is taken/.test(err.message)) throw err;
     usage(err.message.replace(/^kafka-native: /, ''), KAFKA_USAGE);
@@ -248,29 +275,42 @@ async function kafkaCluster(args) {
   };
   advertise();
   cluster.on('nodeExit', ({ id, how, logTail }) => {
-    process.stderr.write(`kafka-native kafka: node ${id} exited (${how}) without being asked to; \`up ${id}\` starts it again. The end of its log:\n${logTail}\n`);
+    process.stderr.write(
+      `kafka-native kafka: node ${id} exited (${how}) without being asked to; \`up ${id}\` starts it again. The end of its log:\n${logTail}\n`,
+    );
     advertise();
   });
   const topics = options.topics.map((t) => `${t.name} (${t.partitions}×${t.replication})`).join(', ') || 'none (auto-create: 4 partitions)';
-  process.stderr.write(`Apache Kafka: ${options.brokers} node(s) at ${cluster.bootstrapServers} · topics: ${topics} · ready in ${((Date.now() - started) / 1000).toFixed(1)} s · Ctrl-C to stop\n`);
+  process.stderr.write(
+    `Apache Kafka: ${options.brokers} node(s) at ${cluster.bootstrapServers} · topics: ${topics} · ready in ${((Date.now() - started) / 1000).toFixed(1)} s · Ctrl-C to stop\n`,
+  );
   const nodeId = (arg) => {
     const id = Number(arg);
-    if (!/^\d+$/.test(arg ?? '') || !cluster.nodeIds.includes(id)) throw new Error(`no node ${JSON.stringify(arg ?? '')}: the nodes are ${cluster.nodeIds.join(', ')}`);
+    if (!/^\d+$/.test(arg ?? '') || !cluster.nodeIds.includes(id))
+      throw new Error(`no node ${JSON.stringify(arg ?? '')}: the nodes are ${cluster.nodeIds.join(', ')}`);
     return id;
   };
-  const state = () => cluster.status().map((n) => `node ${n.id} ${n.pid === undefined ? 'down' : 'up'} (127.0.0.1:${n.port})`).join(' · ');
+  const state = () =>
+    cluster
+      .status()
+      .map((n) => `node ${n.id} ${n.pid === undefined ? 'down' : 'up'} (127.0.0.1:${n.port})`)
+      .join(' · ');
   const after = async (work) => {
     await work;
     advertise();
     return state();
   };
-  serveCommands({
-    down: (arg) => after(cluster.down(nodeId(arg))),
-    kill: (arg) => after(cluster.kill(nodeId(arg))),
-    up: (arg) => after(cluster.up(nodeId(arg))),
-    restart: (arg) => after(cluster.restart(nodeId(arg), { graceful: true })),
-    status: () => state(),
-  }, 'down N, kill N, up N, restart N or status', false);
+  serveCommands(
+    {
+      down: (arg) => after(cluster.down(nodeId(arg))),
+      kill: (arg) => after(cluster.kill(nodeId(arg))),
+      up: (arg) => after(cluster.up(nodeId(arg))),
+      restart: (arg) => after(cluster.restart(nodeId(arg), { graceful: true })),
+      status: () => state(),
+    },
+    'down N, kill N, up N, restart N or status',
+    false,
+  );
   setInterval(() => {}, 2 ** 30); // serve until a signal
 }
 
@@ -287,7 +327,9 @@ function mockCluster(args) {
   process.stdout.write(`${servers}\n`);
   // The mock holds a fetch that finds no data for the consumer's whole fetch_wait_max_ms and is
   // not woken when data arrives, so that setting is the latency here (see docs/operations.md, Latency).
-  process.stderr.write('low latency on this cluster: consumer fetch_wait_max_ms: 5 (p99 about 6 ms; 1 gives about 2 ms), producer queue_buffering_max_ms: 0\n');
+  process.stderr.write(
+    'low latency on this cluster: consumer fetch_wait_max_ms: 5 (p99 about 6 ms; 1 gives about 2 ms), producer queue_buffering_max_ms: 0\n',
+  );
   if (options.portFile) writePortFile(options.portFile, servers);
 
   const started = Date.now();
@@ -295,7 +337,9 @@ function mockCluster(args) {
   const tty = process.stderr.isTTY;
   const status = () => {
     const up = Math.round((Date.now() - started) / 1000);
-    process.stderr.write(`\r\x1b[2Kmock cluster: ${options.brokers} broker(s) at ${servers} · topics: ${topics} · up ${up}s · Ctrl-C to stop`);
+    process.stderr.write(
+      `\r\x1b[2Kmock cluster: ${options.brokers} broker(s) at ${servers} · topics: ${topics} · up ${up}s · Ctrl-C to stop`,
+    );
   };
   const timer = tty ? setInterval(status, 1000) : setInterval(() => {}, 2 ** 30);
   if (tty) status();
@@ -315,17 +359,32 @@ function mockCluster(args) {
 // `down N`, `up N` and `leaders` from stdin; each answered with one line on stdout (errors on
 // stderr). A closed stdin (a background job) just means no commands.
 function readCommands(cluster, topics, tty) {
-  const leaders = () => topics.map((t) => `${t.name}: ${Array.from({ length: t.partitions }, (_, p) => `p${p}→${cluster.partitionLeader(t.name, p)}`).join(' ')}`).join('; ') || 'no --topic topics';
+  const leaders = () =>
+    topics
+      .map((t) => `${t.name}: ${Array.from({ length: t.partitions }, (_, p) => `p${p}→${cluster.partitionLeader(t.name, p)}`).join(' ')}`)
+      .join('; ') || 'no --topic topics';
   const brokerId = (arg) => {
     const id = Number(arg);
     if (!Number.isInteger(id)) throw new Error(`${JSON.stringify(arg)} is not a broker id`);
     return id;
   };
-  serveCommands({
-    down: (arg) => { const id = brokerId(arg); cluster.brokerDown(id); return `broker ${id} down · leaders ${leaders()}`; },
-    up: (arg) => { const id = brokerId(arg); cluster.brokerUp(id); return `broker ${id} up · leaders ${leaders()}`; },
-    leaders: () => `leaders ${leaders()}`,
-  }, 'down N, up N or leaders', tty);
+  serveCommands(
+    {
+      down: (arg) => {
+        const id = brokerId(arg);
+        cluster.brokerDown(id);
+        return `broker ${id} down · leaders ${leaders()}`;
+      },
+      up: (arg) => {
+        const id = brokerId(arg);
+        cluster.brokerUp(id);
+        return `broker ${id} up · leaders ${leaders()}`;
+      },
+      leaders: () => `leaders ${leaders()}`,
+    },
+    'down N, up N or leaders',
+    tty,
+  );
 }
 
 // Serves commands typed (or piped) on stdin: `name` or `name ARG`, as `commands` declares them
@@ -341,12 +400,15 @@ function serveCommands(commands, expected, tty) {
     queue = queue.then(async () => {
       try {
         const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
-        if (!command || extra.length > 0 || (command.length === 1) !== (arg !== undefined)) throw new Error(`unknown command ${JSON.stringify(line.trim())}: expected ${expected}`);
+        if (!command || extra.length > 0 || (command.length === 1) !== (arg !== undefined))
+          throw new Error(`unknown command ${JSON.stringify(line.trim())}: expected ${expected}`);
         const answer = await command(arg);
         process.stdout.write(`${prefix()}${answer}\n`);
       } catch (err) {
         const message = err.message.replace(/^kafka-native: /, '');
-        process.stderr.write(`${prefix()}kafka-native: ${arg === undefined || /^unknown command/.test(message) ? '' : `${name}: `}${message}\n`);
+        process.stderr.write(
+          `${prefix()}kafka-native: ${arg === undefined || /^unknown command/.test(message) ? '' : `${name}: `}${message}\n`,
+        );
       }
     });
   });
@@ -363,8 +425,7 @@ else if (command === 'kafka') {
     process.stderr.write(`kafka-native kafka: ${err.message.replace(/^kafka-native: /, '')}\n`);
     process.exit(1);
   });
-}
-else if (command === 'ws-proxy') {
+} else if (command === 'ws-proxy') {
   wsProxy(rest).catch((err) => {
     process.stderr.write(`kafka-native ws-proxy: ${err.message}\n`);
     process.exit(1);

@@ -11,4 +11,15 @@ const { PRODUCER_DEFAULTS, CONSUMER_DEFAULTS } = require('./client/options');
 // Loads prom-client (an optional peer) only when called without an OpenTelemetry Meter.
 const { collectMetrics } = require('./observability/metrics');
 
-module.exports = { Producer, Consumer, ShareConsumer, notProcessed, Admin, MockCluster, collectMetrics, librdkafkaVersion, PRODUCER_DEFAULTS, CONSUMER_DEFAULTS };
+module.exports = {
+  Producer,
+  Consumer,
+  ShareConsumer,
+  notProcessed,
+  Admin,
+  MockCluster,
+  collectMetrics,
+  librdkafkaVersion,
+  PRODUCER_DEFAULTS,
+  CONSUMER_DEFAULTS,
+};

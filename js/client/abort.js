@@ -15,7 +15,8 @@ function checkSignal(where, options) {
   const unknown = Object.keys(options).filter((k) => k !== 'signal');
   if (unknown.length > 0) throw new TypeError(`kafka-native: ${where} has unknown option ${unknown[0]} (it takes signal)`);
   const { signal } = options;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`kafka-native: ${where} option signal must be an AbortSignal`);
+  if (signal !== undefined && !(signal instanceof AbortSignal))
+    throw new TypeError(`kafka-native: ${where} option signal must be an AbortSignal`);
   return signal;
 }
 

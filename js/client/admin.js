@@ -9,43 +9,55 @@ function topicSpec(spec, i) {
   const where = `createTopics() argument topics[${i}]`;
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) throw fail(where, 'an object like {topic, partitions}', spec);
   const unknown = Object.keys(spec).filter((k) => !['topic', 'partitions', 'replication_factor', 'config'].includes(k));
-  if (unknown.length > 0) throw new TypeError(`kafka-native: ${where} has unknown key ${unknown[0]} (it takes topic, partitions, replication_factor, config)`);
+  if (unknown.length > 0)
+    throw new TypeError(`kafka-native: ${where} has unknown key ${unknown[0]} (it takes topic, partitions, replication_factor, config)`);
   if (typeof spec.topic !== 'string') throw fail(`${where}.topic`, 'a string', spec.topic);
   if (!Number.isInteger(spec.partitions)) throw fail(`${where}.partitions`, 'an integer', spec.partitions);
-  if (spec.replication_factor !== undefined && !Number.isInteger(spec.replication_factor)) throw fail(`${where}.replication_factor`, 'an integer', spec.replication_factor);
+  if (spec.replication_factor !== undefined && !Number.isInteger(spec.replication_factor))
+    throw fail(`${where}.replication_factor`, 'an integer', spec.replication_factor);
   const config = spec.config ?? {};
   if (typeof config !== 'object' || Array.isArray(config)) throw fail(`${where}.config`, 'an object of topic properties', config);
   return {
     topic: spec.topic,
     partitions: spec.partitions,
     replicationFactor: spec.replication_factor,
-    config: Object.fromEntries(Object.entries(config).map(([k, v]) => {
-      if (!['string', 'number', 'boolean'].includes(typeof v)) throw fail(`${where}.config[${JSON.stringify(k)}]`, 'a string, number or boolean', v);
-      return [k, String(v)];
-    })),
+    config: Object.fromEntries(
+      Object.entries(config).map(([k, v]) => {
+        if (!['string', 'number', 'boolean'].includes(typeof v))
+          throw fail(`${where}.config[${JSON.stringify(k)}]`, 'a string, number or boolean', v);
+        return [k, String(v)];
+      }),
+    ),
   };
 }
 
 function checkResources(where, resources, argument = 'resources') {
-  if (!Array.isArray(resources)) throw fail(`${where} argument ${argument}`, "an array of {kind: 'topic' | 'broker' | 'group', name}", resources);
+  if (!Array.isArray(resources))
+    throw fail(`${where} argument ${argument}`, "an array of {kind: 'topic' | 'broker' | 'group', name}", resources);
   resources.forEach((r, i) => {
     if (r === null || typeof r !== 'object') throw fail(`${where} argument ${argument}[${i}]`, '{kind, name}', r);
-    if (r.kind !== 'topic' && r.kind !== 'broker' && r.kind !== 'group') throw fail(`${where} argument ${argument}[${i}].kind`, "'topic', 'broker' or 'group'", r.kind);
-    if (typeof r.name !== 'string') throw fail(`${where} argument ${argument}[${i}].name`, 'a string (a broker by its id, e.g. "1")', r.name);
+    if (r.kind !== 'topic' && r.kind !== 'broker' && r.kind !== 'group')
+      throw fail(`${where} argument ${argument}[${i}].kind`, "'topic', 'broker' or 'group'", r.kind);
+    if (typeof r.name !== 'string')
+      throw fail(`${where} argument ${argument}[${i}].name`, 'a string (a broker by its id, e.g. "1")', r.name);
   });
 }
 
 function configChanges(where, changes) {
   checkResources(where, changes, 'changes');
   return changes.map(({ kind, name, config }, i) => {
-    if (config === null || typeof config !== 'object' || Array.isArray(config)) throw fail(`${where} argument changes[${i}].config`, 'an object of settings', config);
+    if (config === null || typeof config !== 'object' || Array.isArray(config))
+      throw fail(`${where} argument changes[${i}].config`, 'an object of settings', config);
     return {
       kind,
       name,
-      config: Object.fromEntries(Object.entries(config).map(([k, v]) => {
-        if (!['string', 'number', 'boolean'].includes(typeof v)) throw fail(`${where} argument changes[${i}].config[${JSON.stringify(k)}]`, 'a string, number or boolean', v);
-        return [k, String(v)];
-      })),
+      config: Object.fromEntries(
+        Object.entries(config).map(([k, v]) => {
+          if (!['string', 'number', 'boolean'].includes(typeof v))
+            throw fail(`${where} argument changes[${i}].config[${JSON.stringify(k)}]`, 'a string, number or boolean', v);
+          return [k, String(v)];
+        }),
+      ),
     };
   });
 }
@@ -63,7 +75,14 @@ class Admin {
   constructor(options) {
     const opts = adminOptions(options);
     const self = new WeakRef(this);
-    this._native = fromNative(() => new NativeAdmin(opts.native, logTo(opts.logger, () => self.deref()), oauthbearerBridge(opts.oauthbearer_token_callback)));
+    this._native = fromNative(
+      () =>
+        new NativeAdmin(
+          opts.native,
+          logTo(opts.logger, () => self.deref()),
+          oauthbearerBridge(opts.oauthbearer_token_callback),
+        ),
+    );
   }
 
   // Stops the client: calls made after it reject (err.code 'STOPPED'); its thread and
@@ -83,7 +102,8 @@ class Admin {
 
   deleteTopics(topics) {
     return call(() => {
-      if (!Array.isArray(topics) || topics.some((t) => typeof t !== 'string')) throw fail('deleteTopics() argument topics', 'an array of topic names', topics);
+      if (!Array.isArray(topics) || topics.some((t) => typeof t !== 'string'))
+        throw fail('deleteTopics() argument topics', 'an array of topic names', topics);
       return this._native.deleteTopics(topics);
     });
   }
@@ -94,7 +114,8 @@ class Admin {
     return call(() => {
       if (!Array.isArray(totals)) throw fail('createPartitions() argument totals', 'an array of {topic, count}', totals);
       totals.forEach((t, i) => {
-        if (t === null || typeof t !== 'object' || typeof t.topic !== 'string' || !Number.isInteger(t.count)) throw fail(`createPartitions() argument totals[${i}]`, '{topic, count}', t);
+        if (t === null || typeof t !== 'object' || typeof t.topic !== 'string' || !Number.isInteger(t.count))
+          throw fail(`createPartitions() argument totals[${i}]`, '{topic, count}', t);
       });
       return this._native.createPartitions(totals.map(({ topic, count }) => ({ topic, count })));
     });
@@ -103,7 +124,8 @@ class Admin {
   // Deletes consumer groups; one with members is refused (err.code 'NON_EMPTY_GROUP').
   deleteGroups(group_ids) {
     return call(() => {
-      if (!Array.isArray(group_ids) || group_ids.some((g) => typeof g !== 'string')) throw fail('deleteGroups() argument group_ids', 'an array of group ids', group_ids);
+      if (!Array.isArray(group_ids) || group_ids.some((g) => typeof g !== 'string'))
+        throw fail('deleteGroups() argument group_ids', 'an array of group ids', group_ids);
       return this._native.deleteGroups(group_ids);
     });
   }
@@ -115,9 +137,19 @@ class Admin {
       if (typeof group_id !== 'string') throw fail('setGroupOffsets() argument group_id', 'a string', group_id);
       if (!Array.isArray(offsets)) throw fail('setGroupOffsets() argument offsets', 'an array of {topic, partition, offset}', offsets);
       offsets.forEach((o, i) => {
-        if (o === null || typeof o !== 'object' || typeof o.topic !== 'string' || !Number.isInteger(o.partition) || !Number.isSafeInteger(o.offset)) throw fail(`setGroupOffsets() argument offsets[${i}]`, '{topic, partition, offset}', o);
+        if (
+          o === null ||
+          typeof o !== 'object' ||
+          typeof o.topic !== 'string' ||
+          !Number.isInteger(o.partition) ||
+          !Number.isSafeInteger(o.offset)
+        )
+          throw fail(`setGroupOffsets() argument offsets[${i}]`, '{topic, partition, offset}', o);
       });
-      return this._native.setGroupOffsets(group_id, offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })));
+      return this._native.setGroupOffsets(
+        group_id,
+        offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })),
+      );
     });
   }
 
@@ -130,7 +162,8 @@ class Admin {
   watermarks(topic, partition) {
     return call(() => {
       if (typeof topic !== 'string') throw fail('watermarks() argument topic', 'a string', topic);
-      if (!Number.isInteger(partition) || partition < 0 || partition > 2 ** 31 - 1) throw fail('watermarks() argument partition', 'a partition number', partition);
+      if (!Number.isInteger(partition) || partition < 0 || partition > 2 ** 31 - 1)
+        throw fail('watermarks() argument partition', 'a partition number', partition);
       return this._native.watermarks(topic, partition);
     });
   }
@@ -143,7 +176,9 @@ class Admin {
   // → {cluster_id, controller, brokers: [{id, host, port}]}; cluster_id and controller are
   // null where the brokers do not say.
   describeCluster() {
-    return this._native.describeCluster().then((c) => ({ cluster_id: c.clusterId ?? null, controller: c.controller ?? null, brokers: c.brokers }));
+    return this._native
+      .describeCluster()
+      .then((c) => ({ cluster_id: c.clusterId ?? null, controller: c.controller ?? null, brokers: c.brokers }));
   }
 
   // → [{topic, partitions: [{partition, leader, replicas, in_sync_replicas, error}]}]: the
@@ -151,11 +186,20 @@ class Admin {
   // (err.code 'UNKNOWN_TOPIC_OR_PART').
   describeTopics(topics = []) {
     return call(() => {
-      if (!Array.isArray(topics) || topics.some((t) => typeof t !== 'string')) throw fail('describeTopics() argument topics', 'an array of topic names', topics);
-      return this._native.describeTopics(topics).then((described) => described.map((t) => ({
-        topic: t.topic,
-        partitions: t.partitions.map((p) => ({ partition: p.partition, leader: p.leader, replicas: p.replicas, in_sync_replicas: p.inSyncReplicas, error: p.error ?? null })),
-      })));
+      if (!Array.isArray(topics) || topics.some((t) => typeof t !== 'string'))
+        throw fail('describeTopics() argument topics', 'an array of topic names', topics);
+      return this._native.describeTopics(topics).then((described) =>
+        described.map((t) => ({
+          topic: t.topic,
+          partitions: t.partitions.map((p) => ({
+            partition: p.partition,
+            leader: p.leader,
+            replicas: p.replicas,
+            in_sync_replicas: p.inSyncReplicas,
+            error: p.error ?? null,
+          })),
+        })),
+      );
     });
   }
 
@@ -165,8 +209,11 @@ class Admin {
     return call(() => {
       if (typeof topic !== 'string') throw fail('offsetsAtTime() argument topic', 'a string', topic);
       const at = timestamp instanceof Date ? timestamp.getTime() : timestamp;
-      if (!Number.isSafeInteger(at) || at < 0) throw fail('offsetsAtTime() argument timestamp', 'milliseconds since the epoch or a Date', timestamp);
-      return this._native.offsetsAtTime(topic, at).then((offsets) => offsets.map((o) => ({ partition: o.partition, offset: o.offset ?? null })));
+      if (!Number.isSafeInteger(at) || at < 0)
+        throw fail('offsetsAtTime() argument timestamp', 'milliseconds since the epoch or a Date', timestamp);
+      return this._native
+        .offsetsAtTime(topic, at)
+        .then((offsets) => offsets.map((o) => ({ partition: o.partition, offset: o.offset ?? null })));
     });
   }
 
@@ -175,15 +222,24 @@ class Admin {
   // not exist has the state 'Dead'. On the MockCluster it rejects at once.
   describeGroups(group_ids) {
     return call(() => {
-      if (!Array.isArray(group_ids) || group_ids.some((g) => typeof g !== 'string')) throw fail('describeGroups() argument group_ids', 'an array of group ids', group_ids);
-      return this._native.describeGroups(group_ids).then((groups) => groups.map((g) => ({
-        group_id: g.groupId,
-        state: g.state,
-        partition_assignor: g.partitionAssignor,
-        simple: g.simple,
-        coordinator: g.coordinator ?? null,
-        members: g.members.map((m) => ({ member_id: m.memberId, client_id: m.clientId, host: m.host, group_instance_id: m.groupInstanceId ?? null, assignment: m.assignment })),
-      })));
+      if (!Array.isArray(group_ids) || group_ids.some((g) => typeof g !== 'string'))
+        throw fail('describeGroups() argument group_ids', 'an array of group ids', group_ids);
+      return this._native.describeGroups(group_ids).then((groups) =>
+        groups.map((g) => ({
+          group_id: g.groupId,
+          state: g.state,
+          partition_assignor: g.partitionAssignor,
+          simple: g.simple,
+          coordinator: g.coordinator ?? null,
+          members: g.members.map((m) => ({
+            member_id: m.memberId,
+            client_id: m.clientId,
+            host: m.host,
+            group_instance_id: m.groupInstanceId ?? null,
+            assignment: m.assignment,
+          })),
+        })),
+      );
     });
   }
 
@@ -193,14 +249,21 @@ class Admin {
   describeConfigs(resources) {
     return call(() => {
       checkResources('describeConfigs()', resources);
-      return this._native.describeConfigs(resources.map(({ kind, name }) => ({ kind, name }))).then((described) => described.map((d) => ({
-        kind: d.kind,
-        name: d.name,
-        entries: d.entries.map((e) => ({
-          name: e.name, value: e.value ?? null, source: e.source, is_default: e.isDefault, read_only: e.readOnly, sensitive: e.sensitive,
-          synonyms: e.synonyms.map((y) => ({ name: y.name, value: y.value ?? null, source: y.source })),
+      return this._native.describeConfigs(resources.map(({ kind, name }) => ({ kind, name }))).then((described) =>
+        described.map((d) => ({
+          kind: d.kind,
+          name: d.name,
+          entries: d.entries.map((e) => ({
+            name: e.name,
+            value: e.value ?? null,
+            source: e.source,
+            is_default: e.isDefault,
+            read_only: e.readOnly,
+            sensitive: e.sensitive,
+            synonyms: e.synonyms.map((y) => ({ name: y.name, value: y.value ?? null, source: y.source })),
+          })),
         })),
-      })));
+      );
     });
   }
 
@@ -221,7 +284,14 @@ class Admin {
     return call(() => {
       if (!Array.isArray(before)) throw fail('deleteRecords() argument before', 'an array of {topic, partition, offset}', before);
       before.forEach((o, i) => {
-        if (o === null || typeof o !== 'object' || typeof o.topic !== 'string' || !Number.isInteger(o.partition) || !Number.isSafeInteger(o.offset)) throw fail(`deleteRecords() argument before[${i}]`, '{topic, partition, offset}', o);
+        if (
+          o === null ||
+          typeof o !== 'object' ||
+          typeof o.topic !== 'string' ||
+          !Number.isInteger(o.partition) ||
+          !Number.isSafeInteger(o.offset)
+        )
+          throw fail(`deleteRecords() argument before[${i}]`, '{topic, partition, offset}', o);
       });
       return this._native.deleteRecords(before.map(({ topic, partition, offset }) => ({ topic, partition, offset })));
     });
@@ -232,9 +302,15 @@ class Admin {
   groupOffsets(group_id) {
     return call(() => {
       if (typeof group_id !== 'string') throw fail('groupOffsets() argument group_id', 'a string', group_id);
-      return this._native.groupOffsets(group_id).then((offsets) => offsets.map((o) => ({
-        topic: o.topic, partition: o.partition, committed: o.committed, high_watermark: o.highWatermark, lag: o.lag,
-      })));
+      return this._native.groupOffsets(group_id).then((offsets) =>
+        offsets.map((o) => ({
+          topic: o.topic,
+          partition: o.partition,
+          committed: o.committed,
+          high_watermark: o.highWatermark,
+          lag: o.lag,
+        })),
+      );
     });
   }
 }

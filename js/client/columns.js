@@ -21,11 +21,19 @@ function unpack(columns, Message) {
       const keyStart = bounds[b + 2];
       const timestamp = timestamps[i] < 0 ? null : timestamps[i];
       if (Message) {
-        messages[i] = new Message(topic, partitions[i], offsets[i], timestamp, payload, keyStart < 0 ? undefined : slice(chunk, keyStart, bounds[b + 3]));
+        messages[i] = new Message(
+          topic,
+          partitions[i],
+          offsets[i],
+          timestamp,
+          payload,
+          keyStart < 0 ? undefined : slice(chunk, keyStart, bounds[b + 3]),
+        );
       } else {
-        messages[i] = keyStart < 0
-          ? { topic, partition: partitions[i], offset: offsets[i], timestamp, payload }
-          : { topic, partition: partitions[i], offset: offsets[i], timestamp, payload, key: slice(chunk, keyStart, bounds[b + 3]) };
+        messages[i] =
+          keyStart < 0
+            ? { topic, partition: partitions[i], offset: offsets[i], timestamp, payload }
+            : { topic, partition: partitions[i], offset: offsets[i], timestamp, payload, key: slice(chunk, keyStart, bounds[b + 3]) };
       }
     }
   }

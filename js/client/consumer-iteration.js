@@ -39,7 +39,8 @@ class BatchIteration {
   // One reader per consumer: batches(), messages() or readable(), once.
   attach(signal) {
     const name = this.consumer.constructor.name;
-    if (this.attached) throw new TypeError(`kafka-native: this ${name} is already being read (one batches(), messages() or readable() per ${name})`);
+    if (this.attached)
+      throw new TypeError(`kafka-native: this ${name} is already being read (one batches(), messages() or readable() per ${name})`);
     this.attached = true;
     if (this.finished) return; // stopped before it was read: it ends at once
     this.signal = signal;
@@ -89,7 +90,12 @@ class BatchIteration {
 
   // A take under way (pull()'s Promise): its batch, or its error, goes to the waiting next().
   deliverWhenTaken(taking) {
-    taking.then((n) => { if (n) this.deliver(n); }, (err) => this.deliver(null, err));
+    taking.then(
+      (n) => {
+        if (n) this.deliver(n);
+      },
+      (err) => this.deliver(null, err),
+    );
   }
 
   // Gives a waiting next() its batch (or its error). With none waiting (an abort took it), a
@@ -105,7 +111,11 @@ class BatchIteration {
   settleInHand(processed) {
     const settle = this.inHand;
     this.inHand = null;
-    if (settle) settle(processed, processed ? undefined : this.notProcessed('the loop over the consumer was left before its body finished with the batch'));
+    if (settle)
+      settle(
+        processed,
+        processed ? undefined : this.notProcessed('the loop over the consumer was left before its body finished with the batch'),
+      );
   }
 
   async next() {
@@ -122,7 +132,9 @@ class BatchIteration {
     // next turn: its wake); else one may be there already.
     const ready = settling ? null : this.pull();
     if (ready && typeof ready.then !== 'function') return ready;
-    const waiting = new Promise((resolve, reject) => { this.waiter = { resolve, reject }; });
+    const waiting = new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject };
+    });
     if (ready) this.deliverWhenTaken(ready);
     return waiting;
   }
@@ -170,7 +182,9 @@ function batches(consumer, options = {}) {
   const iterator = {
     next: () => iteration.next(),
     return: (value) => iteration.return(value),
-    [Symbol.asyncIterator]() { return this; },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
   };
   return iterator;
 }
@@ -191,16 +205,19 @@ function messages(consumer, options = {}) {
 function readable(consumer, options = {}) {
   const signal = checkSignal('readable()', options);
   const iterator = batches(consumer, signal ? { signal } : {});
-  return new ReadableStream({
-    async pull(controller) {
-      const { value, done } = await iterator.next();
-      if (done) controller.close();
-      else controller.enqueue(value);
+  return new ReadableStream(
+    {
+      async pull(controller) {
+        const { value, done } = await iterator.next();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      },
+      cancel() {
+        return iterator.return().then(() => undefined);
+      },
     },
-    cancel() {
-      return iterator.return().then(() => undefined);
-    },
-  }, { highWaterMark: 0 });
+    { highWaterMark: 0 },
+  );
 }
 
 // What a consumer class is read by: batches(), messages() and readable(), each handing the
@@ -218,7 +235,10 @@ const readers = {
   },
   _iterate(signal) {
     const name = this.constructor.name;
-    if (!this._iteration) throw new TypeError(`kafka-native: this ${name} is read by its receive_callback; batches(), messages() and readable() read a ${name} created without one`);
+    if (!this._iteration)
+      throw new TypeError(
+        `kafka-native: this ${name} is read by its receive_callback; batches(), messages() and readable() read a ${name} created without one`,
+      );
     this._iteration.attach(signal);
     if (this._startsForReading()) this._iteration.starting = this.start().catch((err) => this._iteration.fail(err));
     return this._iteration;

@@ -40,13 +40,14 @@ class Consumer {
     // Settled on the next turn of the event loop, not at once: a next batch ready at once would
     // be handed over in the same turn, and the next, starving timers and I/O for as long as the
     // consumer has data.
-    const settleBatch = (processed) => setImmediate(() => {
-      const consumer = self.deref();
-      if (!consumer) return;
-      consumer._native.settle(processed);
-      // The next batch, if one is ready (no wake-up comes for what is queued already).
-      consumer._pull();
-    });
+    const settleBatch = (processed) =>
+      setImmediate(() => {
+        const consumer = self.deref();
+        if (!consumer) return;
+        consumer._native.settle(processed);
+        // The next batch, if one is ready (no wake-up comes for what is queued already).
+        consumer._pull();
+      });
     // The batch the addon handed over, published and traced: {batch, span, settle(processed,
     // err)}. The addon hands over no other before settle(). (No closure here names `this`: the
     // addon holds them, and one that did would keep every consumer from being collected.)
@@ -92,53 +93,71 @@ class Consumer {
         settle(true);
         return;
       }
-      result.then(() => settle(true), (err) => {
-        if (err && err[NOT_PROCESSED]) {
-          settle(false, err);
-          return;
-        }
-        logger.error(`kafka-native: receive_callback rejected; offsets are recorded anyway: ${err && err.stack ? err.stack : err}`);
-        failed(err);
-      });
+      result.then(
+        () => settle(true),
+        (err) => {
+          if (err && err[NOT_PROCESSED]) {
+            settle(false, err);
+            return;
+          }
+          logger.error(`kafka-native: receive_callback rejected; offsets are recorded anyway: ${err && err.stack ? err.stack : err}`);
+          failed(err);
+        },
+      );
     };
     this._telemetry = new ClientTelemetry('consumer', opts.native.statisticsIntervalMs ?? CONSUMER_DEFAULTS.statistics_interval_ms);
-    const onStats = this._telemetry.statsOn ? (s) => {
-      self.deref()?._telemetry.keep(s);
-      if (stats_callback) {
-        stats_callback({
-          waiting_kafka: s.waitingKafka,
-          waiting_local: s.waitingLocal,
-          kafka_log_size: s.kafkaLogSize,
-          rdkafka_stats: s.rdkafkaStats,
-        });
-      }
-    } : undefined;
+    const onStats = this._telemetry.statsOn
+      ? (s) => {
+          self.deref()?._telemetry.keep(s);
+          if (stats_callback) {
+            stats_callback({
+              waiting_kafka: s.waitingKafka,
+              waiting_local: s.waitingLocal,
+              kafka_log_size: s.kafkaLogSize,
+              rdkafka_stats: s.rdkafkaStats,
+            });
+          }
+        }
+      : undefined;
     // Given without a group too, so that the core refuses rebalance_callback there, naming it.
-    const onRebalance = this._inGroup || rebalance_callback ? (change) => {
-      const consumer = self.deref();
-      if (consumer) consumer._telemetry.rebalances++;
-      if (channels.rebalance.hasSubscribers) channels.rebalance.publish({ consumer, assigned: change.assigned, revoked: change.revoked });
-      if (rebalance_callback) rebalance_callback(change);
-    } : undefined;
+    const onRebalance =
+      this._inGroup || rebalance_callback
+        ? (change) => {
+            const consumer = self.deref();
+            if (consumer) consumer._telemetry.rebalances++;
+            if (channels.rebalance.hasSubscribers)
+              channels.rebalance.publish({ consumer, assigned: change.assigned, revoked: change.revoked });
+            if (rebalance_callback) rebalance_callback(change);
+          }
+        : undefined;
     this._handOver = handOver;
     this._onBatch = onBatch;
     this._receive = receive_callback;
     this._logger = logger;
     this._maxDeliveries = opts.max_deliveries;
-    this._deadLetters = opts.dead_letter_topic === undefined ? null : new DeadLetters({
-      broker: opts.native.brokers, topic: opts.dead_letter_topic, driver_options: opts.native.driverOptions, logger,
-    });
+    this._deadLetters =
+      opts.dead_letter_topic === undefined
+        ? null
+        : new DeadLetters({
+            broker: opts.native.brokers,
+            topic: opts.dead_letter_topic,
+            driver_options: opts.native.driverOptions,
+            logger,
+          });
     this._retryWait = null; // {timer, resolve} while a failed batch waits to be tried again
-    this._native = fromNative(() => new NativeConsumer(
-      opts.native,
-      // The addon calls this when a batch can be pulled; it is taken here, on the JS thread
-      // (see _pull).
-      () => self.deref()?._pull(),
-      onStats,
-      logTo(logger, () => self.deref()),
-      onRebalance,
-      oauthbearerBridge(opts.oauthbearer_token_callback),
-    ));
+    this._native = fromNative(
+      () =>
+        new NativeConsumer(
+          opts.native,
+          // The addon calls this when a batch can be pulled; it is taken here, on the JS thread
+          // (see _pull).
+          () => self.deref()?._pull(),
+          onStats,
+          logTo(logger, () => self.deref()),
+          onRebalance,
+          oauthbearerBridge(opts.oauthbearer_token_callback),
+        ),
+    );
   }
 
   // With max_deliveries: a batch whose receive_callback throws or rejects is tried again (after
@@ -163,7 +182,9 @@ class Consumer {
         lastError = err;
         if (channels.error.hasSubscribers) channels.error.publish({ client: this, error: err });
         const next = attempt < this._maxDeliveries ? ', tried again' : '';
-        logger.error(`kafka-native: receive_callback failed (try ${attempt} of max_deliveries ${this._maxDeliveries}${next}): ${err.stack ?? err}`);
+        logger.error(
+          `kafka-native: receive_callback failed (try ${attempt} of max_deliveries ${this._maxDeliveries}${next}): ${err.stack ?? err}`,
+        );
       }
       if (attempt < this._maxDeliveries && !(await this._waitToRetry(Math.min(100 * 2 ** (attempt - 1), 2000)))) {
         settle(false, lastError); // stopping: left for the next start
@@ -177,13 +198,19 @@ class Consumer {
         await this._deadLetters.write(batch.messages, this._maxDeliveries, lastError);
         this._telemetry.deadLettered += batch.messages.length;
       } catch (err) {
-        logger.error(`kafka-native: ${where} failed ${this._maxDeliveries} times and could not be written to dead_letter_topic ${this._deadLetters.topic}: left unrecorded, the consumer fetches no more (${err && err.message})`);
+        logger.error(
+          `kafka-native: ${where} failed ${this._maxDeliveries} times and could not be written to dead_letter_topic ${this._deadLetters.topic}: left unrecorded, the consumer fetches no more (${err && err.message})`,
+        );
         settle(false, err);
         return;
       }
-      logger.warn(`kafka-native: ${where} failed ${this._maxDeliveries} times (max_deliveries): written to dead_letter_topic ${this._deadLetters.topic}, and the consumer moves on`);
+      logger.warn(
+        `kafka-native: ${where} failed ${this._maxDeliveries} times (max_deliveries): written to dead_letter_topic ${this._deadLetters.topic}, and the consumer moves on`,
+      );
     } else {
-      logger.warn(`kafka-native: ${where} failed ${this._maxDeliveries} times (max_deliveries): recorded anyway, and the consumer moves on`);
+      logger.warn(
+        `kafka-native: ${where} failed ${this._maxDeliveries} times (max_deliveries): recorded anyway, and the consumer moves on`,
+      );
     }
     settle(true, lastError);
   }
@@ -235,27 +262,33 @@ class Consumer {
     // Keeps the process alive, and this consumer with it, until stop(): a running consumer
     // nobody refers to still runs, as a server socket does.
     if (!this._keepAlive) this._keepAlive = setInterval(() => this, 2 ** 30);
-    return started.then((assigned) => {
-      if (channels.connect.hasSubscribers) channels.connect.publish({ client: this, kind: 'consumer', assigned });
-      return this._inGroup ? assigned : assigned.map((tp) => tp.partition);
-    }, (err) => {
-      this._release();
-      throw err;
-    });
+    return started.then(
+      (assigned) => {
+        if (channels.connect.hasSubscribers) channels.connect.publish({ client: this, kind: 'consumer', assigned });
+        return this._inGroup ? assigned : assigned.map((tp) => tp.partition);
+      },
+      (err) => {
+        this._release();
+        throw err;
+      },
+    );
   }
 
   _startUntilAborted(signal) {
     if (signal.aborted) return Promise.reject(abortError(signal, 'start()'));
     const onAbort = () => this.stop().catch(() => {});
     signal.addEventListener('abort', onAbort, { once: true });
-    return this.start().then((assigned) => {
-      signal.removeEventListener('abort', onAbort);
-      if (signal.aborted) throw abortError(signal, 'start()');
-      return assigned;
-    }, (err) => {
-      signal.removeEventListener('abort', onAbort);
-      throw signal.aborted ? abortError(signal, 'start()') : err;
-    });
+    return this.start().then(
+      (assigned) => {
+        signal.removeEventListener('abort', onAbort);
+        if (signal.aborted) throw abortError(signal, 'start()');
+        return assigned;
+      },
+      (err) => {
+        signal.removeEventListener('abort', onAbort);
+        throw signal.aborted ? abortError(signal, 'start()') : err;
+      },
+    );
   }
 
   // The batch in hand's next offsets to read, [{topic, partition, offset}] (per partition, its
@@ -272,12 +305,20 @@ class Consumer {
   // default 5 s.
   lag(options) {
     try {
-      if (options !== undefined && options !== null && (typeof options !== 'object' || Array.isArray(options))) throw fail('lag() argument options', 'an object like {timeout: ms}', options);
+      if (options !== undefined && options !== null && (typeof options !== 'object' || Array.isArray(options)))
+        throw fail('lag() argument options', 'an object like {timeout: ms}', options);
       const timeout = options?.timeout ?? TIMEOUTS.lag_ms;
-      if (!Number.isInteger(timeout) || timeout < 0 || timeout > 2 ** 32 - 1) throw fail('lag() option timeout', 'a non-negative integer (ms)', timeout);
-      return this._native.lag(timeout).then((partitions) => partitions.map((p) => ({
-        topic: p.topic, partition: p.partition, high: p.high, next: p.next ?? null, lag: p.lag ?? null,
-      })));
+      if (!Number.isInteger(timeout) || timeout < 0 || timeout > 2 ** 32 - 1)
+        throw fail('lag() option timeout', 'a non-negative integer (ms)', timeout);
+      return this._native.lag(timeout).then((partitions) =>
+        partitions.map((p) => ({
+          topic: p.topic,
+          partition: p.partition,
+          high: p.high,
+          next: p.next ?? null,
+          lag: p.lag ?? null,
+        })),
+      );
     } catch (err) {
       return Promise.reject(err);
     }
@@ -302,9 +343,11 @@ class Consumer {
   // the group's assignment). Synchronous; never waits on the network.
   seek(topic, partition, offset) {
     if (typeof topic !== 'string') throw fail('seek() argument topic', 'a string', topic);
-    if (!Number.isInteger(partition) || partition < 0 || partition > 2 ** 31 - 1) throw fail('seek() argument partition', 'a partition number', partition);
+    if (!Number.isInteger(partition) || partition < 0 || partition > 2 ** 31 - 1)
+      throw fail('seek() argument partition', 'a partition number', partition);
     // Which offsets are valid is the core's to say ('earliest', 'latest', 0 or more).
-    if (!(typeof offset === 'string' || Number.isSafeInteger(offset))) throw fail('seek() argument offset', "an integer offset, 'earliest' or 'latest'", offset);
+    if (!(typeof offset === 'string' || Number.isSafeInteger(offset)))
+      throw fail('seek() argument offset', "an integer offset, 'earliest' or 'latest'", offset);
     fromNative(() => this._native.seek(topic, partition, offset));
   }
 
@@ -316,7 +359,13 @@ class Consumer {
       if (!Array.isArray(offsets)) throw fail('commit() argument offsets', 'an array of {topic, partition, offset}', offsets);
       offsets.forEach((o, i) => {
         // The shape here; which offsets are valid (the next to read, 0 or more) is the core's.
-        if (o === null || typeof o !== 'object' || typeof o.topic !== 'string' || !Number.isInteger(o.partition) || !Number.isSafeInteger(o.offset)) {
+        if (
+          o === null ||
+          typeof o !== 'object' ||
+          typeof o.topic !== 'string' ||
+          !Number.isInteger(o.partition) ||
+          !Number.isSafeInteger(o.offset)
+        ) {
           throw fail(`commit() argument offsets[${i}]`, '{topic, partition, offset} (offset: the next to read, 0 or more)', o);
         }
       });
@@ -326,8 +375,12 @@ class Consumer {
     }
   }
 
-  pause() { fromNative(() => this._native.pause()); }
-  resume() { fromNative(() => this._native.resume()); }
+  pause() {
+    fromNative(() => this._native.pause());
+  }
+  resume() {
+    fromNative(() => this._native.resume());
+  }
 
   // for await (const batch of consumer.batches({signal})) (each batch recorded, or committed
   // in a group, once the loop body has finished with it), messages() and readable(): added
@@ -346,7 +399,8 @@ class Consumer {
       this._retryWait = null;
     }
     const deadLetters = this._deadLetters;
-    return this._native.stop()
+    return this._native
+      .stop()
       .then(() => deadLetters && deadLetters.stop())
       .finally(() => this._release());
   }

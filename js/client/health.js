@@ -33,7 +33,13 @@ function healthObject(h) {
       stuck: p.stuck,
     }));
     health.group = h.group
-      ? { state: h.group.state, join_state: h.group.joinState, rebalances: h.group.rebalances, since_rebalance_ms: h.group.sinceRebalanceMs ?? null, assigned: h.group.assigned }
+      ? {
+          state: h.group.state,
+          join_state: h.group.joinState,
+          rebalances: h.group.rebalances,
+          since_rebalance_ms: h.group.sinceRebalanceMs ?? null,
+          assigned: h.group.assigned,
+        }
       : null;
   }
   return health;

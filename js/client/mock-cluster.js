@@ -17,9 +17,13 @@ class MockCluster {
   }
 
   // `host:port,...` for the broker option.
-  get bootstrapServers() { return this._native.bootstrapServers; }
+  get bootstrapServers() {
+    return this._native.bootstrapServers;
+  }
 
-  get brokerCount() { return this._native.brokerCount; }
+  get brokerCount() {
+    return this._native.brokerCount;
+  }
 
   createTopic(name, partitions, replicationFactor = 1) {
     if (typeof name !== 'string') throw fail('createTopic() argument name', 'a string', name);
@@ -30,9 +34,13 @@ class MockCluster {
 
   // Takes broker `id` down; the partitions it led (of topics made with createTopic) move to
   // another replica that is up, as a Kafka cluster's controller would move them.
-  brokerDown(id) { fromNative(() => this._native.brokerDown(integer(id, 'brokerDown() argument id'))); }
+  brokerDown(id) {
+    fromNative(() => this._native.brokerDown(integer(id, 'brokerDown() argument id')));
+  }
 
-  brokerUp(id) { fromNative(() => this._native.brokerUp(integer(id, 'brokerUp() argument id'))); }
+  brokerUp(id) {
+    fromNative(() => this._native.brokerUp(integer(id, 'brokerUp() argument id')));
+  }
 
   // The broker leading `partition` of a topic made with createTopic (null for others).
   partitionLeader(topic, partition) {
@@ -44,7 +52,9 @@ class MockCluster {
   // there in front of brokerPort(id), clients reach the (plaintext) mock over TLS.
   setBrokerAddress(id, host, port) {
     if (typeof host !== 'string') throw fail('setBrokerAddress() argument host', 'a string', host);
-    fromNative(() => this._native.setBrokerAddress(integer(id, 'setBrokerAddress() argument id'), host, integer(port, 'setBrokerAddress() argument port')));
+    fromNative(() =>
+      this._native.setBrokerAddress(integer(id, 'setBrokerAddress() argument id'), host, integer(port, 'setBrokerAddress() argument port')),
+    );
   }
 
   // The port broker `id` listens on.
@@ -60,8 +70,15 @@ class MockCluster {
   // Makes broker `id` the leader of a partition, as an election would; nothing else changes
   // (with setBrokerRtt, an old leader that hangs rather than goes away).
   setPartitionLeader(topic, partition, id) {
-    if (typeof topic !== 'string') throw new TypeError(`kafka-native: setPartitionLeader() argument topic must be a string, got ${typeof topic}`);
-    fromNative(() => this._native.setPartitionLeader(topic, integer(partition, 'setPartitionLeader() argument partition'), integer(id, 'setPartitionLeader() argument id')));
+    if (typeof topic !== 'string')
+      throw new TypeError(`kafka-native: setPartitionLeader() argument topic must be a string, got ${typeof topic}`);
+    fromNative(() =>
+      this._native.setPartitionLeader(
+        topic,
+        integer(partition, 'setPartitionLeader() argument partition'),
+        integer(id, 'setPartitionLeader() argument id'),
+      ),
+    );
   }
 
   // How many bytes of batches each partition keeps, now and in topics made later, like Kafka's
@@ -87,7 +104,9 @@ class MockCluster {
   pushRequestErrors(apiKey, errors) {
     const key = integer(apiKey, 'pushRequestErrors() argument apiKey');
     if (!Array.isArray(errors)) throw fail('pushRequestErrors() argument errors', 'an array of Kafka error names', errors);
-    errors.forEach((e, i) => { if (typeof e !== 'string') throw fail(`pushRequestErrors() argument errors[${i}]`, 'a Kafka error name', e); });
+    errors.forEach((e, i) => {
+      if (typeof e !== 'string') throw fail(`pushRequestErrors() argument errors[${i}]`, 'a Kafka error name', e);
+    });
     fromNative(() => this._native.pushRequestErrors(key, errors));
   }
 }

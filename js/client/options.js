@@ -42,9 +42,7 @@ function abbreviates(short, long) {
 
 // The known name meant: one the name abbreviates, else the closest by edit distance.
 function nearest(name, known) {
-  const byDistance = (names) => names
-    .map((k) => ({ k, d: distance(name, k) }))
-    .sort((a, b) => a.d - b.d)[0];
+  const byDistance = (names) => names.map((k) => ({ k, d: distance(name, k) })).sort((a, b) => a.d - b.d)[0];
   const abbreviated = byDistance(known.filter((k) => abbreviates(name, k)));
   if (abbreviated) return abbreviated.k;
   const best = byDistance(known);
@@ -143,7 +141,8 @@ const CONSOLE = Object.freeze({
 function logger(options) {
   const value = options.logger;
   if (value === undefined || value === null) return CONSOLE;
-  if (typeof value !== 'object' && typeof value !== 'function') throw fail('option logger', 'an object with error/warn/info methods', value);
+  if (typeof value !== 'object' && typeof value !== 'function')
+    throw fail('option logger', 'an object with error/warn/info methods', value);
   for (const method of ['error', 'warn', 'info']) {
     if (typeof value[method] !== 'function') throw fail(`option logger.${method}`, 'a function', value[method]);
   }
@@ -191,7 +190,8 @@ function guarded(name, fn, log) {
 }
 
 // An Error from a Kafka error the addon described ({message, code, retriable, fatal, abortable}).
-const kafkaError = (e) => Object.assign(new Error(e.message), { code: e.code, retriable: e.retriable, fatal: e.fatal, abortable: e.abortable });
+const kafkaError = (e) =>
+  Object.assign(new Error(e.message), { code: e.code, retriable: e.retriable, fatal: e.fatal, abortable: e.abortable });
 
 // Calls into the addon; the core's errors about options or arguments get the package's prefix.
 function fromNative(call) {
@@ -203,9 +203,23 @@ function fromNative(call) {
   }
 }
 
-const PRODUCER_OPTIONS = ['broker', 'stats_callback', 'delivery_report_callback', 'statistics_interval_ms',
-  'queue_buffering_max_messages', 'queue_buffering_max_kbytes', 'queue_buffering_max_ms', 'compression_codec', 'driver_options', 'topic_options', 'logger',
-  'oauthbearer_token_callback', 'enable_idempotence', 'transactional_id', 'transaction_timeout_ms'];
+const PRODUCER_OPTIONS = [
+  'broker',
+  'stats_callback',
+  'delivery_report_callback',
+  'statistics_interval_ms',
+  'queue_buffering_max_messages',
+  'queue_buffering_max_kbytes',
+  'queue_buffering_max_ms',
+  'compression_codec',
+  'driver_options',
+  'topic_options',
+  'logger',
+  'oauthbearer_token_callback',
+  'enable_idempotence',
+  'transactional_id',
+  'transaction_timeout_ms',
+];
 
 function producerOptions(options) {
   requireObject(options, 'Producer');
@@ -233,11 +247,33 @@ function producerOptions(options) {
   };
 }
 
-const CONSUMER_OPTIONS = ['broker', 'topic', 'receive_callback', 'offset_directory', 'start_offset', 'stats_callback',
-  'max_messages_per_callback', 'statistics_interval_ms', 'queued_max_messages_kbytes', 'fetch_wait_max_ms',
-  'num_workers', 'worker_slot', 'payload_encoding', 'driver_options', 'topic_options', 'logger',
-  'group_id', 'group_protocol', 'rebalance_callback', 'oauthbearer_token_callback', 'isolation_level', 'auto_commit',
-  'max_deliveries', 'dead_letter_topic', 'stuck_after_ms'];
+const CONSUMER_OPTIONS = [
+  'broker',
+  'topic',
+  'receive_callback',
+  'offset_directory',
+  'start_offset',
+  'stats_callback',
+  'max_messages_per_callback',
+  'statistics_interval_ms',
+  'queued_max_messages_kbytes',
+  'fetch_wait_max_ms',
+  'num_workers',
+  'worker_slot',
+  'payload_encoding',
+  'driver_options',
+  'topic_options',
+  'logger',
+  'group_id',
+  'group_protocol',
+  'rebalance_callback',
+  'oauthbearer_token_callback',
+  'isolation_level',
+  'auto_commit',
+  'max_deliveries',
+  'dead_letter_topic',
+  'stuck_after_ms',
+];
 
 // A topic name, or (for a consumer group) an array of them.
 function topics(options) {
@@ -273,7 +309,9 @@ function consumerOptions(options) {
   const receive_callback = callback(options, 'receive_callback');
   const { max_deliveries, dead_letter_topic } = poisonOptions(options, topics(options));
   if (max_deliveries !== undefined && !receive_callback) {
-    throw new TypeError('kafka-native: option max_deliveries needs receive_callback: it retries the batches receive_callback fails (a for await loop that throws leaves instead)');
+    throw new TypeError(
+      'kafka-native: option max_deliveries needs receive_callback: it retries the batches receive_callback fails (a for await loop that throws leaves instead)',
+    );
   }
   return {
     native: {
@@ -312,9 +350,25 @@ function consumerOptions(options) {
   };
 }
 
-const SHARE_CONSUMER_OPTIONS = ['broker', 'group_id', 'topic', 'receive_callback', 'acknowledgement_mode', 'max_records', 'acquire_mode', 'renew_locks',
-  'stop_timeout_ms', 'join_timeout_ms', 'poll_wait_ms', 'payload_encoding', 'max_deliveries', 'dead_letter_topic', 'acknowledgement_commit_callback',
-  'driver_options', 'logger'];
+const SHARE_CONSUMER_OPTIONS = [
+  'broker',
+  'group_id',
+  'topic',
+  'receive_callback',
+  'acknowledgement_mode',
+  'max_records',
+  'acquire_mode',
+  'renew_locks',
+  'stop_timeout_ms',
+  'join_timeout_ms',
+  'poll_wait_ms',
+  'payload_encoding',
+  'max_deliveries',
+  'dead_letter_topic',
+  'acknowledgement_commit_callback',
+  'driver_options',
+  'logger',
+];
 
 // max_deliveries and dead_letter_topic: how often a record (a ShareConsumer's) or a batch (a
 // Consumer's) is tried before it goes to the dead-letter topic, or is given up on.
@@ -324,7 +378,9 @@ function poisonOptions(options, sources) {
   if (max_deliveries === 0) throw fail('option max_deliveries', 'an integer of 1 or more', max_deliveries);
   const dead_letter_topic = string(options, 'dead_letter_topic');
   if (dead_letter_topic !== undefined && max_deliveries === undefined) {
-    throw new TypeError('kafka-native: option dead_letter_topic needs max_deliveries: it says after how many deliveries a record goes there');
+    throw new TypeError(
+      'kafka-native: option dead_letter_topic needs max_deliveries: it says after how many deliveries a record goes there',
+    );
   }
   if (dead_letter_topic !== undefined) {
     // Kafka's own rule for a topic name (the core applies it to the topics read).
@@ -332,7 +388,9 @@ function poisonOptions(options, sources) {
       throw fail('option dead_letter_topic', "a topic name: 1 to 249 of a-z, A-Z, 0-9, '.', '_', '-' (not '.' or '..')", dead_letter_topic);
     }
     if (sources.includes(dead_letter_topic)) {
-      throw new TypeError(`kafka-native: option dead_letter_topic must not be a topic read (${dead_letter_topic}): its records would be read again`);
+      throw new TypeError(
+        `kafka-native: option dead_letter_topic must not be a topic read (${dead_letter_topic}): its records would be read again`,
+      );
     }
   }
   return { max_deliveries, dead_letter_topic };
@@ -347,7 +405,9 @@ function shareConsumerOptions(options) {
   }
   const { max_deliveries, dead_letter_topic } = poisonOptions(options, topics(options));
   if (max_deliveries !== undefined && options.acknowledgement_mode === 'implicit') {
-    throw new TypeError("kafka-native: option max_deliveries needs acknowledgement_mode 'explicit': in implicit mode a record past it cannot be rejected (each batch is accepted whole)");
+    throw new TypeError(
+      "kafka-native: option max_deliveries needs acknowledgement_mode 'explicit': in implicit mode a record past it cannot be rejected (each batch is accepted whole)",
+    );
   }
   const driver_options = properties(options, 'driver_options');
   const log = logger(options);
@@ -394,6 +454,16 @@ function adminOptions(options) {
 }
 
 module.exports = {
-  PRODUCER_DEFAULTS, CONSUMER_DEFAULTS, TIMEOUTS,
-  producerOptions, consumerOptions, shareConsumerOptions, adminOptions, logTo, fail, fromNative, guarded, kafkaError,
+  PRODUCER_DEFAULTS,
+  CONSUMER_DEFAULTS,
+  TIMEOUTS,
+  producerOptions,
+  consumerOptions,
+  shareConsumerOptions,
+  adminOptions,
+  logTo,
+  fail,
+  fromNative,
+  guarded,
+  kafkaError,
 };

@@ -46,15 +46,19 @@ function checkRecord(record, i, method = 'send()') {
   if (unknown.length > 0 || !keys.some((k) => RECORD_KEYS.includes(k))) {
     const hint = unknown.includes('value') ? ' (KafkaJS calls it value; here it is payload)' : '';
     const what = unknown.length > 0 ? `has ${unknown.map((k) => JSON.stringify(k)).join(', ')}` : 'has none of them';
-    throw new TypeError(`kafka-native: ${method} argument payloads[${i}] must be a record with payload, key, headers and/or timestamp and nothing else; it ${what}${hint}`);
+    throw new TypeError(
+      `kafka-native: ${method} argument payloads[${i}] must be a record with payload, key, headers and/or timestamp and nothing else; it ${what}${hint}`,
+    );
   }
 }
 
 function toRecord(record, i, method = 'send()') {
   const arg = `${method} argument payloads[${i}]`;
-  if (typeof record === 'string' || record instanceof Uint8Array) return { payload: recordBytes(record, arg), headerNames: [], headerValues: [] };
+  if (typeof record === 'string' || record instanceof Uint8Array)
+    return { payload: recordBytes(record, arg), headerNames: [], headerValues: [] };
   const headers = record.headers ?? {};
-  if (typeof headers !== 'object' || Array.isArray(headers)) throw fail(`${arg}.headers`, 'an object of header names to strings or Buffers', headers);
+  if (typeof headers !== 'object' || Array.isArray(headers))
+    throw fail(`${arg}.headers`, 'an object of header names to strings or Buffers', headers);
   // A name whose value is an array is written once per value, in order (as the Consumer gives a
   // repeated name back).
   const headerNames = [];
@@ -64,7 +68,9 @@ function toRecord(record, i, method = 'send()') {
     const values = Array.isArray(value) ? value : [value];
     for (let j = 0; j < values.length; j++) {
       headerNames.push(name);
-      headerValues.push(recordBytes(values[j], Array.isArray(value) ? `${arg}.headers.${name}[${j}]` : `${arg}.headers.${name}`) ?? Buffer.alloc(0));
+      headerValues.push(
+        recordBytes(values[j], Array.isArray(value) ? `${arg}.headers.${name}[${j}]` : `${arg}.headers.${name}`) ?? Buffer.alloc(0),
+      );
     }
   }
   const { timestamp } = record;
@@ -92,7 +98,8 @@ function checkPartition(partition, method = 'send()') {
 function checkDeliver(topic, partition, payloads) {
   if (typeof topic !== 'string') throw fail('deliver() argument topic', 'a string', topic);
   checkPartition(partition, 'deliver()');
-  if (!Array.isArray(payloads)) throw fail('deliver() argument payloads', 'an array of strings, Buffers or {payload, key, headers} records', payloads);
+  if (!Array.isArray(payloads))
+    throw fail('deliver() argument payloads', 'an array of strings, Buffers or {payload, key, headers} records', payloads);
   let plain = true;
   for (let i = 0; i < payloads.length; i++) {
     const p = payloads[i];
@@ -108,7 +115,13 @@ function checkDeliver(topic, partition, payloads) {
 
 function checkOffsets(offsets) {
   offsets.forEach((o, i) => {
-    if (o === null || typeof o !== 'object' || typeof o.topic !== 'string' || !Number.isInteger(o.partition) || !Number.isSafeInteger(o.offset)) {
+    if (
+      o === null ||
+      typeof o !== 'object' ||
+      typeof o.topic !== 'string' ||
+      !Number.isInteger(o.partition) ||
+      !Number.isSafeInteger(o.offset)
+    ) {
       throw fail(`sendOffsetsToTransaction() argument offsets[${i}]`, '{topic, partition, offset}', o);
     }
   });
@@ -120,13 +133,14 @@ function untilAborted(wait, signal, logger) {
   return new Promise((resolve, reject) => {
     const onAbort = () => reject(abortError(signal, 'deliver()'));
     signal.addEventListener('abort', onAbort, { once: true });
-    wait.then(resolve, (err) => {
-      if (signal.aborted) logger.error(`kafka-native: a deliver() whose wait was aborted failed: ${err && err.message}`);
-      reject(err);
-    }).finally(() => signal.removeEventListener('abort', onAbort));
+    wait
+      .then(resolve, (err) => {
+        if (signal.aborted) logger.error(`kafka-native: a deliver() whose wait was aborted failed: ${err && err.message}`);
+        reject(err);
+      })
+      .finally(() => signal.removeEventListener('abort', onAbort));
   });
 }
-
 
 // deliver()'s Promises, settled from what the addon's serveEvents() returns, by the number each
 // call was given: a Promise made by the addon would cost a threadsafe function per call.
@@ -167,27 +181,36 @@ class Producer {
     this._scratch = null; // send()'s, see _pack
     this._telemetry = new ClientTelemetry('producer', opts.native.statisticsIntervalMs ?? PRODUCER_DEFAULTS.statistics_interval_ms);
     const self = new WeakRef(this);
-    const onStats = this._telemetry.statsOn ? (s) => {
-      self.deref()?._telemetry.keep(s);
-      if (stats_callback) stats_callback({ send_queue_length: s.sendQueueLength, rdkafka_stats: s.rdkafkaStats });
-    } : undefined;
-    this._native = fromNative(() => new NativeProducer(
-      opts.native,
-      onStats,
-      delivery_report_callback && ((r) => delivery_report_callback({
-        errors: r.errors,
-        delivered: r.delivered,
-        rdkafka_errinfo: r.rdkafkaErrinfo,
-      })),
-      logTo(opts.logger, () => self.deref()),
-      oauthbearerBridge(opts.oauthbearer_token_callback),
-      // The addon wakes this when the producer has events; they are served here, on the JS
-      // thread. Held weakly: the addon holds this function, and so would hold the producer.
-      () => self.deref()?._woken(),
-    ));
+    const onStats = this._telemetry.statsOn
+      ? (s) => {
+          self.deref()?._telemetry.keep(s);
+          if (stats_callback) stats_callback({ send_queue_length: s.sendQueueLength, rdkafka_stats: s.rdkafkaStats });
+        }
+      : undefined;
+    this._native = fromNative(
+      () =>
+        new NativeProducer(
+          opts.native,
+          onStats,
+          delivery_report_callback &&
+            ((r) =>
+              delivery_report_callback({
+                errors: r.errors,
+                delivered: r.delivered,
+                rdkafka_errinfo: r.rdkafkaErrinfo,
+              })),
+          logTo(opts.logger, () => self.deref()),
+          oauthbearerBridge(opts.oauthbearer_token_callback),
+          // The addon wakes this when the producer has events; they are served here, on the JS
+          // thread. Held weakly: the addon holds this function, and so would hold the producer.
+          () => self.deref()?._woken(),
+        ),
+    );
     this._servedInTurn = false;
     this._serveLater = false;
-    this._endTurn = () => { this._servedInTurn = false; };
+    this._endTurn = () => {
+      this._servedInTurn = false;
+    };
     this._servePostponed = () => {
       this._serveLater = false;
       this._serveEvents();
@@ -208,7 +231,8 @@ class Producer {
   send(topic, partition, payloads) {
     if (typeof topic !== 'string') throw fail('send() argument topic', 'a string', topic);
     checkPartition(partition);
-    if (!Array.isArray(payloads)) throw fail('send() argument payloads', 'an array of strings, Buffers or {payload, key, headers} records', payloads);
+    if (!Array.isArray(payloads))
+      throw fail('send() argument payloads', 'an array of strings, Buffers or {payload, key, headers} records', payloads);
     let units = 0; // UTF-16 units of the strings
     let strings = 0;
     let records = 0;
@@ -229,17 +253,32 @@ class Producer {
     const span = payloads.length > 0 ? tracing.startSend(topic, partition, payloads.length) : null;
     if (span) return this._sendTraced(span, topic, partition, payloads);
     if (records > 0) {
-      return this._sent(topic, partition, fromNative(() => this._native.sendRecords(topic, partition, payloads.map((p, i) => toRecord(p, i)))));
+      return this._sent(
+        topic,
+        partition,
+        fromNative(() =>
+          this._native.sendRecords(
+            topic,
+            partition,
+            payloads.map((p, i) => toRecord(p, i)),
+          ),
+        ),
+      );
     }
     this._scratch ??= Buffer.allocUnsafeSlow(SCRATCH_BYTES);
     const lengths = new Uint32Array(payloads.length);
     if (strings === payloads.length && units < strings * JOIN_BELOW && this._packAscii(payloads, units, lengths)) {
-      return this._sent(topic, partition, fromNative(() => this._native.sendBytes(topic, partition, this._scratch.subarray(0, units), lengths)));
+      return this._sent(
+        topic,
+        partition,
+        fromNative(() => this._native.sendBytes(topic, partition, this._scratch.subarray(0, units), lengths)),
+      );
     }
     let enqueued = 0;
     let result;
     let from = 0;
-    do { // once at least: an empty array too reports the queue's length
+    do {
+      // once at least: an empty array too reports the queue's length
       const { bytes, end } = this._pack(payloads, from, lengths);
       result = fromNative(() => this._native.sendBytes(topic, partition, bytes, lengths.subarray(from, end)));
       enqueued += result.enqueued;
@@ -415,29 +454,37 @@ class Producer {
       if (span) tracing.endDeliver(span, null, err);
       // Refused at once (bad arguments, an aborted signal, a stopped or failed producer): it
       // settled too, so the delivery channel hears of it as of any other rejection.
-      if (channels.delivery.hasSubscribers) channels.delivery.publish({ producer: this, topic, partition, count: Array.isArray(payloads) ? payloads.length : 0, error: err });
+      if (channels.delivery.hasSubscribers)
+        channels.delivery.publish({ producer: this, topic, partition, count: Array.isArray(payloads) ? payloads.length : 0, error: err });
       return Promise.reject(err);
     }
     if (channels.send.hasSubscribers) channels.send.publish({ producer: this, topic, partition, count: payloads.length });
     if (signal) landed = untilAborted(landed, signal, this._logger);
     const outcome = landed.then((positions) => {
       if (positions.length < payloads.length) {
-        const err = new Error(`kafka-native: deliver() enqueued ${positions.length} of ${payloads.length} messages to ${topic}: the local queue is full (queue_buffering_max_messages, queue_buffering_max_kbytes)`);
+        const err = new Error(
+          `kafka-native: deliver() enqueued ${positions.length} of ${payloads.length} messages to ${topic}: the local queue is full (queue_buffering_max_messages, queue_buffering_max_kbytes)`,
+        );
         err.code = 'QUEUE_FULL';
         throw err;
       }
       return positions;
     });
     if (!span && !channels.delivery.hasSubscribers) return outcome;
-    return outcome.then((positions) => {
-      if (span) tracing.endDeliver(span, positions, null);
-      if (channels.delivery.hasSubscribers) channels.delivery.publish({ producer: this, topic, partition, count: payloads.length, positions });
-      return positions;
-    }, (err) => {
-      if (span) tracing.endDeliver(span, null, err);
-      if (channels.delivery.hasSubscribers) channels.delivery.publish({ producer: this, topic, partition, count: payloads.length, error: err });
-      throw err;
-    });
+    return outcome.then(
+      (positions) => {
+        if (span) tracing.endDeliver(span, positions, null);
+        if (channels.delivery.hasSubscribers)
+          channels.delivery.publish({ producer: this, topic, partition, count: payloads.length, positions });
+        return positions;
+      },
+      (err) => {
+        if (span) tracing.endDeliver(span, null, err);
+        if (channels.delivery.hasSubscribers)
+          channels.delivery.publish({ producer: this, topic, partition, count: payloads.length, error: err });
+        throw err;
+      },
+    );
   }
 
   // deliver()'s crossing. Plain payloads (strings and Buffers) that fit the scratch cross packed,
@@ -480,15 +527,29 @@ class Producer {
   sendOffsetsToTransaction(consumer, offsets, options) {
     return this._transactionCall('sendOffsetsToTransaction', options, (timeout) => {
       if (typeof consumer === 'string') {
-        if (!Array.isArray(offsets)) throw fail('sendOffsetsToTransaction() argument offsets', 'an array of {topic, partition, offset} (required with a group id)', offsets);
+        if (!Array.isArray(offsets))
+          throw fail(
+            'sendOffsetsToTransaction() argument offsets',
+            'an array of {topic, partition, offset} (required with a group id)',
+            offsets,
+          );
         checkOffsets(offsets);
         return this._native.sendOffsetsToTransactionForGroup(offsets, consumer, timeout);
       }
       // A Consumer of this package (known by its telemetry, as collectMetrics knows it: requiring
       // consumer.js here would close a circle through the dead-letter writer).
-      if (!(consumer !== null && typeof consumer === 'object' && consumer._telemetry instanceof ClientTelemetry && consumer._telemetry.kind === 'consumer')) throw fail('sendOffsetsToTransaction() argument consumer', 'a kafka-native Consumer with group_id, or a group id', consumer);
+      if (!(
+        consumer !== null &&
+        typeof consumer === 'object' &&
+        consumer._telemetry instanceof ClientTelemetry &&
+        consumer._telemetry.kind === 'consumer'
+      ))
+        throw fail('sendOffsetsToTransaction() argument consumer', 'a kafka-native Consumer with group_id, or a group id', consumer);
       const given = offsets ?? consumer.nextOffsets();
-      if (!given) throw new TypeError('kafka-native: sendOffsetsToTransaction(consumer) without offsets must be called while the consumer\'s receive_callback holds its batch (consumer.nextOffsets() is null)');
+      if (!given)
+        throw new TypeError(
+          "kafka-native: sendOffsetsToTransaction(consumer) without offsets must be called while the consumer's receive_callback holds its batch (consumer.nextOffsets() is null)",
+        );
       if (!Array.isArray(given)) throw fail('sendOffsetsToTransaction() argument offsets', 'an array of {topic, partition, offset}', given);
       checkOffsets(given);
       return this._native.sendOffsetsToTransaction(given, consumer._native, timeout);
@@ -516,7 +577,8 @@ class Producer {
         throw fail(`${name}() argument options`, 'an object like {timeout: ms}', options);
       }
       const timeout = options?.timeout ?? TIMEOUTS.transaction_ms;
-      if (!Number.isInteger(timeout) || timeout < 0 || timeout > 2 ** 32 - 1) throw fail(`${name}() option timeout`, 'a non-negative integer (ms)', timeout);
+      if (!Number.isInteger(timeout) || timeout < 0 || timeout > 2 ** 32 - 1)
+        throw fail(`${name}() option timeout`, 'a non-negative integer (ms)', timeout);
       return fromNative(() => call(timeout));
     } catch (err) {
       return Promise.reject(err);
@@ -550,7 +612,8 @@ class Producer {
       return Promise.reject(fail('stop() argument options', 'an object like {timeout: ms}', options));
     }
     const timeout = options?.timeout ?? TIMEOUTS.stop_ms;
-    if (!Number.isInteger(timeout) || timeout < 0 || timeout > 2 ** 32 - 1) return Promise.reject(fail('stop() option timeout', 'a non-negative integer (ms)', timeout));
+    if (!Number.isInteger(timeout) || timeout < 0 || timeout > 2 ** 32 - 1)
+      return Promise.reject(fail('stop() option timeout', 'a non-negative integer (ms)', timeout));
     this._telemetry.stopped = true;
     return this._native.stop(timeout).finally(() => {
       clearInterval(this._alive);

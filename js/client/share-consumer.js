@@ -39,15 +39,23 @@ class ShareMessage {
     if (key !== undefined) this.key = key;
   }
 
-  accept() { this[IN_HAND].acknowledge(this[INDEX], 'accept'); }
+  accept() {
+    this[IN_HAND].acknowledge(this[INDEX], 'accept');
+  }
 
-  release() { this[IN_HAND].acknowledge(this[INDEX], 'release'); }
+  release() {
+    this[IN_HAND].acknowledge(this[INDEX], 'release');
+  }
 
-  reject() { this[IN_HAND].acknowledge(this[INDEX], 'reject'); }
+  reject() {
+    this[IN_HAND].acknowledge(this[INDEX], 'reject');
+  }
 
   // Still being worked on: the broker starts this record's lock anew (Kafka 4.2+), and it stays
   // to be acknowledged. renew_locks does this for every record of a batch out.
-  renew() { this[IN_HAND].acknowledge(this[INDEX], 'renew'); }
+  renew() {
+    this[IN_HAND].acknowledge(this[INDEX], 'renew');
+  }
 }
 
 // The addon hands a batch over in columns, as the Consumer's (columns.js), with each record's
@@ -75,9 +83,15 @@ class ShareConsumer {
     this._logger = opts.logger;
     this._lastErrors = new Map();
     this._telemetry = new ClientTelemetry('share-consumer', 0);
-    this._deadLetters = opts.dead_letter_topic === undefined ? null : new DeadLetters({
-      broker: opts.native.brokers, topic: opts.dead_letter_topic, driver_options: opts.native.driverOptions, logger: opts.logger,
-    });
+    this._deadLetters =
+      opts.dead_letter_topic === undefined
+        ? null
+        : new DeadLetters({
+            broker: opts.native.brokers,
+            topic: opts.dead_letter_topic,
+            driver_options: opts.native.driverOptions,
+            logger: opts.logger,
+          });
     this._inHand = null; // {messages, settled} of the batch handed over
     // Without receive_callback, the one loop that reads this consumer pulls the batches.
     this._iteration = opts.receive_callback ? null : new iteration.BatchIteration(this, notProcessed);
@@ -85,17 +99,24 @@ class ShareConsumer {
     this._stopping = null;
     const self = new WeakRef(this);
     const onCommit = opts.acknowledgement_commit_callback;
-    this._native = fromNative(() => new NativeShareConsumer(
-      opts.native,
-      () => self.deref()?._pull(),
-      logTo(opts.logger, () => self.deref()),
-      // {topic, partition, offsets, error?}: error an Error whose code names Kafka's error.
-      onCommit && (({ topic, partition, offsets, errorCode, errorMessage }) => {
-        const outcome = { topic, partition, offsets };
-        if (errorCode) outcome.error = Object.assign(new Error(`kafka-native: acknowledging ${topic}/${partition}: ${errorMessage}`), { code: errorCode });
-        onCommit(outcome);
-      }),
-    ));
+    this._native = fromNative(
+      () =>
+        new NativeShareConsumer(
+          opts.native,
+          () => self.deref()?._pull(),
+          logTo(opts.logger, () => self.deref()),
+          // {topic, partition, offsets, error?}: error an Error whose code names Kafka's error.
+          onCommit &&
+            (({ topic, partition, offsets, errorCode, errorMessage }) => {
+              const outcome = { topic, partition, offsets };
+              if (errorCode)
+                outcome.error = Object.assign(new Error(`kafka-native: acknowledging ${topic}/${partition}: ${errorMessage}`), {
+                  code: errorCode,
+                });
+              onCommit(outcome);
+            }),
+        ),
+    );
   }
 
   // Joins the share group: resolves once the group has assigned this member partitions (from
@@ -122,15 +143,18 @@ class ShareConsumer {
     }
     this._started = true;
     if (!this._keepAlive) this._keepAlive = setInterval(() => this, 2 ** 30);
-    return started.then(async () => {
-      if (signal?.aborted) throw abortError(signal, 'start()');
-      await this._learning;
-      if (channels.connect.hasSubscribers) channels.connect.publish({ client: this, kind: 'share-consumer' });
-    }, (err) => {
-      clearInterval(this._keepAlive);
-      this._keepAlive = undefined;
-      throw signal?.aborted ? abortError(signal, 'start()') : err;
-    });
+    return started.then(
+      async () => {
+        if (signal?.aborted) throw abortError(signal, 'start()');
+        await this._learning;
+        if (channels.connect.hasSubscribers) channels.connect.publish({ client: this, kind: 'share-consumer' });
+      },
+      (err) => {
+        clearInterval(this._keepAlive);
+        this._keepAlive = undefined;
+        throw signal?.aborted ? abortError(signal, 'start()') : err;
+      },
+    );
   }
 
   // With max_deliveries: the group's delivery limit (share.delivery.count.limit: the group's own,
@@ -151,10 +175,14 @@ class ShareConsumer {
       this._deliveryLimit = limit;
       if (max >= limit) {
         const then = this._deadLetters ? `written to dead_letter_topic ${this._deadLetters.topic} and rejected` : 'rejected';
-        this._logger.warn(`kafka-native: share consumer: max_deliveries ${max} is not below the group's share.delivery.count.limit ${limit}, after which the broker archives a record: a record whose receive_callback fails on its delivery ${limit} is ${then} then`);
+        this._logger.warn(
+          `kafka-native: share consumer: max_deliveries ${max} is not below the group's share.delivery.count.limit ${limit}, after which the broker archives a record: a record whose receive_callback fails on its delivery ${limit} is ${then} then`,
+        );
       }
     } catch (err) {
-      this._logger.warn(`kafka-native: share consumer: could not read the group's share.delivery.count.limit (${err && err.message}); a record the broker archives before max_deliveries ${max} is not dead-lettered`);
+      this._logger.warn(
+        `kafka-native: share consumer: could not read the group's share.delivery.count.limit (${err && err.message}); a record the broker archives before max_deliveries ${max} is not dead-lettered`,
+      );
     } finally {
       await admin.stop();
     }
@@ -299,12 +327,16 @@ class ShareConsumer {
         this._telemetry.deadLettered++;
       } catch (err) {
         // Not written: released, so that it comes again rather than vanish.
-        this._logger.error(`kafka-native: share consumer: a record past max_deliveries (${key}) could not be written to dead_letter_topic ${this._deadLetters.topic}; it is released: ${err && err.message}`);
+        this._logger.error(
+          `kafka-native: share consumer: a record past max_deliveries (${key}) could not be written to dead_letter_topic ${this._deadLetters.topic}; it is released: ${err && err.message}`,
+        );
         message.release();
         return;
       }
     }
-    this._logger.warn(`kafka-native: share consumer: ${key} was delivered ${message.delivery_count} times (${why}): rejected${this._deadLetters ? `, written to ${this._deadLetters.topic}` : ''}`);
+    this._logger.warn(
+      `kafka-native: share consumer: ${key} was delivered ${message.delivery_count} times (${why}): rejected${this._deadLetters ? `, written to ${this._deadLetters.topic}` : ''}`,
+    );
     message.reject();
   }
 

@@ -101,7 +101,9 @@ async function freePort() {
 const propertyValue = (v) => String(v).replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
 
 function jaas(users) {
-  const plainUsers = Object.entries(users).map(([name, password]) => `user_${name}="${password}"`).join(' ');
+  const plainUsers = Object.entries(users)
+    .map(([name, password]) => `user_${name}="${password}"`)
+    .join(' ');
   return {
     plain: `org.apache.kafka.common.security.plain.PlainLoginModule required ${plainUsers};`,
     'scram-sha-256': 'org.apache.kafka.common.security.scram.ScramLoginModule required;',
@@ -114,10 +116,24 @@ const SASL_MECHANISMS = 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER';
 
 // The listener names this cluster has, in the order they are given ports.
 function listenerNames({ tls, users, proxied }) {
-  return ['PLAINTEXT', ...(tls ? ['SSL', 'MTLS'] : []), ...(users ? ['SASL_PLAINTEXT'] : []), ...(tls && users ? ['SASL_SSL'] : []), ...(proxied ? ['PROXIED'] : [])];
+  return [
+    'PLAINTEXT',
+    ...(tls ? ['SSL', 'MTLS'] : []),
+    ...(users ? ['SASL_PLAINTEXT'] : []),
+    ...(tls && users ? ['SASL_SSL'] : []),
+    ...(proxied ? ['PROXIED'] : []),
+  ];
 }
 
-const PROTOCOL = { PLAINTEXT: 'PLAINTEXT', SSL: 'SSL', MTLS: 'SSL', SASL_PLAINTEXT: 'SASL_PLAINTEXT', SASL_SSL: 'SASL_SSL', PROXIED: 'PLAINTEXT', CONTROLLER: 'PLAINTEXT' };
+const PROTOCOL = {
+  PLAINTEXT: 'PLAINTEXT',
+  SSL: 'SSL',
+  MTLS: 'SSL',
+  SASL_PLAINTEXT: 'SASL_PLAINTEXT',
+  SASL_SSL: 'SASL_SSL',
+  PROXIED: 'PLAINTEXT',
+  CONTROLLER: 'PLAINTEXT',
+};
 
 // The port a node tells clients of a listener: its proxy's for PROXIED, else its own.
 const advertisedPort = (node, l) => node.advertised?.[l] ?? node.ports[l];
@@ -153,7 +169,11 @@ function serverProperties({ node, nodes, dir, names, tlsFiles, users, properties
     props[`${p}.oauthbearer.connections.max.reauth.ms`] = 3600000;
   }
   Object.assign(props, properties);
-  return Object.entries(props).map(([k, v]) => `${k}=${propertyValue(v)}`).join('\n') + '\n';
+  return (
+    Object.entries(props)
+      .map(([k, v]) => `${k}=${propertyValue(v)}`)
+      .join('\n') + '\n'
+  );
 }
 
 // A KRaft cluster id as Kafka's Uuid.randomUuid() makes one (16 random bytes, unpadded
@@ -167,21 +187,43 @@ function clusterId() {
 
 // Formats a node's log directory with Kafka's storage tool (a short JVM); rejects with its output.
 function formatStorage(libs, node, clusterIdValue, formatArgs) {
-  const args = ['-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', `-Dlog4j2.configurationFile=${path.join(node.dir, 'log4j2.properties')}`, '-cp', path.join(libs, '*'),
-    'kafka.tools.StorageTool', 'format', '-t', clusterIdValue, '-c', path.join(node.dir, 'server.properties'), ...formatArgs];
+  const args = [
+    '-Xmx256m',
+    '-XX:+UseSerialGC',
+    '-XX:TieredStopAtLevel=1',
+    `-Dlog4j2.configurationFile=${path.join(node.dir, 'log4j2.properties')}`,
+    '-cp',
+    path.join(libs, '*'),
+    'kafka.tools.StorageTool',
+    'format',
+    '-t',
+    clusterIdValue,
+    '-c',
+    path.join(node.dir, 'server.properties'),
+    ...formatArgs,
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    child.stdout.on('data', (c) => { out += c; });
-    child.stderr.on('data', (c) => { out += c; });
+    child.stdout.on('data', (c) => {
+      out += c;
+    });
+    child.stderr.on('data', (c) => {
+      out += c;
+    });
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`kafka-native: formatting Kafka node ${node.id} failed (${code}): ${out.trim().slice(-2000)}`))));
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve()
+        : reject(new Error(`kafka-native: formatting Kafka node ${node.id} failed (${code}): ${out.trim().slice(-2000)}`)),
+    );
   });
 }
 
 // The node's JVM, under a shell that kills it (SIGKILL) when its stdin pipe closes, that is when
 // the process that started it ends however it ends. The shell prints the JVM's pid first.
-const WATCHED = 'exec 3<&0; "$@" </dev/null & pid=$!; echo "$pid"; (read -r _ <&3; kill -9 "$pid" 2>/dev/null) & watcher=$!; wait "$pid"; status=$?; kill "$watcher" 2>/dev/null; exit "$status"';
+const WATCHED =
+  'exec 3<&0; "$@" </dev/null & pid=$!; echo "$pid"; (read -r _ <&3; kill -9 "$pid" 2>/dev/null) & watcher=$!; wait "$pid"; status=$?; kill "$watcher" 2>/dev/null; exit "$status"';
 
 // How a node's JVM runs (startKafka's `jvm` option):
 // - 'lean', for the tests: a heap that starts small and the serial collector, the least memory
@@ -192,14 +234,29 @@ const WATCHED = 'exec 3<&0; "$@" </dev/null & pid=$!; echo "$pid"; (read -r _ <&
 //   broker for 10-17 ms every few seconds at 1,000 msg/s, where G1 stopped it for 6-9 ms.
 const JVM_PROFILES = {
   lean: (heapMb) => [`-Xmx${heapMb}m`, `-Xms${Math.min(heapMb, 128)}m`, '-XX:+UseSerialGC'],
-  kafka: (heapMb) => [`-Xmx${heapMb}m`, `-Xms${heapMb}m`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20',
-    '-XX:InitiatingHeapOccupancyPercent=35', '-XX:+ExplicitGCInvokesConcurrent', '-XX:MaxInlineLevel=15'],
+  kafka: (heapMb) => [
+    `-Xmx${heapMb}m`,
+    `-Xms${heapMb}m`,
+    '-XX:+UseG1GC',
+    '-XX:MaxGCPauseMillis=20',
+    '-XX:InitiatingHeapOccupancyPercent=35',
+    '-XX:+ExplicitGCInvokesConcurrent',
+    '-XX:MaxInlineLevel=15',
+  ],
 };
 
 function launch(libs, node, heapMb, jvm) {
   const log = fs.openSync(path.join(node.dir, 'kafka.log'), 'a');
-  const java = ['java', ...JVM_PROFILES[jvm](heapMb), '-Djava.awt.headless=true',
-    `-Dlog4j2.configurationFile=${path.join(node.dir, 'log4j2.properties')}`, '-cp', path.join(libs, '*'), 'kafka.Kafka', path.join(node.dir, 'server.properties')];
+  const java = [
+    'java',
+    ...JVM_PROFILES[jvm](heapMb),
+    '-Djava.awt.headless=true',
+    `-Dlog4j2.configurationFile=${path.join(node.dir, 'log4j2.properties')}`,
+    '-cp',
+    path.join(libs, '*'),
+    'kafka.Kafka',
+    path.join(node.dir, 'server.properties'),
+  ];
   const child = spawn('sh', ['-c', WATCHED, 'kafka-node', ...java], { stdio: ['pipe', 'pipe', log] });
   fs.closeSync(log);
   child.unref();
@@ -236,14 +293,19 @@ function logTail(node, lines = 15) {
 // Waits until `node` answers Metadata listing `count` brokers.
 async function untilReady(node, count, deadline) {
   let exitedWith;
-  node.exited.then((v) => { exitedWith = v; });
+  node.exited.then((v) => {
+    exitedWith = v;
+  });
   for (;;) {
     if (exitedWith !== undefined) {
-      throw Object.assign(new Error(`kafka-native: Kafka node ${node.id} exited (${exitedWith}) before it was ready:\n${logTail(node)}`), { nodeExited: true });
+      throw Object.assign(new Error(`kafka-native: Kafka node ${node.id} exited (${exitedWith}) before it was ready:\n${logTail(node)}`), {
+        nodeExited: true,
+      });
     }
     const known = await brokers('127.0.0.1', node.ports.PLAINTEXT).catch(() => []);
     if (known.length >= count) return;
-    if (Date.now() > deadline) throw new Error(`kafka-native: Kafka node ${node.id} not ready (${known.length} of ${count} brokers known):\n${logTail(node)}`);
+    if (Date.now() > deadline)
+      throw new Error(`kafka-native: Kafka node ${node.id} not ready (${known.length} of ${count} brokers known):\n${logTail(node)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -257,12 +319,28 @@ async function untilReady(node, count, deadline) {
 // default 120000), log (a function for progress lines; default: none).
 // A start whose node dies before it is ready (a port taken between its choice and the JVM's
 // bind, say) is tried again from scratch, on new ports, up to three times in all.
-async function startKafka({ nodes: count = 1, tls, users, proxied = false, port, properties = {}, features = {}, requestLog = false, heapMb = 512, jvm = 'lean', timeoutMs = 120000, log = () => {} } = {}) {
+async function startKafka({
+  nodes: count = 1,
+  tls,
+  users,
+  proxied = false,
+  port,
+  properties = {},
+  features = {},
+  requestLog = false,
+  heapMb = 512,
+  jvm = 'lean',
+  timeoutMs = 120000,
+  log = () => {},
+} = {}) {
   if (count !== 1 && count !== 3) throw new TypeError(`kafka-native: startKafka() option nodes must be 1 or 3, got ${count}`);
-  if (!Object.hasOwn(JVM_PROFILES, jvm)) throw new TypeError(`kafka-native: startKafka() option jvm must be one of ${Object.keys(JVM_PROFILES).join(', ')}, got ${jvm}`);
-  if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port + count - 1 <= 65535)) throw new TypeError(`kafka-native: startKafka() option port must be a port number, got ${port}`);
+  if (!Object.hasOwn(JVM_PROFILES, jvm))
+    throw new TypeError(`kafka-native: startKafka() option jvm must be one of ${Object.keys(JVM_PROFILES).join(', ')}, got ${jvm}`);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port + count - 1 <= 65535))
+    throw new TypeError(`kafka-native: startKafka() option port must be a port number, got ${port}`);
   if (port !== undefined) {
-    for (let p = port; p < port + count; p++) if (!(await portIsFree(p))) throw new Error(`kafka-native: port ${p} is taken: give another port, or none to pick free ones`);
+    for (let p = port; p < port + count; p++)
+      if (!(await portIsFree(p))) throw new Error(`kafka-native: port ${p} is taken: give another port, or none to pick free ones`);
   }
   const libs = await installKafka({ log });
   for (let attempt = 1; ; attempt++) {
@@ -294,10 +372,15 @@ async function startOnce({ count, tls, users, proxied, port, properties, feature
     fs.writeFileSync(tlsFiles.truststore, tls.ca);
   }
   const id = clusterId();
-  const scram = Object.entries(users ?? {}).flatMap(([name, password]) => ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((m) => ['--add-scram', `${m}=[name=${name},password=${password}]`]));
+  const scram = Object.entries(users ?? {}).flatMap(([name, password]) =>
+    ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((m) => ['--add-scram', `${m}=[name=${name},password=${password}]`]),
+  );
   for (const node of nodes) {
     fs.mkdirSync(node.dir, { recursive: true });
-    fs.writeFileSync(path.join(node.dir, 'server.properties'), serverProperties({ node, nodes, dir: node.dir, names, tlsFiles, users, properties }));
+    fs.writeFileSync(
+      path.join(node.dir, 'server.properties'),
+      serverProperties({ node, nodes, dir: node.dir, names, tlsFiles, users, properties }),
+    );
     fs.writeFileSync(path.join(node.dir, 'log4j2.properties'), requestLog ? LOG4J + REQUEST_LOG : LOG4J);
   }
   const featureArgs = Object.entries(features).flatMap(([name, level]) => ['--feature', `${name}=${level}`]);
@@ -361,7 +444,10 @@ class KafkaCluster extends EventEmitter {
 
   // The PLAINTEXT bootstrap servers of the nodes whose JVM runs now.
   get runningServers() {
-    return this._nodes.filter((n) => n.runningPid !== undefined).map((n) => `127.0.0.1:${n.ports.PLAINTEXT}`).join(',');
+    return this._nodes
+      .filter((n) => n.runningPid !== undefined)
+      .map((n) => `127.0.0.1:${n.ports.PLAINTEXT}`)
+      .join(',');
   }
 
   // Each node: {id, port (PLAINTEXT), pid (undefined when it is not running)}.
@@ -380,7 +466,10 @@ class KafkaCluster extends EventEmitter {
     node.exited.then((how) => {
       if (node.child !== child || node.ending) return;
       // The watcher shell exits with 128 + the signal that ended the JVM.
-      const signal = typeof how === 'number' && how > 128 ? Object.keys(os.constants.signals).find((name) => os.constants.signals[name] === how - 128) : undefined;
+      const signal =
+        typeof how === 'number' && how > 128
+          ? Object.keys(os.constants.signals).find((name) => os.constants.signals[name] === how - 128)
+          : undefined;
       this.emit('nodeExit', { id: node.id, how: signal ?? how, logTail: logTail(node, 20) });
     });
   }
@@ -467,12 +556,22 @@ class KafkaCluster extends EventEmitter {
   setFeature(name, level) {
     const program = path.join(__dirname, 'SetFeature.java');
     return new Promise((resolve, reject) => {
-      const child = spawn('java', ['-Xmx128m', '-cp', path.join(this._libs, '*'), program, this.bootstrapServers, name, String(level)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('java', ['-Xmx128m', '-cp', path.join(this._libs, '*'), program, this.bootstrapServers, name, String(level)], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
-      child.stdout.on('data', (c) => { out += c; });
-      child.stderr.on('data', (c) => { out += c; });
+      child.stdout.on('data', (c) => {
+        out += c;
+      });
+      child.stderr.on('data', (c) => {
+        out += c;
+      });
       child.on('error', reject);
-      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`kafka-native: setting ${name} to ${level} failed (${code}): ${out.trim().slice(-2000)}`))));
+      child.on('exit', (code) =>
+        code === 0
+          ? resolve()
+          : reject(new Error(`kafka-native: setting ${name} to ${level} failed (${code}): ${out.trim().slice(-2000)}`)),
+      );
     });
   }
 

@@ -26,20 +26,26 @@ function libsDir() {
 }
 
 function pins() {
-  return fs.readFileSync(PINS, 'utf8').trim().split('\n').map((line) => {
-    const [sha256, name] = line.trim().split(/\s+/);
-    return { sha256, name };
-  });
+  return fs
+    .readFileSync(PINS, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const [sha256, name] = line.trim().split(/\s+/);
+      return { sha256, name };
+    });
 }
 
 // What is missing to run Kafka here, as a sentence, or null when Java 17+ is there (and Maven,
 // when `maven` is true: it is needed only to fetch the jars).
 function missingTools({ maven = true } = {}) {
   const java = spawnSync('java', ['-version'], { encoding: 'utf8' });
-  if (java.error) return 'Java 17 or newer is not installed (no `java` on the PATH; on Debian or Ubuntu: apt install openjdk-17-jre-headless)';
+  if (java.error)
+    return 'Java 17 or newer is not installed (no `java` on the PATH; on Debian or Ubuntu: apt install openjdk-17-jre-headless)';
   const major = Number((/version "(\d+)/.exec(java.stderr) || [])[1]);
   if (!(major >= 17)) return `Apache Kafka 4 needs Java 17 or newer; \`java -version\` says ${JSON.stringify(java.stderr.split('\n')[0])}`;
-  if (maven && spawnSync('mvn', ['--version'], { stdio: 'ignore' }).error) return 'Maven is not installed (no `mvn` on the PATH; on Debian or Ubuntu: apt install maven): it fetches the Kafka jars once';
+  if (maven && spawnSync('mvn', ['--version'], { stdio: 'ignore' }).error)
+    return 'Maven is not installed (no `mvn` on the PATH; on Debian or Ubuntu: apt install maven): it fetches the Kafka jars once';
   return null;
 }
 
@@ -60,10 +66,16 @@ function downloadedJars(output, names) {
 function fetchJars(staging, expected, log) {
   const names = new Set(expected.map((p) => p.name));
   return new Promise((resolve, reject) => {
-    const mvn = spawn('mvn', ['-B', '-f', POM, 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${staging}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const mvn = spawn('mvn', ['-B', '-f', POM, 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${staging}`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
-    mvn.stdout.on('data', (c) => { output += c; });
-    mvn.stderr.on('data', (c) => { output += c; });
+    mvn.stdout.on('data', (c) => {
+      output += c;
+    });
+    mvn.stderr.on('data', (c) => {
+      output += c;
+    });
     let told = 0;
     const progress = setInterval(() => {
       const jars = downloadedJars(output, names);
@@ -78,7 +90,17 @@ function fetchJars(staging, expected, log) {
     mvn.on('exit', (code, signal) => {
       clearInterval(progress);
       if (code === 0) resolve();
-      else reject(new Error(`kafka-native: Maven could not fetch Apache Kafka ${VERSION} (exit ${code ?? signal}):\n${output.trim().split('\n').filter((l) => !/^\[INFO\] Download(ing|ed) from/.test(l)).join('\n').slice(-2000)}`));
+      else
+        reject(
+          new Error(
+            `kafka-native: Maven could not fetch Apache Kafka ${VERSION} (exit ${code ?? signal}):\n${output
+              .trim()
+              .split('\n')
+              .filter((l) => !/^\[INFO\] Download(ing|ed) from/.test(l))
+              .join('\n')
+              .slice(-2000)}`,
+          ),
+        );
     });
   });
 }
@@ -103,10 +125,15 @@ async function installKafka({ log = (line) => process.stderr.write(`${line}\n`) 
     if (got.join('\n') !== names.join('\n')) {
       const extra = got.filter((n) => !names.includes(n));
       const missing = names.filter((n) => !got.includes(n));
-      throw new Error(`kafka-native: Maven's jars differ from ${PINS}: extra ${extra.join(', ') || 'none'}; missing ${missing.join(', ') || 'none'}`);
+      throw new Error(
+        `kafka-native: Maven's jars differ from ${PINS}: extra ${extra.join(', ') || 'none'}; missing ${missing.join(', ') || 'none'}`,
+      );
     }
     for (const { sha256, name } of expected) {
-      const actual = crypto.createHash('sha256').update(fs.readFileSync(path.join(staging, name))).digest('hex');
+      const actual = crypto
+        .createHash('sha256')
+        .update(fs.readFileSync(path.join(staging, name)))
+        .digest('hex');
       if (actual !== sha256) throw new Error(`kafka-native: ${name} has sha256 ${actual}, ${PINS} pins ${sha256}`);
     }
     fs.writeFileSync(path.join(staging, MARK), `${VERSION}\n`);
@@ -122,8 +149,11 @@ async function installKafka({ log = (line) => process.stderr.write(`${line}\n`) 
 module.exports = { installKafka, missingTools, downloadedJars, VERSION };
 
 if (require.main === module) {
-  installKafka().then((libs) => process.stdout.write(`${libs}\n`), (err) => {
-    process.stderr.write(`${err.message}\n`);
-    process.exit(1);
-  });
+  installKafka().then(
+    (libs) => process.stdout.write(`${libs}\n`),
+    (err) => {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    },
+  );
 }

@@ -2,7 +2,5 @@
 // of the module whether it is imported or required).
 import cjs from '../integrations/deepstream.js';
 
-export const {
-  KafkaClusterNode,
-} = cjs;
+export const { KafkaClusterNode } = cjs;
 export default cjs;

@@ -2,8 +2,5 @@
 // of the module whether it is imported or required).
 import cjs from '../integrations/socket.io.js';
 
-export const {
-  createAdapter,
-  KafkaAdapter,
-} = cjs;
+export const { createAdapter, KafkaAdapter } = cjs;
 export default cjs;

@@ -2,7 +2,5 @@
 // of the module whether it is imported or required).
 import cjs from '../integrations/ws-proxy.js';
 
-export const {
-  KafkaProxy,
-} = cjs;
+export const { KafkaProxy } = cjs;
 export default cjs;

@@ -13,7 +13,13 @@
 // sendDirect, the one server it is for: a node skips its own messages and those for another
 // server without decoding them.
 const {
-  requirePeer, checkOptions, checkClientOptions, isTopicName, RELAY_PRODUCER, REALTIME_CONSUMER, relayClient,
+  requirePeer,
+  checkOptions,
+  checkClientOptions,
+  isTopicName,
+  RELAY_PRODUCER,
+  REALTIME_CONSUMER,
+  relayClient,
 } = require('./integration-options');
 
 const WHAT = 'kafka-native/deepstream';
@@ -30,14 +36,14 @@ const REFUSED_CONSUMER = {
   rebalance_callback: `${EVERY_MESSAGE} (it goes with group_id)`,
   num_workers: `${EVERY_MESSAGE} (workers would split its partitions)`,
   worker_slot: `${EVERY_MESSAGE} (workers would split its partitions)`,
-  broker: 'give it as the node\'s broker option',
-  topic: 'give it as the node\'s topic option',
-  start_offset: 'the node reads from \'latest\'',
+  broker: "give it as the node's broker option",
+  topic: "give it as the node's topic option",
+  start_offset: "the node reads from 'latest'",
   offset_directory: 'the node keeps no offset files',
   payload_encoding: 'the node decodes its messages itself',
   receive_callback: 'the node handles the messages',
 };
-const REFUSED_PRODUCER = { broker: 'give it as the node\'s broker option' };
+const REFUSED_PRODUCER = { broker: "give it as the node's broker option" };
 const SETTLED = Promise.resolve(); // a batch is handled when receive() returns
 
 function nodeOptions(options) {
@@ -45,11 +51,18 @@ function nodeOptions(options) {
     throw new TypeError(`${WHAT}: clusterNode options must be {broker, topic, ...}, got ${options === null ? 'null' : typeof options}`);
   }
   // deepstream.io-msg-kafka's options, with what they became.
-  if ('connectionString' in options) throw new TypeError(`${WHAT}: option connectionString (a ZooKeeper address for kafka-node) is gone: give the Kafka brokers as broker, e.g. 'localhost:9092'`);
-  if ('clientId' in options) throw new TypeError(`${WHAT}: option clientId is gone: each node is named by deepstream's serverName (set librdkafka's client.id through producer/consumer driver_options if you need one)`);
+  if ('connectionString' in options)
+    throw new TypeError(
+      `${WHAT}: option connectionString (a ZooKeeper address for kafka-node) is gone: give the Kafka brokers as broker, e.g. 'localhost:9092'`,
+    );
+  if ('clientId' in options)
+    throw new TypeError(
+      `${WHAT}: option clientId is gone: each node is named by deepstream's serverName (set librdkafka's client.id through producer/consumer driver_options if you need one)`,
+    );
   checkOptions(WHAT, 'clusterNode', options, OPTIONS);
   const { broker, topic = 'deepstream' } = options;
-  if (typeof broker !== 'string' || broker === '') throw new TypeError(`${WHAT}: option broker must be a broker list like 'localhost:9092', got ${JSON.stringify(broker)}`);
+  if (typeof broker !== 'string' || broker === '')
+    throw new TypeError(`${WHAT}: option broker must be a broker list like 'localhost:9092', got ${JSON.stringify(broker)}`);
   if (!isTopicName(topic)) throw new TypeError(`${WHAT}: option topic must be a Kafka topic name, got ${JSON.stringify(topic)}`);
   checkClientOptions(WHAT, options, 'producer', REFUSED_PRODUCER);
   checkClientOptions(WHAT, options, 'consumer', REFUSED_CONSUMER);
@@ -77,7 +90,8 @@ function clusterMessage(payload) {
     return undefined;
   }
   const message = parsed?.message;
-  if (message === null || typeof message !== 'object' || Array.isArray(message) || !['number', 'string'].includes(typeof message.topic)) return undefined;
+  if (message === null || typeof message !== 'object' || Array.isArray(message) || !['number', 'string'].includes(typeof message.topic))
+    return undefined;
   return message;
 }
 
@@ -90,14 +104,19 @@ class KafkaClusterNode extends DeepstreamPlugin {
     // The name keys and marks every message: without it a node cannot tell its own messages
     // from the others', nor which sendDirect messages are for it.
     if (typeof config?.serverName !== 'string' || config.serverName === '') {
-      throw new TypeError(`${WHAT}: deepstream's serverName must be set (a non-empty string naming this node), got ${JSON.stringify(config?.serverName)}`);
+      throw new TypeError(
+        `${WHAT}: deepstream's serverName must be set (a non-empty string naming this node), got ${JSON.stringify(config?.serverName)}`,
+      );
     }
     this.services = services;
     this.serverName = config.serverName;
     this.description = `kafka-native cluster node (topic ${this.options.topic} at ${this.options.broker})`;
     this.logger = deepstreamLogger(services.logger);
     this.callbacks = new Map(); // deepstream topic → Set of callbacks
-    this.producer = new RelayProducer({ logger: this.logger, ...relayClient(RELAY_PRODUCER, this.options.producer), broker: this.options.broker }, (m) => this.logger.error(m));
+    this.producer = new RelayProducer(
+      { logger: this.logger, ...relayClient(RELAY_PRODUCER, this.options.producer), broker: this.options.broker },
+      (m) => this.logger.error(m),
+    );
     this.producer.producer(); // made now, so that its options are checked now
     this.consumer = new Consumer({
       logger: this.logger,
@@ -157,8 +176,11 @@ class KafkaClusterNode extends DeepstreamPlugin {
     if (toServer !== undefined) headers.to = toServer;
     let reason;
     try {
-      const { enqueued } = this.producer.send(this.options.topic, -1, [{ key: this.serverName, payload: JSON.stringify({ message }), headers }]);
-      if (enqueued < 1) reason = 'the producer\'s local queue is full (producer options queue_buffering_max_messages, queue_buffering_max_kbytes)';
+      const { enqueued } = this.producer.send(this.options.topic, -1, [
+        { key: this.serverName, payload: JSON.stringify({ message }), headers },
+      ]);
+      if (enqueued < 1)
+        reason = "the producer's local queue is full (producer options queue_buffering_max_messages, queue_buffering_max_kbytes)";
     } catch (err) {
       reason = err.message;
     }
@@ -183,7 +205,9 @@ class KafkaClusterNode extends DeepstreamPlugin {
     if (from === undefined || from === this.serverName || (to !== undefined && to !== this.serverName)) return;
     const message = clusterMessage(m.payload);
     if (message === undefined) {
-      this.logger.error(`the message at ${m.partition}:${m.offset} from ${from} is not a cluster message ({message: {topic, ...}}): skipped`);
+      this.logger.error(
+        `the message at ${m.partition}:${m.offset} from ${from} is not a cluster message ({message: {topic, ...}}): skipped`,
+      );
       return;
     }
     const callbacks = this.callbacks.get(message.topic);

@@ -56,7 +56,9 @@ function checkOptions(what, call, options, known) {
 function checkClientOptions(what, options, name, refused = {}) {
   const value = options[name];
   if (value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) {
-    throw new TypeError(`${what}: option ${name} must be an object of kafka-native ${name === 'producer' ? 'Producer' : 'Consumer'} options, got ${value === null ? 'null' : typeof value}`);
+    throw new TypeError(
+      `${what}: option ${name} must be an object of kafka-native ${name === 'producer' ? 'Producer' : 'Consumer'} options, got ${value === null ? 'null' : typeof value}`,
+    );
   }
   for (const key of Object.keys(value ?? {})) {
     if (Object.hasOwn(refused, key)) throw new TypeError(`${what}: option ${name}.${key} cannot be set: ${refused[key]}`);
@@ -80,5 +82,14 @@ function checkedLogger(what, logger = CONSOLE) {
 }
 
 module.exports = {
-  requirePeer, checkOptions, checkClientOptions, checkedLogger, isTopicName, REALTIME_PRODUCER, RELAY_PRODUCER, REALTIME_CONSUMER, REALTIME_DRIVER, relayClient,
+  requirePeer,
+  checkOptions,
+  checkClientOptions,
+  checkedLogger,
+  isTopicName,
+  REALTIME_PRODUCER,
+  RELAY_PRODUCER,
+  REALTIME_CONSUMER,
+  REALTIME_DRIVER,
+  relayClient,
 };

@@ -65,7 +65,10 @@ class RelayProducer {
     this.current = null;
     this.logError(`the producer had a fatal error and is replaced by a new one: ${err.message}`);
     // What it held failed with the error, reported to each caller; stop() counts them again.
-    const stopped = producer.stop().catch(() => {}).finally(() => this.retiring.delete(stopped));
+    const stopped = producer
+      .stop()
+      .catch(() => {})
+      .finally(() => this.retiring.delete(stopped));
     this.retiring.add(stopped);
   }
 }

@@ -55,7 +55,8 @@ function dataProblem(type, data) {
     case MessageType.FETCH_SOCKETS_RESPONSE:
       if (!isRequestId(data.requestId)) return 'it has no requestId';
       return Array.isArray(data.sockets) && data.sockets.every((s) => isObject(s) && typeof s.id === 'string' && isRoomList(s.rooms))
-        ? null : 'its sockets are not a list of {id, rooms, ...}';
+        ? null
+        : 'its sockets are not a list of {id, rooms, ...}';
     case MessageType.BROADCAST_CLIENT_COUNT:
       if (!isRequestId(data.requestId)) return 'it has no requestId';
       return Number.isInteger(data.clientCount) ? null : 'its clientCount is not an integer';

@@ -14,7 +14,13 @@
 // partition. restoreSession reads that partition from the client's last offset up to its end and
 // finds the session and the packets the client missed there, so any server can restore it.
 const {
-  requirePeer, checkOptions, checkClientOptions, checkedLogger, RELAY_PRODUCER, REALTIME_CONSUMER, relayClient,
+  requirePeer,
+  checkOptions,
+  checkClientOptions,
+  checkedLogger,
+  RELAY_PRODUCER,
+  REALTIME_CONSUMER,
+  relayClient,
 } = require('./integration-options');
 
 const { Adapter, ClusterAdapterWithHeartbeat, MessageType } = requirePeer('socket.io-adapter', 'kafka-native/socket.io');
@@ -51,30 +57,44 @@ function adapterOptions(uriOrOptions, maybeOptions) {
     opts = { ...uriOrOptions };
     old = opts.broker === undefined;
   } else {
-    throw new TypeError(`${WHAT}: createAdapter() takes {broker, topic, ...} (or a broker list string), got ${uriOrOptions === null ? 'null' : typeof uriOrOptions}`);
+    throw new TypeError(
+      `${WHAT}: createAdapter() takes {broker, topic, ...} (or a broker list string), got ${uriOrOptions === null ? 'null' : typeof uriOrOptions}`,
+    );
   }
   checkOptions(WHAT, 'createAdapter()', opts, [...OPTIONS, ...OLD_OPTIONS]);
   for (const name of ['producer', 'consumer']) {
     checkClientOptions(WHAT, opts, name);
     const value = opts[name];
     if (value !== undefined && (typeof value.send === 'function' || typeof value.on === 'function')) {
-      throw new TypeError(`${WHAT}: option ${name} takes kafka-native ${name === 'producer' ? 'Producer' : 'Consumer'} options (e.g. {queue_buffering_max_ms: 5}), not a client instance: socket.io-kafka's kafka-node clients are gone`);
+      throw new TypeError(
+        `${WHAT}: option ${name} takes kafka-native ${name === 'producer' ? 'Producer' : 'Consumer'} options (e.g. {queue_buffering_max_ms: 5}), not a client instance: socket.io-kafka's kafka-node clients are gone`,
+      );
     }
   }
   const broker = opts.broker ?? opts.uri ?? (opts.host !== undefined ? `${opts.host}:${opts.port ?? 9092}` : undefined);
   if (typeof broker !== 'string' || broker === '') {
-    throw new TypeError(`${WHAT}: option broker must be a broker list like 'localhost:9092', got ${broker === undefined ? 'nothing' : JSON.stringify(broker)}`);
+    throw new TypeError(
+      `${WHAT}: option broker must be a broker list like 'localhost:9092', got ${broker === undefined ? 'nothing' : JSON.stringify(broker)}`,
+    );
   }
   if (/^zk:|zookeeper|:2181(\/|,|$)/i.test(broker)) {
-    throw new Error(`${WHAT}: ${broker} looks like a ZooKeeper address: Kafka clients connect to brokers now (e.g. 'localhost:9092'); socket.io-kafka's ZooKeeper URIs are gone`);
+    throw new Error(
+      `${WHAT}: ${broker} looks like a ZooKeeper address: Kafka clients connect to brokers now (e.g. 'localhost:9092'); socket.io-kafka's ZooKeeper URIs are gone`,
+    );
   }
   const topic = opts.topic ?? opts.key ?? 'socket.io';
-  if (typeof topic !== 'string' || topic === '') throw new TypeError(`${WHAT}: option ${opts.topic === undefined ? 'key' : 'topic'} must be a topic name, got ${JSON.stringify(topic)}`);
+  if (typeof topic !== 'string' || topic === '')
+    throw new TypeError(`${WHAT}: option ${opts.topic === undefined ? 'key' : 'topic'} must be a topic name, got ${JSON.stringify(topic)}`);
   const partition = opts.partition ?? -1;
-  if (!Number.isInteger(partition) || partition < -1) throw new TypeError(`${WHAT}: option partition must be a partition number (or -1: by namespace), got ${JSON.stringify(opts.partition)}`);
+  if (!Number.isInteger(partition) || partition < -1)
+    throw new TypeError(
+      `${WHAT}: option partition must be a partition number (or -1: by namespace), got ${JSON.stringify(opts.partition)}`,
+    );
   const createTopics = opts.createTopics ?? old;
   if (typeof createTopics !== 'boolean' && (createTopics === null || typeof createTopics !== 'object')) {
-    throw new TypeError(`${WHAT}: option createTopics must be true, false or {partitions, replication_factor}, got ${JSON.stringify(createTopics)}`);
+    throw new TypeError(
+      `${WHAT}: option createTopics must be true, false or {partitions, replication_factor}, got ${JSON.stringify(createTopics)}`,
+    );
   }
   for (const name of ['heartbeatInterval', 'heartbeatTimeout']) {
     if (opts[name] !== undefined && (!Number.isInteger(opts[name]) || opts[name] <= 0)) {
@@ -148,7 +168,10 @@ class KafkaRelay {
         return await consumer.start();
       } catch (err) {
         if (!NO_TOPIC.has(err.code) || this.consumer !== consumer) throw err;
-        if (!said) this.options.logger.warn(`${WHAT}: topic ${this.options.topic} does not exist (yet): reading it once it does, trying every ${TOPIC_RETRY_MS / 1000} s (${err.message})`);
+        if (!said)
+          this.options.logger.warn(
+            `${WHAT}: topic ${this.options.topic} does not exist (yet): reading it once it does, trying every ${TOPIC_RETRY_MS / 1000} s (${err.message})`,
+          );
         said = true;
       }
       await new Promise((resolve) => setTimeout(resolve, TOPIC_RETRY_MS));
@@ -206,11 +229,7 @@ class KafkaRelay {
     this.consumer = null;
     this.admin = null;
     this.ready = null;
-    this.stopping = Promise.allSettled([
-      producer.stop(),
-      ready.then(() => consumer.stop()),
-      admin?.stop(),
-    ]).then((results) => {
+    this.stopping = Promise.allSettled([producer.stop(), ready.then(() => consumer.stop()), admin?.stop()]).then((results) => {
       for (const r of results) if (r.status === 'rejected') logger.error(`${WHAT}: ${r.reason.message}`);
     });
     return this.stopping;
@@ -235,7 +254,9 @@ class KafkaRelay {
     }
     const { enqueued } = this.producer.send(topic, partition, [record]);
     if (enqueued !== 1) {
-      const err = new Error(`${WHAT}: not sent to ${topic}: the producer's local queue is full (queue_buffering_max_messages, queue_buffering_max_kbytes)`);
+      const err = new Error(
+        `${WHAT}: not sent to ${topic}: the producer's local queue is full (queue_buffering_max_messages, queue_buffering_max_kbytes)`,
+      );
       err.code = 'QUEUE_FULL';
       throw err;
     }
@@ -252,7 +273,9 @@ class KafkaRelay {
       try {
         message = decode(m.payload);
       } catch (err) {
-        this.options.logger.warn(`${WHAT}: skipped ${m.topic}/${m.partition} at ${m.offset}: not a socket.io cluster message (${err.message})`);
+        this.options.logger.warn(
+          `${WHAT}: skipped ${m.topic}/${m.partition} at ${m.offset}: not a socket.io cluster message (${err.message})`,
+        );
         continue;
       }
       const problem = messageProblem(message);
@@ -266,7 +289,9 @@ class KafkaRelay {
         if (to) adapter.onResponse(message);
         else adapter.onMessage(message, `${m.partition}:${m.offset}`);
       } catch (err) {
-        this.options.logger.error(`${WHAT}: namespace ${adapter.nsp.name} threw on ${m.topic}/${m.partition} at ${m.offset}: ${err.stack || err.message}`);
+        this.options.logger.error(
+          `${WHAT}: namespace ${adapter.nsp.name} threw on ${m.topic}/${m.partition} at ${m.offset}: ${err.stack || err.message}`,
+        );
       }
     }
     return SETTLED;
@@ -281,14 +306,17 @@ class KafkaRelay {
     const [partition, from] = [Number(position[1]), Number(position[2])];
     const { topic, broker, logger } = this.options;
     const { low, high } = await this.adminClient().watermarks(topic, partition);
-    if (from < low || from >= high) throw new Error(`offset ${offset} is not in ${topic} (partition ${partition} holds ${low} to ${high - 1})`);
+    if (from < low || from >= high)
+      throw new Error(`offset ${offset} is not in ${topic} (partition ${partition} holds ${low} to ${high - 1})`);
     if (from === high - 1) throw new Error(`no session ${pid} after ${offset}`);
     const partitions = await this.producer.partition_count(topic);
     let session = null;
     const missed = [];
     let expected = from;
     let finish;
-    const done = new Promise((resolve, reject) => { finish = { resolve, reject }; });
+    const done = new Promise((resolve, reject) => {
+      finish = { resolve, reject };
+    });
     const reader = new Consumer({
       broker,
       topic,
@@ -359,9 +387,12 @@ class KafkaAdapter extends ClusterAdapterWithHeartbeat {
     this.closed = false;
     // Announced only once the consumer reads: a server that sees our heartbeat can count on us
     // seeing its messages.
-    relay.attach(this).then(() => {
-      if (!this.closed) this.init();
-    }, () => undefined);
+    relay.attach(this).then(
+      () => {
+        if (!this.closed) this.init();
+      },
+      () => undefined,
+    );
   }
 
   // ClusterAdapter's broadcast delivers nothing, not even to this server's own clients, when
@@ -385,8 +416,11 @@ class KafkaAdapter extends ClusterAdapterWithHeartbeat {
 
   doPublish(message) {
     const recovery = this.nsp.server.opts.connectionStateRecovery;
-    const withPosition = Boolean(recovery) && message.type === MessageType.BROADCAST &&
-      message.data.requestId === undefined && recoverable(message.data.packet, message.data.opts);
+    const withPosition =
+      Boolean(recovery) &&
+      message.type === MessageType.BROADCAST &&
+      message.data.requestId === undefined &&
+      recoverable(message.data.packet, message.data.opts);
     return this.relay.publish(message, { uid: this.uid }, withPosition).catch((err) => {
       this.logger.error(`${WHAT}: could not publish to namespace ${this.nsp.name}: ${err.message}`);
       throw err;
@@ -402,7 +436,8 @@ class KafkaAdapter extends ClusterAdapterWithHeartbeat {
 
   persistSession(session) {
     const record = { ...session, disconnectedAt: Date.now() };
-    this.relay.publish({ nsp: this.nsp.name, session: record }, { uid: this.uid, session: session.pid }, false)
+    this.relay
+      .publish({ nsp: this.nsp.name, session: record }, { uid: this.uid, session: session.pid }, false)
       .catch((err) => this.logger.error(`${WHAT}: could not keep session of socket ${session.sid}: ${err.message}`));
   }
 

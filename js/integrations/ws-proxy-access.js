@@ -59,7 +59,9 @@ function accessControl(what, o) {
     if (o[name] !== undefined && typeof o[name] !== 'boolean') throw new TypeError(`${what}: option ${name} must be true or false`);
   }
   if (o.authorize !== undefined && typeof o.authorize !== 'function') {
-    throw new TypeError(`${what}: option authorize must be a function ({action, topic, group, offset, identity, req, granted}) => boolean | Promise<boolean>`);
+    throw new TypeError(
+      `${what}: option authorize must be a function ({action, topic, group, offset, identity, req, granted}) => boolean | Promise<boolean>`,
+    );
   }
   const prefix = o.groupPrefix ?? '';
   if (typeof prefix !== 'string' && typeof prefix !== 'function') {
@@ -74,7 +76,7 @@ function accessControl(what, o) {
       return `topic ${request.topic} is internal to Kafka: never reachable through the proxy`;
     }
     const staticVerdict = granted(request);
-    const allowed = o.authorize ? await o.authorize({ ...request, granted: staticVerdict }) === true : staticVerdict;
+    const allowed = o.authorize ? (await o.authorize({ ...request, granted: staticVerdict })) === true : staticVerdict;
     if (allowed) return null;
     const deed = {
       read: `read topic ${request.topic}`,

@@ -29,7 +29,14 @@ const crypto = require('node:crypto');
 const http = require('node:http');
 const { EventEmitter, once } = require('node:events');
 const {
-  requirePeer, checkOptions, checkClientOptions, checkedLogger, isTopicName, REALTIME_PRODUCER, REALTIME_CONSUMER, REALTIME_DRIVER,
+  requirePeer,
+  checkOptions,
+  checkClientOptions,
+  checkedLogger,
+  isTopicName,
+  REALTIME_PRODUCER,
+  REALTIME_CONSUMER,
+  REALTIME_DRIVER,
 } = require('./integration-options');
 
 const WHAT = 'kafka-native/ws-proxy';
@@ -39,10 +46,35 @@ const { accessControl } = require('./ws-proxy-access');
 const { RelayProducer } = require('./relay-producer');
 const { otelApi } = require('../observability/otel-api');
 
-const OPTIONS = ['wsPort', 'host', 'server', 'kafka', 'idleTimeout', 'maxBytes', 'partition', 'auth', 'verifyClient',
-  'maxBufferedBytes', 'slowClientTimeout', 'maxConnections', 'maxConsumers', 'maxInFlightSends', 'maxSendBytes', 'maxSendMessages',
-  'maxClientQueuedMessages', 'maxClientQueuedBytes', 'producer', 'consumer', 'logger',
-  'topics', 'groups', 'groupPrefix', 'offsets', 'createTopics', 'authorize'];
+const OPTIONS = [
+  'wsPort',
+  'host',
+  'server',
+  'kafka',
+  'idleTimeout',
+  'maxBytes',
+  'partition',
+  'auth',
+  'verifyClient',
+  'maxBufferedBytes',
+  'slowClientTimeout',
+  'maxConnections',
+  'maxConsumers',
+  'maxInFlightSends',
+  'maxSendBytes',
+  'maxSendMessages',
+  'maxClientQueuedMessages',
+  'maxClientQueuedBytes',
+  'producer',
+  'consumer',
+  'logger',
+  'topics',
+  'groups',
+  'groupPrefix',
+  'offsets',
+  'createTopics',
+  'authorize',
+];
 const CLOSE_REPLACED = 4000;
 const CLOSE_TOO_SLOW = 4008;
 const CLOSE_NOT_READING = 4009;
@@ -74,16 +106,30 @@ function proxyOptions(options) {
   if (o.server === undefined && !(Number.isInteger(o.wsPort) && o.wsPort >= 0 && o.wsPort <= 65535)) {
     throw new TypeError(`${WHAT}: option wsPort must be a port number (0: any free port), got ${JSON.stringify(o.wsPort)}`);
   }
-  if (o.server !== undefined && !(o.server instanceof http.Server)) throw new TypeError(`${WHAT}: option server must be an http.Server (or https.Server)`);
-  for (const [name, min] of [['idleTimeout', 0], ['maxBytes', 1], ['partition', 0], ['maxBufferedBytes', 1], ['slowClientTimeout', 1],
-    ['maxConnections', 1], ['maxConsumers', 0], ['maxInFlightSends', 1], ['maxSendBytes', 1], ['maxSendMessages', 1],
-    ['maxClientQueuedMessages', 1], ['maxClientQueuedBytes', 1]]) {
+  if (o.server !== undefined && !(o.server instanceof http.Server))
+    throw new TypeError(`${WHAT}: option server must be an http.Server (or https.Server)`);
+  for (const [name, min] of [
+    ['idleTimeout', 0],
+    ['maxBytes', 1],
+    ['partition', 0],
+    ['maxBufferedBytes', 1],
+    ['slowClientTimeout', 1],
+    ['maxConnections', 1],
+    ['maxConsumers', 0],
+    ['maxInFlightSends', 1],
+    ['maxSendBytes', 1],
+    ['maxSendMessages', 1],
+    ['maxClientQueuedMessages', 1],
+    ['maxClientQueuedBytes', 1],
+  ]) {
     if (o[name] !== undefined && !(Number.isInteger(o[name]) && o[name] >= min)) {
       throw new TypeError(`${WHAT}: option ${name} must be an integer >= ${min}, got ${JSON.stringify(o[name])}`);
     }
   }
-  if (o.auth !== undefined && (typeof o.auth !== 'string' || o.auth === '')) throw new TypeError(`${WHAT}: option auth must be a non-empty string`);
-  if (o.verifyClient !== undefined && typeof o.verifyClient !== 'function') throw new TypeError(`${WHAT}: option verifyClient must be a function (req) => boolean | identity | Promise of either`);
+  if (o.auth !== undefined && (typeof o.auth !== 'string' || o.auth === ''))
+    throw new TypeError(`${WHAT}: option auth must be a non-empty string`);
+  if (o.verifyClient !== undefined && typeof o.verifyClient !== 'function')
+    throw new TypeError(`${WHAT}: option verifyClient must be a function (req) => boolean | identity | Promise of either`);
   const access = accessControl(WHAT, o);
   for (const name of ['producer', 'consumer']) checkClientOptions(WHAT, o, name);
   const logger = checkedLogger(WHAT, o.logger ?? undefined);
@@ -94,9 +140,14 @@ function proxyOptions(options) {
     bytes: o.maxClientQueuedBytes ?? Math.min(16 * 1024 * 1024, queue.bytes),
   };
   const maxSendMessages = o.maxSendMessages ?? Math.min(10000, share.messages);
-  if (maxSendMessages > share.messages) throw new TypeError(`${WHAT}: option maxSendMessages (${maxSendMessages}) must not exceed maxClientQueuedMessages (${share.messages}): such a send could never be taken`);
+  if (maxSendMessages > share.messages)
+    throw new TypeError(
+      `${WHAT}: option maxSendMessages (${maxSendMessages}) must not exceed maxClientQueuedMessages (${share.messages}): such a send could never be taken`,
+    );
   if (share.messages > queue.messages || share.bytes > queue.bytes) {
-    throw new TypeError(`${WHAT}: a client's share of the producer's queue (maxClientQueuedMessages ${share.messages}, maxClientQueuedBytes ${share.bytes}) must fit in the queue (${queue.messages} messages, ${queue.bytes} bytes: the producer's queue_buffering_max_messages and _kbytes)`);
+    throw new TypeError(
+      `${WHAT}: a client's share of the producer's queue (maxClientQueuedMessages ${share.messages}, maxClientQueuedBytes ${share.bytes}) must fit in the queue (${queue.messages} messages, ${queue.bytes} bytes: the producer's queue_buffering_max_messages and _kbytes)`,
+    );
   }
   return {
     wsPort: o.wsPort,
@@ -185,7 +236,9 @@ function subscription(url, defaultPartition) {
   const number = (name) => {
     const v = q.get(name);
     if (v === null || v === '') return { value: undefined };
-    return /^\d+$/.test(v) && Number.isSafeInteger(Number(v)) ? { value: Number(v) } : { error: `${name} must be an integer >= 0, got ${JSON.stringify(v)}` };
+    return /^\d+$/.test(v) && Number.isSafeInteger(Number(v))
+      ? { value: Number(v) }
+      : { error: `${name} must be an integer >= 0, got ${JSON.stringify(v)}` };
   };
   const partition = number('partition');
   const offset = number('offset');
@@ -222,9 +275,10 @@ function sendBatch(ws, frame, limit) {
 // fallback, for a ws without Sender.frame or sendFrame.
 function framedOnce(text) {
   const data = Buffer.from(text);
-  const frame = typeof WebSocket.Sender?.frame === 'function'
-    ? [Buffer.concat(WebSocket.Sender.frame(data, { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true }))]
-    : null;
+  const frame =
+    typeof WebSocket.Sender?.frame === 'function'
+      ? [Buffer.concat(WebSocket.Sender.frame(data, { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true }))]
+      : null;
   return { data, frame };
 }
 const TEXT = Object.freeze({ binary: false });
@@ -245,8 +299,14 @@ function sendShared(ws, batch, limit) {
 function drainedBelow(ws, limit) {
   return new Promise((resolve, reject) => {
     let poll = null;
-    const cleanup = () => { clearInterval(poll); ws.off('close', closed); };
-    const closed = () => { cleanup(); reject(new Error('the client went away before the batch was written')); };
+    const cleanup = () => {
+      clearInterval(poll);
+      ws.off('close', closed);
+    };
+    const closed = () => {
+      cleanup();
+      reject(new Error('the client went away before the batch was written'));
+    };
     const drained = () => {
       if (ws.readyState !== WebSocket.OPEN) {
         closed(); // a socket torn down reports nothing buffered: that is not drained
@@ -268,7 +328,10 @@ function closeWithin(ws, code, reason) {
   if (ws.readyState === WebSocket.CLOSED) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => ws.terminate(), 1000);
-    ws.once('close', () => { clearTimeout(timer); resolve(); });
+    ws.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
     ws.close(code, reason);
   });
 }
@@ -347,7 +410,11 @@ class KafkaProxy extends EventEmitter {
     // whole only if it fits in the sender's share and in the queue, so that librdkafka never
     // refuses part of one (QUEUE_FULL) and one client cannot fill the queue for the others.
     this.queued = { messages: 0, bytes: 0 };
-    this.server = this.options.server ?? http.createServer((req, res) => res.writeHead(426, { 'content-type': 'text/plain' }).end('kafka-native ws-proxy: connect with a WebSocket\n'));
+    this.server =
+      this.options.server ??
+      http.createServer((req, res) =>
+        res.writeHead(426, { 'content-type': 'text/plain' }).end('kafka-native ws-proxy: connect with a WebSocket\n'),
+      );
     this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
   }
 
@@ -361,7 +428,9 @@ class KafkaProxy extends EventEmitter {
     return { port: this.server.address().port };
   }
 
-  get port() { return this.server.address()?.port; }
+  get port() {
+    return this.server.address()?.port;
+  }
 
   // What each connection reads, and how much waits in its socket (for monitoring and tests).
   clients() {
@@ -377,7 +446,9 @@ class KafkaProxy extends EventEmitter {
 
   async upgrade(req, socket, head) {
     const refuse = (status, reason) => {
-      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${WHAT}: ${reason}\n`);
+      socket.end(
+        `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${WHAT}: ${reason}\n`,
+      );
     };
     try {
       if (this.closed) return refuse(503, 'the proxy is closed');
@@ -392,14 +463,20 @@ class KafkaProxy extends EventEmitter {
       const sub = subscription(req.url, this.options.partition);
       if (sub.error) return refuse(400, sub.error);
       const { access } = this.options;
-      const ask = (action) => access.refusal({ action, topic: sub.topic, group: sub.group, offset: sub.offset, partition: sub.partition, identity, req });
-      const refused = await ask('read')
-        ?? (sub.group !== undefined ? await ask('group') : null)
-        ?? (sub.offset !== undefined ? await ask('offset') : null);
+      const ask = (action) =>
+        access.refusal({ action, topic: sub.topic, group: sub.group, offset: sub.offset, partition: sub.partition, identity, req });
+      const refused =
+        (await ask('read')) ??
+        (sub.group !== undefined ? await ask('group') : null) ??
+        (sub.offset !== undefined ? await ask('offset') : null);
       if (refused) return refuse(403, refused);
       const { maxConnections, maxConsumers } = this.options;
       if (this.connections.size >= maxConnections) return refuse(503, `too many connections (maxConnections ${maxConnections})`);
-      if (ownsConsumer(sub) && this.ownConsumers() >= maxConsumers) return refuse(503, `too many clients with a consumer of their own (maxConsumers ${maxConsumers}): connect without consumerGroup and offset to share one`);
+      if (ownsConsumer(sub) && this.ownConsumers() >= maxConsumers)
+        return refuse(
+          503,
+          `too many clients with a consumer of their own (maxConsumers ${maxConsumers}): connect without consumerGroup and offset to share one`,
+        );
       if (sub.group !== undefined) sub.kafkaGroup = access.kafkaGroup(sub.group, identity, req);
       sub.identity = identity;
       sub.req = req;
@@ -502,7 +579,9 @@ class KafkaProxy extends EventEmitter {
       connection.stopped = stopped;
       if (key) {
         this.leaving.set(key, stopped);
-        stopped.then(() => { if (this.leaving.get(key) === stopped) this.leaving.delete(key); });
+        stopped.then(() => {
+          if (this.leaving.get(key) === stopped) this.leaving.delete(key);
+        });
       }
     }
     return connection.stopped;
@@ -518,9 +597,11 @@ class KafkaProxy extends EventEmitter {
     let request;
     try {
       if (isBinary) throw new Error('send text frames of JSON');
-      if (data.length > maxSendBytes) throw new Error(`a send of ${data.length} bytes is over maxSendBytes (${maxSendBytes}): nothing of it was written; split it`);
+      if (data.length > maxSendBytes)
+        throw new Error(`a send of ${data.length} bytes is over maxSendBytes (${maxSendBytes}): nothing of it was written; split it`);
       request = JSON.parse(data.toString('utf8'));
-      if (request === null || typeof request !== 'object' || !Array.isArray(request.produce)) throw new Error('expected {"produce": [{"topic", "message", "key"?, "partition"?}], "id"?}');
+      if (request === null || typeof request !== 'object' || !Array.isArray(request.produce))
+        throw new Error('expected {"produce": [{"topic", "message", "key"?, "partition"?}], "id"?}');
     } catch (err) {
       this.reply(ws, { error: `${WHAT}: ${err instanceof SyntaxError ? 'not JSON' : err.message}` });
       return;
@@ -531,11 +612,17 @@ class KafkaProxy extends EventEmitter {
       return;
     }
     if (request.produce.length > maxSendMessages) {
-      this.reply(ws, { error: `${WHAT}: a send of ${request.produce.length} messages is over maxSendMessages (${maxSendMessages}): nothing of it was written; split it`, id });
+      this.reply(ws, {
+        error: `${WHAT}: a send of ${request.produce.length} messages is over maxSendMessages (${maxSendMessages}): nothing of it was written; split it`,
+        id,
+      });
       return;
     }
     if (connection.sending >= this.options.maxInFlightSends) {
-      this.reply(ws, { error: `${WHAT}: too many sends in flight (maxInFlightSends ${this.options.maxInFlightSends}): wait for their replies`, id });
+      this.reply(ws, {
+        error: `${WHAT}: too many sends in flight (maxInFlightSends ${this.options.maxInFlightSends}): wait for their replies`,
+        id,
+      });
       return;
     }
     connection.sending++;
@@ -547,7 +634,8 @@ class KafkaProxy extends EventEmitter {
         if (!isTopicName(m.topic)) throw new Error(`produce[${i}].topic must be a Kafka topic name`);
         if (typeof m.message !== 'string') throw new Error(`produce[${i}].message must be a string`);
         if (m.key !== undefined && m.key !== null && typeof m.key !== 'string') throw new Error(`produce[${i}].key must be a string`);
-        if (m.partition !== undefined && !(Number.isInteger(m.partition) && m.partition >= 0)) throw new Error(`produce[${i}].partition must be an integer >= 0`);
+        if (m.partition !== undefined && !(Number.isInteger(m.partition) && m.partition >= 0))
+          throw new Error(`produce[${i}].partition must be an integer >= 0`);
         const at = [m.topic, m.partition ?? -1].join('\0');
         if (!groups.has(at)) groups.set(at, { topic: m.topic, partition: m.partition ?? -1, records: [], entries: [] });
         const group = groups.get(at);
@@ -580,12 +668,16 @@ class KafkaProxy extends EventEmitter {
     const { share, queue } = this.options;
     const mine = connection.queued;
     if (mine.messages + taken.messages > share.messages || mine.bytes + taken.bytes > share.bytes) {
-      throw new Error(`this client's share of the producer's queue is full (maxClientQueuedMessages ${share.messages}, maxClientQueuedBytes ${share.bytes}; `
-        + `its sends hold ${mine.messages} messages, ${mine.bytes} bytes): nothing of this send was written; wait for replies`);
+      throw new Error(
+        `this client's share of the producer's queue is full (maxClientQueuedMessages ${share.messages}, maxClientQueuedBytes ${share.bytes}; ` +
+          `its sends hold ${mine.messages} messages, ${mine.bytes} bytes): nothing of this send was written; wait for replies`,
+      );
     }
     const all = this.queued;
     if (all.messages + taken.messages > queue.messages || all.bytes + taken.bytes > queue.bytes) {
-      throw new Error(`the proxy's producer queue is full (${all.messages} of ${queue.messages} messages, ${all.bytes} of ${queue.bytes} bytes): nothing of this send was written; try again`);
+      throw new Error(
+        `the proxy's producer queue is full (${all.messages} of ${queue.messages} messages, ${all.bytes} of ${queue.bytes} bytes): nothing of this send was written; try again`,
+      );
     }
     for (const q of [mine, all]) {
       q.messages += taken.messages;
@@ -632,7 +724,6 @@ class KafkaProxy extends EventEmitter {
     if (!this.options.server && this.server.listening) await new Promise((r) => this.server.close(r));
   }
 }
-
 
 // One Consumer of one partition from 'latest', fanned out to every client without a group or
 // offset that reads it. It starts with its first client and stops with its last.
@@ -684,15 +775,17 @@ class SharedStream {
       // One timer for the batch: whoever has not drained when it fires is disconnected.
       const timer = setTimeout(() => {
         for (const c of pending) {
-          this.proxy.logger.warn(`${WHAT}: a client of ${this.topic}/${this.partition} did not drain within ${slowClientTimeout} ms; disconnecting it`);
+          this.proxy.logger.warn(
+            `${WHAT}: a client of ${this.topic}/${this.partition} did not drain within ${slowClientTimeout} ms; disconnecting it`,
+          );
           closeWithin(c.ws, CLOSE_TOO_SLOW, 'too slow for the shared stream: reconnect with an offset');
         }
         resolve();
       }, slowClientTimeout);
-      Promise.all(waits.map(([c, wait]) => wait
-        .catch(() => undefined)
-        .finally(() => pending.delete(c))))
-        .then(() => { clearTimeout(timer); resolve(); });
+      Promise.all(waits.map(([c, wait]) => wait.catch(() => undefined).finally(() => pending.delete(c)))).then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
     });
   }
 

@@ -4,8 +4,18 @@
 const { Admin: NativeAdmin } = require('../client/admin');
 const { resolveBrokers, reachCluster, nativeLogger, retried, invalid, checkKnown } = require('./client');
 const {
-  KafkaJSError, KafkaJSNonRetriableError, KafkaJSProtocolError, KafkaJSAggregateError, KafkaJSCreateTopicError, KafkaJSDeleteGroupsError,
-  KafkaJSDeleteTopicRecordsError, kafkaErrorCode, kafkaJSErrors, notSupported, toKafkaJSError, asIs,
+  KafkaJSError,
+  KafkaJSNonRetriableError,
+  KafkaJSProtocolError,
+  KafkaJSAggregateError,
+  KafkaJSCreateTopicError,
+  KafkaJSDeleteGroupsError,
+  KafkaJSDeleteTopicRecordsError,
+  kafkaErrorCode,
+  kafkaJSErrors,
+  notSupported,
+  toKafkaJSError,
+  asIs,
 } = require('./errors');
 const { AssignerProtocol } = require('./assigner-protocol');
 
@@ -21,7 +31,8 @@ function checkResources(where, resources) {
   if (invalidType) throw new KafkaJSNonRetriableError(`Invalid resource type ${invalidType.type}: ${JSON.stringify(invalidType)}`);
   const invalidName = resources.find((r) => !r.name || typeof r.name !== 'string');
   if (invalidName) throw new KafkaJSNonRetriableError(`Invalid resource name ${invalidName.name}: ${JSON.stringify(invalidName)}`);
-  if (resources.some((r) => r.type === 8)) throw notSupported(`${where} on BROKER_LOGGER resources`, 'librdkafka\'s admin client has no broker-logger resource');
+  if (resources.some((r) => r.type === 8))
+    throw notSupported(`${where} on BROKER_LOGGER resources`, "librdkafka's admin client has no broker-logger resource");
 }
 
 function checkTopics(topics) {
@@ -71,7 +82,7 @@ class Admin {
     this.events = events;
     for (const name of NOT_YET) {
       this[name] = async () => {
-        throw notSupported(`admin.${name}()`, 'kafka-native\'s admin client does not offer it yet');
+        throw notSupported(`admin.${name}()`, "kafka-native's admin client does not offer it yet");
       };
     }
   }
@@ -110,7 +121,9 @@ class Admin {
 
   _emit(type) {
     for (const listener of this._listeners.get(type) || []) {
-      Promise.resolve().then(() => listener({ id: 0, type, timestamp: Date.now(), payload: null })).catch(() => {});
+      Promise.resolve()
+        .then(() => listener({ id: 0, type, timestamp: Date.now(), payload: null }))
+        .catch(() => {});
     }
   }
 
@@ -122,15 +135,18 @@ class Admin {
   // Resolves true once every topic exists, false when some existed already (as KafkaJS).
   async createTopics({ topics, validateOnly = false, waitForLeaders = true, timeout } = {}) {
     return kafkaJSErrors(async () => {
-      if (!Array.isArray(topics)) throw invalid('createTopics() topics must be an array of {topic, numPartitions, replicationFactor, configEntries}');
-      if (validateOnly) throw notSupported('createTopics({validateOnly: true})', 'kafka-native\'s admin client creates for real');
-      if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0)) throw invalid('createTopics() timeout must be a positive integer (ms)');
+      if (!Array.isArray(topics))
+        throw invalid('createTopics() topics must be an array of {topic, numPartitions, replicationFactor, configEntries}');
+      if (validateOnly) throw notSupported('createTopics({validateOnly: true})', "kafka-native's admin client creates for real");
+      if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0))
+        throw invalid('createTopics() timeout must be a positive integer (ms)');
       void waitForLeaders; // kafka-native's createTopics resolves once the metadata lists every partition
       const admin = this._admin();
       const existing = new Set((await admin.listTopics()).map((t) => t.topic));
       const fresh = topics.filter((t) => !existing.has(t.topic));
       const specs = fresh.map(({ topic, numPartitions, replicationFactor, configEntries = [], replicaAssignment }) => {
-        if (replicaAssignment && replicaAssignment.length > 0) throw notSupported('createTopics() replicaAssignment', 'kafka-native\'s admin client lets the brokers place replicas');
+        if (replicaAssignment && replicaAssignment.length > 0)
+          throw notSupported('createTopics() replicaAssignment', "kafka-native's admin client lets the brokers place replicas");
         return {
           topic,
           // As KafkaJS: left out, the broker's default (num.partitions).
@@ -214,10 +230,12 @@ class Admin {
     return this._retried(async () => {
       const [{ ids }] = await this._partitionIds([topic]);
       const admin = this._admin();
-      return Promise.all(ids.map(async (partitionId) => {
-        const { low, high } = await admin.watermarks(topic, partitionId);
-        return { partition: partitionId, offset: String(high), high: String(high), low: String(low) };
-      }));
+      return Promise.all(
+        ids.map(async (partitionId) => {
+          const { low, high } = await admin.watermarks(topic, partitionId);
+          return { partition: partitionId, offset: String(high), high: String(high), low: String(low) };
+        }),
+      );
     });
   }
 
@@ -262,11 +280,14 @@ class Admin {
     return kafkaJSErrors(async () => {
       if (!Array.isArray(topicPartitions)) throw new KafkaJSNonRetriableError(`Invalid topic partitions array ${topicPartitions}`);
       if (topicPartitions.length === 0) throw new KafkaJSNonRetriableError('Empty topic partitions array');
-      if (validateOnly) throw notSupported('createPartitions({validateOnly: true})', 'kafka-native\'s admin client creates for real');
-      if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0)) throw invalid('createPartitions() timeout must be a positive integer (ms)');
+      if (validateOnly) throw notSupported('createPartitions({validateOnly: true})', "kafka-native's admin client creates for real");
+      if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0))
+        throw invalid('createPartitions() timeout must be a positive integer (ms)');
       for (const { topic, assignments } of topicPartitions) {
-        if (typeof topic !== 'string') throw new KafkaJSNonRetriableError('Invalid topic partitions array, the topic names have to be a valid string');
-        if (assignments && assignments.length > 0) throw notSupported('createPartitions() assignments', 'kafka-native\'s admin client lets the brokers place replicas');
+        if (typeof topic !== 'string')
+          throw new KafkaJSNonRetriableError('Invalid topic partitions array, the topic names have to be a valid string');
+        if (assignments && assignments.length > 0)
+          throw notSupported('createPartitions() assignments', "kafka-native's admin client lets the brokers place replicas");
       }
       await this._admin().createPartitions(topicPartitions.map(({ topic, count }) => ({ topic, count })));
     });
@@ -281,13 +302,17 @@ class Admin {
       if (bad !== undefined) throw new KafkaJSNonRetriableError(`Invalid groupId name: ${JSON.stringify(bad)}`);
       const admin = this._admin();
       // One request per group, so that each group's outcome is its own.
-      const outcomes = await Promise.all(groupIds.map((groupId) => admin.deleteGroups([groupId]).then(
-        () => ({ groupId, errorCode: 0 }),
-        (err) => {
-          const error = toKafkaJSError(err);
-          return { groupId, errorCode: error.code ?? -1, error };
-        },
-      )));
+      const outcomes = await Promise.all(
+        groupIds.map((groupId) =>
+          admin.deleteGroups([groupId]).then(
+            () => ({ groupId, errorCode: 0 }),
+            (err) => {
+              const error = toKafkaJSError(err);
+              return { groupId, errorCode: error.code ?? -1, error };
+            },
+          ),
+        ),
+      );
       const failed = outcomes.filter((o) => o.errorCode !== 0);
       if (failed.length > 0) throw new KafkaJSDeleteGroupsError('Error in DeleteGroups', failed);
       return outcomes;
@@ -302,17 +327,20 @@ class Admin {
       if (!topic) throw new KafkaJSNonRetriableError(`Invalid topic ${topic}`);
       if (!Array.isArray(partitions) || partitions.length === 0) throw new KafkaJSNonRetriableError('Invalid partitions');
       const admin = this._admin();
-      const offsets = await Promise.all(partitions.map(async ({ partition, offset }) => {
-        let at = BigInt(offset);
-        if (at === -1n || at === -2n) {
-          const { low, high } = await admin.watermarks(topic, partition);
-          at = BigInt(at === -2n ? low : high);
-        }
-        if (at < 0n) throw new KafkaJSNonRetriableError(`Invalid offset ${offset} for partition ${partition}`);
-        return { topic, partition, offset: Number(at) };
-      }));
+      const offsets = await Promise.all(
+        partitions.map(async ({ partition, offset }) => {
+          let at = BigInt(offset);
+          if (at === -1n || at === -2n) {
+            const { low, high } = await admin.watermarks(topic, partition);
+            at = BigInt(at === -2n ? low : high);
+          }
+          if (at < 0n) throw new KafkaJSNonRetriableError(`Invalid offset ${offset} for partition ${partition}`);
+          return { topic, partition, offset: Number(at) };
+        }),
+      );
       await admin.setGroupOffsets(groupId, offsets).catch((err) => {
-        if (err.code === 'UNKNOWN_MEMBER_ID') throw new KafkaJSNonRetriableError(`The consumer group must have no running instances (${err.message})`);
+        if (err.code === 'UNKNOWN_MEMBER_ID')
+          throw new KafkaJSNonRetriableError(`The consumer group must have no running instances (${err.message})`);
         throw err;
       });
     });
@@ -364,7 +392,9 @@ class Admin {
               isDefault: e.is_default,
               configSource: e.source,
               isSensitive: e.sensitive,
-              configSynonyms: includeSynonyms ? e.synonyms.map((y) => ({ configName: y.name, configValue: y.value, configSource: y.source })) : [],
+              configSynonyms: includeSynonyms
+                ? e.synonyms.map((y) => ({ configName: y.name, configValue: y.value, configSource: y.source }))
+                : [],
             })),
           };
         }),
@@ -379,15 +409,18 @@ class Admin {
     return kafkaJSErrors(async () => {
       checkResources('alterConfigs()', resources);
       const badEntries = resources.find((r) => !Array.isArray(r.configEntries));
-      if (badEntries) throw new KafkaJSNonRetriableError(`Invalid resource configEntries ${badEntries.configEntries}: ${JSON.stringify(badEntries)}`);
+      if (badEntries)
+        throw new KafkaJSNonRetriableError(`Invalid resource configEntries ${badEntries.configEntries}: ${JSON.stringify(badEntries)}`);
       const badValue = resources.find((r) => r.configEntries.some((e) => typeof e.name !== 'string' || typeof e.value !== 'string'));
       if (badValue) throw new KafkaJSNonRetriableError(`Invalid resource config value: ${JSON.stringify(badValue)}`);
-      if (validateOnly) throw notSupported('alterConfigs({validateOnly: true})', 'kafka-native\'s admin client alters for real');
-      await this._admin().replaceConfigs(resources.map(({ type, name, configEntries }) => ({
-        kind: RESOURCE_KINDS[type],
-        name,
-        config: Object.fromEntries(configEntries.map(({ name: n, value }) => [n, value])),
-      })));
+      if (validateOnly) throw notSupported('alterConfigs({validateOnly: true})', "kafka-native's admin client alters for real");
+      await this._admin().replaceConfigs(
+        resources.map(({ type, name, configEntries }) => ({
+          kind: RESOURCE_KINDS[type],
+          name,
+          config: Object.fromEntries(configEntries.map(({ name: n, value }) => [n, value])),
+        })),
+      );
       return {
         resources: resources.map(({ type, name }) => ({ errorCode: 0, errorMessage: null, resourceName: name, resourceType: type })),
         throttleTime: 0,
@@ -404,15 +437,20 @@ class Admin {
       if (!partitions || partitions.length === 0) throw new KafkaJSNonRetriableError('Invalid partitions');
       const before = partitions.map(({ partition, offset }) => {
         const at = Number(offset);
-        if (!Number.isInteger(partition) || !Number.isSafeInteger(at) || at < -1) throw new KafkaJSNonRetriableError(`Invalid partition ${partition} or offset ${offset}`);
+        if (!Number.isInteger(partition) || !Number.isSafeInteger(at) || at < -1)
+          throw new KafkaJSNonRetriableError(`Invalid partition ${partition} or offset ${offset}`);
         return { topic, partition, offset: at };
       });
       // One request per partition, so that each partition's outcome is its own.
       const admin = this._admin();
-      const outcomes = await Promise.all(before.map((b, i) => admin.deleteRecords([b]).then(
-        () => null,
-        (err) => ({ partition: b.partition, offset: partitions[i].offset, error: toKafkaJSError(err) }),
-      )));
+      const outcomes = await Promise.all(
+        before.map((b, i) =>
+          admin.deleteRecords([b]).then(
+            () => null,
+            (err) => ({ partition: b.partition, offset: partitions[i].offset, error: toKafkaJSError(err) }),
+          ),
+        ),
+      );
       const failed = outcomes.filter((o) => o !== null);
       if (failed.length > 0) {
         // As KafkaJS's retrier hands it out: a KafkaJSNonRetriableError caused by it.

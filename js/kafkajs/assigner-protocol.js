@@ -57,7 +57,8 @@ class Reader {
   }
 
   need(n) {
-    if (this.offset + n > this.buffer.length) throw new RangeError(`AssignerProtocol: truncated data (${n} bytes wanted at ${this.offset} of ${this.buffer.length})`);
+    if (this.offset + n > this.buffer.length)
+      throw new RangeError(`AssignerProtocol: truncated data (${n} bytes wanted at ${this.offset} of ${this.buffer.length})`);
   }
 
   canReadInt16() {
@@ -102,7 +103,8 @@ class Reader {
     const count = this.int32();
     if (count < 0) return [];
     // Each element takes at least 2 bytes: a count beyond that is corrupt, not a huge array.
-    if (count > (this.buffer.length - this.offset) / 2) throw new RangeError(`AssignerProtocol: array of ${count} cannot fit in ${this.buffer.length - this.offset} bytes`);
+    if (count > (this.buffer.length - this.offset) / 2)
+      throw new RangeError(`AssignerProtocol: array of ${count} cannot fit in ${this.buffer.length - this.offset} bytes`);
     const items = [];
     for (let i = 0; i < count; i++) items.push(read());
     return items;
@@ -138,7 +140,8 @@ const MemberAssignment = {
     if (!r.canReadInt16()) return null;
     const version = r.int16();
     const assignment = {};
-    for (const { topic, partitions } of r.array(() => ({ topic: r.string(), partitions: r.array(() => r.int32()) }))) assignment[topic] = partitions;
+    for (const { topic, partitions } of r.array(() => ({ topic: r.string(), partitions: r.array(() => r.int32()) })))
+      assignment[topic] = partitions;
     return { version, assignment, userData: r.bytes() };
   },
 };

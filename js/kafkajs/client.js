@@ -3,20 +3,42 @@
 // retries become librdkafka properties; logLevel and logCreator become a kafka-native logger.
 // Every option is either translated or refused by name: none is silently dropped.
 const { Admin: NativeAdmin } = require('../client/admin');
-const { KafkaJSNonRetriableError, KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, notSupported, toKafkaJSError, kafkaJSErrors } = require('./errors');
+const {
+  KafkaJSNonRetriableError,
+  KafkaJSConnectionError,
+  KafkaJSNumberOfRetriesExceeded,
+  notSupported,
+  toKafkaJSError,
+  kafkaJSErrors,
+} = require('./errors');
 
 const logLevel = { NOTHING: 0, ERROR: 1, WARN: 2, INFO: 4, DEBUG: 5 };
 const LEVEL_NAMES = { 1: 'ERROR', 2: 'WARN', 4: 'INFO', 5: 'DEBUG' };
 
 // KafkaJS's default log creator: one JSON line per entry, errors to stderr.
-const defaultLogCreator = () => ({ namespace, level, label, log }) => {
-  const line = JSON.stringify({ level: label, ...log, namespace: namespace || undefined });
-  if (level <= logLevel.WARN) console.error(line);
-  else console.log(line);
-};
+const defaultLogCreator =
+  () =>
+  ({ namespace, level, label, log }) => {
+    const line = JSON.stringify({ level: label, ...log, namespace: namespace || undefined });
+    if (level <= logLevel.WARN) console.error(line);
+    else console.log(line);
+  };
 
-const KAFKA_OPTIONS = ['clientId', 'brokers', 'ssl', 'sasl', 'connectionTimeout', 'authenticationTimeout',
-  'reauthenticationThreshold', 'requestTimeout', 'enforceRequestTimeout', 'retry', 'logLevel', 'logCreator', 'socketFactory'];
+const KAFKA_OPTIONS = [
+  'clientId',
+  'brokers',
+  'ssl',
+  'sasl',
+  'connectionTimeout',
+  'authenticationTimeout',
+  'reauthenticationThreshold',
+  'requestTimeout',
+  'enforceRequestTimeout',
+  'retry',
+  'logLevel',
+  'logCreator',
+  'socketFactory',
+];
 const RETRY_OPTIONS = ['maxRetryTime', 'initialRetryTime', 'factor', 'multiplier', 'retries', 'restartOnFailure'];
 const TLS_OPTIONS = ['ca', 'cert', 'key', 'passphrase', 'rejectUnauthorized', 'servername'];
 const SASL_MECHANISMS = { plain: 'PLAIN', 'scram-sha-256': 'SCRAM-SHA-256', 'scram-sha-512': 'SCRAM-SHA-512', oauthbearer: 'OAUTHBEARER' };
@@ -27,7 +49,8 @@ function invalid(message) {
 
 function checkKnown(object, known, where) {
   for (const key of Object.keys(object)) {
-    if (object[key] !== undefined && !known.includes(key)) throw invalid(`${where} has unknown option ${JSON.stringify(key)} (it takes ${known.join(', ')})`);
+    if (object[key] !== undefined && !known.includes(key))
+      throw invalid(`${where} has unknown option ${JSON.stringify(key)} (it takes ${known.join(', ')})`);
   }
 }
 
@@ -43,17 +66,26 @@ function createLogger(level, logCreator) {
   let current = envLevel ?? level;
   const write = logCreator(current);
   const make = (namespace, own = null) => {
-    const at = (lvl) => (message, extra = {}) => {
-      if (lvl > (own ?? current)) return;
-      write({ namespace, level: lvl, label: LEVEL_NAMES[lvl], log: { timestamp: new Date().toISOString(), logger: 'kafkajs', message, ...extra } });
-    };
+    const at =
+      (lvl) =>
+      (message, extra = {}) => {
+        if (lvl > (own ?? current)) return;
+        write({
+          namespace,
+          level: lvl,
+          label: LEVEL_NAMES[lvl],
+          log: { timestamp: new Date().toISOString(), logger: 'kafkajs', message, ...extra },
+        });
+      };
     return {
       info: at(logLevel.INFO),
       error: at(logLevel.ERROR),
       warn: at(logLevel.WARN),
       debug: at(logLevel.DEBUG),
       namespace: (ns, nsLevel = null) => make(ns, nsLevel),
-      setLogLevel: (newLevel) => { current = newLevel; },
+      setLogLevel: (newLevel) => {
+        current = newLevel;
+      },
     };
   };
   return make('');
@@ -96,11 +128,13 @@ function oauthBearerCallback(provider) {
 
 const pem = (value, name) => {
   const list = Array.isArray(value) ? value : [value];
-  return list.map((v, i) => {
-    if (typeof v === 'string') return v;
-    if (Buffer.isBuffer(v)) return v.toString('utf8');
-    throw invalid(`ssl.${name}${Array.isArray(value) ? `[${i}]` : ''} must be a PEM string or Buffer`);
-  }).join('\n');
+  return list
+    .map((v, i) => {
+      if (typeof v === 'string') return v;
+      if (Buffer.isBuffer(v)) return v.toString('utf8');
+      throw invalid(`ssl.${name}${Array.isArray(value) ? `[${i}]` : ''} must be a PEM string or Buffer`);
+    })
+    .join('\n');
 };
 
 // ssl.servername: librdkafka sends each broker's own host name (SNI) and, verifying, checks the
@@ -110,9 +144,18 @@ const pem = (value, name) => {
 function checkServername({ servername, rejectUnauthorized }, brokers) {
   if (typeof servername !== 'string' || servername === '') throw invalid('ssl.servername must be a host name');
   if (rejectUnauthorized === false) return;
-  const hosts = Array.isArray(brokers) ? brokers.map((b) => String(b).replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1')) : null;
+  const hosts = Array.isArray(brokers)
+    ? brokers.map((b) =>
+        String(b)
+          .replace(/:\d+$/, '')
+          .replace(/^\[(.*)\]$/, '$1'),
+      )
+    : null;
   if (hosts && hosts.every((h) => h.toLowerCase() === servername.toLowerCase())) return;
-  throw notSupported(`ssl.servername "${servername}" with certificates verified`, 'librdkafka checks each broker\'s certificate against the broker\'s own host name (and sends that name by SNI); list the brokers by that name, or set rejectUnauthorized: false');
+  throw notSupported(
+    `ssl.servername "${servername}" with certificates verified`,
+    "librdkafka checks each broker's certificate against the broker's own host name (and sends that name by SNI); list the brokers by that name, or set rejectUnauthorized: false",
+  );
 }
 
 // The librdkafka properties and token callback of a Kafka config's ssl and sasl.
@@ -123,7 +166,8 @@ function securityOptions({ ssl, sasl, brokers }) {
   if (tls && ssl !== true) {
     if (typeof ssl !== 'object') throw invalid('ssl must be true or an object of TLS options');
     for (const key of Object.keys(ssl)) {
-      if (!TLS_OPTIONS.includes(key)) throw notSupported(`ssl.${key}`, `librdkafka's TLS takes ${TLS_OPTIONS.join(', ')}; other Node tls options have no equivalent`);
+      if (!TLS_OPTIONS.includes(key))
+        throw notSupported(`ssl.${key}`, `librdkafka's TLS takes ${TLS_OPTIONS.join(', ')}; other Node tls options have no equivalent`);
     }
     if (ssl.ca !== undefined) props['ssl.ca.pem'] = pem(ssl.ca, 'ca');
     if (ssl.cert !== undefined) props['ssl.certificate.pem'] = pem(ssl.cert, 'cert');
@@ -135,13 +179,16 @@ function securityOptions({ ssl, sasl, brokers }) {
   if (sasl !== undefined && sasl !== null) {
     if (typeof sasl !== 'object') throw invalid('sasl must be an object like {mechanism, username, password}');
     const mechanism = String(sasl.mechanism || '').toLowerCase();
-    if (mechanism === 'aws') throw notSupported('sasl mechanism "aws"', 'librdkafka has no AWS IAM mechanism; on MSK use OAUTHBEARER with an IAM token provider');
-    if (!SASL_MECHANISMS[mechanism]) throw invalid(`sasl.mechanism must be one of ${Object.keys(SASL_MECHANISMS).join(', ')}, got ${JSON.stringify(sasl.mechanism)}`);
+    if (mechanism === 'aws')
+      throw notSupported('sasl mechanism "aws"', 'librdkafka has no AWS IAM mechanism; on MSK use OAUTHBEARER with an IAM token provider');
+    if (!SASL_MECHANISMS[mechanism])
+      throw invalid(`sasl.mechanism must be one of ${Object.keys(SASL_MECHANISMS).join(', ')}, got ${JSON.stringify(sasl.mechanism)}`);
     props['sasl.mechanisms'] = SASL_MECHANISMS[mechanism];
     if (mechanism === 'oauthbearer') {
       oauthbearer_token_callback = oauthBearerCallback(sasl.oauthBearerProvider);
     } else {
-      if (typeof sasl.username !== 'string' || typeof sasl.password !== 'string') throw invalid(`sasl ${mechanism} needs username and password strings`);
+      if (typeof sasl.username !== 'string' || typeof sasl.password !== 'string')
+        throw invalid(`sasl ${mechanism} needs username and password strings`);
       props['sasl.username'] = sasl.username;
       props['sasl.password'] = sasl.password;
     }
@@ -155,16 +202,25 @@ function kafkaConfig(config) {
   if (config === null || typeof config !== 'object') throw invalid('new Kafka() takes an object like {clientId, brokers}');
   checkKnown(config, KAFKA_OPTIONS, 'new Kafka()');
   const { brokers } = config;
-  if (!(typeof brokers === 'function' || (Array.isArray(brokers) && brokers.length > 0 && brokers.every((b) => typeof b === 'string' && b)))) {
+  if (!(
+    typeof brokers === 'function' ||
+    (Array.isArray(brokers) && brokers.length > 0 && brokers.every((b) => typeof b === 'string' && b))
+  )) {
     throw invalid('brokers must be a non-empty array of "host:port" strings or a function returning one');
   }
   if (config.socketFactory !== undefined) throw notSupported('socketFactory', 'librdkafka opens its own sockets');
-  if (config.enforceRequestTimeout === false) throw notSupported('enforceRequestTimeout: false', 'librdkafka always times requests out (socket.timeout.ms)');
-  if (config.reauthenticationThreshold !== undefined) throw notSupported('reauthenticationThreshold', 'librdkafka re-authenticates when the broker asks (KIP-368), before the session expires');
+  if (config.enforceRequestTimeout === false)
+    throw notSupported('enforceRequestTimeout: false', 'librdkafka always times requests out (socket.timeout.ms)');
+  if (config.reauthenticationThreshold !== undefined)
+    throw notSupported(
+      'reauthenticationThreshold',
+      'librdkafka re-authenticates when the broker asks (KIP-368), before the session expires',
+    );
   const retry = config.retry || {};
   if (typeof retry !== 'object') throw invalid('retry must be an object');
   checkKnown(retry, RETRY_OPTIONS, 'retry');
-  if (retry.restartOnFailure !== undefined && typeof retry.restartOnFailure !== 'function') throw invalid('retry.restartOnFailure must be an async function');
+  if (retry.restartOnFailure !== undefined && typeof retry.restartOnFailure !== 'function')
+    throw invalid('retry.restartOnFailure must be an async function');
   const props = {};
   if (config.clientId !== undefined) {
     if (typeof config.clientId !== 'string') throw invalid('clientId must be a string');
@@ -180,7 +236,8 @@ function kafkaConfig(config) {
   const maxRetryTime = optionalNumber(retry.maxRetryTime, 'retry.maxRetryTime', 1);
   optionalNumber(retry.retries, 'retry.retries');
   if (initialRetryTime !== undefined) props['retry.backoff.ms'] = Math.min(initialRetryTime, 300000);
-  if (maxRetryTime !== undefined) props['retry.backoff.max.ms'] = Math.min(Math.max(maxRetryTime, props['retry.backoff.ms'] ?? 100), 300000);
+  if (maxRetryTime !== undefined)
+    props['retry.backoff.max.ms'] = Math.min(Math.max(maxRetryTime, props['retry.backoff.ms'] ?? 100), 300000);
   const security = securityOptions(config);
   const level = config.logLevel ?? logLevel.INFO;
   if (!Object.values(logLevel).includes(level)) throw invalid(`logLevel must be one of logLevel's values, got ${JSON.stringify(level)}`);
@@ -265,16 +322,38 @@ async function reachCluster(config, bootstrap, logger) {
   // The attempts' connection timeouts count too: a budget of the delays alone (1 s in a test's
   // short schedule) ran out against a MockCluster slowed by a loaded CI machine.
   const tried = retryTime(config.retry, config.connectionTimeout);
-  const admin = new NativeAdmin({ broker: bootstrap, request_timeout_ms: tried, driver_options: config.props, oauthbearer_token_callback: config.oauthbearer_token_callback, logger: nativeLogger(logger) });
+  const admin = new NativeAdmin({
+    broker: bootstrap,
+    request_timeout_ms: tried,
+    driver_options: config.props,
+    oauthbearer_token_callback: config.oauthbearer_token_callback,
+    logger: nativeLogger(logger),
+  });
   try {
     await admin.describeCluster();
   } catch (err) {
     if (AUTHENTICATION_FAILURES.has(err.code)) throw toKafkaJSError(err);
-    const cause = new KafkaJSConnectionError(`Connection error: no broker of ${bootstrap} answered in ${tried} ms (${err.message})`, { broker: bootstrap, code: err.code, cause: err });
+    const cause = new KafkaJSConnectionError(`Connection error: no broker of ${bootstrap} answered in ${tried} ms (${err.message})`, {
+      broker: bootstrap,
+      code: err.code,
+      cause: err,
+    });
     throw new KafkaJSNumberOfRetriesExceeded(cause, { retryCount: config.retry.retries, retryTime: tried });
   } finally {
     await admin.stop();
   }
 }
 
-module.exports = { logLevel, kafkaConfig, resolveBrokers, reachCluster, nativeLogger, retryDelay, retryDelays, retried, createLogger, invalid, checkKnown };
+module.exports = {
+  logLevel,
+  kafkaConfig,
+  resolveBrokers,
+  reachCluster,
+  nativeLogger,
+  retryDelay,
+  retryDelays,
+  retried,
+  createLogger,
+  invalid,
+  checkKnown,
+};

@@ -10,13 +10,41 @@ const { Admin: NativeAdmin } = require('../client/admin');
 const { kafkaJSGroup } = require('./admin');
 const { Batch } = require('./batch');
 const { resolveBrokers, reachCluster, nativeLogger, retryDelay, invalid, checkKnown } = require('./client');
-const { KafkaJSError, KafkaJSNonRetriableError, KafkaJSProtocolError, KafkaJSNumberOfRetriesExceeded, kafkaJSErrors, notSupported } = require('./errors');
+const {
+  KafkaJSError,
+  KafkaJSNonRetriableError,
+  KafkaJSProtocolError,
+  KafkaJSNumberOfRetriesExceeded,
+  kafkaJSErrors,
+  notSupported,
+} = require('./errors');
 
-const CONSUMER_OPTIONS = ['groupId', 'partitionAssigners', 'sessionTimeout', 'rebalanceTimeout', 'heartbeatInterval',
-  'metadataMaxAge', 'allowAutoTopicCreation', 'maxBytesPerPartition', 'minBytes', 'maxBytes', 'maxWaitTimeInMs',
-  'retry', 'readUncommitted', 'maxInFlightRequests', 'rackId'];
-const RUN_OPTIONS = ['autoCommit', 'autoCommitInterval', 'autoCommitThreshold', 'eachBatchAutoResolve',
-  'partitionsConsumedConcurrently', 'eachBatch', 'eachMessage'];
+const CONSUMER_OPTIONS = [
+  'groupId',
+  'partitionAssigners',
+  'sessionTimeout',
+  'rebalanceTimeout',
+  'heartbeatInterval',
+  'metadataMaxAge',
+  'allowAutoTopicCreation',
+  'maxBytesPerPartition',
+  'minBytes',
+  'maxBytes',
+  'maxWaitTimeInMs',
+  'retry',
+  'readUncommitted',
+  'maxInFlightRequests',
+  'rackId',
+];
+const RUN_OPTIONS = [
+  'autoCommit',
+  'autoCommitInterval',
+  'autoCommitThreshold',
+  'eachBatchAutoResolve',
+  'partitionsConsumedConcurrently',
+  'eachBatch',
+  'eachMessage',
+];
 const events = {
   HEARTBEAT: 'consumer.heartbeat',
   COMMIT_OFFSETS: 'consumer.commit_offsets',
@@ -35,8 +63,16 @@ const events = {
   REQUEST_TIMEOUT: 'consumer.network.request_timeout',
   REQUEST_QUEUE_SIZE: 'consumer.network.request_queue_size',
 };
-const EMITTED = [events.GROUP_JOIN, events.START_BATCH_PROCESS, events.END_BATCH_PROCESS, events.CONNECT,
-  events.DISCONNECT, events.STOP, events.CRASH, events.REBALANCING];
+const EMITTED = [
+  events.GROUP_JOIN,
+  events.START_BATCH_PROCESS,
+  events.END_BATCH_PROCESS,
+  events.CONNECT,
+  events.DISCONNECT,
+  events.STOP,
+  events.CRASH,
+  events.REBALANCING,
+];
 // The built-in assigner KafkaJS users name. librdkafka assigns partitions itself, with
 // cooperative-sticky here, whatever the assigners: it cannot run a JavaScript assign().
 const roundRobin = Object.assign(() => ({ name: 'RoundRobinAssigner', version: 0 }), { kafkaNative: 'roundrobin' });
@@ -58,7 +94,16 @@ const key = (topic, partition) => `${partition}\0${topic}`;
 // its `size` messages handed over.
 function batchFields(batch, size) {
   const { topic, partition, highWatermark } = batch;
-  return { topic, partition, highWatermark, offsetLag: batch.offsetLag(), offsetLagLow: batch.offsetLagLow(), batchSize: size, firstOffset: batch.firstOffset(), lastOffset: batch.lastOffset() };
+  return {
+    topic,
+    partition,
+    highWatermark,
+    offsetLag: batch.offsetLag(),
+    offsetLagLow: batch.offsetLagLow(),
+    batchSize: size,
+    firstOffset: batch.firstOffset(),
+    lastOffset: batch.lastOffset(),
+  };
 }
 
 // KafkaJS's batchContext (the fields of the record batch a message came in) for one partition's
@@ -134,7 +179,8 @@ class Consumer {
   constructor(kafka, config = {}) {
     if (config === null || typeof config !== 'object') throw invalid('kafka.consumer() takes an object like {groupId}');
     checkKnown(config, CONSUMER_OPTIONS, 'kafka.consumer()');
-    if (typeof config.groupId !== 'string' || config.groupId.trim() === '') throw new KafkaJSNonRetriableError('Consumer groupId must be a non-empty string.');
+    if (typeof config.groupId !== 'string' || config.groupId.trim() === '')
+      throw new KafkaJSNonRetriableError('Consumer groupId must be a non-empty string.');
     this._kafka = kafka;
     this._config = config;
     this._groupId = config.groupId;
@@ -161,11 +207,15 @@ class Consumer {
     if (!Array.isArray(factories)) throw new KafkaJSNonRetriableError('partitionAssigners must be an array of assigner factories');
     const cluster = {
       findTopicPartitionMetadata: () => {
-        throw notSupported('an assigner\'s cluster.findTopicPartitionMetadata()', 'librdkafka assigns partitions itself; a custom assign() is never called');
+        throw notSupported(
+          "an assigner's cluster.findTopicPartitionMetadata()",
+          'librdkafka assigns partitions itself; a custom assign() is never called',
+        );
       },
     };
     factories.forEach((factory, i) => {
-      if (typeof factory !== 'function') throw new KafkaJSNonRetriableError(`partitionAssigners[${i}] must be a function (config) => assigner`);
+      if (typeof factory !== 'function')
+        throw new KafkaJSNonRetriableError(`partitionAssigners[${i}] must be a function (config) => assigner`);
       if (factory === roundRobin) return;
       const assigner = factory({ cluster, groupId: this._groupId, logger: this._logger });
       const name = assigner && typeof assigner.name === 'string' ? assigner.name : `partitionAssigners[${i}]`;
@@ -198,7 +248,10 @@ class Consumer {
       throw new KafkaJSNonRetriableError(`Event name should be one of ${Object.values(events).join(', ')}`);
     }
     if (!EMITTED.includes(eventName)) {
-      throw notSupported(`consumer event ${eventName}`, 'librdkafka does its fetches, heartbeats, commits and requests itself and reports none of them one by one; use kafka-native\'s stats_callback');
+      throw notSupported(
+        `consumer event ${eventName}`,
+        "librdkafka does its fetches, heartbeats, commits and requests itself and reports none of them one by one; use kafka-native's stats_callback",
+      );
     }
     // Called at once, as KafkaJS's emitter does (NestJS reads GROUP_JOIN's assignment before
     // run() resolves); a listener that throws or rejects is logged.
@@ -227,11 +280,13 @@ class Consumer {
       const wanted = topics ?? (topic !== undefined ? [topic] : null);
       if (!Array.isArray(wanted) || wanted.length === 0) throw new KafkaJSNonRetriableError('Missing required argument "topics"');
       for (const t of wanted) {
-        if (!(typeof t === 'string' || t instanceof RegExp)) throw new KafkaJSNonRetriableError(`Invalid topic ${t} (${typeof t}), the topic name has to be a String or a RegExp`);
+        if (!(typeof t === 'string' || t instanceof RegExp))
+          throw new KafkaJSNonRetriableError(`Invalid topic ${t} (${typeof t}), the topic name has to be a String or a RegExp`);
       }
       const given = wanted.filter((t) => typeof t === 'string');
       const patterns = wanted.filter((t) => t instanceof RegExp);
-      if (patterns.length > 0 && !this._connected) throw new KafkaJSError('The consumer is disconnected; connect() before subscribing with a RegExp');
+      if (patterns.length > 0 && !this._connected)
+        throw new KafkaJSError('The consumer is disconnected; connect() before subscribing with a RegExp');
       // One admin client, and one list of the topics, for the RegExps and the check below.
       const admin = this._connected ? this._admin() : null;
       try {
@@ -240,13 +295,21 @@ class Consumer {
         const names = [...given];
         if (patterns.length > 0) {
           for (const name of await existing()) {
-            if (patterns.some((p) => { p.lastIndex = 0; return p.test(name); })) names.push(name);
+            if (
+              patterns.some((p) => {
+                p.lastIndex = 0;
+                return p.test(name);
+              })
+            )
+              names.push(name);
           }
         }
         // Recorded before they are checked, as KafkaJS does (Moleculer calls run() without
         // awaiting subscribe()); a subscription that fails its check is taken back. (A topic a
         // RegExp matched exists: only the names given are checked.)
-        const added = names.filter((name) => !this._topics.some((t) => t.topic === name)).map((name) => ({ topic: name, fromBeginning: !!fromBeginning }));
+        const added = names
+          .filter((name) => !this._topics.some((t) => t.topic === name))
+          .map((name) => ({ topic: name, fromBeginning: !!fromBeginning }));
         this._topics.push(...added);
         if (!admin) return;
         try {
@@ -284,11 +347,20 @@ class Consumer {
     }
     if (autoCreated === 'unknown') return;
     if (autoCreated === 'no') {
-      throw new KafkaJSProtocolError({ message: `This server does not host this topic-partition (topic ${missing.map((t) => JSON.stringify(t)).join(', ')} does not exist, and is not created for the asking)`, type: 'UNKNOWN_TOPIC_OR_PARTITION', code: 3, retriable: true });
+      throw new KafkaJSProtocolError({
+        message: `This server does not host this topic-partition (topic ${missing.map((t) => JSON.stringify(t)).join(', ')} does not exist, and is not created for the asking)`,
+        type: 'UNKNOWN_TOPIC_OR_PARTITION',
+        code: 3,
+        retriable: true,
+      });
     }
-    await Promise.all(missing.map((topic) => admin.createTopics([{ topic, partitions: -1 }]).catch((err) => {
-      if (err.code !== 'TOPIC_ALREADY_EXISTS') throw err;
-    })));
+    await Promise.all(
+      missing.map((topic) =>
+        admin.createTopics([{ topic, partitions: -1 }]).catch((err) => {
+          if (err.code !== 'TOPIC_ALREADY_EXISTS') throw err;
+        }),
+      ),
+    );
   }
 
   async run(options = {}) {
@@ -300,12 +372,24 @@ class Consumer {
       checkKnown(options, RUN_OPTIONS, 'run()');
       const { eachMessage, eachBatch, autoCommit = true, eachBatchAutoResolve = true, partitionsConsumedConcurrently = 1 } = options;
       if (!this._connected) throw new KafkaJSError('The consumer is disconnected');
-      if (typeof eachMessage !== 'function' && typeof eachBatch !== 'function') throw new KafkaJSNonRetriableError('Consumer run requires eachMessage or eachBatch');
-      if (!Number.isInteger(partitionsConsumedConcurrently) || partitionsConsumedConcurrently < 1) throw invalid('partitionsConsumedConcurrently must be a positive integer');
+      if (typeof eachMessage !== 'function' && typeof eachBatch !== 'function')
+        throw new KafkaJSNonRetriableError('Consumer run requires eachMessage or eachBatch');
+      if (!Number.isInteger(partitionsConsumedConcurrently) || partitionsConsumedConcurrently < 1)
+        throw invalid('partitionsConsumedConcurrently must be a positive integer');
       if (this._topics.length === 0) throw new KafkaJSNonRetriableError('Consumer must be subscribed to at least one topic');
       const fromBeginning = new Set(this._topics.map((t) => t.fromBeginning));
-      if (fromBeginning.size > 1) throw notSupported('subscribing to some topics fromBeginning and others not', 'one consumer starts every partition without a committed offset at the same end');
-      this._handlers = { eachMessage, eachBatch, eachBatchAutoResolve, autoCommit: autoCommit !== false, concurrency: partitionsConsumedConcurrently };
+      if (fromBeginning.size > 1)
+        throw notSupported(
+          'subscribing to some topics fromBeginning and others not',
+          'one consumer starts every partition without a committed offset at the same end',
+        );
+      this._handlers = {
+        eachMessage,
+        eachBatch,
+        eachBatchAutoResolve,
+        autoCommit: autoCommit !== false,
+        concurrency: partitionsConsumedConcurrently,
+      };
       this._running = true;
       this._assignment = new Map();
       this._joins = 0;
@@ -343,7 +427,9 @@ class Consumer {
   _makeNative(fromBeginning, autoCommit) {
     const c = this._config;
     const driver_options = { ...this._kafka._config.props };
-    const set = (name, value) => { if (value !== undefined && value !== null) driver_options[name] = value; };
+    const set = (name, value) => {
+      if (value !== undefined && value !== null) driver_options[name] = value;
+    };
     set('session.timeout.ms', c.sessionTimeout ?? 30000);
     set('heartbeat.interval.ms', c.heartbeatInterval ?? DEFAULT_HEARTBEAT_MS);
     set('max.poll.interval.ms', c.rebalanceTimeout);
@@ -397,7 +483,15 @@ class Consumer {
     for (const { topic, partition } of this._assignment.values()) (memberAssignment[topic] ||= []).push(partition);
     for (const partitions of Object.values(memberAssignment)) partitions.sort((a, b) => a - b);
     this._joins++;
-    this._emit(events.GROUP_JOIN, { groupId: this._groupId, memberId: '', leaderId: '', isLeader: false, memberAssignment, groupProtocol: 'cooperative-sticky', duration: 0 });
+    this._emit(events.GROUP_JOIN, {
+      groupId: this._groupId,
+      memberId: '',
+      leaderId: '',
+      isLeader: false,
+      memberAssignment,
+      groupProtocol: 'cooperative-sticky',
+      duration: 0,
+    });
     for (const done of [...this._joinWaiters]) done();
   }
 
@@ -409,7 +503,10 @@ class Consumer {
     const groups = byPartition(messages);
     const { eachMessage, concurrency } = this._handlers;
     try {
-      await inParallel(groups.map((g) => () => (eachMessage ? this._eachMessage(g) : this._eachBatch(g))), concurrency);
+      await inParallel(
+        groups.map((g) => () => (eachMessage ? this._eachMessage(g) : this._eachBatch(g))),
+        concurrency,
+      );
     } catch (err) {
       throw notProcessed(err && err.message ? err.message : String(err));
     }
@@ -461,7 +558,11 @@ class Consumer {
         if (!this._running) throw err;
         const error = err instanceof KafkaJSError ? err : new KafkaJSError(err instanceof Error ? err : String(err), { cause: err });
         const round = attempt % (this._retry.retries + 1);
-        this._logger.error(`Error when calling eachMessage/eachBatch: ${err && err.message}`, { groupId: this._groupId, retryCount: round, stack: err && err.stack });
+        this._logger.error(`Error when calling eachMessage/eachBatch: ${err && err.message}`, {
+          groupId: this._groupId,
+          retryCount: round,
+          stack: err && err.stack,
+        });
         if (round === this._retry.retries) {
           // KafkaJS crashes here and restarts the consumer, which reads the message again.
           const exceeded = new KafkaJSNumberOfRetriesExceeded(error, { retryCount: round, retryTime: 0 });
@@ -511,14 +612,18 @@ class Consumer {
         heartbeat: async () => {},
         pause: () => this._pauseOne(topic, partition),
       };
-      await this._withRetries(async () => {
-        try {
-          await eachMessage(payload);
-        } catch (err) {
-          await commitThrough(done);
-          throw err;
-        }
-      }, topic, partition);
+      await this._withRetries(
+        async () => {
+          try {
+            await eachMessage(payload);
+          } catch (err) {
+            await commitThrough(done);
+            throw err;
+          }
+        },
+        topic,
+        partition,
+      );
       done = m.offset;
     }
     frame.end();
@@ -530,12 +635,23 @@ class Consumer {
   _batchFrame(topic, partition, messages, context) {
     const listening = [events.START_BATCH_PROCESS, events.END_BATCH_PROCESS].some((e) => this._emitter.listenerCount(e) > 0);
     if (!listening || messages.length === 0) return { end() {} };
-    const { batch } = this._batchPayload(topic, partition, messages.map((m) => kafkaMessage(m, context)), {});
+    const { batch } = this._batchPayload(
+      topic,
+      partition,
+      messages.map((m) => kafkaMessage(m, context)),
+      {},
+    );
     const fields = batchFields(batch, messages.length);
     this._emit(events.START_BATCH_PROCESS, fields);
     const started = Date.now();
     return {
-      end: () => this._emit(events.END_BATCH_PROCESS, { ...fields, offsetLag: batch.offsetLag(), offsetLagLow: batch.offsetLagLow(), duration: Date.now() - started }),
+      end: () =>
+        this._emit(events.END_BATCH_PROCESS, {
+          ...fields,
+          offsetLag: batch.offsetLag(),
+          offsetLagLow: batch.offsetLagLow(),
+          duration: Date.now() - started,
+        }),
     };
   }
 
@@ -557,26 +673,33 @@ class Consumer {
         throw new Error(`stopped with ${topic}[${partition}] unprocessed`);
       }
       let ends = null; // END_BATCH_PROCESS's fields of the call that succeeds
-      await this._withRetries(async () => {
-        rest = afterResolved();
-        if (rest.length === 0) return;
-        const { batch, payload } = this._batchPayload(topic, partition, rest, {
-          resolveOffset: (offset) => {
-            if (resolved === null || Number(offset) > Number(resolved)) resolved = String(offset);
-          },
-          uncommittedOffsets: () => ({ topics: resolved === null ? [] : [{ topic, partitions: [{ partition: String(partition), offset: String(Number(resolved) + 1) }] }] }),
-        });
-        const fields = batchFields(batch, rest.length);
-        this._emit(events.START_BATCH_PROCESS, fields);
-        const started = Date.now();
-        try {
-          await eachBatch(payload);
-        } catch (err) {
-          await commitThrough(resolved);
-          throw err;
-        }
-        ends = { ...fields, offsetLag: batch.offsetLag(), offsetLagLow: batch.offsetLagLow(), duration: Date.now() - started };
-      }, topic, partition);
+      await this._withRetries(
+        async () => {
+          rest = afterResolved();
+          if (rest.length === 0) return;
+          const { batch, payload } = this._batchPayload(topic, partition, rest, {
+            resolveOffset: (offset) => {
+              if (resolved === null || Number(offset) > Number(resolved)) resolved = String(offset);
+            },
+            uncommittedOffsets: () => ({
+              topics:
+                resolved === null ? [] : [{ topic, partitions: [{ partition: String(partition), offset: String(Number(resolved) + 1) }] }],
+            }),
+          });
+          const fields = batchFields(batch, rest.length);
+          this._emit(events.START_BATCH_PROCESS, fields);
+          const started = Date.now();
+          try {
+            await eachBatch(payload);
+          } catch (err) {
+            await commitThrough(resolved);
+            throw err;
+          }
+          ends = { ...fields, offsetLag: batch.offsetLag(), offsetLagLow: batch.offsetLagLow(), duration: Date.now() - started };
+        },
+        topic,
+        partition,
+      );
       if (ends) this._emit(events.END_BATCH_PROCESS, ends);
       if (eachBatchAutoResolve) return;
       await commitThrough(resolved);
@@ -600,7 +723,9 @@ class Consumer {
       try {
         await native.commit([{ topic, partition, offset: committed + 1 }]);
       } catch (e) {
-        this._logger.error(`commit of offsets through ${topic}[${partition}] ${committed} failed: ${e.message}`, { groupId: this._groupId });
+        this._logger.error(`commit of offsets through ${topic}[${partition}] ${committed} failed: ${e.message}`, {
+          groupId: this._groupId,
+        });
       }
     };
   }
@@ -660,7 +785,8 @@ class Consumer {
 
   paused() {
     const byTopic = new Map();
-    for (const topic of this._pausedTopics) byTopic.set(topic, new Set((this._native?.assignment() || []).filter((tp) => tp.topic === topic).map((tp) => tp.partition)));
+    for (const topic of this._pausedTopics)
+      byTopic.set(topic, new Set((this._native?.assignment() || []).filter((tp) => tp.topic === topic).map((tp) => tp.partition)));
     for (const { topic, partition } of this._paused.values()) {
       if (!byTopic.has(topic)) byTopic.set(topic, new Set());
       byTopic.get(topic).add(partition);
@@ -684,7 +810,9 @@ class Consumer {
     if (!this._native) throw new KafkaJSNonRetriableError('Consumer group was not initialized, consumer#run must be called first');
     const p = Number(partition);
     if (!this._native.assignment().some((tp) => tp.topic === topic && tp.partition === p)) {
-      this._logger.warn(`seek of ${topic}[${p}] to ${offset} ignored: the partition is not assigned to this member`, { groupId: this._groupId });
+      this._logger.warn(`seek of ${topic}[${p}] to ${offset} ignored: the partition is not assigned to this member`, {
+        groupId: this._groupId,
+      });
       return;
     }
     this._native.seek(topic, p, at === -1n ? 'latest' : at === -2n ? 'earliest' : Number(at));
@@ -696,7 +824,8 @@ class Consumer {
     return kafkaJSErrors(async () => {
       if (!this._native) throw new KafkaJSNonRetriableError('Consumer group was not initialized, consumer#run must be called first');
       const offsets = topicPartitions.map(({ topic, partition, offset, metadata }) => {
-        if (metadata !== undefined && metadata !== null) throw notSupported('commitOffsets() metadata', 'librdkafka commits offsets without metadata here');
+        if (metadata !== undefined && metadata !== null)
+          throw notSupported('commitOffsets() metadata', 'librdkafka commits offsets without metadata here');
         let next;
         try {
           next = BigInt(offset);
@@ -726,7 +855,12 @@ class Consumer {
 
   // A short-lived admin client on the consumer's brokers and credentials.
   _admin() {
-    return new NativeAdmin({ broker: this._bootstrap, driver_options: this._kafka._config.props, oauthbearer_token_callback: this._kafka._config.oauthbearer_token_callback, logger: nativeLogger(this._logger) });
+    return new NativeAdmin({
+      broker: this._bootstrap,
+      driver_options: this._kafka._config.props,
+      oauthbearer_token_callback: this._kafka._config.oauthbearer_token_callback,
+      logger: nativeLogger(this._logger),
+    });
   }
 
   async stop() {

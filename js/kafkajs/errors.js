@@ -67,12 +67,15 @@ class KafkaJSRequestTimeoutError extends KafkaJSError {
 }
 
 // The classes that add nothing but their name (and whether a retry may help).
-const named = (name, Base) => ({ [name]: class extends Base {
-  constructor(...args) {
-    super(...args);
-    this.name = name;
-  }
-} })[name];
+const named = (name, Base) =>
+  ({
+    [name]: class extends Base {
+      constructor(...args) {
+        super(...args);
+        this.name = name;
+      }
+    },
+  })[name];
 const KafkaJSMetadataNotLoaded = named('KafkaJSMetadataNotLoaded', KafkaJSError);
 const KafkaJSTopicMetadataNotLoaded = named('KafkaJSTopicMetadataNotLoaded', KafkaJSMetadataNotLoaded);
 const KafkaJSBrokerNotFound = named('KafkaJSBrokerNotFound', KafkaJSError);
@@ -200,20 +203,41 @@ const ERROR_NAMES = errorNames();
 
 // Kafka's protocol errors by the names KafkaJS gives them (Kafka's own) and their codes:
 // librdkafka's table of the broker's errors (its positive codes), renamed where it differs.
-const KAFKA_ERROR_CODES = Object.fromEntries(ERROR_NAMES.librdkafka
-  .filter(({ code }) => code > 0)
-  .map(({ name, code }) => [LIBRDKAFKA_NAMES[name] || name, code]));
+const KAFKA_ERROR_CODES = Object.fromEntries(
+  ERROR_NAMES.librdkafka.filter(({ code }) => code > 0).map(({ name, code }) => [LIBRDKAFKA_NAMES[name] || name, code]),
+);
 
 // Kafka's error code for a librdkafka error name; -1 (UNKNOWN) for a local one.
 const kafkaErrorCode = (name) => KAFKA_ERROR_CODES[LIBRDKAFKA_NAMES[name] || name] ?? -1;
 
 // The protocol errors KafkaJS 2.2.4 calls retriable (its src/protocol/error.js), by its names:
 // a KafkaJSProtocolError of one of them is `retriable`, whatever librdkafka's view of it.
-const RETRIABLE_TYPES = new Set(['CORRUPT_MESSAGE', 'UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION',
-  'REQUEST_TIMED_OUT', 'REPLICA_NOT_AVAILABLE', 'NETWORK_EXCEPTION', 'GROUP_LOAD_IN_PROGRESS', 'GROUP_COORDINATOR_NOT_AVAILABLE',
-  'NOT_COORDINATOR_FOR_GROUP', 'NOT_ENOUGH_REPLICAS', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', 'NOT_CONTROLLER', 'KAFKA_STORAGE_ERROR',
-  'FETCH_SESSION_ID_NOT_FOUND', 'INVALID_FETCH_SESSION_EPOCH', 'LISTENER_NOT_FOUND', 'FENCED_LEADER_EPOCH', 'UNKNOWN_LEADER_EPOCH',
-  'OFFSET_NOT_AVAILABLE', 'PREFERRED_LEADER_NOT_AVAILABLE', 'ELIGIBLE_LEADERS_NOT_AVAILABLE', 'ELECTION_NOT_NEEDED', 'UNSTABLE_OFFSET_COMMIT']);
+const RETRIABLE_TYPES = new Set([
+  'CORRUPT_MESSAGE',
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'LEADER_NOT_AVAILABLE',
+  'NOT_LEADER_FOR_PARTITION',
+  'REQUEST_TIMED_OUT',
+  'REPLICA_NOT_AVAILABLE',
+  'NETWORK_EXCEPTION',
+  'GROUP_LOAD_IN_PROGRESS',
+  'GROUP_COORDINATOR_NOT_AVAILABLE',
+  'NOT_COORDINATOR_FOR_GROUP',
+  'NOT_ENOUGH_REPLICAS',
+  'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
+  'NOT_CONTROLLER',
+  'KAFKA_STORAGE_ERROR',
+  'FETCH_SESSION_ID_NOT_FOUND',
+  'INVALID_FETCH_SESSION_EPOCH',
+  'LISTENER_NOT_FOUND',
+  'FENCED_LEADER_EPOCH',
+  'UNKNOWN_LEADER_EPOCH',
+  'OFFSET_NOT_AVAILABLE',
+  'PREFERRED_LEADER_NOT_AVAILABLE',
+  'ELIGIBLE_LEADERS_NOT_AVAILABLE',
+  'ELECTION_NOT_NEEDED',
+  'UNSTABLE_OFFSET_COMMIT',
+]);
 
 // kafka-native's own error names (not Kafka's): the core's, and the Node producer's QUEUE_FULL.
 const CLIENT_CODES = [...ERROR_NAMES.client, 'QUEUE_FULL'];
@@ -238,7 +262,10 @@ function toKafkaJSError(err) {
   if (!name.startsWith('_') && !CLIENT_CODES.includes(name)) {
     const type = LIBRDKAFKA_NAMES[name] || name;
     const asKafkaJS = retriable || RETRIABLE_TYPES.has(type);
-    const e = new KafkaJSProtocolError({ message: err.message, type, code: KAFKA_ERROR_CODES[type], retriable: asKafkaJS }, { retriable: asKafkaJS, cause: err });
+    const e = new KafkaJSProtocolError(
+      { message: err.message, type, code: KAFKA_ERROR_CODES[type], retriable: asKafkaJS },
+      { retriable: asKafkaJS, cause: err },
+    );
     if (type === 'OFFSET_OUT_OF_RANGE') Object.setPrototypeOf(e, KafkaJSOffsetOutOfRange.prototype).name = 'KafkaJSOffsetOutOfRange';
     return e;
   }
@@ -277,13 +304,13 @@ async function kafkaJSErrors(fn) {
   }
 }
 
-
 // What this package cannot do the KafkaJS way: a clear error, never a silent difference.
 function notSupported(what, why) {
   return new KafkaJSNotImplemented(`kafka-native/kafkajs: ${what} is not supported: ${why} (see the migration table in docs/kafkajs.md)`);
 }
 
-const isRebalancing = (e) => e.type === 'REBALANCE_IN_PROGRESS' || e.type === 'NOT_COORDINATOR_FOR_GROUP' || e.type === 'ILLEGAL_GENERATION';
+const isRebalancing = (e) =>
+  e.type === 'REBALANCE_IN_PROGRESS' || e.type === 'NOT_COORDINATOR_FOR_GROUP' || e.type === 'ILLEGAL_GENERATION';
 const isKafkaJSError = (e) => e instanceof KafkaJSError;
 
 module.exports = {

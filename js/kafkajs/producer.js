@@ -5,7 +5,15 @@
 const { EventEmitter } = require('node:events');
 const { Producer: NativeProducer } = require('../client/producer');
 const { resolveBrokers, reachCluster, nativeLogger, retryDelays, invalid, checkKnown } = require('./client');
-const { KafkaJSError, KafkaJSNonRetriableError, KafkaJSProtocolError, KafkaJSNumberOfRetriesExceeded, kafkaJSErrors, notSupported, asIs } = require('./errors');
+const {
+  KafkaJSError,
+  KafkaJSNonRetriableError,
+  KafkaJSProtocolError,
+  KafkaJSNumberOfRetriesExceeded,
+  kafkaJSErrors,
+  notSupported,
+  asIs,
+} = require('./errors');
 const { runsNatively, Partitioners } = require('./partitioners');
 
 const CompressionTypes = { None: 0, GZIP: 1, Snappy: 2, LZ4: 3, ZSTD: 4 };
@@ -16,8 +24,16 @@ const CODEC_NAMES = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 // are built into librdkafka here, so what they register is accepted and not needed.
 const CompressionCodecs = { [CompressionTypes.GZIP]: () => ({}) };
 
-const PRODUCER_OPTIONS = ['createPartitioner', 'retry', 'metadataMaxAge', 'allowAutoTopicCreation', 'idempotent',
-  'transactionalId', 'transactionTimeout', 'maxInFlightRequests'];
+const PRODUCER_OPTIONS = [
+  'createPartitioner',
+  'retry',
+  'metadataMaxAge',
+  'allowAutoTopicCreation',
+  'idempotent',
+  'transactionalId',
+  'transactionTimeout',
+  'maxInFlightRequests',
+];
 const SEND_OPTIONS = ['topic', 'messages', 'acks', 'timeout', 'compression'];
 const MESSAGE_KEYS = ['key', 'value', 'partition', 'headers', 'timestamp'];
 const events = {
@@ -37,7 +53,8 @@ const SEND_BUDGET_MS = 10;
 function bytes(value, where) {
   if (value === null || value === undefined || typeof value === 'string' || value instanceof Uint8Array) return value;
   if (value instanceof ArrayBuffer) return Buffer.from(value);
-  const got = typeof value === 'object' ? `an instance of ${value.constructor?.name ?? 'Object'}` : `type ${typeof value} (${String(value)})`;
+  const got =
+    typeof value === 'object' ? `an instance of ${value.constructor?.name ?? 'Object'}` : `type ${typeof value} (${String(value)})`;
   throw asIs(new TypeError(`kafka-native/kafkajs: ${where} must be a string or a Buffer, got ${got}`));
 }
 
@@ -66,13 +83,18 @@ function toRecord(message, where, topic, unknown) {
     for (const [name, value] of Object.entries(message.headers)) {
       if (value === undefined) continue; // KafkaJS skips undefined headers
       // An array is written once per value, as KafkaJS does.
-      headers[name] = Array.isArray(value) ? value.map((v, j) => bytes(v, `${where}.headers.${name}[${j}]`)) : bytes(value, `${where}.headers.${name}`);
+      headers[name] = Array.isArray(value)
+        ? value.map((v, j) => bytes(v, `${where}.headers.${name}[${j}]`))
+        : bytes(value, `${where}.headers.${name}`);
     }
     record.headers = headers;
   }
   if (message.timestamp !== undefined && message.timestamp !== null) {
     const ms = Number(message.timestamp);
-    if (!Number.isSafeInteger(ms) || ms < 0) throw invalid(`${where}.timestamp must be milliseconds since the epoch (a string or number), got ${JSON.stringify(message.timestamp)}`);
+    if (!Number.isSafeInteger(ms) || ms < 0)
+      throw invalid(
+        `${where}.timestamp must be milliseconds since the epoch (a string or number), got ${JSON.stringify(message.timestamp)}`,
+      );
     record.timestamp = ms;
   }
   return record;
@@ -82,7 +104,11 @@ class Producer {
   constructor(kafka, config = {}) {
     if (config === null || typeof config !== 'object') throw invalid('kafka.producer() takes an object');
     checkKnown(config, PRODUCER_OPTIONS, 'kafka.producer()');
-    if (config.maxInFlightRequests !== undefined && config.maxInFlightRequests !== null && !(Number.isInteger(config.maxInFlightRequests) && config.maxInFlightRequests > 0)) {
+    if (
+      config.maxInFlightRequests !== undefined &&
+      config.maxInFlightRequests !== null &&
+      !(Number.isInteger(config.maxInFlightRequests) && config.maxInFlightRequests > 0)
+    ) {
       throw invalid('maxInFlightRequests must be a positive integer');
     }
     this._kafka = kafka;
@@ -146,9 +172,15 @@ class Producer {
       throw new KafkaJSNonRetriableError(`Event name should be one of ${Object.values(events).join(', ')}`);
     }
     if (eventName !== events.CONNECT && eventName !== events.DISCONNECT) {
-      throw notSupported(`producer event ${eventName}`, 'librdkafka does not report single network requests; use the statistics (kafka-native\'s stats_callback) instead');
+      throw notSupported(
+        `producer event ${eventName}`,
+        "librdkafka does not report single network requests; use the statistics (kafka-native's stats_callback) instead",
+      );
     }
-    const wrapped = (event) => Promise.resolve().then(() => listener(event)).catch((e) => this._logger.error(`Failed to execute listener: ${e.message}`, { eventName, stack: e.stack }));
+    const wrapped = (event) =>
+      Promise.resolve()
+        .then(() => listener(event))
+        .catch((e) => this._logger.error(`Failed to execute listener: ${e.message}`, { eventName, stack: e.stack }));
     this._emitter.on(eventName, wrapped);
     return () => this._emitter.off(eventName, wrapped);
   }
@@ -157,15 +189,21 @@ class Producer {
   // made at first use.
   _native({ acks = -1, compression = CompressionTypes.None, timeout }, transactional = false) {
     if (![-1, 0, 1].includes(acks)) throw invalid(`acks must be -1 (all), 0 or 1, got ${JSON.stringify(acks)}`);
-    if (!Object.values(CompressionTypes).includes(compression)) throw invalid(`compression must be one of CompressionTypes, got ${JSON.stringify(compression)}`);
-    if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0)) throw invalid(`timeout must be a positive integer (ms), got ${JSON.stringify(timeout)}`);
+    if (!Object.values(CompressionTypes).includes(compression))
+      throw invalid(`compression must be one of CompressionTypes, got ${JSON.stringify(compression)}`);
+    if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0))
+      throw invalid(`timeout must be a positive integer (ms), got ${JSON.stringify(timeout)}`);
     const idempotent = transactional || this._config.idempotent === true;
-    if (idempotent && acks !== -1) throw new KafkaJSNonRetriableError("Not requiring ack for all messages invalidates the idempotent producer's EoS guarantees");
+    if (idempotent && acks !== -1)
+      throw new KafkaJSNonRetriableError("Not requiring ack for all messages invalidates the idempotent producer's EoS guarantees");
     const key = `${acks}|${compression}|${timeout ?? ''}`;
     let native = transactional ? this._transactionNative : this._natives.get(key);
     if (native) {
       if (transactional && this._transactionKey !== key) {
-        throw notSupported('a transaction sending with other acks, compression or timeout than its first send', 'a transactional id belongs to one native producer');
+        throw notSupported(
+          'a transaction sending with other acks, compression or timeout than its first send',
+          'a transactional id belongs to one native producer',
+        );
       }
       return native;
     }
@@ -177,7 +215,8 @@ class Producer {
     const inFlight = this._config.maxInFlightRequests;
     if (inFlight) driver_options['max.in.flight.requests.per.connection'] = idempotent ? Math.min(inFlight, 5) : inFlight;
     if (this._config.metadataMaxAge !== undefined) driver_options['metadata.max.age.ms'] = this._config.metadataMaxAge;
-    if (this._config.allowAutoTopicCreation !== undefined) driver_options['allow.auto.create.topics'] = this._config.allowAutoTopicCreation !== false;
+    if (this._config.allowAutoTopicCreation !== undefined)
+      driver_options['allow.auto.create.topics'] = this._config.allowAutoTopicCreation !== false;
     driver_options['message.send.max.retries'] = this._retry.retries;
     // A topic that does not exist (and is not made for the asking) fails its sends once
     // KafkaJS's retries would have run out, not at librdkafka's 30 s.
@@ -194,7 +233,9 @@ class Producer {
       ...(driver_options['queue.buffering.max.kbytes'] === undefined ? { queue_buffering_max_kbytes: QUEUED_KBYTES } : {}),
       compression_codec: CODEC_NAMES[compression],
       enable_idempotence: idempotent,
-      ...(transactional ? { transactional_id: this._config.transactionalId, transaction_timeout_ms: this._config.transactionTimeout ?? 60000 } : {}),
+      ...(transactional
+        ? { transactional_id: this._config.transactionalId, transaction_timeout_ms: this._config.transactionTimeout ?? 60000 }
+        : {}),
       driver_options,
       topic_options,
       oauthbearer_token_callback: this._kafka._config.oauthbearer_token_callback,
@@ -243,7 +284,10 @@ class Producer {
 
   // Counts `ms` of send work against this turn.
   _spent(ms) {
-    if (this._turnMs === 0) setImmediate(() => { this._turnMs = 0; });
+    if (this._turnMs === 0)
+      setImmediate(() => {
+        this._turnMs = 0;
+      });
     this._turnMs += ms;
   }
 
@@ -269,14 +313,16 @@ class Producer {
         if (!(first.get(partition) <= offset)) first.set(partition, offset);
       }
     }
-    return [...first].sort((a, b) => a[0] - b[0]).map(([partition, offset]) => ({
-      topicName: topic,
-      partition,
-      errorCode: 0,
-      baseOffset: String(offset),
-      logAppendTime: '-1',
-      logStartOffset: '-1',
-    }));
+    return [...first]
+      .sort((a, b) => a[0] - b[0])
+      .map(([partition, offset]) => ({
+        topicName: topic,
+        partition,
+        errorCode: 0,
+        baseOffset: String(offset),
+        logAppendTime: '-1',
+        logStartOffset: '-1',
+      }));
   }
 
   // The messages as records, grouped by partition and handed to the producer (synchronously,
@@ -292,7 +338,8 @@ class Producer {
       let partition = message.partition ?? null;
       if (partition === null && metadata) partition = this._partitioner({ topic, partitionMetadata: metadata, message });
       if (partition === null) partition = -1;
-      if (!Number.isInteger(partition) || partition < -1) throw invalid(`${where}.partition must be a partition number, got ${JSON.stringify(partition)}`);
+      if (!Number.isInteger(partition) || partition < -1)
+        throw invalid(`${where}.partition must be a partition number, got ${JSON.stringify(partition)}`);
       if (!byPartition.has(partition)) byPartition.set(partition, []);
       byPartition.get(partition).push(toRecord(message, where, topic, ignored));
     });
@@ -303,7 +350,9 @@ class Producer {
   _ignoredKey(key) {
     if (this._ignoredKeys.has(key)) return;
     this._ignoredKeys.add(key);
-    this._logger.warn(`a message's key ${JSON.stringify(key)} is not a message field and is ignored, as KafkaJS does (a message takes ${MESSAGE_KEYS.join(', ')})`);
+    this._logger.warn(
+      `a message's key ${JSON.stringify(key)} is not a message field and is ignored, as KafkaJS does (a message takes ${MESSAGE_KEYS.join(', ')})`,
+    );
   }
 
   _checkConnected() {
@@ -319,7 +368,9 @@ class Producer {
       if (record === null || typeof record !== 'object') throw invalid('send() takes {topic, messages}');
       checkKnown(record, SEND_OPTIONS, 'send()');
       this._checkConnected();
-      const written = await this._sendTopic(this._native(record, transactional), record.topic, record.messages).catch((err) => this._missingTopic(err));
+      const written = await this._sendTopic(this._native(record, transactional), record.topic, record.messages).catch((err) =>
+        this._missingTopic(err),
+      );
       return record.acks === 0 ? [] : written; // unacknowledged: no offsets, as KafkaJS
     });
   }
@@ -329,7 +380,15 @@ class Producer {
   _missingTopic(err) {
     if (err?.code !== '_UNKNOWN_TOPIC' && err?.code !== 'UNKNOWN_TOPIC_OR_PART') throw err;
     const retry = this._retry;
-    const cause = new KafkaJSProtocolError({ message: `This server does not host this topic-partition (${err.message})`, type: 'UNKNOWN_TOPIC_OR_PARTITION', code: 3, retriable: true }, { cause: err });
+    const cause = new KafkaJSProtocolError(
+      {
+        message: `This server does not host this topic-partition (${err.message})`,
+        type: 'UNKNOWN_TOPIC_OR_PARTITION',
+        code: 3,
+        retriable: true,
+      },
+      { cause: err },
+    );
     throw new KafkaJSNumberOfRetriesExceeded(cause, { retryCount: retry.retries, retryTime: retryDelays(retry) });
   }
 
@@ -345,7 +404,9 @@ class Producer {
       const { topicMessages = [] } = batch;
       if (!Array.isArray(topicMessages)) throw invalid('sendBatch() topicMessages must be an array of {topic, messages}');
       const native = this._native(batch, transactional);
-      const results = await Promise.all(topicMessages.map(({ topic, messages }) => this._sendTopic(native, topic, messages).catch((err) => this._missingTopic(err))));
+      const results = await Promise.all(
+        topicMessages.map(({ topic, messages }) => this._sendTopic(native, topic, messages).catch((err) => this._missingTopic(err))),
+      );
       return batch.acks === 0 ? [] : results.flat();
     });
   }
@@ -355,7 +416,10 @@ class Producer {
     return kafkaJSErrors(async () => {
       this._checkConnected();
       if (!this._transactional) throw new KafkaJSNonRetriableError('Must provide transactional id for transactional producer');
-      if (this._inTransaction) throw new KafkaJSNonRetriableError('There is already an ongoing transaction for this producer. Please end the transaction before beginning another.');
+      if (this._inTransaction)
+        throw new KafkaJSNonRetriableError(
+          'There is already an ongoing transaction for this producer. Please end the transaction before beginning another.',
+        );
       const native = this._native({}, true);
       if (!this._initialized) {
         await native.initTransactions();
@@ -382,12 +446,16 @@ class Producer {
           if (!active) return Promise.reject(new KafkaJSNonRetriableError('Cannot continue to use transaction once ended'));
           return this._sendBatch(batch, true);
         },
-        sendOffsets: ({ consumerGroupId, topics } = {}) => kafkaJSErrors(() => {
-          if (!active) throw new KafkaJSNonRetriableError('Cannot continue to use transaction once ended');
-          if (typeof consumerGroupId !== 'string' || !Array.isArray(topics)) throw invalid('sendOffsets() takes {consumerGroupId, topics: [{topic, partitions: [{partition, offset}]}]}');
-          const offsets = topics.flatMap(({ topic, partitions }) => partitions.map(({ partition, offset }) => ({ topic, partition, offset: Number(offset) })));
-          return native.sendOffsetsToTransaction(consumerGroupId, offsets);
-        }),
+        sendOffsets: ({ consumerGroupId, topics } = {}) =>
+          kafkaJSErrors(() => {
+            if (!active) throw new KafkaJSNonRetriableError('Cannot continue to use transaction once ended');
+            if (typeof consumerGroupId !== 'string' || !Array.isArray(topics))
+              throw invalid('sendOffsets() takes {consumerGroupId, topics: [{topic, partitions: [{partition, offset}]}]}');
+            const offsets = topics.flatMap(({ topic, partitions }) =>
+              partitions.map(({ partition, offset }) => ({ topic, partition, offset: Number(offset) })),
+            );
+            return native.sendOffsetsToTransaction(consumerGroupId, offsets);
+          }),
         commit: end(() => native.commitTransaction()),
         abort: end(() => native.abortTransaction()),
         isActive: () => active,

@@ -133,10 +133,10 @@ export declare class NativeConsumer {
    */
   lag(timeoutMs: number): Promise<PartitionLagInfo[]>
   /**
-   * Reads the partition from `offset` next (-2: its beginning, -1: its end); between
-   * batches. JS has checked that `offset` is an integer.
+   * Reads the partition from `offset` next (an integer, or 'earliest' / 'latest'); between
+   * batches. JS has checked that a number `offset` is an integer; the core checks the rest.
    */
-  seek(topic: string, partition: number, offset: number): void
+  seek(topic: string, partition: number, offset: number | string): void
   /** Resolves once the offsets are on disk. */
   stop(): Promise<void>
 }
@@ -527,12 +527,6 @@ export interface OAuthBearerTokenRequest {
   /** librdkafka's `sasl.oauthbearer.config`. */
   config: string
 }
-
-/** For `seek()`: the oldest message a partition still holds. */
-export declare const OFFSET_BEGINNING: number
-
-/** For `seek()`: the end of a partition. */
-export declare const OFFSET_END: number
 
 export interface OffsetAtTimeInfo {
   partition: number

@@ -17,7 +17,9 @@ try {
   const why = SUPPORTED.includes(here)
     ? `its package, kafka-native-${here}, is missing or could not be loaded (reinstall kafka-native; optional dependencies must not be omitted)`
     : 'kafka-native has no prebuilt addon for it';
-  const error = new Error(`kafka-native: cannot load the addon on ${here} (Node ${process.version}): ${why}. Prebuilt addons: ${SUPPORTED.join(', ')}.`);
+  const error = new Error(
+    `kafka-native: cannot load the addon on ${here} (Node ${process.version}): ${why}. Prebuilt addons: ${SUPPORTED.join(', ')}.`,
+  );
   error.code = 'ERR_KAFKA_NATIVE_PLATFORM';
   error.cause = err;
   throw error;

@@ -71,30 +71,145 @@ async function consumerLag(c) {
 // the labels beyond `client`, which clients have it, and how to read it from one client:
 // [[labels, value]], or a Promise of them.
 const METRICS = [
-  { name: 'messages_sent_total', otel: 'messaging.client.sent.messages', kind: 'counter', unit: '{message}', help: 'Messages sent to the brokers (librdkafka txmsgs)', on: 'producer', read: statsValue((s) => s.rdkafkaStats.txmsgs) },
-  { name: 'sent_bytes_total', otel: 'kafka_native.sent.bytes', kind: 'counter', unit: 'By', help: 'Message bytes sent to the brokers (librdkafka txmsg_bytes)', on: 'producer', read: statsValue((s) => s.rdkafkaStats.txmsg_bytes) },
-  { name: 'messages_received_total', otel: 'messaging.client.consumed.messages', kind: 'counter', unit: '{message}', help: 'Messages received from the brokers (librdkafka rxmsgs)', on: 'consumer', read: statsValue((s) => s.rdkafkaStats.rxmsgs) },
-  { name: 'received_bytes_total', otel: 'kafka_native.received.bytes', kind: 'counter', unit: 'By', help: 'Message bytes received from the brokers (librdkafka rxmsg_bytes)', on: 'consumer', read: statsValue((s) => s.rdkafkaStats.rxmsg_bytes) },
   {
-    name: 'delivery_failures_total', otel: 'kafka_native.delivery.failures', kind: 'counter', unit: '{message}', help: 'Messages that were not delivered, by librdkafka error name', labels: ['error'], on: 'producer',
+    name: 'messages_sent_total',
+    otel: 'messaging.client.sent.messages',
+    kind: 'counter',
+    unit: '{message}',
+    help: 'Messages sent to the brokers (librdkafka txmsgs)',
+    on: 'producer',
+    read: statsValue((s) => s.rdkafkaStats.txmsgs),
+  },
+  {
+    name: 'sent_bytes_total',
+    otel: 'kafka_native.sent.bytes',
+    kind: 'counter',
+    unit: 'By',
+    help: 'Message bytes sent to the brokers (librdkafka txmsg_bytes)',
+    on: 'producer',
+    read: statsValue((s) => s.rdkafkaStats.txmsg_bytes),
+  },
+  {
+    name: 'messages_received_total',
+    otel: 'messaging.client.consumed.messages',
+    kind: 'counter',
+    unit: '{message}',
+    help: 'Messages received from the brokers (librdkafka rxmsgs)',
+    on: 'consumer',
+    read: statsValue((s) => s.rdkafkaStats.rxmsgs),
+  },
+  {
+    name: 'received_bytes_total',
+    otel: 'kafka_native.received.bytes',
+    kind: 'counter',
+    unit: 'By',
+    help: 'Message bytes received from the brokers (librdkafka rxmsg_bytes)',
+    on: 'consumer',
+    read: statsValue((s) => s.rdkafkaStats.rxmsg_bytes),
+  },
+  {
+    name: 'delivery_failures_total',
+    otel: 'kafka_native.delivery.failures',
+    kind: 'counter',
+    unit: '{message}',
+    help: 'Messages that were not delivered, by librdkafka error name',
+    labels: ['error'],
+    on: 'producer',
     read: (c) => (c._telemetry.stats ? c._telemetry.stats.deliveryFailures.map((f) => [{ error: f.name }, f.count]) : []),
   },
-  { name: 'producer_queue_messages', otel: 'kafka_native.producer.queue.messages', kind: 'gauge', unit: '{message}', help: 'Messages waiting to be delivered', on: 'producer', read: statsValue((s) => s.sendQueueLength) },
-  { name: 'producer_queue_bytes', otel: 'kafka_native.producer.queue.bytes', kind: 'gauge', unit: 'By', help: 'Bytes of the messages waiting to be delivered (librdkafka msg_size)', on: 'producer', read: statsValue((s) => s.rdkafkaStats.msg_size) },
-  { name: 'consumer_queue_messages', otel: 'kafka_native.consumer.queue.messages', kind: 'gauge', unit: '{message}', help: 'Messages fetched and not yet handed to the handler', on: 'consumer', read: statsValue((s) => s.waitingLocal) },
-  { name: 'consumer_lag_messages', otel: 'kafka_native.consumer.lag', kind: 'gauge', unit: '{message}', help: 'Messages in each partition not yet handed to the handler (high watermark asked of the leader, less the next offset)', labels: ['topic', 'partition'], on: 'consumer', read: consumerLag },
-  { name: 'rebalances_total', otel: 'kafka_native.consumer.rebalances', kind: 'counter', unit: '{rebalance}', help: 'Group rebalances that changed this consumer\'s partitions', on: 'consumer', read: (c) => (c._inGroup ? [[{}, c._telemetry.rebalances]] : []) },
-  { name: 'dead_lettered_messages_total', otel: 'kafka_native.consumer.dead_lettered', kind: 'counter', unit: '{message}', help: 'Messages written to the dead-letter topic after max_deliveries tries', on: ['consumer', 'share-consumer'], read: (c) => [[{}, c._telemetry.deadLettered]] },
-  { name: 'share_acknowledgements_total', otel: 'kafka_native.share_consumer.acknowledgements', kind: 'counter', unit: '{message}', help: 'Records of a share group acknowledged, by type (accept, release, reject)', labels: ['type'], on: 'share-consumer', read: acknowledgements },
-  { name: 'broker_rtt_seconds', otel: 'kafka_native.broker.rtt', kind: 'gauge', unit: 's', help: 'Round-trip time to each broker over the latest statistics interval with requests (librdkafka rtt), by quantile', labels: ['broker', 'quantile'], on: 'any', read: brokerRtt },
+  {
+    name: 'producer_queue_messages',
+    otel: 'kafka_native.producer.queue.messages',
+    kind: 'gauge',
+    unit: '{message}',
+    help: 'Messages waiting to be delivered',
+    on: 'producer',
+    read: statsValue((s) => s.sendQueueLength),
+  },
+  {
+    name: 'producer_queue_bytes',
+    otel: 'kafka_native.producer.queue.bytes',
+    kind: 'gauge',
+    unit: 'By',
+    help: 'Bytes of the messages waiting to be delivered (librdkafka msg_size)',
+    on: 'producer',
+    read: statsValue((s) => s.rdkafkaStats.msg_size),
+  },
+  {
+    name: 'consumer_queue_messages',
+    otel: 'kafka_native.consumer.queue.messages',
+    kind: 'gauge',
+    unit: '{message}',
+    help: 'Messages fetched and not yet handed to the handler',
+    on: 'consumer',
+    read: statsValue((s) => s.waitingLocal),
+  },
+  {
+    name: 'consumer_lag_messages',
+    otel: 'kafka_native.consumer.lag',
+    kind: 'gauge',
+    unit: '{message}',
+    help: 'Messages in each partition not yet handed to the handler (high watermark asked of the leader, less the next offset)',
+    labels: ['topic', 'partition'],
+    on: 'consumer',
+    read: consumerLag,
+  },
+  {
+    name: 'rebalances_total',
+    otel: 'kafka_native.consumer.rebalances',
+    kind: 'counter',
+    unit: '{rebalance}',
+    help: "Group rebalances that changed this consumer's partitions",
+    on: 'consumer',
+    read: (c) => (c._inGroup ? [[{}, c._telemetry.rebalances]] : []),
+  },
+  {
+    name: 'dead_lettered_messages_total',
+    otel: 'kafka_native.consumer.dead_lettered',
+    kind: 'counter',
+    unit: '{message}',
+    help: 'Messages written to the dead-letter topic after max_deliveries tries',
+    on: ['consumer', 'share-consumer'],
+    read: (c) => [[{}, c._telemetry.deadLettered]],
+  },
+  {
+    name: 'share_acknowledgements_total',
+    otel: 'kafka_native.share_consumer.acknowledgements',
+    kind: 'counter',
+    unit: '{message}',
+    help: 'Records of a share group acknowledged, by type (accept, release, reject)',
+    labels: ['type'],
+    on: 'share-consumer',
+    read: acknowledgements,
+  },
+  {
+    name: 'broker_rtt_seconds',
+    otel: 'kafka_native.broker.rtt',
+    kind: 'gauge',
+    unit: 's',
+    help: 'Round-trip time to each broker over the latest statistics interval with requests (librdkafka rtt), by quantile',
+    labels: ['broker', 'quantile'],
+    on: 'any',
+    read: brokerRtt,
+  },
 ];
 
 // OpenTelemetry attribute names for the labels.
-const OTEL_ATTRIBUTES = { type: 'kafka_native.acknowledgement.type', client: 'kafka_native.client', topic: 'messaging.destination.name', partition: 'messaging.destination.partition.id', error: 'error.type', broker: 'server.address', quantile: 'kafka_native.quantile' };
+const OTEL_ATTRIBUTES = {
+  type: 'kafka_native.acknowledgement.type',
+  client: 'kafka_native.client',
+  topic: 'messaging.destination.name',
+  partition: 'messaging.destination.partition.id',
+  error: 'error.type',
+  broker: 'server.address',
+  quantile: 'kafka_native.quantile',
+};
 
 // The clients registered with one registry or meter, each under its name.
 class Clients {
-  constructor() { this.entries = new Map(); }
+  constructor() {
+    this.entries = new Map();
+  }
 
   add(client, name) {
     if (this.entries.has(name)) throw new TypeError(`kafka-native: collectMetrics() option name: "${name}" is already registered here`);
@@ -119,13 +234,15 @@ class Clients {
   // [[labels with client, value]] of one metric across the clients; a client whose figure
   // cannot be read now (a lag request that failed) is left out of this scrape.
   async read(metric) {
-    const rows = await Promise.all(this.live(metric.on).map(async ([name, client]) => {
-      try {
-        return (await metric.read(client)).map(([labels, value]) => [{ client: name, ...labels }, value]);
-      } catch {
-        return [];
-      }
-    }));
+    const rows = await Promise.all(
+      this.live(metric.on).map(async ([name, client]) => {
+        try {
+          return (await metric.read(client)).map(([labels, value]) => [{ client: name, ...labels }, value]);
+        } catch {
+          return [];
+        }
+      }),
+    );
     return rows.flat();
   }
 }
@@ -139,12 +256,17 @@ let unnamed = 0;
 function collectMetrics(client, options = {}) {
   // Every Producer, Consumer and ShareConsumer of this package, and nothing else, carries a
   // ClientTelemetry.
-  if (!(client !== null && typeof client === 'object' && client._telemetry instanceof ClientTelemetry)) throw fail('collectMetrics() argument client', 'a kafka-native Producer, Consumer or ShareConsumer', client);
-  if (options === null || typeof options !== 'object') throw fail('collectMetrics() argument options', 'an object like {registry} or {meter}', options);
+  if (!(client !== null && typeof client === 'object' && client._telemetry instanceof ClientTelemetry))
+    throw fail('collectMetrics() argument client', 'a kafka-native Producer, Consumer or ShareConsumer', client);
+  if (options === null || typeof options !== 'object')
+    throw fail('collectMetrics() argument options', 'an object like {registry} or {meter}', options);
   const { registry, meter } = options;
-  if (registry !== undefined && meter !== undefined) throw new TypeError('kafka-native: collectMetrics() takes options.registry or options.meter, not both: call it once for each');
+  if (registry !== undefined && meter !== undefined)
+    throw new TypeError('kafka-native: collectMetrics() takes options.registry or options.meter, not both: call it once for each');
   if (!client._telemetry.statsOn && client._telemetry.kind !== 'share-consumer') {
-    throw new TypeError('kafka-native: collectMetrics() needs a client whose option statistics_interval_ms is not 0 (its default is 5000): the throughput, queue, failure and round-trip figures come from librdkafka\'s statistics');
+    throw new TypeError(
+      "kafka-native: collectMetrics() needs a client whose option statistics_interval_ms is not 0 (its default is 5000): the throughput, queue, failure and round-trip figures come from librdkafka's statistics",
+    );
   }
   const name = options.name ?? `${client._telemetry.kind}-${++unnamed}`;
   if (typeof name !== 'string' || name === '') throw fail('collectMetrics() option name', 'a non-empty string', name);
@@ -164,7 +286,9 @@ function promClient(option) {
   try {
     return require('prom-client');
   } catch {
-    throw new TypeError(`kafka-native: collectMetrics() without options.${option} needs the package prom-client (npm install prom-client), or pass options.meter`);
+    throw new TypeError(
+      `kafka-native: collectMetrics() without options.${option} needs the package prom-client (npm install prom-client), or pass options.meter`,
+    );
   }
 }
 

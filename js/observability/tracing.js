@@ -81,7 +81,11 @@ function addTraceHeaders(span, records) {
 // Ends a send span: `enqueued` of its messages went in, or `err` was thrown.
 function endSend(span, { enqueued, count, err }) {
   if (err) fail(span, err);
-  else if (enqueued < count) span.setStatus({ code: api.SpanStatusCode.ERROR, message: `${count - enqueued} of ${count} messages refused: the local queue is full` });
+  else if (enqueued < count)
+    span.setStatus({
+      code: api.SpanStatusCode.ERROR,
+      message: `${count - enqueued} of ${count} messages refused: the local queue is full`,
+    });
   span.end();
 }
 
@@ -126,8 +130,11 @@ function startProcess(messages, groupId) {
   const first = messages[0];
   const oneTopic = messages.every((m) => m.topic === first.topic);
   const topic = oneTopic ? first.topic : 'multiple';
-  const span = t.startSpan(`process ${topic}`, { kind: api.SpanKind.CONSUMER, links: traces.size > 1 ? links : [] },
-    traces.size === 1 ? parent : api.context.active());
+  const span = t.startSpan(
+    `process ${topic}`,
+    { kind: api.SpanKind.CONSUMER, links: traces.size > 1 ? links : [] },
+    traces.size === 1 ? parent : api.context.active(),
+  );
   if (!span.isRecording()) return null;
   const onePartition = oneTopic && messages.every((m) => m.partition === first.partition);
   span.setAttributes(baseAttributes('process', oneTopic ? topic : undefined, onePartition ? first.partition : -1));
