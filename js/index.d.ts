@@ -392,19 +392,19 @@ export interface ShareConsumerOptions<E extends PayloadEncoding = PayloadEncodin
   group_id: string;
   /** Resolved: the records not acknowledged otherwise are accepted; thrown or rejected: released. */
   receive_callback?: (batch: ShareBatch<PayloadFor<E>>) => Promise<unknown> | unknown;
-  /** 'explicit' (default): records acknowledged one by one or with their batch; 'implicit': librdkafka accepts each batch when the next is fetched. */
+  /** 'explicit': records acknowledged one by one or with their batch; 'implicit': librdkafka accepts each batch when the next is fetched. Default 'explicit'. */
   acknowledgement_mode?: 'explicit' | 'implicit';
   /** How many records one batch holds at most (librdkafka's max.poll.records, default 500); about as many with acquire_mode 'batch_optimized'. */
   max_records?: number;
-  /** 'record_limit' (default): a fetch acquires at most max_records records, splitting a producer's batch; 'batch_optimized' (Kafka's Java default): whole producer batches. */
+  /** 'record_limit': a fetch acquires at most max_records records, splitting a producer's batch; 'batch_optimized' (Kafka's Java default): whole producer batches. Default 'record_limit'. */
   acquire_mode?: 'record_limit' | 'batch_optimized';
   /** Renew the locks of a batch's records not acknowledged yet every half lock while its receive_callback works (explicit mode, Apache Kafka 4.2+). Default false. */
   renew_locks?: boolean;
-  /** How long one fetch waits for records (default 250 ms; also the longest stop() waits for one). */
+  /** How long one fetch waits for records, in ms (also the longest stop() waits for one). Default 250. */
   poll_wait_ms?: number;
-  /** How long stop() waits for the batch handed over to settle (default 15000); then its records are released and stop() rejects with SETTLE_TIMED_OUT. */
+  /** How long stop() waits for the batch handed over to settle, in ms; then its records are released and stop() rejects with SETTLE_TIMED_OUT. Default 15000. */
   stop_timeout_ms?: number;
-  /** How long start() waits for the group to assign this member partitions (default 60000); then the consumer stops and start() rejects with _TIMED_OUT. */
+  /** How long start() waits for the group to assign this member partitions, in ms; then the consumer stops and start() rejects with _TIMED_OUT. Default 60000. */
   join_timeout_ms?: number;
   /** Told each partition's acknowledgement outcome once the broker answered (Java's AcknowledgementCommitCallback); a failed one (e.g. a lock run out: err.code 'INVALID_RECORD_STATE') is also logged as a warning. */
   acknowledgement_commit_callback?: (outcome: { topic: string; partition: number; offsets: number[]; error?: Error & { code: string } }) => void;

@@ -92,7 +92,7 @@ test('the generated addon types declare the classes the JS layer uses', () => {
 
 // The defaults the hand-written types state are the addon's (the core's, which JS reads): every
 // "Default …" of a ProducerOptions or ConsumerOptions field the addon gives a default for.
-test('every default js/index.d.ts states for a Producer or Consumer option is the addon\'s', () => {
+test('every default js/index.d.ts states for a Producer, Consumer or ShareConsumer option is the addon\'s', () => {
   const native = require('../js/native/index.js');
   const dts = fs.readFileSync(path.join(root, 'js/index.d.ts'), 'utf8');
   const stated = (name) => {
@@ -112,12 +112,16 @@ test('every default js/index.d.ts states for a Producer or Consumer option is th
     return fields;
   };
   let checked = 0;
-  for (const [name, defaults] of [['ProducerOptions', native.producerDefaults()], ['ConsumerOptions', native.consumerDefaults()]]) {
+  for (const [name, defaults] of [
+    ['ProducerOptions', native.producerDefaults()],
+    ['ConsumerOptions', native.consumerDefaults()],
+    ['ShareConsumerOptions', native.shareConsumerDefaults()],
+  ]) {
     for (const [option, value] of stated(name)) {
       if (!(option in defaults)) continue; // a default of librdkafka's, or of JS's own
       assert.deepEqual(value, defaults[option], `${name}.${option}: the types say ${value}, the addon ${defaults[option]}`);
       checked++;
     }
   }
-  assert.ok(checked >= 10, `only ${checked} defaults found to check`);
+  assert.ok(checked >= 15, `only ${checked} defaults found to check`);
 });

@@ -669,6 +669,18 @@ export interface ShareColumns {
   deliveryCounts: Uint16Array
 }
 
+export declare function shareConsumerDefaults(): ShareConsumerDefaults
+
+export interface ShareConsumerDefaults {
+  acknowledgement_mode: string
+  acquire_mode: string
+  renew_locks: boolean
+  poll_wait_ms: number
+  stop_timeout_ms: number
+  join_timeout_ms: number
+  statistics_interval_ms: number
+}
+
 export interface ShareConsumerOptions {
   brokers: string
   groupId: string

@@ -37,6 +37,24 @@ pub struct ConsumerDefaults {
     pub worker_slot: i32,
 }
 
+#[napi(object)]
+pub struct ShareConsumerDefaults {
+    #[napi(js_name = "acknowledgement_mode")]
+    pub acknowledgement_mode: String,
+    #[napi(js_name = "acquire_mode")]
+    pub acquire_mode: String,
+    #[napi(js_name = "renew_locks")]
+    pub renew_locks: bool,
+    #[napi(js_name = "poll_wait_ms")]
+    pub poll_wait_ms: u32,
+    #[napi(js_name = "stop_timeout_ms")]
+    pub stop_timeout_ms: u32,
+    #[napi(js_name = "join_timeout_ms")]
+    pub join_timeout_ms: u32,
+    #[napi(js_name = "statistics_interval_ms")]
+    pub statistics_interval_ms: u32,
+}
+
 fn ms(d: std::time::Duration) -> u32 {
     d.as_millis() as u32
 }
@@ -67,6 +85,20 @@ pub fn consumer_defaults() -> ConsumerDefaults {
         fetch_wait_max_ms: ms(c.fetch_wait_max),
         num_workers: c.num_workers,
         worker_slot: c.worker_slot,
+    }
+}
+
+#[napi]
+pub fn share_consumer_defaults() -> ShareConsumerDefaults {
+    let c = kafka_native::ShareConsumerConfig::new("", "");
+    ShareConsumerDefaults {
+        acknowledgement_mode: c.acknowledgement_mode.as_str().to_string(),
+        acquire_mode: c.acquire_mode.as_str().to_string(),
+        renew_locks: c.renew_locks,
+        poll_wait_ms: ms(c.poll_wait),
+        stop_timeout_ms: ms(c.stop_timeout),
+        join_timeout_ms: ms(c.join_timeout),
+        statistics_interval_ms: ms(c.client.statistics_interval),
     }
 }
 

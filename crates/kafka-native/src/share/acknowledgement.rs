@@ -77,6 +77,16 @@ pub enum AcknowledgementMode {
     Implicit,
 }
 
+impl AcknowledgementMode {
+    /// `explicit` or `implicit`, as librdkafka and Kafka's Java client name them.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AcknowledgementMode::Explicit => "explicit",
+            AcknowledgementMode::Implicit => "implicit",
+        }
+    }
+}
+
 impl std::str::FromStr for AcknowledgementMode {
     type Err = KafkaError;
 
