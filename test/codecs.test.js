@@ -5,13 +5,13 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
-const { kafka, testCluster, waitFor, quietLogger } = require('./helpers');
+const { wide, kafka, testCluster, waitFor, quietLogger } = require('./helpers');
 
 const cluster = testCluster();
 const broker = cluster.bootstrapServers;
 const CODECS = ['gzip', 'snappy', 'lz4', 'zstd'];
 const COUNT = 10000;
-const WIDE = 60000;
+const WIDE = wide(60000);
 
 function kcat(args, input) {
   const r = spawnSync('kcat', ['-b', broker, ...args], { input, timeout: 60000, maxBuffer: 64 * 1024 * 1024 });

@@ -9,11 +9,11 @@ const { fork } = require('node:child_process');
 const net = require('node:net');
 const path = require('node:path');
 const { DeepstreamClient } = require('@deepstream/client');
-const { kafka, testCluster, waitFor, quietLogger, silentBroker } = require('./helpers');
+const { wide, kafka, testCluster, waitFor, quietLogger, silentBroker } = require('./helpers');
 
 const cluster = testCluster();
 const broker = cluster.bootstrapServers;
-const WIDE = 30000; // deadline for anything crossing processes and Kafka on a loaded CI machine
+const WIDE = wide(30000); // deadline for anything crossing processes and Kafka on a loaded CI machine
 const topic = `deepstream-${process.pid}`;
 test.before(() => cluster.createTopic(topic, 2));
 

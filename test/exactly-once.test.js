@@ -8,12 +8,12 @@ const assert = require('node:assert/strict');
 const path = require('node:path');
 const readline = require('node:readline');
 const { spawn } = require('node:child_process');
-const { kafka, testCluster, waitFor, quietLogger, silentBroker } = require('./helpers');
+const { wide, kafka, testCluster, waitFor, quietLogger, silentBroker } = require('./helpers');
 
 const cluster = testCluster();
 const broker = cluster.bootstrapServers;
 const onKafka = process.env.KAFKA_TEST_BROKER === 'kafka';
-const WIDE = 60000;
+const WIDE = wide(60000);
 let topics = 0;
 
 async function newTopic(partitions) {

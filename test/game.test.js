@@ -13,14 +13,14 @@ const fs = require('node:fs');
 const path = require('node:path');
 const readline = require('node:readline');
 const { spawn, spawnSync } = require('node:child_process');
-const { kafka, quietLogger, kafkaNodeProcesses, waitFor } = require('./helpers');
+const { wide, kafka, quietLogger, kafkaNodeProcesses, waitFor } = require('./helpers');
 const { metadata } = require('../js/dev-cluster/metadata.js');
 
 const root = path.join(__dirname, '..');
 const SCREENSHOTS = path.join(root, 'test-output', 'game');
 // Anything crossing browsers, servers and Kafka on a loaded CI machine; on Apache Kafka a dead
 // leader is replaced once the controller fences it (broker.session.timeout.ms, 9 s).
-const WIDE = 45000;
+const WIDE = wide(45000);
 const ON_KAFKA = process.env.KAFKA_TEST_BROKER === 'kafka';
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
@@ -84,7 +84,7 @@ function kafkaNodePid(cli, id) {
 async function kafkaDevCluster(t) {
   const cli = start([path.join(root, 'bin/kafka-native.js'), 'kafka', '--nodes', '3', '--topic', 'game:4:2'], 'kafka');
   t.after(() => cli.child.kill('SIGKILL'));
-  const [, brokers] = await cli.line(/^(127\.0\.0\.1:\d+(?:,127\.0\.0\.1:\d+){2})$/, 180000); // JVMs starting
+  const [, brokers] = await cli.line(/^(127\.0\.0\.1:\d+(?:,127\.0\.0\.1:\d+){2})$/, wide(180000)); // JVMs starting
   const nodes = brokers.split(',').map((b) => Number(b.split(':')[1]));
   // Who leads `partition` of game, asked of a node that is up.
   const leaderOf = async (partition, up) => (await metadata('127.0.0.1', up, ['game'])).leaders.game[partition];

@@ -5,11 +5,11 @@
 // a frozen one, are proven on a node of their own (test/kafka/regain.test.js).
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { kafka, testCluster, waitFor, quietLogger } = require('./helpers');
+const { wide, kafka, testCluster, waitFor, quietLogger } = require('./helpers');
 
 const cluster = testCluster();
 const broker = cluster.bootstrapServers;
-const WIDE = 60000;
+const WIDE = wide(60000);
 
 // A logger that keeps what it is told, by method.
 function keptLogger() {

@@ -68,9 +68,15 @@ async function produce(broker, topic, partition, payloads) {
   await producer.stop();
 }
 
-// Polls `predicate` (which may be async) until it holds. `what` names it: a string, or a
-// function (which may be async) asked at the timeout, to say what was there instead.
-async function waitFor(what, predicate, timeoutMs = 20000) {
+// How much slower than usual the machine is (test/run.js measures it: KN_TEST_SLOWNESS, 1 to 3).
+const SLOWNESS = Math.min(3, Math.max(1, Number(process.env.KN_TEST_SLOWNESS) || 1));
+// A bound that waits on processes, JVMs or a cluster, widened on a machine slower than usual.
+const wide = (ms) => Math.round(ms * SLOWNESS);
+
+// Polls `predicate` (which may be async) until it holds (by default for up to 20 s, widened by
+// wide()). `what` names it: a string, or a function (which may be async) asked at the timeout,
+// to say what was there instead.
+async function waitFor(what, predicate, timeoutMs = wide(20000)) {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'function' ? await what() : what}`);
@@ -154,4 +160,4 @@ function kafkaNodeProcesses(startedBy) {
   return nodes;
 }
 
-module.exports = { kafka, testCluster, tempDir, readOffset, produce, waitFor, sleep, quietLogger, refusal, roundTrip, kafkaNodeProcesses, silentBroker };
+module.exports = { wide, kafka, testCluster, tempDir, readOffset, produce, waitFor, sleep, quietLogger, refusal, roundTrip, kafkaNodeProcesses, silentBroker };

@@ -6,9 +6,9 @@
 // never takes the process down. test/kafka/sasl.test.js shows Apache Kafka accepting the tokens.
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { kafka, waitFor } = require('./helpers');
+const { wide, kafka, waitFor } = require('./helpers');
 
-const WIDE = 30000;
+const WIDE = wide(30000);
 const SASL = { 'security.protocol': 'sasl_plaintext', 'sasl.mechanism': 'OAUTHBEARER', 'sasl.oauthbearer.config': 'scope=kafka-native-test' };
 const cluster = new kafka.MockCluster(1);
 const broker = cluster.bootstrapServers;

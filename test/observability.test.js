@@ -11,11 +11,11 @@ const diagnosticsChannel = require('node:diagnostics_channel');
 const prom = require('prom-client');
 const { MeterProvider, MetricReader } = require('@opentelemetry/sdk-metrics');
 const { api, finishedSpans, SpanKind } = require('./observability/otel');
-const { kafka, testCluster, waitFor, quietLogger, silentBroker } = require('./helpers');
+const { wide, kafka, testCluster, waitFor, quietLogger, silentBroker } = require('./helpers');
 
 const cluster = testCluster();
 const broker = cluster.bootstrapServers;
-const WIDE = 30000;
+const WIDE = wide(30000);
 let serial = 0;
 const newTopic = async (name, partitions = 1) => {
   const topic = `obs-${name}-${process.pid}-${serial++}`;

@@ -6,13 +6,13 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { once } = require('node:events');
 const { encode, decode } = require('@msgpack/msgpack');
-const { kafka, testCluster, waitFor, quietLogger } = require('./helpers');
+const { wide, kafka, testCluster, waitFor, quietLogger } = require('./helpers');
 const { startServer, startClient, stopEverything } = require('./socket.io/harness');
 
 const cluster = testCluster();
 const broker = cluster.bootstrapServers;
 const onKafka = process.env.KAFKA_TEST_BROKER === 'kafka';
-const WIDE = 30000; // deadline for anything crossing processes and Kafka on a loaded CI machine
+const WIDE = wide(30000); // deadline for anything crossing processes and Kafka on a loaded CI machine
 // SOCKET_IO_TEST_ADAPTER=memory runs the Kafka tests on socket.io's in-memory adapter: they fail,
 // which shows they test what crosses Kafka.
 const ADAPTER = process.env.SOCKET_IO_TEST_ADAPTER;

@@ -5,11 +5,11 @@
 // librdkafka's TLS client as built into the addon (OpenSSL linked statically).
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { kafka, roundTrip, refusal, waitFor, quietLogger } = require('./helpers');
+const { wide, kafka, roundTrip, refusal, waitFor, quietLogger } = require('./helpers');
 const { makeCerts } = require('./tls/certs');
 const { startTerminator } = require('./tls/terminator');
 
-const WIDE = 30000;
+const WIDE = wide(30000);
 let certs;
 const closers = [];
 

@@ -12,6 +12,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { execFile } = require('node:child_process');
+const { wide } = require('./helpers');
 
 let project;
 function copiedExample() {
@@ -31,7 +32,7 @@ const skip = !onKafka && 'share groups are tested on Apache Kafka (KAFKA_TEST_BR
 async function workQueue(settings) {
   const env = { ...process.env, BROKER: process.env.KAFKA_BROKERS, JOBS: '12', ...settings };
   const stdout = await new Promise((resolve, reject) => {
-    execFile(process.execPath, [path.join(copiedExample(), 'run.js')], { env, cwd: copiedExample(), timeout: 180_000 }, (err, out, stderr) => {
+    execFile(process.execPath, [path.join(copiedExample(), 'run.js')], { env, cwd: copiedExample(), timeout: wide(180_000) }, (err, out, stderr) => {
       if (err) reject(new Error(`run.js failed (${err.code ?? err.signal}): ${out}\n${stderr}`));
       else resolve(out);
     });

@@ -8,12 +8,12 @@ const { once } = require('node:events');
 const fs = require('node:fs');
 const WebSocket = require('ws');
 const { KafkaProxy } = require('kafka-native/ws-proxy');
-const { kafka, testCluster, produce, waitFor, quietLogger } = require('./helpers');
+const { wide, kafka, testCluster, produce, waitFor, quietLogger } = require('./helpers');
 
 const cluster = testCluster();
 const broker = cluster.bootstrapServers;
 const onKafka = process.env.KAFKA_TEST_BROKER === 'kafka';
-const WIDE = 30000;
+const WIDE = wide(30000);
 let topics = 0;
 
 async function newTopic(partitions = 2) {

@@ -15,10 +15,10 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { startKafka } = require('../../js/dev-cluster/cluster.js');
 const { startToxiproxy } = require('./toxiproxy.js');
-const { kafka, waitFor, sleep, quietLogger } = require('../helpers');
+const { wide, kafka, waitFor, sleep, quietLogger } = require('../helpers');
 
 const FULL = process.env.CHAOS === 'full';
-const WIDE = 180000;
+const WIDE = wide(180000);
 let cluster;
 let proxy;
 

@@ -7,11 +7,11 @@ const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
-const { kafka, tempDir, roundTrip, waitFor, quietLogger, kafkaNodeProcesses } = require('../helpers');
+const { wide, kafka, tempDir, roundTrip, waitFor, quietLogger, kafkaNodeProcesses } = require('../helpers');
 const { freePort } = require('../../js/dev-cluster/cluster.js');
 
 const CLI = path.join(__dirname, '..', '..', 'bin', 'kafka-native.js');
-const WIDE = 120000; // a JVM start on a loaded 2-core machine
+const WIDE = wide(120000); // a JVM start on a loaded 2-core machine
 
 // The Kafka nodes `cli` started (under their watcher shells): pid → the node's folder.
 function nodesOf(cli) {

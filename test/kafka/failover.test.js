@@ -11,9 +11,9 @@ const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
 const path = require('node:path');
 const { startKafka } = require('../../js/dev-cluster/cluster.js');
-const { kafka, waitFor, quietLogger } = require('../helpers');
+const { wide, kafka, waitFor, quietLogger } = require('../helpers');
 
-const WIDE = 180000; // failover waits for the controller to fence the dead node (about 9 s)
+const WIDE = wide(180000); // failover waits for the controller to fence the dead node (about 9 s)
 const COUNT = 20000;
 const BATCH = 250;
 let cluster;

@@ -10,9 +10,9 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { startKafka } = require('../../js/dev-cluster/cluster.js');
-const { kafka, waitFor, quietLogger } = require('../helpers');
+const { wide, kafka, waitFor, quietLogger } = require('../helpers');
 
-const WIDE = 120000; // a node's start on a loaded 2-core machine
+const WIDE = wide(120000); // a node's start on a loaded 2-core machine
 let cluster;
 
 test.before(async () => { cluster = await startKafka({ nodes: 1 }); });

@@ -6,11 +6,11 @@
 // when its token does, KIP-368), and a garbage token refused with the broker's reason.
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { kafka, quietLogger, refusal, roundTrip, waitFor } = require('../helpers');
+const { wide, kafka, quietLogger, refusal, roundTrip, waitFor } = require('../helpers');
 const { KAFKA_USERS, securedKafka } = require('./security.js');
 
 const QUICK = 8000; // well under the 10 s a request waits for a broker that does not answer
-const WIDE = 60000;
+const WIDE = wide(60000);
 let cluster;
 
 test.before(async () => { cluster = await securedKafka(); });

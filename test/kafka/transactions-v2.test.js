@@ -11,9 +11,9 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { startKafka } = require('../../js/dev-cluster/cluster.js');
-const { kafka, waitFor, quietLogger } = require('../helpers');
+const { wide, kafka, waitFor, quietLogger } = require('../helpers');
 
-const WIDE = 120000; // a node's start on a loaded 2-core machine
+const WIDE = wide(120000); // a node's start on a loaded 2-core machine
 const API = { Produce: 0, AddPartitionsToTxn: 24, AddOffsetsToTxn: 25, EndTxn: 26, TxnOffsetCommit: 28 };
 const ROUNDS = 6;
 const ABORTED = 2;
