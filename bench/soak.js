@@ -287,9 +287,9 @@ async function main() {
     ...(eosExit !== undefined && eosExit !== 0 && eosExit !== 'SIGTERM' ? [`the EOS service exited (${eosExit}): ${eosErrors.trim().slice(-500)}`] : []),
   ];
 
-  // The report: one row per tenth of the run.
+  // The report: one row per fifth of the run.
   const rows = [];
-  const step = Math.max(1, Math.floor(samples.length / 10));
+  const step = Math.max(1, Math.floor(samples.length / 5));
   for (let i = step - 1; i < samples.length; i += step) {
     const window = samples.slice(Math.max(0, i - step + 1), i + 1);
     const s = samples[i];
