@@ -846,4 +846,5 @@ module.exports.errorNames = nativeBinding.errorNames
 module.exports.librdkafkaVersion = nativeBinding.librdkafkaVersion
 module.exports.optionProperties = nativeBinding.optionProperties
 module.exports.producerDefaults = nativeBinding.producerDefaults
+module.exports.shareConsumerDefaults = nativeBinding.shareConsumerDefaults
 module.exports.timeoutDefaults = nativeBinding.timeoutDefaults
