@@ -212,9 +212,13 @@ const nodeTests = (dir) => fs.readdirSync(path.join(__dirname, dir)).filter((f) 
     // MockCluster step (same workspace, profile and target: `-p kafka-native` would unify
     // features differently and build them again), are run directly, so that no cargo holds the
     // target directory's lock while they run.
+    const rustOnKafka = rustTestPrograms([...cargoTarget, ...RUST_ON_KAFKA.flatMap((s) => ['--test', s])]);
+    // test/kafka/transactions-v2.test.js runs the transactions suite once more on its cluster of
+    // transactions v1.
+    env.KN_RUST_TRANSACTIONS_TEST = rustOnKafka.find(([name]) => name === 'transactions')?.[1] ?? '';
     await settleAll([
       (async () => {
-        for (const [name, program] of rustTestPrograms([...cargoTarget, ...RUST_ON_KAFKA.flatMap((s) => ['--test', s])])) {
+        for (const [name, program] of rustOnKafka) {
           await step(`Rust tests on Apache Kafka: ${name}`, program, [], env);
         }
       })(),

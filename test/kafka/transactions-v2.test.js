@@ -6,10 +6,13 @@
 // AddPartitionsToTxn and AddOffsetsToTxn, v2 none of them (Produce v12, TxnOffsetCommit v5 and
 // EndTxn v5 instead, the epoch bumped at every end); read_committed output and the group's
 // offsets are exact on both, and a newer producer with the same transactional_id fences the
-// older on both. The shared cluster (Kafka 4.4's default, v2) runs the other exactly-once
-// suites; the MockCluster finalizes no feature (v1).
+// older on both. The exactly-once suites (test/exactly-once.test.js, its kill -9 of the service
+// included, and the Rust transactions.rs) run on the shared cluster (Kafka 4.4's default, v2)
+// and, first here, on this one while it is v1. The MockCluster finalizes no feature (v1).
 const test = require('node:test');
 const assert = require('node:assert/strict');
+const path = require('node:path');
+const { spawn } = require('node:child_process');
 const { startKafka } = require('../../js/dev-cluster/cluster.js');
 const { wide, kafka, waitFor, quietLogger } = require('../helpers');
 
@@ -27,6 +30,29 @@ test.after(() => cluster?.stop());
 // ROUNDS transactions of two records (one per partition of `output`) and the input offset
 // round + 1 for `group`; round ABORTED is aborted after its records reached the log. Then a
 // newer producer with the same transactional_id fences this one.
+// Runs a test program against this cluster; resolves with its output, rejects with it if it fails.
+function runAgainstCluster(command, args) {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env, KAFKA_TEST_BROKER: 'kafka', KAFKA_BROKERS: cluster.bootstrapServers, KAFKA_TRANSACTION_VERSION: '1' };
+    delete env.NODE_TEST_CONTEXT; // else node --test inside a test file runs nothing
+    const child = spawn(command, args, { env, cwd: path.join(__dirname, '..', '..'), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c) => { out += c; });
+    child.stderr.on('data', (c) => { out += c; });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${path.basename(args[args.length - 1] ?? command)} failed on transactions v1 (${code}):\n${out.slice(-4000)}`))));
+  });
+}
+
+test('the exactly-once suites pass on transactions v1 too', async (t) => {
+  const node = await runAgainstCluster(process.execPath, ['--test', path.join('test', 'exactly-once.test.js')]);
+  // The Kafka tests ran, the service's kill -9 among them (not skipped).
+  assert.match(node, /^ok \d+ - kill -9 the read-process-write process 10 times(?!.*# SKIP)/m, node.slice(-2000));
+  const rust = process.env.KN_RUST_TRANSACTIONS_TEST;
+  if (rust) await runAgainstCluster(rust, []);
+  else t.diagnostic('transactions.rs not run here: npm test names its program (KN_RUST_TRANSACTIONS_TEST)');
+});
+
 async function writeTransactions({ clientId, output, group, input }) {
   const broker = cluster.bootstrapServers;
   const options = { broker, transactional_id: `${clientId}-txn`, logger: quietLogger(), driver_options: { 'client.id': clientId } };
