@@ -459,8 +459,20 @@ export interface TopicDescription {
   partitions: Array<{ partition: number; leader: number; replicas: number[]; in_sync_replicas: number[]; error: string | null }>;
 }
 
+/** Which protocol a group's members speak: classic, consumer (KIP-848) or share (KIP-932, ShareConsumers); 'unknown' where the brokers do not say. */
+export type GroupType = 'classic' | 'consumer' | 'share' | 'unknown';
+
+/** A group as the brokers list it. */
+export interface GroupListing {
+  group_id: string;
+  type: GroupType;
+  state: string;
+  simple: boolean;
+}
+
 export interface GroupDescription {
   group_id: string;
+  type: GroupType;
   /** 'Stable', 'Empty', 'PreparingRebalance', 'CompletingRebalance', 'Dead' (no such group), ... */
   state: string;
   partition_assignor: string;
@@ -502,11 +514,14 @@ export declare class Admin {
   deleteTopics(topics: string[]): Promise<void>;
   listTopics(): Promise<Array<{ topic: string; partitions: number }>>;
   watermarks(topic: string, partition: number): Promise<{ low: number; high: number }>;
-  listGroups(): Promise<Array<{ group_id: string; state: string; simple: boolean }>>;
+  /** The consumer groups. */
+  listGroups(): Promise<GroupListing[]>;
+  /** The share groups (KIP-932), as Kafka's Java Admin.listShareGroups(); describeGroups() describes them and deleteGroups() deletes them. */
+  listShareGroups(): Promise<GroupListing[]>;
   groupOffsets(group_id: string): Promise<GroupPartitionOffset[]>;
   /** Raises each topic's partition count to `count`; resolves once the metadata lists it. */
   createPartitions(totals: Array<{ topic: string; count: number }>): Promise<void>;
-  /** Deletes consumer groups; one with members is refused (`err.code === 'NON_EMPTY_GROUP'`). */
+  /** Deletes consumer groups and share groups; one with members is refused (`err.code === 'NON_EMPTY_GROUP'`). */
   deleteGroups(group_ids: string[]): Promise<void>;
   /** Sets a group's committed offsets (each the next offset to read); the group must have no members. */
   setGroupOffsets(group_id: string, offsets: TopicPartitionOffset[]): Promise<void>;

@@ -556,3 +556,20 @@ test('for await: an abort in the body accepts the batch it finished, and stop() 
   assert.deepEqual(again.filter((a) => done.includes(a.split('@')[0])), [], `finished records delivered again: ${again}`);
   assert.ok(again.some((a) => a.startsWith('after@')), `${again}`);
 });
+
+test('share-group admin: listShareGroups() lists the group (listGroups() does not), describeGroups() describes its member, deleteGroups() deletes it', { skip }, async (t) => {
+  const { topic, groupId } = await topicAndGroup('admin');
+  const consumer = member(t, { group_id: groupId, topic, driver_options: { 'client.id': 'share-admin-probe' } });
+  await consumer.start(); // resolves once the group assigned it partitions
+  const listed = await admin.listShareGroups();
+  assert.deepEqual(listed.find((g) => g.group_id === groupId), { group_id: groupId, type: 'share', state: 'Stable', simple: false });
+  assert.ok(!(await admin.listGroups()).some((g) => g.group_id === groupId), 'listGroups() lists consumer groups only');
+  const [described] = await admin.describeGroups([groupId]);
+  assert.equal(described.type, 'share');
+  assert.equal(described.state, 'Stable');
+  assert.deepEqual(described.members.map((m) => [m.client_id, m.assignment]), [['share-admin-probe', [{ topic, partition: 0 }]]]);
+  await consumer.stop();
+  await waitFor('the group empty', async () => (await admin.describeGroups([groupId]))[0].members.length === 0, WAIT);
+  await admin.deleteGroups([groupId]);
+  assert.ok(!(await admin.listShareGroups()).some((g) => g.group_id === groupId), 'deleted');
+});

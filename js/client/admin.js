@@ -71,6 +71,8 @@ function call(run) {
   }
 }
 
+const groupListings = (groups) => groups.map((g) => ({ group_id: g.groupId, type: g.groupType, state: g.state, simple: g.simple }));
+
 class Admin {
   constructor(options) {
     const opts = adminOptions(options);
@@ -168,9 +170,15 @@ class Admin {
     });
   }
 
-  // → [{group_id, state, simple}].
+  // → [{group_id, type, state, simple}]: the consumer groups (type 'classic' or 'consumer').
   listGroups() {
-    return this._native.listGroups().then((groups) => groups.map((g) => ({ group_id: g.groupId, state: g.state, simple: g.simple })));
+    return this._native.listGroups(false).then(groupListings);
+  }
+
+  // → [{group_id, type: 'share', state, simple: false}]: the share groups (KIP-932), as Kafka's
+  // Java Admin.listShareGroups(). describeGroups() describes them and deleteGroups() deletes them.
+  listShareGroups() {
+    return this._native.listGroups(true).then(groupListings);
   }
 
   // → {cluster_id, controller, brokers: [{id, host, port}]}; cluster_id and controller are
@@ -217,9 +225,10 @@ class Admin {
     });
   }
 
-  // → [{group_id, state, partition_assignor, simple, coordinator, members: [{member_id,
-  // client_id, host, group_instance_id, assignment: [{topic, partition}]}]}]. A group that does
-  // not exist has the state 'Dead'. On the MockCluster it rejects at once.
+  // → [{group_id, type, state, partition_assignor, simple, coordinator, members: [{member_id,
+  // client_id, host, group_instance_id, assignment: [{topic, partition}]}]}]: consumer groups
+  // and share groups (type 'share'). A group that does not exist has the state 'Dead'. On the
+  // MockCluster it rejects at once.
   describeGroups(group_ids) {
     return call(() => {
       if (!Array.isArray(group_ids) || group_ids.some((g) => typeof g !== 'string'))
@@ -227,6 +236,7 @@ class Admin {
       return this._native.describeGroups(group_ids).then((groups) =>
         groups.map((g) => ({
           group_id: g.groupId,
+          type: g.groupType,
           state: g.state,
           partition_assignor: g.partitionAssignor,
           simple: g.simple,

@@ -66,7 +66,8 @@ export declare class NativeAdmin {
   setGroupOffsets(groupId: string, offsets: Array<TopicPartitionOffset>): Promise<void>
   listTopics(): Promise<TopicListingInfo[]>
   watermarks(topic: string, partition: number): Promise<WatermarksInfo>
-  listGroups(): Promise<GroupListingInfo[]>
+  /** The consumer groups; with `share`, the share groups (KIP-932) instead. */
+  listGroups(share: boolean): Promise<GroupListingInfo[]>
   describeCluster(): Promise<ClusterInfo>
   /** Every topic when `topics` is empty. */
   describeTopics(topics: Array<string>): Promise<TopicDescriptionInfo[]>
@@ -437,6 +438,8 @@ export interface ErrorNames {
 
 export interface GroupDescriptionInfo {
   groupId: string
+  /** 'classic', 'consumer', 'share' or 'unknown'. */
+  groupType: string
   state: string
   partitionAssignor: string
   simple: boolean
@@ -455,6 +458,8 @@ export interface GroupHealthInfo {
 
 export interface GroupListingInfo {
   groupId: string
+  /** 'classic', 'consumer', 'share' or 'unknown'. */
+  groupType: string
   state: string
   simple: boolean
 }

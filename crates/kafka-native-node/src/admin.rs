@@ -42,8 +42,21 @@ pub struct WatermarksInfo {
 #[napi(object)]
 pub struct GroupListingInfo {
     pub group_id: String,
+    /// 'classic', 'consumer', 'share' or 'unknown'.
+    pub group_type: String,
     pub state: String,
     pub simple: bool,
+}
+
+impl From<kafka_native::GroupListing> for GroupListingInfo {
+    fn from(g: kafka_native::GroupListing) -> Self {
+        GroupListingInfo {
+            group_id: g.group_id,
+            group_type: g.group_type.as_str().to_string(),
+            state: g.state,
+            simple: g.simple,
+        }
+    }
 }
 
 #[napi(object)]
@@ -110,6 +123,8 @@ pub struct GroupMemberInfo {
 #[napi(object)]
 pub struct GroupDescriptionInfo {
     pub group_id: String,
+    /// 'classic', 'consumer', 'share' or 'unknown'.
+    pub group_type: String,
     pub state: String,
     pub partition_assignor: String,
     pub simple: bool,
@@ -363,18 +378,20 @@ impl NativeAdmin {
         })
     }
 
+    /// The consumer groups; with `share`, the share groups (KIP-932) instead.
     #[napi(ts_return_type = "Promise<GroupListingInfo[]>")]
-    pub fn list_groups<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
+    pub fn list_groups<'env>(&self, env: &'env Env, share: bool) -> Result<Object<'env>> {
         let inner = self.admin();
         promise_from_pool(env, &self.lane, move || {
-            Ok(inner?
-                .list_groups()?
+            let inner = inner?;
+            let groups = if share {
+                inner.list_share_groups()?
+            } else {
+                inner.list_groups()?
+            };
+            Ok(groups
                 .into_iter()
-                .map(|g| GroupListingInfo {
-                    group_id: g.group_id,
-                    state: g.state,
-                    simple: g.simple,
-                })
+                .map(GroupListingInfo::from)
                 .collect::<Vec<_>>())
         })
     }
@@ -463,6 +480,7 @@ impl NativeAdmin {
                 .into_iter()
                 .map(|g| GroupDescriptionInfo {
                     group_id: g.group_id,
+                    group_type: g.group_type.as_str().to_string(),
                     state: g.state,
                     partition_assignor: g.partition_assignor,
                     simple: g.simple,

@@ -26,8 +26,8 @@ mod topic_partition;
 pub use admin::{
     Admin, AdminConfig, BrokerDescription, ClusterDescription, ConfigChange, ConfigDescription,
     ConfigEntry, ConfigResource, ConfigSource, ConfigSynonym, GroupDescription, GroupListing,
-    GroupMember, GroupPartitionOffset, NewTopic, OffsetAtTime, PartitionDescription, ResourceKind,
-    TopicDescription, TopicListing, Watermarks,
+    GroupMember, GroupPartitionOffset, GroupType, NewTopic, OffsetAtTime, PartitionDescription,
+    ResourceKind, TopicDescription, TopicListing, Watermarks,
 };
 pub use config::{
     validate_topic_name, ClientConfig, ClientOptions, DEFAULT_METADATA_TIMEOUT,

@@ -10,7 +10,8 @@ use std::time::Duration;
 use crossbeam_channel::Receiver;
 use kafka_native::{
     Acknowledgement, AcknowledgementMode, Admin, AdminConfig, BatchError, ConfigResource,
-    KafkaError, ShareAcquireMode, ShareBatch, ShareConsumer, ShareConsumerConfig, ShareStream,
+    GroupDescription, GroupMember, GroupType, KafkaError, ShareAcquireMode, ShareBatch,
+    ShareConsumer, ShareConsumerConfig, ShareStream,
 };
 use parking_lot::Mutex;
 
@@ -660,4 +661,60 @@ fn bad_options_are_refused_naming_them_before_any_network() {
     let idle = ShareConsumer::pulled(base(), || {}).unwrap();
     idle.stop().unwrap();
     idle.stop().unwrap();
+}
+
+/// Share-group admin (librdkafka patch 0030): a share group with a member is listed by
+/// `list_share_groups` (not by `list_groups`, which lists consumer groups), described with its
+/// member and the member's partitions, and deleted once empty, as Kafka's Java
+/// `listShareGroups`/`describeShareGroups`/`deleteShareGroups` do. A consumer group is still
+/// described as one. Without the patch the share group was listed nowhere and described `Dead`.
+#[test]
+fn a_share_group_is_listed_described_and_deleted_by_the_admin() {
+    let Some(cluster) = kafka_or_skip() else {
+        return;
+    };
+    let (topic, group) = topic_and_group(&cluster, "share-admin", 2);
+    let (member, _wakes) =
+        pulled_member(config(&cluster, &group, &topic).driver_option("client.id", "admin-probe"));
+    let admin = Admin::new(AdminConfig::new(cluster.bootstrap_servers()).on_log(|_| {})).unwrap();
+
+    let listed = admin.list_share_groups().unwrap();
+    let listing = listed.iter().find(|g| g.group_id == group);
+    let listing = listing.unwrap_or_else(|| panic!("{group} not in {listed:?}"));
+    assert_eq!(listing.group_type, GroupType::Share);
+    let consumer_groups = admin.list_groups().unwrap();
+    assert!(
+        consumer_groups.iter().all(|g| g.group_id != group),
+        "list_groups lists consumer groups only: {consumer_groups:?}"
+    );
+
+    let [described] = <[GroupDescription; 1]>::try_from(
+        admin.describe_groups(std::slice::from_ref(&group)).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(described.group_type, GroupType::Share, "{described:?}");
+    assert_eq!(described.state, "Stable", "{described:?}");
+    let [probe] = <[GroupMember; 1]>::try_from(described.members.clone()).unwrap();
+    assert_eq!(probe.client_id, "admin-probe");
+    let mut partitions: Vec<(String, i32)> = probe
+        .assignment
+        .iter()
+        .map(|tp| (tp.topic.clone(), tp.partition))
+        .collect();
+    partitions.sort();
+    assert_eq!(partitions, [(topic.clone(), 0), (topic.clone(), 1)]);
+
+    member.stop().unwrap();
+    wait_for("the share group empty", WAIT, || {
+        admin.describe_groups(std::slice::from_ref(&group)).unwrap()[0]
+            .members
+            .is_empty()
+    });
+    admin.delete_groups(std::slice::from_ref(&group)).unwrap();
+    let listed = admin.list_share_groups().unwrap();
+    assert!(
+        listed.iter().all(|g| g.group_id != group),
+        "deleted: {listed:?}"
+    );
+    admin.stop();
 }

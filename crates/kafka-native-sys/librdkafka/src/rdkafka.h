@@ -6389,6 +6389,10 @@ typedef enum {
         RD_KAFKA_CONSUMER_GROUP_TYPE_UNKNOWN  = 0,
         RD_KAFKA_CONSUMER_GROUP_TYPE_CONSUMER = 1,
         RD_KAFKA_CONSUMER_GROUP_TYPE_CLASSIC  = 2,
+        /** A share group (KIP-932): listed only when asked for with
+         *  rd_kafka_AdminOptions_set_match_consumer_group_types(), and
+         *  described by rd_kafka_DescribeConsumerGroups() */
+        RD_KAFKA_CONSUMER_GROUP_TYPE_SHARE = 3,
         RD_KAFKA_CONSUMER_GROUP_TYPE__CNT
 } rd_kafka_consumer_group_type_t;
 

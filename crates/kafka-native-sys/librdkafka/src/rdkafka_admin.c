@@ -7458,6 +7458,24 @@ rd_kafka_admin_ListConsumerGroupsRequest(rd_kafka_broker_t *rkb,
 /**
  * @brief Parse ListConsumerGroupsResponse and create ADMIN_RESULT op.
  */
+/**
+ * @returns true if the ListConsumerGroups request \p rko_req asked for share
+ *          groups (rd_kafka_AdminOptions_set_match_consumer_group_types()
+ *          with RD_KAFKA_CONSUMER_GROUP_TYPE_SHARE): they are listed only
+ *          then, so that a listing of consumer groups stays one.
+ */
+static rd_bool_t rd_kafka_admin_share_groups_asked(rd_kafka_op_t *rko_req) {
+        rd_list_t *types = rd_kafka_confval_get_ptr(
+            &rko_req->rko_u.admin_request.options.match_consumer_group_types);
+        int i;
+
+        for (i = 0; types && i < rd_list_cnt(types); i++)
+                if (rd_list_get_int32(types, i) ==
+                    RD_KAFKA_CONSUMER_GROUP_TYPE_SHARE)
+                        return rd_true;
+        return rd_false;
+}
+
 static rd_kafka_resp_err_t
 rd_kafka_ListConsumerGroupsResponse_parse(rd_kafka_op_t *rko_req,
                                           rd_kafka_op_t **rko_resultp,
@@ -7535,7 +7553,9 @@ rd_kafka_ListConsumerGroupsResponse_parse(rd_kafka_op_t *rko_req,
                 is_simple_consumer_group = *proto_type == '\0';
                 is_consumer_protocol_type =
                     !strcmp(proto_type, CONSUMER_PROTOCOL_TYPE);
-                if (is_simple_consumer_group || is_consumer_protocol_type) {
+                if (is_simple_consumer_group || is_consumer_protocol_type ||
+                    (type == RD_KAFKA_CONSUMER_GROUP_TYPE_SHARE &&
+                     rd_kafka_admin_share_groups_asked(rko_req))) {
                         group_listing = rd_kafka_ConsumerGroupListing_new(
                             group_id, is_simple_consumer_group, state, type);
                         rd_list_add(&valid, group_listing);
@@ -8206,7 +8226,8 @@ static rd_kafka_resp_err_t rd_kafka_admin_DescribeConsumerGroupsRequest(
 }
 
 /**
- * @brief Construct and send ConsumerGroupDescribeRequest to \p rkb
+ * @brief Construct and send a ConsumerGroupDescribeRequest (or, with
+ *        \p share, a ShareGroupDescribeRequest) to \p rkb
  *        with the groups (char *) in \p groups, using
  *        \p options.
  *
@@ -8218,14 +8239,15 @@ static rd_kafka_resp_err_t rd_kafka_admin_DescribeConsumerGroupsRequest(
  *          updated with a human readable error string.
  */
 static rd_kafka_resp_err_t
-rd_kafka_admin_ConsumerGroupDescribeRequest(rd_kafka_broker_t *rkb,
-                                            const rd_list_t *groups /*(char*)*/,
-                                            rd_kafka_AdminOptions_t *options,
-                                            char *errstr,
-                                            size_t errstr_size,
-                                            rd_kafka_replyq_t replyq,
-                                            rd_kafka_resp_cb_t *resp_cb,
-                                            void *opaque) {
+rd_kafka_admin_GroupDescribeRequest0(rd_kafka_broker_t *rkb,
+                                     rd_bool_t share,
+                                     const rd_list_t *groups /*(char*)*/,
+                                     rd_kafka_AdminOptions_t *options,
+                                     char *errstr,
+                                     size_t errstr_size,
+                                     rd_kafka_replyq_t replyq,
+                                     rd_kafka_resp_cb_t *resp_cb,
+                                     void *opaque) {
 
         int include_authorized_operations;
         rd_kafka_resp_err_t err;
@@ -8235,7 +8257,8 @@ rd_kafka_admin_ConsumerGroupDescribeRequest(rd_kafka_broker_t *rkb,
         include_authorized_operations =
             rd_kafka_confval_get_int(&options->include_authorized_operations);
 
-        error = rd_kafka_ConsumerGroupDescribeRequest(
+        error = (share ? rd_kafka_ShareGroupDescribeRequest
+                       : rd_kafka_ConsumerGroupDescribeRequest)(
             rkb, (char **)groups->rl_elems, groups_cnt,
             include_authorized_operations, replyq, resp_cb, opaque);
 
@@ -8248,6 +8271,34 @@ rd_kafka_admin_ConsumerGroupDescribeRequest(rd_kafka_broker_t *rkb,
         }
 
         return RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+static rd_kafka_resp_err_t
+rd_kafka_admin_ConsumerGroupDescribeRequest(rd_kafka_broker_t *rkb,
+                                            const rd_list_t *groups /*(char*)*/,
+                                            rd_kafka_AdminOptions_t *options,
+                                            char *errstr,
+                                            size_t errstr_size,
+                                            rd_kafka_replyq_t replyq,
+                                            rd_kafka_resp_cb_t *resp_cb,
+                                            void *opaque) {
+        return rd_kafka_admin_GroupDescribeRequest0(
+            rkb, rd_false, groups, options, errstr, errstr_size, replyq,
+            resp_cb, opaque);
+}
+
+static rd_kafka_resp_err_t
+rd_kafka_admin_ShareGroupDescribeRequest(rd_kafka_broker_t *rkb,
+                                         const rd_list_t *groups /*(char*)*/,
+                                         rd_kafka_AdminOptions_t *options,
+                                         char *errstr,
+                                         size_t errstr_size,
+                                         rd_kafka_replyq_t replyq,
+                                         rd_kafka_resp_cb_t *resp_cb,
+                                         void *opaque) {
+        return rd_kafka_admin_GroupDescribeRequest0(
+            rkb, rd_true, groups, options, errstr, errstr_size, replyq,
+            resp_cb, opaque);
 }
 /**
  * @brief Parse DescribeConsumerGroupsResponse and create ADMIN_RESULT op.
@@ -8481,7 +8532,9 @@ err_parse:
 }
 
 /**
- * @brief Parse ConsumerGroupDescriberesponse and create ADMIN_RESULT op.
+ * @brief Parse a ConsumerGroupDescribe or ShareGroupDescribe response (the
+ *        request tells which: a share group's members have no instance id,
+ *        topic regex or target assignment) and create ADMIN_RESULT op.
  */
 static rd_kafka_resp_err_t
 rd_kafka_ConsumerGroupDescribeResponse_parse(rd_kafka_op_t *rko_req,
@@ -8504,6 +8557,8 @@ rd_kafka_ConsumerGroupDescribeResponse_parse(rd_kafka_op_t *rko_req,
         uint16_t port;
         int operation_cnt = -1;
         int32_t i;
+        rd_bool_t share =
+            reply->rkbuf_reqhdr.ApiKey == RD_KAFKAP_ShareGroupDescribe;
 
         rd_kafka_buf_read_throttle_time(reply);
 
@@ -8545,7 +8600,9 @@ rd_kafka_ConsumerGroupDescribeResponse_parse(rd_kafka_op_t *rko_req,
 
                 if (ErrorCode) {
                         error = rd_kafka_error_new(
-                            ErrorCode, "ConsumerGroupDescribe: %.*s",
+                            ErrorCode, "%s: %.*s",
+                            share ? "ShareGroupDescribe"
+                                  : "ConsumerGroupDescribe",
                             RD_KAFKAP_STR_PR(&ErrorString));
                 }
 
@@ -8555,14 +8612,18 @@ rd_kafka_ConsumerGroupDescribeResponse_parse(rd_kafka_op_t *rko_req,
                 for (j = 0; j < MemberCnt; j++) {
                         char *member_id = NULL, *instance_id = NULL,
                              *client_id = NULL, *client_host = NULL;
-                        rd_kafkap_str_t MemberId, InstanceId, RackId, ClientId,
-                            ClientHost, SubscribedTopicRegex;
+                        rd_kafkap_str_t MemberId, InstanceId = RD_ZERO_INIT,
+                                                  RackId, ClientId, ClientHost,
+                                                  SubscribedTopicRegex;
                         int32_t MemberEpoch, idx;
                         rd_kafka_MemberDescription_t *member;
                         int32_t SubscribedTopicNamesArrayCnt;
 
                         rd_kafka_buf_read_str(reply, &MemberId);
-                        rd_kafka_buf_read_str(reply, &InstanceId);
+                        if (!share)
+                                rd_kafka_buf_read_str(reply, &InstanceId);
+                        else
+                                InstanceId.len = -1; /* null */
                         rd_kafka_buf_read_str(reply, &RackId);
                         rd_kafka_buf_read_i32(reply, &MemberEpoch);
                         rd_kafka_buf_read_str(reply, &ClientId);
@@ -8576,7 +8637,9 @@ rd_kafka_ConsumerGroupDescribeResponse_parse(rd_kafka_op_t *rko_req,
                                 rd_kafka_buf_read_str(reply,
                                                       &SubscribedTopicName);
                         }
-                        rd_kafka_buf_read_str(reply, &SubscribedTopicRegex);
+                        if (!share)
+                                rd_kafka_buf_read_str(reply,
+                                                      &SubscribedTopicRegex);
                         const rd_kafka_topic_partition_field_t fields[] = {
                             RD_KAFKA_TOPIC_PARTITION_FIELD_PARTITION,
                             RD_KAFKA_TOPIC_PARTITION_FIELD_END};
@@ -8588,12 +8651,15 @@ rd_kafka_ConsumerGroupDescribeResponse_parse(rd_kafka_op_t *rko_req,
                         /* Assignment tags */
                         rd_kafka_buf_skip_tags(reply);
 
-                        target_assignment = rd_kafka_buf_read_topic_partitions(
-                            reply, rd_true /* use topic_id */,
-                            rd_true /* use topic name*/, 0, fields);
+                        if (!share) {
+                                target_assignment =
+                                    rd_kafka_buf_read_topic_partitions(
+                                        reply, rd_true /* use topic_id */,
+                                        rd_true /* use topic name*/, 0, fields);
 
-                        /* TargetAssignment tags */
-                        rd_kafka_buf_skip_tags(reply);
+                                /* TargetAssignment tags */
+                                rd_kafka_buf_skip_tags(reply);
+                        }
 
                         /* Member tags */
                         rd_kafka_buf_skip_tags(reply);
@@ -8641,7 +8707,9 @@ rd_kafka_ConsumerGroupDescribeResponse_parse(rd_kafka_op_t *rko_req,
                             group_id, rd_false, &members, assignor_name,
                             operations, operation_cnt,
                             rd_kafka_consumer_group_state_code(group_state),
-                            RD_KAFKA_CONSUMER_GROUP_TYPE_CONSUMER, node, error);
+                            share ? RD_KAFKA_CONSUMER_GROUP_TYPE_SHARE
+                                  : RD_KAFKA_CONSUMER_GROUP_TYPE_CONSUMER,
+                            node, error);
                 } else {
                         grpdesc = rd_kafka_ConsumerGroupDescription_new_error(
                             group_id, error);
@@ -8765,18 +8833,28 @@ static void rd_kafka_DescribeConsumerGroups_response_merge(
         rd_bool_t is_consumer_group_response =
             rko_partial->rko_u.admin_result.cbs->request ==
             rd_kafka_admin_ConsumerGroupDescribeRequest;
+        rd_bool_t is_share_group_response =
+            rko_partial->rko_u.admin_result.cbs->request ==
+            rd_kafka_admin_ShareGroupDescribeRequest;
 
-        if (is_consumer_group_response &&
+        if ((is_consumer_group_response || is_share_group_response) &&
             rd_kafka_admin_describe_consumer_group_do_fallback_to_classic(
                 newgroupres)) {
-                /* We need to send a request to the old protocol */
-                rko_fanout->rko_u.admin_request.fanout.outstanding++;
-                static const struct rd_kafka_admin_worker_cbs cbs = {
+                /* Not a group of the consumer protocol: a share group
+                 * (KIP-932), asked next, else one of the classic protocol
+                 * (or none), asked last. */
+                static const struct rd_kafka_admin_worker_cbs share_cbs = {
+                    rd_kafka_admin_ShareGroupDescribeRequest,
+                    rd_kafka_ConsumerGroupDescribeResponse_parse,
+                };
+                static const struct rd_kafka_admin_worker_cbs classic_cbs = {
                     rd_kafka_admin_DescribeConsumerGroupsRequest,
                     rd_kafka_DescribeConsumerGroupsResponse_parse,
                 };
+                rko_fanout->rko_u.admin_request.fanout.outstanding++;
                 rd_kafka_admin_describe_consumer_group_request(
-                    rko_fanout, rko_fanout->rko_rk, grp, &cbs,
+                    rko_fanout, rko_fanout->rko_rk, grp,
+                    is_consumer_group_response ? &share_cbs : &classic_cbs,
                     &rko_fanout->rko_u.admin_request.options,
                     rko_fanout->rko_rk->rk_ops);
 

@@ -6636,10 +6636,11 @@ rd_kafka_resp_err_t rd_kafka_ElectLeadersRequest(
 }
 
 /**
- * @brief Construct and send ConsumerGroupDescribe requests
- *        to \p rkb with the groups (const char *) in \p groups.
- *        Uses \p include_authorized_operations to get
- *        group ACL authorized operations.
+ * @brief Construct and send a ConsumerGroupDescribe (KIP-848) or a
+ *        ShareGroupDescribe (KIP-932) request, \p ApiKey, to \p rkb with the
+ *        groups (const char *) in \p groups: the two requests are the same.
+ *        Uses \p include_authorized_operations to get group ACL authorized
+ *        operations.
  *
  *        The response (unparsed) will be enqueued on \p replyq
  *        for handling by \p resp_cb (with \p opaque passed).
@@ -6647,30 +6648,35 @@ rd_kafka_resp_err_t rd_kafka_ElectLeadersRequest(
  * @return NULL on success, a new error instance that must be
  *         released with rd_kafka_error_destroy() in case of error.
  */
-rd_kafka_error_t *
-rd_kafka_ConsumerGroupDescribeRequest(rd_kafka_broker_t *rkb,
-                                      char **groups,
-                                      size_t group_cnt,
-                                      rd_bool_t include_authorized_operations,
-                                      rd_kafka_replyq_t replyq,
-                                      rd_kafka_resp_cb_t *resp_cb,
-                                      void *opaque) {
+static rd_kafka_error_t *
+rd_kafka_GroupDescribeRequest0(rd_kafka_broker_t *rkb,
+                               int16_t ApiKey,
+                               char **groups,
+                               size_t group_cnt,
+                               rd_bool_t include_authorized_operations,
+                               rd_kafka_replyq_t replyq,
+                               rd_kafka_resp_cb_t *resp_cb,
+                               void *opaque) {
         rd_kafka_buf_t *rkbuf;
         size_t i;
-
+        rd_bool_t share = ApiKey == RD_KAFKAP_ShareGroupDescribe;
+        /* ShareGroupDescribe v0 was Apache Kafka 4.0's early access only. */
         int16_t ApiVersion = rd_kafka_broker_ApiVersion_supported(
-            rkb, RD_KAFKAP_ConsumerGroupDescribe, 0, 0, NULL);
+            rkb, ApiKey, share ? 1 : 0, share ? 1 : 0, NULL);
 
         if (ApiVersion == -1) {
                 return rd_kafka_error_new(
                     RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE,
-                    "ConsumerGroupDescribe (KIP-848) "
-                    "not supported by broker, "
-                    "requires broker version >= 4.0.0");
+                    share ? "ShareGroupDescribe (KIP-932) "
+                            "not supported by broker, "
+                            "requires broker version >= 4.1.0"
+                          : "ConsumerGroupDescribe (KIP-848) "
+                            "not supported by broker, "
+                            "requires broker version >= 4.0.0");
         }
 
         rkbuf = rd_kafka_buf_new_flexver_request(
-            rkb, RD_KAFKAP_ConsumerGroupDescribe, 1,
+            rkb, ApiKey, 1,
             4 /* rd_kafka_buf_write_arraycnt_pos */ +
                 1 /* IncludeAuthorizedOperations */ + 1 /* tags */ +
                 32 * group_cnt /* Groups */,
@@ -6687,6 +6693,32 @@ rd_kafka_ConsumerGroupDescribeRequest(rd_kafka_broker_t *rkb,
         rd_kafka_broker_buf_enq_replyq(rkb, rkbuf, replyq, resp_cb, opaque);
 
         return NULL;
+}
+
+rd_kafka_error_t *
+rd_kafka_ConsumerGroupDescribeRequest(rd_kafka_broker_t *rkb,
+                                      char **groups,
+                                      size_t group_cnt,
+                                      rd_bool_t include_authorized_operations,
+                                      rd_kafka_replyq_t replyq,
+                                      rd_kafka_resp_cb_t *resp_cb,
+                                      void *opaque) {
+        return rd_kafka_GroupDescribeRequest0(
+            rkb, RD_KAFKAP_ConsumerGroupDescribe, groups, group_cnt,
+            include_authorized_operations, replyq, resp_cb, opaque);
+}
+
+rd_kafka_error_t *
+rd_kafka_ShareGroupDescribeRequest(rd_kafka_broker_t *rkb,
+                                   char **groups,
+                                   size_t group_cnt,
+                                   rd_bool_t include_authorized_operations,
+                                   rd_kafka_replyq_t replyq,
+                                   rd_kafka_resp_cb_t *resp_cb,
+                                   void *opaque) {
+        return rd_kafka_GroupDescribeRequest0(
+            rkb, RD_KAFKAP_ShareGroupDescribe, groups, group_cnt,
+            include_authorized_operations, replyq, resp_cb, opaque);
 }
 
 /**

@@ -665,6 +665,15 @@ rd_kafka_ConsumerGroupDescribeRequest(rd_kafka_broker_t *rkb,
                                       rd_kafka_resp_cb_t *resp_cb,
                                       void *opaque);
 
+rd_kafka_error_t *
+rd_kafka_ShareGroupDescribeRequest(rd_kafka_broker_t *rkb,
+                                   char **groups,
+                                   size_t group_cnt,
+                                   rd_bool_t include_authorized_operations,
+                                   rd_kafka_replyq_t replyq,
+                                   rd_kafka_resp_cb_t *resp_cb,
+                                   void *opaque);
+
 void rd_kafkap_leader_discovery_tmpabuf_add_alloc_brokers(
     rd_tmpabuf_t *tbuf,
     rd_kafkap_NodeEndpoints_t *NodeEndpoints);

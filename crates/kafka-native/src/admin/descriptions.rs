@@ -63,6 +63,9 @@ pub struct OffsetAtTime {
 pub struct GroupDescription {
     /// The group.
     pub group_id: String,
+    /// Which protocol its members speak: a classic or consumer (KIP-848) group, or a share
+    /// group (KIP-932: its members are [`ShareConsumer`](crate::ShareConsumer)s).
+    pub group_type: GroupType,
     /// `Stable`, `Empty`, `PreparingRebalance`, `CompletingRebalance`, `Dead` (a group that
     /// does not exist), ...
     pub state: String,
@@ -76,7 +79,32 @@ pub struct GroupDescription {
     pub members: Vec<GroupMember>,
 }
 
-/// A member of a consumer group.
+/// Which protocol a group's members speak, as the brokers tell it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum GroupType {
+    /// The classic group protocol (JoinGroup/SyncGroup).
+    Classic,
+    /// The consumer group protocol (KIP-848).
+    Consumer,
+    /// A share group (KIP-932).
+    Share,
+    /// Not told (a broker without the group type, or a group that does not exist).
+    Unknown,
+}
+
+impl GroupType {
+    /// `classic`, `consumer`, `share` or `unknown`, as Kafka's tools name them.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupType::Classic => "classic",
+            GroupType::Consumer => "consumer",
+            GroupType::Share => "share",
+            GroupType::Unknown => "unknown",
+        }
+    }
+}
+
+/// A member of a group.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GroupMember {
     /// The member id the coordinator gave it.

@@ -17,8 +17,8 @@ use crate::native::{AlterMode, NativeClient, NewTopicSpec, PartitionList, TopicO
 use crate::topic_partition::{check_next_offsets, TopicPartition};
 pub use descriptions::{
     BrokerDescription, ClusterDescription, ConfigChange, ConfigDescription, ConfigEntry,
-    ConfigResource, ConfigSource, ConfigSynonym, GroupDescription, GroupMember, OffsetAtTime,
-    PartitionDescription, ResourceKind, TopicDescription,
+    ConfigResource, ConfigSource, ConfigSynonym, GroupDescription, GroupMember, GroupType,
+    OffsetAtTime, PartitionDescription, ResourceKind, TopicDescription,
 };
 
 /// Admin client options.
@@ -103,6 +103,8 @@ pub struct Watermarks {
 pub struct GroupListing {
     /// The group.
     pub group_id: String,
+    /// Which protocol its members speak (where the brokers tell it: Apache Kafka 3.7+).
+    pub group_type: GroupType,
     /// `Stable`, `Empty`, `PreparingRebalance`, ...
     pub state: String,
     /// A group that only commits offsets (no members join it).
@@ -378,18 +380,32 @@ impl Admin {
 
     /// Every consumer group the brokers know.
     pub fn list_groups(&self) -> Result<Vec<GroupListing>, KafkaError> {
+        self.list_groups_of(false)
+    }
+
+    /// The share groups (KIP-932) the brokers know, sorted by id: Kafka's Java
+    /// `Admin.listShareGroups()`. [`list_groups`](Self::list_groups) lists consumer groups
+    /// only; [`describe_groups`](Self::describe_groups) describes both kinds, and
+    /// [`delete_groups`](Self::delete_groups) deletes both.
+    pub fn list_share_groups(&self) -> Result<Vec<GroupListing>, KafkaError> {
+        self.list_groups_of(true)
+    }
+
+    fn list_groups_of(&self, share: bool) -> Result<Vec<GroupListing>, KafkaError> {
         self.refuse_on_mock(
             "list groups",
             "it has no ListGroups; ask for a group's offsets",
         )?;
-        let (listings, errors) = self.client.list_consumer_groups(self.timeout)?;
+        let (listings, errors) = self.client.list_consumer_groups(share, self.timeout)?;
         if let Some(e) = errors.into_iter().next() {
             return Err(e);
         }
         let mut groups: Vec<GroupListing> = listings
             .into_iter()
+            .filter(|g| (g.group_type == GroupType::Share) == share)
             .map(|g| GroupListing {
                 group_id: g.group_id,
+                group_type: g.group_type,
                 state: g.state,
                 simple: g.simple,
             })

@@ -11,9 +11,10 @@ use rdsys::rd_kafka_resp_err_t as resp;
 use super::convert::timeout_ms;
 use super::partition_list::{PartitionEntry, PartitionList};
 use super::{
-    array, from_cstr, to_cstring, KafkaDrop, NativeClient, NativeEvent, NativePtr, NativeQueue,
+    array, from_cstr, take_error, to_cstring, KafkaDrop, NativeClient, NativeEvent, NativePtr,
+    NativeQueue,
 };
-use crate::admin::descriptions::{GroupDescription, GroupMember};
+use crate::admin::descriptions::{GroupDescription, GroupMember, GroupType};
 use crate::error::KafkaError;
 use crate::topic_partition::TopicPartition;
 
@@ -82,6 +83,7 @@ pub(crate) type TopicOutcome = (String, Option<(resp, String)>);
 /// A consumer group, as ListConsumerGroups lists it.
 pub(crate) struct GroupListingRaw {
     pub(crate) group_id: String,
+    pub(crate) group_type: GroupType,
     pub(crate) state: String,
     pub(crate) simple: bool,
 }
@@ -557,6 +559,7 @@ impl NativeClient {
                         .collect();
                     Ok(GroupDescription {
                         group_id,
+                        group_type: group_type(rdsys::rd_kafka_ConsumerGroupDescription_type(g)),
                         state: from_cstr(rdsys::rd_kafka_consumer_group_state_name(
                             rdsys::rd_kafka_ConsumerGroupDescription_state(g),
                         )),
@@ -612,11 +615,28 @@ impl NativeClient {
     }
 
     /// The consumer groups the brokers know, and the errors of brokers that could not answer.
+    /// The groups the brokers list: consumer groups, or with `share` the share groups only
+    /// (librdkafka lists those only when asked for their type).
     pub(crate) fn list_consumer_groups(
         &self,
+        share: bool,
         timeout: Duration,
     ) -> Result<(Vec<GroupListingRaw>, Vec<KafkaError>), KafkaError> {
         let request = Request::new(self, timeout)?;
+        if share {
+            let types = [rdsys::rd_kafka_consumer_group_type_t::RD_KAFKA_CONSUMER_GROUP_TYPE_SHARE];
+            // SAFETY: the options are live; the types array is read during the call; a
+            // returned error is ours to destroy (take_error does).
+            let error = unsafe {
+                rdsys::rd_kafka_AdminOptions_set_match_consumer_group_types(
+                    request.options.ptr(),
+                    types.as_ptr(),
+                    types.len(),
+                )
+            };
+            // SAFETY: as above.
+            unsafe { take_error("list share groups", error) }?;
+        }
         // SAFETY: the handle, options and queue are live.
         unsafe {
             rdsys::rd_kafka_ListConsumerGroups(
@@ -640,6 +660,7 @@ impl NativeClient {
                 .iter()
                 .map(|&g| GroupListingRaw {
                     group_id: from_cstr(rdsys::rd_kafka_ConsumerGroupListing_group_id(g)),
+                    group_type: group_type(rdsys::rd_kafka_ConsumerGroupListing_type(g)),
                     state: from_cstr(rdsys::rd_kafka_consumer_group_state_name(
                         rdsys::rd_kafka_ConsumerGroupListing_state(g),
                     )),
@@ -738,5 +759,16 @@ impl NativeClient {
         };
         super::check(err, &format!("watermarks of {topic}/{partition}"))?;
         Ok((low, high))
+    }
+}
+
+/// librdkafka's group type, as the core names it.
+fn group_type(kind: rdsys::rd_kafka_consumer_group_type_t) -> GroupType {
+    use rdsys::rd_kafka_consumer_group_type_t as t;
+    match kind {
+        t::RD_KAFKA_CONSUMER_GROUP_TYPE_CLASSIC => GroupType::Classic,
+        t::RD_KAFKA_CONSUMER_GROUP_TYPE_CONSUMER => GroupType::Consumer,
+        t::RD_KAFKA_CONSUMER_GROUP_TYPE_SHARE => GroupType::Share,
+        _ => GroupType::Unknown,
     }
 }
