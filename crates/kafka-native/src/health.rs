@@ -164,13 +164,18 @@ struct PartitionTrack {
     progressed_at: Instant,
 }
 
+/// How long a connection error counts as "no broker reached yet" after it was said, when no
+/// broker is known (with statistics off, none ever is): past librdkafka's 30 s in which it says
+/// an identical error once.
+const UNREACHED_FOR: Duration = Duration::from_secs(60);
+
 #[derive(Default)]
 struct Tracked {
     brokers: Vec<BrokerTrack>,
     partitions: Vec<PartitionTrack>,
     group: Option<GroupHealth>,
-    /// The last connection error while no broker of the cluster is known yet.
-    unreached: Option<String>,
+    /// The last connection error while no broker of the cluster is known yet, and when.
+    unreached: Option<(String, Instant)>,
     updated: Option<SystemTime>,
 }
 
@@ -400,7 +405,7 @@ impl HealthMonitor {
         let message = record.message.as_str();
         let mut tracked = self.tracked.lock();
         if tracked.brokers.is_empty() {
-            tracked.unreached = Some(message.to_string());
+            tracked.unreached = Some((message.to_string(), Instant::now()));
             return;
         }
         for t in &mut tracked.brokers {
@@ -504,9 +509,14 @@ impl HealthMonitor {
                     .unwrap_or_default()
             ));
         }
-        if let Some(error) = &tracked.unreached {
-            degraded = true;
-            reasons.push(format!("no broker reached yet: {error}"));
+        // Known brokers come from the statistics. With statistics off there are none, so a
+        // connection error counts only while errors keep coming: librdkafka says a failing
+        // connection again at least every 30 s (identical errors in between are suppressed).
+        if let Some((error, at)) = &tracked.unreached {
+            if at.elapsed() < UNREACHED_FOR {
+                degraded = true;
+                reasons.push(format!("no broker reached yet: {error}"));
+            }
         }
         for p in tracked
             .partitions
@@ -827,5 +837,25 @@ mod tests {
             "{:?}",
             h.reasons
         );
+    }
+
+    /// With statistics off no broker is ever known: one connection error (a broker restarting)
+    /// used to leave "no broker reached yet" for good. It counts while errors keep coming.
+    #[test]
+    fn with_statistics_off_a_connection_error_no_longer_said_stops_counting() {
+        let monitor = HealthMonitor::new(Duration::from_secs(60), None, false);
+        monitor.observe_error(&transport("localhost:9092/1: Connection refused"));
+        assert_eq!(monitor.snapshot(None).status, HealthStatus::Degraded);
+        // Nothing said for longer than UNREACHED_FOR.
+        if let Some((_, at)) = &mut monitor.tracked.lock().unreached {
+            *at = Instant::now()
+                .checked_sub(UNREACHED_FOR + Duration::from_secs(1))
+                .unwrap_or(*at);
+        }
+        let h = monitor.snapshot(None);
+        assert_eq!(h.status, HealthStatus::Ok, "{:?}", h.reasons);
+        // Said again: it counts again.
+        monitor.observe_error(&transport("localhost:9092/1: Connection refused"));
+        assert_eq!(monitor.snapshot(None).status, HealthStatus::Degraded);
     }
 }
