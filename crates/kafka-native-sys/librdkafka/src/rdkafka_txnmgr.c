@@ -1552,6 +1552,36 @@ rd_kafka_txn_send_TxnOffsetCommitRequest(rd_kafka_broker_t *rkb,
                                          rd_kafka_resp_cb_t *resp_cb,
                                          void *reply_opaque);
 
+static void rd_kafka_txn_handle_TxnOffsetCommit(rd_kafka_t *rk,
+                                                rd_kafka_broker_t *rkb,
+                                                rd_kafka_resp_err_t err,
+                                                rd_kafka_buf_t *rkbuf,
+                                                rd_kafka_buf_t *request,
+                                                void *opaque);
+
+/**
+ * @brief Sends send_offsets_to_transaction()'s offsets (\p rko) to the
+ *        group coordinator in a TxnOffsetCommit, after \p delay_ms, within
+ *        what remains of the call's time.
+ *
+ * @locality rdkafka main thread
+ * @locks none
+ */
+static void rd_kafka_txn_commit_offsets_to_group_coordinator(rd_kafka_t *rk,
+                                                             rd_kafka_op_t *rko,
+                                                             int delay_ms) {
+        int remains_ms = rd_timeout_remains(rko->rko_u.txn.abs_timeout);
+
+        rd_kafka_coord_req(
+            rk, RD_KAFKA_COORD_GROUP, rko->rko_u.txn.cgmetadata->group_id,
+            rd_kafka_txn_send_TxnOffsetCommitRequest, rko, delay_ms,
+            rd_timeout_remains_limit0(remains_ms,
+                                      rk->rk_conf.socket_timeout_ms),
+            RD_KAFKA_REPLYQ(rk->rk_ops, 0),
+            rd_kafka_txn_handle_TxnOffsetCommit, rko);
+}
+
+
 /**
  * @brief Handle TxnOffsetCommitResponse
  *
@@ -1705,15 +1735,8 @@ done:
                 int remains_ms = rd_timeout_remains(rko->rko_u.txn.abs_timeout);
 
                 if (!rd_timeout_expired(remains_ms)) {
-                        rd_kafka_coord_req(
-                            rk, RD_KAFKA_COORD_GROUP,
-                            rko->rko_u.txn.cgmetadata->group_id,
-                            rd_kafka_txn_send_TxnOffsetCommitRequest, rko,
-                            500 /* 500ms delay before retrying */,
-                            rd_timeout_remains_limit0(
-                                remains_ms, rk->rk_conf.socket_timeout_ms),
-                            RD_KAFKA_REPLYQ(rk->rk_ops, 0),
-                            rd_kafka_txn_handle_TxnOffsetCommit, rko);
+                        rd_kafka_txn_commit_offsets_to_group_coordinator(
+                            rk, rko, 500 /* 500ms delay before retrying */);
                         return;
                 } else if (!err)
                         err = RD_KAFKA_RESP_ERR__TIMED_OUT;
@@ -2005,16 +2028,7 @@ done:
         if (!err) {
                 /* Step 2: Commit offsets to transaction on the
                  * group coordinator. */
-
-                rd_kafka_coord_req(
-                    rk, RD_KAFKA_COORD_GROUP,
-                    rko->rko_u.txn.cgmetadata->group_id,
-                    rd_kafka_txn_send_TxnOffsetCommitRequest, rko,
-                    0 /* no delay */,
-                    rd_timeout_remains_limit0(remains_ms,
-                                              rk->rk_conf.socket_timeout_ms),
-                    RD_KAFKA_REPLYQ(rk->rk_ops, 0),
-                    rd_kafka_txn_handle_TxnOffsetCommit, rko);
+                rd_kafka_txn_commit_offsets_to_group_coordinator(rk, rko, 0);
 
         } else {
 
@@ -2075,20 +2089,8 @@ rd_kafka_txn_op_send_offsets_to_transaction(rd_kafka_t *rk,
         if (rd_kafka_txn_is_v2(rk)) {
                 /* Transactions v2: the group coordinator adds the group to
                  * the transaction when the TxnOffsetCommit arrives. */
-                int remains_ms =
-                    rd_timeout_remains(rko->rko_u.txn.abs_timeout);
-
                 rk->rk_eos.txn_req_cnt++;
-
-                rd_kafka_coord_req(
-                    rk, RD_KAFKA_COORD_GROUP,
-                    rko->rko_u.txn.cgmetadata->group_id,
-                    rd_kafka_txn_send_TxnOffsetCommitRequest, rko,
-                    0 /* no delay */,
-                    rd_timeout_remains_limit0(remains_ms,
-                                              rk->rk_conf.socket_timeout_ms),
-                    RD_KAFKA_REPLYQ(rk->rk_ops, 0),
-                    rd_kafka_txn_handle_TxnOffsetCommit, rko);
+                rd_kafka_txn_commit_offsets_to_group_coordinator(rk, rko, 0);
 
                 return RD_KAFKA_OP_RES_KEEP; /* the rko is passed on */
         }
