@@ -4,6 +4,7 @@
 const { NativeAdmin } = require('../native/index.js');
 const { oauthbearerBridge } = require('./oauthbearer');
 const { adminOptions, logTo, fail, fromNative } = require('./options');
+const { offsetList } = require('./argument-error');
 
 function topicSpec(spec, i) {
   const where = `createTopics() argument topics[${i}]`;
@@ -137,21 +138,7 @@ class Admin {
   setGroupOffsets(group_id, offsets) {
     return call(() => {
       if (typeof group_id !== 'string') throw fail('setGroupOffsets() argument group_id', 'a string', group_id);
-      if (!Array.isArray(offsets)) throw fail('setGroupOffsets() argument offsets', 'an array of {topic, partition, offset}', offsets);
-      offsets.forEach((o, i) => {
-        if (
-          o === null ||
-          typeof o !== 'object' ||
-          typeof o.topic !== 'string' ||
-          !Number.isInteger(o.partition) ||
-          !Number.isSafeInteger(o.offset)
-        )
-          throw fail(`setGroupOffsets() argument offsets[${i}]`, '{topic, partition, offset}', o);
-      });
-      return this._native.setGroupOffsets(
-        group_id,
-        offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })),
-      );
+      return this._native.setGroupOffsets(group_id, offsetList('setGroupOffsets() argument offsets', offsets));
     });
   }
 
@@ -292,18 +279,7 @@ class Admin {
   // of them); → [{topic, partition, offset}], each partition's new low watermark.
   deleteRecords(before) {
     return call(() => {
-      if (!Array.isArray(before)) throw fail('deleteRecords() argument before', 'an array of {topic, partition, offset}', before);
-      before.forEach((o, i) => {
-        if (
-          o === null ||
-          typeof o !== 'object' ||
-          typeof o.topic !== 'string' ||
-          !Number.isInteger(o.partition) ||
-          !Number.isSafeInteger(o.offset)
-        )
-          throw fail(`deleteRecords() argument before[${i}]`, '{topic, partition, offset}', o);
-      });
-      return this._native.deleteRecords(before.map(({ topic, partition, offset }) => ({ topic, partition, offset })));
+      return this._native.deleteRecords(offsetList('deleteRecords() argument before', before));
     });
   }
 

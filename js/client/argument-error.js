@@ -17,4 +17,23 @@ function fail(name, expectation, value) {
   return new TypeError(`kafka-native: ${name} must be ${expectation}, got ${shown(value)}`);
 }
 
-module.exports = { fail, shown };
+// A list of {topic, partition, offset} checked for its shape (which offsets are valid is the
+// core's to say), as plain objects. `where` names the argument (e.g. "commit() argument
+// offsets"); `array` and `element` are what an error says it must be.
+function offsetList(where, list, { array = 'an array of {topic, partition, offset}', element = '{topic, partition, offset}' } = {}) {
+  if (!Array.isArray(list)) throw fail(where, array, list);
+  return list.map((o, i) => {
+    if (
+      o === null ||
+      typeof o !== 'object' ||
+      typeof o.topic !== 'string' ||
+      !Number.isInteger(o.partition) ||
+      !Number.isSafeInteger(o.offset)
+    ) {
+      throw fail(`${where}[${i}]`, element, o);
+    }
+    return { topic: o.topic, partition: o.partition, offset: o.offset };
+  });
+}
+
+module.exports = { fail, shown, offsetList };

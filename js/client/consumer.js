@@ -2,6 +2,7 @@
 const { NativeConsumer } = require('../native/index.js');
 const { oauthbearerBridge } = require('./oauthbearer');
 const { consumerOptions, logTo, fromNative, fail, CONSUMER_DEFAULTS, TIMEOUTS } = require('./options');
+const { offsetList } = require('./argument-error');
 const iteration = require('./consumer-iteration');
 const { checkSignal, abortError } = require('./abort');
 const tracing = require('../observability/tracing');
@@ -356,20 +357,11 @@ class Consumer {
   // are recorded. The partitions must be ones this consumer reads now.
   commit(offsets) {
     try {
-      if (!Array.isArray(offsets)) throw fail('commit() argument offsets', 'an array of {topic, partition, offset}', offsets);
-      offsets.forEach((o, i) => {
-        // The shape here; which offsets are valid (the next to read, 0 or more) is the core's.
-        if (
-          o === null ||
-          typeof o !== 'object' ||
-          typeof o.topic !== 'string' ||
-          !Number.isInteger(o.partition) ||
-          !Number.isSafeInteger(o.offset)
-        ) {
-          throw fail(`commit() argument offsets[${i}]`, '{topic, partition, offset} (offset: the next to read, 0 or more)', o);
-        }
+      // The shape here; which offsets are valid (the next to read, 0 or more) is the core's.
+      const list = offsetList('commit() argument offsets', offsets, {
+        element: '{topic, partition, offset} (offset: the next to read, 0 or more)',
       });
-      return this._native.commit(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })));
+      return this._native.commit(list);
     } catch (err) {
       return Promise.reject(err);
     }

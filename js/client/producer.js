@@ -6,6 +6,7 @@ const tracing = require('../observability/tracing');
 const { channels } = require('../observability/diagnostics');
 const { ClientTelemetry } = require('../observability/metrics');
 const { producerOptions, logTo, fail, fromNative, kafkaError, TIMEOUTS, PRODUCER_DEFAULTS } = require('./options');
+const { offsetList } = require('./argument-error');
 const { healthObject } = require('./health');
 
 const RECORD_KEYS = ['payload', 'key', 'headers', 'timestamp'];
@@ -111,20 +112,6 @@ function checkDeliver(topic, partition, payloads) {
     plain = false;
   }
   return plain;
-}
-
-function checkOffsets(offsets) {
-  offsets.forEach((o, i) => {
-    if (
-      o === null ||
-      typeof o !== 'object' ||
-      typeof o.topic !== 'string' ||
-      !Number.isInteger(o.partition) ||
-      !Number.isSafeInteger(o.offset)
-    ) {
-      throw fail(`sendOffsetsToTransaction() argument offsets[${i}]`, '{topic, partition, offset}', o);
-    }
-  });
 }
 
 // `wait`, or an AbortError as soon as `signal` is aborted; a failure of the wait after that has
@@ -527,14 +514,10 @@ class Producer {
   sendOffsetsToTransaction(consumer, offsets, options) {
     return this._transactionCall('sendOffsetsToTransaction', options, (timeout) => {
       if (typeof consumer === 'string') {
-        if (!Array.isArray(offsets))
-          throw fail(
-            'sendOffsetsToTransaction() argument offsets',
-            'an array of {topic, partition, offset} (required with a group id)',
-            offsets,
-          );
-        checkOffsets(offsets);
-        return this._native.sendOffsetsToTransactionForGroup(offsets, consumer, timeout);
+        const list = offsetList('sendOffsetsToTransaction() argument offsets', offsets, {
+          array: 'an array of {topic, partition, offset} (required with a group id)',
+        });
+        return this._native.sendOffsetsToTransactionForGroup(list, consumer, timeout);
       }
       // A Consumer of this package (known by its telemetry, as collectMetrics knows it: requiring
       // consumer.js here would close a circle through the dead-letter writer).
@@ -550,9 +533,11 @@ class Producer {
         throw new TypeError(
           "kafka-native: sendOffsetsToTransaction(consumer) without offsets must be called while the consumer's receive_callback holds its batch (consumer.nextOffsets() is null)",
         );
-      if (!Array.isArray(given)) throw fail('sendOffsetsToTransaction() argument offsets', 'an array of {topic, partition, offset}', given);
-      checkOffsets(given);
-      return this._native.sendOffsetsToTransaction(given, consumer._native, timeout);
+      return this._native.sendOffsetsToTransaction(
+        offsetList('sendOffsetsToTransaction() argument offsets', given),
+        consumer._native,
+        timeout,
+      );
     });
   }
 

@@ -202,6 +202,12 @@ function formatStorage(libs, node, clusterIdValue, formatArgs) {
     path.join(node.dir, 'server.properties'),
     ...formatArgs,
   ];
+  return runJava(args, `formatting Kafka node ${node.id}`);
+}
+
+// Runs a short JVM (Kafka's storage tool, SetFeature.java) with `args`; resolves when it exits 0,
+// else rejects saying that `what` failed, with the end of its output.
+function runJava(args, what) {
   return new Promise((resolve, reject) => {
     const child = spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -213,9 +219,7 @@ function formatStorage(libs, node, clusterIdValue, formatArgs) {
     });
     child.on('error', reject);
     child.on('exit', (code) =>
-      code === 0
-        ? resolve()
-        : reject(new Error(`kafka-native: formatting Kafka node ${node.id} failed (${code}): ${out.trim().slice(-2000)}`)),
+      code === 0 ? resolve() : reject(new Error(`kafka-native: ${what} failed (${code}): ${out.trim().slice(-2000)}`)),
     );
   });
 }
@@ -555,24 +559,10 @@ class KafkaCluster extends EventEmitter {
   // small Java program, SetFeature.java beside this file, from source).
   setFeature(name, level) {
     const program = path.join(__dirname, 'SetFeature.java');
-    return new Promise((resolve, reject) => {
-      const child = spawn('java', ['-Xmx128m', '-cp', path.join(this._libs, '*'), program, this.bootstrapServers, name, String(level)], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      child.stdout.on('data', (c) => {
-        out += c;
-      });
-      child.stderr.on('data', (c) => {
-        out += c;
-      });
-      child.on('error', reject);
-      child.on('exit', (code) =>
-        code === 0
-          ? resolve()
-          : reject(new Error(`kafka-native: setting ${name} to ${level} failed (${code}): ${out.trim().slice(-2000)}`)),
-      );
-    });
+    return runJava(
+      ['-Xmx128m', '-cp', path.join(this._libs, '*'), program, this.bootstrapServers, name, String(level)],
+      `setting ${name} to ${level}`,
+    );
   }
 
   // Stops every node: SIGTERM (a controlled shutdown) with `graceful`, else SIGKILL; then

@@ -14,7 +14,7 @@ use crate::events::{EventSink, EventsThread, LogHandler, LogRecord};
 use crate::metadata::Retry;
 use crate::native::client::ClientKind;
 use crate::native::{AlterMode, NativeClient, NewTopicSpec, PartitionList, TopicOutcome};
-use crate::topic_partition::{check_next_offsets, TopicPartition};
+use crate::topic_partition::TopicPartition;
 pub use descriptions::{
     BrokerDescription, ClusterDescription, ConfigChange, ConfigDescription, ConfigEntry,
     ConfigResource, ConfigSource, ConfigSynonym, GroupDescription, GroupMember, GroupType,
@@ -292,12 +292,7 @@ impl Admin {
         if group_id.trim().is_empty() {
             return Err(KafkaError::invalid("group_id", "must not be empty"));
         }
-        check_next_offsets(offsets)?;
-        let entries: Vec<(&str, i32, i64)> = offsets
-            .iter()
-            .map(|(tp, offset)| (tp.topic.as_str(), tp.partition, *offset))
-            .collect();
-        let list = PartitionList::of(&entries)?;
+        let list = PartitionList::of_next_offsets(offsets)?;
         self.ask(&format!("set offsets of group {group_id:?}"), |t| {
             self.client.alter_group_offsets(group_id, &list, t)
         })

@@ -9,6 +9,7 @@ use rdsys::rd_kafka_resp_err_t::{self as resp, RD_KAFKA_RESP_ERR_NO_ERROR};
 use super::convert::timeout_ms;
 use super::{check, from_cstr, to_cstring, NativePtr};
 use crate::error::KafkaError;
+use crate::topic_partition::{check_next_offsets, TopicPartition};
 
 /// librdkafka's RD_KAFKA_PARTITION_UA (a C macro bindgen does not carry): any partition.
 pub(crate) const PARTITION_UA: i32 = -1;
@@ -38,6 +39,17 @@ impl PartitionList {
             .map(|t| (t.as_str(), PARTITION_UA, 0))
             .collect();
         Self::of(&entries)
+    }
+
+    /// Each partition's next offset to read (a commit's, a transaction's, a group's to set),
+    /// refused unless each is 0 or more.
+    pub(crate) fn of_next_offsets(offsets: &[(TopicPartition, i64)]) -> Result<Self, KafkaError> {
+        check_next_offsets(offsets)?;
+        let entries: Vec<(&str, i32, i64)> = offsets
+            .iter()
+            .map(|(tp, offset)| (tp.topic.as_str(), tp.partition, *offset))
+            .collect();
+        PartitionList::of(&entries)
     }
 
     /// (topic, partition, offset) entries, of any topics.

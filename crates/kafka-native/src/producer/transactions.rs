@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::KafkaError;
 use crate::native::{GroupMetadata, NativeClient, PartitionList};
-use crate::topic_partition::{check_next_offsets, TopicPartition};
+use crate::topic_partition::TopicPartition;
 
 use super::Producer;
 
@@ -93,12 +93,7 @@ impl Producer {
         group: &GroupMetadata,
         timeout: Duration,
     ) -> Result<(), KafkaError> {
-        check_next_offsets(offsets)?;
-        let entries: Vec<(&str, i32, i64)> = offsets
-            .iter()
-            .map(|(tp, offset)| (tp.topic.as_str(), tp.partition, *offset))
-            .collect();
-        let list = PartitionList::of(&entries)?;
+        let list = PartitionList::of_next_offsets(offsets)?;
         self.transactional_client()?
             .send_offsets_to_transaction(&list, group, timeout)
     }
