@@ -136,15 +136,7 @@ class Consumer {
     this._receive = receive_callback;
     this._logger = logger;
     this._maxDeliveries = opts.max_deliveries;
-    this._deadLetters =
-      opts.dead_letter_topic === undefined
-        ? null
-        : new DeadLetters({
-            broker: opts.native.brokers,
-            topic: opts.dead_letter_topic,
-            driver_options: opts.native.driverOptions,
-            logger,
-          });
+    this._deadLetters = DeadLetters.forConsumer(opts, logger);
     this._retryWait = null; // {timer, resolve} while a failed batch waits to be tried again
     this._native = fromNative(
       () =>

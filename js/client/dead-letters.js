@@ -50,6 +50,18 @@ function deadLetterRecord(message, deliveries, lastError) {
 class DeadLetters {
   // options: {broker, topic, driver_options, logger}; the producer is made when first needed and
   // connects as the consumer does (its driver_options: security settings and the like).
+  // The writer of a consumer's checked options (a Consumer's or a ShareConsumer's), or null
+  // without dead_letter_topic.
+  static forConsumer(opts, logger) {
+    if (opts.dead_letter_topic === undefined) return null;
+    return new DeadLetters({
+      broker: opts.native.brokers,
+      topic: opts.dead_letter_topic,
+      driver_options: opts.native.driverOptions,
+      logger,
+    });
+  }
+
   constructor(options) {
     this.topic = options.topic;
     this._options = options;

@@ -83,15 +83,7 @@ class ShareConsumer {
     this._logger = opts.logger;
     this._lastErrors = new Map();
     this._telemetry = new ClientTelemetry('share-consumer', 0);
-    this._deadLetters =
-      opts.dead_letter_topic === undefined
-        ? null
-        : new DeadLetters({
-            broker: opts.native.brokers,
-            topic: opts.dead_letter_topic,
-            driver_options: opts.native.driverOptions,
-            logger: opts.logger,
-          });
+    this._deadLetters = DeadLetters.forConsumer(opts, opts.logger);
     this._inHand = null; // {messages, settled} of the batch handed over
     // Without receive_callback, the one loop that reads this consumer pulls the batches.
     this._iteration = opts.receive_callback ? null : new iteration.BatchIteration(this, notProcessed);
