@@ -27,9 +27,6 @@ test.before(async () => {
 });
 test.after(() => cluster?.stop());
 
-// ROUNDS transactions of two records (one per partition of `output`) and the input offset
-// round + 1 for `group`; round ABORTED is aborted after its records reached the log. Then a
-// newer producer with the same transactional_id fences this one.
 // Runs a test program against this cluster; resolves with its output, rejects with it if it fails.
 function runAgainstCluster(command, args) {
   return new Promise((resolve, reject) => {
@@ -53,6 +50,9 @@ test('the exactly-once suites pass on transactions v1 too', async (t) => {
   else t.diagnostic('transactions.rs not run here: npm test names its program (KN_RUST_TRANSACTIONS_TEST)');
 });
 
+// ROUNDS transactions of two records (one per partition of `output`) and the input offset
+// round + 1 for `group`; round ABORTED is aborted after its records reached the log. Then a
+// newer producer with the same transactional_id fences this one.
 async function writeTransactions({ clientId, output, group, input }) {
   const broker = cluster.bootstrapServers;
   const options = { broker, transactional_id: `${clientId}-txn`, logger: quietLogger(), driver_options: { 'client.id': clientId } };

@@ -46,7 +46,7 @@ pub(crate) use topic::NativeTopic;
 /// Compile-time checks of the thread-safety claims above and in each wrapper's file: the types
 /// that must cross threads do, and the ones whose C calls write (confs, partition lists) or that
 /// never need to (events, the bare pointer) cannot be shared.
-// Rust before 1.88 calls what only a `const _` block uses dead code.
+// Older Rust (1.85, the declared rust-version) calls what only a `const _` block uses dead code.
 #[allow(dead_code)]
 mod thread_safety {
     use super::*;
