@@ -163,6 +163,11 @@ pub enum IsolationLevel {
 }
 
 impl IsolationLevel {
+    const ALL: [IsolationLevel; 2] = [
+        IsolationLevel::ReadCommitted,
+        IsolationLevel::ReadUncommitted,
+    ];
+
     /// librdkafka's and Kafka's spelling.
     pub fn name(self) -> &'static str {
         match self {
@@ -176,14 +181,15 @@ impl std::str::FromStr for IsolationLevel {
     type Err = KafkaError;
 
     fn from_str(text: &str) -> Result<Self, KafkaError> {
-        match text {
-            "read_committed" => Ok(IsolationLevel::ReadCommitted),
-            "read_uncommitted" => Ok(IsolationLevel::ReadUncommitted),
-            _ => Err(KafkaError::invalid(
-                "isolation_level",
-                format!("must be \"read_committed\" or \"read_uncommitted\", got {text:?}"),
-            )),
-        }
+        IsolationLevel::ALL
+            .into_iter()
+            .find(|l| l.name() == text)
+            .ok_or_else(|| {
+                KafkaError::invalid(
+                    "isolation_level",
+                    format!("must be \"read_committed\" or \"read_uncommitted\", got {text:?}"),
+                )
+            })
     }
 }
 

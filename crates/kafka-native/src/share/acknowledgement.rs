@@ -36,6 +36,14 @@ pub enum Acknowledgement {
 }
 
 impl Acknowledgement {
+    /// Every acknowledgement, in the order their names are listed.
+    const ALL: [Acknowledgement; 4] = [
+        Acknowledgement::Accept,
+        Acknowledgement::Release,
+        Acknowledgement::Reject,
+        Acknowledgement::Renew,
+    ];
+
     /// `accept`, `release`, `reject` or `renew`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -51,16 +59,15 @@ impl std::str::FromStr for Acknowledgement {
     type Err = KafkaError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "accept" => Ok(Acknowledgement::Accept),
-            "release" => Ok(Acknowledgement::Release),
-            "reject" => Ok(Acknowledgement::Reject),
-            "renew" => Ok(Acknowledgement::Renew),
-            other => Err(KafkaError::invalid(
-                "acknowledgement",
-                format!("must be 'accept', 'release', 'reject' or 'renew', not {other:?}"),
-            )),
-        }
+        Acknowledgement::ALL
+            .into_iter()
+            .find(|a| a.as_str() == s)
+            .ok_or_else(|| {
+                KafkaError::invalid(
+                    "acknowledgement",
+                    format!("must be 'accept', 'release', 'reject' or 'renew', not {s:?}"),
+                )
+            })
     }
 }
 
@@ -78,6 +85,9 @@ pub enum AcknowledgementMode {
 }
 
 impl AcknowledgementMode {
+    const ALL: [AcknowledgementMode; 2] =
+        [AcknowledgementMode::Explicit, AcknowledgementMode::Implicit];
+
     /// `explicit` or `implicit`, as librdkafka and Kafka's Java client name them.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -91,13 +101,14 @@ impl std::str::FromStr for AcknowledgementMode {
     type Err = KafkaError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "explicit" => Ok(AcknowledgementMode::Explicit),
-            "implicit" => Ok(AcknowledgementMode::Implicit),
-            other => Err(KafkaError::invalid(
-                "acknowledgement_mode",
-                format!("must be 'explicit' or 'implicit', not {other:?}"),
-            )),
-        }
+        AcknowledgementMode::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .ok_or_else(|| {
+                KafkaError::invalid(
+                    "acknowledgement_mode",
+                    format!("must be 'explicit' or 'implicit', not {s:?}"),
+                )
+            })
     }
 }

@@ -38,6 +38,11 @@ pub enum ShareAcquireMode {
 }
 
 impl ShareAcquireMode {
+    const ALL: [ShareAcquireMode; 2] = [
+        ShareAcquireMode::RecordLimit,
+        ShareAcquireMode::BatchOptimized,
+    ];
+
     /// `record_limit` or `batch_optimized`, as librdkafka and Kafka's Java client name them.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -51,14 +56,15 @@ impl std::str::FromStr for ShareAcquireMode {
     type Err = KafkaError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "record_limit" => Ok(ShareAcquireMode::RecordLimit),
-            "batch_optimized" => Ok(ShareAcquireMode::BatchOptimized),
-            other => Err(KafkaError::invalid(
-                "acquire_mode",
-                format!("must be 'record_limit' or 'batch_optimized', not {other:?}"),
-            )),
-        }
+        ShareAcquireMode::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .ok_or_else(|| {
+                KafkaError::invalid(
+                    "acquire_mode",
+                    format!("must be 'record_limit' or 'batch_optimized', not {s:?}"),
+                )
+            })
     }
 }
 
