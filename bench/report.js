@@ -27,7 +27,12 @@ function publish(name, lines, notes, fullRun) {
   if (fullRun) writeSection(name, report);
 }
 
+// The `p`th percentile (0-100) of `sorted` (ascending): the value below which p % of them lie.
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
 const median = (xs) => { const s = xs.filter((x) => x !== undefined).sort((a, b) => a - b); return s.length ? s[s.length >> 1] : undefined; };
 const fmt = (x, digits = 0) => (x === undefined || x === null || Number.isNaN(x) ? '–' : x.toFixed(digits));
 
-module.exports = { machine, writeSection, publish, median, fmt };
+module.exports = { machine, writeSection, publish, median, percentile, fmt };

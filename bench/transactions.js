@@ -15,7 +15,7 @@ const { spawn } = require('node:child_process');
 
 const { startKafka } = require('../js/dev-cluster/cluster.js');
 const { installKafka, missingTools } = require('../js/dev-cluster/install.js');
-const { machine, publish, fmt } = require('./report');
+const { machine, publish, percentile, fmt } = require('./report');
 
 const TRANSACTIONS = Number(process.env.TXN_COUNT || 300);
 const SIZES = (process.env.TXN_SIZES || '1,10,100').split(',').map(Number);
@@ -34,11 +34,6 @@ function runProcess(command, args, env) {
     child.on('error', reject);
     child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop())) : reject(new Error(`exited (${code}): ${err.trim().slice(-400)}`))));
   });
-}
-
-function percentile(xs, p) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(p * s.length))];
 }
 
 async function transactions() {
@@ -61,10 +56,11 @@ async function transactions() {
         ? await runProcess('java', ['-Xmx512M', '-cp', path.join(libs, '*'), javaClient, servers, TOPIC, String(TRANSACTIONS), String(per), offsets ? '1' : '0'], {})
         : await runProcess(process.execPath, [client], { ...env, CLIENT: name, LINGER_MS: name === 'kafka-native' ? '0' : '' });
       if (r.version !== null && r.version !== undefined && r.version !== protocol) throw new Error(`wrote transactions v${r.version}, not v${protocol}`);
-      const row = { protocol, name, per, offsets, rate: TRANSACTIONS / r.seconds, p50: percentile(r.commits, 0.5), p99: percentile(r.commits, 0.99) };
+      const commits = [...r.commits].sort((a, b) => a - b);
+      const row = { protocol, name, per, offsets, rate: TRANSACTIONS / r.seconds, p50: percentile(commits, 50), p99: percentile(commits, 99) };
       rows.push(row);
       const mean = r.commits.reduce((a, b) => a + b, 0) / r.commits.length;
-      console.error(`v${protocol} ${name}, ${per} per transaction${offsets ? ', offsets' : ''}: ${fmt(row.rate)} transactions/s (${fmt(1000 / row.rate, 1)} ms each), commit mean ${fmt(mean, 1)} p50 ${fmt(row.p50, 1)} p90 ${fmt(percentile(r.commits, 0.9), 1)} p99 ${fmt(row.p99, 1)} ms`);
+      console.error(`v${protocol} ${name}, ${per} per transaction${offsets ? ', offsets' : ''}: ${fmt(row.rate)} transactions/s (${fmt(1000 / row.rate, 1)} ms each), commit mean ${fmt(mean, 1)} p50 ${fmt(row.p50, 1)} p90 ${fmt(percentile(commits, 90), 1)} p99 ${fmt(row.p99, 1)} ms`);
     } catch (e) {
       notes.push(`v${protocol} ${name}, ${per} per transaction${offsets ? ', offsets' : ''}: ${e.message}`);
     }

@@ -5,6 +5,7 @@
 // sends are over, the driver writes one line on stdin, {countFrom, countUntil, expected}; the
 // percentiles of the deliveries sent in that window are printed once `expected` of them have
 // arrived (or after TIMEOUT_MS).
+const { percentile } = require('../report');
 const readline = require('node:readline');
 const { nowUs } = require('./ticks');
 
@@ -19,10 +20,6 @@ const inWindow = (sentUs) => sentUs >= window.countFrom && sentUs < window.count
 function received(sentUs) {
   deliveries.push([sentUs, (nowUs() - sentUs) / 1000]);
   if (window && inWindow(sentUs) && ++counted >= window.expected) finish();
-}
-
-function percentile(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 // Prints "ready", waits for the window, prints the figures.

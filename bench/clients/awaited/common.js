@@ -2,6 +2,7 @@
 // Shared by the awaited-send clients: CONCURRENCY loops, each awaiting one single-message send
 // after another (100 B, loop i to partition i % PARTITIONS), for WARMUP_MS uncounted and then
 // SECONDS counted. Prints one JSON line: operations per second and the time of each await.
+const { percentile } = require('../../report');
 const run = {
   broker: process.env.KAFKA_BROKERS,
   topic: process.env.KAFKA_TOPIC || 'awaited',
@@ -18,10 +19,6 @@ if (!run.broker) {
 
 const PAYLOAD = Buffer.alloc(100, 'x');
 const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
-
-function percentile(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 
 // `client` has start(), send(partition, payload) → Promise, and stop().
 async function measure(client) {

@@ -5,6 +5,7 @@
 // 10 ms (RATE/100), each send() to the next of PARTITIONS partitions in turn. The consumer is
 // ready before the first send, on an empty topic. The first WARMUP_MS of sends are not counted;
 // then SECONDS of sends are, and the client waits for every one of them to arrive.
+const { percentile } = require('../../report');
 const run = {
   broker: process.env.KAFKA_BROKERS,
   topic: process.env.KAFKA_TOPIC || 'latency',
@@ -76,10 +77,6 @@ async function produceSteadily(send, record) {
     await new Promise((r) => setTimeout(r, Math.max(0, (next - nowUs()) / 1000)));
   }
   return counted;
-}
-
-function percentile(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 function report(record, counted) {
