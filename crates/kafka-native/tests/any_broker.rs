@@ -162,17 +162,22 @@ fn a_consumer_starting_on_mostly_empty_partitions_reads_without_waiting_out_the_
 /// (`count` messages).
 fn read_all_logged(
     cluster: &TestCluster,
-    topic: &str,
+    topics: &[&str],
     count: usize,
     debug: &str,
 ) -> Vec<LogRecord> {
     let logs = common::Logs::default();
-    let (consumer, seen) = payload_recorder(
-        ConsumerConfig::new(cluster.bootstrap_servers(), topic)
-            .without_offset_directory()
-            .on_log(logs.handler())
-            .driver_option("debug", debug),
-    );
+    let mut config = ConsumerConfig::new(cluster.bootstrap_servers(), topics[0])
+        .without_offset_directory()
+        .on_log(logs.handler())
+        .driver_option("debug", debug);
+    if topics.len() > 1 {
+        // Several topics are read by a consumer group.
+        config = config
+            .topics(topics.iter().copied())
+            .group_id(format!("{}-reader", topics[0]));
+    }
+    let (consumer, seen) = payload_recorder(config);
     consumer.start().unwrap();
     wait_for("every message", Duration::from_secs(60), || {
         seen.lock().len() >= count
@@ -186,7 +191,7 @@ fn read_all_logged(
 /// librdkafka's protocol log.
 fn fetch_response_sizes(cluster: &TestCluster, topic: &str, count: usize) -> Vec<usize> {
     // "Received FetchResponse (v16, 4196711 bytes, CorrId 5, rtt 16.90ms)"
-    read_all_logged(cluster, topic, count, "protocol")
+    read_all_logged(cluster, &[topic], count, "protocol")
         .iter()
         .filter_map(|r| {
             let after = &r.message[r.message.find("Received FetchResponse (v")?..];
@@ -240,21 +245,38 @@ fn fetch_responses_hold_a_few_mb_of_small_messages_and_up_to_a_quarter_of_the_pr
 /// response received) and fetch log (a partition's messages of it enqueued, on the same broker
 /// thread, before the next response).
 fn fetch_response_contents(cluster: &TestCluster, topic: &str, count: usize) -> Vec<usize> {
-    let mut contents = Vec::new();
-    for record in read_all_logged(cluster, topic, count, "protocol,fetch") {
+    fetch_response_contents_by_topic(cluster, &[topic], count)
+        .iter()
+        .map(|by_topic| by_topic.values().sum())
+        .collect()
+}
+
+/// [`fetch_response_contents`] of a consumer of `topics`, each response's bytes by topic.
+fn fetch_response_contents_by_topic(
+    cluster: &TestCluster,
+    topics: &[&str],
+    count: usize,
+) -> Vec<BTreeMap<String, usize>> {
+    let mut contents: Vec<BTreeMap<String, usize>> = Vec::new();
+    for record in read_all_logged(cluster, topics, count, "protocol,fetch") {
         if record.message.contains("Received FetchResponse") {
-            contents.push(0);
+            contents.push(BTreeMap::new());
         }
         // "Enqueue 1500 message(s) (1530000 bytes, 1500 ops) on t [0] fetch queue (...)"
         let Some(at) = record.message.find("message(s) (") else {
             continue;
         };
-        let bytes = record.message[at + "message(s) (".len()..]
+        let after = &record.message[at + "message(s) (".len()..];
+        let bytes = after
             .split(' ')
             .next()
             .and_then(|b| b.parse::<usize>().ok());
-        if let (Some(bytes), Some(last)) = (bytes, contents.last_mut()) {
-            *last += bytes;
+        let topic = after
+            .split_once(" on ")
+            .and_then(|(_, rest)| rest.split_once(" ["))
+            .map(|(topic, _)| topic.to_string());
+        if let (Some(bytes), Some(topic), Some(last)) = (bytes, topic, contents.last_mut()) {
+            *last.entry(topic).or_default() += bytes;
         }
     }
     contents
@@ -364,6 +386,77 @@ fn a_first_fetch_of_very_compressible_batches_holds_a_few_of_them() {
             "{codec}: responses of {contents:?} bytes decompressed"
         );
     }
+}
+
+/// A consumer of a plain topic and a compressed one on the same broker: a Fetch was sized on the
+/// wire by one ratio of wire to memory for the broker, which the compressed topic (300 to 1) took
+/// down, so that the plain topic came a batch per response (18 responses where it takes 5
+/// alone), and a partition not read yet was asked for at the broker's ratio (one response held
+/// 83 MB). Each partition's part of a response is now asked for at its own ratio: the plain
+/// topic takes at most about twice the responses it takes alone (it shares the response's
+/// memory with four compressed partitions), and no response holds much more than the 4 MiB.
+#[test]
+fn a_plain_topic_beside_a_compressed_one_is_asked_for_at_its_own_ratio() {
+    const MIB: usize = 1 << 20;
+    let cluster = TestCluster::new();
+    cluster.keep_partition_bytes(128 * MIB as u64);
+    let plain = cluster.create_topic("fetch-plain", 4);
+    let payloads = padded_payloads(4000);
+    for partition in 0..4 {
+        common::produce(&cluster.bootstrap_servers(), &plain, partition, &payloads);
+    }
+    // Batches of 64 KB (about 200 bytes of lz4), so that the first Fetch of each partition
+    // (8 KiB, until it tells its ratio) brings some, and both topics are read side by side.
+    let compressed = cluster.create_topic("fetch-neighbour", 4);
+    let producer = Producer::new(
+        ProducerConfig::new(cluster.bootstrap_servers())
+            .compression(kafka_native::Compression::Lz4)
+            .queue_buffering_max_messages(100_000)
+            .queue_buffering_max_kbytes(200_000)
+            .driver_option("batch.size", "65536")
+            .on_log(|_| {}),
+    )
+    .unwrap();
+    let neighbour = padded_payloads(20_000);
+    for partition in 0..4 {
+        assert_eq!(
+            producer
+                .send(&compressed, partition, &neighbour)
+                .unwrap()
+                .enqueued,
+            20_000
+        );
+    }
+    producer.stop(Duration::from_secs(60)).unwrap();
+    let carrying = |responses: &[BTreeMap<String, usize>]| {
+        responses
+            .iter()
+            .filter(|by_topic| by_topic.get(&plain).is_some_and(|&b| b > 0))
+            .count()
+    };
+    let alone = carrying(&fetch_response_contents_by_topic(
+        &cluster,
+        &[&plain],
+        16_000,
+    ));
+    let beside = fetch_response_contents_by_topic(&cluster, &[&plain, &compressed], 96_000);
+    let plain_bytes: Vec<usize> = beside
+        .iter()
+        .filter_map(|t| t.get(&plain).copied())
+        .collect();
+    assert!(
+        carrying(&beside) <= 2 * alone + 2,
+        "alone {alone} responses; beside the compressed topic {} ({plain_bytes:?})",
+        carrying(&beside)
+    );
+    // And no response holds much more than fetch.max.bytes (4 MiB) in memory: one held the
+    // whole compressed topic (83 MB) when its 1 MiB on the wire was asked for at the plain
+    // topic's ratio.
+    let held: Vec<usize> = beside.iter().map(|t| t.values().sum()).collect();
+    assert!(
+        held.iter().all(|&b| b <= 8 * MIB),
+        "responses held {held:?}"
+    );
 }
 
 /// A compressed record batch does not say what it decompresses to (Kafka's producers, librdkafka

@@ -197,6 +197,9 @@ struct rd_kafka_broker_s { /* rd_kafka_broker_t */
         int64_t rkb_fetched_msgs;
         int64_t rkb_fetched_msg_bytes;
         int64_t rkb_fetched_wire_bytes;
+        /* The largest record batch read from it lately, in memory: what a
+         * partition not read from yet is taken to hold. */
+        int64_t rkb_fetched_batch;
 
         rd_kafka_broker_state_t rkb_state; /**< Current broker state */
 

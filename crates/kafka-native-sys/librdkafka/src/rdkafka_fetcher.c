@@ -3415,42 +3415,180 @@ void rd_kafka_broker_share_rpc(rd_kafka_broker_t *rkb,
 }
 
 /**
- * @brief The MaxBytes of the broker's next FetchRequest.
- *
- * fetch.max.bytes bounds a response's bytes on the wire, but what a consumer
- * holds for a response is its messages in memory: decompressed, and each
- * with an op and a message header of its own (some hundreds of bytes), so
- * a response of small or compressed messages costs several times its size.
- * A Fetch therefore asks for what twice queued.min.messages messages take
- * at the average size (key and payload) read from this broker lately (at
- * least 1 MiB), at most fetch.max.bytes of it, counted in memory; and asks
- * for that on the wire in proportion to the bytes the messages read lately
- * took there (compressed record batches take less than their messages;
- * uncompressed ones are asked for as they are). Until a response has told
- * what the broker's messages take, a Fetch asks for 8 KiB, a few batches
- * (the broker returns a first batch whole whatever is asked): compressed
- * batches of repetitive records hold hundreds of times their size (1 KB
- * records padded alike, 300 times: a first Fetch of 256 KiB brought 42 MB
- * of messages).
+ * @brief What \p rktp's messages took on the wire lately for each byte they
+ *        take in memory (key and payload), or 0 while it has not been read
+ *        from.
  */
-static int32_t rd_kafka_fetch_max_bytes(const rd_kafka_broker_t *rkb) {
+static double rd_kafka_fetch_wire_ratio(const rd_kafka_toppar_t *rktp) {
+        if (rktp->rktp_fetched_msg_bytes == 0)
+                return 0.0;
+        return (double)RD_MAX(rktp->rktp_fetched_wire_bytes, 1) /
+               (double)rktp->rktp_fetched_msg_bytes;
+}
+
+/**
+ * @brief The largest record batch \p rktp held lately, in memory, or the
+ *        broker's while it has not been read from.
+ */
+static int64_t rd_kafka_fetch_batch(const rd_kafka_toppar_t *rktp,
+                                    const rd_kafka_broker_t *rkb) {
+        return rktp->rktp_fetched_msg_bytes > 0 ? rktp->rktp_fetched_batch
+                                                : rkb->rkb_fetched_batch;
+}
+
+/**
+ * @brief Whether \p rktp answered its last Fetch with less than half of what
+ *        it was allotted, when that held a record batch: it has caught up,
+ *        and wants about what it answered.
+ */
+static rd_bool_t rd_kafka_fetch_caught_up(const rd_kafka_toppar_t *rktp,
+                                          const rd_kafka_broker_t *rkb) {
+        return rktp->rktp_fetch_allotted > 0 &&
+               rktp->rktp_fetch_allotted >= rd_kafka_fetch_batch(rktp, rkb) &&
+               2 * rktp->rktp_fetch_last_msg_bytes < rktp->rktp_fetch_allotted;
+}
+
+/**
+ * @brief Allots the memory of the broker's next FetchRequest to its
+ *        partitions: sets each one's MaxBytes (rktp_fetch_wire_max) and
+ *        returns the request's.
+ *
+ * fetch.max.bytes bounds a Fetch response's bytes on the wire, but what a
+ * consumer holds for a response is its messages in memory: decompressed,
+ * and each with an op and a message header of its own (some hundreds of
+ * bytes), so a response of small or compressed messages costs several
+ * times its size. A Fetch therefore allots what twice queued.min.messages
+ * messages take at the average size (key and payload) read from this broker
+ * lately, at least 1 MiB and at most fetch.max.bytes, counted in memory,
+ * and asks each partition for its part on the wire at the partition's own
+ * ratio of wire bytes to message bytes read lately (and an eighth more, as
+ * the ratio is an average): a partition of compressed batches is asked for
+ * fewer bytes, an uncompressed one for about its part, so that a
+ * compressed topic does not shrink what is asked of a plain one beside it.
+ *
+ * A partition that answered its last Fetch with less than half of its part
+ * (and its part held a record batch) has caught up: it is allotted twice
+ * what it answered, at least 64 KiB (together at most half the whole while
+ * other partitions want more). The others share the rest equally, each up
+ * to what its max.partition.fetch.bytes holds. A share smaller than the
+ * partition's record batches would bring nothing (the broker returns no
+ * part of a batch, but for the response's first), so such shares are
+ * pooled and handed out a batch at a time in the request's order, which
+ * turns each Fetch. With no partition wanting more, the rest is spread over
+ * all of them.
+ *
+ * Until a response has told what the broker's messages take, a Fetch asks
+ * for 8 KiB: a response of compressed batches may hold many times its
+ * size, and the broker returns a first batch whole.
+ */
+static int32_t rd_kafka_fetch_allot(rd_kafka_broker_t *rkb) {
         const rd_kafka_conf_t *conf = &rkb->rkb_rk->rk_conf;
-        int64_t avg, max;
+        const int64_t least = 64 * 1024;
+        rd_kafka_toppar_t *rktp;
+        int64_t avg, whole, rest, share = 0, spread = 0, pool = 0;
+        int64_t wanted_back = 0, wire = 0;
+        rd_kafka_topic_t *rkt_last = NULL;
+        double ratio_last = 0.0, scale = 1.0;
+        int cnt = 0, wanting = 0;
 
-        if (rkb->rkb_fetched_msgs == 0)
+        if (rkb->rkb_fetched_msgs == 0) {
+                CIRCLEQ_FOREACH(rktp, &rkb->rkb_active_toppars,
+                                rktp_activelink) {
+                        rktp->rktp_fetch_allotted = 0;
+                        rktp->rktp_fetch_wire_max =
+                            rktp->rktp_fetch_msg_max_bytes;
+                }
                 return RD_MIN(conf->fetch_max_bytes, 8 * 1024);
+        }
 
-        avg = RD_MAX(rkb->rkb_fetched_msg_bytes / rkb->rkb_fetched_msgs, 1);
-        max = RD_MAX(2 * (int64_t)conf->queued_min_msgs * avg,
-                     (int64_t)1 << 20);
-        max = RD_MIN(max, (int64_t)conf->fetch_max_bytes);
+        avg   = RD_MAX(rkb->rkb_fetched_msg_bytes / rkb->rkb_fetched_msgs, 1);
+        whole = RD_MAX(2 * (int64_t)conf->queued_min_msgs * avg,
+                       (int64_t)1 << 20);
+        whole = RD_MIN(whole, (int64_t)conf->fetch_max_bytes);
 
-        if (rkb->rkb_fetched_wire_bytes < rkb->rkb_fetched_msg_bytes)
-                max = (int64_t)((double)max *
-                                (double)rkb->rkb_fetched_wire_bytes /
-                                (double)rkb->rkb_fetched_msg_bytes);
+        CIRCLEQ_FOREACH(rktp, &rkb->rkb_active_toppars, rktp_activelink) {
+                cnt++;
+                if (rd_kafka_fetch_caught_up(rktp, rkb))
+                        wanted_back += RD_MAX(
+                            2 * rktp->rktp_fetch_last_msg_bytes, least);
+                else
+                        wanting++;
+        }
+        if (wanted_back > (wanting > 0 ? whole / 2 : whole))
+                scale = (double)(wanting > 0 ? whole / 2 : whole) /
+                        (double)wanted_back;
+        rest = whole - (int64_t)((double)wanted_back * scale);
+        if (wanting > 0)
+                share = rest / wanting;
+        else if (cnt > 0)
+                spread = rest / cnt;
 
-        return (int32_t)RD_MAX(max, 1);
+        /* Shares, and what a partition cannot take of its own pooled. A
+         * partition not read from yet is taken to be as its topic's last
+         * one read before it in the list (a topic's partitions are added
+         * together), or else asked for 8 KiB: a first batch of a
+         * compressed topic may hold many times that. */
+        rkt_last = NULL;
+        CIRCLEQ_FOREACH(rktp, &rkb->rkb_active_toppars, rktp_activelink) {
+                int64_t allot;
+
+                rktp->rktp_fetch_ratio = rd_kafka_fetch_wire_ratio(rktp);
+                if (rktp->rktp_fetch_ratio > 0.0) {
+                        rkt_last   = rktp->rktp_rkt;
+                        ratio_last = rktp->rktp_fetch_ratio;
+                } else if (rkt_last == rktp->rktp_rkt) {
+                        rktp->rktp_fetch_ratio = ratio_last;
+                }
+
+                if (rd_kafka_fetch_caught_up(rktp, rkb)) {
+                        allot = RD_MAX(2 * rktp->rktp_fetch_last_msg_bytes,
+                                       least);
+                        allot = (int64_t)((double)allot * scale) + spread;
+                } else if (rktp->rktp_fetch_ratio == 0.0) {
+                        allot = 0; /* 8 KiB, below. */
+                        pool += share;
+                } else {
+                        /* At most what max.partition.fetch.bytes holds. */
+                        allot = (int64_t)RD_MIN(
+                            (double)share, (double)rktp->rktp_fetch_msg_max_bytes /
+                                               rktp->rktp_fetch_ratio);
+                        if (allot < rd_kafka_fetch_batch(rktp, rkb))
+                                allot = 0; /* Brings nothing: pooled. */
+                        pool += share - allot;
+                }
+                rktp->rktp_fetch_allotted = allot;
+        }
+
+        /* The pool, a batch at a time, in the request's order. */
+        rktp = rkb->rkb_active_toppar_next;
+        do {
+                int64_t batch;
+                double asked;
+
+                if (!rktp)
+                        break;
+                if (rktp->rktp_fetch_ratio == 0.0) {
+                        rktp->rktp_fetch_wire_max = 8 * 1024;
+                        wire += rktp->rktp_fetch_wire_max;
+                        continue;
+                }
+                batch = rd_kafka_fetch_batch(rktp, rkb);
+                if (rktp->rktp_fetch_allotted == 0 && batch > 0 &&
+                    batch <= pool) {
+                        rktp->rktp_fetch_allotted = batch;
+                        pool -= batch;
+                }
+                /* An eighth more: the ratio is an average. */
+                asked = (double)rktp->rktp_fetch_allotted *
+                        rktp->rktp_fetch_ratio * 1.125;
+                rktp->rktp_fetch_wire_max = (int32_t)RD_MIN(
+                    asked, (double)rktp->rktp_fetch_msg_max_bytes);
+                wire += rktp->rktp_fetch_wire_max;
+        } while ((rktp = CIRCLEQ_LOOP_NEXT(&rkb->rkb_active_toppars, rktp,
+                                           rktp_activelink)) !=
+                 rkb->rkb_active_toppar_next);
+
+        return (int32_t)RD_MIN(RD_MAX(wire, 1), (int64_t)INT32_MAX);
 }
 
 
@@ -3472,7 +3610,7 @@ int rd_kafka_broker_fetch_toppars(rd_kafka_broker_t *rkb, rd_ts_t now) {
         int PartitionArrayCnt       = 0;
         rd_kafka_topic_t *rkt_last  = NULL;
         int16_t ApiVersion          = 0;
-        int32_t max_bytes           = rd_kafka_fetch_max_bytes(rkb);
+        int32_t max_bytes           = 0;
 
         /* Create buffer and segments:
          *   1 x ReplicaId MaxWaitTime MinBytes TopicArrayCnt
@@ -3486,6 +3624,8 @@ int rd_kafka_broker_fetch_toppars(rd_kafka_broker_t *rkb, rd_ts_t now) {
 
         if (unlikely(rkb->rkb_active_toppar_cnt == 0))
                 return 0;
+
+        max_bytes = rd_kafka_fetch_allot(rkb);
 
         ApiVersion = rd_kafka_broker_ApiVersion_supported(rkb, RD_KAFKAP_Fetch,
                                                           0, 16, NULL);
@@ -3632,8 +3772,10 @@ int rd_kafka_broker_fetch_toppars(rd_kafka_broker_t *rkb, rd_ts_t now) {
                         /* LogStartOffset - only used by follower replica */
                         rd_kafka_buf_write_i64(rkbuf, -1);
 
-                /* MaxBytes */
-                rd_kafka_buf_write_i32(rkbuf, rktp->rktp_fetch_msg_max_bytes);
+                /* MaxBytes: its part of the response
+                 * (rd_kafka_fetch_allot()). */
+                rd_kafka_buf_write_i32(rkbuf, rktp->rktp_fetch_wire_max);
+                rktp->rktp_fetch_last_msg_bytes = 0;
 
                 /* Partition tags */
                 rd_kafka_buf_write_tags_empty(rkbuf);
@@ -3641,12 +3783,14 @@ int rd_kafka_broker_fetch_toppars(rd_kafka_broker_t *rkb, rd_ts_t now) {
                 rd_rkb_dbg(rkb, FETCH, "FETCH",
                            "Fetch topic %.*s [%" PRId32 "] at offset %" PRId64
                            " (leader epoch %" PRId32
-                           ", current leader epoch %" PRId32 ", v%d)",
+                           ", current leader epoch %" PRId32
+                           ", v%d), up to %" PRId32 " bytes",
                            RD_KAFKAP_STR_PR(rktp->rktp_rkt->rkt_topic),
                            rktp->rktp_partition,
                            rktp->rktp_offsets.fetch_pos.offset,
                            rktp->rktp_offsets.fetch_pos.leader_epoch,
-                           rktp->rktp_leader_epoch, rktp->rktp_fetch_version);
+                           rktp->rktp_leader_epoch, rktp->rktp_fetch_version,
+                           rktp->rktp_fetch_wire_max);
 
                 /* We must have a valid fetch offset when we get here */
                 rd_dassert(rktp->rktp_offsets.fetch_pos.offset >= 0);

@@ -179,6 +179,7 @@ typedef struct rd_kafka_msgset_reader_s {
                                         *          reference! */
 
         int msetr_msgcnt;            /**< Number of messages in rkq */
+        int msetr_batchcnt;          /**< Number of v2 record batches */
         int64_t msetr_msg_bytes;     /**< Number of bytes in rkq */
         rd_kafka_q_t msetr_rkq;      /**< Temp Message and error queue */
         rd_kafka_q_t *msetr_par_rkq; /**< Parent message and error queue,
@@ -1284,6 +1285,7 @@ rd_kafka_msgset_reader_v2(rd_kafka_msgset_reader_t *msetr) {
         if (hdr.Attributes & RD_KAFKA_MSGSET_V2_ATTR_CONTROL)
                 msetr->msetr_ctrl_cnt++;
 
+        msetr->msetr_batchcnt++;
         msetr->msetr_v2_hdr = &hdr;
 
         /* Handle compressed MessageSet */
@@ -1754,9 +1756,9 @@ rd_kafka_msgset_parse(rd_kafka_buf_t *rkbuf,
         rd_atomic64_add(&rktp->rktp_c.rx_msgs, msetr.msetr_msgcnt);
         rd_atomic64_add(&rktp->rktp_c.rx_msg_bytes, msetr.msetr_msg_bytes);
 
-        /* What the broker's next FetchRequest is sized by
-         * (rd_kafka_fetch_max_bytes()); halved now and then, so that it
-         * follows the sizes read lately. */
+        /* What the broker's and the partition's next FetchRequest are
+         * sized by (rd_kafka_fetch_allot()); halved now and then, so that
+         * they follow the sizes read lately. */
         if ((rkb = msetr.msetr_rkb)) {
                 wire_bytes -= rd_slice_remains(&rkbuf->rkbuf_reader);
                 rkb->rkb_fetched_msgs += msetr.msetr_msgcnt;
@@ -1766,6 +1768,26 @@ rd_kafka_msgset_parse(rd_kafka_buf_t *rkbuf,
                         rkb->rkb_fetched_msgs /= 2;
                         rkb->rkb_fetched_msg_bytes /= 2;
                         rkb->rkb_fetched_wire_bytes /= 2;
+                }
+                rktp->rktp_fetched_msg_bytes += msetr.msetr_msg_bytes;
+                rktp->rktp_fetched_wire_bytes += (int64_t)wire_bytes;
+                rktp->rktp_fetch_last_msg_bytes += msetr.msetr_msg_bytes;
+                if (rktp->rktp_fetched_msg_bytes > ((int64_t)1 << 30)) {
+                        rktp->rktp_fetched_msg_bytes /= 2;
+                        rktp->rktp_fetched_wire_bytes /= 2;
+                }
+                if (msetr.msetr_batchcnt > 0) {
+                        /* The batches' average size in this response;
+                         * the largest lately fades by an eighth a
+                         * response. */
+                        int64_t batch =
+                            msetr.msetr_msg_bytes / msetr.msetr_batchcnt;
+                        rktp->rktp_fetched_batch =
+                            RD_MAX(batch, rktp->rktp_fetched_batch -
+                                              rktp->rktp_fetched_batch / 8);
+                        rkb->rkb_fetched_batch =
+                            RD_MAX(batch, rkb->rkb_fetched_batch -
+                                              rkb->rkb_fetched_batch / 8);
                 }
         }
 

@@ -338,6 +338,21 @@ struct rd_kafka_toppar_s {                           /* rd_kafka_toppar_t */
                                            * Locality: broker thread
                                            */
 
+        /* What this partition's Fetch responses held lately: its
+         * messages' bytes in memory (key and payload) and the bytes their
+         * record batches took on the wire, halved now and then; the
+         * largest record batch lately, in memory; the memory its last
+         * FetchRequest allotted it and what its answer held. They size its
+         * part of the next FetchRequest (rd_kafka_fetch_allot()).
+         * Locality: broker thread */
+        int64_t rktp_fetched_msg_bytes;
+        int64_t rktp_fetched_wire_bytes;
+        int64_t rktp_fetched_batch;
+        int64_t rktp_fetch_allotted;
+        int64_t rktp_fetch_last_msg_bytes;
+        int32_t rktp_fetch_wire_max; /* MaxBytes asked for it */
+        double rktp_fetch_ratio;     /* Wire bytes per byte in memory */
+
         rd_ts_t rktp_ts_fetch_backoff; /* Back off fetcher for
                                         * this partition until this
                                         * absolute timestamp
