@@ -80,22 +80,27 @@ fn produce(run: &Run) -> Result<f64, Box<dyn std::error::Error>> {
         Ok(name) => name.parse()?,
         Err(_) => Compression::None,
     };
-    let config = ProducerConfig::new(&run.brokers)
+    let mut config = ProducerConfig::new(&run.brokers)
         .statistics_interval(Duration::ZERO)
         .compression(codec);
-    let payload = match codec {
-        Compression::None => vec![b'x'; run.size],
-        _ => {
-            let mut state = 0x2545_f491_u32;
-            (0..run.size)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 17;
-                    state ^= state << 5;
-                    b'a' + (state % 16) as u8
-                })
-                .collect()
-        }
+    // BENCH_FILL_BATCH=1: a record batch per record, as a low-rate producer writes them.
+    if let Ok(records) = std::env::var("BENCH_FILL_BATCH") {
+        config = config.driver_option("batch.num.messages", records);
+    }
+    // BENCH_FILL_REPEAT=1: payloads of one letter repeated (hundreds to one in lz4 and zstd).
+    let repeat = std::env::var_os("BENCH_FILL_REPEAT").is_some();
+    let payload = if repeat || matches!(codec, Compression::None) {
+        vec![b'x'; run.size]
+    } else {
+        let mut state = 0x2545_f491_u32;
+        (0..run.size)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                b'a' + (state % 16) as u8
+            })
+            .collect()
     };
     let producer = Producer::new(config)?;
     // Batches of up to 10,000, small enough that every partition gets its share (a mock
@@ -124,25 +129,37 @@ fn produce(run: &Run) -> Result<f64, Box<dyn std::error::Error>> {
 }
 
 /// Seconds from constructing the consumer to the last message, and the messages counted.
+///
+/// BENCH_NEIGHBOUR_TOPIC: a consumer group reads the topic, and that one too where it is not
+/// empty; only the messages of `KAFKA_TOPIC` are counted and timed (how a neighbour slows a
+/// topic).
 fn consume(run: &Run) -> Result<(f64, usize), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let received = Arc::new(AtomicUsize::new(0));
     let last: Arc<Mutex<Option<Instant>>> = Arc::default();
     let (counter, last_seen, wanted) = (received.clone(), last.clone(), run.messages);
+    let mut config = ConsumerConfig::new(&run.brokers, &run.topic)
+        .offset_directory(dir.path())
+        .statistics_interval(Duration::ZERO);
+    if let Ok(neighbour) = std::env::var("BENCH_NEIGHBOUR_TOPIC") {
+        let topics = [run.topic.clone(), neighbour];
+        config = config
+            .topics(topics.into_iter().filter(|t| !t.is_empty()))
+            .group_id(format!("bench-{}", std::process::id()));
+    }
+    let topic = run.topic.clone();
     let started = Instant::now();
-    let consumer = Consumer::new(
-        ConsumerConfig::new(&run.brokers, &run.topic)
-            .offset_directory(dir.path())
-            .statistics_interval(Duration::ZERO),
-        move |b| {
-            let bytes: usize = b.iter().map(|m| m.payload().map_or(0, <[u8]>::len)).sum();
-            std::hint::black_box(bytes);
-            if counter.fetch_add(b.len(), Ordering::Relaxed) + b.len() >= wanted {
-                last_seen.lock().get_or_insert_with(Instant::now);
-            }
-            Ok(())
-        },
-    )?;
+    let consumer = Consumer::new(config, move |b| {
+        let mut counted = 0;
+        for m in b.iter() {
+            std::hint::black_box(m.payload().map_or(0, <[u8]>::len));
+            counted += usize::from(m.topic() == topic);
+        }
+        if counter.fetch_add(counted, Ordering::Relaxed) + counted >= wanted {
+            last_seen.lock().get_or_insert_with(Instant::now);
+        }
+        Ok(())
+    })?;
     consumer.start()?;
     while last.lock().is_none() {
         std::thread::sleep(Duration::from_millis(1));
