@@ -59,7 +59,7 @@ async function main() {
           }
           for (const [partition, records] of byPartition) producer.send(output, partition, records);
           await producer.sendOffsetsToTransaction(consumer); // its batch in hand
-          await producer.commitTransaction();
+          await commit(producer);
           processed += messages.length;
           console.log(`committed ${messages.length} (${processed} in all)`);
         } catch (err) {
@@ -103,6 +103,18 @@ async function main() {
     };
     process.once('SIGINT', shutdown);
     process.once('SIGTERM', shutdown);
+  }
+}
+
+// A commit that timed out (err.retriable) is still under way and cannot be aborted (the abort
+// is refused, _CONFLICT): call it again until it ends (committed, or a fatal error).
+async function commit(producer) {
+  for (;;) {
+    try {
+      return await producer.commitTransaction();
+    } catch (err) {
+      if (!err.retriable) throw err;
+    }
   }
 }
 

@@ -412,6 +412,44 @@ fn transactional_options_are_checked_naming_them() {
     plain.stop(Duration::from_secs(1)).ok();
 }
 
+/// A commit that timed out (a coordinator slow to answer) is still under way in librdkafka, and
+/// an abort then is refused as `_CONFLICT`: it was retried as any retriable error for the
+/// abort's whole timeout (60 s by default) and then failed all the same. It fails at once now,
+/// saying to commit again, and the commit called again finishes the transaction.
+#[test]
+fn an_abort_after_a_commit_timed_out_says_at_once_to_commit_again() {
+    let cluster = TestCluster::new();
+    let TestCluster::Mock(mock) = &cluster else {
+        return eprintln!("skipped: the MockCluster's answers are slowed");
+    };
+    let topic = cluster.create_topic("txn-commit-timeout", 1);
+    let producer = transactional(&cluster, "txn-commit-timeout");
+    producer.begin_transaction().unwrap();
+    producer.send(&topic, 0, &["a", "b"]).unwrap();
+    mock.set_broker_rtt(1, 3_000).unwrap();
+    let timed_out = producer
+        .commit_transaction(Duration::from_millis(500))
+        .unwrap_err();
+    assert_eq!(timed_out.code_name(), "_TIMED_OUT", "{timed_out}");
+    assert!(timed_out.is_retriable(), "{timed_out}");
+    let aborting = std::time::Instant::now();
+    let conflict = producer.abort_transaction(WAIT).unwrap_err();
+    let took = aborting.elapsed();
+    assert_eq!(conflict.code_name(), "_CONFLICT", "{conflict}");
+    assert!(
+        conflict
+            .to_string()
+            .contains("commitTransaction() / commit_transaction() again"),
+        "{conflict}"
+    );
+    assert!(took < WAIT / 2, "the abort failed after {took:?}");
+    mock.set_broker_rtt(1, 0).unwrap();
+    producer.commit_transaction(WAIT).unwrap();
+    producer.begin_transaction().unwrap();
+    producer.abort_transaction(WAIT).unwrap();
+    producer.stop(WAIT).unwrap();
+}
+
 #[test]
 fn offsets_sent_to_a_transaction_wait_out_a_moving_group_coordinator() {
     // Fault injection: the MockCluster answers the next TxnOffsetCommit requests as a group

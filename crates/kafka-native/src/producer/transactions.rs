@@ -51,6 +51,9 @@ impl Producer {
             let left = deadline.saturating_duration_since(Instant::now());
             match call(&client, left.min(STOP_CHECK)) {
                 Err(e) if e.code_name() == "_TIMED_OUT" && left > STOP_CHECK => continue,
+                // Another call is under way (a commit that timed out): it ends only by being
+                // called again, so waiting here would wait out the timeout for nothing.
+                Err(e) if e.code_name() == "_CONFLICT" => return Err(explain_conflict(e)),
                 Err(e) if e.is_retriable() && left > RETRY_PAUSE + STOP_CHECK => {
                     drop(client);
                     std::thread::sleep(RETRY_PAUSE);
@@ -136,6 +139,20 @@ impl Producer {
     pub fn fatal_error(&self) -> Option<KafkaError> {
         self.inner.read().as_ref()?.client.fatal_error()
     }
+}
+
+/// Says what to do when a transaction call meets another one under way: librdkafka (as Kafka's
+/// Java client) keeps a commit or abort that timed out going, and only the same call, made
+/// again, resumes it; an abort cannot take over a commit under way.
+fn explain_conflict(mut err: KafkaError) -> KafkaError {
+    if let KafkaError::Kafka { message, .. } = &mut err {
+        message.push_str(
+            ": a commit or abort that timed out is still under way and only ends by being called \
+             again (commitTransaction() / commit_transaction() again until it ends; a commit under \
+             way cannot be aborted)",
+        );
+    }
+    err
 }
 
 /// Says why the broker may have ended the transaction when the error does not: librdkafka says
