@@ -448,6 +448,26 @@ export interface GroupPartitionOffset {
   lag: number;
 }
 
+/** A share group's offsets of one partition (Admin.shareGroupOffsets()), as `kafka-share-groups.sh --describe --offsets`. */
+export interface SharePartitionOffset {
+  topic: string;
+  partition: number;
+  /** The share-partition start offset: every record before it is done with; the group delivers from it on. */
+  start_offset: number;
+  /** The leader epoch the start offset was recorded in; null where the broker does not say. */
+  leader_epoch: number | null;
+  /** Records from the start offset on the group has not finished with; null from a broker that does not count them. */
+  lag: number | null;
+}
+
+/** Where a share group is to start on a partition (Admin.setShareGroupOffsets()). */
+export interface TopicPartitionStart {
+  topic: string;
+  partition: number;
+  /** An offset (0 or more), 'earliest' or 'latest'; Admin.offsetsAtTime() gives a time's offsets. */
+  offset: number | 'earliest' | 'latest';
+}
+
 export interface ClusterDescription {
   cluster_id: string | null;
   controller: number | null;
@@ -518,6 +538,12 @@ export declare class Admin {
   listGroups(): Promise<GroupListing[]>;
   /** The share groups (KIP-932), as Kafka's Java Admin.listShareGroups(); describeGroups() describes them and deleteGroups() deletes them. */
   listShareGroups(): Promise<GroupListing[]>;
+  /** A share group's start offset, leader epoch and lag on each partition it has begun (Apache Kafka 4.1+). */
+  shareGroupOffsets(group_id: string): Promise<SharePartitionOffset[]>;
+  /** Moves a share group's start offsets; the group must have no members (`err.code === 'NON_EMPTY_GROUP'`). */
+  setShareGroupOffsets(group_id: string, offsets: TopicPartitionStart[]): Promise<void>;
+  /** Forgets a share group's offsets of whole topics; the group must have no members. */
+  deleteShareGroupOffsets(group_id: string, topics: string[]): Promise<void>;
   groupOffsets(group_id: string): Promise<GroupPartitionOffset[]>;
   /** Raises each topic's partition count to `count`; resolves once the metadata lists it. */
   createPartitions(totals: Array<{ topic: string; count: number }>): Promise<void>;

@@ -6,7 +6,7 @@
 const { test, after } = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
-const { fork } = require('node:child_process');
+const { fork, execFile } = require('node:child_process');
 const kafka = require('..');
 const { waitFor, quietLogger } = require('./helpers');
 
@@ -573,4 +573,61 @@ test('share-group admin: listShareGroups() lists the group (listGroups() does no
   await waitFor('the group empty', async () => (await admin.describeGroups([groupId]))[0].members.length === 0, WAIT);
   await admin.deleteGroups([groupId]);
   assert.ok(!(await admin.listShareGroups()).some((g) => g.group_id === groupId), 'deleted');
+});
+
+// The share group's offsets as Kafka's Java Admin gives them (listShareGroupOffsets, what
+// kafka-share-groups.sh --describe --offsets prints): test/kafka/ShareGroupOffsets.java run from
+// source with the Kafka jars the test cluster runs on.
+function javaShareGroupOffsets(groupId) {
+  const { libsDir } = require('../js/dev-cluster/install.js');
+  const program = path.join(__dirname, 'kafka', 'ShareGroupOffsets.java');
+  return new Promise((resolve, reject) => {
+    execFile('java', ['-Xmx128m', '-cp', path.join(libsDir(), '*'), program, broker, groupId], { timeout: WAIT }, (err, stdout, stderr) =>
+      err ? reject(new Error(`ShareGroupOffsets.java: ${err.message} ${stderr.slice(-1000)}`)) : resolve(stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l))),
+    );
+  });
+}
+
+test("share-group offsets: shareGroupOffsets() agrees with Kafka's Java Admin, setShareGroupOffsets() moves what is delivered next, deleteShareGroupOffsets() forgets the topic", { skip }, async (t) => {
+  const { topic, groupId } = await topicAndGroup('offsets');
+  await produce(topic, jobs(0, 10));
+  const firstRead = [];
+  const first = member(t, { group_id: groupId, topic, receive_callback: async ({ messages }) => void firstRead.push(...messages.map((m) => m.payload)) });
+  await first.start();
+  await waitFor('the ten jobs', () => firstRead.length >= 10, WAIT);
+  await first.stop();
+  // Every record acknowledged: no lag (Apache Kafka moves the start offset itself later, as it
+  // archives; its Java Admin says the same).
+  await waitFor('no lag once the ten are acknowledged', async () => (await admin.shareGroupOffsets(groupId)).some((o) => o.lag === 0), WAIT);
+  const done = await admin.shareGroupOffsets(groupId);
+  assert.deepEqual(done.map(({ topic: tp, partition, lag }) => ({ topic: tp, partition, lag })), [{ topic, partition: 0, lag: 0 }]);
+  assert.deepEqual(done, await javaShareGroupOffsets(groupId));
+
+  // Back to job-4: the next member is handed job-4 to job-9.
+  await waitFor('the group empty', async () => (await admin.describeGroups([groupId]))[0].members.length === 0, WAIT);
+  await admin.setShareGroupOffsets(groupId, [{ topic, partition: 0, offset: 4 }]);
+  const moved = await admin.shareGroupOffsets(groupId);
+  assert.deepEqual(moved.map((o) => [o.start_offset, o.lag]), [[4, 6]]);
+  assert.deepEqual(moved, await javaShareGroupOffsets(groupId));
+  const secondRead = [];
+  const second = member(t, { group_id: groupId, topic, receive_callback: async ({ messages }) => void secondRead.push(...messages.map((m) => m.payload)) });
+  await second.start();
+  await waitFor('the six jobs from job-4', () => secondRead.length >= 6, WAIT);
+  assert.deepEqual([...secondRead].sort(), jobs(4, 10));
+  // A group with a member is not moved.
+  const refused = await admin.setShareGroupOffsets(groupId, [{ topic, partition: 0, offset: 'earliest' }]).then(() => null, (e) => e);
+  assert.equal(refused?.code, 'NON_EMPTY_GROUP', String(refused));
+  await second.stop();
+
+  await waitFor('the group empty', async () => (await admin.describeGroups([groupId]))[0].members.length === 0, WAIT);
+  await admin.setShareGroupOffsets(groupId, [{ topic, partition: 0, offset: 'latest' }]);
+  assert.deepEqual((await admin.shareGroupOffsets(groupId)).map((o) => [o.start_offset, o.lag]), [[10, 0]]);
+  await admin.deleteShareGroupOffsets(groupId, [topic]);
+  assert.deepEqual(await admin.shareGroupOffsets(groupId), []);
+  assert.deepEqual(await javaShareGroupOffsets(groupId), []);
+
+  // Arguments: what is wrong is named.
+  await assert.rejects(admin.setShareGroupOffsets(groupId, [{ topic, partition: 0, offset: 'soon' }]), /offsets\[0\]\.offset/);
+  await assert.rejects(admin.setShareGroupOffsets(groupId, [{ topic, partition: 0 }]), /setShareGroupOffsets\(\) argument offsets\[0\]/);
+  await assert.rejects(admin.deleteShareGroupOffsets(groupId, 'topic'), /deleteShareGroupOffsets\(\) argument topics/);
 });

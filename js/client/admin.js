@@ -168,6 +168,53 @@ class Admin {
     return this._native.listGroups(true).then(groupListings);
   }
 
+  // → [{topic, partition, start_offset, leader_epoch, lag}] for each partition the share group
+  // has begun, as `kafka-share-groups.sh --describe --offsets` (leader_epoch and lag null where
+  // the broker gives none).
+  shareGroupOffsets(group_id) {
+    return call(() => {
+      if (typeof group_id !== 'string') throw fail('shareGroupOffsets() argument group_id', 'a string', group_id);
+      return this._native.shareGroupOffsets(group_id).then((offsets) =>
+        offsets.map((o) => ({
+          topic: o.topic,
+          partition: o.partition,
+          start_offset: o.startOffset,
+          leader_epoch: o.leaderEpoch ?? null,
+          lag: o.lag ?? null,
+        })),
+      );
+    });
+  }
+
+  // Moves a share group's start offsets, [{topic, partition, offset}] (offset 0 or more,
+  // 'earliest' or 'latest'; offsetsAtTime() gives a time's). The group must have no members.
+  setShareGroupOffsets(group_id, offsets) {
+    return call(() => {
+      const where = 'setShareGroupOffsets() argument offsets';
+      if (typeof group_id !== 'string') throw fail('setShareGroupOffsets() argument group_id', 'a string', group_id);
+      // The shape here; which offsets are valid (0 or more, 'earliest', 'latest') is the core's.
+      const list = offsetList(where, offsets, {
+        element: "{topic, partition, offset} (offset: 0 or more, 'earliest' or 'latest')",
+        named: true,
+      });
+      return this._native.setShareGroupOffsets(
+        group_id,
+        list.map((o) => ({ ...o, offset: String(o.offset) })),
+      );
+    });
+  }
+
+  // Forgets a share group's offsets of whole topics ([names]); the group starts them over as
+  // new ones. The group must have no members.
+  deleteShareGroupOffsets(group_id, topics) {
+    return call(() => {
+      if (typeof group_id !== 'string') throw fail('deleteShareGroupOffsets() argument group_id', 'a string', group_id);
+      if (!Array.isArray(topics) || topics.some((t) => typeof t !== 'string'))
+        throw fail('deleteShareGroupOffsets() argument topics', 'an array of topic names', topics);
+      return this._native.deleteShareGroupOffsets(group_id, topics);
+    });
+  }
+
   // → {cluster_id, controller, brokers: [{id, host, port}]}; cluster_id and controller are
   // null where the brokers do not say.
   describeCluster() {

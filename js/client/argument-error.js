@@ -20,7 +20,12 @@ function fail(name, expectation, value) {
 // A list of {topic, partition, offset} checked for its shape (which offsets are valid is the
 // core's to say), as plain objects. `where` names the argument (e.g. "commit() argument
 // offsets"); `array` and `element` are what an error says it must be.
-function offsetList(where, list, { array = 'an array of {topic, partition, offset}', element = '{topic, partition, offset}' } = {}) {
+// `named`: an offset may also be a name ('earliest', 'latest'), which the core reads.
+function offsetList(
+  where,
+  list,
+  { array = 'an array of {topic, partition, offset}', element = '{topic, partition, offset}', named = false } = {},
+) {
   if (!Array.isArray(list)) throw fail(where, array, list);
   return list.map((o, i) => {
     if (
@@ -28,7 +33,7 @@ function offsetList(where, list, { array = 'an array of {topic, partition, offse
       typeof o !== 'object' ||
       typeof o.topic !== 'string' ||
       !Number.isInteger(o.partition) ||
-      !Number.isSafeInteger(o.offset)
+      !(Number.isSafeInteger(o.offset) || (named && typeof o.offset === 'string'))
     ) {
       throw fail(`${where}[${i}]`, element, o);
     }

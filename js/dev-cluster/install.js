@@ -146,7 +146,7 @@ async function installKafka({ log = (line) => process.stderr.write(`${line}\n`) 
   return libs;
 }
 
-module.exports = { installKafka, missingTools, downloadedJars, VERSION };
+module.exports = { installKafka, missingTools, downloadedJars, libsDir, VERSION };
 
 if (require.main === module) {
   installKafka().then(

@@ -64,6 +64,12 @@ export declare class NativeAdmin {
   deleteGroups(groupIds: Array<string>): Promise<void>
   /** Sets a group's committed offsets (each the next offset to read). */
   setGroupOffsets(groupId: string, offsets: Array<TopicPartitionOffset>): Promise<void>
+  /** A share group's start offset, leader epoch and lag on each partition it has begun. */
+  shareGroupOffsets(groupId: string): Promise<ShareGroupOffsetInfo[]>
+  /** Moves a share group's start offsets (the group must have no members). */
+  setShareGroupOffsets(groupId: string, offsets: Array<TopicPartitionStart>): Promise<void>
+  /** Forgets a share group's offsets of whole topics (the group must have no members). */
+  deleteShareGroupOffsets(groupId: string, topics: Array<string>): Promise<void>
   listTopics(): Promise<TopicListingInfo[]>
   watermarks(topic: string, partition: number): Promise<WatermarksInfo>
   /** The consumer groups; with `share`, the share groups (KIP-932) instead. */
@@ -703,6 +709,15 @@ export interface ShareConsumerOptions {
   driverOptions?: Record<string, string>
 }
 
+/** A share group's offsets of one partition (`Admin.shareGroupOffsets()`). */
+export interface ShareGroupOffsetInfo {
+  topic: string
+  partition: number
+  startOffset: number
+  leaderEpoch?: number
+  lag?: number
+}
+
 export declare function timeoutDefaults(): TimeoutDefaults
 
 /** The timeouts of calls that take an optional one, in ms. */
@@ -734,6 +749,16 @@ export interface TopicPartitionOffset {
   topic: string
   partition: number
   offset: number
+}
+
+/**
+ * Where a share group is to start on a partition: an offset, `earliest` or `latest` (the
+ * JS layer makes numbers text; the core reads it).
+ */
+export interface TopicPartitionStart {
+  topic: string
+  partition: number
+  offset: string
 }
 
 export interface WatermarksInfo {

@@ -93,6 +93,13 @@ async function iterateAndAdmin(): Promise<void> {
   void offset;
   // @ts-expect-error a config resource is a topic, a broker or a group
   await admin.describeConfigs([{ kind: 'cluster', name: 'g' }]);
+  const [share] = await admin.shareGroupOffsets('jobs');
+  const lag: number | null = share.lag;
+  void [lag, share.start_offset, share.leader_epoch];
+  await admin.setShareGroupOffsets('jobs', [{ topic: 'y', partition: 0, offset: 'earliest' }, { topic: 'y', partition: 1, offset: 7 }]);
+  // @ts-expect-error a share group starts at an offset, 'earliest' or 'latest'
+  await admin.setShareGroupOffsets('jobs', [{ topic: 'y', partition: 0, offset: 'soon' }]);
+  await admin.deleteShareGroupOffsets('jobs', ['y']);
 }
 void iterateAndAdmin;
 // @ts-expect-error start_offset is 'earliest', 'latest' or a number

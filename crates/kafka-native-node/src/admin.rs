@@ -59,6 +59,25 @@ impl From<kafka_native::GroupListing> for GroupListingInfo {
     }
 }
 
+/// A share group's offsets of one partition (`Admin.shareGroupOffsets()`).
+#[napi(object)]
+pub struct ShareGroupOffsetInfo {
+    pub topic: String,
+    pub partition: i32,
+    pub start_offset: f64,
+    pub leader_epoch: Option<i32>,
+    pub lag: Option<f64>,
+}
+
+/// Where a share group is to start on a partition: an offset, `earliest` or `latest` (the
+/// JS layer makes numbers text; the core reads it).
+#[napi(object)]
+pub struct TopicPartitionStart {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: String,
+}
+
 #[napi(object)]
 pub struct GroupOffsetInfo {
     pub topic: String,
@@ -343,6 +362,69 @@ impl NativeAdmin {
         let offsets = crate::types::core_offsets(offsets);
         promise_from_pool(env, &self.lane, move || {
             inner?.set_group_offsets(&group_id, &offsets)
+        })
+    }
+
+    /// A share group's start offset, leader epoch and lag on each partition it has begun.
+    #[napi(ts_return_type = "Promise<ShareGroupOffsetInfo[]>")]
+    pub fn share_group_offsets<'env>(
+        &self,
+        env: &'env Env,
+        group_id: String,
+    ) -> Result<Object<'env>> {
+        let inner = self.admin();
+        promise_from_pool(env, &self.lane, move || {
+            Ok(inner?
+                .share_group_offsets(&group_id)?
+                .into_iter()
+                .map(|o| ShareGroupOffsetInfo {
+                    topic: o.topic,
+                    partition: o.partition,
+                    start_offset: o.start_offset as f64,
+                    leader_epoch: o.leader_epoch,
+                    lag: o.lag.map(|l| l as f64),
+                })
+                .collect::<Vec<_>>())
+        })
+    }
+
+    /// Moves a share group's start offsets (the group must have no members).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn set_share_group_offsets<'env>(
+        &self,
+        env: &'env Env,
+        group_id: String,
+        offsets: Vec<TopicPartitionStart>,
+    ) -> Result<Object<'env>> {
+        let inner = self.admin();
+        promise_from_pool(env, &self.lane, move || {
+            let starts = offsets
+                .into_iter()
+                .enumerate()
+                .map(|(i, o)| {
+                    let what = format!("setShareGroupOffsets() argument offsets[{i}].offset");
+                    let start = kafka_native::StartOffset::parse_as(&o.offset, &what)?;
+                    Ok((
+                        kafka_native::TopicPartition::new(o.topic, o.partition),
+                        start,
+                    ))
+                })
+                .collect::<std::result::Result<Vec<_>, kafka_native::KafkaError>>()?;
+            inner?.set_share_group_offsets(&group_id, &starts)
+        })
+    }
+
+    /// Forgets a share group's offsets of whole topics (the group must have no members).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn delete_share_group_offsets<'env>(
+        &self,
+        env: &'env Env,
+        group_id: String,
+        topics: Vec<String>,
+    ) -> Result<Object<'env>> {
+        let inner = self.admin();
+        promise_from_pool(env, &self.lane, move || {
+            inner?.delete_share_group_offsets(&group_id, &topics)
         })
     }
 

@@ -451,6 +451,10 @@ unsafe extern "C" {
         rktpar: *const rd_kafka_topic_partition_t,
     ) -> i32;
 }
+unsafe extern "C" {
+    pub fn rd_kafka_topic_partition_get_share_lag(rktpar: *const rd_kafka_topic_partition_t)
+        -> i64;
+}
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct rd_kafka_topic_partition_list_s {
@@ -2620,6 +2624,12 @@ unsafe extern "C" {
 }
 unsafe extern "C" {
     pub fn rd_kafka_AdminOptions_set_require_stable_offsets(
+        options: *mut rd_kafka_AdminOptions_t,
+        true_or_false: c_int,
+    ) -> *mut rd_kafka_error_t;
+}
+unsafe extern "C" {
+    pub fn rd_kafka_AdminOptions_set_share_group(
         options: *mut rd_kafka_AdminOptions_t,
         true_or_false: c_int,
     ) -> *mut rd_kafka_error_t;

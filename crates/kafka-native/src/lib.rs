@@ -27,7 +27,7 @@ pub use admin::{
     Admin, AdminConfig, BrokerDescription, ClusterDescription, ConfigChange, ConfigDescription,
     ConfigEntry, ConfigResource, ConfigSource, ConfigSynonym, GroupDescription, GroupListing,
     GroupMember, GroupPartitionOffset, GroupType, NewTopic, OffsetAtTime, PartitionDescription,
-    ResourceKind, TopicDescription, TopicListing, Watermarks,
+    ResourceKind, SharePartitionOffset, TopicDescription, TopicListing, Watermarks,
 };
 pub use config::{
     validate_topic_name, ClientConfig, ClientOptions, DEFAULT_METADATA_TIMEOUT,

@@ -11,7 +11,8 @@ use crossbeam_channel::Receiver;
 use kafka_native::{
     Acknowledgement, AcknowledgementMode, Admin, AdminConfig, BatchError, ConfigResource,
     GroupDescription, GroupMember, GroupType, KafkaError, ShareAcquireMode, ShareBatch,
-    ShareConsumer, ShareConsumerConfig, ShareStream,
+    ShareConsumer, ShareConsumerConfig, SharePartitionOffset, ShareStream, StartOffset,
+    TopicPartition,
 };
 use parking_lot::Mutex;
 
@@ -715,6 +716,78 @@ fn a_share_group_is_listed_described_and_deleted_by_the_admin() {
     assert!(
         listed.iter().all(|g| g.group_id != group),
         "deleted: {listed:?}"
+    );
+    admin.stop();
+}
+
+/// Share-group offsets (librdkafka patch 32): a group that finished six records has no lag;
+/// moved to the earliest offset it has six to do again; its offsets of the topic deleted, it has
+/// none. (Node's test compares the same with Kafka's Java Admin and shows the
+/// moved group delivering from the new start.) Without the patch there was no such call.
+#[test]
+fn a_share_group_s_offsets_are_described_moved_and_deleted_by_the_admin() {
+    let Some(cluster) = kafka_or_skip() else {
+        return;
+    };
+    let (topic, group) = topic_and_group(&cluster, "share-offsets", 1);
+    produce_one_by_one(&cluster, &topic, 0..6);
+    let seen: Seen = Arc::default();
+    let member = noting_member(config(&cluster, &group, &topic), &seen, 0);
+    member.start().unwrap();
+    wait_for("the six jobs", WAIT, || seen.lock().len() >= 6);
+    member.stop().unwrap();
+    let admin = Admin::new(AdminConfig::new(cluster.bootstrap_servers()).on_log(|_| {})).unwrap();
+    // Every record acknowledged: no lag. (Apache Kafka 4.4 keeps the start offset where it was
+    // until it archives the records before it; its Java Admin says the same.)
+    wait_for("no lag once the six are acknowledged", WAIT, || {
+        admin
+            .share_group_offsets(&group)
+            .unwrap()
+            .iter()
+            .any(|o| o.lag == Some(0))
+    });
+    let [done] =
+        <[SharePartitionOffset; 1]>::try_from(admin.share_group_offsets(&group).unwrap()).unwrap();
+    assert_eq!(
+        (done.topic.as_str(), done.partition, done.lag),
+        (topic.as_str(), 0, Some(0)),
+        "{done:?}"
+    );
+    assert!((0..=6).contains(&done.start_offset), "{done:?}");
+
+    wait_for("the share group empty", WAIT, || {
+        admin.describe_groups(std::slice::from_ref(&group)).unwrap()[0]
+            .members
+            .is_empty()
+    });
+    let partition = TopicPartition::new(&topic, 0);
+    admin
+        .set_share_group_offsets(&group, &[(partition.clone(), StartOffset::Earliest)])
+        .unwrap();
+    let moved: Vec<(i64, Option<i64>)> = admin
+        .share_group_offsets(&group)
+        .unwrap()
+        .iter()
+        .map(|o| (o.start_offset, o.lag))
+        .collect();
+    assert_eq!(moved, [(0, Some(6))]);
+
+    admin
+        .delete_share_group_offsets(&group, std::slice::from_ref(&topic))
+        .unwrap();
+    assert_eq!(admin.share_group_offsets(&group).unwrap(), []);
+
+    // Arguments: what is wrong is named, before any request.
+    let refused = |e: KafkaError| e.to_string();
+    assert!(refused(admin.set_share_group_offsets(&group, &[]).unwrap_err()).contains("offsets"));
+    assert!(refused(
+        admin
+            .set_share_group_offsets(&group, &[(partition, StartOffset::Offset(-2))])
+            .unwrap_err()
+    )
+    .contains("below 0"));
+    assert!(
+        refused(admin.delete_share_group_offsets("", &[topic]).unwrap_err()).contains("group_id")
     );
     admin.stop();
 }

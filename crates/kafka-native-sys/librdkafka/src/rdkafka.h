@@ -1013,6 +1013,16 @@ int32_t rd_kafka_topic_partition_get_leader_epoch(
     const rd_kafka_topic_partition_t *rktpar);
 
 /**
+ * @returns a share group's lag on the partition (KIP-932): what
+ *          ListConsumerGroupOffsets with
+ *          rd_kafka_AdminOptions_set_share_group() gives each partition
+ *          (DescribeShareGroupOffsets v1), or -1 if none was given.
+ */
+RD_EXPORT
+int64_t rd_kafka_topic_partition_get_share_lag(
+    const rd_kafka_topic_partition_t *rktpar);
+
+/**
  * @brief A growable list of Topic+Partitions.
  *
  */
@@ -8489,6 +8499,31 @@ RD_EXPORT
 rd_kafka_error_t *rd_kafka_AdminOptions_set_require_stable_offsets(
     rd_kafka_AdminOptions_t *options,
     int true_or_false);
+
+/**
+ * @brief Whether the group is a share group (KIP-932). Then
+ *        ListConsumerGroupOffsets describes its share-partitions' start
+ *        offsets, leader epochs and lag
+ *        (rd_kafka_topic_partition_get_share_lag()) with
+ *        DescribeShareGroupOffsets; AlterConsumerGroupOffsets sets their
+ *        start offsets with AlterShareGroupOffsets (the group must have no
+ *        members); DeleteConsumerGroupOffsets deletes the group's offsets of
+ *        the listed partitions' topics, whole topics, with
+ *        DeleteShareGroupOffsets. Each needs Apache Kafka 4.1 or later.
+ *
+ * @param options Admin options.
+ * @param true_or_false Defaults to false.
+ *
+ * @return NULL on success, a new error instance that must be
+ *         released with rd_kafka_error_destroy() in case of error.
+ *
+ * @remark This option is valid for ListConsumerGroupOffsets,
+ *         AlterConsumerGroupOffsets and DeleteConsumerGroupOffsets.
+ */
+RD_EXPORT
+rd_kafka_error_t *
+rd_kafka_AdminOptions_set_share_group(rd_kafka_AdminOptions_t *options,
+                                      int true_or_false);
 
 /**
  * @brief Whether broker should return authorized operations for the given

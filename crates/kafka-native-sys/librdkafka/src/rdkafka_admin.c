@@ -1595,6 +1595,16 @@ rd_kafka_error_t *rd_kafka_AdminOptions_set_require_stable_offsets(
         return !err ? NULL : rd_kafka_error_new(err, "%s", errstr);
 }
 
+rd_kafka_error_t *
+rd_kafka_AdminOptions_set_share_group(rd_kafka_AdminOptions_t *options,
+                                      int true_or_false) {
+        char errstr[512];
+        rd_kafka_resp_err_t err = rd_kafka_confval_set_type(
+            &options->share_group, RD_KAFKA_CONFVAL_INT, &true_or_false,
+            errstr, sizeof(errstr));
+        return !err ? NULL : rd_kafka_error_new(err, "%s", errstr);
+}
+
 rd_kafka_error_t *rd_kafka_AdminOptions_set_include_authorized_operations(
     rd_kafka_AdminOptions_t *options,
     int true_or_false) {
@@ -1754,6 +1764,15 @@ static void rd_kafka_AdminOptions_init(rd_kafka_t *rk,
         else
                 rd_kafka_confval_disable(&options->require_stable_offsets,
                                          "require_stable_offsets");
+
+        if (options->for_api == RD_KAFKA_ADMIN_OP_ANY ||
+            options->for_api == RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS ||
+            options->for_api == RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS ||
+            options->for_api == RD_KAFKA_ADMIN_OP_DELETECONSUMERGROUPOFFSETS)
+                rd_kafka_confval_init_int(&options->share_group, "share_group",
+                                          0, 1, 0);
+        else
+                rd_kafka_confval_disable(&options->share_group, "share_group");
 
         if (options->for_api == RD_KAFKA_ADMIN_OP_ANY ||
             options->for_api == RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS ||
@@ -5088,6 +5107,445 @@ err_parse:
 }
 
 
+/**
+ * @name Share group offsets (KIP-932): ListConsumerGroupOffsets,
+ *       AlterConsumerGroupOffsets and DeleteConsumerGroupOffsets of a share
+ *       group (rd_kafka_AdminOptions_set_share_group()) send
+ *       DescribeShareGroupOffsets, AlterShareGroupOffsets and
+ *       DeleteShareGroupOffsets to the group coordinator.
+ * @{
+ */
+
+/** What a share group offsets request writes of each topic. */
+typedef enum {
+        RD_KAFKA_SHARE_OFFSETS_TOPICS,     /**< The name (Delete) */
+        RD_KAFKA_SHARE_OFFSETS_PARTITIONS, /**< And partition indexes
+                                            *   (Describe) */
+        RD_KAFKA_SHARE_OFFSETS_STARTS,     /**< And partitions with their
+                                            *   start offsets (Alter) */
+} rd_kafka_share_offsets_write_t;
+
+/**
+ * @brief Writes \p partitions as a share group offsets request's Topics
+ *        array, a topic's partitions together.
+ */
+static void
+rd_kafka_share_offsets_write_topics(rd_kafka_buf_t *rkbuf,
+                                    const rd_kafka_topic_partition_list_t *src,
+                                    rd_kafka_share_offsets_write_t what) {
+        rd_kafka_topic_partition_list_t *partitions =
+            rd_kafka_topic_partition_list_copy(src);
+        size_t of_TopicArrayCnt, of_PartArrayCnt = 0;
+        int TopicArrayCnt = 0, PartArrayCnt = 0, i;
+        const char *topic = NULL;
+
+        rd_kafka_topic_partition_list_sort_by_topic(partitions);
+        of_TopicArrayCnt = rd_kafka_buf_write_arraycnt_pos(rkbuf);
+        for (i = 0; i <= partitions->cnt; i++) {
+                const rd_kafka_topic_partition_t *rktpar =
+                    i < partitions->cnt ? &partitions->elems[i] : NULL;
+
+                if (topic && (!rktpar || strcmp(topic, rktpar->topic))) {
+                        /* The end of a topic. */
+                        if (what != RD_KAFKA_SHARE_OFFSETS_TOPICS)
+                                rd_kafka_buf_finalize_arraycnt(
+                                    rkbuf, of_PartArrayCnt, PartArrayCnt);
+                        rd_kafka_buf_write_tags_empty(rkbuf);
+                        topic = NULL;
+                }
+                if (!rktpar)
+                        break;
+                if (!topic) {
+                        topic = rktpar->topic;
+                        TopicArrayCnt++;
+                        rd_kafka_buf_write_str(rkbuf, topic, -1);
+                        if (what == RD_KAFKA_SHARE_OFFSETS_TOPICS)
+                                continue;
+                        of_PartArrayCnt =
+                            rd_kafka_buf_write_arraycnt_pos(rkbuf);
+                        PartArrayCnt = 0;
+                } else if (what == RD_KAFKA_SHARE_OFFSETS_TOPICS)
+                        continue;
+                PartArrayCnt++;
+                rd_kafka_buf_write_i32(rkbuf, rktpar->partition);
+                if (what == RD_KAFKA_SHARE_OFFSETS_STARTS) {
+                        rd_kafka_buf_write_i64(rkbuf, rktpar->offset);
+                        rd_kafka_buf_write_tags_empty(rkbuf);
+                }
+        }
+        rd_kafka_buf_finalize_arraycnt(rkbuf, of_TopicArrayCnt, TopicArrayCnt);
+        rd_kafka_topic_partition_list_destroy(partitions);
+}
+
+/**
+ * @brief A new share group offsets request (\p ApiKey, at versions
+ *        \p min_version .. \p max_version), its GroupId written, or NULL and
+ *        \p errstr set when the broker has no such request.
+ */
+static rd_kafka_buf_t *rd_kafka_share_offsets_request(rd_kafka_broker_t *rkb,
+                                                      int16_t ApiKey,
+                                                      int16_t max_version,
+                                                      size_t size,
+                                                      char *errstr,
+                                                      size_t errstr_size) {
+        rd_kafka_buf_t *rkbuf;
+        int16_t ApiVersion = rd_kafka_broker_ApiVersion_supported(
+            rkb, ApiKey, 0, max_version, NULL);
+
+        if (ApiVersion == -1) {
+                rd_snprintf(errstr, errstr_size,
+                            "%s (KIP-932) not supported by broker, "
+                            "requires broker version >= 4.1.0",
+                            rd_kafka_ApiKey2str(ApiKey));
+                return NULL;
+        }
+        rkbuf = rd_kafka_buf_new_flexver_request(rkb, ApiKey, 1, 64 + size,
+                                                 rd_true /* flexver */);
+        rd_kafka_buf_ApiVersion_set(rkbuf, ApiVersion, 0);
+        return rkbuf;
+}
+
+/**
+ * @brief Sends a DescribeShareGroupOffsetsRequest for the one group (and its
+ *        partitions, or all of them) of \p list_grpoffsets
+ *        (ListConsumerGroupOffsets_t*).
+ */
+static rd_kafka_resp_err_t
+rd_kafka_DescribeShareGroupOffsetsRequest(rd_kafka_broker_t *rkb,
+                                          const rd_list_t *list_grpoffsets,
+                                          rd_kafka_AdminOptions_t *options,
+                                          char *errstr,
+                                          size_t errstr_size,
+                                          rd_kafka_replyq_t replyq,
+                                          rd_kafka_resp_cb_t *resp_cb,
+                                          void *opaque) {
+        const rd_kafka_ListConsumerGroupOffsets_t *grpoffsets =
+            rd_list_elem(list_grpoffsets, 0);
+        rd_kafka_buf_t *rkbuf = rd_kafka_share_offsets_request(
+            rkb, RD_KAFKAP_DescribeShareGroupOffsets, 1,
+            grpoffsets->partitions ? 64 * grpoffsets->partitions->cnt : 0,
+            errstr, errstr_size);
+
+        if (!rkbuf)
+                return RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE;
+
+        rd_kafka_buf_write_arraycnt(rkbuf, 1); /* Groups */
+        rd_kafka_buf_write_str(rkbuf, grpoffsets->group_id, -1);
+        if (grpoffsets->partitions)
+                rd_kafka_share_offsets_write_topics(
+                    rkbuf, grpoffsets->partitions,
+                    RD_KAFKA_SHARE_OFFSETS_PARTITIONS);
+        else
+                rd_kafka_buf_write_uvarint(rkbuf, 0); /* Null: all */
+        rd_kafka_buf_write_tags_empty(rkbuf);        /* Group tags */
+
+        rd_kafka_broker_buf_enq_replyq(rkb, rkbuf, replyq, resp_cb, opaque);
+        return RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+/**
+ * @brief A group-level error of a share group offsets response, or NULL.
+ */
+static rd_kafka_error_t *rd_kafka_share_offsets_error(int16_t ErrorCode,
+                                                      rd_kafkap_str_t *msg) {
+        char *str;
+
+        if (!ErrorCode)
+                return NULL;
+        if (RD_KAFKAP_STR_IS_NULL(msg) || RD_KAFKAP_STR_LEN(msg) == 0)
+                return rd_kafka_error_new(ErrorCode, "%s",
+                                          rd_kafka_err2str(ErrorCode));
+        RD_KAFKAP_STR_DUPA(&str, msg);
+        return rd_kafka_error_new(ErrorCode, "%s", str);
+}
+
+/**
+ * @brief Parses a DescribeShareGroupOffsetsResponse into a
+ *        ListConsumerGroupOffsets result: each partition's offset is its
+ *        start offset, with its leader epoch and lag
+ *        (rd_kafka_topic_partition_get_share_lag()).
+ */
+static rd_kafka_resp_err_t
+rd_kafka_DescribeShareGroupOffsetsResponse_parse(rd_kafka_op_t *rko_req,
+                                                 rd_kafka_op_t **rko_resultp,
+                                                 rd_kafka_buf_t *reply,
+                                                 char *errstr,
+                                                 size_t errstr_size) {
+        const int log_decode_errors = LOG_ERR;
+        const rd_kafka_ListConsumerGroupOffsets_t *list_grpoffsets =
+            rd_list_elem(&rko_req->rko_u.admin_request.args, 0);
+        rd_kafka_topic_partition_list_t *partitions =
+            rd_kafka_topic_partition_list_new(8);
+        rd_kafka_error_t *error = NULL;
+        rd_kafka_op_t *rko_result;
+        int32_t GroupCnt, TopicCnt, PartCnt;
+        int i, j, k;
+
+        rd_kafka_buf_read_throttle_time(reply);
+        rd_kafka_buf_read_arraycnt(reply, &GroupCnt, 1);
+        for (i = 0; i < GroupCnt; i++) {
+                rd_kafkap_str_t GroupId, ErrorMessage;
+                int16_t ErrorCode;
+
+                rd_kafka_buf_read_str(reply, &GroupId);
+                rd_kafka_buf_read_arraycnt(reply, &TopicCnt,
+                                           RD_KAFKAP_TOPICS_MAX);
+                for (j = 0; j < TopicCnt; j++) {
+                        rd_kafkap_str_t TopicName;
+                        rd_kafka_Uuid_t TopicId;
+                        char *topic;
+
+                        rd_kafka_buf_read_str(reply, &TopicName);
+                        rd_kafka_buf_read_uuid(reply, &TopicId);
+                        RD_KAFKAP_STR_DUPA(&topic, &TopicName);
+                        rd_kafka_buf_read_arraycnt(reply, &PartCnt,
+                                                   RD_KAFKAP_PARTITIONS_MAX);
+                        for (k = 0; k < PartCnt; k++) {
+                                rd_kafka_topic_partition_t *rktpar;
+                                int32_t Partition, LeaderEpoch;
+                                int64_t StartOffset, Lag = -1;
+                                int16_t PartErrorCode;
+                                rd_kafkap_str_t PartErrorMessage;
+
+                                rd_kafka_buf_read_i32(reply, &Partition);
+                                rd_kafka_buf_read_i64(reply, &StartOffset);
+                                rd_kafka_buf_read_i32(reply, &LeaderEpoch);
+                                if (rd_kafka_buf_ApiVersion(reply) >= 1)
+                                        rd_kafka_buf_read_i64(reply, &Lag);
+                                rd_kafka_buf_read_i16(reply, &PartErrorCode);
+                                rd_kafka_buf_read_str(reply,
+                                                      &PartErrorMessage);
+                                rd_kafka_buf_skip_tags(reply);
+
+                                rktpar = rd_kafka_topic_partition_list_add(
+                                    partitions, topic, Partition);
+                                rktpar->offset = StartOffset;
+                                rktpar->err    = PartErrorCode;
+                                rd_kafka_topic_partition_set_leader_epoch(
+                                    rktpar, LeaderEpoch);
+                                rd_kafka_topic_partition_get_private(rktpar)
+                                    ->share_lag = Lag;
+                        }
+                        rd_kafka_buf_skip_tags(reply);
+                }
+                rd_kafka_buf_read_i16(reply, &ErrorCode);
+                rd_kafka_buf_read_str(reply, &ErrorMessage);
+                rd_kafka_buf_skip_tags(reply);
+                if (!error)
+                        error = rd_kafka_share_offsets_error(ErrorCode,
+                                                             &ErrorMessage);
+        }
+
+        rko_result = rd_kafka_admin_result_new(rko_req);
+        rd_list_init(&rko_result->rko_u.admin_result.results, 1,
+                     rd_kafka_group_result_free);
+        rd_list_add(&rko_result->rko_u.admin_result.results,
+                    rd_kafka_group_result_new(list_grpoffsets->group_id, -1,
+                                              partitions, error));
+        rd_kafka_topic_partition_list_destroy(partitions);
+        *rko_resultp = rko_result;
+        return RD_KAFKA_RESP_ERR_NO_ERROR;
+
+err_parse:
+        if (error)
+                rd_kafka_error_destroy(error);
+        rd_kafka_topic_partition_list_destroy(partitions);
+        rd_snprintf(errstr, errstr_size,
+                    "DescribeShareGroupOffsets response protocol parse "
+                    "failure: %s",
+                    rd_kafka_err2str(reply->rkbuf_err));
+        return reply->rkbuf_err;
+}
+
+/**
+ * @brief Sends an AlterShareGroupOffsetsRequest setting the start offsets of
+ *        \p alter_grpoffsets (AlterConsumerGroupOffsets_t*).
+ */
+static rd_kafka_resp_err_t
+rd_kafka_AlterShareGroupOffsetsRequest(rd_kafka_broker_t *rkb,
+                                       const rd_list_t *alter_grpoffsets,
+                                       rd_kafka_AdminOptions_t *options,
+                                       char *errstr,
+                                       size_t errstr_size,
+                                       rd_kafka_replyq_t replyq,
+                                       rd_kafka_resp_cb_t *resp_cb,
+                                       void *opaque) {
+        const rd_kafka_AlterConsumerGroupOffsets_t *grpoffsets =
+            rd_list_elem(alter_grpoffsets, 0);
+        rd_kafka_buf_t *rkbuf = rd_kafka_share_offsets_request(
+            rkb, RD_KAFKAP_AlterShareGroupOffsets, 0,
+            64 * grpoffsets->partitions->cnt, errstr, errstr_size);
+
+        if (!rkbuf)
+                return RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE;
+
+        rd_kafka_buf_write_str(rkbuf, grpoffsets->group_id, -1);
+        rd_kafka_share_offsets_write_topics(rkbuf, grpoffsets->partitions,
+                                            RD_KAFKA_SHARE_OFFSETS_STARTS);
+
+        rd_kafka_broker_buf_enq_replyq(rkb, rkbuf, replyq, resp_cb, opaque);
+        return RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+/**
+ * @brief Parses an AlterShareGroupOffsetsResponse (\p with_partitions) or a
+ *        DeleteShareGroupOffsetsResponse into the result of the request's
+ *        group: its partitions (\p requested), each with the error its
+ *        partition or topic was answered with.
+ */
+static rd_kafka_resp_err_t rd_kafka_share_offsets_changed_parse(
+    rd_kafka_op_t *rko_req,
+    rd_kafka_op_t **rko_resultp,
+    rd_kafka_buf_t *reply,
+    const char *group,
+    const rd_kafka_topic_partition_list_t *requested,
+    rd_bool_t with_partitions,
+    char *errstr,
+    size_t errstr_size) {
+        const int log_decode_errors = LOG_ERR;
+        rd_kafka_topic_partition_list_t *partitions =
+            rd_kafka_topic_partition_list_copy(requested);
+        rd_kafka_error_t *error = NULL;
+        rd_kafka_op_t *rko_result;
+        rd_kafkap_str_t ErrorMessage;
+        int16_t ErrorCode;
+        int32_t TopicCnt, PartCnt;
+        int i, j;
+
+        rd_kafka_buf_read_throttle_time(reply);
+        rd_kafka_buf_read_i16(reply, &ErrorCode);
+        rd_kafka_buf_read_str(reply, &ErrorMessage);
+        error = rd_kafka_share_offsets_error(ErrorCode, &ErrorMessage);
+        rd_kafka_buf_read_arraycnt(reply, &TopicCnt, RD_KAFKAP_TOPICS_MAX);
+        for (i = 0; i < TopicCnt; i++) {
+                rd_kafkap_str_t TopicName, TopicErrorMessage;
+                rd_kafka_Uuid_t TopicId;
+                int16_t TopicErrorCode;
+                char *topic;
+
+                rd_kafka_buf_read_str(reply, &TopicName);
+                rd_kafka_buf_read_uuid(reply, &TopicId);
+                RD_KAFKAP_STR_DUPA(&topic, &TopicName);
+                if (with_partitions) {
+                        rd_kafka_buf_read_arraycnt(reply, &PartCnt,
+                                                   RD_KAFKAP_PARTITIONS_MAX);
+                        for (j = 0; j < PartCnt; j++) {
+                                rd_kafka_topic_partition_t *rktpar;
+                                rd_kafkap_str_t PartErrorMessage;
+                                int16_t PartErrorCode;
+                                int32_t Partition;
+
+                                rd_kafka_buf_read_i32(reply, &Partition);
+                                rd_kafka_buf_read_i16(reply, &PartErrorCode);
+                                rd_kafka_buf_read_str(reply,
+                                                      &PartErrorMessage);
+                                rd_kafka_buf_skip_tags(reply);
+                                if ((rktpar =
+                                         rd_kafka_topic_partition_list_find(
+                                             partitions, topic, Partition)))
+                                        rktpar->err = PartErrorCode;
+                        }
+                } else {
+                        rd_kafka_buf_read_i16(reply, &TopicErrorCode);
+                        rd_kafka_buf_read_str(reply, &TopicErrorMessage);
+                        for (j = 0; j < partitions->cnt; j++)
+                                if (!strcmp(partitions->elems[j].topic, topic))
+                                        partitions->elems[j].err =
+                                            TopicErrorCode;
+                }
+                rd_kafka_buf_skip_tags(reply);
+        }
+
+        rko_result = rd_kafka_admin_result_new(rko_req);
+        rd_list_init(&rko_result->rko_u.admin_result.results, 1,
+                     rd_kafka_group_result_free);
+        rd_list_add(&rko_result->rko_u.admin_result.results,
+                    rd_kafka_group_result_new(group, -1, partitions, error));
+        rd_kafka_topic_partition_list_destroy(partitions);
+        *rko_resultp = rko_result;
+        return RD_KAFKA_RESP_ERR_NO_ERROR;
+
+err_parse:
+        if (error)
+                rd_kafka_error_destroy(error);
+        rd_kafka_topic_partition_list_destroy(partitions);
+        rd_snprintf(errstr, errstr_size,
+                    "%s response protocol parse failure: %s",
+                    with_partitions ? "AlterShareGroupOffsets"
+                                    : "DeleteShareGroupOffsets",
+                    rd_kafka_err2str(reply->rkbuf_err));
+        return reply->rkbuf_err;
+}
+
+static rd_kafka_resp_err_t
+rd_kafka_AlterShareGroupOffsetsResponse_parse(rd_kafka_op_t *rko_req,
+                                              rd_kafka_op_t **rko_resultp,
+                                              rd_kafka_buf_t *reply,
+                                              char *errstr,
+                                              size_t errstr_size) {
+        const rd_kafka_AlterConsumerGroupOffsets_t *alter_grpoffsets =
+            rd_list_elem(&rko_req->rko_u.admin_request.args, 0);
+        return rd_kafka_share_offsets_changed_parse(
+            rko_req, rko_resultp, reply, alter_grpoffsets->group_id,
+            alter_grpoffsets->partitions, rd_true, errstr, errstr_size);
+}
+
+/**
+ * @brief Sends a DeleteShareGroupOffsetsRequest for the topics of the
+ *        partitions of \p del_grpoffsets (DeleteConsumerGroupOffsets_t*).
+ */
+static rd_kafka_resp_err_t
+rd_kafka_DeleteShareGroupOffsetsRequest(rd_kafka_broker_t *rkb,
+                                        const rd_list_t *del_grpoffsets,
+                                        rd_kafka_AdminOptions_t *options,
+                                        char *errstr,
+                                        size_t errstr_size,
+                                        rd_kafka_replyq_t replyq,
+                                        rd_kafka_resp_cb_t *resp_cb,
+                                        void *opaque) {
+        const rd_kafka_DeleteConsumerGroupOffsets_t *grpoffsets =
+            rd_list_elem(del_grpoffsets, 0);
+        rd_kafka_buf_t *rkbuf = rd_kafka_share_offsets_request(
+            rkb, RD_KAFKAP_DeleteShareGroupOffsets, 0,
+            64 * grpoffsets->partitions->cnt, errstr, errstr_size);
+
+        if (!rkbuf)
+                return RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE;
+
+        rd_kafka_buf_write_str(rkbuf, grpoffsets->group, -1);
+        rd_kafka_share_offsets_write_topics(rkbuf, grpoffsets->partitions,
+                                            RD_KAFKA_SHARE_OFFSETS_TOPICS);
+
+        rd_kafka_broker_buf_enq_replyq(rkb, rkbuf, replyq, resp_cb, opaque);
+        return RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+static rd_kafka_resp_err_t
+rd_kafka_DeleteShareGroupOffsetsResponse_parse(rd_kafka_op_t *rko_req,
+                                               rd_kafka_op_t **rko_resultp,
+                                               rd_kafka_buf_t *reply,
+                                               char *errstr,
+                                               size_t errstr_size) {
+        const rd_kafka_DeleteConsumerGroupOffsets_t *del_grpoffsets =
+            rd_list_elem(&rko_req->rko_u.admin_request.args, 0);
+        return rd_kafka_share_offsets_changed_parse(
+            rko_req, rko_resultp, reply, del_grpoffsets->group,
+            del_grpoffsets->partitions, rd_false, errstr, errstr_size);
+}
+
+/**
+ * @brief Whether \p rko (an admin request) is for a share group
+ *        (rd_kafka_AdminOptions_set_share_group()).
+ */
+static rd_bool_t rd_kafka_admin_for_share_group(const rd_kafka_op_t *rko) {
+        const rd_kafka_confval_t *share_group =
+            &rko->rko_u.admin_request.options.share_group;
+        return share_group->is_enabled &&
+               rd_kafka_confval_get_int(share_group) == 1;
+}
+
+/**@}*/
+
 void rd_kafka_DeleteConsumerGroupOffsets(
     rd_kafka_t *rk,
     rd_kafka_DeleteConsumerGroupOffsets_t **del_grpoffsets,
@@ -5106,6 +5564,15 @@ void rd_kafka_DeleteConsumerGroupOffsets(
             rk, RD_KAFKA_OP_DELETECONSUMERGROUPOFFSETS,
             RD_KAFKA_EVENT_DELETECONSUMERGROUPOFFSETS_RESULT, &cbs, options,
             rkqu->rkqu_q);
+
+        if (rd_kafka_admin_for_share_group(rko)) {
+                static const struct rd_kafka_admin_worker_cbs share_cbs = {
+                    rd_kafka_DeleteShareGroupOffsetsRequest,
+                    rd_kafka_DeleteShareGroupOffsetsResponse_parse,
+                };
+                rko->rko_u.admin_request.cbs =
+                    (struct rd_kafka_admin_worker_cbs *)&share_cbs;
+        }
 
         if (del_grpoffsets_cnt != 1) {
                 /* For simplicity we only support one single group for now */
@@ -6936,6 +7403,15 @@ void rd_kafka_AlterConsumerGroupOffsets(
             RD_KAFKA_EVENT_ALTERCONSUMERGROUPOFFSETS_RESULT, &cbs, options,
             rkqu->rkqu_q);
 
+        if (rd_kafka_admin_for_share_group(rko)) {
+                static const struct rd_kafka_admin_worker_cbs share_cbs = {
+                    rd_kafka_AlterShareGroupOffsetsRequest,
+                    rd_kafka_AlterShareGroupOffsetsResponse_parse,
+                };
+                rko->rko_u.admin_request.cbs =
+                    (struct rd_kafka_admin_worker_cbs *)&share_cbs;
+        }
+
         if (alter_grpoffsets_cnt != 1) {
                 /* For simplicity we only support one single group for now */
                 rd_kafka_admin_result_fail(rko, RD_KAFKA_RESP_ERR__INVALID_ARG,
@@ -7179,6 +7655,15 @@ void rd_kafka_ListConsumerGroupOffsets(
             rk, RD_KAFKA_OP_LISTCONSUMERGROUPOFFSETS,
             RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT, &cbs, options,
             rkqu->rkqu_q);
+
+        if (rd_kafka_admin_for_share_group(rko)) {
+                static const struct rd_kafka_admin_worker_cbs share_cbs = {
+                    rd_kafka_DescribeShareGroupOffsetsRequest,
+                    rd_kafka_DescribeShareGroupOffsetsResponse_parse,
+                };
+                rko->rko_u.admin_request.cbs =
+                    (struct rd_kafka_admin_worker_cbs *)&share_cbs;
+        }
 
         if (list_grpoffsets_cnt != 1) {
                 /* For simplicity we only support one single group for now */

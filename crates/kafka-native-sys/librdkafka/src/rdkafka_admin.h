@@ -97,6 +97,13 @@ struct rd_kafka_AdminOptions_s {
                                      *     ListConsumerGroupOffsets
                                      */
         rd_kafka_confval_t
+            share_group; /**< BOOL: The group is a share group (KIP-932).
+                          * Valid for:
+                          *     ListConsumerGroupOffsets
+                          *     AlterConsumerGroupOffsets
+                          *     DeleteConsumerGroupOffsets
+                          */
+        rd_kafka_confval_t
             include_authorized_operations; /**< BOOL: Whether broker should
                                             * return authorized operations.
                                             * Valid for:

@@ -2967,11 +2967,14 @@ rd_kafka_topic_partition_update(rd_kafka_topic_partition_t *dst,
 
                 dstpriv->topic_id = srcpriv->topic_id;
 
+                dstpriv->share_lag = srcpriv->share_lag;
+
         } else if ((dstpriv = dst->_private)) {
                 /* No private object in source, reset the fields. */
                 dstpriv->leader_epoch         = -1;
                 dstpriv->current_leader_epoch = -1;
                 dstpriv->topic_id             = RD_KAFKA_UUID_ZERO;
+                dstpriv->share_lag            = -1;
         }
 }
 
@@ -3028,6 +3031,16 @@ rd_kafka_topic_partition_destroy0(rd_kafka_topic_partition_t *rktpar,
                 rd_free(rktpar);
 }
 
+
+int64_t rd_kafka_topic_partition_get_share_lag(
+    const rd_kafka_topic_partition_t *rktpar) {
+        const rd_kafka_topic_partition_private_t *parpriv;
+
+        if (!(parpriv = rktpar->_private))
+                return -1;
+
+        return parpriv->share_lag;
+}
 
 int32_t rd_kafka_topic_partition_get_leader_epoch(
     const rd_kafka_topic_partition_t *rktpar) {
@@ -3223,7 +3236,8 @@ rd_kafka_topic_partition_t *rd_kafka_topic_partition_list_add0(
                 parpriv_copy->leader_epoch = parpriv->leader_epoch;
                 parpriv_copy->current_leader_epoch =
                     parpriv->current_leader_epoch;
-                parpriv_copy->topic_id = parpriv->topic_id;
+                parpriv_copy->topic_id  = parpriv->topic_id;
+                parpriv_copy->share_lag = parpriv->share_lag;
         } else if (rktp) {
                 rd_kafka_topic_partition_private_t *parpriv_copy =
                     rd_kafka_topic_partition_get_private(rktpar);
@@ -4593,6 +4607,7 @@ void rd_kafka_topic_partition_list_update(
                 d_priv->leader_epoch = s_priv->leader_epoch;
                 d_priv->current_leader_epoch = s_priv->current_leader_epoch;
                 d_priv->topic_id             = s_priv->topic_id;
+                d_priv->share_lag            = s_priv->share_lag;
         }
 }
 

@@ -540,6 +540,8 @@ typedef struct rd_kafka_topic_partition_private_s {
         int32_t leader_epoch;
         /** Topic id. */
         rd_kafka_Uuid_t topic_id;
+        /** A share group's lag on the partition, if described, else -1. */
+        int64_t share_lag;
 } rd_kafka_topic_partition_private_t;
 
 
@@ -895,6 +897,7 @@ rd_kafka_topic_partition_private_new() {
         parpriv                       = rd_calloc(1, sizeof(*parpriv));
         parpriv->leader_epoch         = -1;
         parpriv->current_leader_epoch = -1;
+        parpriv->share_lag            = -1;
         return parpriv;
 }
 

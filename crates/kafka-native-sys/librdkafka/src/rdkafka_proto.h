@@ -179,6 +179,9 @@ static RD_UNUSED const char *rd_kafka_ApiKey2str(int16_t ApiKey) {
             [RD_KAFKAP_ShareGroupDescribe]        = "ShareGroupDescribe",
             [RD_KAFKAP_ShareFetch]                = "ShareFetch",
             [RD_KAFKAP_ShareAcknowledge]          = "ShareAcknowledge",
+            [RD_KAFKAP_DescribeShareGroupOffsets] = "DescribeShareGroupOffsets",
+            [RD_KAFKAP_AlterShareGroupOffsets]    = "AlterShareGroupOffsets",
+            [RD_KAFKAP_DeleteShareGroupOffsets]   = "DeleteShareGroupOffsets",
 
         };
         static RD_TLS char ret[64];

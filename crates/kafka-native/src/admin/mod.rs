@@ -13,8 +13,14 @@ use crate::error::KafkaError;
 use crate::events::{EventSink, EventsThread, LogHandler, LogRecord};
 use crate::metadata::Retry;
 use crate::native::client::ClientKind;
-use crate::native::{AlterMode, NativeClient, NewTopicSpec, PartitionList, TopicOutcome};
+use crate::native::{
+    AlterMode, GroupKind, NativeClient, NewTopicSpec, PartitionList, TopicOutcome,
+};
 use crate::topic_partition::TopicPartition;
+pub use share_groups::SharePartitionOffset;
+
+mod share_groups;
+
 pub use descriptions::{
     BrokerDescription, ClusterDescription, ConfigChange, ConfigDescription, ConfigEntry,
     ConfigResource, ConfigSource, ConfigSynonym, GroupDescription, GroupMember, GroupType,
@@ -294,7 +300,8 @@ impl Admin {
         }
         let list = PartitionList::of_next_offsets(offsets)?;
         self.ask(&format!("set offsets of group {group_id:?}"), |t| {
-            self.client.alter_group_offsets(group_id, &list, t)
+            self.client
+                .alter_group_offsets(GroupKind::Consumer, group_id, &list, t)
         })
     }
 
@@ -428,10 +435,18 @@ impl Admin {
             false => None,
         };
         let committed = self.ask(&format!("offsets of group {group_id:?}"), |t| {
-            self.client
-                .group_committed_offsets(group_id, every_partition.as_ref(), t)
+            self.client.group_committed_offsets(
+                GroupKind::Consumer,
+                group_id,
+                every_partition.as_ref(),
+                t,
+            )
         })?;
-        let committed: Vec<_> = committed.into_iter().filter(|e| e.offset >= 0).collect();
+        let committed: Vec<_> = committed
+            .into_iter()
+            .map(|c| c.entry)
+            .filter(|e| e.offset >= 0)
+            .collect();
         if committed.is_empty() {
             return Ok(Vec::new());
         }

@@ -38,7 +38,16 @@ admin_drop! {
     rdsys::rd_kafka_NewPartitions_t => rdsys::rd_kafka_NewPartitions_destroy,
     rdsys::rd_kafka_DeleteGroup_t => rdsys::rd_kafka_DeleteGroup_destroy,
     rdsys::rd_kafka_AlterConsumerGroupOffsets_t => rdsys::rd_kafka_AlterConsumerGroupOffsets_destroy,
+    rdsys::rd_kafka_DeleteConsumerGroupOffsets_t => rdsys::rd_kafka_DeleteConsumerGroupOffsets_destroy,
     rdsys::rd_kafka_DeleteRecords_t => rdsys::rd_kafka_DeleteRecords_destroy,
+}
+
+/// A partition of a group's offsets: the entry (a share group's start offset as its offset),
+/// and what a share group's description adds, each -1 when not given.
+pub(crate) struct GroupOffsetEntry {
+    pub(crate) entry: PartitionEntry,
+    pub(crate) leader_epoch: i32,
+    pub(crate) share_lag: i64,
 }
 
 /// Copies group results out of a result's array: each group's name and its error, if any.
@@ -105,8 +114,18 @@ pub(super) struct Request {
     deadline: Instant,
 }
 
+/// Which kind of group a group-offsets call is for: librdkafka's consumer-group offset calls
+/// reach a share group's offsets (its start offsets) with the option `share_group` (patch 32).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum GroupKind {
+    /// A consumer group (classic or KIP-848): its committed offsets.
+    Consumer,
+    /// A share group (KIP-932): its share-partitions' start offsets.
+    Share,
+}
+
 impl Request {
-    fn new(client: &NativeClient, timeout: Duration) -> Result<Self, KafkaError> {
+    fn new(client: &NativeClient, timeout: Duration, kind: GroupKind) -> Result<Self, KafkaError> {
         // SAFETY: the handle is live; a non-null result is ours to destroy.
         let options = unsafe {
             NativePtr::from_ptr(rdsys::rd_kafka_AdminOptions_new(
@@ -133,6 +152,15 @@ impl Request {
                 errstr.len(),
             );
         }
+        if kind == GroupKind::Share {
+            // SAFETY: the options are live (for any call); a non-null error is ours to free.
+            unsafe {
+                let error = rdsys::rd_kafka_AdminOptions_set_share_group(options.ptr(), 1);
+                if !error.is_null() {
+                    rdsys::rd_kafka_error_destroy(error);
+                }
+            }
+        }
         // SAFETY: the handle is live; the new queue is ours to destroy.
         let queue = NativeQueue::from_owned(unsafe { rdsys::rd_kafka_queue_new(client.ptr()) });
         Ok(Request {
@@ -155,7 +183,34 @@ impl Request {
         event_type: i32,
         what: &str,
     ) -> Result<NativeEvent, KafkaError> {
-        let request = Request::new(client, timeout)?;
+        // SAFETY: per this function's contract.
+        unsafe {
+            Self::run_for(
+                GroupKind::Consumer,
+                client,
+                call,
+                items,
+                timeout,
+                event_type,
+                what,
+            )
+        }
+    }
+
+    /// [`run`](Self::run) for a group offsets call about a group of `kind`.
+    ///
+    /// # Safety
+    /// As [`run`](Self::run).
+    pub(super) unsafe fn run_for<T>(
+        kind: GroupKind,
+        client: &NativeClient,
+        call: AdminCall<T>,
+        items: &mut [T],
+        timeout: Duration,
+        event_type: i32,
+        what: &str,
+    ) -> Result<NativeEvent, KafkaError> {
+        let request = Request::new(client, timeout, kind)?;
         // SAFETY: the handle, options and queue are live; the items are, per the contract.
         unsafe {
             call(
@@ -421,6 +476,7 @@ impl NativeClient {
     /// are each partition's next offset to read.
     pub(crate) fn alter_group_offsets(
         &self,
+        kind: GroupKind,
         group_id: &str,
         offsets: &PartitionList,
         timeout: Duration,
@@ -441,7 +497,8 @@ impl NativeClient {
         let mut raw = [alter.ptr()];
         // SAFETY: `raw` holds live requests of the type rd_kafka_AlterConsumerGroupOffsets takes.
         let event = unsafe {
-            Request::run(
+            Request::run_for(
+                kind,
                 self,
                 rdsys::rd_kafka_AlterConsumerGroupOffsets,
                 &mut raw,
@@ -622,7 +679,7 @@ impl NativeClient {
         share: bool,
         timeout: Duration,
     ) -> Result<(Vec<GroupListingRaw>, Vec<KafkaError>), KafkaError> {
-        let request = Request::new(self, timeout)?;
+        let request = Request::new(self, timeout, GroupKind::Consumer)?;
         if share {
             let types = [rdsys::rd_kafka_consumer_group_type_t::RD_KAFKA_CONSUMER_GROUP_TYPE_SHARE];
             // SAFETY: the options are live; the types array is read during the call; a
@@ -685,10 +742,11 @@ impl NativeClient {
     /// it committed to.
     pub(crate) fn group_committed_offsets(
         &self,
+        kind: GroupKind,
         group_id: &str,
         partitions: Option<&PartitionList>,
         timeout: Duration,
-    ) -> Result<Vec<PartitionEntry>, KafkaError> {
+    ) -> Result<Vec<GroupOffsetEntry>, KafkaError> {
         let what = format!("offsets of group {group_id:?}");
         let c_group = to_cstring("group_id", group_id)?;
         // SAFETY: the id and list are copied; a null list asks for every partition the group
@@ -703,7 +761,8 @@ impl NativeClient {
         let mut raw = [list_request.ptr()];
         // SAFETY: `raw` holds live requests of the type rd_kafka_ListConsumerGroupOffsets takes.
         let event = unsafe {
-            Request::run(
+            Request::run_for(
+                kind,
                 self,
                 rdsys::rd_kafka_ListConsumerGroupOffsets,
                 &mut raw,
@@ -729,6 +788,78 @@ impl NativeClient {
                     from_cstr(rdsys::rd_kafka_error_string(error)),
                 ));
             }
+            let partitions = rdsys::rd_kafka_group_result_partitions(group);
+            if partitions.is_null() {
+                return Ok(Vec::new());
+            }
+            let list = &*partitions;
+            let elems = match list.cnt {
+                cnt if cnt > 0 => std::slice::from_raw_parts(list.elems, cnt as usize),
+                _ => &[],
+            };
+            Ok(PartitionList::entries_of(partitions)
+                .into_iter()
+                .zip(elems)
+                .map(|(entry, elem)| GroupOffsetEntry {
+                    entry,
+                    leader_epoch: rdsys::rd_kafka_topic_partition_get_leader_epoch(elem),
+                    share_lag: rdsys::rd_kafka_topic_partition_get_share_lag(elem),
+                })
+                .collect())
+        }
+    }
+
+    /// Deletes a group's offsets of `partitions` (a share group: of their topics, whole); each
+    /// partition's own error, if any.
+    pub(crate) fn delete_group_offsets(
+        &self,
+        kind: GroupKind,
+        group_id: &str,
+        partitions: &PartitionList,
+        timeout: Duration,
+    ) -> Result<Vec<PartitionEntry>, KafkaError> {
+        let what = format!("delete offsets of group {group_id:?}");
+        let c_group = to_cstring("group_id", group_id)?;
+        // SAFETY: the id and list are copied; a non-null result is ours.
+        let raw = unsafe {
+            rdsys::rd_kafka_DeleteConsumerGroupOffsets_new(c_group.as_ptr(), partitions.ptr())
+        };
+        // SAFETY: as above.
+        let Some(delete) = (unsafe { NativePtr::from_ptr(raw) }) else {
+            return Err(KafkaError::invalid(
+                "topics",
+                format!("for {group_id:?} were refused"),
+            ));
+        };
+        let mut raw = [delete.ptr()];
+        // SAFETY: `raw` holds live requests of the type rd_kafka_DeleteConsumerGroupOffsets
+        // takes.
+        let event = unsafe {
+            Request::run_for(
+                kind,
+                self,
+                rdsys::rd_kafka_DeleteConsumerGroupOffsets,
+                &mut raw,
+                timeout,
+                rdsys::RD_KAFKA_EVENT_DELETECONSUMERGROUPOFFSETS_RESULT,
+                &what,
+            )
+        }?;
+        let mut count = 0usize;
+        // SAFETY: the event is a DeleteConsumerGroupOffsets result; its group results and their
+        // partition lists live as long as it.
+        unsafe {
+            let result = rdsys::rd_kafka_event_DeleteConsumerGroupOffsets_result(event.0.ptr());
+            let groups =
+                rdsys::rd_kafka_DeleteConsumerGroupOffsets_result_groups(result, &mut count);
+            if let Some((_, Some((code, message)))) =
+                group_outcomes(groups as *mut _, count).into_iter().next()
+            {
+                return Err(KafkaError::kafka(code, &what, message));
+            }
+            let Some(&group) = array(groups, count).first() else {
+                return Ok(Vec::new());
+            };
             let partitions = rdsys::rd_kafka_group_result_partitions(group);
             if partitions.is_null() {
                 return Ok(Vec::new());

@@ -23,7 +23,7 @@ mod queue;
 mod share;
 mod topic;
 
-pub(crate) use admin::{NewTopicSpec, TopicOutcome};
+pub(crate) use admin::{GroupKind, NewTopicSpec, TopicOutcome};
 pub(crate) use arrival::{ArrivalCallback, ArrivalWake};
 pub(crate) use callbacks::{ClientHooks, Rebalance, RebalanceHook, RebalanceKind};
 pub(crate) use client::NativeClient;
