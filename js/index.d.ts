@@ -255,6 +255,8 @@ export interface BrokerHealth {
   connection: string;
   /** The client lost its connection, or requests waited socket.timeout.ms unanswered (a frozen broker's connection stays 'UP'). */
   down: boolean;
+  /** Requests waited a few seconds (5 s; a consumer's fetch_wait_max_ms more) with nothing received: a broker that swallows what it is sent, or one far slower than usual. Called down only at socket.timeout.ms. */
+  not_answering: boolean;
   down_since: Date | null;
   last_error: string | null;
   waiting_requests: number;
@@ -263,7 +265,7 @@ export interface BrokerHealth {
 }
 
 export interface Health {
-  /** 'degraded': a broker it was connected to is down, no broker was reached yet, or a partition is stuck; 'failed': a fatal error; 'stopped': not started or stopped. */
+  /** 'degraded': a broker it was connected to is down or not answering, no broker was reached yet, or a partition is stuck; 'failed': a fatal error; 'stopped': not started or stopped. */
   status: 'ok' | 'degraded' | 'failed' | 'stopped';
   /** Why it is not 'ok', a sentence each. */
   reasons: string[];

@@ -14,6 +14,7 @@ function healthObject(h) {
       address: b.address,
       connection: b.connection,
       down: b.down,
+      not_answering: b.notAnswering,
       down_since: date(b.downSince),
       last_error: b.lastError ?? null,
       waiting_requests: b.waitingRequests,

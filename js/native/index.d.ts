@@ -278,6 +278,7 @@ export interface BrokerHealthInfo {
   address: string
   connection: string
   down: boolean
+  notAnswering: boolean
   downSince?: number
   lastError?: string
   waitingRequests: number

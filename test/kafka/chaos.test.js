@@ -8,7 +8,8 @@
 // health() said and when.
 //
 // npm test runs the short set (connections reset every few seconds; one broker cut off and
-// restored); `npm run chaos` (CHAOS=full) runs them longer, with KafkaJS 2.2.4 doing the same
+// restored; latency with jitter on every broker; one broker blackholed); `npm run chaos`
+// (CHAOS=full) runs them longer, with KafkaJS 2.2.4 doing the same
 // beside this package as the reference (its figures are reported, not asserted), and prints the
 // figures BENCHMARKS.md shows.
 const test = require('node:test');
@@ -266,4 +267,91 @@ test('one broker cut off (connections refused) for 20 s and restored: nothing lo
     assert.deepEqual(said.filter((l) => l.id !== victim), [], `${client} called a healthy broker down`);
   }
   assert.equal(health.status, 'ok', `health() once it is back: ${health.reasons.join('; ')}`);
+});
+
+// The BROKERSLOW lines a client logged (a broker not answering, or answering again).
+const slowLines = (log) => log.lines
+  .map(({ line, at }) => ({ m: /broker (\S+) \(id (\d+)\) (is not answering|answers again)/.exec(line), at }))
+  .filter(({ m }) => m)
+  .map(({ m, at }) => ({ address: m[1], id: Number(m[2]), answering: m[3] === 'answers again', at }));
+
+test('latency with jitter on every broker (100 ms ± 100 ms each way) for 20 s: nothing lost or written twice, no broker called down or not answering, no message waiting more than a few seconds', async (t) => {
+  const w = await workload(t, 'latency');
+  const reference = FULL ? await kafkajsWorkload(t, 'latency') : null;
+  const started = Date.now();
+  for (const name of proxy.names) {
+    for (const stream of ['upstream', 'downstream']) {
+      await proxy.addToxic(name, { name: `latency-${stream}`, type: 'latency', stream, attributes: { latency: 100, jitter: 100 } });
+    }
+  }
+  await sleep(FULL ? 60000 : 20000);
+  for (const name of proxy.names) for (const stream of ['upstream', 'downstream']) await proxy.removeToxic(name, `latency-${stream}`);
+  const ended = Date.now();
+  await sleep(5000);
+  const during = w.worstDelay(started, ended);
+  const lines = [...brokerLines(w.producerLog), ...brokerLines(w.consumerLog), ...slowLines(w.producerLog), ...slowLines(w.consumerLog)];
+  const result = await w.finish();
+  t.diagnostic(`latency: ${JSON.stringify({ ...result, worstDelayMs: during, worstDelayAfterMs: w.worstDelay(ended) })}`);
+  if (reference) {
+    const [kjsDuring, kjsAfter] = [reference.worstDelay(started, ended), reference.worstDelay(ended)];
+    t.diagnostic(`latency, KafkaJS: ${JSON.stringify({ ...(await reference.finish()), worstDelayMs: kjsDuring, worstDelayAfterMs: kjsAfter })}`);
+  }
+  assert.deepEqual(result.writtenTwice.slice(0, 10), [], 'written twice by an idempotent producer');
+  assert.deepEqual(lines, [], 'a slow network is not a broker down or not answering');
+  assert.ok(during < 8000, `a message sent during the latency waited ${during} ms to be consumed`);
+});
+
+test('one broker blackholed (connections kept, every byte to it held) for 25 s: nothing lost, health() says it is not answering within 10 s and answering again within 10 s of the end, names no other, and a stop() meanwhile keeps its bound', async (t) => {
+  const w = await workload(t, 'blackhole');
+  const reference = FULL ? await kafkajsWorkload(t, 'blackhole') : null;
+  const stopTopic = `chaos-blackhole-stop-${process.pid}`;
+  await createTopic(stopTopic);
+  const victim = 3;
+  const address = cluster.proxyRoutes.find((r) => r.id === victim).listen;
+  const heldAt = Date.now();
+  // Everything the clients send to it is held (not dropped, not refused): requests go
+  // unanswered on a connection that stays up.
+  await proxy.addToxic(`node-${victim}`, { name: 'blackhole', type: 'timeout', stream: 'upstream', attributes: { timeout: 0 } });
+  await sleep(8000);
+  // A producer stopped while its messages to the victim's partitions cannot be delivered: stop()
+  // ends at its timeout and says which were not delivered (none is reported delivered).
+  const stopping = new kafka.Producer({ broker: cluster.listeners.PROXIED, logger: quietLogger(), statistics_interval_ms: 0 });
+  const sends = Array.from({ length: 6 }, (_, partition) => stopping.deliver(stopTopic, partition, [`stop-${partition}`]).then(() => 'delivered', (e) => e.code));
+  await sleep(2000);
+  const stopAt = Date.now();
+  const stopped = await stopping.stop({ timeout: 3000 }).then(() => null, (e) => e);
+  const stopTook = Date.now() - stopAt;
+  const outcomes = await Promise.all(sends);
+  await sleep(15000);
+  const releasedAt = Date.now();
+  await proxy.removeToxic(`node-${victim}`, 'blackhole');
+  await sleep(10000);
+  const lines = { producer: slowLines(w.producerLog), consumer: slowLines(w.consumerLog) };
+  const down = [...brokerLines(w.producerLog), ...brokerLines(w.consumerLog)];
+  const health = w.producer.health();
+  const result = await w.finish();
+  // When each client said it, in ms from the blackhole's start (not answering) and end (again).
+  const said = Object.fromEntries(Object.entries(lines).map(([client, l]) => [client, l.map((x) => `${x.id} ${x.answering ? `again +${x.at - releasedAt}` : `silent +${x.at - heldAt}`}`)]));
+  t.diagnostic(`blackhole: ${JSON.stringify({ ...result, worstDelayMs: w.worstDelay(heldAt, releasedAt), worstDelayAfterMs: w.worstDelay(releasedAt), said, stopTook, outcomes })}`);
+  if (reference) {
+    const [kjsDuring, kjsAfter] = [reference.worstDelay(heldAt, releasedAt), reference.worstDelay(releasedAt)];
+    t.diagnostic(`blackhole, KafkaJS: ${JSON.stringify({ ...(await reference.finish()), worstDelayMs: kjsDuring, worstDelayAfterMs: kjsAfter })}`);
+  }
+  assert.deepEqual(result.writtenTwice.slice(0, 10), [], 'written twice by an idempotent producer');
+  for (const [client, said] of Object.entries(lines)) {
+    const silent = said.find((l) => !l.answering && l.id === victim);
+    assert.ok(silent, `${client}: no line said broker ${victim} was not answering`);
+    assert.equal(silent.address, address);
+    assert.ok(silent.at - heldAt <= 10000, `${client} said not answering ${silent.at - heldAt} ms after the blackhole began`);
+    const again = said.find((l) => l.answering && l.id === victim && l.at > releasedAt);
+    assert.ok(again, `${client}: no line said broker ${victim} answered again`);
+    assert.ok(again.at - releasedAt <= 10000, `${client} said answering ${again.at - releasedAt} ms after the release`);
+    assert.deepEqual(said.filter((l) => l.id !== victim), [], `${client} called a healthy broker not answering`);
+  }
+  // 25 s is within socket.timeout.ms (60 s): not called down, by either client.
+  assert.deepEqual(down, [], 'a broker not answering for 25 s is not called down');
+  assert.ok(stopTook < 3000 + wide(5000), `stop({timeout: 3000}) took ${stopTook} ms`);
+  assert.ok(!outcomes.every((o) => o === 'delivered'), `the victim's partitions cannot all have been delivered: ${outcomes}`);
+  if (stopped) assert.match(stopped.message, /not delivered|undelivered/, String(stopped));
+  assert.equal(health.status, 'ok', `health() once it answers: ${health.reasons.join('; ')}`);
 });

@@ -56,6 +56,11 @@ async function startToxiproxy(routes) {
     names,
     // Cuts a proxy off (its connections closed, new ones refused) or lets it through again.
     setEnabled: (name, enabled) => api('POST', `/proxies/${name}`, { enabled }),
+    // Adds a toxic to a proxy's connections, open and new ({name, type, stream, attributes}:
+    // e.g. latency {latency, jitter}, timeout {timeout: 0} which holds all data until removed,
+    // bandwidth {rate} in KB/s), and removes it.
+    addToxic: (name, toxic) => api('POST', `/proxies/${name}/toxics`, { toxicity: 1, ...toxic }),
+    removeToxic: (name, toxic) => api('DELETE', `/proxies/${name}/toxics/${toxic}`),
     async stop() {
       child.kill('SIGKILL');
       await exited;

@@ -19,8 +19,8 @@ use crate::events::LogRecord;
 pub enum HealthStatus {
     /// Every broker it was connected to answers, and every partition progresses.
     Ok,
-    /// It works, but a broker it was connected to is down (or does not answer), no broker has
-    /// been reached yet, or a partition is stuck.
+    /// It works, but a broker it was connected to is down or not answering, no broker has been
+    /// reached yet, or a partition is stuck.
     Degraded,
     /// It has a fatal error: it can do nothing more.
     Failed,
@@ -52,6 +52,11 @@ pub struct BrokerHealth {
     /// The client had a connection and lost it, or requests have waited `socket.timeout.ms`
     /// with no answer (a frozen broker keeps its connection `UP`).
     pub down: bool,
+    /// Requests have waited a few seconds (5 s; a consumer's `fetch_wait_max` more) with nothing
+    /// received from the broker: a broker that swallows what it is sent, or one much slower
+    /// than usual (a leader holding produce requests while a follower leaves the ISR). It is
+    /// called down only once they have waited `socket.timeout.ms`.
+    pub not_answering: bool,
     /// Since when, while `down`.
     pub down_since: Option<SystemTime>,
     /// The last error librdkafka reported about this broker.
@@ -179,9 +184,14 @@ struct Tracked {
     updated: Option<SystemTime>,
 }
 
+/// How long requests may wait with nothing received before a broker counts as not answering,
+/// unless the client says otherwise ([`HealthMonitor::answering_within`]).
+pub(crate) const ANSWER_WITHIN: Duration = Duration::from_secs(5);
+
 /// Fed on `kn-events`, read by `health()`.
 pub(crate) struct HealthMonitor {
     socket_timeout: Duration,
+    answer_within: Duration,
     stuck_after: Option<Duration>,
     /// A group consumer: its group's state is part of its health.
     in_group: bool,
@@ -238,10 +248,19 @@ impl HealthMonitor {
     ) -> Self {
         HealthMonitor {
             socket_timeout,
+            answer_within: ANSWER_WITHIN,
             stuck_after,
             in_group,
             tracked: Mutex::new(Tracked::default()),
         }
+    }
+
+    /// Counts a broker as not answering once requests have waited `within` with nothing
+    /// received (5 s by default): a consumer's fetch may wait `fetch_wait_max` for data by
+    /// design.
+    pub(crate) fn answering_within(mut self, within: Duration) -> Self {
+        self.answer_within = within;
+        self
     }
 
     /// Takes librdkafka's statistics: the brokers and, for a consumer, its group. Returns the
@@ -281,6 +300,7 @@ impl HealthMonitor {
                             address: str_at(b, "nodename"),
                             connection: String::new(),
                             down: false,
+                            not_answering: false,
                             down_since: None,
                             last_error: None,
                             waiting_requests: 0,
@@ -310,6 +330,7 @@ impl HealthMonitor {
             // A connection that came and went between two samples was up too.
             t.was_up |= up || u64_at(b, "disconnects") > 0;
             let down = unanswered || (t.was_up && !up);
+            let not_answering = !answered && !down && silent >= self.answer_within;
             let h = &mut t.health;
             h.address = str_at(b, "nodename");
             h.connection = connection;
@@ -318,6 +339,26 @@ impl HealthMonitor {
             h.rtt_ms = b
                 .get("rtt")
                 .map_or(0.0, |r| u64_at(r, "avg") as f64 / 1000.0);
+            if not_answering && !h.not_answering {
+                lines.push(record(
+                    4,
+                    "BROKERSLOW",
+                    format!(
+                        "broker {} (id {id}) is not answering: {waiting} request(s) waiting {} with \
+                         nothing received (down once they have waited {})",
+                        h.address,
+                        seconds(silent),
+                        seconds(self.socket_timeout)
+                    ),
+                ));
+            } else if !not_answering && h.not_answering && !down {
+                lines.push(record(
+                    5,
+                    "BROKERSLOW",
+                    format!("broker {} (id {id}) answers again", h.address),
+                ));
+            }
+            h.not_answering = not_answering;
             if down && !h.down {
                 let why = if unanswered {
                     format!("{waiting} request(s) unanswered for {}", seconds(silent))
@@ -507,6 +548,18 @@ impl HealthMonitor {
                     .as_ref()
                     .map(|e| format!(": {e}"))
                     .unwrap_or_default()
+            ));
+        }
+        for b in tracked
+            .brokers
+            .iter()
+            .map(|t| &t.health)
+            .filter(|b| b.not_answering)
+        {
+            degraded = true;
+            reasons.push(format!(
+                "broker {} (id {}) is not answering: {} request(s) waiting with nothing received",
+                b.address, b.id, b.waiting_requests
             ));
         }
         // Known brokers come from the statistics. With statistics off there are none, so a
@@ -764,6 +817,40 @@ mod tests {
         // Answers again.
         assert_eq!(monitor.observe_stats(&stats("UP", 12, 1)).len(), 1);
         assert!(!monitor.snapshot(None).brokers[0].down);
+    }
+
+    /// A broker that swallows what it is sent (a blackhole) keeps its connection `UP` and is
+    /// called down only at `socket.timeout.ms` (60 s): it is said not to answer once requests
+    /// have waited a few seconds with nothing received, and to answer again once something comes.
+    #[test]
+    fn a_broker_that_receives_nothing_for_a_few_seconds_is_not_answering_before_it_is_down() {
+        let monitor = HealthMonitor::new(Duration::from_secs(60), None, false)
+            .answering_within(Duration::ZERO);
+        monitor.observe_stats(&stats("UP", 10, 0));
+        let lines = monitor.observe_stats(&stats("UP", 10, 3));
+        assert_eq!(lines.len(), 1);
+        assert!(
+            lines[0].message.starts_with("broker b:9092 (id 1) is not answering: 3 request(s)"),
+            "{}",
+            lines[0].message
+        );
+        let health = monitor.snapshot(None);
+        assert!(health.brokers[0].not_answering && !health.brokers[0].down);
+        assert_eq!(health.status, HealthStatus::Degraded);
+        assert!(health.reasons[0].contains("is not answering"), "{:?}", health.reasons);
+        // Said once while it lasts.
+        assert!(monitor.observe_stats(&stats("UP", 10, 3)).is_empty());
+        // Something came: it answers again.
+        let lines = monitor.observe_stats(&stats("UP", 11, 1));
+        assert_eq!(lines.len(), 1);
+        assert!(lines[0].message.ends_with("answers again"), "{}", lines[0].message);
+        let health = monitor.snapshot(None);
+        assert!(!health.brokers[0].not_answering);
+        assert_eq!(health.status, HealthStatus::Ok);
+        // Waiting within the bound is not news.
+        let patient = HealthMonitor::new(Duration::from_secs(60), None, false);
+        patient.observe_stats(&stats("UP", 10, 0));
+        assert!(patient.observe_stats(&stats("UP", 10, 3)).is_empty());
     }
 
     #[test]

@@ -643,11 +643,15 @@ fn start(
     // The events thread runs from here on, so that connection errors reach the logger and the
     // requests below can fail fast with their reason.
     let brokers = Arc::new(BrokerErrors::default());
-    let health = Arc::new(HealthMonitor::new(
-        config.client.socket_timeout(),
-        config.stuck_after,
-        group.is_some(),
-    ));
+    // A fetch waits up to fetch_wait_max for data by design: only past it is the broker slow.
+    let health = Arc::new(
+        HealthMonitor::new(
+            config.client.socket_timeout(),
+            config.stuck_after,
+            group.is_some(),
+        )
+        .answering_within(crate::health::ANSWER_WITHIN + config.fetch_wait_max),
+    );
     let events = EventsThread::spawn(
         client.main_queue(),
         brokers.clone(),
