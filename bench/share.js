@@ -4,7 +4,9 @@
 // jar the dev cluster runs), at 1, 4 and 16 members of one share group, on one Apache Kafka node
 // (share groups are Kafka's; the MockCluster's are librdkafka's imitation), fresh per member
 // count and shared by both clients' runs, which alternate. Each client is one process holding all
-// the members; both acknowledge every record explicitly (ACCEPT).
+// the members; both acknowledge every record explicitly (ACCEPT, each on its own). The rows:
+// 1, 4 and 16 members; at 4, record_limit acquisition with max_records 10 and 500, and a
+// renewing worker (each record's lock renewed once, then accepted).
 // - Throughput: COUNT × 100 B written first (clients/share/produce.js), then read by the group
 //   from the earliest offset: records/s from the first record to the last.
 // - Latency: one producer at RATE records/s (lingering 0 ms), WARM_SECONDS of warm-up then
@@ -20,6 +22,19 @@ const { installKafka } = require('../js/dev-cluster/install.js');
 const { Admin } = require('..');
 
 const MEMBERS = (process.env.SHARE_MEMBERS || '1,4,16').split(',').map(Number);
+// Both clients acquire as Java's does by default (batch_optimized: whole record batches), but in
+// the record_limit rows (kafka-native's default: at most max_records a fetch).
+const EACH = { SHARE_ACK: 'each', SHARE_ACQUIRE: 'batch_optimized' };
+const LIMITED = { SHARE_ACK: 'each', SHARE_ACQUIRE: 'record_limit' };
+const ROWS = [
+  { members: 1, how: 'accept each', env: EACH },
+  { members: 4, how: 'accept each', env: EACH },
+  { members: 16, how: 'accept each', env: EACH },
+  // A fetch round trip per 10 records: fewer records, so that a run takes seconds.
+  { members: 4, how: 'record_limit, max_records 10', env: { ...LIMITED, SHARE_MAX_RECORDS: '10' }, count: 20_000 },
+  { members: 4, how: 'record_limit, max_records 500', env: { ...LIMITED, SHARE_MAX_RECORDS: '500' } },
+  { members: 4, how: 'renew, then accept each', env: { ...EACH, SHARE_RENEW: '1' } },
+].filter((r) => MEMBERS.includes(r.members));
 const COUNT = Number(process.env.SHARE_COUNT || 200_000);
 const RUNS = Number(process.env.RUNS || 3);
 const RATE = 1000;
@@ -65,17 +80,17 @@ function finish(child, what) {
 
 const start = (command, args, env) => spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
 
-async function shareRun(admin, servers, client, members, mode, index) {
+async function shareRun(admin, servers, client, { members, env: rowEnv, count = COUNT }, mode, index) {
   const topic = `share-${mode}-${index}`;
   const group = `${topic}-group`;
   await admin.createTopics([{ topic, partitions: PARTITIONS, replication_factor: 1 }]);
   await admin.setConfigs([{ kind: 'group', name: group, config: { 'share.auto.offset.reset': 'earliest' } }]);
-  const common = { KAFKA_BROKERS: servers, KAFKA_TOPIC: topic, PARTITIONS: String(PARTITIONS) };
+  const common = { KAFKA_BROKERS: servers, KAFKA_TOPIC: topic, PARTITIONS: String(PARTITIONS), ...rowEnv };
   const produce = (env) => start(process.execPath, [path.join(clients, 'produce.js')], { ...common, ...env });
   const { command, args } = await client.run();
   if (mode === 'throughput') {
-    await finish(produce({ MODE: 'bulk', COUNT: String(COUNT) }), 'the producer');
-    return finish(start(command, args, { ...common, GROUP: group, MEMBERS: String(members), EXPECT: String(COUNT) }), client.name);
+    await finish(produce({ MODE: 'bulk', COUNT: String(count) }), 'the producer');
+    return finish(start(command, args, { ...common, GROUP: group, MEMBERS: String(members), EXPECT: String(count) }), client.name);
   }
   const consumer = finish(start(command, args, { ...common, GROUP: group, MEMBERS: String(members), EXPECT: String(RATE * SECONDS) }), client.name);
   const producer = finish(produce({ MODE: 'steady', RATE: String(RATE), WARM_SECONDS: String(WARM_SECONDS), SECONDS: String(SECONDS) }), 'the producer');
@@ -96,31 +111,33 @@ async function share() {
     const { child, servers } = await KAFKA.start(tmp, 'share-warm', PARTITIONS);
     const admin = new Admin({ broker: servers, logger: { error: console.error, warn() {}, info() {} } });
     try {
-      const results = new Map(CLIENTS.map((c) => [c.name, { throughput: [], latency: undefined }]));
-      for (let run = 0; run < RUNS; run++) {
-        for (const client of run % 2 ? [...CLIENTS].reverse() : CLIENTS) {
-          try {
-            const r = await shareRun(admin, servers, client, members, 'throughput', index++);
-            results.get(client.name).throughput.push(r.records_per_s);
-            console.error(`${members} member(s), ${client.name}: ${fmt(r.records_per_s / 1000, 1)}k records/s`);
-          } catch (e) {
-            notes.push(`${client.name}, ${members} member(s), throughput: ${e.message}`);
+      for (const row of ROWS.filter((r) => r.members === members)) {
+        const results = new Map(CLIENTS.map((c) => [c.name, { throughput: [], latency: undefined }]));
+        for (let run = 0; run < RUNS; run++) {
+          for (const client of run % 2 ? [...CLIENTS].reverse() : CLIENTS) {
+            try {
+              const r = await shareRun(admin, servers, client, row, 'throughput', index++);
+              results.get(client.name).throughput.push(r.records_per_s);
+              console.error(`${members} member(s), ${row.how}, ${client.name}: ${fmt(r.records_per_s / 1000, 1)}k records/s`);
+            } catch (e) {
+              notes.push(`${client.name}, ${members} member(s), ${row.how}, throughput: ${e.message}`);
+            }
           }
         }
-      }
-      for (const client of CLIENTS) {
-        try {
-          const r = await shareRun(admin, servers, client, members, 'latency', index++);
-          results.get(client.name).latency = r;
-          console.error(`${members} member(s), ${client.name}: p50 ${fmt(r.p50_ms, 1)} p99 ${fmt(r.p99_ms, 1)} ms`);
-        } catch (e) {
-          notes.push(`${client.name}, ${members} member(s), latency: ${e.message}`);
+        for (const client of CLIENTS) {
+          try {
+            const r = await shareRun(admin, servers, client, row, 'latency', index++);
+            results.get(client.name).latency = r;
+            console.error(`${members} member(s), ${row.how}, ${client.name}: p50 ${fmt(r.p50_ms, 1)} p99 ${fmt(r.p99_ms, 1)} ms`);
+          } catch (e) {
+            notes.push(`${client.name}, ${members} member(s), ${row.how}, latency: ${e.message}`);
+          }
         }
-      }
-      const java = median(results.get(CLIENTS[1].name).throughput);
-      for (const client of CLIENTS) {
-        const r = results.get(client.name);
-        rows.push({ ...r.latency, members, client: client.name, records_per_s: median(r.throughput), runs: r.throughput, ratio: median(r.throughput) / java });
+        const java = median(results.get(CLIENTS[1].name).throughput);
+        for (const client of CLIENTS) {
+          const r = results.get(client.name);
+          rows.push({ ...r.latency, members, how: row.how, client: client.name, records_per_s: median(r.throughput), runs: r.throughput, ratio: median(r.throughput) / java });
+        }
       }
     } finally {
       admin.stop();
@@ -128,14 +145,14 @@ async function share() {
     }
   }
   const table = [
-    `| members | client | records/s (median of ${RUNS}) | × Java | p50 ms at ${RATE}/s | p99 ms | max ms |`,
-    '|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.members} | ${r.client} | ${fmt(r.records_per_s / 1000, 1)}k (${r.runs.map((x) => `${fmt(x / 1000, 1)}k`).join(', ')}) | ${fmt(r.ratio, 2)} | ${fmt(r.p50_ms, 1)} | ${fmt(r.p99_ms, 1)} | ${fmt(r.max_ms, 1)} |`),
+    `| members | acquisition, acknowledgement | client | records/s (median of ${RUNS}) | × Java | p50 ms at ${RATE}/s | p99 ms | max ms |`,
+    '|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.members} | ${r.how} | ${r.client} | ${fmt(r.records_per_s / 1000, 1)}k (${r.runs.map((x) => `${fmt(x / 1000, 1)}k`).join(', ')}) | ${fmt(r.ratio, 2)} | ${fmt(r.p50_ms, 1)} | ${fmt(r.p99_ms, 1)} | ${fmt(r.max_ms, 1)} |`),
   ].join('\n');
   publish('share', [
     `${new Date().toISOString().slice(0, 10)}, ${machine()}, Apache Kafka (one node, \`kafka-native kafka\`, fresh per member count).`,
-    `Command: \`npm run bench -- share\`. One share group per run, ${PARTITIONS} partitions, 100 B records; every record acknowledged ACCEPT explicitly.`,
-    `Throughput: ${COUNT / 1000}k records written first, read from the earliest offset. Latency: ${RATE} records/s for ${WARM_SECONDS} s of warm-up then ${SECONDS} s measured, from send() to acknowledgement.`,
+    `Command: \`npm run bench -- share\`. One share group per run, ${PARTITIONS} partitions, 100 B records; every record acknowledged ACCEPT on its own (Java: \`acknowledge(record, ACCEPT)\`, sent with the next poll; kafka-native: \`message.accept()\`, sent at once); the renewing worker renews each record's lock first (Java: RENEW, the record handed back on the next poll; kafka-native: \`message.renew()\`).`,
+    `Throughput: ${COUNT / 1000}k records (20k with max_records 10) written first, read from the earliest offset; both clients batch_optimized but in the record_limit rows. Latency: ${RATE} records/s for ${WARM_SECONDS} s of warm-up then ${SECONDS} s measured, from send() to acknowledgement.`,
     '',
     table,
     '',

@@ -218,6 +218,14 @@ class ShareConsumer {
         if (inHand.settled) throw new TypeError(`kafka-native: message.${how}(): its batch has settled already`);
         fromNative(() => native.acknowledge(index, how));
         if (how !== 'renew') inHand.acks.set(index, how);
+        // Checked now; sent together with the others acknowledged in this turn, at its end.
+        if (!inHand.sending) {
+          inHand.sending = true;
+          queueMicrotask(() => {
+            inHand.sending = false;
+            native.sendAcknowledged();
+          });
+        }
       },
     };
     this._inHand = inHand;

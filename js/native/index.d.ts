@@ -224,9 +224,12 @@ export declare class NativeShareConsumer {
   pull(): ShareColumns | null
   /**
    * Acknowledges record `index` of the batch out ("accept", "release", "reject" or
-   * "renew"), sent to the broker at once.
+   * "renew"): checked now, sent with the others acknowledged in the same turn of the event
+   * loop at `sendAcknowledged()` (JS calls it from a microtask) or the settle.
    */
   acknowledge(index: number, how: string): void
+  /** Sends the acknowledgements `acknowledge()` noted. */
+  sendAcknowledged(): void
   /**
    * Settles the batch out: its records not acknowledged are accepted (`processed`) or
    * released. Nothing when none is out.

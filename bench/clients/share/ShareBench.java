@@ -2,6 +2,9 @@
 // MEMBERS consumers of one share group, a thread each (a KafkaShareConsumer is used by one
 // thread), in explicit acknowledgement mode: each record acknowledged ACCEPT on its own as it is
 // handled, the acknowledgements sent with the next poll, as kafka-native's ShareConsumer does.
+// As the row says: SHARE_MAX_RECORDS=N hands at most N a poll (share.acquire.mode record_limit,
+// max.poll.records N), and SHARE_RENEW=1 renews each record's lock (RENEW; the client hands the
+// record back on the next poll) before accepting it.
 // Counts records until EXPECT measured ones came, then prints one JSON line: records/s from the
 // first record to the last, and the milliseconds from each record's production (the producer's
 // wall-clock microseconds in its payload, see produce.js) to its acknowledgement.
@@ -48,11 +51,24 @@ public class ShareBench {
         props.put("bootstrap.servers", brokers);
         props.put("group.id", group);
         props.put("share.acknowledgement.mode", "explicit");
+        String maxRecords = System.getenv("SHARE_MAX_RECORDS");
+        if (maxRecords != null) {
+          props.put("share.acquire.mode", "record_limit");
+          props.put("max.poll.records", maxRecords);
+        }
+        boolean renew = "1".equals(System.getenv("SHARE_RENEW"));
+        java.util.Set<String> renewed = new java.util.HashSet<>();
         try (KafkaShareConsumer<byte[], byte[]> consumer = new KafkaShareConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
           consumer.subscribe(List.of(topic));
           while (!done.get()) {
             ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(100));
             for (ConsumerRecord<byte[], byte[]> record : records) {
+              String key = record.partition() + ":" + record.offset();
+              if (renew && renewed.add(key)) {
+                consumer.acknowledge(record, AcknowledgeType.RENEW);
+                continue;
+              }
+              renewed.remove(key);
               consumer.acknowledge(record, AcknowledgeType.ACCEPT);
               byte[] value = record.value();
               if (value == null || value.length == 0 || value[0] != 'm') continue; // a warm-up record

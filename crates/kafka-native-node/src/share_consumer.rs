@@ -142,13 +142,20 @@ impl NativeShareConsumer {
     }
 
     /// Acknowledges record `index` of the batch out ("accept", "release", "reject" or
-    /// "renew"), sent to the broker at once.
+    /// "renew"): checked now, sent with the others acknowledged in the same turn of the event
+    /// loop at `sendAcknowledged()` (JS calls it from a microtask) or the settle.
     #[napi]
     pub fn acknowledge(&self, env: &Env, index: u32, how: String) -> Result<()> {
         let how: kafka_native::Acknowledgement = how.parse().map_err(|e| js_error(env, &e))?;
         self.inner
-            .acknowledge_out(index as usize, how)
+            .acknowledge_out(index as usize, how, true)
             .map_err(|e| js_error(env, &e))
+    }
+
+    /// Sends the acknowledgements `acknowledge()` noted.
+    #[napi]
+    pub fn send_acknowledged(&self) {
+        self.inner.send_acknowledged_out();
     }
 
     /// Settles the batch out: its records not acknowledged are accepted (`processed`) or

@@ -830,20 +830,30 @@ mod tests {
         let lines = monitor.observe_stats(&stats("UP", 10, 3));
         assert_eq!(lines.len(), 1);
         assert!(
-            lines[0].message.starts_with("broker b:9092 (id 1) is not answering: 3 request(s)"),
+            lines[0]
+                .message
+                .starts_with("broker b:9092 (id 1) is not answering: 3 request(s)"),
             "{}",
             lines[0].message
         );
         let health = monitor.snapshot(None);
         assert!(health.brokers[0].not_answering && !health.brokers[0].down);
         assert_eq!(health.status, HealthStatus::Degraded);
-        assert!(health.reasons[0].contains("is not answering"), "{:?}", health.reasons);
+        assert!(
+            health.reasons[0].contains("is not answering"),
+            "{:?}",
+            health.reasons
+        );
         // Said once while it lasts.
         assert!(monitor.observe_stats(&stats("UP", 10, 3)).is_empty());
         // Something came: it answers again.
         let lines = monitor.observe_stats(&stats("UP", 11, 1));
         assert_eq!(lines.len(), 1);
-        assert!(lines[0].message.ends_with("answers again"), "{}", lines[0].message);
+        assert!(
+            lines[0].message.ends_with("answers again"),
+            "{}",
+            lines[0].message
+        );
         let health = monitor.snapshot(None);
         assert!(!health.brokers[0].not_answering);
         assert_eq!(health.status, HealthStatus::Ok);

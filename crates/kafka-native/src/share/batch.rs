@@ -10,12 +10,11 @@ use crate::error::KafkaError;
 
 /// What the share thread is told.
 pub(crate) enum Command {
-    /// Record `index` of batch `id`, still out, is acknowledged on its own: sent at once, so
+    /// Records of batch `id`, still out, acknowledged on their own (index, how): sent soon, so
     /// that a record done early in a long batch is not redelivered when its lock runs out.
     Acknowledge {
         id: u64,
-        index: usize,
-        how: Acknowledgement,
+        acks: Vec<(usize, Acknowledgement)>,
     },
     /// Batch `id` settled: how each of its records not acknowledged on its own is acknowledged
     /// (`None` for those that were).
@@ -64,6 +63,8 @@ pub struct ShareBatch {
     pub(super) mode: AcknowledgementMode,
     /// Back to the consumer's share thread; `None` once settled.
     pub(super) settle_to: Option<Sender<Command>>,
+    /// Acknowledged on their own ([`ShareBatch::note`]) and not told to the share thread yet.
+    pub(super) noted: Vec<(usize, Acknowledgement)>,
 }
 
 impl ShareBatch {
@@ -88,6 +89,14 @@ impl ShareBatch {
     /// record stays to be acknowledged): a record already acknowledged is refused, as in
     /// implicit mode and for an index past the batch.
     pub fn acknowledge(&mut self, index: usize, how: Acknowledgement) -> Result<(), KafkaError> {
+        self.note(index, how)?;
+        self.send_noted();
+        Ok(())
+    }
+
+    /// [`acknowledge`](Self::acknowledge), its sending left to [`send_noted`](Self::send_noted)
+    /// (or the settle): a caller acknowledging many records at once sends them together.
+    pub(crate) fn note(&mut self, index: usize, how: Acknowledgement) -> Result<(), KafkaError> {
         if self.mode == AcknowledgementMode::Implicit {
             return Err(KafkaError::invalid(
                 "acknowledgement_mode",
@@ -114,15 +123,21 @@ impl ShareBatch {
         if how != Acknowledgement::Renew {
             *slot = Some(how);
         }
+        self.noted.push((index, how));
+        Ok(())
+    }
+
+    /// Tells the share thread of the records [noted](Self::note) since the last time, in one
+    /// message; it sends them to the brokers within a few milliseconds.
+    pub(crate) fn send_noted(&mut self) {
+        if self.noted.is_empty() {
+            return;
+        }
+        let acks = std::mem::take(&mut self.noted);
         if let Some(to) = &self.settle_to {
             // The share thread is gone when the consumer stopped: it released the records then.
-            let _ = to.send(Command::Acknowledge {
-                id: self.id,
-                index,
-                how,
-            });
+            let _ = to.send(Command::Acknowledge { id: self.id, acks });
         }
-        Ok(())
     }
 
     /// How record `index` is acknowledged so far; `None` while it is not.
@@ -145,6 +160,7 @@ impl ShareBatch {
     }
 
     fn send(&mut self, rest: Acknowledgement) {
+        self.send_noted();
         let Some(to) = self.settle_to.take() else {
             return;
         };

@@ -260,14 +260,29 @@ impl ShareConsumer {
     }
 
     /// [`ShareBatch::acknowledge`] of the batch out ([`ShareConsumer::pull_records`]); refused
-    /// when none is out (it settled).
-    pub fn acknowledge_out(&self, index: usize, how: Acknowledgement) -> Result<(), KafkaError> {
+    /// when none is out (it settled). With `later`, checked and noted now, and sent with the
+    /// others at [`ShareConsumer::send_acknowledged_out`] or the settle: a taker that
+    /// acknowledges a batch's records one by one sends them together.
+    pub fn acknowledge_out(
+        &self,
+        index: usize,
+        how: Acknowledgement,
+        later: bool,
+    ) -> Result<(), KafkaError> {
         match self.shared.out.lock().as_mut() {
+            Some(batch) if later => batch.note(index, how),
             Some(batch) => batch.acknowledge(index, how),
             None => Err(KafkaError::invalid(
                 "message",
                 "belongs to a batch already settled",
             )),
+        }
+    }
+
+    /// Sends what [`ShareConsumer::acknowledge_out`] noted for later; nothing when none is out.
+    pub fn send_acknowledged_out(&self) {
+        if let Some(batch) = self.shared.out.lock().as_mut() {
+            batch.send_noted();
         }
     }
 
