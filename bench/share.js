@@ -151,7 +151,7 @@ async function share() {
   ].join('\n');
   publish('share', [
     `${new Date().toISOString().slice(0, 10)}, ${machine()}, Apache Kafka (one node, \`kafka-native kafka\`, fresh per member count).`,
-    `Command: \`npm run bench -- share\`. One share group per run, ${PARTITIONS} partitions, 100 B records; every record acknowledged ACCEPT on its own (Java: \`acknowledge(record, ACCEPT)\`, sent with the next poll; kafka-native: \`message.accept()\`, sent at once); the renewing worker renews each record's lock first (Java: RENEW, the record handed back on the next poll; kafka-native: \`message.renew()\`).`,
+    `Command: \`npm run bench -- share\`. One share group per run, ${PARTITIONS} partitions, 100 B records; every record acknowledged ACCEPT on its own (Java: \`acknowledge(record, ACCEPT)\`, sent with the next poll; kafka-native: \`message.accept()\`, those of one turn sent together within 5 ms); the renewing worker renews each record's lock first (Java: RENEW, the record handed back on the next poll; kafka-native: \`message.renew()\`).`,
     `Throughput: ${COUNT / 1000}k records (20k with max_records 10) written first, read from the earliest offset; both clients batch_optimized but in the record_limit rows. Latency: ${RATE} records/s for ${WARM_SECONDS} s of warm-up then ${SECONDS} s measured, from send() to acknowledgement.`,
     '',
     table,

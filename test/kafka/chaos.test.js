@@ -62,8 +62,10 @@ function pacedSends(rate, send) {
   };
 }
 
-// Send-to-consume delays, [sentAt, ms]: the worst of the messages sent in [from, to).
-const worstOf = (delays) => (from, to = Infinity) => delays.filter(([at]) => at >= from && at < to).reduce((w, [, d]) => Math.max(w, d), 0);
+// Send-to-consume delays, [sentAt, ms, partition]: the worst of the messages sent in [from, to)
+// (to `partitions` only, when given).
+const worstOf = (delays) => (from, to = Infinity, partitions) =>
+  delays.filter(([at, , p]) => at >= from && at < to && (!partitions || partitions.includes(p))).reduce((w, [, d]) => Math.max(w, d), 0);
 
 // KafkaJS 2.2.4 doing what workload() does (an idempotent producer, acks all, and a group
 // consumer, through the proxies), as the reference. finish() reports what it saw: messages
@@ -133,7 +135,7 @@ async function workload(t, name, { rate = 400 } = {}) {
       for (const m of messages) {
         consumed.set(m.payload, (consumed.get(m.payload) ?? 0) + 1);
         const sentAt = Number(m.payload.split(':')[1]);
-        delays.push([sentAt, now - sentAt]);
+        delays.push([sentAt, now - sentAt, m.partition]);
       }
       return Promise.resolve();
     },
@@ -354,4 +356,28 @@ test('one broker blackholed (connections kept, every byte to it held) for 25 s: 
   assert.ok(!outcomes.every((o) => o === 'delivered'), `the victim's partitions cannot all have been delivered: ${outcomes}`);
   if (stopped) assert.match(stopped.message, /not delivered|undelivered/, String(stopped));
   assert.equal(health.status, 'ok', `health() once it answers: ${health.reasons.join('; ')}`);
+});
+
+test('one broker limited to 4 KB/s toward the clients for 20 s: nothing lost or written twice, the partitions the other brokers lead keep their pace, and the slow broker is neither down nor not answering', async (t) => {
+  const w = await workload(t, 'bandwidth');
+  const victim = 1;
+  const admin = new kafka.Admin({ broker: cluster.bootstrapServers, logger: quietLogger() });
+  const [described] = await admin.describeTopics([w.topic]);
+  await admin.stop();
+  const elsewhere = described.partitions.filter((p) => p.leader !== victim).map((p) => p.partition);
+  assert.ok(elsewhere.length > 0 && elsewhere.length < described.partitions.length, JSON.stringify(described.partitions));
+  const started = Date.now();
+  await proxy.addToxic(`node-${victim}`, { name: 'bandwidth', type: 'bandwidth', stream: 'downstream', attributes: { rate: 4 } });
+  await sleep(20000);
+  await proxy.removeToxic(`node-${victim}`, 'bandwidth');
+  const ended = Date.now();
+  await sleep(5000);
+  const lines = [...brokerLines(w.producerLog), ...brokerLines(w.consumerLog), ...slowLines(w.producerLog), ...slowLines(w.consumerLog)];
+  const others = w.worstDelay(started, ended, elsewhere);
+  const all = w.worstDelay(started, ended);
+  const result = await w.finish();
+  t.diagnostic(`bandwidth: ${JSON.stringify({ ...result, worstDelayElsewhereMs: others, worstDelayMs: all, worstDelayAfterMs: w.worstDelay(ended), lines })}`);
+  assert.deepEqual(result.writtenTwice.slice(0, 10), [], 'written twice by an idempotent producer');
+  assert.ok(others < 3000, `a message to a partition another broker leads waited ${others} ms during the limit`);
+  assert.deepEqual(lines, [], 'a slow broker is not down or not answering');
 });

@@ -330,7 +330,16 @@ impl HealthMonitor {
             // A connection that came and went between two samples was up too.
             t.was_up |= up || u64_at(b, "disconnects") > 0;
             let down = unanswered || (t.was_up && !up);
-            let not_answering = !answered && !down && silent >= self.answer_within;
+            // Nothing received: no response completed, and no byte came (librdkafka's `rxidle`,
+            // the time since the socket last read anything): a response still arriving over a
+            // slow link is something.
+            let quiet = b
+                .get("rxidle")
+                .and_then(Value::as_i64)
+                .filter(|us| *us >= 0)
+                .map_or(silent, |us| Duration::from_micros(us as u64));
+            let not_answering =
+                !answered && !down && silent > self.answer_within && quiet > self.answer_within;
             let h = &mut t.health;
             h.address = str_at(b, "nodename");
             h.connection = connection;
@@ -861,6 +870,14 @@ mod tests {
         let patient = HealthMonitor::new(Duration::from_secs(60), None, false);
         patient.observe_stats(&stats("UP", 10, 0));
         assert!(patient.observe_stats(&stats("UP", 10, 3)).is_empty());
+        // A response still arriving (bytes read just now, over a slow link) is something.
+        let slow_link = HealthMonitor::new(Duration::from_secs(60), None, false)
+            .answering_within(Duration::ZERO);
+        let mut arriving = stats("UP", 10, 1);
+        arriving["brokers"]["b:9092/1"]["rxidle"] = json!(0);
+        slow_link.observe_stats(&stats("UP", 10, 0));
+        assert!(slow_link.observe_stats(&arriving).is_empty());
+        assert!(!slow_link.snapshot(None).brokers[0].not_answering);
     }
 
     #[test]

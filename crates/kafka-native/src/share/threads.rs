@@ -373,7 +373,8 @@ impl ShareThread {
     }
 
     /// Waits for batch `id` to settle: how its records not acknowledged on their own are
-    /// acknowledged. Meanwhile records acknowledged on their own are sent at once, and the
+    /// acknowledged. Meanwhile records acknowledged on their own are sent within
+    /// [`SEND_ACKNOWLEDGEMENTS_WITHIN`], and the
     /// locks of the others renewed if asked. A stop releases a batch not pulled yet at once
     /// (`Err`), and waits for one out up to `stop_timeout`, then releases its records not
     /// acknowledged (`Err`, and the stop returns [`KafkaError::SettleTimedOut`]).
