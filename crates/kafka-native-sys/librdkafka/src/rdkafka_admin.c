@@ -5358,6 +5358,36 @@ err_parse:
 }
 
 /**
+ * @brief Sends an AlterShareGroupOffsetsRequest or a
+ *        DeleteShareGroupOffsetsRequest (\p ApiKey) for \p group and the
+ *        topics of \p partitions (\p what: their start offsets, or the
+ *        topics alone).
+ */
+static rd_kafka_resp_err_t
+rd_kafka_share_offsets_change(rd_kafka_broker_t *rkb,
+                              int16_t ApiKey,
+                              const char *group,
+                              const rd_kafka_topic_partition_list_t *partitions,
+                              rd_kafka_share_offsets_write_t what,
+                              char *errstr,
+                              size_t errstr_size,
+                              rd_kafka_replyq_t replyq,
+                              rd_kafka_resp_cb_t *resp_cb,
+                              void *opaque) {
+        rd_kafka_buf_t *rkbuf = rd_kafka_share_offsets_request(
+            rkb, ApiKey, 0, 64 * partitions->cnt, errstr, errstr_size);
+
+        if (!rkbuf)
+                return RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE;
+
+        rd_kafka_buf_write_str(rkbuf, group, -1);
+        rd_kafka_share_offsets_write_topics(rkbuf, partitions, what);
+
+        rd_kafka_broker_buf_enq_replyq(rkb, rkbuf, replyq, resp_cb, opaque);
+        return RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+/**
  * @brief Sends an AlterShareGroupOffsetsRequest setting the start offsets of
  *        \p alter_grpoffsets (AlterConsumerGroupOffsets_t*).
  */
@@ -5372,19 +5402,10 @@ rd_kafka_AlterShareGroupOffsetsRequest(rd_kafka_broker_t *rkb,
                                        void *opaque) {
         const rd_kafka_AlterConsumerGroupOffsets_t *grpoffsets =
             rd_list_elem(alter_grpoffsets, 0);
-        rd_kafka_buf_t *rkbuf = rd_kafka_share_offsets_request(
-            rkb, RD_KAFKAP_AlterShareGroupOffsets, 0,
-            64 * grpoffsets->partitions->cnt, errstr, errstr_size);
-
-        if (!rkbuf)
-                return RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE;
-
-        rd_kafka_buf_write_str(rkbuf, grpoffsets->group_id, -1);
-        rd_kafka_share_offsets_write_topics(rkbuf, grpoffsets->partitions,
-                                            RD_KAFKA_SHARE_OFFSETS_STARTS);
-
-        rd_kafka_broker_buf_enq_replyq(rkb, rkbuf, replyq, resp_cb, opaque);
-        return RD_KAFKA_RESP_ERR_NO_ERROR;
+        return rd_kafka_share_offsets_change(
+            rkb, RD_KAFKAP_AlterShareGroupOffsets, grpoffsets->group_id,
+            grpoffsets->partitions, RD_KAFKA_SHARE_OFFSETS_STARTS, errstr,
+            errstr_size, replyq, resp_cb, opaque);
 }
 
 /**
@@ -5505,19 +5526,10 @@ rd_kafka_DeleteShareGroupOffsetsRequest(rd_kafka_broker_t *rkb,
                                         void *opaque) {
         const rd_kafka_DeleteConsumerGroupOffsets_t *grpoffsets =
             rd_list_elem(del_grpoffsets, 0);
-        rd_kafka_buf_t *rkbuf = rd_kafka_share_offsets_request(
-            rkb, RD_KAFKAP_DeleteShareGroupOffsets, 0,
-            64 * grpoffsets->partitions->cnt, errstr, errstr_size);
-
-        if (!rkbuf)
-                return RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE;
-
-        rd_kafka_buf_write_str(rkbuf, grpoffsets->group, -1);
-        rd_kafka_share_offsets_write_topics(rkbuf, grpoffsets->partitions,
-                                            RD_KAFKA_SHARE_OFFSETS_TOPICS);
-
-        rd_kafka_broker_buf_enq_replyq(rkb, rkbuf, replyq, resp_cb, opaque);
-        return RD_KAFKA_RESP_ERR_NO_ERROR;
+        return rd_kafka_share_offsets_change(
+            rkb, RD_KAFKAP_DeleteShareGroupOffsets, grpoffsets->group,
+            grpoffsets->partitions, RD_KAFKA_SHARE_OFFSETS_TOPICS, errstr,
+            errstr_size, replyq, resp_cb, opaque);
 }
 
 static rd_kafka_resp_err_t

@@ -50,6 +50,32 @@ pub(crate) struct GroupOffsetEntry {
     pub(crate) share_lag: i64,
 }
 
+/// The partitions of the first group result of `groups` (`count` of them), each with its own
+/// error, if any; the group's own error as `Err`.
+///
+/// # Safety
+/// `groups` points at `count` live group results.
+unsafe fn first_group_partitions(
+    groups: *mut *const rdsys::rd_kafka_group_result_t,
+    count: usize,
+    what: &str,
+) -> Result<Vec<PartitionEntry>, KafkaError> {
+    // SAFETY: per the contract; a group result's partition list lives as long as it.
+    unsafe {
+        if let Some((_, Some((code, message)))) = group_outcomes(groups, count).into_iter().next() {
+            return Err(KafkaError::kafka(code, what, message));
+        }
+        let Some(&group) = array(groups, count).first() else {
+            return Ok(Vec::new());
+        };
+        let partitions = rdsys::rd_kafka_group_result_partitions(group);
+        if partitions.is_null() {
+            return Ok(Vec::new());
+        }
+        Ok(PartitionList::entries_of(partitions))
+    }
+}
+
 /// Copies group results out of a result's array: each group's name and its error, if any.
 ///
 /// # Safety
@@ -514,19 +540,7 @@ impl NativeClient {
             let result = rdsys::rd_kafka_event_AlterConsumerGroupOffsets_result(event.0.ptr());
             let groups =
                 rdsys::rd_kafka_AlterConsumerGroupOffsets_result_groups(result, &mut count);
-            if let Some((_, Some((code, message)))) =
-                group_outcomes(groups as *mut _, count).into_iter().next()
-            {
-                return Err(KafkaError::kafka(code, &what, message));
-            }
-            let Some(&group) = array(groups, count).first() else {
-                return Ok(());
-            };
-            let partitions = rdsys::rd_kafka_group_result_partitions(group);
-            if partitions.is_null() {
-                return Ok(());
-            }
-            match PartitionList::entries_of(partitions)
+            match first_group_partitions(groups, count, &what)?
                 .into_iter()
                 .find_map(|e| e.error.map(|code| (e, code)))
             {
@@ -852,19 +866,7 @@ impl NativeClient {
             let result = rdsys::rd_kafka_event_DeleteConsumerGroupOffsets_result(event.0.ptr());
             let groups =
                 rdsys::rd_kafka_DeleteConsumerGroupOffsets_result_groups(result, &mut count);
-            if let Some((_, Some((code, message)))) =
-                group_outcomes(groups as *mut _, count).into_iter().next()
-            {
-                return Err(KafkaError::kafka(code, &what, message));
-            }
-            let Some(&group) = array(groups, count).first() else {
-                return Ok(Vec::new());
-            };
-            let partitions = rdsys::rd_kafka_group_result_partitions(group);
-            if partitions.is_null() {
-                return Ok(Vec::new());
-            }
-            Ok(PartitionList::entries_of(partitions))
+            first_group_partitions(groups, count, &what)
         }
     }
 
