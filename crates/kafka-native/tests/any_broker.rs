@@ -14,8 +14,13 @@ use parking_lot::Mutex;
 mod common;
 use common::{partitions, payload_recorder, wait_for, TestCluster};
 
+/// Held (read) by every test while its clients run, and alone (write) by the test that counts
+/// the process's librdkafka threads, which the tests running beside it would change.
+static CLIENTS: parking_lot::RwLock<()> = parking_lot::RwLock::new(());
+
 #[test]
 fn keys_headers_and_binary_payloads_arrive_in_order() {
+    let _clients = CLIENTS.read();
     let cluster = TestCluster::new();
     let topic = cluster.create_topic("records", 2);
     let producer = Producer::new(ProducerConfig::new(cluster.bootstrap_servers())).unwrap();
@@ -76,6 +81,7 @@ fn keys_headers_and_binary_payloads_arrive_in_order() {
 
 #[test]
 fn two_workers_consume_everything_once_and_record_the_last_offsets() {
+    let _clients = CLIENTS.read();
     let cluster = TestCluster::new();
     let topic = cluster.create_topic("workers", 4);
     let producer = Producer::new(ProducerConfig::new(cluster.bootstrap_servers())).unwrap();
@@ -134,6 +140,7 @@ fn two_workers_consume_everything_once_and_record_the_last_offsets() {
 /// one request and the broker thread gathers the partitions starting together into one Fetch.
 #[test]
 fn a_consumer_starting_on_mostly_empty_partitions_reads_without_waiting_out_the_fetch_wait() {
+    let _clients = CLIENTS.read();
     let cluster = TestCluster::new();
     let topic = cluster.create_topic("sparse", 16);
     common::produce(
@@ -204,6 +211,7 @@ fn fetch_response_sizes(cluster: &TestCluster, topic: &str, count: usize) -> Vec
 #[test]
 fn fetch_responses_hold_a_few_mb_of_small_messages_and_up_to_a_quarter_of_the_prefetch_of_larger_ones(
 ) {
+    let _clients = CLIENTS.read();
     // A consumer holds some hundreds of bytes per message besides its payload: 16 MiB of
     // 100-byte messages cost five times that. A Fetch asks for what twice queued.min.messages
     // (20,000) messages take at the size read lately, up to a quarter of the prefetch (4 MiB of
@@ -293,6 +301,7 @@ fn fetch_response_contents_by_topic(
 /// where the same 4 MiB on the wire would hold about 12.
 #[test]
 fn fetch_responses_of_compressed_batches_hold_about_a_quarter_of_the_prefetch_once_decompressed() {
+    let _clients = CLIENTS.read();
     const MIB: usize = 1 << 20;
     let cluster = TestCluster::new();
     cluster.keep_partition_bytes(64 * MIB as u64);
@@ -372,6 +381,7 @@ fn padded_payloads(count: usize) -> Vec<String> {
 /// of the prefetch and a batch or two (6 MiB) once decompressed.
 #[test]
 fn a_first_fetch_of_very_compressible_batches_holds_a_few_of_them() {
+    let _clients = CLIENTS.read();
     const MIB: usize = 1 << 20;
     let cluster = TestCluster::new();
     cluster.keep_partition_bytes(64 * MIB as u64);
@@ -397,6 +407,7 @@ fn a_first_fetch_of_very_compressible_batches_holds_a_few_of_them() {
 /// memory with four compressed partitions), and no response holds much more than the 4 MiB.
 #[test]
 fn a_plain_topic_beside_a_compressed_one_is_asked_for_at_its_own_ratio() {
+    let _clients = CLIENTS.read();
     const MIB: usize = 1 << 20;
     let cluster = TestCluster::new();
     cluster.keep_partition_bytes(128 * MIB as u64);
@@ -468,6 +479,7 @@ fn a_plain_topic_beside_a_compressed_one_is_asked_for_at_its_own_ratio() {
 /// counts every growth (`zbuf_grow`), and none may happen.
 #[test]
 fn a_compressed_batch_is_decompressed_into_a_buffer_that_fits_the_first_time() {
+    let _clients = CLIENTS.read();
     let cluster = TestCluster::new();
     let payloads = padded_payloads(3000);
     let mut growths = Vec::new();
@@ -512,6 +524,7 @@ fn a_compressed_batch_is_decompressed_into_a_buffer_that_fits_the_first_time() {
 
 #[test]
 fn partition_count_of_a_created_topic() {
+    let _clients = CLIENTS.read();
     let cluster = TestCluster::new();
     let topic = cluster.create_topic("counted", 3);
     let producer = Producer::new(ProducerConfig::new(cluster.bootstrap_servers())).unwrap();
@@ -526,6 +539,7 @@ fn partition_count_of_a_created_topic() {
 
 #[test]
 fn every_codec_round_trips_ten_thousand_messages() {
+    let _clients = CLIENTS.read();
     let cluster = TestCluster::new();
     for codec in kafka_native::Compression::ALL {
         let topic = cluster.create_topic(&format!("codec-{codec}"), 1);
@@ -567,6 +581,7 @@ fn every_codec_round_trips_ten_thousand_messages() {
 /// batch's is the batch decompressed); a null payload has none.
 #[test]
 fn a_fetched_payload_and_its_key_lie_in_its_backing_which_its_neighbours_share() {
+    let _clients = CLIENTS.read();
     let cluster = TestCluster::new();
     for codec in [
         kafka_native::Compression::None,
@@ -672,6 +687,7 @@ fn a_fetched_payload_and_its_key_lie_in_its_backing_which_its_neighbours_share()
 
 #[test]
 fn an_unknown_codec_is_refused_naming_the_option() {
+    let _clients = CLIENTS.read();
     let e = "brotli".parse::<kafka_native::Compression>().unwrap_err();
     assert!(
         e.to_string().contains("compression_codec") && e.to_string().contains("zstd"),
@@ -681,6 +697,7 @@ fn an_unknown_codec_is_refused_naming_the_option() {
 
 #[test]
 fn a_producer_served_when_woken_delivers_where_it_is_served_and_stop_serves_by_itself() {
+    let _clients = CLIENTS.read();
     let cluster = TestCluster::new();
     let topic = cluster.create_topic("woken", 1);
     let (woken, wakes) = crossbeam_channel::unbounded();
@@ -737,6 +754,7 @@ fn a_producer_served_when_woken_delivers_where_it_is_served_and_stop_serves_by_i
 /// interval is its maximum, 1 s; without the wait a request takes milliseconds.
 #[test]
 fn a_first_request_does_not_wait_to_reconnect_once_the_bootstrap_broker_is_replaced() {
+    let _clients = CLIENTS.read();
     let cluster = TestCluster::new();
     let topic = cluster.create_topic("first-request", 1);
     for _ in 0..3 {
@@ -800,6 +818,7 @@ fn first_delivery_of_a_new_producer(config: ProducerConfig, topic: &str) -> Dura
 #[test]
 fn a_producer_whose_producer_id_request_met_the_bootstrap_broker_s_replacement_asks_again_at_once()
 {
+    let _clients = CLIENTS.read();
     let cluster = TestCluster::new();
     let topic = cluster.create_topic("producer-id", 1);
     let mut met = 0;
@@ -840,6 +859,7 @@ fn a_producer_whose_producer_id_request_met_the_bootstrap_broker_s_replacement_a
 /// must each come well within those 500 ms.
 #[test]
 fn a_new_idempotent_producer_delivers_its_first_message_without_waiting_half_a_second() {
+    let _clients = CLIENTS.read();
     let cluster = TestCluster::new();
     let topic = cluster.create_topic("first-message", 1);
     // The first write to a new partition is slow on a fresh broker: not what is measured.
@@ -923,6 +943,7 @@ impl Pulled {
 /// halts it, and `stop()` gives up on a batch never settled without recording it.
 #[test]
 fn a_pulled_consumer_hands_over_one_batch_at_a_time_and_records_what_settled() {
+    let _clients = CLIENTS.read();
     let pulled = Pulled::new("pulled", 50, 10, Some(Duration::from_millis(500)));
     let consumer = &pulled.consumer;
     assert!(consumer.pull().is_none(), "nothing before start()");
@@ -953,6 +974,8 @@ fn a_pulled_consumer_hands_over_one_batch_at_a_time_and_records_what_settled() {
 /// server whose clients come and go holds on to stopped consumers for a while.
 #[test]
 fn a_stopped_consumer_s_librdkafka_threads_end_while_it_is_still_held() {
+    // Counts the process's librdkafka threads: no other test's client may come or go.
+    let _alone = CLIENTS.write();
     let pulled = Pulled::new("let-go", 10, 5, None);
     // Threads of the clients that filled the topic end once their handles are destroyed.
     let mut before = common::librdkafka_threads();
@@ -985,6 +1008,7 @@ fn a_stopped_consumer_s_librdkafka_threads_end_while_it_is_still_held() {
 
 #[test]
 fn a_pulled_consumer_halts_after_a_batch_not_processed() {
+    let _clients = CLIENTS.read();
     let pulled = Pulled::new("pulled-halt", 20, 5, None);
     let consumer = &pulled.consumer;
     consumer.start().unwrap();
@@ -1002,6 +1026,7 @@ fn a_pulled_consumer_halts_after_a_batch_not_processed() {
 
 #[test]
 fn a_batch_of_large_messages_holds_about_max_batch_bytes() {
+    let _clients = CLIENTS.read();
     // Node turns a whole batch into strings that live until it settles: 2,000 messages of
     // 2 KB at once would be 4 MB. A batch holds as many as fit in MAX_BATCH_BYTES at the first
     // message's size, even when far more are fetched and waiting.
@@ -1047,6 +1072,7 @@ fn a_batch_of_large_messages_holds_about_max_batch_bytes() {
 /// goes on taking until it has a message or the queue is empty.
 #[test]
 fn a_pulled_consumer_reads_on_past_takes_of_partition_ends_only() {
+    let _clients = CLIENTS.read();
     let cluster = TestCluster::new();
     let topic = cluster.create_topic("eof-only", 3);
     let (woken, wakes) = crossbeam_channel::unbounded();

@@ -3578,11 +3578,17 @@ static int32_t rd_kafka_fetch_allot(rd_kafka_broker_t *rkb) {
                         rktp->rktp_fetch_allotted = batch;
                         pool -= batch;
                 }
-                /* An eighth more: the ratio is an average. */
+                /* An eighth more: the ratio is an average. At least a
+                 * byte: a partition asked for nothing gets nothing even
+                 * when it heads the response (where Apache Kafka returns
+                 * a first batch whatever its size), so that a partition
+                 * whose batches outgrow the whole response still moves,
+                 * a batch a response, on any broker. */
                 asked = (double)rktp->rktp_fetch_allotted *
                         rktp->rktp_fetch_ratio * 1.125;
-                rktp->rktp_fetch_wire_max = (int32_t)RD_MIN(
-                    asked, (double)rktp->rktp_fetch_msg_max_bytes);
+                rktp->rktp_fetch_wire_max = (int32_t)RD_MAX(
+                    RD_MIN(asked, (double)rktp->rktp_fetch_msg_max_bytes),
+                    1);
                 wire += rktp->rktp_fetch_wire_max;
         } while ((rktp = CIRCLEQ_LOOP_NEXT(&rkb->rkb_active_toppars, rktp,
                                            rktp_activelink)) !=
