@@ -43,12 +43,11 @@ impl Admin {
             self.client
                 .group_committed_offsets(GroupKind::Share, group_id, None, t)
         })?;
-        if let Some(e) = described.iter().find_map(|d| {
+        if let Some((code, topic, partition)) = described.iter().find_map(|d| {
             d.entry
                 .error
                 .map(|code| (code, &d.entry.topic, d.entry.partition))
         }) {
-            let (code, topic, partition) = e;
             return Err(KafkaError::kafka(
                 code,
                 &format!("{what}: {topic}/{partition}"),

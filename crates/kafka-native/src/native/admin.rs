@@ -50,29 +50,26 @@ pub(crate) struct GroupOffsetEntry {
     pub(crate) share_lag: i64,
 }
 
-/// The partitions of the first group result of `groups` (`count` of them), each with its own
-/// error, if any; the group's own error as `Err`.
+/// The partition list of the first group result of `groups` (`count` of them), which the group
+/// offset calls answer with (`None` without one); the group's own error as `Err`.
 ///
 /// # Safety
-/// `groups` points at `count` live group results.
+/// `groups` points at `count` live group results; the list lives as long as they do.
 unsafe fn first_group_partitions(
     groups: *mut *const rdsys::rd_kafka_group_result_t,
     count: usize,
     what: &str,
-) -> Result<Vec<PartitionEntry>, KafkaError> {
-    // SAFETY: per the contract; a group result's partition list lives as long as it.
+) -> Result<Option<*const rdsys::rd_kafka_topic_partition_list_t>, KafkaError> {
+    // SAFETY: per the contract.
     unsafe {
         if let Some((_, Some((code, message)))) = group_outcomes(groups, count).into_iter().next() {
             return Err(KafkaError::kafka(code, what, message));
         }
         let Some(&group) = array(groups, count).first() else {
-            return Ok(Vec::new());
+            return Ok(None);
         };
         let partitions = rdsys::rd_kafka_group_result_partitions(group);
-        if partitions.is_null() {
-            return Ok(Vec::new());
-        }
-        Ok(PartitionList::entries_of(partitions))
+        Ok((!partitions.is_null()).then_some(partitions))
     }
 }
 
@@ -540,7 +537,9 @@ impl NativeClient {
             let result = rdsys::rd_kafka_event_AlterConsumerGroupOffsets_result(event.0.ptr());
             let groups =
                 rdsys::rd_kafka_AlterConsumerGroupOffsets_result_groups(result, &mut count);
-            match first_group_partitions(groups, count, &what)?
+            let entries = first_group_partitions(groups, count, &what)?
+                .map_or_else(Vec::new, |p| PartitionList::entries_of(p));
+            match entries
                 .into_iter()
                 .find_map(|e| e.error.map(|code| (e, code)))
             {
@@ -791,21 +790,9 @@ impl NativeClient {
         unsafe {
             let result = rdsys::rd_kafka_event_ListConsumerGroupOffsets_result(event.0.ptr());
             let groups = rdsys::rd_kafka_ListConsumerGroupOffsets_result_groups(result, &mut count);
-            let Some(&group) = array(groups, count).first() else {
+            let Some(partitions) = first_group_partitions(groups, count, &what)? else {
                 return Ok(Vec::new());
             };
-            let error = rdsys::rd_kafka_group_result_error(group);
-            if !error.is_null() {
-                return Err(KafkaError::kafka(
-                    rdsys::rd_kafka_error_code(error),
-                    &what,
-                    from_cstr(rdsys::rd_kafka_error_string(error)),
-                ));
-            }
-            let partitions = rdsys::rd_kafka_group_result_partitions(group);
-            if partitions.is_null() {
-                return Ok(Vec::new());
-            }
             let list = &*partitions;
             let elems = match list.cnt {
                 cnt if cnt > 0 => std::slice::from_raw_parts(list.elems, cnt as usize),
@@ -866,7 +853,8 @@ impl NativeClient {
             let result = rdsys::rd_kafka_event_DeleteConsumerGroupOffsets_result(event.0.ptr());
             let groups =
                 rdsys::rd_kafka_DeleteConsumerGroupOffsets_result_groups(result, &mut count);
-            first_group_partitions(groups, count, &what)
+            Ok(first_group_partitions(groups, count, &what)?
+                .map_or_else(Vec::new, |p| PartitionList::entries_of(p)))
         }
     }
 

@@ -374,10 +374,10 @@ impl ShareThread {
 
     /// Waits for batch `id` to settle: how its records not acknowledged on their own are
     /// acknowledged. Meanwhile records acknowledged on their own are sent within
-    /// [`SEND_ACKNOWLEDGEMENTS_WITHIN`], and the
-    /// locks of the others renewed if asked. A stop releases a batch not pulled yet at once
-    /// (`Err`), and waits for one out up to `stop_timeout`, then releases its records not
-    /// acknowledged (`Err`, and the stop returns [`KafkaError::SettleTimedOut`]).
+    /// [`SEND_ACKNOWLEDGEMENTS_WITHIN`], and the locks of the others renewed if asked. A stop
+    /// releases a batch not pulled yet at once (`Err`), and waits for one out up to
+    /// `stop_timeout`, then releases its records not acknowledged (`Err`, and the stop returns
+    /// [`KafkaError::SettleTimedOut`]).
     fn settled(&mut self, id: u64, out: &OutBatch<'_>) -> Settlement {
         // Until the settle: how the records not sent on their own are acknowledged at a stop.
         let mut at_stop = vec![Some(Acknowledgement::Release); out.indexes.len()];
