@@ -136,6 +136,14 @@ fn a_newer_producer_with_the_same_transactional_id_fences_the_older() {
         "the error says the producer was fenced: {err}"
     );
     assert_eq!(err.code_name(), "_FENCED", "{err}");
+    // Begun well within its timeout (60 s): the broker did not abort it for time.
+    assert!(
+        err.to_string().contains(
+            "a newer producer with the same transactional_id started: \
+             this transaction began"
+        ) && !err.to_string().contains("past transaction_timeout_ms"),
+        "the error names the newer producer, not the timeout: {err}"
+    );
     assert!(older.fatal_error().is_some());
     // A send after it is refused, saying why and that the producer must be stopped.
     let refused = older.send(&topic, 0, &["late"]).unwrap_err();
@@ -367,8 +375,12 @@ fn a_transaction_open_past_its_timeout_is_aborted_and_the_commit_says_so() {
         .commit_transaction(WAIT)
         .expect_err("the broker aborted it");
     assert!(
-        err.to_string().contains("outlived transaction_timeout_ms"),
-        "the error names the timeout as a cause: {err}"
+        err.to_string()
+            .contains("past transaction_timeout_ms (1000): the broker aborted it")
+            && !err
+                .to_string()
+                .contains("a newer producer with the same transactional_id started"),
+        "the error names the timeout, not a newer producer: {err}"
     );
     assert!(
         err.is_abortable() || err.is_fatal(),
@@ -507,7 +519,8 @@ fn a_read_committed_consumer_is_not_behind_for_an_open_transaction_or_a_marker()
     );
     consumer.start().unwrap();
     // Caught up: the lag and the messages waiting at the broker are 0, in the statistics after
-    // the last record read and in health().
+    // the last record read, in health() and in lag() (which asks the leader for the last
+    // stable offset, a marker past the last record handed over).
     let caught_up = |what: &str, count: usize| {
         wait_for(what, WAIT, || seen.lock().len() == count);
         let after = stats.lock().len();
@@ -516,10 +529,16 @@ fn a_read_committed_consumer_is_not_behind_for_an_open_transaction_or_a_marker()
         });
         let last = stats.lock().last().unwrap().waiting_kafka;
         let lag: Vec<Option<u64>> = consumer.health().partitions.iter().map(|p| p.lag).collect();
+        let asked: Vec<(Option<i64>, Option<i64>)> = consumer
+            .lag(WAIT)
+            .unwrap()
+            .iter()
+            .map(|p| (p.lag, p.next.map(|next| p.high - next)))
+            .collect();
         assert_eq!(
-            (last, lag),
-            (0, vec![Some(0)]),
-            "{what}: waiting_kafka, lags"
+            (last, lag, asked),
+            (0, vec![Some(0)], vec![(Some(0), Some(1))]),
+            "{what}: waiting_kafka, health()'s lags, lag()'s lags and markers past the next"
         );
     };
     caught_up("the committed 10, the open transaction's 5 past them", 10);

@@ -65,6 +65,10 @@ pub(crate) struct Progress {
     highest: i64,
     /// The current run of repeats has been logged.
     replaying: bool,
+    /// Where librdkafka fetches the partition next, as its last statistics said: past the
+    /// transaction markers, which are fetched but never handed over. Unknown again after a
+    /// seek or a new assignment.
+    pub(crate) fetched: Option<i64>,
 }
 
 impl Progress {
@@ -73,7 +77,16 @@ impl Progress {
             next: offset,
             highest: offset,
             replaying: false,
+            fetched: None,
         }
+    }
+
+    /// Whether everything of the partition below `end` has been handed over: fetched up to
+    /// `end` and nothing of the consumer's waits (`waiting`: in librdkafka's queue or pulled
+    /// and not yet handed). What lies between the last record handed over and `end` is then
+    /// transaction markers, nothing to read: the partition's lag is 0.
+    pub(crate) fn all_handed_over(&self, waiting: usize, end: i64) -> bool {
+        waiting == 0 && self.fetched.is_some_and(|fetched| fetched >= end)
     }
 }
 

@@ -10,7 +10,7 @@ use crate::error::KafkaError;
 use crate::native::{NativeClient, PartitionList};
 use crate::topic_partition::TopicPartition;
 
-use super::fetch::Positions;
+use super::fetch::{Positions, Progress};
 
 /// How long a lag request waits by default (Node's `lag()`): 5 s.
 pub const DEFAULT_LAG_TIMEOUT: Duration = Duration::from_secs(5);
@@ -28,17 +28,21 @@ pub struct PartitionLag {
     /// partition, the group's committed offset (0 for a partition never written to); `None`
     /// when none of these is known.
     pub next: Option<i64>,
-    /// `high - next`, at least 0: messages the handler has not been handed yet.
+    /// `high - next`, at least 0: messages the handler has not been handed yet; 0 when
+    /// everything below `high` was fetched and handed over, as under read_committed when
+    /// `high` is past a transaction's marker (never handed over), as Java's `records-lag`.
     pub lag: Option<i64>,
 }
 
 /// The lag of each of `assigned`; one ListOffsets request per leader, and in a group one
-/// OffsetFetch when a partition has handed nothing over yet.
+/// OffsetFetch when a partition has handed nothing over yet. `waiting`: the consumer's records
+/// not yet handed over (in librdkafka's queue or pulled).
 pub(crate) fn lag_of(
     client: &NativeClient,
     assigned: &[TopicPartition],
     positions: &Positions,
     in_group: bool,
+    waiting: usize,
     timeout: Duration,
 ) -> Result<Vec<PartitionLag>, KafkaError> {
     if assigned.is_empty() {
@@ -50,16 +54,21 @@ pub(crate) fn lag_of(
         .collect();
     let mut highs = PartitionList::of(&entries)?;
     client.latest_offsets(&mut highs, timeout)?;
-    let handed: BTreeMap<(String, i32), i64> = {
+    let progress: BTreeMap<(String, i32), Progress> = {
         let positions = positions.lock();
         assigned
             .iter()
             .filter_map(|tp| {
-                let next = positions.get(tp.topic.as_str())?.get(&tp.partition)?.next;
-                (next >= 0).then(|| ((tp.topic.clone(), tp.partition), next))
+                let progress = positions.get(tp.topic.as_str())?.get(&tp.partition)?;
+                Some(((tp.topic.clone(), tp.partition), *progress))
             })
             .collect()
     };
+    let handed: BTreeMap<(String, i32), i64> = progress
+        .iter()
+        .filter(|(_, p)| p.next >= 0)
+        .map(|(key, p)| (key.clone(), p.next))
+        .collect();
     let unknown: Vec<(&str, i32, i64)> = entries
         .iter()
         .copied()
@@ -87,8 +96,13 @@ pub(crate) fn lag_of(
                 .or_else(|| committed.get(&key))
                 .copied()
                 .or((e.offset == 0).then_some(0));
+            // Under read_committed, a caught-up partition's last transaction marker is never
+            // handed over: fetched past it with nothing waiting, nothing is behind.
+            let drained = progress
+                .get(&key)
+                .is_some_and(|p| p.all_handed_over(waiting, e.offset));
             PartitionLag {
-                lag: next.map(|next| (e.offset - next).max(0)),
+                lag: next.map(|next| if drained { 0 } else { (e.offset - next).max(0) }),
                 next,
                 high: e.offset,
                 topic: e.topic,

@@ -340,16 +340,17 @@ impl Consumer {
     /// for, not taken from the last fetch, so a paused consumer's lag grows as messages arrive.
     /// Empty when the consumer is not running.
     pub fn lag(&self, timeout: Duration) -> Result<Vec<PartitionLag>, KafkaError> {
-        let (client, assigned, positions, in_group) = match &*self.state.lock() {
+        let (client, assigned, positions, in_group, waiting) = match &*self.state.lock() {
             State::Running(running) => (
                 running.client.clone(),
                 running.assigned.get(),
                 running.positions.clone(),
                 running.group.is_some(),
+                running.queue.len() + self.control.pulled.load(Ordering::Relaxed),
             ),
             _ => return Ok(Vec::new()),
         };
-        lag::lag_of(&client, &assigned, &positions, in_group, timeout)
+        lag::lag_of(&client, &assigned, &positions, in_group, waiting, timeout)
     }
 
     /// Reads `partition` of `topic` from `to` next: an offset (an `i64`), or

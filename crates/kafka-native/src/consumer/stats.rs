@@ -39,23 +39,23 @@ impl EventSink for ConsumerEvents {
         let (mut behind, mut kafka_log_size) = (0u64, 0u64);
         let mut samples = Vec::new();
         for tp in self.assigned.get() {
-            let next = self
+            let fetch = FetchState::of(&rdkafka_stats, &tp.topic, tp.partition);
+            let progress = self
                 .positions
                 .lock()
-                .get(tp.topic.as_str())
-                .and_then(|per_partition| per_partition.get(&tp.partition))
-                .map(|progress| progress.next);
+                .get_mut(tp.topic.as_str())
+                .and_then(|per_partition| per_partition.get_mut(&tp.partition))
+                .map(|progress| {
+                    progress.fetched = fetch.position;
+                    *progress
+                });
+            let next = progress.map(|progress| progress.next);
             let watermarks = self.client.cached_watermarks(&tp.topic, tp.partition);
-            let fetch = FetchState::of(&rdkafka_stats, &tp.topic, tp.partition);
             let lag = watermarks.map(|(low, high)| {
                 let end = fetch.readable_end.unwrap_or(high);
-                // Fetched up to the end and all of it taken: what lies between the last record
-                // handed over and the end is transaction markers, nothing to read.
-                let all_taken = waiting_local == 0 && fetch.position.is_some_and(|p| p >= end);
-                if all_taken {
-                    0
-                } else {
-                    (end - next.unwrap_or(low)).max(0) as u64
+                match progress {
+                    Some(p) if p.all_handed_over(waiting_local as usize, end) => 0,
+                    _ => (end - next.unwrap_or(low)).max(0) as u64,
                 }
             });
             if let (Some((low, high)), Some(lag)) = (watermarks, lag) {

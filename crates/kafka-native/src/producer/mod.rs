@@ -4,7 +4,7 @@ use crate::health::{Health, HealthMonitor};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use kafka_native_sys as rdsys;
 use parking_lot::{Mutex, RwLock};
@@ -76,6 +76,10 @@ struct ProducerInner {
     metadata_timeout: Duration,
     /// It has a transactional id: it sends only inside a transaction.
     transactional: bool,
+    /// `transaction_timeout_ms`, and when the transaction under way began: an error that says
+    /// fenced tells by them whether the broker's timeout can have aborted it.
+    transaction_timeout: Duration,
+    transaction_began: Mutex<Option<Instant>>,
     topics: Mutex<HashMap<String, Arc<NativeTopic>>>,
     client: Arc<NativeClient>,
 }
@@ -116,6 +120,7 @@ impl Producer {
         let brokers = Arc::new(BrokerErrors::default());
         let metadata_timeout = config.metadata_timeout;
         let transactional = config.transactional_id.is_some();
+        let transaction_timeout = config.transaction_timeout;
         let wake = config.events_wake.clone();
         let health = Arc::new(HealthMonitor::new(
             config.client.socket_timeout(),
@@ -163,6 +168,8 @@ impl Producer {
                 health,
                 metadata_timeout,
                 transactional,
+                transaction_timeout,
+                transaction_began: Mutex::new(None),
                 topics: Mutex::new(HashMap::new()),
                 client,
             })),

@@ -73,7 +73,11 @@ impl Producer {
     /// Starts a transaction: what is sent from now until the commit or abort belongs to it.
     /// Local: never waits on the network.
     pub fn begin_transaction(&self) -> Result<(), KafkaError> {
-        self.transactional_client()?.begin_transaction()
+        let inner = self.inner.read();
+        let inner = inner.as_ref().ok_or(KafkaError::Stopped)?;
+        inner.client.begin_transaction()?;
+        *inner.transaction_began.lock() = Some(Instant::now());
+        Ok(())
     }
 
     /// Adds a consumer group's offsets to the transaction: `offsets` are, per partition, the
@@ -105,7 +109,8 @@ impl Producer {
     /// `timeout`; a retriable error may be retried with another call.
     pub fn commit_transaction(&self, timeout: Duration) -> Result<(), KafkaError> {
         self.resumable(timeout, |client, slice| client.commit_transaction(slice))
-            .map_err(explain_fenced)
+            .map(|()| self.transaction_ended())
+            .map_err(|e| self.explain_fenced(e))
     }
 
     /// Aborts the transaction: its messages not yet sent fail (purged), what reached the log is
@@ -113,7 +118,8 @@ impl Producer {
     /// `timeout`.
     pub fn abort_transaction(&self, timeout: Duration) -> Result<(), KafkaError> {
         self.resumable(timeout, |client, slice| client.abort_transaction(slice))
-            .map_err(explain_fenced)
+            .map(|()| self.transaction_ended())
+            .map_err(|e| self.explain_fenced(e))
     }
 
     /// The transaction protocol the producer writes its transactions with, chosen when
@@ -137,7 +143,58 @@ impl Producer {
     /// a transactional producer fenced by a newer one. After it the producer can do nothing more
     /// than stop.
     pub fn fatal_error(&self) -> Option<KafkaError> {
-        self.inner.read().as_ref()?.client.fatal_error()
+        let fatal = self.inner.read().as_ref()?.client.fatal_error()?;
+        Some(self.explain_fenced(fatal))
+    }
+
+    fn transaction_ended(&self) {
+        if let Some(inner) = self.inner.read().as_ref() {
+            *inner.transaction_began.lock() = None;
+        }
+    }
+
+    /// Says why the broker ended the transaction when the error does not: librdkafka says
+    /// "fenced by a newer instance" (v1) also when the broker aborted a transaction that
+    /// outlived `transaction.timeout.ms` (Apache Kafka then bumps the producer's epoch), and with
+    /// transactions v2 the coordinator answers a commit of a transaction it aborted so with
+    /// `INVALID_TXN_STATE`. The broker's clock for the transaction starts at its first write,
+    /// after `begin_transaction`: a transaction begun less than the timeout ago (or none open)
+    /// was not aborted for time, and one begun longer ago most likely was.
+    fn explain_fenced(&self, mut err: KafkaError) -> KafkaError {
+        let KafkaError::Kafka { name, message, .. } = &mut err else {
+            return err;
+        };
+        if name != "_FENCED" && name != "INVALID_TXN_STATE" {
+            return err;
+        }
+        let open = self.inner.read().as_ref().map(|inner| {
+            let began = *inner.transaction_began.lock();
+            (began.map(|at| at.elapsed()), inner.transaction_timeout)
+        });
+        let why = match open {
+            Some((Some(open), timeout)) if open >= timeout => format!(
+                "this transaction began {:.1} s ago, past transaction_timeout_ms ({}): the \
+                 broker aborted it for its time and bumped the producer's epoch (a newer \
+                 producer with the same transactional_id would do the same)",
+                open.as_secs_f64(),
+                timeout.as_millis()
+            ),
+            Some((Some(open), timeout)) => format!(
+                "a newer producer with the same transactional_id started: this transaction \
+                 began {:.1} s ago, within transaction_timeout_ms ({}), so the broker did not \
+                 abort it for its time",
+                open.as_secs_f64(),
+                timeout.as_millis()
+            ),
+            Some((None, _)) => "a newer producer with the same transactional_id started: no \
+                                transaction of this one was open for the broker to time out"
+                .to_string(),
+            None => "a newer producer with the same transactional_id started, or a transaction \
+                     outlived transaction_timeout_ms and the broker aborted it"
+                .to_string(),
+        };
+        message.push_str(&format!(" ({why})"));
+        err
     }
 }
 
@@ -151,22 +208,6 @@ fn explain_conflict(mut err: KafkaError) -> KafkaError {
              again (commitTransaction() / commit_transaction() again until it ends; a commit under \
              way cannot be aborted)",
         );
-    }
-    err
-}
-
-/// Says why the broker may have ended the transaction when the error does not: librdkafka says
-/// "fenced by a newer instance" (v1) also when the broker aborted a transaction that outlived
-/// `transaction.timeout.ms` (Apache Kafka then bumps the producer's epoch), and with transactions
-/// v2 the coordinator answers a commit of a transaction it aborted so with `INVALID_TXN_STATE`.
-fn explain_fenced(mut err: KafkaError) -> KafkaError {
-    if let KafkaError::Kafka { name, message, .. } = &mut err {
-        if name == "_FENCED" || name == "INVALID_TXN_STATE" {
-            message.push_str(
-                " (a newer producer with the same transactional_id started, or this transaction \
-                 outlived transaction_timeout_ms and the broker aborted it)",
-            );
-        }
     }
     err
 }
