@@ -421,6 +421,18 @@ async function startOnce({ count, tls, users, proxied, port, properties, feature
   return cluster;
 }
 
+// Every non-zero errorCode in a logged response (its partitions', topics', its own).
+function errorCodes(value, found = []) {
+  if (Array.isArray(value)) for (const v of value) errorCodes(v, found);
+  else if (value && typeof value === 'object') {
+    for (const [key, v] of Object.entries(value)) {
+      if (key === 'errorCode' && v !== 0) found.push(v);
+      else errorCodes(v, found);
+    }
+  }
+  return found;
+}
+
 // A node's JVM ending when nobody asked (a crash, an out-of-memory kill, a `kill` from outside)
 // is told as a 'nodeExit' event: {id, how (exit code or signal), logTail (its log's last lines)}.
 class KafkaCluster extends EventEmitter {
@@ -528,9 +540,10 @@ class KafkaCluster extends EventEmitter {
     await this.up(id, timeoutMs);
   }
 
-  // With startKafka's `requestLog`: the requests the nodes completed, oldest first, each
-  // {node, apiKey, apiVersion, clientId} (apiKey is Kafka's number: 0 Produce, 24
-  // AddPartitionsToTxn, 25 AddOffsetsToTxn, 26 EndTxn, 28 TxnOffsetCommit, ...).
+  // With startKafka's `requestLog`: the requests the nodes completed, oldest first per node, each
+  // {node, apiKey, apiVersion, clientId, errors} (apiKey is Kafka's number: 0 Produce, 24
+  // AddPartitionsToTxn, 25 AddOffsetsToTxn, 26 EndTxn, 28 TxnOffsetCommit, ...; errors: the
+  // non-zero error codes in its response).
   requests() {
     const found = [];
     for (const node of this._nodes) {
@@ -544,8 +557,16 @@ class KafkaCluster extends EventEmitter {
         const at = line.indexOf('Completed request:');
         if (at < 0) continue;
         try {
-          const { requestHeader: h } = JSON.parse(line.slice(at + 'Completed request:'.length).replace(/ \(kafka\.request\.logger\)$/, ''));
-          found.push({ node: node.id, apiKey: h.requestApiKey, apiVersion: h.requestApiVersion, clientId: h.clientId });
+          const { requestHeader: h, response } = JSON.parse(
+            line.slice(at + 'Completed request:'.length).replace(/ \(kafka\.request\.logger\)$/, ''),
+          );
+          found.push({
+            node: node.id,
+            apiKey: h.requestApiKey,
+            apiVersion: h.requestApiVersion,
+            clientId: h.clientId,
+            errors: errorCodes(response),
+          });
         } catch {
           // a line cut by a node killed while writing it
         }

@@ -5,15 +5,19 @@
 // Each scenario runs an idempotent producer (acks all) and a group consumer at a moderate rate
 // through the fault and after it, and shows: nothing lost, nothing written twice, how long a
 // message took from send to consume at worst (during the fault, and once it ended), and what
-// health() said and when.
+// health() said and when. A transactional read-process-write (examples/exactly-once.js) goes
+// through a cut and a blackhole of its coordinators, its read_committed output checked exact.
 //
 // npm test runs the short set (connections reset every few seconds; one broker cut off and
-// restored; latency with jitter on every broker; one broker blackholed); `npm run chaos`
+// restored; latency with jitter on every broker; one broker blackholed; one slow broker; the
+// transactional service); `npm run chaos`
 // (CHAOS=full) runs them longer, with KafkaJS 2.2.4 doing the same
 // beside this package as the reference (its figures are reported, not asserted), and prints the
 // figures BENCHMARKS.md shows.
 const test = require('node:test');
 const assert = require('node:assert/strict');
+const path = require('node:path');
+const { spawn } = require('node:child_process');
 const { startKafka } = require('../../js/dev-cluster/cluster.js');
 const { startToxiproxy } = require('./toxiproxy.js');
 const { wide, kafka, waitFor, sleep, quietLogger } = require('../helpers');
@@ -24,7 +28,8 @@ let cluster;
 let proxy;
 
 test.before(async () => {
-  cluster = await startKafka({ nodes: 3, proxied: true });
+  // The request log: the late-Produce scenario reads what the brokers answered.
+  cluster = await startKafka({ nodes: 3, proxied: true, requestLog: true });
   proxy = await startToxiproxy(cluster.proxyRoutes);
 });
 test.after(async () => {
@@ -84,11 +89,11 @@ async function kafkajsWorkload(t, name, { rate = 400 } = {}) {
   await Promise.all([producer.connect(), consumer.connect()]);
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({
-    eachMessage: async ({ message }) => {
+    eachMessage: async ({ partition, message }) => {
       const payload = message.value.toString();
       consumed.set(payload, (consumed.get(payload) ?? 0) + 1);
       const sentAt = Number(payload.split(':')[1]);
-      delays.push([sentAt, Date.now() - sentAt]);
+      delays.push([sentAt, Date.now() - sentAt, partition]);
     },
   });
   const acked = new Set();
@@ -98,6 +103,7 @@ async function kafkajsWorkload(t, name, { rate = 400 } = {}) {
     .then(() => batch.forEach((p) => acked.add(p)), () => { failed += batch.length; })));
   await waitFor('KafkaJS consuming', () => consumed.size > 0, WIDE);
   return {
+    topic,
     worstDelay: worstOf(delays),
     async finish() {
       const sent = await paced.stop();
@@ -358,8 +364,227 @@ test('one broker blackholed (connections kept, every byte to it held) for 25 s: 
   assert.equal(health.status, 'ok', `health() once it answers: ${health.reasons.join('; ')}`);
 });
 
+// Kafka's partition of its internal topic for a transactional id (Utils.abs(id.hashCode()) %
+// partitions): the leader of that partition of __transaction_state is the id's coordinator.
+function coordinatorPartition(id, partitions) {
+  let hash = 0;
+  for (let i = 0; i < id.length; i++) hash = (Math.imul(31, hash) + id.charCodeAt(i)) | 0;
+  return (hash === -2147483648 ? 0 : Math.abs(hash)) % partitions;
+}
+
+// examples/exactly-once.js as docs/transactions.md gives it, run through the proxies while its
+// input flows (written directly, past the proxies): its transaction coordinator's broker is cut
+// off, then its group coordinator's broker blackholed. Its commit that times out is committed
+// again rather than aborted; a member the group dropped meanwhile aborts and reads again.
+test('a transactional read-process-write (examples/exactly-once.js) through its transaction coordinator cut off, then its group coordinator blackholed (15 s each; 20 and 25 s in the full run): the read_committed output holds every input exactly once, and work resumes within 20 s of each fault\'s end', async (t) => {
+  const input = `chaos-eos-in-${process.pid}`;
+  const output = `chaos-eos-out-${process.pid}`;
+  await createTopic(input);
+  await createTopic(output);
+  const group = `chaos-eos-${process.pid}`;
+  const transactionalId = `${group}-1`;
+  const direct = cluster.bootstrapServers;
+
+  const outputs = new Map(); // payload -> times in the committed output
+  const delays = []; // [sentAt, ms from the input's send to its output's commit being read]
+  const watcher = new kafka.Consumer({
+    broker: direct, topic: output, offset_directory: null, start_offset: 'earliest', isolation_level: 'read_committed',
+    fetch_wait_max_ms: 100, statistics_interval_ms: 500, logger: quietLogger(),
+    receive_callback: ({ messages }) => {
+      const now = Date.now();
+      for (const m of messages) {
+        outputs.set(m.payload, (outputs.get(m.payload) ?? 0) + 1);
+        const sentAt = Number(m.payload.split(':')[1]);
+        delays.push([sentAt, now - sentAt, m.partition]);
+      }
+      return Promise.resolve();
+    },
+  });
+  t.after(() => watcher.stop().catch(() => {}));
+  // A new topic reaches every node's metadata a moment after it is created.
+  await waitFor('the output topic known', () => watcher.start().then(() => true, (err) => {
+    if (err.code !== 'UNKNOWN_TOPIC_OR_PART') throw err;
+    return false;
+  }), WIDE);
+
+  const child = spawn(process.execPath, [path.join(__dirname, '..', '..', 'examples', 'exactly-once.js')], {
+    env: { ...process.env, BROKER: cluster.listeners.PROXIED, INPUT: input, OUTPUT: output, GROUP: group, TRANSACTIONAL_ID: transactionalId },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let said = '';
+  let warned = '';
+  const timeline = [];
+  child.stdout.on('data', (c) => { said += c; timeline.push([Date.now(), String(c).trim()]); });
+  child.stderr.on('data', (c) => { warned += c; timeline.push([Date.now(), String(c).trim()]); });
+  let exit = null;
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => { exit = { code, signal }; resolve(); }));
+  t.after(() => child.kill('SIGKILL'));
+
+  const feeder = new kafka.Producer({ broker: direct, queue_buffering_max_ms: 5, logger: quietLogger() });
+  t.after(() => feeder.stop().catch(() => {}));
+  const paced = pacedSends(200, (batch) => feeder.send(input, -1, batch.map((p) => `in-${p}`)));
+  await waitFor('the service to commit its first outputs', () => outputs.size > 0, WIDE);
+
+  const admin = new kafka.Admin({ broker: direct, logger: quietLogger() });
+  const [txnState] = await admin.describeTopics(['__transaction_state']);
+  const [described] = await admin.describeGroups([group]);
+  await admin.stop();
+  const txnCoordinator = txnState.partitions.find((p) => p.partition === coordinatorPartition(transactionalId, txnState.partitions.length)).leader;
+  const groupCoordinator = described.coordinator;
+  assert.ok(txnCoordinator > 0 && groupCoordinator > 0, JSON.stringify({ txnCoordinator, groupCoordinator }));
+  const worst = worstOf(delays);
+  const caughtUp = (from, end) => delays.filter(([at]) => at >= from && at < end).reduce((latest, [at, d]) => Math.max(latest, at + d - end), 0);
+
+  // Both faults outlast the group's session (6 s): the member is dropped meanwhile.
+  const [cutMs, betweenMs, holdMs] = FULL ? [20000, 20000, 25000] : [15000, 10000, 15000];
+  const cutAt = Date.now();
+  await proxy.setEnabled(`node-${txnCoordinator}`, false);
+  await sleep(cutMs);
+  const restoredAt = Date.now();
+  await proxy.setEnabled(`node-${txnCoordinator}`, true);
+  await sleep(betweenMs);
+  const heldAt = Date.now();
+  await proxy.addToxic(`node-${groupCoordinator}`, { name: 'blackhole', type: 'timeout', stream: 'upstream', attributes: { timeout: 0 } });
+  await sleep(holdMs);
+  const releasedAt = Date.now();
+  await proxy.removeToxic(`node-${groupCoordinator}`, 'blackhole');
+  await sleep(betweenMs);
+  const sent = await paced.stop();
+  await feeder.stop();
+
+  const inputs = Array.from({ length: sent }, (_, i) => i);
+  const distinct = () => new Set([...outputs.keys()].map((p) => Number(p.split(':')[0].slice('IN-'.length))));
+  await waitFor(() => `every input in the output (${distinct().size} of ${sent})`, () => distinct().size >= sent, WIDE);
+  assert.equal(exit, null, `the service ended: ${JSON.stringify(exit)}\n${said.slice(-2000)}\n${warned.slice(-2000)}`);
+  child.kill('SIGTERM');
+  await exited;
+  // Everything the service committed read (read_committed: lag 0 past the last marker).
+  await waitFor('the watcher at the output\'s end', async () => (await watcher.lag()).every((p) => p.lag === 0), WIDE);
+  const twice = [...outputs].filter(([, n]) => n > 1).map(([p]) => p);
+  const missing = inputs.filter((i) => !distinct().has(i));
+  const figures = {
+    sent,
+    txnCoordinator,
+    groupCoordinator,
+    commits: (said.match(/^committed/gm) ?? []).length,
+    warnings: warned.split('\n').filter(Boolean).slice(-5),
+    worstDelayMs: { beforeCut: worst(0, cutAt), cut: worst(cutAt, restoredAt), between: worst(restoredAt + 2000, heldAt - 5000), blackhole: worst(heldAt, releasedAt), afterBlackhole: worst(releasedAt + 2000) },
+    // From a fault's end until every input sent during it was in the output.
+    caughtUpMs: { cut: caughtUp(cutAt, restoredAt), blackhole: caughtUp(heldAt, releasedAt) },
+  };
+  t.diagnostic(`transactional read-process-write: ${JSON.stringify(figures)}`);
+  if (process.env.CHAOS_DEBUG) {
+    for (const [at, line] of timeline) t.diagnostic(`${at - cutAt} ${line.slice(0, 300)}`);
+    const windows = new Map();
+    for (const [sentAt, delay] of delays) {
+      const w = Math.floor((sentAt + delay - cutAt) / 2000) * 2;
+      const [n, worstDelay] = windows.get(w) ?? [0, 0];
+      windows.set(w, [n + 1, Math.max(worstDelay, delay)]);
+    }
+    for (const [w, [n, d]] of [...windows].sort((a, b) => a[0] - b[0])) t.diagnostic(`output read at +${w} s: ${n}, worst delay ${d} ms`);
+  }
+  assert.deepEqual({ missing: missing.slice(0, 10), twice: twice.slice(0, 10) }, { missing: [], twice: [] }, 'the read_committed output, exactly once');
+  // What a fault held is in the output within 20 s of its end, and work goes on at its pace
+  // after it: an input sent from 2 s after the end (5 s before the next fault) waits < 8 s.
+  for (const fault of ['cut', 'blackhole']) {
+    assert.ok(figures.caughtUpMs[fault] < 20000, `${fault}: the inputs it held were in the output ${figures.caughtUpMs[fault]} ms after its end`);
+  }
+  assert.ok(figures.worstDelayMs.between < 8000, `between the faults an input waited ${figures.worstDelayMs.between} ms`);
+  assert.ok(figures.worstDelayMs.afterBlackhole < 8000, `after the blackhole an input waited ${figures.worstDelayMs.afterBlackhole} ms`);
+});
+
+// Transactions v2's point (KIP-890): a Produce of a transaction that ended, held by the network
+// until after the producer aborted it, cannot join or hang the producer's next transaction. Its
+// records go to a partition (written once before) whose leader's proxy holds every request 15 s; the producer gives up
+// on them (request.timeout.ms 2 s), aborts, and writes its next transaction elsewhere, which
+// stays open until the held Produce reaches the leader (read from the broker's request log), and
+// then commits. Then the held partition is written again in a third transaction. On v2 the abort
+// bumped the epoch (EndTxn v5); on v1 librdkafka bumps it itself after a timed-out Produce
+// (InitProducerId, KIP-360), and Kafka's partition verification (KIP-890 part 1) checks the
+// partition is in a transaction: the late records are refused on both.
+test('a Produce held by the network until after its transaction was aborted lands in no transaction and hangs none, on transactions v2 and v1', async (t) => {
+  const direct = cluster.bootstrapServers;
+  const outcomes = {};
+  t.after(() => cluster.setFeature('transaction.version', 2));
+  for (const version of [2, 1]) {
+    if (version === 1) await cluster.setFeature('transaction.version', 1);
+    const topic = `chaos-late-v${version}-${process.pid}`;
+    await createTopic(topic);
+    const clientId = `chaos-late-v${version}-${process.pid}`;
+    const transactionalId = `${clientId}-txn`;
+    const producer = new kafka.Producer({
+      broker: cluster.listeners.PROXIED, transactional_id: transactionalId, logger: quietLogger(),
+      driver_options: { 'client.id': clientId, 'request.timeout.ms': '2000', 'message.timeout.ms': '5000' },
+    });
+    t.after(() => producer.stop().catch(() => {}));
+    await producer.initTransactions();
+    assert.equal(producer.transactionVersion(), version);
+    const admin = new kafka.Admin({ broker: direct, logger: quietLogger() });
+    const [txnState] = await admin.describeTopics(['__transaction_state']);
+    const [described] = await admin.describeTopics([topic]);
+    await admin.stop();
+    const coordinator = txnState.partitions.find((p) => p.partition === coordinatorPartition(transactionalId, txnState.partitions.length)).leader;
+    const held = described.partitions.find((p) => p.leader !== coordinator);
+    const elsewhere = described.partitions.find((p) => p.leader !== held.leader);
+    const producesAt = (node) => cluster.requests().filter((r) => r.clientId === clientId && r.apiKey === 0 && r.node === node);
+
+    // A transaction to the held partition first: the connection to its leader is up before the
+    // proxy holds what goes through it (a new connection's handshake would time out instead).
+    producer.beginTransaction();
+    await producer.deliver(topic, held.partition, ['before']);
+    await producer.commitTransaction();
+    await proxy.addToxic(`node-${held.leader}`, { name: 'hold', type: 'latency', stream: 'upstream', attributes: { latency: 15000 } });
+    producer.beginTransaction();
+    const first = await producer.deliver(topic, held.partition, ['late']).then(() => 'delivered', (err) => err.code);
+    await producer.abortTransaction();
+    const answeredBefore = producesAt(held.leader).length;
+    producer.beginTransaction();
+    await producer.deliver(topic, elsewhere.partition, ['next']);
+    // The next transaction is open when the held Produce reaches its leader, and answered.
+    await waitFor('the held Produce answered by its leader', () => producesAt(held.leader).length > answeredBefore, WIDE);
+    const late = producesAt(held.leader).slice(answeredBefore);
+    await producer.commitTransaction();
+    await proxy.removeToxic(`node-${held.leader}`, 'hold');
+    producer.beginTransaction();
+    await producer.deliver(topic, held.partition, ['after']);
+    await producer.commitTransaction();
+    // stop() says which messages were not delivered: the held one.
+    await assert.rejects(producer.stop(), (err) => err.code === 'UNDELIVERED' && /1 × _MSG_TIMED_OUT/.test(err.message));
+
+    const read = async (isolation_level) => {
+      const seen = [];
+      const reader = new kafka.Consumer({
+        broker: direct, topic, offset_directory: null, start_offset: 'earliest', isolation_level, fetch_wait_max_ms: 100, logger: quietLogger(),
+        receive_callback: ({ messages }) => { for (const m of messages) seen.push(m.payload); return Promise.resolve(); },
+      });
+      await reader.start();
+      // 'after' is the held partition's last record: once it is read, everything before it in
+      // that partition was (where the late records would be); 'next' is the other one's only.
+      await waitFor(`'after' and 'next' read at ${isolation_level}`, () => seen.includes('after') && seen.includes('next'), WIDE);
+      await reader.stop();
+      return seen.sort();
+    };
+    const requests = cluster.requests().filter((r) => r.clientId === clientId);
+    outcomes[`v${version}`] = {
+      firstDelivery: first,
+      lateProduceErrors: late.map((r) => r.errors),
+      // Each InitProducerId answered, by its errors (51: CONCURRENT_TRANSACTIONS, retried).
+      initProducerIds: requests.filter((r) => r.apiKey === 22).map((r) => r.errors),
+      addPartitionsToTxn: requests.filter((r) => r.apiKey === 24).length,
+    };
+    assert.notEqual(first, 'delivered', 'the held records are not reported delivered');
+    // Nothing of the aborted transaction in the log, and the last stable offset not held back by
+    // a transaction the late records opened ('after', written last, read at read_committed).
+    assert.deepEqual(await read('read_uncommitted'), ['after', 'before', 'next'], `v${version}: the log`);
+    assert.deepEqual(await read('read_committed'), ['after', 'before', 'next'], `v${version}: read_committed`);
+    assert.ok(late.length > 0 && late.every((r) => r.errors.length > 0), `v${version}: the late Produce was refused: ${JSON.stringify(late)}`);
+  }
+  t.diagnostic(`late Produce: ${JSON.stringify(outcomes)}`);
+});
+
 test('one broker limited to 4 KB/s toward the clients for 20 s: nothing lost or written twice, the partitions the other brokers lead keep their pace, and the slow broker is neither down nor not answering', async (t) => {
   const w = await workload(t, 'bandwidth');
+  const reference = FULL ? await kafkajsWorkload(t, 'bandwidth') : null;
   const victim = 1;
   const admin = new kafka.Admin({ broker: cluster.bootstrapServers, logger: quietLogger() });
   const [described] = await admin.describeTopics([w.topic]);
@@ -377,6 +602,15 @@ test('one broker limited to 4 KB/s toward the clients for 20 s: nothing lost or 
   const all = w.worstDelay(started, ended);
   const result = await w.finish();
   t.diagnostic(`bandwidth: ${JSON.stringify({ ...result, worstDelayElsewhereMs: others, worstDelayMs: all, worstDelayAfterMs: w.worstDelay(ended), lines })}`);
+  if (reference) {
+    // The KafkaJS topic's partitions are led as ours are (6 partitions over the same 3 nodes).
+    const admin = new kafka.Admin({ broker: cluster.bootstrapServers, logger: quietLogger() });
+    const [kjs] = await admin.describeTopics([reference.topic]);
+    await admin.stop();
+    const kjsElsewhere = kjs.partitions.filter((p) => p.leader !== victim).map((p) => p.partition);
+    const figures = { worstDelayElsewhereMs: reference.worstDelay(started, ended, kjsElsewhere), worstDelayMs: reference.worstDelay(started, ended), worstDelayAfterMs: reference.worstDelay(ended) };
+    t.diagnostic(`bandwidth, KafkaJS: ${JSON.stringify({ ...(await reference.finish()), ...figures })}`);
+  }
   assert.deepEqual(result.writtenTwice.slice(0, 10), [], 'written twice by an idempotent producer');
   assert.ok(others < 3000, `a message to a partition another broker leads waited ${others} ms during the limit`);
   assert.deepEqual(lines, [], 'a slow broker is not down or not answering');
