@@ -1599,6 +1599,7 @@ static void rd_kafka_txn_handle_TxnOffsetCommit(rd_kafka_t *rk,
         int actions                                 = 0;
         rd_bool_t requires_epoch_bump               = rd_false;
         rd_kafka_topic_partition_list_t *partitions = NULL;
+        int retry_backoff_ms                        = 500;
         char errstr[512];
 
         *errstr = '\0';
@@ -1679,6 +1680,17 @@ done:
                 break;
 
         case RD_KAFKA_RESP_ERR_CONCURRENT_TRANSACTIONS:
+                /* The previous transaction's markers are still being
+                 * written: that takes milliseconds, so ask again soon, as
+                 * for AddPartitionsToTxn. With transactions v2 a
+                 * transaction's offsets often arrive while they are: the
+                 * group coordinator adds the group to the transaction
+                 * itself, and the transaction coordinator refuses until
+                 * the previous one is complete. */
+                retry_backoff_ms = 20;
+                actions |= RD_KAFKA_ERR_ACTION_RETRY;
+                break;
+
         case RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS:
         case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
                 actions |= RD_KAFKA_ERR_ACTION_RETRY;
@@ -1736,7 +1748,7 @@ done:
 
                 if (!rd_timeout_expired(remains_ms)) {
                         rd_kafka_txn_commit_offsets_to_group_coordinator(
-                            rk, rko, 500 /* 500ms delay before retrying */);
+                            rk, rko, retry_backoff_ms);
                         return;
                 } else if (!err)
                         err = RD_KAFKA_RESP_ERR__TIMED_OUT;
