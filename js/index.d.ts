@@ -414,11 +414,29 @@ export interface ShareConsumerOptions<E extends PayloadEncoding = PayloadEncodin
   max_deliveries?: number;
 }
 
+/** A ShareConsumer's counts since it started (kafka-native's own: librdkafka's share consumer has no statistics). */
+export interface ShareStats {
+  /** Records handed over: acquired by this member, under a lock. */
+  acquired: number;
+  /** Of those, records delivered before: released, or held by a member whose lock ran out or that died. */
+  redelivered: number;
+  /** Acknowledgements made, by type (implicit mode: every record handed over is accepted with the next poll). */
+  accepted: number;
+  released: number;
+  rejected: number;
+  /** Lock renewals: message.renew() and renew_locks. */
+  renewed: number;
+  /** Records whose acknowledgement the broker refused (a lock that had run out) or that could not be sent. */
+  failed: number;
+}
+
 /** A member of a share group (KIP-932, Apache Kafka 4.2 and newer); read as a Consumer is (BatchReaders). */
 export declare class ShareConsumer<E extends PayloadEncoding = 'utf8'> {
   constructor(options: ShareConsumerOptions<E>);
   /** Resolves once the group has assigned this member partitions: a record written after is delivered (with share.auto.offset.reset 'latest', one written before is not). */
   start(options?: { signal?: AbortSignal }): Promise<void>;
+  /** What this consumer did since it started; local, also after stop(). */
+  stats(): ShareStats;
   stop(): Promise<void>;
 }
 export interface ShareConsumer<E extends PayloadEncoding = 'utf8'> extends BatchReaders<ShareBatch<PayloadFor<E>>, ShareMessage<PayloadFor<E>>> {}

@@ -155,7 +155,14 @@ test('release() comes again with delivery_count 2, reject() never; a thrown call
   // consumer from the registry; job-3's batch settles on the turn after its callback.
   const acks = async () => Object.fromEntries((await registry.getSingleMetric('kafka_native_share_acknowledgements_total').get()).values.map((v) => [v.labels.type, v.value]));
   await waitFor(async () => `three accepted (${JSON.stringify(await acks())})`, async () => (await acks()).accept === 3, WAIT);
-  assert.deepEqual(await acks(), { accept: 3, release: 2, reject: 1 });
+  assert.deepEqual(await acks(), { accept: 3, release: 2, reject: 1, renew: 0 });
+  const counted = async (name) => (await registry.getSingleMetric(`kafka_native_share_${name}`).get()).values[0].value;
+  // Six deliveries (job-0 and job-2 twice), nothing refused.
+  assert.deepEqual(
+    [await counted('records_acquired_total'), await counted('records_redelivered_total'), await counted('acknowledgement_failures_total')],
+    [6, 2, 0],
+  );
+  assert.deepEqual(consumer.stats(), { acquired: 6, redelivered: 2, accepted: 3, released: 2, rejected: 1, renewed: 0, failed: 0 });
   await consumer.stop();
   assert.deepEqual(seen.filter((s) => s.startsWith('job-1')), ['job-1@1'], `rejected: never again (${seen})`);
   assert.deepEqual(seen.filter((s) => s.startsWith('job-0')), ['job-0@1', 'job-0@2']);

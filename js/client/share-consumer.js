@@ -231,7 +231,6 @@ class ShareConsumer {
     this._inHand = inHand;
     const all = unpackShare(columns, inHand);
     if (this._opts.decode_text) decodeKeepingBytes(all);
-    inHand.count = all.length;
     let messages = all;
     if (this._opts.max_deliveries !== undefined) {
       messages = [];
@@ -344,9 +343,6 @@ class ShareConsumer {
   _settle(inHand, processed) {
     if (inHand.settled) return;
     inHand.settled = true;
-    const counts = this._telemetry.acknowledgements;
-    for (const how of inHand.acks.values()) counts[how]++;
-    counts[processed ? 'accept' : 'release'] += inHand.count - inHand.acks.size;
     setImmediate(() => {
       if (this._inHand === inHand) this._inHand = null;
       // stop() waits for this in the addon (up to stop_timeout_ms).
@@ -362,6 +358,13 @@ class ShareConsumer {
   // receive_callback; they start it unless it was started (or stopped).
   _startsForReading() {
     return !this._started && !this._stopping;
+  }
+
+  // What this consumer did since it started: {acquired, redelivered (delivered before: released,
+  // or a lock that ran out), accepted, released, rejected, renewed (acknowledgements made, by
+  // type), failed (acknowledgements refused by the broker or not sent)}. Local; also after stop().
+  stats() {
+    return this._native.stats();
   }
 
   // Waits for the batch handed over (receive_callback's, or a for await body's) to settle, up to

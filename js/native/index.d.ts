@@ -235,6 +235,11 @@ export declare class NativeShareConsumer {
    * released. Nothing when none is out.
    */
   settle(processed: boolean): void
+  /**
+   * Records acquired and delivered again, acknowledgements by type, and those that failed,
+   * since the consumer started. Local.
+   */
+  stats(): ShareStatsInfo
   /** Whether the consumer has ended (stopped, or a fatal error). */
   ended(): boolean
   /**
@@ -720,6 +725,20 @@ export interface ShareGroupOffsetInfo {
   startOffset: number
   leaderEpoch?: number
   lag?: number
+}
+
+/**
+ * What the consumer did since it started (the core's `ShareStats`), for `stats()` and the
+ * metrics: JS numbers, exact to 2^53.
+ */
+export interface ShareStatsInfo {
+  acquired: number
+  redelivered: number
+  accepted: number
+  released: number
+  rejected: number
+  renewed: number
+  failed: number
 }
 
 export declare function timeoutDefaults(): TimeoutDefaults

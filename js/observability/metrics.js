@@ -15,8 +15,8 @@ const PREFIX = 'kafka_native_';
 // What a Producer or Consumer keeps for its metrics: its kind, whether librdkafka emits
 // statistics (an interval above 0), the newest of them, the rebalances counted, whether it was
 // stopped, and, once collectMetrics() registered it, each broker's latest round-trip times.
-// A consumer with max_deliveries also counts the records it wrote to its dead-letter topic, and
-// a ShareConsumer (which has no librdkafka statistics) its acknowledgements by type.
+// A consumer with max_deliveries also counts the records it wrote to its dead-letter topic; a
+// ShareConsumer (which has no librdkafka statistics) is read through its stats().
 class ClientTelemetry {
   constructor(kind, statisticsIntervalMs) {
     this.kind = kind;
@@ -24,7 +24,6 @@ class ClientTelemetry {
     this.stats = null;
     this.rebalances = 0;
     this.deadLettered = 0;
-    this.acknowledgements = kind === 'share-consumer' ? { accept: 0, release: 0, reject: 0 } : null;
     this.stopped = false;
     this.rtt = null;
   }
@@ -41,7 +40,13 @@ const statsValue = (read) => (c) => {
   return typeof v === 'number' ? [[{}, v]] : [];
 };
 
-const acknowledgements = (c) => Object.entries(c._telemetry.acknowledgements).map(([type, n]) => [{ type }, n]);
+// A ShareConsumer's figures, from its stats() (the core counts them as they happen).
+const ACKNOWLEDGEMENT_TYPES = { accept: 'accepted', release: 'released', reject: 'rejected', renew: 'renewed' };
+const acknowledgements = (c) => {
+  const stats = c.stats();
+  return Object.entries(ACKNOWLEDGEMENT_TYPES).map(([type, field]) => [{ type }, stats[field]]);
+};
+const shareStat = (field) => (c) => [[{}, c.stats()[field]]];
 
 // Keeps, per broker, the round-trip times (librdkafka's rtt, in µs) of the latest statistics
 // interval that had requests: an idle connection's interval has none.
@@ -177,10 +182,37 @@ const METRICS = [
     otel: 'kafka_native.share_consumer.acknowledgements',
     kind: 'counter',
     unit: '{message}',
-    help: 'Records of a share group acknowledged, by type (accept, release, reject)',
+    help: 'Records of a share group acknowledged, by type (accept, release, reject, renew: a lock renewed)',
     labels: ['type'],
     on: 'share-consumer',
     read: acknowledgements,
+  },
+  {
+    name: 'share_records_acquired_total',
+    otel: 'kafka_native.share_consumer.acquired',
+    kind: 'counter',
+    unit: '{message}',
+    help: 'Records of a share group acquired by this member (handed over under a lock)',
+    on: 'share-consumer',
+    read: shareStat('acquired'),
+  },
+  {
+    name: 'share_records_redelivered_total',
+    otel: 'kafka_native.share_consumer.redelivered',
+    kind: 'counter',
+    unit: '{message}',
+    help: 'Of the records acquired, those delivered before (released, or a lock that ran out)',
+    on: 'share-consumer',
+    read: shareStat('redelivered'),
+  },
+  {
+    name: 'share_acknowledgement_failures_total',
+    otel: 'kafka_native.share_consumer.acknowledgement_failures',
+    kind: 'counter',
+    unit: '{message}',
+    help: 'Records whose acknowledgement the broker refused (a lock that had run out) or that could not be sent',
+    on: 'share-consumer',
+    read: shareStat('failed'),
   },
   {
     name: 'broker_rtt_seconds',

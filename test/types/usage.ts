@@ -1,6 +1,6 @@
 // Compiled with tsc --noEmit by test/types.test.js: the shipped types must accept real usage
 // and reject misuse (the @ts-expect-error lines).
-import { Producer, Consumer, ShareConsumer, ShareBatch, BatchReaders, Admin, MockCluster, ReceivedBatch, RebalanceChange, TopicPartition, collectMetrics } from '../../js/index.js';
+import { Producer, Consumer, ShareConsumer, ShareBatch, ShareStats, BatchReaders, Admin, MockCluster, ReceivedBatch, RebalanceChange, TopicPartition, collectMetrics } from '../../js/index.js';
 import { Registry } from 'prom-client';
 import { metrics } from '@opentelemetry/api';
 
@@ -140,5 +140,7 @@ async function share(): Promise<void> {
   };
   await drain(reader);
   await drain(new Consumer({ broker: 'x', topic: 't' }));
+  const { acquired, redelivered, failed }: ShareStats = reader.stats();
+  void [acquired, redelivered, failed];
 }
 void share;

@@ -43,6 +43,19 @@ pub struct AcknowledgementCommitInfo {
     pub error_message: Option<String>,
 }
 
+/// What the consumer did since it started (the core's `ShareStats`), for `stats()` and the
+/// metrics: JS numbers, exact to 2^53.
+#[napi(object, object_from_js = false)]
+pub struct ShareStatsInfo {
+    pub acquired: f64,
+    pub redelivered: f64,
+    pub accepted: f64,
+    pub released: f64,
+    pub rejected: f64,
+    pub renewed: f64,
+    pub failed: f64,
+}
+
 /// A share batch on its way to JS: its records in columns, as a received batch
 /// (`js/client/share-consumer.js` makes the message objects), and each record's delivery count.
 #[napi(object, object_from_js = false)]
@@ -167,6 +180,22 @@ impl NativeShareConsumer {
         } else {
             kafka_native::Acknowledgement::Release
         });
+    }
+
+    /// Records acquired and delivered again, acknowledgements by type, and those that failed,
+    /// since the consumer started. Local.
+    #[napi]
+    pub fn stats(&self) -> ShareStatsInfo {
+        let s = self.inner.stats();
+        ShareStatsInfo {
+            acquired: s.acquired as f64,
+            redelivered: s.redelivered as f64,
+            accepted: s.accepted as f64,
+            released: s.released as f64,
+            rejected: s.rejected as f64,
+            renewed: s.renewed as f64,
+            failed: s.failed as f64,
+        }
     }
 
     /// Whether the consumer has ended (stopped, or a fatal error).

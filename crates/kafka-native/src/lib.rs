@@ -55,7 +55,7 @@ pub use record::Record;
 pub use share::{
     Acknowledgement, AcknowledgementCommit, AcknowledgementCommitHandler, AcknowledgementMode,
     NextShareBatch, ShareAcquireMode, ShareBatch, ShareConsumer, ShareConsumerConfig, ShareHandler,
-    ShareRecord, ShareStream, DEFAULT_SHARE_JOIN_TIMEOUT, DEFAULT_SHARE_POLL_WAIT,
+    ShareRecord, ShareStats, ShareStream, DEFAULT_SHARE_JOIN_TIMEOUT, DEFAULT_SHARE_POLL_WAIT,
     DEFAULT_SHARE_STOP_TIMEOUT,
 };
 pub use topic_partition::TopicPartition;

@@ -252,20 +252,43 @@ fn a_record_acknowledged_while_its_batch_is_out_is_not_delivered_again_when_the_
     batch.acknowledge(first, Acknowledgement::Accept).unwrap();
     // Done on its own: acknowledging it again is refused.
     assert!(batch.acknowledge(first, Acknowledgement::Release).is_err());
-    // Another member, joining while the slow one still works on job-1.
-    let seen: Seen = Arc::default();
-    let other = noting_member(config(&cluster, &group, &topic), &seen, 1);
-    other.start().unwrap();
-    wait_for("job-1 once its lock ran out", WAIT, || {
-        seen.lock().iter().any(|(_, p, _)| p == "job-1")
+    // Another member, joining while the slow one still works on job-1, is handed job-1 once its
+    // lock ran out, and holds it.
+    let (other, other_wakes) = pulled_member(config(&cluster, &group, &topic));
+    let mut again = next_batch(&other, &other_wakes);
+    let handed: Vec<String> = (0..again.len()).map(|i| payload(&again, i)).collect();
+    assert_eq!(handed, ["job-1"], "job-0, done, delivered again?");
+    // Too late: the slow member's release of job-1, now the other's, is refused (counted as
+    // failed), and the other member's accept stands.
+    drop(batch);
+    wait_for("the late release refused", WAIT, || {
+        slow.stats().failed == 1
     });
-    drop(batch); // too late: the broker took job-1 back
+    again.acknowledge(0, Acknowledgement::Accept).unwrap();
+    drop(again);
     other.stop().unwrap();
     slow.stop().unwrap();
-    let seen = seen.lock();
-    assert!(
-        seen.iter().all(|(_, p, _)| p != "job-0"),
-        "job-0, done, delivered again: {seen:?}"
+    let stats = slow.stats();
+    assert_eq!(
+        (
+            stats.acquired,
+            stats.redelivered,
+            stats.accepted,
+            stats.released
+        ),
+        (2, 0, 1, 1),
+        "{stats:?}"
+    );
+    let other = other.stats();
+    assert_eq!(
+        (
+            other.acquired,
+            other.redelivered,
+            other.accepted,
+            other.failed
+        ),
+        (1, 1, 1, 0),
+        "job-1 again: {other:?}"
     );
 }
 
@@ -305,6 +328,12 @@ fn a_job_three_locks_long_renewed_is_done_once_and_never_handed_to_another_membe
     wait_for("the other job", WAIT, || seen.lock().len() >= 2);
     long.stop().unwrap();
     other.stop().unwrap();
+    // Renewed every half lock (1 s) through a 6 s job, never refused.
+    let stats = long.stats();
+    assert!(
+        stats.renewed >= 2 && stats.failed == 0 && stats.accepted == 1,
+        "{stats:?}"
+    );
     let seen = seen.lock();
     let of = |job: &str| seen.iter().filter(|(_, p, _)| p == job).collect::<Vec<_>>();
     assert_eq!(

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::acknowledgement::{AcknowledgementCommit, AcknowledgementMode};
+use super::stats::ShareCounters;
 use crate::config::{at_most_ms, client_option_setters, refuse_property, validate_topic_name};
 use crate::config::{log_warning, ClientOptions};
 use crate::connection::BrokerErrors;
@@ -255,12 +256,14 @@ impl ShareConsumerConfig {
 
     /// The librdkafka share consumer, subscribed (no request yet: the heartbeat takes the
     /// subscription to the broker).
-    pub(super) fn native(&self) -> Result<NativeShare, KafkaError> {
+    /// Acknowledgements that failed are counted into `counters`.
+    pub(super) fn native(&self, counters: Arc<ShareCounters>) -> Result<NativeShare, KafkaError> {
         let config = self.client_config();
         let log = self.client.logger();
         let (warn_to, handler) = (log.clone(), self.on_acknowledgement_commit.clone());
         let on_commit = move |outcome: AcknowledgementCommit| {
             if let Some(err) = &outcome.error {
+                counters.failed(outcome.offsets.len() as u64);
                 log_warning(
                     &warn_to,
                     "SHARE",

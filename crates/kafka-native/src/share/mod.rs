@@ -15,6 +15,7 @@
 pub(crate) mod acknowledgement;
 mod batch;
 mod config;
+mod stats;
 mod stream;
 mod threads;
 
@@ -33,6 +34,7 @@ pub use config::{
     AcknowledgementCommitHandler, ShareAcquireMode, ShareConsumerConfig,
     DEFAULT_SHARE_JOIN_TIMEOUT, DEFAULT_SHARE_POLL_WAIT, DEFAULT_SHARE_STOP_TIMEOUT,
 };
+pub use stats::ShareStats;
 pub use stream::{NextShareBatch, ShareStream};
 pub use threads::ShareHandler;
 use threads::{HandlerThread, ShareThread, Shared, Wake};
@@ -123,6 +125,7 @@ impl ShareConsumer {
             waker: Mutex::new(None),
             joined: Mutex::new(false),
             joined_or_ended: Condvar::new(),
+            counters: Arc::default(),
         });
         Ok(ShareConsumer {
             shared,
@@ -161,7 +164,7 @@ impl ShareConsumer {
         };
         let join_timeout = config.join_timeout;
         let group_id = config.group_id.clone();
-        let native = config.native()?;
+        let native = config.native(self.shared.counters.clone())?;
         *self.shared.waker.lock() = Some(native.waker());
         let work = ShareThread {
             native,
@@ -293,6 +296,12 @@ impl ShareConsumer {
         if let Some(batch) = batch {
             batch.settle(rest);
         }
+    }
+
+    /// What the consumer did since it started: records acquired and delivered again,
+    /// acknowledgements by type, and those that failed. Local: never waits.
+    pub fn stats(&self) -> ShareStats {
+        self.shared.counters.snapshot()
     }
 
     /// Whether the consumer has ended: stopped, or stopped by a fatal error ([`Self::failure`]).

@@ -13,6 +13,7 @@ use parking_lot::{Condvar, Mutex};
 
 use super::acknowledgement::{Acknowledgement, AcknowledgementMode};
 use super::batch::{Command, ShareBatch, ShareRecord};
+use super::stats::ShareCounters;
 use crate::config::log_error;
 use crate::consumer::BatchError;
 use crate::error::KafkaError;
@@ -45,6 +46,8 @@ pub(super) struct Shared {
     /// The group has assigned the member partitions (or the thread ended): `start` returns.
     pub(super) joined: Mutex<bool>,
     pub(super) joined_or_ended: Condvar,
+    /// What the consumer did ([`ShareConsumer::stats`](super::ShareConsumer::stats)).
+    pub(super) counters: Arc<ShareCounters>,
 }
 
 impl Shared {
@@ -232,14 +235,19 @@ impl ShareThread {
         };
         let stopped = settled.is_err();
         let acks = settled.unwrap_or_else(|at_stop| at_stop);
+        let counters = &self.shared.counters;
         if self.mode == AcknowledgementMode::Explicit {
             for (&index, how) in indexes.iter().zip(&acks) {
                 // None: acknowledged on its own, and sent, while the batch was out.
                 let Some(how) = *how else { continue };
-                if let Err(err) = self.native.acknowledge(&polled, index, how) {
-                    self.log_error(format!("share consumer: acknowledging: {err}"));
+                match self.native.acknowledge(&polled, index, how) {
+                    Ok(()) => counters.acknowledged(how, 1),
+                    Err(err) => self.log_error(format!("share consumer: acknowledging: {err}")),
                 }
             }
+        } else {
+            // Accepted by librdkafka with the next poll.
+            counters.acknowledged(Acknowledgement::Accept, indexes.len() as u64);
         }
         !stopped
     }
@@ -287,6 +295,9 @@ impl ShareThread {
                 delivery_count,
             });
         }
+        self.shared
+            .counters
+            .handed(records.iter().map(|r| r.delivery_count));
         (indexes, records)
     }
 
@@ -326,7 +337,10 @@ impl ShareThread {
             *slot = None;
         }
         match self.native.acknowledge(out.polled, native_index, how) {
-            Ok(()) => true,
+            Ok(()) => {
+                self.shared.counters.acknowledged(how, 1);
+                true
+            }
             Err(err) => {
                 self.log_error(format!("share consumer: acknowledging: {err}"));
                 false
@@ -344,17 +358,20 @@ impl ShareThread {
     /// Renews the locks of the records of the batch out that are not acknowledged yet (those
     /// whose entry of `acks` is still `Some`), in one request per broker.
     fn renew(&self, out: &OutBatch<'_>, acks: &[Option<Acknowledgement>]) {
-        let mut renewed = false;
+        let mut renewed = 0;
         for (&native_index, _) in out.indexes.iter().zip(acks).filter(|(_, a)| a.is_some()) {
             match self
                 .native
                 .acknowledge(out.polled, native_index, Acknowledgement::Renew)
             {
-                Ok(()) => renewed = true,
+                Ok(()) => renewed += 1,
                 Err(err) => self.log_error(format!("share consumer: renewing a lock: {err}")),
             }
         }
-        if renewed {
+        if renewed > 0 {
+            self.shared
+                .counters
+                .acknowledged(Acknowledgement::Renew, renewed);
             if let Err(err) = self.native.commit_async() {
                 self.log_error(format!("share consumer: renewing locks: {err}"));
             }
