@@ -5,8 +5,9 @@
 // (share groups are Kafka's; the MockCluster's are librdkafka's imitation), fresh per member
 // count and shared by both clients' runs, which alternate. Each client is one process holding all
 // the members; both acknowledge every record explicitly (ACCEPT, each on its own). The rows:
-// 1, 4 and 16 members; at 4, record_limit acquisition with max_records 10 and 500, and a
-// renewing worker (each record's lock renewed once, then accepted).
+// 1, 4 and 16 members; at 4, record_limit acquisition with max_records 10 and 500, a renewing
+// worker (each record's lock renewed once, then accepted), and implicit acknowledgement against
+// Kafka's own kafka-share-consumer-perf-test.sh (clients/share/perf-test.js) instead of ShareBench.
 // - Throughput: COUNT × 100 B written first (clients/share/produce.js), then read by the group
 //   from the earliest offset: records/s from the first record to the last.
 // - Latency: one producer at RATE records/s (lingering 0 ms), WARM_SECONDS of warm-up then
@@ -34,6 +35,9 @@ const ROWS = [
   { members: 4, how: 'record_limit, max_records 10', env: { ...LIMITED, SHARE_MAX_RECORDS: '10' }, count: 20_000 },
   { members: 4, how: 'record_limit, max_records 500', env: { ...LIMITED, SHARE_MAX_RECORDS: '500' } },
   { members: 4, how: 'renew, then accept each', env: { ...EACH, SHARE_RENEW: '1' } },
+  // Kafka's own perf test (implicit acknowledgement, batch_optimized, its default): a million
+  // records, as its time counts from its start, its members' join included; no latency.
+  { members: 4, how: 'implicit', env: { SHARE_ACK: 'implicit', SHARE_ACQUIRE: 'batch_optimized' }, count: 1_000_000, reference: 'perf-test' },
 ].filter((r) => MEMBERS.includes(r.members));
 const COUNT = Number(process.env.SHARE_COUNT || 200_000);
 const RUNS = Number(process.env.RUNS || 3);
@@ -58,10 +62,24 @@ async function javaClient() {
   return { command: 'java', args: ['-cp', `${javaClasses}:${libs}/*`, 'ShareBench'] };
 }
 
-const CLIENTS = [
-  { name: 'kafka-native ShareConsumer (Node)', run: () => ({ command: process.execPath, args: [path.join(clients, 'kafka-native.js')] }) },
-  { name: 'KafkaShareConsumer (Java)', run: javaClient },
-];
+// Kafka's kafka-share-consumer-perf-test.sh: kafka-tools' jar (fetched once with Maven beside the
+// compiled ShareBench) with the dev cluster's jars, run by clients/share/perf-test.js.
+async function perfTestClient() {
+  const libs = await installKafka();
+  const { VERSION } = require('../js/dev-cluster/install.js');
+  const jar = path.join(javaClasses, `kafka-tools-${VERSION}.jar`);
+  if (!fs.existsSync(jar)) {
+    fs.mkdirSync(javaClasses, { recursive: true });
+    const r = spawnSync('mvn', ['-B', '-q', 'dependency:copy', `-Dartifact=org.apache.kafka:kafka-tools:${VERSION}:jar`, `-DoutputDirectory=${javaClasses}`], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`fetching kafka-tools ${VERSION}: ${(r.stdout + r.stderr).trim().slice(-400)}`);
+  }
+  return { command: process.execPath, args: [path.join(clients, 'perf-test.js')], env: { TOOLS_CP: `${jar}:${libs}/*` } };
+}
+
+const NATIVE = { name: 'kafka-native ShareConsumer (Node)', run: () => ({ command: process.execPath, args: [path.join(clients, 'kafka-native.js')] }) };
+const CLIENTS = [NATIVE, { name: 'KafkaShareConsumer (Java)', run: javaClient }];
+// A row's clients: kafka-native and the one it is measured against.
+const clientsOf = (row) => (row.reference === 'perf-test' ? [NATIVE, { name: 'kafka-share-consumer-perf-test.sh (Java)', run: perfTestClient }] : CLIENTS);
 
 // Runs a process to its end; its last line of output is its JSON result.
 function finish(child, what) {
@@ -87,12 +105,13 @@ async function shareRun(admin, servers, client, { members, env: rowEnv, count = 
   await admin.setConfigs([{ kind: 'group', name: group, config: { 'share.auto.offset.reset': 'earliest' } }]);
   const common = { KAFKA_BROKERS: servers, KAFKA_TOPIC: topic, PARTITIONS: String(PARTITIONS), ...rowEnv };
   const produce = (env) => start(process.execPath, [path.join(clients, 'produce.js')], { ...common, ...env });
-  const { command, args } = await client.run();
+  const { command, args, env: clientEnv } = await client.run();
+  const own = { ...common, ...clientEnv, GROUP: group, MEMBERS: String(members) };
   if (mode === 'throughput') {
     await finish(produce({ MODE: 'bulk', COUNT: String(count) }), 'the producer');
-    return finish(start(command, args, { ...common, GROUP: group, MEMBERS: String(members), EXPECT: String(count) }), client.name);
+    return finish(start(command, args, { ...own, EXPECT: String(count) }), client.name);
   }
-  const consumer = finish(start(command, args, { ...common, GROUP: group, MEMBERS: String(members), EXPECT: String(RATE * SECONDS) }), client.name);
+  const consumer = finish(start(command, args, { ...own, EXPECT: String(RATE * SECONDS) }), client.name);
   const producer = finish(produce({ MODE: 'steady', RATE: String(RATE), WARM_SECONDS: String(WARM_SECONDS), SECONDS: String(SECONDS) }), 'the producer');
   const [result] = await Promise.all([consumer, producer]);
   return result;
@@ -112,9 +131,10 @@ async function share() {
     const admin = new Admin({ broker: servers, logger: { error: console.error, warn() {}, info() {} } });
     try {
       for (const row of ROWS.filter((r) => r.members === members)) {
-        const results = new Map(CLIENTS.map((c) => [c.name, { throughput: [], latency: undefined }]));
+        const rowClients = clientsOf(row);
+        const results = new Map(rowClients.map((c) => [c.name, { throughput: [], latency: undefined }]));
         for (let run = 0; run < RUNS; run++) {
-          for (const client of run % 2 ? [...CLIENTS].reverse() : CLIENTS) {
+          for (const client of run % 2 ? [...rowClients].reverse() : rowClients) {
             try {
               const r = await shareRun(admin, servers, client, row, 'throughput', index++);
               results.get(client.name).throughput.push(r.records_per_s);
@@ -124,7 +144,7 @@ async function share() {
             }
           }
         }
-        for (const client of CLIENTS) {
+        for (const client of row.reference === 'perf-test' ? [] : rowClients) {
           try {
             const r = await shareRun(admin, servers, client, row, 'latency', index++);
             results.get(client.name).latency = r;
@@ -133,8 +153,8 @@ async function share() {
             notes.push(`${client.name}, ${members} member(s), ${row.how}, latency: ${e.message}`);
           }
         }
-        const java = median(results.get(CLIENTS[1].name).throughput);
-        for (const client of CLIENTS) {
+        const java = median(results.get(rowClients[1].name).throughput);
+        for (const client of rowClients) {
           const r = results.get(client.name);
           rows.push({ ...r.latency, members, how: row.how, client: client.name, records_per_s: median(r.throughput), runs: r.throughput, ratio: median(r.throughput) / java });
         }
@@ -152,7 +172,7 @@ async function share() {
   publish('share', [
     `${new Date().toISOString().slice(0, 10)}, ${machine()}, Apache Kafka (one node, \`kafka-native kafka\`, fresh per member count).`,
     `Command: \`npm run bench -- share\`. One share group per run, ${PARTITIONS} partitions, 100 B records; every record acknowledged ACCEPT on its own (Java: \`acknowledge(record, ACCEPT)\`, sent with the next poll; kafka-native: \`message.accept()\`, those of one turn sent together within 5 ms); the renewing worker renews each record's lock first (Java: RENEW, the record handed back on the next poll; kafka-native: \`message.renew()\`).`,
-    `Throughput: ${COUNT / 1000}k records (20k with max_records 10) written first, read from the earliest offset; both clients batch_optimized but in the record_limit rows. Latency: ${RATE} records/s for ${WARM_SECONDS} s of warm-up then ${SECONDS} s measured, from send() to acknowledgement.`,
+    `Throughput: ${COUNT / 1000}k records (20k with max_records 10; 1M in the implicit row, against Kafka's \`kafka-share-consumer-perf-test.sh\`, whose own figure counts from its start, its members' join included) written first, read from the earliest offset; both clients batch_optimized but in the record_limit rows. Latency: ${RATE} records/s for ${WARM_SECONDS} s of warm-up then ${SECONDS} s measured, from send() to acknowledgement.`,
     '',
     table,
     '',

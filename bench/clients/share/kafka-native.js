@@ -3,7 +3,8 @@
 // one share group in this process, at their defaults (explicit acknowledgement; each batch whose
 // receive_callback returns is accepted, the acknowledgements sent with the next fetch), or as
 // the row says: SHARE_ACK=each accepts each record on its own (message.accept(), sent at once),
-// SHARE_ACQUIRE sets acquire_mode, SHARE_MAX_RECORDS=N hands at most N a fetch, and
+// SHARE_ACK=implicit has librdkafka accept each poll's records with the next (acknowledgement_mode
+// 'implicit'), SHARE_ACQUIRE sets acquire_mode, SHARE_MAX_RECORDS=N hands at most N a fetch, and
 // SHARE_RENEW=1 renews each record's lock (message.renew()) before accepting it. Counts
 // records until EXPECT measured ones came, then prints one JSON line as ShareBench.java does:
 // records/s from the first record to the last, and the milliseconds from each record's production
@@ -31,6 +32,7 @@ const renew = process.env.SHARE_RENEW === '1';
 const maxRecords = {
   ...(process.env.SHARE_MAX_RECORDS ? { max_records: Number(process.env.SHARE_MAX_RECORDS) } : {}),
   ...(process.env.SHARE_ACQUIRE ? { acquire_mode: process.env.SHARE_ACQUIRE } : {}),
+  ...(process.env.SHARE_ACK === 'implicit' ? { acknowledgement_mode: 'implicit' } : {}),
 };
 
 function receive({ messages }) {
