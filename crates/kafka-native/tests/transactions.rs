@@ -462,18 +462,17 @@ fn an_abort_after_a_commit_timed_out_says_at_once_to_commit_again() {
     producer.stop(WAIT).unwrap();
 }
 
-#[test]
-fn offsets_sent_to_a_transaction_wait_out_a_moving_group_coordinator() {
-    // Fault injection: the MockCluster answers the next TxnOffsetCommit requests as a group
-    // coordinator that moved away; librdkafka asks again every 500 ms, within the call's time.
+/// Sends offsets to a transaction while the MockCluster answers the first TxnOffsetCommit
+/// requests with `refusals`, within `timeout`, and commits it.
+fn offsets_through_refusals(name: &str, refusals: &[ErrorCode], timeout: Duration) {
     let cluster = TestCluster::new();
     let TestCluster::Mock(mock) = &cluster else {
         return eprintln!("skipped: errors are injected into the MockCluster's answers");
     };
-    let topic = cluster.create_topic("txn-offsets", 1);
+    let topic = cluster.create_topic(name, 1);
     let consumer = Consumer::new(
         ConsumerConfig::new(cluster.bootstrap_servers(), &topic)
-            .group_id(format!("txn-offsets-{}", std::process::id()))
+            .group_id(format!("{name}-{}", std::process::id()))
             .manual_commit()
             .on_log(|_| {}),
         |_| Ok(()),
@@ -482,16 +481,24 @@ fn offsets_sent_to_a_transaction_wait_out_a_moving_group_coordinator() {
     consumer.start().unwrap();
     wait_for("the assignment", WAIT, || !consumer.assignment().is_empty());
     let group = consumer.group_metadata().unwrap();
-    let producer = transactional(&cluster, "txn-offsets");
+    let producer = transactional(&cluster, name);
 
     producer.begin_transaction().unwrap();
-    mock.push_request_errors(api_key::TXN_OFFSET_COMMIT, &[ErrorCode::NotCoordinator; 2]);
+    mock.push_request_errors(api_key::TXN_OFFSET_COMMIT, refusals);
+    let offsets = [(TopicPartition::new(&topic, 0), 5)];
     producer
-        .send_offsets_to_transaction(&[(TopicPartition::new(&topic, 0), 5)], &group, WAIT)
+        .send_offsets_to_transaction(&offsets, &group, timeout)
         .unwrap();
     producer.commit_transaction(WAIT).unwrap();
     producer.stop(WAIT).unwrap();
     consumer.stop().unwrap();
+}
+
+/// Fault injection: the MockCluster answers the next TxnOffsetCommit requests as a group
+/// coordinator that moved away; librdkafka asks again every 500 ms, within the call's time.
+#[test]
+fn offsets_sent_to_a_transaction_wait_out_a_moving_group_coordinator() {
+    offsets_through_refusals("txn-offsets", &[ErrorCode::NotCoordinator; 2], WAIT);
 }
 
 /// With transactions v2 the group coordinator adds a transaction's group itself, and refuses
@@ -501,36 +508,11 @@ fn offsets_sent_to_a_transaction_wait_out_a_moving_group_coordinator() {
 /// 2.5 s; now about 0.2 s.
 #[test]
 fn offsets_refused_while_the_previous_transaction_completes_are_sent_again_soon() {
-    let cluster = TestCluster::new();
-    let TestCluster::Mock(mock) = &cluster else {
-        return eprintln!("skipped: errors are injected into the MockCluster's answers");
-    };
-    let topic = cluster.create_topic("txn-offsets-concurrent", 1);
-    let consumer = Consumer::new(
-        ConsumerConfig::new(cluster.bootstrap_servers(), &topic)
-            .group_id(format!("txn-offsets-concurrent-{}", std::process::id()))
-            .manual_commit()
-            .on_log(|_| {}),
-        |_| Ok(()),
-    )
-    .unwrap();
-    consumer.start().unwrap();
-    wait_for("the assignment", WAIT, || !consumer.assignment().is_empty());
-    let group = consumer.group_metadata().unwrap();
-    let producer = transactional(&cluster, "txn-offsets-concurrent");
-
-    producer.begin_transaction().unwrap();
-    mock.push_request_errors(
-        api_key::TXN_OFFSET_COMMIT,
+    offsets_through_refusals(
+        "txn-offsets-concurrent",
         &[ErrorCode::ConcurrentTransactions; 10],
+        Duration::from_millis(2500),
     );
-    let offsets = [(TopicPartition::new(&topic, 0), 5)];
-    producer
-        .send_offsets_to_transaction(&offsets, &group, Duration::from_millis(2500))
-        .unwrap();
-    producer.commit_transaction(WAIT).unwrap();
-    producer.stop(WAIT).unwrap();
-    consumer.stop().unwrap();
 }
 
 #[test]
