@@ -5,8 +5,11 @@
 // Each scenario runs an idempotent producer (acks all) and a group consumer at a moderate rate
 // through the fault and after it, and shows: nothing lost, nothing written twice, how long a
 // message took from send to consume at worst (during the fault, and once it ended), and what
-// health() said and when. A transactional read-process-write (examples/exactly-once.js) goes
-// through a cut and a blackhole of its coordinators, its read_committed output checked exact.
+// health() said and when. Through the cut and the blackhole a share group reads the same topic
+// (every record handed at least once) and the KafkaJS layer (kafka-native/kafkajs) runs the
+// KafkaJS reference's code (nothing lost or written twice). A transactional read-process-write
+// (examples/exactly-once.js) goes through a cut and a blackhole of its coordinators, its
+// read_committed output checked exact.
 //
 // npm test runs the short set (connections reset every few seconds; one broker cut off and
 // restored; latency with jitter on every broker; one broker blackholed; one slow broker; the
@@ -73,12 +76,13 @@ const worstOf = (delays) => (from, to = Infinity, partitions) =>
   delays.filter(([at, , p]) => at >= from && at < to && (!partitions || partitions.includes(p))).reduce((w, [, d]) => Math.max(w, d), 0);
 
 // KafkaJS 2.2.4 doing what workload() does (an idempotent producer, acks all, and a group
-// consumer, through the proxies), as the reference. finish() reports what it saw: messages
-// acknowledged and never consumed (lost), written twice, and sends that failed (KafkaJS gave up
-// on them and said so), waiting a bounded time for the consumer rather than forever.
-async function kafkajsWorkload(t, name, { rate = 400 } = {}) {
-  const { Kafka, logLevel } = require('kafkajs');
-  const topic = `chaos-kafkajs-${name}-${process.pid}`;
+// consumer, through the proxies), as the reference; or, with `layer`, the same code on this
+// package's KafkaJS layer (kafka-native/kafkajs). finish() reports what it saw: messages
+// acknowledged and never consumed (lost), written twice, and sends that failed (the client gave
+// up on them and said so), waiting a bounded time for the consumer rather than forever.
+async function kafkajsWorkload(t, name, { rate = 400, layer = false } = {}) {
+  const { Kafka, logLevel } = require(layer ? '../../js/kafkajs' : 'kafkajs');
+  const topic = `chaos-${layer ? 'layer' : 'kafkajs'}-${name}-${process.pid}`;
   await createTopic(topic);
   const client = new Kafka({ clientId: `chaos-${name}`, brokers: cluster.listeners.PROXIED.split(','), logLevel: logLevel.NOTHING });
   const producer = client.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -125,11 +129,28 @@ function timedLogger() {
 }
 
 // The workload: `rate` messages a second (in batches every 50 ms) from an idempotent producer to
-// a topic of its own, read by a group consumer; each payload carries its send time.
-async function workload(t, name, { rate = 400 } = {}) {
+// a topic of its own, read by a group consumer (and, with `share`, by a share group too, at least
+// once); each payload carries its send time.
+async function workload(t, name, { rate = 400, share = false } = {}) {
   const broker = cluster.listeners.PROXIED;
   const topic = `chaos-${name}-${process.pid}`;
   await createTopic(topic);
+  const shared = new Map(); // payload -> times handed to the share group
+  let shareConsumer = null;
+  if (share) {
+    const admin = new kafka.Admin({ broker: cluster.bootstrapServers, logger: quietLogger() });
+    await admin.setConfigs([{ kind: 'group', name: `${topic}-share`, config: { 'share.auto.offset.reset': 'earliest' } }]);
+    await admin.stop();
+    shareConsumer = new kafka.ShareConsumer({
+      broker, topic, group_id: `${topic}-share`, logger: quietLogger(),
+      receive_callback: ({ messages }) => {
+        for (const m of messages) shared.set(m.payload, (shared.get(m.payload) ?? 0) + 1);
+        return Promise.resolve();
+      },
+    });
+    t.after(() => shareConsumer.stop().catch(() => {}));
+    await shareConsumer.start();
+  }
 
   const consumed = new Map(); // payload -> times consumed
   const delays = []; // [sentAt, ms from send to consume]
@@ -172,11 +193,15 @@ async function workload(t, name, { rate = 400 } = {}) {
       const delivered = (await Promise.all(deliveries)).reduce((a, b) => a + b, 0);
       assert.equal(delivered, sent, 'every message sent is reported delivered');
       await waitFor(() => `every message consumed (${consumed.size} of ${sent})`, () => consumed.size >= sent, WIDE);
-      await Promise.all([producer.stop(), consumer.stop()]);
+      // The share group hands every record at least once (a lock that ran out in the fault hands
+      // it again, up to its 30 s lock after the fault).
+      if (shareConsumer) await waitFor(() => `every message handed to the share group (${shared.size} of ${sent})`, () => shared.size >= sent, WIDE);
+      await Promise.all([producer.stop(), consumer.stop(), shareConsumer?.stop()]);
       const missing = Array.from({ length: sent }, (_, i) => i).filter((i) => ![...consumed.keys()].some((p) => p.startsWith(`${i}:`)));
       assert.deepEqual(missing.slice(0, 10), [], 'sent and never consumed');
       const written = await readBack(topic, sent);
-      return { sent, consumedAgain: [...consumed.values()].filter((n) => n > 1).length, writtenTwice: written.twice };
+      const shareFigures = shareConsumer ? { sharedAgain: [...shared.values()].filter((n) => n > 1).length, shareStats: shareConsumer.stats() } : {};
+      return { sent, consumedAgain: [...consumed.values()].filter((n) => n > 1).length, writtenTwice: written.twice, ...shareFigures };
     },
   };
 }
@@ -242,7 +267,8 @@ test('connections reset every 3 s: nothing lost or written twice, and no message
 });
 
 test('one broker cut off (connections refused) for 20 s and restored: nothing lost, and health() names it down and back within 10 s of each, and no other broker down', async (t) => {
-  const w = await workload(t, 'cut');
+  const w = await workload(t, 'cut', { share: true });
+  const layer = await kafkajsWorkload(t, 'cut', { layer: true });
   const reference = FULL ? await kafkajsWorkload(t, 'cut') : null;
   const victim = 2;
   const address = cluster.proxyRoutes.find((r) => r.id === victim).listen;
@@ -257,11 +283,15 @@ test('one broker cut off (connections refused) for 20 s and restored: nothing lo
   const health = w.producer.health();
   const result = await w.finish();
   t.diagnostic(`cut off: ${JSON.stringify({ ...result, worstDelayMs: w.worstDelay(cutAt, restoredAt), worstDelayAfterMs: after, lines })}`);
+  const layerFigures = { worstDelayMs: layer.worstDelay(cutAt, restoredAt), worstDelayAfterMs: layer.worstDelay(restoredAt) };
+  const layerResult = await layer.finish();
+  t.diagnostic(`cut off, the KafkaJS layer: ${JSON.stringify({ ...layerResult, ...layerFigures })}`);
   if (reference) {
     const kjsAfter = reference.worstDelay(restoredAt);
     const kjsDuring = reference.worstDelay(cutAt, restoredAt);
     t.diagnostic(`cut off, KafkaJS: ${JSON.stringify({ ...(await reference.finish()), worstDelayMs: kjsDuring, worstDelayAfterMs: kjsAfter })}`);
   }
+  assert.deepEqual([layerResult.lost, layerResult.writtenTwice], [0, 0], 'the KafkaJS layer: lost, written twice');
   if (process.env.CHAOS_DEBUG) for (const l of w.producerLog.lines) t.diagnostic(`${l.at - cutAt} ${l.level} ${l.line}`);
   assert.deepEqual(result.writtenTwice.slice(0, 10), [], 'written twice by an idempotent producer');
   for (const [client, said] of Object.entries(lines)) {
@@ -310,7 +340,8 @@ test('latency with jitter on every broker (100 ms ± 100 ms each way) for 20 s: 
 });
 
 test('one broker blackholed (connections kept, every byte to it held) for 25 s: nothing lost, health() says it is not answering within 10 s and answering again within 10 s of the end, names no other, and a stop() meanwhile keeps its bound', async (t) => {
-  const w = await workload(t, 'blackhole');
+  const w = await workload(t, 'blackhole', { share: true });
+  const layer = await kafkajsWorkload(t, 'blackhole', { layer: true });
   const reference = FULL ? await kafkajsWorkload(t, 'blackhole') : null;
   const stopTopic = `chaos-blackhole-stop-${process.pid}`;
   await createTopic(stopTopic);
@@ -341,10 +372,14 @@ test('one broker blackholed (connections kept, every byte to it held) for 25 s: 
   // When each client said it, in ms from the blackhole's start (not answering) and end (again).
   const said = Object.fromEntries(Object.entries(lines).map(([client, l]) => [client, l.map((x) => `${x.id} ${x.answering ? `again +${x.at - releasedAt}` : `silent +${x.at - heldAt}`}`)]));
   t.diagnostic(`blackhole: ${JSON.stringify({ ...result, worstDelayMs: w.worstDelay(heldAt, releasedAt), worstDelayAfterMs: w.worstDelay(releasedAt), said, stopTook, outcomes })}`);
+  const layerFigures = { worstDelayMs: layer.worstDelay(heldAt, releasedAt), worstDelayAfterMs: layer.worstDelay(releasedAt) };
+  const layerResult = await layer.finish();
+  t.diagnostic(`blackhole, the KafkaJS layer: ${JSON.stringify({ ...layerResult, ...layerFigures })}`);
   if (reference) {
     const [kjsDuring, kjsAfter] = [reference.worstDelay(heldAt, releasedAt), reference.worstDelay(releasedAt)];
     t.diagnostic(`blackhole, KafkaJS: ${JSON.stringify({ ...(await reference.finish()), worstDelayMs: kjsDuring, worstDelayAfterMs: kjsAfter })}`);
   }
+  assert.deepEqual([layerResult.lost, layerResult.writtenTwice], [0, 0], 'the KafkaJS layer: lost, written twice');
   assert.deepEqual(result.writtenTwice.slice(0, 10), [], 'written twice by an idempotent producer');
   for (const [client, said] of Object.entries(lines)) {
     const silent = said.find((l) => !l.answering && l.id === victim);
