@@ -19,7 +19,7 @@ const path = require('node:path');
 
 const { KAFKA, stopBroker } = require('./brokers');
 const { machine, publish, median, fmt } = require('./report');
-const { installKafka } = require('../js/dev-cluster/install.js');
+const { installKafka, VERSION } = require('../js/dev-cluster/install.js');
 const { Admin } = require('..');
 
 const MEMBERS = (process.env.SHARE_MEMBERS || '1,4,16').split(',').map(Number);
@@ -66,7 +66,6 @@ async function javaClient() {
 // compiled ShareBench) with the dev cluster's jars, run by clients/share/perf-test.js.
 async function perfTestClient() {
   const libs = await installKafka();
-  const { VERSION } = require('../js/dev-cluster/install.js');
   const jar = path.join(javaClasses, `kafka-tools-${VERSION}.jar`);
   if (!fs.existsSync(jar)) {
     fs.mkdirSync(javaClasses, { recursive: true });

@@ -70,6 +70,18 @@ function pacedSends(rate, send) {
   };
 }
 
+// A receive_callback that counts each payload in `counts` and notes [sentAt, ms from send to
+// now, partition] in `delays` (each payload is `<n>:<send time>`).
+const recordingInto = (counts, delays) => ({ messages }) => {
+  const now = Date.now();
+  for (const m of messages) {
+    counts.set(m.payload, (counts.get(m.payload) ?? 0) + 1);
+    const sentAt = Number(m.payload.split(':')[1]);
+    delays.push([sentAt, now - sentAt, m.partition]);
+  }
+  return Promise.resolve();
+};
+
 // Send-to-consume delays, [sentAt, ms, partition]: the worst of the messages sent in [from, to)
 // (to `partitions` only, when given).
 const worstOf = (delays) => (from, to = Infinity, partitions) =>
@@ -156,15 +168,7 @@ async function workload(t, name, { rate = 400 } = {}) {
   const consumerLog = timedLogger();
   const consumer = new kafka.Consumer({
     broker, topic, group_id: `${topic}-group`, start_offset: 'earliest', logger: consumerLog, statistics_interval_ms: 1000,
-    receive_callback: ({ messages }) => {
-      const now = Date.now();
-      for (const m of messages) {
-        consumed.set(m.payload, (consumed.get(m.payload) ?? 0) + 1);
-        const sentAt = Number(m.payload.split(':')[1]);
-        delays.push([sentAt, now - sentAt, m.partition]);
-      }
-      return Promise.resolve();
-    },
+    receive_callback: recordingInto(consumed, delays),
   });
   const producerLog = timedLogger();
   const producer = new kafka.Producer({
@@ -398,12 +402,14 @@ test('one broker blackholed (connections kept, every byte to it held) for 25 s: 
   assert.equal(health.status, 'ok', `health() once it answers: ${health.reasons.join('; ')}`);
 });
 
-// Kafka's partition of its internal topic for a transactional id (Utils.abs(id.hashCode()) %
-// partitions): the leader of that partition of __transaction_state is the id's coordinator.
-function coordinatorPartition(id, partitions) {
+// A transactional id's coordinator, asked of `admin`: the leader of the id's partition of
+// __transaction_state, which Kafka picks as Utils.abs(id.hashCode()) % partitions.
+async function transactionCoordinator(admin, id) {
   let hash = 0;
   for (let i = 0; i < id.length; i++) hash = (Math.imul(31, hash) + id.charCodeAt(i)) | 0;
-  return (hash === -2147483648 ? 0 : Math.abs(hash)) % partitions;
+  const [state] = await admin.describeTopics(['__transaction_state']);
+  const partition = (hash === -2147483648 ? 0 : Math.abs(hash)) % state.partitions.length;
+  return state.partitions.find((p) => p.partition === partition).leader;
 }
 
 // examples/exactly-once.js as docs/transactions.md gives it, run through the proxies while its
@@ -424,15 +430,7 @@ test('a transactional read-process-write (examples/exactly-once.js) through its 
   const watcher = new kafka.Consumer({
     broker: direct, topic: output, offset_directory: null, start_offset: 'earliest', isolation_level: 'read_committed',
     fetch_wait_max_ms: 100, statistics_interval_ms: 500, logger: quietLogger(),
-    receive_callback: ({ messages }) => {
-      const now = Date.now();
-      for (const m of messages) {
-        outputs.set(m.payload, (outputs.get(m.payload) ?? 0) + 1);
-        const sentAt = Number(m.payload.split(':')[1]);
-        delays.push([sentAt, now - sentAt, m.partition]);
-      }
-      return Promise.resolve();
-    },
+    receive_callback: recordingInto(outputs, delays),
   });
   t.after(() => watcher.stop().catch(() => {}));
   // A new topic reaches every node's metadata a moment after it is created.
@@ -460,10 +458,9 @@ test('a transactional read-process-write (examples/exactly-once.js) through its 
   await waitFor('the service to commit its first outputs', () => outputs.size > 0, WIDE);
 
   const admin = new kafka.Admin({ broker: direct, logger: quietLogger() });
-  const [txnState] = await admin.describeTopics(['__transaction_state']);
+  const txnCoordinator = await transactionCoordinator(admin, transactionalId);
   const [described] = await admin.describeGroups([group]);
   await admin.stop();
-  const txnCoordinator = txnState.partitions.find((p) => p.partition === coordinatorPartition(transactionalId, txnState.partitions.length)).leader;
   const groupCoordinator = described.coordinator;
   assert.ok(txnCoordinator > 0 && groupCoordinator > 0, JSON.stringify({ txnCoordinator, groupCoordinator }));
   const worst = worstOf(delays);
@@ -554,10 +551,9 @@ test('a Produce held by the network until after its transaction was aborted land
     await producer.initTransactions();
     assert.equal(producer.transactionVersion(), version);
     const admin = new kafka.Admin({ broker: direct, logger: quietLogger() });
-    const [txnState] = await admin.describeTopics(['__transaction_state']);
+    const coordinator = await transactionCoordinator(admin, transactionalId);
     const [described] = await admin.describeTopics([topic]);
     await admin.stop();
-    const coordinator = txnState.partitions.find((p) => p.partition === coordinatorPartition(transactionalId, txnState.partitions.length)).leader;
     const held = described.partitions.find((p) => p.leader !== coordinator);
     const elsewhere = described.partitions.find((p) => p.leader !== held.leader);
     const producesAt = (node) => cluster.requests().filter((r) => r.clientId === clientId && r.apiKey === 0 && r.node === node);
@@ -620,10 +616,12 @@ test('one broker limited to 4 KB/s toward the clients for 20 s: nothing lost or 
   const w = await workload(t, 'bandwidth');
   const reference = FULL ? await kafkajsWorkload(t, 'bandwidth') : null;
   const victim = 1;
+  // The partitions the other brokers lead, of our topic and of KafkaJS's.
   const admin = new kafka.Admin({ broker: cluster.bootstrapServers, logger: quietLogger() });
-  const [described] = await admin.describeTopics([w.topic]);
+  const [described, kjs] = await admin.describeTopics([w.topic, ...(reference ? [reference.topic] : [])]);
   await admin.stop();
-  const elsewhere = described.partitions.filter((p) => p.leader !== victim).map((p) => p.partition);
+  const ledElsewhere = (topic) => topic.partitions.filter((p) => p.leader !== victim).map((p) => p.partition);
+  const elsewhere = ledElsewhere(described);
   assert.ok(elsewhere.length > 0 && elsewhere.length < described.partitions.length, JSON.stringify(described.partitions));
   const started = Date.now();
   await proxy.addToxic(`node-${victim}`, { name: 'bandwidth', type: 'bandwidth', stream: 'downstream', attributes: { rate: 4 } });
@@ -637,12 +635,7 @@ test('one broker limited to 4 KB/s toward the clients for 20 s: nothing lost or 
   const result = await w.finish();
   t.diagnostic(`bandwidth: ${JSON.stringify({ ...result, worstDelayElsewhereMs: others, worstDelayMs: all, worstDelayAfterMs: w.worstDelay(ended), lines })}`);
   if (reference) {
-    // The KafkaJS topic's partitions are led as ours are (6 partitions over the same 3 nodes).
-    const admin = new kafka.Admin({ broker: cluster.bootstrapServers, logger: quietLogger() });
-    const [kjs] = await admin.describeTopics([reference.topic]);
-    await admin.stop();
-    const kjsElsewhere = kjs.partitions.filter((p) => p.leader !== victim).map((p) => p.partition);
-    const figures = { worstDelayElsewhereMs: reference.worstDelay(started, ended, kjsElsewhere), worstDelayMs: reference.worstDelay(started, ended), worstDelayAfterMs: reference.worstDelay(ended) };
+    const figures = { worstDelayElsewhereMs: reference.worstDelay(started, ended, ledElsewhere(kjs)), worstDelayMs: reference.worstDelay(started, ended), worstDelayAfterMs: reference.worstDelay(ended) };
     t.diagnostic(`bandwidth, KafkaJS: ${JSON.stringify({ ...(await reference.finish()), ...figures })}`);
   }
   assert.deepEqual(result.writtenTwice.slice(0, 10), [], 'written twice by an idempotent producer');

@@ -235,19 +235,19 @@ impl ShareThread {
         };
         let stopped = settled.is_err();
         let acks = settled.unwrap_or_else(|at_stop| at_stop);
-        let counters = &self.shared.counters;
         if self.mode == AcknowledgementMode::Explicit {
             for (&index, how) in indexes.iter().zip(&acks) {
                 // None: acknowledged on its own, and sent, while the batch was out.
-                let Some(how) = *how else { continue };
-                match self.native.acknowledge(&polled, index, how) {
-                    Ok(()) => counters.acknowledged(how, 1),
-                    Err(err) => self.log_error(format!("share consumer: acknowledging: {err}")),
+                if let Some(how) = *how {
+                    self.acknowledge(&polled, index, how, "acknowledging");
                 }
             }
         } else {
             // Accepted by librdkafka with the next poll.
-            counters.acknowledged(Acknowledgement::Accept, indexes.len() as u64);
+            let handed = indexes.len() as u64;
+            self.shared
+                .counters
+                .acknowledged(Acknowledgement::Accept, handed);
         }
         !stopped
     }
@@ -336,13 +336,25 @@ impl ShareThread {
         if how != Acknowledgement::Renew {
             *slot = None;
         }
-        match self.native.acknowledge(out.polled, native_index, how) {
+        self.acknowledge(out.polled, native_index, how, "acknowledging")
+    }
+
+    /// Gives librdkafka the acknowledgement of record `index` of `polled` (sent with the next
+    /// request) and counts it; an error is logged, `doing` saying what failed. False then.
+    fn acknowledge(
+        &self,
+        polled: &NativeShareBatch,
+        index: usize,
+        how: Acknowledgement,
+        doing: &str,
+    ) -> bool {
+        match self.native.acknowledge(polled, index, how) {
             Ok(()) => {
                 self.shared.counters.acknowledged(how, 1);
                 true
             }
             Err(err) => {
-                self.log_error(format!("share consumer: acknowledging: {err}"));
+                self.log_error(format!("share consumer: {doing}: {err}"));
                 false
             }
         }
@@ -358,20 +370,21 @@ impl ShareThread {
     /// Renews the locks of the records of the batch out that are not acknowledged yet (those
     /// whose entry of `acks` is still `Some`), in one request per broker.
     fn renew(&self, out: &OutBatch<'_>, acks: &[Option<Acknowledgement>]) {
-        let mut renewed = 0;
-        for (&native_index, _) in out.indexes.iter().zip(acks).filter(|(_, a)| a.is_some()) {
-            match self
-                .native
-                .acknowledge(out.polled, native_index, Acknowledgement::Renew)
-            {
-                Ok(()) => renewed += 1,
-                Err(err) => self.log_error(format!("share consumer: renewing a lock: {err}")),
-            }
-        }
+        let renewed = out
+            .indexes
+            .iter()
+            .zip(acks)
+            .filter(|(_, a)| a.is_some())
+            .filter(|&(&native_index, _)| {
+                self.acknowledge(
+                    out.polled,
+                    native_index,
+                    Acknowledgement::Renew,
+                    "renewing a lock",
+                )
+            })
+            .count();
         if renewed > 0 {
-            self.shared
-                .counters
-                .acknowledged(Acknowledgement::Renew, renewed);
             if let Err(err) = self.native.commit_async() {
                 self.log_error(format!("share consumer: renewing locks: {err}"));
             }
