@@ -13,7 +13,7 @@
 //
 // npm test runs the short set (connections reset every few seconds; one broker cut off and
 // restored; latency with jitter on every broker; one broker blackholed; one slow broker; the
-// transactional service); `npm run chaos`
+// transactional service; a share member's connections reset while it holds a record); `npm run chaos`
 // (CHAOS=full) runs them longer, with KafkaJS 2.2.4 doing the same
 // beside this package as the reference (its figures are reported, not asserted), and prints the
 // figures BENCHMARKS.md shows.
@@ -404,6 +404,52 @@ test('one broker blackholed (connections kept, every byte to it held) for 25 s: 
 
 // A transactional id's coordinator, asked of `admin`: the leader of the id's partition of
 // __transaction_state, which Kafka picks as Utils.abs(id.hashCode()) % partitions.
+// Why a share consumer does not retry an acknowledgement lost with its connection
+// (docs/share-groups.md): Apache Kafka releases every record a member acquired on a broker when
+// the member's connection to it closes, so the acknowledgement would find the record given back.
+test('a share member\'s connections reset while it holds a record: the broker gives the record to another member at once, long before its lock runs out', async (t) => {
+  const topic = `chaos-share-release-${process.pid}`;
+  const group = `${topic}-share`;
+  const lockMs = 60000;
+  const admin = new kafka.Admin({ broker: cluster.bootstrapServers, logger: quietLogger() });
+  await admin.createTopics([{ topic, partitions: 1, replication_factor: 3, config: { 'min.insync.replicas': 2 } }]);
+  await admin.setConfigs([{ kind: 'group', name: group, config: { 'share.auto.offset.reset': 'earliest', 'share.record.lock.duration.ms': String(lockMs) } }]);
+  await admin.stop();
+  const producer = new kafka.Producer({ broker: cluster.bootstrapServers, logger: quietLogger() });
+  await producer.deliver(topic, 0, ['the job']);
+  await producer.stop();
+
+  // Member A reads through the proxies and holds the record (its callback does not return).
+  let took;
+  let finish;
+  const held = new Promise((resolve) => { finish = resolve; });
+  const a = new kafka.ShareConsumer({
+    broker: cluster.listeners.PROXIED, topic, group_id: group, logger: quietLogger(),
+    receive_callback: ({ messages }) => { took ??= { at: Date.now(), delivery_count: messages[0].delivery_count }; return held; },
+  });
+  // Member B reads directly, past the proxies.
+  const handedToB = [];
+  const b = new kafka.ShareConsumer({
+    broker: cluster.bootstrapServers, topic, group_id: group, logger: quietLogger(),
+    receive_callback: ({ messages }) => { for (const m of messages) handedToB.push({ at: Date.now(), delivery_count: m.delivery_count }); },
+  });
+  t.after(() => { finish(); return Promise.all([a.stop(), b.stop()]).catch(() => {}); });
+  await a.start();
+  await waitFor('member A to hold the record', () => took !== undefined, WIDE);
+  await b.start();
+  // A's connections closed; new ones accepted again at once.
+  for (const name of proxy.names) await proxy.setEnabled(name, false);
+  for (const name of proxy.names) await proxy.setEnabled(name, true);
+  const reset = Date.now();
+  await waitFor('member B to be handed the record A holds', () => handedToB.length > 0, lockMs / 2);
+  t.diagnostic(`share release: B handed it ${handedToB[0].at - reset} ms after the reset, ${handedToB[0].at - took.at} ms after A took it (lock ${lockMs} ms)`);
+  assert.equal(took.delivery_count, 1);
+  assert.equal(handedToB[0].delivery_count, 2, 'delivered a second time');
+  assert.ok(handedToB[0].at - took.at < lockMs, 'before the lock A had ran out');
+  finish();
+  await Promise.all([a.stop(), b.stop()]);
+});
+
 async function transactionCoordinator(admin, id) {
   let hash = 0;
   for (let i = 0; i < id.length; i++) hash = (Math.imul(31, hash) + id.charCodeAt(i)) | 0;
