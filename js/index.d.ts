@@ -428,6 +428,8 @@ export interface ShareStats {
   renewed: number;
   /** Records whose acknowledgement the broker refused (a lock that had run out) or that could not be sent. */
   failed: number;
+  /** The same counts for each partition this consumer was handed records of: which partition's records keep coming back, or fail. */
+  partitions: Array<{ topic: string; partition: number; acquired: number; redelivered: number; accepted: number; released: number; rejected: number; renewed: number; failed: number }>;
 }
 
 /** A member of a share group (KIP-932, Apache Kafka 4.2 and newer); read as a Consumer is (BatchReaders). */

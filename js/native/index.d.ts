@@ -727,6 +727,19 @@ export interface ShareGroupOffsetInfo {
   lag?: number
 }
 
+/** One partition's counts, in [`ShareStatsInfo::partitions`]. */
+export interface SharePartitionStatsInfo {
+  topic: string
+  partition: number
+  acquired: number
+  redelivered: number
+  accepted: number
+  released: number
+  rejected: number
+  renewed: number
+  failed: number
+}
+
 /**
  * What the consumer did since it started (the core's `ShareStats`), for `stats()` and the
  * metrics: JS numbers, exact to 2^53.
@@ -739,6 +752,8 @@ export interface ShareStatsInfo {
   rejected: number
   renewed: number
   failed: number
+  /** The same counts for each partition the consumer was handed records of. */
+  partitions: Array<SharePartitionStatsInfo>
 }
 
 export declare function timeoutDefaults(): TimeoutDefaults

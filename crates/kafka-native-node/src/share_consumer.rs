@@ -54,6 +54,22 @@ pub struct ShareStatsInfo {
     pub rejected: f64,
     pub renewed: f64,
     pub failed: f64,
+    /// The same counts for each partition the consumer was handed records of.
+    pub partitions: Vec<SharePartitionStatsInfo>,
+}
+
+/// One partition's counts, in [`ShareStatsInfo::partitions`].
+#[napi(object, object_from_js = false)]
+pub struct SharePartitionStatsInfo {
+    pub topic: String,
+    pub partition: i32,
+    pub acquired: f64,
+    pub redelivered: f64,
+    pub accepted: f64,
+    pub released: f64,
+    pub rejected: f64,
+    pub renewed: f64,
+    pub failed: f64,
 }
 
 /// A share batch on its way to JS: its records in columns, as a received batch
@@ -195,6 +211,21 @@ impl NativeShareConsumer {
             rejected: s.rejected as f64,
             renewed: s.renewed as f64,
             failed: s.failed as f64,
+            partitions: s
+                .partitions
+                .into_iter()
+                .map(|p| SharePartitionStatsInfo {
+                    topic: p.topic,
+                    partition: p.partition,
+                    acquired: p.acquired as f64,
+                    redelivered: p.redelivered as f64,
+                    accepted: p.accepted as f64,
+                    released: p.released as f64,
+                    rejected: p.rejected as f64,
+                    renewed: p.renewed as f64,
+                    failed: p.failed as f64,
+                })
+                .collect(),
         }
     }
 

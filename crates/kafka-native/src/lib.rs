@@ -55,8 +55,8 @@ pub use record::Record;
 pub use share::{
     Acknowledgement, AcknowledgementCommit, AcknowledgementCommitHandler, AcknowledgementMode,
     NextShareBatch, ShareAcquireMode, ShareBatch, ShareConsumer, ShareConsumerConfig, ShareHandler,
-    ShareRecord, ShareStats, ShareStream, DEFAULT_SHARE_JOIN_TIMEOUT, DEFAULT_SHARE_POLL_WAIT,
-    DEFAULT_SHARE_STOP_TIMEOUT,
+    SharePartitionStats, ShareRecord, ShareStats, ShareStream, DEFAULT_SHARE_JOIN_TIMEOUT,
+    DEFAULT_SHARE_POLL_WAIT, DEFAULT_SHARE_STOP_TIMEOUT,
 };
 pub use topic_partition::TopicPartition;
 

@@ -279,6 +279,12 @@ fn a_record_acknowledged_while_its_batch_is_out_is_not_delivered_again_when_the_
         (2, 0, 1, 1),
         "{stats:?}"
     );
+    let failed: Vec<_> = stats
+        .partitions
+        .iter()
+        .map(|p| (p.partition, p.failed))
+        .collect();
+    assert_eq!(failed, [(0, 1)], "the refused release, of partition 0");
     let other = other.stats();
     assert_eq!(
         (
@@ -290,6 +296,58 @@ fn a_record_acknowledged_while_its_batch_is_out_is_not_delivered_again_when_the_
         (1, 1, 1, 0),
         "job-1 again: {other:?}"
     );
+}
+
+/// `stats()` counts each partition apart: records of one accepted, of the other rejected.
+#[test]
+fn stats_count_each_partition_apart() {
+    let Some(cluster) = kafka_or_skip() else {
+        return;
+    };
+    let (topic, group) = topic_and_group(&cluster, "share-partition-stats", 2);
+    let servers = cluster.bootstrap_servers();
+    common::produce(&servers, &topic, 0, &["keep".to_string()]);
+    common::produce(
+        &servers,
+        &topic,
+        1,
+        &["drop".to_string(), "drop".to_string()],
+    );
+    let (member, wakes) = pulled_member(config(&cluster, &group, &topic));
+    let mut handed = 0;
+    while handed < 3 {
+        let mut batch = next_batch(&member, &wakes);
+        for i in 0..batch.len() {
+            let how = match batch.records()[i].partition {
+                0 => Acknowledgement::Accept,
+                _ => Acknowledgement::Reject,
+            };
+            batch.acknowledge(i, how).unwrap();
+        }
+        handed += batch.len();
+        batch.settle(Acknowledgement::Accept);
+    }
+    member.stop().unwrap();
+    let stats = member.stats();
+    let by_partition: Vec<_> = stats
+        .partitions
+        .iter()
+        .map(|p| {
+            (
+                p.topic.as_str(),
+                p.partition,
+                p.acquired,
+                p.accepted,
+                p.rejected,
+            )
+        })
+        .collect();
+    assert_eq!(
+        by_partition,
+        [(topic.as_str(), 0, 1, 1, 0), (topic.as_str(), 1, 2, 0, 2)],
+        "(topic, partition, acquired, accepted, rejected): {stats:?}"
+    );
+    assert_eq!((stats.acquired, stats.accepted, stats.rejected), (3, 1, 2));
 }
 
 /// A job longer than the group's lock was handed to a second member while the first still

@@ -263,7 +263,11 @@ impl ShareConsumerConfig {
         let (warn_to, handler) = (log.clone(), self.on_acknowledgement_commit.clone());
         let on_commit = move |outcome: AcknowledgementCommit| {
             if let Some(err) = &outcome.error {
-                counters.failed(outcome.offsets.len() as u64);
+                counters.failed(
+                    &outcome.topic,
+                    outcome.partition,
+                    outcome.offsets.len() as u64,
+                );
                 log_warning(
                     &warn_to,
                     "SHARE",

@@ -34,7 +34,7 @@ pub use config::{
     AcknowledgementCommitHandler, ShareAcquireMode, ShareConsumerConfig,
     DEFAULT_SHARE_JOIN_TIMEOUT, DEFAULT_SHARE_POLL_WAIT, DEFAULT_SHARE_STOP_TIMEOUT,
 };
-pub use stats::ShareStats;
+pub use stats::{SharePartitionStats, ShareStats};
 pub use stream::{NextShareBatch, ShareStream};
 pub use threads::ShareHandler;
 use threads::{HandlerThread, ShareThread, Shared, Wake};
@@ -299,7 +299,8 @@ impl ShareConsumer {
     }
 
     /// What the consumer did since it started: records acquired and delivered again,
-    /// acknowledgements by type, and those that failed. Local: never waits.
+    /// acknowledgements by type, and those that failed, in all and per partition. Local: never
+    /// waits on the network.
     pub fn stats(&self) -> ShareStats {
         self.shared.counters.snapshot()
     }

@@ -244,10 +244,11 @@ impl ShareThread {
             }
         } else {
             // Accepted by librdkafka with the next poll.
-            let handed = indexes.len() as u64;
-            self.shared
-                .counters
-                .acknowledged(Acknowledgement::Accept, handed);
+            let messages: Vec<_> = indexes.iter().filter_map(|&i| polled.get(i)).collect();
+            self.shared.counters.acknowledged(
+                Acknowledgement::Accept,
+                messages.iter().map(|(m, _)| (m.topic(), m.partition())),
+            );
         }
         !stopped
     }
@@ -295,9 +296,11 @@ impl ShareThread {
                 delivery_count,
             });
         }
-        self.shared
-            .counters
-            .handed(records.iter().map(|r| r.delivery_count));
+        self.shared.counters.handed(
+            records
+                .iter()
+                .map(|r| (&*r.topic, r.partition, r.delivery_count)),
+        );
         (indexes, records)
     }
 
@@ -350,7 +353,12 @@ impl ShareThread {
     ) -> bool {
         match self.native.acknowledge(polled, index, how) {
             Ok(()) => {
-                self.shared.counters.acknowledged(how, 1);
+                if let Some((message, _)) = polled.get(index) {
+                    let record = (message.topic(), message.partition());
+                    self.shared
+                        .counters
+                        .acknowledged(how, std::iter::once(record));
+                }
                 true
             }
             Err(err) => {
