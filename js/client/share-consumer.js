@@ -362,9 +362,11 @@ class ShareConsumer {
 
   // What this consumer did since it started: {acquired, redelivered (delivered before: released,
   // or a lock that ran out), accepted, released, rejected, renewed (acknowledgements made, by
-  // type), failed (acknowledgements refused by the broker or not sent)}. Local; also after stop().
+  // type), failed (acknowledgements refused by the broker or not sent), partitions (the same per
+  // topic and partition)}. Local; also after stop().
   stats() {
-    return this._native.stats();
+    const { totals, partitions } = this._native.stats();
+    return { ...totals, partitions: partitions.map(({ topic, partition, counts }) => ({ topic, partition, ...counts })) };
   }
 
   // Waits for the batch handed over (receive_callback's, or a for await body's) to settle, up to

@@ -718,6 +718,17 @@ export interface ShareConsumerOptions {
   driverOptions?: Record<string, string>
 }
 
+/** The core's `ShareCounts`: JS numbers, exact to 2^53. */
+export interface ShareCountsInfo {
+  acquired: number
+  redelivered: number
+  accepted: number
+  released: number
+  rejected: number
+  renewed: number
+  failed: number
+}
+
 /** A share group's offsets of one partition (`Admin.shareGroupOffsets()`). */
 export interface ShareGroupOffsetInfo {
   topic: string
@@ -731,28 +742,15 @@ export interface ShareGroupOffsetInfo {
 export interface SharePartitionStatsInfo {
   topic: string
   partition: number
-  acquired: number
-  redelivered: number
-  accepted: number
-  released: number
-  rejected: number
-  renewed: number
-  failed: number
+  counts: ShareCountsInfo
 }
 
 /**
  * What the consumer did since it started (the core's `ShareStats`), for `stats()` and the
- * metrics: JS numbers, exact to 2^53.
+ * metrics (`js/client/share-consumer.js` gives JS the totals' fields at the top).
  */
 export interface ShareStatsInfo {
-  acquired: number
-  redelivered: number
-  accepted: number
-  released: number
-  rejected: number
-  renewed: number
-  failed: number
-  /** The same counts for each partition the consumer was handed records of. */
+  totals: ShareCountsInfo
   partitions: Array<SharePartitionStatsInfo>
 }
 

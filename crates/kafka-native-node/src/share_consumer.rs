@@ -44,17 +44,10 @@ pub struct AcknowledgementCommitInfo {
 }
 
 /// What the consumer did since it started (the core's `ShareStats`), for `stats()` and the
-/// metrics: JS numbers, exact to 2^53.
+/// metrics (`js/client/share-consumer.js` gives JS the totals' fields at the top).
 #[napi(object, object_from_js = false)]
 pub struct ShareStatsInfo {
-    pub acquired: f64,
-    pub redelivered: f64,
-    pub accepted: f64,
-    pub released: f64,
-    pub rejected: f64,
-    pub renewed: f64,
-    pub failed: f64,
-    /// The same counts for each partition the consumer was handed records of.
+    pub totals: ShareCountsInfo,
     pub partitions: Vec<SharePartitionStatsInfo>,
 }
 
@@ -63,6 +56,12 @@ pub struct ShareStatsInfo {
 pub struct SharePartitionStatsInfo {
     pub topic: String,
     pub partition: i32,
+    pub counts: ShareCountsInfo,
+}
+
+/// The core's `ShareCounts`: JS numbers, exact to 2^53.
+#[napi(object, object_from_js = false)]
+pub struct ShareCountsInfo {
     pub acquired: f64,
     pub redelivered: f64,
     pub accepted: f64,
@@ -70,6 +69,20 @@ pub struct SharePartitionStatsInfo {
     pub rejected: f64,
     pub renewed: f64,
     pub failed: f64,
+}
+
+impl From<kafka_native::ShareCounts> for ShareCountsInfo {
+    fn from(c: kafka_native::ShareCounts) -> Self {
+        ShareCountsInfo {
+            acquired: c.acquired as f64,
+            redelivered: c.redelivered as f64,
+            accepted: c.accepted as f64,
+            released: c.released as f64,
+            rejected: c.rejected as f64,
+            renewed: c.renewed as f64,
+            failed: c.failed as f64,
+        }
+    }
 }
 
 /// A share batch on its way to JS: its records in columns, as a received batch
@@ -202,28 +215,16 @@ impl NativeShareConsumer {
     /// since the consumer started. Local.
     #[napi]
     pub fn stats(&self) -> ShareStatsInfo {
-        let s = self.inner.stats();
+        let stats = self.inner.stats();
         ShareStatsInfo {
-            acquired: s.acquired as f64,
-            redelivered: s.redelivered as f64,
-            accepted: s.accepted as f64,
-            released: s.released as f64,
-            rejected: s.rejected as f64,
-            renewed: s.renewed as f64,
-            failed: s.failed as f64,
-            partitions: s
+            totals: stats.totals.into(),
+            partitions: stats
                 .partitions
                 .into_iter()
                 .map(|p| SharePartitionStatsInfo {
                     topic: p.topic,
                     partition: p.partition,
-                    acquired: p.acquired as f64,
-                    redelivered: p.redelivered as f64,
-                    accepted: p.accepted as f64,
-                    released: p.released as f64,
-                    rejected: p.rejected as f64,
-                    renewed: p.renewed as f64,
-                    failed: p.failed as f64,
+                    counts: p.counts.into(),
                 })
                 .collect(),
         }

@@ -54,9 +54,9 @@ pub use pulled_stream::Next;
 pub use record::Record;
 pub use share::{
     Acknowledgement, AcknowledgementCommit, AcknowledgementCommitHandler, AcknowledgementMode,
-    NextShareBatch, ShareAcquireMode, ShareBatch, ShareConsumer, ShareConsumerConfig, ShareHandler,
-    SharePartitionStats, ShareRecord, ShareStats, ShareStream, DEFAULT_SHARE_JOIN_TIMEOUT,
-    DEFAULT_SHARE_POLL_WAIT, DEFAULT_SHARE_STOP_TIMEOUT,
+    NextShareBatch, ShareAcquireMode, ShareBatch, ShareConsumer, ShareConsumerConfig, ShareCounts,
+    ShareHandler, SharePartitionStats, ShareRecord, ShareStats, ShareStream,
+    DEFAULT_SHARE_JOIN_TIMEOUT, DEFAULT_SHARE_POLL_WAIT, DEFAULT_SHARE_STOP_TIMEOUT,
 };
 pub use topic_partition::TopicPartition;
 

@@ -262,7 +262,7 @@ fn a_record_acknowledged_while_its_batch_is_out_is_not_delivered_again_when_the_
     // failed), and the other member's accept stands.
     drop(batch);
     wait_for("the late release refused", WAIT, || {
-        slow.stats().failed == 1
+        slow.stats().totals.failed == 1
     });
     again.acknowledge(0, Acknowledgement::Accept).unwrap();
     drop(again);
@@ -271,10 +271,10 @@ fn a_record_acknowledged_while_its_batch_is_out_is_not_delivered_again_when_the_
     let stats = slow.stats();
     assert_eq!(
         (
-            stats.acquired,
-            stats.redelivered,
-            stats.accepted,
-            stats.released
+            stats.totals.acquired,
+            stats.totals.redelivered,
+            stats.totals.accepted,
+            stats.totals.released
         ),
         (2, 0, 1, 1),
         "{stats:?}"
@@ -282,10 +282,10 @@ fn a_record_acknowledged_while_its_batch_is_out_is_not_delivered_again_when_the_
     let failed: Vec<_> = stats
         .partitions
         .iter()
-        .map(|p| (p.partition, p.failed))
+        .map(|p| (p.partition, p.counts.failed))
         .collect();
     assert_eq!(failed, [(0, 1)], "the refused release, of partition 0");
-    let other = other.stats();
+    let other = other.stats().totals;
     assert_eq!(
         (
             other.acquired,
@@ -336,9 +336,9 @@ fn stats_count_each_partition_apart() {
             (
                 p.topic.as_str(),
                 p.partition,
-                p.acquired,
-                p.accepted,
-                p.rejected,
+                p.counts.acquired,
+                p.counts.accepted,
+                p.counts.rejected,
             )
         })
         .collect();
@@ -347,7 +347,14 @@ fn stats_count_each_partition_apart() {
         [(topic.as_str(), 0, 1, 1, 0), (topic.as_str(), 1, 2, 0, 2)],
         "(topic, partition, acquired, accepted, rejected): {stats:?}"
     );
-    assert_eq!((stats.acquired, stats.accepted, stats.rejected), (3, 1, 2));
+    assert_eq!(
+        (
+            stats.totals.acquired,
+            stats.totals.accepted,
+            stats.totals.rejected
+        ),
+        (3, 1, 2)
+    );
 }
 
 /// A job longer than the group's lock was handed to a second member while the first still
@@ -387,7 +394,7 @@ fn a_job_three_locks_long_renewed_is_done_once_and_never_handed_to_another_membe
     long.stop().unwrap();
     other.stop().unwrap();
     // Renewed every half lock (1 s) through a 6 s job, never refused.
-    let stats = long.stats();
+    let stats = long.stats().totals;
     assert!(
         stats.renewed >= 2 && stats.failed == 0 && stats.accepted == 1,
         "{stats:?}"

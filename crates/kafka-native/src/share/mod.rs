@@ -34,7 +34,7 @@ pub use config::{
     AcknowledgementCommitHandler, ShareAcquireMode, ShareConsumerConfig,
     DEFAULT_SHARE_JOIN_TIMEOUT, DEFAULT_SHARE_POLL_WAIT, DEFAULT_SHARE_STOP_TIMEOUT,
 };
-pub use stats::{SharePartitionStats, ShareStats};
+pub use stats::{ShareCounts, SharePartitionStats, ShareStats};
 pub use stream::{NextShareBatch, ShareStream};
 pub use threads::ShareHandler;
 use threads::{HandlerThread, ShareThread, Shared, Wake};

@@ -16,6 +16,27 @@ use super::acknowledgement::Acknowledgement;
 /// records fetched and acknowledgements sent and failed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ShareStats {
+    /// The counts of all partitions together.
+    pub totals: ShareCounts,
+    /// The counts of each partition the consumer was handed records of, by topic and partition:
+    /// which partition's records keep coming back, or fail.
+    pub partitions: Vec<SharePartitionStats>,
+}
+
+/// One partition's counts, in [`ShareStats::partitions`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SharePartitionStats {
+    /// The topic.
+    pub topic: String,
+    /// The partition.
+    pub partition: i32,
+    /// Its counts.
+    pub counts: ShareCounts,
+}
+
+/// What a share consumer did with records: its totals, or one partition's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ShareCounts {
     /// Records handed over: acquired by this member, under a lock.
     pub acquired: u64,
     /// Of those, records delivered before (a delivery count above 1): released, or held by a
@@ -34,59 +55,33 @@ pub struct ShareStats {
     /// `INVALID_RECORD_STATE`) or not sent (the connection lost); each is, or was, delivered
     /// again.
     pub failed: u64,
-    /// The same counts for each partition the consumer was handed records of, by topic and
-    /// partition: which partition's records keep coming back, or fail.
-    pub partitions: Vec<SharePartitionStats>,
 }
 
-/// One partition's counts, in [`ShareStats::partitions`].
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct SharePartitionStats {
-    /// The topic.
-    pub topic: String,
-    /// The partition.
-    pub partition: i32,
-    /// [`ShareStats::acquired`], of this partition.
-    pub acquired: u64,
-    /// [`ShareStats::redelivered`], of this partition.
-    pub redelivered: u64,
-    /// [`ShareStats::accepted`], of this partition.
-    pub accepted: u64,
-    /// [`ShareStats::released`], of this partition.
-    pub released: u64,
-    /// [`ShareStats::rejected`], of this partition.
-    pub rejected: u64,
-    /// [`ShareStats::renewed`], of this partition.
-    pub renewed: u64,
-    /// [`ShareStats::failed`], of this partition.
-    pub failed: u64,
-}
-
-/// The counts of one partition, as kept.
-#[derive(Clone, Copy, Default)]
-struct Counts {
-    acquired: u64,
-    redelivered: u64,
-    accepted: u64,
-    released: u64,
-    rejected: u64,
-    renewed: u64,
-    failed: u64,
+impl ShareCounts {
+    fn add(&mut self, other: &ShareCounts) {
+        self.acquired += other.acquired;
+        self.redelivered += other.redelivered;
+        self.accepted += other.accepted;
+        self.released += other.released;
+        self.rejected += other.rejected;
+        self.renewed += other.renewed;
+        self.failed += other.failed;
+    }
 }
 
 /// The counts as the share thread keeps them: per topic, per partition.
 #[derive(Default)]
 pub(super) struct ShareCounters {
-    by_topic: Mutex<BTreeMap<String, BTreeMap<i32, Counts>>>,
+    by_topic: Mutex<BTreeMap<String, BTreeMap<i32, ShareCounts>>>,
 }
 
 /// Adds to the counts of `partition` of `topic` in `by_topic` (made on first use; the topic's
 /// name copied only then).
 fn count(
-    by_topic: &mut BTreeMap<String, BTreeMap<i32, Counts>>,
+    by_topic: &mut BTreeMap<String, BTreeMap<i32, ShareCounts>>,
     topic: &str,
     partition: i32,
-    add: impl FnOnce(&mut Counts),
+    add: impl FnOnce(&mut ShareCounts),
 ) {
     if !by_topic.contains_key(topic) {
         by_topic.insert(topic.to_owned(), BTreeMap::new());
@@ -138,24 +133,12 @@ impl ShareCounters {
         let by_topic = self.by_topic.lock();
         let mut stats = ShareStats::default();
         for (topic, partitions) in by_topic.iter() {
-            for (&partition, c) in partitions {
-                stats.acquired += c.acquired;
-                stats.redelivered += c.redelivered;
-                stats.accepted += c.accepted;
-                stats.released += c.released;
-                stats.rejected += c.rejected;
-                stats.renewed += c.renewed;
-                stats.failed += c.failed;
+            for (&partition, counts) in partitions {
+                stats.totals.add(counts);
                 stats.partitions.push(SharePartitionStats {
                     topic: topic.clone(),
                     partition,
-                    acquired: c.acquired,
-                    redelivered: c.redelivered,
-                    accepted: c.accepted,
-                    released: c.released,
-                    rejected: c.rejected,
-                    renewed: c.renewed,
-                    failed: c.failed,
+                    counts: *counts,
                 });
             }
         }
