@@ -83,12 +83,11 @@ fn count(
     partition: i32,
     add: impl FnOnce(&mut ShareCounts),
 ) {
-    if !by_topic.contains_key(topic) {
-        by_topic.insert(topic.to_owned(), BTreeMap::new());
-    }
-    if let Some(partitions) = by_topic.get_mut(topic) {
-        add(partitions.entry(partition).or_default());
-    }
+    let partitions = match by_topic.get_mut(topic) {
+        Some(partitions) => partitions,
+        None => by_topic.entry(topic.to_owned()).or_default(),
+    };
+    add(partitions.entry(partition).or_default());
 }
 
 impl ShareCounters {

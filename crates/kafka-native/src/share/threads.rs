@@ -244,10 +244,12 @@ impl ShareThread {
             }
         } else {
             // Accepted by librdkafka with the next poll.
-            let messages: Vec<_> = indexes.iter().filter_map(|&i| polled.get(i)).collect();
             self.shared.counters.acknowledged(
                 Acknowledgement::Accept,
-                messages.iter().map(|(m, _)| (m.topic(), m.partition())),
+                indexes
+                    .iter()
+                    .filter_map(|&i| polled.get(i))
+                    .map(|(m, _)| (m.topic(), m.partition())),
             );
         }
         !stopped
