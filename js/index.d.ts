@@ -398,7 +398,7 @@ export interface ShareConsumerOptions<E extends PayloadEncoding = PayloadEncodin
   acknowledgement_mode?: 'explicit' | 'implicit';
   /** How many records one batch holds at most (librdkafka's max.poll.records, default 500); about as many with acquire_mode 'batch_optimized'. */
   max_records?: number;
-  /** 'record_limit': a fetch acquires at most max_records records, splitting a producer's batch; 'batch_optimized' (Kafka's Java default): whole producer batches. Default 'record_limit'. */
+  /** 'record_limit': a fetch acquires at most max_records records, splitting a producer's batch; 'batch_optimized' (Kafka's Java default): whole producer batches, from every broker leading a partition of the member's at once ('record_limit': one broker at a time). Default 'record_limit'. */
   acquire_mode?: 'record_limit' | 'batch_optimized';
   /** Renew the locks of a batch's records not acknowledged yet every half lock while its receive_callback works (explicit mode, Apache Kafka 4.2+). Default false. */
   renew_locks?: boolean;

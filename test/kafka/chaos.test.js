@@ -402,8 +402,6 @@ test('one broker blackholed (connections kept, every byte to it held) for 25 s: 
   assert.equal(health.status, 'ok', `health() once it answers: ${health.reasons.join('; ')}`);
 });
 
-// A transactional id's coordinator, asked of `admin`: the leader of the id's partition of
-// __transaction_state, which Kafka picks as Utils.abs(id.hashCode()) % partitions.
 // Why a share consumer does not retry an acknowledgement lost with its connection
 // (docs/share-groups.md): Apache Kafka releases every record a member acquired on a broker when
 // the member's connection to it closes, so the acknowledgement would find the record given back.
@@ -450,6 +448,65 @@ test('a share member\'s connections reset while it holds a record: the broker gi
   await Promise.all([a.stop(), b.stop()]);
 });
 
+// The engine's patch 34: with acquire_mode 'batch_optimized' a share member fetches from every
+// broker that leads one of its partitions at once (as Kafka's Java client does in that mode), so a
+// broker that does not answer holds back only its own partitions. (With 'record_limit' a member
+// fetches from one broker at a time, as Java's does, so that max_records bounds what it holds: it
+// waits for the held broker.)
+test('one broker\'s requests held: a share member acquiring whole batches is handed the records of the partitions the other brokers lead meanwhile', async (t) => {
+  const topic = `chaos-share-leaders-${process.pid}`;
+  const group = `${topic}-share`;
+  const admin = new kafka.Admin({ broker: cluster.bootstrapServers, logger: quietLogger() });
+  await admin.createTopics([{ topic, partitions: 6, replication_factor: 3, config: { 'min.insync.replicas': 2 } }]);
+  await admin.setConfigs([{ kind: 'group', name: group, config: { 'share.auto.offset.reset': 'earliest' } }]);
+  const [described] = await admin.describeTopics([topic]);
+  await admin.stop();
+  const leaders = new Set(described.partitions.map((p) => p.leader));
+  assert.equal(leaders.size, 3, `every node leads a partition of ${topic}: ${JSON.stringify(described.partitions)}`);
+  const victim = described.partitions[0].leader;
+  const elsewhere = described.partitions.filter((p) => p.leader !== victim).map((p) => p.partition);
+
+  const handed = new Map(); // payload -> when handed
+  const told = [];
+  const member = new kafka.ShareConsumer({
+    broker: cluster.listeners.PROXIED, topic, group_id: group, acquire_mode: 'batch_optimized', logger: quietLogger(),
+    acknowledgement_commit_callback: (outcome) => told.push(outcome),
+    receive_callback: ({ messages }) => { for (const m of messages) handed.set(m.payload, Date.now()); },
+  });
+  const producer = new kafka.Producer({ broker: cluster.bootstrapServers, logger: quietLogger() });
+  t.after(async () => {
+    await proxy.removeToxic(`node-${victim}`, 'hold').catch(() => {});
+    await Promise.all([member.stop(), producer.stop()]).catch(() => {});
+  });
+  await member.start();
+  // A record on every partition first, handed and acknowledged: the member's share sessions on
+  // all three brokers are up before one is held.
+  await Promise.all(described.partitions.map((p) => producer.deliver(topic, p.partition, [`warm-${p.partition}`])));
+  await waitFor(() => `the first records handed and acknowledged (${handed.size}, ${told.length} outcomes)`,
+    () => handed.size === 6 && new Set(told.map((o) => o.partition)).size === 6, WIDE);
+  assert.deepEqual(told.filter((o) => o.error), [], 'the first acknowledgements');
+
+  // Everything the member sends to the victim waits two minutes (the connection stays up).
+  await proxy.addToxic(`node-${victim}`, { name: 'hold', type: 'latency', stream: 'upstream', attributes: { latency: 120000 } });
+  const heldAt = Date.now();
+  const written = [];
+  for (let round = 0; round < 16; round++) {
+    const batch = elsewhere.map((partition) => `r${round}-p${partition}`);
+    await Promise.all(batch.map((payload, i) => producer.deliver(topic, elsewhere[i], [payload])));
+    written.push(...batch.map((payload) => ({ payload, at: Date.now() })));
+    await sleep(250);
+  }
+  // Well before the victim answers (its requests are held until the toxic goes).
+  await waitFor(() => `the other brokers' records handed while the victim is held (${written.filter((w) => handed.has(w.payload)).length} of ${written.length})`,
+    () => written.every((w) => handed.has(w.payload)), wide(20000));
+  const waited = written.map((w) => handed.get(w.payload) - w.at);
+  t.diagnostic(`share leaders: ${written.length} records of ${elsewhere.length} partitions handed while node ${victim} was held, the last ${Date.now() - heldAt} ms into the hold, the slowest ${Math.max(...waited)} ms after it was written`);
+  await proxy.removeToxic(`node-${victim}`, 'hold');
+  await member.stop();
+});
+
+// A transactional id's coordinator, asked of `admin`: the leader of the id's partition of
+// __transaction_state, which Kafka picks as Utils.abs(id.hashCode()) % partitions.
 async function transactionCoordinator(admin, id) {
   let hash = 0;
   for (let i = 0; i < id.length; i++) hash = (Math.imul(31, hash) + id.charCodeAt(i)) | 0;

@@ -2362,8 +2362,8 @@ static int rd_kafka_init_wait(rd_kafka_t *rk, int timeout_ms) {
 
 
 /* Forward declarations: defined after reply/fanout handlers */
-static rd_kafka_broker_t *rd_kafka_share_select_broker(rd_kafka_t *rk,
-                                                       rd_kafka_cgrp_t *rkcg);
+static int rd_kafka_share_fetch_from_selected_brokers(rd_kafka_t *rk,
+                                                      rd_kafka_cgrp_t *rkcg);
 
 /**
  * @brief Rate-limited log for a stalled share fetch (no progress on the
@@ -2453,29 +2453,21 @@ static int rd_kafka_thread_main(void *arg) {
                                     rk,
                                     "share_fetch_more_records set but no "
                                     "partitions are assigned");
+                        } else if (rd_kafka_share_fetch_from_selected_brokers(
+                                       rk, rk->rk_cgrp) > 0) {
+                                rd_kafka_dbg(rk, CONSUMER, "FETCHMORE",
+                                             "Re-triggered fetch for "
+                                             "share_fetch_more_records=true "
+                                             "and no fetch in-flight");
+                                rk->rk_cgrp->rkcg_share
+                                    .fetch_stall_logged_last_ts = 0;
                         } else {
-                                rd_kafka_broker_t *rkb_sel =
-                                    rd_kafka_share_select_broker(rk,
-                                                                 rk->rk_cgrp);
-                                if (rkb_sel) {
-                                        rd_kafka_dbg(
-                                            rk, CONSUMER, "FETCHMORE",
-                                            "Re-triggering fetch for "
-                                            "share_fetch_more_records=true "
-                                            "and no fetch in-flight");
-                                        rd_kafka_share_enqueue_fetch_op(
-                                            rk, rkb_sel, rd_true, rd_false);
-                                        rd_kafka_broker_destroy(rkb_sel);
-                                        rk->rk_cgrp->rkcg_share
-                                            .fetch_stall_logged_last_ts = 0;
-                                } else {
-                                        rd_kafka_share_log_fetch_stall(
-                                            rk,
-                                            "no eligible broker (assigned "
-                                            "partition leaders are down, "
-                                            "terminating, or already have a "
-                                            "fetch in flight)");
-                                }
+                                rd_kafka_share_log_fetch_stall(
+                                    rk,
+                                    "no eligible broker (assigned "
+                                    "partition leaders are down, "
+                                    "terminating, or already have a "
+                                    "fetch in flight)");
                         }
                 }
 
@@ -3311,28 +3303,44 @@ done:
 
 
 /**
+ * @brief Selects the brokers a share fetch goes to now, each added to
+ *        \p rkbs with a reference of its own: leaders of assigned
+ *        partitions that are up, not terminating and without a share fetch
+ *        in flight, looked for from the partition after the last one picked.
+ *
+ *        With share.acquire.mode=record_limit, the first such leader only:
+ *        max.poll.records bounds what the member acquires at once, and
+ *        fetches from several brokers would each acquire that many (as
+ *        Kafka's Java client, which fetches records from one node at a
+ *        time in that mode). With batch_optimized, every such leader, as
+ *        Java's client does: records come from every broker in one poll,
+ *        and a broker slow to answer holds back only its own partitions.
+ *
+ * @returns the number of brokers added.
  * @locality main thread
  * @locks none
  */
-static rd_kafka_broker_t *rd_kafka_share_select_broker(rd_kafka_t *rk,
-                                                       rd_kafka_cgrp_t *rkcg) {
-        rd_kafka_broker_t *selected_rkb = NULL, *leader = NULL;
+static int rd_kafka_share_select_brokers(rd_kafka_t *rk,
+                                         rd_kafka_cgrp_t *rkcg,
+                                         rd_list_t *rkbs) {
         rd_list_t *toppars = &rkcg->rkcg_toppars;
         int toppar_cnt     = rd_list_cnt(toppars);
+        rd_bool_t every_leader =
+            rk->rk_conf.share.acquire_mode ==
+            RD_KAFKA_SHARE_ACQUIRE_MODE_BATCH_OPTIMIZED;
+        int added = 0;
         size_t i;
 
-        if (toppar_cnt == 0)
-                return NULL;
-
-        /* Look through all partitions in order, find the first one which
-         * has a leader. */
         rd_kafka_dbg(rk, CGRP, "SHARE",
-                     "Selecting broker for share fetch from %d assigned "
+                     "Selecting %s for share fetch from %d assigned "
                      "partitions, last picked index = %" PRIusz,
-                     toppar_cnt, rkcg->rkcg_share.last_partition_picked);
+                     every_leader ? "every leader" : "one leader", toppar_cnt,
+                     rkcg->rkcg_share.last_partition_picked);
 
         for (i = 0; i < (size_t)toppar_cnt; i++) {
                 rd_kafka_toppar_t *rktp;
+                rd_kafka_broker_t *leader;
+
                 rkcg->rkcg_share.last_partition_picked += 1;
                 if (rkcg->rkcg_share.last_partition_picked >=
                     (size_t)toppar_cnt)
@@ -3348,44 +3356,75 @@ static rd_kafka_broker_t *rd_kafka_share_select_broker(rd_kafka_t *rk,
                         rd_kafka_broker_keep(leader);
                 rd_kafka_toppar_unlock(rktp);
 
+                if (!leader) {
+                        rd_kafka_toppar_destroy(rktp);
+                        continue;
+                }
+
                 /* Criteria to choose a broker:
                  * 1. It should be the leader of a partition.
                  * 2. The broker or instance must not be terminating.
                  * 3. A share-fetch op must not already be enqueued on it.
                  * 4. The broker must currently be UP.
+                 * 5. It is not selected already (the leader of another
+                 *    partition picked in this pass).
                  *
                  * The rkb_state read is intentionally unlocked: a stale
                  * UP value at worst costs one stray op (broker thread
                  * rejects with ERR__STATE), bounded to one per state
                  * transition. Without this guard, a DOWN leader causes
                  * an unbounded main<->broker thread bounce loop. */
-                if (leader) {
-                        if (!rd_kafka_broker_or_instance_terminating(leader) &&
-                            !leader->rkb_share_fetch_enqueued &&
-                            leader->rkb_state == RD_KAFKA_BROKER_STATE_UP) {
-                                rd_kafka_broker_keep(leader);
-                                selected_rkb = leader;
-                                rd_kafka_dbg(
-                                    rk, CGRP, "SHARE",
-                                    "Selected broker %s (%p) for share "
-                                    "fetch "
-                                    "for partition %s [%" PRId32 "]",
-                                    rd_kafka_broker_name(selected_rkb),
-                                    selected_rkb,
-                                    rktp->rktp_rkt->rkt_topic->str,
-                                    rktp->rktp_partition);
-                        }
-                        /* Release the snapshot reference taken under rktp lock
-                         * above. */
+                if (!rd_kafka_broker_or_instance_terminating(leader) &&
+                    !leader->rkb_share_fetch_enqueued &&
+                    leader->rkb_state == RD_KAFKA_BROKER_STATE_UP &&
+                    !rd_list_find(rkbs, leader, rd_list_cmp_ptr)) {
+                        rd_kafka_dbg(rk, CGRP, "SHARE",
+                                     "Selected broker %s (%p) for share "
+                                     "fetch for partition %s [%" PRId32 "]",
+                                     rd_kafka_broker_name(leader), leader,
+                                     rktp->rktp_rkt->rkt_topic->str,
+                                     rktp->rktp_partition);
+                        /* The list takes the reference. */
+                        rd_list_add(rkbs, leader);
+                        added++;
+                } else {
                         rd_kafka_broker_destroy(leader);
                 }
 
                 rd_kafka_toppar_destroy(rktp);
 
-                if (selected_rkb)
+                if (added > 0 && !every_leader)
                         break;
         }
-        return selected_rkb;
+        return added;
+}
+
+
+/** rd_list_t free_cb for the brokers rd_kafka_share_select_brokers() adds */
+static void rd_kafka_share_selected_broker_destroy(void *rkb) {
+        rd_kafka_broker_destroy((rd_kafka_broker_t *)rkb);
+}
+
+
+/**
+ * @brief Enqueues a share fetch (with its cached acknowledgements) on
+ *        each broker rd_kafka_share_select_brokers() selects.
+ *
+ * @returns the number of fetches enqueued.
+ * @locality main thread
+ */
+static int rd_kafka_share_fetch_from_selected_brokers(rd_kafka_t *rk,
+                                                      rd_kafka_cgrp_t *rkcg) {
+        rd_list_t rkbs;
+        rd_kafka_broker_t *rkb;
+        int i, cnt;
+
+        rd_list_init(&rkbs, 0, rd_kafka_share_selected_broker_destroy);
+        cnt = rd_kafka_share_select_brokers(rk, rkcg, &rkbs);
+        RD_LIST_FOREACH(rkb, &rkbs, i)
+        rd_kafka_share_enqueue_fetch_op(rk, rkb, rd_true, rd_false);
+        rd_list_destroy(&rkbs);
+        return cnt;
 }
 
 
@@ -3565,37 +3604,28 @@ rd_kafka_op_res_t rd_kafka_share_fetch_reply_op(rd_kafka_t *rk,
         }
 
         /*
-         * Step 6: If this was the fetch broker but no records were received,
-         * try to select another broker to fetch from.
+         * Step 6: If this was a fetch broker but no records were received,
+         * fetch again from the brokers without a fetch in flight (this one
+         * among them).
          *
          * TODO: KIP-932: Handle the case where all assignments are removed
          * while a fetch is in progress. In that scenario, no records are
-         * returned and rd_kafka_share_select_broker() will always return
-         * NULL (no assigned partitions), leaving fetch_more_records stuck
+         * returned and rd_kafka_share_select_brokers() will always select
+         * none (no assigned partitions), leaving fetch_more_records stuck
          * at true indefinitely. Need to detect this (e.g. check if
          * assignments are empty) and reset fetch_more_records.
          */
         if (should_fetch && !records_fetched &&
             rkcg->rkcg_share.share_fetch_more_records &&
             !rd_kafka_terminating(rk)) {
-                rd_kafka_broker_t *selected_rkb;
-
-                selected_rkb = rd_kafka_share_select_broker(rk, rkcg);
-                if (selected_rkb) {
-                        rd_kafka_dbg(rk, CGRP, "SHARE",
-                                     "Re-selecting broker %s for share fetch "
-                                     "(previous broker %s returned no records)",
-                                     rd_kafka_broker_name(selected_rkb),
-                                     rd_kafka_broker_name(reply_rkb));
-
-                        rd_kafka_share_enqueue_fetch_op(rk, selected_rkb,
-                                                        rd_true, rd_false);
-                        rd_kafka_broker_destroy(selected_rkb);
-                } else {
+                rd_kafka_dbg(rk, CGRP, "SHARE",
+                             "Broker %s returned no records: fetching again "
+                             "from the brokers without a fetch in flight",
+                             rd_kafka_broker_name(reply_rkb));
+                if (!rd_kafka_share_fetch_from_selected_brokers(rk, rkcg))
                         rd_kafka_dbg(rk, CGRP, "SHARE",
                                      "No broker available for share fetch "
                                      "retry, will retry on next FANOUT");
-                }
         }
 
         /*
@@ -3686,16 +3716,15 @@ void rd_kafka_share_enqueue_fetch_op(rd_kafka_t *rk,
  * @param ack_batches List of ack batches to segregate and dispatch.
  *                    Ownership is transferred: the list is destroyed
  *                    after segregation. May be NULL if no acks.
- * @param selected_rkb The broker selected for fetching, or NULL for
- *                     ack-only dispatch. If non-NULL, that broker's
- *                     op will have should_fetch=true.
+ * @param fetch_rkbs The brokers selected for fetching, or NULL for
+ *                   ack-only dispatch. Their ops have should_fetch=true.
  *
  * @locality main thread
  */
 static void
 rd_kafka_share_segregate_and_dispatch_acks(rd_kafka_t *rk,
                                            rd_list_t *ack_batches,
-                                           rd_kafka_broker_t *selected_rkb) {
+                                           const rd_list_t *fetch_rkbs) {
         rd_kafka_broker_t *rkb;
 
         if (ack_batches) {
@@ -3715,7 +3744,9 @@ rd_kafka_share_segregate_and_dispatch_acks(rd_kafka_t *rk,
         rd_kafka_rdlock(rk);
         TAILQ_FOREACH(rkb, &rk->rk_brokers, rkb_link) {
                 rd_bool_t has_acks = (rkb->rkb_share_async_ack_details != NULL);
-                rd_bool_t is_fetch_broker = (rkb == selected_rkb);
+                rd_bool_t is_fetch_broker =
+                    fetch_rkbs &&
+                    rd_list_find(fetch_rkbs, rkb, rd_list_cmp_ptr) != NULL;
 
                 if (rd_kafka_broker_or_instance_terminating(rkb) ||
                     RD_KAFKA_BROKER_IS_LOGICAL(rkb))
@@ -3752,16 +3783,18 @@ rd_kafka_share_segregate_and_dispatch_acks(rd_kafka_t *rk,
 rd_kafka_op_res_t rd_kafka_share_fetch_fanout_op(rd_kafka_t *rk,
                                                  rd_kafka_q_t *rkq,
                                                  rd_kafka_op_t *rko) {
-        rd_kafka_broker_t *selected_rkb = NULL;
-        rd_kafka_cgrp_t *rkcg           = rd_kafka_cgrp_get(rk);
+        rd_list_t fetch_rkbs;
+        rd_kafka_cgrp_t *rkcg = rd_kafka_cgrp_get(rk);
         rd_bool_t fetch_more_records =
             rko->rko_u.share_fetch_fanout.fetch_more_records;
         rd_bool_t has_fanout_acks =
             (rko->rko_u.share_fetch_fanout.ack_batches &&
              rd_list_cnt(rko->rko_u.share_fetch_fanout.ack_batches) > 0);
 
+        rd_list_init(&fetch_rkbs, 0, rd_kafka_share_selected_broker_destroy);
+
         /*
-         * Step 1: Global fetch guard — select a fetch broker.
+         * Step 1: Global fetch guard — select the fetch brokers.
          * Select if:
          * (a) fetch requested and no fetch is already in progress, OR
          * (b) fetch_more_records is already set but no broker actually
@@ -3778,39 +3811,30 @@ rd_kafka_op_res_t rd_kafka_share_fetch_fanout_op(rd_kafka_t *rk,
                         need_select = rd_true;
                 }
 
-                if (need_select) {
-                        selected_rkb = rd_kafka_share_select_broker(rk, rkcg);
-
-                        if (selected_rkb)
-                                rd_kafka_dbg(
-                                    rk, CGRP, "SHARE",
-                                    "Selected broker %s for fetching "
-                                    "messages",
-                                    rd_kafka_broker_name(selected_rkb));
-                        else
-                                rd_kafka_dbg(
-                                    rk, CGRP, "SHARE",
-                                    "No broker available for share fetch");
-                }
+                if (need_select &&
+                    !rd_kafka_share_select_brokers(rk, rkcg, &fetch_rkbs))
+                        rd_kafka_dbg(rk, CGRP, "SHARE",
+                                     "No broker available for share fetch");
         }
 
-        if (!selected_rkb && !has_fanout_acks) {
+        if (rd_list_cnt(&fetch_rkbs) == 0 && !has_fanout_acks) {
                 rd_kafka_dbg(rk, CGRP, "SHARE", "No fetch or acks to fan out");
+                rd_list_destroy(&fetch_rkbs);
                 return RD_KAFKA_OP_RES_HANDLED;
         }
 
         /*
          * Step 2: Segregate acks by partition leader and dispatch
-         * SHARE_FETCH ops to brokers with pending acks or the selected
-         * fetch broker.
+         * SHARE_FETCH ops to brokers with pending acks or selected to
+         * fetch.
          */
         rd_kafka_share_segregate_and_dispatch_acks(
             rk,
             has_fanout_acks ? rko->rko_u.share_fetch_fanout.ack_batches : NULL,
-            selected_rkb);
+            &fetch_rkbs);
         rko->rko_u.share_fetch_fanout.ack_batches = NULL;
 
-        RD_IF_FREE(selected_rkb, rd_kafka_broker_destroy);
+        rd_list_destroy(&fetch_rkbs);
 
         return RD_KAFKA_OP_RES_HANDLED;
 }

@@ -30,11 +30,14 @@ pub enum ShareAcquireMode {
     /// never holds records it will not be handed in this batch, whose locks would run out while
     /// it works on the others. The default here (Kafka's Java client defaults to
     /// [`ShareAcquireMode::BatchOptimized`]); needs Apache Kafka 4.2 or later (an older broker
-    /// acquires whole batches, and librdkafka warns).
+    /// acquires whole batches, and librdkafka warns). One broker is fetched from at a time, the
+    /// leader of the next partition in turn (as Java's client in this mode).
     #[default]
     RecordLimit,
     /// Whole producer batches, about `max_records` records: fewer, larger fetches, but a batch
-    /// written in one send (thousands of records) is acquired at once by one member.
+    /// written in one send (thousands of records) is acquired at once by one member. Every
+    /// broker that leads one of the member's partitions is fetched from at once (each batch
+    /// handed over on its own), so a broker slow to answer holds back only its partitions.
     BatchOptimized,
 }
 
