@@ -428,8 +428,10 @@ export interface ShareStats {
   renewed: number;
   /** Records whose acknowledgement the broker refused (a lock that had run out) or that could not be sent. */
   failed: number;
+  /** Records whose lock ran out in this member's hands: acknowledged or renewed after the lock's end (from the poll that handed them over, for the duration the broker gave, started anew by each renewal). */
+  expired: number;
   /** The same counts for each partition this consumer was handed records of: which partition's records keep coming back, or fail. */
-  partitions: Array<{ topic: string; partition: number; acquired: number; redelivered: number; accepted: number; released: number; rejected: number; renewed: number; failed: number }>;
+  partitions: Array<{ topic: string; partition: number; acquired: number; redelivered: number; accepted: number; released: number; rejected: number; renewed: number; failed: number; expired: number }>;
 }
 
 /** A member of a share group (KIP-932, Apache Kafka 4.2 and newer); read as a Consumer is (BatchReaders). */

@@ -159,10 +159,10 @@ test('release() comes again with delivery_count 2, reject() never; a thrown call
   const counted = async (name) => (await registry.getSingleMetric(`kafka_native_share_${name}`).get()).values[0].value;
   // Six deliveries (job-0 and job-2 twice), nothing refused.
   assert.deepEqual(
-    [await counted('records_acquired_total'), await counted('records_redelivered_total'), await counted('acknowledgement_failures_total')],
-    [6, 2, 0],
+    [await counted('records_acquired_total'), await counted('records_redelivered_total'), await counted('acknowledgement_failures_total'), await counted('record_locks_expired_total')],
+    [6, 2, 0, 0],
   );
-  const counts = { acquired: 6, redelivered: 2, accepted: 3, released: 2, rejected: 1, renewed: 0, failed: 0 };
+  const counts = { acquired: 6, redelivered: 2, accepted: 3, released: 2, rejected: 1, renewed: 0, failed: 0, expired: 0 };
   assert.deepEqual(consumer.stats(), { ...counts, partitions: [{ topic, partition: 0, ...counts }] });
   await consumer.stop();
   assert.deepEqual(seen.filter((s) => s.startsWith('job-1')), ['job-1@1'], `rejected: never again (${seen})`);

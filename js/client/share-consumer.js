@@ -362,8 +362,9 @@ class ShareConsumer {
 
   // What this consumer did since it started: {acquired, redelivered (delivered before: released,
   // or a lock that ran out), accepted, released, rejected, renewed (acknowledgements made, by
-  // type), failed (acknowledgements refused by the broker or not sent), partitions (the same per
-  // topic and partition)}. Local; also after stop().
+  // type), failed (acknowledgements refused by the broker or not sent), expired (records whose
+  // lock ran out before this member acknowledged them), partitions (the same per topic and
+  // partition)}. Local; also after stop().
   stats() {
     const { totals, partitions } = this._native.stats();
     return { ...totals, partitions: partitions.map(({ topic, partition, counts }) => ({ topic, partition, ...counts })) };

@@ -727,6 +727,7 @@ export interface ShareCountsInfo {
   rejected: number
   renewed: number
   failed: number
+  expired: number
 }
 
 /** A share group's offsets of one partition (`Admin.shareGroupOffsets()`). */

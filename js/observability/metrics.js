@@ -215,6 +215,15 @@ const METRICS = [
     read: shareStat('failed'),
   },
   {
+    name: 'share_record_locks_expired_total',
+    otel: 'kafka_native.share_consumer.locks_expired',
+    kind: 'counter',
+    unit: '{message}',
+    help: 'Records whose acquisition lock ran out before this member acknowledged them',
+    on: 'share-consumer',
+    read: shareStat('expired'),
+  },
+  {
     name: 'broker_rtt_seconds',
     otel: 'kafka_native.broker.rtt',
     kind: 'gauge',

@@ -140,7 +140,7 @@ async function share(): Promise<void> {
   };
   await drain(reader);
   await drain(new Consumer({ broker: 'x', topic: 't' }));
-  const { acquired, redelivered, failed }: ShareStats = reader.stats();
-  void [acquired, redelivered, failed];
+  const { acquired, redelivered, failed, expired, partitions }: ShareStats = reader.stats();
+  void [acquired, redelivered, failed, expired, partitions[0]?.expired];
 }
 void share;

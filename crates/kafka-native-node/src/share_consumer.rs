@@ -69,6 +69,7 @@ pub struct ShareCountsInfo {
     pub rejected: f64,
     pub renewed: f64,
     pub failed: f64,
+    pub expired: f64,
 }
 
 impl From<kafka_native::ShareCounts> for ShareCountsInfo {
@@ -81,6 +82,7 @@ impl From<kafka_native::ShareCounts> for ShareCountsInfo {
             rejected: c.rejected as f64,
             renewed: c.renewed as f64,
             failed: c.failed as f64,
+            expired: c.expired as f64,
         }
     }
 }

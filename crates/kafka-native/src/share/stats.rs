@@ -1,6 +1,6 @@
 //! What a share consumer did since it started: records acquired, and of those delivered again;
-//! acknowledgements made, by type; and records whose acknowledgement the broker refused or that
-//! could not be sent. Counted per partition on the share thread as it happens; read with
+//! acknowledgements made, by type; records whose lock ran out in its hands; and records whose
+//! acknowledgement the broker refused or that could not be sent. Counted per partition on the share thread as it happens; read with
 //! [`ShareConsumer::stats`](super::ShareConsumer::stats), from any thread, under a lock taken as
 //! briefly (never across a call into librdkafka).
 
@@ -55,6 +55,14 @@ pub struct ShareCounts {
     /// `INVALID_RECORD_STATE`) or not sent (the connection lost); each is, or was, delivered
     /// again.
     pub failed: u64,
+    /// Records whose lock ran out in this member's hands: acknowledged (or renewed) after the
+    /// lock's end as the member reckons it (from the poll that handed them over, for the
+    /// duration the broker gave, started anew by each renewal), each counted once. The broker
+    /// may have handed such a record to another member meanwhile: its acknowledgement is then
+    /// refused (`failed`) while the other member holds it, and ignored without a word once the
+    /// other finished it (Apache Kafka 4.4). Not counted against a broker that does not say the
+    /// lock's duration (before ShareFetch v1).
+    pub expired: u64,
 }
 
 impl ShareCounts {
@@ -66,6 +74,7 @@ impl ShareCounts {
         self.rejected += other.rejected;
         self.renewed += other.renewed;
         self.failed += other.failed;
+        self.expired += other.expired;
     }
 }
 
@@ -102,14 +111,14 @@ impl ShareCounters {
         }
     }
 
-    /// Records acknowledged `how`: (topic, partition) of each.
+    /// Records acknowledged `how`: (topic, partition, whether its lock had run out) of each.
     pub(super) fn acknowledged<'a>(
         &self,
         how: Acknowledgement,
-        records: impl Iterator<Item = (&'a str, i32)>,
+        records: impl Iterator<Item = (&'a str, i32, bool)>,
     ) {
         let mut by_topic = self.by_topic.lock();
-        for (topic, partition) in records {
+        for (topic, partition, expired) in records {
             count(&mut by_topic, topic, partition, |counts| {
                 *match how {
                     Acknowledgement::Accept => &mut counts.accepted,
@@ -117,6 +126,7 @@ impl ShareCounters {
                     Acknowledgement::Reject => &mut counts.rejected,
                     Acknowledgement::Renew => &mut counts.renewed,
                 } += 1;
+                counts.expired += u64::from(expired);
             });
         }
     }

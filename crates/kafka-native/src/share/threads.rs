@@ -3,6 +3,7 @@
 //! joined), and `kn-share-work`, which calls a [`ShareConsumer::new`](super::ShareConsumer::new)
 //! consumer's handler.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -126,6 +127,33 @@ pub(super) struct ShareThread {
 struct OutBatch<'a> {
     polled: &'a NativeShareBatch,
     indexes: &'a [usize],
+    /// When the lock of each polled record runs out, as this member reckons it (the poll's
+    /// return plus the lock's duration the broker gave, started anew by a renewal); `None`
+    /// once its expiry was counted, or when the broker did not say the duration.
+    locked_until: Vec<Cell<Option<Instant>>>,
+    /// The lock's duration the broker gave.
+    lock: Option<Duration>,
+}
+
+impl OutBatch<'_> {
+    /// Whether the lock of polled record `index` ran out before `now`, counted once: a renewal
+    /// in time starts it anew.
+    fn lock_ran_out(&self, index: usize, how: Acknowledgement, now: Instant) -> bool {
+        let Some(until) = self.locked_until.get(index) else {
+            return false;
+        };
+        match until.get() {
+            Some(at) if at <= now => {
+                until.set(None);
+                true
+            }
+            Some(_) if how == Acknowledgement::Renew => {
+                until.set(self.lock.map(|lock| now + lock));
+                false
+            }
+            _ => false,
+        }
+    }
 }
 
 /// How a batch's records not acknowledged on their own are acknowledged: `Ok` once it settled,
@@ -224,9 +252,13 @@ impl ShareThread {
     /// not acknowledged then released).
     fn hand_over(&mut self, polled: NativeShareBatch) -> bool {
         let (indexes, records) = self.copy_out(&polled);
+        let lock = self.native.acquisition_lock_timeout();
+        let until = lock.map(|lock| Instant::now() + lock);
         let out = OutBatch {
             polled: &polled,
             indexes: &indexes,
+            locked_until: (0..polled.len()).map(|_| Cell::new(until)).collect(),
+            lock,
         };
         let settled = if records.is_empty() {
             Ok(Vec::new())
@@ -239,17 +271,19 @@ impl ShareThread {
             for (&index, how) in indexes.iter().zip(&acks) {
                 // None: acknowledged on its own, and sent, while the batch was out.
                 if let Some(how) = *how {
-                    self.acknowledge(&polled, index, how, "acknowledging");
+                    self.acknowledge(&out, index, how, "acknowledging");
                 }
             }
         } else {
             // Accepted by librdkafka with the next poll.
+            let now = Instant::now();
             self.shared.counters.acknowledged(
                 Acknowledgement::Accept,
-                indexes
-                    .iter()
-                    .filter_map(|&i| polled.get(i))
-                    .map(|(m, _)| (m.topic(), m.partition())),
+                indexes.iter().filter_map(|&i| {
+                    let (m, _) = polled.get(i)?;
+                    let expired = out.lock_ran_out(i, Acknowledgement::Accept, now);
+                    Some((m.topic(), m.partition(), expired))
+                }),
             );
         }
         !stopped
@@ -341,22 +375,24 @@ impl ShareThread {
         if how != Acknowledgement::Renew {
             *slot = None;
         }
-        self.acknowledge(out.polled, native_index, how, "acknowledging")
+        self.acknowledge(out, native_index, how, "acknowledging")
     }
 
-    /// Gives librdkafka the acknowledgement of record `index` of `polled` (sent with the next
-    /// request) and counts it; an error is logged, `doing` saying what failed. False then.
+    /// Gives librdkafka the acknowledgement of polled record `index` of the batch out (sent with
+    /// the next request) and counts it, and whether its lock had run out; an error is logged,
+    /// `doing` saying what failed. False then.
     fn acknowledge(
         &self,
-        polled: &NativeShareBatch,
+        out: &OutBatch<'_>,
         index: usize,
         how: Acknowledgement,
         doing: &str,
     ) -> bool {
-        match self.native.acknowledge(polled, index, how) {
+        match self.native.acknowledge(out.polled, index, how) {
             Ok(()) => {
-                if let Some((message, _)) = polled.get(index) {
-                    let record = (message.topic(), message.partition());
+                if let Some((message, _)) = out.polled.get(index) {
+                    let expired = out.lock_ran_out(index, how, Instant::now());
+                    let record = (message.topic(), message.partition(), expired);
                     self.shared
                         .counters
                         .acknowledged(how, std::iter::once(record));
@@ -386,12 +422,7 @@ impl ShareThread {
             .zip(acks)
             .filter(|(_, a)| a.is_some())
             .filter(|&(&native_index, _)| {
-                self.acknowledge(
-                    out.polled,
-                    native_index,
-                    Acknowledgement::Renew,
-                    "renewing a lock",
-                )
+                self.acknowledge(out, native_index, Acknowledgement::Renew, "renewing a lock")
             })
             .count();
         if renewed > 0 {
