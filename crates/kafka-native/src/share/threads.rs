@@ -268,10 +268,11 @@ impl ShareThread {
         let stopped = settled.is_err();
         let acks = settled.unwrap_or_else(|at_stop| at_stop);
         if self.mode == AcknowledgementMode::Explicit {
+            let now = Instant::now();
             for (&index, how) in indexes.iter().zip(&acks) {
                 // None: acknowledged on its own, and sent, while the batch was out.
                 if let Some(how) = *how {
-                    self.acknowledge(&out, index, how, "acknowledging");
+                    self.acknowledge(&out, index, how, now, "acknowledging");
                 }
             }
         } else {
@@ -366,6 +367,7 @@ impl ShareThread {
         out: &OutBatch<'_>,
         index: usize,
         how: Acknowledgement,
+        now: Instant,
         acks: &mut [Option<Acknowledgement>],
     ) -> bool {
         let (Some(&native_index), Some(slot)) = (out.indexes.get(index), acks.get_mut(index))
@@ -375,23 +377,24 @@ impl ShareThread {
         if how != Acknowledgement::Renew {
             *slot = None;
         }
-        self.acknowledge(out, native_index, how, "acknowledging")
+        self.acknowledge(out, native_index, how, now, "acknowledging")
     }
 
     /// Gives librdkafka the acknowledgement of polled record `index` of the batch out (sent with
-    /// the next request) and counts it, and whether its lock had run out; an error is logged,
-    /// `doing` saying what failed. False then.
+    /// the next request) and counts it, and whether its lock had run out by `now`; an error is
+    /// logged, `doing` saying what failed. False then.
     fn acknowledge(
         &self,
         out: &OutBatch<'_>,
         index: usize,
         how: Acknowledgement,
+        now: Instant,
         doing: &str,
     ) -> bool {
         match self.native.acknowledge(out.polled, index, how) {
             Ok(()) => {
                 if let Some((message, _)) = out.polled.get(index) {
-                    let expired = out.lock_ran_out(index, how, Instant::now());
+                    let expired = out.lock_ran_out(index, how, now);
                     let record = (message.topic(), message.partition(), expired);
                     self.shared
                         .counters
@@ -416,13 +419,20 @@ impl ShareThread {
     /// Renews the locks of the records of the batch out that are not acknowledged yet (those
     /// whose entry of `acks` is still `Some`), in one request per broker.
     fn renew(&self, out: &OutBatch<'_>, acks: &[Option<Acknowledgement>]) {
+        let now = Instant::now();
         let renewed = out
             .indexes
             .iter()
             .zip(acks)
             .filter(|(_, a)| a.is_some())
             .filter(|&(&native_index, _)| {
-                self.acknowledge(out, native_index, Acknowledgement::Renew, "renewing a lock")
+                self.acknowledge(
+                    out,
+                    native_index,
+                    Acknowledgement::Renew,
+                    now,
+                    "renewing a lock",
+                )
             })
             .count();
         if renewed > 0 {
@@ -475,8 +485,9 @@ impl ShareThread {
             match command {
                 Ok(Command::Acknowledge { id: of, acks }) if of == id => {
                     let mut noted = false;
+                    let now = Instant::now();
                     for (index, how) in acks {
-                        noted |= self.acknowledge_soon(out, index, how, &mut at_stop);
+                        noted |= self.acknowledge_soon(out, index, how, now, &mut at_stop);
                     }
                     if noted {
                         send_by
