@@ -27,9 +27,9 @@ async function until(ready, timeoutMs = 15000) {
 const SHM = '/dev/shm';
 const kafkaData = () => (process.env.BENCH_KAFKA_DATA !== 'disk' && fs.existsSync(SHM) ? { TMPDIR: SHM } : {});
 
-// A cluster through the CLI (`command`: mock-cluster or kafka) with the topic made, once it has
-// written its port file.
-async function startCli(command, tmp, topic, partitions, timeoutMs) {
+// A cluster through the CLI (`command`: mock-cluster or kafka, of `nodes` nodes) with the topic
+// made, once it has written its port file.
+async function startCli(command, tmp, topic, partitions, timeoutMs, nodes = 1) {
   const portFile = path.join(tmp, `${command}.port`);
   fs.rmSync(portFile, { force: true });
   const env = { ...process.env, ...(command === 'kafka' ? kafkaData() : {}) };
@@ -38,7 +38,8 @@ async function startCli(command, tmp, topic, partitions, timeoutMs) {
   // the partitions meets (kcat's sticky partitioner put 0 to 11,730 of 150k × 1 KB on one of
   // 64), and then the mock does less work for it than for the others (BENCHMARKS.md, Findings).
   const retention = command === 'mock-cluster' ? ['--retention-bytes', String(2 ** 40)] : [];
-  const child = spawn(process.execPath, [path.join(root, 'bin/kafka-native.js'), command, '--topic', `${topic}:${partitions}:1`, ...retention, '--port-file', portFile], { stdio: 'ignore', env });
+  const size = nodes > 1 ? ['--nodes', String(nodes)] : [];
+  const child = spawn(process.execPath, [path.join(root, 'bin/kafka-native.js'), command, ...size, '--topic', `${topic}:${partitions}:1`, ...retention, '--port-file', portFile], { stdio: 'ignore', env });
   try {
     await until(() => fs.existsSync(portFile), timeoutMs);
   } catch (err) {
@@ -48,7 +49,8 @@ async function startCli(command, tmp, topic, partitions, timeoutMs) {
   return { child, servers: fs.readFileSync(portFile, 'utf8').trim() };
 }
 
-// start(tmp, topic, partitions) → {child, servers}; stop with stopBroker(child).
+// start(tmp, topic, partitions[, {nodes}]) → {child, servers}; stop with stopBroker(child). Only
+// Apache Kafka starts more than one node (`nodes`: 3).
 const ALL = [
   {
     name: 'mock',
@@ -61,8 +63,8 @@ const ALL = [
     missing: `not runnable here (${missingTools()})`,
     // A JVM start on 2 cores; SIGTERM stops it gracefully and removes its data. Warmed before
     // it is measured against (bench/clients/warm-kafka.js).
-    async start(tmp, topic, partitions) {
-      const broker = await startCli('kafka', tmp, topic, partitions, 180000);
+    async start(tmp, topic, partitions, { nodes = 1 } = {}) {
+      const broker = await startCli('kafka', tmp, topic, partitions, 180000, nodes);
       try {
         await warmKafka(broker.servers);
       } catch (err) {

@@ -7,7 +7,8 @@
 // the members; both acknowledge every record explicitly (ACCEPT, each on its own). The rows:
 // 1, 4 and 16 members; at 4, record_limit acquisition with max_records 10 and 500, a renewing
 // worker (each record's lock renewed once, then accepted), and implicit acknowledgement against
-// Kafka's own kafka-share-consumer-perf-test.sh (clients/share/perf-test.js) instead of ShareBench.
+// Kafka's own kafka-share-consumer-perf-test.sh (clients/share/perf-test.js) instead of ShareBench;
+// and accepting each at 1 and 4 members on three nodes (a member fetches from every leader).
 // - Throughput: COUNT × 100 B written first (clients/share/produce.js), then read by the group
 //   from the earliest offset: records/s from the first record to the last.
 // - Latency: one producer at RATE records/s (lingering 0 ms), WARM_SECONDS of warm-up then
@@ -38,6 +39,10 @@ const ROWS = [
   // Kafka's own perf test (implicit acknowledgement, batch_optimized, its default): a million
   // records, as its time counts from its start, its members' join included; no latency.
   { members: 4, how: 'implicit', env: { SHARE_ACK: 'implicit', SHARE_ACQUIRE: 'batch_optimized' }, count: 1_000_000, reference: 'perf-test' },
+  // Three nodes, each leading two of six partitions: both clients fetch from every leader at once
+  // with batch_optimized (kafka-native since the engine's patch 34; before, one at a time).
+  { members: 1, nodes: 3, how: 'accept each, 3 nodes', env: EACH },
+  { members: 4, nodes: 3, how: 'accept each, 3 nodes', env: EACH },
 ].filter((r) => MEMBERS.includes(r.members));
 // A million records: a run of 200k took under half a second at 4 members, mostly the members'
 // join and the JVM's warm-up (Java read 260-370k records/s at 200k and 435-496k at 1M).
@@ -46,7 +51,8 @@ const RUNS = Number(process.env.RUNS || 3);
 const RATE = 1000;
 const WARM_SECONDS = 5;
 const SECONDS = Number(process.env.SHARE_SECONDS || 10);
-const PARTITIONS = 4;
+const PARTITIONS = 4; // on one node; on three, two each
+const partitionsOf = ({ nodes = 1 }) => (nodes === 1 ? PARTITIONS : 2 * nodes);
 const clients = path.join(__dirname, 'clients', 'share');
 const javaClasses = path.join(os.homedir(), '.cache', 'kafka-native-bench', 'share-java');
 
@@ -99,12 +105,14 @@ function finish(child, what) {
 
 const start = (command, args, env) => spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
 
-async function shareRun(admin, servers, client, { members, env: rowEnv, count = COUNT }, mode, index) {
+async function shareRun(admin, servers, client, row, mode, index) {
+  const { members, env: rowEnv, count = COUNT } = row;
   const topic = `share-${mode}-${index}`;
   const group = `${topic}-group`;
-  await admin.createTopics([{ topic, partitions: PARTITIONS, replication_factor: 1 }]);
+  const partitions = partitionsOf(row);
+  await admin.createTopics([{ topic, partitions, replication_factor: 1 }]);
   await admin.setConfigs([{ kind: 'group', name: group, config: { 'share.auto.offset.reset': 'earliest' } }]);
-  const common = { KAFKA_BROKERS: servers, KAFKA_TOPIC: topic, PARTITIONS: String(PARTITIONS), ...rowEnv };
+  const common = { KAFKA_BROKERS: servers, KAFKA_TOPIC: topic, PARTITIONS: String(partitions), ...rowEnv };
   const produce = (env) => start(process.execPath, [path.join(clients, 'produce.js')], { ...common, ...env });
   const { command, args, env: clientEnv } = await client.run();
   const own = { ...common, ...clientEnv, GROUP: group, MEMBERS: String(members) };
@@ -127,11 +135,14 @@ async function share() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kn-share-'));
   const rows = [];
   let index = 0;
-  for (const members of MEMBERS) {
-    const { child, servers } = await KAFKA.start(tmp, 'share-warm', PARTITIONS);
+  // A fresh cluster per member count and cluster size.
+  const clusters = [...new Set(ROWS.map((r) => `${r.members}/${r.nodes ?? 1}`))];
+  for (const cluster of clusters) {
+    const [members, nodes] = cluster.split('/').map(Number);
+    const { child, servers } = await KAFKA.start(tmp, 'share-warm', PARTITIONS, { nodes });
     const admin = new Admin({ broker: servers, logger: { error: console.error, warn() {}, info() {} } });
     try {
-      for (const row of ROWS.filter((r) => r.members === members)) {
+      for (const row of ROWS.filter((r) => r.members === members && (r.nodes ?? 1) === nodes)) {
         const rowClients = clientsOf(row);
         const results = new Map(rowClients.map((c) => [c.name, { throughput: [], latency: undefined }]));
         for (let run = 0; run < RUNS; run++) {
@@ -171,8 +182,8 @@ async function share() {
     ...rows.map((r) => `| ${r.members} | ${r.how} | ${r.client} | ${fmt(r.records_per_s / 1000, 1)}k (${r.runs.map((x) => `${fmt(x / 1000, 1)}k`).join(', ')}) | ${fmt(r.ratio, 2)} | ${fmt(r.p50_ms, 1)} | ${fmt(r.p99_ms, 1)} | ${fmt(r.max_ms, 1)} |`),
   ].join('\n');
   publish('share', [
-    `${new Date().toISOString().slice(0, 10)}, ${machine()}, Apache Kafka (one node, \`kafka-native kafka\`, fresh per member count).`,
-    `Command: \`npm run bench -- share\`. One share group per run, ${PARTITIONS} partitions, 100 B records; every record acknowledged ACCEPT on its own (Java: \`acknowledge(record, ACCEPT)\`, sent with the next poll; kafka-native: \`message.accept()\`, those of one turn sent together within 5 ms); the renewing worker renews each record's lock first (Java: RENEW, the record handed back on the next poll; kafka-native: \`message.renew()\`).`,
+    `${new Date().toISOString().slice(0, 10)}, ${machine()}, Apache Kafka (\`kafka-native kafka\`: one node, or three in the rows that say so; fresh per member count and size).`,
+    `Command: \`npm run bench -- share\`. One share group per run, ${PARTITIONS} partitions (${partitionsOf({ nodes: 3 })} on three nodes, two led by each), 100 B records; every record acknowledged ACCEPT on its own (Java: \`acknowledge(record, ACCEPT)\`, sent with the next poll; kafka-native: \`message.accept()\`, those of one turn sent together within 5 ms); the renewing worker renews each record's lock first (Java: RENEW, the record handed back on the next poll; kafka-native: \`message.renew()\`).`,
     `Throughput: ${COUNT / 1000}k records (20k with max_records 10; the implicit row against Kafka's \`kafka-share-consumer-perf-test.sh\`, whose own figure counts from its start, its members' join included) written first, read from the earliest offset; both clients batch_optimized but in the record_limit rows. Latency: ${RATE} records/s for ${WARM_SECONDS} s of warm-up then ${SECONDS} s measured, from send() to acknowledgement.`,
     '',
     table,
