@@ -13,7 +13,8 @@
 //
 // npm test runs the short set (connections reset every few seconds; one broker cut off and
 // restored; latency with jitter on every broker; one broker blackholed; one slow broker; the
-// transactional service; a share member's connections reset while it holds a record); `npm run chaos`
+// transactional service; a share member's connections reset while it holds a record; a share
+// member fetching from every leader while one broker's requests are held); `npm run chaos`
 // (CHAOS=full) runs them longer, with KafkaJS 2.2.4 doing the same
 // beside this package as the reference (its figures are reported, not asserted), and prints the
 // figures BENCHMARKS.md shows.
@@ -453,7 +454,7 @@ test('a share member\'s connections reset while it holds a record: the broker gi
 // broker that does not answer holds back only its own partitions. (With 'record_limit' a member
 // fetches from one broker at a time, as Java's does, so that max_records bounds what it holds: it
 // waits for the held broker.)
-test('one broker\'s requests held: a share member acquiring whole batches is handed the records of the partitions the other brokers lead meanwhile', async (t) => {
+test('one broker\'s requests held: a share member acquiring whole batches is handed the records of the partitions the other brokers lead meanwhile, and its stop keeps its bound', async (t) => {
   const topic = `chaos-share-leaders-${process.pid}`;
   const group = `${topic}-share`;
   const admin = new kafka.Admin({ broker: cluster.bootstrapServers, logger: quietLogger() });
@@ -470,6 +471,7 @@ test('one broker\'s requests held: a share member acquiring whole batches is han
   const told = [];
   const member = new kafka.ShareConsumer({
     broker: cluster.listeners.PROXIED, topic, group_id: group, acquire_mode: 'batch_optimized', logger: quietLogger(),
+    driver_options: { 'socket.timeout.ms': 10000 },
     acknowledgement_commit_callback: (outcome) => told.push(outcome),
     receive_callback: ({ messages }) => { for (const m of messages) handed.set(m.payload, Date.now()); },
   });
@@ -501,8 +503,14 @@ test('one broker\'s requests held: a share member acquiring whole batches is han
     () => written.every((w) => handed.has(w.payload)), wide(20000));
   const waited = written.map((w) => handed.get(w.payload) - w.at);
   t.diagnostic(`share leaders: ${written.length} records of ${elsewhere.length} partitions handed while node ${victim} was held, the last ${Date.now() - heldAt} ms into the hold, the slowest ${Math.max(...waited)} ms after it was written`);
-  await proxy.removeToxic(`node-${victim}`, 'hold');
+  // A stop while the victim still holds the member's fetch ends within socket.timeout.ms (10 s
+  // here), the bound of a share consumer's close: that fetch times out, and the member leaves.
+  const stopAt = Date.now();
   await member.stop();
+  const stopTook = Date.now() - stopAt;
+  await proxy.removeToxic(`node-${victim}`, 'hold');
+  t.diagnostic(`share leaders: stop() while node ${victim} was held took ${stopTook} ms`);
+  assert.ok(stopTook < 10000 + wide(10000), `stop() took ${stopTook} ms`);
 });
 
 // A transactional id's coordinator, asked of `admin`: the leader of the id's partition of
