@@ -251,9 +251,9 @@ impl ShareThread {
     /// its own while the batch is out, at once); false when a stop came meanwhile (its records
     /// not acknowledged then released).
     fn hand_over(&mut self, polled: NativeShareBatch) -> bool {
-        let (indexes, records) = self.copy_out(&polled);
         let lock = self.native.acquisition_lock_timeout();
         let until = lock.map(|lock| Instant::now() + lock);
+        let (indexes, records) = self.copy_out(&polled);
         let out = OutBatch {
             polled: &polled,
             indexes: &indexes,
