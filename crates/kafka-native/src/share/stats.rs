@@ -1,8 +1,8 @@
 //! What a share consumer did since it started: records acquired, and of those delivered again;
 //! acknowledgements made, by type; records whose lock ran out in its hands; and records whose
-//! acknowledgement the broker refused or that could not be sent. Counted per partition on the share thread as it happens; read with
-//! [`ShareConsumer::stats`](super::ShareConsumer::stats), from any thread, under a lock taken as
-//! briefly (never across a call into librdkafka).
+//! acknowledgement the broker refused or that could not be sent. Counted per partition on the share
+//! thread as it happens; read with [`ShareConsumer::stats`](super::ShareConsumer::stats), from any
+//! thread, under a lock taken as briefly (never across a call into librdkafka).
 
 use std::collections::BTreeMap;
 
