@@ -414,8 +414,8 @@ export interface ShareConsumerOptions<E extends PayloadEncoding = PayloadEncodin
   max_deliveries?: number;
 }
 
-/** A ShareConsumer's counts since it started (kafka-native's own: librdkafka's share consumer has no statistics). */
-export interface ShareStats {
+/** What a ShareConsumer did with records: its totals, or one partition's (Rust: ShareCounts). */
+export interface ShareCounts {
   /** Records handed over: acquired by this member, under a lock. */
   acquired: number;
   /** Of those, records delivered before: released, or held by a member whose lock ran out or that died. */
@@ -430,8 +430,12 @@ export interface ShareStats {
   failed: number;
   /** Records whose lock ran out in this member's hands: acknowledged or renewed after the lock's end (from the poll that handed them over, for the duration the broker gave, started anew by each renewal). */
   expired: number;
+}
+
+/** A ShareConsumer's counts since it started, in all (kafka-native's own: librdkafka's share consumer has no statistics). */
+export interface ShareStats extends ShareCounts {
   /** The same counts for each partition this consumer was handed records of: which partition's records keep coming back, or fail. */
-  partitions: Array<{ topic: string; partition: number; acquired: number; redelivered: number; accepted: number; released: number; rejected: number; renewed: number; failed: number; expired: number }>;
+  partitions: Array<ShareCounts & { topic: string; partition: number }>;
 }
 
 /** A member of a share group (KIP-932, Apache Kafka 4.2 and newer); read as a Consumer is (BatchReaders). */

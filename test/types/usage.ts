@@ -1,6 +1,6 @@
 // Compiled with tsc --noEmit by test/types.test.js: the shipped types must accept real usage
 // and reject misuse (the @ts-expect-error lines).
-import { Producer, Consumer, ShareConsumer, ShareBatch, ShareStats, BatchReaders, Admin, MockCluster, ReceivedBatch, RebalanceChange, TopicPartition, collectMetrics } from '../../js/index.js';
+import { Producer, Consumer, ShareConsumer, ShareBatch, ShareStats, ShareCounts, BatchReaders, Admin, MockCluster, ReceivedBatch, RebalanceChange, TopicPartition, collectMetrics } from '../../js/index.js';
 import { Registry } from 'prom-client';
 import { metrics } from '@opentelemetry/api';
 
@@ -141,6 +141,7 @@ async function share(): Promise<void> {
   await drain(reader);
   await drain(new Consumer({ broker: 'x', topic: 't' }));
   const { acquired, redelivered, failed, expired, partitions }: ShareStats = reader.stats();
-  void [acquired, redelivered, failed, expired, partitions[0]?.expired];
+  const totals: ShareCounts = reader.stats();
+  void [acquired, redelivered, failed, expired, partitions[0]?.expired, partitions[0]?.topic, totals.accepted];
 }
 void share;
